@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { Plan } from '../config/plan.ts';
+import type { Config } from '../config/schema.ts';
+import type { Host } from '../core/host.ts';
+
+/** Output formats a command may offer; each command declares the subset it supports. */
+export type Format = 'text' | 'json' | 'ndjson' | 'html' | 'nagios' | 'prometheus';
+
+/** Options every command accepts (declared once on the root program). */
+export interface GlobalOptions {
+  /** Directory standing for `/` of the inspected host (absolute). */
+  root: string | undefined;
+  /** Config file given with --config, else undefined (then /etc/tenken/tenken.yaml under root, then defaults). */
+  config: string | undefined;
+  /** State directory (offsets, baselines, history). */
+  state: string;
+  format: Format;
+  only: string[] | undefined;
+  quiet: boolean;
+  color: boolean;
+}
+
+/** What a loaded configuration gives a command. */
+export interface Loaded {
+  config: Config;
+  /** The file it came from (as given), or null for built-in defaults. */
+  configPath: string | null;
+  host: Host;
+  plan: Plan;
+}
+
+/** The process's I/O, injectable so tests run commands in-process. */
+export interface Io {
+  /** Writes to stdout and resolves once the bytes were handed to the OS (rejects on EPIPE and the like). */
+  write(text: string): Promise<void>;
+  /** Writes a line to stderr. */
+  error(text: string): void;
+  /** Whether stdout is a terminal (colours, widths). */
+  isTTY: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Overridable clock for tests; defaults to the real time. */
+  now?: () => Date;
+}
+
+/**
+ * What main.ts gives every command: the I/O, the global options, and one way to load config + host + plan.
+ * Commands set their exit code with `exit(code)`; the last call wins, and main returns it.
+ */
+export interface App {
+  io: Io;
+  globals(cmd: Command): GlobalOptions;
+  /** Loads config (file:line:col errors become a TenkenError), builds the Host and the Plan. */
+  load(cmd: Command): Promise<Loaded>;
+  exit(code: number): void;
+}
+
+/** A CLI command module: adds its command(s) to the program. Registered in commands/index.ts. */
+export interface CommandModule {
+  register(program: Command, app: App): void;
+}

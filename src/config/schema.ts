@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { attacksConfig } from '../attacks/config.ts';
+import { dialupConfig } from '../dialup/config.ts';
+import { loginsConfig } from '../logins/config.ts';
+import { logsConfig } from '../logs/config.ts';
+import { probesConfig } from '../probes/config.ts';
+import { procsConfig } from '../procs/config.ts';
+import { probeSpec } from '../probes/spec.ts';
+
+/**
+ * The tenken.yaml schema. It is the config type (z.output), holds every default, and is `.strict()`
+ * everywhere so a misspelt key is an error with its file:line:col instead of a silently ignored setting.
+ */
+
+const count = z.number().int().nonnegative();
+
+/** Counts that turn a category's hits into WARNING / CRITICAL, per run and per hour. */
+export const threshold = z
+  .object({
+    warn: count.optional(),
+    crit: count.optional(),
+    warnPerHour: count.optional(),
+    critPerHour: count.optional(),
+  })
+  .strict();
+
+/** A parsed threshold. */
+export type Threshold = z.output<typeof threshold>;
+
+const hostPathString = z.string().min(1).regex(/^\//, 'must be an absolute path (host paths start with /)');
+
+/** A service entry: everything optional, merged over the built-in profile of the same name. */
+export const serviceSchema = z
+  .object({
+    /** Built-in profile to start from; defaults to the service's own name when such a profile exists. */
+    profile: z.string().optional(),
+    /** `auto` (default): inspect when detected; true: always; false: never. */
+    enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    title: z.string().optional(),
+    processes: z.array(z.string().min(1)).optional(),
+    ondemand: z.boolean().optional(),
+    logs: z.array(hostPathString).optional(),
+    syslog: z.array(z.string().min(1)).optional(),
+    ports: z.array(z.number().int().min(1).max(65535)).optional(),
+    probes: z.array(probeSpec).optional(),
+    thresholds: z.record(z.string(), threshold).optional(),
+  })
+  .strict();
+
+/** A parsed service entry. */
+export type ServiceConfig = z.output<typeof serviceSchema>;
+
+const serviceName = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'service names are lower-case letters, digits, . _ -');
+
+/** The whole tenken.yaml. */
+export const configSchema = z
+  .object({
+    /** Host name for reports (default: the machine's, or the demo tree's /etc/hostname under --root). */
+    host: z.string().min(1).optional(),
+    /** Auto-detect services from the built-in profiles (binaries, processes, logs, listeners). */
+    detect: z.boolean().default(true),
+    /** Services to inspect or override, by name. */
+    services: z.record(serviceName, serviceSchema).default({}),
+    /** System logs shared by many daemons. */
+    syslog: z
+      .object({
+        files: z
+          .array(hostPathString)
+          .default(['/var/log/syslog', '/var/log/messages', '/var/log/auth.log', '/var/log/secure', '/var/log/maillog', '/var/log/mail.log']),
+        journal: z.enum(['auto', 'on', 'off']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
+    /** Check kinds to run (default: all); `--only` narrows further. */
+    disable: z.array(z.string()).default([]),
+    /** Per-check options. */
+    checks: z
+      .object({
+        logs: logsConfig.prefault({}),
+        attacks: attacksConfig.prefault({}),
+        logins: loginsConfig.prefault({}),
+        procs: procsConfig.prefault({}),
+        probes: probesConfig.prefault({}),
+        dialup: dialupConfig.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** A parsed, defaulted tenken.yaml. */
+export type Config = z.output<typeof configSchema>;
