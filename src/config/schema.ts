@@ -50,7 +50,9 @@ export const serviceSchema = z
 /** A parsed service entry. */
 export type ServiceConfig = z.output<typeof serviceSchema>;
 
-const serviceName = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'service names are lower-case letters, digits, . _ -');
+const serviceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'service names are lower-case letters, digits, . _ -');
 
 /** The whole tenken.yaml. */
 export const configSchema = z
@@ -66,7 +68,14 @@ export const configSchema = z
       .object({
         files: z
           .array(hostPathString)
-          .default(['/var/log/syslog', '/var/log/messages', '/var/log/auth.log', '/var/log/secure', '/var/log/maillog', '/var/log/mail.log']),
+          .default([
+            '/var/log/syslog',
+            '/var/log/messages',
+            '/var/log/auth.log',
+            '/var/log/secure',
+            '/var/log/maillog',
+            '/var/log/mail.log',
+          ]),
         journal: z.enum(['auto', 'on', 'off']).default('auto'),
       })
       .strict()

@@ -13,8 +13,12 @@ describe('worst', () => {
     expect(worst([])).toBe('OK');
   });
   it('maps to Nagios exit codes', () => {
-    expect([exitCode('OK'), exitCode('INFO'), exitCode('WARNING'), exitCode('CRITICAL'), exitCode('UNKNOWN')]).toEqual([
-      0, 0, 1, 2, 3,
-    ]);
+    expect([
+      exitCode('OK'),
+      exitCode('INFO'),
+      exitCode('WARNING'),
+      exitCode('CRITICAL'),
+      exitCode('UNKNOWN'),
+    ]).toEqual([0, 0, 1, 2, 3]);
   });
 });

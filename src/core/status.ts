@@ -11,7 +11,13 @@ export type Status = (typeof STATUSES)[number];
 const RANK: Record<Status, number> = { OK: 0, INFO: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
 
 /** Nagios plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
-export const EXIT_CODE: Record<Status, 0 | 1 | 2 | 3> = { OK: 0, INFO: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
+export const EXIT_CODE: Record<Status, 0 | 1 | 2 | 3> = {
+  OK: 0,
+  INFO: 0,
+  WARNING: 1,
+  CRITICAL: 2,
+  UNKNOWN: 3,
+};
 
 /** Rank of a status for sorting (higher is worse). */
 export function rank(s: Status): number {

@@ -1,0 +1,16 @@
+import { servicesCheck } from './services.ts';
+import type { CheckKind } from './types.ts';
+
+/**
+ * Every check kind, in report order. The one place a kind is registered: the CLI's `--only`, the config's
+ * `disable` and the report derive their kind names from this object.
+ */
+export const checkKinds = {
+  services: servicesCheck,
+} satisfies Record<string, CheckKind>;
+
+/** Name of a registered check kind. */
+export type CheckKindName = keyof typeof checkKinds;
+
+/** All kind names, in report order. */
+export const CHECK_KIND_NAMES = Object.keys(checkKinds) as CheckKindName[];

@@ -1,0 +1,173 @@
+import type { Loaded } from '../cli/app.ts';
+import { version } from '../core/package.ts';
+import { REPORT_VERSION, type CheckReport, type CheckResult, type Report } from '../core/report.ts';
+import { rank, type Status, worst } from '../core/status.ts';
+import type { StateStore } from '../state/store.ts';
+import { type CheckKindName, checkKinds } from './registry.ts';
+import type { CheckKind, RunOptions } from './types.ts';
+
+/** State a check asked to commit; the caller commits it only after the report was delivered. */
+export interface PendingState {
+  kind: string;
+  state: unknown;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A one-line tally of results: `2 critical, 1 warning` or `all OK`. */
+export function tally(statuses: Status[]): string {
+  const crit = statuses.filter((s) => s === 'CRITICAL').length;
+  const unk = statuses.filter((s) => s === 'UNKNOWN').length;
+  const warn = statuses.filter((s) => s === 'WARNING').length;
+  const parts = [crit && `${crit} critical`, unk && `${unk} unknown`, warn && plural(warn, 'warning')].filter(
+    Boolean,
+  );
+  return parts.length ? parts.join(', ') : 'all OK';
+}
+
+/** Runs one kind, turning a throw into an UNKNOWN result so the other kinds still run. */
+async function runOne(
+  name: string,
+  kind: CheckKind,
+  loaded: Loaded,
+  store: StateStore,
+  options: RunOptions,
+  signal: AbortSignal,
+): Promise<{ report: CheckReport; pending?: PendingState }> {
+  const started = performance.now();
+  try {
+    const out = await kind.run({
+      ...loaded,
+      state: options.all ? undefined : store.read(name),
+      options,
+      signal,
+    });
+    const results = [...out.results].sort(
+      (a, b) => rank(b.status) - rank(a.status) || a.service.localeCompare(b.service),
+    );
+    const status = worst(results.map((r) => r.status));
+    const report: CheckReport = {
+      kind: name,
+      status,
+      summary: `${plural(results.length, 'result')}: ${tally(results.map((r) => r.status))}`,
+      durationMs: Math.round(performance.now() - started),
+      results,
+    };
+    return out.state === undefined || options.all
+      ? { report }
+      : { report, pending: { kind: name, state: out.state } };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const result: CheckResult = {
+      service: 'tenken',
+      status: 'UNKNOWN',
+      summary: `The ${name} check failed: ${message}`,
+      findings: [
+        {
+          kind: 'check-error',
+          status: 'UNKNOWN',
+          service: 'tenken',
+          summary: `The ${name} check failed: ${message}`,
+          evidence:
+            err instanceof Error && err.stack
+              ? [{ source: 'tenken', text: err.stack.split('\n').slice(0, 4).join(' | ') }]
+              : [],
+          data: { check: name, error: message },
+        },
+      ],
+    };
+    return {
+      report: {
+        kind: name,
+        status: 'UNKNOWN',
+        summary: result.summary,
+        durationMs: Math.round(performance.now() - started),
+        results: [result],
+      },
+    };
+  }
+}
+
+/** Which kinds run: all registered, minus `disable`, narrowed by `--only`. Unknown names are errors. */
+export function selectKinds(only: string[] | undefined, disable: string[]): CheckKindName[] {
+  const names = Object.keys(checkKinds) as CheckKindName[];
+  for (const n of [...(only ?? []), ...disable]) {
+    if (!names.includes(n as CheckKindName))
+      throw new Error(`unknown check kind "${n}" (known: ${names.join(', ')})`);
+  }
+  return names.filter((n) => !disable.includes(n) && (!only || only.includes(n)));
+}
+
+/**
+ * Runs the selected check kinds concurrently and assembles the Report. Pure data out: nothing is printed
+ * and no state is written here (delivery first, then commit: see commitPending).
+ */
+export async function runChecks(
+  loaded: Loaded,
+  store: StateStore,
+  opts: {
+    kinds: readonly string[];
+    options: RunOptions;
+    timeoutMs?: number;
+    registry?: Record<string, CheckKind>;
+  },
+): Promise<{ report: Report; pending: PendingState[] }> {
+  const started = performance.now();
+  const registry: Record<string, CheckKind> = opts.registry ?? checkKinds;
+  const signal = AbortSignal.timeout(opts.timeoutMs ?? 10 * 60_000);
+  const outs = await Promise.all(
+    opts.kinds.map((name) => {
+      const kind = registry[name];
+      if (!kind) throw new Error(`unknown check kind ${name}`);
+      return runOne(name, kind, loaded, store, opts.options, signal);
+    }),
+  );
+  const checks = outs.map((o) => o.report);
+  for (const p of store.problems) {
+    checks.push({
+      kind: 'state',
+      status: 'WARNING',
+      summary: `State file ${p.file}: ${p.reason}`,
+      durationMs: 0,
+      results: [
+        {
+          service: 'tenken',
+          status: 'WARNING',
+          summary: `State file ${p.file}: ${p.reason}`,
+          findings: [
+            {
+              kind: 'not-checked',
+              status: 'WARNING',
+              service: 'tenken',
+              summary: `State file ${p.file} ${p.reason}: this run starts afresh for it`,
+              evidence: [],
+              data: { what: 'state', path: p.file, reason: p.reason },
+            },
+          ],
+        },
+      ],
+    });
+  }
+  const status = worst(checks.map((c) => c.status));
+  const resultStatuses = checks.flatMap((c) => c.results.map((r) => r.status));
+  const report: Report = {
+    version: REPORT_VERSION,
+    tool: { name: 'tenken', version: version() },
+    host: loaded.host.name,
+    root: loaded.host.root === '/' ? null : loaded.host.root,
+    time: loaded.host.now.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    status,
+    summary: `${plural(loaded.plan.services.length, 'service')} inspected by ${plural(checks.length, 'check')}: ${tally(resultStatuses)}`,
+    services: loaded.plan.services.map((s) => ({ service: s.name, profile: s.profile, reasons: s.reasons })),
+    checks,
+  };
+  return { report, pending: outs.flatMap((o) => (o.pending ? [o.pending] : [])) };
+}
+
+/** Commits each kind's pending state (call only after the report was delivered). */
+export function commitPending(store: StateStore, pending: readonly PendingState[]): void {
+  for (const p of pending) store.commit(p.kind, p.state);
+}

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { commitPending, runChecks, selectKinds } from '../../checks/run.ts';
+import { TenkenError, describe } from '../../core/errors.ts';
+import { exitCode } from '../../core/status.ts';
+import { parseSince } from '../../core/time.ts';
+import { renderers, type ReportFormat } from '../../report/registry.ts';
+import { wantColor } from '../../report/style.ts';
+import { writeFileAtomic } from '../../state/atomic.ts';
+import { StateStore } from '../../state/store.ts';
+import type { App } from '../app.ts';
+
+interface CheckOptions {
+  all: boolean;
+  since?: string;
+  verbose: boolean;
+  output?: string;
+}
+
+/**
+ * `tenken check`: the whole inspection. Order matters: lock, run, render, deliver, and only then commit
+ * state, so a report that was not delivered is produced again by the next run.
+ */
+export function register(program: Command, app: App): void {
+  program
+    .command('check')
+    .description(
+      'inspect the host: every detected service, its logs, processes, logins and probes (the main job)',
+    )
+    .option('--all', 'rescan logs from the start, ignoring and keeping saved offsets', false)
+    .option('--since <when>', 'only events since a duration ago (24h, 7d) or a date (2026-11-24T06:00)')
+    .option('-v, --verbose', 'also list what is OK', false)
+    .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout')
+    .addHelpText(
+      'after',
+      '\nFormats: text (default), json (docs/report.schema.json).\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
+    )
+    .action(async (opts: CheckOptions, cmd: Command) => {
+      const g = app.globals(cmd);
+      if (!(g.format in renderers))
+        throw new TenkenError(
+          `tenken check cannot write --format ${g.format}: use ${Object.keys(renderers).join(' or ')}`,
+        );
+      const format = g.format as ReportFormat;
+      const loaded = await app.load(cmd);
+      let kinds: string[];
+      try {
+        kinds = selectKinds(g.only, loaded.config.disable);
+      } catch (err) {
+        throw new TenkenError(describe('Cannot select checks', err));
+      }
+      const store = new StateStore(g.state);
+      const release = store.lock();
+      try {
+        const since = opts.since === undefined ? undefined : parseSince(opts.since, loaded.host.now);
+        const { report, pending } = await runChecks(loaded, store, {
+          kinds,
+          options: { all: opts.all, ...(since ? { since } : {}) },
+        });
+        const quiet = g.quiet && exitCode(report.status) === 0;
+        if (!quiet) {
+          const color =
+            opts.output === undefined && wantColor({ flag: g.color, isTTY: app.io.isTTY, env: app.io.env });
+          const text = renderers[format](report, { color, verbose: opts.verbose });
+          if (opts.output === undefined) {
+            try {
+              await app.io.write(text);
+            } catch (err) {
+              throw new TenkenError(describe('Cannot write the report to stdout', err));
+            }
+          } else writeFileAtomic(opts.output, text, 0o644);
+        }
+        commitPending(store, pending);
+        app.exit(exitCode(report.status));
+      } finally {
+        release();
+      }
+    });
+}

@@ -1,0 +1,6 @@
+import type { CommandModule } from '../app.ts';
+import * as check from './check.ts';
+import * as config from './config.ts';
+
+/** Every CLI command, in help order. The one place a command is registered. */
+export const commands: readonly CommandModule[] = [check, config];

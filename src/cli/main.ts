@@ -1,0 +1,162 @@
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { loadAll } from '../config/load.ts';
+import { TenkenError } from '../core/errors.ts';
+import { version } from '../core/package.ts';
+import { defaultStateDir, stateDirFor } from '../state/store.ts';
+import type { App, Format, GlobalOptions, Io } from './app.ts';
+import { commands } from './commands/index.ts';
+
+const FORMATS: Format[] = ['text', 'json', 'ndjson', 'html', 'nagios', 'prometheus'];
+
+function list(value: string, prev: string[] | undefined): string[] {
+  return [
+    ...(prev ?? []),
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
+}
+
+/** Builds the program with its global options and every registered command. */
+export function buildProgram(app: App): Command {
+  const program = new Command('tenken')
+    .description(
+      'Routine inspection of a small Linux server: services as a client uses them, logs, attacks,\n' +
+        'processes, logins and dial-up lines.\nExit status follows Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
+    )
+    .version(version(), '-V, --version')
+    .option(
+      '--root <dir>',
+      'inspect the tree under DIR as if it were / (every host path is resolved under it)',
+    )
+    .option(
+      '--config <file>',
+      'config file (default: /etc/tenken/tenken.yaml under the root, else built-in defaults)',
+    )
+    .option(
+      '--state <dir>',
+      'state directory (default: /var/lib/tenken as root, else $XDG_STATE_HOME/tenken)',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format (each command lists the ones it supports)')
+        .choices(FORMATS)
+        .default('text'),
+    )
+    .option('--only <kinds>', 'run only these check kinds (comma-separated)', list)
+    .option('-q, --quiet', 'print nothing when everything is OK (for cron)', false)
+    .option('--no-color', 'never colour the output (colour is used only on a terminal)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .exitOverride();
+  program.configureOutput({
+    writeOut: (s) => void app.io.write(s),
+    writeErr: (s) => app.io.error(s.replace(/\n$/, '')),
+  });
+  for (const c of commands) c.register(program, app);
+  return program;
+}
+
+/** Finds the root program (global options live there). */
+function rootOf(cmd: Command): Command {
+  let c = cmd;
+  while (c.parent) c = c.parent;
+  return c;
+}
+
+/**
+ * Runs tenken with `argv` (without node and script) against `io`; resolves to the exit code. Every error a
+ * user can cause prints one line; anything else is a bug and says so.
+ */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let code = 0;
+  const pending: Promise<void>[] = [];
+  const trackedIo: Io = {
+    ...io,
+    write: (text) => {
+      const p = io.write(text);
+      pending.push(p.catch(() => undefined));
+      return p;
+    },
+  };
+  const app: App = {
+    io: trackedIo,
+    exit: (c) => {
+      code = c;
+    },
+    globals(cmd) {
+      const o = rootOf(cmd).opts<{
+        root?: string;
+        config?: string;
+        state?: string;
+        format: Format;
+        only?: string[];
+        quiet: boolean;
+        color: boolean;
+      }>();
+      const root = o.root === undefined ? '/' : path.resolve(io.cwd, o.root);
+      const base = o.state === undefined ? defaultStateDir(io.env) : path.resolve(io.cwd, o.state);
+      const g: GlobalOptions = {
+        root: o.root === undefined ? undefined : root,
+        config: o.config === undefined ? undefined : path.resolve(io.cwd, o.config),
+        state: stateDirFor(base, root),
+        format: o.format,
+        only: o.only,
+        quiet: o.quiet,
+        color: o.color,
+      };
+      return g;
+    },
+    async load(cmd) {
+      const g = app.globals(cmd);
+      const now = io.now?.();
+      return loadAll({ root: g.root ?? '/', config: g.config, env: io.env, ...(now ? { now } : {}) });
+    },
+  };
+  const program = buildProgram(app);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      code =
+        err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0
+          ? 0
+          : 3;
+    } else if (err instanceof TenkenError) {
+      trackedIo.error(`tenken: ${err.message}`);
+      code = err.exitCode;
+    } else {
+      const e = err instanceof Error ? err : new Error(String(err));
+      trackedIo.error(`tenken: internal error (a bug, please report it): ${e.message}`);
+      if (io.env.TENKEN_DEBUG) trackedIo.error(e.stack ?? '');
+      code = 3;
+    }
+  }
+  await Promise.all(pending);
+  return code;
+}
+
+/** Process I/O: stdout writes resolve when flushed (so state is committed only after delivery). */
+export function processIo(): Io {
+  return {
+    write: (text) =>
+      new Promise<void>((resolve, reject) => {
+        process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+      }),
+    error: (text) => {
+      process.stderr.write(`${text}\n`);
+    },
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:tenken|main)(?:\.[cm]?[jt]s)?$/.test(process.argv[1]);
+if (isEntry) {
+  process.stdout.on('error', () => undefined);
+  void main(process.argv.slice(2), processIo()).then((code) => {
+    process.exit(code);
+  });
+}

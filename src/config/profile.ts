@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { probeSpec } from '../probes/spec.ts';
+import { packageRoot } from '../core/package.ts';
+import { parseYaml } from './yaml.ts';
+
+/**
+ * A built-in service profile: what a daemon looks like on disk and at run time (data, not code, so adding
+ * a daemon means adding a YAML file). Paths are host paths; `*` and `?` glob within one path segment.
+ */
+export const profileSchema = z
+  .object({
+    title: z.string(),
+    /** `runbook` (the 1990s manual's software), `modern`, or `both`. */
+    era: z.enum(['runbook', 'modern', 'both']),
+    detect: z
+      .object({
+        files: z.array(z.string().startsWith('/')).default([]),
+        processes: z.array(z.string()).default([]),
+        ports: z.array(z.number().int()).default([]),
+        /** Always applies (the kernel): no detection needed. */
+        always: z.boolean().default(false),
+      })
+      .strict(),
+    processes: z.array(z.string()),
+    ondemand: z.boolean().default(false),
+    logs: z.array(z.string().startsWith('/')),
+    syslog: z.array(z.string()),
+    ports: z.array(z.number().int()),
+    probes: z.array(probeSpec),
+  })
+  .strict();
+
+/** A parsed profile. */
+export type Profile = z.output<typeof profileSchema> & { name: string };
+
+/** Directory of the built-in profiles (src/config/profiles in the package, from source or from dist). */
+export function profilesDir(): string {
+  return path.join(packageRoot(), 'src', 'config', 'profiles');
+}
+
+let cache: Map<string, Profile> | undefined;
+
+/** Loads and validates every built-in profile, once; a broken profile is a bug, reported with file:line:col. */
+export function builtinProfiles(dir = profilesDir()): Map<string, Profile> {
+  if (cache && dir === profilesDir()) return cache;
+  const out = new Map<string, Profile>();
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
+    const full = path.join(dir, file);
+    const parsed = parseYaml(readFileSync(full, 'utf8'), full, profileSchema);
+    if (!parsed.ok) throw new Error(`Built-in profile ${file} is invalid:\n${parsed.errors.join('\n')}`);
+    out.set(file.slice(0, -'.yaml'.length), { ...parsed.value, name: file.slice(0, -'.yaml'.length) });
+  }
+  if (dir === profilesDir()) cache = out;
+  return out;
+}

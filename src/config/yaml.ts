@@ -1,0 +1,83 @@
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+
+/** Result of parsing and validating a YAML document: the typed value, or every error as file:line:col. */
+export type YamlResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+type Range = readonly [number, number, number] | null | undefined;
+
+/** The node at a path, or its nearest existing ancestor (for a missing key, the map that lacks it). */
+function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node)) return node;
+  }
+  return isNode(doc.contents) ? doc.contents : undefined;
+}
+
+/** Range of a key inside a map node (for "unknown key" errors, which should point at the key itself). */
+function keyRange(node: Node | undefined, key: string): Range {
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    if (isScalar(pair.key) && String(pair.key.value) === key) return pair.key.range;
+  }
+  return undefined;
+}
+
+function where(file: string, lc: LineCounter, range: Range): string {
+  if (!range) return `${file}:1:1`;
+  const { line, col } = lc.linePos(range[0]);
+  return `${file}:${line}:${col}`;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
+/**
+ * Parses YAML and validates it with a zod schema. Every syntax error and every schema issue becomes one
+ * line `FILE:LINE:COL: message (at key.path)`, so a user fixes all mistakes in one go.
+ */
+export function parseYaml<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+): YamlResult<z.output<S>> {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const errors: string[] = [];
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    errors.push(
+      `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${e.message.split('\n')[0] ?? 'YAML syntax error'}`,
+    );
+  }
+  if (errors.length) return { ok: false, errors };
+  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const result = schema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data };
+  for (const issue of result.error.issues) {
+    const node = nodeAt(doc, issue.path);
+    const at = issue.path.length ? ` (at ${pathText(issue.path)})` : '';
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const range = keyRange(node, key) ?? node?.range;
+        const full = pathText([...issue.path, key]);
+        errors.push(
+          `${where(file, lc, range)}: unknown key "${key}"${full.includes('.') ? ` (at ${full})` : ''}`,
+        );
+      }
+      continue;
+    }
+    errors.push(`${where(file, lc, node?.range)}: ${issue.message}${at}`);
+  }
+  errors.sort((a, b) => {
+    const [, la = 0, ca = 0] = /:(\d+):(\d+):/.exec(a)?.map(Number) ?? [];
+    const [, lb = 0, cb = 0] = /:(\d+):(\d+):/.exec(b)?.map(Number) ?? [];
+    return la - lb || ca - cb;
+  });
+  return { ok: false, errors };
+}

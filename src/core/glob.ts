@@ -1,0 +1,61 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { hostPath } from './host.ts';
+
+/** True when a path segment has glob characters. */
+function isPattern(segment: string): boolean {
+  return /[*?[]/.test(segment);
+}
+
+/** One path segment's glob (`*`, `?`, `[abc]`) as an anchored RegExp; `*` never matches `/`. */
+export function segmentRegExp(segment: string): RegExp {
+  let src = '';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i] as string;
+    if (c === '*') src += '[^/]*';
+    else if (c === '?') src += '[^/]';
+    else if (c === '[') {
+      const end = segment.indexOf(']', i + 1);
+      if (end < 0) src += '\\[';
+      else {
+        src += `[${segment
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else src += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${src}$`);
+}
+
+/**
+ * Expands a host-path glob under the host root, returning host paths (sorted). Hand-written because
+ * fs.glob only arrived in Node 22 and the patterns here are simple (`/var/log/mgetty.ttyS*`).
+ * Unreadable directories simply yield nothing; the caller reports a missing source.
+ */
+export function expandHostGlob(host: { root: string }, pattern: string): string[] {
+  const segments = path.posix.normalize(pattern).split('/').filter(Boolean);
+  let bases = ['/'];
+  for (const seg of segments) {
+    const next: string[] = [];
+    for (const base of bases) {
+      if (!isPattern(seg)) {
+        next.push(path.posix.join(base, seg));
+        continue;
+      }
+      const re = segmentRegExp(seg);
+      let names: string[];
+      try {
+        names = readdirSync(hostPath(host, base));
+      } catch {
+        continue;
+      }
+      for (const name of names.sort())
+        if (re.test(name) && !(name.startsWith('.') && !seg.startsWith('.')))
+          next.push(path.posix.join(base, name));
+    }
+    bases = next;
+  }
+  return bases;
+}

@@ -1,0 +1,119 @@
+import type { Evidence, Finding, FindingKind, FindingOf, Report } from '../core/report.ts';
+import { clip, terminalSafe } from '../core/sanitize.ts';
+import { rank, type Status, worst } from '../core/status.ts';
+import { type Paint, painter, statusLabel } from './style.ts';
+
+/** Extra lines under a finding, per kind. A mapped type over FindingKind: a new kind fails to compile here. */
+type Details = { [K in FindingKind]: (f: FindingOf<K>) => string[] };
+
+const details: Details = {
+  'check-error': (f) => [`error: ${f.data.error}`],
+  'not-checked': () => [],
+  'service-detected': (f) => [
+    ...(f.data.logs.length ? [`logs: ${f.data.logs.join(', ')}`] : []),
+    ...(f.data.processes.length ? [`processes: ${f.data.processes.join(', ')}`] : []),
+  ],
+};
+
+function detailLines(f: Finding): string[] {
+  return (details[f.kind] as (f: Finding) => string[])(f);
+}
+
+/** Options of the text renderer. */
+export interface TextOptions {
+  color: boolean;
+  /** Show OK findings too (default: only what needs attention, plus a per-service line). */
+  verbose?: boolean;
+  /** Evidence lines per finding. */
+  samples?: number;
+}
+
+function evidenceLine(e: Evidence): string {
+  const where = e.line === undefined ? e.source : `${e.source}:${e.line}`;
+  return `${terminalSafe(where)}: ${terminalSafe(clip(e.text, 300))}`;
+}
+
+interface ServiceGroup {
+  service: string;
+  status: Status;
+  rows: { kind: string; status: Status; summary: string; findings: Finding[] }[];
+}
+
+/** Regroups a report's per-kind results by service, worst first. */
+export function groupByService(report: Report): ServiceGroup[] {
+  const groups = new Map<string, ServiceGroup>();
+  for (const check of report.checks) {
+    for (const r of check.results) {
+      let g = groups.get(r.service);
+      if (!g) {
+        g = { service: r.service, status: 'OK', rows: [] };
+        groups.set(r.service, g);
+      }
+      g.rows.push({ kind: check.kind, status: r.status, summary: r.summary, findings: r.findings });
+      g.status = worst([g.status, r.status]);
+    }
+  }
+  return [...groups.values()].sort(
+    (a, b) => rank(b.status) - rank(a.status) || a.service.localeCompare(b.service),
+  );
+}
+
+function renderFinding(paint: Paint, f: Finding, samples: number): string[] {
+  const out = [`      ${statusLabel(paint, f.status)} ${terminalSafe(f.summary)}`];
+  const when = f.first ? (f.last && f.last !== f.first ? `${f.first} … ${f.last}` : f.first) : undefined;
+  const who = [f.host && `host ${f.host}`, f.user && `user ${f.user}`].filter(Boolean).join(', ');
+  if (when || who)
+    out.push(
+      paint(
+        'dim',
+        `               ${[who, when]
+          .filter(Boolean)
+          .map((s) => terminalSafe(s as string))
+          .join('; ')}`,
+      ),
+    );
+  for (const d of detailLines(f)) out.push(`               ${terminalSafe(d)}`);
+  for (const e of f.evidence.slice(0, samples)) out.push(paint('dim', `               | ${evidenceLine(e)}`));
+  if (f.evidence.length > samples)
+    out.push(paint('dim', `               | … ${f.evidence.length - samples} more`));
+  return out;
+}
+
+/**
+ * The terminal report: a header with the overall status, then one block per service (worst first), each
+ * check kind's line and the findings that need attention with a few evidence lines. Every string that came
+ * from the host (log text, names, paths) goes through terminalSafe.
+ */
+export function renderText(report: Report, opts: TextOptions): string {
+  const paint = painter(opts.color);
+  const samples = opts.samples ?? 3;
+  const lines: string[] = [];
+  const root = report.root ? ` (root ${terminalSafe(report.root)})` : '';
+  lines.push(
+    paint(
+      'bold',
+      `tenken ${report.tool.version}: inspection of ${terminalSafe(report.host)}${root} at ${report.time}`,
+    ),
+  );
+  lines.push(`${statusLabel(paint, report.status, 0)}: ${report.summary}`);
+  const used = report.services.map((s) => terminalSafe(s.service)).join(', ');
+  lines.push(paint('dim', `services: ${used || 'none detected'}`));
+  for (const g of groupByService(report)) {
+    lines.push('');
+    lines.push(`${statusLabel(paint, g.status)} ${paint('bold', terminalSafe(g.service))}`);
+    for (const row of g.rows) {
+      lines.push(`  ${row.kind.padEnd(9)} ${statusLabel(paint, row.status)} ${terminalSafe(row.summary)}`);
+      const shown = opts.verbose ? row.findings : row.findings.filter((f) => f.status !== 'OK');
+      for (const f of [...shown].sort((a, b) => rank(b.status) - rank(a.status)))
+        lines.push(...renderFinding(paint, f, samples));
+    }
+  }
+  lines.push('');
+  lines.push(
+    paint(
+      'dim',
+      `checks: ${report.checks.map((c) => `${c.kind} ${c.status} (${c.durationMs} ms)`).join(', ')}`,
+    ),
+  );
+  return `${lines.join('\n')}\n`;
+}

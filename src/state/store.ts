@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TenkenError, describe, errnoCode } from '../core/errors.ts';
+import { writeFileAtomic } from './atomic.ts';
+
+/** The default state directory: /var/lib/tenken as root, else $XDG_STATE_HOME/tenken (~/.local/state/tenken). */
+export function defaultStateDir(
+  env: Readonly<Record<string, string | undefined>>,
+  uid = process.getuid?.() ?? 0,
+): string {
+  if (uid === 0) return '/var/lib/tenken';
+  const base = env.XDG_STATE_HOME || path.join(env.HOME || os.homedir(), '.local', 'state');
+  return path.join(base, 'tenken');
+}
+
+/**
+ * The state directory for one inspected tree: the base itself for `/`, a subfolder per --root otherwise,
+ * so the demo tree's offsets and baseline never mix with the live host's.
+ */
+export function stateDirFor(base: string, root: string): string {
+  if (root === '/') return base;
+  const id = createHash('sha256').update(root).digest('hex').slice(0, 12);
+  return path.join(base, 'roots', `${path.basename(root).replace(/[^A-Za-z0-9._-]/g, '_')}-${id}`);
+}
+
+function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (lstatSync(dir).isSymbolicLink())
+      throw new TenkenError(`Cannot use state directory ${dir}: it is a symbolic link`);
+  } catch (err) {
+    if (err instanceof TenkenError) throw err;
+    throw new TenkenError(describe(`Cannot create state directory ${dir}`, err));
+  }
+}
+
+/** A state file that exists but is not valid JSON: reported, then treated as absent. */
+export interface StateProblem {
+  file: string;
+  reason: string;
+}
+
+/**
+ * Per-kind JSON state (log offsets, login history, ...) in one directory. Reads are lenient (a corrupt file
+ * is reported and ignored); writes are atomic and happen only through `commit`, which the runner calls after
+ * the report was delivered.
+ */
+export class StateStore {
+  readonly problems: StateProblem[] = [];
+  constructor(readonly dir: string) {}
+
+  private file(kind: string): string {
+    if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new Error(`bad state kind ${kind}`);
+    return path.join(this.dir, `${kind}.json`);
+  }
+
+  /** The committed state of one kind, or undefined when there is none (or it was unreadable). */
+  read(kind: string): unknown {
+    const file = this.file(kind);
+    try {
+      if (lstatSync(file).isSymbolicLink()) {
+        this.problems.push({ file, reason: 'is a symbolic link (ignored)' });
+        return undefined;
+      }
+      return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      this.problems.push({
+        file,
+        reason: err instanceof SyntaxError ? 'not valid JSON (ignored)' : describe('unreadable', err),
+      });
+      return undefined;
+    }
+  }
+
+  /** Atomically replaces one kind's state. */
+  commit(kind: string, value: unknown): void {
+    ensureDir(this.dir);
+    writeFileAtomic(this.file(kind), `${JSON.stringify(value)}\n`);
+  }
+
+  /**
+   * Takes the run lock (`lock` file holding our pid, created with O_EXCL). A lock whose pid is gone is stale
+   * and taken over. Returns the release function. Two runs never interleave their reads and commits.
+   */
+  lock(): () => void {
+    ensureDir(this.dir);
+    const file = path.join(this.dir, 'lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(
+          file,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+          0o600,
+        );
+        writeSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        return () => {
+          try {
+            if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+          } catch {
+            // already gone
+          }
+        };
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw new TenkenError(describe(`Cannot take lock ${file}`, err));
+        let pid = Number.NaN;
+        try {
+          pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+        } catch {
+          // unreadable or vanished: treat as stale
+        }
+        if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
+          throw new TenkenError(`Another tenken run holds ${file}: pid ${pid} is still running`);
+        }
+        try {
+          unlinkSync(file);
+        } catch {
+          // someone else removed it first
+        }
+      }
+    }
+    throw new TenkenError(`Cannot take lock ${file}: it keeps reappearing`);
+  }
+}
+
+/** Whether a process exists (signal 0). EPERM means it exists but is not ours. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
