@@ -108,15 +108,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       };
       return g;
     },
-    async load(cmd) {
+    load(cmd) {
       const g = app.globals(cmd);
       const now = io.now?.();
-      return loadAll({ root: g.root ?? '/', config: g.config, env: io.env, ...(now ? { now } : {}) });
+      return Promise.resolve(loadAll({ root: g.root ?? '/', config: g.config, env: io.env, ...(now ? { now } : {}) }));
     },
   };
   const program = buildProgram(app);
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       code =

@@ -15,6 +15,9 @@ const details: Details = {
   ],
 };
 
+/** Every finding kind, derived from the exhaustive detail table (the JSON schema test compares against it). */
+export const FINDING_KINDS = Object.keys(details) as FindingKind[];
+
 function detailLines(f: Finding): string[] {
   return (details[f.kind] as (f: Finding) => string[])(f);
 }

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_ROOT, tempDir } from '../../test/helpers/cli.ts';
+import { loadAll } from '../config/load.ts';
+import { StateStore } from '../state/store.ts';
+import { commitPending, runChecks, selectKinds } from './run.ts';
+import type { CheckKind } from './types.ts';
+
+const loaded = () => loadAll({ root: DEMO_ROOT, env: {}, now: new Date('2026-11-26T00:00:00Z') });
+
+describe('runChecks', () => {
+  it('shows a check that throws as UNKNOWN while the others still run', async () => {
+    const boom: CheckKind = {
+      description: 'always fails',
+      run: () => Promise.reject(new Error('simulated bug')),
+    };
+    const fine: CheckKind = {
+      description: 'always fine',
+      run: () =>
+        Promise.resolve({
+          results: [{ service: 'sshd', status: 'WARNING', summary: 'a warning', findings: [] }],
+          state: { n: 1 },
+        }),
+    };
+    const store = new StateStore(tempDir());
+    const { report, pending } = await runChecks(loaded(), store, {
+      kinds: ['boom', 'fine'],
+      options: { all: false },
+      registry: { boom, fine },
+    });
+    const byKind = Object.fromEntries(report.checks.map((c) => [c.kind, c]));
+    expect(byKind.boom?.status).toBe('UNKNOWN');
+    expect(byKind.boom?.results[0]?.findings[0]).toMatchObject({
+      kind: 'check-error',
+      data: { check: 'boom', error: 'simulated bug' },
+    });
+    expect(byKind.fine?.status).toBe('WARNING');
+    expect(report.status).toBe('UNKNOWN');
+    expect(pending).toEqual([{ kind: 'fine', state: { n: 1 } }]);
+  });
+
+  it('gives each check its committed state, and none with --all', async () => {
+    const seen: unknown[] = [];
+    const spy: CheckKind = {
+      description: 'records its state',
+      run: (ctx) => {
+        seen.push(ctx.state);
+        return Promise.resolve({
+          results: [],
+          state: { runs: ((ctx.state as { runs?: number } | undefined)?.runs ?? 0) + 1 },
+        });
+      },
+    };
+    const store = new StateStore(tempDir());
+    const run = (all: boolean) =>
+      runChecks(loaded(), store, { kinds: ['spy'], options: { all }, registry: { spy } });
+    commitPending(store, (await run(false)).pending);
+    commitPending(store, (await run(false)).pending);
+    const withAll = await run(true);
+    expect(withAll.pending).toEqual([]);
+    expect(seen).toEqual([undefined, { runs: 1 }, undefined]);
+    expect(store.read('spy')).toEqual({ runs: 2 });
+  });
+
+  it('rejects unknown kinds in --only and disable', () => {
+    expect(() => selectKinds(['nope'], [])).toThrow(/unknown check kind "nope"/);
+    expect(selectKinds(undefined, ['services'])).not.toContain('services');
+  });
+});

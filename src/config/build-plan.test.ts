@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_ROOT } from '../../test/helpers/cli.ts';
+import { buildPlan, detect } from './build-plan.ts';
+import { gatherFacts, parseListeningPorts } from './facts.ts';
+import { builtinProfiles } from './profile.ts';
+import { configSchema } from './schema.ts';
+
+describe('profiles', () => {
+  it("cover the runbook table and today's equivalents", () => {
+    const names = [...builtinProfiles().keys()];
+    for (const n of [
+      'sendmail',
+      'httpd',
+      'delegate',
+      'wu-ftpd',
+      'samba',
+      'mgetty',
+      'postfix',
+      'exim4',
+      'nginx',
+      'apache2',
+      'vsftpd',
+      'proftpd',
+      'squid',
+      'tinyproxy',
+      'sshd',
+      'dovecot',
+      'cron',
+      'kernel',
+      'journal',
+    ]) {
+      expect(names).toContain(n);
+    }
+  });
+});
+
+describe('buildPlan on the demo tree', () => {
+  const profiles = builtinProfiles();
+  const facts = gatherFacts(DEMO_ROOT);
+
+  it('detects services by process, listener and log, and says why', () => {
+    const plan = buildPlan(configSchema.parse({}), profiles, facts, DEMO_ROOT);
+    const why = Object.fromEntries(plan.services.map((s) => [s.name, s.reasons]));
+    expect(why.sendmail).toContain('process sendmail');
+    expect(why.samba).toEqual(
+      expect.arrayContaining(['process smbd', 'process nmbd', 'log /usr/local/samba/var/log.smb']),
+    );
+    expect(why.httpd).toContain('log /usr/local/var/apache/log/access.log');
+    expect(why.delegate).toContain('process delegated');
+    expect(why.kernel).toEqual(['always inspected']);
+    expect(why['wu-ftpd']).toEqual(['log /var/log/xferlog']);
+    expect(plan.skipped).toContain('postfix');
+  });
+
+  it('lets the config force, disable and define services', () => {
+    const config = configSchema.parse({
+      detect: false,
+      services: {
+        postfix: { enabled: true },
+        sendmail: { enabled: false },
+        intranet: { profile: 'nginx', title: 'Intranet' },
+      },
+    });
+    const plan = buildPlan(config, profiles, facts, DEMO_ROOT);
+    expect(plan.services.map((s) => s.name)).toEqual(['intranet', 'postfix']);
+    expect(plan.services[0]).toMatchObject({ profile: 'nginx', title: 'Intranet', processes: ['nginx'] });
+  });
+
+  it('rejects a service naming a profile that does not exist', () => {
+    const config = configSchema.parse({ services: { x: { profile: 'nosuch' } } });
+    expect(() => buildPlan(config, profiles, facts, DEMO_ROOT)).toThrow(/no built-in profile "nosuch"/);
+  });
+
+  it('reads listening ports from /proc/net/tcp', () => {
+    expect(facts.ports.has(31337)).toBe(true);
+    expect(
+      parseListeningPorts(
+        '  sl  local_address\n   0: 0100007F:0019 00000000:0000 0A 0\n   1: 0100007F:0050 0200007F:1234 01 0\n',
+      ),
+    ).toEqual([25]);
+    expect(detect(profiles.get('sshd')!, facts, DEMO_ROOT)).toEqual(['process sshd']);
+  });
+});

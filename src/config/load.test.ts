@@ -1,0 +1,73 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../../test/helpers/cli.ts';
+import { STARTER_CONFIG } from './starter.ts';
+import { parseConfig, readConfig } from './load.ts';
+
+describe('config check', () => {
+  it('prints every mistake with file:line:col and exits 3', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'tenken.yaml');
+    writeFileSync(
+      file,
+      [
+        'detect: yes-please',
+        'services:',
+        '  sendmail:',
+        '    enabeld: true',
+        '    logs: [var/log/maillog]',
+        'syslog:',
+        '  journal: sometimes',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['config', 'check', file]);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      `${file}:1:9: Invalid input: expected boolean, received string (at detect)`,
+      `${file}:4:5: unknown key "enabeld" (at services.sendmail.enabeld)`,
+      `${file}:5:12: must be an absolute path (host paths start with /) (at services.sendmail.logs[0])`,
+      `${file}:7:12: Invalid option: expected one of "auto"|"on"|"off" (at syslog.journal)`,
+      `4 errors in ${file}`,
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'services:\n  sshd: {enabled: true\n');
+    const r = await runCli(['config', 'check', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:\\d+:\\d+: `));
+  });
+
+  it('accepts the starter config written by config init', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'etc', 'tenken.yaml');
+    const init = await runCli(['config', 'init', file]);
+    expect(init.code).toBe(0);
+    const again = await runCli(['config', 'init', file]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('it exists (use --force to overwrite)');
+    const check = await runCli(['config', 'check', file]);
+    expect(check.stderr).toBe('');
+    expect(check.stdout).toBe(`${file}: valid (1 service configured)\n`);
+  });
+
+  it('keeps the starter valid with its commented examples enabled', () => {
+    const uncommented = STARTER_CONFIG.replace(/^(\s*)# (sendmail|intranet|  )/gm, '$1$2');
+    expect(uncommented).not.toBe(STARTER_CONFIG);
+    const cfg = parseConfig(uncommented, 'starter.yaml');
+    expect(Object.keys(cfg.services).sort()).toEqual(['intranet', 'sendmail', 'sshd']);
+  });
+
+  it('falls back to defaults when no config exists under the root, but not for an explicit --config', () => {
+    const root = tempDir();
+    expect(readConfig({ root }).path).toBeNull();
+    expect(() => readConfig({ root, config: path.join(root, 'nope.yaml') })).toThrow(
+      /Cannot read config .*nope\.yaml: no such file or directory/,
+    );
+  });
+});

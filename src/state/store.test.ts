@@ -1,0 +1,62 @@
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers/cli.ts';
+import { writeFileAtomic } from './atomic.ts';
+import { StateStore, stateDirFor } from './store.ts';
+
+describe('writeFileAtomic', () => {
+  it('replaces the file and leaves no temp file behind', () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'x.json');
+    writeFileAtomic(f, 'one');
+    writeFileAtomic(f, 'two');
+    expect(readFileSync(f, 'utf8')).toBe('two');
+    expect(existsSync(path.join(dir, `.x.json.${process.pid}`))).toBe(false);
+  });
+
+  it('refuses to write through a symbolic link', () => {
+    const dir = tempDir();
+    const victim = path.join(dir, 'victim');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, path.join(dir, 'logs.json'));
+    expect(() => writeFileAtomic(path.join(dir, 'logs.json'), 'evil')).toThrow(/symbolic link/);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+
+  it('says what failed and why when the directory is missing', () => {
+    expect(() => writeFileAtomic('/nonexistent-dir/x.json', 'a')).toThrow(
+      /^Cannot write \/nonexistent-dir\/x\.json: no such file or directory$/,
+    );
+  });
+});
+
+describe('StateStore', () => {
+  it('treats a corrupt state file as absent and reports it', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'logs.json'), '{"half": ');
+    const s = new StateStore(dir);
+    expect(s.read('logs')).toBeUndefined();
+    expect(s.problems[0]?.reason).toMatch(/not valid JSON/);
+  });
+
+  it('locks runs against each other and takes over a stale lock', () => {
+    const dir = tempDir();
+    const s = new StateStore(dir);
+    const release = s.lock();
+    expect(() => new StateStore(dir).lock()).toThrow(new RegExp(`pid ${process.pid} is still running`));
+    release();
+    writeFileSync(path.join(dir, 'lock'), '999999999\n');
+    const again = new StateStore(dir).lock();
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(String(process.pid));
+    again();
+    expect(existsSync(path.join(dir, 'lock'))).toBe(false);
+  });
+
+  it('keeps a --root tree apart from the live host', () => {
+    expect(stateDirFor('/var/lib/tenken', '/')).toBe('/var/lib/tenken');
+    expect(stateDirFor('/var/lib/tenken', '/srv/demo')).toMatch(
+      /^\/var\/lib\/tenken\/roots\/demo-[0-9a-f]{12}$/,
+    );
+  });
+});

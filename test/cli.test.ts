@@ -1,0 +1,93 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_ROOT, REPO, runCli, tempDir } from './helpers/cli.ts';
+
+const BIN = path.join(REPO, 'dist', 'tenken.js');
+
+describe('the built CLI (quick start)', () => {
+  it('inspects the demo tree and exits with the worst status', () => {
+    const state = tempDir();
+    const r = spawnSync(process.execPath, [BIN, 'check', '--root', DEMO_ROOT, '--state', state], {
+      encoding: 'utf8',
+      env: { ...process.env, LANG: 'C', TZ: 'UTC', NO_COLOR: '1' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^tenken \d+\.\d+\.\d+: inspection of gauntlet \(root .*demo-root\) at /);
+    expect(r.stdout).toContain('services: ');
+    for (const s of ['sendmail', 'httpd', 'samba', 'delegate', 'wu-ftpd', 'sshd'])
+      expect(r.stdout).toMatch(new RegExp(`^\\S+\\s+${s}$`, 'm'));
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+    expect([0, 1, 2]).toContain(r.status);
+  });
+
+  it('prints complete help for every command', () => {
+    const help = execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    for (const c of ['check', 'config']) expect(help).toContain(c);
+    for (const o of ['--root', '--config', '--state', '--format', '--only', '--quiet', '--no-color'])
+      expect(help).toContain(o);
+    const checkHelp = execFileSync(process.execPath, [BIN, 'check', '--help'], { encoding: 'utf8' });
+    expect(checkHelp).toContain('Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN');
+  });
+});
+
+describe('tenken check', () => {
+  it('exits 3 with one line for a usage error, without a stack trace', async () => {
+    const r = await runCli(['check', '--bogus']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/unknown option '--bogus'/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects an unknown kind in --only', async () => {
+    const r = await runCli(['--root', DEMO_ROOT, '--only', 'nosuch', 'check']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      /^tenken: Cannot select checks: unknown check kind "nosuch" \(known: services(, [a-z]+)*\)\n$/,
+    );
+  });
+
+  it('prints nothing with --quiet when all is OK, and the report otherwise', async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'etc', 'tenken'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'etc', 'tenken', 'tenken.yaml'),
+      'detect: false\nservices:\n  quiet:\n    title: A quiet service\n',
+    );
+    const quiet = await runCli(['--root', root, '--quiet', '--only', 'services', 'check']);
+    expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const loud = await runCli(['--root', root, '--only', 'services', 'check']);
+    expect(loud.stdout).toContain('quiet');
+  });
+
+  it('says what it could not read, and why', async () => {
+    if (process.getuid?.() === 0) {
+      // root reads everything; simulate with a directory where a log file is expected
+      const root = tempDir();
+      mkdirSync(path.join(root, 'var', 'log', 'syslog'), { recursive: true });
+      const r = await runCli(['--root', root, '--only', 'services', 'check']);
+      expect(r.stdout).toMatch(/Cannot read \/var\/log\/syslog: is a directory/);
+      expect(r.code).toBe(1);
+    } else {
+      const root = tempDir();
+      mkdirSync(path.join(root, 'var', 'log'), { recursive: true });
+      writeFileSync(path.join(root, 'var', 'log', 'syslog'), 'x\n');
+      chmodSync(path.join(root, 'var', 'log', 'syslog'), 0);
+      const r = await runCli(['--root', root, '--only', 'services', 'check']);
+      expect(r.stdout).toMatch(/Cannot read \/var\/log\/syslog: permission denied/);
+    }
+  });
+
+  it('writes the report to a file with --output and shows paths as the host sees them', async () => {
+    const out = path.join(tempDir(), 'report.json');
+    const r = await runCli(['--root', DEMO_ROOT, '--format', 'json', 'check', '--output', out]);
+    expect(r.stdout).toBe('');
+    const report = JSON.parse(execFileSync('cat', [out], { encoding: 'utf8' })) as {
+      host: string;
+      checks: { kind: string }[];
+    };
+    expect(report.host).toBe('gauntlet');
+    expect(JSON.stringify(report)).not.toContain(DEMO_ROOT + '/var');
+  });
+});
