@@ -70,7 +70,7 @@ export const servicesCheck: CheckKind = {
       results.push({
         service: svc.name,
         status: bad ? 'WARNING' : 'OK',
-        summary: logs.length ? `detected; logs: ${logs.join(', ')}` : 'detected',
+        summary: `${svc.reasons.join(', ')}${logs.length ? `; logs: ${logs.join(', ')}` : ''}`,
         findings,
       });
     }

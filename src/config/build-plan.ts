@@ -11,7 +11,7 @@ export function detect(profile: Profile, facts: HostFacts, root: string): string
   for (const f of profile.detect.files) if (facts.exists(f)) reasons.push(`file ${f}`);
   for (const p of profile.detect.processes) if (facts.processes.has(p)) reasons.push(`process ${p}`);
   for (const port of profile.detect.ports) if (facts.ports.has(port)) reasons.push(`listener :${port}`);
-  for (const log of profile.logs) {
+  for (const log of profile.detect.logs) {
     const found = expandHostGlob({ root }, log).filter((p) => facts.exists(p));
     if (found[0]) {
       reasons.push(`log ${found[0]}`);

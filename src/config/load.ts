@@ -67,9 +67,10 @@ export function loadAll(opts: {
     env: opts.env,
     ...(opts.now ? { now: opts.now } : {}),
   });
+  const profiles = builtinProfiles();
   let plan: Plan;
   try {
-    plan = buildPlan(config, builtinProfiles(), gatherFacts(host.root), host.root);
+    plan = buildPlan(config, profiles, gatherFacts(host.root), host.root);
   } catch (err) {
     throw new TenkenError(describe(`Invalid config ${path ?? '(defaults)'}`, err));
   }

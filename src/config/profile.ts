@@ -18,6 +18,8 @@ export const profileSchema = z
       .object({
         files: z.array(z.string().startsWith('/')).default([]),
         processes: z.array(z.string()).default([]),
+        /** Log files only this daemon writes (shared logs such as xferlog or mail.log prove nothing). */
+        logs: z.array(z.string().startsWith('/')).default([]),
         ports: z.array(z.number().int()).default([]),
         /** Always applies (the kernel): no detection needed. */
         always: z.boolean().default(false),
