@@ -62,7 +62,9 @@ describe.runIf(havePeer)('tenken last against util-linux 2.38 expected outputs (
     ['-s', '2013-08-28 02:20', '-t', '2013-08-28 08:20'],
     ['-p', '2013-08-28 11:20'],
   ];
-  const expected = havePeer ? sections(fs.readFileSync(path.join(peer, 'expected-last-nodns'), 'latin1')) : [];
+  const expected = havePeer
+    ? sections(fs.readFileSync(path.join(peer, 'expected-last-nodns'), 'latin1'))
+    : [];
   it('has one expected section per README option set', () => {
     expect(expected).toHaveLength(optionSets.length);
   });
@@ -75,7 +77,9 @@ describe.runIf(havePeer)('tenken last against util-linux 2.38 expected outputs (
     });
   });
 
-  const ipv6 = havePeer ? sections(fs.readFileSync(path.join(peer, 'expected-last-ipv6-nodns'), 'latin1')) : [];
+  const ipv6 = havePeer
+    ? sections(fs.readFileSync(path.join(peer, 'expected-last-ipv6-nodns'), 'latin1'))
+    : [];
   [['-i'], ['-i', '-a']].forEach((opts, i) => {
     it(`prints byte-identical output for last -f wtmp-ipv6 ${opts.join(' ')}`, async () => {
       const file = linked('wtmp-ipv6', path.join(peer, 'wtmp-ipv6.LE'));
@@ -104,7 +108,10 @@ describe.runIf(havePeer)('tenken last against util-linux 2.38 expected outputs (
 });
 
 function realLast(args: string[], tz: string, lastb = false): string {
-  const r = spawnSync(lastb ? '/usr/bin/lastb' : '/usr/bin/last', args, { env: { LANG: 'C', LC_ALL: 'C', TZ: tz, PATH: '/usr/bin:/bin' }, encoding: 'latin1' });
+  const r = spawnSync(lastb ? '/usr/bin/lastb' : '/usr/bin/last', args, {
+    env: { LANG: 'C', LC_ALL: 'C', TZ: tz, PATH: '/usr/bin:/bin' },
+    encoding: 'latin1',
+  });
   return r.stdout;
 }
 
@@ -126,24 +133,66 @@ function history(seed: number, count: number): UtmpRecordInput[] {
     t += 1 + r(20_000);
     const roll = r(100);
     if (roll < 6) {
-      out.push({ type: 2, pid: 0, line: '~', id: id4('~~'), user: 'reboot', host: '6.1.0-13-amd64', sec: t, usec: r(1_000_000) });
+      out.push({
+        type: 2,
+        pid: 0,
+        line: '~',
+        id: id4('~~'),
+        user: 'reboot',
+        host: '6.1.0-13-amd64',
+        sec: t,
+        usec: r(1_000_000),
+      });
       open.clear();
     } else if (roll < 10) {
-      out.push({ type: 1, pid: 0, line: '~', id: id4('~~'), user: 'shutdown', host: '6.1.0-13-amd64', sec: t });
+      out.push({
+        type: 1,
+        pid: 0,
+        line: '~',
+        id: id4('~~'),
+        user: 'shutdown',
+        host: '6.1.0-13-amd64',
+        sec: t,
+      });
     } else if (roll < 13) {
       const lvl = '0123456S'[r(8)] as string;
-      out.push({ type: 1, pid: lvl.charCodeAt(0) + 256 * 0x4e, line: '~', id: id4('~~'), user: 'runlevel', host: '6.1.0', sec: t });
+      out.push({
+        type: 1,
+        pid: lvl.charCodeAt(0) + 256 * 0x4e,
+        line: '~',
+        id: id4('~~'),
+        user: 'runlevel',
+        host: '6.1.0',
+        sec: t,
+      });
     } else if (roll < 15) {
       out.push({ type: r(2) ? 3 : 4, pid: 0, line: r(2) ? '|' : '{', id: id4(''), user: 'date', sec: t });
     } else if (roll < 18) {
-      out.push({ type: 6, pid: 300 + r(1000), line: ttys[r(ttys.length)] as string, id: id4('tty'), user: 'LOGIN', sec: t });
+      out.push({
+        type: 6,
+        pid: 300 + r(1000),
+        line: ttys[r(ttys.length)] as string,
+        id: id4('tty'),
+        user: 'LOGIN',
+        sec: t,
+      });
     } else if (roll < 60 || open.size === 0) {
       const line = ttys[r(ttys.length)] as string;
       const host = hosts[r(hosts.length)] as string;
       let addr: [number, number, number, number] = [0, 0, 0, 0];
       if (/^[\d.]+$|:.*:/.test(host)) addr = addrFromText(host);
       const pid = 1000 + r(3_000_000);
-      out.push({ type: 7, pid, line, id: id4(line), user: users[r(users.length)] as string, host, addr, sec: t, usec: r(1_000_000) });
+      out.push({
+        type: 7,
+        pid,
+        line,
+        id: id4(line),
+        user: users[r(users.length)] as string,
+        host,
+        addr,
+        sec: t,
+        usec: r(1_000_000),
+      });
       open.set(line, pid);
     } else {
       const lines = [...open.keys()];
@@ -156,7 +205,15 @@ function history(seed: number, count: number): UtmpRecordInput[] {
 }
 
 describe.runIf(haveLast)('tenken last against the machine util-linux last on generated files', () => {
-  const zones = ['GMT', 'Asia/Tokyo', 'America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'America/St_Johns', 'Asia/Kolkata'];
+  const zones = [
+    'GMT',
+    'Asia/Tokyo',
+    'America/New_York',
+    'Europe/Berlin',
+    'Australia/Lord_Howe',
+    'America/St_Johns',
+    'Asia/Kolkata',
+  ];
   const optionSets = [
     [],
     ['-x'],
@@ -181,8 +238,31 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
       const recs = history(seed, 120);
       const txt = path.join(tmp, `dump-${seed}.txt`);
       fs.writeFileSync(txt, utmpdumpText(recs));
-      const rebuilt = execFileSync('/usr/bin/utmpdump', ['-r'], { input: fs.readFileSync(txt), env: { LANG: 'C', TZ: 'GMT' }, stdio: ['pipe', 'pipe', 'ignore'] });
+      const rebuilt = execFileSync('/usr/bin/utmpdump', ['-r'], {
+        input: fs.readFileSync(txt),
+        env: { LANG: 'C', TZ: 'GMT' },
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
       expect(Buffer.compare(rebuilt, Buffer.from(encodeRecords(recs)))).toBe(0);
+    }
+  });
+
+  // Everything compared, to show that the generated histories reach every way `last` ends a session.
+  let seen = '';
+  afterAll(() => {
+    if (!seen) return;
+    for (const word of [
+      '- crash',
+      '- down',
+      'gone - no logout',
+      'still running',
+      '(to lvl',
+      'new time',
+      'ftp ',
+      'uucp ',
+      '+',
+    ]) {
+      if (!seen.includes(word)) throw new Error(`generated histories never produced "${word}"`);
     }
   });
 
@@ -194,6 +274,7 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
       for (const opts of optionSets) {
         const mine = await runCommand([last], ['last', '-f', file, ...opts], { env: { LANG: 'C', TZ: tz } });
         expect(mine.stdout, `last ${opts.join(' ')} TZ=${tz}`).toBe(realLast(['-f', file, ...opts], tz));
+        seen += mine.stdout;
       }
     });
   }
@@ -224,11 +305,17 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
 
   it('matches /usr/bin/last on a file rebuilt by utmpdump -r', async () => {
     const recs = history(42, 200);
-    const rebuilt = execFileSync('/usr/bin/utmpdump', ['-r'], { input: utmpdumpText(recs), env: { LANG: 'C', TZ: 'GMT' }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const rebuilt = execFileSync('/usr/bin/utmpdump', ['-r'], {
+      input: utmpdumpText(recs),
+      env: { LANG: 'C', TZ: 'GMT' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     const file = path.join(tmp, 'wtmp-utmpdump');
     fs.writeFileSync(file, rebuilt);
     for (const opts of [[], ['-x', '-F'], ['-i', '-a']]) {
-      const mine = await runCommand([last], ['last', '-f', file, ...opts], { env: { LANG: 'C', TZ: 'Europe/Berlin' } });
+      const mine = await runCommand([last], ['last', '-f', file, ...opts], {
+        env: { LANG: 'C', TZ: 'Europe/Berlin' },
+      });
       expect(mine.stdout).toBe(realLast(['-f', file, ...opts], 'Europe/Berlin'));
     }
   });
@@ -238,7 +325,9 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
     const file = path.join(tmp, 'btmp-gen');
     fs.writeFileSync(file, encodeRecords(recs));
     for (const opts of [[], ['-i'], ['-F', '-w']]) {
-      const mine = await runCommand([last], ['lastb', '-f', file, ...opts], { env: { LANG: 'C', TZ: 'GMT' } });
+      const mine = await runCommand([last], ['lastb', '-f', file, ...opts], {
+        env: { LANG: 'C', TZ: 'GMT' },
+      });
       expect(mine.stdout).toBe(realLast(['-f', file, ...opts], 'GMT', true));
     }
   });

@@ -1,6 +1,8 @@
 import type { CommandModule } from '../app.ts';
 import * as check from './check.ts';
 import * as config from './config.ts';
+import * as last from './last.ts';
+import * as wtmp from './wtmp.ts';
 
 /** Every CLI command, in help order. The one place a command is registered. */
-export const commands: readonly CommandModule[] = [check, config];
+export const commands: readonly CommandModule[] = [check, config, last, wtmp];

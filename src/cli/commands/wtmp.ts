@@ -1,0 +1,68 @@
+/**
+ * `tenken wtmp rotate [--keep N] [--compress] [--file PATH...]`: rotates /var/log/wtmp and /var/log/btmp (when
+ * present) without a moment where the path is missing, verifying record counts (src/logins/rotate.ts).
+ */
+import type { Command } from 'commander';
+import { TenkenError } from '../../core/errors.ts';
+import { hostPath } from '../../core/host.ts';
+import { isMissing, type RotateResult, rotateFile } from '../../logins/rotate.ts';
+import type { App } from '../app.ts';
+
+interface RotateOpts {
+  keep: string;
+  compress?: boolean;
+  file?: string[];
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+function line(r: RotateResult): string {
+  const extra = [
+    r.compressed.length ? `compressed ${r.compressed.join(', ')}` : '',
+    r.removed.length ? `removed ${r.removed.join(', ')}` : '',
+  ].filter(Boolean);
+  return `${r.file}: ${r.recordsBefore} records rotated to ${r.rotatedTo} (${r.recordsRotated} there now, ${r.recordsLive} in the new file)${extra.length ? `; ${extra.join('; ')}` : ''}\n`;
+}
+
+/** Adds `tenken wtmp rotate`. */
+export function register(program: Command, app: App): void {
+  const wtmp = program.command('wtmp').description('maintain wtmp and btmp');
+  wtmp
+    .command('rotate')
+    .description('rotate wtmp and btmp without losing a record written meanwhile')
+    .option('--keep <n>', 'rotated files to keep', '1')
+    .option('--compress', 'gzip rotated files older than .1')
+    .option(
+      '--file <path>',
+      'rotate this file instead of /var/log/wtmp and /var/log/btmp (repeatable)',
+      collect,
+    )
+    .action(async (opts: RotateOpts, cmd: Command) => {
+      const g = app.globals(cmd);
+      const keep = Number(opts.keep);
+      if (!/^\d+$/.test(opts.keep) || keep < 1)
+        throw new TenkenError(`Cannot rotate: --keep must be a whole number >= 1, not '${opts.keep}'`);
+      const root = g.root ?? '/';
+      const explicit = opts.file && opts.file.length > 0;
+      const files = explicit ? (opts.file as string[]) : ['/var/log/wtmp', '/var/log/btmp'];
+      const results: RotateResult[] = [];
+      for (const file of files) {
+        try {
+          results.push(
+            await rotateFile(hostPath({ root }, file), {
+              keep,
+              compress: opts.compress === true,
+              display: file,
+            }),
+          );
+        } catch (err) {
+          // btmp is optional on a default run; anything asked for explicitly must exist.
+          if (!explicit && file === '/var/log/btmp' && isMissing(err)) continue;
+          throw err;
+        }
+      }
+      if (g.format === 'json') await app.io.write(`${JSON.stringify({ rotated: results }, null, 2)}\n`);
+      else if (!g.quiet) await app.io.write(results.map(line).join(''));
+      app.exit(0);
+    });
+}

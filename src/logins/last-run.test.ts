@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { register } from '../cli/commands/last.ts';
+import { runCommand } from './testing.ts';
+import { encodeRecords, type UtmpRecordInput } from './utmp.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-last-run-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const last = { register };
+const T = 1_700_000_000;
+const history: UtmpRecordInput[] = [
+  { type: 2, line: '~', user: 'reboot', host: '6.1.0', sec: T },
+  {
+    type: 7,
+    pid: 10,
+    line: 'pts/0',
+    user: 'alice',
+    host: '192.0.2.1',
+    addr: [0xc0000201, 0, 0, 0],
+    sec: T + 60,
+  },
+  { type: 7, pid: 11, line: 'pts/1', user: 'bob', host: 'bastion', sec: T + 120 },
+  { type: 8, pid: 10, line: 'pts/0', sec: T + 3600 },
+  {
+    type: 7,
+    pid: 12,
+    line: 'pts/0',
+    user: 'alice',
+    host: '192.0.2.1',
+    addr: [0xc0000201, 0, 0, 0],
+    sec: T + 7200,
+  },
+  { type: 8, pid: 11, line: 'pts/1', sec: T + 9000 },
+];
+const write = (name: string, data: Uint8Array): string => {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, data);
+  return p;
+};
+const now = new Date((T + 100_000) * 1000);
+
+describe('tenken last', () => {
+  it('merges a gzip backup and the live file into one history, pairing sessions across the rotation', async () => {
+    const whole = write('wtmp-whole', encodeRecords(history));
+    const backup = write('wtmp-20231115.gz', zlib.gzipSync(encodeRecords(history.slice(0, 3))));
+    const live = write('wtmp', encodeRecords(history.slice(3)));
+    const merged = await runCommand([last], ['last', '-f', live, '-f', backup], { now });
+    const single = await runCommand([last], ['last', '-f', whole], { now });
+    expect(merged.stdout).toBe(single.stdout.replace('wtmp-whole begins', 'wtmp-20231115.gz begins'));
+    expect(merged.stdout).toContain(
+      'bob      pts/1        bastion          Tue Nov 14 22:15 - 00:43  (02:28)\n',
+    );
+  });
+
+  it('reads every whole record of a file with stray bytes appended, and says so', async () => {
+    const file = write('wtmp-tail', Buffer.concat([encodeRecords(history), Buffer.from('7 bytes')]));
+    const run = await runCommand([last], ['last', '-f', file], { now });
+    expect(run.stderr).toBe(
+      `tenken last: ${file}: 7 stray bytes after the last whole record (offset 2304) ignored\n`,
+    );
+    expect(run.stdout.split('\n')).toHaveLength(4 + 3);
+    if (fs.existsSync('/usr/bin/last')) {
+      // util-linux reads backwards from the end: the shifted records print nothing (or garbage).
+      const real = spawnSync('/usr/bin/last', ['-f', file], {
+        env: { LANG: 'C', TZ: 'GMT' },
+        encoding: 'latin1',
+      });
+      expect(real.stdout).not.toContain('alice');
+    }
+  });
+
+  it('prints sessions as JSON with --format json', async () => {
+    const file = write('wtmp-json', encodeRecords(history));
+    // On the live host a 2023 session without logout predates the boot: gone, as util-linux says.
+    const run = await runCommand([last], ['last', '-f', file, '-x', 'alice'], { now, format: 'json' });
+    const out = JSON.parse(run.stdout) as { files: unknown[]; entries: Record<string, unknown>[] };
+    expect(out.files).toEqual([
+      { path: file, layout: 'glibc-384', records: 6, compressed: false, strayTail: null },
+    ]);
+    expect(out.entries).toEqual([
+      {
+        kind: 'login',
+        user: 'alice',
+        tty: 'pts/0',
+        host: '192.0.2.1',
+        address: '192.0.2.1',
+        pid: 12,
+        login: '2023-11-15T00:13:20Z',
+        logout: null,
+        end: 'gone',
+        seconds: null,
+        file,
+        record: 4,
+      },
+      {
+        kind: 'login',
+        user: 'alice',
+        tty: 'pts/0',
+        host: '192.0.2.1',
+        address: '192.0.2.1',
+        pid: 10,
+        login: '2023-11-14T22:14:20Z',
+        logout: '2023-11-14T23:13:20Z',
+        end: 'logout',
+        seconds: 3540,
+        file,
+        record: 1,
+      },
+    ]);
+  });
+
+  it('limits with -n N and -N', async () => {
+    const file = write('wtmp-n', encodeRecords(history));
+    for (const args of [['-n', '2'], ['-2']]) {
+      const run = await runCommand([last], ['last', '-f', file, ...args, '-R'], { now });
+      expect(run.stdout.split('\n').filter((l) => l.startsWith('alice') || l.startsWith('bob'))).toHaveLength(
+        2,
+      );
+    }
+  });
+
+  it('rejects bad options and times with one-line errors', async () => {
+    const file = write('wtmp-err', encodeRecords(history));
+    const cases: [string[], RegExp][] = [
+      [
+        ['-s', 'next tuesday'],
+        /^tenken: Cannot run tenken last: invalid time value "next tuesday" for --since\n$/,
+      ],
+      [['-F', '--time-format', 'iso'], /mutually exclusive/],
+      [['-d'], /unknown option '-d'/],
+      [['-n', 'many'], /failed to parse number/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCommand([last], ['last', '-f', file, ...args], { now });
+      expect(run.stderr, args.join(' ')).toMatch(message);
+      expect(run.code).toBe(3);
+    }
+    const html = await runCommand([last], ['last', '-f', file], { now, format: 'html' });
+    expect(html.stderr).toMatch(/--format html is not supported here/);
+  });
+
+  it('reads /var/log/btmp under --root for lastb', async () => {
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, 'var/log/btmp'),
+      encodeRecords([{ type: 6, line: 'ssh:notty', user: 'admin', host: '203.0.113.9', sec: T }]),
+    );
+    const run = await runCommand([last], ['lastb'], { now, root });
+    expect(run.stdout).toBe(
+      'admin    ssh:notty    203.0.113.9      Tue Nov 14 22:13 - 22:13  (00:00)\n\nbtmp begins Tue Nov 14 22:13:20 2023\n',
+    );
+  });
+});

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { register } from '../cli/commands/wtmp.ts';
+import { rotateFile } from './rotate.ts';
+import { runCommand } from './testing.ts';
+import { encodeRecords } from './utmp.ts';
+import { openWtmp, recordsForward } from './wtmp-file.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-rotate-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const logins = (from: number, n: number): Uint8Array =>
+  encodeRecords(
+    Array.from({ length: n }, (_, i) => ({
+      type: 7,
+      pid: from + i,
+      line: 'pts/0',
+      user: 'alice',
+      sec: 1_700_000_000 + from + i,
+    })),
+  );
+
+async function pids(file: string): Promise<number[]> {
+  const f = await openWtmp(file);
+  try {
+    return [...recordsForward(f)].map((r) => r.pid);
+  } finally {
+    f.close();
+  }
+}
+
+describe('rotateFile', () => {
+  it('moves every record to wtmp.1 and leaves an empty wtmp with the same mode', async () => {
+    const wtmp = path.join(dir, 'wtmp');
+    fs.writeFileSync(wtmp, logins(0, 10));
+    fs.chmodSync(wtmp, 0o664);
+    const r = await rotateFile(wtmp, { keep: 2, compress: false });
+    expect(r).toMatchObject({ recordsBefore: 10, recordsRotated: 10, recordsLive: 0 });
+    expect(await pids(`${wtmp}.1`)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(fs.statSync(wtmp).size).toBe(0);
+    expect(fs.statSync(wtmp).mode & 0o7777).toBe(0o664);
+  });
+
+  it('keeps N backups, gzips those older than .1 and verifies them', async () => {
+    const wtmp = path.join(dir, 'wtmp');
+    for (let round = 0; round < 4; round++) {
+      fs.appendFileSync(wtmp, logins(round * 100, 3));
+      await rotateFile(wtmp, { keep: 3, compress: true });
+    }
+    expect(fs.readdirSync(dir).sort()).toEqual(['wtmp', 'wtmp.1', 'wtmp.2.gz', 'wtmp.3.gz']);
+    expect(await pids(`${wtmp}.1`)).toEqual([300, 301, 302]);
+    expect(await pids(`${wtmp}.2.gz`)).toEqual([200, 201, 202]);
+    expect(await pids(`${wtmp}.3.gz`)).toEqual([100, 101, 102]);
+  });
+
+  it('refuses a symbolic link and a missing file with one-line messages', async () => {
+    fs.writeFileSync(path.join(dir, 'real'), logins(0, 1));
+    fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'wtmp'));
+    await expect(
+      rotateFile(path.join(dir, 'wtmp'), { keep: 1, compress: false, display: '/var/log/wtmp' }),
+    ).rejects.toThrow('Cannot rotate /var/log/wtmp: is a symbolic link');
+    await expect(
+      rotateFile(path.join(dir, 'nope'), { keep: 1, compress: false, display: '/var/log/nope' }),
+    ).rejects.toThrow('Cannot rotate /var/log/nope: no such file or directory');
+  });
+
+  it('loses no record appended by an updwtmp-like writer while rotating again and again', async () => {
+    const wtmp = path.join(dir, 'wtmp');
+    fs.writeFileSync(wtmp, '');
+    const total = 3000;
+    // The writer opens the path for each record without O_CREAT, as glibc's updwtmp does, and counts the
+    // times the path was missing (which would drop the record).
+    const writer = `
+      const fs = require('node:fs');
+      const rec = Buffer.alloc(384);
+      let missing = 0;
+      for (let i = 0; i < ${total}; i++) {
+        rec.writeInt16LE(7, 0); rec.writeInt32LE(i, 4); rec.write('pts/1', 8); rec.write('bob', 44);
+        rec.writeInt32LE(1700000000 + i, 340);
+        try {
+          const fd = fs.openSync(${JSON.stringify(wtmp)}, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+          fs.writeSync(fd, rec); fs.closeSync(fd);
+        } catch (e) { missing++; i--; }
+        if (i % 50 === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      }
+      process.stdout.write(String(missing));
+    `;
+    const child = spawn(process.execPath, ['-e', writer], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let running = true;
+    void done.then(() => {
+      running = false;
+    });
+    let rotations = 0;
+    while (running) {
+      await rotateFile(wtmp, { keep: 50, compress: rotations % 3 === 0 });
+      rotations++;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    expect(await done).toBe(0);
+    expect(out).toBe('0');
+    expect(rotations).toBeGreaterThan(3);
+    const seen: number[] = [];
+    for (const name of fs.readdirSync(dir)) seen.push(...(await pids(path.join(dir, name))));
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+});
+
+describe('tenken wtmp rotate', () => {
+  it('rotates wtmp and btmp under --root and says how many records moved', async () => {
+    fs.mkdirSync(path.join(dir, 'var/log'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'var/log/wtmp'), logins(0, 4));
+    fs.writeFileSync(path.join(dir, 'var/log/btmp'), logins(0, 2));
+    const run = await runCommand([{ register }], ['wtmp', 'rotate', '--keep', '2'], { root: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      '/var/log/wtmp: 4 records rotated to /var/log/wtmp.1 (4 there now, 0 in the new file)\n' +
+        '/var/log/btmp: 2 records rotated to /var/log/btmp.1 (2 there now, 0 in the new file)\n',
+    );
+  });
+
+  it('rejects --keep 0', async () => {
+    const run = await runCommand([{ register }], ['wtmp', 'rotate', '--keep', '0'], { root: dir });
+    expect(run.stderr).toBe("tenken: Cannot rotate: --keep must be a whole number >= 1, not '0'\n");
+    expect(run.code).toBe(3);
+  });
+});

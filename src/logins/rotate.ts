@@ -1,0 +1,178 @@
+/**
+ * Rotating wtmp/btmp without a moment where the path is missing (glibc's updwtmp opens without O_CREAT, so a
+ * record written then is silently dropped — logrotate's rename-then-create has that gap) and without a copy
+ * that misses what is written after it (copytruncate):
+ *   1. shift wtmp.1 → wtmp.2 ... (dropping what exceeds --keep),
+ *   2. create the new file beside the live one with its owner, group and mode,
+ *   3. hard-link the live file to wtmp.1 (same inode: nothing is copied, nothing can be missed),
+ *   4. rename the new file over wtmp (atomic: the path always names a file).
+ * A writer that opened wtmp before step 4 appends to the old inode, which is wtmp.1. Record counts are checked
+ * afterwards; with --compress, wtmp.2 and older are gzipped (wtmp.1 stays plain, as logrotate's
+ * delaycompress, since a late writer may still append to it) and each archive is verified before the plain
+ * file is removed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { describe as what, errnoCode, TenkenError } from '../core/errors.ts';
+import { openWtmp } from './wtmp-file.ts';
+
+/** Options of one rotation. */
+export interface RotateOptions {
+  /** Rotated files to keep (wtmp.1 ... wtmp.N), at least 1. */
+  keep: number;
+  /** Gzip wtmp.2 and older. */
+  compress: boolean;
+  /** The path as the host sees it, for messages. */
+  display?: string;
+}
+
+/** What a rotation did, for the command's report. */
+export interface RotateResult {
+  file: string;
+  rotatedTo: string;
+  /** Whole records in the live file just before the rotation. */
+  recordsBefore: number;
+  /** Whole records now in the rotated file (>= recordsBefore: late writers append there) and the new live file. */
+  recordsRotated: number;
+  recordsLive: number;
+  removed: string[];
+  compressed: string[];
+}
+
+function exists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function countRecords(file: string, display: string): Promise<{ records: number; size: number }> {
+  const f = await openWtmp(file, { display });
+  try {
+    return { records: f.records, size: f.size };
+  } finally {
+    f.close();
+  }
+}
+
+/** gzip `src` to `src.gz` (via a temporary name, fsynced), verify it holds the same records, remove `src`. */
+async function compressVerified(src: string, display: string): Promise<string> {
+  const dst = `${src}.gz`;
+  const tmp = `${dst}.tenken-tmp`;
+  const before = fs.statSync(src);
+  const data = fs.readFileSync(src);
+  const fd = fs.openSync(tmp, 'wx', before.mode & 0o7777);
+  try {
+    fs.writeSync(fd, zlib.gzipSync(data));
+    try {
+      fs.fchownSync(fd, before.uid, before.gid);
+    } catch {
+      /* not root: the archive stays ours */
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const check = await countRecords(tmp, `${display}.gz`);
+  const after = fs.statSync(src);
+  if (check.size !== data.length || after.size !== before.size) {
+    fs.unlinkSync(tmp);
+    throw new TenkenError(`Cannot compress ${display}: it changed while it was compressed`);
+  }
+  fs.renameSync(tmp, dst);
+  fs.unlinkSync(src);
+  return dst;
+}
+
+/** Rotates one wtmp-format file in place. Throws a one-line TenkenError on any failure, before data is lost. */
+export async function rotateFile(file: string, opts: RotateOptions): Promise<RotateResult> {
+  const display = opts.display ?? file;
+  if (!Number.isInteger(opts.keep) || opts.keep < 1)
+    throw new TenkenError(`Cannot rotate ${display}: --keep must be at least 1`);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (err) {
+    throw new TenkenError(what(`Cannot rotate ${display}`, err));
+  }
+  if (st.isSymbolicLink()) throw new TenkenError(`Cannot rotate ${display}: is a symbolic link`);
+  if (!st.isFile()) throw new TenkenError(`Cannot rotate ${display}: not a regular file`);
+  const before = await countRecords(file, display);
+  const result: RotateResult = {
+    file: display,
+    rotatedTo: `${display}.1`,
+    recordsBefore: before.records,
+    recordsRotated: 0,
+    recordsLive: 0,
+    removed: [],
+    compressed: [],
+  };
+  const name = (n: number, gz: boolean): string => `${file}.${n}${gz ? '.gz' : ''}`;
+  try {
+    // 1. Shift the backups, oldest first, dropping those beyond --keep.
+    for (let n = opts.keep; n >= 1; n--) {
+      for (const gz of [true, false]) {
+        const from = name(n, gz);
+        if (!exists(from)) continue;
+        if (n + 1 > opts.keep) {
+          fs.unlinkSync(from);
+          result.removed.push(`${display}.${n}${gz ? '.gz' : ''}`);
+        } else fs.renameSync(from, name(n + 1, gz));
+      }
+    }
+    // 2. The new file, with the live file's owner, group and mode (not subject to the umask).
+    const fresh = path.join(path.dirname(file), `.${path.basename(file)}.tenken-new`);
+    if (exists(fresh)) fs.unlinkSync(fresh);
+    const fd = fs.openSync(fresh, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
+    try {
+      if (st.uid !== process.getuid?.() || st.gid !== process.getgid?.()) fs.fchownSync(fd, st.uid, st.gid);
+      fs.fchmodSync(fd, st.mode & 0o7777);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.unlinkSync(fresh);
+      throw err;
+    }
+    fs.closeSync(fd);
+    // 3. The live inode gets its rotated name; 4. the new file replaces the path atomically.
+    fs.linkSync(file, name(1, false));
+    fs.renameSync(fresh, file);
+  } catch (err) {
+    if (err instanceof TenkenError) throw err;
+    throw new TenkenError(what(`Cannot rotate ${display}`, err));
+  }
+  const rotated = await countRecords(name(1, false), `${display}.1`);
+  const live = await countRecords(file, display);
+  result.recordsRotated = rotated.records;
+  result.recordsLive = live.records;
+  if (rotated.records < before.records) {
+    throw new TenkenError(
+      `Cannot rotate ${display}: ${display}.1 has ${rotated.records} records, ${before.records} were there before`,
+    );
+  }
+  if (opts.compress) {
+    for (let n = 2; n <= opts.keep; n++) {
+      if (!exists(name(n, false))) continue;
+      if (exists(name(n, true))) {
+        throw new TenkenError(`Cannot compress ${display}.${n}: ${display}.${n}.gz exists already`);
+      }
+      try {
+        await compressVerified(name(n, false), `${display}.${n}`);
+      } catch (err) {
+        if (err instanceof TenkenError) throw err;
+        throw new TenkenError(what(`Cannot compress ${display}.${n}`, err));
+      }
+      result.compressed.push(`${display}.${n}.gz`);
+    }
+  }
+  return result;
+}
+
+/** Whether a rotation error means "nothing to rotate" (the file does not exist). */
+export function isMissing(err: unknown): boolean {
+  return err instanceof TenkenError && /no such file or directory$/.test(err.message)
+    ? true
+    : errnoCode(err) === 'ENOENT';
+}

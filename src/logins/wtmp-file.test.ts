@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeRecords, LAYOUTS, type UtmpRecordInput } from './utmp.ts';
+import { openWtmp, recordsBackward, recordsForward, scanAnomalies } from './wtmp-file.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-wtmp-file-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const recs = (n: number): UtmpRecordInput[] =>
+  Array.from({ length: n }, (_, i) => ({
+    type: 7,
+    pid: i,
+    line: `pts/${i % 5}`,
+    user: 'u',
+    sec: 1_700_000_000 + i,
+  }));
+
+describe('openWtmp', () => {
+  it('reads every whole record forwards and backwards and reports stray bytes', async () => {
+    const file = path.join(dir, 'tail');
+    fs.writeFileSync(file, Buffer.concat([encodeRecords(recs(10)), Buffer.from('garbage')]));
+    const f = await openWtmp(file, { display: '/var/log/wtmp' });
+    expect(f).toMatchObject({ records: 10, tail: { offset: 3840, length: 7 }, compressed: false });
+    expect([...recordsForward(f, 3)].map((r) => r.pid)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([...recordsBackward(f, 4)].map((r) => r.pid)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    f.close();
+  });
+
+  it('reads gzip backups in place, in memory or through a temporary file when large', async () => {
+    const file = path.join(dir, 'wtmp-20261101.gz');
+    fs.writeFileSync(file, zlib.gzipSync(encodeRecords(recs(50), LAYOUTS['glibc-400'])));
+    for (const memoryLimit of [1 << 20, 1000]) {
+      const f = await openWtmp(file, { memoryLimit });
+      expect(f).toMatchObject({ records: 50, compressed: true, layout: { size: 400 } });
+      expect([...recordsBackward(f, 16)].map((r) => r.pid)[0]).toBe(49);
+      f.close();
+    }
+  });
+
+  it('refuses a gzip bomb and a corrupt gzip with one-line errors', async () => {
+    const bomb = path.join(dir, 'bomb.gz');
+    fs.writeFileSync(bomb, zlib.gzipSync(Buffer.alloc(1 << 20)));
+    await expect(openWtmp(bomb, { display: '/var/log/btmp.1.gz', maxSize: 1 << 16 })).rejects.toThrow(
+      'Cannot read /var/log/btmp.1.gz: decompresses to more than 65536 bytes',
+    );
+    const corrupt = path.join(dir, 'corrupt.gz');
+    fs.writeFileSync(corrupt, zlib.gzipSync(encodeRecords(recs(3))).subarray(0, 40));
+    await expect(openWtmp(corrupt, { display: '/x.gz' })).rejects.toThrow(/^Cannot read \/x\.gz: /);
+  });
+
+  it('says why a path cannot be read', async () => {
+    await expect(openWtmp(path.join(dir, 'missing'), { display: '/var/log/wtmp' })).rejects.toThrow(
+      'Cannot read /var/log/wtmp: no such file or directory',
+    );
+    await expect(openWtmp(dir, { display: '/var/log' })).rejects.toThrow(
+      'Cannot read /var/log: is a directory',
+    );
+  });
+
+  it('counts damaged records with examples for findings', async () => {
+    const file = path.join(dir, 'damaged');
+    fs.writeFileSync(
+      file,
+      Buffer.concat([encodeRecords(recs(3)), Buffer.alloc(384), encodeRecords(recs(2)), Buffer.alloc(384)]),
+    );
+    const f = await openWtmp(file, { display: '/var/log/wtmp' });
+    expect(scanAnomalies(f)).toEqual({
+      file: '/var/log/wtmp',
+      layout: 'glibc-384',
+      records: 7,
+      counts: { zeroed: 2 },
+      examples: [
+        { index: 3, offset: 1152, problem: 'zeroed' },
+        { index: 6, offset: 2304, problem: 'zeroed' },
+      ],
+      tail: null,
+    });
+    f.close();
+  });
+});

@@ -1,0 +1,289 @@
+/**
+ * Reading utmp/wtmp/btmp files in place: plain or gzip-compressed (rotated backups such as `wtmp.1` and
+ * `wtmp-20261101.gz`), in chunks so memory stays bounded whatever the size (an attacker controls btmp's).
+ * Records are aligned from the start of the file; bytes after the last whole record are reported as a stray
+ * tail instead of shifting every record (util-linux `last` aligns from the end and then shows nothing).
+ * A gzip file is decompressed once into memory when small, else into an unlinked temporary file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { describe as what, TenkenError } from '../core/errors.ts';
+import {
+  decodeRecord,
+  detectLayout,
+  type RecordProblem,
+  recordProblem,
+  type UtmpLayout,
+  type UtmpRecord,
+} from './utmp.ts';
+
+/** Bytes after the last whole record. */
+export interface StrayTail {
+  offset: number;
+  length: number;
+}
+
+/** An opened utmp-format file, ready for chunked reads. */
+export interface WtmpFile {
+  /** Path as the host sees it (for messages and evidence). */
+  display: string;
+  layout: UtmpLayout;
+  /** Whole records in the file. */
+  records: number;
+  /** Decompressed size in bytes. */
+  size: number;
+  tail: StrayTail | null;
+  compressed: boolean;
+  /** The file's ctime in seconds (util-linux's `begins` time for a file without a whole record). */
+  ctime: number;
+  /** Reads `count` records from record `first`, into `into` when given (reused between chunks), else a new buffer. */
+  read(first: number, count: number, into?: Buffer): Buffer;
+  close(): void;
+}
+
+/** How to open: where the host path is shown, and limits. */
+export interface OpenOptions {
+  display?: string;
+  /** Largest decompressed size of a .gz kept in memory (default 32 MiB); larger ones go to a temp file. */
+  memoryLimit?: number;
+  /** Largest decompressed size accepted at all (default 8 GiB): a gzip bomb is refused, not unpacked. */
+  maxSize?: number;
+  tmpDir?: string;
+}
+
+const SAMPLE = 64 * 400;
+
+function isGzip(fd: number): boolean {
+  const head = Buffer.alloc(2);
+  const n = fs.readSync(fd, head, 0, 2, 0);
+  return n === 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+interface Bytes {
+  size: number;
+  readAt(buf: Buffer, pos: number): number;
+  close(): void;
+}
+
+function fdBytes(fd: number, size: number): Bytes {
+  return {
+    size,
+    readAt(buf, pos) {
+      let done = 0;
+      while (done < buf.length) {
+        const n = fs.readSync(fd, buf, done, buf.length - done, pos + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return done;
+    },
+    close() {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+async function gunzip(file: string, display: string, opts: OpenOptions): Promise<Bytes> {
+  const memLimit = opts.memoryLimit ?? 32 * 1024 * 1024;
+  const maxSize = opts.maxSize ?? 8 * 1024 * 1024 * 1024;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let spill: { fd: number } | null = null;
+  let tooBig = false;
+  const gz = zlib.createGunzip();
+  try {
+    await pipeline(fs.createReadStream(file), gz, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        total += chunk.length;
+        if (total > maxSize) {
+          tooBig = true;
+          throw new Error('too big');
+        }
+        if (spill) {
+          fs.writeSync(spill.fd, chunk);
+          continue;
+        }
+        chunks.push(chunk);
+        if (total > memLimit) {
+          const dir = fs.mkdtempSync(path.join(opts.tmpDir ?? os.tmpdir(), 'tenken-wtmp-'));
+          const tmp = path.join(dir, 'records');
+          const fd = fs.openSync(tmp, 'wx+', 0o600);
+          // Unlinked at once: the data lives while the descriptor is open, and no temp file outlives us.
+          fs.unlinkSync(tmp);
+          fs.rmdirSync(dir);
+          spill = { fd };
+          for (const c of chunks) fs.writeSync(fd, c);
+          chunks.length = 0;
+        }
+      }
+    });
+  } catch (err) {
+    if (spill) fs.closeSync((spill as { fd: number }).fd);
+    if (tooBig) throw new TenkenError(`Cannot read ${display}: decompresses to more than ${maxSize} bytes`);
+    throw new TenkenError(what(`Cannot read ${display}`, err));
+  }
+  if (spill) return fdBytes((spill as { fd: number }).fd, total);
+  const all = Buffer.concat(chunks);
+  return {
+    size: all.length,
+    readAt(buf, pos) {
+      return all.copy(buf, 0, pos, Math.min(all.length, pos + buf.length));
+    },
+    close() {},
+  };
+}
+
+/**
+ * Opens a utmp-format file (plain or gzip) and detects its layout. Throws a one-line TenkenError for an
+ * unreadable file or one that is not little-endian glibc utmp (`Cannot read /var/log/wtmp: big-endian ...`).
+ */
+export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<WtmpFile> {
+  const display = opts.display ?? file;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw new TenkenError(what(`Cannot read ${display}`, err));
+  }
+  let bytes: Bytes;
+  let compressed = false;
+  let ctime: number;
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    ctime = Math.floor(st.ctimeMs / 1000);
+    if (isGzip(fd)) {
+      compressed = true;
+      fs.closeSync(fd);
+      bytes = await gunzip(file, display, opts);
+    } else bytes = fdBytes(fd, st.size);
+  } catch (err) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    if (err instanceof TenkenError) throw err;
+    throw new TenkenError(what(`Cannot read ${display}`, err));
+  }
+  const sample = Buffer.alloc(Math.min(SAMPLE, bytes.size));
+  bytes.readAt(sample, 0);
+  const det = detectLayout(sample, bytes.size);
+  if (!det.ok) {
+    bytes.close();
+    throw new TenkenError(`Cannot read ${display}: ${det.message}`);
+  }
+  const layout = det.layout;
+  const records = Math.floor(bytes.size / layout.size);
+  const rest = bytes.size - records * layout.size;
+  return {
+    display,
+    layout,
+    records,
+    size: bytes.size,
+    tail: rest > 0 ? { offset: records * layout.size, length: rest } : null,
+    compressed,
+    ctime,
+    read(first, count, into) {
+      const n = Math.max(0, Math.min(count, records - first));
+      const buf =
+        into && into.length >= n * layout.size
+          ? into.subarray(0, n * layout.size)
+          : Buffer.allocUnsafe(n * layout.size);
+      const got = bytes.readAt(buf, first * layout.size);
+      // A file that shrank while we read (rotation, truncation) yields fewer records, never stale bytes.
+      return got === buf.length ? buf : buf.subarray(0, Math.floor(got / layout.size) * layout.size);
+    },
+    close() {
+      bytes.close();
+    },
+  };
+}
+
+const CHUNK_RECORDS = 2048;
+
+/** The file's records from the first to the last, decoded chunk by chunk (one read buffer, reused). */
+export function* recordsForward(f: WtmpFile, chunk = CHUNK_RECORDS): Generator<UtmpRecord> {
+  for (const batch of chunksForward(f, chunk)) yield* batch;
+}
+
+/** Like recordsForward, a chunk (array) at a time: fewer generator steps on a million records. */
+export function* chunksForward(f: WtmpFile, chunk = CHUNK_RECORDS): Generator<UtmpRecord[]> {
+  const size = f.layout.size;
+  const into = Buffer.allocUnsafe(chunk * size);
+  for (let first = 0; first < f.records; first += chunk) {
+    const buf = f.read(first, chunk, into);
+    const n = buf.length / size;
+    const out = new Array<UtmpRecord>(n);
+    for (let i = 0; i < n; i++) out[i] = decodeRecord(buf, i * size, f.layout, first + i);
+    yield out;
+    if (n < Math.min(chunk, f.records - first)) return;
+  }
+}
+
+/** The file's records from the last to the first (what `last` needs), decoded chunk by chunk. */
+export function* recordsBackward(f: WtmpFile, chunk = CHUNK_RECORDS): Generator<UtmpRecord> {
+  for (const batch of chunksBackward(f, chunk)) yield* batch;
+}
+
+/** Like recordsBackward, a chunk (array, newest first) at a time. */
+export function* chunksBackward(f: WtmpFile, chunk = CHUNK_RECORDS): Generator<UtmpRecord[]> {
+  const size = f.layout.size;
+  const into = Buffer.allocUnsafe(chunk * size);
+  for (let end = f.records; end > 0; end -= chunk) {
+    const first = Math.max(0, end - chunk);
+    const buf = f.read(first, end - first, into);
+    const n = buf.length / size;
+    const out = new Array<UtmpRecord>(n);
+    for (let i = n - 1, j = 0; i >= 0; i--, j++) out[j] = decodeRecord(buf, i * size, f.layout, first + i);
+    yield out;
+  }
+}
+
+/** One damaged record, as findings data. */
+export interface RecordAnomaly {
+  index: number;
+  offset: number;
+  problem: RecordProblem;
+}
+
+/** What a full scan of a file found wrong: counts per problem, the first few records, and the stray tail. */
+export interface FileAnomalies {
+  file: string;
+  layout: UtmpLayout['name'];
+  records: number;
+  counts: Partial<Record<RecordProblem, number>>;
+  /** At most `limit` examples, in file order. */
+  examples: RecordAnomaly[];
+  tail: StrayTail | null;
+}
+
+/** Scans every whole record for garbage (bounded memory and bounded examples). */
+export function scanAnomalies(f: WtmpFile, limit = 20): FileAnomalies {
+  const size = f.layout.size;
+  const out: FileAnomalies = {
+    file: f.display,
+    layout: f.layout.name,
+    records: f.records,
+    counts: {},
+    examples: [],
+    tail: f.tail,
+  };
+  const into = Buffer.allocUnsafe(CHUNK_RECORDS * size);
+  for (let first = 0; first < f.records; first += CHUNK_RECORDS) {
+    const buf = f.read(first, CHUNK_RECORDS, into);
+    const n = buf.length / size;
+    for (let i = 0; i < n; i++) {
+      const problem = recordProblem(buf, i * size, f.layout);
+      if (!problem) continue;
+      out.counts[problem] = (out.counts[problem] ?? 0) + 1;
+      if (out.examples.length < limit)
+        out.examples.push({ index: first + i, offset: (first + i) * size, problem });
+    }
+    if (n === 0) break;
+  }
+  return out;
+}

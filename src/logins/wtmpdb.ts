@@ -1,0 +1,205 @@
+/**
+ * Debian 13 / openSUSE wtmpdb (`/var/lib/wtmpdb/wtmp.db`): an SQLite table
+ * `wtmp(ID, Type, User, Login, Logout, TTY, RemoteHost, Service)` with times in microseconds, one row per
+ * session or boot. Read read-only (better-sqlite3, never a write or a journal file) and mapped into the same
+ * `LastEntry` model as binary wtmp, so `tenken last` and the audit do not care which one a host has.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { describe as what, TenkenError } from '../core/errors.ts';
+import type { EndKind, LastEntry } from './sessions.ts';
+import { addrFromText, UT, type UtmpRecord } from './utmp.ts';
+
+/** wtmpdb's own `Type` values (wtmpdb.h). */
+export const WTMPDB_TYPE = { EMPTY: 0, BOOT_TIME: 1, RUNLEVEL: 2, USER_PROCESS: 3 } as const;
+
+/** One row of the wtmp table. */
+export interface WtmpdbRow {
+  ID: number;
+  Type: number;
+  User: string | null;
+  Login: number | bigint | null;
+  Logout: number | bigint | null;
+  TTY: string | null;
+  RemoteHost: string | null;
+  Service: string | null;
+}
+
+/** Whether a file starts with the SQLite header (so `-f` can take a wtmp.db as well as a wtmp). */
+export function isSqlite(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(16);
+      fs.readSync(fd, head, 0, 16, 0);
+      return head.toString('latin1') === 'SQLite format 3\0';
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+const bytes = (s: string | null): string => (s ? Buffer.from(s, 'utf8').toString('latin1') : '');
+
+function usec(v: number | bigint | null): number | null {
+  if (v === null) return null;
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+function recordOf(row: WtmpdbRow, index: number): UtmpRecord {
+  const login = usec(row.Login) ?? 0;
+  const host = row.RemoteHost ?? '';
+  let addr: [number, number, number, number] = [0, 0, 0, 0];
+  try {
+    if (host) addr = addrFromText(host);
+  } catch {
+    /* a host name, not an address */
+  }
+  const type =
+    row.Type === WTMPDB_TYPE.BOOT_TIME
+      ? UT.BOOT_TIME
+      : row.Type === WTMPDB_TYPE.RUNLEVEL
+        ? UT.RUN_LVL
+        : UT.USER_PROCESS;
+  return {
+    index,
+    type,
+    pid: 0,
+    line: bytes(row.TTY),
+    id: '',
+    user: bytes(row.User),
+    host: bytes(host),
+    exitTermination: 0,
+    exitStatus: 0,
+    session: 0,
+    sec: Math.floor(login / 1e6),
+    usec: login % 1e6,
+    addr,
+  };
+}
+
+/** Options of the mapping: the run's start, -x, -s/-t, and the live "still there" test. */
+export interface WtmpdbOptions {
+  now: number;
+  extended?: boolean;
+  since?: number;
+  until?: number;
+  pidAlive: (rec: UtmpRecord) => boolean;
+}
+
+/** Pure: rows (newest login first) → `last` entries, with shutdowns synthesised from boots' Logout. */
+export function* wtmpdbEntries(
+  rows: Iterable<WtmpdbRow>,
+  boots: readonly WtmpdbRow[],
+  opts: WtmpdbOptions,
+): Generator<LastEntry> {
+  // Shutdowns are the Logout of boot rows; they interleave with the rows by time.
+  const shutdowns = boots
+    .filter((b) => usec(b.Logout) !== null)
+    .map((b) => ({ row: b, at: Math.floor((usec(b.Logout) as number) / 1e6) }))
+    .sort((a, b) => b.at - a.at);
+  let s = 0;
+  let lastboot = 0;
+  let whydown: EndKind = 'crash';
+  const inRange = (t: number): boolean => !((opts.since && t < opts.since) || (opts.until && opts.until < t));
+  let index = 0;
+  const flushShutdowns = function* (after: number): Generator<LastEntry> {
+    while (s < shutdowns.length && (shutdowns[s] as { at: number }).at > after) {
+      const sh = shutdowns[s++] as { row: WtmpdbRow; at: number };
+      if (!inRange(sh.at)) continue;
+      if (opts.extended) {
+        const rec = { ...recordOf(sh.row, index++), user: 'shutdown', line: '~', sec: sh.at, usec: 0 };
+        yield {
+          kind: 'shutdown',
+          end: 'logout',
+          record: rec,
+          line: 'system down',
+          logout: lastboot,
+          file: 0,
+        };
+      }
+      lastboot = sh.at;
+      whydown = 'down';
+    }
+  };
+  for (const row of rows) {
+    const rec = recordOf(row, index++);
+    yield* flushShutdowns(rec.sec);
+    if (!inRange(rec.sec)) continue;
+    const logoutUsec = usec(row.Logout);
+    const logout = logoutUsec === null ? null : Math.floor(logoutUsec / 1e6);
+    if (row.Type === WTMPDB_TYPE.BOOT_TIME) {
+      yield {
+        kind: 'reboot',
+        end: 'reboot',
+        record: rec,
+        line: 'system boot',
+        logout: logout ?? (lastboot || opts.now),
+        file: 0,
+      };
+      lastboot = rec.sec;
+      whydown = 'crash';
+    } else if (row.Type === WTMPDB_TYPE.USER_PROCESS) {
+      if (logout !== null)
+        yield { kind: 'login', end: 'logout', record: rec, line: rec.line, logout, file: 0 };
+      else if (lastboot)
+        yield { kind: 'login', end: whydown, record: rec, line: rec.line, logout: lastboot, file: 0 };
+      else {
+        const end: EndKind = opts.pidAlive(rec) ? 'still-logged-in' : 'gone';
+        yield { kind: 'login', end, record: rec, line: rec.line, logout: 0, file: 0 };
+      }
+    } else if (row.Type === WTMPDB_TYPE.RUNLEVEL && opts.extended) {
+      yield {
+        kind: 'runlevel',
+        end: 'logout',
+        record: rec,
+        line: rec.line,
+        logout: logout ?? opts.now,
+        file: 0,
+      };
+    }
+  }
+  yield* flushShutdowns(Number.NEGATIVE_INFINITY);
+}
+
+/** An opened wtmpdb: its first login (the `begins` time) and a lazy, newest-first entry stream. */
+export interface Wtmpdb {
+  display: string;
+  begins: number | null;
+  rows: number;
+  entries(opts: WtmpdbOptions): Generator<LastEntry>;
+  close(): void;
+}
+
+/** Opens a wtmpdb read-only; a missing table or a non-SQLite file is a one-line TenkenError. */
+export function openWtmpdb(file: string, display = file): Wtmpdb {
+  let db: BetterSqlite3.Database | undefined;
+  try {
+    // Loaded on first use: `tenken last` on a plain wtmp never pays for the native module.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.defaultSafeIntegers(false);
+    const first = db.prepare('SELECT MIN(Login) AS first, COUNT(*) AS n FROM wtmp').get() as {
+      first: number | null;
+      n: number;
+    };
+    const boots = db
+      .prepare('SELECT * FROM wtmp WHERE Type = ? ORDER BY Login')
+      .all(WTMPDB_TYPE.BOOT_TIME) as WtmpdbRow[];
+    const all = db.prepare('SELECT * FROM wtmp ORDER BY Login DESC, ID DESC');
+    const handle = db;
+    return {
+      display,
+      begins: first.first === null ? null : Math.floor(first.first / 1e6),
+      rows: first.n,
+      entries: (opts) => wtmpdbEntries(all.iterate() as IterableIterator<WtmpdbRow>, boots, opts),
+      close: () => handle.close(),
+    };
+  } catch (err) {
+    db?.close();
+    throw new TenkenError(what(`Cannot read ${display}`, err));
+  }
+}
