@@ -1,7 +1,47 @@
 import { z } from 'zod';
 
-/** Options of the `attacks` check under `checks.attacks` in tenken.yaml; defaults live here. */
-export const attacksConfig = z.object({}).strict();
+/** A duration in seconds: a number, or `90s`, `10m`, `2h`, `1d`. */
+const duration = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+[smhd]$/, 'a duration like 90s, 10m, 2h or 1d')])
+  .transform((v) =>
+    typeof v === 'number'
+      ? v
+      : Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[v.slice(-1) as 's' | 'm' | 'h' | 'd'],
+  );
+
+const positive = z.number().int().positive();
+
+/**
+ * Options of the `attacks` check under `checks.attacks` in tenken.yaml; defaults live here. The brute-force
+ * defaults follow fail2ban's jail defaults (maxretry 5 within findtime 10 minutes).
+ */
+export const attacksConfig = z
+  .object({
+    /** Dictionary attacks: failures from one source within `findtime` that make a finding. */
+    bruteforce: z
+      .object({ maxretry: positive.default(5), findtime: duration.default(600) })
+      .strict()
+      .prefault({}),
+    /** Port scans: distinct ports/services (`targets`) or refused connections (`maxretry`) within `findtime`. */
+    portscan: z
+      .object({
+        targets: positive.default(5),
+        maxretry: positive.default(20),
+        findtime: duration.default(300),
+      })
+      .strict()
+      .prefault({}),
+    /** Web probes: probe requests from one source that make a finding. */
+    webprobe: z
+      .object({ minProbes: positive.default(1) })
+      .strict()
+      .prefault({}),
+    /** Sources never reported, exactly as logged (your own monitoring, a NAT gateway). */
+    ignore: z.array(z.string().min(1)).default([]),
+    /** Sample lines kept as evidence per finding. */
+    evidence: z.number().int().min(0).max(100).default(5),
+  })
+  .strict();
 
 /** Parsed `checks.attacks` options. */
 export type AttacksConfig = z.output<typeof attacksConfig>;

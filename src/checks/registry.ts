@@ -1,3 +1,4 @@
+import { dialupCheck } from '../dialup/check.ts';
 import { servicesCheck } from './services.ts';
 import type { CheckKind } from './types.ts';
 
@@ -7,6 +8,7 @@ import type { CheckKind } from './types.ts';
  */
 export const checkKinds = {
   services: servicesCheck,
+  dialup: dialupCheck,
 } satisfies Record<string, CheckKind>;
 
 /** Name of a registered check kind. */

@@ -1,3 +1,4 @@
+import { dialupDetails } from '../dialup/render.ts';
 import type { Evidence, Finding, FindingKind, FindingOf, Report } from '../core/report.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status, worst } from '../core/status.ts';
@@ -7,8 +8,29 @@ import { type Paint, painter, statusLabel } from './style.ts';
 type Details = { [K in FindingKind]: (f: FindingOf<K>) => string[] };
 
 const details: Details = {
+  ...dialupDetails,
   'check-error': (f) => [`error: ${f.data.error}`],
   'not-checked': () => [],
+  'attack-bruteforce': (f) => [
+    `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`,
+    `users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`,
+    ...(f.data.succeeded
+      ? [`then logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${f.data.succeeded.time}` : ''}`]
+      : []),
+  ],
+  'attack-portscan': (f) => [
+    `${f.data.count} probes of ${f.data.ports.length ? `ports ${f.data.ports.join(', ')}` : 'services'}${f.data.services.length ? ` (${f.data.services.join(', ')})` : ''}`,
+    ...(f.data.confirmedBy.length ? [`reported by ${f.data.confirmedBy.join(', ')}`] : []),
+  ],
+  'attack-webprobe': (f) => [
+    `${f.data.probes} probes, ${f.data.notFound} answered 404${f.data.ratio404 === null ? '' : ` (${Math.round(f.data.ratio404 * 100)}%)`}`,
+    `paths: ${f.data.paths.join(' ')}`,
+    ...f.data.answered.map((a) => `answered ${a.status}: ${a.path}`),
+  ],
+  'attack-passwd': (f) => [
+    `${f.data.attempts} attempts via ${f.data.services.join(', ')}${f.data.answered ? ' (a server answered with the file)' : ''}`,
+    `paths: ${f.data.paths.join(' ')}`,
+  ],
   'service-detected': (f) => [
     ...(f.data.logs.length ? [`logs: ${f.data.logs.join(', ')}`] : []),
     ...(f.data.processes.length ? [`processes: ${f.data.processes.join(', ')}`] : []),

@@ -326,11 +326,13 @@ log(T(9, 1, 30), `passwd[${nextPid()}]`, 'pam_unix(passwd:chauthtok): password c
 
 // ---- dial-up (mgetty) lines and their wtmp logins: examples/demo-root/scripts/demo-dialup.mjs --------------
 const mgettyLogs = {};
+let mgettyMtime;
 const dialupPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo-dialup.mjs');
 if (existsSync(dialupPath)) {
   const { demoDialup } = await import(dialupPath);
-  const d = demoDialup({ year: YEAR, month: MONTH + 1 });
+  const d = demoDialup({ year: YEAR, month: MONTH + 1, boots });
   Object.assign(mgettyLogs, d.mgettyLogs);
+  mgettyMtime = d.logMtime;
   for (const r of d.wtmpRecords) {
     wtmp.push({
       ms: typeof r.time === 'number' ? r.time : Date.parse(r.time),
@@ -471,7 +473,11 @@ for (const day of [3, 17]) {
   ]);
 }
 
-// ---- write text logs ------------------------------------------------------------------------------------------
+// ---- write text logs ------
+// Syslog and mgetty lines carry no year: readers infer it from the file's mtime. Git does not keep mtimes,
+// so every generated log's mtime is recorded in scripts/mtimes.json and `npm ci` (scripts/build.mjs)
+// restores them; a fresh clone then reads "Nov 24" as 2026, matching wtmp, in any later year.
+const mtimes = {};
 function writeLog(rel, entries, mtimeMs) {
   const file = path.join(ROOT, rel);
   mkdirSync(path.dirname(file), { recursive: true });
@@ -479,6 +485,7 @@ function writeLog(rel, entries, mtimeMs) {
   writeFileSync(file, sorted.map(([, l]) => `${l}\n`).join(''));
   const t = new Date(mtimeMs ?? sorted.at(-1)?.[0] ?? Date.now());
   utimesSync(file, t, t);
+  mtimes[rel] = t.toISOString();
 }
 writeLog('var/log/syslog', syslog);
 writeLog('var/log/messages', messages);
@@ -487,9 +494,13 @@ writeLog('usr/local/etc/delegate/log/8080.http', delegate);
 writeLog('usr/local/samba/var/log.smb', smb);
 writeLog('usr/local/samba/var/log.nmb', nmb);
 for (const [host, text] of Object.entries(mgettyLogs)) {
-  const file = path.join(ROOT, host);
+  const rel = host.replace(/^\//, '');
+  const file = path.join(ROOT, rel);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text);
+  const t = new Date(mgettyMtime ?? T(25, 23, 59));
+  utimesSync(file, t, t);
+  mtimes[rel] = t.toISOString();
 }
 
 // ---- binary wtmp / btmp via utmpdump -r -------------------------------------------------------------------------
@@ -663,6 +674,8 @@ writeFileSync(path.join(procDir, 'net', 'tcp'), `${tcp.join('\n')}\n`);
 writeFileSync(path.join(procDir, 'net', 'tcp6'), `${tcp[0]}\n`);
 writeFileSync(path.join(procDir, 'net', 'udp'), `${tcp[0]}\n`);
 writeFileSync(path.join(procDir, 'net', 'udp6'), `${tcp[0]}\n`);
+
+writeFileSync(path.join(ROOT, 'scripts', 'mtimes.json'), `${JSON.stringify(mtimes, null, 2)}\n`);
 
 console.log(
   `demo tree regenerated under ${ROOT}: ${syslog.length} syslog lines, ${wtmp.length} wtmp records, ${procs.length} processes`,

@@ -1,8 +1,10 @@
 import type { CommandModule } from '../app.ts';
+import * as attacks from './attacks.ts';
 import * as check from './check.ts';
 import * as config from './config.ts';
+import * as dialup from './dialup.ts';
 import * as last from './last.ts';
 import * as wtmp from './wtmp.ts';
 
 /** Every CLI command, in help order. The one place a command is registered. */
-export const commands: readonly CommandModule[] = [check, config, last, wtmp];
+export const commands: readonly CommandModule[] = [check, config, attacks, last, wtmp, dialup];

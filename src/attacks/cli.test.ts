@@ -1,0 +1,100 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { mkdtempSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { App, GlobalOptions } from '../cli/app.ts';
+import { parseSince, register } from '../cli/commands/attacks.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+
+const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
+
+/** Runs `tenken attacks` in-process with a hand-made App (the command is not in commands/index.ts yet). */
+async function run(args: string[], format: 'text' | 'json' = 'text') {
+  let out = '';
+  let err = '';
+  let code = -1;
+  const globals: GlobalOptions = {
+    root: undefined,
+    config: undefined,
+    state: os.tmpdir(),
+    format,
+    only: undefined,
+    quiet: false,
+    color: false,
+  };
+  const app: App = {
+    io: {
+      write: (t) => ((out += t), Promise.resolve()),
+      error: (t) => void (err += `${t}\n`),
+      isTTY: false,
+      env: {},
+      cwd: dir,
+    },
+    globals: () => globals,
+    load: () =>
+      Promise.resolve({
+        config: configSchema.parse({}),
+        configPath: null,
+        host: makeHost({ name: 'testhost', now: NOW }),
+        plan: { services: [], syslogFiles: [], journal: 'off', skipped: [] },
+      }),
+    exit: (c) => {
+      code = c;
+    },
+  };
+  const program = new Command('tenken').exitOverride();
+  register(program, app);
+  await program.parseAsync(['attacks', ...args], { from: 'user' });
+  return { out, err, code };
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-attacks-'));
+const auth = path.join(dir, 'auth.log');
+writeFileSync(
+  auth,
+  [
+    ...Array.from(
+      { length: 12 },
+      (_, i) =>
+        `Jun 30 11:00:${String(i).padStart(2, '0')} srv sshd[${100 + i}]: Failed password for invalid user admin${i} from 203.0.113.66 port ${5000 + i} ssh2`,
+    ),
+    'Jun 30 11:01:00 srv sshd[200]: Accepted password for root from 203.0.113.66 port 6000 ssh2',
+    'Jun 30 11:02:00 srv CRON[1]: pam_unix(cron:session): session opened for user root',
+  ].join('\n'),
+);
+
+describe('tenken attacks', () => {
+  it('prints the per-source summary and exits CRITICAL for a burst followed by a login', async () => {
+    const r = await run([auth]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/CRITICAL.*203\.0\.113\.66: 12 failed logins .*then logged in as root/);
+    expect(r.out).toMatch(/203\.0\.113\.66 +12 +0 +1/);
+  });
+  it('writes JSON with the findings and sources', async () => {
+    const r = await run([auth], 'json');
+    const doc = JSON.parse(r.out) as {
+      status: string;
+      findings: { kind: string; data: { count: number } }[];
+    };
+    expect(doc.status).toBe('CRITICAL');
+    expect(doc.findings[0]).toMatchObject({ kind: 'attack-bruteforce', data: { count: 12 } });
+  });
+  it('honours --since', async () => {
+    const r = await run(['--since', '2024-07-01T00:00:00Z', auth]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('0 findings');
+  });
+  it('says which file it could not read, in one line', async () => {
+    const r = await run([path.join(dir, 'missing.log')]);
+    expect(r.err.trim()).toBe(`Cannot read ${path.join(dir, 'missing.log')}: no such file or directory`);
+    expect(r.code).toBe(3);
+  });
+  it('parses --since spans and dates', () => {
+    expect(parseSince('2h', NOW).toISOString()).toBe('2024-06-30T10:00:00.000Z');
+    expect(parseSince('2024-06-01T00:00:00Z', NOW).toISOString()).toBe('2024-06-01T00:00:00.000Z');
+    expect(() => parseSince('yesterday', NOW)).toThrow(/Bad --since yesterday/);
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { Accountant, type LocatedEvent } from './account.ts';
+import { attacksConfig } from './config.ts';
+import { AttackDetectors } from './detect.ts';
+import type { Family } from './extract/registry.ts';
+
+const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
+
+function detect(text: string, hints: Family[] = [], cfg: unknown = {}) {
+  const det = new AttackDetectors(attacksConfig.parse(cfg));
+  const acc = new Accountant({ now: NOW, hints });
+  acc.scanText(text, 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/auth.log' }));
+  return { det, report: () => det.finish() };
+}
+
+function sshLines(n: number, host: string, startSec = 0): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const s = startSec + i;
+    const t = `10:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+    return `Jun 30 ${t} srv sshd[${1000 + i}]: Failed password for invalid user u${i % 7} from ${host} port ${40000 + i} ssh2`;
+  });
+}
+
+describe('brute-force detector', () => {
+  it('makes a CRITICAL finding for a host that failed 50 times and then logged in', () => {
+    const lines = [
+      ...sshLines(50, '203.0.113.50'),
+      'Jun 30 10:05:00 srv sshd[2000]: Accepted password for root from 203.0.113.50 port 41000 ssh2',
+    ];
+    const r = detect(lines.join('\n')).report();
+    const f = r.findings.find((x) => x.kind === 'attack-bruteforce');
+    expect(f?.status).toBe('CRITICAL');
+    expect(f?.host).toBe('203.0.113.50');
+    expect(f?.kind === 'attack-bruteforce' && f.data.count).toBe(50);
+    expect(f?.kind === 'attack-bruteforce' && f.data.succeeded?.user).toBe('root');
+    expect(f?.evidence[0]).toMatchObject({ source: '/var/log/auth.log', line: 1 });
+    expect(r.sources[0]).toMatchObject({
+      host: '203.0.113.50',
+      status: 'CRITICAL',
+      failures: 50,
+      successes: 1,
+    });
+  });
+
+  it('is a WARNING when the attacker never got in, and names the users tried', () => {
+    const r = detect(sshLines(8, '198.51.100.8').join('\n')).report();
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]?.status).toBe('WARNING');
+    expect(r.findings[0]?.kind === 'attack-bruteforce' && r.findings[0].data.users).toContain('u0');
+  });
+
+  it('does not flag a user who mistyped once and then logged in', () => {
+    const r = detect(
+      [
+        'Jun 30 10:00:00 srv sshd[1]: Failed password for bob from 192.0.2.10 port 5000 ssh2',
+        'Jun 30 10:00:09 srv sshd[1]: Accepted password for bob from 192.0.2.10 port 5000 ssh2',
+      ].join('\n'),
+    ).report();
+    expect(r.findings).toEqual([]);
+    expect(r.sources[0]?.status).toBe('OK');
+  });
+
+  it('uses findtime: failures spread out over hours stay below maxretry', () => {
+    const spread = sshLines(6, '192.0.2.99').map((l, i) =>
+      l.replace(/^Jun 30 10:\d\d/, `Jun 30 ${String(i + 1).padStart(2, '0')}:00`),
+    );
+    expect(detect(spread.join('\n')).report().findings).toEqual([]);
+    expect(detect(spread.join('\n'), [], { bruteforce: { findtime: '1d' } }).report().findings).toHaveLength(
+      1,
+    );
+  });
+
+  it('counts a wtmp login passed in as the success', () => {
+    const { det, report } = detect(sshLines(10, '192.0.2.77').join('\n'));
+    det.addLogin({
+      host: '192.0.2.77',
+      user: 'admin',
+      time: new Date(2024, 5, 30, 11, 0, 0),
+      service: 'wtmp',
+    });
+    expect(report().findings[0]?.status).toBe('CRITICAL');
+  });
+
+  it('never reports ignored sources', () => {
+    expect(
+      detect(sshLines(10, '192.0.2.1').join('\n'), [], { ignore: ['192.0.2.1'] }).report().sources,
+    ).toEqual([]);
+  });
+});
+
+describe('port scan, web probe and passwd detectors', () => {
+  it('reports a firewall burst across ports as a port scan', () => {
+    const lines = [21, 22, 23, 25, 80, 110].map(
+      (p, i) =>
+        `Jun 30 10:00:0${i} srv kernel: [1.0] IN=eth0 OUT= MAC=x SRC=203.0.113.9 DST=10.0.0.1 LEN=44 PROTO=TCP SPT=40000 DPT=${p} SYN`,
+    );
+    const r = detect(lines.join('\n')).report();
+    expect(r.findings.map((f) => f.kind)).toEqual(['attack-portscan']);
+    expect(r.findings[0]?.kind === 'attack-portscan' && r.findings[0].data.ports).toEqual([
+      21, 22, 23, 25, 80, 110,
+    ]);
+  });
+
+  it('marks a CGI probe answered 200 as a possible successful probe (CRITICAL)', () => {
+    const lines = [
+      '203.0.113.20 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0" 404 0 "-" "-"',
+      '203.0.113.20 - - [30/Jun/2024:10:00:01 +0000] "GET /cgi-bin/test-cgi HTTP/1.0" 200 512 "-" "-"',
+      '203.0.113.20 - - [30/Jun/2024:10:00:02 +0000] "GET /.env HTTP/1.1" 404 0 "-" "-"',
+    ];
+    const r = detect(lines.join('\n'), ['web']).report();
+    const probe = r.findings.find((f) => f.kind === 'attack-webprobe');
+    expect(probe?.status).toBe('CRITICAL');
+    expect(probe?.kind === 'attack-webprobe' && probe.data.answered).toEqual([
+      { path: '/cgi-bin/test-cgi', status: 200 },
+    ]);
+    expect(probe?.kind === 'attack-webprobe' && probe.data.ratio404).toBeCloseTo(2 / 3);
+    expect(probe?.kind === 'attack-webprobe' && probe.data.probes).toBe(3);
+    expect(r.findings.find((f) => f.kind === 'attack-passwd')?.status).toBe('WARNING');
+  });
+});

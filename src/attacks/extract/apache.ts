@@ -1,0 +1,98 @@
+import { hostOf } from '../host.ts';
+import { passwdPath, probeName, SHELLSHOCK } from '../probes.ts';
+import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+
+/**
+ * Apache httpd error log (own file or `ErrorLog syslog`): basic/digest authentication failures, access
+ * denied by configuration, SNI mismatches, shellshock function imports, missing scripts on probe paths,
+ * password-file traversal. The client is the `[client ADDR[:PORT]]` field that opens every request-bound
+ * message; everything after it (user names, paths) is client data and never searched for an address.
+ */
+
+const SERVICE = 'apache';
+const HEAD =
+  /^(?:\[[^\]]*\d{4}\] )?\[(?:(\w*):)?(\w+)\](?: \[pid [^\]]*\])? \[(?:client|remote) (\[[0-9A-Fa-f:.]+\](?::\d+)?|[0-9A-Fa-f:.]+)\] (?:AH\d{5}: )?(.*)$/;
+const AUTH_FAILURES: readonly RegExp[] = [
+  /^user (.*?) not found(?:: .*)?$/,
+  /^user (.*?): authentication failure for "/,
+  /^user (.*?): authorization failure for "/,
+  /^Authorization of user (.*?) to access .* failed, reason: /,
+  /^(?:Digest: )?user (.*?): password mismatch: /,
+  /^(?:Digest: )?user `(.*)' in realm `.*' not found: /,
+  /^client used wrong authentication scheme: /,
+  /^client denied by server configuration: /,
+  /^(?:Digest: )?invalid qop `/,
+  /^(?:Digest: )?realm mismatch - got `/,
+  /^(?:Digest: )?unknown algorithm `/,
+  /^(?:Digest: )?invalid nonce \S+ received - (?:length is not \d+|user attempted time travel)$/,
+  /^Hostname \S+ provided via SNI(?:, but no hostname provided| and hostname \S+ provided via HTTP (?:are different|have no compatible SSL setup))/,
+  /^No hostname was provided via SNI for a name based virtual host/,
+];
+const SHELLSHOCK_BASH =
+  /^\/bin\/(?:ba)?sh: (?:warning: \S+: ignoring function definition attempt|error importing function definition for `)/;
+const MISSING = /^(?:File does not exist: (.*?)(?:, referer: .*)?|invalid URI path \((.*)\))$/;
+/** A request for a script that does not exist: someone guessing at CGI/PHP entry points. */
+const NO_SCRIPT =
+  /^(?:script '(.*)' not found or unable to stat|(?:stderr from )?(\S*?):? ?script not found or unable to stat(?:: (.*))?|Got error 'Primary script unknown(?:\\n)?')$/;
+/** Requests Apache could not even parse: binary junk, wrong protocol, overlong URIs. */
+const MALFORMED =
+  /^(?:Invalid URI in request|Invalid method in request|request failed: (?:URI too long|erroneous characters after protocol string))/;
+const BAD_URI = /^Invalid URI in request (?:[A-Z]+ )?(\S+)/;
+
+/** `[ADDR]:PORT`, `ADDR:PORT` (IPv4) or a bare IPv6 address, to the address. */
+function clientOf(field: string): string | null {
+  if (field.startsWith('[')) return hostOf(field.slice(1, field.indexOf(']')));
+  const colons = field.split(':').length - 1;
+  return hostOf(colons === 1 ? field.slice(0, field.indexOf(':')) : field);
+}
+
+function extract(line: ParsedLine): Extracted {
+  const h = HEAD.exec(line.message);
+  if (!h) return null;
+  const host = clientOf(h[3] as string);
+  if (!host) return null;
+  const module = h[1] ?? '';
+  const msg = h[4] as string;
+  for (const re of AUTH_FAILURES) {
+    const m = re.exec(msg);
+    if (m) {
+      // mod_evasive's denials are rate limiting, not authentication.
+      if (module.startsWith('evasive')) return null;
+      return event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[1] });
+    }
+  }
+  if (SHELLSHOCK_BASH.test(msg) || SHELLSHOCK.test(msg))
+    return event('webprobe', 'probe', host, SERVICE, line.time, { path: '() {' });
+  let m = NO_SCRIPT.exec(msg);
+  if (m) {
+    const path = m[1] ?? m[3] ?? m[2] ?? '';
+    if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path });
+    return event('webprobe', 'probe', host, SERVICE, line.time, { path: path || '(missing script)' });
+  }
+  m = MISSING.exec(msg);
+  if (m) {
+    const path = (m[1] ?? m[2]) as string;
+    if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path });
+    return probeName(path) ? event('webprobe', 'probe', host, SERVICE, line.time, { path }) : null;
+  }
+  m = BAD_URI.exec(msg);
+  if (m) {
+    const path = m[1] as string;
+    if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path });
+    return event('webprobe', 'probe', host, SERVICE, line.time, {
+      path: probeName(path) ? path : '(malformed request)',
+    });
+  }
+  if (MALFORMED.test(msg))
+    return event('webprobe', 'probe', host, SERVICE, line.time, { path: '(malformed request)' });
+  return null;
+}
+
+/** Apache error log extractor. */
+export const apache = {
+  description: 'Apache error log: auth failures, denied access, shellshock, probe paths, passwd traversal',
+  programs: ['httpd', 'apache', 'apache2'],
+  programPattern: /^(?:httpd|apache2?)\//,
+  needles: ['[client ', '[remote '],
+  extract,
+} satisfies Extractor;

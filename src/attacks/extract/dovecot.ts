@@ -1,0 +1,63 @@
+import { hostOf } from '../host.ts';
+import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+
+/**
+ * Dovecot: login processes (`imap-login: Disconnected (auth failed, N attempts ...): user=<U>, ..., rip=ADDR`)
+ * and auth workers (`pam(USER,ADDR[,<session>]): unknown user | Password mismatch | ...`, dovecot 2.4's
+ * `auth(USER,ADDR,sasl:mech)<session>: ... Password mismatch`). USER is client data and comes before the
+ * address: the login line's address is its last `rip=`, the worker's the last `,ADDR` before `): REASON`.
+ */
+
+const SERVICE = 'dovecot';
+const LOGIN_FAIL =
+  /\((?:auth failed, \d+ attempts?[^)]*|tried to use (?:disabled|disallowed) [^)]*|proxy dest auth failed)\)/;
+const LOGIN = /^(?:.*?: )?(?:imap|pop3|managesieve|submission|lmtp|sieve)-login: (?:Info: )?(.*)$/;
+const RIP = /.*[ ,]rip=([0-9A-Fa-f:.]+)(?:,|$)/;
+const USER = /user=<(.*?)>, (?:method=\S+, )?rip=/;
+const WORKER =
+  /(?:^|: )(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|static|bsdauth|lua|oauth2)\((.*),([0-9A-Fa-f:.]+)(?:,<[^>]*>)?,?\): (?:unknown user|Password mismatch|invalid credentials|pam_authenticate\(\) failed: (?:Authentication failure|User not known|Permission denied))/;
+const AUTH24 =
+  /^auth\((.*?),([0-9A-Fa-f:.]+),sasl:[\w-]+\)<[^>]*>: (?:Info: )?\w+: (?:unknown user|Password mismatch)/;
+
+function extract(line: ParsedLine): Extracted {
+  const text = line.program ? `${line.program}: ${line.message}` : line.message;
+  let m = LOGIN.exec(text);
+  if (m && LOGIN_FAIL.test(m[1] as string)) {
+    const r = RIP.exec(m[1] as string);
+    const host = hostOf(r?.[1]);
+    if (!host) return null;
+    const u = USER.exec(m[1] as string)?.[1];
+    return event('bruteforce', 'failure', host, SERVICE, line.time, { user: u === '' ? undefined : u });
+  }
+  m = WORKER.exec(text) ?? AUTH24.exec(text);
+  if (m) {
+    const host = hostOf(m[2]);
+    return host ? event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[1] }) : null;
+  }
+  return null;
+}
+
+/** Dovecot extractor. */
+export const dovecot = {
+  description: 'Dovecot: failed IMAP/POP3/sieve logins and auth worker failures',
+  programs: [
+    'dovecot',
+    'auth',
+    'auth-worker',
+    'imap-login',
+    'pop3-login',
+    'managesieve-login',
+    'submission-login',
+    'dovecot-auth',
+  ],
+  needles: [
+    'auth failed',
+    'plaintext auth',
+    'disallowed',
+    'unknown user',
+    'Password mismatch',
+    'invalid credentials',
+    'pam_authenticate',
+  ],
+  extract,
+} satisfies Extractor;

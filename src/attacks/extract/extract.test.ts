@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest';
+import { Accountant } from '../account.ts';
+import type { AttackEvent } from '../types.ts';
+import type { Family } from './registry.ts';
+import { familyOf } from './registry.ts';
+
+const NOW = new Date(2024, 5, 30, 12, 0, 0);
+
+/** Runs lines through one stream's accounting; returns what each line counted. */
+function run(lines: string[], hints: Family[] = []): (AttackEvent | null)[] {
+  const acc = new Accountant({ now: NOW, hints });
+  return lines.map((l) => acc.line(l));
+}
+
+function one(line: string, hints: Family[] = []): AttackEvent | null {
+  return run([line], hints)[0] ?? null;
+}
+
+describe('anchored host extraction (CVE-2013-7176 class injections)', () => {
+  const cases: [string, string, Family[]?][] = [
+    [
+      'Jun 30 10:00:00 h sshd[1]: Failed password for invalid user 1.2.3.4 from 5.6.7.8 port 22 ssh2',
+      '5.6.7.8',
+    ],
+    [
+      'Jun 30 10:00:00 h sshd[1]: Failed password for invalid user x from 6.6.6.6 port 1 ssh2 from 5.6.7.8 port 22 ssh2',
+      '5.6.7.8',
+    ],
+    ['Jun 30 10:00:00 h sshd[1]: Invalid user evil from 6.6.6.6 from 5.6.7.8 port 4242', '5.6.7.8'],
+    [
+      'Jun 30 10:00:00 h sshd[1]: User x from 6.6.6.6 not allowed because listed in DenyUsers from 5.6.7.8 not allowed because listed in DenyUsers',
+      '5.6.7.8',
+    ],
+    [
+      'Jun 30 10:00:00 h sshd[1]: Failed password for root from 5.6.7.8 port 22 ssh2: ruser from 6.6.6.6',
+      '5.6.7.8',
+    ],
+    [
+      'Jun 30 10:00:00 h vsftpd: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=x rhost=6.6.6.6 rhost=5.6.7.8',
+      '5.6.7.8',
+    ],
+    [
+      'Jun 30 10:00:00 h auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser= rhost=5.6.7.8  user=a rhost=6.6.6.6',
+      '5.6.7.8',
+    ],
+    [
+      'Jun 30 10:00:00 h proftpd[3] h.example (x[5.6.7.8]): USER a (evil[6.6.6.6]): no such user found from 6.6.6.6 [6.6.6.6] to 1.1.1.1:21',
+      '5.6.7.8',
+    ],
+    ['Jun 30 10:00:00 h imapd: LOGIN FAILED, user=a, ip=[6.6.6.6], ip=[::ffff:5.6.7.8]', '5.6.7.8'],
+    [
+      'Jun 30 10:00:00 h dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<a>, rip=6.6.6.6, lip=1.1.1.1>, method=PLAIN, rip=5.6.7.8, lip=10.0.0.1',
+      '5.6.7.8',
+    ],
+    [
+      'Jun 30 10:00:00 h dovecot: auth: passwd-file(x,6.6.6.6): unknown user,5.6.7.8): unknown user',
+      '5.6.7.8',
+    ],
+    [
+      '2024-06-30 10:00:00 SMTP protocol error in "AUTH x" H=(y) [6.6.6.6] AUTH command used when not advertised" H=(z) [5.6.7.8] AUTH command used when not advertised',
+      '5.6.7.8',
+      ['exim'],
+    ],
+    [
+      'Jun 30 10:00:00 h sm-mta[4]: q: AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user=a, relay=[6.6.6.6], relay=[5.6.7.8]',
+      '5.6.7.8',
+    ],
+    [
+      '[Sun Jun 30 10:00:00 2024] [error] [client 5.6.7.8] user [client 6.6.6.6] not found: /',
+      '5.6.7.8',
+      ['apache'],
+    ],
+    [
+      '5.6.7.8 - - [30/Jun/2024:10:00:00 +0000] "GET /phf?x=6.6.6.6 HTTP/1.0" 404 10 "http://6.6.6.6/" "6.6.6.6"',
+      '5.6.7.8',
+      ['web'],
+    ],
+    [
+      'Jun 30 10:00:00 h pure-ftpd: (x@6.6.6.6@5.6.7.8) [WARNING] Authentication failed for user [x]',
+      '5.6.7.8',
+    ],
+  ];
+  it.each(cases)('%s → %s', (line, host, hints) => {
+    expect(one(line, hints ?? [])?.host).toBe(host);
+  });
+});
+
+describe('sshd forms', () => {
+  it('strips ::ffff: from IPv4-mapped addresses', () => {
+    expect(one('Jun 30 10:00:00 h sshd[1]: ROOT LOGIN REFUSED FROM ::ffff:1.2.3.4')?.host).toBe('1.2.3.4');
+  });
+  it('keeps a name exactly as logged and does not resolve it', () => {
+    expect(
+      one('Jun 30 10:00:00 h sshd[1]: error: PAM: Authentication failure for bob from Bad.Example.com')?.host,
+    ).toBe('Bad.Example.com');
+  });
+  it('reads the legacy sshd(pam_unix) tag', () => {
+    const e = one(
+      'Jun 30 10:00:00 h sshd(pam_unix)[99]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=10.1.1.1  user=root',
+    );
+    expect(e).toMatchObject({ host: '10.1.1.1', user: 'root', detector: 'bruteforce' });
+  });
+  it('joins "Too many authentication failures" with the later "Connection closed by HOST [preauth]" by pid', () => {
+    const out = run([
+      'Jun 30 10:00:00 h sshd[81]: Disconnecting: Too many authentication failures for root [preauth]',
+      'Jun 30 10:00:01 h sshd[82]: Connection closed by 9.9.9.9 [preauth]',
+      'Jun 30 10:00:02 h sshd[81]: Connection closed by 61.0.0.1 [preauth]',
+    ]);
+    expect(out.map((e) => e?.host ?? null)).toEqual([null, null, '61.0.0.1']);
+    expect(out[2]?.user).toBe('root');
+  });
+  it('counts "maximum authentication attempts" once, not again at the following Disconnecting line', () => {
+    const out = run([
+      'Jun 30 10:00:00 h sshd[7]: error: maximum authentication attempts exceeded for invalid user xxx from 192.0.2.7 port 49941 ssh2 [preauth]',
+      'Jun 30 10:00:00 h sshd[7]: Disconnecting invalid user xxx 192.0.2.7 port 49941: Too many authentication failures [preauth]',
+    ]);
+    expect(out.map((e) => e?.host ?? null)).toEqual(['192.0.2.7', null]);
+  });
+  it('does not count pam_unix failures that sshd also logs as Failed password', () => {
+    const out = run([
+      'Jun 30 10:00:00 h sshd[5]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=7.7.7.7  user=root',
+      'Jun 30 10:00:02 h sshd[5]: Failed password for root from 7.7.7.7 port 4000 ssh2',
+      'Jun 30 10:00:04 h sshd[5]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=7.7.7.7  user=admin',
+      'Jun 30 10:00:06 h sshd[5]: Failed password for admin from 7.7.7.7 port 4000 ssh2',
+    ]);
+    expect(out.filter((e) => e !== null && e.attempts > 0)).toHaveLength(2);
+  });
+  it('reports Accepted as a success with no failures', () => {
+    const e = one('Jun 30 10:00:00 h sshd[5]: Accepted password for bob from 7.7.7.7 port 4000 ssh2');
+    expect(e).toMatchObject({ kind: 'success', attempts: 0, user: 'bob', host: '7.7.7.7' });
+  });
+  it('treats a missing SSH banner as a port-scan event', () => {
+    expect(
+      one('Jun 30 10:00:00 h sshd[5]: Did not receive identification string from 8.8.4.4 port 5555')
+        ?.detector,
+    ).toBe('portscan');
+  });
+  it('ignores lines that only look similar', () => {
+    expect(
+      one(
+        'Jun 30 10:00:00 h sshd[7592]: Address 1.2.3.4 maps to x.example, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!',
+      ),
+    ).toBeNull();
+    expect(one('Jun 30 10:00:00 h cron[3]: Failed password for root from 1.2.3.4 port 22 ssh2')).toBeNull();
+  });
+});
+
+describe('other families', () => {
+  it.each([
+    [
+      'Jun 30 10:00:00 h login[9]: FAILED LOGIN 1 FROM 10.0.0.5 FOR root, Authentication failure',
+      'login',
+      '10.0.0.5',
+    ],
+    ['Jun 30 10:00:00 h su[9]: FAILED SU (to root) bob on /dev/pts/0', 'su', 'local'],
+    [
+      'Jun 30 10:00:00 h postfix/smtpd[9]: warning: unknown[192.0.2.152]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=admin',
+      'postfix',
+      '192.0.2.152',
+    ],
+    [
+      'Jun 30 10:00:00 h smbd[9]: Auth: [SMB2,(null)] user [WG]\\[admin] at [Sun, 30 Jun 2024 10:00:00.000 UTC] with [NTLMv2] status [NT_STATUS_WRONG_PASSWORD] workstation [X] remote host [ipv4:203.0.113.9:49152] mapped to [WG]\\[admin]. local host [ipv4:10.0.0.1:445]',
+      'samba',
+      '203.0.113.9',
+    ],
+    [
+      'Jun 30 10:00:00 h kernel: [1234.5678] DROP IN=eth0 OUT= MAC=00:11 SRC=198.51.100.7 DST=10.0.0.1 LEN=44 TOS=0x00 PREC=0x00 TTL=50 ID=1 PROTO=TCP SPT=40000 DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0',
+      'firewall/tcp',
+      '198.51.100.7',
+    ],
+    [
+      'Jun 30 10:00:00 h portsentry[9]: attackalert: SYN/Normal scan from host: scan.example/192.0.2.77 to TCP port: 143',
+      'portsentry',
+      '192.0.2.77',
+    ],
+    ['Jun 30 10:00:00 h sendmail[9]: NOQUEUE: Null connection from [192.0.2.200]', 'sendmail', '192.0.2.200'],
+  ])('%s', (line, service, host) => {
+    expect(one(line)).toMatchObject({ service, host });
+  });
+
+  it('counts a password-file request in an access log for the passwd detector, with its answer', () => {
+    const e = one(
+      'vhost.example:80 203.0.113.5 - - [30/Jun/2024:10:00:00 +0900] "GET /cgi-bin/../../etc/passwd HTTP/1.1" 200 1234 "-" "curl"',
+      ['web'],
+    );
+    expect(e).toMatchObject({ detector: 'passwd', host: '203.0.113.5', status: 200 });
+    expect(e?.time?.toISOString()).toBe('2024-06-30T01:00:00.000Z');
+  });
+  it('flags shellshock in a header', () => {
+    expect(
+      one(
+        '203.0.113.6 - - [30/Jun/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "() { :; }; /bin/cat /etc/issue"',
+        ['web'],
+      )?.detector,
+    ).toBe('webprobe');
+  });
+  it('leaves ordinary requests alone', () => {
+    expect(
+      one(
+        '203.0.113.6 - - [30/Jun/2024:10:00:00 +0000] "GET /index.php?page=2 HTTP/1.1" 200 5 "-" "Mozilla"',
+        ['web'],
+      ),
+    ).toBeNull();
+  });
+  it('reads a vsftpd RETR of the password file', () => {
+    expect(
+      one('Sun Jun 30 10:00:00 2024 [pid 3] [ftp] FTP command: Client "192.0.2.44", "RETR /etc/passwd"', [
+        'vsftpd',
+      ]),
+    ).toMatchObject({ detector: 'passwd', host: '192.0.2.44' });
+  });
+  it('maps postfix sub-service tags to the postfix family', () => {
+    expect(familyOf('postfix-incoming/smtpd')).toBe('postfix');
+    expect(familyOf('postfix/submission/smtpd')).toBe('postfix');
+    expect(familyOf('no-such-daemon')).toBeNull();
+  });
+});
+
+describe('syslog chunk scan', () => {
+  it('counts the same lines as line-by-line accounting, whatever the prefix shape', () => {
+    const lines = [
+      'Jun 30 10:00:00 srv sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2',
+      'Jun 30 10:00:01 srv CRON[2]: pam_unix(cron:session): session opened for user root',
+      'Jun 30 10:00:02 [sshd]: User root from 192.0.2.2 not allowed because not listed in AllowUsers',
+      'Jun 30 10:00:03 <mail.info> mx sm-mta[3]: q1: ruleset=check_rcpt, arg1=<a@b>, relay=[192.0.2.3], reject=550 5.7.1 <a@b>... Relaying denied',
+      'Jun 30 10:00:04 srv vsftpd: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=x rhost=192.0.2.4',
+      'Jun 30 10:00:05 sshd[5]: Invalid user a from 192.0.2.5',
+      '2024-06-30T10:00:06+00:00 srv sshd[6]: Invalid user b from 192.0.2.6 port 1',
+      'Jun 30 10:00:07 srv systemd[1]: Started Session 7.',
+    ];
+    const acc = new Accountant({ now: NOW });
+    const found: number[] = [];
+    acc.scanText(lines.join('\n'), 1, (e) => found.push(e.line));
+    const byLine = run(lines).flatMap((e, i) => (e ? [i + 1] : []));
+    expect(found).toEqual(byLine);
+    expect(found).toEqual([1, 3, 4, 5, 6, 7]);
+  });
+});

@@ -1,0 +1,54 @@
+import { hostOf } from '../host.ts';
+import { passwdPath, probeName } from '../probes.ts';
+import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+
+/**
+ * nginx error log: basic-auth and PAM failures, `access forbidden by rule`, and missing files on probe paths.
+ * nginx appends `, client: ADDR, server: NAME, request: "..."` to the message. The user name comes before
+ * that tail and is client data: the message's fixed text is matched with the user name greedy, so the tail
+ * used is the one that follows the last occurrence of the fixed text.
+ */
+
+const SERVICE = 'nginx';
+const HEAD =
+  /(?:^|\s)(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )?\[(?:emerg|alert|crit|error|warn|notice|info)\] \d+#\d+: (?:\*\d+ )?(.*)$/;
+const TAIL = ', client: ([0-9A-Fa-f:.]+), server: [^,]*(?:, request: "([A-Z]+) (\\S+)[^"]*")?';
+const FAILURES: readonly RegExp[] = [
+  new RegExp(`^user "(.*)":? was not found in "[^"]*"${TAIL}`),
+  new RegExp(`^user "(.*)": password mismatch${TAIL}`),
+  new RegExp(`^PAM: user '(.*)' - not authenticated: .*?${TAIL}`),
+];
+const FORBIDDEN = new RegExp(`^access forbidden by rule${TAIL}`);
+const MISSING = new RegExp(
+  `^(?:open\\(\\) "[^"]*" failed|"[^"]*" is not found) \\(2: No such file or directory\\)${TAIL}`,
+);
+
+function extract(line: ParsedLine): Extracted {
+  const h = HEAD.exec(line.message);
+  if (!h) return null;
+  const msg = h[1] as string;
+  for (const re of FAILURES) {
+    const m = re.exec(msg);
+    if (m) {
+      const host = hostOf(m[2]);
+      return host ? event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[1] }) : null;
+    }
+  }
+  const m = FORBIDDEN.exec(msg) ?? MISSING.exec(msg);
+  if (m) {
+    const host = hostOf(m[1]);
+    const path = m[3];
+    if (!host || path === undefined) return null;
+    if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path, status: 404 });
+    if (probeName(path)) return event('webprobe', 'probe', host, SERVICE, line.time, { path, status: 404 });
+  }
+  return null;
+}
+
+/** nginx error log extractor. */
+export const nginx = {
+  description: 'nginx error log: basic-auth/PAM failures, forbidden and missing probe paths',
+  programs: ['nginx'],
+  needles: [', client: '],
+  extract,
+} satisfies Extractor;

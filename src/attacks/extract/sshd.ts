@@ -1,0 +1,195 @@
+import { hostOf } from '../host.ts';
+import { event, type AttackEvent, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { pamRhost, sshdFrom } from './anchor.ts';
+import { pamFailure } from './pam.ts';
+
+/**
+ * OpenSSH's sshd, current and legacy messages (OpenSSH 3.x to 9.x, Solaris/macOS variants, the
+ * `sshd-session` split of 9.8). Failures carrying the host become events; lines that need a neighbour
+ * (`Too many authentication failures` without a host, pam_unix failures that sshd also logs itself,
+ * `Accepted` after pam failures) become notes for the pid joiner.
+ */
+
+const SERVICE = 'sshd';
+
+const ENDING = '(?: port \\d+)?(?: on \\S+ port \\d+)?(?: ssh\\d?)?(?: \\[preauth\\])?';
+const PAM_AUTH =
+  /^(?:error: )?PAM: [aA]uthentication (?:failure|error) for (?:illegal user |invalid user )?(.*) from (\S+?)(?: via \S+)?\s*$/;
+const PAM_UNKNOWN =
+  /^(?:error: )?PAM: User not known to the underlying authentication module for (?:illegal|invalid) user (.*) from (\S+?)\s*$/;
+const FAILED = /^(?:error: )?Failed (\S+) for (invalid user |illegal user )?(.*)$/;
+const ROOT_REFUSED = new RegExp(`^ROOT LOGIN REFUSED FROM (\\S+?)${ENDING}$`);
+const INVALID = new RegExp(`^(?:[iI]nvalid|[iI]llegal) user (.*?) ?from (\\S+?)${ENDING}$`);
+const NOT_ALLOWED =
+  /^User (.+) from (\S+) not allowed because (?:not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups)$/;
+const LOCKED = /^User (.+) not allowed because account is locked$/;
+const REFUSED_CONNECT = /^refused connect from (\S*) \((\S+)\)$/;
+const DISCONNECT_AUTHFAIL =
+  /^(?:error: )?Received disconnect from (\S+?)(?: port \d+)?: ?3: .*: Auth fail(?: \[preauth\])?$/;
+const DISCONNECT_BYE = /^(?:error: )?Received disconnect from (\S+?)(?: port \d+)?: ?11: .*$/;
+const MAX_ATTEMPTS = new RegExp(
+  `^(?:error: )?maximum authentication attempts exceeded for (invalid user |illegal user )?(.*) from (\\S+?)${ENDING}$`,
+);
+const TOO_MANY =
+  /^(?:error: )?Disconnecting: Too many authentication failures(?: for (?:invalid user |illegal user )?(.*?))?(?: \[preauth\])?$/;
+const DISCONNECTING_USER =
+  /^(?:error: )?Disconnecting (?:invalid|authenticating) user (.*) (\S+) port \d+: (Too many authentication failures|Change of username or service not allowed: .*?)(?: \[preauth\])?$/;
+const CLOSED =
+  /^(?:Connection closed|Connection reset|Disconnected from) (?:by )?(?:(?:invalid|authenticating) user (.*) )?(\S+?)(?: port \d+)?(?: \[preauth\])?$/;
+const CONNECTION_FROM =
+  /^Connection from (\S+?) port \d+(?: on \S+ port \d+)?(?: rdomain .*)?$|^Connection from (\S+)$/;
+const ACCEPTED = /^Accepted (\S+) for (.*)$/;
+const NO_IDENT = new RegExp(`^Did not receive identification string from (\\S+?)${ENDING}$`);
+const BAD_VERSION = /^Bad protocol version identification '.*' from (\S+?)(?: port \d+)?$/;
+const NEGOTIATE = /^(?:fatal: )?Unable to negotiate with (\S+?) port \d+: .*$/;
+const BANNER = /^(?:banner exchange|ssh_dispatch_run_fatal): Connection from (\S+?) port \d+: .*$/;
+const TIMEOUT =
+  /^(?:fatal: )?Timeout before authentication for (?:connection from )?(\S+?)(?: port \d+| to \S+, pid = \d+)$/;
+
+function key(line: ParsedLine): string {
+  return `sshd:${line.pid ?? '?'}`;
+}
+
+function fail(host: string | null, line: ParsedLine, user: string | undefined): AttackEvent | null {
+  return host ? event('bruteforce', 'failure', host, SERVICE, line.time, { user }) : null;
+}
+
+function scan(host: string | null, line: ParsedLine): AttackEvent | null {
+  return host ? event('portscan', 'refused', host, SERVICE, line.time) : null;
+}
+
+function extract(line: ParsedLine): Extracted {
+  // Some journals carry a kernel-style `kernel:[ 970.699]:` stamp inside the message.
+  const msg = line.message.startsWith('kernel:')
+    ? line.message.replace(/^kernel: ?\[ *\d+\.\d+\]:? /, '')
+    : line.message;
+  const k = key(line);
+  let m: RegExpExecArray | null;
+  const c = msg.charCodeAt(0);
+
+  // Dispatch on the first letter keeps the common "no match" path to one or two regex tests.
+  if (c === 0x46 /* F */ || msg.startsWith('error: Failed')) {
+    if ((m = FAILED.exec(msg))) {
+      const found = sshdFrom(m[3] as string);
+      if (!found) return null;
+      const method = m[1] as string;
+      // A valid user offering several keys fails on each before the right one: not a guess.
+      if (method === 'publickey' && m[2] === undefined) return { note: 'connect', key: k, host: found.host };
+      return fail(found.host, line, found.user);
+    }
+    return null;
+  }
+  if ((m = CLOSED.exec(msg))) {
+    const host = hostOf(m[2]);
+    return host ? { note: 'close', key: k, host, time: line.time } : null;
+  }
+  if (
+    msg.startsWith('pam_unix(sshd:auth): authentication failure;') ||
+    msg.startsWith('pam_unix(sshd-session:auth): authentication failure;')
+  ) {
+    const p = pamRhost(msg);
+    if (!p) return null;
+    return { note: 'pam', key: k, host: p.host, user: p.user ?? p.ruser, service: SERVICE, time: line.time };
+  }
+  if (msg.startsWith('(pam_unix) authentication failure;')) return pamFailure(line, SERVICE);
+  if ((m = ACCEPTED.exec(msg))) {
+    const found = sshdFrom(m[2] as string);
+    if (!found) return null;
+    return {
+      note: 'success',
+      key: k,
+      event: event('bruteforce', 'success', found.host, SERVICE, line.time, { user: found.user }),
+    };
+  }
+  if ((m = INVALID.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
+  if ((m = PAM_AUTH.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
+  if ((m = PAM_UNKNOWN.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
+  if ((m = ROOT_REFUSED.exec(msg))) return fail(hostOf(m[1]), line, 'root');
+  if ((m = NOT_ALLOWED.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
+  if ((m = MAX_ATTEMPTS.exec(msg))) {
+    const host = hostOf(m[3]);
+    if (!host) return null;
+    // Counted here; the `Disconnecting ...: Too many authentication failures` that follows is the same event.
+    return {
+      note: 'pending',
+      key: k,
+      event: event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[2] }),
+    };
+  }
+  if ((m = DISCONNECTING_USER.exec(msg))) {
+    const host = hostOf(m[2]);
+    if (!host) return null;
+    const e = event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[1] });
+    return (m[3] as string).startsWith('Too many')
+      ? { note: 'pending', key: k, event: e, unlessCounted: true }
+      : e;
+  }
+  if ((m = TOO_MANY.exec(msg))) {
+    const e: Omit<AttackEvent, 'host'> = {
+      detector: 'bruteforce',
+      kind: 'failure',
+      service: SERVICE,
+      attempts: 1,
+      time: line.time,
+    };
+    if (m[1] !== undefined) e.user = m[1];
+    return { note: 'pending', key: k, event: e, unlessCounted: true };
+  }
+  if ((m = LOCKED.exec(msg))) {
+    const e = {
+      detector: 'bruteforce',
+      kind: 'failure',
+      service: SERVICE,
+      attempts: 1,
+      time: line.time,
+      user: m[1] as string,
+    } as const;
+    return { note: 'pending', key: k, event: e, defer: true };
+  }
+  if ((m = DISCONNECT_AUTHFAIL.exec(msg))) return fail(hostOf(m[1]), line, undefined);
+  if ((m = DISCONNECT_BYE.exec(msg))) {
+    const host = hostOf(m[1]);
+    return host ? { note: 'close', key: k, host, time: line.time } : null;
+  }
+  if ((m = CONNECTION_FROM.exec(msg))) {
+    const host = hostOf(m[1] ?? m[2]);
+    return host ? { note: 'connect', key: k, host } : null;
+  }
+  if ((m = REFUSED_CONNECT.exec(msg))) return scan(hostOf(m[2]), line);
+  if ((m = NO_IDENT.exec(msg))) return scan(hostOf(m[1]), line);
+  if ((m = BAD_VERSION.exec(msg))) return scan(hostOf(m[1]), line);
+  if ((m = NEGOTIATE.exec(msg))) return scan(hostOf(m[1]), line);
+  if ((m = BANNER.exec(msg))) return scan(hostOf(m[1]), line);
+  if ((m = TIMEOUT.exec(msg))) return scan(hostOf(m[1]), line);
+  return null;
+}
+
+/** sshd's extractor. */
+export const sshd = {
+  description: 'OpenSSH sshd: failed/invalid logins, refused users, pre-auth disconnects, banner scans',
+  programs: ['sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear'],
+  needles: [
+    'Failed ',
+    'Invalid user',
+    'nvalid user',
+    'llegal user',
+    'uthentication',
+    'LOGIN REFUSED',
+    'not allowed because',
+    'refused connect',
+    'Received disconnect',
+    'Too many',
+    'maximum authentication',
+    'Connection ',
+    'Disconnect',
+    'Accepted ',
+    'Did not receive',
+    'Bad protocol',
+    'Unable to negotiate',
+    'Timeout before',
+    'Connection from',
+    'pam_unix',
+    'not known to the underlying',
+  ],
+  extract,
+} satisfies Extractor;

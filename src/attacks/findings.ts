@@ -1,0 +1,65 @@
+import type { FindingBase } from '../core/report.ts';
+
+/**
+ * Finding kinds of the attack detectors. Until the lead merges them into src/core/findings.ts
+ * (`interface FindingDataMap extends AttackFindings`), `AttackFinding` is the same shape as core's
+ * `Finding` restricted to these kinds.
+ */
+export interface AttackFindings {
+  /** Dictionary attack / brute force from one source. */
+  'attack-bruteforce': {
+    host: string;
+    /** Users tried, most tried first (at most 20), and how many distinct users in all. */
+    users: string[];
+    usersTotal: number;
+    /** Failures (guesses, rejects) counted from this source. */
+    count: number;
+    /** Most failures inside one `findtime` window, and that window in seconds. */
+    peak: number;
+    findtime: number;
+    services: string[];
+    /** A login from this source that succeeded after its first failure (then the finding is CRITICAL). */
+    succeeded: { user: string | null; time: string | null; service: string } | null;
+  };
+  /** Port scan: refused/dropped connections across ports or services, or a scan detector's alert. */
+  'attack-portscan': {
+    host: string;
+    count: number;
+    /** Distinct ports (numbers) seen, at most 50. */
+    ports: number[];
+    services: string[];
+    /** Most distinct ports/services inside one `findtime` window. */
+    peakTargets: number;
+    /** Scan detectors that reported the source themselves (portsentry, scanlogd). */
+    confirmedBy: string[];
+  };
+  /** Web probes: requests for known probe paths from one source. */
+  'attack-webprobe': {
+    host: string;
+    probes: number;
+    /** Probes answered 404, and their share of the probes with a known status. */
+    notFound: number;
+    ratio404: number | null;
+    /** Paths probed, most frequent first (at most 20). */
+    paths: string[];
+    /** Probes answered 2xx: possible successful probes (CRITICAL). */
+    answered: { path: string; status: number }[];
+  };
+  /** Attempts to read the password file through any service. */
+  'attack-passwd': {
+    host: string;
+    attempts: number;
+    services: string[];
+    paths: string[];
+    /** Whether a server answered with the file (2xx, completed FTP transfer): CRITICAL. */
+    answered: boolean;
+  };
+}
+
+/** An attack finding kind. */
+export type AttackFindingKind = keyof AttackFindings;
+
+/** An attack finding: core's finding shape for these kinds. */
+export type AttackFinding = {
+  [K in AttackFindingKind]: FindingBase & { kind: K; data: AttackFindings[K] };
+}[AttackFindingKind];

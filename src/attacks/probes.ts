@@ -1,0 +1,59 @@
+/**
+ * The maintained list of web probe paths: the runbook's `/phf`, `/php`, `/test-cgi`, plus what scanners ask
+ * for today. Matched case-insensitively against the percent-decoded path. Kept short and specific: a path a
+ * normal site serves (`/index.php`) must not match.
+ */
+
+/** Probe patterns with a short name for reports; order matters only for the name shown. */
+export const PROBES: readonly { name: string; re: RegExp }[] = [
+  { name: 'phf', re: /\/phf\b/i },
+  { name: 'test-cgi', re: /\/test-cgi\b/i },
+  { name: 'php', re: /\/php/i },
+  { name: 'cgi-bin', re: /\/cgi-bin\//i },
+  {
+    name: 'wordpress',
+    re: /\/(?:wp-login\.php|xmlrpc\.php|wp-admin\/|wp-config\.php|wp-content\/plugins\/)/i,
+  },
+  { name: 'dotenv', re: /\/\.env\b/i },
+  { name: 'git', re: /\/\.(?:git|svn|hg)(?:\/|$)/i },
+  {
+    name: 'secrets',
+    re: /\/(?:\.aws\/|\.ssh\/|\.htpasswd|\.DS_Store|id_rsa|config\.json$|\.vscode\/sftp\.json)/i,
+  },
+  { name: 'traversal', re: /(?:\.\.\/|\.\.\\)/ },
+  { name: 'passwd', re: /(?:\/etc\/(?:passwd|shadow|master\.passwd)|\/passwd$)/i },
+  { name: 'admin-tools', re: /\/(?:pma|myadmin|mysqladmin|adminer(?:\.php)?|phpmyadmin)(?:\/|$)/i },
+  {
+    name: 'exploit-kits',
+    re: /\/(?:vendor\/phpunit|boaform|HNAP1|actuator\/|solr\/|console\/|manager\/html|cgi-mod\/|setup\.cgi|shell\?|GponForm)/i,
+  },
+  { name: 'shell', re: /\/(?:bin\/sh|bin\/bash|cmd\.exe|shell\.php|c99\.php|r57\.php)/i },
+];
+
+/** Shellshock function definition (`() {`), in a header or the request itself (CVE-2014-6271). */
+export const SHELLSHOCK = /\(\)\s*\{/;
+
+/** Decodes `%xx` (repeatedly, for double encoding) and `+`-free; malformed escapes are kept as they are. */
+export function decodePath(p: string): string {
+  let cur = p;
+  for (let i = 0; i < 3 && cur.includes('%'); i++) {
+    const next = cur.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) =>
+      String.fromCharCode(Number.parseInt(h, 16)),
+    );
+    if (next === cur) break;
+    cur = next;
+  }
+  return cur;
+}
+
+/** The probe name a request path matches, or null. */
+export function probeName(path: string): string | null {
+  const d = decodePath(path);
+  for (const p of PROBES) if (p.re.test(d)) return p.name;
+  return null;
+}
+
+/** Whether a path (web, FTP, traversal) names the password or shadow file. */
+export function passwdPath(path: string): boolean {
+  return /(?:^|\/|\\)(?:passwd|shadow|master\.passwd)(?:$|[\s?#;&"])/i.test(decodePath(path).trim());
+}

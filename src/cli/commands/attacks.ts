@@ -1,0 +1,176 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { Accountant } from '../../attacks/account.ts';
+import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
+import { type Family, SERVICE_FAMILY } from '../../attacks/extract/registry.ts';
+import { accountFile } from '../../attacks/read.ts';
+import { TenkenError, describe } from '../../core/errors.ts';
+import { displayPath, hostPath } from '../../core/host.ts';
+import { clip, terminalSafe } from '../../core/sanitize.ts';
+import { exitCode, worst } from '../../core/status.ts';
+import { painter, statusLabel, wantColor } from '../../report/style.ts';
+import type { App } from '../app.ts';
+
+interface AttacksOptions {
+  since?: string;
+}
+
+/** `--since`: an ISO date/time, or a span back from now (`90m`, `12h`, `7d`). */
+export function parseSince(value: string, now: Date): Date {
+  const rel = /^(\d+)([smhd])$/.exec(value);
+  if (rel) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(rel[1]) * unit * 1000);
+  }
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime()))
+    throw new TenkenError(`Bad --since ${value}: expected an ISO date or a span like 12h or 7d`);
+  return t;
+}
+
+/** Expands a host glob's last component (`/var/log/apache2/*.log`) under the root; no recursion. */
+function expand(local: string): string[] {
+  if (!/[*?[]/.test(path.basename(local))) return existsSync(local) ? [local] : [];
+  const dir = path.dirname(local);
+  const re = new RegExp(
+    `^${path
+      .basename(local)
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  try {
+    return readdirSync(dir)
+      .filter((n) => re.test(n))
+      .sort()
+      .map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+function hintsFor(service: string, file: string): Family[] {
+  const fam = SERVICE_FAMILY[service];
+  if (fam === 'web') return /error/i.test(path.basename(file)) ? ['apache', 'nginx'] : ['web'];
+  if (/xferlog/.test(path.basename(file))) return ['xferlog'];
+  return fam ? [fam] : [];
+}
+
+function renderText(report: AttackReport, title: string, color: boolean): string {
+  const paint = painter(color);
+  const status = worst(report.sources.map((s) => s.status));
+  const lines = [
+    paint('bold', title),
+    `${statusLabel(paint, status, 0)}: ${report.findings.length} findings, ${report.sources.length} sources`,
+    '',
+  ];
+  for (const f of report.findings)
+    lines.push(`${statusLabel(paint, f.status)} ${terminalSafe(clip(f.summary, 300))}`);
+  if (report.findings.length > 0) lines.push('');
+  if (report.sources.length > 0) {
+    lines.push(paint('bold', 'Per source'));
+    lines.push(
+      '  status    host                                      fail  rej  ok scan probe pw  users / services',
+    );
+    for (const s of report.sources) {
+      const users = s.users.slice(0, 5).join(',') + (s.users.length > 5 ? ',...' : '');
+      lines.push(
+        `  ${statusLabel(paint, s.status)}  ${terminalSafe(clip(s.host, 40)).padEnd(40)} ${String(s.failures).padStart(5)} ${String(s.rejects).padStart(4)} ${String(s.successes).padStart(3)} ${String(s.scans).padStart(4)} ${String(s.probes).padStart(5)} ${String(s.passwd).padStart(3)}  ${terminalSafe(clip(users, 60))}${users ? ' / ' : ''}${terminalSafe(s.services.join(','))}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `tenken attacks [--since T] [FILE...]`: who attacked the server and how often: brute force per source,
+ * port scans, web probes, password-file reads. Without FILE it reads the plan's syslog files and the
+ * services' own logs. Reads files whole for now; the log reader's offsets come with the `attacks` check.
+ */
+export function register(program: Command, app: App): void {
+  program
+    .command('attacks')
+    .description('per-source summary of dictionary attacks, port scans, web probes and passwd reads')
+    .argument('[file...]', "log files to read (default: the syslog files and the services' logs)")
+    .option('--since <time>', 'only events at or after TIME (ISO date, or a span back from now: 12h, 7d)')
+    .addHelpText(
+      'after',
+      '\nFormats: text (default), json.\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
+    )
+    .action(async (files: string[], opts: AttacksOptions, cmd: Command) => {
+      const g = app.globals(cmd);
+      if (g.format !== 'text' && g.format !== 'json')
+        throw new TenkenError(`tenken attacks cannot write --format ${g.format}: use text or json`);
+      const loaded = await app.load(cmd);
+      const host = loaded.host;
+      const since = opts.since === undefined ? null : parseSince(opts.since, host.now);
+      const sources: { local: string; shown: string; hints: Family[] }[] = [];
+      if (files.length > 0) {
+        for (const f of files) {
+          const local = path.resolve(app.io.cwd, f);
+          const base = path.basename(local);
+          const hints: Family[] = /access/.test(base)
+            ? ['web']
+            : /error/.test(base)
+              ? ['apache', 'nginx']
+              : /xferlog/.test(base)
+                ? ['xferlog']
+                : [];
+          sources.push({ local, shown: f, hints });
+        }
+      } else {
+        for (const p of loaded.plan.syslogFiles) {
+          for (const local of expand(hostPath(host, p)))
+            sources.push({ local, shown: displayPath(host, local), hints: [] });
+        }
+        for (const svc of loaded.plan.services) {
+          for (const p of svc.logs) {
+            for (const local of expand(hostPath(host, p))) {
+              if (sources.some((s) => s.local === local)) continue;
+              sources.push({
+                local,
+                shown: displayPath(host, local),
+                hints: hintsFor(svc.profile ?? svc.name, local),
+              });
+            }
+          }
+        }
+      }
+      const det = new AttackDetectors(loaded.config.checks.attacks);
+      let unreadable = false;
+      for (const s of sources) {
+        const acc = new Accountant({ now: host.now, hints: s.hints });
+        try {
+          await accountFile(s.local, s.shown, acc, (e) => {
+            if (since && e.event.time && e.event.time < since) return;
+            det.add(e);
+          });
+        } catch (err) {
+          unreadable = true;
+          app.io.error(err instanceof TenkenError ? err.message : describe(`Cannot read ${s.shown}`, err));
+        }
+      }
+      const report = det.finish();
+      const status = worst([
+        ...report.findings.map((f) => f.status),
+        ...(unreadable ? (['UNKNOWN'] as const) : []),
+      ]);
+      const code = exitCode(status);
+      app.exit(code);
+      if (g.quiet && code === 0) return;
+      const text =
+        g.format === 'json'
+          ? `${JSON.stringify({ host: host.name, time: host.now.toISOString(), since: since?.toISOString() ?? null, status, files: sources.map((s) => s.shown), ...report }, null, 2)}\n`
+          : renderText(
+              report,
+              `Attacks on ${terminalSafe(host.name)} at ${host.now.toISOString()}${since ? ` since ${since.toISOString()}` : ''}`,
+              wantColor({ flag: g.color, isTTY: app.io.isTTY, env: app.io.env }),
+            );
+      try {
+        await app.io.write(text);
+      } catch (err) {
+        throw new TenkenError(describe('Cannot write to stdout', err));
+      }
+    });
+}

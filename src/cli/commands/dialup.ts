@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { describe, TenkenError } from '../../core/errors.ts';
+import { terminalSafe } from '../../core/sanitize.ts';
+import { exitCode, worst } from '../../core/status.ts';
+import { asFindings, inspectDialup } from '../../dialup/check.ts';
+import { renderDialupText } from '../../dialup/render.ts';
+import { painter, wantColor } from '../../report/style.ts';
+import type { App } from '../app.ts';
+
+interface DialupOptions {
+  tty: string[];
+  mgettyLog: string[];
+  file: string[];
+  verbose: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * `tenken dialup`: mgetty's calls compared with wtmp's logins per serial line (a login with no call is
+ * CRITICAL), calls that led to no login, calls outside the line's hours, and the modem's health.
+ */
+export function register(program: Command, app: App): void {
+  program
+    .command('dialup')
+    .description("dial-up lines: mgetty's calls compared with logins, and the modem's health")
+    .option('--tty <line>', 'only this line, e.g. ttyS0 (repeatable)', collect, [])
+    .option(
+      '--mgetty-log <file>',
+      "read this mgetty log instead of the host's (repeatable; syslog lines are understood too)",
+      collect,
+      [],
+    )
+    .option(
+      '-f, --file <wtmp>',
+      "read logins from this wtmp file instead of the host's (repeatable)",
+      collect,
+      [],
+    )
+    .option('-v, --verbose', 'show every evidence line and the line summaries in full', false)
+    .addHelpText(
+      'after',
+      '\nFormats: text (default), json.\nLogs default to checks.dialup.logs (/var/log/mgetty.ttyS0, /var/log/mgetty/*, ...) ' +
+        "plus mgetty's syslog lines; wtmp to /var/log/wtmp and wtmp.1.\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+    )
+    .action(async (opts: DialupOptions, cmd: Command) => {
+      const g = app.globals(cmd);
+      if (g.format !== 'text' && g.format !== 'json')
+        throw new TenkenError(`tenken dialup cannot write --format ${g.format}: use text or json`);
+      const loaded = await app.load(cmd);
+      const insp = inspectDialup(loaded.host, loaded.config.checks.dialup, loaded.plan, {
+        logs: opts.mgettyLog,
+        wtmp: opts.file,
+        ttys: opts.tty,
+        cwd: app.io.cwd,
+      });
+      const findings = [...insp.problems, ...asFindings(insp.findings)];
+      const status = worst(findings.map((f) => f.status));
+      const code = exitCode(status);
+      app.exit(code);
+      if (g.quiet && code === 0) return;
+      let text: string;
+      if (g.format === 'json') {
+        const doc = {
+          host: loaded.host.name,
+          root: loaded.host.root === '/' ? null : loaded.host.root,
+          time: loaded.host.now.toISOString(),
+          status,
+          timeZone: insp.timeZone ?? null,
+          logs: insp.logs,
+          wtmp: insp.wtmp,
+          findings,
+        };
+        text = `${JSON.stringify(doc, null, 2)}\n`;
+      } else {
+        const paint = painter(wantColor({ flag: g.color, isTTY: app.io.isTTY, env: app.io.env }));
+        const root = loaded.host.root === '/' ? '' : ` (root ${terminalSafe(loaded.host.root)})`;
+        const header = `Dial-up lines of ${terminalSafe(loaded.host.name)}${root} at ${loaded.host.now.toISOString()}`;
+        text = `${renderDialupText(insp, header, status, { paint, verbose: opts.verbose }).join('\n')}\n`;
+      }
+      try {
+        await app.io.write(text);
+      } catch (err) {
+        throw new TenkenError(describe('Cannot write to stdout', err));
+      }
+    });
+}

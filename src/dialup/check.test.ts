@@ -1,0 +1,194 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../config/plan.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+import { encodeRecords } from '../logins/utmp.ts';
+import { dialupCheck, dialupEnabled, hostTimeZone, inspectDialup, syslogLines } from './check.ts';
+import { dialupConfig } from './config.ts';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+function root(): string {
+  const r = mkdtempSync(path.join(tmpdir(), 'tenken-dialup-check-'));
+  roots.push(r);
+  return r;
+}
+
+function put(r: string, p: string, content: string | Uint8Array, mtime = '2026-06-01T00:00:00Z'): void {
+  const file = path.join(r, p);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+  utimesSync(file, new Date(mtime), new Date(mtime));
+}
+
+const NOW = new Date('2026-06-02T00:00:00Z');
+const plan = (syslogFiles: string[] = []): Plan => ({
+  services: [],
+  syslogFiles,
+  journal: 'off',
+  skipped: [],
+});
+const sec = (iso: string): number => Date.parse(iso) / 1000;
+
+describe('reading syslog for mgetty lines', () => {
+  it('keeps exactly the getty lines with their line numbers, whatever the chunk size (property)', () => {
+    const r = root();
+    const pool = [
+      "May 25 06:01:58 gauntlet mgetty[612]: data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='ユーザ'",
+      'May 25 06:02:00 gauntlet sshd[700]: Accepted password for joe from 10.0.1.23 port 40000 ssh2',
+      'May 25 06:03:00 gauntlet vgetty[9]: init chat failed, exiting...: Interrupted system call',
+      '',
+      'x'.repeat(40),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: pool.length - 1 }), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.boolean(),
+        (picks, chunk, finalNewline) => {
+          const lines = picks.map((i) => pool[i] as string);
+          const file = path.join(r, 'syslog');
+          writeFileSync(file, lines.join('\n') + (finalNewline && lines.length ? '\n' : ''));
+          const got = syslogLines(file, chunk);
+          const want = lines.flatMap((l, i) => (l.includes('getty[') ? [[l, i + 1] as const] : []));
+          expect(got.text === '' ? [] : got.text.split('\n')).toEqual(want.map(([l]) => l));
+          expect(got.lineNos).toEqual(want.map(([, n]) => n));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("finds mgetty calls in the plan's syslog files, pointing at their lines", () => {
+    const r = root();
+    put(r, 'var/log/mgetty.ttyS1', '05/01 00:00:00 yS1  waiting...\n');
+    put(
+      r,
+      'var/log/syslog',
+      [
+        'May 25 06:00:00 gauntlet kernel: Linux version 5.10.0-demo',
+        "May 25 06:01:58 gauntlet mgetty[612]: data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='yanagi'",
+        '',
+      ].join('\n'),
+    );
+    put(
+      r,
+      'var/log/wtmp',
+      encodeRecords([{ type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-25T06:02:20Z') }]),
+    );
+    const insp = inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(['/var/log/syslog']),
+    );
+    expect(insp.logs).toEqual(['/var/log/mgetty.ttyS1', '/var/log/syslog']);
+    const s0 = insp.lines.find((l) => l.line === 'ttyS0');
+    expect(
+      s0?.matches.map((m) => [m.login.user, m.call.evidence[0]?.source, m.call.evidence[0]?.line]),
+    ).toEqual([['yanagi', '/var/log/syslog', 2]]);
+  });
+});
+
+describe('finding the logs', () => {
+  it('reads rotated copies oldest first, gzip included, and nothing when no mgetty log exists', () => {
+    const r = root();
+    expect(dialupEnabled(makeHost({ root: r, name: 'h' }), dialupConfig.parse({}))).toBe(false);
+    put(
+      r,
+      'var/log/mgetty.log.ttyS0.2.gz',
+      gzipSync("04/01 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n"),
+    );
+    put(r, 'var/log/mgetty.log.ttyS0.1', "05/01 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
+    put(r, 'var/log/mgetty.log.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
+    put(r, 'var/log/mgetty.ttyS1', "05/21 10:00:00 yS1  waiting for ``CONNECT'' ** found **\n");
+    put(
+      r,
+      'var/log/mgetty.ttyS1-20260501.gz',
+      gzipSync("04/21 10:00:00 yS1  waiting for ``CONNECT'' ** found **\n"),
+    );
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    const host = makeHost({ root: r, name: 'h', now: NOW });
+    expect(dialupEnabled(host, dialupConfig.parse({}))).toBe(true);
+    const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+    expect(insp.logs).toEqual([
+      '/var/log/mgetty.ttyS1-20260501.gz',
+      '/var/log/mgetty.ttyS1',
+      '/var/log/mgetty.log.ttyS0.2.gz',
+      '/var/log/mgetty.log.ttyS0.1',
+      '/var/log/mgetty.log.ttyS0',
+    ]);
+    expect(insp.lines.map((l) => [l.line, l.calls.map((c) => c.start.toISOString().slice(0, 10))])).toEqual([
+      ['ttyS0', ['2026-04-01', '2026-05-01', '2026-05-20']],
+      ['ttyS1', ['2026-04-21', '2026-05-21']],
+    ]);
+  });
+
+  it('caps a log mtime in the future at the inspection time when inferring years', () => {
+    const r = root();
+    put(
+      r,
+      'var/log/mgetty.ttyS0',
+      "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n",
+      '2027-08-01T00:00:00Z',
+    );
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.lines[0]?.calls[0]?.start.toISOString()).toBe('2026-05-20T10:00:00.000Z');
+  });
+
+  it('returns no result from the check when no mgetty log exists', async () => {
+    const r = root();
+    const config = configSchema.parse({});
+    const out = await dialupCheck.run({
+      host: makeHost({ root: r, name: 'h', now: NOW }),
+      config,
+      plan: plan(),
+      state: undefined,
+      options: { all: false },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(out.results).toEqual([]);
+  });
+
+  it('reports a wtmp that is not one, and still counts the calls', () => {
+    const r = root();
+    put(r, 'var/log/mgetty.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
+    put(r, 'var/log/wtmp', 'this is not a wtmp file at all, just some text '.repeat(20));
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.problems.map((p) => p.summary)).toEqual([
+      expect.stringMatching(/^Cannot read \/var\/log\/wtmp: not a utmp\/wtmp file/),
+    ]);
+    expect(insp.lines[0]?.calls).toHaveLength(1);
+    expect(insp.findings.filter((f) => f.kind === 'dialup-call-without-login')).toEqual([]);
+  });
+});
+
+describe("the host's time zone", () => {
+  it("comes from the config, else the tree's /etc/timezone or /etc/localtime link, else UTC under --root", () => {
+    const r = root();
+    const host = makeHost({ root: r, name: 'h', env: { TZ: 'America/New_York' } });
+    expect(hostTimeZone(host, undefined)).toBe('UTC');
+    mkdirSync(path.join(r, 'etc'), { recursive: true });
+    symlinkSync('/usr/share/zoneinfo/Europe/Berlin', path.join(r, 'etc/localtime'));
+    expect(hostTimeZone(host, undefined)).toBe('Europe/Berlin');
+    put(r, 'etc/timezone', 'Asia/Tokyo\n');
+    expect(hostTimeZone(host, undefined)).toBe('Asia/Tokyo');
+    expect(hostTimeZone(host, 'Europe/Paris')).toBe('Europe/Paris');
+  });
+
+  it('rejects an unknown zone and malformed hours in the config', () => {
+    expect(dialupConfig.safeParse({ timeZone: 'Mars/Olympus' }).success).toBe(false);
+    expect(dialupConfig.safeParse({ hours: { ttyS0: '8 to 6' } }).success).toBe(false);
+    expect(dialupConfig.safeParse({ hours: { ttyS0: '22:00-06:00', '*': '08:00-18:00' } }).success).toBe(
+      true,
+    );
+    expect(dialupConfig.safeParse({ windowSecs: 60 }).success).toBe(false);
+  });
+});

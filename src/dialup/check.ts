@@ -1,0 +1,382 @@
+/**
+ * The `dialup` check: mgetty's call log correlated with wtmp per serial line, and the modem's health.
+ * This file is the thin I/O shell (find and read files, resolve the host's zone); parsing and correlation
+ * are pure (mgetty.ts, correlate.ts, findings.ts).
+ *
+ * What it covers: lines run by mgetty (or vgetty), whose per-line log or syslog lines record each call.
+ * agetty on ttyS* or ttyUSB* lines writes no record of calls (only errors), so a line it serves can only be checked
+ * when mgetty-format or syslog call records exist for it; logins on serial lines without any call log are
+ * not judged (nothing to compare with), and the line does not appear in the report.
+ */
+import { closeSync, openSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Plan } from '../config/plan.ts';
+import { describe, errnoCode } from '../core/errors.ts';
+import { expandHostGlob } from '../core/glob.ts';
+import { displayPath, type Host, hostPath } from '../core/host.ts';
+import type { CheckResult, Finding } from '../core/report.ts';
+import { worst } from '../core/status.ts';
+import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
+import type { DialupConfig } from './config.ts';
+import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
+import { buildFindings, type DialupFinding } from './findings.ts';
+import { decodeWtmp } from './logins-source.ts';
+import {
+  deviceFromFileName,
+  extractCalls,
+  groupModemIssues,
+  type MgettyEntry,
+  type ModemIssueGroup,
+  parseMgettyLog,
+} from './mgetty.ts';
+import { type HourRange, isTimeZone, parseHours } from './time.ts';
+
+/** Service name the findings are filed under when the plan has no mgetty service. */
+export const DIALUP_SERVICE = 'mgetty';
+
+/** A file to read: where it is on this machine, and how the report names it. */
+interface Source {
+  local: string;
+  shown: string;
+}
+
+/** What the dial-up inspection needs besides the host and the options. */
+export interface DialupInputs {
+  /** mgetty logs given on the command line (local paths): replace discovery, and syslog is not read. */
+  logs?: readonly string[] | undefined;
+  /** wtmp files given on the command line (local paths): replace the configured ones. */
+  wtmp?: readonly string[] | undefined;
+  /** Only these lines. */
+  ttys?: readonly string[] | undefined;
+  /** Only events at or after this time. */
+  since?: Date | undefined;
+  /** Directory the command-line paths are relative to (default: this process's). */
+  cwd?: string | undefined;
+}
+
+/** Everything one inspection found, for the check and the `tenken dialup` command. */
+export interface DialupInspection {
+  /** False when no mgetty log exists (the check then reports nothing). */
+  enabled: boolean;
+  service: string;
+  timeZone: string | undefined;
+  logs: string[];
+  wtmp: string[];
+  lines: LineResult[];
+  trouble: ModemIssueGroup[];
+  findings: DialupFinding[];
+  /** Sources that could not be read (`not-checked` findings). */
+  problems: Finding[];
+}
+
+/** The mgetty service's name in the plan (its profile is `mgetty`), else `mgetty`. */
+function serviceName(plan: Plan | undefined): string {
+  return plan?.services.find((s) => s.profile === 'mgetty' || s.name === 'mgetty')?.name ?? DIALUP_SERVICE;
+}
+
+function isFile(local: string): boolean {
+  try {
+    return statSync(local).isFile();
+  } catch (err) {
+    return errnoCode(err) !== 'ENOENT';
+  }
+}
+
+/**
+ * The inspected host's time zone: the config's, else (live host) TZ, else the tree's /etc/timezone or
+ * /etc/localtime link; a tree under --root without either is read as UTC, the live host as this process's zone.
+ */
+export function hostTimeZone(host: Host, configured: string | undefined): string | undefined {
+  if (configured) return configured;
+  const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
+  if (tz && isTimeZone(tz)) return tz;
+  try {
+    const name = readFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
+    if (name && isTimeZone(name)) return name;
+  } catch {
+    // no /etc/timezone: try the link
+  }
+  try {
+    const target = readlinkSync(hostPath(host, '/etc/localtime'));
+    const m = /zoneinfo\/(.+)$/.exec(target);
+    if (m && isTimeZone(m[1] as string)) return m[1];
+  } catch {
+    // not a link
+  }
+  return host.live ? undefined : 'UTC';
+}
+
+function readText(local: string): { text: string; mtime: Date } {
+  const st = statSync(local);
+  let bytes: Buffer = readFileSync(local);
+  if (local.endsWith('.gz')) bytes = gunzipSync(bytes);
+  return { text: bytes.toString('utf8'), mtime: st.mtime };
+}
+
+const CHUNK = 4 << 20;
+
+/**
+ * The mgetty/vgetty lines of a (possibly large) syslog file, read in chunks: the file is searched as latin1
+ * (one char per byte, cannot throw) and only the lines around a `getty[` hit are cut out and decoded.
+ * Line numbers are kept so evidence points at the right line.
+ */
+export function syslogLines(
+  local: string,
+  chunkSize = CHUNK,
+): { text: string; mtime: Date; lineNos: number[] } {
+  const st = statSync(local);
+  const kept: string[] = [];
+  const lineNos: number[] = [];
+  const fd = openSync(local, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(chunkSize);
+    let carry = '';
+    let lineNo = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, chunkSize, null);
+      if (n === 0) break;
+      const text = carry + buf.toString('latin1', 0, n);
+      const lastNl = text.lastIndexOf('\n');
+      const whole = lastNl < 0 ? '' : text.slice(0, lastNl + 1);
+      carry = lastNl < 0 ? text : text.slice(lastNl + 1);
+      let from = 0;
+      let counted = 0;
+      for (let hit = whole.indexOf('getty[', from); hit >= 0; hit = whole.indexOf('getty[', from)) {
+        const start = whole.lastIndexOf('\n', hit) + 1;
+        const end = whole.indexOf('\n', hit);
+        for (let i = whole.indexOf('\n', counted); i >= 0 && i < start; i = whole.indexOf('\n', i + 1))
+          lineNo++;
+        counted = start;
+        kept.push(Buffer.from(whole.slice(start, end), 'latin1').toString('utf8'));
+        lineNos.push(lineNo + 1);
+        from = end + 1;
+      }
+      for (let i = whole.indexOf('\n', counted); i >= 0; i = whole.indexOf('\n', i + 1)) lineNo++;
+    }
+    if (carry.includes('getty[')) {
+      kept.push(Buffer.from(carry, 'latin1').toString('utf8'));
+      lineNos.push(lineNo + 1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { text: kept.join('\n'), mtime: st.mtime, lineNos };
+}
+
+function notChecked(
+  service: string,
+  what: string,
+  shown: string,
+  err: unknown,
+  consequence: string,
+): Finding {
+  const why = describe('', err).replace(/^: /, '');
+  return {
+    kind: 'not-checked',
+    status: 'WARNING',
+    service,
+    summary: `Cannot read ${shown}: ${why}${consequence}`,
+    evidence: [],
+    data: { what, path: shown, reason: why },
+  };
+}
+
+const ROTATED = /(?:\.\d+|-\d{8})(?:\.gz)?$/;
+
+/** Rotated copies beside a log (`x.2.gz`, `x.1`, or logrotate's dateext `x-20260501`), oldest first, then the log. */
+function withRotations(host: Host, shownPath: string): string[] {
+  const numbered = expandHostGlob(host, `${shownPath}.[0-9]*`).filter((p) =>
+    /\.\d+(\.gz)?$/.test(p.slice(shownPath.length)),
+  );
+  const dated = expandHostGlob(host, `${shownPath}-[0-9]*`).filter((p) =>
+    /^-\d{8}(\.gz)?$/.test(p.slice(shownPath.length)),
+  );
+  const num = (p: string): number => Number(/\.(\d+)(?:\.gz)?$/.exec(p)?.[1] ?? 0);
+  return [...numbered.sort((a, b) => num(b) - num(a)), ...dated.sort(), shownPath];
+}
+
+/** Runs the whole dial-up inspection: discover, read, parse, correlate, build findings. */
+export function inspectDialup(
+  host: Host,
+  config: DialupConfig,
+  plan: Plan | undefined,
+  inputs: DialupInputs = {},
+): DialupInspection {
+  const service = serviceName(plan);
+  const timeZone = hostTimeZone(host, config.timeZone);
+  const problems: Finding[] = [];
+
+  // 1. Which logs: the command line's, else the config's globs plus the mgetty profile's.
+  let logSources: Source[];
+  if (inputs.logs?.length) {
+    logSources = inputs.logs.map((p) => ({ local: path.resolve(inputs.cwd ?? process.cwd(), p), shown: p }));
+  } else {
+    const patterns = new Set(config.logs);
+    for (const s of plan?.services ?? [])
+      if (s.profile === 'mgetty' || s.name === service) for (const l of s.logs) patterns.add(l);
+    const shown = new Set<string>();
+    for (const pattern of patterns) {
+      for (const p of expandHostGlob(host, pattern)) {
+        if (ROTATED.test(p) || p.endsWith('.gz')) continue;
+        if (!isFile(hostPath(host, p))) continue;
+        for (const q of withRotations(host, p)) shown.add(q);
+      }
+    }
+    logSources = [...shown].map((p) => ({ local: hostPath(host, p), shown: p }));
+  }
+  const enabled = logSources.length > 0;
+  const empty: DialupInspection = {
+    enabled,
+    service,
+    timeZone,
+    logs: [],
+    wtmp: [],
+    lines: [],
+    trouble: [],
+    findings: [],
+    problems,
+  };
+  if (!enabled) return empty;
+
+  // 2. Parse the per-line logs and (unless logs were given) mgetty's syslog lines. A file cannot hold lines
+  // from after the inspection time: an mtime in the future (a copied or checked-out tree) is capped at now.
+  const newest = (mtime: Date): Date => (mtime > host.now ? host.now : mtime);
+  const entries: MgettyEntry[] = [];
+  const logsRead: string[] = [];
+  for (const s of logSources) {
+    try {
+      const { text, mtime } = readText(s.local);
+      const device = deviceFromFileName(s.shown);
+      entries.push(...parseMgettyLog(text, { source: s.shown, mtime: newest(mtime), timeZone, device }));
+      logsRead.push(s.shown);
+    } catch (err) {
+      problems.push(notChecked(service, 'log', s.shown, err, ''));
+    }
+  }
+  if (!inputs.logs?.length && config.syslog) {
+    for (const pattern of plan?.syslogFiles ?? []) {
+      for (const p of expandHostGlob(host, pattern)) {
+        const local = hostPath(host, p);
+        try {
+          if (!statSync(local).isFile()) continue;
+        } catch {
+          continue;
+        }
+        try {
+          const { text, mtime, lineNos } = syslogLines(local);
+          if (!text) continue;
+          const parsed = parseMgettyLog(text, { source: p, mtime: newest(mtime), timeZone });
+          for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
+          entries.push(...parsed);
+          logsRead.push(p);
+        } catch (err) {
+          problems.push(notChecked(service, 'log', p, err, ''));
+        }
+      }
+    }
+  }
+
+  // 3. wtmp.
+  const records: LoginRecord[] = [];
+  const wtmpRead: string[] = [];
+  const wtmpSources: Source[] = inputs.wtmp?.length
+    ? inputs.wtmp.map((p) => ({ local: path.resolve(inputs.cwd ?? process.cwd(), p), shown: p }))
+    : config.wtmp.map((p) => ({ local: hostPath(host, p), shown: displayPath(host, hostPath(host, p)) }));
+  for (const [i, s] of wtmpSources.entries()) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(s.local);
+    } catch (err) {
+      // The rotated copy is optional; the current one is not.
+      if (i > 0 && errnoCode(err) === 'ENOENT' && !inputs.wtmp?.length) continue;
+      problems.push(
+        notChecked(service, 'wtmp', s.shown, err, ': logins on dial-up lines not compared with calls'),
+      );
+      continue;
+    }
+    const decoded = decodeWtmp(bytes, s.shown);
+    if (!decoded.ok) {
+      problems.push(notChecked(service, 'wtmp', s.shown, new Error(decoded.reason), ''));
+      continue;
+    }
+    records.push(...decoded.records);
+    wtmpRead.push(s.shown);
+  }
+
+  // 4. Correlate.
+  const ttys = inputs.ttys?.length ? inputs.ttys.map(normalLine) : undefined;
+  const wantedEntries = ttys ? entries.filter((e) => e.tty === null || ttys.includes(e.tty)) : entries;
+  const { calls, unanswered } = extractCalls(wantedEntries);
+  const coverage = new Map<string, Date>();
+  for (const e of wantedEntries) {
+    if (!e.tty) continue;
+    const c = coverage.get(e.tty);
+    if (!c || e.time < c) coverage.set(e.tty, e.time);
+  }
+  const hours: Record<string, HourRange[]> = {};
+  for (const [line, text] of Object.entries(config.hours)) {
+    const ranges = parseHours(text);
+    if (ranges) hours[line] = ranges;
+  }
+  const lines = correlate(
+    { calls, unanswered, records, coverage },
+    { windowSeconds: config.windowSeconds, now: host.now, hours, since: inputs.since, lines: ttys },
+  );
+  // Without wtmp, calls are still counted but none is judged against logins.
+  const judged = wtmpRead.length ? lines : lines.map((r) => ({ ...r, callsWithoutLogin: [] }));
+  const trouble = groupModemIssues(ttys ? wantedEntries.filter((e) => e.tty !== null) : wantedEntries);
+  const findings = buildFindings(judged, trouble, {
+    service,
+    windowSeconds: config.windowSeconds,
+    timeZone,
+    hoursText: config.hours,
+  });
+  return { ...empty, logs: logsRead, wtmp: wtmpRead, lines: judged, trouble, findings };
+}
+
+/**
+ * The findings as core Findings. The cast goes once src/core/findings.ts's FindingDataMap includes
+ * DialupFindings (then DialupFinding is assignable to Finding as it stands).
+ */
+export function asFindings(findings: readonly DialupFinding[]): Finding[] {
+  return [...findings];
+}
+
+/** One result for the report: every finding, worst status, and a one-line summary. */
+export function dialupResult(inspection: DialupInspection): CheckResult {
+  const findings = [...inspection.problems, ...asFindings(inspection.findings)];
+  const status = worst(findings.map((f) => f.status));
+  const count = (kind: DialupFinding['kind']): number =>
+    inspection.findings.filter((f) => f.kind === kind).length;
+  const parts = [
+    `${inspection.lines.length} line${inspection.lines.length === 1 ? '' : 's'}`,
+    `${inspection.lines.reduce((n, l) => n + l.calls.length, 0)} calls`,
+    `${inspection.lines.reduce((n, l) => n + l.matches.length, 0)} logins matched`,
+    ...(count('dialup-login-without-call') ? [`${count('dialup-login-without-call')} without a call`] : []),
+    ...(count('dialup-modem-trouble') ? [`${count('dialup-modem-trouble')} kinds of modem trouble`] : []),
+  ];
+  return { service: inspection.service, status, summary: parts.join(', '), findings };
+}
+
+/** The `dialup` check kind (registered as `dialup`). Reports nothing when no mgetty log exists. */
+export const dialupCheck: CheckKind = {
+  description: 'Dial-up lines: mgetty calls compared with logins, modem health',
+  run(ctx: CheckContext): Promise<CheckOutcome> {
+    const inspection = inspectDialup(ctx.host, ctx.config.checks.dialup, ctx.plan, {
+      since: ctx.options.since,
+    });
+    return Promise.resolve({ results: inspection.enabled ? [dialupResult(inspection)] : [] });
+  },
+};
+
+/** Whether the check has anything to inspect on this host (an mgetty log exists). */
+export function dialupEnabled(host: Host, config: DialupConfig, plan?: Plan): boolean {
+  for (const pattern of [
+    ...config.logs,
+    ...(plan?.services.find((s) => s.profile === 'mgetty')?.logs ?? []),
+  ]) {
+    if (expandHostGlob(host, pattern).some((p) => isFile(hostPath(host, p)))) return true;
+  }
+  return false;
+}

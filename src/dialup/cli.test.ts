@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { App, GlobalOptions } from '../cli/app.ts';
+import { register } from '../cli/commands/dialup.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+import { encodeRecords } from '../logins/utmp.ts';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+const t = (iso: string): number => Date.parse(iso) / 1000;
+
+/** A tree with one mgetty log (a call and its login, then an unexplained login) and its wtmp. */
+function tree(): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'tenken-dialup-cli-'));
+  roots.push(root);
+  mkdirSync(path.join(root, 'var/log'), { recursive: true });
+  const log = path.join(root, 'var/log/mgetty.ttyS0');
+  writeFileSync(
+    log,
+    [
+      '--',
+      '03/13 08:50:00 yS0  mgetty: interim release 1.2.1',
+      '03/13 08:50:00 yS0  user id: 0, pid: 612, parent pid: 1',
+      '03/13 08:59:25 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+      "05/25 06:01:44 yS0  waiting for ``CONNECT'' ** found **",
+      "05/25 06:01:58 ##### data dev=ttyS0, pid=612, caller='none', conn='38400/V.34', name='', cmd='/bin/login', user='yanagi'",
+      '',
+    ].join('\n'),
+  );
+  utimesSync(log, new Date('2026-06-01T00:00:00Z'), new Date('2026-06-01T00:00:00Z'));
+  writeFileSync(
+    path.join(root, 'var/log/wtmp'),
+    encodeRecords([
+      { type: 7, pid: 612, line: 'ttyS0', id: 'S0', user: 'yanagi', sec: t('2026-05-25T06:02:10Z') },
+      { type: 8, pid: 612, line: 'ttyS0', id: 'S0', sec: t('2026-05-25T06:40:10Z') },
+      {
+        type: 7,
+        pid: 999,
+        line: 'ttyS0',
+        id: 'S0',
+        user: 'intruder',
+        host: '<b>x</b>\u001b[2J',
+        sec: t('2026-05-28T03:00:00Z'),
+      },
+    ]),
+  );
+  return root;
+}
+
+/** Runs `tenken dialup ARGS` in-process against a tree; returns stdout and the exit code. */
+async function run(
+  root: string,
+  args: string[],
+  format: 'text' | 'json' = 'text',
+): Promise<{ out: string; code: number }> {
+  let out = '';
+  let code = 0;
+  const app: App = {
+    io: {
+      write: (s) => {
+        out += s;
+        return Promise.resolve();
+      },
+      error: () => undefined,
+      isTTY: false,
+      env: {},
+      cwd: root,
+    },
+    globals: (): GlobalOptions => ({
+      root,
+      config: undefined,
+      state: path.join(root, 'state'),
+      format,
+      only: undefined,
+      quiet: false,
+      color: false,
+    }),
+    load: () =>
+      Promise.resolve({
+        config: configSchema.parse({}),
+        configPath: null,
+        host: makeHost({ root, name: 'gauntlet', now: new Date('2026-06-02T00:00:00Z') }),
+        plan: { services: [], syslogFiles: [], journal: 'off', skipped: [] },
+      }),
+    exit: (c) => {
+      code = c;
+    },
+  };
+  const program = new Command('tenken').exitOverride();
+  register(program, app);
+  await program.parseAsync(['dialup', ...args], { from: 'user' });
+  return { out, code };
+}
+
+describe('tenken dialup', () => {
+  it('names the login without a call as CRITICAL and exits 2, escaping what wtmp says', async () => {
+    const { out, code } = await run(tree(), []);
+    expect(code).toBe(2);
+    expect(out).toMatch(
+      /CRITICAL Login by intruder on ttyS0 at 2026-05-28 03:00:00 with no call answered in the 120 s before it/,
+    );
+    expect(out).toMatch(
+      /WARNING {2}Modem on ttyS0: DSR off .* at 2026-03-13 08:59:25\n +advice: check that the modem is powered on/,
+    );
+    expect(out).toContain('ttyS0: 1 call, 2 logins (1 matched)');
+    expect(out).not.toContain('\u001b');
+    expect(out).toContain('\\x1b[2J');
+  });
+
+  it('writes JSON with every finding', async () => {
+    const { out, code } = await run(tree(), [], 'json');
+    expect(code).toBe(2);
+    const doc = JSON.parse(out) as { status: string; findings: { kind: string; data: { line: string } }[] };
+    expect(doc.status).toBe('CRITICAL');
+    expect(doc.findings.map((f) => f.kind).sort()).toEqual([
+      'dialup-line-summary',
+      'dialup-login-without-call',
+      'dialup-modem-trouble',
+    ]);
+  });
+
+  it('reads the log and wtmp given on the command line, and keeps to --tty', async () => {
+    const root = tree();
+    const { out: other } = await run(root, ['--tty', 'ttyS1']);
+    expect(other).not.toMatch(/Modem on ttyS0|ttyS0: \d+ call|on ttyS0 at/);
+    expect(other).toMatch(/^OK$/m);
+    const { out, code } = await run(root, ['--mgetty-log', 'var/log/mgetty.ttyS0', '-f', 'var/log/wtmp']);
+    expect(code).toBe(2);
+    expect(out).toContain('logs: var/log/mgetty.ttyS0');
+    expect(out).toMatch(/wtmp: var\/log\/wtmp;/);
+  });
+
+  it('reports a missing wtmp given with -f as a warning, not a crash', async () => {
+    const { out, code } = await run(tree(), ['-f', 'nope/wtmp']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/Cannot read nope\/wtmp: no such file or directory/);
+  });
+});

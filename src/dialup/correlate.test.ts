@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import {
+  correlate,
+  type CorrelateOptions,
+  type LineResult,
+  type LoginRecord,
+  type UtType,
+} from './correlate.ts';
+import type { Call, CallOutcome } from './mgetty.ts';
+import { parseHours, wallOf } from './time.ts';
+
+const T0 = Date.parse('2026-05-25T06:00:00Z');
+const at = (seconds: number): Date => new Date(T0 + seconds * 1000);
+
+function call(line: string, seconds: number, pid: number | null, outcome: CallOutcome = 'login'): Call {
+  const start = at(seconds);
+  return {
+    line,
+    start,
+    wall: wallOf(start, 'UTC'),
+    auditTime: null,
+    pid,
+    outcome,
+    audit: null,
+    evidence: [],
+  };
+}
+
+function rec(type: UtType, line: string, seconds: number, pid: number, user = ''): LoginRecord {
+  return { type, line, time: at(seconds), pid, user, host: '' };
+}
+
+const login = (line: string, seconds: number, pid: number, user = 'yanagi'): LoginRecord =>
+  rec('USER_PROCESS', line, seconds, pid, user);
+
+/** Correlates with the log covering everything from an hour before T0. */
+function run(calls: Call[], records: LoginRecord[], opts: Partial<CorrelateOptions> = {}): LineResult[] {
+  const lines = new Set([...calls.map((c) => c.line), ...records.map((r) => r.line)]);
+  const coverage = new Map([...lines].map((l) => [l, at(-3600)] as const));
+  return correlate(
+    { calls, unanswered: [], records, coverage },
+    { windowSeconds: 120, now: at(86_400), ...opts },
+  );
+}
+
+const only = (results: LineResult[], line = 'ttyS0'): LineResult => {
+  const r = results.find((x) => x.line === line);
+  if (!r) throw new Error(`no result for ${line}`);
+  return r;
+};
+
+describe('the window', () => {
+  it('matches a login exactly at the window edge and not one second later', () => {
+    const inside = only(run([call('ttyS0', 0, null)], [login('ttyS0', 120, 0)]));
+    expect(inside.matches.map((m) => m.seconds)).toEqual([120]);
+    expect(inside.loginsWithoutCall).toEqual([]);
+
+    const outside = only(run([call('ttyS0', 0, null)], [login('ttyS0', 121, 0)]));
+    expect(outside.matches).toEqual([]);
+    expect(outside.loginsWithoutCall.map((l) => [l.login.user, l.previousCall?.start.toISOString()])).toEqual(
+      [['yanagi', at(0).toISOString()]],
+    );
+    expect(outside.callsWithoutLogin.map((c) => c.outcome)).toEqual(['login-failed']);
+  });
+
+  it('follows the configured window', () => {
+    const r = only(run([call('ttyS0', 0, null)], [login('ttyS0', 200, 0)], { windowSeconds: 300 }));
+    expect(r.matches).toHaveLength(1);
+  });
+
+  it('never matches a call answered after the login', () => {
+    const r = only(run([call('ttyS0', 10, null)], [login('ttyS0', 5, 0)]));
+    expect(r.loginsWithoutCall).toHaveLength(1);
+    expect(r.loginsWithoutCall[0]?.previousCall).toBeNull();
+  });
+});
+
+describe('pids', () => {
+  it('prefers the call with the login pid over a later one', () => {
+    const r = only(
+      run([call('ttyS0', 0, 100), call('ttyS0', 30, 200, 'connect')], [login('ttyS0', 60, 100)]),
+    );
+    expect(r.matches.map((m) => [m.call.pid, m.byPid])).toEqual([[100, true]]);
+    expect(r.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([[200, 'no-login']]);
+  });
+
+  it('refuses a call whose pid differs from the login pid, even inside the window', () => {
+    const r = only(run([call('ttyS0', 0, 100)], [login('ttyS0', 30, 300)]));
+    expect(r.matches).toEqual([]);
+    expect(r.loginsWithoutCall).toHaveLength(1);
+  });
+
+  it('matches on time alone when either side has no pid', () => {
+    const a = only(run([call('ttyS0', 0, 100)], [login('ttyS0', 30, 0)]));
+    const b = only(run([call('ttyS0', 0, null)], [login('ttyS0', 30, 300)]));
+    expect([a.matches.length, b.matches.length]).toEqual([1, 1]);
+    expect([a.matches[0]?.byPid, b.matches[0]?.byPid]).toEqual([false, false]);
+  });
+
+  it('lets a call lead to one login only', () => {
+    const r = only(run([call('ttyS0', 0, null)], [login('ttyS0', 30, 0), login('ttyS0', 40, 0, 'mori')]));
+    expect(r.matches.map((m) => m.login.user)).toEqual(['yanagi']);
+    expect(r.loginsWithoutCall.map((l) => l.login.user)).toEqual(['mori']);
+  });
+});
+
+describe('several lines', () => {
+  it('never matches a call on one line with a login on another', () => {
+    const results = run([call('ttyS1', 0, 100)], [login('ttyS0', 30, 100)]);
+    expect(only(results, 'ttyS0').loginsWithoutCall).toHaveLength(1);
+    expect(only(results, 'ttyS1').callsWithoutLogin).toHaveLength(1);
+  });
+
+  it('reads wtmp lines with or without /dev/ and keeps to the lines asked for', () => {
+    const results = run(
+      [call('ttyS0', 0, 7), call('ttyS1', 0, 8)],
+      [login('/dev/ttyS0', 30, 7), login('ttyS1', 30, 8)],
+      {
+        lines: ['ttyS1'],
+      },
+    );
+    expect(results.map((r) => [r.line, r.matches.length])).toEqual([['ttyS1', 1]]);
+    expect(only(run([call('ttyS0', 0, 7)], [login('/dev/ttyS0', 30, 7)])).matches).toHaveLength(1);
+  });
+
+  it('ignores logins on lines no call log covers (pts, the console)', () => {
+    const noLog = correlate(
+      {
+        calls: [call('ttyS0', 0, 7)],
+        unanswered: [],
+        records: [login('pts/0', 40, 9)],
+        coverage: new Map([['ttyS0', at(-3600)]]),
+      },
+      { windowSeconds: 120, now: at(86_400) },
+    );
+    expect(noLog.map((r) => r.line)).toEqual(['ttyS0']);
+  });
+});
+
+describe('what is judged', () => {
+  it('does not judge logins before the log begins, or within a window of its start', () => {
+    const r = correlate(
+      {
+        calls: [],
+        unanswered: [],
+        records: [login('ttyS0', -10, 1), login('ttyS0', 60, 2), login('ttyS0', 500, 3)],
+        coverage: new Map([['ttyS0', at(0)]]),
+      },
+      { windowSeconds: 120, now: at(86_400) },
+    )[0];
+    expect(r?.loginsBeforeLog).toBe(2);
+    expect(r?.loginsWithoutCall.map((l) => l.login.pid)).toEqual([3]);
+  });
+
+  it('leaves out the dial-out records mgetty writes, fax calls and calls still inside their window', () => {
+    const r = only(
+      run(
+        [call('ttyS0', 0, 5, 'fax'), call('ttyS0', 1000, 6, 'handoff'), call('ttyS0', 86_350, 7)],
+        [rec('USER_PROCESS', 'ttyS0', 300, 50, 'dialout'), login('ttyS0', 1010, 6, 'Uhonsha')],
+      ),
+    );
+    expect(r.dialouts).toHaveLength(1);
+    expect(r.logins.map((l) => l.user)).toEqual(['Uhonsha']);
+    expect(r.matches.map((m) => m.call.outcome)).toEqual(['handoff']);
+    expect(r.callsWithoutLogin).toEqual([]);
+  });
+
+  it('only judges events since the given time', () => {
+    const r = only(run([call('ttyS0', 0, null)], [login('ttyS0', 500, 0)], { since: at(400) }));
+    expect(r.calls).toEqual([]);
+    expect(r.loginsWithoutCall).toHaveLength(1);
+  });
+
+  it('reports calls outside the hours of their line, with ranges across midnight', () => {
+    const night = parseHours('22:00-06:00');
+    expect(night).not.toBeNull();
+    const r = only(
+      run([call('ttyS0', -1800, null), call('ttyS0', 3 * 3600, null)], [], { hours: { ttyS0: night ?? [] } }),
+    );
+    expect(r.offHours.map((c) => c.wall.hour)).toEqual([9]);
+    const other = only(run([call('ttyS0', 3 * 3600, null)], [], { hours: { ttyS1: night ?? [] } }));
+    expect(other.offHours).toEqual([]);
+    const star = only(run([call('ttyS0', 3 * 3600, null)], [], { hours: { '*': night ?? [] } }));
+    expect(star.offHours).toHaveLength(1);
+  });
+});
+
+describe('sessions', () => {
+  it('pairs a login with its logout, a later getty record, or a reboot, and keeps an open one open', () => {
+    const r = only(
+      run(
+        [call('ttyS0', 0, 10), call('ttyS0', 5000, 11), call('ttyS0', 9000, 12), call('ttyS0', 20_000, 13)],
+        [
+          login('ttyS0', 30, 10),
+          rec('DEAD_PROCESS', 'ttyS0', 630, 10),
+          login('ttyS0', 5030, 11),
+          rec('LOGIN_PROCESS', 'ttyS0', 6000, 99, 'LOGIN'),
+          login('ttyS0', 9030, 12),
+          rec('BOOT_TIME', '~', 9530, 0, 'reboot'),
+          login('ttyS0', 20_030, 13),
+        ],
+      ),
+    );
+    expect(r.sessions.map((s) => [s.seconds, s.ongoing])).toEqual([
+      [600, false],
+      [970, false],
+      [500, false],
+      [86_400 - 20_030, true],
+    ]);
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * Correlation of incoming calls (mgetty's log) with login records (wtmp) per serial line: every login on a
+ * dial-up line must follow a call answered on that line within a window, and mgetty's pid is the login's pid
+ * (mgetty exec()s login), so when both carry a pid they must agree. Pure: calls, logins and options in,
+ * per-line results out.
+ */
+import type { Call, Unanswered } from './mgetty.ts';
+import { type HourRange, withinHours } from './time.ts';
+
+/** `ut_type` names (glibc bits/utmp.h). */
+export type UtType =
+  | 'EMPTY'
+  | 'RUN_LVL'
+  | 'BOOT_TIME'
+  | 'NEW_TIME'
+  | 'OLD_TIME'
+  | 'INIT_PROCESS'
+  | 'LOGIN_PROCESS'
+  | 'USER_PROCESS'
+  | 'DEAD_PROCESS'
+  | 'ACCOUNTING'
+  | 'UNKNOWN';
+
+/** The part of a wtmp record the correlation needs. Text fields are untrusted. */
+export interface LoginRecord {
+  type: UtType;
+  user: string;
+  /** Line without `/dev/` (`ttyS0`). */
+  line: string;
+  time: Date;
+  /** 0 when the writer set none. */
+  pid: number;
+  host: string;
+  /** Host path of the file, and the 1-based record number, for evidence. */
+  source?: string;
+  index?: number;
+}
+
+/** Options of the correlation. */
+export interface CorrelateOptions {
+  /** A login must come at most this many seconds after its call was answered. */
+  windowSeconds: number;
+  /** The inspection time: calls younger than the window are not judged yet; open sessions end here. */
+  now: Date;
+  /** Allowed hours per line (`*` for every line); a line without an entry has no off-hours check. */
+  hours?: Record<string, readonly HourRange[]>;
+  /** Only judge events at or after this time. */
+  since?: Date | undefined;
+  /** Only these lines (default: every line a call log covers). */
+  lines?: readonly string[] | undefined;
+}
+
+/** A login and the call it followed. */
+export interface Match {
+  login: LoginRecord;
+  call: Call;
+  /** Seconds from the call's answer to the login. */
+  seconds: number;
+  /** True when both had a pid and they agree. */
+  byPid: boolean;
+}
+
+/** A login session on the line, as `last` pairs them. */
+export interface Session {
+  login: LoginRecord;
+  end: Date;
+  seconds: number;
+  /** No logout record yet: the session runs until `now`. */
+  ongoing: boolean;
+}
+
+/** A call that led to no login, and why as far as the logs tell. */
+export interface CallWithoutLogin {
+  call: Call;
+  /** `login-failed`: login ran but wrote no record (wrong password, gave up); `connect-failed`: the modems
+   * did not connect (A_FAIL / timeout); `no-login`: CONNECT, then the caller left before login. */
+  outcome: 'login-failed' | 'connect-failed' | 'no-login';
+}
+
+/** Everything found for one line. */
+export interface LineResult {
+  line: string;
+  /** The earliest time the call log covers for this line: logins before it are not judged. */
+  coverageStart: Date | null;
+  calls: Call[];
+  /** USER_PROCESS records on the line that were matched or judged (dial-outs excluded). */
+  logins: LoginRecord[];
+  matches: Match[];
+  loginsWithoutCall: { login: LoginRecord; previousCall: Call | null }[];
+  callsWithoutLogin: CallWithoutLogin[];
+  offHours: Call[];
+  unanswered: Unanswered[];
+  /** Records mgetty writes (user `dialout`) while another program dials out on the line. */
+  dialouts: LoginRecord[];
+  sessions: Session[];
+  /** Logins before the call log begins (or within a window of its start) that no call explains: not judged. */
+  loginsBeforeLog: number;
+}
+
+/** Input of the correlation. */
+export interface CorrelateInput {
+  calls: readonly Call[];
+  unanswered: readonly Unanswered[];
+  /** Every wtmp record (all lines, all types): sessions need logouts and reboots too. */
+  records: readonly LoginRecord[];
+  /** Per line, the earliest time its call log covers. */
+  coverage: ReadonlyMap<string, Date>;
+}
+
+const sec = (d: Date): number => Math.floor(d.getTime() / 1000);
+
+/** `ttyS0` for `/dev/ttyS0` or `ttyS0`. */
+export function normalLine(line: string): string {
+  return line.replace(/^\/dev\//, '');
+}
+
+/** Index of the first element greater than x (or at least x with `orEqual`) in an ascending array. */
+function bound(sorted: readonly number[], x: number, orEqual = false): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid] as number;
+    if (v > x || (orEqual && v === x)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Each login's session on its line, as `last` pairs them: it ends at the first later DEAD_PROCESS of its pid
+ * (or without pids), a new getty or login record on the line, or a reboot; else it is still open at `now`.
+ * Records are scanned from the login's place and the scan stops at the first ending, so this stays linear
+ * in practice.
+ */
+function sessionsOf(
+  logins: readonly LoginRecord[],
+  lineRecords: readonly LoginRecord[],
+  boots: readonly Date[],
+  now: Date,
+): Session[] {
+  const times = lineRecords.map((r) => r.time.getTime());
+  const bootTimes = boots.map((b) => b.getTime());
+  const out: Session[] = [];
+  for (const login of logins) {
+    let finish: number | null = null;
+    for (let i = bound(times, login.time.getTime(), true); i < lineRecords.length; i++) {
+      const r = lineRecords[i] as LoginRecord;
+      if (r === login) continue;
+      const ends =
+        (r.type === 'DEAD_PROCESS' && (login.pid === 0 || r.pid === 0 || r.pid === login.pid)) ||
+        r.type === 'USER_PROCESS' ||
+        r.type === 'LOGIN_PROCESS' ||
+        r.type === 'INIT_PROCESS';
+      if (ends) {
+        finish = r.time.getTime();
+        break;
+      }
+    }
+    const boot = bootTimes[bound(bootTimes, login.time.getTime())];
+    if (boot !== undefined && (finish === null || boot < finish)) finish = boot;
+    const stop = finish === null ? now : new Date(finish);
+    out.push({
+      login,
+      end: stop,
+      seconds: Math.max(0, sec(stop) - sec(login.time)),
+      ongoing: finish === null,
+    });
+  }
+  return out;
+}
+
+/**
+ * Correlates calls and logins per line. A login matches the call answered last before it on the same line
+ * within the window, preferring the call with the same pid; a call whose pid differs from the login's never
+ * matches. Each call matches one login at most.
+ */
+export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineResult[] {
+  const window = opts.windowSeconds;
+  const since = opts.since ? sec(opts.since) : -Infinity;
+  const lineNames = new Set<string>([
+    ...input.coverage.keys(),
+    ...input.calls.map((c) => c.line),
+    ...input.unanswered.map((u) => u.line),
+  ]);
+  const wanted = opts.lines ? new Set(opts.lines.map(normalLine)) : null;
+  const records = [...input.records].sort((a, b) => a.time.getTime() - b.time.getTime());
+  const boots = records.filter((r) => r.type === 'BOOT_TIME').map((r) => r.time);
+  const results: LineResult[] = [];
+  for (const line of [...lineNames].sort()) {
+    if (wanted && !wanted.has(line)) continue;
+    const coverageStart = input.coverage.get(line) ?? null;
+    const calls = input.calls
+      .filter((c) => c.line === line)
+      .sort((a, b) => a.start.getTime() - b.start.getTime());
+    const lineRecords = records.filter((r) => normalLine(r.line) === line);
+    const users = lineRecords.filter((r) => r.type === 'USER_PROCESS');
+    const dialouts = users.filter((r) => r.user === 'dialout');
+    const judgedFrom = Math.max(since, coverageStart ? sec(coverageStart) + window : Infinity);
+    const all = users.filter((r) => r.user !== 'dialout');
+    const logins: LoginRecord[] = [];
+    let loginsBeforeLog = 0;
+    const used = new Set<Call>();
+    const matches: Match[] = [];
+    const loginsWithoutCall: LineResult['loginsWithoutCall'] = [];
+    // Logins from before the log (or too close to its start) are matched when they can be, never blamed.
+    const starts = calls.map((c) => sec(c.start));
+    for (const login of all.filter((r) => sec(r.time) >= since)) {
+      const t = sec(login.time);
+      const upTo = bound(starts, t);
+      const candidates = calls
+        .slice(bound(starts, t - window, true), upTo)
+        .filter(
+          (c) =>
+            !used.has(c) &&
+            (c.outcome === 'login' || c.outcome === 'handoff' || c.outcome === 'connect') &&
+            !(login.pid > 0 && c.pid !== null && c.pid !== login.pid),
+        );
+      const byPid = candidates.filter((c) => login.pid > 0 && c.pid === login.pid);
+      const call = (byPid.length ? byPid : candidates).at(-1);
+      if (call) {
+        used.add(call);
+        logins.push(login);
+        matches.push({ login, call, seconds: t - sec(call.start), byPid: byPid.includes(call) });
+      } else if (t >= judgedFrom) {
+        logins.push(login);
+        loginsWithoutCall.push({ login, previousCall: calls[upTo - 1] ?? null });
+      } else loginsBeforeLog++;
+    }
+    const nowSec = sec(opts.now);
+    const callsWithoutLogin: CallWithoutLogin[] = [];
+    for (const call of calls) {
+      if (used.has(call) || sec(call.start) < since || sec(call.start) + window > nowSec) continue;
+      if (call.outcome === 'login') callsWithoutLogin.push({ call, outcome: 'login-failed' });
+      else if (call.outcome === 'failed') callsWithoutLogin.push({ call, outcome: 'connect-failed' });
+      else if (call.outcome === 'connect') callsWithoutLogin.push({ call, outcome: 'no-login' });
+    }
+    const hours = opts.hours?.[line] ?? opts.hours?.['*'];
+    const offHours = hours ? calls.filter((c) => sec(c.start) >= since && !withinHours(hours, c.wall)) : [];
+    const judgedCalls = calls.filter((c) => sec(c.start) >= since);
+    results.push({
+      line,
+      coverageStart,
+      calls: judgedCalls,
+      logins,
+      matches,
+      loginsWithoutCall,
+      callsWithoutLogin,
+      offHours,
+      unanswered: input.unanswered.filter((u) => u.line === line && sec(u.time) >= since),
+      dialouts: dialouts.filter((r) => sec(r.time) >= since),
+      sessions: sessionsOf(
+        all.filter((r) => sec(r.time) >= since && (coverageStart === null || r.time >= coverageStart)),
+        lineRecords,
+        boots,
+        opts.now,
+      ),
+      loginsBeforeLog,
+    });
+  }
+  return results;
+}

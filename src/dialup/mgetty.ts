@@ -1,0 +1,721 @@
+/**
+ * Parser of mgetty's logs: the per-line log (`/var/log/mgetty.ttyS0`, `mgetty.log.ttyS0`,
+ * `/var/log/mgetty/mg_ttyS0.log`, vgetty's too) and the same program's lines in syslog (`mgetty[612]: ...`).
+ * Pure: text in, entries and calls out; the file's mtime and the host's zone are parameters.
+ *
+ * Formats, from mgetty's logfile.c and the texinfo manual's "logfiles" section:
+ *   `MM/DD HH:MM:SS <infix> <message>`      infix = last 3 characters of the device (`yS0`, `dem` for
+ *                                            /dev/modem), followed by one or more spaces (levels indent)
+ *   `MM/DD HH:MM:SS ##### <audit>`          audit lines carry no infix; the device is in `dev=`
+ *   `--`                                     written when a new mgetty process first opens the log
+ *   `Mar  3 20:45:59 host mgetty[4038]: <audit or error>`   syslog: audit lines without `#####`, errors
+ * Audit lines (login.c, mgetty.c, faxrec.c): `data dev=ttyS0, pid=4038, caller='none', conn='38400/V.32',
+ * name='', cmd='/bin/login', user='mbox'`, `failed A_FAIL dev=...`, `failed timeout dev=...`,
+ * `failed in mg_init_data, dev=..., pid=...`, `failed dev=..., pid=..., got signal 15, exiting`,
+ * `fax dev=..., pid=..., caller=..., name='', id='...', +FHNG=100, pages=1, time=00:00:29`,
+ * `denied caller dev=...`, `rejected, rings=2`, `phone stopped ringing (rings=1, dev=..., pid=..., caller='')`,
+ * `missed ringback!`, `exit dev=..., pid=..., got signal USR2, exiting`.
+ * A call is answered when the chat `waiting for ``CONNECT''` ends in ` ** found **` (appended to the last
+ * line logged, which at higher debug levels is a `got:`/`CND:` line) or `wfr: found action string:
+ * ``CONNECT''` (auto-answer). mgetty then exec()s login in the same process: the wtmp record's pid is
+ * mgetty's pid (the `data` line's `pid=`, or the `user id: 0, pid: 612, parent pid: 1` line).
+ */
+import type { Evidence } from '../core/report.ts';
+import { inferYears, instantOf, type WallStamp, type WallTime, wallOf } from './time.ts';
+
+/** Kinds of modem trouble mgetty logs; grouped into one finding each per line. */
+export const MODEM_ISSUES = [
+  'dsr-off',
+  'no-dialtone',
+  'no-response',
+  'init-failed',
+  'lock',
+  'gave-up',
+  'warning',
+] as const;
+
+/** A kind of modem trouble. */
+export type ModemIssueKind = (typeof MODEM_ISSUES)[number];
+
+/** First match wins; `warning` catches the other WARNING lines mgetty writes. */
+const ISSUE_PATTERNS: readonly (readonly [ModemIssueKind, RegExp])[] = [
+  ['dsr-off', /\bDSR is off\b/i],
+  ['no-dialtone', /\bNO[ _-]?DIAL[ _-]?TONE\b/i],
+  ['no-response', /doesn'?t react|not responding|no response from (?:the )?modem/i],
+  [
+    'init-failed',
+    /init chat (?:failed|timed out)|failed in mg_init_data|mg_init_device failed|cannot get terminal line|open device \S+ failed|cannot (?:open|get|set) (?:line|TIO)\b|modem initiali[sz]ation failed/i,
+  ],
+  [
+    'lock',
+    /can'?t lock|cannot lock|could not lock|lock not made: link|cannot create tempfile|cannot get lock name|compiled with (?:ascii|binary) locks|junk on the line/i,
+  ],
+  ['gave-up', /giving up|gave up/i],
+  ['warning', /^\s*WARNING\b|\bwarning:/i],
+];
+
+/** Which kind of modem trouble a message reports, if any. */
+export function modemIssue(message: string): ModemIssueKind | null {
+  for (const [kind, re] of ISSUE_PATTERNS) if (re.test(message)) return kind;
+  return null;
+}
+
+/** Audit record types (the word(s) that start an audit line). */
+export type AuditType =
+  | 'data'
+  | 'failed'
+  | 'init-failed'
+  | 'signal'
+  | 'fax'
+  | 'denied'
+  | 'rejected'
+  | 'stopped'
+  | 'ringback'
+  | 'exit'
+  | 'other';
+
+/** One parsed audit line. Field values are untrusted (`user` is what the caller typed). */
+export interface Audit {
+  type: AuditType;
+  /** For `failed`: `A_FAIL` or `timeout`. */
+  reason: string | null;
+  dev: string | null;
+  pid: number | null;
+  fields: Record<string, string>;
+}
+
+const AUDIT_START = /^(data|failed|fax|denied caller|rejected|phone stopped ringing|missed ringback|exit)\b/;
+
+/**
+ * Splits `key=value, key='quoted, value', ...` into fields. Hand-written because quoted values may hold
+ * commas and quotes; a quoted value ends at a quote followed by `, key=`, `)` or the end of the line, and
+ * `user` (what the caller typed, last on the line) runs to the line's last quote so it cannot forge fields.
+ */
+export function auditFields(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const keyRe = /(?:^|[\s,(])([A-Za-z+][\w+]*)=/g;
+  let m: RegExpExecArray | null;
+  while ((m = keyRe.exec(text)) !== null) {
+    const name = m[1] as string;
+    let pos = keyRe.lastIndex;
+    let value: string;
+    if (text[pos] === "'") {
+      let end: number;
+      if (name === 'user') end = text.lastIndexOf("'");
+      else {
+        end = pos + 1;
+        for (;;) {
+          end = text.indexOf("'", end);
+          if (end < 0 || /^'(?:,\s*[A-Za-z+][\w+]*=|\)|\s*$)/.test(text.slice(end, end + 40))) break;
+          end++;
+        }
+      }
+      if (end <= pos) end = text.length;
+      value = text.slice(pos + 1, end);
+      pos = end + 1;
+    } else {
+      const stop = text.slice(pos).search(/[,)]/);
+      const end = stop < 0 ? text.length : pos + stop;
+      value = text.slice(pos, end).trim();
+      pos = end;
+    }
+    if (!(name in fields)) fields[name] = value;
+    keyRe.lastIndex = pos;
+  }
+  return fields;
+}
+
+/** Parses an audit message (after `##### ` in the per-line log, or a syslog message); null if it is none. */
+export function parseAudit(message: string): Audit | null {
+  const start = AUDIT_START.exec(message);
+  if (!start) return null;
+  const fields = auditFields(message);
+  let type: AuditType;
+  let reason: string | null = null;
+  const word = start[1] as string;
+  if (word === 'data') type = 'data';
+  else if (word === 'fax') type = 'fax';
+  else if (word === 'denied caller') type = 'denied';
+  else if (word === 'rejected') type = 'rejected';
+  else if (word === 'phone stopped ringing') type = 'stopped';
+  else if (word === 'missed ringback') type = 'ringback';
+  else if (word === 'exit') type = 'exit';
+  else {
+    const f = /^failed (A_FAIL|timeout)\b/.exec(message);
+    if (f) {
+      type = 'failed';
+      reason = f[1] as string;
+    } else if (/^failed in mg_init_data/.test(message)) type = 'init-failed';
+    else if (/got signal/.test(message)) type = 'signal';
+    else type = 'other';
+  }
+  const pid = fields.pid !== undefined && /^\d+$/.test(fields.pid) ? Number(fields.pid) : null;
+  return { type, reason, dev: fields.dev ?? null, pid, fields };
+}
+
+/** What one log line means for the dial-up check. */
+export type MgettyEvent =
+  | { type: 'separator' }
+  | { type: 'start'; program: string; version: string }
+  | { type: 'pid'; pid: number; parentPid: number }
+  | { type: 'expect'; what: string; found: boolean }
+  | { type: 'found' }
+  | { type: 'connect' }
+  | { type: 'chat-failed' }
+  | { type: 'audit'; audit: Audit }
+  | { type: 'other' };
+
+/** One parsed line. */
+export interface MgettyEntry {
+  /** Where it came from, as the host sees it. */
+  source: string;
+  /** 1-based line number in the source. */
+  lineNo: number;
+  /** The line as written (CR removed); untrusted. */
+  raw: string;
+  /** `mgetty` for the per-line log, `syslog` for a syslog line. */
+  format: 'mgetty' | 'syslog';
+  time: Date;
+  /** Local wall-clock time as written (with its inferred year), for the line's hours of use. */
+  wall: WallTime;
+  /** Device (`ttyS0`) when known. */
+  tty: string | null;
+  /** Process id when the line carries one (syslog prefix, audit `pid=`). */
+  pid: number | null;
+  message: string;
+  event: MgettyEvent;
+  issue: ModemIssueKind | null;
+}
+
+/** What the parser needs besides the text. */
+export interface ParseOptions {
+  /** Host path of the file, for evidence. */
+  source: string;
+  /** The file's last modification: the newest a line can be (year inference). */
+  mtime: Date;
+  /** The host's IANA zone; undefined = this process's local zone. */
+  timeZone?: string | undefined;
+  /** Device the file is for, from its name (`ttyS0` for `mgetty.log.ttyS0`), when known. */
+  device?: string | null | undefined;
+}
+
+const PER_LINE = /^(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) (.*)$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const SYSLOG_3164 = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\S+) ([mv]getty)\[(\d+)\]: ?(.*)$/;
+const SYSLOG_ISO =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})? (\S+) ([mv]getty)\[(\d+)\]: ?(.*)$/;
+
+/** The device a log file is for, from its name: `mgetty.ttyS0`, `mgetty.log.ttyS0.1.gz`, `vg_ttyS3.log`. */
+export function deviceFromFileName(name: string): string | null {
+  const base = name
+    .replace(/^.*\//, '')
+    .replace(/\.gz$/, '')
+    .replace(/\.\d+$/, '')
+    .replace(/\.log$/, '');
+  const m = /(?:^|[._-])((?:tty|cua)[A-Za-z0-9]+|modem)$/.exec(base);
+  return m ? (m[1] as string) : null;
+}
+
+/** Classifies a per-line log message (infix removed). */
+function perLineEvent(message: string): MgettyEvent {
+  const start = /^([mv]getty): (.+)$/.exec(message);
+  if (start) return { type: 'start', program: start[1] as string, version: (start[2] as string).trim() };
+  const pid = /^user id: \d+, pid: (\d+), parent pid: (\d+)/.exec(message);
+  if (pid) return { type: 'pid', pid: Number(pid[1]), parentPid: Number(pid[2]) };
+  const expect = /waiting for ``(.*?)''(.*)$/.exec(message);
+  if (expect)
+    return { type: 'expect', what: expect[1] as string, found: /\*\* found \*\*/.test(expect[2] as string) };
+  const action = /found action string: ``(.*?)''/.exec(message);
+  if (action) return action[1] === 'CONNECT' ? { type: 'connect' } : { type: 'chat-failed' };
+  if (/\*\* found \*\*/.test(message)) return { type: 'found' };
+  if (/timeout in chat script/.test(message)) return { type: 'chat-failed' };
+  return { type: 'other' };
+}
+
+interface Pending {
+  lineNo: number;
+  raw: string;
+  format: 'mgetty' | 'syslog';
+  stamp: WallStamp | null;
+  /** For ISO syslog lines: the exact instant and the wall time as written. */
+  exact: { time: Date; wall: WallTime } | null;
+  suffix: string | null;
+  tty: string | null;
+  pid: number | null;
+  program: string;
+  message: string;
+  event: MgettyEvent;
+}
+
+function num(s: string | undefined): number {
+  return Number(s);
+}
+
+/**
+ * Parses a log's text into entries, in file order. Lines of other programs (a syslog file) and
+ * continuation lines (modem output spread over lines) are skipped; per-line and syslog lines may be mixed.
+ */
+export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] {
+  const pending: Pending[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    let raw = lines[i] as string;
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+    if (raw === '') continue;
+    const lineNo = i + 1;
+    if (raw === '--') {
+      pending.push({
+        lineNo,
+        raw,
+        format: 'mgetty',
+        stamp: null,
+        exact: null,
+        suffix: null,
+        tty: null,
+        pid: null,
+        program: 'mgetty',
+        message: '',
+        event: { type: 'separator' },
+      });
+      continue;
+    }
+    const pl = PER_LINE.exec(raw);
+    if (pl) {
+      const stamp = {
+        month: num(pl[1]),
+        day: num(pl[2]),
+        hour: num(pl[3]),
+        minute: num(pl[4]),
+        second: num(pl[5]),
+      };
+      if (
+        stamp.month < 1 ||
+        stamp.month > 12 ||
+        stamp.day < 1 ||
+        stamp.day > 31 ||
+        stamp.hour > 23 ||
+        stamp.minute > 59 ||
+        stamp.second > 60
+      )
+        continue;
+      const rest = pl[6] as string;
+      if (rest.startsWith('##### ')) {
+        const message = rest.slice(6).trim();
+        const audit = parseAudit(message);
+        pending.push({
+          lineNo,
+          raw,
+          format: 'mgetty',
+          stamp,
+          exact: null,
+          suffix: null,
+          tty: audit?.dev ?? null,
+          pid: audit?.pid ?? null,
+          program: 'mgetty',
+          message,
+          event: audit ? { type: 'audit', audit } : { type: 'other' },
+        });
+        continue;
+      }
+      const infix = /^(\S{1,8}) +(.*)$/.exec(rest);
+      const suffix = infix ? (infix[1] as string) : null;
+      const message = infix ? (infix[2] as string) : rest.trim();
+      pending.push({
+        lineNo,
+        raw,
+        format: 'mgetty',
+        stamp,
+        exact: null,
+        suffix,
+        tty: null,
+        pid: null,
+        program: 'mgetty',
+        message,
+        event: perLineEvent(message),
+      });
+      continue;
+    }
+    const sys = SYSLOG_3164.exec(raw);
+    const iso = sys ? null : SYSLOG_ISO.exec(raw);
+    if (!sys && !iso) continue;
+    let stamp: WallStamp | null = null;
+    let exact: Pending['exact'] = null;
+    let program: string;
+    let pid: number;
+    let message: string;
+    if (sys) {
+      const month = MONTHS.indexOf(sys[1] as string) + 1;
+      if (month === 0) continue;
+      stamp = { month, day: num(sys[2]), hour: num(sys[3]), minute: num(sys[4]), second: num(sys[5]) };
+      program = sys[7] as string;
+      pid = num(sys[8]);
+      message = sys[9] as string;
+    } else {
+      const m = iso as RegExpExecArray;
+      const wall = {
+        year: num(m[1]),
+        month: num(m[2]),
+        day: num(m[3]),
+        hour: num(m[4]),
+        minute: num(m[5]),
+        second: num(m[6]),
+      };
+      const zone = m[7];
+      let time: Date;
+      if (zone === undefined) time = instantOf(wall, opts.timeZone);
+      else {
+        const off =
+          zone === 'Z'
+            ? 0
+            : (zone.startsWith('-') ? -1 : 1) * (num(zone.slice(1, 3)) * 60 + num(zone.slice(-2)));
+        time = new Date(
+          Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second) - off * 60_000,
+        );
+      }
+      exact = { time, wall };
+      program = m[9] as string;
+      pid = num(m[10]);
+      message = m[11] as string;
+    }
+    const audit = parseAudit(message);
+    pending.push({
+      lineNo,
+      raw,
+      format: 'syslog',
+      stamp,
+      exact,
+      suffix: null,
+      tty: audit?.dev ?? null,
+      pid: audit?.pid ?? pid,
+      program,
+      message,
+      event: audit ? { type: 'audit', audit } : { type: 'other' },
+    });
+  }
+
+  // Years: one pass over the stamped lines in order, anchored at the file's mtime.
+  const stamped = pending.filter((p) => p.stamp !== null);
+  const years = inferYears(
+    stamped.map((p) => p.stamp as WallStamp),
+    wallOf(opts.mtime, opts.timeZone),
+  );
+  const yearOf = new Map<Pending, number>();
+  stamped.forEach((p, i) => yearOf.set(p, years[i] as number));
+
+  // Devices: the file name's, else the `dev=` of an audit line whose name ends in the infix.
+  const devices = new Set<string>();
+  for (const p of pending) if (p.tty) devices.add(p.tty);
+  const bySuffix = (suffix: string): string => {
+    if (opts.device?.endsWith(suffix)) return opts.device;
+    for (const d of devices) if (d.endsWith(suffix)) return d;
+    return /^y/.test(suffix) ? `tt${suffix}` : suffix;
+  };
+  // Syslog lines without dev= (errors) belong to the device their pid audited elsewhere in the file.
+  const devOfPid = new Map<number, string>();
+  for (const p of pending) if (p.format === 'syslog' && p.tty && p.pid !== null) devOfPid.set(p.pid, p.tty);
+
+  // A separator line has no time of its own: it takes the time of the next stamped line.
+  const nextTimed = new Array<Pending | undefined>(pending.length);
+  for (let i = pending.length - 1, next: Pending | undefined; i >= 0; i--) {
+    nextTimed[i] = next;
+    const p = pending[i] as Pending;
+    if (p.stamp || p.exact) next = p;
+  }
+
+  const entries: MgettyEntry[] = [];
+  let lastTime: { time: Date; wall: WallTime } | null = null;
+  for (const [i, p] of pending.entries()) {
+    let time: Date;
+    let wall: WallTime;
+    if (p.exact) ({ time, wall } = p.exact);
+    else if (p.stamp) {
+      wall = { year: yearOf.get(p) as number, ...p.stamp };
+      time = instantOf(wall, opts.timeZone);
+    } else {
+      const next = nextTimed[i];
+      if (next?.exact) ({ time, wall } = next.exact);
+      else if (next?.stamp) {
+        wall = { year: yearOf.get(next) as number, ...next.stamp };
+        time = instantOf(wall, opts.timeZone);
+      } else if (lastTime) ({ time, wall } = lastTime);
+      else continue;
+    }
+    lastTime = { time, wall };
+    let tty = p.tty;
+    if (!tty && p.suffix) tty = bySuffix(p.suffix);
+    if (!tty && p.format === 'syslog' && p.pid !== null) tty = devOfPid.get(p.pid) ?? null;
+    if (!tty && p.format === 'mgetty') tty = opts.device ?? null;
+    entries.push({
+      source: opts.source,
+      lineNo: p.lineNo,
+      raw: p.raw,
+      format: p.format,
+      time,
+      wall,
+      tty,
+      pid: p.pid,
+      message: p.message,
+      event: p.event,
+      issue:
+        p.event.type === 'audit'
+          ? p.event.audit.type === 'init-failed'
+            ? 'init-failed'
+            : null
+          : modemIssue(p.message),
+    });
+  }
+  return entries;
+}
+
+/** How an answered call ended, as far as mgetty knows. */
+export type CallOutcome =
+  /** mgetty handed the caller to a login program (`data ... cmd='/bin/login'`). */
+  | 'login'
+  /** mgetty handed the call to another program (uucico, pppd via AutoPPP): no login record expected. */
+  | 'handoff'
+  /** The modem did not connect (`failed A_FAIL` / `failed timeout`). */
+  | 'failed'
+  | 'fax'
+  /** CONNECT seen, then nothing: the caller hung up at the prompt, or the log ends. */
+  | 'connect';
+
+/** One incoming call on a line. */
+export interface Call {
+  line: string;
+  /** When the call was answered (CONNECT), else the audit line's time. */
+  start: Date;
+  wall: WallTime;
+  /** The audit line's time, when there is one. */
+  auditTime: Date | null;
+  /** mgetty's pid: the login record's pid when login was exec'd. */
+  pid: number | null;
+  outcome: CallOutcome;
+  audit: Audit | null;
+  evidence: Evidence[];
+}
+
+/** A call mgetty did not answer (caller ID denied, /etc/nologin.<tty>, stopped ringing). */
+export interface Unanswered {
+  line: string;
+  time: Date;
+  type: AuditType;
+  evidence: Evidence;
+}
+
+function evidenceOf(e: MgettyEntry): Evidence {
+  return { source: e.source, line: e.lineNo, time: e.time.toISOString(), text: e.raw };
+}
+
+function outcomeOf(audit: Audit): CallOutcome | null {
+  if (audit.type === 'fax') return 'fax';
+  if (audit.type === 'failed') return 'failed';
+  if (audit.type !== 'data') return null;
+  const cmd = audit.fields.cmd ?? '';
+  return /(?:^|\/)login$/.test(cmd) || cmd === '' ? 'login' : 'handoff';
+}
+
+/**
+ * Calls and unanswered rings from parsed entries. Per-line logs are read as a state machine per file and
+ * device (a `--` or `mgetty:` line starts a new process; `user id: .., pid: N` gives its pid; CONNECT opens a
+ * call that the next audit line completes); syslog audit lines are calls on their own. The same call seen in
+ * both a per-line log and syslog is merged (same line, pid and outcome, audit times within 2 s).
+ */
+export function extractCalls(entries: readonly MgettyEntry[]): { calls: Call[]; unanswered: Unanswered[] } {
+  const calls: Call[] = [];
+  const unanswered: Unanswered[] = [];
+  interface State {
+    pid: number | null;
+    expecting: string | null;
+    open: Call | null;
+  }
+  const states = new Map<string, State>();
+  const close = (s: State): void => {
+    if (s.open) calls.push(s.open);
+    s.open = null;
+  };
+  const open = (e: MgettyEntry, line: string, pid: number | null): Call => ({
+    line,
+    start: e.time,
+    wall: e.wall,
+    auditTime: null,
+    pid,
+    outcome: 'connect',
+    audit: null,
+    evidence: [evidenceOf(e)],
+  });
+  for (const e of entries) {
+    if (e.format === 'syslog') {
+      if (e.event.type !== 'audit' || !e.tty) continue;
+      const audit = e.event.audit;
+      const outcome = outcomeOf(audit);
+      if (outcome) calls.push({ ...open(e, e.tty, audit.pid ?? e.pid), auditTime: e.time, outcome, audit });
+      else if (['denied', 'rejected', 'stopped', 'ringback'].includes(audit.type))
+        unanswered.push({ line: e.tty, time: e.time, type: audit.type, evidence: evidenceOf(e) });
+      continue;
+    }
+    const key = `${e.source}\0${e.tty ?? ''}`;
+    let s = states.get(key);
+    if (!s) {
+      s = { pid: null, expecting: null, open: null };
+      states.set(key, s);
+    }
+    const ev = e.event;
+    const connect = (): void => {
+      if (!e.tty) return;
+      const st = s;
+      close(st);
+      st.open = open(e, e.tty, st.pid);
+    };
+    switch (ev.type) {
+      case 'separator':
+      case 'start':
+        close(s);
+        s.pid = null;
+        s.expecting = null;
+        break;
+      case 'pid':
+        if (s.open && s.open.pid !== null && s.open.pid !== ev.pid) close(s);
+        s.pid = ev.pid;
+        break;
+      case 'expect':
+        if (ev.found) {
+          if (ev.what === 'CONNECT') connect();
+          s.expecting = null;
+        } else s.expecting = ev.what;
+        break;
+      case 'found':
+        if (s.expecting === 'CONNECT') connect();
+        s.expecting = null;
+        break;
+      case 'connect':
+        connect();
+        s.expecting = null;
+        break;
+      case 'chat-failed':
+        s.expecting = null;
+        break;
+      case 'audit': {
+        const audit = ev.audit;
+        const line = audit.dev ?? e.tty;
+        const outcome = outcomeOf(audit);
+        if (audit.pid !== null) s.pid = audit.pid;
+        if (outcome && line) {
+          const o = s.open;
+          if (o && o.line === line && (o.pid === null || audit.pid === null || o.pid === audit.pid)) {
+            o.outcome = outcome;
+            o.audit = audit;
+            o.auditTime = e.time;
+            o.pid = audit.pid ?? o.pid;
+            o.evidence.push(evidenceOf(e));
+            close(s);
+          } else {
+            close(s);
+            calls.push({ ...open(e, line, audit.pid), auditTime: e.time, outcome, audit });
+          }
+        } else {
+          close(s);
+          if (line && ['denied', 'rejected', 'stopped', 'ringback'].includes(audit.type))
+            unanswered.push({ line, time: e.time, type: audit.type, evidence: evidenceOf(e) });
+        }
+        break;
+      }
+      case 'other':
+        break;
+    }
+  }
+  for (const s of states.values()) close(s);
+  return { calls: mergeCalls(calls), unanswered };
+}
+
+/** Merges the same call seen in two sources (per-line log and syslog), keeping the earliest start. */
+export function mergeCalls(calls: readonly Call[]): Call[] {
+  const sorted = [...calls].sort(
+    (a, b) => a.line.localeCompare(b.line) || a.start.getTime() - b.start.getTime(),
+  );
+  const out: Call[] = [];
+  const isTwin = (o: Call, c: Call): boolean =>
+    o.line === c.line &&
+    o.outcome === c.outcome &&
+    o.pid !== null &&
+    o.pid === c.pid &&
+    o.auditTime !== null &&
+    c.auditTime !== null &&
+    Math.abs(o.auditTime.getTime() - c.auditTime.getTime()) <= 2000;
+  for (const c of sorted) {
+    // Twins start within minutes of each other on the same line: look back only that far.
+    let twin: Call | undefined;
+    for (let i = out.length - 1; i >= 0; i--) {
+      const o = out[i] as Call;
+      if (o.line !== c.line || c.start.getTime() - o.start.getTime() > 3_600_000) break;
+      if (isTwin(o, c)) {
+        twin = o;
+        break;
+      }
+    }
+    if (!twin) {
+      out.push({ ...c, evidence: [...c.evidence] });
+      continue;
+    }
+    if (c.start < twin.start) {
+      twin.start = c.start;
+      twin.wall = c.wall;
+    }
+    for (const e of c.evidence)
+      if (!twin.evidence.some((x) => x.source === e.source && x.line === e.line)) twin.evidence.push(e);
+  }
+  return out.sort((a, b) => a.start.getTime() - b.start.getTime() || a.line.localeCompare(b.line));
+}
+
+/** Modem trouble of one kind on one line. */
+export interface ModemIssueGroup {
+  line: string;
+  kind: ModemIssueKind;
+  count: number;
+  first: Date;
+  last: Date;
+  /** The first lines and the last one, as evidence. */
+  samples: MgettyEntry[];
+}
+
+/**
+ * Groups modem-trouble lines by line and kind. A line with a per-line log takes its trouble from there only:
+ * mgetty copies its errors to syslog, and counting both would double them.
+ */
+export function groupModemIssues(entries: readonly MgettyEntry[]): ModemIssueGroup[] {
+  const perLine = new Set(entries.filter((e) => e.format === 'mgetty' && e.tty).map((e) => e.tty as string));
+  const groups = new Map<string, ModemIssueGroup & { lastEntry: MgettyEntry }>();
+  for (const e of entries) {
+    if (!e.issue) continue;
+    const line = e.tty ?? 'unknown';
+    if (e.format === 'syslog' && perLine.has(line)) continue;
+    const key = `${line}\0${e.issue}`;
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, {
+        line,
+        kind: e.issue,
+        count: 1,
+        first: e.time,
+        last: e.time,
+        samples: [e],
+        lastEntry: e,
+      });
+      continue;
+    }
+    g.count++;
+    if (e.time < g.first) g.first = e.time;
+    if (e.time >= g.last) {
+      g.last = e.time;
+      g.lastEntry = e;
+    }
+    if (g.samples.length < 2) g.samples.push(e);
+  }
+  return [...groups.values()]
+    .map(({ lastEntry, ...g }) => ({
+      ...g,
+      samples: g.samples.includes(lastEntry) ? g.samples : [...g.samples, lastEntry],
+    }))
+    .sort(
+      (a, b) => a.line.localeCompare(b.line) || MODEM_ISSUES.indexOf(a.kind) - MODEM_ISSUES.indexOf(b.kind),
+    );
+}
