@@ -1,4 +1,6 @@
 import { dialupCheck } from '../dialup/check.ts';
+import { loginsCheck } from '../logins/check.ts';
+import { logsCheck } from '../logs/check.ts';
 import { servicesCheck } from './services.ts';
 import type { CheckKind } from './types.ts';
 
@@ -8,6 +10,8 @@ import type { CheckKind } from './types.ts';
  */
 export const checkKinds = {
   services: servicesCheck,
+  logs: logsCheck,
+  logins: loginsCheck,
   dialup: dialupCheck,
 } satisfies Record<string, CheckKind>;
 

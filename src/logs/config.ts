@@ -1,7 +1,149 @@
 import { z } from 'zod';
+import { RUNBOOK_CATEGORIES } from './scan/pack.ts';
+import { linearProblem } from './scan/linear.ts';
 
-/** Options of the `logs` check under `checks.logs` in tenken.yaml; defaults live here. */
-export const logsConfig = z.object({}).strict();
+/**
+ * Options of the `logs` check under `checks.logs` in tenken.yaml; defaults live here.
+ * User regexes are checked here, at config load, to run in linear time (a hostile log line must not be
+ * able to stall a scan), so a bad rule is a config error with its file:line:col, never a slow scan.
+ */
+
+const count = z.number().int().nonnegative();
+
+/** Counts that turn a category's hits into WARNING / CRITICAL, per run and per (peak) hour. */
+export const logThreshold = z
+  .object({
+    warn: count.optional(),
+    crit: count.optional(),
+    warnPerHour: count.optional(),
+    critPerHour: count.optional(),
+  })
+  .strict();
+
+/** A parsed log threshold (same shape as the plan's per-service thresholds). */
+export type LogThreshold = z.output<typeof logThreshold>;
+
+/**
+ * A user regex: checked for syntax and linear-time execution. Case-sensitive, as JavaScript writes them:
+ * V8's linear engine cannot run the `i` flag, and an `i` regex that backtracks could not fall back to it.
+ */
+const ruleRegex = z
+  .string()
+  .min(1)
+  .superRefine((src, ctx) => {
+    const problem = linearProblem(src);
+    if (problem) ctx.addIssue({ code: 'custom', message: `regex /${src}/ is not allowed: ${problem}` });
+  });
+
+const keyword = z
+  .string()
+  .min(1)
+  .refine((k) => !/[\r\n]/.test(k), 'keywords are matched within one line and cannot contain line breaks');
+
+/** Category ids: lower-case words, as in reports and `--category`. */
+const categoryId = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*$/, 'category ids are lower-case letters, digits, _ and -');
+
+/** A user category, or extra rules for a built-in one (same id). */
+export const categoryRules = z
+  .object({
+    title: z.string().optional(),
+    /** Case-insensitive substrings, like the runbook's keywords. */
+    keywords: z.array(keyword).default([]),
+    /** Regexes over the line (trailing CR removed); case-sensitive, linear-time only. */
+    regex: z.array(ruleRegex).default([]),
+  })
+  .strict();
+
+/** One ignore rule: a known-benign line (regex, or case-insensitive keyword, over the message). */
+export const ignoreRule = z.union([
+  ruleRegex,
+  z
+    .object({
+      regex: ruleRegex.optional(),
+      keyword: keyword.optional(),
+      /** Only ignore the line for these categories (default: all). */
+      categories: z.array(categoryId).optional(),
+    })
+    .strict()
+    .refine(
+      (r) => (r.regex === undefined) !== (r.keyword === undefined),
+      'give exactly one of regex or keyword',
+    ),
+]);
+
+/** A parsed ignore rule. */
+export type IgnoreRuleConfig = z.output<typeof ignoreRule>;
+
+/**
+ * Default thresholds for a small server, per category; `*` applies to categories without their own.
+ * Counts are per run (`warn`/`crit`) and for the busiest hour (`warnPerHour`/`critPerHour`).
+ * CGI probes and password-file lines are rare on a healthy host, so a single one is worth a look.
+ */
+export const DEFAULT_THRESHOLDS: Readonly<Record<string, LogThreshold>> = {
+  '*': { warn: 50, crit: 500, warnPerHour: 20, critPerHour: 200 },
+  error: { warn: 20, crit: 200, warnPerHour: 10, critPerHour: 100 },
+  network: { warn: 10, crit: 100, warnPerHour: 10, critPerHour: 60 },
+  access: { warn: 20, crit: 200, warnPerHour: 10, critPerHour: 100 },
+  invalid: { warn: 20, crit: 200, warnPerHour: 10, critPerHour: 100 },
+  cgi: { warn: 1, crit: 20, warnPerHour: 1, critPerHour: 10 },
+  portscan: { warn: 5, crit: 50, warnPerHour: 5, critPerHour: 30 },
+  bruteforce: { warn: 10, crit: 100, warnPerHour: 10, critPerHour: 60 },
+  passwd: { warn: 1, crit: 20, warnPerHour: 1, critPerHour: 10 },
+};
+
+/** Options of the `logs` check. */
+export const logsConfig = z
+  .object({
+    /** Use the runbook's built-in keyword table (categories error, network, access, ...). */
+    runbook: z.boolean().default(true),
+    /** User categories and extra keywords/regexes for built-in ones, by category id. */
+    categories: z.record(categoryId, categoryRules).default({}),
+    /** Known-benign lines by service name (`*` = every service, `host` = lines of no service). */
+    ignore: z.record(z.string().min(1), z.array(ignoreRule)).default({}),
+    /** Thresholds by category id (`*` = default), merged field by field over DEFAULT_THRESHOLDS. */
+    thresholds: z.record(z.union([categoryId, z.literal('*')]), logThreshold).default({}),
+    /** Syslog/journal lines whose program belongs to no service: report them under `host`, or drop them. */
+    unmatched: z.enum(['host', 'ignore']).default('host'),
+    /** Sample lines kept per service and category. */
+    samples: z.number().int().min(0).max(50).default(3),
+    /** Distinct messages (numbers and ids folded) listed per service and category. */
+    top: z.number().int().min(0).max(50).default(5),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const ids = new Set([...(cfg.runbook ? RUNBOOK_CATEGORIES : []), ...Object.keys(cfg.categories)]);
+    if (ids.size > 30)
+      ctx.addIssue({
+        code: 'custom',
+        message: `at most 30 categories (got ${ids.size})`,
+        path: ['categories'],
+      });
+    for (const [id, rules] of Object.entries(cfg.categories)) {
+      if (
+        !RUNBOOK_CATEGORIES.includes(id as never) &&
+        rules.keywords.length === 0 &&
+        rules.regex.length === 0
+      )
+        ctx.addIssue({
+          code: 'custom',
+          message: `category ${id} needs keywords or regex`,
+          path: ['categories', id],
+        });
+    }
+    for (const [svc, rules] of Object.entries(cfg.ignore))
+      rules.forEach((r, i) => {
+        if (typeof r === 'string') return;
+        for (const c of r.categories ?? [])
+          if (!ids.has(c))
+            ctx.addIssue({
+              code: 'custom',
+              message: `unknown category ${c}`,
+              path: ['ignore', svc, i, 'categories'],
+            });
+      });
+  });
 
 /** Parsed `checks.logs` options. */
 export type LogsConfig = z.output<typeof logsConfig>;

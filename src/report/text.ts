@@ -1,4 +1,5 @@
 import { dialupDetails } from '../dialup/render.ts';
+import { loginsDetails } from '../logins/audit-findings.ts';
 import type { Evidence, Finding, FindingKind, FindingOf, Report } from '../core/report.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status, worst } from '../core/status.ts';
@@ -9,8 +10,14 @@ type Details = { [K in FindingKind]: (f: FindingOf<K>) => string[] };
 
 const details: Details = {
   ...dialupDetails,
+  ...loginsDetails,
   'check-error': (f) => [`error: ${f.data.error}`],
   'not-checked': () => [],
+  'log-category': (f) => [
+    `${f.data.category}: ${f.data.count} lines, peak ${f.data.peakPerHour}/h in ${f.data.sources.join(', ')}`,
+    ...f.data.top.slice(0, 5).map((t) => `  ${t.count} × ${clip(t.message, 200)}`),
+  ],
+  'log-source': (f) => [`${f.data.path}: ${f.data.problem}: ${f.data.reason}`],
   'attack-bruteforce': (f) => [
     `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`,
     `users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`,

@@ -1,0 +1,160 @@
+/**
+ * `tenken logins report` and `tenken logins mail`: each user's own login history over a period, printed
+ * (text, HTML, JSON) or mailed to that user to confirm. The audit itself runs in `tenken check` (kind
+ * `logins`). Thin: options → src/logins (history.ts, user-report.ts, mail.ts).
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { TenkenError } from '../../core/errors.ts';
+import { terminalSafe } from '../../core/sanitize.ts';
+import { parseSince } from '../../core/time.ts';
+import { hostZone, readState } from '../../logins/check.ts';
+import { historyInputs, readHistory } from '../../logins/history.ts';
+import { livePidAlive } from '../../logins/live.ts';
+import { buildMails, sendMails, writeEml } from '../../logins/mail.ts';
+import {
+  buildUserReports,
+  htmlDocument,
+  renderUserSection,
+  renderUserText,
+  type UserReport,
+} from '../../logins/user-report.ts';
+import { StateStore } from '../../state/store.ts';
+import type { App } from '../app.ts';
+
+interface ReportOpts {
+  user?: string[];
+  since?: string;
+  dryRun?: string;
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [
+  ...(prev ?? []),
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+
+/** Reads the history and builds the reports the options ask for. */
+async function reportsFor(
+  app: App,
+  cmd: Command,
+  opts: ReportOpts,
+): Promise<{ reports: UserReport[]; machine: string; loaded: Awaited<ReturnType<App['load']>> }> {
+  const loaded = await app.load(cmd);
+  const { host, config } = loaded;
+  const cfg = config.checks.logins;
+  const now = Math.floor(host.now.getTime() / 1000);
+  const since = Math.floor(parseSince(opts.since ?? cfg.reportSince, host.now).getTime() / 1000);
+  const inputs = historyInputs(host, cfg.wtmp);
+  const history = await readHistory(inputs, { now, pidAlive: livePidAlive(host.root, host.now.getTime()) });
+  if (history.source === 'none') {
+    const p = history.problems[0];
+    throw new TenkenError(
+      p ? `Cannot read ${p.file}: ${p.reason}` : `Cannot read ${cfg.wtmp}: no login history`,
+    );
+  }
+  for (const p of history.problems) app.io.error(`tenken: Cannot read ${p.file}: ${p.reason} (left out)`);
+  const state = readState(new StateStore(app.globals(cmd).state).read('logins'));
+  const reports = buildUserReports(history.sessions, {
+    machine: host.name,
+    since,
+    now,
+    zone: hostZone(host, cfg.timeZone),
+    users: opts.user,
+    learned: state?.model,
+    historyBegins: history.audit.begins,
+  });
+  for (const u of opts.user ?? []) {
+    if (!reports.some((r) => r.user === u))
+      app.io.error(`tenken: no logins of ${terminalSafe(u)} since ${new Date(since * 1000).toISOString()}`);
+  }
+  return { reports, machine: host.name, loaded };
+}
+
+/** Adds `tenken logins` and its subcommands. */
+export function register(program: Command, app: App): void {
+  const logins = program
+    .command('logins')
+    .description(
+      "each user's own login history, printed or mailed to them (the login audit runs in `tenken check`)",
+    );
+  logins.action(async (_opts: unknown, cmd: Command) => {
+    await app.io.write(cmd.helpInformation());
+  });
+  logins
+    .command('report')
+    .description(
+      "print each user's logins over a period, first logins from a host marked (--format text|html|json)",
+    )
+    .option('--user <name>', 'only this user (repeatable, or comma-separated)', collect)
+    .option(
+      '--since <when>',
+      'period start: a duration (30d, 12h) or a date (2026-11-01); default checks.logins.reportSince (30d)',
+    )
+    .action(async (opts: ReportOpts, cmd: Command) => {
+      const g = app.globals(cmd);
+      if (g.format !== 'text' && g.format !== 'html' && g.format !== 'json') {
+        throw new TenkenError(
+          `Cannot run tenken logins report: --format ${g.format} is not supported here (text, html, json)`,
+        );
+      }
+      const { reports, machine } = await reportsFor(app, cmd, opts);
+      if (g.format === 'json') {
+        const data = reports.map((r) => ({
+          user: r.user,
+          since: new Date(r.since * 1000).toISOString(),
+          until: new Date(r.until * 1000).toISOString(),
+          timeZone: r.zone.name,
+          sessions: r.sessions.map(({ file: _f, index: _i, ...s }) => ({
+            ...s,
+            start: new Date(s.start * 1000).toISOString(),
+            end: s.end === null ? null : new Date(s.end * 1000).toISOString(),
+          })),
+        }));
+        await app.io.write(`${JSON.stringify({ host: machine, reports: data }, null, 2)}\n`);
+      } else if (g.format === 'html') {
+        await app.io.write(htmlDocument(`Logins on ${machine}`, reports.map(renderUserSection)));
+      } else {
+        await app.io.write(reports.map(renderUserText).join(`\n${'-'.repeat(72)}\n\n`));
+      }
+    });
+  logins
+    .command('mail')
+    .description(
+      'mail each user their own logins to confirm (text + HTML), or write them as .eml files with --dry-run',
+    )
+    .option('--user <name>', 'only this user (repeatable, or comma-separated)', collect)
+    .option(
+      '--since <when>',
+      'period start: a duration (30d, 12h) or a date; default checks.logins.reportSince (30d)',
+    )
+    .option('--dry-run <dir>', 'write DIR/USER.eml instead of sending')
+    .action(async (opts: ReportOpts, cmd: Command) => {
+      const { reports, machine, loaded } = await reportsFor(app, cmd, opts);
+      const cfg = loaded.config.checks.logins.mail;
+      const { mails, skipped } = buildMails(reports, cfg, machine);
+      const lines: string[] = [];
+      for (const s of skipped) lines.push(`skipped ${terminalSafe(s.user)}: ${s.why}`);
+      const results = opts.dryRun
+        ? await writeEml(mails, path.resolve(app.io.cwd, opts.dryRun))
+        : await sendMails(mails, cfg);
+      let failed = 0;
+      for (const r of results) {
+        if (r.error === null)
+          lines.push(
+            `${opts.dryRun ? 'wrote' : 'sent'} ${terminalSafe(r.user)} <${terminalSafe(r.to)}>${opts.dryRun ? `: ${r.sent}` : ''}`,
+          );
+        else {
+          failed++;
+          app.io.error(
+            `tenken: Cannot send the login report of ${terminalSafe(r.user)} to ${terminalSafe(r.to)} via ${cfg.transport}: ${r.error}`,
+          );
+        }
+      }
+      if (results.length === 0) lines.push('no logins to report in the period');
+      await app.io.write(`${lines.join('\n')}\n`);
+      if (failed) app.exit(3);
+    });
+}

@@ -1,0 +1,315 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { TenkenError } from '../../core/errors.ts';
+import { displayPath, hostPath } from '../../core/host.ts';
+import { clip, lineText, terminalSafe } from '../../core/sanitize.ts';
+import { peakOf, topOf } from '../../logs/aggregate.ts';
+import {
+  type EngineResult,
+  type LineEvent,
+  type LogSource,
+  planSources,
+  runEngine,
+} from '../../logs/engine.ts';
+import { compileRules, type RuleSet } from '../../logs/scan/rules.ts';
+import type { App, Loaded } from '../app.ts';
+
+/**
+ * `tenken scan [FILE...]`: the runbook's `grep -i sendmail /var/log/syslog | grep -i err`, for every
+ * category at once, without touching saved state. Given files are read whole (`.gz` decompressed); with
+ * none, the configured logs (live files; `--all` adds rotated ones from the start).
+ */
+
+/** Options of `tenken scan`. */
+export interface ScanOptions {
+  app?: string;
+  category: string[];
+  all: boolean;
+  since?: string;
+  /** commander's `--no-ignore` sets ignore=false. */
+  ignore: boolean;
+}
+
+/**
+ * One matching line in `--format ndjson`. The first six fields are fixed; the optional ones are reserved
+ * for detectors that count lines (issue 4 adds host/user/service/detector to the lines they count).
+ */
+export interface ScanRecord {
+  path: string;
+  /** 1-based line number, or null when unknown. */
+  line: number | null;
+  /** ISO time, or null when the line has none. */
+  time: string | null;
+  program: string | null;
+  categories: string[];
+  /** The line, UTF-8 decoded where valid (U+FFFD elsewhere), trailing CR removed. */
+  text: string;
+  service?: string;
+  host?: string;
+  user?: string;
+  detector?: string;
+}
+
+/** Functions that add fields to a line's record (detectors register here); each may return nothing. */
+export const recordDecorators: ((ev: LineEvent) => Partial<ScanRecord> | undefined)[] = [];
+
+/** The ndjson record of a line. */
+export function toRecord(ev: LineEvent): ScanRecord {
+  const rec: ScanRecord = {
+    path: ev.path,
+    line: ev.line > 0 ? ev.line : null,
+    time: ev.time === null ? null : new Date(ev.time).toISOString(),
+    program: ev.program,
+    categories: ev.categories,
+    text: lineText(Buffer.from(ev.text, 'latin1'), 1_000_000),
+  };
+  for (const d of recordDecorators) Object.assign(rec, d(ev));
+  return rec;
+}
+
+/** Parses `--since`: `90m`, `24h`, `7d`, `2w`, or an ISO date/time. */
+export function parseSince(text: string, now: Date): Date {
+  const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
+  if (m) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+    return new Date(now.getTime() - Number(m[1]) * unit * 1000);
+  }
+  const t = Date.parse(text);
+  if (Number.isNaN(t))
+    throw new TenkenError(`Invalid --since ${JSON.stringify(text)}: use 24h, 7d, 30m or an ISO date`);
+  return new Date(t);
+}
+
+/** Registers `tenken scan`. */
+export function register(program: Command, app: App): void {
+  program
+    .command('scan')
+    .description(
+      'scan log files (or the configured logs) for the keyword categories, without touching saved state',
+    )
+    .argument('[file...]', 'log files to scan (default: the configured logs)')
+    .option('--app <name>', "only this service's lines (its own logs and its syslog tags)")
+    .option(
+      '--category <id>',
+      'only this category (repeatable)',
+      (v: string, acc: string[]) => [...acc, ...v.split(',')],
+      [] as string[],
+    )
+    .option('--all', 'read rotated logs too (.1, .gz, dateext), from the start')
+    .option('--since <when>', 'only lines at or after this time (24h, 7d, or an ISO date)')
+    .option('--no-ignore', 'count lines that ignore rules would drop')
+    .action(async (files: string[], opts: ScanOptions, cmd: Command) => {
+      await scanAction(app, cmd, files, opts);
+    });
+}
+
+/** The command's action, callable in-process (tests). */
+export async function scanAction(app: App, cmd: Command, files: string[], opts: ScanOptions): Promise<void> {
+  const g = app.globals(cmd);
+  if (g.format !== 'text' && g.format !== 'json' && g.format !== 'ndjson')
+    throw new TenkenError(`Cannot use --format ${g.format} with scan: use text, json or ndjson`);
+  const loaded = await app.load(cmd);
+  const code = await runScan(loaded, files, opts, g.format, app);
+  app.exit(code);
+}
+
+function compileFor(loaded: Loaded, opts: ScanOptions): RuleSet {
+  const cfg = loaded.config.checks.logs;
+  const wanted = opts.category.filter((c) => c !== '');
+  if (wanted.length === 0) return compileRules(cfg);
+  const known = compileRules(cfg).categories.map((c) => c.id);
+  const unknown = wanted.filter((c) => !known.includes(c));
+  if (unknown.length)
+    throw new TenkenError(`Unknown category ${unknown.join(', ')}: known are ${known.join(', ')}`);
+  return compileRules(cfg, new Set(wanted));
+}
+
+/** Scans and writes the output; returns the exit code (3 when a given file could not be read). */
+export async function runScan(
+  loaded: Loaded,
+  files: string[],
+  opts: ScanOptions,
+  format: 'text' | 'json' | 'ndjson',
+  app: Pick<App, 'io'>,
+): Promise<number> {
+  const { host, plan } = loaded;
+  const config = { ...loaded.config.checks.logs, unmatched: 'host' as const };
+  if (opts.app !== undefined && !plan.services.some((s) => s.name === opts.app))
+    throw new TenkenError(
+      `Unknown service ${opts.app}: known are ${plan.services.map((s) => s.name).join(', ') || 'none'}`,
+    );
+  const rules = compileFor(loaded, opts);
+  const now = app.io.now?.() ?? host.now;
+  const since = opts.since !== undefined ? parseSince(opts.since, now).getTime() : undefined;
+
+  let sources: LogSource[];
+  if (files.length > 0) {
+    sources = files.map((f) => {
+      const local = path.resolve(app.io.cwd, f);
+      const shown = displayPath(host, local);
+      const owners = plan.services
+        .filter((s) => s.logs.some((l) => hostPath(host, l) === local))
+        .map((s) => s.name);
+      return { path: shown, local, shared: owners.length === 0, owners, configuredBy: owners };
+    });
+  } else sources = await planSources(host, plan);
+
+  // ndjson lines are written while files are read (bounded memory), in ordered 64 KiB writes; the
+  // engine's callback is synchronous, so writes are chained and awaited at the end.
+  let out = '';
+  let writing: Promise<void> = Promise.resolve();
+  const enqueue = (force: boolean) => {
+    if (out.length === 0 || (!force && out.length < 1 << 16)) return;
+    const chunk = out;
+    out = '';
+    writing = writing.then(() => app.io.write(chunk));
+  };
+  const totals = new Map<string, { count: number; first: number | null; last: number | null }>();
+  const onLine = (ev: LineEvent) => {
+    for (const c of ev.categories) {
+      let t = totals.get(c);
+      if (!t) totals.set(c, (t = { count: 0, first: null, last: null }));
+      t.count++;
+      if (ev.time !== null) {
+        if (t.first === null || ev.time < t.first) t.first = ev.time;
+        if (t.last === null || ev.time > t.last) t.last = ev.time;
+      }
+    }
+    if (format === 'ndjson') {
+      out += `${JSON.stringify(toRecord(ev))}\n`;
+      enqueue(false);
+    }
+  };
+  const result = await runEngine({
+    host,
+    plan,
+    config,
+    rules,
+    sources,
+    mode:
+      since !== undefined
+        ? { kind: 'since', since }
+        : opts.all
+          ? { kind: 'all' }
+          : { kind: 'resume', state: undefined },
+    wholeFiles: files.length > 0,
+    journal: files.length > 0 ? 'off' : plan.journal,
+    countLines: true,
+    consumeTrailing: true,
+    noIgnore: !opts.ignore,
+    ...(opts.app !== undefined ? { onlyService: opts.app } : {}),
+    onLine,
+  });
+  for (const p of result.problems)
+    app.io.error(
+      `tenken: ${p.problem === 'reset' ? `${p.display} was replaced or truncated` : `Cannot read ${p.display}`}: ${p.reason}`,
+    );
+  if (format === 'json')
+    out += `${JSON.stringify(summaryJson(result, rules, totals, config.top), null, 2)}\n`;
+  if (format === 'text') out += summaryText(result, rules, totals, config.top);
+  enqueue(true);
+  await writing;
+  const failed = result.problems.some(
+    (p) => p.problem === 'missing' || p.problem === 'unreadable' || p.problem === 'journal',
+  );
+  return failed ? 3 : 0;
+}
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/** The `--format json` document: totals per category, per program, per service. */
+export function summaryJson(
+  result: EngineResult,
+  rules: RuleSet,
+  totals: Map<string, { count: number; first: number | null; last: number | null }>,
+  top: number,
+): unknown {
+  const categories = Object.fromEntries(
+    rules.categories.map((c) => {
+      const t = totals.get(c.id);
+      return [c.id, { count: t?.count ?? 0, first: iso(t?.first ?? null), last: iso(t?.last ?? null) }];
+    }),
+  );
+  const programs = Object.fromEntries(
+    [...result.stats.programs]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([p, m]) => [p, Object.fromEntries(m)]),
+  );
+  const services = Object.fromEntries(
+    [...result.stats.services].map(([svc, cats]) => [
+      svc,
+      Object.fromEntries(
+        rules.categories
+          .filter((c) => cats.has(c.id))
+          .map((c) => {
+            const s = cats.get(c.id) as NonNullable<ReturnType<typeof cats.get>>;
+            return [
+              c.id,
+              {
+                count: s.count,
+                first: iso(s.first),
+                last: iso(s.last),
+                peakPerHour: peakOf(s),
+                top: topOf(s, top),
+                samples: s.samples,
+                sources: [...s.sources].sort(),
+              },
+            ];
+          }),
+      ),
+    ]),
+  );
+  return {
+    bytes: result.bytes,
+    categories,
+    programs,
+    services,
+    problems: result.problems.map((p) => ({ path: p.display, problem: p.problem, reason: p.reason })),
+  };
+}
+
+/** The text summary: a category table, then per-service details with the top messages. */
+export function summaryText(
+  result: EngineResult,
+  rules: RuleSet,
+  totals: Map<string, { count: number; first: number | null; last: number | null }>,
+  top: number,
+): string {
+  const lines: string[] = [];
+  const when = (t: number | null) =>
+    t === null ? '-' : new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+  lines.push(`${(result.bytes / 1e6).toFixed(1)} MB scanned`);
+  lines.push('');
+  lines.push(`${'category'.padEnd(12)} ${'lines'.padStart(9)}  ${'first'.padEnd(16)}  last`);
+  for (const c of rules.categories) {
+    const t = totals.get(c.id);
+    lines.push(
+      `${c.id.padEnd(12)} ${String(t?.count ?? 0).padStart(9)}  ${when(t?.first ?? null).padEnd(16)}  ${when(t?.last ?? null)}`,
+    );
+  }
+  const programs = [...result.stats.programs].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, 20);
+  if (programs.length) {
+    lines.push('', 'by program:');
+    for (const [p, m] of programs)
+      lines.push(
+        `  ${clip(terminalSafe(p), 24).padEnd(24)} ${[...m].map(([c, n]) => `${c} ${n}`).join(', ')}`,
+      );
+  }
+  for (const [svc, cats] of result.stats.services) {
+    lines.push('', `${terminalSafe(svc)}:`);
+    for (const c of rules.categories) {
+      const s = cats.get(c.id);
+      if (!s) continue;
+      lines.push(`  ${c.id}: ${s.count} line${s.count === 1 ? '' : 's'}, ${peakOf(s)} in the busiest hour`);
+      for (const t of topOf(s, top))
+        lines.push(`    ${String(t.count).padStart(6)} × ${clip(terminalSafe(t.message), 120)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function sum(m: Map<string, number>): number {
+  let n = 0;
+  for (const v of m.values()) n += v;
+  return n;
+}

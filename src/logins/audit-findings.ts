@@ -1,0 +1,169 @@
+/**
+ * The login audit's finding kinds (the `logins` check). Until the lead merges `LoginsFindings` into
+ * src/core/findings.ts's FindingDataMap, findings are typed here (LoginsFinding) and check.ts hands them to the
+ * report through one cast. Times are ISO strings in UTC; user and host text is untrusted (from wtmp / logs).
+ */
+import type { FindingBase } from '../core/report.ts';
+
+/** Which tamper test a `wtmp-tamper` finding comes from. */
+export type TamperCheck =
+  /** records of only zero bytes (chkwtmp's test: what log cleaners leave) */
+  | 'zeroed'
+  /** records whose type and time are zero while names remain */
+  | 'partly-zeroed'
+  /** records that no glibc writer produces (bad type, time, microseconds, control characters) */
+  | 'garbage'
+  /** bytes after the last whole record */
+  | 'stray-tail'
+  /** a record older than the one before it (beyond the tolerance), not a logged clock change */
+  | 'time-backwards'
+  /** a boot missing from wtmp (seen in syslog or /proc), or a login between a shutdown and the next boot */
+  | 'boot-gap'
+  /** the live wtmp is smaller than at the last run and no rotated file holds the old content */
+  | 'shrunk'
+  /** records already read at the last run changed since */
+  | 'rewritten'
+  /** lastlog says a user logged in later than any login wtmp has for them */
+  | 'lastlog-newer';
+
+/** Data of each logins finding kind (merge into FindingDataMap). */
+export interface LoginsFindings {
+  /** A login from a host, or a network (/24, /64, parent domain), the user never used before. */
+  'login-new-host': {
+    user: string;
+    tty: string;
+    host: string;
+    address: string | null;
+    network: string | null;
+    time: string;
+    /** True when the network is new too (else only the host within a known network). */
+    newNetwork: boolean;
+    priorLogins: number;
+    /** A few of the hosts the user did use before. */
+    knownHosts: string[];
+  };
+  /** A login at an hour (host local time) at which the user has not logged in before. */
+  'login-odd-hour': {
+    user: string;
+    tty: string;
+    host: string | null;
+    time: string;
+    /** Local hour 0-23 and the zone it is in. */
+    hour: number;
+    timeZone: string;
+    /** Hours (0-23) at which the user logged in before. */
+    usualHours: number[];
+    priorLogins: number;
+    windowHours: number;
+  };
+  /** root logged in over the network. */
+  'login-root-remote': { user: string; tty: string; host: string; address: string | null; time: string };
+  /** Several simultaneous sessions of one user, or sessions from different networks at once. */
+  'login-concurrent': {
+    user: string;
+    time: string;
+    reason: 'count' | 'networks';
+    limit: number;
+    sessions: { tty: string; host: string | null; start: string }[];
+    networks: string[];
+  };
+  /** A session still open far longer than the user's usual sessions. */
+  'login-long-session': {
+    user: string;
+    tty: string;
+    host: string | null;
+    start: string;
+    openSeconds: number;
+    limitSeconds: number;
+    /** The user's 90th-percentile session length, or null without enough finished sessions. */
+    usualSeconds: number | null;
+  };
+  /** A login by an account that should never log in (system uid, nologin/false shell). */
+  'login-system-account': {
+    user: string;
+    uid: number;
+    shell: string;
+    reason: 'system-uid' | 'nologin-shell';
+    tty: string;
+    host: string | null;
+    time: string;
+  };
+  /** wtmp shows signs of tampering or damage. */
+  'wtmp-tamper': {
+    check: TamperCheck;
+    file: string;
+    /** 1-based record numbers involved (at most 20; uids for lastlog-newer). */
+    records: number[];
+    count: number;
+    detail: string;
+  };
+  /** The auth log and wtmp disagree: a login in one with no counterpart in the other. */
+  'login-unmatched': {
+    direction: 'log-without-wtmp' | 'wtmp-without-log';
+    user: string;
+    host: string;
+    tty: string | null;
+    time: string;
+    /** sshd's pid and the client's port (log side), or the wtmp record's pid. */
+    pid: number | null;
+    port: number | null;
+    windowSeconds: number;
+  };
+}
+
+/** A logins finding kind. */
+export type LoginsFindingKind = keyof LoginsFindings;
+
+/** A logins finding (the same shape core's Finding has once the kinds are merged). */
+export type LoginsFinding = {
+  [K in LoginsFindingKind]: FindingBase & { kind: K; data: LoginsFindings[K] };
+}[LoginsFindingKind];
+
+/** Every logins finding kind, for tests and the JSON schema. */
+export const LOGINS_FINDING_KINDS = [
+  'login-new-host',
+  'login-odd-hour',
+  'login-root-remote',
+  'login-concurrent',
+  'login-long-session',
+  'login-system-account',
+  'wtmp-tamper',
+  'login-unmatched',
+] as const satisfies readonly LoginsFindingKind[];
+
+type LoginsDetails = {
+  [K in LoginsFindingKind]: (f: FindingBase & { kind: K; data: LoginsFindings[K] }) => string[];
+};
+
+function hours(list: readonly number[]): string {
+  return list.length ? list.map((h) => `${h}h`).join(' ') : 'none';
+}
+
+/** Detail lines per logins finding kind for the text report (plain text; the renderer makes them terminal-safe). */
+export const loginsDetails: LoginsDetails = {
+  'login-new-host': (f) => [
+    `${f.data.newNetwork ? 'new network' : 'new host in a known network'}${f.data.network ? ` ${f.data.network}` : ''}; ${f.data.priorLogins} earlier logins`,
+    ...(f.data.knownHosts.length ? [`known hosts: ${f.data.knownHosts.join(', ')}`] : []),
+  ],
+  'login-odd-hour': (f) => [
+    `hour ${f.data.hour} (${f.data.timeZone}); usual hours: ${hours(f.data.usualHours)} (±${f.data.windowHours}h)`,
+  ],
+  'login-root-remote': (f) => [`tty ${f.data.tty}${f.data.address ? `, address ${f.data.address}` : ''}`],
+  'login-concurrent': (f) =>
+    f.data.sessions.map((s) => `${s.tty} since ${s.start}${s.host ? ` from ${s.host}` : ''}`),
+  'login-long-session': (f) => [
+    `open ${Math.round(f.data.openSeconds / 3600)} h; limit ${Math.round(f.data.limitSeconds / 3600)} h${f.data.usualSeconds === null ? '' : `; usual up to ${Math.round(f.data.usualSeconds / 60)} min`}`,
+  ],
+  'login-system-account': (f) => [`uid ${f.data.uid}, shell ${f.data.shell || '(none)'}`],
+  'wtmp-tamper': (f) => [
+    f.data.detail,
+    ...(f.data.records.length
+      ? [`records: ${f.data.records.join(', ')}${f.data.count > f.data.records.length ? ', …' : ''}`]
+      : []),
+  ],
+  'login-unmatched': (f) => [
+    f.data.direction === 'log-without-wtmp'
+      ? `in the auth log${f.data.pid === null ? '' : ` (pid ${f.data.pid})`}, not in wtmp (±${f.data.windowSeconds} s)`
+      : `in wtmp on ${f.data.tty ?? '?'}${f.data.pid === null ? '' : ` (pid ${f.data.pid})`}, not in the auth log (±${f.data.windowSeconds} s)`,
+  ],
+};

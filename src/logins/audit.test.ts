@@ -1,0 +1,281 @@
+import { describe, expect, it } from 'vitest';
+import { isRemoteHost, networkOf, parsePasswd, systemReason } from './audit.ts';
+import type { LoginsFinding } from './audit-findings.ts';
+import { inspectLogins } from './check.ts';
+import { boot, contextFor, login, logout, makeTree, routine, writeTree } from './fixtures-audit/tree.ts';
+import { encodeRecords, type UtmpRecordInput } from './utmp.ts';
+
+async function run(
+  records: UtmpRecordInput[],
+  now: string,
+  opts: Parameters<typeof contextFor>[2] = {},
+  root?: string,
+) {
+  const dir = root ?? makeTree({ wtmp: records });
+  if (root) writeTree(root, { wtmp: records });
+  const r = await inspectLogins(contextFor(dir, now, { logins: { reconcile: false }, ...opts }));
+  return { ...r, root: dir, found: r.findings as unknown as LoginsFinding[] };
+}
+
+function kinds<K extends LoginsFinding['kind']>(
+  found: LoginsFinding[],
+  kind: K,
+): Extract<LoginsFinding, { kind: K }>[] {
+  return found.filter((f): f is Extract<LoginsFinding, { kind: K }> => f.kind === kind);
+}
+
+describe('new host or network', () => {
+  it('warns about a login from a network the user never used, with the network', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', 'pc1.office.example', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-10T09:30', '198.51.100.7', 4001),
+    ];
+    const { found } = await run(recs, '2026-11-11T00:00');
+    const nh = kinds(found, 'login-new-host');
+    expect(nh).toHaveLength(1);
+    expect(nh[0]).toMatchObject({
+      status: 'WARNING',
+      user: 'alice',
+      data: { host: '198.51.100.7', network: '198.51.100.0/24', newNetwork: true, priorLogins: 6 },
+    });
+    expect(nh[0]?.evidence[0]).toMatchObject({ source: '/var/log/wtmp', line: recs.length });
+  });
+
+  it('only notes a new host inside a network the user already uses', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-10T09:30', '10.0.0.77', 4001),
+    ];
+    const nh = kinds((await run(recs, '2026-11-11T00:00')).found, 'login-new-host');
+    expect(nh).toHaveLength(1);
+    expect(nh[0]).toMatchObject({ status: 'INFO', data: { newNetwork: false, network: '10.0.0.0/24' } });
+  });
+
+  it('does not judge users with too little history, nor console logins', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 2),
+      login('alice', 'pts/1', '2026-11-10T09:30', '198.51.100.7', 4001),
+      login('bob', 'tty1', '2026-11-10T10:00'),
+    ];
+    expect(kinds((await run(recs, '2026-11-11T00:00')).found, 'login-new-host')).toEqual([]);
+  });
+
+  it('remembers hosts in the state after wtmp was rotated away', async () => {
+    const first = [boot('2026-11-01T00:00'), ...routine('alice', '10.0.0.5', '2026-11-02', 6)];
+    const r1 = await run(first, '2026-11-09T00:00');
+    // The old wtmp is gone (rotated and deleted); a login from the known host is not new, another one is.
+    const fresh = [
+      login('alice', 'pts/0', '2026-11-10T09:00', '10.0.0.5', 5001),
+      login('alice', 'pts/1', '2026-11-10T09:05', '192.0.2.9', 5002),
+    ];
+    const r2 = await run(fresh, '2026-11-11T00:00', { state: r1.state }, r1.root);
+    const nh = kinds(r2.found, 'login-new-host');
+    expect(nh.map((f) => f.host)).toEqual(['192.0.2.9']);
+  });
+});
+
+describe('odd hours', () => {
+  it('warns about a login at an hour the user never used, once there is enough history', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 12, '09:00'),
+      login('alice', 'pts/1', '2026-11-15T03:10', '10.0.0.5', 4001),
+    ];
+    const odd = kinds((await run(recs, '2026-11-16T00:00')).found, 'login-odd-hour');
+    expect(odd).toHaveLength(1);
+    expect(odd[0]).toMatchObject({
+      status: 'WARNING',
+      data: { hour: 3, usualHours: [9], priorLogins: 12, timeZone: 'UTC' },
+    });
+  });
+
+  it('uses the host time zone', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 12, '00:00'),
+      login('alice', 'pts/1', '2026-11-15T12:00', '10.0.0.5', 4001),
+    ];
+    const odd = kinds(
+      (await run(recs, '2026-11-16T00:00', { logins: { reconcile: false, timeZone: 'Asia/Tokyo' } })).found,
+      'login-odd-hour',
+    );
+    expect(odd[0]?.data).toMatchObject({ hour: 21, usualHours: [9], timeZone: 'Asia/Tokyo' });
+  });
+
+  it('says when the history is too short to judge hours', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 3),
+      login('alice', 'pts/1', '2026-11-15T03:10', '10.0.0.5', 4001),
+    ];
+    const { findings } = await run(recs, '2026-11-16T00:00');
+    expect(kinds(findings as unknown as LoginsFinding[], 'login-odd-hour')).toEqual([]);
+    const note = findings.find((f) => f.kind === 'not-checked');
+    expect(note?.summary).toBe(
+      'Login hours not judged for alice (3): fewer than 10 earlier logins to compare with',
+    );
+    expect(note?.status).toBe('INFO');
+  });
+});
+
+describe('root and system accounts', () => {
+  it('flags root over the network as CRITICAL but not root on the console', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      login('root', 'tty1', '2026-11-02T09:00', '', 10),
+      logout('tty1', '2026-11-02T09:10', 10),
+      login('root', 'pts/0', '2026-11-02T10:00', '203.0.113.9', 11),
+    ];
+    const rr = kinds((await run(recs, '2026-11-03T00:00')).found, 'login-root-remote');
+    expect(rr).toHaveLength(1);
+    expect(rr[0]).toMatchObject({ status: 'CRITICAL', host: '203.0.113.9', data: { tty: 'pts/0' } });
+  });
+
+  it('flags logins of system uids and nologin shells, not people on an old UID_MIN', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      login('www-data', 'pts/0', '2026-11-02T09:00', '203.0.113.9', 20),
+      login('svc', 'pts/1', '2026-11-02T09:01', '', 21),
+      login('olduser', 'pts/2', '2026-11-02T09:02', '10.0.0.5', 22),
+      login('alice', 'pts/3', '2026-11-02T09:03', '10.0.0.5', 23),
+    ];
+    const sys = kinds((await run(recs, '2026-11-03T00:00')).found, 'login-system-account');
+    expect(sys.map((f) => [f.user, f.data])).toEqual([
+      ['www-data', expect.objectContaining({ reason: 'system-uid', uid: 33 })],
+      ['svc', expect.objectContaining({ reason: 'nologin-shell', shell: '/usr/sbin/nologin' })],
+    ]);
+    expect(sys.every((f) => f.status === 'CRITICAL')).toBe(true);
+  });
+
+  it('honours UID_MIN from login.defs and the allow list', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      login('olduser', 'pts/2', '2026-11-02T09:02', '', 22),
+      login('svc', 'pts/1', '2026-11-02T09:01', '', 21),
+    ];
+    const root = makeTree({
+      wtmp: recs,
+      files: {
+        '/etc/login.defs': 'UID_MIN\t\t 2000\n',
+        '/etc/passwd': 'olduser:x:500:100::/srv/old:/bin/bash\nsvc:x:1002:1002::/srv/svc:/usr/sbin/nologin\n',
+      },
+    });
+    const r = await inspectLogins(
+      contextFor(root, '2026-11-03T00:00', { logins: { reconcile: false, allowSystemLogins: ['svc'] } }),
+    );
+    const sys = kinds(r.findings as unknown as LoginsFinding[], 'login-system-account');
+    expect(sys.map((f) => f.user)).toEqual(['olduser']);
+  });
+});
+
+describe('simultaneous and long sessions', () => {
+  it('reports more sessions at once than allowed', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      login('alice', 'pts/0', '2026-11-02T09:00', '10.0.0.5', 1),
+      login('alice', 'pts/1', '2026-11-02T09:01', '10.0.0.5', 2),
+      login('alice', 'pts/2', '2026-11-02T09:02', '10.0.0.5', 3),
+    ];
+    const c = kinds((await run(recs, '2026-11-02T10:00')).found, 'login-concurrent');
+    expect(c).toHaveLength(1);
+    expect(c[0]?.data).toMatchObject({ reason: 'count', limit: 2 });
+    expect(c[0]?.data.sessions.map((s) => s.tty)).toEqual(['pts/0', 'pts/1', 'pts/2']);
+  });
+
+  it('reports two sessions from different networks at once, not one after the other', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      login('alice', 'pts/0', '2026-11-02T09:00', '10.0.0.5', 1),
+      logout('pts/0', '2026-11-02T09:30', 1),
+      login('alice', 'pts/0', '2026-11-02T10:00', '192.0.2.1', 2),
+      login('alice', 'pts/1', '2026-11-02T10:05', '10.0.0.5', 3),
+    ];
+    const c = kinds((await run(recs, '2026-11-02T11:00')).found, 'login-concurrent');
+    expect(c).toHaveLength(1);
+    expect(c[0]?.data).toMatchObject({ reason: 'networks', networks: ['192.0.2.0/24', '10.0.0.0/24'] });
+  });
+
+  it('reports a session open far longer than the user usually stays', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '10.0.0.5', 99),
+    ];
+    const early = kinds((await run(recs, '2026-11-09T15:00')).found, 'login-long-session');
+    expect(early).toEqual([]);
+    const late = kinds((await run(recs, '2026-11-10T00:00')).found, 'login-long-session');
+    expect(late).toHaveLength(1);
+    expect(late[0]?.data).toMatchObject({
+      usualSeconds: 3600,
+      limitSeconds: 12 * 3600,
+      openSeconds: 15 * 3600,
+    });
+  });
+});
+
+describe('new since the last run', () => {
+  it('reports a login once, and a login appended later at the next run', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '192.0.2.1', 99),
+    ];
+    const r1 = await run(recs, '2026-11-09T10:00');
+    expect(kinds(r1.found, 'login-new-host')).toHaveLength(1);
+    const r2 = await run(recs, '2026-11-09T11:00', { state: r1.state }, r1.root);
+    expect(r2.found.filter((f) => f.kind !== 'login-long-session')).toEqual([]);
+    expect(r2.newLogins).toBe(0);
+    const more = [...recs, login('alice', 'pts/2', '2026-11-09T12:00', '198.51.100.3', 100)];
+    const r3 = await run(more, '2026-11-09T13:00', { state: r2.state }, r1.root);
+    expect(kinds(r3.found, 'login-new-host').map((f) => f.host)).toEqual(['198.51.100.3']);
+    expect(r3.newLogins).toBe(1);
+  });
+
+  it('keeps the state small', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 60),
+      ...routine('bob', '10.0.0.6', '2026-11-02', 60, '10:00', 'pts/1'),
+    ];
+    const r = await run(recs, '2027-01-05T00:00');
+    expect(JSON.stringify(r.state).length).toBeLessThan(4000);
+    expect(r.state.model.alice?.durations).toHaveLength(20);
+  });
+});
+
+describe('helpers', () => {
+  it('tells remote hosts from local displays and multiplexers', () => {
+    expect(['10.0.0.5', 'pc1.example', '2001:db8::1'].map(isRemoteHost)).toEqual([true, true, true]);
+    expect([':0', '', 'mosh [1234]', 'tmux(77).%0', 'localhost'].map(isRemoteHost)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+  it('derives networks', () => {
+    expect(networkOf('pc1.lo.example.jp', '10.1.2.3')).toBe('10.1.2.0/24');
+    expect(networkOf('2001:db8:1:2:3::4', null)).toBe('2001:db8:1:2::/64');
+    expect(networkOf('cafe-wifi.example.net', null)).toBe('example.net');
+    expect(networkOf('gw', null)).toBeNull();
+  });
+  it('reads passwd and classifies accounts', () => {
+    const a = parsePasswd('root:x:0:0::/root:/bin/bash\nftp:x:14:50::/srv/ftp:/bin/false\n');
+    expect(systemReason(a.get('root'), 1000)).toBeNull();
+    expect(systemReason(a.get('ftp'), 1000)).toBe('nologin-shell');
+  });
+  it('handles a wtmp image with a zeroed login between sessions', async () => {
+    const img = Buffer.concat([
+      encodeRecords([boot('2026-11-01T00:00'), login('alice', 'pts/0', '2026-11-02T09:00', '10.0.0.5', 1)]),
+      Buffer.alloc(384),
+    ]);
+    const r = await inspectLogins(
+      contextFor(makeTree({ wtmp: img }), '2026-11-03T00:00', { logins: { reconcile: false } }),
+    );
+    expect(r.newLogins).toBe(1);
+  });
+});

@@ -1,0 +1,511 @@
+/**
+ * The login audit: judges each new login against what the user did before — hosts and networks, hours,
+ * simultaneous sessions, session lengths — and flags root over the network and accounts that should never
+ * log in. What a user "did before" is the learned model kept in the check's state (it outlives wtmp's
+ * rotation) plus every earlier session in wtmp and its backups. Pure: sessions, accounts, the previous model
+ * and the clock come in; findings and the next model go out (kept small: capped hosts, networks, durations).
+ */
+import type { Evidence } from '../core/report.ts';
+import type { LoginsFinding } from './audit-findings.ts';
+import type { LoginsConfig } from './config.ts';
+import type { Session } from './history.ts';
+import { iso } from './tamper.ts';
+import { localTime, type Zone } from './tz.ts';
+
+/** What the state keeps about one user. */
+export interface UserModel {
+  /** Logins counted into the model. */
+  logins: number;
+  /** Logins per local hour (24 counts). */
+  hours: number[];
+  /** Hosts (names and addresses, lower case) and networks → last seen (seconds). */
+  hosts: Record<string, number>;
+  nets: Record<string, number>;
+  /** Lengths of the last finished sessions (seconds), oldest first. */
+  durations: number[];
+  /** Last login time (seconds), to drop users gone for long when the state grows. */
+  last: number;
+}
+
+/** The learned model of every user. */
+export type LearnedModel = Record<string, UserModel>;
+
+/** Caps that keep the state small. */
+export const LIMITS = { hosts: 64, nets: 32, durations: 20, users: 500 } as const;
+
+/** An account of /etc/passwd. */
+export interface Account {
+  uid: number;
+  shell: string;
+  home: string;
+}
+
+/** Accounts of an /etc/passwd text (first entry of a name wins). */
+export function parsePasswd(text: string): Map<string, Account> {
+  const out = new Map<string, Account>();
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    const name = f[0];
+    if (f.length < 7 || !name || name.startsWith('+') || name.startsWith('-') || out.has(name)) continue;
+    const uid = Number(f[2]);
+    if (!Number.isInteger(uid)) continue;
+    out.set(name, { uid, home: f[5] ?? '', shell: (f[6] ?? '').trim() });
+  }
+  return out;
+}
+
+/** UID_MIN of an /etc/login.defs text, or undefined. */
+export function loginDefsUidMin(text: string): number | undefined {
+  const m = /^\s*UID_MIN\s+(\d+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+const NOLOGIN = /(?:^|\/)(?:nologin|false)$/;
+
+/**
+ * Why an account should not log in, or null. A uid below `uidMin` (root excepted) is a system account unless
+ * it looks like a person's on a system with an older UID_MIN (a real shell and a home under /home: the runbook
+ * era's Red Hat started users at 500); a nologin or false shell never logs in.
+ */
+export function systemReason(
+  acct: Account | undefined,
+  uidMin: number,
+): 'system-uid' | 'nologin-shell' | null {
+  if (!acct) return null;
+  if (NOLOGIN.test(acct.shell)) return 'nologin-shell';
+  if (acct.uid !== 0 && acct.uid < uidMin && !(acct.home.startsWith('/home/') && acct.shell !== ''))
+    return 'system-uid';
+  return null;
+}
+
+const HOSTNAME = /^[A-Za-z0-9._%:-]+$/;
+
+/** Whether a wtmp host is a remote machine (not a local display `:0`, not `mosh [123]`, not localhost). */
+export function isRemoteHost(host: string): boolean {
+  if (host === '' || host.startsWith(':') || !HOSTNAME.test(host)) return false;
+  const h = host.toLowerCase();
+  return !(h === 'localhost' || h === '127.0.0.1' || h === '::1' || h.startsWith('localhost.'));
+}
+
+function ipv4(text: string): string | null {
+  const m = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(text);
+  if (!m || m.slice(1).some((p) => Number(p) > 255)) return null;
+  return `${m[1]}.${m[2]}.${m[3]}.${m[4]}`;
+}
+
+function ipv6Prefix(text: string): string | null {
+  if (!text.includes(':') || !/^[0-9a-f:]+$/i.test(text)) return null;
+  const [head = '', tail = ''] = text.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = text.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const words = text.includes('::')
+    ? [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t]
+    : h;
+  if (words.length !== 8) return null;
+  return `${words
+    .slice(0, 4)
+    .map((w) => Number.parseInt(w || '0', 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/**
+ * The network a login came from: the /24 of an IPv4 address, the /64 of an IPv6 one, else the parent domain
+ * of a host name with three or more labels (`cafe-wifi.example.net` → `example.net`); null when unknown.
+ */
+export function networkOf(host: string, address: string | null): string | null {
+  for (const a of [address, host]) {
+    if (!a) continue;
+    const v4 = ipv4(a);
+    if (v4) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
+    const v6 = ipv6Prefix(a);
+    if (v6) return v6;
+  }
+  const labels = host.toLowerCase().split('.').filter(Boolean);
+  return labels.length >= 3 ? labels.slice(1).join('.') : null;
+}
+
+/** Host keys of a session: its host name and its address, lower case. */
+function hostKeys(s: Session): string[] {
+  const keys = [s.host.toLowerCase()];
+  if (s.address && s.address !== keys[0]) keys.push(s.address.toLowerCase());
+  return keys.filter(Boolean);
+}
+
+function emptyModel(): UserModel {
+  return { logins: 0, hours: new Array<number>(24).fill(0), hosts: {}, nets: {}, durations: [], last: 0 };
+}
+
+function capRecord(r: Record<string, number>, max: number): Record<string, number> {
+  const entries = Object.entries(r);
+  if (entries.length <= max) return r;
+  return Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, max));
+}
+
+/** The 90th percentile of positive numbers (nearest rank). */
+export function p90(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length * 0.9) - 1)] ?? 0;
+}
+
+/** Validates a model read back from state (anything else starts afresh). */
+export function readModel(raw: unknown): LearnedModel {
+  const out: LearnedModel = {};
+  if (!raw || typeof raw !== 'object') return out;
+  for (const [user, m] of Object.entries(raw as Record<string, unknown>)) {
+    if (!m || typeof m !== 'object') continue;
+    const u = m as Partial<UserModel>;
+    const nums = (v: unknown): number[] =>
+      Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)) : [];
+    const rec = (v: unknown): Record<string, number> =>
+      v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>).filter(
+              (e): e is [string, number] => typeof e[1] === 'number',
+            ),
+          )
+        : {};
+    const hours = nums(u.hours);
+    out[user] = {
+      logins: typeof u.logins === 'number' ? u.logins : 0,
+      hours: hours.length === 24 ? hours : new Array<number>(24).fill(0),
+      hosts: rec(u.hosts),
+      nets: rec(u.nets),
+      durations: nums(u.durations).slice(-LIMITS.durations),
+      last: typeof u.last === 'number' ? u.last : 0,
+    };
+  }
+  return out;
+}
+
+/** Everything the audit needs. Times in seconds. */
+export interface AuditInput {
+  /** Every session of the history, oldest first. */
+  sessions: readonly Session[];
+  /** Display names of the history's files (for evidence), by Session.file. */
+  files: readonly string[];
+  /** Whether a session's login record is new since the last run. */
+  isNew: (s: Session) => boolean;
+  /** The model learnt up to the last run (undefined on a first run). */
+  learned: LearnedModel | undefined;
+  /** Newest record time of the last run: sessions finished after it add their length to the model. */
+  lastSec: number | null;
+  now: number;
+  zone: Zone;
+  accounts: ReadonlyMap<string, Account>;
+  uidMin: number;
+  config: LoginsConfig;
+  service: string;
+  /** Only new logins at or after this are reported (they still teach the model). */
+  since?: number | undefined;
+}
+
+/** What the audit found and the model to keep. */
+export interface AuditOutput {
+  findings: LoginsFinding[];
+  learned: LearnedModel;
+  /** Users with new logins whose hours could not be judged yet, with their earlier logins. */
+  shortHistory: { user: string; logins: number }[];
+  /** New logins counted (reported or not). */
+  newLogins: number;
+}
+
+function localText(sec: number, zone: Zone): string {
+  const t = localTime(sec, zone);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${t.year}-${p(t.month)}-${p(t.day)} ${p(t.hour)}:${p(t.minute)}`;
+}
+
+function from(s: Session): string {
+  if (!s.host) return '';
+  return s.address && s.address !== s.host ? ` from ${s.host} (${s.address})` : ` from ${s.host}`;
+}
+
+/** The wtmp record of a session as evidence. */
+export function sessionEvidence(s: Session, files: readonly string[]): Evidence {
+  return {
+    source: files[s.file] ?? 'wtmp',
+    line: s.index + 1,
+    time: iso(s.start),
+    text: `USER_PROCESS ${s.user} ${s.tty}${from(s)} pid ${s.pid}`,
+  };
+}
+
+function hoursText(hours: readonly number[]): string {
+  const used = hours.flatMap((n, h) => (n > 0 ? [h] : []));
+  if (!used.length) return 'none';
+  const ranges: string[] = [];
+  let start = used[0] as number;
+  let prev = start;
+  for (const h of [...used.slice(1), -1]) {
+    if (h === prev + 1) {
+      prev = h;
+      continue;
+    }
+    ranges.push(start === prev ? `${start}h` : `${start}-${prev}h`);
+    start = h;
+    prev = h;
+  }
+  return ranges.join(', ');
+}
+
+/** Runs every audit rule over the new sessions and updates the model. */
+export function auditLogins(input: AuditInput): AuditOutput {
+  const { config: cfg, zone, files } = input;
+  const learned: LearnedModel = structuredClone(input.learned ?? {});
+  const findings: LoginsFinding[] = [];
+  const short = new Map<string, number>();
+  const model = (u: string): UserModel => {
+    let m = learned[u];
+    if (!m) {
+      m = emptyModel();
+      learned[u] = m;
+    }
+    return m;
+  };
+  const at = (sec: number): string => `${localText(sec, zone)} ${zone.name}`;
+  const base = (s: Session, status: LoginsFinding['status'], summary: string) => ({
+    status,
+    service: input.service,
+    summary,
+    evidence: [sessionEvidence(s, files)],
+    first: iso(s.start),
+    last: iso(s.start),
+    user: s.user,
+    ...(s.host ? { host: s.host } : {}),
+  });
+  // Sessions per user, for the simultaneous-session test.
+  const byUser = new Map<string, Session[]>();
+  for (const s of input.sessions) {
+    const list = byUser.get(s.user);
+    if (list) list.push(s);
+    else byUser.set(s.user, [s]);
+  }
+  const firstRun = input.learned === undefined;
+  let newLogins = 0;
+  for (const s of input.sessions) {
+    const fresh = input.isNew(s);
+    const m = model(s.user);
+    const finished = s.end !== null && s.end >= s.start;
+    if (!fresh) {
+      // Counted at an earlier run; only a length that became known since then is new.
+      if (!firstRun && finished && input.lastSec !== null && (s.end as number) > input.lastSec)
+        pushDuration(m, (s.end as number) - s.start);
+      if (firstRun) learn(m, s, zone);
+      continue;
+    }
+    newLogins++;
+    const report = input.since === undefined || s.start >= input.since;
+    const remote = isRemoteHost(s.host);
+    const hour = localTime(s.start, zone).hour;
+    if (report) {
+      const acct = input.accounts.get(s.user);
+      const why = cfg.allowSystemLogins.includes(s.user) ? null : systemReason(acct, input.uidMin);
+      if (why && acct) {
+        const what =
+          why === 'nologin-shell'
+            ? `its shell is ${acct.shell}`
+            : `uid ${acct.uid} is a system account (below ${input.uidMin})`;
+        findings.push({
+          ...base(
+            s,
+            'CRITICAL',
+            `${s.user} logged in on ${s.tty}${from(s)} at ${at(s.start)}, but ${what}: this account should never log in`,
+          ),
+          kind: 'login-system-account',
+          data: {
+            user: s.user,
+            uid: acct.uid,
+            shell: acct.shell,
+            reason: why,
+            tty: s.tty,
+            host: s.host || null,
+            time: iso(s.start),
+          },
+        });
+      }
+      if (s.user === 'root' && remote) {
+        findings.push({
+          ...base(
+            s,
+            'CRITICAL',
+            `root logged in over the network${from(s)} on ${s.tty} at ${at(s.start)}: log in as yourself and use su or sudo`,
+          ),
+          kind: 'login-root-remote',
+          data: { user: s.user, tty: s.tty, host: s.host, address: s.address, time: iso(s.start) },
+        });
+      }
+      if (remote && m.logins >= cfg.minHistory) {
+        const keys = hostKeys(s);
+        const net = networkOf(s.host, s.address);
+        const knownHost = keys.some((k) => k in m.hosts);
+        const knownNet = net !== null && net in m.nets;
+        if (!knownHost) {
+          const known = Object.entries(m.hosts)
+            .sort((a, b) => b[1] - a[1])
+            .map((e) => e[0])
+            .slice(0, 5);
+          const newNetwork = !knownNet;
+          findings.push({
+            ...base(
+              s,
+              newNetwork ? 'WARNING' : 'INFO',
+              `${s.user} logged in${from(s)} on ${s.tty} at ${at(s.start)}: ${newNetwork ? `a host and network${net ? ` (${net})` : ''}` : 'a host'} ${s.user} never used before (${m.logins} earlier logins${known.length ? `, from ${known.slice(0, 3).join(', ')}` : ''})`,
+            ),
+            kind: 'login-new-host',
+            data: {
+              user: s.user,
+              tty: s.tty,
+              host: s.host,
+              address: s.address,
+              network: net,
+              time: iso(s.start),
+              newNetwork,
+              priorLogins: m.logins,
+              knownHosts: known,
+            },
+          });
+        }
+      }
+      if (m.logins >= cfg.minHistoryForHours) {
+        short.delete(s.user);
+        let near = 0;
+        for (let k = -cfg.hourWindow; k <= cfg.hourWindow; k++) near += m.hours[(hour + k + 24) % 24] ?? 0;
+        if (near === 0) {
+          const usual = m.hours.flatMap((n, h) => (n > 0 ? [h] : []));
+          findings.push({
+            ...base(
+              s,
+              'WARNING',
+              `${s.user} logged in at ${at(s.start)}${from(s)}: an hour ${s.user} never logged in at before (${m.logins} earlier logins, at ${hoursText(m.hours)})`,
+            ),
+            kind: 'login-odd-hour',
+            data: {
+              user: s.user,
+              tty: s.tty,
+              host: s.host || null,
+              time: iso(s.start),
+              hour,
+              timeZone: zone.name,
+              usualHours: usual,
+              priorLogins: m.logins,
+              windowHours: cfg.hourWindow,
+            },
+          });
+        }
+      } else short.set(s.user, m.logins);
+      const overlapping = (byUser.get(s.user) ?? []).filter(
+        (o) => o.start <= s.start && (o === s || o.open || (o.end !== null && o.end > s.start)),
+      );
+      const nets = [
+        ...new Set(
+          overlapping
+            .filter((o) => isRemoteHost(o.host))
+            .map((o) => networkOf(o.host, o.address) ?? o.host.toLowerCase()),
+        ),
+      ];
+      const reason = overlapping.length > cfg.maxConcurrent ? 'count' : nets.length >= 2 ? 'networks' : null;
+      if (reason) {
+        const what =
+          reason === 'count'
+            ? `${overlapping.length} sessions at once (more than ${cfg.maxConcurrent})`
+            : `sessions from ${nets.length} networks at once (${nets.join(', ')})`;
+        findings.push({
+          ...base(
+            s,
+            'WARNING',
+            `${s.user} logged in on ${s.tty}${from(s)} at ${at(s.start)} and had ${what}`,
+          ),
+          evidence: overlapping.slice(0, 10).map((o) => sessionEvidence(o, files)),
+          kind: 'login-concurrent',
+          data: {
+            user: s.user,
+            time: iso(s.start),
+            reason,
+            limit: cfg.maxConcurrent,
+            sessions: overlapping.map((o) => ({ tty: o.tty, host: o.host || null, start: iso(o.start) })),
+            networks: nets,
+          },
+        });
+      }
+    }
+    learn(m, s, zone);
+  }
+  // Open sessions are judged every run: being open too long is a state, not an event.
+  for (const s of input.sessions) {
+    if (!s.open) continue;
+    const m = model(s.user);
+    const open = input.now - s.start;
+    const enough = m.durations.length >= 5;
+    const usual = enough ? p90(m.durations) : null;
+    const limit =
+      usual !== null
+        ? Math.max(cfg.longMinHours * 3600, cfg.longFactor * usual)
+        : cfg.longDefaultHours * 3600;
+    if (open <= limit) continue;
+    const usualText =
+      usual !== null
+        ? `${s.user}'s sessions usually last up to ${hm(usual)}`
+        : `no usual length known yet, limit ${hm(limit)}`;
+    findings.push({
+      ...base(
+        s,
+        'WARNING',
+        `${s.user} has been logged in on ${s.tty}${from(s)} since ${at(s.start)} (${hm(open)}): ${usualText}`,
+      ),
+      last: iso(input.now),
+      kind: 'login-long-session',
+      data: {
+        user: s.user,
+        tty: s.tty,
+        host: s.host || null,
+        start: iso(s.start),
+        openSeconds: open,
+        limitSeconds: Math.round(limit),
+        usualSeconds: usual,
+      },
+    });
+  }
+  return {
+    findings,
+    learned: capModel(learned),
+    shortHistory: [...short].map(([user, logins]) => ({ user, logins })),
+    newLogins,
+  };
+}
+
+function pushDuration(m: UserModel, seconds: number): void {
+  m.durations.push(seconds);
+  if (m.durations.length > LIMITS.durations) m.durations.splice(0, m.durations.length - LIMITS.durations);
+}
+
+function learn(m: UserModel, s: Session, zone: Zone): void {
+  m.logins++;
+  const hour = localTime(s.start, zone).hour;
+  m.hours[hour] = (m.hours[hour] ?? 0) + 1;
+  m.last = Math.max(m.last, s.start);
+  if (isRemoteHost(s.host)) {
+    for (const k of hostKeys(s)) m.hosts[k] = Math.max(m.hosts[k] ?? 0, s.start);
+    const net = networkOf(s.host, s.address);
+    if (net) m.nets[net] = Math.max(m.nets[net] ?? 0, s.start);
+    m.hosts = capRecord(m.hosts, LIMITS.hosts);
+    m.nets = capRecord(m.nets, LIMITS.nets);
+  }
+  if (s.end !== null && s.end >= s.start) pushDuration(m, s.end - s.start);
+}
+
+function capModel(model: LearnedModel): LearnedModel {
+  const users = Object.entries(model);
+  if (users.length <= LIMITS.users) return model;
+  return Object.fromEntries(users.sort((a, b) => b[1].last - a[1].last).slice(0, LIMITS.users));
+}
+
+/** `3h 05m`, `2d 4h`. */
+export function hm(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${String(m).padStart(2, '0')}m`;
+  return `${m}m`;
+}

@@ -1,0 +1,64 @@
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadAll } from '../config/load.ts';
+import type { LoginsFinding } from './audit-findings.ts';
+import { loginsCheck, readState } from './check.ts';
+import { runLogins } from './fixtures-audit/cli.ts';
+
+const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo-root');
+const NOW = new Date('2026-11-26T00:00:00Z');
+
+async function demoRun(state?: unknown) {
+  const l = loadAll({ root: DEMO, env: {}, now: NOW });
+  const out = await loginsCheck.run({
+    ...l,
+    state,
+    options: { all: false },
+    signal: new AbortController().signal,
+  });
+  const result = out.results[0];
+  if (!result) throw new Error('no result');
+  return { result, findings: result.findings as unknown as LoginsFinding[], state: out.state };
+}
+
+describe('the logins check on the demo tree', () => {
+  it("shows joe's login from a new host and network, and the zeroed wtmp record", async () => {
+    const { result, findings } = await demoRun();
+    const cafe = findings.find((f) => f.kind === 'login-new-host' && f.host === 'cafe-wifi.example.net');
+    expect(cafe).toMatchObject({
+      status: 'WARNING',
+      user: 'joe',
+      data: { newNetwork: true, tty: 'pts/0', time: '2026-11-21T13:12:00Z' },
+    });
+    const zeroed = findings.find((f) => f.kind === 'wtmp-tamper' && f.data.check === 'zeroed');
+    expect(zeroed).toMatchObject({ status: 'CRITICAL', data: { file: '/var/log/wtmp', count: 1 } });
+    // Every wtmp network login has its sshd line in var/log/syslog: nothing unmatched.
+    expect(findings.filter((f) => f.kind === 'login-unmatched')).toEqual([]);
+    expect(result.status).toBe('CRITICAL');
+    expect(result.service).toBe('host');
+  });
+
+  it('reports nothing new at the next run, and keeps a small state', async () => {
+    const first = await demoRun();
+    expect(JSON.stringify(first.state).length).toBeLessThan(8000);
+    expect(readState(JSON.parse(JSON.stringify(first.state)))?.mark?.file).toBe('/var/log/wtmp');
+    const second = await demoRun(JSON.parse(JSON.stringify(first.state)));
+    expect(second.findings.filter((f) => f.status !== 'INFO' && f.status !== 'OK')).toEqual([]);
+    expect(second.result.summary).toMatch(/^0 new logins by 0 users since the last run/);
+  });
+
+  it("prints joe's own report with the new hosts marked", async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+    const r = await runLogins(['logins', 'report', '--user', 'joe'], { root: DEMO, now: NOW, state });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Logins of joe on gauntlet from 2026-10-27 to 2026-11-26 (times UTC)');
+    expect(r.stdout).toMatch(
+      /Sat 2026-11-21 13:12 +pts\/0 +cafe-wifi\.example\.net \(192\.0\.2\.80\) \*\* +35m/,
+    );
+    expect(r.stdout).toMatch(/Tue 2026-11-24 03:12 +pts\/2 +203\.0\.113\.45 \*\* +9m/);
+    expect(r.stdout).not.toContain('kato');
+  });
+});

@@ -1,0 +1,505 @@
+/**
+ * The `logins` check: the login audit (audit.ts), the wtmp tamper tests (tamper.ts) and the reconciliation
+ * with the auth log (reconcile.ts) over the host's whole login history (history.ts). This file is the thin
+ * shell: it finds and reads the files, resolves the host's zone, and keeps the state small — the learned
+ * model per user, the live wtmp's mark (size, first-record fingerprint, digest) and the reconciliation cursor.
+ * Only logins newer than the last run's are reported as new.
+ */
+import fs from 'node:fs';
+import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
+import { reason } from '../core/errors.ts';
+import { expandHostGlob } from '../core/glob.ts';
+import { type Host, hostPath } from '../core/host.ts';
+import type { CheckResult, Finding } from '../core/report.ts';
+import { worst } from '../core/status.ts';
+import { makeZone } from '../logs/syslog.ts';
+import {
+  type Account,
+  auditLogins,
+  type LearnedModel,
+  loginDefsUidMin,
+  parsePasswd,
+  readModel,
+} from './audit.ts';
+import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
+import type { LoginsConfig } from './config.ts';
+import { historyInputs, type LoginHistory, readHistory } from './history.ts';
+import { readLastlog } from './lastlog.ts';
+import { livePidAlive } from './live.ts';
+import {
+  type AuthEvent,
+  bootMarkers,
+  mergeCoverage,
+  nextCursor,
+  reconcile,
+  scanAuthLog,
+  unmatchedFindings,
+} from './reconcile.ts';
+import {
+  type BootMarker,
+  compareMark,
+  isNewPosition,
+  iso,
+  type LastlogFact,
+  lastlogNewer,
+  type MarkComparison,
+  missingBoots,
+  tamperFindings,
+  type WtmpMark,
+} from './tamper.ts';
+import { type Zone, zoneFromTZ } from './tz.ts';
+import { fieldText } from './utmp.ts';
+
+/** Service name of the logins findings: they are about the machine as a whole. */
+export const LOGINS_SERVICE = 'host';
+
+/** What the check keeps between runs (JSON, small). */
+export interface LoginsState {
+  v: 1;
+  /** The live wtmp at the end of the last run. */
+  mark?: WtmpMark | undefined;
+  /** Newest record time seen (seconds). */
+  lastSec?: number | undefined;
+  /** Logins up to this time were reconciled with the auth log (seconds). */
+  reconciled?: number | undefined;
+  /** lastlog times already reported per user, so a wiped login is reported once. */
+  lastlog?: Record<string, number> | undefined;
+  model: LearnedModel;
+}
+
+/** Reads state back leniently: anything malformed starts afresh. */
+export function readState(raw: unknown): LoginsState | undefined {
+  if (!raw || typeof raw !== 'object' || (raw as { v?: unknown }).v !== 1) return undefined;
+  const r = raw as Partial<LoginsState>;
+  const num = (v: unknown): number | undefined =>
+    typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  const m = r.mark;
+  const mark =
+    m &&
+    typeof m === 'object' &&
+    typeof m.file === 'string' &&
+    typeof m.digest === 'string' &&
+    num(m.size) !== undefined &&
+    num(m.records) !== undefined
+      ? {
+          file: m.file,
+          size: m.size,
+          records: m.records,
+          first: typeof m.first === 'string' ? m.first : null,
+          digest: m.digest,
+          lastSec: num(m.lastSec) ?? 0,
+        }
+      : undefined;
+  const lastlog: Record<string, number> = {};
+  if (r.lastlog && typeof r.lastlog === 'object')
+    for (const [u, t] of Object.entries(r.lastlog)) if (typeof t === 'number') lastlog[u] = t;
+  return {
+    v: 1,
+    mark,
+    lastSec: num(r.lastSec),
+    reconciled: num(r.reconciled),
+    lastlog,
+    model: readModel(r.model),
+  };
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The inspected host's zone name: the config's, else (live host) TZ, else the tree's /etc/timezone or
+ * /etc/localtime link; a tree under --root without either is UTC, the live host this process's zone.
+ */
+export function hostZoneName(host: Host, configured: string | undefined): string | undefined {
+  if (configured) return configured;
+  const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
+  if (tz && isTimeZone(tz)) return tz;
+  try {
+    const name = fs.readFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
+    if (name && isTimeZone(name)) return name;
+  } catch {
+    // no /etc/timezone: try the link
+  }
+  try {
+    const m = /zoneinfo\/(.+)$/.exec(fs.readlinkSync(hostPath(host, '/etc/localtime')));
+    if (m && isTimeZone(m[1] as string)) return m[1];
+  } catch {
+    // not a link
+  }
+  return host.live ? undefined : 'UTC';
+}
+
+/** The host's zone for login hours and report times. */
+export function hostZone(host: Host, configured: string | undefined): Zone {
+  const name = hostZoneName(host, configured);
+  return name === undefined ? zoneFromTZ(undefined) : zoneFromTZ(name);
+}
+
+function readText(host: Host, p: string): string | null {
+  try {
+    return fs.readFileSync(hostPath(host, p), 'latin1');
+  } catch {
+    return null;
+  }
+}
+
+/** Accounts and the uid where people start (login.defs UID_MIN, else the config's). */
+export function readAccounts(
+  host: Host,
+  cfg: Pick<LoginsConfig, 'uidMin'>,
+): { accounts: Map<string, Account>; uidMin: number } {
+  const passwd = readText(host, '/etc/passwd');
+  const defs = readText(host, '/etc/login.defs');
+  return {
+    accounts:
+      passwd === null
+        ? new Map<string, Account>()
+        : parsePasswd(Buffer.from(passwd, 'latin1').toString('utf8')),
+    uidMin: (defs === null ? undefined : loginDefsUidMin(defs)) ?? cfg.uidMin,
+  };
+}
+
+/** The auth-log files: the plan's syslog files plus auth.log and secure, each with its rotations, oldest first. */
+export function authLogFiles(host: Host, syslogFiles: readonly string[]): string[] {
+  const patterns = [...new Set([...syslogFiles, '/var/log/auth.log', '/var/log/secure'])];
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    for (const p of expandHostGlob(host, pattern)) {
+      if (/\.\d+(\.gz)?$/.test(p) || /-\d{8}(\.gz)?$/.test(p)) continue;
+      const rotated = [...expandHostGlob(host, `${p}.[0-9]*`), ...expandHostGlob(host, `${p}-[0-9]*`)].filter(
+        (r) => /(\.\d+|-\d{8})(\.gz)?$/.test(r),
+      );
+      const num = (r: string): number => Number(/\.(\d+)(?:\.gz)?$/.exec(r)?.[1] ?? 0);
+      rotated.sort((a, b) => num(b) - num(a) || a.localeCompare(b));
+      for (const f of [...rotated, p]) {
+        try {
+          if (fs.statSync(hostPath(host, f)).isFile() && !out.includes(f)) out.push(f);
+        } catch {
+          // absent: many of the default syslog files do not exist on a given host
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function notChecked(
+  what: string,
+  pathText: string | undefined,
+  why: string,
+  status: 'WARNING' | 'INFO',
+  summary: string,
+): Finding {
+  return {
+    kind: 'not-checked',
+    status,
+    service: LOGINS_SERVICE,
+    summary,
+    evidence: [],
+    data: { what, ...(pathText ? { path: pathText } : {}), reason: why },
+  };
+}
+
+function btime(host: Host): number | null {
+  const text = readText(host, '/proc/stat');
+  const m = text ? /^btime (\d+)$/m.exec(text) : null;
+  return m ? Number(m[1]) : null;
+}
+
+/** Everything one run of the check found. */
+export interface LoginsInspection {
+  history: LoginHistory;
+  findings: Finding[];
+  state: LoginsState;
+  newLogins: number;
+  summary: string;
+}
+
+/** Runs the whole inspection: history, audit, tamper tests, reconciliation, next state. */
+export async function inspectLogins(
+  ctx: Pick<CheckContext, 'host' | 'config' | 'plan' | 'state' | 'options'>,
+): Promise<LoginsInspection> {
+  const { host } = ctx;
+  const cfg = ctx.config.checks.logins;
+  const now = Math.floor(host.now.getTime() / 1000);
+  const zoneName = hostZoneName(host, cfg.timeZone);
+  const zone = hostZone(host, cfg.timeZone);
+  const prev = readState(ctx.state);
+  const findings: Finding[] = [];
+  const add = (fs: LoginsFinding[]): void => {
+    // The one cast: until the lead merges LoginsFindings into FindingDataMap, these kinds are typed here.
+    findings.push(...(fs));
+  };
+
+  const inputs = historyInputs(host, cfg.wtmp);
+  const liveDisplay = inputs[inputs.length - 1]?.display ?? cfg.wtmp;
+  const mark = prev?.mark?.file === liveDisplay ? prev.mark : undefined;
+  const history = await readHistory(inputs, {
+    now,
+    pidAlive: livePidAlive(host.root, host.now.getTime()),
+    checkpoint: mark?.size,
+    toleranceSec: cfg.backwardsToleranceSeconds,
+  });
+  for (const p of history.problems) {
+    findings.push(
+      notChecked(
+        'wtmp',
+        p.file,
+        p.reason,
+        'WARNING',
+        `Cannot read ${p.file}: ${p.reason}: logins in it were not audited`,
+      ),
+    );
+  }
+  const files = history.files.map((f) => f.display);
+
+  // Which records are new since the last run.
+  let cmp: MarkComparison;
+  // Without a mark of this file (wtmpdb, a new wtmp path, a wtmp missing at the last run) the last run's
+  // newest record time is the cursor.
+  if (history.source === 'wtmp' && (mark || prev?.lastSec === undefined))
+    cmp = compareMark(
+      mark,
+      history.files.map((f) => ({
+        display: f.display,
+        records: f.records,
+        size: f.size,
+        first: f.first,
+        prefixDigest: f.prefixDigest,
+      })),
+    );
+  else
+    cmp =
+      prev?.lastSec !== undefined
+        ? { from: { kind: 'time', sec: prev.lastSec }, problems: [] }
+        : { from: { kind: 'all' }, problems: [] };
+  const isNew = (pos: { file: number; index: number }, sec: number | null): boolean =>
+    isNewPosition(cmp, pos, sec);
+
+  // 1. The audit.
+  const { accounts, uidMin } = readAccounts(host, cfg);
+  const since = ctx.options.since ? Math.floor(ctx.options.since.getTime() / 1000) : undefined;
+  const audit = auditLogins({
+    sessions: history.sessions,
+    files,
+    isNew: (s) => isNew(s, s.start),
+    learned: prev?.model,
+    lastSec: prev?.lastSec ?? null,
+    now,
+    zone,
+    accounts,
+    uidMin,
+    config: cfg,
+    service: LOGINS_SERVICE,
+    since,
+  });
+  add(audit.findings);
+  if (audit.shortHistory.length) {
+    const list = audit.shortHistory.map((u) => `${u.user} (${u.logins})`).join(', ');
+    findings.push(
+      notChecked(
+        'login hours',
+        undefined,
+        'not enough history',
+        'INFO',
+        `Login hours not judged for ${list}: fewer than ${cfg.minHistoryForHours} earlier logins to compare with`,
+      ),
+    );
+  }
+
+  // 2. Tamper tests on the records, the mark, the boots and lastlog.
+  const groups = new Map<
+    string,
+    {
+      check: TamperCheck;
+      file: string;
+      hits: { index: number | null; sec: number | null; detail: string }[];
+      count: number;
+    }
+  >();
+  const group = (
+    check: TamperCheck,
+    file: string,
+    hit: { index: number | null; sec: number | null; detail: string },
+  ): void => {
+    const key = `${check}\0${file}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { check, file, hits: [], count: 0 };
+      groups.set(key, g);
+    }
+    g.count++;
+    if (g.hits.length < 20) g.hits.push(hit);
+  };
+  for (const h of history.audit.hits) {
+    if (isNew(h, h.sec))
+      group(h.check, files[h.file] ?? cfg.wtmp, { index: h.index, sec: h.sec, detail: h.detail });
+  }
+  for (const f of history.files) {
+    if (f.tail)
+      group('stray-tail', f.display, {
+        index: null,
+        sec: null,
+        detail: `${f.tail.length} bytes after the last whole record (offset ${f.tail.offset}): records appended after them are misaligned`,
+      });
+  }
+  for (const p of cmp.problems) group(p.check, p.file, { index: null, sec: null, detail: p.detail });
+
+  // 3. The auth log: reconciliation and boot banners.
+  const reconciled = prev?.reconciled ?? Number.NEGATIVE_INFINITY;
+  let nextReconciled = prev?.reconciled;
+  const events: AuthEvent[] = [];
+  let logNote = '';
+  const logFiles = cfg.reconcile ? authLogFiles(host, ctx.plan.syslogFiles) : [];
+  const scans: { from: number | null; to: number | null }[] = [];
+  const syslogZone = makeZone(zoneName);
+  for (const f of logFiles) {
+    try {
+      const scan = await scanAuthLog(hostPath(host, f), f, syslogZone);
+      events.push(...scan.events);
+      scans.push(scan);
+    } catch (err) {
+      findings.push(
+        notChecked(
+          'auth log',
+          f,
+          reason(err),
+          'WARNING',
+          `Cannot read ${f}: ${reason(err)}: logins in it were not reconciled with wtmp`,
+        ),
+      );
+    }
+  }
+  const coverage = mergeCoverage(scans);
+  const wtmpRange = { from: history.audit.begins ?? now, to: now };
+  if (cfg.reconcile && history.source !== 'none') {
+    if (coverage.length === 0) {
+      findings.push(
+        notChecked(
+          'auth log',
+          undefined,
+          'no auth log',
+          'INFO',
+          'No auth log with dated lines found (syslog files, /var/log/auth.log, /var/log/secure): wtmp was not reconciled with it',
+        ),
+      );
+    } else {
+      const until = nextCursor(reconciled, now, coverage, cfg.matchWindowSeconds);
+      const out = reconcile({
+        sessions: history.sessions,
+        events,
+        logCoverage: coverage,
+        wtmpRange,
+        windowSec: cfg.matchWindowSeconds,
+        after: reconciled,
+        until,
+      });
+      add(unmatchedFindings(out, files, LOGINS_SERVICE, cfg.matchWindowSeconds));
+      nextReconciled = until;
+      const first = coverage[0] as { from: number };
+      const last = coverage[coverage.length - 1] as { to: number };
+      logNote = `, auth log ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched)`;
+    }
+  }
+  const markers: BootMarker[] = bootMarkers(events);
+  const bt = btime(host);
+  if (bt !== null) markers.push({ sec: bt, source: '/proc/stat', text: `btime ${bt}` });
+  if (history.source === 'wtmp' && history.audit.begins !== null) {
+    for (const m of missingBoots(history.audit.boots, markers, wtmpRange)) {
+      if (m.sec <= reconciled) continue;
+      group('boot-gap', cfg.wtmp, {
+        index: null,
+        sec: m.sec,
+        detail: `a boot at ${iso(m.sec)} (${m.source}${m.line ? `:${m.line}` : ''}: ${m.text.slice(0, 120)}) has no reboot record in wtmp`,
+      });
+    }
+  }
+  const lastlogSeen: Record<string, number> = { ...(prev?.lastlog ?? {}) };
+  const lastlogLocal = hostPath(host, cfg.lastlog);
+  if (history.audit.begins !== null && fs.existsSync(lastlogLocal)) {
+    const byUid = new Map<number, string>();
+    for (const [name, a] of accounts) if (!byUid.has(a.uid)) byUid.set(a.uid, name);
+    try {
+      const entries = readLastlog(lastlogLocal, byUid.keys(), { display: cfg.lastlog });
+      const facts: LastlogFact[] = [];
+      for (const e of entries.values()) {
+        const user = byUid.get(e.uid);
+        if (user !== undefined)
+          facts.push({ user, uid: e.uid, sec: e.time, tty: fieldText(e.line), host: fieldText(e.host) });
+      }
+      for (const { fact, wtmpLast } of lastlogNewer(facts, history.audit.lastLogin, wtmpRange)) {
+        if (lastlogSeen[fact.user] === fact.sec) continue;
+        lastlogSeen[fact.user] = fact.sec;
+        group('lastlog-newer', cfg.lastlog, {
+          index: null,
+          sec: fact.sec,
+          detail: `${fact.user} logged in on ${fact.tty || '?'}${fact.host ? ` from ${fact.host}` : ''} at ${iso(fact.sec)} per lastlog, but wtmp's last login of ${fact.user} is ${wtmpLast === null ? 'none' : iso(wtmpLast)}`,
+        });
+      }
+    } catch (err) {
+      findings.push(
+        notChecked(
+          'lastlog',
+          cfg.lastlog,
+          reason(err),
+          'INFO',
+          `Cannot read ${cfg.lastlog}: ${reason(err)}: not compared with wtmp`,
+        ),
+      );
+    }
+  }
+  add(tamperFindings([...groups.values()], LOGINS_SERVICE));
+
+  // 4. The next state.
+  const live = history.files.find((f) => f.display === liveDisplay);
+  const lastSec = Math.max(prev?.lastSec ?? 0, history.audit.ends ?? 0);
+  const state: LoginsState = {
+    v: 1,
+    mark: live
+      ? {
+          file: live.display,
+          size: live.size,
+          records: live.records,
+          first: live.first,
+          digest: live.digest,
+          lastSec,
+        }
+      : undefined,
+    lastSec,
+    reconciled: nextReconciled,
+    lastlog: Object.fromEntries(Object.entries(lastlogSeen).slice(-500)),
+    model: audit.learned,
+  };
+  const records = history.files.reduce((n, f) => n + f.records, 0);
+  const users = new Set(history.sessions.filter((s) => isNew(s, s.start)).map((s) => s.user)).size;
+  const what =
+    history.source === 'wtmpdb'
+      ? `${files[0]}`
+      : `${history.files.length} wtmp file${history.files.length === 1 ? '' : 's'} (${records} records)`;
+  const summary = `${audit.newLogins} new login${audit.newLogins === 1 ? '' : 's'} by ${users} user${users === 1 ? '' : 's'}${prev ? ' since the last run' : ''} in ${what}${logNote}`;
+  return { history, findings, state, newLogins: audit.newLogins, summary };
+}
+
+/** The `logins` check kind. */
+export const loginsCheck: CheckKind = {
+  description:
+    'logins: new hosts, odd hours, root over the network, simultaneous and long sessions, system accounts; wtmp tamper tests; wtmp vs the auth log',
+  async run(ctx: CheckContext): Promise<CheckOutcome> {
+    const r = await inspectLogins(ctx);
+    const status = worst(r.findings.map((f) => f.status));
+    const problems = r.findings.filter((f) => f.status !== 'OK' && f.status !== 'INFO').length;
+    const result: CheckResult = {
+      service: LOGINS_SERVICE,
+      status,
+      summary: `${r.summary}${problems ? `: ${problems} finding${problems === 1 ? '' : 's'}` : ''}`,
+      findings: r.findings,
+    };
+    return { results: [result], state: r.state };
+  },
+};

@@ -1,0 +1,327 @@
+/**
+ * The login history of a host, read in place: the live wtmp and its rotated backups (`wtmp.1`,
+ * `wtmp.2.gz`, `wtmp-20261101.gz`) merged oldest first, or a wtmpdb. One forward pass per file feeds the
+ * tamper tests and the fingerprints; one backward pass runs `last`'s pairing (sessions.ts) so a session here
+ * is exactly a line of `tenken last`. The audit, the reports and the mail all read this.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { reason } from '../core/errors.ts';
+import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { addrText } from './last-format.ts';
+import { type EndKind, type LastEntry, lastEntries, type RecordBatch } from './sessions.ts';
+import { type RecordAudit, WtmpAuditor } from './tamper.ts';
+import { decodeRecord, fieldText, recordProblem, type UtmpRecord } from './utmp.ts';
+import { chunksBackward, openWtmp, type StrayTail, type WtmpFile } from './wtmp-file.ts';
+import { isSqlite, openWtmpdb } from './wtmpdb.ts';
+
+/** A file of the history: where it is on this machine and how the host names it. */
+export interface HistoryFile {
+  local: string;
+  display: string;
+}
+
+/** One login session (a `last` line of kind login), with text fields decoded as UTF-8. */
+export interface Session {
+  user: string;
+  tty: string;
+  /** The remote host as wtmp has it ('' for a local login). */
+  host: string;
+  /** ut_addr_v6 as text, or null when zero. */
+  address: string | null;
+  /** Login time (seconds). */
+  start: number;
+  /** End time (seconds), null while open. */
+  end: number | null;
+  /** Still logged in (no logout, no boot since, and, on the live host, its process is there). */
+  open: boolean;
+  endKind: EndKind;
+  pid: number;
+  /** File number in the history (0 = oldest) and 0-based record number in it. */
+  file: number;
+  index: number;
+}
+
+/** What was learnt about one file. */
+export interface FileInfo {
+  display: string;
+  layout: string;
+  records: number;
+  /** Bytes of whole records. */
+  size: number;
+  tail: StrayTail | null;
+  compressed: boolean;
+  /** Fingerprint of the first record, null for an empty file. */
+  first: string | null;
+  /** Digest of all whole records, and of the first `checkpoint` bytes (null when the file is shorter). */
+  digest: string;
+  prefixDigest: string | null;
+  /** First record's time (seconds), or null. */
+  begins: number | null;
+}
+
+/** The history: files oldest first, sessions oldest first, the tamper pass, and what could not be read. */
+export interface LoginHistory {
+  source: 'wtmp' | 'wtmpdb' | 'none';
+  files: FileInfo[];
+  sessions: Session[];
+  audit: RecordAudit;
+  /** Files that could not be read: `Cannot read /var/log/wtmp.1: permission denied`. */
+  problems: { file: string; reason: string }[];
+}
+
+/** Options of the history reader. */
+export interface HistoryOptions {
+  /** The run's time (seconds): open sessions of `last` end "now". */
+  now: number;
+  /** Whether an unclosed login's process still runs (live.ts); elsewhere `() => true`. */
+  pidAlive: (rec: UtmpRecord) => boolean;
+  /** Byte count whose prefix digest to compute per file (the last run's mark), if any. */
+  checkpoint?: number | undefined;
+  /** Tolerance of the time-backwards test, seconds. */
+  toleranceSec?: number;
+}
+
+const ROTATED = /^(?:\.(\d+)|-(\d{8}(?:\d{2})?))(?:\.gz)?$/;
+
+/**
+ * The live wtmp and its rotated backups as host paths, oldest first by name (`wtmp-20261001.gz`,
+ * `wtmp.2.gz`, `wtmp.1`, `wtmp`); the history sorts them again by their first record.
+ */
+export function wtmpFamily(host: Pick<Host, 'root'>, wtmpPath: string): string[] {
+  const dir = path.posix.dirname(wtmpPath);
+  const base = path.posix.basename(wtmpPath);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(hostPath(host, dir));
+  } catch {
+    names = [];
+  }
+  const rotated: { name: string; num: number; date: string }[] = [];
+  for (const name of names) {
+    if (!name.startsWith(base)) continue;
+    const m = ROTATED.exec(name.slice(base.length));
+    if (m) rotated.push({ name, num: m[1] === undefined ? 0 : Number(m[1]), date: m[2] ?? '' });
+  }
+  rotated.sort((a, b) => {
+    if (a.date && b.date) return a.date.localeCompare(b.date);
+    if (a.date || b.date) return a.date ? -1 : 1;
+    return b.num - a.num;
+  });
+  return [...rotated.map((r) => path.posix.join(dir, r.name)), wtmpPath];
+}
+
+function fingerprint(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
+}
+
+/** Time of the file's first plausible record (a zeroed first record must not move the file to 1970). */
+function firstSec(f: WtmpFile): number | null {
+  const buf = f.read(0, 64);
+  const size = f.layout.size;
+  for (let off = 0; off + size <= buf.length; off += size) {
+    if (recordProblem(buf, off, f.layout)) continue;
+    const r = decodeRecord(buf, off, f.layout, off / size);
+    if (r.type !== 0 && r.sec > 0) return r.sec;
+  }
+  return null;
+}
+
+const CHUNK = 4096;
+
+/** One forward pass: fingerprints, digests, and every record through the tamper auditor. */
+function scanFile(
+  f: WtmpFile,
+  fileNo: number,
+  auditor: WtmpAuditor,
+  checkpoint: number | undefined,
+): FileInfo {
+  const size = f.layout.size;
+  const all = createHash('sha256');
+  const prefix = checkpoint !== undefined && checkpoint <= f.records * size ? createHash('sha256') : null;
+  let hashed = 0;
+  let first: string | null = null;
+  let records = 0;
+  auditor.startFile(fileNo);
+  for (let at = 0; at < f.records; at += CHUNK) {
+    const buf = f.read(at, CHUNK);
+    const n = buf.length / size;
+    if (n === 0) break;
+    if (at === 0) first = fingerprint(buf.subarray(0, size));
+    all.update(buf);
+    if (prefix && checkpoint !== undefined && hashed < checkpoint) {
+      prefix.update(buf.subarray(0, Math.min(buf.length, checkpoint - hashed)));
+    }
+    hashed += buf.length;
+    for (let i = 0; i < n; i++) {
+      const off = i * size;
+      auditor.record(decodeRecord(buf, off, f.layout, at + i), recordProblem(buf, off, f.layout));
+    }
+    records += n;
+  }
+  return {
+    display: f.display,
+    layout: f.layout.name,
+    records,
+    size: records * size,
+    tail: f.tail,
+    compressed: f.compressed,
+    first,
+    digest: all.digest('base64url').slice(0, 22),
+    prefixDigest: prefix ? prefix.digest('base64url').slice(0, 22) : null,
+    begins: firstSec(f),
+  };
+}
+
+/** A `last` login entry as a Session. */
+export function sessionOf(e: LastEntry): Session {
+  const r = e.record;
+  const open = e.end === 'still-logged-in';
+  const address = r.addr.every((w) => w === 0) ? null : addrText(r.addr);
+  return {
+    user: fieldText(r.user),
+    tty: fieldText(e.line),
+    host: fieldText(r.host),
+    address,
+    start: r.sec,
+    end: open || e.end === 'gone' || !e.logout ? null : e.logout,
+    open,
+    endKind: e.end,
+    pid: r.pid,
+    file: e.file,
+    index: r.index,
+  };
+}
+
+function* merged(files: readonly WtmpFile[]): Generator<RecordBatch> {
+  for (let i = files.length - 1; i >= 0; i--) {
+    for (const records of chunksBackward(files[i] as WtmpFile)) yield { records, file: i };
+  }
+}
+
+function emptyAudit(): RecordAudit {
+  return { hits: [], boots: [], lastLogin: new Map(), begins: null, ends: null };
+}
+
+/**
+ * Reads the whole history of `inputs` (wtmp files in any order, or one wtmpdb). Unreadable or foreign files
+ * are listed in `problems` and left out; the rest is still read.
+ */
+export async function readHistory(
+  inputs: readonly HistoryFile[],
+  opts: HistoryOptions,
+): Promise<LoginHistory> {
+  const problems: { file: string; reason: string }[] = [];
+  const db = inputs.find((i) => isSqlite(i.local));
+  if (db) return readWtmpdb(db, opts);
+  const opened: { f: WtmpFile; begins: number | null; order: number }[] = [];
+  try {
+    for (const [order, input] of inputs.entries()) {
+      try {
+        const f = await openWtmp(input.local, { display: input.display });
+        opened.push({ f, begins: firstSec(f), order });
+      } catch (err) {
+        problems.push({ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') });
+      }
+    }
+    // One history ordered by each file's first record; a file without one (the live wtmp just after a
+    // rotation) keeps its place by name, after the others.
+    opened.sort((a, b) => {
+      if (a.begins === null || b.begins === null)
+        return a.begins === b.begins ? a.order - b.order : a.begins === null ? 1 : -1;
+      return a.begins - b.begins || a.order - b.order;
+    });
+    const files = opened.map((o) => o.f);
+    const auditor = new WtmpAuditor(opts.toleranceSec ?? 300);
+    const infos = files.map((f, i) => scanFile(f, i, auditor, opts.checkpoint));
+    const sessions: Session[] = [];
+    for (const e of lastEntries(merged(files), { now: opts.now, pidAlive: opts.pidAlive })) {
+      if (e.kind === 'login') sessions.push(sessionOf(e));
+    }
+    sessions.reverse();
+    sessions.sort((a, b) => a.start - b.start || a.file - b.file || a.index - b.index);
+    return {
+      source: files.length ? 'wtmp' : 'none',
+      files: infos,
+      sessions,
+      audit: auditor.result(),
+      problems,
+    };
+  } finally {
+    for (const o of opened) o.f.close();
+  }
+}
+
+function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
+  let handle: ReturnType<typeof openWtmpdb>;
+  try {
+    handle = openWtmpdb(input.local, input.display);
+  } catch (err) {
+    return {
+      source: 'none',
+      files: [],
+      sessions: [],
+      audit: emptyAudit(),
+      problems: [{ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') }],
+    };
+  }
+  try {
+    const sessions: Session[] = [];
+    const audit = emptyAudit();
+    for (const e of handle.entries({ now: opts.now, pidAlive: opts.pidAlive })) {
+      if (e.kind === 'reboot') audit.boots.push(e.record.sec);
+      if (e.kind !== 'login') continue;
+      const s = sessionOf(e);
+      sessions.push(s);
+      if ((audit.lastLogin.get(s.user) ?? Number.NEGATIVE_INFINITY) < s.start)
+        audit.lastLogin.set(s.user, s.start);
+    }
+    sessions.sort((a, b) => a.start - b.start || a.index - b.index);
+    audit.begins = handle.begins;
+    audit.ends = sessions.length ? Math.max(...sessions.map((s) => s.start)) : null;
+    return {
+      source: 'wtmpdb',
+      files: [
+        {
+          display: input.display,
+          layout: 'wtmpdb',
+          records: handle.rows,
+          size: 0,
+          tail: null,
+          compressed: false,
+          first: null,
+          digest: '',
+          prefixDigest: null,
+          begins: handle.begins,
+        },
+      ],
+      sessions,
+      audit,
+      problems: [],
+    };
+  } finally {
+    handle.close();
+  }
+}
+
+/** The history files of a host: the configured wtmp family, else Debian 13's wtmpdb when wtmp is absent. */
+export function historyInputs(
+  host: Pick<Host, 'root'>,
+  wtmpPath: string,
+  wtmpdbPath = '/var/lib/wtmpdb/wtmp.db',
+): HistoryFile[] {
+  const family = wtmpFamily(host, wtmpPath).map((p) => ({ local: hostPath(host, p), display: p }));
+  const exists = (p: string): boolean => {
+    try {
+      return fs.statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (family.some((f) => exists(f.local)))
+    return family.filter((f, i) => i === family.length - 1 || exists(f.local));
+  const db = hostPath(host, wtmpdbPath);
+  if (exists(db)) return [{ local: db, display: displayPath(host, db) }];
+  return family.slice(-1);
+}

@@ -1,0 +1,199 @@
+/**
+ * Mailing each user their own login report (`tenken logins mail`), through nodemailer: an SMTP server
+ * (`smtp://localhost:25` by default) with deadlines on connecting and on every answer, or a sendmail binary.
+ * The message has a plain-text part and an HTML alternative; `--dry-run DIR` writes the .eml files nodemailer
+ * would send instead. A failure is one line: `Cannot send ... via smtp://localhost:25: connection refused`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { reason } from '../core/errors.ts';
+import type { LoginsMailConfig } from './config.ts';
+import { htmlDocument, renderUserSection, renderUserText, type UserReport } from './user-report.ts';
+
+/** One message to send. */
+export interface ReportMail {
+  user: string;
+  to: string;
+  from: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Address of a user: the config's map, else `user@domain`. */
+export function addressOf(user: string, cfg: Pick<LoginsMailConfig, 'addresses' | 'domain'>): string {
+  return cfg.addresses[user] ?? `${user}@${cfg.domain}`;
+}
+
+// A user name from wtmp goes into a header: only names a mailbox can have are mailed (others are skipped
+// and said so), so no header injection or odd address can come from a log.
+const SAFE_USER = /^[A-Za-z0-9._-]{1,32}$/;
+
+/** Messages for the reports, minus the skip list; users whose names cannot be an address are returned apart. */
+export function buildMails(
+  reports: readonly UserReport[],
+  cfg: LoginsMailConfig,
+  machine: string,
+): { mails: ReportMail[]; skipped: { user: string; why: string }[] } {
+  const mails: ReportMail[] = [];
+  const skipped: { user: string; why: string }[] = [];
+  const from = cfg.from ?? `tenken@${SAFE_USER.test(machine) ? machine : 'localhost'}`;
+  for (const r of reports) {
+    if (cfg.skip.includes(r.user)) {
+      skipped.push({ user: r.user, why: 'in the skip list' });
+      continue;
+    }
+    if (!SAFE_USER.test(r.user) && cfg.addresses[r.user] === undefined) {
+      skipped.push({
+        user: r.user,
+        why: 'not a name a mailbox can have (set checks.logins.mail.addresses for it)',
+      });
+      continue;
+    }
+    const title = `Your logins on ${machine}`;
+    mails.push({
+      user: r.user,
+      to: addressOf(r.user, cfg),
+      from,
+      subject: `${title}: ${r.sessions.length} login${r.sessions.length === 1 ? '' : 's'} to confirm`,
+      text: renderUserText(r),
+      html: htmlDocument(title, [renderUserSection(r)]),
+    });
+  }
+  return { mails, skipped };
+}
+
+/** The part of a nodemailer transporter used here (SMTP and sendmail alike). */
+export interface MailTransport {
+  sendMail(m: { from: string; to: string; subject: string; text: string; html: string }): Promise<unknown>;
+  close(): void;
+}
+
+/** Where the messages go: an SMTP URL or a sendmail binary, as the config says. */
+export function transportOf(cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds'>): MailTransport {
+  const ms = cfg.timeoutSeconds * 1000;
+  if (cfg.transport.startsWith('/'))
+    return nodemailer.createTransport({ sendmail: true, path: cfg.transport, newline: 'unix' });
+  const url = new URL(cfg.transport);
+  const secure = url.protocol === 'smtps:';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const local = host === 'localhost' || host === '127.0.0.1' || host === '::1';
+  return nodemailer.createTransport({
+    host,
+    port: url.port ? Number(url.port) : secure ? 465 : 25,
+    secure,
+    connectionTimeout: ms,
+    greetingTimeout: ms,
+    socketTimeout: ms,
+    dnsTimeout: ms,
+    // The local MTA's certificate is usually self-signed; anything else must be valid.
+    tls: { rejectUnauthorized: !local },
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
+  });
+}
+
+/** What happened to one message. */
+export interface SendResult {
+  user: string;
+  to: string;
+  /** Where it went (`smtp://localhost:25`, the .eml path) or null on failure. */
+  sent: string | null;
+  error: string | null;
+}
+
+function safeFile(user: string): string {
+  return user.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
+}
+
+/** Writes each message as DIR/USER.eml (what would be sent), creating DIR. */
+export async function writeEml(mails: readonly ReportMail[], dir: string): Promise<SendResult[]> {
+  fs.mkdirSync(dir, { recursive: true });
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const out: SendResult[] = [];
+  for (const m of mails) {
+    const info = await composer.sendMail({
+      from: m.from,
+      to: m.to,
+      subject: m.subject,
+      text: m.text,
+      html: m.html,
+    });
+    const file = path.join(dir, `${safeFile(m.user)}.eml`);
+    fs.writeFileSync(file, info.message as Buffer);
+    out.push({ user: m.user, to: m.to, sent: file, error: null });
+  }
+  return out;
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETLS',
+]);
+
+/** Why a send failed, in a few words (nodemailer's message, or the errno text of its cause). */
+export function sendFailure(err: unknown): string {
+  const e = err as
+    | { code?: string; errno?: unknown; message?: string; cause?: unknown; response?: string }
+    | undefined;
+  if (e?.code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) return 'timed out';
+  if (e?.cause) {
+    const why = reason(e.cause);
+    if (why) return why;
+  }
+  if (/ECONNREFUSED/.test(e?.message ?? '')) return 'connection refused';
+  if (e?.response) return e.response.split('\n')[0] ?? 'rejected';
+  return reason(err).split('\n')[0] ?? 'failed';
+}
+
+/**
+ * Sends each message; stops at the first connection-level failure (the server is down for everyone) and
+ * reports the rest as not sent. Never throws for a delivery problem.
+ */
+export async function sendMails(mails: readonly ReportMail[], cfg: LoginsMailConfig): Promise<SendResult[]> {
+  const transport = transportOf(cfg);
+  const out: SendResult[] = [];
+  let down: string | null = null;
+  try {
+    for (const m of mails) {
+      if (down) {
+        out.push({ user: m.user, to: m.to, sent: null, error: `not sent: ${down}` });
+        continue;
+      }
+      try {
+        // The sendmail transport has no deadline of its own.
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+            cfg.timeoutSeconds * 1000 * 3,
+          );
+        });
+        try {
+          await Promise.race([
+            transport.sendMail({ from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html }),
+            deadline,
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+        out.push({ user: m.user, to: m.to, sent: cfg.transport, error: null });
+      } catch (err) {
+        const why = sendFailure(err);
+        out.push({ user: m.user, to: m.to, sent: null, error: why });
+        const code = (err as { code?: string }).code;
+        if (code && CONNECTION_ERRORS.has(code)) down = why;
+      }
+    }
+  } finally {
+    transport.close();
+  }
+  return out;
+}

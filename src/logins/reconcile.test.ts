@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { makeZone } from '../logs/syslog.ts';
+import type { LoginsFinding } from './audit-findings.ts';
+import { inspectLogins } from './check.ts';
+import {
+  accepted,
+  boot,
+  contextFor,
+  login,
+  loginNamed,
+  logout,
+  makeTree,
+  syslogLine,
+  t,
+} from './fixtures-audit/tree.ts';
+import { hostMatches, mergeCoverage, parseAuthLine, scanAuthLog } from './reconcile.ts';
+
+const ctx = { reference: Date.UTC(2026, 10, 30), zone: makeZone('UTC') };
+
+async function unmatched(root: string, now: string, state?: unknown) {
+  const r = await inspectLogins(contextFor(root, now, { state }));
+  return {
+    r,
+    found: (r.findings as unknown as LoginsFinding[]).filter(
+      (f): f is Extract<LoginsFinding, { kind: 'login-unmatched' }> => f.kind === 'login-unmatched',
+    ),
+  };
+}
+
+const START = syslogLine('2026-11-01T07:59:00', 'CRON[1]: (root) CMD (true)');
+const END = syslogLine('2026-11-04T23:59:00', 'CRON[1]: (root) CMD (true)');
+
+describe('parsing auth lines', () => {
+  it('reads sshd Accepted lines with user, host, port and pid', () => {
+    const e = parseAuthLine(
+      'Nov 24 03:12:54 gauntlet sshd[3800]: Accepted password for joe from 203.0.113.45 port 48135 ssh2',
+      ctx,
+      '/var/log/syslog',
+      592,
+    );
+    expect(e).toMatchObject({
+      kind: 'accepted',
+      daemon: 'sshd',
+      user: 'joe',
+      host: '203.0.113.45',
+      port: 48135,
+      pid: 3800,
+      sec: t('2026-11-24T03:12:54'),
+    });
+    expect(e?.kind === 'accepted' && e.evidence).toMatchObject({ source: '/var/log/syslog', line: 592 });
+  });
+  it('reads login(1), dropbear, sftp and kernel lines, and ignores look-alikes', () => {
+    expect(
+      parseAuthLine('Nov 24 03:00:00 h login[9]: LOGIN ON pts/3 BY joe FROM pc9.example', ctx, 's', 1),
+    ).toMatchObject({ daemon: 'login', user: 'joe', host: 'pc9.example', tty: 'pts/3' });
+    expect(
+      parseAuthLine(
+        "Nov 24 03:00:00 h dropbear[9]: Password auth succeeded for 'joe' from 192.0.2.1:5555",
+        ctx,
+        's',
+        1,
+      ),
+    ).toMatchObject({ daemon: 'dropbear', user: 'joe', host: '192.0.2.1', port: 5555 });
+    expect(
+      parseAuthLine('Nov 24 03:00:00 h sshd[10]: subsystem request for sftp by user joe', ctx, 's', 1),
+    ).toMatchObject({ kind: 'no-tty', user: 'joe' });
+    expect(parseAuthLine('Nov 24 03:00:00 h kernel: Linux version 6.1.0', ctx, 's', 1)).toMatchObject({
+      kind: 'boot',
+    });
+    // A user name cannot forge an Accepted line through another program's message.
+    expect(
+      parseAuthLine(
+        'Nov 24 03:00:00 h su[10]: Accepted password for joe from 1.2.3.4 port 1 ssh2',
+        ctx,
+        's',
+        1,
+      ),
+    ).toBeNull();
+    expect(
+      parseAuthLine(
+        'Nov 24 03:00:00 h sshd[10]: Failed password for joe from 1.2.3.4 port 1 ssh2',
+        ctx,
+        's',
+        1,
+      ),
+    ).toBeNull();
+  });
+  it('matches hosts by name, address, or when only one side has a name', () => {
+    expect(hostMatches('10.0.1.23', { host: 'pc23.example', address: '10.0.1.23' })).toBe(true);
+    expect(hostMatches('10.0.1.23', { host: 'pc23.example', address: null })).toBe(true);
+    expect(hostMatches('10.0.1.24', { host: 'pc23.example', address: '10.0.1.23' })).toBe(false);
+    expect(hostMatches('::ffff:192.0.2.1', { host: '192.0.2.1', address: null })).toBe(true);
+  });
+  it('merges coverage', () => {
+    expect(
+      mergeCoverage([
+        { from: 10, to: 20 },
+        { from: 5, to: 12 },
+        { from: 40, to: null },
+        { from: 30, to: 35 },
+      ]),
+    ).toEqual([
+      { from: 5, to: 20 },
+      { from: 30, to: 35 },
+    ]);
+  });
+});
+
+describe('reconciliation', () => {
+  const wtmp = [
+    boot('2026-11-01T08:00'),
+    loginNamed('alice', 'pts/0', '2026-11-02T09:00:01', 'pc5.example', '10.0.0.5', 101),
+    logout('pts/0', '2026-11-02T10:00', 101),
+  ];
+  const authOk = [START, accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101), END];
+
+  it('finds nothing when every network login has its Accepted line', async () => {
+    expect((await unmatched(makeTree({ wtmp, auth: authOk }), '2026-11-05T00:00')).found).toEqual([]);
+  });
+
+  it('reports an Accepted line without a wtmp login as CRITICAL', async () => {
+    const auth = [
+      START,
+      accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101),
+      accepted('bob', '203.0.113.8', '2026-11-03T22:00:00', 500, 41000),
+      END,
+    ];
+    const { found } = await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      status: 'CRITICAL',
+      user: 'bob',
+      host: '203.0.113.8',
+      data: { direction: 'log-without-wtmp', port: 41000, pid: 500, windowSeconds: 60 },
+    });
+    expect(found[0]?.evidence[0]).toMatchObject({ source: '/var/log/auth.log', line: 3 });
+  });
+
+  it('does not expect wtmp for an sftp session', async () => {
+    const auth = [
+      START,
+      ...authOk.slice(1, 2),
+      accepted('bob', '203.0.113.8', '2026-11-03T22:00:00', 500),
+      syslogLine('2026-11-03T22:00:01', 'sshd[502]: subsystem request for sftp by user bob'),
+      END,
+    ];
+    expect((await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00')).found).toEqual([]);
+  });
+
+  it('reports a wtmp network login without a log line as CRITICAL, not a console login', async () => {
+    const recs = [
+      ...wtmp,
+      login('mallory', 'pts/1', '2026-11-03T03:00', '198.51.100.66', 300),
+      login('alice', 'tty1', '2026-11-03T04:00', '', 301),
+    ];
+    const { found } = await unmatched(makeTree({ wtmp: recs, auth: authOk }), '2026-11-05T00:00');
+    expect(found.map((f) => [f.data.direction, f.user, f.status])).toEqual([
+      ['wtmp-without-log', 'mallory', 'CRITICAL'],
+    ]);
+  });
+
+  it('judges only the time both sources cover', async () => {
+    // The log starts on Nov 3: the Nov 2 login cannot be judged; the log ends Nov 4: a later login waits.
+    const recs = [...wtmp, login('alice', 'pts/1', '2026-11-04T23:59:30', '10.0.0.5', 300)];
+    const auth = [syslogLine('2026-11-03T00:00:00', 'CRON[1]: (root) CMD (true)'), END];
+    const { found, r } = await unmatched(makeTree({ wtmp: recs, auth }), '2026-11-05T00:00');
+    expect(found).toEqual([]);
+    expect(r.state.reconciled).toBe(t('2026-11-04T23:58:00'));
+  });
+
+  it('reports each unmatched login once across runs', async () => {
+    const root = makeTree({
+      wtmp,
+      auth: [START, accepted('bob', '203.0.113.8', '2026-11-03T22:00:00', 500), END],
+    });
+    const first = await unmatched(root, '2026-11-05T00:00');
+    expect(first.found.map((f) => f.user)).toEqual(['alice', 'bob']);
+    const second = await unmatched(root, '2026-11-05T01:00', first.r.state);
+    expect(second.found).toEqual([]);
+  });
+
+  it('reads rotated and gzip-compressed auth logs', async () => {
+    const root = makeTree({ wtmp, auth: [END] });
+    const old = `${[START, accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101), syslogLine('2026-11-03T00:00:00', 'CRON[1]: x')].join('\n')}\n`;
+    fs.writeFileSync(path.join(root, 'var/log/auth.log.2.gz'), zlib.gzipSync(old));
+    fs.writeFileSync(
+      path.join(root, 'var/log/auth.log.1'),
+      `${syslogLine('2026-11-03T00:00:01', 'CRON[1]: y')}\n`,
+    );
+    for (const f of ['auth.log.2.gz', 'auth.log.1'])
+      fs.utimesSync(
+        path.join(root, 'var/log', f),
+        new Date('2026-11-04T00:00:00Z'),
+        new Date('2026-11-04T00:00:00Z'),
+      );
+    const scan = await scanAuthLog(
+      path.join(root, 'var/log/auth.log.2.gz'),
+      '/var/log/auth.log.2.gz',
+      makeZone('UTC'),
+    );
+    expect(scan).toMatchObject({ from: t('2026-11-01T07:59:00'), to: t('2026-11-03T00:00:00') });
+    expect((await unmatched(root, '2026-11-05T00:00')).found).toEqual([]);
+  });
+});

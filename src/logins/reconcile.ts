@@ -1,0 +1,437 @@
+/**
+ * Reconciliation of wtmp with the auth log: every sshd `Accepted ... for USER from HOST port N` (and
+ * login(1)'s `LOGIN ON pts/N BY USER FROM HOST`, dropbear's `auth succeeded`) should have a wtmp login of
+ * that user from that host within a minute, and every wtmp network login (pts, remote host) a log line.
+ * Either one missing means one of the two was edited: CRITICAL. Only the time both sources cover is judged,
+ * and only what is newer than the last run's cursor.
+ *
+ * sshd writes wtmp only for sessions with a terminal: `scp`, `sftp` and `ssh host command` log `Accepted`
+ * and no wtmp record. An sftp subsystem request (logged by default) or sshd's VERBOSE `Starting session:
+ * command|subsystem` line after the Accepted marks such a session, which is then not expected in wtmp; with
+ * the default LogLevel, `ssh host command` cannot be told apart and is reported.
+ *
+ * The syslog prefix (RFC 3164 with year inference, RFC 5424, ISO) comes from src/logs/syslog.ts; the line
+ * reader is local and small (the logs check's reader is built around its rule scanner, not a line iterator).
+ */
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import type { Evidence } from '../core/report.ts';
+import { parsePrefix, type YearContext } from '../logs/syslog.ts';
+import { isRemoteHost } from './audit.ts';
+import type { LoginsFinding } from './audit-findings.ts';
+import type { Session } from './history.ts';
+import { type BootMarker, iso } from './tamper.ts';
+
+/** A login accepted by a daemon, from the auth log. */
+export interface AuthLogin {
+  kind: 'accepted';
+  daemon: 'sshd' | 'login' | 'dropbear';
+  user: string;
+  host: string;
+  port: number | null;
+  pid: number | null;
+  tty: string | null;
+  sec: number;
+  evidence: Evidence;
+}
+
+/** A sign that an sshd session had no terminal (so no wtmp record is expected). */
+export interface NoTtyMark {
+  kind: 'no-tty';
+  user: string;
+  host: string | null;
+  port: number | null;
+  sec: number;
+}
+
+/** A kernel start banner (`Linux version ...`), a boot. */
+export interface BootLine {
+  kind: 'boot';
+  sec: number;
+  evidence: Evidence;
+}
+
+/** What the reconciliation reads from one log line. */
+export type AuthEvent = AuthLogin | NoTtyMark | BootLine;
+
+const ACCEPTED = /^Accepted (\S+) for (\S+) from (\S+) port (\d+)/;
+const SUBSYSTEM = /^subsystem request for (\S+) by user (\S+)/;
+const STARTING =
+  /^Starting session: (?:command|forced-command|subsystem '[^']*') for (\S+) from (\S+) port (\d+)/;
+const LOGIN_BY = /^(?:LOGIN ON|DIALUP AT) (\S+) BY (\S+)(?: FROM (\S+))?/;
+const ROOT_LOGIN = /^ROOT LOGIN {1,2}(?:ON|on) [`']?([^\s']+)'?(?: FROM (\S+))?/;
+const DROPBEAR = /^(?:Password|Pubkey) auth succeeded for '([^']+)'(?: with key .*)? from (\S+):(\d+)$/;
+const KERNEL = /^(?:\[\s*\d+\.\d+\] )?Linux version /;
+
+const utf8 = (latin1: string): string => Buffer.from(latin1, 'latin1').toString('utf8');
+
+/** The pid of a line's syslog tag (`sshd[3800]:`), or null. */
+function pidOf(line: string): number | null {
+  const m = /\[(\d+)\]:/.exec(line.slice(0, 200));
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Parses one log line (latin1 text) into an auth event, or null. `time` is the line's time in seconds (from
+ * parsePrefix); `source`/`no` are for the evidence.
+ */
+export function parseAuthLine(line: string, ctx: YearContext, source: string, no: number): AuthEvent | null {
+  if (
+    !(line.includes('sshd') || line.includes('login') || line.includes('dropbear') || line.includes('kernel'))
+  )
+    return null;
+  const p = parsePrefix(line, ctx);
+  if (p.time === null || p.program === null) return null;
+  const sec = Math.floor(p.time / 1000);
+  const msg = line.slice(p.messageStart);
+  const evidence = (): Evidence => ({ source, line: no, time: iso(sec), text: utf8(line) });
+  if (p.program === 'sshd' || p.program.startsWith('sshd-')) {
+    let m = ACCEPTED.exec(msg);
+    if (m)
+      return {
+        kind: 'accepted',
+        daemon: 'sshd',
+        user: utf8(m[2] as string),
+        host: m[3] as string,
+        port: Number(m[4]),
+        pid: pidOf(line),
+        tty: null,
+        sec,
+        evidence: evidence(),
+      };
+    m = SUBSYSTEM.exec(msg);
+    if (m) return { kind: 'no-tty', user: utf8(m[2] as string), host: null, port: null, sec };
+    m = STARTING.exec(msg);
+    if (m)
+      return { kind: 'no-tty', user: utf8(m[1] as string), host: m[2] as string, port: Number(m[3]), sec };
+    return null;
+  }
+  if (p.program === 'login') {
+    let m = LOGIN_BY.exec(msg);
+    if (m?.[3])
+      return {
+        kind: 'accepted',
+        daemon: 'login',
+        user: utf8(m[2] as string),
+        host: m[3],
+        port: null,
+        pid: pidOf(line),
+        tty: m[1] as string,
+        sec,
+        evidence: evidence(),
+      };
+    m = ROOT_LOGIN.exec(msg);
+    if (m?.[2])
+      return {
+        kind: 'accepted',
+        daemon: 'login',
+        user: 'root',
+        host: m[2],
+        port: null,
+        pid: pidOf(line),
+        tty: m[1] as string,
+        sec,
+        evidence: evidence(),
+      };
+    return null;
+  }
+  if (p.program === 'dropbear') {
+    const m = DROPBEAR.exec(msg);
+    if (m)
+      return {
+        kind: 'accepted',
+        daemon: 'dropbear',
+        user: utf8(m[1] as string),
+        host: m[2] as string,
+        port: Number(m[3]),
+        pid: pidOf(line),
+        tty: null,
+        sec,
+        evidence: evidence(),
+      };
+    return null;
+  }
+  if (p.program === 'kernel' && KERNEL.test(msg)) return { kind: 'boot', sec, evidence: evidence() };
+  return null;
+}
+
+/** What one log file gave: its events and the time it covers (first and last dated line). */
+export interface AuthLogScan {
+  source: string;
+  events: AuthEvent[];
+  from: number | null;
+  to: number | null;
+}
+
+const MAX_LINE = 16 * 1024;
+
+/**
+ * Reads a log file (plain or gzip) line by line in bounded memory and parses the auth events and the
+ * covered time. A small local reader: lines are split on LF as latin1 (offsets are bytes, bad UTF-8 cannot
+ * throw), CR is dropped and overlong lines are cut.
+ */
+export async function scanAuthLog(
+  local: string,
+  source: string,
+  zone: YearContext['zone'],
+): Promise<AuthLogScan> {
+  const st = fs.statSync(local);
+  const ctx: YearContext = { reference: st.mtimeMs, zone };
+  const out: AuthLogScan = { source, events: [], from: null, to: null };
+  let no = 0;
+  let carry = '';
+  let lastLine = '';
+  const onLine = (raw: string): void => {
+    no++;
+    const line = (raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE);
+    if (line === '') return;
+    if (out.from === null) {
+      const t = parsePrefix(line, ctx).time;
+      if (t !== null) out.from = Math.floor(t / 1000);
+    }
+    lastLine = line;
+    const ev = parseAuthLine(line, ctx, source, no);
+    if (ev) out.events.push(ev);
+  };
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(local, 'r');
+  let gz = false;
+  try {
+    gz = fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      const text = carry + chunk.toString('latin1');
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        onLine(text.slice(start, nl));
+        start = nl + 1;
+      }
+      carry = text.slice(start);
+      if (carry.length > MAX_LINE) carry = carry.slice(0, MAX_LINE);
+    }
+  };
+  if (gz) await pipeline(fs.createReadStream(local), zlib.createGunzip(), sink);
+  else await pipeline(fs.createReadStream(local), sink);
+  if (carry) onLine(carry);
+  if (lastLine) {
+    const t = parsePrefix(lastLine, ctx).time;
+    if (t !== null) out.to = Math.floor(t / 1000);
+  }
+  return out;
+}
+
+/** Time intervals [from, to] (seconds), merged. */
+export type Coverage = { from: number; to: number }[];
+
+/** Merges intervals. */
+export function mergeCoverage(spans: readonly { from: number | null; to: number | null }[]): Coverage {
+  const list = spans
+    .filter((s): s is { from: number; to: number } => s.from !== null && s.to !== null && s.to >= s.from)
+    .map((s) => ({ from: s.from, to: s.to }))
+    .sort((a, b) => a.from - b.from);
+  const out: Coverage = [];
+  for (const s of list) {
+    const last = out[out.length - 1];
+    if (last && s.from <= last.to + 1) last.to = Math.max(last.to, s.to);
+    else out.push({ ...s });
+  }
+  return out;
+}
+
+function covers(c: Coverage, from: number, to: number): boolean {
+  return c.some((s) => s.from <= from && to <= s.to);
+}
+
+function normalHost(h: string): string {
+  const l = h.toLowerCase();
+  return l.startsWith('::ffff:') && l.includes('.') ? l.slice(7) : l;
+}
+
+const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/i;
+
+/**
+ * Whether a log line's host is the wtmp session's: the same name or address; or unknowable (the log has an
+ * address, wtmp a name without an address field), which counts as a match on user and time alone.
+ */
+export function hostMatches(logHost: string, s: Pick<Session, 'host' | 'address'>): boolean {
+  const l = normalHost(logHost);
+  const h = normalHost(s.host);
+  if (l === h) return true;
+  if (s.address && l === normalHost(s.address)) return true;
+  if (IP.test(l) && !IP.test(h) && !s.address) return true;
+  if (!IP.test(l) && IP.test(h)) return true;
+  return false;
+}
+
+function sameUser(logUser: string, wtmpUser: string): boolean {
+  // ut_user holds 32 bytes: a longer name is cut there.
+  return logUser === wtmpUser || (Buffer.byteLength(wtmpUser) === 32 && logUser.startsWith(wtmpUser));
+}
+
+/** A wtmp login the log must have: a remote host on a pseudo-terminal. */
+export function isNetworkLogin(s: Session): boolean {
+  return s.tty.startsWith('pts/') && isRemoteHost(s.host);
+}
+
+/** Inputs of the reconciliation; times in seconds. */
+export interface ReconcileInput {
+  sessions: readonly Session[];
+  events: readonly AuthEvent[];
+  /** Time the auth log covers, and the span of wtmp (its first record to now). */
+  logCoverage: Coverage;
+  wtmpRange: { from: number; to: number };
+  windowSec: number;
+  /** Judge only logins after this time (the last run's cursor) up to `until`. */
+  after: number;
+  until: number;
+}
+
+/** Unmatched logins on each side. */
+export interface ReconcileOutput {
+  logWithoutWtmp: AuthLogin[];
+  wtmpWithoutLog: Session[];
+  matched: number;
+}
+
+/** Pairs auth-log logins with wtmp network logins (same user and host, closest in time, one to one). */
+export function reconcile(input: ReconcileInput): ReconcileOutput {
+  const w = input.windowSec;
+  const logins = input.events.filter((e): e is AuthLogin => e.kind === 'accepted' && isRemoteHost(e.host));
+  const noTty = input.events.filter((e): e is NoTtyMark => e.kind === 'no-tty');
+  // The same line in two files (auth.log and syslog both configured) counts once.
+  const seen = new Set<string>();
+  const uniq = logins.filter((e) => {
+    const k = `${e.sec} ${e.pid} ${e.user} ${e.host} ${e.port}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  const net = input.sessions.filter(isNetworkLogin);
+  const used = new Set<number>();
+  const matchedSessions = new Set<Session>();
+  // Closest pairs first, so a burst of logins of one user pairs up the right way.
+  const pairs: { d: number; e: number; s: Session }[] = [];
+  for (const [ei, e] of uniq.entries()) {
+    for (const s of net) {
+      const d = Math.abs(s.start - e.sec);
+      if (d <= w && sameUser(e.user, s.user) && hostMatches(e.host, s)) pairs.push({ d, e: ei, s });
+    }
+  }
+  pairs.sort((a, b) => a.d - b.d);
+  for (const p of pairs) {
+    if (used.has(p.e) || matchedSessions.has(p.s)) continue;
+    used.add(p.e);
+    matchedSessions.add(p.s);
+  }
+  const inRange = (t: number): boolean => t > input.after && t <= input.until;
+  const logWithoutWtmp = uniq.filter((e, i) => {
+    if (used.has(i) || !inRange(e.sec)) return false;
+    if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
+    if (
+      e.daemon === 'sshd' &&
+      noTty.some(
+        (m) =>
+          m.user === e.user && m.sec >= e.sec && m.sec <= e.sec + w && (m.port === null || m.port === e.port),
+      )
+    )
+      return false;
+    return true;
+  });
+  const wtmpWithoutLog = net.filter(
+    (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
+  );
+  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size };
+}
+
+/** The cursor to keep: logins up to here were judged (never moves back). */
+export function nextCursor(previous: number, now: number, logCoverage: Coverage, windowSec: number): number {
+  const logEnd = logCoverage.length
+    ? (logCoverage[logCoverage.length - 1] as { to: number }).to
+    : Number.NEGATIVE_INFINITY;
+  const until = Math.min(now, logEnd) - windowSec;
+  return Math.max(previous, until);
+}
+
+/** Kernel banners as boot markers. */
+export function bootMarkers(events: readonly AuthEvent[]): BootMarker[] {
+  return events
+    .filter((e): e is BootLine => e.kind === 'boot')
+    .map((e) => ({
+      sec: e.sec,
+      source: e.evidence.source,
+      ...(e.evidence.line === undefined ? {} : { line: e.evidence.line }),
+      text: e.evidence.text,
+    }));
+}
+
+/** Findings for both directions (CRITICAL: one of the two sources was edited). */
+export function unmatchedFindings(
+  out: ReconcileOutput,
+  files: readonly string[],
+  service: string,
+  windowSec: number,
+): LoginsFinding[] {
+  const findings: LoginsFinding[] = [];
+  for (const e of out.logWithoutWtmp) {
+    const what =
+      e.daemon === 'sshd'
+        ? `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`}`
+        : `${e.daemon} logged ${e.user} in from ${e.host}`;
+    findings.push({
+      status: 'CRITICAL',
+      service,
+      summary: `${what} at ${iso(e.sec)} but wtmp has no login of ${e.user} within ${windowSec} s: the wtmp record was removed (or, for sshd, a session without a terminal: scp, ssh host command)`,
+      evidence: [e.evidence],
+      first: iso(e.sec),
+      last: iso(e.sec),
+      user: e.user,
+      host: e.host,
+      kind: 'login-unmatched',
+      data: {
+        direction: 'log-without-wtmp',
+        user: e.user,
+        host: e.host,
+        tty: e.tty,
+        time: iso(e.sec),
+        pid: e.pid,
+        port: e.port,
+        windowSeconds: windowSec,
+      },
+    });
+  }
+  for (const s of out.wtmpWithoutLog) {
+    findings.push({
+      status: 'CRITICAL',
+      service,
+      summary: `wtmp has a login of ${s.user} from ${s.host} on ${s.tty} at ${iso(s.start)} but the auth log has no sshd or login line for it within ${windowSec} s: a forged wtmp record or an edited log`,
+      evidence: [
+        {
+          source: files[s.file] ?? 'wtmp',
+          line: s.index + 1,
+          time: iso(s.start),
+          text: `USER_PROCESS ${s.user} ${s.tty} from ${s.host}${s.address && s.address !== s.host ? ` (${s.address})` : ''} pid ${s.pid}`,
+        },
+      ],
+      first: iso(s.start),
+      last: iso(s.start),
+      user: s.user,
+      host: s.host,
+      kind: 'login-unmatched',
+      data: {
+        direction: 'wtmp-without-log',
+        user: s.user,
+        host: s.host,
+        tty: s.tty,
+        time: iso(s.start),
+        pid: s.pid,
+        port: null,
+        windowSeconds: windowSec,
+      },
+    });
+  }
+  return findings.sort((a, b) => (a.first ?? '').localeCompare(b.first ?? ''));
+}

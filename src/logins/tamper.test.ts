@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
+import { inspectLogins } from './check.ts';
+import { boot, contextFor, login, logout, makeTree, shutdown, syslogLine, t } from './fixtures-audit/tree.ts';
+import { encodeLastlog } from './lastlog.ts';
+import { compareMark, missingBoots } from './tamper.ts';
+import { encodeRecord, encodeRecords, UT, type UtmpRecordInput } from './utmp.ts';
+
+const WEEK: UtmpRecordInput[] = [
+  boot('2026-11-01T08:00'),
+  login('alice', 'pts/0', '2026-11-02T09:00', '10.0.0.5', 101),
+  logout('pts/0', '2026-11-02T10:00', 101),
+  login('bob', 'pts/1', '2026-11-03T09:00', '10.0.0.6', 102),
+  logout('pts/1', '2026-11-03T11:00', 102),
+  login('alice', 'pts/0', '2026-11-04T09:00', '10.0.0.5', 103),
+  logout('pts/0', '2026-11-04T09:30', 103),
+];
+
+async function tamper(root: string, now: string, state?: unknown, logins: Record<string, unknown> = {}) {
+  const r = await inspectLogins(contextFor(root, now, { state, logins: { reconcile: false, ...logins } }));
+  const found = (r.findings as unknown as LoginsFinding[]).filter(
+    (f): f is Extract<LoginsFinding, { kind: 'wtmp-tamper' }> => f.kind === 'wtmp-tamper',
+  );
+  return { r, found, checks: found.map((f): TamperCheck => f.data.check) };
+}
+
+function image(recs: UtmpRecordInput[]): Buffer {
+  return Buffer.from(encodeRecords(recs));
+}
+
+describe('record tests', () => {
+  it('finds nothing in an intact wtmp', async () => {
+    expect((await tamper(makeTree({ wtmp: WEEK }), '2026-11-05T00:00')).found).toEqual([]);
+  });
+
+  it('reports a zeroed record as CRITICAL with its record number', async () => {
+    const img = image(WEEK);
+    img.fill(0, 3 * 384, 4 * 384);
+    const { found } = await tamper(makeTree({ wtmp: img }), '2026-11-05T00:00');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      status: 'CRITICAL',
+      data: { check: 'zeroed', file: '/var/log/wtmp', records: [4], count: 1 },
+    });
+  });
+
+  it('reports a partly zeroed record (type and time wiped, names left)', async () => {
+    const img = image(WEEK);
+    img.fill(0, 3 * 384, 3 * 384 + 4); // ut_type and padding
+    img.fill(0, 3 * 384 + 340, 3 * 384 + 348); // tv_sec, tv_usec
+    const { checks } = await tamper(makeTree({ wtmp: img }), '2026-11-05T00:00');
+    expect(checks).toEqual(['partly-zeroed']);
+  });
+
+  it('reports garbage records and a stray tail', async () => {
+    const img = Buffer.concat([
+      image(WEEK),
+      Buffer.from(encodeRecord({ type: 77, sec: t('2026-11-04T10:00') })),
+      Buffer.from('junk!!'),
+    ]);
+    const { found } = await tamper(makeTree({ wtmp: img }), '2026-11-05T00:00');
+    expect(found.map((f) => [f.data.check, f.status])).toEqual([
+      ['garbage', 'WARNING'],
+      ['stray-tail', 'WARNING'],
+    ]);
+    expect(found[1]?.summary).toContain('6 bytes after the last whole record');
+  });
+
+  it('reports time going backwards beyond the tolerance, but not a logged clock change', async () => {
+    const back = [...WEEK, login('bob', 'pts/2', '2026-11-03T12:00', '10.0.0.6', 104)];
+    const { found } = await tamper(makeTree({ wtmp: back }), '2026-11-05T00:00');
+    expect(found.map((f) => f.data.check)).toEqual(['time-backwards']);
+    expect(found[0]?.data.records).toEqual([back.length]);
+    const clock = [
+      ...WEEK,
+      { type: UT.OLD_TIME, line: '|', user: 'date', sec: t('2026-11-04T09:30') },
+      { type: UT.NEW_TIME, line: '{', user: 'date', sec: t('2026-11-03T12:00') },
+      login('bob', 'pts/2', '2026-11-03T12:01', '10.0.0.6', 104),
+    ];
+    expect((await tamper(makeTree({ wtmp: clock }), '2026-11-05T00:00')).found).toEqual([]);
+  });
+});
+
+describe('boot sequence', () => {
+  it('reports a login between a shutdown and the next boot', async () => {
+    const recs = [
+      ...WEEK,
+      shutdown('2026-11-04T18:00'),
+      login('mallory', 'pts/0', '2026-11-04T19:00', '203.0.113.5', 200),
+      boot('2026-11-05T08:00'),
+    ];
+    const { found } = await tamper(makeTree({ wtmp: recs }), '2026-11-06T00:00');
+    expect(found.map((f) => f.data.check)).toEqual(['boot-gap']);
+    expect(found[0]?.summary).toContain('login of mallory on pts/0');
+  });
+
+  it('reports a boot in syslog that wtmp lacks, but not the ones it has', async () => {
+    const root = makeTree({
+      wtmp: [...WEEK, boot('2026-11-04T20:00')],
+      auth: [
+        syslogLine('2026-11-01T08:00:02', 'kernel: [    0.000000] Linux version 6.1.0-test'),
+        syslogLine('2026-11-03T03:00:00', 'kernel: Linux version 6.1.0-test'),
+        syslogLine('2026-11-04T19:59:50', 'kernel: Linux version 6.1.0-test'),
+        syslogLine('2026-11-04T21:00:00', 'CRON[1]: (root) CMD (true)'),
+      ],
+      authMtime: '2026-11-04T21:00:00',
+    });
+    const { found } = await tamper(root, '2026-11-05T00:00', undefined, { reconcile: true });
+    expect(found.map((f) => f.data.check)).toEqual(['boot-gap']);
+    expect(found[0]?.first).toBe('2026-11-03T03:00:00Z');
+  });
+
+  it('matches boot markers with a tolerance', () => {
+    const missing = missingBoots(
+      [1000, 50_000],
+      [
+        { sec: 1100, source: 's', text: 'a' },
+        { sec: 20_000, source: 's', text: 'b' },
+        { sec: 20_050, source: '/proc/stat', text: 'c' },
+      ],
+      { from: 0, to: 60_000 },
+    );
+    expect(missing.map((m) => m.text)).toEqual(['b']);
+  });
+});
+
+describe('changes since the last run', () => {
+  it('accepts growth and a rotation, and reports only the new records', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    // Rotation: the old file becomes wtmp.1, a new wtmp starts; a zeroed record arrives after the rotation.
+    fs.renameSync(path.join(root, 'var/log/wtmp'), path.join(root, 'var/log/wtmp.1'));
+    const after = Buffer.concat([
+      image([login('alice', 'pts/0', '2026-11-05T09:00', '10.0.0.5', 105)]),
+      Buffer.alloc(384),
+    ]);
+    fs.writeFileSync(path.join(root, 'var/log/wtmp'), after);
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    expect(r2.found.map((f) => [f.data.check, f.data.file, f.data.records])).toEqual([
+      ['zeroed', '/var/log/wtmp', [2]],
+    ]);
+    expect(r2.r.newLogins).toBe(1);
+  });
+
+  it('reports a wtmp that shrank without a rotation', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    fs.writeFileSync(path.join(root, 'var/log/wtmp'), image(WEEK.slice(0, 3)));
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    expect(r2.found.map((f) => [f.data.check, f.status])).toEqual([['shrunk', 'CRITICAL']]);
+  });
+
+  it('reports records rewritten since the last run (an old login zeroed in place)', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    const img = image([...WEEK, login('carol', 'pts/3', '2026-11-05T09:00', '10.0.0.8', 300)]);
+    img.fill(0, 3 * 384, 4 * 384);
+    fs.writeFileSync(path.join(root, 'var/log/wtmp'), img);
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    expect(r2.checks.sort()).toEqual(['rewritten', 'zeroed']);
+  });
+
+  it('compares marks purely', () => {
+    const mark = { file: '/var/log/wtmp', size: 768, records: 2, first: 'A', digest: 'D', lastSec: 5 };
+    expect(
+      compareMark(mark, [{ display: '/var/log/wtmp', records: 3, size: 1152, first: 'A', prefixDigest: 'D' }])
+        .from,
+    ).toEqual({ kind: 'position', file: 0, index: 2 });
+    expect(
+      compareMark(mark, [
+        { display: '/var/log/wtmp', records: 3, size: 1152, first: 'B', prefixDigest: null },
+      ]).problems[0]?.check,
+    ).toBe('rewritten');
+  });
+});
+
+describe('lastlog', () => {
+  it('reports a user whose lastlog login is newer than any wtmp login of theirs', async () => {
+    const lastlog = Buffer.alloc(1002 * 292);
+    Buffer.from(encodeLastlog({ time: t('2026-11-04T09:00'), line: 'pts/0', host: '10.0.0.5' })).copy(
+      lastlog,
+      1000 * 292,
+    );
+    Buffer.from(encodeLastlog({ time: t('2026-11-04T22:00'), line: 'pts/4', host: '203.0.113.66' })).copy(
+      lastlog,
+      1001 * 292,
+    );
+    const root = makeTree({ wtmp: WEEK, files: { '/var/log/lastlog': lastlog } });
+    const { found } = await tamper(root, '2026-11-05T00:00');
+    expect(found.map((f) => f.data.check)).toEqual(['lastlog-newer']);
+    expect(found[0]?.summary).toContain(
+      "bob logged in on pts/4 from 203.0.113.66 at 2026-11-04T22:00:00Z per lastlog, but wtmp's last login of bob is 2026-11-03T09:00:00Z",
+    );
+    const again = await tamper(
+      root,
+      '2026-11-05T01:00',
+      (await inspectLogins(contextFor(root, '2026-11-05T00:00', { logins: { reconcile: false } }))).state,
+    );
+    expect(again.found).toEqual([]);
+  });
+});
+
+describe('a missing live wtmp', () => {
+  it('is reported, and the records read before are not reported again once it is back', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    fs.renameSync(path.join(root, 'var/log/wtmp'), path.join(root, 'var/log/wtmp.1'));
+    const r2 = await inspectLogins(
+      contextFor(root, '2026-11-06T00:00', { state: r1.r.state, logins: { reconcile: false } }),
+    );
+    expect(r2.findings.map((f) => [f.kind, f.status, f.summary])).toEqual([
+      [
+        'not-checked',
+        'WARNING',
+        'Cannot read /var/log/wtmp: no such file or directory: logins in it were not audited',
+      ],
+    ]);
+    fs.writeFileSync(
+      path.join(root, 'var/log/wtmp'),
+      image([login('alice', 'pts/0', '2026-11-06T09:00', '10.0.0.5', 106)]),
+    );
+    const r3 = await tamper(root, '2026-11-07T00:00', r2.state);
+    expect(r3.found).toEqual([]);
+    expect(r3.r.newLogins).toBe(1);
+  });
+});

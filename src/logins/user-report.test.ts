@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { boot, login, loginNamed, logout, makeTree, t } from './fixtures-audit/tree.ts';
+import { runLogins } from './fixtures-audit/cli.ts';
+import type { Session } from './history.ts';
+import { zoneFromTZ } from './tz.ts';
+import {
+  buildUserReports,
+  durationText,
+  htmlDocument,
+  renderUserSection,
+  renderUserText,
+} from './user-report.ts';
+
+const UTC = zoneFromTZ('UTC');
+
+function session(p: Partial<Session> & { user: string; start: number }): Session {
+  return {
+    tty: 'pts/0',
+    host: '',
+    address: null,
+    end: p.start + 600,
+    open: false,
+    endKind: 'logout',
+    pid: 1,
+    file: 0,
+    index: 0,
+    ...p,
+  };
+}
+
+const EVIL = '<img src=x onerror=alert(1)>\u001b]0;pwn\u0007';
+
+describe('building reports', () => {
+  const sessions = [
+    session({ user: 'alice', start: t('2026-10-01T09:00'), host: '10.0.0.5', address: '10.0.0.5' }),
+    session({ user: 'alice', start: t('2026-11-02T09:00'), host: '10.0.0.5', address: '10.0.0.5' }),
+    session({ user: 'alice', start: t('2026-11-03T09:00'), host: '10.0.0.9', address: '10.0.0.9' }),
+    session({ user: 'alice', start: t('2026-11-04T09:00'), host: 'x.other.example', address: '192.0.2.1' }),
+    session({ user: 'bob', start: t('2026-11-04T10:00'), tty: 'tty1' }),
+  ];
+  const opts = {
+    machine: 'h',
+    since: t('2026-11-01T00:00'),
+    now: t('2026-11-05T00:00'),
+    zone: UTC,
+    historyBegins: t('2026-10-01T09:00'),
+  };
+
+  it('keeps the period, marks first logins from a host or network over the whole history', () => {
+    const [alice, bob] = buildUserReports(sessions, opts);
+    expect(alice?.sessions.map((s) => [s.host, s.firstFromHost, s.firstFromNetwork])).toEqual([
+      ['10.0.0.5', false, false],
+      ['10.0.0.9', true, false],
+      ['x.other.example', true, true],
+    ]);
+    expect(bob?.sessions.map((s) => s.tty)).toEqual(['tty1']);
+  });
+
+  it('does not mark hosts the learned model knew before the records begin', () => {
+    const learned = {
+      alice: {
+        logins: 9,
+        hours: new Array(24).fill(0),
+        hosts: { '192.0.2.1': t('2026-09-01T00:00') },
+        nets: { '192.0.2.0/24': t('2026-09-01T00:00') },
+        durations: [],
+        last: 0,
+      },
+    };
+    const [alice] = buildUserReports(sessions, { ...opts, users: ['alice'], learned });
+    expect(alice?.sessions.at(-1)).toMatchObject({ firstFromHost: false, firstFromNetwork: false });
+  });
+
+  it('says how a session ended', () => {
+    const now = t('2026-11-05T00:00');
+    expect(durationText(session({ user: 'a', start: now - 7500, open: true, end: null }), now)).toBe(
+      'still logged in (2h 05m)',
+    );
+    expect(durationText(session({ user: 'a', start: now - 7500, end: now, endKind: 'crash' }), now)).toBe(
+      '2h 05m (ended by a crash)',
+    );
+    expect(durationText(session({ user: 'a', start: now - 90_000, end: now }), now)).toBe('1d 1h');
+  });
+});
+
+describe('rendering', () => {
+  const report = buildUserReports(
+    [session({ user: 'alice', start: t('2026-11-02T09:00'), host: EVIL, tty: 'pts/0' })],
+    {
+      machine: 'h',
+      since: t('2026-11-01T00:00'),
+      now: t('2026-11-05T00:00'),
+      zone: UTC,
+      historyBegins: null,
+    },
+  )[0];
+
+  it('escapes hostile wtmp text in HTML and neutralises it in text', () => {
+    if (!report) throw new Error('no report');
+    const html = htmlDocument('Logins', [renderUserSection(report)]);
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;\\x1b]0;pwn\\x07');
+    expect(html).toContain('<style>');
+    const text = renderUserText(report);
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    expect(text).toContain('Mon 2026-11-02 09:00  pts/0');
+  });
+});
+
+describe('tenken logins report', () => {
+  const root = makeTree({
+    wtmp: [
+      boot('2026-11-01T08:00'),
+      loginNamed('alice', 'pts/0', '2026-11-02T09:00', 'pc5.example.org', '10.0.0.5', 10),
+      logout('pts/0', '2026-11-02T10:30', 10),
+      login('bob', 'tty1', '2026-11-03T09:00', '', 11),
+    ],
+  });
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+  const now = new Date('2026-11-04T00:00:00Z');
+
+  it('writes JSON with one entry per user', async () => {
+    const r = await runLogins(['logins', 'report', '--since', '7d'], { root, now, state, format: 'json' });
+    const data = JSON.parse(r.stdout) as {
+      host: string;
+      reports: {
+        user: string;
+        sessions: { tty: string; start: string; end: string | null; open: boolean }[];
+      }[];
+    };
+    expect(data.reports.map((u) => u.user)).toEqual(['alice', 'bob']);
+    expect(data.reports[0]?.sessions[0]).toMatchObject({
+      tty: 'pts/0',
+      start: '2026-11-02T09:00:00.000Z',
+      end: '2026-11-02T10:30:00.000Z',
+    });
+    expect(data.reports[1]?.sessions[0]).toMatchObject({ open: true, end: null });
+  });
+
+  it('writes one HTML document for several users', async () => {
+    const r = await runLogins(['logins', 'report', '--user', 'alice,bob'], {
+      root,
+      now,
+      state,
+      format: 'html',
+    });
+    expect(r.stdout.match(/<section>/g)).toHaveLength(2);
+    expect(r.stdout).toContain('first login from this network');
+  });
+
+  it('refuses other formats and bad periods in one line', async () => {
+    const f = await runLogins(['logins', 'report'], { root, now, state, format: 'nagios' });
+    expect([f.code, f.stderr]).toEqual([
+      3,
+      'tenken: Cannot run tenken logins report: --format nagios is not supported here (text, html, json)\n',
+    ]);
+    const s = await runLogins(['logins', 'report', '--since', 'lately'], { root, now, state });
+    expect(s.code).toBe(3);
+    expect(s.stderr).toMatch(/^tenken: Invalid time "lately"/);
+  });
+
+  it('says so for a user without logins, and fails cleanly without a wtmp', async () => {
+    const r = await runLogins(['logins', 'report', '--user', 'carol'], { root, now, state });
+    expect(r.stderr).toBe('tenken: no logins of carol since 2026-10-05T00:00:00.000Z\n');
+    const empty = makeTree({});
+    const e = await runLogins(['logins', 'report'], { root: empty, now, state });
+    expect([e.code, e.stderr]).toEqual([3, 'tenken: Cannot read /var/log/wtmp: no such file or directory\n']);
+  });
+});

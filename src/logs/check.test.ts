@@ -1,0 +1,245 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckContext } from '../checks/types.ts';
+import type { Plan, ServicePlan } from '../config/plan.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+import type { CheckResult } from '../core/report.ts';
+import { type LogFinding, logsCheck } from './check.ts';
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'tenken-logs-check-'));
+  mkdirSync(path.join(root, 'var/log'), { recursive: true });
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function service(name: string, over: Partial<ServicePlan> = {}): ServicePlan {
+  return {
+    name,
+    profile: name,
+    title: name,
+    processes: [],
+    ondemand: false,
+    logs: [],
+    syslog: [],
+    ports: [],
+    probes: [],
+    thresholds: {},
+    reasons: ['configured'],
+    ...over,
+  };
+}
+
+function ctx(
+  plan: Plan,
+  state: unknown,
+  extra: Record<string, unknown> = {},
+  options: CheckContext['options'] = { all: false },
+): CheckContext {
+  return {
+    host: makeHost({ root, name: 'gw', now: new Date('2026-11-25T00:00:00Z'), env: { TZ: 'UTC' } }),
+    config: configSchema.parse({ checks: { logs: extra } }),
+    plan,
+    state,
+    options,
+    signal: new AbortController().signal,
+  };
+}
+
+const findings = (r: CheckResult[], svc: string) =>
+  (r.find((x) => x.service === svc)?.findings ?? []) as unknown as LogFinding[];
+const counts = (r: CheckResult[], svc: string) =>
+  Object.fromEntries(
+    findings(r, svc).flatMap((f) => (f.kind === 'log-category' ? [[f.data.category, f.data.count]] : [])),
+  );
+
+const SYSLOG = [
+  'Nov 24 10:00:00 gw sendmail[5836]: j4P1a2b3c: SYSERR(root): mailer prog died with signal 213',
+  'Nov 24 10:00:05 gw sendmail[5837]: getrequests: accept: No route to host',
+  'Nov 24 10:01:00 gw sshd[900]: Failed password for root from 203.0.113.45 port 4242 ssh2',
+  'Nov 24 10:02:00 gw kernel: [12.0] sendmail error in a kernel line (not sendmail)',
+  'Nov 24 10:03:00 gw CRON[1]: (root) CMD (run-parts /etc/cron.hourly)',
+  '',
+].join('\n');
+
+describe('the logs check', () => {
+  it("counts a service's syslog lines by program tag, not by a word anywhere in the line", async () => {
+    writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
+    const plan: Plan = {
+      services: [service('sendmail', { syslog: ['sendmail'] }), service('sshd', { syslog: ['sshd'] })],
+      syslogFiles: ['/var/log/syslog'],
+      journal: 'off',
+      skipped: [],
+    };
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(out.results, 'sendmail')).toEqual({ error: 1 });
+    expect(counts(out.results, 'sshd')).toEqual({ invalid: 1 });
+    expect(counts(out.results, 'host')).toEqual({ error: 1 });
+    const err = findings(out.results, 'sendmail')[0];
+    expect(err?.evidence[0]).toMatchObject({
+      source: '/var/log/syslog',
+      line: 1,
+      time: '2026-11-24T10:00:00.000Z',
+    });
+    expect(err?.kind === 'log-category' && err.data.top).toEqual([
+      { message: '# SYSERR(root): mailer prog died with signal #', count: 1 },
+    ]);
+  });
+
+  it('reports nothing new on a second run with the saved state, and only appended lines after that', async () => {
+    const file = path.join(root, 'var/log/syslog');
+    writeFileSync(file, SYSLOG);
+    const plan: Plan = {
+      services: [service('sendmail', { syslog: ['sendmail'] })],
+      syslogFiles: ['/var/log/syslog'],
+      journal: 'off',
+      skipped: [],
+    };
+    const first = await logsCheck.run(ctx(plan, undefined));
+    const second = await logsCheck.run(ctx(plan, first.state));
+    expect(counts(second.results, 'sendmail')).toEqual({});
+    writeFileSync(file, `${SYSLOG}Nov 24 11:00:00 gw sendmail[1]: timeout waiting for input\n`);
+    const third = await logsCheck.run(ctx(plan, second.state));
+    expect(counts(third.results, 'sendmail')).toEqual({ network: 1 });
+    expect(findings(third.results, 'sendmail')[0]?.evidence[0]?.line).toBe(6);
+  });
+
+  it('--all rescans from the start and returns no state to commit', async () => {
+    writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
+    const plan: Plan = {
+      services: [service('sendmail', { syslog: ['sendmail'] })],
+      syslogFiles: ['/var/log/syslog'],
+      journal: 'off',
+      skipped: [],
+    };
+    const first = await logsCheck.run(ctx(plan, undefined));
+    const again = await logsCheck.run(ctx(plan, first.state, {}, { all: true }));
+    expect(counts(again.results, 'sendmail')).toEqual({ error: 1 });
+    expect(again.state).toBeUndefined();
+  });
+
+  it('--since counts only lines at or after the time', async () => {
+    writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
+    utimesSync(
+      path.join(root, 'var/log/syslog'),
+      new Date('2026-11-24T12:00:00Z'),
+      new Date('2026-11-24T12:00:00Z'),
+    );
+    const plan: Plan = {
+      services: [service('sendmail', { syslog: ['sendmail'] })],
+      syslogFiles: ['/var/log/syslog'],
+      journal: 'off',
+      skipped: [],
+    };
+    const out = await logsCheck.run(
+      ctx(plan, undefined, {}, { all: false, since: new Date('2026-11-24T10:00:03Z') }),
+    );
+    expect(counts(out.results, 'sendmail')).toEqual({});
+    expect(out.state).toBeUndefined();
+  });
+
+  it('turns counts into WARNING / CRITICAL with thresholds, service ones over config ones', async () => {
+    const lines = Array.from(
+      { length: 12 },
+      (_, i) => `Nov 24 10:0${i % 10}:00 gw sendmail[${i}]: SYSERR: mailer died`,
+    ).join('\n');
+    writeFileSync(path.join(root, 'var/log/syslog'), `${lines}\n`);
+    const plan: Plan = {
+      services: [service('sendmail', { syslog: ['sendmail'], thresholds: { error: { crit: 12 } } })],
+      syslogFiles: ['/var/log/syslog'],
+      journal: 'off',
+      skipped: [],
+    };
+    const crit = await logsCheck.run(
+      ctx(plan, undefined, {
+        thresholds: { error: { warn: 5, crit: 100, warnPerHour: 100, critPerHour: 100 } },
+      }),
+    );
+    expect(findings(crit.results, 'sendmail')[0]?.status).toBe('CRITICAL');
+    plan.services[0] = service('sendmail', { syslog: ['sendmail'] });
+    const warn = await logsCheck.run(
+      ctx(plan, undefined, {
+        thresholds: { error: { warn: 5, crit: 100, warnPerHour: 100, critPerHour: 100 } },
+      }),
+    );
+    expect(findings(warn.results, 'sendmail')[0]?.status).toBe('WARNING');
+    expect(warn.results.find((r) => r.service === 'sendmail')?.status).toBe('WARNING');
+  });
+
+  it('applies per-service ignore rules to that service only', async () => {
+    writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
+    const plan: Plan = {
+      services: [service('sendmail', { syslog: ['sendmail'] })],
+      syslogFiles: ['/var/log/syslog'],
+      journal: 'off',
+      skipped: [],
+    };
+    const out = await logsCheck.run(
+      ctx(plan, undefined, {
+        ignore: { sendmail: ['mailer prog died'], host: [{ keyword: 'FAILED PASSWORD' }] },
+      }),
+    );
+    expect(counts(out.results, 'sendmail')).toEqual({});
+    expect(counts(out.results, 'host')).toEqual({ error: 1 });
+  });
+
+  it("reads a service's own log whole and reports a missing or unreadable one as a finding", async () => {
+    mkdirSync(path.join(root, 'var/log/apache'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'var/log/apache/access.log'),
+      '198.51.100.23 - - [24/Nov/2026:10:00:00 +0000] "GET /cgi-bin/phf HTTP/1.0" 200 12\n',
+    );
+    mkdirSync(path.join(root, 'var/log/samba.log')); // a directory where a file is expected
+    const plan: Plan = {
+      services: [
+        service('apache', { logs: ['/var/log/apache/access.log', '/var/log/apache/error.log'] }),
+        service('samba', { logs: ['/var/log/samba.log'] }),
+        service('ftpd', { logs: ['/var/log/xferlog', '/var/log/ftpd.log'] }),
+      ],
+      syslogFiles: [],
+      journal: 'off',
+      skipped: [],
+    };
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(out.results, 'apache')).toEqual({ cgi: 1 });
+    const problems = (svc: string) => findings(out.results, svc).filter((f) => f.kind === 'log-source');
+    // Profiles list logs under every distribution's path: one existing is enough.
+    expect(problems('apache')).toEqual([]);
+    expect(problems('samba').map((f) => [f.status, f.summary])).toEqual([
+      ['UNKNOWN', 'Cannot read /var/log/samba.log: is a directory'],
+    ]);
+    expect(problems('ftpd').map((f) => [f.status, f.summary])).toEqual([
+      ['WARNING', 'Cannot read /var/log/xferlog, /var/log/ftpd.log: none of its 2 log paths exists'],
+    ]);
+  });
+
+  it.runIf(process.getuid?.() !== 0)('reports a log without read permission as UNKNOWN', async () => {
+    const file = path.join(root, 'var/log/secret.log');
+    writeFileSync(file, 'x error\n');
+    chmodSync(file, 0);
+    const plan: Plan = {
+      services: [service('app', { logs: ['/var/log/secret.log'] })],
+      syslogFiles: [],
+      journal: 'off',
+      skipped: [],
+    };
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(findings(out.results, 'app').map((f) => f.summary)).toEqual([
+      'Cannot read /var/log/secret.log: permission denied',
+    ]);
+  });
+
+  it('says so when no system log exists and the journal is off', async () => {
+    const plan: Plan = {
+      services: [],
+      syslogFiles: ['/var/log/syslog', '/var/log/messages'],
+      journal: 'off',
+      skipped: [],
+    };
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(findings(out.results, 'host').map((f) => [f.status, f.kind])).toEqual([['INFO', 'log-source']]);
+  });
+});

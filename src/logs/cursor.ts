@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import { contentBefore, digest, type OpenFile } from './read/content.ts';
+
+/**
+ * Where reading stopped, per file, and how a file is recognised again. A file is identified by device +
+ * inode + a fingerprint (hash) of its first bytes, and the cursor keeps a hash of the bytes just before
+ * its offset: inode alone misses inode reuse, a first-bytes hash alone misses a file truncated and
+ * regrown past the old offset, a path alone misses every rotation. See README.md for each case.
+ */
+
+/** One file's cursor, as saved in the state (JSON). */
+export const cursorSchema = z.object({
+  /** Host path where the file was last seen (for messages only; identity is below). */
+  path: z.string(),
+  dev: z.number(),
+  ino: z.number(),
+  /** Size on disk and mtime when last seen: unchanged means "nothing new" without hashing. */
+  size: z.number(),
+  mtimeMs: z.number(),
+  gzip: z.boolean(),
+  /** Hash of the first fpLen content bytes. */
+  fp: z.string(),
+  fpLen: z.number().int().nonnegative(),
+  /** Content bytes consumed; -1 = consumed as a whole without reading (a .gz seen on the first run). */
+  offset: z.number().int().min(-1),
+  /** Lines consumed, or -1 when unknown. */
+  line: z.number().int().min(-1),
+  /** Hash of content [offset - min(tailBytes, offset), offset). */
+  tail: z.string(),
+  /** Consumed up to the end of the content (a rotated file that is finished). */
+  eof: z.boolean(),
+});
+
+/** A saved cursor. */
+export type Cursor = z.output<typeof cursorSchema>;
+
+/** How bytes are hashed for identity. */
+export interface IdentityOptions {
+  /** Bytes of the content start in the fingerprint. */
+  fpBytes: number;
+  /** Bytes before the offset in the tail hash. */
+  tailBytes: number;
+}
+
+/** Default identity sizes: 1 KiB holds a syslog line's timestamp many times over. */
+export const DEFAULT_IDENTITY: IdentityOptions = { fpBytes: 1024, tailBytes: 1024 };
+
+/** What to do with one family member. */
+export type Decision =
+  | {
+      action: 'read';
+      start: number;
+      line: number;
+      /** new: never seen; resume: continue a cursor; reset: same inode, different content (truncated/replaced). */
+      why: 'new' | 'resume' | 'reset' | 'all';
+      before?: Buffer;
+    }
+  | {
+      action: 'skip';
+      /** seen: unchanged and finished; copy: a copy of content read elsewhere; first-run / since: policy. */
+      why: 'seen' | 'copy' | 'first-run' | 'since';
+      /** The cursor to keep for it, when it is carried over unchanged. */
+      keep?: Cursor;
+      /** For a copy: the member whose content it is a prefix of. */
+      of?: number;
+      /** For a copy: its content length. */
+      length?: number;
+    };
+
+/** How a run treats saved cursors. */
+export type ReadMode =
+  | { kind: 'resume'; cursors: Cursor[] }
+  /** No saved state for this log: read the live file from its start, take rotated ones as read. */
+  | { kind: 'first' }
+  /** Everything from the start (`--all`), or only files written since a time (`--since`). */
+  | { kind: 'all' }
+  | { kind: 'since'; since: number };
+
+function sameInode(f: OpenFile, c: Cursor): boolean {
+  return f.dev === c.dev && f.ino === c.ino;
+}
+
+function unchanged(f: OpenFile, c: Cursor): boolean {
+  return sameInode(f, c) && f.size === c.size && f.mtimeMs === c.mtimeMs && f.gzip === c.gzip;
+}
+
+type Relation = { kind: 'same'; before: Buffer } | { kind: 'prefix' } | { kind: 'other' };
+
+/** Whether `f` holds the content `c` read: same first bytes, and the same bytes before c.offset. */
+async function relation(f: OpenFile, c: Cursor, id: IdentityOptions): Promise<Relation> {
+  if (c.offset <= 0 || c.fpLen === 0) return { kind: 'other' }; // nothing read: no content to recognise
+  if (f.head.length < c.fpLen || digest(f.head.subarray(0, c.fpLen)) !== c.fp) return { kind: 'other' };
+  const n = Math.min(id.tailBytes, c.offset);
+  const before = await contentBefore(f, c.offset, n);
+  if (before === null) return { kind: 'prefix' };
+  return digest(before) === c.tail ? { kind: 'same', before } : { kind: 'other' };
+}
+
+/** f's content length when f's content is a prefix of g's (same first bytes and bytes before f's end), else null. */
+async function isPrefixOf(f: OpenFile, g: OpenFile, id: IdentityOptions): Promise<number | null> {
+  if (f.head.length > g.head.length || !f.head.equals(g.head.subarray(0, f.head.length))) return null;
+  const fLen = await contentLength(f);
+  const n = Math.min(id.tailBytes, fLen);
+  const a = await contentBefore(f, fLen, n);
+  const b = await contentBefore(g, fLen, n);
+  return a !== null && b !== null && a.equals(b) ? fLen : null;
+}
+
+async function contentLength(f: OpenFile): Promise<number> {
+  if (!f.gzip) return f.size;
+  let lo = 0;
+  // Decompressing to learn the length: only reached for a compressed copy, which is rare and small.
+  for (let step = 1 << 20; ; lo += step) if ((await contentBefore(f, lo + step, 0)) === null) break;
+  let hi = lo + (1 << 20);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((await contentBefore(f, mid, 0)) === null) hi = mid;
+    else lo = mid;
+  }
+  return lo;
+}
+
+/**
+ * Decides, for each member of a family (oldest first), where to start reading. A cursor continues in at
+ * most one file, preferring the same inode; a file whose content another file continues is a copy
+ * (copytruncate caught before the truncate, or a compressed twin) and is not read again.
+ */
+export async function decide(
+  files: readonly OpenFile[],
+  mode: ReadMode,
+  id: IdentityOptions,
+): Promise<Decision[]> {
+  if (mode.kind === 'all') return files.map(() => ({ action: 'read', start: 0, line: 0, why: 'all' }));
+  if (mode.kind === 'since')
+    return files.map((f) =>
+      f.mtimeMs < mode.since
+        ? { action: 'skip', why: 'since' }
+        : { action: 'read', start: 0, line: 0, why: 'all' },
+    );
+  if (mode.kind === 'first')
+    return files.map((_, i) =>
+      i === files.length - 1
+        ? { action: 'read', start: 0, line: 0, why: 'new' }
+        : { action: 'skip', why: 'first-run' },
+    );
+
+  const cursors = mode.cursors;
+  const out: (Decision | undefined)[] = files.map(() => undefined);
+  const used = new Set<Cursor>();
+  const resume = (i: number, c: Cursor, before?: Buffer) => {
+    used.add(c);
+    const f = files[i] as OpenFile;
+    if (c.offset < 0 || (c.eof && unchanged(f, c))) out[i] = { action: 'skip', why: 'seen', keep: { ...c } };
+    else {
+      const d: Decision = { action: 'read', start: c.offset, line: c.line, why: 'resume' };
+      if (before) d.before = before;
+      out[i] = d;
+    }
+  };
+  // 1. Unchanged files (same inode, size, mtime): no hashing at all, so a run with nothing new is fast.
+  files.forEach((f, i) => {
+    const c = cursors.find((c) => !used.has(c) && unchanged(f, c));
+    if (c) resume(i, c);
+  });
+  // 2. Same inode, content verified; 3. content verified in another file (renamed, copied, compressed).
+  for (const sameOnly of [true, false]) {
+    for (const [i, f] of files.entries()) {
+      if (out[i]) continue;
+      for (const c of cursors) {
+        if (used.has(c) || (sameOnly && !sameInode(f, c))) continue;
+        const r = await relation(f, c, id);
+        if (r.kind === 'same') {
+          resume(i, c, r.before);
+          break;
+        }
+      }
+    }
+  }
+  // 4. Copies: a file that continues no cursor and whose content is a prefix of another member's
+  //    (copytruncate caught between its copy and its truncate, the same file under two names) is not
+  //    read: its bytes are read, or were, from the other one (the newer, when both are equal).
+  //    A file that is only a prefix of what a *cursor* read is not taken as read: a copy made before
+  //    the last run had its own cursor then, so it is new content that starts the same way.
+  for (const [i, f] of files.entries()) {
+    if (out[i]) continue;
+    for (const [j, g] of files.entries()) {
+      const dj = out[j];
+      if (j === i || (dj?.action === 'skip' && dj.why === 'copy')) continue;
+      const len = await isPrefixOf(f, g, id);
+      if (len === null) continue;
+      if (j > i || (await contentBefore(g, len + 1, 1)) !== null) {
+        out[i] = { action: 'skip', why: 'copy', of: j, length: len };
+        break;
+      }
+    }
+  }
+  // 5. Everything else is new content; on an inode a cursor knew, it replaced what was there (truncated
+  //    and regrown, or the inode was reused).
+  return out.map((d, i) => {
+    if (d) return d;
+    const f = files[i] as OpenFile;
+    const known = cursors.some((c) => sameInode(f, c) && !used.has(c) && c.offset > 0);
+    return { action: 'read', start: 0, line: 0, why: known ? 'reset' : 'new' };
+  });
+}
+
+/** The cursor for a file after reading it up to `offset`. */
+export function cursorAfter(
+  f: OpenFile,
+  displayPath: string,
+  r: { offset: number; line: number; tail: Buffer; eof: boolean },
+): Cursor {
+  return {
+    path: displayPath,
+    dev: f.dev,
+    ino: f.ino,
+    size: f.size,
+    mtimeMs: f.mtimeMs,
+    gzip: f.gzip,
+    fp: digest(f.head),
+    fpLen: f.head.length,
+    offset: r.offset,
+    line: r.line,
+    tail: digest(r.tail),
+    eof: r.eof,
+  };
+}
+
+/**
+ * The cursor of a copy once the file it copies was read up to `consumed`: at its end when that covers it,
+ * else at `consumed` (a final line still unterminated in the original is read from the copy later).
+ */
+export async function cursorOfCopy(
+  f: OpenFile,
+  length: number,
+  displayPath: string,
+  consumed: number,
+  id: IdentityOptions,
+): Promise<Cursor> {
+  const offset = Math.min(length, consumed);
+  const tail = (await contentBefore(f, offset, Math.min(id.tailBytes, offset))) ?? Buffer.alloc(0);
+  return cursorAfter(f, displayPath, { offset, line: -1, tail, eof: offset === length });
+}
+
+/** The cursor for a file taken as read without reading it (first run, copies). */
+export async function cursorAtEnd(f: OpenFile, displayPath: string, id: IdentityOptions): Promise<Cursor> {
+  if (f.gzip)
+    return { ...cursorAfter(f, displayPath, { offset: -1, line: -1, tail: Buffer.alloc(0), eof: true }) };
+  const n = Math.min(id.tailBytes, f.size);
+  const tail = (await contentBefore(f, f.size, n)) ?? Buffer.alloc(0);
+  return cursorAfter(f, displayPath, { offset: f.size, line: -1, tail, eof: true });
+}

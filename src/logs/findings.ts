@@ -1,0 +1,38 @@
+import type { LogThreshold } from './config.ts';
+
+/**
+ * The logs check's finding kinds, to be merged into FindingDataMap (src/core/findings.ts) as
+ * `interface FindingDataMap extends LogsFindings` or by spreading these members.
+ */
+export interface LogsFindings {
+  /** A service's lines in one category during this run: counts, busiest hour, top messages. */
+  'log-category': LogCategoryData;
+  /** A log source that could not be read completely, or was replaced since the last run. */
+  'log-source': LogSourceData;
+}
+
+/** Data of a `log-category` finding. */
+export interface LogCategoryData {
+  /** Category id (`error`, `network`, ... or a user category). */
+  category: string;
+  count: number;
+  /** Lines per hour (ISO hour start → count), for lines with a known time. */
+  perHour: Record<string, number>;
+  /** The busiest hour's count (0 when no line had a time). */
+  peakPerHour: number;
+  /** Most frequent messages with numbers and ids folded to `#`, with their counts. */
+  top: { message: string; count: number }[];
+  /** Host paths of the files the lines came from. */
+  sources: string[];
+  /** The thresholds applied (after merging defaults, config and the service's own). */
+  threshold: LogThreshold;
+}
+
+/** Data of a `log-source` finding. */
+export interface LogSourceData {
+  /** Host path of the file (or `journal`). */
+  path: string;
+  /** missing / unreadable / corrupt (read error part-way) / reset (replaced or truncated, reread) / journal. */
+  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'journal';
+  reason: string;
+}

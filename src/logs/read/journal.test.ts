@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { logsConfig } from '../config.ts';
+import { compileRules, maskIds } from '../scan/rules.ts';
+import { type JournalRunner, parseJournalLine, readJournal } from './journal.ts';
+
+const entry = (cursor: string, fields: Record<string, unknown>) =>
+  JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1795514400000000', _HOSTNAME: 'gw', ...fields });
+
+describe('the journal', () => {
+  it('resumes after the saved cursor and returns the last cursor seen', async () => {
+    const calls: string[][] = [];
+    const runner: JournalRunner = async function* (args) {
+      calls.push(args);
+      await Promise.resolve(); // journalctl's output arrives asynchronously
+      yield entry('c1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' });
+      yield entry('c2', { _COMM: 'sshd', MESSAGE: 'Accepted publickey' });
+      yield 'not json';
+    };
+    const hits: [string | null, string[]][] = [];
+    const rules = compileRules(logsConfig.parse({}));
+    const r = await readJournal({
+      runner,
+      start: { after: 'c0' },
+      rules,
+      onHit: (e, mask) => hits.push([e.program, maskIds(rules, mask)]),
+    });
+    expect(calls).toEqual([['-o', 'json', '--no-pager', '-q', '--after-cursor', 'c0']]);
+    expect(hits).toEqual([['sendmail', ['error']]]);
+    expect(r).toEqual({ cursor: 'c2', entries: 2 });
+  });
+
+  it('takes binary messages (byte arrays) as bytes', () => {
+    const e = parseJournalLine(entry('c', { MESSAGE: [0x65, 0x72, 0x72, 0xff], SYSLOG_IDENTIFIER: 'x' }));
+    expect(e).toMatchObject({ text: 'err\u00ff', program: 'x', host: 'gw', time: 1795514400000 });
+  });
+});

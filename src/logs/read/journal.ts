@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { lineMask, type RuleSet } from '../scan/rules.ts';
+
+/**
+ * The systemd journal through `journalctl -o json`, resumed after a saved cursor (`--after-cursor`).
+ * Messages are bytes too: the JSON gives binary messages as arrays of byte values.
+ */
+
+/** Runs journalctl and yields its stdout lines; throws with journalctl's message when it fails. */
+export type JournalRunner = (args: string[], signal?: AbortSignal) => AsyncIterable<string>;
+
+/** The real journalctl (a deadline comes from `signal`). */
+export const spawnJournalctl: JournalRunner = async function* (args, signal) {
+  const child = spawn('journalctl', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(signal ? { signal } : {}),
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  const closed = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  for await (const line of createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY }))
+    yield line;
+  const code = await closed;
+  if (code !== 0) throw new Error(stderr.trim().split('\n')[0] || `journalctl exited with code ${code}`);
+};
+
+/** One journal entry, as the scanner needs it. */
+export interface JournalEntry {
+  /** The message as latin1 (bytes). */
+  text: string;
+  program: string | null;
+  host: string | null;
+  time: number | null;
+  cursor: string | null;
+}
+
+function field(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((b) => typeof b === 'number')) return Buffer.from(v).toString('latin1');
+  return null;
+}
+
+/** Parses one line of `journalctl -o json`; null for a line that is not an entry. */
+export function parseJournalLine(line: string): JournalEntry | null {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (!o || typeof o !== 'object') return null;
+  const r = o as Record<string, unknown>;
+  const msg = r.MESSAGE;
+  // Text messages arrive as JSON strings (UTF-8 decoded): back to bytes so they scan like file lines.
+  const text = typeof msg === 'string' ? Buffer.from(msg, 'utf8').toString('latin1') : (field(msg) ?? '');
+  const us = field(r.__REALTIME_TIMESTAMP);
+  return {
+    text,
+    program: field(r.SYSLOG_IDENTIFIER) ?? field(r._COMM),
+    host: field(r._HOSTNAME),
+    time: us && /^\d+$/.test(us) ? Math.floor(Number(us) / 1000) : null,
+    cursor: field(r.__CURSOR),
+  };
+}
+
+/** Where to start in the journal. */
+export type JournalStart = { after: string } | { since: number } | { all: true } | { boot: true };
+
+/** Reads the journal from `start`, reporting matching entries; returns the last cursor seen. */
+export async function readJournal(opts: {
+  runner: JournalRunner;
+  /** A journal directory (`-D`), for a host tree under --root. */
+  directory?: string;
+  start: JournalStart;
+  rules: RuleSet;
+  signal?: AbortSignal;
+  onHit(entry: JournalEntry, mask: number): void;
+}): Promise<{ cursor: string | null; entries: number }> {
+  const args = ['-o', 'json', '--no-pager', '-q'];
+  if (opts.directory) args.push('-D', opts.directory);
+  const s = opts.start;
+  if ('after' in s) args.push('--after-cursor', s.after);
+  else if ('since' in s) args.push('--since', `@${Math.floor(s.since / 1000)}`);
+  else if ('boot' in s) args.push('-b');
+  let cursor: string | null = null;
+  let entries = 0;
+  for await (const line of opts.runner(args, opts.signal)) {
+    const e = parseJournalLine(line);
+    if (!e) continue;
+    entries++;
+    if (e.cursor) cursor = e.cursor;
+    const mask = lineMask(opts.rules, e.text);
+    if (mask) opts.onHit(e, mask);
+  }
+  return { cursor, entries };
+}

@@ -1,0 +1,333 @@
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { logsConfig } from '../config.ts';
+import type { Cursor } from '../cursor.ts';
+import { compileRules } from '../scan/rules.ts';
+import { orderFamily } from './family.ts';
+import { readSource } from './source.ts';
+
+/**
+ * Model-based test of reading a rotating log across runs: random appends (with partial last lines),
+ * rotations (create with or without the gap, copytruncate, gzip, delaycompress, dateext), deletes, inode
+ * reuse, truncate-and-regrow while stopped, and runs that are killed between delivery and commit. The
+ * model is the set of lines written; every line must be reported exactly once (at least once, and at
+ * most twice, around a kill).
+ */
+
+const NAME = 'app.log';
+const KEEP = 3;
+
+interface Model {
+  /** Lines reported by committed or killed runs, with counts. */
+  reported: Map<string, number>;
+  /** Lines reported by a killed run and not reported again since: one more report is allowed. */
+  redeliverable: Set<string>;
+  next: number;
+  date: number;
+}
+
+interface Real {
+  dir: string;
+  live: string;
+  cursors: Cursor[];
+  scheme: 'numeric' | 'dateext';
+  fpBytes: number;
+  chunk: number;
+  perLine: boolean;
+  /** A constant first line written to every new file (so fingerprints of short prefixes collide). */
+  header: string;
+  /** copytruncate copied the file but has not truncated it yet. */
+  pendingTruncate: boolean;
+}
+
+function fragmentText(m: Model, complete: boolean): string {
+  const id = m.next++;
+  return complete ? `ln${id}-${'x'.repeat(id % 5)}\n` : `ln${id}p`;
+}
+
+function contentOf(file: string): string {
+  const b = readFileSync(file);
+  return (file.endsWith('.gz') ? gunzipSync(b) : b).toString('latin1');
+}
+
+/** Lines a reader may report now: complete lines of every member, plus trailing parts of all but the newest. */
+function visibleLines(r: Real): Map<string, { file: string; line: number }[]> {
+  const fam = orderFamily(NAME, readdirSync(r.dir));
+  const out = new Map<string, { file: string; line: number }[]>();
+  const add = (text: string, file: string, line: number) =>
+    out.set(text, [...(out.get(text) ?? []), { file, line }]);
+  fam.forEach((m, i) => {
+    const parts = contentOf(path.join(r.dir, m.name)).split('\n');
+    const trailing = parts.pop() as string;
+    parts.forEach((p, k) => add(p, m.name, k + 1));
+    if (trailing !== '' && i < fam.length - 1) add(trailing, m.name, parts.length + 1);
+  });
+  for (const k of out.keys()) if (!/ln\d/.test(k)) out.delete(k); // headers: not matched by the rule
+  return out;
+}
+
+function gz(file: string): void {
+  writeFileSync(`${file}.gz`, gzipSync(readFileSync(file)));
+  unlinkSync(file);
+}
+
+/** logrotate's numbered scheme: shift .N up, drop beyond KEEP, then move or copy the live file to .1. */
+function finishTruncate(r: Real): void {
+  if (r.pendingTruncate && existsSync(r.live)) truncateSync(r.live, 0);
+  r.pendingTruncate = false;
+}
+
+function rotate(
+  r: Real,
+  how: 'create' | 'copytruncate',
+  compress: boolean,
+  delay: boolean,
+  gap: boolean,
+  m: Model,
+): void {
+  const live = r.live;
+  finishTruncate(r);
+  if (!existsSync(live)) return;
+  let newest: string;
+  if (r.scheme === 'numeric') {
+    for (let n = KEEP; n >= 1; n--)
+      for (const ext of ['', '.gz']) {
+        const from = `${live}.${n}${ext}`;
+        if (!existsSync(from)) continue;
+        if (n === KEEP) unlinkSync(from);
+        else renameSync(from, `${live}.${n + 1}${ext}`);
+      }
+    newest = `${live}.1`;
+  } else {
+    const dated = readdirSync(r.dir)
+      .filter((n) => n.startsWith(`${NAME}-`))
+      .sort();
+    while (dated.length >= KEEP) unlinkSync(path.join(r.dir, dated.shift() as string));
+    newest = `${live}-${m.date++}`;
+  }
+  if (how === 'create') {
+    renameSync(live, newest);
+    if (!gap) writeFileSync(live, r.header);
+  } else {
+    copyFileSync(live, newest);
+    // `gap` here: a run (or appends) may come between the copy and the truncate.
+    if (gap) r.pendingTruncate = true;
+    else truncateSync(live, 0);
+  }
+  if (!compress) return;
+  if (!delay) gz(newest);
+  else {
+    const older =
+      r.scheme === 'numeric'
+        ? `${live}.2`
+        : readdirSync(r.dir)
+            .filter((n) => n.startsWith(`${NAME}-`) && !n.endsWith('.gz') && path.join(r.dir, n) !== newest)
+            .map((n) => path.join(r.dir, n))[0];
+    if (older && existsSync(older)) gz(older);
+  }
+}
+
+type Cmd = fc.AsyncCommand<Model, Real>;
+
+class Append implements Cmd {
+  constructor(readonly parts: boolean[]) {}
+  check = () => true;
+  run(m: Model, r: Real): Promise<void> {
+    if (!existsSync(r.live)) writeFileSync(r.live, r.header);
+    appendFileSync(r.live, this.parts.map((c) => fragmentText(m, c)).join(''));
+    return Promise.resolve();
+  }
+  toString = () => `append(${this.parts.map((c) => (c ? 'L' : 'p')).join('')})`;
+}
+
+class Rotate implements Cmd {
+  constructor(
+    readonly how: 'create' | 'copytruncate',
+    readonly compress: boolean,
+    readonly delay: boolean,
+    readonly gap: boolean,
+  ) {}
+  check = () => true;
+  run(m: Model, r: Real): Promise<void> {
+    rotate(r, this.how, this.compress, this.delay, this.gap, m);
+    return Promise.resolve();
+  }
+  toString = () =>
+    `rotate(${this.how}${this.compress ? ',gz' : ''}${this.delay ? ',delay' : ''}${this.gap ? ',gap' : ''})`;
+}
+
+class FinishTruncate implements Cmd {
+  check = () => true;
+  run(_m: Model, r: Real): Promise<void> {
+    finishTruncate(r);
+    return Promise.resolve();
+  }
+  toString = () => 'finishTruncate';
+}
+
+class DeleteOldest implements Cmd {
+  check = () => true;
+  run(_m: Model, r: Real): Promise<void> {
+    const fam = orderFamily(NAME, readdirSync(r.dir)).filter((f) => f.rotated);
+    if (fam[0]) unlinkSync(path.join(r.dir, fam[0].name));
+    return Promise.resolve();
+  }
+  toString = () => 'deleteOldest';
+}
+
+class Recreate implements Cmd {
+  constructor(readonly lines: number) {}
+  check = () => true;
+  run(m: Model, r: Real): Promise<void> {
+    finishTruncate(r);
+    if (existsSync(r.live)) unlinkSync(r.live); // the freed inode is usually reused right away
+    writeFileSync(
+      r.live,
+      r.header + Array.from({ length: this.lines }, () => fragmentText(m, true)).join(''),
+    );
+    return Promise.resolve();
+  }
+  toString = () => `recreate(${this.lines})`;
+}
+
+class TruncateRegrow implements Cmd {
+  constructor(readonly lines: number) {}
+  check = () => true;
+  run(m: Model, r: Real): Promise<void> {
+    finishTruncate(r);
+    if (!existsSync(r.live)) return Promise.resolve();
+    truncateSync(r.live, 0);
+    appendFileSync(
+      r.live,
+      r.header + Array.from({ length: this.lines }, () => fragmentText(m, true)).join(''),
+    );
+    return Promise.resolve();
+  }
+  toString = () => `truncateRegrow(${this.lines})`;
+}
+
+class Run implements Cmd {
+  constructor(readonly commit: boolean) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const visible = visibleLines(r);
+    const rules = compileRules(
+      logsConfig.parse({
+        runbook: false,
+        categories: { any: r.perLine ? { regex: ['^ln\\d'] } : { keywords: ['ln'] } },
+      }),
+    );
+    const seen: string[] = [];
+    const res = await readSource(
+      r.live,
+      {
+        rules,
+        mode: { kind: 'resume', cursors: r.cursors },
+        identity: { fpBytes: r.fpBytes, tailBytes: 64 },
+        countLines: true,
+        consumeTrailing: false,
+        chunk: r.chunk,
+        display: (p) => p,
+      },
+      (hit, file) => {
+        seen.push(hit.text);
+        const v = visible.get(hit.text);
+        expect(v, `reported line ${hit.text} is not in the files`).toBeDefined();
+        if (hit.line > 0 && v) expect(v).toContainEqual({ file: path.basename(file.path), line: hit.line });
+      },
+    );
+    expect(res.problems.filter((p) => p.problem !== 'reset' && p.problem !== 'missing')).toEqual([]);
+    expect(new Set(seen).size, 'a line was reported twice in one run').toBe(seen.length);
+    for (const line of seen) {
+      const before = m.reported.get(line) ?? 0;
+      if (before > 0) {
+        expect(m.redeliverable.has(line), `line ${line} reported again without a kill`).toBe(true);
+        m.redeliverable.delete(line);
+      } else if (!this.commit) m.redeliverable.add(line);
+      m.reported.set(line, before + 1);
+    }
+    if (this.commit) {
+      for (const line of seen) m.redeliverable.delete(line);
+      r.cursors = res.cursors;
+    } else for (const line of seen) m.redeliverable.add(line);
+    for (const [line, where] of visible) {
+      // Between copytruncate's copy and its truncate, the copy's unterminated last line is still being
+      // written in the original: it is due once the truncate happened.
+      const racing = r.pendingTruncate && line.endsWith('p') && where.every((w) => w.file !== NAME);
+      if (!racing) expect(m.reported.has(line), `visible line ${line} never reported`).toBe(true);
+    }
+  }
+  toString = () => `run(${this.commit ? 'commit' : 'kill'})`;
+}
+
+const commands = [
+  fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }).map((p) => new Append(p)),
+  fc
+    .tuple(
+      fc.constantFrom('create' as const, 'copytruncate' as const),
+      fc.boolean(),
+      fc.boolean(),
+      fc.boolean(),
+    )
+    .map(([h, c, d, g]) => new Rotate(h, c, d, g)),
+  fc.constant(new DeleteOldest()),
+  fc.constant(new FinishTruncate()),
+  fc.integer({ min: 0, max: 5 }).map((n) => new Recreate(n)),
+  fc.integer({ min: 0, max: 8 }).map((n) => new TruncateRegrow(n)),
+  fc.boolean().map((c) => new Run(c)),
+  fc.constant(new Run(true)),
+];
+
+describe('reading a rotating log across runs', () => {
+  it('reports every line exactly once (at least once across a kill between delivery and commit)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.commands(commands, { maxCommands: 30 }),
+        fc.constantFrom('numeric' as const, 'dateext' as const),
+        fc.constantFrom(16, 1024),
+        fc.constantFrom(40, 4096),
+        fc.boolean(),
+        fc.constantFrom('', '# header of the app log, the same in every file\n'),
+        async (cmds, scheme, fpBytes, chunk, perLine, header) => {
+          const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-model-'));
+          try {
+            const real: Real = {
+              dir,
+              live: path.join(dir, NAME),
+              cursors: [],
+              scheme,
+              fpBytes,
+              chunk,
+              perLine,
+              header,
+              pendingTruncate: false,
+            };
+            const model: Model = { reported: new Map(), redeliverable: new Set(), next: 0, date: 20261124 };
+            writeFileSync(real.live, header);
+            // The first run establishes the state (a first run without state reads only the live file).
+            await fc.asyncModelRun(() => ({ model, real }), [new Run(true), ...cmds, new Run(true)]);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,191 @@
+import { errnoCode, reason } from '../../core/errors.ts';
+import {
+  type Cursor,
+  cursorAfter,
+  cursorAtEnd,
+  cursorOfCopy,
+  type Decision,
+  decide,
+  type IdentityOptions,
+  type ReadMode,
+} from '../cursor.ts';
+import type { LineHit } from '../scan/lines.ts';
+import type { RuleSet } from '../scan/rules.ts';
+import { openLog, type OpenFile, readLog } from './content.ts';
+import { familyOf, type FamilyMember } from './family.ts';
+
+/**
+ * Reads one log (a live path and its rotated siblings) from where the last committed run stopped,
+ * oldest member first, so an old inode's last lines come before the new file's first ones.
+ */
+
+/** A problem with a log source, turned into a finding by the check. */
+export interface SourceProblem {
+  /** Local path of the file concerned. */
+  path: string;
+  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'journal';
+  reason: string;
+}
+
+/** The file a hit came from. */
+export interface HitFile {
+  /** Local path. */
+  path: string;
+  mtimeMs: number;
+  gzip: boolean;
+}
+
+/** Options of one source read. */
+export interface SourceReadOptions {
+  rules: RuleSet;
+  mode: ReadMode;
+  identity: IdentityOptions;
+  countLines: boolean;
+  /** Report the live file's final line even without a newline (read-only scans). */
+  consumeTrailing: boolean;
+  chunk?: number;
+  signal?: AbortSignal;
+  /** Host path of a local path, for cursors and messages. */
+  display(local: string): string;
+}
+
+/** The outcome of reading one source. */
+export interface SourceReadResult {
+  cursors: Cursor[];
+  problems: SourceProblem[];
+  bytes: number;
+  /** Members read (or skipped), oldest first, with the decision taken. */
+  files: { path: string; decision: Decision['why'] }[];
+}
+
+/** Reads the family of local path `live`; `onHit` gets every matching line in order. */
+export async function readSource(
+  live: string,
+  opts: SourceReadOptions,
+  onHit: (hit: LineHit, file: HitFile) => void,
+): Promise<SourceReadResult> {
+  const result: SourceReadResult = { cursors: [], problems: [], bytes: 0, files: [] };
+  let members: FamilyMember[];
+  try {
+    members = await familyOf(live);
+  } catch (err) {
+    result.problems.push({
+      path: live,
+      problem: errnoCode(err) === 'ENOENT' ? 'missing' : 'unreadable',
+      reason: reason(err),
+    });
+    if (opts.mode.kind === 'resume') result.cursors = opts.mode.cursors;
+    return result;
+  }
+  if (members.length === 0) {
+    result.problems.push({ path: live, problem: 'missing', reason: reason({ code: 'ENOENT' }) });
+    if (opts.mode.kind === 'resume') result.cursors = opts.mode.cursors;
+    return result;
+  }
+  const files: OpenFile[] = [];
+  let unreadable = false;
+  for (const m of members) {
+    try {
+      files.push(await openLog(m.path, m.gzip, opts.identity.fpBytes));
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT') continue; // rotated away between listing and opening
+      unreadable = true;
+      result.problems.push({ path: m.path, problem: 'unreadable', reason: reason(err) });
+    }
+  }
+  try {
+    const decisions = await decide(files, opts.mode, opts.identity);
+    const consumedBy = new Map<number, number>(); // member index → content offset consumed
+    for (const [i, f] of files.entries()) {
+      const d = decisions[i] as Decision;
+      const shown = opts.display(f.path);
+      result.files.push({ path: f.path, decision: d.why });
+      if (d.action === 'skip' && d.why === 'copy') continue; // its cursor depends on the original's read
+      if (d.action === 'skip') {
+        if (d.keep) consumedBy.set(i, d.keep.offset < 0 ? Number.MAX_SAFE_INTEGER : d.keep.offset);
+        result.cursors.push(d.keep ? { ...d.keep, path: shown } : await cursorAtEnd(f, shown, opts.identity));
+        continue;
+      }
+      if (d.why === 'reset')
+        result.problems.push({
+          path: f.path,
+          problem: 'reset',
+          reason: 'its content was replaced or truncated since the last run; read from the start',
+        });
+      const newest = i === files.length - 1;
+      const hitFile: HitFile = { path: f.path, mtimeMs: f.mtimeMs, gzip: f.gzip };
+      const readOpts: Parameters<typeof readLog>[2] = {
+        start: d.start,
+        startLine: d.line,
+        consumeTrailing: !newest || opts.consumeTrailing,
+        countLines: opts.countLines,
+        tailBytes: opts.identity.tailBytes,
+      };
+      if (d.before) readOpts.before = d.before;
+      if (opts.chunk !== undefined) readOpts.chunk = opts.chunk;
+      if (opts.signal) readOpts.signal = opts.signal;
+      const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
+      result.bytes += r.bytes;
+      if (r.error !== undefined)
+        result.problems.push({ path: f.path, problem: 'corrupt', reason: reason(r.error) });
+      result.cursors.push(cursorAfter(f, shown, r));
+      consumedBy.set(i, r.offset);
+    }
+    for (const [i, f] of files.entries()) {
+      const d = decisions[i] as Decision;
+      if (d.action !== 'skip' || d.why !== 'copy' || d.of === undefined || d.length === undefined) continue;
+      const consumed = consumedBy.get(d.of) ?? d.length;
+      result.cursors.push(await cursorOfCopy(f, d.length, opts.display(f.path), consumed, opts.identity));
+    }
+    if (unreadable && opts.mode.kind === 'resume') {
+      // Keep cursors of members we could not open, so they resume once readable.
+      const mine = new Set(result.cursors.map((c) => `${c.dev}:${c.ino}`));
+      for (const c of opts.mode.cursors) if (!mine.has(`${c.dev}:${c.ino}`)) result.cursors.push(c);
+    }
+  } finally {
+    await Promise.all(files.map((f) => f.handle.close().catch(() => {})));
+  }
+  return result;
+}
+
+/** Reads one file as a whole (`tenken scan FILE`): no family, no cursor; `.gz` by name. */
+export async function readWholeFile(
+  local: string,
+  opts: Omit<SourceReadOptions, 'mode'>,
+  onHit: (hit: LineHit, file: HitFile) => void,
+): Promise<SourceReadResult> {
+  const result: SourceReadResult = { cursors: [], problems: [], bytes: 0, files: [] };
+  let f: OpenFile;
+  try {
+    f = await openLog(local, local.endsWith('.gz'), opts.identity.fpBytes);
+  } catch (err) {
+    const code = errnoCode(err);
+    result.problems.push({
+      path: local,
+      problem: code === 'ENOENT' ? 'missing' : 'unreadable',
+      reason: reason(err),
+    });
+    return result;
+  }
+  try {
+    const readOpts: Parameters<typeof readLog>[2] = {
+      start: 0,
+      startLine: 0,
+      consumeTrailing: opts.consumeTrailing,
+      countLines: opts.countLines,
+      tailBytes: opts.identity.tailBytes,
+    };
+    if (opts.chunk !== undefined) readOpts.chunk = opts.chunk;
+    if (opts.signal) readOpts.signal = opts.signal;
+    const hitFile: HitFile = { path: f.path, mtimeMs: f.mtimeMs, gzip: f.gzip };
+    const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
+    result.bytes = r.bytes;
+    result.files.push({ path: local, decision: 'all' });
+    if (r.error !== undefined)
+      result.problems.push({ path: local, problem: 'corrupt', reason: reason(r.error) });
+  } finally {
+    await f.handle.close();
+  }
+  return result;
+}
