@@ -111,7 +111,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     load(cmd) {
       const g = app.globals(cmd);
       const now = io.now?.();
-      return Promise.resolve(loadAll({ root: g.root ?? '/', config: g.config, env: io.env, ...(now ? { now } : {}) }));
+      return Promise.resolve(
+        loadAll({ root: g.root ?? '/', config: g.config, env: io.env, ...(now ? { now } : {}) }),
+      );
     },
   };
   const program = buildProgram(app);

@@ -22,7 +22,9 @@ const details: Details = {
     `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`,
     `users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`,
     ...(f.data.succeeded
-      ? [`then logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${f.data.succeeded.time}` : ''}`]
+      ? [
+          `then logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${f.data.succeeded.time}` : ''}`,
+        ]
       : []),
   ],
   'attack-portscan': (f) => [
