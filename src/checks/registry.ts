@@ -1,6 +1,7 @@
 import { dialupCheck } from '../dialup/check.ts';
 import { loginsCheck } from '../logins/check.ts';
 import { logsCheck } from '../logs/check.ts';
+import { procsCheck } from '../procs/check.ts';
 import { servicesCheck } from './services.ts';
 import type { CheckKind } from './types.ts';
 
@@ -12,6 +13,7 @@ export const checkKinds = {
   services: servicesCheck,
   logs: logsCheck,
   logins: loginsCheck,
+  procs: procsCheck,
   dialup: dialupCheck,
 } satisfies Record<string, CheckKind>;
 

@@ -40,6 +40,7 @@ async function runOne(
   try {
     const out = await kind.run({
       ...loaded,
+      stateDir: store.dir,
       state: options.all ? undefined : store.read(name),
       options,
       signal,

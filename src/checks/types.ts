@@ -19,6 +19,10 @@ export interface CheckContext {
   /** This check kind's state as committed by the last delivered run, or undefined on the first run. */
   state: unknown;
   options: RunOptions;
+  /** tenken's state directory for this root (baselines and other files a check manages itself). */
+  stateDir?: string;
+  /** The config file the run uses (relative paths in it are taken from its directory), or null for defaults. */
+  configPath?: string | null;
   /** Aborted when the run's overall deadline passes. */
   signal: AbortSignal;
 }

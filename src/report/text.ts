@@ -1,5 +1,6 @@
 import { dialupDetails } from '../dialup/render.ts';
 import { loginsDetails } from '../logins/audit-findings.ts';
+import { procsDetails } from '../procs/view.ts';
 import type { Evidence, Finding, FindingKind, FindingOf, Report } from '../core/report.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status, worst } from '../core/status.ts';
@@ -11,6 +12,7 @@ type Details = { [K in FindingKind]: (f: FindingOf<K>) => string[] };
 const details: Details = {
   ...dialupDetails,
   ...loginsDetails,
+  ...procsDetails,
   'check-error': (f) => [`error: ${f.data.error}`],
   'not-checked': () => [],
   'log-category': (f) => [

@@ -1,0 +1,146 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { TenkenError, describe } from '../../core/errors.ts';
+import { terminalSafe } from '../../core/sanitize.ts';
+import {
+  approveBaseline,
+  baselineExists,
+  readBaseline,
+  recordBaseline,
+  suspiciousProcesses,
+  writeBaseline,
+} from '../../procs/baseline.ts';
+import { BASELINE_FILE, baselinePathFor, observe, snapshotOf } from '../../procs/check.ts';
+import { commandText } from '../../procs/proc.ts';
+import { renderBaseline } from '../../procs/view.ts';
+import type { App } from '../app.ts';
+
+interface FileOption {
+  file?: string;
+}
+
+/** The baseline file for a command: --file, else checks.procs.baseline, else baseline.json in the state dir. */
+async function locate(app: App, cmd: Command, opts: FileOption) {
+  const g = app.globals(cmd);
+  if (g.format !== 'text' && g.format !== 'json')
+    throw new TenkenError(`tenken baseline cannot write --format ${g.format}: use text or json`);
+  const loaded = await app.load(cmd);
+  const cfg = loaded.config.checks.procs;
+  const given =
+    opts.file ??
+    baselinePathFor(cfg, { stateDir: g.state, configPath: loaded.configPath, cwd: app.io.cwd }) ??
+    path.join(g.state, BASELINE_FILE);
+  return { g, loaded, cfg, file: path.resolve(app.io.cwd, given) };
+}
+
+async function write(app: App, text: string): Promise<void> {
+  try {
+    await app.io.write(text);
+  } catch (err) {
+    throw new TenkenError(describe('Cannot write to stdout', err));
+  }
+}
+
+/** Reads what runs now, as the baseline sees it (tenken itself and its parents left out on the live host). */
+async function current(
+  loaded: Awaited<ReturnType<typeof locate>>['loaded'],
+  cfg: Awaited<ReturnType<typeof locate>>['cfg'],
+) {
+  const obs = await observe(loaded.host, cfg);
+  const selfPid = loaded.host.live ? process.pid : undefined;
+  const snap = snapshotOf(obs, cfg, selfPid);
+  const suspicious = suspiciousProcesses(obs.processes, cfg.tempDirs).map((s) => s.p);
+  return { obs, snap, suspicious };
+}
+
+/**
+ * `tenken baseline record|show|approve`: the healthy state `tenken procs` and `tenken check` compare with.
+ * `record` refuses to replace an existing baseline without --force and never approves suspicious programs
+ * (deleted, memfd, temp dir): that takes an explicit `approve` after review.
+ */
+export function register(program: Command, app: App): void {
+  const baseline = program
+    .command('baseline')
+    .description('record, show or approve the healthy state of processes and listeners');
+
+  baseline
+    .command('record')
+    .description('record what runs and listens now as the healthy state')
+    .option('--force', 'replace an existing baseline', false)
+    .option('--file <file>', 'baseline file (default: baseline.json in the state directory)')
+    .action(async (opts: FileOption & { force: boolean }, cmd: Command) => {
+      const { g, loaded, cfg, file } = await locate(app, cmd, opts);
+      if (!opts.force && (await baselineExists(file))) {
+        const old = await readBaseline(file).catch(() => null);
+        throw new TenkenError(
+          `A baseline exists at ${file}${old ? ` (updated ${old.updated})` : ''}: review \`tenken procs\`, then ` +
+            '`tenken baseline approve` merges what runs now into it, or `tenken baseline record --force` replaces it',
+        );
+      }
+      const { snap, suspicious } = await current(loaded, cfg);
+      const b = recordBaseline(snap, {
+        host: loaded.host.name,
+        now: loaded.host.now,
+        suspicious: [],
+        minAgeSeconds: cfg.minAgeSeconds,
+      });
+      await writeBaseline(file, b);
+      if (g.format === 'json') return write(app, `${JSON.stringify({ file, baseline: b }, null, 2)}\n`);
+      const lines = [
+        `Recorded baseline ${file}: ${b.processes.length} process groups, ${b.listeners.length} listeners`,
+      ];
+      if (suspicious.length) {
+        lines.push(
+          `Not approved: ${suspicious.length} ${suspicious.length === 1 ? 'process runs' : 'processes run'} from a deleted binary, a memfd or a temp directory; they stay CRITICAL until reviewed and approved with \`tenken baseline approve\`:`,
+        );
+        for (const p of suspicious.slice(0, 20))
+          lines.push(
+            `  ${p.pid} ${terminalSafe(p.user)} ${terminalSafe(p.exe?.path ?? '?')}${p.exe?.deleted ? ' (deleted)' : ''}: ${terminalSafe(commandText(p).slice(0, 120))}`,
+          );
+      }
+      if (!g.quiet) await write(app, `${lines.join('\n')}\n`);
+    });
+
+  baseline
+    .command('show')
+    .description('print the recorded baseline')
+    .option('--file <file>', 'baseline file (default: baseline.json in the state directory)')
+    .action(async (opts: FileOption, cmd: Command) => {
+      const { g, file } = await locate(app, cmd, opts);
+      const b = await readBaseline(file);
+      if (!b) throw new TenkenError(`No baseline at ${file}: record one with \`tenken baseline record\``);
+      if (g.format === 'json') return write(app, `${JSON.stringify(b, null, 2)}\n`);
+      await write(app, `${renderBaseline(b, file).join('\n')}\n`);
+    });
+
+  baseline
+    .command('approve')
+    .description(
+      'merge what runs now into the baseline, after reviewing `tenken procs` (adds, never removes)',
+    )
+    .option('-n, --dry-run', 'show what would change without writing', false)
+    .option('--file <file>', 'baseline file (default: baseline.json in the state directory)')
+    .action(async (opts: FileOption & { dryRun: boolean }, cmd: Command) => {
+      const { g, loaded, cfg, file } = await locate(app, cmd, opts);
+      const old = await readBaseline(file);
+      if (!old)
+        throw new TenkenError(`No baseline at ${file}: record one first with \`tenken baseline record\``);
+      const { snap, suspicious } = await current(loaded, cfg);
+      const { baseline: merged, changes } = approveBaseline(old, snap, {
+        now: loaded.host.now,
+        suspicious,
+        minAgeSeconds: cfg.minAgeSeconds,
+      });
+      if (changes.length && !opts.dryRun) await writeBaseline(file, merged);
+      if (g.format === 'json')
+        return write(
+          app,
+          `${JSON.stringify({ file, written: changes.length > 0 && !opts.dryRun, changes }, null, 2)}\n`,
+        );
+      const head = changes.length
+        ? `${opts.dryRun ? 'Would approve' : 'Approved'} ${changes.length} changes into ${file}:`
+        : `Nothing to approve: what runs now matches ${file}`;
+      if (g.quiet && !changes.length) return;
+      await write(app, `${[head, ...changes.map((c) => `  + ${terminalSafe(c.text)}`)].join('\n')}\n`);
+    });
+}

@@ -1,0 +1,488 @@
+/**
+ * The healthy state of a host: which processes run (name, user, how many) and which sockets listen.
+ * `record` builds it from a snapshot, `approve` merges a reviewed snapshot into it, `diffBaseline` compares
+ * now with it. All pure; reading and writing the file is at the bottom.
+ */
+import { lstat, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { TenkenError, describe, errnoCode } from '../core/errors.ts';
+import type { Evidence, FindingBase } from '../core/report.ts';
+import { writeFileAtomic } from '../state/atomic.ts';
+import type { ProcsFindings } from './findings.ts';
+import { type ExeConcern, type ProcessInfo, commandText, exeConcerns } from './proc.ts';
+import { type Listener, type NetProto, NET_TABLES, listenerKey } from './sockets.ts';
+
+/** Version of baseline.json; bump on an incompatible change. */
+export const BASELINE_VERSION = 1;
+
+const baselineProcess = z
+  .object({
+    name: z.string().min(1),
+    user: z.string().min(1),
+    /** Allowed instance count range (inclusive). */
+    min: z.number().int().nonnegative(),
+    max: z.number().int().nonnegative(),
+  })
+  .strict();
+
+const baselineListener = z
+  .object({
+    proto: z.enum(NET_TABLES),
+    addr: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** Name of the process holding it when recorded, null when it could not be seen. */
+    process: z.string().nullable(),
+  })
+  .strict();
+
+const approvedExe = z
+  .object({
+    name: z.string().min(1),
+    user: z.string().min(1),
+    /** The exe link text as approved, including " (deleted)" (exact match). */
+    exe: z.string().min(1),
+  })
+  .strict();
+
+/** The baseline.json schema (validated on read: the file may have been edited by hand). */
+export const baselineSchema = z
+  .object({
+    version: z.literal(BASELINE_VERSION),
+    host: z.string(),
+    recorded: z.string(),
+    updated: z.string(),
+    processes: z.array(baselineProcess),
+    listeners: z.array(baselineListener),
+    /** Processes approved although they run from a deleted binary, a memfd or a temp directory. */
+    approved: z.array(approvedExe).default([]),
+  })
+  .strict();
+
+/** A recorded healthy state. */
+export type Baseline = z.output<typeof baselineSchema>;
+/** One process group of a baseline. */
+export type BaselineProcess = z.output<typeof baselineProcess>;
+/** One listener of a baseline. */
+export type BaselineListener = z.output<typeof baselineListener>;
+
+/** What is running now, already filtered (kernel threads, ignored names, tenken itself). */
+export interface Snapshot {
+  processes: ProcessInfo[];
+  listeners: Listener[];
+  /** Every process (unfiltered), to name listeners' holders even when their names are ignored. */
+  all: ReadonlyMap<number, ProcessInfo>;
+}
+
+/** `name\0user`, the identity of a process group. */
+function groupKey(name: string, user: string): string {
+  return `${name}\u0000${user}`;
+}
+
+/** Processes grouped by name and user. */
+export function groupProcesses(processes: readonly ProcessInfo[]): Map<string, ProcessInfo[]> {
+  const groups = new Map<string, ProcessInfo[]>();
+  for (const p of processes) {
+    const k = groupKey(p.name, p.user);
+    const g = groups.get(k);
+    if (g) g.push(p);
+    else groups.set(k, [p]);
+  }
+  return groups;
+}
+
+/**
+ * The instance range recorded for `n` running instances: from half (at least 1) to twice plus two. One
+ * snapshot cannot know a pool's range, and sshd or a pre-forking server changes with the load; a dead pool
+ * (8 → 1) or a fork storm still falls outside. `approve` widens it; the file can be edited.
+ */
+export function countRange(n: number): { min: number; max: number } {
+  return { min: Math.max(1, Math.floor(n / 2)), max: n * 2 + 2 };
+}
+
+/** The exe text as /proc shows it (with " (deleted)"), for approvals. */
+function exeText(p: ProcessInfo): string | null {
+  return p.exe ? `${p.exe.path}${p.exe.deleted ? ' (deleted)' : ''}` : null;
+}
+
+/** Processes whose program is suspicious, with the concerns. */
+export function suspiciousProcesses(
+  processes: readonly ProcessInfo[],
+  tempDirs: readonly string[],
+): { p: ProcessInfo; concerns: ExeConcern[] }[] {
+  return processes
+    .filter((p) => !p.kernelThread)
+    .map((p) => ({ p, concerns: exeConcerns(p.exe, tempDirs) }))
+    .filter((x) => x.concerns.length > 0);
+}
+
+/** Name of the (first) process holding a listener, or null. */
+function holderName(l: Listener, all: ReadonlyMap<number, ProcessInfo>): string | null {
+  for (const pid of l.pids) {
+    const p = all.get(pid);
+    if (p) return p.name;
+  }
+  return null;
+}
+
+/** Processes older than `minAgeSeconds` (a start time unknown counts as old): short-lived ones are noise. */
+export function settledProcesses(
+  processes: readonly ProcessInfo[],
+  now: Date,
+  minAgeSeconds: number,
+): ProcessInfo[] {
+  const cutoff = now.getTime() - minAgeSeconds * 1000;
+  return processes.filter((p) => p.start === null || Date.parse(p.start) <= cutoff);
+}
+
+/**
+ * Builds a baseline from a snapshot. Processes younger than `minAgeSeconds` are left out (a cron job or the
+ * admin's `grep` must not become "expected"); `suspicious` are the processes to approve (after review).
+ */
+export function recordBaseline(
+  snap: Snapshot,
+  opts: { host: string; now: Date; suspicious: readonly ProcessInfo[]; minAgeSeconds?: number },
+): Baseline {
+  const processes: BaselineProcess[] = [];
+  for (const group of groupProcesses(
+    settledProcesses(snap.processes, opts.now, opts.minAgeSeconds ?? 0),
+  ).values()) {
+    const first = group[0] as ProcessInfo;
+    processes.push({ name: first.name, user: first.user, ...countRange(group.length) });
+  }
+  const time = opts.now.toISOString();
+  return sortBaseline({
+    version: BASELINE_VERSION,
+    host: opts.host,
+    recorded: time,
+    updated: time,
+    processes,
+    listeners: uniqueListeners(snap.listeners.map((l) => baselineListenerOf(l, snap.all))),
+    approved: uniqueApprovals(opts.suspicious.map(approvalOf).filter((a) => a !== null)),
+  });
+}
+
+function baselineListenerOf(l: Listener, all: ReadonlyMap<number, ProcessInfo>): BaselineListener {
+  return { proto: l.proto, addr: l.addr, port: l.port, process: holderName(l, all) };
+}
+
+function approvalOf(p: ProcessInfo): z.output<typeof approvedExe> | null {
+  const exe = exeText(p);
+  return exe === null ? null : { name: p.name, user: p.user, exe };
+}
+
+function uniqueListeners(ls: BaselineListener[]): BaselineListener[] {
+  const m = new Map<string, BaselineListener>();
+  for (const l of ls) if (!m.has(listenerKey(l))) m.set(listenerKey(l), l);
+  return [...m.values()];
+}
+
+function uniqueApprovals(as: z.output<typeof approvedExe>[]): z.output<typeof approvedExe>[] {
+  const m = new Map<string, z.output<typeof approvedExe>>();
+  for (const a of as) m.set(`${a.name}\u0000${a.user}\u0000${a.exe}`, a);
+  return [...m.values()];
+}
+
+function sortBaseline(b: Baseline): Baseline {
+  return {
+    ...b,
+    processes: [...b.processes].sort((x, y) => x.name.localeCompare(y.name) || x.user.localeCompare(y.user)),
+    listeners: [...b.listeners].sort(
+      (x, y) => x.port - y.port || x.proto.localeCompare(y.proto) || x.addr.localeCompare(y.addr),
+    ),
+    approved: [...b.approved].sort((x, y) => x.name.localeCompare(y.name) || x.exe.localeCompare(y.exe)),
+  };
+}
+
+/** One line per change `approve` made, for the admin to read. */
+export interface ApproveChange {
+  what: 'process-added' | 'process-range' | 'listener-added' | 'exe-approved';
+  text: string;
+}
+
+/**
+ * Merges a reviewed snapshot into a baseline: new process groups and listeners are added, ranges widened to
+ * include today's counts, suspicious programs approved. Nothing is removed (use `record --force` for that).
+ */
+export function approveBaseline(
+  base: Baseline,
+  snap: Snapshot,
+  opts: { now: Date; suspicious: readonly ProcessInfo[]; minAgeSeconds?: number },
+): { baseline: Baseline; changes: ApproveChange[] } {
+  const changes: ApproveChange[] = [];
+  const processes = base.processes.map((p) => ({ ...p }));
+  const byKey = new Map(processes.map((p) => [groupKey(p.name, p.user), p]));
+  for (const [k, group] of groupProcesses(
+    settledProcesses(snap.processes, opts.now, opts.minAgeSeconds ?? 0),
+  )) {
+    const first = group[0] as ProcessInfo;
+    const known = byKey.get(k);
+    if (!known) {
+      const added = { name: first.name, user: first.user, ...countRange(group.length) };
+      processes.push(added);
+      changes.push({
+        what: 'process-added',
+        text: `process ${first.name} (${first.user}) ×${added.min}–${added.max}`,
+      });
+    } else if (group.length < known.min || group.length > known.max) {
+      const old = `${known.min}–${known.max}`;
+      known.min = Math.min(known.min, group.length);
+      known.max = Math.max(known.max, group.length);
+      changes.push({
+        what: 'process-range',
+        text: `process ${first.name} (${first.user}) ×${old} → ×${known.min}–${known.max}`,
+      });
+    }
+  }
+  const listeners = [...base.listeners];
+  const keys = new Set(listeners.map(listenerKey));
+  for (const l of snap.listeners) {
+    if (keys.has(listenerKey(l))) continue;
+    const b = baselineListenerOf(l, snap.all);
+    listeners.push(b);
+    keys.add(listenerKey(l));
+    changes.push({
+      what: 'listener-added',
+      text: `listener ${listenerKey(l)}${b.process ? ` (${b.process})` : ''}`,
+    });
+  }
+  const approved = [...base.approved];
+  const approvedKeys = new Set(approved.map((a) => `${a.name}\u0000${a.user}\u0000${a.exe}`));
+  for (const p of opts.suspicious) {
+    const a = approvalOf(p);
+    if (!a || approvedKeys.has(`${a.name}\u0000${a.user}\u0000${a.exe}`)) continue;
+    approved.push(a);
+    approvedKeys.add(`${a.name}\u0000${a.user}\u0000${a.exe}`);
+    changes.push({ what: 'exe-approved', text: `program ${a.exe} of ${a.name} (${a.user})` });
+  }
+  const baseline = sortBaseline({ ...base, updated: opts.now.toISOString(), processes, listeners, approved });
+  return { baseline, changes };
+}
+
+/** A finding of the procs check (until FindingDataMap has these kinds, a local union of the same shape). */
+export type ProcsFinding = {
+  [K in keyof ProcsFindings]: FindingBase & { kind: K; data: ProcsFindings[K] };
+}[keyof ProcsFindings];
+
+/** Whether an approval covers a suspicious process. */
+export function isApproved(approved: Baseline['approved'], p: ProcessInfo): boolean {
+  const exe = exeText(p);
+  return approved.some((a) => a.name === p.name && a.user === p.user && a.exe === exe);
+}
+
+/** Evidence for a process: its /proc directory and command line (untrusted text). */
+export function processEvidence(p: ProcessInfo): Evidence {
+  return {
+    source: `/proc/${p.pid}`,
+    text: `${p.user} ${p.pid} ${commandText(p)}`,
+    ...(p.start ? { time: p.start } : {}),
+  };
+}
+
+/** Evidence for a listener: its line of /proc/net/*. */
+export function listenerEvidence(l: Listener): Evidence {
+  return { source: l.source, line: l.line, text: l.raw };
+}
+
+/** What `diffBaseline` needs besides the baseline and snapshot. */
+export interface DiffOptions {
+  /** Where each process name belongs: a service name, or absent for `host`. */
+  serviceOf: (processName: string) => string | undefined;
+  /** Process names of on-demand services: their absence is normal. */
+  ondemandNames: ReadonlySet<string>;
+  /** Services whose own result already says none of their processes runs (not repeated per process). */
+  downServices: ReadonlySet<string>;
+  /** Ports (`tcp/23`) a service already reports on: skipped as "baseline listener missing". */
+  servicePorts: ReadonlySet<string>;
+  /** Processes that started less than this long ago are not reported as new. */
+  minAgeSeconds: number;
+  now: Date;
+}
+
+function family(proto: NetProto): 'tcp' | 'udp' {
+  return proto.startsWith('tcp') ? 'tcp' : 'udp';
+}
+
+/**
+ * Compares now with the baseline: expected processes missing (CRITICAL), counts out of range (WARNING),
+ * new processes (WARNING), new listeners (CRITICAL: a backdoor opens a port), baseline listeners gone
+ * (WARNING). Suspicious programs are checked by `exeFindings`, which needs no baseline.
+ */
+export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions): ProcsFinding[] {
+  const out: ProcsFinding[] = [];
+  const groups = groupProcesses(snap.processes);
+  const known = new Set(base.processes.map((p) => groupKey(p.name, p.user)));
+  for (const bp of base.processes) {
+    const group = groups.get(groupKey(bp.name, bp.user)) ?? [];
+    const service = opts.serviceOf(bp.name) ?? 'host';
+    if (group.length === 0) {
+      if (opts.ondemandNames.has(bp.name) || opts.downServices.has(service)) continue; // normal, or reported
+      out.push({
+        kind: 'process-missing',
+        status: 'CRITICAL',
+        service,
+        summary: `Process ${bp.name} (user ${bp.user}) is not running; the baseline expects ${bp.min}–${bp.max}`,
+        evidence: [],
+        user: bp.user,
+        data: { process: bp.name, user: bp.user, expected: 'baseline' },
+      });
+    } else if (group.length < bp.min || group.length > bp.max) {
+      out.push({
+        kind: 'process-count',
+        status: 'WARNING',
+        service,
+        summary: `${group.length} ${bp.name} processes (user ${bp.user}); the baseline allows ${bp.min}–${bp.max}`,
+        evidence: group.slice(0, 5).map(processEvidence),
+        user: bp.user,
+        data: {
+          process: bp.name,
+          user: bp.user,
+          count: group.length,
+          min: bp.min,
+          max: bp.max,
+          pids: group.map((p) => p.pid),
+        },
+      });
+    }
+  }
+  for (const [k, group] of groups) {
+    if (known.has(k)) continue;
+    const settled = settledProcesses(group, opts.now, opts.minAgeSeconds);
+    const first = settled[0];
+    if (!first) continue;
+    out.push({
+      kind: 'process-new',
+      status: 'WARNING',
+      service: 'host',
+      summary: `New process ${first.name} (user ${first.user}, ${settled.length === 1 ? `pid ${first.pid}` : `${settled.length} instances`}) not in the baseline`,
+      evidence: settled.slice(0, 5).map(processEvidence),
+      user: first.user,
+      ...(first.start ? { first: first.start } : {}),
+      data: {
+        process: first.name,
+        user: first.user,
+        pids: settled.map((p) => p.pid),
+        command: commandText(first),
+        exe: exeText(first),
+      },
+    });
+  }
+  const baseKeys = new Set(base.listeners.map(listenerKey));
+  const nowKeys = new Set(snap.listeners.map(listenerKey));
+  for (const l of snap.listeners) {
+    if (baseKeys.has(listenerKey(l))) continue;
+    const holders = l.pids.map((pid) => snap.all.get(pid)).filter((p) => p !== undefined);
+    const names = [...new Set(holders.map((p) => p.name))];
+    const users = [...new Set(holders.map((p) => p.user))];
+    const who = holders.length
+      ? `${names.join(', ')} (pid ${l.pids.join(', ')}, user ${users.join(', ')})`
+      : 'an unknown process';
+    out.push({
+      kind: 'listener-new',
+      status: 'CRITICAL',
+      service: 'host',
+      summary: `New listener ${listenerKey(l)} opened by ${who}; not in the baseline`,
+      evidence: [listenerEvidence(l), ...holders.slice(0, 3).map(processEvidence)],
+      ...(users[0] ? { user: users[0] } : {}),
+      data: {
+        listener: listenerKey(l),
+        proto: l.proto,
+        addr: l.addr,
+        port: l.port,
+        pids: l.pids,
+        processes: names,
+        users,
+      },
+    });
+  }
+  for (const bl of base.listeners) {
+    if (nowKeys.has(listenerKey(bl))) continue;
+    const fam = family(bl.proto);
+    if (opts.servicePorts.has(`${fam}/${bl.port}`)) continue;
+    const service = (bl.process && opts.serviceOf(bl.process)) ?? 'host';
+    out.push({
+      kind: 'listener-missing',
+      status: 'WARNING',
+      service,
+      summary: `Listener ${listenerKey(bl)}${bl.process ? ` (${bl.process})` : ''} from the baseline is gone`,
+      evidence: [],
+      data: { proto: fam, port: bl.port, addr: bl.addr, expected: 'baseline' },
+    });
+  }
+  return out;
+}
+
+/** CRITICAL findings for processes running from a deleted binary, a memfd or a temp dir, unless approved. */
+export function exeFindings(
+  processes: readonly ProcessInfo[],
+  opts: { tempDirs: readonly string[]; approved: Baseline['approved'] },
+): ProcsFinding[] {
+  const words: Record<ExeConcern, string> = {
+    deleted: 'a deleted binary',
+    memfd: 'an anonymous memory file (memfd)',
+    'temp-dir': 'a temp directory',
+  };
+  return suspiciousProcesses(processes, opts.tempDirs)
+    .filter(({ p }) => !isApproved(opts.approved, p))
+    .map(({ p, concerns }) => ({
+      kind: 'process-exe' as const,
+      status: 'CRITICAL',
+      service: 'host',
+      summary: `Process ${p.name} (pid ${p.pid}, user ${p.user}) runs from ${concerns.map((c) => words[c]).join(' in ')}: ${exeText(p) ?? '?'}`,
+      evidence: [processEvidence(p)],
+      user: p.user,
+      ...(p.start ? { first: p.start } : {}),
+      data: {
+        pid: p.pid,
+        process: p.name,
+        user: p.user,
+        exe: exeText(p) ?? '',
+        concerns,
+        command: commandText(p),
+      },
+    }));
+}
+
+/** Reads a baseline file; null when there is none. Bad JSON or schema → TenkenError naming the file. */
+export async function readBaseline(file: string): Promise<Baseline | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw new TenkenError(describe(`Cannot read baseline ${file}`, err));
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new TenkenError(describe(`Cannot read baseline ${file}`, err));
+  }
+  const parsed = baselineSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new TenkenError(`Cannot read baseline ${file}: ${where}${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** Writes a baseline atomically (temp file, fsync, rename; never through a symlink), creating its directory. */
+export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new TenkenError(describe(`Cannot create directory ${path.dirname(file)}`, err));
+  }
+  writeFileAtomic(file, `${JSON.stringify(baseline, null, 2)}\n`);
+}
+
+/** Whether a baseline file exists (lstat: a dangling symlink counts, so that writing refuses it clearly). */
+export async function baselineExists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

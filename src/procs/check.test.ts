@@ -1,0 +1,383 @@
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../config/plan.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+import type { CheckResult } from '../core/report.ts';
+import {
+  approveBaseline,
+  type Baseline,
+  type ProcsFinding,
+  readBaseline,
+  recordBaseline,
+  writeBaseline,
+} from './baseline.ts';
+import { type BaselineState, baselinePathFor, judge, observe, procsCheck, snapshotOf } from './check.ts';
+import { type Spec, demoSpec, makeRoot, procsOptions, regenerate, removeRoot, service } from './testing.ts';
+
+const NOW = new Date('2026-11-25T00:00:00Z');
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) removeRoot(r);
+});
+function root(spec: Spec, opts: Parameters<typeof makeRoot>[1] = {}): string {
+  const r = makeRoot(spec, opts);
+  roots.push(r);
+  return r;
+}
+const plan = (...services: Plan['services']): Plan => ({
+  services,
+  syslogFiles: [],
+  journal: 'off',
+  skipped: [],
+});
+const cfg = procsOptions();
+
+async function recordFrom(r: string, c = cfg): Promise<Baseline> {
+  const snap = snapshotOf(await observe({ root: r }, c), c);
+  return recordBaseline(snap, { host: 'demo', now: NOW, suspicious: [] });
+}
+async function judgeRoot(r: string, p: Plan, base: BaselineState, c = cfg): Promise<CheckResult[]> {
+  return judge(await observe({ root: r }, c), p, c, base, { now: NOW });
+}
+const ok = (baseline: Baseline): BaselineState => ({ state: 'ok', path: '/state/baseline.json', baseline });
+const findings = (results: CheckResult[], service?: string) =>
+  results
+    .filter((r) => service === undefined || r.service === service)
+    .flatMap((r) => r.findings) as unknown as ProcsFinding[];
+
+describe('the baseline diff on a generated demo tree', () => {
+  it('reports the intruder: its listener (CRITICAL, with pid), the new processes, and their programs', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r);
+    regenerate(r, demoSpec());
+    const host = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    const listener = host.find((f) => f.kind === 'listener-new');
+    expect(listener?.status).toBe('CRITICAL');
+    expect(listener?.data).toMatchObject({
+      listener: 'tcp 0.0.0.0:31337',
+      pids: [4711],
+      processes: ['kworkerd'],
+      users: ['nobody'],
+    });
+    expect(listener?.evidence[0]).toMatchObject({ source: '/proc/net/tcp' });
+    expect(
+      host.filter((f) => f.kind === 'process-new').map((f) => [f.status, f.data.process, f.data.user]),
+    ).toEqual([
+      ['WARNING', 'kworkerd', 'nobody'],
+      ['WARNING', 'eggdrop', 'yanagi'],
+    ]);
+    const exe = host
+      .filter((f) => f.kind === 'process-exe')
+      .map((f) => [f.status, f.data.pid, f.data.concerns]);
+    expect(exe).toEqual([
+      ['CRITICAL', 4711, ['temp-dir']],
+      ['CRITICAL', 4720, ['deleted']],
+    ]);
+    expect(host.filter((f) => f.kind === 'listener-new')).toHaveLength(1);
+  });
+
+  it('is quiet when nothing changed', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const results = await judgeRoot(r, plan(), ok(await recordFrom(r)));
+    expect(results.map((x) => [x.service, x.status])).toEqual([['host', 'OK']]);
+    expect(results[0]?.summary).toMatch(/as in the baseline/);
+  });
+
+  it('reports a baseline process that is gone (CRITICAL) and a pool out of range (WARNING)', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    expect(base.processes.find((p) => p.name === 'httpd' && p.user === 'nobody')).toMatchObject({
+      min: 1,
+      max: 8,
+    });
+    const workers = Array.from({ length: 9 }, (_, i) => ({
+      ...(spec.processes.find((p) => p.pid === 515) as Spec['processes'][number]),
+      pid: 900 + i,
+    }));
+    regenerate(
+      r,
+      { ...spec, processes: [...spec.processes.filter((p) => p.name !== 'crond'), ...workers] },
+      true,
+    );
+    const host = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    expect(host.find((f) => f.kind === 'process-missing')).toMatchObject({
+      status: 'CRITICAL',
+      data: { process: 'crond', user: 'root', expected: 'baseline' },
+    });
+    expect(host.find((f) => f.kind === 'process-count')).toMatchObject({
+      status: 'WARNING',
+      data: { process: 'httpd', user: 'nobody', count: 12, min: 1, max: 8 },
+    });
+  });
+
+  it('leaves out young processes (short-lived noise) but never their listeners', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    const young: Spec['processes'][number] = {
+      pid: 7000,
+      ppid: 1,
+      name: 'nc',
+      uid: 0,
+      cmdline: ['nc', '-l', '-p', '4444'],
+      exe: '/usr/bin/nc',
+      started: new Date(NOW.getTime() - 30_000).toISOString(),
+      listen: [{ proto: 'tcp', addr: '0.0.0.0', port: 4444 }],
+    };
+    regenerate(r, { ...spec, processes: [...spec.processes, young] }, true);
+    const host = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    expect(host.some((f) => f.kind === 'process-new')).toBe(false);
+    expect(host.find((f) => f.kind === 'listener-new')?.data).toMatchObject({
+      port: 4444,
+      pids: [7000],
+      processes: ['nc'],
+    });
+    // Nor does a young process become "expected" when a baseline is recorded now.
+    const snap = snapshotOf(await observe({ root: r }, cfg), cfg);
+    const recorded = recordBaseline(snap, {
+      host: 'demo',
+      now: NOW,
+      suspicious: [],
+      minAgeSeconds: cfg.minAgeSeconds,
+    });
+    expect(recorded.processes.some((p) => p.name === 'nc')).toBe(false);
+    expect(recorded.listeners.some((l) => l.port === 4444)).toBe(true);
+  });
+
+  it('ignores listed names (an admin shell) but still flags such a process running from /tmp', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    const started = '2026-11-24T00:00:00Z';
+    const shells: Spec['processes'] = [
+      { pid: 7100, ppid: 1, name: 'bash', uid: 0, exe: '/usr/bin/bash', started },
+      { pid: 7101, ppid: 1, name: 'bash', uid: 0, exe: '/dev/shm/bash', started },
+    ];
+    regenerate(r, { ...spec, processes: [...spec.processes, ...shells] }, true);
+    const host = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    expect(host.some((f) => f.kind === 'process-new')).toBe(false);
+    expect(host.filter((f) => f.kind === 'process-exe').map((f) => f.data.pid)).toEqual([7101]);
+  });
+
+  it('after approve, the same state is OK, suspicious programs included', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r);
+    regenerate(r, demoSpec());
+    const obs = await observe({ root: r }, cfg);
+    const suspicious = obs.processes.filter((p) => p.pid === 4711 || p.pid === 4720);
+    const { baseline, changes } = approveBaseline(base, snapshotOf(obs, cfg), { now: NOW, suspicious });
+    expect(changes.map((c) => c.what).sort()).toEqual([
+      'exe-approved',
+      'exe-approved',
+      'listener-added',
+      'process-added',
+      'process-added',
+    ]);
+    const results = judge(obs, plan(), cfg, ok(baseline), { now: NOW });
+    expect(results.map((x) => x.status)).toEqual(['OK']);
+  });
+
+  it('reports a baseline listener that is gone, unless a service already reports its port', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    const noProxyPort = spec.processes.map((p) => (p.name === 'delegated' ? { ...p, listen: [] } : p));
+    regenerate(r, { ...spec, processes: noProxyPort }, true);
+    const host = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    expect(host.find((f) => f.kind === 'listener-missing')).toMatchObject({
+      status: 'WARNING',
+      data: { port: 8080, expected: 'baseline' },
+    });
+    const withService = await judgeRoot(
+      r,
+      plan(service('delegate', { processes: ['delegated'], ports: [8080] })),
+      ok(base),
+    );
+    expect(findings(withService, 'host').some((f) => f.kind === 'listener-missing')).toBe(false);
+    expect(findings(withService, 'delegate').find((f) => f.kind === 'listener-missing')?.status).toBe(
+      'WARNING',
+    );
+  });
+});
+
+const XINETD_FTP =
+  'service ftp\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n\tserver = /usr/sbin/in.ftpd\n\tdisable = no\n}\n';
+const XINETD_TELNET =
+  'service telnet\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n\tserver = /usr/sbin/in.telnetd\n}\n';
+const SERVICES = 'ftp\t\t21/tcp\ntelnet\t\t23/tcp\n';
+const files = {
+  'etc/services': SERVICES,
+  'etc/xinetd.conf': 'defaults\n{\n}\nincludedir /etc/xinetd.d\n',
+  'etc/xinetd.d/ftp': XINETD_FTP,
+  'etc/xinetd.d/telnet': XINETD_TELNET,
+};
+
+describe('services', () => {
+  const wuftpd = service('wu-ftpd', {
+    processes: ['ftpd', 'wu-ftpd', 'in.ftpd'],
+    ondemand: true,
+    ports: [21],
+    title: 'wu-ftpd',
+  });
+  const telnet = service('telnet', { processes: ['in.telnetd'], title: 'telnet' });
+  it('an idle xinetd service whose listener is there is OK, with where it is defined', async () => {
+    const r = root(demoSpec(), { healthy: true, files });
+    const results = await judgeRoot(r, plan(wuftpd, telnet), { state: 'absent', path: null });
+    for (const name of ['wu-ftpd', 'telnet']) {
+      const res = results.find((x) => x.service === name);
+      expect(res?.status, name).toBe('OK');
+      expect(res?.summary).toMatch(/Idle, started on demand \(xinetd \/etc\/xinetd\.d\/\w+:1\)/);
+    }
+  });
+
+  it('an on-demand service whose listener is missing is CRITICAL, naming the port', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true, files });
+    const noTelnet = spec.processes.map((p) =>
+      p.name === 'xinetd' ? { ...p, listen: (p.listen ?? []).filter((l) => l.port !== 23) } : p,
+    );
+    regenerate(r, { ...spec, processes: noTelnet }, true);
+    const results = await judgeRoot(r, plan(wuftpd, telnet), { state: 'absent', path: null });
+    expect(results.find((x) => x.service === 'wu-ftpd')?.status).toBe('OK');
+    const t = findings(results, 'telnet');
+    expect(t.find((f) => f.kind === 'listener-missing')).toMatchObject({
+      status: 'CRITICAL',
+      data: { proto: 'tcp', port: 23, expected: 'ondemand' },
+    });
+  });
+
+  it('a daemon that is not running is CRITICAL; one that runs is OK with its instances', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    regenerate(r, { ...spec, processes: spec.processes.filter((p) => p.name !== 'sendmail') }, true);
+    const results = await judgeRoot(r, plan(service('sendmail'), service('httpd', { ports: [80] })), {
+      state: 'absent',
+      path: null,
+    });
+    expect(results.find((x) => x.service === 'sendmail')).toMatchObject({
+      status: 'CRITICAL',
+      summary: 'sendmail is not running: no sendmail process',
+    });
+    const httpd = results.find((x) => x.service === 'httpd');
+    expect(httpd?.status).toBe('OK');
+    expect(httpd?.summary).toBe('Running: httpd ×4 (root, nobody)');
+  });
+
+  it('a running service none of whose listed ports listens is a WARNING; one of them is enough', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const none = await judgeRoot(r, plan(service('smbd', { processes: ['smbd', 'nmbd'], ports: [445] })), {
+      state: 'absent',
+      path: null,
+    });
+    const f = findings(none, 'smbd').find((x) => x.kind === 'listener-missing');
+    expect(f).toMatchObject({ status: 'WARNING', data: { port: 445, expected: 'service' } });
+    const one = await judgeRoot(
+      r,
+      plan(service('smbd', { processes: ['smbd', 'nmbd'], ports: [445, 139] })),
+      { state: 'absent', path: null },
+    );
+    expect(one.find((x) => x.service === 'smbd')?.status).toBe('OK');
+  });
+
+  it('a missing process of a service that otherwise runs comes from the baseline, under that service', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    regenerate(r, { ...spec, processes: spec.processes.filter((p) => p.name !== 'nmbd') }, true);
+    const results = await judgeRoot(r, plan(service('samba', { processes: ['smbd', 'nmbd'] })), ok(base));
+    expect(findings(results, 'samba').find((f) => f.kind === 'process-missing')).toMatchObject({
+      status: 'CRITICAL',
+      data: { process: 'nmbd', expected: 'baseline' },
+    });
+  });
+});
+
+describe('without a usable baseline', () => {
+  it('still checks the services and says how to record a baseline (INFO)', async () => {
+    const r = root(demoSpec());
+    const results = await judgeRoot(r, plan(service('sendmail')), {
+      state: 'absent',
+      path: '/var/lib/tenken/baseline.json',
+    });
+    expect(results.find((x) => x.service === 'sendmail')?.status).toBe('OK');
+    const host = findings(results, 'host');
+    expect(host.find((f) => f.kind === 'baseline-absent')).toMatchObject({
+      status: 'INFO',
+      data: { command: 'tenken baseline record' },
+    });
+    // Suspicious programs need no baseline.
+    expect(host.filter((f) => f.kind === 'process-exe')).toHaveLength(2);
+  });
+
+  it('reports a corrupt baseline file as UNKNOWN with its path, through the check kind', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const file = path.join(r, 'state-baseline.json');
+    writeFileSync(file, '{"version": 1, "host": "x"');
+    const config = configSchema.parse({ checks: { procs: { baseline: file } } });
+    const out = await procsCheck.run({
+      host: makeHost({ root: r, name: 'demo', now: NOW }),
+      config,
+      plan: plan(),
+      state: undefined,
+      options: { all: false },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const f = findings(out.results, 'host').find((x) => x.kind === 'baseline-absent');
+    expect(f?.status).toBe('UNKNOWN');
+    expect(f?.summary).toContain(`Cannot read baseline ${file}:`);
+  });
+});
+
+describe('the baseline file', () => {
+  it('is baseline.json in the state directory, or the configured path taken from the config file', () => {
+    expect(baselinePathFor(procsOptions(), { stateDir: '/var/lib/tenken' })).toBe(
+      '/var/lib/tenken/baseline.json',
+    );
+    const configured = procsOptions({ baseline: '../../var/lib/tenken/baseline.json' });
+    expect(baselinePathFor(configured, { stateDir: '/s', configPath: '/demo/etc/tenken/tenken.yaml' })).toBe(
+      '/demo/var/lib/tenken/baseline.json',
+    );
+    expect(baselinePathFor(procsOptions(), { stateDir: undefined })).toBeNull();
+  });
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-baseline-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('round-trips through an atomic write (0600, no temp file left) and validates on read', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const b = await recordFrom(r);
+    const file = path.join(dir, 'sub', 'baseline.json');
+    await writeBaseline(file, b);
+    await writeBaseline(file, { ...b, host: 'again' });
+    expect(await readBaseline(file)).toEqual({ ...b, host: 'again' });
+    expect(lstatSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(path.dirname(file))).toEqual(['baseline.json']);
+    writeFileSync(file, JSON.stringify({ ...b, processes: [{ name: 'x', user: 'root', min: -1, max: 2 }] }));
+    await expect(readBaseline(file)).rejects.toThrow(
+      /^Cannot read baseline .*baseline\.json: processes\.0\.min: /,
+    );
+  });
+
+  it('refuses to write through a symlink planted at its name', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const b = await recordFrom(r);
+    const target = path.join(dir, 'victim');
+    writeFileSync(target, 'precious');
+    const link = path.join(dir, 'linked.json');
+    symlinkSync(target, link);
+    await expect(writeBaseline(link, b)).rejects.toThrow(/symbolic link/);
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+  });
+});

@@ -1,0 +1,415 @@
+/**
+ * The `procs` check: each service's processes (or, for a service started on demand, its listener), and the
+ * whole host against the recorded baseline: expected processes missing, counts out of range, new
+ * processes, new listeners, programs run from deleted files or temp directories.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
+import type { Plan, ServicePlan } from '../config/plan.ts';
+import { TenkenError } from '../core/errors.ts';
+import { segmentRegExp } from '../core/glob.ts';
+import { type Host, hostPath } from '../core/host.ts';
+import type { CheckResult, Finding } from '../core/report.ts';
+import { type Status, worst } from '../core/status.ts';
+import {
+  type Baseline,
+  type ProcsFinding,
+  type Snapshot,
+  diffBaseline,
+  exeFindings,
+  processEvidence,
+  readBaseline,
+} from './baseline.ts';
+import type { ProcsConfig } from './config.ts';
+import type { ProcessGroupData } from './findings.ts';
+import {
+  type OndemandEntry,
+  type OndemandScan,
+  entryMatches,
+  entryOrigin,
+  readOndemand,
+  serverProcessName,
+} from './ondemand.ts';
+import { type ProcessInfo, readProcEnv, readProcesses } from './proc.ts';
+import { type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
+
+/** The file name of the baseline in the state directory. */
+export const BASELINE_FILE = 'baseline.json';
+
+/** How to record a baseline, for messages. */
+export const RECORD_HINT = 'tenken baseline record';
+
+/** A finding of this check: one of ours, or a core kind (not-checked). */
+export type AnyFinding = ProcsFinding | Finding;
+
+/** Our findings as the report's Finding type (ProcsFindings is part of FindingDataMap). */
+export function asFindings(findings: readonly AnyFinding[]): Finding[] {
+  return [...findings];
+}
+
+/** Whether a process name matches a glob of the ignore list. */
+export function ignoredName(name: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (/[*?[]/.test(p) ? segmentRegExp(p).test(name) : p === name));
+}
+
+/**
+ * Whether a process is one a service lists: its comm (names longer than 15 bytes are cut there by the
+ * kernel), or the program name in argv[0] (`/usr/sbin/nginx`, `nginx: master process`, `sshd: alice`).
+ */
+export function processMatches(p: Pick<ProcessInfo, 'name' | 'cmdline'>, name: string): boolean {
+  if (p.name === name || (name.length > 15 && p.name === name.slice(0, 15))) return true;
+  const argv0 = p.cmdline[0]?.split(/[\s:]/)[0];
+  return argv0 !== undefined && argv0 !== '' && path.posix.basename(argv0) === name;
+}
+
+/** The pids of a process and its ancestors (tenken and the shell, sudo, cron that started it). */
+export function selfAndAncestors(all: ReadonlyMap<number, ProcessInfo>, pid: number): Set<number> {
+  const out = new Set<number>();
+  let cur: number | undefined = pid;
+  while (cur !== undefined && cur > 1 && !out.has(cur)) {
+    out.add(cur);
+    cur = all.get(cur)?.ppid;
+  }
+  return out;
+}
+
+/** What the reader saw, before any judgement. */
+export interface Observation {
+  /** Every process, kernel threads included. */
+  processes: ProcessInfo[];
+  /** Listeners after the configured and ephemeral-UDP filters. */
+  listeners: Listener[];
+  /** Processes whose fds could not be read (not root): their listeners show no holder. */
+  unreadableFds: number;
+  ondemand: OndemandScan;
+}
+
+/** Reads processes, listeners and on-demand definitions under the host root. */
+export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promise<Observation> {
+  const env = await readProcEnv(host);
+  const processes = await readProcesses(host, env);
+  // Kernel threads hold no sockets (and their fd directories are unreadable without root).
+  const { listeners, unreadable } = await readListeners(
+    host,
+    processes.filter((p) => !p.kernelThread).map((p) => p.pid),
+  );
+  let range: [number, number] = [32768, 60999];
+  try {
+    range =
+      parsePortRange(await readFile(hostPath(host, '/proc/sys/net/ipv4/ip_local_port_range'), 'utf8')) ??
+      range;
+  } catch {
+    // no such file in a fixture tree: Linux's default range
+  }
+  const kept = listeners.filter((l) => {
+    const fam = l.proto.startsWith('tcp') ? 'tcp' : 'udp';
+    if (
+      cfg.ignoreListeners.includes(`${fam}/${l.port}`) ||
+      cfg.ignoreListeners.includes(`${l.proto}/${l.port}`)
+    )
+      return false;
+    return !(cfg.ignoreEphemeralUdp && fam === 'udp' && l.port >= range[0] && l.port <= range[1]);
+  });
+  return { processes, listeners: kept, unreadableFds: unreadable, ondemand: await readOndemand(host) };
+}
+
+/** The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, or tenken itself. */
+export function snapshotOf(obs: Observation, cfg: ProcsConfig, selfPid?: number): Snapshot {
+  const all = new Map(obs.processes.map((p) => [p.pid, p]));
+  const self = selfPid === undefined ? new Set<number>() : selfAndAncestors(all, selfPid);
+  const ignore = [...cfg.ignore, ...cfg.ignoreMore];
+  const processes = obs.processes.filter(
+    (p) => !p.kernelThread && !self.has(p.pid) && !ignoredName(p.name, ignore),
+  );
+  return { processes, listeners: obs.listeners, all };
+}
+
+function groupData(procs: readonly ProcessInfo[]): ProcessGroupData[] {
+  const m = new Map<string, ProcessInfo[]>();
+  for (const p of procs) m.set(p.name, [...(m.get(p.name) ?? []), p]);
+  return [...m].map(([name, ps]) => ({
+    name,
+    count: ps.length,
+    pids: ps.map((p) => p.pid),
+    users: [...new Set(ps.map((p) => p.user))],
+  }));
+}
+
+function hasListener(listeners: readonly Listener[], protocol: 'tcp' | 'udp', port: number): Listener[] {
+  return listeners.filter((l) => l.port === port && l.proto.startsWith(protocol));
+}
+
+/** What one service's evaluation decided, for the baseline diff to avoid repeating it. */
+export interface ServiceVerdict {
+  findings: AnyFinding[];
+  /** None of its processes runs and that is reported (not an idle on-demand service). */
+  down: boolean;
+  /** Started on demand (plan, or an enabled inetd/xinetd/systemd definition). */
+  ondemand: boolean;
+  /** Ports (`tcp/23`) whose presence this service reports on. */
+  ports: string[];
+}
+
+/**
+ * Judges one service from what runs (pure): its processes up → OK (WARNING when none of its listed ports
+ * listens); none and started on demand → OK when its listener exists, CRITICAL when not; none otherwise →
+ * CRITICAL. Returns null for services with nothing to check here (no processes, no ports).
+ */
+export function judgeService(
+  svc: ServicePlan,
+  processes: readonly ProcessInfo[],
+  listeners: readonly Listener[],
+  entries: readonly OndemandEntry[],
+): ServiceVerdict | null {
+  const od = entries.filter((e) => e.enabled && entryMatches(e, svc));
+  const ondemand = svc.ondemand || od.length > 0;
+  if (svc.processes.length === 0 && svc.ports.length === 0 && !ondemand) return null;
+  const names = [...svc.processes, ...od.flatMap((e) => (e.server ? [serverProcessName(e.server)] : []))];
+  const running = processes.filter((p) => !p.kernelThread && names.some((n) => processMatches(p, n)));
+  const wanted = new Map<string, { protocol: 'tcp' | 'udp'; port: number; origin: string | null }>();
+  for (const port of svc.ports) wanted.set(`tcp/${port}`, { protocol: 'tcp', port, origin: null });
+  for (const e of od)
+    if (e.port !== null)
+      wanted.set(`${e.protocol}/${e.port}`, { protocol: e.protocol, port: e.port, origin: entryOrigin(e) });
+  const seen: Listener[] = [];
+  const missing: { protocol: 'tcp' | 'udp'; port: number; origin: string | null }[] = [];
+  for (const w of wanted.values()) {
+    const ls = hasListener(listeners, w.protocol, w.port);
+    if (ls.length) seen.push(...ls);
+    else missing.push(w);
+  }
+  const findings: AnyFinding[] = [];
+  const origin = od[0] ? entryOrigin(od[0]) : svc.ondemand ? 'started on demand' : null;
+  const base = { service: svc.name, evidence: [] };
+  const listenerKeys = seen.map(listenerKey);
+  if (running.length > 0 || (svc.processes.length === 0 && !ondemand)) {
+    const groups = groupData(running);
+    findings.push({
+      ...base,
+      kind: 'service-processes',
+      status: 'OK',
+      summary: running.length
+        ? `Running: ${groups.map((g) => `${g.name} ×${g.count} (${g.users.join(', ')})`).join(', ')}`
+        : `Listening: ${listenerKeys.join(', ') || 'nothing'}`,
+      evidence: running.slice(0, 3).map(processEvidence),
+      data: { processes: groups, ondemand: origin, listeners: listenerKeys },
+    });
+    // Profiles list the ports a service may use (Samba: 445 and/or 139; dovecot: POP3 and/or IMAP): a
+    // running daemon is suspect only when none of them listens. Without a process, every port counts.
+    const status: Status = running.length ? 'WARNING' : 'CRITICAL';
+    const report = running.length && seen.length ? [] : missing;
+    for (const m of report) {
+      findings.push({
+        ...base,
+        kind: 'listener-missing',
+        status,
+        summary: `Nothing listens on ${m.protocol}/${m.port}${running.length ? ` although ${svc.name} is running` : ''}`,
+        data: { proto: m.protocol, port: m.port, addr: null, expected: 'service' },
+      });
+    }
+    return { findings, down: false, ondemand, ports: [...wanted.keys()] };
+  }
+  if (!ondemand) {
+    findings.push({
+      ...base,
+      kind: 'process-missing',
+      status: 'CRITICAL',
+      summary: `${svc.title} is not running: no ${svc.processes.join(' or ')} process`,
+      data: { process: svc.processes.join(' | '), user: null, expected: 'service' },
+    });
+    return { findings, down: true, ondemand, ports: [...wanted.keys()] };
+  }
+  if (wanted.size === 0) {
+    findings.push({
+      ...base,
+      kind: 'service-processes',
+      status: 'INFO',
+      summary: `Idle (${origin}); no port is known, so its listener cannot be checked`,
+      data: { processes: [], ondemand: origin, listeners: [] },
+    });
+  } else if (missing.length === 0) {
+    findings.push({
+      ...base,
+      kind: 'service-processes',
+      status: 'OK',
+      summary: `Idle, started on demand (${origin}); listening: ${listenerKeys.join(', ')}`,
+      evidence: seen.slice(0, 3).map((l) => ({ source: l.source, line: l.line, text: l.raw })),
+      data: { processes: [], ondemand: origin, listeners: listenerKeys },
+    });
+  }
+  for (const m of missing) {
+    findings.push({
+      ...base,
+      kind: 'listener-missing',
+      status: 'CRITICAL',
+      summary: `Started on demand (${m.origin ?? origin}) but nothing listens on ${m.protocol}/${m.port}`,
+      data: { proto: m.protocol, port: m.port, addr: null, expected: 'ondemand' },
+    });
+  }
+  return { findings, down: false, ondemand, ports: [...wanted.keys()] };
+}
+
+/** The baseline as the check found it. */
+export type BaselineState =
+  | { state: 'ok'; path: string; baseline: Baseline }
+  | { state: 'absent'; path: string | null }
+  | { state: 'unreadable'; path: string; reason: string };
+
+/** Loads the baseline, turning a broken file into a state the check reports (never a throw). */
+export async function loadBaseline(file: string | null): Promise<BaselineState> {
+  if (file === null) return { state: 'absent', path: null };
+  try {
+    const baseline = await readBaseline(file);
+    return baseline ? { state: 'ok', path: file, baseline } : { state: 'absent', path: file };
+  } catch (err) {
+    if (err instanceof TenkenError) return { state: 'unreadable', path: file, reason: err.message };
+    throw err;
+  }
+}
+
+function resultOf(service: string, findings: AnyFinding[], okSummary: string): CheckResult {
+  const status = worst(findings.map((f) => f.status));
+  const problem = findings.find((f) => f.status === status && status !== 'OK');
+  const count = findings.filter((f) => f.status !== 'OK' && f.status !== 'INFO').length;
+  const summary = problem
+    ? count > 1
+      ? `${problem.summary} (+${count - 1} more)`
+      : problem.summary
+    : (findings[0]?.summary ?? okSummary);
+  return { service, status, summary, findings: asFindings(findings) };
+}
+
+/**
+ * Judges everything (pure given the observation): one result per service with something to check, and a
+ * `host` result with the baseline comparison and suspicious programs.
+ */
+export function judge(
+  obs: Observation,
+  plan: Plan,
+  cfg: ProcsConfig,
+  base: BaselineState,
+  opts: { now: Date; selfPid?: number },
+): CheckResult[] {
+  const snap = snapshotOf(obs, cfg, opts.selfPid);
+  const byService = new Map<string, AnyFinding[]>();
+  const down = new Set<string>();
+  const ondemandNames = new Set<string>();
+  const servicePorts = new Set<string>();
+  const owner = new Map<string, string>();
+  for (const svc of plan.services) {
+    const v = judgeService(svc, obs.processes, obs.listeners, obs.ondemand.entries);
+    if (!v) continue;
+    byService.set(svc.name, v.findings);
+    if (v.down) down.add(svc.name);
+    for (const p of v.ports) servicePorts.add(p);
+    for (const n of svc.processes) {
+      if (!owner.has(n)) owner.set(n, svc.name);
+      if (v.ondemand) ondemandNames.add(n);
+    }
+  }
+  for (const e of obs.ondemand.entries)
+    if (e.enabled && e.server) ondemandNames.add(serverProcessName(e.server));
+  const host: AnyFinding[] = [];
+  const serviceOf = (name: string): string | undefined => {
+    for (const [n, s] of owner) if (n === name || n.slice(0, 15) === name) return s;
+    return undefined;
+  };
+  if (base.state === 'ok') {
+    for (const f of diffBaseline(base.baseline, snap, {
+      serviceOf,
+      ondemandNames,
+      downServices: down,
+      servicePorts,
+      minAgeSeconds: cfg.minAgeSeconds,
+      now: opts.now,
+    })) {
+      const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
+      list.push(f);
+      if (f.service !== 'host') byService.set(f.service, list);
+    }
+  } else {
+    const where = base.path ?? `${BASELINE_FILE} in the state directory`;
+    host.push({
+      kind: 'baseline-absent',
+      status: base.state === 'absent' ? 'INFO' : 'UNKNOWN',
+      service: 'host',
+      summary:
+        base.state === 'absent'
+          ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${RECORD_HINT}\` on a healthy host`
+          : `${base.reason}; fix or replace it with \`${RECORD_HINT} --force\``,
+      evidence: [],
+      data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: RECORD_HINT },
+    });
+  }
+  host.push(
+    ...exeFindings(obs.processes, {
+      tempDirs: cfg.tempDirs,
+      approved: base.state === 'ok' ? base.baseline.approved : [],
+    }),
+  );
+  if (obs.unreadableFds > 0) {
+    host.push({
+      kind: 'not-checked',
+      status: 'INFO',
+      service: 'host',
+      summary: `The open sockets of ${obs.unreadableFds} ${obs.unreadableFds === 1 ? 'process' : 'processes'} could not be read (run as root to see who holds every listener)`,
+      evidence: [],
+      data: { what: 'process file descriptors', path: '/proc/*/fd', reason: 'permission denied' },
+    });
+  }
+  for (const problem of obs.ondemand.problems) {
+    host.push({
+      kind: 'not-checked',
+      status: 'WARNING',
+      service: 'host',
+      summary: problem,
+      evidence: [],
+      data: { what: 'on-demand services', reason: problem },
+    });
+  }
+  const results: CheckResult[] = [];
+  for (const [service, findings] of byService) results.push(resultOf(service, findings, 'OK'));
+  const hostOk =
+    base.state === 'ok'
+      ? `${snap.processes.length} processes and ${snap.listeners.length} listeners as in the baseline of ${base.baseline.updated}`
+      : `${snap.processes.length} processes, ${snap.listeners.length} listeners`;
+  results.push(resultOf('host', host, hostOk));
+  return results;
+}
+
+/**
+ * Where the baseline is: `checks.procs.baseline` (a relative path is taken from the config file's
+ * directory, so a demo tree's config can point into the tree), else `baseline.json` in the state
+ * directory, if known.
+ */
+export function baselinePathFor(
+  cfg: ProcsConfig,
+  opts: { stateDir: string | undefined; configPath?: string | null | undefined; cwd?: string },
+): string | null {
+  if (cfg.baseline !== undefined) {
+    const from = opts.configPath ? path.dirname(opts.configPath) : (opts.cwd ?? process.cwd());
+    return path.resolve(from, cfg.baseline);
+  }
+  return opts.stateDir === undefined ? null : path.join(opts.stateDir, BASELINE_FILE);
+}
+
+/** Where the baseline is looked for: the run's state directory and config file. */
+function contextPaths(ctx: CheckContext): { stateDir: string | undefined; configPath: string | null } {
+  return { stateDir: ctx.stateDir, configPath: ctx.configPath ?? null };
+}
+
+/** The `procs` check kind. */
+export const procsCheck: CheckKind = {
+  description:
+    "Services' processes and on-demand listeners; processes and listeners against the recorded baseline",
+  async run(ctx: CheckContext): Promise<CheckOutcome> {
+    const cfg = ctx.config.checks.procs;
+    const obs = await observe(ctx.host, cfg);
+    const base = await loadBaseline(baselinePathFor(cfg, contextPaths(ctx)));
+    const selfPid = ctx.host.live ? process.pid : undefined;
+    return {
+      results: judge(obs, ctx.plan, cfg, base, { now: ctx.host.now, ...(selfPid ? { selfPid } : {}) }),
+    };
+  },
+};

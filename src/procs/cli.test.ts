@@ -1,0 +1,141 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { App, GlobalOptions } from '../cli/app.ts';
+import { buildProgram } from '../cli/main.ts';
+import { loadAll } from '../config/load.ts';
+import { stateDirFor } from '../state/store.ts';
+import { demoSpec, makeRoot, regenerate, removeRoot } from './testing.ts';
+
+const NOW = new Date('2026-11-25T00:00:00Z');
+const cleanup: string[] = [];
+afterAll(() => {
+  for (const d of cleanup) removeRoot(d);
+});
+
+/**
+ * Runs tenken in-process with the real program (global options, the lead's commands) plus these two
+ * commands, which commands/index.ts does not list yet. Returns stdout, the exit code, or the error.
+ */
+async function tenken(argv: string[]): Promise<{ out: string; code: number; error: string | null }> {
+  let out = '';
+  let code = 0;
+  const app: App = {
+    io: {
+      write: (t) => {
+        out += t;
+        return Promise.resolve();
+      },
+      error: () => undefined,
+      isTTY: false,
+      env: {},
+      cwd: process.cwd(),
+      now: () => NOW,
+    },
+    exit: (c) => {
+      code = c;
+    },
+    globals(cmd: Command): GlobalOptions {
+      let c = cmd;
+      while (c.parent) c = c.parent;
+      const o = c.opts<{
+        root?: string;
+        state: string;
+        format: GlobalOptions['format'];
+        quiet: boolean;
+        color: boolean;
+      }>();
+      const root = path.resolve(o.root ?? '/');
+      return {
+        root: o.root === undefined ? undefined : root,
+        config: undefined,
+        state: stateDirFor(path.resolve(o.state), root),
+        format: o.format,
+        only: undefined,
+        quiet: o.quiet,
+        color: false,
+      };
+    },
+    load(cmd) {
+      const g = app.globals(cmd);
+      return Promise.resolve(loadAll({ root: g.root ?? '/', env: {}, now: NOW }));
+    },
+  };
+  const program = buildProgram(app);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return { out, code, error: null };
+  } catch (err) {
+    return { out, code, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+describe('tenken baseline and tenken procs', () => {
+  const root = makeRoot(demoSpec(), { healthy: true });
+  const state = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+  cleanup.push(root, state);
+  const g = ['--root', root, '--state', state];
+  const file = path.join(stateDirFor(state, root), 'baseline.json');
+
+  it('records, refuses to overwrite, flags the intruder, approves after review, and is OK again', async () => {
+    const rec = await tenken([...g, 'baseline', 'record']);
+    expect(rec.error).toBeNull();
+    const healthyListeners = demoSpec()
+      .processes.filter((p) => !p.intruder)
+      .flatMap((p) => p.listen ?? []).length;
+    expect(rec.out).toMatch(
+      new RegExp(`^Recorded baseline ${file}: \\d+ process groups, ${healthyListeners} listeners\\n$`),
+    );
+
+    const again = await tenken([...g, 'baseline', 'record']);
+    expect(again.error).toMatch(/^A baseline exists at .*: review `tenken procs`/);
+
+    regenerate(root, demoSpec());
+    const text = await tenken([...g, 'procs']);
+    expect(text.code).toBe(2);
+    expect(text.out).toContain(
+      'New listener tcp 0.0.0.0:31337 opened by kworkerd (pid 4711, user nobody); not in the baseline',
+    );
+    expect(text.out).toContain('runs from a temp directory: /tmp/.X11-unix/.k/kworkerd');
+
+    const json = JSON.parse((await tenken([...g, '--format', 'json', 'procs', '--list'])).out) as {
+      status: string;
+      baseline: { state: string; path: string };
+      results: { service: string; findings: { kind: string }[] }[];
+      processes: unknown[];
+    };
+    expect(json.status).toBe('CRITICAL');
+    expect(json.baseline).toMatchObject({ state: 'ok', path: file });
+    expect(json.processes.length).toBe(demoSpec().processes.length);
+
+    const before = readFileSync(file, 'utf8');
+    const dry = await tenken([...g, 'baseline', 'approve', '--dry-run']);
+    expect(dry.out).toMatch(/^Would approve 5 changes into /);
+    expect(dry.out).toContain('+ listener tcp 0.0.0.0:31337 (kworkerd)');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+
+    expect((await tenken([...g, 'baseline', 'approve'])).out).toMatch(/^Approved 5 changes/);
+    const after = await tenken([...g, 'procs']);
+    expect(after.code).toBe(0);
+    expect((await tenken([...g, 'baseline', 'approve'])).out).toMatch(/^Nothing to approve/);
+
+    const show = await tenken([...g, 'baseline', 'show']);
+    expect(show.out).toContain('tcp 0.0.0.0:31337');
+    expect(show.out).toContain('kworkerd (nobody): /tmp/.X11-unix/.k/kworkerd');
+  });
+
+  it('says how to start when there is no baseline, and rejects formats it cannot write', async () => {
+    const other = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+    cleanup.push(other);
+    const show = await tenken(['--root', root, '--state', other, 'baseline', 'show']);
+    expect(show.error).toMatch(/^No baseline at .*: record one with `tenken baseline record`$/);
+    const html = await tenken(['--root', root, '--state', other, '--format', 'html', 'procs']);
+    expect(html.error).toBe('tenken procs cannot write --format html: use text or json');
+    const info = await tenken(['--root', root, '--state', other, 'procs', '-v']);
+    expect(info.out).toMatch(
+      /No baseline recorded \(.*baseline\.json\): .*record one with `tenken baseline record`/,
+    );
+  });
+});

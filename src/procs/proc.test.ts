@@ -1,0 +1,238 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  exeConcerns,
+  isVanished,
+  parseCmdline,
+  parseExeTarget,
+  parseLoginuid,
+  parsePasswd,
+  parseStat,
+  parseStatus,
+  readProcEnv,
+  readProcess,
+  readProcesses,
+} from './proc.ts';
+
+const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'captured');
+interface Manifest {
+  tmpDir: string;
+  libDir: string;
+  roles: Record<string, number>;
+  ps: string[];
+}
+const manifest = JSON.parse(readFileSync(path.join(FIXTURE, 'manifest.json'), 'utf8')) as Manifest;
+const roles = manifest.roles as Record<
+  | 'listener'
+  | 'tmpexe'
+  | 'deleted'
+  | 'nobody'
+  | 'argv0'
+  | 'spaces'
+  | 'zombieParent'
+  | 'zombie'
+  | 'kthreadd'
+  | 'kworker',
+  number
+>;
+
+/** `ps -o pid=,ppid=,user=,stat=,rss=,lstart=,comm=` lines (LC_ALL=C, TZ=UTC) as records. */
+function parsePs(lines: string[]) {
+  return lines.map((l) => {
+    const m =
+      /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\w{3} \w{3}\s+\d+ \d\d:\d\d:\d\d \d{4}) (.*)$/.exec(l);
+    if (!m) throw new Error(`unexpected ps line ${l}`);
+    return {
+      pid: Number(m[1]),
+      ppid: Number(m[2]),
+      user: m[3] as string,
+      state: (m[4] as string)[0],
+      rss: Number(m[5]),
+      start: Date.parse(`${m[6]} UTC`),
+      comm: m[7] as string,
+    };
+  });
+}
+
+const temps: string[] = [];
+function tempCopy(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-procs-'));
+  temps.push(dir);
+  cpSync(FIXTURE, dir, { recursive: true, verbatimSymlinks: true });
+  return dir;
+}
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+describe('reading a captured /proc tree', () => {
+  it('agrees with what ps said about every captured process (pid, ppid, user, state, rss, start, name)', async () => {
+    const procs = await readProcesses({ root: FIXTURE });
+    const ps = parsePs(manifest.ps);
+    expect(procs.map((p) => p.pid).sort((a, b) => a - b)).toEqual(ps.map((p) => p.pid).sort((a, b) => a - b));
+    for (const want of ps) {
+      const got = procs.find((p) => p.pid === want.pid);
+      expect(got, `pid ${want.pid}`).toBeDefined();
+      if (!got) continue;
+      expect(got.ppid).toBe(want.ppid);
+      expect(got.user).toBe(want.user);
+      expect(got.state).toBe(want.state);
+      expect(got.rssKb).toBe(want.rss);
+      expect(got.name).toBe(want.comm);
+      // lstart is truncated to the second; ours keeps the tick.
+      expect(Math.abs(Date.parse(got.start ?? '') - want.start)).toBeLessThan(1000);
+    }
+  });
+
+  it('splits command lines on NULs, keeps an empty middle argument and drops title padding', async () => {
+    const procs = await readProcesses({ root: FIXTURE });
+    const byPid = (pid: number) => procs.find((p) => p.pid === pid);
+    expect(byPid(roles.spaces)?.cmdline).toEqual(['/bin/sh', '-c', 'sleep 1003; :', '', 'arg with space']);
+    expect(byPid(roles.argv0)?.cmdline).toEqual(['tk worker: idle', '1002']);
+    expect(byPid(roles.argv0)?.name).toBe('sleep');
+    // process.title rewrote argv and padded it with NULs.
+    expect(byPid(roles.listener)?.cmdline).toEqual(['tk-listener']);
+    expect(byPid(roles.zombie)?.cmdline).toEqual([]);
+  });
+
+  it('tells kernel threads by their PF_KTHREAD flag and gives them no program', async () => {
+    const procs = await readProcesses({ root: FIXTURE });
+    for (const pid of [roles.kthreadd, roles.kworker]) {
+      const p = procs.find((x) => x.pid === pid);
+      expect(p?.kernelThread).toBe(true);
+      expect(p?.exe).toBeNull();
+    }
+    const zombie = procs.find((x) => x.pid === roles.zombie);
+    expect(zombie?.kernelThread).toBe(false);
+    expect(zombie?.state).toBe('Z');
+  });
+
+  it('sees a program in /tmp and a deleted program, and nothing wrong with the others', async () => {
+    const procs = await readProcesses({ root: FIXTURE });
+    const concerns = new Map(procs.map((p) => [p.pid, exeConcerns(p.exe)]));
+    expect(procs.find((p) => p.pid === roles.tmpexe)?.exe).toEqual({
+      path: `${manifest.tmpDir}/tk-tmpsleep`,
+      deleted: false,
+    });
+    expect(concerns.get(roles.tmpexe)).toEqual(['temp-dir']);
+    expect(procs.find((p) => p.pid === roles.deleted)?.exe).toEqual({
+      path: `${manifest.libDir}/tk-oldd`,
+      deleted: true,
+    });
+    expect(concerns.get(roles.deleted)).toEqual(['deleted']);
+    for (const role of ['listener', 'nobody', 'argv0', 'spaces', 'zombieParent', 'kthreadd'] as const) {
+      expect(concerns.get(roles[role]), role).toEqual([]);
+    }
+  });
+
+  it('skips a process that vanished between readdir and read, and keeps the rest', async () => {
+    const root = tempCopy();
+    unlinkSync(path.join(root, 'proc', String(roles.nobody), 'status'));
+    rmSync(path.join(root, 'proc', String(roles.argv0)), { recursive: true });
+    const pids = (await readProcesses({ root })).map((p) => p.pid);
+    expect(pids).not.toContain(roles.nobody);
+    expect(pids).not.toContain(roles.argv0);
+    expect(pids).toContain(roles.listener);
+    expect(pids).toHaveLength(Object.keys(roles).length - 2);
+  });
+
+  it('reads an exe that is a symlink (as in /proc) or a file holding the target', async () => {
+    const root = tempCopy();
+    const exe = path.join(root, 'proc', String(roles.deleted), 'exe');
+    const target = readFileSync(exe, 'utf8').trim();
+    unlinkSync(exe);
+    symlinkSync(target, exe);
+    const env = await readProcEnv({ root });
+    expect((await readProcess({ root }, roles.deleted, env))?.exe).toEqual({
+      path: `${manifest.libDir}/tk-oldd`,
+      deleted: true,
+    });
+  });
+
+  it('shows a uid that /etc/passwd does not know as the number', async () => {
+    const root = tempCopy();
+    writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+    const p = (await readProcesses({ root })).find((x) => x.pid === roles.nobody);
+    expect(p?.user).toBe('65534');
+    expect(p?.uid).toBe(65534);
+  });
+});
+
+describe('parsers', () => {
+  const real = readFileSync(path.join(FIXTURE, 'proc', String(roles.listener), 'stat'), 'utf8');
+  it('reads a command name holding spaces and parentheses up to the last ")"', () => {
+    const tricky = real.replace('(tk-listener)', '(a) S 9 (b))');
+    const st = parseStat(tricky);
+    expect(st?.comm).toBe('a) S 9 (b)');
+    expect(st?.pid).toBe(roles.listener);
+    expect(st?.starttime).toBe(parseStat(real)?.starttime);
+    expect(parseStat('garbage')).toBeNull();
+  });
+  it('unescapes the status Name and reads the effective uid and VmRSS', () => {
+    const st = parseStatus(
+      'Name:\tevil\\nname\\\\x\nState:\tS (sleeping)\nPPid:\t1\nUid:\t1000\t0\t0\t0\nVmRSS:\t  1234 kB\n',
+    );
+    expect(st).toEqual({ name: 'evil\nname\\x', state: 'S', ppid: 1, uids: [1000, 0, 0, 0], rssKb: 1234 });
+  });
+  it('recognises a memfd program (this machine runs some: /memfd:NAME (deleted)) as fileless', () => {
+    expect(exeConcerns(parseExeTarget('/memfd:sealed-91173221a7ea (deleted)'))).toEqual(['memfd']);
+    expect(exeConcerns(parseExeTarget('/dev/shm/x'))).toEqual(['temp-dir']);
+    expect(exeConcerns(parseExeTarget('/tmpfoo/x'))).toEqual([]);
+    expect(exeConcerns(parseExeTarget('/var/tmp/x (deleted)'))).toEqual(['deleted', 'temp-dir']);
+  });
+  it('reads loginuid, with (uid_t)-1 as unset', () => {
+    expect(parseLoginuid('4294967295')).toBeNull();
+    expect(parseLoginuid('1000')).toBe(1000);
+  });
+  it('keeps the first name of a shared uid in /etc/passwd, as getpwuid does', () => {
+    const users = parsePasswd(
+      'root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n# c\nbad\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n',
+    );
+    expect([...users]).toEqual([
+      [0, 'root'],
+      [33, 'www-data'],
+    ]);
+  });
+  it('drops only trailing empty arguments', () => {
+    expect(parseCmdline(new TextEncoder().encode('a\0\0b\0\0\0'))).toEqual(['a', '', 'b']);
+    expect(parseCmdline(new Uint8Array())).toEqual([]);
+  });
+  it('treats ENOENT and ESRCH as a vanished process, not EACCES', () => {
+    expect(isVanished({ code: 'ESRCH' })).toBe(true);
+    expect(isVanished({ code: 'ENOENT' })).toBe(true);
+    expect(isVanished({ code: 'EACCES' })).toBe(false);
+  });
+});
+
+describe('the live /proc of this machine', () => {
+  it('reads this very process as ps sees it', async () => {
+    const env = await readProcEnv({ root: '/' });
+    const me = await readProcess({ root: '/' }, process.pid, env);
+    const ps = execFileSync('ps', ['-o', 'ppid=,user=,comm=', '-p', String(process.pid)], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split(/\s+/);
+    expect(me?.ppid).toBe(Number(ps[0]));
+    expect(me?.user).toBe(ps[1]);
+    expect(me?.name).toBe(ps.slice(2).join(' '));
+    expect(me?.cmdline.slice(1)).toEqual([...process.execArgv, ...process.argv.slice(1)]);
+    expect(me?.exe?.path).toBe(process.execPath);
+    expect(Date.parse(me?.start ?? '')).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('returns null for a process that has exited', async () => {
+    const child = spawn('sleep', ['30']);
+    const pid = child.pid as number;
+    const env = await readProcEnv({ root: '/' });
+    expect((await readProcess({ root: '/' }, pid, env))?.name).toBe('sleep');
+    await new Promise((r) => {
+      child.on('exit', r);
+      child.kill('SIGKILL');
+    });
+    expect(await readProcess({ root: '/' }, pid, env)).toBeNull();
+  });
+});

@@ -1,0 +1,350 @@
+/**
+ * Processes from /proc, read by hand: the npm process listers (ps-list, pidusage, systeminformation) shell
+ * out to `ps` or read the live /proc only, so none can inspect a tree under `--root` (the demo server, a
+ * fixture, a mounted image), and none report what matters here: the exe link with its " (deleted)" mark,
+ * the effective user, the start time from btime + starttime. The parsers are pure (text/bytes in, data out);
+ * the reader at the bottom is the only part that touches the file system.
+ */
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.ts';
+import { type Host, hostPath } from '../core/host.ts';
+
+/** Clock ticks per second for /proc times (USER_HZ): 100 on every Linux ABI in use. */
+export const CLOCK_TICKS = 100;
+
+/** PF_KTHREAD in /proc/PID/stat flags: the task is a kernel thread (no user space, no exe, no cmdline). */
+const PF_KTHREAD = 0x00200000;
+
+/** The fields of /proc/PID/stat that tenken uses. */
+export interface ProcStat {
+  pid: number;
+  /** Command name (at most 15 bytes), as between the parentheses. */
+  comm: string;
+  /** One-letter state: R S D Z T t X I ... */
+  state: string;
+  ppid: number;
+  flags: number;
+  numThreads: number;
+  /** Start time in clock ticks after boot. */
+  starttime: number;
+  /** Resident set size in pages. */
+  rssPages: number;
+}
+
+/**
+ * Parses /proc/PID/stat. The command name may hold spaces and parentheses, so it runs from the first `(` to
+ * the LAST `)`; the numbered fields follow (proc(5): state is field 3, starttime field 22, rss field 24).
+ * Returns null when the text is not a stat line.
+ */
+export function parseStat(text: string): ProcStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
+  const field = (n: number): number => Number(rest[n - 3]);
+  const state = rest[0];
+  if (!Number.isInteger(pid) || !state || rest.length < 22) return null;
+  return {
+    pid,
+    comm: text.slice(open + 1, close),
+    state,
+    ppid: field(4),
+    flags: field(9),
+    numThreads: field(20),
+    starttime: field(22),
+    rssPages: field(24),
+  };
+}
+
+/** The fields of /proc/PID/status that tenken uses. */
+export interface ProcStatus {
+  name: string;
+  /** One-letter state (`S` of `S (sleeping)`). */
+  state: string;
+  ppid: number;
+  /** Real, effective, saved and filesystem uids. */
+  uids: number[];
+  /** VmRSS in KiB; null for kernel threads and zombies, which have no memory map. */
+  rssKb: number | null;
+}
+
+/** Undoes the escaping /proc/PID/status applies to Name (`\n` → newline, `\\` → backslash). */
+function unescapeName(s: string): string {
+  return s.replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
+}
+
+/** Parses /proc/PID/status (`Key:\tvalue` lines); null when it has no Name or Uid line. */
+export function parseStatus(text: string): ProcStatus | null {
+  const map = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1).replace(/^[\t ]+/, ''));
+  }
+  const name = map.get('Name');
+  const uid = map.get('Uid');
+  if (name === undefined || uid === undefined) return null;
+  const rss = map.get('VmRSS');
+  return {
+    name: unescapeName(name),
+    state: (map.get('State') ?? '?').charAt(0),
+    ppid: Number(map.get('PPid') ?? 0),
+    uids: uid.trim().split(/\s+/).map(Number),
+    rssKb: rss === undefined ? null : Number.parseInt(rss, 10),
+  };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Splits /proc/PID/cmdline (arguments separated and ended by NUL) into arguments. Trailing empty ones
+ * are dropped: programs that rewrite their title (nginx, sshd, postfix) pad it with NULs. Empty for
+ * kernel threads and zombies.
+ */
+export function parseCmdline(bytes: Uint8Array): string[] {
+  const args: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0) {
+      if (i > start || i < bytes.length) args.push(utf8.decode(bytes.subarray(start, i)));
+      start = i + 1;
+    }
+  }
+  while (args.length > 0 && args[args.length - 1] === '') args.pop();
+  return args;
+}
+
+/** Parses /proc/PID/comm: the name without its newline. */
+export function parseComm(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+/** Where a process's program is, from the /proc/PID/exe link target. */
+export interface ExeLink {
+  path: string;
+  /** The file was deleted (or replaced by an upgrade) after the process started it. */
+  deleted: boolean;
+}
+
+const DELETED = ' (deleted)';
+
+/** Parses an exe link target: the kernel appends " (deleted)" when the file is gone. */
+export function parseExeTarget(text: string): ExeLink {
+  const t = text.replace(/\n$/, '');
+  return t.endsWith(DELETED)
+    ? { path: t.slice(0, -DELETED.length), deleted: true }
+    : { path: t, deleted: false };
+}
+
+/** Parses /proc/PID/loginuid: the audit login uid, or null when unset (4294967295, i.e. (uid_t)-1). */
+export function parseLoginuid(text: string): number | null {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n >= 0 && n < 0xffffffff ? n : null;
+}
+
+/** Parses the `btime` line (boot time, seconds since the epoch) of /proc/stat; null when absent. */
+export function parseBtime(text: string): number | null {
+  const m = /^btime\s+(\d+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/** A process's start time: boot time plus its starttime ticks. */
+export function startTimeOf(starttimeTicks: number, btime: number, clockTicks = CLOCK_TICKS): Date {
+  return new Date((btime + starttimeTicks / clockTicks) * 1000);
+}
+
+/** Parses /etc/passwd into uid → user name (the first name wins for a shared uid, as getpwuid does). */
+export function parsePasswd(text: string): Map<number, string> {
+  const users = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.startsWith('+') || line.startsWith('-')) continue;
+    const f = line.split(':');
+    const uid = Number(f[2]);
+    if (f.length >= 3 && f[0] && f[2] !== '' && Number.isInteger(uid) && !users.has(uid))
+      users.set(uid, f[0]);
+  }
+  return users;
+}
+
+/** One process, as tenken reports it. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Name as in /proc/PID/comm (what `ps -o comm` shows and what profiles list). */
+  name: string;
+  /** Full command line, one element per argument; empty for kernel threads and zombies. */
+  cmdline: string[];
+  /** Effective uid and its name (the uid as a string when /etc/passwd does not know it). */
+  uid: number;
+  user: string;
+  state: string;
+  /** ISO start time; null when /proc/stat has no btime. */
+  start: string | null;
+  /** Resident memory in KiB (0 for kernel threads). */
+  rssKb: number;
+  /** The program file; null when unknown (kernel thread, or not readable without root). */
+  exe: ExeLink | null;
+  kernelThread: boolean;
+  /** Audit login uid (who logged in to start this session), null when unset. */
+  loginuid: number | null;
+}
+
+/** The raw texts of one /proc/PID directory, as read. */
+export interface ProcTexts {
+  stat: string;
+  status: string;
+  cmdline: Uint8Array;
+  comm: string | null;
+  exe: string | null;
+  loginuid: string | null;
+}
+
+/** Builds a ProcessInfo from the texts of one /proc/PID; null when stat or status is unreadable text. */
+export function processFromTexts(
+  t: ProcTexts,
+  ctx: { users: ReadonlyMap<number, string>; btime: number | null; clockTicks?: number; pageKb?: number },
+): ProcessInfo | null {
+  const stat = parseStat(t.stat);
+  const status = parseStatus(t.status);
+  if (!stat || !status) return null;
+  const uid = status.uids[1] ?? status.uids[0] ?? -1;
+  const kernelThread = (stat.flags & PF_KTHREAD) !== 0;
+  return {
+    pid: stat.pid,
+    ppid: stat.ppid,
+    name: t.comm === null ? stat.comm : parseComm(t.comm),
+    cmdline: parseCmdline(t.cmdline),
+    uid,
+    user: ctx.users.get(uid) ?? String(uid),
+    state: stat.state,
+    start: ctx.btime === null ? null : startTimeOf(stat.starttime, ctx.btime, ctx.clockTicks).toISOString(),
+    rssKb: status.rssKb ?? stat.rssPages * (ctx.pageKb ?? 4),
+    exe: t.exe === null || kernelThread ? null : parseExeTarget(t.exe),
+    kernelThread,
+    loginuid: t.loginuid === null ? null : parseLoginuid(t.loginuid),
+  };
+}
+
+/** How a /proc entry disappeared under us: the process exited between readdir and read. */
+export function isVanished(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/**
+ * Reads a link in a /proc tree. On the live host these are symlinks; a fixture or demo tree may store the
+ * target as a plain file's text instead (EINVAL from readlink), since a checkout cannot hold a real /proc.
+ */
+export async function readProcLink(file: string): Promise<string> {
+  try {
+    return await readlink(file);
+  } catch (err) {
+    if (errnoCode(err) !== 'EINVAL') throw err;
+    return (await readFile(file, 'utf8')).replace(/\n$/, '');
+  }
+}
+
+/** Reads an optional /proc file: null when it is absent or unreadable (a kernel thread has no exe). */
+async function optional<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch {
+    return null;
+  }
+}
+
+/** What the reader needs besides the tree: user names and boot time, read once per run. */
+export interface ProcEnv {
+  users: ReadonlyMap<number, string>;
+  btime: number | null;
+}
+
+/** Reads /etc/passwd and /proc/stat's btime under the host root (missing files give empty/null). */
+export async function readProcEnv(host: Pick<Host, 'root'>): Promise<ProcEnv> {
+  const passwd = await optional(() => readFile(hostPath(host, '/etc/passwd'), 'utf8'));
+  const stat = await optional(() => readFile(hostPath(host, '/proc/stat'), 'utf8'));
+  return { users: parsePasswd(passwd ?? ''), btime: stat === null ? null : parseBtime(stat) };
+}
+
+/**
+ * Reads one process under the host root; null when it vanished mid-read (ENOENT/ESRCH on stat, status or
+ * cmdline) or its files are not process files. Other errors (EACCES on stat) propagate: they are not races.
+ */
+export async function readProcess(
+  host: Pick<Host, 'root'>,
+  pid: number,
+  env: ProcEnv,
+): Promise<ProcessInfo | null> {
+  const dir = hostPath(host, `/proc/${pid}`);
+  try {
+    const stat = await readFile(path.join(dir, 'stat'), 'utf8');
+    const status = await readFile(path.join(dir, 'status'), 'utf8');
+    const cmdline = new Uint8Array(await readFile(path.join(dir, 'cmdline')));
+    const comm = await optional(() => readFile(path.join(dir, 'comm'), 'utf8'));
+    const exe = await optional(() => readProcLink(path.join(dir, 'exe')));
+    const loginuid = await optional(() => readFile(path.join(dir, 'loginuid'), 'utf8'));
+    return processFromTexts({ stat, status, cmdline, comm, exe, loginuid }, env);
+  } catch (err) {
+    if (isVanished(err)) return null;
+    throw err;
+  }
+}
+
+/** The numeric entries of <root>/proc, ascending; [] when there is no /proc (a tree without one). */
+export async function listPids(host: Pick<Host, 'root'>): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await readdir(hostPath(host, '/proc'));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+  return names
+    .filter((n) => /^[0-9]+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** Every process under the host root's /proc, skipping those that exit while being read. */
+export async function readProcesses(host: Pick<Host, 'root'>, env?: ProcEnv): Promise<ProcessInfo[]> {
+  const e = env ?? (await readProcEnv(host));
+  const out: ProcessInfo[] = [];
+  for (const pid of await listPids(host)) {
+    const p = await readProcess(host, pid, e);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** Where a program lives that a healthy daemon never runs from, for `suspiciousExe`. */
+export const DEFAULT_TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
+
+/** Why a process's program is suspicious. */
+export type ExeConcern = 'deleted' | 'memfd' | 'temp-dir';
+
+/**
+ * Why a process's program looks like an intruder's: deleted after start (or replaced by an upgrade that
+ * needs a restart), an anonymous memfd (fileless malware; the kernel shows `/memfd:NAME (deleted)`), or a
+ * world-writable temp directory. Empty when nothing is wrong or the exe is unknown.
+ */
+export function exeConcerns(
+  exe: ExeLink | null,
+  tempDirs: readonly string[] = DEFAULT_TEMP_DIRS,
+): ExeConcern[] {
+  if (!exe) return [];
+  if (exe.path.startsWith('/memfd:')) return ['memfd'];
+  const out: ExeConcern[] = [];
+  if (exe.deleted) out.push('deleted');
+  if (tempDirs.some((d) => exe.path === d || exe.path.startsWith(`${d.replace(/\/+$/, '')}/`)))
+    out.push('temp-dir');
+  return out;
+}
+
+/** The command line as one string, like `ps -o args` (the bracketed name for kernel threads). */
+export function commandText(p: Pick<ProcessInfo, 'cmdline' | 'name'>): string {
+  return p.cmdline.length ? p.cmdline.join(' ') : `[${p.name}]`;
+}
