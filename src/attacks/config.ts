@@ -19,7 +19,12 @@ export const attacksConfig = z
   .object({
     /** Dictionary attacks: failures from one source within `findtime` that make a finding. */
     bruteforce: z
-      .object({ maxretry: positive.default(5), findtime: duration.default(600) })
+      .object({
+        maxretry: positive.default(5),
+        findtime: duration.default(600),
+        /** How long a source that crossed the threshold is remembered: its login within that time is CRITICAL. */
+        remember: duration.default(7 * 86400),
+      })
       .strict()
       .prefault({}),
     /** Port scans: distinct ports/services (`targets`) or refused connections (`maxretry`) within `findtime`. */

@@ -75,7 +75,7 @@ describe('brute-force detector', () => {
     det.addLogin({
       host: '192.0.2.77',
       user: 'admin',
-      time: new Date(2024, 5, 30, 11, 0, 0),
+      time: new Date(2024, 5, 30, 11, 0, 0).getTime(),
       service: 'wtmp',
     });
     expect(report().findings[0]?.status).toBe('CRITICAL');

@@ -18,12 +18,60 @@ import { peak, peakDistinct } from './window.ts';
 export interface LoginRecord {
   host: string;
   user: string | null;
-  time: Date;
+  /** Epoch milliseconds. */
+  time: number;
   service: string;
 }
 
 /** An event with its place: the located event plus the source (host path) it came from. */
 export type SourcedEvent = LocatedEvent & { source: string };
+
+/** A failed login from btmp (`lastb`): counted unless a log line already counted the same attempt. */
+export interface FailedLoginRecord {
+  host: string;
+  user: string | null;
+  /** Epoch milliseconds. */
+  time: number;
+  /** Where it was read (`/var/log/btmp`) and its record number, for evidence. */
+  source: string;
+  record: number;
+  /** The record as `lastb` would describe it (untrusted). */
+  text: string;
+  service: string;
+}
+
+/**
+ * What the detectors keep between runs (bounded): the recent part of each source's windows, so a burst split
+ * by a run boundary is still one burst, and the sources that crossed the brute-force threshold, so a login
+ * from one of them in a later run is still "failed N times, then logged in".
+ */
+export interface WindowTail {
+  /** Failure times (ms) per source, within `findtime` of the newest event seen. */
+  fail: Record<string, number[]>;
+  /** Refused connections / scan alerts per source within the port-scan `findtime` (key: port or service). */
+  scan: Record<string, { t: number; key: string }[]>;
+  /** Sources with a brute-force finding: first and last failure (ms), failures counted, users tried. */
+  attackers: Record<string, { first: number; last: number; count: number; users: string[] }>;
+}
+
+/** An empty tail. */
+export function emptyTail(): WindowTail {
+  return { fail: {}, scan: {}, attackers: {} };
+}
+
+/** Options of the detectors beyond the config. */
+export interface DetectorOptions {
+  /** The previous run's tail (state). */
+  history?: WindowTail;
+  /** Plan service of an event's service (`sshd` → `ssh`), for findings; default: the same name. */
+  serviceName?: (service: string) => string;
+}
+
+/** Most sources (and entries per source) a tail keeps. */
+const TAIL_SOURCES = 2000;
+const TAIL_PER_SOURCE = 100;
+/** A log line and a btmp record of the same attempt are at most this far apart. */
+const SAME_ATTEMPT_MS = 2000;
 
 /** Everything seen from one source, for `tenken attacks`. */
 export interface SourceSummary {
@@ -51,6 +99,10 @@ export interface AttackReport {
 interface Agg {
   host: string;
   fail: number[];
+  /** Failure times from earlier runs (windows only: not counted again). */
+  carried: number[];
+  carriedScans: { t: number; key: string }[];
+  btmp: FailedLoginRecord[];
   rejects: number;
   users: Map<string, number>;
   services: Map<string, number>;
@@ -62,8 +114,26 @@ interface Agg {
   passwd: { path: string; service: string; answered: boolean }[];
   first: number;
   last: number;
-  evidence: Map<Detector, Evidence[]>;
-  lastEvidence: Map<Detector, Evidence>;
+  /** Sample lines per detector, and the latest line past the samples (made evidence only at the end). */
+  evidence: Record<Detector, Evidence[]>;
+  lastEvidence: Record<Detector, SourcedEvent | null>;
+}
+
+const portKeys: string[] = [];
+
+/** `port N`, one string per port number (a firewall burst logs thousands of lines for a few ports). */
+function portKey(p: number): string {
+  if (!(p >= 0 && p < 65536 && Number.isInteger(p))) return `port ${p}`;
+  let k = portKeys[p];
+  if (k === undefined) portKeys[p] = k = `port ${p}`;
+  return k;
+}
+
+function evidenceOf(se: SourcedEvent): Evidence {
+  const ev: Evidence = { source: se.source, text: se.text };
+  if (se.line > 0) ev.line = se.line;
+  if (se.event.time !== null) ev.time = new Date(se.event.time).toISOString();
+  return ev;
 }
 
 function topKeys(m: Map<string, number>, n: number): string[] {
@@ -83,10 +153,46 @@ const MAX_WEIGHT = 1000;
 export class AttackDetectors {
   private readonly by = new Map<string, Agg>();
   private readonly ignore: Set<string>;
+  private readonly attackers: WindowTail['attackers'];
+  private readonly serviceName: (service: string) => string;
   private lastTime = 0;
 
-  constructor(private readonly cfg: AttacksConfig) {
+  constructor(
+    private readonly cfg: AttacksConfig,
+    opts: DetectorOptions = {},
+  ) {
     this.ignore = new Set(cfg.ignore);
+    this.serviceName = opts.serviceName ?? ((s) => s);
+    const h = opts.history;
+    this.attackers = { ...(h?.attackers ?? {}) };
+    if (h) {
+      for (const [host, times] of Object.entries(h.fail)) {
+        if (this.ignore.has(host)) continue;
+        this.agg(host).carried.push(...times);
+        this.lastTime = Math.max(this.lastTime, ...times);
+      }
+      for (const [host, scans] of Object.entries(h.scan)) {
+        if (this.ignore.has(host)) continue;
+        this.agg(host).carriedScans.push(...scans);
+      }
+    }
+  }
+
+  /** Whether a source has anything counted or carried (wtmp logins are looked up only for those). */
+  knows(host: string): boolean {
+    return this.by.has(host) || Object.hasOwn(this.attackers, host);
+  }
+
+  /** Earliest failure (ms) counted or carried, or Infinity: wtmp logins before it cannot matter. */
+  earliestFailure(): number {
+    let t = Number.POSITIVE_INFINITY;
+    for (const a of this.by.values()) {
+      for (const x of a.carried) if (x < t) t = x;
+      if (a.fail.length > 0 && a.first < t) t = a.first;
+      for (const b of a.btmp) if (b.time < t) t = b.time;
+    }
+    for (const a of Object.values(this.attackers)) if (a.first < t) t = a.first;
+    return t;
   }
 
   private agg(host: string): Agg {
@@ -95,6 +201,9 @@ export class AttackDetectors {
       a = {
         host,
         fail: [],
+        carried: [],
+        carriedScans: [],
+        btmp: [],
         rejects: 0,
         users: new Map(),
         services: new Map(),
@@ -106,8 +215,8 @@ export class AttackDetectors {
         passwd: [],
         first: Number.POSITIVE_INFINITY,
         last: 0,
-        evidence: new Map(),
-        lastEvidence: new Map(),
+        evidence: { bruteforce: [], portscan: [], webprobe: [], passwd: [] },
+        lastEvidence: { bruteforce: null, portscan: null, webprobe: null, passwd: null },
       };
       this.by.set(host, a);
     }
@@ -118,8 +227,8 @@ export class AttackDetectors {
   add(se: SourcedEvent): void {
     const e: AttackEvent = se.event;
     if (this.ignore.has(e.host)) return;
-    const t = e.time ? e.time.getTime() : this.lastTime;
-    if (e.time) this.lastTime = Math.max(this.lastTime, t);
+    const t = e.time ?? this.lastTime;
+    if (e.time !== null) this.lastTime = Math.max(this.lastTime, t);
     const a = this.agg(e.host);
     if (e.kind === 'success') {
       a.successes.push({ t, user: e.user ?? null, service: e.service });
@@ -128,12 +237,10 @@ export class AttackDetectors {
     a.first = Math.min(a.first, t);
     a.last = Math.max(a.last, t);
     a.services.set(e.service, (a.services.get(e.service) ?? 0) + 1);
-    const ev: Evidence = { source: se.source, line: se.line, text: se.text };
-    if (e.time) ev.time = e.time.toISOString();
-    const samples = a.evidence.get(e.detector) ?? [];
-    if (samples.length < this.cfg.evidence) samples.push(ev);
-    else a.lastEvidence.set(e.detector, ev);
-    a.evidence.set(e.detector, samples);
+    const samples = a.evidence[e.detector];
+    // Evidence is built only for the samples kept; the latest line stays a reference until the end.
+    if (samples.length < this.cfg.evidence) samples.push(evidenceOf(se));
+    else a.lastEvidence[e.detector] = se;
     switch (e.detector) {
       case 'bruteforce': {
         const n = Math.min(Math.max(e.attempts, 1), MAX_WEIGHT);
@@ -146,7 +253,7 @@ export class AttackDetectors {
         const targets = e.ports ?? (e.port !== undefined ? [e.port] : []);
         if (targets.length === 0) a.scans.push({ t, key: e.service });
         for (const p of targets) {
-          a.scans.push({ t, key: `port ${p}` });
+          a.scans.push({ t, key: portKey(p) });
           if (a.ports.size < 50) a.ports.add(p);
         }
         if (e.kind === 'scan') a.confirmedBy.add(e.service);
@@ -168,23 +275,106 @@ export class AttackDetectors {
     }
   }
 
-  /** Records a successful login from another record source (wtmp). */
+  /** Records a successful login from another record source (wtmp); the same login seen in a log is kept once. */
   addLogin(r: LoginRecord): void {
     if (this.ignore.has(r.host)) return;
-    this.agg(r.host).successes.push({ t: r.time.getTime(), user: r.user, service: r.service });
+    const a = this.agg(r.host);
+    if (a.successes.some((s) => s.user === r.user && Math.abs(s.t - r.time) <= SAME_ATTEMPT_MS)) return;
+    a.successes.push({ t: r.time, user: r.user, service: r.service });
+  }
+
+  /**
+   * Records a failed login from btmp. sshd and login write both a log line and a btmp record for one
+   * attempt: at the end, a record with a counted log failure from the same source within 2 s is that
+   * attempt; only the others count (attempts the logs did not show, or logs not read at all).
+   */
+  addFailedLogin(r: FailedLoginRecord): void {
+    if (this.ignore.has(r.host)) return;
+    this.agg(r.host).btmp.push(r);
+  }
+
+  /** Counts the btmp records no log line accounted for (see addFailedLogin). */
+  private settleBtmp(a: Agg): void {
+    if (a.btmp.length === 0) return;
+    const logged = [...a.fail].sort((x, y) => x - y);
+    const used = new Uint8Array(logged.length);
+    const records = [...a.btmp].sort((x, y) => x.time - y.time);
+    let lo = 0;
+    for (const r of records) {
+      while (lo < logged.length && (logged[lo] as number) < r.time - SAME_ATTEMPT_MS) lo++;
+      let matched = false;
+      for (let i = lo; i < logged.length && (logged[i] as number) <= r.time + SAME_ATTEMPT_MS; i++) {
+        if (!used[i]) {
+          used[i] = 1;
+          matched = true;
+          break;
+        }
+      }
+      if (matched) continue;
+      this.add({
+        event: {
+          detector: 'bruteforce',
+          kind: 'failure',
+          host: r.host,
+          service: r.service,
+          attempts: 1,
+          time: r.time,
+          ...(r.user !== null ? { user: r.user } : {}),
+        },
+        line: r.record,
+        text: r.text,
+        source: r.source,
+      });
+    }
+    a.btmp = [];
   }
 
   private evidence(a: Agg, d: Detector): Evidence[] {
-    const s = [...(a.evidence.get(d) ?? [])];
-    const last = a.lastEvidence.get(d);
-    if (last) s.push(last);
+    const s = [...a.evidence[d]];
+    const last = a.lastEvidence[d];
+    if (last) s.push(evidenceOf(last));
     return s;
+  }
+
+  /**
+   * The tail to keep for the next run: per source, the failures and refused connections within their
+   * findtime of the newest event seen, and the sources that crossed the brute-force threshold within
+   * `remember`. Bounded: at most 2000 sources and 100 entries per source, the most recent kept.
+   */
+  tail(): WindowTail {
+    const out = emptyTail();
+    const newest = this.lastTime;
+    const bfFrom = newest - this.cfg.bruteforce.findtime * 1000;
+    const psFrom = newest - this.cfg.portscan.findtime * 1000;
+    const recent = (xs: number[]) =>
+      xs
+        .filter((t) => t >= bfFrom)
+        .sort((x, y) => x - y)
+        .slice(-TAIL_PER_SOURCE);
+    const hosts = [...this.by.values()].sort((x, y) => y.last - x.last).slice(0, TAIL_SOURCES);
+    for (const a of hosts) {
+      const fail = recent([...a.carried, ...a.fail]);
+      if (fail.length > 0) out.fail[a.host] = fail;
+      const scans = [...a.carriedScans, ...a.scans]
+        .filter((s) => s.t >= psFrom)
+        .sort((x, y) => x.t - y.t)
+        .slice(-TAIL_PER_SOURCE);
+      if (scans.length > 0) out.scan[a.host] = scans;
+    }
+    const keep = newest - this.cfg.bruteforce.remember * 1000;
+    const attackers = Object.entries(this.attackers)
+      .filter(([, v]) => v.last >= keep)
+      .sort((x, y) => y[1].last - x[1].last)
+      .slice(0, TAIL_SOURCES);
+    out.attackers = Object.fromEntries(attackers);
+    return out;
   }
 
   /** The findings and per-source summaries for everything added. */
   finish(): AttackReport {
     const findings: AttackFinding[] = [];
     const sources: SourceSummary[] = [];
+    for (const a of this.by.values()) this.settleBtmp(a);
     for (const a of this.by.values()) {
       const statuses: Status[] = [];
       const base = { first: iso(a.first), last: iso(a.last) };
@@ -193,12 +383,21 @@ export class AttackDetectors {
         ...(base.last ? { last: base.last } : {}),
       };
       const services = topKeys(a.services, 20);
-      const serviceOf = (list: string[]) => (list.length === 1 ? (list[0] as string) : 'host');
+      const serviceOf = (list: string[]) => {
+        const names = [...new Set(list.map(this.serviceName))];
+        return names.length === 1 ? (names[0] as string) : 'host';
+      };
+      const known = this.attackers[a.host];
 
       if (a.fail.length > 0) {
-        const p = peak(a.fail, this.cfg.bruteforce.findtime * 1000);
+        const p = peak(
+          a.carried.length > 0 ? [...a.carried, ...a.fail] : a.fail,
+          this.cfg.bruteforce.findtime * 1000,
+        );
         if (p.count >= this.cfg.bruteforce.maxretry) {
-          const firstFail = a.fail.reduce((m, x) => (x < m ? x : m), Number.POSITIVE_INFINITY);
+          let firstFail = a.fail.reduce((m, x) => (x < m ? x : m), Number.POSITIVE_INFINITY);
+          for (const x of a.carried) if (x < firstFail) firstFail = x;
+          if (known && known.first < firstFail) firstFail = known.first;
           const ok = a.successes.filter((s) => s.t >= firstFail).sort((x, y) => x.t - y.t)[0];
           const status: Status = ok ? 'CRITICAL' : 'WARNING';
           statuses.push(status);
@@ -230,14 +429,48 @@ export class AttackDetectors {
               succeeded: ok ? { user: ok.user, time: iso(ok.t), service: ok.service } : null,
             },
           });
+          this.attackers[a.host] = {
+            first: Math.min(firstFail, known?.first ?? firstFail),
+            last: Math.max(a.last, known?.last ?? 0),
+            count: a.fail.length + (known?.count ?? 0),
+            users: [...new Set([...users, ...(known?.users ?? [])])].slice(0, 20),
+          };
+        }
+      } else if (known) {
+        // No new failures, but a source that attacked in an earlier run logged in now.
+        const ok = a.successes.filter((s) => s.t >= known.first).sort((x, y) => x.t - y.t)[0];
+        if (ok) {
+          statuses.push('CRITICAL');
+          findings.push({
+            kind: 'attack-bruteforce',
+            status: 'CRITICAL',
+            service: serviceOf([ok.service]),
+            summary: `${a.host}: logged in${ok.user ? ` as ${ok.user}` : ''} via ${ok.service} after ${known.count} failed logins (last ${iso(known.last)})`,
+            evidence: [],
+            host: a.host,
+            ...(ok.user ? { user: ok.user } : {}),
+            first: new Date(known.first).toISOString(),
+            last: new Date(ok.t).toISOString(),
+            data: {
+              host: a.host,
+              users: known.users,
+              usersTotal: known.users.length,
+              count: known.count,
+              peak: 0,
+              findtime: this.cfg.bruteforce.findtime,
+              services: [],
+              succeeded: { user: ok.user, time: iso(ok.t), service: ok.service },
+            },
+          });
         }
       }
 
       if (a.scans.length > 0) {
         const span = this.cfg.portscan.findtime * 1000;
-        const peakTargets = peakDistinct(a.scans, span);
+        const all = a.carriedScans.length > 0 ? [...a.carriedScans, ...a.scans] : a.scans;
+        const peakTargets = peakDistinct(all, span);
         const burst = peak(
-          a.scans.map((s) => s.t),
+          all.map((s) => s.t),
           span,
         ).count;
         if (
@@ -327,7 +560,7 @@ export class AttackDetectors {
         });
       }
 
-      if (a.last === 0 && a.fail.length === 0 && a.scans.length === 0) continue; // successes only
+      if (statuses.length === 0 && a.last === 0 && a.fail.length === 0 && a.scans.length === 0) continue; // successes only
       sources.push({
         host: a.host,
         status: worst(statuses),

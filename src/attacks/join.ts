@@ -1,4 +1,4 @@
-import type { AttackEvent, Extracted, Note } from './types.ts';
+import type { AttackEvent, Extracted, JoinKey, Note } from './types.ts';
 import { isNote } from './types.ts';
 
 /**
@@ -23,11 +23,11 @@ interface State {
 export class Joiner {
   // Two generations instead of one Map with oldest-first eviction: deleting from the front of a V8 Map leaves
   // tombstones that make `keys().next()` slow, and connections come and go by the thousand.
-  private cur = new Map<string, State>();
-  private old = new Map<string, State>();
+  private cur = new Map<JoinKey, State>();
+  private old = new Map<JoinKey, State>();
   constructor(private readonly cap = 20_000) {}
 
-  private find(key: string): State | undefined {
+  private find(key: JoinKey): State | undefined {
     const st = this.cur.get(key);
     if (st !== undefined) return st;
     const o = this.old.get(key);
@@ -38,7 +38,7 @@ export class Joiner {
     return o;
   }
 
-  private put(key: string, st: State): void {
+  private put(key: JoinKey, st: State): void {
     if (this.cur.size >= this.cap / 2) {
       this.old = this.cur;
       this.cur = new Map();
@@ -46,12 +46,12 @@ export class Joiner {
     this.cur.set(key, st);
   }
 
-  private forget(key: string): void {
+  private forget(key: JoinKey): void {
     this.cur.delete(key);
     this.old.delete(key);
   }
 
-  private state(key: string): State {
+  private state(key: JoinKey): State {
     let st = this.find(key);
     if (!st) {
       st = { terminal: false, native: false };
@@ -60,8 +60,8 @@ export class Joiner {
     return st;
   }
 
-  /** Feeds one extraction; `key` is the line's connection key (`sshd:1234`) for plain events. */
-  push(x: Extracted, key: string | null): AttackEvent | null {
+  /** Feeds one extraction; `key` is the line's connection key (sshd's pid) for plain events. */
+  push(x: Extracted, key: JoinKey | null): AttackEvent | null {
     if (x === null) return null;
     if (!isNote(x)) {
       // Only connections already known need updating: a pam note or a connect line comes first.

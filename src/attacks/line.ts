@@ -1,189 +1,91 @@
+import { inferYear, parsePrefix, type YearContext } from '../logs/syslog.ts';
 import type { ParsedLine } from './types.ts';
 
 /**
- * A minimal syslog prefix splitter (time, host, `program[pid]: `) for the attack extractors, until the log
- * reader's own parser (src/logs) replaces it. Written by hand because the lines to split mix RFC 3164,
- * RFC 5424, ISO-8601, TAI64N (daemontools) and journal short output, plus daemons' own log files without any
- * tag; no maintained library covers that mix without also owning the file reading.
+ * Splits a log line into time, program, pid and message for the extractors, on top of src/logs's
+ * `parsePrefix` (RFC 3164 with year inference, RFC 5424, ISO, CLF, mgetty, Samba). What it adds, because
+ * the extractors need it and src/logs does not provide it:
+ * - the pid (`sshd[123]:`, `prog(123):`, RFC 5424's PROCID), the key that joins sshd's lines;
+ * - tags `parsePrefix` leaves alone: `prog[pid]` without a colon (proftpd), `[prog]` after a classic stamp,
+ *   a `<auth.info>` facility before the host, a Solaris `[ID n fac.pri]` message id;
+ * - stamps it does not read: TAI64N (daemontools' `@4000...`), `YYYY/MM/DD hh:mm:ss`, ISO with a one-digit day.
+ * A classic `Mmm dd hh:mm:ss host prog[pid]: ` line, by far the most common, is read by character codes
+ * with the hour's start memoised (src/logs's zones are linear within an hour); `line.test.ts` checks it
+ * against `parsePrefix` as the oracle.
  */
 
-/** Options of the splitter. */
-export interface SplitOptions {
-  /** The inspection time: a year-less syslog date gets the year that does not put it in the future. */
-  now: Date;
-}
+/** A line without time, tag or pid, for lines that need none of them. */
+const NO_TAG = { program: '', pid: null } as const;
 
-const MONTHS: Record<string, number> = {
-  Jan: 0,
-  Feb: 1,
-  Mar: 2,
-  Apr: 3,
-  May: 4,
-  Jun: 5,
-  Jul: 6,
-  Aug: 7,
-  Sep: 8,
-  Oct: 9,
-  Nov: 10,
-  Dec: 11,
-};
-
-const RFC3164 = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d+)? +/;
-const ISO = /^(\d{4})-(\d{2})-(\d{1,2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})? +/;
-const SLASHED = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) +/;
 const TAI64N = /^@4000([0-9a-fA-F]{12})[0-9a-fA-F]{8} +/;
-const RFC5424 =
-  /^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[[^\]"]*(?:"(?:[^"\\]|\\.)*"[^\]"]*)*\])+)(?: (.*))?$/;
+const SLASHED = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) +/;
+const ISO_SHORT_DAY = /^(\d{4})-(\d{2})-(\d)[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)? +/;
 const BSD_FACILITY = /^<\w+\.\w+> +/;
 /** `prog[pid]:`, `prog(pid):`, `prog:`, `prog[pid]` (proftpd logs no colon), `sshd(pam_unix)[pid]:`. */
-const TAG = /^([A-Za-z0-9_.\/-]+(?:\(pam_unix\))?)(?:\[(\d+)\]:?|\((\d+)\):|:)$/;
-const BRACKET_TAG = /^\[([A-Za-z0-9_.\/-]+)\]:?$/;
+const TAG = /^([A-Za-z0-9_./-]+(?:\(pam_unix\))?)(?:\[(\d+)\]:?|\((\d+)\):|:)$/;
+const BRACKET_TAG = /^\[([A-Za-z0-9_./-]+)\]:?$/;
 const HOSTNAME = /^[A-Za-z0-9_.:-]+$/;
 const SOLARIS_MSGID = /^\[ID \d+ [\w.]+\] /;
-
-function localDate(y: number, mo: number, d: number, h: number, mi: number, s: number): Date {
-  return new Date(y, mo, d, h, mi, s);
-}
-
-/**
- * Local midnight per (now, month, day), and whether that day has a DST change. Building a local Date costs
- * more than everything else in a line's accounting, and a log holds few distinct days.
- */
-const dayCache = new Map<string, { midnight: number; year: number; steady: boolean }>();
-
-/** The day of the previous call (consecutive lines share it): a memo, like dayCache. */
-let last: {
-  now: number;
-  mo: number;
-  d: number;
-  day: { midnight: number; year: number; steady: boolean };
-} | null = null;
-
-/** Year for a year-less syslog date: this year, or last year when that would be more than a day ahead. */
-function withYear(now: Date, mo: number, d: number, h: number, mi: number, s: number): Date {
-  let day =
-    last !== null && last.now === now.getTime() && last.mo === mo && last.d === d ? last.day : undefined;
-  if (day === undefined) {
-    const key = `${now.getTime()}/${mo}/${d}`;
-    day = dayCache.get(key);
-    if (day === undefined) {
-      let year = now.getFullYear();
-      if (localDate(year, mo, d, 0, 0, 0).getTime() > now.getTime() + 86_400_000) year--;
-      const midnight = localDate(year, mo, d, 0, 0, 0);
-      const next = localDate(year, mo, d + 1, 0, 0, 0);
-      const steady = midnight.getTimezoneOffset() === next.getTimezoneOffset();
-      if (dayCache.size > 1000) dayCache.clear();
-      day = { midnight: midnight.getTime(), year, steady };
-      dayCache.set(key, day);
-    }
-    last = { now: now.getTime(), mo, d, day };
-  }
-  const t = day.steady
-    ? new Date(day.midnight + ((h * 60 + mi) * 60 + s) * 1000)
-    : localDate(day.year, mo, d, h, mi, s);
-  // A time-of-day later than `now` + 1 day on the boundary day belongs to last year too.
-  if (t.getTime() > now.getTime() + 86_400_000) return localDate(day.year - 1, mo, d, h, mi, s);
-  return t;
-}
-
-interface Stamp {
-  time: Date | null;
-  rest: string;
-  /** RFC 3164 stamp: only then may a bare `[prog]` tag follow. */
-  classic: boolean;
-}
+const PID_IN_PARENS = /^(.+)\((\d+)\)$/;
 
 const MONTH_CODES = new Map<number, number>(
-  Object.entries(MONTHS).map(([name, mo]) => [
+  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((name, mo) => [
     (name.charCodeAt(0) << 16) | (name.charCodeAt(1) << 8) | name.charCodeAt(2),
     mo,
   ]),
 );
+
+/** `\s` of a RegExp, for the character codes a latin1 line can hold. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160;
+}
 
 function digit(line: string, i: number): number {
   const c = line.charCodeAt(i) - 48;
   return c >= 0 && c <= 9 ? c : -1;
 }
 
-/** `Mmm dd hh:mm:ss ` by character codes: the common case, without a RegExp match array. */
-function fastClassic(line: string, opts: SplitOptions): Stamp | null {
-  if (
-    line.length < 16 ||
-    line.charCodeAt(3) !== 32 ||
-    line.charCodeAt(6) !== 32 ||
-    line.charCodeAt(15) !== 32
-  )
-    return null;
-  if (line.charCodeAt(9) !== 58 || line.charCodeAt(12) !== 58) return null;
-  const mo = MONTH_CODES.get((line.charCodeAt(0) << 16) | (line.charCodeAt(1) << 8) | line.charCodeAt(2));
-  if (mo === undefined) return null;
-  const d1 = line.charCodeAt(4) === 32 ? 0 : digit(line, 4);
-  const d2 = digit(line, 5);
-  const h1 = digit(line, 7);
-  const h2 = digit(line, 8);
-  const m1 = digit(line, 10);
-  const m2 = digit(line, 11);
-  const s1 = digit(line, 13);
-  const s2 = digit(line, 14);
-  if ((d1 | d2 | h1 | h2 | m1 | m2 | s1 | s2) < 0) return null;
-  const time = withYear(opts.now, mo, d1 * 10 + d2, h1 * 10 + h2, m1 * 10 + m2, s1 * 10 + s2);
-  let rest = line.slice(16);
-  if (rest.charCodeAt(0) === 60 /* < */) {
-    const f = BSD_FACILITY.exec(rest);
-    if (f) rest = rest.slice(f[0].length);
+/**
+ * `parsePrefix`'s TAG (`([^\s[\]:]+)(?:\[[^\]\s]*\])?: ?`) at `at`, by character codes: the index after it
+ * and where the name and the bracket's content are, or -1.
+ */
+function tagAt(line: string, at: number, out: { end: number; open: number; close: number }): boolean {
+  const n = line.length;
+  let i = at;
+  for (; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 91 /* [ */ || c === 93 /* ] */ || c === 58 /* : */ || isSpace(c)) break;
   }
-  return { time, rest, classic: true };
+  if (i === at || i >= n) return false;
+  out.open = -1;
+  out.close = -1;
+  if (line.charCodeAt(i) === 91) {
+    const open = i;
+    for (i++; i < n; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 93 || isSpace(c)) break;
+    }
+    if (i >= n || line.charCodeAt(i) !== 93) return false;
+    out.open = open;
+    out.close = i;
+    i++;
+  }
+  if (line.charCodeAt(i) !== 58) return false;
+  i++;
+  if (line.charCodeAt(i) === 32) i++;
+  out.end = i;
+  return true;
 }
 
-function stamp(line: string, opts: SplitOptions): Stamp | null {
-  const fast = fastClassic(line, opts);
-  if (fast) return fast;
-  let m = RFC3164.exec(line);
-  if (m) {
-    const mo = MONTHS[m[1] as string];
-    if (mo !== undefined) {
-      const time = withYear(opts.now, mo, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
-      let rest = line.slice(m[0].length);
-      const f = BSD_FACILITY.exec(rest);
-      if (f) rest = rest.slice(f[0].length);
-      return { time, rest, classic: true };
-    }
+function pidOf(line: string, open: number, close: number): number | null {
+  if (open < 0 || close - open < 2 || close - open > 11) return null;
+  let v = 0;
+  for (let i = open + 1; i < close; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
   }
-  m = ISO.exec(line);
-  if (m) {
-    const [, y, mo, d, h, mi, s, , tz] = m;
-    const time =
-      tz === undefined
-        ? localDate(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
-        : new Date(
-            `${y}-${mo}-${(d as string).padStart(2, '0')}T${h}:${mi}:${s}${tz === 'Z' ? 'Z' : tz.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`,
-          );
-    return {
-      time: Number.isNaN(time.getTime()) ? null : time,
-      rest: line.slice(m[0].length),
-      classic: false,
-    };
-  }
-  m = SLASHED.exec(line);
-  if (m) {
-    const time = localDate(
-      Number(m[1]),
-      Number(m[2]) - 1,
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5]),
-      Number(m[6]),
-    );
-    return { time, rest: line.slice(m[0].length), classic: false };
-  }
-  m = TAI64N.exec(line);
-  if (m) {
-    // TAI64 label minus 2^62; TAI runs ahead of UTC by 10 s + leap seconds (37 today): close enough for
-    // windows of minutes.
-    const secs = Number.parseInt(m[1] as string, 16) - 10;
-    return { time: new Date(secs * 1000), rest: line.slice(m[0].length), classic: false };
-  }
-  return null;
+  return v;
 }
 
 function firstToken(s: string): [string, string] {
@@ -191,53 +93,198 @@ function firstToken(s: string): [string, string] {
   return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
 }
 
-function tagged(
-  program: string,
-  pid: number | null,
-  message: string,
-  text: string,
-  time: Date | null,
-): ParsedLine {
-  const msg = SOLARIS_MSGID.test(message) ? message.replace(SOLARIS_MSGID, '') : message;
-  return { program, pid, message: msg, text, time };
-}
-
-function tagOf(token: string): { program: string; pid: number | null } | null {
+function oldTag(token: string): { program: string; pid: number | null } | null {
   const m = TAG.exec(token);
   if (!m) return null;
   const pid = m[2] ?? m[3];
   return { program: m[1] as string, pid: pid === undefined ? null : Number(pid) };
 }
 
-/**
- * Splits one log line (no newline) into program, pid, message and time. Lines without a recognisable
- * tag come back with program '' and the text after any time stamp as the message, so the caller's family
- * hint (the service whose own log it is) decides which extractor reads them.
- */
-export function splitLine(raw: string, opts: SplitOptions): ParsedLine {
-  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-  const r5424 = RFC5424.exec(line);
-  if (r5424) {
-    const t = new Date(r5424[1] as string);
-    const app = r5424[3] === '-' ? '' : (r5424[3] as string);
-    const pid = /^\d+$/.test(r5424[4] as string) ? Number(r5424[4]) : null;
-    const msg = r5424[7] ?? '';
-    return tagged(app, pid, msg, msg, Number.isNaN(t.getTime()) ? null : t);
+function tagged(
+  program: string,
+  pid: number | null,
+  message: string,
+  text: string,
+  time: number | null,
+): ParsedLine {
+  const msg =
+    message.charCodeAt(0) === 91 && SOLARIS_MSGID.test(message)
+      ? message.replace(SOLARIS_MSGID, '')
+      : message;
+  return { program, pid, message: msg, text, time };
+}
+
+/** The tag forms `parsePrefix` does not take, in the text after a stamp (`rest`), host optional. */
+function looseTag(rest: string, time: number | null, classic: boolean): ParsedLine {
+  let r = rest;
+  if (classic && r.charCodeAt(0) === 60 /* < */) {
+    const f = BSD_FACILITY.exec(r);
+    if (f) r = r.slice(f[0].length);
   }
-  const st = stamp(line, opts);
-  const time = st?.time ?? null;
-  const rest = st ? st.rest : line;
-  const [t1, after1] = firstToken(rest);
-  const tag1 = tagOf(t1);
-  if (tag1) return tagged(tag1.program, tag1.pid, after1, rest, time);
-  if (st?.classic) {
+  const [t1, after1] = firstToken(r);
+  const tag1 = oldTag(t1);
+  if (tag1) return tagged(tag1.program, tag1.pid, after1, r, time);
+  if (classic) {
     const b = BRACKET_TAG.exec(t1);
-    if (b) return tagged(b[1] as string, null, after1, rest, time);
+    if (b) return tagged(b[1] as string, null, after1, r, time);
   }
   if (HOSTNAME.test(t1)) {
     const [t2, after2] = firstToken(after1);
-    const tag2 = tagOf(t2);
+    const tag2 = oldTag(t2);
     if (tag2) return tagged(tag2.program, tag2.pid, after2, after1, time);
   }
-  return { program: '', pid: null, message: rest, text: rest, time };
+  return { ...NO_TAG, message: r, text: r, time };
+}
+
+function localTime(ctx: YearContext, y: number, mo: number, d: number, h: number, mi: number, s: number) {
+  return ctx.zone.toEpoch(y, mo, d, h, mi, s);
+}
+
+/** Stamps src/logs does not read; null when the line has none of them. */
+function otherStamp(line: string, ctx: YearContext): { time: number; rest: string } | null {
+  let m = TAI64N.exec(line);
+  if (m) {
+    // TAI64 label minus 2^62; TAI runs ahead of UTC by 10 s + leap seconds (37 today): close enough for
+    // windows of minutes.
+    return { time: (Number.parseInt(m[1] as string, 16) - 10) * 1000, rest: line.slice(m[0].length) };
+  }
+  m = SLASHED.exec(line) ?? ISO_SHORT_DAY.exec(line);
+  if (m) {
+    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    return { time: localTime(ctx, y, mo - 1, d, h, mi, s), rest: line.slice(m[0].length) };
+  }
+  return null;
+}
+
+/**
+ * One stream's line splitter. Holds the year context of the file (its mtime and zone: a year-less date gets
+ * the year that does not put it after the file's last write) and a one-entry memo of the last classic stamp.
+ */
+export class LineSplitter {
+  private lastHour = -1;
+  private hourStart = 0;
+  private readonly tag = { end: 0, open: -1, close: -1 };
+
+  constructor(private readonly ctx: YearContext) {}
+
+  /** Splits one line (without its newline; a trailing CR is dropped). */
+  split(raw: string): ParsedLine {
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    return this.classic(line) ?? this.general(line);
+  }
+
+  /** `Mmm dd hh:mm:ss host prog[pid]: msg` (or without host) by character codes; null for other shapes. */
+  private classic(line: string): ParsedLine | null {
+    if (
+      line.length < 18 ||
+      line.charCodeAt(3) !== 32 ||
+      line.charCodeAt(6) !== 32 ||
+      line.charCodeAt(9) !== 58 ||
+      line.charCodeAt(12) !== 58 ||
+      line.charCodeAt(15) !== 32
+    )
+      return null;
+    const mo = MONTH_CODES.get((line.charCodeAt(0) << 16) | (line.charCodeAt(1) << 8) | line.charCodeAt(2));
+    if (mo === undefined) return null;
+    const d1 = line.charCodeAt(4) === 32 ? 0 : digit(line, 4);
+    const d2 = digit(line, 5);
+    const h1 = digit(line, 7);
+    const h2 = digit(line, 8);
+    const m1 = digit(line, 10);
+    const m2 = digit(line, 11);
+    const s1 = digit(line, 13);
+    const s2 = digit(line, 14);
+    if ((d1 | d2 | h1 | h2 | m1 | m2 | s1 | s2) < 0) return null;
+    const d = d1 * 10 + d2;
+    const h = h1 * 10 + h2;
+    const mi = m1 * 10 + m2;
+    const s = s1 * 10 + s2;
+    const hour = (mo * 32 + d) * 24 + h;
+    let time: number;
+    if (hour === this.lastHour) time = this.hourStart + mi * 60_000 + s * 1000;
+    else {
+      const ctx = this.ctx;
+      const y = inferYear(mo, d, h, 0, 0, ctx);
+      if (y === inferYear(mo, d, h, 59, 59, ctx)) {
+        // Not the hour where the year changes: one start for all its lines.
+        this.lastHour = hour;
+        this.hourStart = ctx.zone.toEpoch(y, mo, d, h, 0, 0);
+        time = this.hourStart + mi * 60_000 + s * 1000;
+      } else time = ctx.zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
+    }
+    const tag = this.tag;
+    let at = 16;
+    let tagStart = 16;
+    if (!tagAt(line, at, tag)) {
+      // `host prog[pid]: ` (parsePrefix's HOST is `(\S+) `: a single space after the host).
+      let i = at;
+      while (i < line.length && !isSpace(line.charCodeAt(i))) i++;
+      if (i === at || line.charCodeAt(i) !== 32) return null;
+      at = i + 1;
+      tagStart = at;
+      if (!tagAt(line, at, tag)) return null;
+    }
+    const nameEnd = tag.open >= 0 ? tag.open : tag.end - (line.charCodeAt(tag.end - 1) === 32 ? 2 : 1);
+    const program = line.slice(tagStart, nameEnd);
+    if (tag.open < 0 && program.charCodeAt(program.length - 1) === 41 /* ) */) {
+      const p = PID_IN_PARENS.exec(program);
+      if (p && !(p[1] as string).endsWith('(pam_unix'))
+        return tagged(p[1] as string, Number(p[2]), line.slice(tag.end), line.slice(tagStart), time);
+    }
+    return tagged(program, pidOf(line, tag.open, tag.close), line.slice(tag.end), line.slice(tagStart), time);
+  }
+
+  /** Every other shape: parsePrefix, then the forms it leaves untagged. */
+  private general(line: string): ParsedLine {
+    const p = parsePrefix(line, this.ctx);
+    const classic = p.time !== null && /^(?:<\d{1,3}>)?[A-Z][a-z]{2} /.test(line);
+    if (p.program !== null) {
+      const rfc5424 = line.charCodeAt(0) === 60 && /^<\d{1,3}>1 /.test(line);
+      if (rfc5424) {
+        const fields = line.split(' ', 5);
+        const procid = fields[4] ?? '-';
+        const pid = /^\d{1,10}$/.test(procid) ? Number(procid) : null;
+        const msg = line.slice(p.messageStart);
+        return tagged(p.program, pid, msg, msg, p.time);
+      }
+      // The tag ends just before messageStart: `name[pid]: ` or `name: `.
+      let end = p.messageStart;
+      if (line.charCodeAt(end - 1) === 32) end--;
+      end--; // the colon
+      let open = -1;
+      if (line.charCodeAt(end - 1) === 93) open = line.lastIndexOf('[', end - 1);
+      const nameEnd = open >= 0 ? open : end;
+      const start = nameEnd - p.program.length;
+      let program = p.program;
+      let pid = open >= 0 ? pidOf(line, open, end - 1) : null;
+      const paren = open < 0 ? PID_IN_PARENS.exec(program) : null;
+      if (paren && !(paren[1] as string).endsWith('(pam_unix')) {
+        program = paren[1] as string;
+        pid = Number(paren[2]);
+      }
+      return tagged(program, pid, line.slice(p.messageStart), line.slice(start), p.time);
+    }
+    if (p.time !== null) {
+      // A stamp without a tag parsePrefix knows: the rest after the stamp (host included, as `text`).
+      const rest = classic
+        ? line.replace(/^(?:<\d{1,3}>)?[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,6})? /, '')
+        : null;
+      if (rest !== null && rest !== line) return looseTag(rest, p.time, true);
+      const iso =
+        /^(?:<\d{1,3}>)?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? /.exec(line);
+      if (iso) return looseTag(line.slice(iso[0].length), p.time, false);
+      // CLF, Samba, mgetty: the daemon's own format, read whole by its extractor.
+      return { ...NO_TAG, message: line, text: line, time: p.time };
+    }
+    const other = otherStamp(line, this.ctx);
+    if (other) return looseTag(other.rest, other.time, false);
+    return looseTag(line, null, false);
+  }
 }

@@ -1,47 +1,145 @@
-import { createReadStream } from 'node:fs';
-import { describe as describeError } from '../core/errors.ts';
-import { TenkenError } from '../core/errors.ts';
-import type { Accountant, LocatedEvent } from './account.ts';
+import path from 'node:path';
+import type { Plan } from '../config/plan.ts';
+import { logsConfig } from '../logs/config.ts';
+import { DEFAULT_IDENTITY, type ReadMode } from '../logs/cursor.ts';
+import type { LogSource } from '../logs/engine.ts';
+import { type JournalRunner, type JournalStart, readJournal } from '../logs/read/journal.ts';
+import { readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
+import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
+import type { Zone } from '../logs/syslog.ts';
+import { Accountant, readerNeedles } from './account.ts';
+import type { SourcedEvent } from './detect.ts';
+import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
 
 /**
- * Thin I/O: streams one file through an Accountant in chunks of whole lines, decoded as latin1 so bytes map
- * 1:1 to characters (bad UTF-8 cannot throw, offsets stay byte offsets). Temporary until the log reader
- * (src/logs) hands the attack check its lines with offsets and rotation handling.
+ * Thin I/O: the attack accounting over src/logs's reader. The families' needles are the reader's one
+ * keyword category, so its chunk scanner (one RegExp over 1 MiB, line bounds only around hits) does the
+ * prefiltering, and its cursors (rotation-safe, per member) make each run read only new lines.
  */
-export async function accountFile(
-  file: string,
-  displayName: string,
-  acc: Accountant,
-  onEvent: (e: LocatedEvent & { source: string }) => void,
-): Promise<{ lines: number }> {
-  let carry = '';
-  let lineNo = 1;
-  try {
-    const stream = createReadStream(file, { encoding: 'latin1', highWaterMark: 1 << 20 });
-    for await (const chunk of stream as AsyncIterable<string>) {
-      const text = carry + chunk;
-      const cut = text.lastIndexOf('\n');
-      if (cut < 0) {
-        carry = text;
-        continue;
-      }
-      const whole = text.slice(0, cut);
-      acc.scanText(whole, lineNo, (e) => onEvent({ ...e, source: displayName }));
-      lineNo += countNewlines(whole) + 1;
-      carry = text.slice(cut + 1);
-    }
-    if (carry !== '') {
-      acc.scanText(carry, lineNo, (e) => onEvent({ ...e, source: displayName }));
-      lineNo++;
-    }
-  } catch (err) {
-    throw new TenkenError(describeError(`Cannot read ${displayName}`, err));
+
+/** Category id of the needles in the reader's rule set (never shown: these rules are the attacks' own). */
+export const ATTACK_CATEGORY = 'attack';
+
+const rulesCache = new Map<string, RuleSet>();
+
+/** The reader's rules for a stream with these hints: one category whose keywords are the needles. */
+export function attackRules(hints: readonly Family[]): RuleSet {
+  const key = [...hints].sort().join(',');
+  let rules = rulesCache.get(key);
+  if (!rules) {
+    rules = compileRules(
+      logsConfig.parse({
+        runbook: false,
+        categories: { [ATTACK_CATEGORY]: { keywords: readerNeedles(hints) } },
+      }),
+    );
+    rulesCache.set(key, rules);
   }
-  return { lines: lineNo - 1 };
+  return rules;
 }
 
-function countNewlines(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
-  return n;
+/** Families that read a service's own log (no syslog tag): from its profile, and the file's name. */
+export function hintsFor(service: string, file: string): Family[] {
+  const base = path.basename(file);
+  const fam = SERVICE_FAMILY[service];
+  if (/xferlog/.test(base)) return ['xferlog'];
+  if (fam === 'web') return /error/i.test(base) ? ['apache', 'nginx'] : ['web'];
+  return fam ? [fam] : [];
+}
+
+/** Hints of a log source of the plan: a shared system log has none (the tag decides). */
+export function sourceHints(plan: Plan, src: Pick<LogSource, 'local' | 'shared' | 'owners'>): Family[] {
+  if (src.shared && src.owners.length === 0) return [];
+  const hints = new Set<Family>();
+  for (const name of src.owners) {
+    const svc = plan.services.find((s) => s.name === name);
+    for (const h of hintsFor(svc?.profile ?? name, src.local)) hints.add(h);
+  }
+  return [...hints];
+}
+
+/** Hints of a file named on the command line, by its name (`access.log`, `error_log`, `xferlog`). */
+export function fileHints(file: string): Family[] {
+  const base = path.basename(file);
+  if (/access/.test(base)) return ['web'];
+  if (/error/.test(base)) return ['apache', 'nginx'];
+  if (/xferlog/.test(base)) return ['xferlog'];
+  return [];
+}
+
+/** How to read one log source. */
+export interface AccountReadOptions {
+  /** `whole`: the file alone from its start (a file named on the command line); else the family's mode. */
+  mode: ReadMode | { kind: 'whole' };
+  now: Date;
+  zone: Zone;
+  hints: readonly Family[];
+  /** Host path of a local path. */
+  display: (local: string) => string;
+  /** Report the live file's last line even without a newline (read-only commands). */
+  consumeTrailing?: boolean;
+  signal?: AbortSignal;
+  onEvent: (e: SourcedEvent) => void;
+}
+
+/** Reads one log (and its rotated members) through the attack accounting; returns the reader's result. */
+export async function accountLog(local: string, opts: AccountReadOptions): Promise<SourceReadResult> {
+  const acc = new Accountant({ now: opts.now, zone: opts.zone, hints: opts.hints });
+  const rules = attackRules(opts.hints);
+  let current = '';
+  let shown = '';
+  const common = {
+    rules,
+    identity: DEFAULT_IDENTITY,
+    countLines: true,
+    consumeTrailing: opts.consumeTrailing ?? false,
+    display: opts.display,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  const onHit = (hit: { line: number; text: string }, file: { path: string; mtimeMs: number }) => {
+    if (file.path !== current) {
+      current = file.path;
+      shown = opts.display(file.path);
+      acc.useFile(file.mtimeMs);
+    }
+    const event = acc.hit(hit.text);
+    if (event) opts.onEvent({ event, line: hit.line, text: hit.text, source: shown });
+  };
+  return opts.mode.kind === 'whole'
+    ? readWholeFile(local, common, onHit)
+    : readSource(local, { ...common, mode: opts.mode }, onHit);
+}
+
+/**
+ * Reads the journal through the accounting. Entries carry no pid here (src/logs's JournalEntry has none),
+ * so sshd's multi-line joins fall back to one shared key: a `Too many authentication failures` without a
+ * host is then tied to the next `Connection closed` of any connection.
+ */
+export async function accountJournal(opts: {
+  runner: JournalRunner;
+  directory?: string;
+  start: JournalStart;
+  now: Date;
+  zone: Zone;
+  signal?: AbortSignal;
+  onEvent: (e: SourcedEvent) => void;
+}): Promise<{ cursor: string | null; entries: number }> {
+  const acc = new Accountant({ now: opts.now, zone: opts.zone });
+  return readJournal({
+    runner: opts.runner,
+    ...(opts.directory ? { directory: opts.directory } : {}),
+    start: opts.start,
+    rules: attackRules([]),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onHit: (e) => {
+      const event = acc.parsed({
+        program: e.program ?? '',
+        pid: null,
+        message: e.text,
+        text: e.text,
+        time: e.time,
+      });
+      if (event) opts.onEvent({ event, line: 0, text: e.text, source: 'journal' });
+    },
+  });
 }

@@ -37,8 +37,8 @@ export interface ParsedLine {
   message: string;
   /** The text after the time stamp and host name (tag included), for own-log formats. */
   text: string;
-  /** Time of the line when its prefix has one, else null. */
-  time: Date | null;
+  /** Time of the line (epoch ms) when its prefix has one, else null. */
+  time: number | null;
 }
 
 /** One thing a detector counts: who did what to which service. Text fields are untrusted log text. */
@@ -52,7 +52,8 @@ export interface AttackEvent {
   service: string;
   /** How many failures this line stands for (0 for a success with none pending). */
   attempts: number;
-  time: Date | null;
+  /** Epoch milliseconds, or null when the line has no time (numbers: a Date is made only for a finding). */
+  time: number | null;
   /** Target port (scans, firewall lines). */
   port?: number;
   /** Ports a scan detector listed. */
@@ -74,19 +75,22 @@ export interface AttackEvent {
  * - `success`: a login that worked, ending a run of pam failures.
  */
 export type Note =
-  | { note: 'connect'; key: string; host: string }
+  | { note: 'connect'; key: JoinKey; host: string }
   | {
       note: 'pending';
-      key: string;
+      key: JoinKey;
       event: Omit<AttackEvent, 'host'> & { host?: string };
       /** Dropped when this connection's terminal failure was already counted. */
       unlessCounted?: boolean;
       /** Held until the connection closes even when its host is already known. */
       defer?: boolean;
     }
-  | { note: 'close'; key: string; host: string; time: Date | null }
-  | { note: 'pam'; key: string; host: string; user: string; service: string; time: Date | null }
-  | { note: 'success'; key: string; event: AttackEvent };
+  | { note: 'close'; key: JoinKey; host: string; time: number | null }
+  | { note: 'pam'; key: JoinKey; host: string; user: string; service: string; time: number | null }
+  | { note: 'success'; key: JoinKey; event: AttackEvent };
+
+/** A joiner key: sshd's pid (a number, -1 when the line has none), or a mail queue id (`sendmail:ID`). */
+export type JoinKey = number | string;
 
 /** What an extractor makes of a line: an event, a note for the joiner, or nothing. */
 export type Extracted = AttackEvent | Note | null;
@@ -114,7 +118,7 @@ export function event(
   kind: EventKind,
   host: string,
   service: string,
-  time: Date | null,
+  time: number | null,
   extra: {
     user?: string | undefined;
     port?: number | undefined;

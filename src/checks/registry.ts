@@ -1,3 +1,4 @@
+import { attacksCheck } from '../attacks/check.ts';
 import { dialupCheck } from '../dialup/check.ts';
 import { loginsCheck } from '../logins/check.ts';
 import { logsCheck } from '../logs/check.ts';
@@ -12,6 +13,7 @@ import type { CheckKind } from './types.ts';
 export const checkKinds = {
   services: servicesCheck,
   logs: logsCheck,
+  attacks: attacksCheck,
   logins: loginsCheck,
   procs: procsCheck,
   dialup: dialupCheck,

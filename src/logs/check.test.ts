@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -216,20 +216,31 @@ describe('the logs check', () => {
     ]);
   });
 
-  it.runIf(process.getuid?.() !== 0)('reports a log without read permission as UNKNOWN', async () => {
-    const file = path.join(root, 'var/log/secret.log');
-    writeFileSync(file, 'x error\n');
-    chmodSync(file, 0);
+  it('reports a log that cannot be read as UNKNOWN, with the reason (also when running as root)', async () => {
+    // Root reads files whatever their mode, so the sources are made unreadable in ways that fail for
+    // root too: a directory where the log should be, and a symbolic link that points to itself.
+    // Without root, a file with mode 000 is the everyday case and is checked as well.
+    mkdirSync(path.join(root, 'var/log/dir.log'));
+    symlinkSync('loop.log', path.join(root, 'var/log/loop.log'));
+    const logs = ['/var/log/dir.log', '/var/log/loop.log'];
+    const expected = [
+      ['UNKNOWN', 'Cannot read /var/log/dir.log: is a directory'],
+      ['UNKNOWN', 'Cannot read /var/log/loop.log: refusing to follow a symbolic link'],
+    ];
+    if (process.getuid?.() !== 0) {
+      writeFileSync(path.join(root, 'var/log/secret.log'), 'x error\n');
+      chmodSync(path.join(root, 'var/log/secret.log'), 0);
+      logs.push('/var/log/secret.log');
+      expected.push(['UNKNOWN', 'Cannot read /var/log/secret.log: permission denied']);
+    }
     const plan: Plan = {
-      services: [service('app', { logs: ['/var/log/secret.log'] })],
+      services: [service('app', { logs })],
       syslogFiles: [],
       journal: 'off',
       skipped: [],
     };
     const out = await logsCheck.run(ctx(plan, undefined));
-    expect(findings(out.results, 'app').map((f) => f.summary)).toEqual([
-      'Cannot read /var/log/secret.log: permission denied',
-    ]);
+    expect(findings(out.results, 'app').map((f) => [f.status, f.summary])).toEqual(expected);
   });
 
   it('says so when no system log exists and the journal is off', async () => {

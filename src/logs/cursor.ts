@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contentBefore, digest, type OpenFile } from './read/content.ts';
+import { contentBefore, contentLength, digest, type OpenFile } from './read/content.ts';
 
 /**
  * Where reading stopped, per file, and how a file is recognised again. A file is identified by device +
@@ -106,24 +106,10 @@ async function isPrefixOf(f: OpenFile, g: OpenFile, id: IdentityOptions): Promis
   return a !== null && b !== null && a.equals(b) ? fLen : null;
 }
 
-async function contentLength(f: OpenFile): Promise<number> {
-  if (!f.gzip) return f.size;
-  let lo = 0;
-  // Decompressing to learn the length: only reached for a compressed copy, which is rare and small.
-  for (let step = 1 << 20; ; lo += step) if ((await contentBefore(f, lo + step, 0)) === null) break;
-  let hi = lo + (1 << 20);
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if ((await contentBefore(f, mid, 0)) === null) hi = mid;
-    else lo = mid;
-  }
-  return lo;
-}
-
 /**
- * Decides, for each member of a family (oldest first), where to start reading. A cursor continues in at
- * most one file, preferring the same inode; a file whose content another file continues is a copy
- * (copytruncate caught before the truncate, or a compressed twin) and is not read again.
+ * Decides, for each member of a family (oldest first), where to start reading. Each file continues the
+ * cursor that verifies the most of its content; a file whose content is a prefix of another member's is
+ * a copy (copytruncate caught before the truncate, or a compressed twin) and is not read again.
  */
 export async function decide(
   files: readonly OpenFile[],
@@ -162,23 +148,33 @@ export async function decide(
     const c = cursors.find((c) => !used.has(c) && unchanged(f, c));
     if (c) resume(i, c);
   });
-  // 2. Same inode, content verified; 3. content verified in another file (renamed, copied, compressed).
-  for (const sameOnly of [true, false]) {
-    for (const [i, f] of files.entries()) {
-      if (out[i]) continue;
-      for (const c of cursors) {
-        if (used.has(c) || (sameOnly && !sameInode(f, c))) continue;
-        const r = await relation(f, c, id);
-        if (r.kind === 'same') {
-          resume(i, c, r.before);
-          break;
-        }
+  // 2. Content verified: the cursor that verifies the most of each other file (the largest offset; the
+  //    same inode, then a known line count, first among equals). Several cursors verify a file when the
+  //    content one of them read is a prefix of another's (files that start with the same header: the
+  //    cursor of a header-only file verifies every later file, whatever its inode); a lesser one would
+  //    report again what the other one read. Cursors are ranked, not claimed: which cursor a file
+  //    continues is a question about its content, and copies are sorted out between files below.
+  const best: ({ c: Cursor; before: Buffer } | undefined)[] = files.map(() => undefined);
+  for (const [i, f] of files.entries()) {
+    if (out[i]) continue;
+    const ranked = [...cursors].sort(
+      (a, b) =>
+        b.offset - a.offset ||
+        Number(sameInode(f, b)) - Number(sameInode(f, a)) ||
+        Number(b.line >= 0) - Number(a.line >= 0),
+    );
+    for (const c of ranked) {
+      const r = await relation(f, c, id);
+      if (r.kind === 'same') {
+        best[i] = { c, before: r.before };
+        break;
       }
     }
   }
-  // 4. Copies: a file that continues no cursor and whose content is a prefix of another member's
-  //    (copytruncate caught between its copy and its truncate, the same file under two names) is not
-  //    read: its bytes are read, or were, from the other one (the newer, when both are equal).
+  // 3. Copies: a file whose content is a prefix of another member's (copytruncate caught between its
+  //    copy and its truncate, a compressed twin, the same file under two names) is not read, whatever
+  //    cursor it verifies: its bytes are read, or were, from the other one (an unchanged one, else the
+  //    newer when both are equal), which verifies at least the cursors it does.
   //    A file that is only a prefix of what a *cursor* read is not taken as read: a copy made before
   //    the last run had its own cursor then, so it is new content that starts the same way.
   for (const [i, f] of files.entries()) {
@@ -188,12 +184,15 @@ export async function decide(
       if (j === i || (dj?.action === 'skip' && dj.why === 'copy')) continue;
       const len = await isPrefixOf(f, g, id);
       if (len === null) continue;
-      if (j > i || (await contentBefore(g, len + 1, 1)) !== null) {
+      if (dj || j > i || (await contentBefore(g, len + 1, 1)) !== null) {
         out[i] = { action: 'skip', why: 'copy', of: j, length: len };
         break;
       }
     }
   }
+  // 4. Resume at the best verified cursor: the file itself grown, the old inode renamed by `create`,
+  //    a `.gz` of it (`delaycompress` or not), or a copy of it that outlived its original.
+  for (const [i, b] of best.entries()) if (b && !out[i]) resume(i, b.c, b.before);
   // 5. Everything else is new content; on an inode a cursor knew, it replaced what was there (truncated
   //    and regrown, or the inode was reused).
   return out.map((d, i) => {

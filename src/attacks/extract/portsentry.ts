@@ -14,7 +14,7 @@ function extract(line: ParsedLine): Extracted {
   let m = HISTORY.exec(line.message);
   if (m) {
     const host = hostOf(m[2]);
-    const time = line.time ?? new Date(Number(m[1]) * 1000);
+    const time = line.time ?? Number(m[1]) * 1000;
     return host ? event('portscan', 'scan', host, 'portsentry', time, { port: Number(m[3]) }) : null;
   }
   m = ALERT.exec(line.message);

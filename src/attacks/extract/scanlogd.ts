@@ -21,6 +21,7 @@ function extract(line: ParsedLine): Extracted {
 export const scanlogd = {
   description: 'scanlogd: detected port scans with the ports tried',
   programs: ['scanlogd'],
-  needles: [' to '],
+  // scanlogd always writes `, TOS xx` after the flags; ` to ` alone would hit a tenth of any syslog.
+  needles: [', TOS ', ' ports '],
   extract,
 } satisfies Extractor;

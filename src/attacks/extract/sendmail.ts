@@ -86,7 +86,7 @@ export const sendmail = {
     'ruleset=check_',
     '[rejected]',
     'pre-greeting',
-    'Null connection',
+    'Null connection from',
     'did not issue',
     'User unknown',
     'No such user',

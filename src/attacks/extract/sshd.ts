@@ -46,8 +46,9 @@ const BANNER = /^(?:banner exchange|ssh_dispatch_run_fatal): Connection from (\S
 const TIMEOUT =
   /^(?:fatal: )?Timeout before authentication for (?:connection from )?(\S+?)(?: port \d+| to \S+, pid = \d+)$/;
 
-function key(line: ParsedLine): string {
-  return `sshd:${line.pid ?? '?'}`;
+/** The joiner key of an sshd line: its pid (numbers hash without building a string per line). */
+export function key(line: ParsedLine): number {
+  return line.pid ?? -1;
 }
 
 function fail(host: string | null, line: ParsedLine, user: string | undefined): AttackEvent | null {
@@ -168,9 +169,10 @@ function extract(line: ParsedLine): Extracted {
 export const sshd = {
   description: 'OpenSSH sshd: failed/invalid logins, refused users, pre-auth disconnects, banner scans',
   programs: ['sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear'],
+  // Each needle is the fixed text of some pattern above (the reader matches them without case): narrow on
+  // purpose, so sshd's ordinary lines (`session opened`, `Disconnected from user`) are mostly never split.
   needles: [
     'Failed ',
-    'Invalid user',
     'nvalid user',
     'llegal user',
     'uthentication',
@@ -180,15 +182,16 @@ export const sshd = {
     'Received disconnect',
     'Too many',
     'maximum authentication',
-    'Connection ',
-    'Disconnect',
+    'Connection closed',
+    'Connection reset',
+    'Connection from',
+    'Disconnected from',
+    'Disconnecting',
     'Accepted ',
     'Did not receive',
     'Bad protocol',
     'Unable to negotiate',
     'Timeout before',
-    'Connection from',
-    'pam_unix',
     'not known to the underlying',
   ],
   extract,

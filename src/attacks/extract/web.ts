@@ -14,13 +14,13 @@ const CLF =
   /^(?:(\S+) )?(\S+) \S+ (\S+) \[(\d\d)\/(\w{3})\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-]\d{4})\] "((?:[^"\\]|\\.)*)" (\d{3}) \S+(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?/;
 const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 
-function timeOf(m: RegExpExecArray): Date | null {
+function timeOf(m: RegExpExecArray): number | null {
   const mo = MONTHS.indexOf(m[5] as string) / 3;
   if (!Number.isInteger(mo) || mo < 0) return null;
   const tz = m[10] as string;
   const iso = `${m[6]}-${String(mo + 1).padStart(2, '0')}-${m[4]}T${m[7]}:${m[8]}:${m[9]}${tz.slice(0, 3)}:${tz.slice(3)}`;
-  const t = new Date(iso);
-  return Number.isNaN(t.getTime()) ? null : t;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t;
 }
 
 function extract(line: ParsedLine): Extracted {

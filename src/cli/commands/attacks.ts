@@ -1,12 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Accountant } from '../../attacks/account.ts';
+import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
-import { type Family, SERVICE_FAMILY } from '../../attacks/extract/registry.ts';
-import { accountFile } from '../../attacks/read.ts';
+import { accountLog, fileHints } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
-import { displayPath, hostPath } from '../../core/host.ts';
+import { makeZone } from '../../logs/syslog.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
@@ -27,34 +25,6 @@ export function parseSince(value: string, now: Date): Date {
   if (Number.isNaN(t.getTime()))
     throw new TenkenError(`Bad --since ${value}: expected an ISO date or a span like 12h or 7d`);
   return t;
-}
-
-/** Expands a host glob's last component (`/var/log/apache2/*.log`) under the root; no recursion. */
-function expand(local: string): string[] {
-  if (!/[*?[]/.test(path.basename(local))) return existsSync(local) ? [local] : [];
-  const dir = path.dirname(local);
-  const re = new RegExp(
-    `^${path
-      .basename(local)
-      .replace(/[.+^${}()|\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-  try {
-    return readdirSync(dir)
-      .filter((n) => re.test(n))
-      .sort()
-      .map((n) => path.join(dir, n));
-  } catch {
-    return [];
-  }
-}
-
-function hintsFor(service: string, file: string): Family[] {
-  const fam = SERVICE_FAMILY[service];
-  if (fam === 'web') return /error/i.test(path.basename(file)) ? ['apache', 'nginx'] : ['web'];
-  if (/xferlog/.test(path.basename(file))) return ['xferlog'];
-  return fam ? [fam] : [];
 }
 
 function renderText(report: AttackReport, title: string, color: boolean): string {
@@ -85,8 +55,9 @@ function renderText(report: AttackReport, title: string, color: boolean): string
 
 /**
  * `tenken attacks [--since T] [FILE...]`: who attacked the server and how often: brute force per source,
- * port scans, web probes, password-file reads. Without FILE it reads the plan's syslog files and the
- * services' own logs. Reads files whole for now; the log reader's offsets come with the `attacks` check.
+ * port scans, web probes, password-file reads. Without FILE it reads what the `attacks` check reads (the
+ * logs check's sources through src/logs's reader, the journal, btmp, wtmp) without touching saved state:
+ * live logs from their start, or with --since every rotated member written since then. FILEs are read whole.
  */
 export function register(program: Command, app: App): void {
   program
@@ -105,53 +76,49 @@ export function register(program: Command, app: App): void {
       const loaded = await app.load(cmd);
       const host = loaded.host;
       const since = opts.since === undefined ? null : parseSince(opts.since, host.now);
-      const sources: { local: string; shown: string; hints: Family[] }[] = [];
+      let report: AttackReport;
+      let shown: string[];
+      let unreadable = false;
       if (files.length > 0) {
+        const det = new AttackDetectors(loaded.config.checks.attacks, {
+          serviceName: planServiceName(loaded.plan),
+        });
+        const zone = makeZone(host.env.TZ);
+        shown = files;
         for (const f of files) {
           const local = path.resolve(app.io.cwd, f);
-          const base = path.basename(local);
-          const hints: Family[] = /access/.test(base)
-            ? ['web']
-            : /error/.test(base)
-              ? ['apache', 'nginx']
-              : /xferlog/.test(base)
-                ? ['xferlog']
-                : [];
-          sources.push({ local, shown: f, hints });
-        }
-      } else {
-        for (const p of loaded.plan.syslogFiles) {
-          for (const local of expand(hostPath(host, p)))
-            sources.push({ local, shown: displayPath(host, local), hints: [] });
-        }
-        for (const svc of loaded.plan.services) {
-          for (const p of svc.logs) {
-            for (const local of expand(hostPath(host, p))) {
-              if (sources.some((s) => s.local === local)) continue;
-              sources.push({
-                local,
-                shown: displayPath(host, local),
-                hints: hintsFor(svc.profile ?? svc.name, local),
-              });
-            }
+          const r = await accountLog(local, {
+            mode: { kind: 'whole' },
+            now: host.now,
+            zone,
+            hints: fileHints(local),
+            display: () => f,
+            consumeTrailing: true,
+            onEvent: (e) => {
+              if (since && e.event.time !== null && e.event.time < since.getTime()) return;
+              det.add(e);
+            },
+          });
+          for (const p of r.problems) {
+            unreadable = true;
+            app.io.error(`Cannot read ${f}: ${p.reason}`);
           }
         }
-      }
-      const det = new AttackDetectors(loaded.config.checks.attacks);
-      let unreadable = false;
-      for (const s of sources) {
-        const acc = new Accountant({ now: host.now, hints: s.hints });
-        try {
-          await accountFile(s.local, s.shown, acc, (e) => {
-            if (since && e.event.time && e.event.time < since) return;
-            det.add(e);
-          });
-        } catch (err) {
-          unreadable = true;
-          app.io.error(err instanceof TenkenError ? err.message : describe(`Cannot read ${s.shown}`, err));
+        report = det.finish();
+      } else {
+        const got = await gatherAttacks({
+          host,
+          plan: loaded.plan,
+          cfg: loaded.config.checks.attacks,
+          mode: since ? { kind: 'since', since: since.getTime() } : { kind: 'resume', saved: undefined },
+        });
+        report = got.report;
+        shown = got.files;
+        for (const p of got.problems) {
+          if (p.status === 'UNKNOWN') unreadable = true;
+          app.io.error(p.summary);
         }
       }
-      const report = det.finish();
       const status = worst([
         ...report.findings.map((f) => f.status),
         ...(unreadable ? (['UNKNOWN'] as const) : []),
@@ -161,7 +128,7 @@ export function register(program: Command, app: App): void {
       if (g.quiet && code === 0) return;
       const text =
         g.format === 'json'
-          ? `${JSON.stringify({ host: host.name, time: host.now.toISOString(), since: since?.toISOString() ?? null, status, files: sources.map((s) => s.shown), ...report }, null, 2)}\n`
+          ? `${JSON.stringify({ host: host.name, time: host.now.toISOString(), since: since?.toISOString() ?? null, status, files: shown, ...report }, null, 2)}\n`
           : renderText(
               report,
               `Attacks on ${terminalSafe(host.name)} at ${host.now.toISOString()}${since ? ` since ${since.toISOString()}` : ''}`,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { AttackDecorator } from '../../attacks/scan.ts';
 import { TenkenError } from '../../core/errors.ts';
 import { displayPath, hostPath } from '../../core/host.ts';
 import { clip, lineText, terminalSafe } from '../../core/sanitize.ts';
@@ -138,7 +139,6 @@ export async function runScan(
     throw new TenkenError(
       `Unknown service ${opts.app}: known are ${plan.services.map((s) => s.name).join(', ') || 'none'}`,
     );
-  const rules = compileFor(loaded, opts);
   const now = app.io.now?.() ?? host.now;
   const since = opts.since !== undefined ? parseSince(opts.since, now).getTime() : undefined;
 
@@ -153,6 +153,23 @@ export async function runScan(
       return { path: shown, local, shared: owners.length === 0, owners, configuredBy: owners };
     });
   } else sources = await planSources(host, plan);
+
+  // ndjson: the attack detectors see every line they may count (their needles are a hidden category) and
+  // add host/user/service/detector to the lines they count. Per-run state, so not a global recordDecorator.
+  const attacks =
+    format === 'ndjson' ? new AttackDecorator(plan, host, sources, files.length > 0) : undefined;
+  const rules = compileFor(
+    attacks && opts.category.every((c) => c === '')
+      ? {
+          ...loaded,
+          config: {
+            ...loaded.config,
+            checks: { ...loaded.config.checks, logs: attacks.logsConfig(loaded.config.checks.logs) },
+          },
+        }
+      : loaded,
+    opts,
+  );
 
   // ndjson lines are written while files are read (bounded memory), in ordered 64 KiB writes; the
   // engine's callback is synchronous, so writes are chained and awaited at the end.
@@ -176,7 +193,14 @@ export async function runScan(
       }
     }
     if (format === 'ndjson') {
-      out += `${JSON.stringify(toRecord(ev))}\n`;
+      const rec = toRecord(ev);
+      if (attacks) {
+        const d = attacks.decorate(ev);
+        rec.categories = d.categories;
+        if (d.attack) Object.assign(rec, d.attack);
+        else if (d.categories.length === 0) return; // only the hidden needles matched, and nothing counted
+      }
+      out += `${JSON.stringify(rec)}\n`;
       enqueue(false);
     }
   };

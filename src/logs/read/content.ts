@@ -102,14 +102,30 @@ export async function contentBefore(file: OpenFile, offset: number, n: number): 
   }
   let at = 0;
   const parts: Buffer[] = [];
-  for await (const chunk of gunzipFrom(file.handle)) {
-    const end = at + chunk.length;
-    if (end > from && at < offset)
-      parts.push(chunk.subarray(Math.max(0, from - at), Math.min(chunk.length, offset - at)));
-    at = end;
-    if (at >= offset) break;
+  try {
+    for await (const chunk of gunzipFrom(file.handle)) {
+      const end = at + chunk.length;
+      if (end > from && at < offset)
+        parts.push(chunk.subarray(Math.max(0, from - at), Math.min(chunk.length, offset - at)));
+      at = end;
+      if (at >= offset) break;
+    }
+  } catch {
+    // A damaged or cut .gz: only what decompresses is content (reading it reports the damage).
   }
   return at >= offset ? Buffer.concat(parts) : null;
+}
+
+/** Content length: a plain file's size, a `.gz`'s decompressed length up to any damage (one pass). */
+export async function contentLength(file: OpenFile): Promise<number> {
+  if (!file.gzip) return file.size;
+  let n = 0;
+  try {
+    for await (const chunk of gunzipFrom(file.handle)) n += chunk.length;
+  } catch {
+    // As in contentBefore: what decompresses.
+  }
+  return n;
 }
 
 /** How a file was read. */

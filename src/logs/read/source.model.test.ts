@@ -246,9 +246,13 @@ class Run implements Cmd {
         display: (p) => p,
       },
       (hit, file) => {
-        seen.push(hit.text);
-        const v = visible.get(hit.text);
-        expect(v, `reported line ${hit.text} is not in the files`).toBeDefined();
+        // A line longer than the chunk comes with its head only (lines of many partial appends do).
+        const text = hit.truncated ? [...visible.keys()].find((k) => k.startsWith(hit.text)) : hit.text;
+        expect(text, `reported line ${hit.text} is not in the files`).toBeDefined();
+        if (text === undefined) return;
+        seen.push(text);
+        const v = visible.get(text);
+        expect(v, `reported line ${text} is not in the files`).toBeDefined();
         if (hit.line > 0 && v) expect(v).toContainEqual({ file: path.basename(file.path), line: hit.line });
       },
     );
@@ -269,8 +273,13 @@ class Run implements Cmd {
     for (const [line, where] of visible) {
       // Between copytruncate's copy and its truncate, the copy's unterminated last line is still being
       // written in the original: it is due once the truncate happened.
-      const racing = r.pendingTruncate && line.endsWith('p') && where.every((w) => w.file !== NAME);
-      if (!racing) expect(m.reported.has(line), `visible line ${line} never reported`).toBe(true);
+      const copyTail = line.endsWith('p') && where.every((w) => w.file !== NAME);
+      const racing = r.pendingTruncate && copyTail;
+      // After the truncate, that line is torn: its head is the copy's last line, and when a run read the
+      // original in between, the whole line was reported from there (reporting the head again would count
+      // its bytes twice).
+      const torn = copyTail && [...m.reported.keys()].some((k) => k !== line && k.startsWith(line));
+      if (!racing && !torn) expect(m.reported.has(line), `visible line ${line} never reported`).toBe(true);
     }
   }
   toString = () => `run(${this.commit ? 'commit' : 'kill'})`;
@@ -294,6 +303,41 @@ const commands = [
   fc.constant(new Run(true)),
 ];
 
+type Scheme = 'numeric' | 'dateext';
+
+/** Runs `cmds` on a fresh directory, between a first run that establishes the state and a final committed run. */
+async function replay(
+  cmds: Iterable<Cmd>,
+  scheme: Scheme,
+  fpBytes: number,
+  chunk: number,
+  perLine: boolean,
+  header: string,
+): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-model-'));
+  try {
+    const real: Real = {
+      dir,
+      live: path.join(dir, NAME),
+      cursors: [],
+      scheme,
+      fpBytes,
+      chunk,
+      perLine,
+      header,
+      pendingTruncate: false,
+    };
+    const model: Model = { reported: new Map(), redeliverable: new Set(), next: 0, date: 20261124 };
+    writeFileSync(real.live, header);
+    // The first run establishes the state (a first run without state reads only the live file).
+    await fc.asyncModelRun(() => ({ model, real }), [new Run(true), ...cmds, new Run(true)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const HEADER = '# header of the app log, the same in every file\n';
+
 describe('reading a rotating log across runs', () => {
   it('reports every line exactly once (at least once across a kill between delivery and commit)', async () => {
     await fc.assert(
@@ -303,31 +347,71 @@ describe('reading a rotating log across runs', () => {
         fc.constantFrom(16, 1024),
         fc.constantFrom(40, 4096),
         fc.boolean(),
-        fc.constantFrom('', '# header of the app log, the same in every file\n'),
-        async (cmds, scheme, fpBytes, chunk, perLine, header) => {
-          const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-model-'));
-          try {
-            const real: Real = {
-              dir,
-              live: path.join(dir, NAME),
-              cursors: [],
-              scheme,
-              fpBytes,
-              chunk,
-              perLine,
-              header,
-              pendingTruncate: false,
-            };
-            const model: Model = { reported: new Map(), redeliverable: new Set(), next: 0, date: 20261124 };
-            writeFileSync(real.live, header);
-            // The first run establishes the state (a first run without state reads only the live file).
-            await fc.asyncModelRun(() => ({ model, real }), [new Run(true), ...cmds, new Run(true)]);
-          } finally {
-            rmSync(dir, { recursive: true, force: true });
-          }
-        },
+        fc.constantFrom('', HEADER),
+        replay,
       ),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.MODEL_RUNS ?? 200) },
+    );
+  });
+
+  // Counterexamples the property found once, kept as fixed cases.
+  it('does not resume a compressed file from the cursor of a deleted file that held only the same header', async () => {
+    // The first file (header only) is rotated to .1, the live file replaced and read (header + ln0), then
+    // rotated and compressed to .1.gz while the first file is deleted: .1.gz verifies both cursors (the
+    // deleted file's content is a prefix of its own) and must continue the one that read the most.
+    await replay(
+      [
+        new Rotate('create', false, false, false),
+        new Recreate(1),
+        new Run(true),
+        new Rotate('create', true, false, false),
+        new DeleteOldest(),
+        new Run(false),
+      ],
+      'numeric',
+      16,
+      40,
+      false,
+      HEADER,
+    );
+  });
+
+  it('reads a copytruncate copy once when it verifies the cursor of a deleted file with the same header', async () => {
+    // The header-only first file is rotated and deleted; the new live file gets a line, is copied to .1
+    // and grows before the truncate. .1 verifies the deleted file's cursor (and may have its inode), but
+    // it is a prefix of the live file: a copy, read through the live file only.
+    await replay(
+      [
+        new Rotate('create', false, false, false),
+        new Append([true]),
+        new DeleteOldest(),
+        new Rotate('copytruncate', false, false, true),
+        new Append([false]),
+      ],
+      'numeric',
+      16,
+      40,
+      false,
+      HEADER,
+    );
+  });
+
+  it('reads a copytruncate copy once when the original and a deleted file had equal header-only cursors', async () => {
+    // Both header-only files were read; the first is deleted, the live one gets a line and is copied to
+    // .1: both files verify both cursors at the same offset, and only the live one is read.
+    await replay(
+      [
+        new Rotate('create', false, false, false),
+        new Run(true),
+        new DeleteOldest(),
+        new Append([true]),
+        new Rotate('copytruncate', false, false, true),
+      ],
+      'numeric',
+      16,
+      40,
+      false,
+      HEADER,
     );
   });
 });

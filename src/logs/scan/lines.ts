@@ -1,13 +1,17 @@
+import { KeywordKernel } from './kernel.ts';
 import { keywordMask, lineMask, type RuleSet } from './rules.ts';
 
 /**
  * The byte-level line scanner: bytes in, matching lines out, with exact byte offsets.
  *
- * Chunks are decoded as latin1 (one char per byte, so string indexes are byte offsets and invalid UTF-8,
- * NULs or Shift_JIS cannot throw or shift anything). The whole chunk is searched with one alternation
- * regex; line bounds are found only around hits (splitting every line is the usual bottleneck). A line
- * longer than the buffer is scanned in overlapping pieces, keeping only its head, so memory stays bounded
- * whatever the line length. Hand-written because no maintained library streams bytes with offsets this way.
+ * Keyword-only rule sets (the runbook pack, user keywords) run on the SIMD kernel (kernel.ts): it reads
+ * the buffer in place, counts newlines and returns the matching lines, and only those become strings.
+ * Otherwise (user regexes need every line; no WebAssembly) chunks are decoded as latin1 (one char per
+ * byte, so string indexes are byte offsets and invalid UTF-8, NULs or Shift_JIS cannot throw or shift
+ * anything) and searched with one alternation regex; line bounds are found only around hits (splitting
+ * every line is the usual bottleneck). A line longer than the buffer is scanned in overlapping pieces,
+ * keeping only its head, so memory stays bounded whatever the line length. Hand-written because no
+ * maintained library streams bytes with offsets this way.
  */
 
 /** One line that matched at least one category. */
@@ -62,13 +66,20 @@ export class LineScanner {
   private longTail: Buffer = Buffer.alloc(0);
   /** Bytes at the buffer's front already scanned as the previous piece's overlap. */
   private overlap = 0;
+  /** The SIMD keyword kernel owning `buf`, or null for the regex path. */
+  private readonly kernel: KeywordKernel | null;
 
   constructor(
     private readonly rules: RuleSet,
     private readonly onHit: (hit: LineHit) => void,
     opts: LineScannerOptions = {},
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(opts.chunk ?? DEFAULT_CHUNK, rules.maxKeyword * 2 + 2));
+    const size = Math.max(opts.chunk ?? DEFAULT_CHUNK, rules.maxKeyword * 2 + 2);
+    this.kernel =
+      rules.keywordList && !rules.perLine && rules.categories.length > 0
+        ? KeywordKernel.create(rules.keywordList, size)
+        : null;
+    this.buf = this.kernel ? this.kernel.data : Buffer.allocUnsafe(size);
     this.base = opts.startOffset ?? 0;
     this.consumedAt = this.base;
     this.lines = opts.startLine ?? 0;
@@ -171,6 +182,33 @@ export class LineScanner {
 
   /** Scans buf[0, end) which holds complete lines (the last ends with \n unless `terminated` is false). */
   private block(end: number, terminated: boolean): void {
+    if (this.kernel) this.kernelBlock(this.kernel, end, terminated);
+    else this.regexBlock(end, terminated);
+    this.consumedAt = this.base + end;
+    this.keepTail(this.buf.subarray(0, end));
+  }
+
+  /** The kernel finds the matching lines and counts newlines; only matching lines become strings. */
+  private kernelBlock(kernel: KeywordKernel, end: number, terminated: boolean): void {
+    const buf = this.buf;
+    const base = this.base;
+    const lines = this.lines;
+    const countLines = this.countLines;
+    const newlines = kernel.scan(end, (ls, before, mask) => {
+      let le = buf.indexOf(10, ls);
+      if (le < 0 || le > end) le = end;
+      this.onHit({
+        offset: base + ls,
+        line: countLines ? lines + before + 1 : 0,
+        text: buf.toString('latin1', ls, le),
+        mask,
+        truncated: false,
+      });
+    });
+    if (countLines) this.lines = lines + newlines + (terminated ? 0 : 1);
+  }
+
+  private regexBlock(end: number, terminated: boolean): void {
     const s = this.buf.toString('latin1', 0, end);
     const base = this.base;
     const rules = this.rules;
@@ -228,8 +266,6 @@ export class LineScanner {
       if (!terminated) lines++;
     }
     this.lines = lines;
-    this.consumedAt = base + end;
-    this.keepTail(this.buf.subarray(0, end));
   }
 
   /** Scans buf[0, end) as a piece of the current long line; keeps an overlap for keywords across pieces. */

@@ -1,4 +1,5 @@
 import type { LogsConfig } from '../config.ts';
+import type { KernelKeyword } from './kernel.ts';
 import { enableLinearEngine } from './linear.ts';
 import { RUNBOOK_CATEGORIES, RUNBOOK_PACK } from './pack.ts';
 
@@ -39,6 +40,11 @@ export interface RuleSet {
   finder: RegExp | null;
   /** True when some category has regexes: then every line must be visited, not only keyword hits. */
   perLine: boolean;
+  /**
+   * Every keyword (latin1 bytes, case as written) with the bits of the categories that list it: what the
+   * SIMD kernel (kernel.ts) searches. Optional so hand-made rule sets keep working (regex path).
+   */
+  keywordList?: readonly KernelKeyword[];
   /** Longest keyword in bytes (overlap needed when a line is scanned in pieces). */
   maxKeyword: number;
   /** Ignore rules by service name (`*` for all). */
@@ -114,13 +120,19 @@ export function compileRules(cfg: LogsConfig, only?: ReadonlySet<string>): RuleS
   }
   const categories: CompiledCategory[] = [];
   const allWords: string[] = [];
+  const keywordBits = new Map<string, number>();
   for (const [id, s] of spec) {
     if (only && !only.has(id)) continue;
     const words = s.keywords.map(keywordBytes);
     allWords.push(...words);
+    const bit = 1 << categories.length;
+    for (const w of words) {
+      const folded = w.replace(/[A-Z]/g, (c) => c.toLowerCase()); // the kernel folds ASCII only
+      keywordBits.set(folded, (keywordBits.get(folded) ?? 0) | bit);
+    }
     categories.push({
       id,
-      bit: 1 << categories.length,
+      bit,
       keywords: words.length ? keywordRegex(words, false) : null,
       regexes: s.regex.map(lineRegex),
     });
@@ -146,6 +158,7 @@ export function compileRules(cfg: LogsConfig, only?: ReadonlySet<string>): RuleS
     categories,
     finder: finderWords.length ? new RegExp(trieSource(finderWords), 'gi') : null,
     perLine: categories.some((c) => c.regexes.length > 0),
+    keywordList: [...keywordBits].map(([bytes, mask]) => ({ bytes, mask })),
     maxKeyword: Math.max(1, ...allWords.map((w) => w.length)),
     ignore,
   };

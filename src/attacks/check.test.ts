@@ -1,0 +1,177 @@
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CheckOutcome } from '../checks/types.ts';
+import type { Plan } from '../config/plan.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+import type { Finding } from '../core/report.ts';
+import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
+import { attacksCheck } from './check.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
+const plan: Plan = {
+  services: [
+    {
+      name: 'sshd',
+      profile: 'sshd',
+      title: 'OpenSSH',
+      processes: [],
+      ondemand: false,
+      logs: [],
+      syslog: ['sshd', 'sshd-session'],
+      ports: [],
+      probes: [],
+      thresholds: {},
+      reasons: [],
+    },
+  ],
+  syslogFiles: ['/var/log/auth.log'],
+  journal: 'off',
+  skipped: [],
+};
+
+function tree() {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-attacks-check-'));
+  dirs.push(root);
+  mkdirSync(path.join(root, 'var/log'), { recursive: true });
+  const auth = path.join(root, 'var/log/auth.log');
+  return { root, auth };
+}
+
+const fail = (sec: number, host: string, pid = 100 + sec) =>
+  `Jun 30 10:${String(Math.floor(sec / 60)).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')} srv sshd[${pid}]: Failed password for invalid user u${sec} from ${host} port ${4000 + sec} ssh2\n`;
+
+function write(file: string, text: string, append = false) {
+  if (append) appendFileSync(file, text);
+  else writeFileSync(file, text);
+  utimesSync(file, NOW, NOW);
+}
+
+async function run(root: string, state: unknown, options: { all?: boolean; since?: Date } = {}) {
+  const out: CheckOutcome = await attacksCheck.run({
+    host: makeHost({ root, name: 'srv', now: NOW, env: { TZ: 'UTC' } }),
+    config: configSchema.parse({}),
+    plan,
+    state,
+    options: { all: options.all ?? false, ...(options.since ? { since: options.since } : {}) },
+    signal: new AbortController().signal,
+  });
+  const findings = out.results.flatMap((r) => r.findings);
+  return {
+    out,
+    findings,
+    bf: findings.filter(
+      (f): f is Extract<Finding, { kind: 'attack-bruteforce' }> => f.kind === 'attack-bruteforce',
+    ),
+  };
+}
+
+describe('attacks check', () => {
+  it('counts each line once across runs and rotation, and continues a burst split by a run', async () => {
+    const { root, auth } = tree();
+    write(auth, fail(0, '203.0.113.5') + fail(1, '203.0.113.5') + fail(2, '203.0.113.5'));
+    const r1 = await run(root, undefined);
+    expect(r1.bf).toEqual([]);
+    expect(r1.out.results).toEqual([expect.objectContaining({ service: 'host', status: 'OK' })]);
+
+    // Three more within findtime: 6 in 10 minutes across the run boundary, 3 of them new.
+    write(auth, fail(60, '203.0.113.5') + fail(61, '203.0.113.5') + fail(62, '203.0.113.5'), true);
+    const r2 = await run(root, JSON.parse(JSON.stringify(r1.out.state)));
+    expect(r2.bf).toHaveLength(1);
+    expect(r2.bf[0]).toMatchObject({ status: 'WARNING', service: 'sshd', host: '203.0.113.5' });
+    expect(r2.bf[0]?.data).toMatchObject({ count: 3, peak: 6 });
+
+    // create-style rotation: the old file gets one more line before it moves, the new one starts empty.
+    write(auth, fail(63, '198.51.100.1'), true);
+    renameSync(auth, `${auth}.1`);
+    utimesSync(`${auth}.1`, NOW, NOW);
+    write(auth, fail(64, '198.51.100.1') + fail(65, '198.51.100.1'));
+    const r3 = await run(root, JSON.parse(JSON.stringify(r2.out.state)));
+    const sources = r3.out.results.flatMap((r) => r.findings);
+    expect(sources.filter((f) => f.host === '203.0.113.5' && f.kind === 'attack-bruteforce')).toEqual([]);
+    // Nothing new since: a run with the state reads nothing.
+    const r4 = await run(root, JSON.parse(JSON.stringify(r3.out.state)));
+    expect(r4.findings).toEqual([]);
+    // --all reads every member from the start and does not return state.
+    const all = await run(root, r4.out.state, { all: true });
+    expect(all.out.state).toBeUndefined();
+    expect(all.bf.find((f) => f.host === '203.0.113.5')?.data.count).toBe(6);
+  });
+
+  it('counts btmp failures once (with the log line of the same attempt) and resumes after its offset', async () => {
+    const { root, auth } = tree();
+    const t0 = Date.UTC(2024, 5, 30, 10, 0, 0) / 1000;
+    // Two attempts logged by sshd and recorded in btmp, four only in btmp (the auth log lost them).
+    write(auth, fail(0, '192.0.2.66') + fail(1, '192.0.2.66'));
+    const btmp = (from: number, n: number) =>
+      encodeRecords(
+        Array.from({ length: n }, (_, i) => ({
+          type: UT.LOGIN_PROCESS,
+          pid: 500 + i,
+          line: 'ssh:notty',
+          user: `guess${from + i}`,
+          host: '192.0.2.66',
+          addr: addrFromText('192.0.2.66'),
+          sec: t0 + from + i,
+        })),
+      );
+    writeFileSync(path.join(root, 'var/log/btmp'), btmp(0, 6));
+    const r1 = await run(root, undefined);
+    expect(r1.bf).toHaveLength(1);
+    expect(r1.bf[0]?.data).toMatchObject({ count: 6 });
+    expect(r1.bf[0]?.data.users).toContain('guess5');
+    // Nothing new: no finding; two new btmp records alone stay below maxretry.
+    const r2 = await run(root, JSON.parse(JSON.stringify(r1.out.state)));
+    expect(r2.bf).toEqual([]);
+    appendFileSync(path.join(root, 'var/log/btmp'), btmp(6, 2));
+    const r3 = await run(root, JSON.parse(JSON.stringify(r2.out.state)));
+    expect(r3.bf[0]?.data.count).toBe(2);
+  });
+
+  it('is CRITICAL when a source that failed 50 times then logged in (wtmp), also in a later run', async () => {
+    const { root, auth } = tree();
+    write(auth, Array.from({ length: 50 }, (_, i) => fail(i, '203.0.113.50')).join(''));
+    const r1 = await run(root, undefined);
+    expect(r1.bf[0]).toMatchObject({ status: 'WARNING', host: '203.0.113.50' });
+    const login = Date.UTC(2024, 5, 30, 11, 30, 0) / 1000;
+    writeFileSync(
+      path.join(root, 'var/log/wtmp'),
+      encodeRecords([
+        { type: UT.USER_PROCESS, pid: 9, line: 'pts/3', user: 'root', host: '203.0.113.50', sec: login },
+      ]),
+    );
+    const r2 = await run(root, JSON.parse(JSON.stringify(r1.out.state)));
+    expect(r2.bf).toHaveLength(1);
+    expect(r2.bf[0]).toMatchObject({ status: 'CRITICAL', host: '203.0.113.50', user: 'root' });
+    expect(r2.bf[0]?.data.count).toBe(50);
+    // In one run (no state) the same files give one CRITICAL finding with the 50 failures.
+    const fresh = await run(root, undefined);
+    expect(fresh.bf[0]).toMatchObject({ status: 'CRITICAL' });
+    expect(fresh.bf[0]?.data).toMatchObject({ count: 50, succeeded: { user: 'root' } });
+  });
+
+  it('honours --since: only events at or after it', async () => {
+    const { root, auth } = tree();
+    write(auth, Array.from({ length: 10 }, (_, i) => fail(i, '203.0.113.9')).join(''));
+    const later = await run(root, undefined, { since: new Date(Date.UTC(2024, 5, 30, 11, 0, 0)) });
+    expect(later.bf).toEqual([]);
+    expect(later.out.state).toBeUndefined();
+    const earlier = await run(root, undefined, { since: new Date(Date.UTC(2024, 5, 30, 9, 0, 0)) });
+    expect(earlier.bf[0]?.data.count).toBe(10);
+  });
+});

@@ -1,0 +1,294 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
+import type { Plan } from '../config/plan.ts';
+import { displayPath, hostPath } from '../core/host.ts';
+import type { CheckResult, Finding } from '../core/report.ts';
+import { type Status, worst } from '../core/status.ts';
+import { cursorSchema, type ReadMode } from '../logs/cursor.ts';
+import { planSources } from '../logs/engine.ts';
+import { type JournalStart, spawnJournalctl, type JournalRunner } from '../logs/read/journal.ts';
+import { makeZone, tagMatches } from '../logs/syslog.ts';
+import type { AttacksConfig } from './config.ts';
+import { type AttackReport, AttackDetectors, type SourcedEvent } from './detect.ts';
+import { familyOf, SERVICE_FAMILY } from './extract/registry.ts';
+import type { AttackFinding } from './findings.ts';
+import { type BtmpMode, btmpMarkSchema, readBtmp, readLogins } from './logins.ts';
+import { accountJournal, accountLog, sourceHints } from './read.ts';
+
+/**
+ * The `attacks` check: the logs check's sources (same reader, same rotation-safe cursors, kept in this
+ * check's own state) plus btmp, through the attack extractors, into the detectors; wtmp tells whether an
+ * attacking source then logged in. Each run counts only new lines and records; the detectors' windows
+ * continue across runs through a bounded tail in the state.
+ */
+
+const tailSchema = z.object({
+  fail: z.record(z.string(), z.array(z.number())),
+  scan: z.record(z.string(), z.array(z.object({ t: z.number(), key: z.string() }))),
+  attackers: z.record(
+    z.string(),
+    z.object({ first: z.number(), last: z.number(), count: z.number(), users: z.array(z.string()) }),
+  ),
+});
+
+/** Saved state of the attacks check. */
+export const attacksStateSchema = z.object({
+  version: z.literal(1),
+  /** Reader cursors by host path of the configured log (the logs check's shape, kept separately). */
+  sources: z.record(z.string(), z.object({ cursors: z.array(cursorSchema) })),
+  journal: z.object({ cursor: z.string() }).optional(),
+  btmp: btmpMarkSchema.optional(),
+  tail: tailSchema,
+});
+
+/** Saved state of the attacks check. */
+export type AttacksState = z.output<typeof attacksStateSchema>;
+
+/** A saved state, or undefined when absent or of another version (then reading starts afresh). */
+export function parseAttacksState(state: unknown): AttacksState | undefined {
+  const r = attacksStateSchema.safeParse(state);
+  return r.success ? r.data : undefined;
+}
+
+/** Maps an event's service (a daemon family or pam service) to the plan's service of that daemon, or `host`. */
+export function planServiceName(plan: Plan): (service: string) => string {
+  const byFamily = new Map<string, string>();
+  const web = new Set<string>(['web', 'apache', 'nginx']);
+  for (const s of plan.services) {
+    const fams = new Set<string>();
+    const own = SERVICE_FAMILY[s.profile ?? s.name] ?? SERVICE_FAMILY[s.name];
+    if (own) fams.add(own);
+    for (const tag of s.syslog) {
+      const f = familyOf(tag.replace(/\/\*$/, ''));
+      if (f) fams.add(f);
+    }
+    for (const f of fams) {
+      if (web.has(f)) for (const w of web) if (!byFamily.has(w)) byFamily.set(w, s.name);
+      if (!byFamily.has(f)) byFamily.set(f, s.name);
+    }
+  }
+  const names = new Set(plan.services.map((s) => s.name));
+  return (service) => {
+    if (names.has(service)) return service;
+    const direct = byFamily.get(service);
+    if (direct) return direct;
+    const fam = familyOf(service);
+    const viaFamily = fam ? byFamily.get(fam) : undefined;
+    if (viaFamily) return viaFamily;
+    const tagged = plan.services.find((s) => s.syslog.some((t) => tagMatches(service, t)));
+    return tagged?.name ?? 'host';
+  };
+}
+
+/** Injection points for tests: the journal reader. */
+export interface AttacksCheckDeps {
+  journalRunner?: JournalRunner;
+}
+
+/** Builds the check kind (tests pass a fake journal). */
+export function makeAttacksCheck(deps: AttacksCheckDeps = {}): CheckKind {
+  return {
+    description:
+      'Finds dictionary attacks, port scans, web probes and password-file reads in new log lines and btmp, per attacking host',
+    run: (ctx) => runAttacks(ctx, deps),
+  };
+}
+
+/** The `attacks` check kind. */
+export const attacksCheck: CheckKind = makeAttacksCheck();
+
+/** What to read in one pass. */
+export interface GatherInput {
+  host: CheckContext['host'];
+  plan: Plan;
+  cfg: AttacksConfig;
+  /**
+   * `resume`: from the saved state (first run: live files from their start); `all`: every rotated member
+   * from its start; `since`: members written since then, events at or after it.
+   */
+  mode:
+    | { kind: 'resume'; saved: AttacksState | undefined }
+    | { kind: 'all' }
+    | { kind: 'since'; since: number };
+  signal?: AbortSignal;
+  journalRunner?: JournalRunner;
+}
+
+/** What one pass found, and the state to commit (meaningful in resume mode). */
+export interface Gathered {
+  report: AttackReport;
+  problems: Finding[];
+  state: AttacksState;
+  bytes: number;
+  /** Host paths of the logs read (at least one member found). */
+  files: string[];
+}
+
+/** Reads the plan's logs, the journal, btmp and wtmp through the detectors (shared by the check and the CLI). */
+export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
+  const { host, plan, cfg } = input;
+  const zone = makeZone(host.env.TZ);
+  const saved = input.mode.kind === 'resume' ? input.mode.saved : undefined;
+  const since = input.mode.kind === 'since' ? input.mode.since : undefined;
+  const det = new AttackDetectors(cfg, {
+    ...(saved ? { history: saved.tail } : {}),
+    serviceName: planServiceName(plan),
+  });
+  const onEvent = (e: SourcedEvent) => {
+    if (since !== undefined && e.event.time !== null && e.event.time < since) return;
+    det.add(e);
+  };
+  const state: AttacksState = { version: 1, sources: {}, tail: { fail: {}, scan: {}, attackers: {} } };
+  const problems: Finding[] = [];
+  const files: string[] = [];
+  let bytes = 0;
+  let anySharedFile = false;
+  const signal = input.signal ? { signal: input.signal } : {};
+
+  for (const src of await planSources(host, plan)) {
+    const prev = saved?.sources[src.path];
+    const mode: ReadMode =
+      input.mode.kind === 'all'
+        ? { kind: 'all' }
+        : since !== undefined
+          ? { kind: 'since', since }
+          : prev
+            ? { kind: 'resume', cursors: prev.cursors }
+            : { kind: 'first' };
+    const r = await accountLog(src.local, {
+      mode,
+      now: host.now,
+      zone,
+      hints: sourceHints(plan, src),
+      display: (p) => displayPath(host, p),
+      ...signal,
+      onEvent,
+    });
+    bytes += r.bytes;
+    if (r.files.length > 0) files.push(src.path);
+    if (src.shared && r.files.length > 0) anySharedFile = true;
+    state.sources[src.path] = { cursors: r.cursors };
+    for (const p of r.problems) {
+      // Missing logs, and logs replaced since the last run, are the logs check's to report.
+      if (p.problem === 'missing' || p.problem === 'reset') continue;
+      problems.push(
+        notChecked(displayPath(host, p.path), p.reason, p.problem === 'corrupt' ? 'WARNING' : 'UNKNOWN'),
+      );
+    }
+  }
+
+  const journalDir = host.live ? undefined : hostPath(host, '/var/log/journal');
+  const journalWanted =
+    (plan.journal === 'on' || (plan.journal === 'auto' && !anySharedFile)) &&
+    (host.live || (journalDir !== undefined && existsSync(journalDir)));
+  if (journalWanted) {
+    const start: JournalStart =
+      input.mode.kind === 'all'
+        ? { all: true }
+        : since !== undefined
+          ? { since }
+          : saved?.journal
+            ? { after: saved.journal.cursor }
+            : { boot: true };
+    try {
+      const r = await accountJournal({
+        runner: input.journalRunner ?? spawnJournalctl,
+        ...(journalDir ? { directory: journalDir } : {}),
+        start,
+        now: host.now,
+        zone,
+        ...signal,
+        onEvent,
+      });
+      files.push('journal');
+      const cursor = r.cursor ?? saved?.journal?.cursor;
+      if (cursor) state.journal = { cursor };
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      if (saved?.journal) state.journal = saved.journal;
+      if (plan.journal === 'on') problems.push(notChecked('journal', (err as Error).message, 'UNKNOWN'));
+    }
+  } else if (saved?.journal) state.journal = saved.journal;
+
+  const btmpMode: BtmpMode =
+    input.mode.kind === 'all'
+      ? { kind: 'all' }
+      : since !== undefined
+        ? { kind: 'since', since }
+        : { kind: 'resume', mark: saved?.btmp };
+  const btmp = await readBtmp(host, btmpMode, (r) => det.addFailedLogin(r));
+  if (btmp.mark) state.btmp = btmp.mark;
+  if (btmp.problem) problems.push(notChecked(btmp.problem.path, btmp.problem.reason, 'INFO'));
+
+  await readLogins(
+    host,
+    det.earliestFailure(),
+    (h) => det.knows(h),
+    (r) => det.addLogin(r),
+  );
+
+  const report = det.finish();
+  state.tail = det.tail();
+  return { report, problems, state, bytes, files };
+}
+
+async function runAttacks(ctx: CheckContext, deps: AttacksCheckDeps): Promise<CheckOutcome> {
+  const mode: GatherInput['mode'] = ctx.options.all
+    ? { kind: 'all' }
+    : ctx.options.since
+      ? { kind: 'since', since: ctx.options.since.getTime() }
+      : { kind: 'resume', saved: parseAttacksState(ctx.state) };
+  const g = await gatherAttacks({
+    host: ctx.host,
+    plan: ctx.plan,
+    cfg: ctx.config.checks.attacks,
+    mode,
+    signal: ctx.signal,
+    ...(deps.journalRunner ? { journalRunner: deps.journalRunner } : {}),
+  });
+  const results = buildResults(g.report.findings, g.problems, g.bytes);
+  // --all and --since look without moving the saved offsets.
+  return mode.kind === 'resume' ? { results, state: g.state } : { results };
+}
+
+function notChecked(path: string, why: string, status: Status): Finding {
+  return {
+    kind: 'not-checked',
+    status,
+    service: 'host',
+    summary: `Cannot look for attacks in ${path}: ${why}`,
+    evidence: [],
+    data: { what: 'attack detection', path, reason: why },
+  };
+}
+
+/** Results per service (findings grouped by their service), `host` first when it has any. */
+export function buildResults(findings: AttackFinding[], problems: Finding[], bytes: number): CheckResult[] {
+  const by = new Map<string, Finding[]>();
+  for (const f of [...problems, ...(findings as Finding[])]) {
+    const list = by.get(f.service) ?? [];
+    list.push(f);
+    by.set(f.service, list);
+  }
+  if (by.size === 0)
+    return [
+      {
+        service: 'host',
+        status: 'OK',
+        summary: `no attacks found in ${bytes < 1e6 ? `${Math.ceil(bytes / 1e3)} kB` : `${(bytes / 1e6).toFixed(1)} MB`} of new log lines`,
+        findings: [],
+      },
+    ];
+  const results: CheckResult[] = [];
+  for (const [service, list] of by) {
+    const attacks = list.filter((f) => f.kind.startsWith('attack-'));
+    const hosts = new Set(attacks.map((f) => f.host));
+    const summary =
+      attacks.length === 0
+        ? (list[0]?.summary ?? '')
+        : `${attacks.length} finding${attacks.length === 1 ? '' : 's'} from ${hosts.size} source${hosts.size === 1 ? '' : 's'}: ${[...new Set(attacks.map((f) => f.kind.replace('attack-', '')))].join(', ')}`;
+    results.push({ service, status: worst(list.map((f) => f.status)), summary, findings: list });
+  }
+  return results.sort((a, b) => (a.service === 'host' ? -1 : b.service === 'host' ? 1 : 0));
+}

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScan } from '../cli/commands/scan.ts';
+import type { Plan } from '../config/plan.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-attack-scan-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
+const plan: Plan = { services: [], syslogFiles: [], journal: 'off', skipped: [] };
+
+async function ndjson(file: string, text: string): Promise<Record<string, unknown>[]> {
+  const p = path.join(dir, file);
+  writeFileSync(p, Buffer.from(text, 'latin1'));
+  utimesSync(p, NOW, NOW);
+  let out = '';
+  const io = {
+    write: (t: string) => ((out += t), Promise.resolve()),
+    error: () => {},
+    isTTY: false,
+    env: {},
+    cwd: dir,
+  };
+  const loaded = {
+    config: configSchema.parse({}),
+    configPath: null,
+    host: makeHost({ name: 'srv', now: NOW, env: { TZ: 'UTC' } }),
+    plan,
+  };
+  await runScan(loaded, [file], { category: [], all: false, ignore: true }, 'ndjson', { io });
+  return out
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const BASE = ['path', 'line', 'time', 'program', 'categories', 'text'];
+
+describe('tenken scan --format ndjson with the attack detectors', () => {
+  it('adds host, user, service and detector to a counted failure', async () => {
+    const recs = await ndjson(
+      'auth.log',
+      'Jun 30 10:00:00 srv sshd[11]: Failed password for invalid user admin from 203.0.113.7 port 4242 ssh2\n',
+    );
+    expect(recs.map((r) => Object.keys(r))).toEqual([[...BASE, 'host', 'user', 'service', 'detector']]);
+    expect(recs[0]).toMatchObject({
+      line: 1,
+      program: 'sshd',
+      categories: ['invalid'],
+      host: '203.0.113.7',
+      user: 'admin',
+      service: 'sshd',
+      detector: 'bruteforce',
+    });
+  });
+
+  it('prints a counted line without any runbook keyword, and no user when the line has none', async () => {
+    const recs = await ndjson(
+      'auth2.log',
+      [
+        'Jun 30 10:00:00 srv sshd[12]: Disconnecting: Too many authentication failures [preauth]',
+        'Jun 30 10:00:01 srv sshd[12]: Connection closed by ::ffff:198.51.100.9 port 5555 [preauth]',
+        'Jun 30 10:00:02 srv sshd[13]: Connection closed by 198.51.100.10 port 5556 [preauth]',
+        '',
+      ].join('\n'),
+    );
+    const closed = recs.find((r) => r.line === 2);
+    expect(closed).toBeDefined();
+    expect(Object.keys(closed ?? {})).toEqual([...BASE, 'host', 'service', 'detector']);
+    expect(closed).toMatchObject({
+      categories: [],
+      host: '198.51.100.9',
+      service: 'sshd',
+      detector: 'bruteforce',
+    });
+    // The same message on a connection with no pending failure counts nothing and holds no keyword.
+    expect(recs.some((r) => r.line === 3)).toBe(false);
+    // The `Too many` line itself holds runbook keywords but its host is not known yet: no detector fields.
+    expect(Object.keys(recs.find((r) => r.line === 1) ?? {})).toEqual(BASE);
+  });
+
+  it('gives a keyword line no detector counted no detector field', async () => {
+    const recs = await ndjson(
+      'syslog',
+      [
+        'Jun 30 10:00:00 srv kernel: [1.0] sd 0:0:0:0: [sda] error on device',
+        'Jun 30 10:00:01 srv sshd[14]: Accepted password for bob from 192.0.2.10 port 1 ssh2',
+        'Jun 30 10:00:02 srv CRON[15]: pam_unix(cron:session): session opened for user root',
+        '',
+      ].join('\n'),
+    );
+    expect(recs.map((r) => r.line)).toEqual([1]);
+    expect(Object.keys(recs[0] ?? {})).toEqual(BASE);
+    expect(recs[0]?.categories).toEqual(['error']);
+  });
+
+  it('reads a named access log as a web log: probes carry the detector, ordinary requests are not printed', async () => {
+    const recs = await ndjson(
+      'access.log',
+      [
+        '203.0.113.20 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/test-cgi HTTP/1.0" 200 512 "-" "-"',
+        '203.0.113.21 - - [30/Jun/2024:10:00:01 +0000] "GET /index.html HTTP/1.1" 200 512 "-" "-"',
+        '',
+      ].join('\n'),
+    );
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 1, host: '203.0.113.20', service: 'web', detector: 'webprobe' });
+    expect(recs[0]?.categories).toEqual(['cgi']);
+  });
+});

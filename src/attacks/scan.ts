@@ -1,0 +1,89 @@
+import type { Plan } from '../config/plan.ts';
+import type { Host } from '../core/host.ts';
+import type { LogsConfig } from '../logs/config.ts';
+import type { LineEvent, LogSource } from '../logs/engine.ts';
+import { makeZone, type Zone } from '../logs/syslog.ts';
+import { Accountant, readerNeedles } from './account.ts';
+import { FAMILIES, type Family } from './extract/registry.ts';
+import { fileHints, sourceHints } from './read.ts';
+
+/**
+ * The attack detectors inside `tenken scan --format ndjson`: a line a detector counts gains `host`, `user`
+ * (when known), `service` and `detector`, and is printed even without any of the runbook's keywords. The
+ * scan's rules get one extra keyword category, the extractors' needles, so the engine hands over every line
+ * a detector may count (and the lines the sshd joiner needs); that category is never shown.
+ */
+
+/** Id of the hidden category (a name no user category can take: ids are lower-case, this has a dot). */
+export const NEEDLE_CATEGORY = 'attack.needles';
+
+/** The fields a counted line gains. */
+export interface AttackFields {
+  host: string;
+  user?: string;
+  service: string;
+  detector: string;
+}
+
+/** Per-run decoration state: one accounting stream per log source, in the order the engine reads lines. */
+export class AttackDecorator {
+  private readonly streams = new Map<string, Accountant>();
+  private readonly zone: Zone;
+  private readonly byPath: { path: string; hints: Family[] }[];
+
+  /**
+   * `sources`: what the scan reads; `given` when they are files named on the command line (their names
+   * then suggest the format: `access.log` is read as a web access log).
+   */
+  constructor(
+    plan: Plan,
+    private readonly host: Host,
+    sources: readonly LogSource[],
+    given: boolean,
+  ) {
+    this.zone = makeZone(host.env.TZ);
+    this.byPath = sources
+      .map((s) => ({
+        path: s.path,
+        hints: s.owners.length > 0 ? sourceHints(plan, s) : given ? fileHints(s.local) : [],
+      }))
+      // Longest first, so `/var/log/auth.log.1` finds `/var/log/auth.log`, not a shorter prefix.
+      .sort((a, b) => b.path.length - a.path.length);
+  }
+
+  /** The logs config with the needles added as the hidden category (a new object; the input is not touched). */
+  logsConfig(cfg: LogsConfig): LogsConfig {
+    const hints = new Set<Family>(this.byPath.flatMap((s) => s.hints));
+    const keywords = readerNeedles(FAMILIES.filter((f) => hints.has(f)));
+    return { ...cfg, categories: { ...cfg.categories, [NEEDLE_CATEGORY]: { keywords, regex: [] } } };
+  }
+
+  private stream(path: string): Accountant {
+    // Rotated members (`auth.log.1`, `auth.log-20240101.gz`) continue their live file's stream.
+    const src = this.byPath.find((s) => path === s.path || path.startsWith(s.path));
+    const key = src?.path ?? path;
+    let acc = this.streams.get(key);
+    if (!acc) {
+      acc = new Accountant({ now: this.host.now, zone: this.zone, hints: src?.hints ?? [] });
+      this.streams.set(key, acc);
+    }
+    return acc;
+  }
+
+  /**
+   * Feeds one line the engine matched (every line, in reading order) and returns what its record gains:
+   * the attack fields when a detector counted it, and its categories without the hidden one.
+   */
+  decorate(ev: LineEvent): { categories: string[]; attack?: AttackFields } {
+    const categories = ev.categories.includes(NEEDLE_CATEGORY)
+      ? ev.categories.filter((c) => c !== NEEDLE_CATEGORY)
+      : ev.categories;
+    const e = this.stream(ev.path).hit(ev.text);
+    if (e === null || (e.kind === 'success' && e.attempts === 0)) return { categories };
+    const attack: AttackFields = { host: e.host, service: e.service, detector: e.detector };
+    if (e.user !== undefined) {
+      return { categories, attack: { host: e.host, user: e.user, service: e.service, detector: e.detector } };
+    }
+    return { categories, attack };
+  }
+}

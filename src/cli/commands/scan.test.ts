@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../../config/plan.ts';
+import { configSchema } from '../../config/schema.ts';
+import { makeHost } from '../../core/host.ts';
+import type { Loaded } from '../app.ts';
+import { parseSince, runScan, type ScanOptions } from './scan.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-scan-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const plan: Plan = {
+  services: [
+    {
+      name: 'sendmail',
+      profile: 'sendmail',
+      title: 'sendmail',
+      processes: [],
+      ondemand: false,
+      logs: [],
+      syslog: ['sendmail'],
+      ports: [],
+      probes: [],
+      thresholds: {},
+      reasons: [],
+    },
+  ],
+  syslogFiles: [],
+  journal: 'off',
+  skipped: [],
+};
+const loaded: Loaded = {
+  config: configSchema.parse({}),
+  configPath: null,
+  host: makeHost({ name: 'gw', env: { TZ: 'UTC' } }),
+  plan,
+};
+
+async function scan(files: string[], opts: Partial<ScanOptions>, format: 'text' | 'json' | 'ndjson') {
+  let out = '';
+  const errors: string[] = [];
+  const io = {
+    write: (t: string) => {
+      out += t;
+      return Promise.resolve();
+    },
+    error: (t: string) => void errors.push(t),
+    isTTY: false,
+    env: {},
+    cwd: dir,
+  };
+  const code = await runScan(loaded, files, { category: [], all: false, ignore: true, ...opts }, format, {
+    io,
+  });
+  return { out, errors, code };
+}
+
+const LOG =
+  'Nov 24 10:00:00 gw sendmail[1]: SYSERR(root): timeout\r\nNov 24 10:00:01 gw sshd[2]: ok\nNov 24 10:00:02 gw sshd[2]: Invalid user \xff\n';
+
+describe('tenken scan', () => {
+  it('prints one ndjson object per matching line with exactly the documented fields', async () => {
+    writeFileSync(path.join(dir, 'syslog'), Buffer.from(LOG, 'latin1'));
+    const { out, code } = await scan(['syslog'], {}, 'ndjson');
+    expect(code).toBe(0);
+    const recs = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs.map((r) => Object.keys(r))).toEqual([
+      ['path', 'line', 'time', 'program', 'categories', 'text'],
+      ['path', 'line', 'time', 'program', 'categories', 'text'],
+    ]);
+    expect(recs[0]).toEqual({
+      path: path.join(dir, 'syslog'),
+      line: 1,
+      time: recs[0]?.time,
+      program: 'sendmail',
+      categories: ['error', 'network'],
+      text: 'Nov 24 10:00:00 gw sendmail[1]: SYSERR(root): timeout',
+    });
+    expect(recs[0]?.time).toMatch(/-11-24T10:00:00.000Z$/);
+    expect(recs[1]).toMatchObject({
+      line: 3,
+      program: 'sshd',
+      categories: ['invalid'],
+      text: 'Nov 24 10:00:02 gw sshd[2]: Invalid user \ufffd',
+    });
+  });
+
+  it('filters by app (on the tag) and category, and reads .gz files', async () => {
+    writeFileSync(path.join(dir, 'syslog.2.gz'), gzipSync(Buffer.from(LOG, 'latin1')));
+    const { out } = await scan(['syslog.2.gz'], { app: 'sendmail', category: ['network'] }, 'json');
+    const doc = JSON.parse(out) as {
+      categories: Record<string, { count: number }>;
+      services: Record<string, unknown>;
+    };
+    expect(Object.keys(doc.categories)).toEqual(['network']);
+    expect(doc.categories.network?.count).toBe(1);
+    expect(Object.keys(doc.services)).toEqual(['sendmail']);
+  });
+
+  it('reports a missing file on stderr and exits 3', async () => {
+    const { errors, code } = await scan(['nope.log'], {}, 'text');
+    expect(errors).toEqual([`tenken: Cannot read ${path.join(dir, 'nope.log')}: no such file or directory`]);
+    expect(code).toBe(3);
+  });
+
+  it('rejects an unknown category with the known ones', async () => {
+    await expect(scan(['syslog'], { category: ['nope'] }, 'text')).rejects.toThrow(
+      /^Unknown category nope: known are error, network,/,
+    );
+  });
+
+  it('parses --since durations and dates', () => {
+    const now = new Date('2026-11-25T00:00:00Z');
+    expect(parseSince('24h', now).toISOString()).toBe('2026-11-24T00:00:00.000Z');
+    expect(parseSince('2026-11-20', now).toISOString()).toBe('2026-11-20T00:00:00.000Z');
+    expect(() => parseSince('yesterday', now)).toThrow(/^Invalid --since "yesterday"/);
+  });
+});
