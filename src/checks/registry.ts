@@ -2,6 +2,7 @@ import { attacksCheck } from '../attacks/check.ts';
 import { dialupCheck } from '../dialup/check.ts';
 import { loginsCheck } from '../logins/check.ts';
 import { logsCheck } from '../logs/check.ts';
+import { probesCheck } from '../probes/check.ts';
 import { procsCheck } from '../procs/check.ts';
 import { servicesCheck } from './services.ts';
 import type { CheckKind } from './types.ts';
@@ -16,6 +17,7 @@ export const checkKinds = {
   attacks: attacksCheck,
   logins: loginsCheck,
   procs: procsCheck,
+  probes: probesCheck,
   dialup: dialupCheck,
 } satisfies Record<string, CheckKind>;
 

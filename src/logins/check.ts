@@ -234,7 +234,7 @@ export async function inspectLogins(
   const findings: Finding[] = [];
   const add = (fs: LoginsFinding[]): void => {
     // The one cast: until the lead merges LoginsFindings into FindingDataMap, these kinds are typed here.
-    findings.push(...(fs));
+    findings.push(...fs);
   };
 
   const inputs = historyInputs(host, cfg.wtmp);

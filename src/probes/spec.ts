@@ -118,7 +118,11 @@ export const probeSpec = z
       });
     }
     if (kind === 'proxy' && s.target === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['target'], message: 'a proxy probe needs the target URL to fetch' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: 'a proxy probe needs the target URL to fetch',
+      });
     }
     if (s.roundtrip !== undefined && !kind.startsWith('smtp')) {
       ctx.addIssue({ code: 'custom', path: ['roundtrip'], message: 'roundtrip is for smtp probes' });

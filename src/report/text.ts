@@ -1,5 +1,6 @@
 import { dialupDetails } from '../dialup/render.ts';
 import { loginsDetails } from '../logins/audit-findings.ts';
+import { probesDetails } from '../probes/view.ts';
 import { procsDetails } from '../procs/view.ts';
 import type { Evidence, Finding, FindingKind, FindingOf, Report } from '../core/report.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
@@ -13,6 +14,7 @@ const details: Details = {
   ...dialupDetails,
   ...loginsDetails,
   ...procsDetails,
+  ...probesDetails,
   'check-error': (f) => [`error: ${f.data.error}`],
   'not-checked': () => [],
   'log-category': (f) => [

@@ -6,9 +6,22 @@ import * as config from './config.ts';
 import * as dialup from './dialup.ts';
 import * as last from './last.ts';
 import * as logins from './logins.ts';
+import * as probe from './probe.ts';
 import * as procs from './procs.ts';
 import * as scan from './scan.ts';
 import * as wtmp from './wtmp.ts';
 
 /** Every CLI command, in help order. The one place a command is registered. */
-export const commands: readonly CommandModule[] = [check, config, scan, attacks, last, wtmp, logins, baseline, procs, dialup];
+export const commands: readonly CommandModule[] = [
+  check,
+  config,
+  scan,
+  attacks,
+  last,
+  wtmp,
+  logins,
+  baseline,
+  procs,
+  probe,
+  dialup,
+];

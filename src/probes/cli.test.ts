@@ -1,0 +1,133 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import type { App, GlobalOptions } from '../cli/app.ts';
+import { register } from '../cli/commands/probe.ts';
+import { buildProgram } from '../cli/main.ts';
+import { need } from '../../test/services/index.ts';
+
+/** Runs `tenken probe ...` in-process on the real program (commands/index.ts may not list it yet). */
+async function tenken(argv: string[]): Promise<{ out: string; code: number; error: string | null }> {
+  let out = '';
+  let code = 0;
+  const app: App = {
+    io: {
+      write: (t) => {
+        out += t;
+        return Promise.resolve();
+      },
+      error: () => undefined,
+      isTTY: false,
+      env: {},
+      cwd: process.cwd(),
+    },
+    exit: (c) => {
+      code = c;
+    },
+    globals(cmd: Command): GlobalOptions {
+      let c = cmd;
+      while (c.parent) c = c.parent;
+      const o = c.opts<{ root?: string; format: GlobalOptions['format']; quiet: boolean }>();
+      return {
+        root: o.root === undefined ? undefined : path.resolve(o.root),
+        config: undefined,
+        state: '/nonexistent',
+        format: o.format,
+        only: undefined,
+        quiet: o.quiet,
+        color: false,
+      };
+    },
+    load: () => Promise.reject(new Error('tenken probe must not need the config')),
+  };
+  const program = buildProgram(app);
+  if (!program.commands.some((c) => c.name() === 'probe')) register(program, app);
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return { out, code, error: null };
+  } catch (err) {
+    return { out, code, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+describe('tenken probe', () => {
+  it('prints what it saw and exits 0 for a page with the expected text', async () => {
+    const s = need('nginx');
+    const r = await tenken(['probe', `http://127.0.0.1:${s.ports.http}/`, '--expect', s.fixture.token]);
+    expect(r.error).toBeNull();
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      new RegExp(`^OK {7}http://127\\.0\\.0\\.1:${s.ports.http}/: HTTP 200 OK in \\d+ ms`),
+    );
+    expect(r.out).toMatch(
+      /\n {4}timings: connect [\d.]+ ms, firstByte [\d.]+ ms, body [\d.]+ ms, total [\d.]+ ms\n/,
+    );
+    expect(r.out).toContain('    httpStatus: 200\n');
+  });
+
+  it('names a refused connection and exits 2, showing the exchange', async () => {
+    const r = await tenken(['probe', 'smtp://127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('CRITICAL smtp://127.0.0.1:1: connection refused\n    failure: refused\n');
+    expect(r.out).toContain('    * failed: connection refused\n');
+  });
+
+  it('exits 1 for a warning (STARTTLS certificate not trusted) and 2 when one of several probes fails', async () => {
+    const s = need('postfix', 'nginx');
+    const warn = await tenken(['probe', `smtp://127.0.0.1:${s.ports.smtp}`]);
+    expect(warn.code).toBe(1);
+    expect(warn.out).toMatch(/^WARNING  smtp:\/\/127\.0\.0\.1:\d+: STARTTLS certificate not trusted/);
+    const mixed = await tenken(['probe', `http://127.0.0.1:${s.ports.http}/`, 'tcp://127.0.0.1:1']);
+    expect(mixed.code).toBe(2);
+  });
+
+  it('fetches through --proxy, with CONNECT for https', async () => {
+    const s = need('tinyproxy', 'nginx');
+    const r = await tenken([
+      'probe',
+      `https://localhost:${s.ports.https}/`,
+      '--proxy',
+      `http://127.0.0.1:${s.ports.proxy}`,
+      '--ca',
+      s.certs.ca,
+      '--expect',
+      s.fixture.token,
+      '--verbose',
+    ]);
+    expect([r.error, r.code]).toEqual([null, 0]);
+    expect(r.out).toContain(
+      `> GET https://localhost:${s.ports.https}/ via 127.0.0.1:${s.ports.proxy} (CONNECT)`,
+    );
+  });
+
+  it('writes one Nagios plugin line with perfdata, and JSON', async () => {
+    const s = need('nginx');
+    const nag = await tenken(['--format', 'nagios', 'probe', `http://127.0.0.1:${s.ports.http}/missing`]);
+    expect(nag.code).toBe(2);
+    expect(nag.out).toMatch(
+      /^PROBE CRITICAL - http:\/\/127\.0\.0\.1:\d+\/missing: HTTP 404 Not Found .* \| time=\d+\.\d{3}s;;;0\n$/,
+    );
+    const json = JSON.parse((await tenken(['--format', 'json', 'probe', 'tcp://127.0.0.1:1'])).out) as {
+      status: string;
+      probes: { failure: string }[];
+    };
+    expect([json.status, json.probes[0]?.failure]).toEqual(['CRITICAL', 'refused']);
+  });
+
+  it('rejects a URL it has no probe for, and a bad timeout, with one line', async () => {
+    expect((await tenken(['probe', 'gopher://example.org/'])).error).toMatch(
+      /^Cannot probe gopher:\/\/example\.org\/: url: no probe for gopher:\/\//,
+    );
+    expect((await tenken(['probe', 'http://x/', '--timeout', 'soon'])).error).toBe(
+      'Bad --timeout soon: give seconds between 0 and 300',
+    );
+    expect((await tenken(['probe', 'not a url'])).error).toMatch(/^Cannot probe not a url: url: not a URL/);
+  });
+
+  it('keeps the password out of what it prints', async () => {
+    const r = await tenken(['probe', 'pop3://box:s3cret-pw@127.0.0.1:1']);
+    expect(r.out).toContain('pop3://box:***@127.0.0.1:1');
+    expect(r.out).not.toContain('s3cret-pw');
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { need, privateDaemon } from '../../test/services/index.ts';
+import { lines, probe } from './testing.ts';
+
+describe('ftp probe against vsftpd', () => {
+  it('reads the banner without logging in', async () => {
+    const s = need('vsftpd');
+    const r = await probe({ url: `ftp://127.0.0.1:${s.ports.ftp}`, expect: 'tenken-test FTP' });
+    expect(r.status, r.summary).toBe('OK');
+    expect(r.details.banner).toBe('220 tenken-test FTP ready');
+    expect(r.summary).toMatch(/^banner in \d+ ms$/);
+    expect(lines(r)).toContain('> FEAT');
+  });
+
+  it('logs in anonymously and lists a directory, finding the expected file', async () => {
+    const s = need('vsftpd');
+    const r = await probe({
+      url: `ftp://anonymous@127.0.0.1:${s.ports.ftp}/pub/`,
+      expect: s.fixture.ftpFile,
+    });
+    expect(r.status, `${r.summary}\n${lines(r).join('\n')}`).toBe('OK');
+    expect(r.details.names).toEqual([s.fixture.ftpFile]);
+    expect(r.summary).toContain('logged in as anonymous, /pub/ lists 1 entries');
+  });
+
+  it('classifies a listing without the expected file as bad-content', async () => {
+    const s = need('vsftpd');
+    const r = await probe({ url: `ftp://anonymous@127.0.0.1:${s.ports.ftp}/pub/`, expect: 'missing.txt' });
+    expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-content']);
+  });
+
+  it('classifies a refused login as bad-status with the 530 reply', async () => {
+    const s = need('vsftpd');
+    const r = await probe({ url: `ftp://someone:hunter2-secret@127.0.0.1:${s.ports.ftp}/` });
+    expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-status']);
+    expect(r.summary).toMatch(/^login as someone: 530 /);
+    expect(lines(r)).toContain('> USER someone');
+    expect(JSON.stringify(r)).not.toContain('hunter2-secret');
+  });
+
+  it('names a refused connection once vsftpd is stopped', async () => {
+    const { daemon, ports } = await privateDaemon('vsftpd');
+    const url = `ftp://127.0.0.1:${ports.ftp}/`;
+    try {
+      expect((await probe({ url })).status).toBe('OK');
+    } finally {
+      await daemon.stop();
+    }
+    const r = await probe({ url });
+    expect([r.status, r.failure, r.summary]).toEqual(['CRITICAL', 'refused', 'connection refused']);
+  });
+});

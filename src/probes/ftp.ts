@@ -1,0 +1,108 @@
+import type { TLSSocket } from 'node:tls';
+import { Client, FTPError } from 'basic-ftp';
+import { clip } from '../core/sanitize.ts';
+import { credentials, endpoint, isLoopback } from './conn.ts';
+import { judgeCert, loadCa } from './tls.ts';
+import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
+
+/** Routes basic-ftp's verbose log (`> CMD`, `< reply`) into the transcript; it already masks PASS. */
+function logTo(p: ProbeRun): (message: string) => void {
+  return (message) => {
+    if (message.startsWith('> ')) p.transcript.sent(message.slice(2));
+    else if (message.startsWith('< ')) {
+      for (const line of message.slice(2).split(/\r?\n/)) if (line !== '') p.transcript.received(line);
+    } else p.transcript.note(message);
+  };
+}
+
+/** basic-ftp's errors as failure classes: negative replies carry their code, its own timeouts say so. */
+function ftpFailure(err: unknown, what: string): unknown {
+  if (err instanceof FTPError)
+    return new ProbeFailure('bad-status', `${what}: ${err.code} ${clip(err.message, 120)}`);
+  if (err instanceof Error && /^Timeout/.test(err.message)) {
+    return new ProbeFailure('timeout', `${what}: ${err.message.toLowerCase()}`);
+  }
+  return err;
+}
+
+/** ftp:// and ftps:// (implicit TLS): banner, AUTH TLS when offered, optional login and listing (basic-ftp). */
+export const ftp: ProbeKind = {
+  name: 'ftp',
+  description: 'FTP: banner, AUTH TLS, optional login and directory listing',
+  defaultPort: (scheme) => (scheme === 'ftps' ? 990 : 21),
+  async run(p) {
+    const implicit = p.url.protocol === 'ftps:';
+    const { host, port } = endpoint(p.url, implicit ? 990 : 21);
+    const ca = await loadCa(p);
+    const tlsOpts = { rejectUnauthorized: false, servername: host, ...(ca === undefined ? {} : { ca }) };
+    const client = new Client(p.timeoutSeconds * 1000);
+    client.ftp.verbose = true;
+    client.ftp.log = logTo(p);
+    const onAbort = (): void => client.close();
+    p.signal.addEventListener('abort', onAbort, { once: true });
+    let step = 'banner';
+    try {
+      const welcome = implicit
+        ? await client.connectImplicitTLS(host, port, tlsOpts)
+        : await client.connect(host, port);
+      p.mark('banner');
+      p.details.banner = `${welcome.code} ${welcome.message.replace(/^\d{3}[ -]/, '')}`.trim();
+      const parts = [`banner in ${Math.round(p.timings.banner ?? 0)} ms`];
+      let trusted = implicit && judgeCert(p, client.ftp.socket as TLSSocket);
+      const mode = p.spec.starttls ?? 'auto';
+      if (!implicit && mode !== 'off') {
+        step = 'FEAT';
+        const feat = await client.features();
+        if (/\bTLS\b/i.test(feat.get('AUTH') ?? '')) {
+          step = 'AUTH TLS';
+          await client.useTLS(tlsOpts);
+          trusted = judgeCert(p, client.ftp.socket as TLSSocket, { opportunistic: mode === 'auto' });
+          parts.push('AUTH TLS');
+        } else if (mode === 'require') {
+          throw new ProbeFailure('tls', 'the server does not offer AUTH TLS');
+        }
+      }
+      const cred = credentials(p);
+      if (cred === null) {
+        if (p.spec.expect !== undefined && !p.details.banner.includes(p.spec.expect)) {
+          throw new ProbeFailure(
+            'bad-content',
+            `banner "${clip(p.details.banner, 80)}" lacks "${p.spec.expect}"`,
+          );
+        }
+      } else {
+        if (!trusted && !isLoopback(host) && cred.user !== 'anonymous' && cred.user !== 'ftp') {
+          throw new ProbeFailure(
+            'tls',
+            'login not tried: no trusted TLS, and the password is not sent in clear',
+          );
+        }
+        step = `login as ${cred.user}`;
+        await client.login(cred.user, cred.password === '' ? 'tenken@' : cred.password);
+        p.mark('login');
+        const dir = decodeURIComponent(p.url.pathname) || '/';
+        step = `listing of ${dir}`;
+        const list = await client.list(dir);
+        p.mark('list');
+        const names = list.map((f) => f.name);
+        p.details.entries = names.length;
+        p.details.names = names.slice(0, 20);
+        if (p.spec.expect !== undefined && !names.includes(p.spec.expect)) {
+          throw new ProbeFailure(
+            'bad-content',
+            `"${clip(p.spec.expect, 60)}" is not in the listing of ${dir} (${names.length} entries)`,
+          );
+        }
+        parts.push(`logged in as ${cred.user}`, `${dir} lists ${names.length} entries`);
+      }
+      if (typeof p.details.certDaysLeft === 'number')
+        parts.push(`certificate ${p.details.certDaysLeft} days left`);
+      return { summary: parts.join(', ') };
+    } catch (err) {
+      throw ftpFailure(err, step);
+    } finally {
+      p.signal.removeEventListener('abort', onAbort);
+      client.close();
+    }
+  },
+};

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { need, privateDaemon } from '../../test/services/index.ts';
+import { lines, probe } from './testing.ts';
+
+describe('http probe against nginx', () => {
+  it('reports the page OK with its status, size and the expected text', async () => {
+    const s = need('nginx');
+    const r = await probe({ url: `http://127.0.0.1:${s.ports.http}/`, expect: s.fixture.token });
+    expect(r.status, r.summary).toBe('OK');
+    expect(r.failure).toBeNull();
+    expect(r.details.httpStatus).toBe(200);
+    expect(r.summary).toMatch(/^HTTP 200 OK in \d+ ms, \d+ B, expected text found$/);
+    expect(r.details.server).toMatch(/^nginx/);
+    expect(r.timings.total).toBeGreaterThan(0);
+    expect(lines(r)).toContain(`> GET http://127.0.0.1:${s.ports.http}/`);
+  });
+
+  it('follows a redirect and names it', async () => {
+    const s = need('nginx');
+    const r = await probe({ url: `http://127.0.0.1:${s.ports.http}/old`, expect: s.fixture.token });
+    expect(r.status, r.summary).toBe('OK');
+    expect(r.details.redirects).toEqual([`http://127.0.0.1:${s.ports.http}/`]);
+    expect(r.summary).toContain('after 1 redirect');
+  });
+
+  it('fails a redirect loop as bad-status once the limit is reached', async () => {
+    const s = need('nginx');
+    const r = await probe({ url: `http://127.0.0.1:${s.ports.http}/loop`, redirects: 3 });
+    expect(r.status).toBe('CRITICAL');
+    expect(r.failure).toBe('bad-status');
+    expect(r.summary).toContain('HTTP 302 Moved Temporarily after 3 redirects (limit 3)');
+  });
+
+  it('classifies a 404 as bad-status and a 500 as bad-status', async () => {
+    const s = need('nginx');
+    const missing = await probe({ url: `http://127.0.0.1:${s.ports.http}/missing` });
+    expect([missing.status, missing.failure]).toEqual(['CRITICAL', 'bad-status']);
+    expect(missing.summary).toMatch(/^HTTP 404 Not Found from .*\/missing \(expected 2xx\)$/);
+    const broken = await probe({ url: `http://127.0.0.1:${s.ports.http}/broken` });
+    expect(broken.failure).toBe('bad-status');
+    expect(broken.details.httpStatus).toBe(500);
+  });
+
+  it('accepts a status the spec lists', async () => {
+    const s = need('nginx');
+    const r = await probe({ url: `http://127.0.0.1:${s.ports.http}/missing`, status: [404] });
+    expect(r.status, r.summary).toBe('OK');
+  });
+
+  it('classifies a page without the expected text as bad-content, showing the page start', async () => {
+    const s = need('nginx');
+    const r = await probe({ url: `http://127.0.0.1:${s.ports.http}/`, expect: 'not on the page' });
+    expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-content']);
+    expect(r.summary).toContain('"not on the page" is not in the page');
+    expect(lines(r).some((l) => l.includes(s.fixture.token))).toBe(true);
+  });
+
+  it('checks the certificate of https: trusted with the CA, days left, and untrusted without it', async () => {
+    const s = need('nginx');
+    const url = `https://localhost:${s.ports.https}/`;
+    const ok = await probe({ url, ca: s.certs.ca, expect: s.fixture.token });
+    expect(ok.status, ok.summary).toBe('OK');
+    expect(ok.details.certDaysLeft).toBeGreaterThanOrEqual(28);
+    expect(ok.details.certDaysLeft).toBeLessThanOrEqual(30);
+    expect(ok.details.certTrusted).toBe(true);
+    expect(ok.summary).toMatch(/certificate (29|30) days left/);
+
+    const untrusted = await probe({ url });
+    expect([untrusted.status, untrusted.failure]).toEqual(['CRITICAL', 'tls']);
+    expect(untrusted.summary).toMatch(/^TLS: certificate not trusted: /);
+    expect(untrusted.details.certSubject).toBe('localhost');
+
+    const insecure = await probe({ url, insecure: true });
+    expect(insecure.status, insecure.summary).toBe('OK');
+  });
+
+  it('warns when the certificate expires within the warning days, critical within the critical days', async () => {
+    const s = need('nginx');
+    const url = `https://localhost:${s.ports.https}/`;
+    const warn = await probe({ url, ca: s.certs.ca, certWarnDays: 40, certCritDays: 7 });
+    expect([warn.status, warn.failure]).toEqual(['WARNING', 'tls']);
+    expect(warn.summary).toMatch(/^certificate expires in (29|30) days; HTTP 200/);
+    const crit = await probe({ url, ca: s.certs.ca, certCritDays: 45 });
+    expect([crit.status, crit.failure]).toEqual(['CRITICAL', 'tls']);
+  });
+
+  it('names a refused connection once nginx is stopped', async () => {
+    const { daemon, ports } = await privateDaemon('nginx');
+    const url = `http://127.0.0.1:${ports.http}/`;
+    try {
+      expect((await probe({ url })).status).toBe('OK');
+    } finally {
+      await daemon.stop();
+    }
+    const r = await probe({ url });
+    expect([r.status, r.failure, r.summary]).toEqual(['CRITICAL', 'refused', 'connection refused']);
+  });
+});

@@ -1,0 +1,177 @@
+import { Agent, buildConnector, type Dispatcher, request } from 'undici';
+import { clip } from '../core/sanitize.ts';
+import { judgeCert, loadCa } from './tls.ts';
+import { type ProbeKind, type ProbeRun, type ProbeVerdict, ProbeFailure } from './types.ts';
+
+/** Most of a page read to look for the expected text; the rest is not downloaded. */
+const BODY_MAX = 1024 * 1024;
+const USER_AGENT = 'tenken-probe/1';
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * An undici connector that keeps the TLS socket's certificate: undici hides the socket, but the
+ * connector sees it first. Verification is judged here (judgeCert) so an untrusted or expiring certificate
+ * is reported with its dates instead of a bare handshake error.
+ */
+function connector(p: ProbeRun, ca: string | undefined): buildConnector.connector {
+  const base = buildConnector({
+    rejectUnauthorized: false,
+    timeout: p.timeoutSeconds * 1000,
+    ...(ca === undefined ? {} : { ca }),
+  });
+  return (opts, callback) => {
+    base(opts, (err, socket) => {
+      if (err || !socket) return callback(err ?? new Error('no socket'), null);
+      if (p.timings.connect === undefined) p.mark('connect');
+      if ('getPeerCertificate' in socket) {
+        try {
+          judgeCert(p, socket);
+        } catch (e) {
+          socket.destroy();
+          return callback(e as Error, null);
+        }
+      }
+      callback(null, socket);
+    });
+  };
+}
+
+/** Whether an HTTP status counts as up for this probe (default: any 2xx). */
+export function statusAccepted(code: number, accepted: readonly number[] | undefined): boolean {
+  return accepted === undefined ? code >= 200 && code < 300 : accepted.includes(code);
+}
+
+/** "1 redirect", "2.5 KiB": small helpers for summaries. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Bytes in a human unit. */
+export function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+): Promise<{ text: string; bytes: number; cut: boolean }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    chunks.push(b);
+    bytes += b.length;
+    if (bytes >= BODY_MAX) {
+      body.destroy();
+      return { text: decoder.decode(Buffer.concat(chunks).subarray(0, BODY_MAX)), bytes, cut: true };
+    }
+  }
+  return { text: decoder.decode(Buffer.concat(chunks)), bytes, cut: false };
+}
+
+/**
+ * GETs `start` through `dispatcher`, following redirects itself (each hop in the transcript), and judges
+ * the final status and the expected text. Shared by the http and proxy kinds.
+ */
+export async function fetchPage(
+  p: ProbeRun,
+  start: URL,
+  dispatcher: Dispatcher,
+  via = '',
+): Promise<ProbeVerdict> {
+  const maxRedirects = p.spec.redirects ?? 5;
+  const hops: string[] = [];
+  let url = start;
+  for (;;) {
+    p.transcript.sent(`GET ${url.href}${via}`);
+    const res = await request(url, {
+      method: 'GET',
+      dispatcher,
+      signal: p.signal,
+      headers: { 'user-agent': USER_AGENT, accept: '*/*' },
+    });
+    p.mark('firstByte');
+    const h = (name: string): string | undefined => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    };
+    p.transcript.received(`HTTP ${res.statusCode} ${res.statusText ?? ''}`.trim());
+    for (const name of ['server', 'location', 'content-type', 'content-length']) {
+      const v = h(name);
+      if (v !== undefined) p.transcript.received(`${name}: ${v}`);
+    }
+    const location = h('location');
+    const redirect = res.statusCode >= 300 && res.statusCode < 400 && location !== undefined;
+    if (redirect && !statusAccepted(res.statusCode, p.spec.status) && hops.length < maxRedirects) {
+      await res.body.dump();
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new ProbeFailure(
+          'protocol',
+          `HTTP ${res.statusCode} redirect to a bad URL: ${clip(location, 100)}`,
+        );
+      }
+      hops.push(next.href);
+      p.details.redirects = [...hops];
+      url = next;
+      continue;
+    }
+    const body = await readBody(res.body);
+    p.mark('body');
+    p.details.httpStatus = res.statusCode;
+    p.details.finalUrl = url.href;
+    p.details.bytes = body.bytes;
+    const server = h('server');
+    if (server !== undefined) p.details.server = server;
+    const line = `HTTP ${res.statusCode} ${res.statusText ?? ''}`.trim();
+    if (!statusAccepted(res.statusCode, p.spec.status)) {
+      snippet(p, body.text);
+      const wanted = p.spec.status === undefined ? '2xx' : p.spec.status.join(' or ');
+      const tooMany = redirect ? ` after ${plural(hops.length, 'redirect')} (limit ${maxRedirects})` : '';
+      throw new ProbeFailure('bad-status', `${line}${tooMany} from ${url.href} (expected ${wanted})`);
+    }
+    if (p.spec.expect !== undefined && !body.text.includes(p.spec.expect)) {
+      snippet(p, body.text);
+      const scope = body.cut ? `first ${size(BODY_MAX)} of the page` : `page (${size(body.bytes)})`;
+      throw new ProbeFailure(
+        'bad-content',
+        `${line} but "${clip(p.spec.expect, 60)}" is not in the ${scope}`,
+      );
+    }
+    const parts = [`${line} in ${Math.round(p.timings.firstByte ?? 0)} ms`, size(body.bytes)];
+    if (hops.length > 0) parts.push(`after ${plural(hops.length, 'redirect')}`);
+    if (p.spec.expect !== undefined) parts.push('expected text found');
+    if (typeof p.details.certDaysLeft === 'number')
+      parts.push(`certificate ${p.details.certDaysLeft} days left`);
+    return { summary: parts.join(', ') };
+  }
+}
+
+/** The start of a page, for the transcript of a failure: a few non-empty lines. */
+function snippet(p: ProbeRun, text: string): void {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(0, 4);
+  for (const l of lines) p.transcript.received(l);
+}
+
+/** http:// and https://: status, expected text, redirects, response time, certificate days left. */
+export const http: ProbeKind = {
+  name: 'http',
+  description: 'HTTP(S): status, expected text, redirects, response time, certificate days left',
+  defaultPort: (scheme) => (scheme === 'https' ? 443 : 80),
+  async run(p) {
+    const ca = await loadCa(p);
+    const agent = new Agent({ connect: connector(p, ca), connections: 1, pipelining: 0 });
+    try {
+      return await fetchPage(p, p.url, agent);
+    } finally {
+      void agent.destroy().catch(() => {});
+    }
+  },
+};

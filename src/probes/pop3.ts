@@ -1,0 +1,147 @@
+import { clip } from '../core/sanitize.ts';
+import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
+import { loadCa } from './tls.ts';
+import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
+
+/*
+ * POP3 (RFC 1939, STLS from RFC 2595) by hand: a few single-line commands. npm's POP3 clients are
+ * unmaintained and hide the greeting and replies this probe reports.
+ */
+
+/** Reads a `+OK` / `-ERR` line; `-ERR` is a bad status, anything else a protocol error. */
+async function status(conn: Conn, what: string): Promise<string> {
+  const line = await conn.readLine(what);
+  if (line.startsWith('+OK')) return line;
+  if (line.startsWith('-ERR')) throw new ProbeFailure('bad-status', `${what}: ${clip(line, 120)}`);
+  throw new ProbeFailure('protocol', `${what}: not a POP3 reply: ${clip(line, 80)}`);
+}
+
+/** Reads a multi-line body up to the lone `.`, undoing dot-stuffing. */
+async function multiline(conn: Conn, what: string): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const line = await conn.readLine(what);
+    if (line === '.') return out;
+    out.push(line.startsWith('..') ? line.slice(1) : line);
+  }
+}
+
+interface Session {
+  conn: Conn;
+  banner: string;
+  capa: string[];
+}
+
+/** Connects, reads the greeting, upgrades with STLS per the spec and logs in when credentials are given. */
+async function openSession(p: ProbeRun, url: URL, login: boolean, mark: boolean): Promise<Session> {
+  const implicit = url.protocol === 'pop3s:';
+  const { host, port } = endpoint(url, implicit ? 995 : 110);
+  const ca = await loadCa(p);
+  const tlsOpts = { servername: host, ...(ca === undefined ? {} : { ca }) };
+  const conn = await Conn.open(p, host, port, implicit ? tlsOpts : undefined, { mark });
+  try {
+    const banner = await status(conn, 'greeting');
+    if (mark) p.mark('banner');
+    conn.writeLine('CAPA');
+    const capaReply = await conn.readLine('CAPA reply');
+    const capa = capaReply.startsWith('+OK')
+      ? (await multiline(conn, 'CAPA list')).map((c) => c.toUpperCase())
+      : [];
+    const mode = p.spec.starttls ?? 'auto';
+    if (!conn.secure && mode !== 'off') {
+      if (capa.some((c) => c === 'STLS')) {
+        conn.writeLine('STLS');
+        await status(conn, 'STLS reply');
+        await conn.startTls(tlsOpts, { opportunistic: mode === 'auto' });
+      } else if (mode === 'require') {
+        throw new ProbeFailure('tls', 'the server does not offer STLS');
+      }
+    }
+    const cred = login ? credentialsFor(p, url) : null;
+    if (cred !== null) {
+      if (!safeForPassword(conn, host)) {
+        throw new ProbeFailure(
+          'tls',
+          'login not tried: no trusted TLS, and the password is not sent in clear',
+        );
+      }
+      conn.writeLine(`USER ${cred.user}`);
+      await status(conn, 'USER reply');
+      conn.writeLine(`PASS ${cred.password}`, { secret: 'PASS ***' });
+      await status(conn, `login as ${cred.user}`);
+      if (mark) p.mark('login');
+    }
+    return { conn, banner, capa };
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+}
+
+function credentialsFor(p: ProbeRun, url: URL): { user: string; password: string } | null {
+  if (url === p.url) return credentials(p);
+  if (url.username === '') return null;
+  return { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+}
+
+/**
+ * Round trip over POP3: logs into `url`, finds the message whose headers carry `token` (TOP n 0, newest
+ * first), deletes it unless `keep`, and says whether it was there.
+ */
+export async function pop3Take(p: ProbeRun, url: URL, token: string, keep: boolean): Promise<boolean> {
+  if (url.username === '')
+    throw new ProbeFailure('protocol', `${url.protocol}// round trip needs user:password@`);
+  const { conn } = await openSession(p, url, true, false);
+  try {
+    conn.writeLine('STAT');
+    const count = Number(/^\+OK (\d+)/.exec(await status(conn, 'STAT reply'))?.[1] ?? '0');
+    let found = false;
+    for (let n = count; n >= 1 && n > count - 50 && !found; n--) {
+      conn.writeLine(`TOP ${n} 0`);
+      await status(conn, `TOP ${n} reply`);
+      if ((await multiline(conn, `headers of message ${n}`)).some((l) => l.includes(token))) {
+        found = true;
+        if (!keep) {
+          conn.writeLine(`DELE ${n}`);
+          await status(conn, `DELE ${n} reply`);
+        }
+      }
+    }
+    conn.writeLine('QUIT');
+    await status(conn, 'QUIT reply');
+    return found;
+  } finally {
+    conn.close();
+  }
+}
+
+/** pop3:// and pop3s://: greeting, STLS, optional login and mailbox size. */
+export const pop3: ProbeKind = {
+  name: 'pop3',
+  description: 'POP3: greeting, STLS, optional login',
+  defaultPort: (scheme) => (scheme === 'pop3s' ? 995 : 110),
+  async run(p) {
+    const { conn, banner } = await openSession(p, p.url, true, true);
+    try {
+      p.details.banner = banner;
+      if (p.spec.expect !== undefined && !banner.includes(p.spec.expect)) {
+        throw new ProbeFailure('bad-content', `greeting "${clip(banner, 80)}" lacks "${p.spec.expect}"`);
+      }
+      const parts = [`greeting in ${Math.round(p.timings.banner ?? 0)} ms`];
+      if (conn.secure) parts.push('TLS');
+      if (p.timings.login !== undefined) {
+        conn.writeLine('STAT');
+        const m = /^\+OK (\d+) (\d+)/.exec(await status(conn, 'STAT reply'));
+        p.details.messages = Number(m?.[1] ?? 0);
+        parts.push(`logged in, ${p.details.messages} messages`);
+      }
+      conn.writeLine('QUIT');
+      await status(conn, 'QUIT reply').catch(() => undefined);
+      if (typeof p.details.certDaysLeft === 'number')
+        parts.push(`certificate ${p.details.certDaysLeft} days left`);
+      return { summary: parts.join(', ') };
+    } finally {
+      conn.close();
+    }
+  },
+};

@@ -1,0 +1,42 @@
+import { ProxyAgent } from 'undici';
+import { fetchPage } from './http.ts';
+import { loadCa } from './tls.ts';
+import { type ProbeKind, ProbeFailure } from './types.ts';
+
+/** undici's message when the proxy answers CONNECT with anything but 200. */
+const TUNNEL_REFUSED = /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/;
+
+/**
+ * Fetches `target` through the HTTP proxy at the probe URL, as a browser configured with that proxy would:
+ * a plain forward request for http://, CONNECT for https:// (undici's ProxyAgent does both).
+ */
+export const proxy: ProbeKind = {
+  name: 'proxy',
+  description: 'HTTP proxy: fetch a URL through it (CONNECT for https), status and expected text',
+  defaultPort: () => 8080,
+  async run(p) {
+    const target = new URL(p.spec.target ?? '');
+    const ca = await loadCa(p);
+    p.details.target = target.href;
+    const agent = new ProxyAgent({
+      uri: p.url.href,
+      // A plain forward request for http:// targets, as browsers send it; CONNECT only for https://.
+      proxyTunnel: false,
+      requestTls: { rejectUnauthorized: p.spec.insecure !== true, ...(ca === undefined ? {} : { ca }) },
+      connect: { timeout: p.timeoutSeconds * 1000 },
+    });
+    const via = ` via ${p.url.host}${target.protocol === 'https:' ? ' (CONNECT)' : ''}`;
+    try {
+      return await fetchPage(p, target, agent, via);
+    } catch (err) {
+      const m = err instanceof Error ? TUNNEL_REFUSED.exec(err.message) : null;
+      if (m) {
+        p.transcript.received(`HTTP ${m[1]} to CONNECT ${target.host}`);
+        throw new ProbeFailure('bad-status', `the proxy refused CONNECT to ${target.host}: HTTP ${m[1]}`);
+      }
+      throw err;
+    } finally {
+      void agent.destroy().catch(() => {});
+    }
+  },
+};

@@ -1,0 +1,119 @@
+import { performance } from 'node:perf_hooks';
+import { classify } from './classify.ts';
+import { probes } from './registry.ts';
+import type { ProbeKey, ProbeSpec } from './spec.ts';
+import { Transcript } from './transcript.ts';
+import type { DetailValue, ProbeDefaults, ProbeIssue, ProbeResult, ProbeRun, ProbeStatus } from './types.ts';
+
+/** What the caller of a probe supplies besides the spec. */
+export interface RunProbeOptions {
+  /** Directory standing for `/` of the inspected host (maildir and CA paths are host paths). */
+  root: string;
+  /** Wall clock for certificate expiry (the run's `host.now` is fine). */
+  now?: () => Date;
+  /** Aborted when the whole run must stop. */
+  signal?: AbortSignal;
+  defaults: ProbeDefaults;
+}
+
+/** The registry entry a spec selects: its `kind`, else its URL scheme. */
+export function probeKey(spec: Pick<ProbeSpec, 'url' | 'kind'>): ProbeKey | null {
+  let scheme: string;
+  try {
+    scheme = new URL(spec.url).protocol.replace(/:$/, '');
+  } catch {
+    return null;
+  }
+  const key = spec.kind ?? scheme;
+  return Object.hasOwn(probes, key) ? (key as ProbeKey) : null;
+}
+
+/** The URL as it may be shown: any password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * Runs one probe to completion within its deadline and returns what it saw. Never throws for a service
+ * failure: refusals, timeouts and bad answers become a CRITICAL result with their failure class.
+ */
+export async function runProbe(spec: ProbeSpec, opts: RunProbeOptions): Promise<ProbeResult> {
+  const key = probeKey(spec);
+  const shown = redactUrl(spec.url);
+  if (key === null) throw new Error(`probe spec ${shown} was not validated`);
+  const kind = probes[key];
+  const start = performance.now();
+  const clock = (): number => performance.now() - start;
+  const signals = [AbortSignal.timeout(spec.timeout * 1000)];
+  if (opts.signal) signals.push(opts.signal);
+  const signal = AbortSignal.any(signals);
+  const timings: Record<string, number> = {};
+  const details: Record<string, DetailValue> = {};
+  const issues: ProbeIssue[] = [];
+  const transcript = new Transcript(clock);
+  const run: ProbeRun = {
+    url: new URL(spec.url),
+    spec,
+    signal,
+    deadline: start + spec.timeout * 1000,
+    timeoutSeconds: spec.timeout,
+    transcript,
+    timings,
+    mark: (step) => {
+      timings[step] = round(clock());
+    },
+    details,
+    issue: (status, failure, text) => {
+      // The same problem seen twice (a round trip polling a mailbox over STARTTLS) is reported once.
+      if (!issues.some((i) => i.text === text)) issues.push({ status, failure, text });
+    },
+    root: opts.root,
+    now: opts.now ?? (() => new Date()),
+    defaults: opts.defaults,
+  };
+
+  let summary: string;
+  let status: ProbeStatus = 'OK';
+  let failure: ProbeResult['failure'] = null;
+  try {
+    summary = (await kind.run(run)).summary;
+  } catch (err) {
+    const c = classify(err, { aborted: signal.aborted, timeoutSeconds: spec.timeout });
+    transcript.note(`failed: ${c.reason}`);
+    issues.unshift({ status: 'CRITICAL', failure: c.failure, text: c.reason });
+    summary = '';
+  }
+  timings.total = round(clock());
+  if (spec.warnAfter !== undefined && timings.total > spec.warnAfter * 1000 && issues.length === 0) {
+    issues.push({
+      status: 'WARNING',
+      failure: null,
+      text: `slow: ${(timings.total / 1000).toFixed(2)} s (warn after ${spec.warnAfter} s)`,
+    });
+  }
+  const critical = issues.filter((i) => i.status === 'CRITICAL');
+  const worstIssues = critical.length > 0 ? critical : issues;
+  if (worstIssues.length > 0) {
+    status = critical.length > 0 ? 'CRITICAL' : 'WARNING';
+    failure = worstIssues.find((i) => i.failure !== null)?.failure ?? null;
+  }
+  const parts = [...issues.map((i) => i.text), summary].filter((s) => s !== '');
+  return {
+    kind: kind.name,
+    url: shown,
+    status,
+    summary: parts.join('; '),
+    failure,
+    timings,
+    transcript: transcript.entries(),
+    details,
+  };
+}

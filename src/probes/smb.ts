@@ -1,0 +1,274 @@
+import { randomBytes } from 'node:crypto';
+import { Conn, endpoint } from './conn.ts';
+import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
+
+/*
+ * SMB2 NEGOTIATE and the NetBIOS session request, written by hand: there is no maintained SMB client for
+ * Node (the npm `smb2` packages were abandoned years ago, speak only SMB 2.0.2 and do not expose the
+ * negotiation), and the probe needs just two small fixed-layout messages (MS-SMB2 2.2.3/2.2.4, RFC 1002
+ * 4.3.2). Share listing would need NTLMSSP, a tree connect to IPC$ and DCE/RPC srvsvc: not done here.
+ */
+
+/** Dialects offered, newest last (MS-SMB2 2.2.3). */
+const DIALECTS = [0x0202, 0x0210, 0x0300, 0x0302, 0x0311] as const;
+
+/** Dialect revision → its usual name. */
+export function dialectName(d: number): string {
+  const names: Record<number, string> = {
+    0x0202: '2.0.2',
+    0x0210: '2.1',
+    0x0300: '3.0',
+    0x0302: '3.0.2',
+    0x0311: '3.1.1',
+  };
+  return names[d] ?? `0x${d.toString(16).padStart(4, '0')}`;
+}
+
+const CIPHERS: Record<number, string> = {
+  1: 'AES-128-CCM',
+  2: 'AES-128-GCM',
+  3: 'AES-256-CCM',
+  4: 'AES-256-GCM',
+};
+const CAPABILITIES: [number, string][] = [
+  [0x01, 'DFS'],
+  [0x02, 'LEASING'],
+  [0x04, 'LARGE_MTU'],
+  [0x08, 'MULTI_CHANNEL'],
+  [0x10, 'PERSISTENT_HANDLES'],
+  [0x20, 'DIRECTORY_LEASING'],
+  [0x40, 'ENCRYPTION'],
+];
+
+/** RFC 1001 first-level encoding of a NetBIOS name (15 characters + suffix byte), with length and scope. */
+export function netbiosName(name: string, suffix: number): Buffer {
+  const raw = Buffer.alloc(16, 0x20);
+  raw.write(name.toUpperCase().slice(0, 15), 'ascii');
+  raw[15] = suffix;
+  const out = Buffer.alloc(34);
+  out[0] = 32;
+  for (let i = 0; i < 16; i++) {
+    const b = raw[i] ?? 0;
+    out[1 + 2 * i] = 0x41 + (b >> 4);
+    out[2 + 2 * i] = 0x41 + (b & 0x0f);
+  }
+  out[33] = 0;
+  return out;
+}
+
+/** NetBIOS SESSION REQUEST (type 0x81) to `*SMBSERVER` from `TENKEN`. */
+export function sessionRequest(called = '*SMBSERVER', calling = 'TENKEN'): Buffer {
+  const body = Buffer.concat([netbiosName(called, 0x20), netbiosName(calling, 0x00)]);
+  const head = Buffer.from([0x81, 0, 0, 0]);
+  head.writeUInt16BE(body.length, 2);
+  return Buffer.concat([head, body]);
+}
+
+const pad8 = (n: number): number => (8 - (n % 8)) % 8;
+
+/** A complete SMB2 NEGOTIATE request with its 4-byte transport header, offering 2.0.2 to 3.1.1. */
+export function negotiateRequest(guid: Buffer = randomBytes(16), salt: Buffer = randomBytes(32)): Buffer {
+  const header = Buffer.alloc(64);
+  header.write('\xfeSMB', 0, 'latin1');
+  header.writeUInt16LE(64, 4); // StructureSize
+  header.writeUInt16LE(0, 12); // Command: NEGOTIATE
+  header.writeUInt16LE(1, 14); // CreditRequest
+  header.writeUInt32LE(0xfeff, 32); // ProcessId
+  const fixed = Buffer.alloc(36);
+  fixed.writeUInt16LE(36, 0); // StructureSize
+  fixed.writeUInt16LE(DIALECTS.length, 2);
+  fixed.writeUInt16LE(0x01, 4); // SecurityMode: signing enabled
+  fixed.writeUInt32LE(0x44, 8); // Capabilities: LARGE_MTU, ENCRYPTION (servers answer the cipher only then)
+  guid.copy(fixed, 12);
+  const dialects = Buffer.alloc(DIALECTS.length * 2);
+  DIALECTS.forEach((d, i) => dialects.writeUInt16LE(d, i * 2));
+  const before = 64 + fixed.length + dialects.length;
+  const gap = Buffer.alloc(pad8(before));
+  // Negotiate contexts (3.1.1): preauth integrity (SHA-512) is mandatory; encryption lists our ciphers.
+  const preauth = Buffer.alloc(8 + 38);
+  preauth.writeUInt16LE(0x0001, 0);
+  preauth.writeUInt16LE(38, 2);
+  preauth.writeUInt16LE(1, 8); // HashAlgorithmCount
+  preauth.writeUInt16LE(32, 10); // SaltLength
+  preauth.writeUInt16LE(0x0001, 12); // SHA-512
+  salt.copy(preauth, 14);
+  const preauthPad = Buffer.alloc(pad8(preauth.length));
+  const encryption = Buffer.alloc(8 + 10);
+  encryption.writeUInt16LE(0x0002, 0);
+  encryption.writeUInt16LE(10, 2);
+  encryption.writeUInt16LE(4, 8); // CipherCount
+  [2, 1, 4, 3].forEach((c, i) => encryption.writeUInt16LE(c, 10 + 2 * i));
+  fixed.writeUInt32LE(before + gap.length, 28); // NegotiateContextOffset
+  fixed.writeUInt16LE(2, 32); // NegotiateContextCount
+  const smb = Buffer.concat([header, fixed, dialects, gap, preauth, preauthPad, encryption]);
+  const transport = Buffer.alloc(4);
+  transport.writeUInt32BE(smb.length, 0); // first byte 0: session message
+  return Buffer.concat([transport, smb]);
+}
+
+/** What a NEGOTIATE response says. */
+export interface NegotiateInfo {
+  status: number;
+  dialect: string;
+  signingEnabled: boolean;
+  signingRequired: boolean;
+  capabilities: string[];
+  serverGuid: string;
+  /** Server clock (ISO), from SystemTime. */
+  systemTime: string | null;
+  cipher: string | null;
+  maxRead: number;
+}
+
+/** Parses an SMB2 NEGOTIATE response (the SMB message without the transport header). */
+export function parseNegotiate(msg: Buffer): NegotiateInfo {
+  if (msg.length >= 4 && msg.readUInt32BE(0) === 0xff534d42) {
+    throw new ProbeFailure('protocol', 'the server answered in SMB1 only (no SMB2 support)');
+  }
+  if (msg.length < 64 || msg.readUInt32BE(0) !== 0xfe534d42) {
+    throw new ProbeFailure('protocol', `not an SMB2 reply: ${msg.subarray(0, 16).toString('hex')}`);
+  }
+  const status = msg.readUInt32LE(8);
+  const command = msg.readUInt16LE(12);
+  if (command !== 0) throw new ProbeFailure('protocol', `SMB2 reply to command ${command}, not NEGOTIATE`);
+  if (status !== 0) {
+    throw new ProbeFailure(
+      'bad-status',
+      `NEGOTIATE failed: NTSTATUS 0x${status.toString(16).padStart(8, '0')}`,
+    );
+  }
+  const b = 64;
+  if (msg.length < b + 64 || msg.readUInt16LE(b) !== 65) {
+    throw new ProbeFailure('protocol', 'NEGOTIATE response too short or malformed');
+  }
+  const mode = msg.readUInt16LE(b + 2);
+  const dialect = msg.readUInt16LE(b + 4);
+  const ctxCount = msg.readUInt16LE(b + 6);
+  const caps = msg.readUInt32LE(b + 24);
+  const filetime = msg.readBigUInt64LE(b + 40);
+  const ms = Number(filetime / 10_000n) - 11_644_473_600_000;
+  let cipher: string | null = null;
+  if (dialect === 0x0311 && ctxCount > 0) {
+    let off = msg.readUInt32LE(b + 60);
+    for (let i = 0; i < ctxCount && off + 8 <= msg.length; i++) {
+      const type = msg.readUInt16LE(off);
+      const len = msg.readUInt16LE(off + 2);
+      if (type === 0x0002 && len >= 4 && off + 12 <= msg.length) {
+        const id = msg.readUInt16LE(off + 10);
+        cipher = id === 0 ? 'none' : (CIPHERS[id] ?? `0x${id.toString(16)}`);
+      }
+      off += 8 + len;
+      off += pad8(off);
+    }
+  }
+  const g = msg.subarray(b + 8, b + 24);
+  return {
+    status,
+    dialect: dialectName(dialect),
+    signingEnabled: (mode & 0x01) !== 0,
+    signingRequired: (mode & 0x02) !== 0,
+    capabilities: CAPABILITIES.filter(([bit]) => (caps & bit) !== 0).map(([, n]) => n),
+    serverGuid: g.toString('hex'),
+    systemTime: filetime === 0n || !Number.isFinite(ms) ? null : new Date(ms).toISOString(),
+    cipher,
+    maxRead: msg.readUInt32LE(b + 32),
+  };
+}
+
+const SESSION_ERRORS: Record<number, string> = {
+  0x80: 'not listening on the called name',
+  0x81: 'not listening for the calling name',
+  0x82: 'called name not present',
+  0x83: 'insufficient resources',
+  0x8f: 'unspecified error',
+};
+
+/** Reads one transport frame, skipping NetBIOS keep-alives; returns its type and payload. */
+async function readFrame(conn: Conn, what: string): Promise<{ type: number; body: Buffer }> {
+  for (;;) {
+    const head = await conn.readBytes(4, what);
+    const type = head[0] ?? 0;
+    const len = head.readUInt32BE(0) & 0x00ffffff;
+    if (len > 1 << 20) {
+      throw new ProbeFailure('protocol', `${what}: frame of ${len} bytes (${head.toString('hex')}): not SMB`);
+    }
+    const body = await conn.readBytes(len, what);
+    if (type !== 0x85) return { type, body };
+  }
+}
+
+async function netbiosSession(p: ProbeRun, conn: Conn): Promise<void> {
+  conn.write(sessionRequest(), 'NetBIOS SESSION REQUEST to *SMBSERVER');
+  const { type, body } = await readFrame(conn, 'NetBIOS session response');
+  if (type === 0x82) {
+    p.transcript.received('NetBIOS POSITIVE SESSION RESPONSE');
+    p.mark('session');
+    return;
+  }
+  if (type === 0x83) {
+    const code = body[0] ?? 0x8f;
+    p.transcript.received(`NetBIOS NEGATIVE SESSION RESPONSE 0x${code.toString(16)}`);
+    throw new ProbeFailure(
+      'bad-status',
+      `NetBIOS session refused: ${SESSION_ERRORS[code] ?? `error 0x${code.toString(16)}`}`,
+    );
+  }
+  p.transcript.received(`frame type 0x${type.toString(16)} ${body.subarray(0, 16).toString('hex')}`);
+  throw new ProbeFailure('protocol', `NetBIOS session: unexpected frame type 0x${type.toString(16)}`);
+}
+
+/**
+ * smb://host[:port]: SMB2 NEGOTIATE (port 445), after a NetBIOS session request on port 139 (or with
+ * `netbios: true`): the dialect chosen, whether signing is enabled or required, the cipher, server time.
+ */
+export const smb: ProbeKind = {
+  name: 'smb',
+  description: 'SMB: NetBIOS session (139), SMB2 NEGOTIATE: dialect, signing, encryption',
+  defaultPort: () => 445,
+  async run(p) {
+    const { host, port } = endpoint(p.url, 445);
+    const conn = await Conn.open(p, host, port);
+    try {
+      const parts: string[] = [];
+      if (p.spec.netbios ?? port === 139) {
+        await netbiosSession(p, conn);
+        parts.push('NetBIOS session');
+      }
+      conn.write(negotiateRequest(), `SMB2 NEGOTIATE ${DIALECTS.map(dialectName).join(' ')}`);
+      const { body } = await readFrame(conn, 'NEGOTIATE response');
+      p.mark('negotiate');
+      let info: NegotiateInfo;
+      try {
+        info = parseNegotiate(body);
+      } catch (err) {
+        p.transcript.received(`(${body.length} bytes) ${body.subarray(0, 24).toString('hex')}`);
+        throw err;
+      }
+      const signing = info.signingRequired ? 'required' : info.signingEnabled ? 'enabled' : 'off';
+      p.transcript.received(
+        `SMB2 NEGOTIATE response: dialect ${info.dialect}, signing ${signing}${info.cipher ? `, cipher ${info.cipher}` : ''}`,
+      );
+      p.details.dialect = info.dialect;
+      p.details.signing = signing;
+      p.details.capabilities = info.capabilities;
+      p.details.cipher = info.cipher;
+      p.details.serverTime = info.systemTime;
+      p.details.serverGuid = info.serverGuid;
+      if (info.systemTime !== null) {
+        const skew = Math.round((Date.parse(info.systemTime) - p.now().getTime()) / 1000);
+        p.details.clockSkewSeconds = skew;
+        if (Math.abs(skew) > 300)
+          p.issue('WARNING', null, `server clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.abs(skew)} s`);
+      }
+      if (p.spec.signing === 'required' && !info.signingRequired) {
+        p.issue('WARNING', null, `signing is ${signing}, not required`);
+      }
+      parts.push(`SMB ${info.dialect}`, `signing ${signing}`);
+      if (info.cipher !== null) parts.push(`cipher ${info.cipher}`);
+      parts.push(`in ${Math.round(p.timings.negotiate ?? 0)} ms`);
+      return { summary: parts.join(', ') };
+    } finally {
+      conn.close();
+    }
+  },
+};

@@ -1,0 +1,127 @@
+/**
+ * What probe tests use from the services setup: the running daemons' facts, a guard that fails a test
+ * clearly when its daemon is not up, and private daemon instances a test may stop.
+ */
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { inject } from 'vitest';
+import {
+  type Daemon,
+  type DaemonName,
+  makeMailDir,
+  type Ports,
+  startDnsmasq,
+  startDovecot,
+  startNginx,
+  startPostfix,
+  startSmbd,
+  startTinyproxy,
+  startVsftpd,
+} from './daemons.ts';
+import type { ServicesInfo } from './setup.ts';
+
+/** The services setup's facts; throws when the setup is not wired into vitest's globalSetup. */
+export function services(): ServicesInfo {
+  const info = inject('tenkenServices') as ServicesInfo | undefined;
+  if (info === undefined) {
+    throw new Error(
+      'probe tests need test/services/setup.ts as a vitest globalSetup (vitest.config.ts), or run them with ' +
+        '`npx vitest run --config test/services/vitest.services.config.ts`',
+    );
+  }
+  return info;
+}
+
+/** The facts, after checking that `names` are running; the error says why one is not. */
+export function need(...names: DaemonName[]): ServicesInfo {
+  const info = services();
+  for (const n of names) {
+    const why = info.up[n];
+    if (why !== null) throw new Error(`${n} is not running for the probe tests: ${why}`);
+  }
+  return info;
+}
+
+/** A TCP port nothing listens on right now (the OS picks it; closed again before returning). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function freePorts(): Promise<Ports> {
+  const p = {} as Ports;
+  for (const k of [
+    'http',
+    'https',
+    'smtp',
+    'pop3',
+    'imap',
+    'ftp',
+    'smb',
+    'netbios',
+    'proxy',
+    'dns',
+  ] as const) {
+    p[k] = await freePort();
+  }
+  p.ftpPasv = 0;
+  return p;
+}
+
+let serial = 0;
+
+/**
+ * A private instance of a daemon on fresh ports, for tests that stop it (the shared ones stay up for the
+ * other tests). Returns the daemon and its ports.
+ */
+export async function privateDaemon(
+  name: 'nginx' | 'vsftpd' | 'smbd' | 'tinyproxy' | 'dnsmasq' | 'mail',
+): Promise<{ daemon: Daemon; ports: Ports; mailDir: string }> {
+  const info = name === 'mail' ? need('postfix', 'dovecot') : need(name);
+  const dir = path.join(info.dir, `private-${process.pid}-${++serial}-${name}`);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const ports = await freePorts();
+  ports.ftpPasv = 0;
+  const start = {
+    nginx: () => startNginx(dir, ports, info.certs),
+    vsftpd: async () => {
+      ports.ftpPasv = 20000 + (process.pid % 2000) * 10;
+      return startVsftpd(dir, ports);
+    },
+    smbd: () => startSmbd(dir, ports, { signing: 'default' }),
+    tinyproxy: () => startTinyproxy(dir, ports),
+    dnsmasq: () => startDnsmasq(dir, ports),
+    // dovecot + postfix as one: tests of failed logins use these, since dovecot delays the next login
+    // from the same address after a failure, which would slow the shared instance for everyone.
+    mail: async (): Promise<Daemon> => {
+      const mailDir = await makeMailDir(path.join(dir, 'mail'));
+      const dovecot = await startDovecot(path.join(dir, 'dovecot'), ports, info.certs, mailDir);
+      const postfix = await startPostfix(
+        path.join(dir, 'postfix'),
+        ports,
+        info.certs,
+        mailDir,
+        path.join(dir, 'dovecot'),
+      ).catch(async (err: unknown) => {
+        await dovecot.stop();
+        throw err;
+      });
+      return {
+        name: 'mail',
+        output: () => `${postfix.output()}\n${dovecot.output()}`,
+        pids: () => [...dovecot.pids(), ...postfix.pids()],
+        stop: async () => {
+          await Promise.all([postfix.stop(), dovecot.stop()]);
+        },
+      };
+    },
+  }[name];
+  return { daemon: await start(), ports, mailDir: path.join(dir, 'mail') };
+}
