@@ -163,6 +163,9 @@ describe('attacks check', () => {
     const fresh = await run(root, undefined);
     expect(fresh.bf[0]).toMatchObject({ status: 'CRITICAL' });
     expect(fresh.bf[0]?.data).toMatchObject({ count: 50, succeeded: { user: 'root' } });
+    // The run after that has nothing new: the same login is not reported again.
+    const r3 = await run(root, JSON.parse(JSON.stringify(r2.out.state)));
+    expect(r3.bf).toEqual([]);
   });
 
   it('honours --since: only events at or after it', async () => {

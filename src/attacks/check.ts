@@ -39,6 +39,8 @@ export const attacksStateSchema = z.object({
   sources: z.record(z.string(), z.object({ cursors: z.array(cursorSchema) })),
   journal: z.object({ cursor: z.string() }).optional(),
   btmp: btmpMarkSchema.optional(),
+  /** Time (ms) of the newest wtmp login already weighed against earlier failures: never reported twice. */
+  loginsSeen: z.number().optional(),
   tail: tailSchema,
 });
 
@@ -221,12 +223,16 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   if (btmp.mark) state.btmp = btmp.mark;
   if (btmp.problem) problems.push(notChecked(btmp.problem.path, btmp.problem.reason, 'INFO'));
 
-  await readLogins(
+  // A login already weighed by an earlier run is not weighed again, or every run would repeat its finding.
+  const seen = input.mode.kind === 'resume' ? saved?.loginsSeen : undefined;
+  const newest = await readLogins(
     host,
-    det.earliestFailure(),
+    seen === undefined ? det.earliestFailure() : Math.max(det.earliestFailure(), seen + 1),
     (h) => det.knows(h),
     (r) => det.addLogin(r),
   );
+  const loginsSeen = Math.max(newest ?? Number.NEGATIVE_INFINITY, seen ?? Number.NEGATIVE_INFINITY);
+  if (Number.isFinite(loginsSeen)) state.loginsSeen = loginsSeen;
 
   const report = det.finish();
   state.tail = det.tail();

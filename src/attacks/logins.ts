@@ -165,27 +165,31 @@ function statOrNull(p: string): fs.Stats | null {
 
 /**
  * Successful logins from wtmp at or after `from` (ms), newest first, for the sources `wanted` says matter.
- * Missing or unreadable wtmp yields none (the logins check reports it).
+ * Returns the time of the newest login record in wtmp (whatever its source), so the caller can remember how
+ * far it looked. Missing or unreadable wtmp yields none (the logins check reports it).
  */
 export async function readLogins(
   host: Host,
   from: number,
   wanted: (host: string) => boolean,
   onLogin: (r: LoginRecord) => void,
-): Promise<void> {
-  if (!Number.isFinite(from)) return;
+): Promise<number | undefined> {
+  let newest: number | undefined;
+  if (!Number.isFinite(from)) return newest;
   const live = hostPath(host, '/var/log/wtmp');
   let f: Awaited<ReturnType<typeof openWtmp>>;
   try {
     f = await openWtmp(live, { display: displayPath(host, live) });
   } catch {
-    return;
+    return newest;
   }
   try {
     for (const r of recordsBackward(f)) {
       const time = r.sec * 1000 + Math.floor(r.usec / 1000);
       if (time < from) break;
-      if (r.type !== UT.USER_PROCESS || r.user === '' || r.host === '') continue;
+      if (r.type !== UT.USER_PROCESS || r.user === '') continue;
+      newest ??= time;
+      if (r.host === '') continue;
       const h = recordHost(r);
       if (!wanted(h)) continue;
       onLogin({ host: h, user: fieldText(r.user), time, service: serviceOfLine(r.line) });
@@ -193,4 +197,5 @@ export async function readLogins(
   } finally {
     f.close();
   }
+  return newest;
 }
