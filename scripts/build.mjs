@@ -1,7 +1,8 @@
 // Bundles src/cli/main.ts into dist/tenken.js with esbuild (milliseconds, so `npm ci` can run it from
 // `prepare` and the quick start's `npx tenken` works on a fresh clone). Dependencies stay external.
-import { chmodSync, existsSync, readFileSync, utimesSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { build } from 'esbuild';
+import { parse } from 'yaml';
 
 // The demo tree's logs have year-less timestamps; restore the mtimes git does not keep (see
 // examples/demo-root/scripts/generate.mjs), so the quick start reads them in the right year.
@@ -14,6 +15,15 @@ if (existsSync(mtimesFile)) {
 }
 
 if (!existsSync('src/cli/main.ts')) process.exit(0);
+// The built-in profiles, embedded as data (src/config/profile.ts validates them at run time).
+const profilesDir = 'src/config/profiles';
+const profiles = Object.fromEntries(
+  readdirSync(profilesDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => [f.slice(0, -5), parse(readFileSync(`${profilesDir}/${f}`, 'utf8'))]),
+);
+
 await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/tenken.js',
@@ -25,5 +35,6 @@ await build({
   sourcemap: true,
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
+  define: { __TENKEN_PROFILES__: JSON.stringify(profiles) },
 });
 chmodSync('dist/tenken.js', 0o755);

@@ -44,10 +44,26 @@ export function profilesDir(): string {
 
 let cache: Map<string, Profile> | undefined;
 
+/**
+ * The profiles as plain data, embedded by the bundler (scripts/build.mjs) so the built CLI does not parse
+ * twenty YAML files at every start; undefined when running from source (tests), which reads the YAML.
+ */
+declare const __TENKEN_PROFILES__: Record<string, unknown> | undefined;
+
 /** Loads and validates every built-in profile, once; a broken profile is a bug, reported with file:line:col. */
-export function builtinProfiles(dir = profilesDir()): Map<string, Profile> {
-  if (cache && dir === profilesDir()) return cache;
+export function builtinProfiles(dir?: string): Map<string, Profile> {
+  if (cache && dir === undefined) return cache;
   const out = new Map<string, Profile>();
+  if (dir === undefined && typeof __TENKEN_PROFILES__ !== 'undefined') {
+    for (const [name, data] of Object.entries(__TENKEN_PROFILES__)) {
+      const r = profileSchema.safeParse(data);
+      if (!r.success) throw new Error(`Built-in profile ${name}.yaml is invalid: ${r.error.issues[0]?.message ?? ''}`);
+      out.set(name, { ...r.data, name });
+    }
+    cache = out;
+    return out;
+  }
+  dir ??= profilesDir();
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()) {

@@ -6,10 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import { lazyRequire } from '../core/lazy.ts';
 import { reason } from '../core/errors.ts';
 import type { LoginsMailConfig } from './config.ts';
 import { htmlDocument, renderUserSection, renderUserText, type UserReport } from './user-report.ts';
+
+const nodemailer = lazyRequire<typeof import('nodemailer')>('nodemailer');
 
 /** One message to send. */
 export interface ReportMail {
@@ -74,12 +76,12 @@ export interface MailTransport {
 export function transportOf(cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds'>): MailTransport {
   const ms = cfg.timeoutSeconds * 1000;
   if (cfg.transport.startsWith('/'))
-    return nodemailer.createTransport({ sendmail: true, path: cfg.transport, newline: 'unix' });
+    return nodemailer().createTransport({ sendmail: true, path: cfg.transport, newline: 'unix' });
   const url = new URL(cfg.transport);
   const secure = url.protocol === 'smtps:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const local = host === 'localhost' || host === '127.0.0.1' || host === '::1';
-  return nodemailer.createTransport({
+  return nodemailer().createTransport({
     host,
     port: url.port ? Number(url.port) : secure ? 465 : 25,
     secure,
@@ -111,7 +113,7 @@ function safeFile(user: string): string {
 /** Writes each message as DIR/USER.eml (what would be sent), creating DIR. */
 export async function writeEml(mails: readonly ReportMail[], dir: string): Promise<SendResult[]> {
   fs.mkdirSync(dir, { recursive: true });
-  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const composer = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   const out: SendResult[] = [];
   for (const m of mails) {
     const info = await composer.sendMail({

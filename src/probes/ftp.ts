@@ -1,9 +1,11 @@
 import type { TLSSocket } from 'node:tls';
-import { Client, FTPError } from 'basic-ftp';
+import { lazyRequire } from '../core/lazy.ts';
 import { clip } from '../core/sanitize.ts';
 import { credentials, endpoint, isLoopback } from './conn.ts';
 import { judgeCert, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
+
+const basicFtp = lazyRequire<typeof import('basic-ftp')>('basic-ftp');
 
 /** Routes basic-ftp's verbose log (`> CMD`, `< reply`) into the transcript; it already masks PASS. */
 function logTo(p: ProbeRun): (message: string) => void {
@@ -17,7 +19,7 @@ function logTo(p: ProbeRun): (message: string) => void {
 
 /** basic-ftp's errors as failure classes: negative replies carry their code, its own timeouts say so. */
 function ftpFailure(err: unknown, what: string): unknown {
-  if (err instanceof FTPError)
+  if (err instanceof basicFtp().FTPError)
     return new ProbeFailure('bad-status', `${what}: ${err.code} ${clip(err.message, 120)}`);
   if (err instanceof Error && /^Timeout/.test(err.message)) {
     return new ProbeFailure('timeout', `${what}: ${err.message.toLowerCase()}`);
@@ -35,7 +37,7 @@ export const ftp: ProbeKind = {
     const { host, port } = endpoint(p.url, implicit ? 990 : 21);
     const ca = await loadCa(p);
     const tlsOpts = { rejectUnauthorized: false, servername: host, ...(ca === undefined ? {} : { ca }) };
-    const client = new Client(p.timeoutSeconds * 1000);
+    const client = new (basicFtp().Client)(p.timeoutSeconds * 1000);
     client.ftp.verbose = true;
     client.ftp.log = logTo(p);
     const onAbort = (): void => client.close();

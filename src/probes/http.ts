@@ -1,4 +1,5 @@
-import { Agent, buildConnector, type Dispatcher, request } from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
+import { lazyRequire } from '../core/lazy.ts';
 import { clip } from '../core/sanitize.ts';
 import { judgeCert, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, type ProbeVerdict, ProbeFailure } from './types.ts';
@@ -7,6 +8,7 @@ import { type ProbeKind, type ProbeRun, type ProbeVerdict, ProbeFailure } from '
 const BODY_MAX = 1024 * 1024;
 const USER_AGENT = 'tenken-probe/1';
 const decoder = new TextDecoder('utf-8', { fatal: false });
+const undici = lazyRequire<typeof import('undici')>('undici');
 
 /**
  * An undici connector that keeps the TLS socket's certificate: undici hides the socket, but the
@@ -14,7 +16,7 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
  * is reported with its dates instead of a bare handshake error.
  */
 function connector(p: ProbeRun, ca: string | undefined): buildConnector.connector {
-  const base = buildConnector({
+  const base = undici().buildConnector({
     rejectUnauthorized: false,
     timeout: p.timeoutSeconds * 1000,
     ...(ca === undefined ? {} : { ca }),
@@ -85,7 +87,7 @@ export async function fetchPage(
   let url = start;
   for (;;) {
     p.transcript.sent(`GET ${url.href}${via}`);
-    const res = await request(url, {
+    const res = await undici().request(url, {
       method: 'GET',
       dispatcher,
       signal: p.signal,
@@ -167,7 +169,7 @@ export const http: ProbeKind = {
   defaultPort: (scheme) => (scheme === 'https' ? 443 : 80),
   async run(p) {
     const ca = await loadCa(p);
-    const agent = new Agent({ connect: connector(p, ca), connections: 1, pipelining: 0 });
+    const agent = new (undici().Agent)({ connect: connector(p, ca), connections: 1, pipelining: 0 });
     try {
       return await fetchPage(p, p.url, agent);
     } finally {

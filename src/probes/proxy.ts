@@ -1,7 +1,9 @@
-import { ProxyAgent } from 'undici';
+import { lazyRequire } from '../core/lazy.ts';
 import { fetchPage } from './http.ts';
 import { loadCa } from './tls.ts';
 import { type ProbeKind, ProbeFailure } from './types.ts';
+
+const undici = lazyRequire<typeof import('undici')>('undici');
 
 /** undici's message when the proxy answers CONNECT with anything but 200. */
 const TUNNEL_REFUSED = /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/;
@@ -18,7 +20,7 @@ export const proxy: ProbeKind = {
     const target = new URL(p.spec.target ?? '');
     const ca = await loadCa(p);
     p.details.target = target.href;
-    const agent = new ProxyAgent({
+    const agent = new (undici().ProxyAgent)({
       uri: p.url.href,
       // A plain forward request for http:// targets, as browsers send it; CONNECT only for https://.
       proxyTunnel: false,
