@@ -122,3 +122,13 @@ describe('tenken scan', () => {
     expect(() => parseSince('yesterday', now)).toThrow(/^Invalid --since "yesterday"/);
   });
 });
+
+describe('tenken scan of the configured logs', () => {
+  it("is silent about profile paths that do not exist, and counts the demo tree's CGI probes", async () => {
+    const { runCli, DEMO_ROOT } = await import('../../../test/helpers/cli.ts');
+    const r = await runCli(['--root', DEMO_ROOT, 'scan', '--category', 'cgi']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^cgi\s+4\s/m);
+  });
+});

@@ -224,7 +224,11 @@ export async function runScan(
     ...(opts.app !== undefined ? { onlyService: opts.app } : {}),
     onLine,
   });
-  for (const p of result.problems)
+  // Profiles list many candidate paths per service: in plan mode a missing candidate is normal (the logs
+  // check reports a service none of whose files exist); a file named on the command line must exist.
+  const problems =
+    files.length > 0 ? result.problems : result.problems.filter((p) => p.problem !== 'missing');
+  for (const p of problems)
     app.io.error(
       `tenken: ${p.problem === 'reset' ? `${p.display} was replaced or truncated` : `Cannot read ${p.display}`}: ${p.reason}`,
     );
@@ -233,7 +237,7 @@ export async function runScan(
   if (format === 'text') out += summaryText(result, rules, totals, config.top);
   enqueue(true);
   await writing;
-  const failed = result.problems.some(
+  const failed = problems.some(
     (p) => p.problem === 'missing' || p.problem === 'unreadable' || p.problem === 'journal',
   );
   return failed ? 3 : 0;
