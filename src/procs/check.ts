@@ -353,7 +353,7 @@ export function judge(
       kind: 'not-checked',
       status: 'INFO',
       service: 'host',
-      summary: `The open sockets of ${obs.unreadableFds} ${obs.unreadableFds === 1 ? 'process' : 'processes'} could not be read (run as root to see who holds every listener)`,
+      summary: `The open sockets of ${obs.unreadableFds} ${obs.unreadableFds === 1 ? 'process' : 'processes'} could not be read: permission denied (without root, or for processes the kernel hides even from root), so who holds every listener is not known`,
       evidence: [],
       data: { what: 'process file descriptors', path: '/proc/*/fd', reason: 'permission denied' },
     });

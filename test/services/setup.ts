@@ -113,7 +113,7 @@ export function runNeedsServices(argv: readonly string[]): boolean {
     }
     if (!['run', 'watch', 'dev', 'related'].includes(a)) filters.push(a);
   }
-  return filters.length === 0 || filters.some((f) => /probe|services|logins|mail/.test(f));
+  return filters.length === 0 || filters.some((f) => /probe|services|logins|mail|e2e/.test(f));
 }
 
 export async function setup(project: TestProject): Promise<void> {
