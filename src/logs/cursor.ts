@@ -143,10 +143,12 @@ export async function decide(
       out[i] = d;
     }
   };
-  // 1. Unchanged files (same inode, size, mtime): no hashing at all, so a run with nothing new is fast.
+  // 1. Unchanged files (same inode, size, mtime) with nothing left to consume: no hashing at all, so a
+  //    run with nothing new is fast. An unchanged rotated file with an unconsumed last line goes through
+  //    the steps below: it may be a copy whose last line is still being written in its original.
   files.forEach((f, i) => {
     const c = cursors.find((c) => !used.has(c) && unchanged(f, c));
-    if (c) resume(i, c);
+    if (c && (c.eof || c.offset < 0 || i === files.length - 1)) resume(i, c);
   });
   // 2. Content verified: the cursor that verifies the most of each other file (the largest offset; the
   //    same inode, then a known line count, first among equals). Several cursors verify a file when the
