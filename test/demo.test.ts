@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding, Report } from '../src/core/report.ts';
+import { DEMO_ROOT, runCli, tempDir } from './helpers/cli.ts';
+
+/** Every finding of one check kind for one service. */
+function findings(report: Report, kind: string, service?: string): Finding[] {
+  return report.checks
+    .filter((c) => c.kind === kind)
+    .flatMap((c) => c.results)
+    .filter((r) => service === undefined || r.service === service)
+    .flatMap((r) => r.findings);
+}
+
+describe('the demo tree, as the quick start shows it', () => {
+  const state = tempDir();
+  const run = async () => {
+    const r = await runCli(['--root', DEMO_ROOT, '--format', 'json', 'check'], { state });
+    expect(r.stderr).toBe('');
+    return { code: r.code, report: JSON.parse(r.stdout) as Report };
+  };
+
+  it('shows every check kind finding what the story planted, then nothing new on the next run', async () => {
+    const { code, report } = await run();
+    expect(code).toBe(2);
+    expect(report.status).toBe('CRITICAL');
+
+    // Logs (issue 3): sendmail's SYSERR errors, the CGI probes, the attack burst, each in its category.
+    const sendmail = findings(report, 'logs', 'sendmail');
+    expect(sendmail).toContainEqual(
+      expect.objectContaining({ kind: 'log-category', data: expect.objectContaining({ category: 'error' }) }),
+    );
+    expect(JSON.stringify(sendmail)).toContain('SYSERR(root): mailer prog died with signal');
+    const cgi = findings(report, 'logs', 'httpd').find(
+      (f) => f.kind === 'log-category' && f.data.category === 'cgi',
+    );
+    expect(cgi?.kind === 'log-category' && cgi.data.count).toBe(4);
+    const sshd = findings(report, 'logs', 'sshd').filter((f) => f.kind === 'log-category');
+    expect(sshd.map((f) => f.kind === 'log-category' && f.data.category)).toContain('invalid');
+
+    // Attacks (issue 4): who and how often.
+    const attacks = findings(report, 'attacks');
+    const burst = attacks.find((f) => f.kind === 'attack-bruteforce' && f.host === '203.0.113.45');
+    expect(burst).toMatchObject({ status: 'CRITICAL', data: { succeeded: { user: 'joe' } } });
+    const probe = attacks.find((f) => f.kind === 'attack-webprobe' && f.host === '198.51.100.23');
+    expect(probe).toMatchObject({ status: 'CRITICAL' });
+    expect(probe?.kind === 'attack-webprobe' && probe.data.answered).toEqual([
+      { path: '/cgi-bin/test-cgi?*', status: 200 },
+    ]);
+
+    // Logins (issue 5): joe's new host, the zeroed record.
+    const logins = findings(report, 'logins');
+    expect(logins).toContainEqual(
+      expect.objectContaining({ kind: 'login-new-host', user: 'joe', host: 'cafe-wifi.example.net' }),
+    );
+    expect(logins).toContainEqual(
+      expect.objectContaining({
+        kind: 'wtmp-tamper',
+        status: 'CRITICAL',
+        data: expect.objectContaining({ check: 'zeroed' }),
+      }),
+    );
+
+    // Processes (issue 6): the backdoor's listener and program; wu-ftpd idle under inetd is fine.
+    const procs = findings(report, 'procs');
+    expect(procs).toContainEqual(
+      expect.objectContaining({
+        kind: 'listener-new',
+        status: 'CRITICAL',
+        summary: expect.stringContaining(':31337'),
+      }),
+    );
+    expect(procs).toContainEqual(
+      expect.objectContaining({
+        kind: 'process-exe',
+        status: 'CRITICAL',
+        summary: expect.stringContaining('bnc'),
+      }),
+    );
+    const ftp = report.checks.find((c) => c.kind === 'procs')?.results.find((r) => r.service === 'wu-ftpd');
+    expect(ftp).toMatchObject({ status: 'OK', summary: expect.stringContaining('started on demand') });
+
+    // Dial-up (issue 7): the login with no call, the DSR-off episode.
+    const dialup = findings(report, 'dialup');
+    expect(dialup).toContainEqual(
+      expect.objectContaining({ kind: 'dialup-login-without-call', status: 'CRITICAL', user: 'operator' }),
+    );
+    expect(JSON.stringify(dialup)).toContain('DSR is off');
+
+    // The second run right after: no new log lines, no new logins, no repeated attack findings.
+    const again = (await run()).report;
+    expect(findings(again, 'logs').filter((f) => f.kind === 'log-category')).toEqual([]);
+    expect(findings(again, 'attacks').filter((f) => f.kind.startsWith('attack-'))).toEqual([]);
+    expect(findings(again, 'logins').filter((f) => f.kind.startsWith('login-'))).toEqual([]);
+  });
+});
