@@ -2,7 +2,7 @@ import type { Evidence } from '../core/report.ts';
 import { lineText } from '../core/sanitize.ts';
 import type { Status } from '../core/status.ts';
 import { DEFAULT_THRESHOLDS, type LogThreshold } from './config.ts';
-import { foldMessage } from './fold.ts';
+import { FOLD_CLIP, foldEquals, foldHash, foldRange, trimEnd, trimStart } from './fold.ts';
 
 /**
  * Per-service, per-category statistics of matching lines, and how thresholds turn them into a status.
@@ -36,54 +36,299 @@ export interface AggregateLine {
   messageStart: number;
 }
 
-/** Stats by service, then by category id. */
+/*
+ * How the numbers are kept (the engine adds every matching line, millions in a keyword-dense log, so a
+ * line costs a few counter updates and no allocation):
+ * - per service and category *mask* (the set of categories a line is in; a log has few distinct masks):
+ *   count, first/last, per-hour counts (the current hour as a plain counter: lines come in time order),
+ *   the source paths. Per category they are sums over the masks holding it, built when read.
+ * - folded messages: each service interns the distinct folded forms it has seen, found by a hash of the
+ *   folded form computed from the line and a comparison (fold.ts), so no string is built for a message
+ *   seen before; each keeps its count per mask. The old per-category top maps dropped their count-1
+ *   entries whenever one went over TOP_CAP distinct messages; a category cannot go over before its service
+ *   has, so until then the per-category maps are exactly the sums. When a service's distinct messages
+ *   would go over TOP_CAP, its per-category maps are built once and from then on updated line by line
+ *   with that dropping, exactly as before (and memory stays bounded).
+ * - samples: the first `samples` lines per category, checked with one mask test per line.
+ */
+
+interface FoldEntry {
+  folded: string;
+  /** Next entry with the same hash. */
+  next: FoldEntry | null;
+  /** The first mask seen with this message and its count; other masks in `more`. */
+  mask: number;
+  n: number;
+  more: Map<number, number> | null;
+}
+
+class MaskStats {
+  count = 0;
+  first: number | null = null;
+  last: number | null = null;
+  readonly sources = new Set<string>();
+  lastSource: string | null = null;
+  /** The current hour and its count, not yet in perHour. */
+  hour = Number.NaN;
+  hourCount = 0;
+  readonly perHour = new Map<number, number>();
+  /** The folded messages last seen with this mask, most recent first: most lines repeat one of them. */
+  readonly recent: FoldEntry[] = [];
+  constructor(readonly mask: number) {}
+}
+
+class ServiceStats {
+  /** Category bits seen, and their indexes in first-seen order (the per-service map's order). */
+  seen = 0;
+  readonly order: number[] = [];
+  readonly masks = new Map<number, MaskStats>();
+  lastMask: MaskStats | null = null;
+  /** Bits of categories that still take samples. */
+  needSamples: number;
+  readonly samples: Evidence[][] = [];
+  /** Interned folded messages by hash, until the service is exact. */
+  table: Map<number, FoldEntry> | null = new Map();
+  distinct = 0;
+  /** Per category index, its top map once the service went over TOP_CAP. */
+  exact: Map<string, number>[] | null = null;
+  constructor(samples: number) {
+    this.needSamples = samples > 0 ? -1 : 0;
+  }
+}
+
+class ProgramStats {
+  seen = 0;
+  readonly order: number[] = [];
+  readonly masks = new Map<number, number>();
+  counted = false;
+  constructor(readonly name: string) {}
+}
+
+/** Folded messages remembered per mask and tried before the hash lookup. */
+const RECENT = 4;
+
+/** Bit indexes of a mask, lowest first (rule order). */
+function bitsOf(mask: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 32; i++) if (mask & (1 << i)) out.push(i);
+  return out;
+}
+
+/**
+ * Stats by service, then by category id, and per program. Lines are added with their category mask (bit
+ * `i` is `categoryIds[i]`, as RuleSet.categories numbers them); `services` and `programs` are built from
+ * the counters when read.
+ */
 export class LogStats {
-  readonly services = new Map<string, Map<string, CategoryStats>>();
-  /** Lines per program and category (syslog tag, or `-` for lines without one), for scan summaries. */
-  readonly programs = new Map<string, Map<string, number>>();
+  private readonly byService = new Map<string, ServiceStats>();
+  private readonly byProgram = new Map<string, ProgramStats>();
+  /** Programs in the order they were first counted. */
+  private readonly programOrder: ProgramStats[] = [];
+  private built: { services: Map<string, Map<string, CategoryStats>> } | undefined;
+  private builtPrograms: Map<string, Map<string, number>> | undefined;
 
-  constructor(private readonly samples: number) {}
+  constructor(
+    private readonly samples: number,
+    private readonly categoryIds: readonly string[],
+  ) {}
 
-  /** Counts one line for a service in the given categories. */
-  add(service: string, categories: readonly string[], l: AggregateLine): void {
-    let svc = this.services.get(service);
-    if (!svc) this.services.set(service, (svc = new Map<string, CategoryStats>()));
-    let folded: string | undefined;
-    for (const id of categories) {
-      let s = svc.get(id);
-      if (!s) {
-        s = {
+  /** Counts one line for a service in the categories of `mask` (not 0). */
+  addLine(
+    service: string,
+    mask: number,
+    source: string,
+    line: number,
+    time: number | null,
+    text: string,
+    messageStart: number,
+  ): void {
+    this.built = undefined;
+    let svc = this.byService.get(service);
+    if (!svc) this.byService.set(service, (svc = new ServiceStats(this.samples)));
+    if ((mask & ~svc.seen) !== 0) {
+      for (const i of bitsOf(mask & ~svc.seen)) svc.order.push(i);
+      svc.seen |= mask;
+    }
+    let m = svc.lastMask;
+    if (m === null || m.mask !== mask) {
+      m = svc.masks.get(mask) ?? null;
+      if (m === null) svc.masks.set(mask, (m = new MaskStats(mask)));
+      svc.lastMask = m;
+    }
+    m.count++;
+    if (source !== m.lastSource) {
+      m.sources.add(source);
+      m.lastSource = source;
+    }
+    if (time !== null) {
+      const hour = Math.floor(time / 3_600_000) * 3_600_000;
+      if (hour === m.hour) m.hourCount++;
+      else {
+        if (m.hourCount > 0) m.perHour.set(m.hour, (m.perHour.get(m.hour) ?? 0) + m.hourCount);
+        m.hour = hour;
+        m.hourCount = 1;
+      }
+      if (m.first === null || time < m.first) m.first = time;
+      if (m.last === null || time > m.last) m.last = time;
+    }
+    this.countMessage(svc, m, text, messageStart);
+    if ((mask & svc.needSamples) !== 0) {
+      for (const i of bitsOf(mask & svc.needSamples)) {
+        const list = (svc.samples[i] ??= []);
+        list.push(evidence({ source, line, time, text, messageStart }));
+        if (list.length >= this.samples) svc.needSamples &= ~(1 << i);
+      }
+    }
+  }
+
+  private countMessage(svc: ServiceStats, m: MaskStats, text: string, messageStart: number): void {
+    const mask = m.mask;
+    const clip = Math.min(text.length, messageStart + FOLD_CLIP);
+    const start = trimStart(text, messageStart, clip);
+    const end = trimEnd(text, start, clip);
+    const table = svc.table;
+    if (table !== null) {
+      const recent = m.recent;
+      let e: FoldEntry | null = null;
+      let at = 0;
+      for (; at < recent.length; at++) {
+        const r = recent[at] as FoldEntry;
+        if (foldEquals(text, start, end, r.folded)) {
+          e = r;
+          break;
+        }
+      }
+      if (e === null) {
+        const h = foldHash(text, start, end);
+        const head = table.get(h) ?? null;
+        for (e = head; e !== null; e = e.next) if (foldEquals(text, start, end, e.folded)) break;
+        if (e === null) {
+          if (svc.distinct >= TOP_CAP) {
+            svc.exact = this.topMaps(svc);
+            svc.table = null;
+            this.countExact(svc, mask, foldRange(text, start, end));
+            return;
+          }
+          svc.distinct++;
+          e = { folded: foldRange(text, start, end), next: head, mask, n: 0, more: null };
+          table.set(h, e);
+        }
+        if (recent.length < RECENT) recent.push(e);
+        at = recent.length - 1;
+      }
+      // Most recent first.
+      for (; at > 0; at--) recent[at] = recent[at - 1] as FoldEntry;
+      recent[0] = e;
+      if (e.mask === mask) e.n++;
+      else {
+        const more = (e.more ??= new Map());
+        more.set(mask, (more.get(mask) ?? 0) + 1);
+      }
+      return;
+    }
+    this.countExact(svc, mask, foldRange(text, start, end));
+  }
+
+  /** The old per-category counting with its dropping of count-1 messages over TOP_CAP. */
+  private countExact(svc: ServiceStats, mask: number, folded: string): void {
+    const exact = svc.exact as Map<string, number>[];
+    for (const i of bitsOf(mask)) {
+      const top = (exact[i] ??= new Map());
+      top.set(folded, (top.get(folded) ?? 0) + 1);
+      if (top.size > TOP_CAP) for (const [k, n] of top) if (n <= 1) top.delete(k);
+    }
+  }
+
+  /** Per category index, folded message → lines (exact sums while the service is under TOP_CAP). */
+  private topMaps(svc: ServiceStats): Map<string, number>[] {
+    if (svc.exact) return svc.exact;
+    const maps: Map<string, number>[] = [];
+    const add = (folded: string, mask: number, n: number) => {
+      for (const i of bitsOf(mask)) {
+        const top = (maps[i] ??= new Map());
+        top.set(folded, (top.get(folded) ?? 0) + n);
+      }
+    };
+    for (const head of (svc.table as Map<number, FoldEntry>).values())
+      for (let e: FoldEntry | null = head; e !== null; e = e.next) {
+        add(e.folded, e.mask, e.n);
+        if (e.more) for (const [mask, n] of e.more) add(e.folded, mask, n);
+      }
+    return maps;
+  }
+
+  /** The program record a line's counts go to (`-` for lines without one); hold it to skip a lookup. */
+  program(program: string | null): ProgramStats {
+    const key = program ?? '-';
+    let p = this.byProgram.get(key);
+    if (!p) this.byProgram.set(key, (p = new ProgramStats(key)));
+    return p;
+  }
+
+  /** Counts one line for its program in the categories of `mask` (not 0). */
+  addProgram(p: ProgramStats, mask: number): void {
+    this.builtPrograms = undefined;
+    if (!p.counted) {
+      p.counted = true;
+      this.programOrder.push(p);
+    }
+    if ((mask & ~p.seen) !== 0) {
+      for (const i of bitsOf(mask & ~p.seen)) p.order.push(i);
+      p.seen |= mask;
+    }
+    p.masks.set(mask, (p.masks.get(mask) ?? 0) + 1);
+  }
+
+  /** Stats by service (in the order services were first counted), then by category id (first counted). */
+  get services(): Map<string, Map<string, CategoryStats>> {
+    if (this.built) return this.built.services;
+    const services = new Map<string, Map<string, CategoryStats>>();
+    for (const [name, svc] of this.byService) {
+      const cats = new Map<string, CategoryStats>();
+      const tops = this.topMaps(svc);
+      for (const i of svc.order) {
+        const bit = 1 << i;
+        const s: CategoryStats = {
           count: 0,
           perHour: new Map(),
           first: null,
           last: null,
-          top: new Map(),
-          samples: [],
+          top: new Map(tops[i] ?? []),
+          samples: [...(svc.samples[i] ?? [])],
           sources: new Set(),
         };
-        svc.set(id, s);
+        for (const m of svc.masks.values()) {
+          if ((m.mask & bit) === 0) continue;
+          s.count += m.count;
+          for (const src of m.sources) s.sources.add(src);
+          if (m.first !== null && (s.first === null || m.first < s.first)) s.first = m.first;
+          if (m.last !== null && (s.last === null || m.last > s.last)) s.last = m.last;
+          for (const [h, n] of m.perHour) s.perHour.set(h, (s.perHour.get(h) ?? 0) + n);
+          if (m.hourCount > 0) s.perHour.set(m.hour, (s.perHour.get(m.hour) ?? 0) + m.hourCount);
+        }
+        cats.set(this.categoryIds[i] ?? String(i), s);
       }
-      s.count++;
-      s.sources.add(l.source);
-      if (l.time !== null) {
-        const hour = Math.floor(l.time / 3_600_000) * 3_600_000;
-        s.perHour.set(hour, (s.perHour.get(hour) ?? 0) + 1);
-        if (s.first === null || l.time < s.first) s.first = l.time;
-        if (s.last === null || l.time > s.last) s.last = l.time;
-      }
-      folded ??= foldMessage(l.text.slice(l.messageStart, l.messageStart + 600));
-      s.top.set(folded, (s.top.get(folded) ?? 0) + 1);
-      if (s.top.size > TOP_CAP) for (const [k, n] of s.top) if (n <= 1) s.top.delete(k);
-      if (s.samples.length < this.samples) s.samples.push(evidence(l));
+      services.set(name, cats);
     }
+    this.built = { services };
+    return services;
   }
 
-  /** Counts one line for its program. */
-  addProgram(program: string | null, categories: readonly string[]): void {
-    const key = program ?? '-';
-    let p = this.programs.get(key);
-    if (!p) this.programs.set(key, (p = new Map<string, number>()));
-    for (const id of categories) p.set(id, (p.get(id) ?? 0) + 1);
+  /** Lines per program and category (syslog tag, or `-` for lines without one), for scan summaries. */
+  get programs(): Map<string, Map<string, number>> {
+    if (this.builtPrograms) return this.builtPrograms;
+    const programs = new Map<string, Map<string, number>>();
+    for (const p of this.programOrder) {
+      const counts = new Map<string, number>();
+      for (const i of p.order) {
+        let n = 0;
+        for (const [mask, c] of p.masks) if (mask & (1 << i)) n += c;
+        counts.set(this.categoryIds[i] ?? String(i), n);
+      }
+      programs.set(p.name, counts);
+    }
+    this.builtPrograms = programs;
+    return programs;
   }
 }
 

@@ -13,7 +13,14 @@ import { type JournalRunner, type JournalStart, readJournal, spawnJournalctl } f
 import { readSource, readWholeFile, type SourceProblem } from './read/source.ts';
 import type { LineHit } from './scan/lines.ts';
 import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
-import { makeZone, parsePrefix, tagMatches, type YearContext } from './syslog.ts';
+import {
+  type ClassicPrefix,
+  makeZone,
+  parseClassic,
+  parsePrefix,
+  tagMatches,
+  type YearContext,
+} from './syslog.ts';
 
 /**
  * One pass over a host's logs: which files belong to which service, reading each file once, and sending
@@ -179,58 +186,156 @@ function tagIndex(plan: Plan, sources: LogSource[]): (program: string | null) =>
   };
 }
 
+/** A program name with what the engine needs per line of it, looked up once per distinct program. */
+interface ProgramEntry {
+  name: string | null;
+  /** Services a shared file's line of this program goes to (after `unmatched` and `--app`). */
+  targets: readonly string[];
+  stats: ReturnType<LogStats['program']>;
+  /** Next entry with the same hash (interning table). */
+  next: ProgramEntry | null;
+}
+
+/** Distinct programs kept in the interning table (a hostile log cannot grow it without bound). */
+const PROGRAM_CAP = 10_000;
+
 /** Reads every source once and aggregates matching lines per service and category. */
 export async function runEngine(input: EngineInput): Promise<EngineResult> {
   const { host, plan, config, rules } = input;
   const identity = input.identity ?? DEFAULT_IDENTITY;
-  const stats = new LogStats(config.samples);
+  const stats = new LogStats(
+    config.samples,
+    rules.categories.map((c) => c.id),
+  );
   const problems: EngineProblem[] = [];
   const state: LogsState = { version: 1, sources: {} };
   const zone = makeZone(host.env.TZ);
   const servicesOf = tagIndex(plan, input.sources);
   const since = input.mode.kind === 'since' ? input.mode.since : null;
+  const onLine = input.onLine;
+  const only = input.onlyService;
   let bytes = 0;
+
+  // Per-line work is kept to counter updates: programs are interned (no substring per line), category id
+  // lists and single-service lists are made once per mask, a message is cut out only for ignore rules.
+  const restrict = (targets: readonly string[]): readonly string[] =>
+    only === undefined ? targets : targets.filter((t) => t === only);
+  const sharedTargets = (program: string | null): readonly string[] => {
+    const targets = servicesOf(program);
+    return restrict(targets.length === 0 && config.unmatched === 'host' ? [HOST_SERVICE] : targets);
+  };
+  const newProgram = (name: string | null, next: ProgramEntry | null): ProgramEntry => ({
+    name,
+    targets: sharedTargets(name),
+    stats: stats.program(name),
+    next,
+  });
+  const noProgram = newProgram(null, null);
+  const programTable = new Map<number, ProgramEntry>();
+  let programCount = 0;
+  /** The entry of the program at `line[start, end)`. */
+  const internProgram = (line: string, start: number, end: number): ProgramEntry => {
+    let h = 0;
+    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + line.charCodeAt(i)) | 0;
+    const head = programTable.get(h) ?? null;
+    const len = end - start;
+    for (let e = head; e !== null; e = e.next)
+      if ((e.name as string).length === len && line.startsWith(e.name as string, start)) return e;
+    const entry = newProgram(line.slice(start, end), head);
+    if (programCount < PROGRAM_CAP) {
+      programCount++;
+      programTable.set(h, entry);
+    }
+    return entry;
+  };
+  const byName = new Map<string, ProgramEntry>();
+  const programNamed = (name: string | null): ProgramEntry => {
+    if (name === null) return noProgram;
+    let e = byName.get(name);
+    if (!e) {
+      e = newProgram(name, null);
+      if (byName.size < PROGRAM_CAP) byName.set(name, e);
+    }
+    return e;
+  };
+  const idsByMask = new Map<number, string[]>();
+  const idsOf = (mask: number): string[] => {
+    let ids = idsByMask.get(mask);
+    if (!ids) idsByMask.set(mask, (ids = Object.freeze(maskIds(rules, mask)) as string[]));
+    return ids;
+  };
+  const singleByKey = new Map<string, Map<number, LineEvent['services']>>();
+  const singleService = (service: string, mask: number): LineEvent['services'] => {
+    let bySvc = singleByKey.get(service);
+    if (!bySvc) singleByKey.set(service, (bySvc = new Map<number, LineEvent['services']>()));
+    let list = bySvc.get(mask);
+    if (!list)
+      bySvc.set(
+        mask,
+        (list = Object.freeze([
+          Object.freeze({ service, categories: idsOf(mask) }),
+        ]) as LineEvent['services']),
+      );
+    return list;
+  };
+  const ignoring = new Map<string, boolean>();
+  const hasIgnore = (service: string): boolean => {
+    let v = ignoring.get(service);
+    if (v === undefined)
+      ignoring.set(
+        service,
+        (v = (rules.ignore.get(service)?.length ?? 0) > 0 || (rules.ignore.get('*')?.length ?? 0) > 0),
+      );
+    return v;
+  };
 
   const dispatch = (
     hit: { line: number; text: string; mask: number; truncated: boolean },
-    where: { path: string; owners: string[]; shared: boolean },
-    prefix: { time: number | null; host: string | null; program: string | null; messageStart: number },
+    where: { path: string; targets: readonly string[]; shared: boolean },
+    time: number | null,
+    lineHost: string | null,
+    program: ProgramEntry,
+    messageStart: number,
   ) => {
-    if (since !== null && prefix.time !== null && prefix.time < since) return;
-    let targets = where.shared ? servicesOf(prefix.program) : where.owners;
-    if (where.shared && targets.length === 0 && config.unmatched === 'host') targets = [HOST_SERVICE];
-    if (input.onlyService !== undefined) targets = targets.filter((t) => t === input.onlyService);
+    if (since !== null && time !== null && time < since) return;
+    const targets = where.shared ? program.targets : where.targets;
     if (targets.length === 0) return;
-    const message = hit.text.slice(prefix.messageStart);
-    const services: LineEvent['services'] = [];
     let union = 0;
-    for (const svc of targets) {
-      const mask = input.noIgnore ? hit.mask : hit.mask & ~ignoredMask(rules, svc, message);
-      if (!mask) continue;
-      union |= mask;
-      const ids = maskIds(rules, mask);
-      services.push({ service: svc, categories: ids });
-      stats.add(svc, ids, {
-        source: where.path,
-        line: hit.line,
-        time: prefix.time,
-        text: hit.text,
-        messageStart: prefix.messageStart,
-      });
+    let services: LineEvent['services'] | undefined;
+    if (targets.length === 1) {
+      const svc = targets[0] as string;
+      let mask = hit.mask;
+      if (!input.noIgnore && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
+      if (!mask) return;
+      stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
+      union = mask;
+      if (onLine) services = singleService(svc, mask);
+    } else {
+      const list: { service: string; categories: string[] }[] = [];
+      let message: string | undefined;
+      for (const svc of targets) {
+        let mask = hit.mask;
+        if (!input.noIgnore && hasIgnore(svc))
+          mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)));
+        if (!mask) continue;
+        union |= mask;
+        list.push({ service: svc, categories: idsOf(mask) });
+        stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
+      }
+      if (!union) return;
+      services = list;
     }
-    if (!union) return;
-    const categories = maskIds(rules, union);
-    stats.addProgram(prefix.program, categories);
-    input.onLine?.({
+    stats.addProgram(program.stats, union);
+    onLine?.({
       path: where.path,
       line: hit.line,
-      time: prefix.time,
-      host: prefix.host,
-      program: prefix.program,
-      categories,
-      services,
+      time,
+      host: lineHost,
+      program: program.name,
+      categories: idsOf(union),
+      services: services as LineEvent['services'],
       text: hit.text,
-      messageStart: prefix.messageStart,
+      messageStart,
       truncated: hit.truncated,
     });
   };
@@ -238,20 +343,51 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
   const saved = input.mode.kind === 'resume' ? input.mode.state : undefined;
   let anySharedFile = false;
   const sourceList: EngineResult['sources'] = [];
+  const classic: ClassicPrefix = {
+    time: 0,
+    hostStart: -1,
+    hostEnd: -1,
+    programStart: -1,
+    programEnd: -1,
+    messageStart: 0,
+  };
+  let lastHost = '';
   for (const src of input.sources) {
     // Per-file context, built once per file rather than per line.
     let current:
-      | { path: string; years: YearContext; where: { path: string; owners: string[]; shared: boolean } }
+      | {
+          path: string;
+          years: YearContext;
+          where: { path: string; targets: readonly string[]; shared: boolean };
+        }
       | undefined;
+    const ownTargets = restrict(src.owners);
     const onHit = (hit: LineHit, file: { path: string; mtimeMs: number }) => {
       if (current?.path !== file.path) {
         current = {
           path: file.path,
           years: { reference: file.mtimeMs, zone, year: zone.yearOf(file.mtimeMs) },
-          where: { path: displayPath(host, file.path), owners: src.owners, shared: src.shared },
+          where: { path: displayPath(host, file.path), targets: ownTargets, shared: src.shared },
         };
       }
-      dispatch(hit, current.where, parsePrefix(hit.text, current.years));
+      const text = hit.text;
+      if (parseClassic(text, current.years, classic)) {
+        let lineHost: string | null = null;
+        if (onLine && classic.hostStart >= 0) {
+          const { hostStart, hostEnd } = classic;
+          if (hostEnd - hostStart !== lastHost.length || !text.startsWith(lastHost, hostStart))
+            lastHost = text.slice(hostStart, hostEnd);
+          lineHost = lastHost;
+        }
+        const program =
+          classic.programStart < 0
+            ? noProgram
+            : internProgram(text, classic.programStart, classic.programEnd);
+        dispatch(hit, current.where, classic.time, lineHost, program, classic.messageStart);
+      } else {
+        const p = parsePrefix(text, current.years);
+        dispatch(hit, current.where, p.time, p.host, programNamed(p.program), p.messageStart);
+      }
     };
     const common = {
       rules,
@@ -297,6 +433,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     (input.journal === 'on' || (input.journal === 'auto' && !anySharedFile)) &&
     (host.live || (journalDir !== undefined && existsSync(journalDir)));
   if (journalWanted) {
+    const journalWhere = { path: 'journal', targets: [], shared: true };
     const start: JournalStart =
       input.mode.kind === 'all'
         ? { all: true }
@@ -315,8 +452,11 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
         onHit: (e, mask) =>
           dispatch(
             { line: 0, text: e.text, mask, truncated: false },
-            { path: 'journal', owners: [], shared: true },
-            { time: e.time, host: e.host, program: e.program, messageStart: 0 },
+            journalWhere,
+            e.time,
+            e.host,
+            programNamed(e.program),
+            0,
           ),
       });
     try {

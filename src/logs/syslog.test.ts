@@ -1,5 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeZone, parsePrefix, tagMatches } from './syslog.ts';
+import {
+  type ClassicPrefix,
+  inferYear,
+  type LinePrefix,
+  makeZone,
+  parseClassic,
+  parsePrefix,
+  tagMatches,
+  type YearContext,
+  type Zone,
+} from './syslog.ts';
 
 const utc = makeZone('UTC');
 const at = (iso: string) => ({ reference: Date.parse(iso), zone: utc });
@@ -80,3 +91,329 @@ describe('tag matching', () => {
     expect(tagMatches('postfix', 'postfix/smtpd')).toBe(false);
   });
 });
+
+describe('the hand-written classic prefix parser', () => {
+  const MONTH = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  /** Characters the prefix RegExps treat specially, JS `\s` members beyond ASCII included. */
+  const ODD = [
+    ' ',
+    '  ',
+    '\t',
+    '\u00a0',
+    '\u2000',
+    '\u3000',
+    '\ufeff',
+    '\u0085',
+    '[',
+    ']',
+    ':',
+    ': ',
+    '.',
+    '\r',
+    '\u00e9',
+    '/',
+  ];
+  const digits = (min: number, max: number) =>
+    fc
+      .array(fc.constantFrom('0', '1', '2', '3', '5', '9'), { minLength: min, maxLength: max })
+      .map((a) => a.join(''));
+  const word = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(...ODD),
+        fc.constantFrom('gw', 'sendmail', 'postfix/smtpd', 'x', '-', '5836'),
+        fc.string({ maxLength: 2 }),
+      ),
+      { maxLength: 6 },
+    )
+    .map((a) => a.join(''));
+  /** Mostly well-formed classic lines, each part sometimes bent (month case, spacing, digit counts, fraction). */
+  const classicLine = fc
+    .record({
+      pri: fc.oneof(
+        fc.constant(''),
+        digits(0, 4).map((d) => `<${d}>`),
+        fc.constant('<13'),
+      ),
+      month: fc.oneof(fc.constantFrom(...MONTH), fc.constantFrom('jan', 'Foo', 'De')),
+      sp: fc.constantFrom(' ', '  ', '   ', '\t', ''),
+      day: digits(0, 3),
+      time: fc.oneof(
+        fc.tuple(digits(2, 2), digits(2, 2), digits(2, 2)).map(([h, m, s]) => `${h}:${m}:${s}`),
+        fc
+          .tuple(
+            fc.integer({ min: 0, max: 23 }),
+            fc.integer({ min: 0, max: 59 }),
+            fc.integer({ min: 0, max: 59 }),
+          )
+          .map((a) => a.map((n) => String(n).padStart(2, '0')).join(':')),
+        fc.constantFrom('1:00:00', '10:00', '10-00-00', '10:0a:00'),
+      ),
+      frac: fc.oneof(
+        fc.constant(''),
+        digits(0, 8).map((d) => `.${d}`),
+      ),
+      after: fc.constantFrom(' ', '', '  ', '\t'),
+      host: word,
+      hostSp: fc.constantFrom(' ', '', '  ', '\t', '\u00a0'),
+      tag: word,
+      pid: fc.oneof(
+        fc.constant(''),
+        word.map((w) => `[${w}]`),
+      ),
+      colon: fc.constantFrom(': ', ':', '', ' ', ']:'),
+      rest: word,
+    })
+    .map(
+      (r) =>
+        `${r.pri}${r.month}${r.sp}${r.day} ${r.time}${r.frac}${r.after}${r.host}${r.hostSp}${r.tag}${r.pid}${r.colon}${r.rest}`,
+    );
+  const otherLine = fc.constantFrom(
+    '<34>1 2026-11-24T10:00:00.123+09:00 gw sshd 812 ID47 [ex@1 a="x]y"] Failed password',
+    '2026-11-24T10:00:00.5-05:00 gw named[3]: query',
+    '11/24 10:00:00 yS0 login',
+    '[2026/11/24 10:00:00, 0] smbd',
+    '1.2.3.4 - - [24/Nov/2026:10:00:00 +0900] "GET / HTTP/1.0" 200 1',
+    '',
+    'Nov',
+  );
+  const zones: [string, Zone][] = [
+    ['UTC', makeZone('UTC')],
+    ['Asia/Tokyo', makeZone('Asia/Tokyo')],
+    ['America/New_York', makeZone('America/New_York')],
+    ['local', makeZone(undefined)],
+  ];
+  const reference = fc.constantFrom(
+    Date.parse('2027-01-01T12:00:00Z'),
+    Date.parse('2026-12-31T23:30:00Z'),
+    Date.parse('2026-03-08T07:30:00Z'),
+    Date.parse('2026-11-25T00:00:00Z'),
+  );
+
+  it.each(zones)(
+    'gives the time, host, program and message start the RegExp parser gives, line after line (%s)',
+    (_name, zone) => {
+      fc.assert(
+        fc.property(
+          reference,
+          fc.boolean(),
+          fc.array(fc.oneof({ weight: 5, arbitrary: classicLine }, { weight: 1, arbitrary: otherLine }), {
+            minLength: 1,
+            maxLength: 20,
+          }),
+          (ref, withYear, lines) => {
+            // One context for a file's lines, as the engine passes it (the hour's start is reused).
+            const ctx: YearContext = withYear
+              ? { reference: ref, zone, year: zone.yearOf(ref) }
+              : { reference: ref, zone };
+            const out: ClassicPrefix = {
+              time: 0,
+              hostStart: -1,
+              hostEnd: -1,
+              programStart: -1,
+              programEnd: -1,
+              messageStart: 0,
+            };
+            for (const line of lines) {
+              const want = oracleParsePrefix(line, ctx);
+              expect(parsePrefix(line, ctx)).toEqual(want);
+              const classic = parseClassic(line, ctx, out);
+              if (classic) {
+                expect({
+                  time: out.time,
+                  host: out.hostStart < 0 ? null : line.slice(out.hostStart, out.hostEnd),
+                  program: out.programStart < 0 ? null : line.slice(out.programStart, out.programEnd),
+                  messageStart: out.messageStart,
+                }).toEqual(want);
+              }
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+    },
+  );
+
+  it('takes the fast path for the classic lines of a syslog and leaves other shapes to the RegExps', () => {
+    const ctx = at('2026-11-25T00:00:00Z');
+    const out: ClassicPrefix = {
+      time: 0,
+      hostStart: -1,
+      hostEnd: -1,
+      programStart: -1,
+      programEnd: -1,
+      messageStart: 0,
+    };
+    expect(parseClassic('<13>Nov 24 10:00:00.123456 gw sshd[1]: x', ctx, out)).toBe(true);
+    expect(iso(out.time)).toBe('2026-11-24T10:00:00.000Z');
+    expect(parseClassic('Nov 24 10:00:00.1234567 gw sshd[1]: x', ctx, out)).toBe(false);
+    expect(parseClassic('2026-11-24T10:00:00Z gw sshd[1]: x', ctx, out)).toBe(false);
+  });
+});
+
+// ---- The oracle: parsePrefix as it was before the classic prefix was parsed by hand (RegExps). ----
+
+const MONTHS: Record<string, number> = {
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
+};
+
+const PRI = /^<\d{1,3}>/;
+const RFC3164 =
+  /(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? /y;
+const ISO = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y;
+const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
+const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
+const CLF =
+  /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
+const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
+const HOST = /([^\s]+) /y;
+const TAG = /([^\s[\]:]+)(?:\[[^\]\s]*\])?: ?/y;
+
+function isoTime(m: RegExpExecArray, zone: Zone): number {
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ms = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
+  const tz = m[8];
+  if (!tz) return zone.toEpoch(y, mo - 1, d, h, mi, s) + Math.floor(ms);
+  const base = Date.UTC(y, mo - 1, d, h, mi, s) + Math.floor(ms);
+  if (tz === 'Z') return base;
+  const sign = tz.startsWith('-') ? -1 : 1;
+  const digits = tz.slice(1).replace(':', '');
+  return base - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+}
+
+function hostAndTag(line: string, at: number, out: LinePrefix): LinePrefix {
+  // A tag right after the time means the writer left out the host (some daemons' own files).
+  TAG.lastIndex = at;
+  let t = TAG.exec(line);
+  if (!t) {
+    HOST.lastIndex = at;
+    const h = HOST.exec(line);
+    if (!h) {
+      out.messageStart = at;
+      return out;
+    }
+    out.host = h[1] ?? null;
+    at = HOST.lastIndex;
+    TAG.lastIndex = at;
+    t = TAG.exec(line);
+  }
+  if (t) {
+    out.program = t[1] ?? null;
+    out.messageStart = TAG.lastIndex;
+  } else out.messageStart = at;
+  return out;
+}
+
+/** The RegExp parser the hand-written classic path replaced, kept whole as the oracle. */
+function oracleParsePrefix(line: string, ctx: YearContext): LinePrefix {
+  const out: LinePrefix = { time: null, host: null, program: null, messageStart: 0 };
+  let at = 0;
+  const pri = PRI.exec(line);
+  if (pri) at = pri[0].length;
+  RFC3164.lastIndex = at;
+  let m = RFC3164.exec(line);
+  if (m) {
+    const mo = MONTHS[m[1] as string] as number;
+    const [d, h, mi, s] = [m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number];
+    out.time = ctx.zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
+    return hostAndTag(line, RFC3164.lastIndex, out);
+  }
+  if (pri) {
+    RFC5424.lastIndex = at;
+    m = RFC5424.exec(line);
+    if (m) {
+      const ts = m[1] as string;
+      if (ts !== '-') {
+        ISO.lastIndex = 0;
+        const iso = ISO.exec(`${ts} `);
+        if (iso) out.time = isoTime(iso, ctx.zone);
+      }
+      out.host = m[2] === '-' ? null : (m[2] ?? null);
+      out.program = m[3] === '-' ? null : (m[3] ?? null);
+      out.messageStart = skipStructuredData(line, RFC5424.lastIndex);
+      return out;
+    }
+  }
+  ISO.lastIndex = at;
+  m = ISO.exec(line);
+  if (m) {
+    out.time = isoTime(m, ctx.zone);
+    return hostAndTag(line, ISO.lastIndex, out);
+  }
+  MGETTY.lastIndex = 0;
+  m = MGETTY.exec(line);
+  if (m) {
+    const [mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    if (mo >= 1 && mo <= 12) {
+      out.time = ctx.zone.toEpoch(inferYear(mo - 1, d, h, mi, s, ctx), mo - 1, d, h, mi, s);
+      out.messageStart = MGETTY.lastIndex;
+      return out;
+    }
+  }
+  SAMBA.lastIndex = 0;
+  m = SAMBA.exec(line);
+  if (m) {
+    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
+    return out;
+  }
+  const clf = CLF.exec(line.length > 512 ? line.slice(0, 512) : line);
+  if (clf) {
+    const [d, y, h, mi, s, oh, om] = [clf[1], clf[3], clf[4], clf[5], clf[6], clf[8], clf[9]].map(Number);
+    const sign = clf[7] === '-' ? -1 : 1;
+    const mo = MONTHS[clf[2] as string] as number;
+    out.time =
+      Date.UTC(y as number, mo, d, h, mi, s) - sign * ((oh as number) * 60 + (om as number)) * 60_000;
+  }
+  return out;
+}
+
+/** Skips RFC 5424 structured data (`-` or `[id k="v"]...`, quotes may hold `]`), returning the message start. */
+function skipStructuredData(line: string, at: number): number {
+  if (line[at] === '-') return line[at + 1] === ' ' ? at + 2 : at + 1;
+  while (line[at] === '[') {
+    let i = at + 1;
+    let quoted = false;
+    for (; i < line.length; i++) {
+      const c = line[i];
+      if (quoted) {
+        if (c === '\\') i++;
+        else if (c === '"') quoted = false;
+      } else if (c === '"') quoted = true;
+      else if (c === ']') break;
+    }
+    at = i + 1;
+  }
+  return line[at] === ' ' ? at + 1 : at;
+}

@@ -27,9 +27,10 @@ export interface Zone {
 export function makeZone(tz: string | undefined): Zone {
   if (tz === undefined || tz === '') {
     const hours = new Map<number, number>(); // local hour → its epoch start; Date construction per line is slow
-    return {
+    return linear({
       toEpoch(y, mo, d, h, mi, s) {
-        const key = ((y * 12 + mo) * 32 + d) * 24 + h;
+        // Days and hours up to 99 (what a stamp's two digits hold) get keys of their own.
+        const key = ((y * 12 + mo) * 100 + d) * 100 + h;
         let start = hours.get(key);
         if (start === undefined) {
           start = new Date(y, mo, d, h, 0, 0).getTime();
@@ -39,13 +40,13 @@ export function makeZone(tz: string | undefined): Zone {
         return start + mi * 60_000 + s * 1000;
       },
       yearOf: (ms) => new Date(ms).getFullYear(),
-    };
+    });
   }
   if (tz === 'UTC' || tz === 'Etc/UTC' || tz === 'GMT') {
-    return {
+    return linear({
       toEpoch: (y, mo, d, h, mi, s) => Date.UTC(y, mo, d, h, mi, s),
       yearOf: (ms) => new Date(ms).getUTCFullYear(),
-    };
+    });
   }
   const fmt = new Intl.DateTimeFormat('en-US', {
     timeZone: tz,
@@ -70,7 +71,7 @@ export function makeZone(tz: string | undefined): Zone {
     );
   };
   const offsets = new Map<number, number>(); // hour (as UTC wall) → zone offset; Intl is slow, lines are many
-  return {
+  return linear({
     toEpoch(y, mo, d, h, mi, s) {
       const asUtc = Date.UTC(y, mo, d, h, mi, s);
       const key = Math.floor(asUtc / 3_600_000);
@@ -85,7 +86,17 @@ export function makeZone(tz: string | undefined): Zone {
       return asUtc - off;
     },
     yearOf: (ms) => new Date(wall(ms)).getUTCFullYear(),
-  };
+  });
+}
+
+/**
+ * Marks a zone whose toEpoch is its hour's start plus minutes and seconds (for minutes and seconds under
+ * 60): true of the three kinds above (the local one by construction, UTC, and a named zone whose offset is
+ * looked up per hour), which lets yearless stamps reuse their hour's start (yearlessTime).
+ */
+function linear(z: Zone): Zone {
+  hourLinear.add(z);
+  return z;
 }
 
 const MONTHS: Record<string, number> = {
@@ -103,17 +114,12 @@ const MONTHS: Record<string, number> = {
   Dec: 11,
 };
 
-const PRI = /^<\d{1,3}>/;
-const RFC3164 =
-  /(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? /y;
 const ISO = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y;
 const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
 const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
 const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
-const HOST = /([^\s]+) /y;
-const TAG = /([^\s[\]:]+)(?:\[[^\]\s]*\])?: ?/y;
 
 /** How RFC 3164 and mgetty times (no year) get one: lines are not newer than the file's last write. */
 export interface YearContext {
@@ -160,43 +166,257 @@ function isoTime(m: RegExpExecArray, zone: Zone): number {
   return base - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-function hostAndTag(line: string, at: number, out: LinePrefix): LinePrefix {
-  // A tag right after the time means the writer left out the host (some daemons' own files).
-  TAG.lastIndex = at;
-  let t = TAG.exec(line);
-  if (!t) {
-    HOST.lastIndex = at;
-    const h = HOST.exec(line);
-    if (!h) {
-      out.messageStart = at;
-      return out;
-    }
-    out.host = h[1] ?? null;
-    at = HOST.lastIndex;
-    TAG.lastIndex = at;
-    t = TAG.exec(line);
+/*
+ * The classic prefix (`<PRI>` and `Mmm dd hh:mm:ss[.ffffff] host tag[pid]: `) is parsed by hand with
+ * charCodeAt: the engine parses every matching line, and the RegExps (kept as the oracle in
+ * syslog.test.ts) plus their match arrays were a quarter of a keyword-dense scan. What each step accepts is
+ * exactly what these RegExps accept (`\s` and `\S` as JS defines them, `\d` ASCII only):
+ *   PRI     /^<\d{1,3}>/
+ *   RFC3164 /(Jan|...|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? /y
+ *   HOST    /([^\s]+) /y
+ *   TAG     /([^\s[\]:]+)(?:\[[^\]\s]*\])?: ?/y
+ */
+
+/** Whether a char code is matched by JS `\s`. */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return (
+    c === 160 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** `Jan`..`Dec` as the three char codes packed in one number → month index. */
+const MONTH_CODES = new Map<number, number>(
+  Object.entries(MONTHS).map(([name, i]) => [
+    (name.charCodeAt(0) << 16) | (name.charCodeAt(1) << 8) | name.charCodeAt(2),
+    i,
+  ]),
+);
+
+/** End of `<PRI>` at the line's start, or 0 when there is none. */
+function priEnd(line: string): number {
+  if (line.charCodeAt(0) !== 60) return 0; // <
+  let i = 1;
+  while (i < 4 && isDigit(line.charCodeAt(i))) i++;
+  return i > 1 && line.charCodeAt(i) === 62 ? i + 1 : 0; // >
+}
+
+/** Where a line's tag and message are, as indexes (the engine's path: no substrings). */
+export interface PrefixIndexes {
+  /** Host as `[hostStart, hostEnd)`, hostStart -1 when none. */
+  hostStart: number;
+  hostEnd: number;
+  /** Program (tag without pid) as `[programStart, programEnd)`, programStart -1 when none. */
+  programStart: number;
+  programEnd: number;
+  messageStart: number;
+}
+
+/** Where TAG's program ends when tagEnd matched (set by tagEnd). */
+let tagProgramEnd = 0;
+
+/** TAG at `at`: the index after it (its `: ` included), or -1; sets tagProgramEnd. */
+function tagEnd(line: string, at: number): number {
+  const n = line.length;
+  let i = at;
+  let c = 0;
+  for (; i < n; i++) {
+    c = line.charCodeAt(i);
+    if (c === 91 || c === 93 || c === 58 || isSpace(c)) break; // [ ] :
   }
-  if (t) {
-    out.program = t[1] ?? null;
-    out.messageStart = TAG.lastIndex;
+  if (i === at || i === n) return -1;
+  tagProgramEnd = i;
+  if (c === 91) {
+    let j = i + 1;
+    for (; j < n; j++) {
+      const d = line.charCodeAt(j);
+      if (d === 93 || isSpace(d)) break;
+    }
+    if (j + 1 >= n || line.charCodeAt(j) !== 93 || line.charCodeAt(j + 1) !== 58) return -1;
+    i = j + 1;
+  } else if (c !== 58) return -1;
+  i++; // the colon
+  return i < n && line.charCodeAt(i) === 32 ? i + 1 : i;
+}
+
+/** HOST at `at`: the end of the host (a single space follows it), or -1. */
+function hostEnd(line: string, at: number): number {
+  const n = line.length;
+  let i = at;
+  while (i < n && !isSpace(line.charCodeAt(i))) i++;
+  return i > at && i < n && line.charCodeAt(i) === 32 ? i : -1;
+}
+
+/** Host and tag after a time stamp ending at `at`. */
+function hostAndTagIndexes(line: string, at: number, out: PrefixIndexes): void {
+  out.hostStart = -1;
+  out.programStart = -1;
+  // A tag right after the time means the writer left out the host (some daemons' own files).
+  let e = tagEnd(line, at);
+  if (e < 0) {
+    const h = hostEnd(line, at);
+    if (h < 0) {
+      out.messageStart = at;
+      return;
+    }
+    out.hostStart = at;
+    out.hostEnd = h;
+    at = h + 1;
+    e = tagEnd(line, at);
+  }
+  if (e >= 0) {
+    out.programStart = at;
+    out.programEnd = tagProgramEnd;
+    out.messageStart = e;
   } else out.messageStart = at;
+}
+
+function hostAndTag(line: string, at: number, out: LinePrefix): LinePrefix {
+  hostAndTagIndexes(line, at, SCRATCH);
+  if (SCRATCH.hostStart >= 0) out.host = line.slice(SCRATCH.hostStart, SCRATCH.hostEnd);
+  if (SCRATCH.programStart >= 0) out.program = line.slice(SCRATCH.programStart, SCRATCH.programEnd);
+  out.messageStart = SCRATCH.messageStart;
   return out;
+}
+
+/** Zones whose toEpoch is, within one wall-clock hour, the hour's start plus minutes and seconds. */
+const hourLinear = new WeakSet<Zone>();
+
+// The last hour a classic stamp fell in, per year context: lines come in time order, so most lines reuse it.
+let memoCtx: YearContext | undefined;
+let memoReference = 0;
+let memoCtxYear: number | undefined;
+let memoZone: Zone | undefined;
+let memoKey = -1;
+let memoYear = 0;
+let memoStart = 0;
+let memoPrevStart = Number.NaN;
+
+/** The time of a yearless stamp, as `zone.toEpoch(inferYear(...), ...)` computes it. */
+function yearlessTime(mo: number, d: number, h: number, mi: number, s: number, ctx: YearContext): number {
+  const zone = ctx.zone;
+  if (mi > 59 || s > 59 || !hourLinear.has(zone))
+    return zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
+  const key = (mo * 100 + d) * 100 + h;
+  if (
+    memoKey !== key ||
+    memoCtx !== ctx ||
+    memoReference !== ctx.reference ||
+    memoCtxYear !== ctx.year ||
+    memoZone !== zone
+  ) {
+    memoCtx = ctx;
+    memoReference = ctx.reference;
+    memoCtxYear = ctx.year;
+    memoZone = zone;
+    memoKey = key;
+    memoYear = ctx.year ?? zone.yearOf(ctx.reference);
+    memoStart = zone.toEpoch(memoYear, mo, d, h, 0, 0);
+    memoPrevStart = Number.NaN;
+  }
+  const within = mi * 60_000 + s * 1000;
+  const t = memoStart + within;
+  if (!(t > ctx.reference + 86_400_000)) return t;
+  if (Number.isNaN(memoPrevStart)) memoPrevStart = zone.toEpoch(memoYear - 1, mo, d, h, 0, 0);
+  return memoPrevStart + within;
+}
+
+/** Time, host and program of a classic line, as indexes: what the engine needs without substrings. */
+export interface ClassicPrefix extends PrefixIndexes {
+  time: number;
+}
+
+const SCRATCH: ClassicPrefix = {
+  time: 0,
+  hostStart: -1,
+  hostEnd: -1,
+  programStart: -1,
+  programEnd: -1,
+  messageStart: 0,
+};
+
+/** RFC3164 at `at`: fills `out` and returns true, or false when the stamp is not there. */
+function classicAt(line: string, at: number, ctx: YearContext, out: ClassicPrefix): boolean {
+  const n = line.length;
+  if (at + 15 > n) return false; // `Jan 1 00:00:00 ` is the shortest
+  const c0 = line.charCodeAt(at);
+  const c1 = line.charCodeAt(at + 1);
+  const c2 = line.charCodeAt(at + 2);
+  if (c0 > 255 || c1 > 255 || c2 > 255) return false;
+  const mo = MONTH_CODES.get((c0 << 16) | (c1 << 8) | c2);
+  if (mo === undefined || line.charCodeAt(at + 3) !== 32) return false;
+  let i = at + 4;
+  if (line.charCodeAt(i) === 32) i++;
+  let c = line.charCodeAt(i);
+  if (!isDigit(c)) return false;
+  let d = c - 48;
+  c = line.charCodeAt(++i);
+  if (isDigit(c)) {
+    d = d * 10 + c - 48;
+    c = line.charCodeAt(++i);
+  }
+  if (c !== 32) return false;
+  i++;
+  if (i + 9 > n) return false;
+  const h1 = line.charCodeAt(i) - 48;
+  const h2 = line.charCodeAt(i + 1) - 48;
+  const m1 = line.charCodeAt(i + 3) - 48;
+  const m2 = line.charCodeAt(i + 4) - 48;
+  const s1 = line.charCodeAt(i + 6) - 48;
+  const s2 = line.charCodeAt(i + 7) - 48;
+  if (
+    !(h1 >= 0 && h1 <= 9 && h2 >= 0 && h2 <= 9 && m1 >= 0 && m1 <= 9) ||
+    !(m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9) ||
+    line.charCodeAt(i + 2) !== 58 ||
+    line.charCodeAt(i + 5) !== 58
+  )
+    return false;
+  i += 8;
+  c = line.charCodeAt(i);
+  if (c === 46) {
+    // `.ffffff`: 1 to 6 digits, then the space
+    let j = i + 1;
+    while (j < n && j - i <= 7 && isDigit(line.charCodeAt(j))) j++;
+    if (j === i + 1 || j - i > 7 || line.charCodeAt(j) !== 32) return false;
+    i = j;
+  } else if (c !== 32) return false;
+  out.time = yearlessTime(mo, d, h1 * 10 + h2, m1 * 10 + m2, s1 * 10 + s2, ctx);
+  hostAndTagIndexes(line, i + 1, out);
+  return true;
+}
+
+/**
+ * The classic (`<PRI>` optional, RFC 3164 stamp) prefix of a line, into `out`; false when the line has
+ * another shape (then parsePrefix gives its time, host and program). Same results as parsePrefix.
+ */
+export function parseClassic(line: string, ctx: YearContext, out: ClassicPrefix): boolean {
+  return classicAt(line, priEnd(line), ctx, out);
 }
 
 /** Parses the prefix of one line (latin1 or text; only ASCII matters here). */
 export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
   const out: LinePrefix = { time: null, host: null, program: null, messageStart: 0 };
-  let at = 0;
-  const pri = PRI.exec(line);
-  if (pri) at = pri[0].length;
-  RFC3164.lastIndex = at;
-  let m = RFC3164.exec(line);
-  if (m) {
-    const mo = MONTHS[m[1] as string] as number;
-    const [d, h, mi, s] = [m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number];
-    out.time = ctx.zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
-    return hostAndTag(line, RFC3164.lastIndex, out);
+  const at = priEnd(line);
+  if (classicAt(line, at, ctx, SCRATCH)) {
+    out.time = SCRATCH.time;
+    if (SCRATCH.hostStart >= 0) out.host = line.slice(SCRATCH.hostStart, SCRATCH.hostEnd);
+    if (SCRATCH.programStart >= 0) out.program = line.slice(SCRATCH.programStart, SCRATCH.programEnd);
+    out.messageStart = SCRATCH.messageStart;
+    return out;
   }
+  const pri = at > 0;
+  let m: RegExpExecArray | null;
   if (pri) {
     RFC5424.lastIndex = at;
     m = RFC5424.exec(line);

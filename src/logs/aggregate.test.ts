@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type AggregateLine, type CategoryStats, evidence, LogStats, topOf } from './aggregate.ts';
+
+const IDS = ['error', 'network', 'access', 'invalid'];
+const TOP_CAP = 2000;
+
+/** The regex folder and the per-line, per-category aggregator the counters replaced: the oracle. */
+const TOKEN = /(?<![0-9A-Za-z_.:-])[A-Za-z_.:-]*\d[0-9A-Za-z_.:-]*/g;
+const oracleFold = (message: string) =>
+  (message.length > 300 ? message.slice(0, 300) : message).replace(TOKEN, '#').trim();
+
+class OracleStats {
+  readonly services = new Map<string, Map<string, CategoryStats>>();
+  readonly programs = new Map<string, Map<string, number>>();
+  constructor(private readonly samples: number) {}
+  add(service: string, categories: readonly string[], l: AggregateLine): void {
+    let svc = this.services.get(service);
+    if (!svc) this.services.set(service, (svc = new Map<string, CategoryStats>()));
+    let folded: string | undefined;
+    for (const id of categories) {
+      let s = svc.get(id);
+      if (!s) {
+        s = {
+          count: 0,
+          perHour: new Map(),
+          first: null,
+          last: null,
+          top: new Map(),
+          samples: [],
+          sources: new Set(),
+        };
+        svc.set(id, s);
+      }
+      s.count++;
+      s.sources.add(l.source);
+      if (l.time !== null) {
+        const hour = Math.floor(l.time / 3_600_000) * 3_600_000;
+        s.perHour.set(hour, (s.perHour.get(hour) ?? 0) + 1);
+        if (s.first === null || l.time < s.first) s.first = l.time;
+        if (s.last === null || l.time > s.last) s.last = l.time;
+      }
+      folded ??= oracleFold(l.text.slice(l.messageStart, l.messageStart + 600));
+      s.top.set(folded, (s.top.get(folded) ?? 0) + 1);
+      if (s.top.size > TOP_CAP) for (const [k, n] of s.top) if (n <= 1) s.top.delete(k);
+      if (s.samples.length < this.samples) s.samples.push(evidence(l));
+    }
+  }
+  addProgram(program: string | null, categories: readonly string[]): void {
+    const key = program ?? '-';
+    let p = this.programs.get(key);
+    if (!p) this.programs.set(key, (p = new Map<string, number>()));
+    for (const id of categories) p.set(id, (p.get(id) ?? 0) + 1);
+  }
+}
+
+interface Line extends AggregateLine {
+  service: string;
+  mask: number;
+  program: string | null;
+}
+
+const ids = (mask: number) => IDS.filter((_, i) => mask & (1 << i));
+
+/** Both aggregators fed the same lines, compared on everything the reports read (orders included). */
+function compare(lines: Line[], samples: number): void {
+  const got = new LogStats(samples, IDS);
+  const want = new OracleStats(samples);
+  for (const l of lines) {
+    got.addLine(l.service, l.mask, l.source, l.line, l.time, l.text, l.messageStart);
+    want.add(l.service, ids(l.mask), l);
+    got.addProgram(got.program(l.program), l.mask);
+    want.addProgram(l.program, ids(l.mask));
+  }
+  const view = (services: Map<string, Map<string, CategoryStats>>) =>
+    [...services].map(([svc, cats]) => [
+      svc,
+      [...cats].map(([id, s]) => ({
+        id,
+        count: s.count,
+        first: s.first,
+        last: s.last,
+        perHour: [...s.perHour].sort((a, b) => a[0] - b[0]),
+        top: [...s.top].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+        top5: topOf(s, 5),
+        samples: s.samples,
+        sources: [...s.sources].sort(),
+      })),
+    ]);
+  expect(view(got.services)).toEqual(view(want.services));
+  expect([...got.programs].map(([p, m]) => [p, [...m]])).toEqual(
+    [...want.programs].map(([p, m]) => [p, [...m]]),
+  );
+}
+
+const lineArb = fc.record({
+  service: fc.constantFrom('host', 'sendmail', 'sshd'),
+  mask: fc.integer({ min: 1, max: 15 }),
+  source: fc.constantFrom('/var/log/syslog', '/var/log/syslog.1', '/var/log/mail.log'),
+  line: fc.nat({ max: 1000 }),
+  time: fc.option(fc.integer({ min: 1_790_000_000_000, max: 1_790_000_000_000 + 5 * 3_600_000 }), {
+    freq: 8,
+  }),
+  program: fc.option(fc.constantFrom('sshd', 'postfix/smtpd', 'cron'), { freq: 6 }),
+  prefix: fc.constantFrom('', 'Nov 24 10:00:00 gw sshd[1]: ', '  '),
+  message: fc
+    .array(
+      fc.constantFrom(
+        'error',
+        'user',
+        'root',
+        'from',
+        '192.0.2.7',
+        'port',
+        '22',
+        ' ',
+        '  ',
+        ':',
+        '#',
+        'id4x',
+        '\u00a0',
+        'é',
+      ),
+      {
+        maxLength: 12,
+      },
+    )
+    .map((a) => a.join(' ')),
+});
+
+describe('LogStats', () => {
+  it('gives the counts, hours, first/last, top messages, samples and programs of per-line, per-category counting', () => {
+    fc.assert(
+      fc.property(fc.array(lineArb, { maxLength: 60 }), fc.integer({ min: 0, max: 3 }), (arbs, samples) => {
+        const lines = arbs.map(
+          (a): Line => ({ ...a, text: a.prefix + a.message, messageStart: a.prefix.length }),
+        );
+        compare(lines, samples);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps dropping rare messages exactly as before once a category holds over 2000 distinct ones', () => {
+    // Distinct messages (words, no digits, so folding keeps them apart) with repeats among them.
+    const word = (n: number) => n.toString(26).replace(/[0-9]/g, (d) => String.fromCharCode(113 + Number(d)));
+    const lines: Line[] = [];
+    for (let i = 0; i < 4600; i++) {
+      const n = i % 7 === 0 ? i % 50 : i;
+      lines.push({
+        service: i % 5 === 0 ? 'sshd' : 'host',
+        mask: 1 + (i % 3),
+        program: 'sshd',
+        source: '/var/log/syslog',
+        line: i + 1,
+        time: 1_790_000_000_000 + i * 1000,
+        text: `gw sshd: failed for ${word(n)} from 192.0.2.${i % 250}`,
+        messageStart: 8,
+      });
+    }
+    compare(lines, 2);
+  });
+});
