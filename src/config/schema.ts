@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { attacksConfig } from '../attacks/config.ts';
 import { dialupConfig } from '../dialup/config.ts';
 import { loginsConfig } from '../logins/config.ts';
-import { logsConfig } from '../logs/config.ts';
+import { type LogThreshold, logThreshold, logsConfig } from '../logs/config.ts';
 import { probesConfig } from '../probes/config.ts';
 import { procsConfig } from '../procs/config.ts';
 import { probeSpec } from '../probes/spec.ts';
@@ -12,20 +12,11 @@ import { probeSpec } from '../probes/spec.ts';
  * everywhere so a misspelt key is an error with its file:line:col instead of a silently ignored setting.
  */
 
-const count = z.number().int().nonnegative();
-
-/** Counts that turn a category's hits into WARNING / CRITICAL, per run and per hour. */
-export const threshold = z
-  .object({
-    warn: count.optional(),
-    crit: count.optional(),
-    warnPerHour: count.optional(),
-    critPerHour: count.optional(),
-  })
-  .strict();
+/** Counts that turn a category's hits into WARNING / CRITICAL, per run and per hour (the logs check's). */
+export const threshold = logThreshold;
 
 /** A parsed threshold. */
-export type Threshold = z.output<typeof threshold>;
+export type Threshold = LogThreshold;
 
 const hostPathString = z.string().min(1).regex(/^\//, 'must be an absolute path (host paths start with /)');
 

@@ -9,6 +9,8 @@
  * building a string, which a regex cannot do.
  */
 
+import { isSpace } from './syslog.ts';
+
 /** Longest message prefix that is folded (characters). */
 export const FOLD_CLIP = 300;
 
@@ -19,22 +21,7 @@ for (let c = 0; c < 128; c++) {
 }
 const HASH = 35; // '#'
 
-/** Whether a char code is in JS `trim`'s set (WhiteSpace and LineTerminator). */
-function isTrimmed(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 160) return false;
-  return (
-    c === 160 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
+const isTrimmed = isSpace;
 
 /** Start of the folded range of `s[start, end)` (leading whitespace skipped). */
 export function trimStart(s: string, start: number, end: number): number {

@@ -177,8 +177,8 @@ function isoTime(m: RegExpExecArray, zone: Zone): number {
  *   TAG     /([^\s[\]:]+)(?:\[[^\]\s]*\])?: ?/y
  */
 
-/** Whether a char code is matched by JS `\s`. */
-function isSpace(c: number): boolean {
+/** Whether a char code is matched by JS `\s` (the same set `String.prototype.trim` removes). */
+export function isSpace(c: number): boolean {
   if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
   if (c < 160) return false;
   return (
