@@ -1,5 +1,19 @@
 import { makeZone, type YearContext, type Zone } from '../logs/syslog.ts';
+import { type FastFirewall, netfilterFast } from './extract/netfilter.ts';
 import { extractors, FAMILIES, type Family, familyOf } from './extract/registry.ts';
+import {
+  CLOSE,
+  CONNECT,
+  FAIL,
+  type FastSshd,
+  NONE,
+  PAM,
+  SUCCESS,
+  sshdFast,
+  UNHANDLED,
+} from './extract/sshd-fast.ts';
+import { hostOf } from './host.ts';
+import { Interner } from './intern.ts';
 import { Joiner } from './join.ts';
 import { LineSplitter } from './line.ts';
 import type { AttackEvent, Extracted, Extractor, ParsedLine } from './types.ts';
@@ -22,6 +36,11 @@ export interface AccountOptions {
    * server's access logs). Empty for syslog files, where the tag decides.
    */
   hints?: readonly Family[];
+  /**
+   * Read sshd's common messages by character codes (default true); false sends every line through the
+   * RegExp extractors (the oracle the fast path is tested against).
+   */
+  fast?: boolean;
 }
 
 /** An event with where it was found. */
@@ -134,8 +153,14 @@ export class Accountant {
   private readonly zone: Zone;
   private splitter: LineSplitter;
   private reference = Number.NaN;
+  private readonly fast: boolean;
+  private readonly scratch: FastSshd = { host: '', user: '' };
+  private readonly firewall: FastFirewall = { host: '', service: '', port: -1 };
+  /** Hosts and users as shared strings (the detectors group by them). */
+  private readonly names = new Interner();
 
   constructor(opts: AccountOptions) {
+    this.fast = opts.fast ?? true;
     this.hints = opts.hints ?? [];
     this.pre = prefilterFor(this.hints);
     this.zone = opts.zone ?? makeZone(undefined);
@@ -165,12 +190,107 @@ export class Accountant {
   /** One line (without newline) to the event a detector counts, or null. */
   line(raw: string): AttackEvent | null {
     if (!this.mayCount(raw)) return null;
-    return this.parsed(this.splitter.split(raw));
+    return this.hit(raw);
   }
 
   /** A line the reader already found a needle in (case-insensitively): split and dispatch. */
   hit(raw: string): AttackEvent | null {
+    if (this.fast) {
+      const ev = this.fastHit(raw);
+      if (ev !== undefined) return ev;
+    }
     return this.parsed(this.splitter.split(raw));
+  }
+
+  /**
+   * The fast path: a classic syslog line from sshd whose message is one of the shapes sshd-fast.ts reads,
+   * taken to its event (or joiner note) without splitting the line into strings or running a RegExp.
+   * undefined when the line is anything else (the caller then takes the general path, which gives the same
+   * result for every line the fast path reads).
+   */
+  private fastHit(raw: string): AttackEvent | null | undefined {
+    const sp = this.splitter;
+    // A CR inside the line changes what `.` matches in the RegExps: the general path decides.
+    if (raw.indexOf('\r') >= 0 || !sp.prefix(raw)) return undefined;
+    const ts = sp.tagStart;
+    // `kernel: ` exactly: netfilter's (a firewall's LOG lines).
+    if (sp.open < 0)
+      return sp.nameEnd - ts === 6 && raw.startsWith('kernel', ts) ? this.fastKernel(raw) : undefined;
+    // `sshd[pid]: ` exactly (familyOf('sshd') is sshd, and the pid is the joiner's key).
+    if (sp.open - ts !== 4 || !raw.startsWith('sshd', ts)) return undefined;
+    const pid = sp.pid(raw);
+    const ms = sp.msgStart;
+    if (pid === null || raw.charCodeAt(ms) === 91 /* [ Solaris message id */) return undefined;
+    const out = this.scratch;
+    const time = sp.time;
+    switch (sshdFast(raw, ms, out, this.names)) {
+      case FAIL: {
+        const e: AttackEvent = {
+          detector: 'bruteforce',
+          kind: 'failure',
+          host: out.host,
+          service: 'sshd',
+          attempts: 1,
+          time,
+          user: out.user,
+        };
+        return this.joiner.plain(e, pid);
+      }
+      case CLOSE: {
+        const host = hostOf(out.host);
+        if (host !== null) return this.joiner.close(pid, host, time);
+        break; // sshd.ts returns null
+      }
+      case PAM:
+        return this.joiner.pam(pid, out.host, out.user, 'sshd', time);
+      case SUCCESS: {
+        const e: AttackEvent = {
+          detector: 'bruteforce',
+          kind: 'success',
+          host: out.host,
+          service: 'sshd',
+          attempts: 0,
+          time,
+          user: out.user,
+        };
+        return this.joiner.success(pid, e);
+      }
+      case CONNECT:
+        return this.joiner.connect(pid, out.host);
+      case NONE:
+        break;
+      case UNHANDLED:
+        return undefined;
+    }
+    // sshd's extractor found nothing: `parsed` then tries pam's on messages that name a pam failure (the
+    // prefix of a line read here cannot hold one of those words, so the whole line can be tested).
+    return PAM_ANYWHERE.test(raw) ? undefined : null;
+  }
+
+  /** A `kernel: ` line after `prefix`: netfilter's event, null, or undefined for the general path. */
+  private fastKernel(raw: string): AttackEvent | null | undefined {
+    const sp = this.splitter;
+    const ms = sp.msgStart;
+    if (raw.startsWith('[ID ', ms)) return undefined; // a Solaris message id: the general path strips it
+    const out = this.firewall;
+    const got = netfilterFast(raw, ms, out, this.names);
+    if (got < 0) return undefined;
+    if (got > 0) {
+      const host = hostOf(out.host);
+      if (host !== null) {
+        const e: AttackEvent = {
+          detector: 'portscan',
+          kind: 'refused',
+          host,
+          service: out.service,
+          attempts: 1,
+          time: sp.time,
+        };
+        if (out.port >= 0) e.port = out.port;
+        return e;
+      }
+    }
+    return PAM_ANYWHERE.test(raw) ? undefined : null;
   }
 
   /** An already split line to an event, or null. */
@@ -196,7 +316,12 @@ export class Accountant {
       from = 'pam';
     }
     if (got === null) return null;
-    return this.joiner.push(got, from === 'sshd' ? (line.pid ?? -1) : null);
+    const ev = this.joiner.push(got, from === 'sshd' ? (line.pid ?? -1) : null);
+    if (ev !== null) {
+      ev.host = this.names.of(ev.host);
+      if (ev.user !== undefined) ev.user = this.names.of(ev.user);
+    }
+    return ev;
   }
 
   /**

@@ -114,8 +114,8 @@ interface Agg {
   passwd: { path: string; service: string; answered: boolean }[];
   first: number;
   last: number;
-  /** Sample lines per detector, and the latest line past the samples (made evidence only at the end). */
-  evidence: Record<Detector, Evidence[]>;
+  /** Sample lines per detector, and the latest line past the samples (made evidence only for findings). */
+  evidence: Record<Detector, SourcedEvent[]>;
   lastEvidence: Record<Detector, SourcedEvent | null>;
 }
 
@@ -226,36 +226,53 @@ export class AttackDetectors {
   /** Counts one event. */
   add(se: SourcedEvent): void {
     const e: AttackEvent = se.event;
-    if (this.ignore.has(e.host)) return;
-    const t = e.time ?? this.lastTime;
-    if (e.time !== null) this.lastTime = Math.max(this.lastTime, t);
-    const a = this.agg(e.host);
+    const host = e.host;
+    // A source already grouped is not ignored (ignored sources never get a group).
+    let a = this.by.get(host);
+    if (a === undefined) {
+      if (this.ignore.has(host)) return;
+      a = this.agg(host);
+    }
+    let t = this.lastTime;
+    if (e.time !== null) {
+      t = e.time;
+      this.lastTime = Math.max(this.lastTime, t);
+    }
     if (e.kind === 'success') {
       a.successes.push({ t, user: e.user ?? null, service: e.service });
       if (e.attempts === 0) return;
     }
     a.first = Math.min(a.first, t);
     a.last = Math.max(a.last, t);
-    a.services.set(e.service, (a.services.get(e.service) ?? 0) + 1);
+    const services = a.services;
+    services.set(e.service, (services.get(e.service) ?? 0) + 1);
     const samples = a.evidence[e.detector];
-    // Evidence is built only for the samples kept; the latest line stays a reference until the end.
-    if (samples.length < this.cfg.evidence) samples.push(evidenceOf(se));
+    // Sample lines stay references: evidence is built only for the sources that make a finding.
+    if (samples.length < this.cfg.evidence) samples.push(se);
     else a.lastEvidence[e.detector] = se;
     switch (e.detector) {
       case 'bruteforce': {
         const n = Math.min(Math.max(e.attempts, 1), MAX_WEIGHT);
-        for (let i = 0; i < n; i++) a.fail.push(t);
+        const fail = a.fail;
+        for (let i = 0; i < n; i++) fail.push(t);
         if (e.kind === 'reject') a.rejects += n;
-        if (e.user !== undefined) a.users.set(e.user, (a.users.get(e.user) ?? 0) + n);
+        const user = e.user;
+        if (user !== undefined) {
+          const users = a.users;
+          users.set(user, (users.get(user) ?? 0) + n);
+        }
         break;
       }
       case 'portscan': {
-        const targets = e.ports ?? (e.port !== undefined ? [e.port] : []);
-        if (targets.length === 0) a.scans.push({ t, key: e.service });
-        for (const p of targets) {
-          a.scans.push({ t, key: portKey(p) });
-          if (a.ports.size < 50) a.ports.add(p);
-        }
+        if (e.ports !== undefined && e.ports.length > 0) {
+          for (const p of e.ports) {
+            a.scans.push({ t, key: portKey(p) });
+            if (a.ports.size < 50) a.ports.add(p);
+          }
+        } else if (e.ports === undefined && e.port !== undefined) {
+          a.scans.push({ t, key: portKey(e.port) });
+          if (a.ports.size < 50) a.ports.add(e.port);
+        } else a.scans.push({ t, key: e.service });
         if (e.kind === 'scan') a.confirmedBy.add(e.service);
         break;
       }
@@ -330,7 +347,7 @@ export class AttackDetectors {
   }
 
   private evidence(a: Agg, d: Detector): Evidence[] {
-    const s = [...a.evidence[d]];
+    const s = a.evidence[d].map(evidenceOf);
     const last = a.lastEvidence[d];
     if (last) s.push(evidenceOf(last));
     return s;

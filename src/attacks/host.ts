@@ -13,7 +13,13 @@ const NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-
 export function normHost(token: string): string {
   let t = token;
   if (t.startsWith('IPv6:')) t = t.slice(5);
-  if (t.length > 7 && t.slice(0, 7).toLowerCase() === '::ffff:' && IPV4.test(t.slice(7))) t = t.slice(7);
+  if (
+    t.length > 7 &&
+    t.charCodeAt(0) === 58 &&
+    t.slice(0, 7).toLowerCase() === '::ffff:' &&
+    IPV4.test(t.slice(7))
+  )
+    t = t.slice(7);
   return t;
 }
 

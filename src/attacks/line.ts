@@ -171,6 +171,15 @@ export class LineSplitter {
   private lastHour = -1;
   private hourStart = 0;
   private readonly tag = { end: 0, open: -1, close: -1 };
+  /** After a `prefix` that returned true: the line's time (epoch ms). */
+  time = 0;
+  /** After `prefix`: where the tag (`prog[pid]: `) starts, where its name ends, and where the message starts. */
+  tagStart = 0;
+  nameEnd = 0;
+  msgStart = 0;
+  /** After `prefix`: the tag's `[` and `]` (-1 when it has no brackets). */
+  open = -1;
+  close = -1;
 
   constructor(private readonly ctx: YearContext) {}
 
@@ -180,8 +189,12 @@ export class LineSplitter {
     return this.classic(line) ?? this.general(line);
   }
 
-  /** `Mmm dd hh:mm:ss host prog[pid]: msg` (or without host) by character codes; null for other shapes. */
-  private classic(line: string): ParsedLine | null {
+  /**
+   * Reads a classic `Mmm dd hh:mm:ss [host ]prog[pid]: ` prefix by character codes into this splitter's
+   * fields (`time`, `tagStart`, `nameEnd`, `open`, `close`, `msgStart`) without allocating; false for other
+   * shapes. The attack fast path reads the fields directly; `split` builds a ParsedLine from them.
+   */
+  prefix(line: string): boolean {
     if (
       line.length < 18 ||
       line.charCodeAt(3) !== 32 ||
@@ -190,9 +203,9 @@ export class LineSplitter {
       line.charCodeAt(12) !== 58 ||
       line.charCodeAt(15) !== 32
     )
-      return null;
+      return false;
     const mo = MONTH_CODES.get((line.charCodeAt(0) << 16) | (line.charCodeAt(1) << 8) | line.charCodeAt(2));
-    if (mo === undefined) return null;
+    if (mo === undefined) return false;
     const d1 = line.charCodeAt(4) === 32 ? 0 : digit(line, 4);
     const d2 = digit(line, 5);
     const h1 = digit(line, 7);
@@ -201,24 +214,7 @@ export class LineSplitter {
     const m2 = digit(line, 11);
     const s1 = digit(line, 13);
     const s2 = digit(line, 14);
-    if ((d1 | d2 | h1 | h2 | m1 | m2 | s1 | s2) < 0) return null;
-    const d = d1 * 10 + d2;
-    const h = h1 * 10 + h2;
-    const mi = m1 * 10 + m2;
-    const s = s1 * 10 + s2;
-    const hour = (mo * 32 + d) * 24 + h;
-    let time: number;
-    if (hour === this.lastHour) time = this.hourStart + mi * 60_000 + s * 1000;
-    else {
-      const ctx = this.ctx;
-      const y = inferYear(mo, d, h, 0, 0, ctx);
-      if (y === inferYear(mo, d, h, 59, 59, ctx)) {
-        // Not the hour where the year changes: one start for all its lines.
-        this.lastHour = hour;
-        this.hourStart = ctx.zone.toEpoch(y, mo, d, h, 0, 0);
-        time = this.hourStart + mi * 60_000 + s * 1000;
-      } else time = ctx.zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
-    }
+    if ((d1 | d2 | h1 | h2 | m1 | m2 | s1 | s2) < 0) return false;
     const tag = this.tag;
     let at = 16;
     let tagStart = 16;
@@ -226,19 +222,57 @@ export class LineSplitter {
       // `host prog[pid]: ` (parsePrefix's HOST is `(\S+) `: a single space after the host).
       let i = at;
       while (i < line.length && !isSpace(line.charCodeAt(i))) i++;
-      if (i === at || line.charCodeAt(i) !== 32) return null;
+      if (i === at || line.charCodeAt(i) !== 32) return false;
       at = i + 1;
       tagStart = at;
-      if (!tagAt(line, at, tag)) return null;
+      if (!tagAt(line, at, tag)) return false;
     }
-    const nameEnd = tag.open >= 0 ? tag.open : tag.end - (line.charCodeAt(tag.end - 1) === 32 ? 2 : 1);
+    const d = d1 * 10 + d2;
+    const h = h1 * 10 + h2;
+    const mi = m1 * 10 + m2;
+    const s = s1 * 10 + s2;
+    const hour = (mo * 32 + d) * 24 + h;
+    if (hour === this.lastHour) this.time = this.hourStart + mi * 60_000 + s * 1000;
+    else {
+      const ctx = this.ctx;
+      const y = inferYear(mo, d, h, 0, 0, ctx);
+      if (y === inferYear(mo, d, h, 59, 59, ctx)) {
+        // Not the hour where the year changes: one start for all its lines.
+        this.lastHour = hour;
+        this.hourStart = ctx.zone.toEpoch(y, mo, d, h, 0, 0);
+        this.time = this.hourStart + mi * 60_000 + s * 1000;
+      } else this.time = ctx.zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
+    }
+    this.tagStart = tagStart;
+    this.open = tag.open;
+    this.close = tag.close;
+    this.msgStart = tag.end;
+    this.nameEnd = tag.open >= 0 ? tag.open : tag.end - (line.charCodeAt(tag.end - 1) === 32 ? 2 : 1);
+    return true;
+  }
+
+  /** The pid in the tag's brackets after a successful `prefix`, or null. */
+  pid(line: string): number | null {
+    return pidOf(line, this.open, this.close);
+  }
+
+  /** `Mmm dd hh:mm:ss host prog[pid]: msg` (or without host) by character codes; null for other shapes. */
+  private classic(line: string): ParsedLine | null {
+    if (!this.prefix(line)) return null;
+    const { time, tagStart, nameEnd, msgStart } = this;
     const program = line.slice(tagStart, nameEnd);
-    if (tag.open < 0 && program.charCodeAt(program.length - 1) === 41 /* ) */) {
+    if (this.open < 0 && program.charCodeAt(program.length - 1) === 41 /* ) */) {
       const p = PID_IN_PARENS.exec(program);
       if (p && !(p[1] as string).endsWith('(pam_unix'))
-        return tagged(p[1] as string, Number(p[2]), line.slice(tag.end), line.slice(tagStart), time);
+        return tagged(p[1] as string, Number(p[2]), line.slice(msgStart), line.slice(tagStart), time);
     }
-    return tagged(program, pidOf(line, tag.open, tag.close), line.slice(tag.end), line.slice(tagStart), time);
+    return tagged(
+      program,
+      pidOf(line, this.open, this.close),
+      line.slice(msgStart),
+      line.slice(tagStart),
+      time,
+    );
   }
 
   /** Every other shape: parsePrefix, then the forms it leaves untagged. */
