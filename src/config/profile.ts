@@ -57,7 +57,8 @@ export function builtinProfiles(dir?: string): Map<string, Profile> {
   if (dir === undefined && typeof __TENKEN_PROFILES__ !== 'undefined') {
     for (const [name, data] of Object.entries(__TENKEN_PROFILES__)) {
       const r = profileSchema.safeParse(data);
-      if (!r.success) throw new Error(`Built-in profile ${name}.yaml is invalid: ${r.error.issues[0]?.message ?? ''}`);
+      if (!r.success)
+        throw new Error(`Built-in profile ${name}.yaml is invalid: ${r.error.issues[0]?.message ?? ''}`);
       out.set(name, { ...r.data, name });
     }
     cache = out;
