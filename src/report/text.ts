@@ -96,8 +96,9 @@ export function groupByService(report: Report): ServiceGroup[] {
   );
 }
 
-function renderFinding(paint: Paint, f: Finding, samples: number): string[] {
-  const out = [`      ${statusLabel(paint, f.status)} ${terminalSafe(f.summary)}`];
+function renderFinding(paint: Paint, f: Finding, samples: number, headed = true): string[] {
+  // A finding that the row's own line already names (same summary) shows only its details.
+  const out = headed ? [`      ${statusLabel(paint, f.status)} ${terminalSafe(f.summary)}`] : [];
   const when = f.first ? (f.last && f.last !== f.first ? `${f.first} … ${f.last}` : f.first) : undefined;
   const who = [f.host && `host ${f.host}`, f.user && `user ${f.user}`].filter(Boolean).join(', ');
   if (when || who)
@@ -143,7 +144,7 @@ export function renderText(report: Report, opts: TextOptions): string {
       lines.push(`  ${row.kind.padEnd(9)} ${statusLabel(paint, row.status)} ${terminalSafe(row.summary)}`);
       const shown = opts.verbose ? row.findings : row.findings.filter((f) => f.status !== 'OK');
       for (const f of [...shown].sort((a, b) => rank(b.status) - rank(a.status)))
-        lines.push(...renderFinding(paint, f, samples));
+        lines.push(...renderFinding(paint, f, samples, !(shown.length === 1 && f.summary === row.summary)));
     }
   }
   lines.push('');
