@@ -4,7 +4,7 @@
  * each listens, and hands the tests what is running through `inject('tenkenServices')`. A daemon that
  * cannot start is recorded with its reason, and the tests that need it fail saying so.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,12 +98,24 @@ const VALUE_OPTIONS = new Set([
   '--maxWorkers',
 ]);
 
+/** Test files that talk to the daemons (repo-relative); vitest runs a file when a filter is a substring of its path. */
+function serviceTestFiles(): string[] {
+  const repo = path.resolve(import.meta.dirname, '..', '..');
+  const probes = readdirSync(path.join(repo, 'src', 'probes'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `src/probes/${f}`);
+  return [...probes, 'src/logins/mail.test.ts', 'test/e2e-services.test.ts', 'test/services/'];
+}
+
 /**
- * Whether this run needs the daemons: a whole-suite run does, and so does one whose file filters name a
- * suite that talks to them. `npx vitest run src/logs` then starts (and tears down) nothing, so several runs
- * on one machine do not fight over the daemons' ports and leftover processes.
+ * Whether this run needs the daemons: a whole-suite run does, and so does one with a file filter that selects
+ * a suite talking to them (vitest selects a file when a filter is a substring of its path). `npx vitest run
+ * src/logs` then starts (and tears down) nothing, so several runs on one machine do not fight over ports.
  */
-export function runNeedsServices(argv: readonly string[]): boolean {
+export function runNeedsServices(
+  argv: readonly string[],
+  files: readonly string[] = serviceTestFiles(),
+): boolean {
   const filters: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -111,9 +123,9 @@ export function runNeedsServices(argv: readonly string[]): boolean {
       if (VALUE_OPTIONS.has(a)) i++;
       continue;
     }
-    if (!['run', 'watch', 'dev', 'related'].includes(a)) filters.push(a);
+    if (!['run', 'watch', 'dev', 'related'].includes(a)) filters.push(a.replace(/^\.\//, ''));
   }
-  return filters.length === 0 || filters.some((f) => /probe|services|logins|mail|e2e/.test(f));
+  return filters.length === 0 || filters.some((f) => files.some((file) => file.includes(f)));
 }
 
 export async function setup(project: TestProject): Promise<void> {
