@@ -15,6 +15,7 @@ declare -A WANT=(
   [/usr/lib/dovecot/pop3]=dovecot-pop3d
   [/usr/sbin/vsftpd]=vsftpd
   [/usr/sbin/smbd]=samba
+  [/usr/bin/smbclient]=smbclient
   [/usr/bin/tinyproxy]=tinyproxy
   [/usr/sbin/dnsmasq]=dnsmasq-base
   [/usr/bin/openssl]=openssl

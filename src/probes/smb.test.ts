@@ -1,7 +1,69 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { need, privateDaemon } from '../../test/services/index.ts';
-import { dialectName, negotiateRequest, netbiosName, parseNegotiate, sessionRequest } from './smb.ts';
+import { freePort, need, privateDaemon } from '../../test/services/index.ts';
+import {
+  dialectName,
+  negotiateRequest,
+  netbiosName,
+  parseNegotiate,
+  sessionRequest,
+  smbKind,
+} from './smb.ts';
+import {
+  SMBCLIENT_MISSING,
+  findSmbclient,
+  listShares,
+  parseShareList,
+  smbclientArgs,
+  smbclientFailure,
+} from './smb-shares.ts';
+import { probeSpec } from './spec.ts';
 import { lines, probe } from './testing.ts';
+import { Transcript } from './transcript.ts';
+import { type ProbeRun, ProbeFailure } from './types.ts';
+
+/** A probe run built by hand, for calling a kind or the share listing directly (runProbe takes registered kinds). */
+function handRun(spec: Record<string, unknown>): ProbeRun & { issues: string[] } {
+  const parsed = probeSpec.parse(spec);
+  const start = performance.now();
+  const timings: Record<string, number> = {};
+  const issues: string[] = [];
+  return {
+    url: new URL(parsed.url),
+    spec: parsed,
+    signal: AbortSignal.timeout(parsed.timeout * 1000),
+    deadline: start + parsed.timeout * 1000,
+    timeoutSeconds: parsed.timeout,
+    transcript: new Transcript(() => performance.now() - start),
+    timings,
+    mark: (step) => {
+      timings[step] = performance.now() - start;
+    },
+    details: {},
+    issue: (status, _failure, text) => issues.push(`${status} ${text}`),
+    issues,
+    root: '/',
+    now: () => new Date(),
+    defaults: { certWarnDays: 21, certCritDays: 7 },
+  };
+}
+
+/** Command lines and environments of running smbclient processes (as `ps` and /proc show them). */
+function smbclientProcesses(): { cmdline: string; environ: string }[] {
+  const out: { cmdline: string; environ: string }[] = [];
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ');
+      if (!/(^|\/)smbclient /.test(cmdline)) continue;
+      out.push({ cmdline, environ: readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').join(' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
 
 describe('smb probe against samba', () => {
   it('negotiates SMB 3.1.1 on the SMB port and sees signing required', async () => {
@@ -45,6 +107,224 @@ describe('smb probe against samba', () => {
     const s = need('nginx');
     const r = await probe({ url: `smb://127.0.0.1:${s.ports.http}` });
     expect([r.status, r.failure]).toEqual(['CRITICAL', 'protocol']);
+  });
+});
+
+describe('smb share listing against samba (smbclient)', () => {
+  it('lists the shares for a user given in the spec and finds the expected one, case-insensitively', async () => {
+    const s = need('smbd');
+    const { smbUser, smbPassword, smbAuthShare } = s.fixture;
+    const r = await probe({
+      url: `smb://127.0.0.1:${s.ports.smb}`,
+      user: smbUser,
+      password: smbPassword,
+      expect: smbAuthShare.toUpperCase(),
+    });
+    expect(r.status, `${r.summary}\n${lines(r).join('\n')}`).toBe('OK');
+    expect(r.details.shares).toEqual(expect.arrayContaining([smbAuthShare, 'IPC$', s.fixture.smbShare]));
+    expect(r.details.shareCount).toBe(3);
+    expect(r.summary).toMatch(
+      new RegExp(`^SMB 3\\.1\\.1, signing required, .* ms, 3 shares for ${smbUser}: .*${smbAuthShare}`),
+    );
+    expect(lines(r)).toContain(`< Disk|${smbAuthShare}|`);
+    expect(lines(r).find((l) => l.startsWith('> smbclient '))).toMatch(/\(password in the environment\)$/);
+    expect(JSON.stringify(r)).not.toContain(smbPassword);
+  });
+
+  it('takes the login from the URL, through the NetBIOS port too, and shows the URL without the password', async () => {
+    const s = need('smbd');
+    const { smbUser, smbPassword, smbAuthShare } = s.fixture;
+    const r = await probe({
+      url: `smb://${smbUser}:${encodeURIComponent(smbPassword)}@127.0.0.1:${s.ports.netbios}/`,
+      netbios: true,
+    });
+    expect(r.status, r.summary).toBe('OK');
+    expect(r.url).toBe(`smb://${smbUser}:***@127.0.0.1:${s.ports.netbios}/`);
+    expect(r.details.shares).toContain(smbAuthShare);
+    expect(r.summary.startsWith('NetBIOS session, SMB 3.1.1')).toBe(true);
+    expect(JSON.stringify(r)).not.toContain(smbPassword);
+  });
+
+  it('calls a share missing from the listing bad-content, naming the shares seen', async () => {
+    const s = need('smbd');
+    const r = await probe({
+      url: `smb://127.0.0.1:${s.ports.smb}`,
+      user: s.fixture.smbUser,
+      password: s.fixture.smbPassword,
+      expect: 'nosuchshare',
+    });
+    expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-content']);
+    expect(r.summary).toMatch(/^share "nosuchshare" is not listed for nobody \(3 shares: .*IPC\$/);
+  });
+
+  it('warns that an expected share cannot be checked without a login', async () => {
+    const s = need('smbd');
+    const r = await probe({ url: `smb://127.0.0.1:${s.ports.smb}`, expect: s.fixture.smbAuthShare });
+    expect(r.status).toBe('WARNING');
+    expect(r.summary).toMatch(
+      /^share "tenkenshare" not checked: listing shares needs user and password; SMB/,
+    );
+  });
+
+  it('reports a wrong password as bad-status with the NT status, never showing the password', async () => {
+    const { daemon, ports } = await privateDaemon('smbd');
+    const wrong = 'wrong-pw-9c2e7a';
+    try {
+      const r = await probe({ url: `smb://127.0.0.1:${ports.smb}`, user: 'nobody', password: wrong });
+      expect([r.status, r.failure], r.summary).toEqual(['CRITICAL', 'bad-status']);
+      expect(r.summary).toBe('share listing: session setup failed: NT_STATUS_LOGON_FAILURE');
+      expect(r.details.dialect).toBe('3.1.1');
+      expect(lines(r)).toContain('< session setup failed: NT_STATUS_LOGON_FAILURE');
+      expect(JSON.stringify(r)).not.toContain(wrong);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('classifies smbclient talking to an HTTP server as a protocol error', async () => {
+    const s = need('nginx');
+    const tool = findSmbclient();
+    expect(tool, SMBCLIENT_MISSING).not.toBeNull();
+    const p = handRun({ url: `smb://127.0.0.1:${s.ports.http}` });
+    const target = { host: '127.0.0.1', port: s.ports.http, user: 'nobody', password: 'x-pw' };
+    const err = await listShares(p, target, tool ?? '').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProbeFailure);
+    expect((err as ProbeFailure).failure).toBe('protocol');
+    expect((err as ProbeFailure).message).toMatch(/^share listing: protocol negotiation failed: NT_STATUS_/);
+  });
+
+  it('reports a refused listing connection as refused', async () => {
+    const tool = findSmbclient();
+    expect(tool, SMBCLIENT_MISSING).not.toBeNull();
+    const port = await freePort();
+    const p = handRun({ url: `smb://127.0.0.1:${port}` });
+    const err = await listShares(
+      p,
+      { host: '127.0.0.1', port, user: 'nobody', password: 'pw-x' },
+      tool ?? '',
+    ).catch((e: unknown) => e);
+    expect([(err as ProbeFailure).failure, (err as ProbeFailure).message]).toEqual([
+      'refused',
+      'share listing: connection refused (NT_STATUS_CONNECTION_REFUSED)',
+    ]);
+  });
+
+  it('kills smbclient at the deadline of a silent server; its command line never holds the password', async () => {
+    // In-process fake: a real smbd does not stall after accepting a connection.
+    const tool = findSmbclient();
+    expect(tool, SMBCLIENT_MISSING).not.toBeNull();
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const password = 'never-shown-4b8f0d';
+    const p = handRun({ url: `smb://127.0.0.1:${port}`, timeout: 1.5 });
+    const seen: { cmdline: string; environ: string }[] = [];
+    const started = performance.now();
+    try {
+      let settled = false;
+      const pending = listShares(p, { host: '127.0.0.1', port, user: 'nobody', password }, tool ?? '')
+        .catch((e: unknown) => e)
+        .finally(() => {
+          settled = true;
+        });
+      // Poll until smbclient shows up (a loaded machine may take a while to start it) or the probe is over.
+      while (seen.length === 0 && !settled) {
+        seen.push(...smbclientProcesses().filter((x) => x.cmdline.includes(`--port=${port}`)));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const err = await pending;
+      expect([(err as ProbeFailure).failure, (err as ProbeFailure).message]).toEqual([
+        'timeout',
+        'no share listing from smbclient within 1.5 s',
+      ]);
+      // Killed at the 1.5 s deadline, not left to smbclient's own (longer) timeouts; generous for a loaded CI.
+      expect(performance.now() - started).toBeLessThan(8000);
+    } finally {
+      silent.close();
+    }
+    expect(seen.length).toBe(1);
+    expect(seen[0]?.cmdline).toContain('--user=nobody');
+    expect(seen[0]?.cmdline).not.toContain(password);
+    expect(seen[0]?.environ).toContain(`PASSWD=${password}`);
+    expect(smbclientProcesses().filter((x) => x.cmdline.includes(`--port=${port}`))).toEqual([]);
+    expect(JSON.stringify(p.transcript.entries())).not.toContain(password);
+  });
+
+  it('keeps the NEGOTIATE result and says why when smbclient is not installed', async () => {
+    const s = need('smbd');
+    const p = handRun({ url: `smb://nobody:whatever-pw@127.0.0.1:${s.ports.smb}` });
+    const v = await smbKind({ smbclient: () => null }).run(p);
+    expect(v.summary).toMatch(
+      /^SMB 3\.1\.1, signing required, .* ms, shares not listed: smbclient is not installed \(Debian package smbclient\)$/,
+    );
+    expect([p.details.dialect, p.details.shares, p.details.sharesNotChecked]).toEqual([
+      '3.1.1',
+      null,
+      SMBCLIENT_MISSING,
+    ]);
+    expect(p.issues).toEqual([]);
+  });
+});
+
+describe('smbclient output', () => {
+  // Lines as smbclient 4.17 (Debian 12) printed them against the test smbd, a closed port and nginx.
+  it('parses the grepable share list, ignoring the SMB1 browse notice', () => {
+    const out = [
+      'Disk|pub|',
+      'Disk|tenkenshare|read-only | for tests',
+      'IPC|IPC$|IPC Service (Samba 4.17.12-Debian)',
+      'Printer|lp|',
+      'SMB1 disabled -- no workgroup available',
+      'Server|TENKENTEST|',
+      'Workgroup|TENKEN|TENKENTEST',
+    ].join('\n');
+    expect(parseShareList(out)).toEqual([
+      { type: 'Disk', name: 'pub', comment: '' },
+      { type: 'Disk', name: 'tenkenshare', comment: 'read-only | for tests' },
+      { type: 'IPC', name: 'IPC$', comment: 'IPC Service (Samba 4.17.12-Debian)' },
+      { type: 'Printer', name: 'lp', comment: '' },
+    ]);
+  });
+
+  it('classifies failures by their NT status', () => {
+    const cls = (out: string): [string, string] => {
+      const f = smbclientFailure(out, 'exit 1');
+      return [f.failure, f.message];
+    };
+    expect(cls('session setup failed: NT_STATUS_LOGON_FAILURE\n')).toEqual([
+      'bad-status',
+      'share listing: session setup failed: NT_STATUS_LOGON_FAILURE',
+    ]);
+    expect(
+      cls('\ndo_connect: Connection to 127.0.0.1 failed (Error NT_STATUS_CONNECTION_REFUSED)\n'),
+    ).toEqual(['refused', 'share listing: connection refused (NT_STATUS_CONNECTION_REFUSED)']);
+    expect(cls('protocol negotiation failed: NT_STATUS_IO_TIMEOUT\n')[0]).toBe('timeout');
+    expect(cls('protocol negotiation failed: NT_STATUS_CONNECTION_DISCONNECTED\n')[0]).toBe('protocol');
+    expect(cls('do_connect: Connection to nowhere.invalid failed (Error NT_STATUS_UNSUCCESSFUL)\n')[0]).toBe(
+      'protocol',
+    );
+    expect(cls('tree connect failed: NT_STATUS_ACCESS_DENIED')[0]).toBe('bad-status');
+    expect(cls('Segmentation fault\n')).toEqual([
+      'protocol',
+      'share listing failed (smbclient exit 1): Segmentation fault',
+    ]);
+  });
+
+  it('builds arguments without the password, and --no-pass for an empty one', () => {
+    const args = smbclientArgs({ host: '::1', port: 445, user: 'DOM\\ann', password: 'pw-secret' }, 2.2);
+    expect(args).toEqual([
+      '--configfile=/dev/null',
+      '--list=//[::1]',
+      '--port=445',
+      '--user=DOM\\ann',
+      '--max-protocol=SMB3',
+      '--grepable',
+      '--timeout=3',
+      '--ip-address=::1',
+    ]);
+    expect(smbclientArgs({ host: 'files', port: 139, user: 'ann', password: '' }, 10).at(-1)).toBe(
+      '--no-pass',
+    );
   });
 });
 

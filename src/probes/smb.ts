@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { Conn, endpoint } from './conn.ts';
+import { clip } from '../core/sanitize.ts';
+import { Conn, credentials, endpoint } from './conn.ts';
+import { SMBCLIENT_MISSING, findSmbclient, listShares } from './smb-shares.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 /*
  * SMB2 NEGOTIATE and the NetBIOS session request, written by hand: there is no maintained SMB client for
  * Node (the npm `smb2` packages were abandoned years ago, speak only SMB 2.0.2 and do not expose the
  * negotiation), and the probe needs just two small fixed-layout messages (MS-SMB2 2.2.3/2.2.4, RFC 1002
- * 4.3.2). Share listing would need NTLMSSP, a tree connect to IPC$ and DCE/RPC srvsvc: not done here.
+ * 4.3.2). Share listing needs NTLMSSP, a tree connect to IPC$ and DCE/RPC srvsvc: smb-shares.ts leaves
+ * that to Samba's smbclient.
  */
 
 /** Dialects offered, newest last (MS-SMB2 2.2.3). */
@@ -217,58 +220,120 @@ async function netbiosSession(p: ProbeRun, conn: Conn): Promise<void> {
   throw new ProbeFailure('protocol', `NetBIOS session: unexpected frame type 0x${type.toString(16)}`);
 }
 
-/**
- * smb://host[:port]: SMB2 NEGOTIATE (port 445), after a NetBIOS session request on port 139 (or with
- * `netbios: true`): the dialect chosen, whether signing is enabled or required, the cipher, server time.
- */
-export const smb: ProbeKind = {
-  name: 'smb',
-  description: 'SMB: NetBIOS session (139), SMB2 NEGOTIATE: dialect, signing, encryption',
-  defaultPort: () => 445,
-  async run(p) {
-    const { host, port } = endpoint(p.url, 445);
-    const conn = await Conn.open(p, host, port);
-    try {
-      const parts: string[] = [];
-      if (p.spec.netbios ?? port === 139) {
-        await netbiosSession(p, conn);
-        parts.push('NetBIOS session');
-      }
-      conn.write(negotiateRequest(), `SMB2 NEGOTIATE ${DIALECTS.map(dialectName).join(' ')}`);
-      const { body } = await readFrame(conn, 'NEGOTIATE response');
-      p.mark('negotiate');
-      let info: NegotiateInfo;
-      try {
-        info = parseNegotiate(body);
-      } catch (err) {
-        p.transcript.received(`(${body.length} bytes) ${body.subarray(0, 24).toString('hex')}`);
-        throw err;
-      }
-      const signing = info.signingRequired ? 'required' : info.signingEnabled ? 'enabled' : 'off';
-      p.transcript.received(
-        `SMB2 NEGOTIATE response: dialect ${info.dialect}, signing ${signing}${info.cipher ? `, cipher ${info.cipher}` : ''}`,
-      );
-      p.details.dialect = info.dialect;
-      p.details.signing = signing;
-      p.details.capabilities = info.capabilities;
-      p.details.cipher = info.cipher;
-      p.details.serverTime = info.systemTime;
-      p.details.serverGuid = info.serverGuid;
-      if (info.systemTime !== null) {
-        const skew = Math.round((Date.parse(info.systemTime) - p.now().getTime()) / 1000);
-        p.details.clockSkewSeconds = skew;
-        if (Math.abs(skew) > 300)
-          p.issue('WARNING', null, `server clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.abs(skew)} s`);
-      }
-      if (p.spec.signing === 'required' && !info.signingRequired) {
-        p.issue('WARNING', null, `signing is ${signing}, not required`);
-      }
-      parts.push(`SMB ${info.dialect}`, `signing ${signing}`);
-      if (info.cipher !== null) parts.push(`cipher ${info.cipher}`);
-      parts.push(`in ${Math.round(p.timings.negotiate ?? 0)} ms`);
-      return { summary: parts.join(', ') };
-    } finally {
-      conn.close();
+/** Runs the NEGOTIATE (after a NetBIOS session when asked) on its own connection, closed afterwards. */
+async function negotiate(p: ProbeRun, host: string, port: number, parts: string[]): Promise<void> {
+  const conn = await Conn.open(p, host, port);
+  try {
+    if (p.spec.netbios ?? port === 139) {
+      await netbiosSession(p, conn);
+      parts.push('NetBIOS session');
     }
-  },
-};
+    conn.write(negotiateRequest(), `SMB2 NEGOTIATE ${DIALECTS.map(dialectName).join(' ')}`);
+    const { body } = await readFrame(conn, 'NEGOTIATE response');
+    p.mark('negotiate');
+    let info: NegotiateInfo;
+    try {
+      info = parseNegotiate(body);
+    } catch (err) {
+      p.transcript.received(`(${body.length} bytes) ${body.subarray(0, 24).toString('hex')}`);
+      throw err;
+    }
+    const signing = info.signingRequired ? 'required' : info.signingEnabled ? 'enabled' : 'off';
+    p.transcript.received(
+      `SMB2 NEGOTIATE response: dialect ${info.dialect}, signing ${signing}${info.cipher ? `, cipher ${info.cipher}` : ''}`,
+    );
+    p.details.dialect = info.dialect;
+    p.details.signing = signing;
+    p.details.capabilities = info.capabilities;
+    p.details.cipher = info.cipher;
+    p.details.serverTime = info.systemTime;
+    p.details.serverGuid = info.serverGuid;
+    if (info.systemTime !== null) {
+      const skew = Math.round((Date.parse(info.systemTime) - p.now().getTime()) / 1000);
+      p.details.clockSkewSeconds = skew;
+      if (Math.abs(skew) > 300)
+        p.issue('WARNING', null, `server clock ${skew > 0 ? 'ahead' : 'behind'} by ${Math.abs(skew)} s`);
+    }
+    if (p.spec.signing === 'required' && !info.signingRequired) {
+      p.issue('WARNING', null, `signing is ${signing}, not required`);
+    }
+    parts.push(`SMB ${info.dialect}`, `signing ${signing}`);
+    if (info.cipher !== null) parts.push(`cipher ${info.cipher}`);
+    parts.push(`in ${Math.round(p.timings.negotiate ?? 0)} ms`);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Most share names kept in the details (the count says how many there were). */
+const MAX_SHARE_NAMES = 50;
+
+/**
+ * The share listing, when credentials are given (spec `user`/`password` or `smb://user:pass@host/`): the
+ * names go to `details.shares`, `expect` must be one of them (case-insensitive, as SMB names are). Without
+ * smbclient the listing is not checked and says why (`details.sharesNotChecked`); the NEGOTIATE stands.
+ */
+async function shareListing(
+  p: ProbeRun,
+  host: string,
+  port: number,
+  smbclient: () => string | null,
+  parts: string[],
+): Promise<void> {
+  const cred = credentials(p);
+  if (cred === null) {
+    if (p.spec.expect !== undefined)
+      p.issue(
+        'WARNING',
+        null,
+        `share "${clip(p.spec.expect, 60)}" not checked: listing shares needs user and password`,
+      );
+    return;
+  }
+  const tool = smbclient();
+  const shares = tool === null ? null : await listShares(p, { host, port, ...cred }, tool);
+  if (shares === null) {
+    p.transcript.note(`shares not listed: ${SMBCLIENT_MISSING}`);
+    p.details.shares = null;
+    p.details.sharesNotChecked = SMBCLIENT_MISSING;
+    parts.push(`shares not listed: ${SMBCLIENT_MISSING}`);
+    return;
+  }
+  p.mark('shares');
+  const names = shares.map((s) => s.name);
+  p.details.shareCount = names.length;
+  p.details.shares = names.slice(0, MAX_SHARE_NAMES);
+  const want = p.spec.expect;
+  if (want !== undefined && !names.some((n) => n.toLowerCase() === want.toLowerCase())) {
+    throw new ProbeFailure(
+      'bad-content',
+      `share "${clip(want, 60)}" is not listed for ${cred.user} (${names.length} shares: ${clip(names.join(', '), 120)})`,
+    );
+  }
+  parts.push(`${names.length} shares for ${cred.user}: ${clip(names.join(', '), 120)}`);
+}
+
+/**
+ * The smb probe with its smbclient lookup given (tests pass one that finds none): smb://[user:pass@]host[:port]
+ * is SMB2 NEGOTIATE (port 445), after a NetBIOS session request on port 139 (or with `netbios: true`): the
+ * dialect chosen, whether signing is enabled or required, the cipher, server time; then, with credentials,
+ * the share listing.
+ */
+export function smbKind(opts: { smbclient: () => string | null }): ProbeKind {
+  return {
+    name: 'smb',
+    description:
+      'SMB: NetBIOS session (139), SMB2 NEGOTIATE: dialect, signing, encryption; shares with a login',
+    defaultPort: () => 445,
+    async run(p) {
+      const { host, port } = endpoint(p.url, 445);
+      const parts: string[] = [];
+      await negotiate(p, host, port, parts);
+      await shareListing(p, host, port, opts.smbclient, parts);
+      return { summary: parts.join(', ') };
+    },
+  };
+}
+
+/** The smb probe, listing shares with the installed smbclient. */
+export const smb: ProbeKind = smbKind({ smbclient: () => findSmbclient() });

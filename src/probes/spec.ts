@@ -64,7 +64,7 @@ export const probeSpec = z
     /** Probe kind when the URL scheme does not say it (`proxy`: the URL is the proxy, `target` is fetched). */
     kind: z.enum(PROBE_KEYS).optional(),
     /** Text that must appear: in the page (http, proxy), the banner (smtp, pop3, imap, ftp), the listing
-     * (ftp with a login), the reply (tcp), or one of the answers (dns). */
+     * (ftp with a login), the reply (tcp), one of the answers (dns), or a share name (smb with a login). */
     expect: z.string().min(1).optional(),
     /** HTTP statuses that count as up (default: any 2xx after following redirects). */
     status: z.array(z.number().int().min(100).max(599)).min(1).optional(),

@@ -60,6 +60,11 @@ export const FIXTURE = {
   dnsAddress: '127.0.0.5',
   ftpFile: 'readme.txt',
   smbShare: 'pub',
+  /** A share only an authenticated user sees listed (with IPC$), for the smb share listing. */
+  smbAuthShare: 'tenkenshare',
+  /** An existing unix account, given a Samba password in the instance's own tdbsam. */
+  smbUser: 'nobody',
+  smbPassword: 'tenken-smb-pw-5d1c',
 } as const;
 
 /** Certificates made for the run: a CA, a leaf for localhost/127.0.0.1 signed by it, and a short-lived one. */
@@ -359,7 +364,21 @@ vsftpd_log_file=${dir}/vsftpd.log
   return d;
 }
 
-/** smbd on the SMB and NetBIOS-session ports, signing required, one guest share. */
+/** Runs `cmd` with `input` on its stdin (execFile cannot feed stdin). */
+function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { timeout: 15_000 }, (err, _out, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * smbd on the SMB and NetBIOS-session ports, signing required, a guest share, and a share for
+ * FIXTURE.smbUser, whose password lives in the instance's own tdbsam (never the system's passdb).
+ */
 export async function startSmbd(
   dir: string,
   ports: Ports,
@@ -394,8 +413,17 @@ export async function startSmbd(
   path = ${dir}/share
   read only = yes
   guest ok = yes
+[${FIXTURE.smbAuthShare}]
+  path = ${dir}/share
+  read only = yes
 `,
   });
+  // pdbedit reads the new password twice from stdin; the passdb is the tdbsam named in this smb.conf.
+  await runWithInput(
+    '/usr/bin/pdbedit',
+    ['-s', path.join(dir, 'smb.conf'), '-a', '-u', FIXTURE.smbUser, '-t'],
+    `${FIXTURE.smbPassword}\n${FIXTURE.smbPassword}\n`,
+  );
   await assertFree('smbd', [ports.smb, ports.netbios]);
   const { d, alive } = foreground('smbd', BINARIES.smbd, [
     '-F',
