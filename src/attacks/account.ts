@@ -1,4 +1,4 @@
-import { makeZone, type YearContext, type Zone } from '../logs/syslog.ts';
+import { makeZone, type YearContext, type Zone } from '../core/tz.ts';
 import { type FastFirewall, netfilterFast } from './extract/netfilter.ts';
 import { extractors, FAMILIES, type Family, familyOf } from './extract/registry.ts';
 import {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeZone, parsePrefix, type YearContext } from '../logs/syslog.ts';
+import { makeZone, type YearContext } from '../core/tz.ts';
+import { parsePrefix } from '../logs/syslog.ts';
 import { LineSplitter } from './line.ts';
 
 const zone = makeZone('UTC');

@@ -1,4 +1,5 @@
-import { inferYear, parsePrefix, type YearContext } from '../logs/syslog.ts';
+import { inferYear, type YearContext } from '../core/tz.ts';
+import { parsePrefix } from '../logs/syslog.ts';
 import type { ParsedLine } from './types.ts';
 
 /**

@@ -6,7 +6,7 @@ import type { LogSource } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, readJournal } from '../logs/read/journal.ts';
 import { readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
-import type { Zone } from '../logs/syslog.ts';
+import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles } from './account.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';

@@ -2,7 +2,7 @@ import type { Plan } from '../config/plan.ts';
 import type { Host } from '../core/host.ts';
 import type { LogsConfig } from '../logs/config.ts';
 import type { LineEvent, LogSource } from '../logs/engine.ts';
-import { makeZone, type Zone } from '../logs/syslog.ts';
+import { makeZone, type Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles } from './account.ts';
 import { FAMILIES, type Family } from './extract/registry.ts';
 import { fileHints, sourceHints } from './read.ts';

@@ -8,7 +8,8 @@ import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import { encodeRecords } from '../logins/utmp.ts';
-import { dialupCheck, dialupEnabled, hostTimeZone, inspectDialup, syslogLines } from './check.ts';
+import { hostZoneName } from '../core/tz.ts';
+import { dialupCheck, dialupEnabled, inspectDialup, syslogLines } from './check.ts';
 import { dialupConfig } from './config.ts';
 
 const roots: string[] = [];
@@ -174,13 +175,13 @@ describe("the host's time zone", () => {
   it("comes from the config, else the tree's /etc/timezone or /etc/localtime link, else UTC under --root", () => {
     const r = root();
     const host = makeHost({ root: r, name: 'h', env: { TZ: 'America/New_York' } });
-    expect(hostTimeZone(host, undefined)).toBe('UTC');
+    expect(hostZoneName(host, undefined)).toBe('UTC');
     mkdirSync(path.join(r, 'etc'), { recursive: true });
     symlinkSync('/usr/share/zoneinfo/Europe/Berlin', path.join(r, 'etc/localtime'));
-    expect(hostTimeZone(host, undefined)).toBe('Europe/Berlin');
+    expect(hostZoneName(host, undefined)).toBe('Europe/Berlin');
     put(r, 'etc/timezone', 'Asia/Tokyo\n');
-    expect(hostTimeZone(host, undefined)).toBe('Asia/Tokyo');
-    expect(hostTimeZone(host, 'Europe/Paris')).toBe('Europe/Paris');
+    expect(hostZoneName(host, undefined)).toBe('Asia/Tokyo');
+    expect(hostZoneName(host, 'Europe/Paris')).toBe('Europe/Paris');
   });
 
   it('rejects an unknown zone and malformed hours in the config', () => {

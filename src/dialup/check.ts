@@ -8,7 +8,7 @@
  * when mgetty-format or syslog call records exist for it; logins on serial lines without any call log are
  * not judged (nothing to compare with), and the line does not appear in the report.
  */
-import { closeSync, openSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
@@ -16,6 +16,7 @@ import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
+import { hostZoneName } from '../core/tz.ts';
 import { worst } from '../core/status.ts';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { DialupConfig } from './config.ts';
@@ -30,7 +31,7 @@ import {
   type ModemIssueGroup,
   parseMgettyLog,
 } from './mgetty.ts';
-import { type HourRange, isTimeZone, parseHours } from './time.ts';
+import { type HourRange, parseHours } from './time.ts';
 
 /** Service name the findings are filed under when the plan has no mgetty service. */
 export const DIALUP_SERVICE = 'mgetty';
@@ -81,30 +82,6 @@ function isFile(local: string): boolean {
   } catch (err) {
     return errnoCode(err) !== 'ENOENT';
   }
-}
-
-/**
- * The inspected host's time zone: the config's, else (live host) TZ, else the tree's /etc/timezone or
- * /etc/localtime link; a tree under --root without either is read as UTC, the live host as this process's zone.
- */
-export function hostTimeZone(host: Host, configured: string | undefined): string | undefined {
-  if (configured) return configured;
-  const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
-  if (tz && isTimeZone(tz)) return tz;
-  try {
-    const name = readFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
-    if (name && isTimeZone(name)) return name;
-  } catch {
-    // no /etc/timezone: try the link
-  }
-  try {
-    const target = readlinkSync(hostPath(host, '/etc/localtime'));
-    const m = /zoneinfo\/(.+)$/.exec(target);
-    if (m && isTimeZone(m[1] as string)) return m[1];
-  } catch {
-    // not a link
-  }
-  return host.live ? undefined : 'UTC';
 }
 
 function readText(local: string): { text: string; mtime: Date } {
@@ -204,7 +181,7 @@ export function inspectDialup(
   inputs: DialupInputs = {},
 ): DialupInspection {
   const service = serviceName(plan);
-  const timeZone = hostTimeZone(host, config.timeZone);
+  const timeZone = hostZoneName(host, config.timeZone);
   const problems: Finding[] = [];
 
   // 1. Which logs: the command line's, else the config's globs plus the mgetty profile's.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isTimeZone, parseHours } from './time.ts';
+import { isTimeZone } from '../core/tz.ts';
+import { parseHours } from './time.ts';
 
 const hostPathString = z.string().min(1).regex(/^\//, 'must be an absolute path (host paths start with /)');
 

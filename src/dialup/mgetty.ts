@@ -21,7 +21,8 @@
  * mgetty's pid (the `data` line's `pid=`, or the `user id: 0, pid: 612, parent pid: 1` line).
  */
 import type { Evidence } from '../core/report.ts';
-import { inferYears, instantOf, type WallStamp, type WallTime, wallOf } from './time.ts';
+import { inferYears } from '../core/tz.ts';
+import { instantOf, type WallStamp, type WallTime, zoneOf } from './time.ts';
 
 /** Kinds of modem trouble mgetty logs; grouped into one finding each per line. */
 export const MODEM_ISSUES = [
@@ -397,7 +398,7 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
   const stamped = pending.filter((p) => p.stamp !== null);
   const years = inferYears(
     stamped.map((p) => p.stamp as WallStamp),
-    wallOf(opts.mtime, opts.timeZone),
+    { reference: opts.mtime.getTime(), zone: zoneOf(opts.timeZone) },
   );
   const yearOf = new Map<Pending, number>();
   stamped.forEach((p, i) => yearOf.set(p, years[i] as number));

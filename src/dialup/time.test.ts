@@ -1,56 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inferYears, instantOf, isTimeZone, parseHours, wallOf, withinHours } from './time.ts';
-
-const stamp = (month: number, day: number, hour = 0) => ({ month, day, hour, minute: 0, second: 0 });
-const ref = (year: number, month: number, day: number) => ({
-  year,
-  month,
-  day,
-  hour: 12,
-  minute: 0,
-  second: 0,
-});
-
-describe('inferYears', () => {
-  it('puts lines in the year of the last write', () => {
-    expect(inferYears([stamp(5, 1), stamp(5, 25)], ref(2026, 6, 1))).toEqual([2026, 2026]);
-  });
-
-  it('steps back a year at each December → January turn, walking back from the end', () => {
-    expect(
-      inferYears([stamp(11, 30), stamp(12, 31), stamp(1, 1), stamp(12, 1), stamp(1, 2)], ref(2027, 1, 3)),
-    ).toEqual([2025, 2025, 2026, 2026, 2027]);
-  });
-
-  it('puts a line dated after the last write in the year before (a December log read in January)', () => {
-    expect(inferYears([stamp(12, 30), stamp(12, 31)], ref(2027, 1, 2))).toEqual([2026, 2026]);
-  });
-
-  it('allows a day of slack for zone doubts', () => {
-    expect(inferYears([stamp(6, 2, 5)], ref(2026, 6, 1))).toEqual([2026]);
-    expect(inferYears([stamp(6, 3, 5)], ref(2026, 6, 1))).toEqual([2025]);
-  });
-
-  it('never yields a time after the last write (property)', () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({ month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 28 }) }),
-          { minLength: 1, maxLength: 20 },
-        ),
-        fc.integer({ min: 2000, max: 2100 }),
-        (days, year) => {
-          const stamps = days.map((d) => stamp(d.month, d.day));
-          const years = inferYears(stamps, ref(year, 12, 31));
-          const last = stamps.length - 1;
-          return years[last] === year && years.every((y, i) => i === last || y <= (years[i + 1] as number));
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
-});
+import { isTimeZone } from '../core/tz.ts';
+import { instantOf, parseHours, wallOf, withinHours } from './time.ts';
 
 describe('zones', () => {
   it('converts wall-clock times of a zone to instants, across DST', () => {

@@ -10,7 +10,7 @@ import type { LoginsFinding } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
 import type { Session } from './history.ts';
 import { iso } from './tamper.ts';
-import { localTime, type Zone } from './tz.ts';
+import { localTime, type Zone } from '../core/tz.ts';
 
 /** What the state keeps about one user. */
 export interface UserModel {

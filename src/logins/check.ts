@@ -12,7 +12,7 @@ import { expandHostGlob } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { worst } from '../core/status.ts';
-import { makeZone } from '../logs/syslog.ts';
+import { hostZoneName, makeZone, type Zone, zoneFromTZ } from '../core/tz.ts';
 import {
   type Account,
   auditLogins,
@@ -47,7 +47,6 @@ import {
   tamperFindings,
   type WtmpMark,
 } from './tamper.ts';
-import { type Zone, zoneFromTZ } from './tz.ts';
 import { fieldText } from './utmp.ts';
 
 /** Service name of the logins findings: they are about the machine as a whole. */
@@ -101,38 +100,6 @@ export function readState(raw: unknown): LoginsState | undefined {
     lastlog,
     model: readModel(r.model),
   };
-}
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The inspected host's zone name: the config's, else (live host) TZ, else the tree's /etc/timezone or
- * /etc/localtime link; a tree under --root without either is UTC, the live host this process's zone.
- */
-export function hostZoneName(host: Host, configured: string | undefined): string | undefined {
-  if (configured) return configured;
-  const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
-  if (tz && isTimeZone(tz)) return tz;
-  try {
-    const name = fs.readFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
-    if (name && isTimeZone(name)) return name;
-  } catch {
-    // no /etc/timezone: try the link
-  }
-  try {
-    const m = /zoneinfo\/(.+)$/.exec(fs.readlinkSync(hostPath(host, '/etc/localtime')));
-    if (m && isTimeZone(m[1] as string)) return m[1];
-  } catch {
-    // not a link
-  }
-  return host.live ? undefined : 'UTC';
 }
 
 /** The host's zone for login hours and report times. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addrText, careful, durationText, type FormatOptions, formatEntry, trailer } from './last-format.ts';
 import type { LastEntry } from './sessions.ts';
-import { zoneFromTZ } from './tz.ts';
+import { zoneFromTZ } from '../core/tz.ts';
 import { addrFromText, decodeRecord, encodeRecord, LAYOUTS, type UtmpRecordInput } from './utmp.ts';
 
 const T = Date.UTC(2013, 7, 28, 12) / 1000;

@@ -6,7 +6,8 @@
  * escaped too (`*J`, `*M`, `*G`), because `last` prints them raw and a crafted wtmp could forge lines.
  */
 import { type EndKind, type LastEntry, shownLine } from './sessions.ts';
-import { ctime, ctimeShort, hhmm, isoTime, type Zone } from './tz.ts';
+import type { Zone } from '../core/tz.ts';
+import { ctime, ctimeShort, hhmm, isoTime } from './tz.ts';
 
 /** `--time-format` values. */
 export const TIME_FORMATS = ['notime', 'short', 'full', 'iso'] as const;

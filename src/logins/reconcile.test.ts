@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { makeZone } from '../logs/syslog.ts';
+import { makeZone } from '../core/tz.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
 import {

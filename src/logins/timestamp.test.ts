@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSec, parseTimestamp } from './timestamp.ts';
-import { zoneFromTZ } from './tz.ts';
+import { zoneFromTZ } from '../core/tz.ts';
 
 describe('parseTimestamp (util-linux 2.38 parse_timestamp)', () => {
   const gmt = zoneFromTZ('GMT');

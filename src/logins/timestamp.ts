@@ -5,7 +5,7 @@
  * `02:20[:00]` (today), `20130828022000`, an optional weekday prefix (`Wed 2013-08-28`), `now`, `today`,
  * `yesterday`, `tomorrow`, `+5min`, `-5days`, `1 hour ago`. (2.38 has no `@epoch` nor sub-seconds.)
  */
-import { localTime, mkTime, type Zone } from './tz.ts';
+import { localTime, mkTime, type Zone } from '../core/tz.ts';
 
 const USEC: [string, number][] = [
   ['seconds', 1e6],

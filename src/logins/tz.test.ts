@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ctime, ctimeShort, hhmm, isoTime, localTime, mkTime, zoneFromTZ } from './tz.ts';
+import { localTime, mkTime, zoneFromTZ } from '../core/tz.ts';
+import { ctime, ctimeShort, hhmm, isoTime } from './tz.ts';
 
 describe('time zones', () => {
   it('formats ctime and util-linux ISO times in the named zone', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, login, loginNamed, logout, makeTree, t } from './fixtures-audit/tree.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
 import type { Session } from './history.ts';
-import { zoneFromTZ } from './tz.ts';
+import { zoneFromTZ } from '../core/tz.ts';
 import {
   buildUserReports,
   durationText,

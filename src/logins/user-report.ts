@@ -7,7 +7,7 @@
 import { htmlEscape, terminalSafe } from '../core/sanitize.ts';
 import { hm, isRemoteHost, type LearnedModel, networkOf } from './audit.ts';
 import type { Session } from './history.ts';
-import { localTime, type Zone } from './tz.ts';
+import { localTime, type Zone } from '../core/tz.ts';
 
 /** A session in a report, with what was new about it. */
 export interface ReportSession extends Session {

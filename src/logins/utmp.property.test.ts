@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TenkenError } from '../core/errors.ts';
 import { formatEntry } from './last-format.ts';
 import { batches, lastEntries } from './sessions.ts';
-import { zoneFromTZ } from './tz.ts';
+import { zoneFromTZ } from '../core/tz.ts';
 import { encodeRecords, LAYOUTS } from './utmp.ts';
 import { openWtmp, recordsBackward, recordsForward, scanAnomalies } from './wtmp-file.ts';
 

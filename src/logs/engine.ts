@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Plan, ServicePlan } from '../config/plan.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
 import { reason } from '../core/errors.ts';
+import { makeZone, type YearContext } from '../core/tz.ts';
 import { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
 import { cursorSchema, DEFAULT_IDENTITY, type IdentityOptions, type ReadMode } from './cursor.ts';
@@ -13,14 +14,7 @@ import { type JournalRunner, type JournalStart, readJournal, spawnJournalctl } f
 import { readSource, readWholeFile, type SourceProblem } from './read/source.ts';
 import type { LineHit } from './scan/lines.ts';
 import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
-import {
-  type ClassicPrefix,
-  makeZone,
-  parseClassic,
-  parsePrefix,
-  tagMatches,
-  type YearContext,
-} from './syslog.ts';
+import { type ClassicPrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
 
 /**
  * One pass over a host's logs: which files belong to which service, reading each file once, and sending

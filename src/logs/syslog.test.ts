@@ -1,16 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type ClassicPrefix,
-  inferYear,
-  type LinePrefix,
-  makeZone,
-  parseClassic,
-  parsePrefix,
-  tagMatches,
-  type YearContext,
-  type Zone,
-} from './syslog.ts';
+import { inferYear, makeZone, type YearContext, type Zone } from '../core/tz.ts';
+import { type ClassicPrefix, type LinePrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
 
 const utc = makeZone('UTC');
 const at = (iso: string) => ({ reference: Date.parse(iso), zone: utc });

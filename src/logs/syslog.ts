@@ -5,6 +5,10 @@
  * lines (`11/24 10:00:00 yS0 ...`) and Samba's `[2026/11/24 10:00:00, 0]`. Pure: the reference time and zone are parameters.
  */
 
+import { inferYear, type YearContext, type Zone } from '../core/tz.ts';
+
+/** Zones and year inference live in src/core/tz.ts; re-exported for the readers that import them from here. */
+
 /** What a line's prefix says. */
 export interface LinePrefix {
   /** Epoch milliseconds, or null when the line has no recognisable time. */
@@ -14,89 +18,6 @@ export interface LinePrefix {
   program: string | null;
   /** Index in the line where the message (after the prefix) starts. */
   messageStart: number;
-}
-
-/** Converts wall-clock times of a zone to epoch milliseconds. */
-export interface Zone {
-  toEpoch(y: number, month0: number, d: number, h: number, mi: number, s: number): number;
-  /** The calendar year, in this zone, of an epoch time. */
-  yearOf(ms: number): number;
-}
-
-/** A zone from an IANA name (`Asia/Tokyo`, `UTC`), or the process's local zone when undefined. */
-export function makeZone(tz: string | undefined): Zone {
-  if (tz === undefined || tz === '') {
-    const hours = new Map<number, number>(); // local hour → its epoch start; Date construction per line is slow
-    return linear({
-      toEpoch(y, mo, d, h, mi, s) {
-        // Days and hours up to 99 (what a stamp's two digits hold) get keys of their own.
-        const key = ((y * 12 + mo) * 100 + d) * 100 + h;
-        let start = hours.get(key);
-        if (start === undefined) {
-          start = new Date(y, mo, d, h, 0, 0).getTime();
-          if (hours.size > 10_000) hours.clear();
-          hours.set(key, start);
-        }
-        return start + mi * 60_000 + s * 1000;
-      },
-      yearOf: (ms) => new Date(ms).getFullYear(),
-    });
-  }
-  if (tz === 'UTC' || tz === 'Etc/UTC' || tz === 'GMT') {
-    return linear({
-      toEpoch: (y, mo, d, h, mi, s) => Date.UTC(y, mo, d, h, mi, s),
-      yearOf: (ms) => new Date(ms).getUTCFullYear(),
-    });
-  }
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  const wall = (ms: number): number => {
-    const p: Record<string, number> = {};
-    for (const part of fmt.formatToParts(ms)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-    return Date.UTC(
-      p.year ?? 1970,
-      (p.month ?? 1) - 1,
-      p.day ?? 1,
-      p.hour ?? 0,
-      p.minute ?? 0,
-      p.second ?? 0,
-    );
-  };
-  const offsets = new Map<number, number>(); // hour (as UTC wall) → zone offset; Intl is slow, lines are many
-  return linear({
-    toEpoch(y, mo, d, h, mi, s) {
-      const asUtc = Date.UTC(y, mo, d, h, mi, s);
-      const key = Math.floor(asUtc / 3_600_000);
-      let off = offsets.get(key);
-      if (off === undefined) {
-        off = wall(asUtc) - asUtc;
-        const second = wall(asUtc - off) - (asUtc - off); // correct across a DST change
-        off = second;
-        if (offsets.size > 10_000) offsets.clear();
-        offsets.set(key, off);
-      }
-      return asUtc - off;
-    },
-    yearOf: (ms) => new Date(wall(ms)).getUTCFullYear(),
-  });
-}
-
-/**
- * Marks a zone whose toEpoch is its hour's start plus minutes and seconds (for minutes and seconds under
- * 60): true of the three kinds above (the local one by construction, UTC, and a named zone whose offset is
- * looked up per hour), which lets yearless stamps reuse their hour's start (yearlessTime).
- */
-function linear(z: Zone): Zone {
-  hourLinear.add(z);
-  return z;
 }
 
 const MONTHS: Record<string, number> = {
@@ -120,32 +41,6 @@ const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
 const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
-
-/** How RFC 3164 and mgetty times (no year) get one: lines are not newer than the file's last write. */
-export interface YearContext {
-  /** The file's modification time (epoch ms): the newest a line in it can be. */
-  reference: number;
-  zone: Zone;
-  /** The reference's year in the zone, when already known (saves a conversion per line). */
-  year?: number;
-}
-
-/**
- * Year of a yearless timestamp: the reference's year, or the one before when that would put the line
- * more than a day after the file was last written (a December line in a file written in January).
- */
-export function inferYear(
-  month0: number,
-  day: number,
-  h: number,
-  mi: number,
-  s: number,
-  ctx: YearContext,
-): number {
-  const year = ctx.year ?? ctx.zone.yearOf(ctx.reference);
-  const t = ctx.zone.toEpoch(year, month0, day, h, mi, s);
-  return t > ctx.reference + 86_400_000 ? year - 1 : year;
-}
 
 function isoTime(m: RegExpExecArray, zone: Zone): number {
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
@@ -290,9 +185,6 @@ function hostAndTag(line: string, at: number, out: LinePrefix): LinePrefix {
   return out;
 }
 
-/** Zones whose toEpoch is, within one wall-clock hour, the hour's start plus minutes and seconds. */
-const hourLinear = new WeakSet<Zone>();
-
 // The last hour a classic stamp fell in, per year context: lines come in time order, so most lines reuse it.
 let memoCtx: YearContext | undefined;
 let memoReference = 0;
@@ -306,8 +198,8 @@ let memoPrevStart = Number.NaN;
 /** The time of a yearless stamp, as `zone.toEpoch(inferYear(...), ...)` computes it. */
 function yearlessTime(mo: number, d: number, h: number, mi: number, s: number, ctx: YearContext): number {
   const zone = ctx.zone;
-  if (mi > 59 || s > 59 || !hourLinear.has(zone))
-    return zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
+  // Every Zone's toEpoch is its hour's start plus minutes and seconds under 60 (see Zone.toEpoch).
+  if (mi > 59 || s > 59) return zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
   const key = (mo * 100 + d) * 100 + h;
   if (
     memoKey !== key ||

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeZone } from '../../logs/syslog.ts';
+import { makeZone } from '../../core/tz.ts';
 import { Accountant } from '../account.ts';
 
 const NOW = new Date(Date.UTC(2024, 11, 31));

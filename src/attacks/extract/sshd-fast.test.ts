@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeZone } from '../../logs/syslog.ts';
+import { makeZone } from '../../core/tz.ts';
 import { Accountant } from '../account.ts';
 import { hostOf } from '../host.ts';
 import { Interner } from '../intern.ts';

@@ -4,7 +4,7 @@ import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
 import { accountLog, fileHints } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
-import { makeZone } from '../../logs/syslog.ts';
+import { makeZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';

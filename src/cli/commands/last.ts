@@ -12,7 +12,7 @@ import { TIME_FORMATS, type TimeFormat } from '../../logins/last-format.ts';
 import { type LastInput, runLast } from '../../logins/last-run.ts';
 import { livePidAlive } from '../../logins/live.ts';
 import { parseTimestamp } from '../../logins/timestamp.ts';
-import { zoneFromTZ } from '../../logins/tz.ts';
+import { zoneFromTZ } from '../../core/tz.ts';
 import type { App } from '../app.ts';
 
 interface LastOpts {

@@ -1,0 +1,367 @@
+/**
+ * Local time in a named time zone (the inspected host's, never the process clock's) and the year of a
+ * year-less log stamp: the one owner of zone arithmetic for `last`, the log readers, logins and dial-up.
+ * Offsets come from Intl (ICU's tz database) and are cached per day (per 15 minutes on the days they
+ * change); calendar fields are computed arithmetically, fast enough for a million wtmp records or log lines.
+ * Pure apart from hostZoneName (two reads under --root): zone name and epoch in, fields out; no clock.
+ *
+ * Written by hand: Intl alone costs a formatToParts per conversion (too slow per line) and no dependency
+ * of ours handles zones; `last` must also match glibc's TZ reading and mktime, which no library mimics.
+ */
+import fs from 'node:fs';
+import { type Host, hostPath } from './host.ts';
+
+/**
+ * A time zone. Seconds for `offset` (as `struct tm`), epoch milliseconds for `toEpoch` and `yearOf` (as
+ * Date), since those are what their callers hold.
+ */
+export interface Zone {
+  readonly name: string;
+  /** Seconds east of UTC in effect at epoch second `sec`. */
+  offset(sec: number): number;
+  /**
+   * Epoch ms of a wall-clock time (month0 0-11; overflowing fields roll over as in Date.UTC). Within one
+   * wall-clock hour it is that hour's start plus minutes and seconds (for both under 60), which lets a
+   * reader reuse an hour's start for many lines.
+   */
+  toEpoch(y: number, month0: number, d: number, h: number, mi: number, s: number): number;
+  /** The calendar year, in this zone, of epoch ms. */
+  yearOf(ms: number): number;
+}
+
+/** Broken-down local time, like `struct tm` (month 1-12, wday 0 = Sunday). */
+export interface LocalTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  wday: number;
+  /** Seconds east of UTC in effect. */
+  gmtoff: number;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (month 1-12; any day, overflow normalises). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  // Months outside 1..12 roll the year, as mktime does.
+  const m0 = month - 1;
+  const y = year + Math.floor(m0 / 12);
+  const m = (((m0 % 12) + 12) % 12) + 1;
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** The proleptic Gregorian `[year, month 1-12, day]` of a day count since 1970-01-01. */
+export function civilFromDays(z: number): [number, number, number] {
+  const zz = z + 719468;
+  const era = Math.floor(zz / 146097);
+  const doe = zz - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const y = yoe + era * 400;
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [m <= 2 ? y + 1 : y, m, d];
+}
+
+const BUCKET = 900;
+const MAX_MS = 8.64e15;
+
+/** The calendar year at epoch ms for a zone whose offsets are known. */
+function yearAt(zone: Pick<Zone, 'offset'>, ms: number): number {
+  const sec = Math.floor(ms / 1000);
+  return civilFromDays(Math.floor((sec + zone.offset(sec)) / 86400))[0];
+}
+
+function fixedZone(name: string, offset: number): Zone {
+  const ms = offset * 1000;
+  return {
+    name,
+    offset: () => offset,
+    toEpoch: (y, mo, d, h, mi, s) => Date.UTC(y, mo, d, h, mi, s) - ms,
+    yearOf: (t) => new Date(t + ms).getUTCFullYear(),
+  };
+}
+
+/**
+ * `exact` (seconds east at an epoch second) behind a cache: offsets change a few times a year, so one
+ * lookup per day serves, and per 15 minutes on the days they change.
+ */
+function cachedOffsets(exact: (sec: number) => number): (sec: number) => number {
+  const days = new Map<number, number>();
+  const quarters = new Map<number, number>();
+  const cached = (cache: Map<number, number>, key: number, span: number): number | undefined => {
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+    const a = exact(key * span);
+    // Equal offsets at both ends of a span: no transition inside (zones never change twice in a day).
+    if (a !== exact(key * span + span - 1)) return undefined;
+    if (cache.size > 200_000) cache.clear();
+    cache.set(key, a);
+    return a;
+  };
+  return (sec) =>
+    cached(days, Math.floor(sec / 86400), 86400) ??
+    cached(quarters, Math.floor(sec / BUCKET), BUCKET) ??
+    exact(sec);
+}
+
+function intlZone(name: string): Zone | null {
+  let fmt: Intl.DateTimeFormat;
+  try {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: name,
+      hourCycle: 'h23',
+      era: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch {
+    return null;
+  }
+  const offset = cachedOffsets((sec) => {
+    const ms = sec * 1000;
+    if (!(Math.abs(ms) < MAX_MS)) return 0;
+    const parts: Record<string, string> = {};
+    for (const p of fmt.formatToParts(new Date(ms))) parts[p.type] = p.value;
+    let year = Number(parts.year);
+    if (parts.era === 'BC' || parts.era === 'B') year = 1 - year;
+    const local =
+      daysFromCivil(year, Number(parts.month), Number(parts.day)) * 86400 +
+      Number(parts.hour) * 3600 +
+      Number(parts.minute) * 60 +
+      Number(parts.second);
+    return local - Math.floor(sec);
+  });
+  const hours = new Map<number, number>(); // hour (wall time read as UTC) → offset in ms; lines are many
+  const zone: Zone = {
+    name,
+    offset,
+    toEpoch(y, mo, d, h, mi, s) {
+      const asUtc = Date.UTC(y, mo, d, h, mi, s);
+      const key = Math.floor(asUtc / 3_600_000);
+      let off = hours.get(key);
+      if (off === undefined) {
+        // The offset at the wall time read as UTC, then at the instant that gives: right across a DST
+        // change. In an overlap this picks the earlier instant west of UTC, the later one east of it.
+        off = offset((asUtc - offset(asUtc / 1000) * 1000) / 1000) * 1000;
+        if (hours.size > 10_000) hours.clear();
+        hours.set(key, off);
+      }
+      return asUtc - off;
+    },
+    yearOf: (ms) => yearAt(zone, ms),
+  };
+  return zone;
+}
+
+/**
+ * This process's own zone, as Date sees it (TZ, else /etc/localtime): the log readers' zone when the host
+ * names none. Wall times convert as Date does: in an overlap the earlier instant, in a gap the later.
+ */
+function processZone(): Zone {
+  const hours = new Map<number, number>(); // local hour → its epoch start; Date construction per line is slow
+  return {
+    name: Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'local',
+    offset: cachedOffsets((sec) => {
+      const d = new Date(sec * 1000);
+      const local =
+        daysFromCivil(d.getFullYear(), d.getMonth() + 1, d.getDate()) * 86400 +
+        d.getHours() * 3600 +
+        d.getMinutes() * 60 +
+        d.getSeconds();
+      return Number.isNaN(local) ? 0 : local - Math.floor(sec);
+    }),
+    toEpoch(y, mo, d, h, mi, s) {
+      // Days and hours up to 99 (what a stamp's two digits hold) get keys of their own.
+      const key = ((y * 12 + mo) * 100 + d) * 100 + h;
+      let start = hours.get(key);
+      if (start === undefined) {
+        start = new Date(y, mo, d, h, 0, 0).getTime();
+        if (hours.size > 10_000) hours.clear();
+        hours.set(key, start);
+      }
+      return start + mi * 60_000 + s * 1000;
+    },
+    yearOf: (ms) => new Date(ms).getFullYear(),
+  };
+}
+
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'GMT']);
+
+/**
+ * The zone a TZ value names, as glibc reads it: unset → `fallback` (the host's zone), empty → UTC, a leading
+ * `:` ignored, an IANA name, or a POSIX `STDoffset` string (`JST-9`; DST rules are not modelled). Unknown
+ * names are UTC, as in glibc.
+ */
+export function zoneFromTZ(tz: string | undefined, fallback?: string): Zone {
+  if (tz === undefined) {
+    const sys = fallback ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return intlZone(sys) ?? fixedZone('UTC', 0);
+  }
+  const name = tz.startsWith(':') ? tz.slice(1) : tz;
+  if (name === '') return fixedZone('UTC', 0);
+  if (UTC_NAMES.has(name)) return fixedZone(name, 0);
+  const z = /^[A-Za-z]/.test(name) && !/^[A-Za-z]{3,}[-+]?\d/.test(name) ? intlZone(name) : null;
+  if (z) return z;
+  const posix = /^(?:[A-Za-z]{3,}|<[^>]+>)([-+]?)(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}))?)?/.exec(name);
+  if (posix) {
+    const secs = Number(posix[2]) * 3600 + Number(posix[3] ?? 0) * 60 + Number(posix[4] ?? 0);
+    // POSIX offsets are west of UTC: JST-9 is UTC+9.
+    return fixedZone(name, posix[1] === '-' ? secs : -secs);
+  }
+  return intlZone(name) ?? fixedZone('UTC', 0);
+}
+
+/**
+ * The log readers' zone: an IANA name, else a TZ value as zoneFromTZ reads it; when unset or empty, this
+ * process's own zone with Date's rules for DST gaps and overlaps (what the readers have always used for a
+ * host that names no zone).
+ */
+export function makeZone(tz: string | undefined): Zone {
+  if (tz === undefined || tz === '') return processZone();
+  // A name ICU knows is that zone even when it looks like a POSIX string (`EST5EDT` keeps its DST).
+  return UTC_NAMES.has(tz) ? fixedZone(tz, 0) : (intlZone(tz) ?? zoneFromTZ(tz));
+}
+
+/** Whether a time zone name is one this Node (ICU) knows. */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `localtime_r`: the broken-down time of `sec` in `zone`. */
+export function localTime(sec: number, zone: Zone): LocalTime {
+  const gmtoff = zone.offset(sec);
+  const local = Math.floor(sec) + gmtoff;
+  const days = Math.floor(local / 86400);
+  const rem = local - days * 86400;
+  const [year, month, day] = civilFromDays(days);
+  return {
+    year,
+    month,
+    day,
+    hour: Math.floor(rem / 3600),
+    minute: Math.floor((rem % 3600) / 60),
+    second: rem % 60,
+    wday: (((days + 4) % 7) + 7) % 7,
+    gmtoff,
+  };
+}
+
+/**
+ * `mktime` with tm_isdst = -1, as util-linux `last` sees it: the instant (epoch seconds) whose local time
+ * in `zone` is the given (normalised) fields. Agrees with zone.toEpoch except inside a DST gap.
+ */
+export function mkTime(
+  f: { year: number; month: number; day: number; hour: number; minute: number; second: number },
+  zone: Zone,
+): number {
+  const local = daysFromCivil(f.year, f.month, f.day) * 86400 + f.hour * 3600 + f.minute * 60 + f.second;
+  const off1 = zone.offset(local);
+  let t = local - off1;
+  const off2 = zone.offset(t);
+  if (off2 !== off1) {
+    const t2 = local - off2;
+    // In a DST gap neither guess maps back exactly; keep the one computed with the later offset.
+    t = zone.offset(t2) === off2 ? t2 : t;
+  }
+  return t;
+}
+
+/** How a year-less stamp (RFC 3164 syslog, mgetty) gets its year: lines are not newer than the file's last write. */
+export interface YearContext {
+  /** The file's modification time (epoch ms): the newest a line in it can be. */
+  reference: number;
+  zone: Zone;
+  /** The reference's year in the zone, when already known (saves a conversion per line). */
+  year?: number;
+}
+
+/** A day of slack past the reference, for doubts about the zone. */
+const SLACK_MS = 86_400_000;
+
+/**
+ * Year of a year-less stamp (month0 0-11): the reference's year, or the one before when that would put the
+ * line more than a day after the file was last written (a December line in a file written in January).
+ */
+export function inferYear(
+  month0: number,
+  day: number,
+  h: number,
+  mi: number,
+  s: number,
+  ctx: YearContext,
+): number {
+  const year = ctx.year ?? ctx.zone.yearOf(ctx.reference);
+  const t = ctx.zone.toEpoch(year, month0, day, h, mi, s);
+  return t > ctx.reference + SLACK_MS ? year - 1 : year;
+}
+
+/** A wall-clock time as a log wrote it, without its year (month 1-12). */
+export interface WallStamp {
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/**
+ * Years for stamps in file order, for a reader that holds the whole file: the last stamp's by inferYear,
+ * then, walking back, a year earlier whenever the month jumps back by half a year or more between one line
+ * and the next (a December line before a January one), so a file may span several years.
+ */
+export function inferYears(stamps: readonly WallStamp[], ctx: YearContext): number[] {
+  const years = new Array<number>(stamps.length);
+  if (stamps.length === 0) return years;
+  const last = stamps[stamps.length - 1] as WallStamp;
+  let year = inferYear(last.month - 1, last.day, last.hour, last.minute, last.second, ctx);
+  years[stamps.length - 1] = year;
+  for (let i = stamps.length - 2; i >= 0; i--) {
+    const earlier = stamps[i] as WallStamp;
+    const later = stamps[i + 1] as WallStamp;
+    if (earlier.month - later.month >= 6) year--;
+    years[i] = year;
+  }
+  return years;
+}
+
+/**
+ * The inspected host's zone name: the configured one, else (live host) TZ, else the tree's /etc/timezone or
+ * /etc/localtime link; a tree under --root without either is UTC, the live host (undefined) this process's.
+ */
+export function hostZoneName(host: Host, configured: string | undefined): string | undefined {
+  if (configured) return configured;
+  const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
+  if (tz && isTimeZone(tz)) return tz;
+  try {
+    const name = fs.readFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
+    if (name && isTimeZone(name)) return name;
+  } catch {
+    // no /etc/timezone: try the link
+  }
+  try {
+    const m = /zoneinfo\/(.+)$/.exec(fs.readlinkSync(hostPath(host, '/etc/localtime')));
+    if (m && isTimeZone(m[1] as string)) return m[1];
+  } catch {
+    // not a link
+  }
+  return host.live ? undefined : 'UTC';
+}
