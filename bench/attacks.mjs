@@ -155,7 +155,7 @@ writeFileSync(
   `export { accountLog } from ${JSON.stringify(path.join(repo, 'src/attacks/read.ts'))};\n` +
     `export { AttackDetectors } from ${JSON.stringify(path.join(repo, 'src/attacks/detect.ts'))};\n` +
     `export { attacksConfig } from ${JSON.stringify(path.join(repo, 'src/attacks/config.ts'))};\n` +
-    `export { makeZone } from ${JSON.stringify(path.join(repo, 'src/logs/syslog.ts'))};\n`,
+    `export { makeZone } from ${JSON.stringify(path.join(repo, 'src/core/tz.ts'))};\n`,
 );
 const bundle = path.join(tmp, 'attacks.mjs');
 await build({
