@@ -1,54 +1,15 @@
-import path from 'node:path';
-import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import type { App, GlobalOptions } from '../cli/app.ts';
-import { register } from '../cli/commands/probe.ts';
-import { buildProgram } from '../cli/main.ts';
+import { runCli } from '../../test/helpers/cli.ts';
 import { need } from '../../test/services/index.ts';
 
-/** Runs `tenken probe ...` in-process on the real program (commands/index.ts may not list it yet). */
+/** Runs `tenken ...` in-process; `error` is the one-line message a failure printed, without the `tenken: `. */
 async function tenken(argv: string[]): Promise<{ out: string; code: number; error: string | null }> {
-  let out = '';
-  let code = 0;
-  const app: App = {
-    io: {
-      write: (t) => {
-        out += t;
-        return Promise.resolve();
-      },
-      error: () => undefined,
-      isTTY: false,
-      env: {},
-      cwd: process.cwd(),
-    },
-    exit: (c) => {
-      code = c;
-    },
-    globals(cmd: Command): GlobalOptions {
-      let c = cmd;
-      while (c.parent) c = c.parent;
-      const o = c.opts<{ root?: string; format: GlobalOptions['format']; quiet: boolean }>();
-      return {
-        root: o.root === undefined ? undefined : path.resolve(o.root),
-        config: undefined,
-        state: '/nonexistent',
-        format: o.format,
-        only: undefined,
-        quiet: o.quiet,
-        color: false,
-      };
-    },
-    load: () => Promise.reject(new Error('tenken probe must not need the config')),
+  const r = await runCli(argv);
+  return {
+    out: r.stdout,
+    code: r.code,
+    error: r.stderr === '' ? null : r.stderr.replace(/^tenken: /, '').trimEnd(),
   };
-  const program = buildProgram(app);
-  if (!program.commands.some((c) => c.name() === 'probe')) register(program, app);
-  program.exitOverride();
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { out, code, error: null };
-  } catch (err) {
-    return { out, code, error: err instanceof Error ? err.message : String(err) };
-  }
 }
 
 describe('tenken probe', () => {

@@ -1,11 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App, GlobalOptions } from '../cli/app.ts';
-import { buildProgram } from '../cli/main.ts';
-import { loadAll } from '../config/load.ts';
+import { runCli } from '../../test/helpers/cli.ts';
 import { stateDirFor } from '../state/store.ts';
 import { demoSpec, makeRoot, regenerate, removeRoot } from './testing.ts';
 
@@ -15,61 +12,14 @@ afterAll(() => {
   for (const d of cleanup) removeRoot(d);
 });
 
-/**
- * Runs tenken in-process with the real program (global options, the lead's commands) plus these two
- * commands, which commands/index.ts does not list yet. Returns stdout, the exit code, or the error.
- */
+/** Runs tenken in-process at NOW; `error` is the one-line message a failure printed, without the `tenken: `. */
 async function tenken(argv: string[]): Promise<{ out: string; code: number; error: string | null }> {
-  let out = '';
-  let code = 0;
-  const app: App = {
-    io: {
-      write: (t) => {
-        out += t;
-        return Promise.resolve();
-      },
-      error: () => undefined,
-      isTTY: false,
-      env: {},
-      cwd: process.cwd(),
-      now: () => NOW,
-    },
-    exit: (c) => {
-      code = c;
-    },
-    globals(cmd: Command): GlobalOptions {
-      let c = cmd;
-      while (c.parent) c = c.parent;
-      const o = c.opts<{
-        root?: string;
-        state: string;
-        format: GlobalOptions['format'];
-        quiet: boolean;
-        color: boolean;
-      }>();
-      const root = path.resolve(o.root ?? '/');
-      return {
-        root: o.root === undefined ? undefined : root,
-        config: undefined,
-        state: stateDirFor(path.resolve(o.state), root),
-        format: o.format,
-        only: undefined,
-        quiet: o.quiet,
-        color: false,
-      };
-    },
-    load(cmd) {
-      const g = app.globals(cmd);
-      return Promise.resolve(loadAll({ root: g.root ?? '/', env: {}, now: NOW }));
-    },
+  const r = await runCli(argv, { now: NOW });
+  return {
+    out: r.stdout,
+    code: r.code,
+    error: r.stderr === '' ? null : r.stderr.replace(/^tenken: /, '').trimEnd(),
   };
-  const program = buildProgram(app);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { out, code, error: null };
-  } catch (err) {
-    return { out, code, error: err instanceof Error ? err.message : String(err) };
-  }
 }
 
 describe('tenken baseline and tenken procs', () => {
