@@ -3,9 +3,8 @@
  * App (stdout/stderr captured, env and clock injectable), and writes utmpdump text for `utmpdump -r`.
  * Used by src/logins tests and test/conformance/utmp.test.ts; not part of the CLI.
  */
-import { Command } from 'commander';
-import type { App, CommandModule, Format, GlobalOptions } from '../cli/app.ts';
-import { TenkenError } from '../core/errors.ts';
+import { runCli } from '../../test/helpers/cli.ts';
+import type { CommandModule, Format } from '../cli/app.ts';
 import { addrText } from './last-format.ts';
 import type { UtmpRecordInput } from './utmp.ts';
 
@@ -16,9 +15,12 @@ export interface CommandRun {
   code: number;
 }
 
-/** Runs `tenken <argv...>` with only `modules` registered. TenkenErrors become stderr + code, like main. */
+/**
+ * Runs `tenken <argv...>` in-process through the real CLI (test/helpers/cli.ts), with `root` and `format` as
+ * global options. `modules` names the commands the test exercises (all are registered anyway).
+ */
 export async function runCommand(
-  modules: CommandModule[],
+  _modules: CommandModule[],
   argv: string[],
   opts: {
     env?: Record<string, string | undefined>;
@@ -28,58 +30,15 @@ export async function runCommand(
     cwd?: string;
   } = {},
 ): Promise<CommandRun> {
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  const program = new Command('tenken').exitOverride().configureOutput({
-    writeOut: (s) => {
-      stdout += s;
-    },
-    writeErr: (s) => {
-      stderr += s;
-    },
+  const globals = [
+    ...(opts.root === undefined ? [] : ['--root', opts.root]),
+    ...(opts.format === undefined ? [] : ['--format', opts.format]),
+  ];
+  return runCli([...globals, ...argv], {
+    env: opts.env ?? { LANG: 'C', TZ: 'GMT' },
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
-  const globals: GlobalOptions = {
-    root: opts.root,
-    config: undefined,
-    state: '/tmp/tenken-state',
-    format: opts.format ?? 'text',
-    only: undefined,
-    quiet: false,
-    color: false,
-  };
-  const app: App = {
-    io: {
-      write: (t) => {
-        stdout += t;
-        return Promise.resolve();
-      },
-      error: (t) => {
-        stderr += `${t}\n`;
-      },
-      isTTY: false,
-      env: opts.env ?? { LANG: 'C', TZ: 'GMT' },
-      cwd: opts.cwd ?? process.cwd(),
-      ...(opts.now ? { now: () => opts.now as Date } : {}),
-    },
-    globals: () => globals,
-    load: () => Promise.reject(new Error('not available in tests')),
-    exit: (c) => {
-      code = c;
-    },
-  };
-  for (const m of modules) m.register(program, app);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof TenkenError) {
-      stderr += `tenken: ${err.message}\n`;
-      code = err.exitCode;
-    } else if (err && typeof err === 'object' && 'exitCode' in err && typeof err.exitCode === 'number') {
-      code = err.exitCode;
-    } else throw err;
-  }
-  return { stdout, stderr, code };
 }
 
 function isoUsec(sec: number, usec: number): string {
