@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT } from '../../test/helpers/cli.ts';
 import { buildPlan, detect } from './build-plan.ts';
-import { gatherFacts, parseListeningPorts } from './facts.ts';
+import { gatherFacts } from './facts.ts';
 import { builtinProfiles } from './profile.ts';
 import { configSchema } from './schema.ts';
 
@@ -73,11 +76,15 @@ describe('buildPlan on the demo tree', () => {
 
   it('reads listening ports from /proc/net/tcp', () => {
     expect(facts.ports.has(31337)).toBe(true);
-    expect(
-      parseListeningPorts(
-        '  sl  local_address\n   0: 0100007F:0019 00000000:0000 0A 0\n   1: 0100007F:0050 0200007F:1234 01 0\n',
-      ),
-    ).toEqual([25]);
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-facts-'));
+    mkdirSync(path.join(root, 'proc', 'net'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'proc', 'net', 'tcp'),
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+        '   0: 0100007F:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 101 1\n' +
+        '   1: 0100007F:0050 0200007F:1234 01 00000000:00000000 00:00000000 00000000     0        0 102 1\n',
+    );
+    expect([...gatherFacts(root).ports]).toEqual([25]);
     expect(detect(profiles.get('sshd')!, facts, DEMO_ROOT)).toEqual(['process sshd']);
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostPath } from '../core/host.ts';
+import { isListening, parseNetTable } from '../procs/sockets.ts';
 
 /** What detection looks at on the host: running process names and listening TCP ports. */
 export interface HostFacts {
@@ -27,24 +28,13 @@ function processNames(root: string): Set<string> {
   return names;
 }
 
-/** Local ports in LISTEN state (0A) from /proc/net/tcp and tcp6. */
-export function parseListeningPorts(text: string): number[] {
-  const ports: number[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f[3] !== '0A' || !f[1]) continue;
-    const port = Number.parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16);
-    if (Number.isFinite(port)) ports.push(port);
-  }
-  return ports;
-}
-
 /** Gathers detection facts from the host tree (cheap: a readdir of /proc and two small files). */
 export function gatherFacts(root: string): HostFacts {
   const ports = new Set<number>();
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const proto of ['tcp', 'tcp6'] as const) {
     try {
-      for (const p of parseListeningPorts(readFileSync(hostPath({ root }, f), 'latin1'))) ports.add(p);
+      const rows = parseNetTable(readFileSync(hostPath({ root }, `/proc/net/${proto}`), 'latin1'), proto);
+      for (const r of rows) if (isListening(r)) ports.add(r.localPort);
     } catch {
       // No such table (no IPv6, or a demo tree without it).
     }

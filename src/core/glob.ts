@@ -2,8 +2,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { hostPath } from './host.ts';
 
-/** True when a path segment has glob characters. */
-function isPattern(segment: string): boolean {
+/** True when a path (or one segment of it) has glob characters. */
+export function isGlob(segment: string): boolean {
   return /[*?[]/.test(segment);
 }
 
@@ -40,7 +40,7 @@ export function expandHostGlob(host: { root: string }, pattern: string): string[
   for (const seg of segments) {
     const next: string[] = [];
     for (const base of bases) {
-      if (!isPattern(seg)) {
+      if (!isGlob(seg)) {
         next.push(path.posix.join(base, seg));
         continue;
       }

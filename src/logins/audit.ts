@@ -10,6 +10,7 @@ import type { LoginsFinding } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
 import type { Session } from './history.ts';
 import { iso } from './tamper.ts';
+import { passwdEntries } from '../core/passwd.ts';
 import { localTime, type Zone } from '../core/tz.ts';
 
 /** What the state keeps about one user. */
@@ -43,14 +44,8 @@ export interface Account {
 /** Accounts of an /etc/passwd text (first entry of a name wins). */
 export function parsePasswd(text: string): Map<string, Account> {
   const out = new Map<string, Account>();
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    const name = f[0];
-    if (f.length < 7 || !name || name.startsWith('+') || name.startsWith('-') || out.has(name)) continue;
-    const uid = Number(f[2]);
-    if (!Number.isInteger(uid)) continue;
-    out.set(name, { uid, home: f[5] ?? '', shell: (f[6] ?? '').trim() });
-  }
+  for (const e of passwdEntries(text))
+    if (!out.has(e.name)) out.set(e.name, { uid: e.uid, home: e.home, shell: e.shell });
   return out;
 }
 

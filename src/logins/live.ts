@@ -6,18 +6,13 @@
  */
 import fs from 'node:fs';
 import { hostPath } from '../core/host.ts';
+import { passwdEntries } from '../core/passwd.ts';
 import type { UtmpRecord } from './utmp.ts';
 
 /** Uid of each user in an /etc/passwd text (first entry wins, like getpwnam over files). */
 export function passwdUids(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 7 || f[0] === undefined || f[0] === '' || f[0].startsWith('+') || f[0].startsWith('-'))
-      continue;
-    const uid = Number(f[2]);
-    if (Number.isInteger(uid) && !out.has(f[0])) out.set(f[0], uid);
-  }
+  for (const e of passwdEntries(text)) if (!out.has(e.name)) out.set(e.name, e.uid);
   return out;
 }
 

@@ -87,20 +87,27 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
   const sec = Math.floor(p.time / 1000);
   const msg = line.slice(p.messageStart);
   const evidence = (): Evidence => ({ source, line: no, time: iso(sec), text: utf8(line) });
+  const accepted = (
+    daemon: 'sshd' | 'login' | 'dropbear',
+    user: string,
+    host: string,
+    port: number | null,
+    tty: string | null,
+  ) =>
+    ({
+      kind: 'accepted',
+      daemon,
+      user,
+      host,
+      port,
+      pid: pidOf(line),
+      tty,
+      sec,
+      evidence: evidence(),
+    }) as const;
   if (p.program === 'sshd' || p.program.startsWith('sshd-')) {
     let m = ACCEPTED.exec(msg);
-    if (m)
-      return {
-        kind: 'accepted',
-        daemon: 'sshd',
-        user: utf8(m[2] as string),
-        host: m[3] as string,
-        port: Number(m[4]),
-        pid: pidOf(line),
-        tty: null,
-        sec,
-        evidence: evidence(),
-      };
+    if (m) return accepted('sshd', utf8(m[2] as string), m[3] as string, Number(m[4]), null);
     m = SUBSYSTEM.exec(msg);
     if (m) return { kind: 'no-tty', user: utf8(m[2] as string), host: null, port: null, sec };
     m = STARTING.exec(msg);
@@ -110,47 +117,14 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
   }
   if (p.program === 'login') {
     let m = LOGIN_BY.exec(msg);
-    if (m?.[3])
-      return {
-        kind: 'accepted',
-        daemon: 'login',
-        user: utf8(m[2] as string),
-        host: m[3],
-        port: null,
-        pid: pidOf(line),
-        tty: m[1] as string,
-        sec,
-        evidence: evidence(),
-      };
+    if (m?.[3]) return accepted('login', utf8(m[2] as string), m[3], null, m[1] as string);
     m = ROOT_LOGIN.exec(msg);
-    if (m?.[2])
-      return {
-        kind: 'accepted',
-        daemon: 'login',
-        user: 'root',
-        host: m[2],
-        port: null,
-        pid: pidOf(line),
-        tty: m[1] as string,
-        sec,
-        evidence: evidence(),
-      };
+    if (m?.[2]) return accepted('login', 'root', m[2], null, m[1] as string);
     return null;
   }
   if (p.program === 'dropbear') {
     const m = DROPBEAR.exec(msg);
-    if (m)
-      return {
-        kind: 'accepted',
-        daemon: 'dropbear',
-        user: utf8(m[1] as string),
-        host: m[2] as string,
-        port: Number(m[3]),
-        pid: pidOf(line),
-        tty: null,
-        sec,
-        evidence: evidence(),
-      };
+    if (m) return accepted('dropbear', utf8(m[1] as string), m[2] as string, Number(m[3]), null);
     return null;
   }
   if (p.program === 'kernel' && KERNEL.test(msg)) return { kind: 'boot', sec, evidence: evidence() };

@@ -9,6 +9,7 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
+import { passwdEntries } from '../core/passwd.ts';
 
 /** Clock ticks per second for /proc times (USER_HZ): 100 on every Linux ABI in use. */
 export const CLOCK_TICKS = 100;
@@ -160,13 +161,7 @@ export function startTimeOf(starttimeTicks: number, btime: number, clockTicks = 
 /** Parses /etc/passwd into uid → user name (the first name wins for a shared uid, as getpwuid does). */
 export function parsePasswd(text: string): Map<number, string> {
   const users = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.startsWith('+') || line.startsWith('-')) continue;
-    const f = line.split(':');
-    const uid = Number(f[2]);
-    if (f.length >= 3 && f[0] && f[2] !== '' && Number.isInteger(uid) && !users.has(uid))
-      users.set(uid, f[0]);
-  }
+  for (const e of passwdEntries(text)) if (!users.has(e.uid)) users.set(e.uid, e.name);
   return users;
 }
 
