@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { need } from '../../test/services/index.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
 import { boot, login, loginNamed, logout, makeTree } from './fixtures-audit/tree.ts';
 
@@ -138,53 +139,38 @@ describe('tenken logins mail failures', () => {
   });
 });
 
-// The real MTA of test/services (postfix delivering into a Maildir), when its globalSetup runs this file:
-// `npx vitest run --config test/services/vitest.services.config.ts src/logins/mail.test.ts` (or once the
-// lead adds the setup to vitest.config.ts). Without it, this suite is not defined.
-interface MtaInfo {
-  ports: { smtp: number };
-  mailDir: string;
-  fixture: { mailDomain: string; mailUser: string };
-  up: Record<string, string | null>;
-}
-const mta = inject('tenkenServices' as never) as MtaInfo | undefined;
-if (!mta)
-  console.log(
-    'test/services not running: the real-MTA mail test is not defined (see src/logins/mail.test.ts)',
-  );
-
-describe.runIf(mta !== undefined && mta.up.postfix === null)(
-  'tenken logins mail through a real postfix',
-  () => {
-    it('delivers the report with its text and HTML parts', async () => {
-      const info = mta as MtaInfo;
-      const to = `${info.fixture.mailUser}@${info.fixture.mailDomain}`;
-      const r = await runLogins(['logins', 'mail', '--user', 'alice'], {
-        root,
-        now,
-        state,
-        logins: (c) => ({
-          ...c,
-          mail: {
-            ...c.mail,
-            transport: `smtp://127.0.0.1:${info.ports.smtp}`,
-            addresses: { alice: to },
-            timeoutSeconds: 10,
-          },
-        }),
-      });
-      expect([r.code, r.stderr, r.stdout]).toEqual([0, '', `sent alice <${to}>\n`]);
-      const box = path.join(info.mailDir, info.fixture.mailUser, 'new');
-      let found = '';
-      for (let i = 0; i < 100 && !found; i++) {
-        for (const f of fs.existsSync(box) ? fs.readdirSync(box) : []) {
-          const text = fs.readFileSync(path.join(box, f), 'utf8');
-          if (text.includes('Subject: Your logins on testhost: 2 logins to confirm')) found = text;
-        }
-        if (!found) await new Promise((res) => setTimeout(res, 100));
-      }
-      expect(found).toMatch(/^Content-Type: multipart\/alternative;/m);
-      expect(unqp(found)).toContain('&lt;b&gt;x&lt;/b&gt;');
+// The real MTA of test/services (postfix delivering into a Maildir), started by the globalSetup in
+// vitest.config.ts for every run that selects this file.
+describe('tenken logins mail through a real postfix', () => {
+  it('delivers the report with its text and HTML parts', async () => {
+    // Fails with the daemon's reason when postfix is not up: never skipped.
+    const info = need('postfix');
+    const to = `${info.fixture.mailUser}@${info.fixture.mailDomain}`;
+    const r = await runLogins(['logins', 'mail', '--user', 'alice'], {
+      root,
+      now,
+      state,
+      logins: (c) => ({
+        ...c,
+        mail: {
+          ...c.mail,
+          transport: `smtp://127.0.0.1:${info.ports.smtp}`,
+          addresses: { alice: to },
+          timeoutSeconds: 10,
+        },
+      }),
     });
-  },
-);
+    expect([r.code, r.stderr, r.stdout]).toEqual([0, '', `sent alice <${to}>\n`]);
+    const box = path.join(info.mailDir, info.fixture.mailUser, 'new');
+    let found = '';
+    for (let i = 0; i < 100 && !found; i++) {
+      for (const f of fs.existsSync(box) ? fs.readdirSync(box) : []) {
+        const text = fs.readFileSync(path.join(box, f), 'utf8');
+        if (text.includes('Subject: Your logins on testhost: 2 logins to confirm')) found = text;
+      }
+      if (!found) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(found).toMatch(/^Content-Type: multipart\/alternative;/m);
+    expect(unqp(found)).toContain('&lt;b&gt;x&lt;/b&gt;');
+  });
+});

@@ -26,8 +26,7 @@ export function services(): ServicesInfo {
   const info = inject('tenkenServices') as ServicesInfo | undefined;
   if (info === undefined) {
     throw new Error(
-      'probe tests need test/services/setup.ts as a vitest globalSetup (vitest.config.ts), or run them with ' +
-        '`npx vitest run --config test/services/vitest.services.config.ts`',
+      'probe tests need test/services/setup.ts as a vitest globalSetup (it is listed in vitest.config.ts)',
     );
   }
   return info;
