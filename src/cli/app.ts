@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TenkenError } from '../core/errors.ts';
 import type { Plan } from '../config/plan.ts';
 import type { Config } from '../config/schema.ts';
 import type { Host } from '../core/host.ts';
@@ -58,4 +59,19 @@ export interface App {
 /** A CLI command module: adds its command(s) to the program. Registered in commands/index.ts. */
 export interface CommandModule {
   register(program: Command, app: App): void;
+}
+
+/**
+ * Checks the --format a command was given against those it can write; a one-line error otherwise
+ * (`tenken procs cannot write --format html: use text or json`). Narrows `g.format` for the caller.
+ */
+export function assertFormat<F extends Format>(
+  g: GlobalOptions,
+  command: string,
+  allowed: readonly F[],
+): asserts g is GlobalOptions & { format: F } {
+  if ((allowed as readonly Format[]).includes(g.format)) return;
+  const list =
+    allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed.join('');
+  throw new TenkenError(`tenken ${command} cannot write --format ${g.format}: use ${list}`);
 }

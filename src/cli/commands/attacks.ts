@@ -8,7 +8,7 @@ import { makeZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
-import type { App } from '../app.ts';
+import { assertFormat, type App } from '../app.ts';
 
 interface AttacksOptions {
   since?: string;
@@ -71,8 +71,7 @@ export function register(program: Command, app: App): void {
     )
     .action(async (files: string[], opts: AttacksOptions, cmd: Command) => {
       const g = app.globals(cmd);
-      if (g.format !== 'text' && g.format !== 'json')
-        throw new TenkenError(`tenken attacks cannot write --format ${g.format}: use text or json`);
+      assertFormat(g, 'attacks', ['text', 'json']);
       const loaded = await app.load(cmd);
       const host = loaded.host;
       const since = opts.since === undefined ? null : parseSince(opts.since, host.now);

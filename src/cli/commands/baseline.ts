@@ -13,7 +13,7 @@ import {
 import { BASELINE_FILE, baselinePathFor, observe, snapshotOf } from '../../procs/check.ts';
 import { commandText } from '../../procs/proc.ts';
 import { renderBaseline } from '../../procs/view.ts';
-import type { App } from '../app.ts';
+import { assertFormat, type App } from '../app.ts';
 
 interface FileOption {
   file?: string;
@@ -22,8 +22,7 @@ interface FileOption {
 /** The baseline file for a command: --file, else checks.procs.baseline, else baseline.json in the state dir. */
 async function locate(app: App, cmd: Command, opts: FileOption) {
   const g = app.globals(cmd);
-  if (g.format !== 'text' && g.format !== 'json')
-    throw new TenkenError(`tenken baseline cannot write --format ${g.format}: use text or json`);
+  assertFormat(g, 'baseline', ['text', 'json']);
   const loaded = await app.load(cmd);
   const cfg = loaded.config.checks.procs;
   const given =

@@ -7,7 +7,7 @@ import { renderers, type ReportFormat } from '../../report/registry.ts';
 import { wantColor } from '../../report/style.ts';
 import { writeFileAtomic } from '../../state/atomic.ts';
 import { StateStore } from '../../state/store.ts';
-import type { App } from '../app.ts';
+import { assertFormat, type App } from '../app.ts';
 
 interface CheckOptions {
   all: boolean;
@@ -36,11 +36,8 @@ export function register(program: Command, app: App): void {
     )
     .action(async (opts: CheckOptions, cmd: Command) => {
       const g = app.globals(cmd);
-      if (!(g.format in renderers))
-        throw new TenkenError(
-          `tenken check cannot write --format ${g.format}: use ${Object.keys(renderers).join(' or ')}`,
-        );
-      const format = g.format as ReportFormat;
+      assertFormat(g, 'check', Object.keys(renderers) as ReportFormat[]);
+      const format = g.format;
       const loaded = await app.load(cmd);
       let kinds: string[];
       try {

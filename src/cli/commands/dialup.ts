@@ -5,7 +5,7 @@ import { exitCode, worst } from '../../core/status.ts';
 import { asFindings, inspectDialup } from '../../dialup/check.ts';
 import { renderDialupText } from '../../dialup/render.ts';
 import { painter, wantColor } from '../../report/style.ts';
-import type { App } from '../app.ts';
+import { assertFormat, type App } from '../app.ts';
 
 interface DialupOptions {
   tty: string[];
@@ -45,8 +45,7 @@ export function register(program: Command, app: App): void {
     )
     .action(async (opts: DialupOptions, cmd: Command) => {
       const g = app.globals(cmd);
-      if (g.format !== 'text' && g.format !== 'json')
-        throw new TenkenError(`tenken dialup cannot write --format ${g.format}: use text or json`);
+      assertFormat(g, 'dialup', ['text', 'json']);
       const loaded = await app.load(cmd);
       const insp = inspectDialup(loaded.host, loaded.config.checks.dialup, loaded.plan, {
         logs: opts.mgettyLog,

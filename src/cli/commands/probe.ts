@@ -8,7 +8,7 @@ import { type ProbeSpec, probeSpec } from '../../probes/spec.ts';
 import type { ProbeResult } from '../../probes/types.ts';
 import { renderProbe } from '../../probes/view.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
-import type { App } from '../app.ts';
+import { assertFormat, type App } from '../app.ts';
 
 interface ProbeOptions {
   proxy?: string;
@@ -91,9 +91,7 @@ export function register(program: Command, app: App): void {
     )
     .action(async (urls: string[], opts: ProbeOptions, cmd: Command) => {
       const g = app.globals(cmd);
-      if (g.format !== 'text' && g.format !== 'json' && g.format !== 'nagios') {
-        throw new TenkenError(`tenken probe cannot write --format ${g.format}: use text, json or nagios`);
-      }
+      assertFormat(g, 'probe', ['text', 'json', 'nagios']);
       const specs = urls.map((u) => adHocSpec(u, opts));
       const cfg = probesConfig.parse({});
       const defaults = { certWarnDays: cfg.certWarnDays, certCritDays: cfg.certCritDays };

@@ -6,7 +6,7 @@ import { exitCode, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
 import { baselinePathFor, judge, loadBaseline, observe, snapshotOf } from '../../procs/check.ts';
 import { renderListeners, renderProcessTable, renderResults } from '../../procs/view.ts';
-import type { App } from '../app.ts';
+import { assertFormat, type App } from '../app.ts';
 
 interface ProcsOptions {
   list: boolean;
@@ -35,8 +35,7 @@ export function register(program: Command, app: App): void {
     )
     .action(async (opts: ProcsOptions, cmd: Command) => {
       const g = app.globals(cmd);
-      if (g.format !== 'text' && g.format !== 'json')
-        throw new TenkenError(`tenken procs cannot write --format ${g.format}: use text or json`);
+      assertFormat(g, 'procs', ['text', 'json']);
       const loaded = await app.load(cmd);
       const cfg = loaded.config.checks.procs;
       const file =
