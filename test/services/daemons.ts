@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -218,6 +218,30 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
   // Workers that outlived their master (nginx's, smbd's) are still in the group.
   signalGroup(pid, 'SIGKILL');
+  // SIGKILL is delivered asynchronously: until the workers are gone, their listening sockets still take
+  // connections and then reset them, so a test that stops a daemon and expects "refused" would race.
+  await groupGone(pid, 5000);
+}
+
+/** Waits until no live (non-zombie) process is left in process group `pgid`, or `ms` pass. */
+async function groupGone(pgid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!(await groupAlive(pgid))) return;
+    await sleep(20);
+  }
+}
+
+async function groupAlive(pgid: number): Promise<boolean> {
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = await readFile(`/proc/${e}/stat`, 'latin1').catch(() => '');
+    // "pid (comm) state ppid pgrp ..." — comm may hold spaces and parentheses, so split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] !== undefined && rest[0] !== 'Z' && rest[2] === String(pgid)) return true;
+  }
+  return false;
 }
 
 /** A daemon kept in the foreground as our child, and whether it is still running. */
