@@ -62,14 +62,20 @@ interface Line extends AggregateLine {
 
 const ids = (mask: number) => IDS.filter((_, i) => mask & (1 << i));
 
+/** Lines fed to a LogStats, line numbers counted from `base` lines before the first. */
+function feed(stats: LogStats, lines: readonly Line[], base = 0): LogStats {
+  for (const l of lines) {
+    stats.addLine(l.service, l.mask, l.source, l.line - base, l.time, l.text, l.messageStart);
+    stats.addProgram(stats.program(l.program), l.mask);
+  }
+  return stats;
+}
+
 /** Both aggregators fed the same lines, compared on everything the reports read (orders included). */
-function compare(lines: Line[], samples: number): void {
-  const got = new LogStats(samples, IDS);
+function compare(lines: Line[], samples: number, got = feed(new LogStats(samples, IDS), lines)): void {
   const want = new OracleStats(samples);
   for (const l of lines) {
-    got.addLine(l.service, l.mask, l.source, l.line, l.time, l.text, l.messageStart);
     want.add(l.service, ids(l.mask), l);
-    got.addProgram(got.program(l.program), l.mask);
     want.addProgram(l.program, ids(l.mask));
   }
   const view = (services: Map<string, Map<string, CategoryStats>>) =>
@@ -139,6 +145,57 @@ describe('LogStats', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('gives, merging the parts of a log counted apart (as worker threads do), what one pass gives', () => {
+    fc.assert(
+      fc.property(
+        fc.array(lineArb, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.array(fc.nat({ max: 60 }), { maxLength: 3 }),
+        (arbs, samples, cuts) => {
+          const lines = arbs.map(
+            (a, i): Line => ({
+              ...a,
+              line: i + 1,
+              text: a.prefix + a.message,
+              messageStart: a.prefix.length,
+            }),
+          );
+          const bounds = [
+            0,
+            ...cuts.map((c) => Math.min(c, lines.length)).sort((a, b) => a - b),
+            lines.length,
+          ];
+          const merged = new LogStats(samples, IDS);
+          for (let k = 0; k + 1 < bounds.length; k++) {
+            const [from, to] = [bounds[k] as number, bounds[k + 1] as number];
+            const part = feed(new LogStats(samples, IDS), lines.slice(from, to), from).toPart();
+            merged.merge(structuredClone(part), from);
+          }
+          compare(lines, samples, merged);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps a merged top list bounded and exact for frequent messages past 2000 distinct ones', () => {
+    const word = (n: number) => n.toString(26).replace(/[0-9]/g, (d) => String.fromCharCode(113 + Number(d)));
+    const part = (from: number) => {
+      const stats = new LogStats(1, IDS);
+      for (let i = from; i < from + 3000; i++) {
+        const msg = i % 4 === 0 ? 'failed for root' : `failed for ${word(i)}`;
+        stats.addLine('sshd', 1, '/var/log/syslog', i + 1, null, msg, 0);
+      }
+      return stats.toPart();
+    };
+    const merged = new LogStats(1, IDS);
+    merged.merge(part(0), 0);
+    merged.merge(part(3000), 3000);
+    const top = merged.services.get('sshd')?.get('error')?.top as Map<string, number>;
+    expect(top.size).toBeLessThanOrEqual(TOP_CAP);
+    expect(top.get('failed for root')).toBe(1500);
   });
 
   it('keeps dropping rare messages exactly as before once a category holds over 2000 distinct ones', () => {

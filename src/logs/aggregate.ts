@@ -2,7 +2,7 @@ import type { Evidence } from '../core/report.ts';
 import { lineText } from '../core/sanitize.ts';
 import type { Status } from '../core/status.ts';
 import { DEFAULT_THRESHOLDS, type LogThreshold } from './config.ts';
-import { FOLD_CLIP, foldEquals, foldHash, foldRange, trimEnd, trimStart } from './fold.ts';
+import { FOLD_CLIP, foldHash, foldKey, foldRange, trimEnd, trimStart } from './fold.ts';
 
 /**
  * Per-service, per-category statistics of matching lines, and how thresholds turn them into a status.
@@ -42,9 +42,9 @@ export interface AggregateLine {
  * - per service and category *mask* (the set of categories a line is in; a log has few distinct masks):
  *   count, first/last, per-hour counts (the current hour as a plain counter: lines come in time order),
  *   the source paths. Per category they are sums over the masks holding it, built when read.
- * - folded messages: each service interns the distinct folded forms it has seen, found by a hash of the
- *   folded form computed from the line and a comparison (fold.ts), so no string is built for a message
- *   seen before; each keeps its count per mask. The old per-category top maps dropped their count-1
+ * - folded messages: each service interns the distinct folded forms it has seen, found by their 64-bit
+ *   key computed from the line (fold.ts), so no string is built for a message seen before; each keeps its
+ *   count per mask. The old per-category top maps dropped their count-1
  *   entries whenever one went over TOP_CAP distinct messages; a category cannot go over before its service
  *   has, so until then the per-category maps are exactly the sums. When a service's distinct messages
  *   would go over TOP_CAP, its per-category maps are built once and from then on updated line by line
@@ -54,7 +54,9 @@ export interface AggregateLine {
 
 interface FoldEntry {
   folded: string;
-  /** Next entry with the same hash. */
+  /** High half of the key (the low half is the table's key). */
+  high: number;
+  /** Next entry with the same low half. */
   next: FoldEntry | null;
   /** The first mask seen with this message and its count; other masks in `more`. */
   mask: number;
@@ -72,8 +74,6 @@ class MaskStats {
   hour = Number.NaN;
   hourCount = 0;
   readonly perHour = new Map<number, number>();
-  /** The folded messages last seen with this mask, most recent first: most lines repeat one of them. */
-  readonly recent: FoldEntry[] = [];
   constructor(readonly mask: number) {}
 }
 
@@ -86,7 +86,7 @@ class ServiceStats {
   /** Bits of categories that still take samples. */
   needSamples: number;
   readonly samples: Evidence[][] = [];
-  /** Interned folded messages by hash, until the service is exact. */
+  /** Interned folded messages by the low half of their key, until the service is exact. */
   table: Map<number, FoldEntry> | null = new Map();
   distinct = 0;
   /** Per category index, its top map once the service went over TOP_CAP. */
@@ -104,14 +104,48 @@ class ProgramStats {
   constructor(readonly name: string) {}
 }
 
-/** Folded messages remembered per mask and tried before the hash lookup. */
-const RECENT = 4;
-
 /** Bit indexes of a mask, lowest first (rule order). */
 function bitsOf(mask: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < 32; i++) if (mask & (1 << i)) out.push(i);
   return out;
+}
+
+/** Adds `n` to a top map, dropping its count-1 entries whenever it holds over TOP_CAP. */
+function addCapped(top: Map<string, number>, folded: string, n: number): void {
+  top.set(folded, (top.get(folded) ?? 0) + n);
+  if (top.size > TOP_CAP) for (const [k, c] of top) if (c <= 1) top.delete(k);
+}
+
+/** One folded message of a part: its counts per mask. */
+export interface FoldPart {
+  folded: string;
+  counts: [mask: number, n: number][];
+}
+
+/** One service's counters in a part. */
+export interface ServicePart {
+  name: string;
+  order: number[];
+  masks: {
+    mask: number;
+    count: number;
+    first: number | null;
+    last: number | null;
+    sources: string[];
+    perHour: [hour: number, n: number][];
+  }[];
+  samples: Evidence[][];
+  /** Interned messages, or null once the service went over TOP_CAP. */
+  folds: FoldPart[] | null;
+  /** Per category index, its top map, once over TOP_CAP. */
+  exact: [folded: string, n: number][][] | null;
+}
+
+/** A LogStats as plain data (see LogStats.toPart). */
+export interface StatsPart {
+  services: ServicePart[];
+  programs: { name: string; order: number[]; masks: [mask: number, n: number][] }[];
 }
 
 /**
@@ -182,61 +216,56 @@ export class LogStats {
   }
 
   private countMessage(svc: ServiceStats, m: MaskStats, text: string, messageStart: number): void {
-    const mask = m.mask;
     const clip = Math.min(text.length, messageStart + FOLD_CLIP);
     const start = trimStart(text, messageStart, clip);
     const end = trimEnd(text, start, clip);
-    const table = svc.table;
-    if (table !== null) {
-      const recent = m.recent;
-      let e: FoldEntry | null = null;
-      let at = 0;
-      for (; at < recent.length; at++) {
-        const r = recent[at] as FoldEntry;
-        if (foldEquals(text, start, end, r.folded)) {
-          e = r;
-          break;
-        }
-      }
-      if (e === null) {
-        const h = foldHash(text, start, end);
-        const head = table.get(h) ?? null;
-        for (e = head; e !== null; e = e.next) if (foldEquals(text, start, end, e.folded)) break;
-        if (e === null) {
-          if (svc.distinct >= TOP_CAP) {
-            svc.exact = this.topMaps(svc);
-            svc.table = null;
-            this.countExact(svc, mask, foldRange(text, start, end));
-            return;
-          }
-          svc.distinct++;
-          e = { folded: foldRange(text, start, end), next: head, mask, n: 0, more: null };
-          table.set(h, e);
-        }
-        if (recent.length < RECENT) recent.push(e);
-        at = recent.length - 1;
-      }
-      // Most recent first.
-      for (; at > 0; at--) recent[at] = recent[at - 1] as FoldEntry;
-      recent[0] = e;
-      if (e.mask === mask) e.n++;
-      else {
-        const more = (e.more ??= new Map());
-        more.set(mask, (more.get(mask) ?? 0) + 1);
-      }
-      return;
+    if (svc.table !== null) {
+      const low = foldHash(text, start, end);
+      if (this.countKeyed(svc, m.mask, low, foldKey.high, 1, text, start, end)) return;
     }
-    this.countExact(svc, mask, foldRange(text, start, end));
+    this.countExact(svc, m.mask, foldRange(text, start, end), 1);
+  }
+
+  /**
+   * Adds `n` lines of `mask` to the interned message with key (low, high), interning `s[start, end)`'s
+   * folded form when new; false when the service just went over TOP_CAP (count it with countExact).
+   */
+  private countKeyed(
+    svc: ServiceStats,
+    mask: number,
+    low: number,
+    high: number,
+    n: number,
+    s: string,
+    start: number,
+    end: number,
+  ): boolean {
+    const table = svc.table as Map<number, FoldEntry>;
+    const head = table.get(low) ?? null;
+    let e = head;
+    while (e !== null && e.high !== high) e = e.next;
+    if (e === null) {
+      if (svc.distinct >= TOP_CAP) {
+        svc.exact = this.topMaps(svc);
+        svc.table = null;
+        return false;
+      }
+      svc.distinct++;
+      e = { folded: foldRange(s, start, end), high, next: head, mask, n: 0, more: null };
+      table.set(low, e);
+    }
+    if (e.mask === mask) e.n += n;
+    else {
+      const more = (e.more ??= new Map());
+      more.set(mask, (more.get(mask) ?? 0) + n);
+    }
+    return true;
   }
 
   /** The old per-category counting with its dropping of count-1 messages over TOP_CAP. */
-  private countExact(svc: ServiceStats, mask: number, folded: string): void {
+  private countExact(svc: ServiceStats, mask: number, folded: string, n: number): void {
     const exact = svc.exact as Map<string, number>[];
-    for (const i of bitsOf(mask)) {
-      const top = (exact[i] ??= new Map());
-      top.set(folded, (top.get(folded) ?? 0) + 1);
-      if (top.size > TOP_CAP) for (const [k, n] of top) if (n <= 1) top.delete(k);
-    }
+    for (const i of bitsOf(mask)) addCapped((exact[i] ??= new Map()), folded, n);
   }
 
   /** Per category index, folded message → lines (exact sums while the service is under TOP_CAP). */
@@ -277,6 +306,111 @@ export class LogStats {
       p.seen |= mask;
     }
     p.masks.set(mask, (p.masks.get(mask) ?? 0) + 1);
+  }
+
+  /** The counters as plain data (structured-clone safe): what a worker thread sends back for `merge`. */
+  toPart(): StatsPart {
+    const services: ServicePart[] = [];
+    for (const [name, svc] of this.byService) {
+      const folds: FoldPart[] = [];
+      if (svc.table !== null)
+        for (const head of svc.table.values())
+          for (let e: FoldEntry | null = head; e !== null; e = e.next)
+            folds.push({ folded: e.folded, counts: [[e.mask, e.n], ...(e.more ?? [])] });
+      services.push({
+        name,
+        order: [...svc.order],
+        masks: [...svc.masks.values()].map((m) => {
+          const perHour = new Map(m.perHour);
+          if (m.hourCount > 0) perHour.set(m.hour, (perHour.get(m.hour) ?? 0) + m.hourCount);
+          return {
+            mask: m.mask,
+            count: m.count,
+            first: m.first,
+            last: m.last,
+            sources: [...m.sources],
+            perHour: [...perHour],
+          };
+        }),
+        samples: svc.samples.map((list) => list ?? []),
+        // Their order does not matter: top lists sort by count, then message.
+        folds: svc.table !== null ? folds : null,
+        exact: svc.exact ? svc.exact.map((top) => (top ? [...top] : [])) : null,
+      });
+    }
+    const programs = this.programOrder.map((p) => ({
+      name: p.name,
+      order: [...p.order],
+      masks: [...p.masks],
+    }));
+    return { services, programs };
+  }
+
+  /**
+   * Adds the counters of the part of a log that follows everything added so far (parts merged in file
+   * order give what one pass gives; only past TOP_CAP distinct messages may the rare ones differ). The
+   * part's line numbers were counted from its start: `lineBase` lines precede it.
+   */
+  merge(part: StatsPart, lineBase: number): void {
+    this.built = undefined;
+    this.builtPrograms = undefined;
+    for (const ps of part.services) {
+      let svc = this.byService.get(ps.name);
+      if (!svc) this.byService.set(ps.name, (svc = new ServiceStats(this.samples)));
+      for (const i of ps.order)
+        if ((svc.seen & (1 << i)) === 0) {
+          svc.order.push(i);
+          svc.seen |= 1 << i;
+        }
+      for (const mp of ps.masks) {
+        let m = svc.masks.get(mp.mask);
+        if (!m) svc.masks.set(mp.mask, (m = new MaskStats(mp.mask)));
+        m.count += mp.count;
+        for (const src of mp.sources) m.sources.add(src);
+        if (mp.first !== null && (m.first === null || mp.first < m.first)) m.first = mp.first;
+        if (mp.last !== null && (m.last === null || mp.last > m.last)) m.last = mp.last;
+        for (const [h, n] of mp.perHour) m.perHour.set(h, (m.perHour.get(h) ?? 0) + n);
+      }
+      ps.samples.forEach((list, i) => {
+        for (const e of list) {
+          if ((svc.needSamples & (1 << i)) === 0) break;
+          const mine = (svc.samples[i] ??= []);
+          mine.push(e.line === undefined ? e : { ...e, line: e.line + lineBase });
+          if (mine.length >= this.samples) svc.needSamples &= ~(1 << i);
+        }
+      });
+      for (const f of ps.folds ?? [])
+        for (const [mask, n] of f.counts) {
+          if (svc.table !== null) {
+            const low = foldHash(f.folded, 0, f.folded.length);
+            if (this.countKeyed(svc, mask, low, foldKey.high, n, f.folded, 0, f.folded.length)) continue;
+          }
+          this.countExact(svc, mask, f.folded, n);
+        }
+      if (ps.exact) {
+        if (svc.table !== null) {
+          svc.exact = this.topMaps(svc);
+          svc.table = null;
+        }
+        const exact = svc.exact as Map<string, number>[];
+        ps.exact.forEach((top, i) => {
+          for (const [folded, n] of top) addCapped((exact[i] ??= new Map()), folded, n);
+        });
+      }
+    }
+    for (const pp of part.programs) {
+      const p = this.program(pp.name === '-' ? null : pp.name);
+      if (!p.counted) {
+        p.counted = true;
+        this.programOrder.push(p);
+      }
+      for (const i of pp.order)
+        if ((p.seen & (1 << i)) === 0) {
+          p.order.push(i);
+          p.seen |= 1 << i;
+        }
+      for (const [mask, n] of pp.masks) p.masks.set(mask, (p.masks.get(mask) ?? 0) + n);
+    }
   }
 
   /** Stats by service (in the order services were first counted), then by category id (first counted). */

@@ -5,8 +5,8 @@
  * A token is a maximal run of `[0-9A-Za-z_.:-]`; the folded form replaces each run holding an ASCII digit
  * by `#`, then trims (JS `trim`). This is what `message.replace(/(?<![0-9A-Za-z_.:-])[A-Za-z_.:-]*\d[0-9A-Za-z_.:-]*\/g,
  * '#').trim()` computes (fold.test.ts keeps that regex as the oracle), written by hand because the engine
- * folds every matching line: `foldHash`/`foldEquals` find a line's folded form among known ones without
- * building a string, which a regex cannot do.
+ * folds every matching line: `foldHash` keys a line's folded form without building a string, which a
+ * regex cannot do.
  */
 
 import { isSpace } from './syslog.ts';
@@ -35,68 +35,57 @@ export function trimEnd(s: string, start: number, end: number): number {
   return end;
 }
 
+/** Seeds of the two fold hashes: random per process, so crafted log lines cannot aim at a collision. */
+const SEEDS = crypto.getRandomValues(new Uint32Array(2));
+const SEED1 = (SEEDS[0] as number) | 0;
+const SEED2 = (SEEDS[1] as number) | 0;
+
+/** Holds the second half of the key `foldHash` computed last (read it right after the call). */
+export const foldKey = { high: 0 };
+
 /**
- * A 32-bit hash of the folded form of `s[start, end)` (already clipped and trimmed), computed without
- * building it: equal folded forms have equal hashes.
+ * A 64-bit key of the folded form of `s[start, end)` (already clipped and trimmed), computed without
+ * building it: the low 32 bits are returned, the high 32 bits left in `foldKey.high`. Equal folded forms
+ * have equal keys; different ones collide with odds of about n²/2⁶⁵ among n distinct messages (one in
+ * 10¹² for the few thousand a top list keeps), so the aggregator counts by key without comparing text.
+ * Both halves mix each character non-linearly (FNV-1a, and a Murmur-style multiply–xorshift) from random
+ * seeds: polynomial hashes modulo 2³² collide on known strings (Thue–Morse) whatever their base.
  */
 export function foldHash(s: string, start: number, end: number): number {
-  let h = 0;
+  let h = SEED1;
+  let g = SEED2;
   let i = start;
   while (i < end) {
     let c = s.charCodeAt(i);
     if (c < 128 && WORD[c] !== 0) {
       let digit = false;
-      let run = h;
+      let rh = h;
+      let rg = g;
       do {
         if (WORD[c] === 2) digit = true;
-        run = (Math.imul(run, 31) + c) | 0;
+        rh = Math.imul(rh ^ c, 0x01000193);
+        rg = Math.imul(rg + c, 0x5bd1e995);
+        rg ^= rg >>> 15;
         if (++i >= end) break;
         c = s.charCodeAt(i);
       } while (c < 128 && WORD[c] !== 0);
-      h = digit ? (Math.imul(h, 31) + HASH) | 0 : run;
-    } else {
-      h = (Math.imul(h, 31) + c) | 0;
-      i++;
-    }
-  }
-  return h;
-}
-
-/**
- * Whether the folded form of `s[start, end)` (clipped and trimmed) is exactly `folded`. One pass that stops
- * at the first difference: where `folded` has `#` at a token's start the token must hold a digit (a token
- * never starts with `#`), elsewhere the token must be there verbatim and hold none.
- */
-export function foldEquals(s: string, start: number, end: number, folded: string): boolean {
-  let k = 0;
-  let i = start;
-  while (i < end) {
-    let c = s.charCodeAt(i);
-    if (c < 128 && WORD[c] !== 0) {
-      if (folded.charCodeAt(k) === HASH) {
-        let digit = false;
-        do {
-          if (WORD[c] === 2) digit = true;
-          if (++i >= end) break;
-          c = s.charCodeAt(i);
-        } while (c < 128 && WORD[c] !== 0);
-        if (!digit) return false;
-        k++;
+      if (digit) {
+        h = Math.imul(h ^ HASH, 0x01000193);
+        g = Math.imul(g + HASH, 0x5bd1e995);
+        g ^= g >>> 15;
       } else {
-        do {
-          if (WORD[c] === 2 || c !== folded.charCodeAt(k)) return false;
-          k++;
-          if (++i >= end) break;
-          c = s.charCodeAt(i);
-        } while (c < 128 && WORD[c] !== 0);
+        h = rh;
+        g = rg;
       }
     } else {
-      if (c !== folded.charCodeAt(k)) return false;
-      k++;
+      h = Math.imul(h ^ c, 0x01000193);
+      g = Math.imul(g + c, 0x5bd1e995);
+      g ^= g >>> 15;
       i++;
     }
   }
-  return k === folded.length;
+  foldKey.high = g;
+  return h;
 }
 
 /** The folded form of `s[start, end)` (clipped and trimmed) as a string. */
