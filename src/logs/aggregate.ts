@@ -1,12 +1,10 @@
 import type { Evidence } from '../core/report.ts';
 import { lineText } from '../core/sanitize.ts';
-import type { Status } from '../core/status.ts';
-import { DEFAULT_THRESHOLDS, type LogThreshold } from './config.ts';
 import { FOLD_CLIP, foldHash, foldKey, foldRange, trimEnd, trimStart } from './fold.ts';
 
 /**
- * Per-service, per-category statistics of matching lines, and how thresholds turn them into a status.
- * Pure: lines in, numbers out.
+ * Per-service, per-category statistics of matching lines. Pure: lines in, numbers out (and nothing of
+ * the config's schema, so the scan worker's bundle stays small).
  */
 
 /** Most distinct folded messages kept per category before rare ones are dropped (approximate top list). */
@@ -472,30 +470,6 @@ export function evidence(l: AggregateLine): Evidence {
   if (l.line > 0) e.line = l.line;
   if (l.time !== null) e.time = new Date(l.time).toISOString();
   return e;
-}
-
-/** Field-by-field merge: defaults for the category (or `*`), then the config's, then the service's. */
-export function thresholdFor(
-  category: string,
-  config: Readonly<Record<string, LogThreshold>>,
-  service: Readonly<Record<string, LogThreshold>>,
-): LogThreshold {
-  return {
-    ...DEFAULT_THRESHOLDS['*'],
-    ...(DEFAULT_THRESHOLDS[category] ?? {}),
-    ...(config['*'] ?? {}),
-    ...(config[category] ?? {}),
-    ...(service['*'] ?? {}),
-    ...(service[category] ?? {}),
-  };
-}
-
-/** Status of a count and busiest hour under a threshold. */
-export function statusFor(count: number, peak: number, t: LogThreshold): Status {
-  const over = (n: number, limit: number | undefined) => limit !== undefined && limit > 0 && n >= limit;
-  if (over(count, t.crit) || over(peak, t.critPerHour)) return 'CRITICAL';
-  if (over(count, t.warn) || over(peak, t.warnPerHour)) return 'WARNING';
-  return 'OK';
 }
 
 /** The busiest hour's count. */

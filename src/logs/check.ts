@@ -2,8 +2,8 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan } from '../config/plan.ts';
 import type { CheckResult, FindingBase } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
-import { peakOf, statusFor, thresholdFor, topOf } from './aggregate.ts';
-import type { LogsConfig } from './config.ts';
+import { peakOf, topOf } from './aggregate.ts';
+import { type LogsConfig, statusFor, thresholdFor } from './config.ts';
 import {
   type EngineInput,
   type EngineResult,

@@ -1,3 +1,4 @@
+import type { Status } from '../core/status.ts';
 import { z } from 'zod';
 import { RUNBOOK_CATEGORIES } from './scan/pack.ts';
 import { linearProblem } from './scan/linear.ts';
@@ -147,3 +148,27 @@ export const logsConfig = z
 
 /** Parsed `checks.logs` options. */
 export type LogsConfig = z.output<typeof logsConfig>;
+
+/** Field-by-field merge: defaults for the category (or `*`), then the config's, then the service's. */
+export function thresholdFor(
+  category: string,
+  config: Readonly<Record<string, LogThreshold>>,
+  service: Readonly<Record<string, LogThreshold>>,
+): LogThreshold {
+  return {
+    ...DEFAULT_THRESHOLDS['*'],
+    ...(DEFAULT_THRESHOLDS[category] ?? {}),
+    ...(config['*'] ?? {}),
+    ...(config[category] ?? {}),
+    ...(service['*'] ?? {}),
+    ...(service[category] ?? {}),
+  };
+}
+
+/** Status of a count and busiest hour under a threshold. */
+export function statusFor(count: number, peak: number, t: LogThreshold): Status {
+  const over = (n: number, limit: number | undefined) => limit !== undefined && limit > 0 && n >= limit;
+  if (over(count, t.crit) || over(peak, t.critPerHour)) return 'CRITICAL';
+  if (over(count, t.warn) || over(peak, t.warnPerHour)) return 'WARNING';
+  return 'OK';
+}

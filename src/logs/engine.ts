@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { Plan, ServicePlan } from '../config/plan.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
 import { reason } from '../core/errors.ts';
-import { makeZone, type YearContext } from '../core/tz.ts';
 import { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
 import { cursorSchema, DEFAULT_IDENTITY, type IdentityOptions, type ReadMode } from './cursor.ts';
@@ -14,8 +13,8 @@ import { expandGlob } from './read/glob.ts';
 import { type JournalRunner, type JournalStart, readJournal, spawnJournalctl } from './read/journal.ts';
 import { readSource, readWholeFile, type SourceProblem } from './read/source.ts';
 import type { LineHit } from './scan/lines.ts';
-import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
-import { type ClassicPrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
+import type { RuleSet } from './scan/rules.ts';
+import { type FileContext, type LineEvent, makeRouter, type RouteSpec } from './route.ts';
 
 /**
  * One pass over a host's logs: which files belong to which service, reading each file once, and sending
@@ -23,8 +22,7 @@ import { type ClassicPrefix, parseClassic, parsePrefix, tagMatches } from './sys
  * lines whose program is one of the service's syslog tags — the runbook's `grep sendmail`, on the tag).
  */
 
-/** The service lines of no service go to (syslog lines of unknown programs). */
-export const HOST_SERVICE = 'host';
+export { HOST_SERVICE, type LineEvent } from './route.ts';
 
 /** Saved state of the logs check. */
 export const logsStateSchema = z.object({
@@ -55,25 +53,6 @@ export interface LogSource {
   owners: string[];
   /** Services that configured it (for findings about the file). */
   configuredBy: string[];
-}
-
-/** A matching line after dispatch: what `scan --format ndjson` prints and observers receive. */
-export interface LineEvent {
-  /** Host path of the file (or `journal`). */
-  path: string;
-  /** 1-based line number, or 0 when unknown. */
-  line: number;
-  time: number | null;
-  host: string | null;
-  program: string | null;
-  /** Category ids over all the services the line went to. */
-  categories: string[];
-  /** Services that counted the line, with their categories (after their ignore rules). */
-  services: { service: string; categories: string[] }[];
-  /** The line as latin1 (bytes) and where its message starts. */
-  text: string;
-  messageStart: number;
-  truncated: boolean;
 }
 
 /** What to read and how. */
@@ -161,38 +140,16 @@ function isSiblingOf(liveName: string, name: string): boolean {
   return orderFamily(liveName, [name]).some((m) => m.rotated);
 }
 
-/** Services whose syslog tags claim a program; a service listing a shared file without tags uses its name. */
-function tagIndex(plan: Plan, sources: LogSource[]): (program: string | null) => string[] {
-  const tags: { tag: string; service: string }[] = [];
+/** Syslog tags and their services; a service listing a shared file without tags uses its name. */
+function routeTags(plan: Plan, sources: LogSource[]): RouteSpec['tags'] {
+  const tags: RouteSpec['tags'] = [];
   for (const s of plan.services) {
     for (const t of s.syslog) tags.push({ tag: t, service: s.name });
     if (s.syslog.length === 0 && sources.some((src) => src.shared && src.configuredBy.includes(s.name)))
       tags.push({ tag: s.name, service: s.name });
   }
-  const cache = new Map<string, string[]>();
-  return (program) => {
-    if (program === null) return [];
-    let hit = cache.get(program);
-    if (!hit) {
-      hit = [...new Set(tags.filter((t) => tagMatches(program, t.tag)).map((t) => t.service))];
-      if (cache.size < 10_000) cache.set(program, hit);
-    }
-    return hit;
-  };
+  return tags;
 }
-
-/** A program name with what the engine needs per line of it, looked up once per distinct program. */
-interface ProgramEntry {
-  name: string | null;
-  /** Services a shared file's line of this program goes to (after `unmatched` and `--app`). */
-  targets: readonly string[];
-  stats: ReturnType<LogStats['program']>;
-  /** Next entry with the same hash (interning table). */
-  next: ProgramEntry | null;
-}
-
-/** Distinct programs kept in the interning table (a hostile log cannot grow it without bound). */
-const PROGRAM_CAP = 10_000;
 
 /** Reads every source once and aggregates matching lines per service and category. */
 export async function runEngine(input: EngineInput): Promise<EngineResult> {
@@ -204,185 +161,31 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
   );
   const problems: EngineProblem[] = [];
   const state: LogsState = { version: 1, sources: {} };
-  const zone = makeZone(host.env.TZ);
-  const servicesOf = tagIndex(plan, input.sources);
-  const since = input.mode.kind === 'since' ? input.mode.since : null;
-  const onLine = input.onLine;
-  const only = input.onlyService;
+  const route: RouteSpec = {
+    tags: routeTags(plan, input.sources),
+    unmatched: config.unmatched,
+    noIgnore: input.noIgnore,
+    since: input.mode.kind === 'since' ? input.mode.since : null,
+    zone: host.env.TZ,
+    ...(input.onlyService !== undefined ? { only: input.onlyService } : {}),
+  };
+  const router = makeRouter(route, rules, stats, input.onLine);
   let bytes = 0;
-
-  // Per-line work is kept to counter updates: programs are interned (no substring per line), category id
-  // lists and single-service lists are made once per mask, a message is cut out only for ignore rules.
-  const restrict = (targets: readonly string[]): readonly string[] =>
-    only === undefined ? targets : targets.filter((t) => t === only);
-  const sharedTargets = (program: string | null): readonly string[] => {
-    const targets = servicesOf(program);
-    return restrict(targets.length === 0 && config.unmatched === 'host' ? [HOST_SERVICE] : targets);
-  };
-  const newProgram = (name: string | null, next: ProgramEntry | null): ProgramEntry => ({
-    name,
-    targets: sharedTargets(name),
-    stats: stats.program(name),
-    next,
-  });
-  const noProgram = newProgram(null, null);
-  const programTable = new Map<number, ProgramEntry>();
-  let programCount = 0;
-  /** The entry of the program at `line[start, end)`. */
-  const internProgram = (line: string, start: number, end: number): ProgramEntry => {
-    let h = 0;
-    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + line.charCodeAt(i)) | 0;
-    const head = programTable.get(h) ?? null;
-    const len = end - start;
-    for (let e = head; e !== null; e = e.next)
-      if ((e.name as string).length === len && line.startsWith(e.name as string, start)) return e;
-    const entry = newProgram(line.slice(start, end), head);
-    if (programCount < PROGRAM_CAP) {
-      programCount++;
-      programTable.set(h, entry);
-    }
-    return entry;
-  };
-  const byName = new Map<string, ProgramEntry>();
-  const programNamed = (name: string | null): ProgramEntry => {
-    if (name === null) return noProgram;
-    let e = byName.get(name);
-    if (!e) {
-      e = newProgram(name, null);
-      if (byName.size < PROGRAM_CAP) byName.set(name, e);
-    }
-    return e;
-  };
-  const idsByMask = new Map<number, string[]>();
-  const idsOf = (mask: number): string[] => {
-    let ids = idsByMask.get(mask);
-    if (!ids) idsByMask.set(mask, (ids = Object.freeze(maskIds(rules, mask)) as string[]));
-    return ids;
-  };
-  const singleByKey = new Map<string, Map<number, LineEvent['services']>>();
-  const singleService = (service: string, mask: number): LineEvent['services'] => {
-    let bySvc = singleByKey.get(service);
-    if (!bySvc) singleByKey.set(service, (bySvc = new Map<number, LineEvent['services']>()));
-    let list = bySvc.get(mask);
-    if (!list)
-      bySvc.set(
-        mask,
-        (list = Object.freeze([
-          Object.freeze({ service, categories: idsOf(mask) }),
-        ]) as LineEvent['services']),
-      );
-    return list;
-  };
-  const ignoring = new Map<string, boolean>();
-  const hasIgnore = (service: string): boolean => {
-    let v = ignoring.get(service);
-    if (v === undefined)
-      ignoring.set(
-        service,
-        (v = (rules.ignore.get(service)?.length ?? 0) > 0 || (rules.ignore.get('*')?.length ?? 0) > 0),
-      );
-    return v;
-  };
-
-  const dispatch = (
-    hit: { line: number; text: string; mask: number; truncated: boolean },
-    where: { path: string; targets: readonly string[]; shared: boolean },
-    time: number | null,
-    lineHost: string | null,
-    program: ProgramEntry,
-    messageStart: number,
-  ) => {
-    if (since !== null && time !== null && time < since) return;
-    const targets = where.shared ? program.targets : where.targets;
-    if (targets.length === 0) return;
-    let union = 0;
-    let services: LineEvent['services'] | undefined;
-    if (targets.length === 1) {
-      const svc = targets[0] as string;
-      let mask = hit.mask;
-      if (!input.noIgnore && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
-      if (!mask) return;
-      stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
-      union = mask;
-      if (onLine) services = singleService(svc, mask);
-    } else {
-      const list: { service: string; categories: string[] }[] = [];
-      let message: string | undefined;
-      for (const svc of targets) {
-        let mask = hit.mask;
-        if (!input.noIgnore && hasIgnore(svc))
-          mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)));
-        if (!mask) continue;
-        union |= mask;
-        list.push({ service: svc, categories: idsOf(mask) });
-        stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
-      }
-      if (!union) return;
-      services = list;
-    }
-    stats.addProgram(program.stats, union);
-    onLine?.({
-      path: where.path,
-      line: hit.line,
-      time,
-      host: lineHost,
-      program: program.name,
-      categories: idsOf(union),
-      services: services as LineEvent['services'],
-      text: hit.text,
-      messageStart,
-      truncated: hit.truncated,
-    });
-  };
 
   const saved = input.mode.kind === 'resume' ? input.mode.state : undefined;
   let anySharedFile = false;
   const sourceList: EngineResult['sources'] = [];
-  const classic: ClassicPrefix = {
-    time: 0,
-    hostStart: -1,
-    hostEnd: -1,
-    programStart: -1,
-    programEnd: -1,
-    messageStart: 0,
-  };
-  let lastHost = '';
   for (const src of input.sources) {
     // Per-file context, built once per file rather than per line.
-    let current:
-      | {
-          path: string;
-          years: YearContext;
-          where: { path: string; targets: readonly string[]; shared: boolean };
-        }
-      | undefined;
-    const ownTargets = restrict(src.owners);
+    let current: { path: string; ctx: FileContext } | undefined;
+    const contextOf = (file: { path: string; mtimeMs: number }): FileContext =>
+      router.file(
+        { path: displayPath(host, file.path), targets: src.owners, shared: src.shared },
+        file.mtimeMs,
+      );
     const onHit = (hit: LineHit, file: { path: string; mtimeMs: number }) => {
-      if (current?.path !== file.path) {
-        current = {
-          path: file.path,
-          years: { reference: file.mtimeMs, zone, year: zone.yearOf(file.mtimeMs) },
-          where: { path: displayPath(host, file.path), targets: ownTargets, shared: src.shared },
-        };
-      }
-      const text = hit.text;
-      if (parseClassic(text, current.years, classic)) {
-        let lineHost: string | null = null;
-        if (onLine && classic.hostStart >= 0) {
-          const { hostStart, hostEnd } = classic;
-          if (hostEnd - hostStart !== lastHost.length || !text.startsWith(lastHost, hostStart))
-            lastHost = text.slice(hostStart, hostEnd);
-          lineHost = lastHost;
-        }
-        const program =
-          classic.programStart < 0
-            ? noProgram
-            : internProgram(text, classic.programStart, classic.programEnd);
-        dispatch(hit, current.where, classic.time, lineHost, program, classic.messageStart);
-      } else {
-        const p = parsePrefix(text, current.years);
-        dispatch(hit, current.where, p.time, p.host, programNamed(p.program), p.messageStart);
-      }
+      if (current?.path !== file.path) current = { path: file.path, ctx: contextOf(file) };
+      router.fileHit(hit, current.ctx);
     };
     const common = {
       rules,
@@ -444,15 +247,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
         start: s,
         rules,
         ...(input.signal ? { signal: input.signal } : {}),
-        onHit: (e, mask) =>
-          dispatch(
-            { line: 0, text: e.text, mask, truncated: false },
-            journalWhere,
-            e.time,
-            e.host,
-            programNamed(e.program),
-            0,
-          ),
+        onHit: (e, mask) => router.entryHit(e.text, mask, journalWhere, e.time, e.host, e.program),
       });
     try {
       let r: Awaited<ReturnType<typeof read>>;

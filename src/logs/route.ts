@@ -1,0 +1,280 @@
+import { makeZone, type YearContext } from '../core/tz.ts';
+import type { LogStats } from './aggregate.ts';
+import type { LogsConfig } from './config.ts';
+import type { LineHit } from './scan/lines.ts';
+import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
+import { type ClassicPrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
+
+/**
+ * Routing a matching line to the services it belongs to (own files: all lines; shared syslog files and the
+ * journal: lines whose program is one of a service's syslog tags) and counting it there. Built from plain
+ * data (RouteSpec), so a worker thread reading part of a big log routes and counts exactly as the engine.
+ */
+
+/** The service lines of no service go to (syslog lines of unknown programs). */
+export const HOST_SERVICE = 'host';
+
+/** What routing needs, as plain data (structured-clone safe). */
+export interface RouteSpec {
+  /** Syslog tags and the service each belongs to. */
+  tags: { tag: string; service: string }[];
+  unmatched: LogsConfig['unmatched'];
+  /** Only lines of this service. */
+  only?: string;
+  noIgnore: boolean;
+  /** Lines before this time (epoch ms) are skipped. */
+  since: number | null;
+  /** Zone name for year-less stamps (undefined: this process's zone). */
+  zone: string | undefined;
+}
+
+/** A matching line after routing: what `scan --format ndjson` prints and observers receive. */
+export interface LineEvent {
+  /** Host path of the file (or `journal`). */
+  path: string;
+  /** 1-based line number, or 0 when unknown. */
+  line: number;
+  time: number | null;
+  host: string | null;
+  program: string | null;
+  /** Category ids over all the services the line went to. */
+  categories: string[];
+  /** Services that counted the line, with their categories (after their ignore rules). */
+  services: { service: string; categories: string[] }[];
+  /** The line as latin1 (bytes) and where its message starts. */
+  text: string;
+  messageStart: number;
+  truncated: boolean;
+}
+
+/** Where a file's lines go: its host path, its owners, and whether it is a shared system log. */
+export interface Where {
+  path: string;
+  targets: readonly string[];
+  shared: boolean;
+}
+
+/** A file being read: where its lines go and how its year-less stamps get a year. */
+export interface FileContext {
+  where: Where;
+  years: YearContext;
+}
+
+/** A program name with what routing needs per line of it, looked up once per distinct program. */
+interface ProgramEntry {
+  name: string | null;
+  /** Services a shared file's line of this program goes to (after `unmatched` and `--app`). */
+  targets: readonly string[];
+  stats: ReturnType<LogStats['program']>;
+  /** Next entry with the same hash (interning table). */
+  next: ProgramEntry | null;
+}
+
+/** Distinct programs kept in the interning tables (a hostile log cannot grow them without bound). */
+const PROGRAM_CAP = 10_000;
+
+/** Routes and counts lines into `stats`. */
+export interface Router {
+  /** The context of a file with this host path, owners and modification time. */
+  file(where: Where, mtimeMs: number): FileContext;
+  /** A matching line of a file (its syslog prefix is parsed here). */
+  fileHit(hit: LineHit, ctx: FileContext): void;
+  /** A matching journal entry (already split into time, host, program and message). */
+  entryHit(
+    text: string,
+    mask: number,
+    where: Where,
+    time: number | null,
+    host: string | null,
+    program: string | null,
+  ): void;
+}
+
+/** Services whose syslog tags claim a program. */
+function tagIndex(tags: RouteSpec['tags']): (program: string | null) => string[] {
+  const cache = new Map<string, string[]>();
+  return (program) => {
+    if (program === null) return [];
+    let hit = cache.get(program);
+    if (!hit) {
+      hit = [...new Set(tags.filter((t) => tagMatches(program, t.tag)).map((t) => t.service))];
+      if (cache.size < PROGRAM_CAP) cache.set(program, hit);
+    }
+    return hit;
+  };
+}
+
+/** A router counting into `stats`; `onLine` sees every counted line (then the host is cut out too). */
+export function makeRouter(
+  spec: RouteSpec,
+  rules: RuleSet,
+  stats: LogStats,
+  onLine?: (ev: LineEvent) => void,
+): Router {
+  const zone = makeZone(spec.zone);
+  const servicesOf = tagIndex(spec.tags);
+  const { since, only, noIgnore } = spec;
+
+  // Per-line work is kept to counter updates: programs are interned (no substring per line), category id
+  // lists and single-service lists are made once per mask, a message is cut out only for ignore rules.
+  const restrict = (targets: readonly string[]): readonly string[] =>
+    only === undefined ? targets : targets.filter((t) => t === only);
+  const sharedTargets = (program: string | null): readonly string[] => {
+    const targets = servicesOf(program);
+    return restrict(targets.length === 0 && spec.unmatched === 'host' ? [HOST_SERVICE] : targets);
+  };
+  const newProgram = (name: string | null, next: ProgramEntry | null): ProgramEntry => ({
+    name,
+    targets: sharedTargets(name),
+    stats: stats.program(name),
+    next,
+  });
+  const noProgram = newProgram(null, null);
+  const programTable = new Map<number, ProgramEntry>();
+  let programCount = 0;
+  /** The entry of the program at `line[start, end)`. */
+  const internProgram = (line: string, start: number, end: number): ProgramEntry => {
+    let h = 0;
+    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + line.charCodeAt(i)) | 0;
+    const head = programTable.get(h) ?? null;
+    const len = end - start;
+    for (let e = head; e !== null; e = e.next)
+      if ((e.name as string).length === len && line.startsWith(e.name as string, start)) return e;
+    const entry = newProgram(line.slice(start, end), head);
+    if (programCount < PROGRAM_CAP) {
+      programCount++;
+      programTable.set(h, entry);
+    }
+    return entry;
+  };
+  const byName = new Map<string, ProgramEntry>();
+  const programNamed = (name: string | null): ProgramEntry => {
+    if (name === null) return noProgram;
+    let e = byName.get(name);
+    if (!e) {
+      e = newProgram(name, null);
+      if (byName.size < PROGRAM_CAP) byName.set(name, e);
+    }
+    return e;
+  };
+  const idsByMask = new Map<number, string[]>();
+  const idsOf = (mask: number): string[] => {
+    let ids = idsByMask.get(mask);
+    if (!ids) idsByMask.set(mask, (ids = Object.freeze(maskIds(rules, mask)) as string[]));
+    return ids;
+  };
+  const singleByKey = new Map<string, Map<number, LineEvent['services']>>();
+  const singleService = (service: string, mask: number): LineEvent['services'] => {
+    let bySvc = singleByKey.get(service);
+    if (!bySvc) singleByKey.set(service, (bySvc = new Map<number, LineEvent['services']>()));
+    let list = bySvc.get(mask);
+    if (!list)
+      bySvc.set(
+        mask,
+        (list = Object.freeze([
+          Object.freeze({ service, categories: idsOf(mask) }),
+        ]) as LineEvent['services']),
+      );
+    return list;
+  };
+  const ignoring = new Map<string, boolean>();
+  const hasIgnore = (service: string): boolean => {
+    let v = ignoring.get(service);
+    if (v === undefined)
+      ignoring.set(
+        service,
+        (v = (rules.ignore.get(service)?.length ?? 0) > 0 || (rules.ignore.get('*')?.length ?? 0) > 0),
+      );
+    return v;
+  };
+
+  const dispatch = (
+    hit: { line: number; text: string; mask: number; truncated: boolean },
+    where: Where,
+    time: number | null,
+    lineHost: string | null,
+    program: ProgramEntry,
+    messageStart: number,
+  ) => {
+    if (since !== null && time !== null && time < since) return;
+    const targets = where.shared ? program.targets : where.targets;
+    if (targets.length === 0) return;
+    let union = 0;
+    let services: LineEvent['services'] | undefined;
+    if (targets.length === 1) {
+      const svc = targets[0] as string;
+      let mask = hit.mask;
+      if (!noIgnore && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
+      if (!mask) return;
+      stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
+      union = mask;
+      if (onLine) services = singleService(svc, mask);
+    } else {
+      const list: { service: string; categories: string[] }[] = [];
+      let message: string | undefined;
+      for (const svc of targets) {
+        let mask = hit.mask;
+        if (!noIgnore && hasIgnore(svc))
+          mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)));
+        if (!mask) continue;
+        union |= mask;
+        list.push({ service: svc, categories: idsOf(mask) });
+        stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
+      }
+      if (!union) return;
+      services = list;
+    }
+    stats.addProgram(program.stats, union);
+    onLine?.({
+      path: where.path,
+      line: hit.line,
+      time,
+      host: lineHost,
+      program: program.name,
+      categories: idsOf(union),
+      services: services as LineEvent['services'],
+      text: hit.text,
+      messageStart,
+      truncated: hit.truncated,
+    });
+  };
+
+  const classic: ClassicPrefix = {
+    time: 0,
+    hostStart: -1,
+    hostEnd: -1,
+    programStart: -1,
+    programEnd: -1,
+    messageStart: 0,
+  };
+  let lastHost = '';
+  return {
+    file: (where, mtimeMs) => ({
+      where: { ...where, targets: restrict(where.targets) },
+      years: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
+    }),
+    fileHit(hit, ctx) {
+      const text = hit.text;
+      if (parseClassic(text, ctx.years, classic)) {
+        let lineHost: string | null = null;
+        if (onLine && classic.hostStart >= 0) {
+          const { hostStart, hostEnd } = classic;
+          if (hostEnd - hostStart !== lastHost.length || !text.startsWith(lastHost, hostStart))
+            lastHost = text.slice(hostStart, hostEnd);
+          lineHost = lastHost;
+        }
+        const program =
+          classic.programStart < 0
+            ? noProgram
+            : internProgram(text, classic.programStart, classic.programEnd);
+        dispatch(hit, ctx.where, classic.time, lineHost, program, classic.messageStart);
+      } else {
+        const p = parsePrefix(text, ctx.years);
+        dispatch(hit, ctx.where, p.time, p.host, programNamed(p.program), p.messageStart);
+      }
+    },
+    entryHit(text, mask, where, time, host, program) {
+      dispatch({ line: 0, text, mask, truncated: false }, where, time, host, programNamed(program), 0);
+    },
+  };
+}
