@@ -40,6 +40,22 @@ await build({
     js: "#!/usr/bin/env node\nimport { createRequire as __tenkenCreateRequire } from 'node:module';\nconst require = __tenkenCreateRequire(import.meta.url);",
   },
   logLevel: 'warning',
-  define: { __TENKEN_PROFILES__: JSON.stringify(profiles) },
+  define: {
+    __TENKEN_PROFILES__: JSON.stringify(profiles),
+    __TENKEN_SCAN_WORKER__: JSON.stringify('./scan-worker.js'),
+  },
 });
 chmodSync('dist/tenken.js', 0o755);
+
+// The worker thread that reads part of a big log (src/logs/read/parallel.ts): its own small bundle, so a
+// worker starts without loading the CLI, the config schema or the profiles.
+await build({
+  entryPoints: ['src/logs/read/worker.ts'],
+  outfile: 'dist/scan-worker.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  sourcemap: true,
+  logLevel: 'warning',
+});

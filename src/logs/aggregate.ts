@@ -1,6 +1,6 @@
 import type { Evidence } from '../core/report.ts';
 import { lineText } from '../core/sanitize.ts';
-import { FOLD_CLIP, foldHash, foldKey, foldRange, trimEnd, trimStart } from './fold.ts';
+import { FOLD_CLIP, foldHash, foldKey, foldRange, type LineFolder, trimEnd, trimStart } from './fold.ts';
 
 /**
  * Per-service, per-category statistics of matching lines. Pure: lines in, numbers out (and nothing of
@@ -164,7 +164,7 @@ export class LogStats {
     private readonly categoryIds: readonly string[],
   ) {}
 
-  /** Counts one line for a service in the categories of `mask` (not 0). */
+  /** Counts one line for a service in the categories of `mask` (not 0); `folder` keys it from its bytes. */
   addLine(
     service: string,
     mask: number,
@@ -173,6 +173,7 @@ export class LogStats {
     time: number | null,
     text: string,
     messageStart: number,
+    folder?: LineFolder,
   ): void {
     this.built = undefined;
     let svc = this.byService.get(service);
@@ -203,7 +204,7 @@ export class LogStats {
       if (m.first === null || time < m.first) m.first = time;
       if (m.last === null || time > m.last) m.last = time;
     }
-    this.countMessage(svc, m, text, messageStart);
+    this.countMessage(svc, m, text, messageStart, folder);
     if ((mask & svc.needSamples) !== 0) {
       for (const i of bitsOf(mask & svc.needSamples)) {
         const list = (svc.samples[i] ??= []);
@@ -213,13 +214,20 @@ export class LogStats {
     }
   }
 
-  private countMessage(svc: ServiceStats, m: MaskStats, text: string, messageStart: number): void {
+  private countMessage(
+    svc: ServiceStats,
+    m: MaskStats,
+    text: string,
+    messageStart: number,
+    folder: LineFolder | undefined,
+  ): void {
     const clip = Math.min(text.length, messageStart + FOLD_CLIP);
     const start = trimStart(text, messageStart, clip);
     const end = trimEnd(text, start, clip);
     if (svc.table !== null) {
-      const low = foldHash(text, start, end);
-      if (this.countKeyed(svc, m.mask, low, foldKey.high, 1, text, start, end)) return;
+      const low = folder ? folder.key(start, end) : foldHash(text, start, end);
+      const high = folder ? folder.high : foldKey.high;
+      if (this.countKeyed(svc, m.mask, low, high, 1, text, start, end)) return;
     }
     this.countExact(svc, m.mask, foldRange(text, start, end), 1);
   }

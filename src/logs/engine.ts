@@ -11,7 +11,8 @@ import { orderFamily } from './read/family.ts';
 import { isGlob } from '../core/glob.ts';
 import { expandGlob } from './read/glob.ts';
 import { type JournalRunner, type JournalStart, readJournal, spawnJournalctl } from './read/journal.ts';
-import { readSource, readWholeFile, type SourceProblem } from './read/source.ts';
+import { defaultThreads, MIN_PART, scanSplit } from './read/parallel.ts';
+import { type HitFile, readSource, readWholeFile, type SourceProblem } from './read/source.ts';
 import type { LineHit } from './scan/lines.ts';
 import type { RuleSet } from './scan/rules.ts';
 import { type FileContext, type LineEvent, makeRouter, type RouteSpec } from './route.ts';
@@ -77,6 +78,10 @@ export interface EngineInput {
   chunk?: number;
   signal?: AbortSignal;
   onLine?: (ev: LineEvent) => void;
+  /** Threads for reading a big plain file in parts (default: the cores, at most 4; 1 = this one only). */
+  threads?: number;
+  /** Fewest bytes per part of such a read (default MIN_PART). */
+  minPart?: number;
 }
 
 /** A source problem with the services it concerns. */
@@ -170,6 +175,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     ...(input.onlyService !== undefined ? { only: input.onlyService } : {}),
   };
   const router = makeRouter(route, rules, stats, input.onLine);
+  const threads = input.threads ?? defaultThreads();
   let bytes = 0;
 
   const saved = input.mode.kind === 'resume' ? input.mode.state : undefined;
@@ -187,12 +193,29 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
       if (current?.path !== file.path) current = { path: file.path, ctx: contextOf(file) };
       router.fileHit(hit, current.ctx);
     };
+    // Lines seen one by one (`scan --format ndjson`) must come in order: then one thread.
+    const split =
+      input.onLine || threads < 2
+        ? undefined
+        : (file: HitFile) =>
+            scanSplit({
+              rules,
+              route,
+              samples: config.samples,
+              where: { path: displayPath(host, file.path), targets: src.owners, shared: src.shared },
+              mtimeMs: file.mtimeMs,
+              stats,
+              threads,
+              minPart: input.minPart ?? MIN_PART,
+              ...(input.signal ? { signal: input.signal } : {}),
+            });
     const common = {
       rules,
       identity,
       countLines: input.countLines,
       consumeTrailing: input.consumeTrailing,
       display: (p: string) => displayPath(host, p),
+      ...(split ? { split } : {}),
       ...(input.chunk !== undefined ? { chunk: input.chunk } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
     };

@@ -35,10 +35,30 @@ export function trimEnd(s: string, start: number, end: number): number {
   return end;
 }
 
-/** Seeds of the two fold hashes: random per process, so crafted log lines cannot aim at a collision. */
+/** Seeds of the two fold hashes: random per thread, so crafted log lines cannot aim at a collision. */
 const SEEDS = crypto.getRandomValues(new Uint32Array(2));
-const SEED1 = (SEEDS[0] as number) | 0;
-const SEED2 = (SEEDS[1] as number) | 0;
+/** The first hash's seed (the SIMD kernel's fold takes the same). */
+export const SEED1 = (SEEDS[0] as number) | 0;
+/** The second hash's seed. */
+export const SEED2 = (SEEDS[1] as number) | 0;
+
+/** Word classes of bytes 0-255 (0 other, 1 word character, 2 digit), for the kernel's copy of foldHash. */
+export const FOLD_WORDS: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  t.set(WORD);
+  return t;
+})();
+
+/**
+ * Keys messages inside a line a scanner is reporting without a string pass: the SIMD kernel's fold over
+ * the line's bytes in its memory (kernel.ts). Valid only during the hit's callback.
+ */
+export interface LineFolder {
+  /** The low half of the key of the folded form of the line's [start, end) (offsets into its text). */
+  key(start: number, end: number): number;
+  /** The high half of the key `key` computed last. */
+  high: number;
+}
 
 /** Holds the second half of the key `foldHash` computed last (read it right after the call). */
 export const foldKey = { high: 0 };

@@ -1,6 +1,7 @@
 import { makeZone, type YearContext } from '../core/tz.ts';
 import type { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
+import type { LineFolder } from './fold.ts';
 import type { LineHit } from './scan/lines.ts';
 import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
 import { type ClassicPrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
@@ -189,7 +190,7 @@ export function makeRouter(
   };
 
   const dispatch = (
-    hit: { line: number; text: string; mask: number; truncated: boolean },
+    hit: { line: number; text: string; mask: number; truncated: boolean; folder?: LineFolder | undefined },
     where: Where,
     time: number | null,
     lineHost: string | null,
@@ -206,7 +207,7 @@ export function makeRouter(
       let mask = hit.mask;
       if (!noIgnore && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
       if (!mask) return;
-      stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
+      stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
       union = mask;
       if (onLine) services = singleService(svc, mask);
     } else {
@@ -219,7 +220,7 @@ export function makeRouter(
         if (!mask) continue;
         union |= mask;
         list.push({ service: svc, categories: idsOf(mask) });
-        stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart);
+        stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
       }
       if (!union) return;
       services = list;

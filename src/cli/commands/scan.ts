@@ -181,28 +181,16 @@ export async function runScan(
     out = '';
     writing = writing.then(() => app.io.write(chunk));
   };
-  const totals = new Map<string, { count: number; first: number | null; last: number | null }>();
   const onLine = (ev: LineEvent) => {
-    for (const c of ev.categories) {
-      let t = totals.get(c);
-      if (!t) totals.set(c, (t = { count: 0, first: null, last: null }));
-      t.count++;
-      if (ev.time !== null) {
-        if (t.first === null || ev.time < t.first) t.first = ev.time;
-        if (t.last === null || ev.time > t.last) t.last = ev.time;
-      }
+    const rec = toRecord(ev);
+    if (attacks) {
+      const d = attacks.decorate(ev);
+      rec.categories = d.categories;
+      if (d.attack) Object.assign(rec, d.attack);
+      else if (d.categories.length === 0) return; // only the hidden needles matched, and nothing counted
     }
-    if (format === 'ndjson') {
-      const rec = toRecord(ev);
-      if (attacks) {
-        const d = attacks.decorate(ev);
-        rec.categories = d.categories;
-        if (d.attack) Object.assign(rec, d.attack);
-        else if (d.categories.length === 0) return; // only the hidden needles matched, and nothing counted
-      }
-      out += `${JSON.stringify(rec)}\n`;
-      enqueue(false);
-    }
+    out += `${JSON.stringify(rec)}\n`;
+    enqueue(false);
   };
   const result = await runEngine({
     host,
@@ -222,8 +210,10 @@ export async function runScan(
     consumeTrailing: true,
     noIgnore: !opts.ignore,
     ...(opts.app !== undefined ? { onlyService: opts.app } : {}),
-    onLine,
+    // Summaries come from the counters (then a big file is read on several threads); ndjson needs each line.
+    ...(format === 'ndjson' ? { onLine } : {}),
   });
+  const totals = totalsOf(result.stats, rules);
   // Profiles list many candidate paths per service: in plan mode a missing candidate is normal (the logs
   // check reports a service none of whose files exist); a file named on the command line must exist.
   const problems =
@@ -244,6 +234,29 @@ export async function runScan(
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/** Per category: lines (each once, whatever services counted it) and first/last time, from the counters. */
+export function totalsOf(
+  stats: EngineResult['stats'],
+  rules: RuleSet,
+): Map<string, { count: number; first: number | null; last: number | null }> {
+  const totals = new Map<string, { count: number; first: number | null; last: number | null }>();
+  const of = (id: string) => {
+    let t = totals.get(id);
+    if (!t) totals.set(id, (t = { count: 0, first: null, last: null }));
+    return t;
+  };
+  // A line is counted once per program, under the union of its services' categories.
+  for (const counts of stats.programs.values()) for (const [id, n] of counts) of(id).count += n;
+  for (const cats of stats.services.values())
+    for (const [id, s] of cats) {
+      const t = of(id);
+      if (s.first !== null && (t.first === null || s.first < t.first)) t.first = s.first;
+      if (s.last !== null && (t.last === null || s.last > t.last)) t.last = s.last;
+    }
+  // Rule order, as the summaries list them.
+  return new Map(rules.categories.filter((c) => totals.has(c.id)).map((c) => [c.id, of(c.id)]));
+}
 
 /** The `--format json` document: totals per category, per program, per service. */
 export function summaryJson(

@@ -144,6 +144,100 @@ export interface ReadResult {
   error?: unknown;
 }
 
+/** A part of a plain file read on another thread: content [from, to), to - from bytes. */
+export interface PartTask {
+  fd: number;
+  from: number;
+  to: number;
+  /** Report a final line with no newline (the file's last part, when the read does). */
+  consumeTrailing: boolean;
+  countLines: boolean;
+  tailBytes: number;
+  chunk?: number;
+}
+
+/** What the thread that read a part found (lines counted from the part's start). */
+export interface PartOutcome {
+  /** Content offset after its last consumed line. */
+  offset: number;
+  /** Where its reading stopped (the part's end, unless the file shrank). */
+  end: number;
+  lines: number;
+  tail: Uint8Array;
+  bytes: number;
+  /** The read error part-way, as a message. */
+  error?: string;
+}
+
+/**
+ * Reading a big plain file in parts on several threads: the first part on this one through `onHit`, the
+ * others by `run` (a worker thread counting into its own stats), taken back in file order by `merge`.
+ */
+export interface SplitOptions<O extends PartOutcome = PartOutcome> {
+  /** Threads to use at most, this one included. */
+  threads: number;
+  /** Fewest bytes worth a part of its own. */
+  minPart: number;
+  /** Reads one part elsewhere; rejects when the thread failed (the part is then read here). */
+  run(task: PartTask): Promise<O>;
+  /** Takes a part's counts, in file order, with the number of lines before the part. */
+  merge(outcome: O, lineBase: number): void;
+}
+
+/**
+ * Bytes the first part gets beyond an equal share: this thread starts reading at once, a worker first
+ * starts up (~50 ms, in which this thread reads about this much).
+ */
+const LEAD = 24 << 20;
+
+/** Where to cut content [start, end) into at most `n` parts: line starts, each part at least `min` bytes. */
+async function splitPoints(
+  file: OpenFile,
+  start: number,
+  end: number,
+  n: number,
+  min: number,
+): Promise<number[]> {
+  const parts = Math.min(n, Math.floor((end - start) / min));
+  const points: number[] = [];
+  if (parts < 2) return points;
+  const probe = Buffer.alloc(1 << 16);
+  let prev = start;
+  const lead = Math.min(LEAD, Math.floor((end - start) / (2 * parts)));
+  for (let k = 1; k < parts; k++) {
+    const at = start + lead + Math.floor(((end - start - lead) * k) / parts);
+    // From the byte before: a newline there makes `at` itself a line start.
+    const { bytesRead } = await file.handle.read(probe, 0, probe.length, at - 1);
+    const nl = probe.subarray(0, bytesRead).indexOf(10);
+    if (nl < 0) continue; // inside a line longer than the probe: no cut here
+    const p = at + nl;
+    if (p - prev < min / 2 || end - p < min / 2) continue;
+    points.push(p);
+    prev = p;
+  }
+  return points;
+}
+
+/** Reads plain content [from, to) into `scanner`; returns where reading stopped and the bytes read. */
+async function readPlain(
+  file: OpenFile,
+  scanner: LineScanner,
+  from: number,
+  to: number,
+  signal: AbortSignal | undefined,
+): Promise<{ pos: number; bytes: number }> {
+  let pos = from;
+  while (pos < to) {
+    signal?.throwIfAborted();
+    const n = Math.min(scanner.free, to - pos);
+    const { bytesRead } = await file.handle.read(scanner.buf, scanner.len, n, pos);
+    if (bytesRead === 0) break; // shrank while reading: the rest is for the next run
+    pos += bytesRead;
+    scanner.wrote(bytesRead);
+  }
+  return { pos, bytes: pos - from };
+}
+
 /** Reads `file` from content offset `start`, reporting matching lines. */
 export async function readLog(
   file: OpenFile,
@@ -160,6 +254,8 @@ export async function readLog(
     /** Content bytes [start - tailBytes, start), when known, so a read that consumes little has its tail. */
     before?: Buffer;
     signal?: AbortSignal;
+    /** Read a big plain file in parts on several threads. */
+    split?: SplitOptions;
   },
   onHit: (hit: LineHit) => void,
 ): Promise<ReadResult> {
@@ -175,19 +271,23 @@ export async function readLog(
   let bytes = 0;
   let error: unknown;
   let end = -1;
+  /** Set when later parts were read on other threads: the position, lines and tail after them. */
+  let after: { offset: number; lines: number; tail: Buffer } | undefined;
   try {
     if (!file.gzip) {
-      let pos = opts.start;
-      while (pos < file.size) {
-        opts.signal?.throwIfAborted();
-        const n = Math.min(scanner.free, file.size - pos);
-        const { bytesRead } = await file.handle.read(scanner.buf, scanner.len, n, pos);
-        if (bytesRead === 0) break; // shrank while reading: the rest is for the next run
-        pos += bytesRead;
-        bytes += bytesRead;
-        scanner.wrote(bytesRead);
+      const split = opts.split;
+      const points = split
+        ? await splitPoints(file, opts.start, file.size, split.threads, split.minPart)
+        : [];
+      if (split && points.length > 0) {
+        const r = await readParts(file, rules, opts, scanOpts, scanner, points, split, onHit);
+        ({ bytes, end, after } = r);
+        if (r.error !== undefined) error = r.error;
+      } else {
+        const r = await readPlain(file, scanner, opts.start, file.size, opts.signal);
+        bytes = r.bytes;
+        end = r.pos;
       }
-      end = pos;
     } else {
       let at = 0;
       const preFrom = opts.start - Math.min(opts.tailBytes, opts.start);
@@ -212,21 +312,127 @@ export async function readLog(
     if ((err as Error).name === 'AbortError') throw err;
     error = err;
   }
-  let tail = scanner.tailContent;
-  const consumed = scanner.offset - opts.start;
+  const offset = after?.offset ?? scanner.offset;
+  let tail = after?.tail ?? scanner.tailContent;
+  const consumed = offset - opts.start;
   if (consumed < opts.tailBytes && opts.start > 0) {
     const before =
       opts.before ??
       (file.gzip ? null : await contentBefore(file, opts.start, Math.min(opts.tailBytes, opts.start)));
-    if (before) tail = Buffer.concat([before, tail]).subarray(-Math.min(opts.tailBytes, scanner.offset));
+    if (before) tail = Buffer.concat([before, tail]).subarray(-Math.min(opts.tailBytes, offset));
   }
   const result: ReadResult = {
-    offset: scanner.offset,
-    line: scanOpts.countLines ? scanner.lineCount : -1,
+    offset,
+    line: scanOpts.countLines ? (after?.lines ?? scanner.lineCount) : -1,
     tail,
-    eof: end >= 0 && scanner.offset === end,
+    eof: end >= 0 && offset === end,
     bytes,
   };
   if (error !== undefined) result.error = error;
   return result;
+}
+
+/**
+ * The parts of a split read: parts after the first start on other threads at once, the first is read
+ * here meanwhile, then the others are taken in file order. A part whose thread failed is read here; a
+ * part that stopped short (a read error, a file that shrank) ends the read there, later parts unmerged.
+ */
+async function readParts(
+  file: OpenFile,
+  rules: RuleSet,
+  opts: { start: number; consumeTrailing: boolean; tailBytes: number; chunk?: number; signal?: AbortSignal },
+  scanOpts: LineScannerOptions,
+  scanner: LineScanner,
+  points: number[],
+  split: SplitOptions,
+  onHit: (hit: LineHit) => void,
+): Promise<{
+  bytes: number;
+  end: number;
+  after: { offset: number; lines: number; tail: Buffer } | undefined;
+  error?: unknown;
+}> {
+  const bounds = [...points, file.size];
+  const running = points.map((from, k) => {
+    const task: PartTask = {
+      fd: file.handle.fd,
+      from,
+      to: bounds[k + 1] as number,
+      consumeTrailing: k === points.length - 1 && opts.consumeTrailing,
+      countLines: scanOpts.countLines ?? false,
+      tailBytes: opts.tailBytes,
+      ...(opts.chunk !== undefined ? { chunk: opts.chunk } : {}),
+    };
+    return split.run(task).then(
+      (outcome) => ({ task, outcome }),
+      () => ({ task, outcome: undefined }),
+    );
+  });
+  // The workers read through this handle's descriptor: never return (and let it close) before they end.
+  const settled = Promise.all(running);
+  let bytes = 0;
+  let error: unknown;
+  let stopped = false;
+  let end = -1;
+  let lines = scanner.lineCount;
+  let offset = opts.start;
+  let tail: Buffer = scanner.tailContent;
+  try {
+    const first = await readPlain(file, scanner, opts.start, points[0] as number, opts.signal);
+    bytes = first.bytes;
+    end = first.pos;
+    lines = scanner.lineCount;
+    offset = scanner.offset;
+    tail = scanner.tailContent;
+    if (offset !== points[0]) {
+      // Part one stopped short: the read ends in it, as if unsplit (the caller finishes its scanner).
+      await settled;
+      return { bytes, end, after: undefined };
+    }
+    for (const job of running) {
+      const { task, outcome } = await job;
+      if (stopped) continue;
+      if (outcome === undefined) {
+        // The thread failed: read the part here, counting through onHit.
+        const local = new LineScanner(rules, onHit, {
+          ...scanOpts,
+          startOffset: task.from,
+          startLine: lines,
+        });
+        const r = await readPlain(file, local, task.from, task.to, opts.signal);
+        local.finish(task.consumeTrailing);
+        bytes += r.bytes;
+        end = r.pos;
+        lines = local.lineCount;
+        offset = local.offset;
+        tail = lastTail(tail, local.tailContent, opts.tailBytes);
+        stopped = r.pos !== task.to;
+        continue;
+      }
+      split.merge(outcome, lines);
+      bytes += outcome.bytes;
+      end = outcome.end;
+      lines += outcome.lines;
+      offset = outcome.offset;
+      tail = lastTail(tail, Buffer.from(outcome.tail), opts.tailBytes);
+      if (outcome.error !== undefined) {
+        error = new Error(outcome.error);
+        end = -1; // as an unsplit read that failed: not at the end
+        stopped = true;
+      } else if (outcome.end !== task.to) stopped = true;
+    }
+  } catch (err) {
+    await settled;
+    throw err;
+  }
+  await settled;
+  const result: Awaited<ReturnType<typeof readParts>> = { bytes, end, after: { offset, lines, tail } };
+  if (error !== undefined) result.error = error;
+  return result;
+}
+
+/** The last `n` bytes of `a` followed by `b`. */
+function lastTail(a: Buffer, b: Buffer, n: number): Buffer {
+  if (b.length >= n) return b.subarray(b.length - n);
+  return Buffer.concat([a.subarray(Math.max(0, a.length - (n - b.length))), b]);
 }

@@ -11,7 +11,7 @@ import {
 } from '../cursor.ts';
 import type { LineHit } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
-import { openLog, type OpenFile, readLog } from './content.ts';
+import { openLog, type OpenFile, readLog, type SplitOptions } from './content.ts';
 import { familyOf, type FamilyMember } from './family.ts';
 
 /**
@@ -47,6 +47,8 @@ export interface SourceReadOptions {
   signal?: AbortSignal;
   /** Host path of a local path, for cursors and messages. */
   display(local: string): string;
+  /** How to read a big plain file in parts on other threads (none: one thread). */
+  split?: (file: HitFile) => SplitOptions | undefined;
 }
 
 /** The outcome of reading one source. */
@@ -125,6 +127,8 @@ export async function readSource(
       if (d.before) readOpts.before = d.before;
       if (opts.chunk !== undefined) readOpts.chunk = opts.chunk;
       if (opts.signal) readOpts.signal = opts.signal;
+      const split = opts.split?.(hitFile);
+      if (split) readOpts.split = split;
       const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
       result.bytes += r.bytes;
       if (r.error !== undefined)
@@ -179,6 +183,8 @@ export async function readWholeFile(
     if (opts.chunk !== undefined) readOpts.chunk = opts.chunk;
     if (opts.signal) readOpts.signal = opts.signal;
     const hitFile: HitFile = { path: f.path, mtimeMs: f.mtimeMs, gzip: f.gzip };
+    const split = opts.split?.(hitFile);
+    if (split) readOpts.split = split;
     const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
     result.bytes = r.bytes;
     result.files.push({ path: local, decision: 'all' });

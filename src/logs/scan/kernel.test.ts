@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { logsConfig } from '../config.ts';
+import { foldHash, foldKey } from '../fold.ts';
 import { KeywordKernel } from './kernel.ts';
 import { type LineHit, LineScanner } from './lines.ts';
 import { compileRules, type RuleSet } from './rules.ts';
@@ -13,7 +14,8 @@ function regexOnly(rules: RuleSet): RuleSet {
 
 function scanAll(rules: RuleSet, bytes: Buffer, chunk: number, pieces: number[]): LineHit[] {
   const hits: LineHit[] = [];
-  const scanner = new LineScanner(rules, (h) => hits.push(h), { chunk, countLines: true });
+  // The folder is valid during the callback only (and the regex path has none).
+  const scanner = new LineScanner(rules, ({ folder: _, ...h }) => hits.push(h), { chunk, countLines: true });
   let at = 0;
   for (const p of pieces) {
     scanner.push(bytes.subarray(at, at + p));
@@ -77,5 +79,43 @@ describe('the SIMD keyword kernel', () => {
       [3, line.length + 201, rules.categories.find((c) => c.id === 'error')?.bit],
     ]);
     expect(hits).toEqual(scanAll(regexOnly(rules), bytes, 1 << 20, []));
+  });
+
+  it('keys a message from its bytes exactly as foldHash keys its latin1 text', () => {
+    const kernel = KeywordKernel.create([{ bytes: 'err', mask: 1 }], 4096) as KeywordKernel;
+    const piece = fc.oneof(
+      fc.constantFrom(
+        'err',
+        'sshd[123]:',
+        '192.0.2.7',
+        'j4P1a2b3c',
+        '#',
+        ' ',
+        '\t',
+        'x-1',
+        'a.b:c_d',
+        '\u00e9',
+        '\u00ff',
+      ),
+      fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a).toString('latin1')),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 40 }),
+        fc.nat({ max: 100 }),
+        fc.nat(),
+        fc.nat(),
+        (pieces, at, a, b) => {
+          const text = pieces.join('');
+          const start = text.length ? a % (text.length + 1) : 0;
+          const end = start + (text.length ? b % (text.length - start + 1) : 0);
+          kernel.data.write(text, at, 'latin1');
+          kernel.folder.at = at;
+          const low = kernel.folder.key(start, end);
+          expect([low, kernel.folder.high]).toEqual([foldHash(text, start, end), foldKey.high]);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,3 +1,5 @@
+import { FOLD_WORDS, type LineFolder, SEED1, SEED2 } from '../fold.ts';
+
 /**
  * The keyword kernel: a small WebAssembly SIMD program that finds every line containing a keyword
  * (ASCII case folded like `LC_ALL=C grep -i`, other bytes exact) in a byte range, 16 bytes per step,
@@ -20,7 +22,9 @@
  *   368   state: last newline address (i32), newlines counted (i32)
  *   376   address of the keyword descriptors (i32), address of the output records (i32)
  *   384   buckets: 8 × (first keyword index, end index) (i32 pairs)
- *   448   keyword descriptors: n × (bytes address, length, category bits) (i32 triples)
+ *   448   fold output: the high half of the last message key (i32)
+ *   512   word classes for message folding: byte → 0 (other), 1 (word character), 2 (digit)
+ *   768   keyword descriptors: n × (bytes address, length, category bits) (i32 triples)
  *   ...   keyword bytes (lower-cased), output records (line start, newlines before, bits), data
  */
 
@@ -30,7 +34,9 @@ const SCRATCH = 352;
 const STATE = 368;
 const HEADER = 376;
 const BUCKETS = 384;
-const DESCRIPTORS = 448;
+const FOLD_OUT = 448;
+const WORDS = 512;
+const DESCRIPTORS = 768;
 /** Output record size in bytes: line start, newlines before it, category bits. */
 const RECORD = 12;
 /** Keyword descriptor size in bytes: bytes address, length, category bits. */
@@ -107,7 +113,9 @@ const op = {
   mul: [0x6c],
   and: [0x71],
   or: [0x72],
+  xor: [0x73],
   shl: [0x74],
+  shrU: [0x76],
   vload: (offset = 0) => [0xfd, 0x00, 0, ...uleb(offset)],
   vstore: (offset = 0) => [0xfd, 0x0b, 0, ...uleb(offset)],
   swizzle: [0xfd, 0x0e],
@@ -277,14 +285,107 @@ function kernelBytes(): Uint8Array {
     [...uleb(10), V128],
   ]);
   const code = [...locals, ...body];
+  const fold = foldBody();
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])]])),
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])],
+        [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])],
+      ]),
+    ),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...name('scan'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
+    ...section(3, vec([uleb(0), uleb(1)])),
+    ...section(
+      7,
+      vec([
+        [...name('scan'), 0x00, ...uleb(0)],
+        [...name('fold'), 0x00, ...uleb(1)],
+      ]),
+    ),
+    ...section(
+      10,
+      vec([
+        [...uleb(code.length), ...code],
+        [...uleb(fold.length), ...fold],
+      ]),
+    ),
   ]);
+}
+
+/**
+ * `fold(start, end, seed1, seed2) → low`: the key of a message's folded form over bytes [start, end), the
+ * same computation as fold.ts's foldHash over the latin1 string (the high half goes to FOLD_OUT).
+ */
+function foldBody(): number[] {
+  const [start, end, h, g] = [0, 1, 2, 3];
+  let next = 4;
+  const local = (): number => next++;
+  // biome-ignore format: the locals in declaration order (6 i32)
+  const i = local(), c = local(), w = local(), digit = local(), rh = local(), rg = local();
+  const FNV = 0x01000193;
+  const MUR = 0x5bd1e995 | 0;
+  /** x = (x ^ char) * FNV on the first hash, y = mix(y + char) on the second; char from `ch` (a local or const). */
+  const mix = (x: number, y: number, ch: number[]) => [
+    ...op.get(x),
+    ...ch,
+    ...op.xor,
+    ...op.const(FNV),
+    ...op.mul,
+    ...op.set(x),
+    ...op.get(y),
+    ...ch,
+    ...op.add,
+    ...op.const(MUR),
+    ...op.mul,
+    ...op.tee(y),
+    ...op.get(y),
+    ...op.const(15),
+    ...op.shrU,
+    ...op.xor,
+    ...op.set(y),
+  ];
+  // biome-ignore format: a listing, one source step per row (as in a .wat file)
+  const body = [
+    ...op.get(start), ...op.set(i),
+    ...op.block,
+    ...op.loop,
+    ...op.get(i), ...op.get(end), ...op.geU, ...op.brIf(1),
+    ...op.get(i), ...op.load8(0), ...op.tee(c), ...op.load8(WORDS), ...op.tee(w),
+    ...op.if,
+    // A run of word characters: hashed as itself, or as `#` when it holds a digit.
+    ...op.const(0), ...op.set(digit),
+    ...op.get(h), ...op.set(rh),
+    ...op.get(g), ...op.set(rg),
+    ...op.block,
+    ...op.loop,
+    ...op.get(digit), ...op.get(w), ...op.const(2), ...op.eq, ...op.or, ...op.set(digit),
+    ...mix(rh, rg, op.get(c)),
+    ...op.get(i), ...op.const(1), ...op.add, ...op.tee(i), ...op.get(end), ...op.geU, ...op.brIf(1),
+    ...op.get(i), ...op.load8(0), ...op.tee(c), ...op.load8(WORDS), ...op.tee(w),
+    ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+    ...op.get(digit),
+    ...op.if,
+    ...mix(h, g, op.const(35)),
+    ...op.else,
+    ...op.get(rh), ...op.set(h),
+    ...op.get(rg), ...op.set(g),
+    ...op.end,
+    ...op.else,
+    ...mix(h, g, op.get(c)),
+    ...op.get(i), ...op.const(1), ...op.add, ...op.set(i),
+    ...op.end,
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+    ...op.const(FOLD_OUT), ...op.get(g), ...op.store(0),
+    ...op.get(h),
+    ...op.end,
+  ];
+  return [...vec([[...uleb(6), I32]]), ...body];
 }
 
 /** The part of the WebAssembly JS API used here (the project's `lib` has no DOM/WebAssembly values). */
@@ -339,6 +440,7 @@ function buildTables(keywords: readonly KernelKeyword[]): Tables | null {
   const mem = new Uint8Array(size);
   const view = new DataView(mem.buffer);
   for (let c = 0; c < 256; c++) mem[FOLD + c] = lower(c);
+  mem.set(FOLD_WORDS, WORDS);
   // Positions the fingerprint does not use accept every byte.
   for (let j = fp; j < 3; j++) mem.fill(0xff, TABLES + 32 * j, TABLES + 32 * j + 32);
   let at = DESCRIPTORS + kws.length * DESCRIPTOR;
@@ -435,6 +537,8 @@ export class KeywordKernel {
   private readonly i32: Int32Array;
   private readonly outAt: number;
   private readonly scanFn: (from: number, to: number, limit: number) => number;
+  /** Keys messages of the line being reported: set `at` to the line's start in `data`. */
+  readonly folder: LineFolder & { at: number };
 
   /** A kernel for `keywords` with a `size`-byte buffer, or null when it cannot be used. */
   static create(keywords: readonly KernelKeyword[], size: number): KeywordKernel | null {
@@ -458,6 +562,18 @@ export class KeywordKernel {
     this.scanFn = instance.exports.scan as (from: number, to: number, limit: number) => number;
     this.outAt = outAt;
     this.dataAt = dataAt;
+    const foldFn = instance.exports.fold as (start: number, end: number, s1: number, s2: number) => number;
+    const i32 = this.i32;
+    this.folder = {
+      at: 0,
+      high: 0,
+      key(start: number, end: number): number {
+        const base = dataAt + this.at;
+        const low = foldFn(base + start, base + end, SEED1, SEED2);
+        this.high = i32[FOLD_OUT >> 2] as number;
+        return low;
+      },
+    };
     this.data = Buffer.from(memory.buffer, dataAt, size);
   }
 

@@ -1,3 +1,4 @@
+import type { LineFolder } from '../fold.ts';
 import { KeywordKernel } from './kernel.ts';
 import { keywordMask, lineMask, type RuleSet } from './rules.ts';
 
@@ -26,6 +27,8 @@ export interface LineHit {
   mask: number;
   /** True when `text` is only the head of a longer line. */
   truncated: boolean;
+  /** Keys messages of this line from its bytes (the SIMD kernel's), valid during the callback only. */
+  folder?: LineFolder;
 }
 
 /** Scanner options. */
@@ -194,15 +197,18 @@ export class LineScanner {
     const base = this.base;
     const lines = this.lines;
     const countLines = this.countLines;
+    const folder = kernel.folder;
     const newlines = kernel.scan(end, (ls, before, mask) => {
       let le = buf.indexOf(10, ls);
       if (le < 0 || le > end) le = end;
+      folder.at = ls;
       this.onHit({
         offset: base + ls,
         line: countLines ? lines + before + 1 : 0,
         text: buf.toString('latin1', ls, le),
         mask,
         truncated: false,
+        folder,
       });
     });
     if (countLines) this.lines = lines + newlines + (terminated ? 0 : 1);

@@ -49,6 +49,14 @@ export interface RuleSet {
   maxKeyword: number;
   /** Ignore rules by service name (`*` for all). */
   ignore: Map<string, CompiledIgnore[]>;
+  /** What it was compiled from (plain data), so a worker thread can compile the same rules. */
+  origin?: RulesOrigin;
+}
+
+/** The arguments of compileRules, as plain data. */
+export interface RulesOrigin {
+  config: LogsConfig;
+  only?: string[];
 }
 
 const SPECIAL = /[\\^$.*+?()[\]{}|/-]/;
@@ -161,6 +169,7 @@ export function compileRules(cfg: LogsConfig, only?: ReadonlySet<string>): RuleS
     keywordList: [...keywordBits].map(([bytes, mask]) => ({ bytes, mask })),
     maxKeyword: Math.max(1, ...allWords.map((w) => w.length)),
     ignore,
+    origin: { config: cfg, ...(only ? { only: [...only] } : {}) },
   };
 }
 
