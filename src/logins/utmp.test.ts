@@ -84,6 +84,18 @@ describe('layout detection', () => {
     }
   });
 
+  it('reads one 384-byte record and 16 stray bytes as that record, not as a 400-byte record of 1970', () => {
+    // Found by utmp.property.test.ts: both layouts decode the 400 bytes plausibly, and the file size fits 400.
+    const rec = encodeRecords([{ type: 1, pid: 0, line: 'pts/0', user: 'root', host: '', sec: 1 }]);
+    const file = Buffer.concat([rec, Buffer.alloc(16, 0x41)]);
+    const det = detectLayout(file, file.length);
+    expect(det.ok && det.layout.name).toBe('glibc-384');
+    // A genuine 400-byte file of the same size is still read as one.
+    const wide = encodeRecords([{ ...login, sec: 1 }], LAYOUTS['glibc-400']);
+    const detWide = detectLayout(wide, wide.length);
+    expect(detWide.ok && detWide.layout.name).toBe('glibc-400');
+  });
+
   it('refuses big-endian records with a clear message', () => {
     const file = Buffer.concat([bigEndian(login), bigEndian({ ...login, type: 8 })]);
     const det = detectLayout(file, file.length);

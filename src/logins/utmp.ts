@@ -329,9 +329,15 @@ export type Detection =
   | { ok: true; layout: UtmpLayout /** true when no whole record was there to judge */; guessed: boolean }
   | { ok: false; why: 'big-endian' | 'unknown-layout'; message: string };
 
-function score(sample: Uint8Array, layout: UtmpLayout, bigEndian: boolean): { good: number; total: number } {
+function score(
+  sample: Uint8Array,
+  layout: UtmpLayout,
+  bigEndian: boolean,
+): { good: number; total: number; timed: number } {
   let good = 0;
   let total = 0;
+  /** Plausible records with a time after 1970-01-01 00:00:00: what writers put there (they read the clock). */
+  let timed = 0;
   for (let off = 0; off + layout.size <= sample.length; off += layout.size) {
     total++;
     const view = new DataView(sample.buffer, sample.byteOffset + off, layout.size);
@@ -348,11 +354,13 @@ function score(sample: Uint8Array, layout: UtmpLayout, bigEndian: boolean): { go
     const usec = rd(layout.usec);
     if (type >= 0 && type <= 9 && usec >= 0 && usec < 1_000_000 && sec >= 0 && sec <= 7_258_118_400) {
       // All-zero records fit every layout and byte order: they count for nothing.
-      if (type !== 0 || sec !== 0 || usec !== 0) good++;
-      else total--;
+      if (type !== 0 || sec !== 0 || usec !== 0) {
+        good++;
+        if (sec > 0) timed++;
+      } else total--;
     }
   }
-  return { good, total };
+  return { good, total, timed };
 }
 
 /**
@@ -361,13 +369,18 @@ function score(sample: Uint8Array, layout: UtmpLayout, bigEndian: boolean): { go
  * util-linux `last` silently does), as is anything that fits neither layout.
  */
 export function detectLayout(sample: Uint8Array, fileSize: number): Detection {
-  const candidates: { layout: UtmpLayout; be: boolean; good: number; total: number }[] = [];
+  const candidates: { layout: UtmpLayout; be: boolean; good: number; total: number; timed: number }[] = [];
   for (const layout of Object.values(LAYOUTS)) {
     for (const be of [false, true]) candidates.push({ layout, be, ...score(sample, layout, be) });
   }
   const ratio = (c: { good: number; total: number }): number => (c.total === 0 ? 0 : c.good / c.total);
+  const timed = (c: { timed: number; total: number }): number => (c.total === 0 ? 0 : c.timed / c.total);
   const fits = (c: { layout: UtmpLayout }): number => (fileSize % c.layout.size === 0 ? 1 : 0);
-  candidates.sort((a, b) => ratio(b) - ratio(a) || fits(b) - fits(a) || b.good - a.good);
+  // Records that decode with a time of 0 under one layout and a real time under the other settle a tie
+  // before the file size does: one 384-byte record plus 16 stray bytes is not a 400-byte record of 1970.
+  candidates.sort(
+    (a, b) => ratio(b) - ratio(a) || timed(b) - timed(a) || fits(b) - fits(a) || b.good - a.good,
+  );
   const best = candidates[0];
   if (!best || best.total === 0) {
     // Empty, shorter than a record, or only zero records: nothing contradicts the usual layout.

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../test/helpers/cli.ts';
 import { need } from '../../test/services/index.ts';
@@ -60,6 +63,23 @@ describe('tenken probe', () => {
     expect(r.out).toContain(
       `> GET https://localhost:${s.ports.https}/ via 127.0.0.1:${s.ports.proxy} (CONNECT)`,
     );
+  });
+
+  it("warns on a certificate by the config's checks.probes thresholds", async () => {
+    const s = need('nginx');
+    const url = `https://localhost:${s.ports.https}/`;
+    const plain = await tenken(['probe', url, '--ca', s.certs.ca]);
+    expect([plain.error, plain.code]).toEqual([null, 0]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-probe-cfg-'));
+    try {
+      const config = path.join(dir, 'tenken.yaml');
+      writeFileSync(config, 'checks:\n  probes:\n    certWarnDays: 3650\n    certCritDays: 1\n');
+      const r = await tenken(['--config', config, 'probe', url, '--ca', s.certs.ca]);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^WARNING .*certificate expires in \d+ days/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes one Nagios plugin line with perfdata, and JSON', async () => {

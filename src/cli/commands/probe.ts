@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
 import { terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
-import { probesConfig } from '../../probes/config.ts';
+import { readConfig } from '../../config/load.ts';
 import { redactUrl, runProbe } from '../../probes/run.ts';
 import { type ProbeSpec, probeSpec } from '../../probes/spec.ts';
 import type { ProbeResult } from '../../probes/types.ts';
@@ -93,7 +93,8 @@ export function register(program: Command, app: App): void {
       const g = app.globals(cmd);
       assertFormat(g, 'probe', ['text', 'json', 'nagios']);
       const specs = urls.map((u) => adHocSpec(u, opts));
-      const cfg = probesConfig.parse({});
+      // The config's certificate thresholds (checks.probes), as the probes check uses them.
+      const cfg = readConfig({ root: g.root ?? '/', config: g.config }).config.checks.probes;
       const defaults = { certWarnDays: cfg.certWarnDays, certCritDays: cfg.certCritDays };
       const results = await Promise.all(specs.map((s) => runProbe(s, { root: g.root ?? '/', defaults })));
       const status = worst(results.map((r) => r.status));
