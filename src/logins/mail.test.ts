@@ -43,15 +43,13 @@ describe('tenken logins mail --dry-run', () => {
       root,
       now,
       state,
-      logins: (c) => ({
-        ...c,
+      logins: {
         mail: {
-          ...c.mail,
           skip: ['root'],
           addresses: { alice: 'alice@example.org' },
           from: 'audit@example.org',
         },
-      }),
+      },
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
@@ -98,10 +96,9 @@ describe('tenken logins mail failures', () => {
       root,
       now,
       state,
-      logins: (c) => ({
-        ...c,
-        mail: { ...c.mail, transport: `smtp://127.0.0.1:${port}`, timeoutSeconds: 5 },
-      }),
+      logins: {
+        mail: { transport: `smtp://127.0.0.1:${port}`, timeoutSeconds: 5 },
+      },
     });
     expect(r.code).toBe(3);
     const lines = r.stderr.trimEnd().split('\n');
@@ -125,10 +122,9 @@ describe('tenken logins mail failures', () => {
       root,
       now,
       state,
-      logins: (c) => ({
-        ...c,
-        mail: { ...c.mail, transport: `smtp://127.0.0.1:${port}`, timeoutSeconds: 1 },
-      }),
+      logins: {
+        mail: { transport: `smtp://127.0.0.1:${port}`, timeoutSeconds: 1 },
+      },
     });
     for (const s of held) s.destroy();
     expect(Date.now() - started).toBeLessThan(8000);
@@ -150,15 +146,13 @@ describe('tenken logins mail through a real postfix', () => {
       root,
       now,
       state,
-      logins: (c) => ({
-        ...c,
+      logins: {
         mail: {
-          ...c.mail,
           transport: `smtp://127.0.0.1:${info.ports.smtp}`,
           addresses: { alice: to },
           timeoutSeconds: 10,
         },
-      }),
+      },
     });
     expect([r.code, r.stderr, r.stdout]).toEqual([0, '', `sent alice <${to}>\n`]);
     const box = path.join(info.mailDir, info.fixture.mailUser, 'new');

@@ -1,13 +1,14 @@
 /**
- * Runs `tenken logins ...` in-process for tests: only src/cli/commands/logins.ts registered, the App's load()
- * reading the given root with a fixed clock, and `checks.logins` overridable (mail transport, skip list).
+ * Runs `tenken logins ...` for tests through the shared in-process CLI runner (test/helpers/cli.ts) on a tree
+ * at a fixed clock; `logins` overrides parts of `checks.logins` (mail transport, skip list) by writing them to
+ * a config file given with --config, as a user would.
  */
-import { Command } from 'commander';
-import type { App, Format } from '../../cli/app.ts';
-import { register } from '../../cli/commands/logins.ts';
-import { loadAll } from '../../config/load.ts';
-import { TenkenError } from '../../core/errors.ts';
-import type { LoginsConfig } from '../config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { runCli } from '../../../test/helpers/cli.ts';
+import type { Format } from '../../cli/app.ts';
 
 /** What a run printed and its exit code. */
 export interface LoginsRun {
@@ -25,60 +26,25 @@ export async function runLogins(
     state: string;
     format?: Format;
     cwd?: string;
-    logins?: (c: LoginsConfig) => LoginsConfig;
+    /** Settings under `checks.logins` of the config (the tree's own config is then not read). */
+    logins?: Record<string, unknown>;
   },
 ): Promise<LoginsRun> {
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  const program = new Command('tenken').exitOverride().configureOutput({
-    writeOut: (s) => {
-      stdout += s;
-    },
-    writeErr: (s) => {
-      stderr += s;
-    },
-  });
-  const app: App = {
-    io: {
-      write: (s) => {
-        stdout += s;
-        return Promise.resolve();
-      },
-      error: (s) => {
-        stderr += `${s}\n`;
-      },
-      isTTY: false,
-      env: {},
-      cwd: opts.cwd ?? process.cwd(),
-      now: () => opts.now,
-    },
-    globals: () => ({
-      root: opts.root,
-      config: undefined,
-      state: opts.state,
-      format: opts.format ?? 'text',
-      only: undefined,
-      quiet: false,
-      color: false,
-    }),
-    load: () => {
-      const l = loadAll({ root: opts.root, env: {}, now: opts.now });
-      const logins = opts.logins ? opts.logins(l.config.checks.logins) : l.config.checks.logins;
-      return Promise.resolve({ ...l, config: { ...l.config, checks: { ...l.config.checks, logins } } });
-    },
-    exit: (c) => {
-      code = c;
-    },
-  };
-  register(program, app);
+  const global = ['--root', opts.root, ...(opts.format ? ['--format', opts.format] : [])];
+  const dir = opts.logins ? mkdtempSync(path.join(os.tmpdir(), 'tenken-logins-cfg-')) : undefined;
   try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof TenkenError) {
-      stderr += `tenken: ${err.message}\n`;
-      code = err.exitCode;
-    } else throw err;
+    if (dir !== undefined) {
+      const config = path.join(dir, 'tenken.yaml');
+      writeFileSync(config, stringify({ checks: { logins: opts.logins } }));
+      global.push('--config', config);
+    }
+    return await runCli([...global, ...argv], {
+      now: opts.now,
+      state: opts.state,
+      env: {},
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    });
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
-  return { stdout, stderr, code };
 }
