@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/cli.ts';
@@ -51,6 +51,21 @@ describe('StateStore', () => {
     expect(readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(String(process.pid));
     again();
     expect(existsSync(path.join(dir, 'lock'))).toBe(false);
+  });
+
+  it('counts a lock without a pid (written on a full disk) as held for an hour, then takes it over', () => {
+    const dir = tempDir();
+    const lock = path.join(dir, 'lock');
+    writeFileSync(lock, '');
+    expect(() => new StateStore(dir).lock()).toThrow(
+      /holds .*lock: taken at .* without a pid \(a full disk\?\)$/,
+    );
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(lock, old, old);
+    const release = new StateStore(dir).lock();
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    release();
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('keeps a --root tree apart from the live host', () => {

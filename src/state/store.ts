@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   constants,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -93,47 +94,76 @@ export class StateStore {
   /**
    * Takes the run lock (`lock` file holding our pid, created with O_EXCL). A lock whose pid is gone is stale
    * and taken over. Returns the release function. Two runs never interleave their reads and commits.
+   * On a full disk the lock file is created but its pid cannot be written: the run still holds it (the
+   * report matters most then), and another run takes an empty lock for held until it is an hour old.
    */
   lock(): () => void {
     ensureDir(this.dir);
     const file = path.join(this.dir, 'lock');
     for (let attempt = 0; attempt < 2; attempt++) {
+      let fd: number;
       try {
-        const fd = openSync(
+        fd = openSync(
           file,
           constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
           0o600,
         );
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => {
-          try {
-            if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
-          } catch {
-            // already gone
-          }
-        };
       } catch (err) {
         if (errnoCode(err) !== 'EEXIST') throw new TenkenError(describe(`Cannot take lock ${file}`, err));
-        let pid = Number.NaN;
-        try {
-          pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-        } catch {
-          // unreadable or vanished: treat as stale
-        }
-        if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
-          throw new TenkenError(`Another tenken run holds ${file}: pid ${pid} is still running`);
-        }
+        this.checkHeld(file);
         try {
           unlinkSync(file);
         } catch {
           // someone else removed it first
         }
+        continue;
       }
+      const ino = fstatSync(fd).ino;
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code !== 'ENOSPC' && code !== 'EDQUOT') {
+          closeSync(fd);
+          unlinkSync(file);
+          throw new TenkenError(describe(`Cannot take lock ${file}`, err));
+        }
+      }
+      closeSync(fd);
+      return () => {
+        try {
+          // Ours by inode, not by content: on a full disk it holds no pid.
+          if (lstatSync(file).ino === ino) unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
     }
     throw new TenkenError(`Cannot take lock ${file}: it keeps reappearing`);
   }
+
+  /** Throws when the existing lock `file` belongs to a live run; returns when it is stale. */
+  private checkHeld(file: string): void {
+    let text: string;
+    let mtimeMs: number;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+      mtimeMs = lstatSync(file).mtimeMs;
+    } catch {
+      return; // unreadable or vanished: treat as stale
+    }
+    const pid = Number.parseInt(text, 10);
+    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid))
+      throw new TenkenError(`Another tenken run holds ${file}: pid ${pid} is still running`);
+    if (text === '' && Date.now() - mtimeMs < EMPTY_LOCK_MS)
+      throw new TenkenError(
+        `Another tenken run holds ${file}: taken at ${new Date(mtimeMs).toISOString()} without a pid (a full disk?)`,
+      );
+  }
 }
+
+/** How long a lock without a pid (its writer ran out of disk space) counts as held. */
+const EMPTY_LOCK_MS = 3_600_000;
 
 /** Whether a process exists (signal 0). EPERM means it exists but is not ours. */
 export function pidAlive(pid: number): boolean {
