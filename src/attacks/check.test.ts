@@ -17,6 +17,7 @@ import { makeHost } from '../core/host.ts';
 import type { Finding } from '../core/report.ts';
 import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
 import { attacksCheck } from './check.ts';
+import { servicePlan } from '../../test/helpers/plan.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -25,21 +26,7 @@ afterAll(() => {
 
 const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
 const plan: Plan = {
-  services: [
-    {
-      name: 'sshd',
-      profile: 'sshd',
-      title: 'OpenSSH',
-      processes: [],
-      ondemand: false,
-      logs: [],
-      syslog: ['sshd', 'sshd-session'],
-      ports: [],
-      probes: [],
-      thresholds: {},
-      reasons: [],
-    },
-  ],
+  services: [servicePlan('sshd', { title: 'OpenSSH', syslog: ['sshd', 'sshd-session'], reasons: [] })],
   syslogFiles: ['/var/log/auth.log'],
   journal: 'off',
   skipped: [],

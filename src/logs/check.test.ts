@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../checks/types.ts';
-import type { Plan, ServicePlan } from '../config/plan.ts';
+import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { CheckResult } from '../core/report.ts';
 import { type LogFinding, logsCheck } from './check.ts';
+import { servicePlan } from '../../test/helpers/plan.ts';
 
 let root: string;
 beforeEach(() => {
@@ -16,22 +17,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-function service(name: string, over: Partial<ServicePlan> = {}): ServicePlan {
-  return {
-    name,
-    profile: name,
-    title: name,
-    processes: [],
-    ondemand: false,
-    logs: [],
-    syslog: [],
-    ports: [],
-    probes: [],
-    thresholds: {},
-    reasons: ['configured'],
-    ...over,
-  };
-}
+const service = servicePlan;
 
 function ctx(
   plan: Plan,

@@ -4,7 +4,7 @@ import type { LogsConfig } from './config.ts';
 import type { LineFolder } from './fold.ts';
 import type { LineHit } from './scan/lines.ts';
 import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
-import { type ClassicPrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
+import { classicPrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
 
 /**
  * Routing a matching line to the services it belongs to (own files: all lines; shared syslog files and the
@@ -240,14 +240,7 @@ export function makeRouter(
     });
   };
 
-  const classic: ClassicPrefix = {
-    time: 0,
-    hostStart: -1,
-    hostEnd: -1,
-    programStart: -1,
-    programEnd: -1,
-    messageStart: 0,
-  };
+  const classic = classicPrefix();
   let lastHost = '';
   return {
     file: (where, mtimeMs) => ({

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inferYear, makeZone, type YearContext, type Zone } from '../core/tz.ts';
-import { type ClassicPrefix, type LinePrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
+import { classicPrefix, type LinePrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
 
 const utc = makeZone('UTC');
 const at = (iso: string) => ({ reference: Date.parse(iso), zone: utc });
@@ -197,14 +197,7 @@ describe('the hand-written classic prefix parser', () => {
             const ctx: YearContext = withYear
               ? { reference: ref, zone, year: zone.yearOf(ref) }
               : { reference: ref, zone };
-            const out: ClassicPrefix = {
-              time: 0,
-              hostStart: -1,
-              hostEnd: -1,
-              programStart: -1,
-              programEnd: -1,
-              messageStart: 0,
-            };
+            const out = classicPrefix();
             for (const line of lines) {
               const want = oracleParsePrefix(line, ctx);
               expect(parsePrefix(line, ctx)).toEqual(want);
@@ -227,14 +220,7 @@ describe('the hand-written classic prefix parser', () => {
 
   it('takes the fast path for the classic lines of a syslog and leaves other shapes to the RegExps', () => {
     const ctx = at('2026-11-25T00:00:00Z');
-    const out: ClassicPrefix = {
-      time: 0,
-      hostStart: -1,
-      hostEnd: -1,
-      programStart: -1,
-      programEnd: -1,
-      messageStart: 0,
-    };
+    const out = classicPrefix();
     expect(parseClassic('<13>Nov 24 10:00:00.123456 gw sshd[1]: x', ctx, out)).toBe(true);
     expect(iso(out.time)).toBe('2026-11-24T10:00:00.000Z');
     expect(parseClassic('Nov 24 10:00:00.1234567 gw sshd[1]: x', ctx, out)).toBe(false);

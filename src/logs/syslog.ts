@@ -229,14 +229,12 @@ export interface ClassicPrefix extends PrefixIndexes {
   time: number;
 }
 
-const SCRATCH: ClassicPrefix = {
-  time: 0,
-  hostStart: -1,
-  hostEnd: -1,
-  programStart: -1,
-  programEnd: -1,
-  messageStart: 0,
-};
+/** A fresh ClassicPrefix for parseClassic to fill (one per reader: it is reused line after line). */
+export function classicPrefix(): ClassicPrefix {
+  return { time: 0, hostStart: -1, hostEnd: -1, programStart: -1, programEnd: -1, messageStart: 0 };
+}
+
+const SCRATCH: ClassicPrefix = classicPrefix();
 
 /** RFC3164 at `at`: fills `out` and returns true, or false when the stamp is not there. */
 function classicAt(line: string, at: number, ctx: YearContext, out: ClassicPrefix): boolean {

@@ -9,24 +9,13 @@ import { makeHost } from '../core/host.ts';
 import { need, privateDaemon } from '../../test/services/index.ts';
 import { probeAllowed, probesCheck } from './check.ts';
 import { probeSpec } from './spec.ts';
+import { servicePlan } from '../../test/helpers/plan.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tenken-probes-root-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function service(name: string, probes: Record<string, unknown>[]): ServicePlan {
-  return {
-    name,
-    profile: name,
-    title: name,
-    processes: [],
-    ondemand: false,
-    logs: [],
-    syslog: [],
-    ports: [],
-    probes: probes.map((p) => probeSpec.parse(p)),
-    thresholds: {},
-    reasons: ['test'],
-  };
+  return servicePlan(name, { probes: probes.map((p) => probeSpec.parse(p)) });
 }
 
 function ctx(

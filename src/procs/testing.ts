@@ -1,3 +1,4 @@
+import { servicePlan } from '../../test/helpers/plan.ts';
 /**
  * Test helpers for the procs check: generated /proc trees (make-demo-proc.mjs, imported) and
  * service plans. Used by tests only.
@@ -56,20 +57,7 @@ export function procsOptions(over: Partial<ProcsConfig> = {}): ProcsConfig {
   return { ...configSchema.parse({}).checks.procs, ...over };
 }
 
-/** A service plan with only what the procs check reads. */
+/** A service plan with only what the procs check reads: its process is its name. */
 export function service(name: string, over: Partial<ServicePlan> = {}): ServicePlan {
-  return {
-    name,
-    profile: name,
-    title: name,
-    processes: [name],
-    ondemand: false,
-    logs: [],
-    syslog: [],
-    ports: [],
-    probes: [],
-    thresholds: {},
-    reasons: ['configured'],
-    ...over,
-  };
+  return servicePlan(name, { processes: [name], ...over });
 }

@@ -8,26 +8,13 @@ import { configSchema } from '../../config/schema.ts';
 import { makeHost } from '../../core/host.ts';
 import type { Loaded } from '../app.ts';
 import { parseSince, runScan, type ScanOptions } from './scan.ts';
+import { servicePlan } from '../../../test/helpers/plan.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-scan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const plan: Plan = {
-  services: [
-    {
-      name: 'sendmail',
-      profile: 'sendmail',
-      title: 'sendmail',
-      processes: [],
-      ondemand: false,
-      logs: [],
-      syslog: ['sendmail'],
-      ports: [],
-      probes: [],
-      thresholds: {},
-      reasons: [],
-    },
-  ],
+  services: [servicePlan('sendmail', { syslog: ['sendmail'], reasons: [] })],
   syslogFiles: [],
   journal: 'off',
   skipped: [],

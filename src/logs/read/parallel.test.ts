@@ -11,6 +11,7 @@ import { compileRules } from '../scan/rules.ts';
 import { LineScanner } from '../scan/lines.ts';
 import { openLog, type PartOutcome, readLog, type SplitOptions } from './content.ts';
 import { scanWorkerPath } from './parallel.ts';
+import { servicePlan } from '../../../test/helpers/plan.ts';
 
 /*
  * A big log read in parts on worker threads must give exactly what one thread gives: counts, hours,
@@ -27,34 +28,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const plan: Plan = {
-  services: [
-    {
-      name: 'sendmail',
-      profile: 'sendmail',
-      title: 'sendmail',
-      processes: [],
-      ondemand: false,
-      logs: [],
-      syslog: ['sendmail'],
-      ports: [],
-      probes: [],
-      thresholds: {},
-      reasons: ['configured'],
-    },
-    {
-      name: 'sshd',
-      profile: 'sshd',
-      title: 'sshd',
-      processes: [],
-      ondemand: false,
-      logs: [],
-      syslog: ['sshd'],
-      ports: [],
-      probes: [],
-      thresholds: {},
-      reasons: ['configured'],
-    },
-  ],
+  services: [servicePlan('sendmail', { syslog: ['sendmail'] }), servicePlan('sshd', { syslog: ['sshd'] })],
   syslogFiles: ['/var/log/syslog'],
   journal: 'off',
   skipped: [],

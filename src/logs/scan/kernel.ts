@@ -327,24 +327,11 @@ function foldBody(): number[] {
   const FNV = 0x01000193;
   const MUR = 0x5bd1e995 | 0;
   /** x = (x ^ char) * FNV on the first hash, y = mix(y + char) on the second; char from `ch` (a local or const). */
+  // biome-ignore format: a listing, one source step per row
   const mix = (x: number, y: number, ch: number[]) => [
-    ...op.get(x),
-    ...ch,
-    ...op.xor,
-    ...op.const(FNV),
-    ...op.mul,
-    ...op.set(x),
-    ...op.get(y),
-    ...ch,
-    ...op.add,
-    ...op.const(MUR),
-    ...op.mul,
-    ...op.tee(y),
-    ...op.get(y),
-    ...op.const(15),
-    ...op.shrU,
-    ...op.xor,
-    ...op.set(y),
+    ...op.get(x), ...ch, ...op.xor, ...op.const(FNV), ...op.mul, ...op.set(x),
+    ...op.get(y), ...ch, ...op.add, ...op.const(MUR), ...op.mul, ...op.tee(y),
+    ...op.get(y), ...op.const(15), ...op.shrU, ...op.xor, ...op.set(y),
   ];
   // biome-ignore format: a listing, one source step per row (as in a .wat file)
   const body = [
