@@ -72,10 +72,12 @@ async function engine(
   mode: EngineInput['mode'],
   threads: number,
   consumeTrailing = false,
+  extra: { logs?: Record<string, unknown>; input?: Partial<EngineInput> } = {},
 ): Promise<Awaited<ReturnType<typeof runEngine>>> {
   const host = makeHost({ root, name: 'gw', now: new Date('2026-11-25T00:00:00Z'), env: { TZ: 'UTC' } });
-  const config = logsConfig.parse({ samples: 3 });
+  const config = logsConfig.parse({ samples: 3, ...extra.logs });
   return runEngine({
+    ...extra.input,
     host,
     plan,
     config,
@@ -145,6 +147,23 @@ describe('reading a big log on worker threads', () => {
     const many = view(await engine({ kind: 'resume', state }, 3));
     expect(many).toEqual(one);
     expect(one.bytes).toBeGreaterThan(600 * 1024);
+  });
+});
+
+describe('reading a big log on worker threads, with options', () => {
+  it('applies --since, --app, ignore rules and user categories in every part as on one thread', async () => {
+    writeLog(join(lines(8000, 5)));
+    const logs = {
+      categories: { kernelerr: { keywords: ['driver'] } },
+      ignore: { sshd: [{ regex: 'port 1[0-9]{3}$', categories: ['invalid'] }], '*': ['passwd check'] },
+    };
+    const since = Date.parse('2026-11-24T09:00:00Z');
+    for (const input of [{}, { onlyService: 'sshd' }, { noIgnore: true }]) {
+      const one = view(await engine({ kind: 'since', since }, 1, false, { logs, input }));
+      const many = view(await engine({ kind: 'since', since }, 3, false, { logs, input }));
+      expect(many).toEqual(one);
+      expect(one.services.length).toBeGreaterThan(0);
+    }
   });
 });
 
