@@ -1,5 +1,5 @@
-import { inferYear, type YearContext } from '../core/tz.ts';
-import { parsePrefix } from '../logs/syslog.ts';
+import type { YearContext } from '../core/tz.ts';
+import { classicPrefix, parseClassic, parsePrefix } from '../logs/syslog.ts';
 import type { ParsedLine } from './types.ts';
 
 /**
@@ -10,9 +10,9 @@ import type { ParsedLine } from './types.ts';
  * - tags `parsePrefix` leaves alone: `prog[pid]` without a colon (proftpd), `[prog]` after a classic stamp,
  *   a `<auth.info>` facility before the host, a Solaris `[ID n fac.pri]` message id;
  * - stamps it does not read: TAI64N (daemontools' `@4000...`), `YYYY/MM/DD hh:mm:ss`, ISO with a one-digit day.
- * A classic `Mmm dd hh:mm:ss host prog[pid]: ` line, by far the most common, is read by character codes
- * with the hour's start memoised (src/logs's zones are linear within an hour); `line.test.ts` checks it
- * against `parsePrefix` as the oracle.
+ * A classic `Mmm dd hh:mm:ss host prog[pid]: ` line, by far the most common, is read by src/logs's
+ * `parseClassic` (character codes, the hour's start memoised); `line.test.ts` checks the split against
+ * `parsePrefix` as the oracle.
  */
 
 /** A line without time, tag or pid, for lines that need none of them. */
@@ -28,55 +28,6 @@ const BRACKET_TAG = /^\[([A-Za-z0-9_./-]+)\]:?$/;
 const HOSTNAME = /^[A-Za-z0-9_.:-]+$/;
 const SOLARIS_MSGID = /^\[ID \d+ [\w.]+\] /;
 const PID_IN_PARENS = /^(.+)\((\d+)\)$/;
-
-const MONTH_CODES = new Map<number, number>(
-  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((name, mo) => [
-    (name.charCodeAt(0) << 16) | (name.charCodeAt(1) << 8) | name.charCodeAt(2),
-    mo,
-  ]),
-);
-
-/** `\s` of a RegExp, for the character codes a latin1 line can hold. */
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 160;
-}
-
-function digit(line: string, i: number): number {
-  const c = line.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : -1;
-}
-
-/**
- * `parsePrefix`'s TAG (`([^\s[\]:]+)(?:\[[^\]\s]*\])?: ?`) at `at`, by character codes: the index after it
- * and where the name and the bracket's content are, or -1.
- */
-function tagAt(line: string, at: number, out: { end: number; open: number; close: number }): boolean {
-  const n = line.length;
-  let i = at;
-  for (; i < n; i++) {
-    const c = line.charCodeAt(i);
-    if (c === 91 /* [ */ || c === 93 /* ] */ || c === 58 /* : */ || isSpace(c)) break;
-  }
-  if (i === at || i >= n) return false;
-  out.open = -1;
-  out.close = -1;
-  if (line.charCodeAt(i) === 91) {
-    const open = i;
-    for (i++; i < n; i++) {
-      const c = line.charCodeAt(i);
-      if (c === 93 || isSpace(c)) break;
-    }
-    if (i >= n || line.charCodeAt(i) !== 93) return false;
-    out.open = open;
-    out.close = i;
-    i++;
-  }
-  if (line.charCodeAt(i) !== 58) return false;
-  i++;
-  if (line.charCodeAt(i) === 32) i++;
-  out.end = i;
-  return true;
-}
 
 function pidOf(line: string, open: number, close: number): number | null {
   if (open < 0 || close - open < 2 || close - open > 11) return null;
@@ -169,9 +120,7 @@ function otherStamp(line: string, ctx: YearContext): { time: number; rest: strin
  * the year that does not put it after the file's last write) and a one-entry memo of the last classic stamp.
  */
 export class LineSplitter {
-  private lastHour = -1;
-  private hourStart = 0;
-  private readonly tag = { end: 0, open: -1, close: -1 };
+  private readonly classicOut = classicPrefix();
   /** After a `prefix` that returned true: the line's time (epoch ms). */
   time = 0;
   /** After `prefix`: where the tag (`prog[pid]: `) starts, where its name ends, and where the message starts. */
@@ -191,64 +140,25 @@ export class LineSplitter {
   }
 
   /**
-   * Reads a classic `Mmm dd hh:mm:ss [host ]prog[pid]: ` prefix by character codes into this splitter's
-   * fields (`time`, `tagStart`, `nameEnd`, `open`, `close`, `msgStart`) without allocating; false for other
-   * shapes. The attack fast path reads the fields directly; `split` builds a ParsedLine from them.
+   * Reads a classic `[<PRI>]Mmm dd hh:mm:ss [host ]prog[pid]: ` prefix (src/logs's parseClassic, by character
+   * codes, the hour's start memoised) into this splitter's fields (`time`, `tagStart`, `nameEnd`, `open`,
+   * `close`, `msgStart`) without allocating; false for other shapes and for lines without a tag. The attack
+   * fast path reads the fields directly; `split` builds a ParsedLine from them.
    */
   prefix(line: string): boolean {
-    if (
-      line.length < 18 ||
-      line.charCodeAt(3) !== 32 ||
-      line.charCodeAt(6) !== 32 ||
-      line.charCodeAt(9) !== 58 ||
-      line.charCodeAt(12) !== 58 ||
-      line.charCodeAt(15) !== 32
-    )
-      return false;
-    const mo = MONTH_CODES.get((line.charCodeAt(0) << 16) | (line.charCodeAt(1) << 8) | line.charCodeAt(2));
-    if (mo === undefined) return false;
-    const d1 = line.charCodeAt(4) === 32 ? 0 : digit(line, 4);
-    const d2 = digit(line, 5);
-    const h1 = digit(line, 7);
-    const h2 = digit(line, 8);
-    const m1 = digit(line, 10);
-    const m2 = digit(line, 11);
-    const s1 = digit(line, 13);
-    const s2 = digit(line, 14);
-    if ((d1 | d2 | h1 | h2 | m1 | m2 | s1 | s2) < 0) return false;
-    const tag = this.tag;
-    let at = 16;
-    let tagStart = 16;
-    if (!tagAt(line, at, tag)) {
-      // `host prog[pid]: ` (parsePrefix's HOST is `(\S+) `: a single space after the host).
-      let i = at;
-      while (i < line.length && !isSpace(line.charCodeAt(i))) i++;
-      if (i === at || line.charCodeAt(i) !== 32) return false;
-      at = i + 1;
-      tagStart = at;
-      if (!tagAt(line, at, tag)) return false;
+    const c = this.classicOut;
+    if (!parseClassic(line, this.ctx, c) || c.programStart < 0) return false;
+    this.time = c.time;
+    this.tagStart = c.programStart;
+    this.nameEnd = c.programEnd;
+    this.msgStart = c.messageStart;
+    if (line.charCodeAt(c.programEnd) === 91 /* [ */) {
+      this.open = c.programEnd;
+      this.close = line.indexOf(']', c.programEnd);
+    } else {
+      this.open = -1;
+      this.close = -1;
     }
-    const d = d1 * 10 + d2;
-    const h = h1 * 10 + h2;
-    const mi = m1 * 10 + m2;
-    const s = s1 * 10 + s2;
-    const hour = (mo * 32 + d) * 24 + h;
-    if (hour === this.lastHour) this.time = this.hourStart + mi * 60_000 + s * 1000;
-    else {
-      const ctx = this.ctx;
-      const y = inferYear(mo, d, h, 0, 0, ctx);
-      if (y === inferYear(mo, d, h, 59, 59, ctx)) {
-        // Not the hour where the year changes: one start for all its lines.
-        this.lastHour = hour;
-        this.hourStart = ctx.zone.toEpoch(y, mo, d, h, 0, 0);
-        this.time = this.hourStart + mi * 60_000 + s * 1000;
-      } else this.time = ctx.zone.toEpoch(inferYear(mo, d, h, mi, s, ctx), mo, d, h, mi, s);
-    }
-    this.tagStart = tagStart;
-    this.open = tag.open;
-    this.close = tag.close;
-    this.msgStart = tag.end;
-    this.nameEnd = tag.open >= 0 ? tag.open : tag.end - (line.charCodeAt(tag.end - 1) === 32 ? 2 : 1);
     return true;
   }
 
