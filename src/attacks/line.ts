@@ -1,5 +1,5 @@
 import type { YearContext } from '../core/tz.ts';
-import { classicPrefix, parseClassic, parsePrefix } from '../logs/syslog.ts';
+import { classicPrefix, parseClassic, parsePrefix, stampFields } from '../logs/syslog.ts';
 import type { ParsedLine } from './types.ts';
 
 /**
@@ -102,14 +102,7 @@ function otherStamp(line: string, ctx: YearContext): { time: number; rest: strin
   }
   m = SLASHED.exec(line) ?? ISO_SHORT_DAY.exec(line);
   if (m) {
-    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [y, mo, d, h, mi, s] = stampFields(m);
     return { time: localTime(ctx, y, mo - 1, d, h, mi, s), rest: line.slice(m[0].length) };
   }
   return null;

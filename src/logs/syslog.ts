@@ -42,15 +42,13 @@ const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
 
+/** Groups 1-6 of a stamp match (year, month 1-12, day, hour, minute, second) as numbers. */
+export function stampFields(m: RegExpExecArray): [number, number, number, number, number, number] {
+  return [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])];
+}
+
 function isoTime(m: RegExpExecArray, zone: Zone): number {
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [y, mo, d, h, mi, s] = stampFields(m);
   const ms = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
   const tz = m[8];
   if (!tz) return zone.toEpoch(y, mo - 1, d, h, mi, s) + Math.floor(ms);
@@ -348,14 +346,7 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
   SAMBA.lastIndex = 0;
   m = SAMBA.exec(line);
   if (m) {
-    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [y, mo, d, h, mi, s] = stampFields(m);
     out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
     return out;
   }
