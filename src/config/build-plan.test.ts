@@ -87,4 +87,14 @@ describe('buildPlan on the demo tree', () => {
     expect([...gatherFacts(root).ports]).toEqual([25]);
     expect(detect(profiles.get('sshd')!, facts, DEMO_ROOT)).toEqual(['process sshd']);
   });
+
+  it('expects the journal only where systemd runs as init, not wherever journalctl is installed', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    mkdirSync(path.join(root, 'usr', 'bin'), { recursive: true });
+    writeFileSync(path.join(root, 'usr', 'bin', 'journalctl'), '');
+    const journal = profiles.get('journal')!;
+    expect(detect(journal, gatherFacts(root), root)).toEqual([]);
+    mkdirSync(path.join(root, 'run', 'systemd', 'system'), { recursive: true });
+    expect(detect(journal, gatherFacts(root), root)).toEqual(['file /run/systemd/system']);
+  });
 });
