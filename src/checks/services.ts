@@ -70,7 +70,7 @@ export const servicesCheck: CheckKind = {
       results.push({
         service: svc.name,
         status: bad ? 'WARNING' : 'OK',
-        summary: `${svc.reasons.join(', ')}${logs.length ? `; logs: ${logs.join(', ')}` : ''}`,
+        summary: `${svc.reasons.join(', ')}${svc.dormant ? ` (${svc.dormant})` : ''}${logs.length ? `; logs: ${logs.join(', ')}` : ''}`,
         findings,
       });
     }

@@ -97,4 +97,33 @@ describe('buildPlan on the demo tree', () => {
     mkdirSync(path.join(root, 'run', 'systemd', 'system'), { recursive: true });
     expect(detect(journal, gatherFacts(root), root)).toEqual(['file /run/systemd/system']);
   });
+
+  it('marks a service only installed: not running, no boot unit enabled, or no init system as PID 1', () => {
+    const tree = (files: Record<string, string>) => {
+      const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-dormant-'));
+      for (const [f, text] of Object.entries({ 'usr/sbin/postfix': '', ...files })) {
+        mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+        writeFileSync(path.join(root, f), text);
+      }
+      const plan = buildPlan(configSchema.parse({}), profiles, gatherFacts(root), root);
+      return plan.services.find((s) => s.name === 'postfix')?.dormant;
+    };
+    const systemd = {
+      'proc/1/comm': 'systemd\n',
+      'etc/systemd/system/multi-user.target.wants/ssh.service': '',
+    };
+    expect(tree(systemd)).toBe('installed, but not running and not enabled at boot (postfix)');
+    expect(
+      tree({ ...systemd, 'etc/systemd/system/multi-user.target.wants/postfix.service': '' }),
+    ).toBeUndefined();
+    expect(tree({ 'proc/1/comm': 'init\n', 'etc/rc2.d/S01postfix': '' })).toBeUndefined();
+    expect(tree({ 'proc/1/comm': 'init\n', 'etc/rc2.d/K01postfix': '' })).toBe(
+      'installed, but not running and not enabled at boot (postfix)',
+    );
+    expect(tree({ 'proc/1/comm': 'bash\n', 'etc/rc2.d/S01postfix': '' })).toBe(
+      'installed, but not running, and PID 1 (bash) is no init system that would start it',
+    );
+    expect(tree({ ...systemd, 'proc/42/comm': 'master\n' })).toBeUndefined(); // running
+    expect(tree({ 'proc/1/comm': 'init\n' })).toBeUndefined(); // no init links to judge by
+  });
 });

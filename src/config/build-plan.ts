@@ -1,5 +1,5 @@
 import { expandHostGlob } from '../core/glob.ts';
-import type { HostFacts } from './facts.ts';
+import { type HostFacts, INIT_SYSTEMS } from './facts.ts';
 import type { Plan, ServicePlan } from './plan.ts';
 import type { Profile } from './profile.ts';
 import type { Config, ServiceConfig } from './schema.ts';
@@ -19,6 +19,21 @@ export function detect(profile: Profile, facts: HostFacts, root: string): string
     }
   }
   return reasons;
+}
+
+/**
+ * Why a detected service is only installed, or null when it may be expected to run: none of its processes
+ * runs, nothing listens on its ports, it is not started on demand, and init enables none of its boot units
+ * (known only where /etc/systemd/system or /etc/rcN.d exists and the profile names its units).
+ */
+function dormancy(svc: ServicePlan, profile: Profile, facts: HostFacts): string | null {
+  if (profile.units.length === 0 || svc.ondemand) return null;
+  if (svc.processes.some((p) => facts.processes.has(p)) || svc.ports.some((p) => facts.ports.has(p)))
+    return null;
+  if (facts.init !== null && !INIT_SYSTEMS.has(facts.init))
+    return `installed, but not running, and PID 1 (${facts.init}) is no init system that would start it`;
+  if (facts.bootUnits === null || profile.units.some((u) => facts.bootUnits?.has(u))) return null;
+  return `installed, but not running and not enabled at boot (${profile.units.join(', ')})`;
 }
 
 function merge(
@@ -68,8 +83,12 @@ export function buildPlan(
       continue;
     }
     const reasons = config.detect || svc ? detect(profile, facts, root) : [];
-    if (reasons.length) services.push(merge(name, profile, svc, reasons));
-    else skipped.push(name);
+    if (reasons.length) {
+      const planned = merge(name, profile, svc, reasons);
+      const why = dormancy(planned, profile, facts);
+      if (why) planned.dormant = why;
+      services.push(planned);
+    } else skipped.push(name);
   }
   for (const [name, svc] of configured) {
     if (profiles.has(name) || svc.enabled === false) continue;

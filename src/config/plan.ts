@@ -26,6 +26,11 @@ export interface ServicePlan {
   thresholds: Record<string, Threshold>;
   /** Why the service is inspected: `configured`, `binary /usr/sbin/sshd`, `process sshd`, ... */
   reasons: string[];
+  /**
+   * Set when a detected service is only installed: not running, nothing on its ports, and none of its boot
+   * units enabled. Then it is not expected to run: no CRITICAL for its absence, no probes.
+   */
+  dormant?: string;
 }
 
 /** Everything a run inspects, derived once from config + profiles + detection. */

@@ -26,6 +26,11 @@ export const profileSchema = z
       })
       .strict(),
     processes: z.array(z.string()),
+    /**
+     * Names under which init starts the daemon at boot: systemd units (without `.service`) and SysV
+     * scripts (`/etc/rcN.d/S??NAME`). None enabled, and not running: installed only, not expected to run.
+     */
+    units: z.array(z.string()).default([]),
     ondemand: z.boolean().default(false),
     logs: z.array(z.string().startsWith('/')),
     syslog: z.array(z.string()),

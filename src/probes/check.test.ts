@@ -80,6 +80,14 @@ describe('the probes check', () => {
     });
   });
 
+  it('does not probe a service that is only installed (INFO, with the reason)', async () => {
+    const dormant = 'installed, but not running and not enabled at boot (vsftpd)';
+    const svc = { ...service('vsftpd', [{ url: 'ftp://127.0.0.1:1/' }]), dormant };
+    const out = await probesCheck.run(ctx([svc]));
+    expect(out.results[0]).toMatchObject({ status: 'INFO', summary: `not probed: ${dormant}` });
+    expect(out.results[0]?.findings.map((f) => [f.kind, f.status])).toEqual([['not-checked', 'INFO']]);
+  });
+
   it('under --root, reports localhost probes as not checked (INFO)', async () => {
     const out = await probesCheck.run(
       ctx([service('nginx', [{ url: 'http://localhost/' }, { url: 'tcp://127.0.0.1:1' }])], { root: tmp }),

@@ -83,6 +83,22 @@ export const probesCheck: CheckKind = {
       const slots: { finding?: Finding }[] = [];
       perService.set(svc.name, slots);
       for (const spec of svc.probes) {
+        if (svc.dormant !== undefined) {
+          slots.push({
+            finding: {
+              kind: 'not-checked',
+              status: 'INFO',
+              service: svc.name,
+              summary: `${redactUrl(spec.url)} not probed: the service is ${svc.dormant}`,
+              evidence: [],
+              data: {
+                what: 'probe',
+                reason: `${svc.dormant} (set services.${svc.name}.enabled: true to expect it anyway)`,
+              },
+            },
+          });
+          continue;
+        }
         if (!probeAllowed(spec, ctx.host.live, cfg.localUnderRoot)) {
           slots.push({
             finding: {
@@ -118,7 +134,12 @@ export const probesCheck: CheckKind = {
       results.push({
         service: svc.name,
         status,
-        summary: probes.length === 0 ? 'not probed under --root' : `${lead?.summary ?? ''}${more}`,
+        summary:
+          probes.length === 0
+            ? svc.dormant !== undefined
+              ? `not probed: ${svc.dormant}`
+              : 'not probed under --root'
+            : `${lead?.summary ?? ''}${more}`,
         findings,
       });
     }

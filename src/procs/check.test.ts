@@ -275,6 +275,21 @@ describe('services', () => {
     expect(httpd?.summary).toBe('Running: httpd ×4 (root, nobody)');
   });
 
+  it('a daemon only installed (not enabled at boot, not running) is INFO, not CRITICAL', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    regenerate(r, { ...spec, processes: spec.processes.filter((p) => p.name !== 'sendmail') }, true);
+    const dormant = 'installed, but not running and not enabled at boot (sendmail)';
+    const results = await judgeRoot(r, plan(service('sendmail', { dormant })), {
+      state: 'absent',
+      path: null,
+    });
+    expect(results.find((x) => x.service === 'sendmail')).toMatchObject({
+      status: 'INFO',
+      summary: `sendmail is ${dormant}`,
+    });
+  });
+
   it('a running service none of whose listed ports listens is a WARNING; one of them is enough', async () => {
     const r = root(demoSpec(), { healthy: true });
     const none = await judgeRoot(r, plan(service('smbd', { processes: ['smbd', 'nmbd'], ports: [445] })), {

@@ -211,11 +211,14 @@ export function judgeService(
     return { findings, down: false, ondemand, ports: [...wanted.keys()] };
   }
   if (!ondemand) {
+    // Installed only (detection found no boot unit enabled, or no init system): its absence is news, not an alarm.
     findings.push({
       ...base,
       kind: 'process-missing',
-      status: 'CRITICAL',
-      summary: `${svc.title} is not running: no ${svc.processes.join(' or ')} process`,
+      status: svc.dormant ? 'INFO' : 'CRITICAL',
+      summary: svc.dormant
+        ? `${svc.title} is ${svc.dormant}`
+        : `${svc.title} is not running: no ${svc.processes.join(' or ')} process`,
       data: { process: svc.processes.join(' | '), user: null, expected: 'service' },
     });
     return { findings, down: true, ondemand, ports: [...wanted.keys()] };
