@@ -363,10 +363,13 @@ async function readParts(
       tailBytes: opts.tailBytes,
       ...(opts.chunk !== undefined ? { chunk: opts.chunk } : {}),
     };
-    return split.run(task).then(
-      (outcome) => ({ task, outcome }),
-      () => ({ task, outcome: undefined }),
-    );
+    // A thread that cannot even start is a failed part too (read here), never an error of the file.
+    return Promise.resolve()
+      .then(() => split.run(task))
+      .then(
+        (outcome) => ({ task, outcome }),
+        () => ({ task, outcome: undefined }),
+      );
   });
   // The workers read through this handle's descriptor: never return (and let it close) before they end.
   const settled = Promise.all(running);

@@ -237,6 +237,12 @@ describe('readLog split into parts', () => {
     );
     expect(calls).toBeGreaterThan(1);
     expect(failing).toEqual(whole);
+    calls = 0;
+    const unstartable = await read((task) => {
+      if (++calls === 1) throw new Error('cannot start a worker');
+      return here(task);
+    });
+    expect(unstartable).toEqual(whole);
 
     let n = 0;
     let cut: (PartOutcome & { hits: string[] }) | undefined;
