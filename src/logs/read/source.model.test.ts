@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  readSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -20,14 +21,17 @@ import { logsConfig } from '../config.ts';
 import type { Cursor } from '../cursor.ts';
 import { compileRules } from '../scan/rules.ts';
 import { orderFamily } from './family.ts';
-import { readSource } from './source.ts';
+import type { LineHit } from '../scan/lines.ts';
+import { LineScanner } from '../scan/lines.ts';
+import type { PartOutcome, SplitOptions } from './content.ts';
+import { type HitFile, readSource } from './source.ts';
 
 /**
  * Model-based test of reading a rotating log across runs: random appends (with partial last lines),
  * rotations (create with or without the gap, copytruncate, gzip, delaycompress, dateext), deletes, inode
  * reuse, truncate-and-regrow while stopped, and runs that are killed between delivery and commit. The
  * model is the set of lines written; every line must be reported exactly once (at least once, and at
- * most twice, around a kill).
+ * most twice, around a kill), whether a run reads each file whole or in parts (split reads).
  */
 
 const NAME = 'app.log';
@@ -54,6 +58,53 @@ interface Real {
   header: string;
   /** copytruncate copied the file but has not truncated it yet. */
   pendingTruncate: boolean;
+  /** Read big files in parts (content.ts's split read), the later parts by `partsHere`. */
+  split: boolean;
+}
+
+/**
+ * Split-read options whose parts are read on this thread, as the scan worker reads them (positional reads
+ * on the shared descriptor), their hits replayed through `onHit` in file order when merged: the model then
+ * sees exactly what a split read reports. Parts of 16 bytes, so the model's small files are cut too.
+ */
+function partsHere(
+  rules: ReturnType<typeof compileRules>,
+  chunk: number,
+  onHit: (hit: LineHit) => void,
+): SplitOptions<PartOutcome & { hits: LineHit[] }> {
+  return {
+    threads: 3,
+    minPart: 16,
+    run: async (task) => {
+      const hits: LineHit[] = [];
+      const s = new LineScanner(rules, ({ folder: _, ...h }) => hits.push(h), {
+        startOffset: task.from,
+        countLines: task.countLines,
+        tailBytes: task.tailBytes,
+        chunk,
+      });
+      let pos = task.from;
+      while (pos < task.to) {
+        const got = readSync(task.fd, s.buf, s.len, Math.min(s.free, task.to - pos), pos);
+        if (got === 0) break;
+        pos += got;
+        s.wrote(got);
+      }
+      s.finish(task.consumeTrailing);
+      await Promise.resolve();
+      return {
+        offset: s.offset,
+        end: pos,
+        lines: s.lineCount,
+        tail: s.tailContent,
+        bytes: pos - task.from,
+        hits,
+      };
+    },
+    merge: (o, lineBase) => {
+      for (const h of o.hits) onHit(h.line > 0 ? { ...h, line: h.line + lineBase } : h);
+    },
+  };
 }
 
 function fragmentText(m: Model, complete: boolean): string {
@@ -234,6 +285,16 @@ class Run implements Cmd {
       }),
     );
     const seen: string[] = [];
+    const onHit = (hit: LineHit, file: HitFile) => {
+      // A line longer than the chunk comes with its head only (lines of many partial appends do).
+      const text = hit.truncated ? [...visible.keys()].find((k) => k.startsWith(hit.text)) : hit.text;
+      expect(text, `reported line ${hit.text} is not in the files`).toBeDefined();
+      if (text === undefined) return;
+      seen.push(text);
+      const v = visible.get(text);
+      expect(v, `reported line ${text} is not in the files`).toBeDefined();
+      if (hit.line > 0 && v) expect(v).toContainEqual({ file: path.basename(file.path), line: hit.line });
+    };
     const res = await readSource(
       r.live,
       {
@@ -244,17 +305,9 @@ class Run implements Cmd {
         consumeTrailing: false,
         chunk: r.chunk,
         display: (p) => p,
+        ...(r.split ? { split: (file: HitFile) => partsHere(rules, r.chunk, (h) => onHit(h, file)) } : {}),
       },
-      (hit, file) => {
-        // A line longer than the chunk comes with its head only (lines of many partial appends do).
-        const text = hit.truncated ? [...visible.keys()].find((k) => k.startsWith(hit.text)) : hit.text;
-        expect(text, `reported line ${hit.text} is not in the files`).toBeDefined();
-        if (text === undefined) return;
-        seen.push(text);
-        const v = visible.get(text);
-        expect(v, `reported line ${text} is not in the files`).toBeDefined();
-        if (hit.line > 0 && v) expect(v).toContainEqual({ file: path.basename(file.path), line: hit.line });
-      },
+      onHit,
     );
     expect(res.problems.filter((p) => p.problem !== 'reset' && p.problem !== 'missing')).toEqual([]);
     expect(new Set(seen).size, 'a line was reported twice in one run').toBe(seen.length);
@@ -313,6 +366,7 @@ async function replay(
   chunk: number,
   perLine: boolean,
   header: string,
+  split = false,
 ): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-model-'));
   try {
@@ -326,6 +380,7 @@ async function replay(
       perLine,
       header,
       pendingTruncate: false,
+      split,
     };
     const model: Model = { reported: new Map(), redeliverable: new Set(), next: 0, date: 20261124 };
     writeFileSync(real.live, header);
@@ -348,6 +403,7 @@ describe('reading a rotating log across runs', () => {
         fc.constantFrom(40, 4096),
         fc.boolean(),
         fc.constantFrom('', HEADER),
+        fc.boolean(),
         replay,
       ),
       { numRuns: 200 },
