@@ -134,7 +134,15 @@ export function makeRouter(
   const programTable = new Map<number, ProgramEntry>();
   let programCount = 0;
   /** The entry of the program at `line[start, end)`. */
+  let lastProgram: ProgramEntry = noProgram;
   const internProgram = (line: string, start: number, end: number): ProgramEntry => {
+    // Runs of lines from one program are the rule (a burst, a busy daemon): compare with the last first.
+    const last = lastProgram.name;
+    if (last !== null && last.length === end - start && line.startsWith(last, start)) return lastProgram;
+    lastProgram = internUncached(line, start, end);
+    return lastProgram;
+  };
+  const internUncached = (line: string, start: number, end: number): ProgramEntry => {
     let h = 0;
     for (let i = start; i < end; i++) h = (Math.imul(h, 31) + line.charCodeAt(i)) | 0;
     const head = programTable.get(h) ?? null;
@@ -179,6 +187,8 @@ export function makeRouter(
     return list;
   };
   const ignoring = new Map<string, boolean>();
+  // Most configs have no ignore rules: then no per-line lookup at all.
+  const ignores = !noIgnore && rules.ignore.size > 0;
   const hasIgnore = (service: string): boolean => {
     let v = ignoring.get(service);
     if (v === undefined)
@@ -205,7 +215,7 @@ export function makeRouter(
     if (targets.length === 1) {
       const svc = targets[0] as string;
       let mask = hit.mask;
-      if (!noIgnore && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
+      if (ignores && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
       if (!mask) return;
       stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
       union = mask;
@@ -215,7 +225,7 @@ export function makeRouter(
       let message: string | undefined;
       for (const svc of targets) {
         let mask = hit.mask;
-        if (!noIgnore && hasIgnore(svc))
+        if (ignores && hasIgnore(svc))
           mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)));
         if (!mask) continue;
         union |= mask;
