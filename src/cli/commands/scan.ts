@@ -13,7 +13,7 @@ import {
   runEngine,
 } from '../../logs/engine.ts';
 import { compileRules, type RuleSet } from '../../logs/scan/rules.ts';
-import type { App, Loaded } from '../app.ts';
+import { type App, assertFormat, type Loaded } from '../app.ts';
 
 /**
  * `tenken scan [FILE...]`: the runbook's `grep -i sendmail /var/log/syslog | grep -i err`, for every
@@ -99,6 +99,12 @@ export function register(program: Command, app: App): void {
     .option('--all', 'read rotated logs too (.1, .gz, dateext), from the start')
     .option('--since <when>', 'only lines at or after this time (24h, 7d, or an ISO date)')
     .option('--no-ignore', 'count lines that ignore rules would drop')
+    .addHelpText(
+      'after',
+      '\nFormats: text (default), json (summary), ndjson (one object per matching line).\n' +
+        'A big file is read in parts on worker threads, one per core up to 4 (TENKEN_THREADS=1: one thread).\n' +
+        'Exit status: 0, or 3 when a named file cannot be read.',
+    )
     .action(async (files: string[], opts: ScanOptions, cmd: Command) => {
       await scanAction(app, cmd, files, opts);
     });
@@ -107,8 +113,7 @@ export function register(program: Command, app: App): void {
 /** The command's action, callable in-process (tests). */
 export async function scanAction(app: App, cmd: Command, files: string[], opts: ScanOptions): Promise<void> {
   const g = app.globals(cmd);
-  if (g.format !== 'text' && g.format !== 'json' && g.format !== 'ndjson')
-    throw new TenkenError(`Cannot use --format ${g.format} with scan: use text, json or ndjson`);
+  assertFormat(g, 'scan', ['text', 'json', 'ndjson']);
   const loaded = await app.load(cmd);
   const code = await runScan(loaded, files, opts, g.format, app);
   app.exit(code);
