@@ -32,7 +32,8 @@ export function register(program: Command, app: App): void {
     .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout')
     .addHelpText(
       'after',
-      '\nFormats: text (default), json (docs/report.schema.json).\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
+      '\nFormats: text (default), json (docs/report.schema.json).\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n' +
+        'Environment: TENKEN_THREADS=N caps the worker threads a big log read uses (default: cores, up to 4).',
     )
     .action(async (opts: CheckOptions, cmd: Command) => {
       const g = app.globals(cmd);
