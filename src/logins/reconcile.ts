@@ -10,14 +10,17 @@
  * command|subsystem` line after the Accepted marks such a session, which is then not expected in wtmp; with
  * the default LogLevel, `ssh host command` cannot be told apart and is reported.
  *
- * The syslog prefix (RFC 3164 with year inference, RFC 5424, ISO) comes from src/logs/syslog.ts; the line
- * reader is local and small (the logs check's reader is built around its rule scanner, not a line iterator).
+ * The syslog prefix (RFC 3164 with year inference, RFC 5424, ISO) comes from src/logs/syslog.ts, and the
+ * lines that can hold an event are found by src/logs's reader with its keyword kernel.
  */
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
+import { logsConfig } from '../logs/config.ts';
+import { openLog, readLog } from '../logs/read/content.ts';
+import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { parsePrefix } from '../logs/syslog.ts';
 import { isRemoteHost } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
@@ -142,11 +145,134 @@ export interface AuthLogScan {
 const MAX_LINE = 16 * 1024;
 
 /**
- * Reads a log file (plain or gzip) line by line in bounded memory and parses the auth events and the
- * covered time. A small local reader: lines are split on LF as latin1 (offsets are bytes, bad UTF-8 cannot
- * throw), CR is dropped and overlong lines are cut.
+ * What the lines parseAuthLine reads contain (matched without case, a superset: it checks the exact forms).
+ * The logs reader's SIMD keyword kernel finds them, so the other lines of a big syslog never become strings.
+ */
+const AUTH_KEYWORDS = [
+  'Accepted ',
+  'subsystem request for ',
+  'Starting session: ',
+  'LOGIN ON ',
+  'DIALUP AT ',
+  'ROOT LOGIN ',
+  ' auth succeeded for ',
+  'Linux version ',
+];
+
+let authRules: RuleSet | undefined;
+
+/** The bytes of a file's start and end read to find its first and last dated lines. */
+const EDGE = 64 * 1024;
+
+/** A line as the scan sees it: without its CR, cut at MAX_LINE. */
+const lineOf = (raw: string): string => (raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE);
+
+function isGzip(local: string): boolean {
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(local, 'r');
+  try {
+    return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The first EDGE bytes of the content (decompressed for gzip). */
+async function contentHead(local: string, gz: boolean): Promise<Buffer> {
+  if (!gz) {
+    const fd = fs.openSync(local, 'r');
+    try {
+      const b = Buffer.alloc(EDGE);
+      return b.subarray(0, fs.readSync(fd, b, 0, EDGE, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  const parts: Buffer[] = [];
+  let got = 0;
+  try {
+    for await (const chunk of fs.createReadStream(local).pipe(zlib.createGunzip())) {
+      parts.push(chunk as Buffer);
+      got += (chunk as Buffer).length;
+      if (got >= EDGE) break;
+    }
+  } catch {
+    // damaged: what decompressed is the head (the full read reports the damage)
+  }
+  return Buffer.concat(parts).subarray(0, EDGE);
+}
+
+/**
+ * Reads a log file (plain or gzip) and parses the auth events and the covered time (first and last dated
+ * line). The logs reader finds the lines that can hold an event, so a big syslog costs a keyword scan, not
+ * a JavaScript pass over every line; the first and last dated lines come from the content's first and last
+ * 64 KiB. A file where they lie further in (64 KiB without a stamp, an overlong last line) is read line by
+ * line instead (scanAuthLogLines), with the same result.
  */
 export async function scanAuthLog(
+  local: string,
+  source: string,
+  zone: YearContext['zone'],
+): Promise<AuthLogScan> {
+  const st = fs.statSync(local);
+  const ctx: YearContext = { reference: st.mtimeMs, zone };
+  const gz = isGzip(local);
+  const timeOf = (line: string): number | null => {
+    const t = parsePrefix(line, ctx).time;
+    return t === null ? null : Math.floor(t / 1000);
+  };
+  // The first dated line, within the head; lines cut by the head's end are left to the slow path.
+  const head = await contentHead(local, gz);
+  const headLines = head.toString('latin1').split('\n');
+  const complete = head.length < EDGE ? headLines : headLines.slice(0, -1);
+  let from: number | null = null;
+  for (const raw of complete) {
+    const line = lineOf(raw);
+    if (line !== '' && (from = timeOf(line)) !== null) break;
+  }
+  if (from === null && head.length >= EDGE) return scanAuthLogLines(local, source, zone);
+
+  const out: AuthLogScan = { source, events: [], from, to: null };
+  authRules ??= compileRules(
+    logsConfig.parse({ runbook: false, categories: { auth: { keywords: AUTH_KEYWORDS } } }),
+  );
+  const file = await openLog(local, gz, 0);
+  let tail: Buffer;
+  let length: number;
+  try {
+    const r = await readLog(
+      file,
+      authRules,
+      { start: 0, startLine: 0, consumeTrailing: true, countLines: true, tailBytes: EDGE },
+      (hit) => {
+        const line = lineOf(hit.text);
+        const ev = line === '' ? null : parseAuthLine(line, ctx, source, hit.line);
+        if (ev) out.events.push(ev);
+      },
+    );
+    if (r.error !== undefined) throw r.error;
+    tail = r.tail;
+    length = r.offset;
+  } finally {
+    await file.handle.close();
+  }
+  // The last non-empty line, whole within the tail (else it started before it: the slow path).
+  const lines = tail.toString('latin1').split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lineOf(lines[i] as string);
+    if (line === '') continue;
+    if (i === 0 && length > tail.length) return scanAuthLogLines(local, source, zone);
+    out.to = timeOf(line);
+    break;
+  }
+  return out;
+}
+
+/**
+ * The same as scanAuthLog, by a JavaScript pass over every line in bounded memory: lines are split on LF
+ * as latin1 (offsets are bytes, bad UTF-8 cannot throw), CR is dropped and overlong lines are cut.
+ */
+export async function scanAuthLogLines(
   local: string,
   source: string,
   zone: YearContext['zone'],
@@ -159,7 +285,7 @@ export async function scanAuthLog(
   let lastLine = '';
   const onLine = (raw: string): void => {
     no++;
-    const line = (raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE);
+    const line = lineOf(raw);
     if (line === '') return;
     if (out.from === null) {
       const t = parsePrefix(line, ctx).time;
@@ -169,14 +295,6 @@ export async function scanAuthLog(
     const ev = parseAuthLine(line, ctx, source, no);
     if (ev) out.events.push(ev);
   };
-  const head = Buffer.alloc(2);
-  const fd = fs.openSync(local, 'r');
-  let gz = false;
-  try {
-    gz = fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    fs.closeSync(fd);
-  }
   const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
     for await (const chunk of source) {
       const text = carry + chunk.toString('latin1');
@@ -189,7 +307,7 @@ export async function scanAuthLog(
       if (carry.length > MAX_LINE) carry = carry.slice(0, MAX_LINE);
     }
   };
-  if (gz) await pipeline(fs.createReadStream(local), zlib.createGunzip(), sink);
+  if (isGzip(local)) await pipeline(fs.createReadStream(local), zlib.createGunzip(), sink);
   else await pipeline(fs.createReadStream(local), sink);
   if (carry) onLine(carry);
   if (lastLine) {
