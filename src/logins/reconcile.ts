@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { reason } from '../core/errors.ts';
 import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
 import { logsConfig } from '../logs/config.ts';
@@ -250,7 +251,7 @@ export async function scanAuthLog(
         if (ev) out.events.push(ev);
       },
     );
-    if (r.error !== undefined) throw r.error;
+    if (r.error !== undefined) throw r.error instanceof Error ? r.error : new Error(reason(r.error));
     tail = r.tail;
     length = r.offset;
   } finally {
