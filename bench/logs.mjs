@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { rng } from '../scripts/rng.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mb = Number(process.argv[2] ?? 400);
@@ -38,18 +39,6 @@ const PACK = {
   bruteforce: ['authentication failed', 'repeated login failures', 'login incorrect'],
   passwd: ['passwd'],
 };
-
-/** Deterministic PRNG (mulberry32) so every run measures the same log. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Message templates of a small internet-facing mail/web server's syslog (Debian-like), with weights
