@@ -19,6 +19,9 @@ import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
 import { worst } from '../core/status.ts';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
+import { logsConfig } from '../logs/config.ts';
+import { DEFAULT_CHUNK, LineScanner } from '../logs/scan/lines.ts';
+import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import type { DialupConfig } from './config.ts';
 import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
@@ -91,50 +94,41 @@ function readText(local: string): { text: string; mtime: Date } {
   return { text: bytes.toString('utf8'), mtime: st.mtime };
 }
 
-const CHUNK = 4 << 20;
+/** The reader's rules for mgetty/vgetty lines: the keyword `getty[` (the kernel folds case; kept lines are exact). */
+let gettyRules: RuleSet | undefined;
 
 /**
- * The mgetty/vgetty lines of a (possibly large) syslog file, read in chunks: the file is searched as latin1
- * (one char per byte, cannot throw) and only the lines around a `getty[` hit are cut out and decoded.
- * Line numbers are kept so evidence points at the right line.
+ * The mgetty/vgetty lines of a (possibly large) syslog file: src/logs's scanner finds the lines holding
+ * `getty[` with its SIMD keyword kernel (bytes in place, line numbers counted), so only those lines become
+ * strings. Line numbers are kept so evidence points at the right line.
  */
 export function syslogLines(
   local: string,
-  chunkSize = CHUNK,
+  chunkSize = DEFAULT_CHUNK,
 ): { text: string; mtime: Date; lineNos: number[] } {
   const st = statSync(local);
   const kept: string[] = [];
   const lineNos: number[] = [];
+  gettyRules ??= compileRules(
+    logsConfig.parse({ runbook: false, categories: { getty: { keywords: ['getty['] } } }),
+  );
+  const scanner = new LineScanner(
+    gettyRules,
+    (hit) => {
+      if (!hit.text.includes('getty[')) return;
+      kept.push(Buffer.from(hit.text, 'latin1').toString('utf8'));
+      lineNos.push(hit.line);
+    },
+    { chunk: chunkSize, countLines: true },
+  );
   const fd = openSync(local, 'r');
   try {
-    const buf = Buffer.allocUnsafe(chunkSize);
-    let carry = '';
-    let lineNo = 0;
     for (;;) {
-      const n = readSync(fd, buf, 0, chunkSize, null);
+      const n = readSync(fd, scanner.buf, scanner.len, scanner.free, null);
       if (n === 0) break;
-      const text = carry + buf.toString('latin1', 0, n);
-      const lastNl = text.lastIndexOf('\n');
-      const whole = lastNl < 0 ? '' : text.slice(0, lastNl + 1);
-      carry = lastNl < 0 ? text : text.slice(lastNl + 1);
-      let from = 0;
-      let counted = 0;
-      for (let hit = whole.indexOf('getty[', from); hit >= 0; hit = whole.indexOf('getty[', from)) {
-        const start = whole.lastIndexOf('\n', hit) + 1;
-        const end = whole.indexOf('\n', hit);
-        for (let i = whole.indexOf('\n', counted); i >= 0 && i < start; i = whole.indexOf('\n', i + 1))
-          lineNo++;
-        counted = start;
-        kept.push(Buffer.from(whole.slice(start, end), 'latin1').toString('utf8'));
-        lineNos.push(lineNo + 1);
-        from = end + 1;
-      }
-      for (let i = whole.indexOf('\n', counted); i >= 0; i = whole.indexOf('\n', i + 1)) lineNo++;
+      scanner.wrote(n);
     }
-    if (carry.includes('getty[')) {
-      kept.push(Buffer.from(carry, 'latin1').toString('utf8'));
-      lineNos.push(lineNo + 1);
-    }
+    scanner.finish(true);
   } finally {
     closeSync(fd);
   }
