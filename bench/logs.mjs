@@ -303,7 +303,8 @@ function tenkenScan(file, threads) {
     );
     if (!best || r.ms < best.ms) best = r;
   }
-  const m = /MAXRSS_KB (\d+) CPU_US (\d+)/.exec(best.stderr);
+  // The last report: worker threads print one too when they exit (the figures are the process's either way).
+  const m = [...best.stderr.matchAll(/MAXRSS_KB (\d+) CPU_US (\d+)/g)].at(-1);
   return { ...best, rssKb: Number(m?.[1] ?? 0), cpuMs: Number(m?.[2] ?? 0) / 1000 };
 }
 
