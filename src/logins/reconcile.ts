@@ -24,6 +24,7 @@ import { openLog, readLog } from '../logs/read/content.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { parsePrefix } from '../logs/syslog.ts';
 import { isRemoteHost } from './audit.ts';
+import { isGzip } from './wtmp-file.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
 import { type BootMarker, iso } from './tamper.ts';
@@ -168,39 +169,14 @@ const EDGE = 64 * 1024;
 /** A line as the scan sees it: without its CR, cut at MAX_LINE. */
 const lineOf = (raw: string): string => (raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE);
 
-function isGzip(local: string): boolean {
-  const head = Buffer.alloc(2);
+/** Whether the file at `local` is gzip-compressed (by its magic bytes, as zcat decides). */
+function isGzipFile(local: string): boolean {
   const fd = fs.openSync(local, 'r');
   try {
-    return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    return isGzip(fd);
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** The first EDGE bytes of the content (decompressed for gzip). */
-async function contentHead(local: string, gz: boolean): Promise<Buffer> {
-  if (!gz) {
-    const fd = fs.openSync(local, 'r');
-    try {
-      const b = Buffer.alloc(EDGE);
-      return b.subarray(0, fs.readSync(fd, b, 0, EDGE, 0));
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  const parts: Buffer[] = [];
-  let got = 0;
-  try {
-    for await (const chunk of fs.createReadStream(local).pipe(zlib.createGunzip())) {
-      parts.push(chunk as Buffer);
-      got += (chunk as Buffer).length;
-      if (got >= EDGE) break;
-    }
-  } catch {
-    // damaged: what decompressed is the head (the full read reports the damage)
-  }
-  return Buffer.concat(parts).subarray(0, EDGE);
 }
 
 /**
@@ -215,32 +191,28 @@ export async function scanAuthLog(
   source: string,
   zone: YearContext['zone'],
 ): Promise<AuthLogScan> {
-  const st = fs.statSync(local);
-  const ctx: YearContext = { reference: st.mtimeMs, zone };
-  const gz = isGzip(local);
+  // openLog keeps the content's first EDGE bytes (decompressed for gzip): the first dated line is there.
+  const file = await openLog(local, isGzipFile(local), EDGE);
+  const ctx: YearContext = { reference: file.mtimeMs, zone };
   const timeOf = (line: string): number | null => {
     const t = parsePrefix(line, ctx).time;
     return t === null ? null : Math.floor(t / 1000);
   };
-  // The first dated line, within the head; lines cut by the head's end are left to the slow path.
-  const head = await contentHead(local, gz);
-  const headLines = head.toString('latin1').split('\n');
-  const complete = head.length < EDGE ? headLines : headLines.slice(0, -1);
-  let from: number | null = null;
-  for (const raw of complete) {
-    const line = lineOf(raw);
-    if (line !== '' && (from = timeOf(line)) !== null) break;
-  }
-  if (from === null && head.length >= EDGE) return scanAuthLogLines(local, source, zone);
-
-  const out: AuthLogScan = { source, events: [], from, to: null };
-  authRules ??= compileRules(
-    logsConfig.parse({ runbook: false, categories: { auth: { keywords: AUTH_KEYWORDS } } }),
-  );
-  const file = await openLog(local, gz, 0);
+  const out: AuthLogScan = { source, events: [], from: null, to: null };
   let tail: Buffer;
   let length: number;
   try {
+    const head = file.head;
+    const headLines = head.toString('latin1').split('\n');
+    // Lines cut by the head's end are left to the slow path.
+    for (const raw of head.length < EDGE ? headLines : headLines.slice(0, -1)) {
+      const line = lineOf(raw);
+      if (line !== '' && (out.from = timeOf(line)) !== null) break;
+    }
+    if (out.from === null && head.length >= EDGE) return await scanAuthLogLines(local, source, zone);
+    authRules ??= compileRules(
+      logsConfig.parse({ runbook: false, categories: { auth: { keywords: AUTH_KEYWORDS } } }),
+    );
     const r = await readLog(
       file,
       authRules,
@@ -308,7 +280,7 @@ export async function scanAuthLogLines(
       if (carry.length > MAX_LINE) carry = carry.slice(0, MAX_LINE);
     }
   };
-  if (isGzip(local)) await pipeline(fs.createReadStream(local), zlib.createGunzip(), sink);
+  if (isGzipFile(local)) await pipeline(fs.createReadStream(local), zlib.createGunzip(), sink);
   else await pipeline(fs.createReadStream(local), sink);
   if (carry) onLine(carry);
   if (lastLine) {

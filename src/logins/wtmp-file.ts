@@ -56,7 +56,8 @@ export interface OpenOptions {
 
 const SAMPLE = 64 * 400;
 
-function isGzip(fd: number): boolean {
+/** Whether the open file `fd` starts with gzip's magic bytes (as zcat decides, whatever its name). */
+export function isGzip(fd: number): boolean {
   const head = Buffer.alloc(2);
   const n = fs.readSync(fd, head, 0, 2, 0);
   return n === 2 && head[0] === 0x1f && head[1] === 0x8b;
