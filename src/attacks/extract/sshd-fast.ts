@@ -86,16 +86,26 @@ function tokenEnd(s: string, i: number): number {
   return p;
 }
 
+/** After an optional ` port \d+` at `i`: its end (i when absent), or -1 for ` port ` without digits. */
+function portEnd(s: string, i: number): number {
+  if (!s.startsWith(' port ', i)) return i;
+  const d = digitsEnd(s, i + 6);
+  return d === i + 6 ? -1 : d;
+}
+
+/** After an optional ` ssh` with an optional digit (` ssh2`) at `i`: its end, i when absent. */
+function sshEnd(s: string, i: number): number {
+  if (!s.startsWith(' ssh', i)) return i;
+  return isDigit(s.charCodeAt(i + 4)) ? i + 5 : i + 4;
+}
+
+/** After an optional ` [preauth]` at `i`. */
+const preauthEnd = (s: string, i: number): number => (s.startsWith(' [preauth]', i) ? i + 10 : i);
+
 /** Whether `s` from `i` is exactly `( port \d+)?( \[preauth\])?` to the end (CLOSED's tail). */
 function closedTail(s: string, i: number): boolean {
-  let p = i;
-  if (s.startsWith(' port ', p)) {
-    const d = digitsEnd(s, p + 6);
-    if (d === p + 6) return false;
-    p = d;
-  }
-  if (s.startsWith(' [preauth]', p)) p += 10;
-  return p === s.length;
+  const p = portEnd(s, i);
+  return p >= 0 && preauthEnd(s, p) === s.length;
 }
 
 /**
@@ -103,18 +113,8 @@ function closedTail(s: string, i: number): boolean {
  * without its rare ` on ADDR port N` part, which answers false and so takes the RegExp path).
  */
 function endingTail(s: string, i: number): boolean {
-  let p = i;
-  if (s.startsWith(' port ', p)) {
-    const d = digitsEnd(s, p + 6);
-    if (d === p + 6) return false;
-    p = d;
-  }
-  if (s.startsWith(' ssh', p)) {
-    p += 4;
-    if (isDigit(s.charCodeAt(p))) p++;
-  }
-  if (s.startsWith(' [preauth]', p)) p += 10;
-  return p === s.length;
+  const p = portEnd(s, i);
+  return p >= 0 && preauthEnd(s, sshEnd(s, p)) === s.length;
 }
 
 /**
@@ -128,16 +128,9 @@ function firstFrom(s: string, t: number, out: FastSshd, cut: Cutter): boolean {
   const h = f + 6;
   const e = ipv4End(s, h);
   if (e < 0) return false;
-  let p = e;
-  if (s.startsWith(' port ', p)) {
-    const d = digitsEnd(s, p + 6);
-    if (d === p + 6) return false;
-    p = d;
-    if (s.startsWith(' ssh', p)) {
-      p += 4;
-      if (isDigit(s.charCodeAt(p))) p++;
-    }
-  }
+  let p = portEnd(s, e);
+  if (p < 0) return false;
+  if (p > e) p = sshEnd(s, p); // ` sshD` only after a port
   if (p !== s.length && !(s.charCodeAt(p) === 58 && s.charCodeAt(p + 1) === 32)) return false;
   out.host = cut.slice(s, h, e);
   out.user = cut.slice(s, t, f);
@@ -231,9 +224,9 @@ function pamAuth(s: string, ms: number, out: FastSshd, cut: Cutter): number {
 /** `Received disconnect from HOST port N: ?11: ...` (DISCONNECT_BYE; DISCONNECT_AUTHFAIL needs `3: `). */
 function receivedDisconnect(s: string, r: number, out: FastSshd, cut: Cutter): number {
   const e = ipv4End(s, r);
-  if (e < 0 || !s.startsWith(' port ', e)) return UNHANDLED;
-  let p = digitsEnd(s, e + 6);
-  if (p === e + 6 || s.charCodeAt(p) !== 58) return UNHANDLED;
+  if (e < 0) return UNHANDLED;
+  let p = portEnd(s, e);
+  if (p <= e || s.charCodeAt(p) !== 58) return UNHANDLED; // the port is required here
   p++;
   if (s.charCodeAt(p) === 32) p++;
   if (!s.startsWith('11: ', p)) return UNHANDLED;
