@@ -17,7 +17,7 @@ import { makeHost } from '../core/host.ts';
 import type { Finding } from '../core/report.ts';
 import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
 import { attacksCheck } from './check.ts';
-import { servicePlan } from '../../test/helpers/plan.ts';
+import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -25,12 +25,10 @@ afterAll(() => {
 });
 
 const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
-const plan: Plan = {
-  services: [servicePlan('sshd', { title: 'OpenSSH', syslog: ['sshd', 'sshd-session'], reasons: [] })],
-  syslogFiles: ['/var/log/auth.log'],
-  journal: 'off',
-  skipped: [],
-};
+const plan: Plan = testPlan(
+  [servicePlan('sshd', { title: 'OpenSSH', syslog: ['sshd', 'sshd-session'], reasons: [] })],
+  ['/var/log/auth.log'],
+);
 
 function tree() {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-attacks-check-'));

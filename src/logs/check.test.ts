@@ -8,7 +8,7 @@ import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { CheckResult } from '../core/report.ts';
 import { type LogFinding, logsCheck } from './check.ts';
-import { servicePlan } from '../../test/helpers/plan.ts';
+import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
 let root: string;
 beforeEach(() => {
@@ -54,12 +54,10 @@ const SYSLOG = [
 describe('the logs check', () => {
   it("counts a service's syslog lines by program tag, not by a word anywhere in the line", async () => {
     writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
-    const plan: Plan = {
-      services: [service('sendmail', { syslog: ['sendmail'] }), service('sshd', { syslog: ['sshd'] })],
-      syslogFiles: ['/var/log/syslog'],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([
+      service('sendmail', { syslog: ['sendmail'] }),
+      service('sshd', { syslog: ['sshd'] }),
+    ]);
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(counts(out.results, 'sendmail')).toEqual({ error: 1 });
     expect(counts(out.results, 'sshd')).toEqual({ invalid: 1 });
@@ -78,12 +76,7 @@ describe('the logs check', () => {
   it('reports nothing new on a second run with the saved state, and only appended lines after that', async () => {
     const file = path.join(root, 'var/log/syslog');
     writeFileSync(file, SYSLOG);
-    const plan: Plan = {
-      services: [service('sendmail', { syslog: ['sendmail'] })],
-      syslogFiles: ['/var/log/syslog'],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([service('sendmail', { syslog: ['sendmail'] })]);
     const first = await logsCheck.run(ctx(plan, undefined));
     const second = await logsCheck.run(ctx(plan, first.state));
     expect(counts(second.results, 'sendmail')).toEqual({});
@@ -95,12 +88,7 @@ describe('the logs check', () => {
 
   it('--all rescans from the start and returns no state to commit', async () => {
     writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
-    const plan: Plan = {
-      services: [service('sendmail', { syslog: ['sendmail'] })],
-      syslogFiles: ['/var/log/syslog'],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([service('sendmail', { syslog: ['sendmail'] })]);
     const first = await logsCheck.run(ctx(plan, undefined));
     const again = await logsCheck.run(ctx(plan, first.state, {}, { all: true }));
     expect(counts(again.results, 'sendmail')).toEqual({ error: 1 });
@@ -114,12 +102,7 @@ describe('the logs check', () => {
       new Date('2026-11-24T12:00:00Z'),
       new Date('2026-11-24T12:00:00Z'),
     );
-    const plan: Plan = {
-      services: [service('sendmail', { syslog: ['sendmail'] })],
-      syslogFiles: ['/var/log/syslog'],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([service('sendmail', { syslog: ['sendmail'] })]);
     const out = await logsCheck.run(
       ctx(plan, undefined, {}, { all: false, since: new Date('2026-11-24T10:00:03Z') }),
     );
@@ -133,12 +116,9 @@ describe('the logs check', () => {
       (_, i) => `Nov 24 10:0${i % 10}:00 gw sendmail[${i}]: SYSERR: mailer died`,
     ).join('\n');
     writeFileSync(path.join(root, 'var/log/syslog'), `${lines}\n`);
-    const plan: Plan = {
-      services: [service('sendmail', { syslog: ['sendmail'], thresholds: { error: { crit: 12 } } })],
-      syslogFiles: ['/var/log/syslog'],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([
+      service('sendmail', { syslog: ['sendmail'], thresholds: { error: { crit: 12 } } }),
+    ]);
     const crit = await logsCheck.run(
       ctx(plan, undefined, {
         thresholds: { error: { warn: 5, crit: 100, warnPerHour: 100, critPerHour: 100 } },
@@ -157,12 +137,7 @@ describe('the logs check', () => {
 
   it('applies per-service ignore rules to that service only', async () => {
     writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
-    const plan: Plan = {
-      services: [service('sendmail', { syslog: ['sendmail'] })],
-      syslogFiles: ['/var/log/syslog'],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([service('sendmail', { syslog: ['sendmail'] })]);
     const out = await logsCheck.run(
       ctx(plan, undefined, {
         ignore: { sendmail: ['mailer prog died'], host: [{ keyword: 'FAILED PASSWORD' }] },
@@ -179,16 +154,14 @@ describe('the logs check', () => {
       '198.51.100.23 - - [24/Nov/2026:10:00:00 +0000] "GET /cgi-bin/phf HTTP/1.0" 200 12\n',
     );
     mkdirSync(path.join(root, 'var/log/samba.log')); // a directory where a file is expected
-    const plan: Plan = {
-      services: [
+    const plan: Plan = testPlan(
+      [
         service('apache', { logs: ['/var/log/apache/access.log', '/var/log/apache/error.log'] }),
         service('samba', { logs: ['/var/log/samba.log'] }),
         service('ftpd', { logs: ['/var/log/xferlog', '/var/log/ftpd.log'] }),
       ],
-      syslogFiles: [],
-      journal: 'off',
-      skipped: [],
-    };
+      [],
+    );
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(counts(out.results, 'apache')).toEqual({ cgi: 1 });
     const problems = (svc: string) => findings(out.results, svc).filter((f) => f.kind === 'log-source');
@@ -219,23 +192,13 @@ describe('the logs check', () => {
       logs.push('/var/log/secret.log');
       expected.push(['UNKNOWN', 'Cannot read /var/log/secret.log: permission denied']);
     }
-    const plan: Plan = {
-      services: [service('app', { logs })],
-      syslogFiles: [],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([service('app', { logs })], []);
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(findings(out.results, 'app').map((f) => [f.status, f.summary])).toEqual(expected);
   });
 
   it('says so when no system log exists and the journal is off', async () => {
-    const plan: Plan = {
-      services: [],
-      syslogFiles: ['/var/log/syslog', '/var/log/messages'],
-      journal: 'off',
-      skipped: [],
-    };
+    const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(findings(out.results, 'host').map((f) => [f.status, f.kind])).toEqual([['INFO', 'log-source']]);
   });

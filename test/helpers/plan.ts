@@ -1,4 +1,4 @@
-import type { ServicePlan } from '../../src/config/plan.ts';
+import type { Plan, ServicePlan } from '../../src/config/plan.ts';
 
 /** A service plan for tests: nothing expected of it but its name, plus `over`. */
 export function servicePlan(name: string, over: Partial<ServicePlan> = {}): ServicePlan {
@@ -16,4 +16,9 @@ export function servicePlan(name: string, over: Partial<ServicePlan> = {}): Serv
     reasons: ['configured'],
     ...over,
   };
+}
+
+/** A plan of these services and system logs, journal off, nothing skipped. */
+export function testPlan(services: ServicePlan[], syslogFiles: string[] = ['/var/log/syslog']): Plan {
+  return { services, syslogFiles, journal: 'off', skipped: [] };
 }

@@ -8,17 +8,12 @@ import { configSchema } from '../../config/schema.ts';
 import { makeHost } from '../../core/host.ts';
 import type { Loaded } from '../app.ts';
 import { parseSince, runScan, type ScanOptions } from './scan.ts';
-import { servicePlan } from '../../../test/helpers/plan.ts';
+import { servicePlan, testPlan } from '../../../test/helpers/plan.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-scan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const plan: Plan = {
-  services: [servicePlan('sendmail', { syslog: ['sendmail'], reasons: [] })],
-  syslogFiles: [],
-  journal: 'off',
-  skipped: [],
-};
+const plan: Plan = testPlan([servicePlan('sendmail', { syslog: ['sendmail'], reasons: [] })], []);
 const loaded: Loaded = {
   config: configSchema.parse({}),
   configPath: null,

@@ -11,7 +11,7 @@ import { compileRules } from '../scan/rules.ts';
 import { LineScanner } from '../scan/lines.ts';
 import { openLog, type PartOutcome, readLog, type SplitOptions } from './content.ts';
 import { scanWorkerPath } from './parallel.ts';
-import { servicePlan } from '../../../test/helpers/plan.ts';
+import { servicePlan, testPlan } from '../../../test/helpers/plan.ts';
 
 /*
  * A big log read in parts on worker threads must give exactly what one thread gives: counts, hours,
@@ -27,12 +27,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const plan: Plan = {
-  services: [servicePlan('sendmail', { syslog: ['sendmail'] }), servicePlan('sshd', { syslog: ['sshd'] })],
-  syslogFiles: ['/var/log/syslog'],
-  journal: 'off',
-  skipped: [],
-};
+const plan: Plan = testPlan([
+  servicePlan('sendmail', { syslog: ['sendmail'] }),
+  servicePlan('sshd', { syslog: ['sshd'] }),
+]);
 
 /** Deterministic lines of a busy syslog, with the awkward ones every few hundred. */
 function lines(n: number, seed: number): Buffer[] {
