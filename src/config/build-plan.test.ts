@@ -99,13 +99,13 @@ describe('buildPlan on the demo tree', () => {
   });
 
   it('marks a service only installed: not running, no boot unit enabled, or no init system as PID 1', () => {
-    const tree = (files: Record<string, string>) => {
+    const tree = (files: Record<string, string>, config: unknown = {}) => {
       const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-dormant-'));
       for (const [f, text] of Object.entries({ 'usr/sbin/postfix': '', ...files })) {
         mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
         writeFileSync(path.join(root, f), text);
       }
-      const plan = buildPlan(configSchema.parse({}), profiles, gatherFacts(root), root);
+      const plan = buildPlan(configSchema.parse(config), profiles, gatherFacts(root), root);
       return plan.services.find((s) => s.name === 'postfix')?.dormant;
     };
     const systemd = {
@@ -125,5 +125,7 @@ describe('buildPlan on the demo tree', () => {
     );
     expect(tree({ ...systemd, 'proc/42/comm': 'master\n' })).toBeUndefined(); // running
     expect(tree({ 'proc/1/comm': 'init\n' })).toBeUndefined(); // no init links to judge by
+    // Named in the config (any setting): expected, whatever init says.
+    expect(tree(systemd, { services: { postfix: { title: 'Mail' } } })).toBeUndefined();
   });
 });

@@ -85,7 +85,8 @@ export function buildPlan(
     const reasons = config.detect || svc ? detect(profile, facts, root) : [];
     if (reasons.length) {
       const planned = merge(name, profile, svc, reasons);
-      const why = dormancy(planned, profile, facts);
+      // A service the config names (any setting) is one the admin expects: never merely installed.
+      const why = svc ? null : dormancy(planned, profile, facts);
       if (why) planned.dormant = why;
       services.push(planned);
     } else skipped.push(name);
