@@ -23,9 +23,13 @@ import { FOLD_WORDS, type LineFolder, SEED1, SEED2 } from '../fold.ts';
  *   376   address of the keyword descriptors (i32), address of the output records (i32)
  *   384   buckets: 8 × (first keyword index, end index) (i32 pairs)
  *   448   fold output: the high half of the last message key (i32)
+ *   452   prefilter: address of the prefix bitmap (i32), mask of the prefix bytes it hashes (i32), OR of
+ *         every keyword's category bits (i32: a line holding them all needs no more compares)
  *   512   word classes for message folding: byte → 0 (other), 1 (word character), 2 (digit)
- *   768   keyword descriptors: n × (bytes address, length, category bits) (i32 triples)
- *   ...   keyword bytes (lower-cased), output records (line start, newlines before, bits), data
+ *   768   keyword descriptors: n × (bytes address, length, category bits, first four bytes folded,
+ *         their case bits, their byte mask, how many of them the keyword has) (seven i32)
+ *   ...   keyword bytes (lower-cased), the prefix bitmap (8 KiB), output records (line start,
+ *         newlines before, bits), data
  */
 
 const FOLD = 0;
@@ -35,12 +39,19 @@ const STATE = 368;
 const HEADER = 376;
 const BUCKETS = 384;
 const FOLD_OUT = 448;
+const FILTER = 452;
+const FILTER_MASK = 456;
+const FULL = 460;
 const WORDS = 512;
 const DESCRIPTORS = 768;
 /** Output record size in bytes: line start, newlines before it, category bits. */
 const RECORD = 12;
-/** Keyword descriptor size in bytes: bytes address, length, category bits. */
-const DESCRIPTOR = 12;
+/** Keyword descriptor size in bytes: bytes address, length, category bits, prefix, its case bits, byte mask, length. */
+const DESCRIPTOR = 28;
+/** Bits of the prefix bitmap's index (the bitmap is 2^16 bits: 8 KiB). */
+const FILTER_BITS = 16;
+/** Multiplier of the prefix hash (Fibonacci hashing: the top bits of the product are well mixed). */
+const GOLDEN = 0x9e3779b1 | 0;
 /** Bytes scanned per kernel call: bounds the output records (at most one per 2 bytes). */
 const STEP = 1 << 16;
 const RECORDS_CAP = STEP / 2 + 16;
@@ -133,15 +144,16 @@ const op = {
  * calls get one record per call: the caller merges them).
  */
 function kernelBytes(): Uint8Array {
-  // Locals: params 0..2, then 22 i32 locals, then 10 v128 locals (declared in this order below).
+  // Locals: params 0..2, then 29 i32 locals, then 10 v128 locals (declared in this order below).
   const [from, to, limit] = [0, 1, 2];
   let next = 3;
   const local = (): number => next++;
-  // biome-ignore format: the locals in declaration order: 22 i32, then 10 v128 (see `locals` below)
+  // biome-ignore format: the locals in declaration order: 29 i32, then 10 v128 (see `locals` below)
   const i = local(), lastNL = local(), nl = local(), cnt = local(), nlm = local(), cm = local(),
     t = local(), p = local(), bits = local(), b = local(), k = local(), kend = local(), ka = local(),
     ko = local(), kl = local(), q = local(), mask = local(), ls = local(), pm = local(),
-    prevLS = local(), kd = local(), out = local(),
+    prevLS = local(), kd = local(), out = local(), flt = local(), fmask = local(), full = local(),
+    skip = local(), lm = local(), nx = local(), h = local(),
     M = local(), L0 = local(), H0 = local(), L1 = local(), H1 = local(), L2 = local(), H2 = local(),
     NIB = local(), NL = local(), ZERO = local();
   const tables = [L0, H0, L1, H1, L2, H2];
@@ -168,6 +180,10 @@ function kernelBytes(): Uint8Array {
     ...op.const(STATE), ...op.load(0), ...op.set(lastNL),
     ...op.const(STATE), ...op.load(4), ...op.set(nl),
     ...op.const(-1), ...op.set(prevLS),
+    ...op.const(FILTER), ...op.load(0), ...op.set(flt),
+    ...op.const(FILTER_MASK), ...op.load(0), ...op.set(fmask),
+    ...op.const(FULL), ...op.load(0), ...op.set(full),
+    ...op.const(0), ...op.set(skip),
     ...tables.flatMap((local, j) => [...op.const(TABLES + 16 * j), ...op.vload(0), ...op.set(local)]),
     ...op.const(15), ...op.splat8, ...op.set(NIB),
     ...op.const(10), ...op.splat8, ...op.set(NL),
@@ -185,6 +201,18 @@ function kernelBytes(): Uint8Array {
     ...op.get(cm), ...op.and, ...op.set(cm),
     ...op.get(pm), ...op.get(nlm), ...op.and, ...op.set(nlm),
     ...op.end,
+    // The line this step starts in already holds every category: its candidates need no compare.
+    ...op.get(skip),
+    ...op.if,
+    ...op.get(nlm),
+    ...op.if,
+    ...op.get(cm), ...op.const(0), ...op.get(nlm), ...op.const(0), ...op.get(nlm), ...op.sub, ...op.and,
+    ...op.const(1), ...op.shl, ...op.sub, ...op.and, ...op.set(cm),
+    ...op.const(0), ...op.set(skip),
+    ...op.else,
+    ...op.const(0), ...op.set(cm),
+    ...op.end,
+    ...op.end,
     ...op.get(cm),
     ...op.if,
     ...op.const(SCRATCH), ...op.get(M), ...op.vstore(0),
@@ -195,6 +223,13 @@ function kernelBytes(): Uint8Array {
     ...op.get(cm), ...op.ctz, ...op.set(t),
     ...op.get(cm), ...op.get(cm), ...op.const(1), ...op.sub, ...op.and, ...op.set(cm),
     ...op.get(i), ...op.get(t), ...op.add, ...op.set(p),
+    // The prefix bitmap: a lane whose first bytes (ORed with 0x20: a superset of case folding) hash to
+    // no keyword's is dropped before any bucket's keywords are compared.
+    ...op.get(p), ...op.load(0), ...op.get(fmask), ...op.and, ...op.const(0x20202020), ...op.or,
+    ...op.const(GOLDEN), ...op.mul, ...op.const(32 - FILTER_BITS), ...op.shrU, ...op.tee(h),
+    ...op.const(3), ...op.shrU, ...op.get(flt), ...op.add, ...op.load8(0),
+    ...op.get(h), ...op.const(7), ...op.and, ...op.shrU, ...op.const(1), ...op.and,
+    ...op.eqz, ...op.brIf(0),
     ...op.const(SCRATCH), ...op.get(t), ...op.add, ...op.load8(0), ...op.set(bits),
     ...op.const(0), ...op.set(mask),
     // … for each bucket b of the lane …
@@ -215,7 +250,11 @@ function kernelBytes(): Uint8Array {
     ...op.get(ka), ...op.load(4), ...op.set(kl),
     ...op.get(p), ...op.get(kl), ...op.add, ...op.get(limit), ...op.leU,
     ...op.if,
-    ...op.const(0), ...op.set(q),
+    // The first (up to) four bytes at once: masked, case bits set, compared with the folded prefix.
+    ...op.get(p), ...op.load(0), ...op.get(ka), ...op.load(20), ...op.and, ...op.get(ka), ...op.load(16),
+    ...op.or, ...op.get(ka), ...op.load(12), ...op.eq,
+    ...op.if,
+    ...op.get(ka), ...op.load(24), ...op.set(q),
     ...op.block,
     ...op.loop,
     ...op.get(q), ...op.get(kl), ...op.geU, ...op.brIf(1),
@@ -229,6 +268,7 @@ function kernelBytes(): Uint8Array {
     ...op.get(q), ...op.get(kl), ...op.eq,
     ...op.if,
     ...op.get(mask), ...op.get(ka), ...op.load(8), ...op.or, ...op.set(mask),
+    ...op.end,
     ...op.end,
     ...op.end,
     ...op.get(k), ...op.const(1), ...op.add, ...op.set(k),
@@ -252,6 +292,7 @@ function kernelBytes(): Uint8Array {
     ...op.if,
     ...op.get(out), ...op.get(cnt), ...op.const(1), ...op.sub, ...op.const(RECORD), ...op.mul, ...op.add,
     ...op.tee(q), ...op.get(q), ...op.load(8), ...op.get(mask), ...op.or, ...op.store(8),
+    ...op.get(lm), ...op.get(mask), ...op.or, ...op.set(lm),
     ...op.else,
     ...op.get(out), ...op.get(cnt), ...op.const(RECORD), ...op.mul, ...op.add, ...op.tee(q),
     ...op.get(ls), ...op.store(0),
@@ -259,6 +300,21 @@ function kernelBytes(): Uint8Array {
     ...op.get(q), ...op.get(mask), ...op.store(8),
     ...op.get(cnt), ...op.const(1), ...op.add, ...op.set(cnt),
     ...op.get(ls), ...op.set(prevLS),
+    ...op.get(mask), ...op.set(lm),
+    ...op.end,
+    // The line holds every category: drop its other candidates (up to its newline, or this step's end
+    // and the next steps' until a newline).
+    ...op.get(lm), ...op.get(full), ...op.and, ...op.get(full), ...op.eq,
+    ...op.if,
+    ...op.get(nlm), ...op.const(0), ...op.const(2), ...op.get(t), ...op.shl, ...op.sub, ...op.and,
+    ...op.tee(nx),
+    ...op.if,
+    ...op.get(cm), ...op.const(0), ...op.get(nx), ...op.const(0), ...op.get(nx), ...op.sub, ...op.and,
+    ...op.const(1), ...op.shl, ...op.sub, ...op.and, ...op.set(cm),
+    ...op.else,
+    ...op.const(0), ...op.set(cm),
+    ...op.const(1), ...op.set(skip),
+    ...op.end,
     ...op.end,
     ...op.end,
     ...op.br(0),
@@ -281,7 +337,7 @@ function kernelBytes(): Uint8Array {
     ...op.end,
   ];
   const locals = vec([
-    [...uleb(22), I32],
+    [...uleb(29), I32],
     [...uleb(10), V128],
   ]);
   const code = [...locals, ...body];
@@ -423,7 +479,8 @@ function buildTables(keywords: readonly KernelKeyword[]): Tables | null {
   );
   const kws = buckets.flatMap((b) => b.map((n) => folded[n] as { bytes: Uint8Array; mask: number }));
   const kwBytes = kws.reduce((n, k) => n + k.bytes.length, 0);
-  const size = DESCRIPTORS + kws.length * DESCRIPTOR + kwBytes;
+  const filterAt = align(DESCRIPTORS + kws.length * DESCRIPTOR + kwBytes, 16);
+  const size = filterAt + (1 << (FILTER_BITS - 3));
   const mem = new Uint8Array(size);
   const view = new DataView(mem.buffer);
   for (let c = 0; c < 256; c++) mem[FOLD + c] = lower(c);
@@ -432,6 +489,8 @@ function buildTables(keywords: readonly KernelKeyword[]): Tables | null {
   for (let j = fp; j < 3; j++) mem.fill(0xff, TABLES + 32 * j, TABLES + 32 * j + 32);
   let at = DESCRIPTORS + kws.length * DESCRIPTOR;
   let n = 0;
+  const hashed = Math.min(4, ...kws.map((k) => k.bytes.length));
+  let full = 0;
   for (const [bucket, members] of buckets.entries()) {
     view.setInt32(BUCKETS + 8 * bucket, n, true);
     for (const index of members) {
@@ -446,6 +505,15 @@ function buildTables(keywords: readonly KernelKeyword[]): Tables | null {
       view.setInt32(DESCRIPTORS + DESCRIPTOR * n, at, true);
       view.setInt32(DESCRIPTORS + DESCRIPTOR * n + 4, k.bytes.length, true);
       view.setInt32(DESCRIPTORS + DESCRIPTOR * n + 8, k.mask, true);
+      const head = prefix(k.bytes, Math.min(4, k.bytes.length));
+      view.setInt32(DESCRIPTORS + DESCRIPTOR * n + 12, head.word, true);
+      view.setInt32(DESCRIPTORS + DESCRIPTOR * n + 16, head.caseBits, true);
+      view.setInt32(DESCRIPTORS + DESCRIPTOR * n + 20, head.mask, true);
+      view.setInt32(DESCRIPTORS + DESCRIPTOR * n + 24, Math.min(4, k.bytes.length), true);
+      // The bitmap hashes the first `hashed` bytes ORed with 0x20 (what the kernel computes per lane).
+      const h = Math.imul(prefix(k.bytes, hashed).word | 0x20202020, GOLDEN) >>> (32 - FILTER_BITS);
+      mem[filterAt + (h >> 3)] = (mem[filterAt + (h >> 3)] as number) | (1 << (h & 7));
+      full |= k.mask;
       mem.set(k.bytes, at);
       at += k.bytes.length;
       n++;
@@ -453,7 +521,27 @@ function buildTables(keywords: readonly KernelKeyword[]): Tables | null {
     view.setInt32(BUCKETS + 8 * bucket + 4, n, true);
   }
   view.setInt32(HEADER, DESCRIPTORS, true);
+  view.setInt32(FILTER, filterAt, true);
+  view.setInt32(FILTER_MASK, prefix(new Uint8Array(4).fill(0xff), hashed).word, true);
+  view.setInt32(FULL, full, true);
   return { bytes: mem };
+}
+
+/**
+ * The first `n` (<= 4) bytes of a folded keyword as the little-endian word the kernel loads, with the
+ * bits that make a loaded word's letters lower case (0x20 where the keyword has a-z) and the byte mask.
+ */
+function prefix(bytes: Uint8Array, n: number): { word: number; caseBits: number; mask: number } {
+  let word = 0;
+  let caseBits = 0;
+  let mask = 0;
+  for (let j = 0; j < n; j++) {
+    const c = bytes[j] as number;
+    word |= c << (8 * j);
+    if (c >= 0x61 && c <= 0x7a) caseBits |= 0x20 << (8 * j);
+    mask |= 0xff << (8 * j);
+  }
+  return { word, caseBits, mask };
 }
 
 /** The bytes a folded keyword byte matches: both cases of an ASCII letter (same low nibble). */
