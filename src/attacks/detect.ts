@@ -104,19 +104,21 @@ interface Agg {
   carriedScans: { t: number; key: string }[];
   btmp: FailedLoginRecord[];
   rejects: number;
-  users: Map<string, number>;
+  // Made on first use: most sources are seen once or twice (a first read of a busy server's syslog holds
+  // tens of thousands), and empty Maps and Sets for each of them held ~20% of the accounting's heap.
+  users?: Map<string, number>;
   services: Map<string, number>;
   successes: { t: number; user: string | null; service: string }[];
   scans: { t: number; key: string }[];
-  ports: Set<number>;
-  confirmedBy: Set<string>;
+  ports?: Set<number>;
+  confirmedBy?: Set<string>;
   probes: { path: string; status: number | undefined }[];
   passwd: { path: string; service: string; answered: boolean }[];
   first: number;
   last: number;
   /** Sample lines per detector, and the latest line past the samples (made evidence only for findings). */
   evidence: Record<Detector, SourcedEvent[]>;
-  lastEvidence: Record<Detector, SourcedEvent | null>;
+  lastEvidence?: Partial<Record<Detector, SourcedEvent>>;
 }
 
 const portKeys: string[] = [];
@@ -136,7 +138,8 @@ function evidenceOf(se: SourcedEvent): Evidence {
   return ev;
 }
 
-function topKeys(m: Map<string, number>, n: number): string[] {
+function topKeys(m: ReadonlyMap<string, number> | undefined, n: number): string[] {
+  if (m === undefined) return [];
   return [...m.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, n)
@@ -205,18 +208,14 @@ export class AttackDetectors {
         carriedScans: [],
         btmp: [],
         rejects: 0,
-        users: new Map(),
         services: new Map(),
         successes: [],
         scans: [],
-        ports: new Set(),
-        confirmedBy: new Set(),
         probes: [],
         passwd: [],
         first: Number.POSITIVE_INFINITY,
         last: 0,
         evidence: { bruteforce: [], portscan: [], webprobe: [], passwd: [] },
-        lastEvidence: { bruteforce: null, portscan: null, webprobe: null, passwd: null },
       };
       this.by.set(host, a);
     }
@@ -249,7 +248,7 @@ export class AttackDetectors {
     const samples = a.evidence[e.detector];
     // Sample lines stay references: evidence is built only for the sources that make a finding.
     if (samples.length < this.cfg.evidence) samples.push(se);
-    else a.lastEvidence[e.detector] = se;
+    else (a.lastEvidence ??= {})[e.detector] = se;
     switch (e.detector) {
       case 'bruteforce': {
         const n = Math.min(Math.max(e.attempts, 1), MAX_WEIGHT);
@@ -258,22 +257,24 @@ export class AttackDetectors {
         if (e.kind === 'reject') a.rejects += n;
         const user = e.user;
         if (user !== undefined) {
-          const users = a.users;
+          const users = (a.users ??= new Map());
           users.set(user, (users.get(user) ?? 0) + n);
         }
         break;
       }
       case 'portscan': {
         if (e.ports !== undefined && e.ports.length > 0) {
+          const ports = (a.ports ??= new Set());
           for (const p of e.ports) {
             a.scans.push({ t, key: portKey(p) });
-            if (a.ports.size < 50) a.ports.add(p);
+            if (ports.size < 50) ports.add(p);
           }
         } else if (e.ports === undefined && e.port !== undefined) {
           a.scans.push({ t, key: portKey(e.port) });
-          if (a.ports.size < 50) a.ports.add(e.port);
+          const ports = (a.ports ??= new Set());
+          if (ports.size < 50) ports.add(e.port);
         } else a.scans.push({ t, key: e.service });
-        if (e.kind === 'scan') a.confirmedBy.add(e.service);
+        if (e.kind === 'scan') (a.confirmedBy ??= new Set()).add(e.service);
         break;
       }
       case 'webprobe':
@@ -348,7 +349,7 @@ export class AttackDetectors {
 
   private evidence(a: Agg, d: Detector): Evidence[] {
     const s = a.evidence[d].map(evidenceOf);
-    const last = a.lastEvidence[d];
+    const last = a.lastEvidence?.[d];
     if (last) s.push(evidenceOf(last));
     return s;
   }
@@ -419,12 +420,13 @@ export class AttackDetectors {
           const status: Status = ok ? 'CRITICAL' : 'WARNING';
           statuses.push(status);
           const users = topKeys(a.users, 20);
+          const usersTotal = a.users?.size ?? 0;
           const bfServices = services.filter((s) => !s.startsWith('firewall/'));
           const what = a.rejects === a.fail.length ? 'rejected mail transactions' : 'failed logins';
           const userText =
             users.length === 0
               ? ''
-              : ` (users ${users.slice(0, 5).join(', ')}${a.users.size > 5 ? `, +${a.users.size - 5}` : ''})`;
+              : ` (users ${users.slice(0, 5).join(', ')}${usersTotal > 5 ? `, +${usersTotal - 5}` : ''})`;
           const then = ok ? `; then logged in${ok.user ? ` as ${ok.user}` : ''} via ${ok.service}` : '';
           findings.push({
             kind: 'attack-bruteforce',
@@ -438,7 +440,7 @@ export class AttackDetectors {
             data: {
               host: a.host,
               users,
-              usersTotal: a.users.size,
+              usersTotal,
               count: a.fail.length,
               peak: p.count,
               findtime: this.cfg.bruteforce.findtime,
@@ -486,21 +488,22 @@ export class AttackDetectors {
         const span = this.cfg.portscan.findtime * 1000;
         const all = a.carriedScans.length > 0 ? [...a.carriedScans, ...a.scans] : a.scans;
         const peakTargets = peakDistinct(all, span);
+        const confirmedBy = a.confirmedBy ? [...a.confirmedBy] : [];
         const burst = peak(
           all.map((s) => s.t),
           span,
         ).count;
         if (
-          a.confirmedBy.size > 0 ||
+          confirmedBy.length > 0 ||
           peakTargets >= this.cfg.portscan.targets ||
           burst >= this.cfg.portscan.maxretry
         ) {
           statuses.push('WARNING');
-          const ports = [...a.ports].sort((x, y) => x - y);
+          const ports = [...(a.ports ?? [])].sort((x, y) => x - y);
           const scanServices = [...new Set(a.scans.map((s) => s.key))]
             .filter((k) => !k.startsWith('port '))
             .slice(0, 20);
-          const by = a.confirmedBy.size > 0 ? ` (reported by ${[...a.confirmedBy].join(', ')})` : '';
+          const by = confirmedBy.length > 0 ? ` (reported by ${confirmedBy.join(', ')})` : '';
           findings.push({
             kind: 'attack-portscan',
             status: 'WARNING',
@@ -515,7 +518,7 @@ export class AttackDetectors {
               ports,
               services: scanServices,
               peakTargets,
-              confirmedBy: [...a.confirmedBy],
+              confirmedBy,
             },
           });
         }
