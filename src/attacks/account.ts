@@ -144,6 +144,21 @@ function prefilterFor(hints: readonly Family[]): RegExp {
   return new RegExp(needlesFor(hints).map(escape).join('|'), flags);
 }
 
+/**
+ * Whether the tag's name in [at, end) is `sshd`, `sshd-session` (OpenSSH 9.8+ logs each connection from
+ * that process: Debian 13, Ubuntu 24.10, Fedora 41) or `sshd-auth` (10.0+): sshd's extractor reads them
+ * alike, so the fast path takes all three (without it, today's logs took the RegExp path, ~1.5x slower).
+ */
+function sshdTag(raw: string, at: number, end: number): boolean {
+  if (!raw.startsWith('sshd', at)) return false;
+  const n = end - at;
+  return (
+    n === 4 ||
+    (n === 12 && raw.startsWith('-session', at + 4)) ||
+    (n === 9 && raw.startsWith('-auth', at + 4))
+  );
+}
+
 const PAM_ANYWHERE = /authentication failure|FAILED (?:LOGIN|SU)|LOGIN FAILURES|login failures/;
 
 /** Accounting state for one stream (one log and its rotated members, or one journal): feed lines in order. */
@@ -217,8 +232,8 @@ export class Accountant {
     // `kernel: ` exactly: netfilter's (a firewall's LOG lines).
     if (sp.open < 0)
       return sp.nameEnd - ts === 6 && raw.startsWith('kernel', ts) ? this.fastKernel(raw) : undefined;
-    // `sshd[pid]: ` exactly (familyOf('sshd') is sshd, and the pid is the joiner's key).
-    if (sp.open - ts !== 4 || !raw.startsWith('sshd', ts)) return undefined;
+    // `sshd[pid]: ` or its OpenSSH 9.8+ forms exactly (familyOf of each is sshd; the pid is the joiner's key).
+    if (!sshdTag(raw, ts, sp.open)) return undefined;
     const pid = sp.pid(raw);
     const ms = sp.msgStart;
     if (pid === null || raw.charCodeAt(ms) === 91 /* [ Solaris message id */) return undefined;

@@ -160,7 +160,18 @@ const line = fc
   .tuple(
     fc.integer({ min: 0, max: 59 }),
     fc.constantFrom('srv ', '', 'h.example.org '),
-    fc.constantFrom('sshd[10]', 'sshd[11]', 'sshd[12]', 'sshd', 'sshd-session[10]', 'sshd[123456789012]'),
+    fc.constantFrom(
+      'sshd[10]',
+      'sshd[11]',
+      'sshd[12]',
+      'sshd',
+      'sshd-session[10]',
+      'sshd-session[12]',
+      'sshd-auth[11]',
+      'sshd-sessio[10]',
+      'sshd-authx[11]',
+      'sshd[123456789012]',
+    ),
     message,
   )
   .map(([s, h, tag, msg]) => `Jun 30 10:00:${String(s).padStart(2, '0')} ${h}${tag}: ${msg}`);
