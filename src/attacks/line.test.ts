@@ -39,16 +39,26 @@ const classicLine = fc
       `${MONTHS[r.mo]} ${String(r.d).padStart(2, ' ')} ${two(r.h)}:${two(r.mi)}:${two(r.s)} ${r.host}${r.prog}${r.pid}${r.colon}${r.msg}`,
   );
 
+/** The same lines stamped the ISO way (RFC 3339, as rsyslog's default file format writes them). */
+const isoLine = fc
+  .tuple(
+    classicLine,
+    fc.constantFrom('2024-06-30T10:00:00', '2024-12-31 23:59:59', '2025-01-01T00:00:00'),
+    fc.constantFrom('', '.5', '.123456', ',999999999', '.'),
+    fc.constantFrom('', 'Z', '+09:00', '-0530', '+09'),
+  )
+  .map(([line, stamp, frac, tz]) => `${stamp}${frac}${tz}${line.slice(15)}`);
+
 describe('line splitter', () => {
   it.each(['UTC', 'Europe/Berlin', 'America/New_York'])(
-    'agrees with src/logs parsePrefix on time, program and message start of classic lines (%s)',
+    'agrees with src/logs parsePrefix on time, program and message start of classic and ISO lines (%s)',
     (tz) => {
       const z = makeZone(tz);
       const c: YearContext = { reference, zone: z, year: z.yearOf(reference) };
       // One splitter for many lines: its per-hour memo must never leak a time into another hour.
       const sp = new LineSplitter(c);
       fc.assert(
-        fc.property(classicLine, (line) => {
+        fc.property(fc.oneof(classicLine, isoLine), (line) => {
           const want = parsePrefix(line, c);
           const got = sp.split(line);
           expect(got.time).toBe(want.time);

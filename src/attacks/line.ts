@@ -1,5 +1,5 @@
 import type { YearContext } from '../core/tz.ts';
-import { classicPrefix, parseClassic, parsePrefix, stampFields } from '../logs/syslog.ts';
+import { stampedPrefix, parseStamped, parsePrefix, stampFields } from '../logs/syslog.ts';
 import type { ParsedLine } from './types.ts';
 
 /**
@@ -10,9 +10,10 @@ import type { ParsedLine } from './types.ts';
  * - tags `parsePrefix` leaves alone: `prog[pid]` without a colon (proftpd), `[prog]` after a classic stamp,
  *   a `<auth.info>` facility before the host, a Solaris `[ID n fac.pri]` message id;
  * - stamps it does not read: TAI64N (daemontools' `@4000...`), `YYYY/MM/DD hh:mm:ss`, ISO with a one-digit day.
- * A classic `Mmm dd hh:mm:ss host prog[pid]: ` line, by far the most common, is read by src/logs's
- * `parseClassic` (character codes, the hour's start memoised); `line.test.ts` checks the split against
- * `parsePrefix` as the oracle.
+ * A classic `Mmm dd hh:mm:ss host prog[pid]: ` line, by far the most common, or one stamped the ISO way
+ * (`2026-11-24T10:00:00.123456+09:00 host prog[pid]: `, rsyslog's own default format) is read by
+ * src/logs's `parseStamped` (character codes, the hour's start memoised); `line.test.ts` checks the split
+ * against `parsePrefix` as the oracle.
  */
 
 /** A line without time, tag or pid, for lines that need none of them. */
@@ -113,7 +114,7 @@ function otherStamp(line: string, ctx: YearContext): { time: number; rest: strin
  * the year that does not put it after the file's last write) and a one-entry memo of the last classic stamp.
  */
 export class LineSplitter {
-  private readonly classicOut = classicPrefix();
+  private readonly classicOut = stampedPrefix();
   /** After a `prefix` that returned true: the line's time (epoch ms). */
   time = 0;
   /** After `prefix`: where the tag (`prog[pid]: `) starts, where its name ends, and where the message starts. */
@@ -133,14 +134,14 @@ export class LineSplitter {
   }
 
   /**
-   * Reads a classic `[<PRI>]Mmm dd hh:mm:ss [host ]prog[pid]: ` prefix (src/logs's parseClassic, by character
+   * Reads a classic `[<PRI>]Mmm dd hh:mm:ss [host ]prog[pid]: ` or ISO-stamped prefix (src/logs's parseStamped, by character
    * codes, the hour's start memoised) into this splitter's fields (`time`, `tagStart`, `nameEnd`, `open`,
    * `close`, `msgStart`) without allocating; false for other shapes and for lines without a tag. The attack
    * fast path reads the fields directly; `split` builds a ParsedLine from them.
    */
   prefix(line: string): boolean {
     const c = this.classicOut;
-    if (!parseClassic(line, this.ctx, c) || c.programStart < 0) return false;
+    if (!parseStamped(line, this.ctx, c) || c.programStart < 0) return false;
     this.time = c.time;
     this.tagStart = c.programStart;
     this.nameEnd = c.programEnd;

@@ -4,7 +4,7 @@ import type { LogsConfig } from './config.ts';
 import type { LineFolder } from './fold.ts';
 import type { LineHit } from './scan/lines.ts';
 import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
-import { classicPrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
+import { stampedPrefix, parseStamped, parsePrefix, tagMatches } from './syslog.ts';
 
 /**
  * Routing a matching line to the services it belongs to (own files: all lines; shared syslog files and the
@@ -250,7 +250,7 @@ export function makeRouter(
     });
   };
 
-  const classic = classicPrefix();
+  const classic = stampedPrefix();
   let lastHost = '';
   return {
     file: (where, mtimeMs) => ({
@@ -259,7 +259,7 @@ export function makeRouter(
     }),
     fileHit(hit, ctx) {
       const text = hit.text;
-      if (parseClassic(text, ctx.years, classic)) {
+      if (parseStamped(text, ctx.years, classic)) {
         let lineHost: string | null = null;
         if (onLine && classic.hostStart >= 0) {
           const { hostStart, hostEnd } = classic;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inferYear, makeZone, type YearContext, type Zone } from '../core/tz.ts';
-import { classicPrefix, type LinePrefix, parseClassic, parsePrefix, tagMatches } from './syslog.ts';
+import { stampedPrefix, type LinePrefix, parseStamped, parsePrefix, tagMatches } from './syslog.ts';
 
 const utc = makeZone('UTC');
 const at = (iso: string) => ({ reference: Date.parse(iso), zone: utc });
@@ -159,6 +159,42 @@ describe('the hand-written classic prefix parser', () => {
       (r) =>
         `${r.pri}${r.month}${r.sp}${r.day} ${r.time}${r.frac}${r.after}${r.host}${r.hostSp}${r.tag}${r.pid}${r.colon}${r.rest}`,
     );
+  /** Mostly well-formed ISO (RFC 3339) stamps, each part sometimes bent (digit counts, separators, offsets). */
+  const isoLine = fc
+    .record({
+      pri: fc.constantFrom('', '<13>', '<34>1 '),
+      date: fc.oneof(
+        fc
+          .tuple(
+            fc.integer({ min: 1990, max: 2030 }),
+            fc.integer({ min: 1, max: 12 }),
+            fc.integer({ min: 1, max: 31 }),
+          )
+          .map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`),
+        fc.tuple(digits(3, 5), digits(1, 3), digits(1, 3)).map(([y, m, d]) => `${y}-${m}-${d}`),
+      ),
+      t: fc.constantFrom('T', ' ', 't', '_'),
+      time: fc.oneof(
+        fc.tuple(digits(2, 2), digits(2, 2), digits(2, 2)).map(([h, m, s]) => `${h}:${m}:${s}`),
+        fc.constantFrom('23:59:59', '10:00', '1:00:00'),
+      ),
+      frac: fc.oneof(
+        fc.constant(''),
+        fc.constantFrom('.', ','),
+        fc.tuple(fc.constantFrom('.', ','), digits(1, 11)).map(([sep, d]) => `${sep}${d}`),
+      ),
+      tz: fc.constantFrom('', 'Z', 'z', '+09:00', '-05:30', '+0900', '-0000', '+09', '+09:0', '+09:000'),
+      after: fc.constantFrom(' ', '', '	'),
+      host: word,
+      hostSp: fc.constantFrom(' ', '', '  '),
+      tag: word,
+      colon: fc.constantFrom(': ', ':', '', ' '),
+      rest: word,
+    })
+    .map(
+      (r) =>
+        `${r.pri}${r.date}${r.t}${r.time}${r.frac}${r.tz}${r.after}${r.host}${r.hostSp}${r.tag}${r.colon}${r.rest}`,
+    );
   const otherLine = fc.constantFrom(
     '<34>1 2026-11-24T10:00:00.123+09:00 gw sshd 812 ID47 [ex@1 a="x]y"] Failed password',
     '2026-11-24T10:00:00.5-05:00 gw named[3]: query',
@@ -188,20 +224,27 @@ describe('the hand-written classic prefix parser', () => {
         fc.property(
           reference,
           fc.boolean(),
-          fc.array(fc.oneof({ weight: 5, arbitrary: classicLine }, { weight: 1, arbitrary: otherLine }), {
-            minLength: 1,
-            maxLength: 20,
-          }),
+          fc.array(
+            fc.oneof(
+              { weight: 5, arbitrary: classicLine },
+              { weight: 3, arbitrary: isoLine },
+              { weight: 1, arbitrary: otherLine },
+            ),
+            {
+              minLength: 1,
+              maxLength: 20,
+            },
+          ),
           (ref, withYear, lines) => {
             // One context for a file's lines, as the engine passes it (the hour's start is reused).
             const ctx: YearContext = withYear
               ? { reference: ref, zone, year: zone.yearOf(ref) }
               : { reference: ref, zone };
-            const out = classicPrefix();
+            const out = stampedPrefix();
             for (const line of lines) {
               const want = oracleParsePrefix(line, ctx);
               expect(parsePrefix(line, ctx)).toEqual(want);
-              const classic = parseClassic(line, ctx, out);
+              const classic = parseStamped(line, ctx, out);
               if (classic) {
                 expect({
                   time: out.time,
@@ -218,13 +261,17 @@ describe('the hand-written classic prefix parser', () => {
     },
   );
 
-  it('takes the fast path for the classic lines of a syslog and leaves other shapes to the RegExps', () => {
+  it('takes the fast path for classic and ISO-stamped lines and leaves other shapes to the RegExps', () => {
     const ctx = at('2026-11-25T00:00:00Z');
-    const out = classicPrefix();
-    expect(parseClassic('<13>Nov 24 10:00:00.123456 gw sshd[1]: x', ctx, out)).toBe(true);
+    const out = stampedPrefix();
+    expect(parseStamped('<13>Nov 24 10:00:00.123456 gw sshd[1]: x', ctx, out)).toBe(true);
     expect(iso(out.time)).toBe('2026-11-24T10:00:00.000Z');
-    expect(parseClassic('Nov 24 10:00:00.1234567 gw sshd[1]: x', ctx, out)).toBe(false);
-    expect(parseClassic('2026-11-24T10:00:00Z gw sshd[1]: x', ctx, out)).toBe(false);
+    expect(parseStamped('Nov 24 10:00:00.1234567 gw sshd[1]: x', ctx, out)).toBe(false);
+    expect(parseStamped('2026-11-24T10:00:00.987654+09:00 gw sshd-session[1]: x', ctx, out)).toBe(true);
+    expect(iso(out.time)).toBe('2026-11-24T01:00:00.987Z');
+    expect(out.programStart).toBe(36);
+    expect(parseStamped('<34>1 2026-11-24T10:00:00Z gw sshd 1 - - x', ctx, out)).toBe(false);
+    expect(parseStamped('11/24 10:00:00 yS0 login', ctx, out)).toBe(false);
   });
 });
 

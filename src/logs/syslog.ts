@@ -49,10 +49,11 @@ export function stampFields(m: RegExpExecArray): [number, number, number, number
 
 function isoTime(m: RegExpExecArray, zone: Zone): number {
   const [y, mo, d, h, mi, s] = stampFields(m);
-  const ms = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
+  // The fraction truncated to milliseconds, from its digits (`.5` is 500, `.123456` is 123).
+  const ms = m[7] ? Number(`${m[7]}00`.slice(0, 3)) : 0;
   const tz = m[8];
-  if (!tz) return zone.toEpoch(y, mo - 1, d, h, mi, s) + Math.floor(ms);
-  const base = Date.UTC(y, mo - 1, d, h, mi, s) + Math.floor(ms);
+  if (!tz) return zone.toEpoch(y, mo - 1, d, h, mi, s) + ms;
+  const base = Date.UTC(y, mo - 1, d, h, mi, s) + ms;
   if (tz === 'Z') return base;
   const sign = tz.startsWith('-') ? -1 : 1;
   const digits = tz.slice(1).replace(':', '');
@@ -60,12 +61,16 @@ function isoTime(m: RegExpExecArray, zone: Zone): number {
 }
 
 /*
- * The classic prefix (`<PRI>` and `Mmm dd hh:mm:ss[.ffffff] host tag[pid]: `) is parsed by hand with
+ * The classic prefix (`<PRI>` and `Mmm dd hh:mm:ss[.ffffff] host tag[pid]: `) and the ISO one
+ * (`2026-11-24T10:00:00.123456+09:00 host tag[pid]: `) are parsed by hand with
  * charCodeAt: the engine parses every matching line, and the RegExps (kept as the oracle in
  * syslog.test.ts) plus their match arrays were a quarter of a keyword-dense scan. What each step accepts is
  * exactly what these RegExps accept (`\s` and `\S` as JS defines them, `\d` ASCII only):
  *   PRI     /^<\d{1,3}>/
  *   RFC3164 /(Jan|...|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? /y
+ *   ISO     /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y
+ *           (rsyslog's RSYSLOG_FileFormat, RFC 3339 with microseconds and offset: rsyslog's own default
+ *           for files, written wherever the traditional format is not selected)
  *   HOST    /([^\s]+) /y
  *   TAG     /([^\s[\]:]+)(?:\[[^\]\s]*\])?: ?/y
  */
@@ -222,20 +227,20 @@ function yearlessTime(mo: number, d: number, h: number, mi: number, s: number, c
   return memoPrevStart + within;
 }
 
-/** Time, host and program of a classic line, as indexes: what the engine needs without substrings. */
-export interface ClassicPrefix extends PrefixIndexes {
+/** Time, host and program of a classic or ISO-stamped line, as indexes: what the engine needs without substrings. */
+export interface StampedPrefix extends PrefixIndexes {
   time: number;
 }
 
-/** A fresh ClassicPrefix for parseClassic to fill (one per reader: it is reused line after line). */
-export function classicPrefix(): ClassicPrefix {
+/** A fresh StampedPrefix for parseStamped to fill (one per reader: it is reused line after line). */
+export function stampedPrefix(): StampedPrefix {
   return { time: 0, hostStart: -1, hostEnd: -1, programStart: -1, programEnd: -1, messageStart: 0 };
 }
 
-const SCRATCH: ClassicPrefix = classicPrefix();
+const SCRATCH: StampedPrefix = stampedPrefix();
 
 /** RFC3164 at `at`: fills `out` and returns true, or false when the stamp is not there. */
-function classicAt(line: string, at: number, ctx: YearContext, out: ClassicPrefix): boolean {
+function classicAt(line: string, at: number, ctx: YearContext, out: StampedPrefix): boolean {
   const n = line.length;
   if (at + 15 > n) return false; // `Jan 1 00:00:00 ` is the shortest
   const c0 = line.charCodeAt(at);
@@ -284,12 +289,105 @@ function classicAt(line: string, at: number, ctx: YearContext, out: ClassicPrefi
   return true;
 }
 
+/** Two ASCII digits at `i` as a number, or -1. */
+function twoDigits(line: string, i: number): number {
+  const a = line.charCodeAt(i) - 48;
+  const b = line.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** ISO at `at` (see the grammar above): fills `out` and returns true, or false when the stamp is not there. */
+function isoAt(line: string, at: number, ctx: YearContext, out: StampedPrefix): boolean {
+  const n = line.length;
+  if (at + 20 > n) return false; // `2026-11-24T10:00:00 ` is the shortest
+  const y1 = twoDigits(line, at);
+  const y2 = twoDigits(line, at + 2);
+  if (y1 < 0 || y2 < 0 || line.charCodeAt(at + 4) !== 45 || line.charCodeAt(at + 7) !== 45) return false;
+  const t = line.charCodeAt(at + 10);
+  if ((t !== 84 && t !== 32) || line.charCodeAt(at + 13) !== 58 || line.charCodeAt(at + 16) !== 58)
+    return false;
+  const mo = twoDigits(line, at + 5);
+  const d = twoDigits(line, at + 8);
+  const h = twoDigits(line, at + 11);
+  const mi = twoDigits(line, at + 14);
+  const sec = twoDigits(line, at + 17);
+  if (mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0) return false;
+  let i = at + 19;
+  let c = line.charCodeAt(i);
+  let ms = 0;
+  if (c === 46 || c === 44) {
+    // `.f` to `.fffffffff`, truncated to milliseconds (a tenth digit fails the space test below)
+    let j = i + 1;
+    while (j < n && j - i <= 9 && isDigit(line.charCodeAt(j))) {
+      if (j - i <= 3) ms = ms * 10 + line.charCodeAt(j) - 48;
+      j++;
+    }
+    if (j === i + 1) return false;
+    for (let k = j - i; k <= 3; k++) ms *= 10;
+    i = j;
+    c = line.charCodeAt(i);
+  }
+  let offset = Number.NaN; // minutes east of UTC; NaN: no offset, the zone's wall clock
+  if (c === 90) {
+    offset = 0;
+    c = line.charCodeAt(++i);
+  } else if (c === 43 || c === 45) {
+    const oh = twoDigits(line, i + 1);
+    const colon = line.charCodeAt(i + 3) === 58 ? 1 : 0;
+    const om = twoDigits(line, i + 3 + colon);
+    if (oh < 0 || om < 0) return false;
+    offset = (c === 45 ? -1 : 1) * (oh * 60 + om);
+    i += 5 + colon;
+    c = line.charCodeAt(i);
+  }
+  if (c !== 32) return false;
+  out.time = isoStampTime(y1 * 100 + y2, mo, d, h, mi, sec, ms, offset, ctx.zone);
+  hostAndTagIndexes(line, i + 1, out);
+  return true;
+}
+
+// The last hour an ISO stamp fell in (lines come in time order, so most lines reuse it).
+let isoMemoKey = -1;
+let isoMemoOffset = 0;
+let isoMemoZone: Zone | undefined;
+let isoMemoStart = 0;
+
+/** isoTime's result for a stamp's fields (`offset` in minutes east of UTC, NaN for the zone's wall clock). */
+function isoStampTime(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+  offset: number,
+  zone: Zone,
+): number {
+  const wall = Number.isNaN(offset);
+  // Every Zone's toEpoch is its hour's start plus minutes and seconds under 60 (see Zone.toEpoch);
+  // Date.UTC is linear in them.
+  if (wall && (mi > 59 || s > 59)) return zone.toEpoch(y, mo - 1, d, h, mi, s) + ms;
+  const key = ((y * 100 + mo) * 100 + d) * 100 + h;
+  if (key !== isoMemoKey || !Object.is(offset, isoMemoOffset) || (wall && zone !== isoMemoZone)) {
+    isoMemoKey = key;
+    isoMemoOffset = offset;
+    isoMemoZone = zone;
+    isoMemoStart = wall
+      ? zone.toEpoch(y, mo - 1, d, h, 0, 0)
+      : Date.UTC(y, mo - 1, d, h, 0, 0) - offset * 60_000;
+  }
+  return isoMemoStart + mi * 60_000 + s * 1000 + ms;
+}
+
 /**
- * The classic (`<PRI>` optional, RFC 3164 stamp) prefix of a line, into `out`; false when the line has
- * another shape (then parsePrefix gives its time, host and program). Same results as parsePrefix.
+ * The prefix of a line with a classic (RFC 3164) or an ISO (RFC 3339) stamp, `<PRI>` optional, into `out`;
+ * false when the line has another shape (then parsePrefix gives its time, host and program). Same results
+ * as parsePrefix.
  */
-export function parseClassic(line: string, ctx: YearContext, out: ClassicPrefix): boolean {
-  return classicAt(line, priEnd(line), ctx, out);
+export function parseStamped(line: string, ctx: YearContext, out: StampedPrefix): boolean {
+  const at = priEnd(line);
+  return classicAt(line, at, ctx, out) || isoAt(line, at, ctx, out);
 }
 
 /** Parses the prefix of one line (latin1 or text; only ASCII matters here). */

@@ -174,7 +174,13 @@ const line = fc
     ),
     message,
   )
-  .map(([s, h, tag, msg]) => `Jun 30 10:00:${String(s).padStart(2, '0')} ${h}${tag}: ${msg}`);
+  .chain(([s, h, tag, msg]) =>
+    // Classic stamps, and ISO ones (rsyslog's default file format) that the fast path also reads.
+    fc.constantFrom(
+      `Jun 30 10:00:${String(s).padStart(2, '0')} ${h}${tag}: ${msg}`,
+      `2024-06-30T10:00:${String(s).padStart(2, '0')}.123456+09:00 ${h}${tag}: ${msg}`,
+    ),
+  );
 
 /** What sshd.ts's extractor would return for a fast result (the note or event the accountant acts on). */
 function asExtracted(code: number, out: FastSshd, time: number, pid: number): Extracted | undefined {
