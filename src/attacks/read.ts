@@ -111,9 +111,9 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
 }
 
 /**
- * Reads the journal through the accounting. Entries carry no pid here (src/logs's JournalEntry has none),
- * so sshd's multi-line joins fall back to one shared key: a `Too many authentication failures` without a
- * host is then tied to the next `Connection closed` of any connection.
+ * Reads the journal through the accounting (on systems without a syslog daemon, such as a default Debian 13,
+ * it is the only log). Each entry's pid (`SYSLOG_PID`, else `_PID`) keys sshd's multi-line joins, as the
+ * `sshd[pid]` tag does in a file; an entry without one shares a single key.
  */
 export async function accountJournal(opts: {
   runner: JournalRunner;
@@ -134,7 +134,7 @@ export async function accountJournal(opts: {
     onHit: (e) => {
       const event = acc.parsed({
         program: e.program ?? '',
-        pid: null,
+        pid: e.pid,
         message: e.text,
         text: e.text,
         time: e.time,

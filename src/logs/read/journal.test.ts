@@ -29,6 +29,13 @@ describe('the journal', () => {
     expect(r).toEqual({ cursor: 'c2', entries: 2 });
   });
 
+  it('reads the pid the syslog tag would carry: SYSLOG_PID, else the sender’s _PID', () => {
+    expect(parseJournalLine(entry('c', { MESSAGE: 'x', SYSLOG_PID: '42', _PID: '43' }))?.pid).toBe(42);
+    expect(parseJournalLine(entry('c', { MESSAGE: 'x', _PID: '7' }))?.pid).toBe(7);
+    expect(parseJournalLine(entry('c', { MESSAGE: 'x', SYSLOG_PID: 'abc' }))?.pid).toBeNull();
+    expect(parseJournalLine(entry('c', { MESSAGE: 'x' }))?.pid).toBeNull();
+  });
+
   it('takes binary messages (byte arrays) as bytes', () => {
     const e = parseJournalLine(entry('c', { MESSAGE: [0x65, 0x72, 0x72, 0xff], SYSLOG_IDENTIFIER: 'x' }));
     expect(e).toMatchObject({ text: 'err\u00ff', program: 'x', host: 'gw', time: 1795514400000 });

@@ -35,9 +35,16 @@ export interface JournalEntry {
   /** The message as latin1 (bytes). */
   text: string;
   program: string | null;
+  /** The pid the syslog tag would carry (`SYSLOG_PID`, else the sender's `_PID`): joins lines of one connection. */
+  pid: number | null;
   host: string | null;
   time: number | null;
   cursor: string | null;
+}
+
+function pidField(v: unknown): number | null {
+  const s = field(v);
+  return s !== null && /^\d{1,10}$/.test(s) ? Number(s) : null;
 }
 
 function field(v: unknown): string | null {
@@ -63,6 +70,7 @@ export function parseJournalLine(line: string): JournalEntry | null {
   return {
     text,
     program: field(r.SYSLOG_IDENTIFIER) ?? field(r._COMM),
+    pid: pidField(r.SYSLOG_PID) ?? pidField(r._PID),
     host: field(r._HOSTNAME),
     time: us && /^\d+$/.test(us) ? Math.floor(Number(us) / 1000) : null,
     cursor: field(r.__CURSOR),
