@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the real daemons the probe tests talk to (test/services/ starts them on
-# loopback with their own temporary configs; nothing here starts or configures a system service).
+# loopback with their own temporary configs; nothing here starts or configures a system service), and the
+# journal-file writer the journal readers' tests use with the real journalctl.
 # Idempotent: when every daemon binary is already there it returns at once, without touching apt.
 # Non-interactive: DEBIAN_FRONTEND=noninteractive, debconf answers preseeded, and a policy-rc.d that
 # forbids maintainer scripts from starting services (so installation can neither hang nor bind ports).
@@ -19,6 +20,8 @@ declare -A WANT=(
   [/usr/bin/tinyproxy]=tinyproxy
   [/usr/sbin/dnsmasq]=dnsmasq-base
   [/usr/bin/openssl]=openssl
+  # writes real journal files from export format for the journal readers' tests (journalctl is systemd's)
+  [/lib/systemd/systemd-journal-remote]=systemd-journal-remote
 )
 
 missing=()

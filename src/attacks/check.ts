@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan } from '../config/plan.ts';
-import { displayPath, hostPath } from '../core/host.ts';
+import { displayPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import { cursorSchema, type ReadMode } from '../logs/cursor.ts';
 import { planSources } from '../logs/engine.ts';
-import { type JournalStart, spawnJournalctl, type JournalRunner } from '../logs/read/journal.ts';
+import { type JournalRunner, type JournalStart, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
 import { makeZone } from '../core/tz.ts';
 import { tagMatches } from '../logs/syslog.ts';
 import type { AttacksConfig } from './config.ts';
@@ -181,10 +180,9 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     }
   }
 
-  const journalDir = host.live ? undefined : hostPath(host, '/var/log/journal');
+  const journal = journalAt(host);
   const journalWanted =
-    (plan.journal === 'on' || (plan.journal === 'auto' && !anySharedFile)) &&
-    (host.live || (journalDir !== undefined && existsSync(journalDir)));
+    (plan.journal === 'on' || (plan.journal === 'auto' && !anySharedFile)) && journal !== null;
   if (journalWanted) {
     const start: JournalStart =
       input.mode.kind === 'all'
@@ -197,7 +195,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     try {
       const r = await accountJournal({
         runner: input.journalRunner ?? spawnJournalctl,
-        ...(journalDir ? { directory: journalDir } : {}),
+        ...journal,
         start,
         now: host.now,
         zone,

@@ -20,6 +20,7 @@ function entry(n: number, pid: number | null, message: string): string {
 
 async function account(lines: string[]): Promise<SourcedEvent[]> {
   const runner: JournalRunner = async function* () {
+    await Promise.resolve(); // journalctl's output arrives asynchronously
     yield* lines;
   };
   const events: SourcedEvent[] = [];

@@ -13,6 +13,7 @@ import { type Host, hostPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { worst } from '../core/status.ts';
 import { hostZoneName, makeZone, type Zone, zoneFromTZ } from '../core/tz.ts';
+import { type JournalRunner, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
 import {
   type Account,
   auditLogins,
@@ -32,6 +33,7 @@ import {
   mergeCoverage,
   nextCursor,
   reconcile,
+  scanAuthJournal,
   scanAuthLog,
   unmatchedFindings,
 } from './reconcile.ts';
@@ -188,9 +190,15 @@ export interface LoginsInspection {
   summary: string;
 }
 
+/** What the inspection runs besides files (tests give a journalctl stand-in). */
+export interface LoginsDeps {
+  journalRunner?: JournalRunner;
+}
+
 /** Runs the whole inspection: history, audit, tamper tests, reconciliation, next state. */
 export async function inspectLogins(
   ctx: Pick<CheckContext, 'host' | 'config' | 'plan' | 'state' | 'options'>,
+  deps: LoginsDeps = {},
 ): Promise<LoginsInspection> {
   const { host } = ctx;
   const cfg = ctx.config.checks.logins;
@@ -343,6 +351,35 @@ export async function inspectLogins(
       );
     }
   }
+  // No auth log file with dated lines: on a host that runs no syslog daemon the journal is the auth log.
+  let logName = 'auth log';
+  const journal = journalAt(host);
+  const tryJournal = cfg.reconcile && history.source !== 'none' && ctx.plan.journal !== 'off';
+  if (tryJournal && journal !== null && mergeCoverage(scans).length === 0) {
+    try {
+      const scan = await scanAuthJournal({
+        runner: deps.journalRunner ?? spawnJournalctl,
+        ...journal,
+        since: Number.isFinite(reconciled) ? reconciled - cfg.matchWindowSeconds : null,
+        zone: syslogZone,
+      });
+      events.push(...scan.events);
+      scans.push(scan);
+      logName = 'journal';
+    } catch (err) {
+      // Where the journal was only a guess (`auto`), a host without journalctl simply has no auth log.
+      if (ctx.plan.journal === 'on')
+        findings.push(
+          notChecked(
+            'auth log',
+            'journal',
+            reason(err),
+            'WARNING',
+            `Cannot read the journal: ${reason(err)}: logins were not reconciled with it`,
+          ),
+        );
+    }
+  }
   const coverage = mergeCoverage(scans);
   const wtmpRange = { from: history.audit.begins ?? now, to: now };
   if (cfg.reconcile && history.source !== 'none') {
@@ -353,7 +390,7 @@ export async function inspectLogins(
           undefined,
           'no auth log',
           'INFO',
-          'No auth log with dated lines found (syslog files, /var/log/auth.log, /var/log/secure): wtmp was not reconciled with it',
+          `No auth log with dated lines found (syslog files, /var/log/auth.log, /var/log/secure${tryJournal ? ', the journal' : ''}): wtmp was not reconciled with it`,
         ),
       );
     } else {
@@ -371,7 +408,7 @@ export async function inspectLogins(
       nextReconciled = until;
       const first = coverage[0] as { from: number };
       const last = coverage[coverage.length - 1] as { to: number };
-      logNote = `, auth log ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched)`;
+      logNote = `, ${logName} ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched)`;
     }
   }
   const markers: BootMarker[] = bootMarkers(events);

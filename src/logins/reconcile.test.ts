@@ -3,6 +3,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { makeZone } from '../core/tz.ts';
+import { type JournalRunner, spawnJournalctl } from '../logs/read/journal.ts';
+import { writeJournal } from '../../test/helpers/journal.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
 import {
@@ -16,7 +18,14 @@ import {
   syslogLine,
   t,
 } from './fixtures-audit/tree.ts';
-import { hostMatches, mergeCoverage, parseAuthLine, scanAuthLog, scanAuthLogLines } from './reconcile.ts';
+import {
+  hostMatches,
+  mergeCoverage,
+  parseAuthLine,
+  scanAuthJournal,
+  scanAuthLog,
+  scanAuthLogLines,
+} from './reconcile.ts';
 import os from 'node:os';
 import fc from 'fast-check';
 
@@ -259,5 +268,164 @@ describe('scanning an auth log', () => {
     expect(fast).toEqual(slow);
     expect(fast?.to).toBe(t('2026-11-03T00:00:00'));
     expect(fast?.events.map((e) => e.kind)).toEqual(['accepted', 'accepted', 'no-tty']);
+  });
+});
+
+describe('reconciliation with the journal, on a host without an auth log file', () => {
+  const wtmp = [
+    boot('2026-11-01T08:00'),
+    loginNamed('alice', 'pts/0', '2026-11-02T09:00:01', 'pc5.example', '10.0.0.5', 101),
+    logout('pts/0', '2026-11-02T10:00', 101),
+    login('mallory', 'pts/1', '2026-11-03T03:00', '198.51.100.66', 300),
+  ];
+  /** An entry as `journalctl -o json` prints it. */
+  const entry = (at: string, id: string, pid: number, message: string) =>
+    JSON.stringify({
+      __REALTIME_TIMESTAMP: String(t(at) * 1_000_000),
+      _HOSTNAME: 'testhost',
+      SYSLOG_IDENTIFIER: id,
+      SYSLOG_PID: String(pid),
+      MESSAGE: message,
+    });
+  /** journalctl's stand-in: the matching entries, or the newest entry for `-n 1`. */
+  function journal(calls: string[][]): JournalRunner {
+    return async function* (args) {
+      await Promise.resolve(); // journalctl's output arrives asynchronously
+      calls.push(args);
+      if (args.includes('-n')) {
+        yield entry('2026-11-04T23:59:00', 'CRON', 1, '(root) CMD (true)');
+        return;
+      }
+      yield entry('2026-11-01T08:00:30', 'sshd', 400, 'Server listening on 0.0.0.0 port 22.');
+      yield entry(
+        '2026-11-02T09:00:00',
+        'sshd-session',
+        101,
+        'Accepted password for alice from 10.0.0.5 port 50000 ssh2',
+      );
+    };
+  }
+  const context = (root: string, now: string, journalMode: 'auto' | 'on' | 'off', state?: unknown) => {
+    const c = contextFor(root, now, { state });
+    return { ...c, plan: { ...c.plan, journal: journalMode } };
+  };
+  const unmatchedOf = (r: Awaited<ReturnType<typeof inspectLogins>>) =>
+    (r.findings as unknown as LoginsFinding[]).filter(
+      (f): f is Extract<LoginsFinding, { kind: 'login-unmatched' }> => f.kind === 'login-unmatched',
+    );
+
+  it('reads sshd-session’s Accepted entries as the auth log, and reports a wtmp login without one', async () => {
+    const root = makeTree({ wtmp });
+    const dir = path.join(root, 'var/log/journal');
+    fs.mkdirSync(dir, { recursive: true });
+    const calls: string[][] = [];
+    const r = await inspectLogins(context(root, '2026-11-05T00:00', 'auto'), {
+      journalRunner: journal(calls),
+    });
+    expect(unmatchedOf(r).map((f) => [f.data.direction, f.user, f.status])).toEqual([
+      ['wtmp-without-log', 'mallory', 'CRITICAL'],
+    ]);
+    expect(r.summary).toContain('journal 2026-11-01 … 2026-11-04 reconciled (1 network logins matched)');
+    expect(calls).toEqual([
+      [
+        ...['-o', 'json', '--no-pager', '-q', '-D', dir],
+        ...['SYSLOG_IDENTIFIER=sshd', 'SYSLOG_IDENTIFIER=sshd-session', 'SYSLOG_IDENTIFIER=login'],
+        'SYSLOG_IDENTIFIER=dropbear',
+      ],
+      ['-o', 'json', '--no-pager', '-q', '-D', dir, '-n', '1'],
+    ]);
+    // The next run reads only from the cursor, less the matching window.
+    calls.length = 0;
+    await inspectLogins(context(root, '2026-11-05T01:00', 'auto', r.state), {
+      journalRunner: journal(calls),
+    });
+    expect(calls[0]?.slice(6, 8)).toEqual(['--since', `@${(r.state.reconciled as number) - 60}`]);
+  });
+
+  it('leaves the journal alone when an auth log file covers the time, or when the config turns it off', async () => {
+    const calls: string[][] = [];
+    const withLog = makeTree({
+      wtmp,
+      auth: [START, accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101), END],
+    });
+    fs.mkdirSync(path.join(withLog, 'var/log/journal'), { recursive: true });
+    await inspectLogins(context(withLog, '2026-11-05T00:00', 'auto'), { journalRunner: journal(calls) });
+    const off = makeTree({ wtmp });
+    fs.mkdirSync(path.join(off, 'var/log/journal'), { recursive: true });
+    const r = await inspectLogins(context(off, '2026-11-05T00:00', 'off'), { journalRunner: journal(calls) });
+    expect(calls).toEqual([]);
+    expect(r.findings.map((f) => f.summary)).toContain(
+      'No auth log with dated lines found (syslog files, /var/log/auth.log, /var/log/secure): wtmp was not reconciled with it',
+    );
+  });
+
+  it('says why when a journal the config asks for cannot be read', async () => {
+    const root = makeTree({ wtmp });
+    fs.mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const failing: JournalRunner = async function* () {
+      await Promise.resolve();
+      yield* [];
+      throw new Error('No journal files were found.');
+    };
+    const on = await inspectLogins(context(root, '2026-11-05T00:00', 'on'), { journalRunner: failing });
+    expect(on.findings.map((f) => [f.status, f.summary])).toContainEqual([
+      'WARNING',
+      'Cannot read the journal: No journal files were found.: logins were not reconciled with it',
+    ]);
+    const auto = await inspectLogins(context(root, '2026-11-05T00:00', 'auto'), { journalRunner: failing });
+    expect(auto.findings.filter((f) => f.status === 'WARNING')).toEqual([]);
+  });
+});
+
+describe('the auth events of a real journal (journalctl -D)', () => {
+  it('reads sshd, sshd-session, login and dropbear entries only, from `since`, up to the newest entry', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const ms = (at: string) => t(at) * 1000;
+    const sshd = (at: string, pid: number, message: string) => ({
+      at: ms(at),
+      _HOSTNAME: 'testhost',
+      SYSLOG_IDENTIFIER: 'sshd-session',
+      SYSLOG_PID: pid,
+      MESSAGE: message,
+    });
+    writeJournal(dir, [
+      sshd('2026-11-01T08:00:30', 400, 'Server listening on 0.0.0.0 port 22.'),
+      sshd('2026-11-02T09:00:00', 101, 'Accepted password for alice from 10.0.0.5 port 50000 ssh2'),
+      // Another program's look-alike is not an sshd login.
+      {
+        at: ms('2026-11-02T10:00:00'),
+        SYSLOG_IDENTIFIER: 'su',
+        MESSAGE: 'Accepted password for eve from 1.2.3.4 port 1 ssh2',
+      },
+      {
+        at: ms('2026-11-03T03:00:00'),
+        SYSLOG_IDENTIFIER: 'login',
+        SYSLOG_PID: 9,
+        MESSAGE: 'LOGIN ON pts/3 BY joe FROM pc9.example',
+      },
+      { at: ms('2026-11-04T23:59:00'), SYSLOG_IDENTIFIER: 'CRON', MESSAGE: '(root) CMD (true)' },
+    ]);
+    const zone = makeZone('UTC');
+    const all = await scanAuthJournal({ runner: spawnJournalctl, directory: dir, since: null, zone });
+    expect(
+      all.events.map((e) => (e.kind === 'accepted' ? [e.daemon, e.user, e.host, e.pid, e.sec] : e.kind)),
+    ).toEqual([
+      ['sshd', 'alice', '10.0.0.5', 101, t('2026-11-02T09:00:00')],
+      ['login', 'joe', 'pc9.example', 9, t('2026-11-03T03:00:00')],
+    ]);
+    expect([all.from, all.to]).toEqual([t('2026-11-01T08:00:30'), t('2026-11-04T23:59:00')]);
+    const evidence = all.events[0]?.kind === 'accepted' ? all.events[0].evidence : undefined;
+    expect(evidence).toMatchObject({
+      source: 'journal',
+      text: '2026-11-02T09:00:00.000Z testhost sshd-session[101]: Accepted password for alice from 10.0.0.5 port 50000 ssh2',
+    });
+    const later = await scanAuthJournal({
+      runner: spawnJournalctl,
+      directory: dir,
+      since: t('2026-11-03T00:00:00'),
+      zone,
+    });
+    expect(later.events.map((e) => e.kind === 'accepted' && e.user)).toEqual(['joe']);
+    expect([later.from, later.to]).toEqual([t('2026-11-03T00:00:00'), t('2026-11-04T23:59:00')]);
   });
 });

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Plan, ServicePlan } from '../config/plan.ts';
@@ -10,7 +9,13 @@ import { cursorSchema, DEFAULT_IDENTITY, type IdentityOptions, type ReadMode } f
 import { orderFamily } from './read/family.ts';
 import { isGlob } from '../core/glob.ts';
 import { expandGlob } from './read/glob.ts';
-import { type JournalRunner, type JournalStart, readJournal, spawnJournalctl } from './read/journal.ts';
+import {
+  type JournalRunner,
+  type JournalStart,
+  journalAt,
+  readJournal,
+  spawnJournalctl,
+} from './read/journal.ts';
 import { defaultThreads, MIN_PART, scanSplit } from './read/parallel.ts';
 import { type HitFile, readSource, readWholeFile, type SourceProblem } from './read/source.ts';
 import type { LineHit } from './scan/lines.ts';
@@ -248,11 +253,11 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
   }
 
   let journalRead = false;
-  const journalDir = host.live ? undefined : hostPath(host, '/var/log/journal');
+  const journal = journalAt(host);
   const journalWanted =
     !input.wholeFiles &&
     (input.journal === 'on' || (input.journal === 'auto' && !anySharedFile)) &&
-    (host.live || (journalDir !== undefined && existsSync(journalDir)));
+    journal !== null;
   if (journalWanted) {
     const journalWhere = { path: 'journal', targets: [], shared: true };
     const start: JournalStart =
@@ -266,7 +271,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     const read = (s: JournalStart) =>
       readJournal({
         runner: input.journalRunner ?? spawnJournalctl,
-        ...(journalDir ? { directory: journalDir } : {}),
+        ...journal,
         start: s,
         rules,
         ...(input.signal ? { signal: input.signal } : {}),

@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeJournal } from '../../../test/helpers/journal.ts';
 import { logsConfig } from '../config.ts';
 import { compileRules, maskIds } from '../scan/rules.ts';
-import { type JournalRunner, parseJournalLine, readJournal } from './journal.ts';
+import { type JournalRunner, parseJournalLine, readJournal, spawnJournalctl } from './journal.ts';
 
 const entry = (cursor: string, fields: Record<string, unknown>) =>
   JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1795514400000000', _HOSTNAME: 'gw', ...fields });
@@ -39,5 +43,44 @@ describe('the journal', () => {
   it('takes binary messages (byte arrays) as bytes', () => {
     const e = parseJournalLine(entry('c', { MESSAGE: [0x65, 0x72, 0x72, 0xff], SYSLOG_IDENTIFIER: 'x' }));
     expect(e).toMatchObject({ text: 'err\u00ff', program: 'x', host: 'gw', time: 1795514400000 });
+  });
+});
+
+describe('the journal, read by the real journalctl', () => {
+  it('gives each entry’s message, program, pid, host and time, and resumes after the last cursor', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const at = Date.UTC(2026, 10, 24, 10, 0, 0);
+    writeJournal(dir, [
+      { at, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'sendmail', SYSLOG_PID: 5836, MESSAGE: 'SYSERR(root): died' },
+      { at: at + 1000, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'CRON', _PID: 77, MESSAGE: '(root) CMD (true)' },
+    ]);
+    const rules = compileRules(logsConfig.parse({}));
+    const hits: unknown[] = [];
+    const first = await readJournal({
+      runner: spawnJournalctl,
+      directory: dir,
+      start: { all: true },
+      rules,
+      onHit: (e) => hits.push({ text: e.text, program: e.program, pid: e.pid, host: e.host, time: e.time }),
+    });
+    expect(hits).toEqual([
+      { text: 'SYSERR(root): died', program: 'sendmail', pid: 5836, host: 'gw', time: at },
+    ]);
+    expect(first.entries).toBe(2);
+    writeJournal(
+      dir,
+      [{ at: at + 2000, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'named', MESSAGE: 'zone load error' }],
+      'later.journal',
+    );
+    hits.length = 0;
+    const next = await readJournal({
+      runner: spawnJournalctl,
+      directory: dir,
+      start: { after: first.cursor as string },
+      rules,
+      onHit: (e) => hits.push(e.text),
+    });
+    expect(hits).toEqual(['zone load error']);
+    expect(next.entries).toBe(1);
   });
 });

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { type Host, hostPath } from '../../core/host.ts';
 import { lineMask, type RuleSet } from '../scan/rules.ts';
 
 /**
@@ -29,6 +31,16 @@ export const spawnJournalctl: JournalRunner = async function* (args, signal) {
   const code = await closed;
   if (code !== 0) throw new Error(stderr.trim().split('\n')[0] || `journalctl exited with code ${code}`);
 };
+
+/**
+ * Where the journal of `host` is read from: journalctl's default on the live host, the tree's
+ * /var/log/journal under --root (`-D`), or null when the tree has none.
+ */
+export function journalAt(host: Pick<Host, 'live' | 'root'>): { directory?: string } | null {
+  if (host.live) return {};
+  const directory = hostPath(host, '/var/log/journal');
+  return existsSync(directory) ? { directory } : null;
+}
 
 /** One journal entry, as the scanner needs it. */
 export interface JournalEntry {

@@ -1,0 +1,40 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** systemd's converter from the journal export format to journal files (Debian: systemd-journal-remote). */
+export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
+
+/** A boot id for the entries written here (journalctl needs one per entry). */
+const BOOT = '0123456789abcdef0123456789abcdef';
+
+/**
+ * Writes `entries` (fields; `at` in epoch ms becomes __REALTIME_TIMESTAMP) as a real journal file under
+ * `dir` (named `file`, which must end in `.journal`), so that the real journalctl reads them with
+ * `-D dir`. Throws with the converter's message when it fails (`.ci/services.sh` installs it).
+ */
+export function writeJournal(
+  dir: string,
+  entries: readonly ({ at: number } & Record<string, string | number>)[],
+  file = 'remote.journal',
+): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const body = entries
+    .map((e) => {
+      const { at, ...fields } = e;
+      const lines = [
+        `__REALTIME_TIMESTAMP=${at * 1000}`,
+        // One boot whose monotonic clock follows the wall clock: files written later sort after earlier ones.
+        `__MONOTONIC_TIMESTAMP=${at * 1000}`,
+        `_BOOT_ID=${BOOT}`,
+        ...Object.entries(fields).map(([k, v]) => `${k}=${v}`),
+      ];
+      return `${lines.join('\n')}\n\n`;
+    })
+    .join('');
+  const r = spawnSync(JOURNAL_REMOTE, ['-o', path.join(dir, file), '-'], { input: body });
+  if (r.error || r.status !== 0)
+    throw new Error(
+      `Cannot write a journal with ${JOURNAL_REMOTE}: ${r.error?.message ?? r.stderr.toString().trim()}`,
+    );
+}
