@@ -154,7 +154,17 @@ export async function listShares(p: ProbeRun, t: ShareTarget, tool: string): Pro
       tool,
       args,
       { env, signal: p.signal, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, encoding: 'utf8' },
-      (e, out, errOut) => resolve({ err: e, stdout: out, stderr: errOut }),
+      (e, out, errOut) => {
+        const done = () => resolve({ err: e, stdout: out, stderr: errOut });
+        // At the deadline execFile answers as soon as it has sent SIGKILL: wait (briefly) until smbclient is
+        // gone, so that no probe leaves a process behind when it returns.
+        if (e?.name !== 'AbortError' || child.exitCode !== null || child.signalCode !== null) return done();
+        const wait = setTimeout(done, 2000);
+        child.once('exit', () => {
+          clearTimeout(wait);
+          done();
+        });
+      },
     );
     // stdin at EOF: smbclient must never wait for a typed password.
     child.stdin?.end();
