@@ -26,6 +26,7 @@ import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
 import { historyInputs, type LoginHistory, readHistory } from './history.ts';
 import { readLastlog } from './lastlog.ts';
+import { readLastlog2 } from './lastlog2.ts';
 import { livePidAlive } from './live.ts';
 import {
   type AuthEvent,
@@ -425,37 +426,63 @@ export async function inspectLogins(
     }
   }
   const lastlogSeen: Record<string, number> = { ...(prev?.lastlog ?? {}) };
-  const lastlogLocal = hostPath(host, cfg.lastlog);
-  if (history.audit.begins !== null && fs.existsSync(lastlogLocal)) {
-    const byUid = new Map<number, string>();
-    for (const [name, a] of accounts) if (!byUid.has(a.uid)) byUid.set(a.uid, name);
-    try {
-      const entries = readLastlog(lastlogLocal, byUid.keys(), { display: cfg.lastlog });
-      const facts: LastlogFact[] = [];
-      for (const e of entries.values()) {
-        const user = byUid.get(e.uid);
-        if (user !== undefined)
-          facts.push({ user, uid: e.uid, sec: e.time, tty: fieldText(e.line), host: fieldText(e.host) });
-      }
-      for (const { fact, wtmpLast } of lastlogNewer(facts, history.audit.lastLogin, wtmpRange)) {
-        if (lastlogSeen[fact.user] === fact.sec) continue;
-        lastlogSeen[fact.user] = fact.sec;
-        group('lastlog-newer', cfg.lastlog, {
-          index: null,
-          sec: fact.sec,
-          detail: `${fact.user} logged in on ${fact.tty || '?'}${fact.host ? ` from ${fact.host}` : ''} at ${iso(fact.sec)} per lastlog, but wtmp's last login of ${fact.user} is ${wtmpLast === null ? 'none' : iso(wtmpLast)}`,
-        });
-      }
-    } catch (err) {
+  if (history.audit.begins !== null) {
+    // lastlog, and lastlog2's database where util-linux 2.40+ keeps it (Debian 13): each a user's last login.
+    const facts: (LastlogFact & { file: string; name: string })[] = [];
+    const unreadable = (file: string, err: unknown) => {
+      // The readers' errors already say what they could not read (`Cannot read FILE: why`).
+      const why = reason(err).replace(`Cannot read ${file}: `, '');
       findings.push(
-        notChecked(
-          'lastlog',
-          cfg.lastlog,
-          reason(err),
-          'INFO',
-          `Cannot read ${cfg.lastlog}: ${reason(err)}: not compared with wtmp`,
-        ),
+        notChecked('lastlog', file, why, 'INFO', `Cannot read ${file}: ${why}: not compared with wtmp`),
       );
+    };
+    const lastlogLocal = hostPath(host, cfg.lastlog);
+    if (fs.existsSync(lastlogLocal)) {
+      const byUid = new Map<number, string>();
+      for (const [name, a] of accounts) if (!byUid.has(a.uid)) byUid.set(a.uid, name);
+      try {
+        for (const e of readLastlog(lastlogLocal, byUid.keys(), { display: cfg.lastlog }).values()) {
+          const user = byUid.get(e.uid);
+          if (user !== undefined)
+            facts.push({
+              user,
+              uid: e.uid,
+              sec: e.time,
+              tty: fieldText(e.line),
+              host: fieldText(e.host),
+              file: cfg.lastlog,
+              name: 'lastlog',
+            });
+        }
+      } catch (err) {
+        unreadable(cfg.lastlog, err);
+      }
+    }
+    const lastlog2Local = hostPath(host, cfg.lastlog2);
+    if (fs.existsSync(lastlog2Local)) {
+      try {
+        for (const e of readLastlog2(lastlog2Local, cfg.lastlog2))
+          facts.push({
+            user: e.user,
+            uid: accounts.get(e.user)?.uid ?? -1,
+            sec: e.time,
+            tty: e.tty,
+            host: e.host,
+            file: cfg.lastlog2,
+            name: 'lastlog2',
+          });
+      } catch (err) {
+        unreadable(cfg.lastlog2, err);
+      }
+    }
+    for (const { fact, wtmpLast } of lastlogNewer(facts, history.audit.lastLogin, wtmpRange)) {
+      if (lastlogSeen[fact.user] === fact.sec) continue;
+      lastlogSeen[fact.user] = fact.sec;
+      group('lastlog-newer', fact.file, {
+        index: null,
+        sec: fact.sec,
+        detail: `${fact.user} logged in on ${fact.tty || '?'}${fact.host ? ` from ${fact.host}` : ''} at ${iso(fact.sec)} per ${fact.name}, but wtmp's last login of ${fact.user} is ${wtmpLast === null ? 'none' : iso(wtmpLast)}`,
+      });
     }
   }
   add(tamperFindings([...groups.values()], LOGINS_SERVICE));

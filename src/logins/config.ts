@@ -37,6 +37,8 @@ export const loginsConfig = z
     wtmp: hostPathString.default('/var/log/wtmp'),
     /** lastlog, compared with wtmp (a login in lastlog that wtmp lacks was wiped from wtmp). */
     lastlog: hostPathString.default('/var/log/lastlog'),
+    /** lastlog2's database (util-linux 2.40+, Debian 13), compared with wtmp the same way when it exists. */
+    lastlog2: hostPathString.default('/var/lib/lastlog/lastlog2.db'),
     /** The inspected host's time zone for login hours (default: its /etc/timezone or /etc/localtime, else UTC). */
     timeZone: z.string().min(1).optional(),
     /** Users with fewer earlier logins than this are not judged for new hosts (nothing to compare with). */

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
@@ -199,6 +200,47 @@ describe('lastlog', () => {
       (await inspectLogins(contextFor(root, '2026-11-05T00:00', { logins: { reconcile: false } }))).state,
     );
     expect(again.found).toEqual([]);
+  });
+});
+
+describe('lastlog2 (util-linux 2.40+, Debian 13)', () => {
+  /** A lastlog2 database as pam_lastlog2 writes it (its table, one row per user). */
+  function lastlog2(root: string, rows: [string, number, string, string | null, string][]): void {
+    const file = path.join(root, 'var/lib/lastlog/lastlog2.db');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS Lastlog2(Name TEXT PRIMARY KEY, Time INTEGER, TTY TEXT, RemoteHost TEXT, Service TEXT);',
+    );
+    const put = db.prepare('REPLACE INTO Lastlog2 VALUES(?,?,?,?,?)');
+    for (const r of rows) put.run(...r);
+    db.close();
+  }
+
+  it('reports a user whose lastlog2 login is newer than any wtmp login of theirs, once', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    lastlog2(root, [
+      ['alice', t('2026-11-04T09:00'), 'pts/0', '10.0.0.5', 'sshd'],
+      ['bob', t('2026-11-04T22:00'), 'pts/4', '203.0.113.66', 'sshd'],
+      ['mallory', 0, '', null, 'sshd'],
+    ]);
+    const { found, r } = await tamper(root, '2026-11-05T00:00');
+    expect(found.map((f) => [f.data.check, f.data.file])).toEqual([
+      ['lastlog-newer', '/var/lib/lastlog/lastlog2.db'],
+    ]);
+    expect(found[0]?.summary).toContain(
+      "bob logged in on pts/4 from 203.0.113.66 at 2026-11-04T22:00:00Z per lastlog2, but wtmp's last login of bob is 2026-11-03T09:00:00Z",
+    );
+    expect((await tamper(root, '2026-11-05T01:00', r.state)).found).toEqual([]);
+  });
+
+  it('says in one line that a lastlog2 file which is not SQLite was not compared', async () => {
+    const root = makeTree({ wtmp: WEEK, files: { '/var/lib/lastlog/lastlog2.db': 'not a database' } });
+    const r = await inspectLogins(contextFor(root, '2026-11-05T00:00', { logins: { reconcile: false } }));
+    const info = r.findings.filter((f) => f.summary.includes('lastlog2.db'));
+    expect(info.map((f) => [f.status, f.summary])).toEqual([
+      ['INFO', 'Cannot read /var/lib/lastlog/lastlog2.db: file is not a database: not compared with wtmp'],
+    ]);
   });
 });
 

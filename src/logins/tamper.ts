@@ -228,13 +228,13 @@ export interface LastlogFact {
  * Users whose lastlog login is later than any wtmp login of theirs (by more than `toleranceSec`), within the
  * time wtmp covers: the wtmp record of that login is gone.
  */
-export function lastlogNewer(
-  entries: readonly LastlogFact[],
+export function lastlogNewer<F extends LastlogFact>(
+  entries: readonly F[],
   lastLogin: ReadonlyMap<string, number>,
   range: { from: number; to: number },
   toleranceSec = 60,
-): { fact: LastlogFact; wtmpLast: number | null }[] {
-  const out: { fact: LastlogFact; wtmpLast: number | null }[] = [];
+): { fact: F; wtmpLast: number | null }[] {
+  const out: { fact: F; wtmpLast: number | null }[] = [];
   for (const e of entries) {
     if (e.sec <= 0 || e.sec < range.from || e.sec > range.to + toleranceSec) continue;
     const w = lastLogin.get(e.user) ?? null;
