@@ -15,23 +15,30 @@ const BOOT = '0123456789abcdef0123456789abcdef';
  */
 export function writeJournal(
   dir: string,
-  entries: readonly ({ at: number } & Record<string, string | number>)[],
+  entries: readonly ({ at: number } & Record<string, string | number | Buffer>)[],
   file = 'remote.journal',
 ): void {
   fs.mkdirSync(dir, { recursive: true });
-  const body = entries
-    .map((e) => {
+  // The export format: `FIELD=text` lines, or for bytes `FIELD`, a 64-bit little-endian length and the bytes.
+  const field = (k: string, v: string | number | Buffer): Buffer => {
+    if (!Buffer.isBuffer(v)) return Buffer.from(`${k}=${v}\n`);
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(v.length));
+    return Buffer.concat([Buffer.from(`${k}\n`), size, v, Buffer.from('\n')]);
+  };
+  const body = Buffer.concat(
+    entries.flatMap((e) => {
       const { at, ...fields } = e;
-      const lines = [
-        `__REALTIME_TIMESTAMP=${at * 1000}`,
+      return [
+        field('__REALTIME_TIMESTAMP', at * 1000),
         // One boot whose monotonic clock follows the wall clock: files written later sort after earlier ones.
-        `__MONOTONIC_TIMESTAMP=${at * 1000}`,
-        `_BOOT_ID=${BOOT}`,
-        ...Object.entries(fields).map(([k, v]) => `${k}=${v}`),
+        field('__MONOTONIC_TIMESTAMP', at * 1000),
+        field('_BOOT_ID', BOOT),
+        ...Object.entries(fields).map(([k, v]) => field(k, v)),
+        Buffer.from('\n'),
       ];
-      return `${lines.join('\n')}\n\n`;
-    })
-    .join('');
+    }),
+  );
   const r = spawnSync(JOURNAL_REMOTE, ['-o', path.join(dir, file), '-'], { input: body });
   if (r.error || r.status !== 0)
     throw new Error(

@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { writeJournal } from '../../../test/helpers/journal.ts';
 import { logsConfig } from '../config.ts';
 import { compileRules, maskIds } from '../scan/rules.ts';
-import { type JournalRunner, parseJournalLine, readJournal, spawnJournalctl } from './journal.ts';
+import {
+  journalGrep,
+  type JournalRunner,
+  parseJournalLine,
+  readJournal,
+  spawnJournalctl,
+} from './journal.ts';
 
 const entry = (cursor: string, fields: Record<string, unknown>) =>
   JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1795514400000000', _HOSTNAME: 'gw', ...fields });
@@ -28,7 +34,12 @@ describe('the journal', () => {
       rules,
       onHit: (e, mask) => hits.push([e.program, maskIds(rules, mask)]),
     });
-    expect(calls).toEqual([['-o', 'json', '--no-pager', '-q', '--after-cursor', 'c0']]);
+    expect(calls).toEqual([
+      [
+        ...['-o', 'json', '--no-pager', '-q', '--after-cursor', 'c0'],
+        ...['--grep', journalGrep(rules), '--case-sensitive=false'],
+      ],
+    ]);
     expect(hits).toEqual([['sendmail', ['error']]]);
     expect(r).toEqual({ cursor: 'c2', entries: 2 });
   });
@@ -66,7 +77,7 @@ describe('the journal, read by the real journalctl', () => {
     expect(hits).toEqual([
       { text: 'SYSERR(root): died', program: 'sendmail', pid: 5836, host: 'gw', time: at },
     ]);
-    expect(first.entries).toBe(2);
+    expect(first.entries).toBe(1); // journalctl's --grep skipped the CRON entry
     writeJournal(
       dir,
       [{ at: at + 2000, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'named', MESSAGE: 'zone load error' }],
@@ -82,5 +93,96 @@ describe('the journal, read by the real journalctl', () => {
     });
     expect(hits).toEqual(['zone load error']);
     expect(next.entries).toBe(1);
+  });
+});
+
+describe('journalctl --grep', () => {
+  /** The real journalctl, with `--grep` and its option taken out: what the read gives without the filter. */
+  const unfiltered: JournalRunner = (args, signal) => {
+    const at = args.indexOf('--grep');
+    return spawnJournalctl(at < 0 ? args : [...args.slice(0, at), ...args.slice(at + 3)], signal);
+  };
+
+  it('passes exactly the entries the rules hit: any case, non-ASCII and binary messages, regex characters', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const at = Date.UTC(2026, 10, 24, 10, 0, 0);
+    const messages = [
+      'FAILED password for root',
+      'all good',
+      'GET /PHF?x HTTP/1.0',
+      'gett /phf',
+      'ディスクのエラー',
+      'a.b literal',
+      'axb not literal',
+      'caf\u00e9 Refused',
+      'x(y) [z]',
+      'plain',
+    ];
+    writeJournal(
+      dir,
+      messages.map((MESSAGE, i) => ({ at: at + i * 1000, SYSLOG_IDENTIFIER: 'x', MESSAGE })),
+    );
+    // A message that is not UTF-8 (the journal keeps it as bytes) with a keyword in it, and one without.
+    writeJournal(
+      dir,
+      [
+        {
+          at: at + 20_000,
+          SYSLOG_IDENTIFIER: 'x',
+          MESSAGE: Buffer.from([0xff, 0xfe, 0x20, 0x65, 0x72, 0x72]),
+        },
+        { at: at + 21_000, SYSLOG_IDENTIFIER: 'x', MESSAGE: Buffer.from([0xff, 0xfe, 0x20, 0x6f, 0x6b]) },
+      ],
+      'later.journal',
+    );
+    const rules = compileRules(
+      logsConfig.parse({ categories: { mine: { keywords: ['a.b', 'エラー', 'x(y)', '[z]'] } } }),
+    );
+    expect(journalGrep(rules)).toContain('a\\.b');
+    const read = async (runner: JournalRunner) => {
+      const hits: string[] = [];
+      const r = await readJournal({
+        runner,
+        directory: dir,
+        start: { all: true },
+        rules,
+        onHit: (e) => hits.push(e.text),
+      });
+      return { hits, cursor: r.cursor };
+    };
+    const withGrep = await read(spawnJournalctl);
+    const without = await read(unfiltered);
+    expect(withGrep.hits).toEqual(without.hits);
+    expect(withGrep.hits).toContain('\u00ff\u00fe err');
+    expect(withGrep.hits).toContain('x(y) [z]');
+    expect(withGrep.hits).toHaveLength(8);
+    expect(withGrep.hits).not.toContain('axb not literal');
+  });
+
+  it('reads again without --grep when journalctl has no pattern support', async () => {
+    const calls: string[][] = [];
+    const runner: JournalRunner = async function* (args) {
+      calls.push(args);
+      await Promise.resolve();
+      if (args.includes('--grep')) throw new Error('Compiled without pattern matching support');
+      yield entry('c1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' });
+    };
+    const hits: string[] = [];
+    const rules = compileRules(logsConfig.parse({}));
+    const r = await readJournal({ runner, start: { all: true }, rules, onHit: (e) => hits.push(e.text) });
+    expect(hits).toEqual(['SYSERR(root): mailer prog died']);
+    expect(r.cursor).toBe('c1');
+    expect(calls.map((a) => a.includes('--grep'))).toEqual([true, false]);
+  });
+
+  it('leaves the filter out when user regexes must see every entry, or when it has too many keywords', () => {
+    expect(
+      journalGrep(compileRules(logsConfig.parse({ categories: { mine: { regex: ['^x$'] } } }))),
+    ).toBeNull();
+    const only = (keywords: string[]) =>
+      compileRules(logsConfig.parse({ runbook: false, categories: { mine: { keywords } } }));
+    const many = Array.from({ length: 30 }, (_, i) => `word${i}`);
+    expect(journalGrep(only(many))).toBeNull();
+    expect(journalGrep(only(many.slice(0, 20)))).toBe(many.slice(0, 20).join('|'));
   });
 });
