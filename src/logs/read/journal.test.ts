@@ -6,6 +6,7 @@ import { writeJournal } from '../../../test/helpers/journal.ts';
 import { logsConfig } from '../config.ts';
 import { compileRules, maskIds } from '../scan/rules.ts';
 import {
+  JOURNAL_FIELDS,
   journalGrep,
   type JournalRunner,
   parseJournalLine,
@@ -37,6 +38,7 @@ describe('the journal', () => {
     expect(calls).toEqual([
       [
         ...['-o', 'json', '--no-pager', '-q', '--after-cursor', 'c0'],
+        `--output-fields=${JOURNAL_FIELDS.join(',')}`,
         ...['--grep', journalGrep(rules), '--case-sensitive=false'],
       ],
     ]);
@@ -64,6 +66,15 @@ describe('the journal, read by the real journalctl', () => {
     writeJournal(dir, [
       { at, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'sendmail', SYSLOG_PID: 5836, MESSAGE: 'SYSERR(root): died' },
       { at: at + 1000, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'CRON', _PID: 77, MESSAGE: '(root) CMD (true)' },
+      // No SYSLOG_IDENTIFIER: the program is the process name, the pid the sender's.
+      {
+        at: at + 1500,
+        _HOSTNAME: 'gw',
+        _COMM: 'named',
+        _PID: 78,
+        _SYSTEMD_UNIT: 'named.service',
+        MESSAGE: 'transfer denied',
+      },
     ]);
     const rules = compileRules(logsConfig.parse({}));
     const hits: unknown[] = [];
@@ -76,8 +87,9 @@ describe('the journal, read by the real journalctl', () => {
     });
     expect(hits).toEqual([
       { text: 'SYSERR(root): died', program: 'sendmail', pid: 5836, host: 'gw', time: at },
+      { text: 'transfer denied', program: 'named', pid: 78, host: 'gw', time: at + 1500 },
     ]);
-    expect(first.entries).toBe(1); // journalctl's --grep skipped the CRON entry
+    expect(first.entries).toBe(2); // journalctl's --grep skipped the CRON entry
     writeJournal(
       dir,
       [{ at: at + 2000, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'named', MESSAGE: 'zone load error' }],

@@ -93,6 +93,13 @@ export function parseJournalLine(line: string): JournalEntry | null {
 export type JournalStart = { after: string } | { since: number } | { all: true } | { boot: true };
 
 /**
+ * The fields parseJournalLine reads (`__CURSOR` and `__REALTIME_TIMESTAMP` always come with `-o json`). A
+ * journal entry has twenty-odd fields (unit, command line, capabilities, cgroup...): asking for these only
+ * halves journalctl's JSON (200,000 entries with the fields sshd-session's have: 190 → 92 MB, 6.4 → 3.9 s).
+ */
+export const JOURNAL_FIELDS = ['MESSAGE', 'SYSLOG_IDENTIFIER', '_COMM', 'SYSLOG_PID', '_PID', '_HOSTNAME'];
+
+/**
  * Most keywords worth a `--grep`: journalctl's PCRE2 tries each alternative in turn, so its cost grows with
  * their number. On 200,000 entries (the attack benchmark's syslog as a journal), reading everything took
  * 2.4 s; with 12 keywords 0.9 s, the runbook's 21 1.3 s, 25 1.3 s, the attack anchors' 51 3.0 s.
@@ -121,8 +128,8 @@ export function journalGrep(rules: RuleSet): string | null {
 /**
  * Reads the journal from `start`, reporting matching entries; returns the last cursor seen (with `--grep`,
  * the last matching entry's: the entries after it had no keyword, so reading them again changes nothing).
- * A journalctl without pattern support (built without PCRE2) fails before its first line: then the read is
- * made again without `--grep`.
+ * A journalctl without `--output-fields` (systemd before 236) or pattern support (built without PCRE2)
+ * fails before its first line: then the read is made again with neither.
  */
 export async function readJournal(opts: {
   runner: JournalRunner;
@@ -154,14 +161,14 @@ export async function readJournal(opts: {
     }
   };
   const grep = journalGrep(opts.rules);
-  if (grep === null) await read([]);
-  else {
-    try {
-      await read(['--grep', grep, '--case-sensitive=false']);
-    } catch (err) {
-      if (lines > 0 || (err as Error).name === 'AbortError') throw err;
-      await read([]);
-    }
+  try {
+    await read([
+      `--output-fields=${JOURNAL_FIELDS.join(',')}`,
+      ...(grep ? ['--grep', grep, '--case-sensitive=false'] : []),
+    ]);
+  } catch (err) {
+    if (lines > 0 || (err as Error).name === 'AbortError') throw err;
+    await read([]);
   }
   return { cursor, entries };
 }
