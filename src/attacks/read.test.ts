@@ -1,31 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeJournal } from '../../test/helpers/journal.ts';
 import { makeZone } from '../core/tz.ts';
-import type { JournalRunner } from '../logs/read/journal.ts';
+import { spawnJournalctl } from '../logs/read/journal.ts';
 import type { SourcedEvent } from './detect.ts';
 import { accountJournal } from './read.ts';
 
 const NOW = new Date(Date.UTC(2026, 10, 26));
 
-/** A journal entry as `journalctl -o json` prints it (sshd-session logs through syslog(3): SYSLOG_PID set). */
-function entry(n: number, pid: number | null, message: string): string {
-  return JSON.stringify({
-    __CURSOR: `c${n}`,
-    __REALTIME_TIMESTAMP: String((NOW.getTime() - 3_600_000 + n * 1000) * 1000),
+/** A journal entry of sshd-session (it logs through syslog(3), so SYSLOG_PID is set). */
+function entry(n: number, pid: number, message: string) {
+  return {
+    at: NOW.getTime() - 3_600_000 + n * 1000,
     _HOSTNAME: 'srv',
     SYSLOG_IDENTIFIER: 'sshd-session',
-    ...(pid === null ? {} : { SYSLOG_PID: String(pid), _PID: String(pid) }),
+    SYSLOG_PID: pid,
+    _PID: pid,
     MESSAGE: message,
-  });
+  };
 }
 
-async function account(lines: string[]): Promise<SourcedEvent[]> {
-  const runner: JournalRunner = async function* () {
-    await Promise.resolve(); // journalctl's output arrives asynchronously
-    yield* lines;
-  };
+/** The events of these entries, written to a real journal and read back by the real journalctl. */
+async function account(entries: ReturnType<typeof entry>[]): Promise<SourcedEvent[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+  writeJournal(dir, entries);
   const events: SourcedEvent[] = [];
   await accountJournal({
-    runner,
+    runner: spawnJournalctl,
+    directory: dir,
     start: { all: true },
     now: NOW,
     zone: makeZone('UTC'),

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { makeZone } from '../core/tz.ts';
 import { type JournalRunner, spawnJournalctl } from '../logs/read/journal.ts';
-import { writeJournal } from '../../test/helpers/journal.ts';
+import { exportFormat, writeJournal } from '../../test/helpers/journal.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
 import {
@@ -278,15 +278,17 @@ describe('reconciliation with the journal, on a host without an auth log file', 
     logout('pts/0', '2026-11-02T10:00', 101),
     login('mallory', 'pts/1', '2026-11-03T03:00', '198.51.100.66', 300),
   ];
-  /** An entry as `journalctl -o json` prints it. */
+  /** An entry as `journalctl -o export` prints it. */
   const entry = (at: string, id: string, pid: number, message: string) =>
-    JSON.stringify({
-      __REALTIME_TIMESTAMP: String(t(at) * 1_000_000),
-      _HOSTNAME: 'testhost',
-      SYSLOG_IDENTIFIER: id,
-      SYSLOG_PID: String(pid),
-      MESSAGE: message,
-    });
+    exportFormat([
+      {
+        __REALTIME_TIMESTAMP: String(t(at) * 1_000_000),
+        _HOSTNAME: 'testhost',
+        SYSLOG_IDENTIFIER: id,
+        SYSLOG_PID: String(pid),
+        MESSAGE: message,
+      },
+    ]);
   /** journalctl's stand-in: the matching entries, or the newest entry for `-n 1`. */
   function journal(calls: string[][]): JournalRunner {
     return async function* (args) {
@@ -328,11 +330,11 @@ describe('reconciliation with the journal, on a host without an auth log file', 
     expect(r.summary).toContain('journal 2026-11-01 … 2026-11-04 reconciled (1 network logins matched)');
     expect(calls).toEqual([
       [
-        ...['-o', 'json', '--no-pager', '-q', '-D', dir],
+        ...['-o', 'export', '--no-pager', '-q', '-D', dir],
         ...['SYSLOG_IDENTIFIER=sshd', 'SYSLOG_IDENTIFIER=sshd-session', 'SYSLOG_IDENTIFIER=login'],
         'SYSLOG_IDENTIFIER=dropbear',
       ],
-      ['-o', 'json', '--no-pager', '-q', '-D', dir, '-n', '1'],
+      ['-o', 'export', '--no-pager', '-q', '-D', dir, '-n', '1'],
     ]);
     // The next run reads only from the cursor, less the matching window.
     calls.length = 0;

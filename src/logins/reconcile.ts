@@ -21,7 +21,7 @@ import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
 import { logsConfig } from '../logs/config.ts';
 import { openLog, readLog } from '../logs/read/content.ts';
-import { type JournalRunner, parseJournalLine } from '../logs/read/journal.ts';
+import { JOURNAL_ARGS, type JournalRunner, journalEntries } from '../logs/read/journal.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { parsePrefix } from '../logs/syslog.ts';
 import { isRemoteHost } from './audit.ts';
@@ -309,16 +309,15 @@ export async function scanAuthJournal(opts: {
   zone: YearContext['zone'];
   signal?: AbortSignal;
 }): Promise<AuthLogScan> {
-  const base = ['-o', 'json', '--no-pager', '-q', ...(opts.directory ? ['-D', opts.directory] : [])];
+  const base = [...JOURNAL_ARGS, ...(opts.directory ? ['-D', opts.directory] : [])];
   const ctx: YearContext = { reference: Date.now(), zone: opts.zone };
   const events: AuthEvent[] = [];
   let first: number | null = null;
   let last: number | null = null;
   const since = opts.since === null ? [] : ['--since', `@${Math.max(0, Math.floor(opts.since))}`];
   const matches = AUTH_IDENTIFIERS.map((id) => `SYSLOG_IDENTIFIER=${id}`);
-  for await (const raw of opts.runner([...base, ...since, ...matches], opts.signal)) {
-    const e = parseJournalLine(raw);
-    if (!e || e.time === null) continue;
+  for await (const e of journalEntries(opts.runner([...base, ...since, ...matches], opts.signal))) {
+    if (e.time === null) continue;
     const sec = Math.floor(e.time / 1000);
     first ??= sec;
     last = sec;
@@ -328,10 +327,8 @@ export async function scanAuthJournal(opts: {
     if (ev) events.push(ev);
   }
   // The newest entry of any program: `-n 1` prints the journal's last entry.
-  for await (const raw of opts.runner([...base, '-n', '1'], opts.signal)) {
-    const t = parseJournalLine(raw)?.time ?? null;
-    if (t !== null) last = Math.max(last ?? 0, Math.floor(t / 1000));
-  }
+  for await (const e of journalEntries(opts.runner([...base, '-n', '1'], opts.signal)))
+    if (e.time !== null) last = Math.max(last ?? 0, Math.floor(e.time / 1000));
   const from = opts.since ?? first;
   return from === null || last === null || last < from
     ? { source: 'journal', events, from: null, to: null }

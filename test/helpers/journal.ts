@@ -8,6 +8,26 @@ export const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
 /** A boot id for the entries written here (journalctl needs one per entry). */
 const BOOT = '0123456789abcdef0123456789abcdef';
 
+/** A field value: text (or a number) as `FIELD=value`, bytes in the binary form. */
+export type ExportValue = string | number | Buffer;
+
+/**
+ * Entries in the journal export format, as `journalctl -o export` prints them and systemd-journal-remote
+ * reads them: `FIELD=text` lines, or `FIELD`, a 64-bit little-endian length and the bytes; an empty line
+ * after each entry.
+ */
+export function exportFormat(entries: readonly Record<string, ExportValue>[]): Buffer {
+  const field = (k: string, v: ExportValue): Buffer => {
+    if (!Buffer.isBuffer(v)) return Buffer.from(`${k}=${v}\n`);
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(v.length));
+    return Buffer.concat([Buffer.from(`${k}\n`), size, v, Buffer.from('\n')]);
+  };
+  return Buffer.concat(
+    entries.flatMap((e) => [...Object.entries(e).map(([k, v]) => field(k, v)), Buffer.from('\n')]),
+  );
+}
+
 /**
  * Writes `entries` (fields; `at` in epoch ms becomes __REALTIME_TIMESTAMP) as a real journal file under
  * `dir` (named `file`, which must end in `.journal`), so that the real journalctl reads them with
@@ -15,29 +35,18 @@ const BOOT = '0123456789abcdef0123456789abcdef';
  */
 export function writeJournal(
   dir: string,
-  entries: readonly ({ at: number } & Record<string, string | number | Buffer>)[],
+  entries: readonly ({ at: number } & Record<string, ExportValue>)[],
   file = 'remote.journal',
 ): void {
   fs.mkdirSync(dir, { recursive: true });
-  // The export format: `FIELD=text` lines, or for bytes `FIELD`, a 64-bit little-endian length and the bytes.
-  const field = (k: string, v: string | number | Buffer): Buffer => {
-    if (!Buffer.isBuffer(v)) return Buffer.from(`${k}=${v}\n`);
-    const size = Buffer.alloc(8);
-    size.writeBigUInt64LE(BigInt(v.length));
-    return Buffer.concat([Buffer.from(`${k}\n`), size, v, Buffer.from('\n')]);
-  };
-  const body = Buffer.concat(
-    entries.flatMap((e) => {
-      const { at, ...fields } = e;
-      return [
-        field('__REALTIME_TIMESTAMP', at * 1000),
-        // One boot whose monotonic clock follows the wall clock: files written later sort after earlier ones.
-        field('__MONOTONIC_TIMESTAMP', at * 1000),
-        field('_BOOT_ID', BOOT),
-        ...Object.entries(fields).map(([k, v]) => field(k, v)),
-        Buffer.from('\n'),
-      ];
-    }),
+  const body = exportFormat(
+    entries.map(({ at, ...fields }) => ({
+      __REALTIME_TIMESTAMP: at * 1000,
+      // One boot whose monotonic clock follows the wall clock: files written later sort after earlier ones.
+      __MONOTONIC_TIMESTAMP: at * 1000,
+      _BOOT_ID: BOOT,
+      ...fields,
+    })),
   );
   const r = spawnSync(JOURNAL_REMOTE, ['-o', path.join(dir, file), '-'], { input: body });
   if (r.error || r.status !== 0)

@@ -1,21 +1,42 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeJournal } from '../../../test/helpers/journal.ts';
+import { type ExportValue, exportFormat, writeJournal } from '../../../test/helpers/journal.ts';
 import { logsConfig } from '../config.ts';
 import { compileRules, maskIds } from '../scan/rules.ts';
 import {
-  JOURNAL_FIELDS,
+  FIELDS_ARG,
+  type JournalEntry,
+  journalEntries,
   journalGrep,
   type JournalRunner,
-  parseJournalLine,
   readJournal,
   spawnJournalctl,
 } from './journal.ts';
 
-const entry = (cursor: string, fields: Record<string, unknown>) =>
-  JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: '1795514400000000', _HOSTNAME: 'gw', ...fields });
+const entry = (cursor: string, fields: Record<string, ExportValue>) => ({
+  __CURSOR: cursor,
+  __REALTIME_TIMESTAMP: '1795514400000000',
+  _HOSTNAME: 'gw',
+  ...fields,
+});
+
+/** The entries of export-format bytes delivered in the given pieces. */
+async function parse(bytes: Buffer, cuts: number[] = []): Promise<JournalEntry[]> {
+  async function* pieces() {
+    let at = 0;
+    for (const c of [...cuts].sort((a, b) => a - b)) {
+      yield bytes.subarray(at, Math.max(at, c));
+      at = Math.max(at, c);
+    }
+    yield bytes.subarray(at);
+  }
+  const out: JournalEntry[] = [];
+  for await (const e of journalEntries(pieces())) out.push(e);
+  return out;
+}
 
 describe('the journal', () => {
   it('resumes after the saved cursor and returns the last cursor seen', async () => {
@@ -23,9 +44,10 @@ describe('the journal', () => {
     const runner: JournalRunner = async function* (args) {
       calls.push(args);
       await Promise.resolve(); // journalctl's output arrives asynchronously
-      yield entry('c1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' });
-      yield entry('c2', { _COMM: 'sshd', MESSAGE: 'Accepted publickey' });
-      yield 'not json';
+      yield exportFormat([
+        entry('c1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' }),
+        entry('c2', { _COMM: 'sshd', MESSAGE: 'Accepted publickey' }),
+      ]);
     };
     const hits: [string | null, string[]][] = [];
     const rules = compileRules(logsConfig.parse({}));
@@ -37,8 +59,8 @@ describe('the journal', () => {
     });
     expect(calls).toEqual([
       [
-        ...['-o', 'json', '--no-pager', '-q', '--after-cursor', 'c0'],
-        `--output-fields=${JOURNAL_FIELDS.join(',')}`,
+        ...['-o', 'export', '--no-pager', '-q', '--after-cursor', 'c0'],
+        FIELDS_ARG,
         ...['--grep', journalGrep(rules), '--case-sensitive=false'],
       ],
     ]);
@@ -46,16 +68,63 @@ describe('the journal', () => {
     expect(r).toEqual({ cursor: 'c2', entries: 2 });
   });
 
-  it('reads the pid the syslog tag would carry: SYSLOG_PID, else the sender’s _PID', () => {
-    expect(parseJournalLine(entry('c', { MESSAGE: 'x', SYSLOG_PID: '42', _PID: '43' }))?.pid).toBe(42);
-    expect(parseJournalLine(entry('c', { MESSAGE: 'x', _PID: '7' }))?.pid).toBe(7);
-    expect(parseJournalLine(entry('c', { MESSAGE: 'x', SYSLOG_PID: 'abc' }))?.pid).toBeNull();
-    expect(parseJournalLine(entry('c', { MESSAGE: 'x' }))?.pid).toBeNull();
+  it('reads the pid the syslog tag would carry: SYSLOG_PID, else the sender’s _PID', async () => {
+    const pids = await parse(
+      exportFormat([
+        entry('a', { MESSAGE: 'x', SYSLOG_PID: '42', _PID: '43' }),
+        entry('b', { MESSAGE: 'x', _PID: '7' }),
+        entry('c', { MESSAGE: 'x', SYSLOG_PID: 'abc' }),
+        entry('d', { MESSAGE: 'x' }),
+      ]),
+    );
+    expect(pids.map((e) => e.pid)).toEqual([42, 7, null, null]);
   });
 
-  it('takes binary messages (byte arrays) as bytes', () => {
-    const e = parseJournalLine(entry('c', { MESSAGE: [0x65, 0x72, 0x72, 0xff], SYSLOG_IDENTIFIER: 'x' }));
-    expect(e).toMatchObject({ text: 'err\u00ff', program: 'x', host: 'gw', time: 1795514400000 });
+  it('takes every field, binary ones included, from output cut anywhere', async () => {
+    const value = fc.oneof(
+      fc.string({ maxLength: 12 }).filter((v) => !v.includes('\n')),
+      fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a)),
+      fc.constantFrom(Buffer.from('a\nb'), Buffer.from([0xff, 0x0a, 0x00]), 'x=y', ''),
+    );
+    const record = fc.record({ MESSAGE: value, SYSLOG_IDENTIFIER: value, _HOSTNAME: value });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(record, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat({ max: 400 }), { maxLength: 8 }),
+        async (records, cuts) => {
+          const bytes = exportFormat(records.map((r, i) => entry(`c${i}`, r)));
+          const got = await parse(bytes, cuts);
+          const latin1 = (v: ExportValue) =>
+            (Buffer.isBuffer(v) ? v : Buffer.from(String(v))).toString('latin1');
+          const utf8 = (v: ExportValue) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v))).toString('utf8');
+          expect(got).toEqual(
+            records.map((r, i) => ({
+              text: latin1(r.MESSAGE),
+              program: utf8(r.SYSLOG_IDENTIFIER),
+              pid: null,
+              host: utf8(r._HOSTNAME),
+              time: 1795514400000,
+              cursor: `c${i}`,
+            })),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects output that is not the export format in one line, without waiting for a huge field', async () => {
+    const huge = Buffer.concat([
+      Buffer.from('MESSAGE\n'),
+      Buffer.from([0, 0, 0, 0, 0, 1, 0, 0]),
+      Buffer.from('x'),
+    ]);
+    await expect(parse(huge)).rejects.toThrow(
+      'journalctl printed a 1099511627776-byte field: not the export format',
+    );
+    await expect(parse(Buffer.from('MESSAGE=half an entry'))).rejects.toThrow(
+      'journalctl output ends inside an entry',
+    );
   });
 });
 
@@ -177,7 +246,9 @@ describe('journalctl --grep', () => {
       calls.push(args);
       await Promise.resolve();
       if (args.includes('--grep')) throw new Error('Compiled without pattern matching support');
-      yield entry('c1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' });
+      yield exportFormat([
+        entry('c1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' }),
+      ]);
     };
     const hits: string[] = [];
     const rules = compileRules(logsConfig.parse({}));
