@@ -28,6 +28,7 @@ async function parse(bytes: Buffer, cuts: number[] = []): Promise<JournalEntry[]
   async function* pieces() {
     let at = 0;
     for (const c of [...cuts].sort((a, b) => a - b)) {
+      await Promise.resolve(); // pipe reads arrive one by one
       yield bytes.subarray(at, Math.max(at, c));
       at = Math.max(at, c);
     }
