@@ -135,36 +135,9 @@ export async function* journalEntries(chunks: AsyncIterable<Uint8Array>): AsyncG
 export type JournalStart = { after: string } | { since: number } | { all: true } | { boot: true };
 
 /**
- * Most keywords worth a `--grep`: journalctl's PCRE2 tries each alternative in turn, so its cost grows with
- * their number. On 200,000 entries (the attack benchmark's syslog as a journal), reading everything took
- * 2.4 s; with 12 keywords 0.9 s, the runbook's 21 1.3 s, 25 1.3 s, the attack anchors' 51 3.0 s.
- */
-const MAX_GREP_KEYWORDS = 25;
-
-/**
- * journalctl's `--grep` pattern for a keyword-only rule set of at most MAX_GREP_KEYWORDS keywords, else null
- * (user regexes must see every entry; more keywords cost journalctl more than they save). journalctl then
- * skips the entries without a keyword itself, before turning them into JSON, which is most of its time.
- * PCRE2 matching without case finds a superset of what tenken matches (it folds more than ASCII), and every
- * entry it passes is still tested by the rules.
- */
-export function journalGrep(rules: RuleSet): string | null {
-  const keywords = rules.keywordList;
-  if (rules.perLine || !keywords?.length || keywords.length > MAX_GREP_KEYWORDS) return null;
-  return keywords
-    .map((k) =>
-      Buffer.from(k.bytes, 'latin1')
-        .toString('utf8')
-        .replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'),
-    )
-    .join('|');
-}
-
-/**
- * Reads the journal from `start`, reporting matching entries; returns the last cursor seen (with `--grep`,
- * the last matching entry's: the entries after it had no keyword, so reading them again changes nothing).
- * A journalctl without `--output-fields` (systemd before 236) or pattern support (built without PCRE2)
- * fails before its first entry: then the read is made again with neither.
+ * Reads the journal from `start`, reporting matching entries; returns the last cursor seen. A journalctl
+ * without `--output-fields` (systemd before 236) fails before its first entry: then the read is made again
+ * without it. (journalctl's own `--grep` was measured too: its PCRE2 costs about what it saves on output.)
  */
 export async function readJournal(opts: {
   runner: JournalRunner;
@@ -191,9 +164,8 @@ export async function readJournal(opts: {
       if (mask) opts.onHit(e, mask);
     }
   };
-  const grep = journalGrep(opts.rules);
   try {
-    await read([FIELDS_ARG, ...(grep ? ['--grep', grep, '--case-sensitive=false'] : [])]);
+    await read([FIELDS_ARG]);
   } catch (err) {
     if (entries > 0 || (err as Error).name === 'AbortError') throw err;
     await read([]);
