@@ -135,6 +135,22 @@ describe('sshd forms', () => {
         ?.detector,
     ).toBe('portscan');
   });
+  it('treats a connection that sent no banner (OpenSSH 8+) as a port-scan event from the host of its close', () => {
+    const out = run([
+      'Jun 30 10:00:00 h sshd-session[11]: error: kex_exchange_identification: Connection closed by remote host',
+      'Jun 30 10:00:00 h sshd-session[12]: error: kex_exchange_identification: read: Connection reset by peer',
+      'Jun 30 10:00:01 h sshd-session[12]: Connection reset by 198.51.100.9 port 5557',
+      'Jun 30 10:00:01 h sshd-session[11]: Connection closed by 198.51.100.8 port 5556',
+      // A bad banner is logged twice by sshd: counted once, from the line with the host.
+      'Jun 30 10:00:02 h sshd-session[13]: error: kex_exchange_identification: client sent invalid protocol identifier "GET / HTTP/1.1"',
+      'Jun 30 10:00:02 h sshd-session[13]: banner exchange: Connection from 198.51.100.10 port 5558: invalid format',
+    ]);
+    expect(out.filter((e) => e !== null).map((e) => [e?.detector, e?.kind, e?.host, e?.service])).toEqual([
+      ['portscan', 'refused', '198.51.100.9', 'sshd'],
+      ['portscan', 'refused', '198.51.100.8', 'sshd'],
+      ['portscan', 'refused', '198.51.100.10', 'sshd'],
+    ]);
+  });
   it('ignores lines that only look similar', () => {
     expect(
       one(

@@ -151,6 +151,8 @@ const message = fc.oneof(
     'Disconnecting: Too many authentication failures [preauth]',
     'error: maximum authentication attempts exceeded for root from 9.9.9.9 port 22 ssh2 [preauth]',
     'Did not receive identification string from 9.9.9.9 port 4444',
+    'error: kex_exchange_identification: Connection closed by remote host',
+    'error: kex_exchange_identification: read: Connection reset by peer',
     'Connection from 9.9.9.9 port 4444 on 10.0.0.1 port 22',
   ),
 );

@@ -40,6 +40,13 @@ const CONNECTION_FROM =
   /^Connection from (\S+?) port \d+(?: on \S+ port \d+)?(?: rdomain .*)?$|^Connection from (\S+)$/;
 const ACCEPTED = /^Accepted (\S+) for (.*)$/;
 const NO_IDENT = new RegExp(`^Did not receive identification string from (\\S+?)${ENDING}$`);
+/**
+ * OpenSSH 8.0+'s word for a connection that sent no banner (a scanner that connects and hangs up): the host
+ * follows on the connection's next line, `Connection closed|reset by HOST port N` (the joiner ties them by
+ * pid). Forms with a bad banner are left out: sshd also logs those as `banner exchange: Connection from HOST`.
+ */
+const NO_BANNER =
+  /^(?:error: )?kex_exchange_identification: (?:read: )?Connection (?:closed by remote host|reset by peer)$/;
 const BAD_VERSION = /^Bad protocol version identification '.*' from (\S+?)(?: port \d+)?$/;
 const NEGOTIATE = /^(?:fatal: )?Unable to negotiate with (\S+?) port \d+: .*$/;
 const BANNER = /^(?:banner exchange|ssh_dispatch_run_fatal): Connection from (\S+?) port \d+: .*$/;
@@ -158,6 +165,16 @@ function extract(line: ParsedLine): Extracted {
   }
   if ((m = REFUSED_CONNECT.exec(msg))) return scan(hostOf(m[2]), line);
   if ((m = NO_IDENT.exec(msg))) return scan(hostOf(m[1]), line);
+  if (NO_BANNER.test(msg)) {
+    const e: Omit<AttackEvent, 'host'> = {
+      detector: 'portscan',
+      kind: 'refused',
+      service: SERVICE,
+      attempts: 1,
+      time: line.time,
+    };
+    return { note: 'pending', key: k, event: e };
+  }
   if ((m = BAD_VERSION.exec(msg))) return scan(hostOf(m[1]), line);
   if ((m = NEGOTIATE.exec(msg))) return scan(hostOf(m[1]), line);
   if ((m = BANNER.exec(msg))) return scan(hostOf(m[1]), line);
