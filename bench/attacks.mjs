@@ -24,33 +24,19 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { generate } from '../scripts/attack-mix.mjs';
+import { importSources } from '../scripts/import-src.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lines = Number(process.argv[2] ?? 200_000);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tenken-bench-attacks-'));
 
-// tenken: bundle the accounting (TypeScript sources) once, then time it on each file.
-const entry = path.join(tmp, 'entry.ts');
-writeFileSync(
-  entry,
-  `export { accountLog } from ${JSON.stringify(path.join(repo, 'src/attacks/read.ts'))};\n` +
-    `export { AttackDetectors } from ${JSON.stringify(path.join(repo, 'src/attacks/detect.ts'))};\n` +
-    `export { attacksConfig } from ${JSON.stringify(path.join(repo, 'src/attacks/config.ts'))};\n` +
-    `export { makeZone } from ${JSON.stringify(path.join(repo, 'src/core/tz.ts'))};\n`,
-);
-const bundle = path.join(tmp, 'attacks.mjs');
-await build({
-  entryPoints: [entry],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: bundle,
-  logLevel: 'error',
+// tenken: the accounting from the TypeScript sources (bundled once), timed on each file.
+const { accountLog, AttackDetectors, attacksConfig, makeZone } = await importSources(tmp, {
+  'src/attacks/read.ts': ['accountLog'],
+  'src/attacks/detect.ts': ['AttackDetectors'],
+  'src/attacks/config.ts': ['attacksConfig'],
+  'src/core/tz.ts': ['makeZone'],
 });
-const { accountLog, AttackDetectors, attacksConfig, makeZone } = await import(pathToFileURL(bundle).href);
 const NOW = new Date(Date.UTC(2024, 11, 31));
 
 async function tenkenOnce(file) {

@@ -9,12 +9,12 @@
 // pipeline, tenken's logs check read (runbook keywords, in-process, through the check's own function) and
 // its attack accounting. The logs read must count the same entries as grep, or the benchmark fails.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 import { generate } from '../scripts/attack-mix.mjs';
+import { importSources } from '../scripts/import-src.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const count = Number(process.argv[2] ?? 200_000);
@@ -28,29 +28,16 @@ if (!have('journalctl') || !existsSync(REMOTE)) {
 }
 
 // The journal, generated once per size.
-const dir = path.join(repo, 'bench/data', `journal-${count}`);
+const dir = path.join(repo, 'bench/data', `journal-today-${count}`);
 if (!existsSync(path.join(dir, 'remote.journal'))) {
   mkdirSync(dir, { recursive: true });
-  const MONTH = {
-    Jan: 0,
-    Feb: 1,
-    Mar: 2,
-    Apr: 3,
-    May: 4,
-    Jun: 5,
-    Jul: 6,
-    Aug: 7,
-    Sep: 8,
-    Oct: 9,
-    Nov: 10,
-    Dec: 11,
-  };
   const parts = [];
-  for (const line of generate(count, 42, false, false).split('\n')) {
-    const m = /^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) srv ([^\s[:]+)(?:\[(\d+)\])?: (.*)$/.exec(line);
+  // Today's lines (ISO stamps, sshd-session): the journal is what today's systems keep.
+  for (const line of generate(count, 42, false, true).split('\n')) {
+    const m = /^(\S+) srv ([^\s[:]+)(?:\[(\d+)\])?: (.*)$/.exec(line);
     if (!m) continue;
-    const us = Date.UTC(2024, MONTH[m[1]], Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])) * 1000;
-    const unit = `${m[6].split('/')[0]}.service`;
+    const us = Date.parse(m[1]) * 1000;
+    const unit = `${m[2].split('/')[0]}.service`;
     parts.push(
       [
         `__REALTIME_TIMESTAMP=${us}`,
@@ -61,13 +48,13 @@ if (!existsSync(path.join(dir, 'remote.journal'))) {
         '_TRANSPORT=syslog',
         'PRIORITY=6',
         'SYSLOG_FACILITY=4',
-        `SYSLOG_IDENTIFIER=${m[6]}`,
-        ...(m[7] ? [`SYSLOG_PID=${m[7]}`, `_PID=${m[7]}`] : []),
+        `SYSLOG_IDENTIFIER=${m[2]}`,
+        ...(m[3] ? [`SYSLOG_PID=${m[3]}`, `_PID=${m[3]}`] : []),
         '_UID=0',
         '_GID=0',
-        `_COMM=${m[6].split('/').pop()}`,
-        `_EXE=/usr/sbin/${m[6].split('/').pop()}`,
-        `_CMDLINE=${m[6].split('/').pop()} -D`,
+        `_COMM=${m[2].split('/').pop()}`,
+        `_EXE=/usr/sbin/${m[2].split('/').pop()}`,
+        `_CMDLINE=${m[2].split('/').pop()} -D`,
         '_CAP_EFFECTIVE=1ffffffffff',
         '_SELINUX_CONTEXT=unconfined',
         `_SYSTEMD_CGROUP=/system.slice/${unit}`,
@@ -75,7 +62,7 @@ if (!existsSync(path.join(dir, 'remote.journal'))) {
         '_SYSTEMD_SLICE=system.slice',
         '_SYSTEMD_INVOCATION_ID=0a1b2c3d4e5f60718293a4b5c6d7e8f9',
         `_SOURCE_REALTIME_TIMESTAMP=${us}`,
-        `MESSAGE=${m[8]}`,
+        `MESSAGE=${m[4]}`,
       ].join('\n'),
     );
   }
@@ -89,29 +76,16 @@ if (!existsSync(path.join(dir, 'remote.journal'))) {
   }
 }
 
-// tenken: bundle the readers (TypeScript sources) once.
+// tenken: the readers from the TypeScript sources (bundled once).
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tenken-bench-journal-'));
-const entry = path.join(tmp, 'entry.ts');
-const src = (p) => JSON.stringify(path.join(repo, p));
-writeFileSync(
-  entry,
-  `export { FIELDS_ARG, readJournal, spawnJournalctl } from ${src('src/logs/read/journal.ts')};\n` +
-    `export { accountJournal } from ${src('src/attacks/read.ts')};\n` +
-    `export { compileRules } from ${src('src/logs/scan/rules.ts')};\n` +
-    `export { logsConfig } from ${src('src/logs/config.ts')};\n` +
-    `export { RUNBOOK_PACK } from ${src('src/logs/scan/pack.ts')};\n` +
-    `export { makeZone } from ${src('src/core/tz.ts')};\n`,
-);
-const bundle = path.join(tmp, 'journal.mjs');
-await build({
-  entryPoints: [entry],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: bundle,
-  logLevel: 'error',
+const t = await importSources(tmp, {
+  'src/logs/read/journal.ts': ['FIELDS_ARG', 'readJournal', 'spawnJournalctl'],
+  'src/attacks/read.ts': ['accountJournal'],
+  'src/logs/scan/rules.ts': ['compileRules'],
+  'src/logs/config.ts': ['logsConfig'],
+  'src/logs/scan/pack.ts': ['RUNBOOK_PACK'],
+  'src/core/tz.ts': ['makeZone'],
 });
-const t = await import(pathToFileURL(bundle).href);
 
 async function best(fn) {
   let out;
