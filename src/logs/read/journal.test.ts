@@ -198,6 +198,9 @@ describe('messages of a real journal', () => {
           MESSAGE: Buffer.from([0xff, 0xfe, 0x20, 0x65, 0x72, 0x72]),
         },
         { at: at + 21_000, SYSLOG_IDENTIFIER: 'x', MESSAGE: Buffer.from([0xff, 0xfe, 0x20, 0x6f, 0x6b]) },
+        // A message of several lines (journalctl prints it in the binary form) and one holding `=`.
+        { at: at + 22_000, SYSLOG_IDENTIFIER: 'x', MESSAGE: Buffer.from('first line\nsecond line: err') },
+        { at: at + 23_000, SYSLOG_IDENTIFIER: 'x', MESSAGE: 'key=value err' },
       ],
       'later.journal',
     );
@@ -220,6 +223,8 @@ describe('messages of a real journal', () => {
       'a.b literal',
       'x(y) [z]',
       '\u00ff\u00fe err',
+      'first line\nsecond line: err',
+      'key=value err',
     ]);
   });
 
