@@ -1,5 +1,6 @@
 import { makeZone, type YearContext, type Zone } from '../core/tz.ts';
 import { type FastFirewall, netfilterFast } from './extract/netfilter.ts';
+import { isPamUnixLine } from './extract/pam.ts';
 import { extractors, FAMILIES, type Family, familyOf } from './extract/registry.ts';
 import {
   CLOSE,
@@ -159,6 +160,9 @@ function sshdTag(raw: string, at: number, end: number): boolean {
   );
 }
 
+/** Programs that log a failed attempt in their own words after pam_unix has (see `parsed`). */
+const OWN_FAILURE_LINE = new Set(['su', 'login']);
+
 const PAM_ANYWHERE = /authentication failure|FAILED (?:LOGIN|SU)|LOGIN FAILURES|login failures/;
 
 /** Accounting state for one stream (one log and its rotated members, or one journal): feed lines in order. */
@@ -174,6 +178,8 @@ export class Accountant {
   private readonly firewall: FastFirewall = { host: '', service: '', port: -1 };
   /** Hosts and users as shared strings (the detectors group by them). */
   private readonly names = new Interner();
+  /** su and login processes whose last pam_unix failure was counted (see `parsed`). */
+  private readonly pamCounted = new Set<string>();
 
   constructor(opts: AccountOptions) {
     this.fast = opts.fast ?? true;
@@ -332,6 +338,15 @@ export class Accountant {
       from = 'pam';
     }
     if (got === null) return null;
+    if (from === 'pam' && line.pid !== null && OWN_FAILURE_LINE.has(line.program)) {
+      // su and login(1) log each failed attempt twice: pam_unix's `authentication failure`, then their own
+      // `FAILED SU` / `FAILED LOGIN`. Per process, the own line after a counted pam_unix line is that attempt.
+      const k = `${line.program}[${line.pid}]`;
+      if (isPamUnixLine(line.message)) {
+        if (this.pamCounted.size >= 10_000) this.pamCounted.clear();
+        this.pamCounted.add(k);
+      } else if (this.pamCounted.delete(k)) return null;
+    }
     const ev = this.joiner.push(got, from === 'sshd' ? (line.pid ?? -1) : null);
     if (ev !== null) {
       ev.host = this.names.of(ev.host);

@@ -161,6 +161,43 @@ describe('sshd forms', () => {
   });
 });
 
+describe('su and login(1): one count per attempt', () => {
+  const counted = (lines: string[]) =>
+    run(lines)
+      .filter((e) => e !== null && e.attempts > 0)
+      .map((e) => [e?.host, e?.service, e?.user]);
+
+  it('counts pam_unix’s line and not the FAILED SU / FAILED LOGIN that the same process logs for it', () => {
+    expect(
+      counted([
+        'Jun 30 10:00:00 h su[123]: pam_unix(su:auth): authentication failure; logname=joe uid=1000 euid=0 tty=/dev/pts/0 ruser=joe rhost=  user=root',
+        'Jun 30 10:00:02 h su[123]: FAILED SU (to root) joe on pts/0',
+        // login(1) retries in one process: two attempts, two counts.
+        'Jun 30 10:01:00 h login[99]: pam_unix(login:auth): authentication failure; logname=LOGIN uid=0 euid=0 tty=/dev/pts/3 ruser= rhost=192.0.2.7  user=joe',
+        "Jun 30 10:01:03 h login[99]: FAILED LOGIN (1) on '/dev/pts/3' FROM '192.0.2.7' FOR 'joe', Authentication failure",
+        'Jun 30 10:01:05 h login[99]: pam_unix(login:auth): authentication failure; logname=LOGIN uid=0 euid=0 tty=/dev/pts/3 ruser= rhost=192.0.2.7  user=joe',
+        "Jun 30 10:01:08 h login[99]: FAILED LOGIN (2) on '/dev/pts/3' FROM '192.0.2.7' FOR 'joe', Authentication failure",
+      ]),
+    ).toEqual([
+      ['local', 'su', 'root'],
+      ['192.0.2.7', 'login', 'joe'],
+      ['192.0.2.7', 'login', 'joe'],
+    ]);
+  });
+
+  it('still counts their own line where pam_unix logged nothing for the process', () => {
+    expect(
+      counted([
+        'Jun 30 10:00:00 h su[124]: pam_unix(su:auth): authentication failure; logname=joe uid=1000 euid=0 tty=/dev/pts/0 ruser=joe rhost=  user=root',
+        'Jun 30 10:00:05 h su[125]: FAILED SU (to root) eve on pts/1',
+      ]),
+    ).toEqual([
+      ['local', 'su', 'root'],
+      ['local', 'su', 'root'],
+    ]);
+  });
+});
+
 describe('other families', () => {
   it.each([
     [

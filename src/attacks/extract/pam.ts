@@ -17,6 +17,11 @@ const LOGIN_MANY =
   /^(?:\d+ LOGIN FAILURES FROM (\S+?), (.*)|REPEATED login failures(?: on \S+)? (?:FROM|from) (\S+?)(?: FOR (.*))?)$/;
 const SU_FAILED = /^FAILED SU \(to (\S+)\) (\S+) on (\S+)$/;
 
+/** Whether a message is pam_unix's own `authentication failure` line (not a program's words for it). */
+export function isPamUnixLine(msg: string): boolean {
+  return PAM_SVC.test(msg) || PAM_ANY.test(msg);
+}
+
 /** Service name of a pam line: `pam_unix(svc:auth)`, else the program without `(pam_unix)`. */
 function serviceOf(line: ParsedLine): string {
   const m = PAM_SVC.exec(line.message);
@@ -41,7 +46,7 @@ export function pamFailure(line: ParsedLine, service?: string): AttackEvent | nu
 function extract(line: ParsedLine): Extracted {
   const msg = line.message;
   let m: RegExpExecArray | null;
-  if (PAM_SVC.test(msg) || PAM_ANY.test(msg)) return pamFailure(line);
+  if (isPamUnixLine(msg)) return pamFailure(line);
   if (msg.startsWith('FAILED LOGIN')) {
     if ((m = LOGIN_UTIL.exec(msg))) {
       const host = hostOf(m[1]);
