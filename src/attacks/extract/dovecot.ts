@@ -13,6 +13,7 @@ const LOGIN_FAIL =
   /\((?:auth failed, \d+ attempts?[^)]*|tried to use (?:disabled|disallowed) [^)]*|proxy dest auth failed)\)/;
 const LOGIN = /^(?:.*?: )?(?:imap|pop3|managesieve|submission|lmtp|sieve)-login: (?:Info: )?(.*)$/;
 const RIP = /.*[ ,]rip=([0-9A-Fa-f:.]+)(?:,|$)/;
+const ATTEMPTS = /\(auth failed, (\d{1,6}) attempts?/;
 const USER = /user=<(.*?)>, (?:method=\S+, )?rip=/;
 const WORKER =
   /(?:^|: )(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|static|bsdauth|lua|oauth2)\((.*),([0-9A-Fa-f:.]+)(?:,<[^>]*>)?,?\): (?:unknown user|Password mismatch|invalid credentials|pam_authenticate\(\) failed: (?:Authentication failure|User not known|Permission denied))/;
@@ -27,7 +28,12 @@ function extract(line: ParsedLine): Extracted {
     const host = hostOf(r?.[1]);
     if (!host) return null;
     const u = USER.exec(m[1] as string)?.[1];
-    return event('bruteforce', 'failure', host, SERVICE, line.time, { user: u === '' ? undefined : u });
+    // `auth failed, 3 attempts`: a client that tried three passwords on one connection made three guesses.
+    const n = Number(ATTEMPTS.exec(m[1] as string)?.[1] ?? 1);
+    return event('bruteforce', 'failure', host, SERVICE, line.time, {
+      user: u === '' ? undefined : u,
+      attempts: Math.min(Math.max(n, 1), 1000),
+    });
   }
   m = WORKER.exec(text) ?? AUTH24.exec(text);
   if (m) {

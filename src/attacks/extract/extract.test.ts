@@ -161,6 +161,19 @@ describe('sshd forms', () => {
   });
 });
 
+describe('dovecot', () => {
+  it('counts the attempts a login process reports for one connection, from its own words only', () => {
+    const e = one(
+      'Jun 30 10:00:00 h dovecot: imap-login: Disconnected (auth failed, 3 attempts in 12 secs): user=<a (auth failed, 900 attempts>, method=PLAIN, rip=5.6.7.8, lip=10.0.0.1',
+    );
+    expect(e).toMatchObject({ host: '5.6.7.8', attempts: 3 });
+    const v24 = one(
+      'Jun 30 10:00:00 h dovecot: imap-login: Login aborted: Connection closed (auth failed, 2 attempts in 4 secs) (auth_failed): user=<bob>, method=PLAIN, rip=5.6.7.9, lip=10.0.0.1, session=<x>',
+    );
+    expect(v24).toMatchObject({ host: '5.6.7.9', user: 'bob', attempts: 2 });
+  });
+});
+
 describe('su and login(1): one count per attempt', () => {
   const counted = (lines: string[]) =>
     run(lines)
