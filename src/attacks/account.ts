@@ -160,6 +160,9 @@ function sshdTag(raw: string, at: number, end: number): boolean {
   );
 }
 
+/** rsyslog's line for a run of identical messages: how many, and the message. */
+const REPEATED = /^message repeated (\d{1,9}) times: \[ ?(.*)\]$/;
+
 /** Programs that log a failed attempt in their own words after pam_unix has (see `parsed`). */
 const OWN_FAILURE_LINE = new Set(['su', 'login']);
 
@@ -316,7 +319,16 @@ export class Accountant {
   }
 
   /** An already split line to an event, or null. */
-  parsed(line: ParsedLine): AttackEvent | null {
+  parsed(parsedLine: ParsedLine): AttackEvent | null {
+    // rsyslog's repeated-message reduction (`$RepeatedMsgReduction on`, as Ubuntu ships it) writes one line
+    // for a run of identical messages: a password tried five times on one connection is one line.
+    let line = parsedLine;
+    let times = 1;
+    const repeated = line.message.startsWith('message repeated ') ? REPEATED.exec(line.message) : null;
+    if (repeated) {
+      times = Math.min(Number(repeated[1]), 1000);
+      line = { ...line, message: repeated[2] as string };
+    }
     const fam = familyOf(line.program);
     let got: Extracted = null;
     let from: Family | null = null;
@@ -348,6 +360,7 @@ export class Accountant {
       } else if (this.pamCounted.delete(k)) return null;
     }
     const ev = this.joiner.push(got, from === 'sshd' ? (line.pid ?? -1) : null);
+    if (ev !== null && times > 1 && ev.attempts > 0) ev.attempts = Math.min(ev.attempts * times, 1000);
     if (ev !== null) {
       ev.host = this.names.of(ev.host);
       if (ev.user !== undefined) ev.user = this.names.of(ev.user);

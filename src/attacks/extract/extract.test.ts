@@ -161,6 +161,20 @@ describe('sshd forms', () => {
   });
 });
 
+describe('rsyslog’s repeated-message lines', () => {
+  it('count every repetition of the failure they stand for', () => {
+    const out = run([
+      'Jun 30 10:00:01 h sshd[123]: Failed password for root from 1.2.3.4 port 50000 ssh2',
+      'Jun 30 10:00:05 h sshd[123]: message repeated 4 times: [ Failed password for root from 1.2.3.4 port 50000 ssh2]',
+      'Jun 30 10:00:06 h sshd[123]: message repeated 2 times: [ Connection closed by 1.2.3.4 port 50000 [preauth]]',
+    ]);
+    expect(out.filter((e) => e !== null).map((e) => [e?.host, e?.user, e?.attempts])).toEqual([
+      ['1.2.3.4', 'root', 1],
+      ['1.2.3.4', 'root', 4],
+    ]);
+  });
+});
+
 describe('dovecot', () => {
   it('counts the attempts a login process reports for one connection, from its own words only', () => {
     const e = one(
