@@ -64,7 +64,8 @@ const SYSLOG_FAMILIES = FAMILIES.filter((f) => f !== 'web' && f !== 'xferlog');
  * extractor can count (or a joiner needs) holds one of them, case-sensitively.
  */
 export function needlesFor(hints: readonly Family[]): string[] {
-  const needles = new Set<string>();
+  // sysklogd's `last message repeated N times` belongs to no family (see Accountant.repeatedLast).
+  const needles = new Set<string>(['last message repeated']);
   for (const f of new Set<Family>([...SYSLOG_FAMILIES, ...hints]))
     for (const n of (extractors[f] as Extractor).needles) needles.add(n);
   return [...needles];
@@ -128,6 +129,7 @@ export const SYSLOG_ANCHORS: readonly string[] = [
   ', client: ',
   'locked',
   'ttackalert',
+  'ge repeated ',
   ', tos ',
   'rts ',
   'src=',
@@ -160,6 +162,10 @@ function sshdTag(raw: string, at: number, end: number): boolean {
   );
 }
 
+/** sysklogd's line for a run of identical messages (host, and busybox's `syslogd:`, optional). */
+const LAST_REPEATED = /^(?:\S+ )?(?:syslogd: )?last message repeated (\d{1,9}) times?$/;
+const NO_PREVIOUS = { line: -1, event: null } as const;
+
 /** rsyslog's line for a run of identical messages: how many, and the message. */
 const REPEATED = /^message repeated (\d{1,9}) times: \[ ?(.*)\]$/;
 
@@ -181,6 +187,9 @@ export class Accountant {
   private readonly firewall: FastFirewall = { host: '', service: '', port: -1 };
   /** Hosts and users as shared strings (the detectors group by them). */
   private readonly names = new Interner();
+  /** Lines fed to `line`, and the last counted event with its line number (for `repeatedLast`). */
+  private lineNo = 0;
+  private previous: { line: number; event: AttackEvent | null } = NO_PREVIOUS;
   /** su and login processes whose last pam_unix failure was counted (see `parsed`). */
   private readonly pamCounted = new Set<string>();
 
@@ -204,6 +213,7 @@ export class Accountant {
    */
   useFile(mtimeMs: number): void {
     if (mtimeMs !== this.reference) this.splitter = this.splitterFor(mtimeMs);
+    this.previous = NO_PREVIOUS; // line numbers start again in the next file
   }
 
   /** Whether a line can hold anything a detector counts (the cheap prefilter). */
@@ -212,19 +222,46 @@ export class Accountant {
     return this.pre.test(raw);
   }
 
-  /** One line (without newline) to the event a detector counts, or null. */
+  /** One line (without newline) to the event a detector counts, or null; call it for every line, in order. */
   line(raw: string): AttackEvent | null {
+    this.lineNo++;
     if (!this.mayCount(raw)) return null;
-    return this.hit(raw);
+    return this.hit(raw, this.lineNo);
   }
 
-  /** A line the reader already found a needle in (case-insensitively): split and dispatch. */
-  hit(raw: string): AttackEvent | null {
-    if (this.fast) {
-      const ev = this.fastHit(raw);
-      if (ev !== undefined) return ev;
+  /**
+   * A line the reader already found a needle in (case-insensitively): split and dispatch. `lineNo` (1-based,
+   * 0 when unknown) tells whether a `last message repeated` line follows a counted line directly.
+   */
+  hit(raw: string, lineNo = 0): AttackEvent | null {
+    if (raw.includes('last message repeated')) {
+      const again = this.repeatedLast(raw, lineNo);
+      if (again !== undefined) return again;
     }
-    return this.parsed(this.splitter.split(raw));
+    let ev: AttackEvent | null | undefined;
+    if (this.fast) ev = this.fastHit(raw);
+    if (ev === undefined) ev = this.parsed(this.splitter.split(raw));
+    this.previous = lineNo > 0 && ev !== null && ev.attempts > 0 ? { line: lineNo, event: ev } : NO_PREVIOUS;
+    return ev;
+  }
+
+  /**
+   * sysklogd's and busybox's `last message repeated N times` (no tag: it repeats the line before it): right
+   * after a counted line, that event N more times; null after any other line; undefined for other lines.
+   */
+  private repeatedLast(raw: string, lineNo: number): AttackEvent | null | undefined {
+    const line = this.splitter.split(raw);
+    const m = LAST_REPEATED.exec(line.message);
+    if (!m) return undefined;
+    const prev = this.previous;
+    if (lineNo <= 0 || prev.event === null || lineNo !== prev.line + 1) return null;
+    // A later `last message repeated` line still repeats the same message.
+    this.previous = { line: lineNo, event: prev.event };
+    return {
+      ...prev.event,
+      attempts: Math.min(prev.event.attempts * Number(m[1]), 1000),
+      time: line.time ?? prev.event.time,
+    };
   }
 
   /**
@@ -385,7 +422,7 @@ export class Accountant {
       for (let i = text.indexOf('\n', counted); i >= 0 && i < start; i = text.indexOf('\n', i + 1)) lineNo++;
       counted = start;
       const raw = text.slice(start, end);
-      const ev = this.hit(raw);
+      const ev = this.hit(raw, lineNo);
       if (ev) onEvent({ event: ev, line: lineNo, text: raw });
       re.lastIndex = end + 1;
       if (end >= text.length) break;

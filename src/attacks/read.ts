@@ -102,7 +102,7 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
       shown = opts.display(file.path);
       acc.useFile(file.mtimeMs);
     }
-    const event = acc.hit(hit.text);
+    const event = acc.hit(hit.text, hit.line);
     if (event) opts.onEvent({ event, line: hit.line, text: hit.text, source: shown });
   };
   return opts.mode.kind === 'whole'

@@ -78,7 +78,7 @@ export class AttackDecorator {
     const categories = ev.categories.includes(NEEDLE_CATEGORY)
       ? ev.categories.filter((c) => c !== NEEDLE_CATEGORY)
       : ev.categories;
-    const e = this.stream(ev.path).hit(ev.text);
+    const e = this.stream(ev.path).hit(ev.text, ev.line);
     if (e === null || (e.kind === 'success' && e.attempts === 0)) return { categories };
     const attack: AttackFields = { host: e.host, service: e.service, detector: e.detector };
     if (e.user !== undefined) {

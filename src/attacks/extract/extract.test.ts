@@ -1,5 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeZone } from '../../core/tz.ts';
 import { Accountant } from '../account.ts';
+import { accountLog } from '../read.ts';
 import type { AttackEvent } from '../types.ts';
 import type { Family } from './registry.ts';
 import { familyOf } from './registry.ts';
@@ -172,6 +177,53 @@ describe('rsyslog’s repeated-message lines', () => {
       ['1.2.3.4', 'root', 1],
       ['1.2.3.4', 'root', 4],
     ]);
+  });
+});
+
+describe('sysklogd’s “last message repeated” lines', () => {
+  it('repeat the counted line right before them, and nothing else', () => {
+    const out = run([
+      'Jun 30 10:00:01 h ftpd[12]: failed login from 1.2.3.4 [1.2.3.4]',
+      'Jun 30 10:00:31 h last message repeated 4 times',
+      'Jun 30 10:01:01 h last message repeated 2 times',
+      'Jun 30 10:02:00 h CRON[3]: (root) CMD (true)',
+      // After a line that counted nothing: not a failure.
+      'Jun 30 10:02:30 h last message repeated 9 times',
+    ]);
+    const counted = out.filter((e): e is AttackEvent => e !== null);
+    const t0 = counted[0]?.time ?? 0;
+    expect(counted.map((e) => [e.host, e.service, e.attempts, (e.time ?? 0) - t0])).toEqual([
+      ['1.2.3.4', 'wu-ftpd', 1, 0],
+      ['1.2.3.4', 'wu-ftpd', 4, 30_000],
+      ['1.2.3.4', 'wu-ftpd', 2, 60_000],
+    ]);
+  });
+
+  it('are read the same from a file, where the reader only cuts out lines around a needle', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-repeat-'));
+    const file = path.join(dir, 'syslog');
+    fs.writeFileSync(
+      file,
+      [
+        'Jun 30 10:00:01 h ftpd[12]: failed login from 1.2.3.4 [1.2.3.4]',
+        'Jun 30 10:00:31 h last message repeated 4 times',
+        'Jun 30 10:02:00 h CRON[3]: (root) CMD (true)',
+        'Jun 30 10:02:30 h last message repeated 9 times',
+        '',
+      ].join('\n'),
+    );
+    fs.utimesSync(file, new Date(Date.UTC(2024, 5, 30, 12)), new Date(Date.UTC(2024, 5, 30, 12)));
+    const attempts: number[] = [];
+    await accountLog(file, {
+      mode: { kind: 'whole' },
+      now: new Date(Date.UTC(2024, 5, 30, 12)),
+      zone: makeZone('UTC'),
+      hints: [],
+      display: (p) => p,
+      consumeTrailing: true,
+      onEvent: (e) => attempts.push(e.event.attempts),
+    });
+    expect(attempts).toEqual([1, 4]);
   });
 });
 
