@@ -164,7 +164,6 @@ function sshdTag(raw: string, at: number, end: number): boolean {
 
 /** sysklogd's line for a run of identical messages (host, and busybox's `syslogd:`, optional). */
 const LAST_REPEATED = /^(?:\S+ )?(?:syslogd: )?last message repeated (\d{1,9}) times?$/;
-const NO_PREVIOUS = { line: -1, event: null } as const;
 
 /** rsyslog's line for a run of identical messages: how many, and the message. */
 const REPEATED = /^message repeated (\d{1,9}) times: \[ ?(.*)\]$/;
@@ -189,7 +188,8 @@ export class Accountant {
   private readonly names = new Interner();
   /** Lines fed to `line`, and the last counted event with its line number (for `repeatedLast`). */
   private lineNo = 0;
-  private previous: { line: number; event: AttackEvent | null } = NO_PREVIOUS;
+  private prevLine = -1;
+  private prevEvent: AttackEvent | null = null;
   /** su and login processes whose last pam_unix failure was counted (see `parsed`). */
   private readonly pamCounted = new Set<string>();
 
@@ -213,7 +213,7 @@ export class Accountant {
    */
   useFile(mtimeMs: number): void {
     if (mtimeMs !== this.reference) this.splitter = this.splitterFor(mtimeMs);
-    this.previous = NO_PREVIOUS; // line numbers start again in the next file
+    this.prevEvent = null; // line numbers start again in the next file
   }
 
   /** Whether a line can hold anything a detector counts (the cheap prefilter). */
@@ -241,7 +241,8 @@ export class Accountant {
     let ev: AttackEvent | null | undefined;
     if (this.fast) ev = this.fastHit(raw);
     if (ev === undefined) ev = this.parsed(this.splitter.split(raw));
-    this.previous = lineNo > 0 && ev !== null && ev.attempts > 0 ? { line: lineNo, event: ev } : NO_PREVIOUS;
+    this.prevLine = lineNo;
+    this.prevEvent = lineNo > 0 && ev !== null && ev.attempts > 0 ? ev : null;
     return ev;
   }
 
@@ -253,15 +254,15 @@ export class Accountant {
     const line = this.splitter.split(raw);
     const m = LAST_REPEATED.exec(line.message);
     if (!m) return undefined;
-    const prev = this.previous;
-    if (lineNo <= 0 || prev.event === null || lineNo !== prev.line + 1) return null;
-    // A later `last message repeated` line still repeats the same message.
-    this.previous = { line: lineNo, event: prev.event };
-    return {
-      ...prev.event,
-      attempts: Math.min(prev.event.attempts * Number(m[1]), 1000),
-      time: line.time ?? prev.event.time,
-    };
+    const prev = this.prevEvent;
+    const follows = lineNo > 0 && lineNo === this.prevLine + 1;
+    // A later `last message repeated` line still repeats the same message (and one after another line, none).
+    this.prevLine = lineNo;
+    if (prev === null || !follows) {
+      this.prevEvent = null;
+      return null;
+    }
+    return { ...prev, attempts: Math.min(prev.attempts * Number(m[1]), 1000), time: line.time ?? prev.time };
   }
 
   /**

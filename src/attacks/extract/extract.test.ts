@@ -187,8 +187,9 @@ describe('sysklogd’s “last message repeated” lines', () => {
       'Jun 30 10:00:31 h last message repeated 4 times',
       'Jun 30 10:01:01 h last message repeated 2 times',
       'Jun 30 10:02:00 h CRON[3]: (root) CMD (true)',
-      // After a line that counted nothing: not a failure.
+      // After a line that counted nothing: not a failure, nor the repeat of that repeat.
       'Jun 30 10:02:30 h last message repeated 9 times',
+      'Jun 30 10:03:00 h last message repeated 7 times',
     ]);
     const counted = out.filter((e): e is AttackEvent => e !== null);
     const t0 = counted[0]?.time ?? 0;
