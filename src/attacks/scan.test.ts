@@ -6,6 +6,7 @@ import { runScan } from '../cli/commands/scan.ts';
 import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
+import { writeJournal } from '../../test/helpers/journal.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-attack-scan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,5 +112,49 @@ describe('tenken scan --format ndjson with the attack detectors', () => {
     expect(recs).toHaveLength(1);
     expect(recs[0]).toMatchObject({ line: 1, host: '203.0.113.20', service: 'web', detector: 'webprobe' });
     expect(recs[0]?.categories).toEqual(['cgi']);
+  });
+
+  it('adds the fields to journal entries too, joining them by their pid (real journal, real journalctl)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-attack-scan-journal-'));
+    const at = NOW.getTime() - 3_600_000;
+    const entry = (n: number, pid: number, MESSAGE: string) => ({
+      at: at + n * 1000,
+      _HOSTNAME: 'srv',
+      SYSLOG_IDENTIFIER: 'sshd-session',
+      SYSLOG_PID: pid,
+      MESSAGE,
+    });
+    writeJournal(path.join(root, 'var/log/journal'), [
+      entry(0, 21, 'Failed password for invalid user admin from 203.0.113.7 port 4242 ssh2'),
+      entry(1, 22, 'Disconnecting: Too many authentication failures [preauth]'),
+      entry(2, 23, 'Connection closed by 203.0.113.8 port 4243 [preauth]'),
+      entry(3, 22, 'Connection closed by 203.0.113.9 port 4244 [preauth]'),
+    ]);
+    let out = '';
+    const io = {
+      write: (t: string) => ((out += t), Promise.resolve()),
+      error: () => {},
+      isTTY: false,
+      env: {},
+      cwd: root,
+    };
+    const loaded = {
+      config: configSchema.parse({}),
+      configPath: null,
+      host: makeHost({ name: 'srv', root, now: NOW, env: { TZ: 'UTC' } }),
+      plan: { ...plan, journal: 'on' as const },
+    };
+    await runScan(loaded, [], { category: [], all: true, ignore: true }, 'ndjson', { io });
+    rmSync(root, { recursive: true, force: true });
+    const recs = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r.detector !== undefined);
+    expect(recs.map((r) => [r.path, r.program, r.host, r.user, r.detector])).toEqual([
+      ['journal', 'sshd-session', '203.0.113.7', 'admin', 'bruteforce'],
+      // Connection 22's held failure, released by its own close (23's close counts nothing).
+      ['journal', 'sshd-session', '203.0.113.9', undefined, 'bruteforce'],
+    ]);
   });
 });

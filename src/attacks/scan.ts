@@ -78,7 +78,17 @@ export class AttackDecorator {
     const categories = ev.categories.includes(NEEDLE_CATEGORY)
       ? ev.categories.filter((c) => c !== NEEDLE_CATEGORY)
       : ev.categories;
-    const e = this.stream(ev.path).hit(ev.text, ev.line);
+    // A journal entry comes split (its text is the message): the accounting takes its program and pid.
+    const e =
+      ev.path === 'journal'
+        ? this.stream(ev.path).parsed({
+            program: ev.program ?? '',
+            pid: ev.pid,
+            message: ev.text,
+            text: ev.text,
+            time: ev.time,
+          })
+        : this.stream(ev.path).hit(ev.text, ev.line);
     if (e === null || (e.kind === 'success' && e.attempts === 0)) return { categories };
     const attack: AttackFields = { host: e.host, service: e.service, detector: e.detector };
     if (e.user !== undefined) {

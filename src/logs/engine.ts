@@ -275,7 +275,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
         start: s,
         rules,
         ...(input.signal ? { signal: input.signal } : {}),
-        onHit: (e, mask) => router.entryHit(e.text, mask, journalWhere, e.time, e.host, e.program),
+        onHit: (e, mask) => router.entryHit(e.text, mask, journalWhere, e.time, e.host, e.program, e.pid),
       });
     try {
       let r: Awaited<ReturnType<typeof read>>;

@@ -38,6 +38,8 @@ export interface LineEvent {
   time: number | null;
   host: string | null;
   program: string | null;
+  /** A journal entry's pid (a file line's is in its text). */
+  pid: number | null;
   /** Category ids over all the services the line went to. */
   categories: string[];
   /** Services that counted the line, with their categories (after their ignore rules). */
@@ -80,7 +82,7 @@ export interface Router {
   file(where: Where, mtimeMs: number): FileContext;
   /** A matching line of a file (its syslog prefix is parsed here). */
   fileHit(hit: LineHit, ctx: FileContext): void;
-  /** A matching journal entry (already split into time, host, program and message). */
+  /** A matching journal entry (already split into time, host, program, pid and message). */
   entryHit(
     text: string,
     mask: number,
@@ -88,6 +90,7 @@ export interface Router {
     time: number | null,
     host: string | null,
     program: string | null,
+    pid: number | null,
   ): void;
 }
 
@@ -206,6 +209,7 @@ export function makeRouter(
     lineHost: string | null,
     program: ProgramEntry,
     messageStart: number,
+    pid: number | null = null,
   ) => {
     if (since !== null && time !== null && time < since) return;
     const targets = where.shared ? program.targets : where.targets;
@@ -242,6 +246,7 @@ export function makeRouter(
       time,
       host: lineHost,
       program: program.name,
+      pid,
       categories: idsOf(union),
       services: services as LineEvent['services'],
       text: hit.text,
@@ -277,8 +282,8 @@ export function makeRouter(
         dispatch(hit, ctx.where, p.time, p.host, programNamed(p.program), p.messageStart);
       }
     },
-    entryHit(text, mask, where, time, host, program) {
-      dispatch({ line: 0, text, mask, truncated: false }, where, time, host, programNamed(program), 0);
+    entryHit(text, mask, where, time, host, program, pid) {
+      dispatch({ line: 0, text, mask, truncated: false }, where, time, host, programNamed(program), 0, pid);
     },
   };
 }
