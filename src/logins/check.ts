@@ -33,6 +33,7 @@ import {
   bootMarkers,
   mergeCoverage,
   nextCursor,
+  journalBoots,
   reconcile,
   scanAuthJournal,
   scanAuthLog,
@@ -413,6 +414,13 @@ export async function inspectLogins(
     }
   }
   const markers: BootMarker[] = bootMarkers(events);
+  if (logName === 'journal' && journal !== null && history.source === 'wtmp') {
+    try {
+      markers.push(...(await journalBoots({ runner: deps.journalRunner ?? spawnJournalctl, ...journal })));
+    } catch {
+      // The journal was just read; a failure here only leaves out its boots, as an old journalctl does.
+    }
+  }
   const bt = btime(host);
   if (bt !== null) markers.push({ sec: bt, source: '/proc/stat', text: `btime ${bt}` });
   if (history.source === 'wtmp' && history.audit.begins !== null) {

@@ -20,6 +20,7 @@ import {
 } from './fixtures-audit/tree.ts';
 import {
   hostMatches,
+  journalBoots,
   mergeCoverage,
   parseAuthLine,
   scanAuthJournal,
@@ -290,10 +291,19 @@ describe('reconciliation with the journal, on a host without an auth log file', 
       },
     ]);
   /** journalctl's stand-in: the matching entries, or the newest entry for `-n 1`. */
+  /** Boots as `journalctl --list-boots -o json` prints them: the first (oldest) and one on Nov 3 at 12:00. */
+  const BOOTS = JSON.stringify([
+    { index: -1, boot_id: 'aa', first_entry: t('2026-10-30T00:00:00') * 1e6, last_entry: 0 },
+    { index: 0, boot_id: 'bb', first_entry: t('2026-11-03T12:00:00') * 1e6, last_entry: 0 },
+  ]);
   function journal(calls: string[][]): JournalRunner {
     return async function* (args) {
       await Promise.resolve(); // journalctl's output arrives asynchronously
       calls.push(args);
+      if (args.includes('--list-boots')) {
+        yield Buffer.from(BOOTS);
+        return;
+      }
       if (args.includes('-n')) {
         yield entry('2026-11-04T23:59:00', 'CRON', 1, '(root) CMD (true)');
         return;
@@ -335,7 +345,18 @@ describe('reconciliation with the journal, on a host without an auth log file', 
         'SYSLOG_IDENTIFIER=dropbear',
       ],
       ['-o', 'export', '--no-pager', '-q', '-D', dir, '-n', '1'],
+      ['--list-boots', '-o', 'json', '--no-pager', '-q', '-D', dir],
     ]);
+    // The journal's boot of Nov 3 has no reboot record in wtmp; its oldest boot (maybe cut) is not judged.
+    const gaps = (r.findings as unknown as LoginsFinding[]).filter(
+      (f): f is Extract<LoginsFinding, { kind: 'wtmp-tamper' }> => f.kind === 'wtmp-tamper',
+    );
+    expect(
+      gaps.map((f) => [
+        f.data.check,
+        f.summary.includes('a boot at 2026-11-03T12:00:00Z (journal: boot bb)'),
+      ]),
+    ).toEqual([['boot-gap', true]]);
     // The next run reads only from the cursor, less the matching window.
     calls.length = 0;
     await inspectLogins(context(root, '2026-11-05T01:00', 'auto', r.state), {
@@ -429,5 +450,26 @@ describe('the auth events of a real journal (journalctl -D)', () => {
     });
     expect(later.events.map((e) => e.kind === 'accepted' && e.user)).toEqual(['joe']);
     expect([later.from, later.to]).toEqual([t('2026-11-03T00:00:00'), t('2026-11-04T23:59:00')]);
+  });
+
+  it('lists its boots, leaving out the oldest (vacuuming may have cut its start)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const ms = (at: string) => t(at) * 1000;
+    const boot = (id: string, at: string) => ({
+      at: ms(at),
+      _BOOT_ID: id.repeat(32),
+      SYSLOG_IDENTIFIER: 'kernel',
+      MESSAGE: 'Linux version 6.12',
+    });
+    writeJournal(dir, [
+      boot('a', '2026-11-01T08:00:00'),
+      boot('b', '2026-11-03T12:00:00'),
+      boot('c', '2026-11-04T07:00:00'),
+    ]);
+    const boots = await journalBoots({ runner: spawnJournalctl, directory: dir });
+    expect(boots).toEqual([
+      { sec: t('2026-11-03T12:00:00'), source: 'journal', text: `boot ${'b'.repeat(32)}` },
+      { sec: t('2026-11-04T07:00:00'), source: 'journal', text: `boot ${'c'.repeat(32)}` },
+    ]);
   });
 });

@@ -335,6 +335,42 @@ export async function scanAuthJournal(opts: {
     : { source: 'journal', events, from, to: last };
 }
 
+/**
+ * The boots the journal knows (`journalctl --list-boots -o json`, systemd 251+), as boot markers at each
+ * boot's first entry (journald starts with the kernel's messages of the boot). The oldest boot is left out:
+ * vacuuming may have cut its start, and its first entry would then be no boot. An older journalctl, which
+ * prints a table, gives none.
+ */
+export async function journalBoots(opts: {
+  runner: JournalRunner;
+  directory?: string;
+  signal?: AbortSignal;
+}): Promise<BootMarker[]> {
+  const chunks: Uint8Array[] = [];
+  const args = [
+    '--list-boots',
+    '-o',
+    'json',
+    '--no-pager',
+    '-q',
+    ...(opts.directory ? ['-D', opts.directory] : []),
+  ];
+  for await (const c of opts.runner(args, opts.signal)) chunks.push(c);
+  let boots: unknown;
+  try {
+    boots = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(boots)) return [];
+  const out: BootMarker[] = [];
+  for (const b of boots as { boot_id?: unknown; first_entry?: unknown }[]) {
+    if (typeof b?.first_entry !== 'number' || typeof b.boot_id !== 'string') continue;
+    out.push({ sec: Math.floor(b.first_entry / 1e6), source: 'journal', text: `boot ${b.boot_id}` });
+  }
+  return out.sort((a, b) => a.sec - b.sec).slice(1);
+}
+
 /** Time intervals [from, to] (seconds), merged. */
 export type Coverage = { from: number; to: number }[];
 
