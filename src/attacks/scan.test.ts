@@ -14,30 +14,35 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
 const plan: Plan = { services: [], syslogFiles: [], journal: 'off', skipped: [] };
 
-async function ndjson(file: string, text: string): Promise<Record<string, unknown>[]> {
-  const p = path.join(dir, file);
-  writeFileSync(p, Buffer.from(text, 'latin1'));
-  utimesSync(p, NOW, NOW);
+/** `tenken scan --format ndjson` of `files` (or, with none, the plan's sources: the journal of `root`). */
+async function scanNdjson(files: string[], root?: string): Promise<Record<string, unknown>[]> {
   let out = '';
   const io = {
     write: (t: string) => ((out += t), Promise.resolve()),
     error: () => {},
     isTTY: false,
     env: {},
-    cwd: dir,
+    cwd: root ?? dir,
   };
   const loaded = {
     config: configSchema.parse({}),
     configPath: null,
-    host: makeHost({ name: 'srv', now: NOW, env: { TZ: 'UTC' } }),
-    plan,
+    host: makeHost({ name: 'srv', ...(root ? { root } : {}), now: NOW, env: { TZ: 'UTC' } }),
+    plan: root ? { ...plan, journal: 'on' as const } : plan,
   };
-  await runScan(loaded, [file], { category: [], all: false, ignore: true }, 'ndjson', { io });
+  await runScan(loaded, files, { category: [], all: root !== undefined, ignore: true }, 'ndjson', { io });
   return out
     .trim()
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function ndjson(file: string, text: string): Promise<Record<string, unknown>[]> {
+  const p = path.join(dir, file);
+  writeFileSync(p, Buffer.from(text, 'latin1'));
+  utimesSync(p, NOW, NOW);
+  return scanNdjson([file]);
 }
 
 const BASE = ['path', 'line', 'time', 'program', 'categories', 'text'];
@@ -130,27 +135,8 @@ describe('tenken scan --format ndjson with the attack detectors', () => {
       entry(2, 23, 'Connection closed by 203.0.113.8 port 4243 [preauth]'),
       entry(3, 22, 'Connection closed by 203.0.113.9 port 4244 [preauth]'),
     ]);
-    let out = '';
-    const io = {
-      write: (t: string) => ((out += t), Promise.resolve()),
-      error: () => {},
-      isTTY: false,
-      env: {},
-      cwd: root,
-    };
-    const loaded = {
-      config: configSchema.parse({}),
-      configPath: null,
-      host: makeHost({ name: 'srv', root, now: NOW, env: { TZ: 'UTC' } }),
-      plan: { ...plan, journal: 'on' as const },
-    };
-    await runScan(loaded, [], { category: [], all: true, ignore: true }, 'ndjson', { io });
+    const recs = (await scanNdjson([], root)).filter((r) => r.detector !== undefined);
     rmSync(root, { recursive: true, force: true });
-    const recs = out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((r) => r.detector !== undefined);
     expect(recs.map((r) => [r.path, r.program, r.host, r.user, r.detector])).toEqual([
       ['journal', 'sshd-session', '203.0.113.7', 'admin', 'bruteforce'],
       // Connection 22's held failure, released by its own close (23's close counts nothing).
