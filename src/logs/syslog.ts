@@ -35,7 +35,6 @@ const MONTHS: Record<string, number> = {
   Dec: 11,
 };
 
-const ISO = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y;
 const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
 const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
 const CLF =
@@ -45,19 +44,6 @@ const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
 /** Groups 1-6 of a stamp match (year, month 1-12, day, hour, minute, second) as numbers. */
 export function stampFields(m: RegExpExecArray): [number, number, number, number, number, number] {
   return [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])];
-}
-
-function isoTime(m: RegExpExecArray, zone: Zone): number {
-  const [y, mo, d, h, mi, s] = stampFields(m);
-  // The fraction truncated to milliseconds, from its digits (`.5` is 500, `.123456` is 123).
-  const ms = m[7] ? Number(`${m[7]}00`.slice(0, 3)) : 0;
-  const tz = m[8];
-  if (!tz) return zone.toEpoch(y, mo - 1, d, h, mi, s) + ms;
-  const base = Date.UTC(y, mo - 1, d, h, mi, s) + ms;
-  if (tz === 'Z') return base;
-  const sign = tz.startsWith('-') ? -1 : 1;
-  const digits = tz.slice(1).replace(':', '');
-  return base - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
 /*
@@ -178,14 +164,6 @@ function hostAndTagIndexes(line: string, at: number, out: PrefixIndexes): void {
     out.programEnd = tagProgramEnd;
     out.messageStart = e;
   } else out.messageStart = at;
-}
-
-function hostAndTag(line: string, at: number, out: LinePrefix): LinePrefix {
-  hostAndTagIndexes(line, at, SCRATCH);
-  if (SCRATCH.hostStart >= 0) out.host = line.slice(SCRATCH.hostStart, SCRATCH.hostEnd);
-  if (SCRATCH.programStart >= 0) out.program = line.slice(SCRATCH.programStart, SCRATCH.programEnd);
-  out.messageStart = SCRATCH.messageStart;
-  return out;
 }
 
 // The last hour a classic stamp fell in, per year context: lines come in time order, so most lines reuse it.
@@ -352,7 +330,7 @@ let isoMemoOffset = 0;
 let isoMemoZone: Zone | undefined;
 let isoMemoStart = 0;
 
-/** isoTime's result for a stamp's fields (`offset` in minutes east of UTC, NaN for the zone's wall clock). */
+/** The time of an ISO stamp's fields (`offset` in minutes east of UTC, NaN for the zone's wall clock). */
 function isoStampTime(
   y: number,
   mo: number,
@@ -394,7 +372,7 @@ export function parseStamped(line: string, ctx: YearContext, out: StampedPrefix)
 export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
   const out: LinePrefix = { time: null, host: null, program: null, messageStart: 0 };
   const at = priEnd(line);
-  if (classicAt(line, at, ctx, SCRATCH)) {
+  if (classicAt(line, at, ctx, SCRATCH) || isoAt(line, at, ctx, SCRATCH)) {
     out.time = SCRATCH.time;
     if (SCRATCH.hostStart >= 0) out.host = line.slice(SCRATCH.hostStart, SCRATCH.hostEnd);
     if (SCRATCH.programStart >= 0) out.program = line.slice(SCRATCH.programStart, SCRATCH.programEnd);
@@ -408,22 +386,12 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
     m = RFC5424.exec(line);
     if (m) {
       const ts = m[1] as string;
-      if (ts !== '-') {
-        ISO.lastIndex = 0;
-        const iso = ISO.exec(`${ts} `);
-        if (iso) out.time = isoTime(iso, ctx.zone);
-      }
+      if (ts !== '-' && isoAt(`${ts} `, 0, ctx, SCRATCH)) out.time = SCRATCH.time;
       out.host = m[2] === '-' ? null : (m[2] ?? null);
       out.program = m[3] === '-' ? null : (m[3] ?? null);
       out.messageStart = skipStructuredData(line, RFC5424.lastIndex);
       return out;
     }
-  }
-  ISO.lastIndex = at;
-  m = ISO.exec(line);
-  if (m) {
-    out.time = isoTime(m, ctx.zone);
-    return hostAndTag(line, ISO.lastIndex, out);
   }
   MGETTY.lastIndex = 0;
   m = MGETTY.exec(line);
