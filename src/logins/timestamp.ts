@@ -5,7 +5,7 @@
  * `02:20[:00]` (today), `20130828022000`, an optional weekday prefix (`Wed 2013-08-28`), `now`, `today`,
  * `yesterday`, `tomorrow`, `+5min`, `-5days`, `1 hour ago`. (2.38 has no `@epoch` nor sub-seconds.)
  */
-import { localTime, mkTime, type Zone } from '../core/tz.ts';
+import { type LocalTime, localTime, mkTime, type Zone } from '../core/tz.ts';
 
 const USEC: [string, number][] = [
   ['seconds', 1e6],
@@ -74,14 +74,8 @@ export function parseSec(text: string): number | null {
   }
 }
 
-interface Tm {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
+/** The fields strptime fills (tz.ts's broken-down time without weekday and offset). */
+type Tm = Omit<LocalTime, 'wday' | 'gmtoff'>;
 
 /** glibc `strptime` for the conversions parse_timestamp uses (%Y %y %m %d %H %M %S, spaces, literals). */
 function strptime(input: string, format: string, tm: Tm): boolean {
