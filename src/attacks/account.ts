@@ -234,13 +234,15 @@ export class Accountant {
    * 0 when unknown) tells whether a `last message repeated` line follows a counted line directly.
    */
   hit(raw: string, lineNo = 0): AttackEvent | null {
-    if (raw.includes('last message repeated')) {
-      const again = this.repeatedLast(raw, lineNo);
-      if (again !== undefined) return again;
+    let ev = this.fast ? this.fastHit(raw) : undefined;
+    if (ev === undefined) {
+      // Untagged, a `last message repeated` line never takes the fast path: it is looked for only here.
+      if (raw.includes('last message repeated')) {
+        const again = this.repeatedLast(raw, lineNo);
+        if (again !== undefined) return again;
+      }
+      ev = this.parsed(this.splitter.split(raw));
     }
-    let ev: AttackEvent | null | undefined;
-    if (this.fast) ev = this.fastHit(raw);
-    if (ev === undefined) ev = this.parsed(this.splitter.split(raw));
     this.prevLine = lineNo;
     this.prevEvent = lineNo > 0 && ev !== null && ev.attempts > 0 ? ev : null;
     return ev;
