@@ -97,7 +97,9 @@ export async function* journalEntries(chunks: AsyncIterable<Uint8Array>): AsyncG
   let pos = 0;
   let fields = new Map<string, string>();
   for await (const chunk of chunks) {
-    buf = pos < buf.length ? Buffer.concat([buf.subarray(pos), chunk]) : Buffer.from(chunk);
+    // A view of the chunk, not a copy, when nothing is left over from the last one.
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    buf = pos < buf.length ? Buffer.concat([buf.subarray(pos), view]) : view;
     pos = 0;
     for (;;) {
       const nl = buf.indexOf(10, pos);
