@@ -310,7 +310,8 @@ export async function scanAuthJournal(opts: {
   signal?: AbortSignal;
 }): Promise<AuthLogScan> {
   const base = [...JOURNAL_ARGS, ...(opts.directory ? ['-D', opts.directory] : [])];
-  const ctx: YearContext = { reference: Date.now(), zone: opts.zone };
+  // The lines made here carry ISO stamps with their year: no year is inferred from the reference.
+  const ctx: YearContext = { reference: 0, zone: opts.zone };
   const events: AuthEvent[] = [];
   let first: number | null = null;
   let last: number | null = null;
