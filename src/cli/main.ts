@@ -23,7 +23,7 @@ function list(value: string, prev: string[] | undefined): string[] {
 export function buildProgram(app: App): Command {
   const program = new Command('tenken')
     .description(
-      'Routine inspection of a small Linux server: services as a client uses them, logs, attacks,\n' +
+      'Routine inspection of a small Linux server: services as a client uses them, logs, attacks, ' +
         'processes, logins and dial-up lines.\nExit status follows Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
     )
     .version(version(), '-V, --version')

@@ -21,7 +21,8 @@ const details: Details = {
     `${f.data.category}: ${f.data.count} lines, peak ${f.data.peakPerHour}/h in ${f.data.sources.join(', ')}`,
     ...f.data.top.slice(0, 5).map((t) => `  ${t.count} × ${clip(t.message, 200)}`),
   ],
-  'log-source': (f) => [`${f.data.path}: ${f.data.problem}: ${f.data.reason}`],
+  // The summary (`Cannot read PATH: why`) already says all a log-source finding holds.
+  'log-source': () => [],
   'attack-bruteforce': (f) => [
     `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`,
     `users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`,

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { REPORT_VERSION, type Finding, type Report } from '../core/report.ts';
+import { renderText } from './text.ts';
+
+function reportWith(finding: Finding, rowSummary: string): Report {
+  return {
+    version: REPORT_VERSION,
+    tool: { name: 'tenken', version: '0.0.0' },
+    host: 'srv',
+    root: null,
+    time: '2026-11-26T00:00:00.000Z',
+    durationMs: 1,
+    status: finding.status,
+    summary: 'one finding',
+    services: [],
+    checks: [
+      {
+        kind: 'logs',
+        status: finding.status,
+        summary: rowSummary,
+        durationMs: 1,
+        results: [
+          { service: finding.service, status: finding.status, summary: rowSummary, findings: [finding] },
+        ],
+      },
+    ],
+  };
+}
+
+describe('renderText', () => {
+  it('says a missing log once: its summary, no detail line repeating path and reason', () => {
+    const f: Finding = {
+      kind: 'log-source',
+      status: 'INFO',
+      service: 'vsftpd',
+      summary: 'Cannot read /var/log/vsftpd.log, /var/log/xferlog: none of its 2 log paths exists',
+      evidence: [],
+      data: {
+        path: '/var/log/vsftpd.log, /var/log/xferlog',
+        problem: 'missing',
+        reason: 'none of its 2 log paths exists',
+      },
+    };
+    const text = renderText(reportWith(f, 'no new matching lines'), { color: false });
+    expect(text.split('/var/log/vsftpd.log').length - 1).toBe(1);
+    expect(text).toContain(
+      'INFO     Cannot read /var/log/vsftpd.log, /var/log/xferlog: none of its 2 log paths exists',
+    );
+  });
+});
