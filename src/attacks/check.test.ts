@@ -47,11 +47,16 @@ function write(file: string, text: string, append = false) {
   utimesSync(file, NOW, NOW);
 }
 
-async function run(root: string, state: unknown, options: { all?: boolean; since?: Date } = {}) {
+async function run(
+  root: string,
+  state: unknown,
+  options: { all?: boolean; since?: Date } = {},
+  inspected: Plan = plan,
+) {
   const out: CheckOutcome = await attacksCheck.run({
     host: makeHost({ root, name: 'srv', now: NOW, env: { TZ: 'UTC' } }),
     config: configSchema.parse({}),
-    plan,
+    plan: inspected,
     state,
     options: { all: options.all ?? false, ...(options.since ? { since: options.since } : {}) },
     signal: new AbortController().signal,
@@ -151,6 +156,23 @@ describe('attacks check', () => {
     // The run after that has nothing new: the same login is not reported again.
     const r3 = await run(root, JSON.parse(JSON.stringify(r2.out.state)));
     expect(r3.bf).toEqual([]);
+  });
+
+  it('counts a line that rsyslog wrote to two logs (syslog and mail.log) once', async () => {
+    const { root } = tree();
+    const sasl = (sec: number) =>
+      `Jun 30 10:00:${String(sec).padStart(2, '0')} mx postfix/smtpd[301]: warning: unknown[203.0.113.230]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n`;
+    const lines = sasl(1) + sasl(2) + sasl(3);
+    write(path.join(root, 'var/log/syslog'), lines);
+    write(path.join(root, 'var/log/mail.log'), lines);
+    const twoLogs = testPlan([], ['/var/log/syslog', '/var/log/mail.log']);
+    const r = await run(root, undefined, {}, twoLogs);
+    // Three failures are under maxretry (5): no finding; six (each counted twice) would be one.
+    expect(r.bf).toEqual([]);
+    write(path.join(root, 'var/log/mail.log'), lines + sasl(4) + sasl(5));
+    const r2 = await run(root, undefined, {}, twoLogs);
+    expect(r2.bf).toHaveLength(1);
+    expect(r2.bf[0]?.data.count).toBe(5);
   });
 
   it('honours --since: only events at or after it', async () => {

@@ -15,6 +15,7 @@ import { familyOf, SERVICE_FAMILY } from './extract/registry.ts';
 import type { AttackFinding } from './findings.ts';
 import { type BtmpMode, btmpMarkSchema, readBtmp, readLogins } from './logins.ts';
 import { accountJournal, accountLog, sourceHints } from './read.ts';
+import { SameLineFilter } from './same-line.ts';
 
 /**
  * The `attacks` check: the logs check's sources (same reader, same rotation-safe cursors, kept in this
@@ -137,8 +138,11 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     ...(saved ? { history: saved.tail } : {}),
     serviceName: planServiceName(plan),
   });
-  const onEvent = (e: SourcedEvent) => {
+  const same = new SameLineFilter();
+  /** Events of the log configured as `path` (copies of a line another log already gave are dropped). */
+  const eventsOf = (path: string) => (e: SourcedEvent) => {
     if (since !== undefined && e.event.time !== null && e.event.time < since) return;
+    if (!same.admit(path, e.text)) return;
     det.add(e);
   };
   const state: AttacksState = { version: 1, sources: {}, tail: { fail: {}, scan: {}, attackers: {} } };
@@ -165,7 +169,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       hints: sourceHints(plan, src),
       display: (p) => displayPath(host, p),
       ...signal,
-      onEvent,
+      onEvent: eventsOf(src.path),
     });
     bytes += r.bytes;
     if (r.files.length > 0) files.push(src.path);
@@ -200,7 +204,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
         now: host.now,
         zone,
         ...signal,
-        onEvent,
+        onEvent: eventsOf('journal'),
       });
       files.push('journal');
       const cursor = r.cursor ?? saved?.journal?.cursor;
