@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Plan, ServicePlan } from '../config/plan.ts';
@@ -135,15 +136,48 @@ export async function planSources(host: Host, plan: Plan): Promise<LogSource[]> 
   for (const s of plan.services) for (const p of s.logs) await add(p, s);
   // A glob that caught rotated siblings of another source: they are read as part of its family.
   const all = [...byLocal.values()];
-  return all.filter((src) => {
-    const dir = path.dirname(src.local);
-    return !all.some(
-      (o) =>
-        o !== src &&
-        path.dirname(o.local) === dir &&
-        isSiblingOf(path.basename(o.local), path.basename(src.local)),
-    );
+  return oneSourcePerFile(
+    all.filter((src) => {
+      const dir = path.dirname(src.local);
+      return !all.some(
+        (o) =>
+          o !== src &&
+          path.dirname(o.local) === dir &&
+          isSiblingOf(path.basename(o.local), path.basename(src.local)),
+      );
+    }),
+  );
+}
+
+/**
+ * Sources whose live files are one file under two names (`/var/log/messages` a symbolic or hard link to
+ * `syslog`, both in the default system logs) become the first of them, with the others' services: read
+ * twice, every line would count twice. Sources that do not exist (yet) stay as they are.
+ */
+export async function oneSourcePerFile(sources: LogSource[]): Promise<LogSource[]> {
+  const ids = await Promise.all(
+    sources.map((src) =>
+      stat(src.local).then(
+        (st) => (st.isFile() ? `${st.dev}:${st.ino}` : null),
+        () => null,
+      ),
+    ),
+  );
+  const first = new Map<string, LogSource>();
+  const out: LogSource[] = [];
+  sources.forEach((src, i) => {
+    const id = ids[i];
+    const kept = id ? first.get(id) : undefined;
+    if (id && kept === undefined) first.set(id, src);
+    if (kept === undefined) {
+      out.push(src);
+      return;
+    }
+    for (const o of src.owners) if (!kept.owners.includes(o)) kept.owners.push(o);
+    for (const c of src.configuredBy) if (!kept.configuredBy.includes(c)) kept.configuredBy.push(c);
+    if (src.shared) kept.shared = true;
   });
+  return out;
 }
 
 function isSiblingOf(liveName: string, name: string): boolean {
