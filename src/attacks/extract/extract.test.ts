@@ -369,3 +369,35 @@ describe('syslog chunk scan', () => {
     expect(found).toEqual([1, 3, 4, 5, 6, 7]);
   });
 });
+
+describe('access log 401s', () => {
+  it('does not count the basic-auth challenge (a 401 to a request that sent no user)', () => {
+    expect(
+      one('127.0.0.1 - - [26/Nov/2026:06:38:18 +0000] "GET /secret/ HTTP/1.1" 401 179 "-" "curl/7.88.1"', [
+        'web',
+      ]),
+    ).toBeNull();
+  });
+  it('counts a 401 to a request that sent a user as that user’s failure', () => {
+    expect(
+      one(
+        '203.0.113.7 - bob [26/Nov/2026:06:38:20 +0000] "GET /secret/ HTTP/1.1" 401 179 "-" "curl/7.88.1"',
+        ['web'],
+      ),
+    ).toMatchObject({
+      detector: 'bruteforce',
+      kind: 'failure',
+      host: '203.0.113.7',
+      user: 'bob',
+      status: 401,
+    });
+  });
+  it('takes the host from the first field, not from a user name holding an address', () => {
+    expect(
+      one(
+        '203.0.113.7 - 6.6.6.6 [26/Nov/2026:06:38:20 +0000] "GET /secret/ HTTP/1.1" 401 179 "-" "curl/7.88.1"',
+        ['web'],
+      ),
+    ).toMatchObject({ host: '203.0.113.7', user: '6.6.6.6' });
+  });
+});

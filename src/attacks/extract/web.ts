@@ -7,7 +7,8 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
  * from Apache, nginx, lighttpd and the like. The remote host is the first field (after the vhost); the
  * request, referer and user agent are quoted with `\"` escaped, so a request cannot forge the fields around
  * it. Counts probe paths (webprobe), password-file reads (passwd), shellshock in any quoted field, and 401
- * answers (a basic-auth failure, user from the CLF user field).
+ * answers to a request that sent a user (a basic-auth failure, user from the CLF user field; a 401 with user
+ * `-` is the challenge a browser gets before it sends credentials).
  */
 
 const CLF =
@@ -39,7 +40,9 @@ function extract(line: ParsedLine): Extracted {
   }
   if (passwdPath(path)) return event('passwd', 'probe', host, 'web', time, { path, status, user, answered });
   if (probeName(path)) return event('webprobe', 'probe', host, 'web', time, { path, status, user, answered });
-  if (status === 401) return event('bruteforce', 'failure', host, 'web', time, { user, path, status });
+  // A 401 without a user is the challenge every browser gets before it sends credentials: not a guess.
+  if (status === 401 && user !== undefined)
+    return event('bruteforce', 'failure', host, 'web', time, { user, path, status });
   return null;
 }
 
