@@ -2,31 +2,44 @@
  * The maintained list of web probe paths: the runbook's `/phf`, `/php`, `/test-cgi`, plus what scanners ask
  * for today. Matched case-insensitively against the percent-decoded path. Kept short and specific: a path a
  * normal site serves (`/index.php`) must not match.
+ *
+ * `app` marks the paths a real site may serve (WordPress, phpBB, CGI scripts, phpMyAdmin, a Tomcat console,
+ * an app's `config.json`): a scanner shows itself there only by asking where they do not exist, so such a
+ * request counts as a probe only when the answer is not 2xx or 3xx. Without that, every visitor of a
+ * WordPress site (`/wp-content/plugins/...css 200`) was a "possible successful probe". The others (`/phf`,
+ * `/.env`, `/.git/`, traversal, phpunit's eval-stdin) are never served on purpose: a 2xx there is CRITICAL.
  */
 
 /** Probe patterns with a short name for reports; order matters only for the name shown. */
-export const PROBES: readonly { name: string; re: RegExp }[] = [
+export const PROBES: readonly { name: string; re: RegExp; app?: true }[] = [
   { name: 'phf', re: /\/phf\b/i },
   { name: 'test-cgi', re: /\/test-cgi\b/i },
-  { name: 'php', re: /\/php/i },
-  { name: 'cgi-bin', re: /\/cgi-bin\//i },
+  { name: 'php', re: /\/php/i, app: true },
+  { name: 'cgi-bin', re: /\/cgi-bin\//i, app: true },
   {
     name: 'wordpress',
     re: /\/(?:wp-login\.php|xmlrpc\.php|wp-admin\/|wp-config\.php|wp-content\/plugins\/)/i,
+    app: true,
   },
   { name: 'dotenv', re: /\/\.env\b/i },
   { name: 'git', re: /\/\.(?:git|svn|hg)(?:\/|$)/i },
   {
     name: 'secrets',
-    re: /\/(?:\.aws\/|\.ssh\/|\.htpasswd|\.DS_Store|id_rsa|config\.json$|\.vscode\/sftp\.json)/i,
+    re: /\/(?:\.aws\/|\.ssh\/|\.htpasswd|\.DS_Store|id_rsa|\.vscode\/sftp\.json)/i,
   },
+  { name: 'config-json', re: /\/config\.json$/i, app: true },
   { name: 'traversal', re: /(?:\.\.\/|\.\.\\)/ },
   { name: 'passwd', re: /(?:\/etc\/(?:passwd|shadow|master\.passwd)|\/passwd$)/i },
-  { name: 'admin-tools', re: /\/(?:pma|myadmin|mysqladmin|adminer(?:\.php)?|phpmyadmin)(?:\/|$)/i },
+  {
+    name: 'admin-tools',
+    re: /\/(?:pma|myadmin|mysqladmin|adminer(?:\.php)?|phpmyadmin)(?:\/|$)/i,
+    app: true,
+  },
   {
     name: 'exploit-kits',
-    re: /\/(?:vendor\/phpunit|boaform|HNAP1|actuator\/|solr\/|console\/|manager\/html|cgi-mod\/|setup\.cgi|shell\?|GponForm)/i,
+    re: /\/(?:vendor\/phpunit|boaform|HNAP1|cgi-mod\/|setup\.cgi|shell\?|GponForm)/i,
   },
+  { name: 'consoles', re: /\/(?:actuator\/|solr\/|console\/|manager\/html)/i, app: true },
   { name: 'shell', re: /\/(?:bin\/sh|bin\/bash|cmd\.exe|shell\.php|c99\.php|r57\.php)/i },
 ];
 
@@ -46,10 +59,14 @@ export function decodePath(p: string): string {
   return cur;
 }
 
-/** The probe name a request path matches, or null. */
-export function probeName(path: string): string | null {
+/**
+ * The probe name a request path matches, or null. With the server's answer (`status`): null also for a
+ * path only `app` patterns match when it was served (2xx) or redirected (3xx), as for any visitor.
+ */
+export function probeName(path: string, status?: number): string | null {
   const d = decodePath(path);
-  for (const p of PROBES) if (p.re.test(d)) return p.name;
+  const served = status !== undefined && status >= 200 && status < 400;
+  for (const p of PROBES) if (p.re.test(d) && !(served && p.app)) return p.name;
   return null;
 }
 
