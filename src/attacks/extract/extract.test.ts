@@ -401,3 +401,66 @@ describe('access log 401s', () => {
     ).toMatchObject({ host: '203.0.113.7', user: '6.6.6.6' });
   });
 });
+
+describe('postfix', () => {
+  it.each([
+    'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from mail-ej1-f41.google.com[209.85.218.41]: 450 4.2.0 <user1@example.net>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.net.html; from=<a@b> to=<user1@example.net> proto=ESMTP helo=<mail-ej1-f41.google.com>',
+    'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from mail.example.org[198.51.100.20]: 451 4.3.0 <user1@example.net>: Temporary lookup failure; from=<a@example.org> to=<user1@example.net> proto=ESMTP helo=<mail.example.org>',
+    'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from mail.example.org[198.51.100.20]: 450 4.7.1 <mail.example.org[198.51.100.20]>: Client host rejected: Greylisted, see https://example.net/grey; from=<a@example.org> to=<b@example.net> proto=ESMTP helo=<mail.example.org>',
+    'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from mail.example.org[198.51.100.20]: 452 4.5.3 Error: too many recipients; from=<a@example.org> to=<b@example.net> proto=ESMTP helo=<mail.example.org>',
+  ])('does not count a temporary reject legitimate mail gets too: %s', (line) => {
+    expect(one(line)).toBeNull();
+  });
+
+  it.each([
+    [
+      'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from unknown[203.0.113.44]: 554 5.7.1 <x@example.org>: Relay access denied; from=<a@b.example> to=<x@example.org> proto=ESMTP helo=<b.example>',
+      '203.0.113.44',
+    ],
+    [
+      'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from unknown[203.0.113.45]: 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in local recipient table; from=<a@b.example> to=<nobody@example.net> proto=ESMTP helo=<b.example>',
+      '203.0.113.45',
+    ],
+    // A 4xx the client fails on every retry: no reverse DNS (Postfix's default code for it is 450).
+    [
+      'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from unknown[203.0.113.47]: 450 4.7.25 Client host rejected: cannot find your hostname, [203.0.113.47]; from=<a@b.example> to=<c@example.net> proto=ESMTP helo=<b.example>',
+      '203.0.113.47',
+    ],
+    // smtpd_client_port_logging = yes
+    [
+      'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from unknown[203.0.113.46]:51234: 554 5.7.1 <x@example.org>: Relay access denied; from=<a@b.example> to=<x@example.org> proto=ESMTP helo=<b.example>',
+      '203.0.113.46',
+    ],
+  ])('counts a reject: %s', (line, host) => {
+    expect(one(line)).toMatchObject({ detector: 'bruteforce', kind: 'reject', host, service: 'postfix' });
+  });
+
+  it('reads a SASL failure with the client port logged', () => {
+    expect(
+      one(
+        'Aug  4 16:47:52 mail3 postfix/smtpd[31152]: warning: unknown[192.0.2.237]:55729: SASL LOGIN authentication failed: authentication failure',
+      ),
+    ).toMatchObject({ detector: 'bruteforce', kind: 'failure', host: '192.0.2.237', service: 'postfix' });
+  });
+
+  it('takes the host from the client field, not from a forged one in the SASL answer', () => {
+    expect(
+      one(
+        'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: unknown[192.0.2.238]:55729: SASL LOGIN authentication failed: x unknown[6.6.6.6]:1: y, sasl_username=6.6.6.6',
+      ),
+    ).toMatchObject({ host: '192.0.2.238', user: '6.6.6.6' });
+  });
+
+  it('counts an HTTP client on the mail port as a probe of the port, from the client field', () => {
+    expect(
+      one(
+        'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: non-SMTP command from unknown[203.0.113.53]: GET / HTTP/1.1',
+      ),
+    ).toMatchObject({ detector: 'portscan', kind: 'refused', host: '203.0.113.53', service: 'postfix' });
+    expect(
+      one(
+        'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: non-SMTP command from unknown[203.0.113.54]:40000: GET /[6.6.6.6]: HTTP/1.1',
+      ),
+    ).toMatchObject({ host: '203.0.113.54' });
+  });
+});

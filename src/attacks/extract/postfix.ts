@@ -3,19 +3,39 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
 
 /**
  * Postfix smtpd/postscreen: SASL authentication failures (with `sasl_username`), NOQUEUE/milter rejects,
- * command pipelining abuse, too many errors, postscreen pregreet/hangup/limits. The client is the first
- * `NAME[ADDR]` after the fixed `... from `: NAME is reverse DNS that Postfix has validated, ADDR numeric.
- * saslauthd itself logs no client address, so its lines cannot be attributed and are not counted.
+ * command pipelining abuse, too many errors, non-SMTP commands (an HTTP client on port 25), postscreen
+ * pregreet/hangup/limits. The client is the first `NAME[ADDR]` after the fixed `... from ` (or `warning: `):
+ * NAME is reverse DNS that Postfix has validated, ADDR numeric; `:PORT` follows it with
+ * `smtpd_client_port_logging = yes`. saslauthd itself logs no client address, so its lines cannot be
+ * attributed and are not counted.
+ *
+ * A 5xx reject is counted whatever its reason. A 4xx (temporary) reject is counted only for the reasons
+ * fail2ban's postfix filter names (the client's host or HELO or sender domain does not resolve, a DNS
+ * blocklist, relaying, an unknown user...: checks Postfix answers with 450 by default but that a client
+ * fails again on every retry); greylisting and the server's own lookup failures (`451 4.3.0 ... Temporary
+ * lookup failure`) are what legitimate mail gets too, and are not counted.
  */
 
 const SERVICE = 'postfix';
 const CLIENT = '(?:\\S*)\\[([0-9A-Fa-f:.]+)\\]';
+/** `:PORT` after the client, logged with `smtpd_client_port_logging = yes`. */
+const PORT = '(?::\\d+)?';
 const SASL = new RegExp(
-  `^warning: ${CLIENT}: SASL (\\S+) authentication failed: ?(.*?)(?:, sasl_username=(.*))?$`,
+  `^warning: ${CLIENT}${PORT}: SASL (\\S+) authentication failed: ?(.*?)(?:, sasl_username=(.*))?$`,
 );
 const REJECT = new RegExp(
-  `^(?:NOQUEUE|\\w+): (?:milter-)?reject: [A-Z-]+ from (?:${CLIENT}|\\[([0-9A-Fa-f:.]+)\\]:\\d+): [45]\\d\\d `,
+  `^(?:NOQUEUE|\\w+): (?:milter-)?reject: [A-Z-]+ from (?:${CLIENT}${PORT}|\\[([0-9A-Fa-f:.]+)\\]:\\d+): ([45])\\d\\d (.*)$`,
 );
+/**
+ * The reasons of a 4xx reject that are counted: after the enhanced status code, an optional `<ADDR>: ` and
+ * an optional `... rejected: `, fail2ban's list (and `Malformed DNS server reply`, the other answer of the
+ * same unknown-domain check).
+ */
+const TEMP_COUNTED =
+  /^[45]\.\d{1,3}\.\d{1,3} (?:(?:<[^>]*>)?: )?(?:(?:Helo command|(?:Sender|Recipient) address) rejected: )?(?:Service unavailable|(?:Client host|Command|Data command) rejected|Relay access denied|(?:Host|Domain) not found|Malformed DNS server reply|need fully-qualified hostname|match|User unknown|[Uu]ndeliverable address)\b/;
+/** A greylisting policy's answer, whatever check it hangs on: legitimate mail gets it on first contact. */
+const GREYLIST = /[Gg]reylist|[Tt]ry again later/;
+const NON_SMTP = new RegExp(`^warning: non-SMTP command from ${CLIENT}${PORT}: `);
 const PIPELINING = new RegExp(`^improper command pipelining after \\S+ from ${CLIENT}:?(?: .*)?$`);
 const TOO_MANY = new RegExp(`^too many errors after \\S+ from ${CLIENT}$`);
 const SCREEN =
@@ -32,8 +52,17 @@ function extract(line: ParsedLine): Extracted {
     return host ? event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[4] }) : null;
   }
   if ((m = REJECT.exec(msg))) {
+    if (m[3] === '4') {
+      const reason = m[4] as string;
+      if (!TEMP_COUNTED.test(reason) || GREYLIST.test(reason)) return null;
+    }
     const host = hostOf(m[1] ?? m[2]);
     return host ? event('bruteforce', 'reject', host, SERVICE, line.time) : null;
+  }
+  if ((m = NON_SMTP.exec(msg))) {
+    // An HTTP (or other protocol's) client knocking on the mail port: a probe, not a mail conversation.
+    const host = hostOf(m[1]);
+    return host ? event('portscan', 'refused', host, SERVICE, line.time) : null;
   }
   if ((m = PIPELINING.exec(msg)) ?? (m = TOO_MANY.exec(msg))) {
     const host = hostOf(m[1]);
@@ -48,13 +77,14 @@ function extract(line: ParsedLine): Extracted {
 
 /** Postfix extractor. */
 export const postfix = {
-  description: 'Postfix: SASL failures, rejects, pipelining abuse, postscreen drops',
+  description: 'Postfix: SASL failures, rejects, pipelining abuse, non-SMTP clients, postscreen drops',
   programs: ['postfix', 'postscreen', 'smtpd'],
   programPattern: /^postfix[\w.-]*\//,
   needles: [
     'authentication failed',
     'reject: ',
     'improper command',
+    'non-SMTP command',
     'too many errors',
     'PREGREET',
     'HANGUP after',
