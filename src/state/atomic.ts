@@ -1,12 +1,14 @@
 import {
   closeSync,
   constants,
+  fstatSync,
   fsyncSync,
   lstatSync,
   openSync,
   renameSync,
   unlinkSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
 import path from 'node:path';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
@@ -14,18 +16,61 @@ import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 /**
  * Writes a file atomically: a new temp file in the same directory (O_EXCL|O_NOFOLLOW, mode 0600), fsync,
  * rename over the target, fsync the directory. A crash leaves the old or the new file, never half of one;
- * a symlink planted at the target or temp name is refused instead of followed.
+ * a symlink planted at the target or temp name is refused instead of followed, and so is anything at the
+ * target that is not a regular file (a directory, a device, a FIFO, a socket: renaming over it would replace it).
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
-  const dir = path.dirname(file);
+  const st = targetStat(file);
+  if (st && !st.isFile()) throw new TenkenError(`Cannot write ${file}: not a regular file`);
+  replaceFile(file, data, mode);
+}
+
+/**
+ * Writes a file the user named (`check -o FILE`): a regular or new file atomically (as writeFileAtomic), a
+ * character device (/dev/null, a terminal) in place, since renaming over it would replace the device node.
+ * A symlink, directory, FIFO, socket or block device is refused.
+ */
+export function writeOutputFile(file: string, data: string | Uint8Array, mode = 0o644): void {
+  const st = targetStat(file);
+  if (st?.isCharacterDevice()) writeCharDevice(file, data);
+  else if (st && !st.isFile()) throw new TenkenError(`Cannot write ${file}: not a regular file`);
+  else replaceFile(file, data, mode);
+}
+
+/** lstat of a write target: undefined when absent; a symlink or a directory is refused as before. */
+function targetStat(file: string): Stats | undefined {
+  let st: Stats;
   try {
-    const st = lstatSync(file);
-    if (st.isSymbolicLink())
-      throw new TenkenError(`Cannot write ${file}: it is a symbolic link (refusing to follow it)`);
+    st = lstatSync(file);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw new TenkenError(describe(`Cannot write ${file}`, err));
+  }
+  if (st.isSymbolicLink())
+    throw new TenkenError(`Cannot write ${file}: it is a symbolic link (refusing to follow it)`);
+  if (st.isDirectory()) throw new TenkenError(`Cannot write ${file}: is a directory`);
+  return st;
+}
+
+/** Writes into an existing character device: opened without O_CREAT or following links, checked again once open. */
+function writeCharDevice(file: string, data: string | Uint8Array): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NOCTTY);
+    if (!fstatSync(fd).isCharacterDevice()) throw new TenkenError(`Cannot write ${file}: not a regular file`);
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
   } catch (err) {
     if (err instanceof TenkenError) throw err;
-    if (errnoCode(err) !== 'ENOENT') throw new TenkenError(describe(`Cannot write ${file}`, err));
+    throw new TenkenError(describe(`Cannot write ${file}`, err));
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+function replaceFile(file: string, data: string | Uint8Array, mode: number): void {
+  const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let fd: number | undefined;
   try {

@@ -5,7 +5,7 @@ import { exitCode } from '../../core/status.ts';
 import { parseSince } from '../../core/time.ts';
 import { renderers, type ReportFormat } from '../../report/registry.ts';
 import { wantColor } from '../../report/style.ts';
-import { writeFileAtomic } from '../../state/atomic.ts';
+import { writeOutputFile } from '../../state/atomic.ts';
 import { StateStore } from '../../state/store.ts';
 import { assertFormat, type App } from '../app.ts';
 
@@ -65,7 +65,7 @@ export function register(program: Command, app: App): void {
             } catch (err) {
               throw new TenkenError(describe('Cannot write the report to stdout', err));
             }
-          } else writeFileAtomic(opts.output, text, 0o644);
+          } else writeOutputFile(opts.output, text, 0o644);
         }
         commitPending(store, pending);
         app.exit(exitCode(report.status));
