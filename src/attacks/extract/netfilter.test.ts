@@ -20,6 +20,12 @@ const line = fc
       'LOGIN=x ',
       'xIN=a OUT= ',
       '[ID 5 kern.info] ',
+      '[UFW ALLOW] ',
+      '[  12.5] [UFW AUDIT] ',
+      '[UFW AUDIT INVALID] ',
+      '[UFW LIMIT BLOCK] ',
+      '[UFW ALLOW]',
+      'x[UFW ALLOWED] ',
     ),
     fc.constantFrom('IN=eth0 OUT= ', 'IN=eth0 OUT=eth1 ', 'IN= OUT= ', 'IN=eth0\tOUT= ', 'IN=eth0 OUT=', ''),
     fc.constantFrom('MAC=52:54:00:12 ', ''),
@@ -58,5 +64,23 @@ describe('netfilter fast path', () => {
       service: 'firewall/tcp',
       port: 3389,
     });
+  });
+
+  it.each(['[UFW ALLOW]', '[UFW AUDIT]', '[UFW AUDIT INVALID]'])(
+    'does not count what ufw logs as let through (%s)',
+    (prefix) => {
+      const line = `Jun 30 10:00:00 srv kernel: ${prefix} IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=198.51.100.142 DST=192.0.2.5 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=4242 DF PROTO=TCP SPT=51000 DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0`;
+      for (const fast of [true, false]) expect(new Accountant({ now: NOW, zone, fast }).hit(line)).toBeNull();
+    },
+  );
+
+  it('counts what ufw blocked or rate-limited', () => {
+    for (const prefix of ['[UFW BLOCK]', '[UFW LIMIT BLOCK]', '[12345.678901] [UFW BLOCK]'])
+      for (const fast of [true, false])
+        expect(
+          new Accountant({ now: NOW, zone, fast }).hit(
+            `Jun 30 10:00:00 srv kernel: ${prefix} IN=eth0 OUT= MAC=52:54 SRC=198.51.100.142 DST=192.0.2.5 LEN=60 PROTO=TCP SPT=51000 DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0`,
+          ),
+        ).toMatchObject({ detector: 'portscan', kind: 'refused', host: '198.51.100.142', port: 443 });
   });
 });

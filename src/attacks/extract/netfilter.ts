@@ -4,17 +4,36 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
 /**
  * iptables/nftables LOG target lines from the kernel (`[PREFIX ]IN=eth0 OUT= ... SRC=A DST=B ... PROTO=TCP
  * SPT=n DPT=m`). Every field is the kernel's own, so they are read by name. Only inbound packets (IN set)
- * count.
+ * count, and not those ufw logs as let through (`[UFW ALLOW]`, `[UFW AUDIT]`, `[UFW AUDIT INVALID]`: its
+ * logging of accepted traffic); its `[UFW BLOCK]` and `[UFW LIMIT BLOCK]`, and other firewalls' drop and
+ * reject prefixes, count.
  */
 
 const IN = /(?:^|\s)IN=(\S+) OUT=\S* /;
+
+/**
+ * Whether the text of `s` from `from` to `to` (what precedes `IN=`: the kernel's stamp and the rule's log
+ * prefix) holds one of ufw's prefixes for traffic it let through. Shared by both paths so they agree.
+ */
+export function allowedPrefix(s: string, from: number, to: number): boolean {
+  for (let i = s.indexOf('[UFW A', from); i >= 0 && i < to; i = s.indexOf('[UFW A', i + 1)) {
+    if (
+      s.startsWith('[UFW ALLOW]', i) ||
+      s.startsWith('[UFW AUDIT]', i) ||
+      s.startsWith('[UFW AUDIT INVALID]', i)
+    )
+      return true;
+  }
+  return false;
+}
 const SRC = / SRC=([0-9A-Fa-f:.]+) DST=/;
 const PROTO = / PROTO=(\w+)/;
 const DPT = / DPT=(\d+)/;
 
 function extract(line: ParsedLine): Extracted {
   const msg = line.message;
-  if (!IN.test(msg)) return null;
+  const at = IN.exec(msg);
+  if (!at || allowedPrefix(msg, 0, at.index)) return null;
   const src = SRC.exec(msg);
   const host = hostOf(src?.[1]);
   if (!host) return null;
@@ -92,6 +111,7 @@ export function netfilterFast(
   const j = tokenEnd(s, i + 3);
   if (j === i + 3 || !s.startsWith(' OUT=', j)) return -1;
   if (s.charCodeAt(tokenEnd(s, j + 5)) !== 32) return -1;
+  if (allowedPrefix(s, ms, i)) return 0;
   const a = spaced(s, 'SRC=', ms);
   if (a < 0) return 0;
   let b = a + 5;
