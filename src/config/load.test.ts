@@ -1,3 +1,4 @@
+import { makeFifo } from '../../test/helpers/fifo.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,5 +70,19 @@ describe('config check', () => {
     expect(() => readConfig({ root, config: path.join(root, 'nope.yaml') })).toThrow(
       /Cannot read config .*nope\.yaml: no such file or directory/,
     );
+  });
+
+  it('refuses a --config that is a FIFO at once, and config check says so in one line', {
+    timeout: 5000,
+  }, async () => {
+    const root = tempDir();
+    const fifo = path.join(root, 'fifo.yaml');
+    makeFifo(fifo);
+    expect(() => readConfig({ root, config: fifo })).toThrow(
+      `Cannot read config ${fifo}: not a regular file`,
+    );
+    const r = await runCli(['config', 'check', fifo]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toMatch(/^tenken: Cannot read .*fifo\.yaml: not a regular file$/);
   });
 });

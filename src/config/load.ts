@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { type Host, hostPath, makeHost } from '../core/host.ts';
+import { readRegularFileSync } from '../core/open.ts';
 import { buildPlan } from './build-plan.ts';
 import { gatherFacts } from './facts.ts';
 import type { Plan } from './plan.ts';
@@ -31,7 +31,7 @@ export function readConfig(opts: { root: string; config?: string | undefined }):
   const local = explicit ? (opts.config as string) : hostPath({ root: opts.root }, DEFAULT_CONFIG);
   let text: string;
   try {
-    text = readFileSync(local, 'utf8');
+    text = readRegularFileSync(local, 'utf8');
   } catch (err) {
     if (!explicit && errnoCode(err) === 'ENOENT') return { config: configSchema.parse({}), path: null };
     throw new TenkenError(describe(`Cannot read config ${local}`, err));
@@ -44,7 +44,7 @@ export function hostName(root: string, config: Config): string {
   if (config.host) return config.host;
   if (root !== '/') {
     try {
-      const n = readFileSync(hostPath({ root }, '/etc/hostname'), 'utf8').trim();
+      const n = readRegularFileSync(hostPath({ root }, '/etc/hostname'), 'utf8').trim();
       if (n) return n;
     } catch {
       // fall through

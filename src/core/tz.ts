@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import { type Host, hostPath } from './host.ts';
+import { readRegularFileSync } from './open.ts';
 
 /**
  * A time zone. Seconds for `offset` (as `struct tm`), epoch milliseconds for `toEpoch` and `yearOf` (as
@@ -352,7 +353,7 @@ export function hostZoneName(host: Host, configured: string | undefined): string
   const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
   if (tz && isTimeZone(tz)) return tz;
   try {
-    const name = fs.readFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
+    const name = readRegularFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
     if (name && isTimeZone(name)) return name;
   } catch {
     // no /etc/timezone: try the link

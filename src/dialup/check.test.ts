@@ -1,3 +1,4 @@
+import { makeFifo } from '../../test/helpers/fifo.ts';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -169,6 +170,23 @@ describe('finding the logs', () => {
     ]);
     expect(insp.lines[0]?.calls).toHaveLength(1);
     expect(insp.findings.filter((f) => f.kind === 'dialup-call-without-login')).toEqual([]);
+  });
+
+  it('reports a wtmp or syslog that is a FIFO as not a regular file, without waiting for a writer', {
+    timeout: 5000,
+  }, () => {
+    const r = root();
+    put(r, 'var/log/mgetty.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
+    mkdirSync(path.join(r, 'var/log'), { recursive: true });
+    makeFifo(path.join(r, 'var/log/wtmp'));
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.problems.map((p) => p.summary)).toEqual([
+      'Cannot read /var/log/wtmp: not a regular file: logins on dial-up lines not compared with calls',
+    ]);
+    expect(insp.lines[0]?.calls).toHaveLength(1);
+    const fifo = path.join(r, 'syslog-fifo');
+    makeFifo(fifo);
+    expect(() => syslogLines(fifo)).toThrow('not a regular file');
   });
 });
 

@@ -8,13 +8,14 @@
  * when mgetty-format or syslog call records exist for it; logins on serial lines without any call log are
  * not judged (nothing to compare with), and the line does not appear in the report.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
 import { worst } from '../core/status.ts';
@@ -88,8 +89,13 @@ function isFile(local: string): boolean {
 }
 
 function readText(local: string): { text: string; mtime: Date } {
-  const st = statSync(local);
-  let bytes: Buffer = readFileSync(local);
+  const { fd, stat: st } = openRegularSync(local);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   if (local.endsWith('.gz')) bytes = gunzipSync(bytes);
   return { text: bytes.toString('utf8'), mtime: st.mtime };
 }
@@ -106,7 +112,7 @@ export function syslogLines(
   local: string,
   chunkSize = DEFAULT_CHUNK,
 ): { text: string; mtime: Date; lineNos: number[] } {
-  const st = statSync(local);
+  const { fd, stat: st } = openRegularSync(local);
   const kept: string[] = [];
   const lineNos: number[] = [];
   gettyRules ??= compileRules(
@@ -121,7 +127,6 @@ export function syslogLines(
     },
     { chunk: chunkSize, countLines: true },
   );
-  const fd = openSync(local, 'r');
   try {
     for (;;) {
       const n = readSync(fd, scanner.buf, scanner.len, scanner.free, null);
@@ -257,7 +262,7 @@ export function inspectDialup(
   for (const [i, s] of wtmpSources.entries()) {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(s.local);
+      bytes = readRegularFileSync(s.local);
     } catch (err) {
       // The rotated copy is optional; the current one is not.
       if (i > 0 && errnoCode(err) === 'ENOENT' && !inputs.wtmp?.length) continue;

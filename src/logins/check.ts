@@ -10,6 +10,7 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { reason } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
+import { readRegularFileSync } from '../core/open.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { worst } from '../core/status.ts';
 import { hostZoneName, makeZone, type Zone, zoneFromTZ } from '../core/tz.ts';
@@ -114,7 +115,7 @@ export function hostZone(host: Host, configured: string | undefined): Zone {
 
 function readText(host: Host, p: string): string | null {
   try {
-    return fs.readFileSync(hostPath(host, p), 'latin1');
+    return readRegularFileSync(hostPath(host, p), 'latin1');
   } catch {
     return null;
   }

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { describe as what, TenkenError } from '../core/errors.ts';
+import { openRegularSync } from '../core/open.ts';
 
 /** Record layouts by size. */
 export const LASTLOG_LAYOUTS = { 292: { size: 292, timeSize: 4 }, 296: { size: 296, timeSize: 8 } } as const;
@@ -61,7 +62,7 @@ export function readLastlog(
   const out = new Map<number, LastlogEntry>();
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openRegularSync(file).fd;
   } catch (err) {
     throw new TenkenError(what(`Cannot read ${opts.display ?? file}`, err));
   }

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { reason } from '../core/errors.ts';
+import { openRegularSync } from '../core/open.ts';
 import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
 import { logsConfig } from '../logs/config.ts';
@@ -172,7 +173,7 @@ const lineOf = (raw: string): string => (raw.endsWith('\r') ? raw.slice(0, -1) :
 
 /** Whether the file at `local` is gzip-compressed (by its magic bytes, as zcat decides). */
 function isGzipFile(local: string): boolean {
-  const fd = fs.openSync(local, 'r');
+  const { fd } = openRegularSync(local);
   try {
     return isGzip(fd);
   } finally {
@@ -281,8 +282,8 @@ export async function scanAuthLogLines(
       if (carry.length > MAX_LINE) carry = carry.slice(0, MAX_LINE);
     }
   };
-  if (isGzipFile(local)) await pipeline(fs.createReadStream(local), zlib.createGunzip(), sink);
-  else await pipeline(fs.createReadStream(local), sink);
+  if (isGzipFile(local)) await pipeline(fs.createReadStream('', { fd: openRegularSync(local).fd }), zlib.createGunzip(), sink);
+  else await pipeline(fs.createReadStream('', { fd: openRegularSync(local).fd }), sink);
   if (carry) onLine(carry);
   if (lastLine) {
     const t = parsePrefix(lastLine, ctx).time;

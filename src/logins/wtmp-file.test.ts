@@ -1,3 +1,4 @@
+import { makeFifo } from '../../test/helpers/fifo.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +57,16 @@ describe('openWtmp', () => {
     );
     await expect(openWtmp(dir, { display: '/var/log' })).rejects.toThrow(
       'Cannot read /var/log: is a directory',
+    );
+  });
+
+  it('refuses a FIFO at once as not a regular file (open would wait for a writer)', {
+    timeout: 5000,
+  }, async () => {
+    const fifo = path.join(dir, 'wtmp-fifo');
+    makeFifo(fifo);
+    await expect(openWtmp(fifo, { display: '/var/log/wtmp' })).rejects.toThrow(
+      'Cannot read /var/log/wtmp: not a regular file',
     );
   });
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { describe as what, TenkenError } from '../core/errors.ts';
+import { openRegularSync } from '../core/open.ts';
 import {
   decodeRecord,
   detectLayout,
@@ -96,7 +97,7 @@ async function gunzip(file: string, display: string, opts: OpenOptions): Promise
   let tooBig = false;
   const gz = zlib.createGunzip();
   try {
-    await pipeline(fs.createReadStream(file), gz, async (source: AsyncIterable<Buffer>) => {
+    await pipeline(fs.createReadStream('', { fd: openRegularSync(file).fd }), gz, async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
         total += chunk.length;
         if (total > maxSize) {
@@ -144,8 +145,9 @@ async function gunzip(file: string, display: string, opts: OpenOptions): Promise
 export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<WtmpFile> {
   const display = opts.display ?? file;
   let fd: number;
+  let st: fs.Stats;
   try {
-    fd = fs.openSync(file, 'r');
+    ({ fd, stat: st } = openRegularSync(file));
   } catch (err) {
     throw new TenkenError(what(`Cannot read ${display}`, err));
   }
@@ -153,8 +155,6 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
   let compressed = false;
   let ctime: number;
   try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     ctime = Math.floor(st.ctimeMs / 1000);
     if (isGzip(fd)) {
       compressed = true;

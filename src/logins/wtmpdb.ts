@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { describe as what, TenkenError } from '../core/errors.ts';
+import { openRegularSync } from '../core/open.ts';
 import type { EndKind, LastEntry } from './sessions.ts';
 import { addrFromText, UT, type UtmpRecord } from './utmp.ts';
 
@@ -29,7 +30,7 @@ export interface WtmpdbRow {
 /** Whether a file starts with the SQLite header (so `-f` can take a wtmp.db as well as a wtmp). */
 export function isSqlite(file: string): boolean {
   try {
-    const fd = fs.openSync(file, 'r');
+    const { fd } = openRegularSync(file);
     try {
       const head = Buffer.alloc(16);
       fs.readSync(fd, head, 0, 16, 0);

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG, parseConfig } from '../../config/load.ts';
 import { STARTER_CONFIG } from '../../config/starter.ts';
 import { TenkenError, describe, errnoCode } from '../../core/errors.ts';
 import { hostPath } from '../../core/host.ts';
+import { readRegularFileSync } from '../../core/open.ts';
 import { writeFileAtomic } from '../../state/atomic.ts';
 import type { App } from '../app.ts';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -55,7 +55,7 @@ export function register(program: Command, app: App): void {
           : (g.config ?? hostPath({ root: g.root ?? '/' }, DEFAULT_CONFIG));
       let text: string;
       try {
-        text = readFileSync(target, 'utf8');
+        text = readRegularFileSync(target, 'utf8');
       } catch (err) {
         const hint = errnoCode(err) === 'ENOENT' ? ' (tenken config init writes a starter)' : '';
         throw new TenkenError(`${describe(`Cannot read ${target}`, err)}${hint}`);

@@ -1,3 +1,4 @@
+import { makeFifo } from '../../../test/helpers/fifo.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,14 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-content-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('reading log content', () => {
+  it('refuses a FIFO at once as not a regular file (open would wait for a writer)', {
+    timeout: 5000,
+  }, async () => {
+    const fifo = path.join(dir, 'syslog-fifo');
+    makeFifo(fifo);
+    await expect(openLog(fifo, false, 1024)).rejects.toThrow('not a regular file');
+  });
+
   it('reads a .gz of several members as one stream, a line split across members included', async () => {
     const file = path.join(dir, 'multi.gz');
     writeFileSync(file, Buffer.concat([gzipSync('a error\nb fa'), gzipSync('il here\nc ok\n')]));

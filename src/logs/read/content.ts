@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { openRegular } from '../../core/open.ts';
 import { LineScanner, type LineHit, type LineScannerOptions } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 
@@ -30,12 +31,10 @@ export function digest(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
 }
 
-/** Opens and identifies a file (throws the system error when it cannot be opened). */
+/** Opens and identifies a regular file (throws the system error, or `not a regular file` for a FIFO etc.). */
 export async function openLog(path: string, gzip: boolean, fpBytes: number): Promise<OpenFile> {
-  const handle = await open(path, 'r');
+  const { handle, stat: st } = await openRegular(path);
   try {
-    const st = await handle.stat({ bigint: false });
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     const file: OpenFile = {
       path,
       gzip,

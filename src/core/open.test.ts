@@ -1,0 +1,63 @@
+import { makeFifo } from '../../test/helpers/fifo.ts';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openRegular, openRegularSync, readRegularFile, readRegularFileSync } from './open.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-open-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function fifo(name: string): string {
+  const p = path.join(dir, name);
+  makeFifo(p);
+  return p;
+}
+
+describe('opening input files', () => {
+  it('reads a regular file', async () => {
+    const p = path.join(dir, 'plain');
+    fs.writeFileSync(p, 'hello\n');
+    expect(readRegularFileSync(p, 'utf8')).toBe('hello\n');
+    expect(readRegularFileSync(p).length).toBe(6);
+    expect(await readRegularFile(p, 'utf8')).toBe('hello\n');
+    const { fd, stat } = openRegularSync(p);
+    fs.closeSync(fd);
+    expect(stat.size).toBe(6);
+  });
+
+  it('refuses a FIFO at once instead of waiting for a writer (sync and async)', {
+    timeout: 5000,
+  }, async () => {
+    const p = fifo('pipe');
+    expect(() => openRegularSync(p)).toThrow('not a regular file');
+    expect(() => readRegularFileSync(p, 'utf8')).toThrow('not a regular file');
+    await expect(openRegular(p)).rejects.toThrow('not a regular file');
+    await expect(readRegularFile(p, 'utf8')).rejects.toMatchObject({ code: 'ENOTREG' });
+  });
+
+  it('refuses a directory as "is a directory" and a device as not a regular file', () => {
+    expect(() => openRegularSync(dir)).toThrow(expect.objectContaining({ code: 'EISDIR' }));
+    expect(() => openRegularSync('/dev/null')).toThrow('not a regular file');
+  });
+
+  it('refuses a socket', { timeout: 5000 }, async () => {
+    const p = path.join(dir, 'sock');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(p, resolve));
+    try {
+      // open() of a socket fails (ENXIO): said as what it is.
+      expect(() => openRegularSync(p)).toThrow('not a regular file');
+      await expect(openRegular(p)).rejects.toThrow('not a regular file');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('passes on the system error for a missing file', () => {
+    expect(() => openRegularSync(path.join(dir, 'missing'))).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
+  });
+});
