@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -71,6 +72,42 @@ describe('tenken logins mail --dry-run', () => {
     const htmlBody = unqp(html);
     expect(htmlBody).toContain('&lt;b&gt;x&lt;/b&gt;\\x1b[2J');
     expect(htmlBody).not.toContain('<b>');
+  });
+});
+
+describe('tenken logins mail --dry-run refusals', () => {
+  it('refuses to write through a symlink planted at USER.eml and leaves its target alone', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    const victim = path.join(dir, 'precious');
+    fs.writeFileSync(victim, 'precious');
+    fs.symlinkSync(victim, path.join(dir, 'bob.eml'));
+    const r = await runLogins(['logins', 'mail', '--user', 'bob', '--dry-run', dir], { root, now, state });
+    expect(r.stderr).toBe(
+      `tenken: Cannot write ${dir}/bob.eml: it is a symbolic link (refusing to follow it)\n`,
+    );
+    expect(r.code).toBe(3);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
+    expect(fs.lstatSync(path.join(dir, 'bob.eml')).isSymbolicLink()).toBe(true);
+  });
+
+  it('says in one line that the disk is full, and leaves no partial file', async () => {
+    // A 64 KiB tmpfs filled up (the tests run as root, as CI does; mounting needs it).
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    try {
+      try {
+        fs.writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(1 << 20));
+      } catch {
+        // ENOSPC once full
+      }
+      const r = await runLogins(['logins', 'mail', '--user', 'bob', '--dry-run', mnt], { root, now, state });
+      expect(r.stderr).toBe(`tenken: Cannot write ${mnt}/bob.eml: no space left on device\n`);
+      expect(r.code).toBe(3);
+      expect(fs.readdirSync(mnt)).toEqual(['filler']);
+    } finally {
+      execFileSync('umount', [mnt]);
+      fs.rmSync(mnt, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { lazyRequire } from '../core/lazy.ts';
-import { reason } from '../core/errors.ts';
+import { describe, reason, TenkenError } from '../core/errors.ts';
+import { writeFileAtomic } from '../state/atomic.ts';
 import type { LoginsMailConfig } from './config.ts';
 import { htmlDocument, renderUserSection, renderUserText, type UserReport } from './user-report.ts';
 
@@ -110,9 +111,16 @@ function safeFile(user: string): string {
   return user.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
 }
 
-/** Writes each message as DIR/USER.eml (what would be sent), creating DIR. */
+/**
+ * Writes each message as DIR/USER.eml (what would be sent), creating DIR. Each file is written atomically
+ * (mode 0600: a user's logins are theirs) and never through a symlink; a failure is a one-line TenkenError.
+ */
 export async function writeEml(mails: readonly ReportMail[], dir: string): Promise<SendResult[]> {
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new TenkenError(describe(`Cannot create ${dir}`, err));
+  }
   const composer = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   const out: SendResult[] = [];
   for (const m of mails) {
@@ -124,7 +132,7 @@ export async function writeEml(mails: readonly ReportMail[], dir: string): Promi
       html: m.html,
     });
     const file = path.join(dir, `${safeFile(m.user)}.eml`);
-    fs.writeFileSync(file, info.message as Buffer);
+    writeFileAtomic(file, info.message as Buffer);
     out.push({ user: m.user, to: m.to, sent: file, error: null });
   }
   return out;
