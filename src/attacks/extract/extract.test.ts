@@ -450,17 +450,4 @@ describe('postfix', () => {
       ),
     ).toMatchObject({ host: '192.0.2.238', user: '6.6.6.6' });
   });
-
-  it('counts an HTTP client on the mail port as a probe of the port, from the client field', () => {
-    expect(
-      one(
-        'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: non-SMTP command from unknown[203.0.113.53]: GET / HTTP/1.1',
-      ),
-    ).toMatchObject({ detector: 'portscan', kind: 'refused', host: '203.0.113.53', service: 'postfix' });
-    expect(
-      one(
-        'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: non-SMTP command from unknown[203.0.113.54]:40000: GET /[6.6.6.6]: HTTP/1.1',
-      ),
-    ).toMatchObject({ host: '203.0.113.54' });
-  });
 });
