@@ -190,6 +190,22 @@ describe('finding the logs', () => {
   });
 });
 
+describe('big inputs', () => {
+  it('reads a wtmp of more than 200k records (a spread push overflowed the stack)', {
+    timeout: 60_000,
+  }, () => {
+    const r = root();
+    put(r, 'var/log/mgetty.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
+    const one = encodeRecords([
+      { type: 7, pid: 612, line: 'pts/0', user: 'kato', sec: sec('2026-05-20T10:00:00Z') },
+    ]);
+    put(r, 'var/log/wtmp', Buffer.concat(new Array<Buffer>(210_000).fill(Buffer.from(one))));
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.problems).toEqual([]);
+    expect(insp.lines[0]?.calls).toHaveLength(1);
+  });
+});
+
 describe("the host's time zone", () => {
   it("comes from the config, else the tree's /etc/timezone or /etc/localtime link, else UTC under --root", () => {
     const r = root();

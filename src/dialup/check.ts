@@ -8,6 +8,7 @@
  * when mgetty-format or syslog call records exist for it; logins on serial lines without any call log are
  * not judged (nothing to compare with), and the line does not appear in the report.
  */
+import { append } from '../core/array.ts';
 import { closeSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -224,7 +225,7 @@ export function inspectDialup(
     try {
       const { text, mtime } = readText(s.local);
       const device = deviceFromFileName(s.shown);
-      entries.push(...parseMgettyLog(text, { source: s.shown, mtime: newest(mtime), timeZone, device }));
+      append(entries, parseMgettyLog(text, { source: s.shown, mtime: newest(mtime), timeZone, device }));
       logsRead.push(s.shown);
     } catch (err) {
       problems.push(notChecked(service, 'log', s.shown, err, ''));
@@ -244,7 +245,7 @@ export function inspectDialup(
           if (!text) continue;
           const parsed = parseMgettyLog(text, { source: p, mtime: newest(mtime), timeZone });
           for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
-          entries.push(...parsed);
+          append(entries, parsed);
           logsRead.push(p);
         } catch (err) {
           problems.push(notChecked(service, 'log', p, err, ''));
@@ -276,7 +277,7 @@ export function inspectDialup(
       problems.push(notChecked(service, 'wtmp', s.shown, new Error(decoded.reason), ''));
       continue;
     }
-    records.push(...decoded.records);
+    append(records, decoded.records);
     wtmpRead.push(s.shown);
   }
 

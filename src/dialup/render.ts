@@ -2,6 +2,7 @@
  * Text for the dial-up findings: the detail lines the report's text renderer shows under each finding
  * (spread `dialupDetails` into src/report/text.ts's `details`), and the `tenken dialup` view.
  */
+import { append } from '../core/array.ts';
 import type { Evidence, Finding, FindingBase } from '../core/report.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status } from '../core/status.ts';
@@ -115,11 +116,11 @@ export function renderDialupText(
     );
     if (summary && opts.verbose)
       for (const d of dialupDetailLines(summary)) out.push(`         ${terminalSafe(d)}`);
-    for (const f of rest) out.push(...finding(f, '  '));
+    for (const f of rest) append(out, finding(f, '  '));
   }
   if (insp.problems.length) {
     out.push('');
-    for (const p of insp.problems) out.push(...finding(p, ''));
+    for (const p of insp.problems) append(out, finding(p, ''));
   }
   return out;
 }

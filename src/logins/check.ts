@@ -5,6 +5,7 @@
  * model per user, the live wtmp's mark (size, first-record fingerprint, digest) and the reconciliation cursor.
  * Only logins newer than the last run's are reported as new.
  */
+import { append } from '../core/array.ts';
 import fs from 'node:fs';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { reason } from '../core/errors.ts';
@@ -212,7 +213,7 @@ export async function inspectLogins(
   const findings: Finding[] = [];
   const add = (fs: LoginsFinding[]): void => {
     // The one cast: until the lead merges LoginsFindings into FindingDataMap, these kinds are typed here.
-    findings.push(...fs);
+    append(findings, fs);
   };
 
   const inputs = historyInputs(host, cfg.wtmp);
@@ -340,7 +341,7 @@ export async function inspectLogins(
   for (const f of logFiles) {
     try {
       const scan = await scanAuthLog(hostPath(host, f), f, syslogZone);
-      events.push(...scan.events);
+      append(events, scan.events);
       scans.push(scan);
     } catch (err) {
       findings.push(
@@ -366,7 +367,7 @@ export async function inspectLogins(
         since: Number.isFinite(reconciled) ? reconciled - cfg.matchWindowSeconds : null,
         zone: syslogZone,
       });
-      events.push(...scan.events);
+      append(events, scan.events);
       scans.push(scan);
       logName = 'journal';
     } catch (err) {
@@ -417,7 +418,7 @@ export async function inspectLogins(
   const markers: BootMarker[] = bootMarkers(events);
   if (logName === 'journal' && journal !== null && history.source === 'wtmp') {
     try {
-      markers.push(...(await journalBoots({ runner: deps.journalRunner ?? spawnJournalctl, ...journal })));
+      append(markers, await journalBoots({ runner: deps.journalRunner ?? spawnJournalctl, ...journal }));
     } catch {
       // The journal was just read; a failure here only leaves out its boots, as an old journalctl does.
     }

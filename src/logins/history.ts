@@ -279,7 +279,8 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
     }
     sessions.sort((a, b) => a.start - b.start || a.index - b.index);
     audit.begins = handle.begins;
-    audit.ends = sessions.length ? Math.max(...sessions.map((s) => s.start)) : null;
+    // Sorted by start: the last is the latest (Math.max(...all) overflows the stack on a big wtmp.db).
+    audit.ends = sessions.at(-1)?.start ?? null;
     return {
       source: 'wtmpdb',
       files: [

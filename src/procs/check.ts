@@ -3,6 +3,7 @@
  * whole host against the recorded baseline: expected processes missing, counts out of range, new
  * processes, new listeners, programs run from deleted files or temp directories.
  */
+import { append } from '../core/array.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
@@ -176,7 +177,7 @@ export function judgeService(
   const missing: { protocol: 'tcp' | 'udp'; port: number; origin: string | null }[] = [];
   for (const w of wanted.values()) {
     const ls = hasListener(listeners, w.protocol, w.port);
-    if (ls.length) seen.push(...ls);
+    if (ls.length) append(seen, ls);
     else missing.push(w);
   }
   const findings: AnyFinding[] = [];

@@ -4,6 +4,7 @@
  * held by the super-server (or pid 1). Parsers are pure; `readOndemand` is the thin reader. Hand-written:
  * no maintained npm package parses any of these formats, and each is a few dozen lines of rules.
  */
+import { append } from '../core/array.ts';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, errnoCode } from '../core/errors.ts';
@@ -469,12 +470,12 @@ export async function readOndemand(host: Pick<Host, 'root'>): Promise<OndemandSc
   const entries: OndemandEntry[] = [];
   try {
     const text = await readText(hostPath(host, '/etc/inetd.conf'));
-    if (text !== null) entries.push(...parseInetdConf(text, '/etc/inetd.conf', known));
+    if (text !== null) append(entries, parseInetdConf(text, '/etc/inetd.conf', known));
   } catch (err) {
     problems.push(describe('Cannot read /etc/inetd.conf', err));
   }
-  entries.push(...(await readXinetd(host, known, problems)));
-  entries.push(...(await readSystemdSockets(host, problems)));
+  append(entries, await readXinetd(host, known, problems));
+  append(entries, await readSystemdSockets(host, problems));
   return { entries, problems };
 }
 

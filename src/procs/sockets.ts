@@ -3,6 +3,7 @@
  * /proc/PID/fd/* → `socket:[inode]`. Hand-written for the same reason as proc.ts: `ss`/`netstat` and their
  * npm wrappers read only the live kernel, never a tree under `--root`; the format is small and stable.
  */
+import { append } from '../core/array.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -210,7 +211,7 @@ export async function readSocketTables(
       if (errnoCode(err) === 'ENOENT') continue;
       throw err;
     }
-    rows.push(...parseNetTable(text, proto, littleEndian));
+    append(rows, parseNetTable(text, proto, littleEndian));
   }
   return rows;
 }

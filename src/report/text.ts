@@ -1,3 +1,4 @@
+import { append } from '../core/array.ts';
 import { dialupDetails } from '../dialup/render.ts';
 import { loginsDetails } from '../logins/audit-findings.ts';
 import { probesDetails } from '../probes/view.ts';
@@ -145,7 +146,7 @@ export function renderText(report: Report, opts: TextOptions): string {
       lines.push(`  ${row.kind.padEnd(9)} ${statusLabel(paint, row.status)} ${terminalSafe(row.summary)}`);
       const shown = opts.verbose ? row.findings : row.findings.filter((f) => f.status !== 'OK');
       for (const f of [...shown].sort((a, b) => rank(b.status) - rank(a.status)))
-        lines.push(...renderFinding(paint, f, samples, !(shown.length === 1 && f.summary === row.summary)));
+        append(lines, renderFinding(paint, f, samples, !(shown.length === 1 && f.summary === row.summary)));
     }
   }
   lines.push('');
