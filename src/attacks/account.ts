@@ -13,6 +13,7 @@ import {
   sshdFast,
   UNHANDLED,
 } from './extract/sshd-fast.ts';
+import { ECHO_OWNERS } from './echo.ts';
 import { hostOf } from './host.ts';
 import { Interner } from './intern.ts';
 import { Joiner } from './join.ts';
@@ -167,6 +168,13 @@ const LAST_REPEATED = /^(?:\S+ )?(?:syslogd: )?last message repeated (\d{1,9}) t
 
 /** rsyslog's line for a run of identical messages: how many, and the message. */
 const REPEATED = /^message repeated (\d{1,9}) times: \[ ?(.*)\]$/;
+
+/**
+ * PAM services of daemons that also log each failed login in their own words, in their own log or
+ * another syslog file (dovecot's `auth failed`, vsftpd's `FAIL LOGIN`): their pam_unix lines are echoes
+ * (see AttackEvent.echo and echo.ts).
+ */
+const ECHOING_PAM = new Set(Object.keys(ECHO_OWNERS));
 
 /** Programs that log a failed attempt in their own words after pam_unix has (see `parsed`). */
 const OWN_FAILURE_LINE = new Set(['su', 'login']);
@@ -404,6 +412,10 @@ export class Accountant {
     if (ev !== null) {
       ev.host = this.names.of(ev.host);
       if (ev.user !== undefined) ev.user = this.names.of(ev.user);
+      if (ev.kind === 'failure') {
+        if (from === 'pam' && ECHOING_PAM.has(ev.service)) ev.echo = 'pam';
+        else if (from === 'web' && ev.status === 401) ev.echo = 'access';
+      }
     }
     return ev;
   }

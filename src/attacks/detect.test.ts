@@ -118,3 +118,55 @@ describe('port scan, web probe and passwd detectors', () => {
     expect(r.findings.find((f) => f.kind === 'attack-passwd')?.status).toBe('WARNING');
   });
 });
+
+describe('one attempt logged in two logs', () => {
+  /** Each log through its own accountant (as files are read), into one set of detectors. */
+  function twoLogs(logs: { source: string; text: string; hints?: Family[] }[], cfg: unknown = {}) {
+    const det = new AttackDetectors(attacksConfig.parse(cfg));
+    for (const log of logs) {
+      const acc = new Accountant({ now: NOW, hints: log.hints ?? [] });
+      acc.scanText(log.text, 1, (e: LocatedEvent) => det.add({ ...e, source: log.source }));
+    }
+    return det.finish();
+  }
+  const pamDovecot = (sec: number) =>
+    `Jun 30 10:00:${String(sec).padStart(2, '0')} mx auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=admin rhost=203.0.113.30  user=admin`;
+  const dovecotOwn = (sec: number, n: number) =>
+    `Jun 30 10:00:${String(sec).padStart(2, '0')} mx dovecot: imap-login: Disconnected (auth failed, ${n} attempts in 9 secs): user=<admin>, method=PLAIN, rip=203.0.113.30, lip=192.0.2.1, session=<SvLnWihhAIJ/AAAB>`;
+
+  it("counts pam_unix's line of a dovecot login once with dovecot's own (3 mistyped passwords stay 3)", () => {
+    const r = twoLogs(
+      [
+        { source: '/var/log/auth.log', text: [pamDovecot(1), pamDovecot(4), pamDovecot(7)].join('\n') },
+        { source: '/var/log/mail.log', text: dovecotOwn(10, 3) },
+      ],
+      { bruteforce: { maxretry: 4 } },
+    );
+    expect(r.findings).toEqual([]);
+    expect(r.sources[0]).toMatchObject({ host: '203.0.113.30', failures: 3 });
+  });
+
+  it("counts pam_unix's lines alone when no own line of the daemon matches them", () => {
+    const r = twoLogs([
+      { source: '/var/log/auth.log', text: [1, 2, 3, 4, 5].map(pamDovecot).join('\n') },
+      // dovecot's line names only the last two attempts: three pam lines stand alone
+      { source: '/var/log/mail.log', text: dovecotOwn(6, 2) },
+    ]);
+    expect(r.sources[0]).toMatchObject({ host: '203.0.113.30', failures: 5 });
+    expect(r.findings).toHaveLength(1);
+  });
+
+  it("counts a web server's 401 once with its error log's password mismatch for the same request", () => {
+    const err = (sec: number) =>
+      `2024/06/30 10:00:${String(sec).padStart(2, '0')} [error] 29213#29213: *${sec} user "alice": password mismatch, client: 203.0.113.9, server: test.local, request: "GET /secret/ HTTP/1.1", host: "test.local"`;
+    const acc = (sec: number) =>
+      `203.0.113.9 - alice [30/Jun/2024:10:00:${String(sec).padStart(2, '0')} +0000] "GET /secret/ HTTP/1.1" 401 179 "-" "curl/7.88.1"`;
+    const secs = [1, 2, 3];
+    const r = twoLogs([
+      { source: '/var/log/nginx/error.log', text: secs.map(err).join('\n'), hints: ['apache', 'nginx'] },
+      { source: '/var/log/nginx/access.log', text: secs.map(acc).join('\n'), hints: ['web'] },
+    ]);
+    expect(r.sources[0]).toMatchObject({ host: '203.0.113.9', failures: 3 });
+    expect(r.findings).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@ import { type Status, rank, worst } from '../core/status.ts';
 import type { LocatedEvent } from './account.ts';
 import type { AttacksConfig } from './config.ts';
 import type { AttackFinding } from './findings.ts';
+import { ECHOED, type OwnFailure, ownFailureOf } from './echo.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
 
@@ -116,6 +117,10 @@ interface Agg {
   passwd: { path: string; service: string; answered: boolean }[];
   first: number;
   last: number;
+  /** Failures that may repeat an own failure of another log (see echo.ts), held until `finish`. */
+  echoes?: { se: SourcedEvent; t: number }[];
+  /** Own failures of the services an echo can repeat. */
+  own?: OwnFailure[];
   /** Sample lines per detector, and the latest line past the samples (made evidence only for findings). */
   evidence: Record<Detector, SourcedEvent[]>;
   lastEvidence?: Partial<Record<Detector, SourcedEvent>>;
@@ -193,6 +198,7 @@ export class AttackDetectors {
       for (const x of a.carried) if (x < t) t = x;
       if (a.fail.length > 0 && a.first < t) t = a.first;
       for (const b of a.btmp) if (b.time < t) t = b.time;
+      for (const h of a.echoes ?? []) if (h.t < t) t = h.t;
     }
     for (const a of Object.values(this.attackers)) if (a.first < t) t = a.first;
     return t;
@@ -237,6 +243,10 @@ export class AttackDetectors {
       t = e.time;
       this.lastTime = Math.max(this.lastTime, t);
     }
+    if (e.echo !== undefined) {
+      (a.echoes ??= []).push({ se, t });
+      return;
+    }
     if (e.kind === 'success') {
       a.successes.push({ t, user: e.user ?? null, service: e.service });
       if (e.attempts === 0) return;
@@ -255,6 +265,8 @@ export class AttackDetectors {
         const fail = a.fail;
         for (let i = 0; i < n; i++) fail.push(t);
         if (e.kind === 'reject') a.rejects += n;
+        else if (e.kind === 'failure' && ECHOED.has(e.service))
+          (a.own ??= []).push({ t, service: e.service, user: e.user, left: n });
         const user = e.user;
         if (user !== undefined) {
           const users = (a.users ??= new Map());
@@ -347,6 +359,25 @@ export class AttackDetectors {
     a.btmp = [];
   }
 
+  /** Counts the held echoes that repeat no own failure (see echo.ts); the others were counted already. */
+  private settleEchoes(a: Agg): void {
+    const held = a.echoes;
+    if (held === undefined) return;
+    delete a.echoes;
+    // The own failures as they are now: an echo counted alone below is added like one, and must not match.
+    const own = [...(a.own ?? [])];
+    for (const { se, t } of held) {
+      const e = se.event;
+      const o = e.echo === undefined ? undefined : ownFailureOf(own, e.echo, e.service, e.user, t);
+      if (o !== undefined) {
+        o.left--;
+        continue;
+      }
+      const { echo: _, ...alone } = e;
+      this.add({ ...se, event: { ...alone, time: t } });
+    }
+  }
+
   private evidence(a: Agg, d: Detector): Evidence[] {
     const s = a.evidence[d].map(evidenceOf);
     const last = a.lastEvidence?.[d];
@@ -392,6 +423,7 @@ export class AttackDetectors {
   finish(): AttackReport {
     const findings: AttackFinding[] = [];
     const sources: SourceSummary[] = [];
+    for (const a of this.by.values()) this.settleEchoes(a);
     for (const a of this.by.values()) this.settleBtmp(a);
     for (const a of this.by.values()) {
       const statuses: Status[] = [];

@@ -64,6 +64,13 @@ export interface AttackEvent {
   status?: number;
   /** For passwd reads: whether the server answered with the file (2xx, FTP transfer complete). */
   answered?: boolean;
+  /**
+   * Set on a failure another log may also hold in the daemon's own words: `pam` for pam_unix's line of a
+   * daemon that logs its own failures (dovecot, vsftpd, proftpd...), `access` for a 401 in a web server's
+   * access log (its error log names the same request). The detectors count it only when no own failure
+   * from the same host matches it.
+   */
+  echo?: 'pam' | 'access';
 }
 
 /**
