@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +70,69 @@ describe('rotateFile', () => {
     ).rejects.toThrow('Cannot rotate /var/log/nope: no such file or directory');
   });
 
+  it('removes its temporary archive when the disk fills while compressing, so the next rotation works', async () => {
+    // A 64 KiB tmpfs filled up (the tests run as root, as CI does; mounting needs it).
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-rotate-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    try {
+      const wtmp = path.join(mnt, 'wtmp');
+      fs.writeFileSync(wtmp, logins(0, 2));
+      await rotateFile(wtmp, { keep: 3, compress: false });
+      fs.writeFileSync(wtmp, logins(10, 2));
+      const filler = path.join(mnt, 'filler');
+      try {
+        fs.writeFileSync(filler, Buffer.alloc(1 << 20));
+      } catch {
+        // ENOSPC once full
+      }
+      await expect(rotateFile(wtmp, { keep: 3, compress: true, display: '/var/log/wtmp' })).rejects.toThrow(
+        /^Cannot compress \/var\/log\/wtmp\.2: no space left on device$/,
+      );
+      expect(fs.readdirSync(mnt).sort()).toEqual(['filler', 'wtmp', 'wtmp.1', 'wtmp.2']);
+      fs.unlinkSync(filler);
+      fs.writeFileSync(wtmp, logins(20, 2));
+      const r = await rotateFile(wtmp, { keep: 3, compress: true, display: '/var/log/wtmp' });
+      expect(r.compressed).toEqual(['/var/log/wtmp.2.gz', '/var/log/wtmp.3.gz']);
+      expect(fs.readdirSync(mnt).sort()).toEqual(['wtmp', 'wtmp.1', 'wtmp.2.gz', 'wtmp.3.gz']);
+      expect(await pids(path.join(mnt, 'wtmp.3.gz'))).toEqual([0, 1]);
+      expect(await pids(path.join(mnt, 'wtmp.2.gz'))).toEqual([10, 11]);
+    } finally {
+      execFileSync('umount', [mnt]);
+      fs.rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+
+  it('replaces a temporary archive left by a crashed run instead of refusing to compress', async () => {
+    const wtmp = path.join(dir, 'wtmp');
+    fs.writeFileSync(wtmp, logins(0, 3));
+    await rotateFile(wtmp, { keep: 2, compress: true });
+    fs.writeFileSync(`${wtmp}.2.gz.tenken-tmp`, 'half an archive');
+    fs.writeFileSync(wtmp, logins(10, 1));
+    const r = await rotateFile(wtmp, { keep: 2, compress: true });
+    expect(r.compressed).toEqual([`${wtmp}.2.gz`]);
+    expect(fs.readdirSync(dir).sort()).toEqual(['wtmp', 'wtmp.1', 'wtmp.2.gz']);
+    expect(await pids(`${wtmp}.2.gz`)).toEqual([0, 1, 2]);
+  });
+
+  it('shifts only the backups that exist, however large --keep is', async () => {
+    const wtmp = path.join(dir, 'wtmp');
+    fs.writeFileSync(`${wtmp}.1`, logins(100, 1));
+    fs.writeFileSync(`${wtmp}.999.gz`, 'oldest');
+    fs.writeFileSync(`${wtmp}.1000`, 'beyond');
+    fs.writeFileSync(`${wtmp}.1x`, 'not a backup');
+    fs.writeFileSync(wtmp, logins(0, 2));
+    const started = Date.now();
+    const r = await rotateFile(wtmp, { keep: 1000, compress: false });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(r.removed).toEqual([`${wtmp}.1000`]);
+    expect(fs.readdirSync(dir).sort()).toEqual(['wtmp', 'wtmp.1', 'wtmp.1000.gz', 'wtmp.1x', 'wtmp.2']);
+    expect(await pids(`${wtmp}.2`)).toEqual([100]);
+    expect(fs.readFileSync(`${wtmp}.1000.gz`, 'utf8')).toBe('oldest');
+    await expect(rotateFile(wtmp, { keep: 1001, compress: false })).rejects.toThrow(
+      `Cannot rotate ${wtmp}: --keep must be from 1 to 1000`,
+    );
+  });
+
   it('loses no record appended by an updwtmp-like writer while rotating again and again', async () => {
     const wtmp = path.join(dir, 'wtmp');
     fs.writeFileSync(wtmp, '');
@@ -131,7 +194,20 @@ describe('tenken wtmp rotate', () => {
 
   it('rejects --keep 0', async () => {
     const run = await runCommand([{ register }], ['wtmp', 'rotate', '--keep', '0'], { root: dir });
-    expect(run.stderr).toBe("tenken: Cannot rotate: --keep must be a whole number >= 1, not '0'\n");
+    expect(run.stderr).toBe("tenken: Cannot rotate: --keep must be a whole number from 1 to 1000, not '0'\n");
     expect(run.code).toBe(3);
+  });
+
+  it('rejects a --keep too large to be meant (it used to probe every number up to it) at once', async () => {
+    fs.mkdirSync(path.join(dir, 'var/log'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'var/log/wtmp'), logins(0, 1));
+    const started = Date.now();
+    const run = await runCommand([{ register }], ['wtmp', 'rotate', '--keep', '100000000'], { root: dir });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(run.stderr).toBe(
+      "tenken: Cannot rotate: --keep must be a whole number from 1 to 1000, not '100000000'\n",
+    );
+    expect(run.code).toBe(3);
+    expect(fs.readdirSync(path.join(dir, 'var/log'))).toEqual(['wtmp']);
   });
 });

@@ -58,40 +58,72 @@ async function countRecords(file: string, display: string): Promise<{ records: n
   }
 }
 
-/** gzip `src` to `src.gz` (via a temporary name, fsynced), verify it holds the same records, remove `src`. */
+/**
+ * gzip `src` to `src.gz` (via a temporary name, fsynced), verify it holds the same records, remove `src`.
+ * A temporary file left by a crashed run is garbage and replaced; on any failure (a full disk) the temporary
+ * file is removed, so the next rotation is not blocked by it.
+ */
 async function compressVerified(src: string, display: string): Promise<string> {
   const dst = `${src}.gz`;
   const tmp = `${dst}.tenken-tmp`;
   const before = fs.statSync(src);
   const data = fs.readFileSync(src);
-  const fd = fs.openSync(tmp, 'wx', before.mode & 0o7777);
+  fs.rmSync(tmp, { force: true });
+  const fd = fs.openSync(
+    tmp,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+    before.mode & 0o7777,
+  );
   try {
-    fs.writeSync(fd, zlib.gzipSync(data));
     try {
-      fs.fchownSync(fd, before.uid, before.gid);
-    } catch {
-      /* not root: the archive stays ours */
+      const gz = zlib.gzipSync(data);
+      let off = 0;
+      while (off < gz.length) off += fs.writeSync(fd, gz, off, gz.length - off);
+      try {
+        fs.fchownSync(fd, before.uid, before.gid);
+      } catch {
+        /* not root: the archive stays ours */
+      }
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const check = await countRecords(tmp, `${display}.gz`);
+    const after = fs.statSync(src);
+    if (check.size !== data.length || after.size !== before.size)
+      throw new TenkenError(`Cannot compress ${display}: it changed while it was compressed`);
+    fs.renameSync(tmp, dst);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  const check = await countRecords(tmp, `${display}.gz`);
-  const after = fs.statSync(src);
-  if (check.size !== data.length || after.size !== before.size) {
-    fs.unlinkSync(tmp);
-    throw new TenkenError(`Cannot compress ${display}: it changed while it was compressed`);
-  }
-  fs.renameSync(tmp, dst);
   fs.unlinkSync(src);
   return dst;
+}
+
+/** The most rotated files `--keep` may ask for. */
+export const MAX_KEEP = 1000;
+
+/** The backups of `file` that exist (`file.N`, `file.N.gz`, 1 <= N <= keep), highest N first. */
+function backups(file: string, keep: number): { n: number; gz: boolean }[] {
+  const base = path.basename(file);
+  const found: { n: number; gz: boolean }[] = [];
+  for (const entry of fs.readdirSync(path.dirname(file))) {
+    if (!entry.startsWith(`${base}.`)) continue;
+    const m = /^([1-9]\d{0,5})(\.gz)?$/.exec(entry.slice(base.length + 1));
+    if (!m) continue;
+    const n = Number(m[1]);
+    if (n <= keep) found.push({ n, gz: m[2] !== undefined });
+  }
+  // Within one N, the .gz first (as before): the order does not matter, the names differ.
+  return found.sort((a, b) => b.n - a.n || Number(b.gz) - Number(a.gz));
 }
 
 /** Rotates one wtmp-format file in place. Throws a one-line TenkenError on any failure, before data is lost. */
 export async function rotateFile(file: string, opts: RotateOptions): Promise<RotateResult> {
   const display = opts.display ?? file;
-  if (!Number.isInteger(opts.keep) || opts.keep < 1)
-    throw new TenkenError(`Cannot rotate ${display}: --keep must be at least 1`);
+  if (!Number.isInteger(opts.keep) || opts.keep < 1 || opts.keep > MAX_KEEP)
+    throw new TenkenError(`Cannot rotate ${display}: --keep must be from 1 to ${MAX_KEEP}`);
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);
@@ -112,16 +144,14 @@ export async function rotateFile(file: string, opts: RotateOptions): Promise<Rot
   };
   const name = (n: number, gz: boolean): string => `${file}.${n}${gz ? '.gz' : ''}`;
   try {
-    // 1. Shift the backups, oldest first, dropping those beyond --keep.
-    for (let n = opts.keep; n >= 1; n--) {
-      for (const gz of [true, false]) {
-        const from = name(n, gz);
-        if (!exists(from)) continue;
-        if (n + 1 > opts.keep) {
-          fs.unlinkSync(from);
-          result.removed.push(`${display}.${n}${gz ? '.gz' : ''}`);
-        } else fs.renameSync(from, name(n + 1, gz));
-      }
+    // 1. Shift the backups, oldest first, dropping those beyond --keep (only those that exist: a directory
+    // listing, not a probe of every number up to --keep).
+    for (const { n, gz } of backups(file, opts.keep)) {
+      const from = name(n, gz);
+      if (n + 1 > opts.keep) {
+        fs.unlinkSync(from);
+        result.removed.push(`${display}.${n}${gz ? '.gz' : ''}`);
+      } else fs.renameSync(from, name(n + 1, gz));
     }
     // 2. The new file, with the live file's owner, group and mode (not subject to the umask).
     const fresh = path.join(path.dirname(file), `.${path.basename(file)}.tenken-new`);
@@ -153,8 +183,16 @@ export async function rotateFile(file: string, opts: RotateOptions): Promise<Rot
     );
   }
   if (opts.compress) {
-    for (let n = 2; n <= opts.keep; n++) {
-      if (!exists(name(n, false))) continue;
+    let plain: number[];
+    try {
+      plain = backups(file, opts.keep)
+        .filter((b) => !b.gz && b.n >= 2)
+        .map((b) => b.n)
+        .reverse();
+    } catch (err) {
+      throw new TenkenError(what(`Cannot compress the backups of ${display}`, err));
+    }
+    for (const n of plain) {
       if (exists(name(n, true))) {
         throw new TenkenError(`Cannot compress ${display}.${n}: ${display}.${n}.gz exists already`);
       }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
 import { hostPath } from '../../core/host.ts';
-import { isMissing, type RotateResult, rotateFile } from '../../logins/rotate.ts';
+import { isMissing, MAX_KEEP, type RotateResult, rotateFile } from '../../logins/rotate.ts';
 import type { App } from '../app.ts';
 
 interface RotateOpts {
@@ -30,7 +30,7 @@ export function register(program: Command, app: App): void {
   wtmp
     .command('rotate')
     .description('rotate wtmp and btmp without losing a record written meanwhile')
-    .option('--keep <n>', 'rotated files to keep', '1')
+    .option('--keep <n>', `rotated files to keep (1 to ${MAX_KEEP})`, '1')
     .option('--compress', 'gzip rotated files older than .1')
     .option(
       '--file <path>',
@@ -40,8 +40,10 @@ export function register(program: Command, app: App): void {
     .action(async (opts: RotateOpts, cmd: Command) => {
       const g = app.globals(cmd);
       const keep = Number(opts.keep);
-      if (!/^\d+$/.test(opts.keep) || keep < 1)
-        throw new TenkenError(`Cannot rotate: --keep must be a whole number >= 1, not '${opts.keep}'`);
+      if (!/^\d+$/.test(opts.keep) || keep < 1 || keep > MAX_KEEP)
+        throw new TenkenError(
+          `Cannot rotate: --keep must be a whole number from 1 to ${MAX_KEEP}, not '${opts.keep}'`,
+        );
       const root = g.root ?? '/';
       const explicit = opts.file && opts.file.length > 0;
       const files = explicit ? (opts.file as string[]) : ['/var/log/wtmp', '/var/log/btmp'];
