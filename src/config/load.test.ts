@@ -44,6 +44,32 @@ describe('config check', () => {
     expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:\\d+:\\d+: `));
   });
 
+  it('points a YAML syntax error at its line and column, not at 1:1', async () => {
+    const file = path.join(tempDir(), 'bad.yaml');
+    writeFileSync(file, 'host: ok\ndetect: true\nchecks:\n  logins:\n    maxConcurrent: [1\n  x: }\n');
+    const r = await runCli(['config', 'check', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${file}:6:3: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      `${file}:6:6: Unexpected flow-map-end token in YAML stream: "}"`,
+      `2 errors in ${file}`,
+    ]);
+  });
+
+  it('reports an alias bomb as one FILE:line:col error, not an internal error', async () => {
+    let text = 'x0: &a0 [lol]\n';
+    for (let i = 1; i < 12; i++) text += `x${i}: &a${i} [${new Array(9).fill(`*a${i - 1}`).join(',')}]\n`;
+    const file = path.join(tempDir(), 'bomb.yaml');
+    writeFileSync(file, text);
+    const r = await runCli(['config', 'check', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${file}:2:10: Excessive alias count indicates a resource exhaustion attack`,
+      `1 error in ${file}`,
+    ]);
+    expect(() => parseConfig(text, 'bomb.yaml')).toThrow(/bomb\.yaml:2:10: Excessive alias count/);
+  });
+
   it('accepts the starter config written by config init', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'etc', 'tenken.yaml');

@@ -1,4 +1,14 @@
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { z } from 'zod';
 
 /** Result of parsing and validating a YAML document: the typed value, or every error as file:line:col. */
@@ -50,13 +60,26 @@ export function parseYaml<S extends z.ZodType>(
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const errors: string[] = [];
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    errors.push(
-      `${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${e.message.split('\n')[0] ?? 'YAML syntax error'}`,
-    );
+    // prettyErrors: false leaves linePos unset: the position comes from the error's offset.
+    const { line, col } = lc.linePos(e.pos[0]);
+    errors.push(`${file}:${line}:${col}: ${e.message.split('\n')[0] ?? 'YAML syntax error'}`);
   }
   if (errors.length) return { ok: false, errors };
-  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // An alias bomb ("Excessive alias count ..."): said at the first alias, as one line like the others.
+    let first: Range;
+    visit(doc, {
+      Alias(_, node) {
+        if (isAlias(node)) first = node.range;
+        return visit.BREAK;
+      },
+    });
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { ok: false, errors: [`${where(file, lc, first)}: ${message}`] };
+  }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
   for (const issue of result.error.issues) {
