@@ -451,3 +451,134 @@ describe('postfix', () => {
     ).toMatchObject({ host: '192.0.2.238', user: '6.6.6.6' });
   });
 });
+
+describe('OpenSSH 9.8+ penalty and MaxStartups drops', () => {
+  it('counts a drop for failed authentication as a rejected guess from the bracketed source', () => {
+    expect(
+      one(
+        'Jun 30 10:00:06 srv sshd[900]: drop connection #0 from [203.0.113.6]:40001 on [192.0.2.1]:22 penalty: failed authentication',
+      ),
+    ).toMatchObject({
+      detector: 'bruteforce',
+      kind: 'reject',
+      host: '203.0.113.6',
+      service: 'sshd',
+      attempts: 1,
+    });
+  });
+  it.each([
+    'drop connection #0 from [203.0.113.6]:40001 on [192.0.2.1]:22 penalty: connections without attempting authentication',
+    'drop connection #0 from [203.0.113.6]:40001 on [192.0.2.1]:22 penalty: exceeded LoginGraceTime',
+    'drop connection #3 from [203.0.113.6]:40001 on [192.0.2.1]:22 past MaxStartups',
+    'drop connection #3 from [203.0.113.6]:40001 on [192.0.2.1]:22 past Maxstartups',
+  ])('counts other drops as refused connections: %s', (msg) => {
+    for (const fast of [true, false])
+      expect(new Accountant({ now: NOW, fast }).line(`Jun 30 10:00:06 srv sshd[900]: ${msg}`)).toMatchObject({
+        detector: 'portscan',
+        kind: 'refused',
+        host: '203.0.113.6',
+        service: 'sshd',
+      });
+  });
+  it('reads IPv6 and IPv4-mapped sources', () => {
+    expect(
+      one(
+        'Jun 30 10:00:06 srv sshd[900]: drop connection #1 from [2001:db8::6]:40001 on [2001:db8::1]:22 penalty: failed authentication',
+      )?.host,
+    ).toBe('2001:db8::6');
+    expect(
+      one(
+        'Jun 30 10:00:06 srv sshd[900]: drop connection #1 from [::ffff:203.0.113.8]:40001 on [::ffff:192.0.2.1]:22 past MaxStartups',
+      )?.host,
+    ).toBe('203.0.113.8');
+  });
+  it('ignores the throttling summaries, which name no source', () => {
+    expect(one('Jun 30 10:00:06 srv sshd[900]: drop connections #0 from x')).toBeNull();
+    expect(one('Jun 30 10:00:06 srv sshd[900]: error: beginning MaxStartups throttling')).toBeNull();
+  });
+});
+
+describe('dropbear', () => {
+  it.each([
+    [
+      "Mar 24 15:25:51 buffalo1 dropbear[4092]: Bad password attempt for 'root' from 198.51.100.87:5543",
+      '198.51.100.87',
+      'root',
+    ],
+    [
+      "Mar 24 15:25:51 buffalo1 dropbear[4092]: bad password attempt for 'root' from 198.51.100.87:5543",
+      '198.51.100.87',
+      'root',
+    ],
+    [
+      'Jul 27 01:18:59 h dropbear[1477]: Login attempt for nonexistent user from 1.2.3.4:60794',
+      '1.2.3.4',
+      undefined,
+    ],
+    [
+      "Jul 27 01:18:59 h dropbear[1477]: Login attempt for nonexistent user 'oracle' from 1.2.3.4:60794",
+      '1.2.3.4',
+      'oracle',
+    ],
+    [
+      'Feb 11 15:23:17 h dropbear[1252]: login attempt for nonexistent user from ::ffff:198.51.100.215:60495',
+      '198.51.100.215',
+      undefined,
+    ],
+    [
+      "Jun 30 10:00:00 h dropbear[1252]: Bad password attempt for 'admin' from 2001:db8::5:60495",
+      '2001:db8::5',
+      'admin',
+    ],
+    [
+      "Jul 27 01:04:22 h dropbear[1335]: Exit before auth (user 'root', 10 fails): Max auth tries reached - user 'root' from 1.2.3.4:60588",
+      '1.2.3.4',
+      'root',
+    ],
+    [
+      "Jul 10 23:57:29 h dropbear[825]: [825] Jul 10 23:57:29 Exit before auth from <198.51.100.87:5543>: (user 'root', 10 fails): Max auth tries reached - user 'root'",
+      '198.51.100.87',
+      'root',
+    ],
+    [
+      "Jul 10 23:59:24 h dropbear[826]: [826] Jul 10 23:59:24 Exit before auth from <192.0.2.3:52325>: Max auth tries reached - user 'is invalid'",
+      '192.0.2.3',
+      undefined,
+    ],
+    [
+      "Jul 10 23:53:52 h dropbear[825]: [825] Jul 10 23:53:52 Bad password attempt for 'root' from 1.2.3.4:52289",
+      '1.2.3.4',
+      'root',
+    ],
+  ])('%s', (line, host, user) => {
+    const e = one(line);
+    expect(e).toMatchObject({ detector: 'bruteforce', kind: 'failure', host, service: 'sshd', attempts: 1 });
+    expect(e?.user).toBe(user);
+  });
+
+  it('takes the host from the end, not from a user name that forges one', () => {
+    expect(
+      one("Jun 30 10:00:00 h dropbear[9]: Bad password attempt for 'x' from 6.6.6.6:22' from 5.6.7.8:4000"),
+    ).toMatchObject({ host: '5.6.7.8', user: "x' from 6.6.6.6:22" });
+    expect(
+      one(
+        "Jun 30 10:00:00 h dropbear[9]: Exit before auth from <5.6.7.8:4000>: Max auth tries reached - user 'x>: from <6.6.6.6:1>: '",
+      )?.host,
+    ).toBe('5.6.7.8');
+  });
+
+  it('reports a password login after failures as a success, and ignores other exits', () => {
+    const out = run([
+      "Jun 30 10:00:00 h dropbear[9]: Bad password attempt for 'root' from 1.2.3.4:60588",
+      "Jun 30 10:00:02 h dropbear[9]: Password auth succeeded for 'root' from 1.2.3.4:60588",
+      'Jun 30 10:00:03 h dropbear[10]: Exit before auth from <1.2.3.4:60590>: Exited normally',
+      'Jun 30 10:00:04 h dropbear[11]: Child connection from 1.2.3.4:60591',
+    ]);
+    expect(out.map((e) => e && [e.kind, e.host, e.user, e.attempts])).toEqual([
+      ['failure', '1.2.3.4', 'root', 1],
+      ['success', '1.2.3.4', 'root', expect.any(Number)],
+      null,
+      null,
+    ]);
+  });
+});

@@ -154,6 +154,9 @@ const message = fc.oneof(
     'error: kex_exchange_identification: Connection closed by remote host',
     'error: kex_exchange_identification: read: Connection reset by peer',
     'Connection from 9.9.9.9 port 4444 on 10.0.0.1 port 22',
+    'drop connection #0 from [9.9.9.9]:4444 on [10.0.0.1]:22 penalty: failed authentication',
+    'drop connection #3 from [9.9.9.9]:4444 on [10.0.0.1]:22 past MaxStartups',
+    'drop connection #0 from [2001:db8::9]:4444 on [10.0.0.1]:22 penalty: exceeded LoginGraceTime',
   ),
 );
 

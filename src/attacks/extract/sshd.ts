@@ -5,7 +5,7 @@ import { pamFailure } from './pam.ts';
 
 /**
  * OpenSSH's sshd, current and legacy messages (OpenSSH 3.x to 9.x, Solaris/macOS variants, the
- * `sshd-session` split of 9.8). Failures carrying the host become events; lines that need a neighbour
+ * `sshd-session` split of 9.8), and Dropbear's. Failures carrying the host become events; lines that need a neighbour
  * (`Too many authentication failures` without a host, pam_unix failures that sshd also logs itself,
  * `Accepted` after pam failures) become notes for the pid joiner.
  */
@@ -52,6 +52,27 @@ const NEGOTIATE = /^(?:fatal: )?Unable to negotiate with (\S+?) port \d+: .*$/;
 const BANNER = /^(?:banner exchange|ssh_dispatch_run_fatal): Connection from (\S+?) port \d+: .*$/;
 const TIMEOUT =
   /^(?:fatal: )?Timeout before authentication for (?:connection from )?(\S+?)(?: port \d+| to \S+, pid = \d+)$/;
+/**
+ * The listener dropping a connection before forking for it: OpenSSH 9.8+'s PerSourcePenalties (`penalty:
+ * failed authentication`, `... without attempting authentication`, `exceeded LoginGraceTime`, `caused
+ * crash`...), and MaxStartups (`past MaxStartups`, 9.8+ `past Maxstartups`). The source is the first
+ * bracketed address, written by sshd from the socket.
+ */
+const DROP =
+  /^drop connection #\d+ from \[([0-9A-Fa-f:.]+)\]:\d+ on \[[0-9A-Fa-f:.]+\]:\d+ (penalty: .+|past Max[Ss]tartups)$/;
+
+/**
+ * Dropbear (its messages; the tag is `dropbear`). Its client is `ADDR:PORT` (IPv6 unbracketed, the port
+ * after the last colon): at the end of the line after a user name in quotes (client data, so the line's
+ * last `from` is the one), or first in `Exit before auth from <ADDR:PORT>: `. Run from systemd with `-E`,
+ * each message opens with dropbear's own `[PID] Mon DD HH:MM:SS `.
+ */
+const DROPBEAR_STAMP = /^\[\d+\] [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /;
+const DROPBEAR_BAD =
+  /^[Bb]ad (?:PAM )?password attempt for '(.*)' from ([0-9A-Fa-f:.]+?):\d+$|^[Ll]ogin attempt for nonexistent user (?:'(.*)' )?from ([0-9A-Fa-f:.]+?):\d+$/;
+const DROPBEAR_MAX =
+  /^[Ee]xit before auth (?:from <([0-9A-Fa-f:.]+?):\d+>: (?:\(user '.*', \d+ fails\): )?Max auth tries reached - user '(.*)'|\(user '.*', \d+ fails\): Max auth tries reached - user '(.*)' from ([0-9A-Fa-f:.]+?):\d+)\s*$/;
+const DROPBEAR_OK = /^(?:Password|Pubkey) auth succeeded for '(.*)' (?:with .* )?from ([0-9A-Fa-f:.]+?):\d+$/;
 
 /** The joiner key of an sshd line: its pid (numbers hash without building a string per line). */
 export function key(line: ParsedLine): number {
@@ -66,7 +87,26 @@ function scan(host: string | null, line: ParsedLine): AttackEvent | null {
   return host ? event('portscan', 'refused', host, SERVICE, line.time) : null;
 }
 
+function dropbear(line: ParsedLine): Extracted {
+  const stamp = DROPBEAR_STAMP.exec(line.message);
+  const msg = stamp ? line.message.slice(stamp[0].length) : line.message;
+  let m: RegExpExecArray | null;
+  if ((m = DROPBEAR_BAD.exec(msg))) return fail(hostOf(m[2] ?? m[4]), line, m[1] ?? m[3]);
+  if ((m = DROPBEAR_MAX.exec(msg))) {
+    const user = m[2] ?? m[3];
+    return fail(hostOf(m[1] ?? m[4]), line, user === 'is invalid' ? undefined : user);
+  }
+  if ((m = DROPBEAR_OK.exec(msg))) {
+    const host = hostOf(m[2]);
+    if (!host) return null;
+    const e = event('bruteforce', 'success', host, SERVICE, line.time, { user: m[1] });
+    return { note: 'success', key: key(line), event: e };
+  }
+  return null;
+}
+
 function extract(line: ParsedLine): Extracted {
+  if (line.program === 'dropbear') return dropbear(line);
   // Some journals carry a kernel-style `kernel:[ 970.699]:` stamp inside the message.
   const msg = line.message.startsWith('kernel:')
     ? line.message.replace(/^kernel: ?\[ *\d+\.\d+\]:? /, '')
@@ -76,6 +116,14 @@ function extract(line: ParsedLine): Extracted {
   const c = msg.charCodeAt(0);
 
   // Dispatch on the first letter keeps the common "no match" path to one or two regex tests.
+  if (c === 0x64 /* d */) {
+    if (!(m = DROP.exec(msg))) return null;
+    const host = hostOf(m[1]);
+    if (!host) return null;
+    return (m[2] as string) === 'penalty: failed authentication'
+      ? event('bruteforce', 'reject', host, SERVICE, line.time)
+      : event('portscan', 'refused', host, SERVICE, line.time);
+  }
   if (c === 0x46 /* F */ || msg.startsWith('error: Failed')) {
     if ((m = FAILED.exec(msg))) {
       const found = sshdFrom(m[3] as string);
@@ -184,7 +232,8 @@ function extract(line: ParsedLine): Extracted {
 
 /** sshd's extractor. */
 export const sshd = {
-  description: 'OpenSSH sshd: failed/invalid logins, refused users, pre-auth disconnects, banner scans',
+  description:
+    'OpenSSH sshd and Dropbear: failed/invalid logins, refused users, pre-auth disconnects, penalty drops, banner scans',
   programs: ['sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)', 'dropbear'],
   // Each needle is the fixed text of some pattern above (the reader matches them without case): narrow on
   // purpose, so sshd's ordinary lines (`session opened`, `Disconnected from user`) are mostly never split.
@@ -210,6 +259,9 @@ export const sshd = {
     'Unable to negotiate',
     'Timeout before',
     'not known to the underlying',
+    'drop connection',
+    // Dropbear's lines by their tag (its messages hold none of the reader's anchors; the tag does).
+    'dropbear',
   ],
   extract,
 } satisfies Extractor;
