@@ -1,7 +1,15 @@
-import { existsSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers/cli.ts';
+import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { StateStore, stateDirFor } from './store.ts';
 
@@ -66,6 +74,36 @@ describe('StateStore', () => {
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
     release();
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('refuses a state base or its roots directory that is a symbolic link when --root is given', () => {
+    const dir = tempDir();
+    const real = path.join(dir, 'real');
+    mkdirSync(real);
+    const link = path.join(dir, 'statelink');
+    symlinkSync(real, link);
+    expect(() => new StateStore(stateDirFor(link, '/srv/demo')).lock()).toThrow(
+      new RegExp(`^Cannot use state directory ${link}: it is a symbolic link$`),
+    );
+    const base = path.join(dir, 'base');
+    mkdirSync(base);
+    symlinkSync(real, path.join(base, 'roots'));
+    expect(() => new StateStore(stateDirFor(base, '/srv/demo')).commit('logs', {})).toThrow(
+      new RegExp(`^Cannot use state directory ${base}/roots: it is a symbolic link$`),
+    );
+    expect(readdirSync(real)).toEqual([]);
+  });
+
+  it('check --root with --state a symbolic link says so in one line and writes nothing through it', async () => {
+    const dir = tempDir();
+    const real = path.join(dir, 'real');
+    mkdirSync(real);
+    const link = path.join(dir, 'statelink');
+    symlinkSync(real, link);
+    const r = await runCli(['--root', DEMO_ROOT, 'check'], { state: link });
+    expect(r.stderr).toBe(`tenken: Cannot use state directory ${link}: it is a symbolic link\n`);
+    expect(r.code).toBe(3);
+    expect(readdirSync(real)).toEqual([]);
   });
 
   it('keeps a --root tree apart from the live host', () => {

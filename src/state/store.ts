@@ -9,6 +9,7 @@ import {
   readFileSync,
   unlinkSync,
   writeSync,
+  type Stats,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,14 +36,44 @@ export function stateDirFor(base: string, root: string): string {
   return path.join(base, 'roots', `${path.basename(root).replace(/[^A-Za-z0-9._-]/g, '_')}-${id}`);
 }
 
+/**
+ * The directories a state directory consists of, outermost first: the base alone, or for a --root tree (as
+ * stateDirFor makes it: BASE/roots/NAME-HASH) the base, its `roots` and the per-root directory.
+ */
+export function stateDirChain(dir: string): string[] {
+  const parent = path.dirname(dir);
+  if (path.basename(parent) === 'roots' && /-[0-9a-f]{12}$/.test(path.basename(dir)))
+    return [path.dirname(parent), parent, dir];
+  return [dir];
+}
+
+/**
+ * Creates the state directory (mode 0700) one level at a time, refusing a symbolic link at any level tenken
+ * owns (the base, `roots`, the per-root directory), so state is never written through a planted link.
+ */
 function ensureDir(dir: string): void {
+  const chain = stateDirChain(dir);
+  const outer = path.dirname(chain[0] as string);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (lstatSync(dir).isSymbolicLink())
-      throw new TenkenError(`Cannot use state directory ${dir}: it is a symbolic link`);
+    mkdirSync(outer, { recursive: true, mode: 0o700 });
   } catch (err) {
-    if (err instanceof TenkenError) throw err;
     throw new TenkenError(describe(`Cannot create state directory ${dir}`, err));
+  }
+  for (const d of chain) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST')
+        throw new TenkenError(describe(`Cannot create state directory ${d}`, err));
+    }
+    let st: Stats;
+    try {
+      st = lstatSync(d);
+    } catch (err) {
+      throw new TenkenError(describe(`Cannot create state directory ${d}`, err));
+    }
+    if (st.isSymbolicLink()) throw new TenkenError(`Cannot use state directory ${d}: it is a symbolic link`);
+    if (!st.isDirectory()) throw new TenkenError(`Cannot use state directory ${d}: not a directory`);
   }
 }
 
