@@ -12,13 +12,14 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
 const SERVICE = 'apache';
 const HEAD =
   /^(?:\[[^\]]*\d{4}\] )?\[(?:(\w*):)?(\w+)\](?: \[pid [^\]]*\])? \[(?:client|remote) (\[[0-9A-Fa-f:.]+\](?::\d+)?|[0-9A-Fa-f:.]+)\] (?:AH\d{5}: )?(.*)$/;
+/** In order: mod_auth_digest's `user `NAME' in realm `R' not found` before the generic `user NAME not found`. */
 const AUTH_FAILURES: readonly RegExp[] = [
+  /^(?:Digest: )?user `(.*)' in realm `.*' not found: /,
   /^user (.*?) not found(?:: .*)?$/,
   /^user (.*?): authentication failure for "/,
   /^user (.*?): authorization failure for "/,
   /^Authorization of user (.*?) to access .* failed, reason: /,
   /^(?:Digest: )?user (.*?): password mismatch: /,
-  /^(?:Digest: )?user `(.*)' in realm `.*' not found: /,
   /^client used wrong authentication scheme: /,
   /^client denied by server configuration: /,
   /^(?:Digest: )?invalid qop `/,

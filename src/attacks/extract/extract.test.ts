@@ -582,3 +582,30 @@ describe('dropbear', () => {
     ]);
   });
 });
+
+describe('apache mod_auth_digest', () => {
+  it('reads the user out of the quotes of a digest user-not-found line', () => {
+    expect(
+      one(
+        "[Sun Jun 30 10:00:00.123456 2024] [auth_digest:error] [pid 123] [client 203.0.113.122:51237] AH01790: user `carol' in realm `x' not found: /dav/",
+        ['apache'],
+      ),
+    ).toMatchObject({ detector: 'bruteforce', kind: 'failure', host: '203.0.113.122', user: 'carol' });
+  });
+  it('still reads basic auth’s user-not-found line', () => {
+    expect(
+      one(
+        '[Sun Jun 30 10:00:00.123456 2024] [auth_basic:error] [pid 123] [client 203.0.113.123:51237] AH01618: user carol not found: /private/',
+        ['apache'],
+      ),
+    ).toMatchObject({ host: '203.0.113.123', user: 'carol' });
+  });
+  it('takes the client field, not an address in the user name', () => {
+    expect(
+      one(
+        "[Sun Jun 30 10:00:00.123456 2024] [auth_digest:error] [pid 123] [client 203.0.113.124:51237] AH01790: user `[client 6.6.6.6:1]' in realm `x' not found: /dav/",
+        ['apache'],
+      ),
+    ).toMatchObject({ host: '203.0.113.124', user: '[client 6.6.6.6:1]' });
+  });
+});
