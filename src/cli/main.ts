@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadAll } from '../config/load.ts';
-import { TenkenError } from '../core/errors.ts';
+import { CHECK_KIND_NAMES } from '../checks/registry.ts';
+import { describe, TenkenError } from '../core/errors.ts';
 import { version } from '../core/package.ts';
 import { defaultStateDir, stateDirFor } from '../state/store.ts';
 import type { App, Format, GlobalOptions, Io } from './app.ts';
@@ -58,6 +60,23 @@ export function buildProgram(app: App): Command {
   return program;
 }
 
+/** Checks `--root DIR` once for all commands: it must be an existing directory. */
+function checkRoot(root: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch (err) {
+    throw new TenkenError(describe(`Cannot use root ${root}`, err));
+  }
+  if (!isDir) throw new TenkenError(`Cannot use root ${root}: not a directory`);
+}
+
+/** Checks `--only`: at least one kind (an empty list would run no check and report OK). */
+function checkOnly(only: string[] | undefined): void {
+  if (only !== undefined && only.length === 0)
+    throw new TenkenError(`Invalid --only: no check kind given (kinds: ${CHECK_KIND_NAMES.join(', ')})`);
+}
+
 /** Finds the root program (global options live there). */
 function rootOf(cmd: Command): Command {
   let c = cmd;
@@ -96,6 +115,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         color: boolean;
       }>();
       const root = o.root === undefined ? '/' : path.resolve(io.cwd, o.root);
+      if (o.root !== undefined) checkRoot(root);
+      checkOnly(o.only);
       const base = o.state === undefined ? defaultStateDir(io.env) : path.resolve(io.cwd, o.state);
       const g: GlobalOptions = {
         root: o.root === undefined ? undefined : root,

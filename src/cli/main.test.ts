@@ -1,0 +1,45 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
+
+describe('--root', () => {
+  it('refuses a root that does not exist, for every command, instead of reporting OK', async () => {
+    const missing = path.join(tempDir(), 'nonexist');
+    for (const cmd of [['procs'], ['scan'], ['attacks'], ['dialup'], ['check'], ['last']]) {
+      const r = await runCli(['--root', missing, ...cmd]);
+      expect({ cmd, code: r.code, stderr: r.stderr }).toEqual({
+        cmd,
+        code: 3,
+        stderr: `tenken: Cannot use root ${missing}: no such file or directory\n`,
+      });
+    }
+  });
+
+  it('refuses a root that is a file', async () => {
+    const file = path.join(tempDir(), 'plain');
+    writeFileSync(file, 'x');
+    const r = await runCli(['--root', file, 'procs']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(`tenken: Cannot use root ${file}: not a directory\n`);
+  });
+});
+
+describe('--only', () => {
+  it('refuses an empty list of kinds instead of running no check and reporting OK', async () => {
+    for (const only of ['', ',', ' , ']) {
+      const r = await runCli(['--root', DEMO_ROOT, '--only', only, 'check']);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        'tenken: Invalid --only: no check kind given (kinds: services, logs, attacks, logins, procs, probes, dialup)\n',
+      );
+    }
+  });
+
+  it('still refuses an unknown kind', async () => {
+    const r = await runCli(['--root', DEMO_ROOT, '--only', 'logs,bogus', 'check']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^tenken: Cannot select checks: unknown check kind "bogus"/);
+  });
+});
