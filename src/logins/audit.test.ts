@@ -185,6 +185,19 @@ describe('simultaneous and long sessions', () => {
     expect(c[0]?.data.sessions.map((s) => s.tty)).toEqual(['pts/0', 'pts/1', 'pts/2']);
   });
 
+  it('lists at most 20 of the sessions open at once (a forged wtmp can open thousands)', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...Array.from({ length: 30 }, (_, i) =>
+        login('alice', `pts/${i}`, `2026-11-02T09:${String(i).padStart(2, '0')}`, '10.0.0.5', 100 + i),
+      ),
+    ];
+    const c = kinds((await run(recs, '2026-11-02T10:00')).found, 'login-concurrent');
+    const last = c.at(-1);
+    expect(last?.summary).toContain('30 sessions at once');
+    expect(last?.data.sessions).toHaveLength(20);
+  });
+
   it('reports two sessions from different networks at once, not one after the other', async () => {
     const recs = [
       boot('2026-11-01T00:00'),

@@ -417,7 +417,10 @@ export function auditLogins(input: AuditInput): AuditOutput {
             time: iso(s.start),
             reason,
             limit: cfg.maxConcurrent,
-            sessions: overlapping.map((o) => ({ tty: o.tty, host: o.host || null, start: iso(o.start) })),
+            // Bounded: a wtmp with a session that never ended (or a forged one) overlaps every later one.
+            sessions: overlapping
+              .slice(0, 20)
+              .map((o) => ({ tty: o.tty, host: o.host || null, start: iso(o.start) })),
             networks: nets,
           },
         });
