@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -12,6 +13,14 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { StateStore, stateDirFor } from './store.ts';
+
+/** Field 22 of /proc/PID/stat: the start time in clock ticks since boot. */
+function statStart(pid: number | 'self'): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
+}
+const ownStart = (): string => statStart('self');
+const bootId = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
 describe('writeFileAtomic', () => {
   it('replaces the file and leaves no temp file behind', () => {
@@ -56,9 +65,60 @@ describe('StateStore', () => {
     release();
     writeFileSync(path.join(dir, 'lock'), '999999999\n');
     const again = new StateStore(dir).lock();
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid} ${ownStart()} ${bootId()}\n`);
     again();
     expect(existsSync(path.join(dir, 'lock'))).toBe(false);
+  });
+
+  it('takes over a lock whose pid now belongs to another process or another boot', () => {
+    const dir = tempDir();
+    const lock = path.join(dir, 'lock');
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    // Our own pid, alive, but started at another tick: a reused pid.
+    writeFileSync(lock, `${process.pid} ${Number(ownStart()) + 1} ${boot}\n`);
+    new StateStore(dir).lock()();
+    // The right pid and start time, but recorded in an earlier boot.
+    writeFileSync(lock, `${process.pid} ${ownStart()} 00000000-0000-0000-0000-000000000000\n`);
+    new StateStore(dir).lock()();
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('holds a lock whose pid, start time and boot match a live process', () => {
+    const dir = tempDir();
+    const lock = path.join(dir, 'lock');
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const pid = child.pid as number;
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      writeFileSync(lock, `${pid} ${statStart(pid)} ${boot}\n`);
+      expect(() => new StateStore(dir).lock()).toThrow(
+        new RegExp(`^Another tenken run holds ${lock}: pid ${pid} is still running$`),
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('takes over an old-format lock (a bare pid) held by a process that is not tenken, or a day old', async () => {
+    const dir = tempDir();
+    const lock = path.join(dir, 'lock');
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      // Until it has exec'd, the child's command line is still node's.
+      for (let i = 0; i < 200 && !readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').startsWith('sleep'); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      writeFileSync(lock, `${child.pid}\n`);
+      new StateStore(dir).lock()();
+      // Our own pid (node) in the old format: held, until the lock is a day old.
+      writeFileSync(lock, `${process.pid}\n`);
+      expect(() => new StateStore(dir).lock()).toThrow(`pid ${process.pid} is still running`);
+      const old = new Date(Date.now() - 25 * 3_600_000);
+      utimesSync(lock, old, old);
+      new StateStore(dir).lock()();
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('counts a lock without a pid (written on a full disk) as held for an hour, then takes it over', () => {
@@ -71,7 +131,7 @@ describe('StateStore', () => {
     const old = new Date(Date.now() - 2 * 3_600_000);
     utimesSync(lock, old, old);
     const release = new StateStore(dir).lock();
-    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.pid} ${ownStart()} ${bootId()}\n`);
     release();
     expect(existsSync(lock)).toBe(false);
   });

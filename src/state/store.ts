@@ -123,8 +123,10 @@ export class StateStore {
   }
 
   /**
-   * Takes the run lock (`lock` file holding our pid, created with O_EXCL). A lock whose pid is gone is stale
-   * and taken over. Returns the release function. Two runs never interleave their reads and commits.
+   * Takes the run lock (`lock` file created with O_EXCL, holding `PID START BOOT`: our pid, our start time in
+   * clock ticks since boot and the boot id, so a pid reused by another process after a crash or a reboot does
+   * not hold the lock). A lock whose process is gone is stale and taken over. Returns the release function.
+   * Two runs never interleave their reads and commits.
    * On a full disk the lock file is created but its pid cannot be written: the run still holds it (the
    * report matters most then), and another run takes an empty lock for held until it is an hour old.
    */
@@ -151,7 +153,7 @@ export class StateStore {
       }
       const ino = fstatSync(fd).ino;
       try {
-        writeSync(fd, `${process.pid}\n`);
+        writeSync(fd, `${lockLine(process.pid)}\n`);
       } catch (err) {
         const code = errnoCode(err);
         if (code !== 'ENOSPC' && code !== 'EDQUOT') {
@@ -183,8 +185,8 @@ export class StateStore {
     } catch {
       return; // unreadable or vanished: treat as stale
     }
-    const pid = Number.parseInt(text, 10);
-    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid))
+    const pid = lockHolder(text, mtimeMs);
+    if (pid !== undefined)
       throw new TenkenError(`Another tenken run holds ${file}: pid ${pid} is still running`);
     if (text === '' && Date.now() - mtimeMs < EMPTY_LOCK_MS)
       throw new TenkenError(
@@ -195,6 +197,66 @@ export class StateStore {
 
 /** How long a lock without a pid (its writer ran out of disk space) counts as held. */
 const EMPTY_LOCK_MS = 3_600_000;
+
+/** How long a lock in the old format (a bare pid) can be held by the process of that pid. */
+const OLD_LOCK_MS = 24 * 3_600_000;
+
+/** The boot id of the running kernel, or undefined without /proc. */
+export function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or undefined when it is gone. */
+export function processStart(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses: split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = fields[22 - 3];
+  return start && /^\d+$/.test(start) ? start : undefined;
+}
+
+/** The lock's content for a process: `PID START BOOT`, or the bare pid where /proc does not tell more. */
+export function lockLine(pid: number): string {
+  const start = processStart(pid);
+  const boot = bootId();
+  return start && boot ? `${pid} ${start} ${boot}` : String(pid);
+}
+
+/**
+ * The pid of the run that holds a lock with this content, or undefined when the lock is stale. `PID START
+ * BOOT` is held only by the process of that pid started at that tick, in this boot. A bare pid (an older
+ * tenken, or no /proc) is held by that pid only if it is younger than a day and the process looks like
+ * tenken (node or tenken on its command line; unreadable counts as tenken).
+ */
+export function lockHolder(text: string, mtimeMs: number, now = Date.now()): number | undefined {
+  const m = /^(\d+)(?: (\d+) (\S+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const pid = Number(m[1]);
+  if (!Number.isSafeInteger(pid) || pid < 1) return undefined;
+  if (m[2] !== undefined) {
+    const boot = bootId();
+    const start = processStart(pid);
+    if (boot === undefined || start === undefined) return pidAlive(pid) ? pid : undefined;
+    return m[3] === boot && m[2] === start ? pid : undefined;
+  }
+  if (now - mtimeMs >= OLD_LOCK_MS || !pidAlive(pid)) return undefined;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return pid;
+  }
+  return /node|tenken/i.test(cmdline) ? pid : undefined;
+}
 
 /** Whether a process exists (signal 0). EPERM means it exists but is not ours. */
 export function pidAlive(pid: number): boolean {
