@@ -5,7 +5,8 @@ import { Command } from 'commander';
 import { mkdtempSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { App, GlobalOptions } from '../cli/app.ts';
-import { parseSince, register } from '../cli/commands/attacks.ts';
+import { register } from '../cli/commands/attacks.ts';
+import { parseSince } from '../core/time.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 
@@ -97,6 +98,6 @@ describe('tenken attacks', () => {
   it('parses --since spans and dates', () => {
     expect(parseSince('2h', NOW).toISOString()).toBe('2024-06-30T10:00:00.000Z');
     expect(parseSince('2024-06-01T00:00:00Z', NOW).toISOString()).toBe('2024-06-01T00:00:00.000Z');
-    expect(() => parseSince('yesterday', NOW)).toThrow(/Bad --since yesterday/);
+    expect(() => parseSince('yesterday', NOW)).toThrow(/^Invalid --since "yesterday"/);
   });
 });

@@ -1,37 +1,47 @@
 import { TenkenError } from './errors.ts';
 
-const UNIT_MS: Record<string, number> = {
-  s: 1000,
-  sec: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  day: 86_400_000,
-  days: 86_400_000,
-  w: 7 * 86_400_000,
-};
+const SINCE_UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
-/** Parses a duration like `90s`, `30m`, `24h`, `7d`, `2w` to milliseconds; undefined when not one. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(text.trim());
-  if (!m) return undefined;
-  const unit = UNIT_MS[(m[2] as string).toLowerCase()];
-  return unit === undefined ? undefined : Number(m[1]) * unit;
+const SINCE_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Days in a month (1-12) of a year, leap years included. */
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /**
- * Parses `--since`: a duration before `now` (`24h`, `7d`) or an absolute ISO date/time
- * (`2026-11-24`, `2026-11-24T06:00`). Throws a one-line TenkenError otherwise.
+ * Parses `--since` for every command but `last` (which follows util-linux): a span back from `now`
+ * (`30m`, `24h`, `7d`, `2w`, also `90s`) or an ISO date or date-time (`2026-11-01`, `2026-11-24T06:00`,
+ * `2026-11-24 06:00:00Z`; a date alone is UTC midnight, a time without offset is local). Bare numbers,
+ * impossible dates (Feb 30) and times before 1970 are refused with one TenkenError line; `what` names
+ * the option or setting in it.
  */
-export function parseSince(text: string, now: Date): Date {
-  const ms = parseDuration(text);
-  if (ms !== undefined) return new Date(now.getTime() - ms);
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$/.test(text.trim())) {
-    const d = new Date(text.trim().replace(' ', 'T'));
-    if (!Number.isNaN(d.getTime())) return d;
+export function parseSince(text: string, now: Date, what = '--since'): Date {
+  const t = text.trim();
+  const fail = (why = 'expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)'): never => {
+    throw new TenkenError(`Invalid ${what} ${JSON.stringify(text)}: ${why}`);
+  };
+  const span = /^(\d+)([smhdw])$/.exec(t);
+  if (span) {
+    const ms = Number(span[1]) * (SINCE_UNIT_S[span[2] as string] as number) * 1000;
+    if (!(ms <= now.getTime())) fail('reaches back before 1970');
+    return new Date(now.getTime() - ms);
   }
-  throw new TenkenError(
-    `Invalid time "${text}": use a duration like 24h or 7d, or a date like 2026-11-24T06:00`,
-  );
+  const m = SINCE_DATE.exec(t);
+  if (!m) return fail();
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const zone = m[7];
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) fail('no such date');
+  if (hour > 23 || minute > 59 || second > 59) fail('no such time');
+  if (zone && zone !== 'Z') {
+    const zh = Number(zone.slice(1, 3));
+    const zm = Number(zone.slice(-2));
+    if (zh > 23 || zm > 59) fail('no such UTC offset');
+  }
+  const d = new Date(t.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  if (Number.isNaN(d.getTime())) return fail();
+  if (d.getTime() < 0) fail('before 1970');
+  return d;
 }

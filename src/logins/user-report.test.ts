@@ -159,7 +159,7 @@ describe('tenken logins report', () => {
     ]);
     const s = await runLogins(['logins', 'report', '--since', 'lately'], { root, now, state });
     expect(s.code).toBe(3);
-    expect(s.stderr).toMatch(/^tenken: Invalid time "lately"/);
+    expect(s.stderr).toMatch(/^tenken: Invalid --since "lately": expected/);
   });
 
   it('says so for a user without logins, and fails cleanly without a wtmp', async () => {

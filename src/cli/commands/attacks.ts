@@ -4,6 +4,7 @@ import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
 import { accountLog, fileHints } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
+import { parseSince } from '../../core/time.ts';
 import { makeZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
@@ -12,19 +13,6 @@ import { assertFormat, type App } from '../app.ts';
 
 interface AttacksOptions {
   since?: string;
-}
-
-/** `--since`: an ISO date/time, or a span back from now (`90m`, `12h`, `7d`). */
-export function parseSince(value: string, now: Date): Date {
-  const rel = /^(\d+)([smhd])$/.exec(value);
-  if (rel) {
-    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(rel[1]) * unit * 1000);
-  }
-  const t = new Date(value);
-  if (Number.isNaN(t.getTime()))
-    throw new TenkenError(`Bad --since ${value}: expected an ISO date or a span like 12h or 7d`);
-  return t;
 }
 
 function renderText(report: AttackReport, title: string, color: boolean): string {

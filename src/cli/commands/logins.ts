@@ -46,7 +46,12 @@ async function reportsFor(
   const { host, config } = loaded;
   const cfg = config.checks.logins;
   const now = Math.floor(host.now.getTime() / 1000);
-  const since = Math.floor(parseSince(opts.since ?? cfg.reportSince, host.now).getTime() / 1000);
+  const since = Math.floor(
+    (opts.since !== undefined
+      ? parseSince(opts.since, host.now)
+      : parseSince(cfg.reportSince, host.now, 'checks.logins.reportSince')
+    ).getTime() / 1000,
+  );
   const inputs = historyInputs(host, cfg.wtmp);
   const history = await readHistory(inputs, { now, pidAlive: livePidAlive(host.root, host.now.getTime()) });
   if (history.source === 'none') {

@@ -7,7 +7,8 @@ import type { Plan } from '../../config/plan.ts';
 import { configSchema } from '../../config/schema.ts';
 import { makeHost } from '../../core/host.ts';
 import type { Loaded } from '../app.ts';
-import { parseSince, runScan, type ScanOptions } from './scan.ts';
+import { parseSince } from '../../core/time.ts';
+import { runScan, type ScanOptions } from './scan.ts';
 import { servicePlan, testPlan } from '../../../test/helpers/plan.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-scan-'));

@@ -4,6 +4,7 @@ import { AttackDecorator } from '../../attacks/scan.ts';
 import { TenkenError } from '../../core/errors.ts';
 import { displayPath, hostPath } from '../../core/host.ts';
 import { clip, lineText, terminalSafe } from '../../core/sanitize.ts';
+import { parseSince } from '../../core/time.ts';
 import { peakOf, topOf } from '../../logs/aggregate.ts';
 import {
   type EngineResult,
@@ -66,19 +67,6 @@ export function toRecord(ev: LineEvent): ScanRecord {
   };
   for (const d of recordDecorators) Object.assign(rec, d(ev));
   return rec;
-}
-
-/** Parses `--since`: `90m`, `24h`, `7d`, `2w`, or an ISO date/time. */
-export function parseSince(text: string, now: Date): Date {
-  const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
-  if (m) {
-    const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-    return new Date(now.getTime() - Number(m[1]) * unit * 1000);
-  }
-  const t = Date.parse(text);
-  if (Number.isNaN(t))
-    throw new TenkenError(`Invalid --since ${JSON.stringify(text)}: use 24h, 7d, 30m or an ISO date`);
-  return new Date(t);
 }
 
 /** Registers `tenken scan`. */

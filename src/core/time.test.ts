@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_ROOT, runCli } from '../../test/helpers/cli.ts';
+import { parseSince } from './time.ts';
+
+const NOW = new Date('2026-11-25T12:00:00Z');
+
+describe('parseSince', () => {
+  it.each([
+    ['90s', '2026-11-25T11:58:30.000Z'],
+    ['30m', '2026-11-25T11:30:00.000Z'],
+    ['24h', '2026-11-24T12:00:00.000Z'],
+    ['7d', '2026-11-18T12:00:00.000Z'],
+    ['2w', '2026-11-11T12:00:00.000Z'],
+    [' 7d ', '2026-11-18T12:00:00.000Z'],
+    ['2026-11-01', '2026-11-01T00:00:00.000Z'],
+    ['2024-02-29', '2024-02-29T00:00:00.000Z'],
+    ['2026-11-24T06:00Z', '2026-11-24T06:00:00.000Z'],
+    ['2026-11-24 06:00:30Z', '2026-11-24T06:00:30.000Z'],
+    ['2026-11-24T06:00:00.250Z', '2026-11-24T06:00:00.250Z'],
+    ['2026-11-24T06:00+09:00', '2026-11-23T21:00:00.000Z'],
+    ['2026-11-24T06:00-0500', '2026-11-24T11:00:00.000Z'],
+  ])('accepts %j', (text, iso) => {
+    expect(parseSince(text, NOW).toISOString()).toBe(iso);
+  });
+
+  it('reads a date-time without offset as local time', () => {
+    expect(parseSince('2026-11-24T06:00', NOW).getTime()).toBe(new Date(2026, 10, 24, 6, 0).getTime());
+  });
+
+  it.each([
+    ['12', 'expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)'],
+    ['0', 'expected'],
+    ['-5', 'expected'],
+    ['x 1', 'expected'],
+    ['30 d', 'expected'],
+    ['7days', 'expected'],
+    ['1.5h', 'expected'],
+    ['yesterday', 'expected'],
+    ['', 'expected'],
+    ['2026-11', 'expected'],
+    ['2026-1-5', 'expected'],
+    ['Nov 24 2026', 'expected'],
+    ['2026-02-30', 'no such date'],
+    ['2025-02-29', 'no such date'],
+    ['2026-13-01', 'no such date'],
+    ['2026-11-00', 'no such date'],
+    ['2026-11-24T24:00', 'no such time'],
+    ['2026-11-24T06:60', 'no such time'],
+    ['2026-11-24T06:00+25:00', 'no such UTC offset'],
+    ['99999999d', 'reaches back before 1970'],
+    ['1969-12-31', 'before 1970'],
+  ])('refuses %j', (text, why) => {
+    expect(() => parseSince(text, NOW)).toThrow(`Invalid --since ${JSON.stringify(text)}: ${why}`);
+  });
+
+  it('names the setting it parses', () => {
+    expect(() => parseSince('soon', NOW, 'checks.logins.reportSince')).toThrow(
+      /^Invalid checks\.logins\.reportSince "soon": expected/,
+    );
+  });
+});
+
+describe('--since on the command line', () => {
+  it('is refused the same way by check, scan, attacks and logins report', async () => {
+    const msg =
+      'Invalid --since "12": expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)';
+    for (const cmd of [['check'], ['scan'], ['attacks'], ['logins', 'report']]) {
+      const r = await runCli(['--root', DEMO_ROOT, ...cmd, '--since', '12']);
+      expect({ cmd, code: r.code, stderr: r.stderr }).toEqual({ cmd, code: 3, stderr: `tenken: ${msg}\n` });
+    }
+  });
+});
