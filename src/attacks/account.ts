@@ -118,6 +118,7 @@ export const SYSLOG_ANCHORS: readonly string[] = [
   'angup after',
   'imit from',
   'tp protocol error',
+  'on-smtp',
   'drop',
   'ynchronization error',
   'intext auth',

@@ -402,6 +402,21 @@ describe('access log 401s', () => {
   });
 });
 
+describe('access log probes', () => {
+  const get = (path: string, status: number) =>
+    `198.51.100.200 - - [30/Jun/2025:10:00:00 +0000] "GET ${path} HTTP/2.0" ${status} 1200 "-" "Mozilla/5.0"`;
+  it('does not take a WordPress visitor for a prober (a plugin’s asset or admin-ajax answered 200)', () => {
+    expect(
+      one(get('/wp-content/plugins/contact-form-7/includes/css/styles.css?ver=5.9', 200), ['web']),
+    ).toBeNull();
+    expect(one(get('/wp-admin/admin-ajax.php', 200), ['web'])).toBeNull();
+  });
+  it('counts the same path where the site has no WordPress (404), and /.env answered 200', () => {
+    expect(one(get('/wp-login.php', 404), ['web'])).toMatchObject({ detector: 'webprobe', status: 404 });
+    expect(one(get('/.env', 200), ['web'])).toMatchObject({ detector: 'webprobe', answered: true });
+  });
+});
+
 describe('postfix', () => {
   it.each([
     'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from mail-ej1-f41.google.com[209.85.218.41]: 450 4.2.0 <user1@example.net>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.net.html; from=<a@b> to=<user1@example.net> proto=ESMTP helo=<mail-ej1-f41.google.com>',
@@ -449,6 +464,19 @@ describe('postfix', () => {
         'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: unknown[192.0.2.238]:55729: SASL LOGIN authentication failed: x unknown[6.6.6.6]:1: y, sasl_username=6.6.6.6',
       ),
     ).toMatchObject({ host: '192.0.2.238', user: '6.6.6.6' });
+  });
+
+  it('counts an HTTP client on the mail port as a probe of the port, from the client field', () => {
+    expect(
+      one(
+        'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: non-SMTP command from unknown[203.0.113.53]: GET / HTTP/1.1',
+      ),
+    ).toMatchObject({ detector: 'portscan', kind: 'refused', host: '203.0.113.53', service: 'postfix' });
+    expect(
+      one(
+        'Jun 30 10:00:00 mx postfix/smtpd[110]: warning: non-SMTP command from unknown[203.0.113.54]:40000: GET /[6.6.6.6]: HTTP/1.1',
+      ),
+    ).toMatchObject({ host: '203.0.113.54' });
   });
 });
 

@@ -3,10 +3,11 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
 
 /**
  * Postfix smtpd/postscreen: SASL authentication failures (with `sasl_username`), NOQUEUE/milter rejects,
- * command pipelining abuse, too many errors, postscreen pregreet/hangup/limits. The client is the first
- * `NAME[ADDR]` after the fixed `... from ` (or `warning: `): NAME is reverse DNS that Postfix has validated,
- * ADDR numeric; `:PORT` follows it with `smtpd_client_port_logging = yes`. saslauthd itself logs no client
- * address, so its lines cannot be attributed and are not counted.
+ * command pipelining abuse, too many errors, non-SMTP commands (an HTTP client on port 25), postscreen
+ * pregreet/hangup/limits. The client is the first `NAME[ADDR]` after the fixed `... from ` (or `warning: `):
+ * NAME is reverse DNS that Postfix has validated, ADDR numeric; `:PORT` follows it with
+ * `smtpd_client_port_logging = yes`. saslauthd itself logs no client address, so its lines cannot be
+ * attributed and are not counted.
  *
  * A 5xx reject is counted whatever its reason. A 4xx (temporary) reject is counted only for the reasons
  * fail2ban's postfix filter names (the client's host or HELO or sender domain does not resolve, a DNS
@@ -34,6 +35,7 @@ const TEMP_COUNTED =
   /^[45]\.\d{1,3}\.\d{1,3} (?:(?:<[^>]*>)?: )?(?:(?:Helo command|(?:Sender|Recipient) address) rejected: )?(?:Service unavailable|(?:Client host|Command|Data command) rejected|Relay access denied|(?:Host|Domain) not found|Malformed DNS server reply|need fully-qualified hostname|match|User unknown|[Uu]ndeliverable address)\b/;
 /** A greylisting policy's answer, whatever check it hangs on: legitimate mail gets it on first contact. */
 const GREYLIST = /[Gg]reylist|[Tt]ry again later/;
+const NON_SMTP = new RegExp(`^warning: non-SMTP command from ${CLIENT}${PORT}: `);
 const PIPELINING = new RegExp(`^improper command pipelining after \\S+ from ${CLIENT}:?(?: .*)?$`);
 const TOO_MANY = new RegExp(`^too many errors after \\S+ from ${CLIENT}$`);
 const SCREEN =
@@ -57,6 +59,11 @@ function extract(line: ParsedLine): Extracted {
     const host = hostOf(m[1] ?? m[2]);
     return host ? event('bruteforce', 'reject', host, SERVICE, line.time) : null;
   }
+  if ((m = NON_SMTP.exec(msg))) {
+    // An HTTP (or other protocol's) client knocking on the mail port: a probe, not a mail conversation.
+    const host = hostOf(m[1]);
+    return host ? event('portscan', 'refused', host, SERVICE, line.time) : null;
+  }
   if ((m = PIPELINING.exec(msg)) ?? (m = TOO_MANY.exec(msg))) {
     const host = hostOf(m[1]);
     return host ? event('bruteforce', 'reject', host, SERVICE, line.time) : null;
@@ -70,13 +77,14 @@ function extract(line: ParsedLine): Extracted {
 
 /** Postfix extractor. */
 export const postfix = {
-  description: 'Postfix: SASL failures, rejects, pipelining abuse, postscreen drops',
+  description: 'Postfix: SASL failures, rejects, pipelining abuse, non-SMTP clients, postscreen drops',
   programs: ['postfix', 'postscreen', 'smtpd'],
   programPattern: /^postfix[\w.-]*\//,
   needles: [
     'authentication failed',
     'reject: ',
     'improper command',
+    'non-SMTP command',
     'too many errors',
     'PREGREET',
     'HANGUP after',

@@ -39,7 +39,8 @@ function extract(line: ParsedLine): Extracted {
     return event('webprobe', 'probe', host, 'web', time, { path: '() {', status, user, answered });
   }
   if (passwdPath(path)) return event('passwd', 'probe', host, 'web', time, { path, status, user, answered });
-  if (probeName(path)) return event('webprobe', 'probe', host, 'web', time, { path, status, user, answered });
+  if (probeName(path, status))
+    return event('webprobe', 'probe', host, 'web', time, { path, status, user, answered });
   // A 401 without a user is the challenge every browser gets before it sends credentials: not a guess.
   if (status === 401 && user !== undefined)
     return event('bruteforce', 'failure', host, 'web', time, { user, path, status });
