@@ -26,6 +26,7 @@ const NOW = new Date(2005, 7, 14, 12, 0, 0);
 const FILES: readonly { file: string; hints: Family[]; info?: boolean }[] = [
   { file: 'sshd', hints: ['sshd'] },
   { file: 'zzz-sshd-obsolete-multiline', hints: ['sshd'] },
+  { file: 'dropbear', hints: ['sshd'] },
   { file: 'pam-generic', hints: [] },
   { file: 'vsftpd', hints: ['vsftpd'] },
   { file: 'wuftpd', hints: ['wuftpd'] },
