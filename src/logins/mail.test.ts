@@ -172,6 +172,61 @@ describe('tenken logins mail failures', () => {
   });
 });
 
+describe('tenken logins mail through a sendmail binary', () => {
+  /** Whether a process is gone (or a zombie waiting for whoever inherited it to reap it). */
+  function gone(pid: number): boolean {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    } catch {
+      return true;
+    }
+  }
+
+  it('hands the message to the binary with -i -f FROM TO on its stdin', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-sendmail-'));
+    const bin = path.join(dir, 'sendmail');
+    fs.writeFileSync(bin, `#!/bin/sh\necho "$@" > ${dir}/args\ncat > ${dir}/message\n`, { mode: 0o755 });
+    const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
+      root,
+      now,
+      state,
+      logins: { mail: { transport: bin, from: 'audit@example.org', timeoutSeconds: 5 } },
+    });
+    expect([r.code, r.stderr, r.stdout]).toEqual([0, '', 'sent bob <bob@localhost>\n']);
+    expect(fs.readFileSync(path.join(dir, 'args'), 'utf8')).toBe('-i -f audit@example.org bob@localhost\n');
+    expect(fs.readFileSync(path.join(dir, 'message'), 'utf8')).toMatch(
+      /^Subject: Your logins on testhost: /m,
+    );
+  });
+
+  it('kills the binary and everything it started at the deadline, and says it timed out', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-sendmail-'));
+    const bin = path.join(dir, 'sendmail');
+    const pids = path.join(dir, 'pids');
+    // Reads the message, then hangs in a child of its own (as a stuck queue runner would).
+    fs.writeFileSync(bin, `#!/bin/sh\ncat >/dev/null\nsleep 1000 &\necho $$ $! > ${pids}\nwait\n`, {
+      mode: 0o755,
+    });
+    const started = Date.now();
+    const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
+      root,
+      now,
+      state,
+      logins: { mail: { transport: bin, timeoutSeconds: 1 } },
+    });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      `tenken: Cannot send the login report of bob to bob@localhost via ${bin}: timed out\n`,
+    );
+    const [shell, sleeper] = fs.readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    for (let i = 0; i < 100 && !(gone(shell as number) && gone(sleeper as number)); i++)
+      await new Promise((res) => setTimeout(res, 10));
+    expect([gone(shell as number), gone(sleeper as number)]).toEqual([true, true]);
+  });
+});
+
 // The real MTA of test/services (postfix delivering into a Maildir), started by the globalSetup in
 // vitest.config.ts for every run that selects this file.
 describe('tenken logins mail through a real postfix', () => {

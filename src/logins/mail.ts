@@ -1,9 +1,11 @@
 /**
  * Mailing each user their own login report (`tenken logins mail`), through nodemailer: an SMTP server
- * (`smtp://localhost:25` by default) with deadlines on connecting and on every answer, or a sendmail binary.
+ * (`smtp://localhost:25` by default) with deadlines on connecting and on every answer, or a sendmail binary
+ * (run in its own process group, killed with everything it started at the deadline).
  * The message has a plain-text part and an HTML alternative; `--dry-run DIR` writes the .eml files nodemailer
  * would send instead. A failure is one line: `Cannot send ... via smtp://localhost:25: connection refused`.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { lazyRequire } from '../core/lazy.ts';
@@ -76,8 +78,7 @@ export interface MailTransport {
 /** Where the messages go: an SMTP URL or a sendmail binary, as the config says. */
 export function transportOf(cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds'>): MailTransport {
   const ms = cfg.timeoutSeconds * 1000;
-  if (cfg.transport.startsWith('/'))
-    return nodemailer().createTransport({ sendmail: true, path: cfg.transport, newline: 'unix' });
+  if (cfg.transport.startsWith('/')) return sendmailTransport(cfg.transport, ms);
   const url = new URL(cfg.transport);
   const secure = url.protocol === 'smtps:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -96,6 +97,73 @@ export function transportOf(cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSe
       ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
       : {}),
   });
+}
+
+/**
+ * A sendmail-compatible binary (`sendmail -i -f FROM TO`, the message on its stdin), run in its own process
+ * group: at the deadline (`timeoutMs` for the whole message) the group is killed, the binary and whatever it
+ * started, and its exit is waited for, so nothing is left behind.
+ */
+export function sendmailTransport(binary: string, timeoutMs: number): MailTransport {
+  const composer = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async sendMail(m) {
+      const info = await composer.sendMail(m);
+      const { from, to } = info.envelope;
+      // An address starting with '-' would be read as an option (nodemailer's sendmail transport refuses it too).
+      if ([from || '', ...to].some((a) => /^"?-/.test(a)))
+        throw Object.assign(new Error('invalid envelope address'), { code: 'EENVELOPE' });
+      await runTransport(
+        binary,
+        ['-i', ...(from ? ['-f', from] : []), ...to],
+        info.message as Buffer,
+        timeoutMs,
+      );
+    },
+    close() {
+      composer.close();
+    },
+  };
+}
+
+/** Runs `binary args` with `input` on its stdin in a new process group; kills the group at the deadline. */
+function runTransport(binary: string, args: string[], input: Buffer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, timeoutMs);
+    child.once('error', (err) => {
+      // Not started at all (ENOENT, EACCES); once started, 'exit' follows and tells more.
+      if (child.pid === undefined) {
+        clearTimeout(timer);
+        reject(err);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      if (timedOut) reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+      else if (code) reject(Object.assign(new Error(`exited with code ${code}`), { code: 'ESENDMAIL' }));
+      else if (signal) reject(Object.assign(new Error(`killed by ${signal}`), { code: 'ESENDMAIL' }));
+      else resolve();
+    });
+    // A transport that exits without reading its input makes the write fail (EPIPE): its exit says more.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+/** SIGKILL to a whole process group (the transport and its children); gone already is fine. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone
+  }
 }
 
 /** What happened to one message. */
@@ -178,7 +246,8 @@ export async function sendMails(mails: readonly ReportMail[], cfg: LoginsMailCon
         continue;
       }
       try {
-        // The sendmail transport has no deadline of its own.
+        // A backstop: nodemailer's SMTP deadlines are per step (connect, each answer), and the sendmail
+        // transport kills its process group at timeoutSeconds.
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<never>((_, reject) => {
           timer = setTimeout(
