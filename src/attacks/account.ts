@@ -414,7 +414,7 @@ export class Accountant {
       ev.host = this.names.of(ev.host);
       if (ev.user !== undefined) ev.user = this.names.of(ev.user);
       if (ev.kind === 'failure') {
-        if (from === 'pam' && ECHOING_PAM.has(ev.service)) ev.echo = 'pam';
+        if (from === 'pam' && ECHOING_PAM.has(ev.service)) ev.echo = 'backend';
         else if (from === 'web' && ev.status === 401) ev.echo = 'access';
       }
     }

@@ -170,3 +170,17 @@ describe('one attempt logged in two logs', () => {
     expect(r.findings).toEqual([]);
   });
 });
+
+describe("dovecot's auth worker and login process", () => {
+  it('count one attempt once (auth_verbose logs the worker line, the login line follows)', () => {
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    const acc = new Accountant({ now: NOW });
+    const lines = [1, 2, 3].flatMap((i) => [
+      `Jun 30 10:0${i}:00 mx dovecot: auth: Info: passwd-file(bob,203.0.113.44,<SvLnWihhAIJ/AAA${i}>): Password mismatch`,
+      `Jun 30 10:0${i}:02 mx dovecot: imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=203.0.113.44, lip=127.0.0.1, session=<SvLnWihhAIJ/AAA${i}>`,
+    ]);
+    acc.scanText(lines.join('\n'), 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/mail.log' }));
+    const r = det.finish();
+    expect(r.sources[0]).toMatchObject({ host: '203.0.113.44', failures: 3 });
+  });
+});

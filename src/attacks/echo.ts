@@ -6,7 +6,11 @@
  * is held until the end of the read and counted only when no own failure of the same attempt is found.
  */
 
-/** Per PAM service (`pam_unix(SERVICE:auth)`), the services whose own failure lines repeat its failures. */
+/**
+ * Per PAM service (`pam_unix(SERVICE:auth)`) or backend's service, the services whose own failure lines
+ * repeat its failures (dovecot's auth worker, `pam(USER,ADDR): Password mismatch`, and its login process,
+ * `auth failed, 1 attempts`, log one attempt twice).
+ */
 export const ECHO_OWNERS: Readonly<Record<string, readonly string[]>> = {
   dovecot: ['dovecot'],
   vsftpd: ['vsftpd'],
@@ -32,7 +36,7 @@ export interface OwnFailure {
   left: number;
 }
 
-/** A pam line comes first and the daemon's own line at the latest when the connection ends. */
+/** A backend's line comes first and the daemon's own line at the latest when the connection ends. */
 const PAM_BEFORE_MS = 5_000;
 const PAM_AFTER_MS = 300_000;
 /** The error log and the access log write one request within a second or two of each other. */
@@ -41,12 +45,12 @@ const ACCESS_MS = 5_000;
 /** The own failure (unmatched attempts left) that an echo of `kind` at `t` repeats, or undefined. */
 export function ownFailureOf(
   own: readonly OwnFailure[],
-  kind: 'pam' | 'access',
+  kind: 'backend' | 'access',
   service: string,
   user: string | undefined,
   t: number,
 ): OwnFailure | undefined {
-  if (kind === 'pam') {
+  if (kind === 'backend') {
     const owners = ECHO_OWNERS[service] ?? [];
     return own.find(
       (o) =>

@@ -65,12 +65,12 @@ export interface AttackEvent {
   /** For passwd reads: whether the server answered with the file (2xx, FTP transfer complete). */
   answered?: boolean;
   /**
-   * Set on a failure another log may also hold in the daemon's own words: `pam` for pam_unix's line of a
-   * daemon that logs its own failures (dovecot, vsftpd, proftpd...), `access` for a 401 in a web server's
-   * access log (its error log names the same request). The detectors count it only when no own failure
-   * from the same host matches it.
+   * Set on a failure another line may also hold in the daemon's own words: `backend` for the line of the
+   * authentication backend (pam_unix for dovecot, vsftpd, proftpd...; dovecot's auth worker) of a daemon
+   * that logs its own failures, `access` for a 401 in a web server's access log (its error log names the
+   * same request). The detectors count it only when no own failure from the same host matches it.
    */
-  echo?: 'pam' | 'access';
+  echo?: 'backend' | 'access';
 }
 
 /**
@@ -134,6 +134,7 @@ export function event(
     status?: number | undefined;
     answered?: boolean | undefined;
     attempts?: number;
+    echo?: AttackEvent['echo'];
   } = {},
 ): AttackEvent {
   const e: AttackEvent = {
@@ -150,6 +151,7 @@ export function event(
   if (extra.path !== undefined) e.path = extra.path;
   if (extra.status !== undefined) e.status = extra.status;
   if (extra.answered !== undefined) e.answered = extra.answered;
+  if (extra.echo !== undefined) e.echo = extra.echo;
   return e;
 }
 

@@ -38,7 +38,10 @@ function extract(line: ParsedLine): Extracted {
   m = WORKER.exec(text) ?? AUTH24.exec(text);
   if (m) {
     const host = hostOf(m[2]);
-    return host ? event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[1] }) : null;
+    // The login process logs the same attempt (`auth failed`) when the client goes: see echo.ts.
+    return host
+      ? event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[1], echo: 'backend' })
+      : null;
   }
   return null;
 }
