@@ -282,7 +282,8 @@ export async function scanAuthLogLines(
       if (carry.length > MAX_LINE) carry = carry.slice(0, MAX_LINE);
     }
   };
-  if (isGzipFile(local)) await pipeline(fs.createReadStream('', { fd: openRegularSync(local).fd }), zlib.createGunzip(), sink);
+  if (isGzipFile(local))
+    await pipeline(fs.createReadStream('', { fd: openRegularSync(local).fd }), zlib.createGunzip(), sink);
   else await pipeline(fs.createReadStream('', { fd: openRegularSync(local).fd }), sink);
   if (carry) onLine(carry);
   if (lastLine) {

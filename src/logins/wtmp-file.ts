@@ -97,31 +97,35 @@ async function gunzip(file: string, display: string, opts: OpenOptions): Promise
   let tooBig = false;
   const gz = zlib.createGunzip();
   try {
-    await pipeline(fs.createReadStream('', { fd: openRegularSync(file).fd }), gz, async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) {
-        total += chunk.length;
-        if (total > maxSize) {
-          tooBig = true;
-          throw new Error('too big');
+    await pipeline(
+      fs.createReadStream('', { fd: openRegularSync(file).fd }),
+      gz,
+      async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) {
+          total += chunk.length;
+          if (total > maxSize) {
+            tooBig = true;
+            throw new Error('too big');
+          }
+          if (spill) {
+            fs.writeSync(spill.fd, chunk);
+            continue;
+          }
+          chunks.push(chunk);
+          if (total > memLimit) {
+            const dir = fs.mkdtempSync(path.join(opts.tmpDir ?? os.tmpdir(), 'tenken-wtmp-'));
+            const tmp = path.join(dir, 'records');
+            const fd = fs.openSync(tmp, 'wx+', 0o600);
+            // Unlinked at once: the data lives while the descriptor is open, and no temp file outlives us.
+            fs.unlinkSync(tmp);
+            fs.rmdirSync(dir);
+            spill = { fd };
+            for (const c of chunks) fs.writeSync(fd, c);
+            chunks.length = 0;
+          }
         }
-        if (spill) {
-          fs.writeSync(spill.fd, chunk);
-          continue;
-        }
-        chunks.push(chunk);
-        if (total > memLimit) {
-          const dir = fs.mkdtempSync(path.join(opts.tmpDir ?? os.tmpdir(), 'tenken-wtmp-'));
-          const tmp = path.join(dir, 'records');
-          const fd = fs.openSync(tmp, 'wx+', 0o600);
-          // Unlinked at once: the data lives while the descriptor is open, and no temp file outlives us.
-          fs.unlinkSync(tmp);
-          fs.rmdirSync(dir);
-          spill = { fd };
-          for (const c of chunks) fs.writeSync(fd, c);
-          chunks.length = 0;
-        }
-      }
-    });
+      },
+    );
   } catch (err) {
     if (spill) fs.closeSync((spill as { fd: number }).fd);
     if (tooBig) throw new TenkenError(`Cannot read ${display}: decompresses to more than ${maxSize} bytes`);
