@@ -467,12 +467,19 @@ export async function readBaseline(file: string): Promise<Baseline | null> {
   return parsed.data;
 }
 
-/** Writes a baseline atomically (temp file, fsync, rename; never through a symlink), creating its directory. */
+/**
+ * Writes a baseline atomically (temp file, fsync, rename; never through a symlink), creating its directory;
+ * a directory that is a symbolic link is refused, as the state directory is (the file would land elsewhere).
+ */
 export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
+  const dir = path.dirname(file);
   try {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    if ((await lstat(dir)).isSymbolicLink())
+      throw new TenkenError(`Cannot write baseline ${file}: ${dir} is a symbolic link`);
   } catch (err) {
-    throw new TenkenError(describe(`Cannot create directory ${path.dirname(file)}`, err));
+    if (err instanceof TenkenError) throw err;
+    throw new TenkenError(describe(`Cannot create directory ${dir}`, err));
   }
   writeFileAtomic(file, `${JSON.stringify(baseline, null, 2)}\n`);
 }

@@ -1,5 +1,6 @@
 import {
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -394,5 +395,17 @@ describe('the baseline file', () => {
     symlinkSync(target, link);
     await expect(writeBaseline(link, b)).rejects.toThrow(/symbolic link/);
     expect(readFileSync(target, 'utf8')).toBe('precious');
+  });
+
+  it('refuses a directory that is a symlink (a state directory planted elsewhere)', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const b = await recordFrom(r);
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, path.join(dir, 'state-link'));
+    await expect(writeBaseline(path.join(dir, 'state-link', 'baseline.json'), b)).rejects.toThrow(
+      /^Cannot write baseline .*baseline\.json: .*state-link is a symbolic link$/,
+    );
+    expect(readdirSync(elsewhere)).toEqual([]);
   });
 });
