@@ -92,7 +92,7 @@ describe('tenken attacks', () => {
   });
   it('says which file it could not read, in one line', async () => {
     const r = await run([path.join(dir, 'missing.log')]);
-    expect(r.err.trim()).toBe(`Cannot read ${path.join(dir, 'missing.log')}: no such file or directory`);
+    expect(r.err.trim()).toBe(`tenken: Cannot read ${path.join(dir, 'missing.log')}: no such file or directory`);
     expect(r.code).toBe(3);
   });
   it('parses --since spans and dates', () => {

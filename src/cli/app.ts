@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import type { Host } from '../core/host.ts';
 
 /** Output formats a command may offer; each command declares the subset it supports. */
-export type Format = 'text' | 'json' | 'ndjson' | 'html' | 'nagios' | 'prometheus';
+export type Format = 'text' | 'json' | 'ndjson' | 'html' | 'nagios';
 
 /** Options every command accepts (declared once on the root program). */
 export interface GlobalOptions {

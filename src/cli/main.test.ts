@@ -43,3 +43,14 @@ describe('--only', () => {
     expect(r.stderr).toMatch(/^tenken: Cannot select checks: unknown check kind "bogus"/);
   });
 });
+
+describe('--format', () => {
+  it('offers only formats some command prints (no prometheus until metrics exist)', async () => {
+    const r = await runCli(['--root', DEMO_ROOT, '--format', 'prometheus', 'check']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      "argument 'prometheus' is invalid. Allowed choices are text, json, ndjson, html, nagios.",
+    );
+  });
+});

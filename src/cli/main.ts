@@ -9,7 +9,7 @@ import { defaultStateDir, stateDirFor } from '../state/store.ts';
 import type { App, Format, GlobalOptions, Io } from './app.ts';
 import { commands } from './commands/index.ts';
 
-const FORMATS: Format[] = ['text', 'json', 'ndjson', 'html', 'nagios', 'prometheus'];
+const FORMATS: Format[] = ['text', 'json', 'ndjson', 'html', 'nagios'];
 
 function list(value: string, prev: string[] | undefined): string[] {
   return [

@@ -88,7 +88,7 @@ export function register(program: Command, app: App): void {
           });
           for (const p of r.problems) {
             unreadable = true;
-            app.io.error(`Cannot read ${f}: ${p.reason}`);
+            app.io.error(`tenken: Cannot read ${terminalSafe(f)}: ${terminalSafe(p.reason)}`);
           }
         }
         report = det.finish();
@@ -103,7 +103,7 @@ export function register(program: Command, app: App): void {
         shown = got.files;
         for (const p of got.problems) {
           if (p.status === 'UNKNOWN') unreadable = true;
-          app.io.error(p.summary);
+          app.io.error(`tenken: ${terminalSafe(p.summary)}`);
         }
       }
       const status = worst([
