@@ -20,7 +20,11 @@ function logTo(p: ProbeRun): (message: string) => void {
 /** basic-ftp's errors as failure classes: negative replies carry their code, its own timeouts say so. */
 function ftpFailure(err: unknown, what: string): unknown {
   if (err instanceof basicFtp().FTPError)
-    return new ProbeFailure('bad-status', `${what}: ${err.code} ${clip(err.message, 120)}`);
+    // basic-ftp's message is the server's whole reply, its code included (`421 Too many connections`).
+    return new ProbeFailure(
+      'bad-status',
+      `${what}: ${err.code} ${clip(err.message.replace(/^\d{3}[ -]/, ''), 120)}`,
+    );
   if (err instanceof Error && /^Timeout/.test(err.message)) {
     return new ProbeFailure('timeout', `${what}: ${err.message.toLowerCase()}`);
   }
