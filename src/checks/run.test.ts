@@ -1,6 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT, tempDir } from '../../test/helpers/cli.ts';
 import { loadAll } from '../config/load.ts';
+import { renderText } from '../report/text.ts';
 import { StateStore } from '../state/store.ts';
 import { commitPending, runChecks, selectKinds } from './run.ts';
 import type { CheckKind } from './types.ts';
@@ -8,6 +11,21 @@ import type { CheckKind } from './types.ts';
 const loaded = () => loadAll({ root: DEMO_ROOT, env: {}, now: new Date('2026-11-26T00:00:00Z') });
 
 describe('runChecks', () => {
+  it('says an unreadable state file once in the text report', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'spy.json'), 'garbage');
+    const spy: CheckKind = { description: 'reads state', run: () => Promise.resolve({ results: [] }) };
+    const store = new StateStore(dir);
+    const { report } = await runChecks(loaded(), store, {
+      kinds: ['spy'],
+      options: { all: false },
+      registry: { spy },
+    });
+    const text = renderText(report, { color: false });
+    expect(text.split('spy.json').length - 1, text).toBe(1);
+    expect(text).toMatch(/spy\.json: not valid JSON.*this run starts afresh for it/);
+  });
+
   it('shows a check that throws as UNKNOWN while the others still run', async () => {
     const boom: CheckKind = {
       description: 'always fails',

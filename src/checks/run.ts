@@ -127,22 +127,24 @@ export async function runChecks(
   );
   const checks = outs.map((o) => o.report);
   for (const p of store.problems) {
+    // One text for the check, its result and its finding: the text report then says it once.
+    const said = `State file ${p.file}: ${p.reason}; this run starts afresh for it`;
     checks.push({
       kind: 'state',
       status: 'WARNING',
-      summary: `State file ${p.file}: ${p.reason}`,
+      summary: said,
       durationMs: 0,
       results: [
         {
           service: 'tenken',
           status: 'WARNING',
-          summary: `State file ${p.file}: ${p.reason}`,
+          summary: said,
           findings: [
             {
               kind: 'not-checked',
               status: 'WARNING',
               service: 'tenken',
-              summary: `State file ${p.file} ${p.reason}: this run starts afresh for it`,
+              summary: said,
               evidence: [],
               data: { what: 'state', path: p.file, reason: p.reason },
             },
