@@ -1,7 +1,8 @@
-import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadAll } from '../config/load.ts';
 import { makeHost } from '../core/host.ts';
 import { logsConfig } from './config.ts';
 import { planSources, runEngine } from './engine.ts';
@@ -57,4 +58,25 @@ describe('planSources', () => {
       expect(errors?.count).toBe(3);
     });
   }
+});
+
+describe("the samba profile's logs", () => {
+  it("reads Debian's per-client log.%m files, each rotated family once", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-samba-'));
+    dirs.push(root);
+    mkdirSync(path.join(root, 'var/log/samba'), { recursive: true });
+    mkdirSync(path.join(root, 'etc/tenken'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/tenken/tenken.yaml'), 'detect: false\nservices:\n  samba: {}\n');
+    for (const f of ['log.smbd', 'log.smbd.1', 'log.smbd.2.gz', 'log.pc1', 'log.pc1.1', 'log.192.0.2.7'])
+      writeFileSync(path.join(root, 'var/log/samba', f), '');
+    const { host, plan } = loadAll({ root, env: {} });
+    const samba = (await planSources(host, plan)).filter((s) => s.owners.includes('samba'));
+    // The profile's other paths are sources too (reported missing); the files that exist are read so:
+    const found = samba.map((s) => s.path).filter((p) => existsSync(path.join(root, p)));
+    expect(found.sort()).toEqual([
+      '/var/log/samba/log.192.0.2.7',
+      '/var/log/samba/log.pc1',
+      '/var/log/samba/log.smbd',
+    ]);
+  });
 });
