@@ -184,3 +184,25 @@ describe("dovecot's auth worker and login process", () => {
     expect(r.sources[0]).toMatchObject({ host: '203.0.113.44', failures: 3 });
   });
 });
+
+describe('sources', () => {
+  it('groups an IPv6 attacker the kernel logs in full with the same address sshd logs compressed', () => {
+    const full = '2001:0db8:0000:0000:0000:0000:0000:0149';
+    const lines = [
+      ...[0, 1, 2].map(
+        (i) =>
+          `Jun 30 10:00:0${i} srv kernel: [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56 SRC=${full} DST=2001:0db8:0000:0000:0000:0000:0000:0001 LEN=80 TC=0 HOPLIMIT=50 FLOWLBL=0 PROTO=TCP SPT=4000${i} DPT=${22 + i} WINDOW=1024 RES=0x00 SYN URGP=0`,
+      ),
+      ...[3, 4].map(
+        (i) =>
+          `Jun 30 10:00:0${i} srv sshd[90${i}]: Failed password for root from 2001:db8::149 port 4100${i} ssh2`,
+      ),
+    ];
+    const r = detect(lines.join('\n'), [], { ignore: ['2001:DB8::7'] }).report();
+    expect(r.sources).toHaveLength(1);
+    expect(r.sources[0]).toMatchObject({ host: '2001:db8::149', failures: 2, scans: 3 });
+    // An ignore entry matches the address in either form.
+    const ignored = detect(lines.join('\n'), [], { ignore: [full] }).report();
+    expect(ignored.sources).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import type { LocatedEvent } from './account.ts';
 import type { AttacksConfig } from './config.ts';
 import type { AttackFinding } from './findings.ts';
 import { ECHOED, type OwnFailure, ownFailureOf } from './echo.ts';
+import { sourceKey } from './host.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
 
@@ -169,7 +170,7 @@ export class AttackDetectors {
     private readonly cfg: AttacksConfig,
     opts: DetectorOptions = {},
   ) {
-    this.ignore = new Set(cfg.ignore);
+    this.ignore = new Set([...cfg.ignore, ...cfg.ignore.map(sourceKey)]);
     this.serviceName = opts.serviceName ?? ((s) => s);
     const h = opts.history;
     this.attackers = { ...(h?.attackers ?? {}) };
@@ -188,7 +189,8 @@ export class AttackDetectors {
 
   /** Whether a source has anything counted or carried (wtmp logins are looked up only for those). */
   knows(host: string): boolean {
-    return this.by.has(host) || Object.hasOwn(this.attackers, host);
+    const key = sourceKey(host);
+    return this.by.has(key) || Object.hasOwn(this.attackers, key);
   }
 
   /** Earliest failure (ms) counted or carried, or Infinity: wtmp logins before it cannot matter. */
@@ -231,7 +233,7 @@ export class AttackDetectors {
   /** Counts one event. */
   add(se: SourcedEvent): void {
     const e: AttackEvent = se.event;
-    const host = e.host;
+    const host = sourceKey(e.host);
     // A source already grouped is not ignored (ignored sources never get a group).
     let a = this.by.get(host);
     if (a === undefined) {
@@ -307,8 +309,9 @@ export class AttackDetectors {
 
   /** Records a successful login from another record source (wtmp); the same login seen in a log is kept once. */
   addLogin(r: LoginRecord): void {
-    if (this.ignore.has(r.host)) return;
-    const a = this.agg(r.host);
+    const host = sourceKey(r.host);
+    if (this.ignore.has(host)) return;
+    const a = this.agg(host);
     if (a.successes.some((s) => s.user === r.user && Math.abs(s.t - r.time) <= SAME_ATTEMPT_MS)) return;
     a.successes.push({ t: r.time, user: r.user, service: r.service });
   }
@@ -319,8 +322,9 @@ export class AttackDetectors {
    * attempt; only the others count (attempts the logs did not show, or logs not read at all).
    */
   addFailedLogin(r: FailedLoginRecord): void {
-    if (this.ignore.has(r.host)) return;
-    this.agg(r.host).btmp.push(r);
+    const host = sourceKey(r.host);
+    if (this.ignore.has(host)) return;
+    this.agg(host).btmp.push(r);
   }
 
   /** Counts the btmp records no log line accounted for (see addFailedLogin). */

@@ -42,3 +42,26 @@ export function hostOf(token: string | undefined): string | null {
   const h = normHost(token);
   return isHost(h) ? h : null;
 }
+
+const sourceKeys = new Map<string, string>();
+
+/**
+ * The key the detectors group a source under: an IPv6 address in its RFC 5952 text, anything else as
+ * logged. The kernel's LOG lines print IPv6 in full (`SRC=2001:0db8:0000:...:0149`) where sshd and postfix
+ * print `2001:db8::149`: one attacker was two sources. Forms with an IPv4 tail or a zone stay as logged.
+ * Serialised by the WHATWG URL parser (Node's own), the well-kept implementation of that text form.
+ */
+export function sourceKey(host: string): string {
+  if (!host.includes(':') || host.includes('.') || host.includes('%')) return host;
+  let key = sourceKeys.get(host);
+  if (key === undefined) {
+    try {
+      key = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+    } catch {
+      key = host;
+    }
+    if (sourceKeys.size >= 10_000) sourceKeys.clear();
+    sourceKeys.set(host, key);
+  }
+  return key;
+}
