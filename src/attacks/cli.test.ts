@@ -85,6 +85,11 @@ describe('tenken attacks', () => {
     expect(doc.status).toBe('CRITICAL');
     expect(doc.findings[0]).toMatchObject({ kind: 'attack-bruteforce', data: { count: 12 } });
   });
+  it('counts a file named twice once', async () => {
+    const r = await run([auth, auth], 'json');
+    const doc = JSON.parse(r.out) as { findings: { data: { count: number } }[] };
+    expect(doc.findings[0]?.data.count).toBe(12);
+  });
   it('honours --since', async () => {
     const r = await run(['--since', '2024-07-01T00:00:00Z', auth]);
     expect(r.code).toBe(0);
@@ -92,7 +97,9 @@ describe('tenken attacks', () => {
   });
   it('says which file it could not read, in one line', async () => {
     const r = await run([path.join(dir, 'missing.log')]);
-    expect(r.err.trim()).toBe(`tenken: Cannot read ${path.join(dir, 'missing.log')}: no such file or directory`);
+    expect(r.err.trim()).toBe(
+      `tenken: Cannot read ${path.join(dir, 'missing.log')}: no such file or directory`,
+    );
     expect(r.code).toBe(3);
   });
   it('parses --since spans and dates', () => {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
+import { SameLineFilter } from '../../attacks/same-line.ts';
 import { accountLog, fileHints } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
@@ -71,8 +72,10 @@ export function register(program: Command, app: App): void {
           serviceName: planServiceName(loaded.plan),
         });
         const zone = makeZone(host.env.TZ);
+        // A file named twice, or lines rsyslog wrote to two of the files, count once (as in the check).
+        const same = new SameLineFilter();
         shown = files;
-        for (const f of files) {
+        for (const [i, f] of files.entries()) {
           const local = path.resolve(app.io.cwd, f);
           const r = await accountLog(local, {
             mode: { kind: 'whole' },
@@ -83,6 +86,7 @@ export function register(program: Command, app: App): void {
             consumeTrailing: true,
             onEvent: (e) => {
               if (since && e.event.time !== null && e.event.time < since.getTime()) return;
+              if (!same.admit(String(i), e.text)) return; // each argument a log of its own
               det.add(e);
             },
           });

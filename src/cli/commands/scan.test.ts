@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -45,6 +45,13 @@ const LOG =
   'Nov 24 10:00:00 gw sendmail[1]: SYSERR(root): timeout\r\nNov 24 10:00:01 gw sshd[2]: ok\nNov 24 10:00:02 gw sshd[2]: Invalid user \xff\n';
 
 describe('tenken scan', () => {
+  it('reads a file named twice (or under two names) once', async () => {
+    writeFileSync(path.join(dir, 'twice'), Buffer.from(LOG, 'latin1'));
+    symlinkSync(path.join(dir, 'twice'), path.join(dir, 'twice-link'));
+    const { out } = await scan(['twice', 'twice', 'twice-link'], {}, 'ndjson');
+    expect(out.trim().split('\n')).toHaveLength(2);
+  });
+
   it('prints one ndjson object per matching line with exactly the documented fields', async () => {
     writeFileSync(path.join(dir, 'syslog'), Buffer.from(LOG, 'latin1'));
     const { out, code } = await scan(['syslog'], {}, 'ndjson');

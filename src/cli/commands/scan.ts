@@ -10,6 +10,7 @@ import {
   type EngineResult,
   type LineEvent,
   type LogSource,
+  oneSourcePerFile,
   planSources,
   runEngine,
 } from '../../logs/engine.ts';
@@ -137,14 +138,17 @@ export async function runScan(
 
   let sources: LogSource[];
   if (files.length > 0) {
-    sources = files.map((f) => {
-      const local = path.resolve(app.io.cwd, f);
-      const shown = displayPath(host, local);
-      const owners = plan.services
-        .filter((s) => s.logs.some((l) => hostPath(host, l) === local))
-        .map((s) => s.name);
-      return { path: shown, local, shared: owners.length === 0, owners, configuredBy: owners };
-    });
+    // A file named twice (or under two names) is read once.
+    sources = await oneSourcePerFile(
+      files.map((f) => {
+        const local = path.resolve(app.io.cwd, f);
+        const shown = displayPath(host, local);
+        const owners = plan.services
+          .filter((s) => s.logs.some((l) => hostPath(host, l) === local))
+          .map((s) => s.name);
+        return { path: shown, local, shared: owners.length === 0, owners, configuredBy: owners };
+      }),
+    );
   } else sources = await planSources(host, plan);
 
   // ndjson: the attack detectors see every line they may count (their needles are a hidden category) and
