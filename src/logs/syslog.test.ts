@@ -74,6 +74,21 @@ describe('other prefixes', () => {
   });
 });
 
+describe('Apache error log stamps', () => {
+  it('reads 2.2 and 2.4 stamps in the host zone; the message starts after them', () => {
+    const ctx = { reference: Date.parse('2026-11-25T00:00:00Z'), zone: makeZone('Asia/Tokyo') };
+    for (const stamp of ['[Tue Nov 24 10:00:01 2026]', '[Tue Nov 24 10:00:01.123456 2026]']) {
+      const line = `${stamp} [core:info] [pid 42] [client 203.0.113.7:4000] AH00128: File does not exist: /x`;
+      const p = parsePrefix(line, ctx);
+      expect([iso(p.time), p.program, line.slice(p.messageStart, p.messageStart + 11)]).toEqual([
+        '2026-11-24T01:00:01.000Z',
+        null,
+        '[core:info]',
+      ]);
+    }
+  });
+});
+
 describe('tag matching', () => {
   it('matches a tag exactly or as the part before a slash, never anywhere in the line', () => {
     expect(tagMatches('sendmail', 'sendmail')).toBe(true);
@@ -298,6 +313,8 @@ const RFC3164 =
 const ISO = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y;
 const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
 const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
+const APACHE =
+  /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;
 const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
@@ -410,6 +427,20 @@ function oracleParsePrefix(line: string, ctx: YearContext): LinePrefix {
       number,
     ];
     out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
+    return out;
+  }
+  APACHE.lastIndex = 0;
+  m = APACHE.exec(line);
+  if (m) {
+    const [d, h, mi, s, y] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    out.time = ctx.zone.toEpoch(y, MONTHS[m[1] as string] as number, d, h, mi, s);
+    out.messageStart = APACHE.lastIndex;
     return out;
   }
   const clf = CLF.exec(line.length > 512 ? line.slice(0, 512) : line);
