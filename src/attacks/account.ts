@@ -416,7 +416,8 @@ export class Accountant {
       if (ev.kind === 'failure') {
         if (from === 'pam' && ECHOING_PAM.has(ev.service)) ev.echo = 'backend';
         else if (from === 'web' && ev.status === 401) ev.echo = 'access';
-      }
+      } else if (from === 'web' && ev.kind === 'probe' && ev.status !== undefined && ev.status >= 400)
+        ev.echo = 'access'; // a request the error log may name too (nginx: `open() ... failed`)
     }
     return ev;
   }

@@ -171,6 +171,56 @@ describe('one attempt logged in two logs', () => {
   });
 });
 
+describe('one web request in the access log and the error log', () => {
+  const access = (sec: number, path: string, status: number) =>
+    `203.0.113.77 - - [30/Jun/2024:10:00:${String(sec).padStart(2, '0')} +0000] "GET ${path} HTTP/1.1" ${status} 153 "-" "zgrab/0.x"`;
+  function report(logs: { source: string; text: string; hints: Family[] }[]) {
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    for (const log of logs) {
+      const acc = new Accountant({ now: NOW, hints: log.hints });
+      acc.scanText(log.text, 1, (e: LocatedEvent) => det.add({ ...e, source: log.source }));
+    }
+    return det.finish();
+  }
+
+  it("counts nginx's missing-file line and the access log's 404 of the same request once", () => {
+    const err = (sec: number, path: string) =>
+      `2024/06/30 10:00:${String(sec).padStart(2, '0')} [error] 812#812: *${sec} open() "/usr/share/nginx/html${path}" failed (2: No such file or directory), client: 203.0.113.77, server: _, request: "GET ${path} HTTP/1.1", host: "192.0.2.5"`;
+    const paths = ['/wp-login.php', '/.env', '/phpmyadmin/index.php'];
+    const r = report([
+      {
+        source: '/var/log/nginx/error.log',
+        text: paths.map((p, i) => err(i, p)).join('\n'),
+        hints: ['apache', 'nginx'],
+      },
+      {
+        source: '/var/log/nginx/access.log',
+        text: [...paths.map((p, i) => access(i, p, 404)), access(9, '/.git/config', 404)].join('\n'),
+        hints: ['web'],
+      },
+    ]);
+    expect(r.sources[0]).toMatchObject({ host: '203.0.113.77', probes: 4 });
+  });
+
+  it("matches Apache's file path with the request's path", () => {
+    const err = (sec: number, file: string) =>
+      `[Sun Jun 30 10:00:${String(sec).padStart(2, '0')}.000000 2024] [core:info] [pid 4242] [client 203.0.113.77:40000] AH00128: File does not exist: /var/www/html${file}`;
+    const r = report([
+      {
+        source: '/var/log/apache2/error.log',
+        text: [err(1, '/wp-login.php'), err(2, '/.env')].join('\n'),
+        hints: ['apache', 'nginx'],
+      },
+      {
+        source: '/var/log/apache2/access.log',
+        text: [access(1, '/wp-login.php', 404), access(2, '/.env', 404)].join('\n'),
+        hints: ['web'],
+      },
+    ]);
+    expect(r.sources[0]).toMatchObject({ host: '203.0.113.77', probes: 2 });
+  });
+});
+
 describe("dovecot's auth worker and login process", () => {
   it('count one attempt once (auth_verbose logs the worker line, the login line follows)', () => {
     const det = new AttackDetectors(attacksConfig.parse({}));

@@ -3,7 +3,7 @@ import { type Status, rank, worst } from '../core/status.ts';
 import type { LocatedEvent } from './account.ts';
 import type { AttacksConfig } from './config.ts';
 import type { AttackFinding } from './findings.ts';
-import { ECHOED, type OwnFailure, ownFailureOf } from './echo.ts';
+import { ACCESS_OWNERS, ECHOED, type OwnEvent, unmatchedEchoes } from './echo.ts';
 import { sourceKey } from './host.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
@@ -119,9 +119,9 @@ interface Agg {
   first: number;
   last: number;
   /** Failures that may repeat an own failure of another log (see echo.ts), held until `finish`. */
-  echoes?: { se: SourcedEvent; t: number }[];
-  /** Own failures of the services an echo can repeat. */
-  own?: OwnFailure[];
+  echoes?: { se: SourcedEvent; e: AttackEvent; t: number }[];
+  /** Own failures and probes of the services an echo can repeat. */
+  own?: OwnEvent[];
   /** Sample lines per detector, and the latest line past the samples (made evidence only for findings). */
   evidence: Record<Detector, SourcedEvent[]>;
   lastEvidence?: Partial<Record<Detector, SourcedEvent>>;
@@ -246,7 +246,7 @@ export class AttackDetectors {
       this.lastTime = Math.max(this.lastTime, t);
     }
     if (e.echo !== undefined) {
-      (a.echoes ??= []).push({ se, t });
+      (a.echoes ??= []).push({ se, e, t });
       return;
     }
     if (e.kind === 'success') {
@@ -268,7 +268,14 @@ export class AttackDetectors {
         for (let i = 0; i < n; i++) fail.push(t);
         if (e.kind === 'reject') a.rejects += n;
         else if (e.kind === 'failure' && ECHOED.has(e.service))
-          (a.own ??= []).push({ t, service: e.service, user: e.user, left: n });
+          (a.own ??= []).push({
+            t,
+            detector: 'bruteforce',
+            service: e.service,
+            user: e.user,
+            path: undefined,
+            left: n,
+          });
         const user = e.user;
         if (user !== undefined) {
           const users = (a.users ??= new Map());
@@ -293,6 +300,7 @@ export class AttackDetectors {
       }
       case 'webprobe':
         a.probes.push({ path: e.path ?? '', status: e.status });
+        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t);
         break;
       case 'passwd':
         // A password-file request over HTTP is also a web probe (the runbook's `/phf` exploit read it).
@@ -303,8 +311,21 @@ export class AttackDetectors {
           service: e.service,
           answered: e.answered === true || (e.status !== undefined && e.status >= 200 && e.status < 300),
         });
+        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t);
         break;
     }
+  }
+
+  /** Keeps an error log's probe, which an access log's line of the same request repeats (see echo.ts). */
+  private ownProbe(a: Agg, e: AttackEvent, t: number): void {
+    (a.own ??= []).push({
+      t,
+      detector: e.detector,
+      service: e.service,
+      user: undefined,
+      path: e.path,
+      left: 1,
+    });
   }
 
   /** Records a successful login from another record source (wtmp); the same login seen in a log is kept once. */
@@ -368,18 +389,12 @@ export class AttackDetectors {
     const held = a.echoes;
     if (held === undefined) return;
     delete a.echoes;
-    // The own failures as they are now: an echo counted alone below is added like one, and must not match.
-    const own = [...(a.own ?? [])];
-    for (const { se, t } of held) {
-      const e = se.event;
-      const o = e.echo === undefined ? undefined : ownFailureOf(own, e.echo, e.service, e.user, t);
-      if (o !== undefined) {
-        o.left--;
-        continue;
-      }
+    // Matched against the own events as they are now: an echo counted alone is added like one.
+    for (const { se, e, t } of unmatchedEchoes(a.own ?? [], held)) {
       const { echo: _, ...alone } = e;
       this.add({ ...se, event: { ...alone, time: t } });
     }
+    delete a.own;
   }
 
   private evidence(a: Agg, d: Detector): Evidence[] {

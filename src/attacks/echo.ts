@@ -1,3 +1,5 @@
+import type { AttackEvent, Detector } from './types.ts';
+
 /**
  * One failed login logged twice, in two logs: pam_unix's line in auth.log and the daemon's own line in
  * mail.log or its own file (dovecot's `auth failed, 1 attempts`, vsftpd's `FAIL LOGIN`), or a web server's
@@ -22,50 +24,74 @@ export const ECHO_OWNERS: Readonly<Record<string, readonly string[]>> = {
   samba: ['samba'],
 };
 
-/** Services whose own failures an access log's 401 repeats. */
-const ACCESS_OWNERS: readonly string[] = ['nginx', 'apache'];
+/** Services whose own lines an access log's 401 or probe (4xx) repeats: the web servers' error logs. */
+export const ACCESS_OWNERS: ReadonlySet<string> = new Set(['nginx', 'apache']);
 
 /** Services whose own failures may have an echo (the detectors keep their failure times for matching). */
-export const ECHOED = new Set([...Object.values(ECHO_OWNERS).flat(), ...ACCESS_OWNERS]);
+export const ECHOED: ReadonlySet<string> = new Set([...Object.values(ECHO_OWNERS).flat(), ...ACCESS_OWNERS]);
 
-/** An own failure an echo can match: time (ms), service, user, and how many attempts are still unmatched. */
-export interface OwnFailure {
+/** An own event an echo can match: time (ms), what it was, and how many attempts are still unmatched. */
+export interface OwnEvent {
   t: number;
+  detector: Detector;
   service: string;
   user: string | undefined;
+  path: string | undefined;
   left: number;
 }
 
 /** A backend's line comes first and the daemon's own line at the latest when the connection ends. */
-const PAM_BEFORE_MS = 5_000;
-const PAM_AFTER_MS = 300_000;
+const BEFORE_MS = 5_000;
+const BACKEND_AFTER_MS = 300_000;
 /** The error log and the access log write one request within a second or two of each other. */
-const ACCESS_MS = 5_000;
+const ACCESS_AFTER_MS = 5_000;
 
-/** The own failure (unmatched attempts left) that an echo of `kind` at `t` repeats, or undefined. */
-export function ownFailureOf(
-  own: readonly OwnFailure[],
-  kind: 'backend' | 'access',
-  service: string,
-  user: string | undefined,
-  t: number,
-): OwnFailure | undefined {
-  if (kind === 'backend') {
-    const owners = ECHO_OWNERS[service] ?? [];
-    return own.find(
-      (o) =>
-        o.left > 0 &&
-        owners.includes(o.service) &&
-        o.t >= t - PAM_BEFORE_MS &&
-        o.t <= t + PAM_AFTER_MS &&
-        (o.user === undefined || user === undefined || o.user === user),
+/** Whether own event `o` is the attempt echo `e` repeats (time aside). */
+function repeats(o: OwnEvent, e: AttackEvent): boolean {
+  if (e.echo === 'backend')
+    return (
+      o.detector === 'bruteforce' &&
+      (ECHO_OWNERS[e.service] ?? []).includes(o.service) &&
+      (o.user === undefined || e.user === undefined || o.user === e.user)
     );
-  }
-  return own.find(
-    (o) =>
-      o.left > 0 &&
-      ACCESS_OWNERS.includes(o.service) &&
-      Math.abs(o.t - t) <= ACCESS_MS &&
-      (o.user === undefined || o.user === user),
+  if (o.detector !== e.detector || !ACCESS_OWNERS.has(o.service)) return false;
+  if (e.detector === 'bruteforce') return o.user === undefined || o.user === e.user;
+  // A probe: nginx logs the request's path, Apache the file's (`/var/www/html/wp-login.php`).
+  const p = e.path;
+  return (
+    p !== undefined &&
+    o.path !== undefined &&
+    (o.path === p || (p.length > 1 && p.startsWith('/') && o.path.endsWith(p)))
   );
+}
+
+/**
+ * Splits held echoes into those that repeat an own event (each own event absorbs as many echoes as its
+ * attempts) and those that stand alone, which are returned. Both lists in any order; `own` is consumed.
+ */
+export function unmatchedEchoes<T extends { e: AttackEvent; t: number }>(own: OwnEvent[], held: T[]): T[] {
+  const byTime = [...own].sort((x, y) => x.t - y.t);
+  const alone: T[] = [];
+  for (const h of [...held].sort((x, y) => x.t - y.t)) {
+    const after = h.e.echo === 'backend' ? BACKEND_AFTER_MS : ACCESS_AFTER_MS;
+    // First own event at or after the window's start (binary search), then forward through the window.
+    let lo = 0;
+    let hi = byTime.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((byTime[mid] as OwnEvent).t < h.t - BEFORE_MS) lo = mid + 1;
+      else hi = mid;
+    }
+    let found: OwnEvent | undefined;
+    for (let i = lo; i < byTime.length && (byTime[i] as OwnEvent).t <= h.t + after; i++) {
+      const o = byTime[i] as OwnEvent;
+      if (o.left > 0 && repeats(o, h.e)) {
+        found = o;
+        break;
+      }
+    }
+    if (found) found.left--;
+    else alone.push(h);
+  }
+  return alone;
 }
