@@ -63,7 +63,7 @@ export interface CommandModule {
 
 /**
  * Checks the --format a command was given against those it can write; a one-line error otherwise
- * (`tenken procs cannot write --format html: use text or json`). Narrows `g.format` for the caller.
+ * (`tenken: procs cannot write --format html: use text or json` once printed). Narrows `g.format` for the caller.
  */
 export function assertFormat<F extends Format>(
   g: GlobalOptions,
@@ -73,5 +73,5 @@ export function assertFormat<F extends Format>(
   if ((allowed as readonly Format[]).includes(g.format)) return;
   const list =
     allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}` : allowed.join('');
-  throw new TenkenError(`tenken ${command} cannot write --format ${g.format}: use ${list}`);
+  throw new TenkenError(`${command} cannot write --format ${g.format}: use ${list}`);
 }

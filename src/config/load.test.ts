@@ -44,6 +44,17 @@ describe('config check', () => {
     expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:\\d+:\\d+: `));
   });
 
+  it('refuses a --format it cannot write instead of ignoring it', async () => {
+    const file = path.join(tempDir(), 'ok.yaml');
+    writeFileSync(file, 'detect: true\n');
+    const r = await runCli(['--format', 'json', 'config', 'check', file]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      3,
+      '',
+      'tenken: config check cannot write --format json: use text\n',
+    ]);
+  });
+
   it('points a YAML syntax error at its line and column, not at 1:1', async () => {
     const file = path.join(tempDir(), 'bad.yaml');
     writeFileSync(file, 'host: ok\ndetect: true\nchecks:\n  logins:\n    maxConcurrent: [1\n  x: }\n');

@@ -82,7 +82,7 @@ describe('tenken baseline and tenken procs', () => {
     const show = await tenken(['--root', root, '--state', other, 'baseline', 'show']);
     expect(show.error).toMatch(/^No baseline at .*: record one with `tenken baseline record`$/);
     const html = await tenken(['--root', root, '--state', other, '--format', 'html', 'procs']);
-    expect(html.error).toBe('tenken procs cannot write --format html: use text or json');
+    expect(html.error).toBe('procs cannot write --format html: use text or json');
     const info = await tenken(['--root', root, '--state', other, 'procs', '-v']);
     expect(info.out).toMatch(
       /No baseline recorded \(.*baseline\.json\): .*record one with `tenken baseline record`/,

@@ -5,7 +5,7 @@ import { TenkenError, describe, errnoCode } from '../../core/errors.ts';
 import { hostPath } from '../../core/host.ts';
 import { readRegularFileSync } from '../../core/open.ts';
 import { writeFileAtomic } from '../../state/atomic.ts';
-import type { App } from '../app.ts';
+import { assertFormat, type App } from '../app.ts';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
@@ -22,6 +22,7 @@ export function register(program: Command, app: App): void {
     .option('--force', 'overwrite an existing file', false)
     .action(async (file: string | undefined, opts: { force: boolean }, cmd: Command) => {
       const g = app.globals(cmd);
+      assertFormat(g, 'config init', ['text']);
       if (file === '-') {
         await app.io.write(STARTER_CONFIG);
         return;
@@ -49,6 +50,7 @@ export function register(program: Command, app: App): void {
     .argument('[file]', 'the file (default: --config, else /etc/tenken/tenken.yaml under the root)')
     .action(async (file: string | undefined, _opts: unknown, cmd: Command) => {
       const g = app.globals(cmd);
+      assertFormat(g, 'config check', ['text']);
       const target =
         file !== undefined
           ? path.resolve(app.io.cwd, file)
