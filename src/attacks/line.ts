@@ -23,6 +23,8 @@ const TAI64N = /^@4000([0-9a-fA-F]{12})[0-9a-fA-F]{8} +/;
 const SLASHED = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) +/;
 const ISO_SHORT_DAY = /^(\d{4})-(\d{2})-(\d)[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)? +/;
 const BSD_FACILITY = /^<\w+\.\w+> +/;
+/** The stamps parsePrefix reads before a daemon's own text: `YYYY/MM/DD hh:mm:ss `, Apache's `[Www Mmm ...] `. */
+const SLASHED_OR_APACHE = /^(?:\d{4}\/\d\d\/\d\d |\[[A-Z][a-z]{2} [A-Z][a-z]{2} )/;
 /** `prog[pid]:`, `prog(pid):`, `prog:`, `prog[pid]` (proftpd logs no colon), `sshd(pam_unix)[pid]:`. */
 const TAG = /^([A-Za-z0-9_./-]+(?:\(pam_unix\))?)(?:\[(\d+)\]:?|\((\d+)\):|:)$/;
 const BRACKET_TAG = /^\[([A-Za-z0-9_./-]+)\]:?$/;
@@ -209,6 +211,10 @@ export class LineSplitter {
         pid = Number(paren[2]);
       }
       return tagged(program, pid, line.slice(p.messageStart), line.slice(start), p.time);
+    }
+    if (p.time !== null && p.messageStart > 0 && SLASHED_OR_APACHE.test(line)) {
+      // `2024/06/30 10:00:00 ` (nginx, and daemons' own files) or Apache's `[Sun Jun 30 ...] `: a tag may follow.
+      return looseTag(line.slice(p.messageStart), p.time, false);
     }
     if (p.time !== null) {
       // A stamp without a tag parsePrefix knows: the rest after the stamp (host included, as `text`).

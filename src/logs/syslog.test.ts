@@ -74,6 +74,19 @@ describe('other prefixes', () => {
   });
 });
 
+describe('nginx error log stamps', () => {
+  it('reads `2026/11/25 00:28:09 [error] ...` in the host zone; the message starts after it', () => {
+    const ctx = { reference: Date.parse('2026-11-26T00:00:00Z'), zone: makeZone('Asia/Tokyo') };
+    const line = '2026/11/25 00:28:09 [error] 8123#8123: *3097 open() "/var/www/favicon.ico" failed';
+    const p = parsePrefix(line, ctx);
+    expect([iso(p.time), p.program, line.slice(p.messageStart, p.messageStart + 7)]).toEqual([
+      '2026-11-24T15:28:09.000Z',
+      null,
+      '[error]',
+    ]);
+  });
+});
+
 describe('Apache error log stamps', () => {
   it('reads 2.2 and 2.4 stamps in the host zone; the message starts after them', () => {
     const ctx = { reference: Date.parse('2026-11-25T00:00:00Z'), zone: makeZone('Asia/Tokyo') };
@@ -313,6 +326,7 @@ const RFC3164 =
 const ISO = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y;
 const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
 const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
+const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
 const APACHE =
   /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;
 const CLF =
@@ -427,6 +441,21 @@ function oracleParsePrefix(line: string, ctx: YearContext): LinePrefix {
       number,
     ];
     out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
+    return out;
+  }
+  SLASHED.lastIndex = 0;
+  m = SLASHED.exec(line);
+  if (m) {
+    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
+    out.messageStart = SLASHED.lastIndex;
     return out;
   }
   APACHE.lastIndex = 0;

@@ -40,6 +40,8 @@ const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
 const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
+/** nginx's error log (and other daemons' own files): `2026/11/25 00:28:09 [error] ...`, local time. */
+const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
 /** Apache httpd's error log: `[Sun Jun 30 10:00:01 2024] ` (2.2), `[Sun Jun 30 10:00:01.123456 2024] ` (2.4). */
 const APACHE =
   /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;
@@ -417,6 +419,14 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
   if (m) {
     const [y, mo, d, h, mi, s] = stampFields(m);
     out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
+    return out;
+  }
+  SLASHED.lastIndex = 0;
+  m = SLASHED.exec(line);
+  if (m) {
+    const [y, mo, d, h, mi, s] = stampFields(m);
+    out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
+    out.messageStart = SLASHED.lastIndex;
     return out;
   }
   APACHE.lastIndex = 0;
