@@ -197,6 +197,24 @@ describe('the logs check', () => {
     expect(findings(out.results, 'app').map((f) => [f.status, f.summary])).toEqual(expected);
   });
 
+  it('says nothing of a syslog-tagged daemon without its own log file while a system log is read', async () => {
+    const plan: Plan = testPlan(
+      [service('postfix', { syslog: ['postfix'], logs: ['/var/log/mail.err'] })],
+      ['/var/log/syslog'],
+    );
+    const problems = async () =>
+      findings((await logsCheck.run(ctx(plan, undefined))).results, 'postfix').filter(
+        (f) => f.kind === 'log-source',
+      );
+    // No system log either: its lines may be nowhere, worth knowing.
+    expect((await problems()).map((f) => [f.status, f.summary])).toEqual([
+      ['INFO', 'Cannot read /var/log/mail.err: no such file or directory'],
+    ]);
+    // Debian has no mail.err; postfix's lines are in the system log, read by tag.
+    writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
+    expect(await problems()).toEqual([]);
+  });
+
   it('says so when no system log exists and the journal is off', async () => {
     const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);
     const out = await logsCheck.run(ctx(plan, undefined));

@@ -152,9 +152,13 @@ export function buildResults(
   }
   // Profiles list a service's log under every path distributions use: missing ones matter only when
   // none of the service's own logs exists.
+  // A daemon that logs through syslog (tags) needs no file of its own while a system log is read: Debian
+  // has no mail.err, dovecot logs to mail.log by default. Saying so on every run only hid real findings.
+  const systemLogRead = result.journalRead || result.sources.some((src) => src.shared && src.found);
   for (const s of plan.services) {
     const own = result.sources.filter((src) => !src.shared && src.services.includes(s.name));
     if (own.length === 0 || own.some((src) => src.found)) continue;
+    if (s.syslog.length > 0 && systemLogRead) continue;
     const tried = own.map((src) => src.path);
     // With syslog tags its lines may well be in the system logs: then worth knowing, not a warning.
     push(
