@@ -67,6 +67,9 @@ describe('buildPlan on the demo tree', () => {
     const plan = buildPlan(config, profiles, facts, DEMO_ROOT);
     expect(plan.services.map((s) => s.name)).toEqual(['intranet', 'postfix']);
     expect(plan.services[0]).toMatchObject({ profile: 'nginx', title: 'Intranet', processes: ['nginx'] });
+    // The profile's known-benign log lines come along (the logs check applies them before the config's).
+    expect(plan.services[0]?.ignore).toEqual(profiles.get('nginx')?.ignore);
+    expect(plan.services[0]?.ignore.length).toBeGreaterThan(0);
   });
 
   it('rejects a service naming a profile that does not exist', () => {

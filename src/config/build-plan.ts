@@ -53,6 +53,7 @@ function merge(
     ports: svc?.ports ?? profile?.ports ?? [],
     probes: svc?.probes ?? profile?.probes ?? [],
     thresholds: svc?.thresholds ?? {},
+    ignore: profile?.ignore ?? [],
     reasons,
   };
 }

@@ -1,4 +1,5 @@
 import type { ProbeSpec } from '../probes/spec.ts';
+import type { IgnoreRuleConfig } from '../logs/config.ts';
 import type { Threshold } from './schema.ts';
 
 /**
@@ -24,6 +25,8 @@ export interface ServicePlan {
   probes: ProbeSpec[];
   /** Per-category thresholds, merged over the global ones. */
   thresholds: Record<string, Threshold>;
+  /** The profile's known-benign lines (log ignore rules), before the config's own. */
+  ignore: IgnoreRuleConfig[];
   /** Why the service is inspected: `configured`, `binary /usr/sbin/sshd`, `process sshd`, ... */
   reasons: string[];
   /**

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ignoreRule } from '../logs/config.ts';
 import { probeSpec } from '../probes/spec.ts';
 import { packageRoot } from '../core/package.ts';
 import { parseYaml } from './yaml.ts';
@@ -36,6 +37,12 @@ export const profileSchema = z
     syslog: z.array(z.string()),
     ports: z.array(z.number().int()),
     probes: z.array(probeSpec),
+    /**
+     * Lines the daemon writes on a healthy day that hit a runbook keyword (`checks.logs.ignore` rules for
+     * it, applied before the config's own): nginx's `open() ... failed (2: No such file or directory)` for
+     * every missing favicon is an error only by its words.
+     */
+    ignore: z.array(ignoreRule).default([]),
   })
   .strict();
 

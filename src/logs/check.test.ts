@@ -7,6 +7,7 @@ import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { CheckResult } from '../core/report.ts';
+import { builtinProfiles } from '../config/profile.ts';
 import { type LogFinding, logsCheck } from './check.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
@@ -219,5 +220,31 @@ describe('the logs check', () => {
     const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(findings(out.results, 'host').map((f) => [f.status, f.kind])).toEqual([['INFO', 'log-source']]);
+  });
+});
+
+describe("the profiles' known-benign lines", () => {
+  it("leave nginx's missing favicons out of error and invalid, but not a CGI probe, and cron's PHP session cleaner out of cgi", async () => {
+    const profiles = builtinProfiles();
+    const nginx = profiles.get('nginx');
+    const cron = profiles.get('cron');
+    mkdirSync(path.join(root, 'var/log/nginx'), { recursive: true });
+    const err = (i: number, file: string) =>
+      `2026/11/24 10:${String(i).padStart(2, '0')}:00 [error] 812#812: *${i} open() "/var/www/html${file}" failed (2: No such file or directory), client: 198.51.100.${i}, server: _, request: "GET ${file} HTTP/1.1", host: "example.org"`;
+    writeFileSync(
+      path.join(root, 'var/log/nginx/error.log'),
+      `${[...Array.from({ length: 30 }, (_, i) => err(i, '/favicon.ico')), err(31, '/phpmyadmin/index.php')].join('\n')}\n`,
+    );
+    writeFileSync(
+      path.join(root, 'var/log/syslog'),
+      `${Array.from({ length: 4 }, (_, i) => `Nov 24 10:0${i}:00 gw CRON[${100 + i}]: (root) CMD ([ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi)`).join('\n')}\n`,
+    );
+    const plan: Plan = testPlan([
+      service('nginx', { logs: ['/var/log/nginx/error.log'], ignore: nginx?.ignore ?? [] }),
+      service('cron', { syslog: ['CRON'], ignore: cron?.ignore ?? [] }),
+    ]);
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(out.results, 'nginx')).toEqual({ cgi: 1 });
+    expect(counts(out.results, 'cron')).toEqual({});
   });
 });

@@ -1,3 +1,4 @@
+import type { Plan } from '../config/plan.ts';
 import type { Status } from '../core/status.ts';
 import { z } from 'zod';
 import { RUNBOOK_CATEGORIES } from './scan/pack.ts';
@@ -148,6 +149,15 @@ export const logsConfig = z
 
 /** Parsed `checks.logs` options. */
 export type LogsConfig = z.output<typeof logsConfig>;
+
+/** The config's ignore rules with each planned service's profile rules before its own (see Profile.ignore). */
+export function withProfileIgnores(cfg: LogsConfig, plan: Pick<Plan, 'services'>): LogsConfig {
+  const withProfiles = plan.services.filter((s) => s.ignore.length > 0);
+  if (withProfiles.length === 0) return cfg;
+  const ignore = { ...cfg.ignore };
+  for (const s of withProfiles) ignore[s.name] = [...s.ignore, ...(ignore[s.name] ?? [])];
+  return { ...cfg, ignore };
+}
 
 /** Field-by-field merge: defaults for the category (or `*`), then the config's, then the service's. */
 export function thresholdFor(

@@ -13,6 +13,7 @@ export function servicePlan(name: string, over: Partial<ServicePlan> = {}): Serv
     ports: [],
     probes: [],
     thresholds: {},
+    ignore: [],
     reasons: ['configured'],
     ...over,
   };
