@@ -36,9 +36,12 @@ export const attacksConfig = z
       })
       .strict()
       .prefault({}),
-    /** Web probes: probe requests from one source that make a finding. */
+    /**
+     * Web probes: probe requests from one source that make a finding; below `warnProbes` unanswered ones it
+     * is INFO (a public site sees a few scanners' `/.env` and `/wp-login.php` 404s every day).
+     */
     webprobe: z
-      .object({ minProbes: positive.default(1) })
+      .object({ minProbes: positive.default(1), warnProbes: positive.default(20) })
       .strict()
       .prefault({}),
     /** Sources never reported, exactly as logged (your own monitoring, a NAT gateway). */

@@ -101,6 +101,33 @@ describe('port scan, web probe and passwd detectors', () => {
     ]);
   });
 
+  it('keeps a scan the firewall dropped INFO, and makes one that reached a service a WARNING', () => {
+    const fw = [21, 22, 23, 25, 80, 110].map(
+      (p, i) =>
+        `Jun 30 10:00:0${i} srv kernel: [1.0] IN=eth0 OUT= MAC=x SRC=203.0.113.9 DST=10.0.0.1 LEN=44 PROTO=TCP SPT=40000 DPT=${p} SYN`,
+    );
+    const dropped = detect(fw.join('\n')).report().findings;
+    expect(dropped.map((f) => [f.kind, f.status])).toEqual([['attack-portscan', 'INFO']]);
+    expect(dropped[0]?.summary).toMatch(/; all dropped by the firewall$/);
+    const reached = [
+      ...fw,
+      'Jun 30 10:00:07 srv sshd[77]: Did not receive identification string from 203.0.113.9 port 40100',
+    ];
+    const r = detect(reached.join('\n')).report().findings;
+    expect(r.map((f) => [f.kind, f.status])).toEqual([['attack-portscan', 'WARNING']]);
+  });
+
+  it('keeps a few unanswered web probes INFO, and makes many a WARNING', () => {
+    const get = (i: number, path: string) =>
+      `203.0.113.21 - - [30/Jun/2024:10:00:${String(i).padStart(2, '0')} +0000] "GET ${path} HTTP/1.1" 404 0 "-" "-"`;
+    const few = detect([get(1, '/.env'), get(2, '/wp-login.php'), get(3, '/.git/config')].join('\n'), [
+      'web',
+    ]);
+    expect(few.report().findings.map((f) => [f.kind, f.status])).toEqual([['attack-webprobe', 'INFO']]);
+    const many = detect(Array.from({ length: 20 }, (_, i) => get(i, `/.env.${i}`)).join('\n'), ['web']);
+    expect(many.report().findings.map((f) => [f.kind, f.status])).toEqual([['attack-webprobe', 'WARNING']]);
+  });
+
   it('marks a CGI probe answered 200 as a possible successful probe (CRITICAL)', () => {
     const lines = [
       '203.0.113.20 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0" 404 0 "-" "-"',

@@ -114,6 +114,8 @@ interface Agg {
   scans: { t: number; key: string }[];
   ports?: Set<number>;
   confirmedBy?: Set<string>;
+  /** Some scan event came from a service, not only from the firewall's LOG lines (drops it already made). */
+  reachedServices?: true;
   probes: { path: string; status: number | undefined }[];
   passwd: { path: string; service: string; answered: boolean }[];
   first: number;
@@ -296,6 +298,7 @@ export class AttackDetectors {
           if (ports.size < 50) ports.add(e.port);
         } else a.scans.push({ t, key: e.service });
         if (e.kind === 'scan') (a.confirmedBy ??= new Set()).add(e.service);
+        if (!e.service.startsWith('firewall/')) a.reachedServices = true;
         break;
       }
       case 'webprobe':
@@ -549,7 +552,10 @@ export class AttackDetectors {
           peakTargets >= this.cfg.portscan.targets ||
           burst >= this.cfg.portscan.maxretry
         ) {
-          statuses.push('WARNING');
+          // Packets the firewall dropped and logged are background noise on any public address: INFO.
+          const blocked = a.reachedServices !== true && a.carriedScans.length === 0;
+          const status: Status = blocked ? 'INFO' : 'WARNING';
+          statuses.push(status);
           const ports = [...(a.ports ?? [])].sort((x, y) => x - y);
           const scanServices = [...new Set(a.scans.map((s) => s.key))]
             .filter((k) => !k.startsWith('port '))
@@ -557,9 +563,9 @@ export class AttackDetectors {
           const by = confirmedBy.length > 0 ? ` (reported by ${confirmedBy.join(', ')})` : '';
           findings.push({
             kind: 'attack-portscan',
-            status: 'WARNING',
+            status,
             service: 'host',
-            summary: `${a.host}: port scan, ${a.scans.length} probes across ${peakTargets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}${by}`,
+            summary: `${a.host}: port scan, ${a.scans.length} probes across ${peakTargets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}${by}${blocked ? '; all dropped by the firewall' : ''}`,
             evidence: this.evidence(a, 'portscan'),
             host: a.host,
             ...timing,
@@ -587,7 +593,12 @@ export class AttackDetectors {
         const pathCount = new Map<string, number>();
         for (const p of a.probes) pathCount.set(p.path, (pathCount.get(p.path) ?? 0) + 1);
         const paths = topKeys(pathCount, 20);
-        const status: Status = answered.length > 0 ? 'CRITICAL' : 'WARNING';
+        const status: Status =
+          answered.length > 0
+            ? 'CRITICAL'
+            : a.probes.length >= this.cfg.webprobe.warnProbes
+              ? 'WARNING'
+              : 'INFO';
         statuses.push(status);
         const webServices = services.filter((s) => a.probes.length > 0 && /^(?:web|apache|nginx)$/.test(s));
         findings.push({
