@@ -80,3 +80,119 @@ describe("the samba profile's logs", () => {
     ]);
   });
 });
+
+describe('a line rsyslog wrote to two logs', () => {
+  /** 16 postfix error lines of a healthy day, each with its own time and queue id. */
+  const POSTFIX = Array.from(
+    { length: 16 },
+    (_, i) =>
+      `Nov 24 ${String(i + 4).padStart(2, '0')}:17:0${i % 10} mx postfix/smtp[${900 + i}]: error: 4F${i}A: lost connection with mx.example.net[192.0.2.${i + 1}]`,
+  );
+  const body = (lines: string[]) => lines.map((l) => `${l}\n`).join('');
+
+  /** A root with the postfix profile (own logs mail.log, maillog, mail.err; syslog tags postfix/*). */
+  function mailHost(files: Record<string, string>, yaml = '') {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-same-'));
+    dirs.push(root);
+    mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    mkdirSync(path.join(root, 'etc/tenken'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'etc/tenken/tenken.yaml'),
+      `detect: false\nservices:\n  postfix:\n    enabled: true\n${yaml}`,
+    );
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, 'var/log', name), text);
+    return loadAll({ root, env: { TZ: 'UTC' } });
+  }
+
+  async function postfixErrors(files: Record<string, string>, threads = 1) {
+    const { host, plan } = mailHost(files);
+    const config = logsConfig.parse({});
+    const r = await runEngine({
+      host,
+      plan,
+      config,
+      rules: compileRules(config),
+      sources: await planSources(host, plan),
+      mode: { kind: 'all' },
+      journal: 'off',
+      countLines: true,
+      consumeTrailing: true,
+      noIgnore: false,
+      threads,
+    });
+    return r.stats.services.get('postfix')?.get('error');
+  }
+
+  it('counts each postfix error once when syslog and mail.log both have it', async () => {
+    const errors = await postfixErrors({ syslog: body(POSTFIX), 'mail.log': body(POSTFIX) });
+    expect(errors?.count).toBe(16);
+    expect(Math.max(...(errors?.perHour.values() ?? []))).toBe(1);
+    expect([...(errors?.sources ?? [])]).toEqual(['/var/log/syslog']);
+    expect(errors?.samples.map((s) => s.source)).toEqual([
+      '/var/log/syslog',
+      '/var/log/syslog',
+      '/var/log/syslog',
+    ]);
+  });
+
+  it('counts a line once in syslog, mail.log and mail.err, CRLF or not, and the lines only one log has', async () => {
+    const onlyMail = 'Nov 24 23:00:00 mx postfix/qmgr[5]: error: open database /etc/postfix/x.db';
+    const errors = await postfixErrors({
+      syslog: body(POSTFIX),
+      'mail.log': body([...POSTFIX.map((l) => `${l}\r`), onlyMail]),
+      'mail.err': body(POSTFIX.slice(0, 5)),
+    });
+    expect(errors?.count).toBe(17);
+    expect(errors?.last).toBe(Date.parse('2026-11-24T23:00:00Z'));
+  });
+
+  it('counts every copy of a line repeated within one log', async () => {
+    const twice = [POSTFIX[0] as string, POSTFIX[0] as string];
+    expect((await postfixErrors({ 'mail.log': body(twice) }))?.count).toBe(2);
+    // n copies in one log and m in another count max(n, m).
+    expect(
+      (await postfixErrors({ syslog: body(twice), 'mail.log': body([...twice, ...twice]) }))?.count,
+    ).toBe(4);
+  });
+
+  it("counts a line in each of one log's rotated members (one stream, not copies)", async () => {
+    const line = POSTFIX[3] as string;
+    const errors = await postfixErrors({ 'mail.log.1': body([line]), 'mail.log': body([line]) });
+    expect(errors?.count).toBe(2);
+    // With syslog holding it twice too, the family's two copies are the same two lines.
+    expect(
+      (
+        await postfixErrors({
+          syslog: body([line, line]),
+          'mail.log.1': body([line]),
+          'mail.log': body([line]),
+        })
+      )?.count,
+    ).toBe(2);
+  });
+
+  it('counts a line a later log has when the earlier one sent it to no service', async () => {
+    // syslog is the only system log: there a line of an unknown program goes nowhere (unmatched: ignore);
+    // mail.log is postfix's own log, all its lines postfix's.
+    const odd = 'Nov 24 12:00:00 mx opendkim[77]: error: key retrieval failed';
+    const { host, plan } = mailHost(
+      { syslog: body([odd]), 'mail.log': body([odd]) },
+      'syslog:\n  files: [/var/log/syslog]\n',
+    );
+    const config = logsConfig.parse({ unmatched: 'ignore' });
+    const r = await runEngine({
+      host,
+      plan,
+      config,
+      rules: compileRules(config),
+      sources: await planSources(host, plan),
+      mode: { kind: 'all' },
+      journal: 'off',
+      countLines: true,
+      consumeTrailing: true,
+      noIgnore: false,
+      threads: 1,
+    });
+    expect(r.stats.services.get('postfix')?.get('error')?.count).toBe(1);
+  });
+});

@@ -7,7 +7,7 @@ import { reason } from '../core/errors.ts';
 import { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
 import { cursorSchema, DEFAULT_IDENTITY, type IdentityOptions, type ReadMode } from './cursor.ts';
-import { orderFamily } from './read/family.ts';
+import { familyOf, orderFamily } from './read/family.ts';
 import { isGlob } from '../core/glob.ts';
 import { expandGlob } from './read/glob.ts';
 import {
@@ -22,6 +22,7 @@ import { type HitFile, readSource, readWholeFile, type SourceProblem } from './r
 import type { LineHit } from './scan/lines.ts';
 import type { RuleSet } from './scan/rules.ts';
 import { type FileContext, type LineEvent, makeRouter, type RouteSpec } from './route.ts';
+import { lineHash, SameLines } from './same-line.ts';
 
 /**
  * One pass over a host's logs: which files belong to which service, reading each file once, and sending
@@ -180,6 +181,20 @@ export async function oneSourcePerFile(sources: LogSource[]): Promise<LogSource[
   return out;
 }
 
+/** Whether a source has a file to read now (a whole file, or any member of a family). */
+function hasFiles(input: EngineInput): (src: LogSource) => Promise<boolean> {
+  return (src) =>
+    input.wholeFiles
+      ? stat(src.local).then(
+          (st) => st.isFile(),
+          () => false,
+        )
+      : familyOf(src.local).then(
+          (members) => members.length > 0,
+          () => false,
+        );
+}
+
 function isSiblingOf(liveName: string, name: string): boolean {
   return orderFamily(liveName, [name]).some((m) => m.rotated);
 }
@@ -220,34 +235,49 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
   const saved = input.mode.kind === 'resume' ? input.mode.state : undefined;
   let anySharedFile = false;
   const sourceList: EngineResult['sources'] = [];
-  for (const src of input.sources) {
+  // A line rsyslog wrote to two files (syslog and mail.log, kern.log, cron.log) counts once: see
+  // same-line.ts. Sources are numbered in reading order, a source's rotated members sharing its number.
+  const present = input.sources.length > 1 ? await Promise.all(input.sources.map(hasFiles(input))) : [];
+  const same = present.filter(Boolean).length > 1 ? new SameLines() : undefined;
+  for (const [index, src] of input.sources.entries()) {
+    // Lines are kept for the sources read after this one; the last has only to look them up.
+    const store = present.some((p, i) => p && i > index);
+    const admit = same && ((text: string) => same.admit(index, lineHash(text), store));
     // Per-file context, built once per file rather than per line.
     let current: { path: string; ctx: FileContext } | undefined;
     const contextOf = (file: { path: string; mtimeMs: number }): FileContext =>
       router.file(
         { path: displayPath(host, file.path), targets: src.owners, shared: src.shared },
         file.mtimeMs,
+        admit,
       );
     const onHit = (hit: LineHit, file: { path: string; mtimeMs: number }) => {
       if (current?.path !== file.path) current = { path: file.path, ctx: contextOf(file) };
       router.fileHit(hit, current.ctx);
     };
-    // Lines seen one by one (`scan --format ndjson`) must come in order: then one thread.
+    // Lines seen one by one (`scan --format ndjson`) must come in order: then one thread. A part read on
+    // another thread counts all its lines: so only while no earlier source gave lines (its lines may be
+    // copies, found only in order), its lines' hashes taken back for the later sources.
     const split =
       input.onLine || threads < 2
         ? undefined
         : (file: HitFile) =>
-            scanSplit({
-              rules,
-              route,
-              samples: config.samples,
-              where: { path: displayPath(host, file.path), targets: src.owners, shared: src.shared },
-              mtimeMs: file.mtimeMs,
-              stats,
-              threads,
-              minPart: input.minPart ?? MIN_PART,
-              ...(input.signal ? { signal: input.signal } : {}),
-            });
+            same?.earlier(index)
+              ? undefined
+              : scanSplit({
+                  rules,
+                  route,
+                  samples: config.samples,
+                  where: { path: displayPath(host, file.path), targets: src.owners, shared: src.shared },
+                  mtimeMs: file.mtimeMs,
+                  stats,
+                  threads,
+                  minPart: input.minPart ?? MIN_PART,
+                  ...(input.signal ? { signal: input.signal } : {}),
+                  ...(same && store
+                    ? { record: (hashes: Float64Array) => hashes.forEach((h) => same.admit(index, h)) }
+                    : {}),
+                });
     const common = {
       rules,
       identity,

@@ -61,6 +61,8 @@ export interface Where {
 export interface FileContext {
   where: Where;
   years: YearContext;
+  /** Whether a line about to be counted counts (false: a copy another source gave); none: all do. */
+  admit: ((text: string) => boolean) | undefined;
 }
 
 /** A program name with what routing needs per line of it, looked up once per distinct program. */
@@ -78,8 +80,8 @@ const PROGRAM_CAP = 10_000;
 
 /** Routes and counts lines into `stats`. */
 export interface Router {
-  /** The context of a file with this host path, owners and modification time. */
-  file(where: Where, mtimeMs: number): FileContext;
+  /** The context of a file with this host path, owners and modification time (`admit`: see FileContext). */
+  file(where: Where, mtimeMs: number, admit?: (text: string) => boolean): FileContext;
   /** A matching line of a file (its syslog prefix is parsed here). */
   fileHit(hit: LineHit, ctx: FileContext): void;
   /** A matching journal entry (already split into time, host, program, pid and message). */
@@ -210,22 +212,26 @@ export function makeRouter(
     program: ProgramEntry,
     messageStart: number,
     pid: number | null = null,
+    admit?: (text: string) => boolean,
   ) => {
     if (since !== null && time !== null && time < since) return;
     const targets = where.shared ? program.targets : where.targets;
     if (targets.length === 0) return;
     let union = 0;
     let services: LineEvent['services'] | undefined;
+    // A line that goes nowhere (ignored, no service) is not kept by `admit`: a later copy of it may count.
     if (targets.length === 1) {
       const svc = targets[0] as string;
       let mask = hit.mask;
       if (ignores && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
       if (!mask) return;
+      if (admit !== undefined && !admit(hit.text)) return;
       stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
       union = mask;
       if (onLine) services = singleService(svc, mask);
     } else {
       const list: { service: string; categories: string[] }[] = [];
+      const masks: number[] = [];
       let message: string | undefined;
       for (const svc of targets) {
         let mask = hit.mask;
@@ -234,9 +240,22 @@ export function makeRouter(
         if (!mask) continue;
         union |= mask;
         list.push({ service: svc, categories: idsOf(mask) });
-        stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
+        masks.push(mask);
       }
       if (!union) return;
+      if (admit !== undefined && !admit(hit.text)) return;
+      list.forEach(({ service }, i) =>
+        stats.addLine(
+          service,
+          masks[i] as number,
+          where.path,
+          hit.line,
+          time,
+          hit.text,
+          messageStart,
+          hit.folder,
+        ),
+      );
       services = list;
     }
     stats.addProgram(program.stats, union);
@@ -258,9 +277,10 @@ export function makeRouter(
   const classic = stampedPrefix();
   let lastHost = '';
   return {
-    file: (where, mtimeMs) => ({
+    file: (where, mtimeMs, admit) => ({
       where: { ...where, targets: restrict(where.targets) },
       years: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
+      admit,
     }),
     fileHit(hit, ctx) {
       const text = hit.text;
@@ -276,10 +296,10 @@ export function makeRouter(
           classic.programStart < 0
             ? noProgram
             : internProgram(text, classic.programStart, classic.programEnd);
-        dispatch(hit, ctx.where, classic.time, lineHost, program, classic.messageStart);
+        dispatch(hit, ctx.where, classic.time, lineHost, program, classic.messageStart, null, ctx.admit);
       } else {
         const p = parsePrefix(text, ctx.years);
-        dispatch(hit, ctx.where, p.time, p.host, programNamed(p.program), p.messageStart);
+        dispatch(hit, ctx.where, p.time, p.host, programNamed(p.program), p.messageStart, null, ctx.admit);
       }
     },
     entryHit(text, mask, where, time, host, program, pid) {

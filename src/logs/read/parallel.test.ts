@@ -165,6 +165,82 @@ describe('reading a big log on worker threads, with options', () => {
   });
 });
 
+describe('a big log whose lines another log of the run also has', () => {
+  /** The engine over /var/log/syslog and /var/log/mail.log (both system logs), in parts. */
+  async function both(files: { syslog?: Buffer; mail?: Buffer }, threads: number) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-parallel-same-'));
+    try {
+      mkdirSync(path.join(dir, 'var/log'), { recursive: true });
+      for (const [name, data] of [
+        ['syslog', files.syslog],
+        ['mail.log', files.mail],
+      ] as const) {
+        if (!data) continue;
+        const file = path.join(dir, 'var/log', name);
+        writeFileSync(file, data);
+        utimesSync(file, new Date('2026-11-24T23:59:00Z'), new Date('2026-11-24T23:59:00Z'));
+      }
+      const host = makeHost({
+        root: dir,
+        name: 'gw',
+        now: new Date('2026-11-25T00:00:00Z'),
+        env: { TZ: 'UTC' },
+      });
+      const twoLogs = { ...plan, syslogFiles: ['/var/log/syslog', '/var/log/mail.log'] };
+      const config = logsConfig.parse({ samples: 3 });
+      const r = await runEngine({
+        host,
+        plan: twoLogs,
+        config,
+        rules: compileRules(config),
+        sources: await planSources(host, twoLogs),
+        mode: { kind: 'all' },
+        journal: 'off',
+        countLines: true,
+        consumeTrailing: false,
+        noIgnore: false,
+        threads,
+        minPart: 64 * 1024,
+      });
+      const { state: _state, bytes: _bytes, problems: _problems, ...rest } = view(r);
+      return rest;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('counts each line once when the log read in parts comes first and its copy after', async () => {
+    const data = join(lines(6000, 13));
+    const alone = await both({ syslog: data }, 1);
+    expect(alone.services.length).toBeGreaterThan(0);
+    for (const threads of [1, 4]) expect(await both({ syslog: data, mail: data }, threads)).toEqual(alone);
+  });
+
+  it('counts each line once when the copy is the big log, and the lines only it has', async () => {
+    const all = lines(6000, 17);
+    const some = all.filter((_, i) => i % 3 === 0);
+    const data = join(all);
+    const alone = await both({ mail: data }, 1);
+    for (const threads of [1, 4]) {
+      const r = await both({ syslog: join(some), mail: data }, threads);
+      // Counts, hours, top messages and programs are those of the big log alone; samples and sources
+      // come from syslog where it had the line first.
+      const counts = (v: typeof alone) =>
+        v.services.map(([svc, cats]) => [
+          svc,
+          (cats as [string, { count: number; perHour: unknown; top: unknown }][]).map(([id, c]) => [
+            id,
+            c.count,
+            c.perHour,
+            c.top,
+          ]),
+        ]);
+      expect(counts(r)).toEqual(counts(alone));
+      expect(r.programs).toEqual(alone.programs);
+    }
+  });
+});
+
 describe('readLog split into parts', () => {
   const rules = compileRules(logsConfig.parse({}));
 

@@ -24,11 +24,15 @@ export interface ScanPartTask extends PartTask {
   samples: number;
   where: Where;
   mtimeMs: number;
+  /** Send back the hashes (lineHash) of the lines counted, for the run's SameLines. */
+  record: boolean;
 }
 
 /** What the scan worker sends back. */
 export interface ScanPartOutcome extends PartOutcome {
   stats: StatsPart;
+  /** With `record`: the hash of each line counted, in file order. */
+  hashes?: Float64Array;
 }
 
 /** Set by the bundler: the worker's file next to the bundle. Source runs (tests) use the built one. */
@@ -65,6 +69,11 @@ export function scanSplit(opts: {
   threads: number;
   minPart: number;
   signal?: AbortSignal;
+  /**
+   * Takes the hashes of the lines a part counted (in file order, after its stats are merged), for the
+   * run's SameLines: every one counts, so the read must be of a source no earlier source gave a line.
+   */
+  record?: (hashes: Float64Array) => void;
 }): SplitOptions<ScanPartOutcome> | undefined {
   const origin = opts.rules.origin;
   const file = origin && opts.threads > 1 ? scanWorkerPath() : null;
@@ -81,6 +90,7 @@ export function scanSplit(opts: {
           samples: opts.samples,
           where: opts.where,
           mtimeMs: opts.mtimeMs,
+          record: opts.record !== undefined,
         };
         const worker = new Worker(file, { workerData: data });
         const abort = () => void worker.terminate();
@@ -96,6 +106,9 @@ export function scanSplit(opts: {
           else reject(new Error(`scan worker exited with code ${code}`));
         });
       }),
-    merge: (outcome, lineBase) => opts.stats.merge(outcome.stats, lineBase),
+    merge: (outcome, lineBase) => {
+      opts.stats.merge(outcome.stats, lineBase);
+      if (outcome.hashes) opts.record?.(outcome.hashes);
+    },
   };
 }

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { reason } from '../../core/errors.ts';
 import { LogStats } from '../aggregate.ts';
 import { makeRouter } from '../route.ts';
+import { lineHash } from '../same-line.ts';
 import { LineScanner } from '../scan/lines.ts';
 import { compileRules } from '../scan/rules.ts';
 import type { ScanPartOutcome, ScanPartTask } from './parallel.ts';
@@ -18,7 +19,19 @@ const stats = new LogStats(
   rules.categories.map((c) => c.id),
 );
 const router = makeRouter(task.route, rules, stats);
-const ctx = router.file(task.where, task.mtimeMs);
+// The hashes of the lines counted, for the engine's SameLines (this part's lines all count: see parallel.ts).
+let hashes = new Float64Array(task.record ? 1 << 12 : 0);
+let counted = 0;
+const record = (text: string): boolean => {
+  if (counted === hashes.length) {
+    const more = new Float64Array(hashes.length * 2);
+    more.set(hashes);
+    hashes = more;
+  }
+  hashes[counted++] = lineHash(text);
+  return true;
+};
+const ctx = router.file(task.where, task.mtimeMs, task.record ? record : undefined);
 const scanner = new LineScanner(rules, (hit) => router.fileHit(hit, ctx), {
   startOffset: task.from,
   startLine: 0,
@@ -49,4 +62,5 @@ const outcome: ScanPartOutcome = {
   stats: stats.toPart(),
 };
 if (error !== undefined) outcome.error = error;
-parentPort?.postMessage(outcome);
+if (task.record) outcome.hashes = hashes.slice(0, counted);
+parentPort?.postMessage(outcome, outcome.hashes ? [outcome.hashes.buffer as ArrayBuffer] : []);
