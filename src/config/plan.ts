@@ -16,6 +16,8 @@ export interface ServicePlan {
   processes: string[];
   /** Started on demand (inetd, xinetd, systemd socket): no process while idle is normal. */
   ondemand: boolean;
+  /** Processes it starts and stops by itself (per connection or session): outside the baseline. */
+  workers: string[];
   /** Host paths or globs of the service's own log files. */
   logs: string[];
   /** Syslog program names (tags) whose lines belong to the service. */

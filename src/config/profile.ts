@@ -33,6 +33,13 @@ export const profileSchema = z
      */
     units: z.array(z.string()).default([]),
     ondemand: z.boolean().default(false),
+    /**
+     * Processes the daemon starts and stops by itself, per connection, session or mail (postfix's smtpd and
+     * cleanup, dovecot's imap per user, sshd's and vsftpd's per-session copies): never recorded in a baseline
+     * nor reported as new, missing or out of range (`*` and `?` glob), as the procs ignore list. Whether the
+     * daemon runs and listens is still checked from `processes` and `ports`.
+     */
+    workers: z.array(z.string()).default([]),
     logs: z.array(z.string().startsWith('/')),
     syslog: z.array(z.string()),
     ports: z.array(z.number().int()),

@@ -297,6 +297,11 @@ export interface DiffOptions {
   /** Processes that started less than this long ago are not reported as new. */
   minAgeSeconds: number;
   now: Date;
+  /**
+   * Names left out of the snapshot (the ignore list, services' workers): a baseline recorded before a name
+   * was left out still lists it, and must not then call it missing.
+   */
+  ignored: (processName: string) => boolean;
 }
 
 function family(proto: NetProto): 'tcp' | 'udp' {
@@ -313,6 +318,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   const groups = groupProcesses(snap.processes);
   const known = new Set(base.processes.map((p) => groupKey(p.name, p.user)));
   for (const bp of base.processes) {
+    if (opts.ignored(bp.name)) continue;
     const group = groups.get(groupKey(bp.name, bp.user)) ?? [];
     const service = opts.serviceOf(bp.name) ?? 'host';
     if (group.length === 0) {

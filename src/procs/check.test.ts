@@ -45,7 +45,7 @@ const plan = (...services: Plan['services']): Plan => ({
 const cfg = procsOptions();
 
 async function recordFrom(r: string, c = cfg): Promise<Baseline> {
-  const snap = snapshotOf(await observe({ root: r }, c), c);
+  const snap = snapshotOf(await observe({ root: r }, c), c, undefined, plan());
   return recordBaseline(snap, { host: 'demo', now: NOW, suspicious: [] });
 }
 async function judgeRoot(r: string, p: Plan, base: BaselineState, c = cfg): Promise<CheckResult[]> {
@@ -123,6 +123,26 @@ describe('the baseline diff on a generated demo tree', () => {
     });
   });
 
+  it("leaves a planned service's workers (copies per connection) out of the comparison, even where an older baseline lists them", async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r); // no plan: the httpd pool is in it
+    const workers = Array.from({ length: 9 }, (_, i) => ({
+      ...(spec.processes.find((p) => p.pid === 515) as Spec['processes'][number]),
+      pid: 900 + i,
+    }));
+    regenerate(r, { ...spec, processes: [...spec.processes, ...workers] }, true);
+    const counted = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    expect(counted.filter((f) => f.kind === 'process-count')).toHaveLength(1);
+    const withWorkers = plan(service('httpd', { workers: ['httpd'] }));
+    const all = (await judgeRoot(r, withWorkers, ok(base))).flatMap((x) => x.findings);
+    expect(all.filter((f) => /^process-(count|missing|new)$/.test(f.kind))).toEqual([]);
+    // Gone entirely, they are not "missing" from the baseline either (the service check says httpd is down).
+    regenerate(r, { ...spec, processes: spec.processes.filter((p) => p.name !== 'httpd') }, true);
+    const gone = (await judgeRoot(r, withWorkers, ok(base))).flatMap((x) => x.findings);
+    expect(gone.filter((f) => f.kind === 'process-missing' && f.service === 'host')).toEqual([]);
+  });
+
   it('leaves out young processes (short-lived noise) but never their listeners', async () => {
     const spec = demoSpec();
     const r = root(spec, { healthy: true });
@@ -146,7 +166,7 @@ describe('the baseline diff on a generated demo tree', () => {
       processes: ['nc'],
     });
     // Nor does a young process become "expected" when a baseline is recorded now.
-    const snap = snapshotOf(await observe({ root: r }, cfg), cfg);
+    const snap = snapshotOf(await observe({ root: r }, cfg), cfg, undefined, plan());
     const recorded = recordBaseline(snap, {
       host: 'demo',
       now: NOW,
@@ -178,7 +198,10 @@ describe('the baseline diff on a generated demo tree', () => {
     regenerate(r, demoSpec());
     const obs = await observe({ root: r }, cfg);
     const suspicious = obs.processes.filter((p) => p.pid === 4711 || p.pid === 4720);
-    const { baseline, changes } = approveBaseline(base, snapshotOf(obs, cfg), { now: NOW, suspicious });
+    const { baseline, changes } = approveBaseline(base, snapshotOf(obs, cfg, undefined, plan()), {
+      now: NOW,
+      suspicious,
+    });
     expect(changes.map((c) => c.what).sort()).toEqual([
       'exe-approved',
       'exe-approved',

@@ -115,11 +115,24 @@ export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promi
   return { processes, listeners: kept, unreadableFds: unreadable, ondemand: await readOndemand(host) };
 }
 
-/** The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, or tenken itself. */
-export function snapshotOf(obs: Observation, cfg: ProcsConfig, selfPid?: number): Snapshot {
+/** Process names outside the baseline: the ignore list and the planned services' workers. */
+function ignoredNames(cfg: ProcsConfig, plan: Pick<Plan, 'services'>): string[] {
+  return [...cfg.ignore, ...cfg.ignoreMore, ...plan.services.flatMap((s) => s.workers)];
+}
+
+/**
+ * The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, the planned
+ * services' workers (their per-connection copies come and go), or tenken itself.
+ */
+export function snapshotOf(
+  obs: Observation,
+  cfg: ProcsConfig,
+  selfPid: number | undefined,
+  plan: Pick<Plan, 'services'>,
+): Snapshot {
   const all = new Map(obs.processes.map((p) => [p.pid, p]));
   const self = selfPid === undefined ? new Set<number>() : selfAndAncestors(all, selfPid);
-  const ignore = [...cfg.ignore, ...cfg.ignoreMore];
+  const ignore = ignoredNames(cfg, plan);
   const processes = obs.processes.filter(
     (p) => !p.kernelThread && !self.has(p.pid) && !ignoredName(p.name, ignore),
   );
@@ -295,7 +308,7 @@ export function judge(
   base: BaselineState,
   opts: { now: Date; selfPid?: number },
 ): CheckResult[] {
-  const snap = snapshotOf(obs, cfg, opts.selfPid);
+  const snap = snapshotOf(obs, cfg, opts.selfPid, plan);
   const byService = new Map<string, AnyFinding[]>();
   const down = new Set<string>();
   const ondemandNames = new Set<string>();
@@ -327,6 +340,7 @@ export function judge(
       servicePorts,
       minAgeSeconds: cfg.minAgeSeconds,
       now: opts.now,
+      ignored: (name) => ignoredName(name, ignoredNames(cfg, plan)),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
       list.push(f);

@@ -11,7 +11,7 @@ describe('a new listener on this machine', () => {
     const cfg = procsOptions();
     const host = { root: '/' };
     const before = await observe(host, cfg);
-    const baseline = recordBaseline(snapshotOf(before, cfg, process.pid), {
+    const baseline = recordBaseline(snapshotOf(before, cfg, process.pid, { services: [] }), {
       host: 'live',
       now: new Date(),
       suspicious: [],

@@ -8,6 +8,7 @@ export function servicePlan(name: string, over: Partial<ServicePlan> = {}): Serv
     title: name,
     processes: [],
     ondemand: false,
+    workers: [],
     logs: [],
     syslog: [],
     ports: [],

@@ -47,7 +47,7 @@ async function current(
 ) {
   const obs = await observe(loaded.host, cfg);
   const selfPid = loaded.host.live ? process.pid : undefined;
-  const snap = snapshotOf(obs, cfg, selfPid);
+  const snap = snapshotOf(obs, cfg, selfPid, loaded.plan);
   const suspicious = suspiciousProcesses(obs.processes, cfg.tempDirs).map((s) => s.p);
   return { obs, snap, suspicious };
 }

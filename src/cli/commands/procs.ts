@@ -53,7 +53,7 @@ export function register(program: Command, app: App): void {
       const code = exitCode(status);
       app.exit(code);
       if (g.quiet && code === 0) return;
-      const snap = snapshotOf(obs, cfg, selfPid);
+      const snap = snapshotOf(obs, cfg, selfPid, loaded.plan);
       let text: string;
       if (g.format === 'json') {
         const doc = {
