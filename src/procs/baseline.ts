@@ -136,6 +136,25 @@ export function settledProcesses(
 }
 
 /**
+ * What `record` and `approve` leave out as too young, for the admin: `name (user)` per group, or null. A
+ * daemon started a minute ago would otherwise be missing from the baseline without a word, and reported as
+ * new two minutes later.
+ */
+export function youngNote(
+  processes: readonly ProcessInfo[],
+  now: Date,
+  minAgeSeconds: number,
+): string | null {
+  const settled = new Set(settledProcesses(processes, now, minAgeSeconds));
+  const young = [...groupProcesses(processes.filter((p) => !settled.has(p))).values()].map(
+    (g) => `${(g[0] as ProcessInfo).name} (${(g[0] as ProcessInfo).user})`,
+  );
+  if (young.length === 0) return null;
+  const shown = young.slice(0, 10).join(', ') + (young.length > 10 ? `, +${young.length - 10} more` : '');
+  return `Left out ${young.length} process group${young.length === 1 ? '' : 's'} started less than ${minAgeSeconds} s ago: ${shown}. If they belong to the healthy state, run \`tenken baseline approve\` once they have run that long.`;
+}
+
+/**
  * Builds a baseline from a snapshot. Processes younger than `minAgeSeconds` are left out (a cron job or the
  * admin's `grep` must not become "expected"); `suspicious` are the processes to approve (after review).
  */

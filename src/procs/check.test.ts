@@ -22,6 +22,7 @@ import {
   readBaseline,
   recordBaseline,
   writeBaseline,
+  youngNote,
 } from './baseline.ts';
 import { type BaselineState, baselinePathFor, judge, observe, procsCheck, snapshotOf } from './check.ts';
 import { type Spec, demoSpec, makeRoot, procsOptions, regenerate, removeRoot, service } from './testing.ts';
@@ -174,6 +175,17 @@ describe('the baseline diff on a generated demo tree', () => {
       minAgeSeconds: cfg.minAgeSeconds,
     });
     expect(recorded.processes.some((p) => p.name === 'nc')).toBe(false);
+    // ...and record says so, so that the admin can approve it once it has run long enough.
+    expect(youngNote(snap.processes, NOW, cfg.minAgeSeconds)).toBe(
+      'Left out 1 process group started less than 120 s ago: nc (root). If they belong to the healthy state, run `tenken baseline approve` once they have run that long.',
+    );
+    expect(
+      youngNote(
+        snap.processes.filter((p) => p.name !== 'nc'),
+        NOW,
+        cfg.minAgeSeconds,
+      ),
+    ).toBeNull();
     expect(recorded.listeners.some((l) => l.port === 4444)).toBe(true);
   });
 

@@ -9,6 +9,7 @@ import {
   recordBaseline,
   suspiciousProcesses,
   writeBaseline,
+  youngNote,
 } from '../../procs/baseline.ts';
 import { BASELINE_FILE, baselinePathFor, observe, snapshotOf } from '../../procs/check.ts';
 import { commandText } from '../../procs/proc.ts';
@@ -88,6 +89,8 @@ export function register(program: Command, app: App): void {
       const lines = [
         `Recorded baseline ${file}: ${b.processes.length} process groups, ${b.listeners.length} listeners`,
       ];
+      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
+      if (young) lines.push(terminalSafe(young));
       if (suspicious.length) {
         lines.push(
           `Not approved: ${suspicious.length} ${suspicious.length === 1 ? 'process runs' : 'processes run'} from a deleted binary, a memfd or a temp directory; they stay CRITICAL until reviewed and approved with \`tenken baseline approve\`:`,
@@ -139,7 +142,11 @@ export function register(program: Command, app: App): void {
       const head = changes.length
         ? `${opts.dryRun ? 'Would approve' : 'Approved'} ${changes.length} changes into ${file}:`
         : `Nothing to approve: what runs now matches ${file}`;
+      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
       if (g.quiet && !changes.length) return;
-      await write(app, `${[head, ...changes.map((c) => `  + ${terminalSafe(c.text)}`)].join('\n')}\n`);
+      await write(
+        app,
+        `${[head, ...changes.map((c) => `  + ${terminalSafe(c.text)}`), ...(young ? [terminalSafe(young)] : [])].join('\n')}\n`,
+      );
     });
 }
