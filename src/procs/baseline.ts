@@ -444,6 +444,7 @@ export function exeFindings(
 ): ProcsFinding[] {
   const words: Record<ExeConcern, string> = {
     deleted: 'a deleted binary',
+    replaced: 'a binary replaced on disk since it started (an upgrade? restart it to run the new one)',
     memfd: 'an anonymous memory file (memfd)',
     'temp-dir': 'a temp directory',
   };
@@ -451,7 +452,9 @@ export function exeFindings(
     .filter(({ p }) => !isApproved(opts.approved, p))
     .map(({ p, concerns }) => ({
       kind: 'process-exe' as const,
-      status: 'CRITICAL',
+      // Replaced by a file at the same path, outside temp dirs: what a package upgrade leaves until a restart.
+      status:
+        concerns.length === 1 && concerns[0] === 'replaced' ? ('WARNING' as const) : ('CRITICAL' as const),
       service: 'host',
       summary: `Process ${p.name} (pid ${p.pid}, user ${p.user}) runs from ${concerns.map((c) => words[c]).join(' in ')}: ${exeText(p) ?? '?'}`,
       evidence: [processEvidence(p)],

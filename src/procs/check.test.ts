@@ -89,6 +89,23 @@ describe('the baseline diff on a generated demo tree', () => {
     expect(host.filter((f) => f.kind === 'listener-new')).toHaveLength(1);
   });
 
+  it('calls a program replaced on disk since it started (an upgrade) a WARNING to restart, not an intruder', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r);
+    regenerate(r, demoSpec());
+    // A file at the deleted program's path again: what dpkg leaves when it upgrades a running daemon.
+    mkdirSync(path.join(r, 'home/yanagi/.e'), { recursive: true });
+    writeFileSync(path.join(r, 'home/yanagi/.e/eggdrop'), 'new build');
+    const exe = findings(await judgeRoot(r, plan(), ok(base)), 'host').filter(
+      (f) => f.kind === 'process-exe',
+    );
+    expect(exe.map((f) => [f.status, f.data.pid, f.data.concerns])).toEqual([
+      ['CRITICAL', 4711, ['temp-dir']],
+      ['WARNING', 4720, ['replaced']],
+    ]);
+    expect(exe[1]?.summary).toMatch(/replaced on disk since it started \(an upgrade\? restart it/);
+  });
+
   it('is quiet when nothing changed', async () => {
     const r = root(demoSpec(), { healthy: true });
     const results = await judgeRoot(r, plan(), ok(await recordFrom(r)));

@@ -182,6 +182,7 @@ describe('parsers', () => {
     expect(exeConcerns(parseExeTarget('/dev/shm/x'))).toEqual(['temp-dir']);
     expect(exeConcerns(parseExeTarget('/tmpfoo/x'))).toEqual([]);
     expect(exeConcerns(parseExeTarget('/var/tmp/x (deleted)'))).toEqual(['deleted', 'temp-dir']);
+    expect(exeConcerns({ path: '/usr/sbin/nginx', deleted: true, replaced: true })).toEqual(['replaced']);
   });
   it('reads loginuid, with (uid_t)-1 as unset', () => {
     expect(parseLoginuid('4294967295')).toBeNull();

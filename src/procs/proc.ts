@@ -5,7 +5,7 @@
  * the effective user, the start time from btime + starttime. The parsers are pure (text/bytes in, data out);
  * the reader at the bottom is the only part that touches the file system.
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
@@ -129,6 +129,8 @@ export interface ExeLink {
   path: string;
   /** The file was deleted (or replaced by an upgrade) after the process started it. */
   deleted: boolean;
+  /** Deleted, and a regular file is at its path again: replaced on disk (a package upgrade), not removed. */
+  replaced?: boolean;
 }
 
 const DELETED = ' (deleted)';
@@ -308,9 +310,23 @@ export async function listPids(host: Pick<Host, 'root'>): Promise<number[]> {
 export async function readProcesses(host: Pick<Host, 'root'>, env?: ProcEnv): Promise<ProcessInfo[]> {
   const e = env ?? (await readProcEnv(host));
   const out: ProcessInfo[] = [];
+  const files = new Map<string, boolean>();
   for (const pid of await listPids(host)) {
     const p = await readProcess(host, pid, e);
-    if (p) out.push(p);
+    if (!p) continue;
+    if (p.exe?.deleted && !p.exe.path.startsWith('/memfd:')) {
+      // dpkg and rpm install a new binary beside the old one and rename it over: the old is "deleted".
+      let there = files.get(p.exe.path);
+      if (there === undefined) {
+        there = await lstat(hostPath(host, p.exe.path)).then(
+          (st) => st.isFile(),
+          () => false,
+        );
+        files.set(p.exe.path, there);
+      }
+      if (there) p.exe.replaced = true;
+    }
+    out.push(p);
   }
   return out;
 }
@@ -319,11 +335,11 @@ export async function readProcesses(host: Pick<Host, 'root'>, env?: ProcEnv): Pr
 export const DEFAULT_TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
 
 /** Why a process's program is suspicious. */
-export type ExeConcern = 'deleted' | 'memfd' | 'temp-dir';
+export type ExeConcern = 'deleted' | 'replaced' | 'memfd' | 'temp-dir';
 
 /**
- * Why a process's program looks like an intruder's: deleted after start (or replaced by an upgrade that
- * needs a restart), an anonymous memfd (fileless malware; the kernel shows `/memfd:NAME (deleted)`), or a
+ * Why a process's program looks like an intruder's: deleted after start, replaced on disk since (an upgrade
+ * that needs a restart: a milder concern, alone), an anonymous memfd (fileless malware; the kernel shows `/memfd:NAME (deleted)`), or a
  * world-writable temp directory. Empty when nothing is wrong or the exe is unknown.
  */
 export function exeConcerns(
@@ -333,7 +349,7 @@ export function exeConcerns(
   if (!exe) return [];
   if (exe.path.startsWith('/memfd:')) return ['memfd'];
   const out: ExeConcern[] = [];
-  if (exe.deleted) out.push('deleted');
+  if (exe.deleted) out.push(exe.replaced ? 'replaced' : 'deleted');
   if (tempDirs.some((d) => exe.path === d || exe.path.startsWith(`${d.replace(/\/+$/, '')}/`)))
     out.push('temp-dir');
   return out;
