@@ -52,6 +52,7 @@ function merge(
     logs: svc?.logs ?? profile?.logs ?? [],
     syslog: svc?.syslog ?? profile?.syslog ?? [],
     ports: svc?.ports ?? profile?.ports ?? [],
+    ...(svc?.ports === undefined && profile !== undefined ? { defaultPorts: true as const } : {}),
     probes: svc?.probes ?? profile?.probes ?? [],
     thresholds: svc?.thresholds ?? {},
     ignore: profile?.ignore ?? [],

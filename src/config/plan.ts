@@ -24,6 +24,8 @@ export interface ServicePlan {
   syslog: string[];
   /** TCP ports the service listens on when up. */
   ports: number[];
+  /** The ports are the profile's defaults (the config names none): a daemon may be configured otherwise. */
+  defaultPorts?: true;
   probes: ProbeSpec[];
   /** Per-category thresholds, merged over the global ones. */
   thresholds: Record<string, Threshold>;

@@ -265,6 +265,31 @@ describe('the baseline diff on a generated demo tree', () => {
   });
 });
 
+describe('a daemon on a port of its own choosing', () => {
+  it('is INFO, naming the ports it listens on and the setting, when its profile port is unused', async () => {
+    const spec = demoSpec();
+    const moved = spec.processes.map((p) =>
+      p.name === 'sshd' ? { ...p, listen: [{ proto: 'tcp', addr: '0.0.0.0', port: 2222 }] } : p,
+    );
+    const r = root({ ...spec, processes: moved as Spec['processes'] }, { healthy: true });
+    const sshd = service('sshd', { ports: [22], defaultPorts: true });
+    const f = findings(await judgeRoot(r, plan(sshd), ok(await recordFrom(r))), 'sshd').find(
+      (x) => x.kind === 'listener-missing',
+    );
+    expect([f?.status, f?.summary]).toEqual([
+      'INFO',
+      'Nothing listens on tcp/22 although sshd is running; it listens on tcp/2222 (services.sshd.ports in the config names the ports to expect)',
+    ]);
+    // Listening nowhere at all while running: still a WARNING.
+    const deaf = spec.processes.map((p) => (p.name === 'sshd' ? { ...p, listen: [] } : p));
+    regenerate(r, { ...spec, processes: deaf }, true);
+    const g = findings(await judgeRoot(r, plan(sshd), ok(await recordFrom(r))), 'sshd').find(
+      (x) => x.kind === 'listener-missing',
+    );
+    expect(g?.status).toBe('WARNING');
+  });
+});
+
 const XINETD_FTP =
   'service ftp\n{\n\tsocket_type = stream\n\twait = no\n\tuser = root\n\tserver = /usr/sbin/in.ftpd\n\tdisable = no\n}\n';
 const XINETD_TELNET =
@@ -343,14 +368,21 @@ describe('services', () => {
     });
   });
 
-  it('a running service none of whose listed ports listens is a WARNING; one of them is enough', async () => {
+  it('a running service none of whose listed ports listens is reported (INFO when it listens elsewhere); one of them is enough', async () => {
     const r = root(demoSpec(), { healthy: true });
-    const none = await judgeRoot(r, plan(service('smbd', { processes: ['smbd', 'nmbd'], ports: [445] })), {
+    const smbd = service('smbd', { processes: ['smbd', 'nmbd'], ports: [445] });
+    const none = await judgeRoot(r, plan(smbd), { state: 'absent', path: null });
+    const f = findings(none, 'smbd').find((x) => x.kind === 'listener-missing');
+    expect(f).toMatchObject({ status: 'WARNING', data: { port: 445, expected: 'service' } });
+    expect(f?.summary).toBe('Nothing listens on tcp/445 although smbd is running');
+    // The demo's smbd listens on 139 only: against the profile's default ports, configured so, not broken.
+    const byDefault = await judgeRoot(r, plan({ ...smbd, defaultPorts: true }), {
       state: 'absent',
       path: null,
     });
-    const f = findings(none, 'smbd').find((x) => x.kind === 'listener-missing');
-    expect(f).toMatchObject({ status: 'WARNING', data: { port: 445, expected: 'service' } });
+    const g = findings(byDefault, 'smbd').find((x) => x.kind === 'listener-missing');
+    expect(g?.status).toBe('INFO');
+    expect(g?.summary).toContain('it listens on tcp/139');
     const one = await judgeRoot(
       r,
       plan(service('smbd', { processes: ['smbd', 'nmbd'], ports: [445, 139] })),

@@ -211,14 +211,26 @@ export function judgeService(
     });
     // Profiles list the ports a service may use (Samba: 445 and/or 139; dovecot: POP3 and/or IMAP): a
     // running daemon is suspect only when none of them listens. Without a process, every port counts.
-    const status: Status = running.length ? 'WARNING' : 'CRITICAL';
+    // A running daemon listening elsewhere than its profile's default port was configured so (sshd on 2222):
+    // news, not a warning. Ports the config names are expected as named.
+    const pids = new Set(running.map((p) => p.pid));
+    const elsewhere = listeners.filter((l) => l.pids.some((pid) => pids.has(pid)));
+    const status: Status = !running.length
+      ? 'CRITICAL'
+      : elsewhere.length && svc.defaultPorts
+        ? 'INFO'
+        : 'WARNING';
+    const hint =
+      elsewhere.length && svc.defaultPorts
+        ? `; it listens on ${[...new Set(elsewhere.map((l) => `${l.proto.replace(/6$/, '')}/${l.port}`))].join(', ')} (services.${svc.name}.ports in the config names the ports to expect)`
+        : '';
     const report = running.length && seen.length ? [] : missing;
     for (const m of report) {
       findings.push({
         ...base,
         kind: 'listener-missing',
         status,
-        summary: `Nothing listens on ${m.protocol}/${m.port}${running.length ? ` although ${svc.name} is running` : ''}`,
+        summary: `Nothing listens on ${m.protocol}/${m.port}${running.length ? ` although ${svc.name} is running` : ''}${hint}`,
         data: { proto: m.protocol, port: m.port, addr: null, expected: 'service' },
       });
     }
