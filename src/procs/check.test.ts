@@ -366,6 +366,13 @@ describe('services', () => {
       status: 'INFO',
       summary: `sendmail is ${dormant}`,
     });
+    // The baseline saw it run: its death is news even where init would not restart it.
+    const healthy = root(spec, { healthy: true });
+    const base = await recordFrom(healthy);
+    const died = await judgeRoot(r, plan(service('sendmail', { dormant })), ok(base));
+    const r2 = died.find((x) => x.service === 'sendmail');
+    expect(r2?.status).toBe('CRITICAL');
+    expect(r2?.summary).toMatch(/^sendmail is not running: no sendmail process/);
   });
 
   it('a running service none of whose listed ports listens is reported (INFO when it listens elsewhere); one of them is enough', async () => {

@@ -309,6 +309,13 @@ function resultOf(service: string, findings: AnyFinding[], okSummary: string): C
   return { service, status, summary, findings: asFindings(findings) };
 }
 
+/** Whether a baseline holds a process or listener of the service's processes. */
+function baselineSaw(b: Baseline, svc: ServicePlan): boolean {
+  const names = (n: string | null) =>
+    n !== null && svc.processes.some((p) => p === n || p.slice(0, 15) === n);
+  return b.processes.some((p) => names(p.name)) || b.listeners.some((l) => names(l.process));
+}
+
 /**
  * Judges everything (pure given the observation): one result per service with something to check, and a
  * `host` result with the baseline comparison and suspicious programs.
@@ -326,7 +333,13 @@ export function judge(
   const ondemandNames = new Set<string>();
   const servicePorts = new Set<string>();
   const owner = new Map<string, string>();
-  for (const svc of plan.services) {
+  for (const planned of plan.services) {
+    // Only installed (no boot unit, or no init system), yet the baseline saw it run or listen: expected.
+    let svc = planned;
+    if (planned.dormant !== undefined && base.state === 'ok' && baselineSaw(base.baseline, planned)) {
+      const { dormant: _, ...expected } = planned;
+      svc = expected;
+    }
     const v = judgeService(svc, obs.processes, obs.listeners, obs.ondemand.entries);
     if (!v) continue;
     byService.set(svc.name, v.findings);
