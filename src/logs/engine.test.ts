@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAll } from '../config/load.ts';
-import { makeHost } from '../core/host.ts';
-import { logsConfig } from './config.ts';
+import type { Plan } from '../config/plan.ts';
+import { type Host, makeHost } from '../core/host.ts';
+import { type LogsConfig, logsConfig } from './config.ts';
 import { planSources, runEngine } from './engine.ts';
 import { compileRules } from './scan/rules.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
@@ -13,6 +14,28 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** Reads the plan's logs whole, as `check --all` does. */
+async function readAll(
+  host: Host,
+  plan: Plan,
+  config: LogsConfig = logsConfig.parse({}),
+  threads = 1,
+): Promise<Awaited<ReturnType<typeof runEngine>>> {
+  return runEngine({
+    host,
+    plan,
+    config,
+    rules: compileRules(config),
+    sources: await planSources(host, plan),
+    mode: { kind: 'all' },
+    journal: 'off',
+    countLines: true,
+    consumeTrailing: true,
+    noIgnore: false,
+    threads,
+  });
+}
 
 const SYSLOG = 'Nov 24 10:00:00 gw sshd[7]: error: Could not load host key: /etc/ssh/ssh_host_ed25519_key\n';
 
@@ -40,20 +63,7 @@ describe('planSources', () => {
       const host = tree(link);
       const sources = await planSources(host, plan);
       expect(sources.map((s) => s.path)).toEqual(['/var/log/syslog']);
-      const config = logsConfig.parse({});
-      const r = await runEngine({
-        host,
-        plan,
-        config,
-        rules: compileRules(config),
-        sources,
-        mode: { kind: 'all' },
-        journal: 'off',
-        countLines: true,
-        consumeTrailing: true,
-        noIgnore: false,
-        threads: 1,
-      });
+      const r = await readAll(host, plan);
       const errors = r.stats.services.get('sshd')?.get('error');
       expect(errors?.count).toBe(3);
     });
@@ -106,20 +116,7 @@ describe('a line rsyslog wrote to two logs', () => {
 
   async function postfixErrors(files: Record<string, string>, threads = 1) {
     const { host, plan } = mailHost(files);
-    const config = logsConfig.parse({});
-    const r = await runEngine({
-      host,
-      plan,
-      config,
-      rules: compileRules(config),
-      sources: await planSources(host, plan),
-      mode: { kind: 'all' },
-      journal: 'off',
-      countLines: true,
-      consumeTrailing: true,
-      noIgnore: false,
-      threads,
-    });
+    const r = await readAll(host, plan, logsConfig.parse({}), threads);
     return r.stats.services.get('postfix')?.get('error');
   }
 
@@ -179,20 +176,7 @@ describe('a line rsyslog wrote to two logs', () => {
       { syslog: body([odd]), 'mail.log': body([odd]) },
       'syslog:\n  files: [/var/log/syslog]\n',
     );
-    const config = logsConfig.parse({ unmatched: 'ignore' });
-    const r = await runEngine({
-      host,
-      plan,
-      config,
-      rules: compileRules(config),
-      sources: await planSources(host, plan),
-      mode: { kind: 'all' },
-      journal: 'off',
-      countLines: true,
-      consumeTrailing: true,
-      noIgnore: false,
-      threads: 1,
-    });
+    const r = await readAll(host, plan, logsConfig.parse({ unmatched: 'ignore' }));
     expect(r.stats.services.get('postfix')?.get('error')?.count).toBe(1);
   });
 });

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inferYear, makeZone, type YearContext, type Zone } from '../core/tz.ts';
-import { stampedPrefix, type LinePrefix, parseStamped, parsePrefix, tagMatches } from './syslog.ts';
+import {
+  stampedPrefix,
+  stampFields,
+  type LinePrefix,
+  parseStamped,
+  parsePrefix,
+  tagMatches,
+} from './syslog.ts';
 
 const utc = makeZone('UTC');
 const at = (iso: string) => ({ reference: Date.parse(iso), zone: utc });
@@ -432,28 +439,14 @@ function oracleParsePrefix(line: string, ctx: YearContext): LinePrefix {
   SAMBA.lastIndex = 0;
   m = SAMBA.exec(line);
   if (m) {
-    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [y, mo, d, h, mi, s] = stampFields(m);
     out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
     return out;
   }
   SLASHED.lastIndex = 0;
   m = SLASHED.exec(line);
   if (m) {
-    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [y, mo, d, h, mi, s] = stampFields(m);
     out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
     out.messageStart = SLASHED.lastIndex;
     return out;
