@@ -18,7 +18,7 @@ const USER = /user=<(.*?)>, (?:method=\S+, )?rip=/;
 const WORKER =
   /(?:^|: )(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|static|bsdauth|lua|oauth2)\((.*),([0-9A-Fa-f:.]+)(?:,<[^>]*>)?,?\): (?:unknown user|Password mismatch|invalid credentials|pam_authenticate\(\) failed: (?:Authentication failure|User not known|Permission denied))/;
 const AUTH24 =
-  /^auth\((.*?),([0-9A-Fa-f:.]+),sasl:[\w-]+\)<[^>]*>: (?:Info: )?\w+: (?:unknown user|Password mismatch)/;
+  /^(?:dovecot: )?auth\((.*?),([0-9A-Fa-f:.]+),sasl:[\w-]+\)<[^>]*>: (?:Info: )?\w+: (?:unknown user|Password mismatch)/;
 
 function extract(line: ParsedLine): Extracted {
   const text = line.program ? `${line.program}: ${line.message}` : line.message;

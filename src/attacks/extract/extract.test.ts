@@ -241,6 +241,21 @@ describe('dovecot', () => {
   });
 });
 
+describe('dovecot 2.4 through syslog', () => {
+  it('reads the auth process line after the dovecot tag, with the host from its fixed place', () => {
+    expect(
+      one(
+        'Aug 30 00:10:57 mx dovecot: auth(info@example.com,192.0.2.110,sasl:login)<CvN+E95Uf4e7eEnj>: Info: sql: Password mismatch',
+      ),
+    ).toMatchObject({
+      detector: 'bruteforce',
+      host: '192.0.2.110',
+      user: 'info@example.com',
+      service: 'dovecot',
+    });
+  });
+});
+
 describe('su and login(1): one count per attempt', () => {
   const counted = (lines: string[]) =>
     run(lines)
