@@ -320,7 +320,7 @@ export interface DiffOptions {
    * Names left out of the snapshot (the ignore list, services' workers): a baseline recorded before a name
    * was left out still lists it, and must not then call it missing.
    */
-  ignored: (processName: string) => boolean;
+  ignored: (processName: string, user: string) => boolean;
 }
 
 function family(proto: NetProto): 'tcp' | 'udp' {
@@ -337,7 +337,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   const groups = groupProcesses(snap.processes);
   const known = new Set(base.processes.map((p) => groupKey(p.name, p.user)));
   for (const bp of base.processes) {
-    if (opts.ignored(bp.name)) continue;
+    if (opts.ignored(bp.name, bp.user)) continue;
     const group = groups.get(groupKey(bp.name, bp.user)) ?? [];
     const service = opts.serviceOf(bp.name) ?? 'host';
     if (group.length === 0) {

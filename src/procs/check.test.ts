@@ -221,6 +221,22 @@ describe('the baseline diff on a generated demo tree', () => {
     expect(host.filter((f) => f.kind === 'process-exe').map((f) => f.data.pid)).toEqual([7101]);
   });
 
+  it("reports a shell of a daemon's account (nobody's bash: a web shell), not a person's", async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    const started = '2026-11-24T00:00:00Z';
+    const shells: Spec['processes'] = [
+      { pid: 7200, ppid: 1, name: 'bash', uid: 65534, exe: '/usr/bin/bash', started }, // nologin
+      { pid: 7201, ppid: 1, name: 'bash', uid: 1001, exe: '/usr/bin/bash', started }, // a person
+    ];
+    regenerate(r, { ...spec, processes: [...spec.processes, ...shells] }, true);
+    const host = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    expect(
+      host.filter((f) => f.kind === 'process-new').map((f) => [f.status, f.data.process, f.data.user]),
+    ).toEqual([['WARNING', 'bash', 'nobody']]);
+  });
+
   it('after approve, the same state is OK, suspicious programs included', async () => {
     const r = root(demoSpec(), { healthy: true });
     const base = await recordFrom(r);

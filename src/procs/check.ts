@@ -84,6 +84,8 @@ export interface Observation {
   /** Processes whose fds could not be read (not root): their listeners show no holder. */
   unreadableFds: number;
   ondemand: OndemandScan;
+  /** Accounts nobody logs in as (see ProcEnv): a shell running as one is never an admin's session. */
+  systemUsers: ReadonlySet<string>;
 }
 
 /** Reads processes, listeners and on-demand definitions under the host root. */
@@ -112,7 +114,29 @@ export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promi
       return false;
     return !(cfg.ignoreEphemeralUdp && fam === 'udp' && l.port >= range[0] && l.port <= range[1]);
   });
-  return { processes, listeners: kept, unreadableFds: unreadable, ondemand: await readOndemand(host) };
+  return {
+    processes,
+    listeners: kept,
+    unreadableFds: unreadable,
+    ondemand: await readOndemand(host),
+    systemUsers: env.systemUsers,
+  };
+}
+
+/** Interactive shells: ignored for people's accounts, never for daemons' (see snapshotOf). */
+const SHELLS = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'csh', 'tcsh', 'fish']);
+
+/**
+ * Whether a process (name, user) stays outside the baseline: its name is ignored, unless it is a shell of a
+ * daemon's account (www-data's bash: a web shell's first step), which is judged like any process.
+ */
+function outsideBaseline(
+  name: string,
+  user: string,
+  ignore: readonly string[],
+  systemUsers: ReadonlySet<string>,
+): boolean {
+  return ignoredName(name, ignore) && !(SHELLS.has(name) && systemUsers.has(user));
 }
 
 /** Process names outside the baseline: the ignore list and the planned services' workers. */
@@ -133,8 +157,10 @@ export function snapshotOf(
   const all = new Map(obs.processes.map((p) => [p.pid, p]));
   const self = selfPid === undefined ? new Set<number>() : selfAndAncestors(all, selfPid);
   const ignore = ignoredNames(cfg, plan);
+  // The ignore list keeps an admin's shells out; a shell of a daemon's account (www-data's bash: a web
+  // shell's first step) is not one of those and is judged like any process.
   const processes = obs.processes.filter(
-    (p) => !p.kernelThread && !self.has(p.pid) && !ignoredName(p.name, ignore),
+    (p) => !p.kernelThread && !self.has(p.pid) && !outsideBaseline(p.name, p.user, ignore, obs.systemUsers),
   );
   return { processes, listeners: obs.listeners, all };
 }
@@ -365,7 +391,7 @@ export function judge(
       servicePorts,
       minAgeSeconds: cfg.minAgeSeconds,
       now: opts.now,
-      ignored: (name) => ignoredName(name, ignoredNames(cfg, plan)),
+      ignored: (name, user) => outsideBaseline(name, user, ignoredNames(cfg, plan), obs.systemUsers),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
       list.push(f);

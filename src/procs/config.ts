@@ -4,7 +4,8 @@ import { z } from 'zod';
  * Process names (as in /proc/PID/comm; `*` and `?` glob) that are never recorded in a baseline nor reported
  * as new, missing or out of range: interactive shells and tools an admin's session brings and takes away.
  * They are still checked for running from a deleted binary or a temp directory, and their listeners are
- * always reported: a backdoor may well be called `bash`.
+ * always reported: a backdoor may well be called `bash`. A shell of an account nobody logs in as (a daemon's:
+ * www-data, nobody) is not ignored: that is a web shell's first step, not an admin's session.
  */
 export const DEFAULT_IGNORE = [
   'bash',

@@ -258,13 +258,27 @@ async function optional<T>(read: () => Promise<T>): Promise<T | null> {
 export interface ProcEnv {
   users: ReadonlyMap<number, string>;
   btime: number | null;
+  /** Names of the accounts nobody logs in as (shell nologin or false; root excluded): daemons' own users. */
+  systemUsers: ReadonlySet<string>;
+}
+
+/** Names of the accounts whose login shell refuses logins (`nologin`, `false`), root aside. */
+export function systemUsersOf(passwdText: string): Set<string> {
+  const out = new Set<string>();
+  for (const e of passwdEntries(passwdText))
+    if (e.uid !== 0 && /(?:^|\/)(?:nologin|false)$/.test(e.shell)) out.add(e.name);
+  return out;
 }
 
 /** Reads /etc/passwd and /proc/stat's btime under the host root (missing files give empty/null). */
 export async function readProcEnv(host: Pick<Host, 'root'>): Promise<ProcEnv> {
   const passwd = await optional(() => readFile(hostPath(host, '/etc/passwd'), 'utf8'));
   const stat = await optional(() => readFile(hostPath(host, '/proc/stat'), 'utf8'));
-  return { users: parsePasswd(passwd ?? ''), btime: stat === null ? null : parseBtime(stat) };
+  return {
+    users: parsePasswd(passwd ?? ''),
+    btime: stat === null ? null : parseBtime(stat),
+    systemUsers: systemUsersOf(passwd ?? ''),
+  };
 }
 
 /**
