@@ -281,6 +281,41 @@ describe('the baseline diff on a generated demo tree', () => {
   });
 });
 
+describe("nmbd's per-interface sockets", () => {
+  it('are no new listeners when a new interface appears, as the wildcard socket already listens there', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    const renumbered = spec.processes.map((p) =>
+      p.name === 'nmbd'
+        ? {
+            ...p,
+            listen: [
+              ...(p.listen ?? []),
+              { proto: 'udp', addr: '10.99.0.1', port: 137 },
+              { proto: 'udp', addr: '10.99.0.255', port: 138 },
+            ],
+          }
+        : p,
+    );
+    const stranger = {
+      pid: 7300,
+      ppid: 1,
+      name: 'perl',
+      uid: 65534,
+      exe: '/usr/bin/perl',
+      started: '2026-11-24T00:00:00Z',
+      listen: [{ proto: 'udp', addr: '10.99.0.1', port: 5353 }],
+    };
+    regenerate(r, { ...spec, processes: [...(renumbered as Spec['processes']), stranger] }, true);
+    const fresh = findings(await judgeRoot(r, plan(), ok(base)), 'host').filter(
+      (f) => f.kind === 'listener-new',
+    );
+    // A UDP socket on one address without a wildcard twin is still news.
+    expect(fresh.map((f) => f.data.listener)).toEqual(['udp 10.99.0.1:5353']);
+  });
+});
+
 describe('a daemon on a port of its own choosing', () => {
   it('is INFO, naming the ports it listens on and the setting, when its profile port is unused', async () => {
     const spec = demoSpec();

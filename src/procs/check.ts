@@ -88,6 +88,30 @@ export interface Observation {
   systemUsers: ReadonlySet<string>;
 }
 
+const WILDCARD = new Set(['0.0.0.0', '::']);
+
+/**
+ * Drops a UDP socket bound to one address when a process holding it also holds the same port on the
+ * wildcard address: nmbd binds 137 and 138 on 0.0.0.0 and again on each interface's address and broadcast,
+ * so a new or renumbered interface (DHCP, docker0, wg0) looked like new listeners. The wildcard socket
+ * already says the service listens everywhere.
+ */
+export function withoutInterfaceCopies(listeners: readonly Listener[]): Listener[] {
+  const everywhere = new Set<string>();
+  for (const l of listeners)
+    if (l.proto.startsWith('udp') && WILDCARD.has(l.addr))
+      for (const pid of l.pids) everywhere.add(`${l.proto}/${l.port}/${pid}`);
+  return listeners.filter(
+    (l) =>
+      !(
+        l.proto.startsWith('udp') &&
+        !WILDCARD.has(l.addr) &&
+        l.pids.length > 0 &&
+        l.pids.every((pid) => everywhere.has(`${l.proto}/${l.port}/${pid}`))
+      ),
+  );
+}
+
 /** Reads processes, listeners and on-demand definitions under the host root. */
 export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promise<Observation> {
   const env = await readProcEnv(host);
@@ -116,7 +140,7 @@ export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promi
   });
   return {
     processes,
-    listeners: kept,
+    listeners: withoutInterfaceCopies(kept),
     unreadableFds: unreadable,
     ondemand: await readOndemand(host),
     systemUsers: env.systemUsers,
