@@ -420,8 +420,16 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
       },
     });
   }
+  // A baseline recorded before interface copies were dropped (check.ts withoutInterfaceCopies) lists them:
+  // one beside a wildcard socket of the same program and port is not missed.
+  const wildcard = new Set(
+    base.listeners
+      .filter((l) => l.proto.startsWith('udp') && (l.addr === '0.0.0.0' || l.addr === '::'))
+      .map((l) => `${l.proto}/${l.port}/${l.process}`),
+  );
   for (const bl of base.listeners) {
     if (nowKeys.has(listenerKey(bl))) continue;
+    if (wildcard.has(`${bl.proto}/${bl.port}/${bl.process}`)) continue;
     const fam = family(bl.proto);
     if (opts.servicePorts.has(`${fam}/${bl.port}`)) continue;
     const service = (bl.process && opts.serviceOf(bl.process)) ?? 'host';

@@ -298,7 +298,7 @@ describe("nmbd's per-interface sockets", () => {
           }
         : p,
     );
-    const stranger = {
+    const stranger: Spec['processes'][number] = {
       pid: 7300,
       ppid: 1,
       name: 'perl',
@@ -313,6 +313,15 @@ describe("nmbd's per-interface sockets", () => {
     );
     // A UDP socket on one address without a wildcard twin is still news.
     expect(fresh.map((f) => f.data.listener)).toEqual(['udp 10.99.0.1:5353']);
+    // A baseline that lists such copies (recorded before) does not miss them when the interface goes.
+    const older = {
+      ...base,
+      listeners: [...base.listeners, { proto: 'udp' as const, addr: '10.0.0.9', port: 137, process: 'nmbd' }],
+    };
+    const gone = findings(await judgeRoot(r, plan(), ok(older)), 'host').filter(
+      (f) => f.kind === 'listener-missing',
+    );
+    expect(gone).toEqual([]);
   });
 });
 
