@@ -4,12 +4,12 @@ import type { ParsedLine } from './types.ts';
 
 /**
  * Splits a log line into time, program, pid and message for the extractors, on top of src/logs's
- * `parsePrefix` (RFC 3164 with year inference, RFC 5424, ISO, CLF, mgetty, Samba). What it adds, because
- * the extractors need it and src/logs does not provide it:
+ * `parsePrefix` (RFC 3164 with year inference, RFC 5424, ISO, CLF, mgetty, Samba, nginx, Apache). What it
+ * adds, because the extractors need it and src/logs does not provide it:
  * - the pid (`sshd[123]:`, `prog(123):`, RFC 5424's PROCID), the key that joins sshd's lines;
  * - tags `parsePrefix` leaves alone: `prog[pid]` without a colon (proftpd), `[prog]` after a classic stamp,
  *   a `<auth.info>` facility before the host, a Solaris `[ID n fac.pri]` message id;
- * - stamps it does not read: TAI64N (daemontools' `@4000...`), `YYYY/MM/DD hh:mm:ss`, ISO with a one-digit day.
+ * - stamps it does not read: TAI64N (daemontools' `@4000...`), ISO with a one-digit day.
  * A classic `Mmm dd hh:mm:ss host prog[pid]: ` line, by far the most common, or one stamped the ISO way
  * (`2026-11-24T10:00:00.123456+09:00 host prog[pid]: `, rsyslog's own default format) is read by
  * src/logs's `parseStamped` (character codes, the hour's start memoised); `line.test.ts` checks the split
@@ -20,7 +20,6 @@ import type { ParsedLine } from './types.ts';
 const NO_TAG = { program: '', pid: null } as const;
 
 const TAI64N = /^@4000([0-9a-fA-F]{12})[0-9a-fA-F]{8} +/;
-const SLASHED = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) +/;
 const ISO_SHORT_DAY = /^(\d{4})-(\d{2})-(\d)[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)? +/;
 const BSD_FACILITY = /^<\w+\.\w+> +/;
 /** The stamps parsePrefix reads before a daemon's own text: `YYYY/MM/DD hh:mm:ss `, Apache's `[Www Mmm ...] `. */
@@ -103,7 +102,7 @@ function otherStamp(line: string, ctx: YearContext): { time: number; rest: strin
     // windows of minutes.
     return { time: (Number.parseInt(m[1] as string, 16) - 10) * 1000, rest: line.slice(m[0].length) };
   }
-  m = SLASHED.exec(line) ?? ISO_SHORT_DAY.exec(line);
+  m = ISO_SHORT_DAY.exec(line);
   if (m) {
     const [y, mo, d, h, mi, s] = stampFields(m);
     return { time: localTime(ctx, y, mo - 1, d, h, mi, s), rest: line.slice(m[0].length) };

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRegular, openRegularSync, readRegularFile, readRegularFileSync } from './open.ts';
+import { openRegular, openRegularSync, readRegularFileSync } from './open.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-open-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +21,9 @@ describe('opening input files', () => {
     fs.writeFileSync(p, 'hello\n');
     expect(readRegularFileSync(p, 'utf8')).toBe('hello\n');
     expect(readRegularFileSync(p).length).toBe(6);
-    expect(await readRegularFile(p, 'utf8')).toBe('hello\n');
+    const { handle } = await openRegular(p);
+    expect(await handle.readFile({ encoding: 'utf8' })).toBe('hello\n');
+    await handle.close();
     const { fd, stat } = openRegularSync(p);
     fs.closeSync(fd);
     expect(stat.size).toBe(6);
@@ -34,7 +36,7 @@ describe('opening input files', () => {
     expect(() => openRegularSync(p)).toThrow('not a regular file');
     expect(() => readRegularFileSync(p, 'utf8')).toThrow('not a regular file');
     await expect(openRegular(p)).rejects.toThrow('not a regular file');
-    await expect(readRegularFile(p, 'utf8')).rejects.toMatchObject({ code: 'ENOTREG' });
+    await expect(openRegular(p)).rejects.toMatchObject({ code: 'ENOTREG' });
   });
 
   it('refuses a directory as "is a directory" and a device as not a regular file', () => {

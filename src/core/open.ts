@@ -10,7 +10,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
 /** The error for an opened path that is not a regular file (code ENOTREG, or EISDIR for a directory). */
-export function notRegularError(st: fs.Stats): NodeJS.ErrnoException {
+function notRegularError(st: fs.Stats): NodeJS.ErrnoException {
   if (st.isDirectory()) return Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   return Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
 }
@@ -72,15 +72,5 @@ export async function openRegular(path: string): Promise<{ handle: FileHandle; s
   } catch (err) {
     await handle.close();
     throw err;
-  }
-}
-
-/** Reads a whole regular file as text (async; others refused as by openRegular). */
-export async function readRegularFile(path: string, encoding: BufferEncoding): Promise<string> {
-  const { handle } = await openRegular(path);
-  try {
-    return await handle.readFile({ encoding });
-  } finally {
-    await handle.close();
   }
 }

@@ -333,7 +333,7 @@ const RFC3164 =
 const ISO = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y;
 const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
 const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
-const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
+const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) +/y;
 const APACHE =
   /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;
 const CLF =

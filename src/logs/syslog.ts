@@ -41,7 +41,7 @@ const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
 /** nginx's error log (and other daemons' own files): `2026/11/25 00:28:09 [error] ...`, local time. */
-const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
+const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) +/y;
 /** Apache httpd's error log: `[Sun Jun 30 10:00:01 2024] ` (2.2), `[Sun Jun 30 10:00:01.123456 2024] ` (2.4). */
 const APACHE =
   /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;

@@ -11,7 +11,7 @@ import type { Evidence, FindingBase } from '../core/report.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
 import type { ProcsFindings } from './findings.ts';
 import { type ExeConcern, type ProcessInfo, commandText, exeConcerns } from './proc.ts';
-import { type Listener, type NetProto, NET_TABLES, listenerKey } from './sockets.ts';
+import { isWildcard, type Listener, type NetProto, NET_TABLES, listenerKey } from './sockets.ts';
 
 /** Version of baseline.json; bump on an incompatible change. */
 export const BASELINE_VERSION = 1;
@@ -424,7 +424,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   // one beside a wildcard socket of the same program and port is not missed.
   const wildcard = new Set(
     base.listeners
-      .filter((l) => l.proto.startsWith('udp') && (l.addr === '0.0.0.0' || l.addr === '::'))
+      .filter((l) => l.proto.startsWith('udp') && isWildcard(l.addr))
       .map((l) => `${l.proto}/${l.port}/${l.process}`),
   );
   for (const bl of base.listeners) {

@@ -33,7 +33,7 @@ import {
   serverProcessName,
 } from './ondemand.ts';
 import { type ProcessInfo, readProcEnv, readProcesses } from './proc.ts';
-import { type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
+import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
 export const BASELINE_FILE = 'baseline.json';
@@ -54,12 +54,17 @@ export function ignoredName(name: string, patterns: readonly string[]): boolean 
   return patterns.some((p) => (/[*?[]/.test(p) ? segmentRegExp(p).test(name) : p === name));
 }
 
+/** Whether a listed process name is this comm (the kernel cuts comm at 15 bytes). */
+function sameComm(name: string, comm: string): boolean {
+  return comm === name || (name.length > 15 && comm === name.slice(0, 15));
+}
+
 /**
  * Whether a process is one a service lists: its comm (names longer than 15 bytes are cut there by the
  * kernel), or the program name in argv[0] (`/usr/sbin/nginx`, `nginx: master process`, `sshd: alice`).
  */
 export function processMatches(p: Pick<ProcessInfo, 'name' | 'cmdline'>, name: string): boolean {
-  if (p.name === name || (name.length > 15 && p.name === name.slice(0, 15))) return true;
+  if (sameComm(name, p.name)) return true;
   const argv0 = p.cmdline[0]?.split(/[\s:]/)[0];
   return argv0 !== undefined && argv0 !== '' && path.posix.basename(argv0) === name;
 }
@@ -88,8 +93,6 @@ export interface Observation {
   systemUsers: ReadonlySet<string>;
 }
 
-const WILDCARD = new Set(['0.0.0.0', '::']);
-
 /**
  * Drops a UDP socket bound to one address when a process holding it also holds the same port on the
  * wildcard address: nmbd binds 137 and 138 on 0.0.0.0 and again on each interface's address and broadcast,
@@ -99,13 +102,13 @@ const WILDCARD = new Set(['0.0.0.0', '::']);
 export function withoutInterfaceCopies(listeners: readonly Listener[]): Listener[] {
   const everywhere = new Set<string>();
   for (const l of listeners)
-    if (l.proto.startsWith('udp') && WILDCARD.has(l.addr))
+    if (l.proto.startsWith('udp') && isWildcard(l.addr))
       for (const pid of l.pids) everywhere.add(`${l.proto}/${l.port}/${pid}`);
   return listeners.filter(
     (l) =>
       !(
         l.proto.startsWith('udp') &&
-        !WILDCARD.has(l.addr) &&
+        !isWildcard(l.addr) &&
         l.pids.length > 0 &&
         l.pids.every((pid) => everywhere.has(`${l.proto}/${l.port}/${pid}`))
       ),
@@ -361,8 +364,7 @@ function resultOf(service: string, findings: AnyFinding[], okSummary: string): C
 
 /** Whether a baseline holds a process or listener of the service's processes. */
 function baselineSaw(b: Baseline, svc: ServicePlan): boolean {
-  const names = (n: string | null) =>
-    n !== null && svc.processes.some((p) => p === n || p.slice(0, 15) === n);
+  const names = (n: string | null) => n !== null && svc.processes.some((p) => sameComm(p, n));
   return b.processes.some((p) => names(p.name)) || b.listeners.some((l) => names(l.process));
 }
 
@@ -378,6 +380,7 @@ export function judge(
   opts: { now: Date; selfPid?: number },
 ): CheckResult[] {
   const snap = snapshotOf(obs, cfg, opts.selfPid, plan);
+  const ignore = ignoredNames(cfg, plan);
   const byService = new Map<string, AnyFinding[]>();
   const down = new Set<string>();
   const ondemandNames = new Set<string>();
@@ -404,7 +407,7 @@ export function judge(
     if (e.enabled && e.server) ondemandNames.add(serverProcessName(e.server));
   const host: AnyFinding[] = [];
   const serviceOf = (name: string): string | undefined => {
-    for (const [n, s] of owner) if (n === name || n.slice(0, 15) === name) return s;
+    for (const [n, s] of owner) if (sameComm(n, name)) return s;
     return undefined;
   };
   if (base.state === 'ok') {
@@ -415,7 +418,7 @@ export function judge(
       servicePorts,
       minAgeSeconds: cfg.minAgeSeconds,
       now: opts.now,
-      ignored: (name, user) => outsideBaseline(name, user, ignoredNames(cfg, plan), obs.systemUsers),
+      ignored: (name, user) => outsideBaseline(name, user, ignore, obs.systemUsers),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
       list.push(f);

@@ -144,6 +144,11 @@ export interface Listener {
   raw: string;
 }
 
+/** Whether a listener's address is the wildcard (every interface): `0.0.0.0` or `::`. */
+export function isWildcard(addr: string): boolean {
+  return addr === '0.0.0.0' || addr === '::';
+}
+
 /** The key a listener is known by in a baseline: `tcp 0.0.0.0:22`, `tcp6 [::]:22`. */
 export function listenerKey(l: { proto: string; addr: string; port: number }): string {
   return `${l.proto} ${l.addr.includes(':') ? `[${l.addr}]` : l.addr}:${l.port}`;
