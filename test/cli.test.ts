@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT, REPO, runCli, tempDir } from './helpers/cli.ts';
@@ -59,6 +59,20 @@ describe('tenken check', () => {
     expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const loud = await runCli(['--root', root, '--only', 'services', 'check']);
     expect(loud.stdout).toContain('quiet');
+  });
+
+  it('writes -o FILE under --quiet too, so the file never keeps an old CRITICAL once all is OK', async () => {
+    const out = path.join(tempDir(), 'report.txt');
+    const state = tempDir();
+    const bad = await runCli(['--state', state, '--quiet', 'check', '--root', DEMO_ROOT, '-o', out]);
+    expect([bad.code, bad.stdout]).toEqual([2, '']);
+    expect(readFileSync(out, 'utf8')).toMatch(/^CRITICAL: /m);
+    const root = tempDir();
+    mkdirSync(path.join(root, 'etc', 'tenken'), { recursive: true });
+    writeFileSync(path.join(root, 'etc', 'tenken', 'tenken.yaml'), 'detect: false\nservices:\n  quiet: {}\n');
+    const ok = await runCli(['--state', state, '--quiet', 'check', '--root', root, '--only', 'services', '-o', out]);
+    expect(ok).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(readFileSync(out, 'utf8')).toMatch(/^OK: /m);
   });
 
   it('says what it could not read, and why', async () => {

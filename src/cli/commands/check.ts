@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { commitPending, runChecks, selectKinds } from '../../checks/run.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
-import { exitCode } from '../../core/status.ts';
+import { exitCode, worst } from '../../core/status.ts';
 import { parseSince } from '../../core/time.ts';
 import { renderers, type ReportFormat } from '../../report/registry.ts';
 import { wantColor } from '../../report/style.ts';
@@ -54,8 +54,10 @@ export function register(program: Command, app: App): void {
           kinds,
           options: { all: opts.all, ...(since ? { since } : {}) },
         });
-        const quiet = g.quiet && exitCode(report.status) === 0;
-        if (!quiet) {
+        const code = exitCode(report.status);
+        // --quiet silences stdout only: a file named with -o always gets the report, so it never keeps
+        // saying the last run's CRITICAL after the host is OK again.
+        if (!(g.quiet && code === 0) || opts.output !== undefined) {
           const color =
             opts.output === undefined && wantColor({ flag: g.color, isTTY: app.io.isTTY, env: app.io.env });
           const text = renderers[format](report, { color, verbose: opts.verbose });
@@ -67,8 +69,15 @@ export function register(program: Command, app: App): void {
             }
           } else writeOutputFile(opts.output, text, 0o644);
         }
-        commitPending(store, pending);
-        app.exit(exitCode(report.status));
+        try {
+          commitPending(store, pending);
+        } catch (err) {
+          // The report was delivered; a state that could not be saved (a full /var) is UNKNOWN, but it must not
+          // hide a CRITICAL the report holds from Nagios or cron (the worse of the two, in tenken's order).
+          if (!(err instanceof TenkenError) || worst([report.status, 'UNKNOWN']) === 'UNKNOWN') throw err;
+          throw new TenkenError(err.message, { exitCode: code });
+        }
+        app.exit(code);
       } finally {
         release();
       }
