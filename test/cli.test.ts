@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT, REPO, runCli, tempDir } from './helpers/cli.ts';
@@ -70,9 +70,31 @@ describe('tenken check', () => {
     const root = tempDir();
     mkdirSync(path.join(root, 'etc', 'tenken'), { recursive: true });
     writeFileSync(path.join(root, 'etc', 'tenken', 'tenken.yaml'), 'detect: false\nservices:\n  quiet: {}\n');
-    const ok = await runCli(['--state', state, '--quiet', 'check', '--root', root, '--only', 'services', '-o', out]);
+    const ok = await runCli([
+      '--state',
+      state,
+      '--quiet',
+      'check',
+      '--root',
+      root,
+      '--only',
+      'services',
+      '-o',
+      out,
+    ]);
     expect(ok).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(readFileSync(out, 'utf8')).toMatch(/^OK: /m);
+  });
+
+  it('reads back every state it saved: a second run over the demo tree starts afresh for none', async () => {
+    const state = tempDir();
+    await runCli(['--state', state, 'check', '--root', DEMO_ROOT]);
+    const again = await runCli(['--state', state, 'check', '--root', DEMO_ROOT]);
+    const saved = readdirSync(state, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.json'),
+    );
+    expect(saved.map((f) => path.basename(f)).sort()).toEqual(['attacks.json', 'logins.json', 'logs.json']);
+    expect(again.stdout).not.toMatch(/starts afresh/);
   });
 
   it('says what it could not read, and why', async () => {

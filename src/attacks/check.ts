@@ -95,6 +95,7 @@ export function makeAttacksCheck(deps: AttacksCheckDeps = {}): CheckKind {
     description:
       'Finds dictionary attacks, port scans, web probes and password-file reads in new log lines and btmp, per attacking host',
     run: (ctx) => runAttacks(ctx, deps),
+    readsState: (raw) => parseAttacksState(raw) !== undefined,
   };
 }
 

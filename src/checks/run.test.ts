@@ -26,6 +26,36 @@ describe('runChecks', () => {
     expect(text).toMatch(/spy\.json: not valid JSON.*this run starts afresh for it/);
   });
 
+  it('sets aside, and says so, a saved state of the wrong shape (valid JSON another version wrote)', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'spy.json'), '{"version":2}');
+    const seen: unknown[] = [];
+    const spy: CheckKind = {
+      description: 'reads state',
+      readsState: (raw) => typeof raw === 'object' && raw !== null && (raw as { v?: unknown }).v === 1,
+      run: (ctx) => {
+        seen.push(ctx.state);
+        return Promise.resolve({ results: [] });
+      },
+    };
+    const { report } = await runChecks(loaded(), new StateStore(dir), {
+      kinds: ['spy'],
+      options: { all: false },
+      registry: { spy },
+    });
+    expect(seen).toEqual([undefined]);
+    expect(report.status).toBe('WARNING');
+    expect(renderText(report, { color: false })).toMatch(
+      /spy\.json: not a state this version of tenken writes \(ignored\); this run starts afresh for it/,
+    );
+  });
+
+  it('says so when a real check kind is handed a state file of the wrong shape', async () => {
+    const { checkKinds } = await import('./registry.ts');
+    for (const name of ['logs', 'attacks', 'logins'] as const)
+      expect([name, checkKinds[name].readsState?.({ version: 2 })]).toEqual([name, false]);
+  });
+
   it('shows a check that throws as UNKNOWN while the others still run', async () => {
     const boom: CheckKind = {
       description: 'always fails',

@@ -38,10 +38,15 @@ async function runOne(
 ): Promise<{ report: CheckReport; pending?: PendingState }> {
   const started = performance.now();
   try {
+    let state = options.all ? undefined : store.read(name);
+    if (state !== undefined && kind.readsState && !kind.readsState(state)) {
+      store.reject(name, 'not a state this version of tenken writes (ignored)');
+      state = undefined;
+    }
     const out = await kind.run({
       ...loaded,
       stateDir: store.dir,
-      state: options.all ? undefined : store.read(name),
+      state,
       options,
       signal,
     });

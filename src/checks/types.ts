@@ -42,4 +42,9 @@ export interface CheckKind {
   /** One line for `--help` and the report. */
   description: string;
   run(ctx: CheckContext): Promise<CheckOutcome>;
+  /**
+   * Whether a saved state is one this kind reads (kinds with state). One that is not (another version's, a
+   * hand-edited one) is set aside by the runner with a WARNING, so "this run starts afresh" is always said.
+   */
+  readsState?: (raw: unknown) => boolean;
 }

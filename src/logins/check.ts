@@ -531,6 +531,7 @@ export async function inspectLogins(
 export const loginsCheck: CheckKind = {
   description:
     'logins: new hosts, odd hours, root over the network, simultaneous and long sessions, system accounts; wtmp tamper tests; wtmp vs the auth log',
+  readsState: (raw) => readState(raw) !== undefined,
   async run(ctx: CheckContext): Promise<CheckOutcome> {
     const r = await inspectLogins(ctx);
     const status = worst(r.findings.map((f) => f.status));

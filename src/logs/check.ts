@@ -29,6 +29,7 @@ export type LogFinding = FindingBase &
 export const logsCheck: CheckKind = {
   description:
     "Scans services' logs and the system logs for the runbook's keyword categories, reading only new lines",
+  readsState: (raw) => parseState(raw) !== undefined,
   async run(ctx: CheckContext): Promise<CheckOutcome> {
     const cfg = withProfileIgnores(ctx.config.checks.logs, ctx.plan);
     const rules = compileRules(cfg);

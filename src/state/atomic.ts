@@ -18,9 +18,17 @@ import { TenkenError, describe, errnoCode } from '../core/errors.ts';
  * rename over the target, fsync the directory. A crash leaves the old or the new file, never half of one;
  * a symlink planted at the target or temp name is refused instead of followed, and so is anything at the
  * target that is not a regular file (a directory, a device, a FIFO, a socket: renaming over it would replace it).
+ * With `replaceLink` (tenken's own state files) a symlink at the target is replaced by the new file: the
+ * rename swaps the link itself and never touches what it points to, and a refusal would leave the state
+ * unsaved on every run.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
-  const st = targetStat(file);
+export function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+  opts: { replaceLink?: boolean } = {},
+): void {
+  const st = targetStat(file, opts.replaceLink === true);
   if (st && !st.isFile()) throw new TenkenError(`Cannot write ${file}: not a regular file`);
   replaceFile(file, data, mode);
 }
@@ -37,8 +45,8 @@ export function writeOutputFile(file: string, data: string | Uint8Array, mode = 
   else replaceFile(file, data, mode);
 }
 
-/** lstat of a write target: undefined when absent; a symlink or a directory is refused as before. */
-function targetStat(file: string): Stats | undefined {
+/** lstat of a write target: undefined when absent (or a symlink to replace); a symlink or a directory is refused. */
+function targetStat(file: string, replaceLink = false): Stats | undefined {
   let st: Stats;
   try {
     st = lstatSync(file);
@@ -46,9 +54,13 @@ function targetStat(file: string): Stats | undefined {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw new TenkenError(describe(`Cannot write ${file}`, err));
   }
-  if (st.isSymbolicLink())
+  if (st.isSymbolicLink()) {
+    if (replaceLink) return undefined;
     throw new TenkenError(`Cannot write ${file}: it is a symbolic link (refusing to follow it)`);
-  if (st.isDirectory()) throw new TenkenError(`Cannot write ${file}: is a directory`);
+  }
+  // tenken's own state file: nobody meant a directory there, and only its removal lets the state be saved.
+  if (st.isDirectory())
+    throw new TenkenError(`Cannot write ${file}: is a directory${replaceLink ? ' (remove it)' : ''}`);
   return st;
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -55,6 +56,39 @@ describe('StateStore', () => {
     const s = new StateStore(dir);
     expect(s.read('logs')).toBeUndefined();
     expect(s.problems[0]?.reason).toMatch(/not valid JSON/);
+  });
+
+  it('replaces a symbolic link at a state file with the state, leaving its target alone', () => {
+    const dir = tempDir();
+    const victim = path.join(dir, 'victim');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, path.join(dir, 'logs.json'));
+    const s = new StateStore(dir);
+    expect(s.read('logs')).toBeUndefined();
+    expect(s.problems[0]?.reason).toMatch(
+      /symbolic link \(not followed; this run's state replaces the link\)/,
+    );
+    s.commit('logs', { v: 1 });
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(lstatSync(path.join(dir, 'logs.json')).isFile()).toBe(true);
+    const next = new StateStore(dir);
+    expect([next.read('logs'), next.problems]).toEqual([{ v: 1 }, []]);
+  });
+
+  it('says to remove a directory that sits where a state file belongs', () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'logs.json'));
+    expect(() => new StateStore(dir).commit('logs', {})).toThrow(
+      `Cannot write ${path.join(dir, 'logs.json')}: is a directory (remove it)`,
+    );
+  });
+
+  it('says to remove a directory at the lock path instead of calling it a lock that keeps reappearing', () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'lock'));
+    expect(() => new StateStore(dir).lock()).toThrow(
+      `Cannot take lock ${path.join(dir, 'lock')}: not a regular file (remove it)`,
+    );
   });
 
   it('locks runs against each other and takes over a stale lock', () => {

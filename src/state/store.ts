@@ -102,7 +102,10 @@ export class StateStore {
     const file = this.file(kind);
     try {
       if (lstatSync(file).isSymbolicLink()) {
-        this.problems.push({ file, reason: 'is a symbolic link (ignored)' });
+        this.problems.push({
+          file,
+          reason: "is a symbolic link (not followed; this run's state replaces the link)",
+        });
         return undefined;
       }
       return JSON.parse(readFileSync(file, 'utf8')) as unknown;
@@ -116,10 +119,15 @@ export class StateStore {
     }
   }
 
+  /** Notes that one kind's saved state was set aside (the reason is reported with the file's path). */
+  reject(kind: string, reason: string): void {
+    this.problems.push({ file: this.file(kind), reason });
+  }
+
   /** Atomically replaces one kind's state. */
   commit(kind: string, value: unknown): void {
     ensureDir(this.dir);
-    writeFileAtomic(this.file(kind), `${JSON.stringify(value)}\n`);
+    writeFileAtomic(this.file(kind), `${JSON.stringify(value)}\n`, 0o600, { replaceLink: true });
   }
 
   /**
@@ -180,9 +188,14 @@ export class StateStore {
     let text: string;
     let mtimeMs: number;
     try {
+      const st = lstatSync(file);
+      // A directory (or FIFO, ...) is no lock any run wrote, and unlink cannot remove it: say so, not "stale".
+      if (!st.isFile() && !st.isSymbolicLink())
+        throw new TenkenError(`Cannot take lock ${file}: not a regular file (remove it)`);
       text = readFileSync(file, 'utf8').trim();
       mtimeMs = lstatSync(file).mtimeMs;
-    } catch {
+    } catch (err) {
+      if (err instanceof TenkenError) throw err;
       return; // unreadable or vanished: treat as stale
     }
     const pid = lockHolder(text, mtimeMs);
