@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { loadAll } from '../config/load.ts';
 import { CHECK_KIND_NAMES } from '../checks/registry.ts';
@@ -176,8 +177,22 @@ export function processIo(): Io {
   };
 }
 
-const isEntry = process.argv[1] !== undefined && /(?:tenken|main)(?:\.[cm]?[jt]s)?$/.test(process.argv[1]);
-if (isEntry) {
+/**
+ * Whether this module is the program node was asked to run (the bundle, or main.ts from the sources) under
+ * whatever name it is called: a symlink `tenken-hourly` in a cron directory, a copy, npm's bin link. A name
+ * pattern missed those and made them exit 0 having done nothing.
+ */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
   process.stdout.on('error', () => undefined);
   void main(process.argv.slice(2), processIo()).then((code) => {
     process.exit(code);
