@@ -23,6 +23,8 @@ export type TamperCheck =
   | 'shrunk'
   /** records already read at the last run changed since */
   | 'rewritten'
+  /** the live wtmp, which held records at the last run, is gone or no longer a wtmp, and no rotated file holds them */
+  | 'removed'
   /** lastlog says a user logged in later than any login wtmp has for them */
   | 'lastlog-newer';
 

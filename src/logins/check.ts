@@ -226,13 +226,17 @@ export async function inspectLogins(
     toleranceSec: cfg.backwardsToleranceSeconds,
   });
   for (const p of history.problems) {
+    // glibc's updwtmp (sshd, login, systemd) never creates wtmp: while it is missing, no login is recorded.
+    const missingLive = p.file === liveDisplay && p.reason === 'no such file or directory';
     findings.push(
       notChecked(
         'wtmp',
         p.file,
         p.reason,
         'WARNING',
-        `Cannot read ${p.file}: ${p.reason}: logins in it were not audited`,
+        missingLive
+          ? `Cannot read ${p.file}: ${p.reason}: no login is recorded until it exists again (the programs that write it never create it)`
+          : `Cannot read ${p.file}: ${p.reason}: logins in it were not audited`,
       ),
     );
   }
@@ -242,7 +246,11 @@ export async function inspectLogins(
   let cmp: MarkComparison;
   // Without a mark of this file (wtmpdb, a new wtmp path, a wtmp missing at the last run) the last run's
   // newest record time is the cursor.
-  if (history.source === 'wtmp' && (mark || prev?.lastSec === undefined))
+  const liveIndex = history.files.findIndex((f) => f.display === liveDisplay);
+  // A live wtmp that held records at the last run and now cannot be read (deleted, replaced by junk) is
+  // compared like a shrunk one: its records are looked for in the rotated files.
+  const liveLost = mark !== undefined && mark.records > 0 && liveIndex < 0;
+  if ((history.source === 'wtmp' || liveLost) && (mark || prev?.lastSec === undefined))
     cmp = compareMark(
       mark,
       history.files.map((f) => ({
@@ -252,6 +260,7 @@ export async function inspectLogins(
         first: f.first,
         prefixDigest: f.prefixDigest,
       })),
+      liveIndex < 0 ? null : liveIndex,
     );
   else
     cmp =

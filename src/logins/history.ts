@@ -205,8 +205,8 @@ function emptyAudit(): RecordAudit {
 }
 
 /**
- * Reads the whole history of `inputs` (wtmp files in any order, or one wtmpdb). Unreadable or foreign files
- * are listed in `problems` and left out; the rest is still read.
+ * Reads the whole history of `inputs` (wtmp files, the live one last as historyInputs gives them, or one
+ * wtmpdb). Unreadable or foreign files are listed in `problems` and left out; the rest is still read.
  */
 export async function readHistory(
   inputs: readonly HistoryFile[],
@@ -225,11 +225,15 @@ export async function readHistory(
         problems.push({ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') });
       }
     }
-    // One history ordered by each file's first record; a file without one (the live wtmp just after a
-    // rotation) keeps its place by name, after the others.
+    // One history ordered by each file's first record, and the live file (the last input) last whatever its
+    // first record: new records are appended there, and the mark comparison takes the last file for it.
+    // Rotated files without a record (an empty wtmp rotated away) hold nothing and go first: sorted after
+    // the live file, such a file once made every later login count as already seen.
+    const liveOrder = inputs.length - 1;
     opened.sort((a, b) => {
+      if (a.order === liveOrder || b.order === liveOrder) return a.order === liveOrder ? 1 : -1;
       if (a.begins === null || b.begins === null)
-        return a.begins === b.begins ? a.order - b.order : a.begins === null ? 1 : -1;
+        return a.begins === b.begins ? a.order - b.order : a.begins === null ? -1 : 1;
       return a.begins - b.begins || a.order - b.order;
     });
     const files = opened.map((o) => o.f);

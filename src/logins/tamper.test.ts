@@ -256,7 +256,7 @@ describe('a missing live wtmp', () => {
       [
         'not-checked',
         'WARNING',
-        'Cannot read /var/log/wtmp: no such file or directory: logins in it were not audited',
+        'Cannot read /var/log/wtmp: no such file or directory: no login is recorded until it exists again (the programs that write it never create it)',
       ],
     ]);
     fs.writeFileSync(
@@ -264,6 +264,51 @@ describe('a missing live wtmp', () => {
       image([login('alice', 'pts/0', '2026-11-06T09:00', '10.0.0.5', 106)]),
     );
     const r3 = await tamper(root, '2026-11-07T00:00', r2.state);
+    expect(r3.found).toEqual([]);
+    expect(r3.r.newLogins).toBe(1);
+  });
+
+  it('is CRITICAL when deleted with its records (no rotated file holds them)', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    fs.rmSync(path.join(root, 'var/log/wtmp'));
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    expect(r2.found.map((f) => [f.data.check, f.status, f.summary])).toEqual([
+      [
+        'removed',
+        'CRITICAL',
+        '/var/log/wtmp: a wtmp removed: /var/log/wtmp is gone or no longer a wtmp file; it held 7 records at the last run, and no rotated file starts with them',
+      ],
+    ]);
+  });
+
+  it('is CRITICAL when overwritten with something that is no wtmp', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    fs.writeFileSync(path.join(root, 'var/log/wtmp'), 'nothing to see here\n'.repeat(100));
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    expect(r2.found.map((f) => [f.data.check, f.status])).toEqual([['removed', 'CRITICAL']]);
+  });
+});
+
+describe('empty files rotated', () => {
+  it('reports a login made after two rotations with no login between them', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const log = (f: string) => path.join(root, 'var/log', f);
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    fs.renameSync(log('wtmp'), log('wtmp.1'));
+    fs.writeFileSync(log('wtmp'), '');
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    // A month without logins: the empty wtmp is rotated too, and sorts by name, not after the live file.
+    fs.renameSync(log('wtmp.1'), log('wtmp.2'));
+    fs.renameSync(log('wtmp'), log('wtmp.1'));
+    fs.writeFileSync(log('wtmp'), image([login('alice', 'pts/5', '2026-12-06T03:00', '203.0.113.66', 4242)]));
+    console.log(JSON.stringify((r2.r.state as any).mark), (r2.r.state as any).lastSec);
+    const r3 = await tamper(root, '2026-12-06T04:00', r2.r.state);
+    console.log(
+      r3.r.newLogins,
+      r3.r.findings.map((f) => f.summary),
+    );
     expect(r3.found).toEqual([]);
     expect(r3.r.newLogins).toBe(1);
   });

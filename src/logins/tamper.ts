@@ -272,21 +272,32 @@ export interface MarkedFile {
 export interface MarkComparison {
   /** Records from here on (and every later file) are new; `time` means "newer than this time" instead. */
   from: { kind: 'all' } | { kind: 'position'; file: number; index: number } | { kind: 'time'; sec: number };
-  problems: { check: 'shrunk' | 'rewritten'; file: string; detail: string }[];
+  problems: { check: 'shrunk' | 'rewritten' | 'removed'; file: string; detail: string }[];
 }
 
 /**
  * Compares the files with the last run's mark: same first record and an unchanged prefix means the new
  * records follow the old ones (in the same file, or after a rotation in the next); anything else is a
- * shrink (smaller, no rotated copy) or a rewrite (old bytes changed).
+ * shrink (smaller, no rotated copy), a rewrite (old bytes changed) or, when the live file could not be read
+ * (`live` null: deleted, or replaced by something that is no wtmp), a removal.
+ * `live` is the live file's index in `files` (historyInputs keeps it last), null when it is not among them.
  */
-export function compareMark(mark: WtmpMark | undefined, files: readonly MarkedFile[]): MarkComparison {
+export function compareMark(
+  mark: WtmpMark | undefined,
+  files: readonly MarkedFile[],
+  live: number | null = files.length - 1,
+): MarkComparison {
   if (!mark) return { from: { kind: 'all' }, problems: [] };
-  const live = files.length - 1;
-  const liveFile = files[live];
+  const liveFile = live === null ? undefined : files[live];
   if (mark.first === null || mark.records === 0) {
     // wtmp was empty at the last run: whatever the live file holds is new.
-    return { from: live >= 0 ? { kind: 'position', file: live, index: 0 } : { kind: 'all' }, problems: [] };
+    return {
+      from:
+        live !== null && live >= 0
+          ? { kind: 'position', file: live, index: 0 }
+          : { kind: 'time', sec: mark.lastSec },
+      problems: [],
+    };
   }
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i] as MarkedFile;
@@ -317,6 +328,13 @@ export function compareMark(mark: WtmpMark | undefined, files: readonly MarkedFi
     }
     return { from: { kind: 'position', file: i, index: mark.records }, problems: [] };
   }
+  if (live === null) {
+    const detail = `${mark.file} is gone or no longer a wtmp file; it held ${mark.records} records at the last run, and no rotated file starts with them`;
+    return {
+      from: { kind: 'time', sec: mark.lastSec },
+      problems: [{ check: 'removed', file: mark.file, detail }],
+    };
+  }
   const size = liveFile?.size ?? 0;
   const check = size < mark.size ? 'shrunk' : 'rewritten';
   const detail =
@@ -343,6 +361,7 @@ const STATUS: Record<TamperCheck, 'CRITICAL' | 'WARNING'> = {
   'boot-gap': 'WARNING',
   shrunk: 'CRITICAL',
   rewritten: 'CRITICAL',
+  removed: 'CRITICAL',
   'lastlog-newer': 'WARNING',
 };
 
@@ -355,6 +374,7 @@ const HEADLINE: Record<TamperCheck, string> = {
   'boot-gap': 'gap in the boot sequence',
   shrunk: 'wtmp shrank',
   rewritten: 'wtmp rewritten',
+  removed: 'wtmp removed',
   'lastlog-newer': 'lastlog newer than wtmp',
 };
 
@@ -368,6 +388,7 @@ const MEANING: Record<TamperCheck, string> = {
   'boot-gap': 'records were removed',
   shrunk: 'records were removed',
   rewritten: 'records were edited',
+  removed: 'its records were removed, and logins are no longer recorded (glibc never creates wtmp)',
   'lastlog-newer': 'the wtmp record of that login was removed',
 };
 
