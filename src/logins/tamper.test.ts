@@ -303,12 +303,7 @@ describe('empty files rotated', () => {
     fs.renameSync(log('wtmp.1'), log('wtmp.2'));
     fs.renameSync(log('wtmp'), log('wtmp.1'));
     fs.writeFileSync(log('wtmp'), image([login('alice', 'pts/5', '2026-12-06T03:00', '203.0.113.66', 4242)]));
-    console.log(JSON.stringify((r2.r.state as any).mark), (r2.r.state as any).lastSec);
     const r3 = await tamper(root, '2026-12-06T04:00', r2.r.state);
-    console.log(
-      r3.r.newLogins,
-      r3.r.findings.map((f) => f.summary),
-    );
     expect(r3.found).toEqual([]);
     expect(r3.r.newLogins).toBe(1);
   });
