@@ -102,6 +102,27 @@ describe('rotateFile', () => {
     }
   });
 
+  it('changes nothing when the file system has no inode left for the new file (the oldest backup is kept)', async () => {
+    // A tmpfs with 3 inodes (its root, wtmp, wtmp.1), as on a log2ram-style /var/log. The rotation once dropped
+    // wtmp.1 first and then failed to create the new file: that history was lost.
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-rotate-inodes-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,nr_inodes=3', 'tmpfs', mnt]);
+    try {
+      const wtmp = path.join(mnt, 'wtmp');
+      fs.writeFileSync(path.join(mnt, 'wtmp.1'), logins(0, 3));
+      fs.writeFileSync(wtmp, logins(10, 2));
+      await expect(rotateFile(wtmp, { keep: 1, compress: false, display: '/var/log/wtmp' })).rejects.toThrow(
+        /^Cannot rotate \/var\/log\/wtmp: no space left on device$/,
+      );
+      expect(fs.readdirSync(mnt).sort()).toEqual(['wtmp', 'wtmp.1']);
+      expect(await pids(path.join(mnt, 'wtmp.1'))).toEqual([0, 1, 2]);
+      expect(await pids(wtmp)).toEqual([10, 11]);
+    } finally {
+      execFileSync('umount', [mnt]);
+      fs.rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+
   it('replaces a temporary archive left by a crashed run instead of refusing to compress', async () => {
     const wtmp = path.join(dir, 'wtmp');
     fs.writeFileSync(wtmp, logins(0, 3));

@@ -143,9 +143,23 @@ export async function rotateFile(file: string, opts: RotateOptions): Promise<Rot
     compressed: [],
   };
   const name = (n: number, gz: boolean): string => `${file}.${n}${gz ? '.gz' : ''}`;
+  const fresh = path.join(path.dirname(file), `.${path.basename(file)}.tenken-new`);
+  const held = path.join(path.dirname(file), `.${path.basename(file)}.tenken-old`);
   try {
-    // 1. Shift the backups, oldest first, dropping those beyond --keep (only those that exist: a directory
-    // listing, not a probe of every number up to --keep).
+    // 1. What can fail for want of space comes first, while nothing has changed: the new file, with the live
+    // file's owner, group and mode (not subject to the umask), and a second name for the live inode (a
+    // hard link costs an inode on tmpfs). Shifting the backups first once dropped the oldest, then failed.
+    for (const leftover of [fresh, held]) if (exists(leftover)) fs.unlinkSync(leftover);
+    const fd = fs.openSync(fresh, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
+    try {
+      if (st.uid !== process.getuid?.() || st.gid !== process.getgid?.()) fs.fchownSync(fd, st.uid, st.gid);
+      fs.fchmodSync(fd, st.mode & 0o7777);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.linkSync(file, held);
+    // 2. Shift the backups, oldest first, dropping those beyond --keep (only those that exist: a directory
+    // listing, not a probe of every number up to --keep). Renames and unlinks need no space.
     for (const { n, gz } of backups(file, opts.keep)) {
       const from = name(n, gz);
       if (n + 1 > opts.keep) {
@@ -153,23 +167,12 @@ export async function rotateFile(file: string, opts: RotateOptions): Promise<Rot
         result.removed.push(`${display}.${n}${gz ? '.gz' : ''}`);
       } else fs.renameSync(from, name(n + 1, gz));
     }
-    // 2. The new file, with the live file's owner, group and mode (not subject to the umask).
-    const fresh = path.join(path.dirname(file), `.${path.basename(file)}.tenken-new`);
-    if (exists(fresh)) fs.unlinkSync(fresh);
-    const fd = fs.openSync(fresh, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
-    try {
-      if (st.uid !== process.getuid?.() || st.gid !== process.getgid?.()) fs.fchownSync(fd, st.uid, st.gid);
-      fs.fchmodSync(fd, st.mode & 0o7777);
-    } catch (err) {
-      fs.closeSync(fd);
-      fs.unlinkSync(fresh);
-      throw err;
-    }
-    fs.closeSync(fd);
-    // 3. The live inode gets its rotated name; 4. the new file replaces the path atomically.
-    fs.linkSync(file, name(1, false));
+    // 3. The live inode gets its rotated name; 4. the new file replaces the path atomically. Records
+    // appended meanwhile go to the live inode, now .1: none is lost.
+    fs.renameSync(held, name(1, false));
     fs.renameSync(fresh, file);
   } catch (err) {
+    for (const leftover of [fresh, held]) fs.rmSync(leftover, { force: true });
     if (err instanceof TenkenError) throw err;
     throw new TenkenError(what(`Cannot rotate ${display}`, err));
   }
