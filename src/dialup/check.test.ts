@@ -10,7 +10,7 @@ import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import { encodeRecords } from '../logins/utmp.ts';
 import { hostZoneName } from '../core/tz.ts';
-import { dialupCheck, dialupEnabled, inspectDialup, syslogLines } from './check.ts';
+import { dialupCheck, dialupEnabled, dialupResult, inspectDialup, syslogLines } from './check.ts';
 import { dialupConfig } from './config.ts';
 
 const roots: string[] = [];
@@ -97,10 +97,40 @@ describe('reading syslog for mgetty lines', () => {
     expect(
       s0?.matches.map((m) => [m.login.user, m.call.evidence[0]?.source, m.call.evidence[0]?.line]),
     ).toEqual([['yanagi', '/var/log/syslog', 2]]);
+    expect(dialupResult(insp).summary).toMatch(/^2 lines, 1 call, 1 login matched\b/);
   });
 });
 
 describe('finding the logs', () => {
+  it('leaves logins after mgetty stopped for good to the serial console, and says so (INFO)', () => {
+    const r = root();
+    put(
+      r,
+      'var/log/mgetty.log.ttyS0',
+      [
+        '--',
+        '05/20 10:00:00 yS0  mgetty: interim release 1.2.1',
+        '05/20 10:00:00 yS0  user id: 0, pid: 700, parent pid: 1',
+        '05/24 09:00:00 ##### failed dev=ttyS0, pid=700, got signal 15, exiting',
+        '',
+      ].join('\n'),
+      '2026-05-24T09:00:00Z',
+    );
+    // The line became a serial console: agetty's login as root, days after mgetty's last word.
+    put(
+      r,
+      'var/log/wtmp',
+      encodeRecords([{ type: 7, pid: 1234, line: 'ttyS0', user: 'root', sec: sec('2026-05-30T03:00:00Z') }]),
+    );
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.findings.filter((f) => f.status === 'CRITICAL')).toEqual([]);
+    const summary = insp.findings.find((f) => f.kind === 'dialup-line-summary');
+    expect([summary?.status, summary?.summary]).toEqual([
+      'INFO',
+      "ttyS0: 0 calls, 0 logins (0 matched), 0 failed, 1 later login not compared: mgetty's log ends with mgetty stopping at 2026-05-24T09:00:00.000Z (is another getty serving ttyS0?)",
+    ]);
+  });
+
   it('reads rotated copies oldest first, gzip included, and nothing when no mgetty log exists', () => {
     const r = root();
     expect(dialupEnabled(makeHost({ root: r, name: 'h' }), dialupConfig.parse({}))).toBe(false);

@@ -286,10 +286,24 @@ export function inspectDialup(
   const wantedEntries = ttys ? entries.filter((e) => e.tty === null || ttys.includes(e.tty)) : entries;
   const { calls, unanswered } = extractCalls(wantedEntries);
   const coverage = new Map<string, Date>();
+  const lastEntry = new Map<string, MgettyEntry>();
   for (const e of wantedEntries) {
     if (!e.tty) continue;
     const c = coverage.get(e.tty);
     if (!c || e.time < c) coverage.set(e.tty, e.time);
+    const l = lastEntry.get(e.tty);
+    if (!l || e.time >= l.time) lastEntry.set(e.tty, e);
+  }
+  // A line whose log ends with mgetty stopping (killed, told to exit) and nothing after: mgetty has not run
+  // there since (a restarted mgetty logs its start), so later logins come through another getty (a serial
+  // console's agetty) and no call can explain them.
+  const coverageEnd = new Map<string, Date>();
+  for (const [tty, e] of lastEntry) {
+    const stop =
+      e.event.type === 'audit'
+        ? e.event.audit.type === 'signal' || e.event.audit.type === 'exit'
+        : /\bgot signal \w+, exiting\b/.test(e.message);
+    if (stop) coverageEnd.set(tty, e.time);
   }
   const hours: Record<string, HourRange[]> = {};
   for (const [line, text] of Object.entries(config.hours)) {
@@ -297,7 +311,7 @@ export function inspectDialup(
     if (ranges) hours[line] = ranges;
   }
   const lines = correlate(
-    { calls, unanswered, records, coverage },
+    { calls, unanswered, records, coverage, coverageEnd },
     { windowSeconds: config.windowSeconds, now: host.now, hours, since: inputs.since, lines: ttys },
   );
   // Without wtmp, calls are still counted but none is judged against logins.
@@ -326,12 +340,23 @@ export function dialupResult(inspection: DialupInspection): CheckResult {
   const status = worst(findings.map((f) => f.status));
   const count = (kind: DialupFinding['kind']): number =>
     inspection.findings.filter((f) => f.kind === kind).length;
+  const n = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
   const parts = [
-    `${inspection.lines.length} line${inspection.lines.length === 1 ? '' : 's'}`,
-    `${inspection.lines.reduce((n, l) => n + l.calls.length, 0)} calls`,
-    `${inspection.lines.reduce((n, l) => n + l.matches.length, 0)} logins matched`,
+    n(inspection.lines.length, 'line', 'lines'),
+    n(
+      inspection.lines.reduce((k, l) => k + l.calls.length, 0),
+      'call',
+      'calls',
+    ),
+    n(
+      inspection.lines.reduce((k, l) => k + l.matches.length, 0),
+      'login matched',
+      'logins matched',
+    ),
     ...(count('dialup-login-without-call') ? [`${count('dialup-login-without-call')} without a call`] : []),
-    ...(count('dialup-modem-trouble') ? [`${count('dialup-modem-trouble')} kinds of modem trouble`] : []),
+    ...(count('dialup-modem-trouble')
+      ? [n(count('dialup-modem-trouble'), 'kind of modem trouble', 'kinds of modem trouble')]
+      : []),
   ];
   return { service: inspection.service, status, summary: parts.join(', '), findings };
 }

@@ -63,6 +63,24 @@ describe('the window', () => {
     expect(outside.callsWithoutLogin.map((c) => c.outcome)).toEqual(['login-failed']);
   });
 
+  it("runs from mgetty's hand-over to login: a caller slow at mgetty's own prompt is no intrusion", () => {
+    // Answered at 0, 200 s at mgetty's login prompt (its login-time allows 240), handed over at 200, login at 208.
+    const slow = { ...call('ttyS0', 0, 700), auditTime: at(200) };
+    const r = only(run([slow], [login('ttyS0', 208, 700)]));
+    expect(r.matches.map((m) => [m.seconds, m.byPid])).toEqual([[208, true]]);
+    expect([r.loginsWithoutCall, r.callsWithoutLogin]).toEqual([[], []]);
+    // The same hand-over time does not stretch the window for a login with another pid.
+    const other = only(run([{ ...call('ttyS0', 0, 700), auditTime: at(200) }], [login('ttyS0', 208, 701)]));
+    expect(other.matches).toEqual([]);
+  });
+
+  it("takes a call with the login's pid answered up to mgetty's prompt time earlier when no hand-over is logged", () => {
+    const r = only(run([call('ttyS0', 0, 700, 'connect')], [login('ttyS0', 300, 700)]));
+    expect(r.matches.map((m) => m.byPid)).toEqual([true]);
+    const unknownPid = only(run([call('ttyS0', 0, null, 'connect')], [login('ttyS0', 300, 0)]));
+    expect(unknownPid.matches).toEqual([]);
+  });
+
   it('follows the configured window', () => {
     const r = only(run([call('ttyS0', 0, null)], [login('ttyS0', 200, 0)], { windowSeconds: 300 }));
     expect(r.matches).toHaveLength(1);
@@ -207,5 +225,20 @@ describe('sessions', () => {
       [500, false],
       [86_400 - 20_030, true],
     ]);
+  });
+});
+
+describe('a line mgetty left', () => {
+  it('does not blame logins after the log ends with mgetty stopping, and counts them', () => {
+    const records = [login('ttyS0', 100, 500, 'root'), login('ttyS0', 40 * 86_400, 900, 'root')];
+    const coverage = new Map([['ttyS0', at(-3600)] as const]);
+    const coverageEnd = new Map([['ttyS0', at(3600)] as const]);
+    const [r] = correlate(
+      { calls: [], unanswered: [], records, coverage, coverageEnd },
+      { windowSeconds: 120, now: at(41 * 86_400) },
+    );
+    // The login while mgetty still ran is judged; the one after it stopped is counted, not blamed.
+    expect(r?.loginsWithoutCall.map((l) => l.login.pid)).toEqual([500]);
+    expect([r?.loginsAfterLog, r?.coverageEnd?.toISOString()]).toEqual([1, at(3600).toISOString()]);
   });
 });

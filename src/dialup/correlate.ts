@@ -95,6 +95,10 @@ export interface LineResult {
   sessions: Session[];
   /** Logins before the call log begins (or within a window of its start) that no call explains: not judged. */
   loginsBeforeLog: number;
+  /** When the log shows mgetty stopping on this line for good (nothing logged after), else null. */
+  coverageEnd: Date | null;
+  /** Logins after that stop that no call explains (another getty serves the line): not judged. */
+  loginsAfterLog: number;
 }
 
 /** Input of the correlation. */
@@ -105,6 +109,8 @@ export interface CorrelateInput {
   records: readonly LoginRecord[];
   /** Per line, the earliest time its call log covers. */
   coverage: ReadonlyMap<string, Date>;
+  /** Per line, when its log ends with mgetty stopping (a signal, an exit) and nothing after. */
+  coverageEnd?: ReadonlyMap<string, Date>;
 }
 
 const sec = (d: Date): number => Math.floor(d.getTime() / 1000);
@@ -171,9 +177,16 @@ function sessionsOf(
 }
 
 /**
+ * How long before a login its call may have been answered when mgetty's hand-over to login is not logged
+ * (no audit line): mgetty's own prompt waits up to `login-time` (240 s by default) before login runs.
+ */
+const PROMPT_SECONDS = 600;
+
+/**
  * Correlates calls and logins per line. A login matches the call answered last before it on the same line
- * within the window, preferring the call with the same pid; a call whose pid differs from the login's never
- * matches. Each call matches one login at most.
+ * whose hand-over to login (the audit line, else the answer) came within the window, preferring the call
+ * with the same pid; a call whose pid differs from the login's never matches. Each call matches one login
+ * at most.
  */
 export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineResult[] {
   const window = opts.windowSeconds;
@@ -197,6 +210,9 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
     const users = lineRecords.filter((r) => r.type === 'USER_PROCESS');
     const dialouts = users.filter((r) => r.user === 'dialout');
     const judgedFrom = Math.max(since, coverageStart ? sec(coverageStart) + window : Infinity);
+    const coverageEnd = input.coverageEnd?.get(line) ?? null;
+    const judgedTo = coverageEnd ? sec(coverageEnd) + window : Infinity;
+    let loginsAfterLog = 0;
     const all = users.filter((r) => r.user !== 'dialout');
     const logins: LoginRecord[] = [];
     let loginsBeforeLog = 0;
@@ -208,13 +224,17 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
     for (const login of all.filter((r) => sec(r.time) >= since)) {
       const t = sec(login.time);
       const upTo = bound(starts, t);
+      // The window runs from mgetty's hand-over (its audit line): a caller may sit at mgetty's own login
+      // prompt for minutes after the answer. Without an audit line, a call with the login's pid may be
+      // that much older.
       const candidates = calls
-        .slice(bound(starts, t - window, true), upTo)
+        .slice(bound(starts, t - window - PROMPT_SECONDS, true), upTo)
         .filter(
           (c) =>
             !used.has(c) &&
             (c.outcome === 'login' || c.outcome === 'handoff' || c.outcome === 'connect') &&
-            !(login.pid > 0 && c.pid !== null && c.pid !== login.pid),
+            !(login.pid > 0 && c.pid !== null && c.pid !== login.pid) &&
+            (sec(c.auditTime ?? c.start) >= t - window || (login.pid > 0 && c.pid === login.pid)),
         );
       const byPid = candidates.filter((c) => login.pid > 0 && c.pid === login.pid);
       const call = (byPid.length ? byPid : candidates).at(-1);
@@ -222,7 +242,8 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
         used.add(call);
         logins.push(login);
         matches.push({ login, call, seconds: t - sec(call.start), byPid: byPid.includes(call) });
-      } else if (t >= judgedFrom) {
+      } else if (t >= judgedTo) loginsAfterLog++;
+      else if (t >= judgedFrom) {
         logins.push(login);
         loginsWithoutCall.push({ login, previousCall: calls[upTo - 1] ?? null });
       } else loginsBeforeLog++;
@@ -250,12 +271,19 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
       unanswered: input.unanswered.filter((u) => u.line === line && sec(u.time) >= since),
       dialouts: dialouts.filter((r) => sec(r.time) >= since),
       sessions: sessionsOf(
-        all.filter((r) => sec(r.time) >= since && (coverageStart === null || r.time >= coverageStart)),
+        all.filter(
+          (r) =>
+            sec(r.time) >= since &&
+            (coverageStart === null || r.time >= coverageStart) &&
+            sec(r.time) < judgedTo,
+        ),
         lineRecords,
         boots,
         opts.now,
       ),
       loginsBeforeLog,
+      coverageEnd,
+      loginsAfterLog,
     });
   }
   return results;

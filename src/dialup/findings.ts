@@ -6,7 +6,13 @@
 import type { Evidence, FindingBase } from '../core/report.ts';
 import type { Status } from '../core/status.ts';
 import type { LineResult, LoginRecord } from './correlate.ts';
-import type { Call, CallOutcome, MgettyEntry, ModemIssueGroup, ModemIssueKind } from './mgetty.ts';
+import {
+  type Call,
+  type CallOutcome,
+  evidenceOf,
+  type ModemIssueGroup,
+  type ModemIssueKind,
+} from './mgetty.ts';
 import { wallOf } from './time.ts';
 
 /** Data of each dial-up finding kind (merge into FindingDataMap). */
@@ -63,6 +69,9 @@ export interface DialupFindings {
     /** Logins before the call log begins (not judged). */
     loginsBeforeLog: number;
     coverageStart: string | null;
+    /** Logins after the log shows mgetty stopping for good (not judged: another getty serves the line). */
+    loginsAfterLog: number;
+    coverageEnd: string | null;
     longestSession: { user: string; start: string; seconds: number; ongoing: boolean } | null;
   };
 }
@@ -145,10 +154,6 @@ function loginEvidence(r: LoginRecord): Evidence {
     time: r.time.toISOString(),
     text: `${r.type} ${r.user} ${r.line} pid ${r.pid}${host}`,
   };
-}
-
-function entryEvidence(e: MgettyEntry): Evidence {
-  return { source: e.source, line: e.lineNo, time: e.time.toISOString(), text: e.raw };
 }
 
 function callUser(c: Call): string | null {
@@ -257,7 +262,7 @@ export function buildFindings(
       kind: 'dialup-modem-trouble',
       status: TROUBLE_STATUS[g.kind],
       summary: `Modem on ${g.line}: ${ISSUE_TEXT[g.kind]} ${times}`,
-      evidence: g.samples.map(entryEvidence),
+      evidence: g.samples.map(evidenceOf),
       first: g.first.toISOString(),
       last: g.last.toISOString(),
       data: {
@@ -289,10 +294,16 @@ export function buildFindings(
           ]
         : []),
     ];
+    const stopped = r.loginsAfterLog && r.coverageEnd ? r.coverageEnd : null;
+    if (stopped)
+      parts.push(
+        `${r.loginsAfterLog} later login${r.loginsAfterLog === 1 ? '' : 's'} not compared: mgetty's log ends with mgetty stopping at ${stopped.toISOString()} (is another getty serving ${r.line}?)`,
+      );
     out.push({
       ...base,
       kind: 'dialup-line-summary',
-      status: 'OK',
+      // Said (INFO), not only listed: a line mgetty left is one the call comparison no longer guards.
+      status: stopped ? 'INFO' : 'OK',
       summary: `${r.line}: ${parts.join(', ')}`,
       evidence: [],
       ...(r.coverageStart ? { first: r.coverageStart.toISOString() } : {}),
@@ -307,6 +318,8 @@ export function buildFindings(
         dialouts: r.dialouts.length,
         loginsBeforeLog: r.loginsBeforeLog,
         coverageStart: r.coverageStart?.toISOString() ?? null,
+        loginsAfterLog: r.loginsAfterLog,
+        coverageEnd: r.coverageEnd?.toISOString() ?? null,
         longestSession: longest
           ? {
               user: longest.login.user,

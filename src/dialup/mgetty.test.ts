@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   auditFields,
   deviceFromFileName,
+  evidenceOf,
   extractCalls,
   groupModemIssues,
   type MgettyEntry,
@@ -109,6 +110,40 @@ describe('per-line log lines', () => {
       user: 'yanagi',
     });
     expect(calls[0]?.evidence.map((e) => e.line)).toEqual([4, 5]);
+  });
+
+  it('keeps an audit line whose typed login name holds a CR or U+2028 (mgetty writes it as typed)', () => {
+    for (const odd of ['\r', '\u2028', '\u2029']) {
+      const entries = parse([
+        '--',
+        '05/25 06:00:02 yS0  user id: 0, pid: 612, parent pid: 1',
+        "05/25 06:01:44 yS0  waiting for ``CONNECT'' ** found **",
+        `05/25 06:01:58 ##### data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='ali${odd}ce'`,
+        "May 25 06:02:58 gauntlet mgetty[613]: data dev=ttyS0, pid=613, caller='none', conn='', name='', cmd='/bin/login', user='b" +
+          odd +
+          "ob'",
+      ]);
+      const { calls } = extractCalls(entries);
+      expect(calls.map((c) => [c.pid, c.audit?.fields.user])).toEqual([
+        [612, `ali${odd}ce`],
+        [613, `b${odd}ob`],
+      ]);
+    }
+  });
+
+  it("clips a line's evidence and drops the NULs a power loss leaves after mgetty's last line", () => {
+    const entries = parse([
+      '--',
+      '05/25 06:00:02 yS0  user id: 0, pid: 612, parent pid: 1',
+      "05/25 06:01:44 yS0  waiting for ``CONNECT'' ** found **",
+      `05/25 06:01:58 ##### data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='x'${'\0'.repeat(100_000)}`,
+    ]);
+    const evidence = extractCalls(entries).calls[0]?.evidence.at(-1)?.text ?? '';
+    expect(evidence).toBe(
+      "05/25 06:01:58 ##### data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='x'",
+    );
+    const long = parse([`05/25 06:01:58 yS0  ${'DSR not active '.repeat(1000)}`]);
+    expect(long[0] ? evidenceOf(long[0]).text.length : 0).toBe(2000);
   });
 
   it("keeps mgetty's pid from its `user id` line for a call that ended without an audit line", () => {

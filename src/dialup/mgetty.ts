@@ -21,6 +21,7 @@
  * mgetty's pid (the `data` line's `pid=`, or the `user id: 0, pid: 612, parent pid: 1` line).
  */
 import type { Evidence } from '../core/report.ts';
+import { clip } from '../core/sanitize.ts';
 import { inferYears } from '../core/tz.ts';
 import { instantOf, type WallStamp, type WallTime, zoneOf } from './time.ts';
 
@@ -200,11 +201,12 @@ export interface ParseOptions {
   device?: string | null | undefined;
 }
 
-const PER_LINE = /^(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) (.*)$/;
+// The `s` flag: mgetty writes what the caller typed as is, and a CR or U+2028 in it must not lose the line.
+const PER_LINE = /^(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) (.*)$/s;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const SYSLOG_3164 = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\S+) ([mv]getty)\[(\d+)\]: ?(.*)$/;
+const SYSLOG_3164 = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\S+) ([mv]getty)\[(\d+)\]: ?(.*)$/s;
 const SYSLOG_ISO =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})? (\S+) ([mv]getty)\[(\d+)\]: ?(.*)$/;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})? (\S+) ([mv]getty)\[(\d+)\]: ?(.*)$/s;
 
 /** The device a log file is for, from its name: `mgetty.ttyS0`, `mgetty.log.ttyS0.1.gz`, `vg_ttyS3.log`. */
 export function deviceFromFileName(name: string): string | null {
@@ -503,8 +505,17 @@ export interface Unanswered {
   evidence: Evidence;
 }
 
-function evidenceOf(e: MgettyEntry): Evidence {
-  return { source: e.source, line: e.lineNo, time: e.time.toISOString(), text: e.raw };
+/**
+ * Evidence of an entry: its text clipped like every log line in a report, without the NULs a power loss
+ * leaves after mgetty's last line (it writes the newline before each line, so they join that line).
+ */
+export function evidenceOf(e: MgettyEntry): Evidence {
+  return {
+    source: e.source,
+    line: e.lineNo,
+    time: e.time.toISOString(),
+    text: clip(e.raw.replace(/\0+$/, ''), 2000),
+  };
 }
 
 function outcomeOf(audit: Audit): CallOutcome | null {
