@@ -80,6 +80,7 @@ describe('runChecks', () => {
     expect(byKind.boom?.results[0]?.findings[0]).toMatchObject({
       kind: 'check-error',
       data: { check: 'boom', error: 'simulated bug' },
+      evidence: [], // no stack trace in the report (TENKEN_DEBUG is not set)
     });
     expect(byKind.fine?.status).toBe('WARNING');
     expect(report.status).toBe('UNKNOWN');

@@ -76,8 +76,9 @@ async function runOne(
           status: 'UNKNOWN',
           service: 'tenken',
           summary: `The ${name} check failed: ${message}`,
+          // A stack trace is for whoever fixes the bug, not for the report: only with TENKEN_DEBUG set.
           evidence:
-            err instanceof Error && err.stack
+            err instanceof Error && err.stack && loaded.host.env.TENKEN_DEBUG
               ? [{ source: 'tenken', text: err.stack.split('\n').slice(0, 4).join(' | ') }]
               : [],
           data: { check: name, error: message },

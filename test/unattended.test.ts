@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEMO_ROOT, REPO, runCli, tempDir } from './helpers/cli.ts';
+
+/*
+ * The unattended setups the README shows (cron line, systemd units in examples/systemd/) are what users copy:
+ * the units must be valid for systemd, and the command lines must be ones tenken accepts and acts on.
+ */
+
+const UNITS = path.join(REPO, 'examples', 'systemd');
+
+/** The arguments after `tenken` in a command line. */
+function tenkenArgs(line: string): string[] {
+  const m = /\btenken (.+)$/.exec(line.trim());
+  if (!m) throw new Error(`no tenken command in ${line}`);
+  return (m[1] as string).split(/\s+/);
+}
+
+describe('the unattended setups in the README and examples/systemd', () => {
+  it('has units systemd-analyze verifies', () => {
+    // Throws (with systemd's complaint) on an unknown directive or a bad timer spec.
+    execFileSync(
+      'systemd-analyze',
+      ['verify', path.join(UNITS, 'tenken.service'), path.join(UNITS, 'tenken.timer')],
+      { stdio: 'pipe' },
+    );
+  });
+
+  it("runs the service's command: a report in the journal only when needed, always in the file", async () => {
+    const exec = /^ExecStart=(.+)$/m.exec(readFileSync(path.join(UNITS, 'tenken.service'), 'utf8'));
+    const args = tenkenArgs(exec?.[1] ?? '');
+    expect(args).toEqual(['check', '--quiet', '-o', '/var/lib/tenken/report.txt']);
+    const out = path.join(tempDir(), 'report.txt');
+    const r = await runCli(['--state', tempDir(), '--root', DEMO_ROOT, ...args.slice(0, -1), out]);
+    expect([r.code, r.stderr]).toEqual([2, '']);
+    expect(readFileSync(out, 'utf8')).toMatch(/^CRITICAL: /m);
+  });
+
+  it("runs the README's cron line", async () => {
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const cron = /^\d+ \* \* \* \* +root +(.+)$/m.exec(readme);
+    const args = tenkenArgs(cron?.[1] ?? '');
+    expect(args).toEqual(['check', '--quiet']);
+    const r = await runCli(['--state', tempDir(), '--root', DEMO_ROOT, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^CRITICAL: /m);
+  });
+});
