@@ -111,6 +111,7 @@ export function classify(err: unknown, opts: { aborted: boolean; timeoutSeconds:
 function tlsReason(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   // OpenSSL messages carry a long prefix ("C0F7...:error:0A00010B:SSL routines:ssl3_get_record:"): keep the tail.
-  const ssl = /SSL routines:[^:]*:([^\n]+)/.exec(msg);
+  // The reason ends at the next colon: OpenSSL appends its source file and line ("...:ssl3_record.c:350:").
+  const ssl = /SSL routines:[^:]*:([^:\n]+)/.exec(msg);
   return `TLS: ${ssl?.[1]?.trim() ?? msg}`;
 }

@@ -5,6 +5,12 @@ import { type ProbeRun, ProbeFailure } from './types.ts';
 
 /** Longest line a server may send before the probe calls it a protocol error. */
 const MAX_LINE = 16 * 1024;
+/**
+ * Most a server may send on one probe connection. A probe's exchange is a banner, a few replies and at most
+ * a small test message; a wrong port (chargen, a stream) or a hostile server would otherwise fill memory
+ * until the deadline (an endless `220-` reply took over 1 GB in 10 s).
+ */
+export const MAX_RECEIVED = 8 * 1024 * 1024;
 const latin1 = (b: Buffer): string => b.toString('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -26,6 +32,7 @@ export class Conn {
   #buf: Buffer = Buffer.alloc(0);
   #ended = false;
   #error: Error | null = null;
+  #received = 0;
   #wake: (() => void) | null = null;
   readonly #mark: boolean;
 
@@ -155,7 +162,14 @@ export class Conn {
 
   #attach(s: net.Socket): void {
     s.on('data', (d: Buffer) => {
-      this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
+      this.#received += d.length;
+      if (this.#received > MAX_RECEIVED) {
+        this.#error ??= new ProbeFailure(
+          'protocol',
+          `the server sent more than ${MAX_RECEIVED / 1024 / 1024} MiB without finishing its answer`,
+        );
+        s.destroy();
+      } else this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
       this.#notify();
     });
     s.on('end', () => {

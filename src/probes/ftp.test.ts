@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { need, privateDaemon } from '../../test/services/index.ts';
+import { ftpTlsOptions } from './ftp.ts';
 import { lines, probe } from './testing.ts';
 
 describe('ftp probe against vsftpd', () => {
@@ -48,5 +49,16 @@ describe('ftp probe against vsftpd', () => {
     }
     const r = await probe({ url });
     expect([r.status, r.failure, r.summary]).toEqual(['CRITICAL', 'refused', 'connection refused']);
+  });
+});
+
+describe('ftp TLS options', () => {
+  it('names the server for SNI only when it is a host name, not an address (no warning on stderr)', () => {
+    expect(ftpTlsOptions('ftp.example.org', undefined)).toEqual({
+      rejectUnauthorized: false,
+      servername: 'ftp.example.org',
+    });
+    expect(ftpTlsOptions('127.0.0.1', undefined)).toEqual({ rejectUnauthorized: false });
+    expect(ftpTlsOptions('::1', 'PEM')).toEqual({ rejectUnauthorized: false, ca: 'PEM' });
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { lazyRequire } from '../core/lazy.ts';
 import { clip } from '../core/sanitize.ts';
@@ -31,6 +32,21 @@ function ftpFailure(err: unknown, what: string): unknown {
   return err;
 }
 
+/**
+ * TLS options for basic-ftp: the certificate is judged after the handshake (judgeCert); no SNI for an
+ * address (RFC 6066: Node prints a DeprecationWarning on stderr for one, which cron mails every run).
+ */
+export function ftpTlsOptions(
+  host: string,
+  ca: string | undefined,
+): { rejectUnauthorized: false; servername?: string; ca?: string } {
+  return {
+    rejectUnauthorized: false,
+    ...(isIP(host) ? {} : { servername: host }),
+    ...(ca === undefined ? {} : { ca }),
+  };
+}
+
 /** ftp:// and ftps:// (implicit TLS): banner, AUTH TLS when offered, optional login and listing (basic-ftp). */
 export const ftp: ProbeKind = {
   name: 'ftp',
@@ -40,7 +56,7 @@ export const ftp: ProbeKind = {
     const implicit = p.url.protocol === 'ftps:';
     const { host, port } = endpoint(p.url, implicit ? 990 : 21);
     const ca = await loadCa(p);
-    const tlsOpts = { rejectUnauthorized: false, servername: host, ...(ca === undefined ? {} : { ca }) };
+    const tlsOpts = ftpTlsOptions(host, ca);
     const client = new (basicFtp().Client)(p.timeoutSeconds * 1000);
     client.ftp.verbose = true;
     client.ftp.log = logTo(p);

@@ -84,6 +84,30 @@ describe('http probe against nginx', () => {
     expect([crit.status, crit.failure]).toEqual(['CRITICAL', 'tls']);
   });
 
+  it('logs in with basic auth from the URL or the spec, and never shows the password', async () => {
+    const s = need('nginx');
+    const { webUser: user, webPassword: password } = s.fixture;
+    const page = `127.0.0.1:${s.ports.http}/private/`;
+    const anon = await probe({ url: `http://${page}` });
+    expect([anon.status, anon.failure, anon.details.httpStatus]).toEqual(['CRITICAL', 'bad-status', 401]);
+    const inUrl = await probe({ url: `http://${user}:${password}@${page}`, expect: s.fixture.token });
+    expect(inUrl.status, inUrl.summary).toBe('OK');
+    expect(lines(inUrl)).toContain(`> GET http://${user}:***@${page}`);
+    const inSpec = await probe({ url: `http://${page}`, user, password, expect: s.fixture.token });
+    expect(inSpec.status, inSpec.summary).toBe('OK');
+    const wrong = await probe({ url: `http://${user}:${password}@127.0.0.1:${s.ports.http}/missing` });
+    expect(wrong.summary).toBe(
+      `HTTP 404 Not Found from http://${user}:***@127.0.0.1:${s.ports.http}/missing (expected 2xx)`,
+    );
+    for (const r of [inUrl, inSpec, wrong]) expect(JSON.stringify(r)).not.toContain(password);
+  });
+
+  it('reads the page in its declared charset before looking for the expected text', async () => {
+    const s = need('nginx');
+    const r = await probe({ url: `http://127.0.0.1:${s.ports.http}/latin1.html`, expect: 'Café ok' });
+    expect(r.status, r.summary).toBe('OK');
+  });
+
   it('names a refused connection once nginx is stopped', async () => {
     const { daemon, ports } = await privateDaemon('nginx');
     const url = `http://127.0.0.1:${ports.http}/`;

@@ -1,6 +1,8 @@
 import type { buildConnector, Dispatcher } from 'undici';
 import { lazyRequire } from '../core/lazy.ts';
 import { clip } from '../core/sanitize.ts';
+import { credentials, isLoopback } from './conn.ts';
+import { redactUrl } from './spec.ts';
 import { judgeCert, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, type ProbeVerdict, ProbeFailure } from './types.ts';
 
@@ -55,9 +57,24 @@ export function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** A decoder for the page's declared charset (`text/html; charset=iso-8859-1`, Shift_JIS, EUC-JP), else UTF-8. */
+function decoderFor(contentType: string | undefined): typeof decoder {
+  const label = /;\s*charset="?([\w.:-]+)"?/i.exec(contentType ?? '')?.[1];
+  if (label !== undefined) {
+    try {
+      return new TextDecoder(label, { fatal: false });
+    } catch {
+      // a label TextDecoder does not know: UTF-8, as a browser would guess
+    }
+  }
+  return decoder;
+}
+
 async function readBody(
   body: Dispatcher.ResponseData['body'],
+  contentType: string | undefined,
 ): Promise<{ text: string; bytes: number; cut: boolean }> {
+  const dec = decoderFor(contentType);
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of body) {
@@ -66,10 +83,34 @@ async function readBody(
     bytes += b.length;
     if (bytes >= BODY_MAX) {
       body.destroy();
-      return { text: decoder.decode(Buffer.concat(chunks).subarray(0, BODY_MAX)), bytes, cut: true };
+      return { text: dec.decode(Buffer.concat(chunks).subarray(0, BODY_MAX)), bytes, cut: true };
     }
   }
-  return { text: decoder.decode(Buffer.concat(chunks)), bytes, cut: false };
+  return { text: dec.decode(Buffer.concat(chunks)), bytes, cut: false };
+}
+
+/**
+ * The Authorization header for credentials in the spec or the URL, and only to the URL's own origin (a
+ * redirect elsewhere does not get them). Over plain HTTP to another machine they are not sent: the issue
+ * says so, as the mail probes do for a password without TLS.
+ */
+function basicAuth(p: ProbeRun, url: URL, start: URL): Record<string, string> {
+  const cred = credentials(p);
+  if (cred === null || url.origin !== start.origin) return {};
+  if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
+    p.issue('WARNING', 'tls', 'credentials not sent: plain HTTP to another machine would show the password');
+    return {};
+  }
+  return { authorization: `Basic ${Buffer.from(`${cred.user}:${cred.password}`).toString('base64')}` };
+}
+
+/** The URL to request: without its userinfo (sent as a header, never in the request line). */
+function withoutUserinfo(url: URL): URL {
+  if (url.username === '' && url.password === '') return url;
+  const u = new URL(url.href);
+  u.username = '';
+  u.password = '';
+  return u;
 }
 
 /**
@@ -86,12 +127,12 @@ export async function fetchPage(
   const hops: string[] = [];
   let url = start;
   for (;;) {
-    p.transcript.sent(`GET ${url.href}${via}`);
-    const res = await undici().request(url, {
+    p.transcript.sent(`GET ${redactUrl(url.href)}${via}`);
+    const res = await undici().request(withoutUserinfo(url), {
       method: 'GET',
       dispatcher,
       signal: p.signal,
-      headers: { 'user-agent': USER_AGENT, accept: '*/*' },
+      headers: { 'user-agent': USER_AGENT, accept: '*/*', ...basicAuth(p, url, start) },
     });
     p.mark('firstByte');
     const h = (name: string): string | undefined => {
@@ -116,16 +157,17 @@ export async function fetchPage(
           `HTTP ${res.statusCode} redirect to a bad URL: ${clip(location, 100)}`,
         );
       }
-      hops.push(next.href);
+      hops.push(redactUrl(next.href));
       p.details.redirects = [...hops];
       url = next;
       continue;
     }
-    const body = await readBody(res.body);
+    const body = await readBody(res.body, h('content-type'));
     p.mark('body');
     p.details.httpStatus = res.statusCode;
-    p.details.finalUrl = url.href;
+    p.details.finalUrl = redactUrl(url.href);
     p.details.bytes = body.bytes;
+    if (body.cut) p.details.truncated = true;
     const server = h('server');
     if (server !== undefined) p.details.server = server;
     const line = `HTTP ${res.statusCode} ${res.statusText ?? ''}`.trim();
@@ -133,7 +175,10 @@ export async function fetchPage(
       snippet(p, body.text);
       const wanted = p.spec.status === undefined ? '2xx' : p.spec.status.join(' or ');
       const tooMany = redirect ? ` after ${plural(hops.length, 'redirect')} (limit ${maxRedirects})` : '';
-      throw new ProbeFailure('bad-status', `${line}${tooMany} from ${url.href} (expected ${wanted})`);
+      throw new ProbeFailure(
+        'bad-status',
+        `${line}${tooMany} from ${redactUrl(url.href)} (expected ${wanted})`,
+      );
     }
     if (p.spec.expect !== undefined && !body.text.includes(p.spec.expect)) {
       snippet(p, body.text);
@@ -143,7 +188,10 @@ export async function fetchPage(
         `${line} but "${clip(p.spec.expect, 60)}" is not in the ${scope}`,
       );
     }
-    const parts = [`${line} in ${Math.round(p.timings.firstByte ?? 0)} ms`, size(body.bytes)];
+    const parts = [
+      `${line} in ${Math.round(p.timings.firstByte ?? 0)} ms`,
+      body.cut ? `more than ${size(BODY_MAX)} (read no further)` : size(body.bytes),
+    ];
     if (hops.length > 0) parts.push(`after ${plural(hops.length, 'redirect')}`);
     if (p.spec.expect !== undefined) parts.push('expected text found');
     if (typeof p.details.certDaysLeft === 'number')

@@ -1,5 +1,6 @@
 import { lazyRequire } from '../core/lazy.ts';
 import { fetchPage } from './http.ts';
+import { redactUrl } from './spec.ts';
 import { loadCa } from './tls.ts';
 import { type ProbeKind, ProbeFailure } from './types.ts';
 
@@ -19,13 +20,21 @@ export const proxy: ProbeKind = {
   async run(p) {
     const target = new URL(p.spec.target ?? '');
     const ca = await loadCa(p);
-    p.details.target = target.href;
+    p.details.target = redactUrl(target.href);
     const agent = new (undici().ProxyAgent)({
       uri: p.url.href,
       // A plain forward request for http:// targets, as browsers send it; CONNECT only for https://.
       proxyTunnel: false,
       requestTls: { rejectUnauthorized: p.spec.insecure !== true, ...(ca === undefined ? {} : { ca }) },
       connect: { timeout: p.timeoutSeconds * 1000 },
+      // The CONNECT to the proxy is sent without the request's signal: its own timeouts are the probe's, not
+      // undici's 300 s (runProbe's deadline ends the probe anyway; this lets the connection go too).
+      clientFactory: (origin, opts) =>
+        new (undici().Pool)(origin, {
+          ...opts,
+          headersTimeout: p.timeoutSeconds * 1000,
+          bodyTimeout: p.timeoutSeconds * 1000,
+        }),
     });
     const via = ` via ${p.url.host}${target.protocol === 'https:' ? ' (CONNECT)' : ''}`;
     try {

@@ -1,9 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { classify } from './classify.ts';
 import { probes } from './registry.ts';
-import type { ProbeKey, ProbeSpec } from './spec.ts';
+import { type ProbeKey, type ProbeSpec, redactUrl } from './spec.ts';
 import { Transcript } from './transcript.ts';
-import type { DetailValue, ProbeDefaults, ProbeIssue, ProbeResult, ProbeRun, ProbeStatus } from './types.ts';
+import {
+  type DetailValue,
+  type ProbeDefaults,
+  ProbeFailure,
+  type ProbeIssue,
+  type ProbeResult,
+  type ProbeRun,
+  type ProbeStatus,
+} from './types.ts';
 
 /** What the caller of a probe supplies besides the spec. */
 export interface RunProbeOptions {
@@ -28,16 +36,8 @@ export function probeKey(spec: Pick<ProbeSpec, 'url' | 'kind'>): ProbeKey | null
   return Object.hasOwn(probes, key) ? (key as ProbeKey) : null;
 }
 
-/** The URL as it may be shown: any password replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.href;
-  } catch {
-    return url;
-  }
-}
+/** How long after its deadline a probe's own timeout handling may still report before it is cut off. */
+const DEADLINE_GRACE_MS = 250;
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
@@ -84,7 +84,27 @@ export async function runProbe(spec: ProbeSpec, opts: RunProbeOptions): Promise<
   let status: ProbeStatus = 'OK';
   let failure: ProbeResult['failure'] = null;
   try {
-    summary = (await kind.run(run)).summary;
+    // The deadline holds whatever a kind's library does: a promise that outlives the signal (undici's proxy
+    // CONNECT waited its own 300 s) is abandoned shortly after the signal fires. The grace lets a kind that
+    // watches the signal itself say what it was waiting for ("no banner within 5 s").
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort = (): void => {};
+    const deadline = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        timer = setTimeout(
+          () => reject(new ProbeFailure('timeout', `no answer within ${spec.timeout} s`)),
+          DEADLINE_GRACE_MS,
+        );
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      summary = (await Promise.race([kind.run(run), deadline])).summary;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    }
   } catch (err) {
     const c = classify(err, { aborted: signal.aborted, timeoutSeconds: spec.timeout });
     transcript.note(`failed: ${c.reason}`);

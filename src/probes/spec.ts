@@ -106,7 +106,7 @@ export const probeSpec = z
     try {
       scheme = new URL(s.url).protocol.replace(/:$/, '');
     } catch {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: `not a URL: ${s.url}` });
+      ctx.addIssue({ code: 'custom', path: ['url'], message: `not a URL: ${redactUrl(s.url)}` });
       return;
     }
     const kind = s.kind ?? scheme;
@@ -131,3 +131,17 @@ export const probeSpec = z
 
 /** A parsed probe spec. */
 export type ProbeSpec = z.output<typeof probeSpec>;
+
+/**
+ * The URL as it may be shown: any password replaced by `***`; in text that does not parse as a URL, whatever
+ * stands between `://` and the last `@` of the authority is masked (a config error must not print it either).
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.href;
+  } catch {
+    return url.replace(/^([a-z][\w+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  }
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from './classify.ts';
-import { probeKey, redactUrl } from './run.ts';
+import { probeKey } from './run.ts';
+import { redactUrl } from './spec.ts';
 import { probeSpec } from './spec.ts';
 import { Transcript } from './transcript.ts';
 import { ProbeFailure } from './types.ts';
@@ -44,6 +45,13 @@ describe('classify', () => {
       failure: 'tls',
       reason: 'TLS: wrong version number',
     });
+    // Node's bundled OpenSSL appends its source file and line: not for the report.
+    const withSource = new Error(
+      'C0F7:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:',
+    );
+    expect(classify(withSource, { aborted: false, timeoutSeconds: 5 }).reason).toBe(
+      'TLS: wrong version number',
+    );
     expect(c(Object.assign(new Error('530 Login incorrect.'), { code: 530 }))).toBe('bad-status');
     expect(c(new Error('something odd'))).toBe('protocol');
   });
@@ -101,6 +109,8 @@ describe('probe specs', () => {
   it('hides passwords in shown URLs', () => {
     expect(redactUrl('imap://box:secret@host:143/')).toBe('imap://box:***@host:143/');
     expect(redactUrl('http://host/')).toBe('http://host/');
+    // Not a URL (a port out of range): the userinfo is masked all the same, for the config error.
+    expect(redactUrl('http://bob:Hunter2pw@localhost:99999/')).toBe('http://***@localhost:99999/');
   });
 });
 

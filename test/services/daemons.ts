@@ -59,6 +59,9 @@ export const FIXTURE = {
   dnsName: 'www.tenken.test',
   dnsAddress: '127.0.0.5',
   ftpFile: 'readme.txt',
+  /** nginx's /private/ asks for this user and password (HTTP basic auth). */
+  webUser: 'webuser',
+  webPassword: 'web-pw-4c1e',
   smbShare: 'pub',
   /** A share only an authenticated user sees listed (with IPC$), for the smb share listing. */
   smbAuthShare: 'tenkenshare',
@@ -101,7 +104,7 @@ export const BINARIES = {
 /** Daemon names. */
 export type DaemonName = keyof typeof BINARIES;
 
-async function writeTree(dir: string, files: Record<string, string>): Promise<void> {
+async function writeTree(dir: string, files: Record<string, string | Uint8Array>): Promise<void> {
   for (const [rel, text] of Object.entries(files)) {
     const file = path.join(dir, rel);
     await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
@@ -307,11 +310,18 @@ export async function waitForPort(
   }
 }
 
-/** nginx on http and https, serving a page with FIXTURE.token, `/old` redirecting to it, `/missing` 404. */
+/**
+ * nginx on http and https, serving a page with FIXTURE.token, `/old` redirecting to it, `/missing` 404,
+ * `/private/` behind basic auth (FIXTURE.webUser), `/latin1.html` in ISO-8859-1.
+ */
 export async function startNginx(dir: string, ports: Ports, certs: Certs): Promise<Daemon> {
   const conf = path.join(dir, 'nginx.conf');
   await writeTree(dir, {
     'html/index.html': `<!doctype html><title>tenken</title><p>${FIXTURE.token}</p>\n`,
+    'html/private/index.html': `<!doctype html><p>private ${FIXTURE.token}</p>\n`,
+    // "Café" in ISO-8859-1 (one byte 0xE9), served as such.
+    'html/latin1.html': Buffer.from('<!doctype html><p>Caf\xe9 ok</p>\n', 'latin1'),
+    htpasswd: `${FIXTURE.webUser}:{PLAIN}${FIXTURE.webPassword}\n`,
     'nginx.conf': `worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
@@ -332,6 +342,8 @@ http {
     location = /old { return 301 /; }
     location = /loop { return 302 /loop; }
     location = /broken { return 500; }
+    location /private/ { auth_basic "tenken"; auth_basic_user_file ${dir}/htpasswd; }
+    location = /latin1.html { types { } default_type "text/html; charset=iso-8859-1"; }
   }
 }
 `,
