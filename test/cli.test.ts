@@ -86,6 +86,14 @@ describe('tenken check', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/^OK: /m);
   });
 
+  it('takes -o - and -o /dev/stdout as standard output', async () => {
+    for (const o of ['-', '/dev/stdout']) {
+      const r = await runCli(['--state', tempDir(), 'check', '--root', DEMO_ROOT, '-o', o]);
+      expect([r.code, r.stderr]).toEqual([2, '']);
+      expect(r.stdout).toMatch(/^CRITICAL: /m);
+    }
+  });
+
   it('reads back every state it saved: a second run over the demo tree starts afresh for none', async () => {
     const state = tempDir();
     await runCli(['--state', state, 'check', '--root', DEMO_ROOT]);

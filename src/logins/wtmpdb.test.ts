@@ -88,6 +88,20 @@ describe('wtmpdb', () => {
     expect(fs.readdirSync(path.dirname(db))).toEqual(['wtmp.db']);
   });
 
+  it('leaves out a row whose login time is not a number (SQLite keeps what it is given)', async () => {
+    const file = path.join(dir, 'edited.db');
+    makeDb(file);
+    const db = new Database(file);
+    db.prepare(
+      'INSERT INTO wtmp(Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (3, ?, ?, NULL, ?, NULL, ?)',
+    ).run('mallory', 'abc', 'pts/3', 'sshd');
+    db.close();
+    const run = await runCommand([{ register }], ['last', '-f', file], { now: new Date((T + 10_000) * 1000) });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).not.toMatch(/mallory|undefined|NaN/);
+    expect(run.stdout).toMatch(/^carol /);
+  });
+
   it('refuses a file that is not a wtmpdb with a one-line error', async () => {
     const bad = path.join(dir, 'bad.db');
     const db = new Database(bad);

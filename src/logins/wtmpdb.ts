@@ -45,9 +45,13 @@ export function isSqlite(file: string): boolean {
 
 const bytes = (s: string | null): string => (s ? Buffer.from(s, 'utf8').toString('latin1') : '');
 
-function usec(v: number | bigint | null): number | null {
-  if (v === null) return null;
-  return typeof v === 'bigint' ? Number(v) : v;
+/**
+ * A time column in microseconds, or null. SQLite columns are typed by value, not by schema: a hand-edited
+ * database can hold text or a real there, which counts as no time (the row is left out by the caller).
+ */
+function usec(v: unknown): number | null {
+  if (typeof v === 'bigint') return Number(v);
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
 }
 
 function recordOf(row: WtmpdbRow, index: number): UtmpRecord {
@@ -127,6 +131,8 @@ export function* wtmpdbEntries(
     }
   };
   for (const row of rows) {
+    // A row without a usable login time is damage, not a login at 1970.
+    if (usec(row.Login) === null) continue;
     const rec = recordOf(row, index++);
     yield* flushShutdowns(rec.sec);
     if (!inRange(rec.sec)) continue;

@@ -29,7 +29,7 @@ export function register(program: Command, app: App): void {
     .option('--all', 'rescan logs from the start, ignoring and keeping saved offsets', false)
     .option('--since <when>', 'only events since a duration ago (24h, 7d) or a date (2026-11-24T06:00)')
     .option('-v, --verbose', 'also list what is OK', false)
-    .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout')
+    .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout (- for stdout)')
     .addHelpText(
       'after',
       '\nFormats: text (default), json (docs/report.schema.json).\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n' +
@@ -55,6 +55,8 @@ export function register(program: Command, app: App): void {
           options: { all: opts.all, ...(since ? { since } : {}) },
         });
         const code = exitCode(report.status);
+        // `-o -` and `-o /dev/stdout` mean standard output (the latter is a symlink -o would refuse).
+        if (opts.output === '-' || opts.output === '/dev/stdout') delete opts.output;
         // --quiet silences stdout only: a file named with -o always gets the report, so it never keeps
         // saying the last run's CRITICAL after the host is OK again.
         if (!(g.quiet && code === 0) || opts.output !== undefined) {
