@@ -96,7 +96,9 @@ describe('wtmpdb', () => {
       'INSERT INTO wtmp(Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (3, ?, ?, NULL, ?, NULL, ?)',
     ).run('mallory', 'abc', 'pts/3', 'sshd');
     db.close();
-    const run = await runCommand([{ register }], ['last', '-f', file], { now: new Date((T + 10_000) * 1000) });
+    const run = await runCommand([{ register }], ['last', '-f', file], {
+      now: new Date((T + 10_000) * 1000),
+    });
     expect(run.stderr).toBe('');
     expect(run.stdout).not.toMatch(/mallory|undefined|NaN/);
     expect(run.stdout).toMatch(/^carol /);

@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_RECEIVED } from './conn.ts';
 import { probe } from './testing.ts';
@@ -23,10 +26,10 @@ async function serve(onSocket: (s: net.Socket) => void): Promise<number> {
     onSocket(s);
   });
   const close = server.close.bind(server);
-  server.close = ((cb?: (err?: Error) => void) => {
+  server.close = (cb?: (err?: Error) => void) => {
     for (const s of sockets) s.destroy();
     return close(cb);
-  });
+  };
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as net.AddressInfo).port;
@@ -59,5 +62,18 @@ describe('probe deadlines and limits', () => {
     expect(r.summary).toBe(
       `the server sent more than ${MAX_RECEIVED / 1024 / 1024} MiB without finishing its answer`,
     );
+  });
+});
+
+describe('probe configuration mistakes', () => {
+  it('says a CA bundle without a certificate holds none (OpenSSL only said it could not verify)', async () => {
+    const ca = path.join(mkdtempSync(path.join(tmpdir(), 'tenken-ca-')), 'hostname');
+    writeFileSync(ca, 'gauntlet\n');
+    const r = await probe({ url: 'https://127.0.0.1:1/', ca });
+    expect([r.status, r.failure, r.summary]).toEqual([
+      'CRITICAL',
+      'tls',
+      `Cannot use CA bundle ${ca}: it holds no PEM certificate`,
+    ]);
   });
 });

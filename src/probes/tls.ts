@@ -94,9 +94,14 @@ export function judgeCert(p: ProbeRun, socket: TLSSocket, opts: { opportunistic?
 /** The CA bundle a probe names (a host path), as PEM text. */
 export async function loadCa(p: ProbeRun): Promise<string | undefined> {
   if (p.spec.ca === undefined) return undefined;
+  let pem: string;
   try {
-    return await readFile(hostPath({ root: p.root }, p.spec.ca), 'utf8');
+    pem = await readFile(hostPath({ root: p.root }, p.spec.ca), 'utf8');
   } catch (err) {
     throw new ProbeFailure('tls', describe(`Cannot read CA bundle ${p.spec.ca}`, err));
   }
+  // Without one, OpenSSL only says later that it could not verify the server: name the real mistake.
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ProbeFailure('tls', `Cannot use CA bundle ${p.spec.ca}: it holds no PEM certificate`);
+  return pem;
 }
