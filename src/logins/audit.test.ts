@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isRemoteHost, networkOf, parsePasswd, systemReason } from './audit.ts';
+import { capRecord, isRemoteHost, networkOf, Overlaps, parsePasswd, systemReason } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
 import { boot, contextFor, login, logout, makeTree, routine, writeTree } from './fixtures-audit/tree.ts';
+import type { Session } from './history.ts';
 import { encodeRecords, type UtmpRecordInput } from './utmp.ts';
 
 async function run(
@@ -290,5 +292,72 @@ describe('helpers', () => {
       contextFor(makeTree({ wtmp: img }), '2026-11-03T00:00', { logins: { reconcile: false } }),
     );
     expect(r.newLogins).toBe(1);
+  });
+});
+
+describe('the sweeps that keep a big first run linear', () => {
+  const session = fc.record({
+    user: fc.constantFrom('a', 'b', 'c'),
+    start: fc.integer({ min: 0, max: 50 }),
+    length: fc.option(fc.integer({ min: 0, max: 30 })),
+    open: fc.boolean(),
+  });
+
+  it("finds the same overlapping sessions as filtering all of the user's sessions (property)", () => {
+    fc.assert(
+      fc.property(fc.array(session, { maxLength: 40 }), (raw) => {
+        const sessions = raw
+          .map(
+            (r, i): Session => ({
+              user: r.user,
+              tty: `pts/${i}`,
+              host: '',
+              address: null,
+              start: r.start,
+              end: r.length === null ? null : r.start + r.length,
+              open: r.length === null && r.open,
+              endKind: 'logout',
+              pid: i,
+              file: 0,
+              index: i,
+            }),
+          )
+          .sort((x, y) => x.start - y.start);
+        const sweep = new Overlaps(sessions);
+        for (const s of sessions) {
+          const naive = sessions.filter(
+            (o) =>
+              o.user === s.user &&
+              o.start <= s.start &&
+              (o === s || o.open || (o.end !== null && o.end > s.start)),
+          );
+          expect(sweep.at(s)).toEqual(naive);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('caps a record to its newest entries as sorting a copy did (property)', () => {
+    // Logins come in time order, so each key is set to the newest time yet.
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('h1', 'h2', 'h3', 'h4', 'h5', 'h6')), (keys) => {
+        let fast: Record<string, number> = {};
+        let slow: Record<string, number> = {};
+        keys.forEach((k, t) => {
+          fast[k] = t;
+          slow[k] = t;
+          fast = capRecord(fast, 3);
+          if (Object.keys(slow).length > 3)
+            slow = Object.fromEntries(
+              Object.entries(slow)
+                .sort((a, b) => b[1] - a[1])
+                .slice(0, 3),
+            );
+        });
+        expect(Object.entries(fast).sort()).toEqual(Object.entries(slow).sort());
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -130,10 +130,33 @@ function emptyModel(): UserModel {
   return { logins: 0, hours: new Array<number>(24).fill(0), hosts: {}, nets: {}, durations: [], last: 0 };
 }
 
-function capRecord(r: Record<string, number>, max: number): Record<string, number> {
-  const entries = Object.entries(r);
-  if (entries.length <= max) return r;
-  return Object.fromEntries(entries.sort((a, b) => b[1] - a[1]).slice(0, max));
+/**
+ * Keeps the `max` newest entries (values are times). Called after each login adds at most one key, so one
+ * over the cap drops the oldest in place (the last of equal ones, as the sort did): sorting a copy on every
+ * login took minutes on a wtmp of a million records.
+ */
+export function capRecord(r: Record<string, number>, max: number): Record<string, number> {
+  let size = 0;
+  let oldest: string | undefined;
+  let oldestAt = Number.POSITIVE_INFINITY;
+  for (const k in r) {
+    size++;
+    const v = r[k] as number;
+    if (v <= oldestAt) {
+      oldestAt = v;
+      oldest = k;
+    }
+  }
+  if (size <= max) return r;
+  if (size === max + 1 && oldest !== undefined) {
+    delete r[oldest];
+    return r;
+  }
+  return Object.fromEntries(
+    Object.entries(r)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, max),
+  );
 }
 
 /** The 90th percentile of positive numbers (nearest rank). */
@@ -268,16 +291,11 @@ export function auditLogins(input: AuditInput): AuditOutput {
     user: s.user,
     ...(s.host ? { host: s.host } : {}),
   });
-  // Sessions per user, for the simultaneous-session test.
-  const byUser = new Map<string, Session[]>();
-  for (const s of input.sessions) {
-    const list = byUser.get(s.user);
-    if (list) list.push(s);
-    else byUser.set(s.user, [s]);
-  }
+  const overlaps = new Overlaps(input.sessions);
   const firstRun = input.learned === undefined;
   let newLogins = 0;
   for (const s of input.sessions) {
+    const overlapping = overlaps.at(s);
     const fresh = input.isNew(s);
     const m = model(s.user);
     const finished = s.end !== null && s.end >= s.start;
@@ -388,9 +406,6 @@ export function auditLogins(input: AuditInput): AuditOutput {
           });
         }
       } else short.set(s.user, m.logins);
-      const overlapping = (byUser.get(s.user) ?? []).filter(
-        (o) => o.start <= s.start && (o === s || o.open || (o.end !== null && o.end > s.start)),
-      );
       const nets = [
         ...new Set(
           overlapping
@@ -471,6 +486,49 @@ export function auditLogins(input: AuditInput): AuditOutput {
   };
 }
 
+/**
+ * The simultaneous-session test's question for each session in turn: which sessions of the same user had
+ * started by then and were still open (itself included), in the order of the input. A sweep over the
+ * sessions in start order keeps per user only those that can still overlap a later one: filtering all of a
+ * user's sessions for each of them was quadratic (minutes on a wtmp of a million records).
+ */
+export class Overlaps {
+  readonly #byUser = new Map<string, { all: Session[]; added: number; done: number; live: number[] }>();
+  readonly #sorted: boolean;
+
+  constructor(sessions: readonly Session[]) {
+    let sorted = true;
+    for (let i = 0; i < sessions.length; i++) {
+      const s = sessions[i] as Session;
+      if (i > 0 && s.start < (sessions[i - 1] as Session).start) sorted = false;
+      const u = this.#byUser.get(s.user);
+      if (u) u.all.push(s);
+      else this.#byUser.set(s.user, { all: [s], added: 0, done: 0, live: [] });
+    }
+    this.#sorted = sorted;
+  }
+
+  /** Call once per session, in the input's order. */
+  at(s: Session): Session[] {
+    const u = this.#byUser.get(s.user);
+    if (!u) return [s];
+    const overlaps = (o: Session): boolean =>
+      o.start <= s.start && (o === s || o.open || (o.end !== null && o.end > s.start));
+    if (!this.#sorted) return u.all.filter(overlaps);
+    while (u.added < u.all.length && (u.all[u.added] as Session).start <= s.start) u.live.push(u.added++);
+    const out = u.live.map((i) => u.all[i] as Session).filter(overlaps);
+    // Sessions up to this one that ended by its start (or never count for others) cannot overlap any
+    // later session, which starts no earlier.
+    const self = u.done++;
+    u.live = u.live.filter((i) => {
+      if (i > self) return true;
+      const o = u.all[i] as Session;
+      return o.open || (o.end !== null && o.end > s.start);
+    });
+    return out;
+  }
+}
+
 function pushDuration(m: UserModel, seconds: number): void {
   m.durations.push(seconds);
   if (m.durations.length > LIMITS.durations) m.durations.splice(0, m.durations.length - LIMITS.durations);
@@ -482,11 +540,20 @@ function learn(m: UserModel, s: Session, zone: Zone): void {
   m.hours[hour] = (m.hours[hour] ?? 0) + 1;
   m.last = Math.max(m.last, s.start);
   if (isRemoteHost(s.host)) {
-    for (const k of hostKeys(s)) m.hosts[k] = Math.max(m.hosts[k] ?? 0, s.start);
+    // Only a key added can take a record over its cap.
+    let added = false;
+    for (const k of hostKeys(s)) {
+      const was = m.hosts[k];
+      if (was === undefined) added = true;
+      m.hosts[k] = Math.max(was ?? 0, s.start);
+    }
+    if (added) m.hosts = capRecord(m.hosts, LIMITS.hosts);
     const net = networkOf(s.host, s.address);
-    if (net) m.nets[net] = Math.max(m.nets[net] ?? 0, s.start);
-    m.hosts = capRecord(m.hosts, LIMITS.hosts);
-    m.nets = capRecord(m.nets, LIMITS.nets);
+    if (net) {
+      const was = m.nets[net];
+      m.nets[net] = Math.max(was ?? 0, s.start);
+      if (was === undefined) m.nets = capRecord(m.nets, LIMITS.nets);
+    }
   }
   if (s.end !== null && s.end >= s.start) pushDuration(m, s.end - s.start);
 }
