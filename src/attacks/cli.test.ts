@@ -101,6 +101,29 @@ describe('tenken attacks', () => {
       `tenken: Cannot read ${path.join(dir, 'missing.log')}: no such file or directory`,
     );
     expect(r.code).toBe(3);
+    // The headline says what JSON and the exit code say, not "OK".
+    expect(r.out).toMatch(/^UNKNOWN: 0 findings, 0 sources$/m);
+  });
+  it('shows user names and lines in UTF-8, as the logs check does (たなか, not mojibake)', async () => {
+    const log = path.join(dir, 'utf8.log');
+    writeFileSync(
+      log,
+      Array.from(
+        { length: 12 },
+        (_, i) =>
+          `Jun 30 11:${String(10 + i)}:00 srv vsftpd[${40 + i}]: [pid ${40 + i}] [たなか] FAIL LOGIN: Client "::ffff:203.0.113.9"\n`,
+      ).join(''),
+    );
+    utimesSync(log, NOW, NOW);
+    const r = await run([log], 'json');
+    const doc = JSON.parse(r.out) as {
+      findings: { summary: string; evidence: { text: string }[]; data: { users: string[] } }[];
+      sources: { users: string[] }[];
+    };
+    expect(doc.findings[0]?.data.users).toEqual(['たなか']);
+    expect(doc.findings[0]?.summary).toContain('(users たなか)');
+    expect(doc.findings[0]?.evidence[0]?.text).toContain('[たなか] FAIL LOGIN');
+    expect(doc.sources[0]?.users).toEqual(['たなか']);
   });
   it('parses --since spans and dates', () => {
     expect(parseSince('2h', NOW).toISOString()).toBe('2024-06-30T10:00:00.000Z');

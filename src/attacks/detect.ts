@@ -1,4 +1,5 @@
 import type { Evidence } from '../core/report.ts';
+import { clip, utf8FromLatin1 } from '../core/sanitize.ts';
 import { type Status, rank, worst } from '../core/status.ts';
 import type { LocatedEvent } from './account.ts';
 import type { AttacksConfig } from './config.ts';
@@ -139,19 +140,21 @@ function portKey(p: number): string {
   return k;
 }
 
+/** Evidence of an event: its line as UTF-8, clipped like every log line in a report. */
 function evidenceOf(se: SourcedEvent): Evidence {
-  const ev: Evidence = { source: se.source, text: se.text };
+  const ev: Evidence = { source: se.source, text: clip(utf8FromLatin1(se.text), 2000) };
   if (se.line > 0) ev.line = se.line;
   if (se.event.time !== null) ev.time = new Date(se.event.time).toISOString();
   return ev;
 }
 
+/** The `n` most frequent keys (user names, paths: bytes read as latin1), as UTF-8 for the report. */
 function topKeys(m: ReadonlyMap<string, number> | undefined, n: number): string[] {
   if (m === undefined) return [];
   return [...m.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, n)
-    .map(([k]) => k);
+    .map(([k]) => utf8FromLatin1(k));
 }
 
 function iso(t: number): string | null {
@@ -481,7 +484,9 @@ export class AttackDetectors {
             users.length === 0
               ? ''
               : ` (users ${users.slice(0, 5).join(', ')}${usersTotal > 5 ? `, +${usersTotal - 5}` : ''})`;
-          const then = ok ? `; then logged in${ok.user ? ` as ${ok.user}` : ''} via ${ok.service}` : '';
+          const then = ok
+            ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}`
+            : '';
           findings.push({
             kind: 'attack-bruteforce',
             status,
@@ -499,7 +504,13 @@ export class AttackDetectors {
               peak: p.count,
               findtime: this.cfg.bruteforce.findtime,
               services: bfServices,
-              succeeded: ok ? { user: ok.user, time: iso(ok.t), service: ok.service } : null,
+              succeeded: ok
+                ? {
+                    user: ok.user === null ? null : utf8FromLatin1(ok.user),
+                    time: iso(ok.t),
+                    service: ok.service,
+                  }
+                : null,
             },
           });
           this.attackers[a.host] = {
@@ -518,10 +529,10 @@ export class AttackDetectors {
             kind: 'attack-bruteforce',
             status: 'CRITICAL',
             service: serviceOf([ok.service]),
-            summary: `${a.host}: logged in${ok.user ? ` as ${ok.user}` : ''} via ${ok.service} after ${known.count} failed logins (last ${iso(known.last)})`,
+            summary: `${a.host}: logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service} after ${known.count} failed logins (last ${iso(known.last)})`,
             evidence: [],
             host: a.host,
-            ...(ok.user ? { user: ok.user } : {}),
+            ...(ok.user ? { user: utf8FromLatin1(ok.user) } : {}),
             first: new Date(known.first).toISOString(),
             last: new Date(ok.t).toISOString(),
             data: {
@@ -532,7 +543,11 @@ export class AttackDetectors {
               peak: 0,
               findtime: this.cfg.bruteforce.findtime,
               services: [],
-              succeeded: { user: ok.user, time: iso(ok.t), service: ok.service },
+              succeeded: {
+                user: ok.user === null ? null : utf8FromLatin1(ok.user),
+                time: iso(ok.t),
+                service: ok.service,
+              },
             },
           });
         }
@@ -589,7 +604,8 @@ export class AttackDetectors {
             (p): p is { path: string; status: number } =>
               p.status !== undefined && p.status >= 200 && p.status < 300,
           )
-          .slice(0, 20);
+          .slice(0, 20)
+          .map((p) => ({ path: utf8FromLatin1(p.path), status: p.status }));
         const pathCount = new Map<string, number>();
         for (const p of a.probes) pathCount.set(p.path, (pathCount.get(p.path) ?? 0) + 1);
         const paths = topKeys(pathCount, 20);
@@ -629,7 +645,7 @@ export class AttackDetectors {
         const status: Status = answered ? 'CRITICAL' : 'WARNING';
         statuses.push(status);
         const pwServices = [...new Set(a.passwd.map((p) => p.service))];
-        const paths = [...new Set(a.passwd.map((p) => p.path))].slice(0, 20);
+        const paths = [...new Set(a.passwd.map((p) => utf8FromLatin1(p.path)))].slice(0, 20);
         findings.push({
           kind: 'attack-passwd',
           status,

@@ -65,6 +65,16 @@ describe('tenken scan --format ndjson with the attack detectors', () => {
     });
   });
 
+  it('gives the user in UTF-8 like the line text', async () => {
+    const [rec] = await ndjson(
+      'utf8.log',
+      Buffer.from(
+        'Jun 30 10:00:00 srv sshd[11]: Failed password for invalid user café from 203.0.113.7 port 4242 ssh2\n',
+      ).toString('latin1'),
+    );
+    expect([rec?.user, String(rec?.text)]).toEqual(['café', expect.stringContaining('user café from')]);
+  });
+
   it('prints a counted line without any runbook keyword, and no user when the line has none', async () => {
     const recs = await ndjson(
       'auth2.log',

@@ -1,4 +1,5 @@
 import type { Plan } from '../config/plan.ts';
+import { utf8FromLatin1 } from '../core/sanitize.ts';
 import type { Host } from '../core/host.ts';
 import type { LogsConfig } from '../logs/config.ts';
 import type { LineEvent, LogSource } from '../logs/engine.ts';
@@ -92,7 +93,9 @@ export class AttackDecorator {
     if (e === null || (e.kind === 'success' && e.attempts === 0)) return { categories };
     const attack: AttackFields = { host: e.host, service: e.service, detector: e.detector };
     if (e.user !== undefined) {
-      return { categories, attack: { host: e.host, user: e.user, service: e.service, detector: e.detector } };
+      // The user as the line has it, in UTF-8 like the line's text (the accounting reads bytes as latin1).
+      const user = utf8FromLatin1(e.user);
+      return { categories, attack: { host: e.host, user, service: e.service, detector: e.detector } };
     }
     return { categories, attack };
   }

@@ -38,3 +38,13 @@ export function lineText(bytes: Uint8Array, max = 2000): string {
   const cut = Math.min(end, max * 4);
   return clip(decoder.decode(bytes.subarray(0, cut)), max);
 }
+
+/**
+ * Text that was read as latin1 (one char per byte, as the attack accounting reads logs for byte offsets and
+ * speed) back as UTF-8, invalid sequences as U+FFFD: a user name たなか must not reach a report as
+ * mojibake while the logs check shows the same line right. ASCII is returned as is.
+ */
+export function utf8FromLatin1(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for bytes above 0x7f
+  return /[\x80-\xff]/.test(text) ? decoder.decode(Buffer.from(text, 'latin1')) : text;
+}

@@ -47,4 +47,20 @@ describe('renderText', () => {
       'INFO     Cannot read /var/log/vsftpd.log, /var/log/xferlog: none of its 2 log paths exists',
     );
   });
+
+  it("keeps an attacker's 4 KB request path from making a 4 KB line", () => {
+    const path = `/${'A'.repeat(4000)}`;
+    const f: Finding = {
+      kind: 'attack-webprobe',
+      status: 'WARNING',
+      service: 'web',
+      summary: `203.0.113.9: 25 web probes (${path})`,
+      evidence: [{ source: '/var/log/nginx/access.log', line: 1, text: `GET ${path} HTTP/1.1` }],
+      data: { host: '203.0.113.9', probes: 25, notFound: 25, ratio404: 1, paths: [path], answered: [] },
+    };
+    const text = renderText(reportWith(f, 'one host probed the web server'), { color: false });
+    const longest = Math.max(...text.split('\n').map((l) => l.length));
+    expect(longest).toBeLessThan(450);
+    expect(text).toContain('203.0.113.9: 25 web probes (/AAAA');
+  });
 });

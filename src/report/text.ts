@@ -68,6 +68,12 @@ export interface TextOptions {
   samples?: number;
 }
 
+/**
+ * Longest summary or detail line (an attacker's 4 KB request path must not make a 4 KB line in a mailed
+ * report; JSON keeps the whole text).
+ */
+const LINE_MAX = 400;
+
 function evidenceLine(e: Evidence): string {
   const where = e.line === undefined ? e.source : `${e.source}:${e.line}`;
   return `${terminalSafe(where)}: ${terminalSafe(clip(e.text, 300))}`;
@@ -100,7 +106,9 @@ export function groupByService(report: Report): ServiceGroup[] {
 
 function renderFinding(paint: Paint, f: Finding, samples: number, headed = true): string[] {
   // A finding that the row's own line already names (same summary) shows only its details.
-  const out = headed ? [`      ${statusLabel(paint, f.status)} ${terminalSafe(f.summary)}`] : [];
+  const out = headed
+    ? [`      ${statusLabel(paint, f.status)} ${terminalSafe(clip(f.summary, LINE_MAX))}`]
+    : [];
   const when = f.first ? (f.last && f.last !== f.first ? `${f.first} … ${f.last}` : f.first) : undefined;
   const who = [f.host && `host ${f.host}`, f.user && `user ${f.user}`].filter(Boolean).join(', ');
   if (when || who)
@@ -113,7 +121,7 @@ function renderFinding(paint: Paint, f: Finding, samples: number, headed = true)
           .join('; ')}`,
       ),
     );
-  for (const d of detailLines(f)) out.push(`               ${terminalSafe(d)}`);
+  for (const d of detailLines(f)) out.push(`               ${terminalSafe(clip(d, LINE_MAX))}`);
   for (const e of f.evidence.slice(0, samples)) out.push(paint('dim', `               | ${evidenceLine(e)}`));
   if (f.evidence.length > samples)
     out.push(paint('dim', `               | … ${f.evidence.length - samples} more`));
@@ -143,7 +151,9 @@ export function renderText(report: Report, opts: TextOptions): string {
     lines.push('');
     lines.push(`${statusLabel(paint, g.status)} ${paint('bold', terminalSafe(g.service))}`);
     for (const row of g.rows) {
-      lines.push(`  ${row.kind.padEnd(9)} ${statusLabel(paint, row.status)} ${terminalSafe(row.summary)}`);
+      lines.push(
+        `  ${row.kind.padEnd(9)} ${statusLabel(paint, row.status)} ${terminalSafe(clip(row.summary, LINE_MAX))}`,
+      );
       const shown = opts.verbose ? row.findings : row.findings.filter((f) => f.status !== 'OK');
       for (const f of [...shown].sort((a, b) => rank(b.status) - rank(a.status)))
         append(lines, renderFinding(paint, f, samples, !(shown.length === 1 && f.summary === row.summary)));

@@ -8,7 +8,7 @@ import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
 import { makeZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
-import { exitCode, worst } from '../../core/status.ts';
+import { exitCode, type Status, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
 import { assertFormat, type App } from '../app.ts';
 
@@ -16,12 +16,14 @@ interface AttacksOptions {
   since?: string;
 }
 
-function renderText(report: AttackReport, title: string, color: boolean): string {
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The text report; `status` is the run's (with UNKNOWN for a log it could not read), as in JSON and the exit code. */
+function renderText(report: AttackReport, status: Status, title: string, color: boolean): string {
   const paint = painter(color);
-  const status = worst(report.sources.map((s) => s.status));
   const lines = [
     paint('bold', title),
-    `${statusLabel(paint, status, 0)}: ${report.findings.length} findings, ${report.sources.length} sources`,
+    `${statusLabel(paint, status, 0)}: ${plural(report.findings.length, 'finding')}, ${plural(report.sources.length, 'source')}`,
     '',
   ];
   for (const f of report.findings)
@@ -122,6 +124,7 @@ export function register(program: Command, app: App): void {
           ? `${JSON.stringify({ host: host.name, time: host.now.toISOString(), since: since?.toISOString() ?? null, status, files: shown, ...report }, null, 2)}\n`
           : renderText(
               report,
+              status,
               `Attacks on ${terminalSafe(host.name)} at ${host.now.toISOString()}${since ? ` since ${since.toISOString()}` : ''}`,
               wantColor({ flag: g.color, isTTY: app.io.isTTY, env: app.io.env }),
             );

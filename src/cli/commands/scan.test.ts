@@ -8,7 +8,7 @@ import { configSchema } from '../../config/schema.ts';
 import { makeHost } from '../../core/host.ts';
 import type { Loaded } from '../app.ts';
 import { parseSince } from '../../core/time.ts';
-import { runScan, type ScanOptions } from './scan.ts';
+import { ndjsonLine, runScan, type ScanOptions } from './scan.ts';
 import { servicePlan, testPlan } from '../../../test/helpers/plan.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-scan-'));
@@ -79,6 +79,14 @@ describe('tenken scan', () => {
       categories: ['invalid'],
       text: 'Nov 24 10:00:02 gw sshd[2]: Invalid user \ufffd',
     });
+  });
+
+  it('escapes U+2028, U+2029 and U+0085 in ndjson, so no line splitter breaks a record', () => {
+    const text = 'x\u2028y\u2029z\u0085w';
+    const line = ndjsonLine({ text });
+    expect(line).toBe('{"text":"x\\u2028y\\u2029z\\u0085w"}');
+    expect(line.split(/\r\n|[\n\r\u0085\u2028\u2029]/)).toHaveLength(1);
+    expect(JSON.parse(line)).toEqual({ text });
   });
 
   it('filters by app (on the tag) and category, and reads .gz files', async () => {

@@ -19,6 +19,18 @@ import { compileRules, type RuleSet } from '../../logs/scan/rules.ts';
 import { type App, assertFormat, type Loaded } from '../app.ts';
 
 /**
+ * One ndjson record. JSON allows U+2028, U+2029 and U+0085 raw, but line splitters that treat them as line
+ * ends (Python's splitlines, some editors) would break a record in two: log text can hold them, so they are
+ * escaped.
+ */
+export function ndjsonLine(rec: unknown): string {
+  return JSON.stringify(rec).replace(
+    /[\u0085\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
  * `tenken scan [FILE...]`: the runbook's `grep -i sendmail /var/log/syslog | grep -i err`, for every
  * category at once, without touching saved state. Given files are read whole (`.gz` decompressed); with
  * none, the configured logs (live files; `--all` adds rotated ones from the start).
@@ -187,7 +199,7 @@ export async function runScan(
       if (d.attack) Object.assign(rec, d.attack);
       else if (d.categories.length === 0) return; // only the hidden needles matched, and nothing counted
     }
-    out += `${JSON.stringify(rec)}\n`;
+    out += `${ndjsonLine(rec)}\n`;
     enqueue(false);
   };
   const result = await runEngine({
