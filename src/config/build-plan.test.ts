@@ -128,7 +128,15 @@ describe('buildPlan on the demo tree', () => {
     );
     expect(tree({ ...systemd, 'proc/42/comm': 'master\n' })).toBeUndefined(); // running
     expect(tree({ 'proc/1/comm': 'init\n' })).toBeUndefined(); // no init links to judge by
-    // Named in the config (any setting): expected, whatever init says.
-    expect(tree(systemd, { services: { postfix: { title: 'Mail' } } })).toBeUndefined();
+    // Said in the config to run here (processes, ports, probes): expected, whatever init says.
+    expect(tree(systemd, { services: { postfix: { ports: [25] } } })).toBeUndefined();
+    expect(tree(systemd, { services: { postfix: { processes: ['master'] } } })).toBeUndefined();
+    // Named without saying so (the starter config's `enabled: auto`, a title): still only installed.
+    expect(tree(systemd, { services: { postfix: { enabled: 'auto' } } })).toBe(
+      'installed, but not running and not enabled at boot (postfix)',
+    );
+    expect(tree(systemd, { services: { postfix: { title: 'Mail' } } })).toBe(
+      'installed, but not running and not enabled at boot (postfix)',
+    );
   });
 });

@@ -36,6 +36,14 @@ function dormancy(svc: ServicePlan, profile: Profile, facts: HostFacts): string 
   return `installed, but not running and not enabled at boot (${profile.units.join(', ')})`;
 }
 
+/** Whether a config entry says the daemon runs here: processes, ports or probes set (or enabled: true). */
+function expectsRunning(svc: ServiceConfig | undefined): boolean {
+  return (
+    svc !== undefined &&
+    (svc.enabled === true || svc.processes !== undefined || svc.ports !== undefined || svc.probes !== undefined)
+  );
+}
+
 function merge(
   name: string,
   profile: Profile | undefined,
@@ -88,8 +96,10 @@ export function buildPlan(
     const reasons = config.detect || svc ? detect(profile, facts, root) : [];
     if (reasons.length) {
       const planned = merge(name, profile, svc, reasons);
-      // A service the config names (any setting) is one the admin expects: never merely installed.
-      const why = svc ? null : dormancy(planned, profile, facts);
+      // A service the config says runs here (its processes, ports or probes) is expected: never merely
+      // installed. `enabled: auto`, a title or thresholds say nothing about that: the starter config's
+      // `sshd: {enabled: auto}` turned a deliberately stopped sshd CRITICAL.
+      const why = expectsRunning(svc) ? null : dormancy(planned, profile, facts);
       if (why) planned.dormant = why;
       services.push(planned);
     } else skipped.push(name);
