@@ -101,6 +101,24 @@ describe('buildPlan on the demo tree', () => {
     expect(detect(journal, gatherFacts(root), root)).toEqual(['file /run/systemd/system']);
   });
 
+  it("takes xferlog for wu-ftpd's only while no vsftpd or ProFTPD is found (RHEL's vsftpd writes it)", () => {
+    const tree = (files: string[]) => {
+      const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-xferlog-'));
+      for (const f of ['var/log/xferlog', ...files]) {
+        mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+        writeFileSync(path.join(root, f), '');
+      }
+      const plan = buildPlan(configSchema.parse({}), profiles, gatherFacts(root), root);
+      return plan.services.filter((s) => /ftp/.test(s.name)).map((s) => [s.name, s.reasons]);
+    };
+    expect(tree([])).toEqual([['wu-ftpd', ['log /var/log/xferlog']]]);
+    expect(tree(['usr/sbin/vsftpd'])).toEqual([['vsftpd', ['file /usr/sbin/vsftpd']]]);
+    expect(tree(['usr/sbin/vsftpd', 'usr/sbin/in.ftpd'])).toEqual([
+      ['vsftpd', ['file /usr/sbin/vsftpd']],
+      ['wu-ftpd', ['file /usr/sbin/in.ftpd', 'log /var/log/xferlog']],
+    ]);
+  });
+
   it('marks a service only installed: not running, no boot unit enabled, or no init system as PID 1', () => {
     const tree = (files: Record<string, string>, config: unknown = {}) => {
       const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-dormant-'));

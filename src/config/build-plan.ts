@@ -40,7 +40,10 @@ function dormancy(svc: ServicePlan, profile: Profile, facts: HostFacts): string 
 function expectsRunning(svc: ServiceConfig | undefined): boolean {
   return (
     svc !== undefined &&
-    (svc.enabled === true || svc.processes !== undefined || svc.ports !== undefined || svc.probes !== undefined)
+    (svc.enabled === true ||
+      svc.processes !== undefined ||
+      svc.ports !== undefined ||
+      svc.probes !== undefined)
   );
 }
 
@@ -86,6 +89,12 @@ export function buildPlan(
       throw new Error(`services.${name}.profile: no built-in profile "${svc.profile}"`);
     }
   }
+  const found = new Map<string, string[]>();
+  for (const [name, profile] of profiles) {
+    const svc = configured.get(name);
+    if (svc?.enabled === false || svc?.enabled === true) continue;
+    found.set(name, config.detect || svc ? detect(profile, facts, root) : []);
+  }
   for (const [name, profile] of profiles) {
     const svc = configured.get(name);
     if (svc?.enabled === false) continue;
@@ -93,7 +102,10 @@ export function buildPlan(
       services.push(merge(name, profile, svc, ['configured']));
       continue;
     }
-    const reasons = config.detect || svc ? detect(profile, facts, root) : [];
+    let reasons = found.get(name) ?? [];
+    // A shared log alone proves nothing while a daemon that also writes it is detected.
+    const yields = profile.detect.logYieldsTo.some((other) => (found.get(other)?.length ?? 0) > 0);
+    if (yields && reasons.every((r) => r.startsWith('log '))) reasons = [];
     if (reasons.length) {
       const planned = merge(name, profile, svc, reasons);
       // A service the config says runs here (its processes, ports or probes) is expected: never merely

@@ -21,6 +21,11 @@ export const profileSchema = z
         processes: z.array(z.string()).default([]),
         /** Log files only this daemon writes (shared logs such as xferlog or mail.log prove nothing). */
         logs: z.array(z.string().startsWith('/')).default([]),
+        /**
+         * Profiles whose detection outranks a log found for this one: wu-ftpd's xferlog is also what vsftpd
+         * (RHEL's default config) and ProFTPD write, so with one of those detected it proves nothing.
+         */
+        logYieldsTo: z.array(z.string()).default([]),
         ports: z.array(z.number().int()).default([]),
         /** Always applies (the kernel): no detection needed. */
         always: z.boolean().default(false),

@@ -247,7 +247,8 @@ export function judgeService(
     else missing.push(w);
   }
   const findings: AnyFinding[] = [];
-  const origin = od[0] ? entryOrigin(od[0]) : svc.ondemand ? 'started on demand' : null;
+  // Where the definition is (`inetd.conf:12`), or the profile's word for it: said once, not twice.
+  const origin = od[0] ? entryOrigin(od[0]) : svc.ondemand ? 'by its profile' : null;
   const base = { service: svc.name, evidence: [] };
   const listenerKeys = seen.map(listenerKey);
   if (running.length > 0 || (svc.processes.length === 0 && !ondemand)) {
