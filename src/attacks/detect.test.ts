@@ -42,6 +42,24 @@ describe('brute-force detector', () => {
     });
   });
 
+  it('says failed logins and rejected mail transactions apart when a source has both', () => {
+    const r = detect(
+      [
+        '2024-06-30 10:11:00 H=(User) [203.0.113.10] F=<x@example.com> rejected RCPT <a@example.net>: relay not permitted',
+        '2024-06-30 10:12:00 H=(User) [203.0.113.10] F=<x@example.com> rejected RCPT <b@example.net>: relay not permitted',
+        '2024-06-30 10:12:30 H=(User) [203.0.113.10] F=<x@example.com> rejected RCPT <c@example.net>: relay not permitted',
+        '2024-06-30 10:12:40 H=(User) [203.0.113.10] F=<x@example.com> rejected RCPT <d@example.net>: relay not permitted',
+        '2024-06-30 10:13:00 dovecot_plain authenticator failed for (User) [203.0.113.10]: 535 Incorrect authentication data (set_id=admin)',
+      ].join('\n'),
+      ['exim'],
+    ).report();
+    expect(r.findings.map((f) => f.summary)).toEqual([
+      expect.stringMatching(
+        /^203\.0\.113\.10: 5 failures \(1 failed login, 4 rejected mail transactions\) \(users admin\) on exim/,
+      ),
+    ]);
+  });
+
   it('is a WARNING when the attacker never got in, and names the users tried', () => {
     const r = detect(sshLines(8, '198.51.100.8').join('\n')).report();
     expect(r.findings).toHaveLength(1);
@@ -227,6 +245,28 @@ describe('one web request in the access log and the error log', () => {
       },
     ]);
     expect(r.sources[0]).toMatchObject({ host: '203.0.113.77', probes: 4 });
+  });
+
+  it("takes the access log's answer for a probe its error-log line stands for (the 404 ratio counts it)", () => {
+    const err = (sec: number, path: string) =>
+      `2024/06/30 10:00:${String(sec).padStart(2, '0')} [error] 812#812: *${sec} open() "/usr/share/nginx/html${path}" failed (2: No such file or directory), client: 203.0.113.77, server: _, request: "GET ${path} HTTP/1.1", host: "192.0.2.5"`;
+    const paths = ['/wp-login.php', '/.env', '/phpmyadmin/index.php', '/.git/config'];
+    const r = report([
+      {
+        source: '/var/log/nginx/error.log',
+        text: paths.map((p, i) => err(i, p)).join('\n'),
+        hints: ['apache', 'nginx'],
+      },
+      {
+        source: '/var/log/nginx/access.log',
+        text: paths.map((p, i) => access(i, p, 404)).join('\n'),
+        hints: ['web'],
+      },
+    ]);
+    const f = r.findings.find((x) => x.kind === 'attack-webprobe');
+    expect(f?.kind === 'attack-webprobe' && [f.data.probes, f.data.notFound, f.data.ratio404]).toEqual([
+      4, 4, 1,
+    ]);
   });
 
   it("matches Apache's file path with the request's path", () => {

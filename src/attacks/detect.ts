@@ -304,26 +304,30 @@ export class AttackDetectors {
         if (!e.service.startsWith('firewall/')) a.reachedServices = true;
         break;
       }
-      case 'webprobe':
-        a.probes.push({ path: e.path ?? '', status: e.status });
-        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t);
+      case 'webprobe': {
+        const probe = { path: e.path ?? '', status: e.status };
+        a.probes.push(probe);
+        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, probe);
         break;
-      case 'passwd':
+      }
+      case 'passwd': {
         // A password-file request over HTTP is also a web probe (the runbook's `/phf` exploit read it).
+        let probe: { path: string; status: number | undefined } | undefined;
         if (e.path !== undefined && /^(?:web|apache|nginx)$/.test(e.service))
-          a.probes.push({ path: e.path, status: e.status });
+          a.probes.push((probe = { path: e.path, status: e.status }));
         a.passwd.push({
           path: e.path ?? '',
           service: e.service,
           answered: e.answered === true || (e.status !== undefined && e.status >= 200 && e.status < 300),
         });
-        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t);
+        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, probe);
         break;
+      }
     }
   }
 
   /** Keeps an error log's probe, which an access log's line of the same request repeats (see echo.ts). */
-  private ownProbe(a: Agg, e: AttackEvent, t: number): void {
+  private ownProbe(a: Agg, e: AttackEvent, t: number, probe?: { status: number | undefined }): void {
     (a.own ??= []).push({
       t,
       detector: e.detector,
@@ -331,6 +335,7 @@ export class AttackDetectors {
       user: undefined,
       path: e.path,
       left: 1,
+      ...(probe ? { probe } : {}),
     });
   }
 
@@ -479,7 +484,14 @@ export class AttackDetectors {
           const users = topKeys(a.users, 20);
           const usersTotal = a.users?.size ?? 0;
           const bfServices = services.filter((s) => !s.startsWith('firewall/'));
-          const what = a.rejects === a.fail.length ? 'rejected mail transactions' : 'failed logins';
+          // Mixed counts are said as such: four rejected recipients are no failed logins.
+          const logins = a.fail.length - a.rejects;
+          const what =
+            a.rejects === 0
+              ? `${a.fail.length} failed logins`
+              : logins === 0
+                ? `${a.fail.length} rejected mail transactions`
+                : `${a.fail.length} failures (${logins} failed login${logins === 1 ? '' : 's'}, ${a.rejects} rejected mail transaction${a.rejects === 1 ? '' : 's'})`;
           const userText =
             users.length === 0
               ? ''
@@ -491,7 +503,7 @@ export class AttackDetectors {
             kind: 'attack-bruteforce',
             status,
             service: serviceOf(bfServices),
-            summary: `${a.host}: ${a.fail.length} ${what}${userText} on ${bfServices.join(', ')}, peak ${p.count} in ${Math.round(this.cfg.bruteforce.findtime / 60)} min${then}`,
+            summary: `${a.host}: ${what}${userText} on ${bfServices.join(', ')}, peak ${p.count} in ${Math.round(this.cfg.bruteforce.findtime / 60)} min${then}`,
             evidence: this.evidence(a, 'bruteforce'),
             host: a.host,
             ...(users[0] !== undefined && users.length === 1 ? { user: users[0] } : {}),

@@ -38,6 +38,11 @@ export interface OwnEvent {
   user: string | undefined;
   path: string | undefined;
   left: number;
+  /**
+   * The web probe this own event stands for: an error-log line knows no status, and the access-log line it
+   * absorbs gives it the one the server answered (else the 404 ratio left it out).
+   */
+  probe?: { status: number | undefined };
 }
 
 /** A backend's line comes first and the daemon's own line at the latest when the connection ends. */
@@ -90,8 +95,10 @@ export function unmatchedEchoes<T extends { e: AttackEvent; t: number }>(own: Ow
         break;
       }
     }
-    if (found) found.left--;
-    else alone.push(h);
+    if (found) {
+      found.left--;
+      if (found.probe && found.probe.status === undefined) found.probe.status = h.e.status;
+    } else alone.push(h);
   }
   return alone;
 }
