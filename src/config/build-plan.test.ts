@@ -119,6 +119,26 @@ describe('buildPlan on the demo tree', () => {
     ]);
   });
 
+  it('expects the syslog daemon wherever init starts it (dead, it silences every log check)', () => {
+    const tree = (files: string[]) => {
+      const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-syslogd-'));
+      for (const f of ['usr/sbin/rsyslogd', 'proc/1/comm', ...files]) {
+        mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+        writeFileSync(path.join(root, f), f === 'proc/1/comm' ? 'systemd\n' : '');
+      }
+      const plan = buildPlan(configSchema.parse({}), profiles, gatherFacts(root), root);
+      const svc = plan.services.find((s) => s.name === 'syslog');
+      return svc && { reasons: svc.reasons, dormant: svc.dormant ?? null };
+    };
+    expect(tree(['etc/systemd/system/multi-user.target.wants/rsyslog.service'])).toEqual({
+      reasons: ['file /usr/sbin/rsyslogd'],
+      dormant: null,
+    });
+    expect(tree(['etc/systemd/system/multi-user.target.wants/ssh.service'])?.dormant).toMatch(
+      /^installed, but not running/,
+    );
+  });
+
   it('marks a service only installed: not running, no boot unit enabled, or no init system as PID 1', () => {
     const tree = (files: Record<string, string>, config: unknown = {}) => {
       const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-dormant-'));

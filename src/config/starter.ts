@@ -14,7 +14,7 @@ detect: true
 
 # Services to inspect or adjust. A name that matches a built-in profile (sendmail, postfix, exim4, nginx,
 # httpd, apache2, delegate, squid, tinyproxy, wu-ftpd, vsftpd, proftpd, samba, sshd, dovecot, cron, mgetty,
-# inetd, kernel, journal) starts from that profile; other names define a service from scratch.
+# inetd, kernel, journal, syslog) starts from that profile; other names define a service from scratch.
 services:
   sshd:
     enabled: auto        # auto = when detected; true = always; false = never
