@@ -102,6 +102,31 @@ describe('reading syslog for mgetty lines', () => {
 });
 
 describe('finding the logs', () => {
+  it("finds a call's login in a dated, compressed wtmp backup (RHEL's logrotate dateext)", () => {
+    const r = root();
+    put(
+      r,
+      'var/log/mgetty.log.ttyS0',
+      [
+        '--',
+        '05/20 10:00:00 yS0  mgetty: interim release 1.2.1',
+        '05/20 10:00:00 yS0  user id: 0, pid: 612, parent pid: 1',
+        "05/20 10:01:44 yS0  waiting for ``CONNECT'' ** found **",
+        "05/20 10:01:58 ##### data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='yanagi'",
+        '',
+      ].join('\n'),
+    );
+    const login = encodeRecords([
+      { type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:02:10Z') },
+    ]);
+    put(r, 'var/log/wtmp-20260601.gz', gzipSync(login));
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.wtmp).toEqual(['/var/log/wtmp-20260601.gz', '/var/log/wtmp']);
+    expect(insp.lines[0]?.matches.map((m) => m.login.user)).toEqual(['yanagi']);
+    expect(insp.lines[0]?.callsWithoutLogin).toEqual([]);
+  });
+
   it('leaves logins after mgetty stopped for good to the serial console, and says so (INFO)', () => {
     const r = root();
     put(

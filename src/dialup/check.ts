@@ -27,6 +27,7 @@ import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import type { DialupConfig } from './config.ts';
 import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
+import { wtmpFamily } from '../logins/history.ts';
 import { decodeWtmp } from './logins-source.ts';
 import {
   deviceFromFileName,
@@ -88,6 +89,9 @@ function isFile(local: string): boolean {
     return errnoCode(err) !== 'ENOENT';
   }
 }
+
+/** Largest a compressed wtmp backup may inflate to (a million records is 384 MB). */
+const MAX_WTMP_BYTES = 512 * 1024 * 1024;
 
 function readText(local: string): { text: string; mtime: Date } {
   const { fd, stat: st } = openRegularSync(local);
@@ -257,16 +261,37 @@ export function inspectDialup(
   // 3. wtmp.
   const records: LoginRecord[] = [];
   const wtmpRead: string[] = [];
-  const wtmpSources: Source[] = inputs.wtmp?.length
-    ? inputs.wtmp.map((p) => ({ local: path.resolve(inputs.cwd ?? process.cwd(), p), shown: p }))
-    : config.wtmp.map((p) => ({ local: hostPath(host, p), shown: displayPath(host, hostPath(host, p)) }));
-  for (const [i, s] of wtmpSources.entries()) {
+  // Each configured wtmp with the rotated backups beside it, as the logins check finds them (wtmp.1,
+  // wtmp.2.gz, RHEL's dated wtmp-20261101): a call's login is in whichever covers its day.
+  const wtmpSources: (Source & { optional: boolean })[] = inputs.wtmp?.length
+    ? inputs.wtmp.map((p) => ({
+        local: path.resolve(inputs.cwd ?? process.cwd(), p),
+        shown: p,
+        optional: false,
+      }))
+    : [
+        ...new Map(
+          config.wtmp.flatMap((configured, i) =>
+            wtmpFamily(host, configured).map((p) => [
+              p,
+              {
+                local: hostPath(host, p),
+                shown: displayPath(host, hostPath(host, p)),
+                // A backup is optional, and so is any configured path after the first (the old default's wtmp.1).
+                optional: p !== configured || i > 0,
+              },
+            ]),
+          ),
+        ).values(),
+      ];
+  for (const s of wtmpSources) {
     let bytes: Buffer;
     try {
       bytes = readRegularFileSync(s.local);
+      if (s.local.endsWith('.gz')) bytes = gunzipSync(bytes, { maxOutputLength: MAX_WTMP_BYTES });
     } catch (err) {
-      // The rotated copy is optional; the current one is not.
-      if (i > 0 && errnoCode(err) === 'ENOENT' && !inputs.wtmp?.length) continue;
+      // A rotated copy is optional; the current one is not.
+      if (s.optional && errnoCode(err) === 'ENOENT') continue;
       problems.push(
         notChecked(service, 'wtmp', s.shown, err, ': logins on dial-up lines not compared with calls'),
       );

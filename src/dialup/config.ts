@@ -23,8 +23,8 @@ export const dialupConfig = z
       ]),
     /** Also read mgetty's audit and error lines from the system logs (the plan's syslog files). */
     syslog: z.boolean().default(true),
-    /** Login records (wtmp and its previous rotation). */
-    wtmp: z.array(hostPathString).default(['/var/log/wtmp', '/var/log/wtmp.1']),
+    /** Login records: each wtmp with its rotated backups beside it (`wtmp.1`, `wtmp.2.gz`, `wtmp-20261101`). */
+    wtmp: z.array(hostPathString).default(['/var/log/wtmp']),
     /** A login must follow its call within this many seconds. */
     windowSeconds: z.number().int().positive().max(3600).default(120),
     /** Hours each line is used, per tty (`ttyS0`) or `*` for all; calls outside them are reported. */
