@@ -4,6 +4,7 @@ import {
   mkdtempSync,
   renameSync,
   rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -131,6 +132,44 @@ describe('attacks check', () => {
     appendFileSync(path.join(root, 'var/log/btmp'), btmp(6, 2));
     const r3 = await run(root, JSON.parse(JSON.stringify(r2.out.state)));
     expect(r3.bf[0]?.data.count).toBe(2);
+  });
+
+  it("reads the log's year-less stamps in the tree's zone under --root (not the auditor's): the login after them is CRITICAL", async () => {
+    const { root, auth } = tree();
+    mkdirSync(path.join(root, 'etc'));
+    symlinkSync('/usr/share/zoneinfo/Asia/Tokyo', path.join(root, 'etc/localtime'));
+    // 15:00 JST is 06:00Z; the wtmp login from the same address at 07:00Z comes after the burst.
+    write(
+      auth,
+      Array.from(
+        { length: 6 },
+        (_, i) =>
+          `Jun 30 15:00:0${i} srv sshd[${200 + i}]: Failed password for invalid user u${i} from 203.0.113.60 port ${5000 + i} ssh2\n`,
+      ).join(''),
+    );
+    writeFileSync(
+      path.join(root, 'var/log/wtmp'),
+      encodeRecords([
+        {
+          type: UT.USER_PROCESS,
+          pid: 9,
+          line: 'pts/3',
+          user: 'alice',
+          host: '203.0.113.60',
+          sec: Date.UTC(2024, 5, 30, 7) / 1000,
+        },
+      ]),
+    );
+    const out = await attacksCheck.run({
+      host: makeHost({ root, name: 'srv', now: NOW, env: { TZ: 'America/New_York' } }),
+      config: configSchema.parse({}),
+      plan,
+      state: undefined,
+      options: { all: false },
+      signal: new AbortController().signal,
+    });
+    const bf = out.results.flatMap((r) => r.findings).find((f) => f.kind === 'attack-bruteforce');
+    expect([bf?.status, bf?.first]).toEqual(['CRITICAL', '2024-06-30T06:00:00.000Z']);
   });
 
   it('is CRITICAL when a source that failed 50 times then logged in (wtmp), also in a later run', async () => {

@@ -7,7 +7,7 @@ import { type Status, worst } from '../core/status.ts';
 import { cursorSchema, type ReadMode } from '../logs/cursor.ts';
 import { planSources } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
-import { makeZone } from '../core/tz.ts';
+import { hostZoneName, makeZone } from '../core/tz.ts';
 import { tagMatches } from '../logs/syslog.ts';
 import type { AttacksConfig } from './config.ts';
 import { type AttackReport, AttackDetectors, type SourcedEvent } from './detect.ts';
@@ -107,6 +107,8 @@ export interface GatherInput {
   host: CheckContext['host'];
   plan: Plan;
   cfg: AttacksConfig;
+  /** The config's `timeZone` (else the host's, hostZoneName): year-less and offset-less stamps are read in it. */
+  timeZone?: string | undefined;
   /**
    * `resume`: from the saved state (first run: live files from their start); `all`: every rotated member
    * from its start; `since`: members written since then, events at or after it.
@@ -132,7 +134,7 @@ export interface Gathered {
 /** Reads the plan's logs, the journal, btmp and wtmp through the detectors (shared by the check and the CLI). */
 export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   const { host, plan, cfg } = input;
-  const zone = makeZone(host.env.TZ);
+  const zone = makeZone(hostZoneName(host, input.timeZone));
   const saved = input.mode.kind === 'resume' ? input.mode.saved : undefined;
   const since = input.mode.kind === 'since' ? input.mode.since : undefined;
   const det = new AttackDetectors(cfg, {
@@ -253,6 +255,7 @@ async function runAttacks(ctx: CheckContext, deps: AttacksCheckDeps): Promise<Ch
     host: ctx.host,
     plan: ctx.plan,
     cfg: ctx.config.checks.attacks,
+    timeZone: ctx.config.timeZone,
     mode,
     signal: ctx.signal,
     ...(deps.journalRunner ? { journalRunner: deps.journalRunner } : {}),

@@ -3,7 +3,7 @@ import { utf8FromLatin1 } from '../core/sanitize.ts';
 import type { Host } from '../core/host.ts';
 import type { LogsConfig } from '../logs/config.ts';
 import type { LineEvent, LogSource } from '../logs/engine.ts';
-import { makeZone, type Zone } from '../core/tz.ts';
+import { hostZoneName, makeZone, type Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles } from './account.ts';
 import { FAMILIES, type Family } from './extract/registry.ts';
 import { fileHints, sourceHints } from './read.ts';
@@ -41,8 +41,9 @@ export class AttackDecorator {
     private readonly host: Host,
     sources: readonly LogSource[],
     given: boolean,
+    timeZone?: string,
   ) {
-    this.zone = makeZone(host.env.TZ);
+    this.zone = makeZone(hostZoneName(host, timeZone));
     this.byPath = sources
       .map((s) => ({
         path: s.path,

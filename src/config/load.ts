@@ -16,7 +16,22 @@ export const DEFAULT_CONFIG = '/etc/tenken/tenken.yaml';
 export function parseConfig(text: string, file: string): Config {
   const r = parseYaml(text, file, configSchema);
   if (!r.ok) throw new TenkenError(`Invalid config ${file}:\n${r.errors.join('\n')}`);
-  return r.value;
+  return withHostZone(r.value);
+}
+
+/** The top-level `timeZone` as the default of the checks that have their own (logins, dialup). */
+function withHostZone(config: Config): Config {
+  const tz = config.timeZone;
+  if (tz === undefined) return config;
+  const { logins, dialup } = config.checks;
+  return {
+    ...config,
+    checks: {
+      ...config.checks,
+      logins: { ...logins, timeZone: logins.timeZone ?? tz },
+      dialup: { ...dialup, timeZone: dialup.timeZone ?? tz },
+    },
+  };
 }
 
 /**

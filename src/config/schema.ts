@@ -1,3 +1,4 @@
+import { isTimeZone } from '../core/tz.ts';
 import { z } from 'zod';
 import { attacksConfig } from '../attacks/config.ts';
 import { dialupConfig } from '../dialup/config.ts';
@@ -50,6 +51,14 @@ export const configSchema = z
   .object({
     /** Host name for reports (default: the machine's, or the demo tree's /etc/hostname under --root). */
     host: z.string().min(1).optional(),
+    /**
+     * The host's time zone (IANA name) for year-less and offset-less log stamps, login hours and `--since`
+     * dates; default: the host's /etc/localtime link, else /etc/timezone (a live host: TZ first).
+     */
+    timeZone: z
+      .string()
+      .refine(isTimeZone, { message: 'not a time zone name this system knows (e.g. Asia/Tokyo)' })
+      .optional(),
     /** Auto-detect services from the built-in profiles (binaries, processes, logs, listeners). */
     detect: z.boolean().default(true),
     /** Services to inspect or override, by name. */

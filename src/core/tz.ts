@@ -345,24 +345,26 @@ export function inferYears(stamps: readonly WallStamp[], ctx: YearContext): numb
 }
 
 /**
- * The inspected host's zone name: the configured one, else (live host) TZ, else the tree's /etc/timezone or
- * /etc/localtime link; a tree under --root without either is UTC, the live host (undefined) this process's.
+ * The inspected host's zone name: the configured one, else (live host) TZ, else the tree's /etc/localtime
+ * link, else its /etc/timezone; a tree under --root without either is UTC, the live host (undefined) this
+ * process's. The link first: it is what glibc (and so every daemon's syslog stamp) follows, and
+ * `timedatectl set-timezone` on Debian 12 and Ubuntu 24.04 updates it but leaves /etc/timezone stale.
  */
 export function hostZoneName(host: Host, configured: string | undefined): string | undefined {
   if (configured) return configured;
   const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
   if (tz && isTimeZone(tz)) return tz;
   try {
-    const name = readRegularFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
-    if (name && isTimeZone(name)) return name;
-  } catch {
-    // no /etc/timezone: try the link
-  }
-  try {
     const m = /zoneinfo\/(.+)$/.exec(fs.readlinkSync(hostPath(host, '/etc/localtime')));
     if (m && isTimeZone(m[1] as string)) return m[1];
   } catch {
-    // not a link
+    // not a link: try /etc/timezone
+  }
+  try {
+    const name = readRegularFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
+    if (name && isTimeZone(name)) return name;
+  } catch {
+    // no /etc/timezone either
   }
   return host.live ? undefined : 'UTC';
 }

@@ -46,6 +46,7 @@ export const logsCheck: CheckKind = {
       sources: await planSources(ctx.host, ctx.plan),
       mode,
       journal: ctx.plan.journal,
+      timeZone: ctx.config.timeZone,
       countLines: true,
       consumeTrailing: false,
       noIgnore: false,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Plan, ServicePlan } from '../config/plan.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { hostZoneName } from '../core/tz.ts';
 import { reason } from '../core/errors.ts';
 import { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
@@ -85,6 +86,8 @@ export interface EngineInput {
   chunk?: number;
   signal?: AbortSignal;
   onLine?: (ev: LineEvent) => void;
+  /** The config's `timeZone`, else the host's (hostZoneName): year-less and offset-less stamps are read in it. */
+  timeZone?: string | undefined;
   /** Threads for reading a big plain file in parts (default: the cores, at most 4; 1 = this one only). */
   threads?: number;
   /** Fewest bytes per part of such a read (default MIN_PART). */
@@ -225,7 +228,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     unmatched: config.unmatched,
     noIgnore: input.noIgnore,
     since: input.mode.kind === 'since' ? input.mode.since : null,
-    zone: host.env.TZ,
+    zone: hostZoneName(host, input.timeZone),
     ...(input.onlyService !== undefined ? { only: input.onlyService } : {}),
   };
   const router = makeRouter(route, rules, stats, input.onLine);

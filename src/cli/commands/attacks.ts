@@ -6,7 +6,7 @@ import { SameLineFilter } from '../../attacks/same-line.ts';
 import { accountLog, fileHints } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
-import { makeZone } from '../../core/tz.ts';
+import { hostZoneName, makeZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, type Status, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
@@ -73,7 +73,7 @@ export function register(program: Command, app: App): void {
         const det = new AttackDetectors(loaded.config.checks.attacks, {
           serviceName: planServiceName(loaded.plan),
         });
-        const zone = makeZone(host.env.TZ);
+        const zone = makeZone(hostZoneName(host, loaded.config.timeZone));
         // A file named twice, or lines rsyslog wrote to two of the files, count once (as in the check).
         const same = new SameLineFilter();
         shown = files;
@@ -103,6 +103,7 @@ export function register(program: Command, app: App): void {
           host,
           plan: loaded.plan,
           cfg: loaded.config.checks.attacks,
+          timeZone: loaded.config.timeZone,
           mode: since ? { kind: 'since', since: since.getTime() } : { kind: 'resume', saved: undefined },
         });
         report = got.report;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -87,6 +87,27 @@ describe('tenken scan', () => {
     expect(line).toBe('{"text":"x\\u2028y\\u2029z\\u0085w"}');
     expect(line.split(/\r\n|[\n\r\u0085\u2028\u2029]/)).toHaveLength(1);
     expect(JSON.parse(line)).toEqual({ text });
+  });
+
+  it("reads year-less stamps in the tree's zone under --root, not the auditor's", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-scan-tz-'));
+    mkdirSync(path.join(root, 'etc'));
+    mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    symlinkSync('/usr/share/zoneinfo/Asia/Tokyo', path.join(root, 'etc/localtime'));
+    const log = path.join(root, 'var/log/syslog');
+    writeFileSync(log, 'Nov 26 15:00:00 gw sendmail[1]: SYSERR(root): timeout\n');
+    utimesSync(log, new Date('2026-11-26T07:00:00Z'), new Date('2026-11-26T07:00:00Z'));
+    let out = '';
+    const io = {
+      write: (t: string) => ((out += t), Promise.resolve()),
+      error: () => undefined,
+      isTTY: false,
+      env: {},
+      cwd: root,
+    };
+    const host = makeHost({ root, name: 'gw', env: { TZ: 'America/New_York' } });
+    await runScan({ ...loaded, host }, [log], { category: [], all: false, ignore: true }, 'ndjson', { io });
+    expect((JSON.parse(out.split('\n')[0] ?? '') as { time: string }).time).toBe('2026-11-26T06:00:00.000Z');
   });
 
   it('filters by app (on the tag) and category, and reads .gz files', async () => {

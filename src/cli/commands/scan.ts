@@ -167,7 +167,9 @@ export async function runScan(
   // ndjson: the attack detectors see every line they may count (their needles are a hidden category) and
   // add host/user/service/detector to the lines they count. Per-run state, so not a global recordDecorator.
   const attacks =
-    format === 'ndjson' ? new AttackDecorator(plan, host, sources, files.length > 0) : undefined;
+    format === 'ndjson'
+      ? new AttackDecorator(plan, host, sources, files.length > 0, loaded.config.timeZone)
+      : undefined;
   const rules = compileFor(
     attacks && opts.category.every((c) => c === '')
       ? {
@@ -206,6 +208,7 @@ export async function runScan(
     host,
     plan,
     config,
+    timeZone: loaded.config.timeZone,
     rules,
     sources,
     mode:
