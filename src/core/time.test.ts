@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT, runCli } from '../../test/helpers/cli.ts';
 import { parseSince } from './time.ts';
+import { makeZone } from './tz.ts';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 
@@ -23,8 +24,21 @@ describe('parseSince', () => {
     expect(parseSince(text, NOW).toISOString()).toBe(iso);
   });
 
-  it('reads a date-time without offset as local time', () => {
-    expect(parseSince('2026-11-24T06:00', NOW).getTime()).toBe(new Date(2026, 10, 24, 6, 0).getTime());
+  it("reads a date or date-time without offset as the host's wall clock (UTC without a zone)", () => {
+    const tokyo = makeZone('Asia/Tokyo');
+    expect(parseSince('2026-11-24T06:00', NOW).toISOString()).toBe('2026-11-24T06:00:00.000Z');
+    expect(parseSince('2026-11-24T06:00', NOW, { zone: tokyo }).toISOString()).toBe(
+      '2026-11-23T21:00:00.000Z',
+    );
+    // A date alone is the host's midnight: a Tokyo admin's "since Nov 1" includes 08:00 JST on Nov 1.
+    expect(parseSince('2026-11-01', NOW, { zone: tokyo }).toISOString()).toBe('2026-10-31T15:00:00.000Z');
+    expect(parseSince('2026-11-24T06:00:00.250', NOW, { zone: tokyo }).toISOString()).toBe(
+      '2026-11-23T21:00:00.250Z',
+    );
+    // An offset, when given, wins over the zone.
+    expect(parseSince('2026-11-24T06:00Z', NOW, { zone: tokyo }).toISOString()).toBe(
+      '2026-11-24T06:00:00.000Z',
+    );
   });
 
   it.each([
@@ -54,7 +68,7 @@ describe('parseSince', () => {
   });
 
   it('names the setting it parses', () => {
-    expect(() => parseSince('soon', NOW, 'checks.logins.reportSince')).toThrow(
+    expect(() => parseSince('soon', NOW, { what: 'checks.logins.reportSince' })).toThrow(
       /^Invalid checks\.logins\.reportSince "soon": expected/,
     );
   });

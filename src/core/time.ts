@@ -1,4 +1,13 @@
 import { TenkenError } from './errors.ts';
+import { makeZone, type Zone } from './tz.ts';
+
+const UTC = makeZone('UTC');
+
+/** The milliseconds of an ISO time's fraction (`.250` → 250). */
+function fraction(t: string): number {
+  const f = /\.(\d{1,9})/.exec(t)?.[1];
+  return f === undefined ? 0 : Math.floor(Number(`0.${f}`) * 1000);
+}
 
 const SINCE_UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
@@ -13,11 +22,13 @@ function daysIn(year: number, month: number): number {
 /**
  * Parses `--since` for every command but `last` (which follows util-linux): a span back from `now`
  * (`30m`, `24h`, `7d`, `2w`, also `90s`) or an ISO date or date-time (`2026-11-01`, `2026-11-24T06:00`,
- * `2026-11-24 06:00:00Z`; a date alone is UTC midnight, a time without offset is local). Bare numbers,
+ * `2026-11-24 06:00:00Z`). A date or time without an offset is the inspected host's wall clock in `zone`
+ * (its midnight for a date alone, as the admin reads the host's logs), UTC without a zone. Bare numbers,
  * impossible dates (Feb 30) and times before 1970 are refused with one TenkenError line; `what` names
  * the option or setting in it.
  */
-export function parseSince(text: string, now: Date, what = '--since'): Date {
+export function parseSince(text: string, now: Date, opts: { zone?: Zone; what?: string } = {}): Date {
+  const what = opts.what ?? '--since';
   const t = text.trim();
   const fail = (why = 'expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)'): never => {
     throw new TenkenError(`Invalid ${what} ${JSON.stringify(text)}: ${why}`);
@@ -40,7 +51,9 @@ export function parseSince(text: string, now: Date, what = '--since'): Date {
     const zm = Number(zone.slice(-2));
     if (zh > 23 || zm > 59) fail('no such UTC offset');
   }
-  const d = new Date(t.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  const d = zone
+    ? new Date(t.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
+    : new Date((opts.zone ?? UTC).toEpoch(year, month - 1, day, hour, minute, second) + fraction(t));
   if (Number.isNaN(d.getTime())) return fail();
   if (d.getTime() < 0) fail('before 1970');
   return d;

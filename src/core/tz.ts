@@ -368,3 +368,8 @@ export function hostZoneName(host: Host, configured: string | undefined): string
   }
   return host.live ? undefined : 'UTC';
 }
+
+/** The inspected host's zone (hostZoneName's, built): what offset-less `--since` dates and log stamps mean. */
+export function inspectedZone(host: Host, configured: string | undefined): Zone {
+  return makeZone(hostZoneName(host, configured));
+}

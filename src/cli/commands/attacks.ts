@@ -6,7 +6,7 @@ import { SameLineFilter } from '../../attacks/same-line.ts';
 import { accountLog, fileHints } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
-import { hostZoneName, makeZone } from '../../core/tz.ts';
+import { hostZoneName, inspectedZone, makeZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, type Status, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
@@ -55,7 +55,10 @@ export function register(program: Command, app: App): void {
     .command('attacks')
     .description('per-source summary of dictionary attacks, port scans, web probes and passwd reads')
     .argument('[file...]', "log files to read (default: the syslog files and the services' logs)")
-    .option('--since <time>', 'only events at or after TIME (ISO date, or a span back from now: 12h, 7d)')
+    .option(
+      '--since <time>',
+      "only events at or after TIME (ISO date, or a span back from now: 12h, 7d) (a date or time without offset is the host's local time)",
+    )
     .addHelpText(
       'after',
       '\nFormats: text (default), json.\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
@@ -65,7 +68,10 @@ export function register(program: Command, app: App): void {
       assertFormat(g, 'attacks', ['text', 'json']);
       const loaded = await app.load(cmd);
       const host = loaded.host;
-      const since = opts.since === undefined ? null : parseSince(opts.since, host.now);
+      const since =
+        opts.since === undefined
+          ? null
+          : parseSince(opts.since, host.now, { zone: inspectedZone(host, loaded.config.timeZone) });
       let report: AttackReport;
       let shown: string[];
       let unreadable = false;

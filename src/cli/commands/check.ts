@@ -3,6 +3,7 @@ import { commitPending, runChecks, selectKinds } from '../../checks/run.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { exitCode, worst } from '../../core/status.ts';
 import { parseSince } from '../../core/time.ts';
+import { inspectedZone } from '../../core/tz.ts';
 import { renderers, type ReportFormat } from '../../report/registry.ts';
 import { wantColor } from '../../report/style.ts';
 import { writeOutputFile } from '../../state/atomic.ts';
@@ -27,7 +28,10 @@ export function register(program: Command, app: App): void {
       'inspect the host: every detected service, its logs, processes, logins and probes (the main job)',
     )
     .option('--all', 'rescan logs from the start, ignoring and keeping saved offsets', false)
-    .option('--since <when>', 'only events since a duration ago (24h, 7d) or a date (2026-11-24T06:00)')
+    .option(
+      '--since <when>',
+      "only events since a duration ago (24h, 7d) or a date (2026-11-24T06:00) (a date or time without offset is the host's local time)",
+    )
     .option('-v, --verbose', 'also list what is OK', false)
     .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout (- for stdout)')
     .addHelpText(
@@ -49,7 +53,12 @@ export function register(program: Command, app: App): void {
       const store = new StateStore(g.state);
       const release = store.lock();
       try {
-        const since = opts.since === undefined ? undefined : parseSince(opts.since, loaded.host.now);
+        const since =
+          opts.since === undefined
+            ? undefined
+            : parseSince(opts.since, loaded.host.now, {
+                zone: inspectedZone(loaded.host, loaded.config.timeZone),
+              });
         const { report, pending } = await runChecks(loaded, store, {
           kinds,
           options: { all: opts.all, ...(since ? { since } : {}) },

@@ -48,8 +48,11 @@ async function reportsFor(
   const now = Math.floor(host.now.getTime() / 1000);
   const since = Math.floor(
     (opts.since !== undefined
-      ? parseSince(opts.since, host.now)
-      : parseSince(cfg.reportSince, host.now, 'checks.logins.reportSince')
+      ? parseSince(opts.since, host.now, { zone: hostZone(host, cfg.timeZone) })
+      : parseSince(cfg.reportSince, host.now, {
+          zone: hostZone(host, cfg.timeZone),
+          what: 'checks.logins.reportSince',
+        })
     ).getTime() / 1000,
   );
   const inputs = historyInputs(host, cfg.wtmp);
@@ -96,7 +99,7 @@ export function register(program: Command, app: App): void {
     .option('--user <name>', 'only this user (repeatable, or comma-separated)', collect)
     .option(
       '--since <when>',
-      'period start: a duration (30d, 12h) or a date (2026-11-01); default checks.logins.reportSince (30d)',
+      "period start: a duration (30d, 12h) or a date (2026-11-01, the host's local midnight); default checks.logins.reportSince (30d)",
     )
     .action(async (opts: ReportOpts, cmd: Command) => {
       const g = app.globals(cmd);
@@ -133,7 +136,7 @@ export function register(program: Command, app: App): void {
     .option('--user <name>', 'only this user (repeatable, or comma-separated)', collect)
     .option(
       '--since <when>',
-      'period start: a duration (30d, 12h) or a date; default checks.logins.reportSince (30d)',
+      "period start: a duration (30d, 12h) or a date (the host's local midnight); default checks.logins.reportSince (30d)",
     )
     .option('--dry-run <dir>', 'write DIR/USER.eml instead of sending')
     .action(async (opts: ReportOpts, cmd: Command) => {

@@ -5,6 +5,7 @@ import { TenkenError } from '../../core/errors.ts';
 import { displayPath, hostPath } from '../../core/host.ts';
 import { clip, lineText, terminalSafe } from '../../core/sanitize.ts';
 import { parseSince } from '../../core/time.ts';
+import { inspectedZone } from '../../core/tz.ts';
 import { peakOf, topOf } from '../../logs/aggregate.ts';
 import {
   type EngineResult,
@@ -99,7 +100,10 @@ export function register(program: Command, app: App): void {
       [] as string[],
     )
     .option('--all', 'read rotated logs too (.1, .gz, dateext), from the start')
-    .option('--since <when>', 'only lines at or after this time (24h, 7d, or an ISO date)')
+    .option(
+      '--since <when>',
+      "only lines at or after this time (24h, 7d, or an ISO date) (a date or time without offset is the host's local time)",
+    )
     .option('--no-ignore', 'count lines that ignore rules would drop')
     .addHelpText(
       'after',
@@ -147,7 +151,10 @@ export async function runScan(
       `Unknown service ${opts.app}: known are ${plan.services.map((s) => s.name).join(', ') || 'none'}`,
     );
   const now = app.io.now?.() ?? host.now;
-  const since = opts.since !== undefined ? parseSince(opts.since, now).getTime() : undefined;
+  const since =
+    opts.since !== undefined
+      ? parseSince(opts.since, now, { zone: inspectedZone(host, loaded.config.timeZone) }).getTime()
+      : undefined;
 
   let sources: LogSource[];
   if (files.length > 0) {
