@@ -293,6 +293,23 @@ export interface YearContext {
   zone: Zone;
   /** The reference's year in the zone, when already known (saves a conversion per line). */
   year?: number;
+  /**
+   * The time of the file's previous year-less stamp (set by the reader): where the clocks fall back, a
+   * wall time that is an hour earlier than the line before is the hour's second pass, not the first.
+   */
+  last?: number;
+}
+
+/**
+ * The later instant of the wall time `t` (epoch ms, the earlier reading) stands for, when the zone's clocks
+ * fell back over it; null when that wall time happens once.
+ */
+export function laterPass(zone: Zone, t: number): number | null {
+  const before = zone.offset(Math.floor(t / 1000));
+  const after = zone.offset(Math.floor(t / 1000) + 3 * 3600);
+  if (after >= before) return null;
+  const alt = t + (before - after) * 1000;
+  return zone.offset(Math.floor(alt / 1000)) === after ? alt : null;
 }
 
 /** A day of slack past the reference, for doubts about the zone. */

@@ -56,6 +56,40 @@ describe('RFC 3164 prefixes', () => {
   });
 });
 
+describe('the hour the clocks fall back', () => {
+  it("reads a stamp an hour before the previous line as that hour's second pass", () => {
+    // America/New_York, 2026-11-01: 01:00-01:59 happens twice (EDT, then EST).
+    const ctx: YearContext = {
+      reference: Date.parse('2026-11-02T00:00:00Z'),
+      zone: makeZone('America/New_York'),
+    };
+    const times = ['01:57:00', '01:59:30', '01:00:10', '01:02:00', '02:00:00'].map((t) =>
+      iso(
+        parsePrefix(`Nov  1 ${t} gw sshd[1]: Failed password for root from 203.0.113.5 port 1 ssh2`, ctx)
+          .time,
+      ),
+    );
+    expect(times).toEqual([
+      '2026-11-01T05:57:00.000Z',
+      '2026-11-01T05:59:30.000Z',
+      '2026-11-01T06:00:10.000Z',
+      '2026-11-01T06:02:00.000Z',
+      '2026-11-01T07:00:00.000Z',
+    ]);
+  });
+
+  it('keeps a line that goes back outside a fold as written (no DST change there)', () => {
+    const ctx: YearContext = {
+      reference: Date.parse('2026-11-30T00:00:00Z'),
+      zone: makeZone('America/New_York'),
+    };
+    const times = ['Nov 10 11:57:00', 'Nov 10 11:00:10'].map((t) =>
+      iso(parsePrefix(`${t} gw x: y`, ctx).time),
+    );
+    expect(times).toEqual(['2026-11-10T16:57:00.000Z', '2026-11-10T16:00:10.000Z']);
+  });
+});
+
 describe('other prefixes', () => {
   it('parses RFC 5424 with structured data', () => {
     const line =

@@ -5,7 +5,7 @@
  * lines (`11/24 10:00:00 yS0 ...`) and Samba's `[2026/11/24 10:00:00, 0]`. Pure: the reference time and zone are parameters.
  */
 
-import { inferYear, type YearContext, type Zone } from '../core/tz.ts';
+import { inferYear, laterPass, type YearContext, type Zone } from '../core/tz.ts';
 
 /** Zones and year inference live in src/core/tz.ts; re-exported for the readers that import them from here. */
 
@@ -204,11 +204,24 @@ function yearlessTime(mo: number, d: number, h: number, mi: number, s: number, c
     memoPrevStart = Number.NaN;
   }
   const within = mi * 60_000 + s * 1000;
-  const t = memoStart + within;
-  if (!(t > ctx.reference + 86_400_000)) return t;
-  if (Number.isNaN(memoPrevStart)) memoPrevStart = zone.toEpoch(memoYear - 1, mo, d, h, 0, 0);
-  return memoPrevStart + within;
+  let t = memoStart + within;
+  if (t > ctx.reference + 86_400_000) {
+    if (Number.isNaN(memoPrevStart)) memoPrevStart = zone.toEpoch(memoYear - 1, mo, d, h, 0, 0);
+    t = memoPrevStart + within;
+  }
+  // Lines come in time order: a stamp well before the previous one, in an hour the clocks fell back over,
+  // is that hour's second pass (else a burst across the change is split and an hour's counts doubled).
+  const last = ctx.last;
+  if (last !== undefined && t < last - FOLD_SLACK_MS) {
+    const later = laterPass(zone, t);
+    if (later !== null && later >= last - FOLD_SLACK_MS) t = later;
+  }
+  ctx.last = t;
+  return t;
 }
+
+/** How far a line may go back before the previous one and still be read as written (small clock steps). */
+const FOLD_SLACK_MS = 10 * 60_000;
 
 /** Time, host and program of a classic or ISO-stamped line, as indexes: what the engine needs without substrings. */
 export interface StampedPrefix extends PrefixIndexes {
