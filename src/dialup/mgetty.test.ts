@@ -419,6 +419,17 @@ describe('years and zones', () => {
     expect(e?.time.toISOString()).toBe('2026-05-24T21:01:44.000Z');
     expect(e?.wall).toMatchObject({ year: 2026, month: 5, day: 25, hour: 6 });
   });
+
+  it('reads a stamp an hour before the line before, where the clocks fell back, as the second pass', () => {
+    const entries = parse(
+      ['11/01 01:50:00 yS0  waiting...', "11/01 01:10:17 yS0  waiting for ``CONNECT'' ** found **"],
+      { timeZone: 'America/New_York', mtime: new Date('2026-11-02T00:00:00Z') },
+    );
+    expect(entries.map((e) => e.time.toISOString())).toEqual([
+      '2026-11-01T05:50:00.000Z',
+      '2026-11-01T06:10:17.000Z',
+    ]);
+  });
 });
 
 describe('device from the file name', () => {

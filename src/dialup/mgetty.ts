@@ -22,7 +22,7 @@
  */
 import type { Evidence } from '../core/report.ts';
 import { clip } from '../core/sanitize.ts';
-import { inferYears } from '../core/tz.ts';
+import { inferYears, laterPass } from '../core/tz.ts';
 import { instantOf, type WallStamp, type WallTime, zoneOf } from './time.ts';
 
 /** Kinds of modem trouble mgetty logs; grouped into one finding each per line. */
@@ -434,6 +434,13 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
     else if (p.stamp) {
       wall = { year: yearOf.get(p) as number, ...p.stamp };
       time = instantOf(wall, opts.timeZone);
+      // mgetty writes in time order: a stamp well before the line before, in the hour the clocks fell back,
+      // is that hour's second pass (a call and its login there were an hour apart).
+      const before = lastTime?.time.getTime();
+      if (before !== undefined && time.getTime() < before - 600_000) {
+        const later = laterPass(zoneOf(opts.timeZone), time.getTime());
+        if (later !== null && later >= before - 600_000) time = new Date(later);
+      }
     } else {
       const next = nextTimed[i];
       if (next?.exact) ({ time, wall } = next.exact);
