@@ -217,6 +217,12 @@ export function zoneFromTZ(tz: string | undefined, fallback?: string): Zone {
   if (UTC_NAMES.has(name)) return fixedZone(name, 0);
   const z = /^[A-Za-z]/.test(name) && !/^[A-Za-z]{3,}[-+]?\d/.test(name) ? intlZone(name) : null;
   if (z) return z;
+  // tzdata's EST5EDT, CST6CDT, MST7MDT and PST8PDT are zone files, which glibc loads before it would read
+  // the name as a POSIX rule: they keep their DST history (util-linux last shows 01:20 where a fixed -5 gave 00:20).
+  if (TZDATA_POSIX_NAMES.has(name)) {
+    const legacy = intlZone(name);
+    if (legacy) return legacy;
+  }
   const posix = /^(?:[A-Za-z]{3,}|<[^>]+>)([-+]?)(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}))?)?/.exec(name);
   if (posix) {
     const secs = Number(posix[2]) * 3600 + Number(posix[3] ?? 0) * 60 + Number(posix[4] ?? 0);
@@ -225,6 +231,9 @@ export function zoneFromTZ(tz: string | undefined, fallback?: string): Zone {
   }
   return intlZone(name) ?? fixedZone('UTC', 0);
 }
+
+/** POSIX-looking names that tzdata ships as zone files (with their US DST rules). */
+const TZDATA_POSIX_NAMES: ReadonlySet<string> = new Set(['EST5EDT', 'CST6CDT', 'MST7MDT', 'PST8PDT']);
 
 /**
  * The log readers' zone: an IANA name, else a TZ value as zoneFromTZ reads it; when unset or empty, this

@@ -213,6 +213,8 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
     'Australia/Lord_Howe',
     'America/St_Johns',
     'Asia/Kolkata',
+    // A tzdata zone file with a POSIX-looking name: glibc loads the file (with DST), not a fixed -5.
+    'EST5EDT',
   ];
   const optionSets = [
     [],
@@ -278,6 +280,22 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
       }
     });
   }
+
+  it('keeps DST in TZ=EST5EDT and PST8PDT as /usr/bin/last does (tzdata files, not fixed offsets)', async () => {
+    const july = Date.UTC(2026, 6, 15, 5, 20) / 1000;
+    const file = path.join(tmp, 'wtmp-est5edt');
+    fs.writeFileSync(
+      file,
+      encodeRecords([
+        { type: 7, pid: 5, line: 'pts/0', id: 'ts/0', user: 'bob', host: '192.0.2.7', sec: july },
+        { type: 8, pid: 5, line: 'pts/0', id: 'ts/0', user: '', sec: july + 600 },
+      ]),
+    );
+    for (const tz of ['EST5EDT', 'PST8PDT']) {
+      const mine = await runCommand([last], ['last', '-F', '-f', file], { env: { LANG: 'C', TZ: tz } });
+      expect(mine.stdout, `TZ=${tz}`).toBe(realLast(['-F', '-f', file], tz));
+    }
+  });
 
   it('matches /usr/bin/last with --since, --until and --present in absolute and relative forms', async () => {
     const recs = history(7, 300);
