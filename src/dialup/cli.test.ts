@@ -104,10 +104,10 @@ describe('tenken dialup', () => {
     const { out, code } = await run(tree(), []);
     expect(code).toBe(2);
     expect(out).toMatch(
-      /CRITICAL Login by intruder on ttyS0 at 2026-05-28 03:00:00 with no call answered in the 120 s before it/,
+      /CRITICAL Login by intruder on ttyS0 at 2026-05-28 03:00:00 UTC with no call answered in the 120 s before it/,
     );
     expect(out).toMatch(
-      /WARNING {2}Modem on ttyS0: DSR off .* at 2026-03-13 08:59:25\n +advice: check that the modem is powered on/,
+      /WARNING {2}Modem on ttyS0: DSR off .* at 2026-03-13 08:59:25 UTC\n +advice: check that the modem is powered on/,
     );
     expect(out).toContain('ttyS0: 1 call, 2 logins (1 matched)');
     expect(out).not.toContain('\u001b');

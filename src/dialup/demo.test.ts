@@ -96,7 +96,9 @@ describe('the demo generator', () => {
         ['init-failed', 12],
       ]);
       const dsr = trouble[0];
-      expect(dsr?.summary).toMatch(/DSR off .* 4 times, 2026-11-10 02:14:06 … 2026-11-10 02:44:06$/);
+      expect(dsr?.summary).toMatch(
+        /DSR off .* 4 times, 2026-11-10 02:14:06 … 2026-11-10 02:44:06 (UTC|Asia\/Tokyo)$/,
+      );
       expect(dsr?.kind === 'dialup-modem-trouble' && dsr.data.advice).toMatch(
         /^check that the modem is powered on .* reset the modem$/,
       );

@@ -168,7 +168,9 @@ export function buildFindings(
   opts: BuildOptions,
 ): DialupFinding[] {
   const out: DialupFinding[] = [];
-  const at = (d: Date): string => localText(d, opts.timeZone);
+  // Local times say their zone, as the logins check's do (the evidence beside them is in UTC).
+  const zoneLabel = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const at = (d: Date): string => `${localText(d, opts.timeZone)} ${zoneLabel}`;
   const base = { service: opts.service };
   for (const r of lines) {
     for (const { login, previousCall } of r.loginsWithoutCall) {
@@ -256,7 +258,10 @@ export function buildFindings(
   }
   for (const g of trouble) {
     const advice = MODEM_ADVICE[g.kind];
-    const times = g.count === 1 ? `at ${at(g.first)}` : `${g.count} times, ${at(g.first)} … ${at(g.last)}`;
+    const times =
+      g.count === 1
+        ? `at ${at(g.first)}`
+        : `${g.count} times, ${localText(g.first, opts.timeZone)} … ${at(g.last)}`;
     out.push({
       ...base,
       kind: 'dialup-modem-trouble',

@@ -341,7 +341,7 @@ export function summaryText(
     t === null ? '-' : new Date(t).toISOString().slice(0, 16).replace('T', ' ');
   lines.push(`${(result.bytes / 1e6).toFixed(1)} MB scanned`);
   lines.push('');
-  lines.push(`${'category'.padEnd(12)} ${'lines'.padStart(9)}  ${'first'.padEnd(16)}  last`);
+  lines.push(`${'category'.padEnd(12)} ${'lines'.padStart(9)}  ${'first (UTC)'.padEnd(16)}  last (UTC)`);
   for (const c of rules.categories) {
     const t = totals.get(c.id);
     lines.push(
