@@ -38,6 +38,14 @@ export function hostPath(host: Pick<Host, 'root'>, p: string): string {
   return host.root === '/' ? normal : path.join(host.root, normal);
 }
 
+/**
+ * Where a file named on the command line is: an absolute path is a host path (under --root, as every
+ * host path), a relative one is relative to the working directory (`last -f`, `scan`, `attacks`, `dialup`).
+ */
+export function argPath(host: Pick<Host, 'root'>, cwd: string, file: string): string {
+  return path.isAbsolute(file) ? hostPath(host, file) : path.resolve(cwd, file);
+}
+
 /** The host's view of a local path under root (`<root>/var/log/x` → `/var/log/x`), for reports. */
 export function displayPath(host: Pick<Host, 'root'>, local: string): string {
   if (host.root === '/') return local;

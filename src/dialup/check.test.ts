@@ -102,6 +102,26 @@ describe('reading syslog for mgetty lines', () => {
 });
 
 describe('finding the logs', () => {
+  it('reads files named on the command line as host paths under --root (as last -f does)', () => {
+    const r = root();
+    put(r, 'var/log/mgetty.log.ttyS0', '05/20 10:00:00 yS0  mgetty: interim release 1.2.1\n');
+    put(
+      r,
+      'var/log/wtmp.old',
+      encodeRecords([{ type: 7, pid: 1, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:02:10Z') }]),
+    );
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan(), {
+      logs: ['/var/log/mgetty.log.ttyS0'],
+      wtmp: ['/var/log/wtmp.old'],
+      cwd: '/',
+    });
+    expect([insp.problems, insp.logs, insp.wtmp]).toEqual([
+      [],
+      ['/var/log/mgetty.log.ttyS0'],
+      ['/var/log/wtmp.old'],
+    ]);
+  });
+
   it("finds a call's login in a dated, compressed wtmp backup (RHEL's logrotate dateext)", () => {
     const r = root();
     put(

@@ -10,12 +10,11 @@
  */
 import { append } from '../core/array.ts';
 import { closeSync, readFileSync, readSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
-import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
 import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
@@ -191,7 +190,7 @@ export function inspectDialup(
   // 1. Which logs: the command line's, else the config's globs plus the mgetty profile's.
   let logSources: Source[];
   if (inputs.logs?.length) {
-    logSources = inputs.logs.map((p) => ({ local: path.resolve(inputs.cwd ?? process.cwd(), p), shown: p }));
+    logSources = inputs.logs.map((p) => ({ local: argPath(host, inputs.cwd ?? process.cwd(), p), shown: p }));
   } else {
     const patterns = new Set(config.logs);
     for (const s of plan?.services ?? [])
@@ -265,7 +264,7 @@ export function inspectDialup(
   // wtmp.2.gz, RHEL's dated wtmp-20261101): a call's login is in whichever covers its day.
   const wtmpSources: (Source & { optional: boolean })[] = inputs.wtmp?.length
     ? inputs.wtmp.map((p) => ({
-        local: path.resolve(inputs.cwd ?? process.cwd(), p),
+        local: argPath(host, inputs.cwd ?? process.cwd(), p),
         shown: p,
         optional: false,
       }))

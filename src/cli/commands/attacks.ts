@@ -1,8 +1,8 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
 import { SameLineFilter } from '../../attacks/same-line.ts';
+import { argPath } from '../../core/host.ts';
 import { accountLog, fileHints } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
@@ -84,7 +84,7 @@ export function register(program: Command, app: App): void {
         const same = new SameLineFilter();
         shown = files;
         for (const [i, f] of files.entries()) {
-          const local = path.resolve(app.io.cwd, f);
+          const local = argPath(host, app.io.cwd, f);
           const r = await accountLog(local, {
             mode: { kind: 'whole' },
             now: host.now,

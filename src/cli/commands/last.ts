@@ -4,10 +4,9 @@
  * place) and wtmpdb. Thin: options → LastRun → src/logins/last-run.ts.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
-import { hostPath } from '../../core/host.ts';
+import { argPath, hostPath } from '../../core/host.ts';
 import { TIME_FORMATS, type TimeFormat } from '../../logins/last-format.ts';
 import { type LastInput, runLast } from '../../logins/last-run.ts';
 import { livePidAlive } from '../../logins/live.ts';
@@ -43,8 +42,7 @@ function exists(p: string): boolean {
 
 /** Where `-f FILE` is: absolute paths are host paths (under --root), relative ones are relative to cwd. */
 function inputOf(file: string, root: string, cwd: string): LastInput {
-  if (path.isAbsolute(file)) return { local: hostPath({ root }, file), display: file };
-  return { local: path.resolve(cwd, file), display: file };
+  return { local: argPath({ root }, cwd, file), display: file };
 }
 
 function define(program: Command, app: App, name: 'last' | 'lastb'): void {

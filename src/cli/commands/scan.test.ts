@@ -106,7 +106,16 @@ describe('tenken scan', () => {
       cwd: root,
     };
     const host = makeHost({ root, name: 'gw', env: { TZ: 'America/New_York' } });
-    await runScan({ ...loaded, host }, [log], { category: [], all: false, ignore: true }, 'ndjson', { io });
+    // An absolute file argument is a host path, under --root like every other.
+    await runScan(
+      { ...loaded, host },
+      ['/var/log/syslog'],
+      { category: [], all: false, ignore: true },
+      'ndjson',
+      {
+        io,
+      },
+    );
     expect((JSON.parse(out.split('\n')[0] ?? '') as { time: string }).time).toBe('2026-11-26T06:00:00.000Z');
   });
 

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { AttackDecorator } from '../../attacks/scan.ts';
 import { TenkenError } from '../../core/errors.ts';
-import { displayPath, hostPath } from '../../core/host.ts';
+import { argPath, displayPath, hostPath } from '../../core/host.ts';
 import { clip, lineText, terminalSafe } from '../../core/sanitize.ts';
 import { parseSince } from '../../core/time.ts';
 import { inspectedZone } from '../../core/tz.ts';
@@ -161,7 +160,7 @@ export async function runScan(
     // A file named twice (or under two names) is read once.
     sources = await oneSourcePerFile(
       files.map((f) => {
-        const local = path.resolve(app.io.cwd, f);
+        const local = argPath(host, app.io.cwd, f);
         const shown = displayPath(host, local);
         const owners = plan.services
           .filter((s) => s.logs.some((l) => hostPath(host, l) === local))
