@@ -60,6 +60,18 @@ describe('brute-force detector', () => {
     ]);
   });
 
+  it('keeps exactly `evidence` lines: the first ones and the latest, none with 0', () => {
+    const lines = sshLines(12, '203.0.113.51').join('\n');
+    const count = (evidence: number) =>
+      detect(lines, [], { evidence })
+        .report()
+        .findings.find((f) => f.kind === 'attack-bruteforce')?.evidence ?? [];
+    expect(count(0)).toEqual([]);
+    expect(count(1).map((e) => e.line)).toEqual([12]);
+    expect(count(5).map((e) => e.line)).toEqual([1, 2, 3, 4, 12]);
+    expect(count(20).map((e) => e.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
   it('is a WARNING when the attacker never got in, and names the users tried', () => {
     const r = detect(sshLines(8, '198.51.100.8').join('\n')).report();
     expect(r.findings).toHaveLength(1);

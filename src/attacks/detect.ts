@@ -408,11 +408,13 @@ export class AttackDetectors {
     delete a.own;
   }
 
+  /** `evidence` lines in all: the first ones, and the latest in place of the last when there were more. */
   private evidence(a: Agg, d: Detector): Evidence[] {
-    const s = a.evidence[d].map(evidenceOf);
+    const n = this.cfg.evidence;
     const last = a.lastEvidence?.[d];
-    if (last) s.push(evidenceOf(last));
-    return s;
+    const first = a.evidence[d].slice(0, last && n > 0 ? n - 1 : n).map(evidenceOf);
+    if (last && n > 0) first.push(evidenceOf(last));
+    return first;
   }
 
   /**

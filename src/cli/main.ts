@@ -47,8 +47,12 @@ export function buildProgram(app: App): Command {
         .choices(FORMATS)
         .default('text'),
     )
-    .option('--only <kinds>', 'run only these check kinds (comma-separated)', list)
-    .option('-q, --quiet', 'print nothing when everything is OK (for cron)', false)
+    .option('--only <kinds>', 'run only these check kinds, comma-separated (tenken check)', list)
+    .option(
+      '-q, --quiet',
+      'print nothing when everything is OK, for cron (check, attacks, procs, probe, dialup, baseline, wtmp)',
+      false,
+    )
     .option('--no-color', 'never colour the output (colour is used only on a terminal)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })

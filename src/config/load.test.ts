@@ -35,6 +35,44 @@ describe('config check', () => {
     ]);
   });
 
+  it('says what the schema alone cannot: check kinds, profile names, categories of thresholds, zones', async () => {
+    const file = path.join(tempDir(), 'tenken.yaml');
+    writeFileSync(
+      file,
+      [
+        'disable: [probe]',
+        'services:',
+        '  foo:',
+        '    profile: nginxx',
+        '  sshd:',
+        '    thresholds:',
+        '      invalidd: {warn: 1000}',
+        'checks:',
+        '  logs:',
+        '    thresholds:',
+        '      errror: {warn: 5}',
+        '  logins:',
+        '    timeZone: Asia/Tokio',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['config', 'check', file]);
+    expect(r.code).toBe(3);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/ \(known: [^)]*\)/, '')),
+    ).toEqual([
+      `${file}:1:11: unknown check kind probe (at disable[0])`,
+      `${file}:4:14: no built-in profile nginxx (at services.foo.profile)`,
+      `${file}:7:17: unknown category invalidd (at services.sshd.thresholds.invalidd)`,
+      `${file}:11:15: unknown category errror (at checks.logs.thresholds.errror)`,
+      `${file}:13:15: not a time zone name this system knows (e.g. Asia/Tokyo) (at checks.logins.timeZone)`,
+      `5 errors in ${file}`,
+    ]);
+  });
+
   it('reports YAML syntax errors with their position', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'bad.yaml');

@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
+import { CHECK_KIND_NAMES } from '../checks/registry.ts';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { type Host, hostPath, makeHost } from '../core/host.ts';
 import { readRegularFileSync } from '../core/open.ts';
 import { buildPlan } from './build-plan.ts';
 import { gatherFacts } from './facts.ts';
 import type { Plan } from './plan.ts';
+import { RUNBOOK_CATEGORIES } from '../logs/scan/pack.ts';
 import { builtinProfiles } from './profile.ts';
 import { type Config, configSchema } from './schema.ts';
 import { parseYaml } from './yaml.ts';
@@ -14,10 +16,49 @@ export const DEFAULT_CONFIG = '/etc/tenken/tenken.yaml';
 
 /** Parses config text; throws a TenkenError listing every problem as file:line:col. */
 export function parseConfig(text: string, file: string): Config {
-  const r = parseYaml(text, file, configSchema);
+  const r = parseYaml(text, file, checkedConfig);
   if (!r.ok) throw new TenkenError(`Invalid config ${file}:\n${r.errors.join('\n')}`);
   return withHostZone(r.value);
 }
+
+/**
+ * The schema plus what it cannot know by itself: check kind names in `disable`, built-in profile names, and
+ * the categories services' thresholds name. Said at load with file:line:col (and by `config check`), not
+ * at the first run (a `disable: [probe]` failed every cron run) or never (a misspelt category).
+ */
+const checkedConfig = configSchema.superRefine((c, ctx) => {
+  const kinds: readonly string[] = CHECK_KIND_NAMES;
+  c.disable.forEach((k, i) => {
+    if (!kinds.includes(k))
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown check kind ${k} (known: ${kinds.join(', ')})`,
+        path: ['disable', i],
+      });
+  });
+  const profiles = new Set(builtinProfiles().keys());
+  const logs = c.checks.logs;
+  const categories = new Set([
+    ...(logs.runbook ? RUNBOOK_CATEGORIES : []),
+    ...Object.keys(logs.categories),
+    '*',
+  ]);
+  for (const [name, svc] of Object.entries(c.services)) {
+    if (svc.profile !== undefined && !profiles.has(svc.profile))
+      ctx.addIssue({
+        code: 'custom',
+        message: `no built-in profile ${svc.profile} (known: ${[...profiles].sort().join(', ')})`,
+        path: ['services', name, 'profile'],
+      });
+    for (const id of Object.keys(svc.thresholds ?? {}))
+      if (!categories.has(id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown category ${id} (known: ${[...categories].join(', ')})`,
+          path: ['services', name, 'thresholds', id],
+        });
+  }
+});
 
 /** The top-level `timeZone` as the default of the checks that have their own (logins, dialup). */
 function withHostZone(config: Config): Config {

@@ -1,3 +1,4 @@
+import { isTimeZone } from '../core/tz.ts';
 import { z } from 'zod';
 
 const hostPathString = z.string().min(1).regex(/^\//, 'must be an absolute path (host paths start with /)');
@@ -40,7 +41,10 @@ export const loginsConfig = z
     /** lastlog2's database (util-linux 2.40+, Debian 13), compared with wtmp the same way when it exists. */
     lastlog2: hostPathString.default('/var/lib/lastlog/lastlog2.db'),
     /** The inspected host's time zone for login hours (default: its /etc/timezone or /etc/localtime, else UTC). */
-    timeZone: z.string().min(1).optional(),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, { message: 'not a time zone name this system knows (e.g. Asia/Tokyo)' })
+      .optional(),
     /** Users with fewer earlier logins than this are not judged for new hosts (nothing to compare with). */
     minHistory: count.default(3),
     /** Earlier logins needed before login hours are judged. */

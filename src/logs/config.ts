@@ -145,6 +145,14 @@ export const logsConfig = z
               path: ['ignore', svc, i, 'categories'],
             });
       });
+    // A misspelt category's threshold would be ignored without a word.
+    for (const id of Object.keys(cfg.thresholds))
+      if (id !== '*' && !ids.has(id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown category ${id} (known: ${[...ids].join(', ')}, *)`,
+          path: ['thresholds', id],
+        });
   });
 
 /** Parsed `checks.logs` options. */

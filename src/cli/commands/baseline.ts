@@ -67,7 +67,10 @@ export function register(program: Command, app: App): void {
     .command('record')
     .description('record what runs and listens now as the healthy state')
     .option('--force', 'replace an existing baseline', false)
-    .option('--file <file>', 'baseline file (default: baseline.json in the state directory)')
+    .option(
+      '--file <file>',
+      'baseline file (default: checks.procs.baseline of the config, else baseline.json in the state directory)',
+    )
     .action(async (opts: FileOption & { force: boolean }, cmd: Command) => {
       const { g, loaded, cfg, file } = await locate(app, cmd, opts);
       if (!opts.force && (await baselineExists(file))) {
@@ -106,7 +109,10 @@ export function register(program: Command, app: App): void {
   baseline
     .command('show')
     .description('print the recorded baseline')
-    .option('--file <file>', 'baseline file (default: baseline.json in the state directory)')
+    .option(
+      '--file <file>',
+      'baseline file (default: checks.procs.baseline of the config, else baseline.json in the state directory)',
+    )
     .action(async (opts: FileOption, cmd: Command) => {
       const { g, file } = await locate(app, cmd, opts);
       const b = await readBaseline(file);
@@ -121,7 +127,10 @@ export function register(program: Command, app: App): void {
       'merge what runs now into the baseline, after reviewing `tenken procs` (adds, never removes)',
     )
     .option('-n, --dry-run', 'show what would change without writing', false)
-    .option('--file <file>', 'baseline file (default: baseline.json in the state directory)')
+    .option(
+      '--file <file>',
+      'baseline file (default: checks.procs.baseline of the config, else baseline.json in the state directory)',
+    )
     .action(async (opts: FileOption & { dryRun: boolean }, cmd: Command) => {
       const { g, loaded, cfg, file } = await locate(app, cmd, opts);
       const old = await readBaseline(file);
