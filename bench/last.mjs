@@ -88,8 +88,11 @@ try {
   // tenken: the built CLI when it has `last`, else a bundle of the command with a minimal App (before the
   // command is registered in src/cli/commands/index.ts).
   let tenken = [path.join(repo, 'dist/tenken.js')];
+  // An empty regular file (tenken reads regular files only: /dev/null is refused).
+  const empty = path.join(tmp, 'empty-wtmp');
+  fs.writeFileSync(empty, '');
   const probe = fs.existsSync(tenken[0])
-    ? spawnSync(process.execPath, [...tenken, 'last', '-n', '1', '-f', '/dev/null'], { env })
+    ? spawnSync(process.execPath, [...tenken, 'last', '-n', '1', '-f', empty], { env })
     : { status: 1 };
   if (probe.status !== 0) {
     const entry = path.join(tmp, 'entry.ts');
