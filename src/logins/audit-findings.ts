@@ -15,6 +15,8 @@ export type TamperCheck =
   | 'garbage'
   /** bytes after the last whole record */
   | 'stray-tail'
+  /** bytes inserted or cut inside the file: the last record reads right only from the end (an edit) */
+  | 'misaligned'
   /** a record older than the one before it (beyond the tolerance), not a logged clock change */
   | 'time-backwards'
   /** a boot missing from wtmp (seen in syslog or /proc), or a login between a shutdown and the next boot */

@@ -331,10 +331,12 @@ export async function inspectLogins(
   }
   for (const f of history.files) {
     if (f.tail)
-      group('stray-tail', f.display, {
+      group(f.tail.misaligned ? 'misaligned' : 'stray-tail', f.display, {
         index: null,
         sec: null,
-        detail: `${f.tail.length} bytes after the last whole record (offset ${f.tail.offset}): records appended after them are misaligned`,
+        detail: f.tail.misaligned
+          ? `${f.tail.length} bytes too many, and not at the end: the last record reads right only from the end of the file, so bytes were inserted or a record cut further up (an edit), and the records after that point are misread`
+          : `${f.tail.length} bytes after the last whole record (offset ${f.tail.offset}): records appended after them are misaligned`,
       });
   }
   for (const p of cmp.problems) group(p.check, p.file, { index: null, sec: null, detail: p.detail });

@@ -155,7 +155,9 @@ export async function runLast(run: LastRun, sink: LastSink): Promise<void> {
     for (const f of files) {
       if (f.tail)
         warn(
-          `${f.display}: ${f.tail.length} stray bytes after the last whole record (offset ${f.tail.offset}) ignored`,
+          f.tail.misaligned
+            ? `${f.display}: ${f.tail.length} bytes too many further up (inserted, or a record cut: an edit); records after that point are misread`
+            : `${f.display}: ${f.tail.length} stray bytes after the last whole record (offset ${f.tail.offset}) ignored`,
         );
     }
     // One history: files ordered by where they begin (a backup before the live file), read newest first.

@@ -69,6 +69,19 @@ describe('record tests', () => {
     expect(found[1]?.summary).toContain('6 bytes after the last whole record');
   });
 
+  it('tells bytes inserted inside wtmp (CRITICAL: an edit) from a torn write at its end', async () => {
+    const img = image(WEEK);
+    const inserted = Buffer.concat([img.subarray(0, 3 * 384), Buffer.alloc(17, 0x41), img.subarray(3 * 384)]);
+    const root = makeTree({ wtmp: inserted });
+    const r = await tamper(root, '2026-11-05T00:00');
+    expect(r.found.filter((f) => f.data.check === 'misaligned').map((f) => [f.status, f.data.file])).toEqual([
+      ['CRITICAL', '/var/log/wtmp'],
+    ]);
+    const torn = makeTree({ wtmp: Buffer.concat([img, Buffer.alloc(17, 0x41)]) });
+    const t = await tamper(torn, '2026-11-05T00:00');
+    expect(t.checks).toEqual(['stray-tail']);
+  });
+
   it('reports time going backwards beyond the tolerance, but not a logged clock change', async () => {
     const back = [...WEEK, login('bob', 'pts/2', '2026-11-03T12:00', '10.0.0.6', 104)];
     const { found } = await tamper(makeTree({ wtmp: back }), '2026-11-05T00:00');

@@ -25,6 +25,12 @@ import {
 export interface StrayTail {
   offset: number;
   length: number;
+  /**
+   * The last record makes sense read from the end of the file but not from its start: the extra bytes are
+   * not a torn write at the end but were inserted (or a record was cut) further up, and the records after
+   * that point are misread from the start. Only an edit does that.
+   */
+  misaligned?: boolean;
 }
 
 /** An opened utmp-format file, ready for chunked reads. */
@@ -184,12 +190,22 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
   const layout = det.layout;
   const records = Math.floor(bytes.size / layout.size);
   const rest = bytes.size - records * layout.size;
+  let misaligned = false;
+  if (rest > 0 && records > 0) {
+    const ends = Buffer.alloc(layout.size * 2);
+    bytes.readAt(ends.subarray(0, layout.size), (records - 1) * layout.size);
+    bytes.readAt(ends.subarray(layout.size), bytes.size - layout.size);
+    misaligned = recordProblem(ends, 0, layout) !== null && recordProblem(ends, layout.size, layout) === null;
+  }
   return {
     display,
     layout,
     records,
     size: bytes.size,
-    tail: rest > 0 ? { offset: records * layout.size, length: rest } : null,
+    tail:
+      rest > 0
+        ? { offset: records * layout.size, length: rest, ...(misaligned ? { misaligned } : {}) }
+        : null,
     compressed,
     ctime,
     read(first, count, into) {
