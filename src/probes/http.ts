@@ -91,7 +91,7 @@ async function readBody(
 
 /**
  * The Authorization header for credentials in the spec or the URL, and only to the URL's own origin (a
- * redirect elsewhere does not get them). Over plain HTTP to another machine they are not sent: the issue
+ * redirect elsewhere does not get them). Over plain HTTP to another machine they are not sent, and a WARNING
  * says so, as the mail probes do for a password without TLS.
  */
 function basicAuth(p: ProbeRun, url: URL, start: URL): Record<string, string> {
