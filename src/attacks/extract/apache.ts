@@ -40,17 +40,27 @@ const MALFORMED =
   /^(?:Invalid URI in request|Invalid method in request|request failed: (?:URI too long|erroneous characters after protocol string))/;
 const BAD_URI = /^Invalid URI in request (?:[A-Z]+ )?(\S+)/;
 
-/** `[ADDR]:PORT`, `ADDR:PORT` (IPv4) or a bare IPv6 address, to the address. */
-function clientOf(field: string): string | null {
+/**
+ * `[ADDR]:PORT`, `ADDR:PORT` or a bare address, to the address. Apache 2.4 (its `[module:level]` lines)
+ * always appends the port, to an IPv6 address too and without brackets (`2001:db8::1:51000`, log.c's
+ * `%s:%d`); 2.2 wrote the address alone.
+ */
+function clientOf(field: string, withPort: boolean): string | null {
   if (field.startsWith('[')) return hostOf(field.slice(1, field.indexOf(']')));
   const colons = field.split(':').length - 1;
-  return hostOf(colons === 1 ? field.slice(0, field.indexOf(':')) : field);
+  if (colons === 1) return hostOf(field.slice(0, field.indexOf(':')));
+  if (withPort && colons > 1) {
+    // An IPv6 address with 2.4's port glued on: the digits after the last colon are the port.
+    const colon = field.lastIndexOf(':');
+    return /^\d{1,5}$/.test(field.slice(colon + 1)) ? hostOf(field.slice(0, colon)) : null;
+  }
+  return hostOf(field);
 }
 
 function extract(line: ParsedLine): Extracted {
   const h = HEAD.exec(line.message);
   if (!h) return null;
-  const host = clientOf(h[3] as string);
+  const host = clientOf(h[3] as string, h[1] !== undefined);
   if (!host) return null;
   const module = h[1] ?? '';
   const msg = h[4] as string;

@@ -426,6 +426,13 @@ describe('access log probes', () => {
     ).toBeNull();
     expect(one(get('/wp-admin/admin-ajax.php', 200), ['web'])).toBeNull();
   });
+  it('reads the path after any run of spaces (nginx serves and logs `GET  /.env` as sent)', () => {
+    const line = '198.51.100.200 - - [30/Jun/2025:10:00:00 +0000] "GET  /.env HTTP/1.0" 200 12 "-" "x"';
+    expect(one(line, ['web'])).toMatchObject({ detector: 'webprobe', path: '/.env', answered: true });
+    const err =
+      '2025/06/30 10:00:00 [error] 812#812: *1 open() "/usr/share/nginx/html/cgi-bin/phf" failed (2: No such file or directory), client: 198.51.100.200, server: _, request: "GET  /cgi-bin/phf HTTP/1.0", host: "x"';
+    expect(one(err, ['nginx'])).toMatchObject({ detector: 'webprobe', host: '198.51.100.200' });
+  });
   it('counts the same path where the site has no WordPress (404), and /.env answered 200', () => {
     expect(one(get('/wp-login.php', 404), ['web'])).toMatchObject({ detector: 'webprobe', status: 404 });
     expect(one(get('/.env', 200), ['web'])).toMatchObject({ detector: 'webprobe', answered: true });
@@ -440,6 +447,12 @@ describe('postfix', () => {
     'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from mail.example.org[198.51.100.20]: 452 4.5.3 Error: too many recipients; from=<a@example.org> to=<b@example.net> proto=ESMTP helo=<mail.example.org>',
   ])('does not count a temporary reject legitimate mail gets too: %s', (line) => {
     expect(one(line)).toBeNull();
+  });
+
+  it("counts a 4xx reject whose client names itself helo=<greylist> (only the reply text is the server's)", () => {
+    const line =
+      'Jun 30 10:00:00 mx postfix/smtpd[110]: NOQUEUE: reject: RCPT from unknown[203.0.113.47]: 450 4.7.25 Client host rejected: cannot find your hostname, [203.0.113.47]; from=<try-again-later@b.example> to=<c@example.net> proto=ESMTP helo=<greylist>';
+    expect(one(line)).toMatchObject({ detector: 'bruteforce', kind: 'reject', host: '203.0.113.47' });
   });
 
   it.each([
@@ -642,6 +655,17 @@ describe('apache mod_auth_digest', () => {
         ['apache'],
       ),
     ).toMatchObject({ host: '203.0.113.123', user: 'carol' });
+  });
+  it("reads an IPv6 client with Apache 2.4's port glued on (no brackets), and 2.2's bare address", () => {
+    const v6 = (port: string) =>
+      `[Sun Jun 30 10:00:00.123456 2024] [auth_basic:error] [pid 123] [client 2001:db8::80da:af6b:8b2c:${port}] AH01618: user carol not found: /private/`;
+    expect(one(v6('51000'), ['apache'])).toMatchObject({ host: '2001:db8::80da:af6b:8b2c', user: 'carol' });
+    expect(one(v6('1000'), ['apache'])).toMatchObject({ host: '2001:db8::80da:af6b:8b2c' });
+    expect(
+      one('[Sun Jun 30 10:00:00 2024] [error] [client 2001:db8::7] user carol not found: /private/', [
+        'apache',
+      ]),
+    ).toMatchObject({ host: '2001:db8::7' });
   });
   it('takes the client field, not an address in the user name', () => {
     expect(

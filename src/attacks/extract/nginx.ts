@@ -12,7 +12,9 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
 const SERVICE = 'nginx';
 const HEAD =
   /(?:^|\s)(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )?\[(?:emerg|alert|crit|error|warn|notice|info)\] \d+#\d+: (?:\*\d+ )?(.*)$/;
-const TAIL = ', client: ([0-9A-Fa-f:.]+), server: [^,]*(?:, request: "([A-Z]+) (\\S+)[^"]*")?';
+// ` +`: nginx takes (and logs as sent) a request line with several spaces after the method, which a
+// scanner can use to step past a single-space pattern.
+const TAIL = ', client: ([0-9A-Fa-f:.]+), server: [^,]*(?:, request: "([A-Z]+) +(\\S+)[^"]*")?';
 const FAILURES: readonly RegExp[] = [
   new RegExp(`^user "(.*)":? was not found in "[^"]*"${TAIL}`),
   new RegExp(`^user "(.*)": password mismatch${TAIL}`),

@@ -54,7 +54,10 @@ function extract(line: ParsedLine): Extracted {
   if ((m = REJECT.exec(msg))) {
     if (m[3] === '4') {
       const reason = m[4] as string;
-      if (!TEMP_COUNTED.test(reason) || GREYLIST.test(reason)) return null;
+      // The reply text only: the `; from=<...> to=<...> helo=<...>` after it is what the client sent, and a
+      // `helo=<greylist>` must not switch the counting off.
+      const reply = reason.slice(0, reason.lastIndexOf('; from=<') >>> 0 || reason.length);
+      if (!TEMP_COUNTED.test(reply) || GREYLIST.test(reply)) return null;
     }
     const host = hostOf(m[1] ?? m[2]);
     return host ? event('bruteforce', 'reject', host, SERVICE, line.time) : null;

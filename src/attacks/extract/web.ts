@@ -33,7 +33,8 @@ function extract(line: ParsedLine): Extracted {
   const status = Number(m[12]);
   const user = m[3] === '-' ? undefined : m[3];
   const time = timeOf(m) ?? line.time;
-  const path = request.split(' ')[1] ?? request;
+  // The target after the method and any run of spaces (nginx serves `GET  /.env` and logs it as sent).
+  const path = /^\S+\s+(\S+)/.exec(request)?.[1] ?? request;
   const answered = status >= 200 && status < 300;
   if (SHELLSHOCK.test(request) || SHELLSHOCK.test(m[13] ?? '') || SHELLSHOCK.test(m[14] ?? '')) {
     return event('webprobe', 'probe', host, 'web', time, { path: '() {', status, user, answered });
