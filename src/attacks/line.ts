@@ -23,7 +23,7 @@ const TAI64N = /^@4000([0-9a-fA-F]{12})[0-9a-fA-F]{8} +/;
 const ISO_SHORT_DAY = /^(\d{4})-(\d{2})-(\d)[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)? +/;
 const BSD_FACILITY = /^<\w+\.\w+> +/;
 /** The stamps parsePrefix reads before a daemon's own text: `YYYY/MM/DD hh:mm:ss `, Apache's `[Www Mmm ...] `. */
-const SLASHED_OR_APACHE = /^(?:\d{4}\/\d\d\/\d\d |\[[A-Z][a-z]{2} [A-Z][a-z]{2} )/;
+const SLASHED_OR_APACHE = /^(?:\d{4}\/\d\d\/\d\d |\[?[A-Z][a-z]{2} [A-Z][a-z]{2} )/;
 /** `prog[pid]:`, `prog(pid):`, `prog:`, `prog[pid]` (proftpd logs no colon), `sshd(pam_unix)[pid]:`. */
 const TAG = /^([A-Za-z0-9_./-]+(?:\(pam_unix\))?)(?:\[(\d+)\]:?|\((\d+)\):|:)$/;
 const BRACKET_TAG = /^\[([A-Za-z0-9_./-]+)\]:?$/;

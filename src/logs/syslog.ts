@@ -45,6 +45,9 @@ const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) +/y;
 /** Apache httpd's error log: `[Sun Jun 30 10:00:01 2024] ` (2.2), `[Sun Jun 30 10:00:01.123456 2024] ` (2.4). */
 const APACHE =
   /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;
+/** A bare ctime(3) stamp, local time: vsftpd's own log and xferlog (`Thu Nov 26 09:58:08 2026 [pid 3] ...`). */
+const CTIME =
+  /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4}) /y;
 
 /** Groups 1-6 of a stamp match (year, month 1-12, day, hour, minute, second) as numbers. */
 export function stampFields(m: RegExpExecArray): [number, number, number, number, number, number] {
@@ -444,6 +447,10 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
   }
   APACHE.lastIndex = 0;
   m = APACHE.exec(line);
+  if (!m) {
+    CTIME.lastIndex = 0;
+    m = CTIME.exec(line);
+  }
   if (m) {
     const mo = MONTHS[m[1] as string] as number;
     const [d, h, mi, s, y] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [
@@ -454,7 +461,7 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
       number,
     ];
     out.time = ctx.zone.toEpoch(y, mo, d, h, mi, s);
-    out.messageStart = APACHE.lastIndex;
+    out.messageStart = m[0].length;
     return out;
   }
   const clf = CLF.exec(line.length > 512 ? line.slice(0, 512) : line);

@@ -676,3 +676,25 @@ describe('apache mod_auth_digest', () => {
     ).toMatchObject({ host: '203.0.113.124', user: '[client 6.6.6.6:1]' });
   });
 });
+
+describe("ctime-stamped own logs (vsftpd's, xferlog)", () => {
+  it("gives vsftpd's own-log lines their time (they had none: --since and findtime ignored them)", () => {
+    const e = one('Thu Jun 27 09:58:08 2024 [pid 3188] [bad] FAIL LOGIN: Client "::ffff:203.0.113.9"', [
+      'vsftpd',
+    ]);
+    expect(e).toMatchObject({ detector: 'bruteforce', host: '203.0.113.9', user: 'bad' });
+    expect(e?.time).toBe(new Date(2024, 5, 27, 9, 58, 8).getTime());
+  });
+  it('reads a password-file download from xferlog, with its time', () => {
+    const e = one('Thu Jun 27 10:00:00 2024 1 198.51.100.23 1321 /etc/passwd a _ o a guest@ ftp 0 * c', [
+      'xferlog',
+    ]);
+    expect(e).toMatchObject({
+      detector: 'passwd',
+      host: '198.51.100.23',
+      path: '/etc/passwd',
+      answered: true,
+    });
+    expect(e?.time).toBe(new Date(2024, 5, 27, 10, 0, 0).getTime());
+  });
+});

@@ -9,8 +9,9 @@ import { passwdPath } from '../probes.ts';
  * matched from the end.
  */
 
+// The stamp is the line's time (the reader takes it off, and the message starts after it; whole lines too).
 const LINE =
-  /^\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4} \d+ (\S+) \d+ (.+) [ab] \S+ o [agr] (\S+) \S+ \d \S+ ([ci])$/;
+  /^(?:\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4} )?\d+ (\S+) \d+ (.+) [ab] \S+ o [agr] (\S+) \S+ \d \S+ ([ci])$/;
 
 function extract(line: ParsedLine): Extracted {
   const m = LINE.exec(line.message);
