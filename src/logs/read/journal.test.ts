@@ -8,6 +8,7 @@ import { logsConfig } from '../config.ts';
 import { compileRules, maskIds } from '../scan/rules.ts';
 import {
   FIELDS_ARG,
+  journalAt,
   type JournalEntry,
   journalEntries,
   type JournalRunner,
@@ -244,5 +245,20 @@ describe('messages of a real journal', () => {
     expect(hits).toEqual(['SYSERR(root): mailer prog died']);
     expect(r.cursor).toBe('c1');
     expect(calls.map((a) => a.includes(FIELDS_ARG))).toEqual([true, false]);
+  });
+});
+
+describe('journalAt', () => {
+  it('reads the live journal only where journald keeps one (the systemd package ships /var/log/journal empty)', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-at-'));
+    const live = { live: true, root };
+    expect(journalAt(live)).toBeNull();
+    fs.mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    expect(journalAt(live)).toBeNull();
+    fs.mkdirSync(path.join(root, 'run/log/journal/0123abcd'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'run/log/journal/0123abcd/system.journal'), '');
+    expect(journalAt(live)).toEqual({});
+    // A tree under --root: its /var/log/journal, read with -D.
+    expect(journalAt({ live: false, root })).toEqual({ directory: path.join(root, 'var/log/journal') });
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { type Host, hostPath } from '../../core/host.ts';
 import { lineMask, type RuleSet } from '../scan/rules.ts';
 
@@ -31,12 +32,31 @@ export const spawnJournalctl: JournalRunner = async function* (args, signal) {
   if (code !== 0) throw new Error(stderr.trim().split('\n')[0] || `journalctl exited with code ${code}`);
 };
 
+/** Whether a journal directory holds journal files (`MACHINE-ID/*.journal`; the systemd package ships it empty). */
+function hasJournalFiles(dir: string): boolean {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).some(
+      (d) =>
+        (d.isFile() && /\.journal~?$/.test(d.name)) ||
+        (d.isDirectory() && readdirSync(path.join(dir, d.name)).some((f) => /\.journal~?$/.test(f))),
+    );
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Where the journal of `host` is read from: journalctl's default on the live host, the tree's
- * /var/log/journal under --root (`-D`), or null when the tree has none.
+ * Where the journal of `host` is read from: journalctl's default on the live host (when journald keeps one:
+ * /run/log/journal or /var/log/journal), the tree's /var/log/journal under --root (`-D`), or null when there
+ * is none. A host without journald (a container, SysV init) answers an empty read with success: counted as
+ * read, it hid that no system log was read at all.
  */
 export function journalAt(host: Pick<Host, 'live' | 'root'>): { directory?: string } | null {
-  if (host.live) return {};
+  if (host.live)
+    return hasJournalFiles(hostPath(host, '/run/log/journal')) ||
+      hasJournalFiles(hostPath(host, '/var/log/journal'))
+      ? {}
+      : null;
   const directory = hostPath(host, '/var/log/journal');
   return existsSync(directory) ? { directory } : null;
 }
