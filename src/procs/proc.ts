@@ -320,14 +320,18 @@ export async function listPids(host: Pick<Host, 'root'>): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
-/** Every process under the host root's /proc, skipping those that exit while being read. */
+/**
+ * Every process under the host root's /proc, skipping those that exit while being read and zombies (state
+ * Z or X): a daemon that has exited but was not yet reaped runs no more (a stopped vsftpd's zombie read as
+ * "running, but nothing listens").
+ */
 export async function readProcesses(host: Pick<Host, 'root'>, env?: ProcEnv): Promise<ProcessInfo[]> {
   const e = env ?? (await readProcEnv(host));
   const out: ProcessInfo[] = [];
   const files = new Map<string, boolean>();
   for (const pid of await listPids(host)) {
     const p = await readProcess(host, pid, e);
-    if (!p) continue;
+    if (!p || p.state === 'Z' || p.state === 'X') continue;
     if (p.exe?.deleted && !p.exe.path.startsWith('/memfd:')) {
       // dpkg and rpm install a new binary beside the old one and rename it over: the old is "deleted".
       let there = files.get(p.exe.path);
