@@ -429,7 +429,8 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   );
   for (const bl of base.listeners) {
     if (nowKeys.has(listenerKey(bl))) continue;
-    if (wildcard.has(`${bl.proto}/${bl.port}/${bl.process}`)) continue;
+    // (The wildcard socket itself is judged: gone, it is missed like any listener.)
+    if (!isWildcard(bl.addr) && wildcard.has(`${bl.proto}/${bl.port}/${bl.process}`)) continue;
     const fam = family(bl.proto);
     if (opts.servicePorts.has(`${fam}/${bl.port}`)) continue;
     const service = (bl.process && opts.serviceOf(bl.process)) ?? 'host';

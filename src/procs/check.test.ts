@@ -323,6 +323,25 @@ describe("nmbd's per-interface sockets", () => {
     );
     expect(gone).toEqual([]);
   });
+
+  it('leave the wildcard socket itself judged: gone, it is missed (a killed dnsmasq or nmbd)', async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    const withUdp = {
+      ...base,
+      listeners: [
+        ...base.listeners,
+        { proto: 'udp' as const, addr: '0.0.0.0', port: 53, process: 'dnsmasq' },
+      ],
+    };
+    const gone = findings(await judgeRoot(r, plan(), ok(withUdp)), 'host').filter(
+      (f) => f.kind === 'listener-missing',
+    );
+    expect(gone.map((f) => f.summary)).toEqual([
+      'Listener udp 0.0.0.0:53 (dnsmasq) from the baseline is gone',
+    ]);
+  });
 });
 
 describe('a daemon on a port of its own choosing', () => {
