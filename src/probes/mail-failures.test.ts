@@ -42,6 +42,24 @@ describe('mail probes against a private postfix + dovecot that refuses logins an
     expect(JSON.stringify(r)).not.toContain('wrong');
   });
 
+  it.concurrent("says a round trip's mailbox failure is the mailbox's, not the SMTP server's", async () => {
+    const r = await probe({
+      url: `smtp://127.0.0.1:${ports.smtp}`,
+      ca,
+      timeout: 5,
+      roundtrip: {
+        to: `${user}@tenken.test`,
+        fetch: `pop3://${user}:wrong@127.0.0.1:${ports.pop3}`,
+        wait: 2,
+      },
+    });
+    expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-status']);
+    expect(r.summary).toMatch(
+      new RegExp(`^mailbox pop3://${user}@127\\.0\\.0\\.1:${ports.pop3}/?: login as ${user}: -ERR`),
+    );
+    expect(JSON.stringify(r)).not.toContain('wrong');
+  });
+
   it('names the refusal on each port once the daemons are stopped', async () => {
     expect((await probe({ url: `smtp://127.0.0.1:${ports.smtp}`, ca })).status).toBe('OK');
     await daemon.stop();

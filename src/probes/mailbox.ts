@@ -110,7 +110,23 @@ export const waitForMail = {
         safe.password = '';
         where = safe.href;
         const take = url.protocol.startsWith('imap') ? imapTake : pop3Take;
-        look = async (token) => ((await take(p, url, token, rt.keep)) ? where : null);
+        // The mailbox server's TLS is its own: its certificate must not land in the SMTP probe's details,
+        // and what is wrong with it is said as the mailbox's (a self-signed dovecot was "postfix's STARTTLS").
+        const shown = where;
+        const fetchRun: ProbeRun = {
+          ...p,
+          details: {},
+          issue: (status, failure, text) => p.issue(status, failure, `mailbox ${shown}: ${text}`),
+        };
+        look = async (token) => {
+          try {
+            return (await take(fetchRun, url, token, rt.keep)) ? where : null;
+          } catch (err) {
+            if (err instanceof ProbeFailure && !err.message.startsWith('mailbox '))
+              throw new ProbeFailure(err.failure, `mailbox ${shown}: ${err.message}`);
+            throw err;
+          }
+        };
       }
     } catch (err) {
       if (err instanceof ProbeFailure) throw err;
