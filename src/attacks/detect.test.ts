@@ -42,6 +42,30 @@ describe('brute-force detector', () => {
     });
   });
 
+  it("names the services of the failures only, not those of the same source's other events", () => {
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    const feed = (text: string, hints: Family[], source: string) => {
+      const acc = new Accountant({ now: NOW, hints });
+      acc.scanText(text, 1, (e: LocatedEvent) => det.add({ ...e, source }));
+    };
+    feed(
+      Array.from(
+        { length: 6 },
+        (_, i) =>
+          `Jun 30 10:00:0${i} srv vsftpd[${40 + i}]: [pid ${40 + i}] [bad] FAIL LOGIN: Client "203.0.113.70"`,
+      ).join('\n'),
+      [],
+      '/var/log/syslog',
+    );
+    feed(
+      '203.0.113.70 - - [30/Jun/2024:10:01:00 +0000] "GET /.env HTTP/1.1" 404 1 "-" "x"',
+      ['web'],
+      '/var/log/nginx/access.log',
+    );
+    const bf = det.finish().findings.find((f) => f.kind === 'attack-bruteforce');
+    expect(bf?.summary).toMatch(/ on vsftpd, peak 6 in 10 min$/);
+  });
+
   it('says failed logins and rejected mail transactions apart when a source has both', () => {
     const r = detect(
       [

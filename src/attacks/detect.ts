@@ -110,6 +110,8 @@ interface Agg {
   // Made on first use: most sources are seen once or twice (a first read of a busy server's syslog holds
   // tens of thousands), and empty Maps and Sets for each of them held ~20% of the accounting's heap.
   users?: Map<string, number>;
+  /** The services the brute-force events came from (a web probe of the same source is not one of them). */
+  bfServices?: Set<string>;
   services: Map<string, number>;
   successes: { t: number; user: string | null; service: string }[];
   scans: { t: number; key: string }[];
@@ -271,6 +273,7 @@ export class AttackDetectors {
         const n = Math.min(Math.max(e.attempts, 1), MAX_WEIGHT);
         const fail = a.fail;
         for (let i = 0; i < n; i++) fail.push(t);
+        (a.bfServices ??= new Set()).add(e.service);
         if (e.kind === 'reject') a.rejects += n;
         else if (e.kind === 'failure' && ECHOED.has(e.service))
           (a.own ??= []).push({
@@ -485,7 +488,11 @@ export class AttackDetectors {
           statuses.push(status);
           const users = topKeys(a.users, 20);
           const usersTotal = a.users?.size ?? 0;
-          const bfServices = services.filter((s) => !s.startsWith('firewall/'));
+          const ownServices = services.filter(
+            (s) => !s.startsWith('firewall/') && a.bfServices?.has(s) === true,
+          );
+          const bfServices =
+            ownServices.length > 0 ? ownServices : services.filter((s) => !s.startsWith('firewall/'));
           // Mixed counts are said as such: four rejected recipients are no failed logins.
           const logins = a.fail.length - a.rejects;
           const what =
