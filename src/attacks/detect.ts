@@ -671,7 +671,7 @@ export class AttackDetectors {
           kind: 'attack-passwd',
           status,
           service: serviceOf(pwServices),
-          summary: `${a.host}: ${a.passwd.length} attempts to read the password file via ${pwServices.join(', ')}${answered ? '; the server answered with it' : ''}`,
+          summary: `${a.host}: ${a.passwd.length} attempt${a.passwd.length === 1 ? '' : 's'} to read the password file via ${pwServices.join(', ')}${answered ? '; the server answered with it' : ''}`,
           evidence: this.evidence(a, 'passwd'),
           host: a.host,
           ...timing,

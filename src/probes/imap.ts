@@ -1,5 +1,6 @@
 import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
+import { plural } from './http.ts';
 import { loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
@@ -151,7 +152,7 @@ export const imap: ProbeKind = {
         const r = await s.command('EXAMINE INBOX', 'EXAMINE INBOX reply');
         const exists = r.untagged.map((l) => /^(\d+) EXISTS/i.exec(l)?.[1]).find((x) => x !== undefined);
         p.details.messages = Number(exists ?? 0);
-        parts.push(`logged in, ${p.details.messages} messages in INBOX`);
+        parts.push(`logged in, ${plural(Number(p.details.messages), 'message')} in INBOX`);
       }
       await s.command('LOGOUT', 'LOGOUT reply').catch(() => undefined);
       if (typeof p.details.certDaysLeft === 'number')

@@ -124,6 +124,14 @@ export const probeSpec = z
         message: 'a proxy probe needs the target URL to fetch',
       });
     }
+    // A usage mistake, said at load (exit 3), not a CRITICAL about the server.
+    if (kind === 'dns' && s.query === undefined && new URL(s.url).pathname.replace(/^\//, '') === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'a dns probe needs a name to look up: dns://server/name, or query:',
+      });
+    }
     if (s.roundtrip !== undefined && !kind.startsWith('smtp')) {
       ctx.addIssue({ code: 'custom', path: ['roundtrip'], message: 'roundtrip is for smtp probes' });
     }

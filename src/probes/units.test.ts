@@ -99,6 +99,12 @@ describe('probe specs', () => {
     expect(msg({ url: 'imap://x', roundtrip: { to: 'a@b', maildir: '/m' } })).toEqual([
       'roundtrip: roundtrip is for smtp probes',
     ]);
+    // A dns probe without a name is a usage mistake (exit 3), not a CRITICAL about the server.
+    expect(msg({ url: 'dns://127.0.0.1' })).toEqual([
+      'url: a dns probe needs a name to look up: dns://server/name, or query:',
+    ]);
+    expect(msg({ url: 'dns://127.0.0.1', query: 'example.org' })).toEqual([]);
+    expect(msg({ url: 'dns://127.0.0.1/example.org' })).toEqual([]);
     expect(msg({ url: 'smtp://x', roundtrip: { to: 'a@b' } })).toEqual([
       'roundtrip: give exactly one of maildir, mbox or fetch',
     ]);
