@@ -17,7 +17,8 @@ import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { Finding } from '../core/report.ts';
 import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
-import { attacksCheck } from './check.ts';
+import { attacksCheck, buildResults, MAX_LISTED } from './check.ts';
+import type { AttackFinding } from './findings.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
 const dirs: string[] = [];
@@ -222,5 +223,41 @@ describe('attacks check', () => {
     expect(later.out.state).toBeUndefined();
     const earlier = await run(root, undefined, { since: new Date(Date.UTC(2024, 5, 30, 9, 0, 0)) });
     expect(earlier.bf[0]?.data.count).toBe(10);
+  });
+});
+
+describe('a report of a botnet', () => {
+  it('lists the most serious findings and counts the rest, so a mailed report stays small', () => {
+    const bf = (i: number, count: number, status: 'WARNING' | 'CRITICAL'): AttackFinding => ({
+      kind: 'attack-bruteforce',
+      status,
+      service: 'sshd',
+      summary: `198.51.${i >> 8}.${i & 255}: ${count} failed logins`,
+      evidence: [],
+      host: `198.51.${i >> 8}.${i & 255}`,
+      data: {
+        host: `198.51.${i >> 8}.${i & 255}`,
+        users: [],
+        usersTotal: 0,
+        count,
+        peak: count,
+        findtime: 600,
+        services: ['sshd'],
+        succeeded: null,
+      },
+    });
+    const many = Array.from({ length: 500 }, (_, i) => bf(i, 6 + (i % 7), 'WARNING'));
+    many.push(bf(999, 6, 'CRITICAL'));
+    const [r] = buildResults(many, [], 1e6);
+    expect(r?.findings).toHaveLength(MAX_LISTED);
+    expect(r?.findings[0]?.status).toBe('CRITICAL');
+    // The biggest attacks come next: 71 sources failed 12 times, the most of the rest.
+    expect(r?.findings.slice(1).every((f) => f.kind === 'attack-bruteforce' && f.data.count === 12)).toBe(
+      true,
+    );
+    expect(r?.summary).toMatch(
+      /; the 50 most serious listed, 451 more from 451 more sources \(tenken attacks lists them all\)$/,
+    );
+    expect(r?.status).toBe('CRITICAL');
   });
 });

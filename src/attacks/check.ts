@@ -3,7 +3,7 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan } from '../config/plan.ts';
 import { displayPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
-import { type Status, worst } from '../core/status.ts';
+import { rank, type Status, worst } from '../core/status.ts';
 import { cursorSchema, type ReadMode } from '../logs/cursor.ts';
 import { planSources } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
@@ -12,7 +12,7 @@ import { tagMatches } from '../logs/syslog.ts';
 import type { AttacksConfig } from './config.ts';
 import { type AttackReport, AttackDetectors, type SourcedEvent } from './detect.ts';
 import { familyOf, SERVICE_FAMILY } from './extract/registry.ts';
-import type { AttackFinding } from './findings.ts';
+import { type AttackFinding, attackWeight } from './findings.ts';
 import { type BtmpMode, btmpMarkSchema, readBtmp, readLogins } from './logins.ts';
 import { accountJournal, accountLog, sourceHints } from './read.ts';
 import { SameLineFilter } from './same-line.ts';
@@ -277,6 +277,9 @@ function notChecked(path: string, why: string, status: Status): Finding {
 }
 
 /** Results per service (findings grouped by their service), `host` first when it has any. */
+/** Most attack findings a check result lists (per service). */
+export const MAX_LISTED = 50;
+
 export function buildResults(findings: AttackFinding[], problems: Finding[], bytes: number): CheckResult[] {
   const by = new Map<string, Finding[]>();
   for (const f of [...problems, ...(findings as Finding[])]) {
@@ -297,11 +300,26 @@ export function buildResults(findings: AttackFinding[], problems: Finding[], byt
   for (const [service, list] of by) {
     const attacks = list.filter((f) => f.kind.startsWith('attack-'));
     const hosts = new Set(attacks.map((f) => f.host));
-    const summary =
+    let summary =
       attacks.length === 0
         ? (list[0]?.summary ?? '')
         : `${attacks.length} finding${attacks.length === 1 ? '' : 's'} from ${hosts.size} source${hosts.size === 1 ? '' : 's'}: ${[...new Set(attacks.map((f) => f.kind.replace('attack-', '')))].join(', ')}`;
-    results.push({ service, status: worst(list.map((f) => f.status)), summary, findings: list });
+    let findings = list;
+    if (attacks.length > MAX_LISTED) {
+      // A botnet's thousands of sources must not make a report no mailbox takes: the most serious are listed,
+      // the rest counted (`tenken attacks` lists every source).
+      const listed = [...attacks]
+        .sort(
+          (x, y) =>
+            rank(y.status) - rank(x.status) ||
+            attackWeight(y as AttackFinding) - attackWeight(x as AttackFinding),
+        )
+        .slice(0, MAX_LISTED);
+      const shownHosts = new Set(listed.map((f) => f.host));
+      summary += `; the ${MAX_LISTED} most serious listed, ${attacks.length - MAX_LISTED} more from ${[...hosts].filter((h) => !shownHosts.has(h)).length} more sources (tenken attacks lists them all)`;
+      findings = [...list.filter((f) => !f.kind.startsWith('attack-')), ...listed];
+    }
+    results.push({ service, status: worst(list.map((f) => f.status)), summary, findings });
   }
   return results.sort((a, b) => (a.service === 'host' ? -1 : b.service === 'host' ? 1 : 0));
 }

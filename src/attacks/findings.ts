@@ -63,3 +63,16 @@ export type AttackFindingKind = keyof AttackFindings;
 export type AttackFinding = {
   [K in AttackFindingKind]: FindingBase & { kind: K; data: AttackFindings[K] };
 }[AttackFindingKind];
+
+/** How much of an attack each kind of finding stands for (a compile error for a kind without one). */
+const WEIGHT: { [K in AttackFindingKind]: (d: AttackFindings[K]) => number } = {
+  'attack-bruteforce': (d) => d.count,
+  'attack-portscan': (d) => d.count,
+  'attack-webprobe': (d) => d.probes,
+  'attack-passwd': (d) => d.attempts,
+};
+
+/** The size of the attack a finding reports: failures, probes, attempts (to list the biggest first). */
+export function attackWeight(f: AttackFinding): number {
+  return (WEIGHT[f.kind] as (d: AttackFinding['data']) => number)(f.data);
+}
