@@ -59,10 +59,23 @@ export function pamRhost(msg: string): { host: string; user?: string; ruser: str
     const r = parse('', fields.slice(7));
     if (r) return r;
   }
-  let best: { host: string; user?: string; ruser: string } | null = null;
+  // Only the last candidates: a line crafted with thousands of ` rhost=` made this quadratic.
+  const at7: number[] = [];
   for (let i = fields.indexOf(' rhost='); i >= 0; i = fields.indexOf(' rhost=', i + 1)) {
+    at7.push(i);
+    if (at7.length > MAX_CANDIDATES) at7.shift();
+  }
+  let best: { host: string; user?: string; ruser: string } | null = null;
+  for (const i of at7) {
     const r = parse(fields.slice(0, i), fields.slice(i + 7));
-    if (r) best = r;
+    if (!r) continue;
+    // A daemon that sets PAM_RUSER to the login name (vsftpd) with pam_unix's `audit` logs the name twice,
+    // `ruser=NAME rhost=HOST  user=NAME`: the split where both agree is the real one, whatever NAME holds.
+    if (r.user !== undefined && r.user === r.ruser) return r;
+    best = r;
   }
   return best;
 }
+
+/** How many ` rhost=` candidates of one line are tried (a real line has one, a forged name a few). */
+const MAX_CANDIDATES = 64;

@@ -48,6 +48,12 @@ describe('anchored host extraction (CVE-2013-7176 class injections)', () => {
       'Jun 30 10:00:00 h auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser= rhost=5.6.7.8  user=a rhost=6.6.6.6',
       '5.6.7.8',
     ],
+    // vsftpd sets PAM_RUSER to the typed name, and pam_unix's `audit` logs it again as user=: a name that
+    // forges `rhost=INNOCENT  user=...` appears twice, and only the split where both copies agree is real.
+    [
+      `Jun 30 10:00:00 h vsftpd: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=${'a rhost=192.0.2.10  user=a'} rhost=5.6.7.8  user=${'a rhost=192.0.2.10  user=a'}`,
+      '5.6.7.8',
+    ],
     [
       'Jun 30 10:00:00 h proftpd[3] h.example (x[5.6.7.8]): USER a (evil[6.6.6.6]): no such user found from 6.6.6.6 [6.6.6.6] to 1.1.1.1:21',
       '5.6.7.8',
