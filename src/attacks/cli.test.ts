@@ -104,6 +104,21 @@ describe('tenken attacks', () => {
     // The headline says what JSON and the exit code say, not "OK".
     expect(r.out).toMatch(/^UNKNOWN: 0 findings, 0 sources$/m);
   });
+  it('reads a web access log by its content when its name does not say so (a false all-clear before)', async () => {
+    const log = path.join(dir, 'mysite-ssl.log');
+    writeFileSync(
+      log,
+      Array.from(
+        { length: 3 },
+        (_, i) =>
+          `198.51.100.9 - - [30/Jun/2024:11:0${i}:00 +0000] "GET /.env HTTP/1.1" ${i === 2 ? 200 : 404} 12 "-" "x"\n`,
+      ).join(''),
+    );
+    utimesSync(log, NOW, NOW);
+    const r = await run([log]);
+    expect(r.out).toMatch(/CRITICAL 198\.51\.100\.9: 3 web probes \(\/\.env\); 1 answered 2xx/);
+  });
+
   it('shows user names and lines in UTF-8, as the logs check does (たなか, not mojibake)', async () => {
     const log = path.join(dir, 'utf8.log');
     writeFileSync(

@@ -1,3 +1,4 @@
+import { closeSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { Plan } from '../config/plan.ts';
 import { logsConfig } from '../logs/config.ts';
@@ -6,6 +7,7 @@ import type { LogSource } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, readJournal } from '../logs/read/journal.ts';
 import { readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
+import { openRegularSync } from '../core/open.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles } from './account.ts';
 import type { SourcedEvent } from './detect.ts';
@@ -64,6 +66,37 @@ export function fileHints(file: string): Family[] {
   if (/access/.test(base)) return ['web'];
   if (/error/.test(base)) return ['apache', 'nginx'];
   if (/xferlog/.test(base)) return ['xferlog'];
+  return sniffHints(file);
+}
+
+/**
+ * The format of a file whose name does not tell (`mysite-ssl.log`), from its first line: a web access log
+ * (Common/Combined Log Format), a web server's error log, or xferlog. Read as a syslog file instead, an
+ * access log gave "0 findings", a false all-clear.
+ */
+function sniffHints(file: string): Family[] {
+  let head = '';
+  try {
+    const fd = openRegularSync(file).fd;
+    try {
+      const buf = Buffer.alloc(4096);
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return []; // unreadable here: the read itself says why
+  }
+  const first = head.split('\n').find((l) => l.trim() !== '') ?? '';
+  if (/^\S+ \S+ \S+ \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "/.test(first)) return ['web'];
+  if (
+    /^(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[\w+\] |\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)/.test(
+      first,
+    )
+  )
+    return ['apache', 'nginx'];
+  if (/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} \d+ \S+ \d+ /.test(first))
+    return ['xferlog'];
   return [];
 }
 
