@@ -66,6 +66,28 @@ describe('brute-force detector', () => {
     expect(bf?.summary).toMatch(/ on vsftpd, peak 6 in 10 min$/);
   });
 
+  it('counts one /64 as one attacker when each of its addresses stays under maxretry', () => {
+    const lines = Array.from({ length: 10 }, (_, i) =>
+      [0, 1].map(
+        (k) =>
+          `Jun 30 10:0${i % 10}:${10 + k * 20} srv sshd[${300 + i * 2 + k}]: Failed password for root from 2001:db8:1:2::${(i + 1).toString(16)} port ${4000 + i} ssh2`,
+      ),
+    ).flat();
+    // Two addresses of another /64, and one of a third: each alone, nothing.
+    lines.push(
+      'Jun 30 10:00:30 srv sshd[900]: Failed password for root from 2001:db8:9::1 port 1 ssh2',
+      'Jun 30 10:00:31 srv sshd[901]: Failed password for root from 2001:db8:9::2 port 1 ssh2',
+      'Jun 30 10:00:32 srv sshd[902]: Failed password for root from 2001:db8:7::1 port 1 ssh2',
+    );
+    const r = detect(lines.join('\n')).report();
+    expect(r.findings.map((f) => [f.status, f.host, f.kind === 'attack-bruteforce' && f.data.count])).toEqual(
+      [['WARNING', '2001:db8:1:2::/64', 20]],
+    );
+    expect(r.findings[0]?.summary).toMatch(
+      /^2001:db8:1:2::\/64: 20 failed logins from 10 addresses of one \/64 \(users root\) on sshd, peak \d+ in 10 min$/,
+    );
+  });
+
   it('says failed logins and rejected mail transactions apart when a source has both', () => {
     const r = detect(
       [

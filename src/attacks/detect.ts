@@ -5,6 +5,7 @@ import type { LocatedEvent } from './account.ts';
 import type { AttacksConfig } from './config.ts';
 import type { AttackFinding } from './findings.ts';
 import { ACCESS_OWNERS, ECHOED, type OwnEvent, unmatchedEchoes } from './echo.ts';
+import { ipv6Prefix64 } from '../core/net.ts';
 import { sourceKey } from './host.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
@@ -411,6 +412,75 @@ export class AttackDetectors {
     delete a.own;
   }
 
+  /**
+   * One IPv6 attacker holds a whole /64 and can try from a new address every time, staying under maxretry
+   * per address: the failures of a /64's addresses that made no finding of their own are counted together
+   * (two addresses at least), and a /64 over the threshold is a finding named by its prefix.
+   */
+  private networkFindings(findings: AttackFinding[]): void {
+    const flagged = new Set(findings.filter((f) => f.kind === 'attack-bruteforce').map((f) => f.host));
+    const nets = new Map<string, Agg[]>();
+    for (const a of this.by.values()) {
+      if (a.fail.length === 0 || flagged.has(a.host)) continue;
+      const net = ipv6Prefix64(a.host);
+      if (net === null) continue;
+      const members = nets.get(net);
+      if (members) members.push(a);
+      else nets.set(net, [a]);
+    }
+    const findtime = this.cfg.bruteforce.findtime;
+    for (const [net, members] of nets) {
+      if (members.length < 2) continue;
+      const times = members.flatMap((a) => [...a.carried, ...a.fail]);
+      const p = peak(times, findtime * 1000);
+      if (p.count < this.cfg.bruteforce.maxretry) continue;
+      const first = Math.min(...members.map((a) => a.first));
+      const last = Math.max(...members.map((a) => a.last));
+      const ok = members
+        .flatMap((a) => a.successes)
+        .filter((s) => s.t >= first)
+        .sort((x, y) => x.t - y.t)[0];
+      const users = new Map<string, number>();
+      const services = new Set<string>();
+      for (const a of members) {
+        for (const [u, n] of a.users ?? []) users.set(u, (users.get(u) ?? 0) + n);
+        for (const s of a.bfServices ?? []) services.add(s);
+      }
+      const userList = topKeys(users, 20);
+      const count = members.reduce((n, a) => n + a.fail.length, 0);
+      const serviceList = [...services].filter((s) => !s.startsWith('firewall/'));
+      const names = [...new Set(serviceList.map(this.serviceName))];
+      findings.push({
+        kind: 'attack-bruteforce',
+        status: ok ? 'CRITICAL' : 'WARNING',
+        service: names.length === 1 ? (names[0] as string) : 'host',
+        summary: `${net}: ${count} failed logins from ${members.length} addresses of one /64${userList.length ? ` (users ${userList.slice(0, 5).join(', ')}${users.size > 5 ? `, +${users.size - 5}` : ''})` : ''} on ${serviceList.join(', ')}, peak ${p.count} in ${Math.round(findtime / 60)} min${ok ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}` : ''}`,
+        evidence: members
+          .slice(0, this.cfg.evidence)
+          .flatMap((a) => this.evidence(a, 'bruteforce').slice(0, 1)),
+        host: net,
+        ...(Number.isFinite(first) ? { first: new Date(first).toISOString() } : {}),
+        ...(last > 0 ? { last: new Date(last).toISOString() } : {}),
+        data: {
+          host: net,
+          users: userList,
+          usersTotal: users.size,
+          count,
+          peak: p.count,
+          findtime,
+          services: serviceList,
+          succeeded: ok
+            ? {
+                user: ok.user === null ? null : utf8FromLatin1(ok.user),
+                time: iso(ok.t),
+                service: ok.service,
+              }
+            : null,
+        },
+      });
+    }
+  }
+
   /** `evidence` lines in all: the first ones, and the latest in place of the last when there were more. */
   private evidence(a: Agg, d: Detector): Evidence[] {
     const n = this.cfg.evidence;
@@ -699,6 +769,7 @@ export class AttackDetectors {
     sources.sort(
       (x, y) => rank(y.status) - rank(x.status) || total(y) - total(x) || (x.host < y.host ? -1 : 1),
     );
+    this.networkFindings(findings);
     findings.sort((x, y) => rank(y.status) - rank(x.status) || (x.host ?? '').localeCompare(y.host ?? ''));
     return { sources, findings };
   }

@@ -5,6 +5,7 @@
  * rotation) plus every earlier session in wtmp and its backups. Pure: sessions, accounts, the previous model
  * and the clock come in; findings and the next model go out (kept small: capped hosts, networks, durations).
  */
+import { ipv6Prefix64 } from '../core/net.ts';
 import type { Evidence } from '../core/report.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
@@ -88,21 +89,6 @@ function ipv4(text: string): string | null {
   return `${m[1]}.${m[2]}.${m[3]}.${m[4]}`;
 }
 
-function ipv6Prefix(text: string): string | null {
-  if (!text.includes(':') || !/^[0-9a-f:]+$/i.test(text)) return null;
-  const [head = '', tail = ''] = text.toLowerCase().split('::');
-  const h = head ? head.split(':') : [];
-  const t = text.includes('::') ? (tail ? tail.split(':') : []) : [];
-  const words = text.includes('::')
-    ? [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t]
-    : h;
-  if (words.length !== 8) return null;
-  return `${words
-    .slice(0, 4)
-    .map((w) => Number.parseInt(w || '0', 16).toString(16))
-    .join(':')}::/64`;
-}
-
 /**
  * The network a login came from: the /24 of an IPv4 address, the /64 of an IPv6 one, else the parent domain
  * of a host name with three or more labels (`cafe-wifi.example.net` → `example.net`); null when unknown.
@@ -112,7 +98,7 @@ export function networkOf(host: string, address: string | null): string | null {
     if (!a) continue;
     const v4 = ipv4(a);
     if (v4) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
-    const v6 = ipv6Prefix(a);
+    const v6 = ipv6Prefix64(a);
     if (v6) return v6;
   }
   const labels = host.toLowerCase().split('.').filter(Boolean);
