@@ -160,6 +160,20 @@ function topKeys(m: ReadonlyMap<string, number> | undefined, n: number): string[
     .map(([k]) => utf8FromLatin1(k));
 }
 
+/** A successful login after the failures, as a finding's data records it (the user in UTF-8). */
+function succeededOf(
+  ok: Agg['successes'][number] | undefined,
+): { user: string | null; time: string | null; service: string } | null {
+  return ok
+    ? { user: ok.user === null ? null : utf8FromLatin1(ok.user), time: iso(ok.t), service: ok.service }
+    : null;
+}
+
+/** The same login as a finding's summary ends with it. */
+function thenText(ok: Agg['successes'][number] | undefined): string {
+  return ok ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}` : '';
+}
+
 function iso(t: number): string | null {
   return Number.isFinite(t) && t > 0 ? new Date(t).toISOString() : null;
 }
@@ -454,7 +468,7 @@ export class AttackDetectors {
         kind: 'attack-bruteforce',
         status: ok ? 'CRITICAL' : 'WARNING',
         service: names.length === 1 ? (names[0] as string) : 'host',
-        summary: `${net}: ${count} failed logins from ${members.length} addresses of one /64${userList.length ? ` (users ${userList.slice(0, 5).join(', ')}${users.size > 5 ? `, +${users.size - 5}` : ''})` : ''} on ${serviceList.join(', ')}, peak ${p.count} in ${Math.round(findtime / 60)} min${ok ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}` : ''}`,
+        summary: `${net}: ${count} failed logins from ${members.length} addresses of one /64${userList.length ? ` (users ${userList.slice(0, 5).join(', ')}${users.size > 5 ? `, +${users.size - 5}` : ''})` : ''} on ${serviceList.join(', ')}, peak ${p.count} in ${Math.round(findtime / 60)} min${thenText(ok)}`,
         evidence: members
           .slice(0, this.cfg.evidence)
           .flatMap((a) => this.evidence(a, 'bruteforce').slice(0, 1)),
@@ -469,13 +483,7 @@ export class AttackDetectors {
           peak: p.count,
           findtime,
           services: serviceList,
-          succeeded: ok
-            ? {
-                user: ok.user === null ? null : utf8FromLatin1(ok.user),
-                time: iso(ok.t),
-                service: ok.service,
-              }
-            : null,
+          succeeded: succeededOf(ok),
         },
       });
     }
@@ -575,9 +583,7 @@ export class AttackDetectors {
             users.length === 0
               ? ''
               : ` (users ${users.slice(0, 5).join(', ')}${usersTotal > 5 ? `, +${usersTotal - 5}` : ''})`;
-          const then = ok
-            ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}`
-            : '';
+          const then = thenText(ok);
           findings.push({
             kind: 'attack-bruteforce',
             status,
@@ -595,13 +601,7 @@ export class AttackDetectors {
               peak: p.count,
               findtime: this.cfg.bruteforce.findtime,
               services: bfServices,
-              succeeded: ok
-                ? {
-                    user: ok.user === null ? null : utf8FromLatin1(ok.user),
-                    time: iso(ok.t),
-                    service: ok.service,
-                  }
-                : null,
+              succeeded: succeededOf(ok),
             },
           });
           this.attackers[a.host] = {
@@ -634,11 +634,7 @@ export class AttackDetectors {
               peak: 0,
               findtime: this.cfg.bruteforce.findtime,
               services: [],
-              succeeded: {
-                user: ok.user === null ? null : utf8FromLatin1(ok.user),
-                time: iso(ok.t),
-                service: ok.service,
-              },
+              succeeded: succeededOf(ok),
             },
           });
         }
