@@ -77,6 +77,22 @@ describe('buildPlan on the demo tree', () => {
     expect(() => buildPlan(config, profiles, facts, DEMO_ROOT)).toThrow(/no built-in profile "nosuch"/);
   });
 
+  it("does not take a zombie's name for a running daemon", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-zombie-'));
+    for (const [pid, comm, state] of [
+      [700, 'vsftpd', 'Z'],
+      [701, 'nginx', 'S'],
+    ] as const) {
+      mkdirSync(path.join(root, 'proc', String(pid)), { recursive: true });
+      writeFileSync(path.join(root, 'proc', String(pid), 'comm'), `${comm}\n`);
+      writeFileSync(
+        path.join(root, 'proc', String(pid), 'stat'),
+        `${pid} (${comm}) ${state} 1 ${pid} ${pid} 0 -1 0`,
+      );
+    }
+    expect([...gatherFacts(root).processes]).toEqual(['nginx']);
+  });
+
   it('reads listening ports from /proc/net/tcp', () => {
     expect(facts.ports.has(31337)).toBe(true);
     const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-facts-'));

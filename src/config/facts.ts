@@ -69,6 +69,14 @@ function processNames(root: string): Set<string> {
   }
   for (const pid of pids) {
     try {
+      // A zombie (exited, not yet reaped) runs no more, as the procs check holds: its name proves nothing.
+      const stat = readFileSync(hostPath({ root }, `/proc/${pid}/stat`), 'latin1');
+      const state = stat.charAt(stat.lastIndexOf(')') + 2);
+      if (state === 'Z' || state === 'X') continue;
+    } catch {
+      // no stat (a demo tree may hold comm alone): judged by its name
+    }
+    try {
       names.add(readFileSync(hostPath({ root }, `/proc/${pid}/comm`), 'latin1').trim());
     } catch {
       // The process exited between readdir and read: not an error.
