@@ -36,8 +36,12 @@ export function probeKey(spec: Pick<ProbeSpec, 'url' | 'kind'>): ProbeKey | null
   return Object.hasOwn(probes, key) ? (key as ProbeKey) : null;
 }
 
-/** How long after its deadline a probe's own timeout handling may still report before it is cut off. */
-const DEADLINE_GRACE_MS = 250;
+/**
+ * How long after its deadline a probe's own timeout handling may still report and clean up before it is cut
+ * off: longer than the share listing's wait for a killed smbclient to be gone (2 s), so that no probe that
+ * watches its deadline leaves a process behind or loses its own message.
+ */
+const DEADLINE_GRACE_MS = 2500;
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
