@@ -47,8 +47,8 @@ function* merged(files: WtmpFile[]): Generator<RecordBatch> {
 
 /** util-linux's `begins` time: the first record's, or the file's ctime when it has no whole record. */
 function beginsOf(f: WtmpFile): number {
-  const first = f.records > 0 ? f.read(0, 1) : null;
-  return first && first.length > 0 ? decodeRecord(first, 0, f.layout, 0).sec : f.ctime;
+  // From byte 0, as util-linux reads it, even when the records are aligned from the end.
+  return f.head ? decodeRecord(f.head, 0, f.layout, 0).sec : f.ctime;
 }
 
 /** An entry as JSON data (strings decoded as UTF-8; times ISO in UTC). */

@@ -2,7 +2,9 @@
  * Reading utmp/wtmp/btmp files in place: plain or gzip-compressed (rotated backups such as `wtmp.1` and
  * `wtmp-20261101.gz`), in chunks so memory stays bounded whatever the size (an attacker controls btmp's).
  * Records are aligned from the start of the file; bytes after the last whole record are reported as a stray
- * tail instead of shifting every record (util-linux `last` aligns from the end and then shows nothing).
+ * tail instead of shifting every record (util-linux `last` aligns from the end and then shows nothing). When
+ * the last record reads right only from the end (bytes inserted further up: an edit), records are aligned
+ * from the end, as util-linux does, and the tail is marked misaligned.
  * A gzip file is decompressed once into memory when small, else into an unlinked temporary file.
  */
 import fs from 'node:fs';
@@ -44,6 +46,8 @@ export interface WtmpFile {
   size: number;
   tail: StrayTail | null;
   compressed: boolean;
+  /** The file's first record as it starts at byte 0 (util-linux's `begins`), whatever the alignment; null when empty. */
+  head: Buffer | null;
   /** The file's ctime in seconds (util-linux's `begins` time for a file without a whole record). */
   ctime: number;
   /** Reads `count` records from record `first`, into `into` when given (reused between chunks), else a new buffer. */
@@ -197,6 +201,14 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
     bytes.readAt(ends.subarray(layout.size), bytes.size - layout.size);
     misaligned = recordProblem(ends, 0, layout) !== null && recordProblem(ends, layout.size, layout) === null;
   }
+  // Bytes inserted further up: the newer records (what a run looks for) read right from the end, as
+  // util-linux's last reads them; the older ones before the insertion are the misread ones then.
+  const origin = misaligned ? rest : 0;
+  let head: Buffer | null = null;
+  if (records > 0) {
+    head = Buffer.alloc(layout.size);
+    bytes.readAt(head, 0);
+  }
   return {
     display,
     layout,
@@ -204,9 +216,12 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
     size: bytes.size,
     tail:
       rest > 0
-        ? { offset: records * layout.size, length: rest, ...(misaligned ? { misaligned } : {}) }
+        ? misaligned
+          ? { offset: 0, length: rest, misaligned }
+          : { offset: records * layout.size, length: rest }
         : null,
     compressed,
+    head,
     ctime,
     read(first, count, into) {
       const n = Math.max(0, Math.min(count, records - first));
@@ -214,7 +229,7 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
         into && into.length >= n * layout.size
           ? into.subarray(0, n * layout.size)
           : Buffer.allocUnsafe(n * layout.size);
-      const got = bytes.readAt(buf, first * layout.size);
+      const got = bytes.readAt(buf, origin + first * layout.size);
       // A file that shrank while we read (rotation, truncation) yields fewer records, never stale bytes.
       return got === buf.length ? buf : buf.subarray(0, Math.floor(got / layout.size) * layout.size);
     },

@@ -281,6 +281,18 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
     });
   }
 
+  it('reads a file with bytes inserted inside it as /usr/bin/last does: aligned from the end', async () => {
+    const img = Buffer.from(encodeRecords(history(11, 40)));
+    const file = path.join(tmp, 'wtmp-inserted');
+    fs.writeFileSync(
+      file,
+      Buffer.concat([img.subarray(0, 5 * 384), Buffer.alloc(17, 0x41), img.subarray(5 * 384)]),
+    );
+    const mine = await runCommand([last], ['last', '-f', file], { env: { LANG: 'C', TZ: 'GMT' } });
+    expect(mine.stdout).toBe(realLast(['-f', file], 'GMT'));
+    expect(mine.stderr).toMatch(/17 bytes too many further up \(inserted, or a record cut: an edit\)/);
+  });
+
   it('keeps DST in TZ=EST5EDT and PST8PDT as /usr/bin/last does (tzdata files, not fixed offsets)', async () => {
     const july = Date.UTC(2026, 6, 15, 5, 20) / 1000;
     const file = path.join(tmp, 'wtmp-est5edt');
