@@ -105,10 +105,92 @@ export function networkOf(host: string, address: string | null): string | null {
   return labels.length >= 3 ? labels.slice(1).join('.') : null;
 }
 
+/**
+ * Whether a login's host and network are ones the user's model knows, the network, and the user's most
+ * recent hosts (for the message). Shared by the wtmp audit and the judgement of logins without a terminal.
+ */
+export function hostNews(
+  m: UserModel,
+  host: string,
+  address: string | null,
+): { knownHost: boolean; knownNet: boolean; net: string | null; recent: () => string[] } {
+  const h = host.toLowerCase();
+  const keys = [h, ...(address && address.toLowerCase() !== h ? [address.toLowerCase()] : [])].filter(
+    Boolean,
+  );
+  const net = networkOf(host, address);
+  // Sorted only when a message needs them (a first run judges every login of a big wtmp).
+  const recent = (): string[] =>
+    Object.entries(m.hosts)
+      .sort((a, b) => b[1] - a[1])
+      .map((e) => e[0])
+      .slice(0, 5);
+  return { knownHost: keys.some((k) => k in m.hosts), knownNet: net !== null && net in m.nets, net, recent };
+}
+
+/** An sshd login of a session without a terminal (sftp, scp): it has no wtmp record to audit. */
+export interface TerminalLessLogin {
+  user: string;
+  host: string;
+  sec: number;
+  evidence: Evidence;
+}
+
+/**
+ * Judges sshd logins without a terminal (sftp, scp) by host, as the audit judges wtmp logins: such a session
+ * writes no wtmp record, so stolen credentials used with sftp alone (to plant an authorized_keys) were never
+ * seen. A host and network the user never used is a WARNING, a new host in a known network INFO; either is
+ * then learned, so the next such login from there is quiet.
+ */
+export function judgeTerminalLess(
+  logins: readonly TerminalLessLogin[],
+  learned: LearnedModel,
+  cfg: Pick<LoginsConfig, 'minHistory'>,
+  service: string,
+  zone: Zone,
+): LoginsFinding[] {
+  const out: LoginsFinding[] = [];
+  for (const e of [...logins].sort((a, b) => a.sec - b.sec)) {
+    const m = learned[e.user];
+    if (!m || !isRemoteHost(e.host)) continue;
+    const { knownHost, knownNet, net, recent } = hostNews(m, e.host, null);
+    if (!knownHost && m.logins >= cfg.minHistory) {
+      const known = recent();
+      out.push({
+        status: knownNet ? 'INFO' : 'WARNING',
+        service,
+        summary: `${e.user} logged in without a terminal (sftp, scp; no wtmp record) from ${e.host} at ${localText(e.sec, zone)} ${zone.name}: ${knownNet ? 'a host' : `a host and network${net ? ` (${net})` : ''}`} ${e.user} never used before (${m.logins} earlier logins${known.length ? `, from ${known.slice(0, 3).join(', ')}` : ''})`,
+        evidence: [e.evidence],
+        first: iso(e.sec),
+        last: iso(e.sec),
+        user: e.user,
+        host: e.host,
+        kind: 'login-new-host',
+        data: {
+          user: e.user,
+          tty: 'sftp/scp',
+          host: e.host,
+          address: null,
+          network: net,
+          time: iso(e.sec),
+          newNetwork: !knownNet,
+          priorLogins: m.logins,
+          knownHosts: known,
+        },
+      });
+    }
+    for (const k of hostKeys(e.host, null)) m.hosts[k] = Math.max(m.hosts[k] ?? 0, e.sec);
+    if (net) m.nets[net] = Math.max(m.nets[net] ?? 0, e.sec);
+    m.hosts = capRecord(m.hosts, LIMITS.hosts);
+    m.nets = capRecord(m.nets, LIMITS.nets);
+  }
+  return out;
+}
+
 /** Host keys of a session: its host name and its address, lower case. */
-function hostKeys(s: Session): string[] {
-  const keys = [s.host.toLowerCase()];
-  if (s.address && s.address !== keys[0]) keys.push(s.address.toLowerCase());
+function hostKeys(host: string, address: string | null): string[] {
+  const keys = [host.toLowerCase()];
+  if (address && address !== keys[0]) keys.push(address.toLowerCase());
   return keys.filter(Boolean);
 }
 
@@ -334,15 +416,9 @@ export function auditLogins(input: AuditInput): AuditOutput {
         });
       }
       if (remote && m.logins >= cfg.minHistory) {
-        const keys = hostKeys(s);
-        const net = networkOf(s.host, s.address);
-        const knownHost = keys.some((k) => k in m.hosts);
-        const knownNet = net !== null && net in m.nets;
+        const { knownHost, knownNet, net, recent } = hostNews(m, s.host, s.address);
         if (!knownHost) {
-          const known = Object.entries(m.hosts)
-            .sort((a, b) => b[1] - a[1])
-            .map((e) => e[0])
-            .slice(0, 5);
+          const known = recent();
           const newNetwork = !knownNet;
           findings.push({
             ...base(
@@ -528,7 +604,7 @@ function learn(m: UserModel, s: Session, zone: Zone): void {
   if (isRemoteHost(s.host)) {
     // Only a key added can take a record over its cap.
     let added = false;
-    for (const k of hostKeys(s)) {
+    for (const k of hostKeys(s.host, s.address)) {
       const was = m.hosts[k];
       if (was === undefined) added = true;
       m.hosts[k] = Math.max(was ?? 0, s.start);

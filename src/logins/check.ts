@@ -22,6 +22,7 @@ import {
   type LearnedModel,
   loginDefsUidMin,
   parsePasswd,
+  judgeTerminalLess,
   readModel,
 } from './audit.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
@@ -420,6 +421,7 @@ export async function inspectLogins(
         until,
       });
       add(unmatchedFindings(out, files, LOGINS_SERVICE, cfg.matchWindowSeconds));
+      add(judgeTerminalLess(out.withoutTerminal, audit.learned, cfg, LOGINS_SERVICE, zone));
       nextReconciled = until;
       const first = coverage[0] as { from: number };
       const last = coverage[coverage.length - 1] as { to: number };

@@ -162,6 +162,39 @@ describe('reconciliation', () => {
     expect((await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00')).found).toEqual([]);
   });
 
+  it('judges an sftp login by its host: a host and network the user never used is a WARNING, once', async () => {
+    // alice has a history from 10.0.0.5 (three wtmp logins, each with its sshd line).
+    const days = ['2026-11-01T09:00', '2026-11-02T09:00', '2026-11-03T09:00'];
+    const recs = [
+      boot('2026-11-01T08:00'),
+      ...days.flatMap((d, i) => [
+        loginNamed('alice', 'pts/0', `${d}:01`, '10.0.0.5', '10.0.0.5', 200 + i),
+        logout('pts/0', `${d.slice(0, 11)}10:00`, 200 + i),
+      ]),
+    ];
+    const sftp = (at: string, pid: number) => [
+      accepted('alice', '203.0.113.66', `${at}:00`, pid),
+      syslogLine(`${at}:01`, `sshd[${pid + 2}]: subsystem request for sftp by user alice`),
+    ];
+    const auth = [
+      START,
+      ...days.map((d, i) => accepted('alice', '10.0.0.5', `${d}:00`, 200 + i)),
+      ...sftp('2026-11-04T03:00', 600),
+      ...sftp('2026-11-04T05:00', 700),
+      END,
+    ];
+    const r = await inspectLogins(contextFor(makeTree({ wtmp: recs, auth }), '2026-11-05T00:00', {}));
+    const found = (r.findings as unknown as LoginsFinding[]).filter(
+      (f) => f.data && 'tty' in f.data && f.data.tty === 'sftp/scp',
+    );
+    expect(found.map((f) => [f.kind, f.status, f.host])).toEqual([
+      ['login-new-host', 'WARNING', '203.0.113.66'],
+    ]);
+    expect(found[0]?.summary).toMatch(
+      /^alice logged in without a terminal \(sftp, scp; no wtmp record\) from 203\.0\.113\.66 at 2026-11-04 03:00/,
+    );
+  });
+
   it('reports a wtmp network login without a log line as CRITICAL, not a console login', async () => {
     const recs = [
       ...wtmp,

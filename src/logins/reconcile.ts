@@ -445,6 +445,8 @@ export interface ReconcileOutput {
   logWithoutWtmp: AuthLogin[];
   wtmpWithoutLog: Session[];
   matched: number;
+  /** sshd logins of sessions without a terminal (sftp, scp): no wtmp record expected, judged by host instead. */
+  withoutTerminal: AuthLogin[];
 }
 
 /** Pairs auth-log logins with wtmp network logins (same user and host, closest in time, one to one). */
@@ -478,6 +480,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     matchedSessions.add(p.s);
   }
   const inRange = (t: number): boolean => t > input.after && t <= input.until;
+  const withoutTerminal: AuthLogin[] = [];
   const logWithoutWtmp = uniq.filter((e, i) => {
     if (used.has(i) || !inRange(e.sec)) return false;
     if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
@@ -487,14 +490,16 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
         (m) =>
           m.user === e.user && m.sec >= e.sec && m.sec <= e.sec + w && (m.port === null || m.port === e.port),
       )
-    )
+    ) {
+      withoutTerminal.push(e);
       return false;
+    }
     return true;
   });
   const wtmpWithoutLog = net.filter(
     (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
   );
-  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size };
+  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size, withoutTerminal };
 }
 
 /** The cursor to keep: logins up to here were judged (never moves back). */
