@@ -179,4 +179,21 @@ describe('a line rsyslog wrote to two logs', () => {
     const r = await readAll(host, plan, logsConfig.parse({ unmatched: 'ignore' }));
     expect(r.stats.services.get('postfix')?.get('error')?.count).toBe(1);
   });
+
+  it("counts the same text in two services' own logs for each (they are no copies of one line)", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-two-apps-'));
+    dirs.push(root);
+    mkdirSync(path.join(root, 'var/log/a'), { recursive: true });
+    mkdirSync(path.join(root, 'var/log/b'), { recursive: true });
+    mkdirSync(path.join(root, 'etc/tenken'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'etc/tenken/tenken.yaml'),
+      'detect: false\nservices:\n  a:\n    logs: [/var/log/a/a.log]\n  b:\n    logs: [/var/log/b/b.log]\n',
+    );
+    for (const f of ['a/a.log', 'b/b.log'])
+      writeFileSync(path.join(root, 'var/log', f), 'warning: cache full\n'.repeat(3));
+    const { host, plan } = loadAll({ root, env: { TZ: 'UTC' } });
+    const r = await readAll(host, plan);
+    expect(['a', 'b'].map((svc) => r.stats.services.get(svc)?.get('error')?.count)).toEqual([3, 3]);
+  });
 });

@@ -23,7 +23,7 @@ import { type HitFile, readSource, readWholeFile, type SourceProblem } from './r
 import type { LineHit } from './scan/lines.ts';
 import type { RuleSet } from './scan/rules.ts';
 import { type FileContext, type LineEvent, makeRouter, type RouteSpec } from './route.ts';
-import { lineHash, SameLines } from './same-line.ts';
+import { copyHash, SameLines } from './same-line.ts';
 
 /**
  * One pass over a host's logs: which files belong to which service, reading each file once, and sending
@@ -238,14 +238,15 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
   const saved = input.mode.kind === 'resume' ? input.mode.state : undefined;
   let anySharedFile = false;
   const sourceList: EngineResult['sources'] = [];
-  // A line rsyslog wrote to two files (syslog and mail.log, kern.log, cron.log) counts once: see
-  // same-line.ts. Sources are numbered in reading order, a source's rotated members sharing its number.
+  // A line rsyslog wrote to two files (syslog and mail.log, kern.log, cron.log) counts once for the services
+  // it goes to: see same-line.ts. Files named on the command line count as grep counts them. Sources are
+  // numbered in reading order, a source's rotated members sharing its number.
   const present = input.sources.length > 1 ? await Promise.all(input.sources.map(hasFiles(input))) : [];
-  const same = present.filter(Boolean).length > 1 ? new SameLines() : undefined;
+  const same = !input.wholeFiles && present.filter(Boolean).length > 1 ? new SameLines() : undefined;
   for (const [index, src] of input.sources.entries()) {
     // Lines are kept for the sources read after this one; the last has only to look them up.
     const store = present.some((p, i) => p && i > index);
-    const admit = same && ((text: string) => same.admit(index, lineHash(text), store));
+    const admit = same && ((text: string, key: string) => same.admit(index, copyHash(text, key), store));
     // Per-file context, built once per file rather than per line.
     let current: { path: string; ctx: FileContext } | undefined;
     const contextOf = (file: { path: string; mtimeMs: number }): FileContext =>

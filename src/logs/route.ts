@@ -61,8 +61,11 @@ export interface Where {
 export interface FileContext {
   where: Where;
   years: YearContext;
-  /** Whether a line about to be counted counts (false: a copy another source gave); none: all do. */
-  admit: ((text: string) => boolean) | undefined;
+  /**
+   * Whether a line about to be counted for the services `key` names counts (false: a copy another source
+   * gave to the same services); none: all do.
+   */
+  admit: ((text: string, key: string) => boolean) | undefined;
 }
 
 /** A program name with what routing needs per line of it, looked up once per distinct program. */
@@ -81,7 +84,7 @@ const PROGRAM_CAP = 10_000;
 /** Routes and counts lines into `stats`. */
 export interface Router {
   /** The context of a file with this host path, owners and modification time (`admit`: see FileContext). */
-  file(where: Where, mtimeMs: number, admit?: (text: string) => boolean): FileContext;
+  file(where: Where, mtimeMs: number, admit?: (text: string, key: string) => boolean): FileContext;
   /** A matching line of a file (its syslog prefix is parsed here). */
   fileHit(hit: LineHit, ctx: FileContext): void;
   /** A matching journal entry (already split into time, host, program, pid and message). */
@@ -212,7 +215,7 @@ export function makeRouter(
     program: ProgramEntry,
     messageStart: number,
     pid: number | null = null,
-    admit?: (text: string) => boolean,
+    admit?: (text: string, key: string) => boolean,
   ) => {
     if (since !== null && time !== null && time < since) return;
     const targets = where.shared ? program.targets : where.targets;
@@ -225,7 +228,7 @@ export function makeRouter(
       let mask = hit.mask;
       if (ignores && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
       if (!mask) return;
-      if (admit !== undefined && !admit(hit.text)) return;
+      if (admit !== undefined && !admit(hit.text, svc)) return;
       stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
       union = mask;
       if (onLine) services = singleService(svc, mask);
@@ -243,7 +246,7 @@ export function makeRouter(
         masks.push(mask);
       }
       if (!union) return;
-      if (admit !== undefined && !admit(hit.text)) return;
+      if (admit !== undefined && !admit(hit.text, list.map((l) => l.service).join(','))) return;
       list.forEach(({ service }, i) =>
         stats.addLine(
           service,

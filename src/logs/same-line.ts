@@ -53,6 +53,19 @@ export function lineHash(s: string): number {
   return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
 }
 
+/**
+ * The hash a line is counted once by: its text's, and the services it goes to (`key`). A line rsyslog copied
+ * into syslog and mail.log goes to postfix from both and is one line; the same text in two services' own
+ * logs (two apps writing "warning: cache full") is two lines, one for each.
+ */
+export function copyHash(text: string, key: string): number {
+  const h = lineHash(text);
+  let k = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) k = Math.imul(k ^ key.charCodeAt(i), 0x01000193);
+  const high = Math.floor(h / 2 ** 20);
+  return ((high ^ k) >>> 0) * 2 ** 20 + (h % 2 ** 20);
+}
+
 /** Counts each line of one run once across its sources (see the file's comment). */
 export class SameLines {
   /**

@@ -81,6 +81,17 @@ describe('tenken scan', () => {
     });
   });
 
+  it('counts the lines of files named on the command line as grep does, copies in two files included', async () => {
+    for (const f of ['dmesg', 'dmesg.0'])
+      writeFileSync(
+        path.join(dir, f),
+        '[    0.004321] kernel: ACPI BIOS Error (bug): x\n[    0.004400] kernel: ACPI Error: Aborting method\n',
+      );
+    const r = await scan(['dmesg', 'dmesg.0'], { category: ['error'] }, 'json');
+    const doc = JSON.parse(r.out) as { categories: Record<string, { count: number }> };
+    expect(doc.categories.error?.count).toBe(4);
+  });
+
   it('escapes U+2028, U+2029 and U+0085 in ndjson, so no line splitter breaks a record', () => {
     const text = 'x\u2028y\u2029z\u0085w';
     const line = ndjsonLine({ text });

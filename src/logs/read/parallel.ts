@@ -24,7 +24,7 @@ export interface ScanPartTask extends PartTask {
   samples: number;
   where: Where;
   mtimeMs: number;
-  /** Send back the hashes (lineHash) of the lines counted, for the run's SameLines. */
+  /** Send back the hashes (copyHash) of the lines counted, for the run's SameLines. */
   record: boolean;
 }
 

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { reason } from '../../core/errors.ts';
 import { LogStats } from '../aggregate.ts';
 import { makeRouter } from '../route.ts';
-import { lineHash } from '../same-line.ts';
+import { copyHash } from '../same-line.ts';
 import { LineScanner } from '../scan/lines.ts';
 import { compileRules } from '../scan/rules.ts';
 import type { ScanPartOutcome, ScanPartTask } from './parallel.ts';
@@ -22,13 +22,13 @@ const router = makeRouter(task.route, rules, stats);
 // The hashes of the lines counted, for the engine's SameLines (this part's lines all count: see parallel.ts).
 let hashes = new Float64Array(task.record ? 1 << 12 : 0);
 let counted = 0;
-const record = (text: string): boolean => {
+const record = (text: string, key: string): boolean => {
   if (counted === hashes.length) {
     const more = new Float64Array(hashes.length * 2);
     more.set(hashes);
     hashes = more;
   }
-  hashes[counted++] = lineHash(text);
+  hashes[counted++] = copyHash(text, key);
   return true;
 };
 const ctx = router.file(task.where, task.mtimeMs, task.record ? record : undefined);
