@@ -27,6 +27,10 @@ export function linearProblem(source: string, flags = ''): string | null {
   try {
     new RegExp(source, `${flags}l`);
   } catch {
+    // V8's linear engine also refuses repeat counts it would have to unroll beyond 16 copies (`{32}`, or
+    // nested counts whose product is over 16): say that, not a backreference the pattern does not have.
+    if (!/\\[1-9k]|\(\?<?[=!]/.test(source))
+      return 'cannot run in linear time: repeat counts above 16 (such as {32}, or {4} inside {8}) are not supported in rules; use + or {1,} instead';
     return 'cannot run in linear time (backreferences and lookaround are not allowed in rules)';
   }
   return null;

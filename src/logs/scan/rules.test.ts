@@ -17,6 +17,19 @@ describe('user rules', () => {
     ).toMatch(/^regex \/\[unclosed\/ is not allowed: /);
   });
 
+  it('says a repeat count above 16 is what refuses a session-id pattern, not a backreference it lacks', () => {
+    const r = logsConfig.safeParse({ categories: { mine: { regex: ['session [0-9a-f]{32}'] } } });
+    expect(r.error?.issues[0]?.message).toBe(
+      'regex /session [0-9a-f]{32}/ is not allowed: cannot run in linear time: repeat counts above 16 (such as {32}, or {4} inside {8}) are not supported in rules; use + or {1,} instead',
+    );
+    expect(logsConfig.safeParse({ categories: { mine: { regex: ['session [0-9a-f]{32,}'] } } }).success).toBe(
+      false,
+    );
+    expect(logsConfig.safeParse({ categories: { mine: { regex: ['session [0-9a-f]+'] } } }).success).toBe(
+      true,
+    );
+  });
+
   it('runs an accepted regex against a hostile line without stalling', () => {
     const rules = compileRules(
       logsConfig.parse({ runbook: false, categories: { mine: { regex: ['^(a+)+$'] } } }),
