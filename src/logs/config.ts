@@ -167,16 +167,21 @@ export function withProfileIgnores(cfg: LogsConfig, plan: Pick<Plan, 'services'>
   return { ...cfg, ignore };
 }
 
-/** Field-by-field merge: defaults for the category (or `*`), then the config's, then the service's. */
+/**
+ * Field-by-field merge: defaults for the category (or `*`), then the config's, then the service's. The
+ * config's `*` is for the categories without thresholds of their own, built-in or configured (user
+ * categories): laid over a runbook category's own defaults it made `cgi` warn at 100 but go CRITICAL at 20.
+ */
 export function thresholdFor(
   category: string,
   config: Readonly<Record<string, LogThreshold>>,
   service: Readonly<Record<string, LogThreshold>>,
 ): LogThreshold {
+  const own = DEFAULT_THRESHOLDS[category] !== undefined || config[category] !== undefined;
   return {
     ...DEFAULT_THRESHOLDS['*'],
     ...(DEFAULT_THRESHOLDS[category] ?? {}),
-    ...(config['*'] ?? {}),
+    ...(own ? {} : (config['*'] ?? {})),
     ...(config[category] ?? {}),
     ...(service['*'] ?? {}),
     ...(service[category] ?? {}),

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_THRESHOLDS, statusFor, thresholdFor } from './config.ts';
+
+describe('thresholdFor', () => {
+  it("lays the config's * over categories without thresholds of their own only", () => {
+    const config = { '*': { warn: 100, warnPerHour: 100 } };
+    // cgi keeps its own defaults (one probe is worth a look); it does not become warn 100 / crit 20.
+    expect(thresholdFor('cgi', config, {})).toEqual(DEFAULT_THRESHOLDS.cgi);
+    expect(statusFor(1, 1, thresholdFor('cgi', config, {}))).toBe('WARNING');
+    // A user category has none: the config's * is its.
+    expect(thresholdFor('diskfull', config, {})).toEqual({
+      ...DEFAULT_THRESHOLDS['*'],
+      warn: 100,
+      warnPerHour: 100,
+    });
+  });
+
+  it("applies a category's own setting, then the service's * and its own, field by field", () => {
+    const t = thresholdFor('error', { error: { warn: 5 } }, { '*': { crit: 7 }, error: { warnPerHour: 2 } });
+    expect(t).toEqual({
+      warn: 5,
+      crit: 7,
+      warnPerHour: 2,
+      critPerHour: DEFAULT_THRESHOLDS.error?.critPerHour,
+    });
+  });
+});
