@@ -56,6 +56,25 @@ describe('RFC 3164 prefixes', () => {
   });
 });
 
+describe('ISO-stamped lines', () => {
+  it("keeps an application log's level word in the message (no host without a tag after it)", () => {
+    const line = '2025-11-26T10:01:00Z ERROR disk quota exceeded';
+    const p = parsePrefix(line, at('2025-11-27T00:00:00Z'));
+    expect([p.host, p.program, line.slice(p.messageStart)]).toEqual([
+      null,
+      null,
+      'ERROR disk quota exceeded',
+    ]);
+    const rsyslog = '2025-11-26T10:01:00.123456+00:00 gw sshd[5]: Failed password for root';
+    const q = parsePrefix(rsyslog, at('2025-11-27T00:00:00Z'));
+    expect([q.host, q.program, rsyslog.slice(q.messageStart)]).toEqual([
+      'gw',
+      'sshd',
+      'Failed password for root',
+    ]);
+  });
+});
+
 describe('the hour the clocks fall back', () => {
   it("reads a stamp an hour before the previous line as that hour's second pass", () => {
     // America/New_York, 2026-11-01: 01:00-01:59 happens twice (EDT, then EST).
@@ -395,7 +414,7 @@ function isoTime(m: RegExpExecArray, zone: Zone): number {
   return base - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-function hostAndTag(line: string, at: number, out: LinePrefix): LinePrefix {
+function hostAndTag(line: string, at: number, out: LinePrefix, hostNeedsTag = false): LinePrefix {
   // A tag right after the time means the writer left out the host (some daemons' own files).
   TAG.lastIndex = at;
   let t = TAG.exec(line);
@@ -403,6 +422,12 @@ function hostAndTag(line: string, at: number, out: LinePrefix): LinePrefix {
     HOST.lastIndex = at;
     const h = HOST.exec(line);
     if (!h) {
+      out.messageStart = at;
+      return out;
+    }
+    // After an ISO stamp, a word is a host only when a tag follows it (applications' own logs).
+    TAG.lastIndex = HOST.lastIndex;
+    if (hostNeedsTag && !TAG.exec(line)) {
       out.messageStart = at;
       return out;
     }
@@ -452,7 +477,7 @@ function oracleParsePrefix(line: string, ctx: YearContext): LinePrefix {
   m = ISO.exec(line);
   if (m) {
     out.time = isoTime(m, ctx.zone);
-    return hostAndTag(line, ISO.lastIndex, out);
+    return hostAndTag(line, ISO.lastIndex, out, true);
   }
   MGETTY.lastIndex = 0;
   m = MGETTY.exec(line);

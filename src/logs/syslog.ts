@@ -150,15 +150,19 @@ function hostEnd(line: string, at: number): number {
   return i > at && i < n && line.charCodeAt(i) === 32 ? i : -1;
 }
 
-/** Host and tag after a time stamp ending at `at`. */
-function hostAndTagIndexes(line: string, at: number, out: PrefixIndexes): void {
+/**
+ * Host and tag after a time stamp ending at `at`. With `hostNeedsTag` (ISO stamps, which applications' own
+ * logs use too: `2026-11-26T10:01:00Z ERROR disk quota exceeded`) a word is a host only when a tag follows
+ * it, so the level word stays in the message that ignore rules and top messages see.
+ */
+function hostAndTagIndexes(line: string, at: number, out: PrefixIndexes, hostNeedsTag = false): void {
   out.hostStart = -1;
   out.programStart = -1;
   // A tag right after the time means the writer left out the host (some daemons' own files).
   let e = tagEnd(line, at);
   if (e < 0) {
     const h = hostEnd(line, at);
-    if (h < 0) {
+    if (h < 0 || (hostNeedsTag && tagEnd(line, h + 1) < 0)) {
       out.messageStart = at;
       return;
     }
@@ -341,7 +345,7 @@ function isoAt(line: string, at: number, ctx: YearContext, out: StampedPrefix): 
   }
   if (c !== 32) return false;
   out.time = isoStampTime(y1 * 100 + y2, mo, d, h, mi, sec, ms, offset, ctx.zone);
-  hostAndTagIndexes(line, i + 1, out);
+  hostAndTagIndexes(line, i + 1, out, true);
   return true;
 }
 
