@@ -73,6 +73,20 @@ describe('config check', () => {
     ]);
   });
 
+  it('refuses ignore rules of a service that does not exist and a /pattern/flags literal as a rule', async () => {
+    const file = path.join(tempDir(), 'tenken.yaml');
+    writeFileSync(
+      file,
+      'checks:\n  logs:\n    categories:\n      mine:\n        regex: ["/panic/i", "/cgi-bin/"]\n    ignore:\n      sshdd: ["x"]\n',
+    );
+    const r = await runCli(['config', 'check', file]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${file}:5:17: regex /panic/i looks like a /pattern/flags literal: write the pattern alone (rules are case-sensitive: [Pp]anic) (at checks.logs.categories.mine.regex[0])`,
+      `${file}:7:14: no service sshdd (a built-in profile, a configured service, * or host) (at checks.logs.ignore.sshdd)`,
+      `2 errors in ${file}`,
+    ]);
+  });
+
   it('reports YAML syntax errors with their position', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'bad.yaml');

@@ -43,6 +43,15 @@ const checkedConfig = configSchema.superRefine((c, ctx) => {
     ...Object.keys(logs.categories),
     '*',
   ]);
+  // Ignore rules for a service that does not exist (a misspelt `sshdd`) would never apply.
+  const services = new Set([...profiles, ...Object.keys(c.services), '*', 'host']);
+  for (const key of Object.keys(logs.ignore))
+    if (!services.has(key))
+      ctx.addIssue({
+        code: 'custom',
+        message: `no service ${key} (a built-in profile, a configured service, * or host)`,
+        path: ['checks', 'logs', 'ignore', key],
+      });
   for (const [name, svc] of Object.entries(c.services)) {
     if (svc.profile !== undefined && !profiles.has(svc.profile))
       ctx.addIssue({

@@ -123,6 +123,15 @@ export const logsConfig = z
         path: ['categories'],
       });
     for (const [id, rules] of Object.entries(cfg.categories)) {
+      // `/panic/i` is a JavaScript literal: as a rule it would match those slashes and letters literally.
+      rules.regex.forEach((r, i) => {
+        if (/^\/.+\/[dgimsuvy]+$/.test(r))
+          ctx.addIssue({
+            code: 'custom',
+            message: `regex ${r} looks like a /pattern/flags literal: write the pattern alone (rules are case-sensitive: [Pp]anic)`,
+            path: ['categories', id, 'regex', i],
+          });
+      });
       if (
         !RUNBOOK_CATEGORIES.includes(id as never) &&
         rules.keywords.length === 0 &&

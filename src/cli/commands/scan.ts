@@ -340,11 +340,13 @@ export function summaryText(
     t === null ? '-' : new Date(t).toISOString().slice(0, 16).replace('T', ' ');
   lines.push(`${(result.bytes / 1e6).toFixed(1)} MB scanned`);
   lines.push('');
-  lines.push(`${'category'.padEnd(12)} ${'lines'.padStart(9)}  ${'first (UTC)'.padEnd(16)}  last (UTC)`);
+  // As wide as the longest category id (a user's `disk-quota-exceeded` pushed its row out of line).
+  const width = Math.max(12, ...rules.categories.map((c) => c.id.length + 1));
+  lines.push(`${'category'.padEnd(width)} ${'lines'.padStart(9)}  ${'first (UTC)'.padEnd(16)}  last (UTC)`);
   for (const c of rules.categories) {
     const t = totals.get(c.id);
     lines.push(
-      `${c.id.padEnd(12)} ${String(t?.count ?? 0).padStart(9)}  ${when(t?.first ?? null).padEnd(16)}  ${when(t?.last ?? null)}`,
+      `${c.id.padEnd(width)} ${String(t?.count ?? 0).padStart(9)}  ${when(t?.first ?? null).padEnd(16)}  ${when(t?.last ?? null)}`,
     );
   }
   const programs = [...result.stats.programs].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, 20);
