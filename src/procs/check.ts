@@ -32,7 +32,7 @@ import {
   readOndemand,
   serverProcessName,
 } from './ondemand.ts';
-import { type ProcessInfo, readProcEnv, readProcesses } from './proc.ts';
+import { type ProcessInfo, readProcEnv, readProcessesCounted } from './proc.ts';
 import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
@@ -88,6 +88,8 @@ export interface Observation {
   listeners: Listener[];
   /** Processes whose fds could not be read (not root): their listeners show no holder. */
   unreadableFds: number;
+  /** Processes this user may not see at all (/proc mounted `hidepid`): left out of the comparison. */
+  hidden: number;
   ondemand: OndemandScan;
   /** Accounts nobody logs in as (see ProcEnv): a shell running as one is never an admin's session. */
   systemUsers: ReadonlySet<string>;
@@ -118,7 +120,7 @@ export function withoutInterfaceCopies(listeners: readonly Listener[]): Listener
 /** Reads processes, listeners and on-demand definitions under the host root. */
 export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promise<Observation> {
   const env = await readProcEnv(host);
-  const processes = await readProcesses(host, env);
+  const { processes, hidden } = await readProcessesCounted(host, env);
   // Kernel threads hold no sockets (and their fd directories are unreadable without root).
   const { listeners, unreadable } = await readListeners(
     host,
@@ -145,6 +147,7 @@ export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promi
     processes,
     listeners: withoutInterfaceCopies(kept),
     unreadableFds: unreadable,
+    hidden,
     ondemand: await readOndemand(host),
     systemUsers: env.systemUsers,
   };
@@ -445,6 +448,16 @@ export function judge(
       approved: base.state === 'ok' ? base.baseline.approved : [],
     }),
   );
+  if (obs.hidden > 0) {
+    host.push({
+      kind: 'not-checked',
+      status: 'WARNING',
+      service: 'host',
+      summary: `${obs.hidden} ${obs.hidden === 1 ? 'process is' : 'processes are'} hidden from this user (/proc mounted hidepid): they were not compared with the baseline; run tenken as root to see every process`,
+      evidence: [],
+      data: { what: 'processes', path: '/proc/*/stat', reason: 'permission denied' },
+    });
+  }
   if (obs.unreadableFds > 0) {
     host.push({
       kind: 'not-checked',

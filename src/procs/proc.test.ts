@@ -1,8 +1,18 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { REPO } from '../../test/helpers/cli.ts';
 import {
   exeConcerns,
   isVanished,
@@ -141,6 +151,42 @@ describe('reading a captured /proc tree', () => {
     expect(pids).not.toContain(roles.argv0);
     expect(pids).toContain(roles.listener);
     expect(pids).toHaveLength(Object.keys(roles).length - 3); // the zombie is never listed
+  });
+
+  it('leaves out and counts the processes /proc hides from this user (hidepid), instead of failing', () => {
+    const root = tempCopy();
+    chmodSync(root, 0o755);
+    for (const f of ['stat', 'status']) chmodSync(path.join(root, 'proc', String(roles.nobody), f), 0o000);
+    // Root reads a mode-000 file all the same: the command runs as nobody, as an admin's cron job might,
+    // from a copy of the bundle nobody can read wherever the checkout is.
+    const asRoot = process.getuid?.() === 0;
+    const asUser = asRoot ? ['runuser', '-u', 'nobody', '--'] : [];
+    const pkg = mkdtempSync(path.join(os.tmpdir(), 'tenken-procs-bundle-'));
+    temps.push(pkg);
+    chmodSync(pkg, 0o755);
+    cpSync(path.join(REPO, 'package.json'), path.join(pkg, 'package.json'));
+    cpSync(path.join(REPO, 'dist', 'tenken.js'), path.join(pkg, 'dist', 'tenken.js'));
+    const state = mkdtempSync(path.join(os.tmpdir(), 'tenken-procs-hidden-'));
+    temps.push(state);
+    chmodSync(state, 0o777);
+    const [cmd, ...args] = [
+      ...asUser,
+      process.execPath,
+      path.join(pkg, 'dist', 'tenken.js'),
+      '--root',
+      root,
+      '--state',
+      state,
+      '--format',
+      'json',
+      'procs',
+    ];
+    const out = spawnSync(cmd, args, { encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    const doc = JSON.parse(out.stdout) as { results: { findings: { summary: string }[] }[] };
+    expect(doc.results.flatMap((r) => r.findings.map((f) => f.summary))).toContain(
+      '1 process is hidden from this user (/proc mounted hidepid): they were not compared with the baseline; run tenken as root to see every process',
+    );
   });
 
   it('reads an exe that is a symlink (as in /proc) or a file holding the target', async () => {

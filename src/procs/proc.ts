@@ -289,6 +289,7 @@ export async function readProcess(
   host: Pick<Host, 'root'>,
   pid: number,
   env: ProcEnv,
+  counts?: { hidden: number },
 ): Promise<ProcessInfo | null> {
   const dir = hostPath(host, `/proc/${pid}`);
   try {
@@ -301,8 +302,18 @@ export async function readProcess(
     return processFromTexts({ stat, status, cmdline, comm, exe, loginuid }, env);
   } catch (err) {
     if (isVanished(err)) return null;
+    // /proc mounted hidepid=1 (or 2): another user's process is listed but its files are not readable.
+    if (isHidden(err)) {
+      if (counts) counts.hidden++;
+      return null;
+    }
     throw err;
   }
+}
+
+function isHidden(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'EACCES' || code === 'EPERM';
 }
 
 /** The numeric entries of <root>/proc, ascending; [] when there is no /proc (a tree without one). */
@@ -326,11 +337,23 @@ export async function listPids(host: Pick<Host, 'root'>): Promise<number[]> {
  * "running, but nothing listens").
  */
 export async function readProcesses(host: Pick<Host, 'root'>, env?: ProcEnv): Promise<ProcessInfo[]> {
+  return (await readProcessesCounted(host, env)).processes;
+}
+
+/**
+ * readProcesses, and how many processes this user may not read (/proc mounted `hidepid`): they are left out
+ * and counted, not an error (an EPERM on another user's stat ended `tenken procs` as an internal error).
+ */
+export async function readProcessesCounted(
+  host: Pick<Host, 'root'>,
+  env?: ProcEnv,
+): Promise<{ processes: ProcessInfo[]; hidden: number }> {
   const e = env ?? (await readProcEnv(host));
   const out: ProcessInfo[] = [];
+  const counts = { hidden: 0 };
   const files = new Map<string, boolean>();
   for (const pid of await listPids(host)) {
-    const p = await readProcess(host, pid, e);
+    const p = await readProcess(host, pid, e, counts);
     if (!p || p.state === 'Z' || p.state === 'X') continue;
     if (p.exe?.deleted && !p.exe.path.startsWith('/memfd:')) {
       // dpkg and rpm install a new binary beside the old one and rename it over: the old is "deleted".
@@ -346,7 +369,7 @@ export async function readProcesses(host: Pick<Host, 'root'>, env?: ProcEnv): Pr
     }
     out.push(p);
   }
-  return out;
+  return { processes: out, hidden: counts.hidden };
 }
 
 /** Where a program lives that a healthy daemon never runs from, for `suspiciousExe`. */
