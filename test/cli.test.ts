@@ -105,6 +105,15 @@ describe('tenken check', () => {
     expect(again.stdout).not.toMatch(/starts afresh/);
   });
 
+  it('never prints raw control characters from a file it quotes in an error', async () => {
+    const file = path.join(tempDir(), 'baseline.json');
+    writeFileSync(file, '\x1b[2J\x1b]0;pwned\x07{ "x": 1 }');
+    const r = await runCli(['--state', tempDir(), 'baseline', 'show', '--root', DEMO_ROOT, '--file', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^tenken: Cannot read baseline .*: Unexpected token '\\x1b'/);
+    expect(r.stderr).not.toMatch(/\x1b|\x07/);
+  });
+
   it('says what it could not read, and why', async () => {
     if (process.getuid?.() === 0) {
       // root reads everything; simulate with a directory where a log file is expected

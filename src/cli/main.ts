@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadAll } from '../config/load.ts';
 import { CHECK_KIND_NAMES } from '../checks/registry.ts';
 import { describe, TenkenError } from '../core/errors.ts';
+import { terminalSafe } from '../core/sanitize.ts';
 import { version } from '../core/package.ts';
 import { defaultStateDir, stateDirFor } from '../state/store.ts';
 import type { App, Format, GlobalOptions, Io } from './app.ts';
@@ -152,7 +153,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           ? 0
           : 3;
     } else if (err instanceof TenkenError) {
-      trackedIo.error(`tenken: ${err.message}`);
+      // Messages may quote a file's bytes (a broken baseline, a config): never raw control characters.
+      trackedIo.error(`tenken: ${err.message.split('\n').map(terminalSafe).join('\n')}`);
       code = err.exitCode;
     } else {
       const e = err instanceof Error ? err : new Error(String(err));
