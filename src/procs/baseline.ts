@@ -24,7 +24,8 @@ const baselineProcess = z
     min: z.number().int().nonnegative(),
     max: z.number().int().nonnegative(),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.min <= p.max, { message: 'min is above max (a hand edit?)', path: ['max'] });
 
 const baselineListener = z
   .object({

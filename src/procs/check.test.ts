@@ -58,6 +58,24 @@ const findings = (results: CheckResult[], service?: string) =>
     .filter((r) => service === undefined || r.service === service)
     .flatMap((r) => r.findings) as unknown as ProcsFinding[];
 
+describe('a baseline from another host', () => {
+  it('is not compared, and says so (a state directory restored onto a new server)', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r); // recorded on "demo"
+    const obs = await observe({ root: r }, cfg);
+    const here = findings(judge(obs, plan(), cfg, ok(base), { now: NOW, hostName: 'demo' }), 'host');
+    expect(here.filter((f) => f.kind === 'baseline-absent')).toEqual([]);
+    const there = findings(judge(obs, plan(), cfg, ok(base), { now: NOW, hostName: 'vm' }), 'host');
+    expect(there.filter((f) => f.kind === 'baseline-absent').map((f) => [f.status, f.summary])).toEqual([
+      [
+        'UNKNOWN',
+        'The baseline /state/baseline.json was recorded on demo, and this is vm: it was not compared; fix or replace it with `tenken baseline record --force`',
+      ],
+    ]);
+    expect(there.filter((f) => f.kind === 'process-missing' || f.kind === 'listener-missing')).toEqual([]);
+  });
+});
+
 describe('the baseline diff on a generated demo tree', () => {
   it('reports the intruder: its listener (CRITICAL, with pid), the new processes, and their programs', async () => {
     const r = root(demoSpec(), { healthy: true });
@@ -553,6 +571,10 @@ describe('the baseline file', () => {
     writeFileSync(file, JSON.stringify({ ...b, processes: [{ name: 'x', user: 'root', min: -1, max: 2 }] }));
     await expect(readBaseline(file)).rejects.toThrow(
       /^Cannot read baseline .*baseline\.json: processes\.0\.min: /,
+    );
+    writeFileSync(file, JSON.stringify({ ...b, processes: [{ name: 'x', user: 'root', min: 5, max: 2 }] }));
+    await expect(readBaseline(file)).rejects.toThrow(
+      /^Cannot read baseline .*baseline\.json: processes\.0\.max: min is above max \(a hand edit\?\)$/,
     );
   });
 

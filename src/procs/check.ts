@@ -380,9 +380,23 @@ export function judge(
   obs: Observation,
   plan: Plan,
   cfg: ProcsConfig,
-  base: BaselineState,
-  opts: { now: Date; selfPid?: number },
+  base0: BaselineState,
+  opts: { now: Date; selfPid?: number; hostName?: string },
 ): CheckResult[] {
+  // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
+  // this one: its processes were reported missing and an only-installed daemon CRITICAL. Not compared.
+  const foreign =
+    base0.state === 'ok' && opts.hostName !== undefined && base0.baseline.host !== opts.hostName
+      ? base0.baseline.host
+      : null;
+  const base: BaselineState =
+    foreign !== null && base0.state === 'ok'
+      ? {
+          state: 'unreadable',
+          path: base0.path,
+          reason: `The baseline ${base0.path} was recorded on ${foreign}, and this is ${opts.hostName}: it was not compared`,
+        }
+      : base0;
   const snap = snapshotOf(obs, cfg, opts.selfPid, plan);
   const ignore = ignoredNames(cfg, plan);
   const byService = new Map<string, AnyFinding[]>();
@@ -519,7 +533,11 @@ export const procsCheck: CheckKind = {
     const base = await loadBaseline(baselinePathFor(cfg, contextPaths(ctx)));
     const selfPid = ctx.host.live ? process.pid : undefined;
     return {
-      results: judge(obs, ctx.plan, cfg, base, { now: ctx.host.now, ...(selfPid ? { selfPid } : {}) }),
+      results: judge(obs, ctx.plan, cfg, base, {
+        now: ctx.host.now,
+        hostName: ctx.host.name,
+        ...(selfPid ? { selfPid } : {}),
+      }),
     };
   },
 };

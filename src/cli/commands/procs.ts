@@ -47,6 +47,7 @@ export function register(program: Command, app: App): void {
       const selfPid = loaded.host.live ? process.pid : undefined;
       const results = judge(obs, loaded.plan, cfg, base, {
         now: loaded.host.now,
+        hostName: loaded.host.name,
         ...(selfPid === undefined ? {} : { selfPid }),
       });
       const status = worst(results.map((r) => r.status));
