@@ -76,6 +76,24 @@ describe('tenken baseline and tenken procs', () => {
     expect(show.out).toContain('kworkerd (nobody): /tmp/.X11-unix/.k/kworkerd');
   });
 
+  it('leaves a program running from a temp directory out of a recorded baseline, its listener too', async () => {
+    const infected = makeRoot(demoSpec(), { healthy: false });
+    const st = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+    cleanup.push(infected, st);
+    const gi = ['--root', infected, '--state', st];
+    const rec = await tenken([...gi, 'baseline', 'record']);
+    expect(rec.out).toMatch(
+      /Not recorded: 2 processes run from a deleted or replaced binary, a memfd or a temp directory/,
+    );
+    const shown = await tenken([...gi, 'baseline', 'show']);
+    expect(shown.out).not.toContain('31337');
+    expect(shown.out).not.toContain('kworkerd');
+    // The backdoor's port stays news until an admin approves it.
+    expect((await tenken([...gi, 'procs'])).out).toContain(
+      'New listener tcp 0.0.0.0:31337 opened by kworkerd',
+    );
+  });
+
   it('says how to start when there is no baseline, and rejects formats it cannot write', async () => {
     const other = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
     cleanup.push(other);

@@ -12,7 +12,7 @@ import {
   youngNote,
 } from '../../procs/baseline.ts';
 import { BASELINE_FILE, baselinePathFor, observe, snapshotOf } from '../../procs/check.ts';
-import { commandText } from '../../procs/proc.ts';
+import { commandText, exeConcerns } from '../../procs/proc.ts';
 import { renderBaseline } from '../../procs/view.ts';
 import { assertFormat, type App } from '../app.ts';
 
@@ -81,7 +81,21 @@ export function register(program: Command, app: App): void {
         );
       }
       const { snap, suspicious } = await current(loaded, cfg);
-      const b = recordBaseline(snap, {
+      // A program running from a memfd, a deleted binary (not a package upgrade) or a temp directory is left
+      // out with its listeners: recorded, an intruder's backdoor port would have become "expected".
+      const intruders = new Set(
+        suspicious
+          .filter((p) => exeConcerns(p.exe, cfg.tempDirs).some((c) => c !== 'replaced'))
+          .map((p) => p.pid),
+      );
+      const healthy = {
+        ...snap,
+        processes: snap.processes.filter((p) => !intruders.has(p.pid)),
+        listeners: snap.listeners.filter(
+          (l) => !(l.pids.length > 0 && l.pids.every((pid) => intruders.has(pid))),
+        ),
+      };
+      const b = recordBaseline(healthy, {
         host: loaded.host.name,
         now: loaded.host.now,
         suspicious: [],
@@ -96,7 +110,7 @@ export function register(program: Command, app: App): void {
       if (young) lines.push(terminalSafe(young));
       if (suspicious.length) {
         lines.push(
-          `Not approved: ${suspicious.length} ${suspicious.length === 1 ? 'process runs' : 'processes run'} from a deleted binary, a memfd or a temp directory; they stay CRITICAL until reviewed and approved with \`tenken baseline approve\`:`,
+          `Not recorded: ${suspicious.length} ${suspicious.length === 1 ? 'process runs' : 'processes run'} from a deleted or replaced binary, a memfd or a temp directory (left out of the baseline with their listeners, except a package upgrade's); they stay CRITICAL until reviewed and approved with \`tenken baseline approve\`:`,
         );
         for (const p of suspicious.slice(0, 20))
           lines.push(
