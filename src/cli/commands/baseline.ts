@@ -55,8 +55,8 @@ async function current(
 
 /**
  * `tenken baseline record|show|approve`: the healthy state `tenken procs` and `tenken check` compare with.
- * `record` refuses to replace an existing baseline without --force and never approves suspicious programs
- * (deleted, memfd, temp dir): that takes an explicit `approve` after review.
+ * `record` refuses to replace an existing baseline without --force and leaves suspicious programs (deleted,
+ * memfd, temp dir) out with their listeners: taking them in needs an explicit `approve` after review.
  */
 export function register(program: Command, app: App): void {
   const baseline = program
