@@ -88,6 +88,10 @@ describe('tenken baseline and tenken procs', () => {
     const shown = await tenken([...gi, 'baseline', 'show']);
     expect(shown.out).not.toContain('31337');
     expect(shown.out).not.toContain('kworkerd');
+    const json = JSON.parse(
+      (await tenken([...gi, '--format', 'json', 'baseline', 'record', '--force'])).out,
+    ) as { notRecorded: { pid: number; exe: string | null }[] };
+    expect(json.notRecorded.map((p) => p.pid).sort()).toEqual([4711, 4720]);
     // The backdoor's port stays news until an admin approves it.
     expect((await tenken([...gi, 'procs'])).out).toContain(
       'New listener tcp 0.0.0.0:31337 opened by kworkerd',

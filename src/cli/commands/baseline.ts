@@ -102,11 +102,20 @@ export function register(program: Command, app: App): void {
         minAgeSeconds: cfg.minAgeSeconds,
       });
       await writeBaseline(file, b);
-      if (g.format === 'json') return write(app, `${JSON.stringify({ file, baseline: b }, null, 2)}\n`);
+      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
+      if (g.format === 'json') {
+        // What the text says besides the file: the programs left out for review, and the young processes.
+        const notRecorded = suspicious.map((p) => ({
+          pid: p.pid,
+          name: p.name,
+          user: p.user,
+          exe: p.exe?.path ?? null,
+        }));
+        return write(app, `${JSON.stringify({ file, baseline: b, notRecorded, young }, null, 2)}\n`);
+      }
       const lines = [
         `Recorded baseline ${file}: ${b.processes.length} process groups, ${b.listeners.length} listeners`,
       ];
-      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
       if (young) lines.push(terminalSafe(young));
       if (suspicious.length) {
         lines.push(
