@@ -169,6 +169,13 @@ function succeededOf(
     : null;
 }
 
+/** ` (users a, b, c, d, e, +N)` for a brute-force summary, or nothing without users. */
+function usersText(users: readonly string[], total: number): string {
+  return users.length === 0
+    ? ''
+    : ` (users ${users.slice(0, 5).join(', ')}${total > 5 ? `, +${total - 5}` : ''})`;
+}
+
 /** The same login as a finding's summary ends with it. */
 function thenText(ok: Agg['successes'][number] | undefined): string {
   return ok ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}` : '';
@@ -468,7 +475,7 @@ export class AttackDetectors {
         kind: 'attack-bruteforce',
         status: ok ? 'CRITICAL' : 'WARNING',
         service: names.length === 1 ? (names[0] as string) : 'host',
-        summary: `${net}: ${count} failed logins from ${members.length} addresses of one /64${userList.length ? ` (users ${userList.slice(0, 5).join(', ')}${users.size > 5 ? `, +${users.size - 5}` : ''})` : ''} on ${serviceList.join(', ')}, peak ${p.count} in ${Math.round(findtime / 60)} min${thenText(ok)}`,
+        summary: `${net}: ${count} failed logins from ${members.length} addresses of one /64${usersText(userList, users.size)} on ${serviceList.join(', ')}, peak ${p.count} in ${Math.round(findtime / 60)} min${thenText(ok)}`,
         evidence: members
           .slice(0, this.cfg.evidence)
           .flatMap((a) => this.evidence(a, 'bruteforce').slice(0, 1)),
@@ -579,10 +586,7 @@ export class AttackDetectors {
               : logins === 0
                 ? `${a.fail.length} rejected mail transactions`
                 : `${a.fail.length} failures (${logins} failed login${logins === 1 ? '' : 's'}, ${a.rejects} rejected mail transaction${a.rejects === 1 ? '' : 's'})`;
-          const userText =
-            users.length === 0
-              ? ''
-              : ` (users ${users.slice(0, 5).join(', ')}${usersTotal > 5 ? `, +${usersTotal - 5}` : ''})`;
+          const userText = usersText(users, usersTotal);
           const then = thenText(ok);
           findings.push({
             kind: 'attack-bruteforce',

@@ -128,6 +128,18 @@ export function hostNews(
   return { knownHost: keys.some((k) => k in m.hosts), knownNet: net !== null && net in m.nets, net, recent };
 }
 
+/** `a host and network (N) USER never used before (K earlier logins, from ...)`, as every new-host finding says it. */
+function newHostText(
+  user: string,
+  net: string | null,
+  newNetwork: boolean,
+  prior: number,
+  known: readonly string[],
+): string {
+  const what = newNetwork ? `a host and network${net ? ` (${net})` : ''}` : 'a host';
+  return `${what} ${user} never used before (${prior} earlier logins${known.length ? `, from ${known.slice(0, 3).join(', ')}` : ''})`;
+}
+
 /** An sshd login of a session without a terminal (sftp, scp): it has no wtmp record to audit. */
 export interface TerminalLessLogin {
   user: string;
@@ -159,7 +171,7 @@ export function judgeTerminalLess(
       out.push({
         status: knownNet ? 'INFO' : 'WARNING',
         service,
-        summary: `${e.user} logged in without a terminal (sftp, scp; no wtmp record) from ${e.host} at ${localText(e.sec, zone)} ${zone.name}: ${knownNet ? 'a host' : `a host and network${net ? ` (${net})` : ''}`} ${e.user} never used before (${m.logins} earlier logins${known.length ? `, from ${known.slice(0, 3).join(', ')}` : ''})`,
+        summary: `${e.user} logged in without a terminal (sftp, scp; no wtmp record) from ${e.host} at ${localText(e.sec, zone)} ${zone.name}: ${newHostText(e.user, net, !knownNet, m.logins, known)}`,
         evidence: [e.evidence],
         first: iso(e.sec),
         last: iso(e.sec),
@@ -424,7 +436,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
             ...base(
               s,
               newNetwork ? 'WARNING' : 'INFO',
-              `${s.user} logged in${from(s)} on ${s.tty} at ${at(s.start)}: ${newNetwork ? `a host and network${net ? ` (${net})` : ''}` : 'a host'} ${s.user} never used before (${m.logins} earlier logins${known.length ? `, from ${known.slice(0, 3).join(', ')}` : ''})`,
+              `${s.user} logged in${from(s)} on ${s.tty} at ${at(s.start)}: ${newHostText(s.user, net, newNetwork, m.logins, known)}`,
             ),
             kind: 'login-new-host',
             data: {

@@ -184,18 +184,12 @@ export async function oneSourcePerFile(sources: LogSource[]): Promise<LogSource[
   return out;
 }
 
-/** Whether a source has a file to read now (a whole file, or any member of a family). */
-function hasFiles(input: EngineInput): (src: LogSource) => Promise<boolean> {
-  return (src) =>
-    input.wholeFiles
-      ? stat(src.local).then(
-          (st) => st.isFile(),
-          () => false,
-        )
-      : familyOf(src.local).then(
-          (members) => members.length > 0,
-          () => false,
-        );
+/** Whether a configured source has a file to read now (any member of its family). */
+function hasFiles(src: LogSource): Promise<boolean> {
+  return familyOf(src.local).then(
+    (members) => members.length > 0,
+    () => false,
+  );
 }
 
 function isSiblingOf(liveName: string, name: string): boolean {
@@ -241,8 +235,10 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
   // A line rsyslog wrote to two files (syslog and mail.log, kern.log, cron.log) counts once for the services
   // it goes to: see same-line.ts. Files named on the command line count as grep counts them. Sources are
   // numbered in reading order, a source's rotated members sharing its number.
-  const present = input.sources.length > 1 ? await Promise.all(input.sources.map(hasFiles(input))) : [];
-  const same = !input.wholeFiles && present.filter(Boolean).length > 1 ? new SameLines() : undefined;
+  // (Whole files are never looked for copies: no stat or listing for them.)
+  const present =
+    !input.wholeFiles && input.sources.length > 1 ? await Promise.all(input.sources.map(hasFiles)) : [];
+  const same = present.filter(Boolean).length > 1 ? new SameLines() : undefined;
   for (const [index, src] of input.sources.entries()) {
     // Lines are kept for the sources read after this one; the last has only to look them up.
     const store = present.some((p, i) => p && i > index);
