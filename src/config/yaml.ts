@@ -104,3 +104,25 @@ export function parseYaml<S extends z.ZodType>(
   });
   return { ok: false, errors };
 }
+
+/**
+ * Where a text JSON.parse refused is wrong, as `FILE:LINE:COL: message`. V8's own message often gives no
+ * position at all (and quotes the text, newlines included), which is no help in a hand-edited file; the
+ * YAML parser with the JSON schema locates the same mistakes.
+ */
+export function jsonSyntaxError(text: string, file: string): string {
+  if (text.trim() === '') return `${file}: empty file`;
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, schema: 'json', strict: true });
+  const e = doc.errors[0];
+  if (!e) return `${file}: not valid JSON`;
+  const { line, col } = lc.linePos(e.pos[0]);
+  // In JSON's words: a plain scalar is a bare word, a flow map an object, a flow sequence an array.
+  const message = (e.message.split('\n')[0] ?? '')
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .replace(/^Unresolved plain scalar ""$/, 'a value is missing')
+    .replace(/^Unresolved plain scalar "(.*)"$/, 'unexpected $1 (strings are quoted)')
+    .replace(/[Ff]low map/, 'object')
+    .replace(/[Ff]low sequence/, 'array');
+  return `${file}:${line}:${col}: not valid JSON: ${message || 'syntax error'}`;
+}

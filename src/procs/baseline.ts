@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import type { Evidence, FindingBase } from '../core/report.ts';
+import { jsonSyntaxError } from '../config/yaml.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
 import type { ProcsFindings } from './findings.ts';
 import { type ExeConcern, type ProcessInfo, commandText, exeConcerns } from './proc.ts';
@@ -493,8 +494,8 @@ export async function readBaseline(file: string): Promise<Baseline | null> {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (err) {
-    throw new TenkenError(describe(`Cannot read baseline ${file}`, err));
+  } catch {
+    throw new TenkenError(`Cannot read baseline ${jsonSyntaxError(text, file)}`);
   }
   const parsed = baselineSchema.safeParse(json);
   if (!parsed.success) {

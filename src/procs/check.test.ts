@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
+import { TenkenError } from '../core/errors.ts';
 import type { CheckResult } from '../core/report.ts';
 import {
   approveBaseline,
@@ -576,6 +577,23 @@ describe('the baseline file', () => {
     await expect(readBaseline(file)).rejects.toThrow(
       /^Cannot read baseline .*baseline\.json: processes\.0\.max: min is above max \(a hand edit\?\)$/,
     );
+  });
+
+  it('says where a hand-edited baseline stops being JSON, as file:line:col on one line', async () => {
+    const file = path.join(dir, 'edited.json');
+    const cases: [string, string][] = [
+      ['{\n  "version": 1,\n  "host": tru\n}', ':3:11: not valid JSON: unexpected tru (strings are quoted)'],
+      ['{"version": 1, "host": }', ':1:24: not valid JSON: a value is missing'],
+      ['{\n  "processes": [1,,2]\n}', ':2:19: not valid JSON: Unexpected , in array'],
+      ['{"version": 1', ':1:14: not valid JSON: object must end with a }'],
+      ['  \n', ': empty file'],
+    ];
+    for (const [text, where] of cases) {
+      writeFileSync(file, text);
+      const err = await readBaseline(file).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TenkenError);
+      expect((err as Error).message).toBe(`Cannot read baseline ${file}${where}`);
+    }
   });
 
   it('refuses to write through a symlink planted at its name', async () => {

@@ -98,6 +98,35 @@ describe('tenken baseline and tenken procs', () => {
     );
   });
 
+  it('says in record and approve, text and JSON alike, which young processes it left out', async () => {
+    const spec = demoSpec();
+    const young = {
+      pid: 7000,
+      ppid: 1,
+      name: 'nc',
+      uid: 0,
+      cmdline: ['nc', '-l', '-p', '4444'],
+      exe: '/usr/bin/nc',
+      started: new Date(NOW.getTime() - 30_000).toISOString(),
+    };
+    const r = makeRoot({ ...spec, processes: [...spec.processes, young] }, { healthy: true });
+    const st = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+    cleanup.push(r, st);
+    const gy = ['--root', r, '--state', st];
+    const note = /^Left out 1 process group started less than 120 s ago: nc \(root\)\./;
+    const rec = JSON.parse((await tenken([...gy, '--format', 'json', 'baseline', 'record'])).out) as {
+      young: string | null;
+    };
+    expect(rec.young).toMatch(note);
+    const approve = await tenken([...gy, 'baseline', 'approve', '--dry-run']);
+    expect(approve.out.split('\n')[1]).toMatch(note);
+    const json = JSON.parse(
+      (await tenken([...gy, '--format', 'json', 'baseline', 'approve', '--dry-run'])).out,
+    ) as { written: boolean; changes: unknown[]; young: string | null };
+    expect(json).toMatchObject({ written: false, changes: [] });
+    expect(json.young).toMatch(note);
+  });
+
   it('says how to start when there is no baseline, and rejects formats it cannot write', async () => {
     const other = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
     cleanup.push(other);

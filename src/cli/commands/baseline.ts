@@ -166,15 +166,14 @@ export function register(program: Command, app: App): void {
         minAgeSeconds: cfg.minAgeSeconds,
       });
       if (changes.length && !opts.dryRun) await writeBaseline(file, merged);
-      if (g.format === 'json')
-        return write(
-          app,
-          `${JSON.stringify({ file, written: changes.length > 0 && !opts.dryRun, changes }, null, 2)}\n`,
-        );
+      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
+      if (g.format === 'json') {
+        const written = changes.length > 0 && !opts.dryRun;
+        return write(app, `${JSON.stringify({ file, written, changes, young }, null, 2)}\n`);
+      }
       const head = changes.length
         ? `${opts.dryRun ? 'Would approve' : 'Approved'} ${changes.length} changes into ${file}:`
         : `Nothing to approve: what runs now matches ${file}`;
-      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
       if (g.quiet && !changes.length) return;
       await write(
         app,
