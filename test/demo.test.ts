@@ -34,6 +34,8 @@ describe('the demo tree, as the quick start shows it', () => {
       (f) => f.kind === 'log-category' && f.data.category === 'cgi',
     );
     expect(cgi?.kind === 'log-category' && cgi.data.count).toBe(4);
+    // ...with the runbook's meaning of the category, for the reader who has no manual at hand.
+    expect(cgi?.kind === 'log-category' && cgi.data.title).toBe('CGI abuse');
     const sshd = findings(report, 'logs', 'sshd').filter((f) => f.kind === 'log-category');
     expect(sshd.map((f) => f.kind === 'log-category' && f.data.category)).toContain('invalid');
 

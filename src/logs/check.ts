@@ -93,6 +93,7 @@ export function categoryFindings(
       evidence: s.samples,
       data: {
         category: c.id,
+        title: c.title,
         count: s.count,
         perHour: Object.fromEntries(
           [...s.perHour].sort((a, b) => a[0] - b[0]).map(([h, n]) => [new Date(h).toISOString(), n]),

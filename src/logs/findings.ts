@@ -15,6 +15,8 @@ export interface LogsFindings {
 export interface LogCategoryData {
   /** Category id (`error`, `network`, ... or a user category). */
   category: string;
+  /** What the category means (the runbook's words for a built-in one, the config's `title`), or null. */
+  title: string | null;
   count: number;
   /** Lines per hour (ISO hour start → count), for lines with a known time. */
   perHour: Record<string, number>;

@@ -63,4 +63,34 @@ describe('renderText', () => {
     expect(longest).toBeLessThan(450);
     expect(text).toContain('203.0.113.9: 25 web probes (/AAAA');
   });
+
+  it("names a log category with its meaning, a user's title neutralised like log text", () => {
+    const f: Finding = {
+      kind: 'log-category',
+      status: 'WARNING',
+      service: 'httpd',
+      summary: '4 cgi lines, 4 in the busiest hour',
+      evidence: [],
+      data: {
+        category: 'cgi',
+        title: 'CGI abuse',
+        count: 4,
+        perHour: {},
+        peakPerHour: 4,
+        top: [],
+        sources: ['/var/log/apache2/access.log'],
+        threshold: { warn: 1, crit: 20, warnPerHour: 1, critPerHour: 10 },
+      },
+    };
+    const text = renderText(reportWith(f, 'frequent cgi (4)'), { color: false });
+    expect(text).toContain('cgi (CGI abuse): 4 lines, peak 4/h in /var/log/apache2/access.log');
+    const own = { ...f, data: { ...f.data, category: 'disk', title: 'disk \x1b[2Jfull' } };
+    expect(renderText(reportWith(own, 'frequent disk (4)'), { color: false })).toContain(
+      'disk (disk \\x1b[2Jfull): 4 lines',
+    );
+    const bare = { ...f, data: { ...f.data, category: 'mine', title: null } };
+    expect(renderText(reportWith(bare, 'frequent mine (4)'), { color: false })).toContain(
+      'mine: 4 lines, peak 4/h',
+    );
+  });
 });

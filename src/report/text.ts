@@ -19,7 +19,7 @@ const details: Details = {
   'check-error': (f) => [`error: ${f.data.error}`],
   'not-checked': () => [],
   'log-category': (f) => [
-    `${f.data.category}: ${f.data.count} line${f.data.count === 1 ? '' : 's'}, peak ${f.data.peakPerHour}/h in ${f.data.sources.join(', ')}`,
+    `${f.data.category}${f.data.title === null ? '' : ` (${f.data.title})`}: ${f.data.count} line${f.data.count === 1 ? '' : 's'}, peak ${f.data.peakPerHour}/h in ${f.data.sources.join(', ')}`,
     ...f.data.top.slice(0, 5).map((t) => `  ${t.count} × ${clip(t.message, 200)}`),
   ],
   // The summary (`Cannot read PATH: why`) already says all a log-source finding holds.

@@ -22,7 +22,12 @@ const loaded: Loaded = {
   plan,
 };
 
-async function scan(files: string[], opts: Partial<ScanOptions>, format: 'text' | 'json' | 'ndjson') {
+async function scan(
+  files: string[],
+  opts: Partial<ScanOptions>,
+  format: 'text' | 'json' | 'ndjson',
+  with_: Loaded = loaded,
+) {
   let out = '';
   const errors: string[] = [];
   const io = {
@@ -35,7 +40,7 @@ async function scan(files: string[], opts: Partial<ScanOptions>, format: 'text' 
     env: {},
     cwd: dir,
   };
-  const code = await runScan(loaded, files, { category: [], all: false, ignore: true, ...opts }, format, {
+  const code = await runScan(with_, files, { category: [], all: false, ignore: true, ...opts }, format, {
     io,
   });
   return { out, errors, code };
@@ -140,6 +145,41 @@ describe('tenken scan', () => {
     expect(Object.keys(doc.categories)).toEqual(['network']);
     expect(doc.categories.network?.count).toBe(1);
     expect(Object.keys(doc.services)).toEqual(['sendmail']);
+  });
+
+  it("says what each category means: the runbook's words, or the config's title", async () => {
+    writeFileSync(path.join(dir, 'meaning'), Buffer.from(LOG, 'latin1'));
+    const row = (out: string, re: RegExp) => out.split('\n').find((l) => re.test(l));
+    const text = (await scan(['meaning'], {}, 'text')).out;
+    expect(row(text, /^category /)).toMatch(/ last \(UTC\) +meaning$/);
+    expect(row(text, /^network /)).toMatch(
+      /^network +1 +2026-11-24 10:00 +2026-11-24 10:00 +network trouble, server overload$/,
+    );
+    expect(row(text, /^cgi /)).toMatch(/^cgi +0 +- +- +CGI abuse$/);
+    const json = JSON.parse((await scan(['meaning'], {}, 'json')).out) as {
+      categories: Record<string, { title: string | null; count: number }>;
+    };
+    expect(json.categories.invalid).toEqual({
+      title: 'parameter mistakes, wrong password entered',
+      count: 1,
+      first: '2026-11-24T10:00:02.000Z',
+      last: '2026-11-24T10:00:02.000Z',
+    });
+    const config = configSchema.parse({
+      checks: {
+        logs: {
+          categories: {
+            network: { title: '  timeouts of our uplink ' },
+            mine: { keywords: ['ok'] },
+            disk: { title: 'disk \x1b[31mfull', keywords: ['nospace'] },
+          },
+        },
+      },
+    });
+    const own = (await scan(['meaning'], {}, 'text', { ...loaded, config })).out;
+    expect(row(own, /^network /)).toMatch(/ 2026-11-24 10:00 +timeouts of our uplink$/);
+    expect(row(own, /^mine /)).toMatch(/^mine +1 +2026-11-24 10:00 +2026-11-24 10:00$/);
+    expect(row(own, /^disk /)).toMatch(/ - +disk \\x1b\[31mfull$/);
   });
 
   it('reports a missing file on stderr and exits 3', async () => {

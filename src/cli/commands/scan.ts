@@ -287,7 +287,8 @@ export function summaryJson(
   const categories = Object.fromEntries(
     rules.categories.map((c) => {
       const t = totals.get(c.id);
-      return [c.id, { count: t?.count ?? 0, first: iso(t?.first ?? null), last: iso(t?.last ?? null) }];
+      const times = { first: iso(t?.first ?? null), last: iso(t?.last ?? null) };
+      return [c.id, { title: c.title, count: t?.count ?? 0, ...times }];
     }),
   );
   const programs = Object.fromEntries(
@@ -342,12 +343,13 @@ export function summaryText(
   lines.push('');
   // As wide as the longest category id (a user's `disk-quota-exceeded` pushed its row out of line).
   const width = Math.max(12, ...rules.categories.map((c) => c.id.length + 1));
-  lines.push(`${'category'.padEnd(width)} ${'lines'.padStart(9)}  ${'first (UTC)'.padEnd(16)}  last (UTC)`);
+  lines.push(
+    `${'category'.padEnd(width)} ${'lines'.padStart(9)}  ${'first (UTC)'.padEnd(16)}  ${'last (UTC)'.padEnd(16)}  meaning`,
+  );
   for (const c of rules.categories) {
     const t = totals.get(c.id);
-    lines.push(
-      `${c.id.padEnd(width)} ${String(t?.count ?? 0).padStart(9)}  ${when(t?.first ?? null).padEnd(16)}  ${when(t?.last ?? null)}`,
-    );
+    const row = `${c.id.padEnd(width)} ${String(t?.count ?? 0).padStart(9)}  ${when(t?.first ?? null).padEnd(16)}  ${when(t?.last ?? null).padEnd(16)}  ${terminalSafe(clip(c.title ?? '', 60))}`;
+    lines.push(row.trimEnd());
   }
   const programs = [...result.stats.programs].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, 20);
   if (programs.length) {

@@ -27,3 +27,18 @@ export type RunbookCategory = keyof typeof RUNBOOK_PACK;
 
 /** The built-in category ids in the runbook's order. */
 export const RUNBOOK_CATEGORIES = Object.keys(RUNBOOK_PACK) as RunbookCategory[];
+
+/**
+ * What a built-in category means, in the runbook's words (its keyword table's right column): shown beside
+ * the id in reports, so that "access" or "invalid" needs no manual. A user category's `title` overrides.
+ */
+export const RUNBOOK_TITLES = {
+  error: 'errors in general, e.g. a mistake in a config file',
+  network: 'network trouble, server overload',
+  access: 'access-control mistakes, or some unauthorised access',
+  invalid: 'parameter mistakes, wrong password entered',
+  cgi: 'CGI abuse',
+  portscan: 'port scan',
+  bruteforce: 'dictionary attack',
+  passwd: 'unauthorised access to the password file',
+} as const satisfies Record<RunbookCategory, string>;

@@ -1,7 +1,7 @@
 import type { LogsConfig } from '../config.ts';
 import type { KernelKeyword } from './kernel.ts';
 import { enableLinearEngine } from './linear.ts';
-import { RUNBOOK_CATEGORIES, RUNBOOK_PACK } from './pack.ts';
+import { RUNBOOK_CATEGORIES, RUNBOOK_PACK, RUNBOOK_TITLES } from './pack.ts';
 
 /**
  * Compiled rules: what the scanner runs. Lines are latin1-decoded bytes (one char per byte), so keyword
@@ -11,6 +11,8 @@ import { RUNBOOK_CATEGORIES, RUNBOOK_PACK } from './pack.ts';
 /** One category, compiled. */
 export interface CompiledCategory {
   id: string;
+  /** What the category means (the config's `title`, else the runbook's words), or null. */
+  title: string | null;
   /** Bit of this category in a line's mask. */
   bit: number;
   /** Keyword test over a latin1 line, or null when the category has no keywords. */
@@ -117,11 +119,13 @@ function lineRegex(src: string): LineRegex {
 /** Compiles the config's rules; `only` keeps just these category ids (for `scan --category`). */
 export function compileRules(cfg: LogsConfig, only?: ReadonlySet<string>): RuleSet {
   enableLinearEngine();
-  const spec = new Map<string, { keywords: string[]; regex: string[] }>();
+  const spec = new Map<string, { title: string | null; keywords: string[]; regex: string[] }>();
   if (cfg.runbook)
-    for (const id of RUNBOOK_CATEGORIES) spec.set(id, { keywords: [...RUNBOOK_PACK[id]], regex: [] });
+    for (const id of RUNBOOK_CATEGORIES)
+      spec.set(id, { title: RUNBOOK_TITLES[id], keywords: [...RUNBOOK_PACK[id]], regex: [] });
   for (const [id, r] of Object.entries(cfg.categories)) {
-    const s = spec.get(id) ?? { keywords: [], regex: [] };
+    const s = spec.get(id) ?? { title: null, keywords: [], regex: [] };
+    if (r.title !== undefined && r.title.trim() !== '') s.title = r.title.trim();
     s.keywords.push(...r.keywords);
     s.regex.push(...r.regex);
     spec.set(id, s);
@@ -140,6 +144,7 @@ export function compileRules(cfg: LogsConfig, only?: ReadonlySet<string>): RuleS
     }
     categories.push({
       id,
+      title: s.title,
       bit,
       keywords: words.length ? keywordRegex(words, false) : null,
       regexes: s.regex.map(lineRegex),
