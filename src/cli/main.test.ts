@@ -44,6 +44,34 @@ describe('--only', () => {
   });
 });
 
+describe('global options a command would ignore', () => {
+  it('refuses --only outside check and --quiet where it would print all the same', async () => {
+    const only = await runCli(['--root', DEMO_ROOT, '--only', 'logs', 'last']);
+    expect(only.code).toBe(3);
+    expect(only.stdout).toBe('');
+    expect(only.stderr).toBe(
+      'tenken: --only is for `tenken check`: `tenken last` has no check kinds to choose\n',
+    );
+    const quiet = await runCli(['--root', DEMO_ROOT, '-q', 'scan']);
+    expect(quiet.code).toBe(3);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toMatch(
+      /^tenken: --quiet is not for `tenken scan`: it prints what it is asked for \(--quiet is for check, attacks, .*logins mail\)\n$/,
+    );
+    const show = await runCli(['--root', DEMO_ROOT, '--quiet', 'baseline', 'show']);
+    expect(show.stderr).toMatch(/^tenken: --quiet is not for `tenken baseline show`/);
+  });
+
+  it('takes them where they mean something', async () => {
+    const state = tempDir();
+    const r = await runCli(['--root', DEMO_ROOT, '--state', state, '-q', '--only', 'logs', 'check']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const dialup = await runCli(['--root', DEMO_ROOT, '--state', state, '-q', 'dialup']);
+    expect(dialup.stderr).toBe('');
+  });
+});
+
 describe('--format', () => {
   it('offers only formats some command prints (no prometheus until metrics exist)', async () => {
     const r = await runCli(['--root', DEMO_ROOT, '--format', 'prometheus', 'check']);

@@ -51,7 +51,7 @@ export function buildProgram(app: App): Command {
     .option('--only <kinds>', 'run only these check kinds, comma-separated (tenken check)', list)
     .option(
       '-q, --quiet',
-      'print nothing when everything is OK, for cron (check, attacks, procs, probe, dialup, baseline, wtmp)',
+      `print nothing when everything is OK, for cron (${QUIET_COMMANDS.join(', ')})`,
       false,
     )
     .option('--no-color', 'never colour the output (colour is used only on a terminal)')
@@ -63,7 +63,41 @@ export function buildProgram(app: App): Command {
     writeErr: (s) => app.io.error(s.replace(/\n$/, '')),
   });
   for (const c of commands) c.register(program, app);
+  // A global option the command would ignore is refused: `tenken -q scan` in a cron job printed every
+  // line, and `--only logs last` printed all of wtmp, each without a word.
+  program.hook('preAction', (_, action) => {
+    const name = commandPath(action);
+    const o = program.opts<{ only?: string[]; quiet: boolean }>();
+    if (o.only !== undefined && name !== 'check')
+      throw new TenkenError(
+        `--only is for \`tenken check\`: \`tenken ${name}\` has no check kinds to choose`,
+      );
+    if (o.quiet && !QUIET_COMMANDS.includes(name))
+      throw new TenkenError(
+        `--quiet is not for \`tenken ${name}\`: it prints what it is asked for (--quiet is for ${QUIET_COMMANDS.join(', ')})`,
+      );
+  });
   return program;
+}
+
+/** Commands that honour `--quiet` (print nothing when all is OK): the ones a cron job runs. */
+const QUIET_COMMANDS = [
+  'check',
+  'attacks',
+  'procs',
+  'probe',
+  'dialup',
+  'baseline record',
+  'baseline approve',
+  'wtmp rotate',
+  'logins mail',
+];
+
+/** A command's name under the program: `check`, `baseline record`. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /** Checks `--root DIR` once for all commands: it must be an existing directory. */

@@ -75,6 +75,15 @@ describe('tenken logins mail --dry-run', () => {
   });
 });
 
+describe('tenken -q logins mail (a monthly cron job)', () => {
+  it('prints nothing when every message went out, and still writes them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    const r = await runLogins(['-q', 'logins', 'mail', '--dry-run', dir], { root, now, state });
+    expect(r).toEqual({ stdout: '', stderr: '', code: 0 });
+    expect(fs.readdirSync(dir).sort()).toEqual(['alice.eml', 'bob.eml', 'root.eml']);
+  });
+});
+
 describe('tenken logins mail --dry-run refusals', () => {
   it('refuses to write through a symlink planted at USER.eml and leaves its target alone', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));

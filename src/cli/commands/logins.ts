@@ -162,7 +162,8 @@ export function register(program: Command, app: App): void {
         }
       }
       if (results.length === 0) lines.push('no logins to report in the period');
-      await app.io.write(`${lines.join('\n')}\n`);
+      // --quiet (a monthly cron job): failures alone, on stderr.
+      if (!app.globals(cmd).quiet) await app.io.write(`${lines.join('\n')}\n`);
       if (failed) app.exit(3);
     });
 }
