@@ -110,7 +110,9 @@ describe('tenken check', () => {
     writeFileSync(file, '\x1b[2J\x1b]0;pwned\x07{ "x": 1 }');
     const r = await runCli(['--state', tempDir(), 'baseline', 'show', '--root', DEMO_ROOT, '--file', file]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^tenken: Cannot read baseline .*: Unexpected token '\\x1b'/);
+    expect(r.stderr).toMatch(
+      /^tenken: Cannot read baseline .*baseline\.json:1:1: not valid JSON: unexpected \\u001b/,
+    );
     expect(r.stderr).not.toMatch(/\x1b|\x07/);
   });
 

@@ -26,6 +26,21 @@ describe('runChecks', () => {
     expect(text).toMatch(/spy\.json: not valid JSON.*this run starts afresh for it/);
   });
 
+  it('says that a state file it could not read is left as it is (the store then does not replace it)', async () => {
+    const store = new StateStore(tempDir());
+    // What StateStore.read records for root's 0600 file read by a user's run (store.test.ts runs that case).
+    store.problems.push({
+      file: '/var/lib/tenken/logs.json',
+      reason: 'unreadable: permission denied',
+      kept: true,
+    });
+    const { report } = await runChecks(loaded(), store, { kinds: [], options: { all: false } });
+    expect(report.status).toBe('WARNING');
+    expect(renderText(report, { color: false })).toContain(
+      'State file /var/lib/tenken/logs.json: unreadable: permission denied; this run reads as if it were the first and leaves the file as it is',
+    );
+  });
+
   it('sets aside, and says so, a saved state of the wrong shape (valid JSON another version wrote)', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'spy.json'), '{"version":2}');

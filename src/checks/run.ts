@@ -134,7 +134,9 @@ export async function runChecks(
   const checks = outs.map((o) => o.report);
   for (const p of store.problems) {
     // One text for the check, its result and its finding: the text report then says it once.
-    const said = `State file ${p.file}: ${p.reason}; this run starts afresh for it`;
+    const said = p.kept
+      ? `State file ${p.file}: ${p.reason}; this run reads as if it were the first and leaves the file as it is`
+      : `State file ${p.file}: ${p.reason}; this run starts afresh for it`;
     checks.push({
       kind: 'state',
       status: 'WARNING',

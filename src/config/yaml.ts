@@ -121,7 +121,10 @@ export function jsonSyntaxError(text: string, file: string): string {
   const message = (e.message.split('\n')[0] ?? '')
     .replace(/ at line \d+, column \d+:?$/, '')
     .replace(/^Unresolved plain scalar ""$/, 'a value is missing')
-    .replace(/^Unresolved plain scalar "(.*)"$/, 'unexpected $1 (strings are quoted)')
+    .replace(/^Unresolved plain scalar "(.*)"$/, (_, word: string) => {
+      const shown = word.length > 40 ? `${word.slice(0, 40)}…` : word;
+      return `unexpected ${shown} (strings are quoted)`;
+    })
     .replace(/[Ff]low map/, 'object')
     .replace(/[Ff]low sequence/, 'array');
   return `${file}:${line}:${col}: not valid JSON: ${message || 'syntax error'}`;

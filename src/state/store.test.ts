@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -11,6 +12,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isRoot, runAsNobody } from '../../test/helpers/as-nobody.ts';
 import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { StateStore, stateDirFor } from './store.ts';
@@ -89,6 +91,65 @@ describe('StateStore', () => {
     expect(() => new StateStore(dir).lock()).toThrow(
       `Cannot take lock ${path.join(dir, 'lock')}: not a regular file (remove it)`,
     );
+  });
+
+  it("leaves a lock it cannot read (root's, seen by a user's run) in place and says so", async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    const release = new StateStore(dir).lock();
+    const lock = path.join(dir, 'lock');
+    const before = readFileSync(lock, 'utf8');
+    let message: string;
+    if (isRoot()) {
+      message = await runAsNobody(
+        path.join(import.meta.dirname, 'store.ts'),
+        `try { new m.StateStore(${JSON.stringify(dir)}).lock()(); console.log('taken'); } catch (e) { console.log(e.message); }`,
+      );
+    } else {
+      chmodSync(lock, 0);
+      try {
+        new StateStore(dir).lock()();
+        message = 'taken';
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      chmodSync(lock, 0o600);
+    }
+    expect(message).toBe(
+      `Cannot take lock ${lock}: permission denied (taken by a run of uid ${process.getuid?.()}; this run cannot tell whether it still runs)`,
+    );
+    expect(readFileSync(lock, 'utf8')).toBe(before);
+    release();
+  });
+
+  it("leaves a state file it cannot read (root's, seen by a user's run) as it is, and says so", async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    const file = path.join(dir, 'logs.json');
+    writeFileSync(file, '{"root":"cursors"}\n', { mode: 0o600 });
+    const run = `const s = new m.StateStore(${JSON.stringify(dir)});
+      const got = s.read('logs');
+      s.commit('logs', { user: 'cursors' });
+      s.commit('attacks', { user: 'attackers' });
+      console.log(JSON.stringify({ got: got ?? null, problems: s.problems }));`;
+    let out: string;
+    if (isRoot()) out = await runAsNobody(path.join(import.meta.dirname, 'store.ts'), run);
+    else {
+      chmodSync(file, 0);
+      const s = new StateStore(dir);
+      const got = s.read('logs');
+      s.commit('logs', { user: 'cursors' });
+      s.commit('attacks', { user: 'attackers' });
+      chmodSync(file, 0o600);
+      out = JSON.stringify({ got: got ?? null, problems: s.problems });
+    }
+    expect(JSON.parse(out)).toEqual({
+      got: null,
+      problems: [{ file, reason: 'unreadable: permission denied', kept: true }],
+    });
+    expect(readFileSync(file, 'utf8')).toBe('{"root":"cursors"}\n');
+    // What it could write, it wrote.
+    expect(JSON.parse(readFileSync(path.join(dir, 'attacks.json'), 'utf8'))).toEqual({ user: 'attackers' });
   });
 
   it('locks runs against each other and takes over a stale lock', () => {

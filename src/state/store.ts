@@ -81,6 +81,8 @@ function ensureDir(dir: string): void {
 export interface StateProblem {
   file: string;
   reason: string;
+  /** The file could not be read (not: was malformed), so this run leaves it as it is instead of replacing it. */
+  kept?: true;
 }
 
 /**
@@ -90,6 +92,8 @@ export interface StateProblem {
  */
 export class StateStore {
   readonly problems: StateProblem[] = [];
+  /** Kinds whose file exists but could not be read: never replaced by this run (it is another user's, ...). */
+  private readonly unreadable = new Set<string>();
   constructor(readonly dir: string) {}
 
   private file(kind: string): string {
@@ -111,10 +115,18 @@ export class StateStore {
       return JSON.parse(readFileSync(file, 'utf8')) as unknown;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return undefined;
-      this.problems.push({
-        file,
-        reason: err instanceof SyntaxError ? 'not valid JSON (ignored)' : describe('unreadable', err),
-      });
+      if (err instanceof SyntaxError) {
+        this.problems.push({ file, reason: 'not valid JSON (ignored)' });
+        return undefined;
+      }
+      const code = errnoCode(err);
+      if (code === 'EACCES' || code === 'EPERM') {
+        // Root's 0600 state read by a user's run: replacing it would lose root's cursors and history.
+        this.unreadable.add(kind);
+        this.problems.push({ file, reason: describe('unreadable', err), kept: true });
+        return undefined;
+      }
+      this.problems.push({ file, reason: describe('unreadable', err) });
       return undefined;
     }
   }
@@ -124,8 +136,9 @@ export class StateStore {
     this.problems.push({ file: this.file(kind), reason });
   }
 
-  /** Atomically replaces one kind's state. */
+  /** Atomically replaces one kind's state (not a file this run could not read: that one is left alone). */
   commit(kind: string, value: unknown): void {
+    if (this.unreadable.has(kind)) return;
     ensureDir(this.dir);
     writeFileAtomic(this.file(kind), `${JSON.stringify(value)}\n`, 0o600, { replaceLink: true });
   }
@@ -187,8 +200,10 @@ export class StateStore {
   private checkHeld(file: string): void {
     let text: string;
     let mtimeMs: number;
+    let uid = -1;
     try {
       const st = lstatSync(file);
+      uid = st.uid;
       // A directory (or FIFO, ...) is no lock any run wrote, and unlink cannot remove it: say so, not "stale".
       if (!st.isFile() && !st.isSymbolicLink())
         throw new TenkenError(`Cannot take lock ${file}: not a regular file (remove it)`);
@@ -196,7 +211,12 @@ export class StateStore {
       mtimeMs = lstatSync(file).mtimeMs;
     } catch (err) {
       if (err instanceof TenkenError) throw err;
-      return; // unreadable or vanished: treat as stale
+      if (errnoCode(err) === 'ENOENT') return; // vanished: its run ended
+      // Unreadable (root's 0600 lock, read by a user's run): it may well be held. Taking it as stale let a
+      // user's run delete a running root run's lock and both commit state.
+      throw new TenkenError(
+        `${describe(`Cannot take lock ${file}`, err)} (taken by a run of uid ${uid}; this run cannot tell whether it still runs)`,
+      );
     }
     const pid = lockHolder(text, mtimeMs);
     if (pid !== undefined)
