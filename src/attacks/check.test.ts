@@ -17,7 +17,8 @@ import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { Finding } from '../core/report.ts';
 import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
-import { attacksCheck, buildResults, MAX_LISTED } from './check.ts';
+import { JournalAccessError, type JournalRunner } from '../logs/read/journal.ts';
+import { attacksCheck, buildResults, MAX_LISTED, makeAttacksCheck } from './check.ts';
 import type { AttackFinding } from './findings.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
@@ -223,6 +224,33 @@ describe('attacks check', () => {
     expect(later.out.state).toBeUndefined();
     const earlier = await run(root, undefined, { since: new Date(Date.UTC(2024, 5, 30, 9, 0, 0)) });
     expect(earlier.bf[0]?.data.count).toBe(10);
+  });
+});
+
+describe('a journal this run may not read', () => {
+  it('is UNKNOWN on a host whose journal is its system log (auto, no syslog file), not a quiet OK', async () => {
+    const { root } = tree();
+    mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const denied: JournalRunner = async function* () {
+      await Promise.resolve();
+      yield* [];
+      throw new JournalAccessError('permission denied: the system journal is readable only by root');
+    };
+    const out = await makeAttacksCheck({ journalRunner: denied }).run({
+      host: makeHost({ root, name: 'srv', now: NOW, env: { TZ: 'UTC' } }),
+      config: configSchema.parse({}),
+      plan: { ...plan, journal: 'auto' },
+      state: undefined,
+      options: { all: false },
+      signal: new AbortController().signal,
+    });
+    const problems = out.results.flatMap((r) => r.findings).filter((f) => f.kind === 'not-checked');
+    expect(problems.map((f) => [f.status, f.summary])).toEqual([
+      [
+        'UNKNOWN',
+        'Cannot look for attacks in journal: permission denied: the system journal is readable only by root',
+      ],
+    ]);
   });
 });
 

@@ -215,7 +215,8 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       if (saved?.journal) state.journal = saved.journal;
-      if (plan.journal === 'on') problems.push(notChecked('journal', (err as Error).message, 'UNKNOWN'));
+      // `auto` reads it only as the system log: unreadable, no attack in it could be seen.
+      problems.push(notChecked('journal', (err as Error).message, 'UNKNOWN'));
     }
   } else if (saved?.journal) state.journal = saved.journal;
 

@@ -15,7 +15,7 @@ import { readRegularFileSync } from '../core/open.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { worst } from '../core/status.ts';
 import { hostZoneName, makeZone, type Zone, zoneFromTZ } from '../core/tz.ts';
-import { type JournalRunner, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
+import { JournalAccessError, type JournalRunner, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
 import {
   type Account,
   auditLogins,
@@ -383,8 +383,9 @@ export async function inspectLogins(
       scans.push(scan);
       logName = 'journal';
     } catch (err) {
-      // Where the journal was only a guess (`auto`), a host without journalctl simply has no auth log.
-      if (ctx.plan.journal === 'on')
+      // Where the journal was only a guess (`auto`), a host without journalctl simply has no auth log; one
+      // whose journal this user may not read has one, unread.
+      if (ctx.plan.journal === 'on' || err instanceof JournalAccessError)
         findings.push(
           notChecked(
             'auth log',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { makeZone } from '../core/tz.ts';
-import { type JournalRunner, spawnJournalctl } from '../logs/read/journal.ts';
+import { JournalAccessError, type JournalRunner, spawnJournalctl } from '../logs/read/journal.ts';
 import { exportFormat, writeJournal } from '../../test/helpers/journal.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
@@ -430,6 +430,21 @@ describe('reconciliation with the journal, on a host without an auth log file', 
     ]);
     const auto = await inspectLogins(context(root, '2026-11-05T00:00', 'auto'), { journalRunner: failing });
     expect(auto.findings.filter((f) => f.status === 'WARNING')).toEqual([]);
+  });
+
+  it('says so when the journal is there but this user may not read it, even under auto', async () => {
+    const root = makeTree({ wtmp });
+    fs.mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const denied: JournalRunner = async function* () {
+      await Promise.resolve();
+      yield* [];
+      throw new JournalAccessError('permission denied: the system journal is readable only by root');
+    };
+    const auto = await inspectLogins(context(root, '2026-11-05T00:00', 'auto'), { journalRunner: denied });
+    expect(auto.findings.map((f) => [f.status, f.summary])).toContainEqual([
+      'WARNING',
+      'Cannot read the journal: permission denied: the system journal is readable only by root: logins were not reconciled with it',
+    ]);
   });
 });
 

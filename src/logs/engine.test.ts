@@ -6,7 +6,9 @@ import { loadAll } from '../config/load.ts';
 import type { Plan } from '../config/plan.ts';
 import { type Host, makeHost } from '../core/host.ts';
 import { type LogsConfig, logsConfig } from './config.ts';
+import { buildResults } from './check.ts';
 import { planSources, runEngine } from './engine.ts';
+import { JournalAccessError, type JournalRunner } from './read/journal.ts';
 import { compileRules } from './scan/rules.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
@@ -195,5 +197,44 @@ describe('a line rsyslog wrote to two logs', () => {
     const { host, plan } = loadAll({ root, env: { TZ: 'UTC' } });
     const r = await readAll(host, plan);
     expect(['a', 'b'].map((svc) => r.stats.services.get(svc)?.get('error')?.count)).toEqual([3, 3]);
+  });
+});
+
+describe('a journal this run may not read', () => {
+  it('is one UNKNOWN on the host (not INFO, not a "saved cursor not usable" reset), and keeps the cursor', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-'));
+    dirs.push(root);
+    mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    const host = makeHost({ root, name: 'gw', now: new Date('2026-11-25T00:00:00Z'), env: { TZ: 'UTC' } });
+    const plan: Plan = { ...testPlan([], ['/var/log/syslog']), journal: 'auto' };
+    const config = logsConfig.parse({});
+    const rules = compileRules(config);
+    const denied: JournalRunner = async function* () {
+      await Promise.resolve();
+      yield* [];
+      throw new JournalAccessError('permission denied: the system journal is readable only by root');
+    };
+    const result = await runEngine({
+      host,
+      plan,
+      config,
+      rules,
+      sources: await planSources(host, plan),
+      mode: { kind: 'resume', state: { version: 1, sources: {}, journal: { cursor: 's=1' } } },
+      journal: 'auto',
+      journalRunner: denied,
+      countLines: true,
+      consumeTrailing: false,
+      noIgnore: false,
+    });
+    expect(result.problems.filter((p) => p.path === 'journal').map((p) => [p.problem, p.reason])).toEqual([
+      ['journal', 'permission denied: the system journal is readable only by root'],
+    ]);
+    expect(result.state.journal).toEqual({ cursor: 's=1' });
+    const host_ = buildResults(plan, config, rules, result).find((r) => r.service === 'host');
+    expect(host_?.findings.map((f) => [f.status, f.summary])).toContainEqual([
+      'UNKNOWN',
+      'Cannot read the journal: permission denied: the system journal is readable only by root',
+    ]);
   });
 });

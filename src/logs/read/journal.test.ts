@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isRoot, runAsNobody } from '../../../test/helpers/as-nobody.ts';
 import { type ExportValue, exportFormat, writeJournal } from '../../../test/helpers/journal.ts';
 import { logsConfig } from '../config.ts';
 import { compileRules, maskIds } from '../scan/rules.ts';
@@ -169,6 +170,55 @@ describe('the journal, read by the real journalctl', () => {
     });
     expect(hits).toEqual(['zone load error']);
     expect(next.entries).toBe(1);
+  });
+});
+
+describe('a journal this user may not read', () => {
+  it("is an error, not a silent partial read of the user's own file", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    fs.chmodSync(dir, 0o755);
+    const at = Date.UTC(2026, 10, 24, 10, 0, 0);
+    const failed = { at, _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'sshd', _PID: 9, MESSAGE: 'Failed password' };
+    writeJournal(dir, [failed], 'system.journal');
+    // The user's own file, which journalctl as that user reads without a word about the rest.
+    writeJournal(dir, [{ ...failed, MESSAGE: 'own' }], 'user-65534.journal');
+    fs.chmodSync(path.join(dir, 'system.journal'), 0o640);
+    fs.chownSync(path.join(dir, 'user-65534.journal'), 65534, 0);
+    const read = `try {
+        const r = await m.readJournal({ runner: m.spawnJournalctl, directory: ${JSON.stringify(dir)},
+          start: { all: true }, rules: { categories: [], finder: null, perLine: true, maxKeyword: 0, ignore: new Map() },
+          onHit: () => {} });
+        console.log('read ' + r.entries);
+      } catch (e) { console.log(e.name + ': ' + e.message); }`;
+    let out: string;
+    if (isRoot()) out = await runAsNobody(path.join(import.meta.dirname, 'journal.ts'), read);
+    else {
+      fs.chmodSync(path.join(dir, 'system.journal'), 0);
+      out = await readJournal({
+        runner: spawnJournalctl,
+        directory: dir,
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: () => undefined,
+      }).then(
+        (r) => `read ${r.entries}`,
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    }
+    expect(out).toBe(
+      "JournalAccessError: permission denied: the system journal is readable only by root and the groups systemd-journal and adm (this run's user is in neither)",
+    );
+    // Root reads both.
+    if (isRoot()) {
+      const r = await readJournal({
+        runner: spawnJournalctl,
+        directory: dir,
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: () => undefined,
+      });
+      expect(r.entries).toBe(2);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { accessSync, constants, type Dirent, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Host, hostPath } from '../../core/host.ts';
 import { lineMask, type RuleSet } from '../scan/rules.ts';
@@ -13,8 +13,58 @@ import { lineMask, type RuleSet } from '../scan/rules.ts';
 /** Runs journalctl and yields its stdout as it arrives; throws with journalctl's message when it fails. */
 export type JournalRunner = (args: string[], signal?: AbortSignal) => AsyncIterable<Uint8Array>;
 
+/**
+ * The journal exists but this user may not read the system's part of it. journalctl then reads what it can
+ * (the user's own file, or nothing) and exits 0 without a word under `-D`: a user's run reported "no new
+ * lines" where root's found an attack. Reported wherever the journal is read, whether `auto` chose it or not.
+ */
+export class JournalAccessError extends Error {
+  override name = 'JournalAccessError';
+}
+
+/** The message of a JournalAccessError. */
+const NO_ACCESS =
+  "permission denied: the system journal is readable only by root and the groups systemd-journal and adm (this run's user is in neither)";
+
+/** The system journal files (`system.journal`, `system@...journal`) in a journal directory and its machine dirs. */
+function systemJournalFiles(dir: string): string[] {
+  const out: string[] = [];
+  const visit = (d: string, depth: number) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return; // unreadable directory: journalctl says so itself
+    }
+    for (const e of entries) {
+      if (e.isFile() && /^system(?:@.*)?\.journal~?$/.test(e.name)) out.push(path.join(d, e.name));
+      else if (e.isDirectory() && depth === 0) visit(path.join(d, e.name), 1);
+    }
+  };
+  visit(dir, 0);
+  return out;
+}
+
+/** Whether some system journal file under these directories cannot be read by this process. */
+function systemJournalUnreadable(dirs: readonly string[]): boolean {
+  return dirs.some((d) =>
+    systemJournalFiles(d).some((f) => {
+      try {
+        accessSync(f, constants.R_OK);
+        return false;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'EACCES';
+      }
+    }),
+  );
+}
+
 /** The real journalctl (a deadline comes from `signal`). */
 export const spawnJournalctl: JournalRunner = async function* (args, signal) {
+  const d = args.indexOf('-D');
+  const dirs =
+    d >= 0 && args[d + 1] !== undefined ? [args[d + 1] as string] : ['/run/log/journal', '/var/log/journal'];
+  if (systemJournalUnreadable(dirs)) throw new JournalAccessError(NO_ACCESS);
   const child = spawn('journalctl', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(signal ? { signal } : {}),
@@ -29,7 +79,11 @@ export const spawnJournalctl: JournalRunner = async function* (args, signal) {
   });
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
   const code = await closed;
-  if (code !== 0) throw new Error(stderr.trim().split('\n')[0] || `journalctl exited with code ${code}`);
+  if (code !== 0) {
+    const said = stderr.trim().split('\n')[0];
+    if (said !== undefined && /insufficient permissions/.test(said)) throw new JournalAccessError(NO_ACCESS);
+    throw new Error(said || `journalctl exited with code ${code}`);
+  }
 };
 
 /** Whether a journal directory holds journal files (`MACHINE-ID/*.journal`; the systemd package ships it empty). */
