@@ -323,6 +323,11 @@ export interface DiffOptions {
    * was left out still lists it, and must not then call it missing.
    */
   ignored: (processName: string, user: string) => boolean;
+  /**
+   * Whose processes this run can see (all when absent): under /proc's `hidepid`, another user's expected
+   * process that is not seen may run all the same, so it is neither missing nor short in number.
+   */
+  visible?: (user: string) => boolean;
 }
 
 function family(proto: NetProto): 'tcp' | 'udp' {
@@ -340,6 +345,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   const known = new Set(base.processes.map((p) => groupKey(p.name, p.user)));
   for (const bp of base.processes) {
     if (opts.ignored(bp.name, bp.user)) continue;
+    if (opts.visible && !opts.visible(bp.user)) continue;
     const group = groups.get(groupKey(bp.name, bp.user)) ?? [];
     const service = opts.serviceOf(bp.name) ?? 'host';
     if (group.length === 0) {

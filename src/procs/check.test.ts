@@ -26,6 +26,7 @@ import {
   youngNote,
 } from './baseline.ts';
 import { type BaselineState, baselinePathFor, judge, observe, procsCheck, snapshotOf } from './check.ts';
+import { hidepidFor } from './proc.ts';
 import { type Spec, demoSpec, makeRoot, procsOptions, regenerate, removeRoot, service } from './testing.ts';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
@@ -58,6 +59,58 @@ const findings = (results: CheckResult[], service?: string) =>
   results
     .filter((r) => service === undefined || r.service === service)
     .flatMap((r) => r.findings) as unknown as ProcsFinding[];
+
+describe('/proc mounted hidepid', () => {
+  const mountinfo = (opts: string) =>
+    `22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n36 22 0:5 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc ${opts}\n`;
+
+  it('is read from mountinfo: which option hides what from whom', () => {
+    const user = { uid: 1001, groups: [1001] };
+    expect(hidepidFor(mountinfo('rw,hidepid=invisible'), user)).toBe('hidepid=invisible');
+    expect(hidepidFor(mountinfo('rw,hidepid=2,gid=27'), user)).toBe('hidepid=2');
+    expect(hidepidFor(mountinfo('rw,hidepid=2,gid=27'), { uid: 1001, groups: [27] })).toBeNull();
+    expect(hidepidFor(mountinfo('rw,hidepid=2'), { uid: 0, groups: [] })).toBeNull();
+    expect(hidepidFor(mountinfo('rw,hidepid=0'), user)).toBeNull();
+    expect(hidepidFor(mountinfo('rw'), user)).toBeNull();
+    // The last mount on /proc is in effect.
+    expect(hidepidFor(mountinfo('rw') + mountinfo('rw,hidepid=noaccess').split('\n')[1], user)).toBe(
+      'hidepid=noaccess',
+    );
+  });
+
+  it("makes a daemon not seen UNKNOWN, not CRITICAL, and other users' baseline processes not missing", async () => {
+    const spec = demoSpec();
+    const r = root(spec, { healthy: true });
+    const base = await recordFrom(r);
+    // hidepid=2 as yanagi sees it: root's and nobody's processes are not even listed.
+    // (/proc/net still lists every socket: only the process directories go.)
+    for (const proc of spec.processes)
+      if (proc.uid !== 1001) rmSync(path.join(r, 'proc', String(proc.pid)), { recursive: true, force: true });
+    mkdirSync(path.join(r, 'proc/self'), { recursive: true });
+    writeFileSync(path.join(r, 'proc/self/mountinfo'), mountinfo('rw,hidepid=2'));
+    const p = plan(service('sshd'), service('sendmail'));
+    const asUser = judge(await observe({ root: r }, cfg, { uid: 1001, groups: [1001] }), p, cfg, ok(base), {
+      now: NOW,
+    });
+    expect(findings(asUser, 'sshd').map((f) => [f.status, f.summary])).toEqual([
+      [
+        'UNKNOWN',
+        "Cannot tell whether sshd runs: no sshd process is visible, and /proc hides other users' processes from this user (hidepid=2); run tenken as root",
+      ],
+    ]);
+    const host = findings(asUser, 'host');
+    expect(host.filter((f) => f.kind === 'process-missing')).toEqual([]);
+    expect(host.map((f) => f.summary)).toContain(
+      "Other users' processes are hidden from this user (/proc mounted hidepid=2): they were not compared with the baseline; run tenken as root to see every process",
+    );
+    // Root, on the same tree, is not subject to hidepid: the daemons are missing.
+    const asRoot = judge(await observe({ root: r }, cfg, { uid: 0, groups: [0] }), p, cfg, ok(base), {
+      now: NOW,
+    });
+    expect(findings(asRoot, 'sshd').map((f) => f.status)).toEqual(['CRITICAL']);
+    expect(findings(asRoot, 'host').filter((f) => f.kind === 'process-missing').length).toBeGreaterThan(0);
+  });
+});
 
 describe('a baseline from another host', () => {
   it('is not compared, and says so (a state directory restored onto a new server)', async () => {

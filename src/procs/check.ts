@@ -32,7 +32,14 @@ import {
   readOndemand,
   serverProcessName,
 } from './ondemand.ts';
-import { type ProcessInfo, readProcEnv, readProcessesCounted } from './proc.ts';
+import {
+  currentViewer,
+  hidepidFor,
+  type ProcessInfo,
+  readProcEnv,
+  readProcessesCounted,
+  type Viewer,
+} from './proc.ts';
 import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
@@ -90,6 +97,10 @@ export interface Observation {
   unreadableFds: number;
   /** Processes this user may not see at all (/proc mounted `hidepid`): left out of the comparison. */
   hidden: number;
+  /** The /proc mount's `hidepid=` option when it hides other users' processes from this run (see hidepidFor). */
+  hidepid: string | null;
+  /** This run's user name (processes of other users may be hidden from it). */
+  self: string | null;
   ondemand: OndemandScan;
   /** Accounts nobody logs in as (see ProcEnv): a shell running as one is never an admin's session. */
   systemUsers: ReadonlySet<string>;
@@ -118,9 +129,19 @@ export function withoutInterfaceCopies(listeners: readonly Listener[]): Listener
 }
 
 /** Reads processes, listeners and on-demand definitions under the host root. */
-export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promise<Observation> {
+export async function observe(
+  host: Pick<Host, 'root'>,
+  cfg: ProcsConfig,
+  viewer: Viewer = currentViewer(),
+): Promise<Observation> {
   const env = await readProcEnv(host);
   const { processes, hidden } = await readProcessesCounted(host, env);
+  let mountinfo = '';
+  try {
+    mountinfo = await readFile(hostPath(host, '/proc/self/mountinfo'), 'utf8');
+  } catch {
+    // a tree without it: nothing is known to be hidden
+  }
   // Kernel threads hold no sockets (and their fd directories are unreadable without root).
   const { listeners, unreadable } = await readListeners(
     host,
@@ -148,6 +169,8 @@ export async function observe(host: Pick<Host, 'root'>, cfg: ProcsConfig): Promi
     listeners: withoutInterfaceCopies(kept),
     unreadableFds: unreadable,
     hidden,
+    hidepid: hidepidFor(mountinfo, viewer),
+    self: env.users.get(viewer.uid) ?? null,
     ondemand: await readOndemand(host),
     systemUsers: env.systemUsers,
   };
@@ -231,6 +254,7 @@ export function judgeService(
   processes: readonly ProcessInfo[],
   listeners: readonly Listener[],
   entries: readonly OndemandEntry[],
+  hiddenBy: string | null = null,
 ): ServiceVerdict | null {
   const od = entries.filter((e) => e.enabled && entryMatches(e, svc));
   const ondemand = svc.ondemand || od.length > 0;
@@ -295,13 +319,16 @@ export function judgeService(
   }
   if (!ondemand) {
     // Installed only (detection found no boot unit enabled, or no init system): its absence is news, not an alarm.
+    // With other users' processes hidden (hidepid), a daemon not seen may well run: that cannot be told.
     findings.push({
       ...base,
       kind: 'process-missing',
-      status: svc.dormant ? 'INFO' : 'CRITICAL',
+      status: svc.dormant ? 'INFO' : hiddenBy !== null ? 'UNKNOWN' : 'CRITICAL',
       summary: svc.dormant
         ? `${svc.title} is ${svc.dormant}`
-        : `${svc.title} is not running: no ${svc.processes.join(' or ')} process`,
+        : hiddenBy !== null
+          ? `Cannot tell whether ${svc.title} runs: no ${svc.processes.join(' or ')} process is visible, and /proc hides other users' processes from this user (${hiddenBy}); run tenken as root`
+          : `${svc.title} is not running: no ${svc.processes.join(' or ')} process`,
       data: { process: svc.processes.join(' | '), user: null, expected: 'service' },
     });
     return { findings, down: true, ondemand, ports: [...wanted.keys()] };
@@ -399,6 +426,7 @@ export function judge(
       : base0;
   const snap = snapshotOf(obs, cfg, opts.selfPid, plan);
   const ignore = ignoredNames(cfg, plan);
+  const hiddenBy = obs.hidepid ?? (obs.hidden > 0 ? 'hidepid' : null);
   const byService = new Map<string, AnyFinding[]>();
   const down = new Set<string>();
   const ondemandNames = new Set<string>();
@@ -411,7 +439,7 @@ export function judge(
       const { dormant: _, ...expected } = planned;
       svc = expected;
     }
-    const v = judgeService(svc, obs.processes, obs.listeners, obs.ondemand.entries);
+    const v = judgeService(svc, obs.processes, obs.listeners, obs.ondemand.entries, hiddenBy);
     if (!v) continue;
     byService.set(svc.name, v.findings);
     if (v.down) down.add(svc.name);
@@ -437,6 +465,7 @@ export function judge(
       minAgeSeconds: cfg.minAgeSeconds,
       now: opts.now,
       ignored: (name, user) => outsideBaseline(name, user, ignore, obs.systemUsers),
+      ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
       list.push(f);
@@ -462,12 +491,16 @@ export function judge(
       approved: base.state === 'ok' ? base.baseline.approved : [],
     }),
   );
-  if (obs.hidden > 0) {
+  if (hiddenBy !== null) {
+    const who =
+      obs.hidden > 0
+        ? `${obs.hidden} ${obs.hidden === 1 ? 'process is' : 'processes are'} hidden from this user (/proc mounted hidepid)`
+        : `Other users' processes are hidden from this user (/proc mounted ${obs.hidepid})`;
     host.push({
       kind: 'not-checked',
       status: 'WARNING',
       service: 'host',
-      summary: `${obs.hidden} ${obs.hidden === 1 ? 'process is' : 'processes are'} hidden from this user (/proc mounted hidepid): they were not compared with the baseline; run tenken as root to see every process`,
+      summary: `${who}: they were not compared with the baseline; run tenken as root to see every process`,
       evidence: [],
       data: { what: 'processes', path: '/proc/*/stat', reason: 'permission denied' },
     });

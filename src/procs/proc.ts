@@ -400,3 +400,41 @@ export function exeConcerns(
 export function commandText(p: Pick<ProcessInfo, 'cmdline' | 'name'>): string {
   return p.cmdline.length ? p.cmdline.join(' ') : `[${p.name}]`;
 }
+
+/** Who this run is, as /proc's `hidepid` option judges it. */
+export interface Viewer {
+  uid: number;
+  groups: readonly number[];
+}
+
+/** This process as a Viewer. */
+export function currentViewer(): Viewer {
+  return { uid: process.geteuid?.() ?? 0, groups: process.getgroups?.() ?? [] };
+}
+
+/**
+ * The `hidepid` option of the /proc mount in a mountinfo text (`/proc/self/mountinfo`) when it hides other
+ * users' processes from `viewer`: `1`/`noaccess` (listed, files unreadable) or `2`/`invisible` (not listed at
+ * all); null when /proc hides nothing from it (no option, `0`/`off`, root, or a member of the mount's `gid=`).
+ * With hidepid=2 a missing daemon and a hidden one look the same.
+ */
+export function hidepidFor(mountinfo: string, viewer: Viewer): string | null {
+  if (viewer.uid === 0) return null;
+  let found: string | null = null;
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const dash = f.indexOf('-');
+    if (f[4] !== '/proc' || dash < 0 || f[dash + 1] !== 'proc') continue;
+    const opts = (f[dash + 3] ?? '').split(',');
+    const hidepid = opts.find((o) => o.startsWith('hidepid='))?.slice(8) ?? null;
+    const gid = opts.find((o) => o.startsWith('gid='))?.slice(4);
+    // The last mount at /proc is the one in effect.
+    found =
+      hidepid === null || hidepid === '0' || hidepid === 'off' || hidepid === 'ptraceable'
+        ? null
+        : gid !== undefined && viewer.groups.includes(Number(gid))
+          ? null
+          : `hidepid=${hidepid}`;
+  }
+  return found;
+}
