@@ -135,7 +135,9 @@ export function buildResults(
   for (const p of result.problems) {
     const data: LogSourceData = { path: p.display, problem: p.problem, reason: p.reason };
     if (p.problem === 'journal') {
-      push(HOST_SERVICE, sourceFinding(HOST_SERVICE, plan.journal === 'on' ? 'UNKNOWN' : 'INFO', data));
+      // Read only when asked (`on`) or when it is the system log (`auto` with no syslog file): either way
+      // the system's lines went unread. (INFO under `auto` let a user's run without the journal's group say OK.)
+      push(HOST_SERVICE, sourceFinding(HOST_SERVICE, 'UNKNOWN', data));
       continue;
     }
     const status: Status =

@@ -14,6 +14,7 @@ import { expandGlob } from './read/glob.ts';
 import {
   type JournalRunner,
   type JournalStart,
+  JournalAccessError,
   journalAt,
   readJournal,
   spawnJournalctl,
@@ -346,7 +347,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
       try {
         r = await read(start);
       } catch (err) {
-        if (!('after' in start)) throw err;
+        if (!('after' in start) || err instanceof JournalAccessError) throw err;
         // The saved cursor is gone (journal vacuumed or rotated away): report, then read this boot.
         problems.push({
           path: 'journal',
