@@ -330,6 +330,22 @@ export interface DiffOptions {
   visible?: (user: string) => boolean;
 }
 
+/** Super-servers that start a service per connection: inetd, xinetd, systemd's socket units (pid 1), tcpd. */
+const SUPER_SERVERS = new Set(['inetd', 'xinetd', 'openbsd-inetd', 'rlinetd', 'systemd', 'init', 'tcpd']);
+
+/** Whether a process was started by a super-server: its parent is one, or is its own kind started by one. */
+function startedOnDemand(p: ProcessInfo, all: ReadonlyMap<number, ProcessInfo>): boolean {
+  let cur = p;
+  for (let depth = 0; depth < 4; depth++) {
+    const parent = all.get(cur.ppid);
+    if (parent === undefined) return false;
+    if (SUPER_SERVERS.has(parent.name)) return true;
+    if (parent.name !== p.name) return false;
+    cur = parent; // the session's own fork (an FTP data connection)
+  }
+  return false;
+}
+
 function family(proto: NetProto): 'tcp' | 'udp' {
   return proto.startsWith('tcp') ? 'tcp' : 'udp';
 }
@@ -380,7 +396,15 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   }
   for (const [k, group] of groups) {
     if (known.has(k)) continue;
-    const settled = settledProcesses(group, opts.now, opts.minAgeSeconds);
+    // A session of an on-demand service (an FTP login: inetd → ftpd) is the service at work, not news; a
+    // program merely named like one, started by anything but a super-server, still is.
+    const sessions = group.filter((p) => opts.ondemandNames.has(p.name) && startedOnDemand(p, snap.all));
+    if (sessions.length === group.length) continue;
+    const settled = settledProcesses(
+      group.filter((p) => !sessions.includes(p)),
+      opts.now,
+      opts.minAgeSeconds,
+    );
     const first = settled[0];
     if (!first) continue;
     out.push({

@@ -60,6 +60,36 @@ const findings = (results: CheckResult[], service?: string) =>
     .filter((r) => service === undefined || r.service === service)
     .flatMap((r) => r.findings) as unknown as ProcsFinding[];
 
+describe('a session of an on-demand service', () => {
+  it('is not a new process when a super-server started it; a program merely named like one still is', async () => {
+    const spec = demoSpec();
+    const files = { 'etc/inetd.conf': 'ftp\tstream\ttcp\tnowait\troot\t/usr/sbin/tcpd\tin.ftpd -l -a\n' };
+    const r = root(spec, { healthy: true, files });
+    const base = await recordFrom(r);
+    const session = (pid: number, ppid: number): Spec['processes'][number] => ({
+      pid,
+      ppid,
+      name: 'in.ftpd',
+      uid: 0,
+      cmdline: ['in.ftpd', '-l', '-a'],
+      exe: '/usr/sbin/in.ftpd',
+      started: new Date(NOW.getTime() - 600_000).toISOString(),
+    });
+    // A login (xinetd → in.ftpd) and its data connection (in.ftpd → in.ftpd).
+    regenerate(r, { ...spec, processes: [...spec.processes, session(7001, 455), session(7002, 7001)] }, true);
+    const during = findings(await judgeRoot(r, plan(), ok(base)), 'host');
+    expect(during.filter((f) => f.kind === 'process-new')).toEqual([]);
+    // The same name started from a user's shell is news.
+    regenerate(r, { ...spec, processes: [...spec.processes, { ...session(7003, 4720), uid: 1001 }] }, false);
+    const planted = findings(await judgeRoot(r, plan(), ok(base)), 'host').filter(
+      (f) => f.kind === 'process-new',
+    );
+    expect(planted.map((f) => f.summary)).toContain(
+      'New process in.ftpd (user yanagi, pid 7003) not in the baseline',
+    );
+  });
+});
+
 describe('/proc mounted hidepid', () => {
   const mountinfo = (opts: string) =>
     `22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n36 22 0:5 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc ${opts}\n`;
