@@ -157,11 +157,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const root = o.root === undefined ? '/' : path.resolve(io.cwd, o.root);
       if (o.root !== undefined) checkRoot(root);
       checkOnly(o.only);
-      const base = o.state === undefined ? defaultStateDir(io.env) : path.resolve(io.cwd, o.state);
+      // Found when a command needs it: without HOME and a passwd entry there is no default, which only the
+      // commands that keep state need to hear about (`last` and `scan` keep none).
+      let state: string | undefined;
       const g: GlobalOptions = {
         root: o.root === undefined ? undefined : root,
         config: o.config === undefined ? undefined : path.resolve(io.cwd, o.config),
-        state: stateDirFor(base, root),
+        get state() {
+          state ??= stateDirFor(
+            o.state === undefined ? defaultStateDir(io.env) : path.resolve(io.cwd, o.state),
+            root,
+          );
+          return state;
+        },
         format: o.format,
         only: o.only,
         quiet: o.quiet,

@@ -10,12 +10,13 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, runAsNobody } from '../../test/helpers/as-nobody.ts';
 import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { StateStore, stateDirFor } from './store.ts';
+import { defaultStateDir, StateStore, stateDirFor } from './store.ts';
 
 /** Field 22 of /proc/PID/stat: the start time in clock ticks since boot. */
 function statStart(pid: number | 'self'): string {
@@ -48,6 +49,32 @@ describe('writeFileAtomic', () => {
     expect(() => writeFileAtomic('/nonexistent-dir/x.json', 'a')).toThrow(
       /^Cannot write \/nonexistent-dir\/x\.json: no such file or directory$/,
     );
+  });
+});
+
+describe('the default state directory', () => {
+  it('is /var/lib/tenken for root, else under XDG_STATE_HOME or HOME', () => {
+    expect(defaultStateDir({}, 0)).toBe('/var/lib/tenken');
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x/state', HOME: '/home/u' }, 1000)).toBe('/x/state/tenken');
+    expect(defaultStateDir({ HOME: '/home/u' }, 1000)).toBe('/home/u/.local/state/tenken');
+  });
+
+  it('is a one-line error when there is no HOME and no passwd entry', () => {
+    // Node's os.homedir() throws for a uid without a passwd entry and no HOME ("uv_os_homedir returned ENOENT").
+    const uid = 4242;
+    const script = `const { defaultStateDir } = m; try { console.log(defaultStateDir({}, ${uid})); } catch (e) { console.log(e.message); }`;
+    return (async () => {
+      const out = isRoot()
+        ? await runAsNobody(path.join(import.meta.dirname, 'store.ts'), script, { uid, env: {} })
+        : null;
+      if (out !== null)
+        expect(out).toBe(
+          `Cannot choose a state directory: HOME is not set and uid ${uid} has no home directory; give --state DIR`,
+        );
+      // Not root: this user has a passwd entry, which is where a missing HOME is looked up.
+      else
+        expect(defaultStateDir({}, process.getuid?.())).toBe(path.join(os.homedir(), '.local/state/tenken'));
+    })();
   });
 });
 

@@ -22,8 +22,19 @@ export function defaultStateDir(
   uid = process.getuid?.() ?? 0,
 ): string {
   if (uid === 0) return '/var/lib/tenken';
-  const base = env.XDG_STATE_HOME || path.join(env.HOME || os.homedir(), '.local', 'state');
-  return path.join(base, 'tenken');
+  if (env.XDG_STATE_HOME) return path.join(env.XDG_STATE_HOME, 'tenken');
+  let home = env.HOME;
+  if (!home) {
+    try {
+      home = os.homedir();
+    } catch {
+      // Node says "uv_os_homedir returned ENOENT": no HOME and no passwd entry (a uid from setpriv, a container).
+      throw new TenkenError(
+        `Cannot choose a state directory: HOME is not set and uid ${uid} has no home directory; give --state DIR`,
+      );
+    }
+  }
+  return path.join(home, '.local', 'state', 'tenken');
 }
 
 /**

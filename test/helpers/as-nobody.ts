@@ -16,10 +16,14 @@ export function isRoot(): boolean {
 }
 
 /**
- * Bundles `source` (a .ts path), runs `body` as nobody with its exports in scope as `m`, and returns what
+ * Bundles `source` (a .ts path), runs `body` as nobody (or `opts.uid`, with `opts.env` as its environment) with its exports in scope as `m`, and returns what
  * `body` printed (trimmed). `body` is an async function body; `console.log` prints.
  */
-export async function runAsNobody(source: string, body: string): Promise<string> {
+export async function runAsNobody(
+  source: string,
+  body: string,
+  opts: { uid?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-as-nobody-'));
   chmodSync(dir, 0o755);
   const bundle = path.join(dir, 'module.mjs');
@@ -34,10 +38,11 @@ export async function runAsNobody(source: string, body: string): Promise<string>
   const script = `import * as m from ${JSON.stringify(bundle)};\nawait (async () => {\n${body}\n})();`;
   try {
     return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      uid: 65534,
+      uid: opts.uid ?? 65534,
       gid: 65534,
       encoding: 'utf8',
       cwd: '/',
+      ...(opts.env ? { env: opts.env } : {}),
     }).trim();
   } finally {
     rmSync(dir, { recursive: true, force: true });
