@@ -94,7 +94,7 @@ describe('tenken last', () => {
         end: 'gone',
         seconds: null,
         file,
-        record: 4,
+        record: 5,
       },
       {
         kind: 'login',
@@ -108,7 +108,7 @@ describe('tenken last', () => {
         end: 'logout',
         seconds: 3540,
         file,
-        record: 1,
+        record: 2,
       },
     ]);
   });

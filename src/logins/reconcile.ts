@@ -32,6 +32,7 @@ import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
 import { type BootMarker, iso } from './tamper.ts';
 import { isPseudoTerminal } from './tty.ts';
+import { recordNumber } from './utmp.ts';
 
 /** A login accepted by a daemon, from the auth log. */
 export interface AuthLogin {
@@ -581,7 +582,7 @@ export function unmatchedFindings(
       evidence: [
         {
           source: files[s.file] ?? 'wtmp',
-          line: s.index + 1,
+          line: recordNumber(s.index),
           time: iso(s.start),
           text: `USER_PROCESS ${s.user} ${s.tty} from ${s.host}${s.address && s.address !== s.host ? ` (${s.address})` : ''} pid ${s.pid}`,
         },

@@ -87,6 +87,11 @@ describe('record tests', () => {
     const { found } = await tamper(makeTree({ wtmp: back }), '2026-11-05T00:00');
     expect(found.map((f) => f.data.check)).toEqual(['time-backwards']);
     expect(found[0]?.data.records).toEqual([back.length]);
+    // Both records by the same 1-based numbers as the evidence (`/var/log/wtmp:8`): the one before it is 7.
+    expect(found[0]?.summary).toBe(
+      `/var/log/wtmp: a time going backwards (record ${back.length}): 2026-11-03T12:00:00Z after 2026-11-04T09:30:00Z (record ${back.length - 1})`,
+    );
+    expect(found[0]?.evidence[0]).toMatchObject({ source: '/var/log/wtmp', line: back.length });
     const clock = [
       ...WEEK,
       { type: UT.OLD_TIME, line: '|', user: 'date', sec: t('2026-11-04T09:30') },

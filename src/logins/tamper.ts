@@ -7,7 +7,7 @@
  */
 import type { FindingBase } from '../core/report.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
-import { fieldText, type RecordProblem, UT, type UtmpRecord } from './utmp.ts';
+import { fieldText, type RecordProblem, recordNumber, UT, type UtmpRecord } from './utmp.ts';
 
 /** Where a record is: file number in the merged history (0 = oldest) and 0-based record number. */
 export interface RecordPos {
@@ -123,7 +123,7 @@ export class WtmpAuditor {
         ...pos,
         check: 'time-backwards',
         sec: r.sec,
-        detail: `${iso(r.sec)} after ${iso(this.prev.sec)} (record ${this.prev.pos.index}${this.prev.pos.file !== pos.file ? ' of the previous file' : ''})`,
+        detail: `${iso(r.sec)} after ${iso(this.prev.sec)} (record ${recordNumber(this.prev.pos.index)}${this.prev.pos.file !== pos.file ? ' of the previous file' : ''})`,
       });
     }
     this.prev = { sec: r.sec, pos };
@@ -409,7 +409,7 @@ export function tamperFindings(
   for (const g of groups) {
     if (g.hits.length === 0) continue;
     const count = g.count ?? g.hits.length;
-    const records = g.hits.flatMap((h) => (h.index === null ? [] : [h.index + 1])).slice(0, 20);
+    const records = g.hits.flatMap((h) => (h.index === null ? [] : [recordNumber(h.index)])).slice(0, 20);
     const times = g.hits.flatMap((h) => (h.sec === null ? [] : [h.sec])).sort((a, b) => a - b);
     const where = records.length
       ? ` (record${records.length === 1 ? '' : 's'} ${records.slice(0, 5).join(', ')}${records.length > 5 ? ', …' : ''})`
@@ -422,7 +422,7 @@ export function tamperFindings(
       summary: `${g.file}: ${n}${where}: ${count === 1 ? first.detail : MEANING[g.check]}`,
       evidence: g.hits.slice(0, 10).map((h) => ({
         source: g.file,
-        ...(h.index === null ? {} : { line: h.index + 1 }),
+        ...(h.index === null ? {} : { line: recordNumber(h.index) }),
         ...(h.sec === null ? {} : { time: iso(h.sec) }),
         text: h.detail,
       })),
