@@ -11,6 +11,7 @@ import type { LoginsFinding } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
 import type { Session } from './history.ts';
 import { iso } from './tamper.ts';
+import { recordNumber } from './utmp.ts';
 import { passwdEntries } from '../core/passwd.ts';
 import { localTime, type Zone } from '../core/tz.ts';
 
@@ -322,7 +323,7 @@ function from(s: Session): string {
 export function sessionEvidence(s: Session, files: readonly string[]): Evidence {
   return {
     source: files[s.file] ?? 'wtmp',
-    line: s.index + 1,
+    line: recordNumber(s.index),
     time: iso(s.start),
     text: `USER_PROCESS ${s.user} ${s.tty}${from(s)} pid ${s.pid}`,
   };

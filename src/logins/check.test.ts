@@ -40,6 +40,31 @@ describe('the logins check on the demo tree', () => {
     expect(result.service).toBe('host');
   });
 
+  it('numbers wtmp records from 1 everywhere: the findings, their evidence and `last --format json`', async () => {
+    const { findings } = await demoRun();
+    const cafe = findings.find((f) => f.kind === 'login-new-host' && f.host === 'cafe-wifi.example.net');
+    const zeroed = findings.find(
+      (f): f is Extract<LoginsFinding, { kind: 'wtmp-tamper' }> =>
+        f.kind === 'wtmp-tamper' && f.data.check === 'zeroed',
+    );
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+    const r = await runLogins(['last', '-f', '/var/log/wtmp'], {
+      root: DEMO,
+      now: NOW,
+      state,
+      format: 'json',
+    });
+    const entries = (JSON.parse(r.stdout) as { entries: { user: string; host: string; record: number }[] })
+      .entries;
+    const joe = entries.find((e) => e.user === 'joe' && e.host === 'cafe-wifi.example.net');
+    expect(joe?.record).toBe(cafe?.evidence[0]?.line);
+    // The zeroed record is the one right before hasimoto's Nov 25 login (the wiped logout of an earlier one).
+    const after = entries.find((e) => e.record === (zeroed?.data.records[0] ?? 0) + 1);
+    expect(after?.user).toBe('hasimoto');
+    expect(zeroed?.summary).toContain(`(record ${zeroed?.data.records[0]})`);
+    expect(zeroed?.evidence[0]?.line).toBe(zeroed?.data.records[0]);
+  });
+
   it('reports nothing new at the next run, and keeps a small state', async () => {
     const first = await demoRun();
     expect(JSON.stringify(first.state).length).toBeLessThan(8000);

@@ -262,6 +262,8 @@ export async function inspectLogins(
         prefixDigest: f.prefixDigest,
       })),
       liveIndex < 0 ? null : liveIndex,
+      // The oldest record left, when every file was read (an unreadable one may hold the old records).
+      history.problems.length === 0 ? history.audit.begins : undefined,
     );
   else
     cmp =
@@ -341,6 +343,22 @@ export async function inspectLogins(
       });
   }
   for (const p of cmp.problems) group(p.check, p.file, { index: null, sec: null, detail: p.detail });
+  if (cmp.rotatedAway) {
+    // WARNING, not INFO: what the deleted file received after the last run is lost unseen, and an intruder
+    // who rotates twice to hide a login leaves the same picture; not CRITICAL: nothing seen is contradicted.
+    const { file, after, before } = cmp.rotatedAway;
+    findings.push({
+      ...notChecked(
+        'wtmp',
+        file,
+        'earlier history rotated away',
+        'WARNING',
+        `Earlier history rotated away: ${file} was rotated more than once since the last run (or its rotated files were deleted) and the file the last run read is gone; every record left is newer than the last one seen (${iso(after)}${before === null ? '' : `; the oldest left is from ${iso(before)}`}), so none is contradicted, but logins written to the deleted file after ${iso(after)} were never audited: run the check more often than wtmp rotates, or keep more rotated files`,
+      ),
+      first: iso(after),
+      ...(before === null ? {} : { last: iso(before) }),
+    });
+  }
 
   // 3. The auth log: reconciliation and boot banners.
   const reconciled = prev?.reconciled ?? Number.NEGATIVE_INFINITY;

@@ -94,7 +94,7 @@ describe('tenken last', () => {
         end: 'gone',
         seconds: null,
         file,
-        record: 4,
+        record: 5,
       },
       {
         kind: 'login',
@@ -108,7 +108,7 @@ describe('tenken last', () => {
         end: 'logout',
         seconds: 3540,
         file,
-        record: 1,
+        record: 2,
       },
     ]);
   });
@@ -141,6 +141,30 @@ describe('tenken last', () => {
     }
     const html = await runCommand([last], ['last', '-f', file], { now, format: 'html' });
     expect(html.stderr).toMatch(/--format html is not supported here/);
+  });
+
+  it("under --root without TZ, prints and reads times in the tree's zone (its config's, else /etc/localtime)", async () => {
+    const root = path.join(dir, 'root-ny');
+    fs.mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.symlinkSync('/usr/share/zoneinfo/America/New_York', path.join(root, 'etc/localtime'));
+    fs.writeFileSync(path.join(root, 'var/log/wtmp'), encodeRecords(history));
+    const env = { LANG: 'C', TZ: undefined };
+    const bob = (run: { stdout: string }) => run.stdout.split('\n').find((l) => l.startsWith('bob')) ?? '';
+    // bob logged in at 22:15 UTC on Nov 14, 2023: 17:15 in New York (EST), 07:15 on the 15th in Tokyo.
+    const ny = await runCommand([last], ['last'], { now, root, env });
+    expect(bob(ny)).toBe('bob      pts/1        bastion          Tue Nov 14 17:15 - 19:43  (02:28)');
+    // -s is read in the same zone: 17:15 New York time is bob's login, 17:16 is after it.
+    expect(bob(await runCommand([last], ['last', '-s', '2023-11-14 17:15'], { now, root, env }))).not.toBe(
+      '',
+    );
+    expect(bob(await runCommand([last], ['last', '-s', '2023-11-14 17:16'], { now, root, env }))).toBe('');
+    // The config's timeZone wins over /etc/localtime, TZ over both (util-linux parity).
+    fs.mkdirSync(path.join(root, 'etc/tenken'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/tenken/tenken.yaml'), 'timeZone: Asia/Tokyo\n');
+    expect(bob(await runCommand([last], ['last'], { now, root, env }))).toMatch(/Wed Nov 15 07:15 - 09:43/);
+    const utc = await runCommand([last], ['last'], { now, root, env: { ...env, TZ: 'UTC' } });
+    expect(bob(utc)).toMatch(/Tue Nov 14 22:15 - 00:43/);
   });
 
   it('reads /var/log/btmp under --root for lastb', async () => {

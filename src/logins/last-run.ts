@@ -7,7 +7,7 @@ import path from 'node:path';
 import { TenkenError } from '../core/errors.ts';
 import { addrText, type FormatOptions, formatEntry, trailer } from './last-format.ts';
 import { type LastEntry, lastEntries, matchesShow, presentAt, type RecordBatch } from './sessions.ts';
-import { decodeRecord, fieldText, type UtmpRecord } from './utmp.ts';
+import { decodeRecord, fieldText, recordNumber, type UtmpRecord } from './utmp.ts';
 import { chunksBackward, openWtmp, type WtmpFile } from './wtmp-file.ts';
 import { isSqlite, openWtmpdb } from './wtmpdb.ts';
 
@@ -71,7 +71,7 @@ export function entryJson(e: LastEntry, files: readonly string[], now: number): 
     end: running && e.end !== 'still-logged-in' && e.end !== 'gone' ? 'running' : e.end,
     seconds: open || running || !e.logout ? null : e.logout - e.record.sec,
     file: files[e.file] ?? null,
-    record: e.record.index,
+    record: recordNumber(e.record.index),
   };
 }
 

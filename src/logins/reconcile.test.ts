@@ -207,6 +207,48 @@ describe('reconciliation', () => {
     ]);
   });
 
+  it("matches login(1)'s LOGIN ON an old-style pseudo-terminal (ttyp0) with its wtmp record", async () => {
+    // A 1990s host: in.telnetd's login on the legacy BSD pty ttyp0, logged and recorded in the same second.
+    const recs = [
+      boot('2026-11-01T08:00'),
+      login('hasimoto', 'ttyp0', '2026-11-02T09:00:20', 'pc22.lo.ash.or.jp', 3302),
+      logout('ttyp0', '2026-11-02T09:31', 3302),
+    ];
+    const auth = [
+      START,
+      syslogLine('2026-11-02T09:00:20', 'login[3302]: LOGIN ON ttyp0 BY hasimoto FROM pc22.lo.ash.or.jp'),
+      END,
+    ];
+    const { found, r } = await unmatched(makeTree({ wtmp: recs, auth }), '2026-11-05T00:00');
+    expect(found).toEqual([]);
+    expect(r.summary).toMatch(/\(1 network logins matched\)/);
+  });
+
+  it('reports a wtmp login on an old-style pseudo-terminal (ttyp1) without a log line as CRITICAL', async () => {
+    const recs = [...wtmp, login('root', 'ttyp1', '2026-11-03T04:00:40', '203.0.113.45', 3501)];
+    const { found } = await unmatched(makeTree({ wtmp: recs, auth: authOk }), '2026-11-05T00:00');
+    expect(found.map((f) => [f.data.direction, f.user, f.data.tty, f.status])).toEqual([
+      ['wtmp-without-log', 'root', 'ttyp1', 'CRITICAL'],
+    ]);
+  });
+
+  it('leaves serial lines to the dial-up check and ftpd records alone, with or without a host', async () => {
+    // mgetty leaves the caller id in ut_host and login(1) logs DIALUP AT / LOGIN ON without FROM; wu-ftpd
+    // records its sessions as ftpPID. Neither has an sshd or login line with a host to match.
+    const recs = [
+      ...wtmp,
+      login('kato', 'ttyS0', '2026-11-03T22:30:15', '03-1234-5678', 777),
+      login('joe', 'ftp4242', '2026-11-03T23:00:00', 'pc23.lo.ash.or.jp', 4242),
+    ];
+    const auth = [
+      ...authOk.slice(0, 2),
+      syslogLine('2026-11-03T22:30:15', 'login[777]: DIALUP AT ttyS0 BY kato'),
+      syslogLine('2026-11-03T22:30:15', 'login[777]: LOGIN ON ttyS0 BY kato FROM 03-1234-5678'),
+      END,
+    ];
+    expect((await unmatched(makeTree({ wtmp: recs, auth }), '2026-11-05T00:00')).found).toEqual([]);
+  });
+
   it('judges only the time both sources cover', async () => {
     // The log starts on Nov 3: the Nov 2 login cannot be judged; the log ends Nov 4: a later login waits.
     const recs = [...wtmp, login('alice', 'pts/1', '2026-11-04T23:59:30', '10.0.0.5', 300)];

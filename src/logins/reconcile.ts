@@ -1,7 +1,8 @@
 /**
  * Reconciliation of wtmp with the auth log: every sshd `Accepted ... for USER from HOST port N` (and
  * login(1)'s `LOGIN ON pts/N BY USER FROM HOST`, dropbear's `auth succeeded`) should have a wtmp login of
- * that user from that host within a minute, and every wtmp network login (pts, remote host) a log line.
+ * that user from that host within a minute, and every wtmp network login (a remote host on a pseudo-terminal:
+ * `pts/N`, or `ttyp0` on an old host; tty.ts) a log line.
  * Either one missing means one of the two was edited: CRITICAL. Only the time both sources cover is judged,
  * and only what is newer than the last run's cursor.
  *
@@ -30,6 +31,8 @@ import { isGzip } from './wtmp-file.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
 import { type BootMarker, iso } from './tamper.ts';
+import { isPseudoTerminal } from './tty.ts';
+import { recordNumber } from './utmp.ts';
 
 /** A login accepted by a daemon, from the auth log. */
 export interface AuthLogin {
@@ -422,9 +425,22 @@ function sameUser(logUser: string, wtmpUser: string): boolean {
   return logUser === wtmpUser || (Buffer.byteLength(wtmpUser) === 32 && logUser.startsWith(wtmpUser));
 }
 
-/** A wtmp login the log must have: a remote host on a pseudo-terminal. */
+/**
+ * A wtmp login the log must have: a remote host on a pseudo-terminal (`pts/N`, or an old host's `ttyp0`).
+ * A serial line's login is the dial-up check's (its ut_host may hold mgetty's caller id), and an ftpd's
+ * record (`ftp1234`) has no sshd or login line to match.
+ */
 export function isNetworkLogin(s: Session): boolean {
-  return s.tty.startsWith('pts/') && isRemoteHost(s.host);
+  return isPseudoTerminal(s.tty) && isRemoteHost(s.host);
+}
+
+/**
+ * An auth-log login wtmp must have: sshd's and dropbear's (a session with a terminal gets a pseudo-terminal),
+ * and login(1)'s with a remote host on a pseudo-terminal (telnetd, rlogind); the same rule as isNetworkLogin,
+ * so both directions judge the same logins.
+ */
+function isNetworkAuthLogin(e: AuthEvent): e is AuthLogin {
+  return e.kind === 'accepted' && isRemoteHost(e.host) && (e.tty === null || isPseudoTerminal(e.tty));
 }
 
 /** Inputs of the reconciliation; times in seconds. */
@@ -452,7 +468,7 @@ export interface ReconcileOutput {
 /** Pairs auth-log logins with wtmp network logins (same user and host, closest in time, one to one). */
 export function reconcile(input: ReconcileInput): ReconcileOutput {
   const w = input.windowSec;
-  const logins = input.events.filter((e): e is AuthLogin => e.kind === 'accepted' && isRemoteHost(e.host));
+  const logins = input.events.filter(isNetworkAuthLogin);
   const noTty = input.events.filter((e): e is NoTtyMark => e.kind === 'no-tty');
   // The same line in two files (auth.log and syslog both configured) counts once.
   const seen = new Set<string>();
@@ -566,7 +582,7 @@ export function unmatchedFindings(
       evidence: [
         {
           source: files[s.file] ?? 'wtmp',
-          line: s.index + 1,
+          line: recordNumber(s.index),
           time: iso(s.start),
           text: `USER_PROCESS ${s.user} ${s.tty} from ${s.host}${s.address && s.address !== s.host ? ` (${s.address})` : ''} pid ${s.pid}`,
         },

@@ -87,6 +87,11 @@ describe('record tests', () => {
     const { found } = await tamper(makeTree({ wtmp: back }), '2026-11-05T00:00');
     expect(found.map((f) => f.data.check)).toEqual(['time-backwards']);
     expect(found[0]?.data.records).toEqual([back.length]);
+    // Both records by the same 1-based numbers as the evidence (`/var/log/wtmp:8`): the one before it is 7.
+    expect(found[0]?.summary).toBe(
+      `/var/log/wtmp: a time going backwards (record ${back.length}): 2026-11-03T12:00:00Z after 2026-11-04T09:30:00Z (record ${back.length - 1})`,
+    );
+    expect(found[0]?.evidence[0]).toMatchObject({ source: '/var/log/wtmp', line: back.length });
     const clock = [
       ...WEEK,
       { type: UT.OLD_TIME, line: '|', user: 'date', sec: t('2026-11-04T09:30') },
@@ -187,6 +192,18 @@ describe('changes since the last run', () => {
         { display: '/var/log/wtmp', records: 3, size: 1152, first: 'B', prefixDigest: null },
       ]).problems[0]?.check,
     ).toBe('rewritten');
+    // Two rotations: a rotated file beside the live one, every record newer than the mark's newest.
+    const twice = [
+      { display: '/var/log/wtmp.1', records: 1, size: 384, first: 'B', prefixDigest: null },
+      { display: '/var/log/wtmp', records: 1, size: 384, first: 'C', prefixDigest: null },
+    ];
+    expect(compareMark(mark, twice, 1, 6)).toEqual({
+      from: { kind: 'time', sec: 5 },
+      problems: [],
+      rotatedAway: { file: '/var/log/wtmp', after: 5, before: 6 },
+    });
+    expect(compareMark(mark, twice, 1, 5).problems[0]?.check).toBe('shrunk');
+    expect(compareMark(mark, twice, 1).problems[0]?.check).toBe('shrunk');
   });
 });
 
@@ -301,6 +318,71 @@ describe('a missing live wtmp', () => {
     fs.writeFileSync(path.join(root, 'var/log/wtmp'), 'nothing to see here\n'.repeat(100));
     const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
     expect(r2.found.map((f) => [f.data.check, f.status])).toEqual([['removed', 'CRITICAL']]);
+  });
+});
+
+describe('two rotations between runs (rotate 1)', () => {
+  /** Debian's wtmp rotation (`rotate 1`, `create`): wtmp.1 is dropped, wtmp becomes wtmp.1, a new wtmp. */
+  function rotate(root: string, next: UtmpRecordInput[] = []): void {
+    const log = (f: string) => path.join(root, 'var/log', f);
+    fs.rmSync(log('wtmp.1'), { force: true });
+    fs.renameSync(log('wtmp'), log('wtmp.1'));
+    fs.writeFileSync(log('wtmp'), image(next));
+  }
+
+  it('says at WARNING that earlier history rotated away when every record left is newer', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    rotate(root, [login('bob', 'pts/2', '2026-11-05T10:30', '10.0.0.6', 2002)]);
+    rotate(root, [login('bob', 'pts/3', '2026-11-05T10:40', '10.0.0.6', 2003)]);
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    expect(r2.found).toEqual([]);
+    const away = r2.r.findings.filter((f) => f.kind === 'not-checked' && f.status !== 'INFO');
+    expect(away.map((f) => [f.status, f.data])).toEqual([
+      ['WARNING', { what: 'wtmp', path: '/var/log/wtmp', reason: 'earlier history rotated away' }],
+    ]);
+    expect(away[0]?.summary).toMatch(
+      /^Earlier history rotated away: \/var\/log\/wtmp was rotated more than once since the last run .* newer than the last one seen \(2026-11-04T09:30:00Z; the oldest left is from 2026-11-05T10:30:00Z\), so none is contradicted, but logins written to the deleted file after 2026-11-04T09:30:00Z were never audited/,
+    );
+    // Both logins left are new, and judged; the next run has nothing to say.
+    expect(r2.r.newLogins).toBe(2);
+    const r3 = await inspectLogins(
+      contextFor(root, '2026-11-06T01:00', { state: r2.r.state, logins: { reconcile: false } }),
+    );
+    expect(r3.findings.filter((f) => f.status !== 'INFO' && f.status !== 'OK')).toEqual([]);
+  });
+
+  it('also with no login since (both files empty)', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    rotate(root);
+    rotate(root);
+    const r2 = await tamper(root, '2026-12-06T00:00', r1.r.state);
+    expect(r2.found).toEqual([]);
+    expect(r2.r.findings.filter((f) => f.status !== 'INFO').map((f) => [f.kind, f.status])).toEqual([
+      ['not-checked', 'WARNING'],
+    ]);
+  });
+
+  it('stays CRITICAL when a record left is not newer than the last one seen, or no file was rotated', async () => {
+    // The live wtmp emptied beside last month's wtmp.1 (older records): a wipe, not a rotation.
+    const old = [boot('2026-10-01T08:00'), login('alice', 'pts/0', '2026-10-02T09:00', '10.0.0.5', 90)];
+    const wiped = makeTree({ wtmp: WEEK, files: { '/var/log/wtmp.1': image(old) } });
+    const w1 = await tamper(wiped, '2026-11-05T00:00');
+    fs.writeFileSync(path.join(wiped, 'var/log/wtmp'), image([login('bob', 'pts/2', '2026-11-05T10:30')]));
+    expect((await tamper(wiped, '2026-11-06T00:00', w1.r.state)).checks).toEqual(['shrunk']);
+    // wtmp replaced by a new one and nothing beside it: no rotation left a trace.
+    const alone = makeTree({ wtmp: WEEK });
+    const a1 = await tamper(alone, '2026-11-05T00:00');
+    fs.writeFileSync(path.join(alone, 'var/log/wtmp'), image([login('bob', 'pts/2', '2026-11-05T10:30')]));
+    expect((await tamper(alone, '2026-11-06T00:00', a1.r.state)).checks).toEqual(['shrunk']);
+    // Two rotations, but a backup that cannot be read may hold the records seen: not judged as rotated away.
+    const hidden = makeTree({ wtmp: WEEK });
+    const h1 = await tamper(hidden, '2026-11-05T00:00');
+    rotate(hidden, [login('bob', 'pts/2', '2026-11-05T10:30', '10.0.0.6', 2002)]);
+    rotate(hidden, [login('bob', 'pts/3', '2026-11-05T10:40', '10.0.0.6', 2003)]);
+    fs.writeFileSync(path.join(hidden, 'var/log/wtmp.2'), 'nothing to see here\n'.repeat(100));
+    expect((await tamper(hidden, '2026-11-06T00:00', h1.r.state)).checks).toEqual(['shrunk']);
   });
 });
 

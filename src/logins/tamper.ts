@@ -7,7 +7,7 @@
  */
 import type { FindingBase } from '../core/report.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
-import { fieldText, type RecordProblem, UT, type UtmpRecord } from './utmp.ts';
+import { fieldText, type RecordProblem, recordNumber, UT, type UtmpRecord } from './utmp.ts';
 
 /** Where a record is: file number in the merged history (0 = oldest) and 0-based record number. */
 export interface RecordPos {
@@ -123,7 +123,7 @@ export class WtmpAuditor {
         ...pos,
         check: 'time-backwards',
         sec: r.sec,
-        detail: `${iso(r.sec)} after ${iso(this.prev.sec)} (record ${this.prev.pos.index}${this.prev.pos.file !== pos.file ? ' of the previous file' : ''})`,
+        detail: `${iso(r.sec)} after ${iso(this.prev.sec)} (record ${recordNumber(this.prev.pos.index)}${this.prev.pos.file !== pos.file ? ' of the previous file' : ''})`,
       });
     }
     this.prev = { sec: r.sec, pos };
@@ -273,6 +273,12 @@ export interface MarkComparison {
   /** Records from here on (and every later file) are new; `time` means "newer than this time" instead. */
   from: { kind: 'all' } | { kind: 'position'; file: number; index: number } | { kind: 'time'; sec: number };
   problems: { check: 'shrunk' | 'rewritten' | 'removed'; file: string; detail: string }[];
+  /**
+   * The history the last run read was rotated away whole (wtmp rotated twice with `rotate 1`): no file holds
+   * it, but every record left is newer than the newest seen (`after`); the oldest left is at `before` (null:
+   * none left). What the deleted file received after the last run was never audited.
+   */
+  rotatedAway?: { file: string; after: number; before: number | null };
 }
 
 /**
@@ -281,11 +287,19 @@ export interface MarkComparison {
  * shrink (smaller, no rotated copy), a rewrite (old bytes changed) or, when the live file could not be read
  * (`live` null: deleted, or replaced by something that is no wtmp), a removal.
  * `live` is the live file's index in `files` (historyInputs keeps it last), null when it is not among them.
+ *
+ * One more case is no edit: beside the live file there is a rotated one, and every record of every file
+ * (`oldestSec`: the oldest, null when none; left out, this case is not considered) is newer than the newest the last run saw. That is what two
+ * rotations between runs leave (Debian's `rotate 1`: `logrotate -f` twice, or a check paused for over a
+ * month): the file the last run read was deleted, and nothing seen before is contradicted, so no record
+ * is proven removed (`rotatedAway`). A wiped live file stays a shrink or a rewrite: the rotated file beside
+ * it then holds the older records, and an empty or new wtmp with no rotated file is no rotation.
  */
 export function compareMark(
   mark: WtmpMark | undefined,
   files: readonly MarkedFile[],
   live: number | null = files.length - 1,
+  oldestSec?: number | null,
 ): MarkComparison {
   if (!mark) return { from: { kind: 'all' }, problems: [] };
   const liveFile = live === null ? undefined : files[live];
@@ -333,6 +347,13 @@ export function compareMark(
     return {
       from: { kind: 'time', sec: mark.lastSec },
       problems: [{ check: 'removed', file: mark.file, detail }],
+    };
+  }
+  if (files.length > 1 && oldestSec !== undefined && (oldestSec === null || oldestSec > mark.lastSec)) {
+    return {
+      from: { kind: 'time', sec: mark.lastSec },
+      problems: [],
+      rotatedAway: { file: mark.file, after: mark.lastSec, before: oldestSec },
     };
   }
   const size = liveFile?.size ?? 0;
@@ -409,7 +430,7 @@ export function tamperFindings(
   for (const g of groups) {
     if (g.hits.length === 0) continue;
     const count = g.count ?? g.hits.length;
-    const records = g.hits.flatMap((h) => (h.index === null ? [] : [h.index + 1])).slice(0, 20);
+    const records = g.hits.flatMap((h) => (h.index === null ? [] : [recordNumber(h.index)])).slice(0, 20);
     const times = g.hits.flatMap((h) => (h.sec === null ? [] : [h.sec])).sort((a, b) => a - b);
     const where = records.length
       ? ` (record${records.length === 1 ? '' : 's'} ${records.slice(0, 5).join(', ')}${records.length > 5 ? ', …' : ''})`
@@ -422,7 +443,7 @@ export function tamperFindings(
       summary: `${g.file}: ${n}${where}: ${count === 1 ? first.detail : MEANING[g.check]}`,
       evidence: g.hits.slice(0, 10).map((h) => ({
         source: g.file,
-        ...(h.index === null ? {} : { line: h.index + 1 }),
+        ...(h.index === null ? {} : { line: recordNumber(h.index) }),
         ...(h.sec === null ? {} : { time: iso(h.sec) }),
         text: h.detail,
       })),

@@ -101,6 +101,14 @@ export interface UtmpRecord {
   addr: readonly [number, number, number, number];
 }
 
+/**
+ * The record number a user sees of a 0-based `index`: 1-based, like a line number, in summaries, evidence
+ * (`/var/log/wtmp:87`), findings' `records` and `last --format json`'s `record` alike.
+ */
+export function recordNumber(index: number): number {
+  return index + 1;
+}
+
 /** Input of the encoder: every field optional (zero / empty by default). */
 export type UtmpRecordInput = Partial<Omit<UtmpRecord, 'index'>>;
 

@@ -6,13 +6,15 @@
 import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
-import { argPath, hostPath } from '../../core/host.ts';
+import { argPath, hostPath, makeHost } from '../../core/host.ts';
+import { type Zone, zoneFromTZ } from '../../core/tz.ts';
+import { readConfig } from '../../config/load.ts';
+import { hostZone } from '../../logins/check.ts';
 import { TIME_FORMATS, type TimeFormat } from '../../logins/last-format.ts';
 import { type LastInput, runLast } from '../../logins/last-run.ts';
 import { livePidAlive } from '../../logins/live.ts';
 import { parseTimestamp } from '../../logins/timestamp.ts';
-import { zoneFromTZ } from '../../core/tz.ts';
-import type { App } from '../app.ts';
+import type { App, GlobalOptions } from '../app.ts';
 
 interface LastOpts {
   file?: string[];
@@ -43,6 +45,19 @@ function exists(p: string): boolean {
 /** Where `-f FILE` is: absolute paths are host paths (under --root), relative ones are relative to cwd. */
 function inputOf(file: string, root: string, cwd: string): LastInput {
   return { local: argPath({ root }, cwd, file), display: file };
+}
+
+/**
+ * The zone `last` prints times in and reads `-s`/`-t`/`-p` in: TZ when set, as util-linux `last` (glibc)
+ * reads it; else the inspected host's, as `tenken logins report` and the checks take it (the config's
+ * `timeZone`, else the tree's /etc/localtime, which is what glibc reads on a live host). The config is read
+ * only then, so `TZ=... tenken last` works as util-linux's does whatever the config holds.
+ */
+function lastZone(app: App, g: GlobalOptions, root: string): Zone {
+  const tz = app.io.env.TZ;
+  if (tz !== undefined) return zoneFromTZ(tz);
+  const { config } = readConfig({ root, config: g.config });
+  return hostZone(makeHost({ root, name: '', env: app.io.env }), config.checks.logins.timeZone);
 }
 
 function define(program: Command, app: App, name: 'last' | 'lastb'): void {
@@ -104,7 +119,7 @@ function define(program: Command, app: App, name: 'last' | 'lastb'): void {
       const root = g.root ?? '/';
       const nowMs = (app.io.now?.() ?? new Date()).getTime();
       const now = Math.floor(nowMs / 1000);
-      const zone = zoneFromTZ(app.io.env.TZ);
+      const zone = lastZone(app, g, root);
       const time = (flag: string, v: string | undefined): number => {
         if (v === undefined) return 0;
         const t = parseTimestamp(v, now, zone);
