@@ -454,6 +454,13 @@ export class LogStats {
     return services;
   }
 
+  /** Matching lines of a service, each once (a line in two categories is counted in both, but is one line). */
+  linesOf(service: string): number {
+    let n = 0;
+    for (const m of this.byService.get(service)?.masks.values() ?? []) n += m.count;
+    return n;
+  }
+
   /** Lines per program and category (syslog tag, or `-` for lines without one), for scan summaries. */
   get programs(): Map<string, Map<string, number>> {
     if (this.builtPrograms) return this.builtPrograms;

@@ -216,6 +216,19 @@ describe('the logs check', () => {
     expect(await problems()).toEqual([]);
   });
 
+  it('counts a line in two categories as one matching line in the summary', async () => {
+    writeFileSync(
+      path.join(root, 'var/log/syslog'),
+      'Nov 24 10:00:00 gw mgetty[7]: init chat failed, exiting...: Interrupted system call\nNov 24 10:00:05 gw mgetty[7]: warning: DSR is off\n',
+    );
+    const plan: Plan = testPlan([service('mgetty', { syslog: ['mgetty'] })], ['/var/log/syslog']);
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(out.results, 'mgetty')).toEqual({ error: 2, invalid: 1 });
+    expect(out.results.find((r) => r.service === 'mgetty')?.summary).toBe(
+      '2 matching lines, all categories under their thresholds',
+    );
+  });
+
   it('says so when no system log exists and the journal is off', async () => {
     const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);
     const out = await logsCheck.run(ctx(plan, undefined));

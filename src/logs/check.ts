@@ -202,7 +202,8 @@ export function buildResults(
     if (all.length === 0 && !s.hasLogs) continue;
     const status = worst(all.map((f) => f.status));
     const flagged = cats.filter((f) => f.status !== 'OK');
-    const lines = cats.reduce((n, f) => n + (f.kind === 'log-category' ? f.data.count : 0), 0);
+    // Lines, not category hits: "Interrupted ... failed" is in error and invalid, and is one line.
+    const lines = result.stats.linesOf(s.name);
     const summary =
       cats.length === 0
         ? 'no new matching lines'

@@ -194,6 +194,17 @@ describe('tenken scan', () => {
     );
   });
 
+  it('takes --app host (the lines of no service, as the summaries name them) and rejects an unknown one', async () => {
+    writeFileSync(path.join(dir, 'apps'), Buffer.from(LOG, 'latin1'));
+    const host = (await scan(['apps'], { app: 'host' }, 'ndjson')).out.trim().split('\n');
+    expect(host.map((l) => (JSON.parse(l) as { program: string }).program)).toEqual(['sshd']);
+    const mail = (await scan(['apps'], { app: 'sendmail' }, 'ndjson')).out.trim().split('\n');
+    expect(mail.map((l) => (JSON.parse(l) as { program: string }).program)).toEqual(['sendmail']);
+    await expect(scan(['apps'], { app: 'nope' }, 'text')).rejects.toThrow(
+      'Unknown service nope: known are sendmail, host',
+    );
+  });
+
   it('parses --since durations and dates', () => {
     const now = new Date('2026-11-25T00:00:00Z');
     expect(parseSince('24h', now).toISOString()).toBe('2026-11-24T00:00:00.000Z');

@@ -8,6 +8,7 @@ import { inspectedZone } from '../../core/tz.ts';
 import { peakOf, topOf } from '../../logs/aggregate.ts';
 import {
   type EngineResult,
+  HOST_SERVICE,
   type LineEvent,
   type LogSource,
   oneSourcePerFile,
@@ -145,10 +146,10 @@ export async function runScan(
 ): Promise<number> {
   const { host, plan } = loaded;
   const config = { ...loaded.config.checks.logs, unmatched: 'host' as const };
-  if (opts.app !== undefined && !plan.services.some((s) => s.name === opts.app))
-    throw new TenkenError(
-      `Unknown service ${opts.app}: known are ${plan.services.map((s) => s.name).join(', ') || 'none'}`,
-    );
+  // `host` (lines of no service), as the summaries name it, is one too.
+  const known = [...plan.services.map((s) => s.name), HOST_SERVICE];
+  if (opts.app !== undefined && !known.includes(opts.app))
+    throw new TenkenError(`Unknown service ${opts.app}: known are ${known.join(', ')}`);
   const now = app.io.now?.() ?? host.now;
   const since =
     opts.since !== undefined
