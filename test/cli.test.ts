@@ -53,7 +53,7 @@ describe('tenken check', () => {
     mkdirSync(path.join(root, 'etc', 'tenken'), { recursive: true });
     writeFileSync(
       path.join(root, 'etc', 'tenken', 'tenken.yaml'),
-      'detect: false\nservices:\n  quiet:\n    title: A quiet service\n',
+      'detect: false\nservices:\n  quiet:\n    title: A quiet service\n    processes: [quietd]\n',
     );
     const quiet = await runCli(['--root', root, '--quiet', '--only', 'services', 'check']);
     expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
@@ -69,7 +69,10 @@ describe('tenken check', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/^CRITICAL: /m);
     const root = tempDir();
     mkdirSync(path.join(root, 'etc', 'tenken'), { recursive: true });
-    writeFileSync(path.join(root, 'etc', 'tenken', 'tenken.yaml'), 'detect: false\nservices:\n  quiet: {}\n');
+    writeFileSync(
+      path.join(root, 'etc', 'tenken', 'tenken.yaml'),
+      'detect: false\nservices:\n  quiet: { processes: [quietd] }\n',
+    );
     const ok = await runCli([
       '--state',
       state,

@@ -87,6 +87,30 @@ describe('config check', () => {
     ]);
   });
 
+  it('refuses a service with nothing to check (a misspelt profile), suggesting the profile', async () => {
+    const file = path.join(tempDir(), 'tenken.yaml');
+    writeFileSync(
+      file,
+      'services:\n  wu-ftp:\n    title: FTP\n  delegated: {}\n  backup:\n    enabled: false\n  mine:\n    processes: [mined]\n',
+    );
+    const r = await runCli(['config', 'check', file]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${file}:3:5: service wu-ftp has nothing to check: no built-in profile of that name, and no processes, logs, syslog, ports or probes (did you mean wu-ftpd?) (at services.wu-ftp)`,
+      `${file}:4:14: service delegated has nothing to check: no built-in profile of that name, and no processes, logs, syslog, ports or probes (did you mean delegate?) (at services.delegated)`,
+      `2 errors in ${file}`,
+    ]);
+  });
+
+  it('says what is wrong with a service name at the name, not "Invalid key in record" on the next line', async () => {
+    const file = path.join(tempDir(), 'tenken.yaml');
+    writeFileSync(file, 'services:\n  DeleGate:\n    processes: [delegated]\n');
+    const r = await runCli(['config', 'check', file]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${file}:2:3: service names are lower-case letters, digits, . _ - (at services.DeleGate)`,
+      `1 error in ${file}`,
+    ]);
+  });
+
   it('reports YAML syntax errors with their position', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'bad.yaml');

@@ -53,6 +53,19 @@ const checkedConfig = configSchema.superRefine((c, ctx) => {
         path: ['checks', 'logs', 'ignore', key],
       });
   for (const [name, svc] of Object.entries(c.services)) {
+    // A service of no profile and nothing of its own (`wu-ftp:` for wu-ftpd) was "OK" on every run while
+    // its lines went to `host`.
+    const own = [svc.processes, svc.logs, svc.syslog, svc.ports, svc.probes].some(
+      (l) => (l?.length ?? 0) > 0,
+    );
+    if (svc.profile === undefined && !profiles.has(name) && !own && svc.enabled !== false) {
+      const near = [...profiles].filter((p) => editDistance(p, name) <= 2 || p.startsWith(name));
+      ctx.addIssue({
+        code: 'custom',
+        message: `service ${name} has nothing to check: no built-in profile of that name, and no processes, logs, syslog, ports or probes${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}`,
+        path: ['services', name],
+      });
+    }
     if (svc.profile !== undefined && !profiles.has(svc.profile))
       ctx.addIssue({
         code: 'custom',
@@ -68,6 +81,22 @@ const checkedConfig = configSchema.superRefine((c, ctx) => {
         });
   }
 });
+
+/** Levenshtein distance (for "did you mean"): names are short, so the plain table is enough. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
 
 /** The top-level `timeZone` as the default of the checks that have their own (logins, dialup). */
 function withHostZone(config: Config): Config {

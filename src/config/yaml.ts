@@ -95,6 +95,15 @@ export function parseYaml<S extends z.ZodType>(
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // A bad map key (`DeleGate:` where names are lower-case): zod says "Invalid key in record" at the
+      // key's value; the key schema's own message, at the key, says what is wrong.
+      const key = String(issue.path[issue.path.length - 1]);
+      const parent = nodeAt(doc, issue.path.slice(0, -1));
+      const why = issue.issues[0]?.message ?? issue.message;
+      errors.push(`${where(file, lc, keyRange(parent, key) ?? node?.range)}: ${why}${at}`);
+      continue;
+    }
     errors.push(`${where(file, lc, node?.range)}: ${issue.message}${at}`);
   }
   errors.sort((a, b) => {
