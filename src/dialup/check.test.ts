@@ -209,6 +209,47 @@ describe('finding the logs', () => {
     ]);
   });
 
+  it('counts the lines of a copy beside its original once (copytruncate caught half-way, .1 beside .1.gz)', () => {
+    const r = root();
+    const log = [
+      '--',
+      '05/20 10:00:00 yS0  mgetty: interim release 1.2.1',
+      '05/20 10:00:00 yS0  user id: 0, pid: 612, parent pid: 1',
+      '05/20 10:00:05 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+      '05/20 10:03:05 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+      "05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **",
+      '',
+    ].join('\n');
+    put(
+      r,
+      'var/log/mgetty.ttyS0',
+      `${log}05/20 10:07:00 yS0  WARNING: DSR is off - modem turned off or bad cable?\n`,
+    );
+    put(r, 'var/log/mgetty.ttyS0.1', log);
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    // gzip still writing: the .gz ends short of its plain twin (a few lines in, or its header alone).
+    for (const cut of [60, 10]) {
+      put(r, 'var/log/mgetty.ttyS0.1.gz', gzipSync(log).subarray(0, cut));
+      const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+      expect(insp.problems).toEqual([]);
+      expect(insp.trouble.map((g) => [g.line, g.kind, g.count])).toEqual([['ttyS0', 'dsr-off', 3]]);
+      // A CONNECT with no hand-over is no merged twin: it too is counted once.
+      expect(insp.lines.map((l) => [l.line, l.calls.length])).toEqual([['ttyS0', 1]]);
+    }
+  });
+
+  it('still reports a cut .gz that is no copy of another member', () => {
+    const r = root();
+    const log = "05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n".repeat(40);
+    put(r, 'var/log/mgetty.ttyS0.1.gz', gzipSync(log).subarray(0, 40));
+    put(r, 'var/log/mgetty.ttyS0', "05/21 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n");
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.problems.map((p) => p.summary)).toEqual([
+      'Cannot read /var/log/mgetty.ttyS0.1.gz: unexpected end of file',
+    ]);
+  });
+
   it('caps a log mtime in the future at the inspection time when inferring years', () => {
     const r = root();
     put(

@@ -10,7 +10,7 @@
  */
 import { append } from '../core/array.ts';
 import { closeSync, readFileSync, readSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
@@ -25,6 +25,7 @@ import { DEFAULT_CHUNK, LineScanner } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import type { DialupConfig } from './config.ts';
 import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
+import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
 import { wtmpFamily } from '../logins/history.ts';
 import { decodeWtmp } from './logins-source.ts';
@@ -92,7 +93,18 @@ function isFile(local: string): boolean {
 /** Largest a compressed wtmp backup may inflate to (a million records is 384 MB). */
 const MAX_WTMP_BYTES = 512 * 1024 * 1024;
 
-function readText(local: string): { text: string; mtime: Date } {
+/** A log's text as read, before parsing. */
+interface ReadLog {
+  shown: string;
+  text: string;
+  mtime: Date;
+  /** For syslog files (only their getty lines are kept): each kept line's number in the file. */
+  lineNos: number[] | null;
+  /** Why a `.gz` did not decompress whole (a cut or damaged file): `text` is what did. */
+  damage: unknown;
+}
+
+function readText(local: string): { text: string; mtime: Date; damage: unknown } {
   const { fd, stat: st } = openRegularSync(local);
   let bytes: Buffer;
   try {
@@ -100,8 +112,43 @@ function readText(local: string): { text: string; mtime: Date } {
   } finally {
     closeSync(fd);
   }
-  if (local.endsWith('.gz')) bytes = gunzipSync(bytes);
-  return { text: bytes.toString('utf8'), mtime: st.mtime };
+  let damage: unknown = null;
+  if (local.endsWith('.gz')) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      // A .gz gzip is still writing ends short: what decompresses may be a copy of its plain twin.
+      damage = err;
+      try {
+        bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      } catch {
+        throw err;
+      }
+    }
+  }
+  return { text: bytes.toString('utf8'), mtime: st.mtime, damage };
+}
+
+/** Which of the logs read are copies of another member of their family (see copies.ts), by index. */
+function copiesOf(read: readonly ReadLog[]): Set<number> {
+  const families = new Map<string, number[]>();
+  for (const [i, r] of read.entries()) {
+    const key = familyKey(r.shown);
+    const members = families.get(key) ?? [];
+    members.push(i);
+    families.set(key, members);
+  }
+  const out = new Set<number>();
+  for (const members of families.values()) {
+    if (members.length < 2) continue;
+    for (const k of copyMembers(members.map((i) => (read[i] as ReadLog).text))) out.add(members[k] as number);
+    // A .gz gzip has only begun to write decompresses to nothing yet: a copy of a member beside it.
+    for (const i of members) {
+      const r = read[i] as ReadLog;
+      if (r.damage && r.text === '') out.add(i);
+    }
+  }
+  return out;
 }
 
 /** The reader's rules for mgetty/vgetty lines: the keyword `getty[` (the kernel folds case; kept lines are exact). */
@@ -219,17 +266,14 @@ export function inspectDialup(
   };
   if (!enabled) return empty;
 
-  // 2. Parse the per-line logs and (unless logs were given) mgetty's syslog lines. A file cannot hold lines
-  // from after the inspection time: an mtime in the future (a copied or checked-out tree) is capped at now.
+  // 2. Read the per-line logs and (unless logs were given) mgetty's syslog lines, then parse every member
+  // that is no copy of another member of its family. A file cannot hold lines from after the inspection
+  // time: an mtime in the future (a copied or checked-out tree) is capped at now.
   const newest = (mtime: Date): Date => (mtime > host.now ? host.now : mtime);
-  const entries: MgettyEntry[] = [];
-  const logsRead: string[] = [];
+  const read: ReadLog[] = [];
   for (const s of logSources) {
     try {
-      const { text, mtime } = readText(s.local);
-      const device = deviceFromFileName(s.shown);
-      append(entries, parseMgettyLog(text, { source: s.shown, mtime: newest(mtime), timeZone, device }));
-      logsRead.push(s.shown);
+      read.push({ shown: s.shown, ...readText(s.local), lineNos: null });
     } catch (err) {
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
@@ -245,16 +289,36 @@ export function inspectDialup(
         }
         try {
           const { text, mtime, lineNos } = syslogLines(local);
-          if (!text) continue;
-          const parsed = parseMgettyLog(text, { source: p, mtime: newest(mtime), timeZone });
-          for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
-          append(entries, parsed);
-          logsRead.push(p);
+          if (text) read.push({ shown: p, text, mtime, lineNos, damage: null });
         } catch (err) {
           problems.push(notChecked(service, 'log', p, err, ''));
         }
       }
     }
+  }
+  const copies = copiesOf(read);
+  const entries: MgettyEntry[] = [];
+  const logsRead: string[] = [];
+  for (const [i, r] of read.entries()) {
+    if (copies.has(i)) {
+      // Its lines are read from the member it copies; a cut .gz of a member read whole is no damage.
+      logsRead.push(r.shown);
+      continue;
+    }
+    if (r.damage) {
+      problems.push(notChecked(service, 'log', r.shown, r.damage, ''));
+      continue;
+    }
+    const lineNos = r.lineNos;
+    const parsed = parseMgettyLog(r.text, {
+      source: r.shown,
+      mtime: newest(r.mtime),
+      timeZone,
+      ...(lineNos ? {} : { device: deviceFromFileName(r.shown) }),
+    });
+    if (lineNos) for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
+    append(entries, parsed);
+    logsRead.push(r.shown);
   }
 
   // 3. wtmp.
