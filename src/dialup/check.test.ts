@@ -147,6 +147,46 @@ describe('finding the logs', () => {
     expect(insp.lines[0]?.callsWithoutLogin).toEqual([]);
   });
 
+  it("judges no call from before wtmp's oldest record once rotation dropped the old wtmp (rotate 1)", () => {
+    const r = root();
+    const connect = (day: string, pid: number, user: string): string[] => [
+      '--',
+      `05/${day} 10:00:00 yS0  mgetty: interim release 1.2.1`,
+      `05/${day} 10:00:00 yS0  user id: 0, pid: ${pid}, parent pid: 1`,
+      `05/${day} 10:01:44 yS0  waiting for \`\`CONNECT'' ** found **`,
+      `05/${day} 10:01:58 ##### data dev=ttyS0, pid=${pid}, caller='none', conn='', name='', cmd='/bin/login', user='${user}'`,
+    ];
+    put(
+      r,
+      'var/log/mgetty.ttyS0',
+      [
+        ...connect('10', 600, 'yanagi'),
+        ...connect('20', 612, 'yanagi'),
+        ...connect('25', 640, 'kato'),
+        '',
+      ].join('\n'),
+    );
+    // wtmp was rotated on the 15th and wtmp.1 (the 10th's login) is gone; kato's login failed on the 25th.
+    put(
+      r,
+      'var/log/wtmp',
+      encodeRecords([{ type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:02:10Z') }]),
+    );
+    const host = makeHost({ root: r, name: 'h', now: NOW });
+    const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+    expect(insp.lines[0]?.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([
+      [640, 'login-failed'],
+    ]);
+    const summary = insp.findings.find((f) => f.kind === 'dialup-line-summary');
+    expect(summary?.kind === 'dialup-line-summary' && summary.data.callsBeforeWtmp).toBe(1);
+    // A wtmp with no record yet covers the time since it was created (its mtime): older calls are not judged.
+    put(r, 'var/log/wtmp', new Uint8Array(0), '2026-05-22T00:00:00Z');
+    const empty = inspectDialup(host, dialupConfig.parse({}), plan());
+    expect(empty.lines[0]?.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([
+      [640, 'login-failed'],
+    ]);
+  });
+
   it('leaves logins after mgetty stopped for good to the serial console, and says so (INFO)', () => {
     const r = root();
     put(

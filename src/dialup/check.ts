@@ -15,7 +15,7 @@ import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
-import { openRegularSync, readRegularFileSync } from '../core/open.ts';
+import { openRegularSync } from '../core/open.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
 import { worst } from '../core/status.ts';
@@ -104,14 +104,20 @@ interface ReadLog {
   damage: unknown;
 }
 
-function readText(local: string): { text: string; mtime: Date; damage: unknown } {
+/** A regular file's bytes and its modification time. */
+function readBytes(local: string): { bytes: Buffer; mtime: Date } {
   const { fd, stat: st } = openRegularSync(local);
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(fd);
+    return { bytes: readFileSync(fd), mtime: st.mtime };
   } finally {
     closeSync(fd);
   }
+}
+
+function readText(local: string): { text: string; mtime: Date; damage: unknown } {
+  const file = readBytes(local);
+  const { mtime } = file;
+  let { bytes } = file;
   let damage: unknown = null;
   if (local.endsWith('.gz')) {
     try {
@@ -126,7 +132,7 @@ function readText(local: string): { text: string; mtime: Date; damage: unknown }
       }
     }
   }
-  return { text: bytes.toString('utf8'), mtime: st.mtime, damage };
+  return { text: bytes.toString('utf8'), mtime, damage };
 }
 
 /** Which of the logs read are copies of another member of their family (see copies.ts), by index. */
@@ -347,10 +353,14 @@ export function inspectDialup(
           ),
         ).values(),
       ];
+  // How far back wtmp reaches: its oldest record, or for a file without any (just rotated, or emptied) the
+  // time it was last written. Calls before it are not judged (their logins may have been rotated away).
+  let wtmpStart: number | undefined;
   for (const s of wtmpSources) {
     let bytes: Buffer;
+    let mtime: Date;
     try {
-      bytes = readRegularFileSync(s.local);
+      ({ bytes, mtime } = readBytes(s.local));
       if (s.local.endsWith('.gz')) bytes = gunzipSync(bytes, { maxOutputLength: MAX_WTMP_BYTES });
     } catch (err) {
       // A rotated copy is optional; the current one is not.
@@ -367,6 +377,11 @@ export function inspectDialup(
     }
     append(records, decoded.records);
     wtmpRead.push(s.shown);
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const r of decoded.records)
+      if (r.type !== 'EMPTY' && r.time.getTime() > 0) oldest = Math.min(oldest, r.time.getTime());
+    if (!Number.isFinite(oldest)) oldest = newest(mtime).getTime();
+    wtmpStart = Math.min(wtmpStart ?? oldest, oldest);
   }
 
   // 4. Correlate.
@@ -399,7 +414,14 @@ export function inspectDialup(
     if (ranges) hours[line] = ranges;
   }
   const lines = correlate(
-    { calls, unanswered, records, coverage, coverageEnd },
+    {
+      calls,
+      unanswered,
+      records,
+      coverage,
+      coverageEnd,
+      wtmpStart: wtmpStart === undefined ? undefined : new Date(wtmpStart),
+    },
     { windowSeconds: config.windowSeconds, now: host.now, hours, since: inputs.since, lines: ttys },
   );
   // Without wtmp, calls are still counted but none is judged against logins.

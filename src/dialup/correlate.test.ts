@@ -183,6 +183,30 @@ describe('what is judged', () => {
     expect(r.callsWithoutLogin).toEqual([]);
   });
 
+  it("does not judge calls older than wtmp's oldest record (rotation dropped their logins), except failed connects", () => {
+    const calls = [
+      call('ttyS0', -7200, 5),
+      call('ttyS0', -5000, null, 'connect'),
+      call('ttyS0', -4000, null, 'failed'),
+      call('ttyS0', 1000, 6),
+    ];
+    const r = correlate(
+      {
+        calls,
+        unanswered: [],
+        records: [login('ttyS0', 0, 9, 'kato')],
+        coverage: new Map([['ttyS0', at(-86_400)]]),
+        wtmpStart: at(0),
+      },
+      { windowSeconds: 120, now: at(86_400) },
+    )[0];
+    expect(r?.callsWithoutLogin.map((c) => [c.call.start.getTime(), c.outcome])).toEqual([
+      [at(-4000).getTime(), 'connect-failed'],
+      [at(1000).getTime(), 'login-failed'],
+    ]);
+    expect(r?.callsBeforeWtmp).toBe(2);
+  });
+
   it('only judges events since the given time', () => {
     const r = only(run([call('ttyS0', 0, null)], [login('ttyS0', 500, 0)], { since: at(400) }));
     expect(r.calls).toEqual([]);

@@ -99,6 +99,8 @@ export interface LineResult {
   coverageEnd: Date | null;
   /** Logins after that stop that no call explains (another getty serves the line): not judged. */
   loginsAfterLog: number;
+  /** Calls before wtmp's oldest record that no login explains (their logins may be rotated away): not judged. */
+  callsBeforeWtmp: number;
 }
 
 /** Input of the correlation. */
@@ -111,6 +113,11 @@ export interface CorrelateInput {
   coverage: ReadonlyMap<string, Date>;
   /** Per line, when its log ends with mgetty stopping (a signal, an exit) and nothing after. */
   coverageEnd?: ReadonlyMap<string, Date>;
+  /**
+   * The earliest time wtmp covers (its oldest record), when known: a call before it may have led to a login
+   * whose record rotation has dropped, so it is not judged. Undefined: wtmp covers everything.
+   */
+  wtmpStart?: Date | undefined;
 }
 
 const sec = (d: Date): number => Math.floor(d.getTime() / 1000);
@@ -249,9 +256,17 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
       } else loginsBeforeLog++;
     }
     const nowSec = sec(opts.now);
+    const wtmpFrom = input.wtmpStart ? sec(input.wtmpStart) : -Infinity;
     const callsWithoutLogin: CallWithoutLogin[] = [];
+    let callsBeforeWtmp = 0;
     for (const call of calls) {
       if (used.has(call) || sec(call.start) < since || sec(call.start) + window > nowSec) continue;
+      // The mirror of loginsBeforeLog: wtmp cannot say whether a call older than its records led to a login.
+      if (sec(call.start) < wtmpFrom) {
+        if (call.outcome === 'login' || call.outcome === 'connect') callsBeforeWtmp++;
+        else if (call.outcome === 'failed') callsWithoutLogin.push({ call, outcome: 'connect-failed' });
+        continue;
+      }
       if (call.outcome === 'login') callsWithoutLogin.push({ call, outcome: 'login-failed' });
       else if (call.outcome === 'failed') callsWithoutLogin.push({ call, outcome: 'connect-failed' });
       else if (call.outcome === 'connect') callsWithoutLogin.push({ call, outcome: 'no-login' });
@@ -284,6 +299,7 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
       loginsBeforeLog,
       coverageEnd,
       loginsAfterLog,
+      callsBeforeWtmp,
     });
   }
   return results;

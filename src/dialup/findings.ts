@@ -72,6 +72,8 @@ export interface DialupFindings {
     /** Logins after the log shows mgetty stopping for good (not judged: another getty serves the line). */
     loginsAfterLog: number;
     coverageEnd: string | null;
+    /** Calls before wtmp's oldest record that no login explains (not judged: their logins may be rotated away). */
+    callsBeforeWtmp: number;
     longestSession: { user: string; start: string; seconds: number; ongoing: boolean } | null;
   };
 }
@@ -325,6 +327,7 @@ export function buildFindings(
         coverageStart: r.coverageStart?.toISOString() ?? null,
         loginsAfterLog: r.loginsAfterLog,
         coverageEnd: r.coverageEnd?.toISOString() ?? null,
+        callsBeforeWtmp: r.callsBeforeWtmp,
         longestSession: longest
           ? {
               user: longest.login.user,

@@ -39,6 +39,11 @@ export const dialupDetails: DialupDetails = {
     ...(f.data.loginsBeforeLog
       ? [`${f.data.loginsBeforeLog} logins before the log begins (not compared)`]
       : []),
+    ...(f.data.callsBeforeWtmp
+      ? [
+          `${f.data.callsBeforeWtmp} calls before wtmp's oldest record (not compared: their logins may be rotated away)`,
+        ]
+      : []),
     ...(f.data.longestSession
       ? [
           `longest session: ${f.data.longestSession.user} from ${f.data.longestSession.start}, ${durationText(f.data.longestSession.seconds)}${f.data.longestSession.ongoing ? ' (still logged in)' : ''}`,
