@@ -212,7 +212,7 @@ describe('finding the logs', () => {
     const summary = insp.findings.find((f) => f.kind === 'dialup-line-summary');
     expect([summary?.status, summary?.summary]).toEqual([
       'INFO',
-      "ttyS0: 0 calls, 0 logins (0 matched), 0 failed, 1 later login not compared: mgetty's log ends with mgetty stopping at 2026-05-24T09:00:00.000Z (is another getty serving ttyS0?)",
+      "ttyS0: 0 calls, 0 logins (0 matched), 0 failed, 1 later login not compared: mgetty's log ends with mgetty stopping at 2026-05-24 09:00:00 UTC (is another getty serving ttyS0?)",
     ]);
   });
 
