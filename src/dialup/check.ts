@@ -32,11 +32,12 @@ import { decodeWtmp } from './logins-source.ts';
 import {
   deviceFromFileName,
   extractCalls,
-  groupModemIssues,
   type MgettyEntry,
   type ModemIssueGroup,
+  newModemIssues,
   parseMgettyLog,
 } from './mgetty.ts';
+import { type DialupState, marksOf, nextState, parseDialupState } from './state.ts';
 import { type HourRange, parseHours } from './time.ts';
 
 /** Service name the findings are filed under when the plan has no mgetty service. */
@@ -60,6 +61,11 @@ export interface DialupInputs {
   since?: Date | undefined;
   /** Directory the command-line paths are relative to (default: this process's). */
   cwd?: string | undefined;
+  /**
+   * The check's state from the last delivered run: only what is new since is judged and counted. Absent
+   * (the command, `--since`, `--all`, a first run): the whole history is.
+   */
+  saved?: DialupState | undefined;
 }
 
 /** Everything one inspection found, for the check and the `tenken dialup` command. */
@@ -75,6 +81,10 @@ export interface DialupInspection {
   findings: DialupFinding[];
   /** Sources that could not be read (`not-checked` findings). */
   problems: Finding[];
+  /** Whether a saved state limited the inspection to what is new since the last run. */
+  resumed: boolean;
+  /** The state to keep for the next run (the check commits it after delivery). */
+  state: DialupState;
 }
 
 /** The mgetty service's name in the plan (its profile is `mgetty`), else `mgetty`. */
@@ -269,6 +279,8 @@ export function inspectDialup(
     trouble: [],
     findings: [],
     problems,
+    resumed: inputs.saved !== undefined,
+    state: nextState(inputs.saved, new Map(), new Map()),
   };
   if (!enabled) return empty;
 
@@ -384,7 +396,8 @@ export function inspectDialup(
     wtmpStart = Math.min(wtmpStart ?? oldest, oldest);
   }
 
-  // 4. Correlate.
+  // 4. Correlate, from where the last run's marks leave off.
+  const marks = marksOf(inputs.saved);
   const ttys = inputs.ttys?.length ? inputs.ttys.map(normalLine) : undefined;
   const wantedEntries = ttys ? entries.filter((e) => e.tty === null || ttys.includes(e.tty)) : entries;
   const { calls, unanswered } = extractCalls(wantedEntries);
@@ -422,18 +435,39 @@ export function inspectDialup(
       coverageEnd,
       wtmpStart: wtmpStart === undefined ? undefined : new Date(wtmpStart),
     },
-    { windowSeconds: config.windowSeconds, now: host.now, hours, since: inputs.since, lines: ttys },
+    {
+      windowSeconds: config.windowSeconds,
+      now: host.now,
+      hours,
+      since: inputs.since,
+      lines: ttys,
+      marks: marks.lines,
+    },
   );
-  // Without wtmp, calls are still counted but none is judged against logins.
+  // Without wtmp, calls are still counted but none is judged against logins (and none will be: the run
+  // said it could not compare them, and a later run judges only calls whose window closes after this one).
   const judged = wtmpRead.length ? lines : lines.map((r) => ({ ...r, callsWithoutLogin: [] }));
-  const trouble = groupModemIssues(ttys ? wantedEntries.filter((e) => e.tty !== null) : wantedEntries);
+  // Modem trouble from log lines not counted before only.
+  const modem = newModemIssues(
+    ttys ? wantedEntries.filter((e) => e.tty !== null) : wantedEntries,
+    marks.modem,
+  );
+  const trouble = modem.groups;
   const findings = buildFindings(judged, trouble, {
     service,
     windowSeconds: config.windowSeconds,
     timeZone,
     hoursText: config.hours,
   });
-  return { ...empty, logs: logsRead, wtmp: wtmpRead, lines: judged, trouble, findings };
+  return {
+    ...empty,
+    logs: logsRead,
+    wtmp: wtmpRead,
+    lines: judged,
+    trouble,
+    findings,
+    state: nextState(inputs.saved, new Map(lines.map((r) => [r.line, r.mark])), modem.marks),
+  };
 }
 
 /**
@@ -468,17 +502,27 @@ export function dialupResult(inspection: DialupInspection): CheckResult {
       ? [n(count('dialup-modem-trouble'), 'kind of modem trouble', 'kinds of modem trouble')]
       : []),
   ];
-  return { service: inspection.service, status, summary: parts.join(', '), findings };
+  const since = inspection.resumed ? ' since the last run' : '';
+  return { service: inspection.service, status, summary: `${parts.join(', ')}${since}`, findings };
 }
 
-/** The `dialup` check kind (registered as `dialup`). Reports nothing when no mgetty log exists. */
+/**
+ * The `dialup` check kind (registered as `dialup`). Reports nothing when no mgetty log exists. Each run
+ * judges what is new since the last delivered one (its state); `--since` and `--all` look without it.
+ */
 export const dialupCheck: CheckKind = {
-  description: 'Dial-up lines: mgetty calls compared with logins, modem health',
+  description: 'Dial-up lines: new mgetty calls compared with logins, new modem warnings',
+  readsState: (raw) => parseDialupState(raw) !== undefined,
   run(ctx: CheckContext): Promise<CheckOutcome> {
+    const resume = !ctx.options.all && ctx.options.since === undefined;
     const inspection = inspectDialup(ctx.host, ctx.config.checks.dialup, ctx.plan, {
       since: ctx.options.since,
+      ...(resume ? { saved: parseDialupState(ctx.state) } : {}),
     });
-    return Promise.resolve({ results: inspection.enabled ? [dialupResult(inspection)] : [] });
+    if (!inspection.enabled) return Promise.resolve({ results: [] });
+    const results = [dialupResult(inspection)];
+    // --all and --since look without moving the saved marks.
+    return Promise.resolve(resume ? { results, state: inspection.state } : { results });
   },
 };
 

@@ -78,6 +78,8 @@ export interface DialupFindings {
     coverageEnd: string | null;
     /** Calls before wtmp's oldest record that no login explains (not judged: their logins may be rotated away). */
     callsBeforeWtmp: number;
+    /** Calls whose login window is still open: judged (and counted) by a later run. */
+    callsPending: number;
     longestSession: { user: string; start: string; seconds: number; ongoing: boolean } | null;
   };
 }
@@ -305,6 +307,9 @@ export function buildFindings(
       `${failures} failed`,
       ...(fax ? [`${fax} fax`] : []),
       ...(r.unanswered.length ? [`${r.unanswered.length} not answered`] : []),
+      ...(r.callsPending
+        ? [`${r.callsPending} call${r.callsPending === 1 ? '' : 's'} still within the login window`]
+        : []),
       ...(longest
         ? [
             `longest session ${durationText(longest.seconds)} by ${longest.login.user}${longest.ongoing ? ' (still on)' : ''}`,
@@ -339,6 +344,7 @@ export function buildFindings(
         loginsAfterLog: r.loginsAfterLog,
         coverageEnd: r.coverageEnd?.toISOString() ?? null,
         callsBeforeWtmp: r.callsBeforeWtmp,
+        callsPending: r.callsPending,
         longestSession: longest
           ? {
               user: longest.login.user,
