@@ -104,7 +104,12 @@ describe('tenken check', () => {
     const saved = readdirSync(state, { recursive: true, encoding: 'utf8' }).filter((f) =>
       f.endsWith('.json'),
     );
-    expect(saved.map((f) => path.basename(f)).sort()).toEqual(['attacks.json', 'logins.json', 'logs.json']);
+    expect(saved.map((f) => path.basename(f)).sort()).toEqual([
+      'attacks.json',
+      'dialup.json',
+      'logins.json',
+      'logs.json',
+    ]);
     expect(again.stdout).not.toMatch(/starts afresh/);
   });
 

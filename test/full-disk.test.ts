@@ -65,7 +65,7 @@ describe('a full disk under the state directory', () => {
     const again = await runCli(['--state', state, 'check', '--root', DEMO_ROOT]);
     expect([again.stderr, again.code]).toEqual(['', 2]);
     expect(body(again.stdout)).toBe(body(full.stdout));
-    expect(files(state)).toEqual(['attacks.json', 'logins.json', 'logs.json']);
+    expect(files(state)).toEqual(['attacks.json', 'dialup.json', 'logins.json', 'logs.json']);
 
     const third = await runCli(['--state', state, 'check', '--root', DEMO_ROOT, '--only', 'logs']);
     expect(third.stdout).not.toMatch(/frequent/);

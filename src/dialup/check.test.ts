@@ -147,6 +147,46 @@ describe('finding the logs', () => {
     expect(insp.lines[0]?.callsWithoutLogin).toEqual([]);
   });
 
+  it("judges no call from before wtmp's oldest record once rotation dropped the old wtmp (rotate 1)", () => {
+    const r = root();
+    const connect = (day: string, pid: number, user: string): string[] => [
+      '--',
+      `05/${day} 10:00:00 yS0  mgetty: interim release 1.2.1`,
+      `05/${day} 10:00:00 yS0  user id: 0, pid: ${pid}, parent pid: 1`,
+      `05/${day} 10:01:44 yS0  waiting for \`\`CONNECT'' ** found **`,
+      `05/${day} 10:01:58 ##### data dev=ttyS0, pid=${pid}, caller='none', conn='', name='', cmd='/bin/login', user='${user}'`,
+    ];
+    put(
+      r,
+      'var/log/mgetty.ttyS0',
+      [
+        ...connect('10', 600, 'yanagi'),
+        ...connect('20', 612, 'yanagi'),
+        ...connect('25', 640, 'kato'),
+        '',
+      ].join('\n'),
+    );
+    // wtmp was rotated on the 15th and wtmp.1 (the 10th's login) is gone; kato's login failed on the 25th.
+    put(
+      r,
+      'var/log/wtmp',
+      encodeRecords([{ type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:02:10Z') }]),
+    );
+    const host = makeHost({ root: r, name: 'h', now: NOW });
+    const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+    expect(insp.lines[0]?.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([
+      [640, 'login-failed'],
+    ]);
+    const summary = insp.findings.find((f) => f.kind === 'dialup-line-summary');
+    expect(summary?.kind === 'dialup-line-summary' && summary.data.callsBeforeWtmp).toBe(1);
+    // A wtmp with no record yet covers the time since it was created (its mtime): older calls are not judged.
+    put(r, 'var/log/wtmp', new Uint8Array(0), '2026-05-22T00:00:00Z');
+    const empty = inspectDialup(host, dialupConfig.parse({}), plan());
+    expect(empty.lines[0]?.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([
+      [640, 'login-failed'],
+    ]);
+  });
+
   it('leaves logins after mgetty stopped for good to the serial console, and says so (INFO)', () => {
     const r = root();
     put(
@@ -172,7 +212,7 @@ describe('finding the logs', () => {
     const summary = insp.findings.find((f) => f.kind === 'dialup-line-summary');
     expect([summary?.status, summary?.summary]).toEqual([
       'INFO',
-      "ttyS0: 0 calls, 0 logins (0 matched), 0 failed, 1 later login not compared: mgetty's log ends with mgetty stopping at 2026-05-24T09:00:00.000Z (is another getty serving ttyS0?)",
+      "ttyS0: 0 calls, 0 logins (0 matched), 0 failed, 1 later login not compared: mgetty's log ends with mgetty stopping at 2026-05-24 09:00:00 UTC (is another getty serving ttyS0?)",
     ]);
   });
 
@@ -206,6 +246,47 @@ describe('finding the logs', () => {
     expect(insp.lines.map((l) => [l.line, l.calls.map((c) => c.start.toISOString().slice(0, 10))])).toEqual([
       ['ttyS0', ['2026-04-01', '2026-05-01', '2026-05-20']],
       ['ttyS1', ['2026-04-21', '2026-05-21']],
+    ]);
+  });
+
+  it('counts the lines of a copy beside its original once (copytruncate caught half-way, .1 beside .1.gz)', () => {
+    const r = root();
+    const log = [
+      '--',
+      '05/20 10:00:00 yS0  mgetty: interim release 1.2.1',
+      '05/20 10:00:00 yS0  user id: 0, pid: 612, parent pid: 1',
+      '05/20 10:00:05 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+      '05/20 10:03:05 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+      "05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **",
+      '',
+    ].join('\n');
+    put(
+      r,
+      'var/log/mgetty.ttyS0',
+      `${log}05/20 10:07:00 yS0  WARNING: DSR is off - modem turned off or bad cable?\n`,
+    );
+    put(r, 'var/log/mgetty.ttyS0.1', log);
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    // gzip still writing: the .gz ends short of its plain twin (a few lines in, or its header alone).
+    for (const cut of [60, 10]) {
+      put(r, 'var/log/mgetty.ttyS0.1.gz', gzipSync(log).subarray(0, cut));
+      const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+      expect(insp.problems).toEqual([]);
+      expect(insp.trouble.map((g) => [g.line, g.kind, g.count])).toEqual([['ttyS0', 'dsr-off', 3]]);
+      // A CONNECT with no hand-over is no merged twin: it too is counted once.
+      expect(insp.lines.map((l) => [l.line, l.calls.length])).toEqual([['ttyS0', 1]]);
+    }
+  });
+
+  it('still reports a cut .gz that is no copy of another member', () => {
+    const r = root();
+    const log = "05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n".repeat(40);
+    put(r, 'var/log/mgetty.ttyS0.1.gz', gzipSync(log).subarray(0, 40));
+    put(r, 'var/log/mgetty.ttyS0', "05/21 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n");
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    expect(insp.problems.map((p) => p.summary)).toEqual([
+      'Cannot read /var/log/mgetty.ttyS0.1.gz: unexpected end of file',
     ]);
   });
 

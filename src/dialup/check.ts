@@ -10,12 +10,12 @@
  */
 import { append } from '../core/array.ts';
 import { closeSync, readFileSync, readSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
-import { openRegularSync, readRegularFileSync } from '../core/open.ts';
+import { openRegularSync } from '../core/open.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
 import { worst } from '../core/status.ts';
@@ -25,17 +25,19 @@ import { DEFAULT_CHUNK, LineScanner } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import type { DialupConfig } from './config.ts';
 import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
+import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
 import { wtmpFamily } from '../logins/history.ts';
 import { decodeWtmp } from './logins-source.ts';
 import {
   deviceFromFileName,
   extractCalls,
-  groupModemIssues,
   type MgettyEntry,
   type ModemIssueGroup,
+  newModemIssues,
   parseMgettyLog,
 } from './mgetty.ts';
+import { type DialupState, marksOf, nextState, parseDialupState } from './state.ts';
 import { type HourRange, parseHours } from './time.ts';
 
 /** Service name the findings are filed under when the plan has no mgetty service. */
@@ -59,6 +61,11 @@ export interface DialupInputs {
   since?: Date | undefined;
   /** Directory the command-line paths are relative to (default: this process's). */
   cwd?: string | undefined;
+  /**
+   * The check's state from the last delivered run: only what is new since is judged and counted. Absent
+   * (the command, `--since`, `--all`, a first run): the whole history is.
+   */
+  saved?: DialupState | undefined;
 }
 
 /** Everything one inspection found, for the check and the `tenken dialup` command. */
@@ -74,6 +81,10 @@ export interface DialupInspection {
   findings: DialupFinding[];
   /** Sources that could not be read (`not-checked` findings). */
   problems: Finding[];
+  /** Whether a saved state limited the inspection to what is new since the last run. */
+  resumed: boolean;
+  /** The state to keep for the next run (the check commits it after delivery). */
+  state: DialupState;
 }
 
 /** The mgetty service's name in the plan (its profile is `mgetty`), else `mgetty`. */
@@ -92,16 +103,68 @@ function isFile(local: string): boolean {
 /** Largest a compressed wtmp backup may inflate to (a million records is 384 MB). */
 const MAX_WTMP_BYTES = 512 * 1024 * 1024;
 
-function readText(local: string): { text: string; mtime: Date } {
+/** A log's text as read, before parsing. */
+interface ReadLog {
+  shown: string;
+  text: string;
+  mtime: Date;
+  /** For syslog files (only their getty lines are kept): each kept line's number in the file. */
+  lineNos: number[] | null;
+  /** Why a `.gz` did not decompress whole (a cut or damaged file): `text` is what did. */
+  damage: unknown;
+}
+
+/** A regular file's bytes and its modification time. */
+function readBytes(local: string): { bytes: Buffer; mtime: Date } {
   const { fd, stat: st } = openRegularSync(local);
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(fd);
+    return { bytes: readFileSync(fd), mtime: st.mtime };
   } finally {
     closeSync(fd);
   }
-  if (local.endsWith('.gz')) bytes = gunzipSync(bytes);
-  return { text: bytes.toString('utf8'), mtime: st.mtime };
+}
+
+function readText(local: string): { text: string; mtime: Date; damage: unknown } {
+  const file = readBytes(local);
+  const { mtime } = file;
+  let { bytes } = file;
+  let damage: unknown = null;
+  if (local.endsWith('.gz')) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      // A .gz gzip is still writing ends short: what decompresses may be a copy of its plain twin.
+      damage = err;
+      try {
+        bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      } catch {
+        throw err;
+      }
+    }
+  }
+  return { text: bytes.toString('utf8'), mtime, damage };
+}
+
+/** Which of the logs read are copies of another member of their family (see copies.ts), by index. */
+function copiesOf(read: readonly ReadLog[]): Set<number> {
+  const families = new Map<string, number[]>();
+  for (const [i, r] of read.entries()) {
+    const key = familyKey(r.shown);
+    const members = families.get(key) ?? [];
+    members.push(i);
+    families.set(key, members);
+  }
+  const out = new Set<number>();
+  for (const members of families.values()) {
+    if (members.length < 2) continue;
+    for (const k of copyMembers(members.map((i) => (read[i] as ReadLog).text))) out.add(members[k] as number);
+    // A .gz gzip has only begun to write decompresses to nothing yet: a copy of a member beside it.
+    for (const i of members) {
+      const r = read[i] as ReadLog;
+      if (r.damage && r.text === '') out.add(i);
+    }
+  }
+  return out;
 }
 
 /** The reader's rules for mgetty/vgetty lines: the keyword `getty[` (the kernel folds case; kept lines are exact). */
@@ -216,20 +279,19 @@ export function inspectDialup(
     trouble: [],
     findings: [],
     problems,
+    resumed: inputs.saved !== undefined,
+    state: nextState(inputs.saved, new Map(), new Map()),
   };
   if (!enabled) return empty;
 
-  // 2. Parse the per-line logs and (unless logs were given) mgetty's syslog lines. A file cannot hold lines
-  // from after the inspection time: an mtime in the future (a copied or checked-out tree) is capped at now.
+  // 2. Read the per-line logs and (unless logs were given) mgetty's syslog lines, then parse every member
+  // that is no copy of another member of its family. A file cannot hold lines from after the inspection
+  // time: an mtime in the future (a copied or checked-out tree) is capped at now.
   const newest = (mtime: Date): Date => (mtime > host.now ? host.now : mtime);
-  const entries: MgettyEntry[] = [];
-  const logsRead: string[] = [];
+  const read: ReadLog[] = [];
   for (const s of logSources) {
     try {
-      const { text, mtime } = readText(s.local);
-      const device = deviceFromFileName(s.shown);
-      append(entries, parseMgettyLog(text, { source: s.shown, mtime: newest(mtime), timeZone, device }));
-      logsRead.push(s.shown);
+      read.push({ shown: s.shown, ...readText(s.local), lineNos: null });
     } catch (err) {
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
@@ -245,16 +307,36 @@ export function inspectDialup(
         }
         try {
           const { text, mtime, lineNos } = syslogLines(local);
-          if (!text) continue;
-          const parsed = parseMgettyLog(text, { source: p, mtime: newest(mtime), timeZone });
-          for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
-          append(entries, parsed);
-          logsRead.push(p);
+          if (text) read.push({ shown: p, text, mtime, lineNos, damage: null });
         } catch (err) {
           problems.push(notChecked(service, 'log', p, err, ''));
         }
       }
     }
+  }
+  const copies = copiesOf(read);
+  const entries: MgettyEntry[] = [];
+  const logsRead: string[] = [];
+  for (const [i, r] of read.entries()) {
+    if (copies.has(i)) {
+      // Its lines are read from the member it copies; a cut .gz of a member read whole is no damage.
+      logsRead.push(r.shown);
+      continue;
+    }
+    if (r.damage) {
+      problems.push(notChecked(service, 'log', r.shown, r.damage, ''));
+      continue;
+    }
+    const lineNos = r.lineNos;
+    const parsed = parseMgettyLog(r.text, {
+      source: r.shown,
+      mtime: newest(r.mtime),
+      timeZone,
+      ...(lineNos ? {} : { device: deviceFromFileName(r.shown) }),
+    });
+    if (lineNos) for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
+    append(entries, parsed);
+    logsRead.push(r.shown);
   }
 
   // 3. wtmp.
@@ -283,10 +365,14 @@ export function inspectDialup(
           ),
         ).values(),
       ];
+  // How far back wtmp reaches: its oldest record, or for a file without any (just rotated, or emptied) the
+  // time it was last written. Calls before it are not judged (their logins may have been rotated away).
+  let wtmpStart: number | undefined;
   for (const s of wtmpSources) {
     let bytes: Buffer;
+    let mtime: Date;
     try {
-      bytes = readRegularFileSync(s.local);
+      ({ bytes, mtime } = readBytes(s.local));
       if (s.local.endsWith('.gz')) bytes = gunzipSync(bytes, { maxOutputLength: MAX_WTMP_BYTES });
     } catch (err) {
       // A rotated copy is optional; the current one is not.
@@ -303,9 +389,15 @@ export function inspectDialup(
     }
     append(records, decoded.records);
     wtmpRead.push(s.shown);
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const r of decoded.records)
+      if (r.type !== 'EMPTY' && r.time.getTime() > 0) oldest = Math.min(oldest, r.time.getTime());
+    if (!Number.isFinite(oldest)) oldest = newest(mtime).getTime();
+    wtmpStart = Math.min(wtmpStart ?? oldest, oldest);
   }
 
-  // 4. Correlate.
+  // 4. Correlate, from where the last run's marks leave off.
+  const marks = marksOf(inputs.saved);
   const ttys = inputs.ttys?.length ? inputs.ttys.map(normalLine) : undefined;
   const wantedEntries = ttys ? entries.filter((e) => e.tty === null || ttys.includes(e.tty)) : entries;
   const { calls, unanswered } = extractCalls(wantedEntries);
@@ -335,19 +427,47 @@ export function inspectDialup(
     if (ranges) hours[line] = ranges;
   }
   const lines = correlate(
-    { calls, unanswered, records, coverage, coverageEnd },
-    { windowSeconds: config.windowSeconds, now: host.now, hours, since: inputs.since, lines: ttys },
+    {
+      calls,
+      unanswered,
+      records,
+      coverage,
+      coverageEnd,
+      wtmpStart: wtmpStart === undefined ? undefined : new Date(wtmpStart),
+    },
+    {
+      windowSeconds: config.windowSeconds,
+      now: host.now,
+      hours,
+      since: inputs.since,
+      lines: ttys,
+      marks: marks.lines,
+    },
   );
-  // Without wtmp, calls are still counted but none is judged against logins.
+  // Without wtmp, calls are still counted but none is judged against logins (and none will be: the run
+  // said it could not compare them, and a later run judges only calls whose window closes after this one).
   const judged = wtmpRead.length ? lines : lines.map((r) => ({ ...r, callsWithoutLogin: [] }));
-  const trouble = groupModemIssues(ttys ? wantedEntries.filter((e) => e.tty !== null) : wantedEntries);
+  // Modem trouble from log lines not counted before only.
+  const modem = newModemIssues(
+    ttys ? wantedEntries.filter((e) => e.tty !== null) : wantedEntries,
+    marks.modem,
+  );
+  const trouble = modem.groups;
   const findings = buildFindings(judged, trouble, {
     service,
     windowSeconds: config.windowSeconds,
     timeZone,
     hoursText: config.hours,
   });
-  return { ...empty, logs: logsRead, wtmp: wtmpRead, lines: judged, trouble, findings };
+  return {
+    ...empty,
+    logs: logsRead,
+    wtmp: wtmpRead,
+    lines: judged,
+    trouble,
+    findings,
+    state: nextState(inputs.saved, new Map(lines.map((r) => [r.line, r.mark])), modem.marks),
+  };
 }
 
 /**
@@ -382,17 +502,27 @@ export function dialupResult(inspection: DialupInspection): CheckResult {
       ? [n(count('dialup-modem-trouble'), 'kind of modem trouble', 'kinds of modem trouble')]
       : []),
   ];
-  return { service: inspection.service, status, summary: parts.join(', '), findings };
+  const since = inspection.resumed ? ' since the last run' : '';
+  return { service: inspection.service, status, summary: `${parts.join(', ')}${since}`, findings };
 }
 
-/** The `dialup` check kind (registered as `dialup`). Reports nothing when no mgetty log exists. */
+/**
+ * The `dialup` check kind (registered as `dialup`). Reports nothing when no mgetty log exists. Each run
+ * judges what is new since the last delivered one (its state); `--since` and `--all` look without it.
+ */
 export const dialupCheck: CheckKind = {
-  description: 'Dial-up lines: mgetty calls compared with logins, modem health',
+  description: 'Dial-up lines: new mgetty calls compared with logins, new modem warnings',
+  readsState: (raw) => parseDialupState(raw) !== undefined,
   run(ctx: CheckContext): Promise<CheckOutcome> {
+    const resume = !ctx.options.all && ctx.options.since === undefined;
     const inspection = inspectDialup(ctx.host, ctx.config.checks.dialup, ctx.plan, {
       since: ctx.options.since,
+      ...(resume ? { saved: parseDialupState(ctx.state) } : {}),
     });
-    return Promise.resolve({ results: inspection.enabled ? [dialupResult(inspection)] : [] });
+    if (!inspection.enabled) return Promise.resolve({ results: [] });
+    const results = [dialupResult(inspection)];
+    // --all and --since look without moving the saved marks.
+    return Promise.resolve(resume ? { results, state: inspection.state } : { results });
   },
 };
 

@@ -14,10 +14,13 @@ afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
-const t = (iso: string): number => Date.parse(iso) / 1000;
+const t = (iso: string, hours = 0): number => Date.parse(iso) / 1000 - hours * 3600;
 
-/** A tree with one mgetty log (a call and its login, then an unexplained login) and its wtmp. */
-function tree(): string {
+/**
+ * A tree with one mgetty log (a call and its login, then an unexplained login) and its wtmp; with a zone, the
+ * tree's /etc/timezone names it and wtmp's instants are those of the log's local times there.
+ */
+function tree(zone?: { name: string; hours: number }): string {
   const root = mkdtempSync(path.join(tmpdir(), 'tenken-dialup-cli-'));
   roots.push(root);
   mkdirSync(path.join(root, 'var/log'), { recursive: true });
@@ -38,8 +41,15 @@ function tree(): string {
   writeFileSync(
     path.join(root, 'var/log/wtmp'),
     encodeRecords([
-      { type: 7, pid: 612, line: 'ttyS0', id: 'S0', user: 'yanagi', sec: t('2026-05-25T06:02:10Z') },
-      { type: 8, pid: 612, line: 'ttyS0', id: 'S0', sec: t('2026-05-25T06:40:10Z') },
+      {
+        type: 7,
+        pid: 612,
+        line: 'ttyS0',
+        id: 'S0',
+        user: 'yanagi',
+        sec: t('2026-05-25T06:02:10Z', zone?.hours),
+      },
+      { type: 8, pid: 612, line: 'ttyS0', id: 'S0', sec: t('2026-05-25T06:40:10Z', zone?.hours) },
       {
         type: 7,
         pid: 999,
@@ -47,10 +57,14 @@ function tree(): string {
         id: 'S0',
         user: 'intruder',
         host: '<b>x</b>\u001b[2J',
-        sec: t('2026-05-28T03:00:00Z'),
+        sec: t('2026-05-28T03:00:00Z', zone?.hours),
       },
     ]),
   );
+  if (zone) {
+    mkdirSync(path.join(root, 'etc'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/timezone'), `${zone.name}\n`);
+  }
   return root;
 }
 
@@ -112,6 +126,17 @@ describe('tenken dialup', () => {
     expect(out).toContain('ttyS0: 1 call, 2 logins (1 matched)');
     expect(out).not.toContain('\u001b');
     expect(out).toContain('\\x1b[2J');
+  });
+
+  it("gives every time in the host's zone with its name, details included (no UTC stamp beside a local one)", async () => {
+    const { out } = await run(tree({ name: 'Asia/Tokyo', hours: 9 }), ['-v']);
+    expect(out).toContain('Login by intruder on ttyS0 at 2026-05-28 03:00:00 Asia/Tokyo');
+    expect(out).toContain('last call before it: 2026-05-25 06:01:44 Asia/Tokyo (');
+    expect(out).toContain('longest session: intruder from 2026-05-28 03:00:00 Asia/Tokyo, 126h 00m 00s');
+    // Only the header says when the inspection ran, in UTC as every command's header does.
+    expect(out.split('\n').filter((l) => /\d{2}:\d{2}:\d{2}(\.\d+)?Z/.test(l) && !l.includes('|'))).toEqual([
+      expect.stringMatching(/^Dial-up lines of gauntlet /),
+    ]);
   });
 
   it('writes JSON with every finding', async () => {

@@ -5,6 +5,7 @@ import {
   type LineResult,
   type LoginRecord,
   type UtType,
+  windowClose,
 } from './correlate.ts';
 import type { Call, CallOutcome } from './mgetty.ts';
 import { parseHours, wallOf } from './time.ts';
@@ -183,6 +184,30 @@ describe('what is judged', () => {
     expect(r.callsWithoutLogin).toEqual([]);
   });
 
+  it("does not judge calls older than wtmp's oldest record (rotation dropped their logins), except failed connects", () => {
+    const calls = [
+      call('ttyS0', -7200, 5),
+      call('ttyS0', -5000, null, 'connect'),
+      call('ttyS0', -4000, null, 'failed'),
+      call('ttyS0', 1000, 6),
+    ];
+    const r = correlate(
+      {
+        calls,
+        unanswered: [],
+        records: [login('ttyS0', 0, 9, 'kato')],
+        coverage: new Map([['ttyS0', at(-86_400)]]),
+        wtmpStart: at(0),
+      },
+      { windowSeconds: 120, now: at(86_400) },
+    )[0];
+    expect(r?.callsWithoutLogin.map((c) => [c.call.start.getTime(), c.outcome])).toEqual([
+      [at(-4000).getTime(), 'connect-failed'],
+      [at(1000).getTime(), 'login-failed'],
+    ]);
+    expect(r?.callsBeforeWtmp).toBe(2);
+  });
+
   it('only judges events since the given time', () => {
     const r = only(run([call('ttyS0', 0, null)], [login('ttyS0', 500, 0)], { since: at(400) }));
     expect(r.calls).toEqual([]);
@@ -200,6 +225,35 @@ describe('what is judged', () => {
     expect(other.offHours).toEqual([]);
     const star = only(run([call('ttyS0', 3 * 3600, null)], [], { hours: { '*': night ?? [] } }));
     expect(star.offHours).toHaveLength(1);
+  });
+});
+
+describe('marks of the last run', () => {
+  it('judges a call once its window closed, and a login the last run judged still takes its call', () => {
+    const calls = [call('ttyS0', 0, 7)];
+    const records = [login('ttyS0', 30, 7)];
+    // The first run, a minute after the call: the login is matched, the call's window (pid: mgetty's prompt
+    // time too) is still open, so it is not judged or counted yet.
+    const first = only(run(calls, records, { now: at(60) }));
+    expect([first.matches.length, first.calls.length, first.callsPending]).toEqual([1, 0, 1]);
+    expect(first.mark).toEqual({ callsTo: at(60).getTime(), loginsTo: at(30).getTime() });
+    // The next run: the call is judged now, and its login (not counted again) still explains it.
+    const marks = new Map([['ttyS0', first.mark]]);
+    const next = only(run(calls, records, { now: at(3600), marks }));
+    expect([next.logins.length, next.matches.length, next.calls.length, next.callsPending]).toEqual([
+      0, 0, 1, 0,
+    ]);
+    expect(next.callsWithoutLogin).toEqual([]);
+    // And nothing is judged twice.
+    const third = only(run(calls, records, { now: at(7200), marks: new Map([['ttyS0', next.mark]]) }));
+    expect([third.calls.length, third.logins.length, third.loginsWithoutCall.length]).toEqual([0, 0, 0]);
+  });
+
+  it("closes a call's window at its hand-over plus the window, or with a pid at mgetty's prompt time plus it", () => {
+    const t0 = at(0).getTime() / 1000;
+    expect(windowClose({ ...call('ttyS0', 0, null), auditTime: at(200) }, 120) - t0).toBe(320);
+    expect(windowClose(call('ttyS0', 0, null), 120) - t0).toBe(120);
+    expect(windowClose(call('ttyS0', 0, 700), 120) - t0).toBe(720);
   });
 });
 

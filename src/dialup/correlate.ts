@@ -48,6 +48,19 @@ export interface CorrelateOptions {
   since?: Date | undefined;
   /** Only these lines (default: every line a call log covers). */
   lines?: readonly string[] | undefined;
+  /**
+   * What the last run judged, per line (the check's state): only later logins and calls whose window closed
+   * since are judged and counted. A line without a mark has everything judged.
+   */
+  marks?: ReadonlyMap<string, LineMark> | undefined;
+}
+
+/** How far a run judged one line (times in ms since the epoch), so the next run judges only what is new. */
+export interface LineMark {
+  /** Calls whose login window had closed by this time were judged. */
+  callsTo: number;
+  /** The newest login record on the line when it was judged, or null when it had none. */
+  loginsTo: number | null;
 }
 
 /** A login and the call it followed. */
@@ -82,6 +95,7 @@ export interface LineResult {
   line: string;
   /** The earliest time the call log covers for this line: logins before it are not judged. */
   coverageStart: Date | null;
+  /** Calls judged by this run: their login window closed (since the last run's mark, when there is one). */
   calls: Call[];
   /** USER_PROCESS records on the line that were matched or judged (dial-outs excluded). */
   logins: LoginRecord[];
@@ -99,6 +113,12 @@ export interface LineResult {
   coverageEnd: Date | null;
   /** Logins after that stop that no call explains (another getty serves the line): not judged. */
   loginsAfterLog: number;
+  /** Calls before wtmp's oldest record that no login explains (their logins may be rotated away): not judged. */
+  callsBeforeWtmp: number;
+  /** Calls whose login window is still open at `now`: judged by a later run. */
+  callsPending: number;
+  /** How far this run judged the line (the next run's mark). */
+  mark: LineMark;
 }
 
 /** Input of the correlation. */
@@ -111,6 +131,11 @@ export interface CorrelateInput {
   coverage: ReadonlyMap<string, Date>;
   /** Per line, when its log ends with mgetty stopping (a signal, an exit) and nothing after. */
   coverageEnd?: ReadonlyMap<string, Date>;
+  /**
+   * The earliest time wtmp covers (its oldest record), when known: a call before it may have led to a login
+   * whose record rotation has dropped, so it is not judged. Undefined: wtmp covers everything.
+   */
+  wtmpStart?: Date | undefined;
 }
 
 const sec = (d: Date): number => Math.floor(d.getTime() / 1000);
@@ -183,6 +208,20 @@ function sessionsOf(
 const PROMPT_SECONDS = 600;
 
 /**
+ * When a call's login window closes (seconds since the epoch): no later login can match it, so the call is
+ * judged then. A login matches within the window after the hand-over (else the answer), or, with the call's
+ * pid, up to mgetty's prompt time later.
+ */
+export function windowClose(call: Call, windowSeconds: number): number {
+  const start = sec(call.start);
+  const latest =
+    call.pid !== null
+      ? start + PROMPT_SECONDS
+      : Math.min(sec(call.auditTime ?? call.start), start + PROMPT_SECONDS);
+  return latest + windowSeconds;
+}
+
+/**
  * Correlates calls and logins per line. A login matches the call answered last before it on the same line
  * whose hand-over to login (the audit line, else the answer) came within the window, preferring the call
  * with the same pid; a call whose pid differs from the login's never matches. Each call matches one login
@@ -219,6 +258,11 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
     const used = new Set<Call>();
     const matches: Match[] = [];
     const loginsWithoutCall: LineResult['loginsWithoutCall'] = [];
+    // What the last run judged: its logins still take their calls (so those are not judged again as calls
+    // without a login), but only later logins are counted and judged.
+    const mark = opts.marks?.get(line);
+    const loginsTo = mark?.loginsTo ?? null;
+    const fresh = (r: LoginRecord): boolean => loginsTo === null || r.time.getTime() > loginsTo;
     // Logins from before the log (or too close to its start) are matched when they can be, never blamed.
     const starts = calls.map((c) => sec(c.start));
     for (const login of all.filter((r) => sec(r.time) >= since)) {
@@ -238,8 +282,9 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
         );
       const byPid = candidates.filter((c) => login.pid > 0 && c.pid === login.pid);
       const call = (byPid.length ? byPid : candidates).at(-1);
+      if (call) used.add(call);
+      if (!fresh(login)) continue;
       if (call) {
-        used.add(call);
         logins.push(login);
         matches.push({ login, call, seconds: t - sec(call.start), byPid: byPid.includes(call) });
       } else if (t >= judgedTo) loginsAfterLog++;
@@ -248,17 +293,46 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
         loginsWithoutCall.push({ login, previousCall: calls[upTo - 1] ?? null });
       } else loginsBeforeLog++;
     }
+    // A call is judged (counted, compared, checked against the hours) once its login window has closed, by
+    // this run or, when it closed before the last run's inspection time, by that one.
     const nowSec = sec(opts.now);
+    const callsFrom = mark ? sec(new Date(mark.callsTo)) : -Infinity;
+    const inSince = calls.filter((c) => sec(c.start) >= since);
+    const judgedCalls = inSince.filter((c) => {
+      const close = windowClose(c, window);
+      return close > callsFrom && close <= nowSec;
+    });
+    const callsPending = inSince.filter((c) => windowClose(c, window) > nowSec).length;
+    const wtmpFrom = input.wtmpStart ? sec(input.wtmpStart) : -Infinity;
     const callsWithoutLogin: CallWithoutLogin[] = [];
-    for (const call of calls) {
-      if (used.has(call) || sec(call.start) < since || sec(call.start) + window > nowSec) continue;
+    let callsBeforeWtmp = 0;
+    for (const call of judgedCalls) {
+      if (used.has(call)) continue;
+      // The mirror of loginsBeforeLog: wtmp cannot say whether a call older than its records led to a login.
+      if (sec(call.start) < wtmpFrom) {
+        if (call.outcome === 'login' || call.outcome === 'connect') callsBeforeWtmp++;
+        else if (call.outcome === 'failed') callsWithoutLogin.push({ call, outcome: 'connect-failed' });
+        continue;
+      }
       if (call.outcome === 'login') callsWithoutLogin.push({ call, outcome: 'login-failed' });
       else if (call.outcome === 'failed') callsWithoutLogin.push({ call, outcome: 'connect-failed' });
       else if (call.outcome === 'connect') callsWithoutLogin.push({ call, outcome: 'no-login' });
     }
     const hours = opts.hours?.[line] ?? opts.hours?.['*'];
-    const offHours = hours ? calls.filter((c) => sec(c.start) >= since && !withinHours(hours, c.wall)) : [];
-    const judgedCalls = calls.filter((c) => sec(c.start) >= since);
+    const offHours = hours ? judgedCalls.filter((c) => !withinHours(hours, c.wall)) : [];
+    // Unanswered rings are judged like calls, a window after them (a line mgetty writes late is not missed).
+    const unanswered = input.unanswered.filter((u) => {
+      const close = sec(u.time) + window;
+      return u.line === line && sec(u.time) >= since && close > callsFrom && close <= nowSec;
+    });
+    const newest = users.reduce<number | null>(
+      (n, r) => Math.max(n ?? r.time.getTime(), r.time.getTime()),
+      null,
+    );
+    const next: LineMark = {
+      callsTo: Math.max(mark?.callsTo ?? Number.NEGATIVE_INFINITY, opts.now.getTime()),
+      loginsTo: newest === null ? loginsTo : Math.max(newest, loginsTo ?? newest),
+    };
     results.push({
       line,
       coverageStart,
@@ -268,12 +342,13 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
       loginsWithoutCall,
       callsWithoutLogin,
       offHours,
-      unanswered: input.unanswered.filter((u) => u.line === line && sec(u.time) >= since),
-      dialouts: dialouts.filter((r) => sec(r.time) >= since),
+      unanswered,
+      dialouts: dialouts.filter((r) => sec(r.time) >= since && fresh(r)),
       sessions: sessionsOf(
         all.filter(
           (r) =>
             sec(r.time) >= since &&
+            fresh(r) &&
             (coverageStart === null || r.time >= coverageStart) &&
             sec(r.time) < judgedTo,
         ),
@@ -284,6 +359,9 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
       loginsBeforeLog,
       coverageEnd,
       loginsAfterLog,
+      callsBeforeWtmp,
+      callsPending,
+      mark: next,
     });
   }
   return results;

@@ -24,6 +24,8 @@ export interface DialupFindings {
     time: string;
     pid: number | null;
     windowSeconds: number;
+    /** The host's zone (IANA name) the text gives local times in. */
+    timeZone: string;
     /** The last call on the line before the login, if any (outside the window, or another pid). */
     previousCall: { time: string; secondsBefore: number; pid: number | null; outcome: CallOutcome } | null;
   };
@@ -59,6 +61,8 @@ export interface DialupFindings {
   /** Per-line summary: calls, logins, failures, longest session. */
   'dialup-line-summary': {
     line: string;
+    /** The host's zone (IANA name) the text gives local times in. */
+    timeZone: string;
     calls: number;
     logins: number;
     matched: number;
@@ -72,6 +76,10 @@ export interface DialupFindings {
     /** Logins after the log shows mgetty stopping for good (not judged: another getty serves the line). */
     loginsAfterLog: number;
     coverageEnd: string | null;
+    /** Calls before wtmp's oldest record that no login explains (not judged: their logins may be rotated away). */
+    callsBeforeWtmp: number;
+    /** Calls whose login window is still open: judged (and counted) by a later run. */
+    callsPending: number;
     longestSession: { user: string; start: string; seconds: number; ongoing: boolean } | null;
   };
 }
@@ -130,6 +138,11 @@ function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
+/** `2026-05-25 06:01:44 Asia/Tokyo`: a time in the host's zone, saying which (as every dial-up text does). */
+export function zonedText(iso: string | Date, timeZone: string): string {
+  return `${localText(typeof iso === 'string' ? new Date(iso) : iso, timeZone)} ${timeZone}`;
+}
+
 /** `2026-05-25 06:01:44` in the host's zone. */
 export function localText(d: Date, timeZone?: string): string {
   const w = wallOf(d, timeZone);
@@ -170,7 +183,7 @@ export function buildFindings(
   const out: DialupFinding[] = [];
   // Local times say their zone, as the logins check's do (the evidence beside them is in UTC).
   const zoneLabel = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const at = (d: Date): string => `${localText(d, opts.timeZone)} ${zoneLabel}`;
+  const at = (d: Date): string => zonedText(d, zoneLabel);
   const base = { service: opts.service };
   for (const r of lines) {
     for (const { login, previousCall } of r.loginsWithoutCall) {
@@ -201,6 +214,7 @@ export function buildFindings(
           time: login.time.toISOString(),
           pid: login.pid > 0 ? login.pid : null,
           windowSeconds: opts.windowSeconds,
+          timeZone: zoneLabel,
           previousCall: prev,
         },
       });
@@ -293,6 +307,9 @@ export function buildFindings(
       `${failures} failed`,
       ...(fax ? [`${fax} fax`] : []),
       ...(r.unanswered.length ? [`${r.unanswered.length} not answered`] : []),
+      ...(r.callsPending
+        ? [`${r.callsPending} call${r.callsPending === 1 ? '' : 's'} still within the login window`]
+        : []),
       ...(longest
         ? [
             `longest session ${durationText(longest.seconds)} by ${longest.login.user}${longest.ongoing ? ' (still on)' : ''}`,
@@ -302,7 +319,7 @@ export function buildFindings(
     const stopped = r.loginsAfterLog && r.coverageEnd ? r.coverageEnd : null;
     if (stopped)
       parts.push(
-        `${r.loginsAfterLog} later login${r.loginsAfterLog === 1 ? '' : 's'} not compared: mgetty's log ends with mgetty stopping at ${stopped.toISOString()} (is another getty serving ${r.line}?)`,
+        `${r.loginsAfterLog} later login${r.loginsAfterLog === 1 ? '' : 's'} not compared: mgetty's log ends with mgetty stopping at ${at(stopped)} (is another getty serving ${r.line}?)`,
       );
     out.push({
       ...base,
@@ -314,6 +331,7 @@ export function buildFindings(
       ...(r.coverageStart ? { first: r.coverageStart.toISOString() } : {}),
       data: {
         line: r.line,
+        timeZone: zoneLabel,
         calls: r.calls.length,
         logins: r.logins.length,
         matched: r.matches.length,
@@ -325,6 +343,8 @@ export function buildFindings(
         coverageStart: r.coverageStart?.toISOString() ?? null,
         loginsAfterLog: r.loginsAfterLog,
         coverageEnd: r.coverageEnd?.toISOString() ?? null,
+        callsBeforeWtmp: r.callsBeforeWtmp,
+        callsPending: r.callsPending,
         longestSession: longest
           ? {
               user: longest.login.user,

@@ -10,6 +10,7 @@ import {
   groupModemIssues,
   type MgettyEntry,
   modemIssue,
+  newModemIssues,
   parseAudit,
   parseMgettyLog,
 } from './mgetty.ts';
@@ -452,5 +453,28 @@ describe('device from the file name', () => {
       device: 'ttyUSB0',
     });
     expect(e?.tty).toBe('ttyUSB0');
+  });
+});
+
+describe('modem trouble from new lines only', () => {
+  it('counts lines after the mark: later ones, and those of its own second past the ones counted', () => {
+    const dsr = 'WARNING: DSR is off - modem turned off or bad cable?';
+    const entries = parse([`05/01 01:00:00 yS0  ${dsr}`, `05/01 01:00:00 yS0  ${dsr}`]);
+    const first = newModemIssues(entries, new Map());
+    expect(first.groups.map((g) => g.count)).toEqual([2]);
+    expect(first.marks.get('ttyS0')).toEqual({ time: Date.parse('2026-05-01T01:00:00Z'), count: 2 });
+    expect(newModemIssues(entries, first.marks).groups).toEqual([]);
+    const more = parse([
+      `05/01 01:00:00 yS0  ${dsr}`,
+      `05/01 01:00:00 yS0  ${dsr}`,
+      `05/01 01:00:00 yS0  ${dsr}`,
+      '05/01 02:00:00 yS0  init chat failed, exiting...: Interrupted system call',
+    ]);
+    const next = newModemIssues(more, first.marks);
+    expect(next.groups.map((g) => [g.kind, g.count])).toEqual([
+      ['dsr-off', 1],
+      ['init-failed', 1],
+    ]);
+    expect(next.marks.get('ttyS0')).toEqual({ time: Date.parse('2026-05-01T02:00:00Z'), count: 1 });
   });
 });

@@ -696,17 +696,67 @@ export interface ModemIssueGroup {
   samples: MgettyEntry[];
 }
 
+/** The modem-trouble lines that count, in order: a line with a per-line log takes them from there only. */
+function countedIssues(entries: readonly MgettyEntry[]): MgettyEntry[] {
+  const perLine = new Set(entries.filter((e) => e.format === 'mgetty' && e.tty).map((e) => e.tty as string));
+  // mgetty copies its errors to syslog: counting both would double them.
+  return entries.filter((e) => e.issue && !(e.format === 'syslog' && perLine.has(e.tty ?? 'unknown')));
+}
+
 /**
  * Groups modem-trouble lines by line and kind. A line with a per-line log takes its trouble from there only:
  * mgetty copies its errors to syslog, and counting both would double them.
  */
 export function groupModemIssues(entries: readonly MgettyEntry[]): ModemIssueGroup[] {
-  const perLine = new Set(entries.filter((e) => e.format === 'mgetty' && e.tty).map((e) => e.tty as string));
+  return groupIssues(countedIssues(entries));
+}
+
+/** Where counting a line's modem trouble stopped: the newest trouble line's time (ms) and how many had it. */
+export interface ModemMark {
+  time: number;
+  count: number;
+}
+
+/**
+ * Modem trouble from new log lines only: per line, the trouble lines after its mark (a later time, or past
+ * the first `count` of the mark's own time, as logs are written in order), grouped; and the marks to keep.
+ * Marks are times rather than file offsets: rotation moves lines between files, never changes their time.
+ */
+export function newModemIssues(
+  entries: readonly MgettyEntry[],
+  marks: ReadonlyMap<string, ModemMark>,
+): { groups: ModemIssueGroup[]; marks: Map<string, ModemMark> } {
+  const byLine = new Map<string, MgettyEntry[]>();
+  for (const e of countedIssues(entries)) {
+    const line = e.tty ?? 'unknown';
+    const list = byLine.get(line) ?? [];
+    list.push(e);
+    byLine.set(line, list);
+  }
+  const fresh: MgettyEntry[] = [];
+  const next = new Map<string, ModemMark>();
+  for (const [line, list] of byLine) {
+    // Stable: lines of the same time keep their order in the log.
+    const sorted = [...list].sort((a, b) => a.time.getTime() - b.time.getTime());
+    const mark = marks.get(line);
+    let sameTime = 0;
+    for (const e of sorted) {
+      const t = e.time.getTime();
+      if (!mark || t > mark.time) fresh.push(e);
+      else if (t === mark.time && ++sameTime > mark.count) fresh.push(e);
+    }
+    const last = (sorted.at(-1) as MgettyEntry).time.getTime();
+    next.set(line, { time: last, count: sorted.filter((e) => e.time.getTime() === last).length });
+  }
+  return { groups: groupIssues(fresh), marks: next };
+}
+
+/** Groups counted trouble lines by line and kind, in MODEM_ISSUES order per line. */
+function groupIssues(entries: readonly MgettyEntry[]): ModemIssueGroup[] {
   const groups = new Map<string, ModemIssueGroup & { lastEntry: MgettyEntry }>();
   for (const e of entries) {
     if (!e.issue) continue;
     const line = e.tty ?? 'unknown';
-    if (e.format === 'syslog' && perLine.has(line)) continue;
     const key = `${line}\0${e.issue}`;
     const g = groups.get(key);
     if (!g) {

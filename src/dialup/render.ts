@@ -8,7 +8,13 @@ import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status } from '../core/status.ts';
 import { type Paint, statusLabel } from '../report/style.ts';
 import type { DialupInspection } from './check.ts';
-import { type DialupFinding, type DialupFindingKind, type DialupFindings, durationText } from './findings.ts';
+import {
+  type DialupFinding,
+  type DialupFindingKind,
+  type DialupFindings,
+  durationText,
+  zonedText,
+} from './findings.ts';
 
 type DialupDetails = {
   [K in DialupFindingKind]: (f: FindingBase & { kind: K; data: DialupFindings[K] }) => string[];
@@ -19,7 +25,7 @@ export const dialupDetails: DialupDetails = {
   'dialup-login-without-call': (f) => [
     `line ${f.data.line}, pid ${f.data.pid ?? '-'}; a login must follow a call within ${f.data.windowSeconds} s`,
     f.data.previousCall
-      ? `last call before it: ${f.data.previousCall.time} (${durationText(f.data.previousCall.secondsBefore)} earlier, pid ${f.data.previousCall.pid ?? '-'}, ${f.data.previousCall.outcome})`
+      ? `last call before it: ${zonedText(f.data.previousCall.time, f.data.timeZone)} (${durationText(f.data.previousCall.secondsBefore)} earlier, pid ${f.data.previousCall.pid ?? '-'}, ${f.data.previousCall.outcome})`
       : 'no earlier call on this line in the log',
   ],
   'dialup-call-without-login': (f) => [
@@ -39,9 +45,14 @@ export const dialupDetails: DialupDetails = {
     ...(f.data.loginsBeforeLog
       ? [`${f.data.loginsBeforeLog} logins before the log begins (not compared)`]
       : []),
+    ...(f.data.callsBeforeWtmp
+      ? [
+          `${f.data.callsBeforeWtmp} calls before wtmp's oldest record (not compared: their logins may be rotated away)`,
+        ]
+      : []),
     ...(f.data.longestSession
       ? [
-          `longest session: ${f.data.longestSession.user} from ${f.data.longestSession.start}, ${durationText(f.data.longestSession.seconds)}${f.data.longestSession.ongoing ? ' (still logged in)' : ''}`,
+          `longest session: ${f.data.longestSession.user} from ${zonedText(f.data.longestSession.start, f.data.timeZone)}, ${durationText(f.data.longestSession.seconds)}${f.data.longestSession.ongoing ? ' (still logged in)' : ''}`,
         ]
       : []),
   ],

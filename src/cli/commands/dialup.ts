@@ -41,7 +41,9 @@ export function register(program: Command, app: App): void {
     .addHelpText(
       'after',
       '\nFormats: text (default), json.\nLogs default to checks.dialup.logs (/var/log/mgetty.ttyS0, /var/log/mgetty/*, ...) ' +
-        "plus mgetty's syslog lines; wtmp to /var/log/wtmp and its rotated backups. Absolute paths given here are host paths (under --root).\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+        "plus mgetty's syslog lines; wtmp to /var/log/wtmp and its rotated backups. Absolute paths given here are host paths (under --root).\n" +
+        'This shows the whole history and keeps no state; the dialup kind of `tenken check` reports only what is new since its last run.\n' +
+        'Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
     )
     .action(async (opts: DialupOptions, cmd: Command) => {
       const g = app.globals(cmd);

@@ -1,0 +1,33 @@
+/**
+ * Copies among a log's rotated members. logrotate leaves two members holding the same lines for a while: a
+ * `copytruncate` caught between its copy and its truncate (`mgetty.ttyS0.1` and `mgetty.ttyS0` alike), a
+ * `.1` beside the `.1.gz` gzip is still writing, a file kept under two names. Read as two members, every call
+ * and modem warning in them counted twice (DSR off 4 → 8 → 12 over a few runs).
+ *
+ * The rule is src/logs/cursor.ts's (`decide`, step 3) for the keyword scan: a member whose content is a
+ * prefix of another member's is a copy and is not read. The dial-up check holds whole texts rather than
+ * open files and cursors, so the test is made on the texts. Pure.
+ */
+
+/** Rotation suffixes logrotate adds: `.1`, `.2.gz`, dateext `-20261126`, and a bare `.gz`. */
+const ROTATION = /(?:(?:\.\d{1,4}|-\d{8,14})(?:\.gz)?|\.gz)$/;
+
+/** The family a log file belongs to: its name without logrotate's suffix (`/var/log/mgetty.ttyS0`). */
+export function familyKey(path: string): string {
+  return path.replace(ROTATION, '');
+}
+
+/**
+ * Indexes (into `texts`, one family's members) of the members that are copies: non-empty, and a prefix of
+ * another member's text. Of two equal members the later one (newer, by the caller's oldest-first order) is
+ * kept, so exactly one of a set of equal members is read, and every copy is a prefix of a member kept.
+ */
+export function copyMembers(texts: readonly string[]): Set<number> {
+  const copies = new Set<number>();
+  texts.forEach((t, i) => {
+    if (t === '') return;
+    const copied = texts.some((u, j) => j !== i && u.startsWith(t) && (u.length > t.length || j > i));
+    if (copied) copies.add(i);
+  });
+  return copies;
+}
