@@ -398,6 +398,11 @@ export class Accountant {
       got = extractors.pam.extract(line);
       from = 'pam';
     }
+    // tcp_wrappers' refusals come under the tag of whichever daemon libwrap runs in (in.telnetd, ipop3d...).
+    if (got === null && fam !== 'tcpd' && line.message.startsWith('refused conn')) {
+      got = extractors.tcpd.extract(line);
+      from = 'tcpd';
+    }
     if (got === null) return null;
     if (from === 'pam' && line.pid !== null && OWN_FAILURE_LINE.has(line.program)) {
       // su and login(1) log each failed attempt twice: pam_unix's `authentication failure`, then their own

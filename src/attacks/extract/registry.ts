@@ -14,6 +14,7 @@ import { samba } from './samba.ts';
 import { scanlogd } from './scanlogd.ts';
 import { sendmail } from './sendmail.ts';
 import { sshd } from './sshd.ts';
+import { tcpd } from './tcpd.ts';
 import { vsftpd } from './vsftpd.ts';
 import { web } from './web.ts';
 import { wuftpd } from './wuftpd.ts';
@@ -41,6 +42,7 @@ export const extractors = {
   portsentry,
   scanlogd,
   xinetd,
+  tcpd,
   netfilter,
 } satisfies Record<string, Extractor>;
 
