@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readerNeedles, SYSLOG_ANCHORS } from './account.ts';
-import { extractors, FAMILIES } from './extract/registry.ts';
+import { readerNeedles, SYSLOG_ANCHORS, SYSLOG_FAMILIES } from './account.ts';
+import { extractors } from './extract/registry.ts';
 
 describe('reader needles', () => {
   it('cover every needle of every syslog family (each contains an anchor, ignoring case)', () => {
-    for (const f of FAMILIES) {
-      if (f === 'web' || f === 'xferlog') continue;
+    for (const f of SYSLOG_FAMILIES) {
       for (const n of extractors[f].needles) {
         const lower = n.toLowerCase();
         expect(
@@ -18,6 +17,7 @@ describe('reader needles', () => {
 
   it('add the needles of hinted own-log families', () => {
     expect(readerNeedles(['web'])).toEqual(expect.arrayContaining([...extractors.web.needles]));
+    expect(readerNeedles(['proxy'])).toEqual(expect.arrayContaining([...extractors.proxy.needles]));
     expect(readerNeedles([])).not.toContain('/phf');
   });
 });

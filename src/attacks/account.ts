@@ -1,6 +1,7 @@
 import { makeZone, type YearContext, type Zone } from '../core/tz.ts';
 import { type FastFirewall, netfilterFast } from './extract/netfilter.ts';
 import { isPamUnixLine } from './extract/pam.ts';
+import { isSelfTarget } from './extract/proxy.ts';
 import { extractors, FAMILIES, type Family, familyOf } from './extract/registry.ts';
 import {
   CLOSE,
@@ -18,7 +19,7 @@ import { hostOf } from './host.ts';
 import { Interner } from './intern.ts';
 import { Joiner } from './join.ts';
 import { LineSplitter } from './line.ts';
-import type { AttackEvent, Extracted, Extractor, ParsedLine } from './types.ts';
+import { type AttackEvent, type Extracted, type Extractor, isNote, type ParsedLine } from './types.ts';
 
 /**
  * Attack accounting for one log stream: prefilter, split, dispatch to the family's extractor, join.
@@ -43,6 +44,11 @@ export interface AccountOptions {
    * RegExp extractors (the oracle the fast path is tested against).
    */
   fast?: boolean;
+  /**
+   * This host's names (its host name): a proxy's request for one of them (or for a loopback name or address)
+   * is a request to this server; requests it relayed to other sites are not counted.
+   */
+  self?: readonly string[];
 }
 
 /** An event with where it was found. */
@@ -58,7 +64,10 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-const SYSLOG_FAMILIES = FAMILIES.filter((f) => f !== 'web' && f !== 'xferlog');
+/** Families a syslog tag routes to; the others (web, proxy, xferlog) read only a service's own log. */
+export const SYSLOG_FAMILIES: readonly Family[] = FAMILIES.filter(
+  (f) => f !== 'web' && f !== 'proxy' && f !== 'xferlog',
+);
 
 /**
  * The needles of every family a stream can route to: the syslog families plus its hints. Every line an
@@ -139,13 +148,13 @@ export const SYSLOG_ANCHORS: readonly string[] = [
 
 /** The reader's keywords (matched without case) for a stream with these hints: the anchors plus the hinted own-log families' needles. */
 export function readerNeedles(hints: readonly Family[]): string[] {
-  const own = hints.filter((h) => !(SYSLOG_FAMILIES as readonly Family[]).includes(h));
+  const own = hints.filter((h) => !SYSLOG_FAMILIES.includes(h));
   return [...new Set([...SYSLOG_ANCHORS, ...own.flatMap((h) => (extractors[h] as Extractor).needles)])];
 }
 
 function prefilterFor(hints: readonly Family[]): RegExp {
   // Web needles are matched without case (`/PHPMyAdmin/`); the others are daemons' fixed text.
-  const flags = hints.includes('web') ? 'gi' : 'g';
+  const flags = hints.includes('web') || hints.includes('proxy') ? 'gi' : 'g';
   return new RegExp(needlesFor(hints).map(escape).join('|'), flags);
 }
 
@@ -191,6 +200,7 @@ export class Accountant {
   private splitter: LineSplitter;
   private reference = Number.NaN;
   private readonly fast: boolean;
+  private readonly self: readonly string[];
   private readonly scratch: FastSshd = { host: '', user: '' };
   private readonly firewall: FastFirewall = { host: '', service: '', port: -1 };
   /** Hosts and users as shared strings (the detectors group by them). */
@@ -204,6 +214,7 @@ export class Accountant {
 
   constructor(opts: AccountOptions) {
     this.fast = opts.fast ?? true;
+    this.self = opts.self ?? [];
     this.hints = opts.hints ?? [];
     this.pre = prefilterFor(this.hints);
     this.zone = opts.zone ?? makeZone(undefined);
@@ -398,7 +409,17 @@ export class Accountant {
       got = extractors.pam.extract(line);
       from = 'pam';
     }
+    // tcp_wrappers' refusals come under the tag of whichever daemon libwrap runs in (in.telnetd, ipop3d...).
+    if (got === null && fam !== 'tcpd' && line.message.startsWith('refused conn')) {
+      got = extractors.tcpd.extract(line);
+      from = 'tcpd';
+    }
     if (got === null) return null;
+    if (!isNote(got) && got.target !== undefined) {
+      // A proxy relayed the request to another site: that site's probe, not one of this server.
+      if (!isSelfTarget(got.target, this.self)) return null;
+      delete got.target;
+    }
     if (from === 'pam' && line.pid !== null && OWN_FAILURE_LINE.has(line.program)) {
       // su and login(1) log each failed attempt twice: pam_unix's `authentication failure`, then their own
       // `FAILED SU` / `FAILED LOGIN`. Per process, the own line after a counted pam_unix line is that attempt.

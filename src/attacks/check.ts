@@ -170,6 +170,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       now: host.now,
       zone,
       hints: sourceHints(plan, src),
+      self: [host.name],
       display: (p) => displayPath(host, p),
       ...signal,
       onEvent: eventsOf(src.path),

@@ -338,7 +338,7 @@ export class AttackDetectors {
       case 'passwd': {
         // A password-file request over HTTP is also a web probe (the runbook's `/phf` exploit read it).
         let probe: { path: string; status: number | undefined } | undefined;
-        if (e.path !== undefined && /^(?:web|apache|nginx)$/.test(e.service))
+        if (e.path !== undefined && /^(?:web|apache|nginx|proxy)$/.test(e.service))
           a.probes.push((probe = { path: e.path, status: e.status }));
         a.passwd.push({
           path: e.path ?? '',
@@ -707,7 +707,9 @@ export class AttackDetectors {
               ? 'WARNING'
               : 'INFO';
         statuses.push(status);
-        const webServices = services.filter((s) => a.probes.length > 0 && /^(?:web|apache|nginx)$/.test(s));
+        const webServices = services.filter(
+          (s) => a.probes.length > 0 && /^(?:web|apache|nginx|proxy)$/.test(s),
+        );
         findings.push({
           kind: 'attack-webprobe',
           status,

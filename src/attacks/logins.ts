@@ -1,23 +1,30 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { errnoCode, reason } from '../core/errors.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
 import { decodeRecord, fieldText, UT, type UtmpRecord } from '../logins/utmp.ts';
+import { wtmpFamily } from '../logins/history.ts';
 import { openWtmp, recordsBackward } from '../logins/wtmp-file.ts';
 import type { FailedLoginRecord, LoginRecord } from './detect.ts';
 import { normHost } from './host.ts';
 
 /**
- * Thin I/O over src/logins's readers: failed logins from btmp (resumed from a saved record offset, across
- * monthly rotation to btmp.1) and successful logins from wtmp (read backwards only as far as the earliest
- * failure that matters), for the brute-force detector.
+ * Thin I/O over src/logins's readers: failed logins from btmp (resumed from a saved mark across logrotate's
+ * rotations: `btmp.1`, dateext `btmp-20261201`, compressed members) and successful logins from wtmp (read
+ * backwards only as far as the earliest failure that matters), for the brute-force detector.
  */
 
-/** Where btmp was read up to: the file's identity and the whole records consumed. */
+/** Where btmp was read up to: the file's identity (inode and first record) and the whole records consumed. */
 export const btmpMarkSchema = z.object({
   dev: z.number(),
   ino: z.number(),
   records: z.number().int().min(0),
+  /**
+   * Fingerprint of the file's first record (absent while it was empty, and in marks of older versions): an
+   * inode alone does not tell a file truncated in place (`: > btmp`) or a reused inode from the marked file.
+   */
+  first: z.string().optional(),
 });
 
 /** Where btmp was read up to. */
@@ -43,15 +50,36 @@ function recordHost(r: UtmpRecord): string {
   return h === '' ? 'local' : h;
 }
 
-/** Reads records [from, end) of one utmp-format file. */
+/** Fingerprint of a first record (as src/logins's history takes it). */
+function fingerprint(head: Buffer | null): string | undefined {
+  return head ? createHash('sha256').update(head).digest('base64url').slice(0, 22) : undefined;
+}
+
+/** One member of btmp's family (oldest first, the live file last). */
+interface Member {
+  local: string;
+  shown: string;
+  stat: fs.Stats;
+}
+
+/** The records and first-record fingerprint of a member. */
+async function headOf(m: Member): Promise<{ records: number; first: string | undefined }> {
+  const f = await openWtmp(m.local, { display: m.shown });
+  try {
+    return { records: f.records, first: fingerprint(f.head) };
+  } finally {
+    f.close();
+  }
+}
+
+/** Reads records [from, end) of one utmp-format file; returns the end and the first record's fingerprint. */
 async function readFrom(
-  local: string,
-  shown: string,
+  m: Member,
   from: number,
   onRecord: (r: FailedLoginRecord) => void,
   since: number,
-): Promise<number> {
-  const f = await openWtmp(local, { display: shown });
+): Promise<{ end: number; first: string | undefined }> {
+  const f = await openWtmp(m.local, { display: m.shown });
   try {
     const size = f.layout.size;
     const into = Buffer.allocUnsafe(CHUNK * size);
@@ -70,7 +98,7 @@ async function readFrom(
           host,
           user: user === '' ? null : user,
           time,
-          source: shown,
+          source: m.shown,
           record: r.index + 1,
           text: `${user} ${fieldText(r.line)} ${host} ${new Date(time).toISOString()}`,
           service: serviceOfLine(r.line),
@@ -78,7 +106,7 @@ async function readFrom(
       }
       at += n;
     }
-    return at;
+    return { end: at, first: fingerprint(f.head) };
   } finally {
     f.close();
   }
@@ -92,74 +120,105 @@ export interface BtmpResult {
 }
 
 /**
- * Reads the failed logins btmp holds beyond `mode`'s start. In resume mode a rotated-away btmp (the saved
- * inode is now btmp.1) is finished first, then the new file is read from its start; a btmp shorter than the
- * mark was truncated and is read from its start. Never double-counts a record across runs.
+ * Where to resume in `members` (oldest first): the member the mark names and the record to start at there;
+ * every later member is read from its start. The marked file is the member with its inode and first record;
+ * else a copy of it (the same first record: `copytruncate`, a compressed member); else a member with its
+ * inode but another first record was truncated or replaced in place and is read from its start; else the
+ * marked file is gone (rotated out) and every member is newer than it.
+ */
+async function resumePoint(
+  members: readonly Member[],
+  mark: BtmpMark,
+): Promise<{ member: number; record: number }> {
+  const sameInode = (m: Member) => m.stat.ino === mark.ino && m.stat.dev === mark.dev;
+  const heads = new Map<number, { records: number; first: string | undefined }>();
+  const head = async (i: number) => {
+    let h = heads.get(i);
+    if (h === undefined) heads.set(i, (h = await headOf(members[i] as Member)));
+    return h;
+  };
+  for (let i = members.length - 1; i >= 0; i--) {
+    if (!sameInode(members[i] as Member)) continue;
+    const h = await head(i);
+    // Another first record at the marked inode: truncated or replaced in place (looked at below).
+    if (mark.first !== undefined && h.first !== undefined && h.first !== mark.first) continue;
+    // Fewer records than were read: with the same first record, cut at the end (nothing there is new);
+    // under an older mark without a fingerprint, truncated and regrown (read from the start).
+    const record =
+      h.records < mark.records && mark.first === undefined ? 0 : Math.min(mark.records, h.records);
+    return { member: i, record };
+  }
+  if (mark.first !== undefined)
+    for (let i = members.length - 1; i >= 0; i--) {
+      const h = await head(i);
+      if (h.first === mark.first) return { member: i, record: Math.min(mark.records, h.records) };
+    }
+  for (let i = members.length - 1; i >= 0; i--)
+    if (sameInode(members[i] as Member)) return { member: i, record: 0 };
+  return { member: 0, record: 0 };
+}
+
+/**
+ * Reads the failed logins btmp holds beyond `mode`'s start. In resume mode the file the mark names is found
+ * among btmp's family (`btmp.1`, `btmp-20261201`, the live file) by its inode and first record and finished,
+ * then every newer member is read from its start; a btmp truncated in place is read from its start. A btmp
+ * missing at this run (logrotate's gap between moving it and creating the new one) keeps the mark on the
+ * newest member there is. The first run reads the live file alone; `all` and `since` read every member.
+ * Never double-counts a record across runs.
  */
 export async function readBtmp(
   host: Host,
   mode: BtmpMode,
   onRecord: (r: FailedLoginRecord) => void,
 ): Promise<BtmpResult> {
-  const live = hostPath(host, '/var/log/btmp');
-  const rotated = hostPath(host, '/var/log/btmp.1');
-  const shown = displayPath(host, live);
+  const liveShown = '/var/log/btmp';
   let records = 0;
   const count = (r: FailedLoginRecord) => {
     records++;
     onRecord(r);
   };
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(live);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return { mark: undefined, records };
-    return {
-      mark: mode.kind === 'resume' ? mode.mark : undefined,
-      problem: { path: shown, reason: reason(err) },
-      records,
-    };
-  }
-  const since = mode.kind === 'since' ? mode.since : Number.NEGATIVE_INFINITY;
-  try {
-    let start = 0;
-    if (mode.kind === 'resume' && mode.mark) {
-      const mark = mode.mark;
-      if (mark.ino === st.ino && mark.dev === st.dev) {
-        start = mark.records;
-      } else {
-        // Rotated since the last run: finish the old file where it now lives.
-        const old = statOrNull(rotated);
-        if (old && old.ino === mark.ino && old.dev === mark.dev)
-          await readFrom(rotated, displayPath(host, rotated), mark.records, count, since);
-      }
-    } else if (mode.kind !== 'resume') {
-      if (statOrNull(rotated)) await readFrom(rotated, displayPath(host, rotated), 0, count, since);
+  const kept = mode.kind === 'resume' ? mode.mark : undefined;
+  const members: Member[] = [];
+  let liveMissing = false;
+  for (const shown of wtmpFamily(host, liveShown)) {
+    const local = hostPath(host, shown);
+    try {
+      const stat = fs.statSync(local);
+      if (stat.isFile()) members.push({ local, shown: displayPath(host, local), stat });
+    } catch (err) {
+      if (shown !== liveShown) continue; // gone between the listing and now
+      if (errnoCode(err) === 'ENOENT') liveMissing = true;
+      else return { mark: kept, problem: { path: displayPath(host, local), reason: reason(err) }, records };
     }
-    if (st.size === 0) return { mark: { dev: st.dev, ino: st.ino, records: 0 }, records };
-    const f = await openWtmp(live, { display: shown });
-    const total = f.records;
-    f.close();
-    if (start > total) start = 0; // truncated and regrown
-    const end = await readFrom(live, shown, start, count, since);
-    return { mark: { dev: st.dev, ino: st.ino, records: end }, records };
+  }
+  if (members.length === 0) return { mark: kept, records };
+  const since = mode.kind === 'since' ? mode.since : Number.NEGATIVE_INFINITY;
+  let reading: Member | undefined;
+  try {
+    let from = { member: 0, record: 0 };
+    if (mode.kind === 'resume') {
+      if (mode.mark) from = await resumePoint(members, mode.mark);
+      // The first run starts at the live file's start (earlier failures are the logs' past, not news).
+      else if (liveMissing) return { mark: undefined, records };
+      else from = { member: members.length - 1, record: 0 };
+    }
+    let mark: BtmpMark | undefined;
+    for (let i = from.member; i < members.length; i++) {
+      const m = members[i] as Member;
+      reading = m;
+      const r = await readFrom(m, i === from.member ? from.record : 0, count, since);
+      mark = { dev: m.stat.dev, ino: m.stat.ino, records: r.end, ...(r.first ? { first: r.first } : {}) };
+    }
+    return { mark, records };
   } catch (err) {
     return {
-      mark: mode.kind === 'resume' ? mode.mark : undefined,
+      mark: kept,
       problem: {
-        path: shown,
+        path: reading?.shown ?? displayPath(host, hostPath(host, liveShown)),
         reason: err instanceof Error ? err.message.replace(/^Cannot read [^:]*: /, '') : String(err),
       },
       records,
     };
-  }
-}
-
-function statOrNull(p: string): fs.Stats | null {
-  try {
-    return fs.statSync(p);
-  } catch {
-    return null;
   }
 }
 

@@ -46,6 +46,8 @@ export function hintsFor(service: string, file: string): Family[] {
   const fam = SERVICE_FAMILY[service];
   if (/xferlog/.test(base)) return ['xferlog'];
   if (fam === 'web') return /error/i.test(base) ? ['apache', 'nginx'] : ['web'];
+  // Squid's cache.log and store.log are diagnostics, not requests.
+  if (fam === 'proxy') return /^(?:cache|store)\.log/.test(base) ? [] : ['proxy'];
   return fam ? [fam] : [];
 }
 
@@ -63,6 +65,9 @@ export function sourceHints(plan: Plan, src: Pick<LogSource, 'local' | 'shared' 
 /** Hints of a file named on the command line, by its name (`access.log`, `error_log`, `xferlog`). */
 export function fileHints(file: string): Family[] {
   const base = path.basename(file);
+  // A proxy's log (DeleGate's PROTOLOG `8080.http`, anything under squid's or DeleGate's log directory).
+  if (/^\d+\.https?$/.test(base) || /[/\\](?:delegate|squid)[/\\]/i.test(file))
+    return /^(?:cache|store)\.log/.test(base) ? [] : ['proxy'];
   if (/access/.test(base)) return ['web'];
   if (/error/.test(base)) return ['apache', 'nginx'];
   if (/xferlog/.test(base)) return ['xferlog'];
@@ -97,6 +102,7 @@ function sniffHints(file: string): Family[] {
     return ['apache', 'nginx'];
   if (/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} \d+ \S+ \d+ /.test(first))
     return ['xferlog'];
+  if (/^\d{9,11}\.\d{3} +-?\d+ \S+ [A-Z_]+\/\d{3} /.test(first)) return ['proxy']; // Squid's native format
   return [];
 }
 
@@ -107,6 +113,8 @@ export interface AccountReadOptions {
   now: Date;
   zone: Zone;
   hints: readonly Family[];
+  /** This host's names (see AccountOptions.self). */
+  self?: readonly string[];
   /** Host path of a local path. */
   display: (local: string) => string;
   /** Report the live file's last line even without a newline (read-only commands). */
@@ -117,7 +125,12 @@ export interface AccountReadOptions {
 
 /** Reads one log (and its rotated members) through the attack accounting; returns the reader's result. */
 export async function accountLog(local: string, opts: AccountReadOptions): Promise<SourceReadResult> {
-  const acc = new Accountant({ now: opts.now, zone: opts.zone, hints: opts.hints });
+  const acc = new Accountant({
+    now: opts.now,
+    zone: opts.zone,
+    hints: opts.hints,
+    ...(opts.self ? { self: opts.self } : {}),
+  });
   const rules = attackRules(opts.hints);
   let current = '';
   let shown = '';

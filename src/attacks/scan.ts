@@ -66,7 +66,12 @@ export class AttackDecorator {
     const key = src?.path ?? path;
     let acc = this.streams.get(key);
     if (!acc) {
-      acc = new Accountant({ now: this.host.now, zone: this.zone, hints: src?.hints ?? [] });
+      acc = new Accountant({
+        now: this.host.now,
+        zone: this.zone,
+        hints: src?.hints ?? [],
+        self: [this.host.name],
+      });
       this.streams.set(key, acc);
     }
     return acc;

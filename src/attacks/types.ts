@@ -71,6 +71,12 @@ export interface AttackEvent {
    * same request). The detectors count it only when no own failure from the same host matches it.
    */
   echo?: 'backend' | 'access';
+  /**
+   * The site an absolute-form request named in a proxy's log (`GET http://www.example.net/...`): the proxy
+   * relayed it there. The accounting keeps such an event only when the site is this host, and then drops
+   * this field (see Accountant).
+   */
+  target?: string;
 }
 
 /**

@@ -9,11 +9,13 @@ import { pam } from './pam.ts';
 import { portsentry } from './portsentry.ts';
 import { postfix } from './postfix.ts';
 import { proftpd } from './proftpd.ts';
+import { proxy } from './proxy.ts';
 import { pureftpd } from './pureftpd.ts';
 import { samba } from './samba.ts';
 import { scanlogd } from './scanlogd.ts';
 import { sendmail } from './sendmail.ts';
 import { sshd } from './sshd.ts';
+import { tcpd } from './tcpd.ts';
 import { vsftpd } from './vsftpd.ts';
 import { web } from './web.ts';
 import { wuftpd } from './wuftpd.ts';
@@ -38,9 +40,11 @@ export const extractors = {
   apache,
   nginx,
   web,
+  proxy,
   portsentry,
   scanlogd,
   xinetd,
+  tcpd,
   netfilter,
 } satisfies Record<string, Extractor>;
 
@@ -107,6 +111,10 @@ export const SERVICE_FAMILY: Readonly<Record<string, Family>> = {
   httpd: 'web',
   nginx: 'web',
   lighttpd: 'web',
+  // Forward proxies: their access logs name the sites they relayed requests to (see proxy.ts).
+  delegate: 'proxy',
+  delegated: 'proxy',
+  squid: 'proxy',
   portsentry: 'portsentry',
   scanlogd: 'scanlogd',
   xinetd: 'xinetd',

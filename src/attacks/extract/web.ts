@@ -1,6 +1,6 @@
 import { hostOf } from '../host.ts';
 import { passwdPath, probeName, SHELLSHOCK } from '../probes.ts';
-import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { type AttackEvent, event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
 
 /**
  * Web access logs in Common/Combined Log Format, with or without a leading virtual host (`vhost[:port]`),
@@ -24,28 +24,63 @@ function timeOf(m: RegExpExecArray): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
-function extract(line: ParsedLine): Extracted {
+/** One request of an access log: who asked what, and the answer. Text fields are untrusted. */
+export interface AccessRequest {
+  host: string;
+  /** The authenticated user, when the log has one (not `-`). */
+  user: string | undefined;
+  /** The request line as logged (`GET /x HTTP/1.0`). */
+  request: string;
+  status: number;
+  time: number | null;
+  /** Quoted fields that may carry a shellshock header (referer, user agent). */
+  headers: readonly string[];
+}
+
+/** A Common/Combined Log Format line (optional leading vhost) to its request, or null. */
+export function parseClf(line: ParsedLine): AccessRequest | null {
   const m = CLF.exec(line.message);
   if (!m) return null;
   const host = hostOf(m[2]);
   if (!host) return null;
-  const request = m[11] as string;
-  const status = Number(m[12]);
-  const user = m[3] === '-' ? undefined : m[3];
-  const time = timeOf(m) ?? line.time;
-  // The target after the method and any run of spaces (nginx serves `GET  /.env` and logs it as sent).
-  const path = /^\S+\s+(\S+)/.exec(request)?.[1] ?? request;
+  return {
+    host,
+    user: m[3] === '-' ? undefined : m[3],
+    request: m[11] as string,
+    status: Number(m[12]),
+    time: timeOf(m) ?? line.time,
+    headers: [m[13] ?? '', m[14] ?? ''],
+  };
+}
+
+/** The target after the method and any run of spaces (nginx serves `GET  /.env` and logs it as sent). */
+export function requestTarget(request: string): string {
+  return /^\S+\s+(\S+)/.exec(request)?.[1] ?? request;
+}
+
+/**
+ * What a request for `path` counts as, for `service`: shellshock anywhere, a password-file read, a probe
+ * path, or a 401 answer to a request that sent a user (a failed basic-auth login); else null.
+ */
+export function requestEvent(r: AccessRequest, path: string, service: string): AttackEvent | null {
+  const { host, status, user, time } = r;
   const answered = status >= 200 && status < 300;
-  if (SHELLSHOCK.test(request) || SHELLSHOCK.test(m[13] ?? '') || SHELLSHOCK.test(m[14] ?? '')) {
-    return event('webprobe', 'probe', host, 'web', time, { path: '() {', status, user, answered });
+  if (SHELLSHOCK.test(r.request) || r.headers.some((h) => SHELLSHOCK.test(h))) {
+    return event('webprobe', 'probe', host, service, time, { path: '() {', status, user, answered });
   }
-  if (passwdPath(path)) return event('passwd', 'probe', host, 'web', time, { path, status, user, answered });
+  if (passwdPath(path))
+    return event('passwd', 'probe', host, service, time, { path, status, user, answered });
   if (probeName(path, status))
-    return event('webprobe', 'probe', host, 'web', time, { path, status, user, answered });
+    return event('webprobe', 'probe', host, service, time, { path, status, user, answered });
   // A 401 without a user is the challenge every browser gets before it sends credentials: not a guess.
   if (status === 401 && user !== undefined)
-    return event('bruteforce', 'failure', host, 'web', time, { user, path, status });
+    return event('bruteforce', 'failure', host, service, time, { user, path, status });
   return null;
+}
+
+function extract(line: ParsedLine): Extracted {
+  const r = parseClf(line);
+  return r ? requestEvent(r, requestTarget(r.request), 'web') : null;
 }
 
 /** Access log extractor. */

@@ -90,6 +90,7 @@ export function register(program: Command, app: App): void {
             now: host.now,
             zone,
             hints: fileHints(local),
+            self: [host.name],
             display: () => f,
             consumeTrailing: true,
             onEvent: (e) => {

@@ -1,0 +1,126 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { servicePlan, testPlan } from '../../../test/helpers/plan.ts';
+import { makeHost } from '../../core/host.ts';
+import { Accountant } from '../account.ts';
+import { gatherAttacks } from '../check.ts';
+import { attacksConfig } from '../config.ts';
+import { fileHints, hintsFor } from '../read.ts';
+import { isSelfTarget } from './proxy.ts';
+
+const NOW = new Date(Date.UTC(2026, 10, 26, 3, 0, 0));
+
+/** One line of a proxy log on host `gauntlet`. */
+function one(line: string) {
+  return new Accountant({ now: NOW, hints: ['proxy'], self: ['gauntlet'] }).line(line);
+}
+
+const clf = (req: string, status: number, user = '-') =>
+  `198.51.100.99 - ${user} [25/Nov/2026:04:20:00 +0900] "${req}" ${status} 652 0.010+0.320:0`;
+
+describe('proxy access logs', () => {
+  it('does not count a request the proxy relayed to another site as a probe of this server', () => {
+    expect(one(clf('GET http://www.example.net/cgi-bin/php.cgi?/etc/passwd HTTP/1.0', 200))).toBeNull();
+    expect(
+      one(clf('GET http://www.example.com/cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0', 404)),
+    ).toBeNull();
+    expect(one(clf('GET http://www.example.com/cgi-bin/test-cgi?* HTTP/1.0', 200))).toBeNull();
+    expect(one(clf('CONNECT mail.example.org:25 HTTP/1.0', 403))).toBeNull();
+  });
+
+  it('counts requests for this host (a plain path, its own name, a loopback name), path only', () => {
+    expect(one(clf('GET /cgi-bin/phf HTTP/1.0', 403))).toMatchObject({
+      detector: 'webprobe',
+      host: '198.51.100.99',
+      service: 'proxy',
+      path: '/cgi-bin/phf',
+      status: 403,
+    });
+    const own = one(clf('GET http://gauntlet.ash.or.jp:80/cgi-bin/php.cgi?/etc/passwd HTTP/1.0', 200));
+    expect(own).toMatchObject({ detector: 'passwd', path: '/cgi-bin/php.cgi?/etc/passwd', answered: true });
+    expect(own).not.toHaveProperty('target');
+    expect(one(clf('GET http://127.0.0.1/.env HTTP/1.0', 404))).toMatchObject({
+      detector: 'webprobe',
+      path: '/.env',
+    });
+  });
+
+  it('counts a 407 to a request that sent a user as a failed proxy login', () => {
+    expect(one(clf('GET http://www.example.net/ HTTP/1.0', 407, 'kato'))).toMatchObject({
+      detector: 'bruteforce',
+      kind: 'failure',
+      user: 'kato',
+      service: 'proxy',
+    });
+    expect(one(clf('GET http://www.example.net/ HTTP/1.0', 407))).toBeNull();
+  });
+
+  it("reads Squid's native format the same way", () => {
+    const squid = (url: string, code: string) =>
+      `1795659600.123    120 198.51.100.9 ${code} 652 GET ${url} - HIER_DIRECT/192.0.2.80 text/plain`;
+    expect(one(squid('http://www.example.net/cgi-bin/phf', 'TCP_MISS/200'))).toBeNull();
+    const e = one(squid('http://localhost/etc/passwd', 'TCP_MISS/200'));
+    expect(e).toMatchObject({
+      detector: 'passwd',
+      host: '198.51.100.9',
+      path: '/etc/passwd',
+      answered: true,
+    });
+    expect(e?.time).toBe(1795659600000);
+  });
+
+  it('tells this host by its name and loopback, not by a name that only starts alike', () => {
+    expect(isSelfTarget('gauntlet', ['gauntlet.ash.or.jp'])).toBe(true);
+    expect(isSelfTarget('gauntlet.ash.or.jp', ['gauntlet'])).toBe(true);
+    expect(isSelfTarget('gauntlet.evil.example', ['gauntlet.ash.or.jp'])).toBe(false);
+    expect(isSelfTarget('::1', [])).toBe(true);
+    expect(isSelfTarget('localhost', [])).toBe(true);
+    expect(isSelfTarget('10.0.0.1', ['gauntlet'])).toBe(false);
+  });
+
+  it("reads DeleGate's and Squid's logs as proxy logs, from the profile and on the command line", () => {
+    expect(hintsFor('delegate', '/usr/local/etc/delegate/log/8080.http')).toEqual(['proxy']);
+    expect(hintsFor('squid', '/var/log/squid/access.log')).toEqual(['proxy']);
+    expect(hintsFor('squid', '/var/log/squid/cache.log')).toEqual([]);
+    expect(fileHints('/srv/copy/8080.http')).toEqual(['proxy']);
+    expect(fileHints('/var/log/squid/access.log')).toEqual(['proxy']);
+  });
+});
+
+describe("the attacks check on DeleGate's log from its profile", () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('reads it: a probe of the proxy itself is found, relayed ones are not', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-proxy-'));
+    dirs.push(root);
+    const log = '/usr/local/etc/delegate/log/8080.http';
+    mkdirSync(path.join(root, path.dirname(log)), { recursive: true });
+    writeFileSync(
+      path.join(root, log),
+      [
+        clf('GET http://www.example.com/cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0', 404),
+        clf('GET /cgi-bin/phf HTTP/1.0', 403),
+        clf('GET http://www.example.net/cgi-bin/php.cgi?/etc/passwd HTTP/1.0', 200),
+        '',
+      ].join('\n'),
+    );
+    const plan = testPlan([servicePlan('delegate', { logs: [log] })], []);
+    const g = await gatherAttacks({
+      host: makeHost({ root, name: 'gauntlet', now: NOW, env: { TZ: 'UTC' } }),
+      plan,
+      cfg: attacksConfig.parse({}),
+      timeZone: 'UTC',
+      mode: { kind: 'all' },
+    });
+    expect(g.files).toEqual([log]);
+    expect(g.report.findings.map((f) => [f.kind, f.status, f.service])).toEqual([
+      ['attack-webprobe', 'INFO', 'delegate'],
+    ]);
+    expect(g.report.findings[0]?.data).toMatchObject({ probes: 1, paths: ['/cgi-bin/phf'], answered: [] });
+  });
+});

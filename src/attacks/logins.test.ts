@@ -1,0 +1,149 @@
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeHost } from '../core/host.ts';
+import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
+import type { FailedLoginRecord } from './detect.ts';
+import { type BtmpMark, type BtmpMode, readBtmp } from './logins.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const NOW = new Date(Date.UTC(2026, 11, 1, 12, 0, 0));
+const T0 = Date.UTC(2026, 10, 26, 9, 0, 0) / 1000;
+
+/** A fake root with /var/log; `btmp` the live file's local path. */
+function tree() {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-btmp-'));
+  dirs.push(root);
+  mkdirSync(path.join(root, 'var/log'), { recursive: true });
+  return { root, btmp: path.join(root, 'var/log/btmp') };
+}
+
+let serial = 0;
+/** `n` failed ssh logins from `ip`, each 5 s after the previous one written by this test file. */
+function fails(n: number, ip: string): Uint8Array {
+  return encodeRecords(
+    Array.from({ length: n }, () => {
+      serial++;
+      return {
+        type: UT.LOGIN_PROCESS,
+        pid: 3000 + serial,
+        line: 'ssh:notty',
+        user: 'root',
+        host: ip,
+        addr: addrFromText(ip),
+        sec: T0 + 5 * serial,
+      };
+    }),
+  );
+}
+
+/** One resumed run: the records it read (by source) and the mark to give the next run. */
+async function run(root: string, mark: BtmpMark | undefined, mode?: BtmpMode) {
+  const got: FailedLoginRecord[] = [];
+  const r = await readBtmp(makeHost({ root, name: 'srv', now: NOW }), mode ?? { kind: 'resume', mark }, (x) =>
+    got.push(x),
+  );
+  return { ...r, hosts: got.map((x) => x.host), sources: [...new Set(got.map((x) => x.source))] };
+}
+
+describe('btmp across rotation', () => {
+  it('finishes btmp.1 after a create-style rotation, then reads the new btmp', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(2, '192.0.2.1'));
+    const r1 = await run(root, undefined);
+    expect(r1.records).toBe(2);
+    appendFileSync(btmp, fails(3, '192.0.2.1'));
+    renameSync(btmp, `${btmp}.1`);
+    writeFileSync(btmp, fails(3, '192.0.2.1'));
+    const r2 = await run(root, r1.mark);
+    expect(r2.records).toBe(6);
+    expect(r2.sources).toEqual(['/var/log/btmp.1', '/var/log/btmp']);
+    expect((await run(root, r2.mark)).records).toBe(0);
+  });
+
+  it('finishes a dateext member (RHEL: btmp-20261201) the same way', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(2, '192.0.2.2'));
+    const r1 = await run(root, undefined);
+    appendFileSync(btmp, fails(3, '192.0.2.2'));
+    renameSync(btmp, `${btmp}-20261201`);
+    writeFileSync(btmp, fails(3, '192.0.2.2'));
+    const r2 = await run(root, r1.mark);
+    expect(r2.records).toBe(6);
+    expect(r2.sources).toEqual(['/var/log/btmp-20261201', '/var/log/btmp']);
+    expect((await run(root, r2.mark)).records).toBe(0);
+  });
+
+  it('keeps its place while btmp is missing (between the rotation and the new file), and reads the rest once', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(2, '192.0.2.3'));
+    const r1 = await run(root, undefined);
+    appendFileSync(btmp, fails(6, '192.0.2.3'));
+    renameSync(btmp, `${btmp}.1`);
+    const gap = await run(root, r1.mark);
+    expect(gap.problem).toBeUndefined();
+    expect(gap.records).toBe(6);
+    expect(gap.mark).toBeDefined();
+    writeFileSync(btmp, fails(1, '192.0.2.3'));
+    const r3 = await run(root, gap.mark);
+    expect(r3.records).toBe(1);
+    expect(r3.sources).toEqual(['/var/log/btmp']);
+    expect((await run(root, r3.mark)).records).toBe(0);
+  });
+
+  it('keeps the saved mark when there is no btmp at all', async () => {
+    const { root } = tree();
+    const mark = { dev: 1, ino: 2, records: 3, first: 'x' };
+    const r = await run(root, mark);
+    expect(r).toMatchObject({ mark, records: 0 });
+    expect(r.problem).toBeUndefined();
+  });
+
+  it('reads a btmp truncated in place (: > btmp) from its start, even once regrown past the old count', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(3, '192.0.2.4'));
+    const r1 = await run(root, undefined);
+    truncateSync(btmp, 0);
+    appendFileSync(btmp, fails(8, '192.0.2.5'));
+    const r2 = await run(root, r1.mark);
+    expect(r2.records).toBe(8);
+    expect(new Set(r2.hosts)).toEqual(new Set(['192.0.2.5']));
+    expect((await run(root, r2.mark)).records).toBe(0);
+  });
+
+  it('finishes the copy of a copytruncate rotation, then reads the truncated file from its start', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(2, '192.0.2.6'));
+    const r1 = await run(root, undefined);
+    appendFileSync(btmp, fails(2, '192.0.2.6'));
+    writeFileSync(`${btmp}.1`, readFileSync(btmp));
+    truncateSync(btmp, 0);
+    appendFileSync(btmp, fails(1, '192.0.2.7'));
+    const r2 = await run(root, r1.mark);
+    expect(r2.hosts).toEqual(['192.0.2.6', '192.0.2.6', '192.0.2.7']);
+  });
+
+  it('reads every member with --all', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(`${btmp}-20261101`, fails(1, '192.0.2.8'));
+    writeFileSync(`${btmp}-20261201`, fails(2, '192.0.2.8'));
+    writeFileSync(btmp, fails(3, '192.0.2.8'));
+    const r = await run(root, undefined, { kind: 'all' });
+    expect(r.records).toBe(6);
+    expect(r.sources).toEqual(['/var/log/btmp-20261101', '/var/log/btmp-20261201', '/var/log/btmp']);
+  });
+});
