@@ -158,6 +158,26 @@ describe('tenken logins mail failures', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("masks the transport's password in the failure lines", async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
+      root,
+      now,
+      state,
+      logins: {
+        mail: { transport: `smtp://mailer:S3cretPass@127.0.0.1:${port}`, timeoutSeconds: 5 },
+      },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      `tenken: Cannot send the login report of bob to bob@localhost via smtp://mailer:***@127.0.0.1:${port}: connection refused\n`,
+    );
+    expect(r.stderr + r.stdout).not.toContain('S3cretPass');
+  });
+
   it('gives up on a server that never greets, at the deadline', async () => {
     const held: net.Socket[] = [];
     const port = await listen((sock) => {

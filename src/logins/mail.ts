@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lazyRequire } from '../core/lazy.ts';
 import { describe, reason, TenkenError } from '../core/errors.ts';
+import { redactUrl } from '../probes/spec.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
 import type { LoginsMailConfig } from './config.ts';
 import { htmlDocument, renderUserSection, renderUserText, type UserReport } from './user-report.ts';
@@ -170,7 +171,7 @@ function killGroup(pid: number | undefined): void {
 export interface SendResult {
   user: string;
   to: string;
-  /** Where it went (`smtp://localhost:25`, the .eml path) or null on failure. */
+  /** Where it went (`smtp://localhost:25`, its password masked; the .eml path) or null on failure. */
   sent: string | null;
   error: string | null;
 }
@@ -263,7 +264,7 @@ export async function sendMails(mails: readonly ReportMail[], cfg: LoginsMailCon
         } finally {
           clearTimeout(timer);
         }
-        out.push({ user: m.user, to: m.to, sent: cfg.transport, error: null });
+        out.push({ user: m.user, to: m.to, sent: redactUrl(cfg.transport), error: null });
       } catch (err) {
         const why = sendFailure(err);
         out.push({ user: m.user, to: m.to, sent: null, error: why });

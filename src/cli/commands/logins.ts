@@ -12,6 +12,7 @@ import { hostZone, readState } from '../../logins/check.ts';
 import { historyInputs, readHistory } from '../../logins/history.ts';
 import { livePidAlive } from '../../logins/live.ts';
 import { buildMails, sendMails, writeEml } from '../../logins/mail.ts';
+import { redactUrl } from '../../probes/spec.ts';
 import {
   buildUserReports,
   htmlDocument,
@@ -157,7 +158,7 @@ export function register(program: Command, app: App): void {
         else {
           failed++;
           app.io.error(
-            `tenken: Cannot send the login report of ${terminalSafe(r.user)} to ${terminalSafe(r.to)} via ${cfg.transport}: ${r.error}`,
+            `tenken: Cannot send the login report of ${terminalSafe(r.user)} to ${terminalSafe(r.to)} via ${redactUrl(cfg.transport)}: ${terminalSafe(r.error)}`,
           );
         }
       }
