@@ -56,6 +56,11 @@ export const loginsMailConfig = z
     domain: z.string().min(1).default('localhost'),
     /** Users who get no report (shared accounts, root, ...). */
     skip: z.array(z.string().min(1)).default([]),
+    /**
+     * Send the transport URL's password to a server that is not this machine even when it offers no
+     * STARTTLS (in clear). Off: such a server gets no password and no mail.
+     */
+    allowCleartextAuth: z.boolean().default(false),
     /** Deadline for connecting to the SMTP server and for each of its answers. */
     timeoutSeconds: z.number().positive().max(600).default(30),
   })

@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { need } from '../../test/services/index.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
+import { sendFailure, smtpOptions } from './mail.ts';
 import { boot, login, loginNamed, logout, makeTree } from './fixtures-audit/tree.ts';
 
 // test/services (real postfix/exim + dovecot started by a globalSetup) is not there yet: sending is tested
@@ -287,5 +289,67 @@ describe('tenken logins mail through a real postfix', () => {
     }
     expect(found).toMatch(/^Content-Type: multipart\/alternative;/m);
     expect(unqp(found)).toContain('&lt;b&gt;x&lt;/b&gt;');
+  });
+});
+
+describe('SMTP credentials and TLS', () => {
+  const base = { timeoutSeconds: 5, allowCleartextAuth: false };
+
+  it('requires STARTTLS when the URL has a password and the server is not this machine', () => {
+    const opts = (transport: string, more: Partial<typeof base> = {}) =>
+      smtpOptions({ ...base, ...more, transport });
+    expect(opts('smtp://mailer:S3cret@mx.example.org:587').requireTLS).toBe(true);
+    expect(opts('smtp://mailer:S3cret@192.0.2.7').requireTLS).toBe(true);
+    // This machine: a loopback link cannot be overheard.
+    expect(opts('smtp://mailer:S3cret@127.0.0.1:25').requireTLS).toBe(false);
+    expect(opts('smtp://mailer:S3cret@[::1]:25').requireTLS).toBe(false);
+    expect(opts('smtp://mailer:S3cret@LOCALHOST:25').requireTLS).toBe(false);
+    // No password to protect; TLS from the start; clear text allowed explicitly.
+    expect(opts('smtp://mx.example.org').requireTLS).toBe(false);
+    expect(opts('smtps://mailer:S3cret@mx.example.org').requireTLS).toBe(false);
+    expect(opts('smtp://mailer:S3cret@mx.example.org', { allowCleartextAuth: true }).requireTLS).toBe(false);
+  });
+
+  it('sends no password to a server that offers no STARTTLS, and says why in one line', async () => {
+    const commands: string[] = [];
+    const server = net.createServer((sock) => {
+      sock.write('220 fake ESMTP\r\n');
+      let buf = '';
+      sock.on('data', (chunk) => {
+        buf += chunk.toString('latin1');
+        for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          commands.push(line.split(' ')[0]?.toUpperCase() ?? '');
+          if (/^EHLO/i.test(line)) sock.write('250-fake\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n');
+          else if (/^STARTTLS/i.test(line)) sock.write('502 5.5.1 STARTTLS not implemented\r\n');
+          else if (/^AUTH/i.test(line)) sock.write('235 2.7.0 ok\r\n');
+          else if (/^QUIT/i.test(line)) sock.end('221 bye\r\n');
+          else sock.write('250 ok\r\n');
+        }
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      // The options of a remote server, pointed at the listener here.
+      const opts = smtpOptions({ ...base, transport: 'smtp://mailer:S3cret@mx.example.org:25' });
+      const transport = nodemailer.createTransport({ ...opts, host: '127.0.0.1', port });
+      const err = await transport
+        .sendMail({ from: 'a@example.org', to: 'b@example.org', subject: 's', text: 't' })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      transport.close();
+      expect(err).not.toBeNull();
+      expect(sendFailure(err)).toBe(
+        "the server offers no STARTTLS (502 5.5.1 STARTTLS not implemented), and the transport's password is not sent in clear (checks.logins.mail.allowCleartextAuth: true would send it)",
+      );
+      expect(commands).not.toContain('AUTH');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lazyRequire } from '../core/lazy.ts';
 import { describe, reason, TenkenError } from '../core/errors.ts';
+import { isLoopback } from '../probes/conn.ts';
 import { redactUrl } from '../probes/spec.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
 import type { LoginsMailConfig } from './config.ts';
@@ -77,27 +78,56 @@ export interface MailTransport {
 }
 
 /** Where the messages go: an SMTP URL or a sendmail binary, as the config says. */
-export function transportOf(cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds'>): MailTransport {
+export function transportOf(
+  cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds' | 'allowCleartextAuth'>,
+): MailTransport {
+  if (cfg.transport.startsWith('/')) return sendmailTransport(cfg.transport, cfg.timeoutSeconds * 1000);
+  return nodemailer().createTransport(smtpOptions(cfg));
+}
+
+/** nodemailer's SMTP options for a transport URL (the config checked it at load). */
+export interface SmtpOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTLS: boolean;
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+  dnsTimeout: number;
+  tls: { rejectUnauthorized: boolean };
+  auth?: { user: string; pass: string };
+}
+
+/**
+ * The SMTP options of a transport URL. With a user and password in it and a server that is not this machine,
+ * STARTTLS is required (nodemailer's requireTLS): a server that offers none gets no password in clear unless
+ * `allowCleartextAuth` says so; smtps:// is TLS from the start. The local MTA's certificate is usually
+ * self-signed and is not checked; any other server's must be valid.
+ */
+export function smtpOptions(
+  cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds' | 'allowCleartextAuth'>,
+): SmtpOptions {
   const ms = cfg.timeoutSeconds * 1000;
-  if (cfg.transport.startsWith('/')) return sendmailTransport(cfg.transport, ms);
   const url = new URL(cfg.transport);
   const secure = url.protocol === 'smtps:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const local = host === 'localhost' || host === '127.0.0.1' || host === '::1';
-  return nodemailer().createTransport({
+  const local = isLoopback(host);
+  const auth = url.username
+    ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+    : undefined;
+  return {
     host,
     port: url.port ? Number(url.port) : secure ? 465 : 25,
     secure,
+    requireTLS: auth !== undefined && !secure && !local && !cfg.allowCleartextAuth,
     connectionTimeout: ms,
     greetingTimeout: ms,
     socketTimeout: ms,
     dnsTimeout: ms,
-    // The local MTA's certificate is usually self-signed; anything else must be valid.
     tls: { rejectUnauthorized: !local },
-    ...(url.username
-      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
-      : {}),
-  });
+    ...(auth ? { auth } : {}),
+  };
 }
 
 /**
@@ -223,6 +253,9 @@ export function sendFailure(err: unknown): string {
     | { code?: string; errno?: unknown; message?: string; cause?: unknown; response?: string }
     | undefined;
   if (e?.code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) return 'timed out';
+  // requireTLS (a password for a server that is not this machine) and no STARTTLS: nodemailer tries it anyway.
+  if (e?.code === 'ETLS' && (e as { command?: string }).command === 'STARTTLS')
+    return `the server offers no STARTTLS${e.response ? ` (${e.response.split('\n')[0]})` : ''}, and the transport's password is not sent in clear (checks.logins.mail.allowCleartextAuth: true would send it)`;
   if (e?.cause) {
     const why = reason(e.cause);
     if (why) return why;
