@@ -7,8 +7,8 @@ import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { need } from '../../test/services/index.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
-import { sendFailure, smtpOptions } from './mail.ts';
-import { boot, login, loginNamed, logout, makeTree } from './fixtures-audit/tree.ts';
+import { emlName, sendFailure, smtpOptions } from './mail.ts';
+import { boot, login, loginNamed, logout, makeTree, PASSWD } from './fixtures-audit/tree.ts';
 
 // test/services (real postfix/exim + dovecot started by a globalSetup) is not there yet: sending is tested
 // end to end through --dry-run (nodemailer's own composer), and against a small in-process listener only for
@@ -27,6 +27,8 @@ const root = makeTree({
   ],
 });
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+/** A fresh state directory (a run that mails moves the users' marks). */
+const tmpState = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
 const now = new Date('2026-11-04T00:00:00Z');
 
 /** Decodes quoted-printable bodies (enough for these messages). */
@@ -83,6 +85,40 @@ describe('tenken -q logins mail (a monthly cron job)', () => {
     const r = await runLogins(['-q', 'logins', 'mail', '--dry-run', dir], { root, now, state });
     expect(r).toEqual({ stdout: '', stderr: '', code: 0 });
     expect(fs.readdirSync(dir).sort()).toEqual(['alice.eml', 'bob.eml', 'root.eml']);
+  });
+});
+
+describe('tenken logins mail --dry-run file names', () => {
+  it('gives users whose names differ only in punctuation files of their own', async () => {
+    const tree = makeTree({
+      wtmp: [
+        boot('2026-11-01T08:00'),
+        login('.x', 'pts/0', '2026-11-02T09:00', 'dot.example', 20),
+        login('_x', 'pts/1', '2026-11-02T10:00', 'under.example', 21),
+      ],
+      passwd: `${PASSWD}.x:x:1010:1010::/home/.x:/bin/bash\n_x:x:1011:1011::/home/_x:/bin/bash\n`,
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    const r = await runLogins(['logins', 'mail', '--dry-run', dir], { root: tree, now, state: tmpState() });
+    expect(r.stdout).toBe(
+      `wrote _x <_x@localhost>: ${dir}/_x.eml\nwrote .x <.x@localhost>: ${dir}/%2Ex.eml\n`,
+    );
+    expect(fs.readdirSync(dir).sort()).toEqual(['%2Ex.eml', '_x.eml']);
+    expect(fs.readFileSync(path.join(dir, '%2Ex.eml'), 'utf8')).toMatch(/^Logins of \.x on /m);
+    expect(fs.readFileSync(path.join(dir, '_x.eml'), 'utf8')).toMatch(/^Logins of _x on /m);
+  });
+
+  it('names files injectively: kept characters, %XX for the rest', () => {
+    expect(['joe', 'j.doe', '.x', '_x', '%2Ex', 'jürgen', 'a/b', '..'].map(emlName)).toEqual([
+      'joe',
+      'j.doe',
+      '%2Ex',
+      '_x',
+      '%252Ex',
+      'j%C3%BCrgen',
+      'a%2Fb',
+      '%2E.',
+    ]);
   });
 });
 
@@ -228,6 +264,26 @@ describe('tenken logins mail through a sendmail binary', () => {
     expect(fs.readFileSync(path.join(dir, 'args'), 'utf8')).toBe('-i -f audit@example.org bob@localhost\n');
     expect(fs.readFileSync(path.join(dir, 'message'), 'utf8')).toMatch(
       /^Subject: Your logins on testhost: /m,
+    );
+  });
+
+  it('says the first line of what a failing binary wrote on stderr', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-sendmail-'));
+    const bin = path.join(dir, 'sendmail');
+    fs.writeFileSync(
+      bin,
+      '#!/bin/sh\ncat >/dev/null\necho >&2\necho "sendmail: fatal: bob@localhost: no such user" >&2\necho "second line" >&2\nexit 67\n',
+      { mode: 0o755 },
+    );
+    const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
+      root,
+      now,
+      state: tmpState(),
+      logins: { mail: { transport: bin, timeoutSeconds: 5 } },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      `tenken: Cannot send the login report of bob to bob@localhost via ${bin}: exited with code 67: sendmail: fatal: bob@localhost: no such user\n`,
     );
   });
 

@@ -157,10 +157,36 @@ export function sendmailTransport(binary: string, timeoutMs: number): MailTransp
   };
 }
 
-/** Runs `binary args` with `input` on its stdin in a new process group; kills the group at the deadline. */
+/** How much of the binary's stderr is kept (its first line goes into the error). */
+const STDERR_KEEP = 4096;
+
+/** The first non-empty line of a program's stderr, trimmed (the rest is usually a repeat or a usage text). */
+export function firstLine(stderr: string): string {
+  return (
+    stderr
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? ''
+  );
+}
+
+/**
+ * Runs `binary args` with `input` on its stdin in a new process group; kills the group at the deadline. A
+ * failure carries the first line of what the binary said on stderr (`exited with code 67: no such user`).
+ */
 function runTransport(binary: string, args: string[], input: Buffer, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(binary, args, { detached: true, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    let stderrDone = false;
+    // Drained whatever its size (a full pipe would block the binary), the first bytes kept.
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < STDERR_KEEP) stderr += chunk.toString('utf8').slice(0, STDERR_KEEP - stderr.length);
+    });
+    child.stderr.on('error', () => undefined);
+    child.stderr.once('close', () => {
+      stderrDone = true;
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -176,10 +202,28 @@ function runTransport(binary: string, args: string[], input: Buffer, timeoutMs: 
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       child.stdin.destroy();
-      if (timedOut) reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
-      else if (code) reject(Object.assign(new Error(`exited with code ${code}`), { code: 'ESENDMAIL' }));
-      else if (signal) reject(Object.assign(new Error(`killed by ${signal}`), { code: 'ESENDMAIL' }));
-      else resolve();
+      let settled = false;
+      const settle = (): void => {
+        if (settled) return;
+        settled = true;
+        child.stderr.destroy();
+        const said = firstLine(stderr);
+        const fail = (what: string): void =>
+          reject(Object.assign(new Error(said ? `${what}: ${said}` : what), { code: 'ESENDMAIL' }));
+        if (timedOut) reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+        else if (code) fail(`exited with code ${code}`);
+        else if (signal) fail(`killed by ${signal}`);
+        else resolve();
+      };
+      // Its last words may still be in the pipe; a child it left behind may hold the pipe open: wait briefly.
+      if (stderrDone) settle();
+      else {
+        const grace = setTimeout(settle, 200);
+        child.stderr.once('close', () => {
+          clearTimeout(grace);
+          settle();
+        });
+      }
     });
     // A transport that exits without reading its input makes the write fail (EPIPE): its exit says more.
     child.stdin.on('error', () => undefined);
@@ -206,12 +250,25 @@ export interface SendResult {
   error: string | null;
 }
 
-function safeFile(user: string): string {
-  return user.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
+/**
+ * A user name as a file name that no other name gets: letters, digits, `_`, `-` and inner dots kept, every
+ * other byte of its UTF-8 (a leading dot, `%`, `/`, non-ASCII) as `%XX`. Before, `.x` and `_x` both became
+ * `_x.eml` and one report overwrote the other.
+ */
+export function emlName(user: string): string {
+  let out = '';
+  for (const [i, byte] of Buffer.from(user, 'utf8').entries()) {
+    const c = String.fromCharCode(byte);
+    out +=
+      /[A-Za-z0-9_-]/.test(c) || (c === '.' && i > 0)
+        ? c
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out || '%';
 }
 
 /**
- * Writes each message as DIR/USER.eml (what would be sent), creating DIR. Each file is written atomically
+ * Writes each message as DIR/USER.eml (what would be sent; the name as emlName gives it), creating DIR. Each file is written atomically
  * (mode 0600: a user's logins are theirs) and never through a symlink; a failure is a one-line TenkenError.
  */
 export async function writeEml(mails: readonly ReportMail[], dir: string): Promise<SendResult[]> {
@@ -222,6 +279,8 @@ export async function writeEml(mails: readonly ReportMail[], dir: string): Promi
   }
   const composer = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   const out: SendResult[] = [];
+  // Names differing only in case share a file on a case-insensitive file system: `~N` (never in emlName).
+  const taken = new Set<string>();
   for (const m of mails) {
     const info = await composer.sendMail({
       from: m.from,
@@ -230,7 +289,10 @@ export async function writeEml(mails: readonly ReportMail[], dir: string): Promi
       text: m.text,
       html: m.html,
     });
-    const file = path.join(dir, `${safeFile(m.user)}.eml`);
+    let name = emlName(m.user);
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${emlName(m.user)}~${n}`;
+    taken.add(name.toLowerCase());
+    const file = path.join(dir, `${name}.eml`);
     writeFileAtomic(file, info.message as Buffer);
     out.push({ user: m.user, to: m.to, sent: file, error: null });
   }
