@@ -54,8 +54,13 @@ export const loginsMailConfig = z
     addresses: z.record(z.string().min(1), z.string().min(3)).default({}),
     /** Domain for users without an entry in `addresses`. */
     domain: z.string().min(1).default('localhost'),
-    /** Users who get no report (shared accounts, root, ...). */
+    /** Users who get no report (shared accounts, ...), even when `addresses` names them. */
     skip: z.array(z.string().min(1)).default([]),
+    /**
+     * Mail only names with an account in /etc/passwd (root and system accounts never, unless in `addresses`).
+     * Off: names /etc/passwd lacks are mailed too (users from LDAP or NIS).
+     */
+    requireAccount: z.boolean().default(true),
     /**
      * Send the transport URL's password to a server that is not this machine even when it offers no
      * STARTTLS (in clear). Off: such a server gets no password and no mail.

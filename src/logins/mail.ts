@@ -13,6 +13,7 @@ import { describe, reason, TenkenError } from '../core/errors.ts';
 import { isLoopback } from '../probes/conn.ts';
 import { redactUrl } from '../probes/spec.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
+import { type Account, systemReason } from './audit.ts';
 import type { LoginsMailConfig } from './config.ts';
 import { htmlDocument, renderUserSection, renderUserText, type UserReport } from './user-report.ts';
 
@@ -37,25 +38,58 @@ export function addressOf(user: string, cfg: Pick<LoginsMailConfig, 'addresses' 
 // and said so), so no header injection or odd address can come from a log.
 const SAFE_USER = /^[A-Za-z0-9._-]{1,32}$/;
 
-/** Messages for the reports, minus the skip list; users whose names cannot be an address are returned apart. */
+/** The accounts of the inspected host (its /etc/passwd) and where people's uids start (UID_MIN). */
+export interface MailAccounts {
+  accounts: ReadonlyMap<string, Account>;
+  uidMin: number;
+}
+
+/**
+ * Why a user gets no mail, or null when they get one. A name in `addresses` is always mailed (unless in
+ * `skip`): that is the way to mail root, a system account or a name /etc/passwd lacks. Otherwise only a
+ * person's account is: a name without an account (a deleted user, noise such as `Uhonsha` from a modem line)
+ * has nobody to read it unless `requireAccount` is off (LDAP or NIS users); root's logins are the
+ * administrators' own; system accounts (uid below UID_MIN, or a nologin shell, as the login audit judges
+ * them) are no one's mailbox.
+ */
+export function skipReason(
+  user: string,
+  cfg: Pick<LoginsMailConfig, 'skip' | 'addresses' | 'requireAccount'>,
+  people: MailAccounts,
+): string | null {
+  if (cfg.skip.includes(user)) return 'in the skip list';
+  if (cfg.addresses[user] !== undefined) return null;
+  if (!SAFE_USER.test(user)) return 'not a name a mailbox can have (set checks.logins.mail.addresses for it)';
+  const acct = people.accounts.get(user);
+  if (!acct) {
+    return cfg.requireAccount
+      ? 'no account in /etc/passwd (a deleted user, or not a user at all); set checks.logins.mail.addresses for it to mail it'
+      : null;
+  }
+  if (acct.uid === 0)
+    return "uid 0: root's logins are the administrators' own (set checks.logins.mail.addresses for it to mail them)";
+  const why = systemReason(acct, people.uidMin);
+  if (why === 'system-uid')
+    return `a system account (uid ${acct.uid}, below ${people.uidMin}); set checks.logins.mail.addresses for it to mail it`;
+  if (why === 'nologin-shell')
+    return `a system account (shell ${acct.shell}); set checks.logins.mail.addresses for it to mail it`;
+  return null;
+}
+
+/** Messages for the reports; users who get none (skipReason) are returned apart with the reason. */
 export function buildMails(
   reports: readonly UserReport[],
   cfg: LoginsMailConfig,
   machine: string,
+  people: MailAccounts,
 ): { mails: ReportMail[]; skipped: { user: string; why: string }[] } {
   const mails: ReportMail[] = [];
   const skipped: { user: string; why: string }[] = [];
   const from = cfg.from ?? `tenken@${SAFE_USER.test(machine) ? machine : 'localhost'}`;
   for (const r of reports) {
-    if (cfg.skip.includes(r.user)) {
-      skipped.push({ user: r.user, why: 'in the skip list' });
-      continue;
-    }
-    if (!SAFE_USER.test(r.user) && cfg.addresses[r.user] === undefined) {
-      skipped.push({
-        user: r.user,
-        why: 'not a name a mailbox can have (set checks.logins.mail.addresses for it)',
-      });
+    const why = skipReason(r.user, cfg, people);
+    if (why !== null) {
+      skipped.push({ user: r.user, why });
       continue;
     }
     const title = `Your logins on ${machine}`;

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
 import { terminalSafe } from '../../core/sanitize.ts';
 import { parseSince } from '../../core/time.ts';
-import { hostZone, readState } from '../../logins/check.ts';
+import { hostZone, readAccounts, readState } from '../../logins/check.ts';
 import { historyInputs, readHistory } from '../../logins/history.ts';
 import { livePidAlive } from '../../logins/live.ts';
 import { buildMails, sendMails, writeEml } from '../../logins/mail.ts';
@@ -143,7 +143,12 @@ export function register(program: Command, app: App): void {
     .action(async (opts: ReportOpts, cmd: Command) => {
       const { reports, machine, loaded } = await reportsFor(app, cmd, opts);
       const cfg = loaded.config.checks.logins.mail;
-      const { mails, skipped } = buildMails(reports, cfg, machine);
+      const { mails, skipped } = buildMails(
+        reports,
+        cfg,
+        machine,
+        readAccounts(loaded.host, loaded.config.checks.logins),
+      );
       const lines: string[] = [];
       for (const s of skipped) lines.push(`skipped ${terminalSafe(s.user)}: ${s.why}`);
       const results = opts.dryRun
