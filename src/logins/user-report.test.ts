@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { boot, login, loginNamed, logout, makeTree, t } from './fixtures-audit/tree.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
 import type { Session } from './history.ts';
+import { encodeRecords } from './utmp.ts';
 import { zoneFromTZ } from '../core/tz.ts';
 import {
   buildUserReports,
@@ -160,6 +162,47 @@ describe('tenken logins report', () => {
     const s = await runLogins(['logins', 'report', '--since', 'lately'], { root, now, state });
     expect(s.code).toBe(3);
     expect(s.stderr).toMatch(/^tenken: Invalid --since "lately": expected/);
+  });
+
+  it('reads the readable part of a wtmp.N.gz cut short, and says it was cut (exit 0)', async () => {
+    const old = Array.from({ length: 400 }, (_, i) => [
+      login(
+        'carol',
+        'pts/1',
+        new Date(Date.UTC(2026, 9, 10) + i * 60_000).toISOString().slice(0, 19),
+        `c${i}.example`,
+        500 + i,
+      ),
+      logout(
+        'pts/1',
+        new Date(Date.UTC(2026, 9, 10) + i * 60_000 + 30_000).toISOString().slice(0, 19),
+        500 + i,
+      ),
+    ]).flat();
+    const whole = zlib.gzipSync(encodeRecords([boot('2026-10-09T08:00'), ...old]));
+    const cut = whole.subarray(0, Math.floor(whole.length / 2));
+    const readable = Math.floor(
+      zlib.gunzipSync(cut, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length / 384,
+    );
+    const tree = makeTree({
+      wtmp: [boot('2026-11-01T08:00'), login('bob', 'tty1', '2026-11-03T09:00', '', 11)],
+      files: { '/var/log/wtmp.2.gz': cut },
+    });
+    const r = await runLogins(['logins', 'report', '--since', '2026-10-01'], {
+      root: tree,
+      now,
+      state,
+      format: 'json',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `tenken: /var/log/wtmp.2.gz is cut short (unexpected end of file): read its first ${readable} records; the logins after them in it are lost\n`,
+    );
+    const data = JSON.parse(r.stdout) as { reports: { user: string; sessions: unknown[] }[] };
+    // The boot, then login/logout pairs: a login whose logout was cut off is a session too.
+    expect(data.reports.find((u) => u.user === 'carol')?.sessions).toHaveLength(
+      Math.ceil((readable - 1) / 2),
+    );
   });
 
   it('says so for a user without logins, and fails cleanly without a wtmp', async () => {

@@ -57,7 +57,11 @@ async function reportsFor(
     ).getTime() / 1000,
   );
   const inputs = historyInputs(host, cfg.wtmp);
-  const history = await readHistory(inputs, { now, pidAlive: livePidAlive(host.root, host.now.getTime()) });
+  const history = await readHistory(inputs, {
+    now,
+    pidAlive: livePidAlive(host.root, host.now.getTime()),
+    readTruncated: true,
+  });
   if (history.source === 'none') {
     const p = history.problems[0];
     throw new TenkenError(
@@ -65,6 +69,11 @@ async function reportsFor(
     );
   }
   for (const p of history.problems) app.io.error(`tenken: Cannot read ${p.file}: ${p.reason} (left out)`);
+  // Said, not fatal (exit 0): the report holds everything that is left; `tenken check` warns about the file.
+  for (const t of history.truncated)
+    app.io.error(
+      `tenken: ${t.file} is cut short (unexpected end of file): read its first ${t.records} record${t.records === 1 ? '' : 's'}; the logins after them in it are lost`,
+    );
   const state = readState(new StateStore(app.globals(cmd).state).read('logins'));
   const reports = buildUserReports(history.sessions, {
     machine: host.name,
