@@ -66,6 +66,11 @@ export const loginsMailConfig = z
      * STARTTLS (in clear). Off: such a server gets no password and no mail.
      */
     allowCleartextAuth: z.boolean().default(false),
+    /**
+     * Sessions listed in one user's mail, the latest; a longer period is counted by where the logins came from
+     * instead, so the mail stays far under an MTA's size limit (postfix: 10 MB) whatever the history.
+     */
+    maxSessions: z.number().int().min(1).max(100_000).default(500),
     /** Deadline for connecting to the SMTP server and for each of its answers. */
     timeoutSeconds: z.number().positive().max(600).default(30),
   })

@@ -88,6 +88,39 @@ describe('tenken -q logins mail (a monthly cron job)', () => {
   });
 });
 
+describe('tenken logins mail: a long history', () => {
+  it('lists the latest mail.maxSessions logins and counts the others by where they came from', async () => {
+    const tree = makeTree({
+      wtmp: [
+        boot('2026-11-01T08:00'),
+        ...[0, 1, 2, 3, 4].map((i) =>
+          login('alice', `pts/${i}`, `2026-11-02T0${i}:00`, `h${i % 2}.example`, 40 + i),
+        ),
+      ],
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    const r = await runLogins(['logins', 'mail', '--dry-run', dir], {
+      root: tree,
+      now,
+      state: tmpState(),
+      logins: { mail: { maxSessions: 2 } },
+    });
+    expect(r.code).toBe(0);
+    const eml = fs.readFileSync(path.join(dir, 'alice.eml'), 'utf8');
+    expect(eml).toMatch(/^Subject: Your logins on testhost: 5 logins to confirm$/m);
+    const [, text = ''] = eml.split(/^----_NmP-[^\n]*\n/m);
+    const body = unqp(text);
+    expect(body).toContain('5 logins in the period, by where they came from:');
+    expect(body).toMatch(
+      /^h0\.example \*\s+3\s+pts\/0, pts\/2, pts\/4\s+Mon 2026-11-02 00:00\s+Mon 2026-11-02 04:00$/m,
+    );
+    expect(body).toContain('The latest 2:');
+    expect(body).toMatch(/^Mon 2026-11-02 03:00 {2}pts\/3 {2}h1\.example/m);
+    expect(body).not.toMatch(/^Mon 2026-11-02 02:00 {2}pts\/2/m);
+    expect(body).toContain('… and 3 more, earlier (counted above).');
+  });
+});
+
 describe('tenken logins mail: who gets a report', () => {
   it('skips names without an account, root and system accounts, saying why, unless addresses maps them', async () => {
     const tree = makeTree({
@@ -124,6 +157,17 @@ describe('tenken logins mail: who gets a report', () => {
       '',
     ]);
     expect(fs.readdirSync(dir).sort()).toEqual(['alice.eml', 'ghost.eml', 'olduser.eml']);
+  });
+
+  it('does not say there were no logins when there were, all skipped', async () => {
+    const tree = makeTree({
+      wtmp: [boot('2026-11-01T08:00'), login('Uhonsha', 'ttyS0', '2026-11-02T09:10', '', 31)],
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    const r = await runLogins(['logins', 'mail', '--dry-run', dir], { root: tree, now, state: tmpState() });
+    expect(r.stdout).toBe(
+      'skipped Uhonsha: no account in /etc/passwd (a deleted user, or not a user at all); set checks.logins.mail.addresses for it to mail it\n',
+    );
   });
 
   it('mails root when addresses maps it, and names without an account when requireAccount is off', async () => {

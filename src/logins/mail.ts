@@ -98,8 +98,8 @@ export function buildMails(
       to: addressOf(r.user, cfg),
       from,
       subject: `${title}: ${r.sessions.length} login${r.sessions.length === 1 ? '' : 's'} to confirm`,
-      text: renderUserText(r),
-      html: htmlDocument(title, [renderUserSection(r)]),
+      text: renderUserText(r, { limit: cfg.maxSessions }),
+      html: htmlDocument(title, [renderUserSection(r, { limit: cfg.maxSessions })]),
     });
   }
   return { mails, skipped };

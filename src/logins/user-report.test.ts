@@ -14,6 +14,7 @@ import {
   htmlDocument,
   renderUserSection,
   renderUserText,
+  whenText,
 } from './user-report.ts';
 
 const UTC = zoneFromTZ('UTC');
@@ -109,6 +110,68 @@ describe('rendering', () => {
     const text = renderUserText(report);
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
     expect(text).toContain('Mon 2026-11-02 09:00  pts/0');
+  });
+});
+
+describe('a long report (a mail) is bounded', () => {
+  // 100,000 logins from 5,000 hosts in a month: the audit's user whose mail was 15.8 MB.
+  const many = Array.from({ length: 100_000 }, (_, i) =>
+    session({
+      user: 'big',
+      start: t('2026-10-06T00:00') + i * 25,
+      host: `b${i % 5000}.example`,
+      tty: `pts/${i % 7}`,
+    }),
+  );
+  const [big] = buildUserReports(many, {
+    machine: 'h',
+    since: t('2026-10-05T00:00'),
+    now: t('2026-11-05T00:00'),
+    zone: UTC,
+    historyBegins: t('2026-10-06T00:00'),
+  });
+  if (!big) throw new Error('no report');
+
+  it('lists the latest sessions and counts every one by where it came from, far under 10 MB', () => {
+    const text = renderUserText(big, { limit: 500 });
+    const html = htmlDocument('Logins', [renderUserSection(big, { limit: 500 })]);
+    expect(text.length + html.length).toBeLessThan(1_000_000);
+    const lines = text.split('\n');
+    expect(lines).toContain('100,000 logins in the period, by where they came from:');
+    expect(lines).toContain('… and 4,500 more places (90,000 logins)');
+    expect(lines).toContain('The latest 500:');
+    expect(lines).toContain('… and 99,500 more, earlier (counted above).');
+    expect(lines).toContain('100,000 logins.');
+    // The last session is listed, the 500th from the end too, the 501st not.
+    const when = (i: number): string => whenText((many[i] as Session).start, UTC);
+    expect(lines.filter((l) => l.startsWith(when(99_999))).length).toBeGreaterThan(0);
+    const listed = lines.filter((l) => /^\w{3} \d{4}-\d\d-\d\d \d\d:\d\d  pts\//.test(l));
+    expect(listed).toHaveLength(500);
+    expect(listed[0]?.startsWith(when(99_500))).toBe(true);
+    // Each place's row counts all its logins: b0 came 20 times, over 7 ttys.
+    expect(lines.find((l) => l.startsWith('b0.example'))).toMatch(
+      /^b0\.example \*\s+20\s+pts\/0, pts\/1, pts\/2 \+4\s/,
+    );
+    expect(html).toContain('… and 99,500 more, earlier (counted above).');
+    expect(html.match(/<tr/g)).toHaveLength(2 + 500 + 500);
+  });
+
+  it('prints everything without a limit (logins report), and a short report the same either way', () => {
+    expect(
+      renderUserText(big)
+        .split('\n')
+        .filter((l) => l.includes('.example')),
+    ).toHaveLength(100_000);
+    const small = buildUserReports(many.slice(0, 3), {
+      machine: 'h',
+      since: t('2026-10-05T00:00'),
+      now: t('2026-11-05T00:00'),
+      zone: UTC,
+      historyBegins: null,
+    })[0];
+    if (!small) throw new Error('no report');
+    expect(renderUserText(small, { limit: 3 })).toBe(renderUserText(small));
+    expect(renderUserSection(small, { limit: 3 })).toBe(renderUserSection(small));
   });
 });
 

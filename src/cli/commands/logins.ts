@@ -133,9 +133,14 @@ export function register(program: Command, app: App): void {
         }));
         await app.io.write(`${JSON.stringify({ host: machine, reports: data }, null, 2)}\n`);
       } else if (g.format === 'html') {
-        await app.io.write(htmlDocument(`Logins on ${machine}`, reports.map(renderUserSection)));
+        await app.io.write(
+          htmlDocument(
+            `Logins on ${machine}`,
+            reports.map((r) => renderUserSection(r)),
+          ),
+        );
       } else {
-        await app.io.write(reports.map(renderUserText).join(`\n${'-'.repeat(72)}\n\n`));
+        await app.io.write(reports.map((r) => renderUserText(r)).join(`\n${'-'.repeat(72)}\n\n`));
       }
     });
   logins
@@ -176,7 +181,7 @@ export function register(program: Command, app: App): void {
           );
         }
       }
-      if (results.length === 0) lines.push('no logins to report in the period');
+      if (reports.length === 0) lines.push('no logins to report in the period');
       // --quiet (a monthly cron job): failures alone, on stderr.
       if (!app.globals(cmd).quiet) await app.io.write(`${lines.join('\n')}\n`);
       if (failed) app.exit(3);
