@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { need } from '../../test/services/index.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
 import { emlName, sendFailure, smtpOptions } from './mail.ts';
-import { boot, login, loginNamed, logout, makeTree, PASSWD } from './fixtures-audit/tree.ts';
+import { lockLine, stateDirFor } from '../state/store.ts';
+import { boot, login, loginNamed, logout, makeTree, PASSWD, t } from './fixtures-audit/tree.ts';
 
 // test/services (real postfix/exim + dovecot started by a globalSetup) is not there yet: sending is tested
 // end to end through --dry-run (nodemailer's own composer), and against a small in-process listener only for
@@ -26,7 +27,6 @@ const root = makeTree({
     login('root', 'tty2', '2026-11-03T09:30', '', 13),
   ],
 });
-const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
 /** A fresh state directory (a run that mails moves the users' marks). */
 const tmpState = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
 const now = new Date('2026-11-04T00:00:00Z');
@@ -47,7 +47,7 @@ describe('tenken logins mail --dry-run', () => {
     const r = await runLogins(['logins', 'mail', '--dry-run', dir], {
       root,
       now,
-      state,
+      state: tmpState(),
       logins: {
         mail: {
           skip: ['root'],
@@ -82,7 +82,7 @@ describe('tenken logins mail --dry-run', () => {
 describe('tenken -q logins mail (a monthly cron job)', () => {
   it('prints nothing when every message went out, and still writes them', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
-    const r = await runLogins(['-q', 'logins', 'mail', '--dry-run', dir], { root, now, state });
+    const r = await runLogins(['-q', 'logins', 'mail', '--dry-run', dir], { root, now, state: tmpState() });
     expect(r).toEqual({ stdout: '', stderr: '', code: 0 });
     expect(fs.readdirSync(dir).sort()).toEqual(['alice.eml', 'bob.eml']);
   });
@@ -231,7 +231,11 @@ describe('tenken logins mail --dry-run refusals', () => {
     const victim = path.join(dir, 'precious');
     fs.writeFileSync(victim, 'precious');
     fs.symlinkSync(victim, path.join(dir, 'bob.eml'));
-    const r = await runLogins(['logins', 'mail', '--user', 'bob', '--dry-run', dir], { root, now, state });
+    const r = await runLogins(['logins', 'mail', '--user', 'bob', '--dry-run', dir], {
+      root,
+      now,
+      state: tmpState(),
+    });
     expect(r.stderr).toBe(
       `tenken: Cannot write ${dir}/bob.eml: it is a symbolic link (refusing to follow it)\n`,
     );
@@ -250,7 +254,11 @@ describe('tenken logins mail --dry-run refusals', () => {
       } catch {
         // ENOSPC once full
       }
-      const r = await runLogins(['logins', 'mail', '--user', 'bob', '--dry-run', mnt], { root, now, state });
+      const r = await runLogins(['logins', 'mail', '--user', 'bob', '--dry-run', mnt], {
+        root,
+        now,
+        state: tmpState(),
+      });
       expect(r.stderr).toBe(`tenken: Cannot write ${mnt}/bob.eml: no space left on device\n`);
       expect(r.code).toBe(3);
       expect(fs.readdirSync(mnt)).toEqual(['filler']);
@@ -282,7 +290,7 @@ describe('tenken logins mail failures', () => {
     const r = await runLogins(['logins', 'mail'], {
       root,
       now,
-      state,
+      state: tmpState(),
       logins: {
         mail: { transport: `smtp://127.0.0.1:${port}`, timeoutSeconds: 5 },
       },
@@ -306,7 +314,7 @@ describe('tenken logins mail failures', () => {
     const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
       root,
       now,
-      state,
+      state: tmpState(),
       logins: {
         mail: { transport: `smtp://mailer:S3cretPass@127.0.0.1:${port}`, timeoutSeconds: 5 },
       },
@@ -327,7 +335,7 @@ describe('tenken logins mail failures', () => {
     const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
       root,
       now,
-      state,
+      state: tmpState(),
       logins: {
         mail: { transport: `smtp://127.0.0.1:${port}`, timeoutSeconds: 1 },
       },
@@ -359,7 +367,7 @@ describe('tenken logins mail through a sendmail binary', () => {
     const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
       root,
       now,
-      state,
+      state: tmpState(),
       logins: { mail: { transport: bin, from: 'audit@example.org', timeoutSeconds: 5 } },
     });
     expect([r.code, r.stderr, r.stdout]).toEqual([0, '', 'sent bob <bob@localhost>\n']);
@@ -401,7 +409,7 @@ describe('tenken logins mail through a sendmail binary', () => {
     const r = await runLogins(['logins', 'mail', '--user', 'bob'], {
       root,
       now,
-      state,
+      state: tmpState(),
       logins: { mail: { transport: bin, timeoutSeconds: 1 } },
     });
     expect(Date.now() - started).toBeLessThan(3000);
@@ -426,7 +434,7 @@ describe('tenken logins mail through a real postfix', () => {
     const r = await runLogins(['logins', 'mail', '--user', 'alice'], {
       root,
       now,
-      state,
+      state: tmpState(),
       logins: {
         mail: {
           transport: `smtp://127.0.0.1:${info.ports.smtp}`,
@@ -509,5 +517,209 @@ describe('SMTP credentials and TLS', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('tenken logins mail is incremental', () => {
+  /** A sendmail that keeps each message as DIR/<recipient>.<n>.eml, and refuses recipients matching `refuse`. */
+  function recorder(refuse = '^$'): { bin: string; got: () => Record<string, string[]> } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-sendmail-'));
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out);
+    const bin = path.join(dir, 'sendmail');
+    fs.writeFileSync(
+      bin,
+      [
+        '#!/bin/sh',
+        'for a; do to=$a; done',
+        `if echo "$to" | grep -Eq '${refuse}'; then cat >/dev/null; echo "$to: mailbox unavailable" >&2; exit 75; fi`,
+        `n=$(ls ${out} | wc -l)`,
+        `cat > ${out}/$to.$n.eml`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    return {
+      bin,
+      got() {
+        const by: Record<string, string[]> = {};
+        for (const f of fs
+          .readdirSync(out)
+          .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]))) {
+          const user = f.split('@')[0] as string;
+          const [, text = ''] = fs.readFileSync(path.join(out, f), 'utf8').split(/^----_NmP-[^\n]*\n/m);
+          (by[user] ??= []).push(
+            ...unqp(text)
+              .split('\n')
+              .filter((l) => /^\w{3} \d{4}-\d\d-\d\d \d\d:\d\d {2}/.test(l))
+              .map((l) => l.slice(4, 20)),
+          );
+        }
+        return by;
+      },
+    };
+  }
+
+  const tree = makeTree({
+    wtmp: [
+      boot('2026-09-01T08:00'),
+      login('alice', 'pts/0', '2026-09-10T09:00', '10.0.0.5', 50),
+      // Between the first run (Oct 1 00:00) and the 30 days before the second (Nov 1 00:00 - 30d = Oct 2):
+      // a monthly run with a fixed 30-day period never mailed it.
+      login('alice', 'pts/1', '2026-10-01T12:00', '10.0.0.5', 51),
+      login('bob', 'pts/2', '2026-10-20T12:00', '10.0.0.6', 52),
+      login('alice', 'pts/3', '2026-10-25T12:00', '10.0.0.5', 53),
+    ],
+  });
+  const at = (iso: string): Date => new Date(`${iso}Z`);
+
+  it('starts each user where their last accepted mail ended: the 31st day is mailed once', async () => {
+    const rec = recorder();
+    const st = tmpState();
+    const run = (when: string) =>
+      runLogins(['logins', 'mail'], {
+        root: tree,
+        now: at(when),
+        state: st,
+        logins: { mail: { transport: rec.bin, timeoutSeconds: 5 } },
+      });
+    expect((await run('2026-10-01T00:00')).stdout).toBe('sent alice <alice@localhost>\n');
+    expect(rec.got()).toEqual({ alice: ['2026-09-10 09:00'] });
+    const second = await run('2026-11-01T00:00');
+    expect([second.code, second.stdout]).toEqual([
+      0,
+      'sent alice <alice@localhost>\nsent bob <bob@localhost>\n',
+    ]);
+    expect(rec.got()).toEqual({
+      alice: ['2026-09-10 09:00', '2026-10-01 12:00', '2026-10-25 12:00'],
+      bob: ['2026-10-20 12:00'],
+    });
+    // A run a week later (cron weekly) sends nothing again.
+    const third = await run('2026-11-08T00:00');
+    expect(third.stdout).toBe('no logins to report in the period\n');
+    const saved = JSON.parse(fs.readFileSync(path.join(stateDirFor(st, tree), 'logins-mail.json'), 'utf8'));
+    expect(saved).toEqual({ v: 1, marks: { alice: t('2026-11-01T00:00'), bob: t('2026-11-01T00:00') } });
+  });
+
+  it('moves only the marks of accepted mails: a run that failed for one user resends to that user alone', async () => {
+    const rec = recorder('^bob@');
+    const st = tmpState();
+    const opts = { root: tree, state: st, logins: { mail: { transport: rec.bin, timeoutSeconds: 5 } } };
+    const first = await runLogins(['logins', 'mail'], { ...opts, now: at('2026-11-01T00:00') });
+    expect(first.code).toBe(3);
+    expect(first.stderr).toBe(
+      `tenken: Cannot send the login report of bob to bob@localhost via ${rec.bin}: exited with code 75: bob@localhost: mailbox unavailable\n`,
+    );
+    // bob's mailbox is back: the next run mails bob his period, and alice nothing again.
+    fs.writeFileSync(
+      rec.bin,
+      fs.readFileSync(rec.bin, 'utf8').replace("'^bob@'", () => "'^$'"),
+    );
+    const second = await runLogins(['logins', 'mail'], { ...opts, now: at('2026-11-01T06:00') });
+    expect([second.code, second.stdout, second.stderr]).toEqual([0, 'sent bob <bob@localhost>\n', '']);
+    expect(rec.got()).toEqual({ alice: ['2026-10-25 12:00'], bob: ['2026-10-20 12:00'] });
+  });
+
+  it('moves no mark on --dry-run or --since', async () => {
+    const rec = recorder();
+    const st = tmpState();
+    const opts = { root: tree, state: st, logins: { mail: { transport: rec.bin, timeoutSeconds: 5 } } };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    await runLogins(['logins', 'mail', '--dry-run', dir], { ...opts, now: at('2026-11-01T00:00') });
+    const since = await runLogins(['logins', 'mail', '--since', '2026-10-24', '--user', 'alice'], {
+      ...opts,
+      now: at('2026-11-01T00:00'),
+    });
+    expect(since.stdout).toBe('sent alice <alice@localhost>\n');
+    expect(fs.existsSync(path.join(stateDirFor(st, tree), 'logins-mail.json'))).toBe(false);
+    // The regular run still mails the whole period (reportSince: 30 days).
+    await runLogins(['logins', 'mail'], { ...opts, now: at('2026-11-01T00:00') });
+    expect(rec.got()).toEqual({ alice: ['2026-10-25 12:00', '2026-10-25 12:00'], bob: ['2026-10-20 12:00'] });
+  });
+
+  it('takes the run lock, as check does (a dry run needs none)', async () => {
+    const st = tmpState();
+    const dir = stateDirFor(st, tree);
+    fs.mkdirSync(dir, { recursive: true });
+    // Held by a live process: this one.
+    fs.writeFileSync(path.join(dir, 'lock'), `${lockLine(process.pid)}\n`);
+    const rec = recorder();
+    const opts = {
+      root: tree,
+      state: st,
+      now: at('2026-11-01T00:00'),
+      logins: { mail: { transport: rec.bin } },
+    };
+    const r = await runLogins(['logins', 'mail'], opts);
+    expect([r.code, r.stdout]).toEqual([3, '']);
+    expect(r.stderr).toBe(
+      `tenken: Another tenken run holds ${dir}/lock: pid ${process.pid} is still running\n`,
+    );
+    expect(rec.got()).toEqual({});
+    const eml = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    expect((await runLogins(['logins', 'mail', '--dry-run', eml], opts)).code).toBe(0);
+  });
+});
+
+describe('tenken logins mail marks that cannot be used', () => {
+  const tree = makeTree({
+    wtmp: [
+      boot('2026-10-01T08:00'),
+      login('alice', 'pts/1', '2026-10-20T12:00', '10.0.0.5', 51),
+      login('bob', 'pts/2', '2026-10-21T12:00', '10.0.0.6', 52),
+    ],
+  });
+  const now = new Date('2026-11-01T00:00:00Z');
+
+  it('stops sending when a mark cannot be saved, and says the period will be mailed again', async () => {
+    const st = tmpState();
+    const file = path.join(stateDirFor(st, tree), 'logins-mail.json');
+    fs.mkdirSync(file, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-sendmail-'));
+    const bin = path.join(dir, 'sendmail');
+    fs.writeFileSync(bin, '#!/bin/sh\ncat >/dev/null\n', { mode: 0o755 });
+    const r = await runLogins(['logins', 'mail'], {
+      root: tree,
+      now,
+      state: st,
+      logins: { mail: { transport: bin, timeoutSeconds: 5 } },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('sent alice <alice@localhost>\n');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(`^tenken: State file ${file}: unreadable: .*; mailing from checks\\.logins\\.reportSince$`),
+    );
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^tenken: Cannot send the login report of bob to bob@localhost via ${bin}: not sent: Cannot write ${file}: `,
+      ),
+    );
+    expect(lines[2]).toMatch(
+      new RegExp(
+        `^tenken: Cannot save where the mail of alice ended: Cannot write ${file}: .*; the next run mails that period again$`,
+      ),
+    );
+    expect(lines).toHaveLength(3);
+  });
+
+  it('does not trust a mark after now (the clock went back): that user is mailed from reportSince', async () => {
+    const st = tmpState();
+    const dir = stateDirFor(st, tree);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'logins-mail.json'),
+      JSON.stringify({ v: 1, marks: { alice: t('2026-12-01T00:00') } }),
+    );
+    const eml = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-eml-'));
+    const r = await runLogins(['logins', 'mail', '--dry-run', eml, '--user', 'alice'], {
+      root: tree,
+      now,
+      state: st,
+    });
+    expect(r.stderr).toBe(
+      'tenken: the last mail of alice ended at 2026-12-01T00:00:00.000Z, after now (the clock went back?): mailing from checks.logins.reportSince\n',
+    );
+    expect(r.stdout).toBe(`wrote alice <alice@localhost>: ${eml}/alice.eml\n`);
   });
 });

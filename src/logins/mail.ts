@@ -105,6 +105,29 @@ export function buildMails(
   return { mails, skipped };
 }
 
+/** The state kind (STATE/logins-mail.json) holding where each user's last accepted mail ended. */
+export const MAIL_STATE = 'logins-mail';
+
+/**
+ * Per user, the end (seconds) of the last period whose mail the server accepted: the next run's period for
+ * that user starts there, so every login is mailed once whatever the cron schedule (a monthly run with a
+ * 30-day period missed the 31st day; a weekly one mailed each login four times).
+ */
+export interface MailMarks {
+  v: 1;
+  marks: Record<string, number>;
+}
+
+/** The saved marks, leniently: anything that is not a mark is dropped (that user starts afresh). */
+export function readMailMarks(raw: unknown): MailMarks {
+  const out: MailMarks = { v: 1, marks: {} };
+  const marks = raw && typeof raw === 'object' ? (raw as { marks?: unknown }).marks : undefined;
+  if (!marks || typeof marks !== 'object') return out;
+  for (const [user, sec] of Object.entries(marks))
+    if (typeof sec === 'number' && Number.isSafeInteger(sec) && sec >= 0) out.marks[user] = sec;
+  return out;
+}
+
 /** The part of a nodemailer transporter used here (SMTP and sendmail alike). */
 export interface MailTransport {
   sendMail(m: { from: string; to: string; subject: string; text: string; html: string }): Promise<unknown>;
@@ -363,9 +386,15 @@ export function sendFailure(err: unknown): string {
 
 /**
  * Sends each message; stops at the first connection-level failure (the server is down for everyone) and
- * reports the rest as not sent. Never throws for a delivery problem.
+ * reports the rest as not sent. `onAccepted` runs as soon as the server took a message (the caller saves that
+ * user's mark then, not at the end: a run that fails half-way must not mail the others again); when it
+ * returns a reason instead of null, the rest are not sent. Never throws for a delivery problem.
  */
-export async function sendMails(mails: readonly ReportMail[], cfg: LoginsMailConfig): Promise<SendResult[]> {
+export async function sendMails(
+  mails: readonly ReportMail[],
+  cfg: LoginsMailConfig,
+  onAccepted: (m: ReportMail) => string | null = () => null,
+): Promise<SendResult[]> {
   const transport = transportOf(cfg);
   const out: SendResult[] = [];
   let down: string | null = null;
@@ -394,6 +423,8 @@ export async function sendMails(mails: readonly ReportMail[], cfg: LoginsMailCon
           clearTimeout(timer);
         }
         out.push({ user: m.user, to: m.to, sent: redactUrl(cfg.transport), error: null });
+        const stop = onAccepted(m);
+        if (stop !== null) down = stop;
       } catch (err) {
         const why = sendFailure(err);
         out.push({ user: m.user, to: m.to, sent: null, error: why });

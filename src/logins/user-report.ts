@@ -36,6 +36,8 @@ export interface ReportOptions {
   since: number;
   now: number;
   zone: Zone;
+  /** Per-user period starts (where the last accepted mail ended), over `since`. */
+  sinceFor?: ReadonlyMap<string, number> | undefined;
   /** Only these users (default: everyone with a login in the period). */
   users?: readonly string[] | undefined;
   /** The check's learned model: hosts known before the oldest wtmp record are not "first". */
@@ -44,7 +46,9 @@ export interface ReportOptions {
 }
 
 /**
- * Builds the reports of every user with a login in [since, now], oldest session first. A host counts as new
+ * Builds the reports of every user with a login in [since, now), oldest session first; a user's period starts
+ * at `sinceFor` when it names them. The end is open, so the next period starting at this `now` holds each
+ * login once. A host counts as new
  * at a user's first login from it in the whole history (not only the period), and not at all when the
  * learned model saw it before the history begins.
  */
@@ -80,7 +84,7 @@ export function buildUserReports(sessions: readonly Session[], opts: ReportOptio
       for (const k of keys) hosts.add(k);
       if (net) nets.add(net);
     }
-    if (s.start < opts.since || s.start > opts.now) continue;
+    if (s.start < (opts.sinceFor?.get(s.user) ?? opts.since) || s.start >= opts.now) continue;
     const list = byUser.get(s.user) ?? [];
     list.push({ ...s, firstFromHost, firstFromNetwork });
     byUser.set(s.user, list);
@@ -90,7 +94,7 @@ export function buildUserReports(sessions: readonly Session[], opts: ReportOptio
     .map(([user, list]) => ({
       user,
       machine: opts.machine,
-      since: opts.since,
+      since: opts.sinceFor?.get(user) ?? opts.since,
       until: opts.now,
       zone: opts.zone,
       historyBegins: opts.historyBegins,
