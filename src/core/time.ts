@@ -28,33 +28,47 @@ function daysIn(year: number, month: number): number {
  * the option or setting in it.
  */
 export function parseSince(text: string, now: Date, opts: { zone?: Zone; what?: string } = {}): Date {
-  const what = opts.what ?? '--since';
+  const got = sinceOf(text, now, opts.zone ?? UTC);
+  if (typeof got === 'string')
+    throw new TenkenError(`Invalid ${opts.what ?? '--since'} ${JSON.stringify(text)}: ${got}`);
+  return got;
+}
+
+/**
+ * Why `text` is no `--since` value parseSince takes at `now`, or null when it is one. For a config setting
+ * checked at load (`checks.logins.reportSince: fortnight`), so `config check` says it and not the first run.
+ */
+export function sinceProblem(text: string, now: Date): string | null {
+  const got = sinceOf(text, now, UTC);
+  return typeof got === 'string' ? got : null;
+}
+
+/** parseSince's work: the time, or why there is none. */
+function sinceOf(text: string, now: Date, zoneOf: Zone): Date | string {
   const t = text.trim();
-  const fail = (why = 'expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)'): never => {
-    throw new TenkenError(`Invalid ${what} ${JSON.stringify(text)}: ${why}`);
-  };
   const span = /^(\d+)([smhdw])$/.exec(t);
   if (span) {
     const ms = Number(span[1]) * (SINCE_UNIT_S[span[2] as string] as number) * 1000;
-    if (!(ms <= now.getTime())) fail('reaches back before 1970');
+    if (!(ms <= now.getTime())) return 'reaches back before 1970';
     return new Date(now.getTime() - ms);
   }
   const m = SINCE_DATE.exec(t);
-  if (!m) return fail();
+  if (!m) return 'expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)';
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
   const zone = m[7];
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) fail('no such date');
-  if (hour > 23 || minute > 59 || second > 59) fail('no such time');
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return 'no such date';
+  if (hour > 23 || minute > 59 || second > 59) return 'no such time';
   if (zone && zone !== 'Z') {
     const zh = Number(zone.slice(1, 3));
     const zm = Number(zone.slice(-2));
-    if (zh > 23 || zm > 59) fail('no such UTC offset');
+    if (zh > 23 || zm > 59) return 'no such UTC offset';
   }
   const d = zone
     ? new Date(t.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
-    : new Date((opts.zone ?? UTC).toEpoch(year, month - 1, day, hour, minute, second) + fraction(t));
-  if (Number.isNaN(d.getTime())) return fail();
-  if (d.getTime() < 0) fail('before 1970');
+    : new Date(zoneOf.toEpoch(year, month - 1, day, hour, minute, second) + fraction(t));
+  if (Number.isNaN(d.getTime()))
+    return 'expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)';
+  if (d.getTime() < 0) return 'before 1970';
   return d;
 }

@@ -1,8 +1,38 @@
+import { sinceProblem } from '../core/time.ts';
 import { isTimeZone } from '../core/tz.ts';
 import { z } from 'zod';
 
 const hostPathString = z.string().min(1).regex(/^\//, 'must be an absolute path (host paths start with /)');
 const count = z.number().int().nonnegative();
+
+const TRANSPORT_FORM = 'must be smtp://host:port, smtps://host:port or /path/to/sendmail';
+
+/**
+ * Why a mail transport setting cannot be used, or null. Said at load with file:line:col, so `config check`
+ * catches `smtp://127.0.0.1:99999` instead of the monthly run failing on it. The messages never repeat the
+ * setting: it may hold a password.
+ */
+export function transportProblem(transport: string): string | null {
+  if (transport.startsWith('/')) return /\s/.test(transport) ? TRANSPORT_FORM : null;
+  if (!/^smtps?:\/\/\S+$/i.test(transport)) return TRANSPORT_FORM;
+  const port = /^[a-z]+:\/\/(?:[^/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/i.exec(transport)?.[1];
+  if (
+    port !== undefined &&
+    port !== '' &&
+    !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)
+  )
+    return `the port is not a number from 1 to 65535 (${TRANSPORT_FORM})`;
+  let url: URL;
+  try {
+    url = new URL(transport);
+  } catch {
+    return `not a valid URL (${TRANSPORT_FORM})`;
+  }
+  if (url.hostname === '' || url.hostname === '[]') return `no host (${TRANSPORT_FORM})`;
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '')
+    return `a path, query or fragment means nothing here (${TRANSPORT_FORM})`;
+  return null;
+}
 
 /** Mail delivery of the per-user login reports (`tenken logins mail`). */
 export const loginsMailConfig = z
@@ -13,10 +43,10 @@ export const loginsMailConfig = z
      */
     transport: z
       .string()
-      .regex(
-        /^(smtps?:\/\/[^\s]+|\/\S+)$/,
-        'must be smtp://host:port, smtps://host:port or /path/to/sendmail',
-      )
+      .superRefine((t, ctx) => {
+        const why = transportProblem(t);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
       .default('smtp://localhost:25'),
     /** Sender address; default `tenken@<host name>`. */
     from: z.string().min(3).optional(),
@@ -24,8 +54,23 @@ export const loginsMailConfig = z
     addresses: z.record(z.string().min(1), z.string().min(3)).default({}),
     /** Domain for users without an entry in `addresses`. */
     domain: z.string().min(1).default('localhost'),
-    /** Users who get no report (shared accounts, root, ...). */
+    /** Users who get no report (shared accounts, ...), even when `addresses` names them. */
     skip: z.array(z.string().min(1)).default([]),
+    /**
+     * Mail only names with an account in /etc/passwd (root and system accounts never, unless in `addresses`).
+     * Off: names /etc/passwd lacks are mailed too (users from LDAP or NIS).
+     */
+    requireAccount: z.boolean().default(true),
+    /**
+     * Send the transport URL's password to a server that is not this machine even when it offers no
+     * STARTTLS (in clear). Off: such a server gets no password and no mail.
+     */
+    allowCleartextAuth: z.boolean().default(false),
+    /**
+     * Sessions listed in one user's mail, the latest; a longer period is counted by where the logins came from
+     * instead, so the mail stays far under an MTA's size limit (postfix: 10 MB) whatever the history.
+     */
+    maxSessions: z.number().int().min(1).max(100_000).default(500),
     /** Deadline for connecting to the SMTP server and for each of its answers. */
     timeoutSeconds: z.number().positive().max(600).default(30),
   })
@@ -68,8 +113,15 @@ export const loginsConfig = z
     reconcile: z.boolean().default(true),
     /** How far apart an auth-log line and its wtmp record may be. */
     matchWindowSeconds: z.number().int().min(1).max(3600).default(60),
-    /** Default `--since` of `tenken logins report|mail`. */
-    reportSince: z.string().min(1).default('30d'),
+    /** Default `--since` of `tenken logins report|mail` (a span back from now or a date, as --since takes). */
+    reportSince: z
+      .string()
+      .min(1)
+      .superRefine((v, ctx) => {
+        const why = sinceProblem(v, new Date());
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
+      .default('30d'),
     mail: loginsMailConfig.prefault({}),
   })
   .strict();

@@ -69,6 +69,8 @@ export interface LoginHistory {
   audit: RecordAudit;
   /** Files that could not be read: `Cannot read /var/log/wtmp.1: permission denied`. */
   problems: { file: string; reason: string }[];
+  /** .gz files cut short, read up to where they end (only with `readTruncated`): host path and records read. */
+  truncated: { file: string; records: number }[];
 }
 
 /** Options of the history reader. */
@@ -81,6 +83,11 @@ export interface HistoryOptions {
   checkpoint?: number | undefined;
   /** Tolerance of the time-backwards test, seconds. */
   toleranceSec?: number;
+  /**
+   * Read a rotated .gz cut short up to where it ends and list it in `truncated` (the per-user reports: the
+   * logins before the cut are worth showing); otherwise it is a problem and left out (the audit's choice).
+   */
+  readTruncated?: boolean;
 }
 
 const ROTATED = /^(?:\.(\d+)|-(\d{8}(?:\d{2})?))(?:\.gz)?$/;
@@ -219,7 +226,10 @@ export async function readHistory(
   try {
     for (const [order, input] of inputs.entries()) {
       try {
-        const f = await openWtmp(input.local, { display: input.display });
+        const f = await openWtmp(input.local, {
+          display: input.display,
+          ...(opts.readTruncated ? { readTruncated: true } : {}),
+        });
         opened.push({ f, begins: firstSec(f), order });
       } catch (err) {
         problems.push({ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') });
@@ -251,6 +261,7 @@ export async function readHistory(
       sessions,
       audit: auditor.result(),
       problems,
+      truncated: files.filter((f) => f.truncated).map((f) => ({ file: f.display, records: f.records })),
     };
   } finally {
     for (const o of opened) o.f.close();
@@ -268,6 +279,7 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
       sessions: [],
       audit: emptyAudit(),
       problems: [{ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') }],
+      truncated: [],
     };
   }
   try {
@@ -304,6 +316,7 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
       sessions,
       audit,
       problems: [],
+      truncated: [],
     };
   } finally {
     handle.close();

@@ -10,7 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lazyRequire } from '../core/lazy.ts';
 import { describe, reason, TenkenError } from '../core/errors.ts';
+import { isLoopback } from '../probes/conn.ts';
+import { redactUrl } from '../probes/spec.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
+import { type Account, systemReason } from './audit.ts';
 import type { LoginsMailConfig } from './config.ts';
 import { htmlDocument, renderUserSection, renderUserText, type UserReport } from './user-report.ts';
 
@@ -35,25 +38,58 @@ export function addressOf(user: string, cfg: Pick<LoginsMailConfig, 'addresses' 
 // and said so), so no header injection or odd address can come from a log.
 const SAFE_USER = /^[A-Za-z0-9._-]{1,32}$/;
 
-/** Messages for the reports, minus the skip list; users whose names cannot be an address are returned apart. */
+/** The accounts of the inspected host (its /etc/passwd) and where people's uids start (UID_MIN). */
+export interface MailAccounts {
+  accounts: ReadonlyMap<string, Account>;
+  uidMin: number;
+}
+
+/**
+ * Why a user gets no mail, or null when they get one. A name in `addresses` is always mailed (unless in
+ * `skip`): that is the way to mail root, a system account or a name /etc/passwd lacks. Otherwise only a
+ * person's account is: a name without an account (a deleted user, noise such as `Uhonsha` from a modem line)
+ * has nobody to read it unless `requireAccount` is off (LDAP or NIS users); root's logins are the
+ * administrators' own; system accounts (uid below UID_MIN, or a nologin shell, as the login audit judges
+ * them) are no one's mailbox.
+ */
+export function skipReason(
+  user: string,
+  cfg: Pick<LoginsMailConfig, 'skip' | 'addresses' | 'requireAccount'>,
+  people: MailAccounts,
+): string | null {
+  if (cfg.skip.includes(user)) return 'in the skip list';
+  if (cfg.addresses[user] !== undefined) return null;
+  if (!SAFE_USER.test(user)) return 'not a name a mailbox can have (set checks.logins.mail.addresses for it)';
+  const acct = people.accounts.get(user);
+  if (!acct) {
+    return cfg.requireAccount
+      ? 'no account in /etc/passwd (a deleted user, or not a user at all); set checks.logins.mail.addresses for it to mail it'
+      : null;
+  }
+  if (acct.uid === 0)
+    return "uid 0: root's logins are the administrators' own (set checks.logins.mail.addresses for it to mail them)";
+  const why = systemReason(acct, people.uidMin);
+  if (why === 'system-uid')
+    return `a system account (uid ${acct.uid}, below ${people.uidMin}); set checks.logins.mail.addresses for it to mail it`;
+  if (why === 'nologin-shell')
+    return `a system account (shell ${acct.shell}); set checks.logins.mail.addresses for it to mail it`;
+  return null;
+}
+
+/** Messages for the reports; users who get none (skipReason) are returned apart with the reason. */
 export function buildMails(
   reports: readonly UserReport[],
   cfg: LoginsMailConfig,
   machine: string,
+  people: MailAccounts,
 ): { mails: ReportMail[]; skipped: { user: string; why: string }[] } {
   const mails: ReportMail[] = [];
   const skipped: { user: string; why: string }[] = [];
   const from = cfg.from ?? `tenken@${SAFE_USER.test(machine) ? machine : 'localhost'}`;
   for (const r of reports) {
-    if (cfg.skip.includes(r.user)) {
-      skipped.push({ user: r.user, why: 'in the skip list' });
-      continue;
-    }
-    if (!SAFE_USER.test(r.user) && cfg.addresses[r.user] === undefined) {
-      skipped.push({
-        user: r.user,
-        why: 'not a name a mailbox can have (set checks.logins.mail.addresses for it)',
-      });
+    const why = skipReason(r.user, cfg, people);
+    if (why !== null) {
+      skipped.push({ user: r.user, why });
       continue;
     }
     const title = `Your logins on ${machine}`;
@@ -62,11 +98,34 @@ export function buildMails(
       to: addressOf(r.user, cfg),
       from,
       subject: `${title}: ${r.sessions.length} login${r.sessions.length === 1 ? '' : 's'} to confirm`,
-      text: renderUserText(r),
-      html: htmlDocument(title, [renderUserSection(r)]),
+      text: renderUserText(r, { limit: cfg.maxSessions }),
+      html: htmlDocument(title, [renderUserSection(r, { limit: cfg.maxSessions })]),
     });
   }
   return { mails, skipped };
+}
+
+/** The state kind (STATE/logins-mail.json) holding where each user's last accepted mail ended. */
+export const MAIL_STATE = 'logins-mail';
+
+/**
+ * Per user, the end (seconds) of the last period whose mail the server accepted: the next run's period for
+ * that user starts there, so every login is mailed once whatever the cron schedule (a monthly run with a
+ * 30-day period missed the 31st day; a weekly one mailed each login four times).
+ */
+export interface MailMarks {
+  v: 1;
+  marks: Record<string, number>;
+}
+
+/** The saved marks, leniently: anything that is not a mark is dropped (that user starts afresh). */
+export function readMailMarks(raw: unknown): MailMarks {
+  const out: MailMarks = { v: 1, marks: {} };
+  const marks = raw && typeof raw === 'object' ? (raw as { marks?: unknown }).marks : undefined;
+  if (!marks || typeof marks !== 'object') return out;
+  for (const [user, sec] of Object.entries(marks))
+    if (typeof sec === 'number' && Number.isSafeInteger(sec) && sec >= 0) out.marks[user] = sec;
+  return out;
 }
 
 /** The part of a nodemailer transporter used here (SMTP and sendmail alike). */
@@ -76,27 +135,56 @@ export interface MailTransport {
 }
 
 /** Where the messages go: an SMTP URL or a sendmail binary, as the config says. */
-export function transportOf(cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds'>): MailTransport {
+export function transportOf(
+  cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds' | 'allowCleartextAuth'>,
+): MailTransport {
+  if (cfg.transport.startsWith('/')) return sendmailTransport(cfg.transport, cfg.timeoutSeconds * 1000);
+  return nodemailer().createTransport(smtpOptions(cfg));
+}
+
+/** nodemailer's SMTP options for a transport URL (the config checked it at load). */
+export interface SmtpOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTLS: boolean;
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+  dnsTimeout: number;
+  tls: { rejectUnauthorized: boolean };
+  auth?: { user: string; pass: string };
+}
+
+/**
+ * The SMTP options of a transport URL. With a user and password in it and a server that is not this machine,
+ * STARTTLS is required (nodemailer's requireTLS): a server that offers none gets no password in clear unless
+ * `allowCleartextAuth` says so; smtps:// is TLS from the start. The local MTA's certificate is usually
+ * self-signed and is not checked; any other server's must be valid.
+ */
+export function smtpOptions(
+  cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds' | 'allowCleartextAuth'>,
+): SmtpOptions {
   const ms = cfg.timeoutSeconds * 1000;
-  if (cfg.transport.startsWith('/')) return sendmailTransport(cfg.transport, ms);
   const url = new URL(cfg.transport);
   const secure = url.protocol === 'smtps:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const local = host === 'localhost' || host === '127.0.0.1' || host === '::1';
-  return nodemailer().createTransport({
+  const local = isLoopback(host);
+  const auth = url.username
+    ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+    : undefined;
+  return {
     host,
     port: url.port ? Number(url.port) : secure ? 465 : 25,
     secure,
+    requireTLS: auth !== undefined && !secure && !local && !cfg.allowCleartextAuth,
     connectionTimeout: ms,
     greetingTimeout: ms,
     socketTimeout: ms,
     dnsTimeout: ms,
-    // The local MTA's certificate is usually self-signed; anything else must be valid.
     tls: { rejectUnauthorized: !local },
-    ...(url.username
-      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
-      : {}),
-  });
+    ...(auth ? { auth } : {}),
+  };
 }
 
 /**
@@ -126,10 +214,36 @@ export function sendmailTransport(binary: string, timeoutMs: number): MailTransp
   };
 }
 
-/** Runs `binary args` with `input` on its stdin in a new process group; kills the group at the deadline. */
+/** How much of the binary's stderr is kept (its first line goes into the error). */
+const STDERR_KEEP = 4096;
+
+/** The first non-empty line of a program's stderr, trimmed (the rest is usually a repeat or a usage text). */
+export function firstLine(stderr: string): string {
+  return (
+    stderr
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? ''
+  );
+}
+
+/**
+ * Runs `binary args` with `input` on its stdin in a new process group; kills the group at the deadline. A
+ * failure carries the first line of what the binary said on stderr (`exited with code 67: no such user`).
+ */
 function runTransport(binary: string, args: string[], input: Buffer, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(binary, args, { detached: true, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    let stderrDone = false;
+    // Drained whatever its size (a full pipe would block the binary), the first bytes kept.
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < STDERR_KEEP) stderr += chunk.toString('utf8').slice(0, STDERR_KEEP - stderr.length);
+    });
+    child.stderr.on('error', () => undefined);
+    child.stderr.once('close', () => {
+      stderrDone = true;
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -145,10 +259,28 @@ function runTransport(binary: string, args: string[], input: Buffer, timeoutMs: 
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       child.stdin.destroy();
-      if (timedOut) reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
-      else if (code) reject(Object.assign(new Error(`exited with code ${code}`), { code: 'ESENDMAIL' }));
-      else if (signal) reject(Object.assign(new Error(`killed by ${signal}`), { code: 'ESENDMAIL' }));
-      else resolve();
+      let settled = false;
+      const settle = (): void => {
+        if (settled) return;
+        settled = true;
+        child.stderr.destroy();
+        const said = firstLine(stderr);
+        const fail = (what: string): void =>
+          reject(Object.assign(new Error(said ? `${what}: ${said}` : what), { code: 'ESENDMAIL' }));
+        if (timedOut) reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+        else if (code) fail(`exited with code ${code}`);
+        else if (signal) fail(`killed by ${signal}`);
+        else resolve();
+      };
+      // Its last words may still be in the pipe; a child it left behind may hold the pipe open: wait briefly.
+      if (stderrDone) settle();
+      else {
+        const grace = setTimeout(settle, 200);
+        child.stderr.once('close', () => {
+          clearTimeout(grace);
+          settle();
+        });
+      }
     });
     // A transport that exits without reading its input makes the write fail (EPIPE): its exit says more.
     child.stdin.on('error', () => undefined);
@@ -170,17 +302,30 @@ function killGroup(pid: number | undefined): void {
 export interface SendResult {
   user: string;
   to: string;
-  /** Where it went (`smtp://localhost:25`, the .eml path) or null on failure. */
+  /** Where it went (`smtp://localhost:25`, its password masked; the .eml path) or null on failure. */
   sent: string | null;
   error: string | null;
 }
 
-function safeFile(user: string): string {
-  return user.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
+/**
+ * A user name as a file name that no other name gets: letters, digits, `_`, `-` and inner dots kept, every
+ * other byte of its UTF-8 (a leading dot, `%`, `/`, non-ASCII) as `%XX`. Before, `.x` and `_x` both became
+ * `_x.eml` and one report overwrote the other.
+ */
+export function emlName(user: string): string {
+  let out = '';
+  for (const [i, byte] of Buffer.from(user, 'utf8').entries()) {
+    const c = String.fromCharCode(byte);
+    out +=
+      /[A-Za-z0-9_-]/.test(c) || (c === '.' && i > 0)
+        ? c
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out || '%';
 }
 
 /**
- * Writes each message as DIR/USER.eml (what would be sent), creating DIR. Each file is written atomically
+ * Writes each message as DIR/USER.eml (what would be sent; the name as emlName gives it), creating DIR. Each file is written atomically
  * (mode 0600: a user's logins are theirs) and never through a symlink; a failure is a one-line TenkenError.
  */
 export async function writeEml(mails: readonly ReportMail[], dir: string): Promise<SendResult[]> {
@@ -191,6 +336,8 @@ export async function writeEml(mails: readonly ReportMail[], dir: string): Promi
   }
   const composer = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   const out: SendResult[] = [];
+  // Names differing only in case share a file on a case-insensitive file system: `~N` (never in emlName).
+  const taken = new Set<string>();
   for (const m of mails) {
     const info = await composer.sendMail({
       from: m.from,
@@ -199,7 +346,10 @@ export async function writeEml(mails: readonly ReportMail[], dir: string): Promi
       text: m.text,
       html: m.html,
     });
-    const file = path.join(dir, `${safeFile(m.user)}.eml`);
+    let name = emlName(m.user);
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${emlName(m.user)}~${n}`;
+    taken.add(name.toLowerCase());
+    const file = path.join(dir, `${name}.eml`);
     writeFileAtomic(file, info.message as Buffer);
     out.push({ user: m.user, to: m.to, sent: file, error: null });
   }
@@ -222,6 +372,9 @@ export function sendFailure(err: unknown): string {
     | { code?: string; errno?: unknown; message?: string; cause?: unknown; response?: string }
     | undefined;
   if (e?.code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) return 'timed out';
+  // requireTLS (a password for a server that is not this machine) and no STARTTLS: nodemailer tries it anyway.
+  if (e?.code === 'ETLS' && (e as { command?: string }).command === 'STARTTLS')
+    return `the server offers no STARTTLS${e.response ? ` (${e.response.split('\n')[0]})` : ''}, and the transport's password is not sent in clear (checks.logins.mail.allowCleartextAuth: true would send it)`;
   if (e?.cause) {
     const why = reason(e.cause);
     if (why) return why;
@@ -233,9 +386,15 @@ export function sendFailure(err: unknown): string {
 
 /**
  * Sends each message; stops at the first connection-level failure (the server is down for everyone) and
- * reports the rest as not sent. Never throws for a delivery problem.
+ * reports the rest as not sent. `onAccepted` runs as soon as the server took a message (the caller saves that
+ * user's mark then, not at the end: a run that fails half-way must not mail the others again); when it
+ * returns a reason instead of null, the rest are not sent. Never throws for a delivery problem.
  */
-export async function sendMails(mails: readonly ReportMail[], cfg: LoginsMailConfig): Promise<SendResult[]> {
+export async function sendMails(
+  mails: readonly ReportMail[],
+  cfg: LoginsMailConfig,
+  onAccepted: (m: ReportMail) => string | null = () => null,
+): Promise<SendResult[]> {
   const transport = transportOf(cfg);
   const out: SendResult[] = [];
   let down: string | null = null;
@@ -263,7 +422,9 @@ export async function sendMails(mails: readonly ReportMail[], cfg: LoginsMailCon
         } finally {
           clearTimeout(timer);
         }
-        out.push({ user: m.user, to: m.to, sent: cfg.transport, error: null });
+        out.push({ user: m.user, to: m.to, sent: redactUrl(cfg.transport), error: null });
+        const stop = onAccepted(m);
+        if (stop !== null) down = stop;
       } catch (err) {
         const why = sendFailure(err);
         out.push({ user: m.user, to: m.to, sent: null, error: why });

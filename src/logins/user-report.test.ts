@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { boot, login, loginNamed, logout, makeTree, t } from './fixtures-audit/tree.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
 import type { Session } from './history.ts';
+import { encodeRecords } from './utmp.ts';
 import { zoneFromTZ } from '../core/tz.ts';
 import {
   buildUserReports,
@@ -12,6 +14,7 @@ import {
   htmlDocument,
   renderUserSection,
   renderUserText,
+  whenText,
 } from './user-report.ts';
 
 const UTC = zoneFromTZ('UTC');
@@ -110,6 +113,68 @@ describe('rendering', () => {
   });
 });
 
+describe('a long report (a mail) is bounded', () => {
+  // 100,000 logins from 5,000 hosts in a month: the audit's user whose mail was 15.8 MB.
+  const many = Array.from({ length: 100_000 }, (_, i) =>
+    session({
+      user: 'big',
+      start: t('2026-10-06T00:00') + i * 25,
+      host: `b${i % 5000}.example`,
+      tty: `pts/${i % 7}`,
+    }),
+  );
+  const [big] = buildUserReports(many, {
+    machine: 'h',
+    since: t('2026-10-05T00:00'),
+    now: t('2026-11-05T00:00'),
+    zone: UTC,
+    historyBegins: t('2026-10-06T00:00'),
+  });
+  if (!big) throw new Error('no report');
+
+  it('lists the latest sessions and counts every one by where it came from, far under 10 MB', () => {
+    const text = renderUserText(big, { limit: 500 });
+    const html = htmlDocument('Logins', [renderUserSection(big, { limit: 500 })]);
+    expect(text.length + html.length).toBeLessThan(1_000_000);
+    const lines = text.split('\n');
+    expect(lines).toContain('100,000 logins in the period, by where they came from:');
+    expect(lines).toContain('… and 4,500 more places (90,000 logins)');
+    expect(lines).toContain('The latest 500:');
+    expect(lines).toContain('… and 99,500 more, earlier (counted above).');
+    expect(lines).toContain('100,000 logins.');
+    // The last session is listed, the 500th from the end too, the 501st not.
+    const when = (i: number): string => whenText((many[i] as Session).start, UTC);
+    expect(lines.filter((l) => l.startsWith(when(99_999))).length).toBeGreaterThan(0);
+    const listed = lines.filter((l) => /^\w{3} \d{4}-\d\d-\d\d \d\d:\d\d  pts\//.test(l));
+    expect(listed).toHaveLength(500);
+    expect(listed[0]?.startsWith(when(99_500))).toBe(true);
+    // Each place's row counts all its logins: b0 came 20 times, over 7 ttys.
+    expect(lines.find((l) => l.startsWith('b0.example'))).toMatch(
+      /^b0\.example \*\s+20\s+pts\/0, pts\/1, pts\/2 \+4\s/,
+    );
+    expect(html).toContain('… and 99,500 more, earlier (counted above).');
+    expect(html.match(/<tr/g)).toHaveLength(2 + 500 + 500);
+  });
+
+  it('prints everything without a limit (logins report), and a short report the same either way', () => {
+    expect(
+      renderUserText(big)
+        .split('\n')
+        .filter((l) => l.includes('.example')),
+    ).toHaveLength(100_000);
+    const small = buildUserReports(many.slice(0, 3), {
+      machine: 'h',
+      since: t('2026-10-05T00:00'),
+      now: t('2026-11-05T00:00'),
+      zone: UTC,
+      historyBegins: null,
+    })[0];
+    if (!small) throw new Error('no report');
+    expect(renderUserText(small, { limit: 3 })).toBe(renderUserText(small));
+    expect(renderUserSection(small, { limit: 3 })).toBe(renderUserSection(small));
+  });
+});
+
 describe('tenken logins report', () => {
   const root = makeTree({
     wtmp: [
@@ -160,6 +225,47 @@ describe('tenken logins report', () => {
     const s = await runLogins(['logins', 'report', '--since', 'lately'], { root, now, state });
     expect(s.code).toBe(3);
     expect(s.stderr).toMatch(/^tenken: Invalid --since "lately": expected/);
+  });
+
+  it('reads the readable part of a wtmp.N.gz cut short, and says it was cut (exit 0)', async () => {
+    const old = Array.from({ length: 400 }, (_, i) => [
+      login(
+        'carol',
+        'pts/1',
+        new Date(Date.UTC(2026, 9, 10) + i * 60_000).toISOString().slice(0, 19),
+        `c${i}.example`,
+        500 + i,
+      ),
+      logout(
+        'pts/1',
+        new Date(Date.UTC(2026, 9, 10) + i * 60_000 + 30_000).toISOString().slice(0, 19),
+        500 + i,
+      ),
+    ]).flat();
+    const whole = zlib.gzipSync(encodeRecords([boot('2026-10-09T08:00'), ...old]));
+    const cut = whole.subarray(0, Math.floor(whole.length / 2));
+    const readable = Math.floor(
+      zlib.gunzipSync(cut, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length / 384,
+    );
+    const tree = makeTree({
+      wtmp: [boot('2026-11-01T08:00'), login('bob', 'tty1', '2026-11-03T09:00', '', 11)],
+      files: { '/var/log/wtmp.2.gz': cut },
+    });
+    const r = await runLogins(['logins', 'report', '--since', '2026-10-01'], {
+      root: tree,
+      now,
+      state,
+      format: 'json',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `tenken: /var/log/wtmp.2.gz is cut short (unexpected end of file): read its first ${readable} records; the logins after them in it are lost\n`,
+    );
+    const data = JSON.parse(r.stdout) as { reports: { user: string; sessions: unknown[] }[] };
+    // The boot, then login/logout pairs: a login whose logout was cut off is a session too.
+    expect(data.reports.find((u) => u.user === 'carol')?.sessions).toHaveLength(
+      Math.ceil((readable - 1) / 2),
+    );
   });
 
   it('says so for a user without logins, and fails cleanly without a wtmp', async () => {

@@ -36,6 +36,8 @@ export interface ReportOptions {
   since: number;
   now: number;
   zone: Zone;
+  /** Per-user period starts (where the last accepted mail ended), over `since`. */
+  sinceFor?: ReadonlyMap<string, number> | undefined;
   /** Only these users (default: everyone with a login in the period). */
   users?: readonly string[] | undefined;
   /** The check's learned model: hosts known before the oldest wtmp record are not "first". */
@@ -44,7 +46,9 @@ export interface ReportOptions {
 }
 
 /**
- * Builds the reports of every user with a login in [since, now], oldest session first. A host counts as new
+ * Builds the reports of every user with a login in [since, now), oldest session first; a user's period starts
+ * at `sinceFor` when it names them. The end is open, so the next period starting at this `now` holds each
+ * login once. A host counts as new
  * at a user's first login from it in the whole history (not only the period), and not at all when the
  * learned model saw it before the history begins.
  */
@@ -80,7 +84,7 @@ export function buildUserReports(sessions: readonly Session[], opts: ReportOptio
       for (const k of keys) hosts.add(k);
       if (net) nets.add(net);
     }
-    if (s.start < opts.since || s.start > opts.now) continue;
+    if (s.start < (opts.sinceFor?.get(s.user) ?? opts.since) || s.start >= opts.now) continue;
     const list = byUser.get(s.user) ?? [];
     list.push({ ...s, firstFromHost, firstFromNetwork });
     byUser.set(s.user, list);
@@ -90,7 +94,7 @@ export function buildUserReports(sessions: readonly Session[], opts: ReportOptio
     .map(([user, list]) => ({
       user,
       machine: opts.machine,
-      since: opts.since,
+      since: opts.sinceFor?.get(user) ?? opts.since,
       until: opts.now,
       zone: opts.zone,
       historyBegins: opts.historyBegins,
@@ -144,9 +148,117 @@ const CLOSING =
   'Please check that you made each of these logins. If one was not you, tell the administrator at once ' +
   'and change your password.';
 
-/** The report as plain text (terminal-safe). */
-export function renderUserText(r: UserReport): string {
-  const rows = r.sessions.map((s) =>
+/** How a report is rendered. */
+export interface RenderOptions {
+  /**
+   * List at most this many sessions, the latest; when there are more, every session of the period is counted
+   * in a summary by where it came from instead (at most this many places too). Default: all. A mail must stay
+   * under the server's size limit (postfix refuses more than 10 MB): 100,000 logins were 15.8 MB.
+   */
+  limit?: number | undefined;
+}
+
+/** Sessions of a report from one place (a host, or the console), for the summary of a long report. */
+export interface PlaceSummary {
+  /** The From column's text. */
+  from: string;
+  logins: number;
+  ttys: string[];
+  first: number;
+  last: number;
+  /** The first login from this host (network) in the known history is among them. */
+  firstFromHost: boolean;
+  firstFromNetwork: boolean;
+}
+
+/** Every session of the report counted by where it came from, most logins first (pure). */
+export function summarizePlaces(r: UserReport): PlaceSummary[] {
+  const by = new Map<string, PlaceSummary & { ttySet: Set<string> }>();
+  for (const s of r.sessions) {
+    const from = fromText(s);
+    let p = by.get(from);
+    if (!p) {
+      p = {
+        from,
+        logins: 0,
+        ttys: [],
+        ttySet: new Set(),
+        first: s.start,
+        last: s.start,
+        firstFromHost: false,
+        firstFromNetwork: false,
+      };
+      by.set(from, p);
+    }
+    p.logins++;
+    p.ttySet.add(s.tty);
+    p.first = Math.min(p.first, s.start);
+    p.last = Math.max(p.last, s.start);
+    p.firstFromHost ||= s.firstFromHost;
+    p.firstFromNetwork ||= s.firstFromNetwork;
+  }
+  return [...by.values()]
+    .map(({ ttySet, ...p }) => ({ ...p, ttys: [...ttySet].sort() }))
+    .sort((a, b) => b.logins - a.logins || a.first - b.first);
+}
+
+/** What a report shows: the sessions listed, and (when they are not all) the summary and how many are left. */
+interface Shown {
+  listed: ReportSession[];
+  /** Sessions not listed (counted in the summary). */
+  earlier: number;
+  places: PlaceSummary[] | null;
+  /** Places not in the summary, and their logins. */
+  morePlaces: { places: number; logins: number };
+}
+
+function shown(r: UserReport, opts: RenderOptions): Shown {
+  const limit = opts.limit;
+  if (limit === undefined || r.sessions.length <= limit)
+    return { listed: r.sessions, earlier: 0, places: null, morePlaces: { places: 0, logins: 0 } };
+  const all = summarizePlaces(r);
+  const places = all.slice(0, limit);
+  const rest = all.slice(limit);
+  return {
+    listed: r.sessions.slice(r.sessions.length - limit),
+    earlier: r.sessions.length - limit,
+    places,
+    morePlaces: { places: rest.length, logins: rest.reduce((n, p) => n + p.logins, 0) },
+  };
+}
+
+/** `12,345` (the counts of a long report). */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
+function ttysText(ttys: readonly string[]): string {
+  return ttys.length <= 3 ? ttys.join(', ') : `${ttys.slice(0, 3).join(', ')} +${ttys.length - 3}`;
+}
+
+function placeMark(p: PlaceSummary): string {
+  return p.firstFromNetwork ? '**' : p.firstFromHost ? '*' : '';
+}
+
+/** Rows as aligned columns (the last one not padded). */
+function columns(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)];
+}
+
+/** The report as plain text (terminal-safe); `limit` bounds a long one (a mail). */
+export function renderUserText(r: UserReport, opts: RenderOptions = {}): string {
+  const view = shown(r, opts);
+  const rows = view.listed.map((s) =>
     [
       whenText(s.start, r.zone),
       s.tty,
@@ -154,15 +266,32 @@ export function renderUserText(r: UserReport): string {
       durationText(s, r.until),
     ].map(terminalSafe),
   );
-  const head = ['When', 'Tty', 'From', 'Duration'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
-      .join('  ')
-      .trimEnd();
-  const out = [terminalSafe(intro(r)), '', line(head), ...rows.map(line), ''];
-  out.push(`${r.sessions.length} login${r.sessions.length === 1 ? '' : 's'}.`);
+  const out = [terminalSafe(intro(r)), ''];
+  if (view.places) {
+    out.push(`${plural(r.sessions.length, 'login')} in the period, by where they came from:`, '');
+    out.push(
+      ...columns(
+        ['From', 'Logins', 'Ttys', 'First', 'Last'],
+        view.places.map((p) =>
+          [
+            `${p.from}${placeMark(p) ? ` ${placeMark(p)}` : ''}`,
+            count(p.logins),
+            ttysText(p.ttys),
+            whenText(p.first, r.zone),
+            whenText(p.last, r.zone),
+          ].map(terminalSafe),
+        ),
+      ),
+    );
+    if (view.morePlaces.places)
+      out.push(
+        `… and ${plural(view.morePlaces.places, 'more place')} (${plural(view.morePlaces.logins, 'login')})`,
+      );
+    out.push('', `The latest ${count(view.listed.length)}:`, '');
+  }
+  out.push(...columns(['When', 'Tty', 'From', 'Duration'], rows), '');
+  if (view.earlier) out.push(`… and ${count(view.earlier)} more, earlier (counted above).`);
+  out.push(`${plural(r.sessions.length, 'login')}.`);
   if (r.sessions.some((s) => s.firstFromHost)) {
     out.push(
       `*  first login from this host${r.historyBegins !== null ? ` (in the records since ${dateText(r.historyBegins, r.zone)})` : ''}`,
@@ -186,9 +315,10 @@ export const REPORT_CSS = [
   'p.note{color:#555;font-size:.9em}',
 ].join('\n');
 
-/** One user's report as an HTML section (every value escaped). */
-export function renderUserSection(r: UserReport): string {
-  const rows = r.sessions.map((s) => {
+/** One user's report as an HTML section (every value escaped); `limit` bounds a long one (a mail). */
+export function renderUserSection(r: UserReport, opts: RenderOptions = {}): string {
+  const view = shown(r, opts);
+  const rows = view.listed.map((s) => {
     const tag = s.firstFromNetwork
       ? 'first login from this network'
       : s.firstFromHost
@@ -203,14 +333,49 @@ export function renderUserSection(r: UserReport): string {
       '</tr>',
     ].join('');
   });
-  return [
-    `<section><h2>${htmlEscape(intro(r))}</h2>`,
+  const out = [`<section><h2>${htmlEscape(intro(r))}</h2>`];
+  if (view.places) {
+    out.push(
+      `<p>${htmlEscape(`${plural(r.sessions.length, 'login')} in the period, by where they came from:`)}</p>`,
+      '<table><thead><tr><th>From</th><th>Logins</th><th>Ttys</th><th>First</th><th>Last</th></tr></thead><tbody>',
+      ...view.places.map((p) => {
+        const tag = p.firstFromNetwork
+          ? 'first login from this network'
+          : p.firstFromHost
+            ? 'first login from this host'
+            : '';
+        return [
+          `<tr${tag ? ' class="new"' : ''}>`,
+          `<td>${htmlEscape(p.from)}${tag ? `<span class="tag">${htmlEscape(tag)}</span>` : ''}</td>`,
+          `<td>${htmlEscape(count(p.logins))}</td>`,
+          `<td>${htmlEscape(ttysText(p.ttys))}</td>`,
+          `<td class="when">${htmlEscape(whenText(p.first, r.zone))}</td>`,
+          `<td class="when">${htmlEscape(whenText(p.last, r.zone))}</td>`,
+          '</tr>',
+        ].join('');
+      }),
+      '</tbody></table>',
+    );
+    if (view.morePlaces.places)
+      out.push(
+        `<p class="note">${htmlEscape(`… and ${plural(view.morePlaces.places, 'more place')} (${plural(view.morePlaces.logins, 'login')})`)}</p>`,
+      );
+    out.push(`<p>${htmlEscape(`The latest ${count(view.listed.length)}:`)}</p>`);
+  }
+  out.push(
     '<table><thead><tr><th>When</th><th>Tty</th><th>From</th><th>Duration</th></tr></thead><tbody>',
     ...rows,
     '</tbody></table>',
-    `<p class="note">${r.sessions.length} login${r.sessions.length === 1 ? '' : 's'}. ${htmlEscape(CLOSING)}</p>`,
+  );
+  if (view.earlier)
+    out.push(
+      `<p class="note">${htmlEscape(`… and ${count(view.earlier)} more, earlier (counted above).`)}</p>`,
+    );
+  out.push(
+    `<p class="note">${htmlEscape(`${plural(r.sessions.length, 'login')}.`)} ${htmlEscape(CLOSING)}</p>`,
     '</section>',
-  ].join('\n');
+  );
+  return out.join('\n');
 }
 
 /** A whole HTML document around sections (already escaped HTML). */

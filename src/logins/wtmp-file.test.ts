@@ -40,6 +40,32 @@ describe('openWtmp', () => {
     }
   });
 
+  it('reads a gzip cut short up to where it ends when asked, as gzip -dc does, and says it was cut', async () => {
+    const file = path.join(dir, 'wtmp.2.gz');
+    // Random hosts so the compressed stream is long enough to cut in the middle.
+    const many = recs(2000).map((r, i) => ({ ...r, host: `h${(i * 2654435761) % 1000003}.example` }));
+    const whole = zlib.gzipSync(encodeRecords(many));
+    fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
+    // What gzip -dc gets out of it (zlib told to flush what it has instead of failing).
+    const prefix = zlib.gunzipSync(whole.subarray(0, Math.floor(whole.length / 2)), {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    });
+    const readable = Math.floor(prefix.length / 384);
+    expect(readable).toBeGreaterThan(500);
+    for (const memoryLimit of [1 << 20, 1000]) {
+      const f = await openWtmp(file, { display: '/var/log/wtmp.2.gz', readTruncated: true, memoryLimit });
+      expect(f).toMatchObject({ records: readable, truncated: true, compressed: true });
+      expect([...recordsForward(f)].map((r) => r.pid)).toEqual(Array.from({ length: readable }, (_, i) => i));
+      f.close();
+    }
+    await expect(openWtmp(file, { display: '/var/log/wtmp.2.gz' })).rejects.toThrow(
+      'Cannot read /var/log/wtmp.2.gz: unexpected end of file',
+    );
+    const intact = await openWtmp(path.join(dir, 'wtmp-20261101.gz'), { readTruncated: true });
+    expect(intact.truncated).toBe(false);
+    intact.close();
+  });
+
   it('refuses a gzip bomb and a corrupt gzip with one-line errors', async () => {
     const bomb = path.join(dir, 'bomb.gz');
     fs.writeFileSync(bomb, zlib.gzipSync(Buffer.alloc(1 << 20)));

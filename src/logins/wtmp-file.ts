@@ -46,6 +46,8 @@ export interface WtmpFile {
   size: number;
   tail: StrayTail | null;
   compressed: boolean;
+  /** A .gz cut short (unexpected end of file), opened with `readTruncated`: the records are its readable part. */
+  truncated: boolean;
   /** The file's first record as it starts at byte 0 (util-linux's `begins`), whatever the alignment; null when empty. */
   head: Buffer | null;
   /** The file's ctime in seconds (util-linux's `begins` time for a file without a whole record). */
@@ -62,6 +64,11 @@ export interface OpenOptions {
   memoryLimit?: number;
   /** Largest decompressed size accepted at all (default 8 GiB): a gzip bomb is refused, not unpacked. */
   maxSize?: number;
+  /**
+   * Read a .gz that ends too early (a compression cut short by a full disk, a partial copy) up to where it
+   * ends, as `gzip -dc` does, and say so in `truncated`; otherwise such a file is an error.
+   */
+  readTruncated?: boolean;
   tmpDir?: string;
 }
 
@@ -76,6 +83,8 @@ export function isGzip(fd: number): boolean {
 
 interface Bytes {
   size: number;
+  /** A gzip stream that ended too early: these are the bytes before the end. */
+  truncated?: boolean;
   readAt(buf: Buffer, pos: number): number;
   close(): void;
 }
@@ -105,6 +114,7 @@ async function gunzip(file: string, display: string, opts: OpenOptions): Promise
   let total = 0;
   let spill: { fd: number } | null = null;
   let tooBig = false;
+  let truncated = false;
   const gz = zlib.createGunzip();
   try {
     await pipeline(
@@ -137,13 +147,18 @@ async function gunzip(file: string, display: string, opts: OpenOptions): Promise
       },
     );
   } catch (err) {
-    if (spill) fs.closeSync((spill as { fd: number }).fd);
-    if (tooBig) throw new TenkenError(`Cannot read ${display}: decompresses to more than ${maxSize} bytes`);
-    throw new TenkenError(what(`Cannot read ${display}`, err));
+    // zlib hands out everything it decoded before it finds the stream cut short: that prefix is good.
+    if (opts.readTruncated && !tooBig && (err as { code?: unknown }).code === 'Z_BUF_ERROR') truncated = true;
+    else {
+      if (spill) fs.closeSync((spill as { fd: number }).fd);
+      if (tooBig) throw new TenkenError(`Cannot read ${display}: decompresses to more than ${maxSize} bytes`);
+      throw new TenkenError(what(`Cannot read ${display}`, err));
+    }
   }
-  if (spill) return fdBytes((spill as { fd: number }).fd, total);
+  if (spill) return { ...fdBytes((spill as { fd: number }).fd, total), truncated };
   const all = Buffer.concat(chunks);
   return {
+    truncated,
     size: all.length,
     readAt(buf, pos) {
       return all.copy(buf, 0, pos, Math.min(all.length, pos + buf.length));
@@ -221,6 +236,7 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
           : { offset: records * layout.size, length: rest }
         : null,
     compressed,
+    truncated: bytes.truncated === true,
     head,
     ctime,
     read(first, count, into) {
