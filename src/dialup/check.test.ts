@@ -278,6 +278,32 @@ describe('finding the logs', () => {
     }
   });
 
+  it('counts modem trouble within --since only', () => {
+    const r = root();
+    put(
+      r,
+      'var/log/mgetty.ttyS0',
+      [
+        '05/20 10:00:05 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+        '06/01 10:03:05 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+        '06/01 10:04:05 yS0  WARNING: DSR is off - modem turned off or bad cable?',
+        '',
+      ].join('\n'),
+    );
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    const host = makeHost({ root: r, name: 'h', now: NOW });
+    const all = inspectDialup(host, dialupConfig.parse({}), plan());
+    expect(all.trouble.map((g) => [g.kind, g.count])).toEqual([['dsr-off', 3]]);
+    const day = inspectDialup(host, dialupConfig.parse({}), plan(), {
+      since: new Date('2026-06-01T00:00:00Z'),
+    });
+    expect(day.trouble.map((g) => [g.kind, g.count])).toEqual([['dsr-off', 2]]);
+    const none = inspectDialup(host, dialupConfig.parse({}), plan(), {
+      since: new Date('2026-06-01T12:00:00Z'),
+    });
+    expect(none.trouble).toEqual([]);
+  });
+
   it('still reports a cut .gz that is no copy of another member', () => {
     const r = root();
     const log = "05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n".repeat(40);

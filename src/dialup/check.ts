@@ -447,9 +447,13 @@ export function inspectDialup(
   // Without wtmp, calls are still counted but none is judged against logins (and none will be: the run
   // said it could not compare them, and a later run judges only calls whose window closes after this one).
   const judged = wtmpRead.length ? lines : lines.map((r) => ({ ...r, callsWithoutLogin: [] }));
-  // Modem trouble from log lines not counted before only.
+  // Modem trouble from log lines not counted before only, and (`--since`) from the window asked for: a
+  // DSR-off of sixteen days ago made `--since 24h` a WARNING.
+  const sinceMs = inputs.since?.getTime();
   const modem = newModemIssues(
-    ttys ? wantedEntries.filter((e) => e.tty !== null) : wantedEntries,
+    wantedEntries.filter(
+      (e) => (!ttys || e.tty !== null) && (sinceMs === undefined || e.time.getTime() >= sinceMs),
+    ),
     marks.modem,
   );
   const trouble = modem.groups;
