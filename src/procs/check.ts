@@ -95,6 +95,8 @@ export interface Observation {
   listeners: Listener[];
   /** Processes whose fds could not be read (not root): their listeners show no holder. */
   unreadableFds: number;
+  /** Processes whose program (`exe`) could not be read (not root): its binary could not be judged. */
+  unreadableExes: number;
   /** Processes this user may not see at all (/proc mounted `hidepid`): left out of the comparison. */
   hidden: number;
   /** The /proc mount's `hidepid=` option when it hides other users' processes from this run (see hidepidFor). */
@@ -135,7 +137,7 @@ export async function observe(
   viewer: Viewer = currentViewer(),
 ): Promise<Observation> {
   const env = await readProcEnv(host);
-  const { processes, hidden } = await readProcessesCounted(host, env);
+  const { processes, hidden, exeUnreadable } = await readProcessesCounted(host, env);
   let mountinfo = '';
   try {
     mountinfo = await readFile(hostPath(host, '/proc/self/mountinfo'), 'utf8');
@@ -168,6 +170,7 @@ export async function observe(
     processes,
     listeners: withoutInterfaceCopies(kept),
     unreadableFds: unreadable,
+    unreadableExes: exeUnreadable,
     hidden,
     hidepid: hidepidFor(mountinfo, viewer),
     self: env.users.get(viewer.uid) ?? null,
@@ -503,6 +506,16 @@ export function judge(
       summary: `${who}: they were not compared with the baseline; run tenken as root to see every process`,
       evidence: [],
       data: { what: 'processes', path: '/proc/*/stat', reason: 'permission denied' },
+    });
+  }
+  if (obs.unreadableExes > 0) {
+    host.push({
+      kind: 'not-checked',
+      status: 'INFO',
+      service: 'host',
+      summary: `The programs of ${obs.unreadableExes} ${obs.unreadableExes === 1 ? 'process' : 'processes'} could not be read: permission denied (another user's, without root), so a deleted or replaced binary, a memfd or a temp-directory program was looked for only in the processes this user may read`,
+      evidence: [],
+      data: { what: 'process programs', path: '/proc/*/exe', reason: 'permission denied' },
     });
   }
   if (obs.unreadableFds > 0) {

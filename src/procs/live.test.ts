@@ -1,7 +1,10 @@
 import net from 'node:net';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordBaseline } from './baseline.ts';
 import { judge, observe, snapshotOf } from './check.ts';
+import { isRoot, runAsNobody } from '../../test/helpers/as-nobody.ts';
+import { readProcessesCounted } from './proc.ts';
 import { procsOptions } from './testing.ts';
 
 // This machine's real /proc: a baseline recorded before a server starts, then the server's listener must
@@ -43,5 +46,40 @@ describe('a new listener on this machine', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+// Another user's program (/proc/PID/exe) is unreadable without root: the suspicious-binary checks cannot
+// judge it, and the report must say so rather than pass over it.
+describe("another user's programs, read without root", () => {
+  it('are counted and said (INFO), not silently passed over', async () => {
+    const count = `const r = await m.readProcessesCounted({ root: '/' });
+      console.log(JSON.stringify({ exeUnreadable: r.exeUnreadable, self: r.processes.length }));`;
+    if (isRoot()) {
+      // This test runner's own processes are root's: as nobody, their programs cannot be read.
+      const asNobody = JSON.parse(await runAsNobody(path.join(import.meta.dirname, 'proc.ts'), count)) as {
+        exeUnreadable: number;
+      };
+      // (Root too may be refused a few: processes the kernel hides even from it.)
+      expect(asNobody.exeUnreadable).toBeGreaterThan(
+        (await readProcessesCounted({ root: '/' })).exeUnreadable,
+      );
+    } else expect((await readProcessesCounted({ root: '/' })).exeUnreadable).toBeGreaterThan(0); // init's, root's
+    const cfg = procsOptions();
+    const obs = { ...(await observe({ root: '/' }, cfg)), unreadableExes: 3 };
+    const notes = judge(
+      obs,
+      { services: [], syslogFiles: [], journal: 'off', skipped: [] },
+      cfg,
+      { state: 'absent', path: null },
+      { now: new Date() },
+    )
+      .flatMap((r) => r.findings)
+      .filter((f) => f.kind === 'not-checked')
+      .map((f) => [f.status, f.summary]);
+    expect(notes).toContainEqual([
+      'INFO',
+      "The programs of 3 processes could not be read: permission denied (another user's, without root), so a deleted or replaced binary, a memfd or a temp-directory program was looked for only in the processes this user may read",
+    ]);
   });
 });

@@ -289,7 +289,7 @@ export async function readProcess(
   host: Pick<Host, 'root'>,
   pid: number,
   env: ProcEnv,
-  counts?: { hidden: number },
+  counts?: { hidden: number; exeUnreadable?: number },
 ): Promise<ProcessInfo | null> {
   const dir = hostPath(host, `/proc/${pid}`);
   try {
@@ -297,7 +297,12 @@ export async function readProcess(
     const status = await readFile(path.join(dir, 'status'), 'utf8');
     const cmdline = new Uint8Array(await readFile(path.join(dir, 'cmdline')));
     const comm = await optional(() => readFile(path.join(dir, 'comm'), 'utf8'));
-    const exe = await optional(() => readProcLink(path.join(dir, 'exe')));
+    // Another user's program cannot be read without root (EACCES): counted, so that the report can say that
+    // its deleted, memfd or temp-dir binary could not be looked for. (A kernel thread has none: ENOENT.)
+    const exe = await readProcLink(path.join(dir, 'exe')).catch((err: unknown) => {
+      if (counts && isHidden(err)) counts.exeUnreadable = (counts.exeUnreadable ?? 0) + 1;
+      return null;
+    });
     const loginuid = await optional(() => readFile(path.join(dir, 'loginuid'), 'utf8'));
     return processFromTexts({ stat, status, cmdline, comm, exe, loginuid }, env);
   } catch (err) {
@@ -342,15 +347,16 @@ export async function readProcesses(host: Pick<Host, 'root'>, env?: ProcEnv): Pr
 
 /**
  * readProcesses, and how many processes this user may not read (/proc mounted `hidepid`): they are left out
- * and counted, not an error (an EPERM on another user's stat ended `tenken procs` as an internal error).
+ * and counted, not an error (an EPERM on another user's stat ended `tenken procs` as an internal error);
+ * and how many processes' programs (`exe`) it may not read (another user's, without root).
  */
 export async function readProcessesCounted(
   host: Pick<Host, 'root'>,
   env?: ProcEnv,
-): Promise<{ processes: ProcessInfo[]; hidden: number }> {
+): Promise<{ processes: ProcessInfo[]; hidden: number; exeUnreadable: number }> {
   const e = env ?? (await readProcEnv(host));
   const out: ProcessInfo[] = [];
-  const counts = { hidden: 0 };
+  const counts = { hidden: 0, exeUnreadable: 0 };
   const files = new Map<string, boolean>();
   for (const pid of await listPids(host)) {
     const p = await readProcess(host, pid, e, counts);
@@ -369,7 +375,7 @@ export async function readProcessesCounted(
     }
     out.push(p);
   }
-  return { processes: out, hidden: counts.hidden };
+  return { processes: out, hidden: counts.hidden, exeUnreadable: counts.exeUnreadable };
 }
 
 /** Where a program lives that a healthy daemon never runs from, for `suspiciousExe`. */
