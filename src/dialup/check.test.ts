@@ -316,6 +316,20 @@ describe('finding the logs', () => {
     ]);
   });
 
+  it('says it cannot read a FIFO where the mgetty log should be, instead of "No mgetty log found"', () => {
+    const r = root();
+    mkdirSync(path.join(r, 'var/log'), { recursive: true });
+    makeFifo(path.join(r, 'var/log/mgetty.ttyS0'));
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    const host = makeHost({ root: r, name: 'h', now: NOW });
+    expect(dialupEnabled(host, dialupConfig.parse({}), plan())).toBe(true);
+    const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+    expect(insp.enabled).toBe(true);
+    expect(insp.problems.map((p) => [p.status, p.summary])).toEqual([
+      ['WARNING', 'Cannot read /var/log/mgetty.ttyS0: not a regular file'],
+    ]);
+  });
+
   it('caps a log mtime in the future at the inspection time when inferring years', () => {
     const r = root();
     put(

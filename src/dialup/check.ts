@@ -92,9 +92,14 @@ function serviceName(plan: Plan | undefined): string {
   return plan?.services.find((s) => s.profile === 'mgetty' || s.name === 'mgetty')?.name ?? DIALUP_SERVICE;
 }
 
-function isFile(local: string): boolean {
+/**
+ * Whether a log path names something to read: anything but a directory. A FIFO or device where the log
+ * should be is read (and refused, "not a regular file"): passed over, it made `dialup` say "No mgetty log
+ * found" on a host whose services check had just detected mgetty by that very file.
+ */
+function isLog(local: string): boolean {
   try {
-    return statSync(local).isFile();
+    return !statSync(local).isDirectory();
   } catch (err) {
     return errnoCode(err) !== 'ENOENT';
   }
@@ -262,7 +267,7 @@ export function inspectDialup(
     for (const pattern of patterns) {
       for (const p of expandHostGlob(host, pattern)) {
         if (ROTATED.test(p) || p.endsWith('.gz')) continue;
-        if (!isFile(hostPath(host, p))) continue;
+        if (!isLog(hostPath(host, p))) continue;
         for (const q of withRotations(host, p)) shown.add(q);
       }
     }
@@ -536,7 +541,7 @@ export function dialupEnabled(host: Host, config: DialupConfig, plan?: Plan): bo
     ...config.logs,
     ...(plan?.services.find((s) => s.profile === 'mgetty')?.logs ?? []),
   ]) {
-    if (expandHostGlob(host, pattern).some((p) => isFile(hostPath(host, p)))) return true;
+    if (expandHostGlob(host, pattern).some((p) => isLog(hostPath(host, p)))) return true;
   }
   return false;
 }
