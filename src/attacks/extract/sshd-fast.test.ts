@@ -279,4 +279,23 @@ describe('sshd fast path', () => {
     expect(got.filter((e) => e !== null && e.attempts > 0)).toHaveLength(1);
     expect(got).toStrictEqual(run(lines, false));
   });
+
+  it.each([true, false])(
+    'closes a connection on `Connection closed by authenticating user U HOST port N` (fast path %s)',
+    (fast) => {
+      // The host comes only with the close: the held failure is released there, from that host.
+      const lines = [
+        'Jun 30 10:00:00 h sshd[9]: Disconnecting: Too many authentication failures for root [preauth]',
+        'Jun 30 10:00:01 h sshd[9]: Connection closed by authenticating user root 5.6.7.8 port 22 [preauth]',
+        'Jun 30 10:00:02 h sshd[10]: Disconnecting: Too many authentication failures [preauth]',
+        'Jun 30 10:00:03 h sshd[10]: Disconnected from invalid user a b 5.6.7.9 port 23',
+      ];
+      expect(run(lines, fast).map((e) => e && [e.host, e.attempts])).toEqual([
+        null,
+        ['5.6.7.8', 1],
+        null,
+        ['5.6.7.9', 1],
+      ]);
+    },
+  );
 });

@@ -78,6 +78,13 @@ function digitsEnd(s: string, i: number): number {
   return p;
 }
 
+/** Start of the `\d+` that ends at `e` (e when none). */
+function digitsBack(s: string, e: number): number {
+  let p = e;
+  while (p > 0 && isDigit(s.charCodeAt(p - 1))) p--;
+  return p;
+}
+
 /** End of the `\S+` token at `i` (i when none). */
 function tokenEnd(s: string, i: number): number {
   let p = i;
@@ -185,11 +192,13 @@ function closed(s: string, r: number, out: FastSshd, cut: Cutter): number {
       ? p + 20
       : -1;
   if (userAt >= 0) {
-    // Greedy `(.*) ` then `(\S+?)` and an optional tail: the host is the last token.
-    const sp = s.lastIndexOf(' ');
-    if (sp < userAt) return UNHANDLED;
-    const e = tokenEnd(s, sp + 1);
-    if (e === sp + 1 || e !== s.length) return UNHANDLED;
+    // Lazy `(.*?) ` then `(\S+?)( port \d+)?( \[preauth\])?$`: the host is the token before the tail.
+    let e = s.endsWith(' [preauth]') ? s.length - 10 : s.length;
+    const d = digitsBack(s, e);
+    if (d < e && d >= 6 && s.startsWith(' port ', d - 6)) e = d - 6;
+    const sp = s.lastIndexOf(' ', e - 1);
+    // No room for the user and its space, or another space in the host: the RegExp path decides.
+    if (sp < userAt || sp + 1 >= e || tokenEnd(s, sp + 1) !== e) return UNHANDLED;
     out.host = cut.slice(s, sp + 1, e);
     return CLOSE; // the caller validates the host (hostOf), as sshd.ts does
   }

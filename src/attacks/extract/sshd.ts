@@ -35,7 +35,7 @@ const TOO_MANY =
 const DISCONNECTING_USER =
   /^(?:error: )?Disconnecting (?:invalid|authenticating) user (.*) (\S+) port \d+: (Too many authentication failures|Change of username or service not allowed: .*?)(?: \[preauth\])?$/;
 const CLOSED =
-  /^(?:Connection closed|Connection reset|Disconnected from) (?:by )?(?:(?:invalid|authenticating) user (.*) )?(\S+?)(?: port \d+)?(?: \[preauth\])?$/;
+  /^(?:Connection closed|Connection reset|Disconnected from) (?:by )?(?:(?:invalid|authenticating) user (.*?) )?(\S+?)(?: port \d+)?(?: \[preauth\])?$/;
 const CONNECTION_FROM =
   /^Connection from (\S+?) port \d+(?: on \S+ port \d+)?(?: rdomain .*)?$|^Connection from (\S+)$/;
 const ACCEPTED = /^Accepted (\S+) for (.*)$/;
