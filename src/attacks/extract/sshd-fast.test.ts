@@ -7,7 +7,19 @@ import { Interner } from '../intern.ts';
 import { LineSplitter } from '../line.ts';
 import type { AttackEvent, Extracted } from '../types.ts';
 import { sshd } from './sshd.ts';
-import { CLOSE, CONNECT, FAIL, type FastSshd, NONE, PAM, SUCCESS, sshdFast, UNHANDLED } from './sshd-fast.ts';
+import {
+  ATTEMPT,
+  CLOSE,
+  CONNECT,
+  FAIL,
+  type FastSshd,
+  INVALID,
+  NONE,
+  PAM,
+  SUCCESS,
+  sshdFast,
+  UNHANDLED,
+} from './sshd-fast.ts';
 
 const NOW = new Date(Date.UTC(2024, 11, 31));
 const zone = makeZone('UTC');
@@ -193,6 +205,13 @@ function asExtracted(code: number, out: FastSshd, time: number, pid: number): Ex
   switch (code) {
     case FAIL:
       return { ...base, kind: 'failure', host: out.host, attempts: 1, user: out.user };
+    case INVALID:
+    case ATTEMPT:
+      return {
+        note: code === INVALID ? 'invalid' : 'attempt',
+        key: pid,
+        event: { ...base, kind: 'failure', host: out.host, attempts: 1, user: out.user },
+      };
     case SUCCESS:
       return {
         note: 'success',

@@ -25,6 +25,10 @@ export const CLOSE = 3;
 export const PAM = 4;
 /** A successful login (`user` set). */
 export const SUCCESS = 5;
+/** `Invalid user`: an `invalid` note for the pid (`host`, `user` set). */
+export const INVALID = 6;
+/** `Failed ... for invalid user`: an `attempt` note for the pid (`host`, `user` set). */
+export const ATTEMPT = 7;
 
 /** What a read line holds (valid until the next call). */
 export interface FastSshd {
@@ -162,7 +166,7 @@ function failed(s: string, ms: number, out: FastSshd, cut: Cutter): number {
   if (!firstFrom(s, t, out, cut)) return spacedFrom(s, t) < 0 ? NONE : UNHANDLED;
   // A valid user offering several keys fails on each before the right one: not a guess.
   if (!invalid && t0 - m - 5 === 9 && s.startsWith('publickey', m)) return CONNECT;
-  return FAIL;
+  return invalid ? ATTEMPT : FAIL;
 }
 
 /** `Invalid user USER from HOST[ENDING]` (INVALID's lazy user ends before the first `from `). */
@@ -175,7 +179,7 @@ function invalidUser(s: string, ms: number, out: FastSshd, cut: Cutter): number 
   if (e < 0 || !endingTail(s, e)) return UNHANDLED;
   out.user = cut.slice(s, u, f > u && s.charCodeAt(f - 1) === 32 ? f - 1 : f);
   out.host = cut.slice(s, h, e);
-  return FAIL;
+  return INVALID;
 }
 
 /**
