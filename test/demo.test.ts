@@ -47,6 +47,8 @@ describe('the demo tree, as the quick start shows it', () => {
     expect(burst?.kind === 'attack-bruteforce' && burst.data.count).toBe(48);
     const probe = attacks.find((f) => f.kind === 'attack-webprobe' && f.host === '198.51.100.23');
     expect(probe).toMatchObject({ status: 'CRITICAL' });
+    // The probes' own time, not the same address's FTP failures of days before.
+    expect(probe?.first?.slice(0, 16)).toBe('2026-11-23T02:14');
     expect(probe?.kind === 'attack-webprobe' && probe.data.answered).toEqual([
       { path: '/cgi-bin/test-cgi?*', status: 200 },
     ]);

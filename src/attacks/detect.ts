@@ -120,8 +120,9 @@ interface Agg {
   confirmedBy?: Set<string>;
   /** Some scan event came from a service, not only from the firewall's LOG lines (drops it already made). */
   reachedServices?: true;
-  probes: { path: string; status: number | undefined }[];
-  passwd: { path: string; service: string; answered: boolean }[];
+  /** `t`: time (ms), for the finding's own first/last. */
+  probes: { path: string; status: number | undefined; t: number }[];
+  passwd: { path: string; service: string; answered: boolean; t: number }[];
   first: number;
   last: number;
   /** Failures that may repeat an own failure of another log (see echo.ts), held until `finish`. */
@@ -132,6 +133,32 @@ interface Agg {
   evidence: Record<Detector, SourcedEvent[]>;
   lastEvidence?: Partial<Record<Detector, SourcedEvent>>;
 }
+
+/**
+ * A finding's `first`/`last`: the times of its own events (`time` of each), not the whole source's (a web
+ * probe finding said it began with an FTP failure of the same address days before). Left out when unknown.
+ */
+function timingOf<T>(events: readonly T[], time: (e: T) => number): { first?: string; last?: string } {
+  const { first, last } = spanOf(events, time);
+  const f = iso(first);
+  const l = iso(last);
+  return { ...(f ? { first: f } : {}), ...(l ? { last: l } : {}) };
+}
+
+/** The earliest and latest time (ms) of some events (Infinity and 0 for none). */
+function spanOf<T>(events: readonly T[], time: (e: T) => number): { first: number; last: number } {
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const e of events) {
+    const t = time(e);
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  return { first, last };
+}
+
+const timeOf = (x: { t: number }) => x.t;
+const asIs = (t: number) => t;
 
 const portKeys: string[] = [];
 
@@ -330,17 +357,18 @@ export class AttackDetectors {
         break;
       }
       case 'webprobe': {
-        const probe = { path: e.path ?? '', status: e.status };
+        const probe = { path: e.path ?? '', status: e.status, t };
         a.probes.push(probe);
         if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, probe);
         break;
       }
       case 'passwd': {
         // A password-file request over HTTP is also a web probe (the runbook's `/phf` exploit read it).
-        let probe: { path: string; status: number | undefined } | undefined;
+        let probe: { path: string; status: number | undefined; t: number } | undefined;
         if (e.path !== undefined && /^(?:web|apache|nginx)$/.test(e.service))
-          a.probes.push((probe = { path: e.path, status: e.status }));
+          a.probes.push((probe = { path: e.path, status: e.status, t }));
         a.passwd.push({
+          t,
           path: e.path ?? '',
           service: e.service,
           answered: e.answered === true || (e.status !== undefined && e.status >= 200 && e.status < 300),
@@ -455,8 +483,9 @@ export class AttackDetectors {
       const times = members.flatMap((a) => [...a.carried, ...a.fail]);
       const p = peak(times, findtime * 1000);
       if (p.count < this.cfg.bruteforce.maxretry) continue;
-      const first = Math.min(...members.map((a) => a.first));
-      const last = Math.max(...members.map((a) => a.last));
+      const spans = members.map((a) => spanOf(a.fail, asIs));
+      const first = Math.min(...spans.map((x) => x.first));
+      const last = Math.max(...spans.map((x) => x.last));
       const ok = members
         .flatMap((a) => a.successes)
         .filter((s) => s.t >= first)
@@ -548,10 +577,6 @@ export class AttackDetectors {
     for (const a of this.by.values()) {
       const statuses: Status[] = [];
       const base = { first: iso(a.first), last: iso(a.last) };
-      const timing = {
-        ...(base.first ? { first: base.first } : {}),
-        ...(base.last ? { last: base.last } : {}),
-      };
       const services = topKeys(a.services, 20);
       const serviceOf = (list: string[]) => {
         const names = [...new Set(list.map(this.serviceName))];
@@ -596,7 +621,7 @@ export class AttackDetectors {
             evidence: this.evidence(a, 'bruteforce'),
             host: a.host,
             ...(users[0] !== undefined && users.length === 1 ? { user: users[0] } : {}),
-            ...timing,
+            ...timingOf(a.fail, asIs),
             data: {
               host: a.host,
               users,
@@ -610,7 +635,7 @@ export class AttackDetectors {
           });
           this.attackers[a.host] = {
             first: Math.min(firstFail, known?.first ?? firstFail),
-            last: Math.max(a.last, known?.last ?? 0),
+            last: Math.max(spanOf(a.fail, asIs).last, known?.last ?? 0),
             count: a.fail.length + (known?.count ?? 0),
             users: [...new Set([...users, ...(known?.users ?? [])])].slice(0, 20),
           };
@@ -674,7 +699,7 @@ export class AttackDetectors {
             summary: `${a.host}: port scan, ${a.scans.length} probes across ${peakTargets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}${by}${blocked ? '; all dropped by the firewall' : ''}`,
             evidence: this.evidence(a, 'portscan'),
             host: a.host,
-            ...timing,
+            ...timingOf(a.scans, timeOf),
             data: {
               host: a.host,
               count: a.scans.length,
@@ -692,7 +717,7 @@ export class AttackDetectors {
         const notFound = withStatus.filter((p) => p.status === 404).length;
         const answered = a.probes
           .filter(
-            (p): p is { path: string; status: number } =>
+            (p): p is { path: string; status: number; t: number } =>
               p.status !== undefined && p.status >= 200 && p.status < 300,
           )
           .slice(0, 20)
@@ -719,7 +744,7 @@ export class AttackDetectors {
           }`,
           evidence: this.evidence(a, 'webprobe'),
           host: a.host,
-          ...timing,
+          ...timingOf(a.probes, timeOf),
           data: {
             host: a.host,
             probes: a.probes.length,
@@ -744,7 +769,7 @@ export class AttackDetectors {
           summary: `${a.host}: ${a.passwd.length} attempt${a.passwd.length === 1 ? '' : 's'} to read the password file via ${pwServices.join(', ')}${answered ? '; the server answered with it' : ''}`,
           evidence: this.evidence(a, 'passwd'),
           host: a.host,
-          ...timing,
+          ...timingOf(a.passwd, timeOf),
           data: { host: a.host, attempts: a.passwd.length, services: pwServices, paths, answered },
         });
       }
