@@ -221,6 +221,30 @@ describe('port scan, web probe and passwd detectors', () => {
     expect(r.findings.find((f) => f.kind === 'attack-passwd')?.status).toBe('WARNING');
   });
 
+  it('names services as the plan does in every list (httpd, not `web`), the daemon when no service owns it', () => {
+    const det = new AttackDetectors(attacksConfig.parse({}), {
+      serviceName: (s) => (s === 'web' ? 'httpd' : 'host'),
+    });
+    const acc = new Accountant({ now: NOW, hints: ['web'] });
+    const lines = [
+      '203.0.113.23 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0" 404 0 "-" "-"',
+      '203.0.113.23 - - [30/Jun/2024:10:00:01 +0000] "GET /.env HTTP/1.1" 404 0 "-" "-"',
+    ];
+    acc.scanText(lines.join('\n'), 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/access.log' }));
+    const sshd = new Accountant({ now: NOW });
+    sshd.scanText(sshLines(6, '203.0.113.23').join('\n'), 1, (e: LocatedEvent) =>
+      det.add({ ...e, source: '/var/log/auth.log' }),
+    );
+    const r = det.finish();
+    expect(r.sources[0]?.services.sort()).toEqual(['httpd', 'sshd']);
+    const pw = r.findings.find((f) => f.kind === 'attack-passwd');
+    expect(pw?.service).toBe('httpd');
+    expect(pw?.kind === 'attack-passwd' && pw.data.services).toEqual(['httpd']);
+    expect(pw?.summary).toContain('via httpd');
+    const bf = r.findings.find((f) => f.kind === 'attack-bruteforce');
+    expect([bf?.service, bf?.kind === 'attack-bruteforce' && bf.data.services]).toEqual(['host', ['sshd']]);
+  });
+
   it("gives each finding its own first and last time, not its source's", () => {
     const det = new AttackDetectors(attacksConfig.parse({}));
     const feed = (text: string, hints: Family[], source: string) => {

@@ -67,8 +67,31 @@ export function emptyTail(): WindowTail {
 export interface DetectorOptions {
   /** The previous run's tail (state). */
   history?: WindowTail;
-  /** Plan service of an event's service (`sshd` → `ssh`), for findings; default: the same name. */
+  /**
+   * Plan service of an event's service (`web` → `httpd`), `host` when no service owns it: a finding's
+   * `service`, and how lists of services name them (see serviceLabel); default: the same name.
+   */
   serviceName?: (service: string) => string;
+}
+
+/**
+ * An event's service as lists name it (`sources[].services`, a finding's `data.services`, `tenken scan`'s
+ * ndjson): the plan service it belongs to, as findings and the scan's summaries name it (`httpd`, not the
+ * extractor's `web`), else its own name (a daemon no configured service owns is still named).
+ */
+export function serviceLabel(serviceName: (service: string) => string, service: string): string {
+  const name = serviceName(service);
+  return name === 'host' ? service : name;
+}
+
+/** A password-file request over HTTP, which is also a web probe (the runbook's `/phf` exploit read it). */
+function passwdOverHttp(e: AttackEvent): boolean {
+  return e.detector === 'passwd' && e.path !== undefined && /^(?:web|apache|nginx)$/.test(e.service);
+}
+
+/** The detectors that count an event: its own, and the web probes' too for a password-file read over HTTP. */
+export function detectorsOf(e: AttackEvent): Detector[] {
+  return passwdOverHttp(e) ? [e.detector, 'webprobe'] : [e.detector];
 }
 
 /** Most sources (and entries per source) a tail keeps. */
@@ -220,6 +243,7 @@ export class AttackDetectors {
   private readonly ignore: Set<string>;
   private readonly attackers: WindowTail['attackers'];
   private readonly serviceName: (service: string) => string;
+  private readonly label: (service: string) => string;
   private lastTime = 0;
 
   constructor(
@@ -227,7 +251,9 @@ export class AttackDetectors {
     opts: DetectorOptions = {},
   ) {
     this.ignore = new Set([...cfg.ignore, ...cfg.ignore.map(sourceKey)]);
-    this.serviceName = opts.serviceName ?? ((s) => s);
+    const serviceName = opts.serviceName ?? ((s: string) => s);
+    this.serviceName = serviceName;
+    this.label = (s) => serviceLabel(serviceName, s);
     const h = opts.history;
     this.attackers = { ...(h?.attackers ?? {}) };
     if (h) {
@@ -363,10 +389,8 @@ export class AttackDetectors {
         break;
       }
       case 'passwd': {
-        // A password-file request over HTTP is also a web probe (the runbook's `/phf` exploit read it).
         let probe: { path: string; status: number | undefined; t: number } | undefined;
-        if (e.path !== undefined && /^(?:web|apache|nginx)$/.test(e.service))
-          a.probes.push((probe = { path: e.path, status: e.status, t }));
+        if (passwdOverHttp(e)) a.probes.push((probe = { path: e.path ?? '', status: e.status, t }));
         a.passwd.push({
           t,
           path: e.path ?? '',
@@ -498,8 +522,9 @@ export class AttackDetectors {
       }
       const userList = topKeys(users, 20);
       const count = members.reduce((n, a) => n + a.fail.length, 0);
-      const serviceList = [...services].filter((s) => !s.startsWith('firewall/'));
-      const names = [...new Set(serviceList.map(this.serviceName))];
+      const own = [...services].filter((s) => !s.startsWith('firewall/'));
+      const serviceList = this.labels(own);
+      const names = [...new Set(own.map(this.serviceName))];
       findings.push({
         kind: 'attack-bruteforce',
         status: ok ? 'CRITICAL' : 'WARNING',
@@ -523,6 +548,11 @@ export class AttackDetectors {
         },
       });
     }
+  }
+
+  /** Services as lists name them (see serviceLabel), each once. */
+  private labels(services: readonly string[]): string[] {
+    return [...new Set(services.map(this.label))];
   }
 
   /** `evidence` lines in all: the first ones, and the latest in place of the last when there were more. */
@@ -617,7 +647,7 @@ export class AttackDetectors {
             kind: 'attack-bruteforce',
             status,
             service: serviceOf(bfServices),
-            summary: `${a.host}: ${what}${userText} on ${bfServices.join(', ')}, peak ${p.count} in ${Math.round(this.cfg.bruteforce.findtime / 60)} min${then}`,
+            summary: `${a.host}: ${what}${userText} on ${this.labels(bfServices).join(', ')}, peak ${p.count} in ${Math.round(this.cfg.bruteforce.findtime / 60)} min${then}`,
             evidence: this.evidence(a, 'bruteforce'),
             host: a.host,
             ...(users[0] !== undefined && users.length === 1 ? { user: users[0] } : {}),
@@ -629,7 +659,7 @@ export class AttackDetectors {
               count: a.fail.length,
               peak: p.count,
               findtime: this.cfg.bruteforce.findtime,
-              services: bfServices,
+              services: this.labels(bfServices),
               succeeded: succeededOf(ok),
             },
           });
@@ -704,7 +734,7 @@ export class AttackDetectors {
               host: a.host,
               count: a.scans.length,
               ports,
-              services: scanServices,
+              services: this.labels(scanServices),
               peakTargets,
               confirmedBy,
             },
@@ -766,11 +796,17 @@ export class AttackDetectors {
           kind: 'attack-passwd',
           status,
           service: serviceOf(pwServices),
-          summary: `${a.host}: ${a.passwd.length} attempt${a.passwd.length === 1 ? '' : 's'} to read the password file via ${pwServices.join(', ')}${answered ? '; the server answered with it' : ''}`,
+          summary: `${a.host}: ${a.passwd.length} attempt${a.passwd.length === 1 ? '' : 's'} to read the password file via ${this.labels(pwServices).join(', ')}${answered ? '; the server answered with it' : ''}`,
           evidence: this.evidence(a, 'passwd'),
           host: a.host,
           ...timingOf(a.passwd, timeOf),
-          data: { host: a.host, attempts: a.passwd.length, services: pwServices, paths, answered },
+          data: {
+            host: a.host,
+            attempts: a.passwd.length,
+            services: this.labels(pwServices),
+            paths,
+            answered,
+          },
         });
       }
 
@@ -785,7 +821,7 @@ export class AttackDetectors {
         probes: a.probes.length,
         passwd: a.passwd.length,
         users: topKeys(a.users, 20),
-        services,
+        services: this.labels(services),
         first: base.first,
         last: base.last,
       });
