@@ -43,8 +43,12 @@ describe('the demo tree, as the quick start shows it', () => {
     const attacks = findings(report, 'attacks');
     const burst = attacks.find((f) => f.kind === 'attack-bruteforce' && f.host === '203.0.113.45');
     expect(burst).toMatchObject({ status: 'CRITICAL', data: { succeeded: { user: 'joe' } } });
+    // One per attempt, as btmp has them (`Invalid user` + `Failed ... for invalid user` is one attempt).
+    expect(burst?.kind === 'attack-bruteforce' && burst.data.count).toBe(48);
     const probe = attacks.find((f) => f.kind === 'attack-webprobe' && f.host === '198.51.100.23');
     expect(probe).toMatchObject({ status: 'CRITICAL' });
+    // The probes' own time, not the same address's FTP failures of days before.
+    expect(probe?.first?.slice(0, 16)).toBe('2026-11-23T02:14');
     expect(probe?.kind === 'attack-webprobe' && probe.data.answered).toEqual([
       { path: '/cgi-bin/test-cgi?*', status: 200 },
     ]);

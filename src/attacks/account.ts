@@ -4,10 +4,12 @@ import { isPamUnixLine } from './extract/pam.ts';
 import { isSelfTarget } from './extract/proxy.ts';
 import { extractors, FAMILIES, type Family, familyOf } from './extract/registry.ts';
 import {
+  ATTEMPT,
   CLOSE,
   CONNECT,
   FAIL,
   type FastSshd,
+  INVALID,
   NONE,
   PAM,
   SUCCESS,
@@ -254,6 +256,7 @@ export class Accountant {
    * 0 when unknown) tells whether a `last message repeated` line follows a counted line directly.
    */
   hit(raw: string, lineNo = 0): AttackEvent | null {
+    this.joiner.absorbed = null;
     let ev = this.fast ? this.fastHit(raw) : undefined;
     if (ev === undefined) {
       // Untagged, a `last message repeated` line never takes the fast path: it is looked for only here.
@@ -264,7 +267,9 @@ export class Accountant {
       ev = this.parsed(this.splitter.split(raw));
     }
     this.prevLine = lineNo;
-    this.prevEvent = lineNo > 0 && ev !== null && ev.attempts > 0 ? ev : null;
+    // A line counted as part of an earlier one still has its repeats counted (`last message repeated`).
+    const counted = ev ?? this.joiner.absorbed;
+    this.prevEvent = lineNo > 0 && counted !== null && counted.attempts > 0 ? counted : null;
     return ev;
   }
 
@@ -308,7 +313,8 @@ export class Accountant {
     if (pid === null || raw.charCodeAt(ms) === 91 /* [ Solaris message id */) return undefined;
     const out = this.scratch;
     const time = sp.time;
-    switch (sshdFast(raw, ms, out, this.names)) {
+    const code = sshdFast(raw, ms, out, this.names);
+    switch (code) {
       case FAIL: {
         const e: AttackEvent = {
           detector: 'bruteforce',
@@ -320,6 +326,19 @@ export class Accountant {
           user: out.user,
         };
         return this.joiner.plain(e, pid);
+      }
+      case INVALID:
+      case ATTEMPT: {
+        const e: AttackEvent = {
+          detector: 'bruteforce',
+          kind: 'failure',
+          host: out.host,
+          service: 'sshd',
+          attempts: 1,
+          time,
+          user: out.user,
+        };
+        return code === INVALID ? this.joiner.invalid(pid, e) : this.joiner.attempt(pid, e);
       }
       case CLOSE: {
         const host = hostOf(out.host);

@@ -220,6 +220,62 @@ describe('port scan, web probe and passwd detectors', () => {
     expect(probe?.kind === 'attack-webprobe' && probe.data.probes).toBe(3);
     expect(r.findings.find((f) => f.kind === 'attack-passwd')?.status).toBe('WARNING');
   });
+
+  it('names services as the plan does in every list (httpd, not `web`), the daemon when no service owns it', () => {
+    const det = new AttackDetectors(attacksConfig.parse({}), {
+      serviceName: (s) => (s === 'web' ? 'httpd' : 'host'),
+    });
+    const acc = new Accountant({ now: NOW, hints: ['web'] });
+    const lines = [
+      '203.0.113.23 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0" 404 0 "-" "-"',
+      '203.0.113.23 - - [30/Jun/2024:10:00:01 +0000] "GET /.env HTTP/1.1" 404 0 "-" "-"',
+    ];
+    acc.scanText(lines.join('\n'), 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/access.log' }));
+    const sshd = new Accountant({ now: NOW });
+    sshd.scanText(sshLines(6, '203.0.113.23').join('\n'), 1, (e: LocatedEvent) =>
+      det.add({ ...e, source: '/var/log/auth.log' }),
+    );
+    const r = det.finish();
+    expect(r.sources[0]?.services.sort()).toEqual(['httpd', 'sshd']);
+    const pw = r.findings.find((f) => f.kind === 'attack-passwd');
+    expect(pw?.service).toBe('httpd');
+    expect(pw?.kind === 'attack-passwd' && pw.data.services).toEqual(['httpd']);
+    expect(pw?.summary).toContain('via httpd');
+    const bf = r.findings.find((f) => f.kind === 'attack-bruteforce');
+    expect([bf?.service, bf?.kind === 'attack-bruteforce' && bf.data.services]).toEqual(['host', ['sshd']]);
+  });
+
+  it("gives each finding its own first and last time, not its source's", () => {
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    const feed = (text: string, hints: Family[], source: string) => {
+      const acc = new Accountant({ now: NOW, hints });
+      acc.scanText(text, 1, (e: LocatedEvent) => det.add({ ...e, source }));
+    };
+    // Ten days before its probes, the same address failed to log in over ssh.
+    feed(sshLines(6, '203.0.113.22', 0).join('\n').replaceAll('Jun 30', 'Jun 20'), [], '/var/log/auth.log');
+    feed(
+      [
+        '203.0.113.22 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0" 404 0 "-" "-"',
+        '203.0.113.22 - - [30/Jun/2024:10:00:05 +0000] "GET /.env HTTP/1.1" 404 0 "-" "-"',
+        '203.0.113.22 - - [30/Jun/2024:10:00:09 +0000] "GET /.git/config HTTP/1.1" 404 0 "-" "-"',
+      ].join('\n'),
+      ['web'],
+      '/var/log/apache2/access.log',
+    );
+    const r = det.finish();
+    const span = (kind: string) => {
+      const f = r.findings.find((x) => x.kind === kind);
+      return [f?.first, f?.last];
+    };
+    expect(span('attack-bruteforce')).toEqual(['2024-06-20T10:00:00.000Z', '2024-06-20T10:00:05.000Z']);
+    expect(span('attack-webprobe')).toEqual(['2024-06-30T10:00:00.000Z', '2024-06-30T10:00:09.000Z']);
+    expect(span('attack-passwd')).toEqual(['2024-06-30T10:00:00.000Z', '2024-06-30T10:00:00.000Z']);
+    // The source's own line still spans everything it did.
+    expect(r.sources[0]).toMatchObject({
+      first: '2024-06-20T10:00:00.000Z',
+      last: '2024-06-30T10:00:09.000Z',
+    });
+  });
 });
 
 describe('one attempt logged in two logs', () => {

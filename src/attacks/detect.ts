@@ -67,8 +67,31 @@ export function emptyTail(): WindowTail {
 export interface DetectorOptions {
   /** The previous run's tail (state). */
   history?: WindowTail;
-  /** Plan service of an event's service (`sshd` → `ssh`), for findings; default: the same name. */
+  /**
+   * Plan service of an event's service (`web` → `httpd`), `host` when no service owns it: a finding's
+   * `service`, and how lists of services name them (see serviceLabel); default: the same name.
+   */
   serviceName?: (service: string) => string;
+}
+
+/**
+ * An event's service as lists name it (`sources[].services`, a finding's `data.services`, `tenken scan`'s
+ * ndjson): the plan service it belongs to, as findings and the scan's summaries name it (`httpd`, not the
+ * extractor's `web`), else its own name (a daemon no configured service owns is still named).
+ */
+export function serviceLabel(serviceName: (service: string) => string, service: string): string {
+  const name = serviceName(service);
+  return name === 'host' ? service : name;
+}
+
+/** A password-file request over HTTP, which is also a web probe (the runbook's `/phf` exploit read it). */
+function passwdOverHttp(e: AttackEvent): boolean {
+  return e.detector === 'passwd' && e.path !== undefined && /^(?:web|apache|nginx|proxy)$/.test(e.service);
+}
+
+/** The detectors that count an event: its own, and the web probes' too for a password-file read over HTTP. */
+export function detectorsOf(e: AttackEvent): Detector[] {
+  return passwdOverHttp(e) ? [e.detector, 'webprobe'] : [e.detector];
 }
 
 /** Most sources (and entries per source) a tail keeps. */
@@ -120,8 +143,9 @@ interface Agg {
   confirmedBy?: Set<string>;
   /** Some scan event came from a service, not only from the firewall's LOG lines (drops it already made). */
   reachedServices?: true;
-  probes: { path: string; status: number | undefined }[];
-  passwd: { path: string; service: string; answered: boolean }[];
+  /** `t`: time (ms), for the finding's own first/last. */
+  probes: { path: string; status: number | undefined; t: number }[];
+  passwd: { path: string; service: string; answered: boolean; t: number }[];
   first: number;
   last: number;
   /** Failures that may repeat an own failure of another log (see echo.ts), held until `finish`. */
@@ -132,6 +156,32 @@ interface Agg {
   evidence: Record<Detector, SourcedEvent[]>;
   lastEvidence?: Partial<Record<Detector, SourcedEvent>>;
 }
+
+/**
+ * A finding's `first`/`last`: the times of its own events (`time` of each), not the whole source's (a web
+ * probe finding said it began with an FTP failure of the same address days before). Left out when unknown.
+ */
+function timingOf<T>(events: readonly T[], time: (e: T) => number): { first?: string; last?: string } {
+  const { first, last } = spanOf(events, time);
+  const f = iso(first);
+  const l = iso(last);
+  return { ...(f ? { first: f } : {}), ...(l ? { last: l } : {}) };
+}
+
+/** The earliest and latest time (ms) of some events (Infinity and 0 for none). */
+function spanOf<T>(events: readonly T[], time: (e: T) => number): { first: number; last: number } {
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const e of events) {
+    const t = time(e);
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  return { first, last };
+}
+
+const timeOf = (x: { t: number }) => x.t;
+const asIs = (t: number) => t;
 
 const portKeys: string[] = [];
 
@@ -193,6 +243,7 @@ export class AttackDetectors {
   private readonly ignore: Set<string>;
   private readonly attackers: WindowTail['attackers'];
   private readonly serviceName: (service: string) => string;
+  private readonly label: (service: string) => string;
   private lastTime = 0;
 
   constructor(
@@ -200,7 +251,9 @@ export class AttackDetectors {
     opts: DetectorOptions = {},
   ) {
     this.ignore = new Set([...cfg.ignore, ...cfg.ignore.map(sourceKey)]);
-    this.serviceName = opts.serviceName ?? ((s) => s);
+    const serviceName = opts.serviceName ?? ((s: string) => s);
+    this.serviceName = serviceName;
+    this.label = (s) => serviceLabel(serviceName, s);
     const h = opts.history;
     this.attackers = { ...(h?.attackers ?? {}) };
     if (h) {
@@ -330,17 +383,18 @@ export class AttackDetectors {
         break;
       }
       case 'webprobe': {
-        const probe = { path: e.path ?? '', status: e.status };
+        const probe = { path: e.path ?? '', status: e.status, t };
         a.probes.push(probe);
         if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, probe);
         break;
       }
       case 'passwd': {
-        // A password-file request over HTTP is also a web probe (the runbook's `/phf` exploit read it).
-        let probe: { path: string; status: number | undefined } | undefined;
-        if (e.path !== undefined && /^(?:web|apache|nginx|proxy)$/.test(e.service))
-          a.probes.push((probe = { path: e.path, status: e.status }));
+        // A password-file request over HTTP (or through a proxy to this host) is also a web probe (the runbook's
+        // `/phf` exploit read it).
+        let probe: { path: string; status: number | undefined; t: number } | undefined;
+        if (passwdOverHttp(e)) a.probes.push((probe = { path: e.path ?? '', status: e.status, t }));
         a.passwd.push({
+          t,
           path: e.path ?? '',
           service: e.service,
           answered: e.answered === true || (e.status !== undefined && e.status >= 200 && e.status < 300),
@@ -455,8 +509,9 @@ export class AttackDetectors {
       const times = members.flatMap((a) => [...a.carried, ...a.fail]);
       const p = peak(times, findtime * 1000);
       if (p.count < this.cfg.bruteforce.maxretry) continue;
-      const first = Math.min(...members.map((a) => a.first));
-      const last = Math.max(...members.map((a) => a.last));
+      const spans = members.map((a) => spanOf(a.fail, asIs));
+      const first = Math.min(...spans.map((x) => x.first));
+      const last = Math.max(...spans.map((x) => x.last));
       const ok = members
         .flatMap((a) => a.successes)
         .filter((s) => s.t >= first)
@@ -469,8 +524,9 @@ export class AttackDetectors {
       }
       const userList = topKeys(users, 20);
       const count = members.reduce((n, a) => n + a.fail.length, 0);
-      const serviceList = [...services].filter((s) => !s.startsWith('firewall/'));
-      const names = [...new Set(serviceList.map(this.serviceName))];
+      const own = [...services].filter((s) => !s.startsWith('firewall/'));
+      const serviceList = this.labels(own);
+      const names = [...new Set(own.map(this.serviceName))];
       findings.push({
         kind: 'attack-bruteforce',
         status: ok ? 'CRITICAL' : 'WARNING',
@@ -494,6 +550,11 @@ export class AttackDetectors {
         },
       });
     }
+  }
+
+  /** Services as lists name them (see serviceLabel), each once. */
+  private labels(services: readonly string[]): string[] {
+    return [...new Set(services.map(this.label))];
   }
 
   /** `evidence` lines in all: the first ones, and the latest in place of the last when there were more. */
@@ -548,10 +609,6 @@ export class AttackDetectors {
     for (const a of this.by.values()) {
       const statuses: Status[] = [];
       const base = { first: iso(a.first), last: iso(a.last) };
-      const timing = {
-        ...(base.first ? { first: base.first } : {}),
-        ...(base.last ? { last: base.last } : {}),
-      };
       const services = topKeys(a.services, 20);
       const serviceOf = (list: string[]) => {
         const names = [...new Set(list.map(this.serviceName))];
@@ -592,11 +649,11 @@ export class AttackDetectors {
             kind: 'attack-bruteforce',
             status,
             service: serviceOf(bfServices),
-            summary: `${a.host}: ${what}${userText} on ${bfServices.join(', ')}, peak ${p.count} in ${Math.round(this.cfg.bruteforce.findtime / 60)} min${then}`,
+            summary: `${a.host}: ${what}${userText} on ${this.labels(bfServices).join(', ')}, peak ${p.count} in ${Math.round(this.cfg.bruteforce.findtime / 60)} min${then}`,
             evidence: this.evidence(a, 'bruteforce'),
             host: a.host,
             ...(users[0] !== undefined && users.length === 1 ? { user: users[0] } : {}),
-            ...timing,
+            ...timingOf(a.fail, asIs),
             data: {
               host: a.host,
               users,
@@ -604,13 +661,13 @@ export class AttackDetectors {
               count: a.fail.length,
               peak: p.count,
               findtime: this.cfg.bruteforce.findtime,
-              services: bfServices,
+              services: this.labels(bfServices),
               succeeded: succeededOf(ok),
             },
           });
           this.attackers[a.host] = {
             first: Math.min(firstFail, known?.first ?? firstFail),
-            last: Math.max(a.last, known?.last ?? 0),
+            last: Math.max(spanOf(a.fail, asIs).last, known?.last ?? 0),
             count: a.fail.length + (known?.count ?? 0),
             users: [...new Set([...users, ...(known?.users ?? [])])].slice(0, 20),
           };
@@ -674,12 +731,12 @@ export class AttackDetectors {
             summary: `${a.host}: port scan, ${a.scans.length} probes across ${peakTargets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}${by}${blocked ? '; all dropped by the firewall' : ''}`,
             evidence: this.evidence(a, 'portscan'),
             host: a.host,
-            ...timing,
+            ...timingOf(a.scans, timeOf),
             data: {
               host: a.host,
               count: a.scans.length,
               ports,
-              services: scanServices,
+              services: this.labels(scanServices),
               peakTargets,
               confirmedBy,
             },
@@ -692,7 +749,7 @@ export class AttackDetectors {
         const notFound = withStatus.filter((p) => p.status === 404).length;
         const answered = a.probes
           .filter(
-            (p): p is { path: string; status: number } =>
+            (p): p is { path: string; status: number; t: number } =>
               p.status !== undefined && p.status >= 200 && p.status < 300,
           )
           .slice(0, 20)
@@ -721,7 +778,7 @@ export class AttackDetectors {
           }`,
           evidence: this.evidence(a, 'webprobe'),
           host: a.host,
-          ...timing,
+          ...timingOf(a.probes, timeOf),
           data: {
             host: a.host,
             probes: a.probes.length,
@@ -743,11 +800,17 @@ export class AttackDetectors {
           kind: 'attack-passwd',
           status,
           service: serviceOf(pwServices),
-          summary: `${a.host}: ${a.passwd.length} attempt${a.passwd.length === 1 ? '' : 's'} to read the password file via ${pwServices.join(', ')}${answered ? '; the server answered with it' : ''}`,
+          summary: `${a.host}: ${a.passwd.length} attempt${a.passwd.length === 1 ? '' : 's'} to read the password file via ${this.labels(pwServices).join(', ')}${answered ? '; the server answered with it' : ''}`,
           evidence: this.evidence(a, 'passwd'),
           host: a.host,
-          ...timing,
-          data: { host: a.host, attempts: a.passwd.length, services: pwServices, paths, answered },
+          ...timingOf(a.passwd, timeOf),
+          data: {
+            host: a.host,
+            attempts: a.passwd.length,
+            services: this.labels(pwServices),
+            paths,
+            answered,
+          },
         });
       }
 
@@ -762,7 +825,7 @@ export class AttackDetectors {
         probes: a.probes.length,
         passwd: a.passwd.length,
         users: topKeys(a.users, 20),
-        services,
+        services: this.labels(services),
         first: base.first,
         last: base.last,
       });

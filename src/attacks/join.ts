@@ -6,8 +6,78 @@ import { isNote } from './types.ts';
  * id) together. It holds a failure whose host comes on a later line (`Too many authentication failures`
  * then `Connection closed by HOST [preauth]`), counts pam_unix failures only when the daemon does not log
  * its own (sshd logs `Failed password` after each pam failure), and flags a login accepted after pam
- * failures for other users. State is bounded: the oldest keys are forgotten past `cap`.
+ * failures for other users. One attempt counts once: sshd's `Invalid user X` and the `Failed password for
+ * invalid user X` (or pam failure) after it are one attempt, and `maximum authentication attempts exceeded`
+ * right after the connection's last `Failed` line is no attempt of its own. State is bounded: the oldest keys
+ * are forgotten past `cap`.
  */
+
+/** Slots of the marks cache (a power of two). */
+const SLOTS = 4096;
+
+/**
+ * Per-connection marks of the sshd lines that come by the thousand in an attack (`Invalid user`, `Failed`),
+ * kept in a direct-mapped cache on the pid's low bits rather than as joiner states: a Map entry for each of
+ * them made the accounting ~10% slower on bench/attacks.mjs's sshd-only file. A slot another pid took since
+ * only loses the mark, and the line that needed it counts as it did before marks existed.
+ */
+class Marks {
+  private readonly pid = new Int32Array(SLOTS).fill(-2);
+  /** The host of the last counted failure line of the slot's pid (see `pending`'s `afterFailures`). */
+  private readonly failed: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+  /** The host of the pid's counted `Invalid user` line while its attempt's own line has not come. */
+  private readonly invalid: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+
+  /** The slot of `pid`, taken over (emptied) when another pid held it. */
+  private take(pid: number): number {
+    const slot = pid & (SLOTS - 1);
+    if (this.pid[slot] !== pid) {
+      this.pid[slot] = pid;
+      this.failed[slot] = undefined;
+      this.invalid[slot] = undefined;
+    }
+    return slot;
+  }
+
+  /** The slot of `pid`, or -1 when it holds another pid's marks. */
+  private own(pid: number): number {
+    const slot = pid & (SLOTS - 1);
+    return this.pid[slot] === pid ? slot : -1;
+  }
+
+  /** A failure line from `host` counted for `pid`. */
+  failure(pid: number, host: string): void {
+    this.failed[this.take(pid)] = host;
+  }
+
+  /** Whether a failure line was counted for `pid`, the last one from `host` when the caller knows it. */
+  failedFrom(pid: number, host: string | undefined): boolean {
+    const slot = this.own(pid);
+    const failed = slot >= 0 ? this.failed[slot] : undefined;
+    return failed !== undefined && (host === undefined || failed === host);
+  }
+
+  /** `Invalid user` from `host` counted for `pid`: the start of a connection's authentication. */
+  invalidUser(pid: number, host: string): void {
+    const slot = this.take(pid);
+    this.failed[slot] = undefined;
+    this.invalid[slot] = host;
+  }
+
+  /** Whether `pid` had an `Invalid user` from `host` whose attempt's own line had not come (now it has). */
+  takeInvalid(pid: number, host: string): boolean {
+    const slot = this.own(pid);
+    if (slot < 0 || this.invalid[slot] !== host) return false;
+    this.invalid[slot] = undefined;
+    return true;
+  }
+
+  /** The connection of `pid` ended. */
+  clear(pid: number): void {
+    const slot = this.own(pid);
+    if (slot >= 0) this.pid[slot] = -2;
+  }
+}
 
 interface State {
   host?: string;
@@ -30,6 +100,13 @@ export class Joiner {
    * state, and a zero here answers that without probing two Maps. A key is in at most one generation.
    */
   private readonly held = new Uint16Array(1 << 16);
+  /**
+   * The failure the last call left uncounted as the repeat of one counted already (`Failed password for
+   * invalid user` after `Invalid user`): sysklogd's `last message repeated N times` after it repeats it.
+   */
+  absorbed: AttackEvent | null = null;
+  /** sshd's `Invalid user` and failure lines, per pid. */
+  private readonly marks = new Marks();
   constructor(private readonly cap = 20_000) {}
 
   private mark(key: JoinKey, delta: number): void {
@@ -81,14 +158,39 @@ export class Joiner {
 
   /** A plain event (the line carried its host): returned as is, noted for its connection. */
   plain(x: AttackEvent, key: JoinKey | null): AttackEvent {
+    if (key === null || x.kind === 'success') return x;
+    if (typeof key === 'number' && x.kind === 'failure' && x.detector === 'bruteforce')
+      this.marks.failure(key, x.host);
     // Only connections already known need updating: a pam note or a connect line comes first.
-    const st = key !== null && x.kind !== 'success' ? this.find(key) : undefined;
+    const st = this.find(key);
     if (st !== undefined) {
       st.host = x.host;
       st.native = true;
       if (st.pam) st.pam.unreported = 0;
     }
     return x;
+  }
+
+  /** `invalid` note: counted now; the connection's next `Failed` line (or pam failure) is the same attempt. */
+  invalid(key: JoinKey, e: AttackEvent): AttackEvent {
+    if (typeof key !== 'number') return e;
+    // The first line of a connection's authentication: what its pid held for another host is stale.
+    const st = this.find(key);
+    if (st !== undefined && st.host !== e.host) this.forget(key);
+    this.marks.invalidUser(key, e.host);
+    return e;
+  }
+
+  /**
+   * `attempt` note (`Failed ... for invalid user`): a plain event, except the first after the connection's
+   * `Invalid user` line is the attempt that line counted (then null, and `absorbed` holds it).
+   */
+  attempt(key: JoinKey, e: AttackEvent): AttackEvent | null {
+    const repeat = typeof key === 'number' && this.marks.takeInvalid(key, e.host);
+    this.plain(e, key);
+    if (!repeat) return e;
+    this.absorbed = e;
+    return null;
   }
 
   /** `connect` note: the host of this connection, for later lines that lack it. */
@@ -100,17 +202,21 @@ export class Joiner {
 
   /** `close` note: the connection ended; releases a held failure or unreported pam failures. */
   close(key: JoinKey, host: string, time: number | null): AttackEvent | null {
+    // The first pam failure after `Invalid user` is the attempt that line counted.
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
+    if (typeof key === 'number') this.marks.clear(key);
     const st = this.find(key);
     if (!st) return null;
     this.forget(key);
     if (st.pending) return { ...st.pending, host };
-    if (st.pam && st.pam.unreported > 0 && !st.native) {
+    const unreported = st.pam && !st.native ? st.pam.unreported - (invalid ? 1 : 0) : 0;
+    if (unreported > 0) {
       return {
         detector: 'bruteforce',
         kind: 'failure',
         host,
         service: 'sshd',
-        attempts: st.pam.unreported,
+        attempts: unreported,
         time,
       };
     }
@@ -126,8 +232,10 @@ export class Joiner {
     st.pam.users.add(user);
     st.pam.unreported++;
     if (st.pam.users.size < 2) return null;
-    const attempts = st.pam.unreported;
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
+    const attempts = st.pam.unreported - (invalid ? 1 : 0);
     st.pam.unreported = 0;
+    if (attempts <= 0) return null;
     const e: AttackEvent = {
       detector: 'bruteforce',
       kind: 'failure',
@@ -157,10 +265,19 @@ export class Joiner {
     switch (n.note) {
       case 'connect':
         return this.connect(n.key, n.host);
+      case 'invalid':
+        return this.invalid(n.key, n.event);
+      case 'attempt':
+        return this.attempt(n.key, n.event);
       case 'pending': {
         const st = this.state(n.key);
         if (n.unlessCounted && st.terminal) return null;
         const host = n.event.host ?? (n.defer ? undefined : st.host);
+        if (n.afterFailures && typeof n.key === 'number' && this.marks.failedFrom(n.key, host ?? st.host)) {
+          // The last `Failed` line already counted the attempt this line ends the connection with.
+          st.terminal = true;
+          return null;
+        }
         if (host === undefined) {
           st.pending = n.event;
           return null;

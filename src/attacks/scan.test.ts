@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScan } from '../cli/commands/scan.ts';
-import type { Plan } from '../config/plan.ts';
+import type { Plan, ServicePlan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import { writeJournal } from '../../test/helpers/journal.ts';
@@ -15,7 +15,11 @@ const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
 const plan: Plan = { services: [], syslogFiles: [], journal: 'off', skipped: [] };
 
 /** `tenken scan --format ndjson` of `files` (or, with none, the plan's sources: the journal of `root`). */
-async function scanNdjson(files: string[], root?: string): Promise<Record<string, unknown>[]> {
+async function scanNdjson(
+  files: string[],
+  root?: string,
+  with_: Plan = plan,
+): Promise<Record<string, unknown>[]> {
   let out = '';
   const io = {
     write: (t: string) => ((out += t), Promise.resolve()),
@@ -28,7 +32,7 @@ async function scanNdjson(files: string[], root?: string): Promise<Record<string
     config: configSchema.parse({}),
     configPath: null,
     host: makeHost({ name: 'srv', ...(root ? { root } : {}), now: NOW, env: { TZ: 'UTC' } }),
-    plan: root ? { ...plan, journal: 'on' as const } : plan,
+    plan: root ? { ...with_, journal: 'on' as const } : with_,
   };
   await runScan(loaded, files, { category: [], all: root !== undefined, ignore: true }, 'ndjson', { io });
   return out
@@ -38,11 +42,31 @@ async function scanNdjson(files: string[], root?: string): Promise<Record<string
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-async function ndjson(file: string, text: string): Promise<Record<string, unknown>[]> {
+async function ndjson(file: string, text: string, with_: Plan = plan): Promise<Record<string, unknown>[]> {
   const p = path.join(dir, file);
   writeFileSync(p, Buffer.from(text, 'latin1'));
   utimesSync(p, NOW, NOW);
-  return scanNdjson([file]);
+  return scanNdjson([file], undefined, with_);
+}
+
+/** A plan with an Apache service named `httpd` that owns `log`. */
+function httpdPlan(log: string): Plan {
+  const httpd: ServicePlan = {
+    name: 'httpd',
+    profile: 'apache',
+    title: 'Apache httpd',
+    processes: ['httpd'],
+    ondemand: false,
+    workers: [],
+    logs: [path.join(dir, log)],
+    syslog: [],
+    ports: [80],
+    probes: [],
+    thresholds: {},
+    ignore: [],
+    reasons: ['configured'],
+  };
+  return { ...plan, services: [httpd] };
 }
 
 const BASE = ['path', 'line', 'time', 'program', 'categories', 'text'];
@@ -127,6 +151,31 @@ describe('tenken scan --format ndjson with the attack detectors', () => {
     expect(recs).toHaveLength(1);
     expect(recs[0]).toMatchObject({ line: 1, host: '203.0.113.20', service: 'web', detector: 'webprobe' });
     expect(recs[0]?.categories).toEqual(['cgi']);
+  });
+
+  it("names the service as the plan does (httpd, as the finding and the scan's summary say, not `web`)", async () => {
+    const line =
+      '203.0.113.20 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/test-cgi HTTP/1.0" 200 512 "-" "-"\n';
+    const [rec] = await ndjson('site-access.log', line, httpdPlan('site-access.log'));
+    expect(rec).toMatchObject({ host: '203.0.113.20', service: 'httpd', detector: 'webprobe' });
+  });
+
+  it('lists every detector of a line two of them count (a web probe that reads /etc/passwd)', async () => {
+    const recs = await ndjson(
+      'phf-access.log',
+      [
+        '203.0.113.22 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0" 200 512 "-" "-"',
+        '203.0.113.22 - - [30/Jun/2024:10:00:01 +0000] "GET /.env HTTP/1.1" 404 0 "-" "-"',
+        '',
+      ].join('\n'),
+      httpdPlan('phf-access.log'),
+    );
+    // `detector` stays the first (what it always said); `detectors` only where there are several.
+    expect(recs.map((r) => [r.detector, r.detectors])).toEqual([
+      ['passwd', ['passwd', 'webprobe']],
+      ['webprobe', undefined],
+    ]);
+    expect(Object.keys(recs[0] ?? {})).toEqual([...BASE, 'host', 'service', 'detector', 'detectors']);
   });
 
   it('adds the fields to journal entries too, joining them by their pid (real journal, real journalctl)', async () => {

@@ -5,12 +5,16 @@ import type { LogsConfig } from '../logs/config.ts';
 import type { LineEvent, LogSource } from '../logs/engine.ts';
 import { hostZoneName, makeZone, type Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles } from './account.ts';
+import { planServiceName } from './check.ts';
+import { detectorsOf, serviceLabel } from './detect.ts';
 import { FAMILIES, type Family } from './extract/registry.ts';
 import { fileHints, sourceHints } from './read.ts';
 
 /**
  * The attack detectors inside `tenken scan --format ndjson`: a line a detector counts gains `host`, `user`
- * (when known), `service` and `detector`, and is printed even without any of the runbook's keywords. The
+ * (when known), `service` (the plan's name for it, as `tenken attacks` and the scan's summaries say it:
+ * `httpd`, not the extractor's `web`) and `detector`, plus `detectors` when more than one counts it (a web
+ * probe that reads /etc/passwd), and is printed even without any of the runbook's keywords. The
  * scan's rules get one extra keyword category, the extractors' needles, so the engine hands over every line
  * a detector may count (and the lines the sshd joiner needs); that category is never shown.
  */
@@ -23,7 +27,10 @@ export interface AttackFields {
   host: string;
   user?: string;
   service: string;
+  /** The detector that counts the line (the first of `detectors` when there are several). */
   detector: string;
+  /** Every detector that counts the line, only when there are more than one (`tenken attacks` counts it in each). */
+  detectors?: string[];
 }
 
 /** Per-run decoration state: one accounting stream per log source, in the order the engine reads lines. */
@@ -31,6 +38,7 @@ export class AttackDecorator {
   private readonly streams = new Map<string, Accountant>();
   private readonly zone: Zone;
   private readonly byPath: { path: string; hints: Family[] }[];
+  private readonly label: (service: string) => string;
 
   /**
    * `sources`: what the scan reads; `given` when they are files named on the command line (their names
@@ -44,6 +52,8 @@ export class AttackDecorator {
     timeZone?: string,
   ) {
     this.zone = makeZone(hostZoneName(host, timeZone));
+    const serviceName = planServiceName(plan);
+    this.label = (s) => serviceLabel(serviceName, s);
     this.byPath = sources
       .map((s) => ({
         path: s.path,
@@ -97,12 +107,16 @@ export class AttackDecorator {
           })
         : this.stream(ev.path).hit(ev.text, ev.line);
     if (e === null || (e.kind === 'success' && e.attempts === 0)) return { categories };
-    const attack: AttackFields = { host: e.host, service: e.service, detector: e.detector };
-    if (e.user !== undefined) {
+    // The fields in a fixed order (host, user, service, detector, detectors), as the ndjson lines print them.
+    const attack: AttackFields = {
+      host: e.host,
       // The user as the line has it, in UTF-8 like the line's text (the accounting reads bytes as latin1).
-      const user = utf8FromLatin1(e.user);
-      return { categories, attack: { host: e.host, user, service: e.service, detector: e.detector } };
-    }
+      ...(e.user !== undefined ? { user: utf8FromLatin1(e.user) } : {}),
+      service: this.label(e.service),
+      detector: e.detector,
+    };
+    const detectors = detectorsOf(e);
+    if (detectors.length > 1) attack.detectors = detectors;
     return { categories, attack };
   }
 }

@@ -82,6 +82,8 @@ export interface AttackEvent {
 /**
  * A fact for the multi-line joiner, keyed by process (or mail queue id):
  * - `connect`: the host of this connection, for later lines that lack it;
+ * - `invalid`: sshd's `Invalid user X from HOST`, the first sign of a connection's first attempt;
+ * - `attempt`: sshd's `Failed ... for invalid user X`, a failure unless it is the attempt `invalid` counted;
  * - `pending`: a failure whose host comes later (`Too many authentication failures`);
  * - `close`: the connection ended (`Connection closed by HOST`), releasing a pending failure;
  * - `pam`: a pam_unix failure of a daemon that also logs its own failures (counted only when alone);
@@ -89,12 +91,18 @@ export interface AttackEvent {
  */
 export type Note =
   | { note: 'connect'; key: JoinKey; host: string }
+  | { note: 'invalid' | 'attempt'; key: JoinKey; event: AttackEvent }
   | {
       note: 'pending';
       key: JoinKey;
       event: Omit<AttackEvent, 'host'> & { host?: string };
       /** Dropped when this connection's terminal failure was already counted. */
       unlessCounted?: boolean;
+      /**
+       * Ends a run of failures (OpenSSH logs `maximum authentication attempts exceeded` right after the
+       * connection's last `Failed` line): no attempt of its own when a failure line of the connection counted.
+       */
+      afterFailures?: boolean;
       /** Held until the connection closes even when its host is already known. */
       defer?: boolean;
     }

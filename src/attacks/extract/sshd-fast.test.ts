@@ -7,7 +7,19 @@ import { Interner } from '../intern.ts';
 import { LineSplitter } from '../line.ts';
 import type { AttackEvent, Extracted } from '../types.ts';
 import { sshd } from './sshd.ts';
-import { CLOSE, CONNECT, FAIL, type FastSshd, NONE, PAM, SUCCESS, sshdFast, UNHANDLED } from './sshd-fast.ts';
+import {
+  ATTEMPT,
+  CLOSE,
+  CONNECT,
+  FAIL,
+  type FastSshd,
+  INVALID,
+  NONE,
+  PAM,
+  SUCCESS,
+  sshdFast,
+  UNHANDLED,
+} from './sshd-fast.ts';
 
 const NOW = new Date(Date.UTC(2024, 11, 31));
 const zone = makeZone('UTC');
@@ -193,6 +205,13 @@ function asExtracted(code: number, out: FastSshd, time: number, pid: number): Ex
   switch (code) {
     case FAIL:
       return { ...base, kind: 'failure', host: out.host, attempts: 1, user: out.user };
+    case INVALID:
+    case ATTEMPT:
+      return {
+        note: code === INVALID ? 'invalid' : 'attempt',
+        key: pid,
+        event: { ...base, kind: 'failure', host: out.host, attempts: 1, user: out.user },
+      };
     case SUCCESS:
       return {
         note: 'success',
@@ -279,4 +298,23 @@ describe('sshd fast path', () => {
     expect(got.filter((e) => e !== null && e.attempts > 0)).toHaveLength(1);
     expect(got).toStrictEqual(run(lines, false));
   });
+
+  it.each([true, false])(
+    'closes a connection on `Connection closed by authenticating user U HOST port N` (fast path %s)',
+    (fast) => {
+      // The host comes only with the close: the held failure is released there, from that host.
+      const lines = [
+        'Jun 30 10:00:00 h sshd[9]: Disconnecting: Too many authentication failures for root [preauth]',
+        'Jun 30 10:00:01 h sshd[9]: Connection closed by authenticating user root 5.6.7.8 port 22 [preauth]',
+        'Jun 30 10:00:02 h sshd[10]: Disconnecting: Too many authentication failures [preauth]',
+        'Jun 30 10:00:03 h sshd[10]: Disconnected from invalid user a b 5.6.7.9 port 23',
+      ];
+      expect(run(lines, fast).map((e) => e && [e.host, e.attempts])).toEqual([
+        null,
+        ['5.6.7.8', 1],
+        null,
+        ['5.6.7.9', 1],
+      ]);
+    },
+  );
 });

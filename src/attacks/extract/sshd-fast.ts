@@ -25,6 +25,10 @@ export const CLOSE = 3;
 export const PAM = 4;
 /** A successful login (`user` set). */
 export const SUCCESS = 5;
+/** `Invalid user`: an `invalid` note for the pid (`host`, `user` set). */
+export const INVALID = 6;
+/** `Failed ... for invalid user`: an `attempt` note for the pid (`host`, `user` set). */
+export const ATTEMPT = 7;
 
 /** What a read line holds (valid until the next call). */
 export interface FastSshd {
@@ -75,6 +79,13 @@ function spacedFrom(s: string, at: number): number {
 function digitsEnd(s: string, i: number): number {
   let p = i;
   while (isDigit(s.charCodeAt(p))) p++;
+  return p;
+}
+
+/** Start of the `\d+` that ends at `e` (e when none). */
+function digitsBack(s: string, e: number): number {
+  let p = e;
+  while (p > 0 && isDigit(s.charCodeAt(p - 1))) p--;
   return p;
 }
 
@@ -155,7 +166,7 @@ function failed(s: string, ms: number, out: FastSshd, cut: Cutter): number {
   if (!firstFrom(s, t, out, cut)) return spacedFrom(s, t) < 0 ? NONE : UNHANDLED;
   // A valid user offering several keys fails on each before the right one: not a guess.
   if (!invalid && t0 - m - 5 === 9 && s.startsWith('publickey', m)) return CONNECT;
-  return FAIL;
+  return invalid ? ATTEMPT : FAIL;
 }
 
 /** `Invalid user USER from HOST[ENDING]` (INVALID's lazy user ends before the first `from `). */
@@ -168,7 +179,7 @@ function invalidUser(s: string, ms: number, out: FastSshd, cut: Cutter): number 
   if (e < 0 || !endingTail(s, e)) return UNHANDLED;
   out.user = cut.slice(s, u, f > u && s.charCodeAt(f - 1) === 32 ? f - 1 : f);
   out.host = cut.slice(s, h, e);
-  return FAIL;
+  return INVALID;
 }
 
 /**
@@ -185,11 +196,13 @@ function closed(s: string, r: number, out: FastSshd, cut: Cutter): number {
       ? p + 20
       : -1;
   if (userAt >= 0) {
-    // Greedy `(.*) ` then `(\S+?)` and an optional tail: the host is the last token.
-    const sp = s.lastIndexOf(' ');
-    if (sp < userAt) return UNHANDLED;
-    const e = tokenEnd(s, sp + 1);
-    if (e === sp + 1 || e !== s.length) return UNHANDLED;
+    // Lazy `(.*?) ` then `(\S+?)( port \d+)?( \[preauth\])?$`: the host is the token before the tail.
+    let e = s.endsWith(' [preauth]') ? s.length - 10 : s.length;
+    const d = digitsBack(s, e);
+    if (d < e && d >= 6 && s.startsWith(' port ', d - 6)) e = d - 6;
+    const sp = s.lastIndexOf(' ', e - 1);
+    // No room for the user and its space, or another space in the host: the RegExp path decides.
+    if (sp < userAt || sp + 1 >= e || tokenEnd(s, sp + 1) !== e) return UNHANDLED;
     out.host = cut.slice(s, sp + 1, e);
     return CLOSE; // the caller validates the host (hostOf), as sshd.ts does
   }

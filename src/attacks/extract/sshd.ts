@@ -35,7 +35,7 @@ const TOO_MANY =
 const DISCONNECTING_USER =
   /^(?:error: )?Disconnecting (?:invalid|authenticating) user (.*) (\S+) port \d+: (Too many authentication failures|Change of username or service not allowed: .*?)(?: \[preauth\])?$/;
 const CLOSED =
-  /^(?:Connection closed|Connection reset|Disconnected from) (?:by )?(?:(?:invalid|authenticating) user (.*) )?(\S+?)(?: port \d+)?(?: \[preauth\])?$/;
+  /^(?:Connection closed|Connection reset|Disconnected from) (?:by )?(?:(?:invalid|authenticating) user (.*?) )?(\S+?)(?: port \d+)?(?: \[preauth\])?$/;
 const CONNECTION_FROM =
   /^Connection from (\S+?) port \d+(?: on \S+ port \d+)?(?: rdomain .*)?$|^Connection from (\S+)$/;
 const ACCEPTED = /^Accepted (\S+) for (.*)$/;
@@ -131,7 +131,9 @@ function extract(line: ParsedLine): Extracted {
       const method = m[1] as string;
       // A valid user offering several keys fails on each before the right one: not a guess.
       if (method === 'publickey' && m[2] === undefined) return { note: 'connect', key: k, host: found.host };
-      return fail(found.host, line, found.user);
+      const e = fail(found.host, line, found.user);
+      // An unknown user's first `Failed` line is the attempt its `Invalid user` line counted (the joiner's).
+      return e && m[2] !== undefined ? { note: 'attempt', key: k, event: e } : e;
     }
     return null;
   }
@@ -157,7 +159,11 @@ function extract(line: ParsedLine): Extracted {
       event: event('bruteforce', 'success', found.host, SERVICE, line.time, { user: found.user }),
     };
   }
-  if ((m = INVALID.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
+  if ((m = INVALID.exec(msg))) {
+    // The `Failed ... for invalid user` line after it is the same attempt (the joiner counts it once).
+    const e = fail(hostOf(m[2]), line, m[1]);
+    return e ? { note: 'invalid', key: k, event: e } : null;
+  }
   if ((m = PAM_AUTH.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
   if ((m = PAM_UNKNOWN.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
   if ((m = ROOT_REFUSED.exec(msg))) return fail(hostOf(m[1]), line, 'root');
@@ -165,11 +171,13 @@ function extract(line: ParsedLine): Extracted {
   if ((m = MAX_ATTEMPTS.exec(msg))) {
     const host = hostOf(m[3]);
     if (!host) return null;
-    // Counted here; the `Disconnecting ...: Too many authentication failures` that follows is the same event.
+    // Counted here unless the connection's last `Failed` line (logged just before it) was; the
+    // `Disconnecting ...: Too many authentication failures` that follows is the same event.
     return {
       note: 'pending',
       key: k,
       event: event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[2] }),
+      afterFailures: true,
     };
   }
   if ((m = DISCONNECTING_USER.exec(msg))) {
@@ -177,7 +185,7 @@ function extract(line: ParsedLine): Extracted {
     if (!host) return null;
     const e = event('bruteforce', 'failure', host, SERVICE, line.time, { user: m[1] });
     return (m[3] as string).startsWith('Too many')
-      ? { note: 'pending', key: k, event: e, unlessCounted: true }
+      ? { note: 'pending', key: k, event: e, unlessCounted: true, afterFailures: true }
       : e;
   }
   if ((m = TOO_MANY.exec(msg))) {
@@ -189,7 +197,7 @@ function extract(line: ParsedLine): Extracted {
       time: line.time,
     };
     if (m[1] !== undefined) e.user = m[1];
-    return { note: 'pending', key: k, event: e, unlessCounted: true };
+    return { note: 'pending', key: k, event: e, unlessCounted: true, afterFailures: true };
   }
   if ((m = LOCKED.exec(msg))) {
     const e = {
