@@ -200,6 +200,8 @@ describe('port scan, web probe and passwd detectors', () => {
       'web',
     ]);
     expect(few.report().findings.map((f) => [f.kind, f.status])).toEqual([['attack-webprobe', 'INFO']]);
+    const one = detect(get(1, '/.env'), ['web']).report().findings[0];
+    expect(one?.summary).toBe('203.0.113.21: 1 web probe (/.env)');
     const many = detect(Array.from({ length: 20 }, (_, i) => get(i, `/.env.${i}`)).join('\n'), ['web']);
     expect(many.report().findings.map((f) => [f.kind, f.status])).toEqual([['attack-webprobe', 'WARNING']]);
   });

@@ -771,7 +771,7 @@ export class AttackDetectors {
           kind: 'attack-webprobe',
           status,
           service: serviceOf(webServices),
-          summary: `${a.host}: ${a.probes.length} web probes (${paths.slice(0, 4).join(', ')}${paths.length > 4 ? ', ...' : ''})${
+          summary: `${a.host}: ${a.probes.length} web probe${a.probes.length === 1 ? '' : 's'} (${paths.slice(0, 4).join(', ')}${paths.length > 4 ? ', ...' : ''})${
             answered.length > 0
               ? `; ${answered.length} answered 2xx: possible successful probe (${answered[0]?.path} ${answered[0]?.status})`
               : ''

@@ -38,7 +38,7 @@ const details: Details = {
     ...(f.data.confirmedBy.length ? [`reported by ${f.data.confirmedBy.join(', ')}`] : []),
   ],
   'attack-webprobe': (f) => [
-    `${f.data.probes} probes, ${f.data.notFound} answered 404${f.data.ratio404 === null ? '' : ` (${Math.round(f.data.ratio404 * 100)}%)`}`,
+    `${f.data.probes} probe${f.data.probes === 1 ? '' : 's'}, ${f.data.notFound} answered 404${f.data.ratio404 === null ? '' : ` (${Math.round(f.data.ratio404 * 100)}%)`}`,
     `paths: ${f.data.paths.join(' ')}`,
     ...f.data.answered.map((a) => `answered ${a.status}: ${a.path}`),
   ],
