@@ -315,18 +315,7 @@ export class Accountant {
     const time = sp.time;
     const code = sshdFast(raw, ms, out, this.names);
     switch (code) {
-      case FAIL: {
-        const e: AttackEvent = {
-          detector: 'bruteforce',
-          kind: 'failure',
-          host: out.host,
-          service: 'sshd',
-          attempts: 1,
-          time,
-          user: out.user,
-        };
-        return this.joiner.plain(e, pid);
-      }
+      case FAIL:
       case INVALID:
       case ATTEMPT: {
         const e: AttackEvent = {
@@ -338,6 +327,7 @@ export class Accountant {
           time,
           user: out.user,
         };
+        if (code === FAIL) return this.joiner.plain(e, pid);
         return code === INVALID ? this.joiner.invalid(pid, e) : this.joiner.attempt(pid, e);
       }
       case CLOSE: {

@@ -27,7 +27,16 @@ import {
 } from './baseline.ts';
 import { type BaselineState, baselinePathFor, judge, observe, procsCheck, snapshotOf } from './check.ts';
 import { hidepidFor } from './proc.ts';
-import { type Spec, demoSpec, makeRoot, procsOptions, regenerate, removeRoot, service } from './testing.ts';
+import {
+  type Spec,
+  demoSpec,
+  makeRoot,
+  procsOptions,
+  regenerate,
+  removeRoot,
+  service,
+  youngNc,
+} from './testing.ts';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
 const roots: string[] = [];
@@ -268,13 +277,7 @@ describe('the baseline diff on a generated demo tree', () => {
     const r = root(spec, { healthy: true });
     const base = await recordFrom(r);
     const young: Spec['processes'][number] = {
-      pid: 7000,
-      ppid: 1,
-      name: 'nc',
-      uid: 0,
-      cmdline: ['nc', '-l', '-p', '4444'],
-      exe: '/usr/bin/nc',
-      started: new Date(NOW.getTime() - 30_000).toISOString(),
+      ...youngNc(NOW),
       listen: [{ proto: 'tcp', addr: '0.0.0.0', port: 4444 }],
     };
     regenerate(r, { ...spec, processes: [...spec.processes, young] }, true);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/helpers/cli.ts';
 import { stateDirFor } from '../state/store.ts';
-import { demoSpec, makeRoot, regenerate, removeRoot } from './testing.ts';
+import { demoSpec, makeRoot, regenerate, removeRoot, youngNc } from './testing.ts';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
 const cleanup: string[] = [];
@@ -100,16 +100,7 @@ describe('tenken baseline and tenken procs', () => {
 
   it('says in record and approve, text and JSON alike, which young processes it left out', async () => {
     const spec = demoSpec();
-    const young = {
-      pid: 7000,
-      ppid: 1,
-      name: 'nc',
-      uid: 0,
-      cmdline: ['nc', '-l', '-p', '4444'],
-      exe: '/usr/bin/nc',
-      started: new Date(NOW.getTime() - 30_000).toISOString(),
-    };
-    const r = makeRoot({ ...spec, processes: [...spec.processes, young] }, { healthy: true });
+    const r = makeRoot({ ...spec, processes: [...spec.processes, youngNc(NOW)] }, { healthy: true });
     const st = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
     cleanup.push(r, st);
     const gy = ['--root', r, '--state', st];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ServicePlan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import type { ProcsConfig } from './config.ts';
-import { type Spec, healthyOnly, writeProcTree } from './fixtures/make-demo-proc.mjs';
+import { type Spec, type SpecProcess, healthyOnly, writeProcTree } from './fixtures/make-demo-proc.mjs';
 
 /** The generator script, for tests that run it as a program (its real interface). */
 export const GENERATOR = path.join(import.meta.dirname, 'fixtures', 'make-demo-proc.mjs');
@@ -60,4 +60,17 @@ export function procsOptions(over: Partial<ProcsConfig> = {}): ProcsConfig {
 /** A service plan with only what the procs check reads: its process is its name. */
 export function service(name: string, over: Partial<ServicePlan> = {}): ServicePlan {
   return servicePlan(name, { processes: [name], ...over });
+}
+
+/** A root `nc -l` started 30 s before `now`: younger than the baseline's minimum age (short-lived noise). */
+export function youngNc(now: Date): SpecProcess {
+  return {
+    pid: 7000,
+    ppid: 1,
+    name: 'nc',
+    uid: 0,
+    cmdline: ['nc', '-l', '-p', '4444'],
+    exe: '/usr/bin/nc',
+    started: new Date(now.getTime() - 30_000).toISOString(),
+  };
 }
