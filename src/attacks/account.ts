@@ -426,8 +426,11 @@ export class Accountant {
     if (got === null) return null;
     if (!isNote(got) && got.target !== undefined) {
       // A proxy relayed the request to another site: that site's probe, not one of this server.
-      if (!isSelfTarget(got.target, this.self)) return null;
+      const peer = got.targetPeer;
+      if (!isSelfTarget(got.target, this.self) && (peer === undefined || !isSelfTarget(peer, this.self)))
+        return null;
       delete got.target;
+      delete got.targetPeer;
     }
     if (from === 'pam' && line.pid !== null && OWN_FAILURE_LINE.has(line.program)) {
       // su and login(1) log each failed attempt twice: pam_unix's `authentication failure`, then their own

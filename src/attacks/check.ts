@@ -14,7 +14,7 @@ import { type AttackReport, AttackDetectors, type SourcedEvent } from './detect.
 import { familyOf, SERVICE_FAMILY } from './extract/registry.ts';
 import { type AttackFinding, attackWeight } from './findings.ts';
 import { type BtmpMode, btmpMarkSchema, readBtmp, readLogins } from './logins.ts';
-import { accountJournal, accountLog, sourceHints } from './read.ts';
+import { accountJournal, accountLog, selfNames, sourceHints } from './read.ts';
 import { SameLineFilter } from './same-line.ts';
 
 /**
@@ -135,6 +135,7 @@ export interface Gathered {
 export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   const { host, plan, cfg } = input;
   const zone = makeZone(hostZoneName(host, input.timeZone));
+  const self = selfNames(host);
   const saved = input.mode.kind === 'resume' ? input.mode.saved : undefined;
   const since = input.mode.kind === 'since' ? input.mode.since : undefined;
   const det = new AttackDetectors(cfg, {
@@ -170,7 +171,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       now: host.now,
       zone,
       hints: sourceHints(plan, src),
-      self: [host.name],
+      self,
       display: (p) => displayPath(host, p),
       ...signal,
       onEvent: eventsOf(src.path),

@@ -65,3 +65,22 @@ export function sourceKey(host: string): string {
   }
   return key;
 }
+
+/**
+ * The names and addresses this host goes by, from its name and /etc/hosts text: every name and the address
+ * of each hosts line that names it (Debian's `127.0.1.1 gauntlet.ash.or.jp gauntlet`, RHEL's line for its
+ * own address). A proxy's request for any of them is a request for this host. Pure: the caller reads the file.
+ */
+export function selfNamesOf(name: string, hostsText: string): string[] {
+  const self = new Set([name.toLowerCase()]);
+  const short = name.toLowerCase().split('.')[0];
+  for (const raw of hostsText.split('\n')) {
+    const [addr, ...names] = (raw.split('#')[0] ?? '').trim().toLowerCase().split(/\s+/);
+    if (addr === undefined || names.length === 0) continue;
+    if (!names.some((n) => n === name.toLowerCase() || n.split('.')[0] === short)) continue;
+    for (const n of names) self.add(n);
+    // 127.0.1.1 (Debian) is loopback anyway; a real address is the host's own.
+    self.add(addr);
+  }
+  return [...self];
+}

@@ -8,8 +8,10 @@ import { type JournalRunner, type JournalStart, readJournal } from '../logs/read
 import { readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { openRegularSync } from '../core/open.ts';
+import { type Host, hostPath } from '../core/host.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles } from './account.ts';
+import { selfNamesOf } from './host.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
 
@@ -62,13 +64,32 @@ export function sourceHints(plan: Plan, src: Pick<LogSource, 'local' | 'shared' 
   return [...hints];
 }
 
+/** The names and addresses of the inspected host (see selfNamesOf): a proxy request for one is for it. */
+export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
+  let hosts = '';
+  try {
+    const fd = openRegularSync(hostPath(host, '/etc/hosts')).fd;
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      hosts = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no /etc/hosts (a tree without one): the name alone
+  }
+  return selfNamesOf(host.name, hosts);
+}
+
 /** Hints of a file named on the command line, by its name (`access.log`, `error_log`, `xferlog`). */
 export function fileHints(file: string): Family[] {
   const base = path.basename(file);
   // A proxy's log (DeleGate's PROTOLOG `8080.http`, anything under squid's or DeleGate's log directory).
-  if (/^\d+\.https?$/.test(base) || /[/\\](?:delegate|squid)[/\\]/i.test(file))
+  if (/^\d+\.https?$/.test(base) || /[/\\](?:delegate|squid[\w-]*)[/\\]/i.test(file))
     return /^(?:cache|store)\.log/.test(base) ? [] : ['proxy'];
-  if (/access/.test(base)) return ['web'];
+  // An `access.log` is a web server's, unless its first line is Squid's own format (a copy in /tmp, an odd
+  // directory): read as a web log, Squid's lines parsed as nothing and said OK.
+  if (/access/.test(base)) return sniffHints(file)[0] === 'proxy' ? ['proxy'] : ['web'];
   if (/error/.test(base)) return ['apache', 'nginx'];
   if (/xferlog/.test(base)) return ['xferlog'];
   return sniffHints(file);

@@ -8,7 +8,7 @@ import { Accountant, readerNeedles } from './account.ts';
 import { planServiceName } from './check.ts';
 import { detectorsOf, serviceLabel } from './detect.ts';
 import { FAMILIES, type Family } from './extract/registry.ts';
-import { fileHints, sourceHints } from './read.ts';
+import { fileHints, selfNames, sourceHints } from './read.ts';
 
 /**
  * The attack detectors inside `tenken scan --format ndjson`: a line a detector counts gains `host`, `user`
@@ -37,6 +37,8 @@ export interface AttackFields {
 export class AttackDecorator {
   private readonly streams = new Map<string, Accountant>();
   private readonly zone: Zone;
+  /** This host's names and addresses (a proxy's request for one is for this host). */
+  private readonly self: readonly string[];
   private readonly byPath: { path: string; hints: Family[] }[];
   private readonly label: (service: string) => string;
 
@@ -52,6 +54,7 @@ export class AttackDecorator {
     timeZone?: string,
   ) {
     this.zone = makeZone(hostZoneName(host, timeZone));
+    this.self = selfNames(host);
     const serviceName = planServiceName(plan);
     this.label = (s) => serviceLabel(serviceName, s);
     this.byPath = sources
@@ -80,7 +83,7 @@ export class AttackDecorator {
         now: this.host.now,
         zone: this.zone,
         hints: src?.hints ?? [],
-        self: [this.host.name],
+        self: this.self,
       });
       this.streams.set(key, acc);
     }

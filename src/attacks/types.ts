@@ -77,6 +77,8 @@ export interface AttackEvent {
    * this field (see Accountant).
    */
   target?: string;
+  /** The server the proxy fetched it from (Squid's hierarchy field): this host's address makes it this host's. */
+  targetPeer?: string;
 }
 
 /**

@@ -8,13 +8,19 @@ import { Accountant } from '../account.ts';
 import { gatherAttacks } from '../check.ts';
 import { attacksConfig } from '../config.ts';
 import { fileHints, hintsFor } from '../read.ts';
+import { selfNamesOf } from '../host.ts';
 import { isSelfTarget } from './proxy.ts';
 
 const NOW = new Date(Date.UTC(2026, 10, 26, 3, 0, 0));
 
 /** One line of a proxy log on host `gauntlet`. */
 function one(line: string) {
-  return new Accountant({ now: NOW, hints: ['proxy'], self: ['gauntlet'] }).line(line);
+  // As selfNames gives them on a Debian host: /etc/hostname's short name, then /etc/hosts' 127.0.1.1 line.
+  return new Accountant({
+    now: NOW,
+    hints: ['proxy'],
+    self: ['gauntlet', 'gauntlet.ash.or.jp', '127.0.1.1'],
+  }).line(line);
 }
 
 const clf = (req: string, status: number, user = '-') =>
@@ -73,11 +79,50 @@ describe('proxy access logs', () => {
 
   it('tells this host by its name and loopback, not by a name that only starts alike', () => {
     expect(isSelfTarget('gauntlet', ['gauntlet.ash.or.jp'])).toBe(true);
-    expect(isSelfTarget('gauntlet.ash.or.jp', ['gauntlet'])).toBe(true);
+    expect(isSelfTarget('gauntlet.ash.or.jp', ['gauntlet', 'gauntlet.ash.or.jp'])).toBe(true);
+    // A dotted site is this host only by its full name: a proxy called `mail` relays mail.google.com.
+    expect(isSelfTarget('mail.google.com', ['mail'])).toBe(false);
+    expect(isSelfTarget('mail.example.net', ['mail'])).toBe(false);
     expect(isSelfTarget('gauntlet.evil.example', ['gauntlet.ash.or.jp'])).toBe(false);
     expect(isSelfTarget('::1', [])).toBe(true);
+    expect(isSelfTarget('::ffff:7f00:1', [])).toBe(true);
+    expect(isSelfTarget('::ffff:c000:201', [])).toBe(false);
     expect(isSelfTarget('localhost', [])).toBe(true);
     expect(isSelfTarget('10.0.0.1', ['gauntlet'])).toBe(false);
+    expect(isSelfTarget('192.0.2.5', ['gauntlet', '192.0.2.5'])).toBe(true);
+  });
+
+  it("takes this host's names from /etc/hosts lines that name it (its FQDN, its own address)", () => {
+    const hosts = [
+      '127.0.0.1\tlocalhost',
+      '127.0.1.1\tgauntlet.ash.or.jp gauntlet # Debian',
+      '192.0.2.5 gauntlet.ash.or.jp',
+      '192.0.2.9 mailhub.ash.or.jp mailhub',
+      '::1 localhost ip6-localhost',
+    ].join('\n');
+    expect(selfNamesOf('gauntlet', hosts)).toEqual([
+      'gauntlet',
+      'gauntlet.ash.or.jp',
+      '127.0.1.1',
+      '192.0.2.5',
+    ]);
+    expect(selfNamesOf('gauntlet', '')).toEqual(['gauntlet']);
+  });
+
+  it('reads spellings of loopback the proxy reads, and a Squid fetch from this host, as this host', () => {
+    expect(one(clf('GET http://[0:0:0:0:0:0:0:1]/.env HTTP/1.0', 404))).toMatchObject({ path: '/.env' });
+    expect(one(clf('GET http://2130706433/.env HTTP/1.0', 404))).toMatchObject({ path: '/.env' });
+    const squid = (url: string, peer: string) =>
+      `1795659600.123      5 203.0.113.50 TCP_MISS/200 1812 GET ${url} - ${peer} text/plain`;
+    // A reverse proxy in front of this host's web server, and a name that resolves to 127.0.0.1.
+    expect(
+      one(squid('http://www.gauntlet-shop.example/cgi-bin/php.cgi?/etc/passwd', 'FIRSTUP_PARENT/127.0.0.1')),
+    ).toMatchObject({ detector: 'passwd', answered: true });
+    expect(one(squid('http://127.0.0.1.nip.io/.env', 'HIER_DIRECT/127.0.0.1'))).toMatchObject({
+      path: '/.env',
+    });
+    // Fetched from another server: relayed.
+    expect(one(squid('http://www.example.net/.env', 'HIER_DIRECT/93.184.216.34'))).toBeNull();
   });
 
   it("reads DeleGate's and Squid's logs as proxy logs, from the profile and on the command line", () => {
@@ -86,6 +131,19 @@ describe('proxy access logs', () => {
     expect(hintsFor('squid', '/var/log/squid/cache.log')).toEqual([]);
     expect(fileHints('/srv/copy/8080.http')).toEqual(['proxy']);
     expect(fileHints('/var/log/squid/access.log')).toEqual(['proxy']);
+    expect(fileHints('/var/log/squid3/access.log')).toEqual(['proxy']);
+    expect(fileHints('/var/log/squid-deb-proxy/access.log')).toEqual(['proxy']);
+    // A copy named access.log elsewhere: its first line says Squid.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-proxy-'));
+    const copy = path.join(dir, 'access.log');
+    writeFileSync(
+      copy,
+      '1795659600.123    120 198.51.100.9 TCP_MISS/200 652 GET http://x/ - HIER_DIRECT/192.0.2.80 text/plain\n',
+    );
+    expect(fileHints(copy)).toEqual(['proxy']);
+    writeFileSync(copy, '198.51.100.9 - - [30/Jun/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-"\n');
+    expect(fileHints(copy)).toEqual(['web']);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

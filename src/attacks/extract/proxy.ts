@@ -13,13 +13,17 @@ import { type AccessRequest, parseClf, requestEvent, requestTarget, web } from '
  */
 
 /** Squid's native line: `TIME.MS ELAPSED CLIENT CODE/STATUS BYTES METHOD URL USER HIER/PEER TYPE`. */
-const SQUID = /^(\d{9,11})\.\d{3} +-?\d+ (\S+) [A-Z_]+\/(\d{3}) \d+ (\S+) (\S+) (\S+) \S+/;
+const SQUID = /^(\d{9,11})\.\d{3} +-?\d+ (\S+) [A-Z_]+\/(\d{3}) \d+ (\S+) (\S+) (\S+) [A-Z_]+\/(\S+)/;
 
-function parseSquid(line: ParsedLine): AccessRequest | null {
+/** A proxy request, and (Squid) the server it fetched the answer from. */
+type ProxyRequest = AccessRequest & { peer?: string };
+
+function parseSquid(line: ParsedLine): ProxyRequest | null {
   const m = SQUID.exec(line.message);
   if (!m) return null;
   const host = hostOf(m[2]);
   if (!host) return null;
+  const peer = m[7] as string;
   return {
     host,
     user: m[6] === '-' ? undefined : m[6],
@@ -27,22 +31,32 @@ function parseSquid(line: ParsedLine): AccessRequest | null {
     status: Number(m[3]),
     time: Number(m[1]) * 1000,
     headers: [],
+    ...(peer !== '-' ? { peer: peer.toLowerCase() } : {}),
   };
 }
 
 /** `scheme://[userinfo@]host[:port]` and the rest of an absolute-form request target. */
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)(.*)$/;
 
-/** The host an authority names (`user@Host:8080` → `host`, `[::1]:80` → `::1`), lower-cased. */
+/**
+ * The host an authority names (`user@Host:8080` → `host`, `[::1]:80` → `::1`), lower-cased and, for address
+ * literals, in the WHATWG URL parser's form: `[0:0:0:0:0:0:0:1]` is `::1` and `2130706433` is `127.0.0.1`,
+ * as the proxy itself would have read them (else such spellings hid a probe of localhost).
+ */
 function authorityHost(authority: string): string {
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1).toLowerCase();
-  if (hostPort.startsWith('[')) return hostPort.slice(1, hostPort.indexOf(']') >>> 0);
-  const colon = hostPort.indexOf(':');
-  return colon < 0 ? hostPort : hostPort.slice(0, colon);
+  try {
+    const h = new URL(`http://${hostPort}/`).hostname;
+    return h.startsWith('[') ? h.slice(1, -1) : h;
+  } catch {
+    if (hostPort.startsWith('[')) return hostPort.slice(1, hostPort.indexOf(']') >>> 0);
+    const colon = hostPort.indexOf(':');
+    return colon < 0 ? hostPort : hostPort.slice(0, colon);
+  }
 }
 
 function extract(line: ParsedLine): Extracted {
-  const r = parseClf(line) ?? parseSquid(line);
+  const r: ProxyRequest | null = parseClf(line) ?? parseSquid(line);
   if (!r) return null;
   // The proxy asked for credentials and the client sent some: a failed login to the proxy, wherever to.
   if (r.status === 407 && r.user !== undefined)
@@ -53,26 +67,37 @@ function extract(line: ParsedLine): Extracted {
   const abs = ABSOLUTE.exec(target);
   if (!abs) return requestEvent(r, target, 'proxy');
   const e = requestEvent(r, abs[2] || '/', 'proxy');
-  if (e) e.target = authorityHost(abs[1] as string);
+  if (e) {
+    e.target = authorityHost(abs[1] as string);
+    // Squid fetched it from this host (a reverse proxy in front of it, or a name that resolves to 127.0.0.1).
+    if (r.peer !== undefined) e.targetPeer = r.peer;
+  }
   return e;
 }
 
 /**
- * Whether a site a proxy request named is this host: a loopback name or address, or the host's own name
- * (`gauntlet` and `gauntlet.example.jp` are one host when either is written short).
+ * Whether a site a proxy request named is this host: a loopback name or address, or the host's own name. A
+ * site written short (`http://gauntlet/`) is this host when its name is the host's first label; a dotted one
+ * only when it is the host's full name: a proxy called `mail` relays its users' `mail.example.net`.
  */
 export function isSelfTarget(site: string, names: readonly string[]): boolean {
   const s = site.endsWith('.') ? site.slice(0, -1) : site;
   if (s === 'localhost' || s.endsWith('.localhost') || s === 'localhost.localdomain') return true;
-  if (isAddress(s)) return /^127\./.test(s) || s === '::1' || /^::ffff:127\./.test(s);
-  const short = s.split('.')[0];
+  if (isAddress(s)) return isLoopbackAddress(s) || names.some((n) => n.toLowerCase() === s);
   for (const raw of names) {
     const n = raw.toLowerCase();
     if (n === '' || isAddress(n)) continue;
     if (n === s) return true;
-    if ((!n.includes('.') || !s.includes('.')) && n.split('.')[0] === short) return true;
+    if (!s.includes('.') && n.split('.')[0] === s) return true;
   }
   return false;
+}
+
+/** 127/8, ::1, and IPv4-mapped loopback in either spelling (`::ffff:127.0.0.1`, `::ffff:7f00:1`). */
+function isLoopbackAddress(a: string): boolean {
+  if (/^127\./.test(a) || a === '::1' || /^::ffff:127\./.test(a)) return true;
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(a);
+  return mapped !== null && Number.parseInt(mapped[1] as string, 16) >> 8 === 127;
 }
 
 /** Proxy access log extractor. */

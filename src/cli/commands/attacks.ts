@@ -3,7 +3,7 @@ import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
 import { SameLineFilter } from '../../attacks/same-line.ts';
 import { argPath } from '../../core/host.ts';
-import { accountLog, fileHints } from '../../attacks/read.ts';
+import { accountLog, fileHints, selfNames } from '../../attacks/read.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
 import { hostZoneName, inspectedZone, makeZone } from '../../core/tz.ts';
@@ -80,6 +80,7 @@ export function register(program: Command, app: App): void {
           serviceName: planServiceName(loaded.plan),
         });
         const zone = makeZone(hostZoneName(host, loaded.config.timeZone));
+        const self = selfNames(host);
         // A file named twice, or lines rsyslog wrote to two of the files, count once (as in the check).
         const same = new SameLineFilter();
         shown = files;
@@ -90,7 +91,7 @@ export function register(program: Command, app: App): void {
             now: host.now,
             zone,
             hints: fileHints(local),
-            self: [host.name],
+            self,
             display: () => f,
             consumeTrailing: true,
             onEvent: (e) => {
