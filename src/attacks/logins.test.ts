@@ -5,11 +5,13 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeHost } from '../core/host.ts';
 import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
@@ -135,6 +137,51 @@ describe('btmp across rotation', () => {
     appendFileSync(btmp, fails(1, '192.0.2.7'));
     const r2 = await run(root, r1.mark);
     expect(r2.hosts).toEqual(['192.0.2.6', '192.0.2.6', '192.0.2.7']);
+  });
+
+  it('finishes a copytruncate copy even while the truncated btmp is still empty', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(3, '192.0.2.20'));
+    const r1 = await run(root, undefined);
+    appendFileSync(btmp, fails(4, '192.0.2.21'));
+    writeFileSync(`${btmp}.1`, readFileSync(btmp));
+    truncateSync(btmp, 0);
+    const r2 = await run(root, r1.mark);
+    expect(r2.hosts).toEqual(Array(4).fill('192.0.2.21'));
+    appendFileSync(btmp, fails(1, '192.0.2.22'));
+    const r3 = await run(root, r2.mark);
+    expect(r3.hosts).toEqual(['192.0.2.22']);
+    expect((await run(root, r3.mark)).records).toBe(0);
+  });
+
+  it("reads what is new when the marked file's inode now belongs to a new btmp (two rotations between runs)", async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(2, '192.0.2.30'));
+    const r1 = await run(root, undefined);
+    // rotate 1, twice: the marked file is deleted, the file between is btmp.1, and the new btmp happens to
+    // get the freed inode (ext4 hands it out again).
+    renameSync(btmp, `${btmp}.1`);
+    writeFileSync(btmp, fails(8, '192.0.2.31'));
+    rmSync(`${btmp}.1`);
+    renameSync(btmp, `${btmp}.1`);
+    writeFileSync(btmp, fails(1, '192.0.2.32'));
+    const { ino, dev } = statSync(btmp);
+    const reused = { ...(r1.mark as BtmpMark), ino, dev };
+    const r2 = await run(root, reused);
+    expect(r2.hosts).toEqual([...Array(8).fill('192.0.2.31'), '192.0.2.32']);
+    expect((await run(root, r2.mark)).records).toBe(0);
+  });
+
+  it('finishes a member compressed before the new btmp was created', async () => {
+    const { root, btmp } = tree();
+    writeFileSync(btmp, fails(2, '192.0.2.40'));
+    const r1 = await run(root, undefined);
+    appendFileSync(btmp, fails(3, '192.0.2.41'));
+    writeFileSync(`${btmp}.1.gz`, gzipSync(readFileSync(btmp)));
+    rmSync(btmp);
+    writeFileSync(btmp, fails(1, '192.0.2.42'));
+    const r2 = await run(root, r1.mark);
+    expect(r2.hosts).toEqual([...Array(3).fill('192.0.2.41'), '192.0.2.42']);
   });
 
   it('reads every member with --all', async () => {

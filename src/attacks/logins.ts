@@ -25,6 +25,11 @@ export const btmpMarkSchema = z.object({
    * inode alone does not tell a file truncated in place (`: > btmp`) or a reused inode from the marked file.
    */
   first: z.string().optional(),
+  /**
+   * Time (ms) of the newest record read: where the marked file cannot be found for sure (its inode reused by
+   * a new btmp, an empty btmp at its inode), every member is read and only records after it count.
+   */
+  last: z.number().optional(),
 });
 
 /** Where btmp was read up to. */
@@ -78,12 +83,13 @@ async function readFrom(
   from: number,
   onRecord: (r: FailedLoginRecord) => void,
   since: number,
-): Promise<{ end: number; first: string | undefined }> {
+): Promise<{ end: number; first: string | undefined; last: number | undefined }> {
   const f = await openWtmp(m.local, { display: m.shown });
   try {
     const size = f.layout.size;
     const into = Buffer.allocUnsafe(CHUNK * size);
     let at = from;
+    let last: number | undefined;
     for (; at < f.records; ) {
       const buf = f.read(at, CHUNK, into);
       const n = buf.length / size;
@@ -91,6 +97,7 @@ async function readFrom(
       for (let i = 0; i < n; i++) {
         const r = decodeRecord(buf, i * size, f.layout, at + i);
         const time = r.sec * 1000 + Math.floor(r.usec / 1000);
+        if (r.sec > 0 && (last === undefined || time > last)) last = time;
         if (r.sec <= 0 || time < since) continue;
         const user = fieldText(r.user);
         const host = recordHost(r);
@@ -106,7 +113,7 @@ async function readFrom(
       }
       at += n;
     }
-    return { end: at, first: fingerprint(f.head) };
+    return { end: at, first: fingerprint(f.head), last };
   } finally {
     f.close();
   }
@@ -120,16 +127,17 @@ export interface BtmpResult {
 }
 
 /**
- * Where to resume in `members` (oldest first): the member the mark names and the record to start at there;
+ * Where to resume in btmp's family (oldest first) from a mark: the member and record to read from, and
  * every later member is read from its start. The marked file is the member with its inode and first record;
- * else a copy of it (the same first record: `copytruncate`, a compressed member); else a member with its
- * inode but another first record was truncated or replaced in place and is read from its start; else the
- * marked file is gone (rotated out) and every member is newer than it.
+ * else a copy of it (the same first record: `copytruncate`, a compressed member, its inode reused by a new
+ * btmp); else, the marked file being gone or no longer telling (an empty btmp or another first record at
+ * its inode), every member is read and only records after the mark's newest (`after`) count. Marks of older
+ * versions (no fingerprint) keep the inode-only rules.
  */
 async function resumePoint(
   members: readonly Member[],
   mark: BtmpMark,
-): Promise<{ member: number; record: number }> {
+): Promise<{ member: number; record: number; after?: number }> {
   const sameInode = (m: Member) => m.stat.ino === mark.ino && m.stat.dev === mark.dev;
   const heads = new Map<number, { records: number; first: string | undefined }>();
   const head = async (i: number) => {
@@ -137,24 +145,28 @@ async function resumePoint(
     if (h === undefined) heads.set(i, (h = await headOf(members[i] as Member)));
     return h;
   };
-  for (let i = members.length - 1; i >= 0; i--) {
-    if (!sameInode(members[i] as Member)) continue;
-    const h = await head(i);
-    // Another first record at the marked inode: truncated or replaced in place (looked at below).
-    if (mark.first !== undefined && h.first !== undefined && h.first !== mark.first) continue;
-    // Fewer records than were read: with the same first record, cut at the end (nothing there is new);
-    // under an older mark without a fingerprint, truncated and regrown (read from the start).
-    const record =
-      h.records < mark.records && mark.first === undefined ? 0 : Math.min(mark.records, h.records);
-    return { member: i, record };
-  }
-  if (mark.first !== undefined)
+  if (mark.first !== undefined) {
+    // The marked file at its inode (cut at the end: nothing there is new), else its copy wherever it is.
+    for (let i = members.length - 1; i >= 0; i--)
+      if (sameInode(members[i] as Member) && (await head(i)).first === mark.first)
+        return { member: i, record: Math.min(mark.records, (await head(i)).records) };
     for (let i = members.length - 1; i >= 0; i--) {
       const h = await head(i);
       if (h.first === mark.first) return { member: i, record: Math.min(mark.records, h.records) };
     }
-  for (let i = members.length - 1; i >= 0; i--)
-    if (sameInode(members[i] as Member)) return { member: i, record: 0 };
+    // Not found: emptied in place, rotated away, or its inode now another file's. What is after the mark's
+    // newest record is new, wherever it is.
+    if (mark.last !== undefined) return { member: 0, record: 0, after: mark.last };
+    for (let i = members.length - 1; i >= 0; i--)
+      if (sameInode(members[i] as Member)) return { member: i, record: 0 };
+    return { member: 0, record: 0 };
+  }
+  for (let i = members.length - 1; i >= 0; i--) {
+    if (!sameInode(members[i] as Member)) continue;
+    const h = await head(i);
+    // Fewer records than were read: truncated and regrown (read from the start).
+    return { member: i, record: h.records < mark.records ? 0 : mark.records };
+  }
   return { member: 0, record: 0 };
 }
 
@@ -195,7 +207,7 @@ export async function readBtmp(
   const since = mode.kind === 'since' ? mode.since : Number.NEGATIVE_INFINITY;
   let reading: Member | undefined;
   try {
-    let from = { member: 0, record: 0 };
+    let from: { member: number; record: number; after?: number } = { member: 0, record: 0 };
     if (mode.kind === 'resume') {
       if (mode.mark) from = await resumePoint(members, mode.mark);
       // The first run starts at the live file's start (earlier failures are the logs' past, not news).
@@ -203,11 +215,22 @@ export async function readBtmp(
       else from = { member: members.length - 1, record: 0 };
     }
     let mark: BtmpMark | undefined;
+    // Records at or before the mark's newest were counted by an earlier run (used where the marked file
+    // could not be found for sure).
+    const after = from.after === undefined ? since : Math.max(since, from.after + 1);
+    let last = mode.kind === 'resume' ? mode.mark?.last : undefined;
     for (let i = from.member; i < members.length; i++) {
       const m = members[i] as Member;
       reading = m;
-      const r = await readFrom(m, i === from.member ? from.record : 0, count, since);
-      mark = { dev: m.stat.dev, ino: m.stat.ino, records: r.end, ...(r.first ? { first: r.first } : {}) };
+      const r = await readFrom(m, i === from.member ? from.record : 0, count, after);
+      if (r.last !== undefined && (last === undefined || r.last > last)) last = r.last;
+      mark = {
+        dev: m.stat.dev,
+        ino: m.stat.ino,
+        records: r.end,
+        ...(r.first ? { first: r.first } : {}),
+        ...(last !== undefined ? { last } : {}),
+      };
     }
     return { mark, records };
   } catch (err) {
