@@ -37,7 +37,7 @@ import {
   newModemIssues,
   parseMgettyLog,
 } from './mgetty.ts';
-import { type DialupState, marksOf, nextState, parseDialupState } from './state.ts';
+import { type DialupState, marksOf, nextState, parseDialupState, withoutFutureMarks } from './state.ts';
 import { type HourRange, parseHours } from './time.ts';
 
 /** Service name the findings are filed under when the plan has no mgetty service. */
@@ -254,6 +254,18 @@ export function inspectDialup(
   const service = serviceName(plan);
   const timeZone = hostZoneName(host, config.timeZone);
   const problems: Finding[] = [];
+  // Marks later than now (the clock went back, or was ahead at the last run) are not trusted: said, and
+  // their lines judged afresh.
+  const { state: saved, ahead } = withoutFutureMarks(inputs.saved, host.now);
+  for (const a of ahead)
+    problems.push({
+      kind: 'not-checked',
+      status: 'WARNING',
+      service,
+      summary: `The last run judged ${a.line} up to ${new Date(a.mark).toISOString()}, later than now: the clock went back since, or was ahead then; ${a.line} is judged afresh (a finding of an earlier run may come once more)`,
+      evidence: [],
+      data: { what: 'dial-up state', path: a.line, reason: 'marks later than now' },
+    });
 
   // 1. Which logs: the command line's, else the config's globs plus the mgetty profile's.
   let logSources: Source[];
@@ -285,7 +297,7 @@ export function inspectDialup(
     findings: [],
     problems,
     resumed: inputs.saved !== undefined,
-    state: nextState(inputs.saved, new Map(), new Map()),
+    state: nextState(saved, new Map(), new Map()),
   };
   if (!enabled) return empty;
 
@@ -402,7 +414,7 @@ export function inspectDialup(
   }
 
   // 4. Correlate, from where the last run's marks leave off.
-  const marks = marksOf(inputs.saved);
+  const marks = marksOf(saved);
   const ttys = inputs.ttys?.length ? inputs.ttys.map(normalLine) : undefined;
   const wantedEntries = ttys ? entries.filter((e) => e.tty === null || ttys.includes(e.tty)) : entries;
   const { calls, unanswered } = extractCalls(wantedEntries);
@@ -475,7 +487,7 @@ export function inspectDialup(
     lines: judged,
     trouble,
     findings,
-    state: nextState(inputs.saved, new Map(lines.map((r) => [r.line, r.mark])), modem.marks),
+    state: nextState(saved, new Map(lines.map((r) => [r.line, r.mark])), modem.marks),
   };
 }
 

@@ -79,6 +79,33 @@ async function check(
 const reported = (findings: Finding[]): string[] =>
   findings.filter((f) => f.kind !== 'dialup-line-summary').map((f) => `${f.status} ${f.summary}`);
 
+describe('marks later than now', () => {
+  it('are not trusted after the clock went back: said, and the line judged afresh so an intrusion shows', async () => {
+    const { root, log, wtmp } = tree();
+    writeFileSync(log, call('20', '10:00:00', 612, 'yanagi'));
+    const logins: UtmpRecordInput[] = [
+      { type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:00:20Z') },
+    ];
+    wtmp(logins);
+    // One run while the clock was a day ahead (a dead CMOS battery before NTP synced, a stepped clock).
+    const ahead = await check(root, '2026-05-22T12:00:00Z', undefined);
+    expect(reported(ahead.findings)).toEqual([]);
+    // Back to the right time: an intruder logs in without a call.
+    wtmp([
+      ...logins,
+      { type: 7, pid: 999, line: 'ttyS0', user: 'mallory', sec: sec('2026-05-21T03:00:00Z') },
+    ]);
+    const back = await check(root, '2026-05-21T04:00:00Z', ahead.out.state);
+    expect(reported(back.findings)).toEqual([
+      'WARNING The last run judged ttyS0 up to 2026-05-22T12:00:00.000Z, later than now: the clock went back since, or was ahead then; ttyS0 is judged afresh (a finding of an earlier run may come once more)',
+      expect.stringMatching(/^CRITICAL Login by mallory on ttyS0 at 2026-05-21 03:00:00 UTC/),
+    ]);
+    // The marks are now's: the next run is quiet.
+    const next = await check(root, '2026-05-21T05:00:00Z', back.out.state);
+    expect(reported(next.findings)).toEqual([]);
+  });
+});
+
 describe('the dial-up check across runs', () => {
   it('reports a finding once, judges a call whose window is still open later, and counts only new modem lines', async () => {
     const { root, log, wtmp } = tree();

@@ -75,3 +75,25 @@ export function nextState(
     lines: [...merged.values()].sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0)),
   };
 }
+
+/**
+ * The saved state without the lines whose marks are later than `now`: the clock went back since the last
+ * run (NTP stepping a fast clock back), or was ahead then (a dead CMOS battery before NTP synced). Trusted,
+ * such a mark hid every call and login until the clock caught up with it, a year for a clock a year ahead.
+ * Those lines are judged afresh (a finding of the last run may come once more) and named in `ahead`.
+ */
+export function withoutFutureMarks(
+  state: DialupState | undefined,
+  now: Date,
+): { state: DialupState | undefined; ahead: { line: string; mark: number }[] } {
+  if (!state) return { state, ahead: [] };
+  const t = now.getTime();
+  const ahead: { line: string; mark: number }[] = [];
+  const lines = state.lines.filter((l) => {
+    const mark = Math.max(l.callsTo ?? 0, l.loginsTo ?? 0, l.modem?.time ?? 0);
+    if (mark <= t) return true;
+    ahead.push({ line: l.line, mark });
+    return false;
+  });
+  return { state: ahead.length ? { ...state, lines } : state, ahead };
+}
