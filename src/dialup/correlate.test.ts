@@ -103,6 +103,20 @@ describe('pids', () => {
     expect(r.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([[200, 'no-login']]);
   });
 
+  it('matches a call an hour off by its pid (a stamp in the repeated hour read as the other instant)', () => {
+    // The call's local stamp fell in the hour the clocks went back and was read an hour late (east of UTC)
+    // or early (west): its login, 42 s after it in wtmp's UTC, is the same process.
+    for (const shift of [3600, -3600]) {
+      const r = only(run([call('ttyS0', 1000 + shift, 612)], [login('ttyS0', 1042, 612)]));
+      expect(r.loginsWithoutCall).toEqual([]);
+      expect(r.callsWithoutLogin).toEqual([]);
+      expect(r.matches.map((m) => [m.call.pid, m.byPid])).toEqual([[612, true]]);
+    }
+    // Another pid an hour off is no match: still an intrusion.
+    const other = only(run([call('ttyS0', 4600, 612)], [login('ttyS0', 1042, 700)]));
+    expect(other.loginsWithoutCall).toHaveLength(1);
+  });
+
   it('refuses a call whose pid differs from the login pid, even inside the window', () => {
     const r = only(run([call('ttyS0', 0, 100)], [login('ttyS0', 30, 300)]));
     expect(r.matches).toEqual([]);

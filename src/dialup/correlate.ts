@@ -7,6 +7,8 @@
 import type { Call, Unanswered } from './mgetty.ts';
 import { type HourRange, withinHours } from './time.ts';
 
+/** How far a daylight-saving change moves local time (the repeated hour). */
+const DST_SHIFT_SECONDS = 3600;
 /** `ut_type` names (glibc bits/utmp.h). */
 export type UtType =
   | 'EMPTY'
@@ -281,12 +283,23 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
             (sec(c.auditTime ?? c.start) >= t - window || (login.pid > 0 && c.pid === login.pid)),
         );
       const byPid = candidates.filter((c) => login.pid > 0 && c.pid === login.pid);
-      const call = (byPid.length ? byPid : candidates).at(-1);
+      let call = (byPid.length ? byPid : candidates).at(-1);
+      // A call in the hour the clocks went back reads its local stamp as one of the two instants it names,
+      // perhaps the wrong one: an hour off, its login (wtmp keeps UTC) found no call, a false "intrusion".
+      // mgetty hands the line to login in the same process, so the same pid within that hour is that call.
+      if (call === undefined && login.pid > 0)
+        call = calls.find(
+          (c) =>
+            !used.has(c) &&
+            c.pid === login.pid &&
+            c.outcome !== 'failed' &&
+            Math.abs(sec(c.auditTime ?? c.start) - t) <= DST_SHIFT_SECONDS + window,
+        );
       if (call) used.add(call);
       if (!fresh(login)) continue;
       if (call) {
         logins.push(login);
-        matches.push({ login, call, seconds: t - sec(call.start), byPid: byPid.includes(call) });
+        matches.push({ login, call, seconds: t - sec(call.start), byPid: call.pid === login.pid });
       } else if (t >= judgedTo) loginsAfterLog++;
       else if (t >= judgedFrom) {
         logins.push(login);
