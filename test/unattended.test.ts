@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StateStore, stateDirFor } from '../src/state/store.ts';
 import { DEMO_ROOT, REPO, runCli, tempDir } from './helpers/cli.ts';
 
 /*
@@ -45,5 +46,33 @@ describe('the unattended setups in the README and examples/systemd', () => {
     const r = await runCli(['--state', tempDir(), '--root', DEMO_ROOT, ...args]);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/^CRITICAL: /m);
+  });
+});
+
+describe('two runs at once', () => {
+  it('gives up at once with --wait 0 while another run holds the lock, and waits for it by default', async () => {
+    const state = tempDir();
+    const store = new StateStore(stateDirFor(state, DEMO_ROOT));
+    const release = store.lock();
+    const now = await runCli([
+      '--state',
+      state,
+      '--root',
+      DEMO_ROOT,
+      'check',
+      '--only',
+      'logs',
+      '--wait',
+      '0',
+    ]);
+    expect(now.code).toBe(3);
+    expect(now.stderr).toMatch(/^tenken: Another tenken run holds .*\/lock: pid \d+ is still running\n$/);
+    // The default waits: the holder finishes a moment later and the run goes ahead.
+    setTimeout(release, 1500);
+    const later = await runCli(['--state', state, '--root', DEMO_ROOT, 'check', '--only', 'logs']);
+    expect(later.stderr).toBe('');
+    expect(later.code).toBe(1);
+    const bad = await runCli(['--state', state, '--root', DEMO_ROOT, 'check', '--wait', 'soon']);
+    expect(bad.stderr).toBe('tenken: Invalid --wait soon: give whole seconds (0 to give up at once)\n');
   });
 });

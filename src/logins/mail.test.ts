@@ -650,7 +650,7 @@ describe('tenken logins mail is incremental', () => {
       now: at('2026-11-01T00:00'),
       logins: { mail: { transport: rec.bin } },
     };
-    const r = await runLogins(['logins', 'mail'], opts);
+    const r = await runLogins(['logins', 'mail', '--wait', '0'], opts);
     expect([r.code, r.stdout]).toEqual([3, '']);
     expect(r.stderr).toBe(
       `tenken: Another tenken run holds ${dir}/lock: pid ${process.pid} is still running\n`,

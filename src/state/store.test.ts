@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { isRoot, runAsNobody } from '../../test/helpers/as-nobody.ts';
 import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { defaultStateDir, StateStore, stateDirFor } from './store.ts';
+import { defaultStateDir, StateStore, stateDirFor, waitSeconds } from './store.ts';
 
 /** Field 22 of /proc/PID/stat: the start time in clock ticks since boot. */
 function statStart(pid: number | 'self'): string {
@@ -177,6 +177,32 @@ describe('StateStore', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"root":"cursors"}\n');
     // What it could write, it wrote.
     expect(JSON.parse(readFileSync(path.join(dir, 'attacks.json'), 'utf8'))).toEqual({ user: 'attackers' });
+  });
+
+  it('waits for a live run to release the lock, up to a limit (cron starts check and logins mail together)', async () => {
+    const dir = tempDir();
+    const release = new StateStore(dir).lock();
+    const slept: number[] = [];
+    // The other run ends while this one sleeps its first second.
+    const got = await new StateStore(dir).lockWait(5000, (ms) => {
+      slept.push(ms);
+      release();
+      return Promise.resolve();
+    });
+    expect(slept).toEqual([1000]);
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid} ${ownStart()} ${bootId()}\n`);
+    got();
+    // Held for good: given up at the limit with the usual one line.
+    const holder = new StateStore(dir).lock();
+    const start = Date.now();
+    await expect(new StateStore(dir).lockWait(1200)).rejects.toThrow(
+      /^Another tenken run holds .*: pid \d+ is still running$/,
+    );
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1200);
+    await expect(new StateStore(dir).lockWait(0)).rejects.toThrow(/still running/);
+    holder();
+    expect(() => waitSeconds('2m')).toThrow('Invalid --wait 2m: give whole seconds (0 to give up at once)');
+    expect(waitSeconds('0')).toBe(0);
   });
 
   it('locks runs against each other and takes over a stale lock', () => {

@@ -155,6 +155,26 @@ export class StateStore {
   }
 
   /**
+   * Takes the run lock, waiting up to `waitMs` while another live run holds it (cron's hourly `check` and the
+   * monthly `logins mail` start in the same minute: one of them exited 3, the month's mail or the hour's
+   * check lost). Polls once a second; an error other than "held" is thrown at once.
+   */
+  async lockWait(
+    waitMs: number,
+    sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+  ): Promise<() => void> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return this.lock();
+      } catch (err) {
+        if (!(err instanceof LockHeldError) || Date.now() >= deadline) throw err;
+      }
+      await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  /**
    * Takes the run lock (`lock` file created with O_EXCL, holding `PID START BOOT`: our pid, our start time in
    * clock ticks since boot and the boot id, so a pid reused by another process after a crash or a reboot does
    * not hold the lock). A lock whose process is gone is stale and taken over. Returns the release function.
@@ -231,12 +251,26 @@ export class StateStore {
     }
     const pid = lockHolder(text, mtimeMs);
     if (pid !== undefined)
-      throw new TenkenError(`Another tenken run holds ${file}: pid ${pid} is still running`);
+      throw new LockHeldError(`Another tenken run holds ${file}: pid ${pid} is still running`);
     if (text === '' && Date.now() - mtimeMs < EMPTY_LOCK_MS)
       throw new TenkenError(
         `Another tenken run holds ${file}: taken at ${new Date(mtimeMs).toISOString()} without a pid (a full disk?)`,
       );
   }
+}
+
+/** The run lock is held by a live run (the one error `lockWait` waits out). */
+export class LockHeldError extends TenkenError {}
+
+/** How long a run waits for another run's lock before giving up (exit 3), by default. */
+export const LOCK_WAIT_SECONDS = 300;
+
+/** Parses `--wait SECONDS` (0 = give up at once, as before). */
+export function waitSeconds(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
+    throw new TenkenError(`Invalid --wait ${text}: give whole seconds (0 to give up at once)`);
+  return n;
 }
 
 /** How long a lock without a pid (its writer ran out of disk space) counts as held. */

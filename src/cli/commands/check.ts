@@ -7,7 +7,7 @@ import { inspectedZone } from '../../core/tz.ts';
 import { renderers, type ReportFormat } from '../../report/registry.ts';
 import { wantColor } from '../../report/style.ts';
 import { writeOutputFile } from '../../state/atomic.ts';
-import { StateStore } from '../../state/store.ts';
+import { LOCK_WAIT_SECONDS, StateStore, waitSeconds } from '../../state/store.ts';
 import { assertFormat, type App } from '../app.ts';
 
 interface CheckOptions {
@@ -15,6 +15,7 @@ interface CheckOptions {
   since?: string;
   verbose: boolean;
   output?: string;
+  wait: string;
 }
 
 /**
@@ -34,6 +35,11 @@ export function register(program: Command, app: App): void {
     )
     .option('-v, --verbose', 'also list what is OK', false)
     .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout (- for stdout)')
+    .option(
+      '--wait <seconds>',
+      'wait this long for another run (check, logins mail) to finish before giving up with exit 3',
+      String(LOCK_WAIT_SECONDS),
+    )
     .addHelpText(
       'after',
       '\nFormats: text (default), json (docs/report.schema.json).\nExit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n' +
@@ -50,8 +56,9 @@ export function register(program: Command, app: App): void {
       } catch (err) {
         throw new TenkenError(describe('Cannot select checks', err));
       }
+      const wait = waitSeconds(opts.wait);
       const store = new StateStore(g.state);
-      const release = store.lock();
+      const release = await store.lockWait(wait * 1000);
       try {
         const since =
           opts.since === undefined

@@ -27,13 +27,14 @@ import {
   renderUserText,
   type UserReport,
 } from '../../logins/user-report.ts';
-import { StateStore } from '../../state/store.ts';
+import { LOCK_WAIT_SECONDS, StateStore, waitSeconds } from '../../state/store.ts';
 import type { App } from '../app.ts';
 
 interface ReportOpts {
   user?: string[];
   since?: string;
   dryRun?: string;
+  wait?: string;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [
@@ -180,12 +181,18 @@ export function register(program: Command, app: App): void {
       "period start for everyone, moving no user's mark: a duration (30d, 12h) or a date (the host's local midnight); default: where each user's last accepted mail ended, else checks.logins.reportSince (30d)",
     )
     .option('--dry-run <dir>', 'write DIR/USER.eml instead of sending')
+    .option(
+      '--wait <seconds>',
+      'wait this long for another run (check, logins mail) to finish before giving up with exit 3',
+      String(LOCK_WAIT_SECONDS),
+    )
     .action(async (opts: ReportOpts, cmd: Command) => {
       const g = app.globals(cmd);
+      const wait = waitSeconds(opts.wait ?? String(LOCK_WAIT_SECONDS));
       const store = new StateStore(g.state);
       // Like check: two runs must not mail the same period twice or interleave their marks. A dry run
       // writes no state and needs no lock.
-      const release = opts.dryRun ? () => undefined : store.lock();
+      const release = opts.dryRun ? () => undefined : await store.lockWait(wait * 1000);
       try {
         await mailAction(app, cmd, opts, store);
       } finally {
