@@ -70,7 +70,7 @@ export type Decision =
 /** How a run treats saved cursors. */
 export type ReadMode =
   | { kind: 'resume'; cursors: Cursor[] }
-  /** No saved state for this log: read the live file from its start, take rotated ones as read. */
+  /** No saved state for this log: read the live file from its start, take rotated ones as read (all, without a live file). */
   | { kind: 'first' }
   /** Everything from the start (`--all`), or only files written since a time (`--since`). */
   | { kind: 'all' }
@@ -115,6 +115,8 @@ export async function decide(
   files: readonly OpenFile[],
   mode: ReadMode,
   id: IdentityOptions,
+  /** Whether the newest file is the live one (false: it is missing, only rotated members are there). */
+  newestIsLive = true,
 ): Promise<Decision[]> {
   if (mode.kind === 'all') return files.map(() => ({ action: 'read', start: 0, line: 0, why: 'all' }));
   if (mode.kind === 'since')
@@ -123,9 +125,11 @@ export async function decide(
         ? { action: 'skip', why: 'since' }
         : { action: 'read', start: 0, line: 0, why: 'all' },
     );
+  // A first run reads the live file from its start; without one (a rotation's gap, a retired log) it reads
+  // nothing, as it would once the live file is there: rotated members are history.
   if (mode.kind === 'first')
     return files.map((_, i) =>
-      i === files.length - 1
+      i === files.length - 1 && newestIsLive
         ? { action: 'read', start: 0, line: 0, why: 'new' }
         : { action: 'skip', why: 'first-run' },
     );

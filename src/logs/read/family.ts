@@ -18,6 +18,41 @@ export interface FamilyMember {
 const NUMERIC = /^\.(\d{1,4})(\.gz)?$/;
 const DATEEXT = /^-(\d{8,14})(\.gz)?$/;
 
+/** What a rotated name adds to its live name: a number (higher is older) or a date key (higher is newer). */
+type Suffix = { n: number; gzip: boolean } | { key: bigint; gzip: boolean };
+
+/** The rotation suffix `rest` (what follows the live name) stands for, or null when it is none. */
+function rotatedSuffix(rest: string): Suffix | null {
+  const num = NUMERIC.exec(rest);
+  if (num) return { n: Number(num[1]), gzip: num[2] !== undefined };
+  const date = DATEEXT.exec(rest);
+  if (date) return { key: BigInt(date[1] as string), gzip: date[2] !== undefined };
+  return null;
+}
+
+/** Whether a name ends in a dotted IPv4 address (Samba's per-client `log.192.0.2.7`, `.gz` aside). */
+function endsInIPv4(name: string): boolean {
+  const run = /(?:\d+\.)*\d+$/.exec(name.replace(/\.gz$/, ''));
+  return run !== null && run[0].split('.').length === 4 && run[0].split('.').every((o) => o.length <= 3);
+}
+
+/**
+ * The live name a rotated name belongs to (`mg_ttyS1.log.2.gz` → `mg_ttyS1.log`), or null when the name
+ * is not one logrotate makes. The shortest live name wins (`log-20261126-1764150000` → `log`); a name
+ * ending in an IPv4 address is a live name (`log.192.0.2.7`), its rotations (`log.192.0.2.7.1`) are not.
+ */
+export function liveNameOf(name: string): string | null {
+  for (let i = 1; i < name.length; i++) {
+    const c = name[i];
+    if (c !== '.' && c !== '-' && c !== '_') continue;
+    if (rotatedSuffix(name.slice(i)) === null) continue;
+    // `log.192.0.2.7` is a live name (its `.7` no rotation); `log.192.0.2.7.1` is one of its rotations.
+    if (endsInIPv4(name) && !endsInIPv4(name.slice(0, i))) continue;
+    return name.slice(0, i);
+  }
+  return null;
+}
+
 /**
  * Orders a directory's names into `name`'s family, oldest first: dateext members by date, then numbered
  * ones from the highest number down, then the live file. Pure, for tests; `familyOf` reads the directory.
@@ -35,14 +70,10 @@ export function orderFamily(
       continue;
     }
     if (!e.startsWith(name)) continue;
-    const rest = e.slice(name.length);
-    const num = NUMERIC.exec(rest);
-    if (num) {
-      numbered.push({ n: Number(num[1]), name: e, gzip: num[2] !== undefined });
-      continue;
-    }
-    const date = DATEEXT.exec(rest);
-    if (date) dated.push({ key: BigInt(date[1] as string), name: e, gzip: date[2] !== undefined });
+    const s = rotatedSuffix(e.slice(name.length));
+    if (s === null) continue;
+    if ('n' in s) numbered.push({ n: s.n, name: e, gzip: s.gzip });
+    else dated.push({ key: s.key, name: e, gzip: s.gzip });
   }
   // A plain and a .gz member with the same rank (a compression caught half-way): the plain one is older data.
   dated.sort((a, b) => (a.key === b.key ? Number(a.gzip) - Number(b.gzip) : a.key < b.key ? -1 : 1));

@@ -85,10 +85,12 @@ export async function readSource(
     return result;
   }
   const files: OpenFile[] = [];
+  let newestIsLive = false;
   let unreadable = false;
   for (const m of members) {
     try {
       files.push(await openLog(m.path, m.gzip, opts.identity.fpBytes));
+      newestIsLive = !m.rotated;
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') continue; // rotated away between listing and opening
@@ -97,7 +99,7 @@ export async function readSource(
     }
   }
   try {
-    const decisions = await decide(files, opts.mode, opts.identity);
+    const decisions = await decide(files, opts.mode, opts.identity, newestIsLive);
     const consumedBy = new Map<number, number>(); // member index → content offset consumed
     for (const [i, f] of files.entries()) {
       const d = decisions[i] as Decision;
