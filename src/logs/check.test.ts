@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -214,6 +223,26 @@ describe('the logs check', () => {
     // Debian has no mail.err; postfix's lines are in the system log, read by tag.
     writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
     expect(await problems()).toEqual([]);
+  });
+
+  it('says, as INFO, that the lines left in a log rotated to a name it does not follow are not read', async () => {
+    const plan: Plan = testPlan([service('sshd', { syslog: ['sshd'] })], ['/var/log/syslog']);
+    const log = path.join(root, 'var/log/syslog');
+    writeFileSync(log, SYSLOG);
+    const first = await logsCheck.run(ctx(plan, undefined));
+    renameSync(log, `${log}.old`);
+    writeFileSync(log, SYSLOG.replaceAll('Nov 24', 'Nov 25'));
+    const out = await logsCheck.run(ctx(plan, first.state));
+    expect(
+      findings(out.results, 'host')
+        .filter((f) => f.kind === 'log-source')
+        .map((f) => [f.status, f.summary]),
+    ).toEqual([
+      [
+        'INFO',
+        'Cannot follow the rotation of /var/log/syslog: the file read last time was renamed /var/log/syslog.old, a name tenken does not take for a rotation of it: lines written to it after the last run are not read',
+      ],
+    ]);
   });
 
   it('says so when no system log exists and the journal is off', async () => {

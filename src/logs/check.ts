@@ -115,9 +115,11 @@ function sourceFinding(service: string, status: Status, data: LogSourceData): Lo
   const what =
     data.problem === 'reset'
       ? `${data.path} was replaced or truncated: ${data.reason}`
-      : data.problem === 'journal'
-        ? `Cannot read the journal: ${data.reason}`
-        : `Cannot read ${data.path}: ${data.reason}`;
+      : data.problem === 'rotated'
+        ? `Cannot follow the rotation of ${data.path}: ${data.reason}`
+        : data.problem === 'journal'
+          ? `Cannot read the journal: ${data.reason}`
+          : `Cannot read ${data.path}: ${data.reason}`;
   return { kind: 'log-source', status, service, summary: what, evidence: [], data };
 }
 
@@ -139,7 +141,7 @@ export function buildResults(
       continue;
     }
     const status: Status =
-      p.problem === 'reset'
+      p.problem === 'reset' || p.problem === 'rotated'
         ? 'INFO'
         : p.problem === 'unreadable'
           ? 'UNKNOWN'

@@ -20,3 +20,33 @@ describe('the live name of a rotated name', () => {
     ]);
   });
 });
+
+describe("a log's family", () => {
+  it("takes in logrotate's common dateformats, ordered by date whatever the format", () => {
+    const names = [
+      'auth.log',
+      'auth.log.1',
+      'auth.log-20261127-1764236400',
+      'auth.log-2026-11-26',
+      'auth.log.20261125.gz',
+      'auth.log_20261124',
+      'auth.log-2026112809',
+      'auth.log-20261123',
+      'auth.log.old',
+      'auth.log-backup',
+      'auth.log-2026-13-01',
+    ];
+    expect(orderFamily('auth.log', names).map((m) => m.name)).toEqual([
+      'auth.log-20261123',
+      'auth.log_20261124',
+      'auth.log.20261125.gz',
+      'auth.log-2026-11-26',
+      'auth.log-20261127-1764236400',
+      'auth.log-2026112809',
+      'auth.log.1',
+      'auth.log',
+    ]);
+    expect(liveNameOf('auth.log-20261127-1764236400')).toBe('auth.log');
+    expect(liveNameOf('auth.log.20261125.gz')).toBe('auth.log');
+  });
+});

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { errnoCode, reason } from '../../core/errors.ts';
 import {
   type Cursor,
   cursorAfter,
+  cursorHeld,
   cursorAtEnd,
   cursorOfCopy,
   type Decision,
@@ -12,7 +14,7 @@ import {
 import type { LineHit } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 import { openLog, type OpenFile, readLog, type SplitOptions } from './content.ts';
-import { familyOf, type FamilyMember } from './family.ts';
+import { familyOf, type FamilyMember, findByInode } from './family.ts';
 
 /**
  * Reads one log (a live path and its rotated siblings) from where the last committed run stopped,
@@ -23,7 +25,8 @@ import { familyOf, type FamilyMember } from './family.ts';
 export interface SourceProblem {
   /** Local path of the file concerned. */
   path: string;
-  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'journal';
+  /** rotated: the file read last time went where its family does not follow (a name not taken in). */
+  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'journal';
   reason: string;
 }
 
@@ -144,6 +147,10 @@ export async function readSource(
       const consumed = consumedBy.get(d.of) ?? d.length;
       result.cursors.push(await cursorOfCopy(f, d.length, opts.display(f.path), consumed, opts.identity));
     }
+    if (opts.mode.kind === 'resume' && newestIsLive && !unreadable) {
+      const lost = await rotatedAway(live, opts.mode.cursors, files, decisions, (p) => opts.display(p));
+      if (lost) result.problems.push(lost);
+    }
     if (unreadable && opts.mode.kind === 'resume') {
       // Keep cursors of members we could not open, so they resume once readable.
       const mine = new Set(result.cursors.map((c) => `${c.dev}:${c.ino}`));
@@ -153,6 +160,38 @@ export async function readSource(
     await Promise.all(files.map((f) => f.handle.close().catch(() => {})));
   }
   return result;
+}
+
+/**
+ * The problem to report when the live file is another file than last time and no member of the family
+ * holds the one read then (renamed to a name the family does not take in, moved away, or deleted): lines
+ * written to it after that read are not read, and that is said rather than lost silently.
+ */
+async function rotatedAway(
+  live: string,
+  cursors: readonly Cursor[],
+  files: readonly OpenFile[],
+  decisions: readonly Decision[],
+  display: (local: string) => string,
+): Promise<SourceProblem | null> {
+  const shown = display(live);
+  const last = cursors.find((c) => c.path === shown);
+  const now = files[files.length - 1];
+  if (!last || !now || (now.dev === last.dev && now.ino === last.ino) || cursorHeld(last, files, decisions))
+    return null;
+  const dir = path.dirname(now.path);
+  const moved = await findByInode(dir, last.dev, last.ino, new Set(files.map((f) => path.basename(f.path))));
+  // A file that had nothing read cannot be recognised in a `.gz` made of it (no content to verify): gone
+  // from the directory, it may well be one of the members, read as new.
+  if (moved === null && last.offset <= 0) return null;
+  return {
+    path: live,
+    problem: 'rotated',
+    reason:
+      moved !== null
+        ? `the file read last time was renamed ${display(moved)}, a name tenken does not take for a rotation of it: lines written to it after the last run are not read`
+        : 'the file read last time is gone (deleted, or moved to another directory or to a name tenken does not take for a rotation of it): lines written to it after the last run, if any, are not read',
+  };
 }
 
 /** Reads one file as a whole (`tenken scan FILE`): no family, no cursor; `.gz` by name. */
