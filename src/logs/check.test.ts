@@ -245,6 +245,23 @@ describe('the logs check', () => {
     ]);
   });
 
+  it("says a log that is a symbolic link to nothing: a service's only log as missing, a system log as INFO", async () => {
+    symlinkSync('/nonexistent/app.log', path.join(root, 'var/log/app.log'));
+    symlinkSync('../../nonexistent/syslog', path.join(root, 'var/log/syslog'));
+    const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })], ['/var/log/syslog']);
+    const out = await logsCheck.run(ctx(plan, undefined));
+    const problems = (svc: string) =>
+      findings(out.results, svc)
+        .filter((f) => f.kind === 'log-source')
+        .map((f) => [f.status, f.summary]);
+    expect(problems('app')).toEqual([
+      ['WARNING', 'Cannot read /var/log/app.log: dangling symbolic link to /nonexistent/app.log'],
+    ]);
+    expect(problems('host')).toEqual([
+      ['INFO', 'Cannot read /var/log/syslog: dangling symbolic link to ../../nonexistent/syslog'],
+    ]);
+  });
+
   it('says so when no system log exists and the journal is off', async () => {
     const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);
     const out = await logsCheck.run(ctx(plan, undefined));

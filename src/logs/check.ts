@@ -140,8 +140,9 @@ export function buildResults(
       push(HOST_SERVICE, sourceFinding(HOST_SERVICE, plan.journal === 'on' ? 'UNKNOWN' : 'INFO', data));
       continue;
     }
+    if (p.problem === 'dangling' && !p.shared) continue; // with the service's own logs, below
     const status: Status =
-      p.problem === 'reset' || p.problem === 'rotated'
+      p.problem === 'reset' || p.problem === 'rotated' || p.problem === 'dangling'
         ? 'INFO'
         : p.problem === 'unreadable'
           ? 'UNKNOWN'
@@ -162,8 +163,23 @@ export function buildResults(
   const systemLogRead = result.journalRead || result.sources.some((src) => src.shared && src.found);
   for (const s of plan.services) {
     const own = result.sources.filter((src) => !src.shared && src.services.includes(s.name));
-    if (own.length === 0 || own.some((src) => src.found)) continue;
-    if (s.syslog.length > 0 && systemLogRead) continue;
+    const noneFound = own.length > 0 && !own.some((src) => src.found);
+    const inSyslog = s.syslog.length > 0 && systemLogRead;
+    // A live log that is a symbolic link to nothing is always said (someone put the link there); as the
+    // service's missing log when it has no other, else as INFO.
+    const dangling = result.problems.filter(
+      (p) => p.problem === 'dangling' && !p.shared && p.services.includes(s.name),
+    );
+    for (const p of dangling)
+      push(
+        s.name,
+        sourceFinding(s.name, noneFound && !inSyslog && s.syslog.length === 0 ? 'WARNING' : 'INFO', {
+          path: p.display,
+          problem: p.problem,
+          reason: p.reason,
+        }),
+      );
+    if (!noneFound || inSyslog || dangling.length > 0) continue;
     const tried = own.map((src) => src.path);
     // With syslog tags its lines may well be in the system logs: then worth knowing, not a warning.
     push(

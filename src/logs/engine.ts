@@ -309,7 +309,8 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
       path: src.path,
       services: src.configuredBy,
       shared: src.shared && src.owners.length === 0,
-      found: r.files.length > 0 || r.problems.some((p) => p.problem !== 'missing'),
+      found:
+        r.files.length > 0 || r.problems.some((p) => p.problem !== 'missing' && p.problem !== 'dangling'),
     });
     if (src.shared && r.files.length > 0) anySharedFile = true;
     state.sources[src.path] = { cursors: r.cursors };

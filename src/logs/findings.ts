@@ -37,8 +37,8 @@ export interface LogSourceData {
   /**
    * missing / unreadable / corrupt (read error part-way) / reset (replaced or truncated, reread) / rotated
    * (the file read last time went where tenken does not follow it: renamed to a name it does not take for
-   * a rotation, moved or deleted) / journal.
+   * a rotation, moved or deleted) / dangling (a symbolic link to nothing) / journal.
    */
-  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'journal';
+  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
   reason: string;
 }

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -126,15 +126,39 @@ export function orderFamily(
   ];
 }
 
-/** Lists the family of local path `file` (the live file may be missing while logrotate swaps it). */
+/**
+ * Lists the family of local path `file` (the live file may be missing while logrotate swaps it). When the
+ * live file is a symbolic link (`auth.log -> /srv/x/auth.log`), its target is rotated where it lives:
+ * the family is the link's rotated siblings (from before it was a link), then the target's, then the
+ * live file under the link's name.
+ */
 export async function familyOf(file: string): Promise<FamilyMember[]> {
   const dir = path.dirname(file);
-  const names = await readdir(dir);
-  return orderFamily(path.basename(file), names).map((m) => ({
+  const name = path.basename(file);
+  const members = orderFamily(name, await readdir(dir)).map((m) => ({
     path: path.join(dir, m.name),
     rotated: m.rotated,
     gzip: m.gzip,
   }));
+  const target = await linkTarget(file);
+  if (target === null || target === file) return members;
+  const targetDir = path.dirname(target);
+  const names = await readdir(targetDir).catch(() => [] as string[]);
+  const known = new Set(members.map((m) => m.path));
+  const there = orderFamily(path.basename(target), names)
+    .filter((m) => m.rotated && !known.has(path.join(targetDir, m.name)))
+    .map((m) => ({ path: path.join(targetDir, m.name), rotated: true, gzip: m.gzip }));
+  return [...members.filter((m) => m.rotated), ...there, ...members.filter((m) => !m.rotated)];
+}
+
+/** Where a symbolic link finally points (an existing path), or null when `file` is no link or a dangling one. */
+async function linkTarget(file: string): Promise<string | null> {
+  try {
+    if (!(await lstat(file)).isSymbolicLink()) return null;
+    return await realpath(file);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,9 +1,11 @@
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -133,6 +135,47 @@ describe('reading a log family', () => {
       expect(second.hits).toEqual([6, 7, 8, 9].map((i) => `line ${i} error`));
       expect(second.problems.map((p) => [p.path, p.problem])).toEqual([[live, 'rotated']]);
       expect(second.problems[0]?.reason).toMatch(/^the file read last time is gone/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists the rotated members of a symbolically linked live log where its target lives', async () => {
+    const { dir, live, lines, read } = rotating('symlinked');
+    try {
+      mkdirSync(path.join(dir, 'srv'));
+      const target = path.join(dir, 'srv/app.log');
+      writeFileSync(target, lines(3));
+      symlinkSync('srv/app.log', live);
+      const first = await read([]);
+      expect(first.hits).toHaveLength(3);
+      appendFileSync(target, lines(2));
+      renameSync(target, `${target}.1`); // rotated in /srv, the link left as it is
+      writeFileSync(target, lines(4));
+      const second = await read(first.cursors);
+      expect(second.hits).toEqual([4, 5, 6, 7, 8, 9].map((i) => `line ${i} error`));
+      expect(second.problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says a live log that is a symbolic link to nothing is one, and reads its rotated members', async () => {
+    const { dir, live, lines, read } = rotating('dangling');
+    try {
+      symlinkSync('/nonexistent/app.log', live);
+      expect((await read([])).problems).toEqual([
+        { path: live, problem: 'dangling', reason: 'dangling symbolic link to /nonexistent/app.log' },
+      ]);
+      unlinkSync(live);
+      writeFileSync(live, lines(3));
+      const first = await read([]);
+      appendFileSync(live, lines(2));
+      renameSync(live, `${live}.1`);
+      symlinkSync('/nonexistent/app.log', live);
+      const second = await read(first.cursors);
+      expect(second.hits).toEqual([4, 5].map((i) => `line ${i} error`));
+      expect(second.problems.map((p) => p.problem)).toEqual(['dangling']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, reason } from '../../core/errors.ts';
 import {
@@ -25,8 +26,11 @@ import { familyOf, type FamilyMember, findByInode } from './family.ts';
 export interface SourceProblem {
   /** Local path of the file concerned. */
   path: string;
-  /** rotated: the file read last time went where its family does not follow (a name not taken in). */
-  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'journal';
+  /**
+   * rotated: the file read last time went where its family does not follow (a name not taken in);
+   * dangling: the live name is a symbolic link to nothing.
+   */
+  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
   reason: string;
 }
 
@@ -96,7 +100,17 @@ export async function readSource(
       newestIsLive = !m.rotated;
     } catch (err) {
       const code = errnoCode(err);
-      if (code === 'ENOENT') continue; // rotated away between listing and opening
+      if (code === 'ENOENT') {
+        // Rotated away between listing and opening; or the live name is a link to nothing, which is said.
+        const dangling = m.rotated ? null : await danglingTarget(m.path);
+        if (dangling !== null)
+          result.problems.push({
+            path: m.path,
+            problem: 'dangling',
+            reason: `dangling symbolic link to ${dangling}`,
+          });
+        continue;
+      }
       unreadable = true;
       result.problems.push({ path: m.path, problem: 'unreadable', reason: reason(err) });
     }
@@ -179,7 +193,8 @@ async function rotatedAway(
   const now = files[files.length - 1];
   if (!last || !now || (now.dev === last.dev && now.ino === last.ino) || cursorHeld(last, files, decisions))
     return null;
-  const dir = path.dirname(now.path);
+  // A symbolic link's target is rotated where it lives.
+  const dir = path.dirname(await realpath(now.path).catch(() => now.path));
   const moved = await findByInode(dir, last.dev, last.ino, new Set(files.map((f) => path.basename(f.path))));
   // A file that had nothing read cannot be recognised in a `.gz` made of it (no content to verify): gone
   // from the directory, it may well be one of the members, read as new.
@@ -194,6 +209,15 @@ async function rotatedAway(
   };
 }
 
+/** The target of a symbolic link that points to nothing (as the link says it), or null. */
+async function danglingTarget(local: string): Promise<string | null> {
+  try {
+    return await readlink(local);
+  } catch {
+    return null;
+  }
+}
+
 /** Reads one file as a whole (`tenken scan FILE`): no family, no cursor; `.gz` by name. */
 export async function readWholeFile(
   local: string,
@@ -206,10 +230,11 @@ export async function readWholeFile(
     f = await openLog(local, local.endsWith('.gz'), opts.identity.fpBytes);
   } catch (err) {
     const code = errnoCode(err);
+    const dangling = code === 'ENOENT' ? await danglingTarget(local) : null;
     result.problems.push({
       path: local,
       problem: code === 'ENOENT' ? 'missing' : 'unreadable',
-      reason: reason(err),
+      reason: dangling !== null ? `dangling symbolic link to ${dangling}` : reason(err),
     });
     return result;
   }
