@@ -2,7 +2,7 @@ import { makeZone, type YearContext } from '../core/tz.ts';
 import type { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
 import type { LineFolder } from './fold.ts';
-import type { LineHit } from './scan/lines.ts';
+import { type LineHit, LOOKBACK } from './scan/lines.ts';
 import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
 import { stampedPrefix, parseStamped, parsePrefix, tagMatches } from './syslog.ts';
 
@@ -61,6 +61,13 @@ export interface Where {
 export interface FileContext {
   where: Where;
   years: YearContext;
+  /** The year context of lines read for a time (see `carry`): their own, so hits' times are unchanged. */
+  backYears: YearContext;
+  /**
+   * The last line without a time of its own, at content offset `upTo`, and the time it took: that of the
+   * line at `at` (null: none within LOOKBACK). The next one walks back only as far as `upTo`.
+   */
+  carry: { upTo: number; time: number | null; at: number };
   /**
    * Whether a line about to be counted for the services `key` names counts (false: a copy another source
    * gave to the same services); none: all do.
@@ -278,11 +285,47 @@ export function makeRouter(
   };
 
   const classic = stampedPrefix();
+  const scratch = stampedPrefix();
+  /**
+   * The time of a line that has none of its own (Samba's message under its `[2026/11/20 10:00:00, 0]`
+   * header, a stack trace's lines): that of the nearest line before it in the file that has one, when it
+   * starts at most LOOKBACK bytes before it. Lines come in file order, so each walk stops where the last
+   * one started. The same whichever thread reads the part (the scanner looks before its part's start).
+   */
+  const inherited = (hit: LineHit, ctx: FileContext): number | null => {
+    const before = hit.before;
+    if (before === undefined) return null;
+    const carry = ctx.carry;
+    const years = ctx.backYears;
+    let time: number | null = null;
+    let at = -1;
+    let known = false;
+    before.visitBefore(hit.offset, (head, start) => {
+      if (start <= carry.upTo) {
+        known = true;
+        return true;
+      }
+      delete years.last; // each on its own: no fold-back guess from an unrelated earlier line
+      const t = parseStamped(head, years, scratch) ? scratch.time : parsePrefix(head, years).time;
+      if (t === null) return false;
+      time = t;
+      at = start;
+      return true;
+    });
+    if (time === null && known && carry.time !== null && carry.at >= hit.offset - LOOKBACK) {
+      time = carry.time;
+      at = carry.at;
+    }
+    ctx.carry = { upTo: hit.offset, time, at };
+    return time;
+  };
   let lastHost = '';
   return {
     file: (where, mtimeMs, admit) => ({
       where: { ...where, targets: restrict(where.targets) },
       years: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
+      backYears: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
+      carry: { upTo: -1, time: null, at: -1 },
       admit,
     }),
     fileHit(hit, ctx) {
@@ -302,7 +345,8 @@ export function makeRouter(
         dispatch(hit, ctx.where, classic.time, lineHost, program, classic.messageStart, null, ctx.admit);
       } else {
         const p = parsePrefix(text, ctx.years);
-        dispatch(hit, ctx.where, p.time, p.host, programNamed(p.program), p.messageStart, null, ctx.admit);
+        const time = p.time ?? inherited(hit, ctx);
+        dispatch(hit, ctx.where, time, p.host, programNamed(p.program), p.messageStart, null, ctx.admit);
       }
     },
     entryHit(text, mask, where, time, host, program, pid) {
