@@ -269,6 +269,39 @@ describe('the logs check', () => {
   });
 });
 
+describe("tenken's own known-benign lines", () => {
+  const CHANGES = [
+    'Nov 24 10:00:00 gw passwd[1234]: pam_unix(passwd:chauthtok): password changed for kato',
+    "Nov 24 10:01:00 gw passwd[1235]: password for 'kato' changed by 'kato'",
+    'Nov 24 10:02:00 gw chpasswd[1236]: pam_unix(chpasswd:chauthtok): password changed for joe',
+  ];
+
+  it('leave an ordinary password change out of passwd, unless turned off', async () => {
+    writeFileSync(path.join(root, 'var/log/auth.log'), `${CHANGES.join('\n')}\n`);
+    const plan: Plan = testPlan([], ['/var/log/auth.log']);
+    expect(counts((await logsCheck.run(ctx(plan, undefined))).results, 'host')).toEqual({});
+    expect(
+      counts((await logsCheck.run(ctx(plan, undefined, { builtinIgnore: false }))).results, 'host'),
+    ).toEqual({ passwd: 3 });
+  });
+
+  it('still count a failed change, the same words from another program, and more than the message', async () => {
+    writeFileSync(
+      path.join(root, 'var/log/auth.log'),
+      `${[
+        'Nov 24 10:00:00 gw passwd[1234]: pam_unix(passwd:chauthtok): authentication failure; logname=kato uid=1000 euid=0 tty=pts/0 ruser= rhost=  user=kato',
+        'Nov 24 10:01:00 gw evil[66]: pam_unix(passwd:chauthtok): password changed for kato',
+        'Nov 24 10:02:00 gw passwd[1236]: pam_unix(passwd:chauthtok): password changed for kato; cat /etc/shadow',
+      ].join('\n')}\n`,
+    );
+    const plan: Plan = testPlan([], ['/var/log/auth.log']);
+    expect(counts((await logsCheck.run(ctx(plan, undefined))).results, 'host')).toEqual({
+      passwd: 3,
+      invalid: 1,
+    });
+  });
+});
+
 describe("the profiles' known-benign lines", () => {
   it("leave nginx's missing favicons out of error and invalid, but not a CGI probe, and cron's PHP session cleaner out of cgi", async () => {
     const profiles = builtinProfiles();

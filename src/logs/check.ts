@@ -3,7 +3,7 @@ import type { Plan } from '../config/plan.ts';
 import type { CheckResult, FindingBase } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import { peakOf, topOf } from './aggregate.ts';
-import { type LogsConfig, statusFor, thresholdFor, withProfileIgnores } from './config.ts';
+import { type LogsConfig, statusFor, thresholdFor, withBuiltinIgnores } from './config.ts';
 import {
   type EngineInput,
   type EngineResult,
@@ -31,7 +31,7 @@ export const logsCheck: CheckKind = {
     "Scans services' logs and the system logs for the runbook's keyword categories, reading only new lines",
   readsState: (raw) => parseState(raw) !== undefined,
   async run(ctx: CheckContext): Promise<CheckOutcome> {
-    const cfg = withProfileIgnores(ctx.config.checks.logs, ctx.plan);
+    const cfg = withBuiltinIgnores(ctx.config.checks.logs, ctx.plan);
     const rules = compileRules(cfg);
     const mode: EngineInput['mode'] = ctx.options.all
       ? { kind: 'all' }

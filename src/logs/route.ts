@@ -202,8 +202,9 @@ export function makeRouter(
     return list;
   };
   const ignoring = new Map<string, boolean>();
-  // Most configs have no ignore rules: then no per-line lookup at all.
-  const ignores = !noIgnore && rules.ignore.size > 0;
+  // Most lines are in no category an ignore rule clears (the built-in rules clear only `passwd`): then no
+  // per-line lookup at all.
+  const ignoreBits = noIgnore ? 0 : rules.ignoreBits;
   const hasIgnore = (service: string): boolean => {
     let v = ignoring.get(service);
     if (v === undefined)
@@ -233,7 +234,8 @@ export function makeRouter(
     if (targets.length === 1) {
       const svc = targets[0] as string;
       let mask = hit.mask;
-      if (ignores && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
+      if ((mask & ignoreBits) !== 0 && hasIgnore(svc))
+        mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart), program.name);
       if (!mask) return;
       if (admit !== undefined && !admit(hit.text, svc)) return;
       stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
@@ -245,8 +247,8 @@ export function makeRouter(
       let message: string | undefined;
       for (const svc of targets) {
         let mask = hit.mask;
-        if (ignores && hasIgnore(svc))
-          mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)));
+        if ((mask & ignoreBits) !== 0 && hasIgnore(svc))
+          mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)), program.name);
         if (!mask) continue;
         union |= mask;
         list.push({ service: svc, categories: idsOf(mask) });
