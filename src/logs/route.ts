@@ -3,7 +3,7 @@ import type { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
 import type { LineFolder } from './fold.ts';
 import { type LineHit, LOOKBACK } from './scan/lines.ts';
-import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
+import { ignorableMask, ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
 import { stampedPrefix, parseStamped, parsePrefix, tagMatches } from './syslog.ts';
 
 /**
@@ -83,6 +83,8 @@ interface ProgramEntry {
   stats: ReturnType<LogStats['program']>;
   /** Next entry with the same hash (interning table). */
   next: ProgramEntry | null;
+  /** Per service, the categories its ignore rules can clear on this program's lines (filled as met). */
+  ignorable: Map<string, number> | undefined;
 }
 
 /** Distinct programs kept in the interning tables (a hostile log cannot grow them without bound). */
@@ -144,6 +146,7 @@ export function makeRouter(
     targets: sharedTargets(name),
     stats: stats.program(name),
     next,
+    ignorable: undefined,
   });
   const noProgram = newProgram(null, null);
   const programTable = new Map<number, ProgramEntry>();
@@ -201,18 +204,15 @@ export function makeRouter(
       );
     return list;
   };
-  const ignoring = new Map<string, boolean>();
   // Most lines are in no category an ignore rule clears (the built-in rules clear only `passwd`): then no
-  // per-line lookup at all.
+  // per-line lookup at all. Else the categories the service's rules can clear on the program's lines.
   const ignoreBits = noIgnore ? 0 : rules.ignoreBits;
-  const hasIgnore = (service: string): boolean => {
-    let v = ignoring.get(service);
-    if (v === undefined)
-      ignoring.set(
-        service,
-        (v = (rules.ignore.get(service)?.length ?? 0) > 0 || (rules.ignore.get('*')?.length ?? 0) > 0),
-      );
-    return v;
+  const ignorable = (service: string, program: ProgramEntry): number => {
+    let bySvc = program.ignorable;
+    if (bySvc === undefined) program.ignorable = bySvc = new Map<string, number>();
+    let bits = bySvc.get(service);
+    if (bits === undefined) bySvc.set(service, (bits = ignorableMask(rules, service, program.name)));
+    return bits;
   };
 
   const dispatch = (
@@ -234,7 +234,7 @@ export function makeRouter(
     if (targets.length === 1) {
       const svc = targets[0] as string;
       let mask = hit.mask;
-      if ((mask & ignoreBits) !== 0 && hasIgnore(svc))
+      if ((mask & ignoreBits) !== 0 && (mask & ignorable(svc, program)) !== 0)
         mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart), program.name);
       if (!mask) return;
       if (admit !== undefined && !admit(hit.text, svc)) return;
@@ -247,7 +247,7 @@ export function makeRouter(
       let message: string | undefined;
       for (const svc of targets) {
         let mask = hit.mask;
-        if ((mask & ignoreBits) !== 0 && hasIgnore(svc))
+        if ((mask & ignoreBits) !== 0 && (mask & ignorable(svc, program)) !== 0)
           mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)), program.name);
         if (!mask) continue;
         union |= mask;

@@ -235,6 +235,19 @@ export function keywordMask(rules: RuleSet, piece: string): number {
   return mask;
 }
 
+/** Whether an ignore rule applies to a line of `program` (null: none known). */
+function forProgram(r: CompiledIgnore, program: string | null): boolean {
+  return r.programs === null || (program !== null && r.programs.some((t) => tagMatches(program, t)));
+}
+
+/** The mask bits `service`'s ignore rules (and the `*` rules) can clear on a line of `program`. */
+export function ignorableMask(rules: RuleSet, service: string, program: string | null): number {
+  let bits = 0;
+  for (const key of [service, '*'])
+    for (const r of rules.ignore.get(key) ?? []) if (forProgram(r, program)) bits |= r.mask;
+  return bits;
+}
+
 /**
  * The mask bits that `service`'s ignore rules (and the `*` rules) clear for this message (latin1) of a
  * line of `program` (null: none known; rules limited to programs then do not apply).
@@ -250,11 +263,8 @@ export function ignoredMask(
   const stripped = stripCR(message);
   const text = () => (decoded ??= utf8Text(stripped));
   for (const key of [service, '*']) {
-    for (const r of rules.ignore.get(key) ?? []) {
-      if (r.programs !== null && (program === null || !r.programs.some((t) => tagMatches(program, t))))
-        continue;
-      if (regexTest(r.test, stripped, text)) cleared |= r.mask;
-    }
+    for (const r of rules.ignore.get(key) ?? [])
+      if (forProgram(r, program) && regexTest(r.test, stripped, text)) cleared |= r.mask;
   }
   return cleared;
 }
