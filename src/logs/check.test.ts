@@ -274,6 +274,7 @@ describe("tenken's own known-benign lines", () => {
     'Nov 24 10:00:00 gw passwd[1234]: pam_unix(passwd:chauthtok): password changed for kato',
     "Nov 24 10:01:00 gw passwd[1235]: password for 'kato' changed by 'kato'",
     'Nov 24 10:02:00 gw chpasswd[1236]: pam_unix(chpasswd:chauthtok): password changed for joe',
+    "Nov 24 10:03:00 gw passwd[4001]: password for `kato' changed by `root'",
   ];
 
   it('leave an ordinary password change out of passwd, unless turned off', async () => {
@@ -282,7 +283,7 @@ describe("tenken's own known-benign lines", () => {
     expect(counts((await logsCheck.run(ctx(plan, undefined))).results, 'host')).toEqual({});
     expect(
       counts((await logsCheck.run(ctx(plan, undefined, { builtinIgnore: false }))).results, 'host'),
-    ).toEqual({ passwd: 3 });
+    ).toEqual({ passwd: 4 });
   });
 
   it('still count a failed change, the same words from another program, and more than the message', async () => {

@@ -102,8 +102,9 @@ const PASSWORD_PROGRAMS = ['passwd', 'chpasswd', 'usermod'];
 
 /**
  * tenken's own known-benign lines, on unless `builtinIgnore: false`, by service (`*` = all): an ordinary
- * password change (`passwd[1234]: pam_unix(passwd:chauthtok): password changed for kato`, the old shadow
- * suite's `password for 'kato' changed by 'kato'`) is no access to the password file worth a WARNING. Only
+ * password change (`passwd[1234]: pam_unix(passwd:chauthtok): password changed for kato`, the shadow
+ * suite's `password for 'kato' changed by 'kato'`, quoted `` `kato' `` in the 1990s) is no access to the
+ * password file worth a WARNING. Only
  * these exact messages, only from these programs, only in `passwd`; a failed change still counts.
  */
 export const BUILTIN_IGNORE: Readonly<Record<string, readonly IgnoreRuleConfig[]>> = {
@@ -114,7 +115,7 @@ export const BUILTIN_IGNORE: Readonly<Record<string, readonly IgnoreRuleConfig[]
       programs: PASSWORD_PROGRAMS,
     },
     {
-      regex: "^password for '[^']+' changed by '[^']+'$",
+      regex: "^password for [`'][^`']+' changed by [`'][^`']+'$",
       categories: ['passwd'],
       programs: PASSWORD_PROGRAMS,
     },
