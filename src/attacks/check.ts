@@ -181,8 +181,9 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     if (src.shared && r.files.length > 0) anySharedFile = true;
     state.sources[src.path] = { cursors: r.cursors };
     for (const p of r.problems) {
-      // Missing logs, and logs replaced since the last run, are the logs check's to report.
-      if (p.problem === 'missing' || p.problem === 'reset') continue;
+      // Missing logs (a dangling link too), and logs replaced or rotated away since the last run, are the
+      // logs check's to report.
+      if (['missing', 'dangling', 'reset', 'rotated'].includes(p.problem)) continue;
       problems.push(
         notChecked(displayPath(host, p.path), p.reason, p.problem === 'corrupt' ? 'WARNING' : 'UNKNOWN'),
       );

@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -229,10 +238,81 @@ describe('the logs check', () => {
     );
   });
 
+  it('says, as INFO, that the lines left in a log rotated to a name it does not follow are not read', async () => {
+    const plan: Plan = testPlan([service('sshd', { syslog: ['sshd'] })], ['/var/log/syslog']);
+    const log = path.join(root, 'var/log/syslog');
+    writeFileSync(log, SYSLOG);
+    const first = await logsCheck.run(ctx(plan, undefined));
+    renameSync(log, `${log}.old`);
+    writeFileSync(log, SYSLOG.replaceAll('Nov 24', 'Nov 25'));
+    const out = await logsCheck.run(ctx(plan, first.state));
+    expect(
+      findings(out.results, 'host')
+        .filter((f) => f.kind === 'log-source')
+        .map((f) => [f.status, f.summary]),
+    ).toEqual([
+      [
+        'INFO',
+        'Cannot follow the rotation of /var/log/syslog: the file read last time was renamed /var/log/syslog.old, a name tenken does not take for a rotation of it: lines written to it after the last run are not read',
+      ],
+    ]);
+  });
+
+  it("says a log that is a symbolic link to nothing: a service's only log as missing, a system log as INFO", async () => {
+    symlinkSync('/nonexistent/app.log', path.join(root, 'var/log/app.log'));
+    symlinkSync('../../nonexistent/syslog', path.join(root, 'var/log/syslog'));
+    const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })], ['/var/log/syslog']);
+    const out = await logsCheck.run(ctx(plan, undefined));
+    const problems = (svc: string) =>
+      findings(out.results, svc)
+        .filter((f) => f.kind === 'log-source')
+        .map((f) => [f.status, f.summary]);
+    expect(problems('app')).toEqual([
+      ['WARNING', 'Cannot read /var/log/app.log: dangling symbolic link to /nonexistent/app.log'],
+    ]);
+    expect(problems('host')).toEqual([
+      ['INFO', 'Cannot read /var/log/syslog: dangling symbolic link to ../../nonexistent/syslog'],
+    ]);
+  });
+
   it('says so when no system log exists and the journal is off', async () => {
     const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(findings(out.results, 'host').map((f) => [f.status, f.kind])).toEqual([['INFO', 'log-source']]);
+  });
+});
+
+describe("tenken's own known-benign lines", () => {
+  const CHANGES = [
+    'Nov 24 10:00:00 gw passwd[1234]: pam_unix(passwd:chauthtok): password changed for kato',
+    "Nov 24 10:01:00 gw passwd[1235]: password for 'kato' changed by 'kato'",
+    'Nov 24 10:02:00 gw chpasswd[1236]: pam_unix(chpasswd:chauthtok): password changed for joe',
+    "Nov 24 10:03:00 gw passwd[4001]: password for `kato' changed by `root'",
+  ];
+
+  it('leave an ordinary password change out of passwd, unless turned off', async () => {
+    writeFileSync(path.join(root, 'var/log/auth.log'), `${CHANGES.join('\n')}\n`);
+    const plan: Plan = testPlan([], ['/var/log/auth.log']);
+    expect(counts((await logsCheck.run(ctx(plan, undefined))).results, 'host')).toEqual({});
+    expect(
+      counts((await logsCheck.run(ctx(plan, undefined, { builtinIgnore: false }))).results, 'host'),
+    ).toEqual({ passwd: 4 });
+  });
+
+  it('still count a failed change, the same words from another program, and more than the message', async () => {
+    writeFileSync(
+      path.join(root, 'var/log/auth.log'),
+      `${[
+        'Nov 24 10:00:00 gw passwd[1234]: pam_unix(passwd:chauthtok): authentication failure; logname=kato uid=1000 euid=0 tty=pts/0 ruser= rhost=  user=kato',
+        'Nov 24 10:01:00 gw evil[66]: pam_unix(passwd:chauthtok): password changed for kato',
+        'Nov 24 10:02:00 gw passwd[1236]: pam_unix(passwd:chauthtok): password changed for kato; cat /etc/shadow',
+      ].join('\n')}\n`,
+    );
+    const plan: Plan = testPlan([], ['/var/log/auth.log']);
+    expect(counts((await logsCheck.run(ctx(plan, undefined))).results, 'host')).toEqual({
+      passwd: 3,
+      invalid: 1,
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import type { Plan } from '../config/plan.ts';
 import type { CheckResult, FindingBase } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import { peakOf, topOf } from './aggregate.ts';
-import { type LogsConfig, statusFor, thresholdFor, withProfileIgnores } from './config.ts';
+import { type LogsConfig, statusFor, thresholdFor, withBuiltinIgnores } from './config.ts';
 import {
   type EngineInput,
   type EngineResult,
@@ -31,7 +31,7 @@ export const logsCheck: CheckKind = {
     "Scans services' logs and the system logs for the runbook's keyword categories, reading only new lines",
   readsState: (raw) => parseState(raw) !== undefined,
   async run(ctx: CheckContext): Promise<CheckOutcome> {
-    const cfg = withProfileIgnores(ctx.config.checks.logs, ctx.plan);
+    const cfg = withBuiltinIgnores(ctx.config.checks.logs, ctx.plan);
     const rules = compileRules(cfg);
     const mode: EngineInput['mode'] = ctx.options.all
       ? { kind: 'all' }
@@ -115,9 +115,11 @@ function sourceFinding(service: string, status: Status, data: LogSourceData): Lo
   const what =
     data.problem === 'reset'
       ? `${data.path} was replaced or truncated: ${data.reason}`
-      : data.problem === 'journal'
-        ? `Cannot read the journal: ${data.reason}`
-        : `Cannot read ${data.path}: ${data.reason}`;
+      : data.problem === 'rotated'
+        ? `Cannot follow the rotation of ${data.path}: ${data.reason}`
+        : data.problem === 'journal'
+          ? `Cannot read the journal: ${data.reason}`
+          : `Cannot read ${data.path}: ${data.reason}`;
   return { kind: 'log-source', status, service, summary: what, evidence: [], data };
 }
 
@@ -140,8 +142,9 @@ export function buildResults(
       push(HOST_SERVICE, sourceFinding(HOST_SERVICE, 'UNKNOWN', data));
       continue;
     }
+    if (p.problem === 'dangling' && !p.shared) continue; // with the service's own logs, below
     const status: Status =
-      p.problem === 'reset'
+      p.problem === 'reset' || p.problem === 'rotated' || p.problem === 'dangling'
         ? 'INFO'
         : p.problem === 'unreadable'
           ? 'UNKNOWN'
@@ -162,8 +165,23 @@ export function buildResults(
   const systemLogRead = result.journalRead || result.sources.some((src) => src.shared && src.found);
   for (const s of plan.services) {
     const own = result.sources.filter((src) => !src.shared && src.services.includes(s.name));
-    if (own.length === 0 || own.some((src) => src.found)) continue;
-    if (s.syslog.length > 0 && systemLogRead) continue;
+    const noneFound = own.length > 0 && !own.some((src) => src.found);
+    const inSyslog = s.syslog.length > 0 && systemLogRead;
+    // A live log that is a symbolic link to nothing is always said (someone put the link there); as the
+    // service's missing log when it has no other, else as INFO.
+    const dangling = result.problems.filter(
+      (p) => p.problem === 'dangling' && !p.shared && p.services.includes(s.name),
+    );
+    for (const p of dangling)
+      push(
+        s.name,
+        sourceFinding(s.name, noneFound && !inSyslog && s.syslog.length === 0 ? 'WARNING' : 'INFO', {
+          path: p.display,
+          problem: p.problem,
+          reason: p.reason,
+        }),
+      );
+    if (!noneFound || inSyslog || dangling.length > 0) continue;
     const tried = own.map((src) => src.path);
     // With syslog tags its lines may well be in the system logs: then worth knowing, not a warning.
     push(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLDS, statusFor, thresholdFor } from './config.ts';
+import { BUILTIN_IGNORE, DEFAULT_THRESHOLDS, logsConfig, statusFor, thresholdFor } from './config.ts';
+import { linearProblem } from './scan/linear.ts';
 
 describe('thresholdFor', () => {
   it("lays the config's * over categories without thresholds of their own only", () => {
@@ -23,5 +24,18 @@ describe('thresholdFor', () => {
       warnPerHour: 2,
       critPerHour: DEFAULT_THRESHOLDS.error?.critPerHour,
     });
+  });
+});
+
+describe("tenken's own known-benign lines", () => {
+  it('are rules a user could write: valid, linear-time regexes, limited to passwd and the password programs', () => {
+    const parsed = logsConfig.parse({ ignore: BUILTIN_IGNORE });
+    for (const rule of Object.values(parsed.ignore).flat()) {
+      if (typeof rule === 'string') throw new Error('a built-in rule names its categories and programs');
+      expect(linearProblem(rule.regex as string)).toBeNull();
+      expect(rule.categories).toEqual(['passwd']);
+      expect(rule.programs).toEqual(['passwd', 'chpasswd', 'usermod']);
+    }
+    expect(logsConfig.parse({}).builtinIgnore).toBe(true);
   });
 });

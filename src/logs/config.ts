@@ -67,6 +67,8 @@ export const ignoreRule = z.union([
       keyword: keyword.optional(),
       /** Only ignore the line for these categories (default: all). */
       categories: z.array(categoryId).optional(),
+      /** Only lines of these programs (syslog tags, matched as `services.NAME.syslog` is; default: any line). */
+      programs: z.array(z.string().min(1)).optional(),
     })
     .strict()
     .refine(
@@ -95,6 +97,31 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<string, LogThreshold>> = {
   passwd: { warn: 1, crit: 20, warnPerHour: 1, critPerHour: 10 },
 };
 
+/** The programs that change a password as a matter of course (the shadow suite's and PAM's). */
+const PASSWORD_PROGRAMS = ['passwd', 'chpasswd', 'usermod'];
+
+/**
+ * tenken's own known-benign lines, on unless `builtinIgnore: false`, by service (`*` = all): an ordinary
+ * password change (`passwd[1234]: pam_unix(passwd:chauthtok): password changed for kato`, the shadow
+ * suite's `password for 'kato' changed by 'kato'`, quoted `` `kato' `` in the 1990s) is no access to the
+ * password file worth a WARNING. Only
+ * these exact messages, only from these programs, only in `passwd`; a failed change still counts.
+ */
+export const BUILTIN_IGNORE: Readonly<Record<string, readonly IgnoreRuleConfig[]>> = {
+  '*': [
+    {
+      regex: "^pam_unix\\((?:passwd|chpasswd|usermod):chauthtok\\): password changed for [^\\s']+$",
+      categories: ['passwd'],
+      programs: PASSWORD_PROGRAMS,
+    },
+    {
+      regex: "^password for [`'][^`']+' changed by [`'][^`']+'$",
+      categories: ['passwd'],
+      programs: PASSWORD_PROGRAMS,
+    },
+  ],
+};
+
 /** Options of the `logs` check. */
 export const logsConfig = z
   .object({
@@ -104,6 +131,8 @@ export const logsConfig = z
     categories: z.record(categoryId, categoryRules).default({}),
     /** Known-benign lines by service name (`*` = every service, `host` = lines of no service). */
     ignore: z.record(z.string().min(1), z.array(ignoreRule)).default({}),
+    /** Apply tenken's own known-benign lines (BUILTIN_IGNORE: an ordinary password change). */
+    builtinIgnore: z.boolean().default(true),
     /** Thresholds by category id (`*` = default), merged field by field over DEFAULT_THRESHOLDS. */
     thresholds: z.record(z.union([categoryId, z.literal('*')]), logThreshold).default({}),
     /** Syslog/journal lines whose program belongs to no service: report them under `host`, or drop them. */
@@ -167,12 +196,18 @@ export const logsConfig = z
 /** Parsed `checks.logs` options. */
 export type LogsConfig = z.output<typeof logsConfig>;
 
-/** The config's ignore rules with each planned service's profile rules before its own (see Profile.ignore). */
-export function withProfileIgnores(cfg: LogsConfig, plan: Pick<Plan, 'services'>): LogsConfig {
+/**
+ * The config's ignore rules with the built-in ones before them: tenken's own (BUILTIN_IGNORE, unless
+ * `builtinIgnore: false`) and each planned service's profile rules (see Profile.ignore).
+ */
+export function withBuiltinIgnores(cfg: LogsConfig, plan: Pick<Plan, 'services'>): LogsConfig {
   const withProfiles = plan.services.filter((s) => s.ignore.length > 0);
-  if (withProfiles.length === 0) return cfg;
+  if (withProfiles.length === 0 && !cfg.builtinIgnore) return cfg;
   const ignore = { ...cfg.ignore };
   for (const s of withProfiles) ignore[s.name] = [...s.ignore, ...(ignore[s.name] ?? [])];
+  if (cfg.builtinIgnore)
+    for (const [svc, rules] of Object.entries(BUILTIN_IGNORE))
+      ignore[svc] = [...rules, ...(ignore[svc] ?? [])];
   return { ...cfg, ignore };
 }
 

@@ -54,6 +54,8 @@ export type Decision =
       /** new: never seen; resume: continue a cursor; reset: same inode, different content (truncated/replaced). */
       why: 'new' | 'resume' | 'reset' | 'all';
       before?: Buffer;
+      /** The saved cursor a resumed read continues. */
+      continues?: Cursor;
     }
   | {
       action: 'skip';
@@ -70,7 +72,7 @@ export type Decision =
 /** How a run treats saved cursors. */
 export type ReadMode =
   | { kind: 'resume'; cursors: Cursor[] }
-  /** No saved state for this log: read the live file from its start, take rotated ones as read. */
+  /** No saved state for this log: read the live file from its start, take rotated ones as read (all, without a live file). */
   | { kind: 'first' }
   /** Everything from the start (`--all`), or only files written since a time (`--since`). */
   | { kind: 'all' }
@@ -115,6 +117,8 @@ export async function decide(
   files: readonly OpenFile[],
   mode: ReadMode,
   id: IdentityOptions,
+  /** Whether the newest file is the live one (false: it is missing, only rotated members are there). */
+  newestIsLive = true,
 ): Promise<Decision[]> {
   if (mode.kind === 'all') return files.map(() => ({ action: 'read', start: 0, line: 0, why: 'all' }));
   if (mode.kind === 'since')
@@ -123,9 +127,11 @@ export async function decide(
         ? { action: 'skip', why: 'since' }
         : { action: 'read', start: 0, line: 0, why: 'all' },
     );
+  // A first run reads the live file from its start; without one (a rotation's gap, a retired log) it reads
+  // nothing, as it would once the live file is there: rotated members are history.
   if (mode.kind === 'first')
     return files.map((_, i) =>
-      i === files.length - 1
+      i === files.length - 1 && newestIsLive
         ? { action: 'read', start: 0, line: 0, why: 'new' }
         : { action: 'skip', why: 'first-run' },
     );
@@ -138,7 +144,7 @@ export async function decide(
     const f = files[i] as OpenFile;
     if (c.offset < 0 || (c.eof && unchanged(f, c))) out[i] = { action: 'skip', why: 'seen', keep: { ...c } };
     else {
-      const d: Decision = { action: 'read', start: c.offset, line: c.line, why: 'resume' };
+      const d: Decision = { action: 'read', start: c.offset, line: c.line, why: 'resume', continues: c };
       if (before) d.before = before;
       out[i] = d;
     }
@@ -250,4 +256,18 @@ export async function cursorAtEnd(f: OpenFile, displayPath: string, id: Identity
   const n = Math.min(id.tailBytes, f.size);
   const tail = (await contentBefore(f, f.size, n)) ?? Buffer.alloc(0);
   return cursorAfter(f, displayPath, { offset: f.size, line: -1, tail, eof: true });
+}
+
+/**
+ * Whether a family's members (opened, with the decisions taken) still hold the file cursor `c` was of: a
+ * member on its inode, or one continuing it (a `.gz` made of it). When none does, the file was deleted or
+ * renamed to a name the family does not take in, with whatever was written to it after the last read.
+ */
+export function cursorHeld(c: Cursor, files: readonly OpenFile[], decisions: readonly Decision[]): boolean {
+  if (files.some((f) => sameInode(f, c))) return true;
+  return decisions.some((d) =>
+    d.action === 'read'
+      ? d.continues === c
+      : d.keep !== undefined && d.keep.dev === c.dev && d.keep.ino === c.ino && d.keep.fp === c.fp,
+  );
 }

@@ -1,13 +1,25 @@
-import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAll } from '../config/load.ts';
 import type { Plan } from '../config/plan.ts';
 import { type Host, makeHost } from '../core/host.ts';
 import { type LogsConfig, logsConfig } from './config.ts';
 import { buildResults } from './check.ts';
-import { planSources, runEngine } from './engine.ts';
+import { type LogsState, planSources, runEngine } from './engine.ts';
 import { JournalAccessError, type JournalRunner } from './read/journal.ts';
 import { compileRules } from './scan/rules.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
@@ -236,5 +248,93 @@ describe('a journal this run may not read', () => {
       'UNKNOWN',
       'Cannot read the journal: permission denied: the system journal is readable only by root',
     ]);
+  });
+});
+
+describe('a glob-matched log whose live file is missing', () => {
+  /** mgetty's own logs by glob, as its profile lists them; each run resumes from the last one's state. */
+  function mgettyHost() {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-glob-'));
+    dirs.push(root);
+    mkdirSync(path.join(root, 'var/log/mgetty'), { recursive: true });
+    const host = makeHost({ root, name: 'gw', now: new Date('2026-11-26T12:00:00Z'), env: { TZ: 'UTC' } });
+    const plan = testPlan(
+      [servicePlan('mgetty', { logs: ['/var/log/mgetty/*', '/var/log/mgetty.ttyS*'] })],
+      [],
+    );
+    const config = logsConfig.parse({});
+    let state: LogsState | undefined;
+    let k = 0;
+    const lines = (n: number) =>
+      Array.from({ length: n }, () => {
+        k++;
+        return `11/26 09:${String(Math.floor(k / 60)).padStart(2, '0')}:${String(k % 60).padStart(2, '0')}  yS1  mdm_send: '' -> read timed out (line ${k})\n`;
+      }).join('');
+    return {
+      log: (name: string) => path.join(root, 'var/log', name),
+      lines,
+      /** Network lines this run reports (and its state kept for the next). */
+      async run(): Promise<number> {
+        const r = await runEngine({
+          host,
+          plan,
+          config,
+          rules: compileRules(config),
+          sources: await planSources(host, plan),
+          mode: { kind: 'resume', state },
+          journal: 'off',
+          countLines: true,
+          consumeTrailing: false,
+          noIgnore: false,
+          threads: 1,
+        });
+        state = r.state;
+        return r.stats.services.get('mgetty')?.get('network')?.count ?? 0;
+      },
+    };
+  }
+
+  it('reads the rotated copy from where the live file stopped during a rotation gap', async () => {
+    const h = mgettyHost();
+    const live = h.log('mgetty/mg_ttyS1.log');
+    writeFileSync(live, h.lines(3));
+    expect(await h.run()).toBe(3);
+    appendFileSync(live, h.lines(2));
+    renameSync(live, `${live}.1`); // `create` rotation, the new file not there yet
+    expect(await h.run()).toBe(2);
+    writeFileSync(live, h.lines(1));
+    expect(await h.run()).toBe(1);
+    expect(await h.run()).toBe(0);
+  });
+
+  it('reports nothing again when the live file is deleted and its rotated copies are renamed or compressed', async () => {
+    const h = mgettyHost();
+    const live = h.log('mgetty.ttyS1');
+    writeFileSync(live, h.lines(3));
+    expect(await h.run()).toBe(3);
+    appendFileSync(live, h.lines(2));
+    renameSync(live, `${live}.1`);
+    writeFileSync(live, h.lines(4));
+    expect(await h.run()).toBe(6);
+    writeFileSync(`${live}.2.gz`, gzipSync(readFileSync(`${live}.1`)));
+    rmSync(`${live}.1`);
+    renameSync(live, `${live}.1`);
+    expect(await h.run()).toBe(0);
+    // The tty is retired: its live log goes, the rotated ones stay and age.
+    writeFileSync(`${live}.3.gz`, gzipSync(readFileSync(`${live}.2.gz`)));
+    rmSync(`${live}.2.gz`);
+    writeFileSync(`${live}.2.gz`, gzipSync(readFileSync(`${live}.1`)));
+    rmSync(`${live}.1`);
+    expect(await h.run()).toBe(0);
+    expect(await h.run()).toBe(0);
+  });
+
+  it('reads on a first run with only rotated copies what a first run with the live file reads', async () => {
+    const h = mgettyHost();
+    const live = h.log('mgetty/mg_ttyS2.log');
+    writeFileSync(`${live}.1`, h.lines(5));
+    expect(await h.run()).toBe(0);
+    writeFileSync(live, h.lines(2));
+    expect(await h.run()).toBe(2);
   });
 });

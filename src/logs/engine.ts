@@ -8,8 +8,8 @@ import { reason } from '../core/errors.ts';
 import { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
 import { cursorSchema, DEFAULT_IDENTITY, type IdentityOptions, type ReadMode } from './cursor.ts';
-import { familyOf, orderFamily } from './read/family.ts';
-import { isGlob } from '../core/glob.ts';
+import { familyOf, liveNameOf, orderFamily } from './read/family.ts';
+import { isGlob, segmentRegExp } from '../core/glob.ts';
 import { expandGlob } from './read/glob.ts';
 import {
   type JournalRunner,
@@ -127,7 +127,13 @@ export async function planSources(host: Host, plan: Plan): Promise<LogSource[]> 
       // A glob that matches nothing: reported like a missing file.
       locals.push(hostPath(host, pattern));
     }
-    for (const local of locals) {
+    const last = isGlob(pattern) ? segmentRegExp(path.basename(pattern)) : null;
+    for (const match of locals) {
+      // A rotated name a glob caught (`mg_ttyS1.log.1`) is read as part of its live name's family, the
+      // live file there or not (a rotation's gap, a retired tty): alone it would be a new log, read afresh.
+      const liveName = last && !isGlob(match) ? liveNameOf(path.basename(match)) : null;
+      const local =
+        liveName !== null && last?.test(liveName) ? path.join(path.dirname(match), liveName) : match;
       const shown = isGlob(pattern) && !isGlob(local) ? displayPath(host, local) : pattern;
       let src = byLocal.get(local);
       if (!src)
@@ -304,7 +310,8 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
       path: src.path,
       services: src.configuredBy,
       shared: src.shared && src.owners.length === 0,
-      found: r.files.length > 0 || r.problems.some((p) => p.problem !== 'missing'),
+      found:
+        r.files.length > 0 || r.problems.some((p) => p.problem !== 'missing' && p.problem !== 'dangling'),
     });
     if (src.shared && r.files.length > 0) anySharedFile = true;
     state.sources[src.path] = { cursors: r.cursors };

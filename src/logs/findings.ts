@@ -34,7 +34,11 @@ export interface LogCategoryData {
 export interface LogSourceData {
   /** Host path of the file (or `journal`). */
   path: string;
-  /** missing / unreadable / corrupt (read error part-way) / reset (replaced or truncated, reread) / journal. */
-  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'journal';
+  /**
+   * missing / unreadable / corrupt (read error part-way) / reset (replaced or truncated, reread) / rotated
+   * (the file read last time went where tenken does not follow it: renamed to a name it does not take for
+   * a rotation, moved or deleted) / dangling (a symbolic link to nothing) / journal.
+   */
+  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
   reason: string;
 }

@@ -2,8 +2,8 @@ import { makeZone, type YearContext } from '../core/tz.ts';
 import type { LogStats } from './aggregate.ts';
 import type { LogsConfig } from './config.ts';
 import type { LineFolder } from './fold.ts';
-import type { LineHit } from './scan/lines.ts';
-import { ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
+import { type LineHit, LOOKBACK } from './scan/lines.ts';
+import { ignorableMask, ignoredMask, maskIds, type RuleSet } from './scan/rules.ts';
 import { stampedPrefix, parseStamped, parsePrefix, tagMatches } from './syslog.ts';
 
 /**
@@ -61,6 +61,13 @@ export interface Where {
 export interface FileContext {
   where: Where;
   years: YearContext;
+  /** The year context of lines read for a time (see `carry`): their own, so hits' times are unchanged. */
+  backYears: YearContext;
+  /**
+   * The last line without a time of its own, at content offset `upTo`, and the time it took: that of the
+   * line at `at` (null: none within LOOKBACK). The next one walks back only as far as `upTo`.
+   */
+  carry: { upTo: number; time: number | null; at: number };
   /**
    * Whether a line about to be counted for the services `key` names counts (false: a copy another source
    * gave to the same services); none: all do.
@@ -76,6 +83,8 @@ interface ProgramEntry {
   stats: ReturnType<LogStats['program']>;
   /** Next entry with the same hash (interning table). */
   next: ProgramEntry | null;
+  /** Per service, the categories its ignore rules can clear on this program's lines (filled as met). */
+  ignorable: Map<string, number> | undefined;
 }
 
 /** Distinct programs kept in the interning tables (a hostile log cannot grow them without bound). */
@@ -137,6 +146,7 @@ export function makeRouter(
     targets: sharedTargets(name),
     stats: stats.program(name),
     next,
+    ignorable: undefined,
   });
   const noProgram = newProgram(null, null);
   const programTable = new Map<number, ProgramEntry>();
@@ -194,17 +204,15 @@ export function makeRouter(
       );
     return list;
   };
-  const ignoring = new Map<string, boolean>();
-  // Most configs have no ignore rules: then no per-line lookup at all.
-  const ignores = !noIgnore && rules.ignore.size > 0;
-  const hasIgnore = (service: string): boolean => {
-    let v = ignoring.get(service);
-    if (v === undefined)
-      ignoring.set(
-        service,
-        (v = (rules.ignore.get(service)?.length ?? 0) > 0 || (rules.ignore.get('*')?.length ?? 0) > 0),
-      );
-    return v;
+  // Most lines are in no category an ignore rule clears (the built-in rules clear only `passwd`): then no
+  // per-line lookup at all. Else the categories the service's rules can clear on the program's lines.
+  const ignoreBits = noIgnore ? 0 : rules.ignoreBits;
+  const ignorable = (service: string, program: ProgramEntry): number => {
+    let bySvc = program.ignorable;
+    if (bySvc === undefined) program.ignorable = bySvc = new Map<string, number>();
+    let bits = bySvc.get(service);
+    if (bits === undefined) bySvc.set(service, (bits = ignorableMask(rules, service, program.name)));
+    return bits;
   };
 
   const dispatch = (
@@ -226,7 +234,8 @@ export function makeRouter(
     if (targets.length === 1) {
       const svc = targets[0] as string;
       let mask = hit.mask;
-      if (ignores && hasIgnore(svc)) mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart));
+      if ((mask & ignoreBits) !== 0 && (mask & ignorable(svc, program)) !== 0)
+        mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart), program.name);
       if (!mask) return;
       if (admit !== undefined && !admit(hit.text, svc)) return;
       stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
@@ -238,8 +247,8 @@ export function makeRouter(
       let message: string | undefined;
       for (const svc of targets) {
         let mask = hit.mask;
-        if (ignores && hasIgnore(svc))
-          mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)));
+        if ((mask & ignoreBits) !== 0 && (mask & ignorable(svc, program)) !== 0)
+          mask &= ~ignoredMask(rules, svc, (message ??= hit.text.slice(messageStart)), program.name);
         if (!mask) continue;
         union |= mask;
         list.push({ service: svc, categories: idsOf(mask) });
@@ -278,11 +287,47 @@ export function makeRouter(
   };
 
   const classic = stampedPrefix();
+  const scratch = stampedPrefix();
+  /**
+   * The time of a line that has none of its own (Samba's message under its `[2026/11/20 10:00:00, 0]`
+   * header, a stack trace's lines): that of the nearest line before it in the file that has one, when it
+   * starts at most LOOKBACK bytes before it. Lines come in file order, so each walk stops where the last
+   * one started. The same whichever thread reads the part (the scanner looks before its part's start).
+   */
+  const inherited = (hit: LineHit, ctx: FileContext): number | null => {
+    const before = hit.before;
+    if (before === undefined) return null;
+    const carry = ctx.carry;
+    const years = ctx.backYears;
+    let time: number | null = null;
+    let at = -1;
+    let known = false;
+    before.visitBefore(hit.offset, (head, start) => {
+      if (start <= carry.upTo) {
+        known = true;
+        return true;
+      }
+      delete years.last; // each on its own: no fold-back guess from an unrelated earlier line
+      const t = parseStamped(head, years, scratch) ? scratch.time : parsePrefix(head, years).time;
+      if (t === null) return false;
+      time = t;
+      at = start;
+      return true;
+    });
+    if (time === null && known && carry.time !== null && carry.at >= hit.offset - LOOKBACK) {
+      time = carry.time;
+      at = carry.at;
+    }
+    ctx.carry = { upTo: hit.offset, time, at };
+    return time;
+  };
   let lastHost = '';
   return {
     file: (where, mtimeMs, admit) => ({
       where: { ...where, targets: restrict(where.targets) },
       years: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
+      backYears: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
+      carry: { upTo: -1, time: null, at: -1 },
       admit,
     }),
     fileHit(hit, ctx) {
@@ -302,7 +347,8 @@ export function makeRouter(
         dispatch(hit, ctx.where, classic.time, lineHost, program, classic.messageStart, null, ctx.admit);
       } else {
         const p = parsePrefix(text, ctx.years);
-        dispatch(hit, ctx.where, p.time, p.host, programNamed(p.program), p.messageStart, null, ctx.admit);
+        const time = p.time ?? inherited(hit, ctx);
+        dispatch(hit, ctx.where, time, p.host, programNamed(p.program), p.messageStart, null, ctx.admit);
       }
     },
     entryHit(text, mask, where, time, host, program, pid) {

@@ -15,7 +15,7 @@ import {
   planSources,
   runEngine,
 } from '../../logs/engine.ts';
-import { withProfileIgnores } from '../../logs/config.ts';
+import { withBuiltinIgnores } from '../../logs/config.ts';
 import { compileRules, type RuleSet } from '../../logs/scan/rules.ts';
 import { type App, assertFormat, type Loaded } from '../app.ts';
 
@@ -126,7 +126,7 @@ export async function scanAction(app: App, cmd: Command, files: string[], opts: 
 }
 
 function compileFor(loaded: Loaded, opts: ScanOptions): RuleSet {
-  const cfg = withProfileIgnores(loaded.config.checks.logs, loaded.plan);
+  const cfg = withBuiltinIgnores(loaded.config.checks.logs, loaded.plan);
   const wanted = opts.category.filter((c) => c !== '');
   if (wanted.length === 0) return compileRules(cfg);
   const known = compileRules(cfg).categories.map((c) => c.id);

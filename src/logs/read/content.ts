@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { openRegular } from '../../core/open.ts';
-import { LineScanner, type LineHit, type LineScannerOptions } from '../scan/lines.ts';
+import { LineScanner, type LineHit, type LineScannerOptions, LOOKBACK } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 
 /**
@@ -217,6 +218,22 @@ async function splitPoints(
   return points;
 }
 
+/**
+ * The LOOKBACK + 1 bytes of the plain file open as `fd` before `offset` (fewer near its start; none on a
+ * read error), read synchronously: a scanner asks for them from within a line's callback, when a line
+ * without a time of its own walks back past where the read started (LineScannerOptions.before).
+ */
+export function bytesBefore(fd: number, offset: number): Buffer {
+  const n = Math.min(LOOKBACK + 1, offset);
+  const b = Buffer.alloc(n);
+  try {
+    const got = readSync(fd, b, 0, n, offset - n);
+    return got === n ? b : Buffer.alloc(0);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
 /** Reads plain content [from, to) into `scanner`; returns where reading stopped and the bytes read. */
 async function readPlain(
   file: OpenFile,
@@ -259,11 +276,17 @@ export async function readLog(
   onHit: (hit: LineHit) => void,
 ): Promise<ReadResult> {
   const known = opts.startLine >= 0;
+  /** Content bytes before `start` kept while decompressing a .gz (its tail hash and LineHit.before). */
+  const pre: Buffer[] = [];
   const scanOpts: LineScannerOptions = {
     startOffset: opts.start,
     startLine: known ? opts.startLine : 0,
     countLines: opts.countLines && known,
     tailBytes: opts.tailBytes,
+    lookback: true,
+    before: file.gzip
+      ? () => Buffer.concat(pre).subarray(-(LOOKBACK + 1))
+      : () => bytesBefore(file.handle.fd, opts.start),
   };
   if (opts.chunk !== undefined) scanOpts.chunk = opts.chunk;
   const scanner = new LineScanner(rules, onHit, scanOpts);
@@ -289,8 +312,7 @@ export async function readLog(
       }
     } else {
       let at = 0;
-      const preFrom = opts.start - Math.min(opts.tailBytes, opts.start);
-      const pre: Buffer[] = [];
+      const preFrom = opts.start - Math.min(Math.max(opts.tailBytes, LOOKBACK + 1), opts.start);
       for await (const chunk of gunzipFrom(file.handle)) {
         opts.signal?.throwIfAborted();
         const next = at + chunk.length;
@@ -400,6 +422,7 @@ async function readParts(
           ...scanOpts,
           startOffset: task.from,
           startLine: lines,
+          before: () => bytesBefore(file.handle.fd, task.from),
         });
         const r = await readPlain(file, local, task.from, task.to, opts.signal);
         local.finish(task.consumeTrailing);

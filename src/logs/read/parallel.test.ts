@@ -148,6 +148,55 @@ describe('reading a big log on worker threads', () => {
   });
 });
 
+describe('reading a big log on worker threads, lines without a time of their own', () => {
+  /**
+   * Samba-style records: a timed header line, then 1 to 30 indented message lines (most line starts are
+   * continuation lines, so the cuts between parts fall between a header and its lines), now and then a
+   * line longer than the buffer, a CRLF line, and a timeless dump longer than the 64 KiB lookback.
+   */
+  function samba(n: number, seed: number): Buffer {
+    let x = seed;
+    const r = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 2 ** 32;
+    };
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = String(Math.floor((i / n) * 24)).padStart(2, '0');
+      out.push(
+        `[2026/11/24 ${h}:${String(i % 60).padStart(2, '0')}:00.123456,  0] smbd/service.c:make_connection(550)`,
+      );
+      const k = 1 + Math.floor(r() * 30);
+      for (let j = 0; j < k; j++) {
+        const y = r();
+        if (y < 0.001) out.push(`  dump ${'x'.repeat(70_000)} error`);
+        else if (y < 0.0018)
+          for (let d = 0; d < 1100; d++) out.push(`  dump row ${d} ${'-'.repeat(50)} timeout`);
+        else if (y < 0.1) out.push(`  pass_check_smb failed - invalid password for user [u${j}]\r`);
+        else if (y < 0.4) out.push(`  Denied connection from 198.51.100.${j} (${i})`);
+        else out.push(`  pc${j} (10.0.1.${j}) connect to service u${j} as user u${j} (pid ${i * 31 + j})`);
+      }
+    }
+    return Buffer.from(`${out.join('\n')}\n`, 'latin1');
+  }
+
+  it('gives them the time of the line before that has one, as one thread does, across the cuts', async () => {
+    writeLog(samba(1500, 21));
+    for (const chunk of [undefined, 64 * 1024]) {
+      const input = chunk === undefined ? {} : { chunk };
+      const one = view(await engine({ kind: 'all' }, 1, false, { input }));
+      const many = view(await engine({ kind: 'all' }, 4, false, { input }));
+      expect(many).toEqual(one);
+      const host = one.services.find(([svc]) => svc === 'host')?.[1] as [string, { perHour: unknown[] }][];
+      // Every category's lines are continuation lines: they have hours only by taking a header's time.
+      expect(host.find(([id]) => id === 'access')?.[1].perHour.length).toBeGreaterThan(10);
+      const since = Date.parse('2026-11-24T12:00:00Z');
+      const oneSince = view(await engine({ kind: 'since', since }, 1, false, { input }));
+      expect(view(await engine({ kind: 'since', since }, 4, false, { input }))).toEqual(oneSince);
+    }
+  });
+});
+
 describe('reading a big log on worker threads, with options', () => {
   it('applies --since, --app, ignore rules and user categories in every part as on one thread', async () => {
     writeLog(join(lines(8000, 5)));

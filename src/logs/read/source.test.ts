@@ -1,4 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -43,6 +53,129 @@ describe('reading a log family', () => {
         'corrupt',
       ]);
       expect(r.cursors).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** A directory with app.log, read once with 3 error lines, 2 more appended since (unread). */
+  function rotating(tag: string) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), `tenken-${tag}-`));
+    const live = path.join(dir, 'app.log');
+    const rules = compileRules(logsConfig.parse({}));
+    let n = 0;
+    const lines = (k: number) => Array.from({ length: k }, () => `line ${++n} error\n`).join('');
+    const opts = (cursors: Cursor[]): SourceReadOptions => ({
+      rules,
+      mode: { kind: 'resume', cursors },
+      identity: { fpBytes: 1024, tailBytes: 1024 },
+      countLines: true,
+      consumeTrailing: false,
+      display: (p) => p,
+    });
+    const read = async (cursors: Cursor[]) => {
+      const hits: string[] = [];
+      const r = await readSource(live, opts(cursors), (hit) => hits.push(hit.text));
+      return { hits, problems: r.problems, cursors: r.cursors };
+    };
+    return { dir, live, lines, read };
+  }
+
+  for (const suffix of ['-2026-11-26', '-20261126-1764150000', '.20261126', '_20261126', '-20261126.gz']) {
+    it(`reads what was left in a member rotated by logrotate's dateformat to app.log${suffix}`, async () => {
+      const { dir, live, lines, read } = rotating('dateformat');
+      try {
+        writeFileSync(live, lines(3));
+        const first = await read([]);
+        appendFileSync(live, lines(2));
+        const rotated = `${live}${suffix}`;
+        if (suffix.endsWith('.gz')) {
+          writeFileSync(rotated, gzipSync(readFileSync(live)));
+          unlinkSync(live);
+        } else renameSync(live, rotated);
+        writeFileSync(live, lines(4));
+        const second = await read(first.cursors);
+        expect(second.hits).toEqual([4, 5, 6, 7, 8, 9].map((i) => `line ${i} error`));
+        expect(second.problems).toEqual([]);
+        expect((await read(second.cursors)).hits).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('says when the file read last time was renamed to a name it does not take for a rotation', async () => {
+    const { dir, live, lines, read } = rotating('unknown-name');
+    try {
+      writeFileSync(live, lines(3));
+      const first = await read([]);
+      appendFileSync(live, lines(2));
+      renameSync(live, `${live}.old`);
+      writeFileSync(live, lines(4));
+      const second = await read(first.cursors);
+      expect(second.hits).toEqual([6, 7, 8, 9].map((i) => `line ${i} error`));
+      expect(second.problems.map((p) => [p.path, p.problem])).toEqual([[live, 'rotated']]);
+      expect(second.problems[0]?.reason).toContain(`renamed ${live}.old, a name tenken does not take`);
+      expect((await read(second.cursors)).problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says when the file read last time is gone, replaced by a new live file', async () => {
+    const { dir, live, lines, read } = rotating('gone');
+    try {
+      writeFileSync(live, lines(3));
+      const first = await read([]);
+      appendFileSync(live, lines(2));
+      // The new file exists before the old one is unlinked: it cannot take over its inode.
+      writeFileSync(`${live}.new`, lines(4));
+      renameSync(`${live}.new`, live);
+      const second = await read(first.cursors);
+      expect(second.hits).toEqual([6, 7, 8, 9].map((i) => `line ${i} error`));
+      expect(second.problems.map((p) => [p.path, p.problem])).toEqual([[live, 'rotated']]);
+      expect(second.problems[0]?.reason).toMatch(/^the file read last time is gone/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists the rotated members of a symbolically linked live log where its target lives', async () => {
+    const { dir, live, lines, read } = rotating('symlinked');
+    try {
+      mkdirSync(path.join(dir, 'srv'));
+      const target = path.join(dir, 'srv/app.log');
+      writeFileSync(target, lines(3));
+      symlinkSync('srv/app.log', live);
+      const first = await read([]);
+      expect(first.hits).toHaveLength(3);
+      appendFileSync(target, lines(2));
+      renameSync(target, `${target}.1`); // rotated in /srv, the link left as it is
+      writeFileSync(target, lines(4));
+      const second = await read(first.cursors);
+      expect(second.hits).toEqual([4, 5, 6, 7, 8, 9].map((i) => `line ${i} error`));
+      expect(second.problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says a live log that is a symbolic link to nothing is one, and reads its rotated members', async () => {
+    const { dir, live, lines, read } = rotating('dangling');
+    try {
+      symlinkSync('/nonexistent/app.log', live);
+      expect((await read([])).problems).toEqual([
+        { path: live, problem: 'dangling', reason: 'dangling symbolic link to /nonexistent/app.log' },
+      ]);
+      unlinkSync(live);
+      writeFileSync(live, lines(3));
+      const first = await read([]);
+      appendFileSync(live, lines(2));
+      renameSync(live, `${live}.1`);
+      symlinkSync('/nonexistent/app.log', live);
+      const second = await read(first.cursors);
+      expect(second.hits).toEqual([4, 5].map((i) => `line ${i} error`));
+      expect(second.problems.map((p) => p.problem)).toEqual(['dangling']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,10 @@
+import { readlink, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { errnoCode, reason } from '../../core/errors.ts';
 import {
   type Cursor,
   cursorAfter,
+  cursorHeld,
   cursorAtEnd,
   cursorOfCopy,
   type Decision,
@@ -12,7 +15,7 @@ import {
 import type { LineHit } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 import { openLog, type OpenFile, readLog, type SplitOptions } from './content.ts';
-import { familyOf, type FamilyMember } from './family.ts';
+import { familyOf, type FamilyMember, findByInode } from './family.ts';
 
 /**
  * Reads one log (a live path and its rotated siblings) from where the last committed run stopped,
@@ -23,7 +26,11 @@ import { familyOf, type FamilyMember } from './family.ts';
 export interface SourceProblem {
   /** Local path of the file concerned. */
   path: string;
-  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'journal';
+  /**
+   * rotated: the file read last time went where its family does not follow (a name not taken in);
+   * dangling: the live name is a symbolic link to nothing.
+   */
+  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
   reason: string;
 }
 
@@ -85,19 +92,31 @@ export async function readSource(
     return result;
   }
   const files: OpenFile[] = [];
+  let newestIsLive = false;
   let unreadable = false;
   for (const m of members) {
     try {
       files.push(await openLog(m.path, m.gzip, opts.identity.fpBytes));
+      newestIsLive = !m.rotated;
     } catch (err) {
       const code = errnoCode(err);
-      if (code === 'ENOENT') continue; // rotated away between listing and opening
+      if (code === 'ENOENT') {
+        // Rotated away between listing and opening; or the live name is a link to nothing, which is said.
+        const dangling = m.rotated ? null : await danglingTarget(m.path);
+        if (dangling !== null)
+          result.problems.push({
+            path: m.path,
+            problem: 'dangling',
+            reason: `dangling symbolic link to ${dangling}`,
+          });
+        continue;
+      }
       unreadable = true;
       result.problems.push({ path: m.path, problem: 'unreadable', reason: reason(err) });
     }
   }
   try {
-    const decisions = await decide(files, opts.mode, opts.identity);
+    const decisions = await decide(files, opts.mode, opts.identity, newestIsLive);
     const consumedBy = new Map<number, number>(); // member index → content offset consumed
     for (const [i, f] of files.entries()) {
       const d = decisions[i] as Decision;
@@ -142,6 +161,10 @@ export async function readSource(
       const consumed = consumedBy.get(d.of) ?? d.length;
       result.cursors.push(await cursorOfCopy(f, d.length, opts.display(f.path), consumed, opts.identity));
     }
+    if (opts.mode.kind === 'resume' && newestIsLive && !unreadable) {
+      const lost = await rotatedAway(live, opts.mode.cursors, files, decisions, (p) => opts.display(p));
+      if (lost) result.problems.push(lost);
+    }
     if (unreadable && opts.mode.kind === 'resume') {
       // Keep cursors of members we could not open, so they resume once readable.
       const mine = new Set(result.cursors.map((c) => `${c.dev}:${c.ino}`));
@@ -151,6 +174,48 @@ export async function readSource(
     await Promise.all(files.map((f) => f.handle.close().catch(() => {})));
   }
   return result;
+}
+
+/**
+ * The problem to report when the live file is another file than last time and no member of the family
+ * holds the one read then (renamed to a name the family does not take in, moved away, or deleted): lines
+ * written to it after that read are not read, and that is said rather than lost silently.
+ */
+async function rotatedAway(
+  live: string,
+  cursors: readonly Cursor[],
+  files: readonly OpenFile[],
+  decisions: readonly Decision[],
+  display: (local: string) => string,
+): Promise<SourceProblem | null> {
+  const shown = display(live);
+  const last = cursors.find((c) => c.path === shown);
+  const now = files[files.length - 1];
+  if (!last || !now || (now.dev === last.dev && now.ino === last.ino) || cursorHeld(last, files, decisions))
+    return null;
+  // A symbolic link's target is rotated where it lives.
+  const dir = path.dirname(await realpath(now.path).catch(() => now.path));
+  const moved = await findByInode(dir, last.dev, last.ino, new Set(files.map((f) => path.basename(f.path))));
+  // A file that had nothing read cannot be recognised in a `.gz` made of it (no content to verify): gone
+  // from the directory, it may well be one of the members, read as new.
+  if (moved === null && last.offset <= 0) return null;
+  return {
+    path: live,
+    problem: 'rotated',
+    reason:
+      moved !== null
+        ? `the file read last time was renamed ${display(moved)}, a name tenken does not take for a rotation of it: lines written to it after the last run are not read`
+        : 'the file read last time is gone (deleted, or moved to another directory or to a name tenken does not take for a rotation of it): lines written to it after the last run, if any, are not read',
+  };
+}
+
+/** The target of a symbolic link that points to nothing (as the link says it), or null. */
+async function danglingTarget(local: string): Promise<string | null> {
+  try {
+    return await readlink(local);
+  } catch {
+    return null;
+  }
 }
 
 /** Reads one file as a whole (`tenken scan FILE`): no family, no cursor; `.gz` by name. */
@@ -165,10 +230,11 @@ export async function readWholeFile(
     f = await openLog(local, local.endsWith('.gz'), opts.identity.fpBytes);
   } catch (err) {
     const code = errnoCode(err);
+    const dangling = code === 'ENOENT' ? await danglingTarget(local) : null;
     result.problems.push({
       path: local,
       problem: code === 'ENOENT' ? 'missing' : 'unreadable',
-      reason: reason(err),
+      reason: dangling !== null ? `dangling symbolic link to ${dangling}` : reason(err),
     });
     return result;
   }

@@ -10,6 +10,7 @@ import { makeRouter } from '../route.ts';
 import { copyHash } from '../same-line.ts';
 import { LineScanner } from '../scan/lines.ts';
 import { compileRules } from '../scan/rules.ts';
+import { bytesBefore } from './content.ts';
 import type { ScanPartOutcome, ScanPartTask } from './parallel.ts';
 
 const task = workerData as ScanPartTask;
@@ -38,6 +39,9 @@ const scanner = new LineScanner(rules, (hit) => router.fileHit(hit, ctx), {
   countLines: task.countLines,
   tailBytes: task.tailBytes,
   ...(task.chunk !== undefined ? { chunk: task.chunk } : {}),
+  // Lines without a time of their own at the part's start look back before it, as one thread would.
+  lookback: true,
+  before: () => bytesBefore(task.fd, task.from),
 });
 let pos = task.from;
 let error: string | undefined;

@@ -14,8 +14,11 @@ function regexOnly(rules: RuleSet): RuleSet {
 
 function scanAll(rules: RuleSet, bytes: Buffer, chunk: number, pieces: number[]): LineHit[] {
   const hits: LineHit[] = [];
-  // The folder is valid during the callback only (and the regex path has none).
-  const scanner = new LineScanner(rules, ({ folder: _, ...h }) => hits.push(h), { chunk, countLines: true });
+  // The folder and the lines before are valid during the callback only (and the regex path has no folder).
+  const scanner = new LineScanner(rules, ({ folder: _, before: __, ...h }) => hits.push(h), {
+    chunk,
+    countLines: true,
+  });
   let at = 0;
   for (const p of pieces) {
     scanner.push(bytes.subarray(at, at + p));

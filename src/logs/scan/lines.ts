@@ -29,6 +29,29 @@ export interface LineHit {
   truncated: boolean;
   /** Keys messages of this line from its bytes (the SIMD kernel's), valid during the callback only. */
   folder?: LineFolder;
+  /** The lines before this one (a scanner with `lookback`), valid during the callback only. */
+  before?: Preceding;
+}
+
+/**
+ * How far back a line without a time of its own looks for one (route.ts): the line it takes its time from
+ * starts at most this many bytes before it. A bound, so that a part of a file read on another thread finds
+ * the same line (it reads this much before its start) and memory stays bounded.
+ */
+export const LOOKBACK = 64 * 1024;
+
+/** Bytes of a line looked at for its time (a syslog or CLF stamp is within them). */
+const LOOKBACK_HEAD = 512;
+
+/** The lines before a hit, nearest first. */
+export interface Preceding {
+  /**
+   * Calls `visit` with each line before the line at content offset `offset` that starts at most LOOKBACK
+   * bytes before it, nearest first (its first 512 bytes, latin1, and its start offset), until `visit`
+   * returns true. A line longer than the scanner's buffer ends the walk after it (its head is all there
+   * is of it), as does the start of the content.
+   */
+  visitBefore(offset: number, visit: (head: string, start: number) => boolean): void;
 }
 
 /** Scanner options. */
@@ -44,13 +67,20 @@ export interface LineScannerOptions {
   tailBytes?: number;
   /** Bytes of an over-long line kept as its text. */
   headBytes?: number;
+  /** Keep the last LOOKBACK bytes of consumed content, for `LineHit.before`. */
+  lookback?: boolean;
+  /**
+   * With `lookback`: the content bytes just before `startOffset` (at most LOOKBACK + 1; all of them when
+   * fewer), asked for only when a walk back reaches the start.
+   */
+  before?: () => Uint8Array;
 }
 
 /** Default buffer: 1 MiB keeps peak memory low while the regex runs at full speed. */
 export const DEFAULT_CHUNK = 1 << 20;
 
 /** Scans a stream of bytes fed in order; reports hits through `onHit`. */
-export class LineScanner {
+export class LineScanner implements Preceding {
   /** Bytes waiting to be scanned; `buf[0]` is at content offset `base`. */
   readonly buf: Buffer;
   len = 0;
@@ -71,6 +101,19 @@ export class LineScanner {
   private overlap = 0;
   /** The SIMD keyword kernel owning `buf`, or null for the regex path. */
   private readonly kernel: KeywordKernel | null;
+  // Lookback (see Preceding): the last consumed bytes before the block being scanned, in `hist`
+  // [0, histLen), the first at content offset histFrom; `histCut`: bytes before it were dropped (its first
+  // byte may be inside a line). A line longer than the buffer resets it, leaving its head as `barrier`.
+  private readonly hist: Buffer | null;
+  private histLen = 0;
+  private histFrom: number;
+  private histCut = false;
+  private barrier: { start: number; end: number; head: string } | null = null;
+  private readonly startOffset: number;
+  private readonly fetchBefore: (() => Uint8Array) | undefined;
+  private pre: Uint8Array | null = null;
+  /** Bytes of a line longer than the buffer that a walk back sees (the head its hit has, up to 512). */
+  private readonly walkHead: number;
 
   constructor(
     private readonly rules: RuleSet,
@@ -89,6 +132,48 @@ export class LineScanner {
     this.countLines = opts.countLines ?? false;
     this.tailBytes = opts.tailBytes ?? 1024;
     this.headBytes = Math.min(opts.headBytes ?? 64 * 1024, this.buf.length);
+    this.walkHead = Math.min(LOOKBACK_HEAD, this.headBytes);
+    this.hist = opts.lookback ? Buffer.allocUnsafe(LOOKBACK + 1) : null;
+    this.histFrom = this.base;
+    this.startOffset = this.base;
+    this.fetchBefore = opts.before;
+  }
+
+  visitBefore(offset: number, visit: (head: string, start: number) => boolean): void {
+    const low = offset - LOOKBACK;
+    // The block being scanned (a long line's own hit has none: the buffer holds its last piece).
+    if (!this.inLong && offset > this.base) {
+      const r = walkBack(this.buf, this.base, offset, true, low, this.buf.length, this.walkHead, visit);
+      if (r !== WALK_ON) return;
+    }
+    const hist = this.hist;
+    if (hist === null) return;
+    if (this.histLen > 0) {
+      const r = walkBack(
+        hist,
+        this.histFrom,
+        this.histFrom + this.histLen,
+        !this.histCut,
+        low,
+        Infinity,
+        this.walkHead,
+        visit,
+      );
+      if (r !== WALK_ON) return;
+    }
+    if (this.histCut) return;
+    const b = this.barrier;
+    if (b !== null) {
+      if (b.end === this.histFrom && b.start >= low) visit(b.head, b.start);
+      return;
+    }
+    // Before the start of this read: asked for (a read of the file) only now.
+    if (this.histFrom !== this.startOffset || this.startOffset <= low || this.startOffset === 0) return;
+    if (this.pre === null) this.pre = this.fetchBefore?.() ?? new Uint8Array(0);
+    const pre = this.pre;
+    if (pre.length === 0) return;
+    const from = this.startOffset - pre.length;
+    walkBack(pre, from, this.startOffset, from === 0, low, this.buf.length, this.walkHead, visit);
   }
 
   /** Content offset just after the last consumed (complete) line. */
@@ -189,6 +274,27 @@ export class LineScanner {
     else this.regexBlock(end, terminated);
     this.consumedAt = this.base + end;
     this.keepTail(this.buf.subarray(0, end));
+    if (this.hist) this.keepHistory(end);
+  }
+
+  /** Appends the block buf[0, end) to the lookback bytes, keeping the last LOOKBACK + 1. */
+  private keepHistory(end: number): void {
+    const hist = this.hist as Buffer;
+    const cap = hist.length;
+    if (end >= cap) {
+      this.buf.copy(hist, 0, end - cap, end);
+      this.histCut = this.histCut || end > cap || this.histLen > 0;
+      this.histLen = cap;
+    } else {
+      const keep = Math.min(this.histLen, cap - end);
+      if (keep < this.histLen) {
+        hist.copyWithin(0, this.histLen - keep, this.histLen);
+        this.histCut = true;
+      }
+      this.buf.copy(hist, keep, 0, end);
+      this.histLen = keep + end;
+    }
+    this.histFrom = this.base + end - this.histLen;
   }
 
   /** The kernel finds the matching lines and counts newlines; only matching lines become strings. */
@@ -209,6 +315,7 @@ export class LineScanner {
         mask,
         truncated: false,
         folder,
+        before: this,
       });
     });
     if (countLines) this.lines = lines + newlines + (terminated ? 0 : 1);
@@ -236,6 +343,7 @@ export class LineScanner {
         text: s.slice(ls, le),
         mask,
         truncated: false,
+        before: this,
       });
     };
     if (rules.perLine || !rules.finder) {
@@ -301,8 +409,16 @@ export class LineScanner {
         text: head,
         mask,
         truncated: true,
+        before: this,
       });
     this.tail = terminated ? lastBytes(this.longTail, Buffer.from([10]), this.tailBytes) : this.longTail;
+    if (this.hist) {
+      // The lines after it look back as far as it: its head stands for it.
+      this.barrier = { start: this.longStart, end: endOffset, head: head.slice(0, this.walkHead) };
+      this.histLen = 0;
+      this.histFrom = endOffset;
+      this.histCut = false;
+    }
     this.consumedAt = endOffset;
     this.inLong = false;
     this.overlap = 0;
@@ -313,6 +429,43 @@ export class LineScanner {
   private keepTail(consumed: Buffer): void {
     this.tail = lastBytes(this.tail, consumed, this.tailBytes);
   }
+}
+
+/** walkBack's result: `visit` stopped it, it ended (bound, long line, unknown line start), or it went on. */
+const WALK_STOPPED = 0;
+const WALK_ENDED = 1;
+const WALK_ON = 2;
+
+/**
+ * Visits the lines of `bytes` (content offsets [from, to), `to` a line start) backwards, those that start at
+ * `low` or later; bytes[0] starts a line when `startsLine`. A line of `longLine` bytes or more (without its
+ * newline) is visited with its first `longHead` bytes and ends the walk, as a line longer than the
+ * scanner's buffer ends it in a scan (see LineScanner.barrier).
+ */
+function walkBack(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  startsLine: boolean,
+  low: number,
+  longLine: number,
+  longHead: number,
+  visit: (head: string, start: number) => boolean,
+): number {
+  let end = to - from; // index just after the line's newline
+  while (end > 0) {
+    const nl = end >= 2 ? bytes.lastIndexOf(10, end - 2) : -1;
+    if (nl < 0 && !startsLine) return WALK_ENDED;
+    const ls = nl + 1;
+    if (from + ls < low) return WALK_ENDED;
+    const len = end - 1 - ls;
+    const n = len >= longLine ? longHead : Math.min(len, LOOKBACK_HEAD);
+    const head = Buffer.from(bytes.buffer, bytes.byteOffset + ls, n).toString('latin1');
+    if (visit(head, from + ls)) return WALK_STOPPED;
+    if (len >= longLine) return WALK_ENDED;
+    end = ls;
+  }
+  return startsLine ? WALK_ON : WALK_ENDED;
 }
 
 /** The last `n` bytes of `a` followed by `b` (a fresh buffer). */

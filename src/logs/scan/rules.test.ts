@@ -76,4 +76,14 @@ describe('user rules', () => {
       'network',
     ]);
   });
+
+  it('limits an ignore rule to the programs it names, by syslog tag', () => {
+    const rules = compileRules(
+      logsConfig.parse({ ignore: { '*': [{ regex: '^lost connection', programs: ['postfix'] }] } }),
+    );
+    const message = 'lost connection after AUTH from unknown[192.0.2.1]: error';
+    expect(ignoredMask(rules, 'mail', message, 'postfix/smtpd')).not.toBe(0);
+    expect(ignoredMask(rules, 'mail', message, 'exim')).toBe(0);
+    expect(ignoredMask(rules, 'mail', message, null)).toBe(0);
+  });
 });

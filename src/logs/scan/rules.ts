@@ -2,6 +2,7 @@ import type { LogsConfig } from '../config.ts';
 import type { KernelKeyword } from './kernel.ts';
 import { enableLinearEngine } from './linear.ts';
 import { RUNBOOK_CATEGORIES, RUNBOOK_PACK, RUNBOOK_TITLES } from './pack.ts';
+import { tagMatches } from '../syslog.ts';
 
 /**
  * Compiled rules: what the scanner runs. Lines are latin1-decoded bytes (one char per byte), so keyword
@@ -33,6 +34,8 @@ export interface CompiledIgnore {
   test: LineRegex;
   /** Categories it clears (bit mask); all bits when the rule names none. */
   mask: number;
+  /** Only lines of these programs (syslog tags), or null: any line. */
+  programs: readonly string[] | null;
 }
 
 /** Everything the scanner and the dispatcher need. */
@@ -51,6 +54,8 @@ export interface RuleSet {
   maxKeyword: number;
   /** Ignore rules by service name (`*` for all). */
   ignore: Map<string, CompiledIgnore[]>;
+  /** The categories any ignore rule can clear: a line in none of them is not looked at by the rules. */
+  ignoreBits: number;
   /** What it was compiled from (plain data), so a worker thread can compile the same rules. */
   origin?: RulesOrigin;
 }
@@ -162,10 +167,13 @@ export function compileRules(cfg: LogsConfig, only?: ReadonlySet<string>): RuleS
           regex !== undefined
             ? lineRegex(regex)
             : { re: keywordRegex([keywordBytes((r as { keyword: string }).keyword)], false), ascii: true };
-        return { test, mask };
+        const programs = typeof r === 'string' ? null : (r.programs ?? null);
+        return { test, mask, programs };
       }),
     );
   }
+  let ignoreBits = 0;
+  for (const list of ignore.values()) for (const r of list) ignoreBits |= r.mask;
   const finderWords = minimalWords(allWords);
   return {
     categories,
@@ -174,6 +182,7 @@ export function compileRules(cfg: LogsConfig, only?: ReadonlySet<string>): RuleS
     keywordList: [...keywordBits].map(([bytes, mask]) => ({ bytes, mask })),
     maxKeyword: Math.max(1, ...allWords.map((w) => w.length)),
     ignore,
+    ignoreBits,
     origin: { config: cfg, ...(only ? { only: [...only] } : {}) },
   };
 }
@@ -226,14 +235,36 @@ export function keywordMask(rules: RuleSet, piece: string): number {
   return mask;
 }
 
-/** The mask bits that `service`'s ignore rules (and the `*` rules) clear for this message (latin1). */
-export function ignoredMask(rules: RuleSet, service: string, message: string): number {
+/** Whether an ignore rule applies to a line of `program` (null: none known). */
+function forProgram(r: CompiledIgnore, program: string | null): boolean {
+  return r.programs === null || (program !== null && r.programs.some((t) => tagMatches(program, t)));
+}
+
+/** The mask bits `service`'s ignore rules (and the `*` rules) can clear on a line of `program`. */
+export function ignorableMask(rules: RuleSet, service: string, program: string | null): number {
+  let bits = 0;
+  for (const key of [service, '*'])
+    for (const r of rules.ignore.get(key) ?? []) if (forProgram(r, program)) bits |= r.mask;
+  return bits;
+}
+
+/**
+ * The mask bits that `service`'s ignore rules (and the `*` rules) clear for this message (latin1) of a
+ * line of `program` (null: none known; rules limited to programs then do not apply).
+ */
+export function ignoredMask(
+  rules: RuleSet,
+  service: string,
+  message: string,
+  program: string | null = null,
+): number {
   let cleared = 0;
   let decoded: string | undefined;
   const stripped = stripCR(message);
   const text = () => (decoded ??= utf8Text(stripped));
   for (const key of [service, '*']) {
-    for (const r of rules.ignore.get(key) ?? []) if (regexTest(r.test, stripped, text)) cleared |= r.mask;
+    for (const r of rules.ignore.get(key) ?? [])
+      if (forProgram(r, program) && regexTest(r.test, stripped, text)) cleared |= r.mask;
   }
   return cleared;
 }
