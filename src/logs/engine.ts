@@ -10,7 +10,7 @@ import type { LogsConfig } from './config.ts';
 import { cursorSchema, DEFAULT_IDENTITY, type IdentityOptions, type ReadMode } from './cursor.ts';
 import { familyOf, liveNameOf, orderFamily } from './read/family.ts';
 import { isGlob, segmentRegExp } from '../core/glob.ts';
-import { expandGlob } from './read/glob.ts';
+import { expandGlob, unlistableDir } from './read/glob.ts';
 import {
   type JournalRunner,
   type JournalStart,
@@ -124,8 +124,8 @@ export async function planSources(host: Host, plan: Plan): Promise<LogSource[]> 
     const isShared = svc === null || shared.has(pattern);
     const locals = await expandGlob(hostPath(host, pattern));
     if (locals.length === 0 && svc) {
-      // A glob that matches nothing: reported like a missing file.
-      locals.push(hostPath(host, pattern));
+      // A glob that matches nothing: reported like a missing file, or as the directory it could not list.
+      locals.push((await unlistableDir(hostPath(host, pattern))) ?? hostPath(host, pattern));
     }
     const last = isGlob(pattern) ? segmentRegExp(path.basename(pattern)) : null;
     for (const match of locals) {

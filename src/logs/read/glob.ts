@@ -1,4 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
+import { errnoCode } from '../../core/errors.ts';
 import path from 'node:path';
 import { isGlob, segmentRegExp } from '../../core/glob.ts';
 
@@ -41,4 +42,23 @@ export async function expandGlob(pattern: string): Promise<string[]> {
     }
   }
   return bases;
+}
+
+/**
+ * The directory a glob could not list (the last plain directory before its first wildcard, when reading it
+ * is refused), or null. A glob that matched nothing because /var/log/samba is 0750 root:adm was reported as
+ * "Cannot read /var/log/samba/log.*", the pattern shown as if it were a file.
+ */
+export async function unlistableDir(pattern: string): Promise<string | null> {
+  if (!isGlob(pattern)) return null;
+  const parts = pattern.split('/').filter((p) => p !== '');
+  const first = parts.findIndex((p) => isGlob(p));
+  const dir = `/${parts.slice(0, first).join('/')}`;
+  try {
+    await readdir(dir);
+    return null;
+  } catch (err) {
+    const code = errnoCode(err);
+    return code === 'EACCES' || code === 'EPERM' ? dir : null;
+  }
 }
