@@ -91,7 +91,7 @@ describe('config check', () => {
     const file = path.join(tempDir(), 'tenken.yaml');
     writeFileSync(
       file,
-      'services:\n  wu-ftp:\n    title: FTP\n  delegated: {}\n  backup:\n    enabled: false\n  mine:\n    processes: [mined]\n',
+      'services:\n  wu-ftp:\n    title: FTP\n  delegated: {}\n  backup:\n    enabled: false\n  mine:\n    processes: [mined]\n  host:\n    thresholds:\n      access: {warn: 1}\n',
     );
     const r = await runCli(['config', 'check', file]);
     expect(r.stderr.trim().split('\n')).toEqual([

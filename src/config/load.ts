@@ -58,7 +58,14 @@ const checkedConfig = configSchema.superRefine((c, ctx) => {
     const own = [svc.processes, svc.logs, svc.syslog, svc.ports, svc.probes].some(
       (l) => (l?.length ?? 0) > 0,
     );
-    if (svc.profile === undefined && !profiles.has(name) && !own && svc.enabled !== false) {
+    // `host` (the lines of no service) takes thresholds like a service, and has nothing else to check.
+    if (
+      svc.profile === undefined &&
+      !profiles.has(name) &&
+      !own &&
+      svc.enabled !== false &&
+      name !== 'host'
+    ) {
       const near = [...profiles].filter((p) => editDistance(p, name) <= 2 || p.startsWith(name));
       ctx.addIssue({
         code: 'custom',

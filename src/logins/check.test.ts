@@ -10,12 +10,12 @@ import { runLogins } from './fixtures-audit/cli.ts';
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo-root');
 const NOW = new Date('2026-11-26T00:00:00Z');
 
-async function demoRun(state?: unknown) {
+async function demoRun(state?: unknown, options: { all: boolean; since?: Date } = { all: false }) {
   const l = loadAll({ root: DEMO, env: {}, now: NOW });
   const out = await loginsCheck.run({
     ...l,
     state,
-    options: { all: false },
+    options,
     signal: new AbortController().signal,
   });
   const result = out.results[0];
@@ -72,6 +72,16 @@ describe('the logins check on the demo tree', () => {
     const second = await demoRun(JSON.parse(JSON.stringify(first.state)));
     expect(second.findings.filter((f) => f.status !== 'INFO' && f.status !== 'OK')).toEqual([]);
     expect(second.result.summary).toMatch(/^0 new logins by 0 users since the last run/);
+  });
+
+  it('moves no mark under --since or --all, so the next plain run still reports what they showed', async () => {
+    const look = await demoRun(undefined, { all: false, since: new Date('2026-10-27T00:00:00Z') });
+    expect(look.findings.some((f) => f.status === 'CRITICAL')).toBe(true);
+    expect(look.state).toBeUndefined();
+    expect((await demoRun(undefined, { all: true })).state).toBeUndefined();
+    const plain = await demoRun();
+    expect(plain.findings.some((f) => f.status === 'CRITICAL')).toBe(true);
+    expect(plain.state).toBeDefined();
   });
 
   it("prints joe's own report with the new hosts marked", async () => {

@@ -184,12 +184,19 @@ describe('StateStore', () => {
     const release = new StateStore(dir).lock();
     const slept: number[] = [];
     // The other run ends while this one sleeps its first second.
-    const got = await new StateStore(dir).lockWait(5000, (ms) => {
-      slept.push(ms);
-      release();
-      return Promise.resolve();
+    const said: string[] = [];
+    const got = await new StateStore(dir).lockWait(5000, {
+      onWait: (m) => said.push(m),
+      sleep: (ms) => {
+        slept.push(ms);
+        release();
+        return Promise.resolve();
+      },
     });
     expect(slept).toEqual([1000]);
+    expect(said).toEqual([
+      `Another tenken run holds ${path.join(dir, 'lock')}: pid ${process.pid} is still running: waiting up to 5 s for it to finish`,
+    ]);
     expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid} ${ownStart()} ${bootId()}\n`);
     got();
     // Held for good: given up at the limit with the usual one line.

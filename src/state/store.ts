@@ -161,14 +161,23 @@ export class StateStore {
    */
   async lockWait(
     waitMs: number,
-    sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+    opts: {
+      /** Said once when the wait begins (a wrapper's own timeout would else kill a silent run). */
+      onWait?: (message: string) => void;
+      sleep?: (ms: number) => Promise<unknown>;
+    } = {},
   ): Promise<() => void> {
+    const sleep = opts.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     const deadline = Date.now() + waitMs;
+    let said = false;
     for (;;) {
       try {
         return this.lock();
       } catch (err) {
         if (!(err instanceof LockHeldError) || Date.now() >= deadline) throw err;
+        if (!said)
+          opts.onWait?.(`${err.message}: waiting up to ${Math.ceil(waitMs / 1000)} s for it to finish`);
+        said = true;
       }
       await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
     }

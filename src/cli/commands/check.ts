@@ -58,7 +58,7 @@ export function register(program: Command, app: App): void {
       }
       const wait = waitSeconds(opts.wait);
       const store = new StateStore(g.state);
-      const release = await store.lockWait(wait * 1000);
+      const release = await store.lockWait(wait * 1000, { onWait: (m) => app.io.error(`tenken: ${m}`) });
       try {
         const since =
           opts.since === undefined

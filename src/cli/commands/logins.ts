@@ -192,7 +192,9 @@ export function register(program: Command, app: App): void {
       const store = new StateStore(g.state);
       // Like check: two runs must not mail the same period twice or interleave their marks. A dry run
       // writes no state and needs no lock.
-      const release = opts.dryRun ? () => undefined : await store.lockWait(wait * 1000);
+      const release = opts.dryRun
+        ? () => undefined
+        : await store.lockWait(wait * 1000, { onWait: (m) => app.io.error(`tenken: ${m}`) });
       try {
         await mailAction(app, cmd, opts, store);
       } finally {
