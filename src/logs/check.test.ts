@@ -243,7 +243,7 @@ describe('the logs check', () => {
     const log = path.join(root, 'var/log/syslog');
     writeFileSync(log, SYSLOG);
     const first = await logsCheck.run(ctx(plan, undefined));
-    renameSync(log, `${log}.old`);
+    renameSync(log, `${log}.bak`);
     writeFileSync(log, SYSLOG.replaceAll('Nov 24', 'Nov 25'));
     const out = await logsCheck.run(ctx(plan, first.state));
     expect(
@@ -253,7 +253,7 @@ describe('the logs check', () => {
     ).toEqual([
       [
         'INFO',
-        'Cannot follow the rotation of /var/log/syslog: the file read last time was renamed /var/log/syslog.old, a name tenken does not take for a rotation of it: lines written to it after the last run are not read',
+        'Cannot follow the rotation of /var/log/syslog: the file read last time was renamed /var/log/syslog.bak, a name tenken does not take for a rotation of it: lines written to it after the last run are not read',
       ],
     ]);
   });

@@ -44,9 +44,17 @@ describe("a log's family", () => {
       'auth.log-20261127-1764236400',
       'auth.log-2026112809',
       'auth.log.1',
+      'auth.log.old',
       'auth.log',
     ]);
     expect(liveNameOf('auth.log-20261127-1764236400')).toBe('auth.log');
     expect(liveNameOf('auth.log.20261125.gz')).toBe('auth.log');
+    // Samba's own rotation (max log size): log.smbd.old, the newest rotated copy.
+    expect(liveNameOf('log.smbd.old')).toBe('log.smbd');
+    expect(orderFamily('log.smbd', ['log.smbd', 'log.smbd.old', 'log.smbd.1']).map((m) => m.name)).toEqual([
+      'log.smbd.1',
+      'log.smbd.old',
+      'log.smbd',
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /**
  * A log's family: the live file and its rotated siblings, oldest first. Recognised names (logrotate's):
- * `name.N` and `name.N.gz` (higher N is older), and dateext names in the common `dateformat`s:
+ * `name.N` and `name.N.gz` (higher N is older; Samba's own `name.old` is the newest), and dateext names in the common `dateformat`s:
  * `name-YYYYMMDD[HH[MM[SS]]]`, `name-YYYY-MM-DD[-HH…]`, `name-YYYYMMDD-EPOCH` (`-%Y%m%d-%s`),
  * `name.YYYYMMDD`, `name_YYYYMMDD`, `name-EPOCH`, each also with `.gz`.
  */
@@ -18,6 +18,7 @@ export interface FamilyMember {
 }
 
 const NUMERIC = /^\.(\d{1,4})(\.gz)?$/;
+const OLD = /^\.old(\.gz)?$/;
 /**
  * logrotate's `dateformat`s: `-`, `.` or `_`, then `%Y%m%d` or `%Y-%m-%d`, optionally an hour, minute and
  * second (`%H`, `%M`, `%S`, with or without separators), optionally `-%s`.
@@ -57,6 +58,10 @@ const dateKey = (digits: bigint, epoch: number) => digits * 100_000_000_000n + B
 function rotatedSuffix(rest: string): Suffix | null {
   const num = NUMERIC.exec(rest);
   if (num) return { n: Number(num[1]), gzip: num[2] !== undefined };
+  // Samba's own rotation (`max log size`, 1000 KiB in Debian's smb.conf): log.smbd → log.smbd.old, the
+  // newest rotated copy (ranked before `.1`). Unfollowed, every such rotation lost the lines not yet read.
+  const old = OLD.exec(rest);
+  if (old) return { n: 0, gzip: old[1] !== undefined };
   const m = DATED.exec(rest);
   if (m) {
     const f = [m[1], m[3], m[4], m[5], m[6], m[7]].map((x) => (x === undefined ? 0 : Number(x)));

@@ -104,8 +104,8 @@ describe('reading a log family', () => {
     });
   }
 
-  it('says when the file read last time was renamed to a name it does not take for a rotation', async () => {
-    const { dir, live, lines, read } = rotating('unknown-name');
+  it("follows Samba's own rotation (log.smbd → log.smbd.old): the lines left in it are read, once", async () => {
+    const { dir, live, lines, read } = rotating('samba-old');
     try {
       writeFileSync(live, lines(3));
       const first = await read([]);
@@ -113,9 +113,31 @@ describe('reading a log family', () => {
       renameSync(live, `${live}.old`);
       writeFileSync(live, lines(4));
       const second = await read(first.cursors);
+      expect(second.hits).toEqual([4, 5, 6, 7, 8, 9].map((i) => `line ${i} error`));
+      expect(second.problems).toEqual([]);
+      // The next rotation replaces .old: nothing read twice.
+      appendFileSync(live, lines(1));
+      renameSync(live, `${live}.old`);
+      writeFileSync(live, '');
+      const third = await read(second.cursors);
+      expect(third.hits).toEqual(['line 10 error']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says when the file read last time was renamed to a name it does not take for a rotation', async () => {
+    const { dir, live, lines, read } = rotating('unknown-name');
+    try {
+      writeFileSync(live, lines(3));
+      const first = await read([]);
+      appendFileSync(live, lines(2));
+      renameSync(live, `${live}.bak`);
+      writeFileSync(live, lines(4));
+      const second = await read(first.cursors);
       expect(second.hits).toEqual([6, 7, 8, 9].map((i) => `line ${i} error`));
       expect(second.problems.map((p) => [p.path, p.problem])).toEqual([[live, 'rotated']]);
-      expect(second.problems[0]?.reason).toContain(`renamed ${live}.old, a name tenken does not take`);
+      expect(second.problems[0]?.reason).toContain(`renamed ${live}.bak, a name tenken does not take`);
       expect((await read(second.cursors)).problems).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
