@@ -513,7 +513,7 @@ export function judge(
       kind: 'not-checked',
       status: 'INFO',
       service: 'host',
-      summary: `The programs of ${obs.unreadableExes} ${obs.unreadableExes === 1 ? 'process' : 'processes'} could not be read: permission denied (another user's, without root), so a deleted or replaced binary, a memfd or a temp-directory program was looked for only in the processes this user may read`,
+      summary: `The programs of ${obs.unreadableExes} ${obs.unreadableExes === 1 ? 'process' : 'processes'} could not be read: permission denied (other users' processes without root, or processes the kernel hides even from root), so a deleted or replaced binary, a memfd or a temp-directory program was not looked for in them`,
       evidence: [],
       data: { what: 'process programs', path: '/proc/*/exe', reason: 'permission denied' },
     });

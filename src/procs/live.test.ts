@@ -79,7 +79,7 @@ describe("another user's programs, read without root", () => {
       .map((f) => [f.status, f.summary]);
     expect(notes).toContainEqual([
       'INFO',
-      "The programs of 3 processes could not be read: permission denied (another user's, without root), so a deleted or replaced binary, a memfd or a temp-directory program was looked for only in the processes this user may read",
+      "The programs of 3 processes could not be read: permission denied (other users' processes without root, or processes the kernel hides even from root), so a deleted or replaced binary, a memfd or a temp-directory program was not looked for in them",
     ]);
   });
 });
