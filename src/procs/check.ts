@@ -494,40 +494,42 @@ export function judge(
       approved: base.state === 'ok' ? base.baseline.approved : [],
     }),
   );
-  if (hiddenBy !== null) {
-    const who =
-      obs.hidden > 0
-        ? `${obs.hidden} ${obs.hidden === 1 ? 'process is' : 'processes are'} hidden from this user (/proc mounted hidepid)`
-        : `Other users' processes are hidden from this user (/proc mounted ${obs.hidepid})`;
+  // What /proc would not show this user, each said once: the comparison is only as good as what was read.
+  const unread = (status: Status, summary: string, what: string, path: string) =>
     host.push({
       kind: 'not-checked',
-      status: 'WARNING',
+      status,
       service: 'host',
-      summary: `${who}: they were not compared with the baseline; run tenken as root to see every process`,
+      summary,
       evidence: [],
-      data: { what: 'processes', path: '/proc/*/stat', reason: 'permission denied' },
+      data: { what, path, reason: 'permission denied' },
     });
-  }
-  if (obs.unreadableExes > 0) {
-    host.push({
-      kind: 'not-checked',
-      status: 'INFO',
-      service: 'host',
-      summary: `The programs of ${obs.unreadableExes} ${obs.unreadableExes === 1 ? 'process' : 'processes'} could not be read: permission denied (other users' processes without root, or processes the kernel hides even from root), so a deleted or replaced binary, a memfd or a temp-directory program was not looked for in them`,
-      evidence: [],
-      data: { what: 'process programs', path: '/proc/*/exe', reason: 'permission denied' },
-    });
-  }
-  if (obs.unreadableFds > 0) {
-    host.push({
-      kind: 'not-checked',
-      status: 'INFO',
-      service: 'host',
-      summary: `The open sockets of ${obs.unreadableFds} ${obs.unreadableFds === 1 ? 'process' : 'processes'} could not be read: permission denied (without root, or for processes the kernel hides even from root), so who holds every listener is not known`,
-      evidence: [],
-      data: { what: 'process file descriptors', path: '/proc/*/fd', reason: 'permission denied' },
-    });
-  }
+  const processes = (n: number) => `${n} ${n === 1 ? 'process' : 'processes'}`;
+  if (hiddenBy !== null)
+    unread(
+      'WARNING',
+      `${
+        obs.hidden > 0
+          ? `${obs.hidden} ${obs.hidden === 1 ? 'process is' : 'processes are'} hidden from this user (/proc mounted hidepid)`
+          : `Other users' processes are hidden from this user (/proc mounted ${obs.hidepid})`
+      }: they were not compared with the baseline; run tenken as root to see every process`,
+      'processes',
+      '/proc/*/stat',
+    );
+  if (obs.unreadableExes > 0)
+    unread(
+      'INFO',
+      `The programs of ${processes(obs.unreadableExes)} could not be read: permission denied (other users' processes without root, or processes the kernel hides even from root), so a deleted or replaced binary, a memfd or a temp-directory program was not looked for in them`,
+      'process programs',
+      '/proc/*/exe',
+    );
+  if (obs.unreadableFds > 0)
+    unread(
+      'INFO',
+      `The open sockets of ${processes(obs.unreadableFds)} could not be read: permission denied (without root, or for processes the kernel hides even from root), so who holds every listener is not known`,
+      'process file descriptors',
+      '/proc/*/fd',
+    );
   for (const problem of obs.ondemand.problems) {
     host.push({
       kind: 'not-checked',
