@@ -402,6 +402,27 @@ describe('one web request in the access log and the error log', () => {
     ]);
     expect(r.sources[0]).toMatchObject({ host: '203.0.113.77', probes: 2 });
   });
+
+  it("matches Apache 1.3's script-not-found line with a CGI request that carries a query", () => {
+    const err = (sec: number, script: string) =>
+      `[Tue Jun 30 10:00:${String(sec).padStart(2, '0')} 2024] [error] [client 203.0.113.77] script not found or unable to stat: /usr/local/apache/share/cgi-bin/${script}`;
+    const r = report([
+      {
+        source: '/usr/local/var/apache/log/error.log',
+        text: [err(1, 'test-cgi'), err(2, 'phf')].join('\n'),
+        hints: ['apache', 'nginx'],
+      },
+      {
+        source: '/usr/local/var/apache/log/access.log',
+        text: [access(1, '/cgi-bin/test-cgi?*', 404), access(2, '/cgi-bin/phf?Qname=root%0aid', 404)].join(
+          '\n',
+        ),
+        hints: ['web'],
+      },
+    ]);
+    const f = r.findings.find((x) => x.kind === 'attack-webprobe');
+    expect(f?.kind === 'attack-webprobe' && [f.data.probes, f.data.notFound]).toEqual([2, 2]);
+  });
 });
 
 describe("dovecot's auth worker and login process", () => {

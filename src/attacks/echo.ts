@@ -61,13 +61,14 @@ function repeats(o: OwnEvent, e: AttackEvent): boolean {
     );
   if (o.detector !== e.detector || !ACCESS_OWNERS.has(o.service)) return false;
   if (e.detector === 'bruteforce') return o.user === undefined || o.user === e.user;
-  // A probe: nginx logs the request's path, Apache the file's (`/var/www/html/wp-login.php`).
+  // A probe: nginx logs the request's path, Apache the file's (`/var/www/html/wp-login.php`), without the
+  // query (`GET /cgi-bin/phf?Qalias=...` is `script not found or unable to stat: .../cgi-bin/phf`).
   const p = e.path;
-  return (
-    p !== undefined &&
-    o.path !== undefined &&
-    (o.path === p || (p.length > 1 && p.startsWith('/') && o.path.endsWith(p)))
-  );
+  if (p === undefined || o.path === undefined) return false;
+  if (o.path === p) return true;
+  const q = p.indexOf('?');
+  const file = q < 0 ? p : p.slice(0, q);
+  return file.length > 1 && file.startsWith('/') && o.path.endsWith(file);
 }
 
 /**
