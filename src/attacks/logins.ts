@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { errnoCode, reason } from '../core/errors.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { digest } from '../logs/read/content.ts';
 import { decodeRecord, fieldText, UT, type UtmpRecord } from '../logins/utmp.ts';
 import { wtmpFamily } from '../logins/history.ts';
 import { openWtmp, recordsBackward } from '../logins/wtmp-file.ts';
@@ -55,9 +55,9 @@ function recordHost(r: UtmpRecord): string {
   return h === '' ? 'local' : h;
 }
 
-/** Fingerprint of a first record (as src/logins's history takes it). */
+/** Fingerprint of a first record (the content digest src/logs and src/logins's history take). */
 function fingerprint(head: Buffer | null): string | undefined {
-  return head ? createHash('sha256').update(head).digest('base64url').slice(0, 22) : undefined;
+  return head ? digest(head) : undefined;
 }
 
 /** One member of btmp's family (oldest first, the live file last). */

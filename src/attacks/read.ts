@@ -7,7 +7,7 @@ import type { LogSource } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, readJournal } from '../logs/read/journal.ts';
 import { readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
-import { openRegularSync } from '../core/open.ts';
+import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles } from './account.ts';
@@ -68,13 +68,7 @@ export function sourceHints(plan: Plan, src: Pick<LogSource, 'local' | 'shared' 
 export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
   let hosts = '';
   try {
-    const fd = openRegularSync(hostPath(host, '/etc/hosts')).fd;
-    try {
-      const buf = Buffer.alloc(64 * 1024);
-      hosts = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
-    } finally {
-      closeSync(fd);
-    }
+    hosts = readRegularFileSync(hostPath(host, '/etc/hosts'), 'latin1');
   } catch {
     // no /etc/hosts (a tree without one): the name alone
   }

@@ -9,7 +9,8 @@
  * not judged (nothing to compare with), and the line does not appear in the report.
  */
 import { append } from '../core/array.ts';
-import { closeSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
@@ -23,6 +24,7 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { logsConfig } from '../logs/config.ts';
 import { DEFAULT_CHUNK, LineScanner } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
+import { liveNameOf, orderFamily } from '../logs/read/family.ts';
 import type { DialupConfig } from './config.ts';
 import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
 import { copyMembers, familyKey } from './copies.ts';
@@ -230,18 +232,20 @@ function notChecked(
   };
 }
 
-const ROTATED = /(?:\.\d+|-\d{8})(?:\.gz)?$/;
-
-/** Rotated copies beside a log (`x.2.gz`, `x.1`, or logrotate's dateext `x-20260501`), oldest first, then the log. */
+/**
+ * A log and its rotated copies beside it, oldest first, the log last: the family src/logs reads
+ * (`x.2.gz`, `x.1`, dateext `x-20260501` in logrotate's dateformats), so both checks follow one rotation.
+ */
 function withRotations(host: Host, shownPath: string): string[] {
-  const numbered = expandHostGlob(host, `${shownPath}.[0-9]*`).filter((p) =>
-    /\.\d+(\.gz)?$/.test(p.slice(shownPath.length)),
-  );
-  const dated = expandHostGlob(host, `${shownPath}-[0-9]*`).filter((p) =>
-    /^-\d{8}(\.gz)?$/.test(p.slice(shownPath.length)),
-  );
-  const num = (p: string): number => Number(/\.(\d+)(?:\.gz)?$/.exec(p)?.[1] ?? 0);
-  return [...numbered.sort((a, b) => num(b) - num(a)), ...dated.sort(), shownPath];
+  const dir = path.posix.dirname(shownPath);
+  let names: string[];
+  try {
+    names = readdirSync(hostPath(host, dir));
+  } catch {
+    return [shownPath]; // the read of the log itself says why
+  }
+  const members = orderFamily(path.posix.basename(shownPath), names).map((m) => path.posix.join(dir, m.name));
+  return members.at(-1) === shownPath ? members : [...members, shownPath];
 }
 
 /** Runs the whole dial-up inspection: discover, read, parse, correlate, build findings. */
@@ -278,7 +282,8 @@ export function inspectDialup(
     const shown = new Set<string>();
     for (const pattern of patterns) {
       for (const p of expandHostGlob(host, pattern)) {
-        if (ROTATED.test(p) || p.endsWith('.gz')) continue;
+        // A rotated copy a glob caught is read with its live log's family.
+        if (liveNameOf(path.posix.basename(p)) !== null || p.endsWith('.gz')) continue;
         if (!isLog(hostPath(host, p))) continue;
         for (const q of withRotations(host, p)) shown.add(q);
       }

@@ -8,13 +8,16 @@
  * prefix of another member's is a copy and is not read. The dial-up check holds whole texts rather than
  * open files and cursors, so the test is made on the texts. Pure.
  */
+import path from 'node:path';
+import { liveNameOf } from '../logs/read/family.ts';
 
-/** Rotation suffixes logrotate adds: `.1`, `.2.gz`, dateext `-20261126`, and a bare `.gz`. */
-const ROTATION = /(?:(?:\.\d{1,4}|-\d{8,14})(?:\.gz)?|\.gz)$/;
-
-/** The family a log file belongs to: its name without logrotate's suffix (`/var/log/mgetty.ttyS0`). */
-export function familyKey(path: string): string {
-  return path.replace(ROTATION, '');
+/**
+ * The family a log file belongs to: its live name (`/var/log/mgetty.ttyS0` for `mgetty.ttyS0.2.gz`), as
+ * src/logs names families, or the name without a bare `.gz`.
+ */
+export function familyKey(file: string): string {
+  const base = path.posix.basename(file);
+  return path.posix.join(path.posix.dirname(file), liveNameOf(base) ?? base.replace(/\.gz$/, ''));
 }
 
 /**

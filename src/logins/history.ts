@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { reason } from '../core/errors.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { digest } from '../logs/read/content.ts';
 import { addrText } from './last-format.ts';
 import { type EndKind, type LastEntry, lastEntries, type RecordBatch } from './sessions.ts';
 import { type RecordAudit, WtmpAuditor } from './tamper.ts';
@@ -119,10 +120,6 @@ export function wtmpFamily(host: Pick<Host, 'root'>, wtmpPath: string): string[]
   return [...rotated.map((r) => path.posix.join(dir, r.name)), wtmpPath];
 }
 
-function fingerprint(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
-}
-
 /** Time of the file's first plausible record (a zeroed first record must not move the file to 1970). */
 function firstSec(f: WtmpFile): number | null {
   const buf = f.read(0, 64);
@@ -155,7 +152,7 @@ function scanFile(
     const buf = f.read(at, CHUNK);
     const n = buf.length / size;
     if (n === 0) break;
-    if (at === 0) first = fingerprint(buf.subarray(0, size));
+    if (at === 0) first = digest(buf.subarray(0, size));
     all.update(buf);
     if (prefix && checkpoint !== undefined && hashed < checkpoint) {
       prefix.update(buf.subarray(0, Math.min(buf.length, checkpoint - hashed)));
