@@ -143,3 +143,57 @@ describe.each([true, false])('sshd MaxAuthTries (fast path %s)', (fast) => {
     expect(got).toEqual([1, 0, 1, 1]);
   });
 });
+
+describe.each([true, false])('old OpenSSH keyboard-interactive through PAM (fast path %s)', (fast) => {
+  it('counts `PAM: Authentication failure` and the `Failed keyboard-interactive/pam` after it as one attempt', () => {
+    const got = attempts(
+      [
+        'Jan  5 10:00:05 srv sshd[2002]: error: PAM: Authentication failure for root from 192.0.2.7',
+        'Jan  5 10:00:05 srv sshd[2002]: Failed keyboard-interactive/pam for root from 192.0.2.7 port 4243 ssh2',
+        'Jan  5 10:00:09 srv sshd[2002]: error: PAM: Authentication failure for root from 192.0.2.7',
+        'Jan  5 10:00:09 srv sshd[2002]: Failed keyboard-interactive/pam for root from 192.0.2.7 port 4243 ssh2',
+      ],
+      fast,
+    );
+    expect(got).toEqual([1, 0, 1, 0]);
+  });
+
+  it('counts an illegal user once over `Illegal user`, the PAM error and the `Failed` line', () => {
+    const got = attempts(
+      [
+        'Jan  5 10:00:01 srv sshd[2001]: Illegal user admin from 192.0.2.7',
+        'Jan  5 10:00:03 srv sshd[2001]: error: PAM: User not known to the underlying authentication module for illegal user admin from 192.0.2.7',
+        'Jan  5 10:00:03 srv sshd[2001]: Failed keyboard-interactive/pam for illegal user admin from 192.0.2.7 port 4242 ssh2',
+        'Jan  5 10:00:06 srv sshd[2001]: error: PAM: Authentication failure for illegal user admin from 192.0.2.7',
+        'Jan  5 10:00:06 srv sshd[2001]: Failed keyboard-interactive/pam for illegal user admin from 192.0.2.7 port 4242 ssh2',
+      ],
+      fast,
+    );
+    expect(got).toEqual([1, 0, 0, 1, 0]);
+  });
+
+  it('counts each PAM error of a connection that logs no `Failed` lines (macOS)', () => {
+    const got = attempts(
+      [
+        'Apr 29 12:53:38 mac sshd[47831]: error: PAM: authentication error for james from 192.0.2.88 via 192.168.1.201',
+        'Apr 29 12:53:40 mac sshd[47831]: error: PAM: authentication error for james from 192.0.2.88 via 192.168.1.201',
+        'Apr 29 12:53:42 mac sshd[47831]: error: PAM: authentication error for james from 192.0.2.88 via 192.168.1.201',
+      ],
+      fast,
+    );
+    expect(got).toEqual([1, 1, 1]);
+  });
+
+  it('still counts a `Failed keyboard-interactive` line with no PAM error before it', () => {
+    const got = attempts(
+      [
+        'Apr 29 20:13:08 mac sshd[63814]: Failed keyboard-interactive for james from 192.0.2.42 port 54520 ssh2',
+        'Apr 29 20:13:09 mac sshd[63814]: error: PAM: Authentication failure for james from 192.0.2.43',
+        'Apr 29 20:13:10 mac sshd[63814]: Failed keyboard-interactive/pam for james from 192.0.2.42 port 54520 ssh2',
+      ],
+      fast,
+    );
+    // The PAM error names another host: it is not the third line's attempt.
+    expect(got).toEqual([1, 1, 1]);
+  });
+});

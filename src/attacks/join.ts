@@ -15,6 +15,11 @@ import { isNote } from './types.ts';
 /** Slots of the marks cache (a power of two). */
 const SLOTS = 4096;
 
+/** What counted an attempt ahead of its `Failed` line (Marks.ahead): `Invalid user`. */
+const INVALID_USER = 1;
+/** What counted an attempt ahead of its `Failed` line: old OpenSSH's `PAM: Authentication failure`. */
+const PAM_ERROR = 2;
+
 /**
  * Per-connection marks of the sshd lines that come by the thousand in an attack (`Invalid user`, `Failed`),
  * kept in a direct-mapped cache on the pid's low bits rather than as joiner states: a Map entry for each of
@@ -25,8 +30,12 @@ class Marks {
   private readonly pid = new Int32Array(SLOTS).fill(-2);
   /** The host of the last counted failure line of the slot's pid (see `pending`'s `afterFailures`). */
   private readonly failed: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
-  /** The host of the pid's counted `Invalid user` line while its attempt's own line has not come. */
-  private readonly invalid: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+  /**
+   * The host of an attempt counted for the pid before its own `Failed` line came: by an `Invalid user` line
+   * (INVALID_USER), or by old OpenSSH's `PAM: Authentication failure` (PAM_ERROR).
+   */
+  private readonly ahead: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+  private readonly aheadBy = new Uint8Array(SLOTS);
 
   /** The slot of `pid`, taken over (emptied) when another pid held it. */
   private take(pid: number): number {
@@ -34,7 +43,7 @@ class Marks {
     if (this.pid[slot] !== pid) {
       this.pid[slot] = pid;
       this.failed[slot] = undefined;
-      this.invalid[slot] = undefined;
+      this.ahead[slot] = undefined;
     }
     return slot;
   }
@@ -61,15 +70,31 @@ class Marks {
   invalidUser(pid: number, host: string): void {
     const slot = this.take(pid);
     this.failed[slot] = undefined;
-    this.invalid[slot] = host;
+    this.ahead[slot] = host;
+    this.aheadBy[slot] = INVALID_USER;
+  }
+
+  /** Old OpenSSH's `PAM: Authentication failure` from `host` counted for `pid`: its `Failed` line follows. */
+  pamError(pid: number, host: string): void {
+    const slot = this.take(pid);
+    this.ahead[slot] = host;
+    this.aheadBy[slot] = PAM_ERROR;
+  }
+
+  /**
+   * Whether `pid` had an attempt from `host` counted ahead of its own line (now it has come), by one of
+   * `by` (a bit set of INVALID_USER and PAM_ERROR).
+   */
+  takeAhead(pid: number, host: string, by: number): boolean {
+    const slot = this.own(pid);
+    if (slot < 0 || this.ahead[slot] !== host || (by & (this.aheadBy[slot] as number)) === 0) return false;
+    this.ahead[slot] = undefined;
+    return true;
   }
 
   /** Whether `pid` had an `Invalid user` from `host` whose attempt's own line had not come (now it has). */
   takeInvalid(pid: number, host: string): boolean {
-    const slot = this.own(pid);
-    if (slot < 0 || this.invalid[slot] !== host) return false;
-    this.invalid[slot] = undefined;
-    return true;
+    return this.takeAhead(pid, host, INVALID_USER);
   }
 
   /** The connection of `pid` ended. */
@@ -182,12 +207,29 @@ export class Joiner {
   }
 
   /**
-   * `attempt` note (`Failed ... for invalid user`): a plain event, except the first after the connection's
-   * `Invalid user` line is the attempt that line counted (then null, and `absorbed` holds it).
+   * `attempt` note (`Failed ... for invalid user`, `Failed keyboard-interactive...`): a plain event, except
+   * the first after the connection's `Invalid user` or old OpenSSH's `PAM: Authentication failure` line is
+   * the attempt that line counted (then null, and `absorbed` holds it).
    */
   attempt(key: JoinKey, e: AttackEvent): AttackEvent | null {
-    const repeat = typeof key === 'number' && this.marks.takeInvalid(key, e.host);
+    const repeat = typeof key === 'number' && this.marks.takeAhead(key, e.host, INVALID_USER | PAM_ERROR);
     this.plain(e, key);
+    if (!repeat) return e;
+    this.absorbed = e;
+    return null;
+  }
+
+  /**
+   * `pamError` note: OpenSSH 3.x-5.x's `error: PAM: Authentication failure for [illegal user ]USER from
+   * HOST` (keyboard-interactive through PAM; macOS and Solaris log it alone). Counted, unless it is the
+   * attempt the connection's `Illegal user` line counted; the `Failed keyboard-interactive/pam` line that
+   * follows it is the same attempt.
+   */
+  pamError(key: JoinKey, e: AttackEvent): AttackEvent | null {
+    if (typeof key !== 'number') return e;
+    const repeat = this.marks.takeInvalid(key, e.host);
+    this.plain(e, key);
+    this.marks.pamError(key, e.host);
     if (!repeat) return e;
     this.absorbed = e;
     return null;
@@ -269,6 +311,8 @@ export class Joiner {
         return this.invalid(n.key, n.event);
       case 'attempt':
         return this.attempt(n.key, n.event);
+      case 'pamError':
+        return this.pamError(n.key, n.event);
       case 'pending': {
         const st = this.state(n.key);
         if (n.unlessCounted && st.terminal) return null;

@@ -85,7 +85,9 @@ export interface AttackEvent {
  * A fact for the multi-line joiner, keyed by process (or mail queue id):
  * - `connect`: the host of this connection, for later lines that lack it;
  * - `invalid`: sshd's `Invalid user X from HOST`, the first sign of a connection's first attempt;
- * - `attempt`: sshd's `Failed ... for invalid user X`, a failure unless it is the attempt `invalid` counted;
+ * - `attempt`: sshd's `Failed ... for invalid user X` or `Failed keyboard-interactive...`, a failure unless
+ *   it is the attempt `invalid` or `pamError` counted;
+ * - `pamError`: old OpenSSH's `PAM: Authentication failure for X from HOST`, whose `Failed` line follows;
  * - `pending`: a failure whose host comes later (`Too many authentication failures`);
  * - `close`: the connection ended (`Connection closed by HOST`), releasing a pending failure;
  * - `pam`: a pam_unix failure of a daemon that also logs its own failures (counted only when alone);
@@ -93,7 +95,7 @@ export interface AttackEvent {
  */
 export type Note =
   | { note: 'connect'; key: JoinKey; host: string }
-  | { note: 'invalid' | 'attempt'; key: JoinKey; event: AttackEvent }
+  | { note: 'invalid' | 'attempt' | 'pamError'; key: JoinKey; event: AttackEvent }
   | {
       note: 'pending';
       key: JoinKey;

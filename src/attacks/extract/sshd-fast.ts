@@ -27,7 +27,7 @@ export const PAM = 4;
 export const SUCCESS = 5;
 /** `Invalid user`: an `invalid` note for the pid (`host`, `user` set). */
 export const INVALID = 6;
-/** `Failed ... for invalid user`: an `attempt` note for the pid (`host`, `user` set). */
+/** `Failed ... for invalid user`, `Failed keyboard-interactive...`: an `attempt` note for the pid (`host`, `user` set). */
 export const ATTEMPT = 7;
 
 /** What a read line holds (valid until the next call). */
@@ -166,7 +166,8 @@ function failed(s: string, ms: number, out: FastSshd, cut: Cutter): number {
   if (!firstFrom(s, t, out, cut)) return spacedFrom(s, t) < 0 ? NONE : UNHANDLED;
   // A valid user offering several keys fails on each before the right one: not a guess.
   if (!invalid && t0 - m - 5 === 9 && s.startsWith('publickey', m)) return CONNECT;
-  return invalid ? ATTEMPT : FAIL;
+  // Old OpenSSH's keyboard-interactive failure may be the attempt its `PAM: ...` line counted (sshd.ts).
+  return invalid || s.startsWith('keyboard-interactive', m) ? ATTEMPT : FAIL;
 }
 
 /** `Invalid user USER from HOST[ENDING]` (INVALID's lazy user ends before the first `from `). */

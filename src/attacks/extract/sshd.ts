@@ -132,8 +132,12 @@ function extract(line: ParsedLine): Extracted {
       // A valid user offering several keys fails on each before the right one: not a guess.
       if (method === 'publickey' && m[2] === undefined) return { note: 'connect', key: k, host: found.host };
       const e = fail(found.host, line, found.user);
-      // An unknown user's first `Failed` line is the attempt its `Invalid user` line counted (the joiner's).
-      return e && m[2] !== undefined ? { note: 'attempt', key: k, event: e } : e;
+      // An unknown user's first `Failed` line is the attempt its `Invalid user` line counted, and old
+      // OpenSSH's `Failed keyboard-interactive/pam` the one its `PAM: Authentication failure` counted (the
+      // joiner's).
+      return e && (m[2] !== undefined || method.startsWith('keyboard-interactive'))
+        ? { note: 'attempt', key: k, event: e }
+        : e;
     }
     return null;
   }
@@ -164,8 +168,11 @@ function extract(line: ParsedLine): Extracted {
     const e = fail(hostOf(m[2]), line, m[1]);
     return e ? { note: 'invalid', key: k, event: e } : null;
   }
-  if ((m = PAM_AUTH.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
-  if ((m = PAM_UNKNOWN.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
+  if ((m = PAM_AUTH.exec(msg)) || (m = PAM_UNKNOWN.exec(msg))) {
+    // The connection's `Failed keyboard-interactive/pam` line after it is the same attempt.
+    const e = fail(hostOf(m[2]), line, m[1]);
+    return e ? { note: 'pamError', key: k, event: e } : null;
+  }
   if ((m = ROOT_REFUSED.exec(msg))) return fail(hostOf(m[1]), line, 'root');
   if ((m = NOT_ALLOWED.exec(msg))) return fail(hostOf(m[2]), line, m[1]);
   if ((m = MAX_ATTEMPTS.exec(msg))) {
