@@ -423,6 +423,22 @@ describe('one web request in the access log and the error log', () => {
     const f = r.findings.find((x) => x.kind === 'attack-webprobe');
     expect(f?.kind === 'attack-webprobe' && [f.data.probes, f.data.notFound]).toEqual([2, 2]);
   });
+
+  it('counts phf reading /etc/passwd as one probe and one password-file read when the error log names it too', () => {
+    const r = report([
+      {
+        source: '/usr/local/var/apache/log/error.log',
+        text: '[Tue Jun 30 10:00:01 2024] [error] [client 203.0.113.77] script not found or unable to stat: /usr/local/apache/share/cgi-bin/phf',
+        hints: ['apache', 'nginx'],
+      },
+      {
+        source: '/usr/local/var/apache/log/access.log',
+        text: access(1, '/cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd', 404),
+        hints: ['web'],
+      },
+    ]);
+    expect(r.sources[0]).toMatchObject({ host: '203.0.113.77', probes: 1, passwd: 1 });
+  });
 });
 
 describe("dovecot's auth worker and login process", () => {

@@ -4,7 +4,7 @@ import { type Status, rank, worst } from '../core/status.ts';
 import type { LocatedEvent } from './account.ts';
 import type { AttacksConfig } from './config.ts';
 import type { AttackFinding } from './findings.ts';
-import { ACCESS_OWNERS, ECHOED, type OwnEvent, unmatchedEchoes } from './echo.ts';
+import { ACCESS_OWNERS, ECHOED, matchEchoes, type OwnEvent } from './echo.ts';
 import { ipv6Prefix64 } from '../core/net.ts';
 import { sourceKey } from './host.ts';
 import type { AttackEvent, Detector } from './types.ts';
@@ -314,6 +314,11 @@ export class AttackDetectors {
 
   /** Counts one event. */
   add(se: SourcedEvent): void {
+    this.count(se, false);
+  }
+
+  /** Counts one event; `probeSeen`: a password-file read whose web probe an error-log line counted. */
+  private count(se: SourcedEvent, probeSeen: boolean): void {
     const e: AttackEvent = se.event;
     const host = sourceKey(e.host);
     // A source already grouped is not ignored (ignored sources never get a group).
@@ -392,7 +397,8 @@ export class AttackDetectors {
         // A password-file request over HTTP (or through a proxy to this host) is also a web probe (the runbook's
         // `/phf` exploit read it).
         let probe: { path: string; status: number | undefined; t: number } | undefined;
-        if (passwdOverHttp(e)) a.probes.push((probe = { path: e.path ?? '', status: e.status, t }));
+        if (passwdOverHttp(e) && !probeSeen)
+          a.probes.push((probe = { path: e.path ?? '', status: e.status, t }));
         a.passwd.push({
           t,
           path: e.path ?? '',
@@ -480,9 +486,16 @@ export class AttackDetectors {
     if (held === undefined) return;
     delete a.echoes;
     // Matched against the own events as they are now: an echo counted alone is added like one.
-    for (const { se, e, t } of unmatchedEchoes(a.own ?? [], held)) {
-      const { echo: _, ...alone } = e;
-      this.add({ ...se, event: { ...alone, time: t } });
+    const { alone, matched } = matchEchoes(a.own ?? [], held);
+    for (const { se, e, t } of alone) {
+      const { echo: _, ...event } = e;
+      this.add({ ...se, event: { ...event, time: t } });
+    }
+    // A password-file read is still one when the error log's line of its request counted the probe.
+    for (const { se, e, t } of matched) {
+      if (e.detector !== 'passwd') continue;
+      const { echo: _, ...event } = e;
+      this.count({ ...se, event: { ...event, time: t } }, true);
     }
     delete a.own;
   }

@@ -59,7 +59,10 @@ function repeats(o: OwnEvent, e: AttackEvent): boolean {
       (ECHO_OWNERS[e.service] ?? []).includes(o.service) &&
       (o.user === undefined || e.user === undefined || o.user === e.user)
     );
-  if (o.detector !== e.detector || !ACCESS_OWNERS.has(o.service)) return false;
+  if (!ACCESS_OWNERS.has(o.service)) return false;
+  // A password-file request in the access log (`GET /cgi-bin/phf?...cat%20/etc/passwd`) is also a probe,
+  // which the error log may name (`script not found ...: /usr/local/apache/cgi-bin/phf`).
+  if (o.detector !== e.detector && !(e.detector === 'passwd' && o.detector === 'webprobe')) return false;
   if (e.detector === 'bruteforce') return o.user === undefined || o.user === e.user;
   // A probe: nginx logs the request's path, Apache the file's (`/var/www/html/wp-login.php`), without the
   // query (`GET /cgi-bin/phf?Qalias=...` is `script not found or unable to stat: .../cgi-bin/phf`).
@@ -73,11 +76,15 @@ function repeats(o: OwnEvent, e: AttackEvent): boolean {
 
 /**
  * Splits held echoes into those that repeat an own event (each own event absorbs as many echoes as its
- * attempts) and those that stand alone, which are returned. Both lists in any order; `own` is consumed.
+ * attempts) and those that stand alone. Both lists in any order; `own` is consumed.
  */
-export function unmatchedEchoes<T extends { e: AttackEvent; t: number }>(own: OwnEvent[], held: T[]): T[] {
+export function matchEchoes<T extends { e: AttackEvent; t: number }>(
+  own: OwnEvent[],
+  held: T[],
+): { alone: T[]; matched: T[] } {
   const byTime = [...own].sort((x, y) => x.t - y.t);
   const alone: T[] = [];
+  const matched: T[] = [];
   for (const h of [...held].sort((x, y) => x.t - y.t)) {
     const after = h.e.echo === 'backend' ? BACKEND_AFTER_MS : ACCESS_AFTER_MS;
     // First own event at or after the window's start (binary search), then forward through the window.
@@ -99,7 +106,8 @@ export function unmatchedEchoes<T extends { e: AttackEvent; t: number }>(own: Ow
     if (found) {
       found.left--;
       if (found.probe && found.probe.status === undefined) found.probe.status = h.e.status;
+      matched.push(h);
     } else alone.push(h);
   }
-  return alone;
+  return { alone, matched };
 }
