@@ -177,6 +177,31 @@ describe('port scan, web probe and passwd detectors', () => {
     ]);
   });
 
+  it('says how many ports a scan touched in all, and the peak inside one window apart', () => {
+    // Ten ports over 20 minutes: the first five inside one 5-minute window, then one every 3 minutes.
+    const at = [
+      '10:00:00',
+      '10:00:10',
+      '10:00:20',
+      '10:00:30',
+      '10:00:40',
+      '10:06:00',
+      '10:09:00',
+      '10:12:00',
+      '10:15:00',
+      '10:18:00',
+    ];
+    const lines = at.map(
+      (t, i) =>
+        `Jun 30 ${t} srv kernel: [1.0] IN=eth0 OUT= MAC=x SRC=203.0.113.9 DST=10.0.0.1 LEN=44 PROTO=TCP SPT=40000 DPT=${20 + i} SYN`,
+    );
+    const f = detect(lines.join('\n')).report().findings[0];
+    expect(f?.kind === 'attack-portscan' && f.data.peakTargets).toBe(5);
+    expect(f?.summary).toContain(
+      '10 probes across 10 ports/services (20, 21, 22, 23, 24, 25, 26, 27, ...), peak 5 in 5 min',
+    );
+  });
+
   it('keeps a scan the firewall dropped INFO, and makes one that reached a service a WARNING', () => {
     const fw = [21, 22, 23, 25, 80, 110].map(
       (p, i) =>

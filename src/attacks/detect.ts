@@ -737,11 +737,14 @@ export class AttackDetectors {
             .filter((k) => !k.startsWith('port '))
             .slice(0, 20);
           const by = confirmedBy.length > 0 ? ` (reported by ${confirmedBy.join(', ')})` : '';
+          // The total, as the list reads; the peak inside one window is what the threshold compares.
+          const targets = new Set(all.map((s) => s.key)).size;
+          const window = `peak ${peakTargets} in ${Math.round(this.cfg.portscan.findtime / 60)} min`;
           findings.push({
             kind: 'attack-portscan',
             status,
             service: 'host',
-            summary: `${a.host}: port scan, ${a.scans.length} probes across ${peakTargets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}${by}${blocked ? '; all dropped by the firewall' : ''}`,
+            summary: `${a.host}: port scan, ${a.scans.length} probes across ${targets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}, ${window}${by}${blocked ? '; all dropped by the firewall' : ''}`,
             evidence: this.evidence(a, 'portscan'),
             host: a.host,
             ...timingOf(a.scans, timeOf),
