@@ -25,8 +25,10 @@ class Marks {
   private readonly pid = new Int32Array(SLOTS).fill(-2);
   /** The host of the last counted failure line of the slot's pid (see `pending`'s `afterFailures`). */
   private readonly failed: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
-  /** The host of the pid's counted `Invalid user` line while its attempt's own line has not come. */
-  private readonly invalid: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+  /** The pid's counted `Invalid user` event while its attempt's own line has not come. */
+  private readonly invalid: (AttackEvent | undefined)[] = new Array<AttackEvent | undefined>(SLOTS).fill(
+    undefined,
+  );
 
   /** The slot of `pid`, taken over (emptied) when another pid held it. */
   private take(pid: number): number {
@@ -57,19 +59,20 @@ class Marks {
     return failed !== undefined && (host === undefined || failed === host);
   }
 
-  /** `Invalid user` from `host` counted for `pid`: the start of a connection's authentication. */
-  invalidUser(pid: number, host: string): void {
+  /** `Invalid user` (the counted event `e`) for `pid`: the start of a connection's authentication. */
+  invalidUser(pid: number, e: AttackEvent): void {
     const slot = this.take(pid);
     this.failed[slot] = undefined;
-    this.invalid[slot] = host;
+    this.invalid[slot] = e;
   }
 
-  /** Whether `pid` had an `Invalid user` from `host` whose attempt's own line had not come (now it has). */
-  takeInvalid(pid: number, host: string): boolean {
+  /** The `Invalid user` event of `pid` from `host` whose attempt's own line had not come (now it has). */
+  takeInvalid(pid: number, host: string): AttackEvent | undefined {
     const slot = this.own(pid);
-    if (slot < 0 || this.invalid[slot] !== host) return false;
+    const e = slot >= 0 ? this.invalid[slot] : undefined;
+    if (e === undefined || e.host !== host) return undefined;
     this.invalid[slot] = undefined;
-    return true;
+    return e;
   }
 
   /** The connection of `pid` ended. */
@@ -177,18 +180,23 @@ export class Joiner {
     // The first line of a connection's authentication: what its pid held for another host is stale.
     const st = this.find(key);
     if (st !== undefined && st.host !== e.host) this.forget(key);
-    this.marks.invalidUser(key, e.host);
+    e.btmpExtra = []; // filled by the attempt's own line (see `attempt`)
+    this.marks.invalidUser(key, e);
     return e;
   }
 
   /**
    * `attempt` note (`Failed ... for invalid user`): a plain event, except the first after the connection's
-   * `Invalid user` line is the attempt that line counted (then null, and `absorbed` holds it).
+   * `Invalid user` line is the attempt that line counted (then null, and `absorbed` holds it). sshd wrote a
+   * btmp record for each of the two lines: the `Invalid user` event gets this line's time in `btmpExtra`.
    */
   attempt(key: JoinKey, e: AttackEvent): AttackEvent | null {
-    const repeat = typeof key === 'number' && this.marks.takeInvalid(key, e.host);
+    const invalid = typeof key === 'number' ? this.marks.takeInvalid(key, e.host) : undefined;
     this.plain(e, key);
-    if (!repeat) return e;
+    if (invalid === undefined) return e;
+    const t = e.time ?? invalid.time;
+    if (t !== null && invalid.btmpExtra !== undefined && invalid.btmpExtra.length < 1)
+      invalid.btmpExtra.push(t);
     this.absorbed = e;
     return null;
   }
@@ -203,7 +211,7 @@ export class Joiner {
   /** `close` note: the connection ended; releases a held failure or unreported pam failures. */
   close(key: JoinKey, host: string, time: number | null): AttackEvent | null {
     // The first pam failure after `Invalid user` is the attempt that line counted.
-    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host) !== undefined;
     if (typeof key === 'number') this.marks.clear(key);
     const st = this.find(key);
     if (!st) return null;
@@ -232,7 +240,7 @@ export class Joiner {
     st.pam.users.add(user);
     st.pam.unreported++;
     if (st.pam.users.size < 2) return null;
-    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host) !== undefined;
     const attempts = st.pam.unreported - (invalid ? 1 : 0);
     st.pam.unreported = 0;
     if (attempts <= 0) return null;
