@@ -20,6 +20,9 @@ declare -A WANT=(
   [/usr/bin/tinyproxy]=tinyproxy
   [/usr/sbin/dnsmasq]=dnsmasq-base
   [/usr/bin/openssl]=openssl
+  # a private sshd (never the system's) for the attack detection's end-to-end test, and the password client
+  [/usr/sbin/sshd]=openssh-server
+  [/usr/bin/sshpass]=sshpass
   # writes real journal files from export format for the journal readers' tests (journalctl is systemd's)
   [/lib/systemd/systemd-journal-remote]=systemd-journal-remote
 )
@@ -75,7 +78,7 @@ apt-get install "${apt_opts[@]}" "${pkgs[@]}" >/tmp/tenken-services-apt.log 2>&1
 # Packages may still have left a daemon running (a system without policy-rc.d support): stop only those
 # started by their init scripts, identified by the pid files the packages use.
 for pidfile in /run/nginx.pid /var/spool/postfix/pid/master.pid /run/dovecot/master.pid /run/vsftpd.pid \
-  /run/samba/smbd.pid /run/samba/nmbd.pid /run/tinyproxy/tinyproxy.pid; do
+  /run/samba/smbd.pid /run/samba/nmbd.pid /run/tinyproxy/tinyproxy.pid /run/sshd.pid; do
   if [[ -s $pidfile ]]; then
     pid=$(head -n1 "$pidfile" | tr -dc 0-9)
     [[ -n $pid ]] && kill "$pid" 2>/dev/null || true

@@ -117,6 +117,7 @@ export const SYSLOG_ANCHORS: readonly string[] = [
   'aximum',
   'n successful',
   'ogged in',
+  'n: user=<',
   'ossible smtp',
   'uleset=check_',
   'eject',

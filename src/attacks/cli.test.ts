@@ -119,6 +119,63 @@ describe('tenken attacks', () => {
     expect(r.out).toMatch(/CRITICAL 198\.51\.100\.9: 3 web probes \(\/\.env\); 1 answered 2xx/);
   });
 
+  it('reads the own logs of vsftpd, Samba and `sshd -E` named on the command line (0 findings before)', async () => {
+    // As vsftpd 3.0.3 (vsftpd_log_file), Samba 4.17 (log file, auth_audit:3) and OpenSSH 9.2 (-E) wrote them
+    // in test/e2e-attacks.test.ts; Samba's file is named after the client (`log file = .../log.%m`).
+    const files = {
+      'vsftpd.log': [
+        'Thu Nov 26 13:18:31 2026 [pid 23809] CONNECT: Client "127.0.0.1"',
+        'Thu Nov 26 13:18:32 2026 [pid 23808] [nobody] FAIL LOGIN: Client "127.0.0.1"',
+        'Thu Nov 26 13:18:33 2026 [pid 23851] CONNECT: Client "127.0.0.1"',
+        'Thu Nov 26 13:18:35 2026 [pid 23850] [nosuchftp] FAIL LOGIN: Client "127.0.0.1"',
+        'Thu Nov 26 13:18:36 2026 [pid 24104] CONNECT: Client "127.0.0.1"',
+        'Thu Nov 26 13:18:36 2026 [pid 24103] [ftp] OK LOGIN: Client "127.0.0.1", anon password "<no_password>"',
+      ],
+      'log.127.0.0.1': [
+        '[2026/11/26 13:18:27.186667,  0] ../../source3/smbd/server.c:1741(main)',
+        '  smbd version 4.17.12-Debian started.',
+        '[2026/11/26 13:18:31.255818,  2] ../../auth/auth_log.c:647(log_authentication_event_human_readable)',
+        '  Auth: [SMB2,(null)] user [WORKGROUP]\\[nobody] at [Thu, 26 Nov 2026 13:18:31.255778 UTC] with [NTLMv2] status [NT_STATUS_WRONG_PASSWORD] workstation [VM] remote host [ipv4:127.0.0.1:37526] mapped to [WORKGROUP]\\[nobody]. local host [ipv4:127.0.0.1:38415] ',
+        '[2026/11/26 13:18:31.352919,  2] ../../auth/auth_log.c:647(log_authentication_event_human_readable)',
+        '  Auth: [SMB2,(null)] user [WORKGROUP]\\[nosuchsmb] at [Thu, 26 Nov 2026 13:18:31.352885 UTC] with [NTLMv2] status [NT_STATUS_NO_SUCH_USER] workstation [VM] remote host [ipv4:127.0.0.1:37536] mapped to [WORKGROUP]\\[nosuchsmb]. local host [ipv4:127.0.0.1:38415] ',
+        '[2026/11/26 13:18:31.431808,  3] ../../auth/auth_log.c:647(log_authentication_event_human_readable)',
+        '  Auth: [SMB2,(null)] user [WORKGROUP]\\[nobody] at [Thu, 26 Nov 2026 13:18:31.431779 UTC] with [NTLMv2] status [NT_STATUS_OK] workstation [VM] remote host [ipv4:127.0.0.1:37546] became [TENKENTEST]\\[nobody] [S-1-5-21-2801202438-4195677388-4118279337-501]. local host [ipv4:127.0.0.1:38415] ',
+      ],
+      'sshd.log': [
+        'Server listening on 127.0.0.1 port 45001.\r',
+        'Failed password for nobody from 127.0.0.1 port 49916 ssh2\r',
+        'Connection closed by authenticating user nobody 127.0.0.1 port 49916 [preauth]\r',
+        'Invalid user nosuchssh from 127.0.0.1 port 49920\r',
+        'Could not get shadow information for NOUSER\r',
+        'Failed password for invalid user nosuchssh from 127.0.0.1 port 49920 ssh2\r',
+        'Connection closed by invalid user nosuchssh 127.0.0.1 port 49920 [preauth]\r',
+      ],
+    };
+    const got: Record<string, unknown> = {};
+    for (const [name, lines] of Object.entries(files)) {
+      const log = path.join(dir, name);
+      writeFileSync(log, `${lines.join('\n')}\n`);
+      const doc = JSON.parse((await run([log], 'json')).out) as {
+        sources: { host: string; failures: number; successes: number; users: string[]; services: string[] }[];
+      };
+      got[name] = doc.sources.map(({ host, failures, successes, users, services }) => ({
+        host,
+        failures,
+        successes,
+        users,
+        services,
+      }));
+    }
+    const row = (service: string, users: string[], successes: number) => [
+      { host: '127.0.0.1', failures: 2, successes, users, services: [service] },
+    ];
+    expect(got).toEqual({
+      'vsftpd.log': row('vsftpd', ['nobody', 'nosuchftp'], 1),
+      'log.127.0.0.1': row('samba', ['nobody', 'nosuchsmb'], 1),
+      'sshd.log': row('sshd', ['nobody', 'nosuchssh'], 0),
+    });
+  });
+
   it('shows user names and lines in UTF-8, as the logs check does (たなか, not mojibake)', async () => {
     const log = path.join(dir, 'utf8.log');
     writeFileSync(

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Accountant, type LocatedEvent } from './account.ts';
 import { attacksConfig } from './config.ts';
 import { AttackDetectors } from './detect.ts';
+import { makeZone } from '../core/tz.ts';
 import type { Family } from './extract/registry.ts';
 
 const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
@@ -499,5 +500,38 @@ describe('sources', () => {
     // An ignore entry matches the address in either form.
     const ignored = detect(lines.join('\n'), [], { ignore: [full] }).report();
     expect(ignored.sources).toEqual([]);
+  });
+});
+
+describe('btmp records of an sshd attempt for an invalid user', () => {
+  it('takes both records sshd writes for `Invalid user` and its `Failed password` as the one attempt the log shows', () => {
+    // OpenSSH 9.2's messages (test/e2e-attacks.test.ts) as rsyslog writes them to auth.log, and the three
+    // records it wrote to btmp for them: one for nobody, two (pid 6846, same second) for nosuchssh.
+    const log = [
+      'Nov 26 13:23:23 vm sshd[6817]: Failed password for nobody from 127.0.0.1 port 57054 ssh2',
+      'Nov 26 13:23:23 vm sshd[6817]: Connection closed by authenticating user nobody 127.0.0.1 port 57054 [preauth]',
+      'Nov 26 13:23:23 vm sshd[6846]: Invalid user nosuchssh from 127.0.0.1 port 57062',
+      'Nov 26 13:23:23 vm sshd[6846]: Could not get shadow information for NOUSER',
+      'Nov 26 13:23:23 vm sshd[6846]: Failed password for invalid user nosuchssh from 127.0.0.1 port 57062 ssh2',
+      'Nov 26 13:23:23 vm sshd[6846]: Connection closed by invalid user nosuchssh 127.0.0.1 port 57062 [preauth]',
+    ].join('\n');
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    const acc = new Accountant({ now: new Date(Date.UTC(2026, 10, 26, 14)), zone: makeZone('UTC') });
+    acc.scanText(log, 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/auth.log' }));
+    const t = Date.UTC(2026, 10, 26, 13, 23, 23);
+    for (const [record, user] of ['nobody', 'nosuchssh', 'nosuchssh'].entries())
+      det.addFailedLogin({
+        host: '127.0.0.1',
+        user,
+        time: t,
+        source: '/var/log/btmp',
+        record: record + 1,
+        text: `${user} ssh:notty 127.0.0.1`,
+        service: 'sshd',
+      });
+    const r = det.finish();
+    expect(r.sources.map((s) => [s.host, s.failures, s.users])).toEqual([
+      ['127.0.0.1', 2, ['nobody', 'nosuchssh']],
+    ]);
   });
 });

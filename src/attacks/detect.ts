@@ -130,6 +130,8 @@ interface Agg {
   carried: number[];
   carriedScans: { t: number; key: string }[];
   btmp: FailedLoginRecord[];
+  /** sshd's `Invalid user` events: their `btmpExtra` (filled after they were added) is matched in settleBtmp. */
+  invalidUsers?: AttackEvent[];
   rejects: number;
   // Made on first use: most sources are seen once or twice (a first read of a busy server's syslog holds
   // tens of thousands), and empty Maps and Sets for each of them held ~20% of the accounting's heap.
@@ -350,6 +352,7 @@ export class AttackDetectors {
     else (a.lastEvidence ??= {})[e.detector] = se;
     switch (e.detector) {
       case 'bruteforce': {
+        if (e.btmpExtra !== undefined) (a.invalidUsers ??= []).push(e);
         const n = Math.min(Math.max(e.attempts, 1), MAX_WEIGHT);
         const fail = a.fail;
         for (let i = 0; i < n; i++) fail.push(t);
@@ -446,8 +449,10 @@ export class AttackDetectors {
 
   /** Counts the btmp records no log line accounted for (see addFailedLogin). */
   private settleBtmp(a: Agg): void {
+    const extra = a.invalidUsers?.flatMap((e) => e.btmpExtra ?? []) ?? [];
+    delete a.invalidUsers;
     if (a.btmp.length === 0) return;
-    const logged = [...a.fail].sort((x, y) => x - y);
+    const logged = [...a.fail, ...extra].sort((x, y) => x - y);
     const used = new Uint8Array(logged.length);
     const records = [...a.btmp].sort((x, y) => x.time - y.time);
     let lo = 0;

@@ -31,10 +31,12 @@ class Marks {
   /** The host of the last counted failure line of the slot's pid (see `pending`'s `afterFailures`). */
   private readonly failed: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
   /**
-   * The host of an attempt counted for the pid before its own `Failed` line came: by an `Invalid user` line
-   * (INVALID_USER), or by old OpenSSH's `PAM: Authentication failure` (PAM_ERROR).
+   * The event of an attempt counted for the pid before its own `Failed` line came: by an `Invalid user`
+   * line (INVALID_USER), or by old OpenSSH's `PAM: Authentication failure` (PAM_ERROR).
    */
-  private readonly ahead: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+  private readonly ahead: (AttackEvent | undefined)[] = new Array<AttackEvent | undefined>(SLOTS).fill(
+    undefined,
+  );
   private readonly aheadBy = new Uint8Array(SLOTS);
 
   /** The slot of `pid`, taken over (emptied) when another pid held it. */
@@ -66,34 +68,35 @@ class Marks {
     return failed !== undefined && (host === undefined || failed === host);
   }
 
-  /** `Invalid user` from `host` counted for `pid`: the start of a connection's authentication. */
-  invalidUser(pid: number, host: string): void {
+  /** `Invalid user` (the counted event `e`) for `pid`: the start of a connection's authentication. */
+  invalidUser(pid: number, e: AttackEvent): void {
     const slot = this.take(pid);
     this.failed[slot] = undefined;
-    this.ahead[slot] = host;
+    this.ahead[slot] = e;
     this.aheadBy[slot] = INVALID_USER;
   }
 
-  /** Old OpenSSH's `PAM: Authentication failure` from `host` counted for `pid`: its `Failed` line follows. */
-  pamError(pid: number, host: string): void {
+  /** Old OpenSSH's `PAM: Authentication failure` (the counted event `e`) for `pid`: its `Failed` line follows. */
+  pamError(pid: number, e: AttackEvent): void {
     const slot = this.take(pid);
-    this.ahead[slot] = host;
+    this.ahead[slot] = e;
     this.aheadBy[slot] = PAM_ERROR;
   }
 
   /**
-   * Whether `pid` had an attempt from `host` counted ahead of its own line (now it has come), by one of
-   * `by` (a bit set of INVALID_USER and PAM_ERROR).
+   * The event of `pid` from `host` counted ahead of its own line (now it has come), by one of `by` (a bit
+   * set of INVALID_USER and PAM_ERROR), or undefined.
    */
-  takeAhead(pid: number, host: string, by: number): boolean {
+  takeAhead(pid: number, host: string, by: number): AttackEvent | undefined {
     const slot = this.own(pid);
-    if (slot < 0 || this.ahead[slot] !== host || (by & (this.aheadBy[slot] as number)) === 0) return false;
+    const e = slot >= 0 ? this.ahead[slot] : undefined;
+    if (e === undefined || e.host !== host || (by & (this.aheadBy[slot] as number)) === 0) return undefined;
     this.ahead[slot] = undefined;
-    return true;
+    return e;
   }
 
-  /** Whether `pid` had an `Invalid user` from `host` whose attempt's own line had not come (now it has). */
-  takeInvalid(pid: number, host: string): boolean {
+  /** The `Invalid user` event of `pid` from `host` whose attempt's own line had not come (now it has). */
+  takeInvalid(pid: number, host: string): AttackEvent | undefined {
     return this.takeAhead(pid, host, INVALID_USER);
   }
 
@@ -202,19 +205,25 @@ export class Joiner {
     // The first line of a connection's authentication: what its pid held for another host is stale.
     const st = this.find(key);
     if (st !== undefined && st.host !== e.host) this.forget(key);
-    this.marks.invalidUser(key, e.host);
+    e.btmpExtra = []; // filled by the attempt's own line (see `attempt`)
+    this.marks.invalidUser(key, e);
     return e;
   }
 
   /**
    * `attempt` note (`Failed ... for invalid user`, `Failed keyboard-interactive...`): a plain event, except
    * the first after the connection's `Invalid user` or old OpenSSH's `PAM: Authentication failure` line is
-   * the attempt that line counted (then null, and `absorbed` holds it).
+   * the attempt that line counted (then null, and `absorbed` holds it). sshd wrote a btmp record for each of
+   * `Invalid user` and this line: the `Invalid user` event gets this line's time in `btmpExtra`.
    */
   attempt(key: JoinKey, e: AttackEvent): AttackEvent | null {
-    const repeat = typeof key === 'number' && this.marks.takeAhead(key, e.host, INVALID_USER | PAM_ERROR);
+    const invalid =
+      typeof key === 'number' ? this.marks.takeAhead(key, e.host, INVALID_USER | PAM_ERROR) : undefined;
     this.plain(e, key);
-    if (!repeat) return e;
+    if (invalid === undefined) return e;
+    const t = e.time ?? invalid.time;
+    if (t !== null && invalid.btmpExtra !== undefined && invalid.btmpExtra.length < 1)
+      invalid.btmpExtra.push(t);
     this.absorbed = e;
     return null;
   }
@@ -227,9 +236,9 @@ export class Joiner {
    */
   pamError(key: JoinKey, e: AttackEvent): AttackEvent | null {
     if (typeof key !== 'number') return e;
-    const repeat = this.marks.takeInvalid(key, e.host);
+    const repeat = this.marks.takeInvalid(key, e.host) !== undefined;
     this.plain(e, key);
-    this.marks.pamError(key, e.host);
+    this.marks.pamError(key, e);
     if (!repeat) return e;
     this.absorbed = e;
     return null;
@@ -245,7 +254,7 @@ export class Joiner {
   /** `close` note: the connection ended; releases a held failure or unreported pam failures. */
   close(key: JoinKey, host: string, time: number | null): AttackEvent | null {
     // The first pam failure after `Invalid user` is the attempt that line counted.
-    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host) !== undefined;
     if (typeof key === 'number') this.marks.clear(key);
     const st = this.find(key);
     if (!st) return null;
@@ -274,7 +283,7 @@ export class Joiner {
     st.pam.users.add(user);
     st.pam.unreported++;
     if (st.pam.users.size < 2) return null;
-    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host) !== undefined;
     const attempts = st.pam.unreported - (invalid ? 1 : 0);
     st.pam.unreported = 0;
     if (attempts <= 0) return null;

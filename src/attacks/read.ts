@@ -10,7 +10,7 @@ import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import type { Zone } from '../core/tz.ts';
-import { Accountant, readerNeedles } from './account.ts';
+import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
@@ -75,7 +75,7 @@ export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
   return selfNamesOf(host.name, hosts);
 }
 
-/** Hints of a file named on the command line, by its name (`access.log`, `error_log`, `xferlog`). */
+/** Hints of a file named on the command line: by its name (`access.log`, `error_log`, `xferlog`), its first line, or a daemon's name in it. */
 export function fileHints(file: string): Family[] {
   const base = path.basename(file);
   // A proxy's log (DeleGate's PROTOLOG `8080.http`, anything under squid's or DeleGate's log directory).
@@ -86,7 +86,22 @@ export function fileHints(file: string): Family[] {
   if (/access/.test(base)) return sniffHints(file)[0] === 'proxy' ? ['proxy'] : ['web'];
   if (/error/.test(base)) return ['apache', 'nginx'];
   if (/xferlog/.test(base)) return ['xferlog'];
-  return sniffHints(file);
+  const sniffed = sniffHints(file);
+  return sniffed.length > 0 ? sniffed : nameHints(base);
+}
+
+/**
+ * Hints from a file name's words (`sshd.log`, `log.smbd`, `dovecot.log`): a daemon's own log whose lines have
+ * no prefix to tell them by (`sshd -E FILE` writes bare messages). Syslog lines in such a file still go by
+ * their tag; the web and proxy families are left to the name and content rules above.
+ */
+function nameHints(base: string): Family[] {
+  const hints = new Set<Family>();
+  for (const word of base.toLowerCase().split(/[^a-z0-9-]+/)) {
+    const fam = Object.hasOwn(SERVICE_FAMILY, word) ? SERVICE_FAMILY[word] : undefined;
+    if (fam !== undefined && SYSLOG_FAMILIES.includes(fam)) hints.add(fam);
+  }
+  return [...hints];
 }
 
 /**
@@ -117,6 +132,10 @@ function sniffHints(file: string): Family[] {
     return ['apache', 'nginx'];
   if (/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} \d+ \S+ \d+ /.test(first))
     return ['xferlog'];
+  // vsftpd's own log (`vsftpd_log_file`): a ctime stamp, then `[pid N]`
+  if (/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} \[pid \d+\] /.test(first)) return ['vsftpd'];
+  // Samba's own log (`log file`): a `[YYYY/MM/DD HH:MM:SS.ffffff,  LEVEL]` header above each message
+  if (/^\[\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(?:\.\d+)?, +\d+/.test(first)) return ['samba'];
   if (/^\d{9,11}\.\d{3} +-?\d+ \S+ [A-Z_]+\/\d{3} /.test(first)) return ['proxy']; // Squid's native format
   return [];
 }

@@ -364,8 +364,15 @@ http {
   return d;
 }
 
-/** vsftpd, anonymous only, its root holding pub/readme.txt. */
-export async function startVsftpd(dir: string, ports: Ports): Promise<Daemon> {
+/**
+ * vsftpd, its root holding pub/readme.txt: anonymous only, or with `local` also local users through PAM
+ * (the package's /etc/pam.d/vsftpd), so that a wrong password is a real failed login in its log.
+ */
+export async function startVsftpd(
+  dir: string,
+  ports: Ports,
+  opts: { local?: boolean } = {},
+): Promise<Daemon> {
   await writeTree(dir, {
     [`root/pub/${FIXTURE.ftpFile}`]: 'tenken probe test file\n',
     'vsftpd.conf': `listen=YES
@@ -376,7 +383,7 @@ background=NO
 anonymous_enable=YES
 anon_root=${dir}/root
 no_anon_password=YES
-local_enable=NO
+local_enable=${opts.local ? 'YES' : 'NO'}
 write_enable=NO
 pasv_enable=YES
 pasv_address=127.0.0.1
@@ -388,10 +395,14 @@ isolate=NO
 isolate_network=NO
 seccomp_sandbox=NO
 ftpd_banner=tenken-test FTP ready
-xferlog_enable=NO
 syslog_enable=NO
 vsftpd_log_file=${dir}/vsftpd.log
-`,
+${
+  opts.local
+    ? // both logs: vsftpd's own (logins) and the wu-ftpd style xferlog (transfers)
+      `xferlog_enable=YES\ndual_log_enable=YES\nxferlog_file=${dir}/xferlog\nxferlog_std_format=YES\n`
+    : 'xferlog_enable=NO\n'
+}`,
   });
   await mkdir(path.join(dir, 'empty'), { recursive: true, mode: 0o755 });
   await assertFree('vsftpd', [ports.ftp]);
@@ -418,7 +429,7 @@ function runWithInput(cmd: string, args: string[], input: string): Promise<void>
 export async function startSmbd(
   dir: string,
   ports: Ports,
-  opts: { signing?: 'mandatory' | 'default' } = {},
+  opts: { signing?: 'mandatory' | 'default'; logFile?: string } = {},
 ): Promise<Daemon> {
   const sub = ['lock', 'state', 'cache', 'pid', 'private', 'ncalrpc', 'share'];
   for (const s of sub) await mkdir(path.join(dir, s), { recursive: true, mode: 0o755 });
@@ -437,9 +448,9 @@ export async function startSmbd(
   pid directory = ${dir}/pid
   private dir = ${dir}/private
   ncalrpc dir = ${dir}/ncalrpc
-  log file = ${dir}/log.%m
+  log file = ${opts.logFile ?? `${dir}/log.%m`}
   max log size = 100
-  load printers = no
+${opts.logFile ? '  log level = 1 auth_audit:3\n' : ''}  load printers = no
   printing = bsd
   printcap name = /dev/null
   disable spoolss = yes
@@ -466,9 +477,8 @@ export async function startSmbd(
     '--no-process-group',
     '-s',
     path.join(dir, 'smb.conf'),
-    '--debug-stdout',
-    '-d',
-    '1',
+    // with a log file, smb.conf's log level (auth_audit's lines); else level 1 on stdout
+    ...(opts.logFile ? [] : ['--debug-stdout', '-d', '1']),
   ]);
   await ready(d, alive, [ports.smb, ports.netbios]);
   return d;
@@ -530,6 +540,7 @@ export async function startDovecot(
   ports: Ports,
   certs: Certs,
   mailDir: string,
+  opts: { penalty?: boolean } = {},
 ): Promise<Daemon> {
   for (const s of ['run', 'state']) await mkdir(path.join(dir, s), { recursive: true, mode: 0o755 });
   await writeTree(dir, {
@@ -579,7 +590,12 @@ service auth {
     mode = 0666
   }
 }
-`,
+${
+  opts.penalty === false
+    ? // no anvil-auth-penalty socket: auth adds no growing delay (2, 4, 8, 15 s) after each failure per address
+      'service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n'
+    : ''
+}`,
   });
   await assertFree('dovecot', [ports.pop3, ports.imap]);
   const { d, alive } = foreground(
@@ -733,4 +749,68 @@ export async function makeMailDir(dir: string): Promise<string> {
 /** Whether a daemon's binary is installed. */
 export function installed(name: DaemonName): boolean {
   return existsSync(BINARIES[name]);
+}
+
+/** OpenSSH's server (never the system's: its own config, host key and port). */
+export const SSHD = '/usr/sbin/sshd';
+
+/** Login records sshd writes itself (btmp for each failed password, wtmp/utmp/lastlog for a session). */
+const LOGIN_RECORDS = ['/var/log/btmp', '/var/log/wtmp', '/var/log/lastlog', '/run/utmp'];
+
+/**
+ * A private OpenSSH sshd on 127.0.0.1:`port`: password logins (no PAM), at most 3 tries per connection, the
+ * public keys in `${dir}/authorized_keys` for any user, and its messages appended to `log` (`-E`: sshd's own
+ * lines, without syslog's prefix). It runs in a mount namespace of its own (`unshare -m`) where the login
+ * records it writes (LOGIN_RECORDS) are files of `dir`: the system's btmp and wtmp get none of the test's
+ * logins. The system's sshd and /etc/ssh are not touched; only /run/sshd (the privilege separation directory
+ * sshd requires) is made when missing.
+ */
+export async function startSshd(dir: string, port: number, log: string): Promise<Daemon> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const key = path.join(dir, 'host_ed25519');
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  const conf = path.join(dir, 'sshd_config');
+  await writeFile(
+    conf,
+    `Port ${port}
+ListenAddress 127.0.0.1
+HostKey ${key}
+PidFile ${dir}/sshd.pid
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile ${dir}/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin no
+MaxAuthTries 3
+LogLevel INFO
+`,
+  );
+  // Bind a private copy over each record file that exists (sshd creates none of them; btmp must be root's
+  // and not world-readable, or sshd refuses to write it).
+  const binds: string[] = [];
+  for (const target of LOGIN_RECORDS) {
+    if (!existsSync(target)) continue;
+    const own = path.join(dir, path.basename(target));
+    await writeFile(own, '', { mode: 0o600 });
+    binds.push(`mount --bind ${own} ${target}`);
+  }
+  await assertFree('sshd', [port]);
+  const { d, alive } = foreground(
+    'sshd',
+    '/usr/bin/unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '/bin/sh',
+      '-ec',
+      `${binds.join(' && ')}${binds.length ? ' && ' : ''}exec ${SSHD} -D -f ${conf} -E ${log}`,
+    ],
+    log,
+  );
+  await ready(d, alive, [port]);
+  return d;
 }

@@ -76,13 +76,24 @@ async function freePorts(): Promise<Ports> {
 
 let serial = 0;
 
+/** Options of a private instance (each for one daemon; the others ignore it). */
+export interface PrivateOptions {
+  /** vsftpd: local users may log in (through PAM), so wrong passwords are real failed logins. */
+  ftpLocalUsers?: boolean;
+  /** smbd: log to `log.smbd` in its directory, with auth_audit's lines (instead of level 1 on stdout). */
+  smbLogFile?: boolean;
+  /** mail: false turns off dovecot's auth penalty (a delay growing to 15 s per failure from one address). */
+  mailPenalty?: boolean;
+}
+
 /**
  * A private instance of a daemon on fresh ports, for tests that stop it (the shared ones stay up for the
  * other tests). Returns the daemon and its ports.
  */
 export async function privateDaemon(
   name: 'nginx' | 'vsftpd' | 'smbd' | 'tinyproxy' | 'dnsmasq' | 'mail',
-): Promise<{ daemon: Daemon; ports: Ports; mailDir: string }> {
+  opts: PrivateOptions = {},
+): Promise<{ daemon: Daemon; ports: Ports; mailDir: string; dir: string }> {
   const info = name === 'mail' ? need('postfix', 'dovecot') : need(name);
   const dir = path.join(info.dir, `private-${process.pid}-${++serial}-${name}`);
   await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -92,16 +103,26 @@ export async function privateDaemon(
     nginx: () => startNginx(dir, ports, info.certs),
     vsftpd: async () => {
       ports.ftpPasv = 20000 + (process.pid % 2000) * 10;
-      return startVsftpd(dir, ports);
+      return startVsftpd(dir, ports, { local: opts.ftpLocalUsers ?? false });
     },
-    smbd: () => startSmbd(dir, ports, { signing: 'default' }),
+    smbd: () =>
+      startSmbd(dir, ports, {
+        signing: 'default',
+        ...(opts.smbLogFile ? { logFile: path.join(dir, 'log.smbd') } : {}),
+      }),
     tinyproxy: () => startTinyproxy(dir, ports),
     dnsmasq: () => startDnsmasq(dir, ports),
     // dovecot + postfix as one: tests of failed logins use these, since dovecot delays the next login
     // from the same address after a failure, which would slow the shared instance for everyone.
     mail: async (): Promise<Daemon> => {
       const mailDir = await makeMailDir(path.join(dir, 'mail'));
-      const dovecot = await startDovecot(path.join(dir, 'dovecot'), ports, info.certs, mailDir);
+      const dovecot = await startDovecot(
+        path.join(dir, 'dovecot'),
+        ports,
+        info.certs,
+        mailDir,
+        opts.mailPenalty === false ? { penalty: false } : {},
+      );
       const postfix = await startPostfix(
         path.join(dir, 'postfix'),
         ports,
@@ -122,5 +143,5 @@ export async function privateDaemon(
       };
     },
   }[name];
-  return { daemon: await start(), ports, mailDir: path.join(dir, 'mail') };
+  return { daemon: await start(), ports, mailDir: path.join(dir, 'mail'), dir };
 }

@@ -104,7 +104,13 @@ function serviceTestFiles(): string[] {
   const probes = readdirSync(path.join(repo, 'src', 'probes'))
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => `src/probes/${f}`);
-  return [...probes, 'src/logins/mail.test.ts', 'test/e2e-services.test.ts', 'test/services/'];
+  return [
+    ...probes,
+    'src/logins/mail.test.ts',
+    'test/e2e-services.test.ts',
+    'test/e2e-attacks.test.ts',
+    'test/services/',
+  ];
 }
 
 /**

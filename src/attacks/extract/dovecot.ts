@@ -2,8 +2,9 @@ import { hostOf } from '../host.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
 
 /**
- * Dovecot: login processes (`imap-login: Disconnected (auth failed, N attempts ...): user=<U>, ..., rip=ADDR`)
- * and auth workers (`pam(USER,ADDR[,<session>]): unknown user | Password mismatch | ...`, dovecot 2.4's
+ * Dovecot: login processes (`imap-login: Disconnected (auth failed, N attempts ...): user=<U>, ..., rip=ADDR`,
+ * and `imap-login: Login: user=<U>, ..., rip=ADDR` for a success: after a dictionary attack, the login that
+ * makes it CRITICAL, as sshd's `Accepted` does) and auth workers (`pam(USER,ADDR[,<session>]): unknown user | Password mismatch | ...`, dovecot 2.4's
  * `auth(USER,ADDR,sasl:mech)<session>: ... Password mismatch`). USER is client data and comes before the
  * address: the login line's address is its last `rip=`, the worker's the last `,ADDR` before `): REASON`.
  */
@@ -35,6 +36,11 @@ function extract(line: ParsedLine): Extracted {
       attempts: Math.min(Math.max(n, 1), 1000),
     });
   }
+  if (m && (m[1] as string).startsWith('Login: ')) {
+    const host = hostOf(RIP.exec(m[1] as string)?.[1]);
+    const u = USER.exec(m[1] as string)?.[1];
+    return host && u ? event('bruteforce', 'success', host, SERVICE, line.time, { user: u }) : null;
+  }
   m = WORKER.exec(text) ?? AUTH24.exec(text);
   if (m) {
     const host = hostOf(m[2]);
@@ -48,7 +54,7 @@ function extract(line: ParsedLine): Extracted {
 
 /** Dovecot extractor. */
 export const dovecot = {
-  description: 'Dovecot: failed IMAP/POP3/sieve logins and auth worker failures',
+  description: 'Dovecot: failed and successful IMAP/POP3/sieve logins, auth worker failures',
   programs: [
     'dovecot',
     'auth',
@@ -67,6 +73,7 @@ export const dovecot = {
     'Password mismatch',
     'invalid credentials',
     'pam_authenticate',
+    'Login: user=<',
   ],
   extract,
 } satisfies Extractor;
