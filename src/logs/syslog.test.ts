@@ -25,6 +25,24 @@ describe('RFC 3164 prefixes', () => {
     );
     expect(iso(parsePrefix('Jan  2 08:30:00 gw cron: x', ctx).time)).toBe('2027-01-02T08:30:00.000Z');
   });
+  it("reads Tinyproxy's own log: level, year-less local stamp with milliseconds, pid", () => {
+    const line = 'NOTICE    Nov 06 13:30:00.123 [1234]: Unauthorized connection from "192.0.2.9".';
+    const p = parsePrefix(line, {
+      reference: Date.parse('2026-11-26T00:00:00Z'),
+      zone: makeZone('Asia/Tokyo'),
+    });
+    expect(iso(p.time)).toBe('2026-11-06T04:30:00.000Z');
+    expect(line.slice(p.messageStart)).toBe('Unauthorized connection from "192.0.2.9".');
+    // A December line in a January file is last year's, as for syslog's stamps.
+    expect(
+      iso(
+        parsePrefix(
+          'CONNECT   Dec 31 23:59:59.001 [7]: Connect (file descriptor 5): 192.0.2.1',
+          at('2027-01-02T00:00:00Z'),
+        ).time,
+      ),
+    ).toBe('2026-12-31T23:59:59.000Z');
+  });
   it('keeps the file year for a line a few hours ahead (clock skew), not a year back', () => {
     expect(iso(parsePrefix('Nov 24 12:00:00 gw x: y', at('2026-11-24T09:00:00Z')).time)).toBe(
       '2026-11-24T12:00:00.000Z',

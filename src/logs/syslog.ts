@@ -2,7 +2,7 @@
  * Syslog prefixes → time, host and program of a line: RFC 3164 (`Nov 24 10:00:00 host sendmail[5836]: ...`,
  * year inferred), RFC 5424 (`<34>1 2026-11-24T10:00:00Z host app pid msgid [sd] msg`), ISO timestamps as
  * rsyslog's high-precision format writes them, plus the time of Apache's common log format and mgetty
- * lines (`11/24 10:00:00 yS0 ...`) and Samba's `[2026/11/24 10:00:00, 0]`. Pure: the reference time and zone are parameters.
+ * lines (`11/24 10:00:00 yS0 ...`), Samba's `[2026/11/24 10:00:00, 0]` and Tinyproxy's own log. Pure: the reference time and zone are parameters.
  */
 
 import { inferYear, laterPass, type YearContext, type Zone } from '../core/tz.ts';
@@ -45,6 +45,12 @@ const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) +/y;
 /** Apache httpd's error log: `[Sun Jun 30 10:00:01 2024] ` (2.2), `[Sun Jun 30 10:00:01.123456 2024] ` (2.4). */
 const APACHE =
   /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;
+/**
+ * Tinyproxy's own log (`NOTICE    Nov 26 13:30:00.123 [1234]: ...`): its level padded to nine, then a year-less
+ * local stamp with milliseconds and its pid.
+ */
+const TINYPROXY =
+  /(?:CRITICAL|ERROR|WARNING|NOTICE|CONNECT|INFO|DEBUG) +(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? \[\d+\]: /y;
 /** A bare ctime(3) stamp, local time: vsftpd's own log and xferlog (`Thu Nov 26 09:58:08 2026 [pid 3] ...`). */
 const CTIME =
   /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4}) /y;
@@ -447,6 +453,15 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
     const [y, mo, d, h, mi, s] = stampFields(m);
     out.time = ctx.zone.toEpoch(y, mo - 1, d, h, mi, s);
     out.messageStart = SLASHED.lastIndex;
+    return out;
+  }
+  TINYPROXY.lastIndex = 0;
+  m = TINYPROXY.exec(line);
+  if (m) {
+    const mo = MONTHS[m[1] as string] as number;
+    const [d, h, mi, s] = [m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number];
+    out.time = yearlessTime(mo, d, h, mi, s, ctx);
+    out.messageStart = TINYPROXY.lastIndex;
     return out;
   }
   APACHE.lastIndex = 0;

@@ -16,6 +16,7 @@ import { scanlogd } from './scanlogd.ts';
 import { sendmail } from './sendmail.ts';
 import { sshd } from './sshd.ts';
 import { tcpd } from './tcpd.ts';
+import { tinyproxy } from './tinyproxy.ts';
 import { vsftpd } from './vsftpd.ts';
 import { web } from './web.ts';
 import { wuftpd } from './wuftpd.ts';
@@ -41,6 +42,7 @@ export const extractors = {
   nginx,
   web,
   proxy,
+  tinyproxy,
   portsentry,
   scanlogd,
   xinetd,
@@ -115,6 +117,7 @@ export const SERVICE_FAMILY: Readonly<Record<string, Family>> = {
   delegate: 'proxy',
   delegated: 'proxy',
   squid: 'proxy',
+  tinyproxy: 'tinyproxy',
   portsentry: 'portsentry',
   scanlogd: 'scanlogd',
   xinetd: 'xinetd',
