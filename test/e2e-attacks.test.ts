@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -456,5 +456,35 @@ describe('attack accounting on what real daemons log when attacked', () => {
     const bf = r.findings.find((f) => f.kind === 'attack-bruteforce');
     expect(bf).toMatchObject({ status: 'CRITICAL', host: '127.0.0.1', data: { count: 15 } });
     expect(bf?.summary).toMatch(/^127\.0\.0\.1: 15 failed logins .*then logged in as /);
+  });
+});
+
+describe('attack accounting on what real tinyproxy logs when it refuses a client', () => {
+  it('counts its `Unauthorized connection` as a refused connection from the client, with its time', async () => {
+    const proxy = await privateDaemon('tinyproxy', { proxyAllow: '192.0.2.1' });
+    daemons.push(proxy.daemon);
+    const log = path.join(proxy.dir, 'tinyproxy.log');
+    const before = Date.now();
+    await http(
+      proxy.ports.proxy,
+      'GET http://www.example.org/ HTTP/1.0\r\nHost: www.example.org\r\n\r\n',
+    ).catch(
+      () => 0, // it may hang up without an answer: the log line is what counts
+    );
+    const deadline = Date.now() + 10_000;
+    while (!/Unauthorized connection/.test(await readFile(log, 'latin1').catch(() => ''))) {
+      if (Date.now() > deadline) throw new Error(`tinyproxy logged no refusal:\n${proxy.daemon.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await attacks([log]);
+    const text = readFileSync(log, 'latin1');
+    expect(r.sources, text).toHaveLength(1);
+    const s = r.sources[0] as SourceRow & { first: string | null };
+    // Each refusal it logged: this test's request, and the set-up's readiness check (it connects too).
+    const refusals = text.match(/Unauthorized connection from "127\.0\.0\.1"/g)?.length ?? 0;
+    expect(refusals).toBeGreaterThanOrEqual(1);
+    expect(s).toMatchObject({ host: '127.0.0.1', scans: refusals, failures: 0, services: ['tinyproxy'] });
+    // Its own log's stamp (local time, milliseconds) was read: the refusal is from this run, not undated.
+    expect(Math.abs(Date.parse(s.first ?? '') - before)).toBeLessThan(60_000);
   });
 });

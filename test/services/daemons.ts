@@ -484,8 +484,12 @@ ${opts.logFile ? '  log level = 1 auth_audit:3\n' : ''}  load printers = no
   return d;
 }
 
-/** tinyproxy, allowing CONNECT only to the https port. */
-export async function startTinyproxy(dir: string, ports: Ports): Promise<Daemon> {
+/** tinyproxy, allowing CONNECT only to the https port; clients from `allow` only (default 127.0.0.1). */
+export async function startTinyproxy(
+  dir: string,
+  ports: Ports,
+  opts: { allow?: string } = {},
+): Promise<Daemon> {
   await mkdir(dir, { recursive: true, mode: 0o777 });
   await chmod(dir, 0o777);
   await writeTree(dir, {
@@ -495,7 +499,7 @@ Port ${ports.proxy}
 Listen 127.0.0.1
 Timeout 30
 MaxClients 20
-Allow 127.0.0.1
+Allow ${opts.allow ?? '127.0.0.1'}
 ConnectPort ${ports.https}
 LogLevel Info
 PidFile "${dir}/tinyproxy.pid"
@@ -726,7 +730,11 @@ biff = no
     await run(BINARIES.postfix, ['-c', dir, 'check']);
     await run(BINARIES.postfix, ['-c', dir, 'start']);
   } catch (err) {
-    throw new Error(`postfix did not start: ${(err as Error).message.split('\n')[0] ?? ''} ${output()}`);
+    const raw = (err as { stderr?: unknown }).stderr;
+    const stderr = (typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : '').trim();
+    throw new Error(
+      `postfix did not start: ${(err as Error).message.split('\n')[0] ?? ''}${stderr ? `: ${stderr}` : ''} ${output()}`,
+    );
   }
   await ready(d, () => true, [ports.smtp]);
   return d;

@@ -84,6 +84,8 @@ export interface PrivateOptions {
   smbLogFile?: boolean;
   /** mail: false turns off dovecot's auth penalty (a delay growing to 15 s per failure from one address). */
   mailPenalty?: boolean;
+  /** tinyproxy: the only client address it allows (loopback's clients are then refused). */
+  proxyAllow?: string;
 }
 
 /**
@@ -110,7 +112,7 @@ export async function privateDaemon(
         signing: 'default',
         ...(opts.smbLogFile ? { logFile: path.join(dir, 'log.smbd') } : {}),
       }),
-    tinyproxy: () => startTinyproxy(dir, ports),
+    tinyproxy: () => startTinyproxy(dir, ports, opts.proxyAllow ? { allow: opts.proxyAllow } : {}),
     dnsmasq: () => startDnsmasq(dir, ports),
     // dovecot + postfix as one: tests of failed logins use these, since dovecot delays the next login
     // from the same address after a failure, which would slow the shared instance for everyone.
