@@ -66,14 +66,19 @@ export interface BootLine {
 /** What the reconciliation reads from one log line. */
 export type AuthEvent = AuthLogin | NoTtyMark | BootLine;
 
-const ACCEPTED = /^Accepted (\S+) for (\S+) from (\S+) port (\d+)/;
-const SUBSYSTEM = /^subsystem request for (\S+) by user (\S+)/;
+/*
+ * The lines are latin1 (one char per byte), and JS `\s` holds U+00A0: byte 0xA0 inside a UTF-8 name (だ is
+ * E3 81 A0, ム is E3 83 A0) would end a `\S+` field. The daemons separate their fields with a space, so a
+ * field is "no space" (`[^ ]`), whatever its bytes.
+ */
+const ACCEPTED = /^Accepted ([^ ]+) for ([^ ]+) from ([^ ]+) port (\d+)/;
+const SUBSYSTEM = /^subsystem request for ([^ ]+) by user ([^ ]+)/;
 const STARTING =
-  /^Starting session: (?:command|forced-command|subsystem '[^']*') for (\S+) from (\S+) port (\d+)/;
-const LOGIN_BY = /^(?:LOGIN ON|DIALUP AT) (\S+) BY (\S+)(?: FROM (\S+))?/;
-const ROOT_LOGIN = /^ROOT LOGIN {1,2}(?:ON|on) [`']?([^\s']+)'?(?: FROM (\S+))?/;
-const DROPBEAR = /^(?:Password|Pubkey) auth succeeded for '([^']+)'(?: with key .*)? from (\S+):(\d+)$/;
-const KERNEL = /^(?:\[\s*\d+\.\d+\] )?Linux version /;
+  /^Starting session: (?:command|forced-command|subsystem '[^']*') for ([^ ]+) from ([^ ]+) port (\d+)/;
+const LOGIN_BY = /^(?:LOGIN ON|DIALUP AT) ([^ ]+) BY ([^ ]+)(?: FROM ([^ ]+))?/;
+const ROOT_LOGIN = /^ROOT LOGIN {1,2}(?:ON|on) [`']?([^ ']+)'?(?: FROM ([^ ]+))?/;
+const DROPBEAR = /^(?:Password|Pubkey) auth succeeded for '([^']+)'(?: with key .*)? from ([^ ]+):(\d+)$/;
+const KERNEL = /^(?:\[ *\d+\.\d+\] )?Linux version /;
 
 const utf8 = (latin1: string): string => Buffer.from(latin1, 'latin1').toString('utf8');
 
