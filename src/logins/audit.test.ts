@@ -310,6 +310,7 @@ describe('the sweeps that keep a big first run linear', () => {
           .map(
             (r, i): Session => ({
               user: r.user,
+              userBytes: r.user,
               tty: `pts/${i}`,
               host: '',
               address: null,

@@ -134,6 +134,18 @@ describe('parsing auth lines', () => {
     const auth = [START, accepted('やまだ', '10.9.8.7', '2026-11-02T09:00:00', 101), END];
     expect((await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00')).found).toEqual([]);
   });
+  it('matches a wtmp login whose name is the log name cut at 32 bytes inside a character', async () => {
+    // 12 kana are 36 bytes: ut_user keeps 32, the 11th character's first two bytes.
+    const name = 'やまだたろうやまだたろう';
+    const cut = Buffer.from(name, 'utf8').subarray(0, 32).toString('latin1');
+    const wtmp = [
+      boot('2026-11-01T08:00'),
+      login(cut, 'pts/0', '2026-11-02T09:00:01', '10.9.8.7', 101),
+      logout('pts/0', '2026-11-02T10:00', 101),
+    ];
+    const auth = [START, accepted(name, '10.9.8.7', '2026-11-02T09:00:00', 101), END];
+    expect((await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00')).found).toEqual([]);
+  });
   it('matches hosts by name, address, or when only one side has a name', () => {
     expect(hostMatches('10.0.1.23', { host: 'pc23.example', address: '10.0.1.23' })).toBe(true);
     expect(hostMatches('10.0.1.23', { host: 'pc23.example', address: null })).toBe(true);

@@ -21,6 +21,7 @@ const UTC = zoneFromTZ('UTC');
 
 function session(p: Partial<Session> & { user: string; start: number }): Session {
   return {
+    userBytes: Buffer.from(p.user, 'utf8').toString('latin1'),
     tty: 'pts/0',
     host: '',
     address: null,
