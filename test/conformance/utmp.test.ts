@@ -350,6 +350,43 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
     }
   });
 
+  it('selects non-ASCII user names given on the command line as /usr/bin/last and lastb do', async () => {
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    const t0 = 1_763_600_000;
+    const users = ['やまだ', 'ムラタ', 'あ'.repeat(11), 'kato'];
+    const recs: UtmpRecordInput[] = users.flatMap((u, i): UtmpRecordInput[] => [
+      {
+        type: 7,
+        pid: 100 + i,
+        line: `pts/${i}`,
+        id: id4(`s/${i}`),
+        user: bytes(u).slice(0, 32),
+        sec: t0 + i * 60,
+      },
+      { type: 8, pid: 100 + i, line: `pts/${i}`, id: id4(`s/${i}`), user: '', sec: t0 + 3600 + i * 60 },
+    ]);
+    const file = path.join(tmp, 'wtmp-names');
+    fs.writeFileSync(file, encodeRecords(recs));
+    // A name starting with a 32-byte ut_user selects it (strncmp); a shorter prefix does not.
+    const cases: [string[], boolean][] = [
+      [['やまだ'], true],
+      [['ムラタ', 'kato'], true],
+      [['あ'.repeat(11)], true],
+      [['あ'.repeat(12)], true],
+      [['やま'], false],
+    ];
+    for (const [names, listed] of cases) {
+      for (const opts of [[], ['-w']]) {
+        for (const cmd of ['last', 'lastb']) {
+          const args = ['-f', file, ...opts, ...names];
+          const mine = await runCommand([last], [cmd, ...args], { env: { LANG: 'C', TZ: 'GMT' } });
+          expect(mine.stdout, `${cmd} ${args.join(' ')}`).toBe(realLast(args, 'GMT', cmd === 'lastb'));
+          expect(mine.stdout.split('\n').length > 3, `${cmd} ${args.join(' ')}`).toBe(listed);
+        }
+      }
+    }
+  });
+
   it('matches /usr/bin/lastb on a generated btmp', async () => {
     const recs = history(9, 150).map((r) => ({ ...r, type: 6 }));
     const file = path.join(tmp, 'btmp-gen');
