@@ -143,6 +143,46 @@ describe('config check', () => {
     ]);
   });
 
+  it('refuses a config that is not UTF-8 (EUC-JP, Shift_JIS) at its first bad byte, in one line', async () => {
+    const text = 'host: gate\nservices:\n  sendmail:\n    title: メールサーバー\n';
+    const utf8 = path.join(tempDir(), 'utf8.yaml');
+    writeFileSync(utf8, text);
+    expect((await runCli(['config', 'check', utf8])).code).toBe(0);
+    // The bytes an old editor wrote: EUC-JP メ is A5 E1, Shift_JIS 83 81 (as Node's TextDecoder has them).
+    const euc = Buffer.concat([
+      Buffer.from('host: gate\nservices:\n  sendmail:\n    title: '),
+      Buffer.from([0xa5, 0xe1, 0xa1, 0xbc, 0x0a]),
+    ]);
+    const sjis = Buffer.concat([
+      Buffer.from('host: gate\nservices:\n  sendmail:\n    title: '),
+      Buffer.from([0x83, 0x81, 0x81, 0x5b, 0x0a]),
+    ]);
+    for (const [name, bytes, enc] of [
+      ['euc.yaml', euc, 'EUC-JP'],
+      ['sjis.yaml', sjis, 'Shift_JIS'],
+    ] as const) {
+      const file = path.join(tempDir(), name);
+      writeFileSync(file, bytes);
+      const r = await runCli(['config', 'check', file]);
+      expect(r.code).toBe(3);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(
+        new RegExp(
+          `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:12: not UTF-8 \\(bytes 0x[0-9a-f]{2}.*${enc}.*\\): save the file as UTF-8$`,
+        ),
+      );
+      expect(() => readConfig({ root: '/', config: file })).toThrow(/:4:12: not UTF-8/);
+    }
+    // The column counts characters: a bad byte after two kana on the line is at column 3.
+    const mid = path.join(tempDir(), 'mid.yaml');
+    writeFileSync(
+      mid,
+      Buffer.concat([Buffer.from('host: gate\n# ゲー'), Buffer.from([0xff]), Buffer.from('\n')]),
+    );
+    expect((await runCli(['config', 'check', mid])).stderr).toMatch(
+      /mid\.yaml:2:5: not UTF-8 \(bytes 0xff\): save/,
+    );
+  });
+
   it('reports an alias bomb as one FILE:line:col error, not an internal error', async () => {
     let text = 'x0: &a0 [lol]\n';
     for (let i = 1; i < 12; i++) text += `x${i}: &a${i} [${new Array(9).fill(`*a${i - 1}`).join(',')}]\n`;

@@ -14,6 +14,63 @@ import { parseYaml } from './yaml.ts';
 /** The default config file, as a host path (resolved under --root). */
 export const DEFAULT_CONFIG = '/etc/tenken/tenken.yaml';
 
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Encodings a Japanese config saved by an old editor is likely in, tried to say which one it is. */
+const LEGACY = ['EUC-JP', 'Shift_JIS'] as const;
+
+/**
+ * The config file's bytes as text, or a TenkenError `FILE:LINE:COL: not UTF-8 (...)` at the first bad byte.
+ * Reading with 'utf8' replaced bad bytes silently: an EUC-JP config was "valid", its titles U+FFFD and its
+ * keywords never matching. The column counts characters (UTF-16 units) from 1, as the YAML errors do.
+ */
+export function configText(bytes: Uint8Array, file: string): string {
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    // Find the first bad byte: the longest valid prefix (a binary search over fatal decodes).
+    let lo = 0;
+    let hi = bytes.length;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (validPrefix(bytes, mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    // The valid text before the bad byte (a character begun at `lo` and not finished is the bad one).
+    const good = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(0, lo), {
+      stream: true,
+    });
+    const bad = Buffer.byteLength(good);
+    const lineStart = good.lastIndexOf('\n') + 1;
+    const line = good.length === 0 ? 1 : good.split('\n').length;
+    const col = good.length - lineStart + 1;
+    // The bad byte and the non-ASCII ones after it (up to 4): what the editor shows as one odd character.
+    let end = bad + 1;
+    while (end < bytes.length && end < bad + 4 && (bytes[end] as number) >= 0x80) end++;
+    const shown = [...bytes.subarray(bad, end)].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+    const guess = LEGACY.filter((enc) => {
+      try {
+        new TextDecoder(enc, { fatal: true }).decode(bytes);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const as = guess.length > 0 ? `, it reads as ${guess.join(' or ')}` : '';
+    throw new TenkenError(`${file}:${line}:${col}: not UTF-8 (bytes ${shown}${as}): save the file as UTF-8`);
+  }
+}
+
+/** Whether the first `n` bytes are valid UTF-8, allowing a character cut at the end. */
+function validPrefix(bytes: Uint8Array, n: number): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses config text; throws a TenkenError listing every problem as file:line:col. */
 export function parseConfig(text: string, file: string): Config {
   const r = parseYaml(text, file, checkedConfig);
@@ -130,14 +187,14 @@ export function readConfig(opts: { root: string; config?: string | undefined }):
 } {
   const explicit = opts.config !== undefined;
   const local = explicit ? (opts.config as string) : hostPath({ root: opts.root }, DEFAULT_CONFIG);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readRegularFileSync(local, 'utf8');
+    bytes = readRegularFileSync(local);
   } catch (err) {
     if (!explicit && errnoCode(err) === 'ENOENT') return { config: configSchema.parse({}), path: null };
     throw new TenkenError(describe(`Cannot read config ${local}`, err));
   }
-  return { config: parseConfig(text, local), path: local };
+  return { config: parseConfig(configText(bytes, local), local), path: local };
 }
 
 /** The host's name: config, else its /etc/hostname under the root, else this machine's. */

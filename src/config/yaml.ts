@@ -10,6 +10,7 @@ import {
   type Node,
 } from 'yaml';
 import type { z } from 'zod';
+import { truncate } from '../core/sanitize.ts';
 
 /** Result of parsing and validating a YAML document: the typed value, or every error as file:line:col. */
 export type YamlResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -131,7 +132,7 @@ export function jsonSyntaxError(text: string, file: string): string {
     .replace(/ at line \d+, column \d+:?$/, '')
     .replace(/^Unresolved plain scalar ""$/, 'a value is missing')
     .replace(/^Unresolved plain scalar "(.*)"$/, (_, word: string) => {
-      const shown = word.length > 40 ? `${word.slice(0, 40)}…` : word;
+      const shown = word.length > 40 ? `${truncate(word, 40)}…` : word;
       return `unexpected ${shown} (strings are quoted)`;
     })
     .replace(/[Ff]low map/, 'object')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { htmlEscape, lineText, terminalSafe } from './sanitize.ts';
+import { clip, htmlEscape, lineText, terminalSafe, truncate } from './sanitize.ts';
 
 describe('terminalSafe', () => {
   it('neutralises escape sequences an attacker put in a log line', () => {
@@ -28,5 +28,21 @@ describe('lineText', () => {
   });
   it('clips very long lines', () => {
     expect(lineText(Buffer.alloc(10_000_000, 0x61), 100)).toHaveLength(100);
+  });
+});
+
+describe('cutting text', () => {
+  const wellFormed = (s: string): boolean =>
+    !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+  it('never splits a surrogate pair (a lone surrogate makes the JSON report unparseable)', () => {
+    // 𠮷 is U+20BB7, two UTF-16 units.
+    expect(clip('𠮷'.repeat(10), 4)).toBe('𠮷…');
+    expect(clip('a𠮷'.repeat(10), 4)).toBe('a𠮷…');
+    expect(truncate('𠮷𠮷', 3)).toBe('𠮷');
+    expect(truncate('𠮷𠮷', 1)).toBe('');
+    for (let max = 1; max < 12; max++) expect(wellFormed(clip('x𠮷'.repeat(10), max))).toBe(true);
+    const line = lineText(Buffer.from(`error ${'𠮷'.repeat(3000)}`, 'utf8'));
+    expect(wellFormed(line)).toBe(true);
+    expect(line.length).toBeLessThanOrEqual(2000);
   });
 });

@@ -21,9 +21,20 @@ export function htmlEscape(text: string): string {
   return terminalSafe(text).replace(/[&<>"']/g, (c) => HTML[c] as string);
 }
 
-/** Cuts a string to at most `max` characters, marking the cut. */
+/**
+ * The first `max` UTF-16 units of a string, one fewer when the cut would split a surrogate pair: a lone
+ * surrogate is not valid Unicode, and JSON with one (`"\ud842"`) is refused by jq and strict parsers.
+ */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const n = Math.max(0, max);
+  const c = text.charCodeAt(n - 1);
+  return text.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n);
+}
+
+/** Cuts a string to at most `max` UTF-16 units, marking the cut, never inside a surrogate pair. */
 export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+  return text.length <= max ? text : `${truncate(text, max - 1)}…`;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });

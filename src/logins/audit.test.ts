@@ -5,7 +5,7 @@ import type { LoginsFinding } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
 import { boot, contextFor, login, logout, makeTree, routine, writeTree } from './fixtures-audit/tree.ts';
 import type { Session } from './history.ts';
-import { encodeRecords, type UtmpRecordInput } from './utmp.ts';
+import { addrFromText, encodeRecords, type UtmpRecordInput } from './utmp.ts';
 
 async function run(
   records: UtmpRecordInput[],
@@ -42,6 +42,24 @@ describe('new host or network', () => {
       data: { host: '198.51.100.7', network: '198.51.100.0/24', newNetwork: true, priorLogins: 6 },
     });
     expect(nh[0]?.evidence[0]).toMatchObject({ source: '/var/log/wtmp', line: recs.length });
+  });
+
+  it("audits a login whose host holds non-ASCII bytes, its network from the record's address", async () => {
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    for (const host of [bytes('東京.example.jp'), 'h\x9bst', bytes('pc 1')]) {
+      const recs = [
+        boot('2026-11-01T00:00'),
+        ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+        { ...login('alice', 'pts/1', '2026-11-10T09:30', host, 4001), addr: addrFromText('198.51.100.7') },
+      ];
+      const nh = kinds((await run(recs, '2026-11-11T00:00')).found, 'login-new-host');
+      expect(nh, host).toHaveLength(1);
+      expect(nh[0]).toMatchObject({
+        status: 'WARNING',
+        data: { network: '198.51.100.0/24', newNetwork: true, address: '198.51.100.7' },
+      });
+    }
+    expect([bytes('東京.example.jp'), 'h\x9bst', 'pc1:0'].map(isRemoteHost)).toEqual([true, true, true]);
   });
 
   it('only notes a new host inside a network the user already uses', async () => {
@@ -310,6 +328,7 @@ describe('the sweeps that keep a big first run linear', () => {
           .map(
             (r, i): Session => ({
               user: r.user,
+              userBytes: r.user,
               tty: `pts/${i}`,
               host: '',
               address: null,

@@ -75,11 +75,16 @@ export function systemReason(
   return null;
 }
 
-const HOSTNAME = /^[A-Za-z0-9._%:-]+$/;
+/** The ut_host of a terminal multiplexer's local session: mosh-server's `mosh [PID]`, tmux's `tmux(PID).%N`. */
+const LOCAL_SESSION = /^(?:mosh \[\d+\]|tmux\(\d+\)\.%\d+)$/;
 
-/** Whether a wtmp host is a remote machine (not a local display `:0`, not `mosh [123]`, not localhost). */
+/**
+ * Whether a wtmp host is a remote machine: any non-empty host but a local X display or screen (`:0`, `:S.1`),
+ * a multiplexer's session (`mosh [123]`, `tmux(77).%0`) and localhost. Anything else counts, whatever its
+ * bytes: a host with a non-ASCII byte (an IDN in UTF-8, a forged name) must not switch the audit off.
+ */
 export function isRemoteHost(host: string): boolean {
-  if (host === '' || host.startsWith(':') || !HOSTNAME.test(host)) return false;
+  if (host === '' || host.startsWith(':') || LOCAL_SESSION.test(host)) return false;
   const h = host.toLowerCase();
   return !(h === 'localhost' || h === '127.0.0.1' || h === '::1' || h.startsWith('localhost.'));
 }

@@ -12,6 +12,7 @@ import { reason } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import { readRegularFileSync } from '../core/open.ts';
+import { truncate } from '../core/sanitize.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { worst } from '../core/status.ts';
 import { hostZoneName, makeZone, type Zone, zoneFromTZ } from '../core/tz.ts';
@@ -463,7 +464,7 @@ export async function inspectLogins(
       group('boot-gap', cfg.wtmp, {
         index: null,
         sec: m.sec,
-        detail: `a boot at ${iso(m.sec)} (${m.source}${m.line ? `:${m.line}` : ''}: ${m.text.slice(0, 120)}) has no reboot record in wtmp`,
+        detail: `a boot at ${iso(m.sec)} (${m.source}${m.line ? `:${m.line}` : ''}: ${truncate(m.text, 120)}) has no reboot record in wtmp`,
       });
     }
   }

@@ -25,7 +25,10 @@ export interface HistoryFile {
 
 /** One login session (a `last` line of kind login), with text fields decoded as UTF-8. */
 export interface Session {
+  /** The user as text (UTF-8 decoded; a bad byte is U+FFFD). */
   user: string;
+  /** ut_user's bytes (latin1 string): what matching against other bytes (the auth log's) compares. */
+  userBytes: string;
   tty: string;
   /** The remote host as wtmp has it ('' for a local login). */
   host: string;
@@ -185,6 +188,7 @@ export function sessionOf(e: LastEntry): Session {
   const address = r.addr.every((w) => w === 0) ? null : addrText(r.addr);
   return {
     user: fieldText(r.user),
+    userBytes: r.user,
     tty: fieldText(e.line),
     host: fieldText(r.host),
     address,

@@ -29,6 +29,8 @@ export interface FormatOptions {
   /** Start of the run in seconds (entries ending then print `still running`). */
   now: number;
   zone: Zone;
+  /** The locale's codeset is UTF-8 (utf8Locale): valid printable multibyte characters print as they are. */
+  utf8?: boolean;
 }
 
 const IN_LEN: Record<TimeFormat, number> = { notime: 0, short: 16, full: 24, iso: 25 };
@@ -113,18 +115,65 @@ export function addrText(addr: readonly [number, number, number, number]): strin
 }
 
 /**
- * util-linux `fputc_careful(c, stdout, '*')` over a whole line, LANG=C: printable ASCII and tab as is,
- * other bytes >= 0x80 as `\ooo`, control characters as `*` + (c ^ 0x40) — newline, CR and bell included here.
+ * Whether the C library's LC_CTYPE codeset is UTF-8 for this environment: the first non-empty of LC_ALL,
+ * LC_CTYPE and LANG, as glibc's setlocale(LC_ALL, "") picks it, naming a `.UTF-8` (or `.utf8`) locale.
+ * `last` prints a user or host's valid multibyte characters only then (octal escapes in C/POSIX).
  */
-export function careful(line: string): string {
+export function utf8Locale(env: Readonly<Record<string, string | undefined>>): boolean {
+  const name = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+  return /\.utf-?8(?:@|$)/i.test(name);
+}
+
+/**
+ * The length of the UTF-8 character at `i` of a byte string and its code point, as glibc's mbtowc takes
+ * it (no overlong forms, no surrogates, nothing past U+10FFFF), or null for an invalid or cut sequence.
+ */
+function utf8At(s: string, i: number): { len: number; cp: number } | null {
+  const b0 = s.charCodeAt(i);
+  const len = b0 >= 0xc2 && b0 <= 0xdf ? 2 : b0 >= 0xe0 && b0 <= 0xef ? 3 : b0 >= 0xf0 && b0 <= 0xf4 ? 4 : 0;
+  if (len === 0 || i + len > s.length) return null;
+  let cp = b0 & (0x7f >> len);
+  for (let k = 1; k < len; k++) {
+    const b = s.charCodeAt(i + k);
+    if ((b & 0xc0) !== 0x80) return null;
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  const min = len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+  return { len, cp };
+}
+
+/**
+ * glibc's iswprint in C.UTF-8: an assigned character that is not a control, nor U+2028/U+2029 (checked
+ * against glibc 2.36, Unicode 14; Node's newer Unicode may call a few newer characters printable). Bidi
+ * overrides and isolates are left out on purpose (as terminalSafe does): they reorder what the admin sees.
+ */
+function printableWide(cp: number): boolean {
+  if (cp < 0xa0 || cp === 0x2028 || cp === 0x2029) return false;
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) return false;
+  return !/\p{Cn}/u.test(String.fromCodePoint(cp));
+}
+
+/**
+ * util-linux `fputs_careful(line, stdout, '*', false)` on a whole line of bytes: printable ASCII and tab as
+ * is, control characters as `*` + (c ^ 0x40) (newline, CR and bell too, here), other bytes as `\ooo`. In a
+ * UTF-8 locale (`utf8`), a valid printable multibyte character is printed as it is (as text: the writer
+ * encodes it back to the same bytes), and only the bytes of invalid or unprintable ones are escaped.
+ */
+export function careful(line: string, utf8 = false): string {
   // biome-ignore lint: control characters are the point
   if (!/[^\t\x20-\x7e]/.test(line)) return line;
   let out = '';
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if ((c >= 0x20 && c < 0x7f) || c === 9) out += line[i];
-    else if (c >= 0x80) out += `\\${(c & 255).toString(8).padStart(3, ' ')}`;
-    else out += `*${String.fromCharCode(c ^ 0x40)}`;
+    else if (c >= 0x80) {
+      const ch = utf8 ? utf8At(line, i) : null;
+      if (ch && printableWide(ch.cp)) {
+        out += String.fromCodePoint(ch.cp);
+        i += ch.len - 1;
+      } else out += `\\${(c & 255).toString(8).padStart(3, ' ')}`;
+    } else out += `*${String.fromCharCode(c ^ 0x40)}`;
   }
   return out;
 }
@@ -221,7 +270,7 @@ export function formatEntry(e: LastEntry, o: FormatOptions): string {
     if (c !== 32 && (c < 9 || c > 13)) break;
     end--;
   }
-  return `${careful(end === text.length ? text : text.slice(0, end))}\n`;
+  return `${careful(end === text.length ? text : text.slice(0, end), o.utf8 === true)}\n`;
 }
 
 /** The `\nwtmp begins Wed Aug 28 03:00:00 2013\n` trailer (empty with `--time-format notime`). */

@@ -7,7 +7,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { need } from '../../test/services/index.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
-import { emlName, sendFailure, smtpOptions } from './mail.ts';
+import { emlName, needsSmtpUtf8, sendFailure, smtpOptions, smtpTransport } from './mail.ts';
 import { lockLine, stateDirFor } from '../state/store.ts';
 import { boot, login, loginNamed, logout, makeTree, PASSWD, t } from './fixtures-audit/tree.ts';
 
@@ -474,6 +474,72 @@ describe('SMTP credentials and TLS', () => {
     expect(opts('smtp://mx.example.org').requireTLS).toBe(false);
     expect(opts('smtps://mailer:S3cret@mx.example.org').requireTLS).toBe(false);
     expect(opts('smtp://mailer:S3cret@mx.example.org', { allowCleartextAuth: true }).requireTLS).toBe(false);
+  });
+
+  it('sends to a non-ASCII local part with SMTPUTF8 when offered, and refuses it in one line when not', async () => {
+    expect(['山田@例え.jp', 'yamada@例え.jp', 'yamada@example.jp'].map(needsSmtpUtf8)).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    /** A fake SMTP server: EHLO lists SMTPUTF8 when `utf8`; the commands it got (UTF-8). */
+    async function fake(utf8: boolean): Promise<{ port: number; lines: string[]; close: () => void }> {
+      const lines: string[] = [];
+      const server = net.createServer((sock) => {
+        sock.write('220 fake ESMTP\r\n');
+        let buf = Buffer.alloc(0);
+        let data = false;
+        sock.on('data', (chunk: Buffer) => {
+          buf = Buffer.concat([buf, chunk]);
+          for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+            const line = buf.subarray(0, i).toString('utf8');
+            buf = buf.subarray(i + 2);
+            if (data) {
+              if (line === '.') {
+                data = false;
+                sock.write('250 queued\r\n');
+              }
+              continue;
+            }
+            lines.push(line);
+            if (/^EHLO/i.test(line))
+              sock.write(`250-fake\r\n${utf8 ? '250-SMTPUTF8\r\n' : ''}250 8BITMIME\r\n`);
+            else if (/^DATA/i.test(line)) {
+              data = true;
+              sock.write('354 go\r\n');
+            } else if (/^QUIT/i.test(line)) sock.end('221 bye\r\n');
+            else sock.write('250 ok\r\n');
+          }
+        });
+        sock.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { port: (server.address() as net.AddressInfo).port, lines, close: () => server.close() };
+    }
+    const mail = { from: 'tenken@example.jp', to: '山田@例え.jp', subject: 's', text: 't', html: '<p>t</p>' };
+    for (const utf8 of [true, false]) {
+      const srv = await fake(utf8);
+      const transport = smtpTransport(smtpOptions({ ...base, transport: `smtp://127.0.0.1:${srv.port}` }));
+      try {
+        const err = await transport.sendMail(mail).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        if (utf8) {
+          expect(err).toBeNull();
+          expect(srv.lines.find((l) => l.startsWith('MAIL FROM'))).toMatch(/ SMTPUTF8\b/);
+          expect(srv.lines).toContain('RCPT TO:<山田@例え.jp>');
+        } else {
+          expect(sendFailure(err)).toBe(
+            'the server does not offer SMTPUTF8, which the address 山田@例え.jp needs (a non-ASCII local part): not sent',
+          );
+          expect(srv.lines.some((l) => /^(MAIL|RCPT)/.test(l))).toBe(false);
+        }
+      } finally {
+        transport.close();
+        srv.close();
+      }
+    }
   });
 
   it('sends no password to a server that offers no STARTTLS, and says why in one line', async () => {

@@ -18,6 +18,16 @@ import type { LoginsMailConfig } from './config.ts';
 import { htmlDocument, renderUserSection, renderUserText, type UserReport } from './user-report.ts';
 
 const nodemailer = lazyRequire<typeof import('nodemailer')>('nodemailer');
+/** The part of nodemailer's SMTPConnection the SMTPUTF8 probe uses (its types are not reachable through exports). */
+interface SmtpProbe {
+  once(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  connect(callback: (err?: Error) => void): void;
+  quit(): void;
+  /** The EHLO keywords (nodemailer's own field). */
+  _supportedExtensions?: string[];
+}
+const smtpConnection = lazyRequire<new (options: object) => SmtpProbe>('nodemailer/lib/smtp-connection');
 
 /** One message to send. */
 export interface ReportMail {
@@ -139,7 +149,63 @@ export function transportOf(
   cfg: Pick<LoginsMailConfig, 'transport' | 'timeoutSeconds' | 'allowCleartextAuth'>,
 ): MailTransport {
   if (cfg.transport.startsWith('/')) return sendmailTransport(cfg.transport, cfg.timeoutSeconds * 1000);
-  return nodemailer().createTransport(smtpOptions(cfg));
+  return smtpTransport(smtpOptions(cfg));
+}
+
+/**
+ * Whether an envelope address needs SMTPUTF8 (RFC 6531): a non-ASCII local part (`山田@例え.jp`). A
+ * non-ASCII domain alone does not: nodemailer writes it as its A-label (`xn--r8jz45g.jp`).
+ */
+export function needsSmtpUtf8(address: string): boolean {
+  const at = address.lastIndexOf('@');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for anything past ASCII
+  return /[^\x00-\x7f]/.test(at < 0 ? address : address.slice(0, at));
+}
+
+/**
+ * nodemailer's SMTP transport, refusing a message whose envelope needs SMTPUTF8 when the server does not
+ * offer it: nodemailer then sends the raw UTF-8 address without the SMTPUTF8 keyword, an envelope the server
+ * may garble or bounce later. The server's extensions come from one EHLO (after STARTTLS, as the send does),
+ * asked once per run and only when such an address is there.
+ */
+export function smtpTransport(opts: SmtpOptions): MailTransport {
+  const inner = nodemailer().createTransport(opts);
+  let offers: Promise<boolean> | undefined;
+  return {
+    async sendMail(m) {
+      if (needsSmtpUtf8(m.to) || needsSmtpUtf8(m.from)) {
+        offers ??= offersSmtpUtf8(opts);
+        if (!(await offers))
+          throw Object.assign(
+            new Error(
+              `the server does not offer SMTPUTF8, which the address ${needsSmtpUtf8(m.to) ? m.to : m.from} needs (a non-ASCII local part): not sent`,
+            ),
+            { code: 'ESMTPUTF8' },
+          );
+      }
+      return inner.sendMail(m);
+    },
+    close() {
+      inner.close();
+    },
+  };
+}
+
+/** Whether the server lists SMTPUTF8 in its EHLO answer (connects, EHLO, STARTTLS as the options say, QUIT). */
+async function offersSmtpUtf8(opts: SmtpOptions): Promise<boolean> {
+  const SMTPConnection = smtpConnection();
+  const { auth: _auth, ...connect } = opts;
+  const conn = new SMTPConnection(connect);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      conn.once('error', reject);
+      conn.connect((err) => (err ? reject(err) : resolve()));
+    });
+    return (conn._supportedExtensions ?? []).includes('SMTPUTF8');
+  } finally {
+    conn.on('error', () => undefined);
+    conn.quit();
+  }
 }
 
 /** nodemailer's SMTP options for a transport URL (the config checked it at load). */
@@ -372,6 +438,7 @@ export function sendFailure(err: unknown): string {
     | { code?: string; errno?: unknown; message?: string; cause?: unknown; response?: string }
     | undefined;
   if (e?.code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) return 'timed out';
+  if (e?.code === 'ESMTPUTF8') return e.message ?? 'the server does not offer SMTPUTF8';
   // requireTLS (a password for a server that is not this machine) and no STARTTLS: nodemailer tries it anyway.
   if (e?.code === 'ETLS' && (e as { command?: string }).command === 'STARTTLS')
     return `the server offers no STARTTLS${e.response ? ` (${e.response.split('\n')[0]})` : ''}, and the transport's password is not sent in clear (checks.logins.mail.allowCleartextAuth: true would send it)`;

@@ -100,6 +100,52 @@ describe('parsing auth lines', () => {
       ),
     ).toBeNull();
   });
+  it('reads a UTF-8 user name holding byte 0xA0 whole (やまだ, ムラタ), in every line form', () => {
+    // The lines are latin1 (bytes); だ is E3 81 A0 and ム E3 83 A0, and JS `\s` matches U+00A0.
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    const line = (rest: string): string => bytes(`Nov 24 03:00:00 h ${rest}`);
+    for (const name of ['やまだ', 'ムラタ']) {
+      expect(
+        parseAuthLine(line(`sshd[9]: Accepted password for ${name} from 10.9.8.7 port 5 ssh2`), ctx, 's', 1),
+      ).toMatchObject({ kind: 'accepted', user: name, host: '10.9.8.7', port: 5 });
+      expect(
+        parseAuthLine(line(`sshd[9]: subsystem request for sftp by user ${name}`), ctx, 's', 1),
+      ).toMatchObject({ kind: 'no-tty', user: name });
+      expect(
+        parseAuthLine(
+          line(`sshd[9]: Starting session: command for ${name} from 10.9.8.7 port 5 id 0`),
+          ctx,
+          's',
+          1,
+        ),
+      ).toMatchObject({ kind: 'no-tty', user: name, host: '10.9.8.7' });
+      expect(
+        parseAuthLine(line(`login[9]: LOGIN ON pts/3 BY ${name} FROM pc9.example`), ctx, 's', 1),
+      ).toMatchObject({ daemon: 'login', user: name, host: 'pc9.example' });
+    }
+  });
+  it('matches a wtmp login of a user whose name holds byte 0xA0 with its Accepted line', async () => {
+    const latin1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    const wtmp = [
+      boot('2026-11-01T08:00'),
+      login(latin1('やまだ'), 'pts/0', '2026-11-02T09:00:01', '10.9.8.7', 101),
+      logout('pts/0', '2026-11-02T10:00', 101),
+    ];
+    const auth = [START, accepted('やまだ', '10.9.8.7', '2026-11-02T09:00:00', 101), END];
+    expect((await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00')).found).toEqual([]);
+  });
+  it('matches a wtmp login whose name is the log name cut at 32 bytes inside a character', async () => {
+    // 12 kana are 36 bytes: ut_user keeps 32, the 11th character's first two bytes.
+    const name = 'やまだたろうやまだたろう';
+    const cut = Buffer.from(name, 'utf8').subarray(0, 32).toString('latin1');
+    const wtmp = [
+      boot('2026-11-01T08:00'),
+      login(cut, 'pts/0', '2026-11-02T09:00:01', '10.9.8.7', 101),
+      logout('pts/0', '2026-11-02T10:00', 101),
+    ];
+    const auth = [START, accepted(name, '10.9.8.7', '2026-11-02T09:00:00', 101), END];
+    expect((await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00')).found).toEqual([]);
+  });
   it('matches hosts by name, address, or when only one side has a name', () => {
     expect(hostMatches('10.0.1.23', { host: 'pc23.example', address: '10.0.1.23' })).toBe(true);
     expect(hostMatches('10.0.1.23', { host: 'pc23.example', address: null })).toBe(true);

@@ -38,7 +38,10 @@ import { recordNumber } from './utmp.ts';
 export interface AuthLogin {
   kind: 'accepted';
   daemon: 'sshd' | 'login' | 'dropbear';
+  /** The user as text (UTF-8 decoded). */
   user: string;
+  /** The user's bytes as the log has them (latin1 string), compared with wtmp's. */
+  userBytes: string;
   host: string;
   port: number | null;
   pid: number | null;
@@ -66,14 +69,19 @@ export interface BootLine {
 /** What the reconciliation reads from one log line. */
 export type AuthEvent = AuthLogin | NoTtyMark | BootLine;
 
-const ACCEPTED = /^Accepted (\S+) for (\S+) from (\S+) port (\d+)/;
-const SUBSYSTEM = /^subsystem request for (\S+) by user (\S+)/;
+/*
+ * The lines are latin1 (one char per byte), and JS `\s` holds U+00A0: byte 0xA0 inside a UTF-8 name (だ is
+ * E3 81 A0, ム is E3 83 A0) would end a `\S+` field. The daemons separate their fields with a space, so a
+ * field is "no space" (`[^ ]`), whatever its bytes.
+ */
+const ACCEPTED = /^Accepted ([^ ]+) for ([^ ]+) from ([^ ]+) port (\d+)/;
+const SUBSYSTEM = /^subsystem request for ([^ ]+) by user ([^ ]+)/;
 const STARTING =
-  /^Starting session: (?:command|forced-command|subsystem '[^']*') for (\S+) from (\S+) port (\d+)/;
-const LOGIN_BY = /^(?:LOGIN ON|DIALUP AT) (\S+) BY (\S+)(?: FROM (\S+))?/;
-const ROOT_LOGIN = /^ROOT LOGIN {1,2}(?:ON|on) [`']?([^\s']+)'?(?: FROM (\S+))?/;
-const DROPBEAR = /^(?:Password|Pubkey) auth succeeded for '([^']+)'(?: with key .*)? from (\S+):(\d+)$/;
-const KERNEL = /^(?:\[\s*\d+\.\d+\] )?Linux version /;
+  /^Starting session: (?:command|forced-command|subsystem '[^']*') for ([^ ]+) from ([^ ]+) port (\d+)/;
+const LOGIN_BY = /^(?:LOGIN ON|DIALUP AT) ([^ ]+) BY ([^ ]+)(?: FROM ([^ ]+))?/;
+const ROOT_LOGIN = /^ROOT LOGIN {1,2}(?:ON|on) [`']?([^ ']+)'?(?: FROM ([^ ]+))?/;
+const DROPBEAR = /^(?:Password|Pubkey) auth succeeded for '([^']+)'(?: with key .*)? from ([^ ]+):(\d+)$/;
+const KERNEL = /^(?:\[ *\d+\.\d+\] )?Linux version /;
 
 const utf8 = (latin1: string): string => Buffer.from(latin1, 'latin1').toString('utf8');
 
@@ -107,7 +115,8 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
     ({
       kind: 'accepted',
       daemon,
-      user,
+      user: utf8(user),
+      userBytes: user,
       host,
       port,
       pid: pidOf(line),
@@ -117,7 +126,7 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
     }) as const;
   if (p.program === 'sshd' || p.program.startsWith('sshd-')) {
     let m = ACCEPTED.exec(msg);
-    if (m) return accepted('sshd', utf8(m[2] as string), m[3] as string, Number(m[4]), null);
+    if (m) return accepted('sshd', m[2] as string, m[3] as string, Number(m[4]), null);
     m = SUBSYSTEM.exec(msg);
     if (m) return { kind: 'no-tty', user: utf8(m[2] as string), host: null, port: null, sec };
     m = STARTING.exec(msg);
@@ -127,14 +136,14 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
   }
   if (p.program === 'login') {
     let m = LOGIN_BY.exec(msg);
-    if (m?.[3]) return accepted('login', utf8(m[2] as string), m[3], null, m[1] as string);
+    if (m?.[3]) return accepted('login', m[2] as string, m[3], null, m[1] as string);
     m = ROOT_LOGIN.exec(msg);
     if (m?.[2]) return accepted('login', 'root', m[2], null, m[1] as string);
     return null;
   }
   if (p.program === 'dropbear') {
     const m = DROPBEAR.exec(msg);
-    if (m) return accepted('dropbear', utf8(m[1] as string), m[2] as string, Number(m[3]), null);
+    if (m) return accepted('dropbear', m[1] as string, m[2] as string, Number(m[3]), null);
     return null;
   }
   if (p.program === 'kernel' && KERNEL.test(msg)) return { kind: 'boot', sec, evidence: evidence() };
@@ -420,9 +429,12 @@ export function hostMatches(logHost: string, s: Pick<Session, 'host' | 'address'
   return false;
 }
 
-function sameUser(logUser: string, wtmpUser: string): boolean {
-  // ut_user holds 32 bytes: a longer name is cut there.
-  return logUser === wtmpUser || (Buffer.byteLength(wtmpUser) === 32 && logUser.startsWith(wtmpUser));
+/**
+ * Whether the log's user is wtmp's, compared as bytes (latin1 strings): ut_user holds 32 bytes, so a longer
+ * name is cut there, maybe inside a UTF-8 character, which decoded text could not match.
+ */
+function sameUser(logBytes: string, wtmpBytes: string): boolean {
+  return logBytes === wtmpBytes || (wtmpBytes.length === 32 && logBytes.startsWith(wtmpBytes));
 }
 
 /**
@@ -486,7 +498,7 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   for (const [ei, e] of uniq.entries()) {
     for (const s of net) {
       const d = Math.abs(s.start - e.sec);
-      if (d <= w && sameUser(e.user, s.user) && hostMatches(e.host, s)) pairs.push({ d, e: ei, s });
+      if (d <= w && sameUser(e.userBytes, s.userBytes) && hostMatches(e.host, s)) pairs.push({ d, e: ei, s });
     }
   }
   pairs.sort((a, b) => a.d - b.d);

@@ -156,6 +156,14 @@ describe('selection', () => {
     expect(matchesShow(e('pts/1', 'alice', 0, 1), ['alice'])).toBe(true);
     expect(matchesShow(e('pts/1', 'alice', 0, 1), ['ali', 'pts/2'])).toBe(false);
   });
+  it("matches a non-ASCII user name given as text with the record's bytes, and a 32-byte cut one", () => {
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    expect(matchesShow(e('pts/1', bytes('やまだ'), 0, 1), ['やまだ'])).toBe(true);
+    expect(matchesShow(e('pts/1', bytes('やまだ'), 0, 1), ['やま'])).toBe(false);
+    // ut_user keeps 32 bytes, here inside the 11th character: the full name still selects it.
+    const long = 'やまだたろうやまだたろう';
+    expect(matchesShow(e('pts/1', bytes(long).slice(0, 32), 0, 1), [long])).toBe(true);
+  });
   it('keeps entries spanning the --present time', () => {
     expect(presentAt(e('pts/1', 'a', 10, 20), T + 15)).toBe(true);
     expect(presentAt(e('pts/1', 'a', 10, 20), T + 25)).toBe(false);

@@ -226,14 +226,21 @@ export function shownLine(line: string): string {
   return line;
 }
 
-/** Whether `last NAME...` lists the entry: a user name, a tty, or a tty without its `tty` prefix. */
+/**
+ * Whether `last NAME...` lists the entry: a user name, a tty, or a tty without its `tty` prefix. The names
+ * are text (argv, UTF-8) and the record's fields bytes (latin1 strings), so the names are compared as their
+ * UTF-8 bytes, as util-linux's strncmp does.
+ */
 export function matchesShow(entry: LastEntry, show: readonly string[]): boolean {
   if (show.length === 0) return true;
   const line = shownLine(entry.line);
   const user = entry.record.user;
   // strncmp(ut_user, name, 32): a full 32-byte user matches any name that starts with it.
   const userMatches = (w: string): boolean => user === w || (user.length === 32 && w.slice(0, 32) === user);
-  return show.some((w) => userMatches(w) || line === w || (line.startsWith('tty') && line.slice(3) === w));
+  return show.some((name) => {
+    const w = Buffer.from(name, 'utf8').toString('latin1');
+    return userMatches(w) || line === w || (line.startsWith('tty') && line.slice(3) === w);
+  });
 }
 
 /** Whether the entry covers the instant `present` (`last -p`); 0 = no filter. */

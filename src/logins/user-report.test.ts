@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { displayWidth } from '../core/width.ts';
 import { boot, login, loginNamed, logout, makeTree, t } from './fixtures-audit/tree.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
 import type { Session } from './history.ts';
@@ -21,6 +22,7 @@ const UTC = zoneFromTZ('UTC');
 
 function session(p: Partial<Session> & { user: string; start: number }): Session {
   return {
+    userBytes: Buffer.from(p.user, 'utf8').toString('latin1'),
     tty: 'pts/0',
     host: '',
     address: null,
@@ -110,6 +112,45 @@ describe('rendering', () => {
     const text = renderUserText(report);
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
     expect(text).toContain('Mon 2026-11-02 09:00  pts/0');
+  });
+});
+
+describe('text columns', () => {
+  it('align by display width when hosts hold wide characters (東京 takes 4 columns)', () => {
+    const opts = {
+      machine: 'h',
+      since: t('2026-11-01T00:00'),
+      now: t('2026-11-05T00:00'),
+      zone: UTC,
+      historyBegins: null,
+    };
+    const [r] = buildUserReports(
+      [
+        session({
+          user: 'yamada',
+          start: t('2026-11-02T09:00'),
+          host: '東京.example.jp',
+          address: '10.1.2.3',
+          tty: 'pts/0',
+        }),
+        session({
+          user: 'yamada',
+          start: t('2026-11-03T09:00'),
+          host: 'osaka.example.jp',
+          address: '10.1.2.4',
+          tty: 'pts/1',
+        }),
+      ],
+      opts,
+    );
+    if (!r) throw new Error('no report');
+    const lines = renderUserText(r).split('\n');
+    // Every row of the sessions table has its Duration at the heading's terminal column.
+    const heading = lines.find((l) => l.startsWith('When')) as string;
+    const col = displayWidth(heading.slice(0, heading.indexOf('Duration')));
+    const rows = lines.filter((l) => /^\w{3} 2026-11-0[23] /.test(l));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(displayWidth(row.slice(0, row.lastIndexOf('  ') + 2)), row).toBe(col);
   });
 });
 

@@ -8,6 +8,7 @@ import { htmlEscape, terminalSafe } from '../core/sanitize.ts';
 import { hm, isRemoteHost, type LearnedModel, networkOf } from './audit.ts';
 import type { Session } from './history.ts';
 import { localTime, type Zone } from '../core/tz.ts';
+import { displayWidth, padEndWidth } from '../core/width.ts';
 
 /** A session in a report, with what was new about it. */
 export interface ReportSession extends Session {
@@ -244,12 +245,14 @@ function placeMark(p: PlaceSummary): string {
   return p.firstFromNetwork ? '**' : p.firstFromHost ? '*' : '';
 }
 
-/** Rows as aligned columns (the last one not padded). */
+/** Rows as aligned columns (the last one not padded), by display width: a Japanese name takes 2 a character. */
 function columns(head: string[], rows: string[][]): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const widths = head.map((h, i) =>
+    Math.max(displayWidth(h), ...rows.map((row) => displayWidth(row[i] as string))),
+  );
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
+      .map((c, i) => (i === cells.length - 1 ? c : padEndWidth(c, widths[i] as number)))
       .join('  ')
       .trimEnd();
   return [line(head), ...rows.map(line)];

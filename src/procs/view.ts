@@ -10,6 +10,7 @@ import type { Baseline } from './baseline.ts';
 import type { ProcsFindings } from './findings.ts';
 import { type ProcessInfo, commandText } from './proc.ts';
 import { type Listener, listenerKey } from './sockets.ts';
+import { clipWidth, padEndWidth } from '../core/width.ts';
 
 type ProcsDetails = {
   [K in keyof ProcsFindings]: (f: FindingBase & { kind: K; data: ProcsFindings[K] }) => string[];
@@ -77,7 +78,7 @@ export function renderProcessTable(processes: readonly ProcessInfo[]): string[] 
   for (const p of rows) {
     const exe = p.exe?.deleted ? ' [exe deleted]' : '';
     out.push(
-      `${String(p.pid).padStart(7)} ${String(p.ppid).padStart(7)} ${terminalSafe(clip(p.user, 10)).padEnd(10)} ${terminalSafe(p.state)} ${String(p.rssKb).padStart(9)} ${(p.start?.slice(0, 19) ?? '?').padEnd(20)} ${terminalSafe(clip(commandText(p), 160))}${exe}`,
+      `${String(p.pid).padStart(7)} ${String(p.ppid).padStart(7)} ${padEndWidth(clipWidth(terminalSafe(p.user), 10), 10)} ${terminalSafe(p.state)} ${String(p.rssKb).padStart(9)} ${(p.start?.slice(0, 19) ?? '?').padEnd(20)} ${terminalSafe(clip(commandText(p), 160))}${exe}`,
     );
   }
   return out;
@@ -104,7 +105,9 @@ export function renderBaseline(b: Baseline, file: string): string[] {
     `Processes (${b.processes.length}):`,
   ];
   for (const p of b.processes)
-    out.push(`  ${terminalSafe(p.name).padEnd(20)} ${terminalSafe(p.user).padEnd(12)} ×${p.min}–${p.max}`);
+    out.push(
+      `  ${padEndWidth(terminalSafe(p.name), 20)} ${padEndWidth(terminalSafe(p.user), 12)} ×${p.min}–${p.max}`,
+    );
   out.push('', `Listeners (${b.listeners.length}):`);
   for (const l of b.listeners) out.push(`  ${listenerKey(l).padEnd(32)} ${terminalSafe(l.process ?? '?')}`);
   if (b.approved.length) {

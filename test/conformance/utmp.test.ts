@@ -107,12 +107,17 @@ describe.runIf(havePeer)('tenken last against util-linux 2.38 expected outputs (
   });
 });
 
-function realLast(args: string[], tz: string, lastb = false): string {
+function realLast(
+  args: string[],
+  tz: string,
+  lastb = false,
+  locale: Record<string, string> = { LANG: 'C', LC_ALL: 'C' },
+): string {
   const r = spawnSync(lastb ? '/usr/bin/lastb' : '/usr/bin/last', args, {
-    env: { LANG: 'C', LC_ALL: 'C', TZ: tz, PATH: '/usr/bin:/bin' },
-    encoding: 'latin1',
+    env: { ...locale, TZ: tz, PATH: '/usr/bin:/bin' },
   });
-  return r.stdout;
+  // In C the output is ASCII (escapes); in a UTF-8 locale it is UTF-8, as tenken's text once encoded.
+  return r.stdout.toString(Object.values(locale).some((v) => /utf-?8/i.test(v)) ? 'utf8' : 'latin1');
 }
 
 /** utmpdump's text has fixed 4-column ids: shorter ones would come back space-padded, so ids are 4 wide. */
@@ -347,6 +352,112 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
         env: { LANG: 'C', TZ: 'Europe/Berlin' },
       });
       expect(mine.stdout).toBe(realLast(['-f', file, ...opts], 'Europe/Berlin'));
+    }
+  });
+
+  it('selects non-ASCII user names given on the command line as /usr/bin/last and lastb do', async () => {
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    const t0 = 1_763_600_000;
+    const users = ['やまだ', 'ムラタ', 'あ'.repeat(11), 'kato'];
+    const recs: UtmpRecordInput[] = users.flatMap((u, i): UtmpRecordInput[] => [
+      {
+        type: 7,
+        pid: 100 + i,
+        line: `pts/${i}`,
+        id: id4(`s/${i}`),
+        user: bytes(u).slice(0, 32),
+        sec: t0 + i * 60,
+      },
+      { type: 8, pid: 100 + i, line: `pts/${i}`, id: id4(`s/${i}`), user: '', sec: t0 + 3600 + i * 60 },
+    ]);
+    const file = path.join(tmp, 'wtmp-names');
+    fs.writeFileSync(file, encodeRecords(recs));
+    // A name starting with a 32-byte ut_user selects it (strncmp); a shorter prefix does not.
+    const cases: [string[], boolean][] = [
+      [['やまだ'], true],
+      [['ムラタ', 'kato'], true],
+      [['あ'.repeat(11)], true],
+      [['あ'.repeat(12)], true],
+      [['やま'], false],
+    ];
+    for (const [names, listed] of cases) {
+      for (const opts of [[], ['-w']]) {
+        for (const cmd of ['last', 'lastb']) {
+          const args = ['-f', file, ...opts, ...names];
+          const mine = await runCommand([last], [cmd, ...args], { env: { LANG: 'C', TZ: 'GMT' } });
+          expect(mine.stdout, `${cmd} ${args.join(' ')}`).toBe(realLast(args, 'GMT', cmd === 'lastb'));
+          expect(mine.stdout.split('\n').length > 3, `${cmd} ${args.join(' ')}`).toBe(listed);
+        }
+      }
+    }
+  });
+
+  it('prints multibyte users and hosts as /usr/bin/last does in C.UTF-8 and in C, the locale as glibc picks it', async () => {
+    const bytes = (s: string, n: number): string => Buffer.from(s, 'utf8').subarray(0, n).toString('latin1');
+    const t0 = 1_763_600_000;
+    const sessions: [string, string][] = [
+      [bytes('たなか', 32), bytes('東京.example.jp', 256)],
+      [bytes('あ'.repeat(11), 32), 'host1'], // cut inside a character at 32 bytes
+      ['kato', bytes('漢'.repeat(86), 256)], // a host cut inside a character at 256 bytes
+      [
+        Buffer.from([0xba, 0xb4, 0xc6, 0xa3]).toString('latin1'),
+        Buffer.from([0x91, 0xe5, 0x8d, 0xe3]).toString('latin1'),
+      ], // EUC-JP, Shift_JIS
+      ['ev\x1b[31mil', 'h\x9bst'],
+      [bytes('ｶﾀｶﾅ', 32), bytes('𠮷野家.jp', 256)],
+      [bytes('やまだ', 32), '10.1.2.3'],
+      [bytes('abcdefgあいう', 32), 'x'], // the 8-byte column ends inside a character
+      [bytes('a\u00e9b\u0301c', 32), 'combining.example'],
+      [`${bytes('a', 1)}\xc2\x9b\xe2\x80\xa8\xef\xbf\xbe`, 'c1.example'], // C1, U+2028, a noncharacter
+    ];
+    const recs: UtmpRecordInput[] = [
+      { type: 2, line: '~', id: '~~', user: 'reboot', host: '6.1.0-ja', sec: t0 },
+      ...sessions.flatMap(([user, host], i): UtmpRecordInput[] => [
+        {
+          type: 7,
+          pid: 1000 + i,
+          line: `pts/${i}`,
+          id: id4(`s/${i}`),
+          user,
+          host,
+          addr: [0x0302010a, 0, 0, 0],
+          sec: t0 + 600 + i * 60,
+        },
+        { type: 8, pid: 1000 + i, line: `pts/${i}`, id: id4(`s/${i}`), user: '', sec: t0 + 4200 + i * 67 },
+      ]),
+    ];
+    const file = path.join(tmp, 'wtmp-ja');
+    fs.writeFileSync(file, encodeRecords(recs));
+    const locales: Record<string, string>[] = [
+      { LANG: 'C.UTF-8' },
+      { LC_CTYPE: 'C.UTF-8', LANG: 'C' },
+      { LC_ALL: 'C.UTF-8', LANG: 'C' },
+      { LC_ALL: 'C', LANG: 'C.UTF-8' },
+      { LC_ALL: '', LC_CTYPE: '', LANG: 'C.utf8' },
+      { LANG: 'C' },
+    ];
+    const optionSets = [
+      [],
+      ['-w'],
+      ['-a'],
+      ['-i'],
+      ['-F'],
+      ['-R'],
+      ['-w', '-a'],
+      ['--time-format', 'iso'],
+      ['-w', 'たなか'],
+      ['-w', 'pts/3'],
+      ['-x'],
+    ];
+    for (const locale of locales) {
+      for (const opts of optionSets) {
+        const mine = await runCommand([last], ['last', '-f', file, ...opts], {
+          env: { ...locale, TZ: 'GMT' },
+        });
+        expect(mine.stdout, `${JSON.stringify(locale)} last ${opts.join(' ')}`).toBe(
+          realLast(['-f', file, ...opts], 'GMT', false, locale),
+        );
+      }
     }
   });
 

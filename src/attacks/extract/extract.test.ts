@@ -286,6 +286,22 @@ describe('su and login(1): one count per attempt', () => {
     ]);
   });
 
+  it('reads a local su failure for a user whose name holds byte 0xA0 (やまだ) whole', () => {
+    // Lines are latin1 (bytes): だ is E3 81 A0, and JS `\s` matches U+00A0.
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    expect(
+      counted([
+        bytes(
+          'Jun 30 10:00:00 h su[126]: pam_unix(su:auth): authentication failure; logname=joe uid=1000 euid=0 tty=/dev/pts/0 ruser=joe rhost=  user=やまだ',
+        ),
+        bytes('Jun 30 10:00:05 h su[127]: FAILED SU (to やまだ) eve on pts/1'),
+      ]),
+    ).toEqual([
+      ['local', 'su', bytes('やまだ')],
+      ['local', 'su', bytes('やまだ')],
+    ]);
+  });
+
   it('still counts their own line where pam_unix logged nothing for the process', () => {
     expect(
       counted([

@@ -15,7 +15,8 @@ const LOGIN_UTIL = /^FAILED LOGIN (?:\d+|\(\d+\)) (?:on '?\S+?'? )?FROM '?(\S+?)
 const LOGIN_SHADOW = /^FAILED LOGIN \(\d+\) on '(\S+)' FOR '(.*)', .*$/;
 const LOGIN_MANY =
   /^(?:\d+ LOGIN FAILURES FROM (\S+?), (.*)|REPEATED login failures(?: on \S+)? (?:FROM|from) (\S+?)(?: FOR (.*))?)$/;
-const SU_FAILED = /^FAILED SU \(to (\S+)\) (\S+) on (\S+)$/;
+// Lines are latin1: JS `\s` matches U+00A0, a byte of UTF-8 names (だ is E3 81 A0); su separates with spaces.
+const SU_FAILED = /^FAILED SU \(to ([^ ]+)\) ([^ ]+) on ([^ ]+)$/;
 
 /** Whether a message is pam_unix's own `authentication failure` line (not a program's words for it). */
 export function isPamUnixLine(msg: string): boolean {
@@ -37,7 +38,7 @@ export function pamFailure(line: ParsedLine, service?: string): AttackEvent | nu
     return event('bruteforce', 'failure', p.host, svc, line.time, { user: p.user ?? (p.ruser || undefined) });
   // `rhost=` empty: local su/login/sudo.
   if (/ rhost=\s*(?: user=|$)/.test(line.message) && /^(?:su|sudo|login|su-l|runuser)$/.test(svc)) {
-    const u = / user=(\S+)\s*$/.exec(line.message);
+    const u = / user=([^ ]+) *$/.exec(line.message);
     return event('bruteforce', 'failure', 'local', svc, line.time, { user: u?.[1] });
   }
   return null;

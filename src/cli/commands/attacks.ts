@@ -11,6 +11,7 @@ import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, type Status, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
 import { assertFormat, type App } from '../app.ts';
+import { clipWidth, padEndWidth } from '../../core/width.ts';
 
 interface AttacksOptions {
   since?: string;
@@ -37,7 +38,7 @@ function renderText(report: AttackReport, status: Status, title: string, color: 
     for (const s of report.sources) {
       const users = s.users.slice(0, 5).join(',') + (s.users.length > 5 ? ',...' : '');
       lines.push(
-        `  ${statusLabel(paint, s.status)}  ${terminalSafe(clip(s.host, 40)).padEnd(40)} ${String(s.failures).padStart(5)} ${String(s.rejects).padStart(4)} ${String(s.successes).padStart(3)} ${String(s.scans).padStart(4)} ${String(s.probes).padStart(5)} ${String(s.passwd).padStart(3)}  ${terminalSafe(clip(users, 60))}${users ? ' / ' : ''}${terminalSafe(s.services.join(','))}`,
+        `  ${statusLabel(paint, s.status)}  ${padEndWidth(clipWidth(terminalSafe(s.host), 40), 40)} ${String(s.failures).padStart(5)} ${String(s.rejects).padStart(4)} ${String(s.successes).padStart(3)} ${String(s.scans).padStart(4)} ${String(s.probes).padStart(5)} ${String(s.passwd).padStart(3)}  ${terminalSafe(clip(users, 60))}${users ? ' / ' : ''}${terminalSafe(s.services.join(','))}`,
       );
     }
   }

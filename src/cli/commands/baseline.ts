@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { TenkenError, describe } from '../../core/errors.ts';
-import { terminalSafe } from '../../core/sanitize.ts';
+import { terminalSafe, truncate } from '../../core/sanitize.ts';
 import {
   approveBaseline,
   baselineExists,
@@ -123,7 +123,7 @@ export function register(program: Command, app: App): void {
         );
         for (const p of suspicious.slice(0, 20))
           lines.push(
-            `  ${p.pid} ${terminalSafe(p.user)} ${terminalSafe(p.exe?.path ?? '?')}${p.exe?.deleted ? ' (deleted)' : ''}: ${terminalSafe(commandText(p).slice(0, 120))}`,
+            `  ${p.pid} ${terminalSafe(p.user)} ${terminalSafe(p.exe?.path ?? '?')}${p.exe?.deleted ? ' (deleted)' : ''}: ${terminalSafe(truncate(commandText(p), 120))}`,
           );
       }
       if (!g.quiet) await write(app, `${lines.join('\n')}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG, parseConfig } from '../../config/load.ts';
+import { configText, DEFAULT_CONFIG, parseConfig } from '../../config/load.ts';
 import { STARTER_CONFIG } from '../../config/starter.ts';
 import { TenkenError, describe, errnoCode } from '../../core/errors.ts';
 import { hostPath } from '../../core/host.ts';
@@ -55,19 +55,21 @@ export function register(program: Command, app: App): void {
         file !== undefined
           ? path.resolve(app.io.cwd, file)
           : (g.config ?? hostPath({ root: g.root ?? '/' }, DEFAULT_CONFIG));
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = readRegularFileSync(target, 'utf8');
+        bytes = readRegularFileSync(target);
       } catch (err) {
         const hint = errnoCode(err) === 'ENOENT' ? ' (tenken config init writes a starter)' : '';
         throw new TenkenError(`${describe(`Cannot read ${target}`, err)}${hint}`);
       }
       let services: number;
       try {
-        services = Object.keys(parseConfig(text, target).services).length;
+        services = Object.keys(parseConfig(configText(bytes, target), target).services).length;
       } catch (err) {
         if (!(err instanceof TenkenError)) throw err;
-        const lines = err.message.split('\n').slice(1);
+        // parseConfig's message is a heading and one error a line; configText's is the one error.
+        const all = err.message.split('\n');
+        const lines = all.length > 1 ? all.slice(1) : all;
         for (const l of lines) app.io.error(l);
         app.io.error(`${lines.length} error${lines.length === 1 ? '' : 's'} in ${target}`);
         app.exit(3);

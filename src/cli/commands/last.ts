@@ -10,7 +10,7 @@ import { argPath, hostPath, makeHost } from '../../core/host.ts';
 import { type Zone, zoneFromTZ } from '../../core/tz.ts';
 import { readConfig } from '../../config/load.ts';
 import { hostZone } from '../../logins/check.ts';
-import { TIME_FORMATS, type TimeFormat } from '../../logins/last-format.ts';
+import { TIME_FORMATS, type TimeFormat, utf8Locale } from '../../logins/last-format.ts';
 import { type LastInput, runLast } from '../../logins/last-run.ts';
 import { livePidAlive } from '../../logins/live.ts';
 import { parseTimestamp } from '../../logins/timestamp.ts';
@@ -156,6 +156,7 @@ function define(program: Command, app: App, name: 'last' | 'lastb'): void {
             fullNames: opts.fullnames === true,
             now,
             zone,
+            utf8: utf8Locale(app.io.env),
           },
           pidAlive: livePidAlive(root, nowMs),
         },

@@ -152,7 +152,7 @@ export function register(program: Command, app: App): void {
           since: new Date(r.since * 1000).toISOString(),
           until: new Date(r.until * 1000).toISOString(),
           timeZone: r.zone.name,
-          sessions: r.sessions.map(({ file: _f, index: _i, ...s }) => ({
+          sessions: r.sessions.map(({ file: _f, index: _i, userBytes: _u, ...s }) => ({
             ...s,
             start: new Date(s.start * 1000).toISOString(),
             end: s.end === null ? null : new Date(s.end * 1000).toISOString(),

@@ -18,6 +18,7 @@ import {
 import { withBuiltinIgnores } from '../../logs/config.ts';
 import { compileRules, type RuleSet } from '../../logs/scan/rules.ts';
 import { type App, assertFormat, type Loaded } from '../app.ts';
+import { clipWidth, padEndWidth } from '../../core/width.ts';
 
 /**
  * One ndjson record. JSON allows U+2028, U+2029 and U+0085 raw, but line splitters that treat them as line
@@ -357,7 +358,7 @@ export function summaryText(
     lines.push('', 'by program:');
     for (const [p, m] of programs)
       lines.push(
-        `  ${clip(terminalSafe(p), 24).padEnd(24)} ${[...m].map(([c, n]) => `${c} ${n}`).join(', ')}`,
+        `  ${padEndWidth(clipWidth(terminalSafe(p), 24), 24)} ${[...m].map(([c, n]) => `${c} ${n}`).join(', ')}`,
       );
   }
   for (const [svc, cats] of result.stats.services) {
