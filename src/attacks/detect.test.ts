@@ -89,6 +89,29 @@ describe('brute-force detector', () => {
     );
   });
 
+  it('makes the /64 finding of a /64 with 150,000 addresses (one failure each) without overflowing the stack', () => {
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    const base = Date.UTC(2024, 5, 30, 10, 0, 0);
+    for (let i = 1; i <= 150_000; i++)
+      det.add({
+        event: {
+          detector: 'bruteforce',
+          kind: 'failure',
+          host: `2001:db8:1:2::${i.toString(16)}`,
+          service: 'sshd',
+          attempts: 1,
+          time: base + i * 500,
+          user: 'root',
+        },
+        line: i,
+        text: '',
+        source: '/var/log/auth.log',
+      });
+    const r = det.finish();
+    const f = r.findings.find((x) => x.host === '2001:db8:1:2::/64');
+    expect(f?.kind === 'attack-bruteforce' && f.data.count).toBe(150_000);
+  });
+
   it('says failed logins and rejected mail transactions apart when a source has both', () => {
     const r = detect(
       [

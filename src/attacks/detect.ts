@@ -1,3 +1,4 @@
+import { append } from '../core/array.ts';
 import type { Evidence } from '../core/report.ts';
 import { clip, utf8FromLatin1 } from '../core/sanitize.ts';
 import { type Status, rank, worst } from '../core/status.ts';
@@ -261,12 +262,12 @@ export class AttackDetectors {
     if (h) {
       for (const [host, times] of Object.entries(h.fail)) {
         if (this.ignore.has(host)) continue;
-        this.agg(host).carried.push(...times);
-        this.lastTime = Math.max(this.lastTime, ...times);
+        append(this.agg(host).carried, times);
+        for (const t of times) if (t > this.lastTime) this.lastTime = t;
       }
       for (const [host, scans] of Object.entries(h.scan)) {
         if (this.ignore.has(host)) continue;
-        this.agg(host).carriedScans.push(...scans);
+        append(this.agg(host).carriedScans, scans);
       }
     }
   }
@@ -528,8 +529,13 @@ export class AttackDetectors {
       const p = peak(times, findtime * 1000);
       if (p.count < this.cfg.bruteforce.maxretry) continue;
       const spans = members.map((a) => spanOf(a.fail, asIs));
-      const first = Math.min(...spans.map((x) => x.first));
-      const last = Math.max(...spans.map((x) => x.last));
+      // Loops, not Math.min(...spans): a /64 of 130k addresses overflowed the stack with the spread.
+      let first = Number.POSITIVE_INFINITY;
+      let last = Number.NEGATIVE_INFINITY;
+      for (const x of spans) {
+        if (x.first < first) first = x.first;
+        if (x.last > last) last = x.last;
+      }
       const ok = members
         .flatMap((a) => a.successes)
         .filter((s) => s.t >= first)

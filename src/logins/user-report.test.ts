@@ -173,6 +173,22 @@ describe('a long report (a mail) is bounded', () => {
   });
   if (!big) throw new Error('no report');
 
+  it('renders every one of 150,000 logins when asked for no limit (text and HTML), without overflowing the stack', () => {
+    const huge = Array.from({ length: 150_000 }, (_, i) =>
+      session({ user: 'auto', start: t('2026-10-06T00:00') + i * 10, host: '10.0.0.5', address: '10.0.0.5' }),
+    );
+    const [r] = buildUserReports(huge, {
+      machine: 'h',
+      since: t('2026-10-05T00:00'),
+      now: t('2026-11-05T00:00'),
+      zone: UTC,
+      historyBegins: t('2026-10-06T00:00'),
+    });
+    if (!r) throw new Error('no report');
+    expect(renderUserText(r).split('\n')).toContain('150,000 logins.');
+    expect(renderUserSection(r).match(/<tr>/g)?.length).toBe(150_000);
+  });
+
   it('lists the latest sessions and counts every one by where it came from, far under 10 MB', () => {
     const text = renderUserText(big, { limit: 500 });
     const html = htmlDocument('Logins', [renderUserSection(big, { limit: 500 })]);

@@ -4,6 +4,7 @@
  * they could confirm the logins were theirs; this is that, readable. Pure: sessions in, text out. Every string
  * from wtmp is untrusted: terminalSafe for text, htmlEscape for HTML.
  */
+import { append } from '../core/array.ts';
 import { htmlEscape, terminalSafe } from '../core/sanitize.ts';
 import { hm, isRemoteHost, type LearnedModel, networkOf } from './audit.ts';
 import type { Session } from './history.ts';
@@ -247,9 +248,12 @@ function placeMark(p: PlaceSummary): string {
 
 /** Rows as aligned columns (the last one not padded), by display width: a Japanese name takes 2 a character. */
 function columns(head: string[], rows: string[][]): string[] {
-  const widths = head.map((h, i) =>
-    Math.max(displayWidth(h), ...rows.map((row) => displayWidth(row[i] as string))),
-  );
+  // A loop, not Math.max(...rows): a user with 130k logins overflowed the stack with the spread.
+  const widths = head.map((h, i) => {
+    let w = displayWidth(h);
+    for (const row of rows) w = Math.max(w, displayWidth(row[i] as string));
+    return w;
+  });
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : padEndWidth(c, widths[i] as number)))
@@ -272,8 +276,9 @@ export function renderUserText(r: UserReport, opts: RenderOptions = {}): string 
   const out = [terminalSafe(intro(r)), ''];
   if (view.places) {
     out.push(`${plural(r.sessions.length, 'login')} in the period, by where they came from:`, '');
-    out.push(
-      ...columns(
+    append(
+      out,
+      columns(
         ['From', 'Logins', 'Ttys', 'First', 'Last'],
         view.places.map((p) =>
           [
@@ -292,7 +297,7 @@ export function renderUserText(r: UserReport, opts: RenderOptions = {}): string 
       );
     out.push('', `The latest ${count(view.listed.length)}:`, '');
   }
-  out.push(...columns(['When', 'Tty', 'From', 'Duration'], rows), '');
+  append(out, columns(['When', 'Tty', 'From', 'Duration'], rows)).push('');
   if (view.earlier) out.push(`… and ${count(view.earlier)} more, earlier (counted above).`);
   out.push(`${plural(r.sessions.length, 'login')}.`);
   if (r.sessions.some((s) => s.firstFromHost)) {
@@ -341,7 +346,10 @@ export function renderUserSection(r: UserReport, opts: RenderOptions = {}): stri
     out.push(
       `<p>${htmlEscape(`${plural(r.sessions.length, 'login')} in the period, by where they came from:`)}</p>`,
       '<table><thead><tr><th>From</th><th>Logins</th><th>Ttys</th><th>First</th><th>Last</th></tr></thead><tbody>',
-      ...view.places.map((p) => {
+    );
+    append(
+      out,
+      view.places.map((p) => {
         const tag = p.firstFromNetwork
           ? 'first login from this network'
           : p.firstFromHost
@@ -357,19 +365,15 @@ export function renderUserSection(r: UserReport, opts: RenderOptions = {}): stri
           '</tr>',
         ].join('');
       }),
-      '</tbody></table>',
-    );
+    ).push('</tbody></table>');
     if (view.morePlaces.places)
       out.push(
         `<p class="note">${htmlEscape(`… and ${plural(view.morePlaces.places, 'more place')} (${plural(view.morePlaces.logins, 'login')})`)}</p>`,
       );
     out.push(`<p>${htmlEscape(`The latest ${count(view.listed.length)}:`)}</p>`);
   }
-  out.push(
-    '<table><thead><tr><th>When</th><th>Tty</th><th>From</th><th>Duration</th></tr></thead><tbody>',
-    ...rows,
-    '</tbody></table>',
-  );
+  out.push('<table><thead><tr><th>When</th><th>Tty</th><th>From</th><th>Duration</th></tr></thead><tbody>');
+  append(out, rows).push('</tbody></table>');
   if (view.earlier)
     out.push(
       `<p class="note">${htmlEscape(`… and ${count(view.earlier)} more, earlier (counted above).`)}</p>`,
