@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AggregateLine, type CategoryStats, evidence, LogStats, topOf } from './aggregate.ts';
+import { type AggregateLine, addCapped, type CategoryStats, evidence, LogStats, topOf } from './aggregate.ts';
 
 const IDS = ['error', 'network', 'access', 'invalid'];
 const TOP_CAP = 2000;
@@ -41,8 +41,7 @@ class OracleStats {
         if (s.last === null || l.time > s.last) s.last = l.time;
       }
       folded ??= oracleFold(l.text.slice(l.messageStart, l.messageStart + 600));
-      s.top.set(folded, (s.top.get(folded) ?? 0) + 1);
-      if (s.top.size > TOP_CAP) for (const [k, n] of s.top) if (n <= 1) s.top.delete(k);
+      addCapped(s.top, folded, 1);
       if (s.samples.length < this.samples) s.samples.push(evidence(l));
     }
   }
@@ -194,11 +193,28 @@ describe('LogStats', () => {
     merged.merge(part(0), 0);
     merged.merge(part(3000), 3000);
     const top = merged.services.get('sshd')?.get('error')?.top as Map<string, number>;
-    expect(top.size).toBeLessThanOrEqual(TOP_CAP);
+    expect(top.size).toBeLessThanOrEqual(2 * TOP_CAP);
     expect(top.get('failed for root')).toBe(1500);
   });
 
-  it('keeps dropping rare messages exactly as before once a category holds over 2000 distinct ones', () => {
+  it('still lists a frequent message after an attacker logged 2001 distinct messages twice first', () => {
+    const word = (n: number) => n.toString(26).replace(/[0-9]/g, (d) => String.fromCharCode(113 + Number(d)));
+    const stats = new LogStats(1, IDS);
+    let line = 0;
+    const add = (msg: string) => stats.addLine('host', 1, '/var/log/syslog', ++line, null, msg, 0);
+    for (let i = 0; i < 2001; i++) for (const _ of [0, 1]) add(`error: bogus ${word(i)}`);
+    for (let i = 0; i < 20_000; i++) {
+      add('error: disk I/O error, remounted read-only');
+      add(`error: junk ${word(100_000 + i)}`);
+    }
+    const top = stats.services.get('host')?.get('error')?.top as Map<string, number>;
+    expect(top.size).toBeLessThanOrEqual(2 * TOP_CAP);
+    const first = topOf(stats.services.get('host')?.get('error') as CategoryStats, 1)[0];
+    expect(first?.message).toBe('error: disk I/O error, remounted read-only');
+    expect(first?.count).toBe(20_000);
+  });
+
+  it('counts a category past 2000 distinct messages as per-line counting with the same pruning does', () => {
     // Distinct messages (words, no digits, so folding keeps them apart) with repeats among them.
     const word = (n: number) => n.toString(26).replace(/[0-9]/g, (d) => String.fromCharCode(113 + Number(d)));
     const lines: Line[] = [];

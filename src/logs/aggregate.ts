@@ -42,11 +42,10 @@ export interface AggregateLine {
  *   the source paths. Per category they are sums over the masks holding it, built when read.
  * - folded messages: each service interns the distinct folded forms it has seen, found by their 64-bit
  *   key computed from the line (fold.ts), so no string is built for a message seen before; each keeps its
- *   count per mask. The old per-category top maps dropped their count-1
- *   entries whenever one went over TOP_CAP distinct messages; a category cannot go over before its service
- *   has, so until then the per-category maps are exactly the sums. When a service's distinct messages
- *   would go over TOP_CAP, its per-category maps are built once and from then on updated line by line
- *   with that dropping, exactly as before (and memory stays bounded).
+ *   count per mask. A category cannot go over TOP_CAP distinct messages before its service has, so
+ *   until then the per-category maps are exactly the sums. When a service's distinct messages would go
+ *   over TOP_CAP, its per-category maps are built once and from then on updated line by line, keeping the
+ *   TOP_CAP most frequent whenever one holds twice that (`addCapped`; memory stays bounded).
  * - samples: the first `samples` lines per category, checked with one mask test per line.
  */
 
@@ -109,10 +108,31 @@ function bitsOf(mask: number): number[] {
   return out;
 }
 
-/** Adds `n` to a top map, dropping its count-1 entries whenever it holds over TOP_CAP. */
-function addCapped(top: Map<string, number>, folded: string, n: number): void {
+/**
+ * Adds `n` to a top map; when it holds twice TOP_CAP messages, keeps the TOP_CAP most frequent (`pruneTop`).
+ * It used to drop its count-1 entries whenever it held over TOP_CAP: an attacker who first logged 2,001
+ * distinct messages twice left no room, so every later message (500,000 disk errors among them) was added
+ * at 1 and dropped at once, and each line rescanned the whole map. Now a message that comes more often than
+ * one in TOP_CAP new ones survives the prune and keeps counting.
+ */
+export function addCapped(top: Map<string, number>, folded: string, n: number): void {
   top.set(folded, (top.get(folded) ?? 0) + n);
-  if (top.size > TOP_CAP) for (const [k, c] of top) if (c <= 1) top.delete(k);
+  if (top.size > 2 * TOP_CAP) pruneTop(top, TOP_CAP);
+}
+
+/** Keeps the `keep` most frequent entries of a top map (ties: the ones added first). */
+export function pruneTop(top: Map<string, number>, keep: number): void {
+  const counts = [...top.values()].sort((a, b) => b - a);
+  const floor = counts[keep - 1] as number;
+  let above = 0;
+  for (const c of top.values()) if (c > floor) above++;
+  let ties = keep - above;
+  for (const [k, c] of top)
+    if (c < floor) top.delete(k);
+    else if (c === floor) {
+      if (ties > 0) ties--;
+      else top.delete(k);
+    }
 }
 
 /** One folded message of a part: its counts per mask. */
@@ -268,7 +288,7 @@ export class LogStats {
     return true;
   }
 
-  /** The old per-category counting with its dropping of count-1 messages over TOP_CAP. */
+  /** Per-category counting past TOP_CAP distinct messages (see `addCapped`). */
   private countExact(svc: ServiceStats, mask: number, folded: string, n: number): void {
     const exact = svc.exact as Map<string, number>[];
     for (const i of bitsOf(mask)) addCapped((exact[i] ??= new Map()), folded, n);
