@@ -269,7 +269,7 @@ export class Accountant {
     }
     this.prevLine = lineNo;
     // A line counted as part of an earlier one still has its repeats counted (`last message repeated`).
-    const counted = ev ?? this.joiner.absorbed;
+    const counted = ev !== null && ev.attempts > 0 ? ev : (this.joiner.absorbed ?? ev);
     this.prevEvent = lineNo > 0 && counted !== null && counted.attempts > 0 ? counted : null;
     return ev;
   }

@@ -131,8 +131,11 @@ interface Agg {
   carried: number[];
   carriedScans: { t: number; key: string }[];
   btmp: FailedLoginRecord[];
-  /** sshd's `Invalid user` events: their `btmpExtra` (filled after they were added) is matched in settleBtmp. */
-  invalidUsers?: AttackEvent[];
+  /**
+   * Times of lines that repeat an attempt counted already (`attempts` 0: sshd's `Failed ... for invalid user`
+   * after its `Invalid user`): sshd wrote a btmp record for each, which settleBtmp matches against them.
+   */
+  repeats?: number[];
   rejects: number;
   // Made on first use: most sources are seen once or twice (a first read of a busy server's syslog holds
   // tens of thousands), and empty Maps and Sets for each of them held ~20% of the accounting's heap.
@@ -339,10 +342,12 @@ export class AttackDetectors {
       (a.echoes ??= []).push({ se, e, t });
       return;
     }
-    if (e.kind === 'success') {
-      a.successes.push({ t, user: e.user ?? null, service: e.service });
-      if (e.attempts === 0) return;
+    if (e.attempts === 0) {
+      if (e.kind === 'success') a.successes.push({ t, user: e.user ?? null, service: e.service });
+      else (a.repeats ??= []).push(t);
+      return;
     }
+    if (e.kind === 'success') a.successes.push({ t, user: e.user ?? null, service: e.service });
     a.first = Math.min(a.first, t);
     a.last = Math.max(a.last, t);
     const services = a.services;
@@ -353,7 +358,6 @@ export class AttackDetectors {
     else (a.lastEvidence ??= {})[e.detector] = se;
     switch (e.detector) {
       case 'bruteforce': {
-        if (e.btmpExtra !== undefined) (a.invalidUsers ??= []).push(e);
         const n = Math.min(Math.max(e.attempts, 1), MAX_WEIGHT);
         const fail = a.fail;
         for (let i = 0; i < n; i++) fail.push(t);
@@ -450,10 +454,10 @@ export class AttackDetectors {
 
   /** Counts the btmp records no log line accounted for (see addFailedLogin). */
   private settleBtmp(a: Agg): void {
-    const extra = a.invalidUsers?.flatMap((e) => e.btmpExtra ?? []) ?? [];
-    delete a.invalidUsers;
+    const repeats = a.repeats ?? [];
+    delete a.repeats;
     if (a.btmp.length === 0) return;
-    const logged = [...a.fail, ...extra].sort((x, y) => x - y);
+    const logged = [...a.fail, ...repeats].sort((x, y) => x - y);
     const used = new Uint8Array(logged.length);
     const records = [...a.btmp].sort((x, y) => x.time - y.time);
     let lo = 0;

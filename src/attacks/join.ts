@@ -205,7 +205,6 @@ export class Joiner {
     // The first line of a connection's authentication: what its pid held for another host is stale.
     const st = this.find(key);
     if (st !== undefined && st.host !== e.host) this.forget(key);
-    e.btmpExtra = []; // filled by the attempt's own line (see `attempt`)
     this.marks.invalidUser(key, e);
     return e;
   }
@@ -213,19 +212,20 @@ export class Joiner {
   /**
    * `attempt` note (`Failed ... for invalid user`, `Failed keyboard-interactive...`): a plain event, except
    * the first after the connection's `Invalid user` or old OpenSSH's `PAM: Authentication failure` line is
-   * the attempt that line counted (then null, and `absorbed` holds it). sshd wrote a btmp record for each of
-   * `Invalid user` and this line: the `Invalid user` event gets this line's time in `btmpExtra`.
+   * the attempt that line counted (`absorbed` holds it). After `Invalid user` it returns the line as a repeat
+   * (`attempts` 0: counted by no detector): sshd wrote a btmp record for `Invalid user` and another for
+   * this line, and the detectors match that second record against the repeat's time. Else null.
    */
   attempt(key: JoinKey, e: AttackEvent): AttackEvent | null {
-    const invalid =
-      typeof key === 'number' ? this.marks.takeAhead(key, e.host, INVALID_USER | PAM_ERROR) : undefined;
+    const invalid = typeof key === 'number' ? this.marks.takeInvalid(key, e.host) : undefined;
+    const pamError =
+      typeof key === 'number' && invalid === undefined
+        ? this.marks.takeAhead(key, e.host, PAM_ERROR)
+        : undefined;
     this.plain(e, key);
-    if (invalid === undefined) return e;
-    const t = e.time ?? invalid.time;
-    if (t !== null && invalid.btmpExtra !== undefined && invalid.btmpExtra.length < 1)
-      invalid.btmpExtra.push(t);
+    if (invalid === undefined && pamError === undefined) return e;
     this.absorbed = e;
-    return null;
+    return invalid !== undefined ? { ...e, attempts: 0 } : null;
   }
 
   /**

@@ -109,7 +109,8 @@ export class AttackDecorator {
             time: ev.time,
           })
         : this.stream(ev.path).hit(ev.text, ev.line);
-    if (e === null || (e.kind === 'success' && e.attempts === 0)) return { categories };
+    // attempts 0: a login that worked, or a line repeating an attempt counted already: counted by no detector.
+    if (e === null || e.attempts === 0) return { categories };
     // The fields in a fixed order (host, user, service, detector, detectors), as the ndjson lines print them.
     const attack: AttackFields = {
       host: e.host,

@@ -72,13 +72,6 @@ export interface AttackEvent {
    */
   echo?: 'backend' | 'access';
   /**
-   * Times of btmp records the daemon wrote for this attempt beyond its first: sshd records a failed login for
-   * `Invalid user X` and again for the `Failed password for invalid user X` after it, one attempt (see
-   * Joiner.attempt). The detectors match btmp records against these too, so the second record is not
-   * counted as an attempt the logs missed.
-   */
-  btmpExtra?: number[];
-  /**
    * The site an absolute-form request named in a proxy's log (`GET http://www.example.net/...`): the proxy
    * relayed it there. The accounting keeps such an event only when the site is this host, and then drops
    * this field (see Accountant).
