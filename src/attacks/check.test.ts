@@ -287,5 +287,7 @@ describe('a report of a botnet', () => {
       /; the 50 most serious listed, 451 more from 451 more sources \(tenken attacks lists them all\)$/,
     );
     expect(r?.status).toBe('CRITICAL');
+    // The JSON says how many were left out, per status, not only the summary's words.
+    expect(r?.omitted).toEqual({ count: 451, statuses: { WARNING: 451 } });
   });
 });

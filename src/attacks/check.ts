@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan } from '../config/plan.ts';
 import { displayPath } from '../core/host.ts';
-import type { CheckResult, Finding } from '../core/report.ts';
-import { rank, type Status, worst } from '../core/status.ts';
+import { capFindings, MAX_LISTED } from '../core/cap.ts';
+import type { CheckResult, Finding, Omitted } from '../core/report.ts';
+import { type Status, worst } from '../core/status.ts';
 import { cursorSchema, type ReadMode } from '../logs/cursor.ts';
 import { planSources } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
@@ -280,10 +281,10 @@ function notChecked(path: string, why: string, status: Status): Finding {
   };
 }
 
-/** Results per service (findings grouped by their service), `host` first when it has any. */
-/** Most attack findings a check result lists (per service). */
-export const MAX_LISTED = 50;
+/** Most attack findings a check result lists (per service): the shared cap of src/core/cap.ts. */
+export { MAX_LISTED };
 
+/** Results per service (findings grouped by their service), `host` first when it has any. */
 export function buildResults(findings: AttackFinding[], problems: Finding[], bytes: number): CheckResult[] {
   const by = new Map<string, Finding[]>();
   for (const f of [...problems, ...(findings as Finding[])]) {
@@ -309,21 +310,23 @@ export function buildResults(findings: AttackFinding[], problems: Finding[], byt
         ? (list[0]?.summary ?? '')
         : `${attacks.length} finding${attacks.length === 1 ? '' : 's'} from ${hosts.size} source${hosts.size === 1 ? '' : 's'}: ${[...new Set(attacks.map((f) => f.kind.replace('attack-', '')))].join(', ')}`;
     let findings = list;
-    if (attacks.length > MAX_LISTED) {
-      // A botnet's thousands of sources must not make a report no mailbox takes: the most serious are listed,
-      // the rest counted (`tenken attacks` lists every source).
-      const listed = [...attacks]
-        .sort(
-          (x, y) =>
-            rank(y.status) - rank(x.status) ||
-            attackWeight(y as AttackFinding) - attackWeight(x as AttackFinding),
-        )
-        .slice(0, MAX_LISTED);
-      const shownHosts = new Set(listed.map((f) => f.host));
-      summary += `; the ${MAX_LISTED} most serious listed, ${attacks.length - MAX_LISTED} more from ${[...hosts].filter((h) => !shownHosts.has(h)).length} more sources (tenken attacks lists them all)`;
-      findings = [...list.filter((f) => !f.kind.startsWith('attack-')), ...listed];
+    let omitted: Omitted | undefined;
+    // A botnet's thousands of sources must not make a report no mailbox takes: the most serious are listed,
+    // the rest counted, in the summary and in `omitted` (`tenken attacks` lists every finding).
+    const capped = capFindings(attacks, MAX_LISTED, (f) => attackWeight(f as AttackFinding));
+    if (capped.omitted) {
+      const shownHosts = new Set(capped.listed.map((f) => f.host));
+      summary += `; the ${MAX_LISTED} most serious listed, ${capped.omitted.count} more from ${[...hosts].filter((h) => !shownHosts.has(h)).length} more sources (tenken attacks lists them all)`;
+      findings = [...list.filter((f) => !f.kind.startsWith('attack-')), ...capped.listed];
+      omitted = capped.omitted;
     }
-    results.push({ service, status: worst(list.map((f) => f.status)), summary, findings });
+    results.push({
+      service,
+      status: worst(list.map((f) => f.status)),
+      summary,
+      findings,
+      ...(omitted ? { omitted } : {}),
+    });
   }
   return results.sort((a, b) => (a.service === 'host' ? -1 : b.service === 'host' ? 1 : 0));
 }

@@ -90,6 +90,36 @@ describe('tenken attacks', () => {
     const doc = JSON.parse(r.out) as { findings: { data: { count: number } }[] };
     expect(doc.findings[0]?.data.count).toBe(12);
   });
+  it('lists every source with a finding and only the 100 most active OK ones, counting the rest', async () => {
+    // 300 addresses below the threshold (the first five with 3 tries, the rest with one) beside the burst.
+    const log = path.join(dir, 'botnet.log');
+    const tries = (i: number) => (i < 5 ? 3 : 1);
+    const lines = Array.from({ length: 300 }, (_, i) =>
+      Array.from(
+        { length: tries(i) },
+        (_, k) =>
+          `Jun 30 11:30:0${k} srv sshd[${1000 + i}]: Failed password for invalid user u${i} from 10.1.${i >> 8}.${i & 255} port ${7000 + k} ssh2`,
+      ),
+    ).flat();
+    writeFileSync(log, `${[...lines, ''].join('\n')}`);
+    utimesSync(log, NOW, NOW);
+    const json = await run([auth, log], 'json');
+    const doc = JSON.parse(json.out) as {
+      sources: { host: string; failures: number; status: string }[];
+      sourcesTotal: number;
+      sourcesOmitted: number;
+    };
+    expect(doc.sourcesTotal).toBe(301);
+    expect(doc.sourcesOmitted).toBe(200);
+    expect(doc.sources).toHaveLength(101);
+    expect(doc.sources[0]).toMatchObject({ host: '203.0.113.66', status: 'CRITICAL' });
+    expect(doc.sources.slice(1, 6).map((x) => x.failures)).toEqual([3, 3, 3, 3, 3]);
+    const text = await run([auth, log]);
+    expect(text.code).toBe(2);
+    expect(text.out).toMatch(/: 1 finding, 301 sources$/m);
+    expect(text.out.split('\n').filter((l) => / 10\.1\.\d+\.\d+ /.test(l))).toHaveLength(100);
+    expect(text.out).toMatch(/^ {2}… and 200 more sources, all OK$/m);
+  });
   it('honours --since', async () => {
     const r = await run(['--since', '2024-07-01T00:00:00Z', auth]);
     expect(r.code).toBe(0);

@@ -124,6 +124,39 @@ export interface AttackReport {
   findings: AttackFinding[];
 }
 
+/** Most OK sources (no finding) `tenken attacks` lists: the most active. */
+export const MAX_OK_SOURCES = 100;
+
+/** The sources `tenken attacks` lists, and how many there were. */
+export interface ListedSources {
+  sources: SourceSummary[];
+  /** Every source with a counted event, listed or not. */
+  sourcesTotal: number;
+  /** OK sources (no finding) left out of `sources`. */
+  sourcesOmitted: number;
+}
+
+/**
+ * Every source with a finding (its status, or a finding naming it), then at most `maxOk` of the OK ones, the
+ * most active first. Why: a million one-try addresses made a million-row table (96 MB, 352 MB of JSON) that
+ * hid the few sources that matter; the rest are counted.
+ */
+export function listSources(report: AttackReport, maxOk: number = MAX_OK_SOURCES): ListedSources {
+  const named = new Set<string>();
+  for (const f of report.findings) if (f.host !== undefined) named.add(f.host);
+  const total = (s: SourceSummary) => s.failures + s.rejects + s.scans + s.probes + s.passwd;
+  const flagged: SourceSummary[] = [];
+  const ok: SourceSummary[] = [];
+  for (const s of report.sources) (s.status !== 'OK' || named.has(s.host) ? flagged : ok).push(s);
+  // Stable: equally active sources keep the detectors' order (by address).
+  const okListed = ok.length > maxOk ? [...ok].sort((x, y) => total(y) - total(x)).slice(0, maxOk) : ok;
+  return {
+    sources: [...flagged, ...okListed],
+    sourcesTotal: report.sources.length,
+    sourcesOmitted: ok.length - okListed.length,
+  };
+}
+
 interface Agg {
   host: string;
   fail: number[];

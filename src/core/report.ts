@@ -41,12 +41,21 @@ export type Finding = { [K in FindingKind]: FindingBase & { kind: K; data: Findi
 /** A finding of one kind. */
 export type FindingOf<K extends FindingKind> = Extract<Finding, { kind: K }>;
 
+/** Findings a result counted but did not list (src/core/cap.ts): how many, and how many of each status. */
+export interface Omitted {
+  count: number;
+  statuses: Partial<Record<Status, number>>;
+}
+
 /** What one check kind found about one service. */
 export interface CheckResult {
   service: string;
+  /** The worst status of all its findings, listed or not. */
   status: Status;
   summary: string;
   findings: Finding[];
+  /** Present when more findings were made than a report lists: the most serious are in `findings`. */
+  omitted?: Omitted;
 }
 
 /** One check kind's part of a report. */

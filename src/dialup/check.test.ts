@@ -425,3 +425,47 @@ describe("the host's time zone", () => {
     expect(dialupConfig.safeParse({ windowSecs: 60 }).success).toBe(false);
   });
 });
+
+describe('a dial-up line with many calls', () => {
+  it('lists the line summaries and the most serious findings, and counts the rest', () => {
+    // 300 calls with no login each (one INFO each before), and one login with no call (CRITICAL).
+    const r = root();
+    const calls = Array.from({ length: 300 }, (_, i) => {
+      // A two-hour pause after the 150th call, in which the login happens.
+      const t = new Date(Date.UTC(2026, 4, 25, 6, 0) + i * 120_000 + (i >= 150 ? 7_200_000 : 0));
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `May 25 ${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:00 gauntlet mgetty[${1000 + i}]: data dev=ttyS0, pid=${1000 + i}, caller='none', conn='', name='', cmd='/bin/login', user='nobody${i}'`;
+    });
+    put(r, 'var/log/mgetty.ttyS1', '05/01 00:00:00 yS1  waiting...\n');
+    put(
+      r,
+      'var/log/syslog',
+      `May 25 05:00:00 gauntlet kernel: Linux version 5.10.0-demo\n${calls.join('\n')}\n`,
+    );
+    put(
+      r,
+      'var/log/wtmp',
+      encodeRecords([
+        { type: 2, line: '~', id: '~~', user: 'reboot', sec: sec('2026-05-25T05:00:00Z') },
+        { type: 7, pid: 99, line: 'ttyS0', user: 'mallory', sec: sec('2026-05-25T12:00:00Z') },
+        { type: 8, pid: 99, line: 'ttyS0', sec: sec('2026-05-25T12:05:00Z') },
+      ]),
+    );
+    const insp = inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(['/var/log/syslog']),
+    );
+    const total = insp.problems.length + insp.findings.length;
+    expect(insp.findings.filter((f) => f.kind === 'dialup-call-without-login')).toHaveLength(300);
+    const result = dialupResult(insp);
+    expect(result.findings).toHaveLength(50);
+    expect(result.findings[0]).toMatchObject({ kind: 'dialup-login-without-call', status: 'CRITICAL' });
+    expect(result.findings.filter((f) => f.kind === 'dialup-line-summary')).toHaveLength(
+      insp.findings.filter((f) => f.kind === 'dialup-line-summary').length,
+    );
+    expect(result.omitted?.count).toBe(total - 50);
+    expect(result.status).toBe('CRITICAL');
+    expect(result.summary).toMatch(/\b300 calls\b/);
+  });
+});

@@ -17,6 +17,7 @@ import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
 import { openRegularSync } from '../core/open.ts';
+import { capResult, MAX_LISTED } from '../core/cap.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
 import { worst } from '../core/status.ts';
@@ -504,7 +505,7 @@ export function asFindings(findings: readonly DialupFinding[]): Finding[] {
   return [...findings];
 }
 
-/** One result for the report: every finding, worst status, and a one-line summary. */
+/** One result for the report: the most serious findings (src/core/cap.ts), worst status of all, a one-line summary. */
 export function dialupResult(inspection: DialupInspection): CheckResult {
   const findings = [...inspection.problems, ...asFindings(inspection.findings)];
   const status = worst(findings.map((f) => f.status));
@@ -529,8 +530,20 @@ export function dialupResult(inspection: DialupInspection): CheckResult {
       : []),
   ];
   const since = inspection.resumed ? ' since the last run' : '';
-  return { service: inspection.service, status, summary: `${parts.join(', ')}${since}`, findings };
+  // 80k calls made one INFO each (56 MB): the most serious are listed, the line summaries and modem trouble
+  // before single calls of the same status, the rest counted (`tenken dialup` shows everything).
+  return capResult(
+    { service: inspection.service, status, summary: `${parts.join(', ')}${since}`, findings },
+    MAX_LISTED,
+    (f) => LISTED_FIRST[f.kind] ?? 0,
+  );
 }
+
+/** Within a status, these kinds are listed before single calls and logins: they say what a line is doing. */
+const LISTED_FIRST: Partial<Record<Finding['kind'], number>> = {
+  'dialup-line-summary': 2,
+  'dialup-modem-trouble': 1,
+};
 
 /**
  * The `dialup` check kind (registered as `dialup`). Reports nothing when no mgetty log exists. Each run

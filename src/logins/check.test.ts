@@ -4,8 +4,13 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadAll } from '../config/load.ts';
 import type { LoginsFinding } from './audit-findings.ts';
-import { loginsCheck, readState } from './check.ts';
+import { inspectLogins, loginsCheck, readState } from './check.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
+import { boot, contextFor, login, logout, makeTree, routine } from './fixtures-audit/tree.ts';
+import type { UtmpRecordInput } from './utmp.ts';
+import { MAX_LISTED } from '../core/cap.ts';
+import { renderText } from '../report/text.ts';
+import type { Report } from '../core/report.ts';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo-root');
 const NOW = new Date('2026-11-26T00:00:00Z');
@@ -95,5 +100,58 @@ describe('the logins check on the demo tree', () => {
     );
     expect(r.stdout).toMatch(/Tue 2026-11-24 03:12 +pts\/2 +203\.0\.113\.45 \*\* +9m/);
     expect(r.stdout).not.toContain('kato');
+  });
+});
+
+describe('the logins check on a wtmp of many logins', () => {
+  it('lists the 50 most serious findings and counts the rest, the status and counts from all', async () => {
+    // 400 logins of alice, each from a network she never used, then one root login over the network: 401
+    // findings, of which the CRITICAL one comes last in time.
+    const many: UtmpRecordInput[] = [];
+    for (let i = 0; i < 400; i++) {
+      const at = new Date(Date.UTC(2026, 10, 10, 0, 0) + i * 60_000).toISOString().slice(0, 16);
+      const end = new Date(Date.UTC(2026, 10, 10, 0, 0) + i * 60_000 + 30_000).toISOString().slice(0, 19);
+      many.push(login('alice', 'pts/1', at, `100.${64 + (i >> 8)}.${i & 255}.9`, 5000 + i));
+      many.push(logout('pts/1', end, 5000 + i));
+    }
+    const root = makeTree({
+      wtmp: [
+        boot('2026-11-01T00:00'),
+        ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+        ...many,
+        login('root', 'pts/2', '2026-11-10T23:00', '203.0.113.9', 9000),
+      ],
+    });
+    const ctx = contextFor(root, '2026-11-11T00:00', { logins: { reconcile: false } });
+    const all = (await inspectLogins(ctx)).findings;
+    expect(all.filter((f) => f.status === 'WARNING')).toHaveLength(400);
+    const out = await loginsCheck.run(ctx);
+    const result = out.results[0];
+    if (!result) throw new Error('no result');
+    expect(result.findings).toHaveLength(MAX_LISTED);
+    expect(result.findings[0]).toMatchObject({ kind: 'login-root-remote', status: 'CRITICAL' });
+    expect(result.status).toBe('CRITICAL');
+    expect(result.summary).toMatch(/: 401 findings$/);
+    // The rest: the other WARNINGs and any INFO the audit adds, counted by status.
+    const rest = all.length - MAX_LISTED;
+    expect(result.omitted).toEqual({
+      count: rest,
+      statuses: { WARNING: 401 - MAX_LISTED, ...(rest > 351 ? { INFO: rest - 351 } : {}) },
+    });
+    const report: Report = {
+      version: 1,
+      tool: { name: 'tenken', version: 'test' },
+      host: 'testhost',
+      root,
+      time: '2026-11-11T00:00:00.000Z',
+      durationMs: 0,
+      status: result.status,
+      summary: '',
+      services: [],
+      checks: [{ kind: 'logins', status: result.status, summary: '', durationMs: 0, results: [result] }],
+    };
+    const text = renderText(report, { color: false });
+    expect(text).toContain(`… ${rest} more findings not listed (351 warning`);
+    expect(text.split('\n').filter((l) => /^ {6}(WARNING|CRITICAL)/.test(l))).toHaveLength(MAX_LISTED);
   });
 });

@@ -13,6 +13,7 @@ import { expandHostGlob } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import { readRegularFileSync } from '../core/open.ts';
 import { truncate } from '../core/sanitize.ts';
+import { capResult } from '../core/cap.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { worst } from '../core/status.ts';
 import { hostZoneName, makeZone, type Zone, zoneFromTZ } from '../core/tz.ts';
@@ -569,12 +570,14 @@ export const loginsCheck: CheckKind = {
     const r = await inspectLogins(ctx);
     const status = worst(r.findings.map((f) => f.status));
     const problems = r.findings.filter((f) => f.status !== 'OK' && f.status !== 'INFO').length;
-    const result: CheckResult = {
+    // Status and count from every finding; the report lists the most serious (a wtmp of 500k logins from
+    // distinct hosts made a 500 MB report of one login-new-host and one login-unmatched each).
+    const result: CheckResult = capResult({
       service: LOGINS_SERVICE,
       status,
       summary: `${r.summary}${problems ? `: ${problems} finding${problems === 1 ? '' : 's'}` : ''}`,
       findings: r.findings,
-    };
+    });
     // --since and --all look without moving the saved marks, as the other kinds do (a `check --since 30d`
     // moved them, and the next plain run dropped a CRITICAL it had not yet reported).
     if (ctx.options.since !== undefined || ctx.options.all) return { results: [result] };

@@ -3,7 +3,7 @@ import { dialupDetails } from '../dialup/render.ts';
 import { loginsDetails } from '../logins/audit-findings.ts';
 import { probesDetails } from '../probes/view.ts';
 import { procsDetails } from '../procs/view.ts';
-import type { Evidence, Finding, FindingKind, FindingOf, Report } from '../core/report.ts';
+import type { Evidence, Finding, FindingKind, FindingOf, Omitted, Report } from '../core/report.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status, worst } from '../core/status.ts';
 import { type Paint, painter, statusLabel } from './style.ts';
@@ -82,7 +82,7 @@ function evidenceLine(e: Evidence): string {
 interface ServiceGroup {
   service: string;
   status: Status;
-  rows: { kind: string; status: Status; summary: string; findings: Finding[] }[];
+  rows: { kind: string; status: Status; summary: string; findings: Finding[]; omitted?: Omitted }[];
 }
 
 /** Regroups a report's per-kind results by service, worst first. */
@@ -95,7 +95,13 @@ export function groupByService(report: Report): ServiceGroup[] {
         g = { service: r.service, status: 'OK', rows: [] };
         groups.set(r.service, g);
       }
-      g.rows.push({ kind: check.kind, status: r.status, summary: r.summary, findings: r.findings });
+      g.rows.push({
+        kind: check.kind,
+        status: r.status,
+        summary: r.summary,
+        findings: r.findings,
+        ...(r.omitted ? { omitted: r.omitted } : {}),
+      });
       g.status = worst([g.status, r.status]);
     }
   }
@@ -128,6 +134,12 @@ function renderFinding(paint: Paint, f: Finding, samples: number, headed = true)
   return out;
 }
 
+/** `… 499960 more findings not listed (249975 critical, 249985 warning)`: what a capped result left out. */
+export function omittedLine(o: Omitted): string {
+  const parts = Object.entries(o.statuses).map(([s, n]) => `${n} ${s.toLowerCase()}`);
+  return `… ${o.count} more finding${o.count === 1 ? '' : 's'} not listed${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
 /**
  * The terminal report: a header with the overall status, then one block per service (worst first), each
  * check kind's line and the findings that need attention with a few evidence lines. Every string that came
@@ -157,6 +169,7 @@ export function renderText(report: Report, opts: TextOptions): string {
       const shown = opts.verbose ? row.findings : row.findings.filter((f) => f.status !== 'OK');
       for (const f of [...shown].sort((a, b) => rank(b.status) - rank(a.status)))
         append(lines, renderFinding(paint, f, samples, !(shown.length === 1 && f.summary === row.summary)));
+      if (row.omitted) lines.push(`      ${omittedLine(row.omitted)}`);
     }
   }
   lines.push('');

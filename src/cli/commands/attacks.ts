@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
-import { type AttackReport, AttackDetectors } from '../../attacks/detect.ts';
+import { type AttackReport, AttackDetectors, listSources } from '../../attacks/detect.ts';
 import { SameLineFilter } from '../../attacks/same-line.ts';
 import { argPath } from '../../core/host.ts';
 import { accountLog, fileHints, selfNames } from '../../attacks/read.ts';
@@ -30,17 +30,20 @@ function renderText(report: AttackReport, status: Status, title: string, color: 
   for (const f of report.findings)
     lines.push(`${statusLabel(paint, f.status)} ${terminalSafe(clip(f.summary, 300))}`);
   if (report.findings.length > 0) lines.push('');
-  if (report.sources.length > 0) {
+  const { sources, sourcesOmitted } = listSources(report);
+  if (sources.length > 0) {
     lines.push(paint('bold', 'Per source'));
     lines.push(
       '  status    host                                      fail  rej  ok scan probe pw  users / services',
     );
-    for (const s of report.sources) {
+    for (const s of sources) {
       const users = s.users.slice(0, 5).join(',') + (s.users.length > 5 ? ',...' : '');
       lines.push(
         `  ${statusLabel(paint, s.status)}  ${padEndWidth(clipWidth(terminalSafe(s.host), 40), 40)} ${String(s.failures).padStart(5)} ${String(s.rejects).padStart(4)} ${String(s.successes).padStart(3)} ${String(s.scans).padStart(4)} ${String(s.probes).padStart(5)} ${String(s.passwd).padStart(3)}  ${terminalSafe(clip(users, 60))}${users ? ' / ' : ''}${terminalSafe(s.services.join(','))}`,
       );
     }
+    if (sourcesOmitted > 0)
+      lines.push(`  … and ${sourcesOmitted} more source${sourcesOmitted === 1 ? '' : 's'}, all OK`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -131,7 +134,7 @@ export function register(program: Command, app: App): void {
       if (g.quiet && code === 0) return;
       const text =
         g.format === 'json'
-          ? `${JSON.stringify({ host: host.name, time: host.now.toISOString(), since: since?.toISOString() ?? null, status, files: shown, ...report }, null, 2)}\n`
+          ? `${JSON.stringify({ host: host.name, time: host.now.toISOString(), since: since?.toISOString() ?? null, status, files: shown, findings: report.findings, ...listSources(report) }, null, 2)}\n`
           : renderText(
               report,
               status,
