@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import type { SourceSummary } from '../src/attacks/detect.ts';
 import { REPO, tempDir } from './helpers/cli.ts';
 import { type Daemon, FIXTURE, SSHD, startSshd } from './services/daemons.ts';
 import { freePort, need, privateDaemon } from './services/index.ts';
@@ -27,18 +28,7 @@ import { freePort, need, privateDaemon } from './services/index.ts';
 const run = promisify(execFile);
 
 /** One source's row of `tenken attacks --format json`. */
-interface SourceRow {
-  host: string;
-  status: string;
-  failures: number;
-  rejects: number;
-  successes: number;
-  scans: number;
-  probes: number;
-  passwd: number;
-  users: string[];
-  services: string[];
-}
+type SourceRow = SourceSummary;
 /** One finding of it (what is asserted). */
 interface FindingRow {
   kind: string;
@@ -319,7 +309,7 @@ describe('attack accounting on what real daemons log when attacked', () => {
   }, 60_000);
 
   /** The one source of a report, with what is asserted (fails naming the log when there is not one). */
-  function only(r: AttacksJson, service: string): Omit<SourceRow, 'status'> {
+  function only(r: AttacksJson, service: string): Omit<SourceRow, 'status' | 'first' | 'last'> {
     const why = `${service}: ${JSON.stringify(r.sources)}\n${(logs[service] ?? []).map((f) => readFileSync(f, 'latin1')).join('\n')}`;
     expect(r.sources, why).toHaveLength(1);
     const { host, failures, rejects, successes, scans, probes, passwd, users, services } = r
@@ -479,7 +469,7 @@ describe('attack accounting on what real tinyproxy logs when it refuses a client
     const r = await attacks([log]);
     const text = readFileSync(log, 'latin1');
     expect(r.sources, text).toHaveLength(1);
-    const s = r.sources[0] as SourceRow & { first: string | null };
+    const s = r.sources[0] as SourceRow;
     // Each refusal it logged: this test's request, and the set-up's readiness check (it connects too).
     const refusals = text.match(/Unauthorized connection from "127\.0\.0\.1"/g)?.length ?? 0;
     expect(refusals).toBeGreaterThanOrEqual(1);
