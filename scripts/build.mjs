@@ -55,7 +55,7 @@ await build({
   target: 'node20.19',
   // Pure-JS dependencies (commander, yaml, zod) are bundled: one file to load instead of a few hundred
   // module resolutions at every start. Native, CommonJS-heavy or rarely used ones stay external.
-  external: ['better-sqlite3', 'nodemailer', 'undici', 'basic-ftp'],
+  external: ['better-sqlite3', 'nodemailer', 'undici', 'basic-ftp', 'string-width'],
   sourcemap: true,
   // CommonJS code inside the ESM bundle (commander) calls require() for Node built-ins.
   banner: {

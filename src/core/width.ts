@@ -5,14 +5,18 @@
  * clusters, emoji, East Asian Width); ambiguous-width characters count as narrow, as in a UTF-8 terminal
  * outside a CJK legacy setting.
  */
-import stringWidth from 'string-width';
+import { lazyRequire } from './lazy.ts';
+
+// Loaded on first use (a non-ASCII text): its module compiles Unicode property RegExps and an Intl.Segmenter,
+// ~25 ms of every start-up, which most runs (ASCII logs and names) never need.
+const stringWidth = lazyRequire<typeof import('string-width')>('string-width');
 
 /** The columns `text` takes on a terminal (text already terminal-safe: no escapes). */
 export function displayWidth(text: string): number {
   // ASCII without controls: one column a character (the common case, without the segmenter's cost).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: printable ASCII is the fast path
   if (/^[\x20-\x7e]*$/.test(text)) return text.length;
-  return stringWidth(text);
+  return stringWidth().default(text);
 }
 
 /** `text` padded with spaces to `width` columns (as String.padEnd does for characters); longer text as is. */
