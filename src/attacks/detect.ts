@@ -180,8 +180,9 @@ interface Agg {
   users: Tally;
   /** The services the brute-force events came from (a web probe of the same source is not one of them). */
   bfServices: KeySet;
-  /** Sample lines, the first `evidence` per detector. */
+  /** Sample lines, the first `evidence` per detector, and how many per detector (7 bits each: SAMPLED_SHIFT). */
   samples: Sample[] | undefined;
+  sampled: number;
   /** Failure times from earlier runs (windows only: not counted again). */
   carried?: number[];
   carriedScans?: ScanHit[];
@@ -210,6 +211,14 @@ type Success = NonNullable<Agg['successes']>[number];
 
 /** An empty list in place of a field not made (never written to). */
 const NONE: readonly never[] = Object.freeze([]);
+
+/** Where a source's count of sample lines of each detector sits in `Agg.sampled` (`evidence` is at most 100). */
+const SAMPLED_SHIFT: Readonly<Record<Detector, number>> = {
+  bruteforce: 0,
+  portscan: 7,
+  webprobe: 14,
+  passwd: 21,
+};
 
 /** Held events whose sample lines are kept, at each end, per detector (see Held). */
 const HELD_SAMPLES = 32;
@@ -365,6 +374,7 @@ export class AttackDetectors {
         users: undefined,
         bfServices: undefined,
         samples: undefined,
+        sampled: 0,
       };
       this.by.set(host, a);
     }
@@ -460,11 +470,10 @@ export class AttackDetectors {
   private sample(a: Agg, d: Detector, se: SourcedEvent | Sample | undefined): void {
     if (se === undefined) return;
     const n = this.cfg.evidence;
-    let have = 0;
-    if (a.samples !== undefined && a.samples.length >= n)
-      for (const s of a.samples) if (s.detector === d) have++;
+    const shift = SAMPLED_SHIFT[d];
     // Sample lines stay small: evidence is built only for the sources that make a finding.
-    if (have < n) {
+    if (((a.sampled >> shift) & 127) < n) {
+      a.sampled += 1 << shift;
       const sample = 'event' in se ? sampleOf(se, d) : se;
       // A literal of one, not a push on [] (which makes room for 17).
       if (a.samples === undefined) a.samples = [sample];
