@@ -5,11 +5,22 @@ import { type Status, rank, worst } from '../core/status.ts';
 import type { LocatedEvent } from './account.ts';
 import type { AttacksConfig } from './config.ts';
 import type { AttackFinding } from './findings.ts';
-import { ACCESS_OWNERS, ECHOED, matchEchoes, type OwnEvent } from './echo.ts';
+import { ACCESS_OWNERS, ECHOED, matchEchoes, orderByTime, OwnEvents } from './echo.ts';
 import { ipv6Prefix64 } from '../core/net.ts';
 import { sourceKey } from './host.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
+import {
+  type KeySet,
+  keySetAdd,
+  keySetHas,
+  keySetKeys,
+  ProbeTally,
+  type Tally,
+  tallyAdd,
+  tallyEntries,
+  tallySize,
+} from './tally.ts';
 
 /**
  * The detectors: events grouped by source, then judged over sliding windows. Brute force: `maxretry`
@@ -157,44 +168,98 @@ export function listSources(report: AttackReport, maxOk: number = MAX_OK_SOURCES
   };
 }
 
+/** A sample line kept as evidence: only what a finding's evidence shows (not the event it made). */
+interface Sample {
+  detector: Detector;
+  source: string;
+  text: string;
+  line: number;
+  time: number | null;
+}
+
+/** An event held for echo matching (see echo.ts): times and paths apart, alike events share one object. */
+interface Held {
+  t: number[];
+  /** The event without its time and path: one per distinct (detector, kind, service, user, status...). */
+  e: AttackEvent[];
+  path: (string | undefined)[];
+  alike: Map<string, AttackEvent>;
+  /** Paths as one string each (a scanner repeats itself), up to HELD_PATHS distinct ones. */
+  paths: Map<string, string>;
+  /**
+   * Sample lines of the held events that can still be evidence: per detector, the HELD_SAMPLES earliest and
+   * latest (by time, then order), by index. Evidence takes them as the events are counted at the end.
+   */
+  samples: Map<number, Sample>;
+  ends: Partial<Record<Detector, { early: number[]; late: number[] }>>;
+}
+
+/** A scan hit: time (ms) and what was scanned (`port N` or a service). */
+type ScanHit = { t: number; key: string };
+
+/**
+ * Everything counted from one source. Made small, because most sources are seen once or twice (a first read
+ * of a busy server's syslog holds tens of thousands, an IPv6 /48 makes millions free): a field is made on
+ * first use, counts by key start as one key (see tally.ts), and web probes are counts, not records.
+ */
 interface Agg {
   host: string;
-  fail: number[];
+  first: number;
+  last: number;
+  rejects: number;
+  fail: number[] | undefined;
+  /** Counted events per service. */
+  services: Tally;
+  users: Tally;
+  /** The services the brute-force events came from (a web probe of the same source is not one of them). */
+  bfServices: KeySet;
+  /** Sample lines, the first `evidence` per detector, and how many per detector (7 bits each: SAMPLED_SHIFT). */
+  samples: Sample[] | undefined;
+  sampled: number;
   /** Failure times from earlier runs (windows only: not counted again). */
-  carried: number[];
-  carriedScans: { t: number; key: string }[];
-  btmp: FailedLoginRecord[];
+  carried?: number[];
+  carriedScans?: ScanHit[];
+  btmp?: FailedLoginRecord[];
   /**
    * Times of lines that repeat an attempt counted already (`attempts` 0: sshd's `Failed ... for invalid user`
    * after its `Invalid user`): sshd wrote a btmp record for each, which settleBtmp matches against them.
    */
   repeats?: number[];
-  rejects: number;
-  // Made on first use: most sources are seen once or twice (a first read of a busy server's syslog holds
-  // tens of thousands), and empty Maps and Sets for each of them held ~20% of the accounting's heap.
-  users?: Map<string, number>;
-  /** The services the brute-force events came from (a web probe of the same source is not one of them). */
-  bfServices?: Set<string>;
-  services: Map<string, number>;
-  successes: { t: number; user: string | null; service: string }[];
-  scans: { t: number; key: string }[];
+  successes?: { t: number; user: string | null; service: string }[];
+  scans?: ScanHit[];
   ports?: Set<number>;
   confirmedBy?: Set<string>;
   /** Some scan event came from a service, not only from the firewall's LOG lines (drops it already made). */
   reachedServices?: true;
+  probes?: ProbeTally;
   /** `t`: time (ms), for the finding's own first/last. */
-  probes: { path: string; status: number | undefined; t: number }[];
-  passwd: { path: string; service: string; answered: boolean; t: number }[];
-  first: number;
-  last: number;
+  passwd?: { path: string; service: string; answered: boolean; t: number }[];
   /** Failures that may repeat an own failure of another log (see echo.ts), held until `finish`. */
-  echoes?: { se: SourcedEvent; e: AttackEvent; t: number }[];
+  echoes?: Held;
   /** Own failures and probes of the services an echo can repeat. */
-  own?: OwnEvent[];
-  /** Sample lines per detector, and the latest line past the samples (made evidence only for findings). */
-  evidence: Record<Detector, SourcedEvent[]>;
-  lastEvidence?: Partial<Record<Detector, SourcedEvent>>;
+  own?: OwnEvents;
+  /** The latest line per detector past the samples (made evidence only for findings). */
+  lastEvidence?: Partial<Record<Detector, SourcedEvent | Sample>>;
 }
+
+/** A successful login from the source. */
+type Success = NonNullable<Agg['successes']>[number];
+
+/** An empty list in place of a field not made (never written to). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Where a source's count of sample lines of each detector sits in `Agg.sampled` (`evidence` is at most 100). */
+const SAMPLED_SHIFT: Readonly<Record<Detector, number>> = {
+  bruteforce: 0,
+  portscan: 7,
+  webprobe: 14,
+  passwd: 21,
+};
+
+/** Held events whose sample lines are kept, at each end, per detector (see Held). */
+const HELD_SAMPLES = 32;
+/** Distinct paths of a source's held events made one string each (past these, each keeps its own copy). */
+const HELD_PATHS = 1000;
 
 /**
  * A finding's `first`/`last`: the times of its own events (`time` of each), not the whole source's (a web
@@ -233,17 +298,22 @@ function portKey(p: number): string {
 }
 
 /** Evidence of an event: its line as UTF-8, clipped like every log line in a report. */
-function evidenceOf(se: SourcedEvent): Evidence {
-  const ev: Evidence = { source: se.source, text: clip(utf8FromLatin1(se.text), 2000) };
-  if (se.line > 0) ev.line = se.line;
-  if (se.event.time !== null) ev.time = new Date(se.event.time).toISOString();
+function evidenceOf(s: SourcedEvent | Sample): Evidence {
+  const ev: Evidence = { source: s.source, text: clip(utf8FromLatin1(s.text), 2000) };
+  if (s.line > 0) ev.line = s.line;
+  const time = 'event' in s ? s.event.time : s.time;
+  if (time !== null) ev.time = new Date(time).toISOString();
   return ev;
 }
 
+/** A sample line of an event (what its evidence needs, without the event). */
+function sampleOf(se: SourcedEvent, detector: Detector): Sample {
+  return { detector, source: se.source, text: se.text, line: se.line, time: se.event.time };
+}
+
 /** The `n` most frequent keys (user names, paths: bytes read as latin1), as UTF-8 for the report. */
-function topKeys(m: ReadonlyMap<string, number> | undefined, n: number): string[] {
-  if (m === undefined) return [];
-  return [...m.entries()]
+function topKeys(m: Tally, n: number): string[] {
+  return [...tallyEntries(m)]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, n)
     .map(([k]) => utf8FromLatin1(k));
@@ -251,7 +321,7 @@ function topKeys(m: ReadonlyMap<string, number> | undefined, n: number): string[
 
 /** A successful login after the failures, as a finding's data records it (the user in UTF-8). */
 function succeededOf(
-  ok: Agg['successes'][number] | undefined,
+  ok: Success | undefined,
 ): { user: string | null; time: string | null; service: string } | null {
   return ok
     ? { user: ok.user === null ? null : utf8FromLatin1(ok.user), time: iso(ok.t), service: ok.service }
@@ -266,7 +336,7 @@ function usersText(users: readonly string[], total: number): string {
 }
 
 /** The same login as a finding's summary ends with it. */
-function thenText(ok: Agg['successes'][number] | undefined): string {
+function thenText(ok: Success | undefined): string {
   return ok ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}` : '';
 }
 
@@ -298,12 +368,12 @@ export class AttackDetectors {
     if (h) {
       for (const [host, times] of Object.entries(h.fail)) {
         if (this.ignore.has(host)) continue;
-        append(this.agg(host).carried, times);
+        append((this.agg(host).carried ??= []), times);
         for (const t of times) if (t > this.lastTime) this.lastTime = t;
       }
       for (const [host, scans] of Object.entries(h.scan)) {
         if (this.ignore.has(host)) continue;
-        append(this.agg(host).carriedScans, scans);
+        append((this.agg(host).carriedScans ??= []), scans);
       }
     }
   }
@@ -318,10 +388,10 @@ export class AttackDetectors {
   earliestFailure(): number {
     let t = Number.POSITIVE_INFINITY;
     for (const a of this.by.values()) {
-      for (const x of a.carried) if (x < t) t = x;
-      if (a.fail.length > 0 && a.first < t) t = a.first;
-      for (const b of a.btmp) if (b.time < t) t = b.time;
-      for (const h of a.echoes ?? []) if (h.t < t) t = h.t;
+      for (const x of a.carried ?? NONE) if (x < t) t = x;
+      if (a.fail !== undefined && a.first < t) t = a.first;
+      for (const b of a.btmp ?? NONE) if (b.time < t) t = b.time;
+      for (const x of a.echoes?.t ?? NONE) if (x < t) t = x;
     }
     for (const a of Object.values(this.attackers)) if (a.first < t) t = a.first;
     return t;
@@ -332,19 +402,15 @@ export class AttackDetectors {
     if (!a) {
       a = {
         host,
-        fail: [],
-        carried: [],
-        carriedScans: [],
-        btmp: [],
-        rejects: 0,
-        services: new Map(),
-        successes: [],
-        scans: [],
-        probes: [],
-        passwd: [],
         first: Number.POSITIVE_INFINITY,
         last: 0,
-        evidence: { bruteforce: [], portscan: [], webprobe: [], passwd: [] },
+        rejects: 0,
+        fail: undefined,
+        services: undefined,
+        users: undefined,
+        bfServices: undefined,
+        samples: undefined,
+        sampled: 0,
       };
       this.by.set(host, a);
     }
@@ -353,11 +419,6 @@ export class AttackDetectors {
 
   /** Counts one event. */
   add(se: SourcedEvent): void {
-    this.count(se, false);
-  }
-
-  /** Counts one event; `probeSeen`: a password-file read whose web probe an error-log line counted. */
-  private count(se: SourcedEvent, probeSeen: boolean): void {
     const e: AttackEvent = se.event;
     const host = sourceKey(e.host);
     // A source already grouped is not ignored (ignored sources never get a group).
@@ -371,98 +432,176 @@ export class AttackDetectors {
       t = e.time;
       this.lastTime = Math.max(this.lastTime, t);
     }
-    if (e.echo !== undefined) {
-      (a.echoes ??= []).push({ se, e, t });
-      return;
+    if (e.echo !== undefined) this.hold(a, se, t);
+    else this.count(a, e, t, se, false);
+  }
+
+  /** Holds an echo until `finish` (see echo.ts): its time, an event alike ones share, its path, maybe its line. */
+  private hold(a: Agg, se: SourcedEvent, t: number): void {
+    const e = se.event;
+    const h = (a.echoes ??= {
+      t: [],
+      e: [],
+      path: [],
+      alike: new Map(),
+      paths: new Map(),
+      samples: new Map(),
+      ends: {},
+    });
+    const key = `${e.detector}\u0000${e.kind}\u0000${e.service}\u0000${e.echo}\u0000${e.attempts}\u0000${e.user ?? '\u0001'}\u0000${e.status ?? ''}\u0000${e.answered ?? ''}\u0000${e.port ?? ''}\u0000${e.ports?.join(',') ?? ''}`;
+    let alike = h.alike.get(key);
+    if (alike === undefined) {
+      const { path: _, ...rest } = e;
+      alike = { ...rest, time: null };
+      h.alike.set(key, alike);
     }
+    let path = e.path;
+    if (path !== undefined) {
+      const same = h.paths.get(path);
+      if (same !== undefined) path = same;
+      else {
+        // A copy: a path cut out of its line by a RegExp keeps the whole line alive.
+        path = Buffer.from(path, 'latin1').toString('latin1');
+        if (h.paths.size < HELD_PATHS) h.paths.set(path, path);
+      }
+    }
+    const i = h.t.length;
+    h.t.push(t);
+    h.e.push(alike);
+    h.path.push(path);
+    // Its line is kept only while it is among its detector's earliest or latest held (by time, then order).
+    const ends = (h.ends[e.detector] ??= { early: [], late: [] });
+    const before = (j: number) => (h.t[j] as number) < t || ((h.t[j] as number) === t && j < i);
+    let kept = false;
+    const early = ends.early;
+    if (early.length < HELD_SAMPLES || !before(early[early.length - 1] as number)) {
+      let k = early.length;
+      while (k > 0 && !before(early[k - 1] as number)) k--;
+      early.splice(k, 0, i);
+      kept = true;
+      if (early.length > HELD_SAMPLES) this.dropHeld(h, ends, early.pop() as number);
+    }
+    const late = ends.late;
+    let k = late.length;
+    while (k > 0 && !before(late[k - 1] as number)) k--;
+    if (late.length < HELD_SAMPLES || k > 0) {
+      late.splice(k, 0, i);
+      kept = true;
+      if (late.length > HELD_SAMPLES) this.dropHeld(h, ends, late.shift() as number);
+    }
+    // Counted at the end as an event of time `t` (a line without one is dated by the line before it).
+    if (kept) h.samples.set(i, { ...sampleOf(se, e.detector), time: t });
+  }
+
+  /** Forgets held event `i`'s line unless the other end still keeps it. */
+  private dropHeld(h: Held, ends: { early: number[]; late: number[] }, i: number): void {
+    if (!ends.early.includes(i) && !ends.late.includes(i)) h.samples.delete(i);
+  }
+
+  /** Keeps an event's line as evidence: the first `evidence` per detector, then the latest. */
+  private sample(a: Agg, d: Detector, se: SourcedEvent | Sample | undefined): void {
+    if (se === undefined) return;
+    const n = this.cfg.evidence;
+    const shift = SAMPLED_SHIFT[d];
+    // Sample lines stay small: evidence is built only for the sources that make a finding.
+    if (((a.sampled >> shift) & 127) < n) {
+      a.sampled += 1 << shift;
+      const sample = 'event' in se ? sampleOf(se, d) : se;
+      // A literal of one, not a push on [] (which makes room for 17).
+      if (a.samples === undefined) a.samples = [sample];
+      else a.samples.push(sample);
+    } else (a.lastEvidence ??= {})[d] = se;
+  }
+
+  /**
+   * Counts one event at time `t` with its line `se` (none: a held line not kept); `probeSeen`: a
+   * password-file read whose web probe an error-log line counted.
+   */
+  private count(
+    a: Agg,
+    e: AttackEvent,
+    t: number,
+    se: SourcedEvent | Sample | undefined,
+    probeSeen: boolean,
+  ): void {
     if (e.attempts === 0) {
-      if (e.kind === 'success') a.successes.push({ t, user: e.user ?? null, service: e.service });
+      if (e.kind === 'success') (a.successes ??= []).push({ t, user: e.user ?? null, service: e.service });
       else (a.repeats ??= []).push(t);
       return;
     }
-    if (e.kind === 'success') a.successes.push({ t, user: e.user ?? null, service: e.service });
-    a.first = Math.min(a.first, t);
-    a.last = Math.max(a.last, t);
-    const services = a.services;
-    services.set(e.service, (services.get(e.service) ?? 0) + 1);
-    const samples = a.evidence[e.detector];
-    // Sample lines stay references: evidence is built only for the sources that make a finding.
-    if (samples.length < this.cfg.evidence) samples.push(se);
-    else (a.lastEvidence ??= {})[e.detector] = se;
+    if (e.kind === 'success') (a.successes ??= []).push({ t, user: e.user ?? null, service: e.service });
+    if (t < a.first) a.first = t;
+    if (t > a.last) a.last = t;
+    a.services = tallyAdd(a.services, e.service, 1);
+    this.sample(a, e.detector, se);
     switch (e.detector) {
       case 'bruteforce': {
         const n = Math.min(Math.max(e.attempts, 1), MAX_WEIGHT);
         const fail = a.fail;
-        for (let i = 0; i < n; i++) fail.push(t);
-        (a.bfServices ??= new Set()).add(e.service);
+        if (fail === undefined) a.fail = n === 1 ? [t] : new Array<number>(n).fill(t);
+        else for (let i = 0; i < n; i++) fail.push(t);
+        a.bfServices = keySetAdd(a.bfServices, e.service);
         if (e.kind === 'reject') a.rejects += n;
         else if (e.kind === 'failure' && ECHOED.has(e.service))
-          (a.own ??= []).push({
+          (a.own ??= new OwnEvents()).add(
             t,
-            detector: 'bruteforce',
-            service: e.service,
-            user: e.user,
-            path: undefined,
-            left: n,
-          });
+            { detector: 'bruteforce', service: e.service, user: e.user, path: undefined },
+            n,
+          );
         const user = e.user;
-        if (user !== undefined) {
-          const users = (a.users ??= new Map());
-          users.set(user, (users.get(user) ?? 0) + n);
-        }
+        if (user !== undefined) a.users = tallyAdd(a.users, user, n);
         break;
       }
       case 'portscan': {
+        const scans = (a.scans ??= []);
         if (e.ports !== undefined && e.ports.length > 0) {
           const ports = (a.ports ??= new Set());
           for (const p of e.ports) {
-            a.scans.push({ t, key: portKey(p) });
+            scans.push({ t, key: portKey(p) });
             if (ports.size < 50) ports.add(p);
           }
         } else if (e.ports === undefined && e.port !== undefined) {
-          a.scans.push({ t, key: portKey(e.port) });
+          scans.push({ t, key: portKey(e.port) });
           const ports = (a.ports ??= new Set());
           if (ports.size < 50) ports.add(e.port);
-        } else a.scans.push({ t, key: e.service });
+        } else scans.push({ t, key: e.service });
         if (e.kind === 'scan') (a.confirmedBy ??= new Set()).add(e.service);
         if (!e.service.startsWith('firewall/')) a.reachedServices = true;
         break;
       }
       case 'webprobe': {
-        const probe = { path: e.path ?? '', status: e.status, t };
-        a.probes.push(probe);
-        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, probe);
+        const path = e.path ?? '';
+        const seq = (a.probes ??= new ProbeTally()).add(path, e.status, t);
+        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, seq, e.status);
         break;
       }
       case 'passwd': {
         // A password-file request over HTTP (or through a proxy to this host) is also a web probe (the runbook's
         // `/phf` exploit read it).
-        let probe: { path: string; status: number | undefined; t: number } | undefined;
-        if (passwdOverHttp(e) && !probeSeen)
-          a.probes.push((probe = { path: e.path ?? '', status: e.status, t }));
-        a.passwd.push({
+        const path = e.path ?? '';
+        let seq = -1;
+        if (passwdOverHttp(e) && !probeSeen) seq = (a.probes ??= new ProbeTally()).add(path, e.status, t);
+        (a.passwd ??= []).push({
           t,
-          path: e.path ?? '',
+          path,
           service: e.service,
           answered: e.answered === true || (e.status !== undefined && e.status >= 200 && e.status < 300),
         });
-        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, probe);
+        if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, seq, e.status);
         break;
       }
     }
   }
 
   /** Keeps an error log's probe, which an access log's line of the same request repeats (see echo.ts). */
-  private ownProbe(a: Agg, e: AttackEvent, t: number, probe?: { status: number | undefined }): void {
-    (a.own ??= []).push({
+  private ownProbe(a: Agg, e: AttackEvent, t: number, seq: number, status: number | undefined): void {
+    (a.own ??= new OwnEvents()).add(
       t,
-      detector: e.detector,
-      service: e.service,
-      user: undefined,
-      path: e.path,
-      left: 1,
-      ...(probe ? { probe } : {}),
-    });
+      { detector: e.detector, service: e.service, user: undefined, path: e.path },
+      1,
+      seq,
+      seq >= 0 && status !== undefined ? status : -1,
+    );
   }
 
   /** Records a successful login from another record source (wtmp); the same login seen in a log is kept once. */
@@ -470,8 +609,9 @@ export class AttackDetectors {
     const host = sourceKey(r.host);
     if (this.ignore.has(host)) return;
     const a = this.agg(host);
-    if (a.successes.some((s) => s.user === r.user && Math.abs(s.t - r.time) <= SAME_ATTEMPT_MS)) return;
-    a.successes.push({ t: r.time, user: r.user, service: r.service });
+    const successes = (a.successes ??= []);
+    if (successes.some((s) => s.user === r.user && Math.abs(s.t - r.time) <= SAME_ATTEMPT_MS)) return;
+    successes.push({ t: r.time, user: r.user, service: r.service });
   }
 
   /**
@@ -482,15 +622,15 @@ export class AttackDetectors {
   addFailedLogin(r: FailedLoginRecord): void {
     const host = sourceKey(r.host);
     if (this.ignore.has(host)) return;
-    this.agg(host).btmp.push(r);
+    (this.agg(host).btmp ??= []).push(r);
   }
 
   /** Counts the btmp records no log line accounted for (see addFailedLogin). */
   private settleBtmp(a: Agg): void {
-    const repeats = a.repeats ?? [];
+    const repeats = a.repeats ?? NONE;
     delete a.repeats;
-    if (a.btmp.length === 0) return;
-    const logged = [...a.fail, ...repeats].sort((x, y) => x - y);
+    if (a.btmp === undefined || a.btmp.length === 0) return;
+    const logged = [...(a.fail ?? NONE), ...repeats].sort((x, y) => x - y);
     const used = new Uint8Array(logged.length);
     const records = [...a.btmp].sort((x, y) => x.time - y.time);
     let lo = 0;
@@ -520,7 +660,7 @@ export class AttackDetectors {
         source: r.source,
       });
     }
-    a.btmp = [];
+    delete a.btmp;
   }
 
   /** Counts the held echoes that repeat no own failure (see echo.ts); the others were counted already. */
@@ -529,17 +669,27 @@ export class AttackDetectors {
     if (held === undefined) return;
     delete a.echoes;
     // Matched against the own events as they are now: an echo counted alone is added like one.
-    const { alone, matched } = matchEchoes(a.own ?? [], held);
-    for (const { se, e, t } of alone) {
-      const { echo: _, ...event } = e;
-      this.add({ ...se, event: { ...event, time: t } });
-    }
+    const own = a.own;
+    // Own probes of unknown status take the status of the access-log line they absorb.
+    const unknown: number[] = [];
+    if (own)
+      for (let i = 0; i < own.size; i++) if (own.probe(i) !== -1 && own.status(i) === -1) unknown.push(i);
+    const matched = own ? matchEchoes(own, held) : new Uint8Array(held.t.length);
+    if (own && a.probes)
+      for (const i of unknown)
+        if (own.status(i) !== -1) a.probes.settle(own.probe(i), own.kind(i).path ?? '', own.status(i));
+    const order = orderByTime(held.t);
+    const eventOf = (i: number): AttackEvent => {
+      const { echo: _, ...event } = held.e[i] as AttackEvent;
+      const path = held.path[i];
+      return path === undefined ? event : { ...event, path };
+    };
+    for (const i of order)
+      if (!matched[i]) this.count(a, eventOf(i), held.t[i] as number, held.samples.get(i), false);
     // A password-file read is still one when the error log's line of its request counted the probe.
-    for (const { se, e, t } of matched) {
-      if (e.detector !== 'passwd') continue;
-      const { echo: _, ...event } = e;
-      this.count({ ...se, event: { ...event, time: t } }, true);
-    }
+    for (const i of order)
+      if (matched[i] && held.e[i]?.detector === 'passwd')
+        this.count(a, eventOf(i), held.t[i] as number, held.samples.get(i), true);
     delete a.own;
   }
 
@@ -552,7 +702,7 @@ export class AttackDetectors {
     const flagged = new Set(findings.filter((f) => f.kind === 'attack-bruteforce').map((f) => f.host));
     const nets = new Map<string, Agg[]>();
     for (const a of this.by.values()) {
-      if (a.fail.length === 0 || flagged.has(a.host)) continue;
+      if (a.fail === undefined || flagged.has(a.host)) continue;
       const net = ipv6Prefix64(a.host);
       if (net === null) continue;
       const members = nets.get(net);
@@ -562,10 +712,10 @@ export class AttackDetectors {
     const findtime = this.cfg.bruteforce.findtime;
     for (const [net, members] of nets) {
       if (members.length < 2) continue;
-      const times = members.flatMap((a) => [...a.carried, ...a.fail]);
+      const times = members.flatMap((a) => [...(a.carried ?? NONE), ...(a.fail ?? NONE)]);
       const p = peak(times, findtime * 1000);
       if (p.count < this.cfg.bruteforce.maxretry) continue;
-      const spans = members.map((a) => spanOf(a.fail, asIs));
+      const spans = members.map((a) => spanOf(a.fail ?? NONE, asIs));
       // Loops, not Math.min(...spans): a /64 of 130k addresses overflowed the stack with the spread.
       let first = Number.POSITIVE_INFINITY;
       let last = Number.NEGATIVE_INFINITY;
@@ -574,17 +724,17 @@ export class AttackDetectors {
         if (x.last > last) last = x.last;
       }
       const ok = members
-        .flatMap((a) => a.successes)
+        .flatMap((a) => a.successes ?? [])
         .filter((s) => s.t >= first)
         .sort((x, y) => x.t - y.t)[0];
       const users = new Map<string, number>();
       const services = new Set<string>();
       for (const a of members) {
-        for (const [u, n] of a.users ?? []) users.set(u, (users.get(u) ?? 0) + n);
-        for (const s of a.bfServices ?? []) services.add(s);
+        for (const [u, n] of tallyEntries(a.users)) users.set(u, (users.get(u) ?? 0) + n);
+        for (const s of keySetKeys(a.bfServices)) services.add(s);
       }
       const userList = topKeys(users, 20);
-      const count = members.reduce((n, a) => n + a.fail.length, 0);
+      const count = members.reduce((n, a) => n + (a.fail?.length ?? 0), 0);
       const own = [...services].filter((s) => !s.startsWith('firewall/'));
       const serviceList = this.labels(own);
       const names = [...new Set(own.map(this.serviceName))];
@@ -622,7 +772,10 @@ export class AttackDetectors {
   private evidence(a: Agg, d: Detector): Evidence[] {
     const n = this.cfg.evidence;
     const last = a.lastEvidence?.[d];
-    const first = a.evidence[d].slice(0, last && n > 0 ? n - 1 : n).map(evidenceOf);
+    const first = (a.samples ?? NONE)
+      .filter((s) => s.detector === d)
+      .slice(0, last && n > 0 ? n - 1 : n)
+      .map(evidenceOf);
     if (last && n > 0) first.push(evidenceOf(last));
     return first;
   }
@@ -644,9 +797,9 @@ export class AttackDetectors {
         .slice(-TAIL_PER_SOURCE);
     const hosts = [...this.by.values()].sort((x, y) => y.last - x.last).slice(0, TAIL_SOURCES);
     for (const a of hosts) {
-      const fail = recent([...a.carried, ...a.fail]);
+      const fail = recent([...(a.carried ?? NONE), ...(a.fail ?? NONE)]);
       if (fail.length > 0) out.fail[a.host] = fail;
-      const scans = [...a.carriedScans, ...a.scans]
+      const scans = [...(a.carriedScans ?? NONE), ...(a.scans ?? NONE)]
         .filter((s) => s.t >= psFrom)
         .sort((x, y) => x.t - y.t)
         .slice(-TAIL_PER_SOURCE);
@@ -677,33 +830,36 @@ export class AttackDetectors {
       };
       const known = this.attackers[a.host];
 
-      if (a.fail.length > 0) {
+      const fail = a.fail ?? NONE;
+      const carried = a.carried ?? NONE;
+      const successes = a.successes ?? NONE;
+      if (fail.length > 0) {
         const p = peak(
-          a.carried.length > 0 ? [...a.carried, ...a.fail] : a.fail,
+          carried.length > 0 ? [...carried, ...fail] : fail,
           this.cfg.bruteforce.findtime * 1000,
         );
         if (p.count >= this.cfg.bruteforce.maxretry) {
-          let firstFail = a.fail.reduce((m, x) => (x < m ? x : m), Number.POSITIVE_INFINITY);
-          for (const x of a.carried) if (x < firstFail) firstFail = x;
+          let firstFail = fail.reduce((m, x) => (x < m ? x : m), Number.POSITIVE_INFINITY);
+          for (const x of carried) if (x < firstFail) firstFail = x;
           if (known && known.first < firstFail) firstFail = known.first;
-          const ok = a.successes.filter((s) => s.t >= firstFail).sort((x, y) => x.t - y.t)[0];
+          const ok = successes.filter((s) => s.t >= firstFail).sort((x, y) => x.t - y.t)[0];
           const status: Status = ok ? 'CRITICAL' : 'WARNING';
           statuses.push(status);
           const users = topKeys(a.users, 20);
-          const usersTotal = a.users?.size ?? 0;
+          const usersTotal = tallySize(a.users);
           const ownServices = services.filter(
-            (s) => !s.startsWith('firewall/') && a.bfServices?.has(s) === true,
+            (s) => !s.startsWith('firewall/') && keySetHas(a.bfServices, s),
           );
           const bfServices =
             ownServices.length > 0 ? ownServices : services.filter((s) => !s.startsWith('firewall/'));
           // Mixed counts are said as such: four rejected recipients are no failed logins.
-          const logins = a.fail.length - a.rejects;
+          const logins = fail.length - a.rejects;
           const what =
             a.rejects === 0
-              ? `${a.fail.length} failed logins`
+              ? `${fail.length} failed logins`
               : logins === 0
-                ? `${a.fail.length} rejected mail transactions`
-                : `${a.fail.length} failures (${logins} failed login${logins === 1 ? '' : 's'}, ${a.rejects} rejected mail transaction${a.rejects === 1 ? '' : 's'})`;
+                ? `${fail.length} rejected mail transactions`
+                : `${fail.length} failures (${logins} failed login${logins === 1 ? '' : 's'}, ${a.rejects} rejected mail transaction${a.rejects === 1 ? '' : 's'})`;
           const userText = usersText(users, usersTotal);
           const then = thenText(ok);
           findings.push({
@@ -714,12 +870,12 @@ export class AttackDetectors {
             evidence: this.evidence(a, 'bruteforce'),
             host: a.host,
             ...(users[0] !== undefined && users.length === 1 ? { user: users[0] } : {}),
-            ...timingOf(a.fail, asIs),
+            ...timingOf(fail, asIs),
             data: {
               host: a.host,
               users,
               usersTotal,
-              count: a.fail.length,
+              count: fail.length,
               peak: p.count,
               findtime: this.cfg.bruteforce.findtime,
               services: this.labels(bfServices),
@@ -728,14 +884,14 @@ export class AttackDetectors {
           });
           this.attackers[a.host] = {
             first: Math.min(firstFail, known?.first ?? firstFail),
-            last: Math.max(spanOf(a.fail, asIs).last, known?.last ?? 0),
-            count: a.fail.length + (known?.count ?? 0),
+            last: Math.max(spanOf(fail, asIs).last, known?.last ?? 0),
+            count: fail.length + (known?.count ?? 0),
             users: [...new Set([...users, ...(known?.users ?? [])])].slice(0, 20),
           };
         }
       } else if (known) {
         // No new failures, but a source that attacked in an earlier run logged in now.
-        const ok = a.successes.filter((s) => s.t >= known.first).sort((x, y) => x.t - y.t)[0];
+        const ok = successes.filter((s) => s.t >= known.first).sort((x, y) => x.t - y.t)[0];
         if (ok) {
           statuses.push('CRITICAL');
           findings.push({
@@ -762,9 +918,11 @@ export class AttackDetectors {
         }
       }
 
-      if (a.scans.length > 0) {
+      const scans = a.scans ?? NONE;
+      const carriedScans = a.carriedScans ?? NONE;
+      if (scans.length > 0) {
         const span = this.cfg.portscan.findtime * 1000;
-        const all = a.carriedScans.length > 0 ? [...a.carriedScans, ...a.scans] : a.scans;
+        const all = carriedScans.length > 0 ? [...carriedScans, ...scans] : scans;
         const peakTargets = peakDistinct(all, span);
         const confirmedBy = a.confirmedBy ? [...a.confirmedBy] : [];
         const burst = peak(
@@ -777,11 +935,11 @@ export class AttackDetectors {
           burst >= this.cfg.portscan.maxretry
         ) {
           // Packets the firewall dropped and logged are background noise on any public address: INFO.
-          const blocked = a.reachedServices !== true && a.carriedScans.length === 0;
+          const blocked = a.reachedServices !== true && carriedScans.length === 0;
           const status: Status = blocked ? 'INFO' : 'WARNING';
           statuses.push(status);
           const ports = [...(a.ports ?? [])].sort((x, y) => x - y);
-          const scanServices = [...new Set(a.scans.map((s) => s.key))]
+          const scanServices = [...new Set(scans.map((s) => s.key))]
             .filter((k) => !k.startsWith('port '))
             .slice(0, 20);
           const by = confirmedBy.length > 0 ? ` (reported by ${confirmedBy.join(', ')})` : '';
@@ -792,13 +950,13 @@ export class AttackDetectors {
             kind: 'attack-portscan',
             status,
             service: 'host',
-            summary: `${a.host}: port scan, ${a.scans.length} probes across ${targets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}, ${window}${by}${blocked ? '; all dropped by the firewall' : ''}`,
+            summary: `${a.host}: port scan, ${scans.length} probes across ${targets} ports/services${ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', ...' : ''})` : ''}, ${window}${by}${blocked ? '; all dropped by the firewall' : ''}`,
             evidence: this.evidence(a, 'portscan'),
             host: a.host,
-            ...timingOf(a.scans, timeOf),
+            ...timingOf(scans, timeOf),
             data: {
               host: a.host,
-              count: a.scans.length,
+              count: scans.length,
               ports,
               services: this.labels(scanServices),
               peakTargets,
@@ -808,69 +966,63 @@ export class AttackDetectors {
         }
       }
 
-      if (a.probes.length >= this.cfg.webprobe.minProbes && a.probes.length > 0) {
-        const withStatus = a.probes.filter((p) => p.status !== undefined);
-        const notFound = withStatus.filter((p) => p.status === 404).length;
-        const answered = a.probes
-          .filter(
-            (p): p is { path: string; status: number; t: number } =>
-              p.status !== undefined && p.status >= 200 && p.status < 300,
-          )
-          .slice(0, 20)
-          .map((p) => ({ path: utf8FromLatin1(p.path), status: p.status }));
-        const pathCount = new Map<string, number>();
-        for (const p of a.probes) pathCount.set(p.path, (pathCount.get(p.path) ?? 0) + 1);
-        const paths = topKeys(pathCount, 20);
+      const probes = a.probes;
+      if (probes !== undefined && probes.count >= this.cfg.webprobe.minProbes && probes.count > 0) {
+        const { notFound, withStatus } = probes;
+        const answered = (probes.answered ?? NONE).map((p) => ({
+          path: utf8FromLatin1(p.path),
+          status: p.status,
+        }));
+        const paths = topKeys(probes.paths, 20);
         const status: Status =
           answered.length > 0
             ? 'CRITICAL'
-            : a.probes.length >= this.cfg.webprobe.warnProbes
+            : probes.count >= this.cfg.webprobe.warnProbes
               ? 'WARNING'
               : 'INFO';
         statuses.push(status);
-        const webServices = services.filter(
-          (s) => a.probes.length > 0 && /^(?:web|apache|nginx|proxy)$/.test(s),
-        );
+        const webServices = services.filter((s) => /^(?:web|apache|nginx|proxy)$/.test(s));
         findings.push({
           kind: 'attack-webprobe',
           status,
           service: serviceOf(webServices),
-          summary: `${a.host}: ${a.probes.length} web probe${a.probes.length === 1 ? '' : 's'} (${paths.slice(0, 4).join(', ')}${paths.length > 4 ? ', ...' : ''})${
+          summary: `${a.host}: ${probes.count} web probe${probes.count === 1 ? '' : 's'} (${paths.slice(0, 4).join(', ')}${paths.length > 4 ? ', ...' : ''})${
             answered.length > 0
               ? `; ${answered.length} answered 2xx: possible successful probe (${answered[0]?.path} ${answered[0]?.status})`
               : ''
           }`,
           evidence: this.evidence(a, 'webprobe'),
           host: a.host,
-          ...timingOf(a.probes, timeOf),
+          ...timingOf([probes.first, probes.last], asIs),
           data: {
             host: a.host,
-            probes: a.probes.length,
+            probes: probes.count,
             notFound,
-            ratio404: withStatus.length === 0 ? null : notFound / withStatus.length,
+            ratio404: withStatus === 0 ? null : notFound / withStatus,
             paths,
             answered,
           },
         });
       }
 
-      if (a.passwd.length > 0) {
-        const answered = a.passwd.some((p) => p.answered);
+      const passwd = a.passwd ?? NONE;
+      if (passwd.length > 0) {
+        const answered = passwd.some((p) => p.answered);
         const status: Status = answered ? 'CRITICAL' : 'WARNING';
         statuses.push(status);
-        const pwServices = [...new Set(a.passwd.map((p) => p.service))];
-        const paths = [...new Set(a.passwd.map((p) => utf8FromLatin1(p.path)))].slice(0, 20);
+        const pwServices = [...new Set(passwd.map((p) => p.service))];
+        const paths = [...new Set(passwd.map((p) => utf8FromLatin1(p.path)))].slice(0, 20);
         findings.push({
           kind: 'attack-passwd',
           status,
           service: serviceOf(pwServices),
-          summary: `${a.host}: ${a.passwd.length} attempt${a.passwd.length === 1 ? '' : 's'} to read the password file via ${this.labels(pwServices).join(', ')}${answered ? '; the server answered with it' : ''}`,
+          summary: `${a.host}: ${passwd.length} attempt${passwd.length === 1 ? '' : 's'} to read the password file via ${this.labels(pwServices).join(', ')}${answered ? '; the server answered with it' : ''}`,
           evidence: this.evidence(a, 'passwd'),
           host: a.host,
-          ...timingOf(a.passwd, timeOf),
+          ...timingOf(passwd, timeOf),
           data: {
             host: a.host,
-            attempts: a.passwd.length,
+            attempts: passwd.length,
             services: this.labels(pwServices),
             paths,
             answered,
@@ -878,16 +1030,16 @@ export class AttackDetectors {
         });
       }
 
-      if (statuses.length === 0 && a.last === 0 && a.fail.length === 0 && a.scans.length === 0) continue; // successes only
+      if (statuses.length === 0 && a.last === 0 && fail.length === 0 && scans.length === 0) continue; // successes only
       sources.push({
         host: a.host,
         status: worst(statuses),
-        failures: a.fail.length - a.rejects,
+        failures: fail.length - a.rejects,
         rejects: a.rejects,
-        successes: a.successes.length,
-        scans: a.scans.length,
-        probes: a.probes.length,
-        passwd: a.passwd.length,
+        successes: successes.length,
+        scans: scans.length,
+        probes: a.probes?.count ?? 0,
+        passwd: passwd.length,
         users: topKeys(a.users, 20),
         services: this.labels(services),
         first: base.first,

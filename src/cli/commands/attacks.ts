@@ -19,8 +19,11 @@ interface AttacksOptions {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** Per-source rows joined into one string at a time (see renderText). */
+const ROWS_JOINED = 4096;
+
 /** The text report; `status` is the run's (with UNKNOWN for a log it could not read), as in JSON and the exit code. */
-function renderText(report: AttackReport, status: Status, title: string, color: boolean): string {
+export function renderText(report: AttackReport, status: Status, title: string, color: boolean): string {
   const paint = painter(color);
   const lines = [
     paint('bold', title),
@@ -36,12 +39,20 @@ function renderText(report: AttackReport, status: Status, title: string, color: 
     lines.push(
       '  status    host                                      fail  rej  ok scan probe pw  users / services',
     );
+    // Joined every ROWS_JOINED rows: a row is built as a tree of a dozen small strings, and a million
+    // sources' rows held as trees until the end were ~800 MB of the run's peak (2.3 GB, now 1.5 GB).
+    let rows: string[] = [];
     for (const s of sources) {
+      if (rows.length === ROWS_JOINED) {
+        lines.push(rows.join('\n'));
+        rows = [];
+      }
       const users = s.users.slice(0, 5).join(',') + (s.users.length > 5 ? ',...' : '');
-      lines.push(
+      rows.push(
         `  ${statusLabel(paint, s.status)}  ${padEndWidth(clipWidth(terminalSafe(s.host), 40), 40)} ${String(s.failures).padStart(5)} ${String(s.rejects).padStart(4)} ${String(s.successes).padStart(3)} ${String(s.scans).padStart(4)} ${String(s.probes).padStart(5)} ${String(s.passwd).padStart(3)}  ${terminalSafe(clip(users, 60))}${users ? ' / ' : ''}${terminalSafe(s.services.join(','))}`,
       );
     }
+    if (rows.length > 0) lines.push(rows.join('\n'));
     if (sourcesOmitted > 0)
       lines.push(`  … and ${sourcesOmitted} more source${sourcesOmitted === 1 ? '' : 's'}, all OK`);
   }
