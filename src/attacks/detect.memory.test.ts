@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bundleModules } from '../../test/helpers/bundle.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tenken-detect-memory-'));
@@ -64,19 +64,10 @@ console.log(JSON.stringify({
 
 describe('attack detectors memory', () => {
   it('keeps a few hundred bytes per one-failure source and a few numbers per web probe', async () => {
-    await build({
-      stdin: {
-        contents: `export { AttackDetectors } from ${JSON.stringify(path.join(here, 'detect.ts'))};
-export { attacksConfig } from ${JSON.stringify(path.join(here, 'config.ts'))};`,
-        resolveDir: here,
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: path.join(tmp, 'detect.mjs'),
-      logLevel: 'error',
-    });
+    await bundleModules(path.join(tmp, 'detect.mjs'), [
+      path.join(here, 'detect.ts'),
+      path.join(here, 'config.ts'),
+    ]);
     writeFileSync(path.join(tmp, 'child.mjs'), CHILD);
     const n = 100_000;
     const out = execFileSync(process.execPath, ['--expose-gc', path.join(tmp, 'child.mjs'), String(n)], {

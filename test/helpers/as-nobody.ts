@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleModules } from './bundle.ts';
 
 /** Whether this process can run code as another user. */
 export function isRoot(): boolean {
@@ -27,14 +27,7 @@ export async function runAsNobody(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-as-nobody-'));
   chmodSync(dir, 0o755);
   const bundle = path.join(dir, 'module.mjs');
-  await build({
-    entryPoints: [source],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: bundle,
-    logLevel: 'error',
-  });
+  await bundleModules(bundle, [source]);
   const script = `import * as m from ${JSON.stringify(bundle)};\nawait (async () => {\n${body}\n})();`;
   try {
     return execFileSync(process.execPath, ['--input-type=module', '-e', script], {

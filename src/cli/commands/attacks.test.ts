@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bundleModules } from '../../../test/helpers/bundle.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tenken-attacks-render-'));
@@ -24,18 +24,7 @@ console.log(renderText({ sources, findings: [] }, 'WARNING', 'Attacks', false).s
 
 describe('tenken attacks text report', () => {
   it('renders 300k sources within a 200 MB heap (the rows were kept as string trees until the end)', async () => {
-    await build({
-      stdin: {
-        contents: `export { renderText } from ${JSON.stringify(path.join(here, 'attacks.ts'))};`,
-        resolveDir: here,
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: path.join(tmp, 'render.mjs'),
-      logLevel: 'error',
-    });
+    await bundleModules(path.join(tmp, 'render.mjs'), [path.join(here, 'attacks.ts')]);
     writeFileSync(path.join(tmp, 'child.mjs'), CHILD);
     const n = 300_000;
     const r = spawnSync(
