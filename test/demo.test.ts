@@ -99,6 +99,10 @@ describe('the demo tree, as the quick start shows it', () => {
     const again = (await run()).report;
     expect(findings(again, 'logs').filter((f) => f.kind === 'log-category')).toEqual([]);
     expect(findings(again, 'attacks').filter((f) => f.kind.startsWith('attack-'))).toEqual([]);
-    expect(findings(again, 'logins').filter((f) => f.kind.startsWith('login-'))).toEqual([]);
+    // A session open too long is a state, judged on every run (audit.ts): kato's, open since 2026-11-25 23:05
+    // in the tree, is over its limit from 14:45 UTC the next day on, by the real clock the runs use.
+    expect(
+      findings(again, 'logins').filter((f) => f.kind.startsWith('login-') && f.kind !== 'login-long-session'),
+    ).toEqual([]);
   });
 });
