@@ -406,7 +406,12 @@ export class Accountant {
       got = extractors[fam].extract(line);
       from = fam;
     } else if (this.hints.length > 0) {
-      const own = line.message === line.text ? line : { ...line, message: line.text };
+      // A daemon's own log: its whole line, and no program (the syslog parse of a line without a tag took a
+      // word of it for one: dovecot's `auth(bob,192.0.2.6,sasl` was read again in front of the line).
+      const own =
+        line.message === line.text && line.program === ''
+          ? line
+          : { ...line, program: '', message: line.text };
       for (const h of this.hints) {
         got = extractors[h].extract(own);
         if (got !== null) {

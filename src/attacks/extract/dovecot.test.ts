@@ -41,3 +41,26 @@ describe('dovecot logins', () => {
     expect(events([line], ['dovecot'])).toMatchObject([{ kind: 'success', host: '127.0.0.1' }]);
   });
 });
+
+describe('dovecot auth workers in its own log', () => {
+  it('counts a 2.4 `auth(USER,ADDR,sasl:mech)` mismatch and its login line as one attempt, with the user whole', async () => {
+    const { AttackDetectors } = await import('../detect.ts');
+    const { attacksConfig } = await import('../config.ts');
+    // dovecot's `log_path` lines (its default `%b %d %H:%M:%S ` stamp): the worker line has no syslog tag.
+    const lines = [
+      'Nov 26 10:01:00 auth(bob,192.0.2.6,sasl:plain)<xyz>: Info: sql: Password mismatch',
+      'Nov 26 10:01:02 imap-login: Info: Login aborted: Connection closed (auth failed, 1 attempts in 2 secs) (auth_failed): user=<bob>, method=PLAIN, rip=192.0.2.6, lip=0.0.0.0, TLS, session=<xyz>',
+    ];
+    const acc = new Accountant({
+      now: new Date(Date.UTC(2026, 10, 26, 14)),
+      zone: makeZone('UTC'),
+      hints: ['dovecot'],
+    });
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    lines.forEach((l, i) => {
+      const e = acc.line(l);
+      if (e) det.add({ event: e, line: i + 1, text: l, source: '/var/log/dovecot.log' });
+    });
+    expect(det.finish().sources).toMatchObject([{ host: '192.0.2.6', failures: 1, users: ['bob'] }]);
+  });
+});

@@ -18,8 +18,9 @@ const ATTEMPTS = /\(auth failed, (\d{1,6}) attempts?/;
 const USER = /user=<(.*?)>, (?:method=\S+, )?rip=/;
 const WORKER =
   /(?:^|: )(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|static|bsdauth|lua|oauth2)\((.*),([0-9A-Fa-f:.]+)(?:,<[^>]*>)?,?\): (?:unknown user|Password mismatch|invalid credentials|pam_authenticate\(\) failed: (?:Authentication failure|User not known|Permission denied))/;
+/** 2.4's worker line, after syslog's tag or at the start of its own log's line (after its `%b %d %T ` stamp). */
 const AUTH24 =
-  /^(?:dovecot: )?auth\((.*?),([0-9A-Fa-f:.]+),sasl:[\w-]+\)<[^>]*>: (?:Info: )?\w+: (?:unknown user|Password mismatch)/;
+  /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})? )?(?:dovecot: )?auth\((.*?),([0-9A-Fa-f:.]+),sasl:[\w-]+\)<[^>]*>: (?:Info: )?\w+: (?:unknown user|Password mismatch)/;
 
 function extract(line: ParsedLine): Extracted {
   const text = line.program ? `${line.program}: ${line.message}` : line.message;
