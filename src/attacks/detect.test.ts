@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Accountant, type LocatedEvent } from './account.ts';
 import { attacksConfig } from './config.ts';
-import { AttackDetectors } from './detect.ts';
+import { AttackDetectors, listSources } from './detect.ts';
+import type { AttackFinding } from './findings.ts';
 import { makeZone } from '../core/tz.ts';
 import type { Family } from './extract/registry.ts';
 
@@ -556,5 +557,34 @@ describe('btmp records of an sshd attempt for an invalid user', () => {
     expect(r.sources.map((s) => [s.host, s.failures, s.users])).toEqual([
       ['127.0.0.1', 2, ['nobody', 'nosuchssh']],
     ]);
+  });
+});
+
+describe('the sources tenken attacks lists', () => {
+  it('lists the addresses of a /64 that made a finding, however many OK sources there are', () => {
+    const row = (host: string, failures: number) => ({
+      host,
+      status: 'OK' as const,
+      failures,
+      rejects: 0,
+      successes: 0,
+      scans: 0,
+      probes: 0,
+      passwd: 0,
+      users: ['root'],
+      services: ['sshd'],
+      first: null,
+      last: null,
+    });
+    const members = Array.from({ length: 150 }, (_, i) => row(`2001:db8:1:2::${(i + 1).toString(16)}`, 1));
+    const others = Array.from({ length: 150 }, (_, i) => row(`10.1.0.${i + 1}`, 2));
+    const finding = {
+      kind: 'attack-bruteforce',
+      status: 'WARNING',
+      host: '2001:db8:1:2::/64',
+    } as AttackFinding;
+    const listed = listSources({ sources: [...members, ...others], findings: [finding] }, 100);
+    expect(listed.sources.filter((s) => s.host.startsWith('2001:db8:1:2::'))).toHaveLength(150);
+    expect(listed).toMatchObject({ sourcesTotal: 300, sourcesOmitted: 50 });
   });
 });

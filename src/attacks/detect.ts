@@ -158,7 +158,14 @@ export function listSources(report: AttackReport, maxOk: number = MAX_OK_SOURCES
   const total = (s: SourceSummary) => s.failures + s.rejects + s.scans + s.probes + s.passwd;
   const flagged: SourceSummary[] = [];
   const ok: SourceSummary[] = [];
-  for (const s of report.sources) (s.status !== 'OK' || named.has(s.host) ? flagged : ok).push(s);
+  // A /64's finding names its prefix: its addresses, each OK alone, are that finding's sources.
+  const nets = [...named].some((h) => h.endsWith('/64'));
+  const isNamed = (host: string) => {
+    if (named.has(host)) return true;
+    const net = nets ? ipv6Prefix64(host) : null;
+    return net !== null && named.has(net);
+  };
+  for (const s of report.sources) (s.status !== 'OK' || isNamed(s.host) ? flagged : ok).push(s);
   // Stable: equally active sources keep the detectors' order (by address).
   const okListed = ok.length > maxOk ? [...ok].sort((x, y) => total(y) - total(x)).slice(0, maxOk) : ok;
   return {
