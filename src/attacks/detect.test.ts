@@ -588,3 +588,17 @@ describe('the sources tenken attacks lists', () => {
     expect(listed).toMatchObject({ sourcesTotal: 300, sourcesOmitted: 50 });
   });
 });
+
+describe('evidence', () => {
+  it('shows the first evidence-1 lines and the latest of held access-log probes, with evidence over 32', () => {
+    const lines = Array.from(
+      { length: 100 },
+      (_, i) =>
+        `203.0.113.21 - - [30/Jun/2024:10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} +0000] "GET /cgi-bin/test${String(i).padStart(3, '0')}.cgi HTTP/1.1" 404 0 "-" "-"`,
+    );
+    const r = detect(lines.join('\n'), ['web'], { evidence: 50 }).report();
+    const f = r.findings.find((x) => x.kind === 'attack-webprobe');
+    const shown = (f?.evidence ?? []).map((e) => /test(\d{3})\.cgi/.exec(e.text)?.[1]);
+    expect(shown).toEqual([...Array.from({ length: 49 }, (_, i) => String(i).padStart(3, '0')), '099']);
+  });
+});

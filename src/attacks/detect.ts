@@ -481,12 +481,14 @@ export class AttackDetectors {
     const before = (j: number) => (h.t[j] as number) < t || ((h.t[j] as number) === t && j < i);
     let kept = false;
     const early = ends.early;
-    if (early.length < HELD_SAMPLES || !before(early[early.length - 1] as number)) {
+    // The earliest as many as evidence shows (`checks.attacks.evidence` may be over HELD_SAMPLES).
+    const keepEarly = Math.max(HELD_SAMPLES, this.cfg.evidence);
+    if (early.length < keepEarly || !before(early[early.length - 1] as number)) {
       let k = early.length;
       while (k > 0 && !before(early[k - 1] as number)) k--;
       early.splice(k, 0, i);
       kept = true;
-      if (early.length > HELD_SAMPLES) this.dropHeld(h, ends, early.pop() as number);
+      if (early.length > keepEarly) this.dropHeld(h, ends, early.pop() as number);
     }
     const late = ends.late;
     let k = late.length;
