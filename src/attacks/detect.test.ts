@@ -560,6 +560,31 @@ describe('btmp records of an sshd attempt for an invalid user', () => {
   });
 });
 
+describe('btmp with old OpenSSH keyboard-interactive', () => {
+  it('takes both records of an illegal user`s attempt as the one the log shows (Illegal user, PAM error, Failed)', () => {
+    const log = [
+      'Jan  5 10:00:01 srv sshd[2001]: Illegal user admin from 192.0.2.7',
+      'Jan  5 10:00:03 srv sshd[2001]: error: PAM: Authentication failure for illegal user admin from 192.0.2.7',
+      'Jan  5 10:00:03 srv sshd[2001]: Failed keyboard-interactive/pam for illegal user admin from 192.0.2.7 port 4242 ssh2',
+    ].join('\n');
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    const acc = new Accountant({ now: new Date(Date.UTC(2026, 0, 6)), zone: makeZone('UTC') });
+    acc.scanText(log, 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/secure' }));
+    // sshd's records: one when the user was looked up, one for the failed authentication.
+    for (const [record, sec] of [1, 3].entries())
+      det.addFailedLogin({
+        host: '192.0.2.7',
+        user: 'admin',
+        time: Date.UTC(2026, 0, 5, 10, 0, sec),
+        source: '/var/log/btmp',
+        record: record + 1,
+        text: 'admin ssh:notty 192.0.2.7',
+        service: 'sshd',
+      });
+    expect(det.finish().sources.map((s) => [s.host, s.failures])).toEqual([['192.0.2.7', 1]]);
+  });
+});
+
 describe('the sources tenken attacks lists', () => {
   it('lists the addresses of a /64 that made a finding, however many OK sources there are', () => {
     const row = (host: string, failures: number) => ({

@@ -231,8 +231,8 @@ export class Joiner {
   /**
    * `pamError` note: OpenSSH 3.x-5.x's `error: PAM: Authentication failure for [illegal user ]USER from
    * HOST` (keyboard-interactive through PAM; macOS and Solaris log it alone). Counted, unless it is the
-   * attempt the connection's `Illegal user` line counted; the `Failed keyboard-interactive/pam` line that
-   * follows it is the same attempt.
+   * attempt the connection's `Illegal user` line counted (then a repeat, `attempts` 0); the `Failed
+   * keyboard-interactive/pam` line that follows it is the same attempt.
    */
   pamError(key: JoinKey, e: AttackEvent): AttackEvent | null {
     if (typeof key !== 'number') return e;
@@ -241,7 +241,9 @@ export class Joiner {
     this.marks.pamError(key, e);
     if (!repeat) return e;
     this.absorbed = e;
-    return null;
+    // sshd wrote a btmp record for `Illegal user` and another for this failed authentication: the repeat
+    // (counted by no detector) lets the detectors match the second (see `attempt`).
+    return { ...e, attempts: 0 };
   }
 
   /** `connect` note: the host of this connection, for later lines that lack it. */
