@@ -31,12 +31,10 @@ class Marks {
   /** The host of the last counted failure line of the slot's pid (see `pending`'s `afterFailures`). */
   private readonly failed: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
   /**
-   * The event of an attempt counted for the pid before its own `Failed` line came: by an `Invalid user`
-   * line (INVALID_USER), or by old OpenSSH's `PAM: Authentication failure` (PAM_ERROR).
+   * The host of an attempt counted for the pid before its own `Failed` line came, and what counted it: an
+   * `Invalid user` line (INVALID_USER) or old OpenSSH's `PAM: Authentication failure` (PAM_ERROR).
    */
-  private readonly ahead: (AttackEvent | undefined)[] = new Array<AttackEvent | undefined>(SLOTS).fill(
-    undefined,
-  );
+  private readonly ahead: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
   private readonly aheadBy = new Uint8Array(SLOTS);
 
   /** The slot of `pid`, taken over (emptied) when another pid held it. */
@@ -68,36 +66,36 @@ class Marks {
     return failed !== undefined && (host === undefined || failed === host);
   }
 
-  /** `Invalid user` (the counted event `e`) for `pid`: the start of a connection's authentication. */
-  invalidUser(pid: number, e: AttackEvent): void {
+  /** `Invalid user` from `host` counted for `pid`: the start of a connection's authentication. */
+  invalidUser(pid: number, host: string): void {
     const slot = this.take(pid);
     this.failed[slot] = undefined;
-    this.ahead[slot] = e;
+    this.ahead[slot] = host;
     this.aheadBy[slot] = INVALID_USER;
   }
 
-  /** Old OpenSSH's `PAM: Authentication failure` (the counted event `e`) for `pid`: its `Failed` line follows. */
-  pamError(pid: number, e: AttackEvent): void {
+  /** Old OpenSSH's `PAM: Authentication failure` from `host` counted for `pid`: its `Failed` line follows. */
+  pamError(pid: number, host: string): void {
     const slot = this.take(pid);
-    this.ahead[slot] = e;
+    this.ahead[slot] = host;
     this.aheadBy[slot] = PAM_ERROR;
   }
 
   /**
-   * The event of `pid` from `host` counted ahead of its own line (now it has come), by one of `by` (a bit
-   * set of INVALID_USER and PAM_ERROR), or undefined.
+   * What counted an attempt of `pid` from `host` ahead of its own line (now it has come), if one of `by` (a
+   * bit set of INVALID_USER and PAM_ERROR) did; else 0.
    */
-  takeAhead(pid: number, host: string, by: number): AttackEvent | undefined {
+  takeAhead(pid: number, host: string, by: number): number {
     const slot = this.own(pid);
-    const e = slot >= 0 ? this.ahead[slot] : undefined;
-    if (e === undefined || e.host !== host || (by & (this.aheadBy[slot] as number)) === 0) return undefined;
-    this.ahead[slot] = undefined;
-    return e;
+    if (slot < 0 || this.ahead[slot] !== host) return 0;
+    const kind = by & (this.aheadBy[slot] as number);
+    if (kind !== 0) this.ahead[slot] = undefined;
+    return kind;
   }
 
-  /** The `Invalid user` event of `pid` from `host` whose attempt's own line had not come (now it has). */
-  takeInvalid(pid: number, host: string): AttackEvent | undefined {
-    return this.takeAhead(pid, host, INVALID_USER);
+  /** Whether `pid` had an `Invalid user` from `host` whose attempt's own line had not come (now it has). */
+  takeInvalid(pid: number, host: string): boolean {
+    return this.takeAhead(pid, host, INVALID_USER) !== 0;
   }
 
   /** The connection of `pid` ended. */
@@ -105,6 +103,14 @@ class Marks {
     const slot = this.own(pid);
     if (slot >= 0) this.pid[slot] = -2;
   }
+}
+
+/**
+ * A line that repeats an attempt counted already, as an event counted by no detector (`attempts` 0): sshd
+ * wrote a btmp record for it too, which the detectors match against its time (see `settleBtmp`).
+ */
+function repeatOf(e: AttackEvent): AttackEvent {
+  return { ...e, attempts: 0 };
 }
 
 interface State {
@@ -205,7 +211,7 @@ export class Joiner {
     // The first line of a connection's authentication: what its pid held for another host is stale.
     const st = this.find(key);
     if (st !== undefined && st.host !== e.host) this.forget(key);
-    this.marks.invalidUser(key, e);
+    this.marks.invalidUser(key, e.host);
     return e;
   }
 
@@ -217,15 +223,11 @@ export class Joiner {
    * this line, and the detectors match that second record against the repeat's time. Else null.
    */
   attempt(key: JoinKey, e: AttackEvent): AttackEvent | null {
-    const invalid = typeof key === 'number' ? this.marks.takeInvalid(key, e.host) : undefined;
-    const pamError =
-      typeof key === 'number' && invalid === undefined
-        ? this.marks.takeAhead(key, e.host, PAM_ERROR)
-        : undefined;
+    const by = typeof key === 'number' ? this.marks.takeAhead(key, e.host, INVALID_USER | PAM_ERROR) : 0;
     this.plain(e, key);
-    if (invalid === undefined && pamError === undefined) return e;
+    if (by === 0) return e;
     this.absorbed = e;
-    return invalid !== undefined ? { ...e, attempts: 0 } : null;
+    return by === INVALID_USER ? repeatOf(e) : null;
   }
 
   /**
@@ -236,14 +238,13 @@ export class Joiner {
    */
   pamError(key: JoinKey, e: AttackEvent): AttackEvent | null {
     if (typeof key !== 'number') return e;
-    const repeat = this.marks.takeInvalid(key, e.host) !== undefined;
+    const repeat = this.marks.takeInvalid(key, e.host);
     this.plain(e, key);
-    this.marks.pamError(key, e);
+    this.marks.pamError(key, e.host);
     if (!repeat) return e;
     this.absorbed = e;
-    // sshd wrote a btmp record for `Illegal user` and another for this failed authentication: the repeat
-    // (counted by no detector) lets the detectors match the second (see `attempt`).
-    return { ...e, attempts: 0 };
+    // sshd wrote a btmp record for `Illegal user` and another for this failed authentication.
+    return repeatOf(e);
   }
 
   /** `connect` note: the host of this connection, for later lines that lack it. */
@@ -256,7 +257,7 @@ export class Joiner {
   /** `close` note: the connection ended; releases a held failure or unreported pam failures. */
   close(key: JoinKey, host: string, time: number | null): AttackEvent | null {
     // The first pam failure after `Invalid user` is the attempt that line counted.
-    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host) !== undefined;
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
     if (typeof key === 'number') this.marks.clear(key);
     const st = this.find(key);
     if (!st) return null;
@@ -285,7 +286,7 @@ export class Joiner {
     st.pam.users.add(user);
     st.pam.unreported++;
     if (st.pam.users.size < 2) return null;
-    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host) !== undefined;
+    const invalid = typeof key === 'number' && this.marks.takeInvalid(key, host);
     const attempts = st.pam.unreported - (invalid ? 1 : 0);
     st.pam.unreported = 0;
     if (attempts <= 0) return null;

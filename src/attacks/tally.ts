@@ -1,4 +1,4 @@
-import { pruneTop } from '../logs/aggregate.ts';
+import { pruneTop } from '../core/top.ts';
 
 /**
  * Compact per-source counters for the detectors (see detect.ts): a busy server's logs name hundreds of
@@ -36,11 +36,6 @@ export function tallyEntries(t: Tally): Iterable<[string, number]> {
 /** How many keys a tally has. */
 export function tallySize(t: Tally): number {
   return t === undefined ? 0 : t instanceof Map ? t.size : 1;
-}
-
-/** Whether a tally has `key`. */
-export function tallyHas(t: Tally, key: string): boolean {
-  return t === undefined ? false : t instanceof Map ? t.has(key) : t.key === key;
 }
 
 /** A set of keys, as one key or a Set past that (a source's brute-force services: almost always one). */

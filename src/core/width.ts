@@ -25,6 +25,9 @@ export function padEndWidth(text: string, width: number): string {
   return w >= width ? text : text + ' '.repeat(width - w);
 }
 
+/** Made on first use, as string-width is. */
+let segmenter: Intl.Segmenter | undefined;
+
 /**
  * `text` cut to at most `width` columns, marking the cut with `…` (as clip does for characters); a wide
  * character that would cross the edge is left out, and a grapheme cluster is never split.
@@ -33,7 +36,8 @@ export function clipWidth(text: string, width: number): string {
   if (displayWidth(text) <= width) return text;
   let out = '';
   let used = 0;
-  for (const { segment } of new Intl.Segmenter().segment(text)) {
+  segmenter ??= new Intl.Segmenter();
+  for (const { segment } of segmenter.segment(text)) {
     const w = displayWidth(segment);
     if (used + w > width - 1) break;
     out += segment;

@@ -1,3 +1,4 @@
+import { pruneTop } from '../core/top.ts';
 import type { Evidence } from '../core/report.ts';
 import { lineText } from '../core/sanitize.ts';
 import { FOLD_CLIP, foldHash, foldKey, foldRange, type LineFolder, trimEnd, trimStart } from './fold.ts';
@@ -118,21 +119,6 @@ function bitsOf(mask: number): number[] {
 export function addCapped(top: Map<string, number>, folded: string, n: number): void {
   top.set(folded, (top.get(folded) ?? 0) + n);
   if (top.size > 2 * TOP_CAP) pruneTop(top, TOP_CAP);
-}
-
-/** Keeps the `keep` most frequent entries of a top map (ties: the ones added first). */
-export function pruneTop(top: Map<string, number>, keep: number): void {
-  const counts = [...top.values()].sort((a, b) => b - a);
-  const floor = counts[keep - 1] as number;
-  let above = 0;
-  for (const c of top.values()) if (c > floor) above++;
-  let ties = keep - above;
-  for (const [k, c] of top)
-    if (c < floor) top.delete(k);
-    else if (c === floor) {
-      if (ties > 0) ties--;
-      else top.delete(k);
-    }
 }
 
 /** One folded message of a part: its counts per mask. */

@@ -4,8 +4,8 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
 /**
  * Dovecot: login processes (`imap-login: Disconnected (auth failed, N attempts ...): user=<U>, ..., rip=ADDR`,
  * and `imap-login: Login: user=<U>, ..., rip=ADDR` for a success: after a dictionary attack, the login that
- * makes it CRITICAL, as sshd's `Accepted` does) and auth workers (`pam(USER,ADDR[,<session>]): unknown user | Password mismatch | ...`, dovecot 2.4's
- * `auth(USER,ADDR,sasl:mech)<session>: ... Password mismatch`). USER is client data and comes before the
+ * makes it CRITICAL, as sshd's `Accepted` does) and auth workers (`pam(USER,ADDR[,<session>]): unknown user |
+ * Password mismatch | ...`, dovecot 2.4's `auth(USER,ADDR,sasl:mech)<session>: ... Password mismatch`). USER is client data and comes before the
  * address: the login line's address is its last `rip=`, the worker's the last `,ADDR` before `): REASON`.
  */
 
