@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT } from '../../test/helpers/cli.ts';
 import { buildPlan, detect } from './build-plan.ts';
-import { gatherFacts } from './facts.ts';
+import { gatherFacts, inittabPrograms } from './facts.ts';
 import { builtinProfiles } from './profile.ts';
 import { configSchema } from './schema.ts';
 
@@ -153,6 +153,53 @@ describe('buildPlan on the demo tree', () => {
     expect(tree(['etc/systemd/system/multi-user.target.wants/ssh.service'])?.dormant).toMatch(
       /^installed, but not running/,
     );
+  });
+
+  it('reads the programs /etc/inittab runs in a multi-user runlevel', () => {
+    const inittab = [
+      '# mgetty on the modem line',
+      'id:2:initdefault:',
+      'si::sysinit:/etc/init.d/rcS',
+      'S0:2345:respawn:/sbin/mgetty -x0 -s 57600 ttyS0',
+      'S1:1:respawn:/sbin/agetty ttyS1',
+      'ca:12345:ctrlaltdel:/sbin/shutdown -t1 -a -r now',
+      'T1:23:respawn:+/sbin/getty -L ttyS2 9600 vt100',
+      'x1:345:once:exec /usr/local/bin/modemd --port=a:b',
+      'broken line',
+    ].join('\n');
+    expect(inittabPrograms(inittab)).toEqual(['rcS', 'mgetty', 'getty', 'modemd']);
+  });
+
+  it('takes an installed mgetty nothing starts as only installed (inittab or a systemd instance starts it)', () => {
+    const tree = (files: Record<string, string>) => {
+      const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-mgetty-'));
+      for (const [f, text] of Object.entries({ 'sbin/mgetty': '', ...files })) {
+        mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+        writeFileSync(path.join(root, f), text);
+      }
+      const plan = buildPlan(configSchema.parse({}), profiles, gatherFacts(root), root);
+      const svc = plan.services.find((s) => s.name === 'mgetty');
+      return svc && (svc.dormant ?? null);
+    };
+    const systemd = {
+      'proc/1/comm': 'systemd\n',
+      'etc/systemd/system/multi-user.target.wants/ssh.service': '',
+    };
+    // Debian's package enables nothing: installed only, not a CRITICAL "not running".
+    expect(tree(systemd)).toBe('installed, but not running and not enabled at boot (mgetty)');
+    expect(
+      tree({ ...systemd, 'etc/systemd/system/multi-user.target.wants/mgetty@ttyS0.service': '' }),
+    ).toBeNull();
+    const sysv = { 'proc/1/comm': 'init\n', 'etc/rc2.d/S01cron': '' };
+    expect(tree({ ...sysv, 'etc/inittab': 'S0:2345:respawn:/sbin/mgetty ttyS0\n' })).toBeNull();
+    expect(tree({ ...sysv, 'etc/inittab': '#S0:2345:respawn:/sbin/mgetty ttyS0\n' })).toBe(
+      'installed, but not running and not enabled at boot (mgetty)',
+    );
+    // An inittab alone is enough to judge by.
+    expect(tree({ 'proc/1/comm': 'init\n', 'etc/inittab': 'id:2:initdefault:\n' })).toBe(
+      'installed, but not running and not enabled at boot (mgetty)',
+    );
+    expect(tree({ ...systemd, 'proc/7/comm': 'mgetty\n' })).toBeNull(); // running
   });
 
   it('marks a service only installed: not running, no boot unit enabled, or no init system as PID 1', () => {

@@ -8,8 +8,9 @@ export interface HostFacts {
   ports: Set<number>;
   exists(hostPathName: string): boolean;
   /**
-   * Units and init scripts enabled at boot (systemd `*.wants` links, SysV `rc[2-5].d/S??name` links), or
-   * null when the host has neither directory (then nobody can tell).
+   * Units and init scripts enabled at boot (systemd `*.wants` links, a template's instances under the
+   * template's name too, SysV `rc[2-5].d/S??name` links, and the programs `/etc/inittab` runs), or null when
+   * the host has none of these (then nobody can tell).
    */
   bootUnits: Set<string> | null;
   /** PID 1's name (/proc/1/comm), or null when unknown: an init system starts daemons, a container's may not. */
@@ -28,7 +29,33 @@ export const INIT_SYSTEMS: ReadonlySet<string> = new Set([
   'busybox',
 ]);
 
-/** Names of what init starts at boot, from /etc/systemd/system/*.wants and /etc/rc[2-5].d. */
+/** inittab actions that run a program in normal operation (not `off`, `ctrlaltdel`, `powerfail`, ...). */
+const INITTAB_RUNS = new Set(['respawn', 'once', 'wait', 'boot', 'bootwait', 'sysinit']);
+
+/**
+ * The programs SysV init's `/etc/inittab` runs in a multi-user runlevel (2-5, or every runlevel), by name:
+ * `S0:2345:respawn:/sbin/mgetty -x0 ttyS0` gives `mgetty`. Where mgetty and gettys are started from on a
+ * SysV host, which has no rc link for them.
+ */
+export function inittabPrograms(text: string): string[] {
+  const names: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const fields = line.split(':');
+    if (fields.length < 4) continue;
+    const [, levels = '', action = ''] = fields;
+    if (!INITTAB_RUNS.has(action) || (levels !== '' && !/[2-5]/.test(levels))) continue;
+    // The process field may hold colons itself; `+` was an old marker for "no utmp work", `exec` a shell's.
+    const words = fields.slice(3).join(':').trim().replace(/^\+/, '').split(/\s+/);
+    const prog = words[0] === 'exec' ? words[1] : words[0];
+    const name = prog?.split('/').pop();
+    if (name) names.push(name);
+  }
+  return names;
+}
+
+/** Names of what init starts at boot, from /etc/systemd/system/*.wants, /etc/rc[2-5].d and /etc/inittab. */
 function bootUnits(root: string): Set<string> | null {
   const units = new Set<string>();
   let known = false;
@@ -43,8 +70,13 @@ function bootUnits(root: string): Set<string> | null {
   if (systemd) {
     known = true;
     for (const d of systemd.filter((e) => e.endsWith('.wants')))
-      for (const u of list(`/etc/systemd/system/${d}`) ?? [])
-        units.add(u.replace(/@?\.(?:service|socket)$/, ''));
+      for (const u of list(`/etc/systemd/system/${d}`) ?? []) {
+        const name = u.replace(/@?\.(?:service|socket)$/, '');
+        units.add(name);
+        // An enabled instance (`mgetty@ttyS0`) enables its template's daemon.
+        const at = name.indexOf('@');
+        if (at > 0) units.add(name.slice(0, at));
+      }
   }
   for (const n of [2, 3, 4, 5]) {
     const rc = list(`/etc/rc${n}.d`);
@@ -54,6 +86,13 @@ function bootUnits(root: string): Set<string> | null {
       const m = /^S\d\d(.+)$/.exec(e);
       if (m) units.add(m[1] as string);
     }
+  }
+  try {
+    const inittab = readFileSync(hostPath({ root }, '/etc/inittab'), 'latin1');
+    known = true;
+    for (const name of inittabPrograms(inittab)) units.add(name);
+  } catch {
+    // no inittab (systemd hosts): the links above decide
   }
   return known ? units : null;
 }
