@@ -159,7 +159,7 @@ export function parseAudit(message: string): Audit | null {
 export type MgettyEvent =
   | { type: 'separator' }
   | { type: 'start'; program: string; version: string }
-  | { type: 'pid'; pid: number; parentPid: number }
+  | { type: 'pid'; pid: number; parentPid: number | null }
   | { type: 'expect'; what: string; found: boolean }
   | { type: 'found' }
   | { type: 'connect' }
@@ -225,6 +225,9 @@ function perLineEvent(message: string): MgettyEvent {
   if (start) return { type: 'start', program: start[1] as string, version: (start[2] as string).trim() };
   const pid = /^user id: \d+, pid: (\d+), parent pid: (\d+)/.exec(message);
   if (pid) return { type: 'pid', pid: Number(pid[1]), parentPid: Number(pid[2]) };
+  // mgetty 1.2.1 names its pid after CONNECT, before its login prompt (the pid login will have).
+  const utmpPid = /^looking for utmp entry\.\.\. \(PID: (\d+)\)/.exec(message);
+  if (utmpPid) return { type: 'pid', pid: Number(utmpPid[1]), parentPid: null };
   const expect = /waiting for ``(.*?)''(.*)$/.exec(message);
   if (expect)
     return { type: 'expect', what: expect[1] as string, found: /\*\* found \*\*/.test(expect[2] as string) };
@@ -594,6 +597,8 @@ export function extractCalls(entries: readonly MgettyEntry[]): { calls: Call[]; 
         break;
       case 'pid':
         if (s.open && s.open.pid !== null && s.open.pid !== ev.pid) close(s);
+        // The pid named after CONNECT is the call's: it was opened before mgetty said it.
+        if (s.open && s.open.pid === null) s.open.pid = ev.pid;
         s.pid = ev.pid;
         break;
       case 'expect':
@@ -632,6 +637,9 @@ export function extractCalls(entries: readonly MgettyEntry[]): { calls: Call[]; 
             calls.push({ ...open(e, line, audit.pid), auditTime: e.time, outcome, audit });
           }
         } else {
+          // The process that took the call ends (a hang-up's `got signal 1`): its pid is the call's.
+          const o = s.open;
+          if (o && o.pid === null && audit.pid !== null && o.line === line) o.pid = audit.pid;
           close(s);
           if (line && ['denied', 'rejected', 'stopped', 'ringback'].includes(audit.type))
             unanswered.push({ line, time: e.time, type: audit.type, evidence: evidenceOf(e) });
