@@ -311,7 +311,8 @@ describe('syslog lines', () => {
     );
     expect(entries.map((e) => [e.tty, e.pid, e.issue, e.time.toISOString(), e.wall.hour])).toEqual([
       ['ttyS1', 612, 'init-failed', '2026-05-25T06:01:40.000Z', 15],
-      ['ttyS1', 612, 'init-failed', '2026-05-25T06:01:41.000Z', 15],
+      // the same process's audit line of that failure: not a second one
+      ['ttyS1', 612, null, '2026-05-25T06:01:41.000Z', 15],
     ]);
   });
 
@@ -501,6 +502,26 @@ describe("mgetty 1.2.1's own log (fixtures/mgetty-1.2.1, written by test/e2e-dia
       ['2026-11-26T15:31:06.000Z', 6001, 'failed'],
       ['2026-11-26T15:31:11.000Z', 7001, 'failed'],
     ]);
+  });
+
+  it("counts one failed modem initialisation once per mgetty process, not again for its audit line", () => {
+    const trouble = groupModemIssues(real).map((g) => [g.kind, g.count]);
+    expect(trouble).toContainEqual(['init-failed', 1]);
+    // a second process that fails is counted again
+    const twice = parseMgettyLog(
+      [
+        '--',
+        '11/27 00:31:12 yS7  mgetty: stable release 1.2.1',
+        "11/27 00:31:12 yS7  init chat timed out, trying force-init-chat",
+        '11/27 00:31:12 yS7  init chat failed, exiting...: Invalid argument',
+        '11/27 00:31:12 ##### failed in mg_init_data, dev=ttyS7, pid=8001',
+        '--',
+        '11/27 00:31:40 yS7  mgetty: stable release 1.2.1',
+        '11/27 00:31:40 ##### failed in mg_init_data, dev=ttyS7, pid=8002',
+      ].join('\n'),
+      { source: '/var/log/mgetty/mg_ttyS7.log', mtime: new Date('2026-11-26T16:00:00Z'), device: 'ttyS7' },
+    );
+    expect(groupModemIssues(twice).map((g) => [g.kind, g.count])).toEqual([['init-failed', 2]]);
   });
 
   it("reports the console login after a hung-up call as a login without a call (pids differ)", () => {

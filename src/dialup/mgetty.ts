@@ -258,6 +258,27 @@ function num(s: string | undefined): number {
 }
 
 /**
+ * The modem trouble a pending line reports. One mgetty process that cannot initialise the modem logs it up
+ * to three times (`init chat timed out, trying force-init-chat`, `init chat failed, exiting...`, the audit
+ * line `failed in mg_init_data`) and exits: the failure counts once per process, as the DSR warning each
+ * start logs does, else one failed initialisation counted three.
+ */
+function issueOf(p: Pending, initFailed: { run: number; seen: Set<string> }): ModemIssueKind | null {
+  if (p.format === 'mgetty' && (p.event.type === 'separator' || p.event.type === 'start')) initFailed.run++;
+  const issue =
+    p.event.type === 'audit'
+      ? p.event.audit.type === 'init-failed'
+        ? 'init-failed'
+        : null
+      : modemIssue(p.message);
+  if (issue !== 'init-failed') return issue;
+  const proc = p.format === 'mgetty' ? `run ${initFailed.run}` : `pid ${p.pid}`;
+  if (initFailed.seen.has(proc)) return null;
+  initFailed.seen.add(proc);
+  return issue;
+}
+
+/**
  * Parses a log's text into entries, in file order. Lines of other programs (a syslog file) and
  * continuation lines (modem output spread over lines) are skipped; per-line and syslog lines may be mixed.
  */
@@ -429,6 +450,8 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
   }
 
   const entries: MgettyEntry[] = [];
+  // Which processes logged an init failure (a per-line log's runs by number, syslog's by pid).
+  const initFailed = { run: 0, seen: new Set<string>() };
   let lastTime: { time: Date; wall: WallTime } | null = null;
   for (const [i, p] of pending.entries()) {
     let time: Date;
@@ -469,12 +492,7 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
       pid: p.pid,
       message: p.message,
       event: p.event,
-      issue:
-        p.event.type === 'audit'
-          ? p.event.audit.type === 'init-failed'
-            ? 'init-failed'
-            : null
-          : modemIssue(p.message),
+      issue: issueOf(p, initFailed),
     });
   }
   return entries;
