@@ -504,7 +504,7 @@ describe("mgetty 1.2.1's own log (fixtures/mgetty-1.2.1, written by test/e2e-dia
     ]);
   });
 
-  it("counts one failed modem initialisation once per mgetty process, not again for its audit line", () => {
+  it('counts one failed modem initialisation once per mgetty process, not again for its audit line', () => {
     const trouble = groupModemIssues(real).map((g) => [g.kind, g.count]);
     expect(trouble).toContainEqual(['init-failed', 1]);
     // a second process that fails is counted again
@@ -512,7 +512,7 @@ describe("mgetty 1.2.1's own log (fixtures/mgetty-1.2.1, written by test/e2e-dia
       [
         '--',
         '11/27 00:31:12 yS7  mgetty: stable release 1.2.1',
-        "11/27 00:31:12 yS7  init chat timed out, trying force-init-chat",
+        '11/27 00:31:12 yS7  init chat timed out, trying force-init-chat',
         '11/27 00:31:12 yS7  init chat failed, exiting...: Invalid argument',
         '11/27 00:31:12 ##### failed in mg_init_data, dev=ttyS7, pid=8001',
         '--',
@@ -524,12 +524,17 @@ describe("mgetty 1.2.1's own log (fixtures/mgetty-1.2.1, written by test/e2e-dia
     expect(groupModemIssues(twice).map((g) => [g.kind, g.count])).toEqual([['init-failed', 2]]);
   });
 
-  it("reports the console login after a hung-up call as a login without a call (pids differ)", () => {
+  it('reports the console login after a hung-up call as a login without a call (pids differ)', () => {
     const wtmp = decodeWtmp(readFileSync(path.join(dir, 'wtmp')), '/var/log/wtmp');
     if (!wtmp.ok) throw new Error(wtmp.reason);
     const { calls, unanswered } = extractCalls(real);
     const [line] = correlate(
-      { calls, unanswered, records: wtmp.records, coverage: new Map([['ttyS7', (real[0] as MgettyEntry).time]]) },
+      {
+        calls,
+        unanswered,
+        records: wtmp.records,
+        coverage: new Map([['ttyS7', (real[0] as MgettyEntry).time]]),
+      },
       // a short window: the whole run took 20 s, and logins within a window of the log's start are not judged
       { windowSeconds: 10, now: new Date('2026-11-26T16:00:00Z') },
     );
