@@ -23,6 +23,9 @@ declare -A WANT=(
   # a private sshd (never the system's) for the attack detection's end-to-end test, and the password client
   [/usr/sbin/sshd]=openssh-server
   [/usr/bin/sshpass]=sshpass
+  # the real mgetty and a pty for it (socat) for the dial-up check's end-to-end test (test/e2e-dialup.test.ts)
+  [/sbin/mgetty]=mgetty
+  [/usr/bin/socat]=socat
   # writes real journal files from export format for the journal readers' tests (journalctl is systemd's)
   [/lib/systemd/systemd-journal-remote]=systemd-journal-remote
 )

@@ -93,7 +93,7 @@ describe('the demo generator', () => {
       expect(trouble.map((f) => f.kind === 'dialup-modem-trouble' && [f.data.issue, f.data.count])).toEqual([
         ['dsr-off', 4],
         ['no-response', 1],
-        ['init-failed', 12],
+        ['init-failed', 4],
       ]);
       const dsr = trouble[0];
       expect(dsr?.summary).toMatch(

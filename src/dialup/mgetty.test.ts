@@ -1,7 +1,11 @@
 // Log lines below follow mgetty's own formats (logfile.c, login.c, mgetty.c, ring.c, faxrec.c of mgetty 1.2)
 // and quote published logs: the runbook's two lines, the syslog examples of mgetty's texinfo manual (section
 // "mgetty, logging into syslog"), and users' logs posted to the mgetty list, debian-user and Ubuntu forums.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { correlate } from './correlate.ts';
+import { decodeWtmp } from './logins-source.ts';
 import {
   auditFields,
   deviceFromFileName,
@@ -307,7 +311,8 @@ describe('syslog lines', () => {
     );
     expect(entries.map((e) => [e.tty, e.pid, e.issue, e.time.toISOString(), e.wall.hour])).toEqual([
       ['ttyS1', 612, 'init-failed', '2026-05-25T06:01:40.000Z', 15],
-      ['ttyS1', 612, 'init-failed', '2026-05-25T06:01:41.000Z', 15],
+      // the same process's audit line of that failure: not a second one
+      ['ttyS1', 612, null, '2026-05-25T06:01:41.000Z', 15],
     ]);
   });
 
@@ -476,5 +481,70 @@ describe('modem trouble from new lines only', () => {
       ['init-failed', 1],
     ]);
     expect(next.marks.get('ttyS0')).toEqual({ time: Date.parse('2026-05-01T02:00:00Z'), count: 1 });
+  });
+});
+
+describe("mgetty 1.2.1's own log (fixtures/mgetty-1.2.1, written by test/e2e-dialup.test.ts's runs)", () => {
+  const dir = path.join(import.meta.dirname, 'fixtures', 'mgetty-1.2.1');
+  const real = parseMgettyLog(readFileSync(path.join(dir, 'mg_ttyS7.log'), 'latin1'), {
+    source: '/var/log/mgetty/mg_ttyS7.log',
+    mtime: new Date('2026-11-26T15:32:00Z'),
+    timeZone: 'Asia/Tokyo',
+    device: deviceFromFileName('mg_ttyS7.log'),
+  });
+
+  it('gives a call whose caller hung up at the login prompt the pid mgetty named after CONNECT', () => {
+    const { calls } = extractCalls(real);
+    expect(calls.map((c) => [c.start.toISOString(), c.pid, c.outcome])).toEqual([
+      ['2026-11-26T15:30:55.000Z', 3001, 'login'],
+      ['2026-11-26T15:30:58.000Z', 4001, 'connect'],
+      ['2026-11-26T15:31:00.000Z', 5001, 'login'],
+      ['2026-11-26T15:31:06.000Z', 6001, 'failed'],
+      ['2026-11-26T15:31:11.000Z', 7001, 'failed'],
+    ]);
+  });
+
+  it('counts one failed modem initialisation once per mgetty process, not again for its audit line', () => {
+    const trouble = groupModemIssues(real).map((g) => [g.kind, g.count]);
+    expect(trouble).toContainEqual(['init-failed', 1]);
+    // a second process that fails is counted again
+    const twice = parseMgettyLog(
+      [
+        '--',
+        '11/27 00:31:12 yS7  mgetty: stable release 1.2.1',
+        '11/27 00:31:12 yS7  init chat timed out, trying force-init-chat',
+        '11/27 00:31:12 yS7  init chat failed, exiting...: Invalid argument',
+        '11/27 00:31:12 ##### failed in mg_init_data, dev=ttyS7, pid=8001',
+        '--',
+        '11/27 00:31:40 yS7  mgetty: stable release 1.2.1',
+        '11/27 00:31:40 ##### failed in mg_init_data, dev=ttyS7, pid=8002',
+      ].join('\n'),
+      { source: '/var/log/mgetty/mg_ttyS7.log', mtime: new Date('2026-11-26T16:00:00Z'), device: 'ttyS7' },
+    );
+    expect(groupModemIssues(twice).map((g) => [g.kind, g.count])).toEqual([['init-failed', 2]]);
+  });
+
+  it('reports the console login after a hung-up call as a login without a call (pids differ)', () => {
+    const wtmp = decodeWtmp(readFileSync(path.join(dir, 'wtmp')), '/var/log/wtmp');
+    if (!wtmp.ok) throw new Error(wtmp.reason);
+    const { calls, unanswered } = extractCalls(real);
+    const [line] = correlate(
+      {
+        calls,
+        unanswered,
+        records: wtmp.records,
+        coverage: new Map([['ttyS7', (real[0] as MgettyEntry).time]]),
+      },
+      // a short window: the whole run took 20 s, and logins within a window of the log's start are not judged
+      { windowSeconds: 10, now: new Date('2026-11-26T16:00:00Z') },
+    );
+    expect(line?.matches.map((m) => [m.login.pid, m.call.pid, m.byPid])).toEqual([[3001, 3001, true]]);
+    expect(line?.loginsWithoutCall.map((l) => [l.login.user, l.login.pid])).toEqual([['dialin', 9001]]);
+    expect(line?.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([
+      [4001, 'no-login'],
+      [5001, 'login-failed'],
+      [6001, 'connect-failed'],
+      [7001, 'connect-failed'],
+    ]);
   });
 });

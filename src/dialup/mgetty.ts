@@ -159,7 +159,7 @@ export function parseAudit(message: string): Audit | null {
 export type MgettyEvent =
   | { type: 'separator' }
   | { type: 'start'; program: string; version: string }
-  | { type: 'pid'; pid: number; parentPid: number }
+  | { type: 'pid'; pid: number; parentPid: number | null }
   | { type: 'expect'; what: string; found: boolean }
   | { type: 'found' }
   | { type: 'connect' }
@@ -225,6 +225,9 @@ function perLineEvent(message: string): MgettyEvent {
   if (start) return { type: 'start', program: start[1] as string, version: (start[2] as string).trim() };
   const pid = /^user id: \d+, pid: (\d+), parent pid: (\d+)/.exec(message);
   if (pid) return { type: 'pid', pid: Number(pid[1]), parentPid: Number(pid[2]) };
+  // mgetty 1.2.1 names its pid after CONNECT, before its login prompt (the pid login will have).
+  const utmpPid = /^looking for utmp entry\.\.\. \(PID: (\d+)\)/.exec(message);
+  if (utmpPid) return { type: 'pid', pid: Number(utmpPid[1]), parentPid: null };
   const expect = /waiting for ``(.*?)''(.*)$/.exec(message);
   if (expect)
     return { type: 'expect', what: expect[1] as string, found: /\*\* found \*\*/.test(expect[2] as string) };
@@ -252,6 +255,27 @@ interface Pending {
 
 function num(s: string | undefined): number {
   return Number(s);
+}
+
+/**
+ * The modem trouble a pending line reports. One mgetty process that cannot initialise the modem logs it up
+ * to three times (`init chat timed out, trying force-init-chat`, `init chat failed, exiting...`, the audit
+ * line `failed in mg_init_data`) and exits: the failure counts once per process, as the DSR warning each
+ * start logs does, else one failed initialisation counted three.
+ */
+function issueOf(p: Pending, initFailed: { run: number; seen: Set<string> }): ModemIssueKind | null {
+  if (p.format === 'mgetty' && (p.event.type === 'separator' || p.event.type === 'start')) initFailed.run++;
+  const issue =
+    p.event.type === 'audit'
+      ? p.event.audit.type === 'init-failed'
+        ? 'init-failed'
+        : null
+      : modemIssue(p.message);
+  if (issue !== 'init-failed') return issue;
+  const proc = p.format === 'mgetty' ? `run ${initFailed.run}` : `pid ${p.pid}`;
+  if (initFailed.seen.has(proc)) return null;
+  initFailed.seen.add(proc);
+  return issue;
 }
 
 /**
@@ -426,6 +450,8 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
   }
 
   const entries: MgettyEntry[] = [];
+  // Which processes logged an init failure (a per-line log's runs by number, syslog's by pid).
+  const initFailed = { run: 0, seen: new Set<string>() };
   let lastTime: { time: Date; wall: WallTime } | null = null;
   for (const [i, p] of pending.entries()) {
     let time: Date;
@@ -466,12 +492,7 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
       pid: p.pid,
       message: p.message,
       event: p.event,
-      issue:
-        p.event.type === 'audit'
-          ? p.event.audit.type === 'init-failed'
-            ? 'init-failed'
-            : null
-          : modemIssue(p.message),
+      issue: issueOf(p, initFailed),
     });
   }
   return entries;
@@ -594,6 +615,8 @@ export function extractCalls(entries: readonly MgettyEntry[]): { calls: Call[]; 
         break;
       case 'pid':
         if (s.open && s.open.pid !== null && s.open.pid !== ev.pid) close(s);
+        // The pid named after CONNECT is the call's: it was opened before mgetty said it.
+        if (s.open && s.open.pid === null) s.open.pid = ev.pid;
         s.pid = ev.pid;
         break;
       case 'expect':
@@ -632,6 +655,9 @@ export function extractCalls(entries: readonly MgettyEntry[]): { calls: Call[]; 
             calls.push({ ...open(e, line, audit.pid), auditTime: e.time, outcome, audit });
           }
         } else {
+          // The process that took the call ends (a hang-up's `got signal 1`): its pid is the call's.
+          const o = s.open;
+          if (o && o.pid === null && audit.pid !== null && o.line === line) o.pid = audit.pid;
           close(s);
           if (line && ['denied', 'rejected', 'stopped', 'ringback'].includes(audit.type))
             unanswered.push({ line, time: e.time, type: audit.type, evidence: evidenceOf(e) });
