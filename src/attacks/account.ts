@@ -200,6 +200,8 @@ export class Accountant {
   private readonly hints: readonly Family[];
   private readonly pre: RegExp;
   private readonly zone: Zone;
+  /** The inspection time (epoch ms). */
+  private readonly now: number;
   private splitter: LineSplitter;
   private reference = Number.NaN;
   private readonly fast: boolean;
@@ -221,7 +223,8 @@ export class Accountant {
     this.hints = opts.hints ?? [];
     this.pre = prefilterFor(this.hints);
     this.zone = opts.zone ?? makeZone(undefined);
-    this.splitter = this.splitterFor(opts.now.getTime());
+    this.now = opts.now.getTime();
+    this.splitter = this.splitterFor(this.now);
   }
 
   private splitterFor(reference: number): LineSplitter {
@@ -235,7 +238,10 @@ export class Accountant {
    * does not put them after it (rotated members of one stream differ). The pid joins carry over.
    */
   useFile(mtimeMs: number): void {
-    if (mtimeMs !== this.reference) this.splitter = this.splitterFor(mtimeMs);
+    // A file cannot hold lines from after the inspection: an mtime in the future (a copied or checked-out
+    // tree, a clock set back) is taken as now, so year-less dates never land in the future.
+    const reference = Math.min(mtimeMs, this.now);
+    if (reference !== this.reference) this.splitter = this.splitterFor(reference);
     this.prevEvent = null; // line numbers start again in the next file
   }
 

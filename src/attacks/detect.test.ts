@@ -7,10 +7,12 @@ import { makeZone } from '../core/tz.ts';
 import type { Family } from './extract/registry.ts';
 
 const NOW = new Date(Date.UTC(2024, 5, 30, 12, 0, 0));
+/** The fixtures' year-less and offset-less stamps are UTC, whatever zone the tests run in. */
+const UTC = makeZone('UTC');
 
 function detect(text: string, hints: Family[] = [], cfg: unknown = {}) {
   const det = new AttackDetectors(attacksConfig.parse(cfg));
-  const acc = new Accountant({ now: NOW, hints });
+  const acc = new Accountant({ now: NOW, zone: UTC, hints });
   acc.scanText(text, 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/auth.log' }));
   return { det, report: () => det.finish() };
 }
@@ -47,7 +49,7 @@ describe('brute-force detector', () => {
   it("names the services of the failures only, not those of the same source's other events", () => {
     const det = new AttackDetectors(attacksConfig.parse({}));
     const feed = (text: string, hints: Family[], source: string) => {
-      const acc = new Accountant({ now: NOW, hints });
+      const acc = new Accountant({ now: NOW, zone: UTC, hints });
       acc.scanText(text, 1, (e: LocatedEvent) => det.add({ ...e, source }));
     };
     feed(
@@ -176,7 +178,7 @@ describe('brute-force detector', () => {
     det.addLogin({
       host: '192.0.2.77',
       user: 'admin',
-      time: new Date(2024, 5, 30, 11, 0, 0).getTime(),
+      time: Date.UTC(2024, 5, 30, 11, 0, 0),
       service: 'wtmp',
     });
     expect(report().findings[0]?.status).toBe('CRITICAL');
@@ -277,13 +279,13 @@ describe('port scan, web probe and passwd detectors', () => {
     const det = new AttackDetectors(attacksConfig.parse({}), {
       serviceName: (s) => (s === 'web' ? 'httpd' : 'host'),
     });
-    const acc = new Accountant({ now: NOW, hints: ['web'] });
+    const acc = new Accountant({ now: NOW, zone: UTC, hints: ['web'] });
     const lines = [
       '203.0.113.23 - - [30/Jun/2024:10:00:00 +0000] "GET /cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0" 404 0 "-" "-"',
       '203.0.113.23 - - [30/Jun/2024:10:00:01 +0000] "GET /.env HTTP/1.1" 404 0 "-" "-"',
     ];
     acc.scanText(lines.join('\n'), 1, (e: LocatedEvent) => det.add({ ...e, source: '/var/log/access.log' }));
-    const sshd = new Accountant({ now: NOW });
+    const sshd = new Accountant({ now: NOW, zone: UTC });
     sshd.scanText(sshLines(6, '203.0.113.23').join('\n'), 1, (e: LocatedEvent) =>
       det.add({ ...e, source: '/var/log/auth.log' }),
     );
@@ -300,7 +302,7 @@ describe('port scan, web probe and passwd detectors', () => {
   it("gives each finding its own first and last time, not its source's", () => {
     const det = new AttackDetectors(attacksConfig.parse({}));
     const feed = (text: string, hints: Family[], source: string) => {
-      const acc = new Accountant({ now: NOW, hints });
+      const acc = new Accountant({ now: NOW, zone: UTC, hints });
       acc.scanText(text, 1, (e: LocatedEvent) => det.add({ ...e, source }));
     };
     // Ten days before its probes, the same address failed to log in over ssh.
@@ -335,7 +337,7 @@ describe('one attempt logged in two logs', () => {
   function twoLogs(logs: { source: string; text: string; hints?: Family[] }[], cfg: unknown = {}) {
     const det = new AttackDetectors(attacksConfig.parse(cfg));
     for (const log of logs) {
-      const acc = new Accountant({ now: NOW, hints: log.hints ?? [] });
+      const acc = new Accountant({ now: NOW, zone: UTC, hints: log.hints ?? [] });
       acc.scanText(log.text, 1, (e: LocatedEvent) => det.add({ ...e, source: log.source }));
     }
     return det.finish();
@@ -388,7 +390,7 @@ describe('one web request in the access log and the error log', () => {
   function report(logs: { source: string; text: string; hints: Family[] }[]) {
     const det = new AttackDetectors(attacksConfig.parse({}));
     for (const log of logs) {
-      const acc = new Accountant({ now: NOW, hints: log.hints });
+      const acc = new Accountant({ now: NOW, zone: UTC, hints: log.hints });
       acc.scanText(log.text, 1, (e: LocatedEvent) => det.add({ ...e, source: log.source }));
     }
     return det.finish();
@@ -494,7 +496,7 @@ describe('one web request in the access log and the error log', () => {
 describe("dovecot's auth worker and login process", () => {
   it('count one attempt once (auth_verbose logs the worker line, the login line follows)', () => {
     const det = new AttackDetectors(attacksConfig.parse({}));
-    const acc = new Accountant({ now: NOW });
+    const acc = new Accountant({ now: NOW, zone: UTC });
     const lines = [1, 2, 3].flatMap((i) => [
       `Jun 30 10:0${i}:00 mx dovecot: auth: Info: passwd-file(bob,203.0.113.44,<SvLnWihhAIJ/AAA${i}>): Password mismatch`,
       `Jun 30 10:0${i}:02 mx dovecot: imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=203.0.113.44, lip=127.0.0.1, session=<SvLnWihhAIJ/AAA${i}>`,

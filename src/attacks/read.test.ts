@@ -6,7 +6,7 @@ import { writeJournal } from '../../test/helpers/journal.ts';
 import { makeZone } from '../core/tz.ts';
 import { spawnJournalctl } from '../logs/read/journal.ts';
 import type { SourcedEvent } from './detect.ts';
-import { accountJournal } from './read.ts';
+import { accountJournal, accountLog } from './read.ts';
 
 const NOW = new Date(Date.UTC(2026, 10, 26));
 
@@ -49,5 +49,32 @@ describe('attack accounting over the journal', () => {
     const counted = events.filter((e) => e.event.attempts > 0).map((e) => e.event.host);
     expect(counted).toContain('198.51.100.7');
     expect(counted).not.toContain('203.0.113.9');
+  });
+});
+
+describe('accountLog', () => {
+  it('never dates a year-less line after the inspection: a future mtime (copied tree) counts as now', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-future-'));
+    const file = path.join(dir, 'auth.log');
+    fs.writeFileSync(
+      file,
+      'Nov 24 10:00:00 gw sshd[9]: Failed password for root from 203.0.113.7 port 4000 ssh2\n',
+    );
+    // Written "a year on" by a clock set ahead, or checked out with its time kept.
+    const ahead = new Date('2027-11-26T12:00:00Z');
+    fs.utimesSync(file, ahead, ahead);
+    const events: SourcedEvent[] = [];
+    await accountLog(file, {
+      mode: { kind: 'whole' },
+      now: NOW,
+      zone: makeZone('UTC'),
+      hints: [],
+      display: (p) => p,
+      onEvent: (e) => events.push(e),
+    });
+    expect(events.map((e) => new Date(e.event.time ?? 0).toISOString())).toEqual([
+      '2026-11-24T10:00:00.000Z',
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -8,6 +8,7 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -125,7 +126,9 @@ describe('a line rsyslog wrote to two logs', () => {
       `detect: false\nservices:\n  postfix:\n    enabled: true\n${yaml}`,
     );
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, 'var/log', name), text);
-    return loadAll({ root, env: { TZ: 'UTC' } });
+    // Year-less stamps take their year from the file's time, capped at the inspection time: a fixed
+    // one, not the day the test runs.
+    return loadAll({ root, env: { TZ: 'UTC' }, now: new Date('2026-11-25T12:00:00Z') });
   }
 
   async function postfixErrors(files: Record<string, string>, threads = 1) {
@@ -144,6 +147,15 @@ describe('a line rsyslog wrote to two logs', () => {
       '/var/log/syslog',
       '/var/log/syslog',
     ]);
+  });
+
+  it('never dates a year-less line after the inspection: a future mtime (copied tree) counts as now', async () => {
+    const { host, plan } = mailHost({ 'mail.log': body([POSTFIX[0] as string]) });
+    const ahead = new Date('2027-11-26T12:00:00Z');
+    utimesSync(path.join(host.root, 'var/log/mail.log'), ahead, ahead);
+    const r = await readAll(host, plan, logsConfig.parse({}), 1);
+    const errors = r.stats.services.get('postfix')?.get('error');
+    expect(new Date(errors?.last ?? 0).getUTCFullYear()).toBe(2026);
   });
 
   it('counts a line once in syslog, mail.log and mail.err, CRLF or not, and the lines only one log has', async () => {

@@ -230,6 +230,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     noIgnore: input.noIgnore,
     since: input.mode.kind === 'since' ? input.mode.since : null,
     zone: hostZoneName(host, input.timeZone),
+    now: host.now.getTime(),
     ...(input.onlyService !== undefined ? { only: input.onlyService } : {}),
   };
   const router = makeRouter(route, rules, stats, input.onLine);

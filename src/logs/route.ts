@@ -27,6 +27,11 @@ export interface RouteSpec {
   since: number | null;
   /** Zone name for year-less stamps (undefined: this process's zone). */
   zone: string | undefined;
+  /**
+   * The inspection time (epoch ms): a file's mtime past it (a copied or checked-out tree, a clock set back)
+   * is taken as this, so year-less dates never land in the future. Undefined: the mtime as it is.
+   */
+  now?: number;
 }
 
 /** A matching line after routing: what `scan --format ndjson` prints and observers receive. */
@@ -323,13 +328,16 @@ export function makeRouter(
   };
   let lastHost = '';
   return {
-    file: (where, mtimeMs, admit) => ({
-      where: { ...where, targets: restrict(where.targets) },
-      years: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
-      backYears: { reference: mtimeMs, zone, year: zone.yearOf(mtimeMs) },
-      carry: { upTo: -1, time: null, at: -1 },
-      admit,
-    }),
+    file: (where, mtimeMs, admit) => {
+      const reference = spec.now !== undefined && mtimeMs > spec.now ? spec.now : mtimeMs;
+      return {
+        where: { ...where, targets: restrict(where.targets) },
+        years: { reference, zone, year: zone.yearOf(reference) },
+        backYears: { reference, zone, year: zone.yearOf(reference) },
+        carry: { upTo: -1, time: null, at: -1 },
+        admit,
+      };
+    },
     fileHit(hit, ctx) {
       const text = hit.text;
       if (parseStamped(text, ctx.years, classic)) {

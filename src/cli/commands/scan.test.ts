@@ -149,6 +149,8 @@ describe('tenken scan', () => {
 
   it("says what each category means: the runbook's words, or the config's title", async () => {
     writeFileSync(path.join(dir, 'meaning'), Buffer.from(LOG, 'latin1'));
+    // Year-less stamps take their year from the file's time: a fixed one, not the day the test runs.
+    utimesSync(path.join(dir, 'meaning'), new Date('2026-11-25T00:00:00Z'), new Date('2026-11-25T00:00:00Z'));
     const row = (out: string, re: RegExp) => out.split('\n').find((l) => re.test(l));
     const text = (await scan(['meaning'], {}, 'text')).out;
     expect(row(text, /^category /)).toMatch(/ last \(UTC\) +meaning$/);
