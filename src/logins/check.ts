@@ -28,6 +28,7 @@ import {
   readModel,
 } from './audit.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
+import { misalignedText } from './wtmp-file.ts';
 import type { LoginsConfig } from './config.ts';
 import { historyInputs, type LoginHistory, readHistory } from './history.ts';
 import { readLastlog } from './lastlog.ts';
@@ -340,7 +341,7 @@ export async function inspectLogins(
         index: null,
         sec: null,
         detail: f.tail.misaligned
-          ? `${f.tail.length} bytes too many, and not at the end: the last record reads right only from the end of the file, so bytes were inserted or a record cut further up (an edit), and the records after that point are misread`
+          ? misalignedText(f.tail)
           : `${f.tail.length} bytes after the last whole record (offset ${f.tail.offset}): records appended after them are misaligned`,
       });
   }

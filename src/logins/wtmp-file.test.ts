@@ -96,6 +96,26 @@ describe('openWtmp', () => {
     );
   });
 
+  it('reads a file with bytes inserted among its first records: the records before them from the start, the ones after from the end', async () => {
+    const file = path.join(dir, 'inserted-early');
+    const img = Buffer.from(encodeRecords(recs(200)));
+    // 3 bytes inside record 4 (0-based): every later record is misaligned from the start.
+    fs.writeFileSync(
+      file,
+      Buffer.concat([img.subarray(0, 4 * 384 + 50), Buffer.alloc(3), img.subarray(4 * 384 + 50)]),
+    );
+    const f = await openWtmp(file, { display: '/var/log/wtmp' });
+    expect(f).toMatchObject({
+      records: 200,
+      tail: { offset: 4 * 384, length: 3, misaligned: true, before: 4 },
+    });
+    const pids = [...recordsForward(f, 7)].map((r) => r.pid);
+    expect(pids.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    expect(pids.slice(5)).toEqual(Array.from({ length: 195 }, (_, i) => i + 5));
+    expect([...recordsBackward(f, 7)].map((r) => r.pid).reverse()).toEqual(pids);
+    f.close();
+  });
+
   it('counts damaged records with examples for findings', async () => {
     const file = path.join(dir, 'damaged');
     fs.writeFileSync(

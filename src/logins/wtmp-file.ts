@@ -3,8 +3,9 @@
  * `wtmp-20261101.gz`), in chunks so memory stays bounded whatever the size (an attacker controls btmp's).
  * Records are aligned from the start of the file; bytes after the last whole record are reported as a stray
  * tail instead of shifting every record (util-linux `last` aligns from the end and then shows nothing). When
- * the last record reads right only from the end (bytes inserted further up: an edit), records are aligned
- * from the end, as util-linux does, and the tail is marked misaligned.
+ * the last record reads right only from the end (bytes inserted further up: an edit), the records after the
+ * edit are aligned from the end, as util-linux does, the ones before it from the start (util-linux misreads
+ * those), and the tail is marked misaligned.
  * A gzip file is decompressed once into memory when small, else into an unlinked temporary file.
  */
 import fs from 'node:fs';
@@ -30,9 +31,12 @@ export interface StrayTail {
   /**
    * The last record makes sense read from the end of the file but not from its start: the extra bytes are
    * not a torn write at the end but were inserted (or a record was cut) further up, and the records after
-   * that point are misread from the start. Only an edit does that.
+   * that point are misread from the start. Only an edit does that. `offset` is then where the record they
+   * went into starts: the records before it are read from the start of the file, the rest from its end.
    */
   misaligned?: boolean;
+  /** With `misaligned`: how many records (from the first) are read aligned from the start, before the edit. */
+  before?: number;
 }
 
 /** An opened utmp-format file, ready for chunked reads. */
@@ -201,7 +205,12 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
   }
   const sample = Buffer.alloc(Math.min(SAMPLE, bytes.size));
   bytes.readAt(sample, 0);
-  const det = detectLayout(sample, bytes.size);
+  let endSample: Buffer | undefined;
+  if (bytes.size > sample.length) {
+    endSample = Buffer.alloc(Math.min(SAMPLE, bytes.size));
+    bytes.readAt(endSample, bytes.size - endSample.length);
+  } else endSample = sample;
+  const det = detectLayout(sample, bytes.size, endSample);
   if (!det.ok) {
     bytes.close();
     throw new TenkenError(`Cannot read ${display}: ${det.message}`);
@@ -216,9 +225,10 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
     bytes.readAt(ends.subarray(layout.size), bytes.size - layout.size);
     misaligned = recordProblem(ends, 0, layout) !== null && recordProblem(ends, layout.size, layout) === null;
   }
-  // Bytes inserted further up: the newer records (what a run looks for) read right from the end, as
-  // util-linux's last reads them; the older ones before the insertion are the misread ones then.
-  const origin = misaligned ? rest : 0;
+  // Bytes inserted further up: the records after the insertion read right from the end, as util-linux's
+  // last reads them, and the ones before it from the start; only the record where they went is misread.
+  const split = misaligned ? findSplit(bytes, layout, records, rest) : records;
+  const shift = misaligned ? rest : 0;
   let head: Buffer | null = null;
   if (records > 0) {
     head = Buffer.alloc(layout.size);
@@ -232,7 +242,7 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
     tail:
       rest > 0
         ? misaligned
-          ? { offset: 0, length: rest, misaligned }
+          ? { offset: split * layout.size, length: rest, misaligned, before: split }
           : { offset: records * layout.size, length: rest }
         : null,
     compressed,
@@ -245,7 +255,11 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
         into && into.length >= n * layout.size
           ? into.subarray(0, n * layout.size)
           : Buffer.allocUnsafe(n * layout.size);
-      const got = bytes.readAt(buf, origin + first * layout.size);
+      // Records before the split are read from the start of the file, the others `rest` bytes further on.
+      const head = Math.max(0, Math.min(n, split - first)) * layout.size;
+      let got = head > 0 ? bytes.readAt(buf.subarray(0, head), first * layout.size) : 0;
+      if (got === head && head < buf.length)
+        got += bytes.readAt(buf.subarray(head), shift + first * layout.size + head);
       // A file that shrank while we read (rotation, truncation) yields fewer records, never stale bytes.
       return got === buf.length ? buf : buf.subarray(0, Math.floor(got / layout.size) * layout.size);
     },
@@ -256,6 +270,58 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
 }
 
 const CHUNK_RECORDS = 2048;
+
+/**
+ * What a misaligned tail means for the reader, for warnings and findings: where the extra bytes went and
+ * which records are read how (`12 bytes too many in record 6 (offset 1920): ...`).
+ */
+export function misalignedText(tail: StrayTail): string {
+  const before = tail.before ?? 0;
+  const record = before + 1;
+  return `${tail.length} bytes too many in record ${record} (offset ${tail.offset}), not at the end: bytes were inserted or a record cut there (an edit); record ${record} is misread, the ${before} before it are read from the start of the file and the ones after it from its end`;
+}
+
+/**
+ * 1 for a record that is plausible and not EMPTY, else 0. A record read a few bytes off its place often
+ * passes `recordProblem` as an EMPTY one (its type read from the padding after `ut_type`), so EMPTY records
+ * say nothing about which alignment is right.
+ */
+function sound(buf: Buffer, off: number, layout: UtmpLayout): number {
+  if (buf[off] === 0 && buf[off + 1] === 0) return 0;
+  return recordProblem(buf, off, layout) === null ? 1 : 0;
+}
+
+/**
+ * Where `rest` bytes too many went in a file whose records read right from its end but not from its start:
+ * the record number `a` such that records before it read from the start and those from it on read from the
+ * end (`rest` bytes further) make the most plausible records. One pass over both alignments.
+ */
+function findSplit(bytes: Bytes, layout: UtmpLayout, records: number, rest: number): number {
+  const size = layout.size;
+  const fromStart = Buffer.allocUnsafe(CHUNK_RECORDS * size);
+  const fromEnd = Buffer.allocUnsafe(CHUNK_RECORDS * size);
+  // score(a) = (plausible from the start before a) + (plausible from the end from a on); track its running
+  // difference from score(0) and keep the first best a.
+  let run = 0;
+  let best = 0;
+  let bestAt = 0;
+  for (let first = 0; first < records; first += CHUNK_RECORDS) {
+    const n = Math.min(CHUNK_RECORDS, records - first);
+    const s = bytes.readAt(fromStart.subarray(0, n * size), first * size);
+    const e = bytes.readAt(fromEnd.subarray(0, n * size), rest + first * size);
+    if (s < n * size || e < n * size) break;
+    for (let i = 0; i < n; i++) {
+      const okStart = sound(fromStart, i * size, layout);
+      const okEnd = sound(fromEnd, i * size, layout);
+      run += okStart - okEnd;
+      if (run > best) {
+        best = run;
+        bestAt = first + i + 1;
+      }
+    }
+  }
+  return bestAt;
+}
 
 /** The file's records from the first to the last, decoded chunk by chunk (one read buffer, reused). */
 export function* recordsForward(f: WtmpFile, chunk = CHUNK_RECORDS): Generator<UtmpRecord> {
