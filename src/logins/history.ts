@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { reason } from '../core/errors.ts';
+import { reason, TenkenError } from '../core/errors.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
 import { digest } from '../logs/read/content.ts';
 import { addrText } from './last-format.ts';
@@ -269,30 +269,43 @@ export async function readHistory(
   }
 }
 
+/** A history of nothing, with the file listed as unreadable and why. */
+function unreadable(input: HistoryFile, err: unknown): LoginHistory {
+  return {
+    source: 'none',
+    files: [],
+    sessions: [],
+    audit: emptyAudit(),
+    problems: [{ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') }],
+    truncated: [],
+  };
+}
+
 function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
   let handle: ReturnType<typeof openWtmpdb>;
   try {
     handle = openWtmpdb(input.local, input.display);
   } catch (err) {
-    return {
-      source: 'none',
-      files: [],
-      sessions: [],
-      audit: emptyAudit(),
-      problems: [{ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') }],
-      truncated: [],
-    };
+    return unreadable(input, err);
   }
   try {
     const sessions: Session[] = [];
     const audit = emptyAudit();
-    for (const e of handle.entries({ now: opts.now, pidAlive: opts.pidAlive })) {
-      if (e.kind === 'reboot') audit.boots.push(e.record.sec);
-      if (e.kind !== 'login') continue;
-      const s = sessionOf(e);
-      sessions.push(s);
-      if ((audit.lastLogin.get(s.user) ?? Number.NEGATIVE_INFINITY) < s.start)
-        audit.lastLogin.set(s.user, s.start);
+    try {
+      for (const e of handle.entries({ now: opts.now, pidAlive: opts.pidAlive })) {
+        if (e.kind === 'reboot') audit.boots.push(e.record.sec);
+        if (e.kind !== 'login') continue;
+        const s = sessionOf(e);
+        sessions.push(s);
+        if ((audit.lastLogin.get(s.user) ?? Number.NEGATIVE_INFINITY) < s.start)
+          audit.lastLogin.set(s.user, s.start);
+      }
+    } catch (err) {
+      // A damaged page met part-way: the rows are read newest first, so what was read is only the newest
+      // part, and auditing it would call every older login in the auth log a removed record. The file is
+      // reported unreadable, like one that does not open; the rest of the check still runs.
+      if (!(err instanceof TenkenError)) throw err;
+      return unreadable(input, err);
     }
     sessions.sort((a, b) => a.start - b.start || a.index - b.index);
     audit.begins = handle.begins;

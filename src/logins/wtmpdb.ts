@@ -181,6 +181,19 @@ export interface Wtmpdb {
   close(): void;
 }
 
+/**
+ * The rows of a statement; an SQLite error raised while they are read (a damaged page met part-way: `database
+ * disk image is malformed`) becomes a one-line `Cannot read /var/lib/wtmpdb/wtmp.db: ...` TenkenError.
+ */
+function* rowsOf(stmt: BetterSqlite3.Statement, display: string): Generator<WtmpdbRow> {
+  try {
+    yield* stmt.iterate() as IterableIterator<WtmpdbRow>;
+  } catch (err) {
+    if (err instanceof TenkenError) throw err;
+    throw new TenkenError(what(`Cannot read ${display}`, err));
+  }
+}
+
 /** Opens a wtmpdb read-only; a missing table or a non-SQLite file is a one-line TenkenError. */
 export function openWtmpdb(file: string, display = file): Wtmpdb {
   let db: BetterSqlite3.Database | undefined;
@@ -202,7 +215,7 @@ export function openWtmpdb(file: string, display = file): Wtmpdb {
       display,
       begins: first.first === null ? null : Math.floor(first.first / 1e6),
       rows: first.n,
-      entries: (opts) => wtmpdbEntries(all.iterate() as IterableIterator<WtmpdbRow>, boots, opts),
+      entries: (opts) => wtmpdbEntries(rowsOf(all, display), boots, opts),
       close: () => handle.close(),
     };
   } catch (err) {
