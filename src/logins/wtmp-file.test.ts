@@ -70,11 +70,37 @@ describe('openWtmp', () => {
     const bomb = path.join(dir, 'bomb.gz');
     fs.writeFileSync(bomb, zlib.gzipSync(Buffer.alloc(1 << 20)));
     await expect(openWtmp(bomb, { display: '/var/log/btmp.1.gz', maxSize: 1 << 16 })).rejects.toThrow(
-      'Cannot read /var/log/btmp.1.gz: decompresses to more than 65536 bytes',
+      'Cannot read /var/log/btmp.1.gz: decompresses to more than 65536 bytes, the most tenken inflates (a gzip bomb?)',
     );
     const corrupt = path.join(dir, 'corrupt.gz');
     fs.writeFileSync(corrupt, zlib.gzipSync(encodeRecords(recs(3))).subarray(0, 40));
     await expect(openWtmp(corrupt, { display: '/x.gz' })).rejects.toThrow(/^Cannot read \/x\.gz: /);
+  });
+
+  it('refuses a gzip bomb by its ratio as soon as inflating passes it, and writes nothing to disk for it', async () => {
+    const bomb = path.join(dir, 'wtmp.2.gz');
+    // 96 MiB of zeros: about 100 KB compressed, far beyond 500 times that, above the 64 MiB floor.
+    const packed = Buffer.from(zlib.gzipSync(Buffer.alloc(96 << 20), { level: 9 }));
+    const limit = 64 << 20;
+    // The trailer is the writer's word (and wraps at 4 GiB): a small one changes nothing.
+    packed.writeUInt32LE(1000, packed.length - 4);
+    fs.writeFileSync(bomb, packed);
+    await expect(
+      openWtmp(bomb, {
+        display: '/var/log/wtmp.2.gz',
+        memoryLimit: 1 << 20,
+        tmpDir: path.join(dir, 'no-such-dir'),
+      }),
+    ).rejects.toThrow(
+      `Cannot read /var/log/wtmp.2.gz: decompresses to more than ${limit} bytes, more than 500 times its size: no utmp file compresses that well (a gzip bomb?)`,
+    );
+    // A real backup far larger than its memory share still reads (through a temporary file).
+    const many = recs(5000).map((r, i) => ({ ...r, host: `h${(i * 2654435761) % 1000003}.example` }));
+    fs.writeFileSync(bomb, zlib.gzipSync(encodeRecords(many)));
+    const f = await openWtmp(bomb, { memoryLimit: 4096, maxSize: 5000 * 384 });
+    expect(f.records).toBe(5000);
+    expect([...recordsBackward(f)].map((r) => r.pid)[0]).toBe(4999);
+    f.close();
   });
 
   it('says why a path cannot be read', async () => {
