@@ -9,6 +9,7 @@ import { addrText, type FormatOptions, formatEntry, trailer } from './last-forma
 import { type LastEntry, lastEntries, matchesShow, presentAt, type RecordBatch } from './sessions.ts';
 import { decodeRecord, fieldText, recordNumber, type UtmpRecord } from './utmp.ts';
 import { chunksBackward, misalignedText, openWtmp, type WtmpFile } from './wtmp-file.ts';
+import { truncatedText } from './history.ts';
 import { isSqlite, openWtmpdb } from './wtmpdb.ts';
 
 /** One input file: where it is on this machine and how the host names it. */
@@ -151,8 +152,17 @@ export async function runLast(run: LastRun, sink: LastSink): Promise<void> {
 
   const files: WtmpFile[] = [];
   try {
-    for (const input of run.inputs) files.push(await openWtmp(input.local, { display: input.display }));
+    for (const input of run.inputs)
+      files.push(await openWtmp(input.local, { display: input.display, readTruncated: true }));
     for (const f of files) {
+      if (f.truncated)
+        warn(
+          truncatedText({
+            file: f.display,
+            records: f.records,
+            reason: f.damage ?? 'unexpected end of file',
+          }),
+        );
       if (f.tail)
         warn(
           f.tail.misaligned

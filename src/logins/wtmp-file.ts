@@ -166,13 +166,19 @@ async function inflate(
   limit: number,
   readTruncated: boolean,
   sink: (chunk: Buffer, total: number) => void,
+  /** Read the file only up to this byte (exclusive), to leave out a trailer that does not check out. */
+  end?: number,
 ): Promise<{ total: number; truncated: string | null }> {
   let total = 0;
   let tooBig = false;
   try {
     await pipeline(
-      fs.createReadStream('', { fd: openRegularSync(file).fd, highWaterMark: 1 << 20 }),
-      zlib.createGunzip({ chunkSize: 1 << 20 }),
+      fs.createReadStream('', {
+        fd: openRegularSync(file).fd,
+        highWaterMark: 1 << 18,
+        ...(end !== undefined ? { end: end - 1 } : {}),
+      }),
+      zlib.createGunzip({ chunkSize: 1 << 18 }),
       async (source: AsyncIterable<Buffer>) => {
         for await (const chunk of source) {
           total += chunk.length;
@@ -202,6 +208,29 @@ function isZlibError(err: unknown): boolean {
 }
 
 async function gunzip(file: string, display: string, opts: OpenOptions, compressed: number): Promise<Bytes> {
+  const whole = await gunzipOnce(file, display, opts, compressed);
+  // A CRC or length that does not match: every byte inflated, but zlib drops the output of its last step
+  // with the error. Read again without the 8-byte trailer: the stream then just ends, and all comes out.
+  if (
+    opts.readTruncated &&
+    whole.damage &&
+    /incorrect (data|length) check/.test(whole.damage) &&
+    compressed > 18
+  ) {
+    whole.close();
+    const again = await gunzipOnce(file, display, opts, compressed, compressed - 8);
+    return { ...again, truncated: true, damage: whole.damage };
+  }
+  return whole;
+}
+
+async function gunzipOnce(
+  file: string,
+  display: string,
+  opts: OpenOptions,
+  compressed: number,
+  end?: number,
+): Promise<Bytes> {
   const memLimit = opts.memoryLimit ?? 32 * 1024 * 1024;
   const { limit, why } = gzipLimit(compressed, opts.maxSize, opts.maxRatio);
   const refuse = (): TenkenError =>
@@ -215,14 +244,20 @@ async function gunzip(file: string, display: string, opts: OpenOptions, compress
   try {
     // First pass in memory; past the memory limit it only counts, so a bomb is refused without a byte
     // written to disk (a tmpfs /tmp is RAM).
-    first = await inflate(file, limit, readTruncated, (chunk, total) => {
-      if (!inMemory) return;
-      chunks.push(chunk);
-      if (total > memLimit) {
-        inMemory = false;
-        chunks.length = 0;
-      }
-    });
+    first = await inflate(
+      file,
+      limit,
+      readTruncated,
+      (chunk, total) => {
+        if (!inMemory) return;
+        chunks.push(chunk);
+        if (total > memLimit) {
+          inMemory = false;
+          chunks.length = 0;
+        }
+      },
+      end,
+    );
   } catch (err) {
     if (err instanceof TooBig) throw refuse();
     throw new TenkenError(what(`Cannot read ${display}`, err));
@@ -248,9 +283,15 @@ async function gunzip(file: string, display: string, opts: OpenOptions, compress
   fs.rmdirSync(dir);
   let second: { total: number; truncated: string | null };
   try {
-    second = await inflate(file, limit, readTruncated, (chunk) => {
-      fs.writeSync(fd, chunk);
-    });
+    second = await inflate(
+      file,
+      limit,
+      readTruncated,
+      (chunk) => {
+        fs.writeSync(fd, chunk);
+      },
+      end,
+    );
   } catch (err) {
     fs.closeSync(fd);
     if (err instanceof TooBig) throw refuse();
