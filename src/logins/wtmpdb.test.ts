@@ -161,6 +161,23 @@ describe('wtmpdb', () => {
     });
   });
 
+  it('begins at the first sane login: a Login of INT64_MIN or 0 is left out of "begins" as its row is', async () => {
+    const file = path.join(dir, 'int64min.db');
+    makeDb(file);
+    const db = new Database(file);
+    const ins = db.prepare(
+      'INSERT INTO wtmp(Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (3, ?, ?, NULL, ?, NULL, ?)',
+    );
+    ins.run('mallory', -(2n ** 63n), 'pts/3', 'sshd');
+    ins.run('eve', 0, 'pts/4', 'sshd');
+    db.close();
+    const run = await runCommand([{ register }], ['last', '-f', file], {
+      now: new Date((T + 10_000) * 1000),
+    });
+    expect(run.stdout).not.toMatch(/mallory|eve|1970|-290308/);
+    expect(run.stdout).toMatch(/\nint64min\.db begins Tue Nov 14 22:13:20 2023\n$/);
+  });
+
   it('refuses a file that is not a wtmpdb with a one-line error', async () => {
     const bad = path.join(dir, 'bad.db');
     const db = new Database(bad);
