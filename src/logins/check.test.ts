@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadAll } from '../config/load.ts';
 import type { LoginsFinding } from './audit-findings.ts';
@@ -29,6 +30,42 @@ async function demoRun(state?: unknown, options: { all: boolean; since?: Date } 
 }
 
 describe('the logins check on the demo tree', () => {
+  it('audits what inflates of a .gz backup cut short, says so in one WARNING, and calls no auth-log login removed', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-logins-cut-'));
+    try {
+      fs.cpSync(DEMO, root, { recursive: true });
+      const packed = zlib.gzipSync(fs.readFileSync(path.join(root, 'var/log/wtmp.1')));
+      fs.rmSync(path.join(root, 'var/log/wtmp.1'));
+      fs.writeFileSync(
+        path.join(root, 'var/log/wtmp.1.gz'),
+        packed.subarray(0, Math.floor((packed.length * 3) / 4)),
+      );
+      const l = loadAll({ root, env: {}, now: NOW });
+      const out = await loginsCheck.run({
+        ...l,
+        state: undefined,
+        options: { all: false },
+        signal: new AbortController().signal,
+      });
+      const all = out.results[0]?.findings ?? [];
+      const findings = all as unknown as LoginsFinding[];
+      const cut = all.filter((f) => f.kind === 'not-checked' && f.status === 'WARNING');
+      expect(cut).toHaveLength(1);
+      expect(cut[0]).toMatchObject({
+        status: 'WARNING',
+        summary: expect.stringMatching(
+          /^\/var\/log\/wtmp\.1\.gz is cut short or corrupt \(unexpected end of file\): read the [1-9]\d* records before that point, as zcat does; any after it are lost: the logins in the lost part were not audited, and the auth log is reconciled only from the next file on$/,
+        ),
+      });
+      // The records that inflate were audited (the backup's first logins count) ...
+      expect(out.results[0]?.summary).toMatch(/in 2 wtmp files/);
+      // ... and the logins lost with the cut part are not reported as removed wtmp records.
+      expect(findings.filter((f) => f.kind === 'login-unmatched')).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("shows joe's login from a new host and network, and the zeroed wtmp record", async () => {
     const { result, findings } = await demoRun();
     const cafe = findings.find((f) => f.kind === 'login-new-host' && f.host === 'cafe-wifi.example.net');

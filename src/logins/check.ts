@@ -28,8 +28,9 @@ import {
   readModel,
 } from './audit.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
+import { misalignedText } from './wtmp-file.ts';
 import type { LoginsConfig } from './config.ts';
-import { historyInputs, type LoginHistory, readHistory } from './history.ts';
+import { historyInputs, type LoginHistory, partLost, readHistory, truncatedText } from './history.ts';
 import { readLastlog } from './lastlog.ts';
 import { readLastlog2 } from './lastlog2.ts';
 import { livePidAlive } from './live.ts';
@@ -227,7 +228,30 @@ export async function inspectLogins(
     pidAlive: livePidAlive(host.root, host.now.getTime()),
     checkpoint: mark?.size,
     toleranceSec: cfg.backwardsToleranceSeconds,
+    readTruncated: true,
   });
+  // A backup cut short or corrupt: what inflates is audited (as zcat and `last` show it), and the logins
+  // between its last record read and the next file's first are lost: the auth log is reconciled only from
+  // there on, or each of them would be reported as a removed wtmp record.
+  let reconcileFrom = Number.NEGATIVE_INFINITY;
+  for (const t of history.truncated) {
+    const lost = partLost(t.reason);
+    findings.push(
+      notChecked(
+        'wtmp',
+        t.file,
+        t.reason,
+        'WARNING',
+        lost
+          ? `${truncatedText(t)}: the logins in the lost part were not audited, and the auth log is reconciled only from the next file on`
+          : truncatedText(t),
+      ),
+    );
+    if (!lost) continue;
+    const at = history.files.findIndex((f) => f.display === t.file);
+    const next = history.files.slice(at + 1).find((f) => f.begins !== null);
+    reconcileFrom = Math.max(reconcileFrom, next?.begins ?? now);
+  }
   for (const p of history.problems) {
     // glibc's updwtmp (sshd, login, systemd) never creates wtmp: while it is missing, no login is recorded.
     const missingLive = p.file === liveDisplay && p.reason === 'no such file or directory';
@@ -265,7 +289,7 @@ export async function inspectLogins(
       })),
       liveIndex < 0 ? null : liveIndex,
       // The oldest record left, when every file was read (an unreadable one may hold the old records).
-      history.problems.length === 0 ? history.audit.begins : undefined,
+      history.problems.length === 0 && history.truncated.length === 0 ? history.audit.begins : undefined,
     );
   else
     cmp =
@@ -340,7 +364,7 @@ export async function inspectLogins(
         index: null,
         sec: null,
         detail: f.tail.misaligned
-          ? `${f.tail.length} bytes too many, and not at the end: the last record reads right only from the end of the file, so bytes were inserted or a record cut further up (an edit), and the records after that point are misread`
+          ? misalignedText(f.tail)
           : `${f.tail.length} bytes after the last whole record (offset ${f.tail.offset}): records appended after them are misaligned`,
       });
   }
@@ -418,7 +442,7 @@ export async function inspectLogins(
     }
   }
   const coverage = mergeCoverage(scans);
-  const wtmpRange = { from: history.audit.begins ?? now, to: now };
+  const wtmpRange = { from: Math.max(history.audit.begins ?? now, reconcileFrom), to: now };
   if (cfg.reconcile && history.source !== 'none') {
     if (coverage.length === 0) {
       findings.push(

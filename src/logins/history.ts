@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { reason } from '../core/errors.ts';
+import { reason, TenkenError } from '../core/errors.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
 import { digest } from '../logs/read/content.ts';
 import { addrText } from './last-format.ts';
@@ -73,8 +73,11 @@ export interface LoginHistory {
   audit: RecordAudit;
   /** Files that could not be read: `Cannot read /var/log/wtmp.1: permission denied`. */
   problems: { file: string; reason: string }[];
-  /** .gz files cut short, read up to where they end (only with `readTruncated`): host path and records read. */
-  truncated: { file: string; records: number }[];
+  /**
+   * .gz files cut short or damaged, read up to where they inflate (only with `readTruncated`): host path,
+   * records read, and why inflating stopped (`unexpected end of file`, `incorrect data check`).
+   */
+  truncated: { file: string; records: number; reason: string }[];
 }
 
 /** Options of the history reader. */
@@ -262,11 +265,44 @@ export async function readHistory(
       sessions,
       audit: auditor.result(),
       problems,
-      truncated: files.filter((f) => f.truncated).map((f) => ({ file: f.display, records: f.records })),
+      truncated: files
+        .filter((f) => f.truncated)
+        .map((f) => ({ file: f.display, records: f.records, reason: f.damage ?? 'unexpected end of file' })),
     };
   } finally {
     for (const o of opened) o.f.close();
   }
+}
+
+/**
+ * Whether a .gz that stopped inflating for `reason` lost a part: not when only its trailer's CRC or length
+ * disagreed (every byte inflated).
+ */
+export function partLost(reason: string): boolean {
+  return !/^incorrect (data|length) check$/.test(reason);
+}
+
+/**
+ * The one line that says a .gz backup was read only in part (stderr of `last` and `logins report`, the
+ * check's finding): `/var/log/wtmp.2.gz is cut short or corrupt (unexpected end of file): ...`.
+ */
+export function truncatedText(t: { file: string; records: number; reason: string }): string {
+  const n = `${t.records} record${t.records === 1 ? '' : 's'}`;
+  return !partLost(t.reason)
+    ? `${t.file} is corrupt (${t.reason}): all of it inflates but does not match its gzip checksum; its ${n} were read as they are, as zcat prints them`
+    : `${t.file} is cut short or corrupt (${t.reason}): read the ${n} before that point, as zcat does; any after it are lost`;
+}
+
+/** A history of nothing, with the file listed as unreadable and why. */
+function unreadable(input: HistoryFile, err: unknown): LoginHistory {
+  return {
+    source: 'none',
+    files: [],
+    sessions: [],
+    audit: emptyAudit(),
+    problems: [{ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') }],
+    truncated: [],
+  };
 }
 
 function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
@@ -274,25 +310,26 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
   try {
     handle = openWtmpdb(input.local, input.display);
   } catch (err) {
-    return {
-      source: 'none',
-      files: [],
-      sessions: [],
-      audit: emptyAudit(),
-      problems: [{ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') }],
-      truncated: [],
-    };
+    return unreadable(input, err);
   }
   try {
     const sessions: Session[] = [];
     const audit = emptyAudit();
-    for (const e of handle.entries({ now: opts.now, pidAlive: opts.pidAlive })) {
-      if (e.kind === 'reboot') audit.boots.push(e.record.sec);
-      if (e.kind !== 'login') continue;
-      const s = sessionOf(e);
-      sessions.push(s);
-      if ((audit.lastLogin.get(s.user) ?? Number.NEGATIVE_INFINITY) < s.start)
-        audit.lastLogin.set(s.user, s.start);
+    try {
+      for (const e of handle.entries({ now: opts.now, pidAlive: opts.pidAlive })) {
+        if (e.kind === 'reboot') audit.boots.push(e.record.sec);
+        if (e.kind !== 'login') continue;
+        const s = sessionOf(e);
+        sessions.push(s);
+        if ((audit.lastLogin.get(s.user) ?? Number.NEGATIVE_INFINITY) < s.start)
+          audit.lastLogin.set(s.user, s.start);
+      }
+    } catch (err) {
+      // A damaged page met part-way: the rows are read newest first, so what was read is only the newest
+      // part, and auditing it would call every older login in the auth log a removed record. The file is
+      // reported unreadable, like one that does not open; the rest of the check still runs.
+      if (!(err instanceof TenkenError)) throw err;
+      return unreadable(input, err);
     }
     sessions.sort((a, b) => a.start - b.start || a.index - b.index);
     audit.begins = handle.begins;

@@ -44,6 +44,38 @@ const write = (name: string, data: Uint8Array): string => {
 const now = new Date((T + 100_000) * 1000);
 
 describe('tenken last', () => {
+  it('reads a .gz backup cut short or with a bad CRC as zcat prints it, and says so in one line', async () => {
+    const demo = fs.readFileSync(new URL('../../examples/demo-root/var/log/wtmp.1', import.meta.url));
+    const packed = zlib.gzipSync(demo);
+    const cut = write('wtmp.2.gz', packed.subarray(0, Math.floor((packed.length * 3) / 4)));
+    // What zcat prints of it (zlib told to flush what it has instead of failing).
+    const zcat = zlib.gunzipSync(packed.subarray(0, Math.floor((packed.length * 3) / 4)), {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    });
+    const readable = Math.floor(zcat.length / 384);
+    const plain = write('wtmp.2', zcat.subarray(0, readable * 384));
+    const run = await runCommand([last], ['last', '-f', cut], { now });
+    expect(run.code).toBe(0);
+    expect(run.stdout.replace('wtmp.2.gz begins', 'wtmp.2 begins')).toBe(
+      (await runCommand([last], ['last', '-f', plain], { now })).stdout,
+    );
+    expect(run.stderr).toContain(
+      `tenken last: ${cut} is cut short or corrupt (unexpected end of file): read the ${readable} records before that point, as zcat does; any after it are lost\n`,
+    );
+    const badCrc = Buffer.from(packed);
+    badCrc.writeUInt32LE(badCrc.readUInt32LE(badCrc.length - 8) ^ 1, badCrc.length - 8);
+    const crc = write('wtmp.3.gz', badCrc);
+    const full = write('wtmp.3', demo);
+    const bad = await runCommand([last], ['last', '-f', crc], { now });
+    expect(bad.code).toBe(0);
+    expect(bad.stdout.replace('wtmp.3.gz begins', 'wtmp.3 begins')).toBe(
+      (await runCommand([last], ['last', '-f', full], { now })).stdout,
+    );
+    expect(bad.stderr).toBe(
+      `tenken last: ${crc} is corrupt (incorrect data check): all of it inflates but does not match its gzip checksum; its ${demo.length / 384} records were read as they are, as zcat prints them\n`,
+    );
+  });
+
   it('merges a gzip backup and the live file into one history, pairing sessions across the rotation', async () => {
     const whole = write('wtmp-whole', encodeRecords(history));
     const backup = write('wtmp-20231115.gz', zlib.gzipSync(encodeRecords(history.slice(0, 3))));

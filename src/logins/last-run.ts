@@ -8,7 +8,8 @@ import { TenkenError } from '../core/errors.ts';
 import { addrText, type FormatOptions, formatEntry, trailer } from './last-format.ts';
 import { type LastEntry, lastEntries, matchesShow, presentAt, type RecordBatch } from './sessions.ts';
 import { decodeRecord, fieldText, recordNumber, type UtmpRecord } from './utmp.ts';
-import { chunksBackward, openWtmp, type WtmpFile } from './wtmp-file.ts';
+import { chunksBackward, misalignedText, openWtmp, type WtmpFile } from './wtmp-file.ts';
+import { truncatedText } from './history.ts';
 import { isSqlite, openWtmpdb } from './wtmpdb.ts';
 
 /** One input file: where it is on this machine and how the host names it. */
@@ -151,12 +152,21 @@ export async function runLast(run: LastRun, sink: LastSink): Promise<void> {
 
   const files: WtmpFile[] = [];
   try {
-    for (const input of run.inputs) files.push(await openWtmp(input.local, { display: input.display }));
+    for (const input of run.inputs)
+      files.push(await openWtmp(input.local, { display: input.display, readTruncated: true }));
     for (const f of files) {
+      if (f.truncated)
+        warn(
+          truncatedText({
+            file: f.display,
+            records: f.records,
+            reason: f.damage ?? 'unexpected end of file',
+          }),
+        );
       if (f.tail)
         warn(
           f.tail.misaligned
-            ? `${f.display}: ${f.tail.length} bytes too many further up (inserted, or a record cut: an edit); records after that point are misread`
+            ? `${f.display}: ${misalignedText(f.tail)}`
             : `${f.display}: ${f.tail.length} stray bytes after the last whole record (offset ${f.tail.offset}) ignored`,
         );
     }

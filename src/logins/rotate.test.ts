@@ -213,6 +213,33 @@ describe('tenken wtmp rotate', () => {
     );
   });
 
+  it('compresses a backup it cannot decode (verified by bytes), and rotates btmp when wtmp fails', async () => {
+    const log = path.join(dir, 'var/log');
+    fs.mkdirSync(log, { recursive: true });
+    fs.writeFileSync(path.join(log, 'wtmp'), logins(0, 4));
+    const junk = Buffer.alloc(4000, 0xff);
+    fs.writeFileSync(path.join(log, 'wtmp.1'), junk);
+    fs.writeFileSync(path.join(log, 'btmp'), logins(0, 2));
+    const run = await runCommand([{ register }], ['wtmp', 'rotate', '--keep', '3', '--compress'], {
+      root: dir,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(execFileSync('gzip', ['-dc', path.join(log, 'wtmp.2.gz')])).toEqual(junk);
+    expect(fs.existsSync(path.join(log, 'btmp.1'))).toBe(true);
+    // A wtmp that cannot be compressed (an archive of that name exists): said with the file's name, and btmp
+    // is rotated all the same.
+    fs.writeFileSync(path.join(log, 'wtmp.2'), logins(10, 1));
+    fs.writeFileSync(path.join(log, 'btmp'), logins(0, 3));
+    const again = await runCommand([{ register }], ['wtmp', 'rotate', '--keep', '4', '--compress'], {
+      root: dir,
+    });
+    expect(again.stderr).toBe('tenken: Cannot compress /var/log/wtmp.3: /var/log/wtmp.3.gz exists already\n');
+    expect(again.code).toBe(3);
+    expect(again.stdout).toContain('/var/log/btmp: 3 records rotated to /var/log/btmp.1');
+    expect(await pids(path.join(log, 'btmp.1'))).toEqual([0, 1, 2]);
+  });
+
   it('rejects --keep 0', async () => {
     const run = await runCommand([{ register }], ['wtmp', 'rotate', '--keep', '0'], { root: dir });
     expect(run.stderr).toBe("tenken: Cannot rotate: --keep must be a whole number from 1 to 1000, not '0'\n");

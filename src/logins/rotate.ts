@@ -59,11 +59,11 @@ async function countRecords(file: string, display: string): Promise<{ records: n
 }
 
 /**
- * gzip `src` to `src.gz` (via a temporary name, fsynced), verify it holds the same records, remove `src`.
+ * gzip `src` to `src.gz` (via a temporary name, fsynced), verify it inflates to the same bytes, remove `src`.
  * A temporary file left by a crashed run is garbage and replaced; on any failure (a full disk) the temporary
  * file is removed, so the next rotation is not blocked by it.
  */
-async function compressVerified(src: string, display: string): Promise<string> {
+function compressVerified(src: string, display: string): string {
   const dst = `${src}.gz`;
   const tmp = `${dst}.tenken-tmp`;
   const before = fs.statSync(src);
@@ -88,9 +88,18 @@ async function compressVerified(src: string, display: string): Promise<string> {
     } finally {
       fs.closeSync(fd);
     }
-    const check = await countRecords(tmp, `${display}.gz`);
+    // Verified by bytes, not by records: the archive must give back exactly what was read, whatever it holds
+    // (a backup tenken cannot decode is still compressed losslessly, and its name stays the one to blame).
+    let back: Buffer;
+    try {
+      back = zlib.gunzipSync(fs.readFileSync(tmp));
+    } catch (err) {
+      throw new TenkenError(what(`Cannot compress ${display}: its archive does not read back`, err));
+    }
+    if (!back.equals(data))
+      throw new TenkenError(`Cannot compress ${display}: its archive does not read back the same bytes`);
     const after = fs.statSync(src);
-    if (check.size !== data.length || after.size !== before.size)
+    if (after.size !== before.size)
       throw new TenkenError(`Cannot compress ${display}: it changed while it was compressed`);
     fs.renameSync(tmp, dst);
   } catch (err) {
@@ -200,7 +209,7 @@ export async function rotateFile(file: string, opts: RotateOptions): Promise<Rot
         throw new TenkenError(`Cannot compress ${display}.${n}: ${display}.${n}.gz exists already`);
       }
       try {
-        await compressVerified(name(n, false), `${display}.${n}`);
+        compressVerified(name(n, false), `${display}.${n}`);
       } catch (err) {
         if (err instanceof TenkenError) throw err;
         throw new TenkenError(what(`Cannot compress ${display}.${n}`, err));

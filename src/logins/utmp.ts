@@ -341,12 +341,13 @@ function score(
   sample: Uint8Array,
   layout: UtmpLayout,
   bigEndian: boolean,
+  start: number,
 ): { good: number; total: number; timed: number } {
   let good = 0;
   let total = 0;
   /** Plausible records with a time after 1970-01-01 00:00:00: what writers put there (they read the clock). */
   let timed = 0;
-  for (let off = 0; off + layout.size <= sample.length; off += layout.size) {
+  for (let off = start; off + layout.size <= sample.length; off += layout.size) {
     total++;
     const view = new DataView(sample.buffer, sample.byteOffset + off, layout.size);
     const le = !bigEndian;
@@ -375,11 +376,20 @@ function score(
  * Tells which layout a file uses from a sample of its first records (a few KiB is enough), or why it cannot
  * be read: records that only make sense big-endian are refused (decoding them would print garbage, as
  * util-linux `last` silently does), as is anything that fits neither layout.
+ *
+ * `endSample`, the file's last bytes (ending at `fileSize`), is also scored with records aligned from the end
+ * of the file: bytes inserted (or a record cut) among the first records misalign every record after them
+ * read from the start, but not read from the end, and the file is still a wtmp file. The alignment under
+ * which most records make sense wins.
  */
-export function detectLayout(sample: Uint8Array, fileSize: number): Detection {
+export function detectLayout(sample: Uint8Array, fileSize: number, endSample?: Uint8Array): Detection {
   const candidates: { layout: UtmpLayout; be: boolean; good: number; total: number; timed: number }[] = [];
   for (const layout of Object.values(LAYOUTS)) {
-    for (const be of [false, true]) candidates.push({ layout, be, ...score(sample, layout, be) });
+    for (const be of [false, true]) {
+      candidates.push({ layout, be, ...score(sample, layout, be, 0) });
+      if (endSample && fileSize % layout.size !== 0)
+        candidates.push({ layout, be, ...score(endSample, layout, be, endSample.length % layout.size) });
+    }
   }
   const ratio = (c: { good: number; total: number }): number => (c.total === 0 ? 0 : c.good / c.total);
   const timed = (c: { timed: number; total: number }): number => (c.total === 0 ? 0 : c.timed / c.total);

@@ -70,11 +70,37 @@ describe('openWtmp', () => {
     const bomb = path.join(dir, 'bomb.gz');
     fs.writeFileSync(bomb, zlib.gzipSync(Buffer.alloc(1 << 20)));
     await expect(openWtmp(bomb, { display: '/var/log/btmp.1.gz', maxSize: 1 << 16 })).rejects.toThrow(
-      'Cannot read /var/log/btmp.1.gz: decompresses to more than 65536 bytes',
+      'Cannot read /var/log/btmp.1.gz: decompresses to more than 65536 bytes, the most tenken inflates (a gzip bomb?)',
     );
     const corrupt = path.join(dir, 'corrupt.gz');
     fs.writeFileSync(corrupt, zlib.gzipSync(encodeRecords(recs(3))).subarray(0, 40));
     await expect(openWtmp(corrupt, { display: '/x.gz' })).rejects.toThrow(/^Cannot read \/x\.gz: /);
+  });
+
+  it('refuses a gzip bomb by its ratio as soon as inflating passes it, and writes nothing to disk for it', async () => {
+    const bomb = path.join(dir, 'wtmp.2.gz');
+    // 96 MiB of zeros: about 100 KB compressed, far beyond 500 times that, above the 64 MiB floor.
+    const packed = Buffer.from(zlib.gzipSync(Buffer.alloc(96 << 20), { level: 9 }));
+    const limit = 64 << 20;
+    // The trailer is the writer's word (and wraps at 4 GiB): a small one changes nothing.
+    packed.writeUInt32LE(1000, packed.length - 4);
+    fs.writeFileSync(bomb, packed);
+    await expect(
+      openWtmp(bomb, {
+        display: '/var/log/wtmp.2.gz',
+        memoryLimit: 1 << 20,
+        tmpDir: path.join(dir, 'no-such-dir'),
+      }),
+    ).rejects.toThrow(
+      `Cannot read /var/log/wtmp.2.gz: decompresses to more than ${limit} bytes, more than 500 times its size: no utmp file compresses that well (a gzip bomb?)`,
+    );
+    // A real backup far larger than its memory share still reads (through a temporary file).
+    const many = recs(5000).map((r, i) => ({ ...r, host: `h${(i * 2654435761) % 1000003}.example` }));
+    fs.writeFileSync(bomb, zlib.gzipSync(encodeRecords(many)));
+    const f = await openWtmp(bomb, { memoryLimit: 4096, maxSize: 5000 * 384 });
+    expect(f.records).toBe(5000);
+    expect([...recordsBackward(f)].map((r) => r.pid)[0]).toBe(4999);
+    f.close();
   });
 
   it('says why a path cannot be read', async () => {
@@ -94,6 +120,26 @@ describe('openWtmp', () => {
     await expect(openWtmp(fifo, { display: '/var/log/wtmp' })).rejects.toThrow(
       'Cannot read /var/log/wtmp: not a regular file',
     );
+  });
+
+  it('reads a file with bytes inserted among its first records: the records before them from the start, the ones after from the end', async () => {
+    const file = path.join(dir, 'inserted-early');
+    const img = Buffer.from(encodeRecords(recs(200)));
+    // 3 bytes inside record 4 (0-based): every later record is misaligned from the start.
+    fs.writeFileSync(
+      file,
+      Buffer.concat([img.subarray(0, 4 * 384 + 50), Buffer.alloc(3), img.subarray(4 * 384 + 50)]),
+    );
+    const f = await openWtmp(file, { display: '/var/log/wtmp' });
+    expect(f).toMatchObject({
+      records: 200,
+      tail: { offset: 4 * 384, length: 3, misaligned: true, before: 4 },
+    });
+    const pids = [...recordsForward(f, 7)].map((r) => r.pid);
+    expect(pids.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    expect(pids.slice(5)).toEqual(Array.from({ length: 195 }, (_, i) => i + 5));
+    expect([...recordsBackward(f, 7)].map((r) => r.pid).reverse()).toEqual(pids);
+    f.close();
   });
 
   it('counts damaged records with examples for findings', async () => {

@@ -1,8 +1,12 @@
 /**
  * Debian 13 / openSUSE wtmpdb (`/var/lib/wtmpdb/wtmp.db`): an SQLite table
  * `wtmp(ID, Type, User, Login, Logout, TTY, RemoteHost, Service)` with times in microseconds, one row per
- * session or boot. Read read-only (better-sqlite3, never a write or a journal file) and mapped into the same
- * `LastEntry` model as binary wtmp, so `tenken last` and the audit do not care which one a host has.
+ * session or boot. Read read-only (better-sqlite3: the database is never written, no journal is made) and
+ * mapped into the same `LastEntry` model as binary wtmp, so `tenken last` and the audit do not care which one a
+ * host has. One exception, kept on purpose: a database in WAL mode (wtmpdb does not set it; an admin may)
+ * gets its `-shm` index file beside it when the reader may create it (root), as with every SQLite reader of
+ * a WAL database. `immutable=1` would avoid it but skips the `-wal` file, so the newest logins, not yet
+ * checkpointed, would be missing from the audit; a copy taken while pam_wtmpdb writes could be torn.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -50,9 +54,12 @@ const bytes = (s: string | null): string => (s ? Buffer.from(s, 'utf8').toString
  * database can hold text or a real there, which counts as no time (the row is left out by the caller).
  */
 function usec(v: unknown): number | null {
-  if (typeof v === 'bigint') return Number(v);
-  return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 && n <= MAX_USEC ? n : null;
 }
+
+/** After 2200, as for binary wtmp (utmp.ts `recordProblem`): not a time a writer read from its clock. */
+const MAX_USEC = 7_258_118_400 * 1e6;
 
 function recordOf(row: WtmpdbRow, index: number): UtmpRecord {
   const login = usec(row.Login) ?? 0;
@@ -181,6 +188,19 @@ export interface Wtmpdb {
   close(): void;
 }
 
+/**
+ * The rows of a statement; an SQLite error raised while they are read (a damaged page met part-way: `database
+ * disk image is malformed`) becomes a one-line `Cannot read /var/lib/wtmpdb/wtmp.db: ...` TenkenError.
+ */
+function* rowsOf(stmt: BetterSqlite3.Statement, display: string): Generator<WtmpdbRow> {
+  try {
+    yield* stmt.iterate() as IterableIterator<WtmpdbRow>;
+  } catch (err) {
+    if (err instanceof TenkenError) throw err;
+    throw new TenkenError(what(`Cannot read ${display}`, err));
+  }
+}
+
 /** Opens a wtmpdb read-only; a missing table or a non-SQLite file is a one-line TenkenError. */
 export function openWtmpdb(file: string, display = file): Wtmpdb {
   let db: BetterSqlite3.Database | undefined;
@@ -189,7 +209,13 @@ export function openWtmpdb(file: string, display = file): Wtmpdb {
     const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.defaultSafeIntegers(false);
-    const first = db.prepare('SELECT MIN(Login) AS first, COUNT(*) AS n FROM wtmp').get() as {
+    // The first login as the rows are read: a Login that is not a sane time (INT64_MIN printed "wtmp begins
+    // ... -290308") is left out here as its row is.
+    const first = db
+      .prepare(
+        "SELECT MIN(CASE WHEN typeof(Login) = 'integer' AND Login > 0 AND Login <= ? THEN Login END) AS first, COUNT(*) AS n FROM wtmp",
+      )
+      .get(MAX_USEC) as {
       first: number | null;
       n: number;
     };
@@ -202,7 +228,7 @@ export function openWtmpdb(file: string, display = file): Wtmpdb {
       display,
       begins: first.first === null ? null : Math.floor(first.first / 1e6),
       rows: first.n,
-      entries: (opts) => wtmpdbEntries(all.iterate() as IterableIterator<WtmpdbRow>, boots, opts),
+      entries: (opts) => wtmpdbEntries(rowsOf(all, display), boots, opts),
       close: () => handle.close(),
     };
   } catch (err) {

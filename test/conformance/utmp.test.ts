@@ -107,6 +107,14 @@ describe.runIf(havePeer)('tenken last against util-linux 2.38 expected outputs (
   });
 });
 
+/** The file before an edit, under the same base name (for the `begins` line) in another directory. */
+function intactCopy(img: Uint8Array, name: string): string {
+  const file = path.join(tmp, 'intact', name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, img);
+  return file;
+}
+
 function realLast(
   args: string[],
   tz: string,
@@ -286,7 +294,7 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
     });
   }
 
-  it('reads a file with bytes inserted inside it as /usr/bin/last does: aligned from the end', async () => {
+  it('reads a file with bytes inserted inside it: the records after them as /usr/bin/last does (from the end), the ones before them from the start', async () => {
     const img = Buffer.from(encodeRecords(history(11, 40)));
     const file = path.join(tmp, 'wtmp-inserted');
     fs.writeFileSync(
@@ -294,8 +302,47 @@ describe.runIf(haveLast)('tenken last against the machine util-linux last on gen
       Buffer.concat([img.subarray(0, 5 * 384), Buffer.alloc(17, 0x41), img.subarray(5 * 384)]),
     );
     const mine = await runCommand([last], ['last', '-f', file], { env: { LANG: 'C', TZ: 'GMT' } });
-    expect(mine.stdout).toBe(realLast(['-f', file], 'GMT'));
-    expect(mine.stderr).toMatch(/17 bytes too many further up \(inserted, or a record cut: an edit\)/);
+    const theirs = realLast(['-f', file], 'GMT').split('\n');
+    const lines = mine.stdout.split('\n');
+    // /usr/bin/last misreads the 5 records before the insertion; tenken reads every record as it was written.
+    expect(mine.stdout).toBe(realLast(['-f', intactCopy(img, 'wtmp-inserted')], 'GMT'));
+    // The newest sessions (records after the insertion) are what /usr/bin/last prints of the damaged file.
+    expect(lines.slice(0, 20)).toEqual(theirs.slice(0, 20));
+    expect(mine.stderr).toMatch(
+      /17 bytes too many in record 6 \(offset 1920\), not at the end: .*the 5 before it are read from the start of the file and the ones after it from its end/,
+    );
+  });
+
+  it('reads a file with a byte inserted among its first records (util-linux reads it, tenken refused it)', async () => {
+    const img = Buffer.from(encodeRecords(history(12, 120)));
+    const file = path.join(tmp, 'wtmp-early');
+    // One zero byte inside record 5 (0-based): only that record is misread.
+    fs.writeFileSync(file, Buffer.concat([img.subarray(0, 2000), Buffer.alloc(1), img.subarray(2000)]));
+    const mine = await runCommand([last], ['last', '-f', file], { env: { LANG: 'C', TZ: 'GMT' } });
+    expect(mine.code).toBe(0);
+    const theirs = realLast(['-f', file], 'GMT').split('\n');
+    const lines = mine.stdout.split('\n');
+    // As many lines as /usr/bin/last prints, and the same ones for the records after the damaged one.
+    expect(lines.length).toBe(theirs.length);
+    expect(lines.slice(0, 60)).toEqual(theirs.slice(0, 60));
+    expect(mine.stderr).toMatch(/1 bytes too many in record 6 \(offset 1920\)/);
+    // utmpdump (aligned from the start) shows the first five records intact, and tenken reads them so: its
+    // output is /usr/bin/last's of the file before the edit but for the damaged record's session.
+    const dump = execFileSync('/usr/bin/utmpdump', [file], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
+    expect(dump.split('\n').slice(0, 5).join('\n')).toBe(
+      execFileSync('/usr/bin/utmpdump', [intactCopy(img, 'wtmp-early')], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .toString()
+        .split('\n')
+        .slice(0, 5)
+        .join('\n'),
+    );
+    const before = realLast(['-f', intactCopy(img, 'wtmp-early')], 'GMT').split('\n');
+    const differ = lines.filter((l, i) => l !== before[i]);
+    expect(differ.length).toBeLessThanOrEqual(1);
   });
 
   it('keeps DST in TZ=EST5EDT and PST8PDT as /usr/bin/last does (tzdata files, not fixed offsets)', async () => {

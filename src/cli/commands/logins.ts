@@ -9,7 +9,7 @@ import { reason, TenkenError } from '../../core/errors.ts';
 import { terminalSafe } from '../../core/sanitize.ts';
 import { parseSince } from '../../core/time.ts';
 import { hostZone, readAccounts, readState } from '../../logins/check.ts';
-import { historyInputs, readHistory } from '../../logins/history.ts';
+import { historyInputs, readHistory, truncatedText } from '../../logins/history.ts';
 import { livePidAlive } from '../../logins/live.ts';
 import {
   buildMails,
@@ -94,10 +94,7 @@ async function reportsFor(
   }
   for (const p of history.problems) app.io.error(`tenken: Cannot read ${p.file}: ${p.reason} (left out)`);
   // Said, not fatal (exit 0): the report holds everything that is left; `tenken check` warns about the file.
-  for (const t of history.truncated)
-    app.io.error(
-      `tenken: ${t.file} is cut short (unexpected end of file): read its first ${t.records} record${t.records === 1 ? '' : 's'}; the logins after them in it are lost`,
-    );
+  for (const t of history.truncated) app.io.error(`tenken: ${truncatedText(t)}`);
   const state = readState(store.read('logins'));
   const reports = buildUserReports(history.sessions, {
     machine: host.name,

@@ -48,6 +48,9 @@ export function register(program: Command, app: App): void {
       const explicit = opts.file && opts.file.length > 0;
       const files = explicit ? (opts.file as string[]) : ['/var/log/wtmp', '/var/log/btmp'];
       const results: RotateResult[] = [];
+      // Each file on its own: wtmp failing (an unreadable backup, a full disk) leaves btmp to grow unrotated
+      // for no reason. Every failure is said in its line and the exit status is 3 when any failed.
+      const failures: TenkenError[] = [];
       for (const file of files) {
         try {
           results.push(
@@ -60,11 +63,15 @@ export function register(program: Command, app: App): void {
         } catch (err) {
           // btmp is optional on a default run; anything asked for explicitly must exist.
           if (!explicit && file === '/var/log/btmp' && isMissing(err)) continue;
-          throw err;
+          if (!(err instanceof TenkenError)) throw err;
+          failures.push(err);
         }
       }
       if (g.format === 'json') await app.io.write(`${JSON.stringify({ rotated: results }, null, 2)}\n`);
       else if (!g.quiet) await app.io.write(results.map(line).join(''));
+      const last = failures.pop();
+      for (const f of failures) app.io.error(`tenken: ${f.message}`);
+      if (last) throw last;
       app.exit(0);
     });
 }
