@@ -11,6 +11,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeFifo } from '../../test/helpers/fifo.ts';
 import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
@@ -680,6 +681,16 @@ describe('the baseline file', () => {
       expect(err).toBeInstanceOf(TenkenError);
       expect((err as Error).message).toBe(`Cannot read baseline ${file}${where}`);
     }
+  });
+
+  it('refuses a FIFO at the baseline path at once (a read would wait for a writer for good)', {
+    timeout: 10_000,
+  }, async () => {
+    const file = path.join(dir, 'fifo.json');
+    makeFifo(file);
+    const t0 = Date.now();
+    await expect(readBaseline(file)).rejects.toThrow(`Cannot read baseline ${file}: not a regular file`);
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('refuses to write through a symlink planted at its name', async () => {
