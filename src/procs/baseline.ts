@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import type { Evidence, FindingBase } from '../core/report.ts';
-import { jsonSyntaxError } from '../config/yaml.ts';
+import { jsonSyntaxError } from '../core/json.ts';
 import { readRegularFile } from '../core/open.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
 import type { ProcsFindings } from './findings.ts';
@@ -517,11 +517,14 @@ export function exeFindings(
 export async function readBaseline(file: string): Promise<Baseline | null> {
   let text: string;
   try {
-    // Not waiting on a FIFO (or device) for good: a cron run would hang holding the run lock.
-    text = await readRegularFile(file, 'utf8');
+    // Not through a link (writeBaseline refuses one; a planted link made a secret file the baseline), and
+    // not waiting on a FIFO for good.
+    text = await readRegularFile(file, 'utf8', { follow: false });
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') return null;
+    if (code === 'ELOOP')
+      throw new TenkenError(`Cannot read baseline ${file}: it is a symbolic link (refusing to follow it)`);
     throw new TenkenError(describe(`Cannot read baseline ${file}`, err));
   }
   let json: unknown;

@@ -669,10 +669,13 @@ describe('the baseline file', () => {
   it('says where a hand-edited baseline stops being JSON, as file:line:col on one line', async () => {
     const file = path.join(dir, 'edited.json');
     const cases: [string, string][] = [
-      ['{\n  "version": 1,\n  "host": tru\n}', ':3:11: not valid JSON: unexpected tru (strings are quoted)'],
+      [
+        '{\n  "version": 1,\n  "host": tru\n}',
+        ':3:11: not valid JSON: unexpected bare word where a value is expected (strings are quoted)',
+      ],
       ['{"version": 1, "host": }', ':1:24: not valid JSON: a value is missing'],
-      ['{\n  "processes": [1,,2]\n}', ':2:19: not valid JSON: Unexpected , in array'],
-      ['{"version": 1', ':1:14: not valid JSON: object must end with a }'],
+      ['{\n  "processes": [1,,2]\n}', ':2:19: not valid JSON: a value is missing'],
+      ['{"version": 1', ':1:14: not valid JSON: an object must end with a }'],
       ['  \n', ': empty file'],
     ];
     for (const [text, where] of cases) {
@@ -691,6 +694,25 @@ describe('the baseline file', () => {
     const t0 = Date.now();
     await expect(readBaseline(file)).rejects.toThrow(`Cannot read baseline ${file}: not a regular file`);
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('refuses to read through a symlink planted at its name, quoting nothing of the target', async () => {
+    const secret = path.join(dir, 'shadow');
+    writeFileSync(secret, 'root:$6$secrethash:20228:0:99999:7:::\n');
+    const link = path.join(dir, 'read-link.json');
+    symlinkSync(secret, link);
+    const err = await readBaseline(link).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TenkenError);
+    expect((err as Error).message).toBe(
+      `Cannot read baseline ${link}: it is a symbolic link (refusing to follow it)`,
+    );
+    // The same bytes in the file itself: a position and the kind of mistake, never the line.
+    writeFileSync(link.replace('read-link', 'not-json'), readFileSync(secret));
+    const msg = await readBaseline(link.replace('read-link', 'not-json')).catch(
+      (e: unknown) => (e as Error).message,
+    );
+    expect(msg).toMatch(/not-json\.json:1:1: not valid JSON: /);
+    expect(msg).not.toMatch(/root|secrethash|20228/);
   });
 
   it('refuses to write through a symlink planted at its name', async () => {
