@@ -202,6 +202,23 @@ describe('reading a captured /proc tree', () => {
     });
   });
 
+  it('lists a process whose stat has no usable start time without one, and the others as before', async () => {
+    const root = tempCopy();
+    const before = await readProcesses({ root });
+    const file = path.join(root, 'proc', String(roles.nobody), 'stat');
+    const fields = readFileSync(file, 'utf8').split(') ');
+    const rest = (fields[1] as string).split(' ');
+    // starttime (field 22) beyond any date, not a number, and with a control byte: each threw or read as NaN.
+    for (const bad of ['99999999999999999999', 'abc', '12\u00013']) {
+      rest[22 - 3] = bad;
+      writeFileSync(file, `${fields[0]}) ${rest.join(' ')}`);
+      const now = await readProcesses({ root });
+      expect(now.map((p) => p.pid)).toEqual(before.map((p) => p.pid));
+      expect(now.find((p) => p.pid === roles.nobody)?.start).toBeNull();
+      expect(now.filter((p) => p.pid !== roles.nobody)).toEqual(before.filter((p) => p.pid !== roles.nobody));
+    }
+  });
+
   it('shows a uid that /etc/passwd does not know as the number', async () => {
     const root = tempCopy();
     writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\n');

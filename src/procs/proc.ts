@@ -27,38 +27,48 @@ export interface ProcStat {
   ppid: number;
   flags: number;
   numThreads: number;
-  /** Start time in clock ticks after boot. */
-  starttime: number;
+  /** Start time in clock ticks after boot; null when the field is not a number (a damaged or forged file). */
+  starttime: number | null;
   /** Resident set size in pages. */
   rssPages: number;
+}
+
+/** A decimal field of a /proc file as a safe integer (`-` allowed with `signed`), else null. */
+function decimal(text: string | undefined, signed = false): number | null {
+  if (text === undefined || !(signed ? /^-?\d{1,16}$/ : /^\d{1,16}$/).test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /**
  * Parses /proc/PID/stat. The command name may hold spaces and parentheses, so it runs from the first `(` to
  * the LAST `)`; the numbered fields follow (proc(5): state is field 3, starttime field 22, rss field 24).
- * Returns null when the text is not a stat line.
+ * Returns null when the text is not a stat line (no pid, state or 22 fields). A numeric field that is not a
+ * number (a damaged file, a forged tree) is 0, the start time null: one such process is shown without a
+ * start time instead of failing the whole check.
  */
 export function parseStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open) return null;
-  const pid = Number(text.slice(0, open).trim());
+  const pid = decimal(text.slice(0, open).trim());
   const rest = text
     .slice(close + 1)
     .trim()
     .split(/\s+/);
-  const field = (n: number): number => Number(rest[n - 3]);
+  // ppid is -1..., flags and counts are unsigned; the kernel prints rss signed.
+  const field = (n: number, signed = false): number => decimal(rest[n - 3], signed) ?? 0;
   const state = rest[0];
-  if (!Number.isInteger(pid) || !state || rest.length < 22) return null;
+  if (pid === null || !state || rest.length < 22) return null;
   return {
     pid,
     comm: text.slice(open + 1, close),
     state,
-    ppid: field(4),
+    ppid: field(4, true),
     flags: field(9),
-    numThreads: field(20),
-    starttime: field(22),
-    rssPages: field(24),
+    numThreads: field(20, true),
+    starttime: decimal(rest[22 - 3]),
+    rssPages: Math.max(0, field(24, true)),
   };
 }
 
@@ -79,7 +89,10 @@ function unescapeName(s: string): string {
   return s.replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
 }
 
-/** Parses /proc/PID/status (`Key:\tvalue` lines); null when it has no Name or Uid line. */
+/**
+ * Parses /proc/PID/status (`Key:\tvalue` lines); null when it has no Name line or no Uid line of numbers.
+ * A PPid or VmRSS that is not a number is 0 or null.
+ */
 export function parseStatus(text: string): ProcStatus | null {
   const map = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -87,15 +100,18 @@ export function parseStatus(text: string): ProcStatus | null {
     if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1).replace(/^[\t ]+/, ''));
   }
   const name = map.get('Name');
-  const uid = map.get('Uid');
-  if (name === undefined || uid === undefined) return null;
-  const rss = map.get('VmRSS');
+  const uids = (map.get('Uid') ?? '')
+    .trim()
+    .split(/\s+/)
+    .map((u) => decimal(u));
+  if (name === undefined || uids.length === 0 || uids.some((u) => u === null)) return null;
+  const rss = /^(\d{1,16}) kB\s*$/.exec(map.get('VmRSS') ?? '');
   return {
     name: unescapeName(name),
     state: (map.get('State') ?? '?').charAt(0),
-    ppid: Number(map.get('PPid') ?? 0),
-    uids: uid.trim().split(/\s+/).map(Number),
-    rssKb: rss === undefined ? null : Number.parseInt(rss, 10),
+    ppid: decimal(map.get('PPid')?.trim()) ?? 0,
+    uids: uids as number[],
+    rssKb: rss ? Number(rss[1]) : null,
   };
 }
 
@@ -149,15 +165,19 @@ export function parseLoginuid(text: string): number | null {
   return Number.isInteger(n) && n >= 0 && n < 0xffffffff ? n : null;
 }
 
-/** Parses the `btime` line (boot time, seconds since the epoch) of /proc/stat; null when absent. */
+/** Parses the `btime` line (boot time, seconds since the epoch) of /proc/stat; null when absent or not a number. */
 export function parseBtime(text: string): number | null {
-  const m = /^btime\s+(\d+)\s*$/m.exec(text);
-  return m ? Number(m[1]) : null;
+  const m = /^btime[ \t]+(\d+)[ \t]*$/m.exec(text);
+  return m ? decimal(m[1]) : null;
 }
 
-/** A process's start time: boot time plus its starttime ticks. */
-export function startTimeOf(starttimeTicks: number, btime: number, clockTicks = CLOCK_TICKS): Date {
-  return new Date((btime + starttimeTicks / clockTicks) * 1000);
+/**
+ * A process's start time: boot time plus its starttime ticks; null when that is no date (a starttime or
+ * btime of a damaged /proc beyond the year 275760 made an Invalid Date, and toISOString threw).
+ */
+export function startTimeOf(starttimeTicks: number, btime: number, clockTicks = CLOCK_TICKS): Date | null {
+  const d = new Date((btime + starttimeTicks / clockTicks) * 1000);
+  return Number.isNaN(d.getTime()) ? null : d;
 }
 
 /** Parses /etc/passwd into uid → user name (the first name wins for a shared uid, as getpwuid does). */
@@ -179,7 +199,7 @@ export interface ProcessInfo {
   uid: number;
   user: string;
   state: string;
-  /** ISO start time; null when /proc/stat has no btime. */
+  /** ISO start time; null when /proc/stat has no btime or the process's stat no usable starttime. */
   start: string | null;
   /** Resident memory in KiB (0 for kernel threads). */
   rssKb: number;
@@ -218,7 +238,10 @@ export function processFromTexts(
     uid,
     user: ctx.users.get(uid) ?? String(uid),
     state: stat.state,
-    start: ctx.btime === null ? null : startTimeOf(stat.starttime, ctx.btime, ctx.clockTicks).toISOString(),
+    start:
+      ctx.btime === null || stat.starttime === null
+        ? null
+        : (startTimeOf(stat.starttime, ctx.btime, ctx.clockTicks)?.toISOString() ?? null),
     rssKb: status.rssKb ?? stat.rssPages * (ctx.pageKb ?? 4),
     exe: t.exe === null || kernelThread ? null : parseExeTarget(t.exe),
     kernelThread,
