@@ -95,15 +95,22 @@ export async function openRegular(
   }
 }
 
+/** Reads a whole regular file (async; as openRegular refuses others). */
+export async function readRegularFile(path: string): Promise<Buffer>;
 /** Reads a whole regular file as text (async; as openRegular refuses others). */
 export async function readRegularFile(
   path: string,
   encoding: BufferEncoding,
+  opts?: OpenOptions,
+): Promise<string>;
+export async function readRegularFile(
+  path: string,
+  encoding?: BufferEncoding,
   opts: OpenOptions = {},
-): Promise<string> {
+): Promise<Buffer | string> {
   const { handle } = await openRegular(path, opts);
   try {
-    return await handle.readFile({ encoding });
+    return encoding === undefined ? await handle.readFile() : await handle.readFile({ encoding });
   } finally {
     await handle.close();
   }

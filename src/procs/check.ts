@@ -4,7 +4,7 @@
  * processes, new listeners, programs run from deleted files or temp directories.
  */
 import { append } from '../core/array.ts';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan, ServicePlan } from '../config/plan.ts';
@@ -140,7 +140,7 @@ export async function observe(
   const { processes, hidden, exeUnreadable } = await readProcessesCounted(host, env);
   let mountinfo = '';
   try {
-    mountinfo = await readFile(hostPath(host, '/proc/self/mountinfo'), 'utf8');
+    mountinfo = await readRegularFile(hostPath(host, '/proc/self/mountinfo'), 'utf8');
   } catch {
     // a tree without it: nothing is known to be hidden
   }
@@ -152,8 +152,9 @@ export async function observe(
   let range: [number, number] = [32768, 60999];
   try {
     range =
-      parsePortRange(await readFile(hostPath(host, '/proc/sys/net/ipv4/ip_local_port_range'), 'utf8')) ??
-      range;
+      parsePortRange(
+        await readRegularFile(hostPath(host, '/proc/sys/net/ipv4/ip_local_port_range'), 'utf8'),
+      ) ?? range;
   } catch {
     // no such file in a fixture tree: Linux's default range
   }

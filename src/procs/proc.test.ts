@@ -13,6 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from '../../test/helpers/cli.ts';
+import { makeFifo } from '../../test/helpers/fifo.ts';
+import { TenkenError } from '../core/errors.ts';
+import { readSocketTables } from './sockets.ts';
 import {
   exeConcerns,
   isVanished,
@@ -217,6 +220,25 @@ describe('reading a captured /proc tree', () => {
       expect(now.find((p) => p.pid === roles.nobody)?.start).toBeNull();
       expect(now.filter((p) => p.pid !== roles.nobody)).toEqual(before.filter((p) => p.pid !== roles.nobody));
     }
+  });
+
+  it('leaves out a process whose status is a FIFO (a forged tree) at once, and says a FIFO net table in one line', {
+    timeout: 10_000,
+  }, async () => {
+    const root = tempCopy();
+    const before = await readProcesses({ root });
+    const status = path.join(root, 'proc', String(roles.nobody), 'status');
+    unlinkSync(status);
+    makeFifo(status);
+    const t0 = Date.now();
+    const now = await readProcesses({ root });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(now.map((p) => p.pid)).toEqual(before.map((p) => p.pid).filter((pid) => pid !== roles.nobody));
+    rmSync(path.join(root, 'proc', 'net', 'tcp'), { force: true });
+    makeFifo(path.join(root, 'proc', 'net', 'tcp'));
+    await expect(readSocketTables({ root })).rejects.toThrow(
+      new TenkenError('Cannot read /proc/net/tcp: not a regular file'),
+    );
   });
 
   it('shows a uid that /etc/passwd does not know as the number', async () => {

@@ -5,7 +5,8 @@
  * the effective user, the start time from btime + starttime. The parsers are pure (text/bytes in, data out);
  * the reader at the bottom is the only part that touches the file system.
  */
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
@@ -255,6 +256,12 @@ export function isVanished(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ESRCH';
 }
 
+/** A /proc entry that is no file: a FIFO, socket, device or directory in a tree under --root (never waited on). */
+export function isNotFile(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOTREG' || code === 'EISDIR';
+}
+
 /**
  * Reads a link in a /proc tree. On the live host these are symlinks; a fixture or demo tree may store the
  * target as a plain file's text instead (EINVAL from readlink), since a checkout cannot hold a real /proc.
@@ -264,7 +271,7 @@ export async function readProcLink(file: string): Promise<string> {
     return await readlink(file);
   } catch (err) {
     if (errnoCode(err) !== 'EINVAL') throw err;
-    return (await readFile(file, 'utf8')).replace(/\n$/, '');
+    return (await readRegularFile(file, 'utf8')).replace(/\n$/, '');
   }
 }
 
@@ -295,8 +302,8 @@ export function systemUsersOf(passwdText: string): Set<string> {
 
 /** Reads /etc/passwd and /proc/stat's btime under the host root (missing files give empty/null). */
 export async function readProcEnv(host: Pick<Host, 'root'>): Promise<ProcEnv> {
-  const passwd = await optional(() => readFile(hostPath(host, '/etc/passwd'), 'utf8'));
-  const stat = await optional(() => readFile(hostPath(host, '/proc/stat'), 'utf8'));
+  const passwd = await optional(() => readRegularFile(hostPath(host, '/etc/passwd'), 'utf8'));
+  const stat = await optional(() => readRegularFile(hostPath(host, '/proc/stat'), 'utf8'));
   return {
     users: parsePasswd(passwd ?? ''),
     btime: stat === null ? null : parseBtime(stat),
@@ -316,20 +323,21 @@ export async function readProcess(
 ): Promise<ProcessInfo | null> {
   const dir = hostPath(host, `/proc/${pid}`);
   try {
-    const stat = await readFile(path.join(dir, 'stat'), 'utf8');
-    const status = await readFile(path.join(dir, 'status'), 'utf8');
-    const cmdline = new Uint8Array(await readFile(path.join(dir, 'cmdline')));
-    const comm = await optional(() => readFile(path.join(dir, 'comm'), 'utf8'));
+    const stat = await readRegularFile(path.join(dir, 'stat'), 'utf8');
+    const status = await readRegularFile(path.join(dir, 'status'), 'utf8');
+    const cmdline = new Uint8Array(await readRegularFile(path.join(dir, 'cmdline')));
+    const comm = await optional(() => readRegularFile(path.join(dir, 'comm'), 'utf8'));
     // Another user's program cannot be read without root (EACCES): counted, so that the report can say that
     // its deleted, memfd or temp-dir binary could not be looked for. (A kernel thread has none: ENOENT.)
     const exe = await readProcLink(path.join(dir, 'exe')).catch((err: unknown) => {
       if (counts && isHidden(err)) counts.exeUnreadable = (counts.exeUnreadable ?? 0) + 1;
       return null;
     });
-    const loginuid = await optional(() => readFile(path.join(dir, 'loginuid'), 'utf8'));
+    const loginuid = await optional(() => readRegularFile(path.join(dir, 'loginuid'), 'utf8'));
     return processFromTexts({ stat, status, cmdline, comm, exe, loginuid }, env);
   } catch (err) {
-    if (isVanished(err)) return null;
+    // Gone, or (in a tree under --root) a FIFO or directory where a file belongs: no process file.
+    if (isVanished(err) || isNotFile(err)) return null;
     // /proc mounted hidepid=1 (or 2): another user's process is listed but its files are not readable.
     if (isHidden(err)) {
       if (counts) counts.hidden++;

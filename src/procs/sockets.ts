@@ -4,12 +4,13 @@
  * npm wrappers read only the live kernel, never a tree under `--root`; the format is small and stable.
  */
 import { append } from '../core/array.ts';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode } from '../core/errors.ts';
+import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
-import { isVanished, readProcLink } from './proc.ts';
+import { isNotFile, isVanished, readProcLink } from './proc.ts';
 
 /** The four socket tables, named like their files. */
 export const NET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
@@ -191,7 +192,7 @@ export async function readSocketOwners(
       try {
         target = await readProcLink(path.join(dir, fd));
       } catch (err) {
-        if (isVanished(err)) continue;
+        if (isVanished(err) || isNotFile(err)) continue;
         if (errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM') {
           unreadable++;
           break;
@@ -217,9 +218,11 @@ export async function readSocketTables(
   for (const proto of NET_TABLES) {
     let text: string;
     try {
-      text = await readFile(hostPath(host, `/proc/net/${proto}`), 'latin1');
+      text = await readRegularFile(hostPath(host, `/proc/net/${proto}`), 'latin1');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') continue;
+      // A FIFO or directory in a tree under --root: said in one line (the open never waits on a FIFO).
+      if (isNotFile(err)) throw new TenkenError(describe(`Cannot read /proc/net/${proto}`, err));
       throw err;
     }
     append(rows, parseNetTable(text, proto, littleEndian));
