@@ -26,7 +26,15 @@ import {
   writeBaseline,
   youngNote,
 } from './baseline.ts';
-import { type BaselineState, baselinePathFor, judge, observe, procsCheck, snapshotOf } from './check.ts';
+import {
+  type BaselineState,
+  baselinePathFor,
+  judge,
+  loadBaseline,
+  observe,
+  procsCheck,
+  snapshotOf,
+} from './check.ts';
 import { hidepidFor } from './proc.ts';
 import {
   type Spec,
@@ -629,6 +637,21 @@ describe('without a usable baseline', () => {
     const f = findings(out.results, 'host').find((x) => x.kind === 'baseline-absent');
     expect(f?.status).toBe('UNKNOWN');
     expect(f?.summary).toContain(`Cannot read baseline ${file}:`);
+  });
+});
+
+describe('a baseline path that holds no file', () => {
+  it('says to remove a link planted there, not to record --force (which refuses the link too)', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const file = path.join(r, 'linked-baseline.json');
+    writeFileSync(path.join(r, 'target'), '{}');
+    symlinkSync(path.join(r, 'target'), file);
+    const base = await loadBaseline(file);
+    expect(base).toMatchObject({ state: 'unreadable', notFile: true });
+    const f = findings(await judgeRoot(r, plan(), base), 'host').find((x) => x.kind === 'baseline-absent');
+    expect(f?.summary).toBe(
+      `Cannot read baseline ${file}: it is a symbolic link (refusing to follow it); remove it, then record one with \`tenken baseline record\``,
+    );
   });
 });
 

@@ -3,6 +3,7 @@
  * whole host against the recorded baseline: expected processes missing, counts out of range, new
  * processes, new listeners, programs run from deleted files or temp directories.
  */
+import { lstat } from 'node:fs/promises';
 import { append } from '../core/array.ts';
 import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
@@ -371,7 +372,13 @@ export function judgeService(
 export type BaselineState =
   | { state: 'ok'; path: string; baseline: Baseline }
   | { state: 'absent'; path: string | null }
-  | { state: 'unreadable'; path: string; reason: string };
+  | {
+      state: 'unreadable';
+      path: string;
+      reason: string;
+      /** Something other than a regular file is at the path (a link, FIFO, directory): `record --force` refuses it too. */
+      notFile?: true;
+    };
 
 /** Loads the baseline, turning a broken file into a state the check reports (never a throw). */
 export async function loadBaseline(file: string | null): Promise<BaselineState> {
@@ -380,8 +387,17 @@ export async function loadBaseline(file: string | null): Promise<BaselineState> 
     const baseline = await readBaseline(file);
     return baseline ? { state: 'ok', path: file, baseline } : { state: 'absent', path: file };
   } catch (err) {
-    if (err instanceof TenkenError) return { state: 'unreadable', path: file, reason: err.message };
-    throw err;
+    if (!(err instanceof TenkenError)) throw err;
+    const notFile = await lstat(file).then(
+      (st) => !st.isFile(),
+      () => false,
+    );
+    return {
+      state: 'unreadable',
+      path: file,
+      reason: err.message,
+      ...(notFile ? { notFile: true as const } : {}),
+    };
   }
 }
 
@@ -484,7 +500,9 @@ export function judge(
       summary:
         base.state === 'absent'
           ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${RECORD_HINT}\` on a healthy host`
-          : `${base.reason}; fix or replace it with \`${RECORD_HINT} --force\``,
+          : base.notFile
+            ? `${base.reason}; remove it, then record one with \`${RECORD_HINT}\``
+            : `${base.reason}; fix or replace it with \`${RECORD_HINT} --force\``,
       evidence: [],
       data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: RECORD_HINT },
     });
