@@ -119,7 +119,7 @@ describe('tenken check', () => {
     const r = await runCli(['--state', tempDir(), 'baseline', 'show', '--root', DEMO_ROOT, '--file', file]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /^tenken: Cannot read baseline .*baseline\.json:1:1: not valid JSON: unexpected \\u001b/,
+      /^tenken: Cannot read baseline .*baseline\.json:1:1: not valid JSON: unexpected character where a value is expected\n$/,
     );
     expect(r.stderr).not.toMatch(/\x1b|\x07/);
   });

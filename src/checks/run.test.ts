@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT, tempDir } from '../../test/helpers/cli.ts';
@@ -123,6 +123,26 @@ describe('runChecks', () => {
     expect(withAll.pending).toEqual([]);
     expect(seen).toEqual([undefined, { runs: 1 }, undefined]);
     expect(store.read('spy')).toEqual({ runs: 2 });
+  });
+
+  it("saves every other kind's state when one kind's file cannot be written, then says which failed", () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'attacks.json'));
+    mkdirSync(path.join(dir, 'dialup.json'));
+    const store = new StateStore(dir);
+    expect(() =>
+      commitPending(store, [
+        { kind: 'attacks', state: { a: 1 } },
+        { kind: 'logins', state: { l: 1 } },
+        { kind: 'dialup', state: { d: 1 } },
+        { kind: 'logs', state: { o: 1 } },
+      ]),
+    ).toThrow(
+      `Cannot write ${path.join(dir, 'attacks.json')}: is a directory (remove it); ` +
+        `Cannot write ${path.join(dir, 'dialup.json')}: is a directory (remove it)`,
+    );
+    const next = new StateStore(dir);
+    expect([next.read('logins'), next.read('logs')]).toEqual([{ l: 1 }, { o: 1 }]);
   });
 
   it('rejects unknown kinds in --only and disable', () => {

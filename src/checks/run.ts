@@ -1,5 +1,6 @@
 import type { Loaded } from '../cli/app.ts';
 import { version } from '../core/package.ts';
+import { TenkenError } from '../core/errors.ts';
 import { REPORT_VERSION, type CheckReport, type CheckResult, type Report } from '../core/report.ts';
 import { rank, type Status, worst } from '../core/status.ts';
 import type { StateStore } from '../state/store.ts';
@@ -178,7 +179,21 @@ export async function runChecks(
   return { report, pending: outs.flatMap((o) => (o.pending ? [o.pending] : [])) };
 }
 
-/** Commits each kind's pending state (call only after the report was delivered). */
+/**
+ * Commits each kind's pending state (call only after the report was delivered). One kind's file that cannot
+ * be written (a directory or FIFO in its place) does not keep the others from being saved: every kind is
+ * tried, then the failures are thrown as one error.
+ */
 export function commitPending(store: StateStore, pending: readonly PendingState[]): void {
-  for (const p of pending) store.commit(p.kind, p.state);
+  const errors: TenkenError[] = [];
+  for (const p of pending) {
+    try {
+      store.commit(p.kind, p.state);
+    } catch (err) {
+      if (!(err instanceof TenkenError)) throw err; // a bug: said as one at once
+      errors.push(err);
+    }
+  }
+  if (errors.length === 1) throw errors[0] as TenkenError;
+  if (errors.length > 1) throw new TenkenError(errors.map((e) => e.message).join('; '));
 }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readRegularFileSync } from '../core/open.ts';
 import { hostPath } from '../core/host.ts';
 import { isListening, parseNetTable } from '../procs/sockets.ts';
 
@@ -88,7 +89,7 @@ function bootUnits(root: string): Set<string> | null {
     }
   }
   try {
-    const inittab = readFileSync(hostPath({ root }, '/etc/inittab'), 'latin1');
+    const inittab = readRegularFileSync(hostPath({ root }, '/etc/inittab'), 'latin1');
     known = true;
     for (const name of inittabPrograms(inittab)) units.add(name);
   } catch {
@@ -109,14 +110,14 @@ function processNames(root: string): Set<string> {
   for (const pid of pids) {
     try {
       // A zombie (exited, not yet reaped) runs no more, as the procs check holds: its name proves nothing.
-      const stat = readFileSync(hostPath({ root }, `/proc/${pid}/stat`), 'latin1');
+      const stat = readRegularFileSync(hostPath({ root }, `/proc/${pid}/stat`), 'latin1');
       const state = stat.charAt(stat.lastIndexOf(')') + 2);
       if (state === 'Z' || state === 'X') continue;
     } catch {
       // no stat (a demo tree may hold comm alone): judged by its name
     }
     try {
-      names.add(readFileSync(hostPath({ root }, `/proc/${pid}/comm`), 'latin1').trim());
+      names.add(readRegularFileSync(hostPath({ root }, `/proc/${pid}/comm`), 'latin1').trim());
     } catch {
       // The process exited between readdir and read: not an error.
     }
@@ -126,7 +127,7 @@ function processNames(root: string): Set<string> {
 
 function pid1(root: string): string | null {
   try {
-    return readFileSync(hostPath({ root }, '/proc/1/comm'), 'latin1').trim() || null;
+    return readRegularFileSync(hostPath({ root }, '/proc/1/comm'), 'latin1').trim() || null;
   } catch {
     return null;
   }
@@ -137,7 +138,10 @@ export function gatherFacts(root: string): HostFacts {
   const ports = new Set<number>();
   for (const proto of ['tcp', 'tcp6'] as const) {
     try {
-      const rows = parseNetTable(readFileSync(hostPath({ root }, `/proc/net/${proto}`), 'latin1'), proto);
+      const rows = parseNetTable(
+        readRegularFileSync(hostPath({ root }, `/proc/net/${proto}`), 'latin1'),
+        proto,
+      );
       for (const r of rows) if (isListening(r)) ports.add(r.localPort);
     } catch {
       // No such table (no IPv6, or a demo tree without it).

@@ -10,7 +10,6 @@ import {
   type Node,
 } from 'yaml';
 import type { z } from 'zod';
-import { truncate } from '../core/sanitize.ts';
 
 /** Result of parsing and validating a YAML document: the typed value, or every error as file:line:col. */
 export type YamlResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -113,29 +112,4 @@ export function parseYaml<S extends z.ZodType>(
     return la - lb || ca - cb;
   });
   return { ok: false, errors };
-}
-
-/**
- * Where a text JSON.parse refused is wrong, as `FILE:LINE:COL: message`. V8's own message often gives no
- * position at all (and quotes the text, newlines included), which is no help in a hand-edited file; the
- * YAML parser with the JSON schema locates the same mistakes.
- */
-export function jsonSyntaxError(text: string, file: string): string {
-  if (text.trim() === '') return `${file}: empty file`;
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, schema: 'json', strict: true });
-  const e = doc.errors[0];
-  if (!e) return `${file}: not valid JSON`;
-  const { line, col } = lc.linePos(e.pos[0]);
-  // In JSON's words: a plain scalar is a bare word, a flow map an object, a flow sequence an array.
-  const message = (e.message.split('\n')[0] ?? '')
-    .replace(/ at line \d+, column \d+:?$/, '')
-    .replace(/^Unresolved plain scalar ""$/, 'a value is missing')
-    .replace(/^Unresolved plain scalar "(.*)"$/, (_, word: string) => {
-      const shown = word.length > 40 ? `${truncate(word, 40)}…` : word;
-      return `unexpected ${shown} (strings are quoted)`;
-    })
-    .replace(/[Ff]low map/, 'object')
-    .replace(/[Ff]low sequence/, 'array');
-  return `${file}:${line}:${col}: not valid JSON: ${message || 'syntax error'}`;
 }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRegular, openRegularSync, readRegularFileSync } from './open.ts';
+import { openRegular, openRegularSync, readRegularFile, readRegularFileSync } from './open.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-open-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +37,20 @@ describe('opening input files', () => {
     expect(() => readRegularFileSync(p, 'utf8')).toThrow('not a regular file');
     await expect(openRegular(p)).rejects.toThrow('not a regular file');
     await expect(openRegular(p)).rejects.toMatchObject({ code: 'ENOTREG' });
+  });
+
+  it('with follow: false refuses a symbolic link at the path (ELOOP) and reads a regular file', async () => {
+    const target = path.join(dir, 'target');
+    fs.writeFileSync(target, 'secret\n');
+    const link = path.join(dir, 'link');
+    fs.symlinkSync(target, link);
+    expect(readRegularFileSync(link, 'utf8')).toBe('secret\n');
+    expect(() => readRegularFileSync(link, 'utf8', { follow: false })).toThrow(
+      expect.objectContaining({ code: 'ELOOP' }),
+    );
+    await expect(readRegularFile(link, 'utf8', { follow: false })).rejects.toMatchObject({ code: 'ELOOP' });
+    expect(await readRegularFile(target, 'utf8', { follow: false })).toBe('secret\n');
+    await expect(readRegularFile(fifo('pipe2'), 'utf8')).rejects.toThrow('not a regular file');
   });
 
   it('refuses a directory as "is a directory" and a device as not a regular file', () => {

@@ -9,6 +9,19 @@ import { type FileHandle, open } from 'node:fs/promises';
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
+/** How an input file is opened. */
+export interface OpenOptions {
+  /**
+   * false: a symbolic link at the path itself is refused (O_NOFOLLOW, error code ELOOP) instead of
+   * followed. For tenken's own files (state, baseline), which it never writes through a link either.
+   */
+  follow?: boolean;
+}
+
+function flagsOf(opts: OpenOptions): number {
+  return opts.follow === false ? FLAGS | fs.constants.O_NOFOLLOW : FLAGS;
+}
+
 /** The error for an opened path that is not a regular file (code ENOTREG, or EISDIR for a directory). */
 function notRegularError(st: fs.Stats): NodeJS.ErrnoException {
   if (st.isDirectory()) return Object.assign(new Error('is a directory'), { code: 'EISDIR' });
@@ -27,10 +40,10 @@ function socketError(path: string, err: unknown): unknown {
 }
 
 /** Opens a regular file for reading, never blocking; throws the system error or `not a regular file`. */
-export function openRegularSync(path: string): { fd: number; stat: fs.Stats } {
+export function openRegularSync(path: string, opts: OpenOptions = {}): { fd: number; stat: fs.Stats } {
   let fd: number;
   try {
-    fd = fs.openSync(path, FLAGS);
+    fd = fs.openSync(path, flagsOf(opts));
   } catch (err) {
     throw socketError(path, err);
   }
@@ -47,9 +60,13 @@ export function openRegularSync(path: string): { fd: number; stat: fs.Stats } {
 /** Reads a whole regular file (as openRegularSync refuses others). */
 export function readRegularFileSync(path: string): Buffer;
 /** Reads a whole regular file as text (as openRegularSync refuses others). */
-export function readRegularFileSync(path: string, encoding: BufferEncoding): string;
-export function readRegularFileSync(path: string, encoding?: BufferEncoding): Buffer | string {
-  const { fd } = openRegularSync(path);
+export function readRegularFileSync(path: string, encoding: BufferEncoding, opts?: OpenOptions): string;
+export function readRegularFileSync(
+  path: string,
+  encoding?: BufferEncoding,
+  opts: OpenOptions = {},
+): Buffer | string {
+  const { fd } = openRegularSync(path, opts);
   try {
     return encoding === undefined ? fs.readFileSync(fd) : fs.readFileSync(fd, encoding);
   } finally {
@@ -58,10 +75,13 @@ export function readRegularFileSync(path: string, encoding?: BufferEncoding): Bu
 }
 
 /** Opens a regular file for reading, never blocking (async); throws the system error or `not a regular file`. */
-export async function openRegular(path: string): Promise<{ handle: FileHandle; stat: fs.Stats }> {
+export async function openRegular(
+  path: string,
+  opts: OpenOptions = {},
+): Promise<{ handle: FileHandle; stat: fs.Stats }> {
   let handle: FileHandle;
   try {
-    handle = await open(path, FLAGS);
+    handle = await open(path, flagsOf(opts));
   } catch (err) {
     throw socketError(path, err);
   }
@@ -72,5 +92,26 @@ export async function openRegular(path: string): Promise<{ handle: FileHandle; s
   } catch (err) {
     await handle.close();
     throw err;
+  }
+}
+
+/** Reads a whole regular file (async; as openRegular refuses others). */
+export async function readRegularFile(path: string): Promise<Buffer>;
+/** Reads a whole regular file as text (async; as openRegular refuses others). */
+export async function readRegularFile(
+  path: string,
+  encoding: BufferEncoding,
+  opts?: OpenOptions,
+): Promise<string>;
+export async function readRegularFile(
+  path: string,
+  encoding?: BufferEncoding,
+  opts: OpenOptions = {},
+): Promise<Buffer | string> {
+  const { handle } = await openRegular(path, opts);
+  try {
+    return encoding === undefined ? await handle.readFile() : await handle.readFile({ encoding });
+  } finally {
+    await handle.close();
   }
 }

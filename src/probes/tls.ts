@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import type { TLSSocket } from 'node:tls';
 import { describe } from '../core/errors.ts';
 import { hostPath } from '../core/host.ts';
@@ -96,7 +96,7 @@ export async function loadCa(p: ProbeRun): Promise<string | undefined> {
   if (p.spec.ca === undefined) return undefined;
   let pem: string;
   try {
-    pem = await readFile(hostPath({ root: p.root }, p.spec.ca), 'utf8');
+    pem = await readRegularFile(hostPath({ root: p.root }, p.spec.ca), 'utf8');
   } catch (err) {
     throw new ProbeFailure('tls', describe(`Cannot read CA bundle ${p.spec.ca}`, err));
   }

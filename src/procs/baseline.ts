@@ -3,12 +3,13 @@
  * `record` builds it from a snapshot, `approve` merges a reviewed snapshot into it, `diffBaseline` compares
  * now with it. All pure; reading and writing the file is at the bottom.
  */
-import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import type { Evidence, FindingBase } from '../core/report.ts';
-import { jsonSyntaxError } from '../config/yaml.ts';
+import { jsonSyntaxError } from '../core/json.ts';
+import { readRegularFile } from '../core/open.ts';
 import { writeFileAtomic } from '../state/atomic.ts';
 import type { ProcsFindings } from './findings.ts';
 import { type ExeConcern, type ProcessInfo, commandText, exeConcerns } from './proc.ts';
@@ -516,9 +517,14 @@ export function exeFindings(
 export async function readBaseline(file: string): Promise<Baseline | null> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Not through a link (writeBaseline refuses one; a planted link made a secret file the baseline), and
+    // not waiting on a FIFO for good.
+    text = await readRegularFile(file, 'utf8', { follow: false });
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP')
+      throw new TenkenError(`Cannot read baseline ${file}: it is a symbolic link (refusing to follow it)`);
     throw new TenkenError(describe(`Cannot read baseline ${file}`, err));
   }
   let json: unknown;

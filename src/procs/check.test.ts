@@ -11,6 +11,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeFifo } from '../../test/helpers/fifo.ts';
 import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
@@ -25,7 +26,15 @@ import {
   writeBaseline,
   youngNote,
 } from './baseline.ts';
-import { type BaselineState, baselinePathFor, judge, observe, procsCheck, snapshotOf } from './check.ts';
+import {
+  type BaselineState,
+  baselinePathFor,
+  judge,
+  loadBaseline,
+  observe,
+  procsCheck,
+  snapshotOf,
+} from './check.ts';
 import { hidepidFor } from './proc.ts';
 import {
   type Spec,
@@ -631,6 +640,21 @@ describe('without a usable baseline', () => {
   });
 });
 
+describe('a baseline path that holds no file', () => {
+  it('says to remove a link planted there, not to record --force (which refuses the link too)', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const file = path.join(r, 'linked-baseline.json');
+    writeFileSync(path.join(r, 'target'), '{}');
+    symlinkSync(path.join(r, 'target'), file);
+    const base = await loadBaseline(file);
+    expect(base).toMatchObject({ state: 'unreadable', notFile: true });
+    const f = findings(await judgeRoot(r, plan(), base), 'host').find((x) => x.kind === 'baseline-absent');
+    expect(f?.summary).toBe(
+      `Cannot read baseline ${file}: it is a symbolic link (refusing to follow it); remove it, then record one with \`tenken baseline record\``,
+    );
+  });
+});
+
 describe('the baseline file', () => {
   it('is baseline.json in the state directory, or the configured path taken from the config file', () => {
     expect(baselinePathFor(procsOptions(), { stateDir: '/var/lib/tenken' })).toBe(
@@ -668,10 +692,13 @@ describe('the baseline file', () => {
   it('says where a hand-edited baseline stops being JSON, as file:line:col on one line', async () => {
     const file = path.join(dir, 'edited.json');
     const cases: [string, string][] = [
-      ['{\n  "version": 1,\n  "host": tru\n}', ':3:11: not valid JSON: unexpected tru (strings are quoted)'],
+      [
+        '{\n  "version": 1,\n  "host": tru\n}',
+        ':3:11: not valid JSON: unexpected bare word where a value is expected (strings are quoted)',
+      ],
       ['{"version": 1, "host": }', ':1:24: not valid JSON: a value is missing'],
-      ['{\n  "processes": [1,,2]\n}', ':2:19: not valid JSON: Unexpected , in array'],
-      ['{"version": 1', ':1:14: not valid JSON: object must end with a }'],
+      ['{\n  "processes": [1,,2]\n}', ':2:19: not valid JSON: a value is missing'],
+      ['{"version": 1', ':1:14: not valid JSON: an object must end with a }'],
       ['  \n', ': empty file'],
     ];
     for (const [text, where] of cases) {
@@ -680,6 +707,35 @@ describe('the baseline file', () => {
       expect(err).toBeInstanceOf(TenkenError);
       expect((err as Error).message).toBe(`Cannot read baseline ${file}${where}`);
     }
+  });
+
+  it('refuses a FIFO at the baseline path at once (a read would wait for a writer for good)', {
+    timeout: 10_000,
+  }, async () => {
+    const file = path.join(dir, 'fifo.json');
+    makeFifo(file);
+    const t0 = Date.now();
+    await expect(readBaseline(file)).rejects.toThrow(`Cannot read baseline ${file}: not a regular file`);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('refuses to read through a symlink planted at its name, quoting nothing of the target', async () => {
+    const secret = path.join(dir, 'shadow');
+    writeFileSync(secret, 'root:$6$secrethash:20228:0:99999:7:::\n');
+    const link = path.join(dir, 'read-link.json');
+    symlinkSync(secret, link);
+    const err = await readBaseline(link).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TenkenError);
+    expect((err as Error).message).toBe(
+      `Cannot read baseline ${link}: it is a symbolic link (refusing to follow it)`,
+    );
+    // The same bytes in the file itself: a position and the kind of mistake, never the line.
+    writeFileSync(link.replace('read-link', 'not-json'), readFileSync(secret));
+    const msg = await readBaseline(link.replace('read-link', 'not-json')).catch(
+      (e: unknown) => (e as Error).message,
+    );
+    expect(msg).toMatch(/not-json\.json:1:1: not valid JSON: /);
+    expect(msg).not.toMatch(/root|secrethash|20228/);
   });
 
   it('refuses to write through a symlink planted at its name', async () => {

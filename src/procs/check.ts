@@ -3,8 +3,9 @@
  * whole host against the recorded baseline: expected processes missing, counts out of range, new
  * processes, new listeners, programs run from deleted files or temp directories.
  */
+import { lstat } from 'node:fs/promises';
 import { append } from '../core/array.ts';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan, ServicePlan } from '../config/plan.ts';
@@ -140,7 +141,7 @@ export async function observe(
   const { processes, hidden, exeUnreadable } = await readProcessesCounted(host, env);
   let mountinfo = '';
   try {
-    mountinfo = await readFile(hostPath(host, '/proc/self/mountinfo'), 'utf8');
+    mountinfo = await readRegularFile(hostPath(host, '/proc/self/mountinfo'), 'utf8');
   } catch {
     // a tree without it: nothing is known to be hidden
   }
@@ -152,8 +153,9 @@ export async function observe(
   let range: [number, number] = [32768, 60999];
   try {
     range =
-      parsePortRange(await readFile(hostPath(host, '/proc/sys/net/ipv4/ip_local_port_range'), 'utf8')) ??
-      range;
+      parsePortRange(
+        await readRegularFile(hostPath(host, '/proc/sys/net/ipv4/ip_local_port_range'), 'utf8'),
+      ) ?? range;
   } catch {
     // no such file in a fixture tree: Linux's default range
   }
@@ -370,7 +372,13 @@ export function judgeService(
 export type BaselineState =
   | { state: 'ok'; path: string; baseline: Baseline }
   | { state: 'absent'; path: string | null }
-  | { state: 'unreadable'; path: string; reason: string };
+  | {
+      state: 'unreadable';
+      path: string;
+      reason: string;
+      /** Something other than a regular file is at the path (a link, FIFO, directory): `record --force` refuses it too. */
+      notFile?: true;
+    };
 
 /** Loads the baseline, turning a broken file into a state the check reports (never a throw). */
 export async function loadBaseline(file: string | null): Promise<BaselineState> {
@@ -379,8 +387,17 @@ export async function loadBaseline(file: string | null): Promise<BaselineState> 
     const baseline = await readBaseline(file);
     return baseline ? { state: 'ok', path: file, baseline } : { state: 'absent', path: file };
   } catch (err) {
-    if (err instanceof TenkenError) return { state: 'unreadable', path: file, reason: err.message };
-    throw err;
+    if (!(err instanceof TenkenError)) throw err;
+    const notFile = await lstat(file).then(
+      (st) => !st.isFile(),
+      () => false,
+    );
+    return {
+      state: 'unreadable',
+      path: file,
+      reason: err.message,
+      ...(notFile ? { notFile: true as const } : {}),
+    };
   }
 }
 
@@ -483,7 +500,9 @@ export function judge(
       summary:
         base.state === 'absent'
           ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${RECORD_HINT}\` on a healthy host`
-          : `${base.reason}; fix or replace it with \`${RECORD_HINT} --force\``,
+          : base.notFile
+            ? `${base.reason}; remove it, then record one with \`${RECORD_HINT}\``
+            : `${base.reason}; fix or replace it with \`${RECORD_HINT} --force\``,
       evidence: [],
       data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: RECORD_HINT },
     });

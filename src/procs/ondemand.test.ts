@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeFifo } from '../../test/helpers/fifo.ts';
 import {
   type OndemandEntry,
   entryMatches,
@@ -143,6 +145,24 @@ describe('systemd socket units', () => {
   it('ignores masked units and unix-socket-only units', async () => {
     const { entries } = await readOndemand({ root: ROOT });
     expect(entries.some((e) => e.name === 'finger' || e.name === 'syslog')).toBe(false);
+  });
+  it('says a FIFO at /etc/inetd.conf at once instead of waiting on it, and reads a masked service as empty', {
+    timeout: 10_000,
+  }, async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-ondemand-'));
+    try {
+      cpSync(ROOT, root, { recursive: true, verbatimSymlinks: true });
+      rmSync(path.join(root, 'etc/inetd.conf'), { force: true });
+      makeFifo(path.join(root, 'etc/inetd.conf'));
+      symlinkSync('/dev/null', path.join(root, 'etc/systemd/system/ssh.service'));
+      const t0 = Date.now();
+      const { entries, problems } = await readOndemand({ root });
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(problems).toEqual(['Cannot read /etc/inetd.conf: not a regular file']);
+      expect(entries.filter((e) => e.name === 'ssh').map((e) => e.server)).toEqual([null]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
   it('parses listen values of every TCP/UDP form and rejects unix paths', () => {
     expect(parseListenValue('22')).toEqual({ addr: null, port: 22 });

@@ -5,7 +5,8 @@
  * no maintained npm package parses any of these formats, and each is a few dozen lines of rules.
  */
 import { append } from '../core/array.ts';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import { describe, errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
@@ -313,11 +314,16 @@ export interface OndemandScan {
   problems: string[];
 }
 
+/**
+ * A configuration file's text; null when it is absent. A FIFO or socket is refused at once (`not a regular
+ * file`) instead of waited on; a character device (a unit masked by a link to /dev/null) reads as empty.
+ */
 async function readText(local: string): Promise<string | null> {
   try {
-    return await readFile(local, 'utf8');
+    return await readRegularFile(local, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
+    if (errnoCode(err) === 'ENOTREG' && (await stat(local).catch(() => null))?.isCharacterDevice()) return '';
     throw err;
   }
 }

@@ -13,6 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from '../../test/helpers/cli.ts';
+import { makeFifo } from '../../test/helpers/fifo.ts';
+import { TenkenError } from '../core/errors.ts';
+import { readSocketTables } from './sockets.ts';
 import {
   exeConcerns,
   isVanished,
@@ -200,6 +203,42 @@ describe('reading a captured /proc tree', () => {
       path: `${manifest.libDir}/tk-oldd`,
       deleted: true,
     });
+  });
+
+  it('lists a process whose stat has no usable start time without one, and the others as before', async () => {
+    const root = tempCopy();
+    const before = await readProcesses({ root });
+    const file = path.join(root, 'proc', String(roles.nobody), 'stat');
+    const fields = readFileSync(file, 'utf8').split(') ');
+    const rest = (fields[1] as string).split(' ');
+    // starttime (field 22) beyond any date, not a number, and with a control byte: each threw or read as NaN.
+    for (const bad of ['99999999999999999999', 'abc', '12\u00013']) {
+      rest[22 - 3] = bad;
+      writeFileSync(file, `${fields[0]}) ${rest.join(' ')}`);
+      const now = await readProcesses({ root });
+      expect(now.map((p) => p.pid)).toEqual(before.map((p) => p.pid));
+      expect(now.find((p) => p.pid === roles.nobody)?.start).toBeNull();
+      expect(now.filter((p) => p.pid !== roles.nobody)).toEqual(before.filter((p) => p.pid !== roles.nobody));
+    }
+  });
+
+  it('leaves out a process whose status is a FIFO (a forged tree) at once, and says a FIFO net table in one line', {
+    timeout: 10_000,
+  }, async () => {
+    const root = tempCopy();
+    const before = await readProcesses({ root });
+    const status = path.join(root, 'proc', String(roles.nobody), 'status');
+    unlinkSync(status);
+    makeFifo(status);
+    const t0 = Date.now();
+    const now = await readProcesses({ root });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(now.map((p) => p.pid)).toEqual(before.map((p) => p.pid).filter((pid) => pid !== roles.nobody));
+    rmSync(path.join(root, 'proc', 'net', 'tcp'), { force: true });
+    makeFifo(path.join(root, 'proc', 'net', 'tcp'));
+    await expect(readSocketTables({ root })).rejects.toThrow(
+      new TenkenError('Cannot read /proc/net/tcp: not a regular file'),
+    );
   });
 
   it('shows a uid that /etc/passwd does not know as the number', async () => {

@@ -5,7 +5,8 @@
  * the effective user, the start time from btime + starttime. The parsers are pure (text/bytes in, data out);
  * the reader at the bottom is the only part that touches the file system.
  */
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
@@ -27,38 +28,48 @@ export interface ProcStat {
   ppid: number;
   flags: number;
   numThreads: number;
-  /** Start time in clock ticks after boot. */
-  starttime: number;
+  /** Start time in clock ticks after boot; null when the field is not a number (a damaged or forged file). */
+  starttime: number | null;
   /** Resident set size in pages. */
   rssPages: number;
+}
+
+/** A decimal field of a /proc file as a safe integer (`-` allowed with `signed`), else null. */
+function decimal(text: string | undefined, signed = false): number | null {
+  if (text === undefined || !(signed ? /^-?\d{1,16}$/ : /^\d{1,16}$/).test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /**
  * Parses /proc/PID/stat. The command name may hold spaces and parentheses, so it runs from the first `(` to
  * the LAST `)`; the numbered fields follow (proc(5): state is field 3, starttime field 22, rss field 24).
- * Returns null when the text is not a stat line.
+ * Returns null when the text is not a stat line (no pid, state or 22 fields). A numeric field that is not a
+ * number (a damaged file, a forged tree) is 0, the start time null: one such process is shown without a
+ * start time instead of failing the whole check.
  */
 export function parseStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open) return null;
-  const pid = Number(text.slice(0, open).trim());
+  const pid = decimal(text.slice(0, open).trim());
   const rest = text
     .slice(close + 1)
     .trim()
     .split(/\s+/);
-  const field = (n: number): number => Number(rest[n - 3]);
+  // ppid is -1..., flags and counts are unsigned; the kernel prints rss signed.
+  const field = (n: number, signed = false): number => decimal(rest[n - 3], signed) ?? 0;
   const state = rest[0];
-  if (!Number.isInteger(pid) || !state || rest.length < 22) return null;
+  if (pid === null || !state || rest.length < 22) return null;
   return {
     pid,
     comm: text.slice(open + 1, close),
     state,
-    ppid: field(4),
+    ppid: field(4, true),
     flags: field(9),
-    numThreads: field(20),
-    starttime: field(22),
-    rssPages: field(24),
+    numThreads: field(20, true),
+    starttime: decimal(rest[22 - 3]),
+    rssPages: Math.max(0, field(24, true)),
   };
 }
 
@@ -79,7 +90,10 @@ function unescapeName(s: string): string {
   return s.replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
 }
 
-/** Parses /proc/PID/status (`Key:\tvalue` lines); null when it has no Name or Uid line. */
+/**
+ * Parses /proc/PID/status (`Key:\tvalue` lines); null when it has no Name line or no Uid line of numbers.
+ * A PPid or VmRSS that is not a number is 0 or null.
+ */
 export function parseStatus(text: string): ProcStatus | null {
   const map = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -87,15 +101,18 @@ export function parseStatus(text: string): ProcStatus | null {
     if (colon > 0) map.set(line.slice(0, colon), line.slice(colon + 1).replace(/^[\t ]+/, ''));
   }
   const name = map.get('Name');
-  const uid = map.get('Uid');
-  if (name === undefined || uid === undefined) return null;
-  const rss = map.get('VmRSS');
+  const uids = (map.get('Uid') ?? '')
+    .trim()
+    .split(/\s+/)
+    .map((u) => decimal(u));
+  if (name === undefined || uids.length === 0 || uids.some((u) => u === null)) return null;
+  const rss = /^(\d{1,16}) kB\s*$/.exec(map.get('VmRSS') ?? '');
   return {
     name: unescapeName(name),
     state: (map.get('State') ?? '?').charAt(0),
-    ppid: Number(map.get('PPid') ?? 0),
-    uids: uid.trim().split(/\s+/).map(Number),
-    rssKb: rss === undefined ? null : Number.parseInt(rss, 10),
+    ppid: decimal(map.get('PPid')?.trim()) ?? 0,
+    uids: uids as number[],
+    rssKb: rss ? Number(rss[1]) : null,
   };
 }
 
@@ -149,15 +166,19 @@ export function parseLoginuid(text: string): number | null {
   return Number.isInteger(n) && n >= 0 && n < 0xffffffff ? n : null;
 }
 
-/** Parses the `btime` line (boot time, seconds since the epoch) of /proc/stat; null when absent. */
+/** Parses the `btime` line (boot time, seconds since the epoch) of /proc/stat; null when absent or not a number. */
 export function parseBtime(text: string): number | null {
-  const m = /^btime\s+(\d+)\s*$/m.exec(text);
-  return m ? Number(m[1]) : null;
+  const m = /^btime[ \t]+(\d+)[ \t]*$/m.exec(text);
+  return m ? decimal(m[1]) : null;
 }
 
-/** A process's start time: boot time plus its starttime ticks. */
-export function startTimeOf(starttimeTicks: number, btime: number, clockTicks = CLOCK_TICKS): Date {
-  return new Date((btime + starttimeTicks / clockTicks) * 1000);
+/**
+ * A process's start time: boot time plus its starttime ticks; null when that is no date (a starttime or
+ * btime of a damaged /proc beyond the year 275760 made an Invalid Date, and toISOString threw).
+ */
+export function startTimeOf(starttimeTicks: number, btime: number, clockTicks = CLOCK_TICKS): Date | null {
+  const d = new Date((btime + starttimeTicks / clockTicks) * 1000);
+  return Number.isNaN(d.getTime()) ? null : d;
 }
 
 /** Parses /etc/passwd into uid → user name (the first name wins for a shared uid, as getpwuid does). */
@@ -179,7 +200,7 @@ export interface ProcessInfo {
   uid: number;
   user: string;
   state: string;
-  /** ISO start time; null when /proc/stat has no btime. */
+  /** ISO start time; null when /proc/stat has no btime or the process's stat no usable starttime. */
   start: string | null;
   /** Resident memory in KiB (0 for kernel threads). */
   rssKb: number;
@@ -218,7 +239,10 @@ export function processFromTexts(
     uid,
     user: ctx.users.get(uid) ?? String(uid),
     state: stat.state,
-    start: ctx.btime === null ? null : startTimeOf(stat.starttime, ctx.btime, ctx.clockTicks).toISOString(),
+    start:
+      ctx.btime === null || stat.starttime === null
+        ? null
+        : (startTimeOf(stat.starttime, ctx.btime, ctx.clockTicks)?.toISOString() ?? null),
     rssKb: status.rssKb ?? stat.rssPages * (ctx.pageKb ?? 4),
     exe: t.exe === null || kernelThread ? null : parseExeTarget(t.exe),
     kernelThread,
@@ -232,6 +256,12 @@ export function isVanished(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ESRCH';
 }
 
+/** A /proc entry that is no file: a FIFO, socket, device or directory in a tree under --root (never waited on). */
+export function isNotFile(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOTREG' || code === 'EISDIR';
+}
+
 /**
  * Reads a link in a /proc tree. On the live host these are symlinks; a fixture or demo tree may store the
  * target as a plain file's text instead (EINVAL from readlink), since a checkout cannot hold a real /proc.
@@ -241,7 +271,7 @@ export async function readProcLink(file: string): Promise<string> {
     return await readlink(file);
   } catch (err) {
     if (errnoCode(err) !== 'EINVAL') throw err;
-    return (await readFile(file, 'utf8')).replace(/\n$/, '');
+    return (await readRegularFile(file, 'utf8')).replace(/\n$/, '');
   }
 }
 
@@ -272,8 +302,8 @@ export function systemUsersOf(passwdText: string): Set<string> {
 
 /** Reads /etc/passwd and /proc/stat's btime under the host root (missing files give empty/null). */
 export async function readProcEnv(host: Pick<Host, 'root'>): Promise<ProcEnv> {
-  const passwd = await optional(() => readFile(hostPath(host, '/etc/passwd'), 'utf8'));
-  const stat = await optional(() => readFile(hostPath(host, '/proc/stat'), 'utf8'));
+  const passwd = await optional(() => readRegularFile(hostPath(host, '/etc/passwd'), 'utf8'));
+  const stat = await optional(() => readRegularFile(hostPath(host, '/proc/stat'), 'utf8'));
   return {
     users: parsePasswd(passwd ?? ''),
     btime: stat === null ? null : parseBtime(stat),
@@ -293,20 +323,21 @@ export async function readProcess(
 ): Promise<ProcessInfo | null> {
   const dir = hostPath(host, `/proc/${pid}`);
   try {
-    const stat = await readFile(path.join(dir, 'stat'), 'utf8');
-    const status = await readFile(path.join(dir, 'status'), 'utf8');
-    const cmdline = new Uint8Array(await readFile(path.join(dir, 'cmdline')));
-    const comm = await optional(() => readFile(path.join(dir, 'comm'), 'utf8'));
+    const stat = await readRegularFile(path.join(dir, 'stat'), 'utf8');
+    const status = await readRegularFile(path.join(dir, 'status'), 'utf8');
+    const cmdline = new Uint8Array(await readRegularFile(path.join(dir, 'cmdline')));
+    const comm = await optional(() => readRegularFile(path.join(dir, 'comm'), 'utf8'));
     // Another user's program cannot be read without root (EACCES): counted, so that the report can say that
     // its deleted, memfd or temp-dir binary could not be looked for. (A kernel thread has none: ENOENT.)
     const exe = await readProcLink(path.join(dir, 'exe')).catch((err: unknown) => {
       if (counts && isHidden(err)) counts.exeUnreadable = (counts.exeUnreadable ?? 0) + 1;
       return null;
     });
-    const loginuid = await optional(() => readFile(path.join(dir, 'loginuid'), 'utf8'));
+    const loginuid = await optional(() => readRegularFile(path.join(dir, 'loginuid'), 'utf8'));
     return processFromTexts({ stat, status, cmdline, comm, exe, loginuid }, env);
   } catch (err) {
-    if (isVanished(err)) return null;
+    // Gone, or (in a tree under --root) a FIFO or directory where a file belongs: no process file.
+    if (isVanished(err) || isNotFile(err)) return null;
     // /proc mounted hidepid=1 (or 2): another user's process is listed but its files are not readable.
     if (isHidden(err)) {
       if (counts) counts.hidden++;

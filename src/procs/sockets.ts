@@ -4,12 +4,13 @@
  * npm wrappers read only the live kernel, never a tree under `--root`; the format is small and stable.
  */
 import { append } from '../core/array.ts';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readRegularFile } from '../core/open.ts';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode } from '../core/errors.ts';
+import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
-import { isVanished, readProcLink } from './proc.ts';
+import { isNotFile, isVanished, readProcLink } from './proc.ts';
 
 /** The four socket tables, named like their files. */
 export const NET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
@@ -83,8 +84,10 @@ export function decodeAddress(field: string, littleEndian = HOST_LITTLE_ENDIAN):
   const colon = field.indexOf(':');
   if (colon < 0) return null;
   const hex = field.slice(0, colon);
-  const port = Number.parseInt(field.slice(colon + 1), 16);
-  if (!/^[0-9A-Fa-f]+$/.test(hex) || !Number.isInteger(port)) return null;
+  const portHex = field.slice(colon + 1);
+  // Four hex digits at most: parseInt read `0016zz` as 22 and `1FFFF` as a port the baseline schema refuses.
+  if (!/^[0-9A-Fa-f]+$/.test(hex) || !/^[0-9A-Fa-f]{1,4}$/.test(portHex)) return null;
+  const port = Number.parseInt(portHex, 16);
   if (hex.length === 8) return [wordBytes(hex, littleEndian).join('.'), port];
   if (hex.length === 32) {
     const bytes: number[] = [];
@@ -94,7 +97,7 @@ export function decodeAddress(field: string, littleEndian = HOST_LITTLE_ENDIAN):
   return null;
 }
 
-/** Parses one /proc/net/{tcp,tcp6,udp,udp6} table; malformed rows are skipped. */
+/** Parses one /proc/net/{tcp,tcp6,udp,udp6} table; malformed rows (an address, state, uid or inode that is not one) are skipped. */
 export function parseNetTable(text: string, proto: NetProto, littleEndian = HOST_LITTLE_ENDIAN): SocketRow[] {
   const rows: SocketRow[] = [];
   const lines = text.split('\n');
@@ -105,8 +108,12 @@ export function parseNetTable(text: string, proto: NetProto, littleEndian = HOST
     if (f.length < 10) continue;
     const local = decodeAddress(f[1] as string, littleEndian);
     const remote = decodeAddress(f[2] as string, littleEndian);
-    const state = Number.parseInt(f[3] as string, 16);
-    if (!local || !remote || !Number.isInteger(state)) continue;
+    const state = /^[0-9A-Fa-f]{1,2}$/.test(f[3] as string)
+      ? Number.parseInt(f[3] as string, 16)
+      : Number.NaN;
+    const uid = /^\d{1,10}$/.test(f[7] as string) ? Number(f[7]) : Number.NaN;
+    const inode = /^\d{1,15}$/.test(f[9] as string) ? Number(f[9]) : Number.NaN;
+    if (!local || !remote || Number.isNaN(state) || Number.isNaN(uid) || Number.isNaN(inode)) continue;
     rows.push({
       proto,
       localAddr: local[0],
@@ -114,8 +121,8 @@ export function parseNetTable(text: string, proto: NetProto, littleEndian = HOST
       remoteAddr: remote[0],
       remotePort: remote[1],
       state,
-      uid: Number(f[7]),
-      inode: Number(f[9]),
+      uid,
+      inode,
       line: i + 1,
       raw: raw.trimEnd(),
     });
@@ -185,7 +192,7 @@ export async function readSocketOwners(
       try {
         target = await readProcLink(path.join(dir, fd));
       } catch (err) {
-        if (isVanished(err)) continue;
+        if (isVanished(err) || isNotFile(err)) continue;
         if (errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM') {
           unreadable++;
           break;
@@ -211,9 +218,11 @@ export async function readSocketTables(
   for (const proto of NET_TABLES) {
     let text: string;
     try {
-      text = await readFile(hostPath(host, `/proc/net/${proto}`), 'latin1');
+      text = await readRegularFile(hostPath(host, `/proc/net/${proto}`), 'latin1');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') continue;
+      // A FIFO or directory in a tree under --root: said in one line (the open never waits on a FIFO).
+      if (isNotFile(err)) throw new TenkenError(describe(`Cannot read /proc/net/${proto}`, err));
       throw err;
     }
     append(rows, parseNetTable(text, proto, littleEndian));

@@ -29,7 +29,11 @@ export function writeFileAtomic(
   opts: { replaceLink?: boolean } = {},
 ): void {
   const st = targetStat(file, opts.replaceLink === true);
-  if (st && !st.isFile()) throw new TenkenError(`Cannot write ${file}: not a regular file`);
+  // tenken's own state file (replaceLink): as for a directory, only removing what sits there lets it be saved.
+  if (st && !st.isFile())
+    throw new TenkenError(
+      `Cannot write ${file}: not a regular file${opts.replaceLink ? ' (remove it)' : ''}`,
+    );
   replaceFile(file, data, mode);
 }
 

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, runAsNobody } from '../../test/helpers/as-nobody.ts';
+import { makeFifo } from '../../test/helpers/fifo.ts';
 import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { defaultStateDir, StateStore, stateDirFor, waitSeconds } from './store.ts';
@@ -102,6 +103,35 @@ describe('StateStore', () => {
     expect(lstatSync(path.join(dir, 'logs.json')).isFile()).toBe(true);
     const next = new StateStore(dir);
     expect([next.read('logs'), next.problems]).toEqual([{ v: 1 }, []]);
+  });
+
+  it('reports a FIFO at a state file as not a regular file at once, instead of waiting for a writer', {
+    timeout: 10_000,
+  }, () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'logs.json');
+    makeFifo(file);
+    const s = new StateStore(dir);
+    const t0 = Date.now();
+    expect(s.read('logs')).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(s.problems).toEqual([{ file, reason: 'unreadable: not a regular file' }]);
+    expect(() => s.commit('logs', {})).toThrow(`Cannot write ${file}: not a regular file (remove it)`);
+  });
+
+  it("takes a symbolic link at the lock path for no run's lock, without reading through it (a FIFO)", {
+    timeout: 10_000,
+  }, () => {
+    const dir = tempDir();
+    const pipe = path.join(dir, 'pipe');
+    makeFifo(pipe);
+    symlinkSync(pipe, path.join(dir, 'lock'));
+    const t0 = Date.now();
+    const release = new StateStore(dir).lock();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(lstatSync(path.join(dir, 'lock')).isFile()).toBe(true);
+    expect(lstatSync(pipe).isFIFO()).toBe(true);
+    release();
   });
 
   it('says to remove a directory that sits where a state file belongs', () => {

@@ -14,6 +14,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
+import { readRegularFileSync } from '../core/open.ts';
 import { writeFileAtomic } from './atomic.ts';
 
 /** The default state directory: /var/lib/tenken as root, else $XDG_STATE_HOME/tenken (~/.local/state/tenken). */
@@ -116,16 +117,17 @@ export class StateStore {
   read(kind: string): unknown {
     const file = this.file(kind);
     try {
-      if (lstatSync(file).isSymbolicLink()) {
+      // Opened without following a link and without blocking: a FIFO here hung every run (holding the lock).
+      return JSON.parse(readRegularFileSync(file, 'utf8', { follow: false })) as unknown;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      if (errnoCode(err) === 'ELOOP') {
         this.problems.push({
           file,
           reason: "is a symbolic link (not followed; this run's state replaces the link)",
         });
         return undefined;
       }
-      return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
       if (err instanceof SyntaxError) {
         this.problems.push({ file, reason: 'not valid JSON (ignored)' });
         return undefined;
@@ -244,14 +246,20 @@ export class StateStore {
     try {
       const st = lstatSync(file);
       uid = st.uid;
+      // No run makes a link (the lock is created O_EXCL): stale, and unlinking it removes only the link.
+      if (st.isSymbolicLink()) return;
       // A directory (or FIFO, ...) is no lock any run wrote, and unlink cannot remove it: say so, not "stale".
-      if (!st.isFile() && !st.isSymbolicLink())
-        throw new TenkenError(`Cannot take lock ${file}: not a regular file (remove it)`);
-      text = readFileSync(file, 'utf8').trim();
+      if (!st.isFile()) throw new TenkenError(`Cannot take lock ${file}: not a regular file (remove it)`);
+      // Not following a link nor waiting on a FIFO that replaced the file since the lstat.
+      text = readRegularFileSync(file, 'utf8', { follow: false }).trim();
       mtimeMs = lstatSync(file).mtimeMs;
     } catch (err) {
       if (err instanceof TenkenError) throw err;
-      if (errnoCode(err) === 'ENOENT') return; // vanished: its run ended
+      const code = errnoCode(err);
+      if (code === 'ENOENT') return; // vanished: its run ended
+      if (code === 'ELOOP') return; // replaced by a link since the lstat: no run's lock
+      if (code === 'ENOTREG' || code === 'EISDIR')
+        throw new TenkenError(`Cannot take lock ${file}: not a regular file (remove it)`);
       // Unreadable (root's 0600 lock, read by a user's run): it may well be held. Taking it as stale let a
       // user's run delete a running root run's lock and both commit state.
       throw new TenkenError(
