@@ -41,7 +41,9 @@ describe('user rules', () => {
 
   // A `.*` giving back characters is not "excessive backtracking" to V8's fallback: on the backtracking
   // engine this took over a minute for one line (quadratic); the rules run on the linear engine instead.
-  it('runs `user .* failed` and an ignore rule over a ~1 MB line of `user ` in linear time', { timeout: 10_000 }, () => {
+  it('runs `user .* failed` and an ignore rule over a ~1 MB line of `user ` in linear time', {
+    timeout: 10_000,
+  }, () => {
     const rules = compileRules(
       logsConfig.parse({
         runbook: false,
