@@ -1,5 +1,6 @@
 import { hostOf } from '../host.ts';
 import { event, type AttackEvent, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { linear } from './linear.ts';
 
 /**
  * sendmail (`sm-mta`, `sendmail`, `sm-acceptingconnections`): AUTH failures and attacks, relay/recipient
@@ -21,8 +22,11 @@ const RULESET = new RegExp(
 const EXPN = new RegExp(
   `^${QID}(?:\\S+ )?\\[(?:IPv6:)?([^\\]\\s]+)\\](?: \\(may be forged\\))?: (?:EXPN|VRFY|expn|vrfy) (.*) \\[rejected\\]$`,
 );
-const PREGREET = new RegExp(
-  `^${QID}rejecting commands from (?:\\S*) ?\\[(?:IPv6:)?([^\\]\\s]+)\\] due to pre-greeting traffic`,
+// `(?:\S*) ?\[` tried every `[` of a long word from every position of it (quadratic): the linear engine.
+const PREGREET = linear(
+  new RegExp(
+    `^${QID}rejecting commands from (?:\\S*) ?\\[(?:IPv6:)?([^\\]\\s]+)\\] due to pre-greeting traffic`,
+  ),
 );
 const NULL_CONN = new RegExp(
   `^${QID}(?:Null connection from )?(?:\\S+ )?\\[(?:IPv6:)?([^\\]\\s]+)\\](?: \\(may be forged\\))?(?: did not issue MAIL/EXPN/VRFY/ETRN during connection to \\S+)?$`,
@@ -47,7 +51,8 @@ function extract(line: ParsedLine): Extracted {
   }
   if ((m = RULESET.exec(msg))) return reject(hostOf(m[3]), line, m[2]);
   if ((m = EXPN.exec(msg))) return reject(hostOf(m[2]), line, m[3]);
-  if ((m = PREGREET.exec(msg))) return host2scan(hostOf(m[2]), line);
+  if (msg.includes('rejecting commands from ') && (m = PREGREET.exec(msg)))
+    return host2scan(hostOf(m[2]), line);
   if ((msg.includes('Null connection') || msg.includes('did not issue')) && (m = NULL_CONN.exec(msg))) {
     return host2scan(hostOf(m[2]), line);
   }
