@@ -6,7 +6,7 @@ import { enableLinearEngine } from '../../logs/scan/linear.ts';
  * fallback does not count as excessive backtracking) and that do not rewrite cleanly. The linear engine is
  * slower per character, so callers run it only on lines that already start with the pattern's fixed text.
  */
-export function linear(re: RegExp): { exec(s: string): RegExpExecArray | null } {
+export function linear(re: RegExp): Exec {
   let compiled: RegExp | undefined;
   return {
     exec(s: string): RegExpExecArray | null {
@@ -17,6 +17,17 @@ export function linear(re: RegExp): { exec(s: string): RegExpExecArray | null } 
       return compiled.exec(s);
     },
   };
+}
+
+/** A matcher: a RegExp, or a pattern run only where it can match. */
+export interface Exec {
+  exec(s: string): RegExpExecArray | null;
+}
+
+/** `re` on the linear engine, run only on texts where `can` holds (a cheap test of its fixed text). */
+export function linearWhere(can: (s: string) => boolean, re: RegExp): Exec {
+  const l = linear(re);
+  return { exec: (s) => (can(s) ? l.exec(s) : null) };
 }
 
 /** Whether a string holds a line terminator (`.` and `$` without flags never match across one). */
