@@ -1,5 +1,5 @@
 import { hostOf } from '../host.ts';
-import { hasBreak } from './linear.ts';
+import { hasBreak, linearWhere } from './linear.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
 
 /**
@@ -51,11 +51,23 @@ function userOf(s: string): string | undefined {
   }
   return undefined;
 }
-const WORKER =
-  /(?:^|: )(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|static|bsdauth|lua|oauth2)\((.*),([0-9A-Fa-f:.]+)(?:,<[^>]*>)?,?\): (?:unknown user|Password mismatch|invalid credentials|pam_authenticate\(\) failed: (?:Authentication failure|User not known|Permission denied))/;
+// WORKER and AUTH24 run on the linear engine, on texts holding one of their reasons: `\((.*),ADDR...` and
+// `auth\((.*?),ADDR,sasl:...\)<[^>]*>` were quadratic (or, on V8's fallback, ~30 µs a character) over
+// crafted lines.
+const canWorker = (s: string) =>
+  s.includes('unknown user') ||
+  s.includes('Password mismatch') ||
+  s.includes('invalid credentials') ||
+  s.includes('pam_authenticate() failed');
+const WORKER = linearWhere(
+  canWorker,
+  /(?:^|: )(?:pam|passwd-file|passwd|shadow|sql|ldap|checkpassword|static|bsdauth|lua|oauth2)\((.*),([0-9A-Fa-f:.]+)(?:,<[^>]*>)?,?\): (?:unknown user|Password mismatch|invalid credentials|pam_authenticate\(\) failed: (?:Authentication failure|User not known|Permission denied))/,
+);
 /** 2.4's worker line, after syslog's tag or at the start of its own log's line (after its `%b %d %T ` stamp). */
-const AUTH24 =
-  /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})? )?(?:dovecot: )?auth\((.*?),([0-9A-Fa-f:.]+),sasl:[\w-]+\)<[^>]*>: (?:Info: )?\w+: (?:unknown user|Password mismatch)/;
+const AUTH24 = linearWhere(
+  canWorker,
+  /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})? )?(?:dovecot: )?auth\((.*?),([0-9A-Fa-f:.]+),sasl:[\w-]+\)<[^>]*>: (?:Info: )?\w+: (?:unknown user|Password mismatch)/,
+);
 
 function extract(line: ParsedLine): Extracted {
   const text = line.program ? `${line.program}: ${line.message}` : line.message;
