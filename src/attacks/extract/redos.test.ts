@@ -109,6 +109,65 @@ const CASES: Case[] = [
       ),
     want: 'failure/203.0.113.9',
   },
+  {
+    name: 'dovecot auth worker pam(... without the closing ): (F6)',
+    line: () => SYS('dovecot[99]', `auth: Password mismatch ${rep(': pam(,2,<h', N)}`),
+    want: null,
+  },
+  {
+    name: 'dovecot 2.4 auth(,:,sasl:d)<0 repeated',
+    line: () => SYS('dovecot[99]', `auth(${rep(',:,sasl:d)<0', N)} Password mismatch`),
+    want: null,
+  },
+  {
+    name: 'sendmail AUTH failure with , user= repeated',
+    line: () => SYS('sendmail[99]', `AUTH failure (LOGIN): ${rep(', user=', N)}`),
+    want: null,
+  },
+  {
+    name: 'sendmail from= ... nrcpts=0 ... relay= repeated (F6)',
+    line: () => SYS('sendmail[99]', `q1: from=${rep(', nrcpts=0, ', N / 2)}]${rep('relay=c', N / 2)}m]`),
+    want: null,
+  },
+  {
+    name: 'exim synchronization error with rejected "" H=[c] input= repeated (F6)',
+    line: () =>
+      SYS('exim[99]', `SMTP protocol synchronization error (${rep('): rejected "" H=[c] input="(', N)}\rx`),
+    want: null,
+  },
+  {
+    name: "dropbear Exit before auth (user ' repeated",
+    line: () =>
+      SYS(
+        'dropbear[99]',
+        `Exit before auth (user '${rep("', 0 fails): Max auth tries reached - user 'm", N)}`,
+      ),
+    want: null,
+  },
+  {
+    name: 'wu-ftpd FTP LOGIN REFUSED with a CR mid-line',
+    line: () => SYS('ftpd[99]', `FTP LOGIN REFUSED (${rep(') FROM [G], ', N)}\rx`),
+    want: null,
+  },
+  {
+    name: 'pure-ftpd (@s) [INFO] repeated',
+    line: () => SYS('pure-ftpd[99]', `(${rep('@s) [INFO] ', N)}l`),
+    want: null,
+  },
+  {
+    name: 'nginx PAM user with a long request word',
+    line: () =>
+      `2026/11/25 10:00:00 [error] 1#1: *1 PAM: user '' - not authenticated: , client: 1.2.3.4, server: , request: "M :${rep('nB', N)}`,
+    hints: ['nginx'],
+    want: 'failure/1.2.3.4',
+  },
+  {
+    name: 'nginx access forbidden with a long request word',
+    line: () =>
+      `2026/11/25 10:00:00 [error] 1#1: *1 access forbidden by rule, client: 1.2.3.4, server: , request: "A ${rep('e', N)}f, server: `,
+    hints: ['nginx'],
+    want: null,
+  },
 ];
 
 describe('crafted long lines', () => {
