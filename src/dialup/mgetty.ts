@@ -219,6 +219,40 @@ export function deviceFromFileName(name: string): string | null {
   return m ? (m[1] as string) : null;
 }
 
+const BREAK = /[\n\r\u2028\u2029]/g;
+
+/** Index of the next line terminator (what `.` does not match) at or after `from`, or -1. */
+function nextBreak(s: string, from: number): number {
+  BREAK.lastIndex = from;
+  return BREAK.exec(s)?.index ?? -1;
+}
+
+/** Index of the last line terminator of `s`, or -1. */
+function lastBreak(s: string): number {
+  for (let i = s.length - 1; i >= 0; i--) {
+    const c = s.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return i;
+  }
+  return -1;
+}
+
+/**
+ * The first `OPEN...''` of `s` with no line terminator inside (what `/OPEN(.*?)''/` finds), the text
+ * between and the text after it; in linear time.
+ */
+function quoted(s: string, open: string): { what: string; rest: string } | null {
+  for (let from = 0; ; ) {
+    const i = s.indexOf(open, from);
+    if (i < 0) return null;
+    const c = i + open.length;
+    const e = s.indexOf("''", c);
+    if (e < 0) return null;
+    const t = nextBreak(s, c);
+    if (t < 0 || e < t) return { what: s.slice(c, e), rest: s.slice(e + 2) };
+    from = t + 1; // no start before the break can reach past it
+  }
+}
+
 /** Classifies a per-line log message (infix removed). */
 function perLineEvent(message: string): MgettyEvent {
   const start = /^([mv]getty): (.+)$/.exec(message);
@@ -228,11 +262,14 @@ function perLineEvent(message: string): MgettyEvent {
   // mgetty 1.2.1 names its pid after CONNECT, before its login prompt (the pid login will have).
   const utmpPid = /^looking for utmp entry\.\.\. \(PID: (\d+)\)/.exec(message);
   if (utmpPid) return { type: 'pid', pid: Number(utmpPid[1]), parentPid: null };
-  const expect = /waiting for ``(.*?)''(.*)$/.exec(message);
-  if (expect)
-    return { type: 'expect', what: expect[1] as string, found: /\*\* found \*\*/.test(expect[2] as string) };
-  const action = /found action string: ``(.*?)''/.exec(message);
-  if (action) return action[1] === 'CONNECT' ? { type: 'connect' } : { type: 'chat-failed' };
+  // `/waiting for ``(.*?)''(.*)$/`: its tail `(.*)$` cannot cross a line break, so only the text after the
+  // last one can hold it. Both patterns are spelled with indexOf: the lazy `(.*?)` ran to the end of the
+  // line from every `waiting for ``` of a crafted one (quadratic).
+  const last = lastBreak(message);
+  const expect = quoted(last < 0 ? message : message.slice(last + 1), 'waiting for ``');
+  if (expect) return { type: 'expect', what: expect.what, found: /\*\* found \*\*/.test(expect.rest) };
+  const action = quoted(message, 'found action string: ``');
+  if (action) return action.what === 'CONNECT' ? { type: 'connect' } : { type: 'chat-failed' };
   if (/\*\* found \*\*/.test(message)) return { type: 'found' };
   if (/timeout in chat script/.test(message)) return { type: 'chat-failed' };
   return { type: 'other' };
@@ -278,6 +315,10 @@ function issueOf(p: Pending, initFailed: { run: number; seen: Set<string> }): Mo
   return issue;
 }
 
+/** A line longer than this is parsed by its first LONG_LINE_HEAD characters only. */
+const MAX_LINE = 1 << 20;
+const LONG_LINE_HEAD = 64 << 10;
+
 /**
  * Parses a log's text into entries, in file order. Lines of other programs (a syslog file) and
  * continuation lines (modem output spread over lines) are skipped; per-line and syslog lines may be mixed.
@@ -287,6 +328,8 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let raw = lines[i] as string;
+    // As src/logs reads a line over 1 MiB: only its first 64 KiB (a caller's input is written as typed).
+    if (raw.length > MAX_LINE) raw = raw.slice(0, LONG_LINE_HEAD);
     if (raw.endsWith('\r')) raw = raw.slice(0, -1);
     if (raw === '') continue;
     const lineNo = i + 1;
@@ -344,7 +387,8 @@ export function parseMgettyLog(text: string, opts: ParseOptions): MgettyEntry[] 
         });
         continue;
       }
-      const infix = /^(\S{1,8}) +(.*)$/.exec(rest);
+      // `(.*)$` cannot match across a line break: none then, without trying ` +` at every length.
+      const infix = nextBreak(rest, 0) < 0 ? /^(\S{1,8}) +(.*)$/.exec(rest) : null;
       const suffix = infix ? (infix[1] as string) : null;
       const message = infix ? (infix[2] as string) : rest.trim();
       pending.push({

@@ -1,6 +1,7 @@
 import { hostOf } from '../host.ts';
 import { passwdPath, probeName, SHELLSHOCK } from '../probes.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { linear } from './linear.ts';
 
 /**
  * Apache httpd error log (own file or `ErrorLog syslog`): basic/digest authentication failures, access
@@ -13,12 +14,15 @@ const SERVICE = 'apache';
 const HEAD =
   /^(?:\[[^\]]*\d{4}\] )?\[(?:(\w*):)?(\w+)\](?: \[pid [^\]]*\])? \[(?:client|remote) (\[[0-9A-Fa-f:.]+\](?::\d+)?|[0-9A-Fa-f:.]+)\] (?:AH\d{5}: )?(.*)$/;
 /** In order: mod_auth_digest's `user `NAME' in realm `R' not found` before the generic `user NAME not found`. */
-const AUTH_FAILURES: readonly RegExp[] = [
-  /^(?:Digest: )?user `(.*)' in realm `.*' not found: /,
+const AUTH_FAILURES: readonly { exec(s: string): RegExpExecArray | null }[] = [
+  startingWith(['user `', 'Digest: user `'], linear(/^(?:Digest: )?user `(.*)' in realm `.*' not found: /)),
   /^user (.*?) not found(?:: .*)?$/,
   /^user (.*?): authentication failure for "/,
   /^user (.*?): authorization failure for "/,
-  /^Authorization of user (.*?) to access .* failed, reason: /,
+  startingWith(
+    ['Authorization of user '],
+    linear(/^Authorization of user (.*?) to access .* failed, reason: /),
+  ),
   /^(?:Digest: )?user (.*?): password mismatch: /,
   /^client used wrong authentication scheme: /,
   /^client denied by server configuration: /,
@@ -29,6 +33,17 @@ const AUTH_FAILURES: readonly RegExp[] = [
   /^Hostname \S+ provided via SNI(?:, but no hostname provided| and hostname \S+ provided via HTTP (?:are different|have no compatible SSL setup))/,
   /^No hostname was provided via SNI for a name based virtual host/,
 ];
+/**
+ * A pattern run only on messages opening with one of `heads`. For the two whose `.*` made a crafted line
+ * quadratic on the backtracking engine: they run on the linear one, and only where they can match.
+ */
+function startingWith(
+  heads: readonly string[],
+  re: { exec(s: string): RegExpExecArray | null },
+): { exec(s: string): RegExpExecArray | null } {
+  return { exec: (s) => (heads.some((h) => s.startsWith(h)) ? re.exec(s) : null) };
+}
+
 const SHELLSHOCK_BASH =
   /^\/bin\/(?:ba)?sh: (?:warning: \S+: ignoring function definition attempt|error importing function definition for `)/;
 const MISSING = /^(?:File does not exist: (.*?)(?:, referer: .*)?|invalid URI path \((.*)\))$/;

@@ -1,5 +1,6 @@
 import { hostOf } from '../host.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { linear } from './linear.ts';
 
 /**
  * Courier: `imapd|pop3d...: LOGIN FAILED, user=U, ip=[ADDR]` (ADDR ends the line; U is client data before
@@ -8,8 +9,10 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
  */
 
 const LOGIN = /^LOGIN FAILED, (?:user=(.*), |method=\S+, )?ip=\[([^\]\s]+)\](?:, port=\[\d+\])?$/;
-const SMTP =
-  /^error,relay=([0-9A-Fa-f:.]+),(?:port=\d+,)?(?:ident=[^,]*,)?(?:from=<.*>,to=<.*>: 550 User (?:<.*> )?unknown\.?|msg="535 Authentication failed\.",cmd: .*)$/;
+// Its `from=<.*>,to=<.*>` was quadratic over a line of `>,to=<` on the backtracking engine.
+const SMTP = linear(
+  /^error,relay=([0-9A-Fa-f:.]+),(?:port=\d+,)?(?:ident=[^,]*,)?(?:from=<.*>,to=<.*>: 550 User (?:<.*> )?unknown\.?|msg="535 Authentication failed\.",cmd: .*)$/,
+);
 
 function extract(line: ParsedLine): Extracted {
   let m = LOGIN.exec(line.message);
@@ -17,7 +20,7 @@ function extract(line: ParsedLine): Extracted {
     const host = hostOf(m[2]);
     return host ? event('bruteforce', 'failure', host, 'courier', line.time, { user: m[1] }) : null;
   }
-  m = SMTP.exec(line.message);
+  m = line.message.startsWith('error,relay=') ? SMTP.exec(line.message) : null;
   if (m) {
     const host = hostOf(m[1]);
     return host

@@ -1,5 +1,6 @@
 import { hostOf } from '../host.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { linearWhere } from './linear.ts';
 
 /**
  * Exim mainlog (own file or syslog): authenticator failures, AUTH when not advertised, rejected RCPT, sender
@@ -29,8 +30,12 @@ const DROPPED = new RegExp(
 const DROP_ACL = new RegExp(
   `${LEAD}(?:SMTP connection from ${CLIENT}${IFACE} closed by DROP in ACL|H=${CLIENT}${IFACE} dropped by '\\w+' ACL: .*)$`,
 );
-const SYNC = new RegExp(
-  `${LEAD}SMTP protocol synchronization error \\(.*?\\): rejected (?:connection from|"[^"]*") H=${CLIENT}${IFACE} (?:next )?input=".*"$`,
+// On the linear engine where it can match: `\(.*?\): rejected ... input=".*"$` was quadratic.
+const SYNC = linearWhere(
+  (s) => s.includes('SMTP protocol synchronization error ('),
+  new RegExp(
+    `${LEAD}SMTP protocol synchronization error \\(.*?\\): rejected (?:connection from|"[^"]*") H=${CLIENT}${IFACE} (?:next )?input=".*"$`,
+  ),
 );
 
 function extract(line: ParsedLine): Extracted {

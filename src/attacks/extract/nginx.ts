@@ -1,6 +1,7 @@
 import { hostOf } from '../host.ts';
 import { passwdPath, probeName } from '../probes.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { type Exec, linearWhere } from './linear.ts';
 
 /**
  * nginx error log: basic-auth and PAM failures, `access forbidden by rule`, and missing files on probe paths.
@@ -15,14 +16,24 @@ const HEAD =
 // ` +`: nginx takes (and logs as sent) a request line with several spaces after the method, which a
 // scanner can use to step past a single-space pattern.
 const TAIL = ', client: ([0-9A-Fa-f:.]+), server: [^,]*(?:, request: "([A-Z]+) +(\\S+)[^"]*")?';
-const FAILURES: readonly RegExp[] = [
-  new RegExp(`^user "(.*)":? was not found in "[^"]*"${TAIL}`),
-  new RegExp(`^user "(.*)": password mismatch${TAIL}`),
-  new RegExp(`^PAM: user '(.*)' - not authenticated: .*?${TAIL}`),
+// On the linear engine, where their fixed start is: TAIL's `(\S+)[^"]*"` tried `[^"]*` to the end from every
+// length of a long request word without a closing quote (quadratic), as did `(.*)` before TAIL.
+const startsUser = (s: string) => s.startsWith('user "');
+const FAILURES: readonly Exec[] = [
+  linearWhere(startsUser, new RegExp(`^user "(.*)":? was not found in "[^"]*"${TAIL}`)),
+  linearWhere(startsUser, new RegExp(`^user "(.*)": password mismatch${TAIL}`)),
+  linearWhere(
+    (s) => s.startsWith("PAM: user '"),
+    new RegExp(`^PAM: user '(.*)' - not authenticated: .*?${TAIL}`),
+  ),
 ];
-const FORBIDDEN = new RegExp(`^access forbidden by rule${TAIL}`);
-const MISSING = new RegExp(
-  `^(?:open\\(\\) "[^"]*" failed|"[^"]*" is not found) \\(2: No such file or directory\\)${TAIL}`,
+const FORBIDDEN = linearWhere(
+  (s) => s.startsWith('access forbidden by rule'),
+  new RegExp(`^access forbidden by rule${TAIL}`),
+);
+const MISSING = linearWhere(
+  (s) => s.startsWith('open() "') || s.startsWith('"'),
+  new RegExp(`^(?:open\\(\\) "[^"]*" failed|"[^"]*" is not found) \\(2: No such file or directory\\)${TAIL}`),
 );
 
 function extract(line: ParsedLine): Extracted {

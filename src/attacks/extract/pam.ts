@@ -1,6 +1,7 @@
 import { hostOf } from '../host.ts';
 import { event, type AttackEvent, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
 import { pamRhost } from './anchor.ts';
+import { hasBreak } from './linear.ts';
 
 /**
  * pam_unix authentication failures from any program (`pam_unix(svc:auth):`, the pre-0.99 `(pam_unix)` and
@@ -49,6 +50,9 @@ function extract(line: ParsedLine): Extracted {
   let m: RegExpExecArray | null;
   if (isPamUnixLine(msg)) return pamFailure(line);
   if (msg.startsWith('FAILED LOGIN')) {
+    // Both patterns run `^...$` over `.`: a line break mid-line rules them out, and made LOGIN_UTIL try its
+    // tail `.*$` from every `, ` (quadratic).
+    if (hasBreak(msg)) return null;
     if ((m = LOGIN_UTIL.exec(msg))) {
       const host = hostOf(m[1]);
       return host ? event('bruteforce', 'failure', host, 'login', line.time, { user: m[2] }) : null;

@@ -1,6 +1,7 @@
 import { hostOf } from '../host.ts';
 import { event, type AttackEvent, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
 import { pamRhost, sshdFrom } from './anchor.ts';
+import { linear, linearWhere } from './linear.ts';
 import { pamFailure } from './pam.ts';
 
 /**
@@ -70,9 +71,15 @@ const DROP =
 const DROPBEAR_STAMP = /^\[\d+\] [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /;
 const DROPBEAR_BAD =
   /^[Bb]ad (?:PAM )?password attempt for '(.*)' from ([0-9A-Fa-f:.]+?):\d+$|^[Ll]ogin attempt for nonexistent user (?:'(.*)' )?from ([0-9A-Fa-f:.]+?):\d+$/;
-const DROPBEAR_MAX =
-  /^[Ee]xit before auth (?:from <([0-9A-Fa-f:.]+?):\d+>: (?:\(user '.*', \d+ fails\): )?Max auth tries reached - user '(.*)'|\(user '.*', \d+ fails\): Max auth tries reached - user '(.*)' from ([0-9A-Fa-f:.]+?):\d+)\s*$/;
-const DROPBEAR_OK = /^(?:Password|Pubkey) auth succeeded for '(.*)' (?:with .* )?from ([0-9A-Fa-f:.]+?):\d+$/;
+// On the linear engine (`'.*', \d+ fails\): Max auth tries reached - user '(.*)'` was quadratic).
+const DROPBEAR_MAX = linearWhere(
+  (s) => s.startsWith('Exit before auth') || s.startsWith('exit before auth'),
+  /^[Ee]xit before auth (?:from <([0-9A-Fa-f:.]+?):\d+>: (?:\(user '.*', \d+ fails\): )?Max auth tries reached - user '(.*)'|\(user '.*', \d+ fails\): Max auth tries reached - user '(.*)' from ([0-9A-Fa-f:.]+?):\d+)\s*$/,
+);
+// On the linear engine: its `'(.*)' (?:with .* )?from` was quadratic over a line of `' with ' with ...`.
+const DROPBEAR_OK = linear(
+  /^(?:Password|Pubkey) auth succeeded for '(.*)' (?:with .* )?from ([0-9A-Fa-f:.]+?):\d+$/,
+);
 
 /** The joiner key of an sshd line: its pid (numbers hash without building a string per line). */
 export function key(line: ParsedLine): number {
@@ -96,7 +103,7 @@ function dropbear(line: ParsedLine): Extracted {
     const user = m[2] ?? m[3];
     return fail(hostOf(m[1] ?? m[4]), line, user === 'is invalid' ? undefined : user);
   }
-  if ((m = DROPBEAR_OK.exec(msg))) {
+  if ((msg.startsWith('Password auth') || msg.startsWith('Pubkey auth')) && (m = DROPBEAR_OK.exec(msg))) {
     const host = hostOf(m[2]);
     if (!host) return null;
     const e = event('bruteforce', 'success', host, SERVICE, line.time, { user: m[1] });

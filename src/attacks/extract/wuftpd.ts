@@ -1,5 +1,6 @@
 import { hostOf } from '../host.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
+import { hasBreak } from './linear.ts';
 
 /**
  * wu-ftpd: `failed login from NAME [ADDR]`, `FTP LOGIN REFUSED (...) FROM NAME [ADDR], user` and
@@ -12,6 +13,9 @@ const REFUSED = /^FTP LOGIN REFUSED \(.*?\) FROM (?:\S* )?\[([^\]\s]+)\], (.*)$/
 const REPEATED = /^repeated login failures from (?:\S* )?\[([^\]\s]+)\]$/;
 
 function extract(line: ParsedLine): Extracted {
+  // All three run `^...$` over `.`: none matches a message with a line break, where REFUSED tried its
+  // `(.*)$` from every `) FROM [...], ` (quadratic).
+  if (hasBreak(line.message)) return null;
   const m = FAILED.exec(line.message) ?? REFUSED.exec(line.message) ?? REPEATED.exec(line.message);
   if (!m) return null;
   const host = hostOf(m[1]);

@@ -39,6 +39,24 @@ describe('user rules', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
+  // A `.*` giving back characters is not "excessive backtracking" to V8's fallback: on the backtracking
+  // engine this took over a minute for one line (quadratic); the rules run on the linear engine instead.
+  it('runs `user .* failed` and an ignore rule over a ~1 MB line of `user ` in linear time', {
+    timeout: 10_000,
+  }, () => {
+    const rules = compileRules(
+      logsConfig.parse({
+        runbook: false,
+        categories: { loginfail: { regex: ['user .* failed'] } },
+        ignore: { '*': ['user .* ok$'] },
+      }),
+    );
+    const line = 'Nov 25 10:00:00 gauntlet sshd[99]: ' + 'user '.repeat(200_000);
+    expect(lineMask(rules, line)).toBe(0);
+    expect(ignoredMask(rules, 'sshd', line)).toBe(0);
+    expect(lineMask(rules, `${line}failed`)).not.toBe(0);
+  });
+
   it('strips a CRLF line end before end-anchored rules', () => {
     const rules = compileRules(
       logsConfig.parse({ runbook: false, categories: { tail: { regex: ['died$'] } } }),

@@ -116,9 +116,14 @@ function keywordRegex(words: string[], global: boolean): RegExp {
   return new RegExp(src, `${nonAscii ? '' : 'i'}${global ? 'g' : ''}`);
 }
 
-/** A user regex, compiled case-sensitively (see config.ts: `i` would defeat the linear-time fallback). */
+/**
+ * A user regex, compiled case-sensitively for V8's linear-time engine (`l`; config.ts accepts only patterns
+ * it can run). Not the backtracking engine with its fallback: the fallback triggers on excessive
+ * backtracking only, and a `.*` giving back characters (`user .* failed` over a line of `user user ...`)
+ * never counts as that, so such a line took quadratic time.
+ */
 function lineRegex(src: string): LineRegex {
-  return { re: new RegExp(src), ascii: !/[^\x00-\x7f]/.test(src) };
+  return { re: new RegExp(src, 'l'), ascii: !/[^\x00-\x7f]/.test(src) };
 }
 
 /** Compiles the config's rules; `only` keeps just these category ids (for `scan --category`). */
