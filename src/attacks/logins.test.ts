@@ -184,6 +184,24 @@ describe('btmp across rotation', () => {
     expect(r2.hosts).toEqual([...Array(3).fill('192.0.2.41'), '192.0.2.42']);
   });
 
+  it('reads a .gz member cut short as far as it inflates, says so, and still reads the newer members', async () => {
+    const { root, btmp } = tree();
+    const gz = gzipSync(fails(40, '192.0.2.50'));
+    writeFileSync(`${btmp}.2.gz`, gz.subarray(0, Math.floor(gz.length * 0.75)));
+    writeFileSync(`${btmp}.1`, fails(2, '192.0.2.51'));
+    writeFileSync(btmp, fails(3, '192.0.2.52'));
+    const r = await run(root, undefined, { kind: 'all' });
+    expect(r.sources).toEqual(['/var/log/btmp.2.gz', '/var/log/btmp.1', '/var/log/btmp']);
+    const cut = r.hosts.filter((h) => h === '192.0.2.50').length;
+    expect(cut).toBeGreaterThan(0);
+    expect(cut).toBeLessThan(40);
+    expect(r.hosts.slice(cut)).toEqual([...Array(2).fill('192.0.2.51'), ...Array(3).fill('192.0.2.52')]);
+    expect(r.problem).toEqual({
+      path: '/var/log/btmp.2.gz',
+      reason: `cut short or corrupt (unexpected end of file): read its ${cut} records up to that point, as zcat does`,
+    });
+  });
+
   it('reads every member with --all', async () => {
     const { root, btmp } = tree();
     writeFileSync(`${btmp}-20261101`, fails(1, '192.0.2.8'));

@@ -69,7 +69,7 @@ interface Member {
 
 /** The records and first-record fingerprint of a member. */
 async function headOf(m: Member): Promise<{ records: number; first: string | undefined }> {
-  const f = await openWtmp(m.local, { display: m.shown });
+  const f = await openWtmp(m.local, { display: m.shown, readTruncated: true });
   try {
     return { records: f.records, first: fingerprint(f.head) };
   } finally {
@@ -83,8 +83,10 @@ async function readFrom(
   from: number,
   onRecord: (r: FailedLoginRecord) => void,
   since: number,
-): Promise<{ end: number; first: string | undefined; last: number | undefined }> {
-  const f = await openWtmp(m.local, { display: m.shown });
+): Promise<{ end: number; first: string | undefined; last: number | undefined; damage: string | null }> {
+  // A .gz backup cut short or damaged is read as far as it inflates, as zcat does: stopping at it lost the
+  // failed logins of every newer member too.
+  const f = await openWtmp(m.local, { display: m.shown, readTruncated: true });
   try {
     const size = f.layout.size;
     const into = Buffer.allocUnsafe(CHUNK * size);
@@ -113,7 +115,10 @@ async function readFrom(
       }
       at += n;
     }
-    return { end: at, first: fingerprint(f.head), last };
+    const damage = f.truncated
+      ? `cut short or corrupt (${f.damage ?? 'damaged'}): read its ${f.records} record${f.records === 1 ? '' : 's'} up to that point, as zcat does`
+      : null;
+    return { end: at, first: fingerprint(f.head), last, damage };
   } finally {
     f.close();
   }
@@ -219,10 +224,12 @@ export async function readBtmp(
     // could not be found for sure).
     const after = from.after === undefined ? since : Math.max(since, from.after + 1);
     let last = mode.kind === 'resume' ? mode.mark?.last : undefined;
+    let problem: BtmpResult['problem'];
     for (let i = from.member; i < members.length; i++) {
       const m = members[i] as Member;
       reading = m;
       const r = await readFrom(m, i === from.member ? from.record : 0, count, after);
+      if (r.damage !== null && problem === undefined) problem = { path: m.shown, reason: r.damage };
       if (r.last !== undefined && (last === undefined || r.last > last)) last = r.last;
       mark = {
         dev: m.stat.dev,
@@ -232,7 +239,7 @@ export async function readBtmp(
         ...(last !== undefined ? { last } : {}),
       };
     }
-    return { mark, records };
+    return { mark, records, ...(problem ? { problem } : {}) };
   } catch (err) {
     return {
       mark: kept,
