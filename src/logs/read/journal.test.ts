@@ -10,6 +10,7 @@ import { compileRules, maskIds } from '../scan/rules.ts';
 import {
   FIELDS_ARG,
   journalAt,
+  journalctlRunner,
   type JournalEntry,
   journalEntries,
   type JournalRunner,
@@ -310,5 +311,59 @@ describe('journalAt', () => {
     expect(journalAt(live)).toEqual({});
     // A tree under --root: its /var/log/journal, read with -D.
     expect(journalAt({ live: false, root })).toEqual({ directory: path.join(root, 'var/log/journal') });
+  });
+});
+
+describe('a journalctl that hangs', () => {
+  it('is stopped when it prints nothing for its idle time, with one line, and leaves no process', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const pidFile = path.join(dir, 'pid');
+    const script = path.join(dir, 'journalctl');
+    // One entry, then silence: a journalctl stuck on a damaged file or a hung filesystem.
+    fs.writeFileSync(
+      script,
+      `#!/bin/sh\necho $$ > ${pidFile}\nprintf '__CURSOR=c1\\nMESSAGE=error: one\\n\\n'\nexec sleep 60\n`,
+      { mode: 0o755 },
+    );
+    const hits: string[] = [];
+    const started = Date.now();
+    await expect(
+      readJournal({
+        runner: journalctlRunner({ command: script, idleMs: 300 }),
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: (e) => hits.push(e.text),
+      }),
+    ).rejects.toThrow(/^journalctl printed nothing for 0\.3 s: stopped it$/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(hits).toEqual(['error: one']);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(() => process.kill(pid, 0)).toThrow();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is ended when the reader stops on output that breaks the format', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const pidFile = path.join(dir, 'pid');
+    const script = path.join(dir, 'journalctl');
+    // A field that claims 2^40 bytes, then a journalctl that would go on for a minute.
+    fs.writeFileSync(
+      script,
+      `#!/bin/sh\necho $$ > ${pidFile}\nprintf 'MESSAGE\\n\\000\\000\\000\\000\\001\\000\\000\\000'\nexec sleep 60\n`,
+      { mode: 0o755 },
+    );
+    await expect(
+      readJournal({
+        runner: journalctlRunner({ command: script }),
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: () => {},
+      }),
+    ).rejects.toThrow(/not the export format/);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(() => process.kill(pid, 0)).toThrow();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

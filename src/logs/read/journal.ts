@@ -59,32 +59,79 @@ function systemJournalUnreadable(dirs: readonly string[]): boolean {
   );
 }
 
-/** The real journalctl (a deadline comes from `signal`). */
-export const spawnJournalctl: JournalRunner = async function* (args, signal) {
-  const d = args.indexOf('-D');
-  const dirs =
-    d >= 0 && args[d + 1] !== undefined ? [args[d + 1] as string] : ['/run/log/journal', '/var/log/journal'];
-  if (systemJournalUnreadable(dirs)) throw new JournalAccessError(NO_ACCESS);
-  const child = spawn('journalctl', args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(signal ? { signal } : {}),
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    if (stderr.length < 4096) stderr += d;
-  });
-  const closed = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
-  const code = await closed;
-  if (code !== 0) {
-    const said = stderr.trim().split('\n')[0];
-    if (said !== undefined && /insufficient permissions/.test(said)) throw new JournalAccessError(NO_ACCESS);
-    throw new Error(said || `journalctl exited with code ${code}`);
-  }
-};
+/**
+ * How long journalctl may print nothing before it is taken for hung and stopped. journalctl answers a local
+ * journal in milliseconds to seconds (a `--list-boots` over gigabytes of journal prints its list only at the
+ * end: tens of seconds); `tenken attacks` and `tenken scan` have no other deadline, and a journalctl stuck on
+ * a damaged file or a hung filesystem held them for ever.
+ */
+export const JOURNAL_IDLE_MS = 120_000;
+
+/**
+ * A runner of the journalctl found as `command` (by default `journalctl` on the PATH): its output streamed,
+ * stopped when it prints nothing for `idleMs` (an Error saying so, not an AbortError: the run goes on and
+ * reports it) or when `signal` aborts (the AbortError of the caller's deadline). The process is ended when
+ * the reader stops early (output that breaks the format), so no journalctl is left writing to a full pipe.
+ */
+export function journalctlRunner(opts: { command?: string; idleMs?: number } = {}): JournalRunner {
+  const command = opts.command ?? 'journalctl';
+  const idleMs = opts.idleMs ?? JOURNAL_IDLE_MS;
+  return async function* (args, signal) {
+    const d = args.indexOf('-D');
+    const dirs =
+      d >= 0 && args[d + 1] !== undefined
+        ? [args[d + 1] as string]
+        : ['/run/log/journal', '/var/log/journal'];
+    if (systemJournalUnreadable(dirs)) throw new JournalAccessError(NO_ACCESS);
+    const idle = new AbortController();
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: signal ? AbortSignal.any([signal, idle.signal]) : idle.signal,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4096) stderr += d;
+    });
+    let exited = false;
+    const closed = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => {
+        exited = true;
+        resolve(code);
+      });
+    });
+    closed.catch(() => {}); // awaited below; a reader that stops early must not leave it unhandled
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer = setTimeout(() => idle.abort(), idleMs);
+    };
+    try {
+      arm();
+      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        clearTimeout(timer);
+        yield chunk;
+        arm();
+      }
+      const code = await closed;
+      if (code !== 0) {
+        const said = stderr.trim().split('\n')[0];
+        if (said !== undefined && /insufficient permissions/.test(said))
+          throw new JournalAccessError(NO_ACCESS);
+        throw new Error(said || `journalctl exited with code ${code}`);
+      }
+    } catch (err) {
+      if (idle.signal.aborted && !signal?.aborted)
+        throw new Error(`journalctl printed nothing for ${idleMs / 1000} s: stopped it`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      if (!exited) child.kill();
+    }
+  };
+}
+
+/** The real journalctl, stopped after JOURNAL_IDLE_MS of silence (the caller's deadline comes from `signal`). */
+export const spawnJournalctl: JournalRunner = journalctlRunner();
 
 /** Whether a journal directory holds journal files (`MACHINE-ID/*.journal`; the systemd package ships it empty). */
 function hasJournalFiles(dir: string): boolean {
