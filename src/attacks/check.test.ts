@@ -21,6 +21,7 @@ import { JournalAccessError, type JournalRunner } from '../logs/read/journal.ts'
 import { attacksCheck, buildResults, MAX_LISTED, makeAttacksCheck } from './check.ts';
 import type { AttackFinding } from './findings.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
+import { writeJournal } from '../../test/helpers/journal.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -289,5 +290,33 @@ describe('a report of a botnet', () => {
     expect(r?.status).toBe('CRITICAL');
     // The JSON says how many were left out, per status, not only the summary's words.
     expect(r?.omitted).toEqual({ count: 451, statuses: { WARNING: 451 } });
+  });
+});
+
+describe('a saved journal cursor journalctl refuses', () => {
+  it('is dropped and this boot read, not an UNKNOWN on every later run', async () => {
+    const { root } = tree();
+    const at = NOW.getTime() - 3600_000;
+    writeJournal(
+      path.join(root, 'var/log/journal'),
+      Array.from({ length: 10 }, (_, i) => ({
+        at: at + i * 1000,
+        _HOSTNAME: 'srv',
+        SYSLOG_IDENTIFIER: 'sshd-session',
+        SYSLOG_PID: 200 + i,
+        MESSAGE: `Failed password for invalid user u${i} from 203.0.113.5 port ${4000 + i} ssh2`,
+      })),
+    );
+    const inspected: Plan = { ...plan, journal: 'on' };
+    const first = await run(root, undefined, {}, inspected);
+    expect(first.bf.map((f) => [f.host, f.data.count])).toEqual([['203.0.113.5', 10]]);
+    // A state whose cursor journalctl cannot parse (edited by hand, or written by another tool).
+    const refused = { ...(first.out.state as object), journal: { cursor: 'not a cursor' } };
+    const second = await run(root, refused, {}, inspected);
+    expect(second.findings.filter((f) => f.kind === 'not-checked').map((f) => f.summary)).toEqual([]);
+    const saved = (second.out.state as { journal?: { cursor: string } }).journal?.cursor;
+    expect(saved).toMatch(/^s=/);
+    const third = await run(root, second.out.state, {}, inspected);
+    expect(third.findings.filter((f) => f.kind === 'not-checked').map((f) => f.summary)).toEqual([]);
   });
 });

@@ -214,7 +214,9 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
         onEvent: eventsOf('journal'),
       });
       files.push('journal');
-      const cursor = r.cursor ?? saved?.journal?.cursor;
+      // journalctl refused the saved cursor: this boot was read instead (the logs check reports it), and
+      // the refused cursor is not kept (kept, every later run was UNKNOWN on it).
+      const cursor = r.cursor ?? (r.cursorLost === undefined ? saved?.journal?.cursor : undefined);
       if (cursor) state.journal = { cursor };
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;

@@ -258,9 +258,20 @@ export async function* journalEntries(chunks: AsyncIterable<Uint8Array>): AsyncG
 export type JournalStart = { after: string } | { since: number } | { all: true } | { boot: true };
 
 /**
+ * Whether journalctl refused the cursor itself (`Failed to seek to cursor: Invalid argument`): a saved
+ * cursor it cannot parse (a state file edited by hand, or written by another tool). A cursor whose entry was
+ * vacuumed, or one of another machine's journal, it still seeks to by position and time, without a word.
+ */
+const CURSOR_REFUSED = /\bcursor\b/i;
+
+/**
  * Reads the journal from `start`, reporting matching entries; returns the last cursor seen. A journalctl
  * without `--output-fields` (systemd before 236) fails before its first entry: then the read is made again
- * without it. (journalctl's own `--grep` was measured too: its PCRE2 costs about what it saves on output.)
+ * without it. A saved cursor journalctl refuses before any entry is read is dropped: this boot is read
+ * instead (`-b`) and `cursorLost` says why; any other failure is thrown, so that the caller keeps its saved
+ * cursor and the next run reads what this one could not (falling back to this boot on an I/O error skipped
+ * the entries of earlier boots after the cursor for good). (journalctl's own `--grep` was measured too: its
+ * PCRE2 costs about what it saves on output.)
  */
 export async function readJournal(opts: {
   runner: JournalRunner;
@@ -270,28 +281,44 @@ export async function readJournal(opts: {
   rules: RuleSet;
   signal?: AbortSignal;
   onHit(entry: JournalEntry, mask: number): void;
-}): Promise<{ cursor: string | null; entries: number }> {
-  const args = [...JOURNAL_ARGS];
-  if (opts.directory) args.push('-D', opts.directory);
-  const s = opts.start;
-  if ('after' in s) args.push('--after-cursor', s.after);
-  else if ('since' in s) args.push('--since', `@${Math.floor(s.since / 1000)}`);
-  else if ('boot' in s) args.push('-b');
+}): Promise<{ cursor: string | null; entries: number; cursorLost?: string }> {
+  const base = [...JOURNAL_ARGS];
+  if (opts.directory) base.push('-D', opts.directory);
+  const startArgs = (s: JournalStart): string[] =>
+    'after' in s
+      ? ['--after-cursor', s.after]
+      : 'since' in s
+        ? ['--since', `@${Math.floor(s.since / 1000)}`]
+        : 'boot' in s
+          ? ['-b']
+          : [];
   let cursor: string | null = null;
   let entries = 0;
-  const read = async (extra: string[]) => {
-    for await (const e of journalEntries(opts.runner([...args, ...extra], opts.signal))) {
+  const read = async (args: string[]) => {
+    for await (const e of journalEntries(opts.runner(args, opts.signal))) {
       entries++;
       if (e.cursor) cursor = e.cursor;
       const mask = lineMask(opts.rules, e.text);
       if (mask) opts.onHit(e, mask);
     }
   };
+  const readFrom = async (s: JournalStart) => {
+    try {
+      await read([...base, ...startArgs(s), FIELDS_ARG]);
+    } catch (err) {
+      if (entries > 0 || (err as Error).name === 'AbortError') throw err;
+      if ('after' in s && CURSOR_REFUSED.test((err as Error).message)) throw err;
+      await read([...base, ...startArgs(s)]);
+    }
+  };
   try {
-    await read([FIELDS_ARG]);
+    await readFrom(opts.start);
   } catch (err) {
-    if (entries > 0 || (err as Error).name === 'AbortError') throw err;
-    await read([]);
+    const e = err as Error;
+    if (!('after' in opts.start) || entries > 0 || e.name === 'AbortError' || !CURSOR_REFUSED.test(e.message))
+      throw err;
+    await readFrom({ boot: true });
+    return { cursor, entries, cursorLost: e.message };
   }
   return { cursor, entries };
 }
