@@ -232,6 +232,7 @@ describe('a journal this run may not read', () => {
   it('is UNKNOWN on a host whose journal is its system log (auto, no syslog file), not a quiet OK', async () => {
     const { root } = tree();
     mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    writeFileSync(path.join(root, 'var/log/journal/system.journal'), ''); // a journal is there
     const denied: JournalRunner = async function* () {
       await Promise.resolve();
       yield* [];

@@ -230,6 +230,7 @@ describe('a journal this run may not read', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-'));
     dirs.push(root);
     mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    writeFileSync(path.join(root, 'var/log/journal/system.journal'), ''); // a journal is there
     const host = makeHost({ root, name: 'gw', now: new Date('2026-11-25T00:00:00Z'), env: { TZ: 'UTC' } });
     const plan: Plan = { ...testPlan([], ['/var/log/syslog']), journal: 'auto' };
     const config = logsConfig.parse({});

@@ -309,7 +309,11 @@ describe('journalAt', () => {
     fs.mkdirSync(path.join(root, 'run/log/journal/0123abcd'), { recursive: true });
     fs.writeFileSync(path.join(root, 'run/log/journal/0123abcd/system.journal'), '');
     expect(journalAt(live)).toEqual({});
-    // A tree under --root: its /var/log/journal, read with -D.
+    // A tree under --root: its /var/log/journal, read with -D, when it holds journal files (empty, `-b`
+    // failed: "Data from the specified boot (+0) is not available", an UNKNOWN on every run).
+    expect(journalAt({ live: false, root })).toBeNull();
+    fs.mkdirSync(path.join(root, 'var/log/journal/0123abcd'));
+    fs.writeFileSync(path.join(root, 'var/log/journal/0123abcd/system.journal'), '');
     expect(journalAt({ live: false, root })).toEqual({ directory: path.join(root, 'var/log/journal') });
   });
 });

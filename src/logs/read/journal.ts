@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, type Dirent, existsSync, readdirSync } from 'node:fs';
+import { accessSync, constants, type Dirent, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Host, hostPath } from '../../core/host.ts';
 import { lineMask, type RuleSet } from '../scan/rules.ts';
@@ -148,8 +148,8 @@ function hasJournalFiles(dir: string): boolean {
 
 /**
  * Where the journal of `host` is read from: journalctl's default on the live host (when journald keeps one:
- * /run/log/journal or /var/log/journal), the tree's /var/log/journal under --root (`-D`), or null when there
- * is none. A host without journald (a container, SysV init) answers an empty read with success: counted as
+ * /run/log/journal or /var/log/journal), the tree's /var/log/journal under --root (`-D`, when it holds
+ * journal files), or null when there is none. A host without journald (a container, SysV init) answers an empty read with success: counted as
  * read, it hid that no system log was read at all.
  */
 export function journalAt(host: Pick<Host, 'live' | 'root'>): { directory?: string } | null {
@@ -158,8 +158,10 @@ export function journalAt(host: Pick<Host, 'live' | 'root'>): { directory?: stri
       hasJournalFiles(hostPath(host, '/var/log/journal'))
       ? {}
       : null;
+  // Under --root too: an empty directory made `-b` fail ("Data from the specified boot (+0) is not
+  // available") and the logs and attacks checks UNKNOWN on every run of a tree that has no journal at all.
   const directory = hostPath(host, '/var/log/journal');
-  return existsSync(directory) ? { directory } : null;
+  return hasJournalFiles(directory) ? { directory } : null;
 }
 
 /** One journal entry, as the scanner needs it. */
