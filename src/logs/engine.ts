@@ -15,6 +15,7 @@ import {
   type JournalRunner,
   type JournalStart,
   journalAt,
+  JournalPartialError,
   readJournal,
   spawnJournalctl,
 } from './read/journal.ts';
@@ -373,7 +374,9 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
         services: [],
         shared: true,
       });
-      if (saved?.journal) state.journal = saved.journal;
+      // The entries read before journalctl failed were counted: the next run starts after them.
+      const kept = err instanceof JournalPartialError ? { cursor: err.cursor } : saved?.journal;
+      if (kept) state.journal = kept;
     }
   } else if (saved?.journal) state.journal = saved.journal;
 

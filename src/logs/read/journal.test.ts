@@ -11,6 +11,7 @@ import {
   FIELDS_ARG,
   journalAt,
   journalctlRunner,
+  JournalPartialError,
   type JournalEntry,
   journalEntries,
   type JournalRunner,
@@ -369,5 +370,29 @@ describe('a journalctl that hangs', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(() => process.kill(pid, 0)).toThrow();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('a journalctl that fails after some entries', () => {
+  it('fails the read with the cursor of the last entry read whole, so that the next run reads on after it', async () => {
+    const runner: JournalRunner = async function* () {
+      await Promise.resolve();
+      yield exportFormat([entry('c1', { MESSAGE: 'error: one' }), entry('c2', { MESSAGE: 'error: two' })]);
+      yield Buffer.from('__CURSOR=c3\nMESSAGE=error: thr'); // cut inside the third
+      throw new Error('journalctl: Input/output error');
+    };
+    const hits: string[] = [];
+    const err = await readJournal({
+      runner,
+      start: { after: 'c0' },
+      rules: compileRules(logsConfig.parse({})),
+      onHit: (e) => hits.push(e.text),
+    }).catch((e: unknown) => e);
+    expect(hits).toEqual(['error: one', 'error: two']);
+    expect(err).toBeInstanceOf(JournalPartialError);
+    expect([(err as JournalPartialError).message, (err as JournalPartialError).cursor]).toEqual([
+      'journalctl: Input/output error',
+      'c2',
+    ]);
   });
 });

@@ -22,6 +22,21 @@ export class JournalAccessError extends Error {
   override name = 'JournalAccessError';
 }
 
+/**
+ * journalctl failed after some entries: `cursor` is the last entry read whole, whose hits were reported.
+ * Kept as the saved cursor, the next run reads on from there; the old cursor read them again, and an
+ * attack's failures counted twice could make a dictionary attack of half the threshold.
+ */
+export class JournalPartialError extends Error {
+  override name = 'JournalPartialError';
+  /** The cursor to resume after. */
+  readonly cursor: string;
+  constructor(message: string, cursor: string) {
+    super(message);
+    this.cursor = cursor;
+  }
+}
+
 /** The message of a JournalAccessError. */
 const NO_ACCESS =
   "permission denied: the system journal is readable only by root and the groups systemd-journal and adm (this run's user is in neither)";
@@ -270,8 +285,8 @@ const CURSOR_REFUSED = /\bcursor\b/i;
  * Reads the journal from `start`, reporting matching entries; returns the last cursor seen. A journalctl
  * without `--output-fields` (systemd before 236) fails before its first entry: then the read is made again
  * without it. A saved cursor journalctl refuses before any entry is read is dropped: this boot is read
- * instead (`-b`) and `cursorLost` says why; any other failure is thrown, so that the caller keeps its saved
- * cursor and the next run reads what this one could not (falling back to this boot on an I/O error skipped
+ * instead (`-b`) and `cursorLost` says why; any other failure is thrown (a JournalPartialError with the last
+ * cursor read when entries were), so that the caller keeps the cursor and the next run reads what this one could not (falling back to this boot on an I/O error skipped
  * the entries of earlier boots after the cursor for good). (journalctl's own `--grep` was measured too: its
  * PCRE2 costs about what it saves on output.)
  */
@@ -314,13 +329,25 @@ export async function readJournal(opts: {
     }
   };
   try {
-    await readFrom(opts.start);
+    try {
+      await readFrom(opts.start);
+    } catch (err) {
+      const e = err as Error;
+      if (
+        !('after' in opts.start) ||
+        entries > 0 ||
+        e.name === 'AbortError' ||
+        !CURSOR_REFUSED.test(e.message)
+      )
+        throw err;
+      await readFrom({ boot: true });
+      return { cursor, entries, cursorLost: e.message };
+    }
   } catch (err) {
-    const e = err as Error;
-    if (!('after' in opts.start) || entries > 0 || e.name === 'AbortError' || !CURSOR_REFUSED.test(e.message))
-      throw err;
-    await readFrom({ boot: true });
-    return { cursor, entries, cursorLost: e.message };
+    // Entries were read whole and reported before journalctl failed: the next run starts after them.
+    if (cursor !== null && (err as Error).name !== 'AbortError')
+      throw new JournalPartialError((err as Error).message, cursor);
+    throw err;
   }
   return { cursor, entries };
 }
