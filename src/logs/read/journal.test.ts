@@ -396,3 +396,24 @@ describe('a journalctl that fails after some entries', () => {
     ]);
   });
 });
+
+describe('a journalctl that fails before its first entry', () => {
+  it('is run once: only a journalctl that lacks --output-fields is asked again without it', async () => {
+    const calls: string[][] = [];
+    const runner: JournalRunner = async function* (args) {
+      calls.push(args);
+      await Promise.resolve();
+      yield* [];
+      throw new Error('journalctl printed nothing for 120 s: stopped it');
+    };
+    await expect(
+      readJournal({
+        runner,
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: () => {},
+      }),
+    ).rejects.toThrow('journalctl printed nothing for 120 s: stopped it');
+    expect(calls).toHaveLength(1);
+  });
+});
