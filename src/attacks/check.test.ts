@@ -17,10 +17,11 @@ import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { Finding } from '../core/report.ts';
 import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
-import { JournalAccessError, type JournalRunner } from '../logs/read/journal.ts';
+import { JournalAccessError, type JournalRunner, spawnJournalctl } from '../logs/read/journal.ts';
 import { attacksCheck, buildResults, MAX_LISTED, makeAttacksCheck } from './check.ts';
 import type { AttackFinding } from './findings.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
+import { writeJournal } from '../../test/helpers/journal.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -231,6 +232,7 @@ describe('a journal this run may not read', () => {
   it('is UNKNOWN on a host whose journal is its system log (auto, no syslog file), not a quiet OK', async () => {
     const { root } = tree();
     mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    writeFileSync(path.join(root, 'var/log/journal/system.journal'), ''); // a journal is there
     const denied: JournalRunner = async function* () {
       await Promise.resolve();
       yield* [];
@@ -289,5 +291,77 @@ describe('a report of a botnet', () => {
     expect(r?.status).toBe('CRITICAL');
     // The JSON says how many were left out, per status, not only the summary's words.
     expect(r?.omitted).toEqual({ count: 451, statuses: { WARNING: 451 } });
+  });
+});
+
+describe('a saved journal cursor journalctl refuses', () => {
+  it('is dropped and this boot read, not an UNKNOWN on every later run', async () => {
+    const { root } = tree();
+    const at = NOW.getTime() - 3600_000;
+    writeJournal(
+      path.join(root, 'var/log/journal'),
+      Array.from({ length: 10 }, (_, i) => ({
+        at: at + i * 1000,
+        _HOSTNAME: 'srv',
+        SYSLOG_IDENTIFIER: 'sshd-session',
+        SYSLOG_PID: 200 + i,
+        MESSAGE: `Failed password for invalid user u${i} from 203.0.113.5 port ${4000 + i} ssh2`,
+      })),
+    );
+    const inspected: Plan = { ...plan, journal: 'on' };
+    const first = await run(root, undefined, {}, inspected);
+    expect(first.bf.map((f) => [f.host, f.data.count])).toEqual([['203.0.113.5', 10]]);
+    // A state whose cursor journalctl cannot parse (edited by hand, or written by another tool).
+    const refused = { ...(first.out.state as object), journal: { cursor: 'not a cursor' } };
+    const second = await run(root, refused, {}, inspected);
+    expect(second.findings.filter((f) => f.kind === 'not-checked').map((f) => f.summary)).toEqual([]);
+    const saved = (second.out.state as { journal?: { cursor: string } }).journal?.cursor;
+    expect(saved).toMatch(/^s=/);
+    const third = await run(root, second.out.state, {}, inspected);
+    expect(third.findings.filter((f) => f.kind === 'not-checked').map((f) => f.summary)).toEqual([]);
+  });
+});
+
+describe('a journalctl that fails part way', () => {
+  it('has the entries it printed counted once: the next run reads on after them, not from the old cursor', async () => {
+    const { root } = tree();
+    const at = NOW.getTime() - 3600_000;
+    writeJournal(
+      path.join(root, 'var/log/journal'),
+      Array.from({ length: 10 }, (_, i) => ({
+        at: at + i * 1000,
+        _HOSTNAME: 'srv',
+        SYSLOG_IDENTIFIER: 'sshd-session',
+        SYSLOG_PID: 300 + i,
+        MESSAGE: `Failed password for invalid user u${i} from 203.0.113.6 port ${4000 + i} ssh2`,
+      })),
+    );
+    // journalctl's own output, cut after its sixth entry by an I/O error.
+    const cut: JournalRunner = async function* (args, signal) {
+      const chunks: Buffer[] = [];
+      for await (const c of spawnJournalctl(args, signal)) chunks.push(Buffer.from(c));
+      const all = Buffer.concat(chunks);
+      let end = 0;
+      for (let i = 0; i < 6; i++) end = all.indexOf('\n\n', end) + 2;
+      yield all.subarray(0, end);
+      throw new Error('Error was encountered while reading the journal: Input/output error');
+    };
+    const inspected: Plan = { ...plan, journal: 'on' };
+    const host = makeHost({ root, name: 'srv', now: NOW, env: { TZ: 'UTC' } });
+    const first = await makeAttacksCheck({ journalRunner: cut }).run({
+      host,
+      config: configSchema.parse({}),
+      plan: inspected,
+      state: undefined,
+      options: { all: false },
+      signal: new AbortController().signal,
+    });
+    expect(first.results.flatMap((r) => r.findings).map((f) => [f.status, f.summary])).toContainEqual([
+      'UNKNOWN',
+      'Cannot look for attacks in journal: Error was encountered while reading the journal: Input/output error',
+    ]);
+    const next = await run(root, first.state, {}, inspected);
+    // As a burst split by two runs: the 4 new failures, in a window of 10 (the old cursor read 10 again).
+    expect(next.bf.map((f) => [f.host, f.data.count, f.data.peak])).toEqual([['203.0.113.6', 4, 10]]);
   });
 });

@@ -7,7 +7,13 @@ import type { CheckResult, Finding, Omitted } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import { cursorSchema, type ReadMode } from '../logs/cursor.ts';
 import { planSources } from '../logs/engine.ts';
-import { type JournalRunner, type JournalStart, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
+import {
+  JournalPartialError,
+  type JournalRunner,
+  type JournalStart,
+  journalAt,
+  spawnJournalctl,
+} from '../logs/read/journal.ts';
 import { hostZoneName, makeZone } from '../core/tz.ts';
 import { tagMatches } from '../logs/syslog.ts';
 import type { AttacksConfig } from './config.ts';
@@ -214,11 +220,15 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
         onEvent: eventsOf('journal'),
       });
       files.push('journal');
-      const cursor = r.cursor ?? saved?.journal?.cursor;
+      // journalctl refused the saved cursor: this boot was read instead (the logs check reports it), and
+      // the refused cursor is not kept (kept, every later run was UNKNOWN on it).
+      const cursor = r.cursor ?? (r.cursorLost === undefined ? saved?.journal?.cursor : undefined);
       if (cursor) state.journal = { cursor };
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
-      if (saved?.journal) state.journal = saved.journal;
+      // The entries read before journalctl failed were counted: the next run starts after them.
+      const kept = err instanceof JournalPartialError ? { cursor: err.cursor } : saved?.journal;
+      if (kept) state.journal = kept;
       // `auto` reads it only as the system log: unreadable, no attack in it could be seen.
       problems.push(notChecked('journal', (err as Error).message, 'UNKNOWN'));
     }

@@ -203,7 +203,7 @@ export async function accountJournal(opts: {
   zone: Zone;
   signal?: AbortSignal;
   onEvent: (e: SourcedEvent) => void;
-}): Promise<{ cursor: string | null; entries: number }> {
+}): Promise<{ cursor: string | null; entries: number; cursorLost?: string }> {
   const acc = new Accountant({ now: opts.now, zone: opts.zone });
   return readJournal({
     runner: opts.runner,

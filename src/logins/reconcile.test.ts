@@ -451,6 +451,7 @@ describe('reconciliation with the journal, on a host without an auth log file', 
     const root = makeTree({ wtmp });
     const dir = path.join(root, 'var/log/journal');
     fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'system.journal'), ''); // a journal is there (read by the stand-in)
     const calls: string[][] = [];
     const r = await inspectLogins(context(root, '2026-11-05T00:00', 'auto'), {
       journalRunner: journal(calls),
@@ -506,6 +507,7 @@ describe('reconciliation with the journal, on a host without an auth log file', 
   it('says why when a journal the config asks for cannot be read', async () => {
     const root = makeTree({ wtmp });
     fs.mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'var/log/journal/system.journal'), ''); // a journal is there
     const failing: JournalRunner = async function* () {
       await Promise.resolve();
       yield* [];
@@ -523,6 +525,7 @@ describe('reconciliation with the journal, on a host without an auth log file', 
   it('says so when the journal is there but this user may not read it, even under auto', async () => {
     const root = makeTree({ wtmp });
     fs.mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'var/log/journal/system.journal'), ''); // a journal is there
     const denied: JournalRunner = async function* () {
       await Promise.resolve();
       yield* [];

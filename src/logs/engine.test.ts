@@ -21,7 +21,8 @@ import { type Host, makeHost } from '../core/host.ts';
 import { type LogsConfig, logsConfig } from './config.ts';
 import { buildResults } from './check.ts';
 import { type LogsState, planSources, runEngine } from './engine.ts';
-import { JournalAccessError, type JournalRunner } from './read/journal.ts';
+import { JournalAccessError, type JournalRunner, spawnJournalctl } from './read/journal.ts';
+import { writeJournal } from '../../test/helpers/journal.ts';
 import { compileRules } from './scan/rules.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
@@ -229,6 +230,7 @@ describe('a journal this run may not read', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-'));
     dirs.push(root);
     mkdirSync(path.join(root, 'var/log/journal'), { recursive: true });
+    writeFileSync(path.join(root, 'var/log/journal/system.journal'), ''); // a journal is there
     const host = makeHost({ root, name: 'gw', now: new Date('2026-11-25T00:00:00Z'), env: { TZ: 'UTC' } });
     const plan: Plan = { ...testPlan([], ['/var/log/syslog']), journal: 'auto' };
     const config = logsConfig.parse({});
@@ -348,5 +350,100 @@ describe('a glob-matched log whose live file is missing', () => {
     expect(await h.run()).toBe(0);
     writeFileSync(live, h.lines(2));
     expect(await h.run()).toBe(2);
+  });
+});
+
+describe('a resume read of the journal that fails', () => {
+  it('keeps the saved cursor and reads the missed entries next run, not only this boot (an I/O error is no lost cursor)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-'));
+    dirs.push(root);
+    const journalDir = path.join(root, 'var/log/journal');
+    const host = makeHost({ root, name: 'gw', now: new Date('2026-11-25T00:00:00Z'), env: { TZ: 'UTC' } });
+    const plan: Plan = { ...testPlan([], []), journal: 'on' };
+    const config = logsConfig.parse({});
+    const rules = compileRules(config);
+    const at = Date.UTC(2026, 10, 24, 10, 0, 0);
+    const line = (sec: number, boot: string, MESSAGE: string) => ({
+      at: at + sec * 1000,
+      _BOOT_ID: boot.repeat(32),
+      _HOSTNAME: 'gw',
+      SYSLOG_IDENTIFIER: 'named',
+      MESSAGE,
+    });
+    const run = async (state: LogsState | undefined, journalRunner: JournalRunner = spawnJournalctl) =>
+      runEngine({
+        host,
+        plan,
+        config,
+        rules,
+        sources: [],
+        mode: { kind: 'resume', state },
+        journal: 'on',
+        journalRunner,
+        countLines: true,
+        consumeTrailing: false,
+        noIgnore: false,
+      });
+    const errors = (r: Awaited<ReturnType<typeof run>>) =>
+      [...r.stats.services.values()].reduce((n, s) => n + (s.get('error')?.count ?? 0), 0);
+    writeJournal(journalDir, [line(0, 'a', 'error: zone one')], 'one.journal');
+    const first = await run(undefined);
+    expect(errors(first)).toBe(1);
+    // The rest of boot a (after the first run, before the reboot), then boot b.
+    writeJournal(
+      journalDir,
+      [
+        line(60, 'a', 'error: zone two'),
+        line(61, 'a', 'error: zone three'),
+        line(3600, 'b', 'error: after boot'),
+      ],
+      'two.journal',
+    );
+    const ioError: JournalRunner = (args, signal) => {
+      if (args.includes('--after-cursor'))
+        return (async function* () {
+          await Promise.resolve();
+          yield* [];
+          throw new Error('Error was encountered while opening journal files: Input/output error');
+        })();
+      return spawnJournalctl(args, signal);
+    };
+    const failed = await run(first.state, ioError);
+    expect(failed.problems.filter((p) => p.path === 'journal').map((p) => [p.problem, p.reason])).toEqual([
+      ['journal', 'Error was encountered while opening journal files: Input/output error'],
+    ]);
+    expect(failed.state.journal).toEqual(first.state.journal);
+    const next = await run(failed.state);
+    expect(errors(next)).toBe(3);
+    expect(next.problems.filter((p) => p.path === 'journal')).toEqual([]);
+  });
+
+  it('reads this boot and says so (a reset) when journalctl refuses the saved cursor', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-engine-'));
+    dirs.push(root);
+    const host = makeHost({ root, name: 'gw', now: new Date('2026-11-25T00:00:00Z'), env: { TZ: 'UTC' } });
+    const plan: Plan = { ...testPlan([], []), journal: 'on' };
+    const config = logsConfig.parse({});
+    const rules = compileRules(config);
+    writeJournal(path.join(root, 'var/log/journal'), [
+      { at: Date.UTC(2026, 10, 24, 10), _HOSTNAME: 'gw', SYSLOG_IDENTIFIER: 'sshd', MESSAGE: 'noise' },
+    ]);
+    const r = await runEngine({
+      host,
+      plan,
+      config,
+      rules,
+      sources: [],
+      mode: { kind: 'resume', state: { version: 1, sources: {}, journal: { cursor: 'not a cursor' } } },
+      journal: 'on',
+      journalRunner: spawnJournalctl,
+      countLines: true,
+      consumeTrailing: false,
+      noIgnore: false,
+    });
+    expect(r.problems.map((p) => [p.problem, p.reason])).toEqual([
+      ['reset', 'saved cursor not usable: Failed to seek to cursor: Invalid argument'],
+    ]);
+    expect(r.state.journal?.cursor).toMatch(/^s=/);
   });
 });

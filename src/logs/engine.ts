@@ -14,8 +14,8 @@ import { expandGlob, unlistableDir } from './read/glob.ts';
 import {
   type JournalRunner,
   type JournalStart,
-  JournalAccessError,
   journalAt,
+  JournalPartialError,
   readJournal,
   spawnJournalctl,
 } from './read/journal.ts';
@@ -341,34 +341,28 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
           : saved?.journal
             ? { after: saved.journal.cursor }
             : { boot: true };
-    const read = (s: JournalStart) =>
-      readJournal({
+    try {
+      const r = await readJournal({
         runner: input.journalRunner ?? spawnJournalctl,
         ...journal,
-        start: s,
+        start,
         rules,
         ...(input.signal ? { signal: input.signal } : {}),
         onHit: (e, mask) => router.entryHit(e.text, mask, journalWhere, e.time, e.host, e.program, e.pid),
       });
-    try {
-      let r: Awaited<ReturnType<typeof read>>;
-      try {
-        r = await read(start);
-      } catch (err) {
-        if (!('after' in start) || err instanceof JournalAccessError) throw err;
-        // The saved cursor is gone (journal vacuumed or rotated away): report, then read this boot.
+      // journalctl refused the saved cursor: this boot was read instead.
+      if (r.cursorLost !== undefined)
         problems.push({
           path: 'journal',
           display: 'journal',
           problem: 'reset',
-          reason: `saved cursor not usable: ${reason(err)}`,
+          reason: `saved cursor not usable: ${r.cursorLost}`,
           services: [],
           shared: true,
         });
-        r = await read({ boot: true });
-      }
       journalRead = true;
-      const cursor = r.cursor ?? saved?.journal?.cursor;
+      // A refused cursor is not kept: with nothing read, the next run starts from its boot, as a first run.
+      const cursor = r.cursor ?? (r.cursorLost === undefined ? saved?.journal?.cursor : undefined);
       if (cursor) state.journal = { cursor };
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
@@ -380,7 +374,9 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
         services: [],
         shared: true,
       });
-      if (saved?.journal) state.journal = saved.journal;
+      // The entries read before journalctl failed were counted: the next run starts after them.
+      const kept = err instanceof JournalPartialError ? { cursor: err.cursor } : saved?.journal;
+      if (kept) state.journal = kept;
     }
   } else if (saved?.journal) state.journal = saved.journal;
 

@@ -10,6 +10,8 @@ import { compileRules, maskIds } from '../scan/rules.ts';
 import {
   FIELDS_ARG,
   journalAt,
+  journalctlRunner,
+  JournalPartialError,
   type JournalEntry,
   journalEntries,
   type JournalRunner,
@@ -308,7 +310,110 @@ describe('journalAt', () => {
     fs.mkdirSync(path.join(root, 'run/log/journal/0123abcd'), { recursive: true });
     fs.writeFileSync(path.join(root, 'run/log/journal/0123abcd/system.journal'), '');
     expect(journalAt(live)).toEqual({});
-    // A tree under --root: its /var/log/journal, read with -D.
+    // A tree under --root: its /var/log/journal, read with -D, when it holds journal files (empty, `-b`
+    // failed: "Data from the specified boot (+0) is not available", an UNKNOWN on every run).
+    expect(journalAt({ live: false, root })).toBeNull();
+    fs.mkdirSync(path.join(root, 'var/log/journal/0123abcd'));
+    fs.writeFileSync(path.join(root, 'var/log/journal/0123abcd/system.journal'), '');
     expect(journalAt({ live: false, root })).toEqual({ directory: path.join(root, 'var/log/journal') });
+  });
+});
+
+describe('a journalctl that hangs', () => {
+  it('is stopped when it prints nothing for its idle time, with one line, and leaves no process', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const pidFile = path.join(dir, 'pid');
+    const script = path.join(dir, 'journalctl');
+    // One entry, then silence: a journalctl stuck on a damaged file or a hung filesystem.
+    fs.writeFileSync(
+      script,
+      `#!/bin/sh\necho $$ > ${pidFile}\nprintf '__CURSOR=c1\\nMESSAGE=error: one\\n\\n'\nexec sleep 60\n`,
+      { mode: 0o755 },
+    );
+    const hits: string[] = [];
+    const started = Date.now();
+    await expect(
+      readJournal({
+        runner: journalctlRunner({ command: script, idleMs: 300 }),
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: (e) => hits.push(e.text),
+      }),
+    ).rejects.toThrow(/^journalctl printed nothing for 0\.3 s: stopped it$/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(hits).toEqual(['error: one']);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(() => process.kill(pid, 0)).toThrow();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is ended when the reader stops on output that breaks the format', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    const pidFile = path.join(dir, 'pid');
+    const script = path.join(dir, 'journalctl');
+    // A field that claims 2^40 bytes, then a journalctl that would go on for a minute.
+    fs.writeFileSync(
+      script,
+      `#!/bin/sh\necho $$ > ${pidFile}\nprintf 'MESSAGE\\n\\000\\000\\000\\000\\001\\000\\000\\000'\nexec sleep 60\n`,
+      { mode: 0o755 },
+    );
+    await expect(
+      readJournal({
+        runner: journalctlRunner({ command: script }),
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: () => {},
+      }),
+    ).rejects.toThrow(/not the export format/);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(() => process.kill(pid, 0)).toThrow();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('a journalctl that fails after some entries', () => {
+  it('fails the read with the cursor of the last entry read whole, so that the next run reads on after it', async () => {
+    const runner: JournalRunner = async function* () {
+      await Promise.resolve();
+      yield exportFormat([entry('c1', { MESSAGE: 'error: one' }), entry('c2', { MESSAGE: 'error: two' })]);
+      yield Buffer.from('__CURSOR=c3\nMESSAGE=error: thr'); // cut inside the third
+      throw new Error('journalctl: Input/output error');
+    };
+    const hits: string[] = [];
+    const err = await readJournal({
+      runner,
+      start: { after: 'c0' },
+      rules: compileRules(logsConfig.parse({})),
+      onHit: (e) => hits.push(e.text),
+    }).catch((e: unknown) => e);
+    expect(hits).toEqual(['error: one', 'error: two']);
+    expect(err).toBeInstanceOf(JournalPartialError);
+    expect([(err as JournalPartialError).message, (err as JournalPartialError).cursor]).toEqual([
+      'journalctl: Input/output error',
+      'c2',
+    ]);
+  });
+});
+
+describe('a journalctl that fails before its first entry', () => {
+  it('is run once: only a journalctl that lacks --output-fields is asked again without it', async () => {
+    const calls: string[][] = [];
+    const runner: JournalRunner = async function* (args) {
+      calls.push(args);
+      await Promise.resolve();
+      yield* [];
+      throw new Error('journalctl printed nothing for 120 s: stopped it');
+    };
+    await expect(
+      readJournal({
+        runner,
+        start: { all: true },
+        rules: compileRules(logsConfig.parse({})),
+        onHit: () => {},
+      }),
+    ).rejects.toThrow('journalctl printed nothing for 120 s: stopped it');
+    expect(calls).toHaveLength(1);
   });
 });

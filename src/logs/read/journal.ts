@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, type Dirent, existsSync, readdirSync } from 'node:fs';
+import { accessSync, constants, type Dirent, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Host, hostPath } from '../../core/host.ts';
 import { lineMask, type RuleSet } from '../scan/rules.ts';
@@ -20,6 +20,21 @@ export type JournalRunner = (args: string[], signal?: AbortSignal) => AsyncItera
  */
 export class JournalAccessError extends Error {
   override name = 'JournalAccessError';
+}
+
+/**
+ * journalctl failed after some entries: `cursor` is the last entry read whole, whose hits were reported.
+ * Kept as the saved cursor, the next run reads on from there; the old cursor read them again, and an
+ * attack's failures counted twice could make a dictionary attack of half the threshold.
+ */
+export class JournalPartialError extends Error {
+  override name = 'JournalPartialError';
+  /** The cursor to resume after. */
+  readonly cursor: string;
+  constructor(message: string, cursor: string) {
+    super(message);
+    this.cursor = cursor;
+  }
 }
 
 /** The message of a JournalAccessError. */
@@ -59,32 +74,79 @@ function systemJournalUnreadable(dirs: readonly string[]): boolean {
   );
 }
 
-/** The real journalctl (a deadline comes from `signal`). */
-export const spawnJournalctl: JournalRunner = async function* (args, signal) {
-  const d = args.indexOf('-D');
-  const dirs =
-    d >= 0 && args[d + 1] !== undefined ? [args[d + 1] as string] : ['/run/log/journal', '/var/log/journal'];
-  if (systemJournalUnreadable(dirs)) throw new JournalAccessError(NO_ACCESS);
-  const child = spawn('journalctl', args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(signal ? { signal } : {}),
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    if (stderr.length < 4096) stderr += d;
-  });
-  const closed = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
-  const code = await closed;
-  if (code !== 0) {
-    const said = stderr.trim().split('\n')[0];
-    if (said !== undefined && /insufficient permissions/.test(said)) throw new JournalAccessError(NO_ACCESS);
-    throw new Error(said || `journalctl exited with code ${code}`);
-  }
-};
+/**
+ * How long journalctl may print nothing before it is taken for hung and stopped. journalctl answers a local
+ * journal in milliseconds to seconds (a `--list-boots` over gigabytes of journal prints its list only at the
+ * end: tens of seconds); `tenken attacks` and `tenken scan` have no other deadline, and a journalctl stuck on
+ * a damaged file or a hung filesystem held them for ever.
+ */
+export const JOURNAL_IDLE_MS = 120_000;
+
+/**
+ * A runner of the journalctl found as `command` (by default `journalctl` on the PATH): its output streamed,
+ * stopped when it prints nothing for `idleMs` (an Error saying so, not an AbortError: the run goes on and
+ * reports it) or when `signal` aborts (the AbortError of the caller's deadline). The process is ended when
+ * the reader stops early (output that breaks the format), so no journalctl is left writing to a full pipe.
+ */
+export function journalctlRunner(opts: { command?: string; idleMs?: number } = {}): JournalRunner {
+  const command = opts.command ?? 'journalctl';
+  const idleMs = opts.idleMs ?? JOURNAL_IDLE_MS;
+  return async function* (args, signal) {
+    const d = args.indexOf('-D');
+    const dirs =
+      d >= 0 && args[d + 1] !== undefined
+        ? [args[d + 1] as string]
+        : ['/run/log/journal', '/var/log/journal'];
+    if (systemJournalUnreadable(dirs)) throw new JournalAccessError(NO_ACCESS);
+    const idle = new AbortController();
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: signal ? AbortSignal.any([signal, idle.signal]) : idle.signal,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4096) stderr += d;
+    });
+    let exited = false;
+    const closed = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => {
+        exited = true;
+        resolve(code);
+      });
+    });
+    closed.catch(() => {}); // awaited below; a reader that stops early must not leave it unhandled
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer = setTimeout(() => idle.abort(), idleMs);
+    };
+    try {
+      arm();
+      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        clearTimeout(timer);
+        yield chunk;
+        arm();
+      }
+      const code = await closed;
+      if (code !== 0) {
+        const said = stderr.trim().split('\n')[0];
+        if (said !== undefined && /insufficient permissions/.test(said))
+          throw new JournalAccessError(NO_ACCESS);
+        throw new Error(said || `journalctl exited with code ${code}`);
+      }
+    } catch (err) {
+      if (idle.signal.aborted && !signal?.aborted)
+        throw new Error(`journalctl printed nothing for ${idleMs / 1000} s: stopped it`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      if (!exited) child.kill();
+    }
+  };
+}
+
+/** The real journalctl, stopped after JOURNAL_IDLE_MS of silence (the caller's deadline comes from `signal`). */
+export const spawnJournalctl: JournalRunner = journalctlRunner();
 
 /** Whether a journal directory holds journal files (`MACHINE-ID/*.journal`; the systemd package ships it empty). */
 function hasJournalFiles(dir: string): boolean {
@@ -101,8 +163,8 @@ function hasJournalFiles(dir: string): boolean {
 
 /**
  * Where the journal of `host` is read from: journalctl's default on the live host (when journald keeps one:
- * /run/log/journal or /var/log/journal), the tree's /var/log/journal under --root (`-D`), or null when there
- * is none. A host without journald (a container, SysV init) answers an empty read with success: counted as
+ * /run/log/journal or /var/log/journal), the tree's /var/log/journal under --root (`-D`, when it holds
+ * journal files), or null when there is none. A host without journald (a container, SysV init) answers an empty read with success: counted as
  * read, it hid that no system log was read at all.
  */
 export function journalAt(host: Pick<Host, 'live' | 'root'>): { directory?: string } | null {
@@ -111,8 +173,10 @@ export function journalAt(host: Pick<Host, 'live' | 'root'>): { directory?: stri
       hasJournalFiles(hostPath(host, '/var/log/journal'))
       ? {}
       : null;
+  // Under --root too: an empty directory made `-b` fail ("Data from the specified boot (+0) is not
+  // available") and the logs and attacks checks UNKNOWN on every run of a tree that has no journal at all.
   const directory = hostPath(host, '/var/log/journal');
-  return existsSync(directory) ? { directory } : null;
+  return hasJournalFiles(directory) ? { directory } : null;
 }
 
 /** One journal entry, as the scanner needs it. */
@@ -211,9 +275,20 @@ export async function* journalEntries(chunks: AsyncIterable<Uint8Array>): AsyncG
 export type JournalStart = { after: string } | { since: number } | { all: true } | { boot: true };
 
 /**
+ * Whether journalctl refused the cursor itself (`Failed to seek to cursor: Invalid argument`): a saved
+ * cursor it cannot parse (a state file edited by hand, or written by another tool). A cursor whose entry was
+ * vacuumed, or one of another machine's journal, it still seeks to by position and time, without a word.
+ */
+const CURSOR_REFUSED = /\bcursor\b/i;
+
+/**
  * Reads the journal from `start`, reporting matching entries; returns the last cursor seen. A journalctl
- * without `--output-fields` (systemd before 236) fails before its first entry: then the read is made again
- * without it. (journalctl's own `--grep` was measured too: its PCRE2 costs about what it saves on output.)
+ * without `--output-fields` (systemd before 236) fails before its first entry, naming the option: then the
+ * read is made again without it. A saved cursor journalctl refuses before any entry is read is dropped: this boot is read
+ * instead (`-b`) and `cursorLost` says why; any other failure is thrown (a JournalPartialError with the last
+ * cursor read when entries were), so that the caller keeps the cursor and the next run reads what this one could not (falling back to this boot on an I/O error skipped
+ * the entries of earlier boots after the cursor for good). (journalctl's own `--grep` was measured too: its
+ * PCRE2 costs about what it saves on output.)
  */
 export async function readJournal(opts: {
   runner: JournalRunner;
@@ -223,28 +298,57 @@ export async function readJournal(opts: {
   rules: RuleSet;
   signal?: AbortSignal;
   onHit(entry: JournalEntry, mask: number): void;
-}): Promise<{ cursor: string | null; entries: number }> {
-  const args = [...JOURNAL_ARGS];
-  if (opts.directory) args.push('-D', opts.directory);
-  const s = opts.start;
-  if ('after' in s) args.push('--after-cursor', s.after);
-  else if ('since' in s) args.push('--since', `@${Math.floor(s.since / 1000)}`);
-  else if ('boot' in s) args.push('-b');
+}): Promise<{ cursor: string | null; entries: number; cursorLost?: string }> {
+  const base = [...JOURNAL_ARGS];
+  if (opts.directory) base.push('-D', opts.directory);
+  const startArgs = (s: JournalStart): string[] =>
+    'after' in s
+      ? ['--after-cursor', s.after]
+      : 'since' in s
+        ? ['--since', `@${Math.floor(s.since / 1000)}`]
+        : 'boot' in s
+          ? ['-b']
+          : [];
   let cursor: string | null = null;
   let entries = 0;
-  const read = async (extra: string[]) => {
-    for await (const e of journalEntries(opts.runner([...args, ...extra], opts.signal))) {
+  const read = async (args: string[]) => {
+    for await (const e of journalEntries(opts.runner(args, opts.signal))) {
       entries++;
       if (e.cursor) cursor = e.cursor;
       const mask = lineMask(opts.rules, e.text);
       if (mask) opts.onHit(e, mask);
     }
   };
+  const readFrom = async (s: JournalStart) => {
+    try {
+      await read([...base, ...startArgs(s), FIELDS_ARG]);
+    } catch (err) {
+      // Only journalctl's own word on the option (`unrecognized option '--output-fields=...'`): a retry on
+      // any failure ran a stalled journalctl twice, the idle deadline twice over.
+      if (entries > 0 || !/output-fields/.test((err as Error).message)) throw err;
+      await read([...base, ...startArgs(s)]);
+    }
+  };
   try {
-    await read([FIELDS_ARG]);
+    try {
+      await readFrom(opts.start);
+    } catch (err) {
+      const e = err as Error;
+      if (
+        !('after' in opts.start) ||
+        entries > 0 ||
+        e.name === 'AbortError' ||
+        !CURSOR_REFUSED.test(e.message)
+      )
+        throw err;
+      await readFrom({ boot: true });
+      return { cursor, entries, cursorLost: e.message };
+    }
   } catch (err) {
-    if (entries > 0 || (err as Error).name === 'AbortError') throw err;
-    await read([]);
+    // Entries were read whole and reported before journalctl failed: the next run starts after them.
+    if (cursor !== null && (err as Error).name !== 'AbortError')
+      throw new JournalPartialError((err as Error).message, cursor);
+    throw err;
   }
   return { cursor, entries };
 }
