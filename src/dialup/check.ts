@@ -11,7 +11,7 @@
 import { append } from '../core/array.ts';
 import { closeSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
@@ -30,11 +30,15 @@ import type { DialupConfig } from './config.ts';
 import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
 import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
+import { gunzipChunksSync } from './gunzip-sync.ts';
+import { LineSplitter } from './log-lines.ts';
+import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, GZIP_RATIO_FLOOR } from '../logins/wtmp-file.ts';
 import { wtmpFamily } from '../logins/history.ts';
 import { decodeWtmp } from './logins-source.ts';
 import {
   deviceFromFileName,
   extractCalls,
+  mayBeEntry,
   type MgettyEntry,
   type ModemIssueGroup,
   newModemIssues,
@@ -114,11 +118,16 @@ const MAX_WTMP_BYTES = 512 * 1024 * 1024;
 /** A log's text as read, before parsing. */
 interface ReadLog {
   shown: string;
+  /** The lines parseMgettyLog can make entries of (mayBeEntry), joined by `\n`. */
   text: string;
   mtime: Date;
-  /** For syslog files (only their getty lines are kept): each kept line's number in the file. */
-  lineNos: number[] | null;
-  /** Why a `.gz` did not decompress whole (a cut or damaged file): `text` is what did. */
+  /** Each kept line's number in the file. */
+  lineNos: number[];
+  /** A syslog file (only its getty lines are kept): the device is on each line, not in the name. */
+  syslog: boolean;
+  /** Whether anything at all decompressed of a `.gz` (of a plain file: whether it is non-empty). */
+  content: boolean;
+  /** Why a `.gz` did not decompress whole (a cut file): `text` is what did. */
   damage: unknown;
 }
 
@@ -132,25 +141,65 @@ function readBytes(local: string): { bytes: Buffer; mtime: Date } {
   }
 }
 
-function readText(local: string): { text: string; mtime: Date; damage: unknown } {
-  const file = readBytes(local);
-  const { mtime } = file;
-  let { bytes } = file;
+/**
+ * The most a compressed log of `compressed` bytes may inflate to, as for wtmp backups (src/logins): 500
+ * times its size beyond a 64 MiB floor, at most 4 GiB; and why a larger one is refused.
+ */
+function logGzipLimit(compressed: number): { limit: number; why: string } {
+  const byRatio = Math.max(GZIP_RATIO_FLOOR, compressed * GZIP_MAX_RATIO);
+  return byRatio < GZIP_MAX_SIZE
+    ? {
+        limit: byRatio,
+        why: `more than ${GZIP_MAX_RATIO} times its size: no mgetty log compresses that well (a gzip bomb?)`,
+      }
+    : { limit: GZIP_MAX_SIZE, why: 'the most tenken inflates (a gzip bomb?)' };
+}
+
+/**
+ * A per-line log's lines that can make entries, streamed: a plain file read in chunks, a `.gz` inflated
+ * in chunks (gunzip-sync.ts) up to logGzipLimit, each line capped as src/logs caps it (log-lines.ts). Only
+ * the lines kept cost memory; a log padded with a long line or a gzip bomb does not.
+ */
+function readText(local: string): Omit<ReadLog, 'shown'> {
+  const { fd, stat: st } = openRegularSync(local);
+  const kept: string[] = [];
+  const lineNos: number[] = [];
+  const lines = new LineSplitter((bytes, lineNo) => {
+    const line = bytes.toString('utf8');
+    if (!mayBeEntry(line)) return;
+    kept.push(line);
+    lineNos.push(lineNo);
+  });
+  let size = 0;
   let damage: unknown = null;
-  if (local.endsWith('.gz')) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      // A .gz gzip is still writing ends short: what decompresses may be a copy of its plain twin.
-      damage = err;
+  try {
+    if (local.endsWith('.gz')) {
+      const { limit, why } = logGzipLimit(st.size);
       try {
-        bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-      } catch {
-        throw err;
+        for (const chunk of gunzipChunksSync(fd)) {
+          size += chunk.length;
+          if (size > limit) throw new Error(`decompresses to more than ${limit} bytes, ${why}`);
+          lines.push(chunk);
+        }
+      } catch (err) {
+        // A .gz gzip is still writing ends short: what decompressed may be a copy of its plain twin.
+        if (errnoCode(err) !== 'Z_BUF_ERROR') throw err;
+        damage = err;
+      }
+    } else {
+      const buf = Buffer.allocUnsafe(DEFAULT_CHUNK);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        size += n;
+        lines.push(buf.subarray(0, n));
       }
     }
+    lines.end();
+  } finally {
+    closeSync(fd);
   }
-  return { text: bytes.toString('utf8'), mtime, damage };
+  return { text: kept.join('\n'), mtime: st.mtime, lineNos, syslog: false, content: size > 0, damage };
 }
 
 /** Which of the logs read are copies of another member of their family (see copies.ts), by index. */
@@ -169,7 +218,7 @@ function copiesOf(read: readonly ReadLog[]): Set<number> {
     // A .gz gzip has only begun to write decompresses to nothing yet: a copy of a member beside it.
     for (const i of members) {
       const r = read[i] as ReadLog;
-      if (r.damage && r.text === '') out.add(i);
+      if (r.damage && !r.content) out.add(i);
     }
   }
   return out;
@@ -314,7 +363,7 @@ export function inspectDialup(
   const read: ReadLog[] = [];
   for (const s of logSources) {
     try {
-      read.push({ shown: s.shown, ...readText(s.local), lineNos: null });
+      read.push({ shown: s.shown, ...readText(s.local) });
     } catch (err) {
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
@@ -330,7 +379,7 @@ export function inspectDialup(
         }
         try {
           const { text, mtime, lineNos } = syslogLines(local);
-          if (text) read.push({ shown: p, text, mtime, lineNos, damage: null });
+          if (text) read.push({ shown: p, text, mtime, lineNos, syslog: true, content: true, damage: null });
         } catch (err) {
           problems.push(notChecked(service, 'log', p, err, ''));
         }
@@ -355,9 +404,9 @@ export function inspectDialup(
       source: r.shown,
       mtime: newest(r.mtime),
       timeZone,
-      ...(lineNos ? {} : { device: deviceFromFileName(r.shown) }),
+      ...(r.syslog ? {} : { device: deviceFromFileName(r.shown) }),
     });
-    if (lineNos) for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
+    for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
     append(entries, parsed);
     logsRead.push(r.shown);
   }

@@ -208,6 +208,15 @@ const SYSLOG_3164 = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\S+) (
 const SYSLOG_ISO =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})? (\S+) ([mv]getty)\[(\d+)\]: ?(.*)$/s;
 
+/**
+ * Whether parseMgettyLog can make an entry of this line (it skips every other): the check keeps only such
+ * lines of a big log, with their line numbers.
+ */
+export function mayBeEntry(line: string): boolean {
+  const raw = line.endsWith('\r') ? line.slice(0, -1) : line;
+  return raw === '--' || PER_LINE.test(raw) || SYSLOG_3164.test(raw) || SYSLOG_ISO.test(raw);
+}
+
 /** The device a log file is for, from its name: `mgetty.ttyS0`, `mgetty.log.ttyS0.1.gz`, `vg_ttyS3.log`. */
 export function deviceFromFileName(name: string): string | null {
   const base = name

@@ -171,7 +171,7 @@ describe('reading a captured /proc tree', () => {
     cpSync(path.join(REPO, 'dist', 'tenken.js'), path.join(pkg, 'dist', 'tenken.js'));
     const state = mkdtempSync(path.join(os.tmpdir(), 'tenken-procs-hidden-'));
     temps.push(state);
-    chmodSync(state, 0o777);
+    chmodSync(state, 0o1777); // sticky: nobody's run may keep state in root's directory
     const [cmd, ...args] = [
       ...asUser,
       process.execPath,

@@ -17,7 +17,7 @@ import { isRoot, runAsNobody } from '../../test/helpers/as-nobody.ts';
 import { makeFifo } from '../../test/helpers/fifo.ts';
 import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { defaultStateDir, StateStore, stateDirFor, waitSeconds } from './store.ts';
+import { defaultStateDir, StateStore, stateDirFor, unsafeStateDir, waitSeconds } from './store.ts';
 
 /** Field 22 of /proc/PID/stat: the start time in clock ticks since boot. */
 function statStart(pid: number | 'self'): string {
@@ -152,7 +152,8 @@ describe('StateStore', () => {
 
   it("leaves a lock it cannot read (root's, seen by a user's run) in place and says so", async () => {
     const dir = tempDir();
-    chmodSync(dir, 0o777);
+    // Sticky, as /tmp: a user's run may use it, and not take over root's files in it.
+    chmodSync(dir, 0o1777);
     const release = new StateStore(dir).lock();
     const lock = path.join(dir, 'lock');
     const before = readFileSync(lock, 'utf8');
@@ -181,7 +182,8 @@ describe('StateStore', () => {
 
   it("leaves a state file it cannot read (root's, seen by a user's run) as it is, and says so", async () => {
     const dir = tempDir();
-    chmodSync(dir, 0o777);
+    // Sticky, as /tmp: a user's run may use it, and not take over root's files in it.
+    chmodSync(dir, 0o1777);
     const file = path.join(dir, 'logs.json');
     writeFileSync(file, '{"root":"cursors"}\n', { mode: 0o600 });
     const run = `const s = new m.StateStore(${JSON.stringify(dir)});
@@ -337,6 +339,42 @@ describe('StateStore', () => {
       new RegExp(`^Cannot use state directory ${base}/roots: it is a symbolic link$`),
     );
     expect(readdirSync(real)).toEqual([]);
+  });
+
+  it('refuses a state directory another user owns or can write (as sshd StrictModes), and names why', () => {
+    const names = (uid: number): string | undefined => ({ 0: 'root', 1000: 'yanagi', 65534: 'nobody' })[uid];
+    const tail = (me: string): string =>
+      `; another user could choose what tenken remembers (make it ${me}'s and not writable by others, or give another --state)`;
+    expect(unsafeStateDir({ uid: 65534, mode: 0o40777 }, 0, names)).toBe(
+      `owned by nobody (uid 65534) and writable by others${tail('root')}`,
+    );
+    expect(unsafeStateDir({ uid: 1000, mode: 0o40700 }, 0, names)).toBe(
+      `owned by yanagi (uid 1000)${tail('root')}`,
+    );
+    expect(unsafeStateDir({ uid: 4242, mode: 0o40700 }, 1000, names)).toBe(
+      `owned by uid 4242${tail('yanagi')}`,
+    );
+    expect(unsafeStateDir({ uid: 0, mode: 0o40770 }, 0, names)).toBe(`writable by its group${tail('root')}`);
+    // Safe: the runner's own or root's, 0700/0755, or sticky as /tmp.
+    expect(unsafeStateDir({ uid: 0, mode: 0o40700 }, 0, names)).toBeNull();
+    expect(unsafeStateDir({ uid: 0, mode: 0o40755 }, 1000, names)).toBeNull();
+    expect(unsafeStateDir({ uid: 1000, mode: 0o40755 }, 1000, names)).toBeNull();
+    expect(unsafeStateDir({ uid: 0, mode: 0o41777 }, 0, names)).toBeNull();
+  });
+
+  it('check --state a directory anyone can write says so in one line, exits 3 and writes nothing', async () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'tenken');
+    mkdirSync(state);
+    chmodSync(state, 0o777);
+    const r = await runCli(['--root', DEMO_ROOT, 'check'], { state });
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^tenken: Cannot use state directory ${state}: writable by others; another user could choose what tenken remembers \\(.*\\)\n$`,
+      ),
+    );
+    expect(r.code).toBe(3);
+    expect(readdirSync(state)).toEqual([]);
   });
 
   it('check --root with --state a symbolic link says so in one line and writes nothing through it', async () => {

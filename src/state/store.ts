@@ -86,7 +86,46 @@ function ensureDir(dir: string): void {
     }
     if (st.isSymbolicLink()) throw new TenkenError(`Cannot use state directory ${d}: it is a symbolic link`);
     if (!st.isDirectory()) throw new TenkenError(`Cannot use state directory ${d}: not a directory`);
+    const unsafe = unsafeStateDir(st, process.geteuid?.() ?? 0, userName);
+    if (unsafe) throw new TenkenError(`Cannot use state directory ${d}: ${unsafe}`);
   }
+}
+
+/** This machine's name for a uid (/etc/passwd), if it has one. */
+function userName(uid: number): string | undefined {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[2] === String(uid) && f[0]) return f[0];
+    }
+  } catch {
+    // No passwd to read: the uid alone.
+  }
+  return undefined;
+}
+
+/**
+ * Why a state directory (the base or one tenken made in it) is not safe to keep state in, or null: as
+ * sshd's StrictModes, it must be owned by the running user or root (root's runs: by root only), and not
+ * writable by its group or others unless sticky. Else another user could put a `roots` of its own in it,
+ * or replace the state files, and choose the cursors (which log lines are never read). Pure.
+ */
+export function unsafeStateDir(
+  st: Pick<Stats, 'uid' | 'mode'>,
+  euid: number,
+  nameOf: (uid: number) => string | undefined = () => undefined,
+): string | null {
+  const why: string[] = [];
+  if (st.uid !== euid && st.uid !== 0) {
+    const name = nameOf(st.uid);
+    why.push(name ? `owned by ${name} (uid ${st.uid})` : `owned by uid ${st.uid}`);
+  }
+  const sticky = (st.mode & 0o1000) !== 0;
+  if (!sticky && (st.mode & 0o002) !== 0) why.push('writable by others');
+  else if (!sticky && (st.mode & 0o020) !== 0) why.push('writable by its group');
+  if (why.length === 0) return null;
+  const me = euid === 0 ? 'root' : (nameOf(euid) ?? `uid ${euid}`);
+  return `${why.join(' and ')}; another user could choose what tenken remembers (make it ${me}'s and not writable by others, or give another --state)`;
 }
 
 /** A state file that exists but is not valid JSON: reported, then treated as absent. */
