@@ -135,3 +135,24 @@ describe('the trust rule for symbolic links (protected_symlinks)', () => {
     },
   );
 });
+
+describe('the trust rule for directories on the path', () => {
+  it.runIf(process.geteuid?.() === 0)(
+    'refuses a file reached through a directory link another user planted, follows an admin one (needs root: lchown)',
+    async () => {
+      const secretDir = path.join(dir, 'rootonly');
+      fs.mkdirSync(secretDir, { mode: 0o700 });
+      fs.writeFileSync(path.join(secretDir, 'access.log'), 'root:Hunter2\n', { mode: 0o600 });
+      const planted = path.join(dir, 'squid');
+      fs.symlinkSync(secretDir, planted);
+      fs.lchownSync(planted, 65534, 65534);
+      expect(() => readRegularFileSync(path.join(planted, 'access.log'), 'utf8')).toThrow(/uid 65534/);
+      await expect(readRegularFile(path.join(planted, 'access.log'), 'utf8')).rejects.toMatchObject({
+        code: 'EUNTRUSTEDLINK',
+      });
+      const admin = path.join(dir, 'squid-admin');
+      fs.symlinkSync(secretDir, admin);
+      expect(readRegularFileSync(path.join(admin, 'access.log'), 'utf8')).toBe('root:Hunter2\n');
+    },
+  );
+});

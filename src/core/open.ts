@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { type FileHandle, lstat, open, readlink, stat as statAsync } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { passwdEntries } from './passwd.ts';
 
@@ -64,6 +64,10 @@ export function untrustedLinkError(uid: number): NodeJS.ErrnoException {
   );
 }
 
+function errnoOf(err: unknown): unknown {
+  return (err as { code?: unknown }).code;
+}
+
 /** A link changed between the check and the open (code ECHANGED). */
 function changedError(): NodeJS.ErrnoException {
   return Object.assign(new Error('changed while being opened (a symbolic link swapped in?)'), {
@@ -71,81 +75,112 @@ function changedError(): NodeJS.ErrnoException {
   });
 }
 
-/** The file a trusted link was found to point to, compared with what was opened (no swap in between). */
-type Expect = { dev: number; ino: number; uid: number };
+/**
+ * The file a trusted link was found to point to, compared with what was opened (no swap in between);
+ * `follow`: the last component is itself a link (else it is opened with O_NOFOLLOW).
+ */
+type Expect = { dev: number; ino: number; uid: number; follow: boolean };
 
 /**
- * What the trust rule says of a path: null when it is no symbolic link (or lstat failed: opened with
- * O_NOFOLLOW, the open says why), the target's identity when it is a trusted link, `dangling` for a link
- * whose target cannot be stat'ed (the open, following it, says why; should it succeed, something changed);
- * undefined when the rule is not applied. Throws EUNTRUSTEDLINK when any link of the chain is untrusted.
+ * What the trust rule says of a path: null when no symbolic link is on it (or lstat failed: opened with
+ * O_NOFOLLOW, the open says why), the target's identity when every link on it is trusted, `dangling` for a
+ * link whose target cannot be reached (the open, following it, says why; should it succeed, something
+ * changed); undefined when the rule is not applied. Throws EUNTRUSTEDLINK when a link is untrusted.
  */
 type Check = Expect | null | 'dangling' | undefined;
 
-/** The trust rule's decision for `file` (see Check). */
+/**
+ * The owners of the symbolic links met resolving `file` component by component (each hop's own components
+ * too); null when a component is missing or links loop.
+ */
+function walk(file: string): number[] | null {
+  const uids: number[] = [];
+  let pending = path.resolve(file).split('/').filter(Boolean);
+  let cur = '/';
+  for (let hops = 0; pending.length > 0; ) {
+    const c = pending.shift() as string;
+    if (c === '.') continue;
+    if (c === '..') {
+      cur = path.dirname(cur);
+      continue;
+    }
+    const next = path.join(cur, c);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(next);
+    } catch {
+      return null;
+    }
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (++hops > 40) return null;
+    uids.push(st.uid);
+    let to: string;
+    try {
+      to = fs.readlinkSync(next);
+    } catch {
+      return null;
+    }
+    if (to.startsWith('/')) cur = '/';
+    pending = [...to.split('/').filter(Boolean), ...pending];
+  }
+  return uids;
+}
+
+/**
+ * Owners of the links on each directory's path, remembered for the run (logs share a few directories, so
+ * a file costs one lstat of its own name); a directory not found is not remembered.
+ */
+const dirs = new Map<string, number[]>();
+
+function dirLinks(dir: string): number[] | null {
+  const known = dirs.get(dir);
+  if (known !== undefined) return known;
+  const uids = walk(dir);
+  if (uids === null) return null;
+  if (dirs.size >= 4096) dirs.clear();
+  dirs.set(dir, uids);
+  return uids;
+}
+
+/**
+ * The trust rule's decision for `file` (see Check): every symbolic link on its path, in its directories
+ * (`/var/log/squid -> /root`) or at its name, must be trusted for the file it leads to. Sync (a few
+ * lstat calls) for both openers.
+ */
 function linkCheckSync(file: string): Check {
+  const abs = path.resolve(file);
+  const inDirs = dirLinks(path.dirname(abs));
+  if (inDirs === null) return null;
   let l: fs.Stats;
   try {
-    l = fs.lstatSync(file);
+    l = fs.lstatSync(abs);
   } catch {
     return null;
   }
-  if (!l.isSymbolicLink()) return null;
-  const uids = [l.uid];
-  let p = file;
-  try {
-    for (let i = 0; i < 40; i++) {
-      p = path.resolve(path.dirname(p), fs.readlinkSync(p));
-      const next = fs.lstatSync(p);
-      if (!next.isSymbolicLink()) break;
-      uids.push(next.uid);
-    }
-  } catch {
-    // a dangling or looping chain: the open says so
+  let uids = inDirs;
+  const link = l.isSymbolicLink();
+  if (link) {
+    const all = walk(abs);
+    if (all === null) return 'dangling';
+    uids = all;
   }
+  if (uids.length === 0) return null;
   let target: fs.Stats;
   try {
-    target = fs.statSync(file);
+    target = fs.statSync(abs);
   } catch {
-    return 'dangling';
+    return link ? 'dangling' : null;
   }
-  return verdict(uids, target);
+  return verdict(uids, target, link);
 }
 
-/** Async linkCheckSync. */
-async function linkCheck(file: string): Promise<Check> {
-  let l: fs.Stats;
-  try {
-    l = await lstat(file);
-  } catch {
-    return null;
-  }
-  if (!l.isSymbolicLink()) return null;
-  const uids = [l.uid];
-  let p = file;
-  try {
-    for (let i = 0; i < 40; i++) {
-      p = path.resolve(path.dirname(p), await readlink(p));
-      const next = await lstat(p);
-      if (!next.isSymbolicLink()) break;
-      uids.push(next.uid);
-    }
-  } catch {
-    // a dangling or looping chain: the open says so
-  }
-  let target: fs.Stats;
-  try {
-    target = await statAsync(file);
-  } catch {
-    return 'dangling';
-  }
-  return verdict(uids, target);
-}
-
-function verdict(uids: number[], target: fs.Stats): Expect {
+function verdict(uids: number[], target: fs.Stats, follow: boolean): Expect {
   const bad = uids.find((u) => !linkTrusted(u, target.uid, EUID));
   if (bad !== undefined) throw untrustedLinkError(bad);
-  return { dev: target.dev, ino: target.ino, uid: target.uid };
+  return { dev: target.dev, ino: target.ino, uid: target.uid, follow };
 }
 
 /**
@@ -153,10 +188,10 @@ function verdict(uids: number[], target: fs.Stats): Expect {
  * for an untrusted one, null when `file` is no link (or cannot be examined). For readers that look past a
  * link (a link's target's rotated siblings): only a trusted link's directory is looked into.
  */
-export async function followable(file: string): Promise<boolean | null> {
+export function followable(file: string): boolean | null {
   try {
-    const c = await linkCheck(file);
-    return c === null || c === 'dangling' ? null : true;
+    const c = linkCheckSync(file);
+    return c === null || c === undefined || c === 'dangling' || !c.follow ? null : true;
   } catch (err) {
     if ((err as { code?: unknown }).code === 'EUNTRUSTEDLINK') return false;
     throw err;
@@ -164,7 +199,8 @@ export async function followable(file: string): Promise<boolean | null> {
 }
 
 function flagsOf(opts: OpenOptions, check: Check): number {
-  if (opts.follow === false || (opts.follow !== true && check === null))
+  if (opts.follow === false) return FLAGS | fs.constants.O_NOFOLLOW;
+  if (opts.follow !== true && (check === null || (typeof check === 'object' && !check.follow)))
     return FLAGS | fs.constants.O_NOFOLLOW;
   return FLAGS;
 }
@@ -209,7 +245,7 @@ export function openRegularSync(path: string, opts: OpenOptions = {}): { fd: num
     try {
       fd = fs.openSync(path, flagsOf(opts, check));
     } catch (err) {
-      if (rule && check === null && (err as { code?: unknown }).code === 'ELOOP') {
+      if (rule && check !== 'dangling' && (check === null || !check?.follow) && errnoOf(err) === 'ELOOP') {
         if (attempt < ATTEMPTS) continue;
         throw changedError();
       }
@@ -253,12 +289,12 @@ export async function openRegular(
 ): Promise<{ handle: FileHandle; stat: fs.Stats }> {
   const rule = opts.follow === undefined || opts.follow === 'trusted';
   for (let attempt = 1; ; attempt++) {
-    const check = rule ? await linkCheck(path) : undefined;
+    const check = rule ? linkCheckSync(path) : undefined;
     let handle: FileHandle;
     try {
       handle = await open(path, flagsOf(opts, check));
     } catch (err) {
-      if (rule && check === null && (err as { code?: unknown }).code === 'ELOOP') {
+      if (rule && check !== 'dangling' && (check === null || !check?.follow) && errnoOf(err) === 'ELOOP') {
         if (attempt < ATTEMPTS) continue;
         throw changedError();
       }

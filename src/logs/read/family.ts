@@ -166,7 +166,7 @@ export async function familyOf(file: string): Promise<FamilyMember[]> {
 async function linkTarget(file: string): Promise<string | null> {
   try {
     if (!(await lstat(file)).isSymbolicLink()) return null;
-    if ((await followable(file)) !== true) return null;
+    if (followable(file) !== true) return null;
     return await realpath(file);
   } catch {
     return null;
