@@ -192,7 +192,11 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       // logs check's to report.
       if (['missing', 'dangling', 'reset', 'rotated'].includes(p.problem)) continue;
       problems.push(
-        notChecked(displayPath(host, p.path), p.reason, p.problem === 'corrupt' ? 'WARNING' : 'UNKNOWN'),
+        notChecked(
+          displayPath(host, p.path),
+          p.reason,
+          p.problem === 'corrupt' || p.problem === 'untrusted' ? 'WARNING' : 'UNKNOWN',
+        ),
       );
     }
   }

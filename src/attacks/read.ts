@@ -112,7 +112,7 @@ function nameHints(base: string): Family[] {
 function sniffHints(file: string): Family[] {
   let head = '';
   try {
-    const fd = openRegularSync(file).fd;
+    const fd = openRegularSync(file, { follow: true }).fd; // a file named on the command line
     try {
       const buf = Buffer.alloc(4096);
       head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');

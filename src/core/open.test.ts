@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRegular, openRegularSync, readRegularFile, readRegularFileSync } from './open.ts';
+import { linkTrusted, openRegular, openRegularSync, readRegularFile, readRegularFileSync } from './open.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-open-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -76,4 +76,83 @@ describe('opening input files', () => {
       expect.objectContaining({ code: 'ENOENT' }),
     );
   });
+});
+
+describe('the trust rule for symbolic links (protected_symlinks)', () => {
+  const root = process.geteuid?.() === 0;
+  const why = 'needs root: the links are given to another user with lchown';
+  /** A root-only file and a link to it given to `uid` (nobody). */
+  function planted(name: string, uid: number): { link: string; secret: string } {
+    const secret = path.join(dir, `${name}-secret`);
+    fs.writeFileSync(secret, 'root:Hunter2\n', { mode: 0o600 });
+    const link = path.join(dir, `${name}.log`);
+    fs.symlinkSync(secret, link);
+    fs.lchownSync(link, uid, uid);
+    return { link, secret };
+  }
+
+  it('is pure: root, the running user or the target owner own a trusted link', () => {
+    expect(linkTrusted(0, 0, 1000)).toBe(true);
+    expect(linkTrusted(13, 13, 0)).toBe(true);
+    expect(linkTrusted(1000, 0, 1000)).toBe(true);
+    expect(linkTrusted(13, 0, 0)).toBe(false);
+  });
+
+  it.runIf(root)(
+    `refuses a link another user planted to a root-only file, naming its owner (${why})`,
+    async () => {
+      const { link } = planted('planted', 65534);
+      const refused =
+        /^a symbolic link owned by (?:\S+ \()?uid 65534\)? to a file it does not own \(refusing to follow it\)$/;
+      expect(() => readRegularFileSync(link, 'utf8')).toThrow(refused);
+      await expect(readRegularFile(link, 'utf8')).rejects.toMatchObject({ code: 'EUNTRUSTEDLINK' });
+      await expect(openRegular(link)).rejects.toThrow(refused);
+      // A path the admin typed may be followed.
+      expect(readRegularFileSync(link, 'utf8', { follow: true })).toBe('root:Hunter2\n');
+    },
+  );
+
+  it.runIf(root)(
+    `refuses a root-owned link to a planted one: every link of a chain is judged (${why})`,
+    () => {
+      const { link } = planted('chain', 65534);
+      const outer = path.join(dir, 'chain-outer.log');
+      fs.symlinkSync(link, outer);
+      expect(() => readRegularFileSync(outer, 'utf8')).toThrow(/uid 65534/);
+    },
+  );
+
+  it.runIf(root)(
+    `follows a root-owned link (an admin's ln -s) and one owned by its target's owner (${why})`,
+    async () => {
+      const { link } = planted('admin', 0);
+      expect(readRegularFileSync(link, 'utf8')).toBe('root:Hunter2\n');
+      const own = planted('own', 65534);
+      fs.chownSync(own.secret, 65534, 65534);
+      expect(readRegularFileSync(own.link, 'utf8')).toBe('root:Hunter2\n');
+      const { handle } = await openRegular(own.link);
+      await handle.close();
+    },
+  );
+});
+
+describe('the trust rule for directories on the path', () => {
+  it.runIf(process.geteuid?.() === 0)(
+    'refuses a file reached through a directory link another user planted, follows an admin one (needs root: lchown)',
+    async () => {
+      const secretDir = path.join(dir, 'rootonly');
+      fs.mkdirSync(secretDir, { mode: 0o700 });
+      fs.writeFileSync(path.join(secretDir, 'access.log'), 'root:Hunter2\n', { mode: 0o600 });
+      const planted = path.join(dir, 'squid');
+      fs.symlinkSync(secretDir, planted);
+      fs.lchownSync(planted, 65534, 65534);
+      expect(() => readRegularFileSync(path.join(planted, 'access.log'), 'utf8')).toThrow(/uid 65534/);
+      await expect(readRegularFile(path.join(planted, 'access.log'), 'utf8')).rejects.toMatchObject({
+        code: 'EUNTRUSTEDLINK',
+      });
+      const admin = path.join(dir, 'squid-admin');
+      fs.symlinkSync(secretDir, admin);
+      expect(readRegularFileSync(path.join(admin, 'access.log'), 'utf8')).toBe('root:Hunter2\n');
+    },
+  );
 });

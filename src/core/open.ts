@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import path from 'node:path';
+import { passwdEntries } from './passwd.ts';
 
 /**
  * Opening input files for reading. O_NONBLOCK makes open() of a FIFO return at once instead of waiting
@@ -12,15 +14,210 @@ const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 /** How an input file is opened. */
 export interface OpenOptions {
   /**
-   * false: a symbolic link at the path itself is refused (O_NOFOLLOW, error code ELOOP) instead of
-   * followed. For tenken's own files (state, baseline), which it never writes through a link either.
+   * How a symbolic link at the path itself is treated.
+   * - `'trusted'` (the default): followed only when it is trusted (see {@link linkTrusted}); otherwise
+   *   refused with code EUNTRUSTEDLINK, `a symbolic link owned by proxy (uid 13) to a file it does not own
+   *   (refusing to follow it)`. Every log reader gets this rule: tenken runs as root, and a daemon that
+   *   owns its log directory could otherwise plant `access.log -> /root/secret` and have root-only lines
+   *   mailed as evidence.
+   * - true: followed whatever its owner: a path the admin typed on the command line.
+   * - false: refused (O_NOFOLLOW, error code ELOOP). For tenken's own files (state, baseline), which it
+   *   never writes through a link either.
    */
-  follow?: boolean;
+  follow?: boolean | 'trusted';
 }
 
-function flagsOf(opts: OpenOptions): number {
-  return opts.follow === false ? FLAGS | fs.constants.O_NOFOLLOW : FLAGS;
+/**
+ * The trust rule for a symbolic link, like the kernel's protected_symlinks: a link is followed when it is
+ * owned by root, by the user running tenken (who could read the target anyway), or by the owner of the
+ * file it finally points to (a daemon linking to its own file reveals nothing it could not read itself).
+ * Pure, for tests.
+ */
+export function linkTrusted(linkUid: number, targetUid: number, euid: number): boolean {
+  return linkUid === 0 || linkUid === euid || linkUid === targetUid;
 }
+
+const EUID = process.geteuid?.() ?? -1;
+
+let names: Map<number, string> | null = null;
+/** The user name of `uid` from the host's /etc/passwd (read once), or null. */
+function userName(uid: number): string | null {
+  if (names === null) {
+    names = new Map();
+    try {
+      for (const e of passwdEntries(fs.readFileSync('/etc/passwd', 'latin1')))
+        if (!names.has(e.uid)) names.set(e.uid, e.name);
+    } catch {
+      // no names: the uid alone is shown
+    }
+  }
+  return names.get(uid) ?? null;
+}
+
+/** The refusal of an untrusted link (code EUNTRUSTEDLINK), naming its owner. */
+export function untrustedLinkError(uid: number): NodeJS.ErrnoException {
+  const name = userName(uid);
+  const owner = name === null ? `uid ${uid}` : `${name} (uid ${uid})`;
+  return Object.assign(
+    new Error(`a symbolic link owned by ${owner} to a file it does not own (refusing to follow it)`),
+    { code: 'EUNTRUSTEDLINK' },
+  );
+}
+
+function errnoOf(err: unknown): unknown {
+  return (err as { code?: unknown }).code;
+}
+
+/** A link changed between the check and the open (code ECHANGED). */
+function changedError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('changed while being opened (a symbolic link swapped in?)'), {
+    code: 'ECHANGED',
+  });
+}
+
+/**
+ * The file a trusted link was found to point to, compared with what was opened (no swap in between);
+ * `follow`: the last component is itself a link (else it is opened with O_NOFOLLOW).
+ */
+type Expect = { dev: number; ino: number; uid: number; follow: boolean };
+
+/**
+ * What the trust rule says of a path: null when no symbolic link is on it (or lstat failed: opened with
+ * O_NOFOLLOW, the open says why), the target's identity when every link on it is trusted, `dangling` for a
+ * link whose target cannot be reached (the open, following it, says why; should it succeed, something
+ * changed); undefined when the rule is not applied. Throws EUNTRUSTEDLINK when a link is untrusted.
+ */
+type Check = Expect | null | 'dangling' | undefined;
+
+/**
+ * The owners of the symbolic links met resolving `file` component by component (each hop's own components
+ * too); null when a component is missing or links loop.
+ */
+function walk(file: string): number[] | null {
+  const uids: number[] = [];
+  let pending = path.resolve(file).split('/').filter(Boolean);
+  let cur = '/';
+  for (let hops = 0; pending.length > 0; ) {
+    const c = pending.shift() as string;
+    if (c === '.') continue;
+    if (c === '..') {
+      cur = path.dirname(cur);
+      continue;
+    }
+    const next = path.join(cur, c);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(next);
+    } catch {
+      return null;
+    }
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (++hops > 40) return null;
+    uids.push(st.uid);
+    let to: string;
+    try {
+      to = fs.readlinkSync(next);
+    } catch {
+      return null;
+    }
+    if (to.startsWith('/')) cur = '/';
+    pending = [...to.split('/').filter(Boolean), ...pending];
+  }
+  return uids;
+}
+
+/**
+ * Owners of the links on each directory's path, remembered for the run (logs share a few directories, so
+ * a file costs one lstat of its own name); a directory not found is not remembered.
+ */
+const dirs = new Map<string, number[]>();
+
+function dirLinks(dir: string): number[] | null {
+  const known = dirs.get(dir);
+  if (known !== undefined) return known;
+  const uids = walk(dir);
+  if (uids === null) return null;
+  if (dirs.size >= 4096) dirs.clear();
+  dirs.set(dir, uids);
+  return uids;
+}
+
+/**
+ * The trust rule's decision for `file` (see Check): every symbolic link on its path, in its directories
+ * (`/var/log/squid -> /root`) or at its name, must be trusted for the file it leads to. Sync (a few
+ * lstat calls) for both openers.
+ */
+function linkCheckSync(file: string): Check {
+  const abs = path.resolve(file);
+  const inDirs = dirLinks(path.dirname(abs));
+  if (inDirs === null) return null;
+  let l: fs.Stats;
+  try {
+    l = fs.lstatSync(abs);
+  } catch {
+    return null;
+  }
+  let uids = inDirs;
+  const link = l.isSymbolicLink();
+  if (link) {
+    const all = walk(abs);
+    if (all === null) return 'dangling';
+    uids = all;
+  }
+  if (uids.length === 0) return null;
+  let target: fs.Stats;
+  try {
+    target = fs.statSync(abs);
+  } catch {
+    return link ? 'dangling' : null;
+  }
+  return verdict(uids, target, link);
+}
+
+function verdict(uids: number[], target: fs.Stats, follow: boolean): Expect {
+  const bad = uids.find((u) => !linkTrusted(u, target.uid, EUID));
+  if (bad !== undefined) throw untrustedLinkError(bad);
+  return { dev: target.dev, ino: target.ino, uid: target.uid, follow };
+}
+
+/**
+ * Whether the symbolic link at `file` may be followed by the trust rule: true for a trusted link, false
+ * for an untrusted one, null when `file` is no link (or cannot be examined). For readers that look past a
+ * link (a link's target's rotated siblings): only a trusted link's directory is looked into.
+ */
+export function followable(file: string): boolean | null {
+  try {
+    const c = linkCheckSync(file);
+    return c === null || c === undefined || c === 'dangling' || !c.follow ? null : true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'EUNTRUSTEDLINK') return false;
+    throw err;
+  }
+}
+
+function flagsOf(opts: OpenOptions, check: Check): number {
+  if (opts.follow === false) return FLAGS | fs.constants.O_NOFOLLOW;
+  if (opts.follow !== true && (check === null || (typeof check === 'object' && !check.follow)))
+    return FLAGS | fs.constants.O_NOFOLLOW;
+  return FLAGS;
+}
+
+/** Whether what was opened is the file a trusted link was found to point to. */
+function same(check: Check, st: fs.Stats): boolean {
+  if (check === null || check === undefined) return true;
+  if (check === 'dangling') return false;
+  return st.dev === check.dev && st.ino === check.ino && st.uid === check.uid;
+}
+
+/**
+ * The trust rule's decision (lstat before open) races a swap: a plain file checked, then a link put in its
+ * place, makes O_NOFOLLOW fail with ELOOP; a trusted link checked, then re-pointed, opens a file whose
+ * fstat differs. Either is tried once more, then refused.
+ */
+const ATTEMPTS = 2;
 
 /** The error for an opened path that is not a regular file (code ENOTREG, or EISDIR for a directory). */
 function notRegularError(st: fs.Stats): NodeJS.ErrnoException {
@@ -41,24 +238,35 @@ function socketError(path: string, err: unknown): unknown {
 
 /** Opens a regular file for reading, never blocking; throws the system error or `not a regular file`. */
 export function openRegularSync(path: string, opts: OpenOptions = {}): { fd: number; stat: fs.Stats } {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, flagsOf(opts));
-  } catch (err) {
-    throw socketError(path, err);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw notRegularError(stat);
-    return { fd, stat };
-  } catch (err) {
+  const rule = opts.follow === undefined || opts.follow === 'trusted';
+  for (let attempt = 1; ; attempt++) {
+    const check = rule ? linkCheckSync(path) : undefined;
+    let fd: number;
+    try {
+      fd = fs.openSync(path, flagsOf(opts, check));
+    } catch (err) {
+      if (rule && check !== 'dangling' && (check === null || !check?.follow) && errnoOf(err) === 'ELOOP') {
+        if (attempt < ATTEMPTS) continue;
+        throw changedError();
+      }
+      throw socketError(path, err);
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.fstatSync(fd);
+      if (!stat.isFile()) throw notRegularError(stat);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    if (same(check, stat)) return { fd, stat };
     fs.closeSync(fd);
-    throw err;
+    if (attempt >= ATTEMPTS) throw changedError();
   }
 }
 
 /** Reads a whole regular file (as openRegularSync refuses others). */
-export function readRegularFileSync(path: string): Buffer;
+export function readRegularFileSync(path: string, encoding?: undefined, opts?: OpenOptions): Buffer;
 /** Reads a whole regular file as text (as openRegularSync refuses others). */
 export function readRegularFileSync(path: string, encoding: BufferEncoding, opts?: OpenOptions): string;
 export function readRegularFileSync(
@@ -79,24 +287,39 @@ export async function openRegular(
   path: string,
   opts: OpenOptions = {},
 ): Promise<{ handle: FileHandle; stat: fs.Stats }> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, flagsOf(opts));
-  } catch (err) {
-    throw socketError(path, err);
-  }
-  try {
-    const stat = await handle.stat({ bigint: false });
-    if (!stat.isFile()) throw notRegularError(stat);
-    return { handle, stat };
-  } catch (err) {
+  const rule = opts.follow === undefined || opts.follow === 'trusted';
+  for (let attempt = 1; ; attempt++) {
+    const check = rule ? linkCheckSync(path) : undefined;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, flagsOf(opts, check));
+    } catch (err) {
+      if (rule && check !== 'dangling' && (check === null || !check?.follow) && errnoOf(err) === 'ELOOP') {
+        if (attempt < ATTEMPTS) continue;
+        throw changedError();
+      }
+      throw socketError(path, err);
+    }
+    let stat: fs.Stats;
+    try {
+      stat = await handle.stat({ bigint: false });
+      if (!stat.isFile()) throw notRegularError(stat);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    if (same(check, stat)) return { handle, stat };
     await handle.close();
-    throw err;
+    if (attempt >= ATTEMPTS) throw changedError();
   }
 }
 
 /** Reads a whole regular file (async; as openRegular refuses others). */
-export async function readRegularFile(path: string): Promise<Buffer>;
+export async function readRegularFile(
+  path: string,
+  encoding?: undefined,
+  opts?: OpenOptions,
+): Promise<Buffer>;
 /** Reads a whole regular file as text (async; as openRegular refuses others). */
 export async function readRegularFile(
   path: string,

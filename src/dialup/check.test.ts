@@ -1,5 +1,5 @@
 import { makeFifo } from '../../test/helpers/fifo.ts';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -329,6 +329,36 @@ describe('finding the logs', () => {
       ['WARNING', 'Cannot read /var/log/mgetty.ttyS0: not a regular file'],
     ]);
   });
+
+  it.runIf(process.geteuid?.() === 0)(
+    'refuses an mgetty log that is a symbolic link another user planted to a root-only file (needs root: lchown)',
+    () => {
+      const r = root();
+      put(r, 'secret', '06/01 10:00:00 yS3  echo root:Hunter2 | chpasswd\n');
+      mkdirSync(path.join(r, 'var/log/mgetty'), { recursive: true });
+      const link = path.join(r, 'var/log/mgetty/mg_ttyS3.log');
+      symlinkSync(path.join(r, 'secret'), link);
+      lchownSync(link, 65534, 65534);
+      put(r, 'var/log/wtmp', new Uint8Array(0));
+      const host = makeHost({ root: r, name: 'h', now: NOW });
+      const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+      expect(JSON.stringify(insp)).not.toContain('Hunter2');
+      expect(insp.problems.map((p) => [p.status, p.summary])).toEqual([
+        [
+          'WARNING',
+          expect.stringMatching(
+            /^Cannot read \/var\/log\/mgetty\/mg_ttyS3\.log: a symbolic link owned by (?:\S+ \()?uid 65534\)? to a file it does not own \(refusing to follow it\)$/,
+          ),
+        ],
+      ]);
+      // Named on the command line, the admin's choice: followed.
+      const given = inspectDialup(host, dialupConfig.parse({}), plan(), {
+        logs: ['/var/log/mgetty/mg_ttyS3.log'],
+      });
+      expect(given.problems).toEqual([]);
+      expect(given.logs).toEqual(['/var/log/mgetty/mg_ttyS3.log']);
+    },
+  );
 
   it('caps a log mtime in the future at the inspection time when inferring years', () => {
     const r = root();

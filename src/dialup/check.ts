@@ -16,7 +16,7 @@ import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
-import { openRegularSync } from '../core/open.ts';
+import { type OpenOptions, openRegularSync } from '../core/open.ts';
 import { capResult, MAX_LISTED } from '../core/cap.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
@@ -132,8 +132,8 @@ interface ReadLog {
 }
 
 /** A regular file's bytes and its modification time. */
-function readBytes(local: string): { bytes: Buffer; mtime: Date } {
-  const { fd, stat: st } = openRegularSync(local);
+function readBytes(local: string, opts: OpenOptions): { bytes: Buffer; mtime: Date } {
+  const { fd, stat: st } = openRegularSync(local, opts);
   try {
     return { bytes: readFileSync(fd), mtime: st.mtime };
   } finally {
@@ -158,10 +158,11 @@ function logGzipLimit(compressed: number): { limit: number; why: string } {
 /**
  * A per-line log's lines that can make entries, streamed: a plain file read in chunks, a `.gz` inflated
  * in chunks (gunzip-sync.ts) up to logGzipLimit, each line capped as src/logs caps it (log-lines.ts). Only
- * the lines kept cost memory; a log padded with a long line or a gzip bomb does not.
+ * the lines kept cost memory; a log padded with a long line or a gzip bomb does not. A symbolic link is
+ * followed only when trusted (src/core/open.ts), unless `opts` says otherwise (a log named on the command line).
  */
-function readText(local: string): Omit<ReadLog, 'shown'> {
-  const { fd, stat: st } = openRegularSync(local);
+function readText(local: string, opts: OpenOptions = {}): Omit<ReadLog, 'shown'> {
+  const { fd, stat: st } = openRegularSync(local, opts);
   const kept: string[] = [];
   const lineNos: number[] = [];
   const lines = new LineSplitter((bytes, lineNo) => {
@@ -363,7 +364,9 @@ export function inspectDialup(
   const read: ReadLog[] = [];
   for (const s of logSources) {
     try {
-      read.push({ shown: s.shown, ...readText(s.local) });
+      // Logs named on the command line are the admin's choice: followed through any symbolic link.
+      const follow = inputs.logs?.length ? { follow: true } : {};
+      read.push({ shown: s.shown, ...readText(s.local, follow) });
     } catch (err) {
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
@@ -444,7 +447,7 @@ export function inspectDialup(
     let bytes: Buffer;
     let mtime: Date;
     try {
-      ({ bytes, mtime } = readBytes(s.local));
+      ({ bytes, mtime } = readBytes(s.local, inputs.wtmp?.length ? { follow: true } : {}));
       if (s.local.endsWith('.gz')) bytes = gunzipSync(bytes, { maxOutputLength: MAX_WTMP_BYTES });
     } catch (err) {
       // A rotated copy is optional; the current one is not.

@@ -163,3 +163,22 @@ describe('openWtmp', () => {
     f.close();
   });
 });
+
+describe('a wtmp path that is a symbolic link', () => {
+  it.runIf(process.geteuid?.() === 0)(
+    'refuses one another user planted to a root-only utmp file, follows an admin one (needs root: lchown)',
+    async () => {
+      const secret = path.join(dir, 'root-only-btmp');
+      fs.writeFileSync(secret, encodeRecords(recs(3)), { mode: 0o600 });
+      const link = path.join(dir, 'planted-wtmp');
+      fs.symlinkSync(secret, link);
+      const admin = await openWtmp(link, { display: '/var/log/wtmp' });
+      expect(admin.records).toBe(3);
+      admin.close();
+      fs.lchownSync(link, 65534, 65534);
+      await expect(openWtmp(link, { display: '/var/log/wtmp' })).rejects.toThrow(
+        /^Cannot read \/var\/log\/wtmp: a symbolic link owned by (?:\S+ \()?uid 65534\)? to a file it does not own \(refusing to follow it\)$/,
+      );
+    },
+  );
+});

@@ -1,4 +1,5 @@
 import {
+  lchownSync,
   chmodSync,
   mkdirSync,
   mkdtempSync,
@@ -274,6 +275,34 @@ describe('the logs check', () => {
       ['INFO', 'Cannot read /var/log/syslog: dangling symbolic link to ../../nonexistent/syslog'],
     ]);
   });
+
+  it.runIf(process.geteuid?.() === 0)(
+    'refuses, as a WARNING, a symbolic link a daemon planted at a log name or a rotated one (needs root: lchown)',
+    async () => {
+      const secret = path.join(root, 'secret');
+      writeFileSync(secret, 'echo "root:Hunter2" | chpasswd\nssh-keygen failed here\n', { mode: 0o600 });
+      const live = path.join(root, 'var/log/app.log');
+      symlinkSync(secret, live);
+      symlinkSync(secret, `${live}.1`);
+      lchownSync(live, 65534, 65534);
+      lchownSync(`${live}.1`, 65534, 65534);
+      const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })], []);
+      const out = await logsCheck.run(ctx(plan, undefined));
+      expect(JSON.stringify(out.results)).not.toContain('Hunter2');
+      const refused = findings(out.results, 'app').filter((f) => f.kind === 'log-source');
+      expect(refused.map((f) => [f.status, f.data.path, f.data.problem])).toEqual([
+        ['WARNING', '/var/log/app.log.1', 'untrusted'],
+        ['WARNING', '/var/log/app.log', 'untrusted'],
+      ]);
+      expect(refused[1]?.summary).toMatch(
+        /^Cannot read \/var\/log\/app\.log: a symbolic link owned by (?:\S+ \()?uid 65534\)? to a file it does not own \(refusing to follow it\)$/,
+      );
+      // The same link made by root (an admin's ln -s) is followed.
+      lchownSync(live, 0, 0);
+      const again = await logsCheck.run(ctx(plan, undefined));
+      expect(JSON.stringify(again.results)).toContain('Hunter2');
+    },
+  );
 
   it('says so when no system log exists and the journal is off', async () => {
     const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);

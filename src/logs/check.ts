@@ -143,6 +143,7 @@ export function buildResults(
       continue;
     }
     if (p.problem === 'dangling' && !p.shared) continue; // with the service's own logs, below
+    // An untrusted link was planted (tenken would otherwise have mailed what it points to): WARNING.
     const status: Status =
       p.problem === 'reset' || p.problem === 'rotated' || p.problem === 'dangling'
         ? 'INFO'

@@ -37,8 +37,10 @@ export interface LogSourceData {
   /**
    * missing / unreadable / corrupt (read error part-way) / reset (replaced or truncated, reread) / rotated
    * (the file read last time went where tenken does not follow it: renamed to a name it does not take for
-   * a rotation, moved or deleted) / dangling (a symbolic link to nothing) / journal.
+   * a rotation, moved or deleted) / dangling (a symbolic link to nothing) / untrusted (a symbolic link
+   * the trust rule of src/core/open.ts refuses to follow: owned by a user who does not own its target) /
+   * journal.
    */
-  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
+  problem: 'missing' | 'unreadable' | 'untrusted' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
   reason: string;
 }

@@ -249,7 +249,11 @@ export async function runScan(
   enqueue(true);
   await writing;
   const failed = problems.some(
-    (p) => p.problem === 'missing' || p.problem === 'unreadable' || p.problem === 'journal',
+    (p) =>
+      p.problem === 'missing' ||
+      p.problem === 'unreadable' ||
+      p.problem === 'untrusted' ||
+      p.problem === 'journal',
   );
   return failed ? 3 : 0;
 }

@@ -3,7 +3,7 @@ import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { openRegular } from '../../core/open.ts';
+import { type OpenOptions, openRegular } from '../../core/open.ts';
 import { LineScanner, type LineHit, type LineScannerOptions, LOOKBACK } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 
@@ -32,9 +32,17 @@ export function digest(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
 }
 
-/** Opens and identifies a regular file (throws the system error, or `not a regular file` for a FIFO etc.). */
-export async function openLog(path: string, gzip: boolean, fpBytes: number): Promise<OpenFile> {
-  const { handle, stat: st } = await openRegular(path);
+/**
+ * Opens and identifies a regular file (throws the system error, or `not a regular file` for a FIFO etc.).
+ * A symbolic link is followed only when trusted (src/core/open.ts), unless `opts` says otherwise.
+ */
+export async function openLog(
+  path: string,
+  gzip: boolean,
+  fpBytes: number,
+  opts: OpenOptions = {},
+): Promise<OpenFile> {
+  const { handle, stat: st } = await openRegular(path, opts);
   try {
     const file: OpenFile = {
       path,

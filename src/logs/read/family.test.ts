@@ -1,5 +1,8 @@
+import { lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { liveNameOf, orderFamily } from './family.ts';
+import { familyOf, liveNameOf, orderFamily } from './family.ts';
 
 describe('the live name of a rotated name', () => {
   it('is the name before a rotation suffix, the shortest one', () => {
@@ -57,4 +60,29 @@ describe("a log's family", () => {
       'log.smbd',
     ]);
   });
+});
+
+describe('the family of a log that is a symbolic link', () => {
+  it.runIf(process.geteuid?.() === 0)(
+    "takes in the target's rotated siblings only for a trusted link (needs root: lchown to another user)",
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-family-link-'));
+      try {
+        mkdirSync(path.join(dir, 'log'));
+        mkdirSync(path.join(dir, 'secret'));
+        writeFileSync(path.join(dir, 'secret/history'), 'root:Hunter2\n', { mode: 0o600 });
+        writeFileSync(path.join(dir, 'secret/history.1'), 'older\n', { mode: 0o600 });
+        const link = path.join(dir, 'log/access.log');
+        symlinkSync(path.join(dir, 'secret/history'), link);
+        const names = async () => (await familyOf(link)).map((m) => path.relative(dir, m.path));
+        // An admin's link (root's): the target is rotated where it lives.
+        expect(await names()).toEqual(['secret/history.1', 'log/access.log']);
+        // Planted by a daemon (nobody) to a file it does not own: its directory is not looked into.
+        lchownSync(link, 65534, 65534);
+        expect(await names()).toEqual(['log/access.log']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -1,5 +1,6 @@
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { followable } from '../../core/open.ts';
 
 /**
  * A log's family: the live file and its rotated siblings, oldest first. Recognised names (logrotate's):
@@ -135,7 +136,9 @@ export function orderFamily(
  * Lists the family of local path `file` (the live file may be missing while logrotate swaps it). When the
  * live file is a symbolic link (`auth.log -> /srv/x/auth.log`), its target is rotated where it lives:
  * the family is the link's rotated siblings (from before it was a link), then the target's, then the
- * live file under the link's name.
+ * live file under the link's name. Only a trusted link's target directory is looked into (the trust rule
+ * of src/core/open.ts): one a daemon planted (`access.log -> /root/x`) adds nothing, and the live file's
+ * open refuses it.
  */
 export async function familyOf(file: string): Promise<FamilyMember[]> {
   const dir = path.dirname(file);
@@ -156,10 +159,14 @@ export async function familyOf(file: string): Promise<FamilyMember[]> {
   return [...members.filter((m) => m.rotated), ...there, ...members.filter((m) => !m.rotated)];
 }
 
-/** Where a symbolic link finally points (an existing path), or null when `file` is no link or a dangling one. */
+/**
+ * Where a trusted symbolic link finally points (an existing path), or null when `file` is no link, a
+ * dangling one, or one the trust rule refuses.
+ */
 async function linkTarget(file: string): Promise<string | null> {
   try {
     if (!(await lstat(file)).isSymbolicLink()) return null;
+    if (followable(file) !== true) return null;
     return await realpath(file);
   } catch {
     return null;
@@ -180,7 +187,8 @@ export async function findByInode(
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => !skip.has(n)).sort();
   const found = await Promise.all(
     names.map((n) =>
-      stat(path.join(dir, n)).then(
+      // lstat: a link in the directory is not where the file went (a rename is), and is not followed.
+      lstat(path.join(dir, n)).then(
         (st) => st.isFile() && st.dev === dev && st.ino === ino,
         () => false,
       ),

@@ -1,5 +1,6 @@
 import {
   appendFileSync,
+  lchownSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -16,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { logsConfig } from '../config.ts';
 import type { Cursor } from '../cursor.ts';
 import { compileRules } from '../scan/rules.ts';
-import { readSource, type SourceReadOptions } from './source.ts';
+import { readSource, readWholeFile, type SourceReadOptions } from './source.ts';
 
 describe('reading a log family', () => {
   it('reads a rotated .gz cut short before the saved offset as far as it goes, with a finding', async () => {
@@ -202,4 +203,36 @@ describe('reading a log family', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('symbolic links at log names', () => {
+  it.runIf(process.geteuid?.() === 0)(
+    'refuses a planted link found by tenken, follows one named on the command line (needs root: lchown)',
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-planted-'));
+      try {
+        writeFileSync(path.join(dir, 'secret'), 'passwd error Hunter2\n', { mode: 0o600 });
+        const live = path.join(dir, 'access.log');
+        symlinkSync(path.join(dir, 'secret'), live);
+        lchownSync(live, 65534, 65534);
+        const common = {
+          rules: compileRules(logsConfig.parse({})),
+          identity: { fpBytes: 1024, tailBytes: 1024 },
+          countLines: true,
+          consumeTrailing: false,
+          display: (p: string) => p,
+        };
+        const hits: string[] = [];
+        const found = await readSource(live, { ...common, mode: { kind: 'resume', cursors: [] } }, (h) =>
+          hits.push(h.text),
+        );
+        expect(hits).toEqual([]);
+        expect(found.problems.map((p) => [p.path, p.problem])).toEqual([[live, 'untrusted']]);
+        await readWholeFile(live, common, (h) => hits.push(h.text));
+        expect(hits).toEqual(['passwd error Hunter2']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -30,7 +30,7 @@ export interface SourceProblem {
    * rotated: the file read last time went where its family does not follow (a name not taken in);
    * dangling: the live name is a symbolic link to nothing.
    */
-  problem: 'missing' | 'unreadable' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
+  problem: 'missing' | 'unreadable' | 'untrusted' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
   reason: string;
 }
 
@@ -65,6 +65,11 @@ export interface SourceReadResult {
   bytes: number;
   /** Members read (or skipped), oldest first, with the decision taken. */
   files: { path: string; decision: Decision['why'] }[];
+}
+
+/** A file that could not be opened: `untrusted` when the symbolic-link trust rule refused it (src/core/open.ts). */
+function unreadableKind(code: string | undefined): 'unreadable' | 'untrusted' {
+  return code === 'EUNTRUSTEDLINK' ? 'untrusted' : 'unreadable';
 }
 
 /** Reads the family of local path `live`; `onHit` gets every matching line in order. */
@@ -112,7 +117,7 @@ export async function readSource(
         continue;
       }
       unreadable = true;
-      result.problems.push({ path: m.path, problem: 'unreadable', reason: reason(err) });
+      result.problems.push({ path: m.path, problem: unreadableKind(code), reason: reason(err) });
     }
   }
   try {
@@ -227,13 +232,15 @@ export async function readWholeFile(
   const result: SourceReadResult = { cursors: [], problems: [], bytes: 0, files: [] };
   let f: OpenFile;
   try {
-    f = await openLog(local, local.endsWith('.gz'), opts.identity.fpBytes);
+    // A file named on the command line: the admin chose it, so a symbolic link there is followed whoever
+    // owns it (the trust rule is for paths tenken finds by itself, in directories daemons own).
+    f = await openLog(local, local.endsWith('.gz'), opts.identity.fpBytes, { follow: true });
   } catch (err) {
     const code = errnoCode(err);
     const dangling = code === 'ENOENT' ? await danglingTarget(local) : null;
     result.problems.push({
       path: local,
-      problem: code === 'ENOENT' ? 'missing' : 'unreadable',
+      problem: code === 'ENOENT' ? 'missing' : unreadableKind(code),
       reason: dangling !== null ? `dangling symbolic link to ${dangling}` : reason(err),
     });
     return result;
