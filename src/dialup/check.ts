@@ -32,7 +32,7 @@ import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
 import { gunzipChunksSync } from './gunzip-sync.ts';
 import { LineSplitter } from './log-lines.ts';
-import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, GZIP_RATIO_FLOOR } from '../logins/wtmp-file.ts';
+import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, gzipLimit } from '../logins/wtmp-file.ts';
 import { wtmpFamily } from '../logins/history.ts';
 import { decodeWtmp } from './logins-source.ts';
 import {
@@ -142,24 +142,11 @@ function readBytes(local: string, opts: OpenOptions): { bytes: Buffer; mtime: Da
 }
 
 /**
- * The most a compressed log of `compressed` bytes may inflate to, as for wtmp backups (src/logins): 500
- * times its size beyond a 64 MiB floor, at most 4 GiB; and why a larger one is refused.
- */
-function logGzipLimit(compressed: number): { limit: number; why: string } {
-  const byRatio = Math.max(GZIP_RATIO_FLOOR, compressed * GZIP_MAX_RATIO);
-  return byRatio < GZIP_MAX_SIZE
-    ? {
-        limit: byRatio,
-        why: `more than ${GZIP_MAX_RATIO} times its size: no mgetty log compresses that well (a gzip bomb?)`,
-      }
-    : { limit: GZIP_MAX_SIZE, why: 'the most tenken inflates (a gzip bomb?)' };
-}
-
-/**
- * A per-line log's lines that can make entries, streamed: a plain file read in chunks, a `.gz` inflated
- * in chunks (gunzip-sync.ts) up to logGzipLimit, each line capped as src/logs caps it (log-lines.ts). Only
- * the lines kept cost memory; a log padded with a long line or a gzip bomb does not. A symbolic link is
- * followed only when trusted (src/core/open.ts), unless `opts` says otherwise (a log named on the command line).
+ * A per-line log's lines that can make entries, streamed: a plain file read in chunks, a `.gz` inflated in
+ * chunks (gunzip-sync.ts) up to the wtmp backups' bound (gzipLimit), each line capped as src/logs caps it
+ * (log-lines.ts). Only the lines kept cost memory; a log padded with a long line or a gzip bomb does not. A
+ * symbolic link is followed only when trusted (src/core/open.ts), unless `opts` says otherwise (a log named
+ * on the command line).
  */
 function readText(local: string, opts: OpenOptions = {}): Omit<ReadLog, 'shown'> {
   const { fd, stat: st } = openRegularSync(local, opts);
@@ -175,7 +162,7 @@ function readText(local: string, opts: OpenOptions = {}): Omit<ReadLog, 'shown'>
   let damage: unknown = null;
   try {
     if (local.endsWith('.gz')) {
-      const { limit, why } = logGzipLimit(st.size);
+      const { limit, why } = gzipLimit(st.size, GZIP_MAX_SIZE, GZIP_MAX_RATIO, 'mgetty log');
       try {
         for (const chunk of gunzipChunksSync(fd)) {
           size += chunk.length;

@@ -138,18 +138,20 @@ export const GZIP_MAX_SIZE = 4 * 1024 * 1024 * 1024;
 
 /**
  * The most a .gz of `compressed` bytes may inflate to: `maxRatio` times its size (at least the floor), and
- * never more than `maxSize`; with the reason a larger one is refused, for the message.
+ * never more than `maxSize`; with the reason a larger one is refused, for the message (`what`: the kind of
+ * file, `utmp file`, `mgetty log`). Shared by every reader of rotated `.gz` members that inflates them itself.
  */
 export function gzipLimit(
   compressed: number,
   maxSize = GZIP_MAX_SIZE,
   maxRatio = GZIP_MAX_RATIO,
+  what = 'utmp file',
 ): { limit: number; why: string } {
   const byRatio = Math.max(GZIP_RATIO_FLOOR, compressed * maxRatio);
   return byRatio < maxSize
     ? {
         limit: byRatio,
-        why: `more than ${maxRatio} times its size: no utmp file compresses that well (a gzip bomb?)`,
+        why: `more than ${maxRatio} times its size: no ${what} compresses that well (a gzip bomb?)`,
       }
     : { limit: maxSize, why: 'the most tenken inflates (a gzip bomb?)' };
 }
