@@ -195,7 +195,9 @@ export function buildResults(
       }),
     );
   }
-  if (sharedTotal > 0 && sharedMissing.length >= sharedTotal && !result.journalRead) {
+  // A journal that was tried and failed says so itself (UNKNOWN): "not read" beside it would say it was not tried.
+  const journalFailed = result.problems.some((p) => p.problem === 'journal');
+  if (sharedTotal > 0 && sharedMissing.length >= sharedTotal && !result.journalRead && !journalFailed) {
     push(
       HOST_SERVICE,
       sourceFinding(HOST_SERVICE, 'INFO', {
