@@ -294,20 +294,25 @@ describe('a report of a botnet', () => {
   });
 });
 
+/** Ten failed sshd-session logins from `host` in the last hour, in a real journal under the tree. */
+function sshdJournal(root: string, pid: number, host: string): void {
+  const at = NOW.getTime() - 3600_000;
+  writeJournal(
+    path.join(root, 'var/log/journal'),
+    Array.from({ length: 10 }, (_, i) => ({
+      at: at + i * 1000,
+      _HOSTNAME: 'srv',
+      SYSLOG_IDENTIFIER: 'sshd-session',
+      SYSLOG_PID: pid + i,
+      MESSAGE: `Failed password for invalid user u${i} from ${host} port ${4000 + i} ssh2`,
+    })),
+  );
+}
+
 describe('a saved journal cursor journalctl refuses', () => {
   it('is dropped and this boot read, not an UNKNOWN on every later run', async () => {
     const { root } = tree();
-    const at = NOW.getTime() - 3600_000;
-    writeJournal(
-      path.join(root, 'var/log/journal'),
-      Array.from({ length: 10 }, (_, i) => ({
-        at: at + i * 1000,
-        _HOSTNAME: 'srv',
-        SYSLOG_IDENTIFIER: 'sshd-session',
-        SYSLOG_PID: 200 + i,
-        MESSAGE: `Failed password for invalid user u${i} from 203.0.113.5 port ${4000 + i} ssh2`,
-      })),
-    );
+    sshdJournal(root, 200, '203.0.113.5');
     const inspected: Plan = { ...plan, journal: 'on' };
     const first = await run(root, undefined, {}, inspected);
     expect(first.bf.map((f) => [f.host, f.data.count])).toEqual([['203.0.113.5', 10]]);
@@ -325,17 +330,7 @@ describe('a saved journal cursor journalctl refuses', () => {
 describe('a journalctl that fails part way', () => {
   it('has the entries it printed counted once: the next run reads on after them, not from the old cursor', async () => {
     const { root } = tree();
-    const at = NOW.getTime() - 3600_000;
-    writeJournal(
-      path.join(root, 'var/log/journal'),
-      Array.from({ length: 10 }, (_, i) => ({
-        at: at + i * 1000,
-        _HOSTNAME: 'srv',
-        SYSLOG_IDENTIFIER: 'sshd-session',
-        SYSLOG_PID: 300 + i,
-        MESSAGE: `Failed password for invalid user u${i} from 203.0.113.6 port ${4000 + i} ssh2`,
-      })),
-    );
+    sshdJournal(root, 300, '203.0.113.6');
     // journalctl's own output, cut after its sixth entry by an I/O error.
     const cut: JournalRunner = async function* (args, signal) {
       const chunks: Buffer[] = [];

@@ -236,6 +236,24 @@ function socketError(path: string, err: unknown): unknown {
   }
 }
 
+/**
+ * An open() that failed: a link swapped in after the check (ELOOP under O_NOFOLLOW) returns, to try again,
+ * until the last attempt refuses it; anything else throws the system error (or `not a regular file`).
+ */
+function openFailed(
+  path: string,
+  err: unknown,
+  rule: boolean,
+  check: Check | undefined,
+  attempt: number,
+): void {
+  if (rule && check !== 'dangling' && (check === null || !check?.follow) && errnoOf(err) === 'ELOOP') {
+    if (attempt < ATTEMPTS) return;
+    throw changedError();
+  }
+  throw socketError(path, err);
+}
+
 /** Opens a regular file for reading, never blocking; throws the system error or `not a regular file`. */
 export function openRegularSync(path: string, opts: OpenOptions = {}): { fd: number; stat: fs.Stats } {
   const rule = opts.follow === undefined || opts.follow === 'trusted';
@@ -245,11 +263,8 @@ export function openRegularSync(path: string, opts: OpenOptions = {}): { fd: num
     try {
       fd = fs.openSync(path, flagsOf(opts, check));
     } catch (err) {
-      if (rule && check !== 'dangling' && (check === null || !check?.follow) && errnoOf(err) === 'ELOOP') {
-        if (attempt < ATTEMPTS) continue;
-        throw changedError();
-      }
-      throw socketError(path, err);
+      openFailed(path, err, rule, check, attempt);
+      continue;
     }
     let stat: fs.Stats;
     try {
@@ -294,11 +309,8 @@ export async function openRegular(
     try {
       handle = await open(path, flagsOf(opts, check));
     } catch (err) {
-      if (rule && check !== 'dangling' && (check === null || !check?.follow) && errnoOf(err) === 'ELOOP') {
-        if (attempt < ATTEMPTS) continue;
-        throw changedError();
-      }
-      throw socketError(path, err);
+      openFailed(path, err, rule, check, attempt);
+      continue;
     }
     let stat: fs.Stats;
     try {
