@@ -332,7 +332,8 @@ describe('attack accounting on what real daemons log when attacked', () => {
   /** What each daemon's log must give: every attempt once, the users the daemon named, and its logins. */
   const expected: Record<string, ReturnType<typeof row>> = {
     // 2 wrong passwords, a user nginx does not know, each a 401 and an error line: one attempt each
-    nginx: { ...row('nginx', 2, 0, ['nosuchweb', 'webuser']), probes: 4, passwd: 1 },
+    // then webuser logs in (200 with its user, where the 401s were)
+    nginx: { ...row('nginx', 2, 1, ['nosuchweb', 'webuser']), probes: 4, passwd: 1 },
     // IMAP 3 on one connection, POP3 2 on one: dovecot logs one line per connection with its count and the
     // last user tried (box's tries are counted, not named); then box logs in over both
     dovecot: row('dovecot', 5, 2, ['nosuchimap', 'nosuchpop']),
@@ -441,7 +442,7 @@ describe('attack accounting on what real daemons log when attacked', () => {
   it('all the logs together: 15 attempts from 127.0.0.1, then logins: CRITICAL', async () => {
     const r = await attacks(Object.values(logs).flat());
     const s = only(r, 'all');
-    expect(s).toMatchObject({ host: '127.0.0.1', failures: 15, successes: 5, probes: 4, passwd: 1 });
+    expect(s).toMatchObject({ host: '127.0.0.1', failures: 15, successes: 6, probes: 4, passwd: 1 });
     expect(s.services.sort()).toEqual(['dovecot', 'nginx', 'postfix', 'samba', 'sshd', 'vsftpd']);
     const bf = r.findings.find((f) => f.kind === 'attack-bruteforce');
     expect(bf).toMatchObject({ status: 'CRITICAL', host: '127.0.0.1', data: { count: 15 } });

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { writeJournal } from '../../test/helpers/journal.ts';
 import { makeZone } from '../core/tz.ts';
 import { spawnJournalctl } from '../logs/read/journal.ts';
-import type { SourcedEvent } from './detect.ts';
+import { AttackDetectors, type SourcedEvent } from './detect.ts';
+import { attacksConfig } from './config.ts';
 import { accountJournal, accountLog } from './read.ts';
 
 const NOW = new Date(Date.UTC(2026, 10, 26));
@@ -76,5 +77,105 @@ describe('accountLog', () => {
       '2026-11-24T10:00:00.000Z',
     ]);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('basic-auth logins in an access log', () => {
+  const at = (sec: number) => `30/Jun/2024:10:00:${String(sec).padStart(2, '0')} +0000`;
+  const req = (host: string, user: string, sec: number, target: string, status: number) =>
+    `${host} - ${user} [${at(sec)}] "GET ${target} HTTP/1.1" ${status} 179 "-" "curl/7.88.1"`;
+
+  /** The events of an access log read as a file named on the command line. */
+  async function events(lines: string[]): Promise<SourcedEvent[]> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-basic-'));
+    const file = path.join(dir, 'access.log');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const out: SourcedEvent[] = [];
+    await accountLog(file, {
+      mode: { kind: 'whole' },
+      now: NOW,
+      zone: makeZone('UTC'),
+      hints: ['web'],
+      display: (p) => p,
+      onEvent: (e) => out.push(e),
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    return out;
+  }
+  const logins = (es: SourcedEvent[]) =>
+    es
+      .filter((e) => e.event.kind === 'success')
+      .map((e) => [e.event.host, e.event.user, e.event.path, e.line]);
+
+  it('reads a 2xx with a user, after that source failed basic auth in the same area, as its login', async () => {
+    const es = await events([
+      req('203.0.113.9', 'admin', 1, '/private/', 401),
+      req('198.51.100.7', '-', 2, '/', 200),
+      req('203.0.113.9', 'admin', 3, '/private/index.html', 401),
+      req('203.0.113.9', 'alice', 4, '/private/report.pdf?x=1', 200),
+    ]);
+    expect(es.filter((e) => e.event.kind === 'failure')).toHaveLength(2);
+    expect(logins(es)).toEqual([['203.0.113.9', 'alice', '/private/report.pdf?x=1', 4]]);
+  });
+
+  it('takes no login from a public page (nginx logs the user of any request that sent one) or another host', async () => {
+    const es = await events([
+      req('203.0.113.9', 'admin', 1, '/private/', 401),
+      // the same source, the same user, a page outside the area that answered 401
+      req('203.0.113.9', 'admin', 2, '/', 200),
+      req('203.0.113.9', 'admin', 3, '/blog/post', 200),
+      // another source whose request names the attacker (an address in the path cannot make it the attacker)
+      req('198.51.100.7', 'bob', 4, '/private/203.0.113.9 ', 200),
+      // a 401 without a user is a browser's challenge; a 403 or 500 with a user is no login
+      req('203.0.113.9', 'admin', 5, '/private/x', 403),
+      req('192.0.2.1', '-', 6, '/private/', 401),
+      req('192.0.2.1', 'carol', 7, '/private/', 200),
+    ]);
+    expect(logins(es)).toEqual([]);
+  });
+
+  it('a directory asked without its slash is the area itself, a file its directory', async () => {
+    const es = await events([
+      req('203.0.113.9', 'admin', 1, '/private', 401),
+      req('203.0.113.9', 'admin', 2, '/other/', 200),
+      req('203.0.113.9', 'admin', 3, '/private/', 304),
+      req('198.51.100.7', 'root', 4, '/app/login.php', 401),
+      req('198.51.100.7', 'root', 5, '/app/', 200),
+    ]);
+    expect(logins(es)).toEqual([
+      ['203.0.113.9', 'admin', '/private/', 3],
+      ['198.51.100.7', 'root', '/app/', 5],
+    ]);
+  });
+
+  it('sees a login written while the log was being read (the next run would not look for it)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-basic-'));
+    const file = path.join(dir, 'access.log');
+    fs.writeFileSync(file, `${req('203.0.113.9', 'admin', 1, '/private/', 401)}\n`);
+    const out: SourcedEvent[] = [];
+    await accountLog(file, {
+      mode: { kind: 'first' },
+      now: NOW,
+      zone: makeZone('UTC'),
+      hints: ['web'],
+      display: (p) => p,
+      onEvent: (e) => {
+        out.push(e);
+        if (out.length === 1)
+          fs.appendFileSync(file, `${req('203.0.113.9', 'admin', 9, '/private/', 200)}\n`);
+      },
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(logins(out)).toEqual([['203.0.113.9', 'admin', '/private/', 2]]);
+  });
+
+  it('a source that failed often and then logged in over basic auth is CRITICAL', async () => {
+    const lines = Array.from({ length: 8 }, (_, i) => req('203.0.113.9', `u${i}`, i, '/private/', 401));
+    lines.push(req('203.0.113.9', 'alice', 20, '/private/', 200));
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    for (const e of await events(lines)) det.add(e);
+    const bf = det.finish().findings.find((f) => f.kind === 'attack-bruteforce');
+    expect(bf).toMatchObject({ status: 'CRITICAL', host: '203.0.113.9' });
+    expect(bf?.summary).toMatch(/then logged in as alice via web/);
   });
 });

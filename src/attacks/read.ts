@@ -5,7 +5,8 @@ import { logsConfig } from '../logs/config.ts';
 import { DEFAULT_IDENTITY, type ReadMode } from '../logs/cursor.ts';
 import type { LogSource } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, readJournal } from '../logs/read/journal.ts';
-import { readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
+import { type HitFile, readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
+import type { LineHit } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import { type Host, hostPath } from '../core/host.ts';
@@ -14,6 +15,7 @@ import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
+import { BasicAuthLogins } from './extract/web.ts';
 
 /**
  * Thin I/O: the attack accounting over src/logs's reader. The families' needles are the reader's one
@@ -176,6 +178,7 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     display: opts.display,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
+  const basicAuth = opts.hints.includes('web') ? new BasicAuthLogins() : null;
   const onHit = (hit: { line: number; text: string }, file: { path: string; mtimeMs: number }) => {
     if (file.path !== current) {
       current = file.path;
@@ -183,11 +186,35 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
       acc.useFile(file.mtimeMs);
     }
     const event = acc.hit(hit.text, hit.line);
-    if (event) opts.onEvent({ event, line: hit.line, text: hit.text, source: shown });
+    if (event) {
+      basicAuth?.note(event);
+      opts.onEvent({ event, line: hit.line, text: hit.text, source: shown });
+    }
   };
-  return opts.mode.kind === 'whole'
-    ? readWholeFile(local, common, onHit)
-    : readSource(local, { ...common, mode: opts.mode }, onHit);
+  const read = (rules: RuleSet, each: (hit: LineHit, file: HitFile) => void) =>
+    opts.mode.kind === 'whole'
+      ? readWholeFile(local, { ...common, rules }, each)
+      : readSource(local, { ...common, rules, mode: opts.mode }, each);
+  const result = await read(rules, onHit);
+  if (basicAuth === null || basicAuth.hosts().length === 0) return result;
+  // Then the requests of the sources that failed basic auth, from the same start: did one of them log in?
+  // This read may go past where the first stopped (lines written in between): a login there is seen now,
+  // where the next run, without these failures, would not look for it.
+  await read(hostRules(basicAuth.hosts()), (hit, file) => {
+    const event = basicAuth.login(hit.text);
+    if (event) opts.onEvent({ event, line: hit.line, text: hit.text, source: opts.display(file.path) });
+  });
+  return result;
+}
+
+/** Rules whose needles are these sources' addresses, as an access log's first field ends (`ADDR `). */
+function hostRules(hosts: readonly string[]): RuleSet {
+  return compileRules(
+    logsConfig.parse({
+      runbook: false,
+      categories: { [ATTACK_CATEGORY]: { keywords: hosts.map((h) => `${h} `) } },
+    }),
+  );
 }
 
 /**
