@@ -200,6 +200,27 @@ describe('attacks check', () => {
     expect(r3.bf).toEqual([]);
   });
 
+  it('is CRITICAL when a source that failed basic auth in one run logs in over it in the next', async () => {
+    const { root } = tree();
+    const access = path.join(root, 'var/log/nginx/access.log');
+    mkdirSync(path.dirname(access), { recursive: true });
+    const web = testPlan([servicePlan('nginx', { logs: ['/var/log/nginx/access.log'] })], []);
+    const req = (sec: number, user: string, status: number) =>
+      `203.0.113.60 - ${user} [30/Jun/2024:10:${String(sec).padStart(2, '0')}:00 +0000] "GET /private/ HTTP/1.1" ${status} 179 "-" "curl/8.5.0"\n`;
+    write(access, Array.from({ length: 12 }, (_, i) => req(i, `u${i}`, 401)).join(''));
+    const r1 = await run(root, undefined, {}, web);
+    expect(r1.bf[0]).toMatchObject({ status: 'WARNING', host: '203.0.113.60' });
+    // the next run: the login alone (a public page with a user first, which is no login)
+    write(access, `${req(40, 'alice', 200).replace('/private/', '/')}${req(41, 'alice', 200)}`, true);
+    const r2 = await run(root, JSON.parse(JSON.stringify(r1.out.state)), {}, web);
+    expect(r2.bf).toHaveLength(1);
+    expect(r2.bf[0]).toMatchObject({ status: 'CRITICAL', host: '203.0.113.60', user: 'alice' });
+    expect(r2.bf[0]?.summary).toMatch(/logged in as alice via nginx after 12 failed logins/);
+    // and the run after that has nothing new
+    const r3 = await run(root, JSON.parse(JSON.stringify(r2.out.state)), {}, web);
+    expect(r3.bf).toEqual([]);
+  });
+
   it('counts a line that rsyslog wrote to two logs (syslog and mail.log) once', async () => {
     const { root } = tree();
     const sasl = (sec: number) =>

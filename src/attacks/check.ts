@@ -19,6 +19,8 @@ import { tagMatches } from '../logs/syslog.ts';
 import type { AttacksConfig } from './config.ts';
 import { type AttackReport, AttackDetectors, type SourcedEvent } from './detect.ts';
 import { familyOf, SERVICE_FAMILY } from './extract/registry.ts';
+import { BasicAuthLogins } from './extract/web.ts';
+import { sourceKey } from './host.ts';
 import { type AttackFinding, attackWeight } from './findings.ts';
 import { type BtmpMode, btmpMarkSchema, readBtmp, readLogins } from './logins.ts';
 import { accountJournal, accountLog, selfNames, sourceHints } from './read.ts';
@@ -50,6 +52,8 @@ export const attacksStateSchema = z.object({
   /** Time (ms) of the newest wtmp login already weighed against earlier failures: never reported twice. */
   loginsSeen: z.number().optional(),
   tail: tailSchema,
+  /** Basic-auth areas (web.ts BasicAuthLogins) of the sources the tail carries: their login may come later. */
+  basicAuth: z.record(z.string(), z.array(z.string())).optional(),
 });
 
 /** Saved state of the attacks check. */
@@ -150,6 +154,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     serviceName: planServiceName(plan),
   });
   const same = new SameLineFilter();
+  const basicAuth = new BasicAuthLogins(saved?.basicAuth);
   /** Events of the log configured as `path` (copies of a line another log already gave are dropped). */
   const eventsOf = (path: string) => (e: SourcedEvent) => {
     if (since !== undefined && e.event.time !== null && e.event.time < since) return;
@@ -181,6 +186,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       self,
       display: (p) => displayPath(host, p),
       ...signal,
+      basicAuth,
       onEvent: eventsOf(src.path),
     });
     bytes += r.bytes;
@@ -261,6 +267,9 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
 
   const report = det.finish();
   state.tail = det.tail();
+  const carried = new Set([...Object.keys(state.tail.fail), ...Object.keys(state.tail.attackers)]);
+  const areas = basicAuth.kept((h) => carried.has(sourceKey(h)));
+  if (Object.keys(areas).length > 0) state.basicAuth = areas;
   return { report, problems, state, bytes, files };
 }
 

@@ -326,12 +326,13 @@ function topKeys(m: Tally, n: number): string[] {
     .map(([k]) => utf8FromLatin1(k));
 }
 
-/** A successful login after the failures, as a finding's data records it (the user in UTF-8). */
+/** A successful login after the failures, as a finding's data records it (the user in UTF-8, the service by its label). */
 function succeededOf(
   ok: Success | undefined,
+  label: (service: string) => string,
 ): { user: string | null; time: string | null; service: string } | null {
   return ok
-    ? { user: ok.user === null ? null : utf8FromLatin1(ok.user), time: iso(ok.t), service: ok.service }
+    ? { user: ok.user === null ? null : utf8FromLatin1(ok.user), time: iso(ok.t), service: label(ok.service) }
     : null;
 }
 
@@ -343,8 +344,11 @@ function usersText(users: readonly string[], total: number): string {
 }
 
 /** The same login as a finding's summary ends with it. */
-function thenText(ok: Success | undefined): string {
-  return ok ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service}` : '';
+/** `; then logged in as USER via SERVICE` (the service by its label: the plan's name of a web server). */
+function thenText(ok: Success | undefined, label: (service: string) => string): string {
+  return ok
+    ? `; then logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${label(ok.service)}`
+    : '';
 }
 
 function iso(t: number): string | null {
@@ -751,7 +755,7 @@ export class AttackDetectors {
         kind: 'attack-bruteforce',
         status: ok ? 'CRITICAL' : 'WARNING',
         service: names.length === 1 ? (names[0] as string) : 'host',
-        summary: `${net}: ${count} failed logins from ${members.length} addresses of one /64${usersText(userList, users.size)} on ${serviceList.join(', ')}, peak ${p.count} in ${Math.round(findtime / 60)} min${thenText(ok)}`,
+        summary: `${net}: ${count} failed logins from ${members.length} addresses of one /64${usersText(userList, users.size)} on ${serviceList.join(', ')}, peak ${p.count} in ${Math.round(findtime / 60)} min${thenText(ok, this.label)}`,
         evidence: members
           .slice(0, this.cfg.evidence)
           .flatMap((a) => this.evidence(a, 'bruteforce').slice(0, 1)),
@@ -766,7 +770,7 @@ export class AttackDetectors {
           peak: p.count,
           findtime,
           services: serviceList,
-          succeeded: succeededOf(ok),
+          succeeded: succeededOf(ok, this.label),
         },
       });
     }
@@ -870,7 +874,7 @@ export class AttackDetectors {
                 ? `${fail.length} rejected mail transactions`
                 : `${fail.length} failures (${logins} failed login${logins === 1 ? '' : 's'}, ${a.rejects} rejected mail transaction${a.rejects === 1 ? '' : 's'})`;
           const userText = usersText(users, usersTotal);
-          const then = thenText(ok);
+          const then = thenText(ok, this.label);
           findings.push({
             kind: 'attack-bruteforce',
             status,
@@ -888,7 +892,7 @@ export class AttackDetectors {
               peak: p.count,
               findtime: this.cfg.bruteforce.findtime,
               services: this.labels(bfServices),
-              succeeded: succeededOf(ok),
+              succeeded: succeededOf(ok, this.label),
             },
           });
           this.attackers[a.host] = {
@@ -907,7 +911,7 @@ export class AttackDetectors {
             kind: 'attack-bruteforce',
             status: 'CRITICAL',
             service: serviceOf([ok.service]),
-            summary: `${a.host}: logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${ok.service} after ${known.count} failed logins (last ${iso(known.last)})`,
+            summary: `${a.host}: logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${this.label(ok.service)} after ${known.count} failed logins (last ${iso(known.last)})`,
             evidence: [],
             host: a.host,
             ...(ok.user ? { user: utf8FromLatin1(ok.user) } : {}),
@@ -921,7 +925,7 @@ export class AttackDetectors {
               peak: 0,
               findtime: this.cfg.bruteforce.findtime,
               services: [],
-              succeeded: succeededOf(ok),
+              succeeded: succeededOf(ok, this.label),
             },
           });
         }

@@ -156,6 +156,8 @@ export interface AccountReadOptions {
   /** Report the live file's last line even without a newline (read-only commands). */
   consumeTrailing?: boolean;
   signal?: AbortSignal;
+  /** Basic-auth failures noted so far (earlier runs, other access logs), for the logins after them. */
+  basicAuth?: BasicAuthLogins;
   onEvent: (e: SourcedEvent) => void;
 }
 
@@ -178,7 +180,7 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     display: opts.display,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
-  const basicAuth = opts.hints.includes('web') ? new BasicAuthLogins() : null;
+  const basicAuth = opts.hints.includes('web') ? (opts.basicAuth ?? new BasicAuthLogins()) : null;
   const onHit = (hit: { line: number; text: string }, file: { path: string; mtimeMs: number }) => {
     if (file.path !== current) {
       current = file.path;

@@ -144,6 +144,18 @@ export function areaOf(target: string): string {
 export class BasicAuthLogins {
   private readonly areas = new Map<string, Set<string>>();
 
+  /** `saved`: the areas of sources an earlier run kept (see `kept`), whose login may come in this run. */
+  constructor(saved: Readonly<Record<string, readonly string[]>> = {}) {
+    for (const [host, areas] of Object.entries(saved)) this.areas.set(host, new Set(areas.slice(0, 100)));
+  }
+
+  /** The areas of the sources `keep` says (those the detectors carry on): the next run's `saved`. */
+  kept(keep: (host: string) => boolean): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [host, areas] of this.areas) if (keep(host)) out[host] = [...areas];
+    return out;
+  }
+
   /** Takes note of an access log's 401 that carried a user (a failed basic-auth login). */
   note(e: AttackEvent): void {
     if (e.detector !== 'bruteforce' || e.kind !== 'failure' || e.status !== 401 || e.path === undefined)
