@@ -402,4 +402,26 @@ describe('empty files rotated', () => {
     expect(r3.found).toEqual([]);
     expect(r3.r.newLogins).toBe(1);
   });
+
+  it('reports a login written to an empty wtmp that was rotated before the next run (06:20 login, 06:25 cron.daily)', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    const log = (f: string) => path.join(root, 'var/log', f);
+    const r1 = await tamper(root, '2026-11-05T00:00');
+    fs.renameSync(log('wtmp'), log('wtmp.1'));
+    fs.writeFileSync(log('wtmp'), '');
+    // The run after the rotation sees an empty wtmp.
+    const r2 = await tamper(root, '2026-11-06T00:00', r1.r.state);
+    expect(r2.r.newLogins).toBe(0);
+    // A login goes into that file; then it is rotated (logrotate's way: rename, create) before the next run.
+    fs.appendFileSync(log('wtmp'), image([login('joe', 'pts/4', '2026-11-06T06:20', '198.51.100.7', 4343)]));
+    fs.renameSync(log('wtmp.1'), log('wtmp.2'));
+    fs.renameSync(log('wtmp'), log('wtmp.1'));
+    fs.writeFileSync(log('wtmp'), '');
+    const r3 = await tamper(root, '2026-11-06T07:00', r2.r.state);
+    expect(r3.found).toEqual([]);
+    expect(r3.r.newLogins).toBe(1);
+    // and only once
+    const r4 = await tamper(root, '2026-11-06T08:00', r3.r.state);
+    expect(r4.r.newLogins).toBe(0);
+  });
 });

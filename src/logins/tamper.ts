@@ -271,7 +271,11 @@ export interface MarkedFile {
 /** Where the new records start, and what went wrong with the old ones. */
 export interface MarkComparison {
   /** Records from here on (and every later file) are new; `time` means "newer than this time" instead. */
-  from: { kind: 'all' } | { kind: 'position'; file: number; index: number } | { kind: 'time'; sec: number };
+  from:
+    | { kind: 'all' }
+    /** `after`: records of earlier files newer than this time are new too (see compareMark's empty mark). */
+    | { kind: 'position'; file: number; index: number; after?: number }
+    | { kind: 'time'; sec: number };
   problems: { check: 'shrunk' | 'rewritten' | 'removed'; file: string; detail: string }[];
   /**
    * The history the last run read was rotated away whole (wtmp rotated twice with `rotate 1`): no file holds
@@ -304,11 +308,13 @@ export function compareMark(
   if (!mark) return { from: { kind: 'all' }, problems: [] };
   const liveFile = live === null ? undefined : files[live];
   if (mark.first === null || mark.records === 0) {
-    // wtmp was empty at the last run: whatever the live file holds is new.
+    // wtmp was empty at the last run: whatever the live file holds is new, and so is whatever the file that
+    // was live then received before it was rotated (a login at 06:20, cron.daily's rotation at 06:25): a
+    // record of an earlier file newer than the newest the last run saw.
     return {
       from:
         live !== null && live >= 0
-          ? { kind: 'position', file: live, index: 0 }
+          ? { kind: 'position', file: live, index: 0, after: mark.lastSec }
           : { kind: 'time', sec: mark.lastSec },
       problems: [],
     };
@@ -370,7 +376,8 @@ export function isNewPosition(cmp: MarkComparison, pos: RecordPos, sec: number |
   const f = cmp.from;
   if (f.kind === 'all') return true;
   if (f.kind === 'time') return sec === null || sec > f.sec;
-  return pos.file > f.file || (pos.file === f.file && pos.index >= f.index);
+  if (pos.file > f.file || (pos.file === f.file && pos.index >= f.index)) return true;
+  return f.after !== undefined && sec !== null && sec > f.after;
 }
 
 const STATUS: Record<TamperCheck, 'CRITICAL' | 'WARNING'> = {
