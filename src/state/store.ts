@@ -344,8 +344,8 @@ export function bootId(): string | undefined {
   }
 }
 
-/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or undefined when it is gone. */
-export function processStart(pid: number): string | undefined {
+/** Fields 3 on of /proc/PID/stat, or undefined when the process is gone (or there is no /proc). */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -353,9 +353,23 @@ export function processStart(pid: number): string | undefined {
     return undefined;
   }
   // The command name (field 2) is in parentheses and may hold spaces or parentheses: split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const start = fields[22 - 3];
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or undefined when it is gone. */
+export function processStart(pid: number): string | undefined {
+  const start = statFields(pid)?.[22 - 3];
   return start && /^\d+$/.test(start) ? start : undefined;
+}
+
+/**
+ * Whether the process has exited and only waits for its parent to collect it (state Z or X): a run killed by
+ * a runner that has not reaped it yet (or a container's pid 1 that never does) holds no lock, though signal 0
+ * still finds it.
+ */
+export function processDead(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === 'Z' || state === 'X';
 }
 
 /** The lock's content for a process: `PID START BOOT`, or the bare pid where /proc does not tell more. */
@@ -375,7 +389,7 @@ export function lockHolder(text: string, mtimeMs: number, now = Date.now()): num
   const m = /^(\d+)(?: (\d+) (\S+))?$/.exec(text.trim());
   if (!m) return undefined;
   const pid = Number(m[1]);
-  if (!Number.isSafeInteger(pid) || pid < 1) return undefined;
+  if (!Number.isSafeInteger(pid) || pid < 1 || processDead(pid)) return undefined;
   if (m[2] !== undefined) {
     const boot = bootId();
     const start = processStart(pid);
