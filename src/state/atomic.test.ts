@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/cli.ts';
@@ -39,5 +39,23 @@ describe('writeFileAtomic', () => {
     execFileSync('mkfifo', [fifo]);
     expect(() => writeFileAtomic(fifo, '{}')).toThrow(`Cannot write ${fifo}: not a regular file`);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+});
+
+describe('temp files of a killed writer', () => {
+  it('are removed by the next write of the same file; a live writer’s temp and other files stay', () => {
+    const dir = tempDir();
+    const state = path.join(dir, 'logs.json');
+    const dead = spawnSync('true').pid; // exited and reaped: a run killed by kill -9
+    const stale = [`.logs.json.${dead}.m1abc.tmp`, `.logs.json.${dead}.m1abd.tmp`];
+    const kept = [`.logs.json.${process.ppid}.m1abe.tmp`, '.attacks.json.1.m1.tmp', 'logs.json.bak'];
+    for (const name of [...stale, ...kept]) writeFileSync(path.join(dir, name), '{"half":');
+    writeFileAtomic(state, '{}');
+    expect(readdirSync(dir).sort()).toEqual([...kept, 'logs.json'].sort());
+    // the same for a report written with -o
+    const out = path.join(dir, 'report.txt');
+    writeFileSync(path.join(dir, `.report.txt.${dead}.m1abf.tmp`), 'half a report');
+    writeOutputFile(out, 'the report\n');
+    expect(readdirSync(dir).filter((n) => n.startsWith('.report.txt.'))).toEqual([]);
   });
 });

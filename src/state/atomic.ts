@@ -5,6 +5,7 @@ import {
   fsyncSync,
   lstatSync,
   openSync,
+  readdirSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -85,8 +86,47 @@ function writeCharDevice(file: string, data: string | Uint8Array): void {
   }
 }
 
+/**
+ * Removes the temp files a killed writer of `file` left beside it (`.NAME.PID.TIME.tmp` of a pid that is gone):
+ * each kill -9 between the temp's creation and the rename left one, and they piled up in the state directory
+ * and beside `-o`. A live pid's temp is another writer's, in flight, and is left alone.
+ */
+function sweepStaleTemps(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // the write itself says what is wrong with the directory
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    try {
+      unlinkSync(path.join(dir, name));
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+/** Whether a process exists (signal 0; EPERM: it exists but is not ours). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
 function replaceFile(file: string, data: string | Uint8Array, mode: number): void {
   const dir = path.dirname(file);
+  sweepStaleTemps(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let fd: number | undefined;
   try {
