@@ -250,7 +250,8 @@ describe('marks of the last run', () => {
     // time too) is still open, so it is not judged or counted yet.
     const first = only(run(calls, records, { now: at(60) }));
     expect([first.matches.length, first.calls.length, first.callsPending]).toEqual([1, 0, 1]);
-    expect(first.mark).toEqual({ callsTo: at(60).getTime(), loginsTo: at(30).getTime() });
+    // The marks are the data's times: no call judged yet, the newest login judged.
+    expect(first.mark).toEqual({ callsTo: 0, loginsTo: at(30).getTime() });
     // The next run: the call is judged now, and its login (not counted again) still explains it.
     const marks = new Map([['ttyS0', first.mark]]);
     const next = only(run(calls, records, { now: at(3600), marks }));
@@ -258,6 +259,7 @@ describe('marks of the last run', () => {
       0, 0, 1, 0,
     ]);
     expect(next.callsWithoutLogin).toEqual([]);
+    expect(next.mark.callsTo).toBe(windowClose(calls[0] as Call, 120) * 1000);
     // And nothing is judged twice.
     const third = only(run(calls, records, { now: at(7200), marks: new Map([['ttyS0', next.mark]]) }));
     expect([third.calls.length, third.logins.length, third.loginsWithoutCall.length]).toEqual([0, 0, 0]);

@@ -296,7 +296,9 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
             Math.abs(sec(c.auditTime ?? c.start) - t) <= DST_SHIFT_SECONDS + window,
         );
       if (call) used.add(call);
-      if (!fresh(login)) continue;
+      // A record stamped after now (written while the clock was ahead) is judged once the clock has passed it:
+      // judged now, its time became the mark, and every run until then judged the line afresh, again.
+      if (!fresh(login) || t > sec(opts.now)) continue;
       if (call) {
         logins.push(login);
         matches.push({ login, call, seconds: t - sec(call.start), byPid: call.pid === login.pid });
@@ -338,12 +340,17 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
       const close = sec(u.time) + window;
       return u.line === line && sec(u.time) >= since && close > callsFrom && close <= nowSec;
     });
-    const newest = users.reduce<number | null>(
-      (n, r) => Math.max(n ?? r.time.getTime(), r.time.getTime()),
-      null,
-    );
+    const newest = users
+      .filter((r) => r.time.getTime() <= opts.now.getTime())
+      .reduce<number | null>((n, r) => Math.max(n ?? r.time.getTime(), r.time.getTime()), null);
+    // The mark is the data's time, not the clock's: the newest window this run judged. At the clock's time, a
+    // run with the clock ahead (a dead CMOS battery before NTP steps it back) set it hours ahead, and the calls
+    // logged before the clock caught up with it were never judged, and no mark was later than now to say so.
+    let callsTo = mark?.callsTo ?? 0;
+    for (const c of judgedCalls) callsTo = Math.max(callsTo, windowClose(c, window) * 1000);
+    for (const u of unanswered) callsTo = Math.max(callsTo, (sec(u.time) + window) * 1000);
     const next: LineMark = {
-      callsTo: Math.max(mark?.callsTo ?? Number.NEGATIVE_INFINITY, opts.now.getTime()),
+      callsTo,
       loginsTo: newest === null ? loginsTo : Math.max(newest, loginsTo ?? newest),
     };
     results.push({

@@ -83,13 +83,17 @@ describe('marks later than now', () => {
   it('are not trusted after the clock went back: said, and the line judged afresh so an intrusion shows', async () => {
     const { root, log, wtmp } = tree();
     writeFileSync(log, call('20', '10:00:00', 612, 'yanagi'));
+    // A console login while the clock was a day ahead (a dead CMOS battery before NTP synced): wtmp's record,
+    // and so the mark of the logins judged, is a day ahead too.
     const logins: UtmpRecordInput[] = [
       { type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:00:20Z') },
+      { type: 7, pid: 613, line: 'ttyS0', user: 'root', sec: sec('2026-05-22T11:50:20Z') },
     ];
     wtmp(logins);
-    // One run while the clock was a day ahead (a dead CMOS battery before NTP synced, a stepped clock).
     const ahead = await check(root, '2026-05-22T12:00:00Z', undefined);
-    expect(reported(ahead.findings)).toEqual([]);
+    expect(reported(ahead.findings)).toEqual([
+      expect.stringMatching(/^CRITICAL Login by root on ttyS0 at 2026-05-22 11:50:20 UTC/),
+    ]);
     // Back to the right time: an intruder logs in without a call.
     wtmp([
       ...logins,
@@ -97,12 +101,38 @@ describe('marks later than now', () => {
     ]);
     const back = await check(root, '2026-05-21T04:00:00Z', ahead.out.state);
     expect(reported(back.findings)).toEqual([
-      'WARNING The last run judged ttyS0 up to 2026-05-22T12:00:00.000Z, later than now: the clock went back since, or was ahead then; ttyS0 is judged afresh (a finding of an earlier run may come once more)',
+      'WARNING The last run judged ttyS0 up to 2026-05-22T11:50:20.000Z, later than now: the clock went back since, or was ahead then; ttyS0 is judged afresh (a finding of an earlier run may come once more)',
       expect.stringMatching(/^CRITICAL Login by mallory on ttyS0 at 2026-05-21 03:00:00 UTC/),
     ]);
-    // The marks are now's: the next run is quiet.
+    // The marks are now's: the next run is quiet (root's record is judged again once the clock passes it).
     const next = await check(root, '2026-05-21T05:00:00Z', back.out.state);
     expect(reported(next.findings)).toEqual([]);
+  });
+
+  it('a run with the clock ahead leaves no mark ahead of the data: the calls logged after it are judged', async () => {
+    const { root, log, wtmp } = tree();
+    writeFileSync(log, call('20', '10:00:00', 612, 'yanagi'));
+    const logins: UtmpRecordInput[] = [
+      { type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:00:20Z') },
+    ];
+    wtmp(logins);
+    const first = await check(root, '2026-05-20T12:00:00Z', undefined);
+    // The clock three hours ahead for one run; then NTP steps it back.
+    const ahead = await check(root, '2026-05-20T15:00:00Z', first.out.state);
+    expect(reported(ahead.findings)).toEqual([]);
+    // At 13:00 a caller is answered and handed to login, and never logs in; at 13:30 mallory logs in on the
+    // line without a call. The next run comes at 16:00, after the mark of the run ahead.
+    appendFileSync(log, call('20', '13:00:00', 700, 'yanagi'));
+    wtmp([
+      ...logins,
+      { type: 7, pid: 999, line: 'ttyS0', user: 'mallory', sec: sec('2026-05-20T13:30:00Z') },
+    ]);
+    const later = await check(root, '2026-05-20T16:00:00Z', ahead.out.state);
+    expect(reported(later.findings)).toEqual([
+      expect.stringMatching(/^CRITICAL Login by mallory on ttyS0 at 2026-05-20 13:30:00 UTC/),
+      expect.stringMatching(/^INFO .*13:00:00/),
+    ]);
+    expect(later.summary).toMatch(/^1 line, 1 call, /);
   });
 });
 
