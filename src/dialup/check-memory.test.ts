@@ -54,7 +54,7 @@ function touch(file: string): void {
 describe('reading mgetty logs in bounded memory', () => {
   it('finds the calls after 600 MB of padding (read whole, the text overflowed a string and the log went unread)', {
     timeout: 30_000,
-  }, () => {
+  }, async () => {
     const r = root();
     const log = path.join(r, 'var/log/mgetty/mg_ttyS1.log');
     const fd = openSync(log, 'w');
@@ -62,7 +62,11 @@ describe('reading mgetty logs in bounded memory', () => {
     writeSync(fd, `\n${CALL}`, 600 * 1024 * 1024);
     closeSync(fd);
     touch(log);
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan);
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan,
+    );
     expect(insp.problems).toEqual([]);
     const line = insp.lines.find((l) => l.line === 'ttyS1');
     expect(line?.calls.length).toBe(1);
@@ -73,7 +77,7 @@ describe('reading mgetty logs in bounded memory', () => {
 
   it('refuses a rotated .gz that inflates past its bound (a gzip bomb), and says so', {
     timeout: 30_000,
-  }, () => {
+  }, async () => {
     const r = root();
     const log = path.join(r, 'var/log/mgetty/mg_ttyS1.log');
     writeFileSync(log, CALL);
@@ -82,14 +86,18 @@ describe('reading mgetty logs in bounded memory', () => {
     const bomb = path.join(r, 'var/log/mgetty/mg_ttyS1.log.2.gz');
     writeFileSync(bomb, gzipSync(Buffer.alloc(65 * 1024 * 1024)));
     touch(bomb);
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan);
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan,
+    );
     expect(insp.problems.map((p) => p.summary)).toEqual([
       `Cannot read /var/log/mgetty/mg_ttyS1.log.2.gz: decompresses to more than ${64 * 1024 * 1024} bytes, more than 500 times its size: no mgetty log compresses that well (a gzip bomb?)`,
     ]);
     expect(insp.lines.find((l) => l.line === 'ttyS1')?.calls.length).toBe(1);
   });
 
-  it('reads a rotated .gz as before: its calls, numbered by their line in the file', () => {
+  it('reads a rotated .gz as before: its calls, numbered by their line in the file', async () => {
     const r = root();
     const gz = path.join(r, 'var/log/mgetty/mg_ttyS1.log.1.gz');
     writeFileSync(gz, gzipSync(`noise\n\n${CALL}`));
@@ -97,7 +105,11 @@ describe('reading mgetty logs in bounded memory', () => {
     const log = path.join(r, 'var/log/mgetty/mg_ttyS1.log');
     writeFileSync(log, '');
     touch(log);
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan);
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan,
+    );
     expect(insp.problems).toEqual([]);
     const line = insp.lines.find((l) => l.line === 'ttyS1');
     expect(line?.matches.length).toBe(1);

@@ -41,7 +41,7 @@ const plan = (syslogFiles: string[] = []): Plan => ({
 const sec = (iso: string): number => Date.parse(iso) / 1000;
 
 describe('reading syslog for mgetty lines', () => {
-  it('keeps exactly the getty lines with their line numbers, whatever the chunk size (property)', () => {
+  it('keeps exactly the getty lines with their line numbers, whatever the chunk size (property)', async () => {
     const r = root();
     const pool = [
       "May 25 06:01:58 gauntlet mgetty[612]: data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='ユーザ'",
@@ -50,17 +50,17 @@ describe('reading syslog for mgetty lines', () => {
       '',
       'x'.repeat(40),
     ];
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(fc.integer({ min: 0, max: pool.length - 1 }), { maxLength: 30 }),
         // Buffers from just over the longest line up: lines cross buffer ends at every offset.
         fc.integer({ min: 160, max: 700 }),
         fc.boolean(),
-        (picks, chunk, finalNewline) => {
+        async (picks, chunk, finalNewline) => {
           const lines = picks.map((i) => pool[i] as string);
           const file = path.join(r, 'syslog');
           writeFileSync(file, lines.join('\n') + (finalNewline && lines.length ? '\n' : ''));
-          const got = syslogLines(file, chunk);
+          const got = await syslogLines(file, chunk);
           const want = lines.flatMap((l, i) => (l.includes('getty[') ? [[l, i + 1] as const] : []));
           expect(got.text === '' ? [] : got.text.split('\n')).toEqual(want.map(([l]) => l));
           expect(got.lineNos).toEqual(want.map(([, n]) => n));
@@ -70,7 +70,7 @@ describe('reading syslog for mgetty lines', () => {
     );
   });
 
-  it("finds mgetty calls in the plan's syslog files, pointing at their lines", () => {
+  it("finds mgetty calls in the plan's syslog files, pointing at their lines", async () => {
     const r = root();
     put(r, 'var/log/mgetty.ttyS1', '05/01 00:00:00 yS1  waiting...\n');
     put(
@@ -87,7 +87,7 @@ describe('reading syslog for mgetty lines', () => {
       'var/log/wtmp',
       encodeRecords([{ type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-25T06:02:20Z') }]),
     );
-    const insp = inspectDialup(
+    const insp = await inspectDialup(
       makeHost({ root: r, name: 'h', now: NOW }),
       dialupConfig.parse({}),
       plan(['/var/log/syslog']),
@@ -102,7 +102,7 @@ describe('reading syslog for mgetty lines', () => {
 });
 
 describe('finding the logs', () => {
-  it('reads files named on the command line as host paths under --root (as last -f does)', () => {
+  it('reads files named on the command line as host paths under --root (as last -f does)', async () => {
     const r = root();
     put(r, 'var/log/mgetty.log.ttyS0', '05/20 10:00:00 yS0  mgetty: interim release 1.2.1\n');
     put(
@@ -110,11 +110,16 @@ describe('finding the logs', () => {
       'var/log/wtmp.old',
       encodeRecords([{ type: 7, pid: 1, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:02:10Z') }]),
     );
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan(), {
-      logs: ['/var/log/mgetty.log.ttyS0'],
-      wtmp: ['/var/log/wtmp.old'],
-      cwd: '/',
-    });
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+      {
+        logs: ['/var/log/mgetty.log.ttyS0'],
+        wtmp: ['/var/log/wtmp.old'],
+        cwd: '/',
+      },
+    );
     expect([insp.problems, insp.logs, insp.wtmp]).toEqual([
       [],
       ['/var/log/mgetty.log.ttyS0'],
@@ -122,7 +127,7 @@ describe('finding the logs', () => {
     ]);
   });
 
-  it("finds a call's login in a dated, compressed wtmp backup (RHEL's logrotate dateext)", () => {
+  it("finds a call's login in a dated, compressed wtmp backup (RHEL's logrotate dateext)", async () => {
     const r = root();
     put(
       r,
@@ -141,13 +146,17 @@ describe('finding the logs', () => {
     ]);
     put(r, 'var/log/wtmp-20260601.gz', gzipSync(login));
     put(r, 'var/log/wtmp', new Uint8Array(0));
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
     expect(insp.wtmp).toEqual(['/var/log/wtmp-20260601.gz', '/var/log/wtmp']);
     expect(insp.lines[0]?.matches.map((m) => m.login.user)).toEqual(['yanagi']);
     expect(insp.lines[0]?.callsWithoutLogin).toEqual([]);
   });
 
-  it("judges no call from before wtmp's oldest record once rotation dropped the old wtmp (rotate 1)", () => {
+  it("judges no call from before wtmp's oldest record once rotation dropped the old wtmp (rotate 1)", async () => {
     const r = root();
     const connect = (day: string, pid: number, user: string): string[] => [
       '--',
@@ -173,7 +182,7 @@ describe('finding the logs', () => {
       encodeRecords([{ type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-20T10:02:10Z') }]),
     );
     const host = makeHost({ root: r, name: 'h', now: NOW });
-    const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(host, dialupConfig.parse({}), plan());
     expect(insp.lines[0]?.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([
       [640, 'login-failed'],
     ]);
@@ -181,13 +190,13 @@ describe('finding the logs', () => {
     expect(summary?.kind === 'dialup-line-summary' && summary.data.callsBeforeWtmp).toBe(1);
     // A wtmp with no record yet covers the time since it was created (its mtime): older calls are not judged.
     put(r, 'var/log/wtmp', new Uint8Array(0), '2026-05-22T00:00:00Z');
-    const empty = inspectDialup(host, dialupConfig.parse({}), plan());
+    const empty = await inspectDialup(host, dialupConfig.parse({}), plan());
     expect(empty.lines[0]?.callsWithoutLogin.map((c) => [c.call.pid, c.outcome])).toEqual([
       [640, 'login-failed'],
     ]);
   });
 
-  it('leaves logins after mgetty stopped for good to the serial console, and says so (INFO)', () => {
+  it('leaves logins after mgetty stopped for good to the serial console, and says so (INFO)', async () => {
     const r = root();
     put(
       r,
@@ -207,7 +216,11 @@ describe('finding the logs', () => {
       'var/log/wtmp',
       encodeRecords([{ type: 7, pid: 1234, line: 'ttyS0', user: 'root', sec: sec('2026-05-30T03:00:00Z') }]),
     );
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
     expect(insp.findings.filter((f) => f.status === 'CRITICAL')).toEqual([]);
     const summary = insp.findings.find((f) => f.kind === 'dialup-line-summary');
     expect([summary?.status, summary?.summary]).toEqual([
@@ -216,7 +229,7 @@ describe('finding the logs', () => {
     ]);
   });
 
-  it('reads rotated copies oldest first, gzip included, and nothing when no mgetty log exists', () => {
+  it('reads rotated copies oldest first, gzip included, and nothing when no mgetty log exists', async () => {
     const r = root();
     expect(dialupEnabled(makeHost({ root: r, name: 'h' }), dialupConfig.parse({}))).toBe(false);
     put(
@@ -235,7 +248,7 @@ describe('finding the logs', () => {
     put(r, 'var/log/wtmp', new Uint8Array(0));
     const host = makeHost({ root: r, name: 'h', now: NOW });
     expect(dialupEnabled(host, dialupConfig.parse({}))).toBe(true);
-    const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(host, dialupConfig.parse({}), plan());
     expect(insp.logs).toEqual([
       '/var/log/mgetty.ttyS1-20260501.gz',
       '/var/log/mgetty.ttyS1',
@@ -249,7 +262,7 @@ describe('finding the logs', () => {
     ]);
   });
 
-  it('counts the lines of a copy beside its original once (copytruncate caught half-way, .1 beside .1.gz)', () => {
+  it('counts the lines of a copy beside its original once (copytruncate caught half-way, .1 beside .1.gz)', async () => {
     const r = root();
     const log = [
       '--',
@@ -270,7 +283,11 @@ describe('finding the logs', () => {
     // gzip still writing: the .gz ends short of its plain twin (a few lines in, or its header alone).
     for (const cut of [60, 10]) {
       put(r, 'var/log/mgetty.ttyS0.1.gz', gzipSync(log).subarray(0, cut));
-      const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+      const insp = await inspectDialup(
+        makeHost({ root: r, name: 'h', now: NOW }),
+        dialupConfig.parse({}),
+        plan(),
+      );
       expect(insp.problems).toEqual([]);
       expect(insp.trouble.map((g) => [g.line, g.kind, g.count])).toEqual([['ttyS0', 'dsr-off', 3]]);
       // A CONNECT with no hand-over is no merged twin: it too is counted once.
@@ -278,7 +295,7 @@ describe('finding the logs', () => {
     }
   });
 
-  it('counts modem trouble within --since only', () => {
+  it('counts modem trouble within --since only', async () => {
     const r = root();
     put(
       r,
@@ -292,38 +309,83 @@ describe('finding the logs', () => {
     );
     put(r, 'var/log/wtmp', new Uint8Array(0));
     const host = makeHost({ root: r, name: 'h', now: NOW });
-    const all = inspectDialup(host, dialupConfig.parse({}), plan());
+    const all = await inspectDialup(host, dialupConfig.parse({}), plan());
     expect(all.trouble.map((g) => [g.kind, g.count])).toEqual([['dsr-off', 3]]);
-    const day = inspectDialup(host, dialupConfig.parse({}), plan(), {
+    const day = await inspectDialup(host, dialupConfig.parse({}), plan(), {
       since: new Date('2026-06-01T00:00:00Z'),
     });
     expect(day.trouble.map((g) => [g.kind, g.count])).toEqual([['dsr-off', 2]]);
-    const none = inspectDialup(host, dialupConfig.parse({}), plan(), {
+    const none = await inspectDialup(host, dialupConfig.parse({}), plan(), {
       since: new Date('2026-06-01T12:00:00Z'),
     });
     expect(none.trouble).toEqual([]);
   });
 
-  it('still reports a cut .gz that is no copy of another member', () => {
+  it('still reports a cut .gz that is no copy of another member', async () => {
     const r = root();
     const log = "05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n".repeat(40);
     put(r, 'var/log/mgetty.ttyS0.1.gz', gzipSync(log).subarray(0, 40));
     put(r, 'var/log/mgetty.ttyS0', "05/21 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n");
     put(r, 'var/log/wtmp', new Uint8Array(0));
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
     expect(insp.problems.map((p) => p.summary)).toEqual([
       'Cannot read /var/log/mgetty.ttyS0.1.gz: unexpected end of file',
     ]);
   });
 
-  it('says it cannot read a FIFO where the mgetty log should be, instead of "No mgetty log found"', () => {
+  it('reports a rotated .gz whose CRC does not match, with zlib’s reason', async () => {
+    const r = root();
+    const gz = Buffer.from(gzipSync("05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n".repeat(40)));
+    gz[gz.length - 8] = (gz[gz.length - 8] as number) ^ 0xff;
+    put(r, 'var/log/mgetty.ttyS0.1.gz', gz);
+    put(r, 'var/log/mgetty.ttyS0', "05/21 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n");
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
+    expect(insp.problems.map((p) => p.summary)).toEqual([
+      'Cannot read /var/log/mgetty.ttyS0.1.gz: incorrect data check',
+    ]);
+    expect(insp.lines.map((l) => [l.line, l.calls.length])).toEqual([['ttyS0', 1]]);
+  });
+
+  it('keeps the event loop turning while it inflates a big rotated .gz (other checks run meanwhile)', async () => {
+    const r = root();
+    // ~24 MB of lines that make no entry: inflating them takes tens of milliseconds.
+    const line = "05/20 10:05:44 yS0  waiting for ``CONNECT'' ** found **\n";
+    put(r, 'var/log/mgetty.ttyS0.1.gz', gzipSync(`${'-'.repeat(59)}\n`.repeat(400_000) + line));
+    put(r, 'var/log/mgetty.ttyS0', line);
+    put(r, 'var/log/wtmp', new Uint8Array(0));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      const insp = await inspectDialup(
+        makeHost({ root: r, name: 'h', now: NOW }),
+        dialupConfig.parse({}),
+        plan(),
+      );
+      expect(insp.problems).toEqual([]);
+      expect(insp.logs).toEqual(['/var/log/mgetty.ttyS0.1.gz', '/var/log/mgetty.ttyS0']);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('says it cannot read a FIFO where the mgetty log should be, instead of "No mgetty log found"', async () => {
     const r = root();
     mkdirSync(path.join(r, 'var/log'), { recursive: true });
     makeFifo(path.join(r, 'var/log/mgetty.ttyS0'));
     put(r, 'var/log/wtmp', new Uint8Array(0));
     const host = makeHost({ root: r, name: 'h', now: NOW });
     expect(dialupEnabled(host, dialupConfig.parse({}), plan())).toBe(true);
-    const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(host, dialupConfig.parse({}), plan());
     expect(insp.enabled).toBe(true);
     expect(insp.problems.map((p) => [p.status, p.summary])).toEqual([
       ['WARNING', 'Cannot read /var/log/mgetty.ttyS0: not a regular file'],
@@ -332,7 +394,7 @@ describe('finding the logs', () => {
 
   it.runIf(process.geteuid?.() === 0)(
     'refuses an mgetty log that is a symbolic link another user planted to a root-only file (needs root: lchown)',
-    () => {
+    async () => {
       const r = root();
       put(r, 'secret', '06/01 10:00:00 yS3  echo root:Hunter2 | chpasswd\n');
       mkdirSync(path.join(r, 'var/log/mgetty'), { recursive: true });
@@ -341,7 +403,7 @@ describe('finding the logs', () => {
       lchownSync(link, 65534, 65534);
       put(r, 'var/log/wtmp', new Uint8Array(0));
       const host = makeHost({ root: r, name: 'h', now: NOW });
-      const insp = inspectDialup(host, dialupConfig.parse({}), plan());
+      const insp = await inspectDialup(host, dialupConfig.parse({}), plan());
       expect(JSON.stringify(insp)).not.toContain('Hunter2');
       expect(insp.problems.map((p) => [p.status, p.summary])).toEqual([
         [
@@ -352,7 +414,7 @@ describe('finding the logs', () => {
         ],
       ]);
       // Named on the command line, the admin's choice: followed.
-      const given = inspectDialup(host, dialupConfig.parse({}), plan(), {
+      const given = await inspectDialup(host, dialupConfig.parse({}), plan(), {
         logs: ['/var/log/mgetty/mg_ttyS3.log'],
       });
       expect(given.problems).toEqual([]);
@@ -360,7 +422,7 @@ describe('finding the logs', () => {
     },
   );
 
-  it('caps a log mtime in the future at the inspection time when inferring years', () => {
+  it('caps a log mtime in the future at the inspection time when inferring years', async () => {
     const r = root();
     put(
       r,
@@ -368,7 +430,11 @@ describe('finding the logs', () => {
       "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n",
       '2027-08-01T00:00:00Z',
     );
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
     expect(insp.lines[0]?.calls[0]?.start.toISOString()).toBe('2026-05-20T10:00:00.000Z');
   });
 
@@ -386,11 +452,15 @@ describe('finding the logs', () => {
     expect(out.results).toEqual([]);
   });
 
-  it('reports a wtmp that is not one, and still counts the calls', () => {
+  it('reports a wtmp that is not one, and still counts the calls', async () => {
     const r = root();
     put(r, 'var/log/mgetty.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
     put(r, 'var/log/wtmp', 'this is not a wtmp file at all, just some text '.repeat(20));
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
     expect(insp.problems.map((p) => p.summary)).toEqual([
       expect.stringMatching(/^Cannot read \/var\/log\/wtmp: not a utmp\/wtmp file/),
     ]);
@@ -400,33 +470,41 @@ describe('finding the logs', () => {
 
   it('reports a wtmp or syslog that is a FIFO as not a regular file, without waiting for a writer', {
     timeout: 5000,
-  }, () => {
+  }, async () => {
     const r = root();
     put(r, 'var/log/mgetty.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
     mkdirSync(path.join(r, 'var/log'), { recursive: true });
     makeFifo(path.join(r, 'var/log/wtmp'));
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
     expect(insp.problems.map((p) => p.summary)).toEqual([
       'Cannot read /var/log/wtmp: not a regular file: logins on dial-up lines not compared with calls',
     ]);
     expect(insp.lines[0]?.calls).toHaveLength(1);
     const fifo = path.join(r, 'syslog-fifo');
     makeFifo(fifo);
-    expect(() => syslogLines(fifo)).toThrow('not a regular file');
+    await expect(syslogLines(fifo)).rejects.toThrow('not a regular file');
   });
 });
 
 describe('big inputs', () => {
   it('reads a wtmp of more than 200k records (a spread push overflowed the stack)', {
     timeout: 60_000,
-  }, () => {
+  }, async () => {
     const r = root();
     put(r, 'var/log/mgetty.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");
     const one = encodeRecords([
       { type: 7, pid: 612, line: 'pts/0', user: 'kato', sec: sec('2026-05-20T10:00:00Z') },
     ]);
     put(r, 'var/log/wtmp', Buffer.concat(new Array<Buffer>(210_000).fill(Buffer.from(one))));
-    const insp = inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan());
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(),
+    );
     expect(insp.problems).toEqual([]);
     expect(insp.lines[0]?.calls).toHaveLength(1);
   });
@@ -457,7 +535,7 @@ describe("the host's time zone", () => {
 });
 
 describe('a dial-up line with many calls', () => {
-  it('lists the line summaries and the most serious findings, and counts the rest', () => {
+  it('lists the line summaries and the most serious findings, and counts the rest', async () => {
     // 300 calls with no login each (one INFO each before), and one login with no call (CRITICAL).
     const r = root();
     const calls = Array.from({ length: 300 }, (_, i) => {
@@ -481,7 +559,7 @@ describe('a dial-up line with many calls', () => {
         { type: 8, pid: 99, line: 'ttyS0', sec: sec('2026-05-25T12:05:00Z') },
       ]),
     );
-    const insp = inspectDialup(
+    const insp = await inspectDialup(
       makeHost({ root: r, name: 'h', now: NOW }),
       dialupConfig.parse({}),
       plan(['/var/log/syslog']),

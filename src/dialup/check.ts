@@ -9,14 +9,15 @@
  * not judged (nothing to compare with), and the line does not appear in the report.
  */
 import { append } from '../core/array.ts';
-import { closeSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzip } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
-import { type OpenOptions, openRegularSync } from '../core/open.ts';
+import { type OpenOptions, openRegular } from '../core/open.ts';
 import { capResult, MAX_LISTED } from '../core/cap.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { hostZoneName } from '../core/tz.ts';
@@ -25,12 +26,12 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { logsConfig } from '../logs/config.ts';
 import { DEFAULT_CHUNK, LineScanner } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
+import { gunzipFrom } from '../logs/read/content.ts';
 import { liveNameOf, orderFamily } from '../logs/read/family.ts';
 import type { DialupConfig } from './config.ts';
 import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
 import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
-import { gunzipChunksSync } from './gunzip-sync.ts';
 import { LineSplitter } from './log-lines.ts';
 import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, gzipLimit } from '../logins/wtmp-file.ts';
 import { wtmpFamily } from '../logins/history.ts';
@@ -132,24 +133,26 @@ interface ReadLog {
 }
 
 /** A regular file's bytes and its modification time. */
-function readBytes(local: string, opts: OpenOptions): { bytes: Buffer; mtime: Date } {
-  const { fd, stat: st } = openRegularSync(local, opts);
+async function readBytes(local: string, opts: OpenOptions): Promise<{ bytes: Buffer; mtime: Date }> {
+  const { handle, stat: st } = await openRegular(local, opts);
   try {
-    return { bytes: readFileSync(fd), mtime: st.mtime };
+    return { bytes: await handle.readFile(), mtime: st.mtime };
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
+const gunzipAsync = promisify(gunzip);
+
 /**
  * A per-line log's lines that can make entries, streamed: a plain file read in chunks, a `.gz` inflated in
- * chunks (gunzip-sync.ts) up to the wtmp backups' bound (gzipLimit), each line capped as src/logs caps it
- * (log-lines.ts). Only the lines kept cost memory; a log padded with a long line or a gzip bomb does not. A
- * symbolic link is followed only when trusted (src/core/open.ts), unless `opts` says otherwise (a log named
- * on the command line).
+ * chunks (src/logs's gunzipFrom, a zlib stream) up to the wtmp backups' bound (gzipLimit), each line capped
+ * as src/logs caps it (log-lines.ts). Only the lines kept cost memory; a log padded with a long line or a
+ * gzip bomb does not. A symbolic link is followed only when trusted (src/core/open.ts), unless `opts` says
+ * otherwise (a log named on the command line).
  */
-function readText(local: string, opts: OpenOptions = {}): Omit<ReadLog, 'shown'> {
-  const { fd, stat: st } = openRegularSync(local, opts);
+async function readText(local: string, opts: OpenOptions = {}): Promise<Omit<ReadLog, 'shown'>> {
+  const { handle, stat: st } = await openRegular(local, opts);
   const kept: string[] = [];
   const lineNos: number[] = [];
   const lines = new LineSplitter((bytes, lineNo) => {
@@ -164,7 +167,7 @@ function readText(local: string, opts: OpenOptions = {}): Omit<ReadLog, 'shown'>
     if (local.endsWith('.gz')) {
       const { limit, why } = gzipLimit(st.size, GZIP_MAX_SIZE, GZIP_MAX_RATIO, 'mgetty log');
       try {
-        for (const chunk of gunzipChunksSync(fd)) {
+        for await (const chunk of gunzipFrom(handle)) {
           size += chunk.length;
           if (size > limit) throw new Error(`decompresses to more than ${limit} bytes, ${why}`);
           lines.push(chunk);
@@ -177,7 +180,7 @@ function readText(local: string, opts: OpenOptions = {}): Omit<ReadLog, 'shown'>
     } else {
       const buf = Buffer.allocUnsafe(DEFAULT_CHUNK);
       for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
+        const { bytesRead: n } = await handle.read(buf, 0, buf.length, null);
         if (n === 0) break;
         size += n;
         lines.push(buf.subarray(0, n));
@@ -185,7 +188,7 @@ function readText(local: string, opts: OpenOptions = {}): Omit<ReadLog, 'shown'>
     }
     lines.end();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
   return { text: kept.join('\n'), mtime: st.mtime, lineNos, syslog: false, content: size > 0, damage };
 }
@@ -220,11 +223,11 @@ let gettyRules: RuleSet | undefined;
  * `getty[` with its SIMD keyword kernel (bytes in place, line numbers counted), so only those lines become
  * strings. Line numbers are kept so evidence points at the right line.
  */
-export function syslogLines(
+export async function syslogLines(
   local: string,
   chunkSize = DEFAULT_CHUNK,
-): { text: string; mtime: Date; lineNos: number[] } {
-  const { fd, stat: st } = openRegularSync(local);
+): Promise<{ text: string; mtime: Date; lineNos: number[] }> {
+  const { handle, stat: st } = await openRegular(local);
   const kept: string[] = [];
   const lineNos: number[] = [];
   gettyRules ??= compileRules(
@@ -241,13 +244,13 @@ export function syslogLines(
   );
   try {
     for (;;) {
-      const n = readSync(fd, scanner.buf, scanner.len, scanner.free, null);
+      const { bytesRead: n } = await handle.read(scanner.buf, scanner.len, scanner.free, null);
       if (n === 0) break;
       scanner.wrote(n);
     }
     scanner.finish(true);
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
   return { text: kept.join('\n'), mtime: st.mtime, lineNos };
 }
@@ -287,12 +290,12 @@ function withRotations(host: Host, shownPath: string): string[] {
 }
 
 /** Runs the whole dial-up inspection: discover, read, parse, correlate, build findings. */
-export function inspectDialup(
+export async function inspectDialup(
   host: Host,
   config: DialupConfig,
   plan: Plan | undefined,
   inputs: DialupInputs = {},
-): DialupInspection {
+): Promise<DialupInspection> {
   const service = serviceName(plan);
   const timeZone = hostZoneName(host, config.timeZone);
   const problems: Finding[] = [];
@@ -353,7 +356,7 @@ export function inspectDialup(
     try {
       // Logs named on the command line are the admin's choice: followed through any symbolic link.
       const follow = inputs.logs?.length ? { follow: true } : {};
-      read.push({ shown: s.shown, ...readText(s.local, follow) });
+      read.push({ shown: s.shown, ...(await readText(s.local, follow)) });
     } catch (err) {
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
@@ -368,7 +371,7 @@ export function inspectDialup(
           continue;
         }
         try {
-          const { text, mtime, lineNos } = syslogLines(local);
+          const { text, mtime, lineNos } = await syslogLines(local);
           if (text) read.push({ shown: p, text, mtime, lineNos, syslog: true, content: true, damage: null });
         } catch (err) {
           problems.push(notChecked(service, 'log', p, err, ''));
@@ -434,8 +437,8 @@ export function inspectDialup(
     let bytes: Buffer;
     let mtime: Date;
     try {
-      ({ bytes, mtime } = readBytes(s.local, inputs.wtmp?.length ? { follow: true } : {}));
-      if (s.local.endsWith('.gz')) bytes = gunzipSync(bytes, { maxOutputLength: MAX_WTMP_BYTES });
+      ({ bytes, mtime } = await readBytes(s.local, inputs.wtmp?.length ? { follow: true } : {}));
+      if (s.local.endsWith('.gz')) bytes = await gunzipAsync(bytes, { maxOutputLength: MAX_WTMP_BYTES });
     } catch (err) {
       // A rotated copy is optional; the current one is not.
       if (s.optional && errnoCode(err) === 'ENOENT') continue;
@@ -591,16 +594,16 @@ const LISTED_FIRST: Partial<Record<Finding['kind'], number>> = {
 export const dialupCheck: CheckKind = {
   description: 'Dial-up lines: new mgetty calls compared with logins, new modem warnings',
   readsState: (raw) => parseDialupState(raw) !== undefined,
-  run(ctx: CheckContext): Promise<CheckOutcome> {
+  async run(ctx: CheckContext): Promise<CheckOutcome> {
     const resume = !ctx.options.all && ctx.options.since === undefined;
-    const inspection = inspectDialup(ctx.host, ctx.config.checks.dialup, ctx.plan, {
+    const inspection = await inspectDialup(ctx.host, ctx.config.checks.dialup, ctx.plan, {
       since: ctx.options.since,
       ...(resume ? { saved: parseDialupState(ctx.state) } : {}),
     });
-    if (!inspection.enabled) return Promise.resolve({ results: [] });
+    if (!inspection.enabled) return { results: [] };
     const results = [dialupResult(inspection)];
     // --all and --since look without moving the saved marks.
-    return Promise.resolve(resume ? { results, state: inspection.state } : { results });
+    return resume ? { results, state: inspection.state } : { results };
   },
 };
 

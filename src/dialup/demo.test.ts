@@ -27,7 +27,11 @@ type DemoFn = (opts: { year: number; month: number; utcOffsetMinutes?: number; b
 const generator = pathToFileURL(path.resolve('examples/demo-root/scripts/demo-dialup.mjs')).href;
 
 /** Writes the generator's output into a fresh tree, as the demo generator does, and inspects it. */
-function inspectTree(demo: Demo, now: Date, tz?: string): { inspection: DialupInspection; root: string } {
+async function inspectTree(
+  demo: Demo,
+  now: Date,
+  tz?: string,
+): Promise<{ inspection: DialupInspection; root: string }> {
   const root = mkdtempSync(path.join(tmpdir(), 'tenken-dialup-'));
   for (const [p, text] of Object.entries(demo.mgettyLogs)) {
     const file = path.join(root, p);
@@ -42,7 +46,7 @@ function inspectTree(demo: Demo, now: Date, tz?: string): { inspection: DialupIn
     writeFileSync(path.join(root, 'etc/timezone'), `${tz}\n`);
   }
   const host = makeHost({ root, name: 'demo', now });
-  return { inspection: inspectDialup(host, dialupConfig.parse({}), undefined), root };
+  return { inspection: await inspectDialup(host, dialupConfig.parse({}), undefined), root };
 }
 
 describe('the demo generator', () => {
@@ -67,10 +71,10 @@ describe('the demo generator', () => {
     ['UTC', 0, undefined],
     ['Asia/Tokyo', 540, 'Asia/Tokyo'],
   ] as const) {
-    it(`yields exactly the planned findings (${label} host)`, () => {
+    it(`yields exactly the planned findings (${label} host)`, async () => {
       const boots = [Date.UTC(2026, 10, 3, 7, 58), Date.UTC(2026, 10, 17, 6, 30)];
       const demo = demoDialup({ year: 2026, month: 11, utcOffsetMinutes: offset, boots });
-      const { inspection, root } = inspectTree(demo, new Date('2026-12-01T00:00:00Z'), tz);
+      const { inspection, root } = await inspectTree(demo, new Date('2026-12-01T00:00:00Z'), tz);
       roots.push(root);
       expect(inspection.problems).toEqual([]);
       const planned = inspection.findings.filter((f) => f.kind !== 'dialup-line-summary');

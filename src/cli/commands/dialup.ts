@@ -49,7 +49,7 @@ export function register(program: Command, app: App): void {
       const g = app.globals(cmd);
       assertFormat(g, 'dialup', ['text', 'json']);
       const loaded = await app.load(cmd);
-      const insp = inspectDialup(loaded.host, loaded.config.checks.dialup, loaded.plan, {
+      const insp = await inspectDialup(loaded.host, loaded.config.checks.dialup, loaded.plan, {
         logs: opts.mgettyLog,
         wtmp: opts.file,
         ttys: opts.tty,

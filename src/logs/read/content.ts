@@ -75,8 +75,14 @@ export async function openLog(
   }
 }
 
-/** Decompressed chunks of a gzip file (all members). */
-async function* gunzipFrom(handle: FileHandle): AsyncGenerator<Buffer> {
+/**
+ * The decompressed chunks of the gzip file open as `handle` (all members, from its start, as `zcat` reads
+ * them), in order, 64 KiB at a time: memory stays a chunk or two whatever the file inflates to. A damaged or
+ * cut file throws zlib's error (`Z_BUF_ERROR` for a file cut short, `Z_DATA_ERROR` for a bad CRC) after the
+ * chunks that did decompress. Stopping early (break, return, a throw in the loop) stops the reading. The
+ * handle stays the caller's to close, after the loop.
+ */
+export async function* gunzipFrom(handle: FileHandle): AsyncGenerator<Buffer> {
   // Positional reads (not handle.createReadStream, which takes ownership of the handle and closes it).
   async function* compressed(): AsyncGenerator<Buffer> {
     let pos = 0;
