@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
+import { runCli } from '../../test/helpers/cli.ts';
 import { register } from '../cli/commands/wtmp.ts';
+import { StateStore, stateDirFor } from '../state/store.ts';
 import { IncompleteRotationError, rotateFile } from './rotate.ts';
 import { runCommand } from './testing.ts';
 import { encodeRecords } from './utmp.ts';
@@ -415,6 +417,52 @@ describe('rotateFile after a rotation killed part-way', () => {
 });
 
 describe('tenken wtmp rotate', () => {
+  it('waits for the run lock a check holds and gives up with exit 3 and one line, rotating nothing', async () => {
+    const log = auditTree();
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-rotate-state-'));
+    const release = new StateStore(stateDirFor(state, dir)).lock();
+    try {
+      const run = await runCli(['--root', dir, 'wtmp', 'rotate', '--keep', '3', '--wait', '0'], { state });
+      expect(run.stderr).toBe(
+        `tenken: Another tenken run holds ${stateDirFor(state, dir)}/lock: pid ${process.pid} is still running\n`,
+      );
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe('');
+      expect((await survey(log)).files).toEqual({
+        wtmp: { LIVE: 5 },
+        'wtmp.1': { GEN1: 4 },
+        'wtmp.2': { GEN2: 3 },
+        'wtmp.3': { GEN3: 2 },
+      });
+    } finally {
+      release();
+    }
+    const run = await runCli(['--root', dir, 'wtmp', 'rotate', '--keep', '3', '--wait', '0'], { state });
+    expect(run.code).toBe(0);
+    expect(fs.readdirSync(path.join(stateDirFor(state, dir)))).not.toContain('lock');
+    fs.rmSync(state, { recursive: true, force: true });
+  });
+
+  it('rotates once the run holding the lock has finished, within --wait, and says it waited', async () => {
+    const log = auditTree();
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-rotate-state-'));
+    const lockDir = stateDirFor(state, dir);
+    const release = new StateStore(lockDir).lock();
+    setTimeout(release, 300);
+    const run = await runCli(['--root', dir, 'wtmp', 'rotate', '--keep', '3', '--wait', '10'], { state });
+    expect(run.stderr).toBe(
+      `tenken: Another tenken run holds ${lockDir}/lock: pid ${process.pid} is still running: waiting up to 10 s for it to finish\n`,
+    );
+    expect(run.code).toBe(0);
+    expect((await survey(log)).files).toEqual({
+      wtmp: {},
+      'wtmp.1': { LIVE: 5 },
+      'wtmp.2': { GEN1: 4 },
+      'wtmp.3': { GEN2: 3 },
+    });
+    fs.rmSync(state, { recursive: true, force: true });
+  });
+
   it('says the rotation it finished after a killed compression and exits 0', async () => {
     const log = auditTree();
     await rotateFile(path.join(log, 'wtmp'), { keep: 3, compress: false });

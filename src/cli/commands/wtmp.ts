@@ -1,7 +1,8 @@
 /**
- * `tenken wtmp rotate [--keep N] [--compress] [--file PATH...]`: rotates /var/log/wtmp and /var/log/btmp (when
- * present) without a moment where the path is missing, verifying record counts, finishing what a killed
- * rotation left (src/logins/rotate.ts).
+ * `tenken wtmp rotate [--keep N] [--compress] [--file PATH...] [--wait S]`: rotates /var/log/wtmp and
+ * /var/log/btmp (when present) without a moment where the path is missing, verifying record counts, finishing
+ * what a killed rotation left (src/logins/rotate.ts). Holds the run lock, as `check` does: a check reading wtmp
+ * mid-rotation, or two rotations at once, saw a half-done rotation.
  */
 import type { Command } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
@@ -13,10 +14,12 @@ import {
   type RotateResult,
   rotateFile,
 } from '../../logins/rotate.ts';
+import { LOCK_WAIT_SECONDS, StateStore, waitSeconds } from '../../state/store.ts';
 import type { App, GlobalOptions } from '../app.ts';
 
 interface RotateOpts {
   keep: string;
+  wait: string;
   compress?: boolean;
   file?: string[];
 }
@@ -45,6 +48,11 @@ export function register(program: Command, app: App): void {
       'rotate this file instead of /var/log/wtmp and /var/log/btmp (repeatable)',
       collect,
     )
+    .option(
+      '--wait <seconds>',
+      'wait this long for another run (check, logins mail, wtmp rotate) to finish before giving up with exit 3',
+      String(LOCK_WAIT_SECONDS),
+    )
     .action(async (opts: RotateOpts, cmd: Command) => {
       const g = app.globals(cmd);
       const keep = Number(opts.keep);
@@ -52,7 +60,16 @@ export function register(program: Command, app: App): void {
         throw new TenkenError(
           `Cannot rotate: --keep must be a whole number from 1 to ${MAX_KEEP}, not '${opts.keep}'`,
         );
-      await rotateAll(app, g, keep, opts);
+      const wait = waitSeconds(opts.wait);
+      // The run lock, as check and logins mail take it: never beside a check reading wtmp or another rotation.
+      const release = await new StateStore(g.state).lockWait(wait * 1000, {
+        onWait: (m) => app.io.error(`tenken: ${m}`),
+      });
+      try {
+        await rotateAll(app, g, keep, opts);
+      } finally {
+        release();
+      }
     });
 }
 
