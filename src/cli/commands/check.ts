@@ -37,7 +37,7 @@ export function register(program: Command, app: App): void {
     .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout (- for stdout)')
     .option(
       '--wait <seconds>',
-      'wait this long for another run (check, logins mail) to finish before giving up with exit 3',
+      'wait this long for another run (check, logins mail, wtmp rotate) to finish before giving up with exit 3',
       String(LOCK_WAIT_SECONDS),
     )
     .addHelpText(

@@ -180,7 +180,7 @@ export function register(program: Command, app: App): void {
     .option('--dry-run <dir>', 'write DIR/USER.eml instead of sending')
     .option(
       '--wait <seconds>',
-      'wait this long for another run (check, logins mail) to finish before giving up with exit 3',
+      'wait this long for another run (check, logins mail, wtmp rotate) to finish before giving up with exit 3',
       String(LOCK_WAIT_SECONDS),
     )
     .action(async (opts: ReportOpts, cmd: Command) => {
