@@ -148,6 +148,8 @@ export interface ReadResult {
   eof: boolean;
   /** Content bytes read in this pass. */
   bytes: number;
+  /** `offset` is inside a line longer than the buffer whose head was reported (see LineScanner.inLine). */
+  inLine: boolean;
   /** A read or decompression error part-way (lines before it were reported). */
   error?: unknown;
 }
@@ -173,6 +175,8 @@ export interface PartOutcome {
   lines: number;
   tail: Uint8Array;
   bytes: number;
+  /** Its offset is inside a long line already reported (its last line had no newline: LineScanner.inLine). */
+  inLine?: boolean;
   /** The read error part-way, as a message. */
   error?: string;
 }
@@ -277,6 +281,8 @@ export async function readLog(
     chunk?: number;
     /** Content bytes [start - tailBytes, start), when known, so a read that consumes little has its tail. */
     before?: Buffer;
+    /** `start` is inside a long line already reported (Cursor.inLine): skip to the end of it. */
+    skipLine?: boolean;
     signal?: AbortSignal;
     /** Read a big plain file in parts on several threads. */
     split?: SplitOptions;
@@ -297,12 +303,13 @@ export async function readLog(
       : () => bytesBefore(file.handle.fd, opts.start),
   };
   if (opts.chunk !== undefined) scanOpts.chunk = opts.chunk;
+  if (opts.skipLine) scanOpts.skipLine = true;
   const scanner = new LineScanner(rules, onHit, scanOpts);
   let bytes = 0;
   let error: unknown;
   let end = -1;
-  /** Set when later parts were read on other threads: the position, lines and tail after them. */
-  let after: { offset: number; lines: number; tail: Buffer } | undefined;
+  /** Set when later parts were read on other threads: the position, lines, tail and line state after them. */
+  let after: { offset: number; lines: number; tail: Buffer; inLine: boolean } | undefined;
   try {
     if (!file.gzip) {
       const split = opts.split;
@@ -356,6 +363,7 @@ export async function readLog(
     tail,
     eof: end >= 0 && offset === end,
     bytes,
+    inLine: after?.inLine ?? scanner.inLine,
   };
   if (error !== undefined) result.error = error;
   return result;
@@ -378,7 +386,7 @@ async function readParts(
 ): Promise<{
   bytes: number;
   end: number;
-  after: { offset: number; lines: number; tail: Buffer } | undefined;
+  after: { offset: number; lines: number; tail: Buffer; inLine: boolean } | undefined;
   error?: unknown;
 }> {
   const bounds = [...points, file.size];
@@ -409,6 +417,7 @@ async function readParts(
   let lines = scanner.lineCount;
   let offset = opts.start;
   let tail: Buffer = scanner.tailContent;
+  let inLine = false;
   try {
     const first = await readPlain(file, scanner, opts.start, points[0] as number, opts.signal);
     bytes = first.bytes;
@@ -439,6 +448,7 @@ async function readParts(
         lines = local.lineCount;
         offset = local.offset;
         tail = lastTail(tail, local.tailContent, opts.tailBytes);
+        inLine = local.inLine;
         stopped = r.pos !== task.to;
         continue;
       }
@@ -448,6 +458,7 @@ async function readParts(
       lines += outcome.lines;
       offset = outcome.offset;
       tail = lastTail(tail, Buffer.from(outcome.tail), opts.tailBytes);
+      inLine = outcome.inLine ?? false;
       if (outcome.error !== undefined) {
         error = new Error(outcome.error);
         end = -1; // as an unsplit read that failed: not at the end
@@ -459,7 +470,11 @@ async function readParts(
     throw err;
   }
   await settled;
-  const result: Awaited<ReturnType<typeof readParts>> = { bytes, end, after: { offset, lines, tail } };
+  const result: Awaited<ReturnType<typeof readParts>> = {
+    bytes,
+    end,
+    after: { offset, lines, tail, inLine },
+  };
   if (error !== undefined) result.error = error;
   return result;
 }

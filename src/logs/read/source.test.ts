@@ -7,6 +7,7 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -235,4 +236,123 @@ describe('symbolic links at log names', () => {
       }
     },
   );
+});
+
+describe('a line that never ends', () => {
+  /**
+   * A log read through the real reader and cursors with a tiny buffer (64 bytes: the long-line limit) and
+   * identity sizes to match, so that "over the limit" takes kilobytes, not megabytes.
+   */
+  function tiny(tag: string) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), `tenken-${tag}-`));
+    const live = path.join(dir, 'app.log');
+    const rules = compileRules(logsConfig.parse({}));
+    const read = async (cursors: Cursor[] | null) => {
+      const hits: string[] = [];
+      const r = await readSource(
+        live,
+        {
+          rules,
+          mode: cursors === null ? { kind: 'first' } : { kind: 'resume', cursors },
+          identity: { fpBytes: 32, tailBytes: 32 },
+          countLines: true,
+          consumeTrailing: false,
+          chunk: 64,
+          display: (p) => p,
+        },
+        (hit, file) =>
+          hits.push(`${path.basename(file.path)}:${hit.line} ${hit.text.replace(/\0+/g, '<NUL>')}`),
+      );
+      return { ...r, hits };
+    };
+    const cursorOf = (r: { cursors: Cursor[] }, name = 'app.log') =>
+      r.cursors.find((c) => path.basename(c.path) === name) as Cursor;
+    return { dir, live, read, cursorOf, done: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('reports an unfinished line over the long-line limit once, and the next run reads none of it again', async () => {
+    const t = tiny('endless');
+    try {
+      // `truncate -s` on a log: a sparse file of NULs with no newline, after a line and a line head.
+      writeFileSync(t.live, 'first error\nendless error ');
+      truncateSync(t.live, 8192);
+      const one = await t.read(null);
+      expect(one.hits).toEqual(['app.log:1 first error', 'app.log:2 endless error <NUL>']);
+      expect(one.bytes).toBe(8192);
+      expect(t.cursorOf(one)).toMatchObject({ offset: 8192, inLine: true, line: 2, eof: true });
+      // Nothing new: nothing read, nothing said again.
+      const two = await t.read(one.cursors);
+      expect(two.bytes).toBe(0);
+      expect(two.hits).toEqual([]);
+      expect(t.cursorOf(two)).toMatchObject({ offset: 8192, inLine: true });
+      // The line grows, still without an end: only the new bytes are read, and not reported.
+      appendFileSync(t.live, Buffer.alloc(1000));
+      const three = await t.read(two.cursors);
+      expect([three.bytes, three.hits]).toEqual([1000, []]);
+      expect(t.cursorOf(three)).toMatchObject({ offset: 9192, inLine: true, line: 2 });
+      // It ends at last: its rest is skipped (not a line of its own), the lines after it are read.
+      appendFileSync(t.live, 'rest error\nnext error\n');
+      const four = await t.read(three.cursors);
+      expect(four.hits).toEqual(['app.log:3 next error']);
+      expect(t.cursorOf(four)).toMatchObject({ inLine: false, line: 3, eof: true });
+      expect(four.problems).toEqual([]);
+    } finally {
+      t.done();
+    }
+  });
+
+  it('leaves a short unfinished line unconsumed until it is complete (a daemon mid-write)', async () => {
+    const t = tiny('short');
+    try {
+      writeFileSync(t.live, 'a error\nb err');
+      const one = await t.read(null);
+      expect(one.hits).toEqual(['app.log:1 a error']);
+      expect(t.cursorOf(one)).toMatchObject({ offset: 8, inLine: false });
+      appendFileSync(t.live, 'or done\n');
+      const two = await t.read(one.cursors);
+      expect(two.hits).toEqual(['app.log:2 b error done']);
+    } finally {
+      t.done();
+    }
+  });
+
+  it('reads the lines after an endless line that ended in the file rotated by create, and the new file whole', async () => {
+    const t = tiny('longrot');
+    try {
+      writeFileSync(t.live, 'first error\nendless error ');
+      truncateSync(t.live, 4096);
+      const one = await t.read(null);
+      // The daemon ends the line and writes one more before logrotate renames the file.
+      appendFileSync(t.live, 'rest error\nlast error\n');
+      renameSync(t.live, `${t.live}.1`);
+      writeFileSync(t.live, 'new error\n');
+      const two = await t.read(one.cursors);
+      expect(two.hits).toEqual(['app.log.1:3 last error', 'app.log:1 new error']);
+      expect(t.cursorOf(two, 'app.log.1')).toMatchObject({ inLine: false, eof: true });
+    } finally {
+      t.done();
+    }
+  });
+
+  it('reads a file truncated (copytruncate) or replaced while inside an endless line from its start, skipping nothing', async () => {
+    for (const regrow of [false, true]) {
+      const t = tiny('longtrunc');
+      try {
+        writeFileSync(t.live, 'first error\nendless error ');
+        truncateSync(t.live, 4096);
+        const one = await t.read(null);
+        expect(t.cursorOf(one).inLine).toBe(true);
+        // Truncated in place, then written again: shorter than the offset, or past it (the tail differs).
+        truncateSync(t.live, 0);
+        const again = Array.from({ length: regrow ? 400 : 1 }, (_, i) => `fresh ${i} error\n`).join('');
+        writeFileSync(t.live, again);
+        const two = await t.read(one.cursors);
+        expect(two.hits[0]).toBe('app.log:1 fresh 0 error');
+        expect(two.hits).toHaveLength(regrow ? 400 : 1);
+        expect(t.cursorOf(two)).toMatchObject({ inLine: false, offset: again.length });
+      } finally {
+        t.done();
+      }
+    }
+  });
 });

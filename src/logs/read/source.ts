@@ -122,14 +122,19 @@ export async function readSource(
   }
   try {
     const decisions = await decide(files, opts.mode, opts.identity, newestIsLive);
-    const consumedBy = new Map<number, number>(); // member index → content offset consumed
+    // member index → content offset consumed, and whether that is inside a line already reported
+    const consumedBy = new Map<number, { offset: number; inLine: boolean }>();
     for (const [i, f] of files.entries()) {
       const d = decisions[i] as Decision;
       const shown = opts.display(f.path);
       result.files.push({ path: f.path, decision: d.why });
       if (d.action === 'skip' && d.why === 'copy') continue; // its cursor depends on the original's read
       if (d.action === 'skip') {
-        if (d.keep) consumedBy.set(i, d.keep.offset < 0 ? Number.MAX_SAFE_INTEGER : d.keep.offset);
+        if (d.keep)
+          consumedBy.set(i, {
+            offset: d.keep.offset < 0 ? Number.MAX_SAFE_INTEGER : d.keep.offset,
+            inLine: d.keep.inLine,
+          });
         result.cursors.push(d.keep ? { ...d.keep, path: shown } : await cursorAtEnd(f, shown, opts.identity));
         continue;
       }
@@ -149,6 +154,7 @@ export async function readSource(
         tailBytes: opts.identity.tailBytes,
       };
       if (d.before) readOpts.before = d.before;
+      if (d.continues?.inLine) readOpts.skipLine = true;
       if (opts.chunk !== undefined) readOpts.chunk = opts.chunk;
       if (opts.signal) readOpts.signal = opts.signal;
       const split = opts.split?.(hitFile);
@@ -158,13 +164,22 @@ export async function readSource(
       if (r.error !== undefined)
         result.problems.push({ path: f.path, problem: 'corrupt', reason: reason(r.error) });
       result.cursors.push(cursorAfter(f, shown, r));
-      consumedBy.set(i, r.offset);
+      consumedBy.set(i, { offset: r.offset, inLine: r.inLine });
     }
     for (const [i, f] of files.entries()) {
       const d = decisions[i] as Decision;
       if (d.action !== 'skip' || d.why !== 'copy' || d.of === undefined || d.length === undefined) continue;
-      const consumed = consumedBy.get(d.of) ?? d.length;
-      result.cursors.push(await cursorOfCopy(f, d.length, opts.display(f.path), consumed, opts.identity));
+      const consumed = consumedBy.get(d.of) ?? { offset: d.length, inLine: false };
+      result.cursors.push(
+        await cursorOfCopy(
+          f,
+          d.length,
+          opts.display(f.path),
+          consumed.offset,
+          opts.identity,
+          consumed.inLine,
+        ),
+      );
     }
     if (opts.mode.kind === 'resume' && newestIsLive && !unreadable) {
       const lost = await rotatedAway(live, opts.mode.cursors, files, decisions, (p) => opts.display(p));
