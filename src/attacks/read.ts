@@ -153,6 +153,8 @@ export interface AccountReadOptions {
   display: (local: string) => string;
   /** Report the live file's last line even without a newline (read-only commands). */
   consumeTrailing?: boolean;
+  /** Content bytes read per file at most (SourceReadOptions.limit). */
+  limit?: number;
   signal?: AbortSignal;
   onEvent: (e: SourcedEvent) => void;
 }
@@ -173,6 +175,7 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     identity: DEFAULT_IDENTITY,
     countLines: true,
     consumeTrailing: opts.consumeTrailing ?? false,
+    ...(opts.limit ? { limit: opts.limit } : {}),
     display: opts.display,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };

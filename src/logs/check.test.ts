@@ -99,6 +99,36 @@ describe('the logs check', () => {
     expect(findings(third.results, 'sendmail')[0]?.evidence[0]?.line).toBe(6);
   });
 
+  it('reads at most maxReadPerRun of a log per run, says so as a WARNING, and the next runs go on from there', async () => {
+    const file = path.join(root, 'var/log/app.log');
+    // 3 MiB of lines, one error line in a thousand.
+    const lines = Array.from({ length: 120_000 }, (_, i) =>
+      i % 1000 === 0 ? `line ${i} error\n` : `line ${i} all is well here\n`,
+    ).join('');
+    writeFileSync(file, lines);
+    const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })]);
+    let state: unknown;
+    let errors = 0;
+    const said: string[] = [];
+    for (let run = 0; run < 6; run++) {
+      const r = await logsCheck.run(ctx(plan, state, { maxReadPerRun: '1MiB' }));
+      state = r.state;
+      errors += counts(r.results, 'app').error ?? 0;
+      const limited = findings(r.results, 'app').filter((f) => f.kind === 'log-source');
+      if (limited.length === 0) break;
+      expect(limited.map((f) => [f.status, f.data.problem])).toEqual([['WARNING', 'limited']]);
+      said.push(limited[0]?.summary ?? '');
+    }
+    expect(errors).toBe(120);
+    expect(said.length).toBeGreaterThanOrEqual(2);
+    expect(said[0]).toMatch(
+      /^\/var\/log\/app\.log: 2\.\d MB not read in this run \(over the 1 MiB per-run limit\); the next run goes on from here$/,
+    );
+    // --all looks at everything, whatever the limit.
+    const all = await logsCheck.run(ctx(plan, undefined, { maxReadPerRun: '1MiB' }, { all: true }));
+    expect(counts(all.results, 'app').error).toBe(120);
+  });
+
   it('loads cursors saved before they said whether they stop inside a line, and commits an endless line once', async () => {
     const file = path.join(root, 'var/log/app.log');
     writeFileSync(file, 'line 1 error\nendless error ');

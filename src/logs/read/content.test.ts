@@ -60,4 +60,36 @@ describe('reading log content', () => {
       expect([r.offset, count]).toEqual([offset, n]);
     }
   });
+
+  it('stops at the read limit at a line end, not at the end even when a line ends right there', async () => {
+    const file = path.join(dir, 'limited.log');
+    writeFileSync(file, 'x error\n'.repeat(200)); // 1600 bytes; a line ends at every multiple of 8
+    const rules = compileRules(logsConfig.parse({}));
+    const f = await openLog(file, false, 64);
+    let count = 0;
+    const opts = { startLine: 0, consumeTrailing: true, countLines: true, tailBytes: 64, chunk: 64 };
+    const r = await readLog(f, rules, { ...opts, start: 0, limit: 800 }, () => count++);
+    expect([r.offset, r.bytes, count, r.eof, r.limited]).toEqual([800, 800, 100, false, { left: 800 }]);
+    // A rotated member (consumeTrailing) stopped by the limit keeps its unread rest for the next read.
+    const rest = await readLog(f, rules, { ...opts, start: 800, startLine: 100, limit: 800 }, () => count++);
+    await f.handle.close();
+    expect([rest.offset, count, rest.eof, rest.limited]).toEqual([1600, 200, true, undefined]);
+  });
+
+  it('stops a .gz at the read limit, and a later read goes on from there', async () => {
+    const file = path.join(dir, 'limited.gz');
+    writeFileSync(file, gzipSync('x error\n'.repeat(200)));
+    const rules = compileRules(logsConfig.parse({}));
+    const opts = { startLine: 0, consumeTrailing: true, countLines: true, tailBytes: 64, chunk: 64 };
+    const lines: number[] = [];
+    const f = await openLog(file, true, 64);
+    const r = await readLog(f, rules, { ...opts, start: 0, limit: 500 }, (h) => lines.push(h.line));
+    expect([r.offset, r.bytes, r.eof, r.limited]).toEqual([496, 500, false, { left: null }]);
+    const rest = await readLog(f, rules, { ...opts, start: r.offset, startLine: r.line, limit: 2000 }, (h) =>
+      lines.push(h.line),
+    );
+    await f.handle.close();
+    expect([rest.offset, rest.eof, rest.limited]).toEqual([1600, true, undefined]);
+    expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
 });

@@ -6,6 +6,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   truncateSync,
   unlinkSync,
@@ -238,12 +239,12 @@ describe('symbolic links at log names', () => {
   );
 });
 
-describe('a line that never ends', () => {
+describe('a line that never ends, and the per-run read limit', () => {
   /**
    * A log read through the real reader and cursors with a tiny buffer (64 bytes: the long-line limit) and
    * identity sizes to match, so that "over the limit" takes kilobytes, not megabytes.
    */
-  function tiny(tag: string) {
+  function tiny(tag: string, limit?: number) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `tenken-${tag}-`));
     const live = path.join(dir, 'app.log');
     const rules = compileRules(logsConfig.parse({}));
@@ -258,6 +259,7 @@ describe('a line that never ends', () => {
           countLines: true,
           consumeTrailing: false,
           chunk: 64,
+          ...(limit !== undefined ? { limit } : {}),
           display: (p) => p,
         },
         (hit, file) =>
@@ -353,6 +355,67 @@ describe('a line that never ends', () => {
       } finally {
         t.done();
       }
+    }
+  });
+
+  it('stops a run at the read limit and goes on from there in the next, each line reported once', async () => {
+    const t = tiny('limit', 1000);
+    try {
+      const all = Array.from({ length: 300 }, (_, i) => `line ${i} error\n`);
+      writeFileSync(t.live, all.join(''));
+      const seen: string[] = [];
+      let cursors: Cursor[] | null = null;
+      const offsets: number[] = [];
+      for (let run = 0; run < 10; run++) {
+        const r = await t.read(cursors);
+        seen.push(...r.hits);
+        offsets.push(t.cursorOf(r).offset);
+        cursors = r.cursors;
+        expect(r.bytes).toBeLessThanOrEqual(1000);
+        if (r.problems.length === 0) break;
+        expect(r.problems).toEqual([
+          {
+            path: t.live,
+            problem: 'limited',
+            reason: `${Math.ceil((statSync(t.live).size - t.cursorOf(r).offset) / 1e3)} kB not read in this run (over the 1000 bytes per-run limit); the next run goes on from here`,
+          },
+        ]);
+        expect(t.cursorOf(r).eof).toBe(false);
+      }
+      expect(seen).toEqual(all.map((l, i) => `app.log:${i + 1} ${l.trimEnd()}`));
+      // Each run stopped at a line end within the limit, and went on from there.
+      expect(offsets.length).toBeGreaterThan(4);
+      for (const [i, o] of offsets.entries()) expect(o - (offsets[i - 1] ?? 0)).toBeLessThanOrEqual(1000);
+      expect(offsets.at(-1)).toBe(statSync(t.live).size);
+    } finally {
+      t.done();
+    }
+  });
+
+  it('stops inside a long line at the read limit: its head once, its rest skipped over later runs', async () => {
+    const t = tiny('limitlong', 1000);
+    try {
+      writeFileSync(t.live, `a error\nlong error ${'x'.repeat(3000)}\nb error\n`);
+      const seen: string[] = [];
+      let cursors: Cursor[] | null = null;
+      const inLine: boolean[] = [];
+      for (let run = 0; run < 10; run++) {
+        const r = await t.read(cursors);
+        seen.push(...r.hits);
+        cursors = r.cursors;
+        inLine.push(t.cursorOf(r).inLine);
+        if (r.problems.length === 0) break;
+        expect(r.problems.map((p) => p.problem)).toEqual(['limited']);
+      }
+      // Stopped inside the long line, then skipping its rest, 1000 bytes a run, then past it.
+      expect(inLine).toEqual([true, true, true, false]);
+      expect(seen).toEqual([
+        'app.log:1 a error',
+        `app.log:2 long error ${'x'.repeat(64 - 11)}`,
+        'app.log:3 b error',
+      ]);
+    } finally {
+      t.done();
     }
   });
 });
