@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type OpenOptions, openRegular } from '../../core/open.ts';
+import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, gzipLimit } from '../../logins/wtmp-file.ts';
 import { LineScanner, type LineHit, type LineScannerOptions, LOOKBACK } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 
@@ -124,12 +125,19 @@ export async function contentBefore(file: OpenFile, offset: number, n: number): 
   return at >= offset ? Buffer.concat(parts) : null;
 }
 
-/** Content length: a plain file's size, a `.gz`'s decompressed length up to any damage (one pass). */
+/**
+ * Content length: a plain file's size, a `.gz`'s decompressed length up to any damage (one pass), and no
+ * further than gzipLimit (a gzip bomb is as long as it is read: see readLog).
+ */
 export async function contentLength(file: OpenFile): Promise<number> {
   if (!file.gzip) return file.size;
+  const { limit } = gzipLimit(file.size, GZIP_MAX_SIZE, GZIP_MAX_RATIO, 'log');
   let n = 0;
   try {
-    for await (const chunk of gunzipFrom(file.handle)) n += chunk.length;
+    for await (const chunk of gunzipFrom(file.handle)) {
+      n += chunk.length;
+      if (n >= limit) return limit;
+    }
   } catch {
     // As in contentBefore: what decompresses.
   }
@@ -155,6 +163,11 @@ export interface ReadResult {
    * read (null for a `.gz`, whose length is not known without inflating it).
    */
   limited?: { left: number | null };
+  /**
+   * A `.gz` inflated past gzipLimit (a gzip bomb): the read stopped there and the member is taken as read,
+   * with the reason.
+   */
+  inflated?: string;
   /** A read or decompression error part-way (lines before it were reported). */
   error?: unknown;
 }
@@ -322,6 +335,7 @@ export async function readLog(
   let error: unknown;
   let end = -1;
   let limited: ReadResult['limited'];
+  let inflated: string | undefined;
   /** Set when later parts were read on other threads: the position, lines, tail and line state after them. */
   let after: { offset: number; lines: number; tail: Buffer; inLine: boolean } | undefined;
   try {
@@ -344,7 +358,9 @@ export async function readLog(
     } else {
       let at = 0;
       const preFrom = opts.start - Math.min(Math.max(opts.tailBytes, LOOKBACK + 1), opts.start);
-      const stop = opts.start + limit;
+      // A gzip bomb is inflated no further than any other reader of rotated .gz members inflates one.
+      const bound = gzipLimit(file.size, GZIP_MAX_SIZE, GZIP_MAX_RATIO, 'log');
+      const stop = Math.min(bound.limit, opts.start + limit);
       for await (const chunk of gunzipFrom(file.handle)) {
         opts.signal?.throwIfAborted();
         let next = at + chunk.length;
@@ -359,7 +375,9 @@ export async function readLog(
         }
         at = next;
         if (over) {
-          limited = { left: null };
+          if (stop === bound.limit)
+            inflated = `decompresses to more than ${bound.limit} bytes, ${bound.why}; read up to there`;
+          else limited = { left: null };
           opts = { ...opts, consumeTrailing: false };
           break;
         }
@@ -385,14 +403,15 @@ export async function readLog(
     offset,
     line: scanOpts.countLines ? (after?.lines ?? scanner.lineCount) : -1,
     tail,
-    // Stopped by the limit: not at the end, whatever the offset.
-    eof: limited === undefined && end >= 0 && offset === end,
+    // Stopped by the limit: not at the end, whatever the offset; stopped by the gzip bound: taken as read.
+    eof: inflated !== undefined || (limited === undefined && end >= 0 && offset === end),
     bytes,
     inLine: after?.inLine ?? scanner.inLine,
   };
   // A read that failed part-way stopped short of the limit: the error says why it stopped.
   if (limited && error === undefined)
     result.limited = { left: limited.left === null ? null : file.size - offset };
+  if (inflated !== undefined && error === undefined) result.inflated = inflated;
   if (error !== undefined) result.error = error;
   return result;
 }

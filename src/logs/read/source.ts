@@ -212,7 +212,8 @@ export async function readSource(
 }
 
 /**
- * The problems of one read: a read error part-way (`corrupt`), and content left unread by the per-run limit (`limited`; `resumes`: a later run goes on
+ * The problems of one read: a read error part-way (`corrupt`), a `.gz` inflated only up to the gzip bound
+ * (`corrupt`), and content left unread by the per-run limit (`limited`; `resumes`: a later run goes on
  * from there, which a file named on the command line, read without a cursor, does not).
  */
 function addReadProblems(
@@ -223,6 +224,7 @@ function addReadProblems(
   resumes = true,
 ): void {
   if (r.error !== undefined) problems.push({ path: local, problem: 'corrupt', reason: reason(r.error) });
+  if (r.inflated !== undefined) problems.push({ path: local, problem: 'corrupt', reason: r.inflated });
   if (r.limited && limit) {
     const left = r.limited.left === null ? 'the rest' : sizeOf(r.limited.left);
     problems.push({
