@@ -153,4 +153,34 @@ describe('tenken check', () => {
     expect(report.host).toBe('gauntlet');
     expect(JSON.stringify(report)).not.toContain(DEMO_ROOT + '/var');
   });
+
+  it('says in one line that a log had more new content than one run reads, and the next run reads the rest', () => {
+    const root = tempDir();
+    const state = tempDir();
+    mkdirSync(path.join(root, 'etc', 'tenken'), { recursive: true });
+    mkdirSync(path.join(root, 'var', 'log'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'etc', 'tenken', 'tenken.yaml'),
+      'detect: false\nchecks:\n  logs:\n    maxReadPerRun: 1MiB\n',
+    );
+    const line = 'Nov 24 10:00:00 gw cron[1]: (root) CMD (true)\n';
+    writeFileSync(
+      path.join(root, 'var', 'log', 'syslog'),
+      line.repeat(Math.ceil((1.5 * 2 ** 20) / line.length)),
+    );
+    const check = () =>
+      spawnSync(process.execPath, [BIN, 'check', '--only', 'logs', '--root', root, '--state', state], {
+        encoding: 'utf8',
+        env: { ...process.env, LANG: 'C', TZ: 'UTC', NO_COLOR: '1' },
+      });
+    const first = check();
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toMatch(
+      /^ +WARNING +\/var\/log\/syslog: 525 kB not read in this run \(over the 1 MiB per-run limit\); the next run goes on from here$/m,
+    );
+    expect(first.status).toBe(1);
+    const second = check();
+    expect(second.stdout).not.toContain('not read in this run');
+    expect(second.status).toBe(0);
+  });
 });

@@ -76,6 +76,32 @@ async function run(
 }
 
 describe('attacks check', () => {
+  it('reads at most maxReadPerRun of a log per run, says so as a WARNING, and finds the attack past it in the next run', async () => {
+    const { root, auth } = tree();
+    const filler = 'Jun 30 09:00:00 srv systemd[1]: Started Session 1 of User alice.\n';
+    const burst = Array.from({ length: 6 }, (_, i) => fail(i, '198.51.100.7')).join('');
+    write(auth, filler.repeat(Math.ceil((1.5 * (1 << 20)) / filler.length)) + burst);
+    const check = (state: unknown) =>
+      attacksCheck.run({
+        host: makeHost({ root, name: 'srv', now: NOW, env: { TZ: 'UTC' } }),
+        config: configSchema.parse({ checks: { logs: { maxReadPerRun: '1MiB' } } }),
+        plan,
+        state,
+        options: { all: false },
+        signal: new AbortController().signal,
+      });
+    const first = await check(undefined);
+    const said = first.results.flatMap((r) => r.findings);
+    expect(said.map((f) => [f.kind, f.status])).toEqual([['not-checked', 'WARNING']]);
+    expect(said[0]?.summary).toMatch(
+      /^\/var\/log\/auth\.log: \d+ kB not read in this run \(over the 1 MiB per-run limit\); the next run goes on from here$/,
+    );
+    const second = await check(first.state);
+    const found = second.results.flatMap((r) => r.findings);
+    expect(found.map((f) => f.kind)).toEqual(['attack-bruteforce']);
+    expect(found[0]?.host).toBe('198.51.100.7');
+  });
+
   it('counts each line once across runs and rotation, and continues a burst split by a run', async () => {
     const { root, auth } = tree();
     write(auth, fail(0, '203.0.113.5') + fail(1, '203.0.113.5') + fail(2, '203.0.113.5'));

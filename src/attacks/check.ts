@@ -130,6 +130,11 @@ export interface GatherInput {
     | { kind: 'since'; since: number };
   signal?: AbortSignal;
   journalRunner?: JournalRunner;
+  /**
+   * Content bytes read per log file at most (`checks.logs.maxReadPerRun`, the reader's; absent or 0: no
+   * limit): for runs whose state is saved, so that the next run reads the rest.
+   */
+  limit?: number;
 }
 
 /** What one pass found, and the state to commit (meaningful in resume mode). */
@@ -185,6 +190,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       hints: sourceHints(plan, src),
       self,
       display: (p) => displayPath(host, p),
+      ...(input.limit ? { limit: input.limit } : {}),
       ...signal,
       basicAuth,
       onEvent: eventsOf(src.path),
@@ -197,6 +203,10 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       // Missing logs (a dangling link too), and logs replaced or rotated away since the last run, are the
       // logs check's to report.
       if (['missing', 'dangling', 'reset', 'rotated'].includes(p.problem)) continue;
+      if (p.problem === 'limited') {
+        problems.push(notRead(displayPath(host, p.path), p.reason));
+        continue;
+      }
       problems.push(
         notChecked(
           displayPath(host, p.path),
@@ -286,6 +296,8 @@ async function runAttacks(ctx: CheckContext, deps: AttacksCheckDeps): Promise<Ch
     timeZone: ctx.config.timeZone,
     mode,
     signal: ctx.signal,
+    // Only a run that saves its cursors stops early: the next one goes on from there.
+    ...(mode.kind === 'resume' ? { limit: ctx.config.checks.logs.maxReadPerRun } : {}),
     ...(deps.journalRunner ? { journalRunner: deps.journalRunner } : {}),
   });
   const results = buildResults(g.report.findings, g.problems, g.bytes);
@@ -299,6 +311,18 @@ function notChecked(path: string, why: string, status: Status): Finding {
     status,
     service: 'host',
     summary: `Cannot look for attacks in ${path}: ${why}`,
+    evidence: [],
+    data: { what: 'attack detection', path, reason: why },
+  };
+}
+
+/** Content the per-run limit left for the next run (WARNING: attacks in it are seen a run later). */
+function notRead(path: string, why: string): Finding {
+  return {
+    kind: 'not-checked',
+    status: 'WARNING',
+    service: 'host',
+    summary: `${path}: ${why}`,
     evidence: [],
     data: { what: 'attack detection', path, reason: why },
   };

@@ -155,6 +155,8 @@ export interface AccountReadOptions {
   display: (local: string) => string;
   /** Report the live file's last line even without a newline (read-only commands). */
   consumeTrailing?: boolean;
+  /** Content bytes read per file at most (SourceReadOptions.limit). */
+  limit?: number;
   signal?: AbortSignal;
   /** Basic-auth failures noted so far (earlier runs, other access logs), for the logins after them. */
   basicAuth?: BasicAuthLogins;
@@ -177,6 +179,7 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     identity: DEFAULT_IDENTITY,
     countLines: true,
     consumeTrailing: opts.consumeTrailing ?? false,
+    ...(opts.limit ? { limit: opts.limit } : {}),
     display: opts.display,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };

@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   lchownSync,
   chmodSync,
   mkdirSync,
@@ -6,6 +7,7 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -95,6 +97,58 @@ describe('the logs check', () => {
     const third = await logsCheck.run(ctx(plan, second.state));
     expect(counts(third.results, 'sendmail')).toEqual({ network: 1 });
     expect(findings(third.results, 'sendmail')[0]?.evidence[0]?.line).toBe(6);
+  });
+
+  it('reads at most maxReadPerRun of a log per run, says so as a WARNING, and the next runs go on from there', async () => {
+    const file = path.join(root, 'var/log/app.log');
+    // 3 MiB of lines, one error line in a thousand.
+    const lines = Array.from({ length: 120_000 }, (_, i) =>
+      i % 1000 === 0 ? `line ${i} error\n` : `line ${i} all is well here\n`,
+    ).join('');
+    writeFileSync(file, lines);
+    const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })]);
+    let state: unknown;
+    let errors = 0;
+    const said: string[] = [];
+    for (let run = 0; run < 6; run++) {
+      const r = await logsCheck.run(ctx(plan, state, { maxReadPerRun: '1MiB' }));
+      state = r.state;
+      errors += counts(r.results, 'app').error ?? 0;
+      const limited = findings(r.results, 'app').filter((f) => f.kind === 'log-source');
+      if (limited.length === 0) break;
+      expect(limited.map((f) => [f.status, f.data.problem])).toEqual([['WARNING', 'limited']]);
+      said.push(limited[0]?.summary ?? '');
+    }
+    expect(errors).toBe(120);
+    expect(said.length).toBeGreaterThanOrEqual(2);
+    expect(said[0]).toMatch(
+      /^\/var\/log\/app\.log: 2\.\d MB not read in this run \(over the 1 MiB per-run limit\); the next run goes on from here$/,
+    );
+    // --all looks at everything, whatever the limit.
+    const all = await logsCheck.run(ctx(plan, undefined, { maxReadPerRun: '1MiB' }, { all: true }));
+    expect(counts(all.results, 'app').error).toBe(120);
+  });
+
+  it('loads cursors saved before they said whether they stop inside a line, and commits an endless line once', async () => {
+    const file = path.join(root, 'var/log/app.log');
+    writeFileSync(file, 'line 1 error\nendless error ');
+    truncateSync(file, 3 << 20); // NULs, no newline: over the 1 MiB long-line limit
+    const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })]);
+    const first = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(first.results, 'app')).toEqual({ error: 2 });
+    const saved = JSON.parse(JSON.stringify(first.state)) as {
+      sources: Record<string, { cursors: Record<string, unknown>[] }>;
+    };
+    const cursor = saved.sources['/var/log/app.log']?.cursors[0];
+    expect(cursor).toMatchObject({ offset: 3 << 20, inLine: true });
+    const second = await logsCheck.run(ctx(plan, first.state));
+    expect(counts(second.results, 'app')).toEqual({});
+    // The same state as an older tenken saved it: no inLine. It loads (taken as not inside a line).
+    delete cursor?.inLine;
+    expect(logsCheck.readsState?.(saved)).toBe(true);
+    appendFileSync(file, '\nline 3 error\n');
+    const third = await logsCheck.run(ctx(plan, saved));
+    expect(counts(third.results, 'app')).toEqual({ error: 1 });
   });
 
   it('--all rescans from the start and returns no state to commit', async () => {

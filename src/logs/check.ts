@@ -49,6 +49,8 @@ export const logsCheck: CheckKind = {
       timeZone: ctx.config.timeZone,
       countLines: true,
       consumeTrailing: false,
+      // Only a run that saves its cursors stops early: the next one goes on from there.
+      ...(mode.kind === 'resume' ? { limit: cfg.maxReadPerRun } : {}),
       noIgnore: false,
       signal: ctx.signal,
     });
@@ -119,7 +121,9 @@ function sourceFinding(service: string, status: Status, data: LogSourceData): Lo
         ? `Cannot follow the rotation of ${data.path}: ${data.reason}`
         : data.problem === 'journal'
           ? `Cannot read the journal: ${data.reason}`
-          : `Cannot read ${data.path}: ${data.reason}`;
+          : data.problem === 'limited'
+            ? `${data.path}: ${data.reason}`
+            : `Cannot read ${data.path}: ${data.reason}`;
   return { kind: 'log-source', status, service, summary: what, evidence: [], data };
 }
 
@@ -143,7 +147,8 @@ export function buildResults(
       continue;
     }
     if (p.problem === 'dangling' && !p.shared) continue; // with the service's own logs, below
-    // An untrusted link was planted (tenken would otherwise have mailed what it points to): WARNING.
+    // An untrusted link was planted (tenken would otherwise have mailed what it points to): WARNING. Content
+    // left for the next run by the per-run limit: WARNING (someone writes more than a run reads).
     const status: Status =
       p.problem === 'reset' || p.problem === 'rotated' || p.problem === 'dangling'
         ? 'INFO'

@@ -39,3 +39,21 @@ describe("tenken's own known-benign lines", () => {
     expect(logsConfig.parse({}).builtinIgnore).toBe(true);
   });
 });
+
+describe('maxReadPerRun', () => {
+  it('defaults to 2 GiB and takes bytes or a size with a binary unit; 0 turns it off', () => {
+    expect(logsConfig.parse({}).maxReadPerRun).toBe(2 ** 31);
+    for (const [v, bytes] of [
+      [1000, 1000],
+      [0, 0],
+      ['2GiB', 2 ** 31],
+      ['512M', 512 * 2 ** 20],
+      ['1.5 G', 1.5 * 2 ** 30],
+      ['64KB', 64 * 1024],
+      ['4096', 4096],
+    ] as const)
+      expect(logsConfig.parse({ maxReadPerRun: v }).maxReadPerRun).toBe(bytes);
+    for (const v of ['2 GB of it', '-1', 'lots', -5, 1.5])
+      expect(logsConfig.safeParse({ maxReadPerRun: v }).success).toBe(false);
+  });
+});

@@ -122,6 +122,26 @@ export const BUILTIN_IGNORE: Readonly<Record<string, readonly IgnoreRuleConfig[]
   ],
 };
 
+const UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/**
+ * A byte count: a number of bytes, or a string with a binary unit (`2GiB`, `512 MiB`, `64K`, `1.5G`:
+ * K, M, G and T are powers of 1024, with or without `iB`/`B`, as in `ls -lh` and logrotate's `size`).
+ */
+export const byteSize = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\s*\d+(?:\.\d+)?\s*(?:[KMGT](?:i?B)?)?\s*$/i, 'a byte count such as 2147483648, 2GiB, 512M')
+    .transform((v) => {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)/i.exec(v) as RegExpExecArray;
+      return Math.round(Number(m[1]) * (UNITS[(m[2] ?? '').toUpperCase()] ?? 1));
+    }),
+]);
+
+/** The default of `maxReadPerRun`: 2 GiB, about 15 s of scanning, so a cron run stays well within its period. */
+export const DEFAULT_MAX_READ_PER_RUN = 2 ** 31;
+
 /** Options of the `logs` check. */
 export const logsConfig = z
   .object({
@@ -141,6 +161,11 @@ export const logsConfig = z
     samples: z.number().int().min(0).max(50).default(3),
     /** Distinct messages (numbers and ids folded) listed per service and category. */
     top: z.number().int().min(0).max(50).default(5),
+    /**
+     * New content read per file in one `check` run (logs and attacks), at most; the rest is read by the
+     * next run, from where this one stopped, and a WARNING says so. 0: no limit.
+     */
+    maxReadPerRun: byteSize.default(DEFAULT_MAX_READ_PER_RUN),
   })
   .strict()
   .superRefine((cfg, ctx) => {

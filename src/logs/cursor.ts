@@ -29,6 +29,12 @@ export const cursorSchema = z.object({
   tail: z.string(),
   /** Consumed up to the end of the content (a rotated file that is finished). */
   eof: z.boolean(),
+  /**
+   * The offset is inside a line longer than the read buffer whose head was already reported (it had no
+   * newline yet): the next read skips the rest of it, up to and including its newline. Absent in state
+   * saved before it existed: false.
+   */
+  inLine: z.boolean().default(false),
 });
 
 /** A saved cursor. */
@@ -211,11 +217,11 @@ export async function decide(
   });
 }
 
-/** The cursor for a file after reading it up to `offset`. */
+/** The cursor for a file after reading it up to `offset` (`inLine`: inside a line already reported). */
 export function cursorAfter(
   f: OpenFile,
   displayPath: string,
-  r: { offset: number; line: number; tail: Buffer; eof: boolean },
+  r: { offset: number; line: number; tail: Buffer; eof: boolean; inLine?: boolean },
 ): Cursor {
   return {
     path: displayPath,
@@ -230,12 +236,14 @@ export function cursorAfter(
     line: r.line,
     tail: digest(r.tail),
     eof: r.eof,
+    inLine: r.inLine ?? false,
   };
 }
 
 /**
  * The cursor of a copy once the file it copies was read up to `consumed`: at its end when that covers it,
- * else at `consumed` (a final line still unterminated in the original is read from the copy later).
+ * else at `consumed` (a final line still unterminated in the original is read from the copy later; when
+ * the original's read stopped inside a long line already reported, `inLine`, so is the copy's cursor).
  */
 export async function cursorOfCopy(
   f: OpenFile,
@@ -243,10 +251,17 @@ export async function cursorOfCopy(
   displayPath: string,
   consumed: number,
   id: IdentityOptions,
+  inLine = false,
 ): Promise<Cursor> {
   const offset = Math.min(length, consumed);
   const tail = (await contentBefore(f, offset, Math.min(id.tailBytes, offset))) ?? Buffer.alloc(0);
-  return cursorAfter(f, displayPath, { offset, line: -1, tail, eof: offset === length });
+  return cursorAfter(f, displayPath, {
+    offset,
+    line: -1,
+    tail,
+    eof: offset === length,
+    inLine: inLine && offset === consumed && offset < length,
+  });
 }
 
 /** The cursor for a file taken as read without reading it (first run, copies). */

@@ -80,6 +80,11 @@ export interface EngineInput {
   journalRunner?: JournalRunner;
   countLines: boolean;
   consumeTrailing: boolean;
+  /**
+   * Content bytes read per file at most (`checks.logs.maxReadPerRun`; 0 or absent: no limit): for runs
+   * whose cursors are saved, so that the next run reads the rest.
+   */
+  limit?: number;
   noIgnore: boolean;
   /** Only lines of this service. */
   onlyService?: string;
@@ -291,6 +296,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
       identity,
       countLines: input.countLines,
       consumeTrailing: input.consumeTrailing,
+      ...(input.limit ? { limit: input.limit } : {}),
       display: (p: string) => displayPath(host, p),
       ...(split ? { split } : {}),
       ...(input.chunk !== undefined ? { chunk: input.chunk } : {}),

@@ -39,8 +39,17 @@ export interface LogSourceData {
    * (the file read last time went where tenken does not follow it: renamed to a name it does not take for
    * a rotation, moved or deleted) / dangling (a symbolic link to nothing) / untrusted (a symbolic link
    * the trust rule of src/core/open.ts refuses to follow: owned by a user who does not own its target) /
-   * journal.
+   * journal / limited (more new content than `checks.logs.maxReadPerRun`: the rest is read by the next run).
    */
-  problem: 'missing' | 'unreadable' | 'untrusted' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
+  problem:
+    | 'missing'
+    | 'unreadable'
+    | 'untrusted'
+    | 'corrupt'
+    | 'reset'
+    | 'rotated'
+    | 'dangling'
+    | 'journal'
+    | 'limited';
   reason: string;
 }

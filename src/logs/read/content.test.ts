@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { logsConfig } from '../config.ts';
 import { compileRules } from '../scan/rules.ts';
-import { gunzipFrom, openLog, readLog } from './content.ts';
+import { contentLength, gunzipFrom, openLog, readLog } from './content.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-content-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +60,62 @@ describe('reading log content', () => {
       await f.handle.close();
       expect([r.offset, count]).toEqual([offset, n]);
     }
+  });
+
+  it('stops at the read limit at a line end, not at the end even when a line ends right there', async () => {
+    const file = path.join(dir, 'limited.log');
+    writeFileSync(file, 'x error\n'.repeat(200)); // 1600 bytes; a line ends at every multiple of 8
+    const rules = compileRules(logsConfig.parse({}));
+    const f = await openLog(file, false, 64);
+    let count = 0;
+    const opts = { startLine: 0, consumeTrailing: true, countLines: true, tailBytes: 64, chunk: 64 };
+    const r = await readLog(f, rules, { ...opts, start: 0, limit: 800 }, () => count++);
+    expect([r.offset, r.bytes, count, r.eof, r.limited]).toEqual([800, 800, 100, false, { left: 800 }]);
+    // A rotated member (consumeTrailing) stopped by the limit keeps its unread rest for the next read.
+    const rest = await readLog(f, rules, { ...opts, start: 800, startLine: 100, limit: 800 }, () => count++);
+    await f.handle.close();
+    expect([rest.offset, count, rest.eof, rest.limited]).toEqual([1600, 200, true, undefined]);
+  });
+
+  it('stops a .gz at the read limit, and a later read goes on from there', async () => {
+    const file = path.join(dir, 'limited.gz');
+    writeFileSync(file, gzipSync('x error\n'.repeat(200)));
+    const rules = compileRules(logsConfig.parse({}));
+    const opts = { startLine: 0, consumeTrailing: true, countLines: true, tailBytes: 64, chunk: 64 };
+    const lines: number[] = [];
+    const f = await openLog(file, true, 64);
+    const r = await readLog(f, rules, { ...opts, start: 0, limit: 500 }, (h) => lines.push(h.line));
+    expect([r.offset, r.bytes, r.eof, r.limited]).toEqual([496, 500, false, { left: null }]);
+    const rest = await readLog(f, rules, { ...opts, start: r.offset, startLine: r.line, limit: 2000 }, (h) =>
+      lines.push(h.line),
+    );
+    await f.handle.close();
+    expect([rest.offset, rest.eof, rest.limited]).toEqual([1600, true, undefined]);
+    expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it('inflates a .gz bomb no further than gzipLimit, and takes it as read', async () => {
+    const file = path.join(dir, 'bomb.log.1.gz');
+    // 70 MiB of lines in a few tens of kB: more than the 64 MiB always allowed, and 500 times its size.
+    const line = Buffer.from('x error\n');
+    const mib = Buffer.alloc(1 << 20);
+    for (let i = 0; i < mib.length; i += line.length) line.copy(mib, i);
+    writeFileSync(file, gzipSync(Buffer.concat(Array.from({ length: 70 }, () => mib))));
+    const rules = compileRules(logsConfig.parse({}));
+    const f = await openLog(file, true, 64);
+    const r = await readLog(
+      f,
+      rules,
+      { start: 0, startLine: 0, consumeTrailing: true, countLines: false, tailBytes: 64 },
+      () => {},
+    );
+    // Its length, as the copy detection asks for it, is no longer than what is read of it.
+    const length = await contentLength(f);
+    await f.handle.close();
+    expect([r.offset, r.bytes, r.eof, length]).toEqual([64 << 20, 64 << 20, true, 64 << 20]);
+    expect(r.inflated).toBe(
+      `decompresses to more than ${64 << 20} bytes, more than 500 times its size: no log compresses that well (a gzip bomb?); read up to there`,
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type OpenOptions, openRegular } from '../../core/open.ts';
+import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, gzipLimit } from '../../logins/wtmp-file.ts';
 import { LineScanner, type LineHit, type LineScannerOptions, LOOKBACK } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 
@@ -130,12 +131,19 @@ export async function contentBefore(file: OpenFile, offset: number, n: number): 
   return at >= offset ? Buffer.concat(parts) : null;
 }
 
-/** Content length: a plain file's size, a `.gz`'s decompressed length up to any damage (one pass). */
+/**
+ * Content length: a plain file's size, a `.gz`'s decompressed length up to any damage (one pass), and no
+ * further than gzipLimit (a gzip bomb is as long as it is read: see readLog).
+ */
 export async function contentLength(file: OpenFile): Promise<number> {
   if (!file.gzip) return file.size;
+  const { limit } = gzipLimit(file.size, GZIP_MAX_SIZE, GZIP_MAX_RATIO, 'log');
   let n = 0;
   try {
-    for await (const chunk of gunzipFrom(file.handle)) n += chunk.length;
+    for await (const chunk of gunzipFrom(file.handle)) {
+      n += chunk.length;
+      if (n >= limit) return limit;
+    }
   } catch {
     // As in contentBefore: what decompresses.
   }
@@ -154,6 +162,18 @@ export interface ReadResult {
   eof: boolean;
   /** Content bytes read in this pass. */
   bytes: number;
+  /** `offset` is inside a line longer than the buffer whose head was reported (see LineScanner.inLine). */
+  inLine: boolean;
+  /**
+   * The per-read byte limit stopped the read before the end of the content: `left` content bytes were not
+   * read (null for a `.gz`, whose length is not known without inflating it).
+   */
+  limited?: { left: number | null };
+  /**
+   * A `.gz` inflated past gzipLimit (a gzip bomb): the read stopped there and the member is taken as read,
+   * with the reason.
+   */
+  inflated?: string;
   /** A read or decompression error part-way (lines before it were reported). */
   error?: unknown;
 }
@@ -179,6 +199,8 @@ export interface PartOutcome {
   lines: number;
   tail: Uint8Array;
   bytes: number;
+  /** Its offset is inside a long line already reported (its last line had no newline: LineScanner.inLine). */
+  inLine?: boolean;
   /** The read error part-way, as a message. */
   error?: string;
 }
@@ -283,6 +305,14 @@ export async function readLog(
     chunk?: number;
     /** Content bytes [start - tailBytes, start), when known, so a read that consumes little has its tail. */
     before?: Buffer;
+    /** `start` is inside a long line already reported (Cursor.inLine): skip to the end of it. */
+    skipLine?: boolean;
+    /**
+     * Content bytes to read at most (0 or absent: no limit; at least the scanner's buffer, so that every
+     * read gets past a line): the read stops at the last line end before it, or inside a long line
+     * (committed, `inLine`), and says so (`limited`); the next read goes on from there.
+     */
+    limit?: number;
     signal?: AbortSignal;
     /** Read a big plain file in parts on several threads. */
     split?: SplitOptions;
@@ -303,41 +333,60 @@ export async function readLog(
       : () => bytesBefore(file.handle.fd, opts.start),
   };
   if (opts.chunk !== undefined) scanOpts.chunk = opts.chunk;
+  if (opts.skipLine) scanOpts.skipLine = true;
   const scanner = new LineScanner(rules, onHit, scanOpts);
+  /** Content bytes this read may take (see opts.limit). */
+  const limit = opts.limit ? Math.max(opts.limit, scanner.buf.length) : Number.POSITIVE_INFINITY;
   let bytes = 0;
   let error: unknown;
   let end = -1;
-  /** Set when later parts were read on other threads: the position, lines and tail after them. */
-  let after: { offset: number; lines: number; tail: Buffer } | undefined;
+  let limited: ReadResult['limited'];
+  let inflated: string | undefined;
+  /** Set when later parts were read on other threads: the position, lines, tail and line state after them. */
+  let after: { offset: number; lines: number; tail: Buffer; inLine: boolean } | undefined;
   try {
     if (!file.gzip) {
+      const stop = Math.min(file.size, opts.start + limit);
+      if (stop < file.size) limited = { left: 0 };
+      // A read stopped by the limit leaves its last line (unfinished here) for the next read.
+      if (limited) opts = { ...opts, consumeTrailing: false };
       const split = opts.split;
-      const points = split
-        ? await splitPoints(file, opts.start, file.size, split.threads, split.minPart)
-        : [];
+      const points = split ? await splitPoints(file, opts.start, stop, split.threads, split.minPart) : [];
       if (split && points.length > 0) {
-        const r = await readParts(file, rules, opts, scanOpts, scanner, points, split, onHit);
+        const r = await readParts(file, rules, opts, scanOpts, scanner, points, stop, split, onHit);
         ({ bytes, end, after } = r);
         if (r.error !== undefined) error = r.error;
       } else {
-        const r = await readPlain(file, scanner, opts.start, file.size, opts.signal);
+        const r = await readPlain(file, scanner, opts.start, stop, opts.signal);
         bytes = r.bytes;
         end = r.pos;
       }
     } else {
       let at = 0;
       const preFrom = opts.start - Math.min(Math.max(opts.tailBytes, LOOKBACK + 1), opts.start);
+      // A gzip bomb is inflated no further than any other reader of rotated .gz members inflates one.
+      const bound = gzipLimit(file.size, GZIP_MAX_SIZE, GZIP_MAX_RATIO, 'log');
+      const stop = Math.min(bound.limit, opts.start + limit);
       for await (const chunk of gunzipFrom(file.handle)) {
         opts.signal?.throwIfAborted();
-        const next = at + chunk.length;
+        let next = at + chunk.length;
         if (next > preFrom && at < opts.start)
           pre.push(chunk.subarray(Math.max(0, preFrom - at), Math.min(chunk.length, opts.start - at)));
+        const over = next > stop;
+        if (over) next = stop;
         if (next > opts.start) {
-          const part = at >= opts.start ? chunk : chunk.subarray(opts.start - at);
+          const part = chunk.subarray(Math.max(0, opts.start - at), next - at);
           bytes += part.length;
           scanner.push(part);
         }
         at = next;
+        if (over) {
+          if (stop === bound.limit)
+            inflated = `decompresses to more than ${bound.limit} bytes, ${bound.why}; read up to there`;
+          else limited = { left: null };
+          opts = { ...opts, consumeTrailing: false };
+          break;
+        }
       }
       end = at;
       if (opts.before === undefined && opts.start > 0) opts = { ...opts, before: Buffer.concat(pre) };
@@ -360,11 +409,36 @@ export async function readLog(
     offset,
     line: scanOpts.countLines ? (after?.lines ?? scanner.lineCount) : -1,
     tail,
-    eof: end >= 0 && offset === end,
+    // Stopped by the limit: not at the end, whatever the offset; stopped by the gzip bound: taken as read.
+    eof: inflated !== undefined || (limited === undefined && end >= 0 && offset === end),
     bytes,
+    inLine: after?.inLine ?? scanner.inLine,
   };
+  // A read that failed part-way stopped short of the limit: the error says why it stopped.
+  if (limited && error === undefined)
+    result.limited = { left: limited.left === null ? null : file.size - offset };
+  if (inflated !== undefined && error === undefined) result.inflated = inflated;
   if (error !== undefined) result.error = error;
   return result;
+}
+
+/**
+ * A byte count for messages: `3.1 GB`, `512.0 MB`, `12 kB` (decimal, as `df -H` prints), or with `binary`
+ * in the units a limit is configured in (`2 GiB`, `1.5 MiB`, `64 KiB`, `100 bytes`).
+ */
+export function sizeOf(bytes: number, binary = false): string {
+  if (binary) {
+    for (const [unit, n] of [
+      ['GiB', 2 ** 30],
+      ['MiB', 2 ** 20],
+      ['KiB', 2 ** 10],
+    ] as const)
+      if (bytes >= n) return `${Number((bytes / n).toFixed(1))} ${unit}`;
+    return `${bytes} bytes`;
+  }
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${Math.ceil(bytes / 1e3)} kB`;
 }
 
 /**
@@ -379,15 +453,17 @@ async function readParts(
   scanOpts: LineScannerOptions,
   scanner: LineScanner,
   points: number[],
+  /** Where the read ends (the file's size, or where the read limit stops it). */
+  stop: number,
   split: SplitOptions,
   onHit: (hit: LineHit) => void,
 ): Promise<{
   bytes: number;
   end: number;
-  after: { offset: number; lines: number; tail: Buffer } | undefined;
+  after: { offset: number; lines: number; tail: Buffer; inLine: boolean } | undefined;
   error?: unknown;
 }> {
-  const bounds = [...points, file.size];
+  const bounds = [...points, stop];
   const running = points.map((from, k) => {
     const task: PartTask = {
       fd: file.handle.fd,
@@ -415,6 +491,7 @@ async function readParts(
   let lines = scanner.lineCount;
   let offset = opts.start;
   let tail: Buffer = scanner.tailContent;
+  let inLine = false;
   try {
     const first = await readPlain(file, scanner, opts.start, points[0] as number, opts.signal);
     bytes = first.bytes;
@@ -445,6 +522,7 @@ async function readParts(
         lines = local.lineCount;
         offset = local.offset;
         tail = lastTail(tail, local.tailContent, opts.tailBytes);
+        inLine = local.inLine;
         stopped = r.pos !== task.to;
         continue;
       }
@@ -454,6 +532,7 @@ async function readParts(
       lines += outcome.lines;
       offset = outcome.offset;
       tail = lastTail(tail, Buffer.from(outcome.tail), opts.tailBytes);
+      inLine = outcome.inLine ?? false;
       if (outcome.error !== undefined) {
         error = new Error(outcome.error);
         end = -1; // as an unsplit read that failed: not at the end
@@ -465,7 +544,11 @@ async function readParts(
     throw err;
   }
   await settled;
-  const result: Awaited<ReturnType<typeof readParts>> = { bytes, end, after: { offset, lines, tail } };
+  const result: Awaited<ReturnType<typeof readParts>> = {
+    bytes,
+    end,
+    after: { offset, lines, tail, inLine },
+  };
   if (error !== undefined) result.error = error;
   return result;
 }

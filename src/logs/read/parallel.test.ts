@@ -146,6 +146,29 @@ describe('reading a big log on worker threads', () => {
     expect(many).toEqual(one);
     expect(one.bytes).toBeGreaterThan(600 * 1024);
   });
+
+  it('stops at the per-run read limit in parts as one thread does, and the next run goes on from there', async () => {
+    const all = lines(9000, 13);
+    writeLog(join(all));
+    const limit = 1 << 20; // at least the read buffer (1 MiB): every run gets past a line
+    const size = join(all).length;
+    let state: LogsState | undefined;
+    for (let run = 0; ; run++) {
+      const one = view(await engine({ kind: 'resume', state }, 1, false, { input: { limit } }));
+      const many = view(await engine({ kind: 'resume', state }, 4, false, { input: { limit } }));
+      expect(many).toEqual(one);
+      expect(one.bytes).toBeLessThanOrEqual(limit);
+      const cursor = one.state.sources['/var/log/syslog']?.cursors[0];
+      state = one.state;
+      if (cursor?.offset === size) {
+        expect(one.problems).toEqual([]);
+        expect(run).toBeGreaterThan(1);
+        break;
+      }
+      expect(one.problems.map((p) => p.problem)).toEqual(['limited']);
+      expect(run).toBeLessThan(10);
+    }
+  });
 });
 
 describe('reading a big log on worker threads, lines without a time of their own', () => {

@@ -6,7 +6,9 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
+  truncateSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -235,4 +237,185 @@ describe('symbolic links at log names', () => {
       }
     },
   );
+});
+
+describe('a line that never ends, and the per-run read limit', () => {
+  /**
+   * A log read through the real reader and cursors with a tiny buffer (64 bytes: the long-line limit) and
+   * identity sizes to match, so that "over the limit" takes kilobytes, not megabytes.
+   */
+  function tiny(tag: string, limit?: number) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), `tenken-${tag}-`));
+    const live = path.join(dir, 'app.log');
+    const rules = compileRules(logsConfig.parse({}));
+    const read = async (cursors: Cursor[] | null) => {
+      const hits: string[] = [];
+      const r = await readSource(
+        live,
+        {
+          rules,
+          mode: cursors === null ? { kind: 'first' } : { kind: 'resume', cursors },
+          identity: { fpBytes: 32, tailBytes: 32 },
+          countLines: true,
+          consumeTrailing: false,
+          chunk: 64,
+          ...(limit !== undefined ? { limit } : {}),
+          display: (p) => p,
+        },
+        (hit, file) =>
+          hits.push(`${path.basename(file.path)}:${hit.line} ${hit.text.replace(/\0+/g, '<NUL>')}`),
+      );
+      return { ...r, hits };
+    };
+    const cursorOf = (r: { cursors: Cursor[] }, name = 'app.log') =>
+      r.cursors.find((c) => path.basename(c.path) === name) as Cursor;
+    return { dir, live, read, cursorOf, done: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('reports an unfinished line over the long-line limit once, and the next run reads none of it again', async () => {
+    const t = tiny('endless');
+    try {
+      // `truncate -s` on a log: a sparse file of NULs with no newline, after a line and a line head.
+      writeFileSync(t.live, 'first error\nendless error ');
+      truncateSync(t.live, 8192);
+      const one = await t.read(null);
+      expect(one.hits).toEqual(['app.log:1 first error', 'app.log:2 endless error <NUL>']);
+      expect(one.bytes).toBe(8192);
+      expect(t.cursorOf(one)).toMatchObject({ offset: 8192, inLine: true, line: 2, eof: true });
+      // Nothing new: nothing read, nothing said again.
+      const two = await t.read(one.cursors);
+      expect(two.bytes).toBe(0);
+      expect(two.hits).toEqual([]);
+      expect(t.cursorOf(two)).toMatchObject({ offset: 8192, inLine: true });
+      // The line grows, still without an end: only the new bytes are read, and not reported.
+      appendFileSync(t.live, Buffer.alloc(1000));
+      const three = await t.read(two.cursors);
+      expect([three.bytes, three.hits]).toEqual([1000, []]);
+      expect(t.cursorOf(three)).toMatchObject({ offset: 9192, inLine: true, line: 2 });
+      // It ends at last: its rest is skipped (not a line of its own), the lines after it are read.
+      appendFileSync(t.live, 'rest error\nnext error\n');
+      const four = await t.read(three.cursors);
+      expect(four.hits).toEqual(['app.log:3 next error']);
+      expect(t.cursorOf(four)).toMatchObject({ inLine: false, line: 3, eof: true });
+      expect(four.problems).toEqual([]);
+    } finally {
+      t.done();
+    }
+  });
+
+  it('leaves a short unfinished line unconsumed until it is complete (a daemon mid-write)', async () => {
+    const t = tiny('short');
+    try {
+      writeFileSync(t.live, 'a error\nb err');
+      const one = await t.read(null);
+      expect(one.hits).toEqual(['app.log:1 a error']);
+      expect(t.cursorOf(one)).toMatchObject({ offset: 8, inLine: false });
+      appendFileSync(t.live, 'or done\n');
+      const two = await t.read(one.cursors);
+      expect(two.hits).toEqual(['app.log:2 b error done']);
+    } finally {
+      t.done();
+    }
+  });
+
+  it('reads the lines after an endless line that ended in the file rotated by create, and the new file whole', async () => {
+    const t = tiny('longrot');
+    try {
+      writeFileSync(t.live, 'first error\nendless error ');
+      truncateSync(t.live, 4096);
+      const one = await t.read(null);
+      // The daemon ends the line and writes one more before logrotate renames the file.
+      appendFileSync(t.live, 'rest error\nlast error\n');
+      renameSync(t.live, `${t.live}.1`);
+      writeFileSync(t.live, 'new error\n');
+      const two = await t.read(one.cursors);
+      expect(two.hits).toEqual(['app.log.1:3 last error', 'app.log:1 new error']);
+      expect(t.cursorOf(two, 'app.log.1')).toMatchObject({ inLine: false, eof: true });
+    } finally {
+      t.done();
+    }
+  });
+
+  it('reads a file truncated (copytruncate) or replaced while inside an endless line from its start, skipping nothing', async () => {
+    for (const regrow of [false, true]) {
+      const t = tiny('longtrunc');
+      try {
+        writeFileSync(t.live, 'first error\nendless error ');
+        truncateSync(t.live, 4096);
+        const one = await t.read(null);
+        expect(t.cursorOf(one).inLine).toBe(true);
+        // Truncated in place, then written again: shorter than the offset, or past it (the tail differs).
+        truncateSync(t.live, 0);
+        const again = Array.from({ length: regrow ? 400 : 1 }, (_, i) => `fresh ${i} error\n`).join('');
+        writeFileSync(t.live, again);
+        const two = await t.read(one.cursors);
+        expect(two.hits[0]).toBe('app.log:1 fresh 0 error');
+        expect(two.hits).toHaveLength(regrow ? 400 : 1);
+        expect(t.cursorOf(two)).toMatchObject({ inLine: false, offset: again.length });
+      } finally {
+        t.done();
+      }
+    }
+  });
+
+  it('stops a run at the read limit and goes on from there in the next, each line reported once', async () => {
+    const t = tiny('limit', 1000);
+    try {
+      const all = Array.from({ length: 300 }, (_, i) => `line ${i} error\n`);
+      writeFileSync(t.live, all.join(''));
+      const seen: string[] = [];
+      let cursors: Cursor[] | null = null;
+      const offsets: number[] = [];
+      for (let run = 0; run < 10; run++) {
+        const r = await t.read(cursors);
+        seen.push(...r.hits);
+        offsets.push(t.cursorOf(r).offset);
+        cursors = r.cursors;
+        expect(r.bytes).toBeLessThanOrEqual(1000);
+        if (r.problems.length === 0) break;
+        expect(r.problems).toEqual([
+          {
+            path: t.live,
+            problem: 'limited',
+            reason: `${Math.ceil((statSync(t.live).size - t.cursorOf(r).offset) / 1e3)} kB not read in this run (over the 1000 bytes per-run limit); the next run goes on from here`,
+          },
+        ]);
+        expect(t.cursorOf(r).eof).toBe(false);
+      }
+      expect(seen).toEqual(all.map((l, i) => `app.log:${i + 1} ${l.trimEnd()}`));
+      // Each run stopped at a line end within the limit, and went on from there.
+      expect(offsets.length).toBeGreaterThan(4);
+      for (const [i, o] of offsets.entries()) expect(o - (offsets[i - 1] ?? 0)).toBeLessThanOrEqual(1000);
+      expect(offsets.at(-1)).toBe(statSync(t.live).size);
+    } finally {
+      t.done();
+    }
+  });
+
+  it('stops inside a long line at the read limit: its head once, its rest skipped over later runs', async () => {
+    const t = tiny('limitlong', 1000);
+    try {
+      writeFileSync(t.live, `a error\nlong error ${'x'.repeat(3000)}\nb error\n`);
+      const seen: string[] = [];
+      let cursors: Cursor[] | null = null;
+      const inLine: boolean[] = [];
+      for (let run = 0; run < 10; run++) {
+        const r = await t.read(cursors);
+        seen.push(...r.hits);
+        cursors = r.cursors;
+        inLine.push(t.cursorOf(r).inLine);
+        if (r.problems.length === 0) break;
+        expect(r.problems.map((p) => p.problem)).toEqual(['limited']);
+      }
+      // Stopped inside the long line, then skipping its rest, 1000 bytes a run, then past it.
+      expect(inLine).toEqual([true, true, true, false]);
+      expect(seen).toEqual([
+        'app.log:1 a error',
+        `app.log:2 long error ${'x'.repeat(64 - 11)}`,
+        'app.log:3 b error',
+      ]);
+    } finally {
+      t.done();
+    }
+  });
 });

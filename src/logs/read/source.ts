@@ -14,7 +14,7 @@ import {
 } from '../cursor.ts';
 import type { LineHit } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
-import { openLog, type OpenFile, readLog, type SplitOptions } from './content.ts';
+import { openLog, type OpenFile, readLog, sizeOf, type SplitOptions } from './content.ts';
 import { familyOf, type FamilyMember, findByInode } from './family.ts';
 
 /**
@@ -28,9 +28,19 @@ export interface SourceProblem {
   path: string;
   /**
    * rotated: the file read last time went where its family does not follow (a name not taken in);
-   * dangling: the live name is a symbolic link to nothing.
+   * dangling: the live name is a symbolic link to nothing; limited: more new content than one run reads
+   * (SourceReadOptions.limit), the rest left for the next run.
    */
-  problem: 'missing' | 'unreadable' | 'untrusted' | 'corrupt' | 'reset' | 'rotated' | 'dangling' | 'journal';
+  problem:
+    | 'missing'
+    | 'unreadable'
+    | 'untrusted'
+    | 'corrupt'
+    | 'reset'
+    | 'rotated'
+    | 'dangling'
+    | 'journal'
+    | 'limited';
   reason: string;
 }
 
@@ -50,6 +60,11 @@ export interface SourceReadOptions {
   countLines: boolean;
   /** Report the live file's final line even without a newline (read-only scans). */
   consumeTrailing: boolean;
+  /**
+   * Content bytes read at most per file in one run (0 or absent: no limit): past it the read stops at a
+   * line end (or inside a long line) and a `limited` problem says how much is left for the next run.
+   */
+  limit?: number;
   chunk?: number;
   signal?: AbortSignal;
   /** Host path of a local path, for cursors and messages. */
@@ -122,14 +137,19 @@ export async function readSource(
   }
   try {
     const decisions = await decide(files, opts.mode, opts.identity, newestIsLive);
-    const consumedBy = new Map<number, number>(); // member index → content offset consumed
+    // member index → content offset consumed, and whether that is inside a line already reported
+    const consumedBy = new Map<number, { offset: number; inLine: boolean }>();
     for (const [i, f] of files.entries()) {
       const d = decisions[i] as Decision;
       const shown = opts.display(f.path);
       result.files.push({ path: f.path, decision: d.why });
       if (d.action === 'skip' && d.why === 'copy') continue; // its cursor depends on the original's read
       if (d.action === 'skip') {
-        if (d.keep) consumedBy.set(i, d.keep.offset < 0 ? Number.MAX_SAFE_INTEGER : d.keep.offset);
+        if (d.keep)
+          consumedBy.set(i, {
+            offset: d.keep.offset < 0 ? Number.MAX_SAFE_INTEGER : d.keep.offset,
+            inLine: d.keep.inLine,
+          });
         result.cursors.push(d.keep ? { ...d.keep, path: shown } : await cursorAtEnd(f, shown, opts.identity));
         continue;
       }
@@ -149,22 +169,32 @@ export async function readSource(
         tailBytes: opts.identity.tailBytes,
       };
       if (d.before) readOpts.before = d.before;
+      if (d.continues?.inLine) readOpts.skipLine = true;
+      if (opts.limit) readOpts.limit = opts.limit;
       if (opts.chunk !== undefined) readOpts.chunk = opts.chunk;
       if (opts.signal) readOpts.signal = opts.signal;
       const split = opts.split?.(hitFile);
       if (split) readOpts.split = split;
       const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
       result.bytes += r.bytes;
-      if (r.error !== undefined)
-        result.problems.push({ path: f.path, problem: 'corrupt', reason: reason(r.error) });
+      addReadProblems(result.problems, f.path, r, opts.limit);
       result.cursors.push(cursorAfter(f, shown, r));
-      consumedBy.set(i, r.offset);
+      consumedBy.set(i, { offset: r.offset, inLine: r.inLine });
     }
     for (const [i, f] of files.entries()) {
       const d = decisions[i] as Decision;
       if (d.action !== 'skip' || d.why !== 'copy' || d.of === undefined || d.length === undefined) continue;
-      const consumed = consumedBy.get(d.of) ?? d.length;
-      result.cursors.push(await cursorOfCopy(f, d.length, opts.display(f.path), consumed, opts.identity));
+      const consumed = consumedBy.get(d.of) ?? { offset: d.length, inLine: false };
+      result.cursors.push(
+        await cursorOfCopy(
+          f,
+          d.length,
+          opts.display(f.path),
+          consumed.offset,
+          opts.identity,
+          consumed.inLine,
+        ),
+      );
     }
     if (opts.mode.kind === 'resume' && newestIsLive && !unreadable) {
       const lost = await rotatedAway(live, opts.mode.cursors, files, decisions, (p) => opts.display(p));
@@ -179,6 +209,30 @@ export async function readSource(
     await Promise.all(files.map((f) => f.handle.close().catch(() => {})));
   }
   return result;
+}
+
+/**
+ * The problems of one read: a read error part-way (`corrupt`), a `.gz` inflated only up to the gzip bound
+ * (`corrupt`), and content left unread by the per-run limit (`limited`; `resumes`: a later run goes on
+ * from there, which a file named on the command line, read without a cursor, does not).
+ */
+function addReadProblems(
+  problems: SourceProblem[],
+  local: string,
+  r: Awaited<ReturnType<typeof readLog>>,
+  limit: number | undefined,
+  resumes = true,
+): void {
+  if (r.error !== undefined) problems.push({ path: local, problem: 'corrupt', reason: reason(r.error) });
+  if (r.inflated !== undefined) problems.push({ path: local, problem: 'corrupt', reason: r.inflated });
+  if (r.limited && limit) {
+    const left = r.limited.left === null ? 'the rest' : sizeOf(r.limited.left);
+    problems.push({
+      path: local,
+      problem: 'limited',
+      reason: `${left} not read in this run (over the ${sizeOf(limit, true)} per-run limit)${resumes ? '; the next run goes on from here' : ''}`,
+    });
+  }
 }
 
 /**
@@ -258,11 +312,11 @@ export async function readWholeFile(
     const hitFile: HitFile = { path: f.path, mtimeMs: f.mtimeMs, gzip: f.gzip };
     const split = opts.split?.(hitFile);
     if (split) readOpts.split = split;
+    if (opts.limit) readOpts.limit = opts.limit;
     const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
     result.bytes = r.bytes;
     result.files.push({ path: local, decision: 'all' });
-    if (r.error !== undefined)
-      result.problems.push({ path: local, problem: 'corrupt', reason: reason(r.error) });
+    addReadProblems(result.problems, local, r, opts.limit, false);
   } finally {
     await f.handle.close();
   }

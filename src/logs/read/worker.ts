@@ -63,6 +63,7 @@ const outcome: ScanPartOutcome = {
   lines: scanner.lineCount,
   tail: scanner.tailContent,
   bytes: pos - task.from,
+  inLine: scanner.inLine,
   stats: stats.toPart(),
 };
 if (error !== undefined) outcome.error = error;

@@ -93,3 +93,47 @@ describe('the lines before a hit', () => {
     );
   });
 });
+
+describe('a line longer than the buffer that has not ended', () => {
+  for (const [name, set] of [
+    ['kernel', rules],
+    ['regex', regexRules as RuleSet],
+  ] as const)
+    it(`is reported as far as it was read, and a read from there skips its rest (${name})`, () => {
+      const hits: string[] = [];
+      const one = new LineScanner(set, (h) => hits.push(`${h.line}@${h.offset} ${h.truncated}`), {
+        chunk: 64,
+        countLines: true,
+        tailBytes: 16,
+      });
+      one.push(Buffer.from(`a error\nlong error ${'x'.repeat(200)}`));
+      one.finish(false);
+      expect(hits).toEqual(['1@0 false', '2@8 true']);
+      expect([one.offset, one.lineCount, one.inLine]).toEqual([8 + 11 + 200, 2, true]);
+      expect(one.tailContent.toString()).toBe('x'.repeat(16));
+
+      // A short unfinished line stays unconsumed, as before.
+      const short = new LineScanner(set, () => {}, { chunk: 64 });
+      short.push(Buffer.from('a error\nb err'));
+      short.finish(false);
+      expect([short.offset, short.inLine]).toEqual([8, false]);
+
+      // The next read starts inside it: no hit and no line for its rest, whatever pieces it comes in.
+      hits.length = 0;
+      const two = new LineScanner(set, (h) => hits.push(`${h.line}@${h.offset} ${h.text}`), {
+        chunk: 64,
+        countLines: true,
+        startOffset: one.offset,
+        startLine: one.lineCount,
+        skipLine: true,
+        tailBytes: 16,
+      });
+      two.push(Buffer.from('x'.repeat(100)));
+      expect([two.offset, two.inLine]).toEqual([one.offset + 100, true]);
+      two.push(Buffer.from('rest error\nnext error\nend'));
+      two.finish(false);
+      expect(hits).toEqual([`3@${one.offset + 111} next error`]);
+      expect([two.offset, two.lineCount, two.inLine]).toEqual([one.offset + 122, 3, false]);
+      expect(two.tailContent.toString()).toBe('rest error\nnext error\n'.slice(-16));
+    });
+});

@@ -74,6 +74,11 @@ export interface LineScannerOptions {
    * fewer), asked for only when a walk back reaches the start.
    */
   before?: () => Uint8Array;
+  /**
+   * `startOffset` is inside a line longer than the buffer whose head an earlier read already reported
+   * (LineScanner.inLine): its bytes up to and including its newline are consumed without a hit or a line.
+   */
+  skipLine?: boolean;
 }
 
 /** Default buffer: 1 MiB keeps peak memory low while the regex runs at full speed. */
@@ -99,6 +104,8 @@ export class LineScanner implements Preceding {
   private longTail: Buffer = Buffer.alloc(0);
   /** Bytes at the buffer's front already scanned as the previous piece's overlap. */
   private overlap = 0;
+  /** Inside a line already reported (skipLine, or a long line committed unfinished by `finish`). */
+  private skipping: boolean;
   /** The SIMD keyword kernel owning `buf`, or null for the regex path. */
   private readonly kernel: KeywordKernel | null;
   // Lookback (see Preceding): the last consumed bytes before the block being scanned, in `hist`
@@ -137,6 +144,7 @@ export class LineScanner implements Preceding {
     this.histFrom = this.base;
     this.startOffset = this.base;
     this.fetchBefore = opts.before;
+    this.skipping = opts.skipLine ?? false;
   }
 
   visitBefore(offset: number, visit: (head: string, start: number) => boolean): void {
@@ -191,6 +199,15 @@ export class LineScanner implements Preceding {
     return this.tail;
   }
 
+  /**
+   * Whether `offset` is inside a line whose head was reported: a line longer than the buffer that had no
+   * newline yet when the input ended (committed by `finish`), or the rest of one a `skipLine` read has
+   * not reached the end of. A read resuming at `offset` passes it as `skipLine`.
+   */
+  get inLine(): boolean {
+    return this.skipping;
+  }
+
   /** Free space at the end of the buffer, for readers that read straight into it. */
   get free(): number {
     return this.buf.length - this.len;
@@ -214,15 +231,21 @@ export class LineScanner implements Preceding {
     this.drain();
   }
 
-  /** End of input: `consumeTrailing` reports a final line with no newline (else it stays unconsumed). */
+  /**
+   * End of input: `consumeTrailing` reports a final line with no newline (else it stays unconsumed). A
+   * final line longer than the buffer is reported either way, as far as it was read (its head, as any
+   * long line), and the scanner stays `inLine`: it may be written on forever (a file of NULs, an
+   * attacker's endless line), and left unconsumed it would be read again by every later read.
+   */
   finish(consumeTrailing: boolean): void {
-    if (!consumeTrailing) return;
     if (this.inLong) {
       this.longPiece(this.len);
       this.endLong(this.base + this.len, false);
       this.len = 0;
+      this.skipping = true;
       return;
     }
+    if (!consumeTrailing) return;
     if (this.len > 0) {
       this.block(this.len, false);
       this.base += this.len;
@@ -231,6 +254,7 @@ export class LineScanner implements Preceding {
   }
 
   private drain(): void {
+    if (this.skipping && !this.skipRest()) return;
     for (;;) {
       if (this.inLong) {
         const nl = this.buf.indexOf(10);
@@ -259,6 +283,28 @@ export class LineScanner implements Preceding {
       this.shift(nl + 1);
       return;
     }
+  }
+
+  /**
+   * Consumes the buffered bytes of a line already reported, up to and including its newline; false when
+   * the buffer holds no newline (all of it consumed, still inside the line).
+   */
+  private skipRest(): boolean {
+    const nl = this.buf.subarray(0, this.len).indexOf(10);
+    const end = nl < 0 ? this.len : nl + 1;
+    this.keepTail(this.buf.subarray(0, end));
+    this.consumedAt = this.base + end;
+    this.shift(end);
+    if (this.hist) {
+      // The lines after it look back no further: the line's head is not at hand (a long line ends a walk).
+      this.barrier = null;
+      this.histLen = 0;
+      this.histFrom = this.consumedAt;
+      this.histCut = false;
+    }
+    if (nl < 0) return false;
+    this.skipping = false;
+    return true;
   }
 
   /** Drops the first n buffered bytes (already consumed). */
@@ -411,7 +457,9 @@ export class LineScanner implements Preceding {
         truncated: true,
         before: this,
       });
-    this.tail = terminated ? lastBytes(this.longTail, Buffer.from([10]), this.tailBytes) : this.longTail;
+    // The bytes before it too, when it is shorter than the tail (a small buffer).
+    const tail = lastBytes(this.tail, this.longTail, this.tailBytes);
+    this.tail = terminated ? lastBytes(tail, Buffer.from([10]), this.tailBytes) : tail;
     if (this.hist) {
       // The lines after it look back as far as it: its head stands for it.
       this.barrier = { start: this.longStart, end: endOffset, head: head.slice(0, this.walkHead) };
