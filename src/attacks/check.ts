@@ -23,7 +23,14 @@ import { BasicAuthLogins } from './extract/web.ts';
 import { sourceKey } from './host.ts';
 import { type AttackFinding, attackWeight } from './findings.ts';
 import { type BtmpMode, btmpMarkSchema, readBtmp, readLogins } from './logins.ts';
-import { accountJournal, accountLog, selfNames, sourceHints } from './read.ts';
+import {
+  type AccountReadOptions,
+  accountBasicAuthLogins,
+  accountJournal,
+  accountLog,
+  selfNames,
+  sourceHints,
+} from './read.ts';
 import { SameLineFilter } from './same-line.ts';
 
 /**
@@ -173,6 +180,8 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   let anySharedFile = false;
   const signal = input.signal ? { signal: input.signal } : {};
 
+  /** The reads of this run, for the second read of the web logs (accountBasicAuthLogins). */
+  const reads: [string, AccountReadOptions][] = [];
   for (const src of await planSources(host, plan)) {
     const prev = saved?.sources[src.path];
     const mode: ReadMode =
@@ -183,7 +192,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
           : prev
             ? { kind: 'resume', cursors: prev.cursors }
             : { kind: 'first' };
-    const r = await accountLog(src.local, {
+    const readOpts: AccountReadOptions = {
       mode,
       now: host.now,
       zone,
@@ -194,7 +203,9 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       ...signal,
       basicAuth,
       onEvent: eventsOf(src.path),
-    });
+    };
+    reads.push([src.local, readOpts]);
+    const r = await accountLog(src.local, readOpts);
     bytes += r.bytes;
     if (r.files.length > 0) files.push(src.path);
     if (src.shared && r.files.length > 0) anySharedFile = true;
@@ -216,6 +227,8 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       );
     }
   }
+
+  for (const [local, readOpts] of reads) await accountBasicAuthLogins(local, readOpts);
 
   const journal = journalAt(host);
   const journalWanted =

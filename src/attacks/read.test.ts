@@ -7,7 +7,8 @@ import { makeZone } from '../core/tz.ts';
 import { spawnJournalctl } from '../logs/read/journal.ts';
 import { AttackDetectors, type SourcedEvent } from './detect.ts';
 import { attacksConfig } from './config.ts';
-import { accountJournal, accountLog } from './read.ts';
+import { BasicAuthLogins } from './extract/web.ts';
+import { type AccountReadOptions, accountBasicAuthLogins, accountJournal, accountLog } from './read.ts';
 
 const NOW = new Date(Date.UTC(2026, 10, 26));
 
@@ -85,23 +86,31 @@ describe('basic-auth logins in an access log', () => {
   const req = (host: string, user: string, sec: number, target: string, status: number) =>
     `${host} - ${user} [${at(sec)}] "GET ${target} HTTP/1.1" ${status} 179 "-" "curl/7.88.1"`;
 
-  /** The events of an access log read as a file named on the command line. */
-  async function events(lines: string[]): Promise<SourcedEvent[]> {
+  /** The events of access logs read as files named on the command line: all first reads, then the second. */
+  async function eventsOf(...logs: string[][]): Promise<SourcedEvent[]> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-basic-'));
-    const file = path.join(dir, 'access.log');
-    fs.writeFileSync(file, `${lines.join('\n')}\n`);
     const out: SourcedEvent[] = [];
-    await accountLog(file, {
-      mode: { kind: 'whole' },
-      now: NOW,
-      zone: makeZone('UTC'),
-      hints: ['web'],
-      display: (p) => p,
-      onEvent: (e) => out.push(e),
+    const basicAuth = new BasicAuthLogins();
+    const reads: [string, AccountReadOptions][] = logs.map((lines, i) => {
+      const file = path.join(dir, `access${i}.log`);
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+      const opts: AccountReadOptions = {
+        mode: { kind: 'whole' },
+        now: NOW,
+        zone: makeZone('UTC'),
+        hints: ['web'],
+        display: (p) => p,
+        basicAuth,
+        onEvent: (e) => out.push(e),
+      };
+      return [file, opts];
     });
+    for (const [file, opts] of reads) await accountLog(file, opts);
+    for (const [file, opts] of reads) await accountBasicAuthLogins(file, opts);
     fs.rmSync(dir, { recursive: true, force: true });
     return out;
   }
+  const events = (lines: string[]) => eventsOf(lines);
   const logins = (es: SourcedEvent[]) =>
     es
       .filter((e) => e.event.kind === 'success')
@@ -153,20 +162,59 @@ describe('basic-auth logins in an access log', () => {
     const file = path.join(dir, 'access.log');
     fs.writeFileSync(file, `${req('203.0.113.9', 'admin', 1, '/private/', 401)}\n`);
     const out: SourcedEvent[] = [];
-    await accountLog(file, {
+    const opts: AccountReadOptions = {
       mode: { kind: 'first' },
       now: NOW,
       zone: makeZone('UTC'),
       hints: ['web'],
       display: (p) => p,
+      basicAuth: new BasicAuthLogins(),
       onEvent: (e) => {
         out.push(e);
         if (out.length === 1)
           fs.appendFileSync(file, `${req('203.0.113.9', 'admin', 9, '/private/', 200)}\n`);
       },
-    });
+    };
+    await accountLog(file, opts);
+    await accountBasicAuthLogins(file, opts);
     fs.rmSync(dir, { recursive: true, force: true });
     expect(logins(out)).toEqual([['203.0.113.9', 'admin', '/private/', 2]]);
+  });
+
+  it('sees a login in one access log after failures in another, whichever is read first', async () => {
+    const failures = Array.from({ length: 3 }, (_, i) => req('203.0.113.9', 'admin', i, '/private/', 401));
+    const login = [req('203.0.113.9', 'admin', 9, '/private/', 200)];
+    expect(logins(await eventsOf(login, failures))).toEqual([['203.0.113.9', 'admin', '/private/', 1]]);
+    expect(logins(await eventsOf(failures, login))).toEqual([['203.0.113.9', 'admin', '/private/', 1]]);
+  });
+
+  it('keeps what attackers choose bounded: long paths cut to a directory, the most-failing sources looked for', () => {
+    const b = new BasicAuthLogins();
+    const fail = (host: string, p: string) =>
+      b.note({
+        detector: 'bruteforce',
+        kind: 'failure',
+        host,
+        service: 'web',
+        attempts: 1,
+        time: 0,
+        status: 401,
+        path: p,
+      });
+    // A 3 KB path without a dot would be its own area: it is cut back to a directory within 200 characters.
+    fail('203.0.113.9', `/a/${'x'.repeat(150)}/${'y'.repeat(3000)}`);
+    for (let i = 0; i < 50; i++) fail('203.0.113.9', `/area${i}/`);
+    const kept = b.kept(() => true)['203.0.113.9'] ?? [];
+    expect(kept).toHaveLength(20);
+    expect(Math.max(...kept.map((a) => a.length))).toBeLessThanOrEqual(200);
+    expect(kept[0]).toBe(`/a/${'x'.repeat(150)}/`);
+    // 3000 sources of one /64 with one failure each, and one with five: 1000 looked for, the busiest first.
+    for (let i = 0; i < 3000; i++) fail(`2001:db8::${i.toString(16)}`, '/private/');
+    for (let i = 0; i < 5; i++) fail('198.51.100.7', '/private/');
+    expect(b.hosts()).toHaveLength(1000);
+    expect(b.hosts()[0]).toBe('203.0.113.9');
+    expect(b.hosts()[1]).toBe('198.51.100.7');
+    expect(Object.keys(b.kept(() => true))).toHaveLength(1000);
   });
 
   it('a source that failed often and then logged in over basic auth is CRITICAL', async () => {

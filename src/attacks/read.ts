@@ -15,7 +15,7 @@ import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
-import { BasicAuthLogins } from './extract/web.ts';
+import type { BasicAuthLogins } from './extract/web.ts';
 
 /**
  * Thin I/O: the attack accounting over src/logs's reader. The families' needles are the reader's one
@@ -163,18 +163,9 @@ export interface AccountReadOptions {
   onEvent: (e: SourcedEvent) => void;
 }
 
-/** Reads one log (and its rotated members) through the attack accounting; returns the reader's result. */
-export async function accountLog(local: string, opts: AccountReadOptions): Promise<SourceReadResult> {
-  const acc = new Accountant({
-    now: opts.now,
-    zone: opts.zone,
-    hints: opts.hints,
-    ...(opts.self ? { self: opts.self } : {}),
-  });
-  const rules = attackRules(opts.hints);
-  let current = '';
-  let shown = '';
-  const common = {
+/** The reader's options for a read of `opts` with these rules. */
+function readerOptions(opts: AccountReadOptions, rules: RuleSet) {
+  return {
     rules,
     identity: DEFAULT_IDENTITY,
     countLines: true,
@@ -183,7 +174,23 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     display: opts.display,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
-  const basicAuth = opts.hints.includes('web') ? (opts.basicAuth ?? new BasicAuthLogins()) : null;
+}
+
+/**
+ * Reads one log (and its rotated members) through the attack accounting; returns the reader's result. A web
+ * log's basic-auth failures are noted in `opts.basicAuth` for accountBasicAuthLogins.
+ */
+export async function accountLog(local: string, opts: AccountReadOptions): Promise<SourceReadResult> {
+  const acc = new Accountant({
+    now: opts.now,
+    zone: opts.zone,
+    hints: opts.hints,
+    ...(opts.self ? { self: opts.self } : {}),
+  });
+  let current = '';
+  let shown = '';
+  const common = readerOptions(opts, attackRules(opts.hints));
+  const basicAuth = opts.hints.includes('web') ? opts.basicAuth : undefined;
   const onHit = (hit: { line: number; text: string }, file: { path: string; mtimeMs: number }) => {
     if (file.path !== current) {
       current = file.path;
@@ -196,20 +203,31 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
       opts.onEvent({ event, line: hit.line, text: hit.text, source: shown });
     }
   };
-  const read = (rules: RuleSet, each: (hit: LineHit, file: HitFile) => void) =>
-    opts.mode.kind === 'whole'
-      ? readWholeFile(local, { ...common, rules }, each)
-      : readSource(local, { ...common, rules, mode: opts.mode }, each);
-  const result = await read(rules, onHit);
-  if (basicAuth === null || basicAuth.hosts().length === 0) return result;
-  // Then the requests of the sources that failed basic auth, from the same start: did one of them log in?
-  // This read may go past where the first stopped (lines written in between): a login there is seen now,
-  // where the next run, without these failures, would not look for it.
-  await read(hostRules(basicAuth.hosts()), (hit, file) => {
+  return opts.mode.kind === 'whole'
+    ? readWholeFile(local, common, onHit)
+    : readSource(local, { ...common, mode: opts.mode }, onHit);
+}
+
+/**
+ * The second read of a web access log (the same `opts` as its accountLog): the requests of the sources that
+ * failed basic auth in any log read so far (`opts.basicAuth`), for their logins. Run after every log's first
+ * read, so a login in one access log after failures in another (`access.log` and `other_vhosts_access.log`)
+ * is seen whatever their order. It reads from the same start as the first read and may go past where it
+ * stopped (lines written in between): a login there is seen now, where the next run might not look for it.
+ */
+export async function accountBasicAuthLogins(local: string, opts: AccountReadOptions): Promise<void> {
+  const basicAuth = opts.basicAuth;
+  if (!opts.hints.includes('web') || basicAuth === undefined) return;
+  const hosts = basicAuth.hosts();
+  if (hosts.length === 0) return;
+  const common = readerOptions(opts, hostRules(hosts));
+  const onHit = (hit: LineHit, file: HitFile) => {
     const event = basicAuth.login(hit.text);
     if (event) opts.onEvent({ event, line: hit.line, text: hit.text, source: opts.display(file.path) });
-  });
-  return result;
+  };
+  await (opts.mode.kind === 'whole'
+    ? readWholeFile(local, common, onHit)
+    : readSource(local, { ...common, mode: opts.mode }, onHit));
 }
 
 /** Rules whose needles are these sources' addresses, as an access log's first field ends (`ADDR `). */

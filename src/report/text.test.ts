@@ -64,6 +64,31 @@ describe('renderText', () => {
     expect(text).toContain('203.0.113.9: 25 web probes (/AAAA');
   });
 
+  it('says of a source that attacked in earlier runs and logged in now: its failures then, no empty peak', () => {
+    const f: Finding = {
+      kind: 'attack-bruteforce',
+      status: 'CRITICAL',
+      service: 'nginx',
+      summary:
+        '203.0.113.60: logged in as alice via nginx after 12 failed logins (last 2024-06-30T10:11:00.000Z)',
+      evidence: [],
+      host: '203.0.113.60',
+      data: {
+        host: '203.0.113.60',
+        users: ['u0', 'u1'],
+        usersTotal: 2,
+        count: 12,
+        peak: 0,
+        findtime: 600,
+        services: [],
+        succeeded: { user: 'alice', time: '2024-06-30T11:00:00.000Z', service: 'nginx' },
+      },
+    };
+    const text = renderText(reportWith(f, 'a login after an attack'), { color: false });
+    expect(text).toContain('12 failures in earlier runs');
+    expect(text).not.toMatch(/peak 0|against \n|against $/m);
+  });
+
   it("names a log category with its meaning, a user's title neutralised like log text", () => {
     const f: Finding = {
       kind: 'log-category',

@@ -25,7 +25,10 @@ const details: Details = {
   // The summary (`Cannot read PATH: why`) already says all a log-source finding holds.
   'log-source': () => [],
   'attack-bruteforce': (f) => [
-    `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`,
+    // A source that attacked in an earlier run and logged in now has no peak or services of this run.
+    f.data.peak > 0
+      ? `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`
+      : `${f.data.count} failures in earlier runs`,
     `users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`,
     ...(f.data.succeeded
       ? [

@@ -134,25 +134,48 @@ export function areaOf(target: string): string {
   return p.includes('.', slash) ? p.slice(0, slash + 1) : p;
 }
 
+/** Longest area kept: a longer path (attacker-chosen) is cut back to a directory within it. */
+const MAX_AREA = 200;
+/** Areas kept per source, sources noted per run, and sources looked for (needles) or kept in the state. */
+const MAX_AREAS = 20;
+const MAX_NOTED = 10_000;
+/** Sources looked for in a second read, and kept for later runs: the ones with the most failures. */
+export const MAX_LOOKED_FOR = 1000;
+
+/** An area no longer than MAX_AREA: cut back to the last `/` within it (a broader area, never a longer one). */
+function boundedArea(area: string): string {
+  if (area.length <= MAX_AREA) return area;
+  const cut = area.slice(0, MAX_AREA);
+  return cut.slice(0, cut.lastIndexOf('/') + 1) || '/';
+}
+
 /**
  * Basic-auth logins in an access log after failed ones. A success has no keyword (every authenticated request
- * would pass the prefilter: ~9x the reading time of a busy log), so the accounting reads a web log again for
- * the sources that failed basic auth in it (`note`), with their addresses as needles (`hosts`). A login is a
+ * would pass the prefilter: ~9x the reading time of a busy log), so the accounting reads the web logs again
+ * for the sources that failed basic auth (`note`), with their addresses as needles (`hosts`). A login is a
  * 2xx or 304 answer with a user, from such a source, inside an area a 401 answered for: nginx logs the
- * Authorization header's user on any page, protected or not, so a user sent to a public page is no login.
+ * Authorization header's user on any page, so a user sent to a public page is no login. Everything here is
+ * bounded (areas cut and counted, sources counted): the paths and the addresses (an IPv6 /64 has plenty) are
+ * the attacker's to choose, and the areas go into the saved state.
  */
 export class BasicAuthLogins {
-  private readonly areas = new Map<string, Set<string>>();
+  private readonly noted = new Map<string, { failures: number; areas: Set<string> }>();
 
   /** `saved`: the areas of sources an earlier run kept (see `kept`), whose login may come in this run. */
   constructor(saved: Readonly<Record<string, readonly string[]>> = {}) {
-    for (const [host, areas] of Object.entries(saved)) this.areas.set(host, new Set(areas.slice(0, 100)));
+    for (const [host, areas] of Object.entries(saved).slice(0, MAX_LOOKED_FOR))
+      this.noted.set(host, { failures: 0, areas: new Set(areas.slice(0, MAX_AREAS).map(boundedArea)) });
+  }
+
+  /** The sources with the most failures first, at most MAX_LOOKED_FOR of them. */
+  private top(): [string, { failures: number; areas: Set<string> }][] {
+    return [...this.noted].sort((a, b) => b[1].failures - a[1].failures).slice(0, MAX_LOOKED_FOR);
   }
 
   /** The areas of the sources `keep` says (those the detectors carry on): the next run's `saved`. */
   kept(keep: (host: string) => boolean): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const [host, areas] of this.areas) if (keep(host)) out[host] = [...areas];
+    for (const [host, n] of this.top()) if (keep(host)) out[host] = [...n.areas];
     return out;
   }
 
@@ -160,14 +183,18 @@ export class BasicAuthLogins {
   note(e: AttackEvent): void {
     if (e.detector !== 'bruteforce' || e.kind !== 'failure' || e.status !== 401 || e.path === undefined)
       return;
-    let set = this.areas.get(e.host);
-    if (set === undefined) this.areas.set(e.host, (set = new Set()));
-    if (set.size < 100) set.add(areaOf(e.path));
+    let n = this.noted.get(e.host);
+    if (n === undefined) {
+      if (this.noted.size >= MAX_NOTED) return;
+      this.noted.set(e.host, (n = { failures: 0, areas: new Set() }));
+    }
+    n.failures++;
+    if (n.areas.size < MAX_AREAS) n.areas.add(boundedArea(areaOf(e.path)));
   }
 
-  /** The sources that failed basic auth, to look for their later requests. */
+  /** The sources that failed basic auth, to look for their later requests (the most failures first, bounded). */
   hosts(): string[] {
-    return [...this.areas.keys()];
+    return this.top().map(([host]) => host);
   }
 
   /** A CLF line (its whole text) as a basic-auth login of a noted source, or null. */
@@ -175,7 +202,7 @@ export class BasicAuthLogins {
     const r = parseClf({ program: '', pid: null, message: text, text, time: null });
     if (r === null || r.user === undefined || (!(r.status >= 200 && r.status < 300) && r.status !== 304))
       return null;
-    const areas = this.areas.get(r.host);
+    const areas = this.noted.get(r.host)?.areas;
     if (areas === undefined) return null;
     const target = requestTarget(r.request);
     for (const area of areas)

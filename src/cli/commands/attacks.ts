@@ -3,7 +3,14 @@ import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors, listSources } from '../../attacks/detect.ts';
 import { SameLineFilter } from '../../attacks/same-line.ts';
 import { argPath } from '../../core/host.ts';
-import { accountLog, fileHints, selfNames } from '../../attacks/read.ts';
+import {
+  type AccountReadOptions,
+  accountBasicAuthLogins,
+  accountLog,
+  fileHints,
+  selfNames,
+} from '../../attacks/read.ts';
+import { BasicAuthLogins } from '../../attacks/extract/web.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
 import { hostZoneName, inspectedZone, makeZone } from '../../core/tz.ts';
@@ -99,9 +106,12 @@ export function register(program: Command, app: App): void {
         // A file named twice, or lines rsyslog wrote to two of the files, count once (as in the check).
         const same = new SameLineFilter();
         shown = files;
+        // Basic-auth failures in any of the files, for the logins after them (a second read of each web log).
+        const basicAuth = new BasicAuthLogins();
+        const reads: [string, AccountReadOptions][] = [];
         for (const [i, f] of files.entries()) {
           const local = argPath(host, app.io.cwd, f);
-          const r = await accountLog(local, {
+          const readOpts: AccountReadOptions = {
             mode: { kind: 'whole' },
             now: host.now,
             zone,
@@ -109,17 +119,21 @@ export function register(program: Command, app: App): void {
             self,
             display: () => f,
             consumeTrailing: true,
+            basicAuth,
             onEvent: (e) => {
               if (since && e.event.time !== null && e.event.time < since.getTime()) return;
               if (!same.admit(String(i), e.text)) return; // each argument a log of its own
               det.add(e);
             },
-          });
+          };
+          reads.push([local, readOpts]);
+          const r = await accountLog(local, readOpts);
           for (const p of r.problems) {
             unreadable = true;
             app.io.error(`tenken: Cannot read ${terminalSafe(f)}: ${terminalSafe(p.reason)}`);
           }
         }
+        for (const [local, readOpts] of reads) await accountBasicAuthLogins(local, readOpts);
         report = det.finish();
       } else {
         const got = await gatherAttacks({
