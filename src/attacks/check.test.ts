@@ -245,6 +245,10 @@ describe('attacks check', () => {
     // and the run after that has nothing new
     const r3 = await run(root, JSON.parse(JSON.stringify(r2.out.state)), {}, web);
     expect(r3.bf).toEqual([]);
+    // nor has a later one where alice goes on browsing (every request of her session logs her): said once
+    write(access, `${req(50, 'alice', 200)}${req(51, 'alice', 304)}`, true);
+    const r4 = await run(root, JSON.parse(JSON.stringify(r3.out.state)), {}, web);
+    expect(r4.bf).toEqual([]);
   });
 
   it('counts a line that rsyslog wrote to two logs (syslog and mail.log) once', async () => {

@@ -159,23 +159,32 @@ function boundedArea(area: string): string {
  * the attacker's to choose, and the areas go into the saved state.
  */
 export class BasicAuthLogins {
-  private readonly noted = new Map<string, { failures: number; areas: Set<string> }>();
+  private readonly noted = new Map<string, Noted>();
 
   /** `saved`: the areas of sources an earlier run kept (see `kept`), whose login may come in this run. */
   constructor(saved: Readonly<Record<string, readonly string[]>> = {}) {
     for (const [host, areas] of Object.entries(saved).slice(0, MAX_LOOKED_FOR))
-      this.noted.set(host, { failures: 0, areas: new Set(areas.slice(0, MAX_AREAS).map(boundedArea)) });
+      this.noted.set(host, {
+        failures: 0,
+        areas: new Set(areas.slice(0, MAX_AREAS).map(boundedArea)),
+        loggedIn: false,
+      });
   }
 
   /** The sources with the most failures first, at most MAX_LOOKED_FOR of them. */
-  private top(): [string, { failures: number; areas: Set<string> }][] {
+  private top(): [string, Noted][] {
     return [...this.noted].sort((a, b) => b[1].failures - a[1].failures).slice(0, MAX_LOOKED_FOR);
   }
 
-  /** The areas of the sources `keep` says (those the detectors carry on): the next run's `saved`. */
+  /**
+   * The areas of the sources `keep` says (those the detectors carry on): the next run's `saved`. A source
+   * that logged in is said once and no longer looked for: every request of a basic-auth session logs its
+   * user, so someone who mistyped their password five times was CRITICAL on every run for as long as the
+   * state kept them.
+   */
   kept(keep: (host: string) => boolean): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const [host, n] of this.top()) if (keep(host)) out[host] = [...n.areas];
+    for (const [host, n] of this.top()) if (!n.loggedIn && keep(host)) out[host] = [...n.areas];
     return out;
   }
 
@@ -186,7 +195,7 @@ export class BasicAuthLogins {
     let n = this.noted.get(e.host);
     if (n === undefined) {
       if (this.noted.size >= MAX_NOTED) return;
-      this.noted.set(e.host, (n = { failures: 0, areas: new Set() }));
+      this.noted.set(e.host, (n = { failures: 0, areas: new Set(), loggedIn: false }));
     }
     n.failures++;
     if (n.areas.size < MAX_AREAS) n.areas.add(boundedArea(areaOf(e.path)));
@@ -202,16 +211,26 @@ export class BasicAuthLogins {
     const r = parseClf({ program: '', pid: null, message: text, text, time: null });
     if (r === null || r.user === undefined || (!(r.status >= 200 && r.status < 300) && r.status !== 304))
       return null;
-    const areas = this.noted.get(r.host)?.areas;
-    if (areas === undefined) return null;
+    const n = this.noted.get(r.host);
+    if (n === undefined) return null;
     const target = requestTarget(r.request);
-    for (const area of areas)
-      if (target.startsWith(area))
+    for (const area of n.areas)
+      if (target.startsWith(area)) {
+        n.loggedIn = true;
         return event('bruteforce', 'success', r.host, 'web', r.time, {
           user: r.user,
           path: target,
           status: r.status,
         });
+      }
     return null;
   }
+}
+
+/** What BasicAuthLogins knows of one source. */
+interface Noted {
+  failures: number;
+  areas: Set<string>;
+  /** A login of it was read in this run. */
+  loggedIn: boolean;
 }
