@@ -160,6 +160,18 @@ function bound(sorted: readonly number[], x: number, orEqual = false): number {
   return lo;
 }
 
+/** The items by key, each list in the items' order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 /**
  * Each login's session on its line, as `last` pairs them: it ends at the first later DEAD_PROCESS of its pid
  * (or without pids), a new getty or login record on the line, or a reboot; else it is still open at `now`.
@@ -169,11 +181,10 @@ function bound(sorted: readonly number[], x: number, orEqual = false): number {
 function sessionsOf(
   logins: readonly LoginRecord[],
   lineRecords: readonly LoginRecord[],
-  boots: readonly Date[],
+  bootTimes: readonly number[],
   now: Date,
 ): Session[] {
   const times = lineRecords.map((r) => r.time.getTime());
-  const bootTimes = boots.map((b) => b.getTime());
   const out: Session[] = [];
   for (const login of logins) {
     let finish: number | null = null;
@@ -239,15 +250,18 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
   ]);
   const wanted = opts.lines ? new Set(opts.lines.map(normalLine)) : null;
   const records = [...input.records].sort((a, b) => a.time.getTime() - b.time.getTime());
-  const boots = records.filter((r) => r.type === 'BOOT_TIME').map((r) => r.time);
+  const boots = records.filter((r) => r.type === 'BOOT_TIME').map((r) => r.time.getTime());
+  // Each line's calls, records and rings, in their order, grouped once: a filter of everything per line was
+  // quadratic when forged syslog lines named a new line each (40,000 lines took 13 s).
+  const callsOf = groupBy(input.calls, (c) => c.line);
+  const recordsOf = groupBy(records, (r) => normalLine(r.line));
+  const unansweredOf = groupBy(input.unanswered, (u) => u.line);
   const results: LineResult[] = [];
   for (const line of [...lineNames].sort()) {
     if (wanted && !wanted.has(line)) continue;
     const coverageStart = input.coverage.get(line) ?? null;
-    const calls = input.calls
-      .filter((c) => c.line === line)
-      .sort((a, b) => a.start.getTime() - b.start.getTime());
-    const lineRecords = records.filter((r) => normalLine(r.line) === line);
+    const calls = (callsOf.get(line) ?? []).sort((a, b) => a.start.getTime() - b.start.getTime());
+    const lineRecords = recordsOf.get(line) ?? [];
     const users = lineRecords.filter((r) => r.type === 'USER_PROCESS');
     const dialouts = users.filter((r) => r.user === 'dialout');
     const judgedFrom = Math.max(since, coverageStart ? sec(coverageStart) + window : Infinity);
@@ -336,9 +350,9 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
     const hours = opts.hours?.[line] ?? opts.hours?.['*'];
     const offHours = hours ? judgedCalls.filter((c) => !withinHours(hours, c.wall)) : [];
     // Unanswered rings are judged like calls, a window after them (a line mgetty writes late is not missed).
-    const unanswered = input.unanswered.filter((u) => {
+    const unanswered = (unansweredOf.get(line) ?? []).filter((u) => {
       const close = sec(u.time) + window;
-      return u.line === line && sec(u.time) >= since && close > callsFrom && close <= nowSec;
+      return sec(u.time) >= since && close > callsFrom && close <= nowSec;
     });
     const newest = users
       .filter((r) => r.time.getTime() <= opts.now.getTime())
