@@ -234,6 +234,98 @@ export function windowClose(call: Call, windowSeconds: number): number {
   return latest + windowSeconds;
 }
 
+/** One line's calls in start order, indexed for matching logins: by pid, and those without one. */
+export interface LineCalls {
+  calls: readonly Call[];
+  /** Each call's start, in seconds. */
+  starts: readonly number[];
+  /** Positions in `calls`, ascending. */
+  all: readonly number[];
+  byPid: ReadonlyMap<number, readonly number[]>;
+  noPid: readonly number[];
+}
+
+/** Indexes one line's calls, given in start order. */
+export function indexCalls(calls: readonly Call[]): LineCalls {
+  const byPid = new Map<number, number[]>();
+  const noPid: number[] = [];
+  calls.forEach((c, i) => {
+    if (c.pid === null) noPid.push(i);
+    else {
+      const list = byPid.get(c.pid);
+      if (list) list.push(i);
+      else byPid.set(c.pid, [i]);
+    }
+  });
+  return { calls, starts: calls.map((c) => sec(c.start)), all: calls.map((_, i) => i), byPid, noPid };
+}
+
+/** Index in `positions` of the first position whose start is greater than x (or at least x with `orEqual`). */
+function boundIn(
+  positions: readonly number[],
+  starts: readonly number[],
+  x: number,
+  orEqual = false,
+): number {
+  let lo = 0;
+  let hi = positions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = starts[positions[mid] as number] as number;
+    if (v > x || (orEqual && v === x)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The call a login follows, among those not `used` yet: the call answered last before it whose hand-over to
+ * login (the audit line, else the answer) came within the window, preferring the call with the same pid (which
+ * may be up to mgetty's prompt time older); a call whose pid differs from the login's never matches. Without
+ * one, a call with its pid within the hour the clocks go back. Looks only at the calls of the login's pid, or
+ * those without a pid, in its window: forged syslog calls by the hundred thousand made every login of the
+ * line read all of them.
+ */
+export function callFor(
+  index: LineCalls,
+  login: LoginRecord,
+  window: number,
+  used: ReadonlySet<Call>,
+): Call | undefined {
+  const t = sec(login.time);
+  const { calls, starts } = index;
+  const usable = (c: Call): boolean =>
+    !used.has(c) && (c.outcome === 'login' || c.outcome === 'handoff' || c.outcome === 'connect');
+  const handedOver = (c: Call): boolean => sec(c.auditTime ?? c.start) >= t - window;
+  /** The last call of `positions` answered in the login's window that passes `ok`. */
+  const last = (positions: readonly number[] | undefined, ok: (c: Call) => boolean): Call | undefined => {
+    if (!positions) return undefined;
+    const from = boundIn(positions, starts, t - window - PROMPT_SECONDS, true);
+    for (let i = boundIn(positions, starts, t) - 1; i >= from; i--) {
+      const c = calls[positions[i] as number] as Call;
+      if (ok(c)) return c;
+    }
+    return undefined;
+  };
+  if (!(login.pid > 0)) return last(index.all, (c) => usable(c) && handedOver(c));
+  const mine = index.byPid.get(login.pid);
+  const call = last(mine, usable) ?? last(index.noPid, (c) => usable(c) && handedOver(c));
+  if (call) return call;
+  // A call in the hour the clocks went back reads its local stamp as one of the two instants it names,
+  // perhaps the wrong one: an hour off, its login (wtmp keeps UTC) found no call, a false "intrusion".
+  // mgetty hands the line to login in the same process, so the same pid within that hour is that call.
+  for (const i of mine ?? []) {
+    const c = calls[i] as Call;
+    if (
+      !used.has(c) &&
+      c.outcome !== 'failed' &&
+      Math.abs(sec(c.auditTime ?? c.start) - t) <= DST_SHIFT_SECONDS + window
+    )
+      return c;
+  }
+  return undefined;
+}
+
 /**
  * Correlates calls and logins per line. A login matches the call answered last before it on the same line
  * whose hand-over to login (the audit line, else the answer) came within the window, preferring the call
@@ -280,35 +372,12 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
     const loginsTo = mark?.loginsTo ?? null;
     const fresh = (r: LoginRecord): boolean => loginsTo === null || r.time.getTime() > loginsTo;
     // Logins from before the log (or too close to its start) are matched when they can be, never blamed.
-    const starts = calls.map((c) => sec(c.start));
+    const index = indexCalls(calls);
+    const starts = index.starts;
     for (const login of all.filter((r) => sec(r.time) >= since)) {
       const t = sec(login.time);
       const upTo = bound(starts, t);
-      // The window runs from mgetty's hand-over (its audit line): a caller may sit at mgetty's own login
-      // prompt for minutes after the answer. Without an audit line, a call with the login's pid may be
-      // that much older.
-      const candidates = calls
-        .slice(bound(starts, t - window - PROMPT_SECONDS, true), upTo)
-        .filter(
-          (c) =>
-            !used.has(c) &&
-            (c.outcome === 'login' || c.outcome === 'handoff' || c.outcome === 'connect') &&
-            !(login.pid > 0 && c.pid !== null && c.pid !== login.pid) &&
-            (sec(c.auditTime ?? c.start) >= t - window || (login.pid > 0 && c.pid === login.pid)),
-        );
-      const byPid = candidates.filter((c) => login.pid > 0 && c.pid === login.pid);
-      let call = (byPid.length ? byPid : candidates).at(-1);
-      // A call in the hour the clocks went back reads its local stamp as one of the two instants it names,
-      // perhaps the wrong one: an hour off, its login (wtmp keeps UTC) found no call, a false "intrusion".
-      // mgetty hands the line to login in the same process, so the same pid within that hour is that call.
-      if (call === undefined && login.pid > 0)
-        call = calls.find(
-          (c) =>
-            !used.has(c) &&
-            c.pid === login.pid &&
-            c.outcome !== 'failed' &&
-            Math.abs(sec(c.auditTime ?? c.start) - t) <= DST_SHIFT_SECONDS + window,
-        );
+      const call = callFor(index, login, window, used);
       if (call) used.add(call);
       // A record stamped after now (written while the clock was ahead) is judged once the clock has passed it:
       // judged now, its time became the mark, and every run until then judged the line afresh, again.
