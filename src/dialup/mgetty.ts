@@ -725,43 +725,84 @@ export function extractCalls(entries: readonly MgettyEntry[]): { calls: Call[]; 
   return { calls: mergeCalls(calls), unanswered };
 }
 
-/** Merges the same call seen in two sources (per-line log and syslog), keeping the earliest start. */
+/** How far apart two sources may stamp the same call's audit line (ms). */
+const TWIN_AUDIT_MS = 2000;
+/** Twins start within minutes of each other on the same line: a call looks back this far (ms) for its twin. */
+const TWIN_LOOKBACK_MS = 3_600_000;
+
+/** `localeCompare`'s order (the same default collator), made once instead of at every comparison. */
+const LINE_ORDER = new Intl.Collator();
+
+/**
+ * Merges the same call seen in two sources (per-line log and syslog), keeping the earliest start. Twins have
+ * the same line, outcome and pid and audit times within 2 s; of the calls that started up to an hour before,
+ * the one merged into is the latest. Candidates are indexed by line, outcome, pid and 2-second slot of the
+ * audit time, and each merged call keeps a set of its evidence: linear in the calls (syslog lines anyone
+ * can write with `logger`; scanning back over every call of the hour made 80,000 of them take minutes).
+ */
 export function mergeCalls(calls: readonly Call[]): Call[] {
-  const sorted = [...calls].sort(
-    (a, b) => a.line.localeCompare(b.line) || a.start.getTime() - b.start.getTime(),
-  );
+  // Most calls share their line: equal strings compare equal without asking the collator.
+  const byLine = (a: Call, b: Call): number => (a.line === b.line ? 0 : LINE_ORDER.compare(a.line, b.line));
+  const sorted = [...calls].sort((a, b) => byLine(a, b) || a.start.getTime() - b.start.getTime());
   const out: Call[] = [];
-  const isTwin = (o: Call, c: Call): boolean =>
-    o.line === c.line &&
-    o.outcome === c.outcome &&
-    o.pid !== null &&
-    o.pid === c.pid &&
-    o.auditTime !== null &&
-    c.auditTime !== null &&
-    Math.abs(o.auditTime.getTime() - c.auditTime.getTime()) <= 2000;
+  /** Merged calls that may take a twin, by line, outcome, pid and slot, in the order they were kept. */
+  const slots = new Map<string, { call: Call; index: number }[]>();
+  const slotKey = (c: Call, slot: number): string => `${slot}\0${c.pid}\0${c.outcome}\0${c.line}`;
+  /** The evidence a merged call holds (source and line), made when a twin first joins it. */
+  const held = new Map<Call, Set<string>>();
+  const evidenceKey = (e: Evidence): string => `${e.line}\0${e.source}`;
   for (const c of sorted) {
-    // Twins start within minutes of each other on the same line: look back only that far.
-    let twin: Call | undefined;
-    for (let i = out.length - 1; i >= 0; i--) {
-      const o = out[i] as Call;
-      if (o.line !== c.line || c.start.getTime() - o.start.getTime() > 3_600_000) break;
-      if (isTwin(o, c)) {
-        twin = o;
+    const audit = c.pid === null ? null : c.auditTime?.getTime();
+    if (audit === null || audit === undefined) {
+      // No pid or no audit time: never a twin, never has one.
+      out.push({ ...c, evidence: [...c.evidence] });
+      continue;
+    }
+    const slot = Math.floor(audit / TWIN_AUDIT_MS);
+    const start = c.start.getTime();
+    // The latest kept call (highest index) within the hour whose audit time is within 2 s. A slot's list is
+    // in start order; two of its calls within an hour of each other would have been twins, so each list
+    // holds at most one call in the window, and the look back stops at the first call before it.
+    let twin: { call: Call; index: number } | undefined;
+    for (let s = slot - 1; s <= slot + 1; s++) {
+      const list = slots.get(slotKey(c, s));
+      if (!list) continue;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const o = list[i] as { call: Call; index: number };
+        if (start - o.call.start.getTime() > TWIN_LOOKBACK_MS) break;
+        if (Math.abs((o.call.auditTime as Date).getTime() - audit) > TWIN_AUDIT_MS) continue;
+        if (!twin || o.index > twin.index) twin = o;
         break;
       }
     }
     if (!twin) {
-      out.push({ ...c, evidence: [...c.evidence] });
+      const kept = { ...c, evidence: [...c.evidence] };
+      const key = slotKey(c, slot);
+      const list = slots.get(key);
+      const entry = { call: kept, index: out.length };
+      if (list) list.push(entry);
+      else slots.set(key, [entry]);
+      out.push(kept);
       continue;
     }
-    if (c.start < twin.start) {
-      twin.start = c.start;
-      twin.wall = c.wall;
+    const into = twin.call;
+    if (c.start < into.start) {
+      into.start = c.start;
+      into.wall = c.wall;
     }
-    for (const e of c.evidence)
-      if (!twin.evidence.some((x) => x.source === e.source && x.line === e.line)) twin.evidence.push(e);
+    let seen = held.get(into);
+    if (!seen) {
+      seen = new Set(into.evidence.map(evidenceKey));
+      held.set(into, seen);
+    }
+    for (const e of c.evidence) {
+      const key = evidenceKey(e);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      into.evidence.push(e);
+    }
   }
-  return out.sort((a, b) => a.start.getTime() - b.start.getTime() || a.line.localeCompare(b.line));
+  return out.sort((a, b) => a.start.getTime() - b.start.getTime() || byLine(a, b));
 }
 
 /** Modem trouble of one kind on one line. */
