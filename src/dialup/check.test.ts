@@ -101,6 +101,51 @@ describe('reading syslog for mgetty lines', () => {
   });
 });
 
+describe('syslog lines anyone can write', () => {
+  it('does not take a forged mgetty line naming a pseudo-terminal as a dial-up line: no false intrusion for ssh logins there', async () => {
+    const r = root();
+    // A local user: logger -t 'mgetty[4242]' "data dev=pts/0, ..." and the same for tty1; then a real
+    // mgetty call on ttyS0, and ssh logins on pts/0 (no call, of course).
+    put(r, 'var/log/mgetty.ttyS1', '05/01 00:00:00 yS1  waiting...\n');
+    put(
+      r,
+      'var/log/syslog',
+      [
+        "May 25 06:00:00 gauntlet mgetty[4242]: data dev=pts/0, pid=4242, caller='none', conn='', name='', cmd='/bin/login', user='x'",
+        "May 25 06:00:01 gauntlet mgetty[4243]: data dev=tty1, pid=4243, caller='none', conn='', name='', cmd='/bin/login', user='x'",
+        "May 25 06:01:58 gauntlet mgetty[612]: data dev=ttyS0, pid=612, caller='none', conn='', name='', cmd='/bin/login', user='yanagi'",
+        '',
+      ].join('\n'),
+    );
+    put(
+      r,
+      'var/log/wtmp',
+      encodeRecords([
+        { type: 7, pid: 612, line: 'ttyS0', user: 'yanagi', sec: sec('2026-05-25T06:02:20Z') },
+        {
+          type: 7,
+          pid: 7001,
+          line: 'pts/0',
+          user: 'admin',
+          host: '192.0.2.10',
+          sec: sec('2026-05-25T07:00:00Z'),
+        },
+      ]),
+    );
+    const insp = await inspectDialup(
+      makeHost({ root: r, name: 'h', now: NOW }),
+      dialupConfig.parse({}),
+      plan(['/var/log/syslog']),
+    );
+    expect(insp.lines.map((l) => l.line)).toEqual(['ttyS0', 'ttyS1']);
+    const result = dialupResult(insp);
+    expect(result.findings.filter((f) => f.status === 'CRITICAL')).toEqual([]);
+    expect(result.findings.map((f) => `${f.status} ${f.summary}`)).toContainEqual(
+      "INFO Syslog lines under mgetty's tag name pts/0 (1 line), tty1 (1 line), no serial line and no line with an mgetty log: not read as calls (anyone can write such lines with logger)",
+    );
+  });
+});
+
 describe('finding the logs', () => {
   it('reads files named on the command line as host paths under --root (as last -f does)', async () => {
     const r = root();

@@ -38,6 +38,7 @@ import { wtmpFamily } from '../logins/history.ts';
 import { decodeWtmp } from './logins-source.ts';
 import {
   deviceFromFileName,
+  serialDevice,
   extractCalls,
   mayBeEntry,
   type MgettyEntry,
@@ -382,6 +383,14 @@ export async function inspectDialup(
   const copies = copiesOf(read);
   const entries: MgettyEntry[] = [];
   const logsRead: string[] = [];
+  // A syslog line's device is taken at its word only for a line that has a per-line log, is named by the
+  // admin (--line, hours), or is a serial port: anyone can write syslog lines under mgetty's tag.
+  const known = new Set<string>([
+    ...read.filter((r) => !r.syslog).flatMap((r) => deviceFromFileName(r.shown) ?? []),
+    ...(inputs.ttys ?? []).map(normalLine),
+    ...Object.keys(config.hours),
+  ]);
+  const forged = new Map<string, number>();
   for (const [i, r] of read.entries()) {
     if (copies.has(i)) {
       // Its lines are read from the member it copies; a cut .gz of a member read whole is no damage.
@@ -400,8 +409,35 @@ export async function inspectDialup(
       ...(r.syslog ? {} : { device: deviceFromFileName(r.shown) }),
     });
     for (const e of parsed) e.lineNo = lineNos[e.lineNo - 1] ?? e.lineNo;
-    append(entries, parsed);
+    const trusted = r.syslog
+      ? parsed.filter((e) => {
+          if (e.tty === null || known.has(e.tty) || serialDevice(e.tty)) return true;
+          if (forged.size < 1000 || forged.has(e.tty)) forged.set(e.tty, (forged.get(e.tty) ?? 0) + 1);
+          return false;
+        })
+      : parsed;
+    append(entries, trusted);
     logsRead.push(r.shown);
+  }
+
+  if (forged.size > 0) {
+    const names = [...forged]
+      .slice(0, 5)
+      .map(([tty, n]) => `${tty.slice(0, 40)} (${n} line${n === 1 ? '' : 's'})`);
+    const more = forged.size > 5 ? `, +${forged.size - 5} more` : '';
+    // INFO: the syslog is read whole on every run, so these lines are said on every run until it rotates.
+    problems.push({
+      kind: 'not-checked',
+      status: 'INFO',
+      service,
+      summary: `Syslog lines under mgetty's tag name ${names.join(', ')}${more}, no serial line and no line with an mgetty log: not read as calls (anyone can write such lines with logger)`,
+      evidence: [],
+      data: {
+        what: 'dial-up syslog lines',
+        path: [...forged.keys()].slice(0, 5).join(', '),
+        reason: 'no serial line',
+      },
+    });
   }
 
   // 3. wtmp.

@@ -228,6 +228,16 @@ export function deviceFromFileName(name: string): string | null {
   return m ? (m[1] as string) : null;
 }
 
+/**
+ * Whether a device name from a syslog line can be a line mgetty serves: a serial port or modem (`ttyS0`,
+ * `ttyUSB0`, `ttyACM0`, `ttyAMA0`, ISDN's `ttyI0`, `cua0`, `modem`), not a pseudo-terminal or a virtual console.
+ * Anyone can write syslog lines (`logger -t mgetty ... dev=pts/0`): taken at their word, a forged line made
+ * every ssh login on pts/0 a CRITICAL "login without a call".
+ */
+export function serialDevice(tty: string): boolean {
+  return /^(?:tty(?:S|USB|ACM|AMA|I|HS|XR|MXUSB|SA|mxc|O|d|s)\d+|cua\w+|modem\w*)$/.test(tty);
+}
+
 const BREAK = /[\n\r\u2028\u2029]/g;
 
 /** Index of the next line terminator (what `.` does not match) at or after `from`, or -1. */
