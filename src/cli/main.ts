@@ -10,7 +10,6 @@ import { version } from '../core/package.ts';
 import { defaultStateDir, stateDirFor } from '../state/store.ts';
 import type { App, Format, GlobalOptions, Io } from './app.ts';
 import { commands } from './commands/index.ts';
-import { onStop } from './stop.ts';
 
 const FORMATS: Format[] = ['text', 'json', 'ndjson', 'html', 'nagios'];
 
@@ -243,7 +242,6 @@ function isEntry(): boolean {
 
 if (isEntry()) {
   process.stdout.on('error', () => undefined);
-  onStop(process, (line) => process.stderr.write(`${line}\n`));
   void main(process.argv.slice(2), processIo()).then((code) => {
     process.exit(code);
   });
