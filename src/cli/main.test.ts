@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
+import { DEMO_ROOT, REPO, runCli, tempDir } from '../../test/helpers/cli.ts';
 
 describe('--root', () => {
   it('refuses a root that does not exist, for every command, instead of reporting OK', async () => {
@@ -80,5 +81,24 @@ describe('--format', () => {
     expect(r.stderr).toContain(
       "argument 'prometheus' is invalid. Allowed choices are text, json, ndjson, html, nagios.",
     );
+  });
+});
+
+describe('a reader that stops reading', () => {
+  it('ends a run quietly with 141, as util-linux last does (`tenken last | head -1`), no internal error', async () => {
+    // 12 MB of wtmp: far more output than a pipe holds, so tenken is still writing when head exits.
+    const wtmp = path.join(tempDir(), 'wtmp');
+    const one = readFileSync(path.join(DEMO_ROOT, 'var/log/wtmp'));
+    writeFileSync(wtmp, Buffer.concat(Array.from({ length: 300 }, () => one)));
+    const child = spawn(process.execPath, [path.join(REPO, 'dist/tenken.js'), 'last', '-f', wtmp], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
   });
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { loadAll } from '../config/load.ts';
 import { CHECK_KIND_NAMES } from '../checks/registry.ts';
-import { describe, TenkenError } from '../core/errors.ts';
+import { describe, errnoCode, TenkenError } from '../core/errors.ts';
 import { terminalSafe } from '../core/sanitize.ts';
 import { version } from '../core/package.ts';
 import { defaultStateDir, stateDirFor } from '../state/store.ts';
@@ -131,11 +131,17 @@ function rootOf(cmd: Command): Command {
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let code = 0;
   const pending: Promise<void>[] = [];
+  /** The reader of stdout went away (`tenken last | head -1`): the run stops quietly, as `last` does. */
+  let stdoutClosed = false;
   const trackedIo: Io = {
     ...io,
     write: (text) => {
       const p = io.write(text);
-      pending.push(p.catch(() => undefined));
+      pending.push(
+        p.catch((err: unknown) => {
+          if (errnoCode(err) === 'EPIPE') stdoutClosed = true;
+        }),
+      );
       return p;
     },
   };
@@ -189,6 +195,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
+    await Promise.all(pending);
+    if (stdoutClosed) return SIGPIPE_STATUS;
     if (err instanceof CommanderError) {
       code =
         err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0
@@ -206,8 +214,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
   }
   await Promise.all(pending);
-  return code;
+  return stdoutClosed ? SIGPIPE_STATUS : code;
 }
+
+/** The status of a program a closed pipe stopped (128 + SIGPIPE), as util-linux `last | head -1` exits. */
+const SIGPIPE_STATUS = 141;
 
 /** Process I/O: stdout writes resolve when flushed (so state is committed only after delivery). */
 export function processIo(): Io {
