@@ -69,7 +69,9 @@ export interface LoginsFindings {
     reason: 'count' | 'networks';
     limit: number;
     sessions: { tty: string; host: string | null; start: string }[];
+    /** The first 20 networks (in the order of their first session); networkCount says how many there were. */
     networks: string[];
+    networkCount: number;
   };
   /** A session still open far longer than the user's usual sessions. */
   'login-long-session': {

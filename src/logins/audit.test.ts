@@ -1,6 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { capRecord, isRemoteHost, networkOf, Overlaps, parsePasswd, systemReason } from './audit.ts';
+import { makeZone } from '../core/tz.ts';
+import {
+  type AuditInput,
+  auditLogins,
+  capRecord,
+  isRemoteHost,
+  networkOf,
+  Overlaps,
+  parsePasswd,
+  sessionEvidence,
+  systemReason,
+} from './audit.ts';
+import { loginsConfig } from './config.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import { inspectLogins } from './check.ts';
 import { boot, contextFor, login, logout, makeTree, routine, writeTree } from './fixtures-audit/tree.ts';
@@ -321,40 +333,227 @@ describe('the sweeps that keep a big first run linear', () => {
     open: fc.boolean(),
   });
 
+  /** Sessions of generated records, in start order unless `sorted` is false. */
+  const sessionsOf = (
+    raw: { user: string; start: number; length: number | null; open: boolean; host?: string }[],
+    sorted = true,
+  ): Session[] => {
+    const list = raw.map(
+      (r, i): Session => ({
+        user: r.user,
+        userBytes: r.user,
+        tty: `pts/${i}`,
+        host: r.host ?? '',
+        address: null,
+        start: r.start,
+        end: r.length === null ? null : r.start + r.length,
+        open: r.length === null && r.open,
+        endKind: 'logout',
+        pid: i,
+        file: 0,
+        index: i,
+      }),
+    );
+    return sorted ? list.sort((x, y) => x.start - y.start) : list;
+  };
+  const HOSTS = ['', '10.0.0.5', '10.0.0.9', '192.0.2.1', 'pc.office.example', 'LAPTOP', 'laptop', ':0'];
+
   it("finds the same overlapping sessions as filtering all of the user's sessions (property)", () => {
     fc.assert(
-      fc.property(fc.array(session, { maxLength: 40 }), (raw) => {
-        const sessions = raw
-          .map(
-            (r, i): Session => ({
-              user: r.user,
-              userBytes: r.user,
-              tty: `pts/${i}`,
-              host: '',
-              address: null,
-              start: r.start,
-              end: r.length === null ? null : r.start + r.length,
-              open: r.length === null && r.open,
-              endKind: 'logout',
-              pid: i,
-              file: 0,
-              index: i,
-            }),
-          )
-          .sort((x, y) => x.start - y.start);
-        const sweep = new Overlaps(sessions);
-        for (const s of sessions) {
-          const naive = sessions.filter(
-            (o) =>
-              o.user === s.user &&
-              o.start <= s.start &&
-              (o === s || o.open || (o.end !== null && o.end > s.start)),
+      fc.property(
+        fc.array(fc.tuple(session, fc.constantFrom(...HOSTS)), { maxLength: 40 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 6 }),
+        fc.boolean(),
+        (raw, sorted, limit, dense) => {
+          // Dense: many logins at the same second, so order among equal starts matters.
+          const sessions = sessionsOf(
+            raw.map(([r, host]) => ({ ...r, start: dense ? r.start % 4 : r.start, host })),
+            sorted,
           );
-          expect(sweep.at(s)).toEqual(naive);
-        }
-      }),
+          const sweep = new Overlaps(sessions);
+          for (const s of sessions) {
+            const naive = sessions.filter(
+              (o) =>
+                o.user === s.user &&
+                o.start <= s.start &&
+                (o === s || o.open || (o.end !== null && o.end > s.start)),
+            );
+            const nets = [
+              ...new Set(
+                naive
+                  .filter((o) => isRemoteHost(o.host))
+                  .map((o) => networkOf(o.host, o.address) ?? o.host.toLowerCase()),
+              ),
+            ];
+            const c = sweep.at(s);
+            expect(c.count).toBe(naive.length);
+            expect(c.networks).toBe(nets.length);
+            expect(c.sessions(limit)).toEqual(naive.slice(0, limit));
+            expect(c.networkList(limit)).toEqual(nets.slice(0, limit));
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('orders networks by their first session, a session closed at once at the same second included', () => {
+    // pts/0 (10.0.0.0/24) ended as it began: it counts for itself only, before pts/1's network.
+    const sessions = sessionsOf([
+      { user: 'a', start: 5, length: 0, open: false, host: '10.0.0.5' },
+      { user: 'a', start: 5, length: null, open: true, host: '192.0.2.1' },
+      { user: 'a', start: 5, length: null, open: true, host: '10.0.0.9' },
+    ]);
+    const sweep = new Overlaps(sessions);
+    const c = sweep.at(sessions[0] as Session);
+    expect([c.count, c.networks]).toEqual([3, 2]);
+    expect(c.networkList(5)).toEqual(['10.0.0.0/24', '192.0.2.0/24']);
+    expect(c.sessions(2).map((o) => o.tty)).toEqual(['pts/0', 'pts/1']);
+    expect(sweep.at(sessions[1] as Session).networkList(5)).toEqual(['192.0.2.0/24', '10.0.0.0/24']);
+  });
+
+  /**
+   * The simultaneous-session findings as auditLogins made them before the sweep kept counts: the open
+   * sessions filtered and mapped to networks for each login. Kept here only as the oracle of the sweep.
+   */
+  function concurrentByFilter(input: AuditInput): LoginsFinding[] {
+    const out: LoginsFinding[] = [];
+    for (const s of input.sessions) {
+      if (!input.isNew(s)) continue;
+      const overlapping = input.sessions.filter(
+        (o) =>
+          o.user === s.user &&
+          o.start <= s.start &&
+          (o === s || o.open || (o.end !== null && o.end > s.start)),
+      );
+      const nets = [
+        ...new Set(
+          overlapping
+            .filter((o) => isRemoteHost(o.host))
+            .map((o) => networkOf(o.host, o.address) ?? o.host.toLowerCase()),
+        ),
+      ];
+      const max = input.config.maxConcurrent;
+      const reason = overlapping.length > max ? 'count' : nets.length >= 2 ? 'networks' : null;
+      if (!reason) continue;
+      const what =
+        reason === 'count'
+          ? `${overlapping.length} sessions at once (more than ${max})`
+          : `sessions from ${nets.length} networks at once (${nets.join(', ')})`;
+      const from = s.host ? ` from ${s.host}` : '';
+      out.push({
+        status: 'WARNING',
+        service: input.service,
+        summary: `${s.user} logged in on ${s.tty}${from} at ${new Date(s.start * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC and had ${what}`,
+        evidence: overlapping.slice(0, 10).map((o) => sessionEvidence(o, input.files)),
+        first: new Date(s.start * 1000).toISOString().replace('.000', ''),
+        last: new Date(s.start * 1000).toISOString().replace('.000', ''),
+        user: s.user,
+        ...(s.host ? { host: s.host } : {}),
+        kind: 'login-concurrent',
+        data: {
+          user: s.user,
+          time: new Date(s.start * 1000).toISOString().replace('.000', ''),
+          reason,
+          limit: max,
+          sessions: overlapping.slice(0, 20).map((o) => ({
+            tty: o.tty,
+            host: o.host || null,
+            start: new Date(o.start * 1000).toISOString().replace('.000', ''),
+          })),
+          networks: nets,
+          networkCount: nets.length,
+        },
+      });
+    }
+    return out;
+  }
+
+  const auditInput = (sessions: Session[], fresh: (s: Session) => boolean): AuditInput => ({
+    sessions,
+    files: ['/var/log/wtmp'],
+    isNew: fresh,
+    learned: undefined,
+    lastSec: null,
+    now: 1_800_100_000,
+    zone: makeZone('UTC'),
+    accounts: new Map(),
+    uidMin: 1000,
+    config: loginsConfig.parse({}),
+    service: 'logins',
+  });
+
+  it('makes the simultaneous-session findings that filtering every open session made (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(session, fc.constantFrom(...HOSTS), fc.boolean()), { maxLength: 40 }),
+        (raw) => {
+          const sessions = sessionsOf(
+            raw.map(([r, host]) => ({
+              ...r,
+              start: 1_800_000_000 + r.start * 60,
+              length: r.length === null ? null : r.length * 60,
+              host,
+            })),
+          );
+          const fresh = new Set(sessions.filter((_, i) => (raw[i] as [unknown, unknown, boolean])[2]));
+          const input = auditInput(sessions, (s) => fresh.has(s));
+          const found = auditLogins(input).findings.filter((f) => f.kind === 'login-concurrent');
+          expect(found).toEqual(concurrentByFilter(input));
+        },
+      ),
       { numRuns: 300 },
     );
+  });
+
+  it('judges 20k logins of one user still open on distinct ttys in bounded time', { timeout: 60_000 }, () => {
+    // Every login is still open: each one had all the earlier ones at once.
+    const sessions = sessionsOf(
+      Array.from({ length: 20_000 }, (_, i) => ({
+        user: 'yanagi',
+        start: 1_800_000_000 + 2 * i,
+        length: null,
+        open: true,
+        host: `10.0.${i % 4}.${1 + (i % 50)}`,
+      })),
+    );
+    const found = auditLogins(auditInput(sessions, () => true)).findings.filter(
+      (f): f is Extract<LoginsFinding, { kind: 'login-concurrent' }> => f.kind === 'login-concurrent',
+    );
+    // The second login: 2 sessions from 2 networks; every later one: more sessions than 2.
+    expect(found).toHaveLength(19_999);
+    expect(found[0]?.data).toMatchObject({ reason: 'networks', networks: ['10.0.0.0/24', '10.0.1.0/24'] });
+    const last = found.at(-1);
+    expect(last?.summary).toContain('had 20000 sessions at once (more than 2)');
+    expect(last?.data.sessions).toHaveLength(20);
+    expect(last?.data.sessions[0]).toMatchObject({ tty: 'pts/0', host: '10.0.0.1' });
+    expect(last?.evidence).toHaveLength(10);
+    expect(last?.data).toMatchObject({
+      networkCount: 4,
+      networks: ['10.0.0.0/24', '10.0.1.0/24', '10.0.2.0/24', '10.0.3.0/24'],
+    });
+  });
+
+  it('lists the first 20 networks of sessions open at once and counts the rest', () => {
+    const sessions = sessionsOf(
+      Array.from({ length: 30 }, (_, i) => ({
+        user: 'yanagi',
+        start: 1_800_000_000 + 60 * i,
+        length: null,
+        open: true,
+        host: `192.0.${i}.7`,
+      })),
+    );
+    const input = { ...auditInput(sessions, () => true), config: loginsConfig.parse({ maxConcurrent: 100 }) };
+    const last = auditLogins(input)
+      .findings.filter((f) => f.kind === 'login-concurrent')
+      .at(-1);
+    expect(last?.summary).toContain(
+      `sessions from 30 networks at once (${Array.from({ length: 20 }, (_, i) => `192.0.${i}.0/24`).join(', ')}, and 10 more)`,
+    );
+    expect(last?.data).toMatchObject({ networkCount: 30 });
+    expect((last?.data as { networks: string[] }).networks).toHaveLength(20);
   });
 
   it('caps a record to its newest entries as sorting a copy did (property)', () => {

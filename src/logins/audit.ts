@@ -381,7 +381,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
   const firstRun = input.learned === undefined;
   let newLogins = 0;
   for (const s of input.sessions) {
-    const overlapping = overlaps.at(s);
+    const c = overlaps.at(s);
     const fresh = input.isNew(s);
     const m = model(s.user);
     const finished = s.end !== null && s.end >= s.start;
@@ -486,26 +486,23 @@ export function auditLogins(input: AuditInput): AuditOutput {
           });
         }
       } else short.set(s.user, m.logins);
-      const nets = [
-        ...new Set(
-          overlapping
-            .filter((o) => isRemoteHost(o.host))
-            .map((o) => networkOf(o.host, o.address) ?? o.host.toLowerCase()),
-        ),
-      ];
-      const reason = overlapping.length > cfg.maxConcurrent ? 'count' : nets.length >= 2 ? 'networks' : null;
+      const reason = c.count > cfg.maxConcurrent ? 'count' : c.networks >= 2 ? 'networks' : null;
       if (reason) {
+        const shown = c.sessions(CONCURRENT_SHOWN.sessions);
+        // Bounded: sessions from thousands of networks at once (a forged wtmp) would list them in each finding.
+        const nets = c.networkList(CONCURRENT_SHOWN.networks);
+        const more = c.networks > nets.length ? `, and ${c.networks - nets.length} more` : '';
         const what =
           reason === 'count'
-            ? `${overlapping.length} sessions at once (more than ${cfg.maxConcurrent})`
-            : `sessions from ${nets.length} networks at once (${nets.join(', ')})`;
+            ? `${c.count} sessions at once (more than ${cfg.maxConcurrent})`
+            : `sessions from ${c.networks} networks at once (${nets.join(', ')}${more})`;
         findings.push({
           ...base(
             s,
             'WARNING',
             `${s.user} logged in on ${s.tty}${from(s)} at ${at(s.start)} and had ${what}`,
           ),
-          evidence: overlapping.slice(0, 10).map((o) => sessionEvidence(o, files)),
+          evidence: shown.slice(0, 10).map((o) => sessionEvidence(o, files)),
           kind: 'login-concurrent',
           data: {
             user: s.user,
@@ -513,10 +510,11 @@ export function auditLogins(input: AuditInput): AuditOutput {
             reason,
             limit: cfg.maxConcurrent,
             // Bounded: a wtmp with a session that never ended (or a forged one) overlaps every later one.
-            sessions: overlapping
-              .slice(0, 20)
+            sessions: shown
+              .slice(0, CONCURRENT_SHOWN.sessions)
               .map((o) => ({ tty: o.tty, host: o.host || null, start: iso(o.start) })),
             networks: nets,
+            networkCount: c.networks,
           },
         });
       }
@@ -566,14 +564,64 @@ export function auditLogins(input: AuditInput): AuditOutput {
   };
 }
 
+/** Networks a simultaneous-session finding lists (and sessions it shows): the rest are counted. */
+export const CONCURRENT_SHOWN = { networks: 20, sessions: 20 } as const;
+
+/**
+ * The sessions of a user open at a session's start (itself included), as the simultaneous-session test
+ * needs them: how many, how many distinct networks among the remote ones (networkOf, else the host in lower
+ * case), and, only when a finding is made, the first of them in the input's order and the first networks
+ * in the order of their first session there.
+ */
+export interface Concurrent {
+  count: number;
+  networks: number;
+  /** The first `limit` sessions, in the input's order (valid until the next `at`, as networkList). */
+  sessions: (limit: number) => Session[];
+  /** The first `limit` networks, in the order of their first session. */
+  networkList: (limit: number) => string[];
+}
+
+/** A live session in the sweep: doubly linked in the user's list and in its network's list, by input order. */
+interface LiveNode {
+  s: Session;
+  /** Position among the user's sessions (input order). */
+  pos: number;
+  net: string | null;
+  prev: LiveNode | null;
+  next: LiveNode | null;
+  netPrev: LiveNode | null;
+  netNext: LiveNode | null;
+}
+
+/** A user's live sessions: a list in input order, a list per network, and those that will end, by end. */
+interface UserSweep {
+  all: Session[];
+  /** Sessions that started by the current time (joined if still open), and sessions asked about so far. */
+  added: number;
+  done: number;
+  head: LiveNode | null;
+  tail: LiveNode | null;
+  count: number;
+  nets: Map<string, { head: LiveNode; tail: LiveNode; count: number }>;
+  /** Min-heap by end time of the live sessions that end (not open). */
+  ending: LiveNode[];
+}
+
+/** The network key of a session for the simultaneous-session test, or null for a local one. */
+function concurrentNet(s: Session): string | null {
+  return isRemoteHost(s.host) ? (networkOf(s.host, s.address) ?? s.host.toLowerCase()) : null;
+}
+
 /**
  * The simultaneous-session test's question for each session in turn: which sessions of the same user had
  * started by then and were still open (itself included), in the order of the input. A sweep over the
- * sessions in start order keeps per user only those that can still overlap a later one: filtering all of a
- * user's sessions for each of them was quadratic (minutes on a wtmp of a million records).
+ * sessions in start order keeps per user the sessions open at the current time, with their count and the
+ * count of each network, so each answer costs what changed since the last one: filtering (and mapping to
+ * networks) every session still open for each login was quadratic: 8k logins still open took minutes.
  */
 export class Overlaps {
-  readonly #byUser = new Map<string, { all: Session[]; added: number; done: number; live: number[] }>();
+  readonly #byUser = new Map<string, UserSweep>();
   readonly #sorted: boolean;
 
   constructor(sessions: readonly Session[]) {
@@ -583,30 +631,159 @@ export class Overlaps {
       if (i > 0 && s.start < (sessions[i - 1] as Session).start) sorted = false;
       const u = this.#byUser.get(s.user);
       if (u) u.all.push(s);
-      else this.#byUser.set(s.user, { all: [s], added: 0, done: 0, live: [] });
+      else
+        this.#byUser.set(s.user, {
+          all: [s],
+          added: 0,
+          done: 0,
+          head: null,
+          tail: null,
+          count: 0,
+          nets: new Map(),
+          ending: [],
+        });
     }
     this.#sorted = sorted;
   }
 
   /** Call once per session, in the input's order. */
-  at(s: Session): Session[] {
+  at(s: Session): Concurrent {
     const u = this.#byUser.get(s.user);
-    if (!u) return [s];
-    const overlaps = (o: Session): boolean =>
-      o.start <= s.start && (o === s || o.open || (o.end !== null && o.end > s.start));
-    if (!this.#sorted) return u.all.filter(overlaps);
-    while (u.added < u.all.length && (u.all[u.added] as Session).start <= s.start) u.live.push(u.added++);
-    const out = u.live.map((i) => u.all[i] as Session).filter(overlaps);
-    // Sessions up to this one that ended by its start (or never count for others) cannot overlap any
-    // later session, which starts no earlier.
-    const self = u.done++;
-    u.live = u.live.filter((i) => {
-      if (i > self) return true;
-      const o = u.all[i] as Session;
-      return o.open || (o.end !== null && o.end > s.start);
-    });
-    return out;
+    if (!u || !this.#sorted) {
+      // Unsorted input (the history sorts its sessions by start): the plain filter.
+      const list = (u?.all ?? [s]).filter(
+        (o) => o.start <= s.start && (o === s || o.open || (o.end !== null && o.end > s.start)),
+      );
+      const nets = [...new Set(list.flatMap((o) => concurrentNet(o) ?? []))];
+      return {
+        count: list.length,
+        networks: nets.length,
+        sessions: (limit) => list.slice(0, limit),
+        networkList: (limit) => nets.slice(0, limit),
+      };
+    }
+    // Sessions that started by now join; those that ended by now (end <= start) leave.
+    while (u.added < u.all.length && (u.all[u.added] as Session).start <= s.start) {
+      const pos = u.added++;
+      const o = u.all[pos] as Session;
+      if (o.open || (o.end !== null && o.end > s.start)) this.#join(u, o, pos);
+    }
+    while (u.ending.length && ((u.ending[0] as LiveNode).s.end as number) <= s.start)
+      this.#leave(u, heapPop(u.ending));
+    // A session not open at its own start (closed at once, or never ended) is in no list: it counts for
+    // itself only, at its place in the input's order.
+    const pos = u.done++;
+    const self = s.open || (s.end !== null && s.end > s.start) ? null : { pos };
+    const selfNet = self ? concurrentNet(s) : null;
+    const extraNet = selfNet !== null && !u.nets.has(selfNet) ? 1 : 0;
+    return {
+      count: u.count + (self ? 1 : 0),
+      networks: u.nets.size + extraNet,
+      sessions: (limit) => {
+        const out: Session[] = [];
+        for (let n = u.head; n && out.length < limit; n = n.next) {
+          if (self && self.pos < n.pos && !out.includes(s)) out.push(s);
+          if (out.length < limit) out.push(n.s);
+        }
+        if (self && out.length < limit && !out.includes(s)) out.push(s);
+        return out;
+      },
+      networkList: (limit) => {
+        // Each network at the position of its first live session (or of the session counting only for
+        // itself); the `limit` first of them, kept in a small sorted array.
+        const firsts: { net: string; pos: number }[] = [];
+        const offer = (net: string, pos: number): void => {
+          if (firsts.length === limit && pos > (firsts[limit - 1] as { pos: number }).pos) return;
+          let i = firsts.length;
+          while (i > 0 && (firsts[i - 1] as { pos: number }).pos > pos) i--;
+          firsts.splice(i, 0, { net, pos });
+          if (firsts.length > limit) firsts.pop();
+        };
+        for (const [net, l] of u.nets)
+          offer(net, self && net === selfNet ? Math.min(l.head.pos, self.pos) : l.head.pos);
+        if (extraNet && self) offer(selfNet as string, self.pos);
+        return firsts.map((f) => f.net);
+      },
+    };
   }
+
+  #join(u: UserSweep, s: Session, pos: number): void {
+    const n: LiveNode = {
+      s,
+      pos,
+      net: concurrentNet(s),
+      prev: u.tail,
+      next: null,
+      netPrev: null,
+      netNext: null,
+    };
+    if (u.tail) u.tail.next = n;
+    else u.head = n;
+    u.tail = n;
+    u.count++;
+    if (n.net !== null) {
+      const l = u.nets.get(n.net);
+      if (l) {
+        n.netPrev = l.tail;
+        l.tail.netNext = n;
+        l.tail = n;
+        l.count++;
+      } else u.nets.set(n.net, { head: n, tail: n, count: 1 });
+    }
+    if (!s.open) heapPush(u.ending, n);
+  }
+
+  #leave(u: UserSweep, n: LiveNode): void {
+    if (n.prev) n.prev.next = n.next;
+    else u.head = n.next;
+    if (n.next) n.next.prev = n.prev;
+    else u.tail = n.prev;
+    u.count--;
+    if (n.net !== null) {
+      const l = u.nets.get(n.net) as { head: LiveNode; tail: LiveNode; count: number };
+      if (--l.count === 0) u.nets.delete(n.net);
+      else {
+        if (n.netPrev) n.netPrev.netNext = n.netNext;
+        else l.head = n.netNext as LiveNode;
+        if (n.netNext) n.netNext.netPrev = n.netPrev;
+        else l.tail = n.netPrev as LiveNode;
+      }
+    }
+  }
+}
+
+const endOf = (n: LiveNode): number => n.s.end as number;
+
+function heapPush(h: LiveNode[], n: LiveNode): void {
+  h.push(n);
+  for (let i = h.length - 1; i > 0; ) {
+    const p = (i - 1) >> 1;
+    if (endOf(h[p] as LiveNode) <= endOf(n)) break;
+    h[i] = h[p] as LiveNode;
+    h[p] = n;
+    i = p;
+  }
+}
+
+function heapPop(h: LiveNode[]): LiveNode {
+  const top = h[0] as LiveNode;
+  const last = h.pop() as LiveNode;
+  if (h.length) {
+    h[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && endOf(h[l] as LiveNode) < endOf(h[m] as LiveNode)) m = l;
+      if (r < h.length && endOf(h[r] as LiveNode) < endOf(h[m] as LiveNode)) m = r;
+      if (m === i) break;
+      const t = h[i] as LiveNode;
+      h[i] = h[m] as LiveNode;
+      h[m] = t;
+      i = m;
+    }
+  }
+  return top;
 }
 
 function pushDuration(m: UserModel, seconds: number): void {

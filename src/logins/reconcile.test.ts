@@ -18,11 +18,21 @@ import {
   syslogLine,
   t,
 } from './fixtures-audit/tree.ts';
+import type { Session } from './history.ts';
+import { isPseudoTerminal } from './tty.ts';
+import { isRemoteHost } from './audit.ts';
 import {
+  type AuthEvent,
+  type AuthLogin,
   hostMatches,
+  isNetworkLogin,
   journalBoots,
   mergeCoverage,
+  type NoTtyMark,
   parseAuthLine,
+  type ReconcileInput,
+  type ReconcileOutput,
+  reconcile,
   scanAuthJournal,
   scanAuthLog,
   scanAuthLogLines,
@@ -610,5 +620,202 @@ describe('the auth events of a real journal (journalctl -D)', () => {
       { sec: t('2026-11-03T12:00:00'), source: 'journal', text: `boot ${'b'.repeat(32)}` },
       { sec: t('2026-11-04T07:00:00'), source: 'journal', text: `boot ${'c'.repeat(32)}` },
     ]);
+  });
+});
+
+/**
+ * reconcile() as it was before it indexed sessions by user and start time: every login against every session.
+ * Kept here only as the oracle of the indexed one.
+ */
+function reconcileByPairs(input: ReconcileInput): ReconcileOutput {
+  const sameUser = (l: string, w: string): boolean => l === w || (w.length === 32 && l.startsWith(w));
+  const isNetworkAuthLogin = (e: AuthEvent): e is AuthLogin =>
+    e.kind === 'accepted' && isRemoteHost(e.host) && (e.tty === null || isPseudoTerminal(e.tty));
+  const covers = (c: ReconcileInput['logCoverage'], from: number, to: number): boolean =>
+    c.some((s) => s.from <= from && to <= s.to);
+  const w = input.windowSec;
+  const logins = input.events.filter(isNetworkAuthLogin);
+  const noTty = input.events.filter((e): e is NoTtyMark => e.kind === 'no-tty');
+  const seen = new Set<string>();
+  const uniq = logins.filter((e) => {
+    const k = `${e.sec} ${e.pid} ${e.user} ${e.host} ${e.port}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  const net = input.sessions.filter(isNetworkLogin);
+  const used = new Set<number>();
+  const matchedSessions = new Set<Session>();
+  const pairs: { d: number; e: number; s: Session }[] = [];
+  for (const [ei, e] of uniq.entries()) {
+    for (const s of net) {
+      const d = Math.abs(s.start - e.sec);
+      if (d <= w && sameUser(e.userBytes, s.userBytes) && hostMatches(e.host, s)) pairs.push({ d, e: ei, s });
+    }
+  }
+  pairs.sort((a, b) => a.d - b.d);
+  for (const p of pairs) {
+    if (used.has(p.e) || matchedSessions.has(p.s)) continue;
+    used.add(p.e);
+    matchedSessions.add(p.s);
+  }
+  const inRange = (t: number): boolean => t > input.after && t <= input.until;
+  const withoutTerminal: AuthLogin[] = [];
+  const logWithoutWtmp = uniq.filter((e, i) => {
+    if (used.has(i) || !inRange(e.sec)) return false;
+    if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
+    if (
+      e.daemon === 'sshd' &&
+      noTty.some(
+        (m) =>
+          m.user === e.user && m.sec >= e.sec && m.sec <= e.sec + w && (m.port === null || m.port === e.port),
+      )
+    ) {
+      withoutTerminal.push(e);
+      return false;
+    }
+    return true;
+  });
+  const wtmpWithoutLog = net.filter(
+    (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
+  );
+  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size, withoutTerminal };
+}
+
+describe('pairing logins with sessions by user and time window', () => {
+  const LONG = 'ア'.repeat(11); // 33 bytes: wtmp keeps 32, cut inside a character
+  const latin1 = (u: string): string => Buffer.from(u, 'utf8').toString('latin1');
+  const session = (
+    user: string,
+    tty: string,
+    host: string,
+    address: string | null,
+    start: number,
+    i: number,
+  ): Session => ({
+    user,
+    userBytes: latin1(user).slice(0, 32),
+    tty,
+    host,
+    address,
+    start,
+    end: null,
+    open: true,
+    endKind: 'logout',
+    pid: i,
+    file: 0,
+    index: i,
+  });
+  const acceptedAt = (
+    daemon: AuthLogin['daemon'],
+    user: string,
+    host: string,
+    port: number | null,
+    pid: number | null,
+    tty: string | null,
+    sec: number,
+  ): AuthLogin => ({
+    kind: 'accepted',
+    daemon,
+    user,
+    userBytes: latin1(user),
+    host,
+    port,
+    pid,
+    tty,
+    sec,
+    evidence: { source: 'auth.log', line: 1, text: `Accepted ${user}` },
+  });
+
+  it('pairs, and leaves unmatched, exactly what testing every login against every session does (property)', () => {
+    const user = fc.constantFrom('alice', 'bob', LONG, 'root');
+    const host = fc.constantFrom(
+      '10.0.0.5',
+      'pc5.example',
+      '203.0.113.8',
+      '::ffff:10.0.0.5',
+      'localhost',
+      '',
+    );
+    const sec = fc.integer({ min: 0, max: 120 });
+    const port = fc.option(fc.integer({ min: 1, max: 3 }));
+    const sessionArb = fc.record({
+      user,
+      tty: fc.constantFrom('pts/0', 'pts/1', 'tty1', 'ttyp0'),
+      host,
+      address: fc.constantFrom(null, '10.0.0.5', '203.0.113.8'),
+      start: sec,
+    });
+    const event = fc.oneof(
+      fc
+        .record({
+          daemon: fc.constantFrom('sshd', 'sshd', 'login', 'dropbear'),
+          user,
+          host,
+          port,
+          pid: fc.option(fc.integer({ min: 1, max: 4 })),
+          tty: fc.constantFrom(null, 'pts/3', 'tty2'),
+          sec,
+        })
+        .map((r): AuthEvent => acceptedAt(r.daemon, r.user, r.host, r.port, r.pid, r.tty, r.sec)),
+      fc.record({ user, host: fc.option(host), port, sec }).map((r): AuthEvent => ({ kind: 'no-tty', ...r })),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(sessionArb, { maxLength: 25 }),
+        fc.array(event, { maxLength: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: -10, max: 60 }),
+        fc.integer({ min: 60, max: 130 }),
+        fc.array(fc.record({ from: fc.option(sec), to: fc.option(sec) }), { maxLength: 3 }),
+        (raw, events, windowSec, after, until, spans) => {
+          const sessions = raw.map((r, i) => session(r.user, r.tty, r.host, r.address, r.start, i));
+          const input: ReconcileInput = {
+            sessions,
+            events,
+            logCoverage: mergeCoverage(spans),
+            wtmpRange: { from: 10, to: 110 },
+            windowSec,
+            after,
+            until,
+          };
+          expect(reconcile(input)).toEqual(reconcileByPairs(input));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reconciles 20k sessions against 1M forged Accepted lines (logger -t sshd) in bounded time', {
+    timeout: 60_000,
+  }, () => {
+    // Every 4 s a login of one of 60 users from its own host, each with its Accepted line; and 1M lines
+    // any local user can write with logger(1), for the same users from an address none of them used.
+    const t0 = 1_800_000_000;
+    const sessions: Session[] = [];
+    const events: AuthEvent[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const user = `u${i % 60}`;
+      sessions.push(session(user, `pts/${i % 40}`, `10.0.${i % 60}.1`, null, t0 + 4 * i, i));
+      events.push(acceptedAt('sshd', user, `10.0.${i % 60}.1`, 5555, 1000 + i, null, t0 + 4 * i - 1));
+    }
+    for (let i = 0; i < 1_000_000; i++)
+      events.push(
+        acceptedAt('sshd', `u${i % 60}`, '192.0.2.1', 1, 100_000 + i, null, t0 + Math.floor(i / 12)),
+      );
+    const out = reconcile({
+      sessions,
+      events,
+      logCoverage: [{ from: t0 - 100, to: t0 + 90_000 }],
+      wtmpRange: { from: t0 - 100, to: t0 + 90_000 },
+      windowSec: 60,
+      after: 0,
+      until: t0 + 90_000,
+    });
+    expect(out.matched).toBe(20_000);
+    expect(out.wtmpWithoutLog).toEqual([]);
+    expect(out.withoutTerminal).toEqual([]);
+    expect(out.logWithoutWtmp).toHaveLength(1_000_000);
+    expect(out.logWithoutWtmp.every((e) => e.host === '192.0.2.1')).toBe(true);
   });
 });

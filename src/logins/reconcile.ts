@@ -430,14 +430,6 @@ export function hostMatches(logHost: string, s: Pick<Session, 'host' | 'address'
 }
 
 /**
- * Whether the log's user is wtmp's, compared as bytes (latin1 strings): ut_user holds 32 bytes, so a longer
- * name is cut there, maybe inside a UTF-8 character, which decoded text could not match.
- */
-function sameUser(logBytes: string, wtmpBytes: string): boolean {
-  return logBytes === wtmpBytes || (wtmpBytes.length === 32 && logBytes.startsWith(wtmpBytes));
-}
-
-/**
  * A wtmp login the log must have: a remote host on a pseudo-terminal (`pts/N`, or an old host's `ttyp0`).
  * A serial line's login is the dial-up check's (its ut_host may hold mgetty's caller id), and an ftpd's
  * record (`ftp1234`) has no sshd or login line to match.
@@ -477,6 +469,43 @@ export interface ReconcileOutput {
   withoutTerminal: AuthLogin[];
 }
 
+/** Items grouped by a key, each group sorted by a number (ties in input order), with the sorted numbers. */
+interface SortedGroup<T> {
+  keys: number[];
+  items: { item: T; at: number }[];
+}
+
+function groupSorted<T>(
+  list: readonly T[],
+  keyOf: (x: T) => string,
+  numOf: (x: T) => number,
+): Map<string, SortedGroup<T>> {
+  const out = new Map<string, SortedGroup<T>>();
+  for (const [at, item] of list.entries()) {
+    const k = keyOf(item);
+    const g = out.get(k) ?? { keys: [], items: [] };
+    if (!out.has(k)) out.set(k, g);
+    g.items.push({ item, at });
+  }
+  for (const g of out.values()) {
+    g.items.sort((a, b) => numOf(a.item) - numOf(b.item) || a.at - b.at);
+    g.keys = g.items.map((x) => numOf(x.item));
+  }
+  return out;
+}
+
+/** The first index of a sorted array whose value is at least `v` (the length when none is). */
+function firstAtLeast(sorted: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Pairs auth-log logins with wtmp network logins (same user and host, closest in time, one to one). */
 export function reconcile(input: ReconcileInput): ReconcileOutput {
   const w = input.windowSec;
@@ -494,31 +523,57 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   const used = new Set<number>();
   const matchedSessions = new Set<Session>();
   // Closest pairs first, so a burst of logins of one user pairs up the right way.
-  const pairs: { d: number; e: number; s: Session }[] = [];
+  // Each login looks only at its user's sessions within the window (binary search on start time): testing
+  // every login against every session took minutes, and anyone can write Accepted lines with logger(1).
+  const byUser = groupSorted(
+    net,
+    (s) => s.userBytes,
+    (s) => s.start,
+  );
+  const pairs: { d: number; e: number; si: number; s: Session }[] = [];
   for (const [ei, e] of uniq.entries()) {
-    for (const s of net) {
-      const d = Math.abs(s.start - e.sec);
-      if (d <= w && sameUser(e.userBytes, s.userBytes) && hostMatches(e.host, s)) pairs.push({ d, e: ei, s });
+    // The same user: the same bytes (latin1 strings), or, as ut_user holds 32 bytes, a 32-byte wtmp name
+    // that a longer log name starts with (cut maybe inside a UTF-8 character, which text could not match).
+    const groups = [byUser.get(e.userBytes)];
+    if (e.userBytes.length > 32) groups.push(byUser.get(e.userBytes.slice(0, 32)));
+    for (const g of groups) {
+      if (!g) continue;
+      for (
+        let k = firstAtLeast(g.keys, e.sec - w);
+        k < g.keys.length && (g.keys[k] as number) <= e.sec + w;
+        k++
+      ) {
+        const { item: s, at: si } = g.items[k] as { item: Session; at: number };
+        const d = Math.abs(s.start - e.sec);
+        if (d <= w && hostMatches(e.host, s)) pairs.push({ d, e: ei, si, s });
+      }
     }
   }
-  pairs.sort((a, b) => a.d - b.d);
+  // Ties in the order of a loop over logins, then sessions, as the pairing has always taken them.
+  pairs.sort((a, b) => a.d - b.d || a.e - b.e || a.si - b.si);
   for (const p of pairs) {
     if (used.has(p.e) || matchedSessions.has(p.s)) continue;
     used.add(p.e);
     matchedSessions.add(p.s);
   }
   const inRange = (t: number): boolean => t > input.after && t <= input.until;
+  // A mark of the login's user and port (or of no port) within [e.sec, e.sec + w].
+  const marks = groupSorted(
+    noTty,
+    (m) => `${m.user}\0${m.port}`,
+    (m) => m.sec,
+  );
+  const markWithin = (key: string, e: AuthLogin): boolean => {
+    const g = marks.get(key);
+    if (!g) return false;
+    const k = firstAtLeast(g.keys, e.sec);
+    return k < g.keys.length && (g.keys[k] as number) <= e.sec + w;
+  };
   const withoutTerminal: AuthLogin[] = [];
   const logWithoutWtmp = uniq.filter((e, i) => {
     if (used.has(i) || !inRange(e.sec)) return false;
     if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
-    if (
-      e.daemon === 'sshd' &&
-      noTty.some(
-        (m) =>
-          m.user === e.user && m.sec >= e.sec && m.sec <= e.sec + w && (m.port === null || m.port === e.port),
-      )
-    ) {
+    if (e.daemon === 'sshd' && (markWithin(`${e.user}\0${e.port}`, e) || markWithin(`${e.user}\0null`, e))) {
       withoutTerminal.push(e);
       return false;
     }
