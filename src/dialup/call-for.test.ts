@@ -1,23 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { callFor, correlate, indexCalls, type LoginRecord } from './correlate.ts';
+import { bound, callFor, correlate, indexCalls, type LoginRecord } from './correlate.ts';
 import type { Call, CallOutcome } from './mgetty.ts';
 import { wallOf } from './time.ts';
 
 const sec = (d: Date): number => Math.floor(d.getTime() / 1000);
-
-/** Index of the first element greater than x (or at least x with `orEqual`) in an ascending array. */
-function bound(sorted: readonly number[], x: number, orEqual = false): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = sorted[mid] as number;
-    if (v > x || (orEqual && v === x)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
 
 /**
  * The choice as correlate() made it before calls were indexed (every login filtered every call of its window,

@@ -148,7 +148,7 @@ export function normalLine(line: string): string {
 }
 
 /** Index of the first element greater than x (or at least x with `orEqual`) in an ascending array. */
-function bound(sorted: readonly number[], x: number, orEqual = false): number {
+export function bound(sorted: readonly number[], x: number, orEqual = false): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

@@ -12,6 +12,7 @@ import {
   type IdentityOptions,
   type ReadMode,
 } from '../cursor.ts';
+import type { LogSourceData } from '../findings.ts';
 import type { LineHit } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
 import { openLog, type OpenFile, readLog, sizeOf, type SplitOptions } from './content.ts';
@@ -31,16 +32,7 @@ export interface SourceProblem {
    * dangling: the live name is a symbolic link to nothing; limited: more new content than one run reads
    * (SourceReadOptions.limit), the rest left for the next run.
    */
-  problem:
-    | 'missing'
-    | 'unreadable'
-    | 'untrusted'
-    | 'corrupt'
-    | 'reset'
-    | 'rotated'
-    | 'dangling'
-    | 'journal'
-    | 'limited';
+  problem: LogSourceData['problem'];
   reason: string;
 }
 
