@@ -8,7 +8,13 @@ import { spawnJournalctl } from '../logs/read/journal.ts';
 import { AttackDetectors, type SourcedEvent } from './detect.ts';
 import { attacksConfig } from './config.ts';
 import { BasicAuthLogins } from './extract/web.ts';
-import { type AccountReadOptions, accountBasicAuthLogins, accountJournal, accountLog } from './read.ts';
+import {
+  type AccountReadOptions,
+  accountBasicAuthLogins,
+  accountJournal,
+  accountLog,
+  heapPressure,
+} from './read.ts';
 
 const NOW = new Date(Date.UTC(2026, 10, 26));
 
@@ -225,5 +231,17 @@ describe('basic-auth logins in an access log', () => {
     const bf = det.finish().findings.find((f) => f.kind === 'attack-bruteforce');
     expect(bf).toMatchObject({ status: 'CRITICAL', host: '203.0.113.9' });
     expect(bf?.summary).toMatch(/then logged in as alice via web/);
+  });
+});
+
+describe('heapPressure', () => {
+  it('stops the accounting past 60% of the heap limit, saying how much it holds, and not before', () => {
+    const limit = 1024 * 2 ** 20;
+    expect(heapPressure({ used_heap_size: 600 * 2 ** 20, heap_size_limit: limit })).toBeNull();
+    expect(heapPressure({ used_heap_size: 700 * 2 ** 20, heap_size_limit: limit })).toBe(
+      'memory: the attack accounting holds 700 MB of its 1024 MB heap, a flood of distinct sources?',
+    );
+    // this process, running tests, is far from it
+    expect(heapPressure()).toBeNull();
   });
 });

@@ -165,10 +165,11 @@ export interface ReadResult {
   /** `offset` is inside a line longer than the buffer whose head was reported (see LineScanner.inLine). */
   inLine: boolean;
   /**
-   * The per-read byte limit stopped the read before the end of the content: `left` content bytes were not
-   * read (null for a `.gz`, whose length is not known without inflating it).
+   * The per-read byte limit, or the caller's memory (`why`: see `pressure`), stopped the read before the end
+   * of the content: `left` content bytes were not read (null for a `.gz`, whose length is not known without
+   * inflating it).
    */
-  limited?: { left: number | null };
+  limited?: { left: number | null; why?: string };
   /**
    * A `.gz` inflated past gzipLimit (a gzip bomb): the read stopped there and the member is taken as read,
    * with the reason.
@@ -277,10 +278,13 @@ async function readPlain(
   from: number,
   to: number,
   signal: AbortSignal | undefined,
-): Promise<{ pos: number; bytes: number }> {
+  pressure?: () => string | null,
+): Promise<{ pos: number; bytes: number; stopped?: string }> {
   let pos = from;
   while (pos < to) {
     signal?.throwIfAborted();
+    const why = pressure?.();
+    if (why) return { pos, bytes: pos - from, stopped: why };
     const n = Math.min(scanner.free, to - pos);
     const { bytesRead } = await file.handle.read(scanner.buf, scanner.len, n, pos);
     if (bytesRead === 0) break; // shrank while reading: the rest is for the next run
@@ -307,6 +311,11 @@ export async function readLog(
     before?: Buffer;
     /** `start` is inside a long line already reported (Cursor.inLine): skip to the end of it. */
     skipLine?: boolean;
+    /**
+     * Asked before each chunk: a reason to stop now (the caller's memory is running out), or null. The read
+     * then stops as at the limit (`limited` with the reason), and the next read goes on from there.
+     */
+    pressure?: () => string | null;
     /**
      * Content bytes to read at most (0 or absent: no limit; at least the scanner's buffer, so that every
      * read gets past a line): the read stops at the last line end before it, or inside a long line
@@ -357,9 +366,13 @@ export async function readLog(
         ({ bytes, end, after } = r);
         if (r.error !== undefined) error = r.error;
       } else {
-        const r = await readPlain(file, scanner, opts.start, stop, opts.signal);
+        const r = await readPlain(file, scanner, opts.start, stop, opts.signal, opts.pressure);
         bytes = r.bytes;
         end = r.pos;
+        if (r.stopped !== undefined) {
+          limited = { left: 0, why: r.stopped };
+          opts = { ...opts, consumeTrailing: false };
+        }
       }
     } else {
       let at = 0;
@@ -369,6 +382,12 @@ export async function readLog(
       const stop = Math.min(bound.limit, opts.start + limit);
       for await (const chunk of gunzipFrom(file.handle)) {
         opts.signal?.throwIfAborted();
+        const why = at >= opts.start ? opts.pressure?.() : null;
+        if (why) {
+          limited = { left: null, why };
+          opts = { ...opts, consumeTrailing: false };
+          break;
+        }
         let next = at + chunk.length;
         if (next > preFrom && at < opts.start)
           pre.push(chunk.subarray(Math.max(0, preFrom - at), Math.min(chunk.length, opts.start - at)));
@@ -416,7 +435,10 @@ export async function readLog(
   };
   // A read that failed part-way stopped short of the limit: the error says why it stopped.
   if (limited && error === undefined)
-    result.limited = { left: limited.left === null ? null : file.size - offset };
+    result.limited = {
+      left: limited.left === null ? null : file.size - offset,
+      ...(limited.why !== undefined ? { why: limited.why } : {}),
+    };
   if (inflated !== undefined && error === undefined) result.inflated = inflated;
   if (error !== undefined) result.error = error;
   return result;

@@ -244,7 +244,7 @@ describe('a line that never ends, and the per-run read limit', () => {
    * A log read through the real reader and cursors with a tiny buffer (64 bytes: the long-line limit) and
    * identity sizes to match, so that "over the limit" takes kilobytes, not megabytes.
    */
-  function tiny(tag: string, limit?: number) {
+  function tiny(tag: string, limit?: number, pressure?: () => string | null) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `tenken-${tag}-`));
     const live = path.join(dir, 'app.log');
     const rules = compileRules(logsConfig.parse({}));
@@ -260,6 +260,7 @@ describe('a line that never ends, and the per-run read limit', () => {
           consumeTrailing: false,
           chunk: 64,
           ...(limit !== undefined ? { limit } : {}),
+          ...(pressure !== undefined ? { pressure } : {}),
           display: (p) => p,
         },
         (hit, file) =>
@@ -387,6 +388,41 @@ describe('a line that never ends, and the per-run read limit', () => {
       expect(offsets.length).toBeGreaterThan(4);
       for (const [i, o] of offsets.entries()) expect(o - (offsets[i - 1] ?? 0)).toBeLessThanOrEqual(1000);
       expect(offsets.at(-1)).toBe(statSync(t.live).size);
+    } finally {
+      t.done();
+    }
+  });
+
+  it('stops a run when the caller runs short of memory and goes on from there in the next, each line once', async () => {
+    // The caller's memory allows three chunks a run (the attacks check's heapPressure, made small).
+    let chunks = 0;
+    const t = tiny('pressure', undefined, () => (++chunks > 3 ? 'memory: too many sources' : null));
+    try {
+      const all = Array.from({ length: 100 }, (_, i) => `line ${i} error\n`);
+      writeFileSync(t.live, all.join(''));
+      const seen: string[] = [];
+      let cursors: Cursor[] | null = null;
+      let runs = 0;
+      for (; runs < 100; runs++) {
+        chunks = 0;
+        const r = await t.read(cursors);
+        seen.push(...r.hits);
+        cursors = r.cursors;
+        if (r.problems.length === 0) break;
+        expect(r.problems).toEqual([
+          {
+            path: t.live,
+            problem: 'limited',
+            reason: expect.stringMatching(
+              /^\d+ kB not read in this run \(memory: too many sources\); the next run goes on from here$/,
+            ),
+          },
+        ]);
+        expect(t.cursorOf(r).eof).toBe(false);
+      }
+      expect(runs).toBeGreaterThan(3);
+      expect(seen).toEqual(all.map((l, i) => `app.log:${i + 1} ${l.trimEnd()}`));
+      expect(t.cursorOf({ cursors: cursors ?? [] }).offset).toBe(statSync(t.live).size);
     } finally {
       t.done();
     }

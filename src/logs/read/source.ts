@@ -57,6 +57,8 @@ export interface SourceReadOptions {
    * line end (or inside a long line) and a `limited` problem says how much is left for the next run.
    */
   limit?: number;
+  /** Asked before each chunk: a reason to stop reading now (memory), or null (see readLog). */
+  pressure?: () => string | null;
   chunk?: number;
   signal?: AbortSignal;
   /** Host path of a local path, for cursors and messages. */
@@ -163,6 +165,7 @@ export async function readSource(
       if (d.before) readOpts.before = d.before;
       if (d.continues?.inLine) readOpts.skipLine = true;
       if (opts.limit) readOpts.limit = opts.limit;
+      if (opts.pressure) readOpts.pressure = opts.pressure;
       if (opts.chunk !== undefined) readOpts.chunk = opts.chunk;
       if (opts.signal) readOpts.signal = opts.signal;
       const split = opts.split?.(hitFile);
@@ -217,12 +220,13 @@ function addReadProblems(
 ): void {
   if (r.error !== undefined) problems.push({ path: local, problem: 'corrupt', reason: reason(r.error) });
   if (r.inflated !== undefined) problems.push({ path: local, problem: 'corrupt', reason: r.inflated });
-  if (r.limited && limit) {
+  if (r.limited && (limit || r.limited.why)) {
     const left = r.limited.left === null ? 'the rest' : sizeOf(r.limited.left);
+    const why = r.limited.why ?? `over the ${sizeOf(limit ?? 0, true)} per-run limit`;
     problems.push({
       path: local,
       problem: 'limited',
-      reason: `${left} not read in this run (over the ${sizeOf(limit, true)} per-run limit)${resumes ? '; the next run goes on from here' : ''}`,
+      reason: `${left} not read in this run (${why})${resumes ? '; the next run goes on from here' : ''}`,
     });
   }
 }
@@ -305,6 +309,7 @@ export async function readWholeFile(
     const split = opts.split?.(hitFile);
     if (split) readOpts.split = split;
     if (opts.limit) readOpts.limit = opts.limit;
+    if (opts.pressure) readOpts.pressure = opts.pressure;
     const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
     result.bytes = r.bytes;
     result.files.push({ path: local, decision: 'all' });
