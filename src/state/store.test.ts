@@ -289,8 +289,9 @@ describe('StateStore', () => {
   it('takes over a lock held by a run that was killed and not yet reaped (a zombie), in either lock format', async () => {
     const dir = tempDir();
     const lock = path.join(dir, 'lock');
-    // sh starts a child that exits at once, then becomes sleep, which never reaps it: a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+    // sh starts a child, then becomes sleep, which never reaps it: when the child exits a second later (long
+    // after the exec: sh itself would have reaped a child that ended before it), it is a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     try {
@@ -298,7 +299,7 @@ describe('StateStore', () => {
         await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d)))),
       );
       const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-      for (let i = 0; i < 100 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 20));
       expect(state()).toBe('Z');
       writeFileSync(lock, `${pid} ${statStart(pid)} ${bootId()}\n`);
       new StateStore(dir).lock()();
