@@ -497,6 +497,23 @@ describe('finding the logs', () => {
     expect(out.results).toEqual([]);
   });
 
+  it("stops at the run's deadline instead of reading on, and does not blame the logs for it", async () => {
+    const r = root();
+    put(r, 'var/log/mgetty.ttyS0', '05/20 10:00:00 yS0  mgetty: interim release 1.2.1\n');
+    put(r, 'var/log/syslog', 'May 20 10:00:00 h kernel: Linux version 6.1\n');
+    const deadline = new AbortController();
+    deadline.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+    const run = dialupCheck.run({
+      host: makeHost({ root: r, name: 'h', now: NOW }),
+      config: configSchema.parse({}),
+      plan: plan(['/var/log/syslog']),
+      state: undefined,
+      options: { all: false },
+      signal: deadline.signal,
+    });
+    await expect(run).rejects.toThrow('The operation timed out.');
+  });
+
   it('reports a wtmp that is not one, and still counts the calls', async () => {
     const r = root();
     put(r, 'var/log/mgetty.ttyS0', "05/20 10:00:00 yS0  waiting for ``CONNECT'' ** found **\n");

@@ -70,6 +70,8 @@ export interface DialupInputs {
   since?: Date | undefined;
   /** Directory the command-line paths are relative to (default: this process's). */
   cwd?: string | undefined;
+  /** The run's deadline: reading stops with an AbortError once it fires (the check is then UNKNOWN). */
+  signal?: AbortSignal | undefined;
   /**
    * The check's state from the last delivered run: only what is new since is judged and counted. Absent
    * (the command, `--since`, `--all`, a first run): the whole history is.
@@ -152,7 +154,11 @@ const gunzipAsync = promisify(gunzip);
  * gzip bomb does not. A symbolic link is followed only when trusted (src/core/open.ts), unless `opts` says
  * otherwise (a log named on the command line).
  */
-async function readText(local: string, opts: OpenOptions = {}): Promise<Omit<ReadLog, 'shown'>> {
+async function readText(
+  local: string,
+  opts: OpenOptions = {},
+  signal?: AbortSignal,
+): Promise<Omit<ReadLog, 'shown'>> {
   const { handle, stat: st } = await openRegular(local, opts);
   const kept: string[] = [];
   const lineNos: number[] = [];
@@ -169,6 +175,7 @@ async function readText(local: string, opts: OpenOptions = {}): Promise<Omit<Rea
       const { limit, why } = gzipLimit(st.size, GZIP_MAX_SIZE, GZIP_MAX_RATIO, 'mgetty log');
       try {
         for await (const chunk of gunzipFrom(handle)) {
+          signal?.throwIfAborted();
           size += chunk.length;
           if (size > limit) throw new Error(`decompresses to more than ${limit} bytes, ${why}`);
           lines.push(chunk);
@@ -181,6 +188,7 @@ async function readText(local: string, opts: OpenOptions = {}): Promise<Omit<Rea
     } else {
       const buf = Buffer.allocUnsafe(DEFAULT_CHUNK);
       for (;;) {
+        signal?.throwIfAborted();
         const { bytesRead: n } = await handle.read(buf, 0, buf.length, null);
         if (n === 0) break;
         size += n;
@@ -227,6 +235,7 @@ let gettyRules: RuleSet | undefined;
 export async function syslogLines(
   local: string,
   chunkSize = DEFAULT_CHUNK,
+  signal?: AbortSignal,
 ): Promise<{ text: string; mtime: Date; lineNos: number[] }> {
   const { handle, stat: st } = await openRegular(local);
   const kept: string[] = [];
@@ -245,6 +254,7 @@ export async function syslogLines(
   );
   try {
     for (;;) {
+      signal?.throwIfAborted();
       const { bytesRead: n } = await handle.read(scanner.buf, scanner.len, scanner.free, null);
       if (n === 0) break;
       scanner.wrote(n);
@@ -357,8 +367,9 @@ export async function inspectDialup(
     try {
       // Logs named on the command line are the admin's choice: followed through any symbolic link.
       const follow = inputs.logs?.length ? { follow: true } : {};
-      read.push({ shown: s.shown, ...(await readText(s.local, follow)) });
+      read.push({ shown: s.shown, ...(await readText(s.local, follow, inputs.signal)) });
     } catch (err) {
+      if (inputs.signal?.aborted) throw err; // the run's deadline, not this file's fault
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
   }
@@ -372,9 +383,10 @@ export async function inspectDialup(
           continue;
         }
         try {
-          const { text, mtime, lineNos } = await syslogLines(local);
+          const { text, mtime, lineNos } = await syslogLines(local, DEFAULT_CHUNK, inputs.signal);
           if (text) read.push({ shown: p, text, mtime, lineNos, syslog: true, content: true, damage: null });
         } catch (err) {
+          if (inputs.signal?.aborted) throw err;
           problems.push(notChecked(service, 'log', p, err, ''));
         }
       }
@@ -634,6 +646,7 @@ export const dialupCheck: CheckKind = {
     const resume = !ctx.options.all && ctx.options.since === undefined;
     const inspection = await inspectDialup(ctx.host, ctx.config.checks.dialup, ctx.plan, {
       since: ctx.options.since,
+      signal: ctx.signal,
       ...(resume ? { saved: parseDialupState(ctx.state) } : {}),
     });
     if (!inspection.enabled) return { results: [] };
