@@ -252,14 +252,21 @@ export async function accountBasicAuthLogins(local: string, opts: AccountReadOpt
     : readSource(local, { ...common, mode: opts.mode }, onHit));
 }
 
+/** The last hostRules compiled: a run's second reads of its access logs look for the same sources. */
+let lastHostRules: { key: string; rules: RuleSet } | undefined;
+
 /** Rules whose needles are these sources' addresses, as an access log's first field ends (`ADDR `). */
 function hostRules(hosts: readonly string[]): RuleSet {
-  return compileRules(
+  const key = hosts.join('\n');
+  if (lastHostRules?.key === key) return lastHostRules.rules;
+  const rules = compileRules(
     logsConfig.parse({
       runbook: false,
       categories: { [ATTACK_CATEGORY]: { keywords: hosts.map((h) => `${h} `) } },
     }),
   );
+  lastHostRules = { key, rules };
+  return rules;
 }
 
 /**

@@ -105,7 +105,7 @@ function sweepStaleTemps(file: string): void {
     const m = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(name.slice(prefix.length));
     if (!m) continue;
     const pid = Number(m[1]);
-    if (pid === process.pid || alive(pid)) continue;
+    if (pid === process.pid || pidAlive(pid)) continue;
     try {
       unlinkSync(path.join(dir, name));
     } catch {
@@ -114,8 +114,8 @@ function sweepStaleTemps(file: string): void {
   }
 }
 
-/** Whether a process exists (signal 0; EPERM: it exists but is not ours). */
-function alive(pid: number): boolean {
+/** Whether a process exists (signal 0; EPERM: it exists but is not ours): a temp file's or a lock's writer. */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

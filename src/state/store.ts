@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { readRegularFileSync } from '../core/open.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { pidAlive, writeFileAtomic } from './atomic.ts';
 
 /** The default state directory: /var/lib/tenken as root, else $XDG_STATE_HOME/tenken (~/.local/state/tenken). */
 export function defaultStateDir(
@@ -367,7 +367,7 @@ export function processStart(pid: number): string | undefined {
  * a runner that has not reaped it yet (or a container's pid 1 that never does) holds no lock, though signal 0
  * still finds it.
  */
-export function processDead(pid: number): boolean {
+function processDead(pid: number): boolean {
   const state = statFields(pid)?.[0];
   return state === 'Z' || state === 'X';
 }
@@ -404,14 +404,4 @@ export function lockHolder(text: string, mtimeMs: number, now = Date.now()): num
     return pid;
   }
   return /node|tenken/i.test(cmdline) ? pid : undefined;
-}
-
-/** Whether a process exists (signal 0). EPERM means it exists but is not ours. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
 }

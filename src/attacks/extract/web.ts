@@ -126,7 +126,7 @@ export const web = {
  * The protected area a 401 answered for: the request's directory (`/private/x.html` → `/private/`), or the
  * path itself when its last segment names no file (`/private`, a directory asked without its slash).
  */
-export function areaOf(target: string): string {
+function areaOf(target: string): string {
   const q = target.search(/[?#]/);
   const p = q < 0 ? target : target.slice(0, q);
   const slash = p.lastIndexOf('/');
@@ -140,7 +140,7 @@ const MAX_AREA = 200;
 const MAX_AREAS = 20;
 const MAX_NOTED = 10_000;
 /** Sources looked for in a second read, and kept for later runs: the ones with the most failures. */
-export const MAX_LOOKED_FOR = 1000;
+const MAX_LOOKED_FOR = 1000;
 
 /** An area no longer than MAX_AREA: cut back to the last `/` within it (a broader area, never a longer one). */
 function boundedArea(area: string): string {
