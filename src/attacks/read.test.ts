@@ -239,7 +239,7 @@ describe('heapPressure', () => {
     const limit = 1024 * 2 ** 20;
     expect(heapPressure({ used_heap_size: 600 * 2 ** 20, heap_size_limit: limit })).toBeNull();
     expect(heapPressure({ used_heap_size: 700 * 2 ** 20, heap_size_limit: limit })).toBe(
-      'memory: the attack accounting holds 700 MB of its 1024 MB heap, a flood of distinct sources?',
+      'memory: the attack accounting holds 700 MiB of its 1 GiB heap, a flood of distinct sources?',
     );
     // this process, running tests, is far from it
     expect(heapPressure()).toBeNull();

@@ -6,6 +6,7 @@ import { logsConfig } from '../logs/config.ts';
 import { DEFAULT_IDENTITY, type ReadMode } from '../logs/cursor.ts';
 import type { LogSource } from '../logs/engine.ts';
 import { type JournalRunner, type JournalStart, readJournal } from '../logs/read/journal.ts';
+import { sizeOf } from '../logs/read/content.ts';
 import { type HitFile, readSource, readWholeFile, type SourceReadResult } from '../logs/read/source.ts';
 import type { LineHit } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
@@ -180,8 +181,9 @@ export function heapPressure(
   stats: Pick<HeapInfo, 'used_heap_size' | 'heap_size_limit'> = getHeapStatistics(),
 ): string | null {
   if (stats.used_heap_size <= stats.heap_size_limit * HEAP_SHARE) return null;
-  const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
-  return `memory: the attack accounting holds ${mb(stats.used_heap_size)} of its ${mb(stats.heap_size_limit)} heap, a flood of distinct sources?`;
+  // V8's sizes are binary: in MiB/GiB, as a `--max-old-space-size` is set (it printed "1024 MB" for 1 GiB).
+  const held = sizeOf(stats.used_heap_size, true);
+  return `memory: the attack accounting holds ${held} of its ${sizeOf(stats.heap_size_limit, true)} heap, a flood of distinct sources?`;
 }
 
 /** The reader's options for a read of `opts` with these rules. */
