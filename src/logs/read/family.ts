@@ -4,7 +4,7 @@ import { followable } from '../../core/open.ts';
 
 /**
  * A log's family: the live file and its rotated siblings, oldest first. Recognised names (logrotate's):
- * `name.N` and `name.N.gz` (higher N is older; Samba's own `name.old` is the newest), and dateext names in the common `dateformat`s:
+ * `name.N` and `name.N.gz` (higher N is older; Samba's own `name.old` is the newest, or placed by mtime when a numbered one is newer), and dateext names in the common `dateformat`s:
  * `name-YYYYMMDD[HH[MM[SS]]]`, `name-YYYY-MM-DD[-HH…]`, `name-YYYYMMDD-EPOCH` (`-%Y%m%d-%s`),
  * `name.YYYYMMDD`, `name_YYYYMMDD`, `name-EPOCH`, each also with `.gz`.
  */
@@ -143,11 +143,13 @@ export function orderFamily(
 export async function familyOf(file: string): Promise<FamilyMember[]> {
   const dir = path.dirname(file);
   const name = path.basename(file);
-  const members = orderFamily(name, await readdir(dir)).map((m) => ({
-    path: path.join(dir, m.name),
-    rotated: m.rotated,
-    gzip: m.gzip,
-  }));
+  const members = await oldByTime(
+    orderFamily(name, await readdir(dir)).map((m) => ({
+      path: path.join(dir, m.name),
+      rotated: m.rotated,
+      gzip: m.gzip,
+    })),
+  );
   const target = await linkTarget(file);
   if (target === null || target === file) return members;
   const targetDir = path.dirname(target);
@@ -157,6 +159,32 @@ export async function familyOf(file: string): Promise<FamilyMember[]> {
     .filter((m) => m.rotated && !known.has(path.join(targetDir, m.name)))
     .map((m) => ({ path: path.join(targetDir, m.name), rotated: true, gzip: m.gzip }));
   return [...members.filter((m) => m.rotated), ...there, ...members.filter((m) => !m.rotated)];
+}
+
+/**
+ * Puts Samba's `.old` among the numbered members by modification time. Debian rotates `log.smbd` both ways:
+ * Samba renames it to `.old` when it passes `max log size` (1000 KiB), and logrotate renames it to `.1`
+ * weekly. `orderFamily` ranks `.old` newest, which holds when Samba rotated last; when logrotate did (a `.1`
+ * written after `.old`), a run that read both read Sunday's lines before Friday's, and an attack's failures
+ * came after the login that followed them.
+ */
+async function oldByTime(members: FamilyMember[]): Promise<FamilyMember[]> {
+  const i = members.findIndex((m) => m.rotated && /\.old(\.gz)?$/.test(m.path));
+  if (i <= 0) return members;
+  const mtime = async (p: string) => (await lstat(p).catch(() => null))?.mtimeMs ?? Number.NaN;
+  const old = members[i] as FamilyMember;
+  const oldTime = await mtime(old.path);
+  let at = i;
+  // Numbered members sit just before `.old` (oldest first): step back over those written after it.
+  while (at > 0) {
+    const prev = members[at - 1] as FamilyMember;
+    if (!/\.\d{1,4}(\.gz)?$/.test(prev.path) || !((await mtime(prev.path)) > oldTime)) break;
+    at--;
+  }
+  if (at === i) return members;
+  const rest = members.filter((_, k) => k !== i);
+  rest.splice(at, 0, old);
+  return rest;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   symlinkSync,
   truncateSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -124,6 +125,29 @@ describe('reading a log family', () => {
       writeFileSync(live, '');
       const third = await read(second.cursors);
       expect(third.hits).toEqual(['line 10 error']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads Samba's .old before a .1 that logrotate wrote after it: the lines come in the order written", async () => {
+    const { dir, live, lines, read } = rotating('samba-old-then-1');
+    try {
+      writeFileSync(live, lines(3));
+      const first = await read([]);
+      // Friday: Samba passes max log size and renames log.smbd to .old.
+      appendFileSync(live, lines(2));
+      renameSync(live, `${live}.old`);
+      utimesSync(`${live}.old`, new Date('2026-11-20T10:00:00Z'), new Date('2026-11-20T10:00:00Z'));
+      // Sunday: logrotate's weekly rotation renames the next log.smbd to .1.
+      writeFileSync(live, lines(3));
+      renameSync(live, `${live}.1`);
+      utimesSync(`${live}.1`, new Date('2026-11-22T06:25:00Z'), new Date('2026-11-22T06:25:00Z'));
+      writeFileSync(live, lines(1));
+      const second = await read(first.cursors);
+      expect(second.hits).toEqual([4, 5, 6, 7, 8, 9].map((i) => `line ${i} error`));
+      expect(second.problems).toEqual([]);
+      expect((await read(second.cursors)).hits).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
