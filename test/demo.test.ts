@@ -55,6 +55,11 @@ describe('the demo tree, as the quick start shows it', () => {
     expect(probe?.kind === 'attack-webprobe' && probe.data.answered).toEqual([
       { path: '/cgi-bin/test-cgi?*', status: 200 },
     ]);
+    // The port scan: inetd's null connection and smbd's eof received (the runbook's words) with the firewall,
+    // sshd and sendmail lines of the same minute make six services.
+    const scan = attacks.find((f) => f.kind === 'attack-portscan' && f.host === '198.51.100.77');
+    expect(scan).toMatchObject({ status: 'WARNING' });
+    expect(scan?.kind === 'attack-portscan' && scan.data.peakTargets).toBe(6);
 
     // Logins (issue 5): joe's new host, the zeroed record.
     const logins = findings(report, 'logins');

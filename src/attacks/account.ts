@@ -3,6 +3,7 @@ import { type FastFirewall, netfilterFast } from './extract/netfilter.ts';
 import { isPamUnixLine } from './extract/pam.ts';
 import { isSelfTarget } from './extract/proxy.ts';
 import { extractors, FAMILIES, type Family, familyOf } from './extract/registry.ts';
+import { tcpdLike } from './extract/tcpd.ts';
 import {
   ATTEMPT,
   CLOSE,
@@ -144,6 +145,7 @@ export const SYSLOG_ANCHORS: readonly string[] = [
   'locked',
   'ttackalert',
   'ge repeated ',
+  'of received',
   ', tos ',
   'rts ',
   'src=',
@@ -430,8 +432,9 @@ export class Accountant {
       got = extractors.pam.extract(line);
       from = 'pam';
     }
-    // tcp_wrappers' refusals come under the tag of whichever daemon libwrap runs in (in.telnetd, ipop3d...).
-    if (got === null && fam !== 'tcpd' && line.message.startsWith('refused conn')) {
+    // tcp_wrappers' refusals come under the tag of whichever daemon libwrap runs in (in.telnetd, ipop3d...),
+    // and so do the runbook's `null connection` / `eof received` (inetd's services, smbd).
+    if (got === null && fam !== 'tcpd' && tcpdLike(line.message)) {
       got = extractors.tcpd.extract(line);
       from = 'tcpd';
     }

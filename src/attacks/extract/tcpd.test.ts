@@ -83,4 +83,52 @@ describe('tcp_wrappers refusals', () => {
     expect(f[0]).toMatchObject({ kind: 'attack-portscan', status: 'WARNING', host: '198.51.100.77' });
     expect(f[0]?.data).toMatchObject({ count: 7, peakTargets: 7 });
   });
+
+  it("counts the runbook's port-scan phrases under any tag: inetd's null connections, smbd's eof received", () => {
+    expect(
+      one('Nov 22 23:40:03 gauntlet inetd[312]: telnet/tcp: null connection from 198.51.100.77'),
+    ).toMatchObject({
+      detector: 'portscan',
+      kind: 'refused',
+      host: '198.51.100.77',
+      service: 'inetd/telnet',
+      attempts: 1,
+    });
+    expect(
+      one('Nov 22 23:40:03 gauntlet smbd[7715]: eof received from 198.51.100.77 (port 139)'),
+    ).toMatchObject({
+      detector: 'portscan',
+      kind: 'refused',
+      host: '198.51.100.77',
+      service: 'smbd',
+      port: 139,
+    });
+    expect(one('Nov 22 23:40:03 gauntlet in.fingerd[9]: null connection from 2001:db8::7')).toMatchObject({
+      host: '2001:db8::7',
+      service: 'in.fingerd',
+    });
+  });
+
+  it('takes the null connection host only from the end of the message, never from text before it', () => {
+    // A user name is the client's text: the phrase inside it does not make its address the source.
+    expect(
+      one('Nov 22 23:40:03 h sshd[1]: Invalid user null connection from 6.6.6.6 from 198.51.100.5 port 4242'),
+    ).toMatchObject({ host: '198.51.100.5', service: 'sshd' });
+    expect(one('Nov 22 23:40:03 h inetd[1]: telnet/tcp: null connection from 6.6.6.6 extra')).toBeNull();
+    expect(one('Nov 22 23:40:03 h inetd[1]: note: null connection from 6.6.6.6')).toBeNull();
+  });
+
+  it('makes a port-scan finding of one source that opened and closed eight inetd services', () => {
+    const acc = new Accountant({ now: NOW });
+    const det = new AttackDetectors(attacksConfig.parse({}));
+    ['ftp', 'telnet', 'shell', 'login', 'exec', 'finger', 'pop3', 'imap'].forEach((svc, i) => {
+      const text = `Nov 22 23:40:0${i} gauntlet inetd[312]: ${svc}/tcp: null connection from 198.51.100.99`;
+      const event = acc.line(text);
+      if (event) det.add({ event, line: i + 1, text, source: '/var/log/syslog' });
+    });
+    const f = det.finish().findings;
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ kind: 'attack-portscan', status: 'WARNING', host: '198.51.100.99' });
+    expect(f[0]?.data).toMatchObject({ count: 8, peakTargets: 8 });
+  });
 });
