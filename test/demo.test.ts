@@ -60,6 +60,13 @@ describe('the demo tree, as the quick start shows it', () => {
     const scan = attacks.find((f) => f.kind === 'attack-portscan' && f.host === '198.51.100.77');
     expect(scan).toMatchObject({ status: 'WARNING' });
     expect(scan?.kind === 'attack-portscan' && scan.data.peakTargets).toBe(6);
+    // DeleGate relayed for an outsider (its LAN clients 10.0.1.x are its users): an open proxy.
+    const open = attacks.find((f) => f.kind === 'attack-openproxy');
+    expect(open).toMatchObject({
+      status: 'CRITICAL',
+      service: 'delegate',
+      summary: 'open proxy: delegate relayed 3 requests for 1 outside client (203.0.113.77)',
+    });
 
     // Logins (issue 5): joe's new host, the zeroed record.
     const logins = findings(report, 'logins');

@@ -21,6 +21,7 @@ import { ECHO_OWNERS } from './echo.ts';
 import { hostOf } from './host.ts';
 import { Interner } from './intern.ts';
 import { Joiner } from './join.ts';
+import { LocalClients } from './local.ts';
 import { LineSplitter } from './line.ts';
 import { type AttackEvent, type Extracted, type Extractor, isNote, type ParsedLine } from './types.ts';
 
@@ -52,6 +53,11 @@ export interface AccountOptions {
    * is a request to this server; requests it relayed to other sites are not counted.
    */
   self?: readonly string[];
+  /**
+   * Addresses or CIDRs of a proxy's intended remote users (`checks.attacks.openproxy.allow`): relays for them,
+   * as for loopback, private and this host's addresses, are no open proxy.
+   */
+  allow?: readonly string[];
 }
 
 /** An event with where it was found. */
@@ -208,6 +214,8 @@ export class Accountant {
   private reference = Number.NaN;
   private readonly fast: boolean;
   private readonly self: readonly string[];
+  /** The clients a proxy relays for by design (see LocalClients). */
+  private readonly local: LocalClients;
   private readonly scratch: FastSshd = { host: '', user: '' };
   private readonly firewall: FastFirewall = { host: '', service: '', port: -1 };
   /** Hosts and users as shared strings (the detectors group by them). */
@@ -222,6 +230,7 @@ export class Accountant {
   constructor(opts: AccountOptions) {
     this.fast = opts.fast ?? true;
     this.self = opts.self ?? [];
+    this.local = new LocalClients(this.self, opts.allow ?? []);
     this.hints = opts.hints ?? [];
     this.pre = prefilterFor(this.hints);
     this.zone = opts.zone ?? makeZone(undefined);
@@ -439,13 +448,9 @@ export class Accountant {
       from = 'tcpd';
     }
     if (got === null) return null;
-    if (!isNote(got) && got.target !== undefined) {
-      // A proxy relayed the request to another site: that site's probe, not one of this server.
-      const peer = got.targetPeer;
-      if (!isSelfTarget(got.target, this.self) && (peer === undefined || !isSelfTarget(peer, this.self)))
-        return null;
-      delete got.target;
-      delete got.targetPeer;
+    if (!isNote(got)) {
+      got = this.relay(got);
+      if (got === null) return null;
     }
     if (from === 'pam' && line.pid !== null && OWN_FAILURE_LINE.has(line.program)) {
       // su and login(1) log each failed attempt twice: pam_unix's `authentication failure`, then their own
@@ -467,6 +472,39 @@ export class Accountant {
       } else if (from === 'web' && ev.kind === 'probe' && ev.status !== undefined && ev.status >= 400)
         ev.echo = 'access'; // a request the error log may name too (nginx: `open() ... failed`)
     }
+    return ev;
+  }
+
+  /**
+   * A proxy's request as this host sees it. For another site (`target`, and Squid's peer, not this host's): a
+   * probe of that site, no attack on this server, but when the proxy relayed it (`relayed`), an `openproxy`
+   * relay. For this host: the probe as extracted, and no relay (the proxy's own host served it). A relay is
+   * kept only for a client that is not local (loopback, private ranges, this host, the config's `allow`).
+   */
+  private relay(e: AttackEvent): AttackEvent | null {
+    let ev = e;
+    if (ev.target !== undefined) {
+      const peer = ev.targetPeer;
+      const self =
+        isSelfTarget(ev.target, this.self) || (peer !== undefined && isSelfTarget(peer, this.self));
+      if (self && ev.detector === 'openproxy') return null;
+      if (!self) {
+        if (ev.relayed !== true) return null;
+        ev = {
+          detector: 'openproxy',
+          kind: 'relay',
+          host: ev.host,
+          service: ev.service,
+          attempts: 1,
+          time: ev.time,
+        };
+        if (e.status !== undefined) ev.status = e.status;
+      }
+      delete ev.target;
+      delete ev.targetPeer;
+    }
+    delete ev.relayed;
+    if (ev.detector === 'openproxy' && this.local.isLocal(ev.host)) return null;
     return ev;
   }
 

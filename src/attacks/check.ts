@@ -198,6 +198,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       zone,
       hints: sourceHints(plan, src),
       self,
+      allow: cfg.openproxy.allow,
       display: (p) => displayPath(host, p),
       ...(input.limit ? { limit: input.limit } : {}),
       ...signal,
@@ -364,11 +365,12 @@ export function buildResults(findings: AttackFinding[], problems: Finding[], byt
   const results: CheckResult[] = [];
   for (const [service, list] of by) {
     const attacks = list.filter((f) => f.kind.startsWith('attack-'));
-    const hosts = new Set(attacks.map((f) => f.host));
+    // An open-proxy finding names a proxy, not a source.
+    const hosts = new Set(attacks.flatMap((f) => (f.host === undefined ? [] : [f.host])));
     let summary =
       attacks.length === 0
         ? (list[0]?.summary ?? '')
-        : `${attacks.length} finding${attacks.length === 1 ? '' : 's'} from ${hosts.size} source${hosts.size === 1 ? '' : 's'}: ${[...new Set(attacks.map((f) => f.kind.replace('attack-', '')))].join(', ')}`;
+        : `${attacks.length} finding${attacks.length === 1 ? '' : 's'}${hosts.size === 0 ? '' : ` from ${hosts.size} source${hosts.size === 1 ? '' : 's'}`}: ${[...new Set(attacks.map((f) => f.kind.replace('attack-', '')))].join(', ')}`;
     let findings = list;
     let omitted: Omitted | undefined;
     // A botnet's thousands of sources must not make a report no mailbox takes: the most serious are listed,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CIDR_MESSAGE, parseCidr } from './local.ts';
 
 /** A duration in seconds: a number, or `90s`, `10m`, `2h`, `1d`. */
 const duration = z
@@ -42,6 +43,16 @@ export const attacksConfig = z
      */
     webprobe: z
       .object({ minProbes: positive.default(1), warnProbes: positive.default(20) })
+      .strict()
+      .prefault({}),
+    /**
+     * Open proxies: relays for clients outside these addresses or CIDRs (besides loopback, the private ranges
+     * and this host's own addresses) are an open proxy. List the proxy's intended remote users here.
+     */
+    openproxy: z
+      .object({
+        allow: z.array(z.string().refine((s) => parseCidr(s) !== null, CIDR_MESSAGE)).default([]),
+      })
       .strict()
       .prefault({}),
     /** Sources never reported, exactly as logged (your own monitoring, a NAT gateway). */

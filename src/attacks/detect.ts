@@ -255,8 +255,11 @@ type Success = NonNullable<Agg['successes']>[number];
 /** An empty list in place of a field not made (never written to). */
 const NONE: readonly never[] = Object.freeze([]);
 
+/** The detectors that group events by source (open-proxy relays are grouped by the proxy: see Relays). */
+type SourceDetector = Exclude<Detector, 'openproxy'>;
+
 /** Where a source's count of sample lines of each detector sits in `Agg.sampled` (`evidence` is at most 100). */
-const SAMPLED_SHIFT: Readonly<Record<Detector, number>> = {
+const SAMPLED_SHIFT: Readonly<Record<SourceDetector, number>> = {
   bruteforce: 0,
   portscan: 7,
   webprobe: 14,
@@ -357,9 +360,58 @@ function iso(t: number): string | null {
 
 const MAX_WEIGHT = 1000;
 
+/** Clients an open-proxy finding lists (`data.top`), most requests first. */
+const RELAY_TOP = 20;
+/** Distinct clients a proxy's relays are counted for one by one; past it, their requests only (`capped`). */
+const RELAY_CLIENTS = 20_000;
+
+/**
+ * One proxy's relays for outside clients. Bounded: the clients are the attacker's to choose (a botnet's), so
+ * requests are counted per client for the first RELAY_CLIENTS distinct ones only, the rest in the total; the
+ * evidence is the first `evidence - 1` lines and the latest.
+ */
+class Relays {
+  requests = 0;
+  first = Number.POSITIVE_INFINITY;
+  last = 0;
+  /** More distinct clients came than are counted one by one. */
+  capped = false;
+  readonly samples: Sample[] = [];
+  latest: SourcedEvent | undefined;
+  private readonly clients = new Map<string, number>();
+
+  /** Counts one relayed request for `host` at `t`, keeping its line as evidence while fewer than `evidence` are. */
+  add(host: string, t: number, se: SourcedEvent, evidence: number): void {
+    this.requests++;
+    if (t < this.first) this.first = t;
+    if (t > this.last) this.last = t;
+    const n = this.clients.get(host);
+    if (n !== undefined) this.clients.set(host, n + 1);
+    else if (this.clients.size < RELAY_CLIENTS) this.clients.set(host, 1);
+    else this.capped = true;
+    if (this.samples.length < evidence) this.samples.push(sampleOf(se, 'openproxy'));
+    else this.latest = se;
+  }
+
+  /** Distinct clients counted (a lower bound when `capped`). */
+  clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The `n` clients with the most requests (ties by address). */
+  top(n: number): { host: string; requests: number }[] {
+    return [...this.clients]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, n)
+      .map(([host, requests]) => ({ host, requests }));
+  }
+}
+
 /** Groups events by source and turns them into findings. */
 export class AttackDetectors {
   private readonly by = new Map<string, Agg>();
+  /** Open-proxy relays per proxy service (the event's service: `proxy`, or `web` for a web server's CONNECT). */
+  private readonly relays = new Map<string, Relays>();
   private readonly ignore: Set<string>;
   private readonly attackers: WindowTail['attackers'];
   private readonly serviceName: (service: string) => string;
@@ -436,13 +488,21 @@ export class AttackDetectors {
     let a = this.by.get(host);
     if (a === undefined) {
       if (this.ignore.has(host)) return;
-      a = this.agg(host);
+      if (e.detector !== 'openproxy') a = this.agg(host);
     }
     let t = this.lastTime;
     if (e.time !== null) {
       t = e.time;
       this.lastTime = Math.max(this.lastTime, t);
     }
+    if (e.detector === 'openproxy') {
+      // Per proxy, not per client: an open proxy's clients are the whole internet.
+      let r = this.relays.get(e.service);
+      if (r === undefined) this.relays.set(e.service, (r = new Relays()));
+      r.add(host, t, se, this.cfg.evidence);
+      return;
+    }
+    if (a === undefined) return; // an openproxy event, counted above
     if (e.echo !== undefined) this.hold(a, se, t);
     else this.count(a, e, t, se, false);
   }
@@ -512,7 +572,7 @@ export class AttackDetectors {
   }
 
   /** Keeps an event's line as evidence: the first `evidence` per detector, then the latest. */
-  private sample(a: Agg, d: Detector, se: SourcedEvent | Sample | undefined): void {
+  private sample(a: Agg, d: SourceDetector, se: SourcedEvent | Sample | undefined): void {
     if (se === undefined) return;
     const n = this.cfg.evidence;
     const shift = SAMPLED_SHIFT[d];
@@ -546,6 +606,7 @@ export class AttackDetectors {
     if (t < a.first) a.first = t;
     if (t > a.last) a.last = t;
     a.services = tallyAdd(a.services, e.service, 1);
+    if (e.detector === 'openproxy') return; // counted by the proxy in `add`, never here
     this.sample(a, e.detector, se);
     switch (e.detector) {
       case 'bruteforce': {
@@ -584,7 +645,7 @@ export class AttackDetectors {
       }
       case 'webprobe': {
         const path = e.path ?? '';
-        const seq = (a.probes ??= new ProbeTally()).add(path, e.status, t);
+        const seq = (a.probes ??= new ProbeTally()).add(path, e.status, t, e.answered !== false);
         if (ACCESS_OWNERS.has(e.service)) this.ownProbe(a, e, t, seq, e.status);
         break;
       }
@@ -774,6 +835,35 @@ export class AttackDetectors {
         },
       });
     }
+  }
+
+  /**
+   * The open-proxy finding of one proxy service: CRITICAL, since an open relay is found and abused (spam,
+   * credential stuffing, ad fraud) within hours and gets the server's address blocklisted.
+   */
+  private openProxyFinding(service: string, r: Relays): AttackFinding {
+    const top = r.top(RELAY_TOP);
+    const clients = r.clientCount();
+    const shown = top.slice(0, 3).map((c) => c.host);
+    const more = clients > shown.length ? ', ...' : '';
+    const n = this.cfg.evidence;
+    const evidence = r.samples.slice(0, r.latest && n > 0 ? n - 1 : n).map(evidenceOf);
+    if (r.latest && n > 0) evidence.push(evidenceOf(r.latest));
+    return {
+      kind: 'attack-openproxy',
+      status: 'CRITICAL',
+      service: this.serviceName(service),
+      summary: `open proxy: ${this.label(service)} relayed ${r.requests} request${r.requests === 1 ? '' : 's'} for ${r.capped ? 'at least ' : ''}${clients} outside client${clients === 1 ? '' : 's'} (${shown.join(', ')}${more})`,
+      evidence,
+      ...timingOf([r.first, r.last], asIs),
+      data: {
+        service: this.label(service),
+        requests: r.requests,
+        clients,
+        clientsCapped: r.capped,
+        top,
+      },
+    };
   }
 
   /** Services as lists name them (see serviceLabel), each once. */
@@ -1064,6 +1154,7 @@ export class AttackDetectors {
       (x, y) => rank(y.status) - rank(x.status) || total(y) - total(x) || (x.host < y.host ? -1 : 1),
     );
     this.networkFindings(findings);
+    for (const [service, r] of this.relays) findings.push(this.openProxyFinding(service, r));
     findings.sort((x, y) => rank(y.status) - rank(x.status) || (x.host ?? '').localeCompare(y.host ?? ''));
     return { sources, findings };
   }

@@ -54,6 +54,21 @@ export interface AttackFindings {
     /** Whether a server answered with the file (2xx, completed FTP transfer): CRITICAL. */
     answered: boolean;
   };
+  /**
+   * An open proxy: a proxy (or a web server's CONNECT) relayed requests for clients that are not local and
+   * not in `checks.attacks.openproxy.allow`. One per proxy service, CRITICAL.
+   */
+  'attack-openproxy': {
+    /** The proxy service as lists name it (`squid`, `delegate`, `httpd`). */
+    service: string;
+    /** Requests relayed for outside clients. */
+    requests: number;
+    /** Distinct outside clients (counted one by one up to 20,000; `clientsCapped` when more came). */
+    clients: number;
+    clientsCapped: boolean;
+    /** The clients with the most relayed requests (at most 20). */
+    top: { host: string; requests: number }[];
+  };
 }
 
 /** An attack finding kind. */
@@ -70,6 +85,7 @@ const WEIGHT: { [K in AttackFindingKind]: (d: AttackFindings[K]) => number } = {
   'attack-portscan': (d) => d.count,
   'attack-webprobe': (d) => d.probes,
   'attack-passwd': (d) => d.attempts,
+  'attack-openproxy': (d) => d.requests,
 };
 
 /** The size of the attack a finding reports: failures, probes, attempts (to list the biggest first). */

@@ -153,6 +153,8 @@ export interface AccountReadOptions {
   hints: readonly Family[];
   /** This host's names (see AccountOptions.self). */
   self?: readonly string[];
+  /** A proxy's intended remote users (see AccountOptions.allow). */
+  allow?: readonly string[];
   /** Host path of a local path. */
   display: (local: string) => string;
   /** Report the live file's last line even without a newline (read-only commands). */
@@ -210,6 +212,7 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     zone: opts.zone,
     hints: opts.hints,
     ...(opts.self ? { self: opts.self } : {}),
+    ...(opts.allow ? { allow: opts.allow } : {}),
   });
   let current = '';
   let shown = '';

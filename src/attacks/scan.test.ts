@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,22 @@ describe('tenken scan --format ndjson with the attack detectors', () => {
       service: 'sshd',
       detector: 'bruteforce',
     });
+  });
+
+  it("marks a proxy's relay for an outside client `openproxy`, and its relays for the LAN nothing", async () => {
+    mkdirSync(path.join(dir, 'squid'), { recursive: true });
+    const recs = await ndjson(
+      'squid/access.log',
+      [
+        '1719748800.123    512 203.0.113.9 TCP_TUNNEL/200 4567 CONNECT smtp.example.org:25 - HIER_DIRECT/192.0.2.25 -',
+        '1719748801.123    512 10.0.1.23 TCP_MISS/200 4567 GET http://www.example.com/ - HIER_DIRECT/192.0.2.26 text/html',
+        '',
+      ].join('\n'),
+    );
+    expect(recs.map((r) => [r.line, r.host, r.service, r.detector])).toEqual([
+      [1, '203.0.113.9', 'proxy', 'openproxy'],
+    ]);
+    expect(Object.keys(recs[0] ?? {})).toEqual([...BASE, 'host', 'service', 'detector']);
   });
 
   it('gives the user in UTF-8 like the line text', async () => {

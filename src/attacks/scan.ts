@@ -13,7 +13,7 @@ import { fileHints, selfNames, sourceHints } from './read.ts';
 /**
  * The attack detectors inside `tenken scan --format ndjson`: a line a detector counts gains `host`, `user`
  * (when known), `service` (the plan's name for it, as `tenken attacks` and the scan's summaries say it:
- * `httpd`, not the extractor's `web`) and `detector`, plus `detectors` when more than one counts it (a web
+ * `httpd`, not the extractor's `web`) and `detector` (`openproxy` for a request a proxy relayed for an outside client), plus `detectors` when more than one counts it (a web
  * probe that reads /etc/passwd), and is printed even without any of the runbook's keywords. The
  * scan's rules get one extra keyword category, the extractors' needles, so the engine hands over every line
  * a detector may count (and the lines the sshd joiner needs); that category is never shown.
@@ -52,6 +52,8 @@ export class AttackDecorator {
     sources: readonly LogSource[],
     given: boolean,
     timeZone?: string,
+    /** `checks.attacks.openproxy.allow`: a proxy's intended remote users (their relays are counted by none). */
+    private readonly allow: readonly string[] = [],
   ) {
     this.zone = makeZone(hostZoneName(host, timeZone));
     this.self = selfNames(host);
@@ -84,6 +86,7 @@ export class AttackDecorator {
         zone: this.zone,
         hints: src?.hints ?? [],
         self: this.self,
+        allow: this.allow,
       });
       this.streams.set(key, acc);
     }

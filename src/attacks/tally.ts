@@ -85,15 +85,18 @@ export class ProbeTally {
   answered: AnsweredProbe[] | undefined = undefined;
   paths: Tally = undefined;
 
-  /** Counts one probe; returns its number (for a status learnt later, see `settle`). */
-  add(path: string, status: number | undefined, t: number): number {
+  /**
+   * Counts one probe; returns its number (for a status learnt later, see `settle`). `answerable` false: a 2xx
+   * says nothing of success (a proxy request to a web server, whose default page answers any URI).
+   */
+  add(path: string, status: number | undefined, t: number, answerable = true): number {
     const seq = this.count++;
     if (t < this.first) this.first = t;
     if (t > this.last) this.last = t;
     const paths = tallyAdd(this.paths, path, 1);
     this.paths = paths;
     if (paths instanceof Map && paths.size > 2 * PROBE_PATHS) pruneTop(paths, PROBE_PATHS);
-    if (status !== undefined) this.status(seq, path, status);
+    if (status !== undefined) this.status(seq, path, status, answerable);
     return seq;
   }
 
@@ -102,10 +105,10 @@ export class ProbeTally {
     this.status(seq, path, status);
   }
 
-  private status(seq: number, path: string, status: number): void {
+  private status(seq: number, path: string, status: number, answerable = true): void {
     this.withStatus++;
     if (status === 404) this.notFound++;
-    if (status < 200 || status >= 300) return;
+    if (!answerable || status < 200 || status >= 300) return;
     const list = (this.answered ??= []);
     let i = list.length;
     while (i > 0 && (list[i - 1] as AnsweredProbe).seq > seq) i--;

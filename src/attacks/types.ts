@@ -3,8 +3,8 @@
  * (or a note for the multi-line joiner); events go into the sliding-window detectors.
  */
 
-/** The four detectors an event can feed. */
-export const DETECTORS = ['bruteforce', 'portscan', 'webprobe', 'passwd'] as const;
+/** The detectors an event can feed (`openproxy`: a proxy relayed for an outside client). */
+export const DETECTORS = ['bruteforce', 'portscan', 'webprobe', 'passwd', 'openproxy'] as const;
 
 /** Which detector counts an event. */
 export type Detector = (typeof DETECTORS)[number];
@@ -25,7 +25,9 @@ export type EventKind =
   /** A refused, dropped or aborted connection (tcp wrappers, xinetd, firewall LOG, no SSH banner). */
   | 'refused'
   /** A request for a known probe path, or a shellshock header. */
-  | 'probe';
+  | 'probe'
+  /** A proxy (or a web server's CONNECT) relayed a request to another site for `host`. */
+  | 'relay';
 
 /** A log line split into its syslog parts; extractors take these and never see the raw prefix. */
 export interface ParsedLine {
@@ -79,6 +81,11 @@ export interface AttackEvent {
   target?: string;
   /** The server the proxy fetched it from (Squid's hierarchy field): this host's address makes it this host's. */
   targetPeer?: string;
+  /**
+   * The proxy relayed the request (2xx/3xx, not denied, no proxy user): when `target` is another site and the
+   * client is not local, the accounting makes the event an `openproxy` relay (see Accountant).
+   */
+  relayed?: true;
 }
 
 /**

@@ -49,6 +49,10 @@ const details: Details = {
     `${f.data.attempts} attempts via ${f.data.services.join(', ')}${f.data.answered ? ' (a server answered with the file)' : ''}`,
     `paths: ${f.data.paths.join(' ')}`,
   ],
+  'attack-openproxy': (f) => [
+    `${f.data.requests} relayed request${f.data.requests === 1 ? '' : 's'} for ${f.data.clientsCapped ? 'at least ' : ''}${f.data.clients} outside client${f.data.clients === 1 ? '' : 's'}`,
+    `clients: ${f.data.top.map((c) => `${c.host} (${c.requests})`).join(', ')}`,
+  ],
   'service-detected': (f) => [
     ...(f.data.logs.length ? [`logs: ${f.data.logs.join(', ')}`] : []),
     ...(f.data.processes.length ? [`processes: ${f.data.processes.join(', ')}`] : []),

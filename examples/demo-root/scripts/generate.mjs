@@ -429,6 +429,18 @@ delegate.push([
   T(18, 3, 3),
   `${PROBER.ip} - - [${clfTime(T(18, 3, 3))}] "CONNECT mail.example.com:25 HTTP/1.0" 403 0`,
 ]);
+// An outsider found the proxy relaying for anyone (an open proxy): an address-checking page, a tunnel to a
+// mail server, a login page elsewhere.
+const RELAYER = { ip: '203.0.113.77' };
+for (const [s, req, st, size] of [
+  [7, 'GET http://azenv.net/ HTTP/1.1', 200, 1712],
+  [9, 'CONNECT smtp.example.org:25 HTTP/1.0', 200, 0],
+  [12, 'GET http://www.example.com/login.php HTTP/1.1', 200, 5230],
+])
+  delegate.push([
+    T(24, 14, 41, s),
+    `${RELAYER.ip} - - [${clfTime(T(24, 14, 41, s))}] "${req}" ${st} ${size}`,
+  ]);
 
 // ---- Samba (the runbook's /usr/local/samba/var/log.smb and log.nmb) -------------------------------------------
 for (let day = 1; day <= 25; day += 2) {

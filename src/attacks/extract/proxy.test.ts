@@ -28,11 +28,18 @@ const clf = (req: string, status: number, user = '-') =>
 
 describe('proxy access logs', () => {
   it('does not count a request the proxy relayed to another site as a probe of this server', () => {
-    expect(one(clf('GET http://www.example.net/cgi-bin/php.cgi?/etc/passwd HTTP/1.0', 200))).toBeNull();
+    // Relayed (200) for an outside client: an open proxy's relay, no probe or password-file read here.
+    expect(one(clf('GET http://www.example.net/cgi-bin/php.cgi?/etc/passwd HTTP/1.0', 200))).toMatchObject({
+      detector: 'openproxy',
+      kind: 'relay',
+    });
     expect(
       one(clf('GET http://www.example.com/cgi-bin/phf?Qalias=x%0a/bin/cat%20/etc/passwd HTTP/1.0', 404)),
     ).toBeNull();
-    expect(one(clf('GET http://www.example.com/cgi-bin/test-cgi?* HTTP/1.0', 200))).toBeNull();
+    expect(one(clf('GET http://www.example.com/cgi-bin/test-cgi?* HTTP/1.0', 200))).toMatchObject({
+      detector: 'openproxy',
+      kind: 'relay',
+    });
     expect(one(clf('CONNECT mail.example.org:25 HTTP/1.0', 403))).toBeNull();
   });
 
@@ -66,7 +73,11 @@ describe('proxy access logs', () => {
   it("reads Squid's native format the same way", () => {
     const squid = (url: string, code: string) =>
       `1795659600.123    120 198.51.100.9 ${code} 652 GET ${url} - HIER_DIRECT/192.0.2.80 text/plain`;
-    expect(one(squid('http://www.example.net/cgi-bin/phf', 'TCP_MISS/200'))).toBeNull();
+    expect(one(squid('http://www.example.net/cgi-bin/phf', 'TCP_MISS/200'))).toMatchObject({
+      detector: 'openproxy',
+      kind: 'relay',
+    });
+    expect(one(squid('http://www.example.net/cgi-bin/phf', 'TCP_DENIED/403'))).toBeNull();
     const e = one(squid('http://localhost/etc/passwd', 'TCP_MISS/200'));
     expect(e).toMatchObject({
       detector: 'passwd',
@@ -121,8 +132,11 @@ describe('proxy access logs', () => {
     expect(one(squid('http://127.0.0.1.nip.io/.env', 'HIER_DIRECT/127.0.0.1'))).toMatchObject({
       path: '/.env',
     });
-    // Fetched from another server: relayed.
-    expect(one(squid('http://www.example.net/.env', 'HIER_DIRECT/93.184.216.34'))).toBeNull();
+    // Fetched from another server: relayed (for an outside client: an open proxy's relay, not a probe here).
+    expect(one(squid('http://www.example.net/.env', 'HIER_DIRECT/93.184.216.34'))).toMatchObject({
+      detector: 'openproxy',
+      kind: 'relay',
+    });
   });
 
   it("reads DeleGate's and Squid's logs as proxy logs, from the profile and on the command line", () => {
@@ -153,7 +167,7 @@ describe("the attacks check on DeleGate's log from its profile", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('reads it: a probe of the proxy itself is found, relayed ones are not', async () => {
+  it('reads it: a probe of the proxy itself is found, a relay for an outsider is an open proxy', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-proxy-'));
     dirs.push(root);
     const log = '/usr/local/etc/delegate/log/8080.http';
@@ -177,8 +191,12 @@ describe("the attacks check on DeleGate's log from its profile", () => {
     });
     expect(g.files).toEqual([log]);
     expect(g.report.findings.map((f) => [f.kind, f.status, f.service])).toEqual([
+      ['attack-openproxy', 'CRITICAL', 'delegate'],
       ['attack-webprobe', 'INFO', 'delegate'],
     ]);
-    expect(g.report.findings[0]?.data).toMatchObject({ probes: 1, paths: ['/cgi-bin/phf'], answered: [] });
+    expect(g.report.findings[0]?.summary).toBe(
+      'open proxy: delegate relayed 1 request for 1 outside client (198.51.100.99)',
+    );
+    expect(g.report.findings[1]?.data).toMatchObject({ probes: 1, paths: ['/cgi-bin/phf'], answered: [] });
   });
 });

@@ -1,5 +1,5 @@
 import { hostOf, isAddress } from '../host.ts';
-import type { Extracted, Extractor, ParsedLine } from '../types.ts';
+import type { AttackEvent, Extracted, Extractor, ParsedLine } from '../types.ts';
 import { event } from '../types.ts';
 import { type AccessRequest, parseClf, requestEvent, requestTarget, web } from './web.ts';
 
@@ -10,27 +10,31 @@ import { type AccessRequest, parseClf, requestEvent, requestTarget, web } from '
  * Such a request is no probe of this server, so the event carries the site (`target`) and the accounting
  * keeps it only when the site is this host (see `isSelfTarget`). A request for a plain path is one the proxy
  * answered itself and counts like a web server's. A 407 to a request that sent a user is a failed proxy login.
+ * A request it relayed (2xx/3xx, a Squid code of a fetch, not `TCP_DENIED`, no proxy user) to another site, or
+ * a CONNECT tunnel it opened, is marked `relayed`: for a client that is not local, the accounting makes it an
+ * `openproxy` relay (an open proxy is found and abused within hours, and the server's address blocklisted).
  */
 
 /** Squid's native line: `TIME.MS ELAPSED CLIENT CODE/STATUS BYTES METHOD URL USER HIER/PEER TYPE`. */
-const SQUID = /^(\d{9,11})\.\d{3} +-?\d+ (\S+) [A-Z_]+\/(\d{3}) \d+ (\S+) (\S+) (\S+) [A-Z_]+\/(\S+)/;
+const SQUID = /^(\d{9,11})\.\d{3} +-?\d+ (\S+) ([A-Z_]+)\/(\d{3}) \d+ (\S+) (\S+) (\S+) [A-Z_]+\/(\S+)/;
 
-/** A proxy request, and (Squid) the server it fetched the answer from. */
-type ProxyRequest = AccessRequest & { peer?: string };
+/** A proxy request, and (Squid) the server it fetched the answer from and its result code (`TCP_MISS`). */
+type ProxyRequest = AccessRequest & { peer?: string; code?: string };
 
 function parseSquid(line: ParsedLine): ProxyRequest | null {
   const m = SQUID.exec(line.message);
   if (!m) return null;
   const host = hostOf(m[2]);
   if (!host) return null;
-  const peer = m[7] as string;
+  const peer = m[8] as string;
   return {
     host,
-    user: m[6] === '-' ? undefined : m[6],
-    request: `${m[4] as string} ${m[5] as string}`,
-    status: Number(m[3]),
+    user: m[7] === '-' ? undefined : m[7],
+    request: `${m[5] as string} ${m[6] as string}`,
+    status: Number(m[4]),
     time: Number(m[1]) * 1000,
     headers: [],
+    code: m[3] as string,
     ...(peer !== '-' ? { peer: peer.toLowerCase() } : {}),
   };
 }
@@ -55,22 +59,44 @@ function authorityHost(authority: string): string {
   }
 }
 
+/**
+ * Whether the proxy relayed the request for an anonymous client: answered 2xx/3xx, by Squid with a code of a
+ * fetch or tunnel (`TCP_MISS`, `TCP_HIT`, `TCP_TUNNEL`...; not `TCP_DENIED*`, nor `TCP_REDIRECT`, its own
+ * redirector's answer, nor `NONE`/`TAG_NONE`, a request it never forwarded), and without a proxy user: an
+ * authenticated user is the admin's design.
+ */
+function isRelayed(r: ProxyRequest): boolean {
+  if (r.user !== undefined || r.status < 200 || r.status >= 400) return false;
+  const code = r.code;
+  return code === undefined || (/^(?:TCP|UDP)_/.test(code) && !/DENIED|REDIRECT/.test(code));
+}
+
+/** A relay for the client (the accounting keeps it only for a client that is not local). */
+function relayEvent(r: ProxyRequest): AttackEvent {
+  const e = event('openproxy', 'relay', r.host, 'proxy', r.time, { status: r.status });
+  e.relayed = true;
+  return e;
+}
+
 function extract(line: ParsedLine): Extracted {
   const r: ProxyRequest | null = parseClf(line) ?? parseSquid(line);
   if (!r) return null;
   // The proxy asked for credentials and the client sent some: a failed login to the proxy, wherever to.
   if (r.status === 407 && r.user !== undefined)
     return event('bruteforce', 'failure', r.host, 'proxy', r.time, { user: r.user, status: 407 });
-  // CONNECT opens a tunnel to HOST:PORT (mail relaying, TLS): not a web request of this server.
-  if (/^CONNECT\s/i.test(r.request)) return null;
+  const relayed = isRelayed(r);
+  // CONNECT opens a tunnel to HOST:PORT (mail relaying, TLS): not a web request of this server, but a tunnel
+  // opened for an outsider, to any host (this one's own port 25 too: the spam relay open proxies are known for).
+  if (/^CONNECT\s/i.test(r.request)) return relayed ? relayEvent(r) : null;
   const target = requestTarget(r.request);
   const abs = ABSOLUTE.exec(target);
   if (!abs) return requestEvent(r, target, 'proxy');
-  const e = requestEvent(r, abs[2] || '/', 'proxy');
+  const e = requestEvent(r, abs[2] || '/', 'proxy') ?? (relayed ? relayEvent(r) : null);
   if (e) {
     e.target = authorityHost(abs[1] as string);
     // Squid fetched it from this host (a reverse proxy in front of it, or a name that resolves to 127.0.0.1).
     if (r.peer !== undefined) e.targetPeer = r.peer;
+    if (relayed) e.relayed = true;
   }
   return e;
 }
@@ -103,8 +129,9 @@ function isLoopbackAddress(a: string): boolean {
 /** Proxy access log extractor. */
 export const proxy = {
   description:
-    'Proxy access logs (DeleGate, Squid native or CLF): probes of this host, failed proxy logins; requests relayed to other sites are not probes of this server',
+    'Proxy access logs (DeleGate, Squid native or CLF): probes of this host, failed proxy logins, requests relayed for outside clients (open proxy)',
   programs: [],
-  needles: [...web.needles, '" 407 ', '/407 '],
+  // Every relayed request names a site (` http://`, ` https://` after the method) or is a CONNECT.
+  needles: [...web.needles, '" 407 ', '/407 ', ' http://', ' https://', 'CONNECT '],
   extract,
 } satisfies Extractor;

@@ -78,14 +78,43 @@ export function requestEvent(r: AccessRequest, path: string, service: string): A
   return null;
 }
 
+/** An absolute-form request target (`http://azenv.net/`): a proxy request, whatever the scheme. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * A proxy request sent to a web server (`CONNECT host:443`, `GET http://azenv.net/`): scanners looking for
+ * open proxies. A CONNECT answered 2xx without a user means the server opened the tunnel (Apache's
+ * mod_proxy_connect open to all): a relay, which the accounting keeps for a client that is not local. Else it
+ * is a web probe ("proxy probe") that is never "answered": nginx's default server answers any absolute URI
+ * with its own page and 200, so the status says nothing about a relay.
+ */
+function proxyRequest(r: AccessRequest, target: string): AttackEvent | null {
+  if (/^CONNECT\s/i.test(r.request) && r.status >= 200 && r.status < 300) {
+    if (r.user !== undefined) return null; // an authenticated tunnel: the admin's design
+    const e = event('openproxy', 'relay', r.host, 'web', r.time, { status: r.status });
+    e.relayed = true;
+    return e;
+  }
+  return event('webprobe', 'probe', r.host, 'web', r.time, {
+    path: target,
+    status: r.status,
+    user: r.user,
+    answered: false,
+  });
+}
+
 function extract(line: ParsedLine): Extracted {
   const r = parseClf(line);
-  return r ? requestEvent(r, requestTarget(r.request), 'web') : null;
+  if (!r) return null;
+  const target = requestTarget(r.request);
+  if (ABSOLUTE_FORM.test(target) || /^CONNECT\s/i.test(r.request)) return proxyRequest(r, target);
+  return requestEvent(r, target, 'web');
 }
 
 /** Access log extractor. */
 export const web = {
-  description: 'Web access logs (CLF/combined, optional vhost): probes, passwd reads, shellshock, 401s',
+  description:
+    'Web access logs (CLF/combined, optional vhost): probes, passwd reads, shellshock, 401s, proxy requests (CONNECT answered 2xx: open proxy)',
   programs: [],
   needles: [
     '/phf',
@@ -118,6 +147,10 @@ export const web = {
     'c99',
     'r57',
     'Gpon',
+    // Proxy requests: an absolute URI after the method, or CONNECT (matched without case, as every web needle).
+    ' http://',
+    ' https://',
+    '"CONNECT ',
   ],
   extract,
 } satisfies Extractor;

@@ -117,6 +117,7 @@ export function register(program: Command, app: App): void {
             zone,
             hints: fileHints(local),
             self,
+            allow: loaded.config.checks.attacks.openproxy.allow,
             display: () => f,
             consumeTrailing: true,
             basicAuth,

@@ -176,7 +176,14 @@ export async function runScan(
   // add host/user/service/detector to the lines they count. Per-run state, so not a global recordDecorator.
   const attacks =
     format === 'ndjson'
-      ? new AttackDecorator(plan, host, sources, files.length > 0, loaded.config.timeZone)
+      ? new AttackDecorator(
+          plan,
+          host,
+          sources,
+          files.length > 0,
+          loaded.config.timeZone,
+          loaded.config.checks.attacks.openproxy.allow,
+        )
       : undefined;
   const rules = compileFor(
     attacks && opts.category.every((c) => c === '')

@@ -1,0 +1,67 @@
+import { BlockList, isIP } from 'node:net';
+import { normHost } from './host.ts';
+
+/**
+ * Which proxy clients are the proxy's own users: loopback, the private and link-local ranges, this host's own
+ * addresses, and the admin's list (`checks.attacks.openproxy.allow`). A relay for anyone else is an open proxy.
+ * Only the client's address as the proxy logged it in its fixed field is judged; names are never resolved.
+ */
+
+/** The ranges a proxy's own users come from on any network: loopback, RFC 1918, CGNAT, link-local, ULA. */
+const LOCAL_RANGES: readonly [string, number, 'ipv4' | 'ipv6'][] = [
+  ['127.0.0.0', 8, 'ipv4'],
+  ['10.0.0.0', 8, 'ipv4'],
+  ['172.16.0.0', 12, 'ipv4'],
+  ['192.168.0.0', 16, 'ipv4'],
+  ['100.64.0.0', 10, 'ipv4'],
+  ['169.254.0.0', 16, 'ipv4'],
+  ['::1', 128, 'ipv6'],
+  ['fc00::', 7, 'ipv6'],
+  ['fe80::', 10, 'ipv6'],
+];
+
+/** `ADDR` or `ADDR/PREFIX` split and checked: the family and prefix, or null when it is neither. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const slash = text.indexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const v = isIP(address);
+  if (v === 0) return null;
+  const max = v === 4 ? 32 : 128;
+  let prefix = max;
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p) || Number(p) > max) return null;
+    prefix = Number(p);
+  }
+  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** The zod message of an `allow` entry that is no address or CIDR. */
+export const CIDR_MESSAGE = 'an IP address or CIDR, like 203.0.113.7 or 198.51.100.0/24 or 2001:db8::/32';
+
+/** Judges proxy clients: `isLocal(host)` for loopback, private ranges, this host's addresses and the allow list. */
+export class LocalClients {
+  private readonly list = new BlockList();
+  private readonly own: Set<string>;
+
+  /** `self`: this host's names and addresses (selfNames); `allow`: addresses or CIDRs (validated by the config). */
+  constructor(self: readonly string[], allow: readonly string[] = []) {
+    for (const [a, p, f] of LOCAL_RANGES) this.list.addSubnet(a, p, f);
+    for (const entry of allow) {
+      const c = parseCidr(entry);
+      if (c) this.list.addSubnet(c.address, c.prefix, c.family);
+    }
+    this.own = new Set(self.map((s) => s.toLowerCase()));
+  }
+
+  /** Whether a client as logged is local (a name is local only when it is one of this host's). */
+  isLocal(host: string): boolean {
+    const h = normHost(host).toLowerCase();
+    if (this.own.has(h) || h === 'localhost') return true;
+    const at = h.indexOf('%'); // a zone (`fe80::1%eth0`) is not part of the address
+    const a = at < 0 ? h : h.slice(0, at);
+    const v = isIP(a);
+    if (v === 0) return false;
+    return this.list.check(a, v === 4 ? 'ipv4' : 'ipv6');
+  }
+}
