@@ -126,6 +126,26 @@ describe('the reconciliation reads only the auth-log bytes no earlier run read',
     expect(second.r.state.auth?.carry.filter((e) => e.kind === 'accepted')).toEqual([]);
   });
 
+  it('counts in its summary the network logins this run judged, not those an earlier run matched', async () => {
+    // alice's login is judged by the first run; her line stays in the state (the window before the mark).
+    const wtmp = [
+      ...WTMP,
+      loginNamed('alice', 'pts/1', '2026-11-04T23:57:31', '10.0.0.5', '10.0.0.5', 700),
+      logout('pts/1', '2026-11-04T23:58:00', 700),
+    ];
+    const root = makeTree({
+      wtmp,
+      auth: [...AUTH.slice(0, 2), accepted('alice', '10.0.0.5', '2026-11-04T23:57:30', 700), END],
+    });
+    const first = await run(root, '2026-11-05T00:00');
+    expect(first.r.summary).toMatch(/\(2 network logins matched\)/);
+    expect(first.r.state.auth?.carry.map((e) => e.sec)).toEqual([t('2026-11-04T23:57:30')]);
+    append(root, [LATER]);
+    const second = await run(root, '2026-11-05T01:00', first.r.state);
+    expect(second.unmatched).toEqual([]);
+    expect(second.r.summary).toMatch(/\(0 network logins matched\)/);
+  });
+
   it('reads a log truncated and rewritten since the last run from its start', async () => {
     const root = makeTree({ wtmp: WTMP, auth: AUTH });
     const first = await run(root, '2026-11-05T00:00');

@@ -630,7 +630,8 @@ function reconcileByPairs(input: ReconcileInput): ReconcileOutput {
   const wtmpWithoutLog = net.filter(
     (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
   );
-  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size, withoutTerminal };
+  const matched = [...matchedSessions].filter((s) => inRange(s.start)).length;
+  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal };
 }
 
 describe('pairing logins with sessions by user and time window', () => {

@@ -330,6 +330,7 @@ export interface ReconcileInput {
 export interface ReconcileOutput {
   logWithoutWtmp: AuthLogin[];
   wtmpWithoutLog: Session[];
+  /** wtmp network logins judged in this run (after `after`, up to `until`) that have their log line. */
   matched: number;
   /** sshd logins of sessions without a terminal (sftp, scp): no wtmp record expected, judged by host instead. */
   withoutTerminal: AuthLogin[];
@@ -448,7 +449,9 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   const wtmpWithoutLog = net.filter(
     (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
   );
-  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size, withoutTerminal };
+  let matched = 0;
+  for (const s of matchedSessions) if (inRange(s.start)) matched++;
+  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal };
 }
 
 /** The cursor to keep: logins up to here were judged (never moves back). */
