@@ -7,10 +7,11 @@
  */
 import { append } from '../core/array.ts';
 import fs from 'node:fs';
+import { z } from 'zod';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { reason } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
-import { type Host, hostPath } from '../core/host.ts';
+import { displayPath, type Host, hostPath } from '../core/host.ts';
 import { readRegularFileSync } from '../core/open.ts';
 import { truncate } from '../core/sanitize.ts';
 import { capResult } from '../core/cap.ts';
@@ -28,6 +29,7 @@ import {
   readModel,
 } from './audit.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
+import { type AuthCursor, authCursorSchema, authEventSchema, carried, readAuthLogs } from './auth-log.ts';
 import { misalignedText } from './wtmp-file.ts';
 import type { LoginsConfig } from './config.ts';
 import { historyInputs, type LoginHistory, partLost, readHistory, truncatedText } from './history.ts';
@@ -42,7 +44,6 @@ import {
   journalBoots,
   reconcile,
   scanAuthJournal,
-  scanAuthLog,
   unmatchedFindings,
 } from './reconcile.ts';
 import {
@@ -73,8 +74,30 @@ export interface LoginsState {
   reconciled?: number | undefined;
   /** lastlog times already reported per user, so a wiped login is reported once. */
   lastlog?: Record<string, number> | undefined;
+  /** Where the auth logs were read up to, and their lines a later run must still see (absent in old state). */
+  auth?: AuthLogState | undefined;
   model: LearnedModel;
 }
+
+/** The auth logs' reading state: a cursor per file, and the events still inside the match window. */
+export interface AuthLogState {
+  /** Cursors (with each file's covered time) per live auth log (host path). */
+  logs: Record<string, AuthCursor[]>;
+  /**
+   * Events read in earlier runs that a later run still needs: logins not judged yet (after `reconciled`),
+   * and those within the match window before it (a login judged later may pair with them); boot lines
+   * after `reconciled`.
+   */
+  carry: AuthEvent[];
+}
+
+/** Events carried to the next run at most (a flood of forged lines within one match window is cut, and said). */
+export const MAX_CARRY = 10_000;
+
+const authStateSchema = z.object({
+  logs: z.record(z.string(), z.array(authCursorSchema)),
+  carry: z.array(authEventSchema),
+});
 
 /** Reads state back leniently: anything malformed starts afresh. */
 export function readState(raw: unknown): LoginsState | undefined {
@@ -102,12 +125,15 @@ export function readState(raw: unknown): LoginsState | undefined {
   const lastlog: Record<string, number> = {};
   if (r.lastlog && typeof r.lastlog === 'object')
     for (const [u, t] of Object.entries(r.lastlog)) if (typeof t === 'number') lastlog[u] = t;
+  // Malformed auth-log state: the auth logs are read whole once more, as before cursors were kept.
+  const auth = authStateSchema.safeParse(r.auth);
   return {
     v: 1,
     mark,
     lastSec: num(r.lastSec),
     reconciled: num(r.reconciled),
     lastlog,
+    ...(auth.success ? { auth: auth.data as AuthLogState } : {}),
     model: readModel(r.model),
   };
 }
@@ -142,25 +168,22 @@ export function readAccounts(
   };
 }
 
-/** The auth-log files: the plan's syslog files plus auth.log and secure, each with its rotations, oldest first. */
-export function authLogFiles(host: Host, syslogFiles: readonly string[]): string[] {
+/**
+ * The auth logs (host paths of their live names): the plan's syslog files plus auth.log and secure. Each is
+ * read with its rotated members (src/logs/read/family.ts); a rotated name a glob catches is its live name's.
+ */
+export function authLogPaths(host: Host, syslogFiles: readonly string[]): string[] {
   const patterns = [...new Set([...syslogFiles, '/var/log/auth.log', '/var/log/secure'])];
   const out: string[] = [];
   for (const pattern of patterns) {
     for (const p of expandHostGlob(host, pattern)) {
-      if (/\.\d+(\.gz)?$/.test(p) || /-\d{8}(\.gz)?$/.test(p)) continue;
-      const rotated = [...expandHostGlob(host, `${p}.[0-9]*`), ...expandHostGlob(host, `${p}-[0-9]*`)].filter(
-        (r) => /(\.\d+|-\d{8})(\.gz)?$/.test(r),
-      );
-      const num = (r: string): number => Number(/\.(\d+)(?:\.gz)?$/.exec(r)?.[1] ?? 0);
-      rotated.sort((a, b) => num(b) - num(a) || a.localeCompare(b));
-      for (const f of [...rotated, p]) {
-        try {
-          if (fs.statSync(hostPath(host, f)).isFile() && !out.includes(f)) out.push(f);
-        } catch {
-          // absent: many of the default syslog files do not exist on a given host
-        }
+      if (/\.\d+(\.gz)?$/.test(p) || /-\d{8}(\.gz)?$/.test(p) || out.includes(p)) continue;
+      try {
+        if (!fs.statSync(hostPath(host, p)).isFile()) continue;
+      } catch {
+        // absent: its rotated members may be there (many of the default syslog files do not exist at all)
       }
+      out.push(p);
     }
   }
   return out;
@@ -196,6 +219,8 @@ export interface LoginsInspection {
   state: LoginsState;
   newLogins: number;
   summary: string;
+  /** Content bytes of the auth-log files read in this run (only what no earlier saved run read). */
+  authBytes: number;
 }
 
 /** What the inspection runs besides files (tests give a journalctl stand-in). */
@@ -205,7 +230,8 @@ export interface LoginsDeps {
 
 /** Runs the whole inspection: history, audit, tamper tests, reconciliation, next state. */
 export async function inspectLogins(
-  ctx: Pick<CheckContext, 'host' | 'config' | 'plan' | 'state' | 'options'>,
+  ctx: Pick<CheckContext, 'host' | 'config' | 'plan' | 'state' | 'options'> &
+    Partial<Pick<CheckContext, 'signal'>>,
   deps: LoginsDeps = {},
 ): Promise<LoginsInspection> {
   const { host } = ctx;
@@ -386,31 +412,56 @@ export async function inspectLogins(
     });
   }
 
-  // 3. The auth log: reconciliation and boot banners.
+  // 3. The auth log: reconciliation and boot banners. The files are read from their saved cursors; the
+  //    lines a later run still needs are carried in the state (see AuthLogState).
   const reconciled = prev?.reconciled ?? Number.NEGATIVE_INFINITY;
   let nextReconciled = prev?.reconciled;
   const events: AuthEvent[] = [];
   let logNote = '';
-  const logFiles = cfg.reconcile ? authLogFiles(host, ctx.plan.syslogFiles) : [];
   const scans: { from: number | null; to: number | null }[] = [];
   const syslogZone = makeZone(zoneName);
-  for (const f of logFiles) {
-    try {
-      const scan = await scanAuthLog(hostPath(host, f), f, syslogZone);
-      append(events, scan.events);
-      scans.push(scan);
-    } catch (err) {
+  /** Whether this run's state is saved (only then is the per-run read limit applied). */
+  const saving = ctx.options.since === undefined && !ctx.options.all;
+  const readingFiles = cfg.reconcile && history.source !== 'none';
+  let authState: AuthLogState | undefined = cfg.reconcile ? prev?.auth : undefined;
+  let authBytes = 0;
+  if (readingFiles) {
+    const read = await readAuthLogs({
+      logs: authLogPaths(host, ctx.plan.syslogFiles).map((p) => hostPath(host, p)),
+      saved: prev?.auth?.logs,
+      display: (local) => displayPath(host, local),
+      zone: syslogZone,
+      ...(saving ? { limit: ctx.config.checks.logs.maxReadPerRun } : {}),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    append(events, prev?.auth?.carry ?? []);
+    append(events, read.events);
+    append(scans, read.spans);
+    authState = { logs: read.cursors, carry: [] };
+    authBytes = read.bytes;
+    for (const p of read.problems) {
+      // Missing files, and files replaced or rotated away since the last run, are the logs check's to report.
+      if (['missing', 'dangling', 'reset', 'rotated'].includes(p.problem)) continue;
       findings.push(
-        notChecked(
-          'auth log',
-          f,
-          reason(err),
-          'WARNING',
-          `Cannot read ${f}: ${reason(err)}: logins in it were not reconciled with wtmp`,
-        ),
+        p.problem === 'limited'
+          ? notChecked(
+              'auth log',
+              p.path,
+              p.reason,
+              'WARNING',
+              `${p.path}: ${p.reason}: logins in the rest are reconciled with wtmp then`,
+            )
+          : notChecked(
+              'auth log',
+              p.path,
+              p.reason,
+              'WARNING',
+              `Cannot read ${p.path}: ${p.reason}: logins in it were not reconciled with wtmp`,
+            ),
       );
     }
   }
+  const fileEvents = events.length;
   // No auth log file with dated lines: on a host that runs no syslog daemon the journal is the auth log.
   let logName = 'auth log';
   const journal = journalAt(host);
@@ -472,6 +523,27 @@ export async function inspectLogins(
       const last = coverage[coverage.length - 1] as { to: number };
       logNote = `, ${logName} ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched)`;
     }
+  }
+  if (readingFiles && authState) {
+    // What the next run still needs of the lines read so far: logins after the new mark and those within
+    // the match window before it (a login judged then may pair with them), boots after the mark.
+    const mark = nextReconciled ?? Number.NEGATIVE_INFINITY;
+    const need = events
+      .slice(0, fileEvents)
+      .filter((e) => e.sec > (e.kind === 'boot' ? mark : mark - cfg.matchWindowSeconds));
+    need.sort((a, b) => a.sec - b.sec);
+    const dropped = need.length - MAX_CARRY;
+    if (dropped > 0)
+      findings.push(
+        notChecked(
+          'auth log',
+          undefined,
+          'too many lines to carry',
+          'WARNING',
+          `${dropped} auth-log lines from ${iso((need[0] as AuthEvent).sec)} on were not kept for the next run (more than ${MAX_CARRY} in the last ${cfg.matchWindowSeconds} s of the log, a flood of forged lines?): logins among them are not reconciled with wtmp`,
+        ),
+      );
+    authState.carry = need.slice(Math.max(0, dropped)).map(carried);
   }
   const markers: BootMarker[] = bootMarkers(events);
   if (logName === 'journal' && journal !== null && history.source === 'wtmp') {
@@ -573,6 +645,7 @@ export async function inspectLogins(
     lastSec,
     reconciled: nextReconciled,
     lastlog: Object.fromEntries(Object.entries(lastlogSeen).slice(-500)),
+    ...(authState ? { auth: authState } : {}),
     model: audit.learned,
   };
   const records = history.files.reduce((n, f) => n + f.records, 0);
@@ -582,7 +655,7 @@ export async function inspectLogins(
       ? `${files[0]}`
       : `${history.files.length} wtmp file${history.files.length === 1 ? '' : 's'} (${records} records)`;
   const summary = `${audit.newLogins} new login${audit.newLogins === 1 ? '' : 's'} by ${users} user${users === 1 ? '' : 's'}${prev ? ' since the last run' : ''} in ${what}${logNote}`;
-  return { history, findings, state, newLogins: audit.newLogins, summary };
+  return { history, findings, state, newLogins: audit.newLogins, summary, authBytes };
 }
 
 /** The `logins` check kind. */

@@ -34,9 +34,8 @@ import {
   type ReconcileOutput,
   reconcile,
   scanAuthJournal,
-  scanAuthLog,
-  scanAuthLogLines,
 } from './reconcile.ts';
+import { readAuthLogs } from './auth-log.ts';
 import os from 'node:os';
 import fc from 'fast-check';
 
@@ -339,67 +338,19 @@ describe('reconciliation', () => {
         new Date('2026-11-04T00:00:00Z'),
         new Date('2026-11-04T00:00:00Z'),
       );
-    const scan = await scanAuthLog(
-      path.join(root, 'var/log/auth.log.2.gz'),
-      '/var/log/auth.log.2.gz',
-      makeZone('UTC'),
-    );
-    expect(scan).toMatchObject({ from: t('2026-11-01T07:59:00'), to: t('2026-11-03T00:00:00') });
+    const read = await readAuthLogs({
+      logs: [path.join(root, 'var/log/auth.log')],
+      saved: undefined,
+      display: (p) => p.slice(root.length),
+      zone: makeZone('UTC'),
+    });
+    // Oldest member first: the .gz's dated lines, auth.log.1's, auth.log's.
+    expect(read.spans).toEqual([
+      { from: t('2026-11-01T07:59:00'), to: t('2026-11-03T00:00:00') },
+      { from: t('2026-11-03T00:00:01'), to: t('2026-11-03T00:00:01') },
+      { from: t('2026-11-04T23:59:00'), to: t('2026-11-04T23:59:00') },
+    ]);
     expect((await unmatched(root, '2026-11-05T00:00')).found).toEqual([]);
-  });
-});
-
-describe('scanning an auth log', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-authscan-'));
-  let n = 0;
-  const PIECES = [
-    accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101),
-    accepted('bob', '2001:db8::7', '2026-11-02T10:00:00', 102),
-    syslogLine('2026-11-02T09:00:01', 'sshd[101]: subsystem request for sftp by user alice'),
-    syslogLine('2026-11-02T09:00:02', 'login[7]: LOGIN ON pts/1 BY carol FROM 192.0.2.9'),
-    syslogLine('2026-11-02T09:00:03', "dropbear[9]: Password auth succeeded for 'dave' from 192.0.2.10:2222"),
-    syslogLine('2026-11-02T09:00:04', 'kernel: [    0.000000] Linux version 6.1.0'),
-    syslogLine('2026-11-02T09:00:05', 'sshd[5]: ACCEPTED password for eve from 192.0.2.11 port 1 ssh2'),
-    syslogLine('2026-11-02T09:00:06', 'CRON[1]: (root) CMD (true)'),
-    `${accepted('frank', '192.0.2.12', '2026-11-02T11:00:00', 103)}\r`,
-    'no stamp at all, Accepted password for x from 1.2.3.4 port 5',
-    '',
-    `${syslogLine('2026-11-02T12:00:00', 'sshd[6]: ')}${'x'.repeat(20_000)} Accepted`,
-  ];
-
-  /** Both scans of one file, which must agree. */
-  async function both(content: Buffer, gzip: boolean) {
-    const file = path.join(dir, `auth${n++}${gzip ? '.gz' : ''}`);
-    fs.writeFileSync(file, gzip ? zlib.gzipSync(content) : content);
-    fs.utimesSync(file, new Date('2026-11-04T00:00:00Z'), new Date('2026-11-04T00:00:00Z'));
-    const zone = makeZone('UTC');
-    return [
-      await scanAuthLog(file, '/var/log/auth.log', zone),
-      await scanAuthLogLines(file, '/var/log/auth.log', zone),
-    ];
-  }
-
-  it('finds what a pass over every line finds: events, line numbers, first and last dated line', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }),
-        fc.boolean(),
-        fc.boolean(),
-        fc.constantFrom(0, 70_000),
-        async (lines, final, gzip, junk) => {
-          // `junk`: undated bytes first, or an overlong last line: the cases read line by line.
-          const body = `${'#'.repeat(junk)}${junk ? '\n' : ''}${lines.join('\n')}${final ? '\n' : ''}`;
-          const [fast, slow] = await both(Buffer.from(body, 'latin1'), gzip);
-          expect(fast).toEqual(slow);
-        },
-      ),
-      { numRuns: 120 },
-    );
-    const tailLong = `${PIECES.slice(0, 3).join('\n')}\n${syslogLine('2026-11-03T00:00:00', 'x')}${'y'.repeat(70_000)}\n`;
-    const [fast, slow] = await both(Buffer.from(tailLong, 'latin1'), false);
-    expect(fast).toEqual(slow);
-    expect(fast?.to).toBe(t('2026-11-03T00:00:00'));
-    expect(fast?.events.map((e) => e.kind)).toEqual(['accepted', 'accepted', 'no-tty']);
   });
 });
 
@@ -679,7 +630,8 @@ function reconcileByPairs(input: ReconcileInput): ReconcileOutput {
   const wtmpWithoutLog = net.filter(
     (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
   );
-  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size, withoutTerminal };
+  const matched = [...matchedSessions].filter((s) => inRange(s.start)).length;
+  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal };
 }
 
 describe('pairing logins with sessions by user and time window', () => {

@@ -11,23 +11,14 @@
  * command|subsystem` line after the Accepted marks such a session, which is then not expected in wtmp; with
  * the default LogLevel, `ssh host command` cannot be told apart and is reported.
  *
- * The syslog prefix (RFC 3164 with year inference, RFC 5424, ISO) comes from src/logs/syslog.ts, and the
- * lines that can hold an event are found by src/logs's reader with its keyword kernel.
+ * The syslog prefix (RFC 3164 with year inference, RFC 5424, ISO) comes from src/logs/syslog.ts; the files
+ * are read by auth-log.ts (only what no saved run read), the journal by scanAuthJournal.
  */
-import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
-import { reason } from '../core/errors.ts';
-import { openRegularSync } from '../core/open.ts';
 import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
-import { logsConfig } from '../logs/config.ts';
-import { openLog, readLog } from '../logs/read/content.ts';
 import { JOURNAL_ARGS, type JournalRunner, journalEntries } from '../logs/read/journal.ts';
-import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { parsePrefix } from '../logs/syslog.ts';
 import { isRemoteHost } from './audit.ts';
-import { isGzip } from './wtmp-file.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
 import { type BootMarker, iso } from './tamper.ts';
@@ -150,7 +141,7 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
   return null;
 }
 
-/** What one log file gave: its events and the time it covers (first and last dated line). */
+/** What one auth-log source gave: its events and the time it covers (first and last dated line). */
 export interface AuthLogScan {
   source: string;
   events: AuthEvent[];
@@ -162,9 +153,10 @@ const MAX_LINE = 16 * 1024;
 
 /**
  * What the lines parseAuthLine reads contain (matched without case, a superset: it checks the exact forms).
- * The logs reader's SIMD keyword kernel finds them, so the other lines of a big syslog never become strings.
+ * The logs reader's SIMD keyword kernel finds them (auth-log.ts), so the other lines of a big syslog never
+ * become strings.
  */
-const AUTH_KEYWORDS = [
+export const AUTH_KEYWORDS = [
   'Accepted ',
   'subsystem request for ',
   'Starting session: ',
@@ -175,135 +167,9 @@ const AUTH_KEYWORDS = [
   'Linux version ',
 ];
 
-let authRules: RuleSet | undefined;
-
-/** The bytes of a file's start and end read to find its first and last dated lines. */
-const EDGE = 64 * 1024;
-
-/** A line as the scan sees it: without its CR, cut at MAX_LINE. */
-const lineOf = (raw: string): string => (raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE);
-
-/** Whether the file at `local` is gzip-compressed (by its magic bytes, as zcat decides). */
-function isGzipFile(local: string): boolean {
-  const { fd } = openRegularSync(local);
-  try {
-    return isGzip(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * Reads a log file (plain or gzip) and parses the auth events and the covered time (first and last dated
- * line). The logs reader finds the lines that can hold an event, so a big syslog costs a keyword scan, not
- * a JavaScript pass over every line; the first and last dated lines come from the content's first and last
- * 64 KiB. A file where they lie further in (64 KiB without a stamp, an overlong last line) is read line by
- * line instead (scanAuthLogLines), with the same result.
- */
-export async function scanAuthLog(
-  local: string,
-  source: string,
-  zone: YearContext['zone'],
-): Promise<AuthLogScan> {
-  // openLog keeps the content's first EDGE bytes (decompressed for gzip): the first dated line is there.
-  const file = await openLog(local, isGzipFile(local), EDGE);
-  const ctx: YearContext = { reference: file.mtimeMs, zone };
-  const timeOf = (line: string): number | null => {
-    const t = parsePrefix(line, ctx).time;
-    return t === null ? null : Math.floor(t / 1000);
-  };
-  const out: AuthLogScan = { source, events: [], from: null, to: null };
-  let tail: Buffer;
-  let length: number;
-  try {
-    const head = file.head;
-    const headLines = head.toString('latin1').split('\n');
-    // Lines cut by the head's end are left to the slow path.
-    for (const raw of head.length < EDGE ? headLines : headLines.slice(0, -1)) {
-      const line = lineOf(raw);
-      if (line !== '' && (out.from = timeOf(line)) !== null) break;
-    }
-    if (out.from === null && head.length >= EDGE) return await scanAuthLogLines(local, source, zone);
-    authRules ??= compileRules(
-      logsConfig.parse({ runbook: false, categories: { auth: { keywords: AUTH_KEYWORDS } } }),
-    );
-    const r = await readLog(
-      file,
-      authRules,
-      { start: 0, startLine: 0, consumeTrailing: true, countLines: true, tailBytes: EDGE },
-      (hit) => {
-        const line = lineOf(hit.text);
-        const ev = line === '' ? null : parseAuthLine(line, ctx, source, hit.line);
-        if (ev) out.events.push(ev);
-      },
-    );
-    if (r.error !== undefined) throw r.error instanceof Error ? r.error : new Error(reason(r.error));
-    tail = r.tail;
-    length = r.offset;
-  } finally {
-    await file.handle.close();
-  }
-  // The last non-empty line, whole within the tail (else it started before it: the slow path).
-  const lines = tail.toString('latin1').split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lineOf(lines[i] as string);
-    if (line === '') continue;
-    if (i === 0 && length > tail.length) return scanAuthLogLines(local, source, zone);
-    out.to = timeOf(line);
-    break;
-  }
-  return out;
-}
-
-/**
- * The same as scanAuthLog, by a JavaScript pass over every line in bounded memory: lines are split on LF
- * as latin1 (offsets are bytes, bad UTF-8 cannot throw), CR is dropped and overlong lines are cut.
- */
-export async function scanAuthLogLines(
-  local: string,
-  source: string,
-  zone: YearContext['zone'],
-): Promise<AuthLogScan> {
-  const st = fs.statSync(local);
-  const ctx: YearContext = { reference: st.mtimeMs, zone };
-  const out: AuthLogScan = { source, events: [], from: null, to: null };
-  let no = 0;
-  let carry = '';
-  let lastLine = '';
-  const onLine = (raw: string): void => {
-    no++;
-    const line = lineOf(raw);
-    if (line === '') return;
-    if (out.from === null) {
-      const t = parsePrefix(line, ctx).time;
-      if (t !== null) out.from = Math.floor(t / 1000);
-    }
-    lastLine = line;
-    const ev = parseAuthLine(line, ctx, source, no);
-    if (ev) out.events.push(ev);
-  };
-  const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
-    for await (const chunk of source) {
-      const text = carry + chunk.toString('latin1');
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        onLine(text.slice(start, nl));
-        start = nl + 1;
-      }
-      carry = text.slice(start);
-      if (carry.length > MAX_LINE) carry = carry.slice(0, MAX_LINE);
-    }
-  };
-  if (isGzipFile(local))
-    await pipeline(fs.createReadStream('', { fd: openRegularSync(local).fd }), zlib.createGunzip(), sink);
-  else await pipeline(fs.createReadStream('', { fd: openRegularSync(local).fd }), sink);
-  if (carry) onLine(carry);
-  if (lastLine) {
-    const t = parsePrefix(lastLine, ctx).time;
-    if (t !== null) out.to = Math.floor(t / 1000);
-  }
-  return out;
-}
+/** A line as the reconciliation sees it: without its CR, cut at MAX_LINE. */
+export const lineOf = (raw: string): string =>
+  (raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE);
 
 /** The programs whose journal entries parseAuthLine reads (its sshd, login and dropbear forms). */
 const AUTH_IDENTIFIERS = ['sshd', 'sshd-session', 'login', 'dropbear'];
@@ -464,6 +330,7 @@ export interface ReconcileInput {
 export interface ReconcileOutput {
   logWithoutWtmp: AuthLogin[];
   wtmpWithoutLog: Session[];
+  /** wtmp network logins judged in this run (after `after`, up to `until`) that have their log line. */
   matched: number;
   /** sshd logins of sessions without a terminal (sftp, scp): no wtmp record expected, judged by host instead. */
   withoutTerminal: AuthLogin[];
@@ -582,7 +449,9 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   const wtmpWithoutLog = net.filter(
     (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
   );
-  return { logWithoutWtmp, wtmpWithoutLog, matched: matchedSessions.size, withoutTerminal };
+  let matched = 0;
+  for (const s of matchedSessions) if (inRange(s.start)) matched++;
+  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal };
 }
 
 /** The cursor to keep: logins up to here were judged (never moves back). */

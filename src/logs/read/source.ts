@@ -15,7 +15,7 @@ import {
 import type { LogSourceData } from '../findings.ts';
 import type { LineHit } from '../scan/lines.ts';
 import type { RuleSet } from '../scan/rules.ts';
-import { openLog, type OpenFile, readLog, sizeOf, type SplitOptions } from './content.ts';
+import { openLog, type OpenFile, type ReadResult, readLog, sizeOf, type SplitOptions } from './content.ts';
 import { familyOf, type FamilyMember, findByInode } from './family.ts';
 
 /**
@@ -65,6 +65,15 @@ export interface SourceReadOptions {
   display(local: string): string;
   /** How to read a big plain file in parts on other threads (none: one thread). */
   split?: (file: HitFile) => SplitOptions | undefined;
+  /**
+   * Given each member's new cursor, with the decision taken for it and its read (when it was read), returns
+   * the cursor to keep: the logins check keeps beside it the time the member's lines cover. Cursors of
+   * members that could not be opened are kept as they were saved, without a call.
+   */
+  onCursor?: (
+    cursor: Cursor,
+    member: { file: OpenFile; decision: Decision; read?: ReadResult },
+  ) => Cursor | Promise<Cursor>;
 }
 
 /** The outcome of reading one source. */
@@ -129,6 +138,9 @@ export async function readSource(
       result.problems.push({ path: m.path, problem: unreadableKind(code), reason: reason(err) });
     }
   }
+  /** The cursor to keep for a member (see SourceReadOptions.onCursor). */
+  const kept = async (cursor: Cursor, file: OpenFile, decision: Decision, read?: ReadResult) =>
+    opts.onCursor ? opts.onCursor(cursor, read ? { file, decision, read } : { file, decision }) : cursor;
   try {
     const decisions = await decide(files, opts.mode, opts.identity, newestIsLive);
     // member index → content offset consumed, and whether that is inside a line already reported
@@ -144,7 +156,9 @@ export async function readSource(
             offset: d.keep.offset < 0 ? Number.MAX_SAFE_INTEGER : d.keep.offset,
             inLine: d.keep.inLine,
           });
-        result.cursors.push(d.keep ? { ...d.keep, path: shown } : await cursorAtEnd(f, shown, opts.identity));
+        result.cursors.push(
+          await kept(d.keep ? { ...d.keep, path: shown } : await cursorAtEnd(f, shown, opts.identity), f, d),
+        );
         continue;
       }
       if (d.why === 'reset')
@@ -173,7 +187,7 @@ export async function readSource(
       const r = await readLog(f, opts.rules, readOpts, (hit) => onHit(hit, hitFile));
       result.bytes += r.bytes;
       addReadProblems(result.problems, f.path, r, opts.limit);
-      result.cursors.push(cursorAfter(f, shown, r));
+      result.cursors.push(await kept(cursorAfter(f, shown, r), f, d, r));
       consumedBy.set(i, { offset: r.offset, inLine: r.inLine });
     }
     for (const [i, f] of files.entries()) {
@@ -181,13 +195,17 @@ export async function readSource(
       if (d.action !== 'skip' || d.why !== 'copy' || d.of === undefined || d.length === undefined) continue;
       const consumed = consumedBy.get(d.of) ?? { offset: d.length, inLine: false };
       result.cursors.push(
-        await cursorOfCopy(
+        await kept(
+          await cursorOfCopy(
+            f,
+            d.length,
+            opts.display(f.path),
+            consumed.offset,
+            opts.identity,
+            consumed.inLine,
+          ),
           f,
-          d.length,
-          opts.display(f.path),
-          consumed.offset,
-          opts.identity,
-          consumed.inLine,
+          d,
         ),
       );
     }
