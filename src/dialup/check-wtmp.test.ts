@@ -15,6 +15,7 @@ import { reason, errnoCode } from '../core/errors.ts';
 import { argPath, displayPath, type Host, hostPath, makeHost } from '../core/host.ts';
 import { type OpenOptions, openRegular } from '../core/open.ts';
 import { wtmpFamily } from '../logins/history.ts';
+import { openWtmp } from '../logins/wtmp-file.ts';
 import {
   decodeRecord,
   detectLayout,
@@ -50,6 +51,8 @@ const NOW = new Date('2026-06-02T00:00:00Z');
 
 // ---- The old path, as it was before wtmp was read in chunks (the oracle). ----
 
+// The old bound for a .gz, kept so the oracle is the old path; no generated file comes near it, and the bound
+// is now the logins check's (tested below).
 const OLD_MAX_WTMP_BYTES = 512 * 1024 * 1024;
 const oldGunzip = promisify(gunzip);
 
@@ -347,6 +350,35 @@ describe('reading wtmp for the dial-up check, in chunks', () => {
     expect(got.problems).toEqual([]);
     expect(got.wtmpStart).toBe(Date.parse('2026-06-01T00:00:00Z'));
     expect(got).toEqual(want);
+  });
+
+  it("refuses a .gz backup past the logins check's bound (a gzip bomb) in its words, and reads the others", {
+    timeout: 30_000,
+  }, async () => {
+    const r = root();
+    // 65 MiB of zeros (EMPTY records): about 65 kB compressed, past the 64 MiB floor and 500 times its size.
+    // The old bound (512 MiB, the most it held in memory) let it through.
+    put(r, 'var/log/wtmp.2.gz', gzipSync(Buffer.alloc(65 * 1024 * 1024)));
+    put(
+      r,
+      'var/log/wtmp',
+      encodeRecords([{ type: 7, pid: 1, line: 'ttyS0', user: 'u', sec: 1_779_000_000 }]),
+    );
+    const host = makeHost({ root: r, name: 'h', now: NOW });
+    const keep = (type: UtType, line: string): boolean => recordNeeded(type, line, new Set(['ttyS0']));
+    const got = await newReadWtmpFiles(host, dialupConfig.parse({}), {}, keep);
+    const logins = await openWtmp(path.join(r, 'var/log/wtmp.2.gz'), { display: '/var/log/wtmp.2.gz' }).then(
+      () => 'read',
+      (err: Error) => err.message,
+    );
+    expect(logins).toMatch(
+      /^Cannot read \/var\/log\/wtmp\.2\.gz: decompresses to more than \d+ bytes, .*gzip bomb/,
+    );
+    expect(got.problems.map((p) => `Cannot read ${p}`)).toEqual([
+      `${logins}: logins on dial-up lines not compared with calls`,
+    ]);
+    expect(got.wtmpRead).toEqual(['/var/log/wtmp']);
+    expect(got.records).toHaveLength(1);
   });
 
   it('refuses an untrusted symbolic link at wtmp as before, and follows one named on the command line', async () => {

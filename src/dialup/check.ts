@@ -123,9 +123,6 @@ function isLog(local: string): boolean {
   }
 }
 
-/** Largest a compressed wtmp backup may inflate to (a million records is 384 MB). */
-const MAX_WTMP_BYTES = 512 * 1024 * 1024;
-
 /** A log's text as read, before parsing. */
 interface ReadLog {
   shown: string;
@@ -157,7 +154,7 @@ const WTMP_CHUNK = 2048 * 400;
  * The records of one wtmp file (plain, or a `.gz` backup by its name) that `keep` accepts, read in chunks:
  * memory grows with the records kept, not with the file. Records are aligned from the start of the file and
  * its layout is decided by its first records and its size, as src/logins's decoder decides it. A `.gz` is
- * inflated once to learn its size (refused past MAX_WTMP_BYTES), and a second time to be decoded unless it
+ * inflated once to learn its size (refused past the bound the logins check sets, gzipLimit: a gzip bomb), and a second time to be decoded unless it
  * inflated to at most GZIP_KEPT; one cut short or damaged throws zlib's error and gives no records. A
  * layout that fits neither glibc layout is `ok: false`. A symbolic link is followed only when trusted
  * (src/core/open.ts), unless `opts` says otherwise.
@@ -176,12 +173,12 @@ async function readWtmp(
       let kept: Buffer[] | null = [];
       const head: Buffer[] = [];
       let headSize = 0;
+      // The logins check's bound for the same file: a backup it reads is read here too.
+      const { limit, why } = gzipLimit(st.size);
       for await (const chunk of gunzipFrom(handle)) {
         signal?.throwIfAborted();
         size += chunk.length;
-        // zlib's own words for the bound, as when a backup was inflated whole (maxOutputLength).
-        if (size > MAX_WTMP_BYTES)
-          throw new Error(`Cannot create a Buffer larger than ${MAX_WTMP_BYTES} bytes`);
+        if (size > limit) throw new Error(`decompresses to more than ${limit} bytes, ${why}`);
         if (headSize < LAYOUT_SAMPLE) {
           head.push(chunk.subarray(0, LAYOUT_SAMPLE - headSize));
           headSize += Math.min(chunk.length, LAYOUT_SAMPLE - headSize);
