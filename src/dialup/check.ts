@@ -154,9 +154,9 @@ const WTMP_CHUNK = 2048 * 400;
  * The records of one wtmp file (plain, or a `.gz` backup by its name) that `keep` accepts, read in chunks:
  * memory grows with the records kept, not with the file. Records are aligned from the start of the file and
  * its layout is decided by its first records and its size, as src/logins's decoder decides it. A `.gz` is
- * inflated once to learn its size (refused past the bound the logins check sets, gzipLimit: a gzip bomb), and a second time to be decoded unless it
- * inflated to at most GZIP_KEPT; one cut short or damaged throws zlib's error and gives no records. A
- * layout that fits neither glibc layout is `ok: false`. A symbolic link is followed only when trusted
+ * inflated once to learn its size (refused past the logins check's bound, gzipLimit: a gzip bomb), and a
+ * second time to be decoded unless it inflated to at most GZIP_KEPT; one cut short or damaged throws zlib's
+ * error and gives no records. A layout that fits neither glibc layout is `ok: false`. A symbolic link is followed only when trusted
  * (src/core/open.ts), unless `opts` says otherwise.
  */
 async function readWtmp(
