@@ -51,6 +51,64 @@ function touch(file: string): void {
   utimesSync(file, new Date('2026-06-01T00:00:00Z'), new Date('2026-06-01T00:00:00Z'));
 }
 
+/**
+ * The most the JS heap and the buffers outside it grew over `run`, sampled every few milliseconds (vitest's
+ * workers have no gc: the peak while it runs, not what it keeps after).
+ */
+async function peakGrowth<T>(run: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const used = (): number => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const base = used();
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, used());
+  }, 2);
+  try {
+    const result = await run();
+    peak = Math.max(peak, used());
+    return { result, growth: peak - base };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+describe('reading wtmp in bounded memory', () => {
+  it('keeps only the dial-up lines of a 500,000-record wtmp: memory does not grow with the file', {
+    timeout: 60_000,
+  }, async () => {
+    const r = root();
+    const log = path.join(r, 'var/log/mgetty/mg_ttyS1.log');
+    writeFileSync(log, CALL);
+    touch(log);
+    // 500,000 ssh logins on pts/0 (192 MB), the dial-up login on ttyS1 among them.
+    const n = 500_000;
+    const one = Buffer.from(
+      encodeRecords([{ type: 7, pid: 700, line: 'pts/0', user: 'kato', host: '10.0.0.1', sec: 0 }]),
+    );
+    const size = one.length;
+    const bytes = Buffer.allocUnsafe(size * (n + 1));
+    const start = sec('2026-05-20T00:00:00Z');
+    for (let i = 0; i < n; i++) {
+      one.copy(bytes, i * size);
+      bytes.writeInt32LE(start + i / 10, i * size + 340);
+    }
+    Buffer.from(
+      encodeRecords([{ type: 7, pid: 612, line: 'ttyS1', user: 'yanagi', sec: sec('2026-05-20T10:02:10Z') }]),
+    ).copy(bytes, n * size);
+    writeFileSync(path.join(r, 'var/log/wtmp'), bytes);
+    const { result: insp, growth } = await peakGrowth(() =>
+      inspectDialup(makeHost({ root: r, name: 'h', now: NOW }), dialupConfig.parse({}), plan),
+    );
+    expect(insp.problems).toEqual([]);
+    const line = insp.lines.find((l) => l.line === 'ttyS1');
+    expect(line?.matches.map((m) => [m.login.user, m.login.index])).toEqual([['yanagi', n + 1]]);
+    // Read whole, the file's 192 MB and its 500,000 decoded records were held at once.
+    expect(growth).toBeLessThan(bytes.length / 4);
+  });
+});
+
 describe('reading mgetty logs in bounded memory', () => {
   it('finds the calls after 600 MB of padding (read whole, the text overflowed a string and the log went unread)', {
     timeout: 30_000,

@@ -10,13 +10,12 @@
  */
 import { append } from '../core/array.ts';
 import { readdirSync, statSync } from 'node:fs';
-import { promisify } from 'node:util';
 import path from 'node:path';
-import { gunzip } from 'node:zlib';
 import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
+import type { FileHandle } from 'node:fs/promises';
 import { type OpenOptions, openRegular } from '../core/open.ts';
 import { capResult, MAX_LISTED } from '../core/cap.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
@@ -29,13 +28,21 @@ import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { gunzipFrom } from '../logs/read/content.ts';
 import { liveNameOf, orderFamily } from '../logs/read/family.ts';
 import type { DialupConfig } from './config.ts';
-import { correlate, type LineResult, type LoginRecord, normalLine } from './correlate.ts';
+import {
+  correlate,
+  correlatedLines,
+  type LineResult,
+  type LoginRecord,
+  normalLine,
+  recordNeeded,
+  type UtType,
+} from './correlate.ts';
 import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
 import { LineSplitter } from './log-lines.ts';
 import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, gzipLimit } from '../logins/wtmp-file.ts';
 import { wtmpFamily } from '../logins/history.ts';
-import { decodeWtmp } from './logins-source.ts';
+import { LAYOUT_SAMPLE, WtmpDecoder, wtmpLayout } from './logins-source.ts';
 import {
   deviceFromFileName,
   serialDevice,
@@ -116,9 +123,6 @@ function isLog(local: string): boolean {
   }
 }
 
-/** Largest a compressed wtmp backup may inflate to (a million records is 384 MB). */
-const MAX_WTMP_BYTES = 512 * 1024 * 1024;
-
 /** A log's text as read, before parsing. */
 interface ReadLog {
   shown: string;
@@ -135,17 +139,96 @@ interface ReadLog {
   damage: unknown;
 }
 
-/** A regular file's bytes and its modification time. */
-async function readBytes(local: string, opts: OpenOptions): Promise<{ bytes: Buffer; mtime: Date }> {
+/** What one wtmp file gave: the records kept, how far back it reaches, when it was last written. */
+type WtmpRead =
+  | { ok: true; records: LoginRecord[]; oldest: number; mtime: Date }
+  | { ok: false; reason: string };
+
+/** How much of a `.gz` wtmp is kept while it is first inflated: a backup up to this size is inflated once. */
+const GZIP_KEPT = 16 * 1024 * 1024;
+
+/** Bytes of a plain wtmp read at a time (2048 records of the larger layout). */
+const WTMP_CHUNK = 2048 * 400;
+
+/**
+ * The records of one wtmp file (plain, or a `.gz` backup by its name) that `keep` accepts, read in chunks:
+ * memory grows with the records kept, not with the file. Records are aligned from the start of the file and
+ * its layout is decided by its first records and its size, as src/logins's decoder decides it. A `.gz` is
+ * inflated once to learn its size (refused past the logins check's bound, gzipLimit: a gzip bomb), and a
+ * second time to be decoded unless it inflated to at most GZIP_KEPT; one cut short or damaged throws zlib's
+ * error and gives no records. A layout that fits neither glibc layout is `ok: false`. A symbolic link is followed only when trusted
+ * (src/core/open.ts), unless `opts` says otherwise.
+ */
+async function readWtmp(
+  local: string,
+  shown: string,
+  opts: OpenOptions,
+  keep: (type: UtType, line: string) => boolean,
+  signal?: AbortSignal,
+): Promise<WtmpRead> {
   const { handle, stat: st } = await openRegular(local, opts);
   try {
-    return { bytes: await handle.readFile(), mtime: st.mtime };
+    if (local.endsWith('.gz')) {
+      let size = 0;
+      let kept: Buffer[] | null = [];
+      const head: Buffer[] = [];
+      let headSize = 0;
+      // The logins check's bound for the same file: a backup it reads is read here too.
+      const { limit, why } = gzipLimit(st.size);
+      for await (const chunk of gunzipFrom(handle)) {
+        signal?.throwIfAborted();
+        size += chunk.length;
+        if (size > limit) throw new Error(`decompresses to more than ${limit} bytes, ${why}`);
+        if (headSize < LAYOUT_SAMPLE) {
+          head.push(chunk.subarray(0, LAYOUT_SAMPLE - headSize));
+          headSize += Math.min(chunk.length, LAYOUT_SAMPLE - headSize);
+        }
+        if (kept) {
+          kept.push(chunk);
+          if (size > GZIP_KEPT) kept = null;
+        }
+      }
+      const layout = wtmpLayout(Buffer.concat(head), size);
+      if (!layout.ok) return layout;
+      const decoder = new WtmpDecoder(layout.layout, size, shown, keep);
+      if (kept) for (const chunk of kept) decoder.push(chunk);
+      else
+        for await (const chunk of gunzipFrom(handle)) {
+          signal?.throwIfAborted();
+          decoder.push(chunk);
+          if (decoder.done) break;
+        }
+      return { ok: true, records: decoder.records, oldest: decoder.oldest, mtime: st.mtime };
+    }
+    const size = st.size;
+    const buf = Buffer.allocUnsafe(Math.max(LAYOUT_SAMPLE, WTMP_CHUNK));
+    const head = await readAt(handle, buf.subarray(0, Math.min(size, LAYOUT_SAMPLE)), 0);
+    const layout = wtmpLayout(head, size);
+    if (!layout.ok) return layout;
+    const decoder = new WtmpDecoder(layout.layout, size, shown, keep);
+    for (let pos = 0; pos < size; ) {
+      signal?.throwIfAborted();
+      const { bytesRead: n } = await handle.read(buf, 0, Math.min(buf.length, size - pos), pos);
+      if (n === 0) break; // it shrank while read: the whole records before
+      decoder.push(buf.subarray(0, n));
+      pos += n;
+    }
+    return { ok: true, records: decoder.records, oldest: decoder.oldest, mtime: st.mtime };
   } finally {
     await handle.close();
   }
 }
 
-const gunzipAsync = promisify(gunzip);
+/** Fills `buf` from `pos` on, or as much as the file holds: the part filled. */
+async function readAt(handle: FileHandle, buf: Buffer, pos: number): Promise<Buffer> {
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead: n } = await handle.read(buf, got, buf.length - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
 
 /**
  * A per-line log's lines that can make entries, streamed: a plain file read in chunks, a `.gz` inflated in
@@ -300,6 +383,83 @@ function withRotations(host: Host, shownPath: string): string[] {
   return members.at(-1) === shownPath ? members : [...members, shownPath];
 }
 
+/** The records kept of every wtmp read, which were read, and how far back they reach (ms). */
+interface WtmpFiles {
+  records: LoginRecord[];
+  wtmpRead: string[];
+  wtmpStart: number | undefined;
+}
+
+/**
+ * Reads the wtmp files (the command line's, else each configured one with its rotated backups), keeping the
+ * records `keep` accepts; a file that cannot be read is handed to `problem` (with what it means for the
+ * report) and passed over.
+ */
+export async function readWtmpFiles(
+  host: Host,
+  config: DialupConfig,
+  inputs: DialupInputs,
+  keep: (type: UtType, line: string) => boolean,
+  problem: (err: unknown, shown: string, consequence: string) => void,
+): Promise<WtmpFiles> {
+  const newest = (mtime: Date): Date => (mtime > host.now ? host.now : mtime);
+  const records: LoginRecord[] = [];
+  const wtmpRead: string[] = [];
+  // Each configured wtmp with the rotated backups beside it, as the logins check finds them (wtmp.1,
+  // wtmp.2.gz, RHEL's dated wtmp-20261101): a call's login is in whichever covers its day.
+  const wtmpSources: (Source & { optional: boolean })[] = inputs.wtmp?.length
+    ? inputs.wtmp.map((p) => ({
+        local: argPath(host, inputs.cwd ?? process.cwd(), p),
+        shown: p,
+        optional: false,
+      }))
+    : [
+        ...new Map(
+          config.wtmp.flatMap((configured, i) =>
+            wtmpFamily(host, configured).map((p) => [
+              p,
+              {
+                local: hostPath(host, p),
+                shown: displayPath(host, hostPath(host, p)),
+                // A backup is optional, and so is any configured path after the first (the old default's wtmp.1).
+                optional: p !== configured || i > 0,
+              },
+            ]),
+          ),
+        ).values(),
+      ];
+  // How far back wtmp reaches: its oldest record, or for a file without any (just rotated, or emptied) the
+  // time it was last written. Calls before it are not judged (their logins may have been rotated away).
+  let wtmpStart: number | undefined;
+  for (const s of wtmpSources) {
+    let read: WtmpRead;
+    try {
+      read = await readWtmp(
+        s.local,
+        s.shown,
+        inputs.wtmp?.length ? { follow: true } : {},
+        keep,
+        inputs.signal,
+      );
+    } catch (err) {
+      if (inputs.signal?.aborted) throw err; // the run's deadline, not this file's fault
+      // A rotated copy is optional; the current one is not.
+      if (s.optional && errnoCode(err) === 'ENOENT') continue;
+      problem(err, s.shown, ': logins on dial-up lines not compared with calls');
+      continue;
+    }
+    if (!read.ok) {
+      problem(new Error(read.reason), s.shown, '');
+      continue;
+    }
+    append(records, read.records);
+    wtmpRead.push(s.shown);
+    const oldest = Number.isFinite(read.oldest) ? read.oldest : newest(read.mtime).getTime();
+    wtmpStart = Math.min(wtmpStart ?? oldest, oldest);
+  }
+  return { records, wtmpRead, wtmpStart };
+}
+
 /** Runs the whole dial-up inspection: discover, read, parse, correlate, build findings. */
 export async function inspectDialup(
   host: Host,
@@ -452,64 +612,7 @@ export async function inspectDialup(
     });
   }
 
-  // 3. wtmp.
-  const records: LoginRecord[] = [];
-  const wtmpRead: string[] = [];
-  // Each configured wtmp with the rotated backups beside it, as the logins check finds them (wtmp.1,
-  // wtmp.2.gz, RHEL's dated wtmp-20261101): a call's login is in whichever covers its day.
-  const wtmpSources: (Source & { optional: boolean })[] = inputs.wtmp?.length
-    ? inputs.wtmp.map((p) => ({
-        local: argPath(host, inputs.cwd ?? process.cwd(), p),
-        shown: p,
-        optional: false,
-      }))
-    : [
-        ...new Map(
-          config.wtmp.flatMap((configured, i) =>
-            wtmpFamily(host, configured).map((p) => [
-              p,
-              {
-                local: hostPath(host, p),
-                shown: displayPath(host, hostPath(host, p)),
-                // A backup is optional, and so is any configured path after the first (the old default's wtmp.1).
-                optional: p !== configured || i > 0,
-              },
-            ]),
-          ),
-        ).values(),
-      ];
-  // How far back wtmp reaches: its oldest record, or for a file without any (just rotated, or emptied) the
-  // time it was last written. Calls before it are not judged (their logins may have been rotated away).
-  let wtmpStart: number | undefined;
-  for (const s of wtmpSources) {
-    let bytes: Buffer;
-    let mtime: Date;
-    try {
-      ({ bytes, mtime } = await readBytes(s.local, inputs.wtmp?.length ? { follow: true } : {}));
-      if (s.local.endsWith('.gz')) bytes = await gunzipAsync(bytes, { maxOutputLength: MAX_WTMP_BYTES });
-    } catch (err) {
-      // A rotated copy is optional; the current one is not.
-      if (s.optional && errnoCode(err) === 'ENOENT') continue;
-      problems.push(
-        notChecked(service, 'wtmp', s.shown, err, ': logins on dial-up lines not compared with calls'),
-      );
-      continue;
-    }
-    const decoded = decodeWtmp(bytes, s.shown);
-    if (!decoded.ok) {
-      problems.push(notChecked(service, 'wtmp', s.shown, new Error(decoded.reason), ''));
-      continue;
-    }
-    append(records, decoded.records);
-    wtmpRead.push(s.shown);
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const r of decoded.records)
-      if (r.type !== 'EMPTY' && r.time.getTime() > 0) oldest = Math.min(oldest, r.time.getTime());
-    if (!Number.isFinite(oldest)) oldest = newest(mtime).getTime();
-    wtmpStart = Math.min(wtmpStart ?? oldest, oldest);
-  }
-
-  // 4. Correlate, from where the last run's marks leave off.
+  // 3. The calls, and how far each line's log covers.
   const marks = marksOf(saved);
   const ttys = inputs.ttys?.length ? inputs.ttys.map(normalLine) : undefined;
   const wantedEntries = ttys ? entries.filter((e) => e.tty === null || ttys.includes(e.tty)) : entries;
@@ -534,6 +637,18 @@ export async function inspectDialup(
         : /\bgot signal \w+, exiting\b/.test(e.message);
     if (stop) coverageEnd.set(tty, e.time);
   }
+
+  // 4. wtmp: only the records the correlation looks at (the lines reported on, and boots), read in chunks.
+  const wanted = correlatedLines({ calls, unanswered, coverage }, ttys);
+  const { records, wtmpRead, wtmpStart } = await readWtmpFiles(
+    host,
+    config,
+    inputs,
+    (type, line) => recordNeeded(type, line, wanted),
+    (err, shown, consequence) => problems.push(notChecked(service, 'wtmp', shown, err, consequence)),
+  );
+
+  // 5. Correlate, from where the last run's marks leave off.
   const hours: Record<string, HourRange[]> = {};
   for (const [line, text] of Object.entries(config.hours)) {
     const ranges = parseHours(text);

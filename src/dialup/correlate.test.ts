@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   correlate,
+  correlatedLines,
   type CorrelateOptions,
   type LineResult,
   type LoginRecord,
+  recordNeeded,
   type UtType,
   windowClose,
 } from './correlate.ts';
@@ -310,5 +313,71 @@ describe('a line mgetty left', () => {
     // The login while mgetty still ran is judged; the one after it stopped is counted, not blamed.
     expect(r?.loginsWithoutCall.map((l) => l.login.pid)).toEqual([500]);
     expect([r?.loginsAfterLog, r?.coverageEnd?.toISOString()]).toEqual([1, at(3600).toISOString()]);
+  });
+});
+
+describe('the records the correlation looks at', () => {
+  const TYPES: UtType[] = [
+    'USER_PROCESS',
+    'DEAD_PROCESS',
+    'LOGIN_PROCESS',
+    'INIT_PROCESS',
+    'BOOT_TIME',
+    'RUN_LVL',
+  ];
+  const LINES = ['ttyS0', 'ttyS1', '/dev/ttyS1', 'ttyUSB0', 'pts/0', 'tty1', '~'];
+
+  it('are every record on a line reported on and every boot: the others change nothing (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            line: fc.constantFrom('ttyS0', 'ttyS1', 'ttyUSB0'),
+            seconds: fc.integer({ min: 0, max: 7200 }),
+            pid: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
+            outcome: fc.constantFrom<CallOutcome>('login', 'handoff', 'connect', 'failed', 'fax'),
+          }),
+          { maxLength: 12 },
+        ),
+        fc.array(
+          fc.record({
+            type: fc.constantFrom(...TYPES),
+            line: fc.constantFrom(...LINES),
+            seconds: fc.integer({ min: -600, max: 8000 }),
+            pid: fc.integer({ min: 0, max: 4 }),
+            user: fc.constantFrom('yanagi', 'kato', 'dialout', ''),
+          }),
+          { maxLength: 30 },
+        ),
+        fc.option(fc.subarray(['ttyS0', '/dev/ttyS1', 'pts/0']), { nil: undefined }),
+        (cs, rs, lines) => {
+          const calls = cs.map((c) => call(c.line, c.seconds, c.pid, c.outcome));
+          const records = rs.map((r) => rec(r.type, r.line, r.seconds, r.pid, r.user));
+          const coverage = new Map(
+            [...new Set(calls.map((c) => c.line))].map((l) => [l, at(-3600)] as const),
+          );
+          const input = { calls, unanswered: [], records, coverage };
+          const opts = { windowSeconds: 120, now: at(86_400), lines };
+          const wanted = correlatedLines(input, lines);
+          const needed = records.filter((r) => recordNeeded(r.type, r.line, wanted));
+          expect(correlate({ ...input, records: needed }, opts)).toEqual(correlate(input, opts));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leave out logins on other lines but keep boots and the lines asked for', () => {
+    const wanted = correlatedLines(
+      { calls: [call('ttyS0', 0, null), call('ttyS1', 0, null)], unanswered: [], coverage: new Map() },
+      ['/dev/ttyS1'],
+    );
+    expect([...wanted]).toEqual(['ttyS1']);
+    expect(recordNeeded('USER_PROCESS', '/dev/ttyS1', wanted)).toBe(true);
+    expect(recordNeeded('DEAD_PROCESS', 'ttyS1', wanted)).toBe(true);
+    expect(recordNeeded('USER_PROCESS', 'ttyS0', wanted)).toBe(false);
+    expect(recordNeeded('USER_PROCESS', 'pts/0', wanted)).toBe(false);
+    expect(recordNeeded('BOOT_TIME', '~', wanted)).toBe(true);
+    expect(recordNeeded('RUN_LVL', '~', wanted)).toBe(false);
   });
 });

@@ -127,7 +127,10 @@ export interface LineResult {
 export interface CorrelateInput {
   calls: readonly Call[];
   unanswered: readonly Unanswered[];
-  /** Every wtmp record (all lines, all types): sessions need logouts and reboots too. */
+  /**
+   * wtmp's records: sessions need logouts and reboots too. At least those recordNeeded() keeps for the
+   * lines reported on; any others are passed over.
+   */
   records: readonly LoginRecord[];
   /** Per line, the earliest time its call log covers. */
   coverage: ReadonlyMap<string, Date>;
@@ -327,6 +330,34 @@ export function callFor(
 }
 
 /**
+ * The lines correlate() reports on: those its call log covers or that have calls or unanswered rings, only
+ * those of `lines` when given.
+ */
+export function correlatedLines(
+  input: Pick<CorrelateInput, 'calls' | 'unanswered' | 'coverage'>,
+  lines?: readonly string[],
+): Set<string> {
+  const names = new Set<string>([
+    ...input.coverage.keys(),
+    ...input.calls.map((c) => c.line),
+    ...input.unanswered.map((u) => u.line),
+  ]);
+  if (!lines) return names;
+  const wanted = new Set(lines.map(normalLine));
+  return new Set([...names].filter((l) => wanted.has(l)));
+}
+
+/**
+ * Whether correlate() looks at a wtmp record of this type and line when it reports on `lines`
+ * (correlatedLines): every record on those lines (logins, and the logouts and gettys that end their
+ * sessions) and every boot (which ends all sessions). The others can be dropped as wtmp is read, so a
+ * reader keeps only what the dial-up lines need, not the whole of wtmp.
+ */
+export function recordNeeded(type: UtType, line: string, lines: ReadonlySet<string>): boolean {
+  return type === 'BOOT_TIME' || lines.has(normalLine(line));
+}
+
+/**
  * Correlates calls and logins per line. A login matches the call answered last before it on the same line
  * whose hand-over to login (the audit line, else the answer) came within the window, preferring the call
  * with the same pid; a call whose pid differs from the login's never matches. Each call matches one login
@@ -335,12 +366,7 @@ export function callFor(
 export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineResult[] {
   const window = opts.windowSeconds;
   const since = opts.since ? sec(opts.since) : -Infinity;
-  const lineNames = new Set<string>([
-    ...input.coverage.keys(),
-    ...input.calls.map((c) => c.line),
-    ...input.unanswered.map((u) => u.line),
-  ]);
-  const wanted = opts.lines ? new Set(opts.lines.map(normalLine)) : null;
+  const lineNames = correlatedLines(input, opts.lines);
   const records = [...input.records].sort((a, b) => a.time.getTime() - b.time.getTime());
   const boots = records.filter((r) => r.type === 'BOOT_TIME').map((r) => r.time.getTime());
   // Each line's calls, records and rings, in their order, grouped once: a filter of everything per line was
@@ -350,7 +376,6 @@ export function correlate(input: CorrelateInput, opts: CorrelateOptions): LineRe
   const unansweredOf = groupBy(input.unanswered, (u) => u.line);
   const results: LineResult[] = [];
   for (const line of [...lineNames].sort()) {
-    if (wanted && !wanted.has(line)) continue;
     const coverageStart = input.coverage.get(line) ?? null;
     const calls = (callsOf.get(line) ?? []).sort((a, b) => a.start.getTime() - b.start.getTime());
     const lineRecords = recordsOf.get(line) ?? [];
