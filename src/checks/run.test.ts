@@ -41,6 +41,31 @@ describe('runChecks', () => {
     );
   });
 
+  it("says once, as INFO, that a tree's times are read in UTC when its /etc/localtime tells no zone", async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'etc'));
+    writeFileSync(path.join(root, 'etc/localtime'), 'not a zone file');
+    const tree = loadAll({ root, env: {}, now: new Date('2026-11-26T00:00:00Z') });
+    const { report } = await runChecks(tree, new StateStore(tempDir()), {
+      kinds: [],
+      options: { all: false },
+    });
+    expect(report.status).toBe('INFO');
+    const text = renderText(report, { color: false });
+    const notice = 'zone: UTC (cannot tell the zone of /etc/localtime: not a zone file (TZif), or cut short)';
+    expect(text).toContain(notice);
+    expect(report.checks.map((c) => [c.kind, c.status, c.results[0]?.findings[0]?.data])).toEqual([
+      [
+        'zone',
+        'INFO',
+        { what: 'zone', path: '/etc/localtime', reason: 'not a zone file (TZif), or cut short' },
+      ],
+    ]);
+    // The demo tree's zone is known: nothing is said.
+    const demo = await runChecks(loaded(), new StateStore(tempDir()), { kinds: [], options: { all: false } });
+    expect(demo.report.checks).toEqual([]);
+  });
+
   it('sets aside, and says so, a saved state of the wrong shape (valid JSON another version wrote)', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'spy.json'), '{"version":2}');

@@ -1,6 +1,7 @@
 import type { Loaded } from '../cli/app.ts';
 import { version } from '../core/package.ts';
 import { TenkenError } from '../core/errors.ts';
+import { hostZoneChoice, zoneNotice } from '../core/tz.ts';
 import { REPORT_VERSION, type CheckReport, type CheckResult, type Report } from '../core/report.ts';
 import { rank, type Status, worst } from '../core/status.ts';
 import type { StateStore } from '../state/store.ts';
@@ -156,6 +157,34 @@ export async function runChecks(
               summary: said,
               evidence: [],
               data: { what: 'state', path: p.file, reason: p.reason },
+            },
+          ],
+        },
+      ],
+    });
+  }
+  const zone = hostZoneChoice(loaded.host, loaded.config.timeZone);
+  const zoneSaid = zoneNotice(zone);
+  if (zoneSaid !== null) {
+    // Said once, as the state problems are: every check that reads local times took this zone.
+    checks.push({
+      kind: 'zone',
+      status: 'INFO',
+      summary: zoneSaid,
+      durationMs: 0,
+      results: [
+        {
+          service: 'tenken',
+          status: 'INFO',
+          summary: zoneSaid,
+          findings: [
+            {
+              kind: 'not-checked',
+              status: 'INFO',
+              service: 'tenken',
+              summary: zoneSaid,
+              evidence: [],
+              data: { what: 'zone', path: '/etc/localtime', reason: zone.unknown ?? '' },
             },
           ],
         },

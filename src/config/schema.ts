@@ -53,7 +53,8 @@ export const configSchema = z
     host: z.string().min(1).optional(),
     /**
      * The host's time zone (IANA name) for year-less and offset-less log stamps, login hours and `--since`
-     * dates; default: the host's /etc/localtime link, else /etc/timezone (a live host: TZ first).
+     * dates; default: the host's /etc/localtime (a link, or a copied zone file named by its bytes), else
+     * /etc/timezone (a live host: TZ first); see hostZoneChoice.
      */
     timeZone: z
       .string()

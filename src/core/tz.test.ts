@@ -7,7 +7,9 @@ import { makeHost } from './host.ts';
 import {
   civilFromDays,
   daysFromCivil,
+  hostZoneChoice,
   hostZoneName,
+  inspectedZone,
   inferYear,
   inferYears,
   isTimeZone,
@@ -16,6 +18,7 @@ import {
   mkTime,
   type YearContext,
   zoneFromTZ,
+  zoneNotice,
 } from './tz.ts';
 
 describe('calendar arithmetic', () => {
@@ -181,5 +184,100 @@ describe('hostZoneName', () => {
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("hostZoneChoice: a tree's /etc/localtime that is no plain zoneinfo/NAME link", () => {
+  const SYSTEM = '/usr/share/zoneinfo';
+  const withTree = (f: (root: string, localtime: string) => void): void => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-tz-'));
+    try {
+      fs.mkdirSync(path.join(root, 'etc'));
+      f(root, path.join(root, 'etc/localtime'));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  };
+  const choice = (root: string) => hostZoneChoice(makeHost({ root, name: 'h' }), undefined);
+
+  it('names a link into posix/ or right/ after the zone (Intl knows neither copy)', () => {
+    withTree((root, localtime) => {
+      fs.symlinkSync('/usr/share/zoneinfo/posix/Asia/Tokyo', localtime);
+      expect(choice(root)).toEqual({ name: 'Asia/Tokyo' });
+      fs.rmSync(localtime);
+      fs.symlinkSync('../usr/share/zoneinfo/right/Europe/Berlin', localtime);
+      expect(choice(root)).toEqual({ name: 'Europe/Berlin' });
+    });
+  });
+
+  it('names a copied zone file (cp /usr/share/zoneinfo/Asia/Tokyo /etc/localtime) by its bytes', () => {
+    withTree((root, localtime) => {
+      fs.copyFileSync(path.join(SYSTEM, 'Asia/Tokyo'), localtime);
+      expect(choice(root)).toEqual({ name: 'Asia/Tokyo' });
+      expect(
+        localTime(Date.UTC(2026, 10, 26, 3) / 1000, inspectedZone(makeHost({ root, name: 'h' }), undefined))
+          .hour,
+      ).toBe(12);
+    });
+  });
+
+  it("names it from the tree's own zoneinfo first", () => {
+    withTree((root, localtime) => {
+      const tokyo = fs.readFileSync(path.join(SYSTEM, 'Asia/Tokyo'));
+      const edited = Buffer.from(tokyo);
+      edited[edited.length - 5] = 0x4b; // "JKT-9": bytes no zone of this machine has
+      fs.mkdirSync(path.join(root, 'usr/share/zoneinfo/Asia'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'usr/share/zoneinfo/Asia/Seoul'), edited);
+      fs.writeFileSync(localtime, edited);
+      expect(choice(root)).toEqual({ name: 'Asia/Seoul' });
+    });
+  });
+
+  it('takes the fixed offset of the footer of a file matching no zone, as Etc/GMT (the sign inverted)', () => {
+    withTree((root, localtime) => {
+      const tokyo = fs.readFileSync(path.join(SYSTEM, 'Asia/Tokyo'));
+      const edited = Buffer.from(tokyo);
+      edited[edited.length - 5] = 0x4b; // footer "JKT-9"
+      fs.writeFileSync(localtime, edited);
+      expect(choice(root)).toEqual({ name: 'Etc/GMT-9' });
+      // /etc/timezone names it better than an offset does
+      fs.writeFileSync(path.join(root, 'etc/timezone'), 'Asia/Tokyo\n');
+      expect(choice(root)).toEqual({ name: 'Asia/Tokyo' });
+    });
+  });
+
+  it('is UTC, saying why once, for a file with a DST rule matching no zone', () => {
+    withTree((root, localtime) => {
+      const berlin = Buffer.from(fs.readFileSync(path.join(SYSTEM, 'Europe/Berlin')));
+      berlin[berlin.length - 2] = 0x34; // M10.5.0/4: no zone's file
+      fs.writeFileSync(localtime, berlin);
+      const got = choice(root);
+      expect(got.name).toBe('UTC');
+      expect(zoneNotice(got)).toBe(
+        'zone: UTC (cannot tell the zone of /etc/localtime: a regular file matching no zone, and its rule "CET-1CEST,M3.5.0,M10.5.0/4" is not a fixed offset this system can name)',
+      );
+    });
+  });
+
+  it('is UTC with a notice, never a throw, for a truncated or garbage file', () => {
+    withTree((root, localtime) => {
+      fs.writeFileSync(localtime, fs.readFileSync(path.join(SYSTEM, 'Asia/Tokyo')).subarray(0, 100));
+      expect(zoneNotice(choice(root))).toBe(
+        'zone: UTC (cannot tell the zone of /etc/localtime: not a zone file (TZif), or cut short)',
+      );
+      fs.writeFileSync(localtime, 'Asia/Tokyo\n');
+      expect(choice(root)).toMatchObject({ name: 'UTC', unknown: 'not a zone file (TZif), or cut short' });
+      fs.rmSync(localtime);
+      fs.mkdirSync(localtime);
+      expect(choice(root)).toMatchObject({ name: 'UTC', unknown: 'is a directory' });
+    });
+  });
+
+  it('says nothing for a tree without /etc/localtime, or one whose zone is configured', () => {
+    withTree((root, localtime) => {
+      expect(choice(root)).toEqual({ name: 'UTC' });
+      fs.writeFileSync(localtime, 'garbage');
+      expect(hostZoneChoice(makeHost({ root, name: 'h' }), 'Asia/Tokyo')).toEqual({ name: 'Asia/Tokyo' });
+    });
   });
 });

@@ -3,14 +3,16 @@
  * year-less log stamp: the one owner of zone arithmetic for `last`, the log readers, logins and dial-up.
  * Offsets come from Intl (ICU's tz database) and are cached per day (per 15 minutes on the days they
  * change); calendar fields are computed arithmetically, fast enough for a million wtmp records or log lines.
- * Pure apart from hostZoneName (two reads under --root): zone name and epoch in, fields out; no clock.
+ * Pure apart from hostZoneChoice (a few reads under --root; tzfile.ts names a copied zone file): zone name and epoch in, fields out; no clock.
  *
  * Written by hand: Intl alone costs a formatToParts per conversion (too slow per line) and no dependency
  * of ours handles zones; `last` must also match glibc's TZ reading and mktime, which no library mimics.
  */
 import fs from 'node:fs';
 import { type Host, hostPath } from './host.ts';
+import { reason } from './errors.ts';
 import { readRegularFileSync } from './open.ts';
+import { fixedZoneOfPosixTZ, parseTzif, zoneFileName, zoneNameOfLink } from './tzfile.ts';
 
 /**
  * A time zone. Seconds for `offset` (as `struct tm`), epoch milliseconds for `toEpoch` and `yearOf` (as
@@ -370,29 +372,123 @@ export function inferYears(stamps: readonly WallStamp[], ctx: YearContext): numb
   return years;
 }
 
+/** The inspected host's zone as hostZoneChoice found it. */
+export interface HostZoneChoice {
+  /** An IANA name Intl accepts; undefined on the live host when it names none (this process's zone). */
+  name: string | undefined;
+  /**
+   * Set when a tree's zone is UTC although it has an /etc/localtime: why that file told no zone
+   * (`a regular file matching no zone`), for the report to say once.
+   */
+  unknown?: string;
+}
+
+/** A file name from a tree, fit to quote in one line of a report. */
+const quoted = (text: string): string => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
+
+/** This machine's zoneinfo directory: ICU names the running host's zone from it the same way. */
+const SYSTEM_ZONEINFO = '/usr/share/zoneinfo';
+
+const MAX_ZONE_FILE = 256 * 1024;
+
+const contentZones = new Map<string, { name: string | null; why?: string; footer?: string | null }>();
+
 /**
- * The inspected host's zone name: the configured one, else (live host) TZ, else the tree's /etc/localtime
- * link, else its /etc/timezone; a tree under --root without either is UTC, the live host (undefined) this
- * process's. The link first: it is what glibc (and so every daemon's syslog stamp) follows, and
- * `timedatectl set-timezone` on Debian 12 and Ubuntu 24.04 updates it but leaves /etc/timezone stale.
+ * The zone of a TZif file's bytes: the zone whose file is byte-identical (the tree's zoneinfo first, then
+ * this machine's), else the fixed offset of its footer; with why not when neither. Cached per tree and
+ * content: every check asks.
  */
-export function hostZoneName(host: Host, configured: string | undefined): string | undefined {
-  if (configured) return configured;
+function zoneOfContent(
+  host: Host,
+  bytes: Buffer,
+): { name: string | null; why?: string; footer?: string | null } {
+  const key = `${host.root}\0${bytes.toString('latin1')}`;
+  const hit = contentZones.get(key);
+  if (hit) return hit;
+  let out: { name: string | null; why?: string; footer?: string | null };
+  const info = parseTzif(bytes);
+  if (!info) out = { name: null, why: 'not a zone file (TZif), or cut short' };
+  else {
+    const dirs = [hostPath(host, SYSTEM_ZONEINFO)];
+    if (host.root !== '/') dirs.push(SYSTEM_ZONEINFO);
+    const name = zoneFileName(bytes, dirs, isTimeZone);
+    out = name ? { name } : { name: null, footer: info.footer };
+  }
+  if (contentZones.size > 100) contentZones.clear();
+  contentZones.set(key, out);
+  return out;
+}
+
+/**
+ * The inspected host's zone: the configured one, else (live host) TZ, else the tree's /etc/localtime,
+ * else its /etc/timezone; a tree under --root without either is UTC, the live host (undefined) this
+ * process's. /etc/localtime first: it is what glibc (and so every daemon's syslog stamp) follows, and
+ * `timedatectl set-timezone` on Debian 12 and Ubuntu 24.04 updates it but leaves /etc/timezone stale.
+ * A link names its zone after `zoneinfo/` (and `posix/` or `right/`); under --root a regular file (a copy,
+ * as `cp /usr/share/zoneinfo/X /etc/localtime`, container images and RHEL kickstarts leave it) is the zone
+ * whose file is byte-identical, else (after /etc/timezone) the fixed offset its footer gives. A tree whose
+ * /etc/localtime tells none of these is UTC, with `unknown` saying why.
+ */
+export function hostZoneChoice(host: Host, configured: string | undefined): HostZoneChoice {
+  if (configured) return { name: configured };
   const tz = host.live ? host.env.TZ?.replace(/^:/, '') : undefined;
-  if (tz && isTimeZone(tz)) return tz;
+  if (tz && isTimeZone(tz)) return { name: tz };
+  const localtime = hostPath(host, '/etc/localtime');
+  let stat: fs.Stats | undefined;
   try {
-    const m = /zoneinfo\/(.+)$/.exec(fs.readlinkSync(hostPath(host, '/etc/localtime')));
-    if (m && isTimeZone(m[1] as string)) return m[1];
+    stat = fs.lstatSync(localtime);
   } catch {
-    // not a link: try /etc/timezone
+    // no /etc/localtime: try /etc/timezone
+  }
+  let why: string | undefined;
+  let footer: string | null | undefined;
+  if (stat?.isSymbolicLink()) {
+    try {
+      const target = fs.readlinkSync(localtime);
+      const name = zoneNameOfLink(target);
+      if (name && isTimeZone(name)) return { name };
+      why = `a link to ${quoted(target)}, which names no zone this system knows`;
+    } catch (err) {
+      why = reason(err);
+    }
+  } else if (stat && !host.live) {
+    // The live host's process zone is ICU's reading of this same file: only a tree's needs naming here.
+    try {
+      // Zone files are a few kB (`right/` ones under 4 kB): a big file is none, and is not read.
+      if (stat.size > MAX_ZONE_FILE) throw new Error(`not a zone file (TZif): ${stat.size} bytes`);
+      const got = zoneOfContent(host, readRegularFileSync(localtime));
+      if (got.name) return { name: got.name };
+      footer = got.footer;
+      why = got.why ?? 'a regular file matching no zone';
+    } catch (err) {
+      why = reason(err);
+    }
   }
   try {
     const name = readRegularFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
-    if (name && isTimeZone(name)) return name;
+    if (name && isTimeZone(name)) return { name };
   } catch {
     // no /etc/timezone either
   }
-  return host.live ? undefined : 'UTC';
+  if (footer) {
+    const fixed = fixedZoneOfPosixTZ(footer);
+    if (fixed && isTimeZone(fixed)) return { name: fixed };
+    why = `${why}, and its rule ${quoted(footer)} is not a fixed offset this system can name`;
+  } else if (footer === null) why = `${why}, and it holds no rule`;
+  if (host.live) return { name: undefined };
+  return why === undefined ? { name: 'UTC' } : { name: 'UTC', unknown: why };
+}
+
+/** The inspected host's zone name (hostZoneChoice's): an IANA name, or undefined for this process's zone. */
+export function hostZoneName(host: Host, configured: string | undefined): string | undefined {
+  return hostZoneChoice(host, configured).name;
+}
+
+/** The one-line notice for a tree whose zone is UTC because its /etc/localtime told none; null otherwise. */
+export function zoneNotice(choice: HostZoneChoice): string | null {
+  return choice.unknown === undefined
+    ? null
+    : `zone: ${choice.name} (cannot tell the zone of /etc/localtime: ${choice.unknown})`;
 }
 
 /** The inspected host's zone (hostZoneName's, built): what offset-less `--since` dates and log stamps mean. */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
 import { argPath, hostPath, makeHost } from '../../core/host.ts';
-import { type Zone, zoneFromTZ } from '../../core/tz.ts';
+import { hostZoneChoice, type Zone, zoneFromTZ, zoneNotice } from '../../core/tz.ts';
 import { readConfig } from '../../config/load.ts';
 import { hostZone } from '../../logins/check.ts';
 import { TIME_FORMATS, type TimeFormat, utf8Locale } from '../../logins/last-format.ts';
@@ -53,11 +53,15 @@ function inputOf(file: string, root: string, cwd: string): LastInput {
  * `timeZone`, else the tree's /etc/localtime, which is what glibc reads on a live host). The config is read
  * only then, so `TZ=... tenken last` works as util-linux's does whatever the config holds.
  */
-function lastZone(app: App, g: GlobalOptions, root: string): Zone {
+function lastZone(app: App, g: GlobalOptions, root: string, warn: (m: string) => void): Zone {
   const tz = app.io.env.TZ;
   if (tz !== undefined) return zoneFromTZ(tz);
   const { config } = readConfig({ root, config: g.config });
-  return hostZone(makeHost({ root, name: '', env: app.io.env }), config.checks.logins.timeZone);
+  const host = makeHost({ root, name: '', env: app.io.env });
+  // On stderr, so that stdout stays util-linux's: the times are UTC because the tree's zone is unknown.
+  const notice = zoneNotice(hostZoneChoice(host, config.checks.logins.timeZone));
+  if (notice !== null) warn(notice);
+  return hostZone(host, config.checks.logins.timeZone);
 }
 
 function define(program: Command, app: App, name: 'last' | 'lastb'): void {
@@ -119,7 +123,7 @@ function define(program: Command, app: App, name: 'last' | 'lastb'): void {
       const root = g.root ?? '/';
       const nowMs = (app.io.now?.() ?? new Date()).getTime();
       const now = Math.floor(nowMs / 1000);
-      const zone = lastZone(app, g, root);
+      const zone = lastZone(app, g, root, (m) => app.io.error(`tenken ${name}: ${m}`));
       const time = (flag: string, v: string | undefined): number => {
         if (v === undefined) return 0;
         const t = parseTimestamp(v, now, zone);
