@@ -41,6 +41,7 @@ import {
   readProcessesCounted,
   type Viewer,
 } from './proc.ts';
+import { sessionEntry, sessionProcesses } from './session.ts';
 import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
@@ -204,7 +205,8 @@ function ignoredNames(cfg: ProcsConfig, plan: Pick<Plan, 'services'>): string[] 
 
 /**
  * The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, the planned
- * services' workers (their per-connection copies come and go), or tenken itself.
+ * services' workers (their per-connection copies come and go), login sessions' user managers and session
+ * buses (session.ts: they come and go with logins), or tenken itself.
  */
 export function snapshotOf(
   obs: Observation,
@@ -215,10 +217,15 @@ export function snapshotOf(
   const all = new Map(obs.processes.map((p) => [p.pid, p]));
   const self = selfPid === undefined ? new Set<number>() : selfAndAncestors(all, selfPid);
   const ignore = ignoredNames(cfg, plan);
+  const sessions = sessionProcesses(obs.processes, obs.systemUsers);
   // The ignore list keeps an admin's shells out; a shell of a daemon's account (www-data's bash: a web
   // shell's first step) is not one of those and is judged like any process.
   const processes = obs.processes.filter(
-    (p) => !p.kernelThread && !self.has(p.pid) && !outsideBaseline(p.name, p.user, ignore, obs.systemUsers),
+    (p) =>
+      !p.kernelThread &&
+      !self.has(p.pid) &&
+      !sessions.has(p.pid) &&
+      !outsideBaseline(p.name, p.user, ignore, obs.systemUsers),
   );
   return { processes, listeners: obs.listeners, all };
 }
@@ -484,7 +491,8 @@ export function judge(
       servicePorts,
       minAgeSeconds: cfg.minAgeSeconds,
       now: opts.now,
-      ignored: (name, user) => outsideBaseline(name, user, ignore, obs.systemUsers),
+      ignored: (name, user) =>
+        outsideBaseline(name, user, ignore, obs.systemUsers) || sessionEntry(name, user, obs.systemUsers),
       ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
