@@ -525,7 +525,7 @@ export async function readBaseline(file: string): Promise<Baseline | null> {
     if (code === 'ENOENT') return null;
     if (code === 'ELOOP')
       throw new TenkenError(`Cannot read baseline ${file}: it is a symbolic link (refusing to follow it)`);
-    throw new TenkenError(describe(`Cannot read baseline ${file}`, err));
+    throw new TenkenError(describe(`Cannot read baseline ${file}`, err), { cause: err });
   }
   let json: unknown;
   try {

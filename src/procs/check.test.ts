@@ -730,6 +730,28 @@ describe('without a usable baseline', () => {
     expect(host.filter((f) => f.kind === 'process-exe')).toHaveLength(2);
   });
 
+  it('says, for a baseline this user may not read, to run tenken as its owner or root, not to replace it', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const file = '/var/lib/tenken/baseline.json';
+    const denied = (owner: string | null): BaselineState => ({
+      state: 'unreadable',
+      path: file,
+      reason: `Cannot read baseline ${file}: permission denied`,
+      denied: { owner },
+    });
+    const summary = async (base: BaselineState) =>
+      findings(await judgeRoot(r, plan(), base), 'host').find((f) => f.kind === 'baseline-absent')?.summary;
+    expect(await summary(denied('root'))).toBe(
+      `Cannot read baseline ${file}: permission denied; run tenken as root, who owns it`,
+    );
+    expect(await summary(denied('alice'))).toBe(
+      `Cannot read baseline ${file}: permission denied; run tenken as its owner (alice) or as root`,
+    );
+    expect(await summary(denied(null))).toBe(
+      `Cannot read baseline ${file}: permission denied; run tenken as the user that owns it, or as root`,
+    );
+  });
+
   it('reports a corrupt baseline file as UNKNOWN with its path, through the check kind', async () => {
     const r = root(demoSpec(), { healthy: true });
     const file = path.join(r, 'state-baseline.json');

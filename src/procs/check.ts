@@ -9,7 +9,7 @@ import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan, ServicePlan } from '../config/plan.ts';
-import { TenkenError } from '../core/errors.ts';
+import { TenkenError, errnoCode } from '../core/errors.ts';
 import { segmentRegExp } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
@@ -36,6 +36,7 @@ import {
 import {
   currentViewer,
   hidepidFor,
+  parsePasswd,
   type ProcessInfo,
   readProcEnv,
   readProcessesCounted,
@@ -385,7 +386,38 @@ export type BaselineState =
       reason: string;
       /** Something other than a regular file is at the path (a link, FIFO, directory): `record --force` refuses it too. */
       notFile?: true;
+      /**
+       * The file is there but this user may not read it (EACCES, EPERM): a question of who runs tenken, not of
+       * the baseline. `owner` is its owner's name (the uid when unknown), null when not even that is known.
+       */
+      denied?: { owner: string | null };
     };
+
+/** A uid's name in this machine's /etc/passwd (the baseline is a local file, never under --root), else the uid. */
+async function localUserName(uid: number): Promise<string> {
+  const passwd = await readRegularFile('/etc/passwd', 'utf8').catch(() => '');
+  return parsePasswd(passwd).get(uid) ?? `uid ${uid}`;
+}
+
+/**
+ * What to do about a baseline that cannot be used, after its reason: for a permission error, who may read
+ * it (a reviewed baseline is not to be thrown away because the wrong user ran tenken); for something not a
+ * file at its name, remove it; else fix the file or record a new one.
+ */
+export function unreadableAdvice(
+  base: Extract<BaselineState, { state: 'unreadable' }>,
+  record: string,
+): string {
+  if (base.notFile) return `remove it, then record one with \`${record}\``;
+  if (base.denied) {
+    const owner = base.denied.owner;
+    if (owner === 'root') return 'run tenken as root, who owns it';
+    return owner === null
+      ? 'run tenken as the user that owns it, or as root'
+      : `run tenken as its owner (${owner}) or as root`;
+  }
+  return `fix or replace it with \`${record} --force\``;
+}
 
 /** Loads the baseline, turning a broken file into a state the check reports (never a throw). */
 export async function loadBaseline(file: string | null): Promise<BaselineState> {
@@ -395,15 +427,16 @@ export async function loadBaseline(file: string | null): Promise<BaselineState> 
     return baseline ? { state: 'ok', path: file, baseline } : { state: 'absent', path: file };
   } catch (err) {
     if (!(err instanceof TenkenError)) throw err;
-    const notFile = await lstat(file).then(
-      (st) => !st.isFile(),
-      () => false,
-    );
+    const st = await lstat(file).catch(() => null);
+    const notFile = st !== null && !st.isFile();
+    const code = errnoCode(err.cause);
+    const denied = !notFile && (code === 'EACCES' || code === 'EPERM');
     return {
       state: 'unreadable',
       path: file,
       reason: err.message,
       ...(notFile ? { notFile: true as const } : {}),
+      ...(denied ? { denied: { owner: st === null ? null : await localUserName(st.uid) } } : {}),
     };
   }
 }
@@ -508,9 +541,7 @@ export function judge(
       summary:
         base.state === 'absent'
           ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${RECORD_HINT}\` on a healthy host`
-          : base.notFile
-            ? `${base.reason}; remove it, then record one with \`${RECORD_HINT}\``
-            : `${base.reason}; fix or replace it with \`${RECORD_HINT} --force\``,
+          : `${base.reason}; ${unreadableAdvice(base, RECORD_HINT)}`,
       evidence: [],
       data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: RECORD_HINT },
     });
