@@ -9,6 +9,7 @@ import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan, ServicePlan } from '../config/plan.ts';
+import { tenkenCommand } from '../core/command.ts';
 import { TenkenError, errnoCode } from '../core/errors.ts';
 import { segmentRegExp } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
@@ -48,8 +49,17 @@ import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners }
 /** The file name of the baseline in the state directory. */
 export const BASELINE_FILE = 'baseline.json';
 
-/** How to record a baseline, for messages. */
+/** How to record a baseline, for messages (a run under --root, --config or --state says recordCommand). */
 export const RECORD_HINT = 'tenken baseline record';
+
+/**
+ * The command that records this run's baseline: `tenken baseline record` with the run's --root, --config
+ * and --state (else it would record the live host's, or write elsewhere), and `--file` for a baseline named
+ * on the command line.
+ */
+export function recordCommand(invocation: readonly string[] = [], file?: string): string {
+  return tenkenCommand(invocation, 'baseline', 'record', ...(file === undefined ? [] : ['--file', file]));
+}
 
 /** A finding of this check: one of ours, or a core kind (not-checked). */
 export type AnyFinding = ProcsFinding | Finding;
@@ -468,7 +478,13 @@ export function judge(
   plan: Plan,
   cfg: ProcsConfig,
   base0: BaselineState,
-  opts: { now: Date; selfPid?: number; hostName?: string },
+  opts: {
+    now: Date;
+    selfPid?: number;
+    hostName?: string;
+    /** The command that records a baseline for this run (recordCommand); `tenken baseline record` if absent. */
+    record?: string;
+  },
 ): CheckResult[] {
   // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
   // this one: its processes were reported missing and an only-installed daemon CRITICAL. Not compared.
@@ -534,16 +550,17 @@ export function judge(
     }
   } else {
     const where = base.path ?? `${BASELINE_FILE} in the state directory`;
+    const record = opts.record ?? RECORD_HINT;
     host.push({
       kind: 'baseline-absent',
       status: base.state === 'absent' ? 'INFO' : 'UNKNOWN',
       service: 'host',
       summary:
         base.state === 'absent'
-          ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${RECORD_HINT}\` on a healthy host`
-          : `${base.reason}; ${unreadableAdvice(base, RECORD_HINT)}`,
+          ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${record}\` on a healthy host`
+          : `${base.reason}; ${unreadableAdvice(base, record)}`,
       evidence: [],
-      data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: RECORD_HINT },
+      data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: record },
     });
   }
   host.push(
@@ -642,6 +659,7 @@ export const procsCheck: CheckKind = {
       results: judge(obs, ctx.plan, cfg, base, {
         now: ctx.host.now,
         hostName: ctx.host.name,
+        record: recordCommand(ctx.invocation),
         ...(selfPid ? { selfPid } : {}),
       }),
     };
