@@ -23,6 +23,8 @@ export interface CheckContext {
   stateDir?: string;
   /** The config file the run uses (relative paths in it are taken from its directory), or null for defaults. */
   configPath?: string | null;
+  /** This run's `--root`, `--config`, `--state` as argv words, for commands a finding suggests (tenkenCommand). */
+  invocation?: readonly string[];
   /** Aborted when the run's overall deadline passes. */
   signal: AbortSignal;
 }

@@ -19,6 +19,11 @@ export interface GlobalOptions {
   only: string[] | undefined;
   quiet: boolean;
   color: boolean;
+  /**
+   * `--root`, `--config`, `--state` as given (absolute), as argv words: what a command suggested in a
+   * message must carry (core/command.ts tenkenCommand), or it would act on the live host or elsewhere.
+   */
+  invocation?: string[];
 }
 
 /** What a loaded configuration gives a command. */
@@ -28,6 +33,8 @@ export interface Loaded {
   configPath: string | null;
   host: Host;
   plan: Plan;
+  /** This run's choosing global options as argv words (GlobalOptions.invocation), for suggested commands. */
+  invocation?: readonly string[];
 }
 
 /** The process's I/O, injectable so tests run commands in-process. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { loadAll } from '../config/load.ts';
 import { CHECK_KIND_NAMES } from '../checks/registry.ts';
+import { invocationWords } from '../core/command.ts';
 import { describe, errnoCode, TenkenError } from '../core/errors.ts';
 import { terminalSafe } from '../core/sanitize.ts';
 import { version } from '../core/package.ts';
@@ -166,9 +167,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       // Found when a command needs it: without HOME and a passwd entry there is no default, which only the
       // commands that keep state need to hear about (`last` and `scan` keep none).
       let state: string | undefined;
+      const config = o.config === undefined ? undefined : path.resolve(io.cwd, o.config);
       const g: GlobalOptions = {
         root: o.root === undefined ? undefined : root,
-        config: o.config === undefined ? undefined : path.resolve(io.cwd, o.config),
+        config,
         get state() {
           state ??= stateDirFor(
             o.state === undefined ? defaultStateDir(io.env) : path.resolve(io.cwd, o.state),
@@ -180,6 +182,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         only: o.only,
         quiet: o.quiet,
         color: o.color,
+        invocation: invocationWords({
+          root: o.root === undefined ? undefined : root,
+          config,
+          state: o.state === undefined ? undefined : path.resolve(io.cwd, o.state),
+        }),
       };
       return g;
     },
@@ -188,7 +195,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const now = io.now?.();
       return Promise.resolve(
         loadAll({ root: g.root ?? '/', config: g.config, env: io.env, ...(now ? { now } : {}) }),
-      );
+      ).then((loaded) => ({ ...loaded, invocation: g.invocation ?? [] }));
     },
   };
   const program = buildProgram(app);

@@ -141,12 +141,13 @@ export function settledProcesses(
 /**
  * What `record` and `approve` leave out as too young, for the admin: `name (user)` per group, or null. A
  * daemon started a minute ago would otherwise be missing from the baseline without a word, and reported as
- * new two minutes later.
+ * new two minutes later. `approve` is the command to suggest (with the run's --root, --state, --file).
  */
 export function youngNote(
   processes: readonly ProcessInfo[],
   now: Date,
   minAgeSeconds: number,
+  approve = 'tenken baseline approve',
 ): string | null {
   const settled = new Set(settledProcesses(processes, now, minAgeSeconds));
   const young = [...groupProcesses(processes.filter((p) => !settled.has(p))).values()].map(
@@ -154,7 +155,7 @@ export function youngNote(
   );
   if (young.length === 0) return null;
   const shown = young.slice(0, 10).join(', ') + (young.length > 10 ? `, +${young.length - 10} more` : '');
-  return `Left out ${young.length} process group${young.length === 1 ? '' : 's'} started less than ${minAgeSeconds} s ago: ${shown}. If they belong to the healthy state, run \`tenken baseline approve\` once they have run that long.`;
+  return `Left out ${young.length} process group${young.length === 1 ? '' : 's'} started less than ${minAgeSeconds} s ago: ${shown}. If they belong to the healthy state, run \`${approve}\` once they have run that long.`;
 }
 
 /**
@@ -525,7 +526,7 @@ export async function readBaseline(file: string): Promise<Baseline | null> {
     if (code === 'ENOENT') return null;
     if (code === 'ELOOP')
       throw new TenkenError(`Cannot read baseline ${file}: it is a symbolic link (refusing to follow it)`);
-    throw new TenkenError(describe(`Cannot read baseline ${file}`, err));
+    throw new TenkenError(describe(`Cannot read baseline ${file}`, err), { cause: err });
   }
   let json: unknown;
   try {

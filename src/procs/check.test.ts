@@ -351,6 +351,115 @@ describe('the baseline diff on a generated demo tree', () => {
     ).toEqual([['WARNING', 'bash', 'nobody']]);
   });
 
+  describe('login sessions', () => {
+    const passwd =
+      'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' +
+      'www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n' +
+      'alice:x:1000:1000::/home/alice:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\n';
+    const started = '2026-11-24T00:00:00Z';
+    /** A login's processes as systemd-logind leaves them: user manager, (sd-pam), its session bus, a shell. */
+    const login = (uid: number, pid: number): Spec['processes'] => [
+      {
+        pid,
+        ppid: 1,
+        name: 'systemd',
+        uid,
+        cmdline: ['/usr/lib/systemd/systemd', '--user'],
+        exe: '/usr/lib/systemd/systemd',
+        started,
+      },
+      {
+        pid: pid + 1,
+        ppid: pid,
+        name: '(sd-pam)',
+        uid,
+        cmdline: ['(sd-pam)'],
+        exe: '/usr/lib/systemd/systemd',
+        started,
+      },
+      {
+        pid: pid + 2,
+        ppid: pid,
+        name: 'dbus-daemon',
+        uid,
+        cmdline: ['/usr/bin/dbus-daemon', '--session', '--address=systemd:', '--nofork', '--nopidfile'],
+        exe: '/usr/bin/dbus-daemon',
+        started,
+      },
+      { pid: pid + 3, ppid: 1, name: 'bash', uid, exe: '/usr/bin/bash', started },
+    ];
+    const newOrMissing = (results: CheckResult[]) =>
+      findings(results, 'host')
+        .filter((f) => f.kind === 'process-new' || f.kind === 'process-missing' || f.kind === 'process-count')
+        .map((f) => f.summary);
+
+    it('are OK when the admin who recorded the baseline logs out and another user logs in (systemd --user)', async () => {
+      const spec = demoSpec();
+      const r = root(
+        { ...spec, processes: [...spec.processes, ...login(1000, 3110), ...login(0, 3300)] },
+        {
+          healthy: true,
+          files: { 'etc/passwd': passwd },
+        },
+      );
+      const base = await recordFrom(r);
+      expect(base.processes.filter((p) => p.name === 'systemd' || p.name === 'dbus-daemon')).toEqual([]);
+      regenerate(r, { ...spec, processes: [...spec.processes, ...login(1001, 4110)] }, true);
+      expect(newOrMissing(await judgeRoot(r, plan(), ok(base)))).toEqual([]);
+    });
+
+    it('do not keep alerting from a baseline recorded before they were left out', async () => {
+      const spec = demoSpec();
+      const r = root(spec, { healthy: true, files: { 'etc/passwd': passwd } });
+      const base = await recordFrom(r);
+      const old: Baseline = {
+        ...base,
+        processes: [
+          ...base.processes,
+          { name: 'systemd', user: 'alice', min: 1, max: 4 },
+          { name: 'dbus-daemon', user: 'alice', min: 1, max: 4 },
+        ],
+      };
+      expect(newOrMissing(await judgeRoot(r, plan(), ok(old)))).toEqual([]);
+    });
+
+    it("still report a program merely named systemd, and judge a daemon account's user manager", async () => {
+      const spec = demoSpec();
+      const r = root(spec, { healthy: true, files: { 'etc/passwd': passwd } });
+      const base = await recordFrom(r);
+      const fakes: Spec['processes'] = [
+        // From /tmp, with the right words: not systemd's program.
+        {
+          pid: 6100,
+          ppid: 1,
+          name: 'systemd',
+          uid: 33,
+          cmdline: ['systemd', '--user'],
+          exe: '/tmp/systemd',
+          started,
+        },
+        // A person's, but no user manager: no --user.
+        {
+          pid: 6200,
+          ppid: 1,
+          name: 'systemd',
+          uid: 1001,
+          cmdline: ['/home/bob/systemd'],
+          exe: '/home/bob/systemd',
+          started,
+        },
+        // The real program, but for an account nobody logs in as.
+        ...login(65534, 6300).slice(0, 1),
+      ];
+      regenerate(r, { ...spec, processes: [...spec.processes, ...fakes] }, true);
+      expect(newOrMissing(await judgeRoot(r, plan(), ok(base)))).toEqual([
+        'New process systemd (user www-data, pid 6100) not in the baseline',
+        'New process systemd (user bob, pid 6200) not in the baseline',
+        'New process systemd (user nobody, pid 6300) not in the baseline',
+      ]);
+    });
+  });
+
   it('after approve, the same state is OK, suspicious programs included', async () => {
     const r = root(demoSpec(), { healthy: true });
     const base = await recordFrom(r);
@@ -619,6 +728,28 @@ describe('without a usable baseline', () => {
     });
     // Suspicious programs need no baseline.
     expect(host.filter((f) => f.kind === 'process-exe')).toHaveLength(2);
+  });
+
+  it('says, for a baseline this user may not read, to run tenken as its owner or root, not to replace it', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const file = '/var/lib/tenken/baseline.json';
+    const denied = (owner: string | null): BaselineState => ({
+      state: 'unreadable',
+      path: file,
+      reason: `Cannot read baseline ${file}: permission denied`,
+      denied: { owner },
+    });
+    const summary = async (base: BaselineState) =>
+      findings(await judgeRoot(r, plan(), base), 'host').find((f) => f.kind === 'baseline-absent')?.summary;
+    expect(await summary(denied('root'))).toBe(
+      `Cannot read baseline ${file}: permission denied; run tenken as root, who owns it`,
+    );
+    expect(await summary(denied('alice'))).toBe(
+      `Cannot read baseline ${file}: permission denied; run tenken as its owner (alice) or as root`,
+    );
+    expect(await summary(denied(null))).toBe(
+      `Cannot read baseline ${file}: permission denied; run tenken as the user that owns it, or as root`,
+    );
   });
 
   it('reports a corrupt baseline file as UNKNOWN with its path, through the check kind', async () => {

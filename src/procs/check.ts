@@ -9,7 +9,8 @@ import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan, ServicePlan } from '../config/plan.ts';
-import { TenkenError } from '../core/errors.ts';
+import { tenkenCommand } from '../core/command.ts';
+import { TenkenError, errnoCode } from '../core/errors.ts';
 import { segmentRegExp } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
@@ -36,18 +37,29 @@ import {
 import {
   currentViewer,
   hidepidFor,
+  parsePasswd,
   type ProcessInfo,
   readProcEnv,
   readProcessesCounted,
   type Viewer,
 } from './proc.ts';
+import { sessionEntry, sessionProcesses } from './session.ts';
 import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
 export const BASELINE_FILE = 'baseline.json';
 
-/** How to record a baseline, for messages. */
+/** How to record a baseline, for messages (a run under --root, --config or --state says recordCommand). */
 export const RECORD_HINT = 'tenken baseline record';
+
+/**
+ * The command that records this run's baseline: `tenken baseline record` with the run's --root, --config
+ * and --state (else it would record the live host's, or write elsewhere), and `--file` for a baseline named
+ * on the command line.
+ */
+export function recordCommand(invocation: readonly string[] = [], file?: string): string {
+  return tenkenCommand(invocation, 'baseline', 'record', ...(file === undefined ? [] : ['--file', file]));
+}
 
 /** A finding of this check: one of ours, or a core kind (not-checked). */
 export type AnyFinding = ProcsFinding | Finding;
@@ -204,7 +216,8 @@ function ignoredNames(cfg: ProcsConfig, plan: Pick<Plan, 'services'>): string[] 
 
 /**
  * The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, the planned
- * services' workers (their per-connection copies come and go), or tenken itself.
+ * services' workers (their per-connection copies come and go), login sessions' user managers and session
+ * buses (session.ts: they come and go with logins), or tenken itself.
  */
 export function snapshotOf(
   obs: Observation,
@@ -215,10 +228,15 @@ export function snapshotOf(
   const all = new Map(obs.processes.map((p) => [p.pid, p]));
   const self = selfPid === undefined ? new Set<number>() : selfAndAncestors(all, selfPid);
   const ignore = ignoredNames(cfg, plan);
+  const sessions = sessionProcesses(obs.processes, obs.systemUsers);
   // The ignore list keeps an admin's shells out; a shell of a daemon's account (www-data's bash: a web
   // shell's first step) is not one of those and is judged like any process.
   const processes = obs.processes.filter(
-    (p) => !p.kernelThread && !self.has(p.pid) && !outsideBaseline(p.name, p.user, ignore, obs.systemUsers),
+    (p) =>
+      !p.kernelThread &&
+      !self.has(p.pid) &&
+      !sessions.has(p.pid) &&
+      !outsideBaseline(p.name, p.user, ignore, obs.systemUsers),
   );
   return { processes, listeners: obs.listeners, all };
 }
@@ -378,7 +396,38 @@ export type BaselineState =
       reason: string;
       /** Something other than a regular file is at the path (a link, FIFO, directory): `record --force` refuses it too. */
       notFile?: true;
+      /**
+       * The file is there but this user may not read it (EACCES, EPERM): a question of who runs tenken, not of
+       * the baseline. `owner` is its owner's name (the uid when unknown), null when not even that is known.
+       */
+      denied?: { owner: string | null };
     };
+
+/** A uid's name in this machine's /etc/passwd (the baseline is a local file, never under --root), else the uid. */
+async function localUserName(uid: number): Promise<string> {
+  const passwd = await readRegularFile('/etc/passwd', 'utf8').catch(() => '');
+  return parsePasswd(passwd).get(uid) ?? `uid ${uid}`;
+}
+
+/**
+ * What to do about a baseline that cannot be used, after its reason: for a permission error, who may read
+ * it (a reviewed baseline is not to be thrown away because the wrong user ran tenken); for something not a
+ * file at its name, remove it; else fix the file or record a new one.
+ */
+export function unreadableAdvice(
+  base: Extract<BaselineState, { state: 'unreadable' }>,
+  record: string,
+): string {
+  if (base.notFile) return `remove it, then record one with \`${record}\``;
+  if (base.denied) {
+    const owner = base.denied.owner;
+    if (owner === 'root') return 'run tenken as root, who owns it';
+    return owner === null
+      ? 'run tenken as the user that owns it, or as root'
+      : `run tenken as its owner (${owner}) or as root`;
+  }
+  return `fix or replace it with \`${record} --force\``;
+}
 
 /** Loads the baseline, turning a broken file into a state the check reports (never a throw). */
 export async function loadBaseline(file: string | null): Promise<BaselineState> {
@@ -388,15 +437,16 @@ export async function loadBaseline(file: string | null): Promise<BaselineState> 
     return baseline ? { state: 'ok', path: file, baseline } : { state: 'absent', path: file };
   } catch (err) {
     if (!(err instanceof TenkenError)) throw err;
-    const notFile = await lstat(file).then(
-      (st) => !st.isFile(),
-      () => false,
-    );
+    const st = await lstat(file).catch(() => null);
+    const notFile = st !== null && !st.isFile();
+    const code = errnoCode(err.cause);
+    const denied = !notFile && (code === 'EACCES' || code === 'EPERM');
     return {
       state: 'unreadable',
       path: file,
       reason: err.message,
       ...(notFile ? { notFile: true as const } : {}),
+      ...(denied ? { denied: { owner: st === null ? null : await localUserName(st.uid) } } : {}),
     };
   }
 }
@@ -428,7 +478,13 @@ export function judge(
   plan: Plan,
   cfg: ProcsConfig,
   base0: BaselineState,
-  opts: { now: Date; selfPid?: number; hostName?: string },
+  opts: {
+    now: Date;
+    selfPid?: number;
+    hostName?: string;
+    /** The command that records a baseline for this run (recordCommand); `tenken baseline record` if absent. */
+    record?: string;
+  },
 ): CheckResult[] {
   // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
   // this one: its processes were reported missing and an only-installed daemon CRITICAL. Not compared.
@@ -484,7 +540,8 @@ export function judge(
       servicePorts,
       minAgeSeconds: cfg.minAgeSeconds,
       now: opts.now,
-      ignored: (name, user) => outsideBaseline(name, user, ignore, obs.systemUsers),
+      ignored: (name, user) =>
+        outsideBaseline(name, user, ignore, obs.systemUsers) || sessionEntry(name, user, obs.systemUsers),
       ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
@@ -493,18 +550,17 @@ export function judge(
     }
   } else {
     const where = base.path ?? `${BASELINE_FILE} in the state directory`;
+    const record = opts.record ?? RECORD_HINT;
     host.push({
       kind: 'baseline-absent',
       status: base.state === 'absent' ? 'INFO' : 'UNKNOWN',
       service: 'host',
       summary:
         base.state === 'absent'
-          ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${RECORD_HINT}\` on a healthy host`
-          : base.notFile
-            ? `${base.reason}; remove it, then record one with \`${RECORD_HINT}\``
-            : `${base.reason}; fix or replace it with \`${RECORD_HINT} --force\``,
+          ? `No baseline recorded (${where}): new processes and listeners cannot be told apart; record one with \`${record}\` on a healthy host`
+          : `${base.reason}; ${unreadableAdvice(base, record)}`,
       evidence: [],
-      data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: RECORD_HINT },
+      data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: record },
     });
   }
   host.push(
@@ -603,6 +659,7 @@ export const procsCheck: CheckKind = {
       results: judge(obs, ctx.plan, cfg, base, {
         now: ctx.host.now,
         hostName: ctx.host.name,
+        record: recordCommand(ctx.invocation),
         ...(selfPid ? { selfPid } : {}),
       }),
     };

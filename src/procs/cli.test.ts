@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,7 +41,10 @@ describe('tenken baseline and tenken procs', () => {
     );
 
     const again = await tenken([...g, 'baseline', 'record']);
-    expect(again.error).toMatch(/^A baseline exists at .*: review `tenken procs`/);
+    const t = `tenken ${g.join(' ')}`;
+    expect(again.error).toBe(
+      `A baseline exists at ${file} (updated ${NOW.toISOString()}): review \`${t} procs\`, then \`${t} baseline approve\` merges what runs now into it, or \`${t} baseline record --force\` replaces it`,
+    );
 
     regenerate(root, demoSpec());
     const text = await tenken([...g, 'procs']);
@@ -122,12 +126,49 @@ describe('tenken baseline and tenken procs', () => {
     const other = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
     cleanup.push(other);
     const show = await tenken(['--root', root, '--state', other, 'baseline', 'show']);
-    expect(show.error).toMatch(/^No baseline at .*: record one with `tenken baseline record`$/);
+    expect(show.error).toBe(
+      `No baseline at ${path.join(stateDirFor(other, root), 'baseline.json')}: record one with \`tenken --root ${root} --state ${other} baseline record\``,
+    );
     const html = await tenken(['--root', root, '--state', other, '--format', 'html', 'procs']);
     expect(html.error).toBe('procs cannot write --format html: use text or json');
     const info = await tenken(['--root', root, '--state', other, 'procs', '-v']);
-    expect(info.out).toMatch(
-      /No baseline recorded \(.*baseline\.json\): .*record one with `tenken baseline record`/,
+    expect(info.out).toContain(`on a healthy host`);
+    expect(info.out).toContain(`record one with \`tenken --root ${root} --state ${other} baseline record\``);
+  });
+
+  it('suggests a record command that, pasted into a shell as written, records the baseline it looked for', async () => {
+    const st = path.join(mkdtempSync(path.join(os.tmpdir(), 'tenken-state-')), "ops' state");
+    cleanup.push(path.dirname(st));
+    const cfgFile = path.join(path.dirname(st), 'tenken.yaml');
+    writeFileSync(cfgFile, 'checks:\n  procs:\n    minAgeSeconds: 60\n');
+    const gs = ['--root', root, '--config', cfgFile, '--state', st];
+    const json = JSON.parse((await tenken([...gs, '--format', 'json', 'procs'])).out) as {
+      results: { findings: { kind: string; data: { command?: string } }[] }[];
+    };
+    const command = json.results.flatMap((r) => r.findings).find((f) => f.kind === 'baseline-absent')
+      ?.data.command;
+    expect(command).toBe(
+      `tenken --root ${root} --config ${cfgFile} --state '${path.dirname(st)}/ops'\\'' state' baseline record`,
+    );
+    // What a shell makes of it, word by word.
+    const words = execFileSync('sh', ['-c', `set -- ${command}; printf '%s\\0' "$@"`], { encoding: 'utf8' })
+      .split('\0')
+      .slice(1, -1);
+    expect(words).toEqual([...gs, 'baseline', 'record']);
+    // `tenken check` says the same.
+    expect((await tenken([...gs, '--format', 'json', 'check', '--only', 'procs'])).out).toContain(
+      JSON.stringify(command),
+    );
+    expect((await tenken(words)).error).toBeNull();
+    const after = await tenken([...gs, 'procs']);
+    expect(after.out).not.toContain('No baseline recorded');
+    // And `baseline show` of a --file names it in its advice, as `procs --baseline` does.
+    const file = path.join(path.dirname(st), 'other.json');
+    expect((await tenken([...gs, 'baseline', 'show', '--file', file])).error).toBe(
+      `No baseline at ${file}: record one with \`${command} --file ${file}\``,
+    );
+    expect((await tenken([...gs, 'procs', '-v', '--baseline', file])).out).toContain(
+      `record one with \`${command} --file ${file}\``,
     );
   });
 });

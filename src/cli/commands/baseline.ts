@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { tenkenCommand } from '../../core/command.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { terminalSafe, truncate } from '../../core/sanitize.ts';
 import {
@@ -31,6 +32,15 @@ async function locate(app: App, cmd: Command, opts: FileOption) {
     baselinePathFor(cfg, { stateDir: g.state, configPath: loaded.configPath, cwd: app.io.cwd }) ??
     path.join(g.state, BASELINE_FILE);
   return { g, loaded, cfg, file: path.resolve(app.io.cwd, given) };
+}
+
+/**
+ * A baseline command to suggest, as this run would need it: its --root, --config, --state, and the
+ * --file it was given (`tenken procs` takes that as --baseline).
+ */
+function suggest(g: ReturnType<App['globals']>, opts: FileOption, file: string, ...words: string[]): string {
+  const named = opts.file === undefined ? [] : [words[0] === 'procs' ? '--baseline' : '--file', file];
+  return tenkenCommand(g.invocation ?? [], ...words, ...named);
 }
 
 async function write(app: App, text: string): Promise<void> {
@@ -76,8 +86,8 @@ export function register(program: Command, app: App): void {
       if (!opts.force && (await baselineExists(file))) {
         const old = await readBaseline(file).catch(() => null);
         throw new TenkenError(
-          `A baseline exists at ${file}${old ? ` (updated ${old.updated})` : ''}: review \`tenken procs\`, then ` +
-            '`tenken baseline approve` merges what runs now into it, or `tenken baseline record --force` replaces it',
+          `A baseline exists at ${file}${old ? ` (updated ${old.updated})` : ''}: review \`${suggest(g, opts, file, 'procs')}\`, then ` +
+            `\`${suggest(g, opts, file, 'baseline', 'approve')}\` merges what runs now into it, or \`${suggest(g, opts, file, 'baseline', 'record', '--force')}\` replaces it`,
         );
       }
       const { snap, suspicious } = await current(loaded, cfg);
@@ -102,7 +112,12 @@ export function register(program: Command, app: App): void {
         minAgeSeconds: cfg.minAgeSeconds,
       });
       await writeBaseline(file, b);
-      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
+      const young = youngNote(
+        snap.processes,
+        loaded.host.now,
+        cfg.minAgeSeconds,
+        suggest(g, opts, file, 'baseline', 'approve'),
+      );
       if (g.format === 'json') {
         // What the text says besides the file: the programs left out for review, and the young processes.
         const notRecorded = suspicious.map((p) => ({
@@ -119,7 +134,7 @@ export function register(program: Command, app: App): void {
       if (young) lines.push(terminalSafe(young));
       if (suspicious.length) {
         lines.push(
-          `Not recorded: ${suspicious.length} ${suspicious.length === 1 ? 'process runs' : 'processes run'} from a deleted or replaced binary, a memfd or a temp directory (left out of the baseline with their listeners, except a package upgrade's); they stay CRITICAL until reviewed and approved with \`tenken baseline approve\`:`,
+          `Not recorded: ${suspicious.length} ${suspicious.length === 1 ? 'process runs' : 'processes run'} from a deleted or replaced binary, a memfd or a temp directory (left out of the baseline with their listeners, except a package upgrade's); they stay CRITICAL until reviewed and approved with \`${suggest(g, opts, file, 'baseline', 'approve')}\`:`,
         );
         for (const p of suspicious.slice(0, 20))
           lines.push(
@@ -139,7 +154,10 @@ export function register(program: Command, app: App): void {
     .action(async (opts: FileOption, cmd: Command) => {
       const { g, file } = await locate(app, cmd, opts);
       const b = await readBaseline(file);
-      if (!b) throw new TenkenError(`No baseline at ${file}: record one with \`tenken baseline record\``);
+      if (!b)
+        throw new TenkenError(
+          `No baseline at ${file}: record one with \`${suggest(g, opts, file, 'baseline', 'record')}\``,
+        );
       if (g.format === 'json') return write(app, `${JSON.stringify(b, null, 2)}\n`);
       await write(app, `${renderBaseline(b, file).join('\n')}\n`);
     });
@@ -158,7 +176,9 @@ export function register(program: Command, app: App): void {
       const { g, loaded, cfg, file } = await locate(app, cmd, opts);
       const old = await readBaseline(file);
       if (!old)
-        throw new TenkenError(`No baseline at ${file}: record one first with \`tenken baseline record\``);
+        throw new TenkenError(
+          `No baseline at ${file}: record one first with \`${suggest(g, opts, file, 'baseline', 'record')}\``,
+        );
       const { snap, suspicious } = await current(loaded, cfg);
       const { baseline: merged, changes } = approveBaseline(old, snap, {
         now: loaded.host.now,
@@ -166,7 +186,12 @@ export function register(program: Command, app: App): void {
         minAgeSeconds: cfg.minAgeSeconds,
       });
       if (changes.length && !opts.dryRun) await writeBaseline(file, merged);
-      const young = youngNote(snap.processes, loaded.host.now, cfg.minAgeSeconds);
+      const young = youngNote(
+        snap.processes,
+        loaded.host.now,
+        cfg.minAgeSeconds,
+        suggest(g, opts, file, 'baseline', 'approve'),
+      );
       if (g.format === 'json') {
         const written = changes.length > 0 && !opts.dryRun;
         return write(app, `${JSON.stringify({ file, written, changes, young }, null, 2)}\n`);

@@ -1,13 +1,28 @@
 import type { Command } from 'commander';
 import { configText, DEFAULT_CONFIG, parseConfig } from '../../config/load.ts';
 import { STARTER_CONFIG } from '../../config/starter.ts';
+import { invocationWords, tenkenCommand } from '../../core/command.ts';
 import { TenkenError, describe, errnoCode } from '../../core/errors.ts';
 import { hostPath } from '../../core/host.ts';
 import { readRegularFileSync } from '../../core/open.ts';
 import { writeFileAtomic } from '../../state/atomic.ts';
-import { assertFormat, type App } from '../app.ts';
+import { assertFormat, type App, type GlobalOptions } from '../app.ts';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+
+/**
+ * The other `config` command for the same file, to suggest: with the run's --root and --config (without
+ * them it would check or write the live host's /etc/tenken/tenken.yaml), and the file when one was named.
+ */
+function sibling(
+  g: GlobalOptions,
+  command: 'init' | 'check',
+  file: string | undefined,
+  target: string,
+): string {
+  const given = invocationWords({ root: g.root, config: g.config });
+  return tenkenCommand(given, 'config', command, ...(file === undefined ? [] : [target]));
+}
 
 /** `tenken config init|check`: write a commented starter config; validate one with file:line:col errors. */
 export function register(program: Command, app: App): void {
@@ -39,9 +54,7 @@ export function register(program: Command, app: App): void {
         throw new TenkenError(describe(`Cannot create ${path.dirname(target)}`, err));
       }
       writeFileAtomic(target, STARTER_CONFIG, 0o644);
-      await app.io.write(
-        `Wrote ${target}\nEdit it, then run: tenken config check${file !== undefined || g.config ? ` --config ${target}` : ''}\n`,
-      );
+      await app.io.write(`Wrote ${target}\nEdit it, then run: ${sibling(g, 'check', file, target)}\n`);
     });
 
   config
@@ -59,7 +72,8 @@ export function register(program: Command, app: App): void {
       try {
         bytes = readRegularFileSync(target);
       } catch (err) {
-        const hint = errnoCode(err) === 'ENOENT' ? ' (tenken config init writes a starter)' : '';
+        const hint =
+          errnoCode(err) === 'ENOENT' ? ` (\`${sibling(g, 'init', file, target)}\` writes a starter)` : '';
         throw new TenkenError(`${describe(`Cannot read ${target}`, err)}${hint}`);
       }
       let services: number;

@@ -4,7 +4,14 @@ import { TenkenError, describe } from '../../core/errors.ts';
 import { terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
-import { baselinePathFor, judge, loadBaseline, observe, snapshotOf } from '../../procs/check.ts';
+import {
+  baselinePathFor,
+  judge,
+  loadBaseline,
+  observe,
+  recordCommand,
+  snapshotOf,
+} from '../../procs/check.ts';
 import { renderListeners, renderProcessTable, renderResults } from '../../procs/view.ts';
 import { assertFormat, type App } from '../app.ts';
 
@@ -48,6 +55,8 @@ export function register(program: Command, app: App): void {
       const results = judge(obs, loaded.plan, cfg, base, {
         now: loaded.host.now,
         hostName: loaded.host.name,
+        // With this run's --root/--config/--state, and --baseline's file: as written, it records this baseline.
+        record: recordCommand(g.invocation, opts.baseline === undefined || file === null ? undefined : file),
         ...(selfPid === undefined ? {} : { selfPid }),
       });
       const status = worst(results.map((r) => r.status));
