@@ -342,6 +342,11 @@ describe('a report of a botnet', () => {
     expect(r?.status).toBe('CRITICAL');
     // The JSON says how many were left out, per status, not only the summary's words.
     expect(r?.omitted).toEqual({ count: 451, statuses: { WARNING: 451 } });
+    // Under --root (and --state), the command it names lists that tree's attacks, pasted as written.
+    const [under] = buildResults(many, [], 1e6, ['--root', '/srv/other host', '--state', '/tmp/st']);
+    expect(under?.summary).toMatch(
+      /\(tenken --root '\/srv\/other host' --state \/tmp\/st attacks lists them all\)$/,
+    );
   });
 });
 

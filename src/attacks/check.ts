@@ -1,3 +1,4 @@
+import { tenkenCommand } from '../core/command.ts';
 import { z } from 'zod';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan } from '../config/plan.ts';
@@ -314,7 +315,7 @@ async function runAttacks(ctx: CheckContext, deps: AttacksCheckDeps): Promise<Ch
     ...(mode.kind === 'resume' ? { limit: ctx.config.checks.logs.maxReadPerRun } : {}),
     ...(deps.journalRunner ? { journalRunner: deps.journalRunner } : {}),
   });
-  const results = buildResults(g.report.findings, g.problems, g.bytes);
+  const results = buildResults(g.report.findings, g.problems, g.bytes, ctx.invocation);
   // --all and --since look without moving the saved offsets.
   return mode.kind === 'resume' ? { results, state: g.state } : { results };
 }
@@ -346,7 +347,12 @@ function notRead(path: string, why: string): Finding {
 export { MAX_LISTED };
 
 /** Results per service (findings grouped by their service), `host` first when it has any. */
-export function buildResults(findings: AttackFinding[], problems: Finding[], bytes: number): CheckResult[] {
+export function buildResults(
+  findings: AttackFinding[],
+  problems: Finding[],
+  bytes: number,
+  invocation: readonly string[] = [],
+): CheckResult[] {
   const by = new Map<string, Finding[]>();
   for (const f of [...problems, ...(findings as Finding[])]) {
     const list = by.get(f.service) ?? [];
@@ -378,7 +384,7 @@ export function buildResults(findings: AttackFinding[], problems: Finding[], byt
     const capped = capFindings(attacks, MAX_LISTED, (f) => attackWeight(f as AttackFinding));
     if (capped.omitted) {
       const shownHosts = new Set(capped.listed.map((f) => f.host));
-      summary += `; the ${MAX_LISTED} most serious listed, ${capped.omitted.count} more from ${[...hosts].filter((h) => !shownHosts.has(h)).length} more sources (tenken attacks lists them all)`;
+      summary += `; the ${MAX_LISTED} most serious listed, ${capped.omitted.count} more from ${[...hosts].filter((h) => !shownHosts.has(h)).length} more sources (${tenkenCommand(invocation, 'attacks')} lists them all)`;
       findings = [...list.filter((f) => !f.kind.startsWith('attack-')), ...capped.listed];
       omitted = capped.omitted;
     }
