@@ -114,6 +114,11 @@ export interface LoginsFindings {
     pid: number | null;
     port: number | null;
     windowSeconds: number;
+    /**
+     * Whether the session had a terminal: `yes` (wtmp's record, login(1)'s tty, sshd's VERBOSE `Starting
+     * session: ... on pts/N`, lastlog), `unknown` (sshd at LogLevel INFO, dropbear: no line tells).
+     */
+    terminal: 'yes' | 'unknown';
   };
 }
 

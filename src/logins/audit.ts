@@ -197,12 +197,26 @@ export function judgeTerminalLess(
         },
       });
     }
-    for (const k of hostKeys(e.host, null)) m.hosts[k] = Math.max(m.hosts[k] ?? 0, e.sec);
-    if (net) m.nets[net] = Math.max(m.nets[net] ?? 0, e.sec);
-    m.hosts = capRecord(m.hosts, LIMITS.hosts);
-    m.nets = capRecord(m.nets, LIMITS.nets);
+    learnHost(learned, e.user, e.host, e.sec);
   }
   return out;
+}
+
+/**
+ * Records a login of `user` from `host` at `sec` in the learned model (its host and network), creating the
+ * user's model when wtmp never had a login of them (an account used only by sftp or `ssh host command`).
+ */
+export function learnHost(learned: LearnedModel, user: string, host: string, sec: number): void {
+  let m = learned[user];
+  if (!m) {
+    m = emptyModel();
+    learned[user] = m;
+  }
+  const net = networkOf(host, null);
+  for (const k of hostKeys(host, null)) m.hosts[k] = Math.max(m.hosts[k] ?? 0, sec);
+  if (net) m.nets[net] = Math.max(m.nets[net] ?? 0, sec);
+  m.hosts = capRecord(m.hosts, LIMITS.hosts);
+  m.nets = capRecord(m.nets, LIMITS.nets);
 }
 
 /** Host keys of a session: its host name and its address, lower case. */

@@ -185,6 +185,15 @@ export const authEventSchema = z.discriminatedUnion('kind', [
     port: z.number().nullable(),
     sec: z.number(),
   }),
+  z.object({
+    kind: z.literal('tty'),
+    user: z.string(),
+    host: z.string(),
+    port: z.number(),
+    tty: z.string(),
+    sec: z.number(),
+    evidence: evidenceSchema,
+  }),
   z.object({ kind: z.literal('boot'), sec: z.number(), evidence: evidenceSchema }),
 ]);
 

@@ -42,6 +42,7 @@ import {
   mergeCoverage,
   nextCursor,
   journalBoots,
+  judgeUnknownTerminal,
   reconcile,
   scanAuthJournal,
   unmatchedFindings,
@@ -412,12 +413,65 @@ export async function inspectLogins(
     });
   }
 
+  // lastlog, and lastlog2's database where util-linux 2.40+ keeps it (Debian 13): each a user's last login,
+  // compared with wtmp (tamper tests) and evidence of a terminal for the reconciliation.
+  const facts: (LastlogFact & { file: string; name: string })[] = [];
+  if (history.audit.begins !== null) {
+    const unreadable = (file: string, err: unknown) => {
+      // The readers' errors already say what they could not read (`Cannot read FILE: why`).
+      const why = reason(err).replace(`Cannot read ${file}: `, '');
+      findings.push(
+        notChecked('lastlog', file, why, 'INFO', `Cannot read ${file}: ${why}: not compared with wtmp`),
+      );
+    };
+    const lastlogLocal = hostPath(host, cfg.lastlog);
+    if (fs.existsSync(lastlogLocal)) {
+      const byUid = new Map<number, string>();
+      for (const [name, a] of accounts) if (!byUid.has(a.uid)) byUid.set(a.uid, name);
+      try {
+        for (const e of readLastlog(lastlogLocal, byUid.keys(), { display: cfg.lastlog }).values()) {
+          const user = byUid.get(e.uid);
+          if (user !== undefined)
+            facts.push({
+              user,
+              uid: e.uid,
+              sec: e.time,
+              tty: fieldText(e.line),
+              host: fieldText(e.host),
+              file: cfg.lastlog,
+              name: 'lastlog',
+            });
+        }
+      } catch (err) {
+        unreadable(cfg.lastlog, err);
+      }
+    }
+    const lastlog2Local = hostPath(host, cfg.lastlog2);
+    if (fs.existsSync(lastlog2Local)) {
+      try {
+        for (const e of readLastlog2(lastlog2Local, cfg.lastlog2))
+          facts.push({
+            user: e.user,
+            uid: accounts.get(e.user)?.uid ?? -1,
+            sec: e.time,
+            tty: e.tty,
+            host: e.host,
+            file: cfg.lastlog2,
+            name: 'lastlog2',
+          });
+      } catch (err) {
+        unreadable(cfg.lastlog2, err);
+      }
+    }
+  }
+
   // 3. The auth log: reconciliation and boot banners. The files are read from their saved cursors; the
   //    lines a later run still needs are carried in the state (see AuthLogState).
   const reconciled = prev?.reconciled ?? Number.NEGATIVE_INFINITY;
   let nextReconciled = prev?.reconciled;
   const events: AuthEvent[] = [];
   let logNote = '';
+  let quietNote = '';
   const scans: { from: number | null; to: number | null }[] = [];
   const syslogZone = makeZone(zoneName);
   /** Whether this run's state is saved (only then is the per-run read limit applied). */
@@ -515,13 +569,24 @@ export async function inspectLogins(
         windowSec: cfg.matchWindowSeconds,
         after: reconciled,
         until,
+        lastlog: facts.map((f) => ({ user: f.user, sec: f.sec, tty: f.tty, host: f.host, source: f.file })),
       });
       add(unmatchedFindings(out, files, LOGINS_SERVICE, cfg.matchWindowSeconds));
       add(judgeTerminalLess(out.withoutTerminal, audit.learned, cfg, LOGINS_SERVICE, zone));
+      const unknown = judgeUnknownTerminal(
+        out.terminalUnknown,
+        audit.learned,
+        LOGINS_SERVICE,
+        cfg.matchWindowSeconds,
+      );
+      add(unknown.findings);
+      quietNote = unknown.known
+        ? `; ${unknown.known} sshd login${unknown.known === 1 ? '' : 's'} without a wtmp record from known hosts (no terminal, or a removed record)`
+        : '';
       nextReconciled = until;
       const first = coverage[0] as { from: number };
       const last = coverage[coverage.length - 1] as { to: number };
-      logNote = `, ${logName} ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched)`;
+      logNote = `, ${logName} ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched${quietNote})`;
     }
   }
   if (readingFiles && authState) {
@@ -567,54 +632,6 @@ export async function inspectLogins(
   }
   const lastlogSeen: Record<string, number> = { ...(prev?.lastlog ?? {}) };
   if (history.audit.begins !== null) {
-    // lastlog, and lastlog2's database where util-linux 2.40+ keeps it (Debian 13): each a user's last login.
-    const facts: (LastlogFact & { file: string; name: string })[] = [];
-    const unreadable = (file: string, err: unknown) => {
-      // The readers' errors already say what they could not read (`Cannot read FILE: why`).
-      const why = reason(err).replace(`Cannot read ${file}: `, '');
-      findings.push(
-        notChecked('lastlog', file, why, 'INFO', `Cannot read ${file}: ${why}: not compared with wtmp`),
-      );
-    };
-    const lastlogLocal = hostPath(host, cfg.lastlog);
-    if (fs.existsSync(lastlogLocal)) {
-      const byUid = new Map<number, string>();
-      for (const [name, a] of accounts) if (!byUid.has(a.uid)) byUid.set(a.uid, name);
-      try {
-        for (const e of readLastlog(lastlogLocal, byUid.keys(), { display: cfg.lastlog }).values()) {
-          const user = byUid.get(e.uid);
-          if (user !== undefined)
-            facts.push({
-              user,
-              uid: e.uid,
-              sec: e.time,
-              tty: fieldText(e.line),
-              host: fieldText(e.host),
-              file: cfg.lastlog,
-              name: 'lastlog',
-            });
-        }
-      } catch (err) {
-        unreadable(cfg.lastlog, err);
-      }
-    }
-    const lastlog2Local = hostPath(host, cfg.lastlog2);
-    if (fs.existsSync(lastlog2Local)) {
-      try {
-        for (const e of readLastlog2(lastlog2Local, cfg.lastlog2))
-          facts.push({
-            user: e.user,
-            uid: accounts.get(e.user)?.uid ?? -1,
-            sec: e.time,
-            tty: e.tty,
-            host: e.host,
-            file: cfg.lastlog2,
-            name: 'lastlog2',
-          });
-      } catch (err) {
-        unreadable(cfg.lastlog2, err);
-      }
-    }
     for (const { fact, wtmpLast } of lastlogNewer(facts, history.audit.lastLogin, wtmpRange)) {
       if (lastlogSeen[fact.user] === fact.sec) continue;
       lastlogSeen[fact.user] = fact.sec;

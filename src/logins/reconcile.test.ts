@@ -15,6 +15,7 @@ import {
   loginNamed,
   logout,
   makeTree,
+  PASSWD,
   syslogLine,
   t,
 } from './fixtures-audit/tree.ts';
@@ -30,12 +31,14 @@ import {
   mergeCoverage,
   type NoTtyMark,
   parseAuthLine,
+  type TtyMark,
   type ReconcileInput,
   type ReconcileOutput,
   reconcile,
   scanAuthJournal,
 } from './reconcile.ts';
 import { readAuthLogs } from './auth-log.ts';
+import { encodeLastlog } from './lastlog.ts';
 import os from 'node:os';
 import fc from 'fast-check';
 
@@ -108,6 +111,32 @@ describe('parsing auth lines', () => {
         1,
       ),
     ).toBeNull();
+  });
+  it("reads sshd's VERBOSE Starting session lines: a tty, or none (command, subsystem, forced command)", () => {
+    const p = (m: string) => parseAuthLine(`Nov 24 03:00:00 h sshd[9]: Starting session: ${m}`, ctx, 's', 1);
+    expect(p('shell on pts/0 for joe from 10.9.8.7 port 5 id 0')).toMatchObject({
+      kind: 'tty',
+      tty: 'pts/0',
+      user: 'joe',
+      host: '10.9.8.7',
+      port: 5,
+    });
+    expect(p('command on pts/3 for joe from 10.9.8.7 port 5 id 1')).toMatchObject({
+      kind: 'tty',
+      tty: 'pts/3',
+    });
+    expect(p('command for joe from 10.9.8.7 port 5 id 0')).toMatchObject({ kind: 'no-tty', port: 5 });
+    expect(p("subsystem 'sftp' for joe from 10.9.8.7 port 5 id 0")).toMatchObject({ kind: 'no-tty' });
+    // A forced command is logged whole: it may hold ` on pts/9 for x from y port 1`.
+    expect(
+      p(
+        "forced-command (key-option) 'rsync --server -e.x on pts/9 for x from 1.2.3.4 port 1' for joe from 10.9.8.7 port 5 id 0",
+      ),
+    ).toMatchObject({ kind: 'no-tty', user: 'joe', host: '10.9.8.7', port: 5 });
+    expect(
+      p("forced-command (config) 'internal-sftp' on pts/2 for joe from 10.9.8.7 port 5 id 0"),
+    ).toMatchObject({ kind: 'tty', tty: 'pts/2', user: 'joe' });
+    expect(p('nonsense for joe from 10.9.8.7 port 5 id 0')).toBeNull();
   });
   it('reads a UTF-8 user name holding byte 0xA0 whole (やまだ, ムラタ), in every line form', () => {
     // The lines are latin1 (bytes); だ is E3 81 A0 and ム E3 83 A0, and JS `\s` matches U+00A0.
@@ -188,11 +217,15 @@ describe('reconciliation', () => {
     expect((await unmatched(makeTree({ wtmp, auth: authOk }), '2026-11-05T00:00')).found).toEqual([]);
   });
 
-  it('reports an Accepted line without a wtmp login as CRITICAL', async () => {
+  it('reports an sshd login that VERBOSE says started a shell on pts/0, without a wtmp login, as CRITICAL', async () => {
     const auth = [
       START,
       accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101),
       accepted('bob', '203.0.113.8', '2026-11-03T22:00:00', 500, 41000),
+      syslogLine(
+        '2026-11-03T22:00:01',
+        'sshd[502]: Starting session: shell on pts/0 for bob from 203.0.113.8 port 41000 id 0',
+      ),
       END,
     ];
     const { found } = await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00');
@@ -201,9 +234,95 @@ describe('reconciliation', () => {
       status: 'CRITICAL',
       user: 'bob',
       host: '203.0.113.8',
-      data: { direction: 'log-without-wtmp', port: 41000, pid: 500, windowSeconds: 60 },
+      data: { direction: 'log-without-wtmp', port: 41000, pid: 500, windowSeconds: 60, terminal: 'yes' },
     });
-    expect(found[0]?.evidence[0]).toMatchObject({ source: '/var/log/auth.log', line: 3 });
+    expect(found[0]?.summary).toMatch(/sshd started its session on a terminal but wtmp has no login of bob/);
+    expect(found[0]?.evidence.map((e) => e.line)).toEqual([3, 4]);
+  });
+
+  it('reports an sshd login that lastlog records on a pseudo-terminal, without a wtmp login, as CRITICAL', async () => {
+    // bob (uid 1001): sshd's record_login wrote lastlog (it does only for a session with a pty) at 22:00:01.
+    const lastlog = new Uint8Array(292 * 1002);
+    lastlog.set(
+      encodeLastlog({ time: t('2026-11-03T22:00:01'), line: 'pts/0', host: '203.0.113.8' }),
+      292 * 1001,
+    );
+    const auth = [
+      ...authOk.slice(0, 2),
+      accepted('bob', '203.0.113.8', '2026-11-03T22:00:00', 500, 41000),
+      END,
+    ];
+    const root = makeTree({ wtmp, auth, files: { '/var/log/lastlog': lastlog } });
+    const { found } = await unmatched(root, '2026-11-05T00:00');
+    expect(found.map((f) => [f.status, f.user, f.data.terminal])).toEqual([['CRITICAL', 'bob', 'yes']]);
+    expect(found[0]?.summary).toMatch(/\/var\/log\/lastlog has its login on a terminal/);
+    expect(found[0]?.evidence[1]).toMatchObject({ source: '/var/log/lastlog' });
+  });
+
+  it('takes no lastlog record for evidence that wtmp explains or that PAM wrote for a terminal-less session', async () => {
+    // alice's interactive login at 09:00:01 (wtmp pts/0, lastlog pts/0) and, 10 s later from the same host,
+    // `ssh host uptime` (no wtmp); bob's lastlog row is pam_lastlog(2)'s at session open: tty `ssh`.
+    const lastlog = new Uint8Array(292 * 1002);
+    lastlog.set(
+      encodeLastlog({ time: t('2026-11-02T09:00:01'), line: 'pts/0', host: '10.0.0.5' }),
+      292 * 1000,
+    );
+    lastlog.set(
+      encodeLastlog({ time: t('2026-11-03T22:00:00'), line: 'ssh', host: '203.0.113.8' }),
+      292 * 1001,
+    );
+    const auth = [
+      START,
+      accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101),
+      accepted('alice', '10.0.0.5', '2026-11-02T09:00:10', 110, 50010),
+      accepted('bob', '203.0.113.8', '2026-11-03T22:00:00', 500, 41000),
+      END,
+    ];
+    const root = makeTree({ wtmp, auth, files: { '/var/log/lastlog': lastlog } });
+    const { found } = await unmatched(root, '2026-11-05T00:00');
+    expect(found.filter((f) => f.status === 'CRITICAL')).toEqual([]);
+  });
+
+  it('judges an INFO-level sshd login without a wtmp record (rsync -e ssh) by host: a WARNING once, then quiet', async () => {
+    // LogLevel INFO (Debian, Ubuntu, RHEL): the nightly backup leaves Accepted and pam_unix's lines only.
+    const night = (day: string, pid: number, port: number) => [
+      accepted('backup', '192.0.2.30', `${day}T03:00:00`, pid, port),
+      syslogLine(
+        `${day}T03:00:00`,
+        `sshd[${pid}]: pam_unix(sshd:session): session opened for user backup(uid=1003) by backup(uid=0)`,
+      ),
+      syslogLine(`${day}T03:05:00`, `sshd[${pid}]: pam_unix(sshd:session): session closed for user backup`),
+    ];
+    const passwd = `${PASSWD}backup:x:1003:1003:nightly backup:/home/backup:/bin/sh\n`;
+    const root = makeTree({ wtmp, passwd, auth: [...authOk, ...night('2026-11-03', 4500, 41000)] });
+    const first = await unmatched(root, '2026-11-05T00:00');
+    expect(first.found.map((f) => [f.status, f.user, f.host, f.data.direction, f.data.terminal])).toEqual([
+      ['WARNING', 'backup', '192.0.2.30', 'log-without-wtmp', 'unknown'],
+    ]);
+    expect(first.found[0]?.summary).toMatch(
+      /^sshd accepted backup from 192\.0\.2\.30 port 41000 at 2026-11-03T03:00:00Z \(a host and network backup never used before\) and wtmp has no login of backup within 60 s: a session without a terminal \(ssh host command, rsync, scp\) or a removed wtmp record; `LogLevel VERBOSE` in sshd_config lets tenken tell them apart$/,
+    );
+    // The next night, the same backup from the same host: nothing reported, counted in the summary.
+    fs.appendFileSync(
+      path.join(root, 'var/log/auth.log'),
+      `${[...night('2026-11-05', 4600, 41100), syslogLine('2026-11-05T23:59:00', 'CRON[1]: (root) CMD (true)')].join('\n')}\n`,
+    );
+    const second = await unmatched(root, '2026-11-06T00:00', first.r.state);
+    expect(second.found).toEqual([]);
+    expect(second.r.findings.filter((f) => f.status !== 'OK' && f.status !== 'INFO')).toEqual([]);
+    expect(second.r.summary).toMatch(/1 sshd login without a wtmp record from known hosts/);
+  });
+
+  it("keeps login(1)'s network login without a wtmp record CRITICAL", async () => {
+    const auth = [
+      ...authOk.slice(0, 2),
+      syslogLine('2026-11-03T04:00:00', 'login[3302]: LOGIN ON pts/3 BY bob FROM pc22.example'),
+      END,
+    ];
+    const { found } = await unmatched(makeTree({ wtmp, auth }), '2026-11-05T00:00');
+    expect(found.map((f) => [f.status, f.user, f.data.tty, f.data.terminal])).toEqual([
+      ['CRITICAL', 'bob', 'pts/3', 'yes'],
+    ]);
   });
 
   it('does not expect wtmp for an sftp session', async () => {
@@ -612,11 +731,23 @@ function reconcileByPairs(input: ReconcileInput): ReconcileOutput {
   }
   const inRange = (t: number): boolean => t > input.after && t <= input.until;
   const withoutTerminal: AuthLogin[] = [];
+  const terminalUnknown: AuthLogin[] = [];
+  const terminalEvidence: ReconcileOutput['terminalEvidence'] = new Map();
+  const ttyMarks = input.events.filter((e): e is TtyMark => e.kind === 'tty');
+  const plain = (h: string): string => h.toLowerCase().replace(/^::ffff:(?=.*\.)/, '');
   const logWithoutWtmp = uniq.filter((e, i) => {
     if (used.has(i) || !inRange(e.sec)) return false;
     if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
+    if (e.daemon !== 'sshd') return true;
+    const tty = ttyMarks
+      .filter((m) => m.user === e.user && m.port === e.port && m.sec >= e.sec && m.sec <= e.sec + w)
+      .sort((a, b) => a.sec - b.sec)
+      .find((m) => plain(m.host) === plain(e.host));
+    if (tty) {
+      terminalEvidence.set(e, { by: 'sshd', evidence: tty.evidence });
+      return true;
+    }
     if (
-      e.daemon === 'sshd' &&
       noTty.some(
         (m) =>
           m.user === e.user && m.sec >= e.sec && m.sec <= e.sec + w && (m.port === null || m.port === e.port),
@@ -625,13 +756,14 @@ function reconcileByPairs(input: ReconcileInput): ReconcileOutput {
       withoutTerminal.push(e);
       return false;
     }
-    return true;
+    terminalUnknown.push(e);
+    return false;
   });
   const wtmpWithoutLog = net.filter(
     (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
   );
   const matched = [...matchedSessions].filter((s) => inRange(s.start)).length;
-  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal };
+  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal, terminalUnknown, terminalEvidence };
 }
 
 describe('pairing logins with sessions by user and time window', () => {
@@ -711,6 +843,16 @@ describe('pairing logins with sessions by user and time window', () => {
         })
         .map((r): AuthEvent => acceptedAt(r.daemon, r.user, r.host, r.port, r.pid, r.tty, r.sec)),
       fc.record({ user, host: fc.option(host), port, sec }).map((r): AuthEvent => ({ kind: 'no-tty', ...r })),
+      fc
+        .record({ user, host, port: fc.integer({ min: 1, max: 3 }), sec })
+        .map(
+          (r): AuthEvent => ({
+            kind: 'tty',
+            ...r,
+            tty: 'pts/1',
+            evidence: { source: 'auth.log', text: 'Starting' },
+          }),
+        ),
     );
     fc.assert(
       fc.property(
@@ -767,7 +909,9 @@ describe('pairing logins with sessions by user and time window', () => {
     expect(out.matched).toBe(20_000);
     expect(out.wtmpWithoutLog).toEqual([]);
     expect(out.withoutTerminal).toEqual([]);
-    expect(out.logWithoutWtmp).toHaveLength(1_000_000);
-    expect(out.logWithoutWtmp.every((e) => e.host === '192.0.2.1')).toBe(true);
+    // No VERBOSE line nor lastlog says they had a terminal: judged by host, not CRITICAL.
+    expect(out.logWithoutWtmp).toEqual([]);
+    expect(out.terminalUnknown).toHaveLength(1_000_000);
+    expect(out.terminalUnknown.every((e) => e.host === '192.0.2.1')).toBe(true);
   });
 });

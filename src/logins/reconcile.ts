@@ -6,10 +6,15 @@
  * Either one missing means one of the two was edited: CRITICAL. Only the time both sources cover is judged,
  * and only what is newer than the last run's cursor.
  *
- * sshd writes wtmp only for sessions with a terminal: `scp`, `sftp` and `ssh host command` log `Accepted`
- * and no wtmp record. An sftp subsystem request (logged by default) or sshd's VERBOSE `Starting session:
- * command|subsystem` line after the Accepted marks such a session, which is then not expected in wtmp; with
- * the default LogLevel, `ssh host command` cannot be told apart and is reported.
+ * sshd writes wtmp (and utmp, lastlog) only for sessions with a terminal: `scp`, `sftp`, `rsync -e ssh` and
+ * `ssh host command` log `Accepted` and no wtmp record. So an sshd login without its wtmp record is CRITICAL
+ * only with evidence that its session had a terminal: sshd's VERBOSE `Starting session: shell on pts/N` (or
+ * `command on pts/N`, a forced tty) for that connection, or lastlog's record of that user's login at that time
+ * from that host on a pseudo-terminal. An sftp subsystem request (logged by default) or the VERBOSE
+ * `Starting session: command|subsystem|forced-command` without ` on TTY` marks a session without a terminal
+ * (judged by its host, as sftp). With neither (sshd's default LogLevel INFO logs no session type), the
+ * session's terminal is unknown: judged by host too (judgeUnknownTerminal), never CRITICAL, since a nightly
+ * `rsync -e ssh` would page someone every morning. login(1)'s and dropbear's logins stay CRITICAL.
  *
  * The syslog prefix (RFC 3164 with year inference, RFC 5424, ISO) comes from src/logs/syslog.ts; the files
  * are read by auth-log.ts (only what no saved run read), the journal by scanAuthJournal.
@@ -18,7 +23,7 @@ import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
 import { JOURNAL_ARGS, type JournalRunner, journalEntries } from '../logs/read/journal.ts';
 import { parsePrefix } from '../logs/syslog.ts';
-import { isRemoteHost } from './audit.ts';
+import { hostNews, isRemoteHost, type LearnedModel, learnHost } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
 import { type BootMarker, iso } from './tamper.ts';
@@ -50,6 +55,20 @@ export interface NoTtyMark {
   sec: number;
 }
 
+/**
+ * sshd's VERBOSE `Starting session: shell on pts/N for USER from HOST port N id K`: the connection's session
+ * has a terminal (sshd writes its wtmp record), so its missing record is evidence of an edit.
+ */
+export interface TtyMark {
+  kind: 'tty';
+  user: string;
+  host: string;
+  port: number;
+  tty: string;
+  sec: number;
+  evidence: Evidence;
+}
+
 /** A kernel start banner (`Linux version ...`), a boot. */
 export interface BootLine {
   kind: 'boot';
@@ -58,7 +77,7 @@ export interface BootLine {
 }
 
 /** What the reconciliation reads from one log line. */
-export type AuthEvent = AuthLogin | NoTtyMark | BootLine;
+export type AuthEvent = AuthLogin | NoTtyMark | TtyMark | BootLine;
 
 /*
  * The lines are latin1 (one char per byte), and JS `\s` holds U+00A0: byte 0xA0 inside a UTF-8 name (だ is
@@ -67,8 +86,11 @@ export type AuthEvent = AuthLogin | NoTtyMark | BootLine;
  */
 const ACCEPTED = /^Accepted ([^ ]+) for ([^ ]+) from ([^ ]+) port (\d+)/;
 const SUBSYSTEM = /^subsystem request for ([^ ]+) by user ([^ ]+)/;
-const STARTING =
-  /^Starting session: (?:command|forced-command|subsystem '[^']*') for ([^ ]+) from ([^ ]+) port (\d+)/;
+const STARTING = 'Starting session: ';
+/** The tail of a `Starting session:` line, from its last ` for ` (user and address hold no space). */
+const STARTING_TAIL = /^ for ([^ ]+) from ([^ ]+) port (\d+)(?: id \d+)?$/;
+/** The session type's ` on TTY` (a forced command or subsystem ends with its quote when it has no tty). */
+const ON_TTY = / on ([^ ']+)$/;
 const LOGIN_BY = /^(?:LOGIN ON|DIALUP AT) ([^ ]+) BY ([^ ]+)(?: FROM ([^ ]+))?/;
 const ROOT_LOGIN = /^ROOT LOGIN {1,2}(?:ON|on) [`']?([^ ']+)'?(?: FROM ([^ ]+))?/;
 const DROPBEAR = /^(?:Password|Pubkey) auth succeeded for '([^']+)'(?: with key .*)? from ([^ ]+):(\d+)$/;
@@ -120,9 +142,7 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
     if (m) return accepted('sshd', m[2] as string, m[3] as string, Number(m[4]), null);
     m = SUBSYSTEM.exec(msg);
     if (m) return { kind: 'no-tty', user: utf8(m[2] as string), host: null, port: null, sec };
-    m = STARTING.exec(msg);
-    if (m)
-      return { kind: 'no-tty', user: utf8(m[1] as string), host: m[2] as string, port: Number(m[3]), sec };
+    if (msg.startsWith(STARTING)) return parseStarting(msg, sec, evidence);
     return null;
   }
   if (p.program === 'login') {
@@ -139,6 +159,30 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
   }
   if (p.program === 'kernel' && KERNEL.test(msg)) return { kind: 'boot', sec, evidence: evidence() };
   return null;
+}
+
+/**
+ * sshd's `Starting session: TYPE[ on TTY] for USER from ADDR port N id K` (LogLevel VERBOSE), TYPE being
+ * `shell`, `command`, `subsystem 'NAME'` or `forced-command (config|key-option) 'CMD'` (CMD may hold anything,
+ * so the line is cut at its last ` for `, and the tty is read only after a type that does not end in a quote).
+ */
+function parseStarting(msg: string, sec: number, evidence: () => Evidence): NoTtyMark | TtyMark | null {
+  const cut = msg.lastIndexOf(' for ');
+  if (cut <= STARTING.length) return null;
+  const m = STARTING_TAIL.exec(msg.slice(cut));
+  if (!m) return null;
+  const type = msg.slice(STARTING.length, cut);
+  const user = utf8(m[1] as string);
+  const host = m[2] as string;
+  const port = Number(m[3]);
+  const tty = ON_TTY.exec(type)?.[1];
+  if (tty !== undefined) return { kind: 'tty', user, host, port, tty, sec, evidence: evidence() };
+  const known =
+    type === 'command' ||
+    type === 'shell' ||
+    ((type.startsWith('subsystem ') || type.startsWith('forced-command ')) && type.endsWith("'"));
+  // A shell without a terminal (`ssh -T host`) gets no wtmp record either.
+  return known ? { kind: 'no-tty', user, host, port, sec } : null;
 }
 
 /** What one auth-log source gave: its events and the time it covers (first and last dated line). */
@@ -324,6 +368,18 @@ export interface ReconcileInput {
   /** Judge only logins after this time (the last run's cursor) up to `until`. */
   after: number;
   until: number;
+  /** Each user's last login per lastlog and lastlog2 (evidence of a terminal, see terminalInLastlog). */
+  lastlog?: readonly LastlogLogin[];
+}
+
+/** A user's last login as lastlog or lastlog2 records it. */
+export interface LastlogLogin {
+  user: string;
+  sec: number;
+  tty: string;
+  host: string;
+  /** The file, for the evidence (`/var/log/lastlog`). */
+  source: string;
 }
 
 /** Unmatched logins on each side. */
@@ -334,6 +390,19 @@ export interface ReconcileOutput {
   matched: number;
   /** sshd logins of sessions without a terminal (sftp, scp): no wtmp record expected, judged by host instead. */
   withoutTerminal: AuthLogin[];
+  /**
+   * sshd logins without a wtmp record and without a sign either way (the default LogLevel INFO): a session
+   * without a terminal (`ssh host command`, rsync, scp) or a removed record. Judged by host, not CRITICAL.
+   */
+  terminalUnknown: AuthLogin[];
+  /** What shows that an sshd login of logWithoutWtmp had a terminal: sshd's VERBOSE line, or lastlog. */
+  terminalEvidence: Map<AuthLogin, TerminalEvidence>;
+}
+
+/** Evidence that an sshd session had a terminal. */
+export interface TerminalEvidence {
+  by: 'sshd' | 'lastlog';
+  evidence: Evidence;
 }
 
 /** Items grouped by a key, each group sorted by a number (ties in input order), with the sorted numbers. */
@@ -436,22 +505,101 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
     const k = firstAtLeast(g.keys, e.sec);
     return k < g.keys.length && (g.keys[k] as number) <= e.sec + w;
   };
+  const ttyMarks = groupSorted(
+    input.events.filter((e): e is TtyMark => e.kind === 'tty'),
+    (m) => `${m.user}\0${m.port}`,
+    (m) => m.sec,
+  );
+  // The VERBOSE line of this connection (user and port, the same address) saying its session has a tty.
+  const ttyMarkOf = (e: AuthLogin): TtyMark | null => {
+    const g = ttyMarks.get(`${e.user}\0${e.port}`);
+    if (!g) return null;
+    for (let k = firstAtLeast(g.keys, e.sec); k < g.keys.length && (g.keys[k] as number) <= e.sec + w; k++) {
+      const m = (g.items[k] as { item: TtyMark }).item;
+      if (normalHost(m.host) === normalHost(e.host)) return m;
+    }
+    return null;
+  };
+  const lastlogOf = terminalInLastlog(input.lastlog ?? [], input.sessions, w);
   const withoutTerminal: AuthLogin[] = [];
+  const terminalUnknown: AuthLogin[] = [];
+  const terminalEvidence = new Map<AuthLogin, TerminalEvidence>();
   const logWithoutWtmp = uniq.filter((e, i) => {
     if (used.has(i) || !inRange(e.sec)) return false;
     if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
-    if (e.daemon === 'sshd' && (markWithin(`${e.user}\0${e.port}`, e) || markWithin(`${e.user}\0null`, e))) {
+    if (e.daemon !== 'sshd') return true;
+    const tty = ttyMarkOf(e);
+    if (tty) {
+      terminalEvidence.set(e, { by: 'sshd', evidence: tty.evidence });
+      return true;
+    }
+    if (markWithin(`${e.user}\0${e.port}`, e) || markWithin(`${e.user}\0null`, e)) {
       withoutTerminal.push(e);
       return false;
     }
-    return true;
+    const last = lastlogOf(e);
+    if (last) {
+      terminalEvidence.set(e, { by: 'lastlog', evidence: last });
+      return true;
+    }
+    terminalUnknown.push(e);
+    return false;
   });
   const wtmpWithoutLog = net.filter(
     (s) => !matchedSessions.has(s) && inRange(s.start) && covers(input.logCoverage, s.start - w, s.start + w),
   );
   let matched = 0;
   for (const s of matchedSessions) if (inRange(s.start)) matched++;
-  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal };
+  return { logWithoutWtmp, wtmpWithoutLog, matched, withoutTerminal, terminalUnknown, terminalEvidence };
+}
+
+/**
+ * Lastlog's evidence that an sshd login had a terminal: the user's last login, on a pseudo-terminal, within
+ * the window of the login and from its host. sshd writes lastlog (record_login) only for a session with a
+ * pty; a PAM module that writes it at session open (RHEL's pam_lastlog in postlogin, Debian 13's
+ * pam_lastlog2 in common-session) writes every sshd connection, with or without a terminal, under the tty
+ * `ssh` (sshd opens the PAM session right after authentication, with PAM_TTY `ssh`, before any pty is
+ * asked for): such a record is no evidence, and lastlog2 on a Debian 13 host never is for sshd. A record
+ * that a wtmp login of the user on that tty at that time explains (the same user's interactive session
+ * beside an `ssh host command`) is no evidence either.
+ */
+export function terminalInLastlog(
+  facts: readonly LastlogLogin[],
+  sessions: readonly Session[],
+  windowSec: number,
+): (e: AuthLogin) => Evidence | null {
+  const byUser = new Map<string, LastlogLogin[]>();
+  for (const f of facts) {
+    if (f.sec <= 0 || f.host === '' || !isPseudoTerminal(f.tty)) continue;
+    const list = byUser.get(f.user) ?? [];
+    if (!byUser.has(f.user)) byUser.set(f.user, list);
+    list.push(f);
+  }
+  // One pass over wtmp (a user has a record or two in lastlog and lastlog2; wtmp may hold a million logins).
+  const explained = new Set<LastlogLogin>();
+  for (const s of sessions) {
+    for (const f of byUser.get(s.user) ?? [])
+      if (s.tty === f.tty && Math.abs(s.start - f.sec) <= windowSec) explained.add(f);
+  }
+  for (const [user, list] of byUser)
+    byUser.set(
+      user,
+      list.filter((f) => !explained.has(f)),
+    );
+  return (e) => {
+    const f = byUser
+      .get(e.user)
+      ?.find(
+        (x) => Math.abs(x.sec - e.sec) <= windowSec && hostMatches(e.host, { host: x.host, address: null }),
+      );
+    return f
+      ? {
+          source: f.source,
+          time: iso(f.sec),
+          text: `last login of ${f.user} on ${f.tty} from ${f.host} at ${iso(f.sec)}`,
+        }
+      : null;
+  };
 }
 
 /** The cursor to keep: logins up to here were judged (never moves back). */
@@ -488,11 +636,18 @@ export function unmatchedFindings(
       e.daemon === 'sshd'
         ? `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`}`
         : `${e.daemon} logged ${e.user} in from ${e.host}`;
+    const tty = out.terminalEvidence.get(e);
+    const why =
+      tty === undefined
+        ? ''
+        : tty.by === 'sshd'
+          ? ' and sshd started its session on a terminal'
+          : ` and ${tty.evidence.source} has its login on a terminal`;
     findings.push({
       status: 'CRITICAL',
       service,
-      summary: `${what} at ${iso(e.sec)} but wtmp has no login of ${e.user} within ${windowSec} s: the wtmp record was removed (or, for sshd, a session without a terminal: scp, ssh host command)`,
-      evidence: [e.evidence],
+      summary: `${what} at ${iso(e.sec)}${why} but wtmp has no login of ${e.user} within ${windowSec} s: the wtmp record was removed`,
+      evidence: tty === undefined ? [e.evidence] : [e.evidence, tty.evidence],
       first: iso(e.sec),
       last: iso(e.sec),
       user: e.user,
@@ -507,6 +662,7 @@ export function unmatchedFindings(
         pid: e.pid,
         port: e.port,
         windowSeconds: windowSec,
+        terminal: e.daemon === 'dropbear' && tty === undefined ? 'unknown' : 'yes',
       },
     });
   }
@@ -537,8 +693,61 @@ export function unmatchedFindings(
         pid: s.pid,
         port: null,
         windowSeconds: windowSec,
+        terminal: 'yes',
       },
     });
   }
   return findings.sort((a, b) => (a.first ?? '').localeCompare(b.first ?? ''));
+}
+
+/**
+ * Judges the sshd logins whose terminal is unknown (no wtmp record, no VERBOSE line, no lastlog record) by
+ * their host, as sessions without a terminal are: the first such login of a user from a host and network
+ * they never used is a WARNING, from a new host in a known network INFO, and either is then learned (into
+ * the user's model, created for a user wtmp never saw: a backup account), so the next night's rsync from
+ * there is quiet. Unlike sftp's judgement there is no learning period (`minHistory`): one of the two
+ * readings is a removed wtmp record. Returns the findings and how many logins were from known hosts.
+ */
+export function judgeUnknownTerminal(
+  logins: readonly AuthLogin[],
+  learned: LearnedModel,
+  service: string,
+  windowSec: number,
+): { findings: LoginsFinding[]; known: number } {
+  const findings: LoginsFinding[] = [];
+  let known = 0;
+  for (const e of [...logins].sort((a, b) => a.sec - b.sec)) {
+    const m = learned[e.user];
+    const news = m ? hostNews(m, e.host, null) : null;
+    learnHost(learned, e.user, e.host, e.sec);
+    if (news?.knownHost) {
+      known++;
+      continue;
+    }
+    const newNetwork = !news?.knownNet;
+    const place = newNetwork ? 'a host and network' : 'a host in a known network';
+    findings.push({
+      status: newNetwork ? 'WARNING' : 'INFO',
+      service,
+      summary: `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (ssh host command, rsync, scp) or a removed wtmp record; \`LogLevel VERBOSE\` in sshd_config lets tenken tell them apart`,
+      evidence: [e.evidence],
+      first: iso(e.sec),
+      last: iso(e.sec),
+      user: e.user,
+      host: e.host,
+      kind: 'login-unmatched',
+      data: {
+        direction: 'log-without-wtmp',
+        user: e.user,
+        host: e.host,
+        tty: e.tty,
+        time: iso(e.sec),
+        pid: e.pid,
+        port: e.port,
+        windowSeconds: windowSec,
+        terminal: 'unknown',
+      },
+    });
+  }
+  return { findings, known };
 }
