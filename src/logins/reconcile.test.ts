@@ -843,16 +843,14 @@ describe('pairing logins with sessions by user and time window', () => {
         })
         .map((r): AuthEvent => acceptedAt(r.daemon, r.user, r.host, r.port, r.pid, r.tty, r.sec)),
       fc.record({ user, host: fc.option(host), port, sec }).map((r): AuthEvent => ({ kind: 'no-tty', ...r })),
-      fc
-        .record({ user, host, port: fc.integer({ min: 1, max: 3 }), sec })
-        .map(
-          (r): AuthEvent => ({
-            kind: 'tty',
-            ...r,
-            tty: 'pts/1',
-            evidence: { source: 'auth.log', text: 'Starting' },
-          }),
-        ),
+      fc.record({ user, host, port: fc.integer({ min: 1, max: 3 }), sec }).map(
+        (r): AuthEvent => ({
+          kind: 'tty',
+          ...r,
+          tty: 'pts/1',
+          evidence: { source: 'auth.log', text: 'Starting' },
+        }),
+      ),
     );
     fc.assert(
       fc.property(

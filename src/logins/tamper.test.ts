@@ -264,6 +264,19 @@ describe('lastlog2 (util-linux 2.40+, Debian 13)', () => {
     expect((await tamper(root, '2026-11-05T01:00', r.state)).found).toEqual([]);
   });
 
+  it('does not take a lastlog2 row of a session without a terminal (sshd via pam_lastlog2: tty ssh) for a removed login', async () => {
+    const root = makeTree({ wtmp: WEEK });
+    // A nightly `rsync -e ssh` as bob: pam_lastlog2 records it, sshd writes no wtmp record without a pty.
+    lastlog2(root, [['bob', t('2026-11-04T22:00'), 'ssh', '192.0.2.30', 'sshd']]);
+    const { found } = await tamper(root, '2026-11-05T00:00');
+    expect(found).toEqual([]);
+    // The same row on a terminal is still a removed wtmp login.
+    lastlog2(root, [['bob', t('2026-11-04T22:00'), 'pts/4', '192.0.2.30', 'sshd']]);
+    expect((await tamper(root, '2026-11-05T00:00')).found.map((f) => f.data.check)).toEqual([
+      'lastlog-newer',
+    ]);
+  });
+
   it('says in one line that a lastlog2 file which is not SQLite was not compared', async () => {
     const root = makeTree({ wtmp: WEEK, files: { '/var/lib/lastlog/lastlog2.db': 'not a database' } });
     const r = await inspectLogins(contextFor(root, '2026-11-05T00:00', { logins: { reconcile: false } }));

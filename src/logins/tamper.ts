@@ -5,6 +5,7 @@
  * rewritten since the last run (size + first-record fingerprint + digest of what was read), and lastlog newer
  * than wtmp. Pure: records and facts go in, findings come out; history.ts and check.ts do the reading.
  */
+import { ttyKind } from './tty.ts';
 import type { FindingBase } from '../core/report.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
 import { fieldText, type RecordProblem, recordNumber, UT, type UtmpRecord } from './utmp.ts';
@@ -226,7 +227,9 @@ export interface LastlogFact {
 
 /**
  * Users whose lastlog login is later than any wtmp login of theirs (by more than `toleranceSec`), within the
- * time wtmp covers: the wtmp record of that login is gone.
+ * time wtmp covers: the wtmp record of that login is gone. Only a login on a terminal counts: pam_lastlog2
+ * (Debian 13's common-session) writes a row for every PAM session, sshd's with the tty `ssh` before any
+ * terminal exists, so an `ssh host command` or sftp session (no wtmp record by design) was "newer than wtmp".
  */
 export function lastlogNewer<F extends LastlogFact>(
   entries: readonly F[],
@@ -237,6 +240,7 @@ export function lastlogNewer<F extends LastlogFact>(
   const out: { fact: F; wtmpLast: number | null }[] = [];
   for (const e of entries) {
     if (e.sec <= 0 || e.sec < range.from || e.sec > range.to + toleranceSec) continue;
+    if (e.tty !== '' && ttyKind(e.tty) === 'other') continue;
     const w = lastLogin.get(e.user) ?? null;
     if (w === null || e.sec > w + toleranceSec) out.push({ fact: e, wtmpLast: w });
   }
