@@ -283,6 +283,38 @@ describe('reconciliation', () => {
     expect(found.filter((f) => f.status === 'CRITICAL')).toEqual([]);
   });
 
+  it('judges a dropbear login without a wtmp record by host (it logs no session type), CRITICAL only with lastlog on a pty', async () => {
+    const dropbear = (user: string, host: string, at: string, pid: number, port: number) =>
+      syslogLine(
+        at,
+        `dropbear[${pid}]: Pubkey auth succeeded for '${user}' with key md5 0f:aa from ${host}:${port}`,
+      );
+    const auth = [
+      START,
+      accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101),
+      dropbear('bob', '203.0.113.8', '2026-11-03T22:00:00', 500, 41000),
+      dropbear('carol', '198.51.100.9', '2026-11-03T23:00:00', 600, 42000),
+      END,
+    ];
+    // carol's session had a pty: dropbear's loginrec wrote lastlog (and wtmp, which is gone).
+    const lastlog = new Uint8Array(292 * 1004);
+    lastlog.set(
+      encodeLastlog({ time: t('2026-11-03T23:00:01'), line: 'pts/1', host: '198.51.100.9' }),
+      292 * 1003,
+    );
+    const passwd = `${PASSWD}carol:x:1003:1003::/home/carol:/bin/sh\n`;
+    const root = makeTree({ wtmp, auth, passwd, files: { '/var/log/lastlog': lastlog } });
+    const { found } = await unmatched(root, '2026-11-05T00:00');
+    const byUser = [...found].sort((a, b) => (a.user ?? '').localeCompare(b.user ?? ''));
+    expect(byUser.map((f) => [f.status, f.user, f.data.terminal])).toEqual([
+      ['WARNING', 'bob', 'unknown'],
+      ['CRITICAL', 'carol', 'yes'],
+    ]);
+    expect(byUser[0]?.summary).toMatch(
+      /^dropbear logged bob in from 203\.0\.113\.8 port 41000 .*dbclient host command/,
+    );
+  });
+
   it('judges an INFO-level sshd login without a wtmp record (rsync -e ssh) by host: a WARNING once, then quiet', async () => {
     // LogLevel INFO (Debian, Ubuntu, RHEL): the nightly backup leaves Accepted and pam_unix's lines only.
     const night = (day: string, pid: number, port: number) => [
@@ -738,7 +770,11 @@ function reconcileByPairs(input: ReconcileInput): ReconcileOutput {
   const logWithoutWtmp = uniq.filter((e, i) => {
     if (used.has(i) || !inRange(e.sec)) return false;
     if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
-    if (e.daemon !== 'sshd') return true;
+    if (e.daemon === 'login') return true;
+    if (e.daemon === 'dropbear') {
+      terminalUnknown.push(e); // it logs no session type (no lastlog in these inputs)
+      return false;
+    }
     const tty = ttyMarks
       .filter((m) => m.user === e.user && m.port === e.port && m.sec >= e.sec && m.sec <= e.sec + w)
       .sort((a, b) => a.sec - b.sec)

@@ -391,8 +391,9 @@ export interface ReconcileOutput {
   /** sshd logins of sessions without a terminal (sftp, scp): no wtmp record expected, judged by host instead. */
   withoutTerminal: AuthLogin[];
   /**
-   * sshd logins without a wtmp record and without a sign either way (the default LogLevel INFO): a session
-   * without a terminal (`ssh host command`, rsync, scp) or a removed record. Judged by host, not CRITICAL.
+   * sshd (at the default LogLevel INFO) and dropbear logins without a wtmp record and without a sign either
+   * way: a session without a terminal (`ssh host command`, rsync, scp) or a removed record. Judged by host,
+   * not CRITICAL.
    */
   terminalUnknown: AuthLogin[];
   /** What shows that an sshd login of logWithoutWtmp had a terminal: sshd's VERBOSE line, or lastlog. */
@@ -527,15 +528,18 @@ export function reconcile(input: ReconcileInput): ReconcileOutput {
   const logWithoutWtmp = uniq.filter((e, i) => {
     if (used.has(i) || !inRange(e.sec)) return false;
     if (e.sec - w < input.wtmpRange.from || e.sec + w > input.wtmpRange.to) return false;
-    if (e.daemon !== 'sshd') return true;
-    const tty = ttyMarkOf(e);
-    if (tty) {
-      terminalEvidence.set(e, { by: 'sshd', evidence: tty.evidence });
-      return true;
-    }
-    if (markWithin(`${e.user}\0${e.port}`, e) || markWithin(`${e.user}\0null`, e)) {
-      withoutTerminal.push(e);
-      return false;
+    // login(1) logs its tty: that session had a terminal. sshd and dropbear write wtmp only for one.
+    if (e.daemon === 'login') return true;
+    if (e.daemon === 'sshd') {
+      const tty = ttyMarkOf(e);
+      if (tty) {
+        terminalEvidence.set(e, { by: 'sshd', evidence: tty.evidence });
+        return true;
+      }
+      if (markWithin(`${e.user}\0${e.port}`, e) || markWithin(`${e.user}\0null`, e)) {
+        withoutTerminal.push(e);
+        return false;
+      }
     }
     const last = lastlogOf(e);
     if (last) {
@@ -662,7 +666,7 @@ export function unmatchedFindings(
         pid: e.pid,
         port: e.port,
         windowSeconds: windowSec,
-        terminal: e.daemon === 'dropbear' && tty === undefined ? 'unknown' : 'yes',
+        terminal: 'yes',
       },
     });
   }
@@ -701,7 +705,7 @@ export function unmatchedFindings(
 }
 
 /**
- * Judges the sshd logins whose terminal is unknown (no wtmp record, no VERBOSE line, no lastlog record) by
+ * Judges the sshd and dropbear logins whose terminal is unknown (no wtmp record, no VERBOSE line, no lastlog record) by
  * their host, as sessions without a terminal are: the first such login of a user from a host and network
  * they never used is a WARNING, from a new host in a known network INFO, and either is then learned (into
  * the user's model, created for a user wtmp never saw: a backup account), so the next night's rsync from
@@ -729,7 +733,10 @@ export function judgeUnknownTerminal(
     findings.push({
       status: newNetwork ? 'WARNING' : 'INFO',
       service,
-      summary: `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (ssh host command, rsync, scp) or a removed wtmp record; \`LogLevel VERBOSE\` in sshd_config lets tenken tell them apart`,
+      summary:
+        e.daemon === 'dropbear'
+          ? `dropbear logged ${e.user} in from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (dbclient host command, scp) or a removed wtmp record (dropbear logs no session type)`
+          : `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (ssh host command, rsync, scp) or a removed wtmp record; \`LogLevel VERBOSE\` in sshd_config lets tenken tell them apart`,
       evidence: [e.evidence],
       first: iso(e.sec),
       last: iso(e.sec),
