@@ -11,6 +11,34 @@ import type { CheckKind } from './types.ts';
 const loaded = () => loadAll({ root: DEMO_ROOT, env: {}, now: new Date('2026-11-26T00:00:00Z') });
 
 describe('runChecks', () => {
+  it("counts services, not check results, in the report's headline, each by its worst status, and names them", async () => {
+    const result = (service: string, status: 'OK' | 'WARNING' | 'CRITICAL') => ({
+      service,
+      status,
+      summary: status,
+      findings: [],
+    });
+    // sshd is CRITICAL in two checks and WARNING in a third: one critical service, not two and a warning.
+    const a: CheckKind = {
+      description: 'a',
+      run: () => Promise.resolve({ results: [result('sshd', 'CRITICAL'), result('httpd', 'WARNING')] }),
+    };
+    const b: CheckKind = {
+      description: 'b',
+      run: () => Promise.resolve({ results: [result('sshd', 'CRITICAL'), result('cron', 'OK')] }),
+    };
+    const c: CheckKind = {
+      description: 'c',
+      run: () => Promise.resolve({ results: [result('sshd', 'WARNING')] }),
+    };
+    const { report } = await runChecks(loaded(), new StateStore(tempDir()), {
+      kinds: ['a', 'b', 'c'],
+      options: { all: false },
+      registry: { a, b, c },
+    });
+    expect(report.summary).toMatch(/ inspected by 3 checks: 1 critical \(sshd\), 1 warning \(httpd\)$/);
+  });
+
   it('says an unreadable state file once in the text report', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'spy.json'), 'garbage');

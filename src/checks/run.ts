@@ -28,6 +28,30 @@ export function tally(statuses: Status[]): string {
   return parts.length ? parts.join(', ') : 'all OK';
 }
 
+/**
+ * The report's tally: each service (a result group: `host` and `tenken` too) counted once, by its worst
+ * result, and named, as the text report groups them: `4 critical (host, httpd, mgetty, sshd), 1 warning
+ * (sendmail)` or `all OK`. Counting results instead read as services ("5 critical" for 4 services).
+ */
+export function serviceTally(results: readonly { service: string; status: Status }[]): string {
+  const byService = new Map<string, Status>();
+  for (const r of results) byService.set(r.service, worst([byService.get(r.service) ?? 'OK', r.status]));
+  const named = (status: Status, word: string) => {
+    const names = [...byService].flatMap(([name, s]) => (s === status ? [name] : [])).sort();
+    if (names.length === 0) return [];
+    const shown = names.length > 6 ? [...names.slice(0, 5), `+${names.length - 5} more`] : names;
+    return [
+      `${word === 'warning' ? plural(names.length, word) : `${names.length} ${word}`} (${shown.join(', ')})`,
+    ];
+  };
+  const parts = [
+    ...named('CRITICAL', 'critical'),
+    ...named('UNKNOWN', 'unknown'),
+    ...named('WARNING', 'warning'),
+  ];
+  return parts.length ? parts.join(', ') : 'all OK';
+}
+
 /** Runs one kind, turning a throw into an UNKNOWN result so the other kinds still run. */
 async function runOne(
   name: string,
@@ -163,7 +187,6 @@ export async function runChecks(
     });
   }
   const status = worst(checks.map((c) => c.status));
-  const resultStatuses = checks.flatMap((c) => c.results.map((r) => r.status));
   const report: Report = {
     version: REPORT_VERSION,
     tool: { name: 'tenken', version: version() },
@@ -172,7 +195,7 @@ export async function runChecks(
     time: loaded.host.now.toISOString(),
     durationMs: Math.round(performance.now() - started),
     status,
-    summary: `${plural(loaded.plan.services.length, 'service')} inspected by ${plural(checks.length, 'check')}: ${tally(resultStatuses)}`,
+    summary: `${plural(loaded.plan.services.length, 'service')} inspected by ${plural(checks.length, 'check')}: ${serviceTally(checks.flatMap((c) => c.results))}`,
     services: loaded.plan.services.map((s) => ({ service: s.name, profile: s.profile, reasons: s.reasons })),
     checks,
   };
