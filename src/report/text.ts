@@ -29,7 +29,8 @@ const details: Details = {
     f.data.peak > 0
       ? `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`
       : `${f.data.count} failures in earlier runs`,
-    `users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`,
+    // A failure that names no user (postfix's `SASL LOGIN authentication failed`) leaves none to list.
+    ...(f.data.usersTotal > 0 ? [`users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`] : []),
     ...(f.data.succeeded
       ? [
           `then logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${f.data.succeeded.time}` : ''}`,
