@@ -39,6 +39,47 @@ describe('runChecks', () => {
     expect(report.summary).toMatch(/ inspected by 3 checks: 1 critical \(sshd\), 1 warning \(httpd\)$/);
   });
 
+  it('names a journal entry in evidence without a line number (no `journal:0:`), in the text and the JSON', async () => {
+    const spy: CheckKind = {
+      description: 'journal evidence',
+      run: () =>
+        Promise.resolve({
+          results: [
+            {
+              service: 'sshd',
+              status: 'WARNING',
+              summary: 'accepted, not in wtmp',
+              findings: [
+                {
+                  kind: 'not-checked',
+                  status: 'WARNING',
+                  service: 'sshd',
+                  summary: 'accepted, not in wtmp',
+                  evidence: [
+                    { source: 'journal', line: 0, text: 'sshd-session[2100]: Accepted password for bob' },
+                    { source: '/var/log/auth.log', line: 7, text: 'sshd[7]: Accepted password for bob' },
+                  ],
+                  data: { what: 'state', path: 'x', reason: 'y' },
+                },
+              ],
+            },
+          ],
+        }),
+    };
+    const { report } = await runChecks(loaded(), new StateStore(tempDir()), {
+      kinds: ['spy'],
+      options: { all: false },
+      registry: { spy },
+    });
+    expect(report.checks[0]?.results[0]?.findings[0]?.evidence).toEqual([
+      { source: 'journal', text: 'sshd-session[2100]: Accepted password for bob' },
+      { source: '/var/log/auth.log', line: 7, text: 'sshd[7]: Accepted password for bob' },
+    ]);
+    const text = renderText(report, { color: false });
+    expect(text).toContain('| journal: sshd-session[2100]: Accepted password for bob');
+    expect(text).toContain('| /var/log/auth.log:7: sshd[7]');
+  });
+
   it('says an unreadable state file once in the text report', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'spy.json'), 'garbage');

@@ -1,7 +1,13 @@
 import type { Loaded } from '../cli/app.ts';
 import { version } from '../core/package.ts';
 import { TenkenError } from '../core/errors.ts';
-import { REPORT_VERSION, type CheckReport, type CheckResult, type Report } from '../core/report.ts';
+import {
+  REPORT_VERSION,
+  type CheckReport,
+  type CheckResult,
+  type Evidence,
+  type Report,
+} from '../core/report.ts';
 import { rank, type Status, worst } from '../core/status.ts';
 import type { StateStore } from '../state/store.ts';
 import { type CheckKindName, checkKinds } from './registry.ts';
@@ -52,6 +58,15 @@ export function serviceTally(results: readonly { service: string; status: Status
   return parts.length ? parts.join(', ') : 'all OK';
 }
 
+/**
+ * An evidence `line` is 1-based (the schema's minimum 1): an entry of a source without line numbers (a
+ * journal entry read for the logins check's reconciliation came as `line: 0`) has none, so that no report
+ * says `journal:0:` or breaks its schema.
+ */
+function lineOrNone(e: Evidence): void {
+  if (e.line !== undefined && !(Number.isInteger(e.line) && e.line >= 1)) delete e.line;
+}
+
 /** Runs one kind, turning a throw into an UNKNOWN result so the other kinds still run. */
 async function runOne(
   name: string,
@@ -75,6 +90,7 @@ async function runOne(
       options,
       signal,
     });
+    for (const r of out.results) for (const f of r.findings) for (const e of f.evidence) lineOrNone(e);
     const results = [...out.results].sort(
       (a, b) => rank(b.status) - rank(a.status) || a.service.localeCompare(b.service),
     );

@@ -79,7 +79,8 @@ export interface TextOptions {
 const LINE_MAX = 400;
 
 function evidenceLine(e: Evidence): string {
-  const where = e.line === undefined ? e.source : `${e.source}:${e.line}`;
+  // Lines count from 1: a source without them (the journal) is named alone.
+  const where = e.line === undefined || e.line < 1 ? e.source : `${e.source}:${e.line}`;
   return `${terminalSafe(where)}: ${terminalSafe(clip(e.text, 300))}`;
 }
 
