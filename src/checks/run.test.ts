@@ -11,6 +11,75 @@ import type { CheckKind } from './types.ts';
 const loaded = () => loadAll({ root: DEMO_ROOT, env: {}, now: new Date('2026-11-26T00:00:00Z') });
 
 describe('runChecks', () => {
+  it("counts services, not check results, in the report's headline, each by its worst status, and names them", async () => {
+    const result = (service: string, status: 'OK' | 'WARNING' | 'CRITICAL') => ({
+      service,
+      status,
+      summary: status,
+      findings: [],
+    });
+    // sshd is CRITICAL in two checks and WARNING in a third: one critical service, not two and a warning.
+    const a: CheckKind = {
+      description: 'a',
+      run: () => Promise.resolve({ results: [result('sshd', 'CRITICAL'), result('httpd', 'WARNING')] }),
+    };
+    const b: CheckKind = {
+      description: 'b',
+      run: () => Promise.resolve({ results: [result('sshd', 'CRITICAL'), result('cron', 'OK')] }),
+    };
+    const c: CheckKind = {
+      description: 'c',
+      run: () => Promise.resolve({ results: [result('sshd', 'WARNING')] }),
+    };
+    const { report } = await runChecks(loaded(), new StateStore(tempDir()), {
+      kinds: ['a', 'b', 'c'],
+      options: { all: false },
+      registry: { a, b, c },
+    });
+    expect(report.summary).toMatch(/ inspected by 3 checks: 1 critical \(sshd\), 1 warning \(httpd\)$/);
+  });
+
+  it('names a journal entry in evidence without a line number (no `journal:0:`), in the text and the JSON', async () => {
+    const spy: CheckKind = {
+      description: 'journal evidence',
+      run: () =>
+        Promise.resolve({
+          results: [
+            {
+              service: 'sshd',
+              status: 'WARNING',
+              summary: 'accepted, not in wtmp',
+              findings: [
+                {
+                  kind: 'not-checked',
+                  status: 'WARNING',
+                  service: 'sshd',
+                  summary: 'accepted, not in wtmp',
+                  evidence: [
+                    { source: 'journal', line: 0, text: 'sshd-session[2100]: Accepted password for bob' },
+                    { source: '/var/log/auth.log', line: 7, text: 'sshd[7]: Accepted password for bob' },
+                  ],
+                  data: { what: 'state', path: 'x', reason: 'y' },
+                },
+              ],
+            },
+          ],
+        }),
+    };
+    const { report } = await runChecks(loaded(), new StateStore(tempDir()), {
+      kinds: ['spy'],
+      options: { all: false },
+      registry: { spy },
+    });
+    expect(report.checks[0]?.results[0]?.findings[0]?.evidence).toEqual([
+      { source: 'journal', text: 'sshd-session[2100]: Accepted password for bob' },
+      { source: '/var/log/auth.log', line: 7, text: 'sshd[7]: Accepted password for bob' },
+    ]);
+    const text = renderText(report, { color: false });
+    expect(text).toContain('| journal: sshd-session[2100]: Accepted password for bob');
+    expect(text).toContain('| /var/log/auth.log:7: sshd[7]');
+  });
+
   it('says an unreadable state file once in the text report', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'spy.json'), 'garbage');

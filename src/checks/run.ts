@@ -2,7 +2,13 @@ import type { Loaded } from '../cli/app.ts';
 import { version } from '../core/package.ts';
 import { TenkenError } from '../core/errors.ts';
 import { hostZoneChoice, zoneNotice } from '../core/tz.ts';
-import { REPORT_VERSION, type CheckReport, type CheckResult, type Report } from '../core/report.ts';
+import {
+  REPORT_VERSION,
+  type CheckReport,
+  type CheckResult,
+  type Evidence,
+  type Report,
+} from '../core/report.ts';
 import { rank, type Status, worst } from '../core/status.ts';
 import type { StateStore } from '../state/store.ts';
 import { type CheckKindName, checkKinds } from './registry.ts';
@@ -29,6 +35,39 @@ export function tally(statuses: Status[]): string {
   return parts.length ? parts.join(', ') : 'all OK';
 }
 
+/**
+ * The report's tally: each service (a result group: `host` and `tenken` too) counted once, by its worst
+ * result, and named, as the text report groups them: `4 critical (host, httpd, mgetty, sshd), 1 warning
+ * (sendmail)` or `all OK`. Counting results instead read as services ("5 critical" for 4 services).
+ */
+export function serviceTally(results: readonly { service: string; status: Status }[]): string {
+  const byService = new Map<string, Status>();
+  for (const r of results) byService.set(r.service, worst([byService.get(r.service) ?? 'OK', r.status]));
+  const named = (status: Status, word: string) => {
+    const names = [...byService].flatMap(([name, s]) => (s === status ? [name] : [])).sort();
+    if (names.length === 0) return [];
+    const shown = names.length > 6 ? [...names.slice(0, 5), `+${names.length - 5} more`] : names;
+    return [
+      `${word === 'warning' ? plural(names.length, word) : `${names.length} ${word}`} (${shown.join(', ')})`,
+    ];
+  };
+  const parts = [
+    ...named('CRITICAL', 'critical'),
+    ...named('UNKNOWN', 'unknown'),
+    ...named('WARNING', 'warning'),
+  ];
+  return parts.length ? parts.join(', ') : 'all OK';
+}
+
+/**
+ * An evidence `line` is 1-based (the schema's minimum 1): an entry of a source without line numbers (a
+ * journal entry read for the logins check's reconciliation came as `line: 0`) has none, so that no report
+ * says `journal:0:` or breaks its schema.
+ */
+function lineOrNone(e: Evidence): void {
+  if (e.line !== undefined && !(Number.isInteger(e.line) && e.line >= 1)) delete e.line;
+}
+
 /** Runs one kind, turning a throw into an UNKNOWN result so the other kinds still run. */
 async function runOne(
   name: string,
@@ -52,6 +91,7 @@ async function runOne(
       options,
       signal,
     });
+    for (const r of out.results) for (const f of r.findings) for (const e of f.evidence) lineOrNone(e);
     const results = [...out.results].sort(
       (a, b) => rank(b.status) - rank(a.status) || a.service.localeCompare(b.service),
     );
@@ -192,7 +232,6 @@ export async function runChecks(
     });
   }
   const status = worst(checks.map((c) => c.status));
-  const resultStatuses = checks.flatMap((c) => c.results.map((r) => r.status));
   const report: Report = {
     version: REPORT_VERSION,
     tool: { name: 'tenken', version: version() },
@@ -201,7 +240,7 @@ export async function runChecks(
     time: loaded.host.now.toISOString(),
     durationMs: Math.round(performance.now() - started),
     status,
-    summary: `${plural(loaded.plan.services.length, 'service')} inspected by ${plural(checks.length, 'check')}: ${tally(resultStatuses)}`,
+    summary: `${plural(loaded.plan.services.length, 'service')} inspected by ${plural(checks.length, 'check')}: ${serviceTally(checks.flatMap((c) => c.results))}`,
     services: loaded.plan.services.map((s) => ({ service: s.name, profile: s.profile, reasons: s.reasons })),
     checks,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_ROOT, runCli } from '../../test/helpers/cli.ts';
+import { DEMO_ROOT, runCli, tempDir } from '../../test/helpers/cli.ts';
 import { parseSince } from './time.ts';
 import { makeZone } from './tz.ts';
 
@@ -67,6 +67,15 @@ describe('parseSince', () => {
     expect(() => parseSince(text, NOW)).toThrow(`Invalid --since ${JSON.stringify(text)}: ${why}`);
   });
 
+  it('refuses a time more than a minute ahead of now (it would select nothing), allowing a minute of skew', () => {
+    expect(() => parseSince('2026-11-25T12:01:01Z', NOW)).toThrow(
+      'Invalid --since "2026-11-25T12:01:01Z": in the future (it is 2026-11-25T12:00:00Z now)',
+    );
+    expect(() => parseSince('2099-01-01', NOW)).toThrow(/^Invalid --since "2099-01-01": in the future/);
+    expect(parseSince('2026-11-25T12:00:59Z', NOW).toISOString()).toBe('2026-11-25T12:00:59.000Z');
+    expect(parseSince('0s', NOW).toISOString()).toBe(NOW.toISOString());
+  });
+
   it('names the setting it parses', () => {
     expect(() => parseSince('soon', NOW, { what: 'checks.logins.reportSince' })).toThrow(
       /^Invalid checks\.logins\.reportSince "soon": expected/,
@@ -81,6 +90,20 @@ describe('--since on the command line', () => {
     for (const cmd of [['check'], ['scan'], ['attacks'], ['logins', 'report']]) {
       const r = await runCli(['--root', DEMO_ROOT, ...cmd, '--since', '12']);
       expect({ cmd, code: r.code, stderr: r.stderr }).toEqual({ cmd, code: 3, stderr: `tenken: ${msg}\n` });
+    }
+  });
+
+  it('is refused in the future by check, scan, attacks, logins report and logins mail, in one line', async () => {
+    for (const cmd of [
+      ['check'],
+      ['scan'],
+      ['attacks'],
+      ['logins', 'report'],
+      ['logins', 'mail', '--dry-run', tempDir()],
+    ]) {
+      const r = await runCli(['--root', DEMO_ROOT, ...cmd, '--since', '2099-01-01']);
+      expect({ cmd, code: r.code, out: r.stdout }).toEqual({ cmd, code: 3, out: '' });
+      expect(r.stderr).toMatch(/^tenken: Invalid --since "2099-01-01": in the future \(it is \S+Z now\)\n$/);
     }
   });
 });

@@ -24,8 +24,8 @@ function daysIn(year: number, month: number): number {
  * (`30m`, `24h`, `7d`, `2w`, also `90s`) or an ISO date or date-time (`2026-11-01`, `2026-11-24T06:00`,
  * `2026-11-24 06:00:00Z`). A date or time without an offset is the inspected host's wall clock in `zone`
  * (its midnight for a date alone, as the admin reads the host's logs), UTC without a zone. Bare numbers,
- * impossible dates (Feb 30) and times before 1970 are refused with one TenkenError line; `what` names
- * the option or setting in it.
+ * impossible dates (Feb 30), times before 1970 and times more than a minute ahead of `now` are refused with
+ * one TenkenError line; `what` names the option or setting in it.
  */
 export function parseSince(text: string, now: Date, opts: { zone?: Zone; what?: string } = {}): Date {
   const got = sinceOf(text, now, opts.zone ?? UTC);
@@ -70,5 +70,12 @@ function sinceOf(text: string, now: Date, zoneOf: Zone): Date | string {
   if (Number.isNaN(d.getTime()))
     return 'expected a span back from now or an ISO date (e.g. 24h, 7d, 2026-11-01)';
   if (d.getTime() < 0) return 'before 1970';
+  // A start in the future selects nothing, and a report of nothing reads as all quiet. A minute of
+  // clock skew (a time typed from another machine's clock) is let through.
+  if (d.getTime() > now.getTime() + SINCE_SKEW_MS)
+    return `in the future (it is ${new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z')} now)`;
   return d;
 }
+
+/** How far ahead of the clock a `--since` time may be: clock skew between machines. */
+const SINCE_SKEW_MS = 60_000;

@@ -1,8 +1,10 @@
 /**
- * The live-host half of `last`'s "gone - no logout" test (util-linux `is_phantom`): a login without logout is
- * still there when it is newer than the boot, its user exists, and /proc/PID/loginuid (or, without it, the
- * owner of /dev/TTY) is that user's uid. Only meaningful on the machine that wrote the wtmp (root `/`);
- * elsewhere every open session is reported as still logged in.
+ * `last`'s "gone - no logout" test (util-linux `is_phantom`): a login without logout is still there when it
+ * is newer than the boot, its user exists, and /proc/PID/loginuid (or, without it, the owner of /dev/TTY) is
+ * that user's uid. On `/` these are the running machine's; under --root the same rule is applied to the
+ * tree (its /etc/passwd, /proc and /dev, its boot time from /proc/stat's `btime`), so that `last --root`
+ * says of a tree what `last` says on the machine it came from. A tree without /proc cannot tell: there every
+ * unclosed session is still logged in.
  */
 import fs from 'node:fs';
 import { hostPath } from '../core/host.ts';
@@ -22,16 +24,37 @@ export function bootTime(uptimeText: string, nowMs: number): number {
   return Number.isFinite(up) ? Math.floor(nowMs / 1000 - up) : 0;
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Boot time in seconds from a /proc/stat text (`btime`), or null without one. */
+export function statBootTime(statText: string): number | null {
+  const m = /^btime\s+(\d+)\s*$/m.exec(statText);
+  return m ? Number(m[1]) : null;
+}
+
 /**
- * `pidAlive` for the sessions pass: util-linux's is_phantom, inverted. `root` is the inspected tree; only for
- * `/` are /proc and /dev those of the machine whose wtmp this is, so other roots get `() => true`.
+ * `pidAlive` for the sessions pass: util-linux's is_phantom, inverted, on `root` (the inspected tree; `/`
+ * is the running machine). The boot time is the running machine's uptime on `/` (as util-linux's), the
+ * tree's recorded `btime` elsewhere (a tree's uptime says nothing of the clock now); none known: no limit.
  */
 export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => boolean {
-  if (root !== '/') return () => true;
+  const host = { root };
+  // A tree with no /proc (logs copied off a host) cannot say which sessions are gone: all stay open, as
+  // before this rule reached trees (and as the audits of open sessions expect).
+  if (root !== '/' && !isDirectory(hostPath(host, '/proc'))) return () => true;
   let uids: Map<string, number> | null = null;
   let boot = 0;
   try {
-    boot = bootTime(fs.readFileSync('/proc/uptime', 'utf8'), nowMs);
+    boot =
+      root === '/'
+        ? bootTime(fs.readFileSync('/proc/uptime', 'utf8'), nowMs)
+        : (statBootTime(fs.readFileSync(hostPath(host, '/proc/stat'), 'latin1')) ?? 0);
   } catch {
     boot = 0;
   }
@@ -39,17 +62,16 @@ export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => 
     if (rec.sec < boot) return false;
     if (!uids) {
       try {
-        uids = passwdUids(fs.readFileSync(hostPath({ root }, '/etc/passwd'), 'latin1'));
+        uids = passwdUids(fs.readFileSync(hostPath(host, '/etc/passwd'), 'latin1'));
       } catch {
         uids = new Map();
       }
     }
     const uid = uids.get(rec.user.slice(0, 31));
     if (uid === undefined) return false;
-    const loginuid = `/proc/${rec.pid >>> 0}/loginuid`;
     let text: string | null = null;
     try {
-      text = fs.readFileSync(loginuid, 'latin1');
+      text = fs.readFileSync(hostPath(host, `/proc/${rec.pid >>> 0}/loginuid`), 'latin1');
     } catch {
       text = null;
     }
@@ -57,8 +79,9 @@ export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => 
       const m = /^\s*(\d+)/.exec(text);
       return m !== null && Number(m[1]) === uid;
     }
+    // hostPath normalises: a forged tty name (`../../x`) stays inside the tree.
     try {
-      return fs.statSync(`/dev/${rec.line}`).uid === uid;
+      return fs.statSync(hostPath(host, `/dev/${rec.line}`)).uid === uid;
     } catch {
       return false;
     }

@@ -54,6 +54,13 @@ describe('building reports', () => {
     historyBegins: t('2026-10-01T09:00'),
   };
 
+  it('says in the legend of both marks, host and network, since when the records were looked at', () => {
+    const [alice] = buildUserReports(sessions, { ...opts, since: t('2026-09-01T00:00') });
+    const text = renderUserText(alice as NonNullable<typeof alice>);
+    expect(text).toContain('*  first login from this host (in the records since 2026-10-01)\n');
+    expect(text).toContain('** first login from this network (in the records since 2026-10-01)\n');
+  });
+
   it('keeps the period, marks first logins from a host or network over the whole history', () => {
     const [alice, bob] = buildUserReports(sessions, opts);
     expect(alice?.sessions.map((s) => [s.host, s.firstFromHost, s.firstFromNetwork])).toEqual([

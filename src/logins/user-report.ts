@@ -301,10 +301,10 @@ export function renderUserText(r: UserReport, opts: RenderOptions = {}): string 
   if (view.earlier) out.push(`… and ${count(view.earlier)} more, earlier (counted above).`);
   out.push(`${plural(r.sessions.length, 'login')}.`);
   if (r.sessions.some((s) => s.firstFromHost)) {
-    out.push(
-      `*  first login from this host${r.historyBegins !== null ? ` (in the records since ${dateText(r.historyBegins, r.zone)})` : ''}`,
-      '** first login from this network',
-    );
+    // Both marks are judged over the same records (a user's oldest record is always a first): both say so.
+    const since =
+      r.historyBegins !== null ? ` (in the records since ${dateText(r.historyBegins, r.zone)})` : '';
+    out.push(`*  first login from this host${since}`, `** first login from this network${since}`);
   }
   out.push('', CLOSING, '');
   return out.join('\n');

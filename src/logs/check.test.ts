@@ -262,6 +262,29 @@ describe('the logs check', () => {
     expect(findings(out.results, 'app').map((f) => [f.status, f.summary])).toEqual(expected);
   });
 
+  it('says in the summary which logs could not be read, not only that no line matched', async () => {
+    // A directory where a log should be fails for root too (a mode 000 file does only for other users).
+    writeFileSync(path.join(root, 'var/log/syslog'), 'Nov 24 10:00:00 gw cron[1]: (root) CMD (true)\n');
+    mkdirSync(path.join(root, 'var/log/messages'));
+    mkdirSync(path.join(root, 'var/log/app.log'));
+    mkdirSync(path.join(root, 'var/log/web'), { recursive: true });
+    mkdirSync(path.join(root, 'var/log/web/error.log'));
+    writeFileSync(path.join(root, 'var/log/web/access.log'), 'GET /cgi-bin/phf HTTP/1.0\n');
+    const plan: Plan = testPlan(
+      [
+        service('app', { logs: ['/var/log/app.log'] }),
+        service('web', { logs: ['/var/log/web/access.log', '/var/log/web/error.log'] }),
+      ],
+      ['/var/log/syslog', '/var/log/messages'],
+    );
+    const out = await logsCheck.run(ctx(plan, undefined));
+    const summary = (svc: string) => out.results.find((r) => r.service === svc)?.summary;
+    expect(summary('host')).toBe('1 log not readable (is a directory); no new matching lines in the others');
+    expect(summary('app')).toBe('1 log not readable (is a directory)');
+    expect(summary('web')).toBe('1 log not readable (is a directory); frequent cgi (1) in the others');
+    expect(out.results.find((r) => r.service === 'host')?.status).toBe('UNKNOWN');
+  });
+
   it('says nothing of a syslog-tagged daemon without its own log file while a system log is read', async () => {
     const plan: Plan = testPlan(
       [service('postfix', { syslog: ['postfix'], logs: ['/var/log/mail.err'] })],

@@ -127,6 +127,35 @@ function sourceFinding(service: string, status: Status, data: LogSourceData): Lo
   return { kind: 'log-source', status, service, summary: what, evidence: [], data };
 }
 
+/** Source problems that leave a log (or the journal) unread this run. */
+const NOT_READ: ReadonlySet<LogSourceData['problem']> = new Set(['unreadable', 'untrusted', 'journal']);
+
+/** `2 logs not readable (permission denied)`, `the journal not readable`: for a result's summary. */
+function notReadSummary(notRead: LogSourceData[]): string {
+  const files = notRead.filter((d) => d.problem !== 'journal');
+  const parts: string[] = [];
+  if (files.length > 0) {
+    const reasons = [...new Set(files.map((d) => d.reason))];
+    const why = reasons.length <= 2 ? reasons.join(', ') : `${reasons.slice(0, 2).join(', ')}, ...`;
+    parts.push(`${plural(files.length, 'log')} not readable (${why})`);
+  }
+  if (files.length < notRead.length) parts.push('the journal not readable');
+  return parts.join(', ');
+}
+
+/**
+ * Whether some log of this result's service other than those it could not read was read: its own, or (by
+ * its tags, or for `host`) a system log or the journal.
+ */
+function otherLogsRead(service: string, syslog: readonly string[], result: EngineResult): boolean {
+  const unread = new Set(result.problems.filter((p) => NOT_READ.has(p.problem)).map((p) => p.display));
+  const readable = (src: EngineResult['sources'][number]) => src.found && !unread.has(src.path);
+  const systemLog = result.journalRead || result.sources.some((src) => src.shared && readable(src));
+  if (service === HOST_SERVICE) return systemLog;
+  if (syslog.length > 0 && systemLog) return true;
+  return result.sources.some((src) => !src.shared && src.services.includes(service) && readable(src));
+}
+
 /** Results per service (in plan order, then `host` for syslog lines of no service and host-wide problems). */
 export function buildResults(
   plan: Plan,
@@ -217,10 +246,11 @@ export function buildResults(
       name: s.name,
       thresholds: s.thresholds,
       hasLogs: s.logs.length + s.syslog.length > 0,
+      syslog: s.syslog,
     })),
   ];
   if (!services.some((s) => s.name === HOST_SERVICE))
-    services.push({ name: HOST_SERVICE, thresholds: {}, hasLogs: false });
+    services.push({ name: HOST_SERVICE, thresholds: {}, hasLogs: false, syslog: [] });
   const results: CheckResult[] = [];
   for (const s of services) {
     const cats = categoryFindings(s.name, s.thresholds, cfg, rules, result);
@@ -230,12 +260,32 @@ export function buildResults(
     const flagged = cats.filter((f) => f.status !== 'OK');
     // Lines, not category hits: "Interrupted ... failed" is in error and invalid, and is one line.
     const lines = result.stats.linesOf(s.name);
-    const summary =
-      cats.length === 0
-        ? 'no new matching lines'
-        : flagged.length === 0
-          ? `${plural(lines, 'matching line')}, all categories under their thresholds`
-          : `frequent ${flagged.map((f) => (f.kind === 'log-category' ? `${f.data.category} (${f.data.count})` : '')).join(', ')}`;
+    const frequent = flagged
+      .map((f) => (f.kind === 'log-category' ? `${f.data.category} (${f.data.count})` : ''))
+      .join(', ');
+    const notRead = all.flatMap((f) =>
+      f.kind === 'log-source' && NOT_READ.has(f.data.problem) ? [f.data] : [],
+    );
+    let summary: string;
+    if (notRead.length === 0)
+      summary =
+        cats.length === 0
+          ? 'no new matching lines'
+          : flagged.length === 0
+            ? `${plural(lines, 'matching line')}, all categories under their thresholds`
+            : `frequent ${frequent}`;
+    else {
+      // What could not be read comes first: "no new matching lines" alone read as "all is quiet".
+      const unread = notReadSummary(notRead);
+      const othersRead = cats.length > 0 || otherLogsRead(s.name, s.syslog, result);
+      summary = !othersRead
+        ? unread
+        : cats.length === 0
+          ? `${unread}; no new matching lines in the others`
+          : flagged.length === 0
+            ? `${unread}; ${plural(lines, 'matching line')} in the others, all categories under their thresholds`
+            : `${unread}; frequent ${frequent} in the others`;
+    }
     // One cast until src/core/findings.ts merges LogsFindings; the shapes are the same.
     results.push({ service: s.name, status, summary, findings: all });
   }

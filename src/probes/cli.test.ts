@@ -101,7 +101,7 @@ describe('tenken probe', () => {
       /^Cannot probe gopher:\/\/example\.org\/: url: no probe for gopher:\/\//,
     );
     expect((await tenken(['probe', 'http://x/', '--timeout', 'soon'])).error).toBe(
-      'Bad --timeout soon: give seconds between 0 and 300',
+      'Bad --timeout soon: give seconds, more than 0 and at most 300',
     );
     expect((await tenken(['probe', 'not a url'])).error).toMatch(/^Cannot probe not a url: url: not a URL/);
   });

@@ -89,6 +89,30 @@ describe('renderText', () => {
     expect(text).not.toMatch(/peak 0|against \n|against $/m);
   });
 
+  it('leaves out the users-tried line of a brute force whose failures name no user (postfix SASL)', () => {
+    const f: Finding = {
+      kind: 'attack-bruteforce',
+      status: 'WARNING',
+      service: 'postfix',
+      summary: '198.51.100.50: 6 failed logins on postfix, peak 6 in 10 min',
+      evidence: [],
+      host: '198.51.100.50',
+      data: {
+        host: '198.51.100.50',
+        users: [],
+        usersTotal: 0,
+        count: 6,
+        peak: 6,
+        findtime: 600,
+        services: ['postfix'],
+        succeeded: null,
+      },
+    };
+    const text = renderText(reportWith(f, '1 finding from 1 source: bruteforce'), { color: false });
+    expect(text).toContain('6 failures (peak 6 in 10 min) against postfix');
+    expect(text).not.toContain('users tried');
+  });
+
   it("names a log category with its meaning, a user's title neutralised like log text", () => {
     const f: Finding = {
       kind: 'log-category',

@@ -29,7 +29,8 @@ const details: Details = {
     f.data.peak > 0
       ? `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`
       : `${f.data.count} failures in earlier runs`,
-    `users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`,
+    // A failure that names no user (postfix's `SASL LOGIN authentication failed`) leaves none to list.
+    ...(f.data.usersTotal > 0 ? [`users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`] : []),
     ...(f.data.succeeded
       ? [
           `then logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${f.data.succeeded.time}` : ''}`,
@@ -82,7 +83,8 @@ export interface TextOptions {
 const LINE_MAX = 400;
 
 function evidenceLine(e: Evidence): string {
-  const where = e.line === undefined ? e.source : `${e.source}:${e.line}`;
+  // Lines count from 1: a source without them (the journal) is named alone.
+  const where = e.line === undefined || e.line < 1 ? e.source : `${e.source}:${e.line}`;
   return `${terminalSafe(where)}: ${terminalSafe(clip(e.text, 300))}`;
 }
 

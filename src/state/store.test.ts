@@ -134,6 +134,16 @@ describe('StateStore', () => {
     release();
   });
 
+  it('says, when it cannot create its state directory, that --state DIR chooses another', () => {
+    // What `nobody` (home /nonexistent) meets as "permission denied"; a file in the path fails for root too.
+    const file = path.join(tempDir(), 'home');
+    writeFileSync(file, '');
+    const dir = path.join(file, '.local/state/tenken');
+    expect(() => new StateStore(dir).lock()).toThrow(
+      `Cannot create state directory ${dir}: not a directory; give --state DIR`,
+    );
+  });
+
   it('says to remove a directory that sits where a state file belongs', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'logs.json'));

@@ -60,6 +60,14 @@ export function stateDirChain(dir: string): string[] {
 }
 
 /**
+ * A state directory that cannot be made (a user without a home: `nobody`'s is /nonexistent; a read-only
+ * /var): the error says the way out, as the one for a missing HOME does.
+ */
+function cannotCreate(dir: string, err: unknown): TenkenError {
+  return new TenkenError(`${describe(`Cannot create state directory ${dir}`, err)}; give --state DIR`);
+}
+
+/**
  * Creates the state directory (mode 0700) one level at a time, refusing a symbolic link at any level tenken
  * owns (the base, `roots`, the per-root directory), so state is never written through a planted link.
  */
@@ -69,20 +77,19 @@ function ensureDir(dir: string): void {
   try {
     mkdirSync(outer, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new TenkenError(describe(`Cannot create state directory ${dir}`, err));
+    throw cannotCreate(dir, err);
   }
   for (const d of chain) {
     try {
       mkdirSync(d, { mode: 0o700 });
     } catch (err) {
-      if (errnoCode(err) !== 'EEXIST')
-        throw new TenkenError(describe(`Cannot create state directory ${d}`, err));
+      if (errnoCode(err) !== 'EEXIST') throw cannotCreate(d, err);
     }
     let st: Stats;
     try {
       st = lstatSync(d);
     } catch (err) {
-      throw new TenkenError(describe(`Cannot create state directory ${d}`, err));
+      throw cannotCreate(d, err);
     }
     if (st.isSymbolicLink()) throw new TenkenError(`Cannot use state directory ${d}: it is a symbolic link`);
     if (!st.isDirectory()) throw new TenkenError(`Cannot use state directory ${d}: not a directory`);

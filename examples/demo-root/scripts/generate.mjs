@@ -111,7 +111,9 @@ log(T(17, 6, 29, 51), 'kernel', 'end_request: I/O error, dev 03:01 (hda), sector
 // Sessions are collected first and given the lowest free pts in time order, as the kernel would.
 const sessions = [];
 function sshSession(who, start, minutes, { accepted = 'password', from = who } = {}) {
-  sessions.push({ who, start, minutes, accepted, from, pid: nextPid() });
+  const pid = nextPid();
+  sessions.push({ who, start, minutes, accepted, from, pid });
+  return pid;
 }
 function emitSessions() {
   const busyUntil = [];
@@ -222,8 +224,9 @@ log(T(10, 2, 0), 'login[1201]', "ROOT LOGIN  on `tty1'");
   sshSession(OFFICE[0], start + 50 * 3500, 9, { from: { host: ATTACKER.ip, ip: ATTACKER.ip } });
 }
 
-// kato is still logged in now.
-sshSession(OFFICE[2], T(25, 23, 5), null);
+// kato is still logged in now: his login shell (the record's pid) is in proc/, with his loginuid, so that
+// `last --root` (util-linux's is_phantom on the tree) says "still logged in", not "gone - no logout".
+const katoShell = sshSession(OFFICE[2], T(25, 23, 5), null);
 emitSessions();
 
 // ---- a port scan: null connections, probes on several services ---------------------------------------------
@@ -534,7 +537,9 @@ writeFileSync(
 writeFileSync(path.join(ROOT, 'var/log/btmp'), encode(btmp.sort((a, b) => a.ms - b.ms)));
 
 // ---- the proc/ tree -------------------------------------------------------------------------------------------
-const USERS = { root: 0, daemon: 1, nobody: 65534, joe: 500 };
+const USERS = { root: 0, daemon: 1, nobody: 65534, joe: 500, kato: 502 };
+// /proc/PID/loginuid: the user whose login a process belongs to (pam_loginuid); daemons have none (-1).
+const NO_LOGINUID = 4294967295;
 const BTIME = boots.at(-1) / 1000;
 const procs = [
   { pid: 1, comm: 'init', cmd: ['init [3]'], user: 'root', ppid: 0, exe: '/sbin/init' },
@@ -619,13 +624,15 @@ const procs = [
     ppid: 1,
     exe: '/sbin/mgetty',
   },
-  { pid: 1501, comm: 'bash', cmd: ['-bash'], user: 'joe', ppid: 401, exe: '/bin/bash' },
+  { pid: 1501, comm: 'bash', cmd: ['-bash'], user: 'joe', ppid: 401, exe: '/bin/bash', login: 'joe' },
+  { pid: katoShell, comm: 'bash', cmd: ['-bash'], user: 'kato', ppid: 401, exe: '/bin/bash', login: 'kato' },
   // The intruder's leftovers: an IRC bouncer from /tmp listening on 31337, its binary deleted.
   {
     pid: 6667,
     comm: 'bnc',
     cmd: ['./bnc', '-d'],
     user: 'joe',
+    login: 'joe',
     ppid: 1,
     exe: '/tmp/.x/bnc (deleted)',
     cwd: '/tmp/.x',
@@ -660,6 +667,7 @@ for (const p of procs) {
     path.join(dir, 'status'),
     `Name:\t${p.comm}\nState:\tS (sleeping)\nTgid:\t${p.pid}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\nVmRSS:\t${rssPages * 4} kB\n`,
   );
+  writeFileSync(path.join(dir, 'loginuid'), `${p.login === undefined ? NO_LOGINUID : USERS[p.login]}`);
   symlinkSync(p.exe, path.join(dir, 'exe'));
   symlinkSync(p.cwd ?? '/', path.join(dir, 'cwd'));
   symlinkSync('/dev/null', path.join(dir, 'fd', '0'));

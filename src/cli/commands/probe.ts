@@ -29,7 +29,8 @@ export function adHocSpec(url: string, opts: Omit<ProbeOptions, 'verbose'>): Pro
   if (opts.timeout !== undefined) {
     const t = Number(opts.timeout);
     if (!Number.isFinite(t) || t <= 0 || t > 300) {
-      throw new TenkenError(`Bad --timeout ${opts.timeout}: give seconds between 0 and 300`);
+      // 0 is no deadline a probe can meet: "between 0 and 300" read as if 0 were allowed.
+      throw new TenkenError(`Bad --timeout ${opts.timeout}: give seconds, more than 0 and at most 300`);
     }
     raw.timeout = t;
   }
