@@ -41,8 +41,9 @@ import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
 import { LineSplitter } from './log-lines.ts';
 import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, gzipLimit } from '../logins/wtmp-file.ts';
-import { wtmpFamily } from '../logins/history.ts';
-import { LAYOUT_SAMPLE, WtmpDecoder, wtmpLayout } from './logins-source.ts';
+import { historyInputs, WTMPDB_PATH, wtmpFamily } from '../logins/history.ts';
+import { openWtmpdb } from '../logins/wtmpdb.ts';
+import { LAYOUT_SAMPLE, WtmpDecoder, wtmpdbRecords, wtmpLayout } from './logins-source.ts';
 import {
   deviceFromFileName,
   serialDevice,
@@ -164,6 +165,7 @@ async function readWtmp(
   shown: string,
   opts: OpenOptions,
   keep: (type: UtType, line: string) => boolean,
+  now: Date,
   signal?: AbortSignal,
 ): Promise<WtmpRead> {
   const { handle, stat: st } = await openRegular(local, opts);
@@ -203,6 +205,8 @@ async function readWtmp(
     const size = st.size;
     const buf = Buffer.allocUnsafe(Math.max(LAYOUT_SAMPLE, WTMP_CHUNK));
     const head = await readAt(handle, buf.subarray(0, Math.min(size, LAYOUT_SAMPLE)), 0);
+    if (head.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER))
+      return readWtmpdb(local, shown, keep, now, st.mtime);
     const layout = wtmpLayout(head, size);
     if (!layout.ok) return layout;
     const decoder = new WtmpDecoder(layout.layout, size, shown, keep);
@@ -216,6 +220,32 @@ async function readWtmp(
     return { ok: true, records: decoder.records, oldest: decoder.oldest, mtime: st.mtime };
   } finally {
     await handle.close();
+  }
+}
+
+/** The first bytes of every SQLite database: a wtmpdb where a wtmp was expected is read as one. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * The records of a wtmpdb (Debian 13's `/var/lib/wtmpdb/wtmp.db`) that `keep` accepts, its rows paired as
+ * `last` pairs them (src/logins/wtmpdb.ts) and mapped to the records a wtmp would hold (logins-source.ts
+ * `wtmpdbRecords`): what the correlation consumes does not depend on which one the host keeps. Read
+ * read-only; a database that does not open or is damaged part-way throws a one-line error.
+ */
+function readWtmpdb(
+  local: string,
+  shown: string,
+  keep: (type: UtType, line: string) => boolean,
+  now: Date,
+  mtime: Date,
+): WtmpRead {
+  const db = openWtmpdb(local, shown);
+  try {
+    const entries = db.entries({ now: Math.floor(now.getTime() / 1000), pidAlive: () => true });
+    const { records, oldest } = wtmpdbRecords(entries, shown, keep);
+    return { ok: true, records, oldest, mtime };
+  } finally {
+    db.close();
   }
 }
 
@@ -356,7 +386,10 @@ function notChecked(
   err: unknown,
   consequence: string,
 ): Finding {
-  const why = describe('', err).replace(/^: /, '');
+  // A reader's own one-line error (`Cannot read /var/lib/wtmpdb/wtmp.db: ...`) says its path already.
+  const said = describe('', err).replace(/^: /, '');
+  const own = `Cannot read ${shown}: `;
+  const why = said.startsWith(own) ? said.slice(own.length) : said;
   return {
     kind: 'not-checked',
     status: 'WARNING',
@@ -381,6 +414,20 @@ function withRotations(host: Host, shownPath: string): string[] {
   }
   const members = orderFamily(path.posix.basename(shownPath), names).map((m) => path.posix.join(dir, m.name));
   return members.at(-1) === shownPath ? members : [...members, shownPath];
+}
+
+/**
+ * The files of a configured wtmp: the file and its rotated backups (wtmpFamily), or, for the first
+ * configured one, Debian 13's wtmpdb instead when none of them exists and the database does: the logins
+ * check's rule (src/logins/history.ts `historyInputs`), so both checks read the same history.
+ */
+function historyFamily(host: Host, configured: string, i: number): string[] {
+  if (i === 0) {
+    const db = hostPath(host, WTMPDB_PATH);
+    const inputs = historyInputs(host, configured);
+    if (inputs.length === 1 && inputs[0]?.local === db) return [WTMPDB_PATH];
+  }
+  return wtmpFamily(host, configured);
 }
 
 /** The records kept of every wtmp read, which were read, and how far back they reach (ms). */
@@ -416,7 +463,7 @@ export async function readWtmpFiles(
     : [
         ...new Map(
           config.wtmp.flatMap((configured, i) =>
-            wtmpFamily(host, configured).map((p) => [
+            historyFamily(host, configured, i).map((p) => [
               p,
               {
                 local: hostPath(host, p),
@@ -439,6 +486,7 @@ export async function readWtmpFiles(
         s.shown,
         inputs.wtmp?.length ? { follow: true } : {},
         keep,
+        host.now,
         inputs.signal,
       );
     } catch (err) {

@@ -33,7 +33,7 @@ export function register(program: Command, app: App): void {
     )
     .option(
       '-f, --file <wtmp>',
-      "read logins from this wtmp file instead of the host's (repeatable)",
+      "read logins from this wtmp file (or wtmpdb database) instead of the host's (repeatable)",
       collect,
       [],
     )
@@ -41,7 +41,7 @@ export function register(program: Command, app: App): void {
     .addHelpText(
       'after',
       '\nFormats: text (default), json.\nLogs default to checks.dialup.logs (/var/log/mgetty.ttyS0, /var/log/mgetty/*, ...) ' +
-        "plus mgetty's syslog lines; wtmp to /var/log/wtmp and its rotated backups. Absolute paths given here are host paths (under --root).\n" +
+        "plus mgetty's syslog lines; wtmp to /var/log/wtmp and its rotated backups, or /var/lib/wtmpdb/wtmp.db where there is no wtmp. Absolute paths given here are host paths (under --root).\n" +
         'This shows the whole history and keeps no state; the dialup kind of `tenken check` reports only what is new since its last run.\n' +
         'Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
     )
