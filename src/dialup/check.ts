@@ -12,7 +12,7 @@ import { append } from '../core/array.ts';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Plan } from '../config/plan.ts';
-import { describe, errnoCode } from '../core/errors.ts';
+import { describe, errnoCode, TenkenError } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
 import type { FileHandle } from 'node:fs/promises';
@@ -68,9 +68,12 @@ interface Source {
 
 /** What the dial-up inspection needs besides the host and the options. */
 export interface DialupInputs {
-  /** mgetty logs given on the command line (local paths): replace discovery, and syslog is not read. */
+  /**
+   * mgetty logs given on the command line (local paths): replace discovery, and syslog is not read. One that
+   * cannot be read throws `Cannot read FILE: why` (a TenkenError, exit 3): nothing was checked as asked.
+   */
   logs?: readonly string[] | undefined;
-  /** wtmp files given on the command line (local paths): replace the configured ones. */
+  /** wtmp files given on the command line (local paths): replace the configured ones; unreadable, as `logs`. */
   wtmp?: readonly string[] | undefined;
   /** Only these lines. */
   ttys?: readonly string[] | undefined;
@@ -379,6 +382,23 @@ export async function syslogLines(
   return { text: kept.join('\n'), mtime: st.mtime, lineNos };
 }
 
+/** Why `shown` could not be read, as one line's "why" part (errno text, or the reader's message). */
+function whyUnread(shown: string, err: unknown): string {
+  // A reader's own one-line error (`Cannot read /var/lib/wtmpdb/wtmp.db: ...`) says its path already.
+  const said = describe('', err).replace(/^: /, '');
+  const own = `Cannot read ${shown}: `;
+  return said.startsWith(own) ? said.slice(own.length) : said;
+}
+
+/**
+ * A file the admin named on the command line (`--mgetty-log`, `-f`) that cannot be read: nothing was checked
+ * as asked, so the command stops with `Cannot read FILE: why` and exits 3 (UNKNOWN), as `scan FILE`,
+ * `attacks FILE` and `last -f FILE` do.
+ */
+function unreadArgument(shown: string, err: unknown): TenkenError {
+  return new TenkenError(`Cannot read ${shown}: ${whyUnread(shown, err)}`, { cause: err });
+}
+
 function notChecked(
   service: string,
   what: string,
@@ -386,10 +406,7 @@ function notChecked(
   err: unknown,
   consequence: string,
 ): Finding {
-  // A reader's own one-line error (`Cannot read /var/lib/wtmpdb/wtmp.db: ...`) says its path already.
-  const said = describe('', err).replace(/^: /, '');
-  const own = `Cannot read ${shown}: `;
-  const why = said.startsWith(own) ? said.slice(own.length) : said;
+  const why = whyUnread(shown, err);
   return {
     kind: 'not-checked',
     status: 'WARNING',
@@ -439,8 +456,8 @@ interface WtmpFiles {
 
 /**
  * Reads the wtmp files (the command line's, else each configured one with its rotated backups), keeping the
- * records `keep` accepts; a file that cannot be read is handed to `problem` (with what it means for the
- * report) and passed over.
+ * records `keep` accepts; a configured file that cannot be read is handed to `problem` (with what it means
+ * for the report) and passed over, one given on the command line throws a one-line TenkenError.
  */
 export async function readWtmpFiles(
   host: Host,
@@ -493,10 +510,12 @@ export async function readWtmpFiles(
       if (inputs.signal?.aborted) throw err; // the run's deadline, not this file's fault
       // A rotated copy is optional; the current one is not.
       if (s.optional && errnoCode(err) === 'ENOENT') continue;
+      if (inputs.wtmp?.length) throw unreadArgument(s.shown, err);
       problem(err, s.shown, ': logins on dial-up lines not compared with calls');
       continue;
     }
     if (!read.ok) {
+      if (inputs.wtmp?.length) throw unreadArgument(s.shown, new Error(read.reason));
       problem(new Error(read.reason), s.shown, '');
       continue;
     }
@@ -578,6 +597,7 @@ export async function inspectDialup(
       read.push({ shown: s.shown, ...(await readText(s.local, follow, inputs.signal)) });
     } catch (err) {
       if (inputs.signal?.aborted) throw err; // the run's deadline, not this file's fault
+      if (inputs.logs?.length) throw unreadArgument(s.shown, err);
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
   }

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { App, GlobalOptions } from '../cli/app.ts';
 import { register } from '../cli/commands/dialup.ts';
 import { configSchema } from '../config/schema.ts';
+import { TenkenError } from '../core/errors.ts';
 import { makeHost } from '../core/host.ts';
 import { encodeRecords } from '../logins/utmp.ts';
 
@@ -162,9 +163,35 @@ describe('tenken dialup', () => {
     expect(out).toMatch(/wtmp: var\/log\/wtmp;/);
   });
 
-  it('reports a missing wtmp given with -f as a warning, not a crash', async () => {
-    const { out, code } = await run(tree(), ['-f', 'nope/wtmp']);
+  it('stops with a one-line error (exit 3) on a wtmp given with -f that cannot be read: nothing was checked', async () => {
+    const root = tree();
+    await expect(run(root, ['-f', 'nope/wtmp'])).rejects.toThrow(
+      new TenkenError('Cannot read nope/wtmp: no such file or directory'),
+    );
+    await expect(run(root, ['-f', 'nope/wtmp'])).rejects.toMatchObject({ exitCode: 3 });
+    // A file that is no wtmp at all, as `last -f` says it.
+    writeFileSync(path.join(root, 'passwd'), 'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n'.repeat(100));
+    await expect(run(root, ['-f', 'passwd'])).rejects.toThrow(/^Cannot read passwd: not a utmp\/wtmp file/);
+  });
+
+  it('stops with a one-line error (exit 3) on an mgetty log given with --mgetty-log that cannot be read', async () => {
+    const root = tree();
+    await expect(run(root, ['--mgetty-log', '/nonexistent'])).rejects.toThrow(
+      new TenkenError('Cannot read /nonexistent: no such file or directory'),
+    );
+    await expect(run(root, ['--mgetty-log', 'var/log'])).rejects.toMatchObject({
+      message: 'Cannot read var/log: is a directory',
+      exitCode: 3,
+    });
+  });
+
+  it('keeps the WARNING for a configured wtmp found missing during a normal run', async () => {
+    const root = tree();
+    rmSync(path.join(root, 'var/log/wtmp'));
+    const { out, code } = await run(root, []);
     expect(code).toBe(1);
-    expect(out).toMatch(/Cannot read nope\/wtmp: no such file or directory/);
+    expect(out).toMatch(
+      /WARNING +Cannot read \/var\/log\/wtmp: no such file or directory: logins on dial-up/,
+    );
   });
 });
