@@ -103,6 +103,12 @@ export interface DialupInspection {
   findings: DialupFinding[];
   /** Sources that could not be read (`not-checked` findings). */
   problems: Finding[];
+  /**
+   * The dial-up lines known on this host, sorted: those with an mgetty log (even one not read or empty),
+   * those mgetty's log lines name, those `hours` configures, and, when lines were asked for (`ttys`),
+   * serial lines wtmp has records of. A line asked for that is none of these is a typo (unknownLines).
+   */
+  knownLines: string[];
   /** Whether a saved state limited the inspection to what is new since the last run. */
   resumed: boolean;
   /** The state to keep for the next run (the check commits it after delivery). */
@@ -570,6 +576,11 @@ export async function inspectDialup(
     logSources = [...shown].map((p) => ({ local: hostPath(host, p), shown: p }));
   }
   const enabled = logSources.length > 0;
+  const configuredLines = Object.keys(config.hours).filter((l) => l !== '*');
+  const knownLines = new Set<string>([
+    ...configuredLines,
+    ...logSources.flatMap((s) => deviceFromFileName(s.shown) ?? []),
+  ]);
   const empty: DialupInspection = {
     enabled,
     service,
@@ -580,6 +591,7 @@ export async function inspectDialup(
     trouble: [],
     findings: [],
     problems,
+    knownLines: [...configuredLines].sort(),
     resumed: inputs.saved !== undefined,
     state: nextState(saved, new Map(), new Map()),
   };
@@ -659,6 +671,7 @@ export async function inspectDialup(
     append(entries, trusted);
     logsRead.push(r.shown);
   }
+  for (const e of entries) if (e.tty !== null) knownLines.add(e.tty);
 
   if (forged.size > 0) {
     const names = [...forged]
@@ -708,11 +721,22 @@ export async function inspectDialup(
 
   // 4. wtmp: only the records the correlation looks at (the lines reported on, and boots), read in chunks.
   const wanted = correlatedLines({ calls, unanswered, coverage }, ttys);
+  // With lines asked for, the serial lines wtmp has records of are known lines too (not typos); each line
+  // name is tested once.
+  const seenLines = new Set<string>();
+  const noteSerial = (line: string): void => {
+    if (seenLines.has(line) || seenLines.size >= 10_000) return;
+    seenLines.add(line);
+    if (serialDevice(normalLine(line))) knownLines.add(normalLine(line));
+  };
   const { records, wtmpRead, wtmpStart } = await readWtmpFiles(
     host,
     config,
     inputs,
-    (type, line) => recordNeeded(type, line, wanted),
+    (type, line) => {
+      if (ttys) noteSerial(line);
+      return recordNeeded(type, line, wanted);
+    },
     (err, shown, consequence) => problems.push(notChecked(service, 'wtmp', shown, err, consequence)),
   );
 
@@ -766,8 +790,19 @@ export async function inspectDialup(
     lines: judged,
     trouble,
     findings,
+    knownLines: [...knownLines].sort(),
     state: nextState(saved, new Map(lines.map((r) => [r.line, r.mark])), modem.marks),
   };
+}
+
+/**
+ * The lines of `asked` (`--tty`, `/dev/` or not) that are none of `known` (DialupInspection's
+ * `knownLines`), in the order asked: a typo (`ttys0` for `ttyS0`) would otherwise report nothing and look
+ * clean.
+ */
+export function unknownLines(asked: readonly string[], known: readonly string[]): string[] {
+  const have = new Set(known);
+  return [...new Set(asked.map(normalLine))].filter((l) => !have.has(l));
 }
 
 /**

@@ -74,6 +74,7 @@ async function run(
   root: string,
   args: string[],
   format: 'text' | 'json' = 'text',
+  config: unknown = {},
 ): Promise<{ out: string; code: number }> {
   let out = '';
   let code = 0;
@@ -99,7 +100,7 @@ async function run(
     }),
     load: () =>
       Promise.resolve({
-        config: configSchema.parse({}),
+        config: configSchema.parse(config),
         configPath: null,
         host: makeHost({ root, name: 'gauntlet', now: new Date('2026-06-02T00:00:00Z') }),
         plan: { services: [], syslogFiles: [], journal: 'off', skipped: [] },
@@ -154,6 +155,7 @@ describe('tenken dialup', () => {
 
   it('reads the log and wtmp given on the command line, and keeps to --tty', async () => {
     const root = tree();
+    writeFileSync(path.join(root, 'var/log/mgetty.ttyS1'), '');
     const { out: other } = await run(root, ['--tty', 'ttyS1']);
     expect(other).not.toMatch(/Modem on ttyS0|ttyS0: \d+ call|on ttyS0 at/);
     expect(other).toMatch(/^OK$/m);
@@ -161,6 +163,44 @@ describe('tenken dialup', () => {
     expect(code).toBe(2);
     expect(out).toContain('logs: var/log/mgetty.ttyS0');
     expect(out).toMatch(/wtmp: var\/log\/wtmp;/);
+  });
+
+  it('refuses a --tty the host does not know (a typo) with a one-line error naming its lines, exit 3', async () => {
+    const root = tree();
+    writeFileSync(path.join(root, 'var/log/mgetty.ttyS1'), '');
+    await expect(run(root, ['--tty', 'ttys0'])).rejects.toThrow(
+      new TenkenError('no dial-up line ttys0 (lines: ttyS0, ttyS1)'),
+    );
+    await expect(run(root, ['--tty', 'ttyS0', '--tty', '/dev/ttyS9'], 'json')).rejects.toMatchObject({
+      message: 'no dial-up line ttyS9 (lines: ttyS0, ttyS1)',
+      exitCode: 3,
+    });
+  });
+
+  it('takes a --tty the host knows with no calls yet: a log, configured hours, a serial line in wtmp', async () => {
+    const root = tree();
+    // An empty log: mgetty has taken no call on ttyS1 yet.
+    writeFileSync(path.join(root, 'var/log/mgetty.ttyS1'), '');
+    expect((await run(root, ['--tty', 'ttyS1'])).code).toBe(0);
+    // Configured hours for ttyS2.
+    expect(
+      (
+        await run(root, ['--tty', 'ttyS2'], 'text', {
+          checks: { dialup: { hours: { ttyS2: '08:00-18:00' } } },
+        })
+      ).code,
+    ).toBe(0);
+    // A serial console login on ttyS3 in wtmp (no mgetty there): known, not a typo.
+    writeFileSync(
+      path.join(root, 'var/log/wtmp'),
+      encodeRecords([
+        { type: 7, pid: 50, line: 'ttyS3', id: 'S3', user: 'root', sec: t('2026-05-20T00:00:00Z') },
+      ]),
+    );
+    expect((await run(root, ['--tty', '/dev/ttyS3'])).code).toBe(0);
+    await expect(run(root, ['--tty', 'ttyS4'])).rejects.toThrow(
+      new TenkenError('no dial-up line ttyS4 (lines: ttyS0, ttyS1, ttyS3)'),
+    );
   });
 
   it('stops with a one-line error (exit 3) on a wtmp given with -f that cannot be read: nothing was checked', async () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { describe, TenkenError } from '../../core/errors.ts';
 import { terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
-import { asFindings, inspectDialup } from '../../dialup/check.ts';
+import { asFindings, inspectDialup, unknownLines } from '../../dialup/check.ts';
 import { renderDialupText } from '../../dialup/render.ts';
 import { painter, wantColor } from '../../report/style.ts';
 import { assertFormat, type App } from '../app.ts';
@@ -24,7 +24,12 @@ export function register(program: Command, app: App): void {
   program
     .command('dialup')
     .description("dial-up lines: mgetty's calls compared with logins, and the modem's health")
-    .option('--tty <line>', 'only this line, e.g. ttyS0 (repeatable)', collect, [])
+    .option(
+      '--tty <line>',
+      'only this line, e.g. ttyS0 (repeatable); a line the host does not know is an error',
+      collect,
+      [],
+    )
     .option(
       '--mgetty-log <file>',
       "read this mgetty log instead of the host's (repeatable; syslog lines are understood too)",
@@ -55,6 +60,13 @@ export function register(program: Command, app: App): void {
         ttys: opts.tty,
         cwd: app.io.cwd,
       });
+      // A line asked for that the host does not know is a typo, not a clean line (without any mgetty log,
+      // the report says that instead).
+      const unknown = insp.enabled ? unknownLines(opts.tty, insp.knownLines) : [];
+      if (unknown.length)
+        throw new TenkenError(
+          `no dial-up line ${unknown.join(', ')} (lines: ${insp.knownLines.join(', ') || 'none'})`,
+        );
       const findings = [...insp.problems, ...asFindings(insp.findings)];
       const status = worst(findings.map((f) => f.status));
       const code = exitCode(status);
