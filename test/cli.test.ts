@@ -184,3 +184,29 @@ describe('tenken check', () => {
     expect(second.status).toBe(0);
   });
 });
+
+describe('tenken dialup on the demo tree', () => {
+  it('refuses a --tty typo with one line naming the lines it knows, exit 3 (it reported OK, exit 0)', async () => {
+    const r = await runCli(['--root', DEMO_ROOT, 'dialup', '--tty', 'ttys0']);
+    expect(r).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'tenken: no dial-up line ttys0 (lines: ttyS0, ttyS1)\n',
+    });
+    expect((await runCli(['--root', DEMO_ROOT, 'dialup', '--tty', 'ttyS1'])).code).not.toBe(3);
+  });
+
+  it('exits 3 with one line when a file named with --mgetty-log or -f cannot be read (it was a WARNING)', async () => {
+    for (const args of [
+      ['--mgetty-log', '/nonexistent'],
+      ['-f', '/nonexistent'],
+    ]) {
+      const r = await runCli(['--root', DEMO_ROOT, 'dialup', ...args]);
+      expect(r).toEqual({
+        code: 3,
+        stdout: '',
+        stderr: 'tenken: Cannot read /nonexistent: no such file or directory\n',
+      });
+    }
+  });
+});

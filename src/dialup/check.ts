@@ -12,7 +12,7 @@ import { append } from '../core/array.ts';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Plan } from '../config/plan.ts';
-import { describe, errnoCode } from '../core/errors.ts';
+import { describe, errnoCode, TenkenError } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
 import type { FileHandle } from 'node:fs/promises';
@@ -41,8 +41,9 @@ import { copyMembers, familyKey } from './copies.ts';
 import { buildFindings, type DialupFinding } from './findings.ts';
 import { LineSplitter } from './log-lines.ts';
 import { GZIP_MAX_RATIO, GZIP_MAX_SIZE, gzipLimit } from '../logins/wtmp-file.ts';
-import { wtmpFamily } from '../logins/history.ts';
-import { LAYOUT_SAMPLE, WtmpDecoder, wtmpLayout } from './logins-source.ts';
+import { historyInputs, WTMPDB_PATH, wtmpFamily } from '../logins/history.ts';
+import { openWtmpdb } from '../logins/wtmpdb.ts';
+import { LAYOUT_SAMPLE, WtmpDecoder, wtmpdbRecords, wtmpLayout } from './logins-source.ts';
 import {
   deviceFromFileName,
   serialDevice,
@@ -67,9 +68,12 @@ interface Source {
 
 /** What the dial-up inspection needs besides the host and the options. */
 export interface DialupInputs {
-  /** mgetty logs given on the command line (local paths): replace discovery, and syslog is not read. */
+  /**
+   * mgetty logs given on the command line (local paths): replace discovery, and syslog is not read. One that
+   * cannot be read throws `Cannot read FILE: why` (a TenkenError, exit 3): nothing was checked as asked.
+   */
   logs?: readonly string[] | undefined;
-  /** wtmp files given on the command line (local paths): replace the configured ones. */
+  /** wtmp files given on the command line (local paths): replace the configured ones; unreadable, as `logs`. */
   wtmp?: readonly string[] | undefined;
   /** Only these lines. */
   ttys?: readonly string[] | undefined;
@@ -99,6 +103,12 @@ export interface DialupInspection {
   findings: DialupFinding[];
   /** Sources that could not be read (`not-checked` findings). */
   problems: Finding[];
+  /**
+   * The dial-up lines known on this host, sorted: those with an mgetty log (even one not read or empty),
+   * those mgetty's log lines name, those `hours` configures, and, when lines were asked for (`ttys`),
+   * serial lines wtmp has records of. A line asked for that is none of these is a typo (unknownLines).
+   */
+  knownLines: string[];
   /** Whether a saved state limited the inspection to what is new since the last run. */
   resumed: boolean;
   /** The state to keep for the next run (the check commits it after delivery). */
@@ -164,6 +174,7 @@ async function readWtmp(
   shown: string,
   opts: OpenOptions,
   keep: (type: UtType, line: string) => boolean,
+  now: Date,
   signal?: AbortSignal,
 ): Promise<WtmpRead> {
   const { handle, stat: st } = await openRegular(local, opts);
@@ -203,6 +214,8 @@ async function readWtmp(
     const size = st.size;
     const buf = Buffer.allocUnsafe(Math.max(LAYOUT_SAMPLE, WTMP_CHUNK));
     const head = await readAt(handle, buf.subarray(0, Math.min(size, LAYOUT_SAMPLE)), 0);
+    if (head.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER))
+      return readWtmpdb(local, shown, keep, now, st.mtime);
     const layout = wtmpLayout(head, size);
     if (!layout.ok) return layout;
     const decoder = new WtmpDecoder(layout.layout, size, shown, keep);
@@ -216,6 +229,32 @@ async function readWtmp(
     return { ok: true, records: decoder.records, oldest: decoder.oldest, mtime: st.mtime };
   } finally {
     await handle.close();
+  }
+}
+
+/** The first bytes of every SQLite database: a wtmpdb where a wtmp was expected is read as one. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * The records of a wtmpdb (Debian 13's `/var/lib/wtmpdb/wtmp.db`) that `keep` accepts, its rows paired as
+ * `last` pairs them (src/logins/wtmpdb.ts) and mapped to the records a wtmp would hold (logins-source.ts
+ * `wtmpdbRecords`): what the correlation consumes does not depend on which one the host keeps. Read
+ * read-only; a database that does not open or is damaged part-way throws a one-line error.
+ */
+function readWtmpdb(
+  local: string,
+  shown: string,
+  keep: (type: UtType, line: string) => boolean,
+  now: Date,
+  mtime: Date,
+): WtmpRead {
+  const db = openWtmpdb(local, shown);
+  try {
+    const entries = db.entries({ now: Math.floor(now.getTime() / 1000), pidAlive: () => true });
+    const { records, oldest } = wtmpdbRecords(entries, shown, keep);
+    return { ok: true, records, oldest, mtime };
+  } finally {
+    db.close();
   }
 }
 
@@ -349,6 +388,23 @@ export async function syslogLines(
   return { text: kept.join('\n'), mtime: st.mtime, lineNos };
 }
 
+/** Why `shown` could not be read, as one line's "why" part (errno text, or the reader's message). */
+function whyUnread(shown: string, err: unknown): string {
+  // A reader's own one-line error (`Cannot read /var/lib/wtmpdb/wtmp.db: ...`) says its path already.
+  const said = describe('', err).replace(/^: /, '');
+  const own = `Cannot read ${shown}: `;
+  return said.startsWith(own) ? said.slice(own.length) : said;
+}
+
+/**
+ * A file the admin named on the command line (`--mgetty-log`, `-f`) that cannot be read: nothing was checked
+ * as asked, so the command stops with `Cannot read FILE: why` and exits 3 (UNKNOWN), as `scan FILE`,
+ * `attacks FILE` and `last -f FILE` do.
+ */
+function unreadArgument(shown: string, err: unknown): TenkenError {
+  return new TenkenError(`Cannot read ${shown}: ${whyUnread(shown, err)}`, { cause: err });
+}
+
 function notChecked(
   service: string,
   what: string,
@@ -356,7 +412,7 @@ function notChecked(
   err: unknown,
   consequence: string,
 ): Finding {
-  const why = describe('', err).replace(/^: /, '');
+  const why = whyUnread(shown, err);
   return {
     kind: 'not-checked',
     status: 'WARNING',
@@ -383,6 +439,20 @@ function withRotations(host: Host, shownPath: string): string[] {
   return members.at(-1) === shownPath ? members : [...members, shownPath];
 }
 
+/**
+ * The files of a configured wtmp: the file and its rotated backups (wtmpFamily), or, for the first
+ * configured one, Debian 13's wtmpdb instead when none of them exists and the database does: the logins
+ * check's rule (src/logins/history.ts `historyInputs`), so both checks read the same history.
+ */
+function historyFamily(host: Host, configured: string, i: number): string[] {
+  if (i === 0) {
+    const db = hostPath(host, WTMPDB_PATH);
+    const inputs = historyInputs(host, configured);
+    if (inputs.length === 1 && inputs[0]?.local === db) return [WTMPDB_PATH];
+  }
+  return wtmpFamily(host, configured);
+}
+
 /** The records kept of every wtmp read, which were read, and how far back they reach (ms). */
 interface WtmpFiles {
   records: LoginRecord[];
@@ -392,8 +462,8 @@ interface WtmpFiles {
 
 /**
  * Reads the wtmp files (the command line's, else each configured one with its rotated backups), keeping the
- * records `keep` accepts; a file that cannot be read is handed to `problem` (with what it means for the
- * report) and passed over.
+ * records `keep` accepts; a configured file that cannot be read is handed to `problem` (with what it means
+ * for the report) and passed over, one given on the command line throws a one-line TenkenError.
  */
 export async function readWtmpFiles(
   host: Host,
@@ -416,7 +486,7 @@ export async function readWtmpFiles(
     : [
         ...new Map(
           config.wtmp.flatMap((configured, i) =>
-            wtmpFamily(host, configured).map((p) => [
+            historyFamily(host, configured, i).map((p) => [
               p,
               {
                 local: hostPath(host, p),
@@ -439,16 +509,19 @@ export async function readWtmpFiles(
         s.shown,
         inputs.wtmp?.length ? { follow: true } : {},
         keep,
+        host.now,
         inputs.signal,
       );
     } catch (err) {
       if (inputs.signal?.aborted) throw err; // the run's deadline, not this file's fault
       // A rotated copy is optional; the current one is not.
       if (s.optional && errnoCode(err) === 'ENOENT') continue;
+      if (inputs.wtmp?.length) throw unreadArgument(s.shown, err);
       problem(err, s.shown, ': logins on dial-up lines not compared with calls');
       continue;
     }
     if (!read.ok) {
+      if (inputs.wtmp?.length) throw unreadArgument(s.shown, new Error(read.reason));
       problem(new Error(read.reason), s.shown, '');
       continue;
     }
@@ -503,6 +576,11 @@ export async function inspectDialup(
     logSources = [...shown].map((p) => ({ local: hostPath(host, p), shown: p }));
   }
   const enabled = logSources.length > 0;
+  const configuredLines = Object.keys(config.hours).filter((l) => l !== '*');
+  const knownLines = new Set<string>([
+    ...configuredLines,
+    ...logSources.flatMap((s) => deviceFromFileName(s.shown) ?? []),
+  ]);
   const empty: DialupInspection = {
     enabled,
     service,
@@ -513,6 +591,7 @@ export async function inspectDialup(
     trouble: [],
     findings: [],
     problems,
+    knownLines: [...configuredLines].sort(),
     resumed: inputs.saved !== undefined,
     state: nextState(saved, new Map(), new Map()),
   };
@@ -530,6 +609,7 @@ export async function inspectDialup(
       read.push({ shown: s.shown, ...(await readText(s.local, follow, inputs.signal)) });
     } catch (err) {
       if (inputs.signal?.aborted) throw err; // the run's deadline, not this file's fault
+      if (inputs.logs?.length) throw unreadArgument(s.shown, err);
       problems.push(notChecked(service, 'log', s.shown, err, ''));
     }
   }
@@ -591,6 +671,7 @@ export async function inspectDialup(
     append(entries, trusted);
     logsRead.push(r.shown);
   }
+  for (const e of entries) if (e.tty !== null) knownLines.add(e.tty);
 
   if (forged.size > 0) {
     const names = [...forged]
@@ -640,11 +721,22 @@ export async function inspectDialup(
 
   // 4. wtmp: only the records the correlation looks at (the lines reported on, and boots), read in chunks.
   const wanted = correlatedLines({ calls, unanswered, coverage }, ttys);
+  // With lines asked for, the serial lines wtmp has records of are known lines too (not typos); each line
+  // name is tested once.
+  const seenLines = new Set<string>();
+  const noteSerial = (line: string): void => {
+    if (seenLines.has(line) || seenLines.size >= 10_000) return;
+    seenLines.add(line);
+    if (serialDevice(normalLine(line))) knownLines.add(normalLine(line));
+  };
   const { records, wtmpRead, wtmpStart } = await readWtmpFiles(
     host,
     config,
     inputs,
-    (type, line) => recordNeeded(type, line, wanted),
+    (type, line) => {
+      if (ttys) noteSerial(line);
+      return recordNeeded(type, line, wanted);
+    },
     (err, shown, consequence) => problems.push(notChecked(service, 'wtmp', shown, err, consequence)),
   );
 
@@ -698,8 +790,19 @@ export async function inspectDialup(
     lines: judged,
     trouble,
     findings,
+    knownLines: [...knownLines].sort(),
     state: nextState(saved, new Map(lines.map((r) => [r.line, r.mark])), modem.marks),
   };
+}
+
+/**
+ * The lines of `asked` (`--tty`, `/dev/` or not) that are none of `known` (DialupInspection's
+ * `knownLines`), in the order asked: a typo (`ttys0` for `ttyS0`) would otherwise report nothing and look
+ * clean.
+ */
+export function unknownLines(asked: readonly string[], known: readonly string[]): string[] {
+  const have = new Set(known);
+  return [...new Set(asked.map(normalLine))].filter((l) => !have.has(l));
 }
 
 /**

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { App, GlobalOptions } from '../cli/app.ts';
 import { register } from '../cli/commands/dialup.ts';
 import { configSchema } from '../config/schema.ts';
+import { TenkenError } from '../core/errors.ts';
 import { makeHost } from '../core/host.ts';
 import { encodeRecords } from '../logins/utmp.ts';
 
@@ -73,6 +74,7 @@ async function run(
   root: string,
   args: string[],
   format: 'text' | 'json' = 'text',
+  config: unknown = {},
 ): Promise<{ out: string; code: number }> {
   let out = '';
   let code = 0;
@@ -98,7 +100,7 @@ async function run(
     }),
     load: () =>
       Promise.resolve({
-        config: configSchema.parse({}),
+        config: configSchema.parse(config),
         configPath: null,
         host: makeHost({ root, name: 'gauntlet', now: new Date('2026-06-02T00:00:00Z') }),
         plan: { services: [], syslogFiles: [], journal: 'off', skipped: [] },
@@ -153,6 +155,7 @@ describe('tenken dialup', () => {
 
   it('reads the log and wtmp given on the command line, and keeps to --tty', async () => {
     const root = tree();
+    writeFileSync(path.join(root, 'var/log/mgetty.ttyS1'), '');
     const { out: other } = await run(root, ['--tty', 'ttyS1']);
     expect(other).not.toMatch(/Modem on ttyS0|ttyS0: \d+ call|on ttyS0 at/);
     expect(other).toMatch(/^OK$/m);
@@ -162,9 +165,73 @@ describe('tenken dialup', () => {
     expect(out).toMatch(/wtmp: var\/log\/wtmp;/);
   });
 
-  it('reports a missing wtmp given with -f as a warning, not a crash', async () => {
-    const { out, code } = await run(tree(), ['-f', 'nope/wtmp']);
+  it('refuses a --tty the host does not know (a typo) with a one-line error naming its lines, exit 3', async () => {
+    const root = tree();
+    writeFileSync(path.join(root, 'var/log/mgetty.ttyS1'), '');
+    await expect(run(root, ['--tty', 'ttys0'])).rejects.toThrow(
+      new TenkenError('no dial-up line ttys0 (lines: ttyS0, ttyS1)'),
+    );
+    await expect(run(root, ['--tty', 'ttyS0', '--tty', '/dev/ttyS9'], 'json')).rejects.toMatchObject({
+      message: 'no dial-up line ttyS9 (lines: ttyS0, ttyS1)',
+      exitCode: 3,
+    });
+  });
+
+  it('takes a --tty the host knows with no calls yet: a log, configured hours, a serial line in wtmp', async () => {
+    const root = tree();
+    // An empty log: mgetty has taken no call on ttyS1 yet.
+    writeFileSync(path.join(root, 'var/log/mgetty.ttyS1'), '');
+    expect((await run(root, ['--tty', 'ttyS1'])).code).toBe(0);
+    // Configured hours for ttyS2.
+    expect(
+      (
+        await run(root, ['--tty', 'ttyS2'], 'text', {
+          checks: { dialup: { hours: { ttyS2: '08:00-18:00' } } },
+        })
+      ).code,
+    ).toBe(0);
+    // A serial console login on ttyS3 in wtmp (no mgetty there): known, not a typo.
+    writeFileSync(
+      path.join(root, 'var/log/wtmp'),
+      encodeRecords([
+        { type: 7, pid: 50, line: 'ttyS3', id: 'S3', user: 'root', sec: t('2026-05-20T00:00:00Z') },
+      ]),
+    );
+    expect((await run(root, ['--tty', '/dev/ttyS3'])).code).toBe(0);
+    await expect(run(root, ['--tty', 'ttyS4'])).rejects.toThrow(
+      new TenkenError('no dial-up line ttyS4 (lines: ttyS0, ttyS1, ttyS3)'),
+    );
+  });
+
+  it('stops with a one-line error (exit 3) on a wtmp given with -f that cannot be read: nothing was checked', async () => {
+    const root = tree();
+    await expect(run(root, ['-f', 'nope/wtmp'])).rejects.toThrow(
+      new TenkenError('Cannot read nope/wtmp: no such file or directory'),
+    );
+    await expect(run(root, ['-f', 'nope/wtmp'])).rejects.toMatchObject({ exitCode: 3 });
+    // A file that is no wtmp at all, as `last -f` says it.
+    writeFileSync(path.join(root, 'passwd'), 'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n'.repeat(100));
+    await expect(run(root, ['-f', 'passwd'])).rejects.toThrow(/^Cannot read passwd: not a utmp\/wtmp file/);
+  });
+
+  it('stops with a one-line error (exit 3) on an mgetty log given with --mgetty-log that cannot be read', async () => {
+    const root = tree();
+    await expect(run(root, ['--mgetty-log', '/nonexistent'])).rejects.toThrow(
+      new TenkenError('Cannot read /nonexistent: no such file or directory'),
+    );
+    await expect(run(root, ['--mgetty-log', 'var/log'])).rejects.toMatchObject({
+      message: 'Cannot read var/log: is a directory',
+      exitCode: 3,
+    });
+  });
+
+  it('keeps the WARNING for a configured wtmp found missing during a normal run', async () => {
+    const root = tree();
+    rmSync(path.join(root, 'var/log/wtmp'));
+    const { out, code } = await run(root, []);
     expect(code).toBe(1);
-    expect(out).toMatch(/Cannot read nope\/wtmp: no such file or directory/);
+    expect(out).toMatch(
+      /WARNING +Cannot read \/var\/log\/wtmp: no such file or directory: logins on dial-up/,
+    );
   });
 });

@@ -36,6 +36,8 @@ export interface LoginRecord {
   /** Host path of the file, and the 1-based record number, for evidence. */
   source?: string;
   index?: number;
+  /** The wtmpdb row's ID, when the record was read from a wtmpdb (`source` is the database), for evidence. */
+  row?: number;
 }
 
 /** Options of the correlation. */

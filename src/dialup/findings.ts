@@ -161,6 +161,14 @@ export function durationText(seconds: number): string {
 
 function loginEvidence(r: LoginRecord): Evidence {
   const host = r.host ? ` from ${r.host}` : '';
+  // A wtmpdb row: the database and the row's ID (wtmpdb records no pid).
+  if (r.row !== undefined)
+    return {
+      source: r.source ?? 'wtmpdb',
+      line: r.row,
+      time: r.time.toISOString(),
+      text: `${r.type} ${r.user} ${r.line} (wtmpdb row ${r.row})${host}`,
+    };
   return {
     source: r.source ?? 'wtmp',
     ...(r.index !== undefined ? { line: r.index } : {}),

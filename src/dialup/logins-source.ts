@@ -1,8 +1,10 @@
 /**
  * Login records for the dial-up correlation, from wtmp, through src/logins's decoder (both glibc layouts,
- * byte-order and garbage detection). This adapter only maps its records to the small LoginRecord shape
- * correlate.ts needs, so the correlation does not depend on the decoder's internals.
+ * byte-order and garbage detection), or from a wtmpdb's entries as src/logins pairs them. This adapter only
+ * maps them to the small LoginRecord shape correlate.ts needs, so the correlation does not depend on the
+ * readers' internals.
  */
+import type { LastEntry } from '../logins/sessions.ts';
 import { decodeRecord, detectLayout, fieldText, typeName, type UtmpLayout } from '../logins/utmp.ts';
 import type { LoginRecord, UtType } from './correlate.ts';
 
@@ -139,4 +141,46 @@ export function decodeWtmp(bytes: Uint8Array, source: string): WtmpDecoded {
     records: decoder.records,
     trailingBytes: bytes.length - decoder.decoded * layout.layout.size,
   };
+}
+
+/**
+ * Login records for the correlation from a wtmpdb's entries (src/logins/wtmpdb.ts `wtmpdbEntries`, which
+ * pairs its rows as `last` does), keeping those `keep` accepts. wtmpdb keeps one row per session or boot
+ * rather than one record per event, so each session becomes the records a wtmp would hold for it: a
+ * USER_PROCESS at its login, and a DEAD_PROCESS on its line when `last` sees it end there (its logout, or the
+ * shutdown or boot that closed it); a session still open gets no end record, as in wtmp. Each boot is a
+ * BOOT_TIME. wtmpdb records no pid (0). Every record carries the database (`source`) and its row's ID
+ * (`row`), so evidence names them. `oldest` is the earliest time of every entry read, kept or not.
+ */
+export function wtmpdbRecords(
+  entries: Iterable<LastEntry>,
+  source: string,
+  keep: (type: UtType, line: string) => boolean = () => true,
+): { records: LoginRecord[]; oldest: number } {
+  const records: LoginRecord[] = [];
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const e of entries) {
+    const r = e.record;
+    const time = r.sec * 1000 + Math.floor(r.usec / 1000);
+    if (time < oldest) oldest = time;
+    const line = fieldText(r.line);
+    const base = {
+      pid: 0,
+      line,
+      user: fieldText(r.user),
+      host: fieldText(r.host),
+      source,
+      ...(e.row !== undefined ? { row: e.row } : {}),
+    };
+    if (e.kind === 'reboot') {
+      if (keep('BOOT_TIME', line)) records.push({ ...base, type: 'BOOT_TIME', time: new Date(time) });
+      continue;
+    }
+    if (e.kind !== 'login' || !keep('USER_PROCESS', line)) continue;
+    records.push({ ...base, type: 'USER_PROCESS', time: new Date(time) });
+    const ended = e.end === 'logout' || e.end === 'crash' || e.end === 'down';
+    if (ended && e.logout > 0 && keep('DEAD_PROCESS', line))
+      records.push({ ...base, type: 'DEAD_PROCESS', user: '', host: '', time: new Date(e.logout * 1000) });
+  }
+  return { records, oldest };
 }

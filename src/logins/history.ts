@@ -361,11 +361,14 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
   }
 }
 
+/** Where Debian 13's wtmpdb keeps its database (pam_wtmpdb, `wtmpdb last`). */
+export const WTMPDB_PATH = '/var/lib/wtmpdb/wtmp.db';
+
 /** The history files of a host: the configured wtmp family, else Debian 13's wtmpdb when wtmp is absent. */
 export function historyInputs(
   host: Pick<Host, 'root'>,
   wtmpPath: string,
-  wtmpdbPath = '/var/lib/wtmpdb/wtmp.db',
+  wtmpdbPath = WTMPDB_PATH,
 ): HistoryFile[] {
   const family = wtmpFamily(host, wtmpPath).map((p) => ({ local: hostPath(host, p), display: p }));
   const exists = (p: string): boolean => {

@@ -43,6 +43,8 @@ export interface LastEntry {
   logout: number;
   /** Index of the source file in the merged history (0 = oldest), for evidence. */
   file: number;
+  /** The wtmpdb row's `ID` the entry was read from (a wtmpdb only), for evidence. */
+  row?: number;
 }
 
 /** Records of the merged history, newest first, with the file they came from (a chunk of one file). */

@@ -153,17 +153,26 @@ export function* wtmpdbEntries(
         line: 'system boot',
         logout: logout ?? (lastboot || opts.now),
         file: 0,
+        row: row.ID,
       };
       lastboot = rec.sec;
       whydown = 'crash';
     } else if (row.Type === WTMPDB_TYPE.USER_PROCESS) {
       if (logout !== null)
-        yield { kind: 'login', end: 'logout', record: rec, line: rec.line, logout, file: 0 };
+        yield { kind: 'login', end: 'logout', record: rec, line: rec.line, logout, file: 0, row: row.ID };
       else if (lastboot)
-        yield { kind: 'login', end: whydown, record: rec, line: rec.line, logout: lastboot, file: 0 };
+        yield {
+          kind: 'login',
+          end: whydown,
+          record: rec,
+          line: rec.line,
+          logout: lastboot,
+          file: 0,
+          row: row.ID,
+        };
       else {
         const end: EndKind = opts.pidAlive(rec) ? 'still-logged-in' : 'gone';
-        yield { kind: 'login', end, record: rec, line: rec.line, logout: 0, file: 0 };
+        yield { kind: 'login', end, record: rec, line: rec.line, logout: 0, file: 0, row: row.ID };
       }
     } else if (row.Type === WTMPDB_TYPE.RUNLEVEL && opts.extended) {
       yield {

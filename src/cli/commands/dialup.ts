@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { describe, TenkenError } from '../../core/errors.ts';
 import { terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
-import { asFindings, inspectDialup } from '../../dialup/check.ts';
+import { asFindings, inspectDialup, unknownLines } from '../../dialup/check.ts';
 import { renderDialupText } from '../../dialup/render.ts';
 import { painter, wantColor } from '../../report/style.ts';
 import { assertFormat, type App } from '../app.ts';
@@ -24,7 +24,12 @@ export function register(program: Command, app: App): void {
   program
     .command('dialup')
     .description("dial-up lines: mgetty's calls compared with logins, and the modem's health")
-    .option('--tty <line>', 'only this line, e.g. ttyS0 (repeatable)', collect, [])
+    .option(
+      '--tty <line>',
+      'only this line, e.g. ttyS0 (repeatable); a line the host does not know is an error',
+      collect,
+      [],
+    )
     .option(
       '--mgetty-log <file>',
       "read this mgetty log instead of the host's (repeatable; syslog lines are understood too)",
@@ -33,7 +38,7 @@ export function register(program: Command, app: App): void {
     )
     .option(
       '-f, --file <wtmp>',
-      "read logins from this wtmp file instead of the host's (repeatable)",
+      "read logins from this wtmp file (or wtmpdb database) instead of the host's (repeatable)",
       collect,
       [],
     )
@@ -41,7 +46,7 @@ export function register(program: Command, app: App): void {
     .addHelpText(
       'after',
       '\nFormats: text (default), json.\nLogs default to checks.dialup.logs (/var/log/mgetty.ttyS0, /var/log/mgetty/*, ...) ' +
-        "plus mgetty's syslog lines; wtmp to /var/log/wtmp and its rotated backups. Absolute paths given here are host paths (under --root).\n" +
+        "plus mgetty's syslog lines; wtmp to /var/log/wtmp and its rotated backups, or /var/lib/wtmpdb/wtmp.db where there is no wtmp. Absolute paths given here are host paths (under --root).\n" +
         'This shows the whole history and keeps no state; the dialup kind of `tenken check` reports only what is new since its last run.\n' +
         'Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
     )
@@ -55,6 +60,13 @@ export function register(program: Command, app: App): void {
         ttys: opts.tty,
         cwd: app.io.cwd,
       });
+      // A line asked for that the host does not know is a typo, not a clean line (without any mgetty log,
+      // the report says that instead).
+      const unknown = insp.enabled ? unknownLines(opts.tty, insp.knownLines) : [];
+      if (unknown.length)
+        throw new TenkenError(
+          `no dial-up line ${unknown.join(', ')} (lines: ${insp.knownLines.join(', ') || 'none'})`,
+        );
       const findings = [...insp.problems, ...asFindings(insp.findings)];
       const status = worst(findings.map((f) => f.status));
       const code = exitCode(status);
