@@ -338,8 +338,19 @@ function from(s: Session): string {
   return s.address && s.address !== s.host ? ` from ${s.host} (${s.address})` : ` from ${s.host}`;
 }
 
-/** The wtmp record of a session as evidence. */
+/**
+ * The login record of a session as evidence: a wtmp record by its number in its file (`/var/log/wtmp:87`), a
+ * wtmpdb row by its `ID` (`/var/lib/wtmpdb/wtmp.db:4`, text `... (wtmpdb row 4)`), as the dial-up check
+ * names it; wtmpdb records no pid, so none is shown for it.
+ */
 export function sessionEvidence(s: Session, files: readonly string[]): Evidence {
+  if (s.row !== undefined)
+    return {
+      source: files[s.file] ?? 'wtmpdb',
+      line: s.row,
+      time: iso(s.start),
+      text: `USER_PROCESS ${s.user} ${s.tty} (wtmpdb row ${s.row})${from(s)}`,
+    };
   return {
     source: files[s.file] ?? 'wtmp',
     line: recordNumber(s.index),

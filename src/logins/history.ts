@@ -45,6 +45,8 @@ export interface Session {
   /** File number in the history (0 = oldest) and 0-based record number in it. */
   file: number;
   index: number;
+  /** The wtmpdb row's `ID` (a wtmpdb only): what evidence names, as `select * from wtmp where ID=N` finds it. */
+  row?: number;
 }
 
 /** What was learnt about one file. */
@@ -202,6 +204,7 @@ export function sessionOf(e: LastEntry): Session {
     pid: r.pid,
     file: e.file,
     index: r.index,
+    ...(e.row !== undefined ? { row: e.row } : {}),
   };
 }
 

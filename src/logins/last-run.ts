@@ -72,7 +72,8 @@ export function entryJson(e: LastEntry, files: readonly string[], now: number): 
     end: running && e.end !== 'still-logged-in' && e.end !== 'gone' ? 'running' : e.end,
     seconds: open || running || !e.logout ? null : e.logout - e.record.sec,
     file: files[e.file] ?? null,
-    record: recordNumber(e.record.index),
+    // A wtmp record's number in its file; a wtmpdb row's ID (`select * from wtmp where ID=N`), as evidence says.
+    record: e.row ?? recordNumber(e.record.index),
   };
 }
 

@@ -23,12 +23,11 @@ import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
 import { JOURNAL_ARGS, type JournalRunner, journalEntries } from '../logs/read/journal.ts';
 import { parsePrefix } from '../logs/syslog.ts';
-import { hostNews, isRemoteHost, type LearnedModel, learnHost } from './audit.ts';
+import { hostNews, isRemoteHost, type LearnedModel, learnHost, sessionEvidence } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
 import { type BootMarker, iso } from './tamper.ts';
 import { isPseudoTerminal } from './tty.ts';
-import { recordNumber } from './utmp.ts';
 
 /** A login accepted by a daemon, from the auth log. */
 export interface AuthLogin {
@@ -675,14 +674,7 @@ export function unmatchedFindings(
       status: 'CRITICAL',
       service,
       summary: `wtmp has a login of ${s.user} from ${s.host} on ${s.tty} at ${iso(s.start)} but the auth log has no sshd or login line for it within ${windowSec} s: a forged wtmp record or an edited log`,
-      evidence: [
-        {
-          source: files[s.file] ?? 'wtmp',
-          line: recordNumber(s.index),
-          time: iso(s.start),
-          text: `USER_PROCESS ${s.user} ${s.tty} from ${s.host}${s.address && s.address !== s.host ? ` (${s.address})` : ''} pid ${s.pid}`,
-        },
-      ],
+      evidence: [sessionEvidence(s, files)],
       first: iso(s.start),
       last: iso(s.start),
       user: s.user,

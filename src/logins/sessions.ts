@@ -43,7 +43,10 @@ export interface LastEntry {
   logout: number;
   /** Index of the source file in the merged history (0 = oldest), for evidence. */
   file: number;
-  /** The wtmpdb row's `ID` the entry was read from (a wtmpdb only), for evidence. */
+  /**
+   * The wtmpdb row's `ID` the entry was read from (a wtmpdb only), for evidence; a shutdown's is its boot's
+   * row, whose `Logout` it is (wtmpdb keeps no shutdown row).
+   */
   row?: number;
 }
 

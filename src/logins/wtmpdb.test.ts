@@ -5,6 +5,9 @@ import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { register } from '../cli/commands/last.ts';
+import type { LoginsFinding } from './audit-findings.ts';
+import { inspectLogins } from './check.ts';
+import { accepted, contextFor, makeTree, syslogLine, t } from './fixtures-audit/tree.ts';
 import { readHistory } from './history.ts';
 import { runCommand } from './testing.ts';
 import { encodeRecords } from './utmp.ts';
@@ -185,5 +188,100 @@ describe('wtmpdb', () => {
     db.close();
     const run = await runCommand([{ register }], ['last', '-f', bad]);
     expect(run.stderr).toMatch(/^tenken: Cannot read .*bad\.db: no such table: wtmp\n$/);
+  });
+});
+
+describe('wtmpdb evidence', () => {
+  /** A tree with no /var/log/wtmp and a wtmpdb whose row IDs are not the rows' places in the listing. */
+  function treeWithDb(): string {
+    const root = makeTree({
+      auth: [
+        syslogLine('2026-11-01T07:59:00', 'CRON[1]: (root) CMD (true)'),
+        accepted('alice', '10.0.0.5', '2026-11-02T09:00:00', 101),
+        syslogLine('2026-11-04T23:59:00', 'CRON[1]: (root) CMD (true)'),
+      ],
+    });
+    const file = path.join(root, 'var/lib/wtmpdb/wtmp.db');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.exec(
+      'CREATE TABLE wtmp(ID INTEGER PRIMARY KEY, Type INTEGER, User TEXT NOT NULL, Login INTEGER, Logout INTEGER, TTY TEXT, RemoteHost TEXT, Service TEXT)',
+    );
+    const ins = db.prepare(
+      'INSERT INTO wtmp(ID, Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const at = (s: string): number => t(s) * 1e6;
+    ins.run(7, 1, 'reboot', at('2026-11-01T08:00:00'), at('2026-11-04T12:00:00'), '~', '6.12.0-amd64', null);
+    ins.run(8, 3, 'alice', at('2026-11-02T09:00:01'), at('2026-11-02T10:00:00'), 'pts/0', '10.0.0.5', 'sshd');
+    ins.run(
+      12,
+      3,
+      'root',
+      at('2026-11-03T03:00:00'),
+      at('2026-11-03T03:10:00'),
+      'pts/1',
+      '203.0.113.9',
+      'sshd',
+    );
+    ins.run(13, 1, 'reboot', at('2026-11-04T12:05:00'), null, '~', '6.12.0-amd64', null);
+    db.close();
+    return root;
+  }
+
+  it('names a wtmpdb row by its ID in the logins check, as the dial-up check does', async () => {
+    const r = await inspectLogins(contextFor(treeWithDb(), '2026-11-05T00:00'));
+    const evidence = (r.findings as unknown as LoginsFinding[])
+      .flatMap((f) => f.evidence)
+      .filter((e) => e.source === '/var/lib/wtmpdb/wtmp.db');
+    // root's login from 203.0.113.9 has no auth-log line (and is root over the network).
+    expect(evidence.length).toBeGreaterThan(0);
+    for (const e of evidence) {
+      expect(e.line).toBe(12);
+      expect(e.text).toBe('USER_PROCESS root pts/1 (wtmpdb row 12) from 203.0.113.9');
+    }
+    const unmatched = (r.findings as unknown as LoginsFinding[]).find((f) => f.kind === 'login-unmatched');
+    expect(unmatched?.evidence).toEqual([
+      {
+        source: '/var/lib/wtmpdb/wtmp.db',
+        line: 12,
+        time: '2026-11-03T03:00:00Z',
+        text: 'USER_PROCESS root pts/1 (wtmpdb row 12) from 203.0.113.9',
+      },
+    ]);
+  });
+
+  it('gives a wtmpdb row ID as "record" in last --format json, and a shutdown its boot row', async () => {
+    const root = treeWithDb();
+    const run = await runCommand([{ register }], ['last', '-x'], {
+      root,
+      now: new Date(t('2026-11-05T00:00') * 1000),
+      format: 'json',
+    });
+    expect(run.stderr).toBe('');
+    const out = JSON.parse(run.stdout) as { entries: { kind: string; user: string; record: number }[] };
+    expect(out.entries.map((e) => [e.kind, e.user, e.record])).toEqual([
+      ['reboot', 'reboot', 13],
+      ['shutdown', 'shutdown', 7],
+      ['login', 'root', 12],
+      ['login', 'alice', 8],
+      ['reboot', 'reboot', 7],
+    ]);
+    // The text output has no record numbers: util-linux's columns, as before.
+    const text = await runCommand([{ register }], ['last', '-x'], {
+      root,
+      now: new Date(t('2026-11-05T00:00') * 1000),
+    });
+    expect(text.stdout).toBe(
+      [
+        'reboot   system boot  6.12.0-amd64     Wed Nov  4 12:05   still running',
+        'shutdown system down  6.12.0-amd64     Wed Nov  4 12:00 - 12:05  (00:05)',
+        'root     pts/1        203.0.113.9      Tue Nov  3 03:00 - 03:10  (00:10)',
+        'alice    pts/0        10.0.0.5         Mon Nov  2 09:00 - 10:00  (00:59)',
+        'reboot   system boot  6.12.0-amd64     Sun Nov  1 08:00 - 12:00 (3+04:00)',
+        '',
+        'wtmp.db begins Sun Nov  1 08:00:00 2026',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -131,6 +131,8 @@ export function* wtmpdbEntries(
           line: 'system down',
           logout: lastboot,
           file: 0,
+          // wtmpdb has no shutdown row: the shutdown is the Logout of this boot's row.
+          row: sh.row.ID,
         };
       }
       lastboot = sh.at;
@@ -182,6 +184,7 @@ export function* wtmpdbEntries(
         line: rec.line,
         logout: logout ?? opts.now,
         file: 0,
+        row: row.ID,
       };
     }
   }
