@@ -303,6 +303,42 @@ describe('the logs check', () => {
     expect(await problems()).toEqual([]);
   });
 
+  it('says a syslog-tagged daemon read only from an unreadable system log was not checked, as the host is', async () => {
+    // A directory where auth.log should be fails for root too, as a mode 0640 root:adm file does for others.
+    mkdirSync(path.join(root, 'var/log/auth.log'));
+    const plan: Plan = testPlan(
+      [
+        service('sshd', { syslog: ['sshd'] }),
+        service('dovecot', { syslog: ['dovecot'], logs: ['/var/log/dovecot.log'] }),
+      ],
+      ['/var/log/auth.log'],
+    );
+    const out = await logsCheck.run(ctx(plan, undefined));
+    const result = (svc: string) => out.results.find((r) => r.service === svc);
+    expect([result('host')?.status, result('host')?.summary]).toEqual([
+      'UNKNOWN',
+      '1 log not readable (is a directory)',
+    ]);
+    expect([result('sshd')?.status, result('sshd')?.summary]).toEqual([
+      'UNKNOWN',
+      '1 log not readable (is a directory)',
+    ]);
+    expect(findings(out.results, 'sshd').map((f) => [f.status, f.summary])).toEqual([
+      ['UNKNOWN', 'Cannot read /var/log/auth.log: is a directory'],
+    ]);
+    // An unreadable system log is no system log read: dovecot's own missing log is said again.
+    expect(findings(out.results, 'dovecot').map((f) => [f.status, f.summary])).toEqual([
+      ['UNKNOWN', 'Cannot read /var/log/auth.log: is a directory'],
+      ['INFO', 'Cannot read /var/log/dovecot.log: no such file or directory'],
+    ]);
+    // With the system log readable, sshd is checked and clean.
+    rmSync(path.join(root, 'var/log/auth.log'), { recursive: true });
+    writeFileSync(path.join(root, 'var/log/auth.log'), 'Nov 24 10:00:00 gw CRON[1]: (root) CMD (true)\n');
+    const again = await logsCheck.run(ctx(plan, undefined));
+    const sshd = again.results.find((r) => r.service === 'sshd');
+    expect([sshd?.status, sshd?.summary, sshd?.findings]).toEqual(['OK', 'no new matching lines', []]);
+  });
+
   it('counts a line in two categories as one matching line in the summary', async () => {
     writeFileSync(
       path.join(root, 'var/log/syslog'),

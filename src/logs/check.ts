@@ -127,6 +127,19 @@ function sourceFinding(service: string, status: Status, data: LogSourceData): Lo
   return { kind: 'log-source', status, service, summary: what, evidence: [], data };
 }
 
+/**
+ * The status of a source problem. An untrusted link was planted (tenken would otherwise have mailed what it
+ * points to): WARNING. Content left for the next run by the per-run limit: WARNING (someone writes more than
+ * a run reads). A log or journal that could not be read: UNKNOWN.
+ */
+function sourceStatus(problem: LogSourceData['problem']): Status {
+  return problem === 'reset' || problem === 'rotated' || problem === 'dangling'
+    ? 'INFO'
+    : problem === 'unreadable' || problem === 'journal'
+      ? 'UNKNOWN'
+      : 'WARNING';
+}
+
 /** Source problems that leave a log (or the journal) unread this run. */
 const NOT_READ: ReadonlySet<LogSourceData['problem']> = new Set(['unreadable', 'untrusted', 'journal']);
 
@@ -176,16 +189,7 @@ export function buildResults(
       continue;
     }
     if (p.problem === 'dangling' && !p.shared) continue; // with the service's own logs, below
-    // An untrusted link was planted (tenken would otherwise have mailed what it points to): WARNING. Content
-    // left for the next run by the per-run limit: WARNING (someone writes more than a run reads).
-    const status: Status =
-      p.problem === 'reset' || p.problem === 'rotated' || p.problem === 'dangling'
-        ? 'INFO'
-        : p.problem === 'unreadable'
-          ? 'UNKNOWN'
-          : p.problem === 'corrupt'
-            ? 'WARNING'
-            : 'WARNING';
+    const status = sourceStatus(p.problem);
     if (p.shared) {
       // Distributions keep different system logs: a missing one is normal, unless none exists at all.
       if (p.problem === 'missing') continue;
@@ -197,11 +201,31 @@ export function buildResults(
   // none of the service's own logs exists.
   // A daemon that logs through syslog (tags) needs no file of its own while a system log is read: Debian
   // has no mail.err, dovecot logs to mail.log by default. Saying so on every run only hid real findings.
-  const systemLogRead = result.journalRead || result.sources.some((src) => src.shared && src.found);
+  // Read means read: a system log that is there but could not be read (mode 0640 root:adm and tenken run
+  // by another user) holds none of the daemon's lines for this run, so its own missing log is said.
+  const unread = new Set(result.problems.filter((p) => NOT_READ.has(p.problem)).map((p) => p.display));
+  const readable = (src: EngineResult['sources'][number]) => src.found && !unread.has(src.path);
+  const systemLogRead = result.journalRead || result.sources.some((src) => src.shared && readable(src));
+  // The system logs (and the journal) that could not be read: a tagged daemon's only other source.
+  const sharedNotRead = result.problems.filter((p) => p.shared && NOT_READ.has(p.problem));
   for (const s of plan.services) {
     const own = result.sources.filter((src) => !src.shared && src.services.includes(s.name));
     const noneFound = own.length > 0 && !own.some((src) => src.found);
+    const tagged =
+      s.syslog.length > 0 || result.sources.some((src) => src.shared && src.services.includes(s.name));
     const inSyslog = s.syslog.length > 0 && systemLogRead;
+    // Its lines are only in system logs none of which could be read, and no log of its own was read: it
+    // was not checked at all, and says so with the host's status (UNKNOWN), not "no new matching lines".
+    if (tagged && !systemLogRead && sharedNotRead.length > 0 && !own.some(readable))
+      for (const p of sharedNotRead)
+        push(
+          s.name,
+          sourceFinding(s.name, sourceStatus(p.problem), {
+            path: p.display,
+            problem: p.problem,
+            reason: p.reason,
+          }),
+        );
     // A live log that is a symbolic link to nothing is always said (someone put the link there); as the
     // service's missing log when it has no other, else as INFO.
     const dangling = result.problems.filter(
