@@ -116,7 +116,13 @@ export function parseAuthLine(line: string, ctx: YearContext, source: string, no
   if (p.time === null || p.program === null) return null;
   const sec = Math.floor(p.time / 1000);
   const msg = line.slice(p.messageStart);
-  const evidence = (): Evidence => ({ source, line: no, time: iso(sec), text: utf8(line) });
+  // A line number from 1; a source without lines (the journal) names none.
+  const evidence = (): Evidence => ({
+    source,
+    ...(no >= 1 ? { line: no } : {}),
+    time: iso(sec),
+    text: utf8(line),
+  });
   const accepted = (
     daemon: 'sshd' | 'login' | 'dropbear',
     user: string,
@@ -214,6 +220,20 @@ export const AUTH_KEYWORDS = [
 export const lineOf = (raw: string): string =>
   (raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE);
 
+/**
+ * A journal entry as evidence: source `journal` and no line number (as the logs and attacks checks give
+ * one), the entry's time, and its message with its program and pid (`sshd-session[2100]: Accepted ...`:
+ * the pid joins it to the connection's other lines), not a syslog line made up around it (an ISO stamp and
+ * a host that no file holds).
+ */
+function journalEvidence(
+  e: { text: string; program: string | null; pid: number | null },
+  sec: number,
+): Evidence {
+  const tag = e.program === null ? '' : `${e.program}${e.pid === null ? '' : `[${e.pid}]`}: `;
+  return { source: 'journal', time: iso(sec), text: `${tag}${utf8(e.text.slice(0, MAX_LINE))}` };
+}
+
 /** The programs whose journal entries parseAuthLine reads (its sshd, login and dropbear forms). */
 const AUTH_IDENTIFIERS = ['sshd', 'sshd-session', 'login', 'dropbear'];
 
@@ -221,8 +241,8 @@ const AUTH_IDENTIFIERS = ['sshd', 'sshd-session', 'login', 'dropbear'];
  * The auth events of the systemd journal, for a host without an auth log file (a default Debian 13 runs no
  * syslog daemon). `since` (seconds) limits the read to what the reconciliation has not judged yet; null
  * reads the whole journal. Each entry of sshd, login or dropbear is read as the line a syslog daemon would
- * have written for it (ISO stamp, host, `prog[pid]: message`), so one parser serves files and the journal,
- * and evidence looks like a log line. Covered time: from `since` (or the first such entry) to the journal's
+ * have written for it (ISO stamp, host, `prog[pid]: message`), so one parser serves files and the journal;
+ * its evidence is the entry itself (journalEvidence), not that line. Covered time: from `since` (or the first such entry) to the journal's
  * newest entry of any program (the journal is written as things happen, so it is complete up to there).
  */
 export async function scanAuthJournal(opts: {
@@ -248,6 +268,7 @@ export async function scanAuthJournal(opts: {
     const tag = `${e.program ?? 'journal'}${e.pid === null ? '' : `[${e.pid}]`}`;
     const line = `${new Date(e.time).toISOString()} ${e.host ?? 'localhost'} ${tag}: ${e.text}`;
     const ev = parseAuthLine(line.slice(0, MAX_LINE), ctx, 'journal', 0);
+    if (ev && 'evidence' in ev) ev.evidence = journalEvidence(e, sec);
     if (ev) events.push(ev);
   }
   // The newest entry of any program: `-n 1` prints the journal's last entry.
