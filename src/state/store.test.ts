@@ -140,7 +140,7 @@ describe('StateStore', () => {
     writeFileSync(file, '');
     const dir = path.join(file, '.local/state/tenken');
     expect(() => new StateStore(dir).lock()).toThrow(
-      `Cannot create state directory ${dir}: not a directory; give --state DIR`,
+      `Cannot create state directory ${dir}: not a directory; choose another with --state DIR`,
     );
   });
 
