@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -456,6 +457,80 @@ describe('the baseline diff on a generated demo tree', () => {
         'New process systemd (user www-data, pid 6100) not in the baseline',
         'New process systemd (user bob, pid 6200) not in the baseline',
         'New process systemd (user nobody, pid 6300) not in the baseline',
+      ]);
+    });
+
+    /** `systemd --user` double-forked to pid 1 by bob, run from `exe` (none: the link cannot be read). */
+    const disguised = (pid: number, exe?: string): Spec['processes'][number] => ({
+      pid,
+      ppid: 1,
+      name: 'systemd',
+      uid: 1001,
+      cmdline: ['systemd', '--user'],
+      ...(exe === undefined ? {} : { exe }),
+      started,
+    });
+    const newProcesses = (results: CheckResult[]) =>
+      findings(results, 'host')
+        .filter((f) => f.kind === 'process-new')
+        .map((f) => [f.status, f.summary, f.data.pids, f.data.exe]);
+
+    it('report a copy of systemd in a home or temp directory run as systemd --user, as a new process', async () => {
+      const spec = demoSpec();
+      const r = root(spec, { healthy: true, files: { 'etc/passwd': passwd } });
+      const base = await recordFrom(r);
+      const copies = [
+        disguised(7777, '/home/bob/.local/lib/systemd/systemd'),
+        disguised(7778, '/tmp/lib/systemd/systemd'),
+        disguised(7779, '/dev/shm/usr/lib/systemd/systemd'),
+      ];
+      regenerate(r, { ...spec, processes: [...spec.processes, ...copies] }, true);
+      expect(newProcesses(await judgeRoot(r, plan(), ok(base)))).toEqual([
+        [
+          'WARNING',
+          'New process systemd (user bob, 3 instances) not in the baseline',
+          [7777, 7778, 7779],
+          '/home/bob/.local/lib/systemd/systemd',
+        ],
+      ]);
+    });
+
+    it("report a user manager whose program at systemd's path may be written by group or others", async () => {
+      const spec = demoSpec();
+      const r = root(spec, {
+        healthy: true,
+        files: { 'etc/passwd': passwd, 'usr/lib/systemd/systemd': '#!/bin/sh\n' },
+      });
+      const base = await recordFrom(r);
+      const program = path.join(r, 'usr/lib/systemd/systemd');
+      regenerate(r, { ...spec, processes: [...spec.processes, ...login(1001, 4110)] }, true);
+      for (const mode of [0o757, 0o775]) {
+        chmodSync(program, mode);
+        expect(newProcesses(await judgeRoot(r, plan(), ok(base))), mode.toString(8)).toEqual([
+          [
+            'WARNING',
+            'New process systemd (user bob, pid 4110) not in the baseline',
+            [4110],
+            '/usr/lib/systemd/systemd',
+          ],
+          // The bus it started is no login's either.
+          [
+            'WARNING',
+            'New process dbus-daemon (user bob, pid 4112) not in the baseline',
+            [4112],
+            '/usr/bin/dbus-daemon',
+          ],
+        ]);
+      }
+    });
+
+    it('do not leave out a systemd --user whose program this run may not read', async () => {
+      const spec = demoSpec();
+      const r = root(spec, { healthy: true, files: { 'etc/passwd': passwd } });
+      const base = await recordFrom(r);
+      regenerate(r, { ...spec, processes: [...spec.processes, disguised(7777)] }, true);
+      expect(newProcesses(await judgeRoot(r, plan(), ok(base)))).toEqual([
+        ['WARNING', 'New process systemd (user bob, pid 7777) not in the baseline', [7777], null],
       ]);
     });
   });

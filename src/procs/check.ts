@@ -39,11 +39,13 @@ import {
   hidepidFor,
   parsePasswd,
   type ProcessInfo,
+  type ProgramFile,
   readProcEnv,
   readProcessesCounted,
+  readProgramFiles,
   type Viewer,
 } from './proc.ts';
-import { sessionEntry, sessionProcesses } from './session.ts';
+import { sessionEntry, sessionProgramPath, sessionProcesses } from './session.ts';
 import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
@@ -119,6 +121,11 @@ export interface Observation {
   ondemand: OndemandScan;
   /** Accounts nobody logs in as (see ProcEnv): a shell running as one is never an admin's session. */
   systemUsers: ReadonlySet<string>;
+  /**
+   * The program files (owner, mode) of processes run from systemd's or the session bus's path, by pid, where
+   * they could be examined: a login session's processes are left out only when these are root's (session.ts).
+   */
+  programFiles?: ReadonlyMap<number, ProgramFile>;
 }
 
 /**
@@ -190,6 +197,7 @@ export async function observe(
     self: env.users.get(viewer.uid) ?? null,
     ondemand: await readOndemand(host),
     systemUsers: env.systemUsers,
+    programFiles: await readProgramFiles(host, processes, sessionProgramPath),
   };
 }
 
@@ -228,7 +236,7 @@ export function snapshotOf(
   const all = new Map(obs.processes.map((p) => [p.pid, p]));
   const self = selfPid === undefined ? new Set<number>() : selfAndAncestors(all, selfPid);
   const ignore = ignoredNames(cfg, plan);
-  const sessions = sessionProcesses(obs.processes, obs.systemUsers);
+  const sessions = sessionProcesses(obs.processes, obs.systemUsers, obs.programFiles);
   // The ignore list keeps an admin's shells out; a shell of a daemon's account (www-data's bash: a web
   // shell's first step) is not one of those and is judged like any process.
   const processes = obs.processes.filter(

@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordBaseline } from './baseline.ts';
 import { judge, observe, snapshotOf } from './check.ts';
 import { isRoot, runAsNobody } from '../../test/helpers/as-nobody.ts';
-import { readProcessesCounted } from './proc.ts';
+import { readProcessesCounted, readProgramFiles } from './proc.ts';
 import { procsOptions } from './testing.ts';
 
 // This machine's real /proc: a baseline recorded before a server starts, then the server's listener must
@@ -81,5 +82,16 @@ describe("another user's programs, read without root", () => {
       'INFO',
       "The programs of 3 processes could not be read: permission denied (other users' processes without root, or processes the kernel hides even from root), so a deleted or replaced binary, a memfd or a temp-directory program was not looked for in them",
     ]);
+  });
+});
+
+// On the host itself the program examined is the one the process runs, through /proc/PID/exe: this one's.
+describe('a program file on this machine', () => {
+  it('is the file this process runs, its owner and mode', async () => {
+    const host = { root: '/' };
+    const me = (await readProcessesCounted(host)).processes.filter((p) => p.pid === process.pid);
+    const files = await readProgramFiles(host, me, () => true);
+    const st = statSync(process.execPath);
+    expect(files.get(process.pid)).toEqual({ uid: st.uid, mode: st.mode });
   });
 });

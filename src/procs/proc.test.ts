@@ -2,6 +2,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
+  lstatSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -28,6 +30,8 @@ import {
   readProcEnv,
   readProcess,
   readProcesses,
+  readProgramFiles,
+  type ProcessInfo,
 } from './proc.ts';
 
 const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'captured');
@@ -324,5 +328,56 @@ describe('the live /proc of this machine', () => {
       child.kill('SIGKILL');
     });
     expect(await readProcess({ root: '/' }, pid, env)).toBeNull();
+  });
+});
+
+describe('the program files of a tree under --root', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const proc = (pid: number, exe: string | null): ProcessInfo => ({
+    pid,
+    ppid: 1,
+    name: 'systemd',
+    cmdline: ['systemd', '--user'],
+    uid: 1000,
+    user: 'alice',
+    state: 'S',
+    start: null,
+    rssKb: 1,
+    exe: exe === null ? null : { path: exe, deleted: false },
+    kernelThread: false,
+    loginuid: null,
+  });
+
+  it("are the tree's files at the program paths (a link there as a link), never where its proc/PID/exe points", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-programs-'));
+    dirs.push(root);
+    mkdirSync(path.join(root, 'usr/lib/systemd'), { recursive: true });
+    mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+    mkdirSync(path.join(root, 'proc/42'), { recursive: true });
+    writeFileSync(path.join(root, 'usr/lib/systemd/systemd'), 'x');
+    chmodSync(path.join(root, 'usr/lib/systemd/systemd'), 0o757);
+    symlinkSync('/home/alice/dbus-daemon', path.join(root, 'usr/bin/dbus-daemon'));
+    // The tree's exe link names a host file: following it would judge this machine's file, not the tree's.
+    symlinkSync(process.execPath, path.join(root, 'proc/42/exe'));
+    const ps = [
+      proc(42, '/usr/lib/systemd/systemd'),
+      proc(43, '/usr/bin/dbus-daemon'),
+      proc(44, '/lib/systemd/systemd'), // not in the tree: not examined
+      proc(45, null),
+      proc(46, '/usr/bin/bash'), // not wanted
+    ];
+    const files = await readProgramFiles({ root }, ps, (p) => p !== '/usr/bin/bash');
+    const at = (rel: string) => {
+      const st = lstatSync(path.join(root, rel));
+      return { uid: st.uid, mode: st.mode };
+    };
+    expect([...files.keys()]).toEqual([42, 43]);
+    expect(files.get(42)).toEqual(at('usr/lib/systemd/systemd'));
+    expect((files.get(42)?.mode ?? 0) & 0o777).toBe(0o757);
+    expect(files.get(43)).toEqual(at('usr/bin/dbus-daemon'));
+    expect((files.get(43)?.mode ?? 0) & 0o170000).toBe(0o120000);
   });
 });

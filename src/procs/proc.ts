@@ -5,7 +5,7 @@
  * the effective user, the start time from btime + starttime. The parsers are pure (text/bytes in, data out);
  * the reader at the bottom is the only part that touches the file system.
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
@@ -407,6 +407,38 @@ export async function readProcessesCounted(
     out.push(p);
   }
   return { processes: out, hidden: counts.hidden, exeUnreadable: counts.exeUnreadable };
+}
+
+/** Owner and permission bits of a process's program file, as this run could examine it. */
+export interface ProgramFile {
+  /** Owner's uid. */
+  uid: number;
+  /** st_mode: the file type and permission bits. */
+  mode: number;
+}
+
+/**
+ * The program files of the processes whose program path `wanted` picks, by pid: owner and mode, for
+ * judging whether only root could have put them there. On the host itself (root `/`) the file examined is
+ * the one the process runs, through /proc/PID/exe (a deleted one, or another file mounted over the path in
+ * the process's own mount namespace, is not the file now at the path); else, or when that link cannot be
+ * followed, the file at the path under the root (lstat: a symbolic link there is no program). A program
+ * that cannot be examined either way (not in a --root tree) is left out of the map.
+ */
+export async function readProgramFiles(
+  host: Pick<Host, 'root'>,
+  processes: readonly ProcessInfo[],
+  wanted: (exePath: string) => boolean,
+): Promise<Map<number, ProgramFile>> {
+  const out = new Map<number, ProgramFile>();
+  for (const p of processes) {
+    if (p.exe === null || !wanted(p.exe.path)) continue;
+    const running =
+      host.root === '/' ? await stat(hostPath(host, `/proc/${p.pid}/exe`)).catch(() => null) : null;
+    const st = running ?? (await lstat(hostPath(host, p.exe.path)).catch(() => null));
+    if (st) out.set(p.pid, { uid: st.uid, mode: st.mode });
+  }
+  return out;
 }
 
 /** Where a program lives that a healthy daemon never runs from, for `suspiciousExe`. */
