@@ -35,7 +35,13 @@ async function scanNdjson(
     host: makeHost({ name: 'srv', ...(root ? { root } : {}), now: NOW, env: { TZ: 'UTC' } }),
     plan: root ? { ...with_, journal: 'on' as const } : with_,
   };
-  await runScan(loaded, files, { category: [], all: root !== undefined, ignore: true, ...(since ? { since } : {}) }, 'ndjson', { io });
+  await runScan(
+    loaded,
+    files,
+    { category: [], all: root !== undefined, ignore: true, ...(since ? { since } : {}) },
+    'ndjson',
+    { io },
+  );
   return out
     .trim()
     .split('\n')

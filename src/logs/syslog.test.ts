@@ -159,7 +159,7 @@ describe('Squid access log stamps', () => {
     const p = parsePrefix(line, at('2026-11-27T00:00:00Z'));
     expect([iso(p.time), p.program, p.messageStart]).toEqual(['2025-11-26T09:40:00.123Z', null, 0]);
   });
-  it('dates DeleGate\'s CLF lines with their timing fields', () => {
+  it("dates DeleGate's CLF lines with their timing fields", () => {
     const p = parsePrefix(
       '203.0.113.9 - - [26/Nov/2026:09:40:00 +0900] "GET http://www.example.com/ HTTP/1.0" 200 512 0.012 0.003',
       at('2026-11-27T00:00:00Z'),
