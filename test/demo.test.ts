@@ -65,7 +65,8 @@ describe('the demo tree, as the quick start shows it', () => {
     expect(open).toMatchObject({
       status: 'CRITICAL',
       service: 'delegate',
-      summary: 'open proxy: delegate relayed 3 requests for 1 outside client (203.0.113.77)',
+      summary:
+        'open proxy: delegate relayed 3 requests for 1 outside client (203.0.113.77) (if these clients are yours: checks.attacks.openproxy.allow)',
     });
 
     // Logins (issue 5): joe's new host, the zeroed record.

@@ -58,6 +58,16 @@ export interface AccountOptions {
    * as for loopback, private and this host's addresses, are no open proxy.
    */
   allow?: readonly string[];
+  /**
+   * This host's own addresses and directly connected networks as CIDRs (hostNetworks, from /proc): a client
+   * on one is local, and a server a proxy fetched from on one is this site's own.
+   */
+  networks?: readonly string[];
+  /**
+   * The stream is a reverse proxy's (a Squid whose every port is an accelerator): its requests are for the
+   * sites it fronts, so none is a relay; they count as requests of this host.
+   */
+  reverseProxy?: boolean;
 }
 
 /** An event with where it was found. */
@@ -216,6 +226,8 @@ export class Accountant {
   private readonly self: readonly string[];
   /** The clients a proxy relays for by design (see LocalClients). */
   private readonly local: LocalClients;
+  /** See AccountOptions.reverseProxy. */
+  private readonly reverseProxy: boolean;
   private readonly scratch: FastSshd = { host: '', user: '' };
   private readonly firewall: FastFirewall = { host: '', service: '', port: -1 };
   /** Hosts and users as shared strings (the detectors group by them). */
@@ -230,7 +242,8 @@ export class Accountant {
   constructor(opts: AccountOptions) {
     this.fast = opts.fast ?? true;
     this.self = opts.self ?? [];
-    this.local = new LocalClients(this.self, opts.allow ?? []);
+    this.local = new LocalClients(this.self, opts.allow ?? [], opts.networks ?? []);
+    this.reverseProxy = opts.reverseProxy ?? false;
     this.hints = opts.hints ?? [];
     this.pre = prefilterFor(this.hints);
     this.zone = opts.zone ?? makeZone(undefined);
@@ -480,13 +493,18 @@ export class Accountant {
    * probe of that site, no attack on this server, but when the proxy relayed it (`relayed`), an `openproxy`
    * relay. For this host: the probe as extracted, and no relay (the proxy's own host served it). A relay is
    * kept only for a client that is not local (loopback, private ranges, this host, the config's `allow`).
+   * Squid's peer on a private address, this host's own or its LAN is the site's backend (a reverse proxy's
+   * `cache_peer ... originserver`), so the request was for this site; a reverse proxy's requests all are.
    */
   private relay(e: AttackEvent): AttackEvent | null {
     let ev = e;
+    if (this.reverseProxy && ev.detector === 'openproxy') return null; // an accelerator opens no tunnel either
     if (ev.target !== undefined) {
       const peer = ev.targetPeer;
       const self =
-        isSelfTarget(ev.target, this.self) || (peer !== undefined && isSelfTarget(peer, this.self));
+        this.reverseProxy ||
+        isSelfTarget(ev.target, this.self) ||
+        (peer !== undefined && (isSelfTarget(peer, this.self) || this.local.isOwnSite(peer)));
       if (self && ev.detector === 'openproxy') return null;
       if (!self) {
         if (ev.relayed !== true) return null;

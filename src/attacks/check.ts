@@ -30,6 +30,9 @@ import {
   accountJournal,
   accountLog,
   selfNames,
+  hostNetworks,
+  squidAccelerated,
+  isSquidLog,
   sourceHints,
 } from './read.ts';
 import { SameLineFilter } from './same-line.ts';
@@ -160,6 +163,8 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   const { host, plan, cfg } = input;
   const zone = makeZone(hostZoneName(host, input.timeZone));
   const self = selfNames(host);
+  const networks = hostNetworks(host);
+  const accelerated = squidAccelerated(host);
   const saved = input.mode.kind === 'resume' ? input.mode.saved : undefined;
   const since = input.mode.kind === 'since' ? input.mode.since : undefined;
   const det = new AttackDetectors(cfg, {
@@ -193,6 +198,13 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
           : prev
             ? { kind: 'resume', cursors: prev.cursors }
             : { kind: 'first' };
+    const reverseProxy =
+      accelerated &&
+      isSquidLog(
+        src.local,
+        sourceHints(plan, src),
+        src.owners.map((n) => plan.services.find((s) => s.name === n)?.profile ?? n),
+      );
     const readOpts: AccountReadOptions = {
       mode,
       now: host.now,
@@ -200,6 +212,8 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       hints: sourceHints(plan, src),
       self,
       allow: cfg.openproxy.allow,
+      networks,
+      reverseProxy,
       display: (p) => displayPath(host, p),
       ...(input.limit ? { limit: input.limit } : {}),
       ...signal,
@@ -210,6 +224,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     const r = await accountLog(src.local, readOpts);
     bytes += r.bytes;
     if (r.files.length > 0) files.push(src.path);
+    if (reverseProxy && r.files.length > 0) problems.push(reverseProxyNote(src.path));
     if (src.shared && r.files.length > 0) anySharedFile = true;
     state.sources[src.path] = { cursors: r.cursors };
     for (const p of r.problems) {
@@ -328,6 +343,23 @@ function notChecked(path: string, why: string, status: Status): Finding {
     summary: `Cannot look for attacks in ${path}: ${why}`,
     evidence: [],
     data: { what: 'attack detection', path, reason: why },
+  };
+}
+
+/**
+ * Squid is a reverse proxy (every `http_port`/`https_port` of its configuration an accelerator): the absolute
+ * URLs of its log are its visitors' requests for the sites it fronts, read as requests of this host, and
+ * none is an open-proxy relay. Said as INFO, so that a forward port added later is not missed unknowingly.
+ */
+function reverseProxyNote(path: string): Finding {
+  const reason = 'Squid is a reverse proxy (every http_port of squid.conf is an accelerator): no relays';
+  return {
+    kind: 'not-checked',
+    status: 'INFO',
+    service: 'host',
+    summary: `${path}: not read for open-proxy relays: ${reason}`,
+    evidence: [],
+    data: { what: 'open proxy', path, reason },
   };
 }
 

@@ -853,7 +853,7 @@ export class AttackDetectors {
       kind: 'attack-openproxy',
       status: 'CRITICAL',
       service: this.serviceName(service),
-      summary: `open proxy: ${this.label(service)} relayed ${r.requests} request${r.requests === 1 ? '' : 's'} for ${r.capped ? 'at least ' : ''}${clients} outside client${clients === 1 ? '' : 's'} (${shown.join(', ')}${more})`,
+      summary: `open proxy: ${this.label(service)} relayed ${r.requests} request${r.requests === 1 ? '' : 's'} for ${r.capped ? 'at least ' : ''}${clients} outside client${clients === 1 ? '' : 's'} (${shown.join(', ')}${more}) (if these clients are yours: checks.attacks.openproxy.allow)`,
       evidence,
       ...timingOf([r.first, r.last], asIs),
       data: {

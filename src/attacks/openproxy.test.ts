@@ -64,7 +64,8 @@ describe('open proxy: a forward proxy relaying for outside clients', () => {
       kind: 'attack-openproxy',
       status: 'CRITICAL',
       service: 'squid',
-      summary: 'open proxy: squid relayed 4 requests for 2 outside clients (203.0.113.9, 198.51.100.7)',
+      summary:
+        'open proxy: squid relayed 4 requests for 2 outside clients (203.0.113.9, 198.51.100.7) (if these clients are yours: checks.attacks.openproxy.allow)',
       first: '2025-11-26T04:23:20.000Z',
       last: '2025-11-26T04:26:20.000Z',
       data: {
@@ -95,7 +96,7 @@ describe('open proxy: a forward proxy relaying for outside clients', () => {
       [
         'attack-openproxy',
         'CRITICAL',
-        'open proxy: delegate relayed 3 requests for 1 outside client (203.0.113.45)',
+        'open proxy: delegate relayed 3 requests for 1 outside client (203.0.113.45) (if these clients are yours: checks.attacks.openproxy.allow)',
       ],
     ]);
   });
@@ -195,7 +196,7 @@ describe("open proxy: a web server's access log", () => {
         'attack-openproxy',
         'CRITICAL',
         'httpd',
-        'open proxy: httpd relayed 1 request for 1 outside client (203.0.113.9)',
+        'open proxy: httpd relayed 1 request for 1 outside client (203.0.113.9) (if these clients are yours: checks.attacks.openproxy.allow)',
       ],
     ]);
   });

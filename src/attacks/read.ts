@@ -1,4 +1,4 @@
-import { closeSync, readSync } from 'node:fs';
+import { closeSync, readdirSync, readSync } from 'node:fs';
 import { getHeapStatistics, type HeapInfo } from 'node:v8';
 import path from 'node:path';
 import type { Plan } from '../config/plan.ts';
@@ -15,6 +15,8 @@ import { type Host, hostPath } from '../core/host.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
+import { hostNetworksOf, type ProcNet } from './netlocal.ts';
+import { isAcceleratorOnly, parseSquidConf, type SquidConf } from './squidconf.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
 import type { BasicAuthLogins } from './extract/web.ts';
@@ -77,6 +79,122 @@ export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
     // no /etc/hosts (a tree without one): the name alone
   }
   return selfNamesOf(host.name, hosts);
+}
+
+/** At most this much of a /proc table is read (a full BGP table makes `fib_trie` hundreds of MB). */
+const PROC_LIMIT = 8 << 20;
+
+/** The first `limit` bytes of a file as latin1, or undefined when it cannot be read. */
+function readHead(file: string, limit: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openRegularSync(file).fd;
+  } catch {
+    return undefined;
+  }
+  try {
+    const buf = Buffer.alloc(Math.min(limit, 1 << 16));
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (let n = readSync(fd, buf); n > 0 && total < limit; n = readSync(fd, buf)) {
+      parts.push(Buffer.from(buf.subarray(0, Math.min(n, limit - total))));
+      total += n;
+    }
+    return Buffer.concat(parts).toString('latin1');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * This host's own addresses and directly connected networks as CIDRs, from the (root's) /proc: a proxy client
+ * on one is the host or its LAN (see netlocal.ts). Tables that cannot be read add nothing.
+ */
+export function hostNetworks(host: Pick<Host, 'root'>): string[] {
+  const proc: ProcNet = {};
+  const route = readHead(hostPath(host, '/proc/net/route'), PROC_LIMIT);
+  const fibTrie = readHead(hostPath(host, '/proc/net/fib_trie'), PROC_LIMIT);
+  const ifInet6 = readHead(hostPath(host, '/proc/net/if_inet6'), PROC_LIMIT);
+  if (route !== undefined) proc.route = route;
+  if (fibTrie !== undefined) proc.fibTrie = fibTrie;
+  if (ifInet6 !== undefined) proc.ifInet6 = ifInet6;
+  const n = hostNetworksOf(proc);
+  return [...n.addresses, ...n.networks];
+}
+
+/** Where Squid's configuration is: Debian's and RHEL's path, then old Debian's `squid3`. */
+const SQUID_CONFS = ['/etc/squid/squid.conf', '/etc/squid3/squid.conf'];
+
+/**
+ * Whether the (root's) Squid is a reverse proxy only: every `http_port`/`https_port` line of its squid.conf,
+ * and of the files it `include`s (a `*` in the last part of the path: Debian's `conf.d/*.conf`), is an
+ * accelerator's. False when no configuration is read, or it names no port.
+ */
+export function squidAccelerated(host: Pick<Host, 'root'>): boolean {
+  const confs: SquidConf[] = [];
+  const seen = new Set<string>();
+  const visit = (file: string, depth: number) => {
+    if (seen.has(file) || seen.size >= 64 || depth > 8) return;
+    seen.add(file);
+    const text = readHead(hostPath(host, file), 1 << 20);
+    if (text === undefined) return;
+    const conf = parseSquidConf(text);
+    confs.push(conf);
+    for (const inc of conf.includes) {
+      if (!path.posix.isAbsolute(inc)) continue;
+      const dir = path.posix.dirname(inc);
+      const base = path.posix.basename(inc);
+      if (dir.includes('*') || /[?[\\]/.test(base)) continue; // not a simple include
+      if (!base.includes('*')) {
+        visit(inc, depth + 1);
+        continue;
+      }
+      const parts = base.split('*');
+      let names: string[];
+      try {
+        names = readdirSync(hostPath(host, dir)).sort();
+      } catch {
+        continue;
+      }
+      for (const name of names) if (globMatch(name, parts)) visit(path.posix.join(dir, name), depth + 1);
+    }
+  };
+  for (const file of SQUID_CONFS) {
+    visit(file, 0);
+    if (confs.length > 0) break;
+  }
+  return isAcceleratorOnly(confs);
+}
+
+/** Whether a name matches a pattern split at its `*`s (`['', '.conf']` for `*.conf`). */
+function globMatch(name: string, parts: readonly string[]): boolean {
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  if (!name.startsWith(first) || name.length < first.length + last.length || !name.endsWith(last))
+    return false;
+  let at = first.length;
+  for (const mid of parts.slice(1, -1)) {
+    const i = name.indexOf(mid, at);
+    if (i < 0 || i + mid.length > name.length - last.length) return false;
+    at = i + mid.length;
+  }
+  return true;
+}
+
+/**
+ * Whether a proxy log is Squid's, whose relays a reverse-proxy configuration makes none: a log of a service
+ * with Squid's profile, or (a file named on the command line) a proxy log that is not DeleGate's.
+ */
+export function isSquidLog(
+  file: string,
+  hints: readonly Family[],
+  profiles: readonly string[] = [],
+): boolean {
+  if (!hints.includes('proxy')) return false;
+  if (profiles.length > 0) return profiles.includes('squid');
+  return !/^\d+\.https?$/.test(path.basename(file)) && !/[/\\]delegate[\w-]*[/\\]/i.test(file);
 }
 
 /** Hints of a file named on the command line: by its name (`access.log`, `error_log`, `xferlog`), its first line, or a daemon's name in it. */
@@ -155,6 +273,10 @@ export interface AccountReadOptions {
   self?: readonly string[];
   /** A proxy's intended remote users (see AccountOptions.allow). */
   allow?: readonly string[];
+  /** This host's addresses and networks (see AccountOptions.networks). */
+  networks?: readonly string[];
+  /** The log is a reverse proxy's (see AccountOptions.reverseProxy). */
+  reverseProxy?: boolean;
   /** Host path of a local path. */
   display: (local: string) => string;
   /** Report the live file's last line even without a newline (read-only commands). */
@@ -213,6 +335,8 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     hints: opts.hints,
     ...(opts.self ? { self: opts.self } : {}),
     ...(opts.allow ? { allow: opts.allow } : {}),
+    ...(opts.networks ? { networks: opts.networks } : {}),
+    ...(opts.reverseProxy ? { reverseProxy: true } : {}),
   });
   let current = '';
   let shown = '';

@@ -19,6 +19,7 @@ async function scanNdjson(
   files: string[],
   root?: string,
   with_: Plan = plan,
+  since?: string,
 ): Promise<Record<string, unknown>[]> {
   let out = '';
   const io = {
@@ -34,7 +35,13 @@ async function scanNdjson(
     host: makeHost({ name: 'srv', ...(root ? { root } : {}), now: NOW, env: { TZ: 'UTC' } }),
     plan: root ? { ...with_, journal: 'on' as const } : with_,
   };
-  await runScan(loaded, files, { category: [], all: root !== undefined, ignore: true }, 'ndjson', { io });
+  await runScan(
+    loaded,
+    files,
+    { category: [], all: root !== undefined, ignore: true, ...(since ? { since } : {}) },
+    'ndjson',
+    { io },
+  );
   return out
     .trim()
     .split('\n')
@@ -103,6 +110,24 @@ describe('tenken scan --format ndjson with the attack detectors', () => {
       [1, '203.0.113.9', 'proxy', 'openproxy'],
     ]);
     expect(Object.keys(recs[0] ?? {})).toEqual([...BASE, 'host', 'service', 'detector']);
+  });
+
+  it("dates Squid's native lines by their epoch stamp, and --since keeps only the recent ones", async () => {
+    mkdirSync(path.join(dir, 'squid'), { recursive: true });
+    const p = path.join(dir, 'squid/since.log');
+    writeFileSync(
+      p,
+      [
+        '1719747600.500    512 203.0.113.8 TCP_TUNNEL/200 4567 CONNECT smtp.example.org:25 - HIER_DIRECT/192.0.2.25 -',
+        '1719748740.250    512 203.0.113.9 TCP_TUNNEL/200 4567 CONNECT smtp.example.org:25 - HIER_DIRECT/192.0.2.25 -',
+        '',
+      ].join('\n'),
+    );
+    utimesSync(p, NOW, NOW);
+    const recs = await scanNdjson(['squid/since.log'], undefined, plan, '5m');
+    expect(recs.map((r) => [r.host, r.time, r.detector])).toEqual([
+      ['203.0.113.9', '2024-06-30T11:59:00.250Z', 'openproxy'],
+    ]);
   });
 
   it('gives the user in UTF-8 like the line text', async () => {

@@ -8,7 +8,7 @@ import { Accountant, readerNeedles } from './account.ts';
 import { planServiceName } from './check.ts';
 import { detectorsOf, serviceLabel } from './detect.ts';
 import { FAMILIES, type Family } from './extract/registry.ts';
-import { fileHints, selfNames, sourceHints } from './read.ts';
+import { fileHints, hostNetworks, isSquidLog, selfNames, sourceHints, squidAccelerated } from './read.ts';
 
 /**
  * The attack detectors inside `tenken scan --format ndjson`: a line a detector counts gains `host`, `user`
@@ -39,7 +39,10 @@ export class AttackDecorator {
   private readonly zone: Zone;
   /** This host's names and addresses (a proxy's request for one is for this host). */
   private readonly self: readonly string[];
-  private readonly byPath: { path: string; hints: Family[] }[];
+  /** This host's addresses and networks (a proxy's client on one is local). */
+  private readonly networks: readonly string[];
+  /** `reverse`: the log is a reverse proxy's (an accelerator-only Squid), whose requests are no relays. */
+  private readonly byPath: { path: string; hints: Family[]; reverse: boolean }[];
   private readonly label: (service: string) => string;
 
   /**
@@ -57,13 +60,16 @@ export class AttackDecorator {
   ) {
     this.zone = makeZone(hostZoneName(host, timeZone));
     this.self = selfNames(host);
+    this.networks = hostNetworks(host);
+    const accelerated = squidAccelerated(host);
     const serviceName = planServiceName(plan);
     this.label = (s) => serviceLabel(serviceName, s);
     this.byPath = sources
-      .map((s) => ({
-        path: s.path,
-        hints: s.owners.length > 0 ? sourceHints(plan, s) : given ? fileHints(s.local) : [],
-      }))
+      .map((s) => {
+        const hints = s.owners.length > 0 ? sourceHints(plan, s) : given ? fileHints(s.local) : [];
+        const profiles = s.owners.map((n) => plan.services.find((v) => v.name === n)?.profile ?? n);
+        return { path: s.path, hints, reverse: accelerated && isSquidLog(s.local, hints, profiles) };
+      })
       // Longest first, so `/var/log/auth.log.1` finds `/var/log/auth.log`, not a shorter prefix.
       .sort((a, b) => b.path.length - a.path.length);
   }
@@ -87,6 +93,8 @@ export class AttackDecorator {
         hints: src?.hints ?? [],
         self: this.self,
         allow: this.allow,
+        networks: this.networks,
+        ...(src?.reverse ? { reverseProxy: true } : {}),
       });
       this.streams.set(key, acc);
     }

@@ -152,6 +152,22 @@ describe('other prefixes', () => {
   });
 });
 
+describe('Squid access log stamps', () => {
+  it("dates Squid's native lines by their epoch stamp; the message is the whole line", () => {
+    const line =
+      '1764150000.123     12 203.0.113.9 TCP_MISS/200 5120 GET http://www.example.com/ - HIER_DIRECT/198.51.100.1 text/html';
+    const p = parsePrefix(line, at('2026-11-27T00:00:00Z'));
+    expect([iso(p.time), p.program, p.messageStart]).toEqual(['2025-11-26T09:40:00.123Z', null, 0]);
+  });
+  it("dates DeleGate's CLF lines with their timing fields", () => {
+    const p = parsePrefix(
+      '203.0.113.9 - - [26/Nov/2026:09:40:00 +0900] "GET http://www.example.com/ HTTP/1.0" 200 512 0.012 0.003',
+      at('2026-11-27T00:00:00Z'),
+    );
+    expect(iso(p.time)).toBe('2026-11-26T00:40:00.000Z');
+  });
+});
+
 describe('nginx error log stamps', () => {
   it('reads `2026/11/25 00:28:09 [error] ...` in the host zone; the message starts after it', () => {
     const ctx = { reference: Date.parse('2026-11-26T00:00:00Z'), zone: makeZone('Asia/Tokyo') };
@@ -404,6 +420,7 @@ const RFC3164 =
 const ISO = /(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? /y;
 const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
 const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
+const SQUID = /(\d{9,11})\.(\d{3}) +-?\d+ /y;
 const SLASHED = /(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) +/y;
 const APACHE =
   /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})? (\d{4})\] /y;
@@ -496,6 +513,12 @@ function oracleParsePrefix(line: string, ctx: YearContext): LinePrefix {
   if (m) {
     out.time = isoTime(m, ctx.zone);
     return hostAndTag(line, ISO.lastIndex, out, true);
+  }
+  SQUID.lastIndex = 0;
+  m = SQUID.exec(line);
+  if (m) {
+    out.time = Number(m[1]) * 1000 + Number(m[2]);
+    return out;
   }
   MGETTY.lastIndex = 0;
   m = MGETTY.exec(line);

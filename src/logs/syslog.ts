@@ -37,6 +37,11 @@ const MONTHS: Record<string, number> = {
 
 const RFC5424 = /1 (-|\S+) (\S+) (\S+) (\S+) (\S+) /y;
 const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
+/**
+ * Squid's native access log: `1764150000.123    12 CLIENT ...`, seconds since the epoch with milliseconds, then
+ * the elapsed time. The message is the whole line (the attacks' proxy extractor reads the stamp itself).
+ */
+const SQUID = /(\d{9,11})\.(\d{3}) +-?\d+ /y;
 const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
@@ -423,6 +428,12 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
       out.messageStart = skipStructuredData(line, RFC5424.lastIndex);
       return out;
     }
+  }
+  SQUID.lastIndex = 0;
+  m = SQUID.exec(line);
+  if (m) {
+    out.time = Number(m[1]) * 1000 + Number(m[2]);
+    return out;
   }
   MGETTY.lastIndex = 0;
   m = MGETTY.exec(line);

@@ -195,7 +195,7 @@ describe("the attacks check on DeleGate's log from its profile", () => {
       ['attack-webprobe', 'INFO', 'delegate'],
     ]);
     expect(g.report.findings[0]?.summary).toBe(
-      'open proxy: delegate relayed 1 request for 1 outside client (198.51.100.99)',
+      'open proxy: delegate relayed 1 request for 1 outside client (198.51.100.99) (if these clients are yours: checks.attacks.openproxy.allow)',
     );
     expect(g.report.findings[1]?.data).toMatchObject({ probes: 1, paths: ['/cgi-bin/phf'], answered: [] });
   });

@@ -9,6 +9,9 @@ import {
   accountLog,
   fileHints,
   selfNames,
+  hostNetworks,
+  squidAccelerated,
+  isSquidLog,
 } from '../../attacks/read.ts';
 import { BasicAuthLogins } from '../../attacks/extract/web.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
@@ -103,6 +106,8 @@ export function register(program: Command, app: App): void {
         });
         const zone = makeZone(hostZoneName(host, loaded.config.timeZone));
         const self = selfNames(host);
+        const networks = hostNetworks(host);
+        const accelerated = squidAccelerated(host);
         // A file named twice, or lines rsyslog wrote to two of the files, count once (as in the check).
         const same = new SameLineFilter();
         shown = files;
@@ -118,6 +123,8 @@ export function register(program: Command, app: App): void {
             hints: fileHints(local),
             self,
             allow: loaded.config.checks.attacks.openproxy.allow,
+            networks,
+            reverseProxy: accelerated && isSquidLog(local, fileHints(local)),
             display: () => f,
             consumeTrailing: true,
             basicAuth,

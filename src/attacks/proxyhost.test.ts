@@ -1,0 +1,112 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+import type { Finding } from '../core/report.ts';
+import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
+import { attacksCheck } from './check.ts';
+
+/**
+ * The open-proxy check on a host whose facts come from files under `--root`: its interfaces (/proc/net) and
+ * Squid's configuration (/etc/squid). The host is 192.0.2.2 on 192.0.2.0/24 and 2001:db8:1::2 on
+ * 2001:db8:1::/64 (public addresses, as on a small server); 203.0.113.9 is an outsider.
+ */
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const NOW = new Date(Date.UTC(2026, 10, 26, 12, 0, 0));
+const T = Math.floor(NOW.getTime() / 1000) - 600;
+const plan = testPlan(
+  [servicePlan('squid', { logs: ['/var/log/squid/access.log'], reasons: ['configured'] })],
+  [],
+);
+
+const squid = (client: string, url: string, hier = 'HIER_DIRECT/93.184.216.34', i = 0) =>
+  `${T + i}.123     12 ${client} TCP_MISS/200 5120 GET ${url} - ${hier} text/html`;
+
+/** A root with the host's /proc/net tables, `files` (root-relative path → text) and Squid's log `lines`. */
+function tree(lines: string[], files: Record<string, string> = {}): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-proxyhost-'));
+  dirs.push(root);
+  const all: Record<string, string> = {
+    'proc/net/route': [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+      'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+      '',
+    ].join('\n'),
+    'proc/net/if_inet6': '20010db8000100000000000000000002 02 40 00 80     eth0\n',
+    'etc/hosts': '127.0.0.1 localhost\n127.0.1.1 gauntlet.example.net gauntlet\n',
+    'var/log/squid/access.log': `${lines.join('\n')}\n`,
+    ...files,
+  };
+  for (const [p, text] of Object.entries(all)) {
+    const f = path.join(root, p);
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, text);
+    utimesSync(f, NOW, NOW);
+  }
+  return root;
+}
+
+async function check(root: string): Promise<Finding[]> {
+  const out = await attacksCheck.run({
+    host: makeHost({ root, name: 'gauntlet', now: NOW, env: { TZ: 'UTC' } }),
+    config: configSchema.parse({}),
+    plan,
+    state: undefined,
+    options: { all: true },
+    signal: new AbortController().signal,
+  });
+  return out.results.flatMap((r) => r.findings);
+}
+
+const summaries = (fs: Finding[]) => fs.map((f) => `${f.status} ${f.summary}`);
+
+describe("open proxy: the host's own networks and a reverse proxy", () => {
+  it("counts no relay for this host's own addresses or its on-link networks (IPv4, global IPv6) from the root's /proc", async () => {
+    const root = tree([
+      squid('192.0.2.2', 'http://deb.debian.org/debian/', 'HIER_DIRECT/151.101.2.132', 0),
+      squid('192.0.2.50', 'http://www.example.com/', 'HIER_DIRECT/93.184.216.34', 1),
+      squid('2001:db8:1::20', 'http://deb.debian.org/debian/', 'HIER_DIRECT/151.101.2.132', 2),
+      squid('203.0.113.9', 'http://www.example.com/', 'HIER_DIRECT/93.184.216.34', 3),
+    ]);
+    expect(summaries(await check(root))).toEqual([
+      'CRITICAL open proxy: squid relayed 1 request for 1 outside client (203.0.113.9) (if these clients are yours: checks.attacks.openproxy.allow)',
+    ]);
+  });
+
+  it("takes Squid's fetch from a private peer or this host's own for the site itself (a reverse proxy's backend), not a relay", async () => {
+    const root = tree([
+      squid('203.0.113.5', 'http://www.example.com/', 'FIRSTUP_PARENT/192.168.1.10', 0),
+      squid('203.0.113.6', 'http://www.example.com/about', 'HIER_DIRECT/192.0.2.2', 1),
+      squid('203.0.113.7', 'http://www.example.com/x', 'HIER_DIRECT/2001:db8:1::3', 2),
+    ]);
+    expect(summaries(await check(root))).toEqual([]);
+  });
+
+  it("reads no relays in an accelerator-only Squid's log (squid.conf and its conf.d includes) and says so as INFO", async () => {
+    const lines = [
+      squid('203.0.113.5', 'http://www.example.com/index.html', 'HIER_NONE/-', 0),
+      squid('203.0.113.6', 'http://www.example.com/about', 'HIER_DIRECT/93.184.216.34', 1),
+    ];
+    const conf = {
+      'etc/squid/squid.conf':
+        'http_port 80 accel defaultsite=www.example.com\ninclude /etc/squid/conf.d/*.conf\n',
+      'etc/squid/conf.d/site.conf': 'https_port 443 tls-cert=/etc/squid/site.pem vhost\n',
+    };
+    expect(summaries(await check(tree(lines, conf)))).toEqual([
+      'INFO /var/log/squid/access.log: not read for open-proxy relays: Squid is a reverse proxy (every http_port of squid.conf is an accelerator): no relays',
+    ]);
+    // One forward port in an included file makes it a forward proxy again, whose relays are judged.
+    const forward = { ...conf, 'etc/squid/conf.d/zz-forward.conf': 'http_port 3128\n' };
+    expect(summaries(await check(tree(lines, forward)))).toEqual([
+      'CRITICAL open proxy: squid relayed 2 requests for 2 outside clients (203.0.113.5, 203.0.113.6) (if these clients are yours: checks.attacks.openproxy.allow)',
+    ]);
+  });
+});
