@@ -133,7 +133,13 @@ export function hostNews(
       .sort((a, b) => b[1] - a[1])
       .map((e) => e[0])
       .slice(0, 5);
-  return { knownHost: keys.some((k) => k in m.hosts), knownNet: net !== null && net in m.nets, net, recent };
+  // Own keys only: `'constructor' in {}` is true, and a host name is whatever a record or a log line says.
+  return {
+    knownHost: keys.some((k) => Object.hasOwn(m.hosts, k)),
+    knownNet: net !== null && Object.hasOwn(m.nets, net),
+    net,
+    recent,
+  };
 }
 
 /** `a host and network (N) USER never used before (K earlier logins, from ...)`, as every new-host finding says it. */
