@@ -56,6 +56,20 @@ describe('new host or network', () => {
     expect(nh[0]?.evidence[0]).toMatchObject({ source: '/var/log/wtmp', line: recs.length });
   });
 
+  it('warns about a host named like a property of every object (constructor, toString)', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', 'pc1.office.example', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-10T09:30', 'constructor', 4001),
+      login('alice', 'pts/2', '2026-11-10T09:40', 'toString', 4002),
+    ];
+    const { found } = await run(recs, '2026-11-11T00:00');
+    expect(kinds(found, 'login-new-host').map((f) => [f.status, f.host])).toEqual([
+      ['WARNING', 'constructor'],
+      ['WARNING', 'toString'],
+    ]);
+  });
+
   it("audits a login whose host holds non-ASCII bytes, its network from the record's address", async () => {
     const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
     for (const host of [bytes('東京.example.jp'), 'h\x9bst', bytes('pc 1')]) {

@@ -4,6 +4,8 @@
  * log in. What a user "did before" is the learned model kept in the check's state (it outlives wtmp's
  * rotation) plus every earlier session in wtmp and its backups. Pure: sessions, accounts, the previous model
  * and the clock come in; findings and the next model go out (kept small: capped hosts, networks, durations).
+ * Only wtmp's logins teach the model: a login known from the auth log alone (sftp, `ssh host command`) may be
+ * a forged line, and its host is kept apart, to quiet repeats of such logins only (log-only.ts).
  */
 import { ipv6Prefix64 } from '../core/net.ts';
 import type { Evidence } from '../core/report.ts';
@@ -131,11 +133,17 @@ export function hostNews(
       .sort((a, b) => b[1] - a[1])
       .map((e) => e[0])
       .slice(0, 5);
-  return { knownHost: keys.some((k) => k in m.hosts), knownNet: net !== null && net in m.nets, net, recent };
+  // Own keys only: `'constructor' in {}` is true, and a host name is whatever a record or a log line says.
+  return {
+    knownHost: keys.some((k) => Object.hasOwn(m.hosts, k)),
+    knownNet: net !== null && Object.hasOwn(m.nets, net),
+    net,
+    recent,
+  };
 }
 
 /** `a host and network (N) USER never used before (K earlier logins, from ...)`, as every new-host finding says it. */
-function newHostText(
+export function newHostText(
   user: string,
   net: string | null,
   newNetwork: boolean,
@@ -144,79 +152,6 @@ function newHostText(
 ): string {
   const what = newNetwork ? `a host and network${net ? ` (${net})` : ''}` : 'a host';
   return `${what} ${user} never used before (${prior} earlier logins${known.length ? `, from ${known.slice(0, 3).join(', ')}` : ''})`;
-}
-
-/** An sshd login of a session without a terminal (sftp, scp): it has no wtmp record to audit. */
-export interface TerminalLessLogin {
-  user: string;
-  host: string;
-  sec: number;
-  evidence: Evidence;
-}
-
-/**
- * Judges sshd logins without a terminal (sftp, scp) by host, as the audit judges wtmp logins: such a session
- * writes no wtmp record, so stolen credentials used with sftp alone (to plant an authorized_keys) were never
- * seen. A host and network the user never used is a WARNING, a new host in a known network INFO; either is
- * then learned, so the next such login from there is quiet.
- */
-export function judgeTerminalLess(
-  logins: readonly TerminalLessLogin[],
-  learned: LearnedModel,
-  cfg: Pick<LoginsConfig, 'minHistory'>,
-  service: string,
-  zone: Zone,
-): LoginsFinding[] {
-  const out: LoginsFinding[] = [];
-  for (const e of [...logins].sort((a, b) => a.sec - b.sec)) {
-    const m = learned[e.user];
-    if (!m || !isRemoteHost(e.host)) continue;
-    const { knownHost, knownNet, net, recent } = hostNews(m, e.host, null);
-    if (!knownHost && m.logins >= cfg.minHistory) {
-      const known = recent();
-      out.push({
-        status: knownNet ? 'INFO' : 'WARNING',
-        service,
-        summary: `${e.user} logged in without a terminal (sftp, scp; no wtmp record) from ${e.host} at ${localText(e.sec, zone)} ${zone.name}: ${newHostText(e.user, net, !knownNet, m.logins, known)}`,
-        evidence: [e.evidence],
-        first: iso(e.sec),
-        last: iso(e.sec),
-        user: e.user,
-        host: e.host,
-        kind: 'login-new-host',
-        data: {
-          user: e.user,
-          tty: 'sftp/scp',
-          host: e.host,
-          address: null,
-          network: net,
-          time: iso(e.sec),
-          newNetwork: !knownNet,
-          priorLogins: m.logins,
-          knownHosts: known,
-        },
-      });
-    }
-    learnHost(learned, e.user, e.host, e.sec);
-  }
-  return out;
-}
-
-/**
- * Records a login of `user` from `host` at `sec` in the learned model (its host and network), creating the
- * user's model when wtmp never had a login of them (an account used only by sftp or `ssh host command`).
- */
-export function learnHost(learned: LearnedModel, user: string, host: string, sec: number): void {
-  let m = learned[user];
-  if (!m) {
-    m = emptyModel();
-    learned[user] = m;
-  }
-  const net = networkOf(host, null);
-  for (const k of hostKeys(host, null)) m.hosts[k] = Math.max(m.hosts[k] ?? 0, sec);
-  if (net) m.nets[net] = Math.max(m.nets[net] ?? 0, sec);
-  m.hosts = capRecord(m.hosts, LIMITS.hosts);
-  m.nets = capRecord(m.nets, LIMITS.nets);
 }
 
 /** Host keys of a session: its host name and its address, lower case. */
@@ -327,7 +262,8 @@ export interface AuditOutput {
   newLogins: number;
 }
 
-function localText(sec: number, zone: Zone): string {
+/** A time as `YYYY-MM-DD HH:MM` in the zone, as the findings show it. */
+export function localText(sec: number, zone: Zone): string {
   const t = localTime(sec, zone);
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${t.year}-${p(t.month)}-${p(t.day)} ${p(t.hour)}:${p(t.minute)}`;

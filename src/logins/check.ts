@@ -25,7 +25,6 @@ import {
   type LearnedModel,
   loginDefsUidMin,
   parsePasswd,
-  judgeTerminalLess,
   readModel,
 } from './audit.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
@@ -36,6 +35,7 @@ import { historyInputs, type LoginHistory, partLost, readHistory, truncatedText 
 import { readLastlog } from './lastlog.ts';
 import { readLastlog2 } from './lastlog2.ts';
 import { livePidAlive } from './live.ts';
+import { capLogOnly, judgeTerminalLess, type LogOnlySeen, readLogOnly } from './log-only.ts';
 import {
   type AuthEvent,
   bootMarkers,
@@ -77,7 +77,13 @@ export interface LoginsState {
   lastlog?: Record<string, number> | undefined;
   /** Where the auth logs were read up to, and their lines a later run must still see (absent in old state). */
   auth?: AuthLogState | undefined;
+  /** What wtmp's logins taught: hosts, networks, hours, session lengths per user (audit.ts). */
   model: LearnedModel;
+  /**
+   * Hosts of each user's logins known from the auth log alone (no wtmp record: sftp, `ssh host command`):
+   * they quiet repeats of such logins and never teach `model` (log-only.ts). Absent in old state.
+   */
+  logOnly?: LogOnlySeen | undefined;
 }
 
 /** The auth logs' reading state: a cursor per file, and the events still inside the match window. */
@@ -128,6 +134,9 @@ export function readState(raw: unknown): LoginsState | undefined {
     for (const [u, t] of Object.entries(r.lastlog)) if (typeof t === 'number') lastlog[u] = t;
   // Malformed auth-log state: the auth logs are read whole once more, as before cursors were kept.
   const auth = authStateSchema.safeParse(r.auth);
+  const model = readModel(r.model);
+  // Before `logOnly`, log-only logins were learned into the model: readLogOnly moves what it can tell apart.
+  const logOnly = readLogOnly(r.logOnly, model);
   return {
     v: 1,
     mark,
@@ -135,7 +144,8 @@ export function readState(raw: unknown): LoginsState | undefined {
     reconciled: num(r.reconciled),
     lastlog,
     ...(auth.success ? { auth: auth.data as AuthLogState } : {}),
-    model: readModel(r.model),
+    model,
+    logOnly,
   };
 }
 
@@ -468,6 +478,8 @@ export async function inspectLogins(
   // 3. The auth log: reconciliation and boot banners. The files are read from their saved cursors; the
   //    lines a later run still needs are carried in the state (see AuthLogState).
   const reconciled = prev?.reconciled ?? Number.NEGATIVE_INFINITY;
+  // Hosts of log-only logins (readState made a fresh copy): judged and remembered apart from the model.
+  const logOnly: LogOnlySeen = prev?.logOnly ?? {};
   let nextReconciled = prev?.reconciled;
   const events: AuthEvent[] = [];
   let logNote = '';
@@ -572,10 +584,11 @@ export async function inspectLogins(
         lastlog: facts.map((f) => ({ user: f.user, sec: f.sec, tty: f.tty, host: f.host, source: f.file })),
       });
       add(unmatchedFindings(out, files, LOGINS_SERVICE, cfg.matchWindowSeconds));
-      add(judgeTerminalLess(out.withoutTerminal, audit.learned, cfg, LOGINS_SERVICE, zone));
+      add(judgeTerminalLess(out.withoutTerminal, audit.learned, logOnly, cfg, LOGINS_SERVICE, zone));
       const unknown = judgeUnknownTerminal(
         out.terminalUnknown,
         audit.learned,
+        logOnly,
         LOGINS_SERVICE,
         cfg.matchWindowSeconds,
       );
@@ -664,6 +677,7 @@ export async function inspectLogins(
     lastlog: Object.fromEntries(Object.entries(lastlogSeen).slice(-500)),
     ...(authState ? { auth: authState } : {}),
     model: audit.learned,
+    logOnly: capLogOnly(logOnly),
   };
   const records = history.files.reduce((n, f) => n + f.records, 0);
   const users = new Set(history.sessions.filter((s) => isNew(s, s.start)).map((s) => s.user)).size;

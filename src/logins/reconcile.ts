@@ -23,9 +23,10 @@ import type { Evidence } from '../core/report.ts';
 import type { YearContext } from '../core/tz.ts';
 import { JOURNAL_ARGS, type JournalRunner, journalEntries } from '../logs/read/journal.ts';
 import { parsePrefix } from '../logs/syslog.ts';
-import { hostNews, isRemoteHost, type LearnedModel, learnHost, sessionEvidence } from './audit.ts';
+import { isRemoteHost, type LearnedModel, sessionEvidence } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
+import { type LogOnlySeen, logOnlyNews, rememberLogOnly } from './log-only.ts';
 import { type BootMarker, iso } from './tamper.ts';
 import { isPseudoTerminal } from './tty.ts';
 
@@ -718,30 +719,33 @@ export function unmatchedFindings(
 }
 
 /**
- * Judges the sshd and dropbear logins whose terminal is unknown (no wtmp record, no VERBOSE line, no lastlog record) by
- * their host, as sessions without a terminal are: the first such login of a user from a host and network
- * they never used is a WARNING, from a new host in a known network INFO, and either is then learned (into
- * the user's model, created for a user wtmp never saw: a backup account), so the next night's rsync from
- * there is quiet. Unlike sftp's judgement there is no learning period (`minHistory`): one of the two
- * readings is a removed wtmp record. Returns the findings and how many logins were from known hosts.
+ * Judges the sshd and dropbear logins whose terminal is unknown (no wtmp record, no VERBOSE line, no lastlog
+ * record) by their host, as sessions without a terminal are: the first such login of a user from a host and
+ * network that neither the user's learned model nor their earlier log-only logins know is a WARNING, from a
+ * new host in a known network INFO. Either is then remembered in `seen`, the user's hosts seen without wtmp,
+ * so the next night's rsync from there is quiet. It never enters the learned model, which judges wtmp's
+ * interactive logins: the login is known from its log line alone, and anyone can write one (`logger -t
+ * sshd`), so it must not make a later interactive login from that host look familiar. Unlike sftp's
+ * judgement there is no learning period (`minHistory`): one of the two readings is a removed wtmp record.
+ * Returns the findings and how many logins were from known hosts.
  */
 export function judgeUnknownTerminal(
   logins: readonly AuthLogin[],
   learned: LearnedModel,
+  seen: LogOnlySeen,
   service: string,
   windowSec: number,
 ): { findings: LoginsFinding[]; known: number } {
   const findings: LoginsFinding[] = [];
   let known = 0;
   for (const e of [...logins].sort((a, b) => a.sec - b.sec)) {
-    const m = learned[e.user];
-    const news = m ? hostNews(m, e.host, null) : null;
-    learnHost(learned, e.user, e.host, e.sec);
-    if (news?.knownHost) {
+    const news = logOnlyNews(learned, seen, e.user, e.host);
+    rememberLogOnly(seen, e.user, e.host, e.sec);
+    if (news.knownHost) {
       known++;
       continue;
     }
-    const newNetwork = !news?.knownNet;
+    const newNetwork = !news.knownNet;
     const place = newNetwork ? 'a host and network' : 'a host in a known network';
     findings.push({
       status: newNetwork ? 'WARNING' : 'INFO',
