@@ -64,7 +64,9 @@ export function stateDirChain(dir: string): string[] {
  * /var): the error says the way out, as the one for a missing HOME does.
  */
 function cannotCreate(dir: string, err: unknown): TenkenError {
-  return new TenkenError(`${describe(`Cannot create state directory ${dir}`, err)}; choose another with --state DIR`);
+  return new TenkenError(
+    `${describe(`Cannot create state directory ${dir}`, err)}; choose another with --state DIR`,
+  );
 }
 
 /**
