@@ -648,6 +648,40 @@ export function bootMarkers(events: readonly AuthEvent[]): BootMarker[] {
     }));
 }
 
+/** A `login-unmatched` finding of an auth-log login that wtmp does not have, with what shows its terminal. */
+function logWithoutWtmp(
+  e: AuthLogin,
+  status: LoginsFinding['status'],
+  service: string,
+  summary: string,
+  evidence: Evidence[],
+  windowSec: number,
+  terminal: 'yes' | 'unknown',
+): LoginsFinding {
+  return {
+    status,
+    service,
+    summary,
+    evidence,
+    first: iso(e.sec),
+    last: iso(e.sec),
+    user: e.user,
+    host: e.host,
+    kind: 'login-unmatched',
+    data: {
+      direction: 'log-without-wtmp',
+      user: e.user,
+      host: e.host,
+      tty: e.tty,
+      time: iso(e.sec),
+      pid: e.pid,
+      port: e.port,
+      windowSeconds: windowSec,
+      terminal,
+    },
+  };
+}
+
 /** Findings for both directions (CRITICAL: one of the two sources was edited). */
 export function unmatchedFindings(
   out: ReconcileOutput,
@@ -668,28 +702,17 @@ export function unmatchedFindings(
         : tty.by === 'sshd'
           ? ' and sshd started its session on a terminal'
           : ` and ${tty.evidence.source} has its login on a terminal`;
-    findings.push({
-      status: 'CRITICAL',
-      service,
-      summary: `${what} at ${iso(e.sec)}${why} but wtmp has no login of ${e.user} within ${windowSec} s: the wtmp record was removed`,
-      evidence: tty === undefined ? [e.evidence] : [e.evidence, tty.evidence],
-      first: iso(e.sec),
-      last: iso(e.sec),
-      user: e.user,
-      host: e.host,
-      kind: 'login-unmatched',
-      data: {
-        direction: 'log-without-wtmp',
-        user: e.user,
-        host: e.host,
-        tty: e.tty,
-        time: iso(e.sec),
-        pid: e.pid,
-        port: e.port,
-        windowSeconds: windowSec,
-        terminal: 'yes',
-      },
-    });
+    findings.push(
+      logWithoutWtmp(
+        e,
+        'CRITICAL',
+        service,
+        `${what} at ${iso(e.sec)}${why} but wtmp has no login of ${e.user} within ${windowSec} s: the wtmp record was removed`,
+        tty === undefined ? [e.evidence] : [e.evidence, tty.evidence],
+        windowSec,
+        'yes',
+      ),
+    );
   }
   for (const s of out.wtmpWithoutLog) {
     findings.push({
@@ -747,31 +770,19 @@ export function judgeUnknownTerminal(
     }
     const newNetwork = !news.knownNet;
     const place = newNetwork ? 'a host and network' : 'a host in a known network';
-    findings.push({
-      status: newNetwork ? 'WARNING' : 'INFO',
-      service,
-      summary:
+    findings.push(
+      logWithoutWtmp(
+        e,
+        newNetwork ? 'WARNING' : 'INFO',
+        service,
         e.daemon === 'dropbear'
           ? `dropbear logged ${e.user} in from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (dbclient host command, scp) or a removed wtmp record (dropbear logs no session type)`
           : `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (ssh host command, rsync, scp) or a removed wtmp record; \`LogLevel VERBOSE\` in sshd_config lets tenken tell them apart`,
-      evidence: [e.evidence],
-      first: iso(e.sec),
-      last: iso(e.sec),
-      user: e.user,
-      host: e.host,
-      kind: 'login-unmatched',
-      data: {
-        direction: 'log-without-wtmp',
-        user: e.user,
-        host: e.host,
-        tty: e.tty,
-        time: iso(e.sec),
-        pid: e.pid,
-        port: e.port,
-        windowSeconds: windowSec,
-        terminal: 'unknown',
-      },
-    });
+        [e.evidence],
+        windowSec,
+        'unknown',
+      ),
+    );
   }
   return { findings, known };
 }
