@@ -184,20 +184,42 @@ describe('the logs check', () => {
     const plan: Plan = testPlan([
       service('sendmail', { syslog: ['sendmail'], thresholds: { error: { crit: 12 } } }),
     ]);
+    // A run after an earlier one (saved state, this file new to it): the per-run limits apply.
+    const earlier = { version: 1, sources: {} };
     const crit = await logsCheck.run(
-      ctx(plan, undefined, {
+      ctx(plan, earlier, {
         thresholds: { error: { warn: 5, crit: 100, warnPerHour: 100, critPerHour: 100 } },
       }),
     );
     expect(findings(crit.results, 'sendmail')[0]?.status).toBe('CRITICAL');
     plan.services[0] = service('sendmail', { syslog: ['sendmail'] });
     const warn = await logsCheck.run(
-      ctx(plan, undefined, {
+      ctx(plan, earlier, {
         thresholds: { error: { warn: 5, crit: 100, warnPerHour: 100, critPerHour: 100 } },
       }),
     );
     expect(findings(warn.results, 'sendmail')[0]?.status).toBe('WARNING');
     expect(warn.results.find((r) => r.service === 'sendmail')?.status).toBe('WARNING');
+  });
+
+  it('judges a first run by the per-hour limits only: its count is the backlog since the last rotation', async () => {
+    // 25 hours of ordinary scanner noise, one `Invalid user` an hour: under every per-hour limit.
+    const day = Array.from(
+      { length: 25 },
+      (_, i) =>
+        `Nov ${23 + Math.floor((i + 1) / 24)} ${String((i + 1) % 24).padStart(2, '0')}:10:00 gw sshd[${100 + i}]: Invalid user admin from 203.0.113.${i} port 4000`,
+    ).join('\n');
+    writeFileSync(path.join(root, 'var/log/auth.log'), `${day}\n`);
+    const plan: Plan = testPlan([service('sshd', { syslog: ['sshd'] })], ['/var/log/auth.log']);
+    const first = await logsCheck.run(ctx(plan, undefined));
+    const f = findings(first.results, 'sshd').find((x) => x.kind === 'log-category');
+    expect(f).toMatchObject({ status: 'OK', data: { category: 'invalid', count: 25 } });
+    // The next run's 25 new lines are over the per-run limit of 20.
+    appendFileSync(path.join(root, 'var/log/auth.log'), `${day}\n`);
+    const next = await logsCheck.run(ctx(plan, first.state));
+    const g = findings(next.results, 'sshd').find((x) => x.kind === 'log-category');
+    expect(g).toMatchObject({ status: 'WARNING', data: { category: 'invalid', count: 25 } });
+    expect(g?.summary).toContain('(warning at 20 per run or 10 per hour)');
   });
 
   it('applies per-service ignore rules to that service only', async () => {
@@ -277,7 +299,8 @@ describe('the logs check', () => {
       ],
       ['/var/log/syslog', '/var/log/messages'],
     );
-    const out = await logsCheck.run(ctx(plan, undefined));
+    // A run after an earlier one: the access log's one undated CGI line is over the per-run limit of 1.
+    const out = await logsCheck.run(ctx(plan, { version: 1, sources: {} }));
     const summary = (svc: string) => out.results.find((r) => r.service === svc)?.summary;
     expect(summary('host')).toBe('1 log not readable (is a directory); no new matching lines in the others');
     expect(summary('app')).toBe('1 log not readable (is a directory)');

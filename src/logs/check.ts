@@ -3,7 +3,7 @@ import type { Plan } from '../config/plan.ts';
 import type { CheckResult, FindingBase } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import { peakOf, topOf } from './aggregate.ts';
-import { type LogsConfig, statusFor, thresholdFor, withBuiltinIgnores } from './config.ts';
+import { type LogsConfig, type LogThreshold, statusFor, thresholdFor, withBuiltinIgnores } from './config.ts';
 import {
   type EngineInput,
   type EngineResult,
@@ -54,13 +54,33 @@ export const logsCheck: CheckKind = {
       noIgnore: false,
       signal: ctx.signal,
     });
-    const results = buildResults(ctx.plan, cfg, rules, result);
+    // A first run has no last run: its count is the whole backlog since the last rotation (a day or a week of
+    // ordinary scanner noise), so only the per-hour thresholds judge it.
+    const firstRun = mode.kind === 'resume' && mode.state === undefined;
+    const results = buildResults(ctx.plan, cfg, rules, result, { perRun: !firstRun });
     // --all and --since look without moving the saved offsets.
     return mode.kind === 'resume' ? { results, state: result.state } : { results };
   },
 };
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A threshold's per-hour limits alone. */
+function perHourOnly(t: LogThreshold): LogThreshold {
+  return {
+    ...(t.warnPerHour !== undefined ? { warnPerHour: t.warnPerHour } : {}),
+    ...(t.critPerHour !== undefined ? { critPerHour: t.critPerHour } : {}),
+  };
+}
+
+/** How a run's category counts are judged. */
+export interface CategoryJudging {
+  /**
+   * Whether the per-run thresholds (`warn`, `crit`) apply. Not on a first run: with no saved offsets it reads
+   * everything since the last rotation, and a day of scanner noise, under every per-hour limit, crossed them.
+   */
+  perRun: boolean;
+}
 
 /** The category findings of one service, in rule order. */
 export function categoryFindings(
@@ -69,6 +89,7 @@ export function categoryFindings(
   cfg: LogsConfig,
   rules: RuleSet,
   result: Pick<EngineResult, 'stats'>,
+  judge: CategoryJudging = { perRun: true },
 ): LogFinding[] {
   const svc = result.stats.services.get(service);
   if (!svc) return [];
@@ -76,17 +97,21 @@ export function categoryFindings(
   for (const c of rules.categories) {
     const s = svc.get(c.id);
     if (!s) continue;
-    const threshold = thresholdFor(c.id, cfg.thresholds, thresholds);
+    const configured = thresholdFor(c.id, cfg.thresholds, thresholds);
+    const threshold: LogThreshold = judge.perRun ? configured : perHourOnly(configured);
     const peak = peakOf(s);
     const status = statusFor(s.count, peak, threshold);
     const limits =
       status === 'CRITICAL'
         ? [threshold.crit, threshold.critPerHour]
         : [threshold.warn, threshold.warnPerHour];
+    const level = status === 'CRITICAL' ? 'critical' : 'warning';
     const over =
       status === 'OK'
         ? ''
-        : ` (${status === 'CRITICAL' ? 'critical' : 'warning'} at ${limits[0] ?? '-'} per run or ${limits[1] ?? '-'} per hour)`;
+        : judge.perRun
+          ? ` (${level} at ${limits[0] ?? '-'} per run or ${limits[1] ?? '-'} per hour)`
+          : ` (${level} at ${limits[1] ?? '-'} per hour; a first run, which reads the whole backlog, has no per-run limit)`;
     const f: LogFinding = {
       kind: 'log-category',
       status,
@@ -175,6 +200,7 @@ export function buildResults(
   cfg: LogsConfig,
   rules: RuleSet,
   result: EngineResult,
+  judge: CategoryJudging = { perRun: true },
 ): CheckResult[] {
   const findings = new Map<string, LogFinding[]>();
   const push = (svc: string, f: LogFinding) => findings.set(svc, [...(findings.get(svc) ?? []), f]);
@@ -277,7 +303,7 @@ export function buildResults(
     services.push({ name: HOST_SERVICE, thresholds: {}, hasLogs: false, syslog: [] });
   const results: CheckResult[] = [];
   for (const s of services) {
-    const cats = categoryFindings(s.name, s.thresholds, cfg, rules, result);
+    const cats = categoryFindings(s.name, s.thresholds, cfg, rules, result, judge);
     const all = [...(findings.get(s.name) ?? []), ...cats];
     if (all.length === 0 && !s.hasLogs) continue;
     const status = worst(all.map((f) => f.status));
