@@ -73,7 +73,10 @@ export interface LoginsFindings {
     networks: string[];
     networkCount: number;
   };
-  /** A session still open far longer than the user's usual sessions. */
+  /**
+   * A session still open far longer than the user's usual sessions: said once, and again each time it has been
+   * open twice as long as when last said.
+   */
   'login-long-session': {
     user: string;
     tty: string;
@@ -83,6 +86,12 @@ export interface LoginsFindings {
     limitSeconds: number;
     /** The user's 90th-percentile session length, or null without enough finished sessions. */
     usualSeconds: number | null;
+    /** The user's finished sessions the usual length comes from (MIN_DURATIONS in audit.ts needed; 20 kept). */
+    finishedSessions: number;
+    /** How long it was open when an earlier run said it, or null when this is the first time. */
+    reportedAtSeconds: number | null;
+    /** How long it will have been open when it is said again (twice its length now), if still open. */
+    againAtSeconds: number;
   };
   /** A login by an account that should never log in (system uid, nologin/false shell). */
   'login-system-account': {
@@ -163,7 +172,8 @@ export const loginsDetails: LoginsDetails = {
   'login-concurrent': (f) =>
     f.data.sessions.map((s) => `${s.tty} since ${s.start}${s.host ? ` from ${s.host}` : ''}`),
   'login-long-session': (f) => [
-    `open ${Math.round(f.data.openSeconds / 3600)} h; limit ${Math.round(f.data.limitSeconds / 3600)} h${f.data.usualSeconds === null ? '' : `; usual up to ${Math.round(f.data.usualSeconds / 60)} min`}`,
+    `open ${Math.round(f.data.openSeconds / 3600)} h; limit ${Math.round(f.data.limitSeconds / 3600)} h${f.data.usualSeconds === null ? `; ${f.data.finishedSessions} finished sessions, too few for a usual length` : `; usual up to ${Math.round(f.data.usualSeconds / 60)} min`}`,
+    `${f.data.reportedAtSeconds === null ? 'first said now' : `said before at ${Math.round(f.data.reportedAtSeconds / 3600)} h`}; said again at ${Math.round(f.data.againAtSeconds / 3600)} h if still open`,
   ],
   'login-system-account': (f) => [`uid ${f.data.uid}, shell ${f.data.shell || '(none)'}`],
   'wtmp-tamper': (f) => [

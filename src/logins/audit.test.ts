@@ -14,7 +14,7 @@ import {
 } from './audit.ts';
 import { loginsConfig } from './config.ts';
 import type { LoginsFinding } from './audit-findings.ts';
-import { inspectLogins } from './check.ts';
+import { inspectLogins, readState } from './check.ts';
 import { boot, contextFor, login, logout, makeTree, routine, writeTree } from './fixtures-audit/tree.ts';
 import type { Session } from './history.ts';
 import { addrFromText, encodeRecords, type UtmpRecordInput } from './utmp.ts';
@@ -272,6 +272,145 @@ describe('simultaneous and long sessions', () => {
       limitSeconds: 12 * 3600,
       openSeconds: 15 * 3600,
     });
+  });
+});
+
+describe('a long open session over hourly runs', () => {
+  /** Runs the check every hour from `from` to `to` (inclusive) on one tree, the state carried as JSON. */
+  async function hourly(recs: UtmpRecordInput[], from: string, to: string, state?: unknown) {
+    const root = makeTree({ wtmp: recs });
+    const runs: { at: string; long: Extract<LoginsFinding, { kind: 'login-long-session' }>[] }[] = [];
+    let saved = state;
+    for (let sec = Date.parse(`${from}Z`); sec <= Date.parse(`${to}Z`); sec += 3600_000) {
+      const at = new Date(sec).toISOString().slice(0, 16);
+      const r = await run(recs, at, saved === undefined ? {} : { state: saved }, root);
+      runs.push({ at, long: kinds(r.found, 'login-long-session') });
+      saved = JSON.parse(JSON.stringify(r.state));
+    }
+    return { runs, state: saved as { long?: unknown[] }, root };
+  }
+  const said = (runs: Awaited<ReturnType<typeof hourly>>['runs']) =>
+    runs.flatMap((r) => r.long.map((f) => [r.at, f.data.tty, f.data.openSeconds / 3600]));
+
+  it('says one open session once, and again only when it has been open twice as long', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '10.0.0.5', 99),
+    ];
+    // Limit 12 h (1 h usual): over it from 22:00 on; 25 hourly runs up to 37 h open.
+    const { runs } = await hourly(recs, '2026-11-09T21:00', '2026-11-10T22:00');
+    expect(said(runs)).toEqual([
+      ['2026-11-09T22:00', 'pts/1', 13],
+      ['2026-11-10T11:00', 'pts/1', 26],
+    ]);
+    const [first, second] = runs.flatMap((r) => r.long);
+    expect(first?.summary).toContain('said again if still open at 1d 2h (in 13h 00m)');
+    expect(first?.data).toMatchObject({ reportedAtSeconds: null, againAtSeconds: 26 * 3600 });
+    expect(second?.summary).toContain('said before at 13h 00m; said again if still open at 2d 4h');
+    expect(second?.data).toMatchObject({ reportedAtSeconds: 13 * 3600, againAtSeconds: 52 * 3600 });
+  });
+
+  it('forgets a reported session once it closed', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '10.0.0.5', 99),
+    ];
+    const open = await hourly(recs, '2026-11-09T22:00', '2026-11-09T22:00');
+    expect(open.state.long).toEqual([
+      {
+        user: 'alice',
+        tty: 'pts/1',
+        start: Date.parse('2026-11-09T09:00Z') / 1000,
+        pid: 99,
+        open: 13 * 3600,
+      },
+    ]);
+    const closed = [...recs, logout('pts/1', '2026-11-09T23:00', 99)];
+    const r = await run(closed, '2026-11-10T00:00', { state: open.state }, open.root);
+    expect(kinds(r.found, 'login-long-session')).toEqual([]);
+    expect(r.state.long).toEqual([]);
+  });
+
+  it('says a second long session of the same user as its own WARNING', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '10.0.0.5', 99),
+      login('alice', 'pts/2', '2026-11-09T10:00', '10.0.0.5', 100),
+    ];
+    const { runs } = await hourly(recs, '2026-11-09T21:00', '2026-11-10T06:00');
+    expect(said(runs)).toEqual([
+      ['2026-11-09T22:00', 'pts/1', 13],
+      ['2026-11-09T23:00', 'pts/2', 13],
+    ]);
+  });
+
+  it('says a new login on the same tty with the same pid as a new session', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '10.0.0.5', 99),
+    ];
+    const first = await hourly(recs, '2026-11-09T22:00', '2026-11-09T22:00');
+    const again = [
+      ...recs,
+      logout('pts/1', '2026-11-09T22:30', 99),
+      login('alice', 'pts/1', '2026-11-09T22:40', '10.0.0.5', 99),
+    ];
+    // The closed 13.5 h session made the usual length 13.5 h, the limit 54 h.
+    const late = await run(again, '2026-11-12T17:00', { state: first.state }, first.root);
+    expect(
+      kinds(late.found, 'login-long-session').map((f) => [f.data.start, f.data.reportedAtSeconds]),
+    ).toEqual([['2026-11-09T22:40:00Z', null]]);
+  });
+
+  it('says a long session once more after a state saved before reported sessions were kept, then not', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '10.0.0.5', 99),
+    ];
+    const old = await hourly(recs, '2026-11-09T22:00', '2026-11-09T22:00');
+    const { long: _dropped, ...before } = old.state;
+    expect(readState(before)).toMatchObject({ v: 1, long: [] });
+    expect(readState({ ...before, long: [{ user: 'alice', tty: 'pts/1' }, 'junk', 7] })).toMatchObject({
+      long: [],
+    });
+    const { runs } = await hourly(recs, '2026-11-09T23:00', '2026-11-10T03:00', before);
+    expect(said(runs)).toEqual([['2026-11-09T23:00', 'pts/1', 14]]);
+  });
+
+  it('shows a long session said before to a look with --since', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('alice', '10.0.0.5', '2026-11-02', 6),
+      login('alice', 'pts/1', '2026-11-09T09:00', '10.0.0.5', 99),
+    ];
+    const first = await hourly(recs, '2026-11-09T22:00', '2026-11-09T22:00');
+    const look = await run(
+      recs,
+      '2026-11-09T23:00',
+      { state: first.state, since: '2026-11-09T00:00' },
+      first.root,
+    );
+    expect(kinds(look.found, 'login-long-session').map((f) => f.data.openSeconds)).toEqual([14 * 3600]);
+  });
+
+  it('says why no usual length is known: too few finished sessions', async () => {
+    const recs = [
+      boot('2026-11-01T00:00'),
+      ...routine('carol', '192.0.2.30', '2026-11-02', 4),
+      login('carol', 'pts/0', '2026-11-07T10:04', '192.0.2.30', 99),
+    ];
+    const { found } = await run(recs, '2026-11-09T11:00');
+    const long = kinds(found, 'login-long-session');
+    expect(long).toHaveLength(1);
+    expect(long[0]?.summary).toContain(
+      'no usual length known yet (only 4 finished sessions of carol, 5 needed), limit 2d 0h',
+    );
+    expect(long[0]?.data).toMatchObject({ usualSeconds: null, finishedSessions: 4 });
   });
 });
 

@@ -36,7 +36,42 @@ export interface UserModel {
 export type LearnedModel = Record<string, UserModel>;
 
 /** Caps that keep the state small. */
-export const LIMITS = { hosts: 64, nets: 32, durations: 20, users: 500 } as const;
+export const LIMITS = { hosts: 64, nets: 32, durations: 20, users: 500, longReported: 500 } as const;
+
+/** Finished sessions a user needs before their usual session length is known (else `longDefaultHours`). */
+export const MIN_DURATIONS = 5;
+
+/**
+ * A long open session already reported: the session (user, tty, login time in seconds, pid) and how long it
+ * had been open at that report (seconds). It is reported again only once it has been open twice as long.
+ */
+export interface LongReported {
+  user: string;
+  tty: string;
+  start: number;
+  pid: number;
+  open: number;
+}
+
+/** Validates the reported long sessions read back from state (absent or malformed: none, each said once more). */
+export function readLongReported(raw: unknown): LongReported[] {
+  if (!Array.isArray(raw)) return [];
+  const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const out: LongReported[] = [];
+  for (const e of raw) {
+    if (!e || typeof e !== 'object') continue;
+    const r = e as Partial<LongReported>;
+    if (typeof r.user !== 'string' || typeof r.tty !== 'string') continue;
+    if (!num(r.start) || !num(r.pid) || !num(r.open) || r.open <= 0) continue;
+    out.push({ user: r.user, tty: r.tty, start: r.start, pid: r.pid, open: r.open });
+  }
+  return out.slice(-LIMITS.longReported);
+}
+
+/** The identity of an open session across runs: user, tty, login time and pid. */
+function longKey(s: { user: string; tty: string; start: number; pid: number }): string {
+  return `${s.user}\0${s.tty}\0${s.start}\0${s.pid}`;
+}
 
 /** An account of /etc/passwd. */
 export interface Account {
@@ -250,6 +285,12 @@ export interface AuditInput {
   service: string;
   /** Only new logins at or after this are reported (they still teach the model). */
   since?: number | undefined;
+  /**
+   * Long open sessions reported at earlier runs: each is said again only once open twice as long as at its
+   * last report. Undefined (a first run, a state from before these were kept, a look with `--since`): every
+   * long open session is said.
+   */
+  longReported?: readonly LongReported[] | undefined;
 }
 
 /** What the audit found and the model to keep. */
@@ -260,6 +301,8 @@ export interface AuditOutput {
   shortHistory: { user: string; logins: number }[];
   /** New logins counted (reported or not). */
   newLogins: number;
+  /** The long open sessions reported so far that are still open (for the next run), newest last, capped. */
+  longReported: LongReported[];
 }
 
 /** A time as `YYYY-MM-DD HH:MM` in the zone, as the findings show it. */
@@ -482,27 +525,40 @@ export function auditLogins(input: AuditInput): AuditOutput {
     }
     learn(m, s, zone);
   }
-  // Open sessions are judged every run: being open too long is a state, not an event.
+  // Open sessions are judged every run, but a cron job that mails on WARNING must not say the same fact every
+  // hour: a long session is said once, and again only each time it has been open twice as long as when last
+  // said. What was said is kept for the sessions still open; a closed one (or one gone from wtmp) is dropped.
+  const said = new Map<string, LongReported>();
+  for (const r of input.longReported ?? []) said.set(longKey(r), r);
+  const saidNext: LongReported[] = [];
   for (const s of input.sessions) {
     if (!s.open) continue;
     const m = model(s.user);
     const open = input.now - s.start;
-    const enough = m.durations.length >= 5;
+    const before = said.get(longKey(s));
+    if (before) saidNext.push(before);
+    const enough = m.durations.length >= MIN_DURATIONS;
     const usual = enough ? p90(m.durations) : null;
     const limit =
       usual !== null
         ? Math.max(cfg.longMinHours * 3600, cfg.longFactor * usual)
         : cfg.longDefaultHours * 3600;
     if (open <= limit) continue;
+    if (before && open < 2 * before.open) continue;
+    const n = m.durations.length;
     const usualText =
       usual !== null
         ? `${s.user}'s sessions usually last up to ${hm(usual)}`
-        : `no usual length known yet, limit ${hm(limit)}`;
+        : `no usual length known yet (${n === 0 ? 'no finished session' : `only ${n} finished session${n === 1 ? '' : 's'}`} of ${s.user}, ${MIN_DURATIONS} needed), limit ${hm(limit)}`;
+    const againAt = 2 * open;
+    const record: LongReported = { user: s.user, tty: s.tty, start: s.start, pid: s.pid, open };
+    if (before) saidNext[saidNext.length - 1] = record;
+    else saidNext.push(record);
     findings.push({
       ...base(
         s,
         'WARNING',
-        `${s.user} has been logged in on ${s.tty}${from(s)} since ${at(s.start)} (${hm(open)}): ${usualText}`,
+        `${s.user} has been logged in on ${s.tty}${from(s)} since ${at(s.start)} (${hm(open)}): ${usualText}; ${before ? `said before at ${hm(before.open)}; ` : ''}said again if still open at ${hm(againAt)} (in ${hm(againAt - open)})`,
       ),
       last: iso(input.now),
       kind: 'login-long-session',
@@ -514,6 +570,9 @@ export function auditLogins(input: AuditInput): AuditOutput {
         openSeconds: open,
         limitSeconds: Math.round(limit),
         usualSeconds: usual,
+        finishedSessions: n,
+        reportedAtSeconds: before ? before.open : null,
+        againAtSeconds: againAt,
       },
     });
   }
@@ -522,6 +581,8 @@ export function auditLogins(input: AuditInput): AuditOutput {
     learned: capModel(learned),
     shortHistory: [...short].map(([user, logins]) => ({ user, logins })),
     newLogins,
+    // Bounded: the newest sessions are kept (a forged wtmp of thousands of open sessions).
+    longReported: saidNext.sort((a, b) => a.start - b.start).slice(-LIMITS.longReported),
   };
 }
 

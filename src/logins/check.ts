@@ -24,7 +24,9 @@ import {
   auditLogins,
   type LearnedModel,
   loginDefsUidMin,
+  type LongReported,
   parsePasswd,
+  readLongReported,
   readModel,
 } from './audit.ts';
 import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
@@ -84,6 +86,12 @@ export interface LoginsState {
    * they quiet repeats of such logins and never teach `model` (log-only.ts). Absent in old state.
    */
   logOnly?: LogOnlySeen | undefined;
+  /**
+   * Long open sessions already reported (user, tty, login time, pid) and their length then, so that each is
+   * said once and again only when open twice as long; kept while the session is open (audit.ts). Absent in
+   * old state: each long session still open is said once more.
+   */
+  long?: LongReported[] | undefined;
 }
 
 /** The auth logs' reading state: a cursor per file, and the events still inside the match window. */
@@ -146,6 +154,7 @@ export function readState(raw: unknown): LoginsState | undefined {
     ...(auth.success ? { auth: auth.data as AuthLogState } : {}),
     model,
     logOnly,
+    long: readLongReported(r.long),
   };
 }
 
@@ -352,6 +361,8 @@ export async function inspectLogins(
     config: cfg,
     service: LOGINS_SERVICE,
     since,
+    // A look with --since moves no mark: it shows every long open session, said before or not.
+    longReported: since === undefined ? prev?.long : undefined,
   });
   add(audit.findings);
   if (audit.shortHistory.length) {
@@ -678,6 +689,7 @@ export async function inspectLogins(
     ...(authState ? { auth: authState } : {}),
     model: audit.learned,
     logOnly: capLogOnly(logOnly),
+    long: audit.longReported,
   };
   const records = history.files.reduce((n, f) => n + f.records, 0);
   const users = new Set(history.sessions.filter((s) => isNew(s, s.start)).map((s) => s.user)).size;
