@@ -17,6 +17,7 @@ import type { CheckResult, Finding } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import {
   type Baseline,
+  type PersonalProcess,
   type ProcsFinding,
   type Snapshot,
   diffBaseline,
@@ -45,7 +46,7 @@ import {
   readProgramFiles,
   type Viewer,
 } from './proc.ts';
-import { sessionEntry, sessionProgramPath, sessionProcesses } from './session.ts';
+import { sessionEntry, sessionOwner, sessionProgramPath, sessionProcesses } from './session.ts';
 import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
@@ -126,6 +127,8 @@ export interface Observation {
    * they could be examined: a login session's processes are left out only when these are root's (session.ts).
    */
   programFiles?: ReadonlyMap<number, ProgramFile>;
+  /** People's accounts, uid → name (peopleOf in proc.ts): their login sessions' programs stay out of a baseline. */
+  people?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -198,6 +201,7 @@ export async function observe(
     ondemand: await readOndemand(host),
     systemUsers: env.systemUsers,
     programFiles: await readProgramFiles(host, processes, sessionProgramPath),
+    ...(env.people === undefined ? {} : { people: env.people }),
   };
 }
 
@@ -225,7 +229,8 @@ function ignoredNames(cfg: ProcsConfig, plan: Pick<Plan, 'services'>): string[] 
 /**
  * The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, the planned
  * services' workers (their per-connection copies come and go), login sessions' user managers and session
- * buses (session.ts: they come and go with logins), or tenken itself.
+ * buses (session.ts: they come and go with logins), or tenken itself. The programs of a person's login
+ * session (sessionOwner: Carol's `irssi`) are set apart in `personal`: never recorded, still reported as new.
  */
 export function snapshotOf(
   obs: Observation,
@@ -239,14 +244,21 @@ export function snapshotOf(
   const sessions = sessionProcesses(obs.processes, obs.systemUsers, obs.programFiles);
   // The ignore list keeps an admin's shells out; a shell of a daemon's account (www-data's bash: a web
   // shell's first step) is not one of those and is judged like any process.
-  const processes = obs.processes.filter(
+  const judged = obs.processes.filter(
     (p) =>
       !p.kernelThread &&
       !self.has(p.pid) &&
       !sessions.has(p.pid) &&
       !outsideBaseline(p.name, p.user, ignore, obs.systemUsers),
   );
-  return { processes, listeners: obs.listeners, all };
+  const personal: PersonalProcess[] = [];
+  const processes: ProcessInfo[] = [];
+  for (const p of judged) {
+    const session = sessionOwner(p, obs.people);
+    if (session === null) processes.push(p);
+    else personal.push({ ...p, session });
+  }
+  return { processes, listeners: obs.listeners, all, personal };
 }
 
 function groupData(procs: readonly ProcessInfo[]): ProcessGroupData[] {
@@ -509,6 +521,7 @@ export function judge(
         }
       : base0;
   const snap = snapshotOf(obs, cfg, opts.selfPid, plan);
+  const people = new Set(obs.people?.values() ?? []);
   const ignore = ignoredNames(cfg, plan);
   const hiddenBy = obs.hidepid ?? (obs.hidden > 0 ? 'hidepid' : null);
   const byService = new Map<string, AnyFinding[]>();
@@ -550,6 +563,8 @@ export function judge(
       now: opts.now,
       ignored: (name, user) =>
         outsideBaseline(name, user, ignore, obs.systemUsers) || sessionEntry(name, user, obs.systemUsers),
+      person: (user) => people.has(user),
+      record: opts.record ?? RECORD_HINT,
       ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
