@@ -77,13 +77,18 @@ export interface Snapshot {
   all: ReadonlyMap<number, ProcessInfo>;
   /**
    * The programs of people's login sessions (session.ts sessionOwner), apart from `processes`: never
-   * recorded or approved, but still reported as new.
+   * recorded or approved, reported as new once per process (DiffOptions.reported).
    */
   personal?: PersonalProcess[];
 }
 
 /** A program of a person's login session, with that person (the account of its loginuid). */
 export type PersonalProcess = ProcessInfo & { session: string };
+
+/** A process's identity across runs: its pid and start time (a reused pid has another start time). */
+export function processIdentity(p: Pick<ProcessInfo, 'pid' | 'start'>): string {
+  return `${p.pid}@${p.start ?? '?'}`;
+}
 
 /** What `record` and `approve` leave out as a person's own program, one per group (name and user). */
 export interface LeftOut {
@@ -374,6 +379,11 @@ export interface DiffOptions {
    * not judged: whether Carol runs irssi is hers to decide.
    */
   person?: (user: string) => boolean;
+  /**
+   * Identities (processIdentity) of people's session programs an earlier run already reported as new: said
+   * once per process, not every hour. Absent: each is reported (no state, `tenken procs`).
+   */
+  reported?: ReadonlySet<string>;
   /** The command that records a baseline (recordCommand in check.ts), for a person's entry gone. */
   record?: string;
 }
@@ -468,18 +478,19 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
     // program merely named like one, started by anything but a super-server, still is.
     const sessions = group.filter((p) => opts.ondemandNames.has(p.name) && startedOnDemand(p, snap.all));
     if (sessions.length === group.length) continue;
+    // A person's session program is said once per process (pid and start time), not on every run.
     const settled = settledProcesses(
       group.filter((p) => !sessions.includes(p)),
       opts.now,
       opts.minAgeSeconds,
-    );
+    ).filter((p) => session === null || !opts.reported?.has(processIdentity(p)));
     const first = settled[0];
     if (!first) continue;
     out.push({
       kind: 'process-new',
       status: 'WARNING',
       service: 'host',
-      summary: `New process ${first.name} (user ${first.user}, ${settled.length === 1 ? `pid ${first.pid}` : `${settled.length} instances`}) not in the baseline${session === null ? '' : `: a program of ${session}'s login session`}`,
+      summary: `New process ${first.name} (user ${first.user}, ${settled.length === 1 ? `pid ${first.pid}` : `${settled.length} instances`}) not in the baseline${session === null ? '' : `: a program of ${session}'s login session, said once per process`}`,
       evidence: settled.slice(0, 5).map(processEvidence),
       user: first.user,
       ...(first.start ? { first: first.start } : {}),
@@ -489,6 +500,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         pids: settled.map((p) => p.pid),
         command: commandText(first),
         exe: exeText(first),
+        session,
       },
     });
   }

@@ -7,6 +7,7 @@ import { lstat } from 'node:fs/promises';
 import { append } from '../core/array.ts';
 import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
+import { z } from 'zod';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan, ServicePlan } from '../config/plan.ts';
 import { tenkenCommand } from '../core/command.ts';
@@ -23,7 +24,9 @@ import {
   diffBaseline,
   exeFindings,
   processEvidence,
+  processIdentity,
   readBaseline,
+  settledProcesses,
 } from './baseline.ts';
 import type { ProcsConfig } from './config.ts';
 import type { ProcessGroupData } from './findings.ts';
@@ -230,7 +233,7 @@ function ignoredNames(cfg: ProcsConfig, plan: Pick<Plan, 'services'>): string[] 
  * The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, the planned
  * services' workers (their per-connection copies come and go), login sessions' user managers and session
  * buses (session.ts: they come and go with logins), or tenken itself. The programs of a person's login
- * session (sessionOwner: Carol's `irssi`) are set apart in `personal`: never recorded, still reported as new.
+ * session (sessionOwner: Carol's `irssi`) are set apart in `personal`: never recorded, each said once as new.
  */
 export function snapshotOf(
   obs: Observation,
@@ -504,6 +507,8 @@ export function judge(
     hostName?: string;
     /** The command that records a baseline for this run (recordCommand); `tenken baseline record` if absent. */
     record?: string;
+    /** People's session programs already reported as new (ProcsState.reported); absent: all are reported. */
+    reported?: ReadonlySet<string>;
   },
 ): CheckResult[] {
   // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
@@ -565,6 +570,7 @@ export function judge(
         outsideBaseline(name, user, ignore, obs.systemUsers) || sessionEntry(name, user, obs.systemUsers),
       person: (user) => people.has(user),
       record: opts.record ?? RECORD_HINT,
+      ...(opts.reported === undefined ? {} : { reported: opts.reported }),
       ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
@@ -669,22 +675,58 @@ function contextPaths(ctx: CheckContext): { stateDir: string | undefined; config
   return { stateDir: ctx.stateDir, configPath: ctx.configPath ?? null };
 }
 
+/** Most process identities the procs state keeps (a fork storm of a person's programs must not grow it). */
+export const MAX_REPORTED = 4096;
+
+/**
+ * The procs check's state: the people's session programs (processIdentity: pid and start time) already
+ * reported as new, so that each is said once. Only those still running are kept, at most MAX_REPORTED.
+ */
+export const procsState = z
+  .object({ version: z.literal(1), reported: z.array(z.string()).max(MAX_REPORTED) })
+  .strict();
+
+/** Parsed procs state. */
+export type ProcsState = z.output<typeof procsState>;
+
+/**
+ * The state after this run: every settled program of a person's login session now running (reported now or
+ * before, or in the baseline), so a process is said once and one that exits is forgotten.
+ */
+export function nextProcsState(
+  obs: Observation,
+  cfg: ProcsConfig,
+  plan: Pick<Plan, 'services'>,
+  opts: { now: Date; selfPid?: number },
+): ProcsState {
+  const personal = snapshotOf(obs, cfg, opts.selfPid, plan).personal ?? [];
+  const settled = settledProcesses(personal, opts.now, cfg.minAgeSeconds);
+  return { version: 1, reported: settled.map(processIdentity).slice(0, MAX_REPORTED) };
+}
+
 /** The `procs` check kind. */
 export const procsCheck: CheckKind = {
   description:
     "Services' processes and on-demand listeners; processes and listeners against the recorded baseline",
+  readsState: (raw) => procsState.safeParse(raw).success,
   async run(ctx: CheckContext): Promise<CheckOutcome> {
     const cfg = ctx.config.checks.procs;
     const obs = await observe(ctx.host, cfg);
     const base = await loadBaseline(baselinePathFor(cfg, contextPaths(ctx)));
     const selfPid = ctx.host.live ? process.pid : undefined;
+    // `--all` looks again at everything without moving the marks: each session program is reported.
+    const saved = ctx.options.all ? undefined : procsState.safeParse(ctx.state);
+    const results = judge(obs, ctx.plan, cfg, base, {
+      now: ctx.host.now,
+      hostName: ctx.host.name,
+      record: recordCommand(ctx.invocation),
+      reported: new Set(saved?.success ? saved.data.reported : []),
+      ...(selfPid ? { selfPid } : {}),
+    });
+    if (ctx.options.all) return { results };
     return {
-      results: judge(obs, ctx.plan, cfg, base, {
-        now: ctx.host.now,
-        hostName: ctx.host.name,
-        record: recordCommand(ctx.invocation),
-        ...(selfPid ? { selfPid } : {}),
-      }),
+      results,
+      state: nextProcsState(obs, cfg, ctx.plan, { now: ctx.host.now, ...(selfPid ? { selfPid } : {}) }),
     };
   },
 };

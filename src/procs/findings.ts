@@ -25,8 +25,18 @@ export interface ProcsFindings {
   'process-missing': { process: string; user: string | null; expected: 'service' | 'baseline' };
   /** More or fewer instances than the baseline's range. */
   'process-count': { process: string; user: string; count: number; min: number; max: number; pids: number[] };
-  /** A process (name and user) that the baseline does not have. */
-  'process-new': { process: string; user: string; pids: number[]; command: string; exe: string | null };
+  /**
+   * A process (name and user) that the baseline does not have. `session`: the person whose login session
+   * it belongs to (said once per process), else null; absent in reports of older versions.
+   */
+  'process-new': {
+    process: string;
+    user: string;
+    pids: number[];
+    command: string;
+    exe: string | null;
+    session?: string | null;
+  };
   /** A process running from a deleted binary, an anonymous memfd, or a temp directory. */
   'process-exe': {
     pid: number;

@@ -1,14 +1,16 @@
 /**
  * People's login sessions (session.ts sessionOwner): their programs are never taken into a baseline, a
- * baseline that holds one does not stay CRITICAL when its person quits it; root's and daemons' processes
- * keep today's judgement.
+ * baseline that holds one does not stay CRITICAL when its person quits it, and each is reported as new once
+ * per process through the check's state; root's and daemons' processes keep today's judgement.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../config/plan.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
 import type { CheckResult } from '../core/report.ts';
 import { runCli, tempDir } from '../../test/helpers/cli.ts';
 import { approveBaseline, type Baseline, leftOutOf, type ProcsFinding, recordBaseline } from './baseline.ts';
-import { type BaselineState, judge, observe, snapshotOf } from './check.ts';
+import { type BaselineState, judge, observe, procsCheck, snapshotOf } from './check.ts';
 import { peopleOf } from './proc.ts';
 import {
   type Spec,
@@ -156,5 +158,52 @@ describe("a program of a person's login session", () => {
         ),
       }),
     ]);
+  });
+
+  it('is reported as new once per process (pid and start time) across runs; a new one is reported again', async () => {
+    const { r, spec } = root([irssi(), rootSession]);
+    const config = configSchema.parse({ checks: { procs: { baseline: `${r}/baseline.json` } } });
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    const { writeBaseline } = await import('./baseline.ts');
+    await writeBaseline(`${r}/baseline.json`, {
+      ...recorded,
+      processes: recorded.processes.filter((p) => p.name !== 'ntpd'),
+    });
+    const run = (state: unknown) =>
+      procsCheck.run({
+        host: makeHost({ root: r, name: 'demo', now: NOW }),
+        config,
+        plan,
+        state,
+        options: { all: false },
+        signal: AbortSignal.timeout(10_000),
+      });
+    const news = (results: CheckResult[]) =>
+      hostFindings(results)
+        .filter((f) => f.kind === 'process-new')
+        .map((f) => f.summary);
+
+    const first = await run(undefined);
+    expect(news(first.results).sort()).toEqual([
+      "New process irssi (user carol, pid 5100) not in the baseline: a program of carol's login session, said once per process",
+      'New process ntpd (user root, pid 5300) not in the baseline',
+    ]);
+    expect(procsCheck.readsState?.(first.state)).toBe(true);
+    const second = await run(first.state);
+    // Root's new daemon keeps today's judgement: said on every run until approved.
+    expect(news(second.results)).toEqual(['New process ntpd (user root, pid 5300) not in the baseline']);
+
+    // She restarts irssi: another process (same pid reused, another start time) is news once more.
+    regenerate(
+      r,
+      { ...spec, processes: [...spec.processes, irssi(5100, '2026-11-24T12:00:00Z'), rootSession] },
+      true,
+    );
+    const third = await run(second.state);
+    expect(news(third.results)).toContain(
+      "New process irssi (user carol, pid 5100) not in the baseline: a program of carol's login session, said once per process",
+    );
+    // The state keeps only what runs now.
+    expect(third.state).toEqual({ version: 1, reported: ['5100@2026-11-24T12:00:00.000Z'] });
   });
 });
