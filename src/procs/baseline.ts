@@ -384,8 +384,15 @@ export interface DiffOptions {
    * once per process, not every hour. Absent: each is reported (no state, `tenken procs`).
    */
   reported?: ReadonlySet<string>;
+  /** The command that approves what runs now, for the remedy of new processes and listeners. */
+  approve?: string;
   /** The command that records a baseline (recordCommand in check.ts), for a person's entry gone. */
   record?: string;
+}
+
+/** The remedy a new process or listener names (the approve command with the run's options). */
+function approveRemedy(approve: string | undefined, listener?: string): string {
+  return `if this is intended: \`${approve ?? 'tenken baseline approve'}\`${listener ? ` (or checks.procs.ignoreListeners: [${listener}] in the config, to never compare it)` : ''}`;
 }
 
 /** Super-servers that start a service per connection: inetd, xinetd, systemd's socket units (pid 1), tcpd. */
@@ -501,6 +508,10 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         command: commandText(first),
         exe: exeText(first),
         session,
+        remedy:
+          session === null
+            ? approveRemedy(opts.approve)
+            : `nothing, if it is ${session}'s own: a login session's program is never taken into the baseline (checks.procs.ignoreMore: [${first.name}] leaves it out for good)`,
       },
     });
   }
@@ -529,6 +540,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         pids: l.pids,
         processes: names,
         users,
+        remedy: approveRemedy(opts.approve, `${family(l.proto)}/${l.port}`),
       },
     });
   }

@@ -507,6 +507,8 @@ export function judge(
     hostName?: string;
     /** The command that records a baseline for this run (recordCommand); `tenken baseline record` if absent. */
     record?: string;
+    /** The command that approves what runs now (approveCommand), for the remedy of new processes and listeners. */
+    approve?: string;
     /** People's session programs already reported as new (ProcsState.reported); absent: all are reported. */
     reported?: ReadonlySet<string>;
   },
@@ -570,6 +572,7 @@ export function judge(
         outsideBaseline(name, user, ignore, obs.systemUsers) || sessionEntry(name, user, obs.systemUsers),
       person: (user) => people.has(user),
       record: opts.record ?? RECORD_HINT,
+      ...(opts.approve === undefined ? {} : { approve: opts.approve }),
       ...(opts.reported === undefined ? {} : { reported: opts.reported }),
       ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
     })) {
@@ -675,6 +678,11 @@ function contextPaths(ctx: CheckContext): { stateDir: string | undefined; config
   return { stateDir: ctx.stateDir, configPath: ctx.configPath ?? null };
 }
 
+/** The command that merges what runs now into this run's baseline, with the run's --root, --config, --state. */
+export function approveCommand(invocation: readonly string[] = []): string {
+  return tenkenCommand(invocation, 'baseline', 'approve');
+}
+
 /** Most process identities the procs state keeps (a fork storm of a person's programs must not grow it). */
 export const MAX_REPORTED = 4096;
 
@@ -720,6 +728,7 @@ export const procsCheck: CheckKind = {
       now: ctx.host.now,
       hostName: ctx.host.name,
       record: recordCommand(ctx.invocation),
+      approve: approveCommand(ctx.invocation),
       reported: new Set(saved?.success ? saved.data.reported : []),
       ...(selfPid ? { selfPid } : {}),
     });

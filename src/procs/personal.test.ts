@@ -9,7 +9,14 @@ import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { CheckResult } from '../core/report.ts';
 import { runCli, tempDir } from '../../test/helpers/cli.ts';
-import { approveBaseline, type Baseline, leftOutOf, type ProcsFinding, recordBaseline } from './baseline.ts';
+import {
+  approveBaseline,
+  type Baseline,
+  leftOutOf,
+  type ProcsFinding,
+  recordBaseline,
+  writeBaseline,
+} from './baseline.ts';
 import { type BaselineState, judge, observe, procsCheck, snapshotOf } from './check.ts';
 import { peopleOf } from './proc.ts';
 import {
@@ -164,7 +171,6 @@ describe("a program of a person's login session", () => {
     const { r, spec } = root([irssi(), rootSession]);
     const config = configSchema.parse({ checks: { procs: { baseline: `${r}/baseline.json` } } });
     const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
-    const { writeBaseline } = await import('./baseline.ts');
     await writeBaseline(`${r}/baseline.json`, {
       ...recorded,
       processes: recorded.processes.filter((p) => p.name !== 'ntpd'),
@@ -205,5 +211,38 @@ describe("a program of a person's login session", () => {
     );
     // The state keeps only what runs now.
     expect(third.state).toEqual({ version: 1, reported: ['5100@2026-11-24T12:00:00.000Z'] });
+  });
+});
+
+describe('a new process or listener', () => {
+  it('names the remedy: the approve command with the run options, and ignoreListeners for a listener', async () => {
+    const { r } = root([]);
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    regenerate(r, demoSpec());
+    const approve = `tenken --root ${r} baseline approve`;
+    const f = hostFindings(
+      judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW, approve }),
+    );
+    const listener = f.find((x) => x.kind === 'listener-new');
+    expect(listener?.data).toMatchObject({
+      remedy: `if this is intended: \`${approve}\` (or checks.procs.ignoreListeners: [tcp/31337] in the config, to never compare it)`,
+    });
+    const proc = f.find((x) => x.kind === 'process-new');
+    expect(proc?.data).toMatchObject({ session: null, remedy: `if this is intended: \`${approve}\`` });
+
+    // Through the check kind, the command carries the run's own --root, --config, --state (ctx.invocation).
+    await writeBaseline(`${r}/baseline.json`, recorded);
+    const out = await procsCheck.run({
+      host: makeHost({ root: r, name: 'demo', now: NOW }),
+      config: configSchema.parse({ checks: { procs: { baseline: `${r}/baseline.json` } } }),
+      plan,
+      state: undefined,
+      options: { all: false },
+      invocation: ['--root', r, '--state', '/var/lib/tenken test'],
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(JSON.stringify(out.results)).toContain(
+      `if this is intended: \`tenken --root ${r} --state '/var/lib/tenken test' baseline approve\``,
+    );
   });
 });
