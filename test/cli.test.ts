@@ -109,6 +109,7 @@ describe('tenken check', () => {
       'dialup.json',
       'logins.json',
       'logs.json',
+      'procs.json',
     ]);
     expect(again.stdout).not.toMatch(/starts afresh/);
   });

@@ -102,6 +102,14 @@ describe('the demo tree, as the quick start shows it', () => {
         summary: expect.stringContaining('bnc'),
       }),
     );
+    // joe's login session started it (loginuid 500): a new process, said once per process.
+    expect(procs).toContainEqual(
+      expect.objectContaining({
+        kind: 'process-new',
+        status: 'WARNING',
+        data: expect.objectContaining({ process: 'bnc', session: 'joe' }),
+      }),
+    );
     const ftp = report.checks.find((c) => c.kind === 'procs')?.results.find((r) => r.service === 'wu-ftpd');
     expect(ftp).toMatchObject({ status: 'OK', summary: expect.stringContaining('started on demand') });
 
@@ -114,6 +122,16 @@ describe('the demo tree, as the quick start shows it', () => {
 
     // The second run right after: no new log lines, no new logins, no repeated attack findings.
     const again = (await run()).report;
+    // The backdoor's deleted /tmp program and its listener stay CRITICAL on every run; its new-process
+    // WARNING (a program of joe's session) was said once.
+    const procsAgain = findings(again, 'procs');
+    expect(
+      procsAgain
+        .filter((f) => f.status === 'CRITICAL')
+        .map((f) => f.kind)
+        .sort(),
+    ).toEqual(['listener-new', 'process-exe']);
+    expect(procsAgain.filter((f) => f.kind === 'process-new')).toEqual([]);
     expect(findings(again, 'logs').filter((f) => f.kind === 'log-category')).toEqual([]);
     expect(findings(again, 'attacks').filter((f) => f.kind.startsWith('attack-'))).toEqual([]);
     // A session open too long is said once (audit.ts): kato's, open since 2026-11-25 23:05 in the tree and over

@@ -75,6 +75,49 @@ export interface Snapshot {
   listeners: Listener[];
   /** Every process (unfiltered), to name listeners' holders even when their names are ignored. */
   all: ReadonlyMap<number, ProcessInfo>;
+  /**
+   * The programs of people's login sessions (session.ts sessionOwner), apart from `processes`: never
+   * recorded or approved, reported as new once per process (DiffOptions.reported).
+   */
+  personal?: PersonalProcess[];
+}
+
+/** A program of a person's login session, with that person (the account of its loginuid). */
+export type PersonalProcess = ProcessInfo & { session: string };
+
+/** A process's identity across runs: its pid and start time (a reused pid has another start time). */
+export function processIdentity(p: Pick<ProcessInfo, 'pid' | 'start'>): string {
+  return `${p.pid}@${p.start ?? '?'}`;
+}
+
+/** What `record` and `approve` leave out as a person's own program, one per group (name and user). */
+export interface LeftOut {
+  name: string;
+  user: string;
+  /** Whose login session it belongs to. */
+  session: string;
+  /** `irssi (carol): a program of carol's login session`. */
+  text: string;
+}
+
+/**
+ * The programs of people's login sessions that `record` and `approve` leave out of the baseline, per name
+ * and user: running or not is that person's business, so a baseline that expected them was CRITICAL every
+ * hour after they quit.
+ */
+export function leftOutOf(snap: Pick<Snapshot, 'personal'>): LeftOut[] {
+  const out = new Map<string, LeftOut>();
+  for (const p of snap.personal ?? []) {
+    const k = groupKey(p.name, p.user);
+    if (!out.has(k))
+      out.set(k, {
+        name: p.name,
+        user: p.user,
+        session: p.session,
+        text: `${p.name} (${p.user}): a program of ${p.session}'s login session`,
+      });
+  }
+  return [...out.values()];
 }
 
 /** `name\0user`, the identity of a process group. */
@@ -330,6 +373,26 @@ export interface DiffOptions {
    * process that is not seen may run all the same, so it is neither missing nor short in number.
    */
   visible?: (user: string) => boolean;
+  /**
+   * Whether a user is a person's account (peopleOf in proc.ts). A baseline entry of one (recorded before
+   * people's login sessions were left out: `irssi carol`) missing is INFO, not CRITICAL, and its count is
+   * not judged: whether Carol runs irssi is hers to decide.
+   */
+  person?: (user: string) => boolean;
+  /**
+   * Identities (processIdentity) of people's session programs an earlier run already reported as new: said
+   * once per process, not every hour. Absent: each is reported (no state, `tenken procs`).
+   */
+  reported?: ReadonlySet<string>;
+  /** The command that approves what runs now, for the remedy of new processes and listeners. */
+  approve?: string;
+  /** The command that records a baseline (recordCommand in check.ts), for a person's entry gone. */
+  record?: string;
+}
+
+/** The remedy a new process or listener names (the approve command with the run's options). */
+function approveRemedy(approve: string | undefined, listener?: string): string {
+  return `if this is intended: \`${approve ?? 'tenken baseline approve'}\`${listener ? ` (or checks.procs.ignoreListeners: [${listener}] in the config, to never compare it)` : ''}`;
 }
 
 /** Super-servers that start a service per connection: inetd, xinetd, systemd's socket units (pid 1), tcpd. */
@@ -360,12 +423,30 @@ function family(proto: NetProto): 'tcp' | 'udp' {
 export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions): ProcsFinding[] {
   const out: ProcsFinding[] = [];
   const groups = groupProcesses(snap.processes);
+  const personal = snap.personal ?? [];
+  // A baseline entry is matched with people's session programs too: one recorded before they were left out
+  // (`irssi carol`) is running while Carol's irssi is.
+  const running = groupProcesses([...snap.processes, ...personal]);
   const known = new Set(base.processes.map((p) => groupKey(p.name, p.user)));
   for (const bp of base.processes) {
     if (opts.ignored(bp.name, bp.user)) continue;
     if (opts.visible && !opts.visible(bp.user)) continue;
-    const group = groups.get(groupKey(bp.name, bp.user)) ?? [];
+    const group = running.get(groupKey(bp.name, bp.user)) ?? [];
     const service = opts.serviceOf(bp.name) ?? 'host';
+    if (opts.person?.(bp.user)) {
+      // A person's program: gone is news at most, whatever its count (see DiffOptions.person).
+      if (group.length > 0 || opts.ondemandNames.has(bp.name) || opts.downServices.has(service)) continue;
+      out.push({
+        kind: 'process-missing',
+        status: 'INFO',
+        service,
+        summary: `Process ${bp.name} (user ${bp.user}) is not running; the baseline expects ${bp.min}–${bp.max}, but ${bp.user} is a person's account, whose programs come and go with their logins: not judged (${opts.record ?? 'tenken baseline record'} --force writes a baseline without it)`,
+        evidence: [],
+        user: bp.user,
+        data: { process: bp.name, user: bp.user, expected: 'baseline' },
+      });
+      continue;
+    }
     if (group.length === 0) {
       if (opts.ondemandNames.has(bp.name) || opts.downServices.has(service)) continue; // normal, or reported
       out.push({
@@ -396,24 +477,27 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
       });
     }
   }
-  for (const [k, group] of groups) {
+  const personalGroups = groupProcesses(personal);
+  for (const [k, group] of [...groups, ...personalGroups]) {
     if (known.has(k)) continue;
+    const session = personalGroups.has(k) ? (group[0] as PersonalProcess).session : null;
     // A session of an on-demand service (an FTP login: inetd → ftpd) is the service at work, not news; a
     // program merely named like one, started by anything but a super-server, still is.
     const sessions = group.filter((p) => opts.ondemandNames.has(p.name) && startedOnDemand(p, snap.all));
     if (sessions.length === group.length) continue;
+    // A person's session program is said once per process (pid and start time), not on every run.
     const settled = settledProcesses(
       group.filter((p) => !sessions.includes(p)),
       opts.now,
       opts.minAgeSeconds,
-    );
+    ).filter((p) => session === null || !opts.reported?.has(processIdentity(p)));
     const first = settled[0];
     if (!first) continue;
     out.push({
       kind: 'process-new',
       status: 'WARNING',
       service: 'host',
-      summary: `New process ${first.name} (user ${first.user}, ${settled.length === 1 ? `pid ${first.pid}` : `${settled.length} instances`}) not in the baseline`,
+      summary: `New process ${first.name} (user ${first.user}, ${settled.length === 1 ? `pid ${first.pid}` : `${settled.length} instances`}) not in the baseline${session === null ? '' : `: a program of ${session}'s login session, said once per process`}`,
       evidence: settled.slice(0, 5).map(processEvidence),
       user: first.user,
       ...(first.start ? { first: first.start } : {}),
@@ -423,6 +507,11 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         pids: settled.map((p) => p.pid),
         command: commandText(first),
         exe: exeText(first),
+        session,
+        remedy:
+          session === null
+            ? approveRemedy(opts.approve)
+            : `nothing, if it is ${session}'s own: a login session's program is never taken into the baseline (checks.procs.ignoreMore: [${first.name}] leaves it out for good)`,
       },
     });
   }
@@ -451,6 +540,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         pids: l.pids,
         processes: names,
         users,
+        remedy: approveRemedy(opts.approve, `${family(l.proto)}/${l.port}`),
       },
     });
   }

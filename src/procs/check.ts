@@ -7,6 +7,7 @@ import { lstat } from 'node:fs/promises';
 import { append } from '../core/array.ts';
 import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
+import { z } from 'zod';
 import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import type { Plan, ServicePlan } from '../config/plan.ts';
 import { tenkenCommand } from '../core/command.ts';
@@ -17,12 +18,15 @@ import type { CheckResult, Finding } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import {
   type Baseline,
+  type PersonalProcess,
   type ProcsFinding,
   type Snapshot,
   diffBaseline,
   exeFindings,
   processEvidence,
+  processIdentity,
   readBaseline,
+  settledProcesses,
 } from './baseline.ts';
 import type { ProcsConfig } from './config.ts';
 import type { ProcessGroupData } from './findings.ts';
@@ -45,7 +49,7 @@ import {
   readProgramFiles,
   type Viewer,
 } from './proc.ts';
-import { sessionEntry, sessionProgramPath, sessionProcesses } from './session.ts';
+import { sessionEntry, sessionOwner, sessionProgramPath, sessionProcesses } from './session.ts';
 import { isWildcard, type Listener, listenerKey, parsePortRange, readListeners } from './sockets.ts';
 
 /** The file name of the baseline in the state directory. */
@@ -126,6 +130,8 @@ export interface Observation {
    * they could be examined: a login session's processes are left out only when these are root's (session.ts).
    */
   programFiles?: ReadonlyMap<number, ProgramFile>;
+  /** People's accounts, uid → name (peopleOf in proc.ts): their login sessions' programs stay out of a baseline. */
+  people?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -198,6 +204,7 @@ export async function observe(
     ondemand: await readOndemand(host),
     systemUsers: env.systemUsers,
     programFiles: await readProgramFiles(host, processes, sessionProgramPath),
+    ...(env.people === undefined ? {} : { people: env.people }),
   };
 }
 
@@ -225,7 +232,8 @@ function ignoredNames(cfg: ProcsConfig, plan: Pick<Plan, 'services'>): string[] 
 /**
  * The snapshot a baseline is recorded from and compared with: no kernel threads, ignored names, the planned
  * services' workers (their per-connection copies come and go), login sessions' user managers and session
- * buses (session.ts: they come and go with logins), or tenken itself.
+ * buses (session.ts: they come and go with logins), or tenken itself. The programs of a person's login
+ * session (sessionOwner: Carol's `irssi`) are set apart in `personal`: never recorded, each said once as new.
  */
 export function snapshotOf(
   obs: Observation,
@@ -239,14 +247,21 @@ export function snapshotOf(
   const sessions = sessionProcesses(obs.processes, obs.systemUsers, obs.programFiles);
   // The ignore list keeps an admin's shells out; a shell of a daemon's account (www-data's bash: a web
   // shell's first step) is not one of those and is judged like any process.
-  const processes = obs.processes.filter(
+  const judged = obs.processes.filter(
     (p) =>
       !p.kernelThread &&
       !self.has(p.pid) &&
       !sessions.has(p.pid) &&
       !outsideBaseline(p.name, p.user, ignore, obs.systemUsers),
   );
-  return { processes, listeners: obs.listeners, all };
+  const personal: PersonalProcess[] = [];
+  const processes: ProcessInfo[] = [];
+  for (const p of judged) {
+    const session = sessionOwner(p, obs.people);
+    if (session === null) processes.push(p);
+    else personal.push({ ...p, session });
+  }
+  return { processes, listeners: obs.listeners, all, personal };
 }
 
 function groupData(procs: readonly ProcessInfo[]): ProcessGroupData[] {
@@ -492,6 +507,10 @@ export function judge(
     hostName?: string;
     /** The command that records a baseline for this run (recordCommand); `tenken baseline record` if absent. */
     record?: string;
+    /** The command that approves what runs now (approveCommand), for the remedy of new processes and listeners. */
+    approve?: string;
+    /** People's session programs already reported as new (ProcsState.reported); absent: all are reported. */
+    reported?: ReadonlySet<string>;
   },
 ): CheckResult[] {
   // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
@@ -509,6 +528,7 @@ export function judge(
         }
       : base0;
   const snap = snapshotOf(obs, cfg, opts.selfPid, plan);
+  const people = new Set(obs.people?.values() ?? []);
   const ignore = ignoredNames(cfg, plan);
   const hiddenBy = obs.hidepid ?? (obs.hidden > 0 ? 'hidepid' : null);
   const byService = new Map<string, AnyFinding[]>();
@@ -550,6 +570,10 @@ export function judge(
       now: opts.now,
       ignored: (name, user) =>
         outsideBaseline(name, user, ignore, obs.systemUsers) || sessionEntry(name, user, obs.systemUsers),
+      person: (user) => people.has(user),
+      record: opts.record ?? RECORD_HINT,
+      ...(opts.approve === undefined ? {} : { approve: opts.approve }),
+      ...(opts.reported === undefined ? {} : { reported: opts.reported }),
       ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
     })) {
       const list = f.service === 'host' ? host : (byService.get(f.service) ?? []);
@@ -654,22 +678,64 @@ function contextPaths(ctx: CheckContext): { stateDir: string | undefined; config
   return { stateDir: ctx.stateDir, configPath: ctx.configPath ?? null };
 }
 
+/** The command that merges what runs now into this run's baseline, with the run's --root, --config, --state. */
+export function approveCommand(invocation: readonly string[] = []): string {
+  return tenkenCommand(invocation, 'baseline', 'approve');
+}
+
+/** Most process identities the procs state keeps (a fork storm of a person's programs must not grow it). */
+export const MAX_REPORTED = 4096;
+
+/**
+ * The procs check's state: the people's session programs (processIdentity: pid and start time) already
+ * reported as new, so that each is said once. Only those still running are kept, at most MAX_REPORTED.
+ */
+export const procsState = z
+  .object({ version: z.literal(1), reported: z.array(z.string()).max(MAX_REPORTED) })
+  .strict();
+
+/** Parsed procs state. */
+export type ProcsState = z.output<typeof procsState>;
+
+/**
+ * The state after this run: every settled program of a person's login session now running (reported now or
+ * before, or in the baseline), so a process is said once and one that exits is forgotten.
+ */
+export function nextProcsState(
+  obs: Observation,
+  cfg: ProcsConfig,
+  plan: Pick<Plan, 'services'>,
+  opts: { now: Date; selfPid?: number },
+): ProcsState {
+  const personal = snapshotOf(obs, cfg, opts.selfPid, plan).personal ?? [];
+  const settled = settledProcesses(personal, opts.now, cfg.minAgeSeconds);
+  return { version: 1, reported: settled.map(processIdentity).slice(0, MAX_REPORTED) };
+}
+
 /** The `procs` check kind. */
 export const procsCheck: CheckKind = {
   description:
     "Services' processes and on-demand listeners; processes and listeners against the recorded baseline",
+  readsState: (raw) => procsState.safeParse(raw).success,
   async run(ctx: CheckContext): Promise<CheckOutcome> {
     const cfg = ctx.config.checks.procs;
     const obs = await observe(ctx.host, cfg);
     const base = await loadBaseline(baselinePathFor(cfg, contextPaths(ctx)));
     const selfPid = ctx.host.live ? process.pid : undefined;
+    // `--all` looks again at everything without moving the marks: each session program is reported.
+    const saved = ctx.options.all ? undefined : procsState.safeParse(ctx.state);
+    const results = judge(obs, ctx.plan, cfg, base, {
+      now: ctx.host.now,
+      hostName: ctx.host.name,
+      record: recordCommand(ctx.invocation),
+      approve: approveCommand(ctx.invocation),
+      reported: new Set(saved?.success ? saved.data.reported : []),
+      ...(selfPid ? { selfPid } : {}),
+    });
+    if (ctx.options.all) return { results };
     return {
-      results: judge(obs, ctx.plan, cfg, base, {
-        now: ctx.host.now,
-        hostName: ctx.host.name,
-        record: recordCommand(ctx.invocation),
-        ...(selfPid ? { selfPid } : {}),
-      }),
+      results,
+      state: nextProcsState(obs, cfg, ctx.plan, { now: ctx.host.now, ...(selfPid ? { selfPid } : {}) }),
     };
   },
 };

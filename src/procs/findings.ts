@@ -25,8 +25,20 @@ export interface ProcsFindings {
   'process-missing': { process: string; user: string | null; expected: 'service' | 'baseline' };
   /** More or fewer instances than the baseline's range. */
   'process-count': { process: string; user: string; count: number; min: number; max: number; pids: number[] };
-  /** A process (name and user) that the baseline does not have. */
-  'process-new': { process: string; user: string; pids: number[]; command: string; exe: string | null };
+  /**
+   * A process (name and user) that the baseline does not have. `session`: the person whose login session
+   * it belongs to (said once per process), else null; absent in reports of older versions. `remedy`: what
+   * silences it when it is intended (the approve command with the run's options).
+   */
+  'process-new': {
+    process: string;
+    user: string;
+    pids: number[];
+    command: string;
+    exe: string | null;
+    session?: string | null;
+    remedy?: string;
+  };
   /** A process running from a deleted binary, an anonymous memfd, or a temp directory. */
   'process-exe': {
     pid: number;
@@ -45,6 +57,8 @@ export interface ProcsFindings {
     pids: number[];
     processes: string[];
     users: string[];
+    /** What silences it when it is intended: the approve command, or `checks.procs.ignoreListeners`. */
+    remedy?: string;
   };
   /** An expected listener is absent: an idle on-demand service's, a running service's port, or a baseline's. */
   'listener-missing': {

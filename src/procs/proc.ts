@@ -11,6 +11,7 @@ import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import { passwdEntries } from '../core/passwd.ts';
+import { loginDefsUidMin, systemReason } from '../logins/audit.ts';
 
 /** Clock ticks per second for /proc times (USER_HZ): 100 on every Linux ABI in use. */
 export const CLOCK_TICKS = 100;
@@ -290,6 +291,30 @@ export interface ProcEnv {
   btime: number | null;
   /** Names of the accounts nobody logs in as (shell nologin or false; root excluded): daemons' own users. */
   systemUsers: ReadonlySet<string>;
+  /** People's accounts (peopleOf), uid → name; absent in an environment built before they were known. */
+  people?: ReadonlyMap<number, string>;
+}
+
+/** UID_MAX of an /etc/login.defs text, or undefined. */
+export function loginDefsUidMax(text: string): number | undefined {
+  const m = /^\s*UID_MAX\s+(\d+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * People's accounts, uid → name: not root, a uid from /etc/login.defs UID_MIN (1000 when it says none) to
+ * UID_MAX (60000), a login shell; an account below UID_MIN with a real shell and a home under /home counts
+ * too, as the logins check judges it (systemReason: the runbook era's Red Hat started users at 500).
+ */
+export function peopleOf(passwdText: string, loginDefs: string | null): Map<number, string> {
+  const uidMin = (loginDefs === null ? undefined : loginDefsUidMin(loginDefs)) ?? 1000;
+  const uidMax = (loginDefs === null ? undefined : loginDefsUidMax(loginDefs)) ?? 60000;
+  const out = new Map<number, string>();
+  for (const e of passwdEntries(passwdText)) {
+    if (e.uid === 0 || e.uid > uidMax || out.has(e.uid)) continue;
+    if (systemReason({ uid: e.uid, home: e.home, shell: e.shell }, uidMin) === null) out.set(e.uid, e.name);
+  }
+  return out;
 }
 
 /** Names of the accounts whose login shell refuses logins (`nologin`, `false`), root aside. */
@@ -300,14 +325,19 @@ export function systemUsersOf(passwdText: string): Set<string> {
   return out;
 }
 
-/** Reads /etc/passwd and /proc/stat's btime under the host root (missing files give empty/null). */
+/**
+ * Reads /etc/passwd, /etc/login.defs and /proc/stat's btime under the host root (missing files give
+ * empty/null).
+ */
 export async function readProcEnv(host: Pick<Host, 'root'>): Promise<ProcEnv> {
   const passwd = await optional(() => readRegularFile(hostPath(host, '/etc/passwd'), 'utf8'));
+  const defs = await optional(() => readRegularFile(hostPath(host, '/etc/login.defs'), 'utf8'));
   const stat = await optional(() => readRegularFile(hostPath(host, '/proc/stat'), 'utf8'));
   return {
     users: parsePasswd(passwd ?? ''),
     btime: stat === null ? null : parseBtime(stat),
     systemUsers: systemUsersOf(passwd ?? ''),
+    people: peopleOf(passwd ?? '', defs),
   };
 }
 

@@ -133,3 +133,21 @@ export function sessionEntry(name: string, user: string, systemUsers: ReadonlySe
   // The system bus runs as its own account (messagebus, dbus), never as root or a person.
   return SESSION_BUS_NAMES.has(name);
 }
+
+/**
+ * The person whose login session a process belongs to, or null: its audit login uid
+ * (/proc/PID/loginuid, set by pam_loginuid at an SSH, console or cron login and kept across `su` and
+ * `sudo`) is a person's account (`people`: see peopleOf in proc.ts), and the process runs as a person's
+ * account too. Carol's `irssi` in tmux is hers; what an admin starts as root or as a daemon's account from
+ * a session (a daemon restarted with `sudo /etc/init.d/nginx restart` on a sysvinit host, its www-data
+ * workers) is not, and neither is anything of root's own session (loginuid 0): those belong to the host's
+ * healthy state.
+ */
+export function sessionOwner(
+  p: Pick<ProcessInfo, 'uid' | 'loginuid'>,
+  people: ReadonlyMap<number, string> | undefined,
+): string | null {
+  if (people === undefined || p.loginuid === null || p.loginuid === 0 || p.uid === 0) return null;
+  if (!people.has(p.uid)) return null;
+  return people.get(p.loginuid) ?? null;
+}

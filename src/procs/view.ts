@@ -26,10 +26,13 @@ export const procsDetails: ProcsDetails = {
   'process-new': (f) => [
     `command: ${clip(f.data.command, 200)}`,
     ...(f.data.exe ? [`program: ${f.data.exe}`] : []),
+    ...(f.data.remedy ? [f.data.remedy] : []),
   ],
   'process-exe': (f) => [`command: ${clip(f.data.command, 200)}`],
-  'listener-new': (f) =>
-    f.data.pids.length ? [`pids: ${f.data.pids.join(' ')}`] : ['holder unknown (not root?)'],
+  'listener-new': (f) => [
+    f.data.pids.length ? `pids: ${f.data.pids.join(' ')}` : 'holder unknown (not root?)',
+    ...(f.data.remedy ? [f.data.remedy] : []),
+  ],
   'listener-missing': () => [],
   'baseline-absent': (f) => [`baseline file: ${f.data.path}`],
 };

@@ -5,7 +5,9 @@ import { TenkenError, describe } from '../../core/errors.ts';
 import { terminalSafe, truncate } from '../../core/sanitize.ts';
 import {
   approveBaseline,
+  type LeftOut,
   baselineExists,
+  leftOutOf,
   readBaseline,
   recordBaseline,
   suspiciousProcesses,
@@ -49,6 +51,15 @@ async function write(app: App, text: string): Promise<void> {
   } catch (err) {
     throw new TenkenError(describe('Cannot write to stdout', err));
   }
+}
+
+/**
+ * The lines saying which programs of people's login sessions were left out of the baseline (leftOutOf):
+ * `left out: irssi (carol): a program of carol's login session`.
+ */
+function leftOutLines(leftOut: readonly LeftOut[]): string[] {
+  const shown = leftOut.slice(0, 20).map((l) => `left out: ${terminalSafe(l.text)}`);
+  return leftOut.length > 20 ? [...shown, `left out: ${leftOut.length - 20} more`] : shown;
 }
 
 /** Reads what runs now, as the baseline sees it (tenken itself and its parents left out on the live host). */
@@ -112,6 +123,7 @@ export function register(program: Command, app: App): void {
         minAgeSeconds: cfg.minAgeSeconds,
       });
       await writeBaseline(file, b);
+      const leftOut = leftOutOf(snap);
       const young = youngNote(
         snap.processes,
         loaded.host.now,
@@ -126,12 +138,13 @@ export function register(program: Command, app: App): void {
           user: p.user,
           exe: p.exe?.path ?? null,
         }));
-        return write(app, `${JSON.stringify({ file, baseline: b, notRecorded, young }, null, 2)}\n`);
+        return write(app, `${JSON.stringify({ file, baseline: b, notRecorded, young, leftOut }, null, 2)}\n`);
       }
       const lines = [
         `Recorded baseline ${file}: ${b.processes.length} process groups, ${b.listeners.length} listeners`,
       ];
       if (young) lines.push(terminalSafe(young));
+      lines.push(...leftOutLines(leftOut));
       if (suspicious.length) {
         lines.push(
           `Not recorded: ${suspicious.length} ${suspicious.length === 1 ? 'process runs' : 'processes run'} from a deleted or replaced binary, a memfd or a temp directory (left out of the baseline with their listeners, except a package upgrade's); they stay CRITICAL until reviewed and approved with \`${suggest(g, opts, file, 'baseline', 'approve')}\`:`,
@@ -192,9 +205,10 @@ export function register(program: Command, app: App): void {
         cfg.minAgeSeconds,
         suggest(g, opts, file, 'baseline', 'approve'),
       );
+      const leftOut = leftOutOf(snap);
       if (g.format === 'json') {
         const written = changes.length > 0 && !opts.dryRun;
-        return write(app, `${JSON.stringify({ file, written, changes, young }, null, 2)}\n`);
+        return write(app, `${JSON.stringify({ file, written, changes, young, leftOut }, null, 2)}\n`);
       }
       const head = changes.length
         ? `${opts.dryRun ? 'Would approve' : 'Approved'} ${changes.length} changes into ${file}:`
@@ -202,7 +216,7 @@ export function register(program: Command, app: App): void {
       if (g.quiet && !changes.length) return;
       await write(
         app,
-        `${[head, ...changes.map((c) => `  + ${terminalSafe(c.text)}`), ...(young ? [terminalSafe(young)] : [])].join('\n')}\n`,
+        `${[head, ...changes.map((c) => `  + ${terminalSafe(c.text)}`), ...(young ? [terminalSafe(young)] : []), ...leftOutLines(leftOut)].join('\n')}\n`,
       );
     });
 }

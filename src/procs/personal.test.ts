@@ -1,0 +1,248 @@
+/**
+ * People's login sessions (session.ts sessionOwner): their programs are never taken into a baseline, a
+ * baseline that holds one does not stay CRITICAL when its person quits it, and each is reported as new once
+ * per process through the check's state; root's and daemons' processes keep today's judgement.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../config/plan.ts';
+import { configSchema } from '../config/schema.ts';
+import { makeHost } from '../core/host.ts';
+import type { CheckResult } from '../core/report.ts';
+import { runCli, tempDir } from '../../test/helpers/cli.ts';
+import {
+  approveBaseline,
+  type Baseline,
+  leftOutOf,
+  type ProcsFinding,
+  recordBaseline,
+  writeBaseline,
+} from './baseline.ts';
+import { type BaselineState, judge, observe, procsCheck, snapshotOf } from './check.ts';
+import { peopleOf } from './proc.ts';
+import {
+  type Spec,
+  type SpecProcess,
+  demoSpec,
+  makeRoot,
+  procsOptions,
+  regenerate,
+  removeRoot,
+} from './testing.ts';
+
+const NOW = new Date('2026-11-25T00:00:00Z');
+const STARTED = '2026-11-24T00:00:00Z';
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) removeRoot(r);
+});
+
+const PASSWD =
+  'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' +
+  'www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n' +
+  'alice:x:1000:1000:Alice Admin:/home/alice:/bin/bash\ncarol:x:1002:1002:Carol:/home/carol:/bin/bash\n';
+const FILES = { 'etc/passwd': PASSWD, 'etc/login.defs': 'UID_MIN\t\t\t 1000\nUID_MAX\t\t\t60000\n' };
+
+const plan: Plan = { services: [], syslogFiles: [], journal: 'off', skipped: [] };
+const cfg = procsOptions();
+
+/** Carol's irssi in her tmux (loginuid 1002). */
+const irssi = (pid = 5100, started = STARTED): SpecProcess => ({
+  pid,
+  ppid: 1,
+  name: 'irssi',
+  uid: 1002,
+  loginuid: 1002,
+  cmdline: ['irssi'],
+  exe: '/usr/bin/irssi',
+  started,
+});
+/** A daemon alice restarted with `sudo /etc/init.d/exim4 restart` on a sysvinit host: root, loginuid 1000. */
+const restarted: SpecProcess = {
+  pid: 5200,
+  ppid: 1,
+  name: 'exim4',
+  uid: 0,
+  loginuid: 1000,
+  cmdline: ['/usr/sbin/exim4', '-bd', '-q30m'],
+  exe: '/usr/sbin/exim4',
+  started: STARTED,
+};
+/** A daemon restarted from root's own console session (loginuid 0). */
+const rootSession: SpecProcess = {
+  pid: 5300,
+  ppid: 1,
+  name: 'ntpd',
+  uid: 0,
+  loginuid: 0,
+  cmdline: ['/usr/sbin/ntpd', '-p', '/var/run/ntpd.pid'],
+  exe: '/usr/sbin/ntpd',
+  started: STARTED,
+};
+/** A daemon's worker started from alice's session: runs as www-data, a daemon's account. */
+const worker: SpecProcess = {
+  pid: 5400,
+  ppid: 1,
+  name: 'fcgiwrap',
+  uid: 33,
+  loginuid: 1000,
+  cmdline: ['/usr/sbin/fcgiwrap'],
+  exe: '/usr/sbin/fcgiwrap',
+  started: STARTED,
+};
+
+function root(extra: SpecProcess[]): { r: string; spec: Spec } {
+  const spec = demoSpec();
+  const r = makeRoot({ ...spec, processes: [...spec.processes, ...extra] }, { healthy: true, files: FILES });
+  roots.push(r);
+  return { r, spec };
+}
+async function snapOf(r: string) {
+  return snapshotOf(await observe({ root: r }, cfg), cfg, undefined, plan);
+}
+const hostFindings = (results: CheckResult[]) =>
+  results.filter((x) => x.service === 'host').flatMap((x) => x.findings) as unknown as ProcsFinding[];
+const ok = (baseline: Baseline): BaselineState => ({ state: 'ok', path: '/state/baseline.json', baseline });
+
+describe("people's accounts", () => {
+  it('are those with a uid from UID_MIN to UID_MAX and a login shell, or a home under /home below UID_MIN', () => {
+    const passwd = `${PASSWD}joe:x:500:100:Joe:/home/joe:/bin/bash\nbackup:x:34:34:backup:/var/backups:/usr/sbin/nologin\nbig:x:70000:70000::/home/big:/bin/bash\n`;
+    expect([...peopleOf(passwd, FILES['etc/login.defs']).values()].sort()).toEqual(['alice', 'carol', 'joe']);
+    expect([...peopleOf(passwd, null).values()]).toContain('carol');
+  });
+});
+
+describe("a program of a person's login session", () => {
+  it('is left out by baseline record and approve, which say so; root and daemons restarted from a session are recorded', async () => {
+    const { r } = root([irssi(), restarted, rootSession, worker]);
+    const snap = await snapOf(r);
+    const recorded = recordBaseline(snap, { host: 'demo', now: NOW, suspicious: [] });
+    const names = recorded.processes.map((p) => `${p.name} ${p.user}`);
+    expect(names).not.toContain('irssi carol');
+    expect(names).toEqual(expect.arrayContaining(['exim4 root', 'ntpd root', 'fcgiwrap www-data']));
+    expect(leftOutOf(snap).map((l) => l.text)).toEqual(["irssi (carol): a program of carol's login session"]);
+
+    const without: Baseline = {
+      ...recorded,
+      processes: recorded.processes.filter((p) => p.name !== 'exim4'),
+    };
+    const { baseline, changes } = approveBaseline(without, snap, { now: NOW, suspicious: [] });
+    expect(changes.map((c) => c.text)).toEqual(['process exim4 (root) ×1–4']);
+    expect(baseline.processes.map((p) => p.name)).not.toContain('irssi');
+  });
+
+  it('is said as left out in the output of `tenken baseline record` and `approve`', async () => {
+    const { r } = root([irssi()]);
+    const state = tempDir('tenken-state-');
+    roots.push(state);
+    const g = ['--root', r, '--state', state];
+    const rec = await runCli([...g, 'baseline', 'record'], { now: NOW });
+    expect(rec.stdout).toContain("left out: irssi (carol): a program of carol's login session\n");
+    const approve = await runCli([...g, '--format', 'json', 'baseline', 'approve'], { now: NOW });
+    expect(JSON.parse(approve.stdout)).toMatchObject({
+      written: false,
+      changes: [],
+      leftOut: [{ name: 'irssi', user: 'carol', session: 'carol' }],
+    });
+  });
+
+  it('in a baseline recorded before, is not CRITICAL once she quits it: INFO, with how to drop it', async () => {
+    const { r, spec } = root([irssi()]);
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    const old: Baseline = {
+      ...recorded,
+      processes: [...recorded.processes, { name: 'irssi', user: 'carol', min: 1, max: 4 }],
+    };
+    const running = hostFindings(judge(await observe({ root: r }, cfg), plan, cfg, ok(old), { now: NOW }));
+    expect(running.filter((f) => f.status !== 'OK' && f.status !== 'INFO')).toEqual([]);
+
+    regenerate(r, spec, true);
+    const gone = hostFindings(judge(await observe({ root: r }, cfg), plan, cfg, ok(old), { now: NOW }));
+    expect(gone.filter((f) => f.kind === 'process-missing')).toEqual([
+      expect.objectContaining({
+        status: 'INFO',
+        summary: expect.stringContaining(
+          "Process irssi (user carol) is not running; the baseline expects 1–4, but carol is a person's account",
+        ),
+      }),
+    ]);
+  });
+
+  it('is reported as new once per process (pid and start time) across runs; a new one is reported again', async () => {
+    const { r, spec } = root([irssi(), rootSession]);
+    const config = configSchema.parse({ checks: { procs: { baseline: `${r}/baseline.json` } } });
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    await writeBaseline(`${r}/baseline.json`, {
+      ...recorded,
+      processes: recorded.processes.filter((p) => p.name !== 'ntpd'),
+    });
+    const run = (state: unknown) =>
+      procsCheck.run({
+        host: makeHost({ root: r, name: 'demo', now: NOW }),
+        config,
+        plan,
+        state,
+        options: { all: false },
+        signal: AbortSignal.timeout(10_000),
+      });
+    const news = (results: CheckResult[]) =>
+      hostFindings(results)
+        .filter((f) => f.kind === 'process-new')
+        .map((f) => f.summary);
+
+    const first = await run(undefined);
+    expect(news(first.results).sort()).toEqual([
+      "New process irssi (user carol, pid 5100) not in the baseline: a program of carol's login session, said once per process",
+      'New process ntpd (user root, pid 5300) not in the baseline',
+    ]);
+    expect(procsCheck.readsState?.(first.state)).toBe(true);
+    const second = await run(first.state);
+    // Root's new daemon keeps today's judgement: said on every run until approved.
+    expect(news(second.results)).toEqual(['New process ntpd (user root, pid 5300) not in the baseline']);
+
+    // She restarts irssi: another process (same pid reused, another start time) is news once more.
+    regenerate(
+      r,
+      { ...spec, processes: [...spec.processes, irssi(5100, '2026-11-24T12:00:00Z'), rootSession] },
+      true,
+    );
+    const third = await run(second.state);
+    expect(news(third.results)).toContain(
+      "New process irssi (user carol, pid 5100) not in the baseline: a program of carol's login session, said once per process",
+    );
+    // The state keeps only what runs now.
+    expect(third.state).toEqual({ version: 1, reported: ['5100@2026-11-24T12:00:00.000Z'] });
+  });
+});
+
+describe('a new process or listener', () => {
+  it('names the remedy: the approve command with the run options, and ignoreListeners for a listener', async () => {
+    const { r } = root([]);
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    regenerate(r, demoSpec());
+    const approve = `tenken --root ${r} baseline approve`;
+    const f = hostFindings(
+      judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW, approve }),
+    );
+    const listener = f.find((x) => x.kind === 'listener-new');
+    expect(listener?.data).toMatchObject({
+      remedy: `if this is intended: \`${approve}\` (or checks.procs.ignoreListeners: [tcp/31337] in the config, to never compare it)`,
+    });
+    const proc = f.find((x) => x.kind === 'process-new');
+    expect(proc?.data).toMatchObject({ session: null, remedy: `if this is intended: \`${approve}\`` });
+
+    // Through the check kind, the command carries the run's own --root, --config, --state (ctx.invocation).
+    await writeBaseline(`${r}/baseline.json`, recorded);
+    const out = await procsCheck.run({
+      host: makeHost({ root: r, name: 'demo', now: NOW }),
+      config: configSchema.parse({ checks: { procs: { baseline: `${r}/baseline.json` } } }),
+      plan,
+      state: undefined,
+      options: { all: false },
+      invocation: ['--root', r, '--state', '/var/lib/tenken test'],
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(JSON.stringify(out.results)).toContain(
+      `if this is intended: \`tenken --root ${r} --state '/var/lib/tenken test' baseline approve\``,
+    );
+  });
+});
