@@ -508,10 +508,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         command: commandText(first),
         exe: exeText(first),
         session,
-        remedy:
-          session === null
-            ? approveRemedy(opts.approve)
-            : `nothing, if it is ${session}'s own: a login session's program is never taken into the baseline (checks.procs.ignoreMore: [${first.name}] leaves it out for good)`,
+        remedy: session === null ? approveRemedy(opts.approve) : sessionRemedy(session, first),
       },
     });
   }
@@ -568,6 +565,18 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
     });
   }
   return out;
+}
+
+/**
+ * What to do about a new program of a person's login session: nothing if it is theirs, but not when its program
+ * is deleted, a memfd or in a temp directory (an intruder's, like the demo's `bnc`): then ask who started it
+ * rather than how to silence it.
+ */
+function sessionRemedy(session: string, p: ProcessInfo): string {
+  const concerns = exeConcerns(p.exe).filter((c) => c !== 'replaced');
+  if (concerns.length > 0)
+    return `ask ${session} whether they started it: its program ${concerns.includes('memfd') ? 'is an anonymous memory file' : concerns.includes('deleted') ? 'was deleted' : 'is in a temp directory'} (see the CRITICAL finding), which a user's own tools rarely are`;
+  return `nothing, if it is ${session}'s own: a login session's program is never taken into the baseline (checks.procs.ignoreMore: [${p.name}] leaves it out for good)`;
 }
 
 /** CRITICAL findings for processes running from a deleted binary, a memfd or a temp dir, unless approved. */
