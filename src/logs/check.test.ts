@@ -222,6 +222,18 @@ describe('the logs check', () => {
     expect(g?.summary).toContain('(warning at 20 per run or 10 per hour)');
   });
 
+  it("still judges a first run's lines without a time by the per-run limits: they fall in no hour", async () => {
+    const lines = Array.from({ length: 25 }, (_, i) => `ERROR: database connection failed (worker ${i})`);
+    writeFileSync(path.join(root, 'var/log/app.log'), `${lines.join('\n')}\n`);
+    const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })]);
+    const first = await logsCheck.run(ctx(plan, undefined));
+    const f = findings(first.results, 'app').find(
+      (x) => x.kind === 'log-category' && x.data.category === 'error',
+    );
+    expect(f).toMatchObject({ status: 'WARNING', data: { count: 25 } });
+    expect(f?.summary).toContain('(warning at 20 per run for its 25 lines without a time;');
+  });
+
   it('applies per-service ignore rules to that service only', async () => {
     writeFileSync(path.join(root, 'var/log/syslog'), SYSLOG);
     const plan: Plan = testPlan([service('sendmail', { syslog: ['sendmail'] })]);

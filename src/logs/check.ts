@@ -100,7 +100,13 @@ export function categoryFindings(
     const configured = thresholdFor(c.id, cfg.thresholds, thresholds);
     const threshold: LogThreshold = judge.perRun ? configured : perHourOnly(configured);
     const peak = peakOf(s);
-    const status = statusFor(s.count, peak, threshold);
+    // A first run's lines without a time fall in no hour: the per-run limits still judge those.
+    let timed = 0;
+    for (const n of s.perHour.values()) timed += n;
+    const untimedStatus = judge.perRun ? 'OK' : statusFor(s.count - timed, 0, configured);
+    const status = judge.perRun
+      ? statusFor(s.count, peak, threshold)
+      : worst([untimedStatus, statusFor(0, peak, threshold)]);
     const limits =
       status === 'CRITICAL'
         ? [threshold.crit, threshold.critPerHour]
@@ -111,7 +117,9 @@ export function categoryFindings(
         ? ''
         : judge.perRun
           ? ` (${level} at ${limits[0] ?? '-'} per run or ${limits[1] ?? '-'} per hour)`
-          : ` (${level} at ${limits[1] ?? '-'} per hour; a first run, which reads the whole backlog, has no per-run limit)`;
+          : untimedStatus === status
+            ? ` (${level} at ${(status === 'CRITICAL' ? configured.crit : configured.warn) ?? '-'} per run for its ${s.count - timed} lines without a time; a first run's other lines are judged per hour)`
+            : ` (${level} at ${limits[1] ?? '-'} per hour; a first run, which reads the whole backlog, has no per-run limit)`;
     const f: LogFinding = {
       kind: 'log-category',
       status,
