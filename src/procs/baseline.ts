@@ -59,6 +59,11 @@ export const baselineSchema = z
     listeners: z.array(baselineListener),
     /** Processes approved although they run from a deleted binary, a memfd or a temp directory. */
     approved: z.array(approvedExe).default([]),
+    /**
+     * Written by a tenken whose `record` leaves people's session programs out (absent in older baselines):
+     * every process entry is then a service's or the host's, judged as such even for a person's account.
+     */
+    sessionsLeftOut: z.literal(true).optional(),
   })
   .strict();
 
@@ -225,6 +230,7 @@ export function recordBaseline(
     processes,
     listeners: uniqueListeners(snap.listeners.map((l) => baselineListenerOf(l, snap.all))),
     approved: uniqueApprovals(opts.suspicious.map(approvalOf).filter((a) => a !== null)),
+    sessionsLeftOut: true,
   });
 }
 
@@ -374,9 +380,11 @@ export interface DiffOptions {
    */
   visible?: (user: string) => boolean;
   /**
-   * Whether a user is a person's account (peopleOf in proc.ts). A baseline entry of one (recorded before
-   * people's login sessions were left out: `irssi carol`) missing is INFO, not CRITICAL, and its count is
-   * not judged: whether Carol runs irssi is hers to decide.
+   * Whether a user is a person's account (peopleOf in proc.ts). In a baseline recorded before people's login
+   * sessions were left out (no `sessionsLeftOut`), an entry of one (`irssi carol`) missing is INFO, not
+   * CRITICAL, and its count is not judged: whether Carol runs irssi is hers to decide. In a baseline with
+   * the mark, such an entry is a service run as that account (a worker as bob, started by systemd), judged
+   * like any other.
    */
   person?: (user: string) => boolean;
   /**
@@ -424,16 +432,20 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   const out: ProcsFinding[] = [];
   const groups = groupProcesses(snap.processes);
   const personal = snap.personal ?? [];
-  // A baseline entry is matched with people's session programs too: one recorded before they were left out
-  // (`irssi carol`) is running while Carol's irssi is.
-  const running = groupProcesses([...snap.processes, ...personal]);
+  // A baseline recorded before people's session programs were left out may hold one (`irssi carol`): its
+  // entries are matched with them too (running while Carol's irssi is), and a person's entry is news at
+  // most. In a baseline recorded since (sessionsLeftOut), every entry is a service's: matched with, and
+  // hiding, no session program (bob's interactive `node` neither keeps bob's `node` service alive nor is
+  // hidden by its entry).
+  const legacy = base.sessionsLeftOut !== true;
+  const running = legacy ? groupProcesses([...snap.processes, ...personal]) : groups;
   const known = new Set(base.processes.map((p) => groupKey(p.name, p.user)));
   for (const bp of base.processes) {
     if (opts.ignored(bp.name, bp.user)) continue;
     if (opts.visible && !opts.visible(bp.user)) continue;
     const group = running.get(groupKey(bp.name, bp.user)) ?? [];
     const service = opts.serviceOf(bp.name) ?? 'host';
-    if (opts.person?.(bp.user)) {
+    if (legacy && opts.person?.(bp.user)) {
       // A person's program: gone is news at most, whatever its count (see DiffOptions.person).
       if (group.length > 0 || opts.ondemandNames.has(bp.name) || opts.downServices.has(service)) continue;
       out.push({
@@ -478,9 +490,13 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
     }
   }
   const personalGroups = groupProcesses(personal);
-  for (const [k, group] of [...groups, ...personalGroups]) {
-    if (known.has(k)) continue;
-    const session = personalGroups.has(k) ? (group[0] as PersonalProcess).session : null;
+  const newGroups: [ProcessInfo[], string | null][] = [
+    ...[...groups].filter(([k]) => !known.has(k)).map(([, g]): [ProcessInfo[], null] => [g, null]),
+    ...[...personalGroups]
+      .filter(([k]) => !(legacy && known.has(k)))
+      .map(([, g]): [ProcessInfo[], string] => [g, (g[0] as PersonalProcess).session]),
+  ];
+  for (const [group, session] of newGroups) {
     // A session of an on-demand service (an FTP login: inetd → ftpd) is the service at work, not news; a
     // program merely named like one, started by anything but a super-server, still is.
     const sessions = group.filter((p) => opts.ondemandNames.has(p.name) && startedOnDemand(p, snap.all));

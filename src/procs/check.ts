@@ -26,7 +26,6 @@ import {
   processEvidence,
   processIdentity,
   readBaseline,
-  settledProcesses,
 } from './baseline.ts';
 import type { ProcsConfig } from './config.ts';
 import type { ProcessGroupData } from './findings.ts';
@@ -698,18 +697,43 @@ export const procsState = z
 export type ProcsState = z.output<typeof procsState>;
 
 /**
- * The state after this run: every settled program of a person's login session now running (reported now or
- * before, or in the baseline), so a process is said once and one that exits is forgotten.
+ * The state after this run: the people's session programs a `process-new` finding of this run named
+ * (`results`), and those of the previous state (`previous`) still running, so a process is said once and one
+ * that exits is forgotten. A run that compared nothing (`compared` false: no baseline, an unreadable one, one
+ * from another host) reported none of them: the previous state is kept as it was, so each is reported once
+ * the baseline is there.
  */
 export function nextProcsState(
   obs: Observation,
   cfg: ProcsConfig,
   plan: Pick<Plan, 'services'>,
-  opts: { now: Date; selfPid?: number },
+  opts: {
+    selfPid?: number;
+    previous: ProcsState | undefined;
+    results: readonly CheckResult[];
+    compared: boolean;
+  },
 ): ProcsState {
+  const previous = opts.previous?.reported ?? [];
+  if (!opts.compared) return { version: 1, reported: [...previous] };
   const personal = snapshotOf(obs, cfg, opts.selfPid, plan).personal ?? [];
-  const settled = settledProcesses(personal, opts.now, cfg.minAgeSeconds);
-  return { version: 1, reported: settled.map(processIdentity).slice(0, MAX_REPORTED) };
+  const byPid = new Map(personal.map((p) => [p.pid, p]));
+  const running = new Set(personal.map(processIdentity));
+  const named = opts.results
+    .flatMap((r) => r.findings as AnyFinding[])
+    .flatMap((f) => (f.kind === 'process-new' && f.data.session !== null ? f.data.pids : []))
+    .map((pid) => byPid.get(pid))
+    .filter((p) => p !== undefined)
+    .map(processIdentity);
+  const reported = [...new Set([...previous.filter((id) => running.has(id)), ...named])];
+  return { version: 1, reported: reported.slice(0, MAX_REPORTED) };
+}
+
+/**
+ * Whether a baseline is compared with what runs: it was read, and recorded on this host (see judge).
+ */
+export function comparable(base: BaselineState, hostName: string | undefined): boolean {
+  return base.state === 'ok' && (hostName === undefined || base.baseline.host === hostName);
 }
 
 /** The `procs` check kind. */
@@ -735,7 +759,12 @@ export const procsCheck: CheckKind = {
     if (ctx.options.all) return { results };
     return {
       results,
-      state: nextProcsState(obs, cfg, ctx.plan, { now: ctx.host.now, ...(selfPid ? { selfPid } : {}) }),
+      state: nextProcsState(obs, cfg, ctx.plan, {
+        previous: saved?.success ? saved.data : undefined,
+        results,
+        compared: comparable(base, ctx.host.name),
+        ...(selfPid ? { selfPid } : {}),
+      }),
     };
   },
 };

@@ -3,6 +3,7 @@
  * baseline that holds one does not stay CRITICAL when its person quits it, and each is reported as new once
  * per process through the check's state; root's and daemons' processes keep today's judgement.
  */
+import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
@@ -147,7 +148,11 @@ describe("a program of a person's login session", () => {
 
   it('in a baseline recorded before, is not CRITICAL once she quits it: INFO, with how to drop it', async () => {
     const { r, spec } = root([irssi()]);
-    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    const { sessionsLeftOut: _, ...recorded } = recordBaseline(await snapOf(r), {
+      host: 'demo',
+      now: NOW,
+      suspicious: [],
+    });
     const old: Baseline = {
       ...recorded,
       processes: [...recorded.processes, { name: 'irssi', user: 'carol', min: 1, max: 4 }],
@@ -211,6 +216,136 @@ describe("a program of a person's login session", () => {
     );
     // The state keeps only what runs now.
     expect(third.state).toEqual({ version: 1, reported: ['5100@2026-11-24T12:00:00.000Z'] });
+  });
+  it('is still reported once a baseline is there, after runs that compared nothing (none, unreadable, another host)', async () => {
+    const { r } = root([irssi()]);
+    const file = `${r}/baseline.json`;
+    const config = configSchema.parse({ checks: { procs: { baseline: file } } });
+    const run = (state: unknown) =>
+      procsCheck.run({
+        host: makeHost({ root: r, name: 'demo', now: NOW }),
+        config,
+        plan,
+        state,
+        options: { all: false },
+        signal: AbortSignal.timeout(10_000),
+      });
+    const news = (results: CheckResult[]) =>
+      hostFindings(results)
+        .filter((f) => f.kind === 'process-new')
+        .map((f) => f.summary);
+    const irssiNew =
+      "New process irssi (user carol, pid 5100) not in the baseline: a program of carol's login session, said once per process";
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    const earlier = { version: 1, reported: ['4000@2026-11-23T00:00:00.000Z'] };
+
+    // No baseline yet: nothing was reported, and the previous state is kept as it was.
+    const none = await run(earlier);
+    expect(news(none.results)).toEqual([]);
+    expect(none.state).toEqual(earlier);
+    // A damaged baseline, then one recorded on another host: the same.
+    writeFileSync(file, '{"trunc');
+    const damaged = await run(none.state);
+    expect(damaged.state).toEqual(earlier);
+    await writeBaseline(file, { ...recorded, host: 'elsewhere' });
+    const foreign = await run(damaged.state);
+    expect(news(foreign.results)).toEqual([]);
+    expect(foreign.state).toEqual(earlier);
+
+    // The baseline restored: carol's program is reported, once, and only then marked reported.
+    await writeBaseline(file, recorded);
+    const restored = await run(foreign.state);
+    expect(news(restored.results)).toEqual([irssiNew]);
+    expect(restored.state).toEqual({ version: 1, reported: ['5100@2026-11-24T00:00:00.000Z'] });
+    expect(news((await run(restored.state)).results)).toEqual([]);
+  });
+
+  it('is marked reported only when a process-new finding named it (not while too young to be reported)', async () => {
+    const young = irssi(5100, '2026-11-24T23:59:50Z');
+    const { r } = root([young]);
+    const file = `${r}/baseline.json`;
+    const config = configSchema.parse({ checks: { procs: { baseline: file } } });
+    await writeBaseline(file, recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] }));
+    const out = await procsCheck.run({
+      host: makeHost({ root: r, name: 'demo', now: NOW }),
+      config,
+      plan,
+      state: undefined,
+      options: { all: false },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(hostFindings(out.results).filter((f) => f.kind === 'process-new')).toEqual([]);
+    expect(out.state).toEqual({ version: 1, reported: [] });
+  });
+});
+
+describe("a service run as a person's account (loginuid unset: started by init, not a login)", () => {
+  /** A worker as carol, started at boot by systemd: no login session. */
+  const service: SpecProcess = {
+    pid: 5600,
+    ppid: 1,
+    name: 'worker',
+    uid: 1002,
+    cmdline: ['/usr/bin/python3', '/srv/app/worker.py'],
+    exe: '/usr/bin/python3.11',
+    started: STARTED,
+  };
+
+  it('is recorded in a baseline that says it leaves session programs out, and is CRITICAL when it dies', async () => {
+    const { r, spec } = root([service]);
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    expect(recorded.sessionsLeftOut).toBe(true);
+    expect(recorded.processes).toContainEqual({ name: 'worker', user: 'carol', min: 1, max: 4 });
+
+    regenerate(r, spec, true);
+    const gone = hostFindings(judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW }));
+    expect(gone.filter((f) => f.kind === 'process-missing')).toEqual([
+      expect.objectContaining({
+        status: 'CRITICAL',
+        summary: 'Process worker (user carol) is not running; the baseline expects 1–4',
+      }),
+    ]);
+  });
+
+  it('has its count judged, and is neither kept alive nor hidden by the same name in her login session', async () => {
+    const { r, spec } = root([service]);
+    const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
+    const many = [1, 2, 3, 4, 5].map((i) => ({ ...service, pid: 5600 + i }));
+    regenerate(r, { ...spec, processes: [...spec.processes, service, ...many] }, true);
+    const crowd = hostFindings(judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW }));
+    expect(crowd.filter((f) => f.kind === 'process-count')).toEqual([
+      expect.objectContaining({ status: 'WARNING', summary: expect.stringContaining('6 worker processes') }),
+    ]);
+
+    // The service dies while carol runs a program of the same name from her session.
+    const hers = { ...service, pid: 5700, loginuid: 1002, cmdline: ['./worker'], exe: '/home/carol/worker' };
+    regenerate(r, { ...spec, processes: [...spec.processes, hers] }, true);
+    const swapped = hostFindings(
+      judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW }),
+    );
+    expect(swapped.map((f) => [f.kind, f.status])).toEqual(
+      expect.arrayContaining([
+        ['process-missing', 'CRITICAL'],
+        ['process-new', 'WARNING'],
+      ]),
+    );
+  });
+
+  it('in a baseline without the mark (recorded before sessions were left out) is INFO when gone, advising to re-record', async () => {
+    const { r, spec } = root([service]);
+    const { sessionsLeftOut: _, ...old } = recordBaseline(await snapOf(r), {
+      host: 'demo',
+      now: NOW,
+      suspicious: [],
+    });
+    regenerate(r, spec, true);
+    const gone = hostFindings(judge(await observe({ root: r }, cfg), plan, cfg, ok(old), { now: NOW }));
+    expect(gone.filter((f) => f.kind === 'process-missing')).toEqual([
+      expect.objectContaining({
+        status: 'INFO',
+        summary: expect.stringContaining('tenken baseline record --force writes a baseline without it'),
+      }),
+    ]);
   });
 });
 
