@@ -59,10 +59,10 @@ export interface AccountOptions {
    */
   allow?: readonly string[];
   /**
-   * This host's own addresses and directly connected networks as CIDRs (hostNetworks, from /proc): a client
-   * on one is local, and a server a proxy fetched from on one is this site's own.
+   * This host's own addresses as `/32` and `/128` CIDRs (hostAddresses, from /proc): a proxy client on one is
+   * local. Not its on-link networks (a provider's shared /20 is strangers), nor used for the servers it fetched.
    */
-  networks?: readonly string[];
+  addresses?: readonly string[];
   /**
    * The stream is a reverse proxy's (a Squid whose every port is an accelerator): its requests are for the
    * sites it fronts, so none is a relay; they count as requests of this host.
@@ -242,7 +242,7 @@ export class Accountant {
   constructor(opts: AccountOptions) {
     this.fast = opts.fast ?? true;
     this.self = opts.self ?? [];
-    this.local = new LocalClients(this.self, opts.allow ?? [], opts.networks ?? []);
+    this.local = new LocalClients(this.self, opts.allow ?? [], opts.addresses ?? []);
     this.reverseProxy = opts.reverseProxy ?? false;
     this.hints = opts.hints ?? [];
     this.pre = prefilterFor(this.hints);
@@ -493,8 +493,10 @@ export class Accountant {
    * probe of that site, no attack on this server, but when the proxy relayed it (`relayed`), an `openproxy`
    * relay. For this host: the probe as extracted, and no relay (the proxy's own host served it). A relay is
    * kept only for a client that is not local (loopback, private ranges, this host, the config's `allow`).
-   * Squid's peer on a private address, this host's own or its LAN is the site's backend (a reverse proxy's
-   * `cache_peer ... originserver`), so the request was for this site; a reverse proxy's requests all are.
+   * Squid's peer is this host only by its own names and addresses (isSelfTarget): a peer on a private or LAN
+   * address is no sign of this site's backend, since a forward proxy's parent cache (`FIRSTUP_PARENT/10.0.0.1`)
+   * and an outsider's fetch of an internal server (`http://10.0.0.5/admin/`) look the same. Only a reverse
+   * proxy (every Squid port an accelerator: `reverseProxy`) has all its requests taken as this site's.
    */
   private relay(e: AttackEvent): AttackEvent | null {
     let ev = e;
@@ -504,7 +506,7 @@ export class Accountant {
       const self =
         this.reverseProxy ||
         isSelfTarget(ev.target, this.self) ||
-        (peer !== undefined && (isSelfTarget(peer, this.self) || this.local.isOwnSite(peer)));
+        (peer !== undefined && isSelfTarget(peer, this.self));
       if (self && ev.detector === 'openproxy') return null;
       if (!self) {
         if (ev.relayed !== true) return null;

@@ -30,7 +30,7 @@ import {
   accountJournal,
   accountLog,
   selfNames,
-  hostNetworks,
+  hostAddresses,
   squidAccelerated,
   isSquidLog,
   sourceHints,
@@ -163,7 +163,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   const { host, plan, cfg } = input;
   const zone = makeZone(hostZoneName(host, input.timeZone));
   const self = selfNames(host);
-  const networks = hostNetworks(host);
+  const addresses = hostAddresses(host);
   const accelerated = squidAccelerated(host);
   const saved = input.mode.kind === 'resume' ? input.mode.saved : undefined;
   const since = input.mode.kind === 'since' ? input.mode.since : undefined;
@@ -212,7 +212,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       hints: sourceHints(plan, src),
       self,
       allow: cfg.openproxy.allow,
-      networks,
+      addresses,
       reverseProxy,
       display: (p) => displayPath(host, p),
       ...(input.limit ? { limit: input.limit } : {}),

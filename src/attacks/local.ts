@@ -40,58 +40,36 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
 export const CIDR_MESSAGE = 'an IP address or CIDR, like 203.0.113.7 or 198.51.100.0/24 or 2001:db8::/32';
 
 /**
- * Judges proxy clients: `isLocal(host)` for loopback, private ranges, this host's addresses and networks and the
- * allow list; `isOwnSite(peer)` for the servers a proxy fetched from.
+ * Judges proxy clients: `isLocal(host)` for loopback, private ranges, this host's own addresses and the allow
+ * list. It never judges the servers a proxy fetched from: a relay to a private or LAN server is an outsider
+ * reaching this network through the proxy, worse than one to another site (see Accountant.relay).
  */
 export class LocalClients {
   private readonly list = new BlockList();
-  /** The private ranges and this host's addresses and networks, without the allow list. */
-  private readonly site = new BlockList();
   private readonly own: Set<string>;
 
   /**
    * `self`: this host's names and addresses (selfNames); `allow`: addresses or CIDRs (validated by the config);
-   * `networks`: this host's own addresses and directly connected networks as CIDRs (hostNetworks).
+   * `addresses`: this host's own addresses as `/32` and `/128` CIDRs (hostAddresses, from /proc). Networks the
+   * host is merely connected to are not taken: on a rented server they are the provider's other customers.
    */
-  constructor(self: readonly string[], allow: readonly string[] = [], networks: readonly string[] = []) {
-    for (const [a, p, f] of LOCAL_RANGES) {
-      this.list.addSubnet(a, p, f);
-      this.site.addSubnet(a, p, f);
-    }
-    for (const entry of allow) {
+  constructor(self: readonly string[], allow: readonly string[] = [], addresses: readonly string[] = []) {
+    for (const [a, p, f] of LOCAL_RANGES) this.list.addSubnet(a, p, f);
+    for (const entry of [...allow, ...addresses]) {
       const c = parseCidr(entry);
       if (c) this.list.addSubnet(c.address, c.prefix, c.family);
-    }
-    for (const entry of networks) {
-      const c = parseCidr(entry);
-      if (!c) continue;
-      this.list.addSubnet(c.address, c.prefix, c.family);
-      this.site.addSubnet(c.address, c.prefix, c.family);
     }
     this.own = new Set(self.map((s) => s.toLowerCase()));
   }
 
   /** Whether a client as logged is local (a name is local only when it is one of this host's). */
   isLocal(host: string): boolean {
-    return this.judge(host, this.list);
-  }
-
-  /**
-   * Whether a server a proxy fetched from (the peer of Squid's `HIER_DIRECT/PEER` field) is this site's own: this host, its LAN, a
-   * private address. Such a fetch is a reverse proxy's request to its backend, no relay to another site. The
-   * allow list (clients) plays no part.
-   */
-  isOwnSite(peer: string): boolean {
-    return this.judge(peer, this.site);
-  }
-
-  private judge(host: string, list: BlockList): boolean {
     const h = normHost(host).toLowerCase();
     if (this.own.has(h) || h === 'localhost') return true;
     const at = h.indexOf('%'); // a zone (`fe80::1%eth0`) is not part of the address
     const a = at < 0 ? h : h.slice(0, at);
     const v = isIP(a);
     if (v === 0) return false;
-    return list.check(a, v === 4 ? 'ipv4' : 'ipv6');
+    return this.list.check(a, v === 4 ? 'ipv4' : 'ipv6');
   }
 }

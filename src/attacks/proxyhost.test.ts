@@ -11,8 +11,21 @@ import { attacksCheck } from './check.ts';
 /**
  * The open-proxy check on a host whose facts come from files under `--root`: its interfaces (/proc/net) and
  * Squid's configuration (/etc/squid). The host is 192.0.2.2 on 192.0.2.0/24 and 2001:db8:1::2 on
- * 2001:db8:1::/64 (public addresses, as on a small server); 203.0.113.9 is an outsider.
+ * 2001:db8:1::/64 (public addresses, as on a small server); 203.0.113.9 is an outsider, and so are its on-link
+ * neighbours (192.0.2.50, 2001:db8:1::20: on a rented server, the provider's other customers).
  */
+
+const FIB_TRIE = [
+  'Main:',
+  '  +-- 0.0.0.0/0 3 0 5',
+  '     +-- 192.0.2.0/24 2 0 2',
+  '        +-- 192.0.2.0/30 2 0 2',
+  '           |-- 192.0.2.0',
+  '              /24 link UNICAST',
+  '           |-- 192.0.2.2',
+  '              /32 host LOCAL',
+  '',
+].join('\n');
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -40,6 +53,7 @@ function tree(lines: string[], files: Record<string, string> = {}): string {
       'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
       '',
     ].join('\n'),
+    'proc/net/fib_trie': FIB_TRIE,
     'proc/net/if_inet6': '20010db8000100000000000000000002 02 40 00 80     eth0\n',
     'etc/hosts': '127.0.0.1 localhost\n127.0.1.1 gauntlet.example.net gauntlet\n',
     'var/log/squid/access.log': `${lines.join('\n')}\n`,
@@ -54,10 +68,10 @@ function tree(lines: string[], files: Record<string, string> = {}): string {
   return root;
 }
 
-async function check(root: string): Promise<Finding[]> {
+async function check(root: string, allow: string[] = []): Promise<Finding[]> {
   const out = await attacksCheck.run({
     host: makeHost({ root, name: 'gauntlet', now: NOW, env: { TZ: 'UTC' } }),
-    config: configSchema.parse({}),
+    config: configSchema.parse({ checks: { attacks: { openproxy: { allow } } } }),
     plan,
     state: undefined,
     options: { all: true },
@@ -69,25 +83,68 @@ async function check(root: string): Promise<Finding[]> {
 const summaries = (fs: Finding[]) => fs.map((f) => `${f.status} ${f.summary}`);
 
 describe("open proxy: the host's own networks and a reverse proxy", () => {
-  it("counts no relay for this host's own addresses or its on-link networks (IPv4, global IPv6) from the root's /proc", async () => {
+  it("counts no relay for this host's own addresses (fib_trie, if_inet6), but counts its on-link neighbours' (IPv4, global IPv6)", async () => {
     const root = tree([
       squid('192.0.2.2', 'http://deb.debian.org/debian/', 'HIER_DIRECT/151.101.2.132', 0),
-      squid('192.0.2.50', 'http://www.example.com/', 'HIER_DIRECT/93.184.216.34', 1),
-      squid('2001:db8:1::20', 'http://deb.debian.org/debian/', 'HIER_DIRECT/151.101.2.132', 2),
-      squid('203.0.113.9', 'http://www.example.com/', 'HIER_DIRECT/93.184.216.34', 3),
+      squid('2001:db8:1::2', 'http://deb.debian.org/debian/', 'HIER_DIRECT/151.101.2.132', 1),
+      squid('192.0.2.50', 'http://www.example.com/', 'HIER_DIRECT/93.184.216.34', 2),
+      squid('2001:db8:1::20', 'http://deb.debian.org/debian/', 'HIER_DIRECT/151.101.2.132', 3),
+      squid('203.0.113.9', 'http://www.example.com/', 'HIER_DIRECT/93.184.216.34', 4),
     ]);
     expect(summaries(await check(root))).toEqual([
-      'CRITICAL open proxy: squid relayed 1 request for 1 outside client (203.0.113.9) (if these clients are yours: checks.attacks.openproxy.allow)',
+      'CRITICAL open proxy: squid relayed 3 requests for 3 outside clients (192.0.2.50, 2001:db8:1::20, 203.0.113.9) (if these clients are yours: checks.attacks.openproxy.allow)',
     ]);
   });
 
-  it("takes Squid's fetch from a private peer or this host's own for the site itself (a reverse proxy's backend), not a relay", async () => {
+  it("reports a VPS's neighbour on the provider's on-link /20 (159.89.0.0/20) as an outsider, silenced by openproxy.allow", async () => {
+    const route = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'eth0\t00000000\t0100599F\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+      'eth0\t0000599F\t00000000\t0001\t0\t0\t0\t00F0FFFF\t0\t0\t0',
+      '',
+    ].join('\n');
+    const root = tree([squid('159.89.3.77', 'http://www.example.com/', 'HIER_DIRECT/93.184.216.34', 0)], {
+      'proc/net/route': route,
+      'etc/squid/squid.conf': 'http_port 3128\n',
+    });
+    expect(summaries(await check(root))).toEqual([
+      'CRITICAL open proxy: squid relayed 1 request for 1 outside client (159.89.3.77) (if these clients are yours: checks.attacks.openproxy.allow)',
+    ]);
+    expect(summaries(await check(root, ['159.89.0.0/20']))).toEqual([]);
+  });
+
+  it("counts a forward proxy's relay through a parent on the LAN or to an internal server (a private peer) for an outsider", async () => {
+    const root = tree(
+      [
+        squid('203.0.113.5', 'http://www.example.com/', 'FIRSTUP_PARENT/10.0.0.1', 0),
+        squid('203.0.113.6', 'http://10.0.0.5/admin/', 'HIER_DIRECT/10.0.0.5', 1),
+        squid('203.0.113.7', 'http://www.example.com/x', 'HIER_DIRECT/192.168.1.10', 2),
+      ],
+      {
+        'etc/squid/squid.conf':
+          'http_port 3128\ncache_peer 10.0.0.1 parent 8080 0 no-query default\nhttp_access allow all\n',
+      },
+    );
+    expect(summaries(await check(root))).toEqual([
+      'CRITICAL open proxy: squid relayed 3 requests for 3 outside clients (203.0.113.5, 203.0.113.6, 203.0.113.7) (if these clients are yours: checks.attacks.openproxy.allow)',
+    ]);
+  });
+
+  it('still takes a fetch from this host by its loopback address or its name for a request to this host, no relay', async () => {
     const root = tree([
-      squid('203.0.113.5', 'http://www.example.com/', 'FIRSTUP_PARENT/192.168.1.10', 0),
-      squid('203.0.113.6', 'http://www.example.com/about', 'HIER_DIRECT/192.0.2.2', 1),
-      squid('203.0.113.7', 'http://www.example.com/x', 'HIER_DIRECT/2001:db8:1::3', 2),
+      squid('203.0.113.5', 'http://www.example.com/', 'HIER_DIRECT/127.0.0.1', 0),
+      squid('203.0.113.6', 'http://www.example.com/about', 'FIRSTUP_PARENT/gauntlet.example.net', 1),
     ]);
     expect(summaries(await check(root))).toEqual([]);
+  });
+
+  it('judges an accelerator port with allow-direct (it forwards to any site) as a forward proxy', async () => {
+    const root = tree([squid('203.0.113.5', 'http://www.example.com/', 'HIER_DIRECT/93.184.215.14', 0)], {
+      'etc/squid/squid.conf': 'http_port 80 accel vhost allow-direct\nhttp_access allow all\n',
+    });
+    expect(summaries(await check(root))).toEqual([
+      'CRITICAL open proxy: squid relayed 1 request for 1 outside client (203.0.113.5) (if these clients are yours: checks.attacks.openproxy.allow)',
+    ]);
   });
 
   it("reads no relays in an accelerator-only Squid's log (squid.conf and its conf.d includes) and says so as INFO", async () => {

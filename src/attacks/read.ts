@@ -15,7 +15,7 @@ import { type Host, hostPath } from '../core/host.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
-import { hostNetworksOf, type ProcNet } from './netlocal.ts';
+import { hostAddressesOf, type ProcNet } from './netlocal.ts';
 import { isAcceleratorOnly, parseSquidConf, type SquidConf } from './squidconf.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
@@ -109,19 +109,16 @@ function readHead(file: string, limit: number): string | undefined {
 }
 
 /**
- * This host's own addresses and directly connected networks as CIDRs, from the (root's) /proc: a proxy client
- * on one is the host or its LAN (see netlocal.ts). Tables that cannot be read add nothing.
+ * This host's own addresses as `/32` and `/128` CIDRs, from the (root's) /proc: a proxy client on one is the
+ * host itself (see netlocal.ts). Not the networks it is connected to. Tables that cannot be read add nothing.
  */
-export function hostNetworks(host: Pick<Host, 'root'>): string[] {
+export function hostAddresses(host: Pick<Host, 'root'>): string[] {
   const proc: ProcNet = {};
-  const route = readHead(hostPath(host, '/proc/net/route'), PROC_LIMIT);
   const fibTrie = readHead(hostPath(host, '/proc/net/fib_trie'), PROC_LIMIT);
   const ifInet6 = readHead(hostPath(host, '/proc/net/if_inet6'), PROC_LIMIT);
-  if (route !== undefined) proc.route = route;
   if (fibTrie !== undefined) proc.fibTrie = fibTrie;
   if (ifInet6 !== undefined) proc.ifInet6 = ifInet6;
-  const n = hostNetworksOf(proc);
-  return [...n.addresses, ...n.networks];
+  return hostAddressesOf(proc);
 }
 
 /** Where Squid's configuration is: Debian's and RHEL's path, then old Debian's `squid3`. */
@@ -273,8 +270,8 @@ export interface AccountReadOptions {
   self?: readonly string[];
   /** A proxy's intended remote users (see AccountOptions.allow). */
   allow?: readonly string[];
-  /** This host's addresses and networks (see AccountOptions.networks). */
-  networks?: readonly string[];
+  /** This host's own addresses (see AccountOptions.addresses). */
+  addresses?: readonly string[];
   /** The log is a reverse proxy's (see AccountOptions.reverseProxy). */
   reverseProxy?: boolean;
   /** Host path of a local path. */
@@ -335,7 +332,7 @@ export async function accountLog(local: string, opts: AccountReadOptions): Promi
     hints: opts.hints,
     ...(opts.self ? { self: opts.self } : {}),
     ...(opts.allow ? { allow: opts.allow } : {}),
-    ...(opts.networks ? { networks: opts.networks } : {}),
+    ...(opts.addresses ? { addresses: opts.addresses } : {}),
     ...(opts.reverseProxy ? { reverseProxy: true } : {}),
   });
   let current = '';

@@ -8,7 +8,7 @@ import { Accountant, readerNeedles } from './account.ts';
 import { planServiceName } from './check.ts';
 import { detectorsOf, serviceLabel } from './detect.ts';
 import { FAMILIES, type Family } from './extract/registry.ts';
-import { fileHints, hostNetworks, isSquidLog, selfNames, sourceHints, squidAccelerated } from './read.ts';
+import { fileHints, hostAddresses, isSquidLog, selfNames, sourceHints, squidAccelerated } from './read.ts';
 
 /**
  * The attack detectors inside `tenken scan --format ndjson`: a line a detector counts gains `host`, `user`
@@ -39,8 +39,8 @@ export class AttackDecorator {
   private readonly zone: Zone;
   /** This host's names and addresses (a proxy's request for one is for this host). */
   private readonly self: readonly string[];
-  /** This host's addresses and networks (a proxy's client on one is local). */
-  private readonly networks: readonly string[];
+  /** This host's own addresses (a proxy's client on one is local). */
+  private readonly addresses: readonly string[];
   /** `reverse`: the log is a reverse proxy's (an accelerator-only Squid), whose requests are no relays. */
   private readonly byPath: { path: string; hints: Family[]; reverse: boolean }[];
   private readonly label: (service: string) => string;
@@ -60,7 +60,7 @@ export class AttackDecorator {
   ) {
     this.zone = makeZone(hostZoneName(host, timeZone));
     this.self = selfNames(host);
-    this.networks = hostNetworks(host);
+    this.addresses = hostAddresses(host);
     const accelerated = squidAccelerated(host);
     const serviceName = planServiceName(plan);
     this.label = (s) => serviceLabel(serviceName, s);
@@ -93,7 +93,7 @@ export class AttackDecorator {
         hints: src?.hints ?? [],
         self: this.self,
         allow: this.allow,
-        networks: this.networks,
+        addresses: this.addresses,
         ...(src?.reverse ? { reverseProxy: true } : {}),
       });
       this.streams.set(key, acc);

@@ -23,4 +23,17 @@ describe("Squid's configuration: forward or reverse proxy", () => {
     expect(isAcceleratorOnly([parseSquidConf('acl localnet src 10.0.0.0/8\n')])).toBe(false);
     expect(isAcceleratorOnly([])).toBe(false);
   });
+
+  it('takes an accelerator port with `allow-direct` (it forwards to any site) or interception for a forward port', () => {
+    expect(parseSquidConf('http_port 80 accel vhost allow-direct\n').ports).toEqual([false]);
+    expect(isAcceleratorOnly([parseSquidConf('http_port 80 accel vhost allow-direct\n')])).toBe(false);
+    expect(isAcceleratorOnly([parseSquidConf('http_port 80 vhost ALLOW-DIRECT\n')])).toBe(false);
+    expect(
+      isAcceleratorOnly([parseSquidConf('http_port 80 accel defaultsite=www.example.net tproxy\n')]),
+    ).toBe(false);
+    const accel = parseSquidConf('http_port 80 accel defaultsite=www.example.net\n');
+    expect(
+      isAcceleratorOnly([accel, parseSquidConf('https_port 443 accel allow-direct tls-cert=/x.pem\n')]),
+    ).toBe(false);
+  });
 });

@@ -9,7 +9,7 @@ import {
   accountLog,
   fileHints,
   selfNames,
-  hostNetworks,
+  hostAddresses,
   squidAccelerated,
   isSquidLog,
 } from '../../attacks/read.ts';
@@ -106,7 +106,7 @@ export function register(program: Command, app: App): void {
         });
         const zone = makeZone(hostZoneName(host, loaded.config.timeZone));
         const self = selfNames(host);
-        const networks = hostNetworks(host);
+        const addresses = hostAddresses(host);
         const accelerated = squidAccelerated(host);
         // A file named twice, or lines rsyslog wrote to two of the files, count once (as in the check).
         const same = new SameLineFilter();
@@ -123,7 +123,7 @@ export function register(program: Command, app: App): void {
             hints: fileHints(local),
             self,
             allow: loaded.config.checks.attacks.openproxy.allow,
-            networks,
+            addresses,
             reverseProxy: accelerated && isSquidLog(local, fileHints(local)),
             display: () => f,
             consumeTrailing: true,
