@@ -71,7 +71,7 @@ describe('a full disk under the state directory', () => {
     const again = await runCli(['--state', state, 'check', '--root', DEMO_ROOT], { now: NOW });
     expect([again.stderr, again.code]).toEqual(['', 2]);
     expect(body(again.stdout)).toBe(body(full.stdout));
-    expect(files(state)).toEqual(['attacks.json', 'dialup.json', 'logins.json', 'logs.json']);
+    expect(files(state)).toEqual(['attacks.json', 'dialup.json', 'logins.json', 'logs.json', 'procs.json']);
 
     const third = await runCli(['--state', state, 'check', '--root', DEMO_ROOT, '--only', 'logs'], {
       now: NOW,
