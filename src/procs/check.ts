@@ -514,10 +514,7 @@ export function judge(
 ): CheckResult[] {
   // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
   // this one: its processes were reported missing and an only-installed daemon CRITICAL. Not compared.
-  const foreign =
-    base0.state === 'ok' && opts.hostName !== undefined && base0.baseline.host !== opts.hostName
-      ? base0.baseline.host
-      : null;
+  const foreign = foreignHost(base0, opts.hostName);
   const base: BaselineState =
     foreign !== null && base0.state === 'ok'
       ? {
@@ -704,11 +701,8 @@ export type ProcsState = z.output<typeof procsState>;
  * the baseline is there.
  */
 export function nextProcsState(
-  obs: Observation,
-  cfg: ProcsConfig,
-  plan: Pick<Plan, 'services'>,
+  obs: Pick<Observation, 'processes'>,
   opts: {
-    selfPid?: number;
     previous: ProcsState | undefined;
     results: readonly CheckResult[];
     compared: boolean;
@@ -716,9 +710,9 @@ export function nextProcsState(
 ): ProcsState {
   const previous = opts.previous?.reported ?? [];
   if (!opts.compared) return { version: 1, reported: [...previous] };
-  const personal = snapshotOf(obs, cfg, opts.selfPid, plan).personal ?? [];
-  const byPid = new Map(personal.map((p) => [p.pid, p]));
-  const running = new Set(personal.map(processIdentity));
+  // The findings name session programs by pid; their identities (pid and start) are those of what runs now.
+  const byPid = new Map(obs.processes.map((p) => [p.pid, p]));
+  const running = new Set(obs.processes.map(processIdentity));
   const named = opts.results
     .flatMap((r) => r.findings as AnyFinding[])
     .flatMap((f) => (f.kind === 'process-new' && f.data.session !== null ? f.data.pids : []))
@@ -730,10 +724,13 @@ export function nextProcsState(
 }
 
 /**
- * Whether a baseline is compared with what runs: it was read, and recorded on this host (see judge).
+ * The host a readable baseline was recorded on when it is not this one (`hostName`), else null. judge does not
+ * compare such a baseline, and a run that compared none marks no session program reported.
  */
-export function comparable(base: BaselineState, hostName: string | undefined): boolean {
-  return base.state === 'ok' && (hostName === undefined || base.baseline.host === hostName);
+function foreignHost(base: BaselineState, hostName: string | undefined): string | null {
+  return base.state === 'ok' && hostName !== undefined && base.baseline.host !== hostName
+    ? base.baseline.host
+    : null;
 }
 
 /** The `procs` check kind. */
@@ -759,11 +756,10 @@ export const procsCheck: CheckKind = {
     if (ctx.options.all) return { results };
     return {
       results,
-      state: nextProcsState(obs, cfg, ctx.plan, {
+      state: nextProcsState(obs, {
         previous: saved?.success ? saved.data : undefined,
         results,
-        compared: comparable(base, ctx.host.name),
-        ...(selfPid ? { selfPid } : {}),
+        compared: base.state === 'ok' && foreignHost(base, ctx.host.name) === null,
       }),
     };
   },
