@@ -4,10 +4,8 @@
  * `last` pairs its rows.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../config/plan.ts';
 import { makeHost } from '../core/host.ts';
@@ -15,8 +13,8 @@ import { wtmpdbEntries, type WtmpdbRow } from '../logins/wtmpdb.ts';
 import { inspectDialup } from './check.ts';
 import { dialupConfig } from './config.ts';
 import { wtmpdbRecords } from './logins-source.ts';
+import { createWtmpdb, type WtmpdbFixtureRow } from '../../test/helpers/wtmpdb.ts';
 
-const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 const roots: string[] = [];
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
@@ -28,7 +26,7 @@ const us = (iso: string): number => Date.parse(iso) * 1000;
 const DB = '/var/lib/wtmpdb/wtmp.db';
 
 /** Rows of the wtmp table: Type, User, Login, Logout, TTY, RemoteHost, Service (wtmpdb's lib/sqlite.c). */
-type Row = [number, string, number, number | null, string, string | null, string | null];
+type Row = WtmpdbFixtureRow;
 
 /** A tree with mgetty's log of ttyS0 (one call, answered and handed to login), and a wtmpdb of `rows`. */
 function tree(rows: Row[] | null): string {
@@ -49,16 +47,8 @@ function tree(rows: Row[] | null): string {
   );
   fs.utimesSync(log, new Date('2026-06-01T00:00:00Z'), new Date('2026-06-01T00:00:00Z'));
   if (rows) {
-    const file = path.join(root, DB);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file);
-    db.exec(
-      'CREATE TABLE wtmp(ID INTEGER PRIMARY KEY, Type INTEGER, User TEXT NOT NULL, Login INTEGER, Logout INTEGER, TTY TEXT, RemoteHost TEXT, Service TEXT)',
-    );
-    const ins = db.prepare(
-      'INSERT INTO wtmp(Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const row of rows) ins.run(...row);
+    const { db, add } = createWtmpdb(path.join(root, DB));
+    for (const row of rows) add(row);
     db.close();
   }
   return root;

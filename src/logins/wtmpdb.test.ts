@@ -11,6 +11,7 @@ import { accepted, contextFor, makeTree, syslogLine, t } from './fixtures-audit/
 import { readHistory } from './history.ts';
 import { runCommand } from './testing.ts';
 import { encodeRecords } from './utmp.ts';
+import { createWtmpdb } from '../../test/helpers/wtmpdb.ts';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-wtmpdb-'));
@@ -21,33 +22,19 @@ const us = (s: number): number => (T + s) * 1e6;
 
 /** A wtmpdb as pam_wtmpdb writes it (schema of wtmpdb's lib/sqlite.c). */
 function makeDb(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.exec(
-    'CREATE TABLE wtmp(ID INTEGER PRIMARY KEY, Type INTEGER, User TEXT NOT NULL, Login INTEGER, Logout INTEGER, TTY TEXT, RemoteHost TEXT, Service TEXT)',
-  );
-  const ins = db.prepare(
-    'INSERT INTO wtmp(Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  ins.run(1, 'reboot', us(0), us(5000), '~', '6.12.0-amd64', null);
-  ins.run(3, 'alice', us(100), us(700), 'pts/0', '192.0.2.5', 'sshd');
-  ins.run(3, 'bob', us(200), null, 'tty1', null, 'login');
-  ins.run(1, 'reboot', us(6000), null, '~', '6.12.0-amd64', null);
-  ins.run(3, 'carol', us(6100), null, 'pts/1', '2001:db8::7', 'sshd');
+  const { db, add } = createWtmpdb(file);
+  add([1, 'reboot', us(0), us(5000), '~', '6.12.0-amd64', null]);
+  add([3, 'alice', us(100), us(700), 'pts/0', '192.0.2.5', 'sshd']);
+  add([3, 'bob', us(200), null, 'tty1', null, 'login']);
+  add([1, 'reboot', us(6000), null, '~', '6.12.0-amd64', null]);
+  add([3, 'carol', us(6100), null, 'pts/1', '2001:db8::7', 'sshd']);
   db.close();
 }
 
 /** The demo's wtmp as a wtmpdb (one row per boot and session), as wtmpdb's import would hold it. */
 function demoDb(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const w = fs.readFileSync(new URL('../../examples/demo-root/var/log/wtmp', import.meta.url));
-  const db = new Database(file);
-  db.exec(
-    'CREATE TABLE wtmp(ID INTEGER PRIMARY KEY, Type INTEGER, User TEXT NOT NULL, Login INTEGER, Logout INTEGER, TTY TEXT, RemoteHost TEXT, Service TEXT)',
-  );
-  const ins = db.prepare(
-    'INSERT INTO wtmp(Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
+  const { db, add } = createWtmpdb(file);
   const open = new Map<string, number | bigint>();
   const str = (o: number, n: number): string => {
     const b = w.subarray(o, o + n);
@@ -58,12 +45,9 @@ function demoDb(file: string): void {
     const type = w.readInt16LE(i);
     const line = str(i + 8, 32);
     const sec = w.readInt32LE(i + 340);
-    if (type === 2) ins.run(1, 'reboot', sec * 1e6, null, '~', str(i + 76, 256), null);
+    if (type === 2) add([1, 'reboot', sec * 1e6, null, '~', str(i + 76, 256), null]);
     else if (type === 7)
-      open.set(
-        line,
-        ins.run(3, str(i + 44, 32), sec * 1e6, null, line, str(i + 76, 256) || null, 'sshd').lastInsertRowid,
-      );
+      open.set(line, add([3, str(i + 44, 32), sec * 1e6, null, line, str(i + 76, 256) || null, 'sshd']));
     else if (type === 8 && open.has(line)) {
       db.prepare('UPDATE wtmp SET Logout = ? WHERE ID = ?').run(sec * 1e6, open.get(line));
       open.delete(line);
@@ -201,29 +185,15 @@ describe('wtmpdb evidence', () => {
         syslogLine('2026-11-04T23:59:00', 'CRON[1]: (root) CMD (true)'),
       ],
     });
-    const file = path.join(root, 'var/lib/wtmpdb/wtmp.db');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file);
-    db.exec(
-      'CREATE TABLE wtmp(ID INTEGER PRIMARY KEY, Type INTEGER, User TEXT NOT NULL, Login INTEGER, Logout INTEGER, TTY TEXT, RemoteHost TEXT, Service TEXT)',
-    );
-    const ins = db.prepare(
-      'INSERT INTO wtmp(ID, Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const { db, add } = createWtmpdb(path.join(root, 'var/lib/wtmpdb/wtmp.db'));
     const at = (s: string): number => t(s) * 1e6;
-    ins.run(7, 1, 'reboot', at('2026-11-01T08:00:00'), at('2026-11-04T12:00:00'), '~', '6.12.0-amd64', null);
-    ins.run(8, 3, 'alice', at('2026-11-02T09:00:01'), at('2026-11-02T10:00:00'), 'pts/0', '10.0.0.5', 'sshd');
-    ins.run(
+    add([1, 'reboot', at('2026-11-01T08:00:00'), at('2026-11-04T12:00:00'), '~', '6.12.0-amd64', null], 7);
+    add([3, 'alice', at('2026-11-02T09:00:01'), at('2026-11-02T10:00:00'), 'pts/0', '10.0.0.5', 'sshd'], 8);
+    add(
+      [3, 'root', at('2026-11-03T03:00:00'), at('2026-11-03T03:10:00'), 'pts/1', '203.0.113.9', 'sshd'],
       12,
-      3,
-      'root',
-      at('2026-11-03T03:00:00'),
-      at('2026-11-03T03:10:00'),
-      'pts/1',
-      '203.0.113.9',
-      'sshd',
     );
-    ins.run(13, 1, 'reboot', at('2026-11-04T12:05:00'), null, '~', '6.12.0-amd64', null);
+    add([1, 'reboot', at('2026-11-04T12:05:00'), null, '~', '6.12.0-amd64', null], 13);
     db.close();
     return root;
   }
