@@ -66,6 +66,22 @@ describe('openWtmp', () => {
     intact.close();
   });
 
+  it('leaves alone a descriptor it no longer owns when it refuses a .gz (the number is reused at once)', async () => {
+    // openWtmp closed the .gz it had looked at, the inflating stream got the same number, and the refusal
+    // closed that number again: the stream's own close, later, then closed whatever file held it by then.
+    const bomb = path.join(dir, 'bomb-fd.gz');
+    fs.writeFileSync(bomb, zlib.gzipSync(Buffer.alloc(1 << 20)));
+    const other = path.join(dir, 'other');
+    fs.writeFileSync(other, 'x');
+    for (let i = 0; i < 20; i++) {
+      await expect(openWtmp(bomb, { maxSize: 1 << 16 })).rejects.toThrow(/gzip bomb/);
+      const fd = fs.openSync(other, 'r');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(() => fs.fstatSync(fd)).not.toThrow();
+      fs.closeSync(fd);
+    }
+  });
+
   it('refuses a gzip bomb and a corrupt gzip with one-line errors', async () => {
     const bomb = path.join(dir, 'bomb.gz');
     fs.writeFileSync(bomb, zlib.gzipSync(Buffer.alloc(1 << 20)));

@@ -322,19 +322,19 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
   let bytes: Bytes;
   let compressed = false;
   let ctime: number;
+  // Whether `fd` is still ours to close. Once closed, its number is free: another open (this process reads
+  // other files meanwhile) can get it, and closing it again closed that file (EBADF elsewhere, or worse).
+  let open = true;
   try {
     ctime = Math.floor(st.ctimeMs / 1000);
     if (isGzip(fd)) {
       compressed = true;
       fs.closeSync(fd);
+      open = false;
       bytes = await gunzip(file, display, opts, st.size);
     } else bytes = fdBytes(fd, st.size);
   } catch (err) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      /* already closed */
-    }
+    if (open) fs.closeSync(fd);
     if (err instanceof TenkenError) throw err;
     throw new TenkenError(what(`Cannot read ${display}`, err));
   }
