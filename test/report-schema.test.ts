@@ -37,6 +37,7 @@ describe('docs/report.schema.json', () => {
       host: 'h',
       root: null,
       time: '2026-11-26T00:00:00Z',
+      timeZone: 'UTC',
       durationMs: 0,
       status: 'CRITICAL',
       summary: '',

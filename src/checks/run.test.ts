@@ -11,6 +11,22 @@ import type { CheckKind } from './types.ts';
 const loaded = () => loadAll({ root: DEMO_ROOT, env: {}, now: new Date('2026-11-26T00:00:00Z') });
 
 describe('runChecks', () => {
+  it("names the tree's zone in the report, and the text report shows the run's time in it", async () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'etc'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/timezone'), 'Asia/Tokyo\n');
+    const cfg = loadAll({ root, env: {}, now: new Date('2026-11-26T00:00:00Z') });
+    const noop: CheckKind = { description: 'n', run: () => Promise.resolve({ results: [] }) };
+    const { report } = await runChecks(cfg, new StateStore(tempDir()), {
+      kinds: ['n'],
+      options: { all: false },
+      registry: { n: noop },
+    });
+    expect(report.timeZone).toBe('Asia/Tokyo');
+    expect(report.time).toBe('2026-11-26T00:00:00.000Z');
+    expect(renderText(report, { color: false })).toContain(' at 2026-11-26 09:00:00 Asia/Tokyo\n');
+  });
+
   it("counts services, not check results, in the report's headline, each by its worst status, and names them", async () => {
     const result = (service: string, status: 'OK' | 'WARNING' | 'CRITICAL') => ({
       service,

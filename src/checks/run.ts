@@ -1,7 +1,7 @@
 import type { Loaded } from '../cli/app.ts';
 import { version } from '../core/package.ts';
 import { TenkenError } from '../core/errors.ts';
-import { hostZoneChoice, zoneNotice } from '../core/tz.ts';
+import { hostZoneChoice, makeZone, zoneNotice } from '../core/tz.ts';
 import {
   REPORT_VERSION,
   type CheckReport,
@@ -238,6 +238,7 @@ export async function runChecks(
     host: loaded.host.name,
     root: loaded.host.root === '/' ? null : loaded.host.root,
     time: loaded.host.now.toISOString(),
+    timeZone: makeZone(zone.name).name,
     durationMs: Math.round(performance.now() - started),
     status,
     summary: `${plural(loaded.plan.services.length, 'service')} inspected by ${plural(checks.length, 'check')}: ${serviceTally(checks.flatMap((c) => c.results))}`,

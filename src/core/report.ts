@@ -75,6 +75,12 @@ export interface ProfileUse {
   reasons: string[];
 }
 
+/**
+ * How a text view writes one of the report's ISO times (in the host's zone): given to the detail renderers so a
+ * finding's own times read like its summary's and the host's logs.
+ */
+export type TimeText = (iso: string) => string;
+
 /** The whole inspection: plain data, the only thing renderers read. */
 export interface Report {
   version: typeof REPORT_VERSION;
@@ -82,7 +88,13 @@ export interface Report {
   host: string;
   /** The --root directory when not inspecting `/`, else null. */
   root: string | null;
+  /** When the inspection ran (ISO, UTC: every time in the report is UTC). */
   time: string;
+  /**
+   * The inspected host's time zone (an IANA name such as `Asia/Tokyo`, or `UTC`): the zone its year-less log
+   * stamps were read in, and the one the text report shows times in, as the admin reads the host's logs.
+   */
+  timeZone: string;
   durationMs: number;
   status: Status;
   summary: string;

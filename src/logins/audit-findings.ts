@@ -3,7 +3,7 @@
  * src/core/findings.ts's FindingDataMap, findings are typed here (LoginsFinding) and check.ts hands them to the
  * report through one cast. Times are ISO strings in UTC; user and host text is untrusted (from wtmp / logs).
  */
-import type { FindingBase } from '../core/report.ts';
+import type { FindingBase, TimeText } from '../core/report.ts';
 
 /** Which tamper test a `wtmp-tamper` finding comes from. */
 export type TamperCheck =
@@ -152,7 +152,10 @@ export const LOGINS_FINDING_KINDS = [
 ] as const satisfies readonly LoginsFindingKind[];
 
 type LoginsDetails = {
-  [K in LoginsFindingKind]: (f: FindingBase & { kind: K; data: LoginsFindings[K] }) => string[];
+  [K in LoginsFindingKind]: (
+    f: FindingBase & { kind: K; data: LoginsFindings[K] },
+    time: TimeText,
+  ) => string[];
 };
 
 function hours(list: readonly number[]): string {
@@ -169,8 +172,8 @@ export const loginsDetails: LoginsDetails = {
     `hour ${f.data.hour} (${f.data.timeZone}); usual hours: ${hours(f.data.usualHours)} (±${f.data.windowHours}h)`,
   ],
   'login-root-remote': (f) => [`tty ${f.data.tty}${f.data.address ? `, address ${f.data.address}` : ''}`],
-  'login-concurrent': (f) =>
-    f.data.sessions.map((s) => `${s.tty} since ${s.start}${s.host ? ` from ${s.host}` : ''}`),
+  'login-concurrent': (f, time) =>
+    f.data.sessions.map((s) => `${s.tty} since ${time(s.start)}${s.host ? ` from ${s.host}` : ''}`),
   'login-long-session': (f) => [
     `open ${Math.round(f.data.openSeconds / 3600)} h; limit ${Math.round(f.data.limitSeconds / 3600)} h${f.data.usualSeconds === null ? `; ${f.data.finishedSessions} finished sessions, too few for a usual length` : `; usual up to ${Math.round(f.data.usualSeconds / 60)} min`}`,
     `${f.data.reportedAtSeconds === null ? 'first said now' : `said before at ${Math.round(f.data.reportedAtSeconds / 3600)} h`}; said again at ${Math.round(f.data.againAtSeconds / 3600)} h if still open`,

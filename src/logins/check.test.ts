@@ -181,6 +181,7 @@ describe('the logins check on a wtmp of many logins', () => {
       host: 'testhost',
       root,
       time: '2026-11-11T00:00:00.000Z',
+      timeZone: 'UTC',
       durationMs: 0,
       status: result.status,
       summary: '',

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { REPORT_VERSION, type Finding, type Report } from '../core/report.ts';
 import { renderText } from './text.ts';
 
-function reportWith(finding: Finding, rowSummary: string): Report {
+function reportWith(finding: Finding, rowSummary: string, timeZone = 'UTC'): Report {
   return {
     version: REPORT_VERSION,
     tool: { name: 'tenken', version: '0.0.0' },
     host: 'srv',
     root: null,
     time: '2026-11-26T00:00:00.000Z',
+    timeZone,
     durationMs: 1,
     status: finding.status,
     summary: 'one finding',
@@ -28,6 +29,49 @@ function reportWith(finding: Finding, rowSummary: string): Report {
 }
 
 describe('renderText', () => {
+  it("shows a finding's times, its details' and the header's in the host's zone, as its summary does", () => {
+    const f: Finding = {
+      kind: 'attack-bruteforce',
+      status: 'CRITICAL',
+      service: 'sshd',
+      summary: '203.0.113.45: 48 failed logins, then logged in as joe',
+      evidence: [],
+      first: '2026-11-24T14:41:07.000Z',
+      last: '2026-11-24T14:59:12.000Z',
+      host: '203.0.113.45',
+      data: {
+        host: '203.0.113.45',
+        count: 48,
+        peak: 48,
+        findtime: 600,
+        users: ['joe'],
+        usersTotal: 1,
+        services: ['sshd'],
+        succeeded: { user: 'joe', time: '2026-11-24T15:02:00.000Z', service: 'sshd' },
+      },
+    };
+    const text = renderText(reportWith(f, '1 finding', 'Asia/Tokyo'), { color: false });
+    expect(text).toContain('at 2026-11-26 09:00:00 Asia/Tokyo');
+    expect(text).toContain('host 203.0.113.45; 2026-11-24 23:41:07 … 23:59:12 Asia/Tokyo');
+    expect(text).toContain('then logged in as joe via sshd at 2026-11-25 00:02:00 Asia/Tokyo');
+    expect(text).not.toMatch(/\d{2}:\d{2}:\d{2}(\.\d+)?Z/);
+  });
+
+  it('writes the end date of a span that crosses midnight, and UTC for a host in UTC', () => {
+    const f: Finding = {
+      kind: 'log-source',
+      status: 'WARNING',
+      service: 'sshd',
+      summary: 'something',
+      evidence: [],
+      first: '2026-11-24T23:59:00.000Z',
+      last: '2026-11-25T00:01:00.000Z',
+      data: { path: '/var/log/auth.log', problem: 'missing', reason: 'x' },
+    };
+    const text = renderText(reportWith(f, 'row'), { color: false });
+    expect(text).toContain('2026-11-24 23:59:00 … 2026-11-25 00:01:00 UTC');
+  });
+
   it('says a missing log once: its summary, no detail line repeating path and reason', () => {
     const f: Finding = {
       kind: 'log-source',

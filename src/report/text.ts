@@ -3,13 +3,14 @@ import { dialupDetails } from '../dialup/render.ts';
 import { loginsDetails } from '../logins/audit-findings.ts';
 import { probesDetails } from '../probes/view.ts';
 import { procsDetails } from '../procs/view.ts';
-import type { Evidence, Finding, FindingKind, FindingOf, Omitted, Report } from '../core/report.ts';
+import type { Evidence, Finding, FindingKind, FindingOf, Omitted, Report, TimeText } from '../core/report.ts';
+import { localTime, makeZone, type Zone } from '../core/tz.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status, worst } from '../core/status.ts';
 import { type Paint, painter, statusLabel } from './style.ts';
 
 /** Extra lines under a finding, per kind. A mapped type over FindingKind: a new kind fails to compile here. */
-type Details = { [K in FindingKind]: (f: FindingOf<K>) => string[] };
+type Details = { [K in FindingKind]: (f: FindingOf<K>, time: TimeText) => string[] };
 
 const details: Details = {
   ...dialupDetails,
@@ -24,7 +25,7 @@ const details: Details = {
   ],
   // The summary (`Cannot read PATH: why`) already says all a log-source finding holds.
   'log-source': () => [],
-  'attack-bruteforce': (f) => [
+  'attack-bruteforce': (f, time) => [
     // A source that attacked in an earlier run and logged in now has no peak or services of this run.
     f.data.peak > 0
       ? `${f.data.count} failures (peak ${f.data.peak} in ${Math.round(f.data.findtime / 60)} min) against ${f.data.services.join(', ')}`
@@ -33,7 +34,7 @@ const details: Details = {
     ...(f.data.usersTotal > 0 ? [`users tried (${f.data.usersTotal}): ${f.data.users.join(', ')}`] : []),
     ...(f.data.succeeded
       ? [
-          `then logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${f.data.succeeded.time}` : ''}`,
+          `then logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${time(f.data.succeeded.time)}` : ''}`,
         ]
       : []),
   ],
@@ -63,8 +64,42 @@ const details: Details = {
 /** Every finding kind, derived from the exhaustive detail table (the JSON schema test compares against it). */
 export const FINDING_KINDS = Object.keys(details) as FindingKind[];
 
-function detailLines(f: Finding): string[] {
-  return (details[f.kind] as (f: Finding) => string[])(f);
+function detailLines(f: Finding, time: TimeText): string[] {
+  return (details[f.kind] as (f: Finding, time: TimeText) => string[])(f, time);
+}
+
+const p2 = (n: number): string => String(n).padStart(2, '0');
+
+/** `2026-11-24 23:41:07` in the zone, or null for text that is no ISO time. */
+function wall(iso: string, zone: Zone): { date: string; time: string } | null {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return null;
+  const t = localTime(Math.floor(ms / 1000), zone);
+  return {
+    date: `${t.year}-${p2(t.month)}-${p2(t.day)}`,
+    time: `${p2(t.hour)}:${p2(t.minute)}:${p2(t.second)}`,
+  };
+}
+
+/** `2026-11-24 23:41:07 Asia/Tokyo`: an ISO time of the report as the host's clock showed it (the text unchanged if it is none). */
+export function zonedTime(iso: string, zone: Zone): string {
+  const w = wall(iso, zone);
+  return w ? `${w.date} ${w.time} ${zone.name}` : iso;
+}
+
+/**
+ * A finding's span in the host's zone, the end's date left out when it is the start's:
+ * `2026-11-24 23:41:07 … 23:41:12 Asia/Tokyo`.
+ */
+export function zonedSpan(first: string, last: string | undefined, zone: Zone): string {
+  const a = wall(first, zone);
+  const b = last && last !== first ? wall(last, zone) : null;
+  if (!a) return last && last !== first ? `${first} … ${last}` : first;
+  if (!b)
+    return last && last !== first
+      ? `${a.date} ${a.time} ${zone.name} … ${last}`
+      : `${a.date} ${a.time} ${zone.name}`;
+  return `${a.date} ${a.time} … ${b.date === a.date ? '' : `${b.date} `}${b.time} ${zone.name}`;
 }
 
 /** Options of the text renderer. */
@@ -119,12 +154,12 @@ export function groupByService(report: Report): ServiceGroup[] {
   );
 }
 
-function renderFinding(paint: Paint, f: Finding, samples: number, headed = true): string[] {
+function renderFinding(paint: Paint, f: Finding, samples: number, zone: Zone, headed = true): string[] {
   // A finding that the row's own line already names (same summary) shows only its details.
   const out = headed
     ? [`      ${statusLabel(paint, f.status)} ${terminalSafe(clip(f.summary, LINE_MAX))}`]
     : [];
-  const when = f.first ? (f.last && f.last !== f.first ? `${f.first} … ${f.last}` : f.first) : undefined;
+  const when = f.first ? zonedSpan(f.first, f.last, zone) : undefined;
   const who = [f.host && `host ${f.host}`, f.user && `user ${f.user}`].filter(Boolean).join(', ');
   if (when || who)
     out.push(
@@ -136,7 +171,8 @@ function renderFinding(paint: Paint, f: Finding, samples: number, headed = true)
           .join('; ')}`,
       ),
     );
-  for (const d of detailLines(f)) out.push(`               ${terminalSafe(clip(d, LINE_MAX))}`);
+  for (const d of detailLines(f, (iso) => zonedTime(iso, zone)))
+    out.push(`               ${terminalSafe(clip(d, LINE_MAX))}`);
   for (const e of f.evidence.slice(0, samples)) out.push(paint('dim', `               | ${evidenceLine(e)}`));
   if (f.evidence.length > samples)
     out.push(paint('dim', `               | … ${f.evidence.length - samples} more`));
@@ -157,12 +193,13 @@ export function omittedLine(o: Omitted): string {
 export function renderText(report: Report, opts: TextOptions): string {
   const paint = painter(opts.color);
   const samples = opts.samples ?? 3;
+  const zone = makeZone(report.timeZone);
   const lines: string[] = [];
   const root = report.root ? ` (root ${terminalSafe(report.root)})` : '';
   lines.push(
     paint(
       'bold',
-      `tenken ${report.tool.version}: inspection of ${terminalSafe(report.host)}${root} at ${report.time}`,
+      `tenken ${report.tool.version}: inspection of ${terminalSafe(report.host)}${root} at ${terminalSafe(zonedTime(report.time, zone))}`,
     ),
   );
   lines.push(`${statusLabel(paint, report.status, 0)}: ${report.summary}`);
@@ -177,7 +214,10 @@ export function renderText(report: Report, opts: TextOptions): string {
       );
       const shown = opts.verbose ? row.findings : row.findings.filter((f) => f.status !== 'OK');
       for (const f of [...shown].sort((a, b) => rank(b.status) - rank(a.status)))
-        append(lines, renderFinding(paint, f, samples, !(shown.length === 1 && f.summary === row.summary)));
+        append(
+          lines,
+          renderFinding(paint, f, samples, zone, !(shown.length === 1 && f.summary === row.summary)),
+        );
       if (row.omitted) lines.push(`      ${omittedLine(row.omitted)}`);
     }
   }

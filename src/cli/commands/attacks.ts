@@ -16,10 +16,11 @@ import {
 import { BasicAuthLogins } from '../../attacks/extract/web.ts';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { parseSince } from '../../core/time.ts';
-import { hostZoneName, inspectedZone, makeZone } from '../../core/tz.ts';
+import { inspectedZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, type Status, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
+import { zonedTime } from '../../report/text.ts';
 import { assertFormat, type App } from '../app.ts';
 import { clipWidth, padEndWidth } from '../../core/width.ts';
 
@@ -93,10 +94,8 @@ export function register(program: Command, app: App): void {
       assertFormat(g, 'attacks', ['text', 'json']);
       const loaded = await app.load(cmd);
       const host = loaded.host;
-      const since =
-        opts.since === undefined
-          ? null
-          : parseSince(opts.since, host.now, { zone: inspectedZone(host, loaded.config.timeZone) });
+      const zone = inspectedZone(host, loaded.config.timeZone);
+      const since = opts.since === undefined ? null : parseSince(opts.since, host.now, { zone });
       let report: AttackReport;
       let shown: string[];
       let unreadable = false;
@@ -104,7 +103,6 @@ export function register(program: Command, app: App): void {
         const det = new AttackDetectors(loaded.config.checks.attacks, {
           serviceName: planServiceName(loaded.plan),
         });
-        const zone = makeZone(hostZoneName(host, loaded.config.timeZone));
         const self = selfNames(host);
         const addresses = hostAddresses(host);
         const accelerated = squidAccelerated(host);
@@ -171,7 +169,7 @@ export function register(program: Command, app: App): void {
           : renderText(
               report,
               status,
-              `Attacks on ${terminalSafe(host.name)} at ${host.now.toISOString()}${since ? ` since ${since.toISOString()}` : ''}`,
+              `Attacks on ${terminalSafe(host.name)} at ${terminalSafe(zonedTime(host.now.toISOString(), zone))}${since ? ` since ${terminalSafe(zonedTime(since.toISOString(), zone))}` : ''}`,
               wantColor({ flag: g.color, isTTY: app.io.isTTY, env: app.io.env }),
             );
       try {
