@@ -5,6 +5,8 @@
 import type { CheckResult, Evidence, FindingBase } from '../core/report.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank } from '../core/status.ts';
+import type { Zone } from '../core/tz.ts';
+import { wallTime } from '../report/time.ts';
 import { type Paint, statusLabel } from '../report/style.ts';
 import type { Baseline } from './baseline.ts';
 import type { ProcsFindings } from './findings.ts';
@@ -72,16 +74,23 @@ export function renderResults(results: readonly CheckResult[], paint: Paint, ver
   return lines;
 }
 
-/** A `ps`-like table: pid, ppid, user, state, RSS, start, command (kernel threads left out). */
-export function renderProcessTable(processes: readonly ProcessInfo[]): string[] {
+/**
+ * A `ps`-like table: pid, ppid, user, state, RSS, start, command (kernel threads left out). Start times are the
+ * host's wall clock in `zone`, named in the heading, as `ps` shows them.
+ */
+export function renderProcessTable(processes: readonly ProcessInfo[], zone: Zone): string[] {
   const rows = processes.filter((p) => !p.kernelThread);
+  const start = (iso: string | null): string => {
+    const w = iso === null ? null : wallTime(iso, zone);
+    return w ? `${w.date} ${w.time}` : '?';
+  };
   const out = [
-    `${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'USER'.padEnd(10)} S ${'RSS(KiB)'.padStart(9)} ${'START'.padEnd(20)} COMMAND`,
+    `${'PID'.padStart(7)} ${'PPID'.padStart(7)} ${'USER'.padEnd(10)} S ${'RSS(KiB)'.padStart(9)} ${`START (${clip(zone.name, 32)})`.padEnd(20)} COMMAND`,
   ];
   for (const p of rows) {
     const exe = p.exe?.deleted ? ' [exe deleted]' : '';
     out.push(
-      `${String(p.pid).padStart(7)} ${String(p.ppid).padStart(7)} ${padEndWidth(clipWidth(terminalSafe(p.user), 10), 10)} ${terminalSafe(p.state)} ${String(p.rssKb).padStart(9)} ${(p.start?.slice(0, 19) ?? '?').padEnd(20)} ${terminalSafe(clip(commandText(p), 160))}${exe}`,
+      `${String(p.pid).padStart(7)} ${String(p.ppid).padStart(7)} ${padEndWidth(clipWidth(terminalSafe(p.user), 10), 10)} ${terminalSafe(p.state)} ${String(p.rssKb).padStart(9)} ${start(p.start).padEnd(20)} ${terminalSafe(clip(commandText(p), 160))}${exe}`,
     );
   }
   return out;

@@ -4,7 +4,8 @@ import { loginsDetails } from '../logins/audit-findings.ts';
 import { probesDetails } from '../probes/view.ts';
 import { procsDetails } from '../procs/view.ts';
 import type { Evidence, Finding, FindingKind, FindingOf, Omitted, Report, TimeText } from '../core/report.ts';
-import { localTime, makeZone, type Zone } from '../core/tz.ts';
+import { makeZone, type Zone } from '../core/tz.ts';
+import { zonedSpan, zonedTime } from './time.ts';
 import { clip, terminalSafe } from '../core/sanitize.ts';
 import { rank, type Status, worst } from '../core/status.ts';
 import { type Paint, painter, statusLabel } from './style.ts';
@@ -66,40 +67,6 @@ export const FINDING_KINDS = Object.keys(details) as FindingKind[];
 
 function detailLines(f: Finding, time: TimeText): string[] {
   return (details[f.kind] as (f: Finding, time: TimeText) => string[])(f, time);
-}
-
-const p2 = (n: number): string => String(n).padStart(2, '0');
-
-/** `2026-11-24 23:41:07` in the zone, or null for text that is no ISO time. */
-function wall(iso: string, zone: Zone): { date: string; time: string } | null {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return null;
-  const t = localTime(Math.floor(ms / 1000), zone);
-  return {
-    date: `${t.year}-${p2(t.month)}-${p2(t.day)}`,
-    time: `${p2(t.hour)}:${p2(t.minute)}:${p2(t.second)}`,
-  };
-}
-
-/** `2026-11-24 23:41:07 Asia/Tokyo`: an ISO time of the report as the host's clock showed it (the text unchanged if it is none). */
-export function zonedTime(iso: string, zone: Zone): string {
-  const w = wall(iso, zone);
-  return w ? `${w.date} ${w.time} ${zone.name}` : iso;
-}
-
-/**
- * A finding's span in the host's zone, the end's date left out when it is the start's:
- * `2026-11-24 23:41:07 … 23:41:12 Asia/Tokyo`.
- */
-export function zonedSpan(first: string, last: string | undefined, zone: Zone): string {
-  const a = wall(first, zone);
-  const b = last && last !== first ? wall(last, zone) : null;
-  if (!a) return last && last !== first ? `${first} … ${last}` : first;
-  if (!b)
-    return last && last !== first
-      ? `${a.date} ${a.time} ${zone.name} … ${last}`
-      : `${a.date} ${a.time} ${zone.name}`;
-  return `${a.date} ${a.time} … ${b.date === a.date ? '' : `${b.date} `}${b.time} ${zone.name}`;
 }
 
 /** Options of the text renderer. */

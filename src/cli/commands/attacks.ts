@@ -20,7 +20,7 @@ import { inspectedZone } from '../../core/tz.ts';
 import { clip, terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, type Status, worst } from '../../core/status.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
-import { zonedTime } from '../../report/text.ts';
+import { zonedTime } from '../../report/time.ts';
 import { assertFormat, type App } from '../app.ts';
 import { clipWidth, padEndWidth } from '../../core/width.ts';
 

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { TenkenError, describe } from '../../core/errors.ts';
 import { terminalSafe } from '../../core/sanitize.ts';
 import { exitCode, worst } from '../../core/status.ts';
+import { inspectedZone } from '../../core/tz.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
+import { zonedTime } from '../../report/time.ts';
 import {
   baselinePathFor,
   judge,
@@ -82,12 +84,15 @@ export function register(program: Command, app: App): void {
         text = `${JSON.stringify(doc, null, 2)}\n`;
       } else {
         const paint = painter(wantColor({ flag: g.color, isTTY: app.io.isTTY, env: app.io.env }));
+        const zone = inspectedZone(loaded.host, loaded.config.timeZone);
         const where =
-          base.state === 'ok' ? `baseline ${base.path} of ${base.baseline.updated}` : 'no baseline';
+          base.state === 'ok'
+            ? `baseline ${base.path} of ${zonedTime(base.baseline.updated, zone)}`
+            : 'no baseline';
         const lines = [
           paint(
             'bold',
-            `Processes of ${terminalSafe(loaded.host.name)} at ${loaded.host.now.toISOString()} (${terminalSafe(where)})`,
+            `Processes of ${terminalSafe(loaded.host.name)} at ${zonedTime(loaded.host.now.toISOString(), zone)} (${terminalSafe(where)})`,
           ),
           `${statusLabel(paint, status, 0)}: ${snap.processes.length} processes, ${snap.listeners.length} listeners`,
           '',
@@ -96,7 +101,7 @@ export function register(program: Command, app: App): void {
         if (opts.list)
           lines.push(
             '',
-            ...renderProcessTable(obs.processes),
+            ...renderProcessTable(obs.processes, zone),
             '',
             ...renderListeners(obs.listeners, snap.all),
           );
