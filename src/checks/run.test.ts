@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT, tempDir } from '../../test/helpers/cli.ts';
@@ -126,7 +126,7 @@ describe('runChecks', () => {
     );
   });
 
-  it("says once, as INFO, that a tree's times are read in UTC when its /etc/localtime tells no zone", async () => {
+  it("says once, as INFO, that a tree's times are read in UTC when its /etc/localtime or /etc/timezone tells no zone", async () => {
     const root = tempDir();
     mkdirSync(path.join(root, 'etc'));
     writeFileSync(path.join(root, 'etc/localtime'), 'not a zone file');
@@ -145,6 +145,17 @@ describe('runChecks', () => {
         'INFO',
         { what: 'zone', path: '/etc/localtime', reason: 'not a zone file (TZif), or cut short' },
       ],
+    ]);
+    // No /etc/localtime, and an /etc/timezone naming no zone: the notice and its data name /etc/timezone.
+    rmSync(path.join(root, 'etc/localtime'));
+    writeFileSync(path.join(root, 'etc/timezone'), 'Asia/Nowhere\n');
+    const named = await runChecks(tree, new StateStore(tempDir()), { kinds: [], options: { all: false } });
+    expect(named.report.checks.map((c) => c.results[0]?.findings[0]?.data)).toEqual([
+      {
+        what: 'zone',
+        path: '/etc/timezone',
+        reason: 'it names "Asia/Nowhere", which is no zone this system knows',
+      },
     ]);
     // The demo tree's zone is known: nothing is said.
     const demo = await runChecks(loaded(), new StateStore(tempDir()), { kinds: [], options: { all: false } });

@@ -224,7 +224,7 @@ export async function runChecks(
               service: 'tenken',
               summary: zoneSaid,
               evidence: [],
-              data: { what: 'zone', path: '/etc/localtime', reason: zone.unknown ?? '' },
+              data: { what: 'zone', path: zone.path ?? '/etc/localtime', reason: zone.unknown ?? '' },
             },
           ],
         },

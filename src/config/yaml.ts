@@ -4,6 +4,7 @@ import {
   isNode,
   isScalar,
   LineCounter,
+  parse,
   parseDocument,
   visit,
   type Document,
@@ -112,4 +113,40 @@ export function parseYaml<S extends z.ZodType>(
     return la - lb || ca - cb;
   });
   return { ok: false, errors };
+}
+
+/** A scalar written plain in a suggested snippet: ASCII words only (no indicator, comma, bracket or space). */
+const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./@+-]*$/;
+
+/**
+ * What a suggested snippet shows escaped inside double quotes: the quote and backslash, controls, format
+ * characters (bidi overrides, zero-width), line and paragraph separators, spaces other than U+0020,
+ * surrogates, private-use and unassigned code points; and the backtick, which delimits a snippet in a
+ * message (`checks.procs.ignoreMore: [...]`), so that the snippet never holds one.
+ */
+const ESCAPED = /["\\`\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]|[^\S ]/gu;
+
+/**
+ * A string as a YAML flow scalar that parses back to exactly it: plain when it is an ASCII word YAML reads as
+ * that string (`sshd`, `tcp/8080`; not `true`, `123`, `null`), else double-quoted with every character that
+ * is not plainly visible escaped (`"x, sshd"`, `"evil\u001b[2J"`): safe to show on a terminal and to paste.
+ */
+export function yamlFlowScalar(value: string): string {
+  if (PLAIN.test(value)) {
+    const back: unknown = parse(`[${value}]`);
+    if (Array.isArray(back) && back.length === 1 && back[0] === value) return value;
+  }
+  const body = value.replace(ESCAPED, (c) => {
+    if (c === '"' || c === '\\') return `\\${c}`;
+    const code = c.codePointAt(0) ?? 0;
+    return code > 0xffff
+      ? `\\U${code.toString(16).padStart(8, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  return `"${body}"`;
+}
+
+/** Strings as a YAML flow sequence that parses back to exactly them: `[sshd, "x, sshd"]` (yamlFlowScalar). */
+export function yamlFlowSequence(values: readonly string[]): string {
+  return `[${values.map(yamlFlowScalar).join(', ')}]`;
 }

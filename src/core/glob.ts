@@ -7,6 +7,14 @@ export function isGlob(segment: string): boolean {
   return /[*?[]/.test(segment);
 }
 
+/**
+ * A name as a glob (segmentRegExp) that matches exactly it: each `*`, `?` and `[` in brackets (`[*]`), so that a
+ * process named `*` suggested for an ignore list leaves out that process and not every one.
+ */
+export function globLiteral(name: string): string {
+  return name.replace(/[*?[]/g, '[$&]');
+}
+
 /** One path segment's glob (`*`, `?`, `[abc]`) as an anchored RegExp; `*` never matches `/`. */
 export function segmentRegExp(segment: string): RegExp {
   let src = '';

@@ -16,6 +16,7 @@ import {
   localTime,
   makeZone,
   mkTime,
+  timezoneFileName,
   type YearContext,
   zoneFromTZ,
   zoneNotice,
@@ -278,6 +279,63 @@ describe("hostZoneChoice: a tree's /etc/localtime that is no plain zoneinfo/NAME
       expect(choice(root)).toEqual({ name: 'UTC' });
       fs.writeFileSync(localtime, 'garbage');
       expect(hostZoneChoice(makeHost({ root, name: 'h' }), 'Asia/Tokyo')).toEqual({ name: 'Asia/Tokyo' });
+    });
+  });
+});
+
+describe("hostZoneChoice: a tree's /etc/timezone", () => {
+  const withTree = (f: (root: string, timezone: string) => void): void => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-tz-'));
+    try {
+      fs.mkdirSync(path.join(root, 'etc'));
+      f(root, path.join(root, 'etc/timezone'));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  };
+  const choice = (root: string) => hostZoneChoice(makeHost({ root, name: 'h' }), undefined);
+
+  it('is read from its first line that is neither blank nor a comment, whatever junk follows it', () => {
+    expect(timezoneFileName('Asia/Tokyo\n$(id)\u001b[2J\n')).toBe('Asia/Tokyo');
+    expect(timezoneFileName('\n# set by the installer\n  Europe/Berlin  \r\nAsia/Tokyo\n')).toBe(
+      'Europe/Berlin',
+    );
+    expect(timezoneFileName('\n# nothing\n\n')).toBeNull();
+    withTree((root, timezone) => {
+      fs.writeFileSync(timezone, 'Asia/Tokyo\n$(id)\u001b[2J\n');
+      expect(choice(root)).toEqual({ name: 'Asia/Tokyo' });
+      fs.writeFileSync(timezone, '# written by hand\n\nAmerica/New_York\njunk\n');
+      expect(choice(root)).toEqual({ name: 'America/New_York' });
+    });
+  });
+
+  it('naming no zone is UTC with a notice naming /etc/timezone and why, its text escaped', () => {
+    withTree((root, timezone) => {
+      fs.writeFileSync(timezone, '../../../../etc/\u001b]0;pwn\u0007\n');
+      const got = choice(root);
+      expect(got).toMatchObject({ name: 'UTC', path: '/etc/timezone' });
+      expect(zoneNotice(got)).toBe(
+        'zone: UTC (cannot tell the zone of /etc/timezone: it names "../../../../etc/\\u001b]0;pwn\\u0007", which is no zone this system knows)',
+      );
+      fs.writeFileSync(timezone, '# only a comment\n');
+      expect(zoneNotice(choice(root))).toBe(
+        'zone: UTC (cannot tell the zone of /etc/timezone: it holds no zone name (only blank lines and comments))',
+      );
+      fs.rmSync(timezone);
+      fs.mkdirSync(timezone);
+      expect(zoneNotice(choice(root))).toBe(
+        'zone: UTC (cannot tell the zone of /etc/timezone: is a directory)',
+      );
+    });
+  });
+
+  it('naming no zone either, beside an /etc/localtime that tells none, is said after it', () => {
+    withTree((root, timezone) => {
+      fs.symlinkSync('/usr/share/zoneinfo/Nowhere/Nope', path.join(root, 'etc/localtime'));
+      fs.writeFileSync(timezone, 'Mars/Olympus\n');
+      expect(zoneNotice(choice(root))).toBe(
+        'zone: UTC (cannot tell the zone of /etc/localtime: a link to "/usr/share/zoneinfo/Nowhere/Nope", which names no zone this system knows; nor of /etc/timezone: it names "Mars/Olympus", which is no zone this system knows)',
+      );
     });
   });
 });

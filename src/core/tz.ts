@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import { type Host, hostPath } from './host.ts';
-import { reason } from './errors.ts';
-import { readRegularFileSync } from './open.ts';
+import { errnoCode, reason } from './errors.ts';
+import { openRegularSync, readRegularFileSync } from './open.ts';
 import { fixedZoneOfPosixTZ, parseTzif, zoneFileName, zoneNameOfLink } from './tzfile.ts';
 
 /**
@@ -377,10 +377,50 @@ export interface HostZoneChoice {
   /** An IANA name Intl accepts; undefined on the live host when it names none (this process's zone). */
   name: string | undefined;
   /**
-   * Set when a tree's zone is UTC although it has an /etc/localtime: why that file told no zone
-   * (`a regular file matching no zone`), for the report to say once.
+   * Set when a tree's zone is UTC although it has an /etc/localtime or /etc/timezone: why that file told no
+   * zone (`a regular file matching no zone`), for the report to say once.
    */
   unknown?: string;
+  /** The file `unknown` is about: `/etc/localtime` (also when /etc/timezone told none either), else `/etc/timezone`. */
+  path?: '/etc/localtime' | '/etc/timezone';
+}
+
+/** The most of /etc/timezone read: a zone name is a line of a few dozen bytes. */
+const MAX_TIMEZONE_READ = 4096;
+
+/**
+ * The zone name /etc/timezone holds: its first line that is neither blank nor a comment (`#`), trimmed, as
+ * Debian's tzdata and systemd read it; null when it has none. A second line (junk an editor left) is not read.
+ */
+export function timezoneFileName(text: string): string | null {
+  for (const line of text.split('\n')) {
+    const name = line.trim();
+    if (name !== '' && !name.startsWith('#')) return name;
+  }
+  return null;
+}
+
+/**
+ * The zone of a tree's /etc/timezone (its first MAX_TIMEZONE_READ bytes): `{name}` when it names one this
+ * system knows, else `{why}` it told none; `{}` when there is no such file.
+ */
+function timezoneFileZone(host: Host): { name?: string; why?: string } {
+  let text: string;
+  try {
+    const { fd } = openRegularSync(hostPath(host, '/etc/timezone'));
+    try {
+      const buf = Buffer.alloc(MAX_TIMEZONE_READ);
+      text = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT' ? {} : { why: reason(err) };
+  }
+  const name = timezoneFileName(text);
+  if (name === null) return { why: 'it holds no zone name (only blank lines and comments)' };
+  if (isTimeZone(name)) return { name };
+  return { why: `it names ${quoted(name)}, which is no zone this system knows` };
 }
 
 /** A file name from a tree, fit to quote in one line of a report. */
@@ -464,19 +504,24 @@ export function hostZoneChoice(host: Host, configured: string | undefined): Host
       why = reason(err);
     }
   }
-  try {
-    const name = readRegularFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
-    if (name && isTimeZone(name)) return { name };
-  } catch {
-    // no /etc/timezone either
-  }
+  const named = timezoneFileZone(host);
+  if (named.name !== undefined) return { name: named.name };
   if (footer) {
     const fixed = fixedZoneOfPosixTZ(footer);
     if (fixed && isTimeZone(fixed)) return { name: fixed };
     why = `${why}, and its rule ${quoted(footer)} is not a fixed offset this system can name`;
   } else if (footer === null) why = `${why}, and it holds no rule`;
   if (host.live) return { name: undefined };
-  return why === undefined ? { name: 'UTC' } : { name: 'UTC', unknown: why };
+  if (why !== undefined)
+    return {
+      name: 'UTC',
+      unknown: named.why === undefined ? why : `${why}; nor of /etc/timezone: ${named.why}`,
+      path: '/etc/localtime',
+    };
+  // No /etc/localtime, and an /etc/timezone naming no zone: said, not silently UTC.
+  return named.why === undefined
+    ? { name: 'UTC' }
+    : { name: 'UTC', unknown: named.why, path: '/etc/timezone' };
 }
 
 /** The inspected host's zone name (hostZoneChoice's): an IANA name, or undefined for this process's zone. */
@@ -484,11 +529,14 @@ export function hostZoneName(host: Host, configured: string | undefined): string
   return hostZoneChoice(host, configured).name;
 }
 
-/** The one-line notice for a tree whose zone is UTC because its /etc/localtime told none; null otherwise. */
+/**
+ * The one-line notice for a tree whose zone is UTC because its /etc/localtime or /etc/timezone told none;
+ * null otherwise.
+ */
 export function zoneNotice(choice: HostZoneChoice): string | null {
   return choice.unknown === undefined
     ? null
-    : `zone: ${choice.name} (cannot tell the zone of /etc/localtime: ${choice.unknown})`;
+    : `zone: ${choice.name} (cannot tell the zone of ${choice.path ?? '/etc/localtime'}: ${choice.unknown})`;
 }
 
 /** The inspected host's zone (hostZoneName's, built): what offset-less `--since` dates and log stamps mean. */

@@ -6,7 +6,9 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { yamlFlowSequence } from '../config/yaml.ts';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
+import { globLiteral } from '../core/glob.ts';
 import type { Evidence, FindingBase } from '../core/report.ts';
 import { jsonSyntaxError } from '../core/json.ts';
 import { readRegularFile } from '../core/open.ts';
@@ -398,9 +400,12 @@ export interface DiffOptions {
   record?: string;
 }
 
-/** The remedy a new process or listener names (the approve command with the run's options). */
+/**
+ * The remedy a new process or listener names (the approve command with the run's options), and for a
+ * listener the config line that leaves it out, as YAML that parses back to it (yamlFlowSequence).
+ */
 function approveRemedy(approve: string | undefined, listener?: string): string {
-  return `if this is intended: \`${approve ?? 'tenken baseline approve'}\`${listener ? ` (or checks.procs.ignoreListeners: [${listener}] in the config, to never compare it)` : ''}`;
+  return `if this is intended: \`${approve ?? 'tenken baseline approve'}\`${listener ? ` (or \`checks.procs.ignoreListeners: ${yamlFlowSequence([listener])}\` in the config, to never compare it)` : ''}`;
 }
 
 /** Super-servers that start a service per connection: inetd, xinetd, systemd's socket units (pid 1), tcpd. */
@@ -440,6 +445,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
   const legacy = base.sessionsLeftOut !== true;
   const running = legacy ? groupProcesses([...snap.processes, ...personal]) : groups;
   const known = new Set(base.processes.map((p) => groupKey(p.name, p.user)));
+  const expectedNames = new Set(base.processes.map((p) => p.name));
   for (const bp of base.processes) {
     if (opts.ignored(bp.name, bp.user)) continue;
     if (opts.visible && !opts.visible(bp.user)) continue;
@@ -524,7 +530,14 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         command: commandText(first),
         exe: exeText(first),
         session,
-        remedy: session === null ? approveRemedy(opts.approve) : sessionRemedy(session, first),
+        remedy:
+          session === null
+            ? approveRemedy(opts.approve)
+            : sessionRemedy(
+                session,
+                first,
+                expectedNames.has(first.name) || opts.serviceOf(first.name) !== undefined,
+              ),
       },
     });
   }
@@ -588,11 +601,17 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
  * is deleted, a memfd or in a temp directory (an intruder's, like the demo's `bnc`): then ask who started it
  * rather than how to silence it.
  */
-function sessionRemedy(session: string, p: ProcessInfo): string {
+function sessionRemedy(session: string, p: ProcessInfo, expected: boolean): string {
   const concerns = exeConcerns(p.exe).filter((c) => c !== 'replaced');
   if (concerns.length > 0)
     return `ask ${session} whether they started it: its program ${concerns.includes('memfd') ? 'is an anonymous memory file' : concerns.includes('deleted') ? 'was deleted' : 'is in a temp directory'} (see the CRITICAL finding), which a user's own tools rarely are`;
-  return `nothing, if it is ${session}'s own: a login session's program is never taken into the baseline (checks.procs.ignoreMore: [${p.name}] leaves it out for good)`;
+  const own = `nothing, if it is ${session}'s own: a login session's program is never taken into the baseline`;
+  // The ignore list is by name, for every user: a program named like a daemon the baseline or a service
+  // expects (`sshd`) must not be suggested there, which would stop that daemon being missed.
+  if (expected)
+    return `${own} (not by checks.procs.ignoreMore: its name is also that of a process the baseline or a service expects, which the ignore list would leave out too)`;
+  // As YAML that parses back to the name, and as a glob that matches only it (ignore entries are globs).
+  return `${own} (\`checks.procs.ignoreMore: ${yamlFlowSequence([globLiteral(p.name)])}\` leaves it out for good)`;
 }
 
 /** CRITICAL findings for processes running from a deleted binary, a memfd or a temp dir, unless approved. */

@@ -674,9 +674,12 @@ function contextPaths(ctx: CheckContext): { stateDir: string | undefined; config
   return { stateDir: ctx.stateDir, configPath: ctx.configPath ?? null };
 }
 
-/** The command that merges what runs now into this run's baseline, with the run's --root, --config, --state. */
-export function approveCommand(invocation: readonly string[] = []): string {
-  return tenkenCommand(invocation, 'baseline', 'approve');
+/**
+ * The command that merges what runs now into this run's baseline, with the run's --root, --config, --state,
+ * and `--file` for a baseline named on the command line (`tenken procs --baseline FILE`).
+ */
+export function approveCommand(invocation: readonly string[] = [], file?: string): string {
+  return tenkenCommand(invocation, 'baseline', 'approve', ...(file === undefined ? [] : ['--file', file]));
 }
 
 /** Most process identities the procs state keeps (a fork storm of a person's programs must not grow it). */

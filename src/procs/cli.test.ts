@@ -171,4 +171,42 @@ describe('tenken baseline and tenken procs', () => {
       `record one with \`${command} --file ${file}\``,
     );
   });
+
+  it('suggests in tenken procs the approve command tenken check suggests, with --baseline as --file', async () => {
+    const infected = makeRoot(demoSpec(), { healthy: false });
+    const st = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
+    cleanup.push(infected, st);
+    const gi = ['--root', infected, '--state', st];
+    expect((await tenken([...gi, 'baseline', 'record'])).error).toBeNull();
+    type Doc = { results: { findings: { kind: string; data: { remedy?: string } }[] }[] };
+    const remedies = (doc: Doc) =>
+      doc.results
+        .flatMap((r) => r.findings)
+        .filter((f) => f.kind === 'listener-new')
+        .map((f) => f.data.remedy);
+    const t = `tenken --root ${infected} --state ${st}`;
+    const approve = `if this is intended: \`${t} baseline approve\``;
+    // The default baseline: what `tenken check` says, in text and JSON.
+    expect((await tenken([...gi, 'procs'])).out).toContain(approve);
+    const fromProcs = remedies(JSON.parse((await tenken([...gi, '--format', 'json', 'procs'])).out) as Doc);
+    const check = JSON.parse((await tenken([...gi, '--format', 'json', 'check', '--only', 'procs'])).out) as {
+      checks: Doc[];
+    };
+    const fromCheck = check.checks.flatMap(remedies);
+    expect(fromProcs).toEqual(fromCheck);
+    expect(fromProcs[0]).toContain(approve);
+    // A baseline named with --baseline: the approve command names it, and pasted, approves into it.
+    const other = path.join(st, 'other.json');
+    expect((await tenken([...gi, 'baseline', 'record', '--file', other])).error).toBeNull();
+    const named = remedies(
+      JSON.parse((await tenken([...gi, '--format', 'json', 'procs', '--baseline', other])).out) as Doc,
+    );
+    const command = `${t} baseline approve --file ${other}`;
+    expect(named[0]).toContain(`if this is intended: \`${command}\``);
+    const words = execFileSync('sh', ['-c', `set -- ${command}; printf '%s\\0' "$@"`], { encoding: 'utf8' })
+      .split('\0')
+      .slice(1, -1);
+    expect((await tenken(words)).out).toMatch(/^Approved \d+ changes into /);
+    expect((await tenken([...gi, 'procs', '--baseline', other])).code).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
@@ -18,7 +19,7 @@ import {
   recordBaseline,
   writeBaseline,
 } from './baseline.ts';
-import { type BaselineState, judge, observe, procsCheck, snapshotOf } from './check.ts';
+import { type BaselineState, ignoredName, judge, observe, procsCheck, snapshotOf } from './check.ts';
 import { peopleOf } from './proc.ts';
 import {
   type Spec,
@@ -360,7 +361,7 @@ describe('a new process or listener', () => {
     );
     const listener = f.find((x) => x.kind === 'listener-new');
     expect(listener?.data).toMatchObject({
-      remedy: `if this is intended: \`${approve}\` (or checks.procs.ignoreListeners: [tcp/31337] in the config, to never compare it)`,
+      remedy: `if this is intended: \`${approve}\` (or \`checks.procs.ignoreListeners: [tcp/31337]\` in the config, to never compare it)`,
     });
     const proc = f.find((x) => x.kind === 'process-new');
     expect(proc?.data).toMatchObject({ session: null, remedy: `if this is intended: \`${approve}\`` });
@@ -379,5 +380,67 @@ describe('a new process or listener', () => {
     expect(JSON.stringify(out.results)).toContain(
       `if this is intended: \`tenken --root ${r} --state '/var/lib/tenken test' baseline approve\``,
     );
+  });
+});
+
+describe("the ignoreMore line suggested for a person's new program", () => {
+  // Any user names a binary so (comm, at most 15 bytes); pasted as written, `ignoreMore: [x, sshd]` left
+  // sshd out too, and `*` every process.
+  const NAMES = [
+    'x, sshd',
+    'a]b #c',
+    '"q": v',
+    "it's",
+    '- x',
+    '*',
+    '[a-z]*',
+    '&a',
+    '!t',
+    'a`b',
+    'e\u001b[2J\u0007',
+    'tab\tx',
+    '\u202egnp',
+    '日本語',
+    'true',
+    'irssi',
+  ];
+  const program = (name: string, i: number): SpecProcess => ({ ...irssi(6000 + i), name, cmdline: [name] });
+
+  it('is YAML that gives back exactly the name, as a glob that matches only it, with no control character raw', async () => {
+    const { r: healthy } = root([]);
+    const recorded = recordBaseline(await snapOf(healthy), { host: 'demo', now: NOW, suspicious: [] });
+    const { r } = root(NAMES.map(program));
+    const found = hostFindings(judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW }))
+      .filter((f) => f.kind === 'process-new')
+      .map((f) => f.data as { process: string; session: string | null; remedy?: string });
+    expect(found.map((f) => f.process).sort()).toEqual([...NAMES].sort());
+    for (const f of found) {
+      expect(f.session).toBe('carol');
+      const snippet = /\(`?(checks\.procs\.ignoreMore: [\s\S]*?)`? leaves it out for good\)$/.exec(
+        f.remedy ?? '',
+      )?.[1];
+      expect(snippet, f.process).toBeDefined();
+      expect(snippet, f.process).not.toMatch(/[\p{Cc}\p{Cf}]/u);
+      const list = (parse(snippet ?? '') as Record<string, unknown>)['checks.procs.ignoreMore'] as string[];
+      expect(list).toHaveLength(1);
+      if (!/[*?[]/.test(f.process)) expect(list).toEqual([f.process]);
+      expect(ignoredName(f.process, list), f.process).toBe(true);
+      for (const other of [...NAMES, 'sshd', 'x', 'abc'].filter((n) => n !== f.process))
+        expect(ignoredName(other, list), `${f.process} ~ ${other}`).toBe(false);
+    }
+  });
+
+  it('is not suggested for a program named like a process the baseline expects', async () => {
+    const { r: healthy } = root([]);
+    const recorded = recordBaseline(await snapOf(healthy), { host: 'demo', now: NOW, suspicious: [] });
+    const daemon = recorded.processes.find((p) => p.user === 'root')?.name as string;
+    const { r } = root([program(daemon, 0)]);
+    const mine = hostFindings(
+      judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW }),
+    ).find((f) => f.kind === 'process-new' && (f.data as { session: string | null }).session === 'carol');
+    const remedy = (mine?.data as { remedy?: string } | undefined)?.remedy ?? '';
+    expect(remedy).toContain("a login session's program is never taken into the baseline");
+    expect(remedy).toContain('a process the baseline or a service expects');
+    expect(remedy).not.toContain('ignoreMore: [');
   });
 });

@@ -52,4 +52,22 @@ describe("tenken last --root: the tree's zone when TZ is unset", () => {
       'tenken last: zone: UTC (cannot tell the zone of /etc/localtime: not a zone file (TZif), or cut short)\n',
     );
   });
+
+  it('prints the local times /etc/timezone names (no /etc/localtime), whatever junk follows its first line', async () => {
+    const root = tree();
+    fs.writeFileSync(path.join(root, 'etc/timezone'), 'Asia/Tokyo\n$(id)\u001b[2J\n');
+    const r = await runCli(['--root', root, 'last'], { env: { TZ: undefined }, now: NOW });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[0]).toMatch(/Thu Nov 26 12:00 - 12:10 /);
+  });
+
+  it('says on stderr that the times are UTC when /etc/timezone names no zone (no /etc/localtime)', async () => {
+    const root = tree();
+    fs.writeFileSync(path.join(root, 'etc/timezone'), 'Asia/Nowhere\n');
+    const r = await runCli(['--root', root, 'last'], { env: { TZ: undefined }, now: NOW });
+    expect(r.stdout.split('\n')[0]).toMatch(/Thu Nov 26 03:00 - 03:10 /);
+    expect(r.stderr).toBe(
+      'tenken last: zone: UTC (cannot tell the zone of /etc/timezone: it names "Asia/Nowhere", which is no zone this system knows)\n',
+    );
+  });
 });

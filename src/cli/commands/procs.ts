@@ -7,6 +7,7 @@ import { inspectedZone } from '../../core/tz.ts';
 import { painter, statusLabel, wantColor } from '../../report/style.ts';
 import { zonedTime } from '../../report/time.ts';
 import {
+  approveCommand,
   baselinePathFor,
   judge,
   loadBaseline,
@@ -51,14 +52,17 @@ export function register(program: Command, app: App): void {
         opts.baseline !== undefined
           ? path.resolve(app.io.cwd, opts.baseline)
           : baselinePathFor(cfg, { stateDir: g.state, configPath: loaded.configPath, cwd: app.io.cwd });
+      const named = opts.baseline === undefined || file === null ? undefined : file;
       const obs = await observe(loaded.host, cfg);
       const base = await loadBaseline(file);
       const selfPid = loaded.host.live ? process.pid : undefined;
       const results = judge(obs, loaded.plan, cfg, base, {
         now: loaded.host.now,
         hostName: loaded.host.name,
-        // With this run's --root/--config/--state, and --baseline's file: as written, it records this baseline.
-        record: recordCommand(g.invocation, opts.baseline === undefined || file === null ? undefined : file),
+        // With this run's --root/--config/--state, and --baseline's file: as written, they record and approve
+        // this baseline (not the live host's, nor the default state directory's).
+        record: recordCommand(g.invocation, named),
+        approve: approveCommand(g.invocation, named),
         ...(selfPid === undefined ? {} : { selfPid }),
       });
       const status = worst(results.map((r) => r.status));
