@@ -28,7 +28,14 @@ export type TamperCheck =
   /** the live wtmp, which held records at the last run, is gone or no longer a wtmp, and no rotated file holds them */
   | 'removed'
   /** lastlog says a user logged in later than any login wtmp has for them */
-  | 'lastlog-newer';
+  | 'lastlog-newer'
+  /** wtmpdb rows seen at the last run are gone (deleted, the table emptied, the ID sequence gone back) and no
+   * `wtmpdb rotate` moved them */
+  | 'rows-removed'
+  /** a wtmpdb that SQLite's quick_check finds malformed (a cut or damaged file) */
+  | 'damaged'
+  /** wtmpdb rows with no usable login time, user or type (left out of the audit and of `last`) */
+  | 'unreadable-rows';
 
 /** Data of each logins finding kind (merge into FindingDataMap). */
 export interface LoginsFindings {
@@ -107,7 +114,7 @@ export interface LoginsFindings {
   'wtmp-tamper': {
     check: TamperCheck;
     file: string;
-    /** 1-based record numbers involved (at most 20; uids for lastlog-newer). */
+    /** 1-based record numbers involved (at most 20; uids for lastlog-newer; wtmpdb row IDs for unreadable-rows). */
     records: number[];
     count: number;
     detail: string;

@@ -62,6 +62,15 @@ import {
   type WtmpMark,
 } from './tamper.ts';
 import { fieldText } from './utmp.ts';
+import { QUICK_CHECK_MAX_BYTES, rotatedRows } from './wtmpdb.ts';
+import {
+  compareWtmpdbMark,
+  isRotatedName,
+  readWtmpdbMark,
+  type WtmpdbComparison,
+  type WtmpdbMark,
+  wtmpdbMark,
+} from './wtmpdb-mark.ts';
 
 /** Service name of the logins findings: they are about the machine as a whole. */
 export const LOGINS_SERVICE = 'host';
@@ -71,6 +80,8 @@ export interface LoginsState {
   v: 1;
   /** The live wtmp at the end of the last run. */
   mark?: WtmpMark | undefined;
+  /** The wtmpdb at the end of the last run (its row IDs), on a host that keeps one instead of wtmp. */
+  db?: WtmpdbMark | undefined;
   /** Newest record time seen (seconds). */
   lastSec?: number | undefined;
   /** Logins up to this time were reconciled with the auth log (seconds). */
@@ -148,6 +159,7 @@ export function readState(raw: unknown): LoginsState | undefined {
   return {
     v: 1,
     mark,
+    db: readWtmpdbMark(r.db),
     lastSec: num(r.lastSec),
     reconciled: num(r.reconciled),
     lastlog,
@@ -273,6 +285,7 @@ export async function inspectLogins(
     now,
     pidAlive: livePidAlive(host.root, host.now.getTime()),
     checkpoint: mark?.size,
+    checkpointId: prev?.db?.file === liveDisplay ? (prev.db.maxId ?? undefined) : undefined,
     toleranceSec: cfg.backwardsToleranceSeconds,
     readTruncated: true,
   });
@@ -417,6 +430,50 @@ export async function inspectLogins(
       });
   }
   for (const p of cmp.problems) group(p.check, p.file, { index: null, sec: null, detail: p.detail });
+  // wtmpdb: rows seen at the last run that are gone (wtmpdb rotate's told apart), a malformed file, rows
+  // that cannot be read.
+  let dbCmp: WtmpdbComparison = { removed: null, rotated: null };
+  const db = history.wtmpdb;
+  if (db && history.source === 'wtmpdb') {
+    const display = history.files[0]?.display ?? liveDisplay;
+    const now = { file: display, ids: db.ids, oldest: history.audit.begins };
+    dbCmp = compareWtmpdbMark(prev?.db, now, []);
+    // Rows gone: the rotated databases beside it are read only then.
+    if (dbCmp.removed && dbCmp.removed.count > 0)
+      dbCmp = compareWtmpdbMark(
+        prev?.db,
+        now,
+        rotatedRows(db.local, display, prev?.db?.oldest ?? null, isRotatedName),
+      );
+    if (dbCmp.removed)
+      group('rows-removed', display, { index: null, sec: null, detail: dbCmp.removed.detail });
+    if (db.check.ok === false)
+      group('damaged', display, {
+        index: null,
+        sec: null,
+        detail: `SQLite's quick_check: ${db.check.problems.slice(0, 3).join('; ')}${db.check.problems.length > 3 ? '; …' : ''}`,
+      });
+    else if (db.check.ok === null)
+      findings.push(
+        notChecked(
+          'wtmpdb',
+          display,
+          'too big for quick_check',
+          'INFO',
+          `${display} was not checked for damage: ${db.check.bytes} bytes, more than SQLite's quick_check is run on in a check (${QUICK_CHECK_MAX_BYTES})`,
+        ),
+      );
+    const bad = db.unreadable;
+    // index + 1 is what a finding shows as the record: the row's ID.
+    for (const id of bad.ids)
+      group('unreadable-rows', display, {
+        index: id - 1,
+        sec: null,
+        detail: `row ID ${id} has no usable login time, user or type: left out of the audit`,
+      });
+    const g = groups.get(`unreadable-rows\0${display}`);
+    if (g) g.count = bad.count;
+  }
   if (cmp.rotatedAway) {
     // WARNING, not INFO: what the deleted file received after the last run is lost unseen, and an intruder
     // who rotates twice to hide a login leaves the same picture; not CRITICAL: nothing seen is contradicted.
@@ -570,9 +627,33 @@ export async function inspectLogins(
     }
   }
   const coverage = mergeCoverage(scans);
-  const wtmpRange = { from: Math.max(history.audit.begins ?? now, reconcileFrom), to: now };
+  // What the login record covers: from its first login. One with no login at all covers nothing, unless it
+  // held logins at the last run (it was emptied: every login since then should be in it, and the cursor
+  // `reconciled` keeps the judging to those); then the auth log is judged as far as it goes.
+  const heldLogins = (prev?.mark?.records ?? 0) > 0 || (prev?.db?.rows ?? 0) > 0;
+  const begins = history.audit.begins ?? (heldLogins ? Number.NEGATIVE_INFINITY : null);
+  const wtmpRange = { from: Math.max(begins ?? now, reconcileFrom), to: now };
+  const recordName = history.source === 'wtmpdb' ? (files[0] ?? 'wtmpdb') : 'wtmp';
   if (cfg.reconcile && history.source !== 'none') {
-    if (coverage.length === 0) {
+    const lastCovered = coverage.length ? (coverage[coverage.length - 1] as { to: number }).to : null;
+    if (coverage.length > 0 && (begins === null || wtmpRange.from > (lastCovered as number))) {
+      // Nothing to judge: said, instead of a window that ends before it starts (`2026-11-26 … 2026-11-25`).
+      const why =
+        begins === null
+          ? `${recordName} holds no login with a usable time`
+          : `the ${logName} ends ${iso(lastCovered as number).slice(0, 10)}, before ${recordName} begins (${iso(wtmpRange.from).slice(0, 10)})`;
+      findings.push(
+        notChecked(
+          'auth log',
+          undefined,
+          'nothing to reconcile',
+          'INFO',
+          `Logins in the ${logName} were not reconciled with ${recordName}: ${why}`,
+        ),
+      );
+      logNote = `, ${logName} not reconciled (${why})`;
+      nextReconciled = nextCursor(reconciled, now, coverage, cfg.matchWindowSeconds);
+    } else if (coverage.length === 0) {
       findings.push(
         notChecked(
           'auth log',
@@ -683,6 +764,8 @@ export async function inspectLogins(
           lastSec,
         }
       : undefined,
+    // An unreadable wtmpdb keeps the last mark: the rows are compared with it once it reads again.
+    db: db ? wtmpdbMark(history.files[0]?.display ?? liveDisplay, db.ids, history.audit.begins) : prev?.db,
     lastSec,
     reconciled: nextReconciled,
     lastlog: Object.fromEntries(Object.entries(lastlogSeen).slice(-500)),
@@ -695,7 +778,7 @@ export async function inspectLogins(
   const users = new Set(history.sessions.filter((s) => isNew(s, s.start)).map((s) => s.user)).size;
   const what =
     history.source === 'wtmpdb'
-      ? `${files[0]}`
+      ? `${files[0]}${dbCmp.rotated ? ` (${dbCmp.rotated.count} row${dbCmp.rotated.count === 1 ? '' : 's'} moved by wtmpdb rotate to ${dbCmp.rotated.files.join(', ')})` : ''}`
       : `${history.files.length} wtmp file${history.files.length === 1 ? '' : 's'} (${records} records)`;
   const summary = `${audit.newLogins} new login${audit.newLogins === 1 ? '' : 's'} by ${users} user${users === 1 ? '' : 's'}${prev ? ' since the last run' : ''} in ${what}${logNote}`;
   return { history, findings, state, newLogins: audit.newLogins, summary, authBytes };

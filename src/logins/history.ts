@@ -15,7 +15,7 @@ import { type EndKind, type LastEntry, lastEntries, type RecordBatch } from './s
 import { type RecordAudit, WtmpAuditor } from './tamper.ts';
 import { decodeRecord, fieldText, recordProblem, type UtmpRecord } from './utmp.ts';
 import { chunksBackward, openWtmp, type StrayTail, type WtmpFile } from './wtmp-file.ts';
-import { isSqlite, openWtmpdb } from './wtmpdb.ts';
+import { isSqlite, openWtmpdb, type QuickCheck, type WtmpdbIds, type WtmpdbUnreadable } from './wtmpdb.ts';
 
 /** A file of the history: where it is on this machine and how the host names it. */
 export interface HistoryFile {
@@ -80,6 +80,11 @@ export interface LoginHistory {
    * records read, and why inflating stopped (`unexpected end of file`, `incorrect data check`).
    */
   truncated: { file: string; records: number; reason: string }[];
+  /**
+   * A wtmpdb read (source `wtmpdb`): its local path, row IDs (counted up to `checkpointId`), SQLite's
+   * quick_check and the rows left out as unreadable.
+   */
+  wtmpdb?: { local: string; ids: WtmpdbIds; check: QuickCheck; unreadable: WtmpdbUnreadable };
 }
 
 /** Options of the history reader. */
@@ -90,6 +95,8 @@ export interface HistoryOptions {
   pidAlive: (rec: UtmpRecord) => boolean;
   /** Byte count whose prefix digest to compute per file (the last run's mark), if any. */
   checkpoint?: number | undefined;
+  /** A wtmpdb's highest row ID at the last run: its rows up to it are counted (WtmpdbIds.upTo). */
+  checkpointId?: number | undefined;
   /** Tolerance of the time-backwards test, seconds. */
   toleranceSec?: number;
   /**
@@ -318,7 +325,12 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
   try {
     const sessions: Session[] = [];
     const audit = emptyAudit();
+    let ids: WtmpdbIds;
+    let check: QuickCheck;
     try {
+      // SQLite reads a cut file as what its pages still say (rows of NULLs): quick_check tells that apart.
+      check = handle.quickCheck();
+      ids = handle.ids(opts.checkpointId);
       for (const e of handle.entries({ now: opts.now, pidAlive: opts.pidAlive })) {
         if (e.kind === 'reboot') audit.boots.push(e.record.sec);
         if (e.kind !== 'login') continue;
@@ -358,6 +370,7 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
       audit,
       problems: [],
       truncated: [],
+      wtmpdb: { local: input.local, ids, check, unreadable: handle.unreadable },
     };
   } finally {
     handle.close();

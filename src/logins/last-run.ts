@@ -10,7 +10,7 @@ import { type LastEntry, lastEntries, matchesShow, presentAt, type RecordBatch }
 import { decodeRecord, fieldText, recordNumber, type UtmpRecord } from './utmp.ts';
 import { chunksBackward, misalignedText, openWtmp, type WtmpFile } from './wtmp-file.ts';
 import { truncatedText } from './history.ts';
-import { isSqlite, openWtmpdb } from './wtmpdb.ts';
+import { damageText, isSqlite, openWtmpdb } from './wtmpdb.ts';
 
 /** One input file: where it is on this machine and how the host names it. */
 export interface LastInput {
@@ -141,6 +141,10 @@ export async function runLast(run: LastRun, sink: LastSink): Promise<void> {
           }),
           [input.display],
         );
+        // A cut or damaged database reads as what its pages still say (rows of NULLs): said in one line
+        // (one that fails part-way was said by the read's own error instead).
+        const damage = damageText(db, db.quickCheck());
+        if (damage !== null) warn(damage);
         if (run.json) out.add('}\n');
         else out.add(trailer(path.basename(input.display), db.begins ?? run.format.now, run.format));
       } finally {

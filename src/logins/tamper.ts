@@ -396,6 +396,9 @@ const STATUS: Record<TamperCheck, 'CRITICAL' | 'WARNING'> = {
   rewritten: 'CRITICAL',
   removed: 'CRITICAL',
   'lastlog-newer': 'WARNING',
+  'rows-removed': 'CRITICAL',
+  damaged: 'WARNING',
+  'unreadable-rows': 'WARNING',
 };
 
 const HEADLINE: Record<TamperCheck, string> = {
@@ -410,6 +413,9 @@ const HEADLINE: Record<TamperCheck, string> = {
   rewritten: 'wtmp rewritten',
   removed: 'wtmp removed',
   'lastlog-newer': 'lastlog newer than wtmp',
+  'rows-removed': 'removal of wtmpdb rows',
+  damaged: 'damaged database',
+  'unreadable-rows': 'unreadable wtmpdb row',
 };
 
 /** Why each check matters, for the summary. */
@@ -425,6 +431,9 @@ const MEANING: Record<TamperCheck, string> = {
   rewritten: 'records were edited',
   removed: 'its records were removed, and logins are no longer recorded (glibc never creates wtmp)',
   'lastlog-newer': 'the wtmp record of that login was removed',
+  'rows-removed': 'login records were deleted',
+  damaged: 'a cut or damaged file: rows may be missing',
+  'unreadable-rows': 'a damaged page or a hand edit',
 };
 
 /** One finding per (check, file): the status, a count and up to 20 record numbers as evidence. */

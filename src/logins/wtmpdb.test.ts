@@ -111,7 +111,7 @@ describe('wtmpdb', () => {
     expect(fs.readdirSync(path.dirname(db))).toEqual(['wtmp.db']);
   });
 
-  it('leaves out a row whose login time is not a number (SQLite keeps what it is given)', async () => {
+  it('leaves out a row whose login time is not a number (SQLite keeps what it is given), and says so on stderr', async () => {
     const file = path.join(dir, 'edited.db');
     makeDb(file);
     const db = new Database(file);
@@ -122,7 +122,9 @@ describe('wtmpdb', () => {
     const run = await runCommand([{ register }], ['last', '-f', file], {
       now: new Date((T + 10_000) * 1000),
     });
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(
+      `tenken last: ${file}: 1 row unreadable (no usable login time, user or type: ID 6), left out\n`,
+    );
     expect(run.stdout).not.toMatch(/mallory|undefined|NaN/);
     expect(run.stdout).toMatch(/^carol /);
   });

@@ -10,8 +10,9 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { describe as what, TenkenError } from '../core/errors.ts';
+import { reason, describe as what, TenkenError } from '../core/errors.ts';
 import { openRegularSync } from '../core/open.ts';
 import type { EndKind, LastEntry } from './sessions.ts';
 import { addrFromText, UT, type UtmpRecord } from './utmp.ts';
@@ -57,6 +58,19 @@ function usec(v: unknown): number | null {
   const n = typeof v === 'bigint' ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 && n <= MAX_USEC ? n : null;
 }
+
+/**
+ * Whether a row can be read as a login, a boot or a run level: a sane Login time, a user and a type. wtmpdb
+ * always writes all three (User is NOT NULL in its schema); a row without them is a damaged page (a cut
+ * file reads as rows of NULLs) or a hand edit. SQL twin: READABLE_SQL.
+ */
+function readable(row: WtmpdbRow): boolean {
+  return usec(row.Login) !== null && row.User !== null && typeof row.Type === 'number';
+}
+
+/** readable() as an SQL condition (one parameter: MAX_USEC). */
+const READABLE_SQL =
+  "typeof(Login) = 'integer' AND Login > 0 AND Login <= ? AND User IS NOT NULL AND typeof(Type) = 'integer'";
 
 /** After 2200, as for binary wtmp (utmp.ts `recordProblem`): not a time a writer read from its clock. */
 const MAX_USEC = 7_258_118_400 * 1e6;
@@ -140,8 +154,9 @@ export function* wtmpdbEntries(
     }
   };
   for (const row of rows) {
-    // A row without a usable login time is damage, not a login at 1970.
-    if (usec(row.Login) === null) continue;
+    // A row without a usable login time, user or type is damage, not a login at 1970 (counted apart:
+    // Wtmpdb.unreadable).
+    if (!readable(row)) continue;
     const rec = recordOf(row, index++);
     yield* flushShutdowns(rec.sec);
     if (!inRange(rec.sec)) continue;
@@ -191,22 +206,120 @@ export function* wtmpdbEntries(
   yield* flushShutdowns(Number.NEGATIVE_INFINITY);
 }
 
+/** A run of consecutive row IDs, both ends included. */
+export type IdRange = [first: number, last: number];
+
+/** The row IDs of a table: what the logins check remembers to see rows vanish (wtmpdb-mark.ts). */
+export interface WtmpdbIds {
+  /** The highest ID, null for an empty table. */
+  maxId: number | null;
+  /** Rows in the table. */
+  rows: number;
+  /** The IDs as ranges, ascending; null when there are more than `maxRanges` of them (only `upTo` then). */
+  ranges: IdRange[] | null;
+  /** Rows whose ID is at most the `upTo` asked for (all rows when none was). */
+  upTo: number;
+}
+
+/**
+ * Pure: IDs (ascending as `ORDER BY ID` gives them; a damaged table may give them out of order or twice) as
+ * ranges, or null past `maxRanges` ranges. Also counts the IDs up to `upTo`.
+ */
+export function idRanges(ids: Iterable<number>, maxRanges = 512, upTo = Number.POSITIVE_INFINITY): WtmpdbIds {
+  let out: IdRange[] = [];
+  let rows = 0;
+  let below = 0;
+  let maxId: number | null = null;
+  let unordered = false;
+  for (const id of ids) {
+    rows++;
+    if (id <= upTo) below++;
+    if (maxId === null || id > maxId) maxId = id;
+    const last = out[out.length - 1];
+    if (last && id >= last[0] && id <= last[1]) continue;
+    if (last && id === last[1] + 1) last[1] = id;
+    else {
+      if (last && id < last[0]) unordered = true;
+      out.push([id, id]);
+    }
+  }
+  if (unordered) {
+    out.sort((a, b) => a[0] - b[0]);
+    const merged: IdRange[] = [];
+    for (const r of out) {
+      const last = merged[merged.length - 1];
+      if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    }
+    out = merged;
+  }
+  return { maxId, rows, ranges: out.length > maxRanges ? null : out, upTo: below };
+}
+
+/** Largest database that `quickCheck` reads whole (SQLite's quick_check reads every page). */
+export const QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024;
+
+/** What SQLite's `PRAGMA quick_check` said: ok, its problems, or that the file was too big to check. */
+export type QuickCheck = { ok: true } | { ok: false; problems: string[] } | { ok: null; bytes: number };
+
+/** Pure: quick_check's rows as one-line problems (its first row starts `*** in database main ***`). */
+export function quickCheckProblems(rows: readonly string[]): string[] {
+  if (rows.length === 1 && rows[0] === 'ok') return [];
+  return rows
+    .flatMap((r) => r.split('\n'))
+    .map((l) => l.replace(/[\p{Cc}]/gu, ' ').trim())
+    .filter((l) => l !== '' && !/^\*\*\* in database /.test(l))
+    .map((l) => (l.length > 200 ? `${l.slice(0, 199)}…` : l));
+}
+
+/** Rows `wtmpdbEntries` leaves out (readable() false): how many, and the first IDs. */
+export interface WtmpdbUnreadable {
+  count: number;
+  ids: number[];
+}
+
 /** An opened wtmpdb: its first login (the `begins` time) and a lazy, newest-first entry stream. */
 export interface Wtmpdb {
   display: string;
   begins: number | null;
   rows: number;
+  /** Rows with no usable login time, user or type: damage the entries leave out. */
+  unreadable: WtmpdbUnreadable;
   entries(opts: WtmpdbOptions): Generator<LastEntry>;
+  /** The row IDs (one pass over the table's rowids), counting those up to `upTo`. */
+  ids(upTo?: number): WtmpdbIds;
+  /** SQLite's quick_check (at most `maxBytes` of file: past that, not run). */
+  quickCheck(maxBytes?: number): QuickCheck;
   close(): void;
+}
+
+/**
+ * The one line that says a wtmpdb is damaged (stderr of `last`, the logins check's finding detail), or null
+ * when it is not: quick_check's problems and the rows left out.
+ */
+export function damageText(db: Pick<Wtmpdb, 'display' | 'unreadable'>, check: QuickCheck): string | null {
+  const parts: string[] = [];
+  if (check.ok === false)
+    parts.push(
+      `${db.display} is damaged (SQLite quick_check: ${check.problems.slice(0, 3).join('; ')}${check.problems.length > 3 ? '; …' : ''})`,
+    );
+  const n = db.unreadable.count;
+  if (n > 0) {
+    const ids = db.unreadable.ids.slice(0, 5).join(', ');
+    parts.push(
+      `${check.ok === false ? 'its' : db.display + ':'} ${n} row${n === 1 ? '' : 's'} unreadable (no usable login time, user or type: ID ${ids}${n > 5 ? ', …' : ''}), left out`,
+    );
+  }
+  return parts.length ? parts.join(': ') : null;
 }
 
 /**
  * The rows of a statement; an SQLite error raised while they are read (a damaged page met part-way: `database
  * disk image is malformed`) becomes a one-line `Cannot read /var/lib/wtmpdb/wtmp.db: ...` TenkenError.
  */
-function* rowsOf(stmt: BetterSqlite3.Statement, display: string): Generator<WtmpdbRow> {
+function* rowsOf<T = WtmpdbRow>(stmt: BetterSqlite3.Statement, display: string): Generator<T> {
   try {
-    yield* stmt.iterate() as IterableIterator<WtmpdbRow>;
+    yield* stmt.iterate() as IterableIterator<T>;
   } catch (err) {
     if (err instanceof TenkenError) throw err;
     throw new TenkenError(what(`Cannot read ${display}`, err));
@@ -235,16 +348,85 @@ export function openWtmpdb(file: string, display = file): Wtmpdb {
       .prepare('SELECT * FROM wtmp WHERE Type = ? ORDER BY Login')
       .all(WTMPDB_TYPE.BOOT_TIME) as WtmpdbRow[];
     const all = db.prepare('SELECT * FROM wtmp ORDER BY Login DESC, ID DESC');
+    const bad = db.prepare(`SELECT ID FROM wtmp WHERE NOT (${READABLE_SQL}) ORDER BY ID`).pluck();
+    const unreadable: WtmpdbUnreadable = { count: 0, ids: [] };
+    for (const id of bad.iterate(MAX_USEC) as IterableIterator<number>) {
+      if (unreadable.count++ < 20) unreadable.ids.push(id);
+    }
     const handle = db;
     return {
       display,
       begins: first.first === null ? null : Math.floor(first.first / 1e6),
       rows: first.n,
+      unreadable,
       entries: (opts) => wtmpdbEntries(rowsOf(all, display), boots, opts),
+      ids: (upTo) =>
+        idRanges(
+          rowsOf<number>(handle.prepare('SELECT ID FROM wtmp ORDER BY ID').pluck(), display),
+          512,
+          upTo,
+        ),
+      quickCheck: (maxBytes = QUICK_CHECK_MAX_BYTES) => {
+        const bytes = fs.statSync(file).size;
+        if (bytes > maxBytes) return { ok: null, bytes };
+        try {
+          const problems = quickCheckProblems(
+            (handle.pragma('quick_check(20)') as Record<string, unknown>[]).map((r) =>
+              String(Object.values(r)[0]),
+            ),
+          );
+          return problems.length ? { ok: false, problems } : { ok: true };
+        } catch (err) {
+          return { ok: false, problems: [reason(err)] };
+        }
+      },
       close: () => handle.close(),
     };
   } catch (err) {
     db?.close();
     throw new TenkenError(what(`Cannot read ${display}`, err));
   }
+}
+
+/**
+ * The rows of the databases `wtmpdb rotate` left beside `file` (`wtmp_20261101.db`, isRotatedName) with a
+ * login at or after `since` (seconds; null: all): what left the live database since a run that saw its
+ * oldest row at `since`. A rotated file that cannot be read counts as holding none (the rows are then
+ * reported as removed, with the rotated files named).
+ */
+export function rotatedRows(
+  file: string,
+  display: string,
+  since: number | null,
+  isRotated: (base: string, name: string) => boolean,
+): { display: string; rows: number; newest: number | null }[] {
+  const dir = path.dirname(file);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  const out: { display: string; rows: number; newest: number | null }[] = [];
+  for (const name of names) {
+    if (!isRotated(path.basename(file), name)) continue;
+    const shown = path.posix.join(path.posix.dirname(display), name);
+    const local = path.join(dir, name);
+    let db: BetterSqlite3.Database | undefined;
+    try {
+      if (!isSqlite(local)) throw new Error('not a database');
+      const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+      db = new Database(local, { readonly: true, fileMustExist: true });
+      db.defaultSafeIntegers(false);
+      const r = db
+        .prepare(`SELECT COUNT(*) AS n, MAX(Login) AS newest FROM wtmp WHERE ${READABLE_SQL} AND Login >= ?`)
+        .get(MAX_USEC, since === null ? 0 : since * 1e6) as { n: number; newest: number | null };
+      out.push({ display: shown, rows: r.n, newest: r.newest === null ? null : Math.floor(r.newest / 1e6) });
+    } catch {
+      out.push({ display: shown, rows: 0, newest: null });
+    } finally {
+      db?.close();
+    }
+  }
+  return out;
 }
