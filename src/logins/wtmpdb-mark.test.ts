@@ -62,7 +62,10 @@ describe('wtmpdb rows that vanish between runs', () => {
     });
     const [f] = tamper(r.findings);
     expect(f).toMatchObject({ status: 'CRITICAL', data: { check: 'rows-removed', file: DB } });
-    expect(f?.summary).toContain(`2 rows of ${DB} seen at the last run are gone (ID 3–4)`);
+    expect(f?.summary).toContain(`${DB}: a removal of wtmpdb rows`);
+    expect(f?.summary).toContain(`: 2 rows seen at the last run are gone (ID 3–4)`);
+    // The database is named once, at the head of the summary.
+    expect(f?.summary.split(DB)).toHaveLength(2);
     expect(f?.summary).toContain('no rotated wtmp_YYYYMMDD.db beside it');
   });
 
@@ -74,7 +77,7 @@ describe('wtmpdb rows that vanish between runs', () => {
     });
     const [f] = tamper(r.findings);
     expect(f).toMatchObject({ status: 'CRITICAL', data: { check: 'rows-removed' } });
-    expect(f?.summary).toContain(`${DB} is empty: its 6 rows of the last run (ID 1–6) are gone`);
+    expect(f?.summary).toContain(`the table is empty: its 6 rows of the last run (ID 1–6) are gone`);
     expect(r.summary).toMatch(/auth log 2026-11-01 … 2026-11-10 reconciled/);
   });
 
@@ -119,6 +122,11 @@ describe('wtmpdb rows that vanish between runs', () => {
     expect(checks).toContainEqual(['rows-removed', 'CRITICAL']);
     expect(checks).toContainEqual(['damaged', 'WARNING']);
     expect(checks).toContainEqual(['unreadable-rows', 'WARNING']);
+    // Each unreadable row ID is named once (the cut pages' rows all read as ID 0).
+    const rows = tamper(r.findings).find((f) => (f.data as { check: string }).check === 'unreadable-rows');
+    const named = (rows?.data as { records: number[] }).records;
+    expect(named.length).toBeGreaterThan(0);
+    expect(new Set(named).size).toBe(named.length);
     expect(r.summary).not.toMatch(/2026-11-11 … 2026-11-10/);
   });
 

@@ -141,8 +141,8 @@ export function compareWtmpdbMark(
   if (n > 0)
     parts.push(
       ids.rows === 0
-        ? `${now.file} is empty: its ${mark.rows} row${mark.rows === 1 ? '' : 's'} of the last run (ID ${rangesText(mark.ids ?? [[1, mark.maxId]])}) are gone`
-        : `${n} row${n === 1 ? '' : 's'} of ${now.file} seen at the last run ${n === 1 ? 'is' : 'are'} gone${gone.length ? ` (ID ${rangesText(gone)})` : ''}`,
+        ? `the table is empty: its ${mark.rows} row${mark.rows === 1 ? '' : 's'} of the last run (ID ${rangesText(mark.ids ?? [[1, mark.maxId]])}) are gone`
+        : `${n} row${n === 1 ? '' : 's'} seen at the last run ${n === 1 ? 'is' : 'are'} gone${gone.length ? ` (ID ${rangesText(gone)})` : ''}`,
     );
   if (back && ids.rows > 0)
     parts.push(

@@ -351,7 +351,8 @@ export function openWtmpdb(file: string, display = file): Wtmpdb {
     const bad = db.prepare(`SELECT ID FROM wtmp WHERE NOT (${READABLE_SQL}) ORDER BY ID`).pluck();
     const unreadable: WtmpdbUnreadable = { count: 0, ids: [] };
     for (const id of bad.iterate(MAX_USEC) as IterableIterator<number>) {
-      if (unreadable.count++ < 20) unreadable.ids.push(id);
+      // A cut file's pages read as rows whose ID is 0 too: each ID is named once.
+      if (unreadable.count++ < 20 && !unreadable.ids.includes(id)) unreadable.ids.push(id);
     }
     const handle = db;
     return {
