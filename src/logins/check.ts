@@ -62,13 +62,37 @@ import {
   type WtmpMark,
 } from './tamper.ts';
 import { fieldText } from './utmp.ts';
-import { QUICK_CHECK_MAX_BYTES, rotatedRows } from './wtmpdb.ts';
+import { isSqlite, QUICK_CHECK_MAX_BYTES, rotatedRows } from './wtmpdb.ts';
+
+/**
+ * What the last run's wtmpdb is now when this run read none there: gone, emptied to 0 bytes, or a readable
+ * file that is no database; null when it is still a database (read as something else, or unreadable now:
+ * then its mark waits) or cannot be told (permission denied).
+ */
+function wtmpdbNow(local: string): WtmpdbNow | null {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(local);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : null;
+  }
+  if (!st.isFile()) return 'not-sqlite';
+  if (st.size === 0) return 'empty';
+  try {
+    fs.accessSync(local, fs.constants.R_OK);
+  } catch {
+    return null;
+  }
+  return isSqlite(local) ? null : 'not-sqlite';
+}
 import {
   compareWtmpdbMark,
   isRotatedName,
   readWtmpdbMark,
+  vanishedWtmpdb,
   type WtmpdbComparison,
   type WtmpdbMark,
+  type WtmpdbNow,
   wtmpdbMark,
 } from './wtmpdb-mark.ts';
 
@@ -434,6 +458,9 @@ export async function inspectLogins(
   // that cannot be read.
   let dbCmp: WtmpdbComparison = { removed: null, rotated: null };
   const db = history.wtmpdb;
+  const dbGone = history.source === 'wtmpdb' || !prev?.db ? null : wtmpdbNow(hostPath(host, prev.db.file));
+  const vanished = prev?.db && dbGone ? vanishedWtmpdb(prev.db, dbGone) : null;
+  if (prev?.db && vanished) group('rows-removed', prev.db.file, { index: null, sec: null, detail: vanished });
   if (db && history.source === 'wtmpdb') {
     const display = history.files[0]?.display ?? liveDisplay;
     const now = { file: display, ids: db.ids, oldest: history.audit.begins };

@@ -130,6 +130,23 @@ describe('wtmpdb rows that vanish between runs', () => {
     expect(r.summary).not.toMatch(/2026-11-11 … 2026-11-10/);
   });
 
+  it.each([
+    ['emptied to 0 bytes', (db: string) => fs.writeFileSync(db, ''), 'was emptied (0 bytes)'],
+    ['deleted', (db: string) => fs.rmSync(db), 'is gone'],
+    [
+      'replaced by a file that is no database',
+      (db: string) => fs.writeFileSync(db, 'hello\n'),
+      'is no SQLite database now',
+    ],
+  ])('reports a wtmpdb %s since the last run as CRITICAL rows-removed', async (_what, wipe, said) => {
+    const r = await twoRuns(wipe);
+    const f = tamper(r.findings).find((x) => (x.data as { check: string }).check === 'rows-removed');
+    expect(f?.status).toBe('CRITICAL');
+    expect(f?.summary).toContain(
+      `${DB}: a removal of wtmpdb rows: the database ${said}: its 6 rows of the last run (ID 1–6) are gone`,
+    );
+  });
+
   it('says, instead of a backwards window, that a wtmpdb without logins was not reconciled', async () => {
     const root = makeTree({
       auth: [

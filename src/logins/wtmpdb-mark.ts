@@ -168,6 +168,22 @@ export function compareWtmpdbMark(
   };
 }
 
+/** What a wtmpdb of the last run is now, when this run read no database there. */
+export type WtmpdbNow = 'missing' | 'empty' | 'not-sqlite';
+
+/**
+ * Pure: the `rows-removed` detail for a database the last run read rows from that is now gone, emptied to 0
+ * bytes (`: > wtmp.db`, the simplest wipe; SQLite opens it as a fresh database) or replaced by a file that is
+ * no database, or null when the last run saw no rows.
+ */
+export function vanishedWtmpdb(mark: WtmpdbMark, now: WtmpdbNow): string | null {
+  if (mark.rows === 0) return null;
+  const what =
+    now === 'missing' ? 'is gone' : now === 'empty' ? 'was emptied (0 bytes)' : 'is no SQLite database now';
+  const ids: IdRange[] = mark.ids ?? (mark.maxId === null ? [] : [[1, mark.maxId]]);
+  return `the database ${what}: its ${mark.rows} row${mark.rows === 1 ? '' : 's'} of the last run${ids.length ? ` (ID ${rangesText(ids)})` : ''} are gone`;
+}
+
 /**
  * Pure: whether `name` is a database `wtmpdb rotate` made from the live `base` (`wtmp.db` →
  * `wtmp_20261101.db`: the name without its extension, `_`, the cutoff day).
