@@ -166,4 +166,27 @@ describe("open proxy: the host's own networks and a reverse proxy", () => {
       'CRITICAL open proxy: squid relayed 2 requests for 2 outside clients (203.0.113.5, 203.0.113.6) (if these clients are yours: checks.attacks.openproxy.allow)',
     ]);
   });
+
+  it('judges an accelerator-only Squid whose configuration was not read whole as a forward proxy, and says why', async () => {
+    const lines = [squid('203.0.113.9', 'http://azenv.net/', 'HIER_DIRECT/93.184.215.14', 0)];
+    const critical =
+      'CRITICAL open proxy: squid relayed 1 request for 1 outside client (203.0.113.9) (if these clients are yours: checks.attacks.openproxy.allow)';
+    const note = (why: string) =>
+      `INFO /var/log/squid/access.log: read for open-proxy relays as a forward proxy's: Squid's configuration was not read whole (${why}), and the part read is a reverse proxy's`;
+    // An accelerator port, over a MiB of comments, then a forward port past what is read.
+    const huge = `http_port 80 accel defaultsite=x\n${'# padding padding padding\n'.repeat(50_000)}http_port 3128\n`;
+    expect(summaries(await check(tree(lines, { 'etc/squid/squid.conf': huge })))).toEqual([
+      note('/etc/squid/squid.conf is over 1 MiB'),
+      critical,
+    ]);
+    // An include that cannot be read (here a directory) may hold the forward port.
+    const root = tree(lines, {
+      'etc/squid/squid.conf': 'http_port 80 accel defaultsite=x\ninclude /etc/squid/forward.conf\n',
+    });
+    mkdirSync(path.join(root, 'etc/squid/forward.conf'));
+    expect(summaries(await check(root))).toEqual([
+      note('Cannot read /etc/squid/forward.conf: is a directory'),
+      critical,
+    ]);
+  });
 });
