@@ -12,6 +12,7 @@ import type { LineHit } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import { type Host, hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
@@ -133,13 +134,14 @@ const SQUID_CONFS = ['/etc/squid/squid.conf', '/etc/squid3/squid.conf'];
 /**
  * What the (root's) Squid configuration says of its role (see `squidRole` in squidconf.ts): a reverse proxy
  * only when every `http_port`/`https_port` line of its squid.conf, and of the files it `include`s, is an
- * accelerator's and all of it was read; `unread` says why it was not read whole.
+ * accelerator's and all of it was read; `unread` says why it was not read whole. Under --root its symbolic
+ * links resolve inside the tree (resolveInRoot), never to the auditing machine's own files.
  */
 export function squidRoleOf(host: Pick<Host, 'root'>): SquidRole {
   return squidRole(
     {
-      read: (file, limit) => readHeadOrThrow(hostPath(host, file), limit),
-      list: (dir) => readdirSync(hostPath(host, dir)),
+      read: (file, limit) => readHeadOrThrow(resolveInRoot(host, file), limit),
+      list: (dir) => readdirSync(resolveInRoot(host, dir)),
     },
     SQUID_CONFS,
   );
