@@ -75,7 +75,7 @@ export function sourceHints(plan: Plan, src: Pick<LogSource, 'local' | 'shared' 
 export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
   let hosts = '';
   try {
-    hosts = readRegularFileSync(hostPath(host, '/etc/hosts'), 'latin1');
+    hosts = readRegularFileSync(resolveInRoot(host, '/etc/hosts'), 'latin1');
   } catch {
     // no /etc/hosts (a tree without one): the name alone
   }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readRegularFileSync } from '../core/open.ts';
 import { hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import { isListening, parseNetTable } from '../procs/sockets.ts';
 
 /** What detection looks at on the host: running process names and listening TCP ports. */
@@ -150,7 +151,13 @@ export function gatherFacts(root: string): HostFacts {
   return {
     processes: processNames(root),
     ports,
-    exists: (p) => existsSync(hostPath({ root }, p)),
+    exists: (p) => {
+      try {
+        return existsSync(resolveInRoot({ root }, p));
+      } catch {
+        return false; // links that loop, or an untrusted one
+      }
+    },
     bootUnits: bootUnits(root),
     init: pid1(root),
   };
