@@ -263,6 +263,16 @@ describe('detection under --root', () => {
     expect(facts.exists('/usr/sbin/loop-a')).toBe(false);
   });
 
+  it("reads what the tree's init starts through absolute links inside the tree (rc3.d, inittab)", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-boot-links-'));
+    mkdirSync(path.join(root, 'etc/rc.d/rc3.d'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/rc.d/rc3.d/S55tenkend'), '');
+    symlinkSync('/etc/rc.d/rc3.d', path.join(root, 'etc/rc3.d'));
+    writeFileSync(path.join(root, 'etc/inittab.tenken-real'), 'S0:2345:respawn:/sbin/mgetty ttyS0\n');
+    symlinkSync('/etc/inittab.tenken-real', path.join(root, 'etc/inittab'));
+    expect([...(gatherFacts(root).bootUnits ?? [])].sort()).toEqual(['mgetty', 'tenkend']);
+  });
+
   it("names the host from the tree's /etc/hostname through an absolute link inside the tree", () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-hostname-'));
     mkdirSync(path.join(root, 'etc'));
