@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { type Host, hostPath } from './host.ts';
 import { reason } from './errors.ts';
+import { resolveInRoot } from './inroot.ts';
 import { readRegularFileSync } from './open.ts';
 import { fixedZoneOfPosixTZ, parseTzif, zoneFileName, zoneNameOfLink } from './tzfile.ts';
 
@@ -465,7 +466,7 @@ export function hostZoneChoice(host: Host, configured: string | undefined): Host
     }
   }
   try {
-    const name = readRegularFileSync(hostPath(host, '/etc/timezone'), 'utf8').trim();
+    const name = readRegularFileSync(resolveInRoot(host, '/etc/timezone'), 'utf8').trim();
     if (name && isTimeZone(name)) return { name };
   } catch {
     // no /etc/timezone either
