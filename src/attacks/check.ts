@@ -31,7 +31,7 @@ import {
   accountLog,
   selfNames,
   hostAddresses,
-  squidAccelerated,
+  squidRoleOf,
   isSquidLog,
   sourceHints,
 } from './read.ts';
@@ -164,7 +164,8 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   const zone = makeZone(hostZoneName(host, input.timeZone));
   const self = selfNames(host);
   const addresses = hostAddresses(host);
-  const accelerated = squidAccelerated(host);
+  const squid = squidRoleOf(host);
+  const accelerated = squid.accelerated;
   const saved = input.mode.kind === 'resume' ? input.mode.saved : undefined;
   const since = input.mode.kind === 'since' ? input.mode.since : undefined;
   const det = new AttackDetectors(cfg, {
@@ -198,13 +199,12 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
           : prev
             ? { kind: 'resume', cursors: prev.cursors }
             : { kind: 'first' };
-    const reverseProxy =
-      accelerated &&
-      isSquidLog(
-        src.local,
-        sourceHints(plan, src),
-        src.owners.map((n) => plan.services.find((s) => s.name === n)?.profile ?? n),
-      );
+    const squidLog = isSquidLog(
+      src.local,
+      sourceHints(plan, src),
+      src.owners.map((n) => plan.services.find((s) => s.name === n)?.profile ?? n),
+    );
+    const reverseProxy = accelerated && squidLog;
     const readOpts: AccountReadOptions = {
       mode,
       now: host.now,
@@ -225,6 +225,8 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     bytes += r.bytes;
     if (r.files.length > 0) files.push(src.path);
     if (reverseProxy && r.files.length > 0) problems.push(reverseProxyNote(src.path));
+    if (squidLog && squid.unread !== null && r.files.length > 0)
+      problems.push(squidUnreadNote(src.path, squid.unread));
     if (src.shared && r.files.length > 0) anySharedFile = true;
     state.sources[src.path] = { cursors: r.cursors };
     for (const p of r.problems) {
@@ -360,6 +362,24 @@ function reverseProxyNote(path: string): Finding {
     summary: `${path}: not read for open-proxy relays: ${reason}`,
     evidence: [],
     data: { what: 'open proxy', path, reason },
+  };
+}
+
+/**
+ * Squid's configuration was not read whole, and the part read has only accelerator ports: it is not known to
+ * be a reverse proxy, so its log is read for relays as a forward proxy's (failing towards reporting). Said
+ * as INFO, so that a CRITICAL open proxy that follows is understood (and the limit or the unreadable file
+ * can be looked at).
+ */
+export function squidUnreadNote(path: string, unread: string): Finding {
+  const reason = `Squid's configuration was not read whole (${unread}), and the part read is a reverse proxy's`;
+  return {
+    kind: 'not-checked',
+    status: 'INFO',
+    service: 'host',
+    summary: `${path}: read for open-proxy relays as a forward proxy's: ${reason}`,
+    evidence: [],
+    data: { what: 'squid configuration', path, reason },
   };
 }
 

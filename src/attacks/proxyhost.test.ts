@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -164,6 +164,54 @@ describe("open proxy: the host's own networks and a reverse proxy", () => {
     const forward = { ...conf, 'etc/squid/conf.d/zz-forward.conf': 'http_port 3128\n' };
     expect(summaries(await check(tree(lines, forward)))).toEqual([
       'CRITICAL open proxy: squid relayed 2 requests for 2 outside clients (203.0.113.5, 203.0.113.6) (if these clients are yours: checks.attacks.openproxy.allow)',
+    ]);
+  });
+
+  it('judges an accelerator-only Squid whose configuration was not read whole as a forward proxy, and says why', async () => {
+    const lines = [squid('203.0.113.9', 'http://azenv.net/', 'HIER_DIRECT/93.184.215.14', 0)];
+    const critical =
+      'CRITICAL open proxy: squid relayed 1 request for 1 outside client (203.0.113.9) (if these clients are yours: checks.attacks.openproxy.allow)';
+    const note = (why: string) =>
+      `INFO /var/log/squid/access.log: read for open-proxy relays as a forward proxy's: Squid's configuration was not read whole (${why}), and the part read is a reverse proxy's`;
+    // An accelerator port, over a MiB of comments, then a forward port past what is read.
+    const huge = `http_port 80 accel defaultsite=x\n${'# padding padding padding\n'.repeat(50_000)}http_port 3128\n`;
+    expect(summaries(await check(tree(lines, { 'etc/squid/squid.conf': huge })))).toEqual([
+      note('/etc/squid/squid.conf is over 1 MiB'),
+      critical,
+    ]);
+    // An include that cannot be read (here a directory) may hold the forward port.
+    const root = tree(lines, {
+      'etc/squid/squid.conf': 'http_port 80 accel defaultsite=x\ninclude /etc/squid/forward.conf\n',
+    });
+    mkdirSync(path.join(root, 'etc/squid/forward.conf'));
+    expect(summaries(await check(root))).toEqual([
+      note('Cannot read /etc/squid/forward.conf: is a directory'),
+      critical,
+    ]);
+  });
+
+  it('reads a squid.conf that is an absolute link inside the tree, as the server would, never outside it', async () => {
+    const lines = [squid('203.0.113.9', 'http://azenv.net/', 'HIER_DIRECT/93.184.215.14', 0)];
+    // Outside the tree, an accelerator-only file: a link to its absolute path names <root>/that/path.
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'tenken-proxyhost-outside-'));
+    dirs.push(outside);
+    writeFileSync(path.join(outside, 'accel.conf'), 'http_port 80 accel defaultsite=x\n');
+    const out = tree(lines, { 'etc/squid/real.conf': 'http_port 3128\n' });
+    symlinkSync(path.join(outside, 'accel.conf'), path.join(out, 'etc/squid/squid.conf'));
+    expect(summaries(await check(out))).toEqual([
+      'CRITICAL open proxy: squid relayed 1 request for 1 outside client (203.0.113.9) (if these clients are yours: checks.attacks.openproxy.allow)',
+    ]);
+    // The tree's own accelerator-only file, linked by its absolute path on the server (and a conf.d linked to a
+    // directory of the tree): a reverse proxy.
+    const inside = tree(lines, {
+      'srv/squid/site.conf': 'http_port 80 accel defaultsite=x\ninclude /etc/squid/conf.d/*.conf\n',
+      'srv/squid/d/a.conf': 'https_port 443 vhost tls-cert=/x.pem\n',
+    });
+    mkdirSync(path.join(inside, 'etc/squid'));
+    symlinkSync('/srv/squid/site.conf', path.join(inside, 'etc/squid/squid.conf'));
+    symlinkSync('../../srv/squid/d', path.join(inside, 'etc/squid/conf.d'));
+    expect(summaries(await check(inside))).toEqual([
+      'INFO /var/log/squid/access.log: not read for open-proxy relays: Squid is a reverse proxy (every http_port of squid.conf is an accelerator): no relays',
     ]);
   });
 });

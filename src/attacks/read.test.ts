@@ -14,6 +14,7 @@ import {
   accountJournal,
   accountLog,
   heapPressure,
+  selfNames,
 } from './read.ts';
 
 const NOW = new Date(Date.UTC(2026, 10, 26));
@@ -243,5 +244,19 @@ describe('heapPressure', () => {
     );
     // this process, running tests, is far from it
     expect(heapPressure()).toBeNull();
+  });
+});
+
+describe("the host's own names under --root", () => {
+  it("reads the tree's /etc/hosts through an absolute link inside the tree, never the auditing machine's", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-selfnames-'));
+    try {
+      fs.mkdirSync(path.join(root, 'etc'));
+      fs.writeFileSync(path.join(root, 'etc/hosts.tenken-real'), '127.0.1.1 gauntlet.example.net gauntlet\n');
+      fs.symlinkSync('/etc/hosts.tenken-real', path.join(root, 'etc/hosts'));
+      expect(selfNames({ root, name: 'gauntlet' })).toContain('gauntlet.example.net');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -12,11 +12,12 @@ import type { LineHit } from '../logs/scan/lines.ts';
 import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import { type Host, hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
 import { hostAddressesOf, type ProcNet } from './netlocal.ts';
-import { isAcceleratorOnly, parseSquidConf, type SquidConf } from './squidconf.ts';
+import { type SquidRole, squidRole } from './squidconf.ts';
 import type { SourcedEvent } from './detect.ts';
 import { type Family, SERVICE_FAMILY } from './extract/registry.ts';
 import type { BasicAuthLogins } from './extract/web.ts';
@@ -74,7 +75,7 @@ export function sourceHints(plan: Plan, src: Pick<LogSource, 'local' | 'shared' 
 export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
   let hosts = '';
   try {
-    hosts = readRegularFileSync(hostPath(host, '/etc/hosts'), 'latin1');
+    hosts = readRegularFileSync(resolveInRoot(host, '/etc/hosts'), 'latin1');
   } catch {
     // no /etc/hosts (a tree without one): the name alone
   }
@@ -86,23 +87,29 @@ const PROC_LIMIT = 8 << 20;
 
 /** The first `limit` bytes of a file as latin1, or undefined when it cannot be read. */
 function readHead(file: string, limit: number): string | undefined {
-  let fd: number;
   try {
-    fd = openRegularSync(file).fd;
+    return readHeadOrThrow(file, limit).text;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The first `limit` bytes of a regular file as latin1, and whether it holds more; throws why it cannot be
+ * read (opened as every input file, see src/core/open.ts).
+ */
+function readHeadOrThrow(file: string, limit: number): { text: string; more: boolean } {
+  const { fd } = openRegularSync(file);
   try {
-    const buf = Buffer.alloc(Math.min(limit, 1 << 16));
+    const buf = Buffer.alloc(Math.min(limit + 1, 1 << 16));
     const parts: Buffer[] = [];
     let total = 0;
-    for (let n = readSync(fd, buf); n > 0 && total < limit; n = readSync(fd, buf)) {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
       parts.push(Buffer.from(buf.subarray(0, Math.min(n, limit - total))));
       total += n;
+      if (total > limit) break;
     }
-    return Buffer.concat(parts).toString('latin1');
-  } catch {
-    return undefined;
+    return { text: Buffer.concat(parts).toString('latin1'), more: total > limit };
   } finally {
     closeSync(fd);
   }
@@ -125,59 +132,24 @@ export function hostAddresses(host: Pick<Host, 'root'>): string[] {
 const SQUID_CONFS = ['/etc/squid/squid.conf', '/etc/squid3/squid.conf'];
 
 /**
- * Whether the (root's) Squid is a reverse proxy only: every `http_port`/`https_port` line of its squid.conf,
- * and of the files it `include`s (a `*` in the last part of the path: Debian's `conf.d/*.conf`), is an
- * accelerator's. False when no configuration is read, or it names no port.
+ * What the (root's) Squid configuration says of its role (see `squidRole` in squidconf.ts): a reverse proxy
+ * only when every `http_port`/`https_port` line of its squid.conf, and of the files it `include`s, is an
+ * accelerator's and all of it was read; `unread` says why it was not read whole. Under --root its symbolic
+ * links resolve inside the tree (resolveInRoot), never to the auditing machine's own files.
  */
-export function squidAccelerated(host: Pick<Host, 'root'>): boolean {
-  const confs: SquidConf[] = [];
-  const seen = new Set<string>();
-  const visit = (file: string, depth: number) => {
-    if (seen.has(file) || seen.size >= 64 || depth > 8) return;
-    seen.add(file);
-    const text = readHead(hostPath(host, file), 1 << 20);
-    if (text === undefined) return;
-    const conf = parseSquidConf(text);
-    confs.push(conf);
-    for (const inc of conf.includes) {
-      if (!path.posix.isAbsolute(inc)) continue;
-      const dir = path.posix.dirname(inc);
-      const base = path.posix.basename(inc);
-      if (dir.includes('*') || /[?[\\]/.test(base)) continue; // not a simple include
-      if (!base.includes('*')) {
-        visit(inc, depth + 1);
-        continue;
-      }
-      const parts = base.split('*');
-      let names: string[];
-      try {
-        names = readdirSync(hostPath(host, dir)).sort();
-      } catch {
-        continue;
-      }
-      for (const name of names) if (globMatch(name, parts)) visit(path.posix.join(dir, name), depth + 1);
-    }
-  };
-  for (const file of SQUID_CONFS) {
-    visit(file, 0);
-    if (confs.length > 0) break;
-  }
-  return isAcceleratorOnly(confs);
+export function squidRoleOf(host: Pick<Host, 'root'>): SquidRole {
+  return squidRole(
+    {
+      read: (file, limit) => readHeadOrThrow(resolveInRoot(host, file), limit),
+      list: (dir) => readdirSync(resolveInRoot(host, dir)),
+    },
+    SQUID_CONFS,
+  );
 }
 
-/** Whether a name matches a pattern split at its `*`s (`['', '.conf']` for `*.conf`). */
-function globMatch(name: string, parts: readonly string[]): boolean {
-  const first = parts[0] as string;
-  const last = parts[parts.length - 1] as string;
-  if (!name.startsWith(first) || name.length < first.length + last.length || !name.endsWith(last))
-    return false;
-  let at = first.length;
-  for (const mid of parts.slice(1, -1)) {
-    const i = name.indexOf(mid, at);
-    if (i < 0 || i + mid.length > name.length - last.length) return false;
-    at = i + mid.length;
-  }
-  return true;
+/** Whether the (root's) Squid is known to be a reverse proxy only (see {@link squidRoleOf}). */
+export function squidAccelerated(host: Pick<Host, 'root'>): boolean {
+  return squidRoleOf(host).accelerated;
 }
 
 /**

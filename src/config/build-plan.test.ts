@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_ROOT } from '../../test/helpers/cli.ts';
 import { buildPlan, detect } from './build-plan.ts';
 import { gatherFacts, inittabPrograms } from './facts.ts';
+import { hostName } from './load.ts';
 import { builtinProfiles } from './profile.ts';
 import { configSchema } from './schema.ts';
 
@@ -239,5 +240,44 @@ describe('buildPlan on the demo tree', () => {
     expect(tree(systemd, { services: { postfix: { title: 'Mail' } } })).toBe(
       'installed, but not running and not enabled at boot (postfix)',
     );
+  });
+});
+
+describe('detection under --root', () => {
+  it("resolves a binary's absolute link inside the tree (an alternatives link), never on the auditing machine", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-facts-links-'));
+    mkdirSync(path.join(root, 'usr/sbin'), { recursive: true });
+    mkdirSync(path.join(root, 'etc/alternatives'), { recursive: true });
+    mkdirSync(path.join(root, 'usr/lib/squid'), { recursive: true });
+    writeFileSync(path.join(root, 'usr/lib/squid/squid-tenken'), '');
+    symlinkSync('/etc/alternatives/squid', path.join(root, 'usr/sbin/squid'));
+    symlinkSync('/usr/lib/squid/squid-tenken', path.join(root, 'etc/alternatives/squid'));
+    // A link to a file the auditing machine has (its own node) and the tree has not.
+    symlinkSync(process.execPath, path.join(root, 'usr/sbin/node-tenken'));
+    const facts = gatherFacts(root);
+    expect(facts.exists('/usr/sbin/squid')).toBe(true);
+    expect(facts.exists('/usr/sbin/node-tenken')).toBe(false);
+    // Links that loop are no file.
+    symlinkSync('/usr/sbin/loop-b', path.join(root, 'usr/sbin/loop-a'));
+    symlinkSync('/usr/sbin/loop-a', path.join(root, 'usr/sbin/loop-b'));
+    expect(facts.exists('/usr/sbin/loop-a')).toBe(false);
+  });
+
+  it("reads what the tree's init starts through absolute links inside the tree (rc3.d, inittab)", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-boot-links-'));
+    mkdirSync(path.join(root, 'etc/rc.d/rc3.d'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/rc.d/rc3.d/S55tenkend'), '');
+    symlinkSync('/etc/rc.d/rc3.d', path.join(root, 'etc/rc3.d'));
+    writeFileSync(path.join(root, 'etc/inittab.tenken-real'), 'S0:2345:respawn:/sbin/mgetty ttyS0\n');
+    symlinkSync('/etc/inittab.tenken-real', path.join(root, 'etc/inittab'));
+    expect([...(gatherFacts(root).bootUnits ?? [])].sort()).toEqual(['mgetty', 'tenkend']);
+  });
+
+  it("names the host from the tree's /etc/hostname through an absolute link inside the tree", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-hostname-'));
+    mkdirSync(path.join(root, 'etc'));
+    writeFileSync(path.join(root, 'etc/hostname.tenken-real'), 'gauntlet\n');
+    symlinkSync('/etc/hostname.tenken-real', path.join(root, 'etc/hostname'));
+    expect(hostName(root, configSchema.parse({}))).toBe('gauntlet');
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readRegularFileSync } from '../core/open.ts';
 import { hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import { isListening, parseNetTable } from '../procs/sockets.ts';
 
 /** What detection looks at on the host: running process names and listening TCP ports. */
@@ -56,13 +57,16 @@ export function inittabPrograms(text: string): string[] {
   return names;
 }
 
-/** Names of what init starts at boot, from /etc/systemd/system/*.wants, /etc/rc[2-5].d and /etc/inittab. */
+/**
+ * Names of what init starts at boot, from /etc/systemd/system/*.wants, /etc/rc[2-5].d and /etc/inittab (their
+ * links resolved inside the root: RHEL's `/etc/rc3.d -> rc.d/rc3.d`, an image's absolute links).
+ */
 function bootUnits(root: string): Set<string> | null {
   const units = new Set<string>();
   let known = false;
   const list = (dir: string): string[] | null => {
     try {
-      return readdirSync(hostPath({ root }, dir));
+      return readdirSync(resolveInRoot({ root }, dir));
     } catch {
       return null;
     }
@@ -89,7 +93,7 @@ function bootUnits(root: string): Set<string> | null {
     }
   }
   try {
-    const inittab = readRegularFileSync(hostPath({ root }, '/etc/inittab'), 'latin1');
+    const inittab = readRegularFileSync(resolveInRoot({ root }, '/etc/inittab'), 'latin1');
     known = true;
     for (const name of inittabPrograms(inittab)) units.add(name);
   } catch {
@@ -150,7 +154,13 @@ export function gatherFacts(root: string): HostFacts {
   return {
     processes: processNames(root),
     ports,
-    exists: (p) => existsSync(hostPath({ root }, p)),
+    exists: (p) => {
+      try {
+        return existsSync(resolveInRoot({ root }, p));
+      } catch {
+        return false; // links that loop, or an untrusted one
+      }
+    },
     bootUnits: bootUnits(root),
     init: pid1(root),
   };

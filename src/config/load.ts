@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { CHECK_KIND_NAMES } from '../checks/registry.ts';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { type Host, hostPath, makeHost } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import { readRegularFileSync } from '../core/open.ts';
 import { buildPlan } from './build-plan.ts';
 import { gatherFacts } from './facts.ts';
@@ -197,12 +198,12 @@ export function readConfig(opts: { root: string; config?: string | undefined }):
   return { config: parseConfig(configText(bytes, local), local), path: local };
 }
 
-/** The host's name: config, else its /etc/hostname under the root, else this machine's. */
+/** The host's name: config, else its /etc/hostname under the root (links resolved inside it), else this machine's. */
 export function hostName(root: string, config: Config): string {
   if (config.host) return config.host;
   if (root !== '/') {
     try {
-      const n = readRegularFileSync(hostPath({ root }, '/etc/hostname'), 'utf8').trim();
+      const n = readRegularFileSync(resolveInRoot({ root }, '/etc/hostname'), 'utf8').trim();
       if (n) return n;
     } catch {
       // fall through

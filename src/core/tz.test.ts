@@ -188,6 +188,20 @@ describe('hostZoneName', () => {
   });
 });
 
+describe("hostZoneName: a tree's /etc/timezone that is a link", () => {
+  it('reads it inside the tree (an absolute target is the tree’s file), never the auditing machine’s', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-tz-'));
+    try {
+      fs.mkdirSync(path.join(root, 'etc'));
+      fs.writeFileSync(path.join(root, 'etc/timezone.tenken-real'), 'Asia/Kolkata\n');
+      fs.symlinkSync('/etc/timezone.tenken-real', path.join(root, 'etc/timezone'));
+      expect(hostZoneName(makeHost({ root, name: 'h' }), undefined)).toBe('Asia/Kolkata');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("hostZoneChoice: a tree's /etc/localtime that is no plain zoneinfo/NAME link", () => {
   const SYSTEM = '/usr/share/zoneinfo';
   const withTree = (f: (root: string, localtime: string) => void): void => {

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { type Host, hostPath } from './host.ts';
 import { errnoCode, reason } from './errors.ts';
+import { resolveInRoot } from './inroot.ts';
 import { openRegularSync, readRegularFileSync } from './open.ts';
 import { fixedZoneOfPosixTZ, parseTzif, zoneFileName, zoneNameOfLink } from './tzfile.ts';
 
@@ -407,7 +408,7 @@ export function timezoneFileName(text: string): string | null {
 function timezoneFileZone(host: Host): { name?: string; why?: string } {
   let text: string;
   try {
-    const { fd } = openRegularSync(hostPath(host, '/etc/timezone'));
+    const { fd } = openRegularSync(resolveInRoot(host, '/etc/timezone'));
     try {
       const buf = Buffer.alloc(MAX_TIMEZONE_READ);
       text = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');

@@ -5,7 +5,8 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadAll } from '../config/load.ts';
 import type { LoginsFinding } from './audit-findings.ts';
-import { inspectLogins, loginsCheck, readState } from './check.ts';
+import { inspectLogins, loginsCheck, readAccounts, readState } from './check.ts';
+import { makeHost } from '../core/host.ts';
 import { runLogins } from './fixtures-audit/cli.ts';
 import { boot, contextFor, login, logout, makeTree, routine } from './fixtures-audit/tree.ts';
 import type { UtmpRecordInput } from './utmp.ts';
@@ -191,5 +192,24 @@ describe('the logins check on a wtmp of many logins', () => {
     const text = renderText(report, { color: false });
     expect(text).toContain(`… ${rest} more findings not listed (351 warning`);
     expect(text.split('\n').filter((l) => /^ {6}(WARNING|CRITICAL)/.test(l))).toHaveLength(MAX_LISTED);
+  });
+});
+
+describe("the tree's accounts under --root", () => {
+  it('reads /etc/passwd and /etc/login.defs through absolute links inside the tree, as the server would', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-accounts-'));
+    try {
+      fs.mkdirSync(path.join(root, 'etc'));
+      fs.writeFileSync(path.join(root, 'etc/passwd.tenken-real'), 'kato:x:2001:100::/home/kato:/bin/sh\n');
+      fs.writeFileSync(path.join(root, 'etc/login.defs.tenken-real'), 'UID_MIN 2000\n');
+      fs.symlinkSync('/etc/passwd.tenken-real', path.join(root, 'etc/passwd'));
+      fs.symlinkSync('/etc/login.defs.tenken-real', path.join(root, 'etc/login.defs'));
+      const host = makeHost({ root, name: 'x' });
+      const got = readAccounts(host, { uidMin: 1000 });
+      expect([...got.accounts.keys()]).toEqual(['kato']);
+      expect(got.uidMin).toBe(2000);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

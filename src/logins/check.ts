@@ -12,6 +12,7 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { reason } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import { readRegularFileSync } from '../core/open.ts';
 import { truncate } from '../core/sanitize.ts';
 import { capResult } from '../core/cap.ts';
@@ -200,9 +201,10 @@ export function hostZone(host: Host, configured: string | undefined): Zone {
   return name === undefined ? zoneFromTZ(undefined) : zoneFromTZ(name);
 }
 
+/** A small file of the host (its links resolved inside the root), or null when it cannot be read. */
 function readText(host: Host, p: string): string | null {
   try {
-    return readRegularFileSync(hostPath(host, p), 'latin1');
+    return readRegularFileSync(resolveInRoot(host, p), 'latin1');
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -64,5 +64,15 @@ describe("util-linux's is_phantom on a --root tree", () => {
   it("reads the boot time from /proc/stat's btime", () => {
     expect(statBootTime('cpu  1 2 3\nbtime 1794897000\nprocesses 9\n')).toBe(BOOT);
     expect(statBootTime('cpu  1 2 3\n')).toBeNull();
+  });
+
+  it("reads the tree's /etc/passwd through an absolute link as the server would (inside the tree)", () => {
+    mkdirSync(path.join(root, 'proc'));
+    writeFileSync(path.join(root, 'proc/stat'), `cpu  1 0 1 1 0 0 0 0 0 0\nbtime ${BOOT}\nprocesses 9\n`);
+    proc(3832, 502);
+    rmSync(path.join(root, 'etc/passwd'));
+    writeFileSync(path.join(root, 'etc/passwd.tenken-real'), 'kato:x:502:100::/home/kato:/bin/sh\n');
+    symlinkSync('/etc/passwd.tenken-real', path.join(root, 'etc/passwd'));
+    expect(livePidAlive(root, NOW)(login(3832, BOOT + 60))).toBe(true);
   });
 });

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import { passwdEntries } from '../core/passwd.ts';
 import type { UtmpRecord } from './utmp.ts';
 
@@ -62,7 +63,7 @@ export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => 
     if (rec.sec < boot) return false;
     if (!uids) {
       try {
-        uids = passwdUids(fs.readFileSync(hostPath(host, '/etc/passwd'), 'latin1'));
+        uids = passwdUids(fs.readFileSync(resolveInRoot(host, '/etc/passwd'), 'latin1'));
       } catch {
         uids = new Map();
       }

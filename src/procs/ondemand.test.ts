@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -194,5 +194,37 @@ describe('matching definitions to services', () => {
     expect(entryMatches(telnet, { name: 'x', processes: ['in.telnetd'], ports: [] })).toBe(true);
     expect(entryMatches(telnet, { name: 'x', processes: [], ports: [23] })).toBe(true);
     expect(entryMatches(telnet, { name: 'x', processes: ['telnetd'], ports: [2323] })).toBe(false);
+  });
+});
+
+describe('on-demand definitions under --root', () => {
+  it("reads units linked by absolute paths inside the tree (systemctl enable's links), never the auditing machine's", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-ondemand-links-'));
+    try {
+      cpSync(ROOT, root, { recursive: true, verbatimSymlinks: true });
+      // The tree's own socket unit, in a vendor directory the auditing machine does not have, linked by its
+      // absolute path on the server; its inetd.conf likewise.
+      mkdirSync(path.join(root, 'usr/lib/tenken-vendor'), { recursive: true });
+      writeFileSync(
+        path.join(root, 'usr/lib/tenken-vendor/rsyncd.socket'),
+        '[Socket]\nListenStream=873\nAccept=yes\n',
+      );
+      symlinkSync(
+        '/usr/lib/tenken-vendor/rsyncd.socket',
+        path.join(root, 'etc/systemd/system/rsyncd.socket'),
+      );
+      writeFileSync(
+        path.join(root, 'etc/inetd.conf.tenken-real'),
+        'ftp stream tcp nowait root /usr/sbin/tcpd in.ftpd\n',
+      );
+      rmSync(path.join(root, 'etc/inetd.conf'));
+      symlinkSync('/etc/inetd.conf.tenken-real', path.join(root, 'etc/inetd.conf'));
+      const { entries, problems } = await readOndemand({ root });
+      expect(problems).toEqual([]);
+      expect(entries.filter((e) => e.name === 'rsyncd').map((e) => e.port)).toEqual([873]);
+      expect(entries.filter((e) => e.kind === 'inetd').map((e) => e.name)).toEqual(['ftp']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,8 @@ import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import { describe, errnoCode } from '../core/errors.ts';
-import { type Host, hostPath } from '../core/host.ts';
+import type { Host } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 
 /** Which super-server starts the service. */
 export type OndemandKind = 'inetd' | 'xinetd' | 'systemd';
@@ -318,19 +319,33 @@ export interface OndemandScan {
  * A configuration file's text; null when it is absent. A FIFO or socket is refused at once (`not a regular
  * file`) instead of waited on; a character device (a unit masked by a link to /dev/null) reads as empty.
  */
-async function readText(local: string): Promise<string | null> {
+/**
+ * The text of a host file (its links resolved inside the root: a unit linked as `/lib/systemd/system/x` is
+ * the tree's), null when it is not there; throws why it cannot be read.
+ */
+async function readText(host: Pick<Host, 'root'>, hostFile: string): Promise<string | null> {
+  let local: string | undefined;
   try {
+    // A link to /dev/null (systemd's mask) is empty on the server, whether or not the tree holds a /dev.
+    if (await linksToDevNull(host, hostFile)) return '';
+    local = resolveInRoot(host, hostFile);
     return await readRegularFile(local, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
-    if (errnoCode(err) === 'ENOTREG' && (await stat(local).catch(() => null))?.isCharacterDevice()) return '';
+    if (
+      errnoCode(err) === 'ENOTREG' &&
+      local !== undefined &&
+      (await stat(local).catch(() => null))?.isCharacterDevice()
+    )
+      return '';
     throw err;
   }
 }
 
-async function list(local: string): Promise<string[]> {
+/** The sorted names in a host directory (its links resolved inside the root); none when it cannot be listed. */
+async function list(host: Pick<Host, 'root'>, hostDir: string): Promise<string[]> {
   try {
-    return (await readdir(local)).sort();
+    return (await readdir(resolveInRoot(host, hostDir))).sort();
   } catch {
     return [];
   }
@@ -350,7 +365,7 @@ async function readXinetd(
     seen.add(hostFile);
     let text: string | null;
     try {
-      text = await readText(hostPath(host, hostFile));
+      text = await readText(host, hostFile);
     } catch (err) {
       problems.push(describe(`Cannot read ${hostFile}`, err));
       return true;
@@ -363,25 +378,37 @@ async function readXinetd(
     for (const inc of f.includes) await parseOne(inc, depth + 1);
     for (const dir of f.includeDirs) {
       // xinetd skips names containing a dot or ending with a tilde (editor backups, dpkg leftovers).
-      for (const name of await list(hostPath(host, dir))) {
+      for (const name of await list(host, dir)) {
         if (!name.includes('.') && !name.endsWith('~')) await parseOne(path.posix.join(dir, name), depth + 1);
       }
     }
     return true;
   };
   if (!(await parseOne('/etc/xinetd.conf', 0))) {
-    for (const name of await list(hostPath(host, '/etc/xinetd.d'))) {
+    for (const name of await list(host, '/etc/xinetd.d')) {
       if (!name.includes('.') && !name.endsWith('~')) await parseOne(`/etc/xinetd.d/${name}`, 1);
     }
   }
   return xinetdEntries(blocks, defaults, known);
 }
 
+/** Whether a host file is itself a symbolic link to /dev/null (its directories resolved in the root). */
+async function linksToDevNull(host: Pick<Host, 'root'>, hostFile: string): Promise<boolean> {
+  try {
+    const dir = resolveInRoot(host, path.posix.dirname(path.posix.normalize(`/${hostFile}`)));
+    const local = path.join(dir, path.posix.basename(hostFile));
+    return (await lstat(local)).isSymbolicLink() && (await readlink(local)) === '/dev/null';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a unit is masked: its /etc or /run file is a link to /dev/null (or empty). */
 async function isMasked(host: Pick<Host, 'root'>, unit: string): Promise<boolean> {
   for (const dir of UNIT_DIRS.slice(0, 2)) {
-    const local = hostPath(host, `${dir}/${unit}`);
     try {
+      // The unit's own link is looked at (a mask is a link to /dev/null); its directories resolve in the root.
+      const local = path.join(resolveInRoot(host, dir), unit);
       const st = await lstat(local);
       if (st.isSymbolicLink() && (await readlink(local)) === '/dev/null') return true;
       if (st.isFile() && st.size === 0) return true;
@@ -395,9 +422,9 @@ async function isMasked(host: Pick<Host, 'root'>, unit: string): Promise<boolean
 /** Whether a unit is enabled: linked from some `*.wants` directory in a unit directory. */
 async function isEnabled(host: Pick<Host, 'root'>, unit: string): Promise<boolean> {
   for (const dir of UNIT_DIRS) {
-    for (const sub of await list(hostPath(host, dir))) {
+    for (const sub of await list(host, dir)) {
       if (!sub.endsWith('.wants') && !sub.endsWith('.requires')) continue;
-      if ((await list(hostPath(host, `${dir}/${sub}`))).includes(unit)) return true;
+      if ((await list(host, `${dir}/${sub}`)).includes(unit)) return true;
     }
   }
   return false;
@@ -410,7 +437,7 @@ async function readUnit(
 ): Promise<{ unit: UnitFile; source: string } | null> {
   let found: { text: string; source: string } | null = null;
   for (const dir of UNIT_DIRS) {
-    const text = await readText(hostPath(host, `${dir}/${unit}`));
+    const text = await readText(host, `${dir}/${unit}`);
     if (text !== null) {
       found = { text, source: `${dir}/${unit}` };
       break;
@@ -420,12 +447,12 @@ async function readUnit(
   let parsed = parseUnitFile(found.text);
   const dropins = new Map<string, string>();
   for (const dir of [...UNIT_DIRS].reverse()) {
-    for (const f of await list(hostPath(host, `${dir}/${unit}.d`))) {
+    for (const f of await list(host, `${dir}/${unit}.d`)) {
       if (f.endsWith('.conf')) dropins.set(f, `${dir}/${unit}.d/${f}`);
     }
   }
   for (const f of [...dropins.keys()].sort()) {
-    const text = await readText(hostPath(host, dropins.get(f) as string));
+    const text = await readText(host, dropins.get(f) as string);
     if (text !== null) parsed = parseUnitFile(text, parsed);
   }
   return { unit: parsed, source: found.source };
@@ -434,8 +461,7 @@ async function readUnit(
 /** Reads every .socket unit with a TCP/UDP listener, its service's program, and whether it is enabled. */
 async function readSystemdSockets(host: Pick<Host, 'root'>, problems: string[]): Promise<OndemandEntry[]> {
   const names = new Set<string>();
-  for (const dir of UNIT_DIRS)
-    for (const f of await list(hostPath(host, dir))) if (f.endsWith('.socket')) names.add(f);
+  for (const dir of UNIT_DIRS) for (const f of await list(host, dir)) if (f.endsWith('.socket')) names.add(f);
   const out: OndemandEntry[] = [];
   for (const file of [...names].sort()) {
     try {
@@ -469,13 +495,13 @@ export async function readOndemand(host: Pick<Host, 'root'>): Promise<OndemandSc
   const problems: string[] = [];
   let known: Services = new Map();
   try {
-    known = parseServices((await readText(hostPath(host, '/etc/services'))) ?? '');
+    known = parseServices((await readText(host, '/etc/services')) ?? '');
   } catch (err) {
     problems.push(describe('Cannot read /etc/services', err));
   }
   const entries: OndemandEntry[] = [];
   try {
-    const text = await readText(hostPath(host, '/etc/inetd.conf'));
+    const text = await readText(host, '/etc/inetd.conf');
     if (text !== null) append(entries, parseInetdConf(text, '/etc/inetd.conf', known));
   } catch (err) {
     problems.push(describe('Cannot read /etc/inetd.conf', err));

@@ -252,6 +252,18 @@ describe('reading a captured /proc tree', () => {
     expect(p?.user).toBe('65534');
     expect(p?.uid).toBe(65534);
   });
+
+  it("reads the tree's /etc/passwd through an absolute link inside the tree, never the auditing machine's", async () => {
+    const root = tempCopy();
+    rmSync(path.join(root, 'etc', 'passwd'));
+    writeFileSync(
+      path.join(root, 'etc', 'passwd.tenken-real'),
+      'root:x:0:0:root:/root:/bin/bash\nnobodyx:x:65534:65534::/:/bin/false\n',
+    );
+    symlinkSync('/etc/passwd.tenken-real', path.join(root, 'etc', 'passwd'));
+    const p = (await readProcesses({ root })).find((x) => x.pid === roles.nobody);
+    expect(p?.user).toBe('nobodyx');
+  });
 });
 
 describe('parsers', () => {

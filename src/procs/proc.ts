@@ -10,6 +10,7 @@ import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import { passwdEntries } from '../core/passwd.ts';
 import { loginDefsUidMin, systemReason } from '../logins/audit.ts';
 
@@ -327,11 +328,11 @@ export function systemUsersOf(passwdText: string): Set<string> {
 
 /**
  * Reads /etc/passwd, /etc/login.defs and /proc/stat's btime under the host root (missing files give
- * empty/null).
+ * empty/null); the config files' links resolve inside the root (resolveInRoot).
  */
 export async function readProcEnv(host: Pick<Host, 'root'>): Promise<ProcEnv> {
-  const passwd = await optional(() => readRegularFile(hostPath(host, '/etc/passwd'), 'utf8'));
-  const defs = await optional(() => readRegularFile(hostPath(host, '/etc/login.defs'), 'utf8'));
+  const passwd = await optional(() => readRegularFile(resolveInRoot(host, '/etc/passwd'), 'utf8'));
+  const defs = await optional(() => readRegularFile(resolveInRoot(host, '/etc/login.defs'), 'utf8'));
   const stat = await optional(() => readRegularFile(hostPath(host, '/proc/stat'), 'utf8'));
   return {
     users: parsePasswd(passwd ?? ''),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { gatherAttacks, planServiceName } from '../../attacks/check.ts';
+import { gatherAttacks, planServiceName, squidUnreadNote } from '../../attacks/check.ts';
 import { type AttackReport, AttackDetectors, listSources } from '../../attacks/detect.ts';
 import { SameLineFilter } from '../../attacks/same-line.ts';
 import { argPath } from '../../core/host.ts';
@@ -10,7 +10,7 @@ import {
   fileHints,
   selfNames,
   hostAddresses,
-  squidAccelerated,
+  squidRoleOf,
   isSquidLog,
 } from '../../attacks/read.ts';
 import { BasicAuthLogins } from '../../attacks/extract/web.ts';
@@ -105,7 +105,7 @@ export function register(program: Command, app: App): void {
         });
         const self = selfNames(host);
         const addresses = hostAddresses(host);
-        const accelerated = squidAccelerated(host);
+        const squid = squidRoleOf(host);
         // A file named twice, or lines rsyslog wrote to two of the files, count once (as in the check).
         const same = new SameLineFilter();
         shown = files;
@@ -122,7 +122,7 @@ export function register(program: Command, app: App): void {
             self,
             allow: loaded.config.checks.attacks.openproxy.allow,
             addresses,
-            reverseProxy: accelerated && isSquidLog(local, fileHints(local)),
+            reverseProxy: squid.accelerated && isSquidLog(local, fileHints(local)),
             display: () => f,
             consumeTrailing: true,
             basicAuth,
@@ -134,6 +134,8 @@ export function register(program: Command, app: App): void {
           };
           reads.push([local, readOpts]);
           const r = await accountLog(local, readOpts);
+          if (squid.unread !== null && r.files.length > 0 && isSquidLog(local, fileHints(local)))
+            app.io.error(`tenken: ${terminalSafe(squidUnreadNote(f, squid.unread).summary)}`);
           for (const p of r.problems) {
             unreadable = true;
             app.io.error(`tenken: Cannot read ${terminalSafe(f)}: ${terminalSafe(p.reason)}`);
