@@ -49,9 +49,18 @@ export interface LoginsFindings {
     time: string;
     /** True when the network is new too (else only the host within a known network). */
     newNetwork: boolean;
+    /** The wtmp logins the user's model held (fewer than `minHistory` with `basis: 'log-only'`). */
     priorLogins: number;
-    /** A few of the hosts the user did use before. */
+    /** A few of the hosts the user did use before (of wtmp's logins). */
     knownHosts: string[];
+    /**
+     * What the login was judged against: `wtmp`, the user's learned model (`minHistory` wtmp logins or more);
+     * `log-only`, a model still short of them, and the user's logins without a terminal (sftp, scp, ssh
+     * commands: the auth log's alone), none of which came from this network: a first terminal login.
+     */
+    basis: 'wtmp' | 'log-only';
+    /** With `basis: 'log-only'`: a few of the hosts of the user's earlier logins without a terminal. */
+    logOnlyHosts?: string[];
   };
   /** A login at an hour (host local time) at which the user has not logged in before. */
   'login-odd-hour': {
@@ -172,8 +181,11 @@ function hours(list: readonly number[]): string {
 /** Detail lines per logins finding kind for the text report (plain text; the renderer makes them terminal-safe). */
 export const loginsDetails: LoginsDetails = {
   'login-new-host': (f) => [
-    `${f.data.newNetwork ? 'new network' : 'new host in a known network'}${f.data.network ? ` ${f.data.network}` : ''}; ${f.data.priorLogins} earlier logins`,
+    `${f.data.newNetwork ? 'new network' : 'new host in a known network'}${f.data.network ? ` ${f.data.network}` : ''}; ${f.data.priorLogins} earlier logins${f.data.basis === 'log-only' ? ' with a terminal' : ''}`,
     ...(f.data.knownHosts.length ? [`known hosts: ${f.data.knownHosts.join(', ')}`] : []),
+    ...(f.data.logOnlyHosts?.length
+      ? [`hosts of logins without a terminal: ${f.data.logOnlyHosts.join(', ')}`]
+      : []),
   ],
   'login-odd-hour': (f) => [
     `hour ${f.data.hour} (${f.data.timeZone}); usual hours: ${hours(f.data.usualHours)} (±${f.data.windowHours}h)`,

@@ -190,7 +190,7 @@ export function newHostText(
 }
 
 /** Host keys of a session: its host name and its address, lower case. */
-function hostKeys(host: string, address: string | null): string[] {
+export function hostKeys(host: string, address: string | null): string[] {
   const keys = [host.toLowerCase()];
   if (address && address !== keys[0]) keys.push(address.toLowerCase());
   return keys.filter(Boolean);
@@ -303,6 +303,23 @@ export interface AuditOutput {
   newLogins: number;
   /** The long open sessions reported so far that are still open (for the next run), newest last, capped. */
   longReported: LongReported[];
+  /**
+   * New remote logins (reported, not root's) judged before the user's model held `minHistory` logins, from a
+   * host and network the model did not know then: the logins check judges them against the user's logins
+   * without a terminal (log-only.ts judgeShortModelLogins), as the audit cannot (they are not in the model).
+   */
+  shortModelLogins: ShortModelLogin[];
+}
+
+/** A new wtmp login judged while the user's model was still short of `minHistory` logins (AuditOutput). */
+export interface ShortModelLogin {
+  session: Session;
+  /** The logins the model held then (fewer than `minHistory`). */
+  priorLogins: number;
+  /** The login's network (networkOf), or null. */
+  network: string | null;
+  /** The model's most recent hosts then (for the message). */
+  knownHosts: string[];
 }
 
 /** A time as `YYYY-MM-DD HH:MM` in the zone, as the findings show it. */
@@ -312,7 +329,8 @@ export function localText(sec: number, zone: Zone): string {
   return `${t.year}-${p(t.month)}-${p(t.day)} ${p(t.hour)}:${p(t.minute)}`;
 }
 
-function from(s: Session): string {
+/** ` from HOST (ADDRESS)` of a session, as the findings say it; '' for a local login. */
+export function fromText(s: Session): string {
   if (!s.host) return '';
   return s.address && s.address !== s.host ? ` from ${s.host} (${s.address})` : ` from ${s.host}`;
 }
@@ -328,13 +346,13 @@ export function sessionEvidence(s: Session, files: readonly string[]): Evidence 
       source: files[s.file] ?? 'wtmpdb',
       line: s.row,
       time: iso(s.start),
-      text: `USER_PROCESS ${s.user} ${s.tty} (wtmpdb row ${s.row})${from(s)}`,
+      text: `USER_PROCESS ${s.user} ${s.tty} (wtmpdb row ${s.row})${fromText(s)}`,
     };
   return {
     source: files[s.file] ?? 'wtmp',
     line: recordNumber(s.index),
     time: iso(s.start),
-    text: `USER_PROCESS ${s.user} ${s.tty}${from(s)} pid ${s.pid}`,
+    text: `USER_PROCESS ${s.user} ${s.tty}${fromText(s)} pid ${s.pid}`,
   };
 }
 
@@ -382,6 +400,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
     ...(s.host ? { host: s.host } : {}),
   });
   const overlaps = new Overlaps(input.sessions);
+  const shortModelLogins: ShortModelLogin[] = [];
   const firstRun = input.learned === undefined;
   let newLogins = 0;
   for (const s of input.sessions) {
@@ -412,7 +431,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
           ...base(
             s,
             'CRITICAL',
-            `${s.user} logged in on ${s.tty}${from(s)} at ${at(s.start)}, but ${what}: this account should never log in`,
+            `${s.user} logged in on ${s.tty}${fromText(s)} at ${at(s.start)}, but ${what}: this account should never log in`,
           ),
           kind: 'login-system-account',
           data: {
@@ -431,7 +450,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
           ...base(
             s,
             'CRITICAL',
-            `root logged in over the network${from(s)} on ${s.tty} at ${at(s.start)}: log in as yourself and use su or sudo`,
+            `root logged in over the network${fromText(s)} on ${s.tty} at ${at(s.start)}: log in as yourself and use su or sudo`,
           ),
           kind: 'login-root-remote',
           data: { user: s.user, tty: s.tty, host: s.host, address: s.address, time: iso(s.start) },
@@ -446,7 +465,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
             ...base(
               s,
               newNetwork ? 'WARNING' : 'INFO',
-              `${s.user} logged in${from(s)} on ${s.tty} at ${at(s.start)}: ${newHostText(s.user, net, newNetwork, m.logins, known)}`,
+              `${s.user} logged in${fromText(s)} on ${s.tty} at ${at(s.start)}: ${newHostText(s.user, net, newNetwork, m.logins, known)}`,
             ),
             kind: 'login-new-host',
             data: {
@@ -459,9 +478,16 @@ export function auditLogins(input: AuditInput): AuditOutput {
               newNetwork,
               priorLogins: m.logins,
               knownHosts: known,
+              basis: 'wtmp',
             },
           });
         }
+      } else if (remote && s.user !== 'root') {
+        // Too few wtmp logins to judge by: the check judges it by the user's log-only logins instead. root's
+        // is CRITICAL already (login-root-remote).
+        const { knownHost, knownNet, net, recent } = hostNews(m, s.host, s.address);
+        if (!knownHost && !knownNet)
+          shortModelLogins.push({ session: s, priorLogins: m.logins, network: net, knownHosts: recent() });
       }
       if (m.logins >= cfg.minHistoryForHours) {
         short.delete(s.user);
@@ -473,7 +499,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
             ...base(
               s,
               'WARNING',
-              `${s.user} logged in at ${at(s.start)}${from(s)}: an hour ${s.user} never logged in at before (${m.logins} earlier logins, at ${hoursText(m.hours)})`,
+              `${s.user} logged in at ${at(s.start)}${fromText(s)}: an hour ${s.user} never logged in at before (${m.logins} earlier logins, at ${hoursText(m.hours)})`,
             ),
             kind: 'login-odd-hour',
             data: {
@@ -504,7 +530,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
           ...base(
             s,
             'WARNING',
-            `${s.user} logged in on ${s.tty}${from(s)} at ${at(s.start)} and had ${what}`,
+            `${s.user} logged in on ${s.tty}${fromText(s)} at ${at(s.start)} and had ${what}`,
           ),
           evidence: shown.slice(0, 10).map((o) => sessionEvidence(o, files)),
           kind: 'login-concurrent',
@@ -558,7 +584,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
       ...base(
         s,
         'WARNING',
-        `${s.user} has been logged in on ${s.tty}${from(s)} since ${at(s.start)} (${hm(open)}): ${usualText}; ${before ? `said before at ${hm(before.open)}; ` : ''}said again if still open at ${hm(againAt)} (in ${hm(againAt - open)})`,
+        `${s.user} has been logged in on ${s.tty}${fromText(s)} since ${at(s.start)} (${hm(open)}): ${usualText}; ${before ? `said before at ${hm(before.open)}; ` : ''}said again if still open at ${hm(againAt)} (in ${hm(againAt - open)})`,
       ),
       last: iso(input.now),
       kind: 'login-long-session',
@@ -583,6 +609,7 @@ export function auditLogins(input: AuditInput): AuditOutput {
     newLogins,
     // Bounded: the newest sessions are kept (a forged wtmp of thousands of open sessions).
     longReported: saidNext.sort((a, b) => a.start - b.start).slice(-LIMITS.longReported),
+    shortModelLogins,
   };
 }
 

@@ -38,7 +38,14 @@ import { historyInputs, type LoginHistory, partLost, readHistory, truncatedText 
 import { readLastlog } from './lastlog.ts';
 import { readLastlog2 } from './lastlog2.ts';
 import { livePidAlive } from './live.ts';
-import { capLogOnly, judgeTerminalLess, type LogOnlySeen, readLogOnly } from './log-only.ts';
+import {
+  capLogOnly,
+  judgeShortModelLogins,
+  judgeTerminalLess,
+  type LogOnlyLogin,
+  type LogOnlySeen,
+  readLogOnly,
+} from './log-only.ts';
 import {
   type AuthEvent,
   bootMarkers,
@@ -577,6 +584,10 @@ export async function inspectLogins(
   const reconciled = prev?.reconciled ?? Number.NEGATIVE_INFINITY;
   // Hosts of log-only logins (readState made a fresh copy): judged and remembered apart from the model.
   const logOnly: LogOnlySeen = prev?.logOnly ?? {};
+  // As the last run left it, before this run's log-only logins join it: the audit's logins of users with too
+  // few wtmp logins are judged by it and by those of this run's that came before each (judgeShortModelLogins).
+  const logOnlyBefore: LogOnlySeen = structuredClone(logOnly);
+  const logOnlyNow: LogOnlyLogin[] = [];
   let nextReconciled = prev?.reconciled;
   const events: AuthEvent[] = [];
   let logNote = '';
@@ -705,6 +716,8 @@ export async function inspectLogins(
         lastlog: facts.map((f) => ({ user: f.user, sec: f.sec, tty: f.tty, host: f.host, source: f.file })),
       });
       add(unmatchedFindings(out, files, LOGINS_SERVICE, cfg.matchWindowSeconds));
+      append(logOnlyNow, out.withoutTerminal);
+      append(logOnlyNow, out.terminalUnknown);
       add(judgeTerminalLess(out.withoutTerminal, audit.learned, logOnly, cfg, LOGINS_SERVICE, zone));
       const unknown = judgeUnknownTerminal(
         out.terminalUnknown,
@@ -723,6 +736,7 @@ export async function inspectLogins(
       logNote = `, ${logName} ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched${quietNote})`;
     }
   }
+  add(judgeShortModelLogins(audit.shortModelLogins, logOnlyBefore, logOnlyNow, files, LOGINS_SERVICE, zone));
   if (readingFiles && authState) {
     // What the next run still needs of the lines read so far: logins after the new mark and those within
     // the match window before it (a login judged then may pair with them), boots after the mark.

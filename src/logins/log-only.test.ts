@@ -12,17 +12,19 @@ import {
   loginNamed,
   logout,
   makeTree,
+  PASSWD,
   syslogLine,
   t,
 } from './fixtures-audit/tree.ts';
 import {
+  judgeShortModelLogins,
   judgeTerminalLess,
   LOG_ONLY_LIMITS,
   type LogOnlySeen,
   readLogOnly,
   rememberLogOnly,
 } from './log-only.ts';
-import { encodeRecords } from './utmp.ts';
+import { encodeRecords, type UtmpRecordInput } from './utmp.ts';
 
 const findingsOf = (r: { findings: unknown[] }): LoginsFinding[] => r.findings as LoginsFinding[];
 // What the tree lacks (lastlog) is said as INFO `not-checked`: left out.
@@ -227,5 +229,158 @@ describe('the log-only hosts in the state', () => {
     expect(Object.keys(r.state.model)).toEqual(['alice']);
     expect(Object.keys(r.state.model.alice?.hosts ?? {})).toEqual(['10.0.0.5']);
     expect(JSON.stringify(r.state).length).toBeLessThan(200_000);
+  });
+});
+
+describe('the first terminal login of an account used only without one is judged by its logins without a terminal', () => {
+  // The office copier's account: sftp only (no wtmp record, no model), from the copier at 192.0.2.10.
+  const passwd = `${PASSWD}scanner:x:1004:1004:Copier:/home/scanner:/bin/bash\n`;
+  const copier = (days: string[]): string[] =>
+    days.flatMap((d, i) => sftp('scanner', '192.0.2.10', `${d}T10:12`, 900 + 10 * i));
+  const WEEK = ['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04'];
+
+  /** scanner's interactive login on pts/1 from `host` at `at` (ten minutes long): wtmp and its sshd line. */
+  function pty(host: string, at: string, pid = 8100): { wtmp: UtmpRecordInput[]; auth: string } {
+    const end = new Date((t(`${at}:01`) + 600) * 1000).toISOString().slice(0, 19);
+    return {
+      wtmp: [loginNamed('scanner', 'pts/1', `${at}:01`, host, host, pid + 1), logout('pts/1', end, pid + 1)],
+      auth: accepted('scanner', host, `${at}:00`, pid, 40001),
+    };
+  }
+  function addPty(root: string, host: string, at: string): void {
+    const p = pty(host, at);
+    fs.appendFileSync(path.join(root, 'var/log/wtmp'), encodeRecords(p.wtmp));
+    appendAuth(root, [p.auth]);
+  }
+  const inOrder = (recs: UtmpRecordInput[]): UtmpRecordInput[] =>
+    [...recs].sort((a, b) => (a.sec ?? 0) - (b.sec ?? 0));
+
+  it("warns of scanner's first pty login from an internet address its sftp logins never came from, once", async () => {
+    const root = makeTree({
+      wtmp: WTMP,
+      passwd,
+      auth: [...HISTORY, ...copier(WEEK), endOfDay('2026-11-04')],
+    });
+    const first = await inspectLogins(contextFor(root, '2026-11-05T00:00'));
+    expect(problems(first)).toEqual([]);
+    // Remembered apart from the model, though scanner has no wtmp login (no model) at all.
+    expect(first.state.model).not.toHaveProperty(['scanner']);
+    expect(first.state.logOnly?.scanner?.hosts).toHaveProperty(['192.0.2.10']);
+
+    addPty(root, '45.135.232.19', '2026-11-05T03:00');
+    appendAuth(root, [endOfDay('2026-11-05')]);
+    const second = await inspectLogins(contextFor(root, '2026-11-06T00:00', { state: first.state }));
+    expect(problems(second)).toEqual([['login-new-host', 'WARNING', 'scanner', '45.135.232.19']]);
+    const f = findingsOf(second).find((x) => x.kind === 'login-new-host');
+    expect(f?.summary).toBe(
+      "scanner logged in from 45.135.232.19 on pts/1 at 2026-11-05 03:00 UTC: scanner's first terminal login; before, scanner logged in only without a terminal (sftp, scp, ssh commands), from 192.0.2.10",
+    );
+    expect(f?.data).toMatchObject({
+      basis: 'log-only',
+      logOnlyHosts: ['192.0.2.10'],
+      priorLogins: 0,
+      knownHosts: [],
+      newNetwork: true,
+      network: '45.135.232.0/24',
+      tty: 'pts/1',
+    });
+    expect(f?.evidence[0]?.source).toBe('/var/log/wtmp');
+    // Learned as any wtmp login; the next run says nothing more of it.
+    expect(second.state.model.scanner?.hosts).toHaveProperty(['45.135.232.19']);
+    appendAuth(root, [endOfDay('2026-11-06')]);
+    const third = await inspectLogins(contextFor(root, '2026-11-07T00:00', { state: second.state }));
+    expect(problems(third)).toEqual([]);
+  });
+
+  it('counts the sftp logins read in the same run only when they came before the terminal login', async () => {
+    const late = pty('45.135.232.19', '2026-11-04T12:00');
+    const root = makeTree({
+      wtmp: inOrder([...WTMP, ...late.wtmp]),
+      passwd,
+      auth: [...HISTORY, ...copier(WEEK), late.auth, endOfDay('2026-11-04')],
+    });
+    const r = await inspectLogins(contextFor(root, '2026-11-05T00:00'));
+    expect(problems(r)).toEqual([['login-new-host', 'WARNING', 'scanner', '45.135.232.19']]);
+
+    // A terminal login before any sftp login: the user was new then (learning), whatever came after.
+    const early = pty('45.135.232.19', '2026-11-01T09:30');
+    const root2 = makeTree({
+      wtmp: inOrder([...WTMP, ...early.wtmp]),
+      passwd,
+      auth: [
+        ...HISTORY.slice(0, 2),
+        early.auth,
+        ...HISTORY.slice(2),
+        ...copier(WEEK),
+        endOfDay('2026-11-04'),
+      ],
+    });
+    expect(problems(await inspectLogins(contextFor(root2, '2026-11-05T00:00')))).toEqual([]);
+  });
+
+  it('stays quiet for a first terminal login from the network the sftp logins came from', async () => {
+    const root = makeTree({
+      wtmp: WTMP,
+      passwd,
+      auth: [...HISTORY, ...copier(WEEK), endOfDay('2026-11-04')],
+    });
+    const first = await inspectLogins(contextFor(root, '2026-11-05T00:00'));
+    addPty(root, '192.0.2.11', '2026-11-05T03:00');
+    appendAuth(root, [endOfDay('2026-11-05')]);
+    const second = await inspectLogins(contextFor(root, '2026-11-06T00:00', { state: first.state }));
+    expect(problems(second)).toEqual([]);
+  });
+
+  it('stays quiet for the first login of a user with no history at all (learning, as before)', async () => {
+    const root = makeTree({ wtmp: WTMP, passwd, auth: [...HISTORY, endOfDay('2026-11-04')] });
+    const first = await inspectLogins(contextFor(root, '2026-11-05T00:00'));
+    addPty(root, '45.135.232.19', '2026-11-05T03:00');
+    appendAuth(root, [endOfDay('2026-11-05')]);
+    const second = await inspectLogins(contextFor(root, '2026-11-06T00:00', { state: first.state }));
+    expect(problems(second)).toEqual([]);
+  });
+
+  it('names the earlier terminal logins too when the model holds some, and lists at most three hosts', () => {
+    const at = t('2026-11-05T03:00:01');
+    const session = {
+      user: 'scanner',
+      userBytes: 'scanner',
+      tty: 'pts/2',
+      host: '45.135.232.19',
+      address: '45.135.232.19',
+      start: at,
+      end: at + 60,
+      open: false,
+      endKind: 'logout',
+      pid: 7,
+      file: 0,
+      index: 4,
+    } as const;
+    const before: LogOnlySeen = {};
+    for (const [i, h] of ['192.0.2.10', '192.0.2.11', '198.51.100.4', '203.0.113.9'].entries())
+      rememberLogOnly(before, 'scanner', h, at - 1000 + i);
+    const out = judgeShortModelLogins(
+      [{ session, priorLogins: 1, network: '45.135.232.0/24', knownHosts: ['10.1.1.1'] }],
+      before,
+      // This run's: one after the login (does not count), one of another user.
+      [
+        { user: 'scanner', host: '45.135.232.19', sec: at + 5 },
+        { user: 'alice', host: '45.135.232.19', sec: at - 5 },
+      ],
+      ['/var/log/wtmp'],
+      'host',
+      makeZone('UTC'),
+    );
+    expect(out.map((f) => f.summary)).toEqual([
+      'scanner logged in from 45.135.232.19 on pts/2 at 2026-11-05 03:00 UTC: a host and network (45.135.232.0/24) scanner never used before (1 earlier logins, from 10.1.1.1), nor in logins without a terminal (sftp, scp, ssh commands), from 203.0.113.9, 198.51.100.4, 192.0.2.11, and 1 more',
+    ]);
+    expect(out[0]?.evidence).toEqual([
+      {
+        source: '/var/log/wtmp',
+        line: 5,
+        time: '2026-11-05T03:00:01Z',
+        text: 'USER_PROCESS scanner pts/2 from 45.135.232.19 pid 7',
+      },
+    ]);
   });
 });

@@ -10,12 +10,16 @@ import type { Evidence } from '../core/report.ts';
 import type { Zone } from '../core/tz.ts';
 import {
   capRecord,
+  fromText,
+  hostKeys,
   hostNews,
   isRemoteHost,
   type LearnedModel,
   localText,
   networkOf,
   newHostText,
+  type ShortModelLogin,
+  sessionEvidence,
 } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
@@ -152,8 +156,10 @@ export interface TerminalLessLogin {
  * writes no wtmp record, so stolen credentials used with sftp alone (to plant an authorized_keys) were never
  * seen. Only a user with a learned model of at least `minHistory` wtmp logins is judged: a host and network
  * that neither the model nor the user's earlier log-only logins know is a WARNING, a new host in a known
- * network INFO. The host is then remembered in `seen` (never in the model: the `subsystem request` line that
- * marks sftp is as easy to forge as `Accepted`), so the next such login from there is quiet.
+ * network INFO. The host is then remembered in `seen` for every user, with a model or not (never in the
+ * model: the `subsystem request` line that marks sftp is as easy to forge as `Accepted`), so the next such
+ * login from there is quiet, and the first terminal login of an account used only without one is judged by
+ * them (judgeShortModelLogins).
  */
 export function judgeTerminalLess(
   logins: readonly TerminalLessLogin[],
@@ -165,10 +171,10 @@ export function judgeTerminalLess(
 ): LoginsFinding[] {
   const out: LoginsFinding[] = [];
   for (const e of [...logins].sort((a, b) => a.sec - b.sec)) {
+    if (!isRemoteHost(e.host)) continue;
     const m = own(learned, e.user);
-    if (!m || !isRemoteHost(e.host)) continue;
     const { knownHost, knownNet } = logOnlyNews(learned, seen, e.user, e.host);
-    if (!knownHost && m.logins >= cfg.minHistory) {
+    if (m && !knownHost && m.logins >= cfg.minHistory) {
       const { net, recent } = hostNews(m, e.host, null);
       const known = recent();
       out.push({
@@ -191,10 +197,119 @@ export function judgeTerminalLess(
           newNetwork: !knownNet,
           priorLogins: m.logins,
           knownHosts: known,
+          basis: 'wtmp',
         },
       });
     }
     rememberLogOnly(seen, e.user, e.host, e.sec);
+  }
+  return out;
+}
+
+/** A login known from the auth log alone, as judgeShortModelLogins needs it. */
+export interface LogOnlyLogin {
+  user: string;
+  host: string;
+  sec: number;
+}
+
+/** Hosts shown in a message, and kept in a finding's data. */
+const SHOWN_HOSTS = { message: 3, data: 5 } as const;
+
+/**
+ * Judges the new wtmp logins the audit could not judge by host (AuditOutput.shortModelLogins: the user's
+ * model held fewer than `minHistory` logins and knew neither the host nor its network) by the user's logins
+ * without a terminal. sshd writes wtmp only for a session with a terminal, so an account used only with
+ * sftp, scp or `ssh host command` (a copier's scanner account, a backup) has no model; its first interactive
+ * login may well be whoever guessed or stole its password. Such a login from a network none of the user's
+ * log-only logins came from is a WARNING; from one of them, or of a user without such logins (a new user:
+ * learning), nothing. `before` is the set as the last run left it (all earlier than this run's new logins);
+ * `recent` are this run's log-only logins, which count only when earlier than the login judged.
+ * Judging by the log-only set is safe although any local user can forge its lines (`logger -t sshd`): a
+ * forged line can only add a host, which at worst quiets this WARNING for that host's network (and is itself
+ * reported, as a login without a wtmp record from a new host), never any other finding. Said once: the audit
+ * passes only the logins new in this run, and learns each into the model.
+ */
+export function judgeShortModelLogins(
+  logins: readonly ShortModelLogin[],
+  before: LogOnlySeen,
+  recent: readonly LogOnlyLogin[],
+  files: readonly string[],
+  service: string,
+  zone: Zone,
+): LoginsFinding[] {
+  if (logins.length === 0) return [];
+  // This run's log-only hosts and networks of the users judged, each with when it was first seen: one pass,
+  // however many (forged) lines there are.
+  const users = new Set(logins.map((l) => l.session.user));
+  const firstSeen = new Map<string, { hosts: Map<string, number>; nets: Map<string, number> }>();
+  const earliest = (m: Map<string, number>, k: string, sec: number): void => {
+    const was = m.get(k);
+    if (was === undefined || sec < was) m.set(k, sec);
+  };
+  for (const e of recent) {
+    if (!users.has(e.user) || !isRemoteHost(e.host)) continue;
+    let u = firstSeen.get(e.user);
+    if (!u) {
+      u = { hosts: new Map(), nets: new Map() };
+      firstSeen.set(e.user, u);
+    }
+    earliest(u.hosts, e.host.toLowerCase(), e.sec);
+    const net = networkOf(e.host, null);
+    if (net) earliest(u.nets, net, e.sec);
+  }
+  const out: LoginsFinding[] = [];
+  for (const c of logins) {
+    const s = c.session;
+    const prev = own(before, s.user);
+    const now = firstSeen.get(s.user);
+    const earlier = (m: Map<string, number> | undefined, k: string): boolean => {
+      const sec = m?.get(k);
+      return sec !== undefined && sec < s.start;
+    };
+    // Every log-only host of the user known before this login, with when it was seen (for the message).
+    const hosts = new Map<string, number>(prev ? Object.entries(prev.hosts) : []);
+    for (const [h, sec] of now?.hosts ?? [])
+      if (sec < s.start) hosts.set(h, Math.max(hosts.get(h) ?? 0, sec));
+    if (hosts.size === 0) continue;
+    const known =
+      hostKeys(s.host, s.address).some((k) => hosts.has(k)) ||
+      (c.network !== null &&
+        ((prev !== undefined && Object.hasOwn(prev.nets, c.network)) || earlier(now?.nets, c.network)));
+    if (known) continue;
+    const shown = [...hosts]
+      .sort((a, b) => b[1] - a[1])
+      .map((e) => e[0])
+      .slice(0, SHOWN_HOSTS.data);
+    const list = `${shown.slice(0, SHOWN_HOSTS.message).join(', ')}${hosts.size > SHOWN_HOSTS.message ? `, and ${hosts.size - SHOWN_HOSTS.message} more` : ''}`;
+    const why =
+      c.priorLogins === 0
+        ? `${s.user}'s first terminal login; before, ${s.user} logged in only without a terminal (sftp, scp, ssh commands), from ${list}`
+        : `${newHostText(s.user, c.network, true, c.priorLogins, c.knownHosts)}, nor in logins without a terminal (sftp, scp, ssh commands), from ${list}`;
+    out.push({
+      status: 'WARNING',
+      service,
+      summary: `${s.user} logged in${fromText(s)} on ${s.tty} at ${localText(s.start, zone)} ${zone.name}: ${why}`,
+      evidence: [sessionEvidence(s, files)],
+      first: iso(s.start),
+      last: iso(s.start),
+      user: s.user,
+      host: s.host,
+      kind: 'login-new-host',
+      data: {
+        user: s.user,
+        tty: s.tty,
+        host: s.host,
+        address: s.address,
+        network: c.network,
+        time: iso(s.start),
+        newNetwork: true,
+        priorLogins: c.priorLogins,
+        knownHosts: c.knownHosts,
+        basis: 'log-only',
+        logOnlyHosts: shown,
+      },
+    });
   }
   return out;
 }
