@@ -383,6 +383,38 @@ describe('a saved journal cursor journalctl refuses', () => {
   });
 });
 
+describe('a journal vacuumed since the last run', () => {
+  it("counts the first entry it still holds: the saved cursor's entry is gone, not read again", async () => {
+    const { root } = tree();
+    const dir = path.join(root, 'var/log/journal');
+    const at = NOW.getTime() - 3600_000;
+    const failures = (from: number, n: number, host: string) =>
+      Array.from({ length: n }, (_, k) => ({
+        at: at + (from + k) * 60_000,
+        _HOSTNAME: 'srv',
+        SYSLOG_IDENTIFIER: 'sshd-session',
+        SYSLOG_PID: 500 + from + k,
+        MESSAGE: `Failed password for invalid user u${from + k} from ${host} port ${4000 + from + k} ssh2`,
+      }));
+    const inspected: Plan = { ...plan, journal: 'on' };
+    writeJournal(dir, failures(0, 10, '203.0.113.7'), 'system.journal');
+    const first = await run(root, undefined, {}, inspected);
+    expect(first.bf.map((f) => [f.host, f.data.count])).toEqual([['203.0.113.7', 10]]);
+    // journald appends, rotates the file, writes on in a new one; a vacuum deletes the rotated one.
+    writeJournal(dir, failures(10, 10, '203.0.113.7'), 'system.journal');
+    const archived = path.join(
+      dir,
+      'system@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-0000000000000001-0000000000000001.journal',
+    );
+    renameSync(path.join(dir, 'system.journal'), archived);
+    writeJournal(dir, failures(20, 10, '203.0.113.8'), 'system.journal');
+    rmSync(archived);
+    const next = await run(root, first.out.state, {}, inspected);
+    // All ten: `--after-cursor` of systemd before 255 skipped u20, the first entry it landed on.
+    expect(next.bf.map((f) => [f.host, f.data.count])).toEqual([['203.0.113.8', 10]]);
+  });
+});
+
 describe('a journalctl that fails part way', () => {
   it('has the entries it printed counted once: the next run reads on after them, not from the old cursor', async () => {
     const { root } = tree();

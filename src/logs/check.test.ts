@@ -21,6 +21,7 @@ import { makeHost } from '../core/host.ts';
 import type { CheckResult } from '../core/report.ts';
 import { builtinProfiles } from '../config/profile.ts';
 import { type LogFinding, logsCheck } from './check.ts';
+import { writeJournal } from '../../test/helpers/journal.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
 let root: string;
@@ -456,6 +457,52 @@ describe('the logs check', () => {
     const plan: Plan = testPlan([], ['/var/log/syslog', '/var/log/messages']);
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(findings(out.results, 'host').map((f) => [f.status, f.kind])).toEqual([['INFO', 'log-source']]);
+  });
+});
+
+describe('a journal vacuumed since the last run', () => {
+  it("counts every entry it still holds and says, as INFO, that the saved cursor's entry and those after it are gone", async () => {
+    const dir = path.join(root, 'var/log/journal');
+    const at = Date.UTC(2026, 10, 20, 0, 0, 0);
+    const invalid = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => ({
+        at: at + (from + k) * 60_000,
+        _HOSTNAME: 'gw',
+        SYSLOG_IDENTIFIER: 'sshd-session',
+        SYSLOG_PID: 1000 + from + k,
+        MESSAGE: `Invalid user u${from + k} from 203.0.113.5 port ${40000 + from + k}`,
+      }));
+    const plan: Plan = {
+      ...testPlan([service('sshd', { syslog: ['sshd', 'sshd-session'] })], []),
+      journal: 'on',
+    };
+    writeJournal(dir, invalid(0, 10), 'system.journal');
+    const first = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(first.results, 'sshd')).toEqual({ invalid: 10 });
+    // journald appends u10-u19, rotates the file, writes u20-u29 to a new one; a vacuum deletes the old one.
+    writeJournal(dir, invalid(10, 10), 'system.journal');
+    const archived = path.join(
+      dir,
+      'system@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-0000000000000001-0000000000000001.journal',
+    );
+    renameSync(path.join(dir, 'system.journal'), archived);
+    writeJournal(dir, invalid(20, 10), 'system.journal');
+    rmSync(archived);
+    const next = await logsCheck.run(ctx(plan, first.state));
+    expect(counts(next.results, 'sshd')).toEqual({ invalid: 10 });
+    const said = findings(next.results, 'host').filter((f) => f.kind === 'log-source');
+    expect(said.map((f) => [f.status, f.summary, f.data])).toEqual([
+      [
+        'INFO',
+        'The journal no longer holds the entry of the saved cursor (vacuumed or rotated away): entries between 2026-11-20T00:09:00Z and 2026-11-20T00:20:00Z were not read',
+        {
+          path: 'journal',
+          problem: 'rotated',
+          reason:
+            'the journal no longer holds the entry of the saved cursor (vacuumed or rotated away): entries between 2026-11-20T00:09:00Z and 2026-11-20T00:20:00Z were not read',
+        },
+      ],
+    ]);
   });
 });
 

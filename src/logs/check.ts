@@ -151,7 +151,10 @@ function sourceFinding(service: string, status: Status, data: LogSourceData): Lo
     data.problem === 'reset'
       ? `${data.path} was replaced or truncated: ${data.reason}`
       : data.problem === 'rotated'
-        ? `Cannot follow the rotation of ${data.path}: ${data.reason}`
+        ? data.path === 'journal'
+          ? // The journal's own words: `The journal no longer holds the entry of the saved cursor ...`.
+            `${data.reason.charAt(0).toUpperCase()}${data.reason.slice(1)}`
+          : `Cannot follow the rotation of ${data.path}: ${data.reason}`
         : data.problem === 'journal'
           ? `Cannot read the journal: ${data.reason}`
           : data.problem === 'limited'

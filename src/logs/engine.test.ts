@@ -402,7 +402,7 @@ describe('a resume read of the journal that fails', () => {
       'two.journal',
     );
     const ioError: JournalRunner = (args, signal) => {
-      if (args.includes('--after-cursor'))
+      if (args.includes('--cursor'))
         return (async function* () {
           await Promise.resolve();
           yield* [];

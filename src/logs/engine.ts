@@ -12,6 +12,8 @@ import { familyOf, liveNameOf, orderFamily } from './read/family.ts';
 import { isGlob, segmentRegExp } from '../core/glob.ts';
 import { expandGlob, unlistableDir } from './read/glob.ts';
 import {
+  type JournalGap,
+  journalGapReason,
   type JournalRunner,
   type JournalStart,
   journalAt,
@@ -366,6 +368,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
           services: [],
           shared: true,
         });
+      if (r.gap) problems.push(journalGap(r.gap));
       journalRead = true;
       // A refused cursor is not kept: with nothing read, the next run starts from its boot, as a first run.
       const cursor = r.cursor ?? (r.cursorLost === undefined ? saved?.journal?.cursor : undefined);
@@ -380,11 +383,28 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
         services: [],
         shared: true,
       });
-      // The entries read before journalctl failed were counted: the next run starts after them.
+      // The entries read before journalctl failed were counted: the next run starts after them, and what
+      // the journal had lost before them is said now (the next run would not see it).
+      if (err instanceof JournalPartialError && err.gap) problems.push(journalGap(err.gap));
       const kept = err instanceof JournalPartialError ? { cursor: err.cursor } : saved?.journal;
       if (kept) state.journal = kept;
     }
   } else if (saved?.journal) state.journal = saved.journal;
 
   return { stats, problems, state, bytes, journalRead, sources: sourceList };
+}
+
+/**
+ * The journal no longer held the saved cursor's entry: said as the file reader says a log rotated where it
+ * is not followed (problem `rotated`), with the times between which entries were lost.
+ */
+function journalGap(gap: JournalGap): EngineProblem {
+  return {
+    path: 'journal',
+    display: 'journal',
+    problem: 'rotated',
+    reason: journalGapReason(gap),
+    services: [],
+    shared: true,
+  };
 }

@@ -37,7 +37,7 @@ export interface LogSourceData {
   /**
    * missing / unreadable / corrupt (read error part-way) / reset (replaced or truncated, reread) / rotated
    * (the file read last time went where tenken does not follow it: renamed to a name it does not take for
-   * a rotation, moved or deleted) / dangling (a symbolic link to nothing) / untrusted (a symbolic link
+   * a rotation, moved or deleted; for the journal, the saved cursor's entry is gone: vacuumed) / dangling (a symbolic link to nothing) / untrusted (a symbolic link
    * the trust rule of src/core/open.ts refuses to follow: owned by a user who does not own its target) /
    * journal / limited (more new content than `checks.logs.maxReadPerRun`: the rest is read by the next run).
    */

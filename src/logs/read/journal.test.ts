@@ -11,8 +11,11 @@ import {
   FIELDS_ARG,
   journalAt,
   journalctlRunner,
+  type JournalGap,
+  journalGapReason,
   JournalPartialError,
   type JournalEntry,
+  type JournalStart,
   journalEntries,
   type JournalRunner,
   readJournal,
@@ -43,27 +46,28 @@ async function parse(bytes: Buffer, cuts: number[] = []): Promise<JournalEntry[]
 }
 
 describe('the journal', () => {
-  it('resumes after the saved cursor and returns the last cursor seen', async () => {
+  it('resumes at the saved cursor, drops its entry (read last run) and returns the last cursor seen', async () => {
     const calls: string[][] = [];
     const runner: JournalRunner = async function* (args) {
       calls.push(args);
       await Promise.resolve(); // journalctl's output arrives asynchronously
       yield exportFormat([
-        entry('c1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' }),
-        entry('c2', { _COMM: 'sshd', MESSAGE: 'Accepted publickey' }),
+        entry('s=a;i=0', { SYSLOG_IDENTIFIER: 'named', MESSAGE: 'error: read by the last run' }),
+        entry('s=a;i=1', { SYSLOG_IDENTIFIER: 'sendmail', MESSAGE: 'SYSERR(root): mailer prog died' }),
+        entry('s=a;i=2', { _COMM: 'sshd', MESSAGE: 'Accepted publickey' }),
       ]);
     };
     const hits: [string | null, string[]][] = [];
     const rules = compileRules(logsConfig.parse({}));
     const r = await readJournal({
       runner,
-      start: { after: 'c0' },
+      start: { after: 's=a;i=0' },
       rules,
       onHit: (e, mask) => hits.push([e.program, maskIds(rules, mask)]),
     });
-    expect(calls).toEqual([[...['-o', 'export', '--no-pager', '-q', '--after-cursor', 'c0'], FIELDS_ARG]]);
+    expect(calls).toEqual([[...['-o', 'export', '--no-pager', '-q', '--cursor', 's=a;i=0'], FIELDS_ARG]]);
     expect(hits).toEqual([['sendmail', ['error']]]);
-    expect(r).toEqual({ cursor: 'c2', entries: 2 });
+    expect(r).toEqual({ cursor: 's=a;i=2', entries: 2 });
   });
 
   it('reads the pid the syslog tag would carry: SYSLOG_PID, else the sender’s _PID', async () => {
@@ -172,6 +176,79 @@ describe('the journal, read by the real journalctl', () => {
     });
     expect(hits).toEqual(['zone load error']);
     expect(next.entries).toBe(1);
+  });
+});
+
+describe('a saved cursor whose entry the journal no longer holds', () => {
+  const at = Date.UTC(2026, 10, 20, 0, 0, 0);
+  /** Entries u<from>..u<from+n-1>, one a minute from `at`, each a hit (`error`). */
+  const users = (from: number, n: number) =>
+    Array.from({ length: n }, (_, k) => ({
+      at: at + (from + k) * 60_000,
+      _HOSTNAME: 'gw',
+      SYSLOG_IDENTIFIER: 'sshd-session',
+      SYSLOG_PID: 1000 + from + k,
+      MESSAGE: `error: u${from + k}`,
+    }));
+  const rules = compileRules(logsConfig.parse({}));
+  const readFrom = async (dir: string, start: JournalStart) => {
+    const hits: string[] = [];
+    const r = await readJournal({
+      runner: spawnJournalctl,
+      directory: dir,
+      start,
+      rules,
+      onHit: (e) => hits.push(e.text),
+    });
+    return { ...r, hits };
+  };
+  const archived = 'system@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-0000000000000001-0000000000000001.journal';
+
+  it('reads every entry the journal still holds after it and says between which times entries were lost', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    writeJournal(dir, users(0, 10), 'system.journal');
+    const first = await readFrom(dir, { all: true });
+    expect(first.entries).toBe(10);
+    // journald appends u10-u19, rotates the file (renames it system@...journal), writes u20-u29 to a new
+    // system.journal, and a vacuum deletes the archived file.
+    writeJournal(dir, users(10, 10), 'system.journal');
+    fs.renameSync(path.join(dir, 'system.journal'), path.join(dir, archived));
+    writeJournal(dir, users(20, 10), 'system.journal');
+    fs.rmSync(path.join(dir, archived));
+    const next = await readFrom(dir, { after: first.cursor as string });
+    // u20 too: `--after-cursor` on systemd before 255 skipped it, the first entry it landed on.
+    expect(next.hits).toEqual(users(20, 10).map((e) => e.MESSAGE));
+    expect(next.entries).toBe(10);
+    expect(next.gap).toEqual({ from: at + 9 * 60_000, to: at + 20 * 60_000 });
+    expect(journalGapReason(next.gap as JournalGap)).toBe(
+      'the journal no longer holds the entry of the saved cursor (vacuumed or rotated away): entries between 2026-11-20T00:09:00Z and 2026-11-20T00:20:00Z were not read',
+    );
+    // The next run resumes at the last entry read, which is there: nothing new, nothing lost.
+    const third = await readFrom(dir, { after: next.cursor as string });
+    expect([third.entries, third.gap, third.cursor]).toEqual([0, undefined, next.cursor]);
+  });
+
+  it('is not said while the entry is there, rotated to an archived file: the entries after it are read once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    writeJournal(dir, users(0, 10), 'system.journal');
+    const first = await readFrom(dir, { all: true });
+    writeJournal(dir, users(10, 10), 'system.journal');
+    fs.renameSync(path.join(dir, 'system.journal'), path.join(dir, archived));
+    writeJournal(dir, users(20, 10), 'system.journal');
+    const next = await readFrom(dir, { after: first.cursor as string });
+    expect(next.hits).toEqual(users(10, 20).map((e) => e.MESSAGE));
+    expect([next.entries, next.gap]).toEqual([20, undefined]);
+  });
+
+  it('is said for a cursor of another journal (a restored state): the entries from its time on are read', async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    writeJournal(other, users(0, 10), 'system.journal');
+    const restored = (await readFrom(other, { all: true })).cursor as string;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-journal-'));
+    writeJournal(dir, [...users(5, 2), ...users(20, 3)], 'system.journal');
+    const r = await readFrom(dir, { after: restored });
+    expect(r.hits).toEqual(users(20, 3).map((e) => e.MESSAGE));
+    expect([r.entries, r.gap]).toEqual([3, { from: at + 9 * 60_000, to: at + 20 * 60_000 }]);
   });
 });
 
@@ -393,6 +470,27 @@ describe('a journalctl that fails after some entries', () => {
     expect([(err as JournalPartialError).message, (err as JournalPartialError).cursor]).toEqual([
       'journalctl: Input/output error',
       'c2',
+    ]);
+  });
+});
+
+describe('a journalctl that fails after the first entries past a vacuumed cursor', () => {
+  it('keeps the gap on the error, so that it is said now: the next run resumes past it', async () => {
+    const runner: JournalRunner = async function* () {
+      await Promise.resolve();
+      yield exportFormat([entry('s=a;i=7', { MESSAGE: 'error: seven' })]);
+      throw new Error('journalctl: Input/output error');
+    };
+    const err = await readJournal({
+      runner,
+      start: { after: 's=a;i=3;t=660aa0d0e1f00' },
+      rules: compileRules(logsConfig.parse({})),
+      onHit: () => {},
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JournalPartialError);
+    expect([(err as JournalPartialError).cursor, (err as JournalPartialError).gap]).toEqual([
+      's=a;i=7',
+      { from: 1795133340000, to: 1795514400000 },
     ]);
   });
 });

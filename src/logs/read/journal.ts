@@ -5,8 +5,8 @@ import { type Host, hostPath } from '../../core/host.ts';
 import { lineMask, type RuleSet } from '../scan/rules.ts';
 
 /**
- * The systemd journal through `journalctl -o export`, resumed after a saved cursor (`--after-cursor`).
- * The export format keeps messages as bytes (a binary field carries its length), and journalctl writes it
+ * The systemd journal through `journalctl -o export`, resumed at a saved cursor (`--cursor`, its entry
+ * dropped when it is still there: see readJournal). The export format keeps messages as bytes (a binary field carries its length), and journalctl writes it
  * about twice as fast as JSON, which it must escape (200,000 entries: 1.8 s against 3.8 s).
  */
 
@@ -31,9 +31,12 @@ export class JournalPartialError extends Error {
   override name = 'JournalPartialError';
   /** The cursor to resume after. */
   readonly cursor: string;
-  constructor(message: string, cursor: string) {
+  /** The saved cursor's entry was gone: the entries read were not the first after it (said, not lost). */
+  readonly gap: JournalGap | undefined;
+  constructor(message: string, cursor: string, gap?: JournalGap) {
     super(message);
     this.cursor = cursor;
+    this.gap = gap;
   }
 }
 
@@ -275,6 +278,61 @@ export async function* journalEntries(chunks: AsyncIterable<Uint8Array>): AsyncG
 export type JournalStart = { after: string } | { since: number } | { all: true } | { boot: true };
 
 /**
+ * The saved cursor's entry is no longer in the journal (vacuumed, or rotated away with its file): the entries
+ * written after it up to the first one the journal still holds were never read. Times in epoch ms; `from` is
+ * the cursor's own time (null for a cursor without one), `to` the first entry's (null when it has none).
+ */
+export interface JournalGap {
+  from: number | null;
+  to: number | null;
+}
+
+/** The fields of a journal cursor (`s=SEQNUM-ID;i=SEQNUM;b=BOOT;m=MONOTONIC;t=REALTIME;x=HASH`), by name. */
+function cursorFields(cursor: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of cursor.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  return out;
+}
+
+/**
+ * Whether the entry whose `__CURSOR` is `entry` is the one the cursor `saved` names: every field `saved`
+ * carries is the entry's (journalctl's own test, `sd_journal_test_cursor`). A cursor of no field names none.
+ */
+export function isCursorEntry(saved: string, entry: string): boolean {
+  const want = cursorFields(saved);
+  const have = cursorFields(entry);
+  return want.size > 0 && [...want].every(([k, v]) => have.get(k) === v);
+}
+
+/** The time a journal cursor names (its `t=`, realtime in hex microseconds), in epoch ms, or null. */
+export function cursorTime(cursor: string): number | null {
+  const t = cursorFields(cursor).get('t');
+  return t !== undefined && /^[0-9a-f]{1,15}$/i.test(t) ? Math.floor(Number.parseInt(t, 16) / 1000) : null;
+}
+
+/** ISO time (UTC) of epoch ms, without zero milliseconds. */
+const isoMs = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/**
+ * The reason of a JournalGap, as a `log-source` finding (problem `rotated`) says it: what the journal lost
+ * and between which times.
+ */
+export function journalGapReason(gap: JournalGap): string {
+  const between =
+    gap.from !== null && gap.to !== null
+      ? `between ${isoMs(gap.from)} and ${isoMs(gap.to)}`
+      : gap.from !== null
+        ? `after ${isoMs(gap.from)}`
+        : gap.to !== null
+          ? `before ${isoMs(gap.to)}`
+          : 'after it';
+  return `the journal no longer holds the entry of the saved cursor (vacuumed or rotated away): entries ${between} were not read`;
+}
+
+/**
  * Whether journalctl refused the cursor itself (`Failed to seek to cursor: Invalid argument`): a saved
  * cursor it cannot parse (a state file edited by hand, or written by another tool). A cursor whose entry was
  * vacuumed, or one of another machine's journal, it still seeks to by position and time, without a word.
@@ -282,7 +340,12 @@ export type JournalStart = { after: string } | { since: number } | { all: true }
 const CURSOR_REFUSED = /\bcursor\b/i;
 
 /**
- * Reads the journal from `start`, reporting matching entries; returns the last cursor seen. A journalctl
+ * Reads the journal from `start`, reporting matching entries; returns the last cursor seen. A saved cursor
+ * is resumed with `--cursor`, not `--after-cursor`: journalctl before systemd 255 skipped the first entry
+ * `--after-cursor` lands on even when it is not the cursor's (the cursor's entry vacuumed: one entry never
+ * read). `--cursor` lands on the cursor's entry when the journal still holds it (dropped here: the last run
+ * read it), else on the first entry after the cursor's place, which is counted, and `gap` says what was lost
+ * in between. A journalctl
  * without `--output-fields` (systemd before 236) fails before its first entry, naming the option: then the
  * read is made again without it. A saved cursor journalctl refuses before any entry is read is dropped: this boot is read
  * instead (`-b`) and `cursorLost` says why; any other failure is thrown (a JournalPartialError with the last
@@ -298,12 +361,12 @@ export async function readJournal(opts: {
   rules: RuleSet;
   signal?: AbortSignal;
   onHit(entry: JournalEntry, mask: number): void;
-}): Promise<{ cursor: string | null; entries: number; cursorLost?: string }> {
+}): Promise<{ cursor: string | null; entries: number; cursorLost?: string; gap?: JournalGap }> {
   const base = [...JOURNAL_ARGS];
   if (opts.directory) base.push('-D', opts.directory);
   const startArgs = (s: JournalStart): string[] =>
     'after' in s
-      ? ['--after-cursor', s.after]
+      ? ['--cursor', s.after]
       : 'since' in s
         ? ['--since', `@${Math.floor(s.since / 1000)}`]
         : 'boot' in s
@@ -311,8 +374,21 @@ export async function readJournal(opts: {
           : [];
   let cursor: string | null = null;
   let entries = 0;
-  const read = async (args: string[]) => {
+  let gap: JournalGap | undefined;
+  // `from`: the saved cursor `--cursor` resumes at. The first entry is its own (read last run: dropped) or,
+  // when the journal no longer holds it, the next one (counted, and the gap said).
+  const read = async (args: string[], from: string | null) => {
+    let landing = from;
     for await (const e of journalEntries(opts.runner(args, opts.signal))) {
+      if (landing !== null) {
+        const saved = landing;
+        landing = null;
+        if (e.cursor !== null && isCursorEntry(saved, e.cursor)) {
+          cursor = e.cursor;
+          continue;
+        }
+        gap = { from: cursorTime(saved), to: e.time };
+      }
       entries++;
       if (e.cursor) cursor = e.cursor;
       const mask = lineMask(opts.rules, e.text);
@@ -321,12 +397,12 @@ export async function readJournal(opts: {
   };
   const readFrom = async (s: JournalStart) => {
     try {
-      await read([...base, ...startArgs(s), FIELDS_ARG]);
+      await read([...base, ...startArgs(s), FIELDS_ARG], 'after' in s ? s.after : null);
     } catch (err) {
       // Only journalctl's own word on the option (`unrecognized option '--output-fields=...'`): a retry on
       // any failure ran a stalled journalctl twice, the idle deadline twice over.
       if (entries > 0 || !/output-fields/.test((err as Error).message)) throw err;
-      await read([...base, ...startArgs(s)]);
+      await read([...base, ...startArgs(s)], 'after' in s ? s.after : null);
     }
   };
   try {
@@ -347,8 +423,8 @@ export async function readJournal(opts: {
   } catch (err) {
     // Entries were read whole and reported before journalctl failed: the next run starts after them.
     if (cursor !== null && (err as Error).name !== 'AbortError')
-      throw new JournalPartialError((err as Error).message, cursor);
+      throw new JournalPartialError((err as Error).message, cursor, gap);
     throw err;
   }
-  return { cursor, entries };
+  return gap ? { cursor, entries, gap } : { cursor, entries };
 }
