@@ -226,6 +226,40 @@ describe('attacks check', () => {
     expect(r3.bf).toEqual([]);
   });
 
+  it("names sshd for a login after a brute force whether the auth log's Accepted line or only wtmp's pts record shows it", async () => {
+    const { root, auth } = tree();
+    const fails = Array.from({ length: 20 }, (_, i) => fail(i, '203.0.113.51')).join('');
+    const login = Date.UTC(2024, 5, 30, 10, 41, 0);
+    writeFileSync(
+      path.join(root, 'var/log/wtmp'),
+      encodeRecords([
+        {
+          type: UT.USER_PROCESS,
+          pid: 46005,
+          line: 'pts/3',
+          user: 'scanner',
+          host: '203.0.113.51',
+          sec: login / 1000,
+          usec: 200_000,
+        },
+      ]),
+    );
+    // The live auth log no longer holds the Accepted line (rotated away, or --since past it): wtmp alone.
+    write(auth, fails);
+    const fromWtmp = await run(root, undefined, { all: true });
+    // The same login in the auth log too.
+    write(
+      auth,
+      `${fails}Jun 30 10:41:00 srv sshd[46005]: Accepted password for scanner from 203.0.113.51 port 51515 ssh2\n`,
+    );
+    const fromLog = await run(root, undefined, { all: true });
+    for (const r of [fromWtmp, fromLog]) {
+      expect(r.bf[0]?.status).toBe('CRITICAL');
+      expect(r.bf[0]?.summary).toMatch(/; then logged in as scanner via sshd$/);
+      expect(r.bf[0]?.data.succeeded).toMatchObject({ user: 'scanner', service: 'sshd' });
+    }
+  });
+
   it('is CRITICAL when a source that failed basic auth in one run logs in over it in the next', async () => {
     const { root } = tree();
     const access = path.join(root, 'var/log/nginx/access.log');

@@ -303,6 +303,9 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
     seen === undefined ? det.earliestFailure() : Math.max(det.earliestFailure(), seen + 1),
     (h) => det.knows(h),
     (r) => det.addLogin(r),
+    // A terminal login from a remote host is sshd's where sshd is inspected (the auth log's `Accepted` says
+    // so too); without one, login's (telnetd).
+    plan.services.some((s) => s.name === 'sshd' || s.profile === 'sshd') ? 'sshd' : 'login',
   );
   const loginsSeen = Math.max(newest ?? Number.NEGATIVE_INFINITY, seen ?? Number.NEGATIVE_INFINITY);
   if (Number.isFinite(loginsSeen)) state.loginsSeen = loginsSeen;

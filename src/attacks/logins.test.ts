@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeHost } from '../core/host.ts';
 import { addrFromText, encodeRecords, UT } from '../logins/utmp.ts';
 import type { FailedLoginRecord } from './detect.ts';
-import { type BtmpMark, type BtmpMode, readBtmp } from './logins.ts';
+import { type BtmpMark, type BtmpMode, readBtmp, serviceOfLogin } from './logins.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -210,5 +210,23 @@ describe('btmp across rotation', () => {
     const r = await run(root, undefined, { kind: 'all' });
     expect(r.records).toBe(6);
     expect(r.sources).toEqual(['/var/log/btmp-20261101', '/var/log/btmp-20261201', '/var/log/btmp']);
+  });
+});
+
+describe('the service of a wtmp login', () => {
+  it('is sshd for a pseudo-terminal with a remote host (where sshd is inspected), as the auth log says', () => {
+    expect(serviceOfLogin('pts/3', '203.0.113.51', 'sshd')).toBe('sshd');
+    expect(serviceOfLogin('pts/3', '2001:db8::5', 'sshd')).toBe('sshd');
+    // Without sshd, the same record is telnetd's login.
+    expect(serviceOfLogin('pts/3', '203.0.113.51', 'login')).toBe('login');
+  });
+  it('is login on a console, a serial line or an X display; cockpit for its web console; ftp and ssh lines by name', () => {
+    expect(serviceOfLogin('tty1', '', 'sshd')).toBe('login');
+    expect(serviceOfLogin('ttyS0', '', 'sshd')).toBe('login');
+    expect(serviceOfLogin('pts/0', ':0', 'sshd')).toBe('login');
+    expect(serviceOfLogin('pts/0', '', 'sshd')).toBe('login');
+    expect(serviceOfLogin('web console', '192.0.2.10', 'sshd')).toBe('cockpit');
+    expect(serviceOfLogin('ftp4711', '192.0.2.10', 'sshd')).toBe('ftp');
+    expect(serviceOfLogin('ssh:notty', '192.0.2.10', 'sshd')).toBe('sshd');
   });
 });

@@ -50,6 +50,19 @@ function serviceOfLine(line: string): string {
   return 'login';
 }
 
+/**
+ * The service of a wtmp login. sshd writes its logins on the pseudo-terminal it opened (`pts/3`), with the
+ * client's address as the host, so the tty alone said `login`, where the auth log's `Accepted` line says
+ * sshd. A pseudo-terminal with a remote host is a network login: `remote`'s (sshd where the host runs one;
+ * telnetd's `login` writes the same record). An X display (`:0`) or a console or serial line is `login`;
+ * cockpit's `web console` is cockpit.
+ */
+export function serviceOfLogin(line: string, host: string, remote: string): string {
+  if (line === 'web console') return 'cockpit';
+  if (/^pts\/\d+$/.test(line) && host !== '' && !host.startsWith(':')) return remote;
+  return serviceOfLine(line);
+}
+
 function recordHost(r: UtmpRecord): string {
   const h = normHost(fieldText(r.host));
   return h === '' ? 'local' : h;
@@ -255,13 +268,15 @@ export async function readBtmp(
 /**
  * Successful logins from wtmp at or after `from` (ms), newest first, for the sources `wanted` says matter.
  * Returns the time of the newest login record in wtmp (whatever its source), so the caller can remember how
- * far it looked. Missing or unreadable wtmp yields none (the logins check reports it).
+ * far it looked. Missing or unreadable wtmp yields none (the logins check reports it). `remote` names the
+ * service of a login on a pseudo-terminal from a remote host (see serviceOfLogin).
  */
 export async function readLogins(
   host: Host,
   from: number,
   wanted: (host: string) => boolean,
   onLogin: (r: LoginRecord) => void,
+  remote = 'sshd',
 ): Promise<number | undefined> {
   let newest: number | undefined;
   if (!Number.isFinite(from)) return newest;
@@ -281,7 +296,7 @@ export async function readLogins(
       if (r.host === '') continue;
       const h = recordHost(r);
       if (!wanted(h)) continue;
-      onLogin({ host: h, user: fieldText(r.user), time, service: serviceOfLine(r.line) });
+      onLogin({ host: h, user: fieldText(r.user), time, service: serviceOfLogin(r.line, h, remote) });
     }
   } finally {
     f.close();

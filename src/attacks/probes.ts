@@ -40,6 +40,7 @@ export const PROBES: readonly { name: string; re: RegExp; app?: true }[] = [
     re: /\/(?:vendor\/phpunit|boaform|HNAP1|cgi-mod\/|setup\.cgi|shell\?|GponForm)/i,
   },
   { name: 'consoles', re: /\/(?:actuator\/|solr\/|console\/|manager\/html)/i, app: true },
+  { name: 'server-status', re: /\/server-(?:status|info)(?:[/?]|$)/i, app: true },
   { name: 'shell', re: /\/(?:bin\/sh|bin\/bash|cmd\.exe|shell\.php|c99\.php|r57\.php)/i },
 ];
 

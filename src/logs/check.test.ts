@@ -19,6 +19,8 @@ import type { Plan } from '../config/plan.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import type { CheckResult } from '../core/report.ts';
+import { buildPlan } from '../config/build-plan.ts';
+import { gatherFacts } from '../config/facts.ts';
 import { builtinProfiles } from '../config/profile.ts';
 import { type LogFinding, logsCheck } from './check.ts';
 import { writeJournal } from '../../test/helpers/journal.ts';
@@ -563,5 +565,51 @@ describe("the profiles' known-benign lines", () => {
     const out = await logsCheck.run(ctx(plan, undefined));
     expect(counts(out.results, 'nginx')).toEqual({ cgi: 1 });
     expect(counts(out.results, 'cron')).toEqual({});
+  });
+});
+
+describe("auditd's audit.log (SELinux denials on RHEL)", () => {
+  const stamp = (iso: string, serial: number) => `msg=audit(${Date.parse(iso) / 1000}.123:${serial}):`;
+  const avc = (iso: string, serial: number) =>
+    `type=AVC ${stamp(iso, serial)} avc:  denied  { read } for  pid=2211 comm="httpd" name="index.html" dev="dm-0" ino=123 scontext=system_u:system_r:httpd_t:s0 tcontext=unconfined_u:object_r:user_home_t:s0 tclass=file permissive=0`;
+  const AUDIT = [
+    avc('2026-11-24T09:10:00Z', 410),
+    `type=SYSCALL ${stamp('2026-11-24T09:10:00Z', 410)} arch=c000003e syscall=257 success=no exit=-13 comm="httpd" exe="/usr/sbin/httpd" subj=system_u:system_r:httpd_t:s0 key=(null)`,
+    avc('2026-11-24T10:00:00Z', 411),
+    `node=rhel9 ${avc('2026-11-24T10:30:00Z', 412)}`,
+    `type=USER_AUTH ${stamp('2026-11-24T10:31:00Z', 413)} pid=3001 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 msg='op=PAM:authentication grantors=? acct="root" exe="/usr/sbin/sshd" hostname=203.0.113.9 addr=203.0.113.9 terminal=ssh res=failed'`,
+    `type=SERVICE_START ${stamp('2026-11-24T10:32:00Z', 414)} pid=1 uid=0 auid=4294967295 ses=4294967295 msg='unit=httpd comm="systemd" exe="/usr/lib/systemd/systemd" hostname=? addr=? terminal=? res=success'`,
+    '',
+  ].join('\n');
+  const planOf = () => buildPlan(configSchema.parse({}), builtinProfiles(), gatherFacts(root), root);
+
+  beforeEach(() => {
+    mkdirSync(path.join(root, 'var/log/audit'), { recursive: true });
+    writeFileSync(path.join(root, 'var/log/audit/audit.log'), AUDIT);
+    utimesSync(
+      path.join(root, 'var/log/audit/audit.log'),
+      new Date('2026-11-24T12:00:00Z'),
+      new Date('2026-11-24T12:00:00Z'),
+    );
+  });
+
+  it('is read when it exists: AVC denials count in access, in the hours of their msg=audit stamps; PAM records are left to the auth log', async () => {
+    const plan = planOf();
+    expect(plan.services.find((s) => s.name === 'auditd')?.reasons).toEqual(['log /var/log/audit/audit.log']);
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(out.results, 'auditd')).toEqual({ access: 3 });
+    const access = findings(out.results, 'auditd').find((f) => f.kind === 'log-category');
+    expect(access?.data).toMatchObject({
+      perHour: { '2026-11-24T09:00:00.000Z': 1, '2026-11-24T10:00:00.000Z': 2 },
+      sources: ['/var/log/audit/audit.log'],
+    });
+    expect(access?.evidence[0]?.text).toContain('avc:  denied  { read } for  pid=2211 comm="httpd"');
+  });
+
+  it('honours --since by the msg=audit stamp', async () => {
+    const out = await logsCheck.run(
+      ctx(planOf(), undefined, {}, { all: false, since: new Date('2026-11-24T10:00:00Z') }),
+    );
+    expect(counts(out.results, 'auditd')).toEqual({ access: 2 });
   });
 });

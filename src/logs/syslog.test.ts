@@ -168,6 +168,33 @@ describe('Squid access log stamps', () => {
   });
 });
 
+describe('audit.log stamps', () => {
+  it('dates an audit record by its msg=audit(EPOCH.mmm:serial) stamp (node= first or not); the message is the whole line', () => {
+    const avc =
+      'type=AVC msg=audit(1764838800.123:412): avc:  denied  { read } for  pid=2211 comm="httpd" name="index.html" tclass=file permissive=0';
+    for (const line of [avc, `node=rhel9 ${avc}`]) {
+      const p = parsePrefix(line, at('2026-12-05T00:00:00Z'));
+      expect([iso(p.time), p.program, p.messageStart]).toEqual(['2025-12-04T09:00:00.123Z', null, 0]);
+    }
+  });
+  it('stays linear on a crafted ~1 MB node= line', () => {
+    const t0 = performance.now();
+    const p = parsePrefix(
+      `node=${'x'.repeat(1 << 20)} type=AVC msg=audit(1.1:1)`,
+      at('2026-12-05T00:00:00Z'),
+    );
+    expect(p.time).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+  it('leaves a line that only mentions such a stamp undated', () => {
+    const p = parsePrefix(
+      'x type=AVC msg=audit(1764838800.123:412): avc:  denied',
+      at('2026-12-05T00:00:00Z'),
+    );
+    expect(p.time).toBeNull();
+  });
+});
+
 describe('nginx error log stamps', () => {
   it('reads `2026/11/25 00:28:09 [error] ...` in the host zone; the message starts after it', () => {
     const ctx = { reference: Date.parse('2026-11-26T00:00:00Z'), zone: makeZone('Asia/Tokyo') };

@@ -42,6 +42,12 @@ const MGETTY = /(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) /y;
  * the elapsed time. The message is the whole line (the attacks' proxy extractor reads the stamp itself).
  */
 const SQUID = /(\d{9,11})\.(\d{3}) +-?\d+ /y;
+/**
+ * The audit daemon's log (`type=AVC msg=audit(1764838800.123:412): avc:  denied ...`, with `node=NAME ` first
+ * where auditd's name_format is set): seconds since the epoch with milliseconds, then the event's serial. The
+ * message is the whole line: its record type is what tells an AVC from a PAM record.
+ */
+const AUDIT = /(?:node=\S+ )?type=\w+ msg=audit\((\d{9,11})\.(\d{3}):\d+\): /y;
 const CLF =
   /\[(\d\d)\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\]/;
 const SAMBA = /\[(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)[.,\]]/y;
@@ -431,6 +437,10 @@ export function parsePrefix(line: string, ctx: YearContext): LinePrefix {
   }
   SQUID.lastIndex = 0;
   m = SQUID.exec(line);
+  if (!m) {
+    AUDIT.lastIndex = 0;
+    m = AUDIT.exec(line);
+  }
   if (m) {
     out.time = Number(m[1]) * 1000 + Number(m[2]);
     return out;

@@ -13,7 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeFifo } from '../../test/helpers/fifo.ts';
+import { buildPlan } from '../config/build-plan.ts';
+import { gatherFacts } from '../config/facts.ts';
 import type { Plan } from '../config/plan.ts';
+import { builtinProfiles } from '../config/profile.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
 import { TenkenError } from '../core/errors.ts';
@@ -965,5 +968,92 @@ describe('the baseline file', () => {
       /^Cannot write baseline .*baseline\.json: .*state-link is a symbolic link$/,
     );
     expect(readdirSync(elsewhere)).toEqual([]);
+  });
+});
+
+describe("cockpit's web console (socket-activated: cockpit.socket holds 9090 in pid 1)", () => {
+  const t = (min: number) => new Date(NOW.getTime() - min * 60_000).toISOString();
+  const idle: Spec = {
+    btime: '2026-11-20T21:03:11Z',
+    processes: [
+      {
+        pid: 1,
+        ppid: 0,
+        name: 'systemd',
+        uid: 0,
+        cmdline: ['/usr/lib/systemd/systemd', '--switched-root', '--system'],
+        exe: '/usr/lib/systemd/systemd',
+        started: t(5000),
+        listen: [{ proto: 'tcp6', addr: '::', port: 9090 }],
+      },
+      { pid: 2, ppid: 0, name: 'kthreadd', uid: 0, kernel: true, started: t(5000) },
+      { pid: 610, ppid: 1, name: 'crond', uid: 0, exe: '/usr/sbin/crond', started: t(5000) },
+    ],
+  };
+  const worker = (pid: number, ppid: number, name: string, uid: number, exe: string) => ({
+    pid,
+    ppid,
+    name,
+    uid,
+    cmdline: [exe],
+    exe,
+    started: t(10),
+  });
+  // An admin opened the console: cockpit.service's cockpit-tls, a cockpit-ws instance, the root PAM helper and
+  // the user's bridge.
+  const active: Spec = {
+    ...idle,
+    processes: [
+      ...idle.processes,
+      worker(4400, 1, 'cockpit-tls', 65534, '/usr/libexec/cockpit-tls'),
+      worker(4401, 1, 'cockpit-ws', 65534, '/usr/libexec/cockpit-ws'),
+      worker(4410, 4401, 'cockpit-session', 0, '/usr/libexec/cockpit-session'),
+      worker(4411, 4410, 'cockpit-bridge', 1001, '/usr/bin/cockpit-bridge'),
+    ],
+  };
+  const files = (enabled: boolean): Record<string, string> => ({
+    'usr/libexec/cockpit-ws': '',
+    'usr/lib/systemd/system/cockpit.socket':
+      '[Unit]\nDescription=Cockpit Web Service Socket\n\n[Socket]\nListenStream=9090\n\n[Install]\nWantedBy=sockets.target\n',
+    'usr/lib/systemd/system/cockpit.service':
+      '[Unit]\nDescription=Cockpit Web Service\n\n[Service]\nExecStart=/usr/libexec/cockpit-tls\nUser=cockpit-ws\n',
+    ...(enabled
+      ? { 'etc/systemd/system/sockets.target.wants/cockpit.socket': '' }
+      : { 'etc/systemd/system/.keep': '' }),
+  });
+  const planOf = (r: string) => buildPlan(configSchema.parse({}), builtinProfiles(), gatherFacts(r), r);
+
+  it("gives no WARNING for the console session's processes against a baseline recorded while idle", async () => {
+    const r = root(idle, { files: files(true) });
+    const p = planOf(r);
+    expect(p.services.find((s) => s.name === 'cockpit')?.reasons).toEqual(['file /usr/libexec/cockpit-ws']);
+    const base = recordBaseline(snapshotOf(await observe({ root: r }, cfg), cfg, undefined, p), {
+      host: 'rhel9',
+      now: NOW,
+      suspicious: [],
+    });
+    const idleResults = await judgeRoot(r, p, ok(base));
+    expect(idleResults.find((x) => x.service === 'cockpit')).toMatchObject({ status: 'OK' });
+    expect(idleResults.find((x) => x.service === 'cockpit')?.summary).toMatch(/Idle, started on demand/);
+
+    regenerate(r, active);
+    const during = await judgeRoot(r, p, ok(base));
+    expect(during.map((x) => [x.service, x.status])).toEqual(
+      expect.arrayContaining([
+        ['cockpit', 'OK'],
+        ['host', 'OK'],
+      ]),
+    );
+    expect(findings(during).filter((f) => f.status !== 'OK' && f.status !== 'INFO')).toEqual([]);
+  });
+
+  it('is installed only (INFO, not CRITICAL) while cockpit.socket is not enabled', async () => {
+    const r = root(
+      { ...idle, processes: idle.processes.map((p) => ({ ...p, listen: [] })) },
+      { files: files(false) },
+    );
+    const p = planOf(r);
+    const results = await judgeRoot(r, p, { state: 'absent', path: null });
+    expect(results.find((x) => x.service === 'cockpit')).toMatchObject({ status: 'INFO' });
   });
 });

@@ -4,8 +4,8 @@ import { event, type Extracted, type Extractor, type ParsedLine } from '../types
 import { linear } from './linear.ts';
 
 /**
- * Apache httpd error log (own file or `ErrorLog syslog`): basic/digest authentication failures, access
- * denied by configuration, SNI mismatches, shellshock function imports, missing scripts on probe paths,
+ * Apache httpd error log (own file or `ErrorLog syslog`): basic/digest authentication failures, SNI
+ * mismatches, probe paths denied by configuration, shellshock function imports, missing scripts on probe paths,
  * password-file traversal. The client is the `[client ADDR[:PORT]]` field that opens every request-bound
  * message; everything after it (user names, paths) is client data and never searched for an address.
  */
@@ -25,7 +25,6 @@ const AUTH_FAILURES: readonly { exec(s: string): RegExpExecArray | null }[] = [
   ),
   /^(?:Digest: )?user (.*?): password mismatch: /,
   /^client used wrong authentication scheme: /,
-  /^client denied by server configuration: /,
   /^(?:Digest: )?invalid qop `/,
   /^(?:Digest: )?realm mismatch - got `/,
   /^(?:Digest: )?unknown algorithm `/,
@@ -43,6 +42,13 @@ function startingWith(
 ): { exec(s: string): RegExpExecArray | null } {
   return { exec: (s) => (heads.some((h) => s.startsWith(h)) ? re.exec(s) : null) };
 }
+
+/**
+ * `Require` refused the request (mod_authz_core's AH01630, access_compat's AH01797): no credentials were
+ * involved, so it is not a failed login. A refusal of a probe path (`/server-status`, `/.env`, `/phpmyadmin`)
+ * is still a web probe; any other refused path is ordinary access control, not counted.
+ */
+const DENIED = /^client denied by server configuration: (.*?)(?:, referer: .*)?$/;
 
 const SHELLSHOCK_BASH =
   /^\/bin\/(?:ba)?sh: (?:warning: \S+: ignoring function definition attempt|error importing function definition for `)/;
@@ -89,7 +95,15 @@ function extract(line: ParsedLine): Extracted {
   }
   if (SHELLSHOCK_BASH.test(msg) || SHELLSHOCK.test(msg))
     return event('webprobe', 'probe', host, SERVICE, line.time, { path: '() {' });
-  let m = NO_SCRIPT.exec(msg);
+  let m = DENIED.exec(msg);
+  if (m) {
+    // mod_evasive's denials are rate limiting, not a request for that path.
+    if (module.startsWith('evasive')) return null;
+    const path = m[1] as string;
+    if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path });
+    return probeName(path) ? event('webprobe', 'probe', host, SERVICE, line.time, { path }) : null;
+  }
+  m = NO_SCRIPT.exec(msg);
   if (m) {
     const path = m[1] ?? m[3] ?? m[2] ?? '';
     if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path });
@@ -116,7 +130,8 @@ function extract(line: ParsedLine): Extracted {
 
 /** Apache error log extractor. */
 export const apache = {
-  description: 'Apache error log: auth failures, denied access, shellshock, probe paths, passwd traversal',
+  description:
+    'Apache error log: auth failures, probe paths (missing or denied), shellshock, passwd traversal',
   programs: ['httpd', 'apache', 'apache2'],
   programPattern: /^(?:httpd|apache2?)\//,
   needles: ['[client ', '[remote '],

@@ -720,3 +720,13 @@ describe("ctime-stamped own logs (vsftpd's, xferlog)", () => {
     expect(e?.time).toBe(new Date(2024, 5, 27, 10, 0, 0).getTime());
   });
 });
+
+describe("cockpit's PAM lines (RHEL's web console)", () => {
+  it('counts a failed console login as a failure from its rhost', () => {
+    expect(
+      one(
+        'Jun 30 10:00:00 rhel9 cockpit-session[4410]: pam_unix(cockpit:auth): authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=198.51.100.7  user=admin',
+      ),
+    ).toMatchObject({ detector: 'bruteforce', kind: 'failure', host: '198.51.100.7', user: 'admin' });
+  });
+});
