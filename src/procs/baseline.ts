@@ -7,6 +7,7 @@ import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { yamlFlowSequence } from '../config/yaml.ts';
+import { tenkenCommand } from '../core/command.ts';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { globLiteral } from '../core/glob.ts';
 import type { Evidence, FindingBase } from '../core/report.ts';
@@ -169,6 +170,111 @@ export function suspiciousProcesses(
     .filter((x) => x.concerns.length > 0);
 }
 
+/** How a process-exe finding words each concern (`runs from a deleted binary in a temp directory`). */
+const EXE_WORDS: Record<ExeConcern, string> = {
+  deleted: 'a deleted binary',
+  replaced: 'a binary replaced on disk since it started (an upgrade? restart it to run the new one)',
+  memfd: 'an anonymous memory file (memfd)',
+  'temp-dir': 'a temp directory',
+};
+
+/**
+ * The status of a program's concerns, the one judgement of `process-exe` findings: WARNING for a binary
+ * replaced on disk at the same path outside temp dirs alone (what a package upgrade leaves until a restart),
+ * CRITICAL for anything else (a memfd, a temp directory, a binary deleted and not replaced). `record` and
+ * `approve` never take in a CRITICAL one.
+ */
+export function exeStatus(concerns: readonly ExeConcern[]): 'WARNING' | 'CRITICAL' {
+  return concerns.length === 1 && concerns[0] === 'replaced' ? 'WARNING' : 'CRITICAL';
+}
+
+/** What a program runs from, for findings and `left out:` lines: `runs from a deleted binary in a temp directory`. */
+function exeWhy(concerns: readonly ExeConcern[]): string {
+  return `runs from ${concerns.map((c) => EXE_WORDS[c]).join(' in ')}`;
+}
+
+/**
+ * What `record` and `approve` never take into a baseline, whatever they are asked: a program the procs
+ * check judges CRITICAL on its own (exeStatus: a memfd, a temp directory, a deleted binary not replaced by
+ * an upgrade), unless the baseline already approves it, and a listener held only by such programs.
+ */
+export interface Unapprovable {
+  /** `/dev/shm/.x/kdevtmpfsi (deleted) of kdevtmpfsi (scanner): runs from a deleted binary in a temp directory; investigate it`. */
+  text: string;
+  /** The process name (of the listener's holder, for a listener). */
+  process: string;
+  user: string;
+  /** The program as /proc shows it, with ` (deleted)`; null for a listener. */
+  exe: string | null;
+  pids: number[];
+  concerns: ExeConcern[];
+  /** `tcp 0.0.0.0:31337` for a listener held only by such programs, else null. */
+  listener: string | null;
+  /** The `approve` items that name it (ApproveChange.items): the process name, or `tcp/31337` and its table's. */
+  items: string[];
+}
+
+/**
+ * Sets apart what `record` and `approve` must not take in (Unapprovable) from a snapshot: the processes
+ * judged CRITICAL by their program (from all of `processes`, the unfiltered list exeFindings judges), and
+ * listeners all of whose holders are such; they also leave `personal`, so each is said once, with the
+ * stronger reason. `approvable` are the suspicious programs that may be approved (a package upgrade's).
+ */
+export function setApartIntruders(
+  snap: Snapshot,
+  processes: readonly ProcessInfo[],
+  opts: { tempDirs: readonly string[]; approved: Baseline['approved'] },
+): { healthy: Snapshot; leftOut: Unapprovable[]; approvable: ProcessInfo[] } {
+  const suspicious = suspiciousProcesses(processes, opts.tempDirs).filter(
+    ({ p }) => !isApproved(opts.approved, p),
+  );
+  const intruders = suspicious.filter(({ concerns }) => exeStatus(concerns) === 'CRITICAL');
+  const pids = new Set(intruders.map(({ p }) => p.pid));
+  const groups = new Map<string, Unapprovable>();
+  for (const { p, concerns } of intruders) {
+    const exe = exeText(p) ?? '?';
+    const k = `${groupKey(p.name, p.user)}\u0000${exe}`;
+    const known = groups.get(k);
+    if (known) known.pids.push(p.pid);
+    else
+      groups.set(k, {
+        text: `${exe} of ${p.name} (${p.user}): ${exeWhy(concerns)}; investigate it`,
+        process: p.name,
+        user: p.user,
+        exe,
+        pids: [p.pid],
+        concerns,
+        listener: null,
+        items: [p.name],
+      });
+  }
+  const held = (l: Listener) => l.pids.length > 0 && l.pids.every((pid) => pids.has(pid));
+  const listeners: Unapprovable[] = snap.listeners.filter(held).map((l) => {
+    const holder = snap.all.get(l.pids[0] as number);
+    const name = holder?.name ?? '?';
+    return {
+      text: `listener ${listenerKey(l)} (${name}): held only by a program left out here`,
+      process: name,
+      user: holder?.user ?? '?',
+      exe: null,
+      pids: [...l.pids],
+      concerns: [],
+      listener: listenerKey(l),
+      items: listenerItems(l),
+    };
+  });
+  return {
+    healthy: {
+      ...snap,
+      processes: snap.processes.filter((p) => !pids.has(p.pid)),
+      listeners: snap.listeners.filter((l) => !held(l)),
+      ...(snap.personal ? { personal: snap.personal.filter((p) => !pids.has(p.pid)) } : {}),
+    },
+    leftOut: [...groups.values(), ...listeners],
+    approvable: suspicious.filter(({ p }) => !pids.has(p.pid)).map(({ p }) => p),
+  };
+}
+
 /** Name of the (first) process holding a listener, or null. */
 function holderName(l: Listener, all: ReadonlyMap<number, ProcessInfo>): string | null {
   for (const pid of l.pids) {
@@ -268,22 +374,46 @@ function sortBaseline(b: Baseline): Baseline {
   };
 }
 
-/** One line per change `approve` made, for the admin to read. */
+/** One line per change `approve` made (or, with items, did not make), for the admin to read. */
 export interface ApproveChange {
   what: 'process-added' | 'process-range' | 'listener-added' | 'exe-approved';
   text: string;
+  /**
+   * The command-line items that name it (`tenken baseline approve ITEM...`): a process change by the process
+   * name the findings give, a listener by `tcp/8080` (as findings and ignoreListeners write it) and by its
+   * table, `tcp6/8080`. The first is the one to suggest.
+   */
+  items: string[];
+}
+
+/** The `approve` items that name a listener: `tcp/8080`, and `tcp6/8080` for one of tcp6. */
+function listenerItems(l: Pick<Listener, 'proto' | 'port'>): string[] {
+  const fam = family(l.proto);
+  return l.proto === fam ? [`${fam}/${l.port}`] : [`${fam}/${l.port}`, `${l.proto}/${l.port}`];
 }
 
 /**
  * Merges a reviewed snapshot into a baseline: new process groups and listeners are added, ranges widened to
  * include today's counts, suspicious programs approved. Nothing is removed (use `record --force` for that).
+ * The snapshot is to be without what is never approved (setApartIntruders), and `suspicious` only the
+ * approvable programs. With `items` (`tcp/8080`, `nginx`), only the changes they name are made; the others
+ * are returned as `skipped`, and the items that name none as `unmatched`.
  */
 export function approveBaseline(
   base: Baseline,
   snap: Snapshot,
-  opts: { now: Date; suspicious: readonly ProcessInfo[]; minAgeSeconds?: number },
-): { baseline: Baseline; changes: ApproveChange[] } {
+  opts: { now: Date; suspicious: readonly ProcessInfo[]; minAgeSeconds?: number; items?: readonly string[] },
+): { baseline: Baseline; changes: ApproveChange[]; skipped: ApproveChange[]; unmatched: string[] } {
   const changes: ApproveChange[] = [];
+  const skipped: ApproveChange[] = [];
+  const named = new Set<string>();
+  /** Whether a change is to be made: every one without items, else those an item names. */
+  const take = (c: ApproveChange): boolean => {
+    const hit = opts.items === undefined || c.items.some((i) => opts.items?.includes(i));
+    for (const i of c.items) named.add(i);
+    (hit ? changes : skipped).push(c);
+    return hit;
+  };
   const processes = base.processes.map((p) => ({ ...p }));
   const byKey = new Map(processes.map((p) => [groupKey(p.name, p.user), p]));
   for (const [k, group] of groupProcesses(
@@ -293,19 +423,27 @@ export function approveBaseline(
     const known = byKey.get(k);
     if (!known) {
       const added = { name: first.name, user: first.user, ...countRange(group.length) };
-      processes.push(added);
-      changes.push({
-        what: 'process-added',
-        text: `process ${first.name} (${first.user}) ×${added.min}–${added.max}`,
-      });
+      if (
+        take({
+          what: 'process-added',
+          text: `process ${first.name} (${first.user}) ×${added.min}–${added.max}`,
+          items: [first.name],
+        })
+      )
+        processes.push(added);
     } else if (group.length < known.min || group.length > known.max) {
-      const old = `${known.min}–${known.max}`;
-      known.min = Math.min(known.min, group.length);
-      known.max = Math.max(known.max, group.length);
-      changes.push({
-        what: 'process-range',
-        text: `process ${first.name} (${first.user}) ×${old} → ×${known.min}–${known.max}`,
-      });
+      const min = Math.min(known.min, group.length);
+      const max = Math.max(known.max, group.length);
+      if (
+        take({
+          what: 'process-range',
+          text: `process ${first.name} (${first.user}) ×${known.min}–${known.max} → ×${min}–${max}`,
+          items: [first.name],
+        })
+      ) {
+        known.min = min;
+        known.max = max;
+      }
     }
   }
   const listeners = [...base.listeners];
@@ -313,24 +451,29 @@ export function approveBaseline(
   for (const l of snap.listeners) {
     if (keys.has(listenerKey(l))) continue;
     const b = baselineListenerOf(l, snap.all);
-    listeners.push(b);
     keys.add(listenerKey(l));
-    changes.push({
-      what: 'listener-added',
-      text: `listener ${listenerKey(l)}${b.process ? ` (${b.process})` : ''}`,
-    });
+    const items = listenerItems(l);
+    if (
+      take({
+        what: 'listener-added',
+        text: `listener ${listenerKey(l)}${b.process ? ` (${b.process})` : ''}`,
+        items,
+      })
+    )
+      listeners.push(b);
   }
   const approved = [...base.approved];
   const approvedKeys = new Set(approved.map((a) => `${a.name}\u0000${a.user}\u0000${a.exe}`));
   for (const p of opts.suspicious) {
     const a = approvalOf(p);
     if (!a || approvedKeys.has(`${a.name}\u0000${a.user}\u0000${a.exe}`)) continue;
-    approved.push(a);
     approvedKeys.add(`${a.name}\u0000${a.user}\u0000${a.exe}`);
-    changes.push({ what: 'exe-approved', text: `program ${a.exe} of ${a.name} (${a.user})` });
+    if (take({ what: 'exe-approved', text: `program ${a.exe} of ${a.name} (${a.user})`, items: [a.name] }))
+      approved.push(a);
   }
   const baseline = sortBaseline({ ...base, updated: opts.now.toISOString(), processes, listeners, approved });
-  return { baseline, changes };
+  const unmatched = (opts.items ?? []).filter((i) => !named.has(i));
+  return { baseline, changes, skipped, unmatched: [...new Set(unmatched)] };
 }
 
 /** A finding of the procs check (until FindingDataMap has these kinds, a local union of the same shape). */
@@ -394,18 +537,60 @@ export interface DiffOptions {
    * once per process, not every hour. Absent: each is reported (no state, `tenken procs`).
    */
   reported?: ReadonlySet<string>;
-  /** The command that approves what runs now, for the remedy of new processes and listeners. */
-  approve?: string;
+  /**
+   * The command that approves one difference (`tcp/8080`, a process name) as the item of
+   * `tenken baseline approve ITEM` (approveCommand in check.ts), for the remedy of new processes and listeners.
+   */
+  approve?: (item: string) => string;
   /** The command that records a baseline (recordCommand in check.ts), for a person's entry gone. */
   record?: string;
+  /**
+   * The temp directories of `checks.procs.tempDirs` (DEFAULT_TEMP_DIRS when absent): a new process or
+   * listener of a program judged CRITICAL by them (exeStatus) is never approvable, and its remedy says so.
+   */
+  tempDirs?: readonly string[];
 }
 
 /**
- * The remedy a new process or listener names (the approve command with the run's options), and for a
- * listener the config line that leaves it out, as YAML that parses back to it (yamlFlowSequence).
+ * The words after `tenken baseline approve` for these items: as they are, after `--` when one starts with
+ * `-` (a process named `--force` is an item, not an option).
  */
-function approveRemedy(approve: string | undefined, listener?: string): string {
-  return `if this is intended: \`${approve ?? 'tenken baseline approve'}\`${listener ? ` (or \`checks.procs.ignoreListeners: ${yamlFlowSequence([listener])}\` in the config, to never compare it)` : ''}`;
+export function approveItemWords(items: readonly string[]): string[] {
+  return items.some((i) => i.startsWith('-')) ? ['--', ...items] : [...items];
+}
+
+/**
+ * The remedy a new process or listener names: the approve command with the run's options and the item that
+ * approves only it (`tcp/8080`, the process name), and for a listener the config line that leaves it out, as
+ * YAML that parses back to it (yamlFlowSequence).
+ */
+function approveRemedy(approve: DiffOptions['approve'], item: string, listener?: string): string {
+  const command = approve
+    ? approve(item)
+    : tenkenCommand([], 'baseline', 'approve', ...approveItemWords([item]));
+  return `if this is intended: \`${command}\`${listener ? ` (or \`checks.procs.ignoreListeners: ${yamlFlowSequence([listener])}\` in the config, to never compare it)` : ''}`;
+}
+
+/**
+ * The remedy of a new process or listener all of whose programs are judged CRITICAL by themselves
+ * (exeStatus, not approved in the baseline): `approve` never takes them in, so rather than how to approve,
+ * what to find out. Null when one of them is not such a program.
+ */
+function intruderRemedy(
+  processes: readonly ProcessInfo[],
+  approved: Baseline['approved'],
+  tempDirs: readonly string[] | undefined,
+): string | null {
+  const judged = processes.map((p) => exeConcerns(p.exe, tempDirs));
+  if (
+    processes.length === 0 ||
+    processes.some((p, i) => {
+      const concerns = judged[i] ?? [];
+      return concerns.length === 0 || exeStatus(concerns) !== 'CRITICAL' || isApproved(approved, p);
+    })
+  )
+    return null;
+  return `find out who started it: it ${exeWhy(judged[0] ?? [])} (see the CRITICAL finding), which \`tenken baseline approve\` never takes in`;
 }
 
 /** Super-servers that start a service per connection: inetd, xinetd, systemd's socket units (pid 1), tcpd. */
@@ -532,7 +717,8 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         session,
         remedy:
           session === null
-            ? approveRemedy(opts.approve)
+            ? (intruderRemedy(settled, base.approved, opts.tempDirs) ??
+              approveRemedy(opts.approve, first.name))
             : sessionRemedy(
                 session,
                 first,
@@ -566,7 +752,9 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         pids: l.pids,
         processes: names,
         users,
-        remedy: approveRemedy(opts.approve, `${family(l.proto)}/${l.port}`),
+        remedy:
+          (holders.length === l.pids.length ? intruderRemedy(holders, base.approved, opts.tempDirs) : null) ??
+          approveRemedy(opts.approve, `${family(l.proto)}/${l.port}`, `${family(l.proto)}/${l.port}`),
       },
     });
   }
@@ -619,21 +807,14 @@ export function exeFindings(
   processes: readonly ProcessInfo[],
   opts: { tempDirs: readonly string[]; approved: Baseline['approved'] },
 ): ProcsFinding[] {
-  const words: Record<ExeConcern, string> = {
-    deleted: 'a deleted binary',
-    replaced: 'a binary replaced on disk since it started (an upgrade? restart it to run the new one)',
-    memfd: 'an anonymous memory file (memfd)',
-    'temp-dir': 'a temp directory',
-  };
   return suspiciousProcesses(processes, opts.tempDirs)
     .filter(({ p }) => !isApproved(opts.approved, p))
     .map(({ p, concerns }) => ({
       kind: 'process-exe' as const,
       // Replaced by a file at the same path, outside temp dirs: what a package upgrade leaves until a restart.
-      status:
-        concerns.length === 1 && concerns[0] === 'replaced' ? ('WARNING' as const) : ('CRITICAL' as const),
+      status: exeStatus(concerns),
       service: 'host',
-      summary: `Process ${p.name} (pid ${p.pid}, user ${p.user}) runs from ${concerns.map((c) => words[c]).join(' in ')}: ${exeText(p) ?? '?'}`,
+      summary: `Process ${p.name} (pid ${p.pid}, user ${p.user}) ${exeWhy(concerns)}: ${exeText(p) ?? '?'}`,
       evidence: [processEvidence(p)],
       user: p.user,
       ...(p.start ? { first: p.start } : {}),

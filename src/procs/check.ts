@@ -21,6 +21,7 @@ import {
   type PersonalProcess,
   type ProcsFinding,
   type Snapshot,
+  approveItemWords,
   diffBaseline,
   exeFindings,
   processEvidence,
@@ -506,8 +507,11 @@ export function judge(
     hostName?: string;
     /** The command that records a baseline for this run (recordCommand); `tenken baseline record` if absent. */
     record?: string;
-    /** The command that approves what runs now (approveCommand), for the remedy of new processes and listeners. */
-    approve?: string;
+    /**
+     * The command that approves one difference (approveCommand with the item), for the remedy of new
+     * processes and listeners.
+     */
+    approve?: (item: string) => string;
     /** People's session programs already reported as new (ProcsState.reported); absent: all are reported. */
     reported?: ReadonlySet<string>;
   },
@@ -568,6 +572,7 @@ export function judge(
         outsideBaseline(name, user, ignore, obs.systemUsers) || sessionEntry(name, user, obs.systemUsers),
       person: (user) => people.has(user),
       record: opts.record ?? RECORD_HINT,
+      tempDirs: cfg.tempDirs,
       ...(opts.approve === undefined ? {} : { approve: opts.approve }),
       ...(opts.reported === undefined ? {} : { reported: opts.reported }),
       ...(hiddenBy !== null ? { visible: (user: string) => user === obs.self } : {}),
@@ -676,10 +681,21 @@ function contextPaths(ctx: CheckContext): { stateDir: string | undefined; config
 
 /**
  * The command that merges what runs now into this run's baseline, with the run's --root, --config, --state,
- * and `--file` for a baseline named on the command line (`tenken procs --baseline FILE`).
+ * and `--file` for a baseline named on the command line (`tenken procs --baseline FILE`); with items
+ * (`tcp/8080`, a process name), one that merges only those.
  */
-export function approveCommand(invocation: readonly string[] = [], file?: string): string {
-  return tenkenCommand(invocation, 'baseline', 'approve', ...(file === undefined ? [] : ['--file', file]));
+export function approveCommand(
+  invocation: readonly string[] = [],
+  file?: string,
+  ...items: string[]
+): string {
+  return tenkenCommand(
+    invocation,
+    'baseline',
+    'approve',
+    ...(file === undefined ? [] : ['--file', file]),
+    ...approveItemWords(items),
+  );
 }
 
 /** Most process identities the procs state keeps (a fork storm of a person's programs must not grow it). */
@@ -752,7 +768,7 @@ export const procsCheck: CheckKind = {
       now: ctx.host.now,
       hostName: ctx.host.name,
       record: recordCommand(ctx.invocation),
-      approve: approveCommand(ctx.invocation),
+      approve: (item) => approveCommand(ctx.invocation, undefined, item),
       reported: new Set(saved?.success ? saved.data.reported : []),
       ...(selfPid ? { selfPid } : {}),
     });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/helpers/cli.ts';
 import { stateDirFor } from '../state/store.ts';
-import { demoSpec, makeRoot, regenerate, removeRoot, youngNc } from './testing.ts';
+import { type SpecProcess, demoSpec, makeRoot, regenerate, removeRoot, youngNc } from './testing.ts';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
 const cleanup: string[] = [];
@@ -30,7 +30,7 @@ describe('tenken baseline and tenken procs', () => {
   const g = ['--root', root, '--state', state];
   const file = path.join(stateDirFor(state, root), 'baseline.json');
 
-  it('records, refuses to overwrite, flags the intruder, approves after review, and is OK again', async () => {
+  it('records, refuses to overwrite, flags the intruder, and approve leaves the intruder out', async () => {
     const rec = await tenken([...g, 'baseline', 'record']);
     expect(rec.error).toBeNull();
     const healthyListeners = demoSpec()
@@ -64,20 +64,28 @@ describe('tenken baseline and tenken procs', () => {
     expect(json.baseline).toMatchObject({ state: 'ok', path: file });
     expect(json.processes.length).toBe(demoSpec().processes.length);
 
+    // The intruders are what differs: approve never takes them in, says so, and exits 2 (CRITICAL, as the
+    // check still is).
     const before = readFileSync(file, 'utf8');
     const dry = await tenken([...g, 'baseline', 'approve', '--dry-run']);
-    expect(dry.out).toMatch(/^Would approve 5 changes into /);
-    expect(dry.out).toContain('+ listener tcp 0.0.0.0:31337 (kworkerd)');
+    expect(dry.code).toBe(2);
+    expect(dry.out).toMatch(/^Nothing to approve: /);
+    expect(dry.out).toContain(
+      'left out: /tmp/.X11-unix/.k/kworkerd of kworkerd (nobody): runs from a temp directory; investigate it\n' +
+        'left out: /home/yanagi/.e/eggdrop (deleted) of eggdrop (yanagi): runs from a deleted binary; investigate it\n' +
+        'left out: listener tcp 0.0.0.0:31337 (kworkerd): held only by a program left out here\n',
+    );
     expect(readFileSync(file, 'utf8')).toBe(before);
 
-    expect((await tenken([...g, 'baseline', 'approve'])).out).toMatch(/^Approved 5 changes/);
+    expect((await tenken([...g, 'baseline', 'approve'])).code).toBe(2);
+    expect(readFileSync(file, 'utf8')).toBe(before);
     const after = await tenken([...g, 'procs']);
-    expect(after.code).toBe(0);
-    expect((await tenken([...g, 'baseline', 'approve'])).out).toMatch(/^Nothing to approve/);
+    expect(after.code).toBe(2);
+    expect(after.out).toContain('runs from a temp directory: /tmp/.X11-unix/.k/kworkerd');
 
     const show = await tenken([...g, 'baseline', 'show']);
-    expect(show.out).toContain('tcp 0.0.0.0:31337');
-    expect(show.out).toContain('kworkerd (nobody): /tmp/.X11-unix/.k/kworkerd');
+    expect(show.out).not.toContain('31337');
+    expect(show.out).not.toContain('kworkerd');
   });
 
   it('leaves a program running from a temp directory out of a recorded baseline, its listener too', async () => {
@@ -86,8 +94,9 @@ describe('tenken baseline and tenken procs', () => {
     cleanup.push(infected, st);
     const gi = ['--root', infected, '--state', st];
     const rec = await tenken([...gi, 'baseline', 'record']);
-    expect(rec.out).toMatch(
-      /Not recorded: 2 processes run from a deleted or replaced binary, a memfd or a temp directory/,
+    expect(rec.code).toBe(2);
+    expect(rec.out).toContain(
+      'left out: /tmp/.X11-unix/.k/kworkerd of kworkerd (nobody): runs from a temp directory; investigate it\n',
     );
     const shown = await tenken([...gi, 'baseline', 'show']);
     expect(shown.out).not.toContain('31337');
@@ -96,7 +105,7 @@ describe('tenken baseline and tenken procs', () => {
       (await tenken([...gi, '--format', 'json', 'baseline', 'record', '--force'])).out,
     ) as { notRecorded: { pid: number; exe: string | null }[] };
     expect(json.notRecorded.map((p) => p.pid).sort()).toEqual([4711, 4720]);
-    // The backdoor's port stays news until an admin approves it.
+    // The backdoor's port stays news: approve never takes it in.
     expect((await tenken([...gi, 'procs'])).out).toContain(
       'New listener tcp 0.0.0.0:31337 opened by kworkerd',
     );
@@ -173,11 +182,28 @@ describe('tenken baseline and tenken procs', () => {
   });
 
   it('suggests in tenken procs the approve command tenken check suggests, with --baseline as --file', async () => {
-    const infected = makeRoot(demoSpec(), { healthy: false });
+    // A new web server of root's (marked `intruder` only so that the healthy tree is without it).
+    const spec = demoSpec();
+    const nginx: SpecProcess = {
+      pid: 7100,
+      ppid: 1,
+      name: 'nginx',
+      uid: 0,
+      intruder: true,
+      cmdline: ['nginx: master process /usr/sbin/nginx'],
+      exe: '/usr/sbin/nginx',
+      started: '2026-11-20T21:03:40Z',
+      listen: [{ proto: 'tcp', addr: '0.0.0.0', port: 8081 }],
+    };
+    const withNginx = { ...spec, processes: [...spec.processes.filter((p) => !p.intruder), nginx] };
+    const infected = makeRoot(withNginx, { healthy: true });
     const st = mkdtempSync(path.join(os.tmpdir(), 'tenken-state-'));
     cleanup.push(infected, st);
     const gi = ['--root', infected, '--state', st];
     expect((await tenken([...gi, 'baseline', 'record'])).error).toBeNull();
+    const other = path.join(st, 'other.json');
+    expect((await tenken([...gi, 'baseline', 'record', '--file', other])).error).toBeNull();
+    regenerate(infected, withNginx);
     type Doc = { results: { findings: { kind: string; data: { remedy?: string } }[] }[] };
     const remedies = (doc: Doc) =>
       doc.results
@@ -185,7 +211,7 @@ describe('tenken baseline and tenken procs', () => {
         .filter((f) => f.kind === 'listener-new')
         .map((f) => f.data.remedy);
     const t = `tenken --root ${infected} --state ${st}`;
-    const approve = `if this is intended: \`${t} baseline approve\``;
+    const approve = `if this is intended: \`${t} baseline approve tcp/8081\``;
     // The default baseline: what `tenken check` says, in text and JSON.
     expect((await tenken([...gi, 'procs'])).out).toContain(approve);
     const fromProcs = remedies(JSON.parse((await tenken([...gi, '--format', 'json', 'procs'])).out) as Doc);
@@ -196,17 +222,19 @@ describe('tenken baseline and tenken procs', () => {
     expect(fromProcs).toEqual(fromCheck);
     expect(fromProcs[0]).toContain(approve);
     // A baseline named with --baseline: the approve command names it, and pasted, approves into it.
-    const other = path.join(st, 'other.json');
-    expect((await tenken([...gi, 'baseline', 'record', '--file', other])).error).toBeNull();
     const named = remedies(
       JSON.parse((await tenken([...gi, '--format', 'json', 'procs', '--baseline', other])).out) as Doc,
     );
-    const command = `${t} baseline approve --file ${other}`;
+    const command = `${t} baseline approve --file ${other} tcp/8081`;
     expect(named[0]).toContain(`if this is intended: \`${command}\``);
     const words = execFileSync('sh', ['-c', `set -- ${command}; printf '%s\\0' "$@"`], { encoding: 'utf8' })
       .split('\0')
       .slice(1, -1);
-    expect((await tenken(words)).out).toMatch(/^Approved \d+ changes into /);
-    expect((await tenken([...gi, 'procs', '--baseline', other])).code).toBe(0);
+    expect((await tenken(words)).out).toMatch(/^Approved 1 changes into /);
+    // That listener only: nginx itself is still new, until `approve nginx` (what its finding suggests).
+    const left = await tenken([...gi, 'procs', '--baseline', other]);
+    expect(left.code).toBe(1);
+    expect(left.out).not.toContain('New listener');
+    expect(left.out).toContain(`if this is intended: \`${t} baseline approve --file ${other} nginx\``);
   });
 });

@@ -354,17 +354,36 @@ describe('a new process or listener', () => {
   it('names the remedy: the approve command with the run options, and ignoreListeners for a listener', async () => {
     const { r } = root([]);
     const recorded = recordBaseline(await snapOf(r), { host: 'demo', now: NOW, suspicious: [] });
-    regenerate(r, demoSpec());
+    // A new daemon of root's, from its package's path (the demo's intruders' remedy is to investigate).
+    const spec = demoSpec();
+    const nginx: SpecProcess = {
+      pid: 7100,
+      ppid: 1,
+      name: 'nginx',
+      uid: 0,
+      cmdline: ['nginx: master process /usr/sbin/nginx'],
+      exe: '/usr/sbin/nginx',
+      started: STARTED,
+      listen: [{ proto: 'tcp', addr: '0.0.0.0', port: 31337 }],
+    };
+    regenerate(r, { ...spec, processes: [...spec.processes.filter((p) => !p.intruder), nginx] });
     const approve = `tenken --root ${r} baseline approve`;
     const f = hostFindings(
-      judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), { now: NOW, approve }),
+      judge(await observe({ root: r }, cfg), plan, cfg, ok(recorded), {
+        now: NOW,
+        approve: (item) => `${approve} ${item}`,
+      }),
     );
+    // The item form: pasted, it approves that listener or process only.
     const listener = f.find((x) => x.kind === 'listener-new');
     expect(listener?.data).toMatchObject({
-      remedy: `if this is intended: \`${approve}\` (or \`checks.procs.ignoreListeners: [tcp/31337]\` in the config, to never compare it)`,
+      remedy: `if this is intended: \`${approve} tcp/31337\` (or \`checks.procs.ignoreListeners: [tcp/31337]\` in the config, to never compare it)`,
     });
     const proc = f.find((x) => x.kind === 'process-new');
-    expect(proc?.data).toMatchObject({ session: null, remedy: `if this is intended: \`${approve}\`` });
+    expect(proc?.data).toMatchObject({
+      session: null,
+      remedy: `if this is intended: \`${approve} ${proc?.data.process}\``,
+    });
 
     // Through the check kind, the command carries the run's own --root, --config, --state (ctx.invocation).
     await writeBaseline(`${r}/baseline.json`, recorded);
@@ -378,7 +397,7 @@ describe('a new process or listener', () => {
       signal: AbortSignal.timeout(10_000),
     });
     expect(JSON.stringify(out.results)).toContain(
-      `if this is intended: \`tenken --root ${r} --state '/var/lib/tenken test' baseline approve\``,
+      `if this is intended: \`tenken --root ${r} --state '/var/lib/tenken test' baseline approve tcp/31337\``,
     );
   });
 });

@@ -74,3 +74,106 @@ export function youngNc(now: Date): SpecProcess {
     started: new Date(now.getTime() - 30_000).toISOString(),
   };
 }
+
+/** The accounts of intrusionRoot: root, a daemon's (nobody), and two people, carol and scanner. */
+const INTRUSION_PASSWD =
+  'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' +
+  'carol:x:1002:1002:Carol:/home/carol:/bin/bash\nscanner:x:1003:1003::/home/scanner:/bin/bash\n';
+
+/**
+ * The RHEL week's processes reduced: sshd and crond (root; crond's binary replaced on disk by an upgrade), and,
+ * marked `intruder` so that `healthy` leaves them out: carol's rootless podman port (`pasta.avx2`, tcp and
+ * tcp6 8080, in her login session), scanner's miner from a deleted binary in /dev/shm (in a session too), and
+ * a backdoor of nobody from /var/tmp listening on tcp/31337.
+ */
+export function intrusionSpec(): Spec {
+  const started = '2026-11-20T08:00:00Z';
+  return {
+    btime: '2026-11-20T07:59:00Z',
+    processes: [
+      {
+        pid: 1,
+        ppid: 0,
+        name: 'systemd',
+        uid: 0,
+        cmdline: ['/usr/lib/systemd/systemd'],
+        exe: '/usr/lib/systemd/systemd',
+        started,
+      },
+      {
+        pid: 800,
+        ppid: 1,
+        name: 'sshd',
+        uid: 0,
+        cmdline: ['/usr/sbin/sshd', '-D'],
+        exe: '/usr/sbin/sshd',
+        started,
+        listen: [{ proto: 'tcp', addr: '0.0.0.0', port: 22 }],
+      },
+      {
+        pid: 810,
+        ppid: 1,
+        name: 'crond',
+        uid: 0,
+        cmdline: ['/usr/sbin/crond', '-n'],
+        exe: '/usr/sbin/crond',
+        deleted: true,
+        started,
+      },
+      {
+        pid: 37010,
+        ppid: 1,
+        name: 'pasta.avx2',
+        uid: 1002,
+        loginuid: 1002,
+        intruder: true,
+        cmdline: ['/usr/bin/pasta', '--config-net', '-t', '8080-8080:8080-8080'],
+        exe: '/usr/bin/pasta.avx2',
+        started,
+        listen: [
+          { proto: 'tcp', addr: '0.0.0.0', port: 8080 },
+          { proto: 'tcp6', addr: '::', port: 8080 },
+        ],
+      },
+      {
+        pid: 46088,
+        ppid: 1,
+        name: 'kdevtmpfsi',
+        uid: 1003,
+        loginuid: 1003,
+        intruder: true,
+        cmdline: ['/dev/shm/.x/kdevtmpfsi', '-o', 'pool.supportxmr.com:443', '--background'],
+        exe: '/dev/shm/.x/kdevtmpfsi',
+        deleted: true,
+        started,
+      },
+      {
+        pid: 46100,
+        ppid: 1,
+        name: 'kworkerd',
+        uid: 65534,
+        intruder: true,
+        cmdline: ['[kworker/0:2]'],
+        exe: '/var/tmp/.k/kworkerd',
+        started,
+        listen: [{ proto: 'tcp', addr: '0.0.0.0', port: 31337 }],
+      },
+    ],
+  };
+}
+
+/**
+ * A root with intrusionSpec's /proc (only the healthy part with `healthy`), its accounts, and crond's
+ * upgraded binary at its path (so crond's deleted one is `replaced`).
+ */
+export function intrusionRoot(healthy = false): string {
+  return makeRoot(intrusionSpec(), {
+    healthy,
+    files: {
+      'etc/passwd': INTRUSION_PASSWD,
+      'etc/login.defs': 'UID_MIN\t\t\t 1000\nUID_MAX\t\t\t60000\n',
+      'etc/hostname': 'office9\n',
+      'usr/sbin/crond': 'upgraded\n',
+    },
+  });
+}

@@ -62,7 +62,7 @@ export function register(program: Command, app: App): void {
         // With this run's --root/--config/--state, and --baseline's file: as written, they record and approve
         // this baseline (not the live host's, nor the default state directory's).
         record: recordCommand(g.invocation, named),
-        approve: approveCommand(g.invocation, named),
+        approve: (item) => approveCommand(g.invocation, named, item),
         ...(selfPid === undefined ? {} : { selfPid }),
       });
       const status = worst(results.map((r) => r.status));
