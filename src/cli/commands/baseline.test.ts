@@ -56,6 +56,8 @@ describe('tenken baseline approve', () => {
     const again = await runCli([...g, '--quiet', 'baseline', 'approve'], { now: NOW });
     expect(again.code).toBe(2);
     expect(again.stdout).toContain(MINER);
+    // Its head does not claim that what runs matches the baseline: the intruders do not.
+    expect(again.stdout.split('\n')[0]).toMatch(/^Nothing to approve: apart from what is left out below, /);
   });
 
   it('lists the same with --dry-run, writing nothing, and exits 2 under --quiet too', async () => {

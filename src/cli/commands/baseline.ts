@@ -282,7 +282,9 @@ export function register(program: Command, app: App): void {
         ? `${opts.dryRun ? 'Would approve' : 'Approved'} ${changes.length} changes into ${file}:`
         : wanted
           ? `Nothing approved into ${file}`
-          : `Nothing to approve: what runs now matches ${file}`;
+          : intruders.length
+            ? `Nothing to approve: apart from what is left out below, what runs now matches ${file}`
+            : `Nothing to approve: what runs now matches ${file}`;
       if (g.quiet && !changes.length && !intruders.length) return;
       const lines = [head, ...changes.map((c) => `  + ${terminalSafe(c.text)}`)];
       if (skipped.length)
