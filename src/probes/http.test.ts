@@ -31,6 +31,23 @@ describe('http probe against nginx', () => {
     expect(r.summary).toContain('HTTP 302 Moved Temporarily after 3 redirects (limit 3)');
   });
 
+  it('blames a failure after a redirect on the redirect target, not on the probed URL', async () => {
+    const s = need('nginx');
+    const dns = await probe({ url: `http://127.0.0.1:${s.ports.http}/elsewhere`, timeout: 5 });
+    expect([dns.status, dns.failure]).toEqual(['CRITICAL', 'dns']);
+    expect(dns.summary).toBe('after redirect to http://nowhere.tenken.invalid/: name not found');
+    expect(dns.details.redirects).toEqual(['http://nowhere.tenken.invalid/']);
+    // The probed URL is plain http: the untrusted certificate is the redirect target's.
+    const tls = await probe({ url: `http://127.0.0.1:${s.ports.http}/tohttps` });
+    expect([tls.status, tls.failure]).toEqual(['CRITICAL', 'tls']);
+    expect(tls.summary).toMatch(
+      new RegExp(`^after redirect to https://127\\.0\\.0\\.1:${s.ports.https}/: TLS: certificate not trusted: `),
+    );
+    // The same failure at the probed URL itself keeps its plain wording.
+    const direct = await probe({ url: `https://127.0.0.1:${s.ports.https}/` });
+    expect(direct.summary).toMatch(/^TLS: certificate not trusted: /);
+  });
+
   it('classifies a 404 as bad-status and a 500 as bad-status', async () => {
     const s = need('nginx');
     const missing = await probe({ url: `http://127.0.0.1:${s.ports.http}/missing` });

@@ -1,6 +1,7 @@
 import type { buildConnector, Dispatcher } from 'undici';
 import { lazyRequire } from '../core/lazy.ts';
 import { clip } from '../core/sanitize.ts';
+import { classify } from './classify.ts';
 import { credentials, isLoopback } from './conn.ts';
 import { redactUrl } from './spec.ts';
 import { judgeCert, loadCa } from './tls.ts';
@@ -113,6 +114,26 @@ function withoutUserinfo(url: URL): URL {
   return u;
 }
 
+/** undici's message when the proxy answers CONNECT with anything but 200. */
+const TUNNEL_REFUSED = /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/;
+
+/**
+ * What a request's (or its body's) failure says: a proxy's refused CONNECT named as such, and after a
+ * redirect the hop it happened at, since the probed server answered correctly and the failure (an unknown
+ * name, an untrusted certificate, a refused connection) is at the redirect's target.
+ */
+function requestFailure(p: ProbeRun, err: unknown, url: URL, hopped: boolean, via: string): unknown {
+  const at = hopped ? `after redirect to ${clip(redactUrl(url.href), 200)}: ` : '';
+  const refused = via !== '' && err instanceof Error ? TUNNEL_REFUSED.exec(err.message) : null;
+  if (refused) {
+    p.transcript.received(`HTTP ${refused[1]} to CONNECT ${url.host}`);
+    return new ProbeFailure('bad-status', `${at}the proxy refused CONNECT to ${url.host}: HTTP ${refused[1]}`);
+  }
+  if (!hopped) return err;
+  const c = classify(err, { aborted: p.signal.aborted, timeoutSeconds: p.timeoutSeconds });
+  return new ProbeFailure(c.failure, `${at}${c.reason}`);
+}
+
 /**
  * GETs `start` through `dispatcher`, following redirects itself (each hop in the transcript), and judges
  * the final status and the expected text. Shared by the http and proxy kinds.
@@ -128,12 +149,18 @@ export async function fetchPage(
   let url = start;
   for (;;) {
     p.transcript.sent(`GET ${redactUrl(url.href)}${via}`);
-    const res = await undici().request(withoutUserinfo(url), {
-      method: 'GET',
-      dispatcher,
-      signal: p.signal,
-      headers: { 'user-agent': USER_AGENT, accept: '*/*', ...basicAuth(p, url, start) },
-    });
+    const here = url;
+    const fail = (err: unknown): never => {
+      throw requestFailure(p, err, here, hops.length > 0, via);
+    };
+    const res = await undici()
+      .request(withoutUserinfo(url), {
+        method: 'GET',
+        dispatcher,
+        signal: p.signal,
+        headers: { 'user-agent': USER_AGENT, accept: '*/*', ...basicAuth(p, url, start) },
+      })
+      .catch(fail);
     p.mark('firstByte');
     const h = (name: string): string | undefined => {
       const v = res.headers[name];
@@ -147,7 +174,7 @@ export async function fetchPage(
     const location = h('location');
     const redirect = res.statusCode >= 300 && res.statusCode < 400 && location !== undefined;
     if (redirect && !statusAccepted(res.statusCode, p.spec.status) && hops.length < maxRedirects) {
-      await res.body.dump();
+      await res.body.dump().catch(fail);
       let next: URL;
       try {
         next = new URL(location, url);
@@ -162,7 +189,7 @@ export async function fetchPage(
       url = next;
       continue;
     }
-    const body = await readBody(res.body, h('content-type'));
+    const body = await readBody(res.body, h('content-type')).catch(fail);
     p.mark('body');
     p.details.httpStatus = res.statusCode;
     p.details.finalUrl = redactUrl(url.href);

@@ -2,12 +2,9 @@ import { lazyRequire } from '../core/lazy.ts';
 import { fetchPage } from './http.ts';
 import { redactUrl } from './spec.ts';
 import { loadCa } from './tls.ts';
-import { type ProbeKind, ProbeFailure } from './types.ts';
+import type { ProbeKind } from './types.ts';
 
 const undici = lazyRequire<typeof import('undici')>('undici');
-
-/** undici's message when the proxy answers CONNECT with anything but 200. */
-const TUNNEL_REFUSED = /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/;
 
 /**
  * Fetches `target` through the HTTP proxy at the probe URL, as a browser configured with that proxy would:
@@ -39,13 +36,6 @@ export const proxy: ProbeKind = {
     const via = ` via ${p.url.host}${target.protocol === 'https:' ? ' (CONNECT)' : ''}`;
     try {
       return await fetchPage(p, target, agent, via);
-    } catch (err) {
-      const m = err instanceof Error ? TUNNEL_REFUSED.exec(err.message) : null;
-      if (m) {
-        p.transcript.received(`HTTP ${m[1]} to CONNECT ${target.host}`);
-        throw new ProbeFailure('bad-status', `the proxy refused CONNECT to ${target.host}: HTTP ${m[1]}`);
-      }
-      throw err;
     } finally {
       void agent.destroy().catch(() => {});
     }
