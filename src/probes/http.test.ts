@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { need, privateDaemon } from '../../test/services/index.ts';
 import { lines, probe } from './testing.ts';
@@ -41,7 +42,9 @@ describe('http probe against nginx', () => {
     const tls = await probe({ url: `http://127.0.0.1:${s.ports.http}/tohttps` });
     expect([tls.status, tls.failure]).toEqual(['CRITICAL', 'tls']);
     expect(tls.summary).toMatch(
-      new RegExp(`^after redirect to https://127\\.0\\.0\\.1:${s.ports.https}/: TLS: certificate not trusted: `),
+      new RegExp(
+        `^after redirect to https://127\\.0\\.0\\.1:${s.ports.https}/: TLS: certificate not trusted: `,
+      ),
     );
     // The same failure at the probed URL itself keeps its plain wording.
     const direct = await probe({ url: `https://127.0.0.1:${s.ports.https}/` });
@@ -135,5 +138,29 @@ describe('http probe against nginx', () => {
     }
     const r = await probe({ url });
     expect([r.status, r.failure, r.summary]).toEqual(['CRITICAL', 'refused', 'connection refused']);
+  });
+});
+
+describe('the reason a failing status is given', () => {
+  it("falls back to the page's <title> when the status line has no reason phrase, terminal-safe", async () => {
+    const page = '<html><head><TITLE>\n Unable to connect\x1b[2J to upstream </TITLE></head></html>';
+    const server = net.createServer((sock) => {
+      sock.once('data', () => {
+        sock.end(
+          `HTTP/1.1 502 \r\ncontent-type: text/html\r\ncontent-length: ${page.length}\r\nconnection: close\r\n\r\n${page}`,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const r = await probe({ url: `http://127.0.0.1:${port}/` });
+      expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-status']);
+      expect(r.summary).toBe(
+        `HTTP 502 (page title "Unable to connect\\x1b[2J to upstream") from http://127.0.0.1:${port}/ (expected 2xx)`,
+      );
+    } finally {
+      server.close();
+    }
   });
 });

@@ -491,7 +491,7 @@ ${opts.logFile ? '  log level = 1 auth_audit:3\n' : ''}  load printers = no
 export async function startTinyproxy(
   dir: string,
   ports: Ports,
-  opts: { allow?: string } = {},
+  opts: { allow?: string; upstream?: string } = {},
 ): Promise<Daemon> {
   await mkdir(dir, { recursive: true, mode: 0o777 });
   await chmod(dir, 0o777);
@@ -507,7 +507,7 @@ ConnectPort ${ports.https}
 LogLevel Info
 PidFile "${dir}/tinyproxy.pid"
 LogFile "${dir}/tinyproxy.log"
-`,
+${opts.upstream === undefined ? '' : `Upstream http ${opts.upstream}\n`}`,
   });
   await assertFree('tinyproxy', [ports.proxy]);
   const { d, alive } = foreground('tinyproxy', BINARIES.tinyproxy, [
