@@ -104,6 +104,20 @@ describe('http probe against nginx', () => {
     expect([crit.status, crit.failure]).toEqual(['CRITICAL', 'tls']);
   });
 
+  it('says the days left once, and an expired certificate as expired days ago', async () => {
+    const s = need('nginx');
+    const url = `https://localhost:${s.ports.https}/`;
+    const warn = await probe({ url, ca: s.certs.ca, certWarnDays: 40, certCritDays: 7 });
+    expect(warn.summary.match(/\b(29|30) days\b/g)).toHaveLength(1);
+    expect(warn.summary).not.toContain('days left');
+    // 40 days on, the 30-day certificate has expired (OpenSSL still trusts it: its clock is the real one).
+    const later = new Date(Date.now() + 40 * 86_400_000);
+    const expired = await probe({ url, ca: s.certs.ca }, { now: () => later });
+    expect([expired.status, expired.failure]).toEqual(['CRITICAL', 'tls']);
+    expect(expired.summary).toMatch(/^certificate expired 1[01] days ago; HTTP 200 OK in \d+ ms, \d+ B$/);
+    expect(expired.details.certDaysLeft).toBeLessThan(0);
+  });
+
   it('logs in with basic auth from the URL or the spec, and never shows the password', async () => {
     const s = need('nginx');
     const { webUser: user, webPassword: password } = s.fixture;

@@ -4,7 +4,7 @@ import { clip, terminalSafe } from '../core/sanitize.ts';
 import { classify } from './classify.ts';
 import { credentials, isLoopback } from './conn.ts';
 import { redactUrl } from './spec.ts';
-import { judgeCert, loadCa } from './tls.ts';
+import { certSummary, judgeCert, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, type ProbeVerdict, ProbeFailure } from './types.ts';
 
 /** Most of a page read to look for the expected text; the rest is not downloaded. */
@@ -248,8 +248,8 @@ export async function fetchPage(
     ];
     if (hops.length > 0) parts.push(`after ${plural(hops.length, 'redirect')}`);
     if (p.spec.expect !== undefined) parts.push('expected text found');
-    if (typeof p.details.certDaysLeft === 'number')
-      parts.push(`certificate ${p.details.certDaysLeft} days left`);
+    const cert = certSummary(p);
+    if (cert !== null) parts.push(cert);
     return { summary: parts.join(', ') };
   }
 }
