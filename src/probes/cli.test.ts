@@ -106,6 +106,29 @@ describe('tenken probe', () => {
     expect((await tenken(['probe', 'not a url'])).error).toMatch(/^Cannot probe not a url: url: not a URL/);
   });
 
+  it('exits 3 with one line for a bare % in the password, at config load too', async () => {
+    const r = await tenken(['probe', 'http://admin:50%off@127.0.0.1:1/']);
+    expect([r.code, r.out]).toEqual([3, '']);
+    expect(r.error).toBe(
+      'Cannot probe http://admin:***@127.0.0.1:1/: url: the password in user:password@ must be percent-encoded (% → %25), or give it as password:',
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-probe-cfg-'));
+    try {
+      const config = path.join(dir, 'tenken.yaml');
+      writeFileSync(
+        config,
+        'services:\n  web:\n    probes:\n      - url: http://admin:50%off@127.0.0.1:1/\n',
+      );
+      const c = await tenken(['--config', config, 'config', 'check']);
+      expect(c.code).toBe(3);
+      expect(c.error).toContain(`${config}:4:`);
+      expect(c.error).toContain('the password in user:password@ must be percent-encoded (% → %25)');
+      expect(c.error).not.toContain('50%off');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the password out of what it prints', async () => {
     const r = await tenken(['probe', 'pop3://box:s3cret-pw@127.0.0.1:1']);
     expect(r.out).toContain('pop3://box:***@127.0.0.1:1');

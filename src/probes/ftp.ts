@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { lazyRequire } from '../core/lazy.ts';
 import { clip } from '../core/sanitize.ts';
 import { credentials, endpoint, isLoopback } from './conn.ts';
-import { judgeCert, loadCa } from './tls.ts';
+import { certSummary, judgeCert, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 const basicFtp = lazyRequire<typeof import('basic-ftp')>('basic-ftp');
@@ -117,8 +117,8 @@ export const ftp: ProbeKind = {
         }
         parts.push(`logged in as ${cred.user}`, `${dir} lists ${names.length} entries`);
       }
-      if (typeof p.details.certDaysLeft === 'number')
-        parts.push(`certificate ${p.details.certDaysLeft} days left`);
+      const cert = certSummary(p);
+      if (cert !== null) parts.push(cert);
       return { summary: parts.join(', ') };
     } catch (err) {
       throw ftpFailure(err, step);

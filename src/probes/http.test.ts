@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { need, privateDaemon } from '../../test/services/index.ts';
 import { lines, probe } from './testing.ts';
@@ -29,6 +30,25 @@ describe('http probe against nginx', () => {
     expect(r.status).toBe('CRITICAL');
     expect(r.failure).toBe('bad-status');
     expect(r.summary).toContain('HTTP 302 Moved Temporarily after 3 redirects (limit 3)');
+  });
+
+  it('blames a failure after a redirect on the redirect target, not on the probed URL', async () => {
+    const s = need('nginx');
+    const dns = await probe({ url: `http://127.0.0.1:${s.ports.http}/elsewhere`, timeout: 5 });
+    expect([dns.status, dns.failure]).toEqual(['CRITICAL', 'dns']);
+    expect(dns.summary).toBe('after redirect to http://nowhere.tenken.invalid/: name not found');
+    expect(dns.details.redirects).toEqual(['http://nowhere.tenken.invalid/']);
+    // The probed URL is plain http: the untrusted certificate is the redirect target's.
+    const tls = await probe({ url: `http://127.0.0.1:${s.ports.http}/tohttps` });
+    expect([tls.status, tls.failure]).toEqual(['CRITICAL', 'tls']);
+    expect(tls.summary).toMatch(
+      new RegExp(
+        `^after redirect to https://127\\.0\\.0\\.1:${s.ports.https}/: TLS: certificate not trusted: `,
+      ),
+    );
+    // The same failure at the probed URL itself keeps its plain wording.
+    const direct = await probe({ url: `https://127.0.0.1:${s.ports.https}/` });
+    expect(direct.summary).toMatch(/^TLS: certificate not trusted: /);
   });
 
   it('classifies a 404 as bad-status and a 500 as bad-status', async () => {
@@ -84,6 +104,20 @@ describe('http probe against nginx', () => {
     expect([crit.status, crit.failure]).toEqual(['CRITICAL', 'tls']);
   });
 
+  it('says the days left once, and an expired certificate as expired days ago', async () => {
+    const s = need('nginx');
+    const url = `https://localhost:${s.ports.https}/`;
+    const warn = await probe({ url, ca: s.certs.ca, certWarnDays: 40, certCritDays: 7 });
+    expect(warn.summary.match(/\b(29|30) days\b/g)).toHaveLength(1);
+    expect(warn.summary).not.toContain('days left');
+    // 40 days on, the 30-day certificate has expired (OpenSSL still trusts it: its clock is the real one).
+    const later = new Date(Date.now() + 40 * 86_400_000);
+    const expired = await probe({ url, ca: s.certs.ca }, { now: () => later });
+    expect([expired.status, expired.failure]).toEqual(['CRITICAL', 'tls']);
+    expect(expired.summary).toMatch(/^certificate expired 1[01] days ago; HTTP 200 OK in \d+ ms, \d+ B$/);
+    expect(expired.details.certDaysLeft).toBeLessThan(0);
+  });
+
   it('logs in with basic auth from the URL or the spec, and never shows the password', async () => {
     const s = need('nginx');
     const { webUser: user, webPassword: password } = s.fixture;
@@ -118,5 +152,29 @@ describe('http probe against nginx', () => {
     }
     const r = await probe({ url });
     expect([r.status, r.failure, r.summary]).toEqual(['CRITICAL', 'refused', 'connection refused']);
+  });
+});
+
+describe('the reason a failing status is given', () => {
+  it("falls back to the page's <title> when the status line has no reason phrase, terminal-safe", async () => {
+    const page = '<html><head><TITLE>\n Unable to connect\x1b[2J to upstream </TITLE></head></html>';
+    const server = net.createServer((sock) => {
+      sock.once('data', () => {
+        sock.end(
+          `HTTP/1.1 502 \r\ncontent-type: text/html\r\ncontent-length: ${page.length}\r\nconnection: close\r\n\r\n${page}`,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const r = await probe({ url: `http://127.0.0.1:${port}/` });
+      expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-status']);
+      expect(r.summary).toBe(
+        `HTTP 502 (page title "Unable to connect\\x1b[2J to upstream") from http://127.0.0.1:${port}/ (expected 2xx)`,
+      );
+    } finally {
+      server.close();
+    }
   });
 });

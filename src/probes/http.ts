@@ -1,9 +1,10 @@
 import type { buildConnector, Dispatcher } from 'undici';
 import { lazyRequire } from '../core/lazy.ts';
-import { clip } from '../core/sanitize.ts';
+import { clip, terminalSafe } from '../core/sanitize.ts';
+import { classify } from './classify.ts';
 import { credentials, isLoopback } from './conn.ts';
 import { redactUrl } from './spec.ts';
-import { judgeCert, loadCa } from './tls.ts';
+import { certSummary, judgeCert, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, type ProbeVerdict, ProbeFailure } from './types.ts';
 
 /** Most of a page read to look for the expected text; the rest is not downloaded. */
@@ -113,27 +114,79 @@ function withoutUserinfo(url: URL): URL {
   return u;
 }
 
+/** undici's message when the proxy answers CONNECT with anything but 200. */
+const TUNNEL_REFUSED = /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/;
+
+/**
+ * What a request's (or its body's) failure says: a proxy's refused CONNECT named as such, and after a
+ * redirect the hop it happened at, since the probed server answered correctly and the failure (an unknown
+ * name, an untrusted certificate, a refused connection) is at the redirect's target.
+ */
+function requestFailure(p: ProbeRun, err: unknown, url: URL, hopped: boolean, proxy: string): unknown {
+  const at = hopped ? `after redirect to ${clip(redactUrl(url.href), 200)}: ` : '';
+  const refused = proxy !== '' && err instanceof Error ? TUNNEL_REFUSED.exec(err.message) : null;
+  if (refused) {
+    p.transcript.received(`HTTP ${refused[1]} to CONNECT ${url.host}`);
+    return new ProbeFailure(
+      'bad-status',
+      `${at}the proxy refused CONNECT to ${url.host}: HTTP ${refused[1]}`,
+    );
+  }
+  if (!hopped) return err;
+  const c = classify(err, { aborted: p.signal.aborted, timeoutSeconds: p.timeoutSeconds });
+  return new ProbeFailure(c.failure, `${at}${c.reason}`);
+}
+
+/**
+ * Why the server gave its status, for a failure line: the status line's reason phrase, else (HTTP/2, or a
+ * server that sends none) the page's `<title>`; server text, so made terminal-safe and clipped. Empty when
+ * neither says anything.
+ */
+export function statusReason(statusText: string | undefined, page: string): string {
+  const phrase = (statusText ?? '').replace(/\s+/g, ' ').trim();
+  if (phrase !== '') return ` ${clip(terminalSafe(phrase), 80)}`;
+  // indexOf, not a regex: the page is up to 1 MiB of the server's text.
+  const lower = page.slice(0, 64 * 1024).toLowerCase();
+  const open = lower.indexOf('<title');
+  const start = open < 0 ? -1 : lower.indexOf('>', open);
+  const end = start < 0 ? -1 : lower.indexOf('</title', start);
+  if (end < 0) return '';
+  const title = page
+    .slice(start + 1, Math.min(end, start + 1 + 400))
+    .replace(/\s+/g, ' ')
+    .trim();
+  return title === '' ? '' : ` (page title "${clip(terminalSafe(title), 80)}")`;
+}
+
 /**
  * GETs `start` through `dispatcher`, following redirects itself (each hop in the transcript), and judges
- * the final status and the expected text. Shared by the http and proxy kinds.
+ * the final status and the expected text. Shared by the http and proxy kinds; `proxy` is the proxy's
+ * host:port when the dispatcher goes through one (its statuses are then said to come through it).
  */
 export async function fetchPage(
   p: ProbeRun,
   start: URL,
   dispatcher: Dispatcher,
-  via = '',
+  proxy = '',
 ): Promise<ProbeVerdict> {
   const maxRedirects = p.spec.redirects ?? 5;
   const hops: string[] = [];
   let url = start;
   for (;;) {
+    const via = proxy === '' ? '' : ` via ${proxy}${url.protocol === 'https:' ? ' (CONNECT)' : ''}`;
     p.transcript.sent(`GET ${redactUrl(url.href)}${via}`);
-    const res = await undici().request(withoutUserinfo(url), {
-      method: 'GET',
-      dispatcher,
-      signal: p.signal,
-      headers: { 'user-agent': USER_AGENT, accept: '*/*', ...basicAuth(p, url, start) },
-    });
+    const here = url;
+    const fail = (err: unknown): never => {
+      throw requestFailure(p, err, here, hops.length > 0, proxy);
+    };
+    const res = await undici()
+      .request(withoutUserinfo(url), {
+        method: 'GET',
+        dispatcher,
+        signal: p.signal,
+        headers: { 'user-agent': USER_AGENT, accept: '*/*', ...basicAuth(p, url, start) },
+      })
+      .catch(fail);
     p.mark('firstByte');
     const h = (name: string): string | undefined => {
       const v = res.headers[name];
@@ -147,7 +200,7 @@ export async function fetchPage(
     const location = h('location');
     const redirect = res.statusCode >= 300 && res.statusCode < 400 && location !== undefined;
     if (redirect && !statusAccepted(res.statusCode, p.spec.status) && hops.length < maxRedirects) {
-      await res.body.dump();
+      await res.body.dump().catch(fail);
       let next: URL;
       try {
         next = new URL(location, url);
@@ -162,7 +215,7 @@ export async function fetchPage(
       url = next;
       continue;
     }
-    const body = await readBody(res.body, h('content-type'));
+    const body = await readBody(res.body, h('content-type')).catch(fail);
     p.mark('body');
     p.details.httpStatus = res.statusCode;
     p.details.finalUrl = redactUrl(url.href);
@@ -175,9 +228,10 @@ export async function fetchPage(
       snippet(p, body.text);
       const wanted = p.spec.status === undefined ? '2xx' : p.spec.status.join(' or ');
       const tooMany = redirect ? ` after ${plural(hops.length, 'redirect')} (limit ${maxRedirects})` : '';
+      const through = proxy === '' ? '' : ` through the proxy ${proxy}`;
       throw new ProbeFailure(
         'bad-status',
-        `${line}${tooMany} from ${redactUrl(url.href)} (expected ${wanted})`,
+        `HTTP ${res.statusCode}${statusReason(res.statusText, body.text)}${tooMany} from ${redactUrl(url.href)}${through} (expected ${wanted})`,
       );
     }
     if (p.spec.expect !== undefined && !body.text.includes(p.spec.expect)) {
@@ -194,8 +248,8 @@ export async function fetchPage(
     ];
     if (hops.length > 0) parts.push(`after ${plural(hops.length, 'redirect')}`);
     if (p.spec.expect !== undefined) parts.push('expected text found');
-    if (typeof p.details.certDaysLeft === 'number')
-      parts.push(`certificate ${p.details.certDaysLeft} days left`);
+    const cert = certSummary(p);
+    if (cert !== null) parts.push(cert);
     return { summary: parts.join(', ') };
   }
 }

@@ -1,7 +1,7 @@
 import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
 import { plural } from './http.ts';
-import { loadCa } from './tls.ts';
+import { certSummary, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 /*
@@ -155,8 +155,8 @@ export const imap: ProbeKind = {
         parts.push(`logged in, ${plural(Number(p.details.messages), 'message')} in INBOX`);
       }
       await s.command('LOGOUT', 'LOGOUT reply').catch(() => undefined);
-      if (typeof p.details.certDaysLeft === 'number')
-        parts.push(`certificate ${p.details.certDaysLeft} days left`);
+      const cert = certSummary(p);
+      if (cert !== null) parts.push(cert);
       return { summary: parts.join(', ') };
     } finally {
       s.conn.close();

@@ -1,6 +1,6 @@
 import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
-import { loadCa } from './tls.ts';
+import { certSummary, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 /*
@@ -137,8 +137,8 @@ export const pop3: ProbeKind = {
       }
       conn.writeLine('QUIT');
       await status(conn, 'QUIT reply').catch(() => undefined);
-      if (typeof p.details.certDaysLeft === 'number')
-        parts.push(`certificate ${p.details.certDaysLeft} days left`);
+      const cert = certSummary(p);
+      if (cert !== null) parts.push(cert);
       return { summary: parts.join(', ') };
     } finally {
       conn.close();

@@ -50,6 +50,28 @@ describe('proxy probe against tinyproxy', () => {
     });
     expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-status']);
     expect(r.details.httpStatus).toBe(500);
+    // The status is the proxy's own: said to come through it, with its reason phrase.
+    expect(r.summary).toBe(
+      `HTTP 500 Unable to connect from http://127.0.0.1:1/ through the proxy 127.0.0.1:${s.ports.proxy} (expected 2xx)`,
+    );
+  });
+
+  it("says a status is the proxy's, with its reason, when its upstream proxy is down", async () => {
+    const s = need('nginx');
+    const { daemon, ports } = await privateDaemon('tinyproxy', { proxyUpstream: '127.0.0.1:1' });
+    try {
+      const r = await probe({
+        url: `http://127.0.0.1:${ports.proxy}`,
+        kind: 'proxy',
+        target: `http://127.0.0.1:${s.ports.http}/`,
+      });
+      expect([r.status, r.failure, r.details.httpStatus]).toEqual(['CRITICAL', 'bad-status', 502]);
+      expect(r.summary).toBe(
+        `HTTP 502 Unable to connect to upstream proxy from http://127.0.0.1:${s.ports.http}/ through the proxy 127.0.0.1:${ports.proxy} (expected 2xx)`,
+      );
+    } finally {
+      await daemon.stop();
+    }
   });
 
   it('names a refused connection once tinyproxy is stopped', async () => {

@@ -1,17 +1,64 @@
+import type { Dispatcher } from 'undici';
 import { lazyRequire } from '../core/lazy.ts';
 import { fetchPage } from './http.ts';
 import { redactUrl } from './spec.ts';
 import { loadCa } from './tls.ts';
-import { type ProbeKind, ProbeFailure } from './types.ts';
+import type { ProbeKind, ProbeRun } from './types.ts';
 
 const undici = lazyRequire<typeof import('undici')>('undici');
 
-/** undici's message when the proxy answers CONNECT with anything but 200. */
-const TUNNEL_REFUSED = /Proxy response \((\d+)\) !== 200 when HTTP Tunneling/;
+/** `Proxy-Authorization` for the proxy URL's `user:password@`, as undici's ProxyAgent sends it. */
+function proxyAuth(proxy: URL): Record<string, string> {
+  if (proxy.username === '' || proxy.password === '') return {};
+  const pair = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { 'proxy-authorization': `Basic ${Buffer.from(pair).toString('base64')}` };
+}
+
+/**
+ * The way through the proxy a browser takes: an http:// URL as a forward request (the absolute URL in the
+ * request line, on a connection to the proxy), an https:// URL through CONNECT (undici's ProxyAgent).
+ * undici's own forward path drops the status line's reason phrase, and with it the proxy's only word on
+ * why it failed (`502 Unable to connect to upstream proxy`): here the forward request is a plain request to
+ * the proxy, whose reason phrase reaches fetchPage.
+ */
+function throughProxy(p: ProbeRun, tunnel: Dispatcher): Dispatcher {
+  const proxy = p.url;
+  const ms = p.timeoutSeconds * 1000;
+  const toProxy = new (undici().Pool)(proxy.origin, {
+    connections: 1,
+    connect: { timeout: ms },
+    headersTimeout: ms,
+    bodyTimeout: ms,
+  });
+  const auth = proxyAuth(proxy);
+  class ThroughProxy extends undici().Dispatcher {
+    override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      const origin = String(opts.origin ?? '');
+      if (!origin.startsWith('http:')) return tunnel.dispatch(opts, handler);
+      const own = opts.headers && !Array.isArray(opts.headers) ? opts.headers : {};
+      return toProxy.dispatch(
+        {
+          ...opts,
+          origin: proxy.origin,
+          path: `${origin}${opts.path}`,
+          headers: { ...auth, host: new URL(origin).host, ...own },
+        },
+        handler,
+      );
+    }
+    override close(): Promise<void> {
+      return Promise.all([toProxy.close(), tunnel.close()]).then(() => {});
+    }
+    override destroy(): Promise<void> {
+      return Promise.all([toProxy.destroy(), tunnel.destroy()]).then(() => {});
+    }
+  }
+  return new ThroughProxy();
+}
 
 /**
  * Fetches `target` through the HTTP proxy at the probe URL, as a browser configured with that proxy would:
- * a plain forward request for http://, CONNECT for https:// (undici's ProxyAgent does both).
+ * a plain forward request for http://, CONNECT for https://.
  */
 export const proxy: ProbeKind = {
   name: 'proxy',
@@ -21,10 +68,8 @@ export const proxy: ProbeKind = {
     const target = new URL(p.spec.target ?? '');
     const ca = await loadCa(p);
     p.details.target = redactUrl(target.href);
-    const agent = new (undici().ProxyAgent)({
+    const tunnel = new (undici().ProxyAgent)({
       uri: p.url.href,
-      // A plain forward request for http:// targets, as browsers send it; CONNECT only for https://.
-      proxyTunnel: false,
       requestTls: { rejectUnauthorized: p.spec.insecure !== true, ...(ca === undefined ? {} : { ca }) },
       connect: { timeout: p.timeoutSeconds * 1000 },
       // The CONNECT to the proxy is sent without the request's signal: its own timeouts are the probe's, not
@@ -36,16 +81,9 @@ export const proxy: ProbeKind = {
           bodyTimeout: p.timeoutSeconds * 1000,
         }),
     });
-    const via = ` via ${p.url.host}${target.protocol === 'https:' ? ' (CONNECT)' : ''}`;
+    const agent = throughProxy(p, tunnel);
     try {
-      return await fetchPage(p, target, agent, via);
-    } catch (err) {
-      const m = err instanceof Error ? TUNNEL_REFUSED.exec(err.message) : null;
-      if (m) {
-        p.transcript.received(`HTTP ${m[1]} to CONNECT ${target.host}`);
-        throw new ProbeFailure('bad-status', `the proxy refused CONNECT to ${target.host}: HTTP ${m[1]}`);
-      }
-      throw err;
+      return await fetchPage(p, target, agent, p.url.host);
     } finally {
       void agent.destroy().catch(() => {});
     }

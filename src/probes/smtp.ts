@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
-import { loadCa } from './tls.ts';
+import { certSummary, loadCa } from './tls.ts';
 import { waitForMail } from './mailbox.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
@@ -152,8 +152,8 @@ export const smtp: ProbeKind = {
       if (p.spec.roundtrip !== undefined) done.push(await roundtrip(p, conn, helo));
       conn.writeLine('QUIT');
       await readReply(conn, 'QUIT reply').catch(() => undefined);
-      if (typeof p.details.certDaysLeft === 'number')
-        done.push(`certificate ${p.details.certDaysLeft} days left`);
+      const cert = certSummary(p);
+      if (cert !== null) done.push(cert);
       return { summary: done.join(', ') };
     } finally {
       conn.close();

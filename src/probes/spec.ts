@@ -109,6 +109,12 @@ export const probeSpec = z
       ctx.addIssue({ code: 'custom', path: ['url'], message: `not a URL: ${redactUrl(s.url)}` });
       return;
     }
+    // The probes percent-decode user:password@; a bare `%` would fail every run as "URI malformed".
+    const badUserinfo = userinfoProblem(s.url);
+    if (badUserinfo !== null) ctx.addIssue({ code: 'custom', path: ['url'], message: badUserinfo });
+    const fetchUrl = s.roundtrip?.fetch;
+    const badFetch = fetchUrl === undefined ? null : userinfoProblem(fetchUrl);
+    if (badFetch !== null) ctx.addIssue({ code: 'custom', path: ['roundtrip', 'fetch'], message: badFetch });
     const kind = s.kind ?? scheme;
     if (!(PROBE_KEYS as readonly string[]).includes(kind)) {
       ctx.addIssue({
@@ -136,6 +142,30 @@ export const probeSpec = z
       ctx.addIssue({ code: 'custom', path: ['roundtrip'], message: 'roundtrip is for smtp probes' });
     }
   });
+
+/**
+ * Why the user or password in a URL's `user:password@` cannot be percent-decoded (a `%` not followed by two
+ * hex digits, as in `50%off`), or null when both decode (or the text is no URL: said elsewhere).
+ */
+export function userinfoProblem(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  for (const [part, value, key] of [
+    ['user', u.username, 'user'],
+    ['password', u.password, 'password'],
+  ] as const) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      return `the ${part} in user:password@ must be percent-encoded (% → %25), or give it as ${key}:`;
+    }
+  }
+  return null;
+}
 
 /** A parsed probe spec. */
 export type ProbeSpec = z.output<typeof probeSpec>;

@@ -85,10 +85,26 @@ export function judgeCert(p: ProbeRun, socket: TLSSocket, opts: { opportunistic?
   }
   const warn = p.spec.certWarnDays ?? p.defaults.certWarnDays;
   const crit = p.spec.certCritDays ?? p.defaults.certCritDays;
-  if (info.daysLeft < 0) p.issue('CRITICAL', 'tls', `certificate expired ${-info.daysLeft} days ago`);
-  else if (info.daysLeft < crit) p.issue('CRITICAL', 'tls', `certificate expires in ${info.daysLeft} days`);
-  else if (info.daysLeft < warn) p.issue('WARNING', 'tls', `certificate expires in ${info.daysLeft} days`);
+  if (info.daysLeft < 0) p.issue('CRITICAL', 'tls', `certificate expired ${days(-info.daysLeft)} ago`);
+  else if (info.daysLeft < crit) p.issue('CRITICAL', 'tls', `certificate expires in ${days(info.daysLeft)}`);
+  else if (info.daysLeft < warn) p.issue('WARNING', 'tls', `certificate expires in ${days(info.daysLeft)}`);
   return accepted;
+}
+
+const days = (n: number): string => `${n} day${n === 1 ? '' : 's'}`;
+
+/**
+ * The certificate's part of an OK probe's summary (`certificate 29 days left`), or null when there is no
+ * certificate or judgeCert's issue already says it (`certificate expires in 5 days`, `certificate expired
+ * 11 days ago`): the figure once, and never as "-11 days left".
+ */
+export function certSummary(p: ProbeRun): string | null {
+  const left = p.details.certDaysLeft;
+  if (typeof left !== 'number' || Number.isNaN(left)) return null;
+  const warn = p.spec.certWarnDays ?? p.defaults.certWarnDays;
+  const crit = p.spec.certCritDays ?? p.defaults.certCritDays;
+  if (left < 0 || left < crit || left < warn) return null;
+  return `certificate ${days(left)} left`;
 }
 
 /** The CA bundle a probe names (a host path), as PEM text. */

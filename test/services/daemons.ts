@@ -312,7 +312,8 @@ export async function waitForPort(
 
 /**
  * nginx on http and https, serving a page with FIXTURE.token, `/old` redirecting to it, `/missing` 404,
- * `/private/` behind basic auth (FIXTURE.webUser), `/latin1.html` in ISO-8859-1.
+ * `/private/` behind basic auth (FIXTURE.webUser), `/latin1.html` in ISO-8859-1, `/elsewhere` redirecting
+ * to an unresolvable `.invalid` name and `/tohttps` to its own https port (a certificate of the test CA).
  */
 export async function startNginx(dir: string, ports: Ports, certs: Certs): Promise<Daemon> {
   const conf = path.join(dir, 'nginx.conf');
@@ -342,6 +343,8 @@ http {
     location = /old { return 301 /; }
     location = /loop { return 302 /loop; }
     location = /broken { return 500; }
+    location = /elsewhere { return 302 http://nowhere.tenken.invalid/; }
+    location = /tohttps { return 301 https://127.0.0.1:${ports.https}/; }
     location /private/ { auth_basic "tenken"; auth_basic_user_file ${dir}/htpasswd; }
     location = /latin1.html { types { } default_type "text/html; charset=iso-8859-1"; }
   }
@@ -488,7 +491,7 @@ ${opts.logFile ? '  log level = 1 auth_audit:3\n' : ''}  load printers = no
 export async function startTinyproxy(
   dir: string,
   ports: Ports,
-  opts: { allow?: string } = {},
+  opts: { allow?: string; upstream?: string } = {},
 ): Promise<Daemon> {
   await mkdir(dir, { recursive: true, mode: 0o777 });
   await chmod(dir, 0o777);
@@ -504,7 +507,7 @@ ConnectPort ${ports.https}
 LogLevel Info
 PidFile "${dir}/tinyproxy.pid"
 LogFile "${dir}/tinyproxy.log"
-`,
+${opts.upstream === undefined ? '' : `Upstream http ${opts.upstream}\n`}`,
   });
   await assertFree('tinyproxy', [ports.proxy]);
   const { d, alive } = foreground('tinyproxy', BINARIES.tinyproxy, [

@@ -86,6 +86,8 @@ export interface PrivateOptions {
   mailPenalty?: boolean;
   /** tinyproxy: the only client address it allows (loopback's clients are then refused). */
   proxyAllow?: string;
+  /** tinyproxy: forward everything to this upstream proxy (`host:port`). */
+  proxyUpstream?: string;
 }
 
 /**
@@ -112,7 +114,11 @@ export async function privateDaemon(
         signing: 'default',
         ...(opts.smbLogFile ? { logFile: path.join(dir, 'log.smbd') } : {}),
       }),
-    tinyproxy: () => startTinyproxy(dir, ports, opts.proxyAllow ? { allow: opts.proxyAllow } : {}),
+    tinyproxy: () =>
+      startTinyproxy(dir, ports, {
+        ...(opts.proxyAllow ? { allow: opts.proxyAllow } : {}),
+        ...(opts.proxyUpstream ? { upstream: opts.proxyUpstream } : {}),
+      }),
     dnsmasq: () => startDnsmasq(dir, ports),
     // dovecot + postfix as one: tests of failed logins use these, since dovecot delays the next login
     // from the same address after a failure, which would slow the shared instance for everyone.
