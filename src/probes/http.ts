@@ -93,16 +93,23 @@ async function readBody(
 /**
  * The Authorization header for credentials in the spec or the URL, and only to the URL's own origin (a
  * redirect elsewhere does not get them). Over plain HTTP to another machine they are not sent, and a WARNING
- * says so, as the mail probes do for a password without TLS.
+ * says so, as the mail probes do for a password without TLS. Through a proxy, the probe's credentials are the
+ * proxy's (its Proxy-Authorization): the site gets only those written in the target URL, never the proxy's.
  */
-function basicAuth(p: ProbeRun, url: URL, start: URL): Record<string, string> {
-  const cred = credentials(p);
+function basicAuth(p: ProbeRun, url: URL, start: URL, proxied: boolean): Record<string, string> {
+  const cred = proxied ? urlCredentials(start) : credentials(p);
   if (cred === null || url.origin !== start.origin) return {};
   if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
     p.issue('WARNING', 'tls', 'credentials not sent: plain HTTP to another machine would show the password');
     return {};
   }
   return { authorization: `Basic ${Buffer.from(`${cred.user}:${cred.password}`).toString('base64')}` };
+}
+
+/** The user and password written in a URL (`http://user:pass@site/`), decoded; null without a user. */
+function urlCredentials(url: URL): { user: string; password: string } | null {
+  if (url.username === '') return null;
+  return { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
 }
 
 /** The URL to request: without its userinfo (sent as a header, never in the request line). */
@@ -184,7 +191,7 @@ export async function fetchPage(
         method: 'GET',
         dispatcher,
         signal: p.signal,
-        headers: { 'user-agent': USER_AGENT, accept: '*/*', ...basicAuth(p, url, start) },
+        headers: { 'user-agent': USER_AGENT, accept: '*/*', ...basicAuth(p, url, start, proxy !== '') },
       })
       .catch(fail);
     p.mark('firstByte');

@@ -1,3 +1,5 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { need, privateDaemon } from '../../test/services/index.ts';
 import { lines, probe } from './testing.ts';
@@ -15,6 +17,34 @@ describe('proxy probe against tinyproxy', () => {
     expect(r.kind).toBe('proxy');
     expect(r.details.httpStatus).toBe(200);
     expect(lines(r)).toContain(`> GET http://127.0.0.1:${s.ports.http}/ via 127.0.0.1:${s.ports.proxy}`);
+  });
+
+  it("never sends the proxy's password to the site: the site gets only the target URL's own", async () => {
+    const s = need('tinyproxy');
+    const seen: IncomingHttpHeaders[] = [];
+    const site = createServer((req, res) => {
+      seen.push(req.headers);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const port = (site.address() as AddressInfo).port;
+    try {
+      const proxyUrl = `http://puser:psecret@127.0.0.1:${s.ports.proxy}`;
+      const plain = await probe({ url: proxyUrl, kind: 'proxy', target: `http://127.0.0.1:${port}/` });
+      expect(plain.status, plain.summary).toBe('OK');
+      const own = await probe({
+        url: proxyUrl,
+        kind: 'proxy',
+        target: `http://tuser:tsecret@127.0.0.1:${port}/`,
+      });
+      expect(own.status, own.summary).toBe('OK');
+      expect(seen).toHaveLength(2);
+      expect(seen[0]?.authorization).toBeUndefined();
+      expect(seen[1]?.authorization).toBe(`Basic ${Buffer.from('tuser:tsecret').toString('base64')}`);
+      // (tinyproxy without BasicAuth passes the Proxy-Authorization header on: that one is the proxy's doing.)
+    } finally {
+      site.close();
+    }
   });
 
   it('fetches an https page through CONNECT', async () => {

@@ -28,6 +28,14 @@ describe('user:password@ in a probe URL', () => {
     ]);
   });
 
+  it("refuses the same in a proxy probe's target URL (its user and password are the site's)", () => {
+    expect(
+      issues({ url: 'http://127.0.0.1:3128', kind: 'proxy', target: 'http://box:50%off@127.0.0.1/' }),
+    ).toEqual([
+      'target: the password in user:password@ must be percent-encoded (% → %25), or give it as password:',
+    ]);
+  });
+
   it('accepts a percent-encoded password, and never puts the password in the message', () => {
     expect(issues({ url: 'http://admin:50%25off@127.0.0.1:8080/' })).toEqual([]);
     expect(issues({ url: 'http://admin:p%40ss@127.0.0.1:8080/' })).toEqual([]);

@@ -115,6 +115,8 @@ export const probeSpec = z
     const fetchUrl = s.roundtrip?.fetch;
     const badFetch = fetchUrl === undefined ? null : userinfoProblem(fetchUrl);
     if (badFetch !== null) ctx.addIssue({ code: 'custom', path: ['roundtrip', 'fetch'], message: badFetch });
+    const badTarget = s.target === undefined ? null : userinfoProblem(s.target);
+    if (badTarget !== null) ctx.addIssue({ code: 'custom', path: ['target'], message: badTarget });
     const kind = s.kind ?? scheme;
     if (!(PROBE_KEYS as readonly string[]).includes(kind)) {
       ctx.addIssue({
