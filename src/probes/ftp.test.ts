@@ -30,6 +30,47 @@ describe('ftp probe against vsftpd', () => {
     expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-content']);
   });
 
+  it('reports a directory the user may not enter as CRITICAL with the CWD reply, not as its own entry', async () => {
+    const s = need('vsftpd');
+    const r = await probe({ url: `ftp://anonymous@127.0.0.1:${s.ports.ftp}/${s.fixture.ftpLockedDir}` });
+    expect([r.status, r.failure, r.summary]).toEqual([
+      'CRITICAL',
+      'bad-status',
+      `CWD /${s.fixture.ftpLockedDir}: 550 Failed to change directory.`,
+    ]);
+  });
+
+  it('reports a missing directory as CRITICAL, not as an empty listing', async () => {
+    const s = need('vsftpd');
+    const r = await probe({ url: `ftp://anonymous@127.0.0.1:${s.ports.ftp}/nonexistent/` });
+    expect([r.status, r.failure, r.summary]).toEqual([
+      'CRITICAL',
+      'bad-status',
+      'CWD /nonexistent/: 550 Failed to change directory.',
+    ]);
+  });
+
+  it('takes a URL naming a file as that file: its size, and its name for expect', async () => {
+    const s = need('vsftpd');
+    const r = await probe({
+      url: `ftp://anonymous@127.0.0.1:${s.ports.ftp}/pub/${s.fixture.ftpFile}`,
+      expect: s.fixture.ftpFile,
+    });
+    expect(r.status, `${r.summary}\n${lines(r).join('\n')}`).toBe('OK');
+    expect(r.summary).toContain(`logged in as anonymous, /pub/${s.fixture.ftpFile} is a file of 23 bytes`);
+    expect(r.details.size).toBe('tenken probe test file\n'.length);
+    expect(r.details.names).toEqual([s.fixture.ftpFile]);
+  });
+
+  it('does not take a file for a directory when the URL ends in a slash', async () => {
+    const s = need('vsftpd');
+    const r = await probe({ url: `ftp://anonymous@127.0.0.1:${s.ports.ftp}/pub/${s.fixture.ftpFile}/` });
+    expect([r.status, r.summary]).toEqual([
+      'CRITICAL',
+      `CWD /pub/${s.fixture.ftpFile}/: 550 Failed to change directory.`,
+    ]);
+  });
+
   it('classifies a refused login as bad-status with the 530 reply', async () => {
     const s = need('vsftpd');
     const r = await probe({ url: `ftp://someone:hunter2-secret@127.0.0.1:${s.ports.ftp}/` });

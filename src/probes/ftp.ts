@@ -32,6 +32,24 @@ function ftpFailure(err: unknown, what: string): unknown {
   return err;
 }
 
+type FtpClient = InstanceType<ReturnType<typeof basicFtp>['Client']>;
+
+/**
+ * Whether `path`, which the server would not change into, is a file: its SIZE (in binary type, which
+ * some servers require) is its size; a server without SIZE gets `{size: null}`, judged by its listing.
+ * A path ending in `/` names a directory; it and a path SIZE refuses give null.
+ */
+async function whichFile(client: FtpClient, path: string): Promise<{ size: number | null } | null> {
+  if (path.endsWith('/')) return null;
+  await client.sendIgnoringError('TYPE I');
+  const res = await client.sendIgnoringError(`SIZE ${path}`);
+  if (res.code === 213) {
+    const size = Number.parseInt(res.message.slice(4), 10);
+    return { size: Number.isNaN(size) ? null : size };
+  }
+  return res.code >= 500 && res.code <= 504 ? { size: null } : null;
+}
+
 /**
  * TLS options for basic-ftp: the certificate is judged after the handshake (judgeCert); no SNI for an
  * address (RFC 6066: Node prints a DeprecationWarning on stderr for one, which cron mails every run).
@@ -103,19 +121,40 @@ export const ftp: ProbeKind = {
         await client.login(cred.user, cred.password === '' ? 'tenken@' : cred.password);
         p.mark('login');
         const dir = decodeURIComponent(p.url.pathname) || '/';
+        // Into the directory first, as a client does: `LIST -a /locked` of a directory the user may not
+        // enter lists the directory's own entry, and of a missing one lists nothing, both with a 226.
+        step = `CWD ${dir}`;
+        const cwd = await client.sendIgnoringError(`CWD ${dir}`);
+        let file: { size: number | null } | null = null;
+        if (cwd.code >= 400) {
+          file = await whichFile(client, dir);
+          if (file === null) throw new (basicFtp().FTPError)(cwd);
+        }
         step = `listing of ${dir}`;
-        const list = await client.list(dir);
+        const list = file === null ? await client.list() : await client.list(dir);
         p.mark('list');
+        // A server without SIZE: the path is a file when its listing shows files only (a directory the
+        // user may not enter lists its own entry, a missing path nothing).
+        if (file?.size === null && (list.length === 0 || list.some((f) => f.isDirectory))) {
+          step = `CWD ${dir}`;
+          throw new (basicFtp().FTPError)(cwd);
+        }
         const names = list.map((f) => f.name);
         p.details.entries = names.length;
         p.details.names = names.slice(0, 20);
+        if (file !== null && file.size !== null) p.details.size = file.size;
         if (p.spec.expect !== undefined && !names.includes(p.spec.expect)) {
           throw new ProbeFailure(
             'bad-content',
             `"${clip(p.spec.expect, 60)}" is not in the listing of ${dir} (${names.length} entries)`,
           );
         }
-        parts.push(`logged in as ${cred.user}`, `${dir} lists ${names.length} entries`);
+        parts.push(
+          `logged in as ${cred.user}`,
+          file === null
+            ? `${dir} lists ${names.length} entries`
+            : `${dir} is a file${file.size === null ? '' : ` of ${file.size} bytes`}`,
+        );
       }
       if (typeof p.details.certDaysLeft === 'number')
         parts.push(`certificate ${p.details.certDaysLeft} days left`);

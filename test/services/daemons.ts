@@ -59,6 +59,8 @@ export const FIXTURE = {
   dnsName: 'www.tenken.test',
   dnsAddress: '127.0.0.5',
   ftpFile: 'readme.txt',
+  /** A directory beside vsftpd's pub/ with mode 000: the anonymous user cannot change into it. */
+  ftpLockedDir: 'locked',
   /** nginx's /private/ asks for this user and password (HTTP basic auth). */
   webUser: 'webuser',
   webPassword: 'web-pw-4c1e',
@@ -405,6 +407,9 @@ ${
 }`,
   });
   await mkdir(path.join(dir, 'empty'), { recursive: true, mode: 0o755 });
+  // A directory the anonymous user may not enter (vsftpd lists its own entry for `LIST -a locked`).
+  await mkdir(path.join(dir, 'root', FIXTURE.ftpLockedDir), { recursive: true });
+  await chmod(path.join(dir, 'root', FIXTURE.ftpLockedDir), 0o000);
   await assertFree('vsftpd', [ports.ftp]);
   const { d, alive } = foreground('vsftpd', BINARIES.vsftpd, [path.join(dir, 'vsftpd.conf')]);
   await ready(d, alive, [ports.ftp]);
