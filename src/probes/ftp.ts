@@ -1,8 +1,10 @@
-import { isIP } from 'node:net';
+import net, { isIP, isIPv4 } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { lazyRequire } from '../core/lazy.ts';
 import { clip } from '../core/sanitize.ts';
 import { credentials, endpoint, isLoopback } from './conn.ts';
+import { judgePasv, parsePasv, pasvNeedsConnect, plainIPv4, type Reach } from './ftp-pasv.ts';
 import { judgeCert, loadCa } from './tls.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
@@ -50,6 +52,64 @@ async function whichFile(client: FtpClient, path: string): Promise<{ size: numbe
   return res.code >= 500 && res.code <= 504 ? { size: null } : null;
 }
 
+/** Connects to a PASV address within `ms` (or until the probe's deadline): `ok`, or why not. */
+function reach(p: ProbeRun, host: string, port: number, ms: number): Promise<Reach> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let settled = false;
+    const done = (r: Reach): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      p.signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      p.transcript.note(`data connection to ${host}:${port}: ${r.ok ? 'open' : r.why}`);
+      resolve(r);
+    };
+    const onAbort = (): void => done({ ok: false, why: `no answer within ${p.timeoutSeconds} s` });
+    const timer = setTimeout(
+      () => done({ ok: false, why: `no answer within ${(ms / 1000).toFixed(1)} s` }),
+      ms,
+    );
+    p.signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => done({ ok: true }));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = {
+        ECONNREFUSED: 'connection refused',
+        EHOSTUNREACH: 'host unreachable',
+        ENETUNREACH: 'network unreachable',
+      };
+      done({ ok: false, why: why[err.code ?? ''] ?? err.code ?? err.message });
+    });
+  });
+}
+
+/**
+ * Asks PASV, as clients that do not use EPSV do, and judges its address against the one the control
+ * connection went to (judgePasv): a WARNING for one clients cannot use, a note for the summary otherwise.
+ * Over IPv6 there is no PASV (clients use EPSV), so nothing is asked.
+ */
+async function checkPasv(p: ProbeRun, client: FtpClient): Promise<string | null> {
+  const server = plainIPv4(client.ftp.socket.remoteAddress ?? '');
+  if (!isIPv4(server)) return null;
+  const res = await client.sendIgnoringError('PASV');
+  const pasv = res.code === 227 ? parsePasv(res.message) : null;
+  if (pasv === null) {
+    const reply = `${res.code} ${clip(res.message.replace(/^\d{3}[ -]/, ''), 80)}`;
+    p.issue('WARNING', null, `PASV answered ${reply}: clients that use PASV cannot open data connections`);
+    return null;
+  }
+  p.details.pasv = `${pasv.host}:${pasv.port}`;
+  let r: Reach | null = null;
+  if (pasvNeedsConnect(pasv, server)) {
+    const ms = Math.min(5000, p.deadline - performance.now() - 500);
+    r = ms < 100 ? null : await reach(p, pasv.host, pasv.port, ms);
+  }
+  const verdict = judgePasv(pasv, server, r);
+  if (verdict.warning !== null) p.issue('WARNING', null, verdict.warning);
+  return verdict.note;
+}
+
 /**
  * TLS options for basic-ftp: the certificate is judged after the handshake (judgeCert); no SNI for an
  * address (RFC 6066: Node prints a DeprecationWarning on stderr for one, which cron mails every run).
@@ -65,10 +125,13 @@ export function ftpTlsOptions(
   };
 }
 
-/** ftp:// and ftps:// (implicit TLS): banner, AUTH TLS when offered, optional login and listing (basic-ftp). */
+/**
+ * ftp:// and ftps:// (implicit TLS): banner, AUTH TLS when offered, optional login, listing and PASV check
+ * (basic-ftp).
+ */
 export const ftp: ProbeKind = {
   name: 'ftp',
-  description: 'FTP: banner, AUTH TLS, optional login and directory listing',
+  description: 'FTP: banner, AUTH TLS, optional login, directory listing and PASV address',
   defaultPort: (scheme) => (scheme === 'ftps' ? 990 : 21),
   async run(p) {
     const implicit = p.url.protocol === 'ftps:';
@@ -155,6 +218,9 @@ export const ftp: ProbeKind = {
             ? `${dir} lists ${names.length} entries`
             : `${dir} is a file${file.size === null ? '' : ` of ${file.size} bytes`}`,
         );
+        step = 'PASV';
+        const note = await checkPasv(p, client);
+        if (note !== null) parts.push(note);
       }
       if (typeof p.details.certDaysLeft === 'number')
         parts.push(`certificate ${p.details.certDaysLeft} days left`);

@@ -368,12 +368,13 @@ http {
 
 /**
  * vsftpd, its root holding pub/readme.txt: anonymous only, or with `local` also local users through PAM
- * (the package's /etc/pam.d/vsftpd), so that a wrong password is a real failed login in its log.
+ * (the package's /etc/pam.d/vsftpd), so that a wrong password is a real failed login in its log;
+ * `pasvAddress` is the address its PASV replies give (vsftpd's pasv_address; 127.0.0.1 by default).
  */
 export async function startVsftpd(
   dir: string,
   ports: Ports,
-  opts: { local?: boolean } = {},
+  opts: { local?: boolean; pasvAddress?: string } = {},
 ): Promise<Daemon> {
   await writeTree(dir, {
     [`root/pub/${FIXTURE.ftpFile}`]: 'tenken probe test file\n',
@@ -388,7 +389,7 @@ no_anon_password=YES
 local_enable=${opts.local ? 'YES' : 'NO'}
 write_enable=NO
 pasv_enable=YES
-pasv_address=127.0.0.1
+pasv_address=${opts.pasvAddress ?? '127.0.0.1'}
 pasv_min_port=${ports.ftpPasv}
 pasv_max_port=${ports.ftpPasv + 9}
 connect_from_port_20=NO
