@@ -70,9 +70,27 @@ function staticWarning(pasv: { host: string; port: number }, server: string): st
   return null;
 }
 
-/** Whether judging `pasv` needs a connection to it: a different address that is not wrong on its face. */
-export function pasvNeedsConnect(pasv: { host: string; port: number }, server: string): boolean {
-  return pasv.host !== server && staticWarning(pasv, server) === null;
+/**
+ * Whether `pasv` is one of this host's own addresses (`local`: its interfaces' addresses, loopback left out)
+ * while the probe reached the server over loopback, so that the server is this host. Such a pasv_address
+ * (the LAN or public address of the host, the usual setting) serves the clients that come in at it; the
+ * probe cannot try it, since vsftpd listens for the data connection on the address the control
+ * connection came to (127.0.0.1), where curl over loopback fails as well.
+ */
+function ownAddress(pasv: { host: string }, server: string, local: ReadonlySet<string>): boolean {
+  return addressScope(server) === 'loopback' && local.has(pasv.host);
+}
+
+/**
+ * Whether judging `pasv` needs a connection to it: a different address that is neither wrong on its
+ * face nor this host's own (`local`, see judgePasv).
+ */
+export function pasvNeedsConnect(
+  pasv: { host: string; port: number },
+  server: string,
+  local: ReadonlySet<string>,
+): boolean {
+  return pasv.host !== server && !ownAddress(pasv, server, local) && staticWarning(pasv, server) === null;
 }
 
 /**
@@ -82,17 +100,21 @@ export function pasvNeedsConnect(pasv: { host: string; port: number }, server: s
  * public one), and otherwise only when the probe could not connect to it (`reach`; null when not tried).
  * A public address of a server the probe reached at a private or loopback one is the usual set-up behind
  * NAT: clients outside use it, and a router without hairpin NAT drops or refuses it from inside, so that
- * is a note, not a warning.
+ * is a note, not a warning. So is an address of this host's own (`local`: its interfaces' IPv4 addresses)
+ * when the probe reached it over loopback: the host's LAN or public address, which its clients use.
  */
 export function judgePasv(
   pasv: { host: string; port: number },
   server: string,
   reach: Reach | null,
+  local: ReadonlySet<string>,
 ): PasvVerdict {
   if (pasv.host === server) return { warning: null, note: null };
+  const at = `${pasv.host}:${pasv.port}`;
+  if (ownAddress(pasv, server, local))
+    return { warning: null, note: `PASV answers ${at}, an address of this host` };
   const fixed = staticWarning(pasv, server);
   if (fixed !== null) return { warning: fixed, note: null };
-  const at = `${pasv.host}:${pasv.port}`;
   if (reach === null) return { warning: null, note: `PASV answers ${at} (not tried: no time left)` };
   if (reach.ok) return { warning: null, note: `PASV answers ${at}` };
   if (addressScope(pasv.host) === 'public' && addressScope(server) !== 'public') {

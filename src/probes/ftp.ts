@@ -1,4 +1,5 @@
 import net, { isIP, isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { lazyRequire } from '../core/lazy.ts';
@@ -100,12 +101,17 @@ async function checkPasv(p: ProbeRun, client: FtpClient): Promise<string | null>
     return null;
   }
   p.details.pasv = `${pasv.host}:${pasv.port}`;
+  const local = new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .flatMap((i) => (i !== undefined && i.family === 'IPv4' && !i.internal ? [i.address] : [])),
+  );
   let r: Reach | null = null;
-  if (pasvNeedsConnect(pasv, server)) {
+  if (pasvNeedsConnect(pasv, server, local)) {
     const ms = Math.min(5000, p.deadline - performance.now() - 500);
     r = ms < 100 ? null : await reach(p, pasv.host, pasv.port, ms);
   }
-  const verdict = judgePasv(pasv, server, r);
+  const verdict = judgePasv(pasv, server, r, local);
   if (verdict.warning !== null) p.issue('WARNING', null, verdict.warning);
   return verdict.note;
 }
