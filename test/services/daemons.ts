@@ -59,6 +59,8 @@ export const FIXTURE = {
   dnsName: 'www.tenken.test',
   dnsAddress: '127.0.0.5',
   ftpFile: 'readme.txt',
+  /** A directory beside vsftpd's pub/ with mode 000: the anonymous user cannot change into it. */
+  ftpLockedDir: 'locked',
   /** nginx's /private/ asks for this user and password (HTTP basic auth). */
   webUser: 'webuser',
   webPassword: 'web-pw-4c1e',
@@ -369,12 +371,13 @@ http {
 
 /**
  * vsftpd, its root holding pub/readme.txt: anonymous only, or with `local` also local users through PAM
- * (the package's /etc/pam.d/vsftpd), so that a wrong password is a real failed login in its log.
+ * (the package's /etc/pam.d/vsftpd), so that a wrong password is a real failed login in its log;
+ * `pasvAddress` is the address its PASV replies give (vsftpd's pasv_address; 127.0.0.1 by default).
  */
 export async function startVsftpd(
   dir: string,
   ports: Ports,
-  opts: { local?: boolean } = {},
+  opts: { local?: boolean; pasvAddress?: string } = {},
 ): Promise<Daemon> {
   await writeTree(dir, {
     [`root/pub/${FIXTURE.ftpFile}`]: 'tenken probe test file\n',
@@ -389,7 +392,7 @@ no_anon_password=YES
 local_enable=${opts.local ? 'YES' : 'NO'}
 write_enable=NO
 pasv_enable=YES
-pasv_address=127.0.0.1
+pasv_address=${opts.pasvAddress ?? '127.0.0.1'}
 pasv_min_port=${ports.ftpPasv}
 pasv_max_port=${ports.ftpPasv + 9}
 connect_from_port_20=NO
@@ -408,6 +411,9 @@ ${
 }`,
   });
   await mkdir(path.join(dir, 'empty'), { recursive: true, mode: 0o755 });
+  // A directory the anonymous user may not enter (vsftpd lists its own entry for `LIST -a locked`).
+  await mkdir(path.join(dir, 'root', FIXTURE.ftpLockedDir), { recursive: true });
+  await chmod(path.join(dir, 'root', FIXTURE.ftpLockedDir), 0o000);
   await assertFree('vsftpd', [ports.ftp]);
   const { d, alive } = foreground('vsftpd', BINARIES.vsftpd, [path.join(dir, 'vsftpd.conf')]);
   await ready(d, alive, [ports.ftp]);

@@ -80,6 +80,8 @@ let serial = 0;
 export interface PrivateOptions {
   /** vsftpd: local users may log in (through PAM), so wrong passwords are real failed logins. */
   ftpLocalUsers?: boolean;
+  /** vsftpd: the address its PASV replies give (`pasv_address`), instead of 127.0.0.1. */
+  ftpPasvAddress?: string;
   /** smbd: log to `log.smbd` in its directory, with auth_audit's lines (instead of level 1 on stdout). */
   smbLogFile?: boolean;
   /** mail: false turns off dovecot's auth penalty (a delay growing to 15 s per failure from one address). */
@@ -107,7 +109,10 @@ export async function privateDaemon(
     nginx: () => startNginx(dir, ports, info.certs),
     vsftpd: async () => {
       ports.ftpPasv = 20000 + (process.pid % 2000) * 10;
-      return startVsftpd(dir, ports, { local: opts.ftpLocalUsers ?? false });
+      return startVsftpd(dir, ports, {
+        local: opts.ftpLocalUsers ?? false,
+        ...(opts.ftpPasvAddress === undefined ? {} : { pasvAddress: opts.ftpPasvAddress }),
+      });
     },
     smbd: () =>
       startSmbd(dir, ports, {
