@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -252,6 +254,30 @@ describe("the SMTP round trip removes earlier runs' test mails, and nothing else
     });
     expect(r.status, r.summary).toBe('OK');
     expect(await contents(maildir)).toContain('Subject: keep me');
+  });
+
+  it('is not held up by a FIFO that the mailbox owner put among the messages', async () => {
+    for (const f of await files(maildir)) await rm(f);
+    const fifo = path.join(maildir, 'new', '9999999999.M1P1.fifo');
+    await mkdir(path.dirname(fifo), { recursive: true });
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const r = await probe({
+        url: `smtp://127.0.0.1:${ports.smtp}`,
+        ca,
+        timeout: 5,
+        roundtrip: { to, from: probeFrom, maildir },
+      });
+      expect(r.status, r.summary).toBe('OK');
+    } finally {
+      // A reader blocked on it (the old code) is let go, so the test's process can end.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader: nothing blocked
+      }
+      await rm(fifo);
+    }
   });
 
   it('keeps every test mail when told to keep them, and says so in the mail', async () => {

@@ -1,9 +1,10 @@
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, errnoCode } from '../core/errors.ts';
 import { hostPath } from '../core/host.ts';
+import { openRegular } from '../core/open.ts';
 import { imapTake } from './imap.ts';
 import { pop3Take } from './pop3.ts';
 import type { ProbeSpec } from './spec.ts';
@@ -56,8 +57,13 @@ class Sweep {
   }
 }
 
+/**
+ * The first `max` bytes from `from` of a regular file. A mailbox belongs to its user, who can put a FIFO or a
+ * link to another's file there: openRegular never blocks, refuses what is not a regular file (ENOTREG) and
+ * links it does not trust (EUNTRUSTEDLINK).
+ */
 async function readHead(file: string, from = 0, max = HEAD_BYTES): Promise<string> {
-  const fh = await open(file, 'r');
+  const { handle: fh } = await openRegular(file);
   try {
     const buf = Buffer.alloc(max);
     const { bytesRead } = await fh.read(buf, 0, max, from);
@@ -135,6 +141,11 @@ async function maildir(p: ProbeRun, rt: Roundtrip, dir: string, sweep: Sweep): P
           head = await readHead(file);
         } catch (err) {
           if (errnoCode(err) === 'ENOENT') continue; // moved from new/ to cur/ meanwhile
+          const code = errnoCode(err);
+          if (code === 'ENOTREG' || code === 'EUNTRUSTEDLINK') {
+            seen.add(rel); // not a message delivery writes: never ours
+            continue;
+          }
           throw err;
         }
         if (!head.includes(token)) {
