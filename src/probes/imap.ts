@@ -2,6 +2,7 @@ import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
 import { plural } from './http.ts';
 import { certSummary, loadCa } from './tls.ts';
+import type { MailboxLook, TestMail } from './testmail.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 /*
@@ -10,11 +11,18 @@ import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
  * greeting and the exact tagged replies the report shows.
  */
 
-/** A tagged command's outcome plus the untagged lines before it. */
+/** One untagged response: its text (continued after each literal) and its literals, each by its item. */
+interface Untagged {
+  text: string;
+  literals: { item: string; data: Buffer }[];
+}
+
+/** A tagged command's outcome plus the untagged responses before it. */
 interface Tagged {
   status: string;
   text: string;
   untagged: string[];
+  responses: Untagged[];
 }
 
 /** Quotes a string for IMAP (RFC 3501 quoted string). */
@@ -29,30 +37,49 @@ class Session {
     this.conn = conn;
   }
 
-  /** Sends a tagged command and reads to its completion; literals `{n}` in replies are skipped over. */
+  /** Sends a tagged command and reads to its completion; literals `{n}` in replies are kept with theirs. */
   async command(cmd: string, what: string, secret?: string): Promise<Tagged> {
     const tag = `t${++this.#tag}`;
     this.conn.writeLine(`${tag} ${cmd}`, secret === undefined ? {} : { secret: `${tag} ${secret}` });
-    const untagged: string[] = [];
+    const responses: Untagged[] = [];
+    // An untagged response whose line ended in a literal: the next line continues it.
+    let open: Untagged | null = null;
     for (;;) {
       const line = await this.conn.readLine(what);
-      const lit = /\{(\d+)\}$/.exec(line);
-      if (lit) await this.conn.readBytes(Number(lit[1]), `${what} (literal)`);
-      if (line.startsWith(`${tag} `)) {
+      let resp: Untagged | null = open;
+      if (resp !== null) {
+        resp.text += line;
+      } else if (line.startsWith(`${tag} `)) {
         const m = /^\S+ (OK|NO|BAD)\b ?(.*)$/i.exec(line);
         if (!m) throw new ProbeFailure('protocol', `${what}: not an IMAP reply: ${clip(line, 80)}`);
         const status = (m[1] ?? '').toUpperCase();
         if (status !== 'OK')
           throw new ProbeFailure('bad-status', `${what}: ${status} ${clip(m[2] ?? '', 120)}`);
-        return { status, text: m[2] ?? '', untagged };
+        return { status, text: m[2] ?? '', untagged: responses.map((r) => r.text), responses };
+      } else if (line.startsWith('* ')) {
+        resp = { text: line.slice(2), literals: [] };
+        responses.push(resp);
       }
-      if (line.startsWith('* ')) untagged.push(line.slice(2));
+      const lit = /\{(\d+)\}$/.exec(line);
+      open = null;
+      if (lit) {
+        const data = await this.conn.readBytes(Number(lit[1]), `${what} (literal)`);
+        if (resp !== null) {
+          const item = /(\S+) \{\d+\}$/.exec(line)?.[1]?.toUpperCase() ?? '';
+          resp.literals.push({ item, data });
+          open = resp;
+        }
+      }
     }
   }
 }
 
 /** Opens a session: greeting, CAPABILITY, STARTTLS per the spec, LOGIN when credentials are given. */
-async function openSession(p: ProbeRun, url: URL, mark: boolean): Promise<{ s: Session; banner: string }> {
+async function openSession(
+  p: ProbeRun,
+  url: URL,
+  mark: boolean,
+): Promise<{ s: Session; banner: string; caps: string }> {
   const implicit = url.protocol === 'imaps:';
   const { host, port } = endpoint(url, implicit ? 993 : 143);
   const ca = await loadCa(p);
@@ -101,34 +128,78 @@ async function openSession(p: ProbeRun, url: URL, mark: boolean): Promise<{ s: S
       );
       if (mark) p.mark('login');
     }
-    return { s, banner };
+    return { s, banner, caps };
   } catch (err) {
     conn.close();
     throw err;
   }
 }
 
+/** Earlier test mails' candidates fetched per look at most (the newest), and the bytes read of each. */
+const TAKE_MAX = 200;
+
 /**
- * Round trip over IMAP: logs into `url`, searches INBOX for the token's header, expunges the message unless
- * `keep`, and says whether it was there.
+ * Round trip over IMAP: logs into `url`, asks INBOX for the messages with an `X-Tenken-Probe` header that
+ * holds `tenken-` (UID SEARCH: the server filters, however big the mailbox), reads the head of the newest
+ * TAKE_MAX not judged yet, and removes this run's test mail (unless `keep`) with the earlier runs' ones
+ * (`look.judge`). Only those messages are expunged (UID EXPUNGE when the server has UIDPLUS: messages a
+ * person marked deleted stay for their client to expunge). Says whether this run's mail was there.
  */
-export async function imapTake(p: ProbeRun, url: URL, token: string, keep: boolean): Promise<boolean> {
+export async function imapTake(p: ProbeRun, url: URL, look: MailboxLook): Promise<boolean> {
   if (url.username === '')
     throw new ProbeFailure('protocol', `${url.protocol}// round trip needs user:password@`);
-  const { s } = await openSession(p, url, false);
+  const { s, caps } = await openSession(p, url, false);
   try {
     await s.command('SELECT INBOX', 'SELECT INBOX reply');
-    const r = await s.command(`SEARCH HEADER X-Tenken-Probe ${quote(token)}`, 'SEARCH reply');
-    const ids = (r.untagged.find((l) => /^SEARCH\b/i.test(l)) ?? '')
+    const r = await s.command('UID SEARCH HEADER X-Tenken-Probe "tenken-"', 'SEARCH reply');
+    const uids = (r.untagged.find((l) => /^SEARCH\b/i.test(l)) ?? '')
       .split(/\s+/)
       .slice(1)
-      .filter((x) => /^\d+$/.test(x));
-    if (ids.length > 0 && !keep) {
-      await s.command(`STORE ${ids.join(',')} +FLAGS.SILENT (\\Deleted)`, 'STORE reply');
-      await s.command('EXPUNGE', 'EXPUNGE reply');
+      .filter((x) => /^\d+$/.test(x) && !look.seen.has(x))
+      .map(Number)
+      .sort((a, b) => b - a)
+      .slice(0, TAKE_MAX);
+    let found = false;
+    const remove: number[] = [];
+    const earlier: { mail: TestMail; delivered: Date | null }[] = [];
+    if (uids.length > 0) {
+      const f = await s.command(
+        `UID FETCH ${uids.join(',')} (UID INTERNALDATE BODY.PEEK[HEADER]<0.8192> BODY.PEEK[TEXT]<0.1024>)`,
+        'FETCH reply',
+      );
+      for (const resp of f.responses) {
+        const uid = /\bUID (\d+)/i.exec(resp.text)?.[1];
+        if (!/^\d+ FETCH\b/i.test(resp.text) || uid === undefined) continue;
+        const part = (name: string): string =>
+          resp.literals.find((l) => l.item.startsWith(name))?.data.toString('latin1') ?? '';
+        const v = look.judge(`${part('BODY[HEADER]')}${part('BODY[TEXT]')}`);
+        if (v === 'own') {
+          found = true;
+          if (!look.keep) remove.push(Number(uid));
+        } else if (v !== null) {
+          const date = new Date(
+            /INTERNALDATE "([^"]+)"/i.exec(resp.text)?.[1]?.replace(/^(\d+)-(\w+)-/, '$1 $2 ') ?? '',
+          );
+          earlier.push({ mail: v, delivered: Number.isNaN(date.getTime()) ? null : date });
+          remove.push(Number(uid));
+        } else {
+          look.seen.add(uid);
+        }
+      }
+    }
+    if (remove.length > 0) {
+      await s.command(`UID STORE ${remove.join(',')} +FLAGS.SILENT (\\Deleted)`, 'STORE reply');
+      // The capabilities after login (dovecot names UIDPLUS only then).
+      const now = (await s.command('CAPABILITY', 'CAPABILITY reply')).untagged.find((l) =>
+        /^CAPABILITY /i.test(l),
+      );
+      if (/\bUIDPLUS\b/i.test(now ?? caps))
+        await s.command(`UID EXPUNGE ${remove.join(',')}`, 'EXPUNGE reply');
+      else await s.command('EXPUNGE', 'EXPUNGE reply');
+      for (const e of earlier) look.removed(e.mail, e.delivered);
     }
     await s.command('LOGOUT', 'LOGOUT reply').catch(() => undefined);
-    return ids.length > 0;
+    return found;
   } finally {
     s.conn.close();
   }

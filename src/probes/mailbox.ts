@@ -1,12 +1,14 @@
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, errnoCode } from '../core/errors.ts';
 import { hostPath } from '../core/host.ts';
+import { openRegular } from '../core/open.ts';
 import { imapTake } from './imap.ts';
 import { pop3Take } from './pop3.ts';
 import type { ProbeSpec } from './spec.ts';
+import { EARLIER_MIN_AGE_MS, type RemovedTestMail, type TestMail, testMailOf } from './testmail.ts';
 import { type ProbeRun, ProbeFailure } from './types.ts';
 
 type Roundtrip = NonNullable<ProbeSpec['roundtrip']>;
@@ -17,8 +19,51 @@ type Look = (token: string) => Promise<string | null>;
 /** Bytes of a message file searched for the token (it is in the headers and the first body lines). */
 const HEAD_BYTES = 64 * 1024;
 
+/** Bytes of an older Maildir message read to tell whether it is an earlier run's test mail. */
+const SWEEP_HEAD_BYTES = 8 * 1024;
+
+/** Newest messages of new/ and of cur/ looked at for earlier runs' test mails (a mailbox may hold 100k). */
+export const SWEEP_NEWEST = 500;
+
+/** Who the test mails are from and to: only those are ever taken for tenken's own. */
+export interface Owner {
+  from: string;
+  to: string;
+}
+
+/** What the looks of one round trip share: the judge of a message, and the earlier test mails removed. */
+class Sweep {
+  readonly removedMails = new Map<string, RemovedTestMail>();
+  readonly #p: ProbeRun;
+  readonly #owner: Owner;
+  readonly #keep: boolean;
+  constructor(p: ProbeRun, owner: Owner, keep: boolean) {
+    this.#p = p;
+    this.#owner = owner;
+    this.#keep = keep;
+  }
+
+  /** `own` for the message holding `token`, an earlier run's test mail old enough to be over, or null. */
+  judge(text: string, token: string | null): 'own' | TestMail | null {
+    if (token !== null && text.includes(token)) return 'own';
+    if (this.#keep) return null;
+    const mail = testMailOf(text, this.#owner);
+    if (mail === null || mail.token === token) return null;
+    return this.#p.now().getTime() - mail.sent.getTime() > EARLIER_MIN_AGE_MS ? mail : null;
+  }
+
+  removed(mail: TestMail, delivered: Date | null): void {
+    this.removedMails.set(mail.token, { ...mail, delivered });
+  }
+}
+
+/**
+ * The first `max` bytes from `from` of a regular file. A mailbox belongs to its user, who can put a FIFO or a
+ * link to another's file there: openRegular never blocks, refuses what is not a regular file (ENOTREG) and
+ * links it does not trust (EUNTRUSTEDLINK).
+ */
 async function readHead(file: string, from = 0, max = HEAD_BYTES): Promise<string> {
-  const fh = await open(file, 'r');
+  const { handle: fh } = await openRegular(file);
   try {
     const buf = Buffer.alloc(max);
     const { bytesRead } = await fh.read(buf, 0, max, from);
@@ -37,12 +82,54 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-/** Maildir: a new file in new/ or cur/ holding the token; deleted unless `keep`. */
-async function maildir(p: ProbeRun, rt: Roundtrip, dir: string): Promise<Look> {
+/** A Maildir file name's delivery time (its leading seconds), for picking the newest; -1 when it has none. */
+const deliverySeconds = (name: string): number => {
+  const m = /^(\d+)\./.exec(name);
+  return m ? Number(m[1]) : -1;
+};
+
+/** Removes `file` when it is an earlier run's test mail; says whether it was one (and is gone). */
+async function sweepFile(sweep: Sweep, file: string, text: string, token: string | null): Promise<boolean> {
+  const v = sweep.judge(text, token);
+  if (v === null || v === 'own') return false;
+  let delivered: Date | null = null;
+  try {
+    delivered = (await stat(file)).mtime;
+    await unlink(file);
+  } catch {
+    return false; // gone meanwhile (read by a mail client) or not ours to remove: left as it is
+  }
+  sweep.removed(v, delivered);
+  return true;
+}
+
+/**
+ * Maildir: a new file in new/ or cur/ holding the token; deleted unless `keep`. Earlier runs' test mails are
+ * removed as they are met: among the newest SWEEP_NEWEST files of new/ and cur/ when the probe starts (their
+ * first 8 KiB read), and among the files that arrive while it waits.
+ */
+async function maildir(p: ProbeRun, rt: Roundtrip, dir: string, sweep: Sweep): Promise<Look> {
   const local = hostPath({ root: p.root }, dir);
   const seen = new Set<string>();
-  for (const sub of ['new', 'cur'])
-    for (const f of await listDir(path.join(local, sub))) seen.add(`${sub}/${f}`);
+  for (const sub of ['new', 'cur']) {
+    const names = await listDir(path.join(local, sub));
+    for (const f of names) seen.add(`${sub}/${f}`);
+    if (rt.keep) continue;
+    const newest = names
+      .map((f) => ({ f, t: deliverySeconds(f) }))
+      .sort((a, b) => b.t - a.t)
+      .slice(0, SWEEP_NEWEST);
+    for (const { f } of newest) {
+      const file = path.join(local, sub, f);
+      let head: string;
+      try {
+        head = await readHead(file, 0, SWEEP_HEAD_BYTES);
+      } catch {
+        continue; // moved, or not a readable file: not ours to judge
+      }
+      await sweepFile(sweep, file, head, null);
+    }
+  }
   return async (token) => {
     for (const sub of ['new', 'cur']) {
       for (const f of await listDir(path.join(local, sub))) {
@@ -54,10 +141,15 @@ async function maildir(p: ProbeRun, rt: Roundtrip, dir: string): Promise<Look> {
           head = await readHead(file);
         } catch (err) {
           if (errnoCode(err) === 'ENOENT') continue; // moved from new/ to cur/ meanwhile
+          const code = errnoCode(err);
+          if (code === 'ENOTREG' || code === 'EUNTRUSTEDLINK') {
+            seen.add(rel); // not a message delivery writes: never ours
+            continue;
+          }
           throw err;
         }
         if (!head.includes(token)) {
-          seen.add(rel);
+          if (!(await sweepFile(sweep, file, head, token))) seen.add(rel);
           continue;
         }
         if (!rt.keep) await unlink(file).catch(() => undefined);
@@ -94,13 +186,18 @@ async function mbox(p: ProbeRun, file: string): Promise<Look> {
  * there); `wait` polls until the token shows up or the probe's deadline (or `wait` seconds) passes.
  */
 export const waitForMail = {
-  async prepare(p: ProbeRun, rt: Roundtrip): Promise<{ wait(token: string): Promise<string> }> {
+  async prepare(
+    p: ProbeRun,
+    rt: Roundtrip,
+    owner: Owner,
+  ): Promise<{ wait(token: string): Promise<string>; removed(): RemovedTestMail[] }> {
+    const sweep = new Sweep(p, owner, rt.keep);
     let look: Look;
     let where: string;
     try {
       if (rt.maildir !== undefined) {
         where = rt.maildir;
-        look = await maildir(p, rt, rt.maildir);
+        look = await maildir(p, rt, rt.maildir, sweep);
       } else if (rt.mbox !== undefined) {
         where = rt.mbox;
         look = await mbox(p, rt.mbox);
@@ -118,9 +215,17 @@ export const waitForMail = {
           details: {},
           issue: (status, failure, text) => p.issue(status, failure, `mailbox ${shown}: ${text}`),
         };
+        const seen = new Set<string>();
         look = async (token) => {
           try {
-            return (await take(fetchRun, url, token, rt.keep)) ? where : null;
+            const found = await take(fetchRun, url, {
+              token,
+              keep: rt.keep,
+              judge: (text) => sweep.judge(text, token),
+              seen,
+              removed: (mail, delivered) => sweep.removed(mail, delivered),
+            });
+            return found ? where : null;
           } catch (err) {
             if (err instanceof ProbeFailure && !err.message.startsWith('mailbox '))
               throw new ProbeFailure(err.failure, `mailbox ${shown}: ${err.message}`);
@@ -133,6 +238,7 @@ export const waitForMail = {
       throw new ProbeFailure('protocol', describe('Cannot watch the mailbox', err));
     }
     return {
+      removed: () => [...sweep.removedMails.values()],
       async wait(token) {
         const limit = Math.min(p.deadline, performance.now() + (rt.wait ?? p.timeoutSeconds) * 1000);
         let delay = 50;

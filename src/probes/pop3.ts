@@ -1,6 +1,7 @@
 import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
 import { certSummary, loadCa } from './tls.ts';
+import type { MailboxLook, TestMail } from './testmail.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 /*
@@ -84,31 +85,54 @@ function credentialsFor(p: ProbeRun, url: URL): { user: string; password: string
   return { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
 }
 
+/** Newest messages looked at per look (POP3 cannot search: each is a TOP). */
+const TAKE_NEWEST = 50;
+
 /**
- * Round trip over POP3: logs into `url`, finds the message whose headers carry `token` (TOP n 0, newest
- * first), deletes it unless `keep`, and says whether it was there.
+ * Round trip over POP3: logs into `url`, reads the head of each of the newest TAKE_NEWEST messages (TOP n 10,
+ * newest first; those UIDL says an earlier look of this run judged are skipped), and deletes this run's test
+ * mail (unless `keep`) with the earlier runs' ones (`look.judge`). Says whether this run's mail was there.
  */
-export async function pop3Take(p: ProbeRun, url: URL, token: string, keep: boolean): Promise<boolean> {
+export async function pop3Take(p: ProbeRun, url: URL, look: MailboxLook): Promise<boolean> {
   if (url.username === '')
     throw new ProbeFailure('protocol', `${url.protocol}// round trip needs user:password@`);
   const { conn } = await openSession(p, url, true, false);
   try {
     conn.writeLine('STAT');
     const count = Number(/^\+OK (\d+)/.exec(await status(conn, 'STAT reply'))?.[1] ?? '0');
-    let found = false;
-    for (let n = count; n >= 1 && n > count - 50 && !found; n--) {
-      conn.writeLine(`TOP ${n} 0`);
-      await status(conn, `TOP ${n} reply`);
-      if ((await multiline(conn, `headers of message ${n}`)).some((l) => l.includes(token))) {
-        found = true;
-        if (!keep) {
-          conn.writeLine(`DELE ${n}`);
-          await status(conn, `DELE ${n} reply`);
+    const uidl = new Map<number, string>();
+    if (count > 0) {
+      conn.writeLine('UIDL');
+      if ((await conn.readLine('UIDL reply')).startsWith('+OK')) {
+        for (const l of await multiline(conn, 'UIDL list')) {
+          const m = /^(\d+) (\S+)$/.exec(l);
+          if (m) uidl.set(Number(m[1]), m[2] ?? '');
         }
+      }
+    }
+    let found = false;
+    const earlier: TestMail[] = [];
+    for (let n = count; n >= 1 && n > count - TAKE_NEWEST; n--) {
+      const id = uidl.get(n);
+      if (id !== undefined && look.seen.has(id)) continue;
+      conn.writeLine(`TOP ${n} 10`);
+      await status(conn, `TOP ${n} reply`);
+      const v = look.judge((await multiline(conn, `head of message ${n}`)).join('\r\n'));
+      if (v === null) {
+        if (id !== undefined) look.seen.add(id);
+        continue;
+      }
+      if (v === 'own') found = true;
+      else earlier.push(v);
+      if (v !== 'own' || !look.keep) {
+        conn.writeLine(`DELE ${n}`);
+        await status(conn, `DELE ${n} reply`);
       }
     }
     conn.writeLine('QUIT');
     await status(conn, 'QUIT reply');
+    // Deletions happen at QUIT: only now are the earlier ones gone. POP3 does not say when mail arrived.
+    for (const mail of earlier) look.removed(mail, null);
     return found;
   } finally {
     conn.close();

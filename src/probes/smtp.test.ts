@@ -144,7 +144,9 @@ describe('roundtripMessage', () => {
     expect(m).toContain('Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n');
     expect(
       m.endsWith(
-        '\r\n\r\ntenken sent this message to check that mail is delivered; it is deleted once found.\r\ntenken-x1\r\n',
+        '\r\n\r\ntenken sent this message to check that mail is delivered.\r\n' +
+          'tenken deletes it when it finds it in this mailbox: at once, or at a later check if it arrives late ' +
+          'or the mailbox could not be read. You may delete it.\r\ntenken-x1\r\n',
       ),
     ).toBe(true);
     expect(m.split('\r\n').some((l) => l.startsWith('.'))).toBe(false);

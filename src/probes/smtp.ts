@@ -3,6 +3,7 @@ import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint, safeForPassword } from './conn.ts';
 import { certSummary, loadCa } from './tls.ts';
 import { waitForMail } from './mailbox.ts';
+import { deletionSentence, describeRemoved, TEST_MAIL_MARKER } from './testmail.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 /*
@@ -86,13 +87,17 @@ async function authenticate(
   return true;
 }
 
-/** The test message: a unique token in the subject, Message-ID and body, so it can be found. */
+/**
+ * The test message: a unique token in the subject, Message-ID, `X-Tenken-Probe` header and body, so it can
+ * be found (and told from a person's mail, testmail.ts). `note` says what becomes of it (deletionSentence).
+ */
 export function roundtripMessage(o: {
   from: string;
   to: string;
   token: string;
   date: Date;
   helo: string;
+  note?: string;
 }): string {
   return [
     `From: <${o.from}>`,
@@ -102,7 +107,8 @@ export function roundtripMessage(o: {
     `Message-ID: <${o.token}@${o.helo}>`,
     `X-Tenken-Probe: ${o.token}`,
     '',
-    'tenken sent this message to check that mail is delivered; it is deleted once found.',
+    `${TEST_MAIL_MARKER}.`,
+    o.note ?? deletionSentence({ keep: false, mbox: false }),
     o.token,
     '',
   ].join('\r\n');
@@ -167,24 +173,44 @@ async function roundtrip(p: ProbeRun, conn: Conn, helo: string): Promise<string>
   const token = `tenken-${randomUUID()}`;
   p.details.token = token;
   const from = rt.from ?? `tenken@${helo}`;
-  const watch = await waitForMail.prepare(p, rt);
-  conn.writeLine(`MAIL FROM:<${from}>`);
-  expectCode(await readReply(conn, 'MAIL FROM reply'), 250, `MAIL FROM:<${from}>`);
-  conn.writeLine(`RCPT TO:<${rt.to}>`);
-  expectCode(await readReply(conn, 'RCPT TO reply'), 250, `RCPT TO:<${rt.to}>`);
-  conn.writeLine('DATA');
-  expectCode(await readReply(conn, 'DATA reply'), 354, 'DATA');
-  conn.write(
-    `${roundtripMessage({ from, to: rt.to, token, date: p.now(), helo })}.\r\n`,
-    `(message with ${token})`,
-  );
-  expectCode(await readReply(conn, 'reply to the message'), 250, 'message');
-  p.mark('queued');
-  const queuedAt = performance.now();
-  const where = await watch.wait(token);
-  const ms = Math.round(performance.now() - queuedAt);
-  p.mark('delivered');
-  p.details.deliveryMs = ms;
-  p.transcript.note(`test mail ${token} found in ${where} after ${ms} ms`);
-  return `round trip delivered in ${ms} ms`;
+  const watch = await waitForMail.prepare(p, rt, { from, to: rt.to });
+  // Earlier runs' test mails removed on the way are said whatever becomes of this one.
+  let removedNote = '';
+  let said = false;
+  const sayRemoved = (): void => {
+    if (said) return;
+    said = true;
+    const removed = watch.removed();
+    const line = describeRemoved(removed, p.now());
+    if (line === null) return;
+    p.details.earlierTestMailsRemoved = removed.length;
+    p.transcript.note(line.text);
+    if (line.late) p.issue('WARNING', null, line.text);
+    else removedNote = line.text;
+  };
+  try {
+    conn.writeLine(`MAIL FROM:<${from}>`);
+    expectCode(await readReply(conn, 'MAIL FROM reply'), 250, `MAIL FROM:<${from}>`);
+    conn.writeLine(`RCPT TO:<${rt.to}>`);
+    expectCode(await readReply(conn, 'RCPT TO reply'), 250, `RCPT TO:<${rt.to}>`);
+    conn.writeLine('DATA');
+    expectCode(await readReply(conn, 'DATA reply'), 354, 'DATA');
+    const note = deletionSentence({ keep: rt.keep, mbox: rt.mbox !== undefined });
+    conn.write(
+      `${roundtripMessage({ from, to: rt.to, token, date: p.now(), helo, note })}.\r\n`,
+      `(message with ${token})`,
+    );
+    expectCode(await readReply(conn, 'reply to the message'), 250, 'message');
+    p.mark('queued');
+    const queuedAt = performance.now();
+    const where = await watch.wait(token);
+    const ms = Math.round(performance.now() - queuedAt);
+    p.mark('delivered');
+    p.details.deliveryMs = ms;
+    p.transcript.note(`test mail ${token} found in ${where} after ${ms} ms`);
+    sayRemoved();
+    return [`round trip delivered in ${ms} ms`, removedNote].filter((x) => x !== '').join(', ');
+  } finally {
+    sayRemoved();
+  }
 }
