@@ -1,7 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { FIXTURE } from '../../test/services/daemons.ts';
 import { freePort, need, privateDaemon } from '../../test/services/index.ts';
 import {
   dialectName,
@@ -10,12 +12,14 @@ import {
   parseNegotiate,
   sessionRequest,
   smbKind,
+  urlShare,
 } from './smb.ts';
 import {
   SMBCLIENT_MISSING,
   findSmbclient,
   listShares,
   parseShareList,
+  shareUseArgs,
   smbclientArgs,
   smbclientFailure,
 } from './smb-shares.ts';
@@ -155,6 +159,78 @@ describe('smb share listing against samba (smbclient)', () => {
     });
     expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-content']);
     expect(r.summary).toMatch(/^share "nosuchshare" is not listed for nobody \(3 shares: .*IPC\$/);
+  });
+
+  it('calls a listed share that cannot be used CRITICAL with its NT status, named in the URL or by expect', async () => {
+    const { daemon, ports, dir } = await privateDaemon('smbd', {
+      smbConf: {
+        shares:
+          '[gone]\n  path = @DIR@/does-not-exist\n[denied]\n  path = @DIR@/share\n  valid users = root\n',
+      },
+    });
+    const login = `nobody:${FIXTURE.smbPassword}`;
+    const base = `smb://${login}@127.0.0.1:${ports.smb}`;
+    try {
+      const seen = async (spec: Record<string, unknown>): Promise<[string, unknown, string]> => {
+        const r = await probe(spec);
+        return [r.status, r.failure, r.summary];
+      };
+      expect(await seen({ url: `${base}/gone` })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "gone": tree connect failed: NT_STATUS_BAD_NETWORK_NAME',
+      ]);
+      expect(await seen({ url: `${base}/denied` })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "denied": tree connect failed: NT_STATUS_ACCESS_DENIED',
+      ]);
+      expect(await seen({ url: `${base}/`, expect: 'GONE' })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "gone": tree connect failed: NT_STATUS_BAD_NETWORK_NAME',
+      ]);
+      expect(await seen({ url: `${base}/`, expect: 'denied' })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "denied": tree connect failed: NT_STATUS_ACCESS_DENIED',
+      ]);
+      expect((await seen({ url: `${base}/pub/no-such-dir` })).slice(0, 2)).toEqual([
+        'CRITICAL',
+        'bad-status',
+      ]);
+      // A directory whose listing is far past what is kept of smbclient's output (1.6 MB here) is fine.
+      mkdirSync(path.join(dir, 'share', 'big'));
+      for (let i = 0; i < 8000; i++)
+        writeFileSync(path.join(dir, 'share', 'big', `f${i}-${'x'.repeat(150)}`), '');
+      expect(await seen({ url: `${base}/pub/big`, timeout: 30 })).toEqual([
+        'OK',
+        null,
+        expect.stringMatching(/, share "pub\/big" listed as nobody$/),
+      ]);
+      // IPC$ is listed, not a directory: listed is all a client does with it.
+      expect((await seen({ url: `${base}/`, expect: 'IPC$' }))[0]).toBe('OK');
+      const ok = await probe({ url: `${base}/${FIXTURE.smbAuthShare}` });
+      expect(ok.status, ok.summary).toBe('OK');
+      expect(ok.summary).toMatch(/, 5 shares for nobody: .*, share "tenkenshare" listed as nobody$/);
+      expect(lines(ok).find((l) => l.startsWith('> smbclient --configfile=/dev/null //'))).toMatch(
+        /--command=ls \(password in the environment\)$/,
+      );
+      expect(JSON.stringify(ok)).not.toContain(FIXTURE.smbPassword);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('uses the guest share named in the URL anonymously, without a login', async () => {
+    const s = need('smbd');
+    const r = await probe({ url: `smb://127.0.0.1:${s.ports.smb}/${s.fixture.smbShare}` });
+    expect(r.status, r.summary).toBe('OK');
+    expect(r.summary).toMatch(/ ms, share "pub" listed as guest$/);
+    expect(r.details.shareUsed).toBe('pub');
+    const gone = await probe({ url: `smb://127.0.0.1:${s.ports.smb}/${s.fixture.smbAuthShare}` });
+    expect([gone.status, gone.failure]).toEqual(['CRITICAL', 'bad-status']);
+    expect(gone.summary).toMatch(/^share "tenkenshare": tree connect failed: NT_STATUS_/);
   });
 
   it('warns that an expected share cannot be checked without a login', async () => {
@@ -308,6 +384,29 @@ describe('smbclient output', () => {
       'protocol',
       'share listing failed (smbclient exit 1): Segmentation fault',
     ]);
+  });
+
+  it('takes the share and directory from the URL path, percent-decoded', () => {
+    expect(urlShare(new URL('smb://h/'))).toEqual({ share: '', dir: '' });
+    expect(urlShare(new URL('smb://h'))).toEqual({ share: '', dir: '' });
+    expect(urlShare(new URL('smb://h/My%20Docs/a/b/'))).toEqual({ share: 'My Docs', dir: 'a/b' });
+    expect(urlShare(new URL('smb://h/bad%zzname'))).toEqual({ share: 'bad%zzname', dir: '' });
+  });
+
+  it('builds the arguments that use a share: anonymous without a login, into a directory', () => {
+    const t = { host: '127.0.0.1', port: 445, user: 'ann', password: 'pw-secret' };
+    expect(shareUseArgs(t, 'docs', '', 4.5)).toEqual([
+      '--configfile=/dev/null',
+      '//127.0.0.1/docs',
+      '--port=445',
+      '--user=ann',
+      '--max-protocol=SMB3',
+      '--timeout=5',
+      '--ip-address=127.0.0.1',
+      '--command=ls',
+    ]);
+    const anon = shareUseArgs({ ...t, user: '', password: '' }, 'pub', 'a/b', 2);
+    expect(anon).toEqual(expect.arrayContaining(['--user=%', '--no-pass', '--directory=a/b']));
   });
 
   it('builds arguments without the password, and --no-pass for an empty one', () => {

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { clip } from '../core/sanitize.ts';
 import { Conn, credentials, endpoint } from './conn.ts';
-import { SMBCLIENT_MISSING, findSmbclient, listShares } from './smb-shares.ts';
+import { SMBCLIENT_MISSING, type Share, findSmbclient, listShares, useShare } from './smb-shares.ts';
 import { type ProbeKind, type ProbeRun, ProbeFailure } from './types.ts';
 
 /*
  * SMB2 NEGOTIATE and the NetBIOS session request, written by hand: there is no maintained SMB client for
  * Node (the npm `smb2` packages were abandoned years ago, speak only SMB 2.0.2 and do not expose the
  * negotiation), and the probe needs just two small fixed-layout messages (MS-SMB2 2.2.3/2.2.4, RFC 1002
- * 4.3.2). Share listing needs NTLMSSP, a tree connect to IPC$ and DCE/RPC srvsvc: smb-shares.ts leaves
- * that to Samba's smbclient.
+ * 4.3.2). Share listing and use need NTLMSSP, tree connects and DCE/RPC srvsvc: smb-shares.ts leaves
+ * them to Samba's smbclient.
  */
 
 /** Dialects offered, newest last (MS-SMB2 2.2.3). */
@@ -269,17 +269,36 @@ async function negotiate(p: ProbeRun, host: string, port: number, parts: string[
 const MAX_SHARE_NAMES = 50;
 
 /**
+ * The share (and directory) a URL's path names: `smb://host/share/dir/sub` → `share`, `dir/sub`
+ * (percent-decoded; empty when the path is `/`).
+ */
+export function urlShare(url: URL): { share: string; dir: string } {
+  const decode = (seg: string): string => {
+    try {
+      return decodeURIComponent(seg);
+    } catch {
+      return seg;
+    }
+  };
+  const segs = url.pathname
+    .split('/')
+    .filter((seg) => seg !== '')
+    .map(decode);
+  return { share: segs[0] ?? '', dir: segs.slice(1).join('/') };
+}
+
+/**
  * The share listing, when credentials are given (spec `user`/`password` or `smb://user:pass@host/`): the
- * names go to `details.shares`, `expect` must be one of them (case-insensitive, as SMB names are). Without
- * smbclient the listing is not checked and says why (`details.sharesNotChecked`); the NEGOTIATE stands.
+ * names go to `details.shares`, `expect` must be one of them (case-insensitive, as SMB names are), and
+ * then, when it is a disk share, usable. Without smbclient the listing is not checked and says why
+ * (`details.sharesNotChecked`); the NEGOTIATE stands. Returns the listing, null when there was none.
  */
 async function shareListing(
   p: ProbeRun,
-  host: string,
-  port: number,
-  smbclient: () => string | null,
+  target: { host: string; port: number },
+  tool: string | null,
   parts: string[],
-): Promise<void> {
+): Promise<Share[] | null> {
   const cred = credentials(p);
   if (cred === null) {
     if (p.spec.expect !== undefined)
@@ -288,16 +307,15 @@ async function shareListing(
         null,
         `share "${clip(p.spec.expect, 60)}" not checked: listing shares needs user and password`,
       );
-    return;
+    return null;
   }
-  const tool = smbclient();
-  const shares = tool === null ? null : await listShares(p, { host, port, ...cred }, tool);
+  const shares = tool === null ? null : await listShares(p, { ...target, ...cred }, tool);
   if (shares === null) {
     p.transcript.note(`shares not listed: ${SMBCLIENT_MISSING}`);
     p.details.shares = null;
     p.details.sharesNotChecked = SMBCLIENT_MISSING;
     parts.push(`shares not listed: ${SMBCLIENT_MISSING}`);
-    return;
+    return null;
   }
   p.mark('shares');
   const names = shares.map((s) => s.name);
@@ -311,25 +329,69 @@ async function shareListing(
     );
   }
   parts.push(`${names.length} shares for ${cred.user}: ${clip(names.join(', '), 120)}`);
+  return shares;
+}
+
+/**
+ * Uses the share the URL's path names (`smb://host/share[/dir]`), else a disk share named by `expect`,
+ * as a client would: connects to it and lists it (`smbclient //host/share -c ls`), with the login, or
+ * anonymously (as a guest) without one. A share that is listed but cannot be used (its directory is gone,
+ * the user is not among its `valid users`) is CRITICAL with smbclient's NT status.
+ */
+async function shareUse(
+  p: ProbeRun,
+  target: { host: string; port: number },
+  tool: string | null,
+  listed: Share[] | null,
+  parts: string[],
+): Promise<void> {
+  const fromUrl = urlShare(p.url);
+  let share = fromUrl.share;
+  const dir = fromUrl.dir;
+  if (share === '' && p.spec.expect !== undefined && listed !== null) {
+    const want = p.spec.expect.toLowerCase();
+    const entry = listed.find((s) => s.name.toLowerCase() === want);
+    // IPC$ and printers are not directories: listed is all a client does with them here.
+    if (entry?.type === 'Disk') share = entry.name;
+  }
+  if (share === '') return;
+  const shown = `share "${clip(share, 60)}${dir === '' ? '' : `/${clip(dir, 60)}`}"`;
+  if (tool === null) {
+    if (p.details.sharesNotChecked === undefined) {
+      p.transcript.note(`${shown} not used: ${SMBCLIENT_MISSING}`);
+      p.details.sharesNotChecked = SMBCLIENT_MISSING;
+      parts.push(`${shown} not used: ${SMBCLIENT_MISSING}`);
+    }
+    return;
+  }
+  const cred = credentials(p) ?? { user: '', password: '' };
+  if (!(await useShare(p, { ...target, ...cred }, share, dir, tool))) return;
+  p.mark('share');
+  p.details.shareUsed = dir === '' ? share : `${share}/${dir}`;
+  parts.push(`${shown} listed as ${cred.user === '' ? 'guest' : cred.user}`);
 }
 
 /**
  * The smb probe with its smbclient lookup given (tests pass one that finds none): smb://[user:pass@]host[:port]
  * is SMB2 NEGOTIATE (port 445), after a NetBIOS session request on port 139 (or with `netbios: true`): the
- * dialect chosen, whether signing is enabled or required, the cipher, server time; then, with credentials,
- * the share listing.
+ * dialect chosen, whether signing is enabled or required, the cipher, server time; then, with credentials, the share listing; then the share of the URL's path
+ * (`smb://host/share[/dir]`) or `expect` is connected to and listed.
  */
 export function smbKind(opts: { smbclient: () => string | null }): ProbeKind {
   return {
     name: 'smb',
     description:
-      'SMB: NetBIOS session (139), SMB2 NEGOTIATE: dialect, signing, encryption; shares with a login',
+      'SMB: NetBIOS session (139), SMB2 NEGOTIATE: dialect, signing, encryption; shares with a login; the share of the URL used',
     defaultPort: () => 445,
     async run(p) {
       const { host, port } = endpoint(p.url, 445);
       const parts: string[] = [];
       await negotiate(p, host, port, parts);
-      await shareListing(p, host, port, opts.smbclient, parts);
+      const target = { host, port };
+      const needTool = credentials(p) !== null || urlShare(p.url).share !== '';
+      const tool = needTool ? opts.smbclient() : null;
+      const listed = await shareListing(p, target, tool, parts);
+      await shareUse(p, target, tool, listed, parts);
       return { summary: parts.join(', ') };
     },
   };

@@ -429,8 +429,14 @@ function runWithInput(cmd: string, args: string[], input: string): Promise<void>
 export async function startSmbd(
   dir: string,
   ports: Ports,
-  opts: { signing?: 'mandatory' | 'default'; logFile?: string } = {},
+  opts: {
+    signing?: 'mandatory' | 'default';
+    logFile?: string;
+    /** More smb.conf text: `global` lines go into [global], `shares` after it; `@DIR@` is the instance's directory. */
+    conf?: { global?: string[]; shares?: string };
+  } = {},
 ): Promise<Daemon> {
+  const more = (text: string): string => text.split('@DIR@').join(dir);
   const sub = ['lock', 'state', 'cache', 'pid', 'private', 'ncalrpc', 'share'];
   for (const s of sub) await mkdir(path.join(dir, s), { recursive: true, mode: 0o755 });
   await writeTree(dir, {
@@ -456,14 +462,14 @@ ${opts.logFile ? '  log level = 1 auth_audit:3\n' : ''}  load printers = no
   disable spoolss = yes
   server signing = ${opts.signing ?? 'mandatory'}
   passdb backend = tdbsam:${dir}/private/passdb.tdb
-[${FIXTURE.smbShare}]
+${(opts.conf?.global ?? []).map((l) => `  ${more(l)}\n`).join('')}[${FIXTURE.smbShare}]
   path = ${dir}/share
   read only = yes
   guest ok = yes
 [${FIXTURE.smbAuthShare}]
   path = ${dir}/share
   read only = yes
-`,
+${more(opts.conf?.shares ?? '')}`,
   });
   // pdbedit reads the new password twice from stdin; the passdb is the tdbsam named in this smb.conf.
   await runWithInput(
