@@ -91,17 +91,25 @@ export function smbclientFailure(output: string, exit: string, what = 'share lis
   return new ProbeFailure(connection ? 'protocol' : 'bad-status', `${what}: ${clip(line.trim(), 160)}`);
 }
 
-/** Where and as whom to list shares. */
+/** Where and as whom to list shares; `smb1` when the server speaks only SMB1 (NT1). */
 export interface ShareTarget {
   host: string;
   port: number;
   user: string;
   password: string;
+  smb1?: boolean;
 }
 
 /** Arguments every smbclient run gets: where, as whom, which protocols, how long. */
 function commonArgs(t: ShareTarget): string[] {
-  const args = [`--port=${t.port}`, `--user=${t.user}`, '--max-protocol=SMB3'];
+  const args = [
+    `--port=${t.port}`,
+    `--user=${t.user}`,
+    // An SMB1-only server is spoken to in SMB1, which smbclient refuses by default since Samba 4.11.
+    ...(t.smb1 === true
+      ? ['--option=client min protocol=NT1', '--max-protocol=NT1']
+      : ['--max-protocol=SMB3']),
+  ];
   return args;
 }
 

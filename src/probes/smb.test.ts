@@ -10,7 +10,10 @@ import {
   negotiateRequest,
   netbiosName,
   parseNegotiate,
+  parseSmb1Negotiate,
+  SMB1_ONLY,
   sessionRequest,
+  smb1NegotiateRequest,
   smbKind,
   urlShare,
 } from './smb.ts';
@@ -111,6 +114,29 @@ describe('smb probe against samba', () => {
     const s = need('nginx');
     const r = await probe({ url: `smb://127.0.0.1:${s.ports.http}` });
     expect([r.status, r.failure]).toEqual(['CRITICAL', 'protocol']);
+  });
+
+  it("warns that a server speaking only SMB1 is refused by today's clients, and still lists its shares", async () => {
+    const { daemon, ports } = await privateDaemon('smbd', {
+      smbConf: { global: ['server min protocol = NT1', 'server max protocol = NT1'] },
+    });
+    try {
+      for (const port of [ports.smb, ports.netbios]) {
+        const r = await probe({ url: `smb://127.0.0.1:${port}`, netbios: port === ports.netbios });
+        expect([r.status, r.failure, r.details.dialect], r.summary).toEqual(['WARNING', null, 'NT1']);
+        expect(r.summary).toMatch(
+          /^speaks only SMB1 \(NT1\): clients since Windows 10 .*; (NetBIOS session, )?SMB1 \(NT1\), signing \w+, in \d+ ms$/,
+        );
+        expect(lines(r)).toContain('< SMB1 NEGOTIATE response: dialect NT LM 0.12');
+      }
+      const r = await probe({
+        url: `smb://nobody:${FIXTURE.smbPassword}@127.0.0.1:${ports.smb}/${FIXTURE.smbShare}`,
+      });
+      expect(r.status, r.summary).toBe('WARNING');
+      expect(r.summary).toMatch(/, 3 shares for nobody: .*, share "pub" listed as nobody$/);
+    } finally {
+      await daemon.stop();
+    }
   });
 });
 
@@ -393,7 +419,7 @@ describe('smbclient output', () => {
     expect(urlShare(new URL('smb://h/bad%zzname'))).toEqual({ share: 'bad%zzname', dir: '' });
   });
 
-  it('builds the arguments that use a share: anonymous without a login, into a directory', () => {
+  it('builds the arguments that use a share: anonymous without a login, into a directory, in SMB1 when needed', () => {
     const t = { host: '127.0.0.1', port: 445, user: 'ann', password: 'pw-secret' };
     expect(shareUseArgs(t, 'docs', '', 4.5)).toEqual([
       '--configfile=/dev/null',
@@ -405,8 +431,11 @@ describe('smbclient output', () => {
       '--ip-address=127.0.0.1',
       '--command=ls',
     ]);
-    const anon = shareUseArgs({ ...t, user: '', password: '' }, 'pub', 'a/b', 2);
-    expect(anon).toEqual(expect.arrayContaining(['--user=%', '--no-pass', '--directory=a/b']));
+    const anon = shareUseArgs({ ...t, user: '', password: '', smb1: true }, 'pub', 'a/b', 2);
+    expect(anon).toEqual(
+      expect.arrayContaining(['--user=%', '--no-pass', '--directory=a/b', '--max-protocol=NT1']),
+    );
+    expect(anon).toContain('--option=client min protocol=NT1');
   });
 
   it('builds arguments without the password, and --no-pass for an empty one', () => {
@@ -428,6 +457,32 @@ describe('smbclient output', () => {
 });
 
 describe('SMB and NetBIOS encoding', () => {
+  it('builds an SMB1 NEGOTIATE offering NT1 and SMB2, and tells SMB1-only answers from SMB2 ones', () => {
+    const req = smb1NegotiateRequest();
+    expect(req.readUInt32BE(0)).toBe(req.length - 4);
+    expect(req.subarray(4, 9).toString('latin1')).toBe('\xffSMBr');
+    expect(req.subarray(4 + 35).toString('latin1')).toBe('\x02NT LM 0.12\0\x02SMB 2.002\0\x02SMB 2.???\0');
+    expect(parseSmb1Negotiate(Buffer.from('\xfeSMB@\0', 'latin1'))).toEqual({ kind: 'smb2' });
+    const nt1 = Buffer.alloc(67);
+    nt1.write('\xffSMBr', 0, 'latin1');
+    nt1[32] = 17;
+    nt1[35] = 0x0c; // signing enabled and required
+    nt1.writeBigUInt64LE(133_000_000_000_000_000n, 56);
+    expect(parseSmb1Negotiate(nt1)).toEqual({
+      kind: 'smb1',
+      signingEnabled: true,
+      signingRequired: true,
+      systemTime: '2022-06-18T04:26:40.000Z',
+    });
+    const none = Buffer.alloc(35);
+    none.write('\xffSMBr', 0, 'latin1');
+    none[32] = 1;
+    none.writeUInt16LE(0xffff, 33);
+    expect(parseSmb1Negotiate(none)).toEqual({ kind: 'none', why: 'no dialect in common' });
+    expect(() => parseSmb1Negotiate(Buffer.from('HTTP/1.1 400 Bad'))).toThrow(/not an SMB NEGOTIATE reply/);
+    expect(SMB1_ONLY).toMatch(/^speaks only SMB1 \(NT1\)/);
+  });
+
   it('encodes NetBIOS names as RFC 1001 first-level encoding', () => {
     // RFC 1001 14.1: "FRED" padded with spaces, suffix 0x20 → EGFCEFEECACACACACACACACACACACACA
     expect(netbiosName('FRED', 0x20).subarray(1, 33).toString('ascii')).toBe(
