@@ -487,7 +487,39 @@ ${more(opts.conf?.shares ?? '')}`,
     ...(opts.logFile ? [] : ['--debug-stdout', '-d', '1']),
   ]);
   await ready(d, alive, [ports.smb, ports.netbios]);
-  return d;
+  const conf = path.join(dir, 'smb.conf');
+  return {
+    ...d,
+    stop: async () => {
+      await d.stop();
+      // smbd starts samba-dcerpcd (share listings) in a session of its own: the group kill misses it.
+      await killByConfig(`--configfile=${conf}`);
+    },
+  };
+}
+
+/** Kills the processes whose command line holds `arg` (one instance's own config path) and waits for them. */
+async function killByConfig(arg: string): Promise<void> {
+  const find = async (): Promise<number[]> => {
+    const pids: number[] = [];
+    for (const e of await readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(e)) continue;
+      const cmd = await readFile(`/proc/${e}/cmdline`, 'latin1').catch(() => '');
+      if (cmd.split('\0').includes(arg)) pids.push(Number(e));
+    }
+    return pids;
+  };
+  const deadline = Date.now() + 5000;
+  for (let pids = await find(); pids.length > 0 && Date.now() < deadline; pids = await find()) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await sleep(20);
+  }
 }
 
 /** tinyproxy, allowing CONNECT only to the https port; clients from `allow` only (default 127.0.0.1). */
