@@ -234,6 +234,12 @@ describe('smb share listing against samba (smbclient)', () => {
         null,
         expect.stringMatching(/, share "pub\/big" listed as nobody$/),
       ]);
+      // The share of the URL and the one expect names are both used.
+      expect(await seen({ url: `${base}/pub`, expect: 'gone' })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "gone": tree connect failed: NT_STATUS_BAD_NETWORK_NAME',
+      ]);
       // IPC$ is listed, not a directory: listed is all a client does with it.
       expect((await seen({ url: `${base}/`, expect: 'IPC$' }))[0]).toBe('OK');
       const ok = await probe({ url: `${base}/${FIXTURE.smbAuthShare}` });
@@ -253,7 +259,7 @@ describe('smb share listing against samba (smbclient)', () => {
     const r = await probe({ url: `smb://127.0.0.1:${s.ports.smb}/${s.fixture.smbShare}` });
     expect(r.status, r.summary).toBe('OK');
     expect(r.summary).toMatch(/ ms, share "pub" listed as guest$/);
-    expect(r.details.shareUsed).toBe('pub');
+    expect(r.details.sharesUsed).toEqual(['pub']);
     const gone = await probe({ url: `smb://127.0.0.1:${s.ports.smb}/${s.fixture.smbAuthShare}` });
     expect([gone.status, gone.failure]).toEqual(['CRITICAL', 'bad-status']);
     expect(gone.summary).toMatch(/^share "tenkenshare": tree connect failed: NT_STATUS_/);

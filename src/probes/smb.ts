@@ -461,8 +461,8 @@ async function shareListing(
 }
 
 /**
- * Uses the share the URL's path names (`smb://host/share[/dir]`), else a disk share named by `expect`,
- * as a client would: connects to it and lists it (`smbclient //host/share -c ls`), with the login, or
+ * Uses the share the URL's path names (`smb://host/share[/dir]`) and the disk share `expect` names, as a
+ * client would: connects to each and lists it (`smbclient //host/share -c ls`), with the login, or
  * anonymously (as a guest) without one. A share that is listed but cannot be used (its directory is gone,
  * the user is not among its `valid users`) is CRITICAL with smbclient's NT status.
  */
@@ -473,30 +473,33 @@ async function shareUse(
   listed: Share[] | null,
   parts: string[],
 ): Promise<void> {
+  const uses: { share: string; dir: string }[] = [];
   const fromUrl = urlShare(p.url);
-  let share = fromUrl.share;
-  const dir = fromUrl.dir;
-  if (share === '' && p.spec.expect !== undefined && listed !== null) {
-    const want = p.spec.expect.toLowerCase();
-    const entry = listed.find((s) => s.name.toLowerCase() === want);
-    // IPC$ and printers are not directories: listed is all a client does with them here.
-    if (entry?.type === 'Disk') share = entry.name;
-  }
-  if (share === '') return;
-  const shown = `share "${clip(share, 60)}${dir === '' ? '' : `/${clip(dir, 60)}`}"`;
-  if (tool === null) {
-    if (p.details.sharesNotChecked === undefined) {
-      p.transcript.note(`${shown} not used: ${SMBCLIENT_MISSING}`);
-      p.details.sharesNotChecked = SMBCLIENT_MISSING;
-      parts.push(`${shown} not used: ${SMBCLIENT_MISSING}`);
-    }
-    return;
+  if (fromUrl.share !== '') uses.push(fromUrl);
+  const want = p.spec.expect?.toLowerCase();
+  const entry = want === undefined ? undefined : listed?.find((s) => s.name.toLowerCase() === want);
+  // IPC$ and printers are not directories: listed is all a client does with them here.
+  if (entry?.type === 'Disk' && !uses.some((u) => u.share.toLowerCase() === want && u.dir === '')) {
+    uses.push({ share: entry.name, dir: '' });
   }
   const cred = credentials(p) ?? { user: '', password: '' };
-  if (!(await useShare(p, { ...target, ...cred }, share, dir, tool))) return;
-  p.mark('share');
-  p.details.shareUsed = dir === '' ? share : `${share}/${dir}`;
-  parts.push(`${shown} listed as ${cred.user === '' ? 'guest' : cred.user}`);
+  const used: string[] = [];
+  for (const { share, dir } of uses) {
+    const shown = `share "${clip(share, 60)}${dir === '' ? '' : `/${clip(dir, 60)}`}"`;
+    if (tool === null) {
+      if (p.details.sharesNotChecked === undefined) {
+        p.transcript.note(`${shown} not used: ${SMBCLIENT_MISSING}`);
+        p.details.sharesNotChecked = SMBCLIENT_MISSING;
+        parts.push(`${shown} not used: ${SMBCLIENT_MISSING}`);
+      }
+      return;
+    }
+    if (!(await useShare(p, { ...target, ...cred }, share, dir, tool))) return;
+    p.mark('share');
+    used.push(dir === '' ? share : `${share}/${dir}`);
+    p.details.sharesUsed = used;
+    parts.push(`${shown} listed as ${cred.user === '' ? 'guest' : cred.user}`);
+  }
 }
 
 /**
@@ -504,7 +507,7 @@ async function shareUse(
  * is SMB2 NEGOTIATE (port 445), after a NetBIOS session request on port 139 (or with `netbios: true`): the
  * dialect chosen, whether signing is enabled or required, the cipher, server time (a server that speaks only
  * SMB1 is a WARNING); then, with credentials, the share listing; then the share of the URL's path
- * (`smb://host/share[/dir]`) or `expect` is connected to and listed.
+ * (`smb://host/share[/dir]`) and the disk share `expect` names are connected to and listed.
  */
 export function smbKind(opts: { smbclient: () => string | null }): ProbeKind {
   return {
