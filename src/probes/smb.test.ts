@@ -1,21 +1,28 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { FIXTURE } from '../../test/services/daemons.ts';
 import { freePort, need, privateDaemon } from '../../test/services/index.ts';
 import {
   dialectName,
   negotiateRequest,
   netbiosName,
   parseNegotiate,
+  parseSmb1Negotiate,
+  SMB1_ONLY,
   sessionRequest,
+  smb1NegotiateRequest,
   smbKind,
+  urlShare,
 } from './smb.ts';
 import {
   SMBCLIENT_MISSING,
   findSmbclient,
   listShares,
   parseShareList,
+  shareUseArgs,
   smbclientArgs,
   smbclientFailure,
 } from './smb-shares.ts';
@@ -108,6 +115,29 @@ describe('smb probe against samba', () => {
     const r = await probe({ url: `smb://127.0.0.1:${s.ports.http}` });
     expect([r.status, r.failure]).toEqual(['CRITICAL', 'protocol']);
   });
+
+  it("warns that a server speaking only SMB1 is refused by today's clients, and still lists its shares", async () => {
+    const { daemon, ports } = await privateDaemon('smbd', {
+      smbConf: { global: ['server min protocol = NT1', 'server max protocol = NT1'] },
+    });
+    try {
+      for (const port of [ports.smb, ports.netbios]) {
+        const r = await probe({ url: `smb://127.0.0.1:${port}`, netbios: port === ports.netbios });
+        expect([r.status, r.failure, r.details.dialect], r.summary).toEqual(['WARNING', null, 'NT1']);
+        expect(r.summary).toMatch(
+          /^speaks only SMB1 \(NT1\): clients since Windows 10 .*; (NetBIOS session, )?SMB1 \(NT1\), signing \w+, in \d+ ms$/,
+        );
+        expect(lines(r)).toContain('< SMB1 NEGOTIATE response: dialect NT LM 0.12');
+      }
+      const r = await probe({
+        url: `smb://nobody:${FIXTURE.smbPassword}@127.0.0.1:${ports.smb}/${FIXTURE.smbShare}`,
+      });
+      expect(r.status, r.summary).toBe('WARNING');
+      expect(r.summary).toMatch(/, 3 shares for nobody: .*, share "pub" listed as nobody$/);
+    } finally {
+      await daemon.stop();
+    }
+  });
 });
 
 describe('smb share listing against samba (smbclient)', () => {
@@ -155,6 +185,84 @@ describe('smb share listing against samba (smbclient)', () => {
     });
     expect([r.status, r.failure]).toEqual(['CRITICAL', 'bad-content']);
     expect(r.summary).toMatch(/^share "nosuchshare" is not listed for nobody \(3 shares: .*IPC\$/);
+  });
+
+  it('calls a listed share that cannot be used CRITICAL with its NT status, named in the URL or by expect', async () => {
+    const { daemon, ports, dir } = await privateDaemon('smbd', {
+      smbConf: {
+        shares:
+          '[gone]\n  path = @DIR@/does-not-exist\n[denied]\n  path = @DIR@/share\n  valid users = root\n',
+      },
+    });
+    const login = `nobody:${FIXTURE.smbPassword}`;
+    const base = `smb://${login}@127.0.0.1:${ports.smb}`;
+    try {
+      const seen = async (spec: Record<string, unknown>): Promise<[string, unknown, string]> => {
+        const r = await probe(spec);
+        return [r.status, r.failure, r.summary];
+      };
+      expect(await seen({ url: `${base}/gone` })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "gone": tree connect failed: NT_STATUS_BAD_NETWORK_NAME',
+      ]);
+      expect(await seen({ url: `${base}/denied` })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "denied": tree connect failed: NT_STATUS_ACCESS_DENIED',
+      ]);
+      expect(await seen({ url: `${base}/`, expect: 'GONE' })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "gone": tree connect failed: NT_STATUS_BAD_NETWORK_NAME',
+      ]);
+      expect(await seen({ url: `${base}/`, expect: 'denied' })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "denied": tree connect failed: NT_STATUS_ACCESS_DENIED',
+      ]);
+      expect((await seen({ url: `${base}/pub/no-such-dir` })).slice(0, 2)).toEqual([
+        'CRITICAL',
+        'bad-status',
+      ]);
+      // A directory whose listing is far past what is kept of smbclient's output (1.6 MB here) is fine.
+      mkdirSync(path.join(dir, 'share', 'big'));
+      for (let i = 0; i < 8000; i++)
+        writeFileSync(path.join(dir, 'share', 'big', `f${i}-${'x'.repeat(150)}`), '');
+      expect(await seen({ url: `${base}/pub/big`, timeout: 30 })).toEqual([
+        'OK',
+        null,
+        expect.stringMatching(/, share "pub\/big" listed as nobody$/),
+      ]);
+      // The share of the URL and the one expect names are both used.
+      expect(await seen({ url: `${base}/pub`, expect: 'gone' })).toEqual([
+        'CRITICAL',
+        'bad-status',
+        'share "gone": tree connect failed: NT_STATUS_BAD_NETWORK_NAME',
+      ]);
+      // IPC$ is listed, not a directory: listed is all a client does with it.
+      expect((await seen({ url: `${base}/`, expect: 'IPC$' }))[0]).toBe('OK');
+      const ok = await probe({ url: `${base}/${FIXTURE.smbAuthShare}` });
+      expect(ok.status, ok.summary).toBe('OK');
+      expect(ok.summary).toMatch(/, 5 shares for nobody: .*, share "tenkenshare" listed as nobody$/);
+      expect(lines(ok).find((l) => l.startsWith('> smbclient --configfile=/dev/null //'))).toMatch(
+        /--command=ls \(password in the environment\)$/,
+      );
+      expect(JSON.stringify(ok)).not.toContain(FIXTURE.smbPassword);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('uses the guest share named in the URL anonymously, without a login', async () => {
+    const s = need('smbd');
+    const r = await probe({ url: `smb://127.0.0.1:${s.ports.smb}/${s.fixture.smbShare}` });
+    expect(r.status, r.summary).toBe('OK');
+    expect(r.summary).toMatch(/ ms, share "pub" listed as guest$/);
+    expect(r.details.sharesUsed).toEqual(['pub']);
+    const gone = await probe({ url: `smb://127.0.0.1:${s.ports.smb}/${s.fixture.smbAuthShare}` });
+    expect([gone.status, gone.failure]).toEqual(['CRITICAL', 'bad-status']);
+    expect(gone.summary).toMatch(/^share "tenkenshare": tree connect failed: NT_STATUS_/);
   });
 
   it('warns that an expected share cannot be checked without a login', async () => {
@@ -310,6 +418,32 @@ describe('smbclient output', () => {
     ]);
   });
 
+  it('takes the share and directory from the URL path, percent-decoded', () => {
+    expect(urlShare(new URL('smb://h/'))).toEqual({ share: '', dir: '' });
+    expect(urlShare(new URL('smb://h'))).toEqual({ share: '', dir: '' });
+    expect(urlShare(new URL('smb://h/My%20Docs/a/b/'))).toEqual({ share: 'My Docs', dir: 'a/b' });
+    expect(urlShare(new URL('smb://h/bad%zzname'))).toEqual({ share: 'bad%zzname', dir: '' });
+  });
+
+  it('builds the arguments that use a share: anonymous without a login, into a directory, in SMB1 when needed', () => {
+    const t = { host: '127.0.0.1', port: 445, user: 'ann', password: 'pw-secret' };
+    expect(shareUseArgs(t, 'docs', '', 4.5)).toEqual([
+      '--configfile=/dev/null',
+      '//127.0.0.1/docs',
+      '--port=445',
+      '--user=ann',
+      '--max-protocol=SMB3',
+      '--timeout=5',
+      '--ip-address=127.0.0.1',
+      '--command=ls',
+    ]);
+    const anon = shareUseArgs({ ...t, user: '', password: '', smb1: true }, 'pub', 'a/b', 2);
+    expect(anon).toEqual(
+      expect.arrayContaining(['--user=%', '--no-pass', '--directory=a/b', '--max-protocol=NT1']),
+    );
+    expect(anon).toContain('--option=client min protocol=NT1');
+  });
+
   it('builds arguments without the password, and --no-pass for an empty one', () => {
     const args = smbclientArgs({ host: '::1', port: 445, user: 'DOM\\ann', password: 'pw-secret' }, 2.2);
     expect(args).toEqual([
@@ -329,6 +463,32 @@ describe('smbclient output', () => {
 });
 
 describe('SMB and NetBIOS encoding', () => {
+  it('builds an SMB1 NEGOTIATE offering NT1 and SMB2, and tells SMB1-only answers from SMB2 ones', () => {
+    const req = smb1NegotiateRequest();
+    expect(req.readUInt32BE(0)).toBe(req.length - 4);
+    expect(req.subarray(4, 9).toString('latin1')).toBe('\xffSMBr');
+    expect(req.subarray(4 + 35).toString('latin1')).toBe('\x02NT LM 0.12\0\x02SMB 2.002\0\x02SMB 2.???\0');
+    expect(parseSmb1Negotiate(Buffer.from('\xfeSMB@\0', 'latin1'))).toEqual({ kind: 'smb2' });
+    const nt1 = Buffer.alloc(67);
+    nt1.write('\xffSMBr', 0, 'latin1');
+    nt1[32] = 17;
+    nt1[35] = 0x0c; // signing enabled and required
+    nt1.writeBigUInt64LE(133_000_000_000_000_000n, 56);
+    expect(parseSmb1Negotiate(nt1)).toEqual({
+      kind: 'smb1',
+      signingEnabled: true,
+      signingRequired: true,
+      systemTime: '2022-06-18T04:26:40.000Z',
+    });
+    const none = Buffer.alloc(35);
+    none.write('\xffSMBr', 0, 'latin1');
+    none[32] = 1;
+    none.writeUInt16LE(0xffff, 33);
+    expect(parseSmb1Negotiate(none)).toEqual({ kind: 'none', why: 'no dialect in common' });
+    expect(() => parseSmb1Negotiate(Buffer.from('HTTP/1.1 400 Bad'))).toThrow(/not an SMB NEGOTIATE reply/);
+    expect(SMB1_ONLY).toMatch(/^speaks only SMB1 \(NT1\)/);
+  });
+
   it('encodes NetBIOS names as RFC 1001 first-level encoding', () => {
     // RFC 1001 14.1: "FRED" padded with spaces, suffix 0x20 → EGFCEFEECACACACACACACACACACACACA
     expect(netbiosName('FRED', 0x20).subarray(1, 33).toString('ascii')).toBe(

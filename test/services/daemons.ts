@@ -438,8 +438,14 @@ function runWithInput(cmd: string, args: string[], input: string): Promise<void>
 export async function startSmbd(
   dir: string,
   ports: Ports,
-  opts: { signing?: 'mandatory' | 'default'; logFile?: string } = {},
+  opts: {
+    signing?: 'mandatory' | 'default';
+    logFile?: string;
+    /** More smb.conf text: `global` lines go into [global], `shares` after it; `@DIR@` is the instance's directory. */
+    conf?: { global?: string[]; shares?: string };
+  } = {},
 ): Promise<Daemon> {
+  const more = (text: string): string => text.split('@DIR@').join(dir);
   const sub = ['lock', 'state', 'cache', 'pid', 'private', 'ncalrpc', 'share'];
   for (const s of sub) await mkdir(path.join(dir, s), { recursive: true, mode: 0o755 });
   await writeTree(dir, {
@@ -465,14 +471,14 @@ ${opts.logFile ? '  log level = 1 auth_audit:3\n' : ''}  load printers = no
   disable spoolss = yes
   server signing = ${opts.signing ?? 'mandatory'}
   passdb backend = tdbsam:${dir}/private/passdb.tdb
-[${FIXTURE.smbShare}]
+${(opts.conf?.global ?? []).map((l) => `  ${more(l)}\n`).join('')}[${FIXTURE.smbShare}]
   path = ${dir}/share
   read only = yes
   guest ok = yes
 [${FIXTURE.smbAuthShare}]
   path = ${dir}/share
   read only = yes
-`,
+${more(opts.conf?.shares ?? '')}`,
   });
   // pdbedit reads the new password twice from stdin; the passdb is the tdbsam named in this smb.conf.
   await runWithInput(
@@ -490,7 +496,39 @@ ${opts.logFile ? '  log level = 1 auth_audit:3\n' : ''}  load printers = no
     ...(opts.logFile ? [] : ['--debug-stdout', '-d', '1']),
   ]);
   await ready(d, alive, [ports.smb, ports.netbios]);
-  return d;
+  const conf = path.join(dir, 'smb.conf');
+  return {
+    ...d,
+    stop: async () => {
+      await d.stop();
+      // smbd starts samba-dcerpcd (share listings) in a session of its own: the group kill misses it.
+      await killByConfig(`--configfile=${conf}`);
+    },
+  };
+}
+
+/** Kills the processes whose command line holds `arg` (one instance's own config path) and waits for them. */
+async function killByConfig(arg: string): Promise<void> {
+  const find = async (): Promise<number[]> => {
+    const pids: number[] = [];
+    for (const e of await readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(e)) continue;
+      const cmd = await readFile(`/proc/${e}/cmdline`, 'latin1').catch(() => '');
+      if (cmd.split('\0').includes(arg)) pids.push(Number(e));
+    }
+    return pids;
+  };
+  const deadline = Date.now() + 5000;
+  for (let pids = await find(); pids.length > 0 && Date.now() < deadline; pids = await find()) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await sleep(20);
+  }
 }
 
 /** tinyproxy, allowing CONNECT only to the https port; clients from `allow` only (default 127.0.0.1). */

@@ -84,6 +84,8 @@ export interface PrivateOptions {
   ftpPasvAddress?: string;
   /** smbd: log to `log.smbd` in its directory, with auth_audit's lines (instead of level 1 on stdout). */
   smbLogFile?: boolean;
+  /** smbd: more smb.conf text (`global` lines in [global], `shares` after it; `@DIR@` is its directory). */
+  smbConf?: { global?: string[]; shares?: string };
   /** mail: false turns off dovecot's auth penalty (a delay growing to 15 s per failure from one address). */
   mailPenalty?: boolean;
   /** tinyproxy: the only client address it allows (loopback's clients are then refused). */
@@ -118,6 +120,7 @@ export async function privateDaemon(
       startSmbd(dir, ports, {
         signing: 'default',
         ...(opts.smbLogFile ? { logFile: path.join(dir, 'log.smbd') } : {}),
+        ...(opts.smbConf ? { conf: opts.smbConf } : {}),
       }),
     tinyproxy: () =>
       startTinyproxy(dir, ports, {
