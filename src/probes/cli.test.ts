@@ -110,8 +110,19 @@ describe('tenken probe', () => {
     const r = await tenken(['probe', 'http://admin:50%off@127.0.0.1:1/']);
     expect([r.code, r.out]).toEqual([3, '']);
     expect(r.error).toBe(
-      'Cannot probe http://admin:***@127.0.0.1:1/: url: the password in user:password@ must be percent-encoded (% → %25), or give it as password:',
+      'Cannot probe http://admin:***@127.0.0.1:1/: url: the password in user:password@ must be percent-encoded (% → %25)',
     );
+    // With --proxy, the bad password is named where it was given; no password: option exists here to point to.
+    const viaProxy = await tenken([
+      'probe',
+      'http://127.0.0.1:1/',
+      '--proxy',
+      'http://alice:50%off@127.0.0.1:2',
+    ]);
+    expect([viaProxy.code, viaProxy.error]).toEqual([
+      3,
+      'Cannot probe http://127.0.0.1:1/: --proxy: the password in user:password@ must be percent-encoded (% → %25)',
+    ]);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-probe-cfg-'));
     try {
       const config = path.join(dir, 'tenken.yaml');

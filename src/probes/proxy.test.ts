@@ -47,6 +47,36 @@ describe('proxy probe against tinyproxy', () => {
     }
   });
 
+  it("sends the spec's user: and password: to the proxy, for a forward request and for CONNECT", async () => {
+    const auths: (string | undefined)[] = [];
+    const proxyServer = createServer((req, res) => {
+      auths.push(req.headers['proxy-authorization']);
+      res.writeHead(req.headers['proxy-authorization'] ? 200 : 407, { 'content-type': 'text/plain' });
+      res.end('through');
+    });
+    proxyServer.on('connect', (req, socket) => {
+      auths.push(req.headers['proxy-authorization']);
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => proxyServer.listen(0, '127.0.0.1', resolve));
+    const port = (proxyServer.address() as AddressInfo).port;
+    try {
+      const spec = {
+        url: `http://127.0.0.1:${port}`,
+        kind: 'proxy',
+        user: 'alice',
+        password: '50%off',
+      } as const;
+      const plain = await probe({ ...spec, target: 'http://site.invalid/' });
+      expect(plain.status, plain.summary).toBe('OK');
+      await probe({ ...spec, target: 'https://site.invalid/' });
+      const want = `Basic ${Buffer.from('alice:50%off').toString('base64')}`;
+      expect(auths).toEqual([want, want]);
+    } finally {
+      proxyServer.close();
+    }
+  });
+
   it('fetches an https page through CONNECT', async () => {
     const s = need('tinyproxy', 'nginx');
     const r = await probe({

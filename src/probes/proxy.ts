@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { lazyRequire } from '../core/lazy.ts';
+import { credentials } from './conn.ts';
 import { fetchPage } from './http.ts';
 import { redactUrl } from './spec.ts';
 import { loadCa } from './tls.ts';
@@ -7,11 +8,14 @@ import type { ProbeKind, ProbeRun } from './types.ts';
 
 const undici = lazyRequire<typeof import('undici')>('undici');
 
-/** `Proxy-Authorization` for the proxy URL's `user:password@`, as undici's ProxyAgent sends it. */
-function proxyAuth(proxy: URL): Record<string, string> {
-  if (proxy.username === '' || proxy.password === '') return {};
-  const pair = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-  return { 'proxy-authorization': `Basic ${Buffer.from(pair).toString('base64')}` };
+/**
+ * The proxy's `Proxy-Authorization`: the probe's credentials (`user`/`password` of the spec, else the proxy
+ * URL's `user:password@`), as for every probe its URL's. The target site never gets them (http.ts basicAuth).
+ */
+function proxyToken(p: ProbeRun): string | undefined {
+  const cred = credentials(p);
+  if (cred === null) return undefined;
+  return `Basic ${Buffer.from(`${cred.user}:${cred.password}`).toString('base64')}`;
 }
 
 /**
@@ -30,7 +34,8 @@ function throughProxy(p: ProbeRun, tunnel: Dispatcher): Dispatcher {
     headersTimeout: ms,
     bodyTimeout: ms,
   });
-  const auth = proxyAuth(proxy);
+  const token = proxyToken(p);
+  const auth: Record<string, string> = token === undefined ? {} : { 'proxy-authorization': token };
   class ThroughProxy extends undici().Dispatcher {
     override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
       const origin = String(opts.origin ?? '');
@@ -66,10 +71,13 @@ export const proxy: ProbeKind = {
   defaultPort: () => 8080,
   async run(p) {
     const target = new URL(p.spec.target ?? '');
+    const token = proxyToken(p);
     const ca = await loadCa(p);
     p.details.target = redactUrl(target.href);
     const tunnel = new (undici().ProxyAgent)({
-      uri: p.url.href,
+      // The credentials go as the token (the spec's user:/password: too), not in the URI's userinfo.
+      uri: p.url.origin,
+      ...(token === undefined ? {} : { token }),
       requestTls: { rejectUnauthorized: p.spec.insecure !== true, ...(ca === undefined ? {} : { ca }) },
       connect: { timeout: p.timeoutSeconds * 1000 },
       // The CONNECT to the proxy is sent without the request's signal: its own timeouts are the probe's, not

@@ -32,7 +32,8 @@ describe('user:password@ in a probe URL', () => {
     expect(
       issues({ url: 'http://127.0.0.1:3128', kind: 'proxy', target: 'http://box:50%off@127.0.0.1/' }),
     ).toEqual([
-      'target: the password in user:password@ must be percent-encoded (% → %25), or give it as password:',
+      // (user: and password: are the proxy's: the target's own are only in its URL.)
+      "target: the password in the target's user:password@ must be percent-encoded (% → %25)",
     ]);
   });
 

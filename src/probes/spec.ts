@@ -115,7 +115,7 @@ export const probeSpec = z
     const fetchUrl = s.roundtrip?.fetch;
     const badFetch = fetchUrl === undefined ? null : userinfoProblem(fetchUrl);
     if (badFetch !== null) ctx.addIssue({ code: 'custom', path: ['roundtrip', 'fetch'], message: badFetch });
-    const badTarget = s.target === undefined ? null : userinfoProblem(s.target);
+    const badTarget = s.target === undefined ? null : userinfoProblem(s.target, 'the target');
     if (badTarget !== null) ctx.addIssue({ code: 'custom', path: ['target'], message: badTarget });
     const kind = s.kind ?? scheme;
     if (!(PROBE_KEYS as readonly string[]).includes(kind)) {
@@ -147,9 +147,10 @@ export const probeSpec = z
 
 /**
  * Why the user or password in a URL's `user:password@` cannot be percent-decoded (a `%` not followed by two
- * hex digits, as in `50%off`), or null when both decode (or the text is no URL: said elsewhere).
+ * hex digits, as in `50%off`), or null when both decode (or the text is no URL: said elsewhere). `whose` names
+ * a URL whose credentials no `user:`/`password:` of the spec can replace (a proxy probe's target).
  */
-export function userinfoProblem(url: string): string | null {
+export function userinfoProblem(url: string, whose = ''): string | null {
   let u: URL;
   try {
     u = new URL(url);
@@ -163,7 +164,9 @@ export function userinfoProblem(url: string): string | null {
     try {
       decodeURIComponent(value);
     } catch {
-      return `the ${part} in user:password@ must be percent-encoded (% → %25), or give it as ${key}:`;
+      return whose
+        ? `the ${part} in ${whose}'s user:password@ must be percent-encoded (% → %25)`
+        : `the ${part} in user:password@ must be percent-encoded (% → %25), or give it as ${key}:`;
     }
   }
   return null;

@@ -42,10 +42,13 @@ export function adHocSpec(url: string, opts: Omit<ProbeOptions, 'verbose'>): Pro
   const parsed = probeSpec.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') ?? '';
-    throw new TenkenError(
-      `Cannot probe ${redactUrl(url)}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid'}`,
-    );
+    // The spec's fields as this command's words: with --proxy, `url` is the proxy and `target` the URL given.
+    const path = issue?.path.join('.') ?? '';
+    const field =
+      opts.proxy === undefined ? path : path === 'url' ? '--proxy' : path === 'target' ? '' : path;
+    // No password: option here: the URL's own percent-encoding is the only way.
+    const message = (issue?.message ?? 'invalid').replace(/, or give it as (user|password):$/, '');
+    throw new TenkenError(`Cannot probe ${redactUrl(url)}: ${field ? `${field}: ` : ''}${message}`);
   }
   return parsed.data;
 }
