@@ -71,6 +71,22 @@ export function probeName(path: string, status?: number): string | null {
   return null;
 }
 
+/**
+ * The probe name of a file-system path Apache names in a refusal (`client denied by server configuration:
+ * /srv/www/phpapp/private/x.pdf`), or null. The site's own directories may hold the generic patterns' names (a
+ * DocumentRoot `/srv/www/phpapp`, `/usr/lib/cgi-bin`, `/var/www/app/console/`): those are left out there. The
+ * rest still count: what is never served on purpose, and the tools a refusal keeps from outsiders
+ * (`/usr/share/phpmyadmin/`, `wp-login.php`, `/server-status`).
+ */
+export function fsProbeName(path: string): string | null {
+  const d = decodePath(path);
+  for (const p of PROBES) if (!FS_GENERIC.has(p.name) && p.re.test(d)) return p.name;
+  return null;
+}
+
+/** Patterns that a site's own directory names match too (`/phpapp`, `/cgi-bin/`, `console/`, `config.json`). */
+const FS_GENERIC = new Set(['php', 'cgi-bin', 'consoles', 'config-json']);
+
 /** Whether a path (web, FTP, traversal) names the password or shadow file. */
 export function passwdPath(path: string): boolean {
   return /(?:^|\/|\\)(?:passwd|shadow|master\.passwd)(?:$|[\s?#;&"])/i.test(decodePath(path).trim());

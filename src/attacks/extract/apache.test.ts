@@ -39,6 +39,18 @@ describe('apache: client denied by server configuration (Require refused the req
     ).toEqual([null, null, null]);
   });
 
+  it("does not take a DocumentRoot's own name for a probe: the refused path is on disk, not the URL", () => {
+    expect(
+      run([
+        denied('/srv/www/phpapp/private/report-10.pdf'),
+        denied('/usr/lib/cgi-bin/internal/status.sh', 2),
+        denied('/var/www/phpbb/console/x.html', 3),
+      ]),
+    ).toEqual([null, null, null]);
+    // Paths never served on purpose are still probes wherever the DocumentRoot is.
+    expect(run([denied('/srv/www/phpapp/.env', 4)])[0]).toMatchObject({ detector: 'webprobe' });
+  });
+
   it('leaves out mod_evasive refusals, also of a probe path (rate limiting, not a request for it)', () => {
     expect(run([denied('/var/www/html/.env', 1, 'evasive20', 'AH00000')])).toEqual([null]);
   });

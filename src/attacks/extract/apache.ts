@@ -1,5 +1,5 @@
 import { hostOf } from '../host.ts';
-import { passwdPath, probeName, SHELLSHOCK } from '../probes.ts';
+import { fsProbeName, passwdPath, probeName, SHELLSHOCK } from '../probes.ts';
 import { event, type Extracted, type Extractor, type ParsedLine } from '../types.ts';
 import { linear } from './linear.ts';
 
@@ -101,7 +101,8 @@ function extract(line: ParsedLine): Extracted {
     if (module.startsWith('evasive')) return null;
     const path = m[1] as string;
     if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path });
-    return probeName(path) ? event('webprobe', 'probe', host, SERVICE, line.time, { path }) : null;
+    // A file-system path, not the URL: the DocumentRoot's own names must not make it a probe.
+    return fsProbeName(path) ? event('webprobe', 'probe', host, SERVICE, line.time, { path }) : null;
   }
   m = NO_SCRIPT.exec(msg);
   if (m) {
