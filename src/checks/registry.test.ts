@@ -111,6 +111,10 @@ describe('the logs check beside the attacks check', () => {
     expect(both.summary).toBe(
       '135 invalid lines (120 of them attack lines judged by the attacks check), 15 others, 15 in their busiest hour (warning at 10 per hour; a first run, which reads the whole backlog, has no per-run limit)',
     );
+    const sshd = (await run(root, ['logs', 'attacks'])).checks
+      .find((c) => c.kind === 'logs')
+      ?.results.find((r) => r.service === 'sshd');
+    expect(sshd?.summary).toBe('frequent invalid (15, besides 120 attack lines)');
     const alone = category(await run(root, ['logs']), 'sshd', 'invalid');
     expect(alone.status).toBe('CRITICAL');
     // Under the threshold, it says so.

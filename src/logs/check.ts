@@ -367,8 +367,15 @@ export function buildResults(
     const flagged = cats.filter((f) => f.status !== 'OK');
     // Lines, not category hits: "Interrupted ... failed" is in error and invalid, and is one line.
     const lines = result.stats.linesOf(s.name);
+    // What raised it: the lines the thresholds judged (attack lines were the attacks check's to judge).
     const frequent = flagged
-      .map((f) => (f.kind === 'log-category' ? `${f.data.category} (${f.data.count})` : ''))
+      .map((f) =>
+        f.kind !== 'log-category'
+          ? ''
+          : f.data.attackLines
+            ? `${f.data.category} (${f.data.attackLines.otherCount}, besides ${plural(f.data.attackLines.count, 'attack line')})`
+            : `${f.data.category} (${f.data.count})`,
+      )
       .join(', ');
     const notRead = all.flatMap((f) =>
       f.kind === 'log-source' && NOT_READ.has(f.data.problem) ? [f.data] : [],
