@@ -129,6 +129,27 @@ describe('the logs check beside the attacks check', () => {
     );
   });
 
+  it("leaves a botnet's guesses to the attacks check, whose distributed detector says them", async () => {
+    // 150 addresses, 2 guesses each for unknown users within the hour: none reaches maxretry alone.
+    const botnet = Array.from({ length: 300 }, (_, i) => {
+      const pid = 6000 + i;
+      const from = `from 45.${(i % 150) >> 6}.${i % 150}.9 port ${40000 + i}`;
+      return [
+        `${stamp(Math.floor(i / 5))} sshd[${pid}]: Invalid user oracle${i % 3} ${from}`,
+        `${stamp(Math.floor(i / 5), 1)} sshd[${pid}]: Failed password for invalid user oracle${i % 3} ${from} ssh2`,
+      ];
+    }).flat();
+    const report = await run(tree(botnet, []), ['logs', 'attacks']);
+    expect(category(report, 'sshd', 'invalid').status).toBe('OK');
+    const attacks = report.checks.find((c) => c.kind === 'attacks')?.results.flatMap((r) => r.findings) ?? [];
+    const f = attacks.find((x) => x.kind === 'attack-distributed');
+    expect(f?.status).toBe('WARNING');
+    expect(f?.summary).toMatch(
+      /^distributed brute force: 300 failed logins from 150 sources, each under maxretry/,
+    );
+    expect(attacks.filter((x) => x.kind === 'attack-bruteforce')).toEqual([]);
+  });
+
   it('still counts a forged line that holds the keyword but that no extractor reads', async () => {
     const root = tree([...guesses(40), ...forged(12)], []);
     const both = category(await run(root, ['logs', 'attacks']), 'sshd', 'invalid');
