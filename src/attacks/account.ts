@@ -23,7 +23,14 @@ import { Interner } from './intern.ts';
 import { Joiner } from './join.ts';
 import { LocalClients } from './local.ts';
 import { LineSplitter } from './line.ts';
-import { type AttackEvent, type Extracted, type Extractor, isNote, type ParsedLine } from './types.ts';
+import {
+  type AttackEvent,
+  type Extracted,
+  type Extractor,
+  isNote,
+  type Note,
+  type ParsedLine,
+} from './types.ts';
 
 /**
  * Attack accounting for one log stream: prefilter, split, dispatch to the family's extractor, join.
@@ -211,6 +218,20 @@ const ECHOING_PAM = new Set(Object.keys(ECHO_OWNERS));
 const OWN_FAILURE_LINE = new Set(['su', 'login']);
 
 const PAM_ANYWHERE = /authentication failure|FAILED (?:LOGIN|SU)|LOGIN FAILURES|login failures/;
+
+/**
+ * Joiner notes that are part of a counted attempt, for `isAttackLine`: an unknown user's first sign, a failed
+ * attempt, a pam failure, a failure whose host comes later, and the end of a connection (sshd's `Connection
+ * closed by invalid user ...`, which releases a held failure). Not `connect` nor `success`.
+ */
+const ATTACK_NOTES: ReadonlySet<Note['note']> = new Set([
+  'invalid',
+  'attempt',
+  'pamError',
+  'pending',
+  'pam',
+  'close',
+]);
 
 /** Accounting state for one stream (one log and its rotated members, or one journal): feed lines in order. */
 export class Accountant {
@@ -418,8 +439,73 @@ export class Accountant {
     return PAM_ANYWHERE.test(raw) ? undefined : null;
   }
 
-  /** An already split line to an event, or null. */
-  parsed(parsedLine: ParsedLine): AttackEvent | null {
+  /**
+   * Whether a line (without newline) is one the detectors count, or read as part of a counted attempt (see
+   * ATTACK_NOTES): the same prefilter and extractors as `hit`, but without the joiner, whose state it leaves
+   * as it is, so the answer is the line's alone. For the logs check (src/attacks/attack-lines.ts).
+   */
+  isAttackLine(raw: string): boolean {
+    // The fast path reads only shapes that hold a needle: the prefilter is for the others (a quarter of the
+    // cost of an sshd line saved, most of a keyword-dense log's).
+    const fast = this.fast ? this.fastIsAttack(raw) : undefined;
+    if (fast !== undefined) return fast;
+    return this.mayCount(raw) && this.isAttackParsed(this.splitter.split(raw));
+  }
+
+  /**
+   * `isAttackLine` for a line already split (a journal entry: its identifier, pid and message), as `parsed`
+   * reads it (no prefilter: the attacks check's journal reader has none either).
+   */
+  isAttackParsed(line: ParsedLine): boolean {
+    const got = this.extract(line).got;
+    if (got === null) return false;
+    if (isNote(got)) return ATTACK_NOTES.has(got.note);
+    return got.kind !== 'success';
+  }
+
+  /** `fastHit`'s shapes, read for `isAttackLine`: true or false, or undefined for the general path. */
+  private fastIsAttack(raw: string): boolean | undefined {
+    const sp = this.splitter;
+    if (raw.indexOf('\r') >= 0 || !sp.prefix(raw)) return undefined;
+    const ts = sp.tagStart;
+    const ms = sp.msgStart;
+    if (sp.open < 0) {
+      if (sp.nameEnd - ts !== 6 || !raw.startsWith('kernel', ts) || raw.startsWith('[ID ', ms))
+        return undefined;
+      const got = netfilterFast(raw, ms, this.firewall, this.names);
+      if (got < 0) return undefined;
+      if (got > 0 && hostOf(this.firewall.host) !== null) return true;
+      return PAM_ANYWHERE.test(raw) ? undefined : false;
+    }
+    if (!sshdTag(raw, ts, sp.open)) return undefined;
+    if (sp.pid(raw) === null || raw.charCodeAt(ms) === 91 /* [ */) return undefined;
+    switch (sshdFast(raw, ms, this.scratch, this.names)) {
+      case FAIL:
+      case INVALID:
+      case ATTEMPT:
+      case PAM:
+        return true;
+      case CLOSE:
+        return hostOf(this.scratch.host) !== null;
+      case SUCCESS:
+      case CONNECT:
+        return false;
+      case UNHANDLED:
+        return undefined;
+    }
+    return PAM_ANYWHERE.test(raw) ? undefined : false;
+  }
+
+  /**
+   * A split line through the extractors: what it is (an event, after the proxy's relay rules, or a note for
+   * the joiner), which family read it, the line as read (a repeated message's own text) and how many times.
+   */
+  private extract(parsedLine: ParsedLine): {
+    got: Extracted;
+    from: Family | null;
+    line: ParsedLine;
+    times: number;
+  } {
     // rsyslog's repeated-message reduction (`$RepeatedMsgReduction on`, as Ubuntu ships it) writes one line
     // for a run of identical messages: a password tried five times on one connection is one line.
     let line = parsedLine;
@@ -460,11 +546,14 @@ export class Accountant {
       got = extractors.tcpd.extract(line);
       from = 'tcpd';
     }
+    if (got !== null && !isNote(got)) got = this.relay(got);
+    return { got, from, line, times };
+  }
+
+  /** An already split line to an event, or null. */
+  parsed(parsedLine: ParsedLine): AttackEvent | null {
+    const { got, from, line, times } = this.extract(parsedLine);
     if (got === null) return null;
-    if (!isNote(got)) {
-      got = this.relay(got);
-      if (got === null) return null;
-    }
     if (from === 'pam' && line.pid !== null && OWN_FAILURE_LINE.has(line.program)) {
       // su and login(1) log each failed attempt twice: pam_unix's `authentication failure`, then their own
       // `FAILED SU` / `FAILED LOGIN`. Per process, the own line after a counted pam_unix line is that attempt.

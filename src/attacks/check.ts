@@ -51,6 +51,10 @@ const tailSchema = z.object({
     z.string(),
     z.object({ first: z.number(), last: z.number(), count: z.number(), users: z.array(z.string()) }),
   ),
+  /** The distributed brute-force window (absent in states of earlier versions: an empty window). */
+  dist: z
+    .array(z.object({ t: z.number(), n: z.number(), sources: z.record(z.string(), z.number()) }))
+    .optional(),
 });
 
 /** Saved state of the attacks check. */

@@ -28,6 +28,18 @@ export const attacksConfig = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Distributed brute force (a botnet): failed logins of sources that made no brute-force finding of their
+     * own, `perHour` of them from at least `sources` distinct sources (an IPv6 /64 is one) within `window`.
+     */
+    distributed: z
+      .object({
+        perHour: positive.default(100),
+        sources: positive.default(10),
+        window: duration.default(3600),
+      })
+      .strict()
+      .prefault({}),
     /** Port scans: distinct ports/services (`targets`) or refused connections (`maxretry`) within `findtime`. */
     portscan: z
       .object({

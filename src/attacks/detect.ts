@@ -8,6 +8,8 @@ import type { AttackFinding } from './findings.ts';
 import { ACCESS_OWNERS, ECHOED, matchEchoes, orderByTime, OwnEvents } from './echo.ts';
 import { ipv6Prefix64 } from '../core/net.ts';
 import { sourceKey } from './host.ts';
+import { pruneTop } from '../core/top.ts';
+import { type Campaign, type DistTailBucket, DistributedWindow } from './distributed.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
 import {
@@ -68,6 +70,11 @@ export interface WindowTail {
   scan: Record<string, { t: number; key: string }[]>;
   /** Sources with a brute-force finding: first and last failure (ms), failures counted, users tried. */
   attackers: Record<string, { first: number; last: number; count: number; users: string[] }>;
+  /**
+   * The distributed brute-force window's buckets within `distributed.window` of the newest event: failed
+   * logins of sources with no finding of their own, per source (an IPv6 /64 as one), at most 200 per bucket.
+   */
+  dist?: DistTailBucket[] | undefined;
 }
 
 /** An empty tail. */
@@ -223,6 +230,8 @@ interface Agg {
   /** Sample lines, the first `evidence` per detector, and how many per detector (7 bits each: SAMPLED_SHIFT). */
   samples: Sample[] | undefined;
   sampled: number;
+  /** Times of the failures that were rejected mail transactions, not logins (see `fail`). */
+  rejectAt?: number[];
   /** Failure times from earlier runs (windows only: not counted again). */
   carried?: number[];
   carriedScans?: ScanHit[];
@@ -360,6 +369,16 @@ function iso(t: number): string | null {
 
 const MAX_WEIGHT = 1000;
 
+/** Distinct user names a distributed finding counts (past twice this, the most tried are kept). */
+const DIST_USERS = 1000;
+
+/** How many times each time occurs. */
+function countsOf(times: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const t of times) m.set(t, (m.get(t) ?? 0) + 1);
+  return m;
+}
+
 /** Clients an open-proxy finding lists (`data.top`), most requests first. */
 const RELAY_TOP = 20;
 /** Distinct clients a proxy's relays are counted for one by one; past it, their requests only (`capped`). */
@@ -417,6 +436,11 @@ export class AttackDetectors {
   private readonly serviceName: (service: string) => string;
   private readonly label: (service: string) => string;
   private lastTime = 0;
+  /** The previous run's distributed window (see WindowTail.dist), and its sources (their logins matter). */
+  private readonly distCarried: DistTailBucket[];
+  private readonly distKnown = new Set<string>();
+  /** The distributed window of this run, made by `finish`. */
+  private dist: DistributedWindow | undefined;
 
   constructor(
     private readonly cfg: AttacksConfig,
@@ -428,6 +452,8 @@ export class AttackDetectors {
     this.label = (s) => serviceLabel(serviceName, s);
     const h = opts.history;
     this.attackers = { ...(h?.attackers ?? {}) };
+    this.distCarried = h?.dist ?? [];
+    for (const b of this.distCarried) for (const s of Object.keys(b.sources)) this.distKnown.add(s);
     if (h) {
       for (const [host, times] of Object.entries(h.fail)) {
         if (this.ignore.has(host)) continue;
@@ -444,7 +470,8 @@ export class AttackDetectors {
   /** Whether a source has anything counted or carried (wtmp logins are looked up only for those). */
   knows(host: string): boolean {
     const key = sourceKey(host);
-    return this.by.has(key) || Object.hasOwn(this.attackers, key);
+    if (this.by.has(key) || Object.hasOwn(this.attackers, key)) return true;
+    return this.distKnown.has(key) || this.distKnown.has(ipv6Prefix64(key) ?? key);
   }
 
   /** Earliest failure (ms) counted or carried, or Infinity: wtmp logins before it cannot matter. */
@@ -457,6 +484,7 @@ export class AttackDetectors {
       for (const x of a.echoes?.t ?? NONE) if (x < t) t = x;
     }
     for (const a of Object.values(this.attackers)) if (a.first < t) t = a.first;
+    for (const b of this.distCarried) if (b.t < t) t = b.t;
     return t;
   }
 
@@ -615,8 +643,11 @@ export class AttackDetectors {
         if (fail === undefined) a.fail = n === 1 ? [t] : new Array<number>(n).fill(t);
         else for (let i = 0; i < n; i++) fail.push(t);
         a.bfServices = keySetAdd(a.bfServices, e.service);
-        if (e.kind === 'reject') a.rejects += n;
-        else if (e.kind === 'failure' && ECHOED.has(e.service))
+        if (e.kind === 'reject') {
+          a.rejects += n;
+          const at = (a.rejectAt ??= []);
+          for (let i = 0; i < n; i++) at.push(t);
+        } else if (e.kind === 'failure' && ECHOED.has(e.service))
           (a.own ??= new OwnEvents()).add(
             t,
             { detector: 'bruteforce', service: e.service, user: e.user, path: undefined },
@@ -838,6 +869,150 @@ export class AttackDetectors {
   }
 
   /**
+   * A distributed brute force (a botnet, each source under `maxretry`): the failed logins of the sources that
+   * made no brute-force finding (an IPv6 /64 as one source, as networkFindings groups them), this run's and the
+   * tail's, reaching `distributed.perHour` from `distributed.sources` sources within `distributed.window`.
+   * One finding per run, for the campaign's buckets (see DistributedWindow.judge); CRITICAL when one of its
+   * sources logged in after its first failure in it. Each failure is counted once, in its source's bucket.
+   */
+  private distributedFinding(findings: AttackFinding[]): void {
+    const cfg = this.cfg.distributed;
+    const flagged = new Set<string>();
+    for (const f of findings) if (f.kind === 'attack-bruteforce' && f.host !== undefined) flagged.add(f.host);
+    const groupOf = (host: string) => ipv6Prefix64(host) ?? host;
+    const judged = (host: string, group: string) => flagged.has(host) || flagged.has(group);
+    const w = new DistributedWindow(cfg.window * 1000);
+    this.dist = w;
+    for (const b of this.distCarried) {
+      let listed = 0;
+      for (const [s, n] of Object.entries(b.sources)) {
+        listed += n;
+        if (!judged(s, s)) w.add(s, b.t, n, false);
+      }
+      if (b.n > listed) w.add(null, b.t, b.n - listed, false);
+    }
+    for (const a of this.by.values()) {
+      const fail = a.fail;
+      if (fail === undefined) continue;
+      const group = groupOf(a.host);
+      if (judged(a.host, group)) continue;
+      const rejects = a.rejectAt === undefined ? undefined : countsOf(a.rejectAt);
+      // A source's failures come mostly in time order: one add per run of failures in the same bucket.
+      let k = Number.NaN;
+      let at = 0;
+      let n = 0;
+      for (const t of fail) {
+        if (rejects !== undefined) {
+          const r = rejects.get(t);
+          if (r !== undefined && r > 0) {
+            rejects.set(t, r - 1);
+            continue;
+          }
+        }
+        const kt = w.bucketOf(t);
+        if (kt !== k) {
+          if (n > 0) w.add(group, at, n, true);
+          k = kt;
+          at = t;
+          n = 0;
+        }
+        n++;
+      }
+      if (n > 0) w.add(group, at, n, true);
+    }
+    const c = w.judge(cfg.perHour, cfg.sources);
+    if (c !== null) findings.push(this.campaignFinding(c, w, groupOf, judged));
+  }
+
+  /** The finding of a distributed campaign: its sources' users, services, lines and logins (this run's). */
+  private campaignFinding(
+    c: Campaign,
+    w: DistributedWindow,
+    groupOf: (host: string) => string,
+    judged: (host: string, group: string) => boolean,
+  ): AttackFinding {
+    const lo = c.from * w.span;
+    const hi = (c.to + 1) * w.span;
+    const users = new Map<string, number>();
+    const services = new Set<string>();
+    let first = Number.POSITIVE_INFINITY;
+    let last = 0;
+    for (const b of this.distCarried) if (b.t >= lo && b.t < hi && b.t < first) first = b.t;
+    let ok: (Success & { host: string }) | undefined;
+    const evidence: Evidence[] = [];
+    for (const a of this.by.values()) {
+      const group = groupOf(a.host);
+      if (!c.members.has(group) || judged(a.host, group)) continue;
+      let firstHere = Number.POSITIVE_INFINITY;
+      for (const t of a.fail ?? NONE) {
+        if (t < lo || t >= hi) continue;
+        if (t < firstHere) firstHere = t;
+        if (t > last) last = t;
+      }
+      if (Number.isFinite(firstHere)) {
+        if (firstHere < first) first = firstHere;
+        for (const [u, n] of tallyEntries(a.users)) users.set(u, (users.get(u) ?? 0) + n);
+        if (users.size > 2 * DIST_USERS) pruneTop(users, DIST_USERS);
+        for (const s of keySetKeys(a.bfServices)) if (!s.startsWith('firewall/')) services.add(s);
+        if (evidence.length < this.cfg.evidence) evidence.push(...this.evidence(a, 'bruteforce').slice(0, 1));
+      } else if (a.successes === undefined) continue;
+      else firstHere = lo; // failures of earlier runs only: the campaign's first bucket
+      for (const s of a.successes ?? NONE)
+        if (s.t >= firstHere && (ok === undefined || s.t < ok.t)) ok = { ...s, host: a.host };
+    }
+    const userList = [...users]
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+      .slice(0, 10)
+      .map(([user, count]) => ({ user: utf8FromLatin1(user), count }));
+    const serviceList = this.labels([...services]);
+    const names = [...new Set([...services].map(this.serviceName))];
+    const minutes = Math.round(this.cfg.distributed.window / 60);
+    const usersPart =
+      userList.length === 0
+        ? ''
+        : `; users ${userList
+            .slice(0, 5)
+            .map((u) => `${u.user} ${u.count}`)
+            .join(', ')}${users.size > 5 ? ', ...' : ''}`;
+    const at = c.capped ? 'at least ' : '';
+    const then = ok
+      ? `; then ${ok.host} logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${this.label(ok.service)}`
+      : '';
+    return {
+      kind: 'attack-distributed',
+      status: ok ? 'CRITICAL' : 'WARNING',
+      service: names.length === 1 ? (names[0] as string) : 'host',
+      // The login first after the counts: a text line is cut at the terminal's width.
+      summary: `distributed brute force: ${c.count} failed logins from ${at}${c.sources} sources, each under maxretry${serviceList.length > 0 ? `, on ${serviceList.join(', ')}` : ''}, peak ${c.peak} from ${c.peakSources} sources in ${minutes} min${then}${usersPart}; most from ${c.top
+        .slice(0, 3)
+        .map((t) => `${t.host} (${t.count})`)
+        .join(', ')}${c.top.length > 3 ? ', ...' : ''}`,
+      evidence,
+      ...timingOf([first, last].filter(Number.isFinite), asIs),
+      data: {
+        count: c.count,
+        sources: c.sources,
+        sourcesCapped: c.capped,
+        peak: c.peak,
+        peakSources: c.peakSources,
+        window: this.cfg.distributed.window,
+        services: serviceList,
+        users: userList,
+        usersTotal: users.size,
+        top: c.top,
+        succeeded: ok
+          ? {
+              host: ok.host,
+              user: ok.user === null ? null : utf8FromLatin1(ok.user),
+              time: iso(ok.t),
+              service: this.label(ok.service),
+            }
+          : null,
+      },
+    };
+  }
+
+  /**
    * The open-proxy finding of one proxy service: CRITICAL, since an open relay is found and abused (spam,
    * credential stuffing, ad fraud) within hours and gets the server's address blocklisted.
    */
@@ -914,6 +1089,8 @@ export class AttackDetectors {
       .sort((x, y) => y[1].last - x[1].last)
       .slice(0, TAIL_SOURCES);
     out.attackers = Object.fromEntries(attackers);
+    const dist = this.dist?.tail(newest) ?? this.distCarried;
+    if (dist.length > 0) out.dist = dist;
     return out;
   }
 
@@ -1154,6 +1331,7 @@ export class AttackDetectors {
       (x, y) => rank(y.status) - rank(x.status) || total(y) - total(x) || (x.host < y.host ? -1 : 1),
     );
     this.networkFindings(findings);
+    this.distributedFinding(findings);
     for (const [service, r] of this.relays) findings.push(this.openProxyFinding(service, r));
     findings.sort((x, y) => rank(y.status) - rank(x.status) || (x.host ?? '').localeCompare(y.host ?? ''));
     return { sources, findings };

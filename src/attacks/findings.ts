@@ -55,6 +55,31 @@ export interface AttackFindings {
     answered: boolean;
   };
   /**
+   * A distributed brute force (a botnet): failed logins from many sources, each under `maxretry` (no
+   * `attack-bruteforce` finding of its own; an IPv6 /64 is one source), `distributed.perHour` of them from
+   * `distributed.sources` sources within `distributed.window`. One per run, no `host`; CRITICAL when one of
+   * its sources then logged in.
+   */
+  'attack-distributed': {
+    /** Failures of the campaign (from its first window over the thresholds to its last), and its sources. */
+    count: number;
+    /** Distinct sources, counted one by one up to 1,000 per 5-minute bucket (`sourcesCapped` past that). */
+    sources: number;
+    sourcesCapped: boolean;
+    /** The busiest window's failures and distinct sources, and the window in seconds. */
+    peak: number;
+    peakSources: number;
+    window: number;
+    services: string[];
+    /** The users tried most (at most 10) with their failures, and how many distinct users in all. */
+    users: { user: string; count: number }[];
+    usersTotal: number;
+    /** The sources with the most failures (at most 5). */
+    top: { host: string; count: number }[];
+    /** A login from one of the sources after its first failure in the campaign (then CRITICAL). */
+    succeeded: { host: string; user: string | null; time: string | null; service: string } | null;
+  };
+  /**
    * An open proxy: a proxy (or a web server's CONNECT) relayed requests for clients that are not local and
    * not in `checks.attacks.openproxy.allow`. One per proxy service, CRITICAL.
    */
@@ -85,6 +110,7 @@ const WEIGHT: { [K in AttackFindingKind]: (d: AttackFindings[K]) => number } = {
   'attack-portscan': (d) => d.count,
   'attack-webprobe': (d) => d.probes,
   'attack-passwd': (d) => d.attempts,
+  'attack-distributed': (d) => d.count,
   'attack-openproxy': (d) => d.requests,
 };
 

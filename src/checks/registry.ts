@@ -1,7 +1,8 @@
+import { attackLines } from '../attacks/attack-lines.ts';
 import { attacksCheck } from '../attacks/check.ts';
 import { dialupCheck } from '../dialup/check.ts';
 import { loginsCheck } from '../logins/check.ts';
-import { logsCheck } from '../logs/check.ts';
+import { makeLogsCheck } from '../logs/check.ts';
 import { probesCheck } from '../probes/check.ts';
 import { procsCheck } from '../procs/check.ts';
 import { servicesCheck } from './services.ts';
@@ -13,7 +14,13 @@ import type { CheckKind } from './types.ts';
  */
 export const checkKinds = {
   services: servicesCheck,
-  logs: logsCheck,
+  // With the attacks check in the same run, the lines it judges do not raise the logs check's categories.
+  logs: makeLogsCheck({
+    attackLines: {
+      kind: 'attacks',
+      make: (ctx) => attackLines(ctx.host, ctx.plan, ctx.config.checks.attacks, ctx.config.timeZone),
+    },
+  }),
   attacks: attacksCheck,
   logins: loginsCheck,
   procs: procsCheck,

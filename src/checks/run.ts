@@ -76,6 +76,7 @@ async function runOne(
   store: StateStore,
   options: RunOptions,
   signal: AbortSignal,
+  kinds: readonly string[],
 ): Promise<{ report: CheckReport; pending?: PendingState }> {
   const started = performance.now();
   try {
@@ -90,6 +91,7 @@ async function runOne(
       state,
       options,
       signal,
+      kinds,
     });
     for (const r of out.results) for (const f of r.findings) for (const e of f.evidence) lineOrNone(e);
     const results = [...out.results].sort(
@@ -170,7 +172,7 @@ export async function runChecks(
     opts.kinds.map((name) => {
       const kind = registry[name];
       if (!kind) throw new Error(`unknown check kind ${name}`);
-      return runOne(name, kind, loaded, store, opts.options, signal);
+      return runOne(name, kind, loaded, store, opts.options, signal, opts.kinds);
     }),
   );
   const checks = outs.map((o) => o.report);

@@ -27,6 +27,11 @@ export interface CheckContext {
   invocation?: readonly string[];
   /** Aborted when the run's overall deadline passes. */
   signal: AbortSignal;
+  /**
+   * The check kinds of this run (after `--only` and the config's `disable`), when run by the runner: a kind
+   * may leave to another what that one judges (the logs check leaves attack lines to the attacks check).
+   */
+  kinds?: readonly string[];
 }
 
 /** What a check returns: results per service, and state to commit only after the report was delivered. */

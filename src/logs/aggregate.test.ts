@@ -29,6 +29,8 @@ class OracleStats {
           top: new Map(),
           samples: [],
           sources: new Set(),
+          attack: 0,
+          attackPerHour: new Map(),
         };
         svc.set(id, s);
       }
@@ -232,5 +234,42 @@ describe('LogStats', () => {
       });
     }
     compare(lines, 2);
+  });
+});
+
+describe('LogStats attack lines', () => {
+  it('keeps the lines marked as attack lines apart, per hour, also through a merge of parts', () => {
+    const line = (n: number, hour: number): AggregateLine => ({
+      source: '/var/log/syslog',
+      line: n,
+      time: Date.UTC(2026, 10, 24, hour, n % 60),
+      text: `Nov 24 gw sshd[1]: Failed ${n}`,
+      messageStart: 10,
+    });
+    const add = (s: LogStats, n: number, hour: number, attack: boolean) => {
+      const l = line(n, hour);
+      s.addLine('sshd', 1, l.source, l.line, l.time, l.text, l.messageStart, undefined, attack);
+    };
+    const one = new LogStats(3, ['invalid']);
+    const a = new LogStats(3, ['invalid']);
+    const b = new LogStats(3, ['invalid']);
+    for (let i = 1; i <= 30; i++) {
+      const hour = i <= 20 ? 10 : 11;
+      const attack = i % 3 !== 0;
+      add(one, i, hour, attack);
+      add(i <= 15 ? a : b, i, hour, attack);
+    }
+    const merged = new LogStats(3, ['invalid']);
+    merged.merge(a.toPart(), 0);
+    merged.merge(b.toPart(), 0);
+    for (const s of [one, merged]) {
+      const c = s.services.get('sshd')?.get('invalid');
+      expect(c?.count).toBe(30);
+      expect(c?.attack).toBe(20);
+      expect([...(c?.attackPerHour ?? [])]).toEqual([
+        [Date.UTC(2026, 10, 24, 10), 14],
+        [Date.UTC(2026, 10, 24, 11), 6],
+      ]);
+    }
   });
 });

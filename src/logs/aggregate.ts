@@ -23,6 +23,13 @@ export interface CategoryStats {
   samples: Evidence[];
   /** Host paths the lines came from. */
   sources: Set<string>;
+  /**
+   * Of `count`, the lines an attack detector counts (see Router's `attackLines`): judged by the attacks
+   * check, so not by this category's thresholds. 0 when no such test was given.
+   */
+  attack: number;
+  /** Hour start (epoch ms) → attack lines (a part of `perHour`). */
+  attackPerHour: Map<number, number>;
 }
 
 /** A matching line as the aggregator sees it. */
@@ -72,6 +79,9 @@ class MaskStats {
   hour = Number.NaN;
   hourCount = 0;
   readonly perHour = new Map<number, number>();
+  /** Of `count`, the attack lines (see CategoryStats.attack), and those per hour. */
+  attack = 0;
+  readonly attackPerHour = new Map<number, number>();
   constructor(readonly mask: number) {}
 }
 
@@ -138,6 +148,8 @@ export interface ServicePart {
     last: number | null;
     sources: string[];
     perHour: [hour: number, n: number][];
+    attack: number;
+    attackPerHour: [hour: number, n: number][];
   }[];
   samples: Evidence[][];
   /** Interned messages, or null once the service went over TOP_CAP. */
@@ -170,7 +182,10 @@ export class LogStats {
     private readonly categoryIds: readonly string[],
   ) {}
 
-  /** Counts one line for a service in the categories of `mask` (not 0); `folder` keys it from its bytes. */
+  /**
+   * Counts one line for a service in the categories of `mask` (not 0); `folder` keys it from its bytes;
+   * `attack`: an attack detector counts it (still counted everywhere, and also as an attack line).
+   */
   addLine(
     service: string,
     mask: number,
@@ -180,6 +195,7 @@ export class LogStats {
     text: string,
     messageStart: number,
     folder?: LineFolder,
+    attack = false,
   ): void {
     this.built = undefined;
     let svc = this.byService.get(service);
@@ -209,6 +225,13 @@ export class LogStats {
       }
       if (m.first === null || time < m.first) m.first = time;
       if (m.last === null || time > m.last) m.last = time;
+    }
+    if (attack) {
+      m.attack++;
+      if (time !== null) {
+        const hour = Math.floor(time / 3_600_000) * 3_600_000;
+        m.attackPerHour.set(hour, (m.attackPerHour.get(hour) ?? 0) + 1);
+      }
     }
     this.countMessage(svc, m, text, messageStart, folder);
     if ((mask & svc.needSamples) !== 0) {
@@ -342,6 +365,8 @@ export class LogStats {
             last: m.last,
             sources: [...m.sources],
             perHour: [...perHour],
+            attack: m.attack,
+            attackPerHour: [...m.attackPerHour],
           };
         }),
         samples: svc.samples.map((list) => list ?? []),
@@ -382,6 +407,8 @@ export class LogStats {
         if (mp.first !== null && (m.first === null || mp.first < m.first)) m.first = mp.first;
         if (mp.last !== null && (m.last === null || mp.last > m.last)) m.last = mp.last;
         for (const [h, n] of mp.perHour) m.perHour.set(h, (m.perHour.get(h) ?? 0) + n);
+        m.attack += mp.attack;
+        for (const [h, n] of mp.attackPerHour) m.attackPerHour.set(h, (m.attackPerHour.get(h) ?? 0) + n);
       }
       ps.samples.forEach((list, i) => {
         for (const e of list) {
@@ -442,6 +469,8 @@ export class LogStats {
           top: new Map(tops[i] ?? []),
           samples: [...(svc.samples[i] ?? [])],
           sources: new Set(),
+          attack: 0,
+          attackPerHour: new Map(),
         };
         for (const m of svc.masks.values()) {
           if ((m.mask & bit) === 0) continue;
@@ -451,6 +480,8 @@ export class LogStats {
           if (m.last !== null && (s.last === null || m.last > s.last)) s.last = m.last;
           for (const [h, n] of m.perHour) s.perHour.set(h, (s.perHour.get(h) ?? 0) + n);
           if (m.hourCount > 0) s.perHour.set(m.hour, (s.perHour.get(m.hour) ?? 0) + m.hourCount);
+          s.attack += m.attack;
+          for (const [h, n] of m.attackPerHour) s.attackPerHour.set(h, (s.attackPerHour.get(h) ?? 0) + n);
         }
         cats.set(this.categoryIds[i] ?? String(i), s);
       }

@@ -22,7 +22,8 @@ import type { CheckResult } from '../core/report.ts';
 import { buildPlan } from '../config/build-plan.ts';
 import { gatherFacts } from '../config/facts.ts';
 import { builtinProfiles } from '../config/profile.ts';
-import { type LogFinding, logsCheck } from './check.ts';
+import { type LogFinding, logsCheck, makeLogsCheck } from './check.ts';
+import type { AttackLines } from './route.ts';
 import { writeJournal } from '../../test/helpers/journal.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 
@@ -611,5 +612,61 @@ describe("auditd's audit.log (SELinux denials on RHEL)", () => {
       ctx(planOf(), undefined, {}, { all: false, since: new Date('2026-11-24T10:00:00Z') }),
     );
     expect(counts(out.results, 'auditd')).toEqual({ access: 2 });
+  });
+});
+
+describe('attack lines given by another check of the run', () => {
+  // A stand-in for the attacks check's reading (src/attacks/attack-lines.ts): lines saying `GUESS` are its.
+  const attackLines: AttackLines = {
+    file: () => (text) => text.includes('GUESS'),
+    journal: () => undefined,
+  };
+  const check = makeLogsCheck({ attackLines: { kind: 'attacks', make: () => attackLines } });
+  const lines = (n: number, what: string) =>
+    Array.from(
+      { length: n },
+      (_, i) => `Nov 24 10:${String(i % 60).padStart(2, '0')}:00 gw sshd[${i}]: ${what}`,
+    );
+  const plan = () => testPlan([service('sshd', { syslog: ['sshd'] })]);
+
+  it('leave the thresholds to that check when it runs, but stay in the counts, hours and top messages', async () => {
+    writeFileSync(
+      path.join(root, 'var/log/syslog'),
+      `${[...lines(30, 'Failed GUESS'), ...lines(4, 'Failed to create session')].join('\n')}\n`,
+    );
+    const withPeer = await check.run({ ...ctx(plan(), undefined), kinds: ['logs', 'attacks'] });
+    const f = findings(withPeer.results, 'sshd').find((x) => x.kind === 'log-category');
+    expect(f?.status).toBe('OK');
+    expect(f?.data).toMatchObject({ count: 34, peakPerHour: 34 });
+    expect(f?.kind === 'log-category' && f.data.attackLines).toEqual({
+      count: 30,
+      otherCount: 4,
+      otherPeakPerHour: 4,
+    });
+    // Without that check in the run (`--only logs`, or disabled), every line is judged, as before.
+    const alone = await check.run({ ...ctx(plan(), undefined), kinds: ['logs'] });
+    const g = findings(alone.results, 'sshd').find((x) => x.kind === 'log-category');
+    expect(g?.status).toBe('WARNING');
+    expect(g?.kind === 'log-category' && g.data.attackLines).toBeUndefined();
+    expect(g?.summary).toBe(
+      '34 invalid lines, 34 in the busiest hour (warning at 10 per hour; a first run, which reads the whole backlog, has no per-run limit)',
+    );
+  });
+
+  it('judge a later run per run on the other lines too', async () => {
+    const file = path.join(root, 'var/log/syslog');
+    writeFileSync(file, '');
+    const first = await check.run({ ...ctx(plan(), undefined), kinds: ['logs', 'attacks'] });
+    writeFileSync(
+      file,
+      `${[...lines(25, 'Failed GUESS'), ...lines(8, 'Failed to create session')].join('\n')}\n`,
+    );
+    const cfg = { thresholds: { invalid: { warn: 10, warnPerHour: 100, critPerHour: 1000, crit: 1000 } } };
+    const next = await check.run({ ...ctx(plan(), first.state, cfg), kinds: ['logs', 'attacks'] });
+    const f = findings(next.results, 'sshd').find((x) => x.kind === 'log-category');
+    expect(f?.status).toBe('OK');
+    expect(f?.summary).toBe(
+      '33 invalid lines (25 of them attack lines judged by the attacks check), 8 others, 8 in their busiest hour, under the thresholds',
+    );
   });
 });

@@ -4,6 +4,7 @@ import type { CheckResult, FindingBase } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
 import { peakOf, topOf } from './aggregate.ts';
 import { type LogsConfig, type LogThreshold, statusFor, thresholdFor, withBuiltinIgnores } from './config.ts';
+import type { AttackLines } from './route.ts';
 import {
   type EngineInput,
   type EngineResult,
@@ -25,43 +26,63 @@ import { compileRules, type RuleSet } from './scan/rules.ts';
 export type LogFinding = FindingBase &
   ({ kind: 'log-category'; data: LogCategoryData } | { kind: 'log-source'; data: LogSourceData });
 
-/** The `logs` check kind. */
-export const logsCheck: CheckKind = {
-  description:
-    "Scans services' logs and the system logs for the runbook's keyword categories, reading only new lines",
-  readsState: (raw) => parseState(raw) !== undefined,
-  async run(ctx: CheckContext): Promise<CheckOutcome> {
-    const cfg = withBuiltinIgnores(ctx.config.checks.logs, ctx.plan);
-    const rules = compileRules(cfg);
-    const mode: EngineInput['mode'] = ctx.options.all
-      ? { kind: 'all' }
-      : ctx.options.since
-        ? { kind: 'since', since: ctx.options.since.getTime() }
-        : { kind: 'resume', state: parseState(ctx.state) };
-    const result = await runEngine({
-      host: ctx.host,
-      plan: ctx.plan,
-      config: cfg,
-      rules,
-      sources: await planSources(ctx.host, ctx.plan),
-      mode,
-      journal: ctx.plan.journal,
-      timeZone: ctx.config.timeZone,
-      countLines: true,
-      consumeTrailing: false,
-      // Only a run that saves its cursors stops early: the next one goes on from there.
-      ...(mode.kind === 'resume' ? { limit: cfg.maxReadPerRun } : {}),
-      noIgnore: false,
-      signal: ctx.signal,
-    });
-    // A first run has no last run: its count is the whole backlog since the last rotation (a day or a week of
-    // ordinary scanner noise), so only the per-hour thresholds judge it.
-    const firstRun = mode.kind === 'resume' && mode.state === undefined;
-    const results = buildResults(ctx.plan, cfg, rules, result, { perRun: !firstRun });
-    // --all and --since look without moving the saved offsets.
-    return mode.kind === 'resume' ? { results, state: result.state } : { results };
-  },
-};
+/** What the logs check may be given by the registry (src/logs does not import the other checks). */
+export interface LogsCheckDeps {
+  /**
+   * The attacks check's reading of lines (src/attacks/attack-lines.ts), used when the check kind `kind` runs
+   * in the same run (CheckContext.kinds): the lines it counts are counted here too, but leave the thresholds
+   * to it.
+   */
+  attackLines?: { kind: string; make: (ctx: CheckContext) => AttackLines };
+}
+
+/** The `logs` check kind (with `deps`: see LogsCheckDeps). */
+export function makeLogsCheck(deps: LogsCheckDeps = {}): CheckKind {
+  return {
+    description:
+      "Scans services' logs and the system logs for the runbook's keyword categories, reading only new lines",
+    readsState: (raw) => parseState(raw) !== undefined,
+    run: (ctx) => runLogs(ctx, deps),
+  };
+}
+
+/** The `logs` check kind on its own (no other check judges any of its lines). */
+export const logsCheck: CheckKind = makeLogsCheck();
+
+async function runLogs(ctx: CheckContext, deps: LogsCheckDeps): Promise<CheckOutcome> {
+  const peer = deps.attackLines;
+  const attackLines = peer && ctx.kinds?.includes(peer.kind) ? peer.make(ctx) : undefined;
+  const cfg = withBuiltinIgnores(ctx.config.checks.logs, ctx.plan);
+  const rules = compileRules(cfg);
+  const mode: EngineInput['mode'] = ctx.options.all
+    ? { kind: 'all' }
+    : ctx.options.since
+      ? { kind: 'since', since: ctx.options.since.getTime() }
+      : { kind: 'resume', state: parseState(ctx.state) };
+  const result = await runEngine({
+    host: ctx.host,
+    plan: ctx.plan,
+    config: cfg,
+    rules,
+    sources: await planSources(ctx.host, ctx.plan),
+    mode,
+    journal: ctx.plan.journal,
+    timeZone: ctx.config.timeZone,
+    countLines: true,
+    consumeTrailing: false,
+    // Only a run that saves its cursors stops early: the next one goes on from there.
+    ...(mode.kind === 'resume' ? { limit: cfg.maxReadPerRun } : {}),
+    noIgnore: false,
+    signal: ctx.signal,
+    ...(attackLines ? { attackLines } : {}),
+  });
+  // A first run has no last run: its count is the whole backlog since the last rotation (a day or a week of
+  // ordinary scanner noise), so only the per-hour thresholds judge it.
+  const firstRun = mode.kind === 'resume' && mode.state === undefined;
+  const results = buildResults(ctx.plan, cfg, rules, result, { perRun: !firstRun });
+  // --all and --since look without moving the saved offsets.
+  return mode.kind === 'resume' ? { results, state: result.state } : { results };
+}
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -71,6 +92,20 @@ function perHourOnly(t: LogThreshold): LogThreshold {
     ...(t.warnPerHour !== undefined ? { warnPerHour: t.warnPerHour } : {}),
     ...(t.critPerHour !== undefined ? { critPerHour: t.critPerHour } : {}),
   };
+}
+
+/** Per hour, `all`'s count less `part`'s (a part of it). */
+function without(all: ReadonlyMap<number, number>, part: ReadonlyMap<number, number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [h, n] of all) out.set(h, n - (part.get(h) ?? 0));
+  return out;
+}
+
+/** `4200 of them attack lines judged by the attacks check`, `all attack lines ...`, `an attack line ...`. */
+function attackPart(count: number, attack: number): string {
+  const judged = 'judged by the attacks check';
+  if (attack === 1) return `${count === 1 ? 'an' : '1 of them an'} attack line ${judged}`;
+  return `${attack === count ? 'all' : `${attack} of them`} attack lines ${judged}`;
 }
 
 /** How a run's category counts are judged. */
@@ -100,13 +135,21 @@ export function categoryFindings(
     const configured = thresholdFor(c.id, cfg.thresholds, thresholds);
     const threshold: LogThreshold = judge.perRun ? configured : perHourOnly(configured);
     const peak = peakOf(s);
+    // Lines an attack detector of this run counts are the attacks check's to judge (per source, with their
+    // outcome): the thresholds judge the others. Counts, hours, top lists and samples keep every line.
+    const others = s.count - s.attack;
+    const otherPerHour = s.attack === 0 ? s.perHour : without(s.perHour, s.attackPerHour);
+    let otherPeak = 0;
     // A first run's lines without a time fall in no hour: the per-run limits still judge those.
     let timed = 0;
-    for (const n of s.perHour.values()) timed += n;
-    const untimedStatus = judge.perRun ? 'OK' : statusFor(s.count - timed, 0, configured);
+    for (const n of otherPerHour.values()) {
+      timed += n;
+      if (n > otherPeak) otherPeak = n;
+    }
+    const untimedStatus = judge.perRun ? 'OK' : statusFor(others - timed, 0, configured);
     const status = judge.perRun
-      ? statusFor(s.count, peak, threshold)
-      : worst([untimedStatus, statusFor(0, peak, threshold)]);
+      ? statusFor(others, otherPeak, threshold)
+      : worst([untimedStatus, statusFor(0, otherPeak, threshold)]);
     const limits =
       status === 'CRITICAL'
         ? [threshold.crit, threshold.critPerHour]
@@ -118,13 +161,16 @@ export function categoryFindings(
         : judge.perRun
           ? ` (${level} at ${limits[0] ?? '-'} per run or ${limits[1] ?? '-'} per hour)`
           : untimedStatus === status
-            ? ` (${level} at ${(status === 'CRITICAL' ? configured.crit : configured.warn) ?? '-'} per run for its ${s.count - timed} lines without a time; a first run's other lines are judged per hour)`
+            ? ` (${level} at ${(status === 'CRITICAL' ? configured.crit : configured.warn) ?? '-'} per run for its ${others - timed} lines without a time; a first run's other lines are judged per hour)`
             : ` (${level} at ${limits[1] ?? '-'} per hour; a first run, which reads the whole backlog, has no per-run limit)`;
     const f: LogFinding = {
       kind: 'log-category',
       status,
       service,
-      summary: `${plural(s.count, `${c.id} line`)}, ${peak} in the busiest hour${over}`,
+      summary:
+        s.attack === 0
+          ? `${plural(s.count, `${c.id} line`)}, ${peak} in the busiest hour${over}`
+          : `${plural(s.count, `${c.id} line`)} (${attackPart(s.count, s.attack)}), ${others === 0 ? 'no others' : `${others} other${others === 1 ? '' : 's'}, ${otherPeak} in their busiest hour${over === '' ? ', under the thresholds' : over}`}`,
       evidence: s.samples,
       data: {
         category: c.id,
@@ -137,6 +183,9 @@ export function categoryFindings(
         top: topOf(s, cfg.top),
         sources: [...s.sources].sort(),
         threshold,
+        ...(s.attack === 0
+          ? {}
+          : { attackLines: { count: s.attack, otherCount: others, otherPeakPerHour: otherPeak } }),
       },
     };
     if (s.first !== null) f.first = new Date(s.first).toISOString();
@@ -321,8 +370,15 @@ export function buildResults(
     const flagged = cats.filter((f) => f.status !== 'OK');
     // Lines, not category hits: "Interrupted ... failed" is in error and invalid, and is one line.
     const lines = result.stats.linesOf(s.name);
+    // What raised it: the lines the thresholds judged (attack lines were the attacks check's to judge).
     const frequent = flagged
-      .map((f) => (f.kind === 'log-category' ? `${f.data.category} (${f.data.count})` : ''))
+      .map((f) =>
+        f.kind !== 'log-category'
+          ? ''
+          : f.data.attackLines
+            ? `${f.data.category} (${f.data.attackLines.otherCount}, besides ${plural(f.data.attackLines.count, 'attack line')})`
+            : `${f.data.category} (${f.data.count})`,
+      )
       .join(', ');
     const notRead = all.flatMap((f) =>
       f.kind === 'log-source' && NOT_READ.has(f.data.problem) ? [f.data] : [],

@@ -25,7 +25,7 @@ import { defaultThreads, MIN_PART, scanSplit } from './read/parallel.ts';
 import { type HitFile, readSource, readWholeFile, type SourceProblem } from './read/source.ts';
 import type { LineHit } from './scan/lines.ts';
 import type { RuleSet } from './scan/rules.ts';
-import { type FileContext, type LineEvent, makeRouter, type RouteSpec } from './route.ts';
+import { type AttackLines, type FileContext, type LineEvent, makeRouter, type RouteSpec } from './route.ts';
 import { copyHash, SameLines } from './same-line.ts';
 
 /**
@@ -100,6 +100,11 @@ export interface EngineInput {
   threads?: number;
   /** Fewest bytes per part of such a read (default MIN_PART). */
   minPart?: number;
+  /**
+   * The attacks check's reading of lines, when it runs in the same check run: the lines it counts are also
+   * counted apart (CategoryStats.attack). A source it reads is read on this thread (the workers cannot take it).
+   */
+  attackLines?: AttackLines;
 }
 
 /** A source problem with the services it concerns. */
@@ -240,7 +245,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     now: host.now.getTime(),
     ...(input.onlyService !== undefined ? { only: input.onlyService } : {}),
   };
-  const router = makeRouter(route, rules, stats, input.onLine);
+  const router = makeRouter(route, rules, stats, input.onLine, input.attackLines);
   const threads = input.threads ?? defaultThreads();
   let bytes = 0;
 
@@ -273,8 +278,11 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     // Lines seen one by one (`scan --format ndjson`) must come in order: then one thread. A part read on
     // another thread counts all its lines: so only while no earlier source gave lines (its lines may be
     // copies, found only in order), its lines' hashes taken back for the later sources.
+    // A source the attacks check reads is tested line by line here (a function cannot go to a worker).
+    const tested =
+      input.attackLines?.file({ path: src.path, targets: src.owners, shared: src.shared }) !== undefined;
     const split =
-      input.onLine || threads < 2
+      input.onLine || threads < 2 || tested
         ? undefined
         : (file: HitFile) =>
             same?.earlier(index)

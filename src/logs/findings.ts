@@ -28,6 +28,14 @@ export interface LogCategoryData {
   sources: string[];
   /** The thresholds applied (after merging defaults, config and the service's own). */
   threshold: LogThreshold;
+  /**
+   * With the attacks check in the same run, when some of these lines are ones an attack detector counts
+   * (an authentication failure, a refused connection or firewall line read as a scan probe, a web probe, a
+   * password-file read): `count` of them are attack lines, judged per source by the attacks check, and the
+   * thresholds judged the `otherCount` others (`otherPeakPerHour` in their busiest hour). `count`,
+   * `perHour`, `top` and the samples above still hold every line. Absent otherwise.
+   */
+  attackLines?: { count: number; otherCount: number; otherPeakPerHour: number };
 }
 
 /** Data of a `log-source` finding. */

@@ -55,6 +55,24 @@ export interface LineEvent {
   truncated: boolean;
 }
 
+/**
+ * Whether a matching line is one an attack detector counts (see AttackLines): `text` is a file's whole line,
+ * or a journal entry's message; `program` its syslog tag or the entry's identifier (null: none).
+ */
+export type AttackLineTest = (text: string, program: string | null) => boolean;
+
+/**
+ * The attacks check's reading of lines, given to the logs check when both run (src/checks/registry.ts builds
+ * it from the attack extractors; src/logs does not import them). A line it tests true is still counted in
+ * every category, and also as an attack line, which the category's thresholds leave to the attacks check.
+ */
+export interface AttackLines {
+  /** The test of a file's lines, or undefined when no detector reads any of them. */
+  file(where: Where): AttackLineTest | undefined;
+  /** The test of journal entries, or undefined when no detector reads them. */
+  journal(): AttackLineTest | undefined;
+}
+
 /** Where a file's lines go: its host path, its owners, and whether it is a shared system log. */
 export interface Where {
   path: string;
@@ -78,6 +96,8 @@ export interface FileContext {
    * gave to the same services); none: all do.
    */
   admit: ((text: string, key: string) => boolean) | undefined;
+  /** Whether a counted line of this file is an attack line (see AttackLines); none: no line is. */
+  attack: AttackLineTest | undefined;
 }
 
 /** A program name with what routing needs per line of it, looked up once per distinct program. */
@@ -127,12 +147,16 @@ function tagIndex(tags: RouteSpec['tags']): (program: string | null) => string[]
   };
 }
 
-/** A router counting into `stats`; `onLine` sees every counted line (then the host is cut out too). */
+/**
+ * A router counting into `stats`; `onLine` sees every counted line (then the host is cut out too);
+ * `attackLines` marks the counted lines an attack detector counts (LogStats keeps them apart as well).
+ */
 export function makeRouter(
   spec: RouteSpec,
   rules: RuleSet,
   stats: LogStats,
   onLine?: (ev: LineEvent) => void,
+  attackLines?: AttackLines,
 ): Router {
   const zone = makeZone(spec.zone);
   const servicesOf = tagIndex(spec.tags);
@@ -229,6 +253,7 @@ export function makeRouter(
     messageStart: number,
     pid: number | null = null,
     admit?: (text: string, key: string) => boolean,
+    attack?: AttackLineTest,
   ) => {
     if (since !== null && time !== null && time < since) return;
     const targets = where.shared ? program.targets : where.targets;
@@ -243,7 +268,9 @@ export function makeRouter(
         mask &= ~ignoredMask(rules, svc, hit.text.slice(messageStart), program.name);
       if (!mask) return;
       if (admit !== undefined && !admit(hit.text, svc)) return;
-      stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder);
+      // Only a line that counts is tested: the keyword scan already left out every other.
+      const isAttack = attack !== undefined && attack(hit.text, program.name);
+      stats.addLine(svc, mask, where.path, hit.line, time, hit.text, messageStart, hit.folder, isAttack);
       union = mask;
       if (onLine) services = singleService(svc, mask);
     } else {
@@ -261,6 +288,7 @@ export function makeRouter(
       }
       if (!union) return;
       if (admit !== undefined && !admit(hit.text, list.map((l) => l.service).join(','))) return;
+      const isAttack = attack !== undefined && attack(hit.text, program.name);
       list.forEach(({ service }, i) =>
         stats.addLine(
           service,
@@ -271,6 +299,7 @@ export function makeRouter(
           hit.text,
           messageStart,
           hit.folder,
+          isAttack,
         ),
       );
       services = list;
@@ -327,6 +356,7 @@ export function makeRouter(
     return time;
   };
   let lastHost = '';
+  let journalTest: AttackLineTest | undefined | null = null;
   return {
     file: (where, mtimeMs, admit) => {
       const reference = spec.now !== undefined && mtimeMs > spec.now ? spec.now : mtimeMs;
@@ -336,6 +366,7 @@ export function makeRouter(
         backYears: { reference, zone, year: zone.yearOf(reference) },
         carry: { upTo: -1, time: null, at: -1 },
         admit,
+        attack: attackLines?.file(where),
       };
     },
     fileHit(hit, ctx) {
@@ -352,15 +383,46 @@ export function makeRouter(
           classic.programStart < 0
             ? noProgram
             : internProgram(text, classic.programStart, classic.programEnd);
-        dispatch(hit, ctx.where, classic.time, lineHost, program, classic.messageStart, null, ctx.admit);
+        dispatch(
+          hit,
+          ctx.where,
+          classic.time,
+          lineHost,
+          program,
+          classic.messageStart,
+          null,
+          ctx.admit,
+          ctx.attack,
+        );
       } else {
         const p = parsePrefix(text, ctx.years);
         const time = p.time ?? inherited(hit, ctx);
-        dispatch(hit, ctx.where, time, p.host, programNamed(p.program), p.messageStart, null, ctx.admit);
+        dispatch(
+          hit,
+          ctx.where,
+          time,
+          p.host,
+          programNamed(p.program),
+          p.messageStart,
+          null,
+          ctx.admit,
+          ctx.attack,
+        );
       }
     },
     entryHit(text, mask, where, time, host, program, pid) {
-      dispatch({ line: 0, text, mask, truncated: false }, where, time, host, programNamed(program), 0, pid);
+      if (journalTest === null) journalTest = attackLines?.journal();
+      dispatch(
+        { line: 0, text, mask, truncated: false },
+        where,
+        time,
+        host,
+        programNamed(program),
+        0,
+        pid,
+        undefined,
+        journalTest,
+      );
     },
   };
 }

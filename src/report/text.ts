@@ -52,6 +52,20 @@ const details: Details = {
     `${f.data.attempts} attempts via ${f.data.services.join(', ')}${f.data.answered ? ' (a server answered with the file)' : ''}`,
     `paths: ${f.data.paths.join(' ')}`,
   ],
+  'attack-distributed': (f, time) => [
+    `${f.data.count} failures from ${f.data.sourcesCapped ? 'at least ' : ''}${f.data.sources} sources (peak ${f.data.peak} from ${f.data.peakSources} in ${Math.round(f.data.window / 60)} min)${f.data.services.length > 0 ? ` against ${f.data.services.join(', ')}` : ''}`,
+    ...(f.data.usersTotal > 0
+      ? [
+          `users tried (${f.data.usersTotal}): ${f.data.users.map((u) => `${u.user} (${u.count})`).join(', ')}`,
+        ]
+      : []),
+    `most from: ${f.data.top.map((t) => `${t.host} (${t.count})`).join(', ')}`,
+    ...(f.data.succeeded
+      ? [
+          `then ${f.data.succeeded.host} logged in${f.data.succeeded.user ? ` as ${f.data.succeeded.user}` : ''} via ${f.data.succeeded.service}${f.data.succeeded.time ? ` at ${time(f.data.succeeded.time)}` : ''}`,
+        ]
+      : []),
+  ],
   'attack-openproxy': (f) => [
     `${f.data.requests} relayed request${f.data.requests === 1 ? '' : 's'} for ${f.data.clientsCapped ? 'at least ' : ''}${f.data.clients} outside client${f.data.clients === 1 ? '' : 's'}`,
     `clients: ${f.data.top.map((c) => `${c.host} (${c.requests})`).join(', ')}`,

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
+import { tempDir } from '../../test/helpers/cli.ts';
+import { makeHost } from '../core/host.ts';
+import { attackLines } from './attack-lines.ts';
+
+const host = makeHost({ root: tempDir(), name: 'office9', now: new Date('2026-12-06T12:00:00Z'), env: {} });
+const plan = testPlan(
+  [servicePlan('sshd', { syslog: ['sshd'] }), servicePlan('nginx', { logs: ['/var/log/nginx/access.log'] })],
+  ['/var/log/messages', '/var/log/secure'],
+);
+const lines = attackLines(host, plan, { openproxy: { allow: [] } });
+const syslog = lines.file({ path: '/var/log/secure', targets: [], shared: true });
+const access = lines.file({ path: '/var/log/nginx/access.log', targets: ['nginx'], shared: false });
+
+describe('attack lines (what the logs check leaves to the attacks check)', () => {
+  it("reads sshd's guesses, their pam lines and the end of an unknown user's connection as attack lines", () => {
+    for (const l of [
+      'Dec  6 10:00:01 office9 sshd[3459]: Invalid user admin from 218.92.0.118 port 35500',
+      'Dec  6 10:00:02 office9 sshd[3459]: Failed password for invalid user admin from 218.92.0.118 port 35500 ssh2',
+      'Dec  6 10:00:03 office9 sshd[3459]: Connection closed by invalid user admin 218.92.0.118 port 35500 [preauth]',
+      'Dec  6 10:00:04 office9 sshd[3460]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=218.92.0.118  user=root',
+      'Dec  6 10:00:05 office9 sshd[3460]: Failed password for root from 218.92.0.118 port 35501 ssh2',
+    ])
+      expect(syslog(l, 'sshd'), l).toBe(true);
+  });
+
+  it("reads a firewalld LogDenied REJECT line as a scan probe's attack line", () => {
+    const l =
+      'Dec  6 00:04:39 office9 kernel: filter_IN_public_REJECT: IN=ens192 OUT= MAC=00:50:56:a1:2b:3c:00:1c:73:00:00:99:08:00 SRC=103.142.170.232 DST=198.51.100.9 LEN=44 TOS=0x00 PREC=0x00 TTL=188 ID=9904 PROTO=TCP SPT=35442 DPT=23 WINDOW=1024 RES=0x00 SYN URGP=0 ';
+    expect(syslog(l, 'kernel')).toBe(true);
+  });
+
+  it("reads a web server's probe requests in its own log, by the families its service reads it with", () => {
+    const l =
+      '45.135.232.19 - - [06/Dec/2026:10:00:00 +0000] "GET /phpmyadmin/index.php HTTP/1.1" 404 153 "-" "Mozilla/5.0"';
+    expect(access?.(l, null)).toBe(true);
+    // The same line in a system log of no web server is nobody's probe.
+    expect(syslog(`Dec  6 10:00:00 office9 myapp[12]: ${l}`, 'myapp')).toBe(false);
+  });
+
+  it('leaves lines no extractor reads as counted events: a success, ordinary failures, forged look-alikes', () => {
+    for (const l of [
+      'Dec  6 10:00:00 office9 sshd[900]: Accepted password for alice from 192.0.2.10 port 50000 ssh2',
+      'Dec  6 10:00:00 office9 sshd[1]: error: Bind to port 22 on 0.0.0.0 failed: Address already in use.',
+      'Dec  6 10:00:00 office9 systemd[1]: Failed to start httpd.service - The Apache HTTP Server.',
+      'Dec  6 10:00:00 office9 sshd[77]: note: Failed password for root from 203.0.113.9 port 22 ssh2',
+      'Dec  6 10:00:00 office9 alice: Failed password for root from 203.0.113.9 port 22 ssh2',
+      'Dec  6 10:00:00 office9 kernel: audit: REJECT SRC=203.0.113.9 by policy (not a LOG line)',
+    ])
+      expect(syslog(l, null), l).toBe(false);
+  });
+
+  it("reads journal entries by their identifier and message, as the attacks check's journal reader does", () => {
+    const journal = lines.journal();
+    expect(journal?.('Invalid user admin from 218.92.0.118 port 35500', 'sshd-session')).toBe(true);
+    expect(journal?.('Failed to start httpd.service - The Apache HTTP Server.', 'systemd')).toBe(false);
+  });
+
+  it("does not move the attacks check's joins: each answer is the line's own", () => {
+    const t = lines.file({ path: '/var/log/auth.log', targets: [], shared: true });
+    const close =
+      'Dec  6 10:00:03 office9 sshd[5]: Connection closed by invalid user x 218.92.0.118 port 1 [preauth]';
+    expect([t(close, 'sshd'), t(close, 'sshd')]).toEqual([true, true]);
+  });
+});
+
+describe('Accountant.isAttackLine', () => {
+  it("answers alike on sshd's and netfilter's fast path and on the extractors' RegExp path", async () => {
+    const { Accountant } = await import('./account.ts');
+    const now = new Date('2026-12-06T12:00:00Z');
+    const fast = new Accountant({ now });
+    const slow = new Accountant({ now, fast: false });
+    for (const l of [
+      'Dec  6 10:00:01 office9 sshd[3459]: Invalid user admin from 218.92.0.118 port 35500',
+      'Dec  6 10:00:02 office9 sshd[3459]: Failed password for invalid user admin from 218.92.0.118 port 35500 ssh2',
+      'Dec  6 10:00:03 office9 sshd[3459]: Connection closed by invalid user admin 218.92.0.118 port 35500 [preauth]',
+      'Dec  6 10:00:04 office9 sshd[3460]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=218.92.0.118  user=root',
+      'Dec  6 10:00:05 office9 sshd[900]: Accepted password for alice from 192.0.2.10 port 50000 ssh2',
+      'Dec  6 10:00:06 office9 sshd[1]: error: Bind to port 22 on 0.0.0.0 failed: Address already in use.',
+      'Dec  6 10:00:07 office9 kernel: filter_IN_public_REJECT: IN=ens192 OUT= MAC=00:50 SRC=103.142.170.232 DST=198.51.100.9 LEN=44 PROTO=TCP SPT=35442 DPT=23 SYN URGP=0 ',
+      'Dec  6 10:00:08 office9 kernel: audit: REJECT SRC=203.0.113.9 by policy',
+    ])
+      expect(fast.isAttackLine(l), l).toBe(slow.isAttackLine(l));
+  });
+});
