@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Host, hostPath } from './host.ts';
-import { linkTrusted, untrustedLinkError } from './open.ts';
+import { linkTrusted, untrustedLinkError, walkLinks } from './open.ts';
 
-/** Most symbolic links followed resolving one path (Linux's MAXSYMLINKS); past it, ELOOP. */
-export const MAX_LINK_HOPS = 40;
+export { MAX_LINK_HOPS } from './open.ts';
 
 const EUID = process.geteuid?.() ?? -1;
 
@@ -29,38 +28,10 @@ function loopError(): NodeJS.ErrnoException {
 export function resolveInRoot(host: Pick<Host, 'root'>, p: string): string {
   if (host.root === '/') return hostPath(host, p);
   const root = path.resolve(host.root);
-  let pending = p.split('/').filter((c) => c !== '' && c !== '.');
-  let cur = root;
-  const owners: number[] = [];
-  for (let hops = 0; pending.length > 0; ) {
-    const c = pending.shift() as string;
-    if (c === '.') continue;
-    if (c === '..') {
-      if (cur !== root) cur = path.dirname(cur);
-      continue;
-    }
-    const next = path.join(cur, c);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(next);
-    } catch {
-      return [next, ...pending].join('/');
-    }
-    if (!st.isSymbolicLink()) {
-      cur = next;
-      continue;
-    }
-    if (++hops > MAX_LINK_HOPS) throw loopError();
-    owners.push(st.uid);
-    let to: string;
-    try {
-      to = fs.readlinkSync(next);
-    } catch {
-      return [next, ...pending].join('/');
-    }
-    if (to.startsWith('/')) cur = root;
-    pending = [...to.split('/').filter((x) => x !== '' && x !== '.'), ...pending];
-  }
+  const w = walkLinks(root, p.split('/'));
+  if (w.stopped === 'loop') throw loopError();
+  if (w.stopped === 'missing') return [path.join(w.cur, w.rest[0] as string), ...w.rest.slice(1)].join('/');
+  const { cur, owners } = w;
   if (owners.length > 0) {
     let target: fs.Stats | undefined;
     try {

@@ -89,19 +89,33 @@ type Expect = { dev: number; ino: number; uid: number; follow: boolean };
  */
 type Check = Expect | null | 'dangling' | undefined;
 
+/** Most symbolic links followed resolving one path (Linux's MAXSYMLINKS); past it, ELOOP. */
+export const MAX_LINK_HOPS = 40;
+
+/** What {@link walkLinks} ends with: `cur` resolved so far, the owners of the links met, why it stopped early. */
+export interface LinkWalk {
+  cur: string;
+  owners: number[];
+  /** `missing`: a component could not be examined (missing, not a directory, no permission); `loop`: over MAX_LINK_HOPS links. */
+  stopped: 'missing' | 'loop' | null;
+  /** The components not resolved: the one that stopped the walk first. */
+  rest: string[];
+}
+
 /**
- * The owners of the symbolic links met resolving `file` component by component (each hop's own components
- * too); null when a component is missing or links loop.
+ * Resolves the components of a path below `root` one by one, following every symbolic link as the kernel does,
+ * but with `root` as `/`: an absolute target starts again at `root`, and `..` stops there (root `/`: the kernel's
+ * own resolution). One walker for the trust rule (here) and for reading a tree under --root (inroot.ts).
  */
-function walk(file: string): number[] | null {
-  const uids: number[] = [];
-  let pending = path.resolve(file).split('/').filter(Boolean);
-  let cur = '/';
+export function walkLinks(root: string, components: readonly string[]): LinkWalk {
+  const owners: number[] = [];
+  let pending = components.filter((c) => c !== '' && c !== '.');
+  let cur = root;
   for (let hops = 0; pending.length > 0; ) {
     const c = pending.shift() as string;
     if (c === '.') continue;
     if (c === '..') {
-      cur = path.dirname(cur);
+      if (cur !== root) cur = path.dirname(cur);
       continue;
     }
     const next = path.join(cur, c);
@@ -109,24 +123,33 @@ function walk(file: string): number[] | null {
     try {
       st = fs.lstatSync(next);
     } catch {
-      return null;
+      return { cur, owners, stopped: 'missing', rest: [c, ...pending] };
     }
     if (!st.isSymbolicLink()) {
       cur = next;
       continue;
     }
-    if (++hops > 40) return null;
-    uids.push(st.uid);
+    if (++hops > MAX_LINK_HOPS) return { cur, owners, stopped: 'loop', rest: [c, ...pending] };
+    owners.push(st.uid);
     let to: string;
     try {
       to = fs.readlinkSync(next);
     } catch {
-      return null;
+      return { cur, owners, stopped: 'missing', rest: [c, ...pending] };
     }
-    if (to.startsWith('/')) cur = '/';
-    pending = [...to.split('/').filter(Boolean), ...pending];
+    if (to.startsWith('/')) cur = root;
+    pending = [...to.split('/').filter((x) => x !== '' && x !== '.'), ...pending];
   }
-  return uids;
+  return { cur, owners, stopped: null, rest: [] };
+}
+
+/**
+ * The owners of the symbolic links met resolving `file` component by component (each hop's own components
+ * too); null when a component is missing or links loop.
+ */
+function walk(file: string): number[] | null {
+  const w = walkLinks('/', path.resolve(file).split('/'));
+  return w.stopped === null ? w.owners : null;
 }
 
 /**
