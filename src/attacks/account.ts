@@ -233,6 +233,14 @@ const ATTACK_NOTES: ReadonlySet<Note['note']> = new Set([
   'close',
 ]);
 
+/** `isAttackLine`'s default: the attacks check judges every source. */
+const judgesAll = (_host: string): boolean => true;
+
+/** Whether a line from `host` (empty or absent: not on the line) is the attacks check's to judge. */
+function sourceJudged(host: string | undefined, judged: (host: string) => boolean): boolean {
+  return host === undefined || host === '' || judged(host);
+}
+
 /** Accounting state for one stream (one log and its rotated members, or one journal): feed lines in order. */
 export class Accountant {
   private readonly joiner = new Joiner();
@@ -443,28 +451,35 @@ export class Accountant {
    * Whether a line (without newline) is one the detectors count, or read as part of a counted attempt (see
    * ATTACK_NOTES): the same prefilter and extractors as `hit`, but without the joiner, whose state it leaves
    * as it is, so the answer is the line's alone. For the logs check (src/attacks/attack-lines.ts).
+   * `judged` tells whether the attacks check judges a source (as the extractor read it): a line from any
+   * other (a LAN client, an ignored source) is no attack line. A line whose source is not on it (sshd's
+   * `Too many authentication failures`, whose host comes later) is one.
    */
-  isAttackLine(raw: string): boolean {
+  isAttackLine(raw: string, judged: (host: string) => boolean = judgesAll): boolean {
     // The fast path reads only shapes that hold a needle: the prefilter is for the others (a quarter of the
     // cost of an sshd line saved, most of a keyword-dense log's).
-    const fast = this.fast ? this.fastIsAttack(raw) : undefined;
+    const fast = this.fast ? this.fastIsAttack(raw, judged) : undefined;
     if (fast !== undefined) return fast;
-    return this.mayCount(raw) && this.isAttackParsed(this.splitter.split(raw));
+    return this.mayCount(raw) && this.isAttackParsed(this.splitter.split(raw), judged);
   }
 
   /**
    * `isAttackLine` for a line already split (a journal entry: its identifier, pid and message), as `parsed`
    * reads it (no prefilter: the attacks check's journal reader has none either).
    */
-  isAttackParsed(line: ParsedLine): boolean {
+  isAttackParsed(line: ParsedLine, judged: (host: string) => boolean = judgesAll): boolean {
     const got = this.extract(line).got;
     if (got === null) return false;
-    if (isNote(got)) return ATTACK_NOTES.has(got.note);
-    return got.kind !== 'success';
+    if (isNote(got)) {
+      if (!ATTACK_NOTES.has(got.note)) return false;
+      const host = 'event' in got ? got.event.host : 'host' in got ? got.host : undefined;
+      return sourceJudged(host, judged);
+    }
+    return got.kind !== 'success' && sourceJudged(got.host, judged);
   }
 
   /** `fastHit`'s shapes, read for `isAttackLine`: true or false, or undefined for the general path. */
-  private fastIsAttack(raw: string): boolean | undefined {
+  private fastIsAttack(raw: string, judged: (host: string) => boolean): boolean | undefined {
     const sp = this.splitter;
     if (raw.indexOf('\r') >= 0 || !sp.prefix(raw)) return undefined;
     const ts = sp.tagStart;
@@ -474,7 +489,10 @@ export class Accountant {
         return undefined;
       const got = netfilterFast(raw, ms, this.firewall, this.names);
       if (got < 0) return undefined;
-      if (got > 0 && hostOf(this.firewall.host) !== null) return true;
+      if (got > 0) {
+        const host = hostOf(this.firewall.host);
+        if (host !== null) return judged(host);
+      }
       return PAM_ANYWHERE.test(raw) ? undefined : false;
     }
     if (!sshdTag(raw, ts, sp.open)) return undefined;
@@ -484,9 +502,11 @@ export class Accountant {
       case INVALID:
       case ATTEMPT:
       case PAM:
-        return true;
-      case CLOSE:
-        return hostOf(this.scratch.host) !== null;
+        return sourceJudged(this.scratch.host, judged);
+      case CLOSE: {
+        const host = hostOf(this.scratch.host);
+        return host !== null && judged(host);
+      }
       case SUCCESS:
       case CONNECT:
         return false;

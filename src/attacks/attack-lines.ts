@@ -4,6 +4,8 @@ import { hostZoneName, makeZone } from '../core/tz.ts';
 import type { AttackLines, AttackLineTest, Where } from '../logs/route.ts';
 import { Accountant } from './account.ts';
 import type { AttacksConfig } from './config.ts';
+import { normHost, sourceKey } from './host.ts';
+import { LocalClients } from './local.ts';
 import { hostAddresses, isSquidLog, selfNames, sourceHints, squidAccelerated } from './read.ts';
 
 /**
@@ -12,6 +14,12 @@ import { hostAddresses, isSquidLog, selfNames, sourceHints, squidAccelerated } f
  * counts. Each file is read as the attacks check reads it (its own Accountant: the families its services'
  * logs are read with, this host's names and addresses for a proxy's requests), through the same anchored
  * extractors, so a line no extractor reads (a forged or odd one) is no attack line.
+ *
+ * Only sources the attacks check judges as attackers defer a line: a line from a local source (loopback,
+ * private, CGNAT, link-local, ULA, this host's own addresses and names: LocalClients without the proxy's
+ * allow list) or from one in `checks.attacks.ignore` stays the logs check's. Twelve office machines failing
+ * their logins after a PAM upgrade, LAN clients refused by postfix or by a firewall rule are an outage,
+ * not an attack, and the attacks check never reports an ignored source.
  */
 
 /** The attack-line tests of a run: every file and the journal get one (any tagged line may be a daemon's). */
@@ -27,7 +35,7 @@ const FILE_CAP = 1000;
 export function attackLines(
   host: Host,
   plan: Plan,
-  cfg: Pick<AttacksConfig, 'openproxy'>,
+  cfg: Pick<AttacksConfig, 'openproxy' | 'ignore'>,
   timeZone?: string,
 ): AttackLineTests {
   const zone = makeZone(hostZoneName(host, timeZone));
@@ -40,6 +48,18 @@ export function attackLines(
       accelerated: squidAccelerated(host),
     };
     return context;
+  };
+  const ignore = new Set([...cfg.ignore, ...cfg.ignore.map(sourceKey)]);
+  let local: LocalClients | undefined;
+  /** Whether the attacks check judges a source: not a local one, not an ignored one (as detect.ts keys it). */
+  const judged = (source: string): boolean => {
+    const h = normHost(source);
+    if (ignore.has(h) || ignore.has(sourceKey(h))) return false;
+    if (local === undefined) {
+      const { self, addresses } = hostContext();
+      local = new LocalClients(self, [], addresses);
+    }
+    return !local.isLocal(h);
   };
   const byFile = new Map<string, AttackLineTest>();
   return {
@@ -64,7 +84,7 @@ export function attackLines(
             reverseProxy: accelerated && isSquidLog(src.local, hints, owners),
           });
         }
-        return acc.isAttackLine(text);
+        return acc.isAttackLine(text, judged);
       };
       if (byFile.size < FILE_CAP) byFile.set(key, test);
       return test;
@@ -72,7 +92,7 @@ export function attackLines(
     journal(): AttackLineTest {
       const acc = new Accountant({ now: host.now, zone });
       return (text, program) =>
-        acc.isAttackParsed({ program: program ?? '', pid: null, message: text, text, time: null });
+        acc.isAttackParsed({ program: program ?? '', pid: null, message: text, text, time: null }, judged);
     },
   };
 }

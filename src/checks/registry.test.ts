@@ -175,3 +175,152 @@ describe('the logs check beside the attacks check', () => {
     expect(text.stdout).toMatch(/access\D+50\b/);
   });
 });
+
+/**
+ * The review's outages (the office's own machines): lines from local sources are always the logs check's,
+ * and so are those of a source in `checks.attacks.ignore`; the same lines from the internet are still left
+ * to the attacks check.
+ */
+function office(files: { auth?: string[]; syslog?: string[] }, extra = ''): string {
+  const root = tempDir('tenken-office-');
+  mkdirSync(path.join(root, 'etc/tenken'), { recursive: true });
+  mkdirSync(path.join(root, 'var/log'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/hostname'), 'office9\n');
+  writeFileSync(
+    path.join(root, 'etc/tenken/tenken.yaml'),
+    `host: office9
+timeZone: UTC
+detect: false
+services:
+  sshd: { enabled: true }
+  postfix: { enabled: true }
+  kernel: { enabled: true }
+syslog:
+  files: [/var/log/auth.log, /var/log/syslog]
+  journal: off
+${extra}`,
+  );
+  for (const [name, lines] of [
+    ['auth.log', files.auth ?? []],
+    ['syslog', files.syslog ?? []],
+  ] as const) {
+    const file = path.join(root, 'var/log', name);
+    writeFileSync(file, lines.length ? `${lines.join('\n')}\n` : '');
+    utimesSync(file, NOW, NOW);
+  }
+  return root;
+}
+
+/** PAM broken after an upgrade: `hosts` clients, each failing `tries` logins (a pam line and a Failed line each). */
+const pamFailures = (ip: (i: number) => string, hosts = 12, tries = 3) =>
+  Array.from({ length: hosts * tries }, (_, n) => {
+    const i = Math.floor(n / tries);
+    const pid = 5000 + n;
+    const at = `${stamp((i * 3 + (n % tries)) % 60, 7)} sshd[${pid}]`;
+    return [
+      `${at}: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip(i)}  user=user${i}`,
+      `${at}: Failed password for user${i} from ${ip(i)} port ${40000 + pid} ssh2`,
+    ];
+  }).flat();
+
+/** postfix's mynetworks lost: `hosts` clients, 3 mails each refused. */
+const relayDenied = (ip: (i: number) => string, hosts = 15) =>
+  Array.from({ length: hosts * 3 }, (_, n) => {
+    const i = Math.floor(n / 3);
+    return `${stamp((i * 2 + (n % 3)) % 60, 8)} postfix/smtpd[${6000 + n}]: NOQUEUE: reject: RCPT from pc${i}.office.lan[${ip(i)}]: 554 5.7.1 <x${n}@customer.example>: Relay access denied; from=<user${i}@example.com> to=<x${n}@customer.example> proto=ESMTP helo=<pc${i}>`;
+  });
+
+/** firewalld rejecting SMB: `hosts` clients retrying 4 times each. */
+const smbRejects = (ip: (i: number) => string, hosts = 20) =>
+  Array.from({ length: hosts * 4 }, (_, n) => {
+    const i = Math.floor(n / 4);
+    return `${stamp((i * 2 + (n % 4)) % 60, 9)} kernel: filter_IN_public_REJECT: IN=eth0 OUT= MAC=52:54:00:aa:bb:cc:52:54:00:11:22:33:08:00 SRC=${ip(i)} DST=192.168.1.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${1000 + n} DF PROTO=TCP SPT=${50000 + n} DPT=445 WINDOW=64240 RES=0x00 SYN URGP=0`;
+  });
+
+const lan = (i: number) => `192.168.1.${10 + i}`;
+const internet = (i: number) => `203.0.113.${10 + i}`;
+
+describe('the logs check beside the attacks check: local and ignored sources', () => {
+  it("keeps a LAN-wide PAM failure (12 hosts × 3 failed logins) for the logs check's `invalid` threshold", async () => {
+    const both = category(
+      await run(office({ auth: pamFailures(lan) }), ['logs', 'attacks']),
+      'sshd',
+      'invalid',
+    );
+    expect(both.data.count).toBe(72);
+    expect(both.status).toBe('WARNING');
+    // No split to tell: the finding reads as it did before the attacks check took its lines.
+    expect(both.data.attackLines).toBeUndefined();
+    expect(both.summary).not.toContain('attack line');
+    // The same failures from the internet are the attacks check's.
+    const far = category(
+      await run(office({ auth: pamFailures(internet) }), ['logs', 'attacks']),
+      'sshd',
+      'invalid',
+    );
+    expect(far.status).toBe('OK');
+    expect(far.data.attackLines).toEqual({ count: 72, otherCount: 0, otherPeakPerHour: 0 });
+  });
+
+  it('splits a log holding both: the internet guesses are attack lines, the LAN failures are the others', async () => {
+    const root = office({ auth: [...guesses(40), ...pamFailures(lan)] });
+    const both = category(await run(root, ['logs', 'attacks']), 'sshd', 'invalid');
+    expect(both.status).toBe('WARNING');
+    expect(both.data.count).toBe(192);
+    expect(both.data.attackLines).toEqual({ count: 120, otherCount: 72, otherPeakPerHour: 72 });
+    expect(both.summary).toMatch(
+      /^192 invalid lines \(120 of them attack lines judged by the attacks check\), 72 others, 72 in their busiest hour \(warning at /,
+    );
+  });
+
+  it("keeps postfix's `Relay access denied` for 15 LAN clients for the logs check's `access` threshold", async () => {
+    const both = category(
+      await run(office({ syslog: relayDenied(lan) }), ['logs', 'attacks']),
+      'postfix',
+      'access',
+    );
+    expect(both.status).toBe('WARNING');
+    expect(both.data.attackLines).toBeUndefined();
+    const far = category(
+      await run(office({ syslog: relayDenied(internet) }), ['logs', 'attacks']),
+      'postfix',
+      'access',
+    );
+    expect(far.status).toBe('OK');
+    expect(far.data.attackLines).toEqual({ count: 45, otherCount: 0, otherPeakPerHour: 0 });
+  });
+
+  it("keeps firewalld's REJECTs of LAN SMB clients (80 lines) for the logs check's `access` threshold", async () => {
+    const both = category(
+      await run(office({ syslog: smbRejects(lan) }), ['logs', 'attacks']),
+      'kernel',
+      'access',
+    );
+    expect(both.status).toBe('WARNING');
+    expect(both.data.attackLines).toBeUndefined();
+    const far = category(
+      await run(office({ syslog: smbRejects(internet) }), ['logs', 'attacks']),
+      'kernel',
+      'access',
+    );
+    expect(far.status).toBe('OK');
+  });
+
+  it('counts the lines of a source in checks.attacks.ignore, which the attacks check never judges', async () => {
+    const one = (i: number) => (i === 0 ? '198.51.100.10' : internet(i));
+    const lines = pamFailures(one, 2, 15); // 198.51.100.10: 30 lines, 203.0.113.11: 30 lines
+    const ignoring = category(
+      await run(office({ auth: lines }, 'checks:\n  attacks:\n    ignore: [198.51.100.10]\n'), [
+        'logs',
+        'attacks',
+      ]),
+      'sshd',
+      'invalid',
+    );
+    expect(ignoring.data.attackLines).toEqual({ count: 30, otherCount: 30, otherPeakPerHour: 30 });
+    expect(ignoring.status).toBe('WARNING');
+    const judging = category(await run(office({ auth: lines }), ['logs', 'attacks']), 'sshd', 'invalid');
+    expect(judging.data.attackLines).toEqual({ count: 60, otherCount: 0, otherPeakPerHour: 0 });
+    expect(judging.status).toBe('OK');
+  });
+});
