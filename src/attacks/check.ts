@@ -53,7 +53,14 @@ const tailSchema = z.object({
   ),
   /** The distributed brute-force window (absent in states of earlier versions: an empty window). */
   dist: z
-    .array(z.object({ t: z.number(), n: z.number(), sources: z.record(z.string(), z.number()) }))
+    .array(
+      z.object({
+        t: z.number(),
+        n: z.number(),
+        sources: z.record(z.string(), z.number()),
+        hosts: z.array(z.string()).optional(),
+      }),
+    )
     .optional(),
 });
 

@@ -10,6 +10,7 @@ import { ipv6Prefix64 } from '../core/net.ts';
 import { sourceKey } from './host.ts';
 import { pruneTop } from '../core/top.ts';
 import { type Campaign, type DistTailBucket, DistributedWindow } from './distributed.ts';
+import { isLocalAddress } from './local.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
 import {
@@ -880,22 +881,31 @@ export class AttackDetectors {
     const flagged = new Set<string>();
     for (const f of findings) if (f.kind === 'attack-bruteforce' && f.host !== undefined) flagged.add(f.host);
     const groupOf = (host: string) => ipv6Prefix64(host) ?? host;
-    const judged = (host: string, group: string) => flagged.has(host) || flagged.has(group);
+    // The office's own machines (loopback, private, CGNAT, link-local, ULA) are the logs check's to judge.
+    const local = (s: string) => isLocalAddress(s.endsWith('::/64') ? s.slice(0, -3) : s);
+    const judged = (host: string, group: string) => flagged.has(host) || flagged.has(group) || local(host);
     const w = new DistributedWindow(cfg.window * 1000);
     this.dist = w;
     for (const b of this.distCarried) {
       let listed = 0;
+      let added = 0;
       for (const [s, n] of Object.entries(b.sources)) {
         listed += n;
-        if (!judged(s, s)) w.add(s, b.t, n, false);
+        if (!judged(s, s)) {
+          w.add(s, b.t, n, false);
+          added += n;
+        }
       }
       if (b.n > listed) w.add(null, b.t, b.n - listed, false);
+      const hosts = (b.hosts ?? []).filter((h) => !judged(h, groupOf(h)));
+      if (hosts.length > 0 && (added > 0 || b.n > listed)) w.addHosts(b.t, hosts);
     }
     for (const a of this.by.values()) {
       const fail = a.fail;
       if (fail === undefined) continue;
       const group = groupOf(a.host);
       if (judged(a.host, group)) continue;
+      const exact = group === a.host ? [] : [a.host];
       const rejects = a.rejectAt === undefined ? undefined : countsOf(a.rejectAt);
       // A source's failures come mostly in time order: one add per run of failures in the same bucket.
       let k = Number.NaN;
@@ -911,17 +921,22 @@ export class AttackDetectors {
         }
         const kt = w.bucketOf(t);
         if (kt !== k) {
-          if (n > 0) w.add(group, at, n, true);
+          if (n > 0) w.add(group, at, n, true, exact);
           k = kt;
           at = t;
           n = 0;
         }
         n++;
       }
-      if (n > 0) w.add(group, at, n, true);
+      if (n > 0) w.add(group, at, n, true, exact);
     }
     const c = w.judge(cfg.perHour, cfg.sources);
-    if (c !== null) findings.push(this.campaignFinding(c, w, groupOf, judged));
+    if (c === null) return;
+    const f = this.campaignFinding(c, w, groupOf, judged);
+    // A login from one of its sources is said (once: the login is read once). Otherwise a campaign is said when
+    // it grew in this run, and one an earlier run said only when this run adds a material part of it.
+    if (f.status === 'CRITICAL' || (c.grew && (!c.said || c.fresh >= Math.ceil(cfg.perHour / 10))))
+      findings.push(f);
   }
 
   /** The finding of a distributed campaign: its sources' users, services, lines and logins (this run's). */
@@ -943,6 +958,7 @@ export class AttackDetectors {
     for (const a of this.by.values()) {
       const group = groupOf(a.host);
       if (!c.members.has(group) || judged(a.host, group)) continue;
+      // Only the exact address that failed in the campaign (not another of its /64) makes a login CRITICAL.
       let firstHere = Number.POSITIVE_INFINITY;
       for (const t of a.fail ?? NONE) {
         if (t < lo || t >= hi) continue;
@@ -955,7 +971,7 @@ export class AttackDetectors {
         if (users.size > 2 * DIST_USERS) pruneTop(users, DIST_USERS);
         for (const s of keySetKeys(a.bfServices)) if (!s.startsWith('firewall/')) services.add(s);
         if (evidence.length < this.cfg.evidence) evidence.push(...this.evidence(a, 'bruteforce').slice(0, 1));
-      } else if (a.successes === undefined) continue;
+      } else if (a.successes === undefined || !c.hosts.has(a.host)) continue;
       else firstHere = lo; // failures of earlier runs only: the campaign's first bucket
       for (const s of a.successes ?? NONE)
         if (s.t >= firstHere && (ok === undefined || s.t < ok.t)) ok = { ...s, host: a.host };
@@ -967,10 +983,11 @@ export class AttackDetectors {
     const serviceList = this.labels([...services]);
     const names = [...new Set([...services].map(this.serviceName))];
     const minutes = Math.round(this.cfg.distributed.window / 60);
+    // The carried buckets keep no users: with earlier runs' failures in it, the users are this run's part's.
     const usersPart =
       userList.length === 0
         ? ''
-        : `; users ${userList
+        : `; users ${c.count > c.fresh ? 'tried this run: ' : ''}${userList
             .slice(0, 5)
             .map((u) => `${u.user} ${u.count}`)
             .join(', ')}${users.size > 5 ? ', ...' : ''}`;

@@ -178,6 +178,82 @@ describe('distributed brute force', () => {
     expect(f?.kind === 'attack-distributed' && f.data.succeeded?.host).toBe('198.18.0.50');
   });
 
+  it('leaves local sources to the logs check: no member, not counted, their login no intrusion', () => {
+    const accepted = (sec: number, host: string, user: string) =>
+      `${stamp(sec)} srv sshd[9999]: Accepted password for ${user} from ${host} port 50000 ssh2`;
+    // The office user mistypes once from the LAN during a botnet campaign, then logs in: the campaign is a WARNING.
+    const typo = run([
+      ...botnet(75, 4, 3600, 3600),
+      guess(7000, '192.168.1.50', 'alice', 9000),
+      accepted(7010, '192.168.1.50', 'alice'),
+    ]);
+    const [f, ...more] = distributed(typo.report.findings);
+    expect(more).toEqual([]);
+    expect(f?.status).toBe('WARNING');
+    expect(f?.summary).not.toContain('192.168.1.50');
+    expect(f?.kind === 'attack-distributed' && [f.data.count, f.data.sources]).toEqual([300, 75]);
+    // Failures of local sources (private, CGNAT, loopback, link-local, ULA) do not make a campaign.
+    const lan = ['10.0.0', '172.16.4', '100.64.0', '169.254.1'].flatMap((net, j) =>
+      Array.from({ length: 8 }, (_, i) =>
+        guess(3600 + j * 600 + i * 60, `${net}.${i + 1}`, 'bob', 8000 + j * 8 + i),
+      ),
+    );
+    const v6lan = Array.from({ length: 8 }, (_, i) => guess(3700 + i * 60, `fd00:${i}::1`, 'bob', 8100 + i));
+    expect(distributed(run([...botnet(20, 4, 3600, 3600), ...lan, ...v6lan]).report.findings)).toEqual([]);
+  });
+
+  it('is CRITICAL only for a login from the exact address that failed, not another of its /64', () => {
+    const accepted = (sec: number, host: string) =>
+      `${stamp(sec)} srv sshd[9999]: Accepted password for carol from ${host} port 50000 ssh2`;
+    const lines = [...botnet(75, 4, 3600, 3600), guess(5000, '2001:db8:1:2::7', 'root', 9100)];
+    const neighbour = distributed(run([...lines, accepted(7300, '2001:db8:1:2::50')]).report.findings);
+    expect(neighbour.map((f) => f.status)).toEqual(['WARNING']);
+    const same = distributed(run([...lines, accepted(7300, '2001:db8:1:2::7')]).report.findings);
+    expect(same.map((f) => f.status)).toEqual(['CRITICAL']);
+    // In the next run, through the carried buckets, the same.
+    const first = run(lines);
+    expect(first.tail.dist?.some((b) => b.hosts?.includes('2001:db8:1:2::7'))).toBe(true);
+    const later = (host: string) =>
+      distributed(run([accepted(7300, host)], { history: first.tail }).report.findings).map((f) => f.status);
+    expect(later('2001:db8:1:2::50')).toEqual([]);
+    expect(later('2001:db8:1:2::7')).toEqual(['CRITICAL']);
+  });
+
+  it('is CRITICAL for a login in the next run with no new failures, once, and otherwise says nothing', () => {
+    const first = run(botnet(30, 5, 3000, 36_000));
+    expect(distributed(first.report.findings).map((f) => f.status)).toEqual(['WARNING']);
+    const login = `${stamp(39_200)} srv sshd[9999]: Accepted password for root from 198.18.0.7 port 50000 ssh2`;
+    const second = run([login], { history: first.tail });
+    const [f, ...more] = distributed(second.report.findings);
+    expect(more).toEqual([]);
+    expect(f?.status).toBe('CRITICAL');
+    expect(f?.summary).toMatch(/; then 198\.18\.0\.7 logged in as root via sshd; /);
+    expect(distributed(run([], { history: second.tail }).report.findings)).toEqual([]);
+    // A login of another address, or none: the WARNING is not repeated.
+    const other = `${stamp(39_200)} srv sshd[9999]: Accepted password for root from 192.0.2.1 port 50000 ssh2`;
+    expect(distributed(run([other], { history: first.tail }).report.findings)).toEqual([]);
+    expect(distributed(run([], { history: first.tail }).report.findings)).toEqual([]);
+  });
+
+  it('says a campaign an earlier run said again only for a material part of it, with the whole window', () => {
+    const first = run(botnet(30, 5, 3000, 36_000));
+    expect(distributed(first.report.findings).map((f) => f.status)).toEqual(['WARNING']);
+    // One straggler failure (under 10% of perHour): nothing.
+    const one = run([guess(39_100, '198.18.0.3', 'alice', 9200)], { history: first.tail });
+    expect(distributed(one.report.findings)).toEqual([]);
+    // Ten more (10% of perHour): said again, its counts and top sources the whole window's.
+    const ten = run(
+      Array.from({ length: 10 }, (_, i) => guess(39_100 + i * 10, `198.18.0.${i}`, 'alice', 9300 + i)),
+      { history: first.tail },
+    );
+    const [f, ...more] = distributed(ten.report.findings);
+    expect(more).toEqual([]);
+    expect(f?.status).toBe('WARNING');
+    expect(f?.kind === 'attack-distributed' && [f.data.count, f.data.sources]).toEqual([160, 30]);
+    expect(f?.kind === 'attack-distributed' && f.data.top[0]?.count).toBe(6);
+    expect(f?.summary).toContain('; users tried this run: alice 10;');
+  });
+
   it("keeps the window in the check's state, and reads a state saved before it existed", () => {
     const { tail } = run(botnet(40, 2, 1200, 36_000));
     const saved = JSON.parse(JSON.stringify({ version: 1, sources: {}, tail }));

@@ -18,6 +18,8 @@ export interface DistTailBucket {
   t: number;
   n: number;
   sources: Record<string, number>;
+  /** The exact addresses that failed under a source that is an IPv6 /64 (a login must come from one of them). */
+  hosts?: string[] | undefined;
 }
 
 interface Bucket {
@@ -26,6 +28,8 @@ interface Bucket {
   /** Of them, failures of this run (a window of earlier runs' failures only is not said again). */
   fresh: number;
   sources: Map<string, number>;
+  /** The exact addresses behind grouped sources (an IPv6 /64's), up to BUCKET_SOURCES. */
+  hosts: Set<string>;
   /** More distinct sources came than `sources` counts one by one. */
   capped: boolean;
 }
@@ -44,8 +48,16 @@ export interface Campaign {
   peakSources: number;
   /** The campaign's sources with their failures, most first, ties by name. */
   top: { host: string; count: number }[];
-  /** Every source counted one by one in the campaign (for its logins). */
+  /** Every source counted one by one in the campaign. */
   members: Set<string>;
+  /** The exact addresses that failed in the campaign (an IPv4 source's own, a /64's known ones): its logins. */
+  hosts: Set<string>;
+  /** Failures of this run in the campaign's buckets. */
+  fresh: number;
+  /** Some window of it reached the thresholds with failures of this run (it grew in this run). */
+  grew: boolean;
+  /** Some window of it reached the thresholds with earlier runs' failures only (an earlier run said it). */
+  said: boolean;
 }
 
 /** Failed logins per bucket and source, judged over a sliding window of DIST_BUCKETS buckets. */
@@ -63,27 +75,39 @@ export class DistributedWindow {
     return Math.floor(t / this.span);
   }
 
-  /** Counts `n` failures of `source` (null: an unlisted source of an earlier run) at `t`; `fresh`: this run's. */
-  add(source: string | null, t: number, n: number, fresh: boolean): void {
+  /**
+   * Counts `n` failures of `source` (null: an unlisted source of an earlier run) at `t`; `fresh`: this run's;
+   * `hosts`: the exact addresses behind a grouped source (an IPv6 /64) that failed.
+   */
+  add(source: string | null, t: number, n: number, fresh: boolean, hosts: Iterable<string> = []): void {
     const k = this.bucketOf(t);
     let b = this.buckets.get(k);
     if (b === undefined) {
-      b = { n: 0, fresh: 0, sources: new Map(), capped: false };
+      b = { n: 0, fresh: 0, sources: new Map(), hosts: new Set(), capped: false };
       this.buckets.set(k, b);
     }
     b.n += n;
     if (fresh) b.fresh += n;
     if (source === null) return;
+    for (const h of hosts) if (h !== source && b.hosts.size < BUCKET_SOURCES) b.hosts.add(h);
     const c = b.sources.get(source);
     if (c !== undefined) b.sources.set(source, c + n);
     else if (b.sources.size < BUCKET_SOURCES) b.sources.set(source, n);
     else b.capped = true;
   }
 
+  /** Notes the exact addresses behind grouped sources (an IPv6 /64's) that failed in the bucket of `t`. */
+  addHosts(t: number, hosts: Iterable<string>): void {
+    const b = this.buckets.get(this.bucketOf(t));
+    if (b === undefined) return;
+    for (const h of hosts) if (b.hosts.size < BUCKET_SOURCES) b.hosts.add(h);
+  }
+
   /**
-   * The campaign, if a window of DIST_BUCKETS buckets holding failures of this run reached `perWindow`
-   * failures from `minSources` distinct sources; null otherwise. One sweep: each bucket's sources enter and
-   * leave the window once.
+   * The campaign, if a window of DIST_BUCKETS buckets reached `perWindow` failures from `minSources` distinct
+   * sources: from the first such window to the last; null otherwise. `grew` says whether one of them holds
+   * failures of this run, `said` whether one holds earlier runs' only (so an earlier run reported it). One
+   * sweep: each bucket's sources enter and leave the window once.
    */
   judge(perWindow: number, minSources: number): Campaign | null {
     const keys = [...this.buckets.keys()].sort((a, b) => a - b);
@@ -95,6 +119,8 @@ export class DistributedWindow {
     let to = Number.NaN;
     let peak = 0;
     let peakSources = 0;
+    let grew = false;
+    let said = false;
     for (let hi = 0; hi < keys.length; hi++) {
       const k = keys[hi] as number;
       const b = this.buckets.get(k) as Bucket;
@@ -112,7 +138,9 @@ export class DistributedWindow {
         }
         lo++;
       }
-      if (fresh > 0 && n >= perWindow && inWindow.size >= minSources) {
+      if (n >= perWindow && inWindow.size >= minSources) {
+        if (fresh > 0) grew = true;
+        else said = true;
         if (Number.isNaN(from)) from = keys[lo] as number;
         to = k;
         if (n > peak || (n === peak && inWindow.size > peakSources)) {
@@ -123,15 +151,20 @@ export class DistributedWindow {
     }
     if (Number.isNaN(from)) return null;
     const counts = new Map<string, number>();
+    const hosts = new Set<string>();
     let count = 0;
+    let freshIn = 0;
     let capped = false;
     for (const k of keys) {
       if (k < from || k > to) continue;
       const b = this.buckets.get(k) as Bucket;
       count += b.n;
+      freshIn += b.fresh;
       capped ||= b.capped;
       for (const [s, c] of b.sources) counts.set(s, (counts.get(s) ?? 0) + c);
+      for (const h of b.hosts) hosts.add(h);
     }
+    for (const s of counts.keys()) if (!s.includes('/')) hosts.add(s);
     const top = [...counts]
       .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
       .slice(0, 5)
@@ -146,6 +179,10 @@ export class DistributedWindow {
       peakSources,
       top,
       members: new Set(counts.keys()),
+      hosts,
+      fresh: freshIn,
+      grew,
+      said,
     };
   }
 
@@ -162,7 +199,13 @@ export class DistributedWindow {
       const busiest = [...b.sources]
         .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
         .slice(0, TAIL_BUCKET_SOURCES);
-      out.push({ t: k * this.span, n: b.n, sources: Object.fromEntries(busiest) });
+      const hosts = [...b.hosts].slice(0, TAIL_BUCKET_SOURCES);
+      out.push({
+        t: k * this.span,
+        n: b.n,
+        sources: Object.fromEntries(busiest),
+        ...(hosts.length > 0 ? { hosts } : {}),
+      });
     }
     return out.slice(-(DIST_BUCKETS + 1));
   }

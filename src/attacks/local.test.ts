@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attacksConfig } from './config.ts';
-import { LocalClients, parseCidr } from './local.ts';
+import { isLocalAddress, LocalClients, parseCidr } from './local.ts';
 
 describe('which proxy clients are local', () => {
   const local = new LocalClients(['gauntlet', '192.0.2.80'], ['198.51.100.0/24', '2001:db8:7::/48']);
@@ -54,5 +54,24 @@ describe("this host's own addresses", () => {
       expect(local.isLocal(a), a).toBe(true);
     for (const a of ['192.0.2.50', '192.0.3.1', '2001:db8:1::20', '2001:db8:2::1'])
       expect(local.isLocal(a), a).toBe(false);
+  });
+});
+
+describe('isLocalAddress', () => {
+  it('is true for loopback, private, CGNAT, link-local and ULA addresses only', () => {
+    for (const h of [
+      '127.0.0.1',
+      '10.2.3.4',
+      '172.31.0.1',
+      '192.168.1.50',
+      '100.64.0.9',
+      '169.254.1.1',
+      '::1',
+    ])
+      expect(isLocalAddress(h)).toBe(true);
+    for (const h of ['fd00::1', 'fe80::1%eth0', '::ffff:192.168.1.5', 'localhost'])
+      expect(isLocalAddress(h)).toBe(true);
+    for (const h of ['203.0.113.7', '198.18.0.1', '172.32.0.1', '2001:db8::1', 'example.com'])
+      expect(isLocalAddress(h)).toBe(false);
   });
 });

@@ -20,6 +20,19 @@ const LOCAL_RANGES: readonly [string, number, 'ipv4' | 'ipv6'][] = [
   ['fe80::', 10, 'ipv6'],
 ];
 
+const LOCAL_LIST = new BlockList();
+for (const [a, p, f] of LOCAL_RANGES) LOCAL_LIST.addSubnet(a, p, f);
+
+/** Whether an address as logged is in LOCAL_RANGES (loopback, private, CGNAT, link-local, ULA); a name is not. */
+export function isLocalAddress(host: string): boolean {
+  const h = normHost(host).toLowerCase();
+  if (h === 'localhost') return true;
+  const at = h.indexOf('%'); // a zone (`fe80::1%eth0`) is not part of the address
+  const a = at < 0 ? h : h.slice(0, at);
+  const v = isIP(a);
+  return v !== 0 && LOCAL_LIST.check(a, v === 4 ? 'ipv4' : 'ipv6');
+}
+
 /** `ADDR` or `ADDR/PREFIX` split and checked: the family and prefix, or null when it is neither. */
 export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
   const slash = text.indexOf('/');
