@@ -64,6 +64,7 @@ await build({
   logLevel: 'warning',
   define: {
     __TENKEN_PROFILES__: JSON.stringify(profiles),
+    __TENKEN_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version),
     __TENKEN_SCAN_WORKER__: JSON.stringify('./scan-worker.js'),
   },
 });

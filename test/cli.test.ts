@@ -30,6 +30,16 @@ describe('the built CLI (quick start)', () => {
     const checkHelp = execFileSync(process.execPath, [BIN, 'check', '--help'], { encoding: 'utf8' });
     expect(checkHelp).toContain('Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN');
   });
+
+  it('says its version when the bundle is copied away from its package (no package.json above it)', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'tenken.js'), readFileSync(BIN));
+    const r = spawnSync(process.execPath, [path.join(dir, 'tenken.js'), '--version'], { encoding: 'utf8' });
+    const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, version, '']);
+  });
 });
 
 describe('tenken check', () => {

@@ -198,9 +198,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       ).then((loaded) => ({ ...loaded, invocation: g.invocation ?? [] }));
     },
   };
-  const program = buildProgram(app);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    // Built inside the try: what building needs (the version) failing is one line too, never a stack.
+    await buildProgram(app).parseAsync([...argv], { from: 'user' });
   } catch (err) {
     await Promise.all(pending);
     if (stdoutClosed) return SIGPIPE_STATUS;

@@ -23,8 +23,15 @@ export function packageRoot(): string {
   }
 }
 
-/** tenken's version from package.json. */
+/** The version the build wrote into the bundle (scripts/build.mjs); undefined when running from src/. */
+declare const __TENKEN_VERSION__: string | undefined;
+
+/**
+ * tenken's version: the bundle's own (so a bundle started away from its package still says it), else
+ * package.json's.
+ */
 export function version(): string {
+  if (typeof __TENKEN_VERSION__ !== 'undefined') return __TENKEN_VERSION__;
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
     .version;
 }
