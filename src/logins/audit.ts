@@ -9,7 +9,7 @@
  */
 import { ipv6Prefix64 } from '../core/net.ts';
 import type { Evidence } from '../core/report.ts';
-import type { LoginsFinding } from './audit-findings.ts';
+import type { LoginsFinding, LoginsFindings } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
 import type { Session } from './history.ts';
 import { iso } from './tamper.ts';
@@ -356,6 +356,35 @@ export function sessionEvidence(s: Session, files: readonly string[]): Evidence 
   };
 }
 
+/**
+ * A `login-new-host` finding for session `s`: one builder for the two judgements that make it (the learned
+ * model's here, the log-only logins' in log-only.ts), so their findings differ only in what they were judged by.
+ */
+export function newHostFinding(
+  s: Session,
+  files: readonly string[],
+  service: string,
+  status: LoginsFinding['status'],
+  summary: string,
+  judged: Pick<
+    LoginsFindings['login-new-host'],
+    'network' | 'newNetwork' | 'priorLogins' | 'knownHosts' | 'basis' | 'logOnlyHosts'
+  >,
+): LoginsFinding {
+  return {
+    status,
+    service,
+    summary,
+    evidence: [sessionEvidence(s, files)],
+    first: iso(s.start),
+    last: iso(s.start),
+    user: s.user,
+    ...(s.host ? { host: s.host } : {}),
+    kind: 'login-new-host',
+    data: { user: s.user, tty: s.tty, host: s.host, address: s.address, time: iso(s.start), ...judged },
+  };
+}
+
 function hoursText(hours: readonly number[]): string {
   const used = hours.flatMap((n, h) => (n > 0 ? [h] : []));
   if (!used.length) return 'none';
@@ -461,26 +490,16 @@ export function auditLogins(input: AuditInput): AuditOutput {
         if (!knownHost) {
           const known = recent();
           const newNetwork = !knownNet;
-          findings.push({
-            ...base(
+          findings.push(
+            newHostFinding(
               s,
+              files,
+              input.service,
               newNetwork ? 'WARNING' : 'INFO',
               `${s.user} logged in${fromText(s)} on ${s.tty} at ${at(s.start)}: ${newHostText(s.user, net, newNetwork, m.logins, known)}`,
+              { network: net, newNetwork, priorLogins: m.logins, knownHosts: known, basis: 'wtmp' },
             ),
-            kind: 'login-new-host',
-            data: {
-              user: s.user,
-              tty: s.tty,
-              host: s.host,
-              address: s.address,
-              network: net,
-              time: iso(s.start),
-              newNetwork,
-              priorLogins: m.logins,
-              knownHosts: known,
-              basis: 'wtmp',
-            },
-          });
+          );
         }
       } else if (remote && s.user !== 'root') {
         // Too few wtmp logins to judge by: the check judges it by the user's log-only logins instead. root's

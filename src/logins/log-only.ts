@@ -17,9 +17,9 @@ import {
   type LearnedModel,
   localText,
   networkOf,
+  newHostFinding,
   newHostText,
   type ShortModelLogin,
-  sessionEvidence,
 } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { LoginsConfig } from './config.ts';
@@ -286,30 +286,23 @@ export function judgeShortModelLogins(
       c.priorLogins === 0
         ? `${s.user}'s first terminal login; before, ${s.user} logged in only without a terminal (sftp, scp, ssh commands), from ${list}`
         : `${newHostText(s.user, c.network, true, c.priorLogins, c.knownHosts)}, nor in logins without a terminal (sftp, scp, ssh commands), from ${list}`;
-    out.push({
-      status: 'WARNING',
-      service,
-      summary: `${s.user} logged in${fromText(s)} on ${s.tty} at ${localText(s.start, zone)} ${zone.name}: ${why}`,
-      evidence: [sessionEvidence(s, files)],
-      first: iso(s.start),
-      last: iso(s.start),
-      user: s.user,
-      host: s.host,
-      kind: 'login-new-host',
-      data: {
-        user: s.user,
-        tty: s.tty,
-        host: s.host,
-        address: s.address,
-        network: c.network,
-        time: iso(s.start),
-        newNetwork: true,
-        priorLogins: c.priorLogins,
-        knownHosts: c.knownHosts,
-        basis: 'log-only',
-        logOnlyHosts: shown,
-      },
-    });
+    out.push(
+      newHostFinding(
+        s,
+        files,
+        service,
+        'WARNING',
+        `${s.user} logged in${fromText(s)} on ${s.tty} at ${localText(s.start, zone)} ${zone.name}: ${why}`,
+        {
+          network: c.network,
+          newNetwork: true,
+          priorLogins: c.priorLogins,
+          knownHosts: c.knownHosts,
+          basis: 'log-only',
+          logOnlyHosts: shown,
+        },
+      ),
+    );
   }
   return out;
 }
