@@ -356,6 +356,26 @@ export function sessionEvidence(s: Session, files: readonly string[]): Evidence 
   };
 }
 
+/** The fields every finding about one session has: its login record as evidence, its time, user and host. */
+function sessionFindingBase(
+  s: Session,
+  files: readonly string[],
+  service: string,
+  status: LoginsFinding['status'],
+  summary: string,
+) {
+  return {
+    status,
+    service,
+    summary,
+    evidence: [sessionEvidence(s, files)],
+    first: iso(s.start),
+    last: iso(s.start),
+    user: s.user,
+    ...(s.host ? { host: s.host } : {}),
+  };
+}
+
 /**
  * A `login-new-host` finding for session `s`: one builder for the two judgements that make it (the learned
  * model's here, the log-only logins' in log-only.ts), so their findings differ only in what they were judged by.
@@ -372,14 +392,7 @@ export function newHostFinding(
   >,
 ): LoginsFinding {
   return {
-    status,
-    service,
-    summary,
-    evidence: [sessionEvidence(s, files)],
-    first: iso(s.start),
-    last: iso(s.start),
-    user: s.user,
-    ...(s.host ? { host: s.host } : {}),
+    ...sessionFindingBase(s, files, service, status, summary),
     kind: 'login-new-host',
     data: { user: s.user, tty: s.tty, host: s.host, address: s.address, time: iso(s.start), ...judged },
   };
@@ -418,16 +431,8 @@ export function auditLogins(input: AuditInput): AuditOutput {
     return m;
   };
   const at = (sec: number): string => `${localText(sec, zone)} ${zone.name}`;
-  const base = (s: Session, status: LoginsFinding['status'], summary: string) => ({
-    status,
-    service: input.service,
-    summary,
-    evidence: [sessionEvidence(s, files)],
-    first: iso(s.start),
-    last: iso(s.start),
-    user: s.user,
-    ...(s.host ? { host: s.host } : {}),
-  });
+  const base = (s: Session, status: LoginsFinding['status'], summary: string) =>
+    sessionFindingBase(s, files, input.service, status, summary);
   const overlaps = new Overlaps(input.sessions);
   const shortModelLogins: ShortModelLogin[] = [];
   const firstRun = input.learned === undefined;
