@@ -4,7 +4,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { linkTrusted, openRegular, openRegularSync, readRegularFile, readRegularFileSync } from './open.ts';
+import {
+  linkTrusted,
+  openDirectory,
+  openRegular,
+  openRegularSync,
+  readRegularFile,
+  readRegularFileSync,
+} from './open.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenken-open-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -132,6 +139,42 @@ describe('the trust rule for symbolic links (protected_symlinks)', () => {
       expect(readRegularFileSync(own.link, 'utf8')).toBe('root:Hunter2\n');
       const { handle } = await openRegular(own.link);
       await handle.close();
+    },
+  );
+});
+
+describe('opening a directory for work through its descriptor', () => {
+  it('opens a directory, and refuses a file as not a directory', async () => {
+    const d = path.join(dir, 'a-dir');
+    fs.mkdirSync(d);
+    const { handle, stat } = await openDirectory(d);
+    try {
+      expect(stat.isDirectory()).toBe(true);
+      expect(fs.readdirSync(`/proc/self/fd/${handle.fd}`)).toEqual([]);
+    } finally {
+      await handle.close();
+    }
+    fs.writeFileSync(path.join(dir, 'not-a-dir'), '');
+    await expect(openDirectory(path.join(dir, 'not-a-dir'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('with follow: false refuses a link to a directory (ELOOP)', async () => {
+    fs.mkdirSync(path.join(dir, 'real-dir'));
+    fs.symlinkSync(path.join(dir, 'real-dir'), path.join(dir, 'dir-link'));
+    await expect(openDirectory(path.join(dir, 'dir-link'), { follow: false })).rejects.toMatchObject({
+      code: 'ELOOP',
+    });
+  });
+
+  it.runIf(process.geteuid?.() === 0)(
+    'refuses a link another user planted to a root directory (needs root: lchown)',
+    async () => {
+      const target = path.join(dir, 'root-dir');
+      fs.mkdirSync(target);
+      const l = path.join(dir, 'planted-dir');
+      fs.symlinkSync(target, l);
+      fs.lchownSync(l, 65534, 65534);
+      await expect(openDirectory(l)).rejects.toMatchObject({ code: 'EUNTRUSTEDLINK' });
     },
   );
 });

@@ -54,10 +54,15 @@ function userName(uid: number): string | null {
   return names.get(uid) ?? null;
 }
 
+/** A user as errors name one: `mail (uid 8)`, or `uid 1234` when /etc/passwd does not know it. */
+export function ownerName(uid: number): string {
+  const name = userName(uid);
+  return name === null ? `uid ${uid}` : `${name} (uid ${uid})`;
+}
+
 /** The refusal of an untrusted link (code EUNTRUSTEDLINK), naming its owner. */
 export function untrustedLinkError(uid: number): NodeJS.ErrnoException {
-  const name = userName(uid);
-  const owner = name === null ? `uid ${uid}` : `${name} (uid ${uid})`;
+  const owner = ownerName(uid);
   return Object.assign(
     new Error(`a symbolic link owned by ${owner} to a file it does not own (refusing to follow it)`),
     { code: 'EUNTRUSTEDLINK' },
@@ -321,24 +326,58 @@ export function readRegularFileSync(
 }
 
 /** Opens a regular file for reading, never blocking (async); throws the system error or `not a regular file`. */
-export async function openRegular(
+export function openRegular(
   path: string,
   opts: OpenOptions = {},
+): Promise<{ handle: FileHandle; stat: fs.Stats }> {
+  return openChecked(path, opts, false);
+}
+
+/**
+ * Opens a directory (O_DIRECTORY) under the same trust rule for the links on its path, for work done through
+ * its descriptor (src/probes/mailfs.ts): the handle stays the directory that was checked whatever is renamed
+ * or swapped at its path afterwards. Throws the system error (`not a directory`).
+ */
+export function openDirectory(
+  path: string,
+  opts: OpenOptions = {},
+): Promise<{ handle: FileHandle; stat: fs.Stats }> {
+  return openChecked(path, opts, true);
+}
+
+/**
+ * O_NOFOLLOW with O_DIRECTORY on a symbolic link fails with ENOTDIR, not ELOOP: said as ELOOP when the path
+ * is a link, so that a link swapped in after the check is tried again, then refused, as for a file.
+ */
+function dirLinkAsLoop(path: string, err: unknown, flags: number): unknown {
+  if (errnoOf(err) !== 'ENOTDIR' || (flags & fs.constants.O_NOFOLLOW) === 0) return err;
+  try {
+    return fs.lstatSync(path).isSymbolicLink() ? Object.assign(err as Error, { code: 'ELOOP' }) : err;
+  } catch {
+    return err;
+  }
+}
+
+async function openChecked(
+  path: string,
+  opts: OpenOptions,
+  dir: boolean,
 ): Promise<{ handle: FileHandle; stat: fs.Stats }> {
   const rule = opts.follow === undefined || opts.follow === 'trusted';
   for (let attempt = 1; ; attempt++) {
     const check = rule ? linkCheckSync(path) : undefined;
+    const flags = flagsOf(opts, check) | (dir ? fs.constants.O_DIRECTORY : 0);
     let handle: FileHandle;
     try {
-      handle = await open(path, flagsOf(opts, check));
+      handle = await open(path, flags);
     } catch (err) {
-      openFailed(path, err, rule, check, attempt);
+      openFailed(path, dir ? dirLinkAsLoop(path, err, flags) : err, rule, check, attempt);
       continue;
     }
     let stat: fs.Stats;
     try {
       stat = await handle.stat({ bigint: false });
-      if (!stat.isFile()) throw notRegularError(stat);
+      if (!dir && !stat.isFile()) throw notRegularError(stat);
     } catch (err) {
       await handle.close();
       throw err;

@@ -1,11 +1,11 @@
-import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, errnoCode } from '../core/errors.ts';
+import { describe } from '../core/errors.ts';
 import { hostPath } from '../core/host.ts';
-import { openRegular } from '../core/open.ts';
+import { clip, terminalSafe } from '../core/sanitize.ts';
 import { imapTake } from './imap.ts';
+import { isEntry, MailboxRefusal, MailDirectory, type MailEntry, type Skipped } from './mailfs.ts';
 import { pop3Take } from './pop3.ts';
 import type { ProbeSpec } from './spec.ts';
 import { EARLIER_MIN_AGE_MS, type RemovedTestMail, type TestMail, testMailOf } from './testmail.ts';
@@ -24,6 +24,9 @@ const SWEEP_HEAD_BYTES = 8 * 1024;
 
 /** Newest messages of new/ and of cur/ looked at for earlier runs' test mails (a mailbox may hold 100k). */
 export const SWEEP_NEWEST = 500;
+
+/** How many entries left alone are named in the warning (the rest are counted). */
+const LEFT_NAMED = 3;
 
 /** Who the test mails are from and to: only those are ever taken for tenken's own. */
 export interface Owner {
@@ -55,31 +58,60 @@ class Sweep {
   removed(mail: TestMail, delivered: Date | null): void {
     this.removedMails.set(mail.token, { ...mail, delivered });
   }
+
+  /** Entries of the mailbox left alone (host path → why), in the order met. */
+  readonly #left = new Map<string, string>();
+
+  /** Notes an entry of `dir` that is not a message file of its owner: left alone, and said. */
+  left(dir: MailDirectory, s: Skipped): void {
+    const at = `${dir.shown}/${s.name}`;
+    if (!this.#left.has(at)) this.#left.set(at, s.why);
+  }
+
+  /**
+   * One line about the entries left alone, or null: `2 entries of the mailbox left alone (not message files
+   * of its owner): /srv/mail/box/cur/x: a symbolic link (...); ...`, the first LEFT_NAMED named. Their names
+   * are the mailbox owner's text: control characters escaped, long names clipped.
+   */
+  leftText(): string | null {
+    const n = this.#left.size;
+    if (n === 0) return null;
+    const named = [...this.#left]
+      .slice(0, LEFT_NAMED)
+      .map(([at, why]) => `${terminalSafe(clip(at, 160))}: ${why}`);
+    if (n > LEFT_NAMED) named.push(`${n - LEFT_NAMED} more`);
+    const what = n === 1 ? '1 entry of the mailbox' : `${n} entries of the mailbox`;
+    return `${what} left alone (not ${n === 1 ? 'a message file' : 'message files'} of its owner): ${named.join('; ')}`;
+  }
 }
 
 /**
- * The first `max` bytes from `from` of a regular file. A mailbox belongs to its user, who can put a FIFO or a
- * link to another's file there: openRegular never blocks, refuses what is not a regular file (ENOTREG) and
- * links it does not trust (EUNTRUSTEDLINK).
+ * The mailbox's directories for one look: the Maildir (or the mbox's directory) opened once, then each of
+ * `subs` through its descriptor (mailfs.ts says why that is safe as root). Null when the mailbox does not
+ * exist yet; a missing subdirectory is left out.
  */
-async function readHead(file: string, from = 0, max = HEAD_BYTES): Promise<string> {
-  const { handle: fh } = await openRegular(file);
+async function openLook(
+  local: string,
+  shown: string,
+  subs: readonly string[],
+): Promise<{ top: MailDirectory; subs: [string, MailDirectory][]; close(): Promise<void> } | null> {
+  const top = await MailDirectory.open(local, shown);
+  if (top === null) return null;
+  const opened: [string, MailDirectory][] = [];
+  const close = async (): Promise<void> => {
+    for (const [, d] of opened) await d.close();
+    await top.close();
+  };
   try {
-    const buf = Buffer.alloc(max);
-    const { bytesRead } = await fh.read(buf, 0, max, from);
-    return buf.subarray(0, bytesRead).toString('latin1');
-  } finally {
-    await fh.close();
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
+    for (const sub of subs) {
+      const d = await top.sub(sub);
+      if (d !== null) opened.push([sub, d]);
+    }
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
+    await close();
     throw err;
   }
+  return { top, subs: opened, close };
 }
 
 /** A Maildir file name's delivery time (its leading seconds), for picking the newest; -1 when it has none. */
@@ -88,96 +120,138 @@ const deliverySeconds = (name: string): number => {
   return m ? Number(m[1]) : -1;
 };
 
-/** Removes `file` when it is an earlier run's test mail; says whether it was one (and is gone). */
-async function sweepFile(sweep: Sweep, file: string, text: string, token: string | null): Promise<boolean> {
+/** Removes the entry when it is an earlier run's test mail; says whether it was one (and is gone). */
+async function sweepFile(
+  sweep: Sweep,
+  dir: MailDirectory,
+  e: MailEntry,
+  text: string,
+  token: string | null,
+): Promise<boolean> {
   const v = sweep.judge(text, token);
   if (v === null || v === 'own') return false;
-  let delivered: Date | null = null;
   try {
-    delivered = (await stat(file)).mtime;
-    await unlink(file);
+    if (!(await dir.remove(e))) return false;
   } catch {
-    return false; // gone meanwhile (read by a mail client) or not ours to remove: left as it is
+    return false; // not ours to remove (tenken not root): left as it is
   }
-  sweep.removed(v, delivered);
+  sweep.removed(v, e.stat.mtime);
   return true;
 }
 
 /**
  * Maildir: a new file in new/ or cur/ holding the token; deleted unless `keep`. Earlier runs' test mails are
  * removed as they are met: among the newest SWEEP_NEWEST files of new/ and cur/ when the probe starts (their
- * first 8 KiB read), and among the files that arrive while it waits.
+ * first 8 KiB read), and among the files that arrive while it waits. Every look goes through directory
+ * descriptors and touches only regular files of the Maildir's owner (mailfs.ts); anything else met there (a
+ * link, a FIFO, a device, a file of another user) is left alone and said.
  */
 async function maildir(p: ProbeRun, rt: Roundtrip, dir: string, sweep: Sweep): Promise<Look> {
   const local = hostPath({ root: p.root }, dir);
   const seen = new Set<string>();
-  for (const sub of ['new', 'cur']) {
-    const names = await listDir(path.join(local, sub));
-    for (const f of names) seen.add(`${sub}/${f}`);
-    if (rt.keep) continue;
-    const newest = names
-      .map((f) => ({ f, t: deliverySeconds(f) }))
-      .sort((a, b) => b.t - a.t)
-      .slice(0, SWEEP_NEWEST);
-    for (const { f } of newest) {
-      const file = path.join(local, sub, f);
-      let head: string;
-      try {
-        head = await readHead(file, 0, SWEEP_HEAD_BYTES);
-      } catch {
-        continue; // moved, or not a readable file: not ours to judge
+  const first = await openLook(local, dir, ['new', 'cur']);
+  if (first !== null) {
+    try {
+      for (const [sub, d] of first.subs) {
+        const names = await d.list();
+        for (const f of names) seen.add(`${sub}/${f}`);
+        if (rt.keep) continue;
+        const newest = names
+          .map((f) => ({ f, t: deliverySeconds(f) }))
+          .sort((a, b) => b.t - a.t)
+          .slice(0, SWEEP_NEWEST);
+        for (const { f } of newest) {
+          const e = await d.entry(f).catch(() => null);
+          if (e === null) continue; // moved meanwhile
+          if (!isEntry(e)) {
+            sweep.left(d, e);
+            continue;
+          }
+          const head = await d.read(e, 0, SWEEP_HEAD_BYTES).catch(() => null);
+          if (head === null) continue; // moved, or not readable: not ours to judge
+          if (typeof head !== 'string') {
+            sweep.left(d, head);
+            continue;
+          }
+          await sweepFile(sweep, d, e, head, null);
+        }
       }
-      await sweepFile(sweep, file, head, null);
+    } finally {
+      await first.close();
     }
   }
   return async (token) => {
-    for (const sub of ['new', 'cur']) {
-      for (const f of await listDir(path.join(local, sub))) {
-        const rel = `${sub}/${f}`;
-        if (seen.has(rel)) continue;
-        const file = path.join(local, rel);
-        let head: string;
-        try {
-          head = await readHead(file);
-        } catch (err) {
-          if (errnoCode(err) === 'ENOENT') continue; // moved from new/ to cur/ meanwhile
-          const code = errnoCode(err);
-          if (code === 'ENOTREG' || code === 'EUNTRUSTEDLINK') {
+    const look = await openLook(local, dir, ['new', 'cur']);
+    if (look === null) return null;
+    try {
+      for (const [sub, d] of look.subs) {
+        for (const f of await d.list()) {
+          const rel = `${sub}/${f}`;
+          if (seen.has(rel)) continue;
+          const e = await d.entry(f);
+          if (e === null) continue; // moved from new/ to cur/ meanwhile
+          if (!isEntry(e)) {
             seen.add(rel); // not a message delivery writes: never ours
+            sweep.left(d, e);
             continue;
           }
-          throw err;
+          const head = await d.read(e, 0, HEAD_BYTES);
+          if (head === null) continue;
+          if (typeof head !== 'string') {
+            seen.add(rel);
+            sweep.left(d, head);
+            continue;
+          }
+          if (!head.includes(token)) {
+            if (!(await sweepFile(sweep, d, e, head, token))) seen.add(rel);
+            continue;
+          }
+          if (!rt.keep) await d.remove(e).catch(() => undefined);
+          return `${dir}/${rel}`;
         }
-        if (!head.includes(token)) {
-          if (!(await sweepFile(sweep, file, head, token))) seen.add(rel);
-          continue;
-        }
-        if (!rt.keep) await unlink(file).catch(() => undefined);
-        return `${dir}/${rel}`;
       }
+      return null;
+    } finally {
+      await look.close();
     }
-    return null;
   };
 }
 
-/** mbox: the token in what was appended since the probe started (never deleted: no safe locking here). */
+/**
+ * mbox: the token in what was appended since the probe started (never deleted: no safe locking here). The
+ * file is reached through its directory's descriptor and must be a regular file of the directory's owner
+ * (mailfs.ts); a link, FIFO or another user's file at its name is refused before the test mail is sent.
+ */
 async function mbox(p: ProbeRun, file: string): Promise<Look> {
   const local = hostPath({ root: p.root }, file);
-  const sizeOf = async (): Promise<number> => {
+  const dirShown = path.dirname(file);
+  const name = path.basename(local);
+  /**
+   * The mbox's size, and the text appended since `from` (read from the start when it shrank: emptied by a
+   * mail reader) when `from` is given; size 0 when it is missing.
+   */
+  const at = async (from: number | null): Promise<{ size: number; text: string | null }> => {
+    const d = await MailDirectory.open(path.dirname(local), dirShown);
+    if (d === null) return { size: 0, text: null };
     try {
-      return (await stat(local)).size;
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return 0;
-      throw err;
+      const e = await d.entry(name);
+      if (e === null) return { size: 0, text: null };
+      if (!isEntry(e)) throw new MailboxRefusal(file, e.why);
+      const size = e.stat.size;
+      const start = from === null || size < from ? 0 : from;
+      if (from === null || size === start) return { size, text: null };
+      const text = await d.read(e, start, Math.min(size - start, 4 * 1024 * 1024));
+      if (text !== null && typeof text !== 'string') throw new MailboxRefusal(file, text.why);
+      return { size, text };
+    } finally {
+      await d.close();
     }
   };
-  let from = await sizeOf();
+  let from = (await at(null)).size;
   return async (token) => {
-    const size = await sizeOf();
-    if (size < from) from = 0; // emptied by a mail reader meanwhile
-    if (size === from) return null;
-    const text = await readHead(local, from, Math.min(size - from, 4 * 1024 * 1024));
-    return text.includes(token) ? file : null;
+    const { size, text } = await at(from);
+    if (size < from) from = 0;
+    return text?.includes(token) ? file : null;
   };
 }
 
@@ -190,7 +264,12 @@ export const waitForMail = {
     p: ProbeRun,
     rt: Roundtrip,
     owner: Owner,
-  ): Promise<{ wait(token: string): Promise<string>; removed(): RemovedTestMail[] }> {
+  ): Promise<{
+    wait(token: string): Promise<string>;
+    removed(): RemovedTestMail[];
+    /** The line about entries of the mailbox left alone (a link, a FIFO, another user's file), or null. */
+    left(): string | null;
+  }> {
     const sweep = new Sweep(p, owner, rt.keep);
     let look: Look;
     let where: string;
@@ -235,16 +314,26 @@ export const waitForMail = {
       }
     } catch (err) {
       if (err instanceof ProbeFailure) throw err;
-      throw new ProbeFailure('protocol', describe('Cannot watch the mailbox', err));
+      // Refused before the test mail is sent: a mailbox tenken will not use as root is not a round trip.
+      if (err instanceof MailboxRefusal)
+        throw new ProbeFailure('protocol', `Cannot watch the mailbox ${err.what}: ${err.message}`);
+      const shown = rt.maildir ?? rt.mbox;
+      throw new ProbeFailure(
+        'protocol',
+        describe(shown === undefined ? 'Cannot watch the mailbox' : `Cannot watch the mailbox ${shown}`, err),
+      );
     }
     return {
       removed: () => [...sweep.removedMails.values()],
+      left: () => sweep.leftText(),
       async wait(token) {
         const limit = Math.min(p.deadline, performance.now() + (rt.wait ?? p.timeoutSeconds) * 1000);
         let delay = 50;
         for (;;) {
           const found = await look(token).catch((err: unknown) => {
             if (err instanceof ProbeFailure) throw err;
+            if (err instanceof MailboxRefusal)
+              throw new ProbeFailure('protocol', `Cannot read ${err.what}: ${err.message}`);
             throw new ProbeFailure('protocol', describe(`Cannot read ${where}`, err));
           });
           if (found !== null) return found;

@@ -180,6 +180,13 @@ async function roundtrip(p: ProbeRun, conn: Conn, helo: string): Promise<string>
   const sayRemoved = (): void => {
     if (said) return;
     said = true;
+    // Something in a person's Maildir that is not a message file of theirs (a link to /etc/shadow, a FIFO)
+    // was left alone: said, since only a person or a program of theirs puts it there.
+    const left = watch.left();
+    if (left !== null) {
+      p.transcript.note(left);
+      p.issue('WARNING', null, left);
+    }
     const removed = watch.removed();
     const line = describeRemoved(removed, p.now());
     if (line === null) return;
