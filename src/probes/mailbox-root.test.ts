@@ -151,7 +151,9 @@ describe.runIf(process.geteuid?.() === 0)(
       const why = `${r.summary}\n${lines(r).join('\n')}`;
       expect(victim, why).not.toBe('');
       expect(readFileSync(victim, 'latin1'), why).toBe(VICTIM);
-      expect(await readdir(path.join(maildir, 'new.real')), why).toEqual([]);
+      // Only its own test mail is asked about: under load, postfix may deliver a late mail of an earlier
+      // test's round trip into this box.
+      expect(await readdir(path.join(maildir, 'new.real')), why).not.toContain(path.basename(victim));
       expect(r.status, why).toBe('OK');
       expect(r.summary).toMatch(/round trip delivered in \d+ ms/);
     });
