@@ -117,6 +117,9 @@ export function compareWtmpdbMark(
   let gone: IdRange[] = [];
   let reused: IdRange[] = [];
   let n: number;
+  // The lowest ID of the last run's rows still here, when one is below a row gone: rotate moves the oldest
+  // rows (their IDs come first: a row is written at its login), so rows gone above it were deleted.
+  let keptBelow: number | null = null;
   if (mark.ids && ids.ranges) {
     const below = ids.ranges
       .filter(([lo]) => lo <= (mark.maxId as number))
@@ -124,6 +127,9 @@ export function compareWtmpdbMark(
     gone = rangesMinus(mark.ids, below);
     reused = rangesMinus(below, mark.ids);
     n = count(gone);
+    const kept = rangesMinus(mark.ids, gone)[0];
+    const lastGone = gone[gone.length - 1];
+    if (kept !== undefined && lastGone !== undefined && kept[0] < lastGone[1]) keptBelow = kept[0];
   } else {
     n = Math.max(0, mark.rows - ids.upTo);
   }
@@ -135,7 +141,8 @@ export function compareWtmpdbMark(
     Number.NEGATIVE_INFINITY,
     ...moved.map((r) => r.newest ?? Number.NEGATIVE_INFINITY),
   );
-  if (n > 0 && reused.length === 0 && movedRows >= n && (now.oldest === null || newestMoved <= now.oldest))
+  const older = now.oldest === null || newestMoved <= now.oldest;
+  if (n > 0 && reused.length === 0 && keptBelow === null && movedRows >= n && older)
     return { removed: null, rotated: { count: n, files: moved.map((r) => r.display) } };
   const parts: string[] = [];
   if (n > 0)
@@ -161,7 +168,9 @@ export function compareWtmpdbMark(
         ? '; no rotated wtmp_YYYYMMDD.db beside it received rows since (wtmpdb rotate moves rows there)'
         : movedRows < n
           ? `; the rotated ${names} beside it received only ${movedRows} row${movedRows === 1 ? '' : 's'} ${since}, not the ${n} gone`
-          : `; the rotated ${names} beside it received ${movedRows} rows ${since}, but newer ones than the oldest row left (${now.oldest === null ? 'none' : iso(now.oldest)}): wtmpdb rotate moves only the oldest`;
+          : keptBelow !== null && older
+            ? `; the rotated ${names} beside it received ${movedRows} rows ${since}, but wtmpdb rotate moves the oldest rows, and older ones than those gone are still here (ID ${keptBelow})`
+            : `; the rotated ${names} beside it received ${movedRows} rows ${since}, but newer ones than the oldest row left (${now.oldest === null ? 'none' : iso(now.oldest)}): wtmpdb rotate moves only the oldest`;
   return {
     removed: { count: n, ids: gone, detail: `${parts.join('; ')}${why}` },
     rotated: null,
