@@ -113,6 +113,28 @@ describe('wtmpdb rows that vanish between runs', () => {
     expect(r.summary).toContain(`(3 rows moved by wtmpdb rotate to /var/lib/wtmpdb/wtmp_20261103.db)`);
   });
 
+  it('reports the newest row deleted and its ID given to a later login (SQLite reuses the highest ID)', async () => {
+    const r = await twoRuns((db) => {
+      const h = new Database(db);
+      h.prepare('DELETE FROM wtmp WHERE ID = 6').run();
+      h.prepare(
+        'INSERT INTO wtmp (Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(3, 'alice', at('2026-11-07T09:00:01'), at('2026-11-07T10:00:00'), 'pts/0', '10.0.0.5', 'sshd');
+      expect(h.prepare('SELECT max(ID) AS id FROM wtmp').get()).toEqual({ id: 6 });
+      h.close();
+    });
+    const removed = tamper(r.findings).filter((f) => f.data.check === 'rows-removed');
+    expect(removed.map((f) => f.status)).toEqual(['CRITICAL']);
+    expect(removed[0]?.summary).toContain(
+      "row ID 6, alice's login at 2026-11-05T09:00:01Z at the last run, holds alice's login at 2026-11-07T09:00:01Z now: the row was deleted and its ID given to a later login",
+    );
+    // A run that reads the same rows again says nothing.
+    const { root } = tree();
+    const first = await inspectLogins(contextFor(root, '2026-11-06T00:00'));
+    const again = await inspectLogins(contextFor(root, '2026-11-11T00:00', { state: first.state }));
+    expect(tamper(again.findings)).toEqual([]);
+  });
+
   it('takes no planted wtmp_YYYYMMDD.db for a rotation of rows deleted above older ones left', async () => {
     const r = await twoRuns((db) => {
       // After a later login (ID 7), an intruder deletes alice's login of ID 6 and plants a "rotated" file with one row as old as the
