@@ -123,7 +123,9 @@ describe('wtmpdb rows that vanish between runs', () => {
       expect(h.prepare('SELECT max(ID) AS id FROM wtmp').get()).toEqual({ id: 6 });
       h.close();
     });
-    const removed = tamper(r.findings).filter((f) => f.data.check === 'rows-removed');
+    const removed = tamper(r.findings).filter(
+      (f) => f.kind === 'wtmp-tamper' && f.data.check === 'rows-removed',
+    );
     expect(removed.map((f) => f.status)).toEqual(['CRITICAL']);
     expect(removed[0]?.summary).toContain(
       "row ID 6, alice's login at 2026-11-05T09:00:01Z at the last run, holds alice's login at 2026-11-07T09:00:01Z now: the row was deleted and its ID given to a later login",

@@ -85,12 +85,7 @@ export function readWtmpdbMark(raw: unknown): WtmpdbMark | undefined {
 }
 
 /** Pure: the mark to save for a database read now (`top`: its login row of the highest ID, if any). */
-export function wtmpdbMark(
-  file: string,
-  ids: WtmpdbIds,
-  oldest: number | null,
-  top?: WtmpdbRow | undefined,
-): WtmpdbMark {
+export function wtmpdbMark(file: string, ids: WtmpdbIds, oldest: number | null, top?: WtmpdbRow): WtmpdbMark {
   return { file, maxId: ids.maxId, rows: ids.rows, ids: ids.ranges, oldest, ...(top ? { top } : {}) };
 }
 
