@@ -953,13 +953,19 @@ export class AttackDetectors {
     let first = Number.POSITIVE_INFINITY;
     let last = 0;
     for (const b of this.distCarried) if (b.t >= lo && b.t < hi && b.t < first) first = b.t;
-    let ok: (Success & { host: string }) | undefined;
+    // Logins of its sources after their first failure in it, each with the users its failures of this run named
+    // (null: failures of earlier runs only, whose users the carried buckets do not keep).
+    const logins: { ok: Success & { host: string }; tried: Tally | null }[] = [];
+    // Per user name, the one source of this run that tried it, or null when several did (bounded: past
+    // DIST_USERS names, a name not listed counts as tried by several).
+    const triers = new Map<string, string | null>();
     const evidence: Evidence[] = [];
     for (const a of this.by.values()) {
       const group = groupOf(a.host);
       if (!c.members.has(group) || judged(a.host, group)) continue;
       // Only the exact address that failed in the campaign (not another of its /64) makes a login CRITICAL.
       let firstHere = Number.POSITIVE_INFINITY;
+      let carriedOnly = false;
       for (const t of a.fail ?? NONE) {
         if (t < lo || t >= hi) continue;
         if (t < firstHere) firstHere = t;
@@ -967,15 +973,40 @@ export class AttackDetectors {
       }
       if (Number.isFinite(firstHere)) {
         if (firstHere < first) first = firstHere;
-        for (const [u, n] of tallyEntries(a.users)) users.set(u, (users.get(u) ?? 0) + n);
+        for (const [u, n] of tallyEntries(a.users)) {
+          users.set(u, (users.get(u) ?? 0) + n);
+          const by = triers.get(u);
+          if (by === undefined) {
+            if (triers.size < DIST_USERS) triers.set(u, a.host);
+          } else if (by !== a.host) triers.set(u, null);
+        }
         if (users.size > 2 * DIST_USERS) pruneTop(users, DIST_USERS);
         for (const s of keySetKeys(a.bfServices)) if (!s.startsWith('firewall/')) services.add(s);
         if (evidence.length < this.cfg.evidence) evidence.push(...this.evidence(a, 'bruteforce').slice(0, 1));
       } else if (a.successes === undefined || !c.hosts.has(a.host)) continue;
-      else firstHere = lo; // failures of earlier runs only: the campaign's first bucket
+      else {
+        firstHere = lo; // failures of earlier runs only: the campaign's first bucket
+        carriedOnly = true;
+      }
+      let mine: Success | undefined;
       for (const s of a.successes ?? NONE)
-        if (s.t >= firstHere && (ok === undefined || s.t < ok.t)) ok = { ...s, host: a.host };
+        if (s.t >= firstHere && (mine === undefined || s.t < mine.t)) mine = s;
+      if (mine !== undefined)
+        logins.push({ ok: { ...mine, host: a.host }, tried: carriedOnly ? null : a.users });
     }
+    // A source that failed only as the account it then logged in as, an account no other source of the campaign
+    // tried, is someone mistyping their own password (an admin from home during a campaign), not a botnet's
+    // guess: said, not CRITICAL. Any other login of a source is an intrusion.
+    const typo = (l: (typeof logins)[number]): boolean => {
+      const user = l.ok.user;
+      if (user === null || l.tried === null || tallySize(l.tried) !== 1) return false;
+      const [only] = tallyEntries(l.tried);
+      return only?.[0] === user && triers.get(user) === l.ok.host;
+    };
+    logins.sort((x, y) => x.ok.t - y.ok.t);
+    const intrusion = logins.find((l) => !typo(l));
+    const ok = intrusion?.ok;
+    const ownTypo = intrusion === undefined ? logins[0]?.ok : undefined;
     const userList = [...users]
       .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
       .slice(0, 10)
@@ -994,7 +1025,9 @@ export class AttackDetectors {
     const at = c.capped ? 'at least ' : '';
     const then = ok
       ? `; then ${ok.host} logged in${ok.user ? ` as ${utf8FromLatin1(ok.user)}` : ''} via ${this.label(ok.service)}`
-      : '';
+      : ownTypo
+        ? `; ${ownTypo.host} logged in as ${utf8FromLatin1(ownTypo.user ?? '')} via ${this.label(ownTypo.service)} after failing only as that user, whom no other source tried (a mistyped password, not counted as an intrusion)`
+        : '';
     return {
       kind: 'attack-distributed',
       status: ok ? 'CRITICAL' : 'WARNING',

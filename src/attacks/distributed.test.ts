@@ -112,6 +112,47 @@ describe('distributed brute force', () => {
     expect(distributed(run(other).report.findings)[0]?.status).toBe('WARNING');
   });
 
+  it('is no intrusion when a public address mistyped its own account once during a campaign, then logged in', () => {
+    const accepted = (sec: number, host: string, user: string) =>
+      `${stamp(sec)} srv sshd[9999]: Accepted password for ${user} from ${host} port 50000 ssh2`;
+    // The admin at home mistypes their password once while a botnet tries root, admin, test and oracle.
+    const typo = run([
+      ...botnet(75, 4, 3600, 3600),
+      guess(5000, '203.0.113.9', 'yanagi', 9000),
+      accepted(5010, '203.0.113.9', 'yanagi'),
+    ]);
+    const [f, ...more] = distributed(typo.report.findings);
+    expect(more).toEqual([]);
+    expect(f?.status).toBe('WARNING');
+    expect(f?.kind === 'attack-distributed' && f.data.succeeded).toBe(null);
+    expect(f?.summary).toContain(
+      '; 203.0.113.9 logged in as yanagi via sshd after failing only as that user, whom no other source tried (a mistyped password, not counted as an intrusion)',
+    );
+    // The same address guessing another account first, or an account the botnet tried, is an intrusion.
+    const other = run([
+      ...botnet(75, 4, 3600, 3600),
+      guess(5000, '203.0.113.9', 'backup', 9000),
+      accepted(5010, '203.0.113.9', 'yanagi'),
+    ]);
+    expect(distributed(other.report.findings).map((x) => x.status)).toEqual(['CRITICAL']);
+    const tried = run([
+      ...botnet(75, 4, 3600, 3600),
+      guess(5000, '203.0.113.9', 'oracle', 9000),
+      accepted(5010, '203.0.113.9', 'oracle'),
+    ]);
+    expect(distributed(tried.report.findings).map((x) => x.status)).toEqual(['CRITICAL']);
+    // A typo does not hide a botnet member's login in the same run.
+    const both = run([
+      ...botnet(75, 4, 3600, 3600),
+      guess(5000, '203.0.113.9', 'yanagi', 9000),
+      accepted(5010, '203.0.113.9', 'yanagi'),
+      accepted(7300, '198.18.0.42', 'oracle'),
+    ]);
+    const [g] = distributed(both.report.findings);
+    expect(g?.status).toBe('CRITICAL');
+    expect(g?.kind === 'attack-distributed' && g.data.succeeded?.host).toBe('198.18.0.42');
+  });
+
   it("does not count a source's failures twice: those of a source with its own finding stay out", () => {
     // 20 botnet addresses (80 failures) and one address guessing 50 times: the botnet alone is under 100.
     const loud = Array.from({ length: 50 }, (_, i) => guess(3600 + i * 60, '203.0.113.9', 'root', 5000 + i));

@@ -34,7 +34,14 @@ import type { LoginsFinding, TamperCheck } from './audit-findings.ts';
 import { type AuthCursor, authCursorSchema, authEventSchema, carried, readAuthLogs } from './auth-log.ts';
 import { misalignedText } from './wtmp-file.ts';
 import type { LoginsConfig } from './config.ts';
-import { historyInputs, type LoginHistory, partLost, readHistory, truncatedText } from './history.ts';
+import {
+  historyInputs,
+  type LoginHistory,
+  partLost,
+  readHistory,
+  type Session,
+  truncatedText,
+} from './history.ts';
 import { readLastlog } from './lastlog.ts';
 import { readLastlog2 } from './lastlog2.ts';
 import { livePidAlive } from './live.ts';
@@ -97,6 +104,8 @@ import {
   compareWtmpdbMark,
   isRotatedName,
   readWtmpdbMark,
+  replacedTopRow,
+  type WtmpdbRow,
   vanishedWtmpdb,
   type WtmpdbComparison,
   type WtmpdbMark,
@@ -483,6 +492,10 @@ export async function inspectLogins(
       );
     if (dbCmp.removed)
       group('rows-removed', display, { index: null, sec: null, detail: dbCmp.removed.detail });
+    else {
+      const replaced = replacedTopRow(prev?.db, topLoginRow(history.sessions, prev?.db?.top?.id));
+      if (replaced) group('rows-removed', display, { index: null, sec: null, detail: replaced });
+    }
     if (db.check.ok === false)
       group('damaged', display, {
         index: null,
@@ -808,7 +821,14 @@ export async function inspectLogins(
         }
       : undefined,
     // An unreadable wtmpdb keeps the last mark: the rows are compared with it once it reads again.
-    db: db ? wtmpdbMark(history.files[0]?.display ?? liveDisplay, db.ids, history.audit.begins) : prev?.db,
+    db: db
+      ? wtmpdbMark(
+          history.files[0]?.display ?? liveDisplay,
+          db.ids,
+          history.audit.begins,
+          topLoginRow(history.sessions),
+        )
+      : prev?.db,
     lastSec,
     reconciled: nextReconciled,
     lastlog: Object.fromEntries(Object.entries(lastlogSeen).slice(-500)),
@@ -850,3 +870,13 @@ export const loginsCheck: CheckKind = {
     return { results: [result], state: r.state };
   },
 };
+
+/** The wtmpdb login row of ID `id`, or (no `id`) the one of the highest ID, as the mark keeps it. */
+function topLoginRow(sessions: readonly Session[], id?: number): WtmpdbRow | undefined {
+  let top: Session | undefined;
+  for (const s of sessions) {
+    if (s.row === undefined) continue;
+    if (id !== undefined ? s.row === id : top === undefined || s.row > (top.row as number)) top = s;
+  }
+  return top?.row === undefined ? undefined : { id: top.row, user: top.user, login: top.start };
+}

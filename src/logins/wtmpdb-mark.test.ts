@@ -113,6 +113,53 @@ describe('wtmpdb rows that vanish between runs', () => {
     expect(r.summary).toContain(`(3 rows moved by wtmpdb rotate to /var/lib/wtmpdb/wtmp_20261103.db)`);
   });
 
+  it('reports the newest row deleted and its ID given to a later login (SQLite reuses the highest ID)', async () => {
+    const r = await twoRuns((db) => {
+      const h = new Database(db);
+      h.prepare('DELETE FROM wtmp WHERE ID = 6').run();
+      h.prepare(
+        'INSERT INTO wtmp (Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(3, 'alice', at('2026-11-07T09:00:01'), at('2026-11-07T10:00:00'), 'pts/0', '10.0.0.5', 'sshd');
+      expect(h.prepare('SELECT max(ID) AS id FROM wtmp').get()).toEqual({ id: 6 });
+      h.close();
+    });
+    const removed = tamper(r.findings).filter(
+      (f) => f.kind === 'wtmp-tamper' && f.data.check === 'rows-removed',
+    );
+    expect(removed.map((f) => f.status)).toEqual(['CRITICAL']);
+    expect(removed[0]?.summary).toContain(
+      "row ID 6, alice's login at 2026-11-05T09:00:01Z at the last run, holds alice's login at 2026-11-07T09:00:01Z now: the row was deleted and its ID given to a later login",
+    );
+    // A run that reads the same rows again says nothing.
+    const { root } = tree();
+    const first = await inspectLogins(contextFor(root, '2026-11-06T00:00'));
+    const again = await inspectLogins(contextFor(root, '2026-11-11T00:00', { state: first.state }));
+    expect(tamper(again.findings)).toEqual([]);
+  });
+
+  it('takes no planted wtmp_YYYYMMDD.db for a rotation of rows deleted above older ones left', async () => {
+    const r = await twoRuns((db) => {
+      // After a later login (ID 7), an intruder deletes alice's login of ID 6 and plants a "rotated" file with one row as old as the
+      // oldest row left: enough rows, none newer than those left, but rotate never keeps older rows than it moves.
+      const { db: dest, add } = createWtmpdb(path.join(path.dirname(db), 'wtmp_20261105.db'));
+      add([1, 'reboot', at('2026-11-01T08:00:00'), null, '~', '6.12.0-amd64', null]);
+      dest.close();
+      const h = new Database(db);
+      h.prepare(
+        'INSERT INTO wtmp (Type, User, Login, Logout, TTY, RemoteHost, Service) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(3, 'alice', at('2026-11-07T09:00:01'), at('2026-11-07T10:00:00'), 'pts/0', '10.0.0.5', 'sshd');
+      h.prepare('DELETE FROM wtmp WHERE ID = 6').run();
+      h.close();
+    });
+    const [f, ...more] = tamper(r.findings);
+    expect(more).toEqual([]);
+    expect(f?.status).toBe('CRITICAL');
+    expect(f?.summary).toContain('1 row seen at the last run is gone (ID 6)');
+    expect(f?.summary).toContain(
+      'but wtmpdb rotate moves the oldest rows, and older ones than those gone are still here (ID 1)',
+    );
+  });
+
   it('says a cut database (SQLite reads rows of NULLs) as damaged with unreadable rows, and its rows as removed', async () => {
     const r = await twoRuns((db) => {
       const data = fs.readFileSync(db);
@@ -209,6 +256,9 @@ describe('wtmpdb marks', () => {
     });
     expect(compareWtmpdbMark(mark, now, [{ display: 'r', rows: 2, newest: 300 }]).removed?.count).toBe(3);
     expect(compareWtmpdbMark(mark, now, [{ display: 'r', rows: 3, newest: 500 }]).removed?.count).toBe(3);
+    // The newest rows gone, the oldest left: no rotation, whatever a file beside it holds.
+    const top = { file: DB, ids: idRanges([1, 2, 3, 4, 5, 6, 7, 11], 512, 10), oldest: 100 };
+    expect(compareWtmpdbMark(mark, top, [{ display: 'r', rows: 3, newest: 100 }]).removed?.count).toBe(3);
     expect(compareWtmpdbMark(mark, { ...now, file: '/other.db' }, [])).toEqual({
       removed: null,
       rotated: null,

@@ -22,6 +22,19 @@ export interface WtmpdbMark {
   ids: IdRange[] | null;
   /** Oldest readable login (seconds), null for none: rotated rows at or after it left since the last run. */
   oldest: number | null;
+  /**
+   * The login row with the highest ID, its user and login time (seconds); absent in marks of earlier versions.
+   * SQLite gives a new row the highest ID plus one: a deleted newest row's ID goes to the next login, and only
+   * what the row holds tells the two apart.
+   */
+  top?: WtmpdbRow | undefined;
+}
+
+/** A login row as the mark remembers it. */
+export interface WtmpdbRow {
+  id: number;
+  user: string;
+  login: number;
 }
 
 /** Rows that rotated databases beside the live one hold and that left it since the last run. */
@@ -56,18 +69,36 @@ export function readWtmpdbMark(raw: unknown): WtmpdbMark | undefined {
     if (!ok) return undefined;
     ids = (m.ids as IdRange[]).map((r) => [r[0], r[1]]);
   }
+  const t = m.top as Record<string, unknown> | null | undefined;
+  const top =
+    t && typeof t === 'object' && int(t.id) && typeof t.user === 'string' && typeof t.login === 'number'
+      ? { id: t.id, user: t.user, login: t.login }
+      : undefined;
   return {
     file: m.file,
     maxId: m.maxId,
     rows: m.rows,
     ids,
     oldest: int(m.oldest) ? m.oldest : null,
+    ...(top ? { top } : {}),
   };
 }
 
-/** Pure: the mark to save for a database read now. */
-export function wtmpdbMark(file: string, ids: WtmpdbIds, oldest: number | null): WtmpdbMark {
-  return { file, maxId: ids.maxId, rows: ids.rows, ids: ids.ranges, oldest };
+/** Pure: the mark to save for a database read now (`top`: its login row of the highest ID, if any). */
+export function wtmpdbMark(file: string, ids: WtmpdbIds, oldest: number | null, top?: WtmpdbRow): WtmpdbMark {
+  return { file, maxId: ids.maxId, rows: ids.rows, ids: ids.ranges, oldest, ...(top ? { top } : {}) };
+}
+
+/**
+ * Pure: the detail of a `rows-removed` finding when the row the mark's `top` names holds another login now
+ * (`now`: that row's user and login time as read now, undefined when no login row has that ID): the newest
+ * row of the last run was deleted and its ID given to a later login. Null when it is the same row.
+ */
+export function replacedTopRow(mark: WtmpdbMark | undefined, now: WtmpdbRow | undefined): string | null {
+  const top = mark?.top;
+  if (!top || !now || now.id !== top.id) return null;
+  if (now.user === top.user && now.login === top.login) return null;
+  return `row ID ${top.id}, ${top.user}'s login at ${iso(top.login)} at the last run, holds ${now.user}'s login at ${iso(now.login)} now: the row was deleted and its ID given to a later login`;
 }
 
 /** Pure: the IDs of `a` not in `b` (both ascending, disjoint ranges). */
@@ -117,6 +148,9 @@ export function compareWtmpdbMark(
   let gone: IdRange[] = [];
   let reused: IdRange[] = [];
   let n: number;
+  // The lowest ID of the last run's rows still here, when one is below a row gone: rotate moves the oldest
+  // rows (their IDs come first: a row is written at its login), so rows gone above it were deleted.
+  let keptBelow: number | null = null;
   if (mark.ids && ids.ranges) {
     const below = ids.ranges
       .filter(([lo]) => lo <= (mark.maxId as number))
@@ -124,6 +158,9 @@ export function compareWtmpdbMark(
     gone = rangesMinus(mark.ids, below);
     reused = rangesMinus(below, mark.ids);
     n = count(gone);
+    const kept = rangesMinus(mark.ids, gone)[0];
+    const lastGone = gone[gone.length - 1];
+    if (kept !== undefined && lastGone !== undefined && kept[0] < lastGone[1]) keptBelow = kept[0];
   } else {
     n = Math.max(0, mark.rows - ids.upTo);
   }
@@ -135,7 +172,8 @@ export function compareWtmpdbMark(
     Number.NEGATIVE_INFINITY,
     ...moved.map((r) => r.newest ?? Number.NEGATIVE_INFINITY),
   );
-  if (n > 0 && reused.length === 0 && movedRows >= n && (now.oldest === null || newestMoved <= now.oldest))
+  const older = now.oldest === null || newestMoved <= now.oldest;
+  if (n > 0 && reused.length === 0 && keptBelow === null && movedRows >= n && older)
     return { removed: null, rotated: { count: n, files: moved.map((r) => r.display) } };
   const parts: string[] = [];
   if (n > 0)
@@ -161,7 +199,9 @@ export function compareWtmpdbMark(
         ? '; no rotated wtmp_YYYYMMDD.db beside it received rows since (wtmpdb rotate moves rows there)'
         : movedRows < n
           ? `; the rotated ${names} beside it received only ${movedRows} row${movedRows === 1 ? '' : 's'} ${since}, not the ${n} gone`
-          : `; the rotated ${names} beside it received ${movedRows} rows ${since}, but newer ones than the oldest row left (${now.oldest === null ? 'none' : iso(now.oldest)}): wtmpdb rotate moves only the oldest`;
+          : keptBelow !== null && older
+            ? `; the rotated ${names} beside it received ${movedRows} rows ${since}, but wtmpdb rotate moves the oldest rows, and older ones than those gone are still here (ID ${keptBelow})`
+            : `; the rotated ${names} beside it received ${movedRows} rows ${since}, but newer ones than the oldest row left (${now.oldest === null ? 'none' : iso(now.oldest)}): wtmpdb rotate moves only the oldest`;
   return {
     removed: { count: n, ids: gone, detail: `${parts.join('; ')}${why}` },
     rotated: null,
