@@ -117,6 +117,13 @@ describe('attack lines of local and ignored sources (the logs check keeps them)'
     expect(journal?.('Failed password for root from 192.168.1.7 port 22 ssh2', 'sshd')).toBe(false);
     expect(journal?.('Failed password for root from 203.0.113.8 port 22 ssh2', 'sshd')).toBe(true);
   });
+
+  it('leaves the lines of a source in an ignored CIDR to the logs check', () => {
+    const ignoring = attackLines(host, plan, { openproxy: { allow: [] }, ignore: ['203.0.113.0/28'] });
+    const t = ignoring.file({ path: '/var/log/secure', targets: [], shared: true });
+    for (const l of pam('203.0.113.7')) expect(t(l, null), l).toBe(false);
+    for (const l of pam('203.0.113.17')) expect(t(l, null), l).toBe(true);
+  });
 });
 
 describe('Accountant.isAttackLine', () => {

@@ -5,7 +5,7 @@ import type { AttackLines, AttackLineTest, Where } from '../logs/route.ts';
 import { Accountant } from './account.ts';
 import type { AttacksConfig } from './config.ts';
 import { normHost, sourceKey } from './host.ts';
-import { LocalClients } from './local.ts';
+import { IgnoredSources, LocalClients } from './local.ts';
 import { hostAddresses, isSquidLog, selfNames, sourceHints, squidAccelerated } from './read.ts';
 
 /**
@@ -49,12 +49,12 @@ export function attackLines(
     };
     return context;
   };
-  const ignore = new Set([...cfg.ignore, ...cfg.ignore.map(sourceKey)]);
+  const ignore = new IgnoredSources(cfg.ignore, sourceKey);
   let local: LocalClients | undefined;
   /** Whether the attacks check judges a source: not a local one, not an ignored one (as detect.ts keys it). */
   const judged = (source: string): boolean => {
     const h = normHost(source);
-    if (ignore.has(h) || ignore.has(sourceKey(h))) return false;
+    if (ignore.has(h)) return false;
     if (local === undefined) {
       const { self, addresses } = hostContext();
       local = new LocalClients(self, [], addresses);

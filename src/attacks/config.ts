@@ -67,8 +67,18 @@ export const attacksConfig = z
       })
       .strict()
       .prefault({}),
-    /** Sources never reported, exactly as logged (your own monitoring, a NAT gateway). */
-    ignore: z.array(z.string().min(1)).default([]),
+    /**
+     * Sources never reported: exactly as logged (your own monitoring, a NAT gateway's name), or every address
+     * of a CIDR (`198.51.100.0/24`).
+     */
+    ignore: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((s) => !s.includes('/') || parseCidr(s) !== null, `a CIDR with a '/': ${CIDR_MESSAGE}`),
+      )
+      .default([]),
     /** Sample lines kept as evidence per finding. */
     evidence: z.number().int().min(0).max(100).default(5),
   })

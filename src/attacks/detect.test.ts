@@ -189,6 +189,17 @@ describe('brute-force detector', () => {
       detect(sshLines(10, '192.0.2.1').join('\n'), [], { ignore: ['192.0.2.1'] }).report().sources,
     ).toEqual([]);
   });
+
+  it('never reports the sources of an ignored CIDR, and still reports those outside it', () => {
+    const lines = [
+      ...sshLines(10, '198.51.100.7'),
+      ...sshLines(10, '198.51.100.200'),
+      ...sshLines(10, '203.0.113.9'),
+      ...sshLines(10, '2001:db8:5::9'),
+    ];
+    const r = detect(lines.join('\n'), [], { ignore: ['198.51.100.0/24', '2001:db8:5::/48'] }).report();
+    expect(r.sources.map((s) => s.host)).toEqual(['203.0.113.9']);
+  });
 });
 
 describe('port scan, web probe and passwd detectors', () => {

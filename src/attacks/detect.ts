@@ -10,7 +10,7 @@ import { ipv6Prefix64 } from '../core/net.ts';
 import { sourceKey } from './host.ts';
 import { pruneTop } from '../core/top.ts';
 import { type Campaign, type DistTailBucket, DistributedWindow } from './distributed.ts';
-import { isLocalAddress } from './local.ts';
+import { IgnoredSources, isLocalAddress } from './local.ts';
 import type { AttackEvent, Detector } from './types.ts';
 import { peak, peakDistinct } from './window.ts';
 import {
@@ -432,7 +432,7 @@ export class AttackDetectors {
   private readonly by = new Map<string, Agg>();
   /** Open-proxy relays per proxy service (the event's service: `proxy`, or `web` for a web server's CONNECT). */
   private readonly relays = new Map<string, Relays>();
-  private readonly ignore: Set<string>;
+  private readonly ignore: IgnoredSources;
   private readonly attackers: WindowTail['attackers'];
   private readonly serviceName: (service: string) => string;
   private readonly label: (service: string) => string;
@@ -447,7 +447,7 @@ export class AttackDetectors {
     private readonly cfg: AttacksConfig,
     opts: DetectorOptions = {},
   ) {
-    this.ignore = new Set([...cfg.ignore, ...cfg.ignore.map(sourceKey)]);
+    this.ignore = new IgnoredSources(cfg.ignore, sourceKey);
     const serviceName = opts.serviceName ?? ((s: string) => s);
     this.serviceName = serviceName;
     this.label = (s) => serviceLabel(serviceName, s);

@@ -86,3 +86,45 @@ export class LocalClients {
     return this.list.check(a, v === 4 ? 'ipv4' : 'ipv6');
   }
 }
+
+/**
+ * The sources `checks.attacks.ignore` names: exact sources as logged (a name, an address in any of its IPv6
+ * forms) and, for an entry with a `/`, every address in that CIDR (a monitoring subnet, a NAT pool). Before, a
+ * CIDR was taken as a literal source and matched nothing, silently.
+ */
+export class IgnoredSources {
+  private readonly exact: Set<string>;
+  private readonly ranges = new BlockList();
+  private readonly hasRanges: boolean;
+
+  /** `entries`: the config's list (a `/` entry is a CIDR, checked at load). */
+  constructor(
+    entries: readonly string[],
+    private readonly key: (host: string) => string,
+  ) {
+    this.exact = new Set<string>();
+    let ranges = false;
+    for (const entry of entries) {
+      const c = entry.includes('/') ? parseCidr(entry) : null;
+      if (c) {
+        this.ranges.addSubnet(c.address, c.prefix, c.family);
+        ranges = true;
+      } else {
+        this.exact.add(entry);
+        this.exact.add(key(entry));
+      }
+    }
+    this.hasRanges = ranges;
+  }
+
+  /** Whether a source as logged (or its key) is ignored. */
+  has(host: string): boolean {
+    if (this.exact.has(host) || this.exact.has(this.key(host))) return true;
+    if (!this.hasRanges) return false;
+    const h = normHost(host).toLowerCase();
+    const at = h.indexOf('%');
+    const a = at < 0 ? h : h.slice(0, at);
+    const v = isIP(a);
+    return v !== 0 && this.ranges.check(a, v === 4 ? 'ipv4' : 'ipv6');
+  }
+}
