@@ -244,7 +244,7 @@ export function authLogPaths(host: Host, syslogFiles: readonly string[]): string
     for (const p of expandHostGlob(host, pattern)) {
       if (/\.\d+(\.gz)?$/.test(p) || /-\d{8}(\.gz)?$/.test(p) || out.includes(p)) continue;
       try {
-        if (!fs.statSync(hostPath(host, p)).isFile()) continue;
+        if (!fs.statSync(resolveInRoot(host, p)).isFile()) continue;
       } catch {
         // absent: its rotated members may be there (many of the default syslog files do not exist at all)
       }
@@ -604,6 +604,7 @@ export async function inspectLogins(
       logs: authLogPaths(host, ctx.plan.syslogFiles).map((p) => hostPath(host, p)),
       saved: prev?.auth?.logs,
       display: (local) => displayPath(host, local),
+      root: host.root,
       zone: syslogZone,
       ...(saving ? { limit: ctx.config.checks.logs.maxReadPerRun } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
