@@ -12,7 +12,7 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { reason } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
-import { resolveInRoot } from '../core/inroot.ts';
+import { inTree, resolveInRoot } from '../core/inroot.ts';
 import { readRegularFileSync } from '../core/open.ts';
 import { truncate } from '../core/sanitize.ts';
 import { capResult } from '../core/cap.ts';
@@ -77,21 +77,21 @@ import { isSqlite, QUICK_CHECK_MAX_BYTES, rotatedRows } from './wtmpdb.ts';
  * file that is no database; null when it is still a database (read as something else, or unreadable now:
  * then its mark waits) or cannot be told (permission denied).
  */
-function wtmpdbNow(local: string): WtmpdbNow | null {
+function wtmpdbNow(local: string, root: string): WtmpdbNow | null {
   let st: fs.Stats;
   try {
-    st = fs.lstatSync(local);
+    st = fs.lstatSync(inTree(root, local, { last: false }));
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : null;
   }
   if (!st.isFile()) return 'not-sqlite';
   if (st.size === 0) return 'empty';
   try {
-    fs.accessSync(local, fs.constants.R_OK);
+    fs.accessSync(inTree(root, local), fs.constants.R_OK);
   } catch {
     return null;
   }
-  return isSqlite(local) ? null : 'not-sqlite';
+  return isSqlite(local, root) ? null : 'not-sqlite';
 }
 import {
   compareWtmpdbMark,
@@ -467,7 +467,8 @@ export async function inspectLogins(
   // that cannot be read.
   let dbCmp: WtmpdbComparison = { removed: null, rotated: null };
   const db = history.wtmpdb;
-  const dbGone = history.source === 'wtmpdb' || !prev?.db ? null : wtmpdbNow(hostPath(host, prev.db.file));
+  const dbGone =
+    history.source === 'wtmpdb' || !prev?.db ? null : wtmpdbNow(hostPath(host, prev.db.file), host.root);
   const vanished = prev?.db && dbGone ? vanishedWtmpdb(prev.db, dbGone) : null;
   if (prev?.db && vanished) group('rows-removed', prev.db.file, { index: null, sec: null, detail: vanished });
   if (db && history.source === 'wtmpdb') {
@@ -479,7 +480,7 @@ export async function inspectLogins(
       dbCmp = compareWtmpdbMark(
         prev?.db,
         now,
-        rotatedRows(db.local, display, prev?.db?.oldest ?? null, isRotatedName),
+        rotatedRows(db.local, display, prev?.db?.oldest ?? null, isRotatedName, host.root),
       );
     if (dbCmp.removed)
       group('rows-removed', display, { index: null, sec: null, detail: dbCmp.removed.detail });
@@ -538,12 +539,23 @@ export async function inspectLogins(
         notChecked('lastlog', file, why, 'INFO', `Cannot read ${file}: ${why}: not compared with wtmp`),
       );
     };
+    // Under --root, links resolve inside the tree; one that cannot be resolved is left to the reader to say.
+    const exists = (local: string) => {
+      try {
+        return fs.existsSync(inTree(host.root, local));
+      } catch {
+        return true;
+      }
+    };
     const lastlogLocal = hostPath(host, cfg.lastlog);
-    if (fs.existsSync(lastlogLocal)) {
+    if (exists(lastlogLocal)) {
       const byUid = new Map<number, string>();
       for (const [name, a] of accounts) if (!byUid.has(a.uid)) byUid.set(a.uid, name);
       try {
-        for (const e of readLastlog(lastlogLocal, byUid.keys(), { display: cfg.lastlog }).values()) {
+        for (const e of readLastlog(lastlogLocal, byUid.keys(), {
+          display: cfg.lastlog,
+          root: host.root,
+        }).values()) {
           const user = byUid.get(e.uid);
           if (user !== undefined)
             facts.push({
@@ -561,9 +573,9 @@ export async function inspectLogins(
       }
     }
     const lastlog2Local = hostPath(host, cfg.lastlog2);
-    if (fs.existsSync(lastlog2Local)) {
+    if (exists(lastlog2Local)) {
       try {
-        for (const e of readLastlog2(lastlog2Local, cfg.lastlog2))
+        for (const e of readLastlog2(lastlog2Local, cfg.lastlog2, host.root))
           facts.push({
             user: e.user,
             uid: accounts.get(e.user)?.uid ?? -1,
