@@ -226,6 +226,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
       addresses,
       reverseProxy,
       display: (p) => displayPath(host, p),
+      root: host.root,
       ...(input.limit ? { limit: input.limit } : {}),
       ...signal,
       basicAuth,

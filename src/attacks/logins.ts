@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { errnoCode, reason } from '../core/errors.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { inTree } from '../core/inroot.ts';
 import { digest } from '../logs/read/content.ts';
 import { decodeRecord, fieldText, UT, type UtmpRecord } from '../logins/utmp.ts';
 import { wtmpFamily } from '../logins/history.ts';
@@ -78,11 +79,13 @@ interface Member {
   local: string;
   shown: string;
   stat: fs.Stats;
+  /** The host's root: under --root, the file's links resolve inside the tree. */
+  root: string;
 }
 
 /** The records and first-record fingerprint of a member. */
 async function headOf(m: Member): Promise<{ records: number; first: string | undefined }> {
-  const f = await openWtmp(m.local, { display: m.shown, readTruncated: true });
+  const f = await openWtmp(m.local, { display: m.shown, readTruncated: true, root: m.root });
   try {
     return { records: f.records, first: fingerprint(f.head) };
   } finally {
@@ -99,7 +102,7 @@ async function readFrom(
 ): Promise<{ end: number; first: string | undefined; last: number | undefined; damage: string | null }> {
   // A .gz backup cut short or damaged is read as far as it inflates, as zcat does: stopping at it lost the
   // failed logins of every newer member too.
-  const f = await openWtmp(m.local, { display: m.shown, readTruncated: true });
+  const f = await openWtmp(m.local, { display: m.shown, readTruncated: true, root: m.root });
   try {
     const size = f.layout.size;
     const into = Buffer.allocUnsafe(CHUNK * size);
@@ -213,8 +216,8 @@ export async function readBtmp(
   for (const shown of wtmpFamily(host, liveShown)) {
     const local = hostPath(host, shown);
     try {
-      const stat = fs.statSync(local);
-      if (stat.isFile()) members.push({ local, shown: displayPath(host, local), stat });
+      const stat = fs.statSync(inTree(host.root, local));
+      if (stat.isFile()) members.push({ local, shown: displayPath(host, local), stat, root: host.root });
     } catch (err) {
       if (shown !== liveShown) continue; // gone between the listing and now
       if (errnoCode(err) === 'ENOENT') liveMissing = true;
@@ -283,7 +286,7 @@ export async function readLogins(
   const live = hostPath(host, '/var/log/wtmp');
   let f: Awaited<ReturnType<typeof openWtmp>>;
   try {
-    f = await openWtmp(live, { display: displayPath(host, live) });
+    f = await openWtmp(live, { display: displayPath(host, live), root: host.root });
   } catch {
     return newest;
   }

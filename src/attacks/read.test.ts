@@ -79,6 +79,7 @@ describe('accountLog', () => {
       zone: makeZone('UTC'),
       hints: [],
       display: (p) => p,
+      root: '/',
       onEvent: (e) => events.push(e),
     });
     expect(events.map((e) => new Date(e.event.time ?? 0).toISOString())).toEqual([
@@ -107,6 +108,7 @@ describe('basic-auth logins in an access log', () => {
         zone: makeZone('UTC'),
         hints: ['web'],
         display: (p) => p,
+        root: '/',
         basicAuth,
         onEvent: (e) => out.push(e),
       };
@@ -175,6 +177,7 @@ describe('basic-auth logins in an access log', () => {
       zone: makeZone('UTC'),
       hints: ['web'],
       display: (p) => p,
+      root: '/',
       basicAuth: new BasicAuthLogins(),
       onEvent: (e) => {
         out.push(e);

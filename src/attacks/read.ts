@@ -85,21 +85,25 @@ export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
 /** At most this much of a /proc table is read (a full BGP table makes `fib_trie` hundreds of MB). */
 const PROC_LIMIT = 8 << 20;
 
-/** The first `limit` bytes of a file as latin1, or undefined when it cannot be read. */
-function readHead(file: string, limit: number): string | undefined {
+/** The first `limit` bytes of a host file as latin1, or undefined when it cannot be read. */
+function readHead(host: Pick<Host, 'root'>, file: string, limit: number): string | undefined {
   try {
-    return readHeadOrThrow(file, limit).text;
+    return readHeadOrThrow(host, file, limit).text;
   } catch {
     return undefined;
   }
 }
 
 /**
- * The first `limit` bytes of a regular file as latin1, and whether it holds more; throws why it cannot be
- * read (opened as every input file, see src/core/open.ts).
+ * The first `limit` bytes of a regular host file as latin1, and whether it holds more; throws why it cannot
+ * be read (opened as every input file, see src/core/open.ts; under --root, inside the tree).
  */
-function readHeadOrThrow(file: string, limit: number): { text: string; more: boolean } {
-  const { fd } = openRegularSync(file);
+function readHeadOrThrow(
+  host: Pick<Host, 'root'>,
+  file: string,
+  limit: number,
+): { text: string; more: boolean } {
+  const { fd } = openRegularSync(hostPath(host, file), { root: host.root });
   try {
     const buf = Buffer.alloc(Math.min(limit + 1, 1 << 16));
     const parts: Buffer[] = [];
@@ -121,8 +125,8 @@ function readHeadOrThrow(file: string, limit: number): { text: string; more: boo
  */
 export function hostAddresses(host: Pick<Host, 'root'>): string[] {
   const proc: ProcNet = {};
-  const fibTrie = readHead(hostPath(host, '/proc/net/fib_trie'), PROC_LIMIT);
-  const ifInet6 = readHead(hostPath(host, '/proc/net/if_inet6'), PROC_LIMIT);
+  const fibTrie = readHead(host, '/proc/net/fib_trie', PROC_LIMIT);
+  const ifInet6 = readHead(host, '/proc/net/if_inet6', PROC_LIMIT);
   if (fibTrie !== undefined) proc.fibTrie = fibTrie;
   if (ifInet6 !== undefined) proc.ifInet6 = ifInet6;
   return hostAddressesOf(proc);
@@ -140,7 +144,7 @@ const SQUID_CONFS = ['/etc/squid/squid.conf', '/etc/squid3/squid.conf'];
 export function squidRoleOf(host: Pick<Host, 'root'>): SquidRole {
   return squidRole(
     {
-      read: (file, limit) => readHeadOrThrow(resolveInRoot(host, file), limit),
+      read: (file, limit) => readHeadOrThrow(host, file, limit),
       list: (dir) => readdirSync(resolveInRoot(host, dir)),
     },
     SQUID_CONFS,
@@ -166,18 +170,21 @@ export function isSquidLog(
   return !/^\d+\.https?$/.test(path.basename(file)) && !/[/\\]delegate[\w-]*[/\\]/i.test(file);
 }
 
-/** Hints of a file named on the command line: by its name (`access.log`, `error_log`, `xferlog`), its first line, or a daemon's name in it. */
-export function fileHints(file: string): Family[] {
+/**
+ * Hints of a file named on the command line: by its name (`access.log`, `error_log`, `xferlog`), its first
+ * line, or a daemon's name in it. (`root`: the host's; under --root a file's links resolve inside the tree.)
+ */
+export function fileHints(file: string, root: string): Family[] {
   const base = path.basename(file);
   // A proxy's log (DeleGate's PROTOLOG `8080.http`, anything under squid's or DeleGate's log directory).
   if (/^\d+\.https?$/.test(base) || /[/\\](?:delegate|squid[\w-]*)[/\\]/i.test(file))
     return /^(?:cache|store)\.log/.test(base) ? [] : ['proxy'];
   // An `access.log` is a web server's, unless its first line is Squid's own format (a copy in /tmp, an odd
   // directory): read as a web log, Squid's lines parsed as nothing and said OK.
-  if (/access/.test(base)) return sniffHints(file)[0] === 'proxy' ? ['proxy'] : ['web'];
+  if (/access/.test(base)) return sniffHints(file, root)[0] === 'proxy' ? ['proxy'] : ['web'];
   if (/error/.test(base)) return ['apache', 'nginx'];
   if (/xferlog/.test(base)) return ['xferlog'];
-  const sniffed = sniffHints(file);
+  const sniffed = sniffHints(file, root);
   return sniffed.length > 0 ? sniffed : nameHints(base);
 }
 
@@ -200,10 +207,10 @@ function nameHints(base: string): Family[] {
  * (Common/Combined Log Format), a web server's error log, or xferlog. Read as a syslog file instead, an
  * access log gave "0 findings", a false all-clear.
  */
-function sniffHints(file: string): Family[] {
+function sniffHints(file: string, root: string): Family[] {
   let head = '';
   try {
-    const fd = openRegularSync(file, { follow: true }).fd; // a file named on the command line
+    const fd = openRegularSync(file, { follow: true, root }).fd; // a file named on the command line
     try {
       const buf = Buffer.alloc(4096);
       head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
@@ -248,6 +255,8 @@ export interface AccountReadOptions {
   reverseProxy?: boolean;
   /** Host path of a local path. */
   display: (local: string) => string;
+  /** The host's root: under --root, the log's links resolve inside the tree (SourceReadOptions.root). */
+  root: string;
   /** Report the live file's last line even without a newline (read-only commands). */
   consumeTrailing?: boolean;
   /** Content bytes read per file at most (SourceReadOptions.limit). */
@@ -289,6 +298,7 @@ function readerOptions(opts: AccountReadOptions, rules: RuleSet) {
     consumeTrailing: opts.consumeTrailing ?? false,
     ...(opts.limit ? { limit: opts.limit } : {}),
     display: opts.display,
+    root: opts.root,
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
 }

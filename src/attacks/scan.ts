@@ -66,7 +66,7 @@ export class AttackDecorator {
     this.label = (s) => serviceLabel(serviceName, s);
     this.byPath = sources
       .map((s) => {
-        const hints = s.owners.length > 0 ? sourceHints(plan, s) : given ? fileHints(s.local) : [];
+        const hints = s.owners.length > 0 ? sourceHints(plan, s) : given ? fileHints(s.local, host.root) : [];
         const profiles = s.owners.map((n) => plan.services.find((v) => v.name === n)?.profile ?? n);
         return { path: s.path, hints, reverse: accelerated && isSquidLog(s.local, hints, profiles) };
       })

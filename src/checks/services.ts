@@ -1,14 +1,14 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { describe } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
-import { hostPath } from '../core/host.ts';
+import { resolveInRoot } from '../core/inroot.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import type { CheckContext, CheckKind, CheckOutcome } from './types.ts';
 
-/** Whether a host path can be read: null when it can, else the reason. */
+/** Whether a host path can be read (under --root, its links resolved inside the tree): null when it can, else the reason. */
 function unreadable(root: string, p: string): string | null {
   try {
-    const local = hostPath({ root }, p);
+    const local = resolveInRoot({ root }, p);
     if (statSync(local).isDirectory()) return 'is a directory';
     accessSync(local, constants.R_OK);
     return null;

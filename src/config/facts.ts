@@ -107,21 +107,21 @@ function processNames(root: string): Set<string> {
   const names = new Set<string>();
   let pids: string[];
   try {
-    pids = readdirSync(hostPath({ root }, '/proc')).filter((d) => /^\d+$/.test(d));
+    pids = readdirSync(resolveInRoot({ root }, '/proc')).filter((d) => /^\d+$/.test(d));
   } catch {
     return names;
   }
   for (const pid of pids) {
     try {
       // A zombie (exited, not yet reaped) runs no more, as the procs check holds: its name proves nothing.
-      const stat = readRegularFileSync(hostPath({ root }, `/proc/${pid}/stat`), 'latin1');
+      const stat = readRegularFileSync(hostPath({ root }, `/proc/${pid}/stat`), 'latin1', { root });
       const state = stat.charAt(stat.lastIndexOf(')') + 2);
       if (state === 'Z' || state === 'X') continue;
     } catch {
       // no stat (a demo tree may hold comm alone): judged by its name
     }
     try {
-      names.add(readRegularFileSync(hostPath({ root }, `/proc/${pid}/comm`), 'latin1').trim());
+      names.add(readRegularFileSync(hostPath({ root }, `/proc/${pid}/comm`), 'latin1', { root }).trim());
     } catch {
       // The process exited between readdir and read: not an error.
     }
@@ -131,7 +131,7 @@ function processNames(root: string): Set<string> {
 
 function pid1(root: string): string | null {
   try {
-    return readRegularFileSync(hostPath({ root }, '/proc/1/comm'), 'latin1').trim() || null;
+    return readRegularFileSync(hostPath({ root }, '/proc/1/comm'), 'latin1', { root }).trim() || null;
   } catch {
     return null;
   }
@@ -143,7 +143,7 @@ export function gatherFacts(root: string): HostFacts {
   for (const proto of ['tcp', 'tcp6'] as const) {
     try {
       const rows = parseNetTable(
-        readRegularFileSync(hostPath({ root }, `/proc/net/${proto}`), 'latin1'),
+        readRegularFileSync(hostPath({ root }, `/proc/net/${proto}`), 'latin1', { root }),
         proto,
       );
       for (const r of rows) if (isListening(r)) ports.add(r.localPort);

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { hostPath } from './host.ts';
+import { resolveInRoot } from './inroot.ts';
 
 /** True when a path (or one segment of it) has glob characters. */
 export function isGlob(segment: string): boolean {
@@ -40,7 +40,8 @@ export function segmentRegExp(segment: string): RegExp {
 /**
  * Expands a host-path glob under the host root, returning host paths (sorted). Hand-written because
  * fs.glob only arrived in Node 22 and the patterns here are simple (`/var/log/mgetty.ttyS*`).
- * Unreadable directories simply yield nothing; the caller reports a missing source.
+ * Unreadable directories simply yield nothing; the caller reports a missing source. Under --root, links
+ * resolve inside the tree (resolveInRoot): an image's `/var/log -> /data/log` is listed in the image.
  */
 export function expandHostGlob(host: { root: string }, pattern: string): string[] {
   const segments = path.posix.normalize(pattern).split('/').filter(Boolean);
@@ -55,7 +56,7 @@ export function expandHostGlob(host: { root: string }, pattern: string): string[
       const re = segmentRegExp(seg);
       let names: string[];
       try {
-        names = readdirSync(hostPath(host, base));
+        names = readdirSync(resolveInRoot(host, base));
       } catch {
         continue;
       }

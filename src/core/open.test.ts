@@ -1,4 +1,5 @@
 import { makeFifo } from '../../test/helpers/fifo.ts';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -198,4 +199,86 @@ describe('the trust rule for directories on the path', () => {
       expect(readRegularFileSync(path.join(admin, 'access.log'), 'utf8')).toBe('root:Hunter2\n');
     },
   );
+});
+
+describe('opening under --root (the `root` option): links resolve inside the tree', () => {
+  /** `root/` (the image) and `outside`, an absolute path the auditing machine has too, each with a wtmp. */
+  function image(): { root: string; outside: string } {
+    const base = fs.mkdtempSync(path.join(dir, 'tree-'));
+    const root = path.join(base, 'root');
+    const outside = path.join(base, 'data/log');
+    fs.mkdirSync(outside, { recursive: true });
+    fs.mkdirSync(path.join(root, outside), { recursive: true });
+    fs.mkdirSync(path.join(root, 'var'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'wtmp'), 'HOST\n');
+    fs.writeFileSync(path.join(root, outside, 'wtmp'), 'image\n');
+    return { root, outside };
+  }
+
+  it('opens the image’s file through an absolute directory link (sync and async), never the host’s', async () => {
+    const { root, outside } = image();
+    fs.symlinkSync(outside, path.join(root, 'var/log'));
+    const p = path.join(root, 'var/log/wtmp');
+    expect(readRegularFileSync(p, 'utf8', { root })).toBe('image\n');
+    expect(await readRegularFile(p, 'utf8', { root })).toBe('image\n');
+    // A path the admin typed follows links too, inside the tree.
+    expect(readRegularFileSync(p, 'utf8', { root, follow: true })).toBe('image\n');
+    // Without the root (the live host's rule) the kernel follows the link out of the tree.
+    expect(readRegularFileSync(p, 'utf8')).toBe('HOST\n');
+  });
+
+  it('resolves a link at the name itself, absolute or climbing with `..`, inside the tree', () => {
+    const { root, outside } = image();
+    fs.mkdirSync(path.join(root, 'var/log'));
+    const abs = path.join(root, 'var/log/wtmp');
+    fs.symlinkSync(path.join(outside, 'wtmp'), abs);
+    expect(readRegularFileSync(abs, 'utf8', { root })).toBe('image\n');
+    const climbing = path.join(root, 'var/log/btmp');
+    fs.symlinkSync(`../../../../../../../../../..${outside}/wtmp`, climbing);
+    expect(readRegularFileSync(climbing, 'utf8', { root })).toBe('image\n');
+    // follow: false refuses a link at the name, as on the live host.
+    expect(() => readRegularFileSync(abs, 'utf8', { root, follow: false })).toThrow(
+      expect.objectContaining({ code: 'ELOOP' }),
+    );
+  });
+
+  it('never opens a file outside the tree while a directory is swapped for a link to the host’s', async () => {
+    const { root, outside } = image();
+    const log = path.join(root, 'var/log');
+    fs.mkdirSync(`${log}.dir`);
+    fs.writeFileSync(path.join(`${log}.dir`, 'wtmp'), 'image\n');
+    fs.symlinkSync(outside, `${log}.link`);
+    // Another process swaps var/log between the image's directory and a link out of the tree, as fast as
+    // it can: the resolution and the open race it.
+    const swapper = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const l = ${JSON.stringify(log)};
+         for (;;) { fs.renameSync(l + '.dir', l); fs.renameSync(l, l + '.dir');
+                    fs.renameSync(l + '.link', l); fs.renameSync(l, l + '.link'); }`,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const seen = new Set<string>();
+      const end = Date.now() + 1500;
+      while (Date.now() < end) {
+        try {
+          seen.add(readRegularFileSync(path.join(log, 'wtmp'), 'utf8', { root }));
+        } catch (err) {
+          seen.add(String((err as NodeJS.ErrnoException).code));
+        }
+        try {
+          seen.add(await readRegularFile(path.join(log, 'wtmp'), 'utf8', { root }));
+        } catch (err) {
+          seen.add(String((err as NodeJS.ErrnoException).code));
+        }
+      }
+      expect(seen.has('HOST\n')).toBe(false);
+      expect(seen.has('image\n')).toBe(true);
+    } finally {
+      swapper.kill();
+    }
+  });
 });

@@ -25,6 +25,12 @@ export interface OpenOptions {
    *   never writes through a link either.
    */
   follow?: boolean | 'trusted';
+  /**
+   * The tree the path is in (`--root DIR`): a path below it is opened where a chroot into the tree would
+   * open it (every symbolic link resolved inside the tree, see {@link inTree}), and what was opened is checked
+   * to be inside the tree. Absent or `/`: the live host, whose links the kernel resolves.
+   */
+  root?: string;
 }
 
 /**
@@ -146,6 +152,131 @@ export function walkLinks(root: string, components: readonly string[]): LinkWalk
     pending = [...to.split('/').filter((x) => x !== '' && x !== '.'), ...pending];
   }
   return { cur, owners, stopped: null, rest: [] };
+}
+
+/** How {@link inTree} resolves a path. */
+export interface TreeOptions {
+  /** Resolve a link at the last component too (default); false leaves it as it is (for lstat, readlink). */
+  last?: boolean;
+  /** Apply the trust rule to the links met (default); false for a path the admin typed. */
+  trust?: boolean;
+}
+
+/** The error for a path whose links go on too long or loop (code ELOOP, as the kernel's). */
+function loopError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+}
+
+/**
+ * Where the path made of `components` (a host path's, `..` and links taken physically) is inside tree
+ * `root`, every symbolic link resolved inside it as a chroot would (see inroot.ts resolveInRoot, its
+ * caller for host paths). The result names no link below the root (as of this call). A link's trust is
+ * checked here, by the rule of {@link linkTrusted} against what the path finally names (EUNTRUSTEDLINK). A
+ * component that cannot be examined (missing, not a directory, no permission) ends the walk: the rest is
+ * appended unresolved, so that using the result fails with the system's own error. Throws ELOOP past
+ * {@link MAX_LINK_HOPS} links.
+ */
+export function resolveTreeParts(
+  root: string,
+  components: readonly string[],
+  opts: TreeOptions = {},
+): string {
+  const top = path.resolve(root);
+  const parts = components.filter((c) => c !== '' && c !== '.');
+  const keep = opts.last === false ? parts.pop() : undefined;
+  const w = walkLinks(top, parts);
+  if (w.stopped === 'loop') throw loopError();
+  const tail = keep === undefined ? [] : [keep];
+  if (w.stopped === 'missing')
+    return [path.join(w.cur, w.rest[0] as string), ...w.rest.slice(1), ...tail].join('/');
+  if (opts.trust !== false && w.owners.length > 0) {
+    let target: fs.Stats | undefined;
+    try {
+      target = fs.statSync(w.cur);
+    } catch {
+      // gone since: using the path says why
+    }
+    const bad = target === undefined ? undefined : w.owners.find((u) => !linkTrusted(u, target.uid, EUID));
+    if (bad !== undefined) throw untrustedLinkError(bad);
+  }
+  return keep === undefined ? w.cur : path.join(w.cur, keep);
+}
+
+/** The path of `local` below tree `root` (`root/var/log` → `var/log`), or null when it is not below it. */
+function belowTree(root: string, local: string): string[] | null {
+  const top = path.resolve(root);
+  if (top === '/') return null;
+  const rel = path.relative(top, path.resolve(local));
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return null;
+  return rel === '' ? [] : rel.split(path.sep);
+}
+
+/**
+ * The path to use for `local`, a path under the tree `root` (`--root`) as hostPath makes it
+ * (`ROOT/var/log/wtmp`): every symbolic link on it resolved inside the tree, as a chroot would, so that
+ * an image's `/var/log -> /data/log` means `ROOT/data/log`, never the auditing machine's `/data/log`.
+ * The one function every reader of a host path under --root goes through (readdir, stat, lstat with
+ * `last: false`; the openers apply it themselves given `root`). Root `/` (the live host), or a path not
+ * under the root (a file named relative to the working directory): `local` unchanged.
+ */
+export function inTree(root: string, local: string, opts: TreeOptions = {}): string {
+  const below = belowTree(root, local);
+  return below === null ? local : resolveTreeParts(root, below, opts);
+}
+
+const realRoots = new Map<string, string>();
+
+/** The root's own real path (the kernel's name for what is under it), remembered for the run. */
+function realRoot(root: string): string {
+  let real = realRoots.get(root);
+  if (real === undefined) {
+    real = fs.realpathSync(root);
+    if (realRoots.size >= 64) realRoots.clear();
+    realRoots.set(root, real);
+  }
+  return real;
+}
+
+/**
+ * Whether the file open as `fd` is inside tree `root`: the kernel's own name for it (/proc/self/fd) is below
+ * the root's real path. Without /proc: the path resolved again names the same file (a link swapped in and
+ * left there shows; one swapped back in between does not).
+ */
+function openedInTree(fd: number, st: fs.Stats, root: string, again: () => string): boolean {
+  let where: string;
+  try {
+    where = fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    try {
+      const now = fs.lstatSync(again());
+      return now.dev === st.dev && now.ino === st.ino;
+    } catch {
+      return false;
+    }
+  }
+  const top = realRoot(root);
+  return where.startsWith(top === '/' ? '/' : `${top}/`);
+}
+
+/** What was opened is outside the --root tree: a link swapped in between resolving and opening (ECHANGED). */
+function outsideTreeError(): NodeJS.ErrnoException {
+  return Object.assign(
+    new Error('changed while being opened: it led outside the --root tree (a symbolic link swapped in?)'),
+    { code: 'ECHANGED' },
+  );
+}
+
+/** Where an opener opens `file` under `opts.root`, or null when the kernel resolves it (no root, or not under it). */
+function treeOpen(
+  file: string,
+  opts: OpenOptions,
+): { path: string; root: string; again: () => string } | null {
+  if (opts.root === undefined) return null;
+  const below = belowTree(opts.root, file);
+  if (below === null) return null;
+  const how: TreeOptions = { last: opts.follow !== false, trust: opts.follow !== true };
+  const again = () => resolveTreeParts(opts.root as string, below, how);
+  return { path: again(), root: path.resolve(opts.root), again };
 }
 
 /**
@@ -282,8 +413,77 @@ function openFailed(
   throw socketError(path, err);
 }
 
+/**
+ * An open() under --root that failed: ELOOP at a path resolved to no link at its end (one swapped in since)
+ * returns, to try again, until the last attempt refuses it; anything else throws the system error.
+ */
+function treeOpenFailed(at: string, err: unknown, opts: OpenOptions, attempt: number): void {
+  if (opts.follow !== false && errnoOf(err) === 'ELOOP') {
+    if (attempt < ATTEMPTS) return;
+    throw outsideTreeError();
+  }
+  throw socketError(at, err);
+}
+
+/**
+ * Opens a path under --root where {@link inTree} resolved it (no link left on it, so the last component
+ * is opened with O_NOFOLLOW), then checks that what was opened is inside the tree: the tree may change
+ * between the resolution and the open (Node has no openat2 RESOLVE_IN_ROOT), and a directory swapped for
+ * a link in between is caught there, tried once more, then refused (ECHANGED).
+ */
+function openInTreeSync(tree: NonNullable<ReturnType<typeof treeOpen>>, opts: OpenOptions) {
+  for (let attempt = 1; ; attempt++) {
+    const at = attempt === 1 ? tree.path : tree.again();
+    let fd: number;
+    try {
+      fd = fs.openSync(at, FLAGS | fs.constants.O_NOFOLLOW);
+    } catch (err) {
+      treeOpenFailed(at, err, opts, attempt);
+      continue;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.fstatSync(fd);
+      if (!stat.isFile()) throw notRegularError(stat);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    if (openedInTree(fd, stat, tree.root, tree.again)) return { fd, stat };
+    fs.closeSync(fd);
+    if (attempt >= ATTEMPTS) throw outsideTreeError();
+  }
+}
+
+/** {@link openInTreeSync}, async. */
+async function openInTree(tree: NonNullable<ReturnType<typeof treeOpen>>, opts: OpenOptions) {
+  for (let attempt = 1; ; attempt++) {
+    const at = attempt === 1 ? tree.path : tree.again();
+    let handle: FileHandle;
+    try {
+      handle = await open(at, FLAGS | fs.constants.O_NOFOLLOW);
+    } catch (err) {
+      treeOpenFailed(at, err, opts, attempt);
+      continue;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = await handle.stat({ bigint: false });
+      if (!stat.isFile()) throw notRegularError(stat);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    if (openedInTree(handle.fd, stat, tree.root, tree.again)) return { handle, stat };
+    await handle.close();
+    if (attempt >= ATTEMPTS) throw outsideTreeError();
+  }
+}
+
 /** Opens a regular file for reading, never blocking; throws the system error or `not a regular file`. */
 export function openRegularSync(path: string, opts: OpenOptions = {}): { fd: number; stat: fs.Stats } {
+  const tree = treeOpen(path, opts);
+  if (tree !== null) return openInTreeSync(tree, opts);
   const rule = opts.follow === undefined || opts.follow === 'trusted';
   for (let attempt = 1; ; attempt++) {
     const check = rule ? linkCheckSync(path) : undefined;
@@ -330,6 +530,8 @@ export function openRegular(
   path: string,
   opts: OpenOptions = {},
 ): Promise<{ handle: FileHandle; stat: fs.Stats }> {
+  const tree = treeOpen(path, opts);
+  if (tree !== null) return openInTree(tree, opts);
   return openChecked(path, opts, false);
 }
 

@@ -444,7 +444,8 @@ describe('finding the logs', () => {
       put(r, 'secret', '06/01 10:00:00 yS3  echo root:Hunter2 | chpasswd\n');
       mkdirSync(path.join(r, 'var/log/mgetty'), { recursive: true });
       const link = path.join(r, 'var/log/mgetty/mg_ttyS3.log');
-      symlinkSync(path.join(r, 'secret'), link);
+      // A link in the inspected tree names the tree's own path (`/secret` is ROOT/secret under --root).
+      symlinkSync('/secret', link);
       lchownSync(link, 65534, 65534);
       put(r, 'var/log/wtmp', new Uint8Array(0));
       const host = makeHost({ root: r, name: 'h', now: NOW });

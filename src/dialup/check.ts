@@ -15,6 +15,7 @@ import type { Plan } from '../config/plan.ts';
 import { describe, errnoCode, TenkenError } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { argPath, displayPath, type Host, hostPath } from '../core/host.ts';
+import { inTree, resolveInRoot } from '../core/inroot.ts';
 import type { FileHandle } from 'node:fs/promises';
 import { type OpenOptions, openRegular } from '../core/open.ts';
 import { capResult, MAX_LISTED } from '../core/cap.ts';
@@ -125,9 +126,9 @@ function serviceName(plan: Plan | undefined): string {
  * should be is read (and refused, "not a regular file"): passed over, it made `dialup` say "No mgetty log
  * found" on a host whose services check had just detected mgetty by that very file.
  */
-function isLog(local: string): boolean {
+function isLog(local: string, root: string): boolean {
   try {
-    return !statSync(local).isDirectory();
+    return !statSync(inTree(root, local)).isDirectory();
   } catch (err) {
     return errnoCode(err) !== 'ENOENT';
   }
@@ -215,7 +216,7 @@ async function readWtmp(
     const buf = Buffer.allocUnsafe(Math.max(LAYOUT_SAMPLE, WTMP_CHUNK));
     const head = await readAt(handle, buf.subarray(0, Math.min(size, LAYOUT_SAMPLE)), 0);
     if (head.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER))
-      return readWtmpdb(local, shown, keep, now, st.mtime);
+      return readWtmpdb(local, shown, keep, now, st.mtime, opts.root);
     const layout = wtmpLayout(head, size);
     if (!layout.ok) return layout;
     const decoder = new WtmpDecoder(layout.layout, size, shown, keep);
@@ -247,8 +248,9 @@ function readWtmpdb(
   keep: (type: UtType, line: string) => boolean,
   now: Date,
   mtime: Date,
+  root?: string,
 ): WtmpRead {
-  const db = openWtmpdb(local, shown);
+  const db = openWtmpdb(local, shown, root);
   try {
     const entries = db.entries({ now: Math.floor(now.getTime() / 1000), pidAlive: () => true });
     const { records, oldest } = wtmpdbRecords(entries, shown, keep);
@@ -358,8 +360,9 @@ export async function syslogLines(
   local: string,
   chunkSize = DEFAULT_CHUNK,
   signal?: AbortSignal,
+  root = '/',
 ): Promise<{ text: string; mtime: Date; lineNos: number[] }> {
-  const { handle, stat: st } = await openRegular(local);
+  const { handle, stat: st } = await openRegular(local, { root });
   const kept: string[] = [];
   const lineNos: number[] = [];
   gettyRules ??= compileRules(
@@ -431,7 +434,7 @@ function withRotations(host: Host, shownPath: string): string[] {
   const dir = path.posix.dirname(shownPath);
   let names: string[];
   try {
-    names = readdirSync(hostPath(host, dir));
+    names = readdirSync(resolveInRoot(host, dir));
   } catch {
     return [shownPath]; // the read of the log itself says why
   }
@@ -507,7 +510,8 @@ export async function readWtmpFiles(
       read = await readWtmp(
         s.local,
         s.shown,
-        inputs.wtmp?.length ? { follow: true } : {},
+        // Under --root, the tree's links resolve inside it (src/core/open.ts), a file named or configured.
+        inputs.wtmp?.length ? { follow: true, root: host.root } : { root: host.root },
         keep,
         host.now,
         inputs.signal,
@@ -569,7 +573,7 @@ export async function inspectDialup(
       for (const p of expandHostGlob(host, pattern)) {
         // A rotated copy a glob caught is read with its live log's family.
         if (liveNameOf(path.posix.basename(p)) !== null || p.endsWith('.gz')) continue;
-        if (!isLog(hostPath(host, p))) continue;
+        if (!isLog(hostPath(host, p), host.root)) continue;
         for (const q of withRotations(host, p)) shown.add(q);
       }
     }
@@ -605,7 +609,7 @@ export async function inspectDialup(
   for (const s of logSources) {
     try {
       // Logs named on the command line are the admin's choice: followed through any symbolic link.
-      const follow = inputs.logs?.length ? { follow: true } : {};
+      const follow = inputs.logs?.length ? { follow: true, root: host.root } : { root: host.root };
       read.push({ shown: s.shown, ...(await readText(s.local, follow, inputs.signal)) });
     } catch (err) {
       if (inputs.signal?.aborted) throw err; // the run's deadline, not this file's fault
@@ -618,12 +622,12 @@ export async function inspectDialup(
       for (const p of expandHostGlob(host, pattern)) {
         const local = hostPath(host, p);
         try {
-          if (!statSync(local).isFile()) continue;
+          if (!statSync(inTree(host.root, local)).isFile()) continue;
         } catch {
           continue;
         }
         try {
-          const { text, mtime, lineNos } = await syslogLines(local, DEFAULT_CHUNK, inputs.signal);
+          const { text, mtime, lineNos } = await syslogLines(local, DEFAULT_CHUNK, inputs.signal, host.root);
           if (text) read.push({ shown: p, text, mtime, lineNos, syslog: true, content: true, damage: null });
         } catch (err) {
           if (inputs.signal?.aborted) throw err;
@@ -880,7 +884,7 @@ export function dialupEnabled(host: Host, config: DialupConfig, plan?: Plan): bo
     ...config.logs,
     ...(plan?.services.find((s) => s.profile === 'mgetty')?.logs ?? []),
   ]) {
-    if (expandHostGlob(host, pattern).some((p) => isLog(hostPath(host, p)))) return true;
+    if (expandHostGlob(host, pattern).some((p) => isLog(hostPath(host, p), host.root))) return true;
   }
   return false;
 }

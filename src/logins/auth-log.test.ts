@@ -278,6 +278,7 @@ describe('reading an auth log from its start', () => {
       logs: [path.join(sub, 'auth.log')],
       saved: undefined,
       display: () => '/var/log/auth.log',
+      root: '/',
       zone,
     });
     const ctx: YearContext = { reference: mtime.getTime(), zone };

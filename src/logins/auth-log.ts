@@ -206,6 +206,8 @@ export async function readAuthLogs(opts: {
   logs: readonly string[];
   saved: Readonly<Record<string, AuthCursor[]>> | undefined;
   display: (local: string) => string;
+  /** The host's root: under --root, links resolve inside the tree (SourceReadOptions.root). */
+  root: string;
   zone: YearContext['zone'];
   limit?: number;
   signal?: AbortSignal;
@@ -232,6 +234,7 @@ export async function readAuthLogs(opts: {
         ...(opts.limit ? { limit: opts.limit } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
         display: opts.display,
+        root: opts.root,
         onCursor: async (cursor, member) => {
           const c = await coverageOf(cursor, member, times.get(member.file.path), opts.zone);
           out.spans.push({ from: c.from, to: c.to });

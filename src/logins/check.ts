@@ -12,7 +12,7 @@ import type { CheckContext, CheckKind, CheckOutcome } from '../checks/types.ts';
 import { reason } from '../core/errors.ts';
 import { expandHostGlob } from '../core/glob.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
-import { resolveInRoot } from '../core/inroot.ts';
+import { inTree, resolveInRoot } from '../core/inroot.ts';
 import { readRegularFileSync } from '../core/open.ts';
 import { truncate } from '../core/sanitize.ts';
 import { capResult } from '../core/cap.ts';
@@ -84,21 +84,21 @@ import { isSqlite, QUICK_CHECK_MAX_BYTES, rotatedRows } from './wtmpdb.ts';
  * file that is no database; null when it is still a database (read as something else, or unreadable now:
  * then its mark waits) or cannot be told (permission denied).
  */
-function wtmpdbNow(local: string): WtmpdbNow | null {
+function wtmpdbNow(local: string, root: string): WtmpdbNow | null {
   let st: fs.Stats;
   try {
-    st = fs.lstatSync(local);
+    st = fs.lstatSync(inTree(root, local, { last: false }));
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : null;
   }
   if (!st.isFile()) return 'not-sqlite';
   if (st.size === 0) return 'empty';
   try {
-    fs.accessSync(local, fs.constants.R_OK);
+    fs.accessSync(inTree(root, local), fs.constants.R_OK);
   } catch {
     return null;
   }
-  return isSqlite(local) ? null : 'not-sqlite';
+  return isSqlite(local, root) ? null : 'not-sqlite';
 }
 import {
   compareWtmpdbMark,
@@ -253,7 +253,7 @@ export function authLogPaths(host: Host, syslogFiles: readonly string[]): string
     for (const p of expandHostGlob(host, pattern)) {
       if (/\.\d+(\.gz)?$/.test(p) || /-\d{8}(\.gz)?$/.test(p) || out.includes(p)) continue;
       try {
-        if (!fs.statSync(hostPath(host, p)).isFile()) continue;
+        if (!fs.statSync(resolveInRoot(host, p)).isFile()) continue;
       } catch {
         // absent: its rotated members may be there (many of the default syslog files do not exist at all)
       }
@@ -476,7 +476,8 @@ export async function inspectLogins(
   // that cannot be read.
   let dbCmp: WtmpdbComparison = { removed: null, rotated: null };
   const db = history.wtmpdb;
-  const dbGone = history.source === 'wtmpdb' || !prev?.db ? null : wtmpdbNow(hostPath(host, prev.db.file));
+  const dbGone =
+    history.source === 'wtmpdb' || !prev?.db ? null : wtmpdbNow(hostPath(host, prev.db.file), host.root);
   const vanished = prev?.db && dbGone ? vanishedWtmpdb(prev.db, dbGone) : null;
   if (prev?.db && vanished) group('rows-removed', prev.db.file, { index: null, sec: null, detail: vanished });
   if (db && history.source === 'wtmpdb') {
@@ -488,7 +489,7 @@ export async function inspectLogins(
       dbCmp = compareWtmpdbMark(
         prev?.db,
         now,
-        rotatedRows(db.local, display, prev?.db?.oldest ?? null, isRotatedName),
+        rotatedRows(db.local, display, prev?.db?.oldest ?? null, isRotatedName, host.root),
       );
     if (dbCmp.removed)
       group('rows-removed', display, { index: null, sec: null, detail: dbCmp.removed.detail });
@@ -551,12 +552,23 @@ export async function inspectLogins(
         notChecked('lastlog', file, why, 'INFO', `Cannot read ${file}: ${why}: not compared with wtmp`),
       );
     };
+    // Under --root, links resolve inside the tree; one that cannot be resolved is left to the reader to say.
+    const exists = (local: string) => {
+      try {
+        return fs.existsSync(inTree(host.root, local));
+      } catch {
+        return true;
+      }
+    };
     const lastlogLocal = hostPath(host, cfg.lastlog);
-    if (fs.existsSync(lastlogLocal)) {
+    if (exists(lastlogLocal)) {
       const byUid = new Map<number, string>();
       for (const [name, a] of accounts) if (!byUid.has(a.uid)) byUid.set(a.uid, name);
       try {
-        for (const e of readLastlog(lastlogLocal, byUid.keys(), { display: cfg.lastlog }).values()) {
+        for (const e of readLastlog(lastlogLocal, byUid.keys(), {
+          display: cfg.lastlog,
+          root: host.root,
+        }).values()) {
           const user = byUid.get(e.uid);
           if (user !== undefined)
             facts.push({
@@ -574,9 +586,9 @@ export async function inspectLogins(
       }
     }
     const lastlog2Local = hostPath(host, cfg.lastlog2);
-    if (fs.existsSync(lastlog2Local)) {
+    if (exists(lastlog2Local)) {
       try {
-        for (const e of readLastlog2(lastlog2Local, cfg.lastlog2))
+        for (const e of readLastlog2(lastlog2Local, cfg.lastlog2, host.root))
           facts.push({
             user: e.user,
             uid: accounts.get(e.user)?.uid ?? -1,
@@ -617,6 +629,7 @@ export async function inspectLogins(
       logs: authLogPaths(host, ctx.plan.syslogFiles).map((p) => hostPath(host, p)),
       saved: prev?.auth?.logs,
       display: (local) => displayPath(host, local),
+      root: host.root,
       zone: syslogZone,
       ...(saving ? { limit: ctx.config.checks.logs.maxReadPerRun } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),

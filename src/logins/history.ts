@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { reason, TenkenError } from '../core/errors.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { inTree, resolveInRoot } from '../core/inroot.ts';
 import { digest } from '../logs/read/content.ts';
 import { addrText } from './last-format.ts';
 import { type EndKind, type LastEntry, lastEntries, type RecordBatch } from './sessions.ts';
@@ -21,6 +22,8 @@ import { isSqlite, openWtmpdb, type QuickCheck, type WtmpdbIds, type WtmpdbUnrea
 export interface HistoryFile {
   local: string;
   display: string;
+  /** The host's root (absent: `/`): under --root, the file's links resolve inside the tree. */
+  root?: string;
 }
 
 /** One login session (a `last` line of kind login), with text fields decoded as UTF-8. */
@@ -117,7 +120,7 @@ export function wtmpFamily(host: Pick<Host, 'root'>, wtmpPath: string): string[]
   const base = path.posix.basename(wtmpPath);
   let names: string[] = [];
   try {
-    names = fs.readdirSync(hostPath(host, dir));
+    names = fs.readdirSync(resolveInRoot(host, dir));
   } catch {
     names = [];
   }
@@ -234,7 +237,7 @@ export async function readHistory(
   opts: HistoryOptions,
 ): Promise<LoginHistory> {
   const problems: { file: string; reason: string }[] = [];
-  const db = inputs.find((i) => isSqlite(i.local));
+  const db = inputs.find((i) => isSqlite(i.local, i.root));
   if (db) return readWtmpdb(db, opts);
   const opened: { f: WtmpFile; begins: number | null; order: number }[] = [];
   try {
@@ -242,6 +245,7 @@ export async function readHistory(
       try {
         const f = await openWtmp(input.local, {
           display: input.display,
+          ...(input.root !== undefined ? { root: input.root } : {}),
           ...(opts.readTruncated ? { readTruncated: true } : {}),
         });
         opened.push({ f, begins: firstSec(f), order });
@@ -318,7 +322,7 @@ function unreadable(input: HistoryFile, err: unknown): LoginHistory {
 function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
   let handle: ReturnType<typeof openWtmpdb>;
   try {
-    handle = openWtmpdb(input.local, input.display);
+    handle = openWtmpdb(input.local, input.display, input.root);
   } catch (err) {
     return unreadable(input, err);
   }
@@ -386,10 +390,14 @@ export function historyInputs(
   wtmpPath: string,
   wtmpdbPath = WTMPDB_PATH,
 ): HistoryFile[] {
-  const family = wtmpFamily(host, wtmpPath).map((p) => ({ local: hostPath(host, p), display: p }));
+  const family = wtmpFamily(host, wtmpPath).map((p) => ({
+    local: hostPath(host, p),
+    display: p,
+    root: host.root,
+  }));
   const exists = (p: string): boolean => {
     try {
-      return fs.statSync(p).isFile();
+      return fs.statSync(inTree(host.root, p)).isFile();
     } catch {
       return false;
     }
@@ -397,6 +405,6 @@ export function historyInputs(
   if (family.some((f) => exists(f.local)))
     return family.filter((f, i) => i === family.length - 1 || exists(f.local));
   const db = hostPath(host, wtmpdbPath);
-  if (exists(db)) return [{ local: db, display: displayPath(host, db) }];
+  if (exists(db)) return [{ local: db, display: displayPath(host, db), root: host.root }];
   return family.slice(-1);
 }

@@ -16,6 +16,8 @@ import { damageText, isSqlite, openWtmpdb } from './wtmpdb.ts';
 export interface LastInput {
   local: string;
   display: string;
+  /** The host's root (absent: `/`): under --root, the file's links resolve inside the tree. */
+  root?: string;
 }
 
 /** Everything one `last` run needs; times in seconds. */
@@ -99,7 +101,7 @@ class Buffered {
 /** Runs `last` over the inputs and writes its output. Throws TenkenError for unreadable or foreign files. */
 export async function runLast(run: LastRun, sink: LastSink): Promise<void> {
   if (run.inputs.length === 0) throw new TenkenError('Cannot run last: no input file');
-  const dbs = run.inputs.filter((i) => isSqlite(i.local));
+  const dbs = run.inputs.filter((i) => isSqlite(i.local, i.root));
   if (dbs.length > 0 && dbs.length !== run.inputs.length) {
     throw new TenkenError(`Cannot merge ${dbs[0]?.display}: a wtmpdb cannot be merged with wtmp files`);
   }
@@ -127,7 +129,7 @@ export async function runLast(run: LastRun, sink: LastSink): Promise<void> {
 
   if (dbs.length > 0) {
     for (const input of run.inputs) {
-      const db = openWtmpdb(input.local, input.display);
+      const db = openWtmpdb(input.local, input.display, input.root);
       try {
         if (run.json)
           out.add(`{"files":[${JSON.stringify({ path: input.display, format: 'wtmpdb', rows: db.rows })}],`);
@@ -158,7 +160,13 @@ export async function runLast(run: LastRun, sink: LastSink): Promise<void> {
   const files: WtmpFile[] = [];
   try {
     for (const input of run.inputs)
-      files.push(await openWtmp(input.local, { display: input.display, readTruncated: true }));
+      files.push(
+        await openWtmp(input.local, {
+          display: input.display,
+          readTruncated: true,
+          ...(input.root !== undefined ? { root: input.root } : {}),
+        }),
+      );
     for (const f of files) {
       if (f.truncated)
         warn(

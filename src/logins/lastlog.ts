@@ -56,13 +56,13 @@ export function encodeLastlog(e: Omit<LastlogEntry, 'uid'>, size: 292 | 296 = 29
 export function readLastlog(
   file: string,
   uids: Iterable<number>,
-  opts: { display?: string; size?: 292 | 296 } = {},
+  opts: { display?: string; size?: 292 | 296; root?: string } = {},
 ): Map<number, LastlogEntry> {
   const size = opts.size ?? 292;
   const out = new Map<number, LastlogEntry>();
   let fd: number;
   try {
-    fd = openRegularSync(file).fd;
+    fd = openRegularSync(file, opts.root === undefined ? {} : { root: opts.root }).fd;
   } catch (err) {
     throw new TenkenError(what(`Cannot read ${opts.display ?? file}`, err));
   }

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { describe as what, TenkenError } from '../core/errors.ts';
+import { inTree } from '../core/open.ts';
 
 /** One user's last login as lastlog2 keeps it. */
 export interface Lastlog2Entry {
@@ -18,13 +19,16 @@ export interface Lastlog2Entry {
   service: string;
 }
 
-/** Every row of the database; a missing table or a file that is not SQLite is a one-line TenkenError. */
-export function readLastlog2(file: string, display = file): Lastlog2Entry[] {
+/**
+ * Every row of the database; a missing table or a file that is not SQLite is a one-line TenkenError. Under
+ * `root`, the path resolved inside the tree (see openWtmpdb).
+ */
+export function readLastlog2(file: string, display = file, root = '/'): Lastlog2Entry[] {
   let db: BetterSqlite3.Database | undefined;
   try {
     // Loaded on first use, as for wtmpdb: hosts without lastlog2 never load the native module.
     const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = new Database(inTree(root, file), { readonly: true, fileMustExist: true });
     const rows = db.prepare('SELECT Name, Time, TTY, RemoteHost, Service FROM Lastlog2').all() as {
       Name: unknown;
       Time: unknown;

@@ -48,14 +48,14 @@ export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => 
   const host = { root };
   // A tree with no /proc (logs copied off a host) cannot say which sessions are gone: all stay open, as
   // before this rule reached trees (and as the audits of open sessions expect).
-  if (root !== '/' && !isDirectory(hostPath(host, '/proc'))) return () => true;
+  if (root !== '/' && !isDirectory(resolveInRoot(host, '/proc'))) return () => true;
   let uids: Map<string, number> | null = null;
   let boot = 0;
   try {
     boot =
       root === '/'
         ? bootTime(fs.readFileSync('/proc/uptime', 'utf8'), nowMs)
-        : (statBootTime(fs.readFileSync(hostPath(host, '/proc/stat'), 'latin1')) ?? 0);
+        : (statBootTime(fs.readFileSync(resolveInRoot(host, '/proc/stat'), 'latin1')) ?? 0);
   } catch {
     boot = 0;
   }
@@ -72,7 +72,7 @@ export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => 
     if (uid === undefined) return false;
     let text: string | null = null;
     try {
-      text = fs.readFileSync(hostPath(host, `/proc/${rec.pid >>> 0}/loginuid`), 'latin1');
+      text = fs.readFileSync(resolveInRoot(host, `/proc/${rec.pid >>> 0}/loginuid`), 'latin1');
     } catch {
       text = null;
     }
@@ -80,9 +80,9 @@ export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => 
       const m = /^\s*(\d+)/.exec(text);
       return m !== null && Number(m[1]) === uid;
     }
-    // hostPath normalises: a forged tty name (`../../x`) stays inside the tree.
+    // hostPath normalises: a forged tty name (`../../x`) stays inside the tree, and its links resolve there.
     try {
-      return fs.statSync(hostPath(host, `/dev/${rec.line}`)).uid === uid;
+      return fs.statSync(resolveInRoot(host, hostPath(host, `/dev/${rec.line}`))).uid === uid;
     } catch {
       return false;
     }

@@ -493,6 +493,7 @@ describe('reconciliation', () => {
       logs: [path.join(root, 'var/log/auth.log')],
       saved: undefined,
       display: (p) => p.slice(root.length),
+      root: '/',
       zone: makeZone('UTC'),
     });
     // Oldest member first: the .gz's dated lines, auth.log.1's, auth.log's.

@@ -90,6 +90,8 @@ export interface OpenOptions {
    */
   readTruncated?: boolean;
   tmpDir?: string;
+  /** The host's root: under --root, the file's links resolve inside the tree (src/core/open.ts). */
+  root?: string;
 }
 
 const SAMPLE = 64 * 400;
@@ -165,6 +167,7 @@ class TooBig extends Error {}
  */
 async function inflate(
   file: string,
+  root: string | undefined,
   limit: number,
   readTruncated: boolean,
   sink: (chunk: Buffer, total: number) => void,
@@ -176,7 +179,7 @@ async function inflate(
   try {
     await pipeline(
       fs.createReadStream('', {
-        fd: openRegularSync(file).fd,
+        fd: openRegularSync(file, root === undefined ? {} : { root }).fd,
         highWaterMark: 1 << 18,
         ...(end !== undefined ? { end: end - 1 } : {}),
       }),
@@ -248,6 +251,7 @@ async function gunzipOnce(
     // written to disk (a tmpfs /tmp is RAM).
     first = await inflate(
       file,
+      opts.root,
       limit,
       readTruncated,
       (chunk, total) => {
@@ -287,6 +291,7 @@ async function gunzipOnce(
   try {
     second = await inflate(
       file,
+      opts.root,
       limit,
       readTruncated,
       (chunk) => {
@@ -315,7 +320,7 @@ export async function openWtmp(file: string, opts: OpenOptions = {}): Promise<Wt
   let fd: number;
   let st: fs.Stats;
   try {
-    ({ fd, stat: st } = openRegularSync(file));
+    ({ fd, stat: st } = openRegularSync(file, opts.root === undefined ? {} : { root: opts.root }));
   } catch (err) {
     throw new TenkenError(what(`Cannot read ${display}`, err));
   }

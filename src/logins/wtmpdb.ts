@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { reason, describe as what, TenkenError } from '../core/errors.ts';
-import { openRegularSync } from '../core/open.ts';
+import { inTree, openRegularSync } from '../core/open.ts';
 import type { EndKind, LastEntry } from './sessions.ts';
 import { addrFromText, UT, type UtmpRecord } from './utmp.ts';
 
@@ -32,10 +32,13 @@ export interface WtmpdbRow {
   Service: string | null;
 }
 
-/** Whether a file starts with the SQLite header (so `-f` can take a wtmp.db as well as a wtmp). */
-export function isSqlite(file: string): boolean {
+/**
+ * Whether a file starts with the SQLite header (so `-f` can take a wtmp.db as well as a wtmp). `root`: the
+ * host's, under which the file's links resolve inside the tree (as for every reader here).
+ */
+export function isSqlite(file: string, root = '/'): boolean {
   try {
-    const { fd } = openRegularSync(file);
+    const { fd } = openRegularSync(file, { root });
     try {
       const head = Buffer.alloc(16);
       fs.readSync(fd, head, 0, 16, 0);
@@ -326,13 +329,17 @@ function* rowsOf<T = WtmpdbRow>(stmt: BetterSqlite3.Statement, display: string):
   }
 }
 
-/** Opens a wtmpdb read-only; a missing table or a non-SQLite file is a one-line TenkenError. */
-export function openWtmpdb(file: string, display = file): Wtmpdb {
+/**
+ * Opens a wtmpdb read-only; a missing table or a non-SQLite file is a one-line TenkenError. Under `root`,
+ * SQLite opens the path resolved inside the tree (it opens by name: the check of open.ts's openers that
+ * the file opened is inside the tree cannot be made for it).
+ */
+export function openWtmpdb(file: string, display = file, root = '/'): Wtmpdb {
   let db: BetterSqlite3.Database | undefined;
   try {
     // Loaded on first use: `tenken last` on a plain wtmp never pays for the native module.
     const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = new Database(inTree(root, file), { readonly: true, fileMustExist: true });
     db.defaultSafeIntegers(false);
     // The first login as the rows are read: a Login that is not a sane time (INT64_MIN printed "wtmp begins
     // ... -290308") is left out here as its row is.
@@ -400,11 +407,12 @@ export function rotatedRows(
   display: string,
   since: number | null,
   isRotated: (base: string, name: string) => boolean,
+  root = '/',
 ): { display: string; rows: number; newest: number | null }[] {
   const dir = path.dirname(file);
   let names: string[];
   try {
-    names = fs.readdirSync(dir).sort();
+    names = fs.readdirSync(inTree(root, dir)).sort();
   } catch {
     return [];
   }
@@ -415,9 +423,9 @@ export function rotatedRows(
     const local = path.join(dir, name);
     let db: BetterSqlite3.Database | undefined;
     try {
-      if (!isSqlite(local)) throw new Error('not a database');
+      if (!isSqlite(local, root)) throw new Error('not a database');
       const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-      db = new Database(local, { readonly: true, fileMustExist: true });
+      db = new Database(inTree(root, local), { readonly: true, fileMustExist: true });
       db.defaultSafeIntegers(false);
       const r = db
         .prepare(`SELECT COUNT(*) AS n, MAX(Login) AS newest FROM wtmp WHERE ${READABLE_SQL} AND Login >= ?`)

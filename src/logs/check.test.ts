@@ -434,8 +434,9 @@ describe('the logs check', () => {
       const secret = path.join(root, 'secret');
       writeFileSync(secret, 'echo "root:Hunter2" | chpasswd\nssh-keygen failed here\n', { mode: 0o600 });
       const live = path.join(root, 'var/log/app.log');
-      symlinkSync(secret, live);
-      symlinkSync(secret, `${live}.1`);
+      // Links in the inspected tree name its own paths (`/secret` is ROOT/secret under --root).
+      symlinkSync('/secret', live);
+      symlinkSync('/secret', `${live}.1`);
       lchownSync(live, 65534, 65534);
       lchownSync(`${live}.1`, 65534, 65534);
       const plan: Plan = testPlan([service('app', { logs: ['/var/log/app.log'] })], []);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Plan, ServicePlan } from '../config/plan.ts';
 import { displayPath, type Host, hostPath } from '../core/host.ts';
+import { inTree } from '../core/inroot.ts';
 import { hostZoneName } from '../core/tz.ts';
 import { reason } from '../core/errors.ts';
 import { LogStats } from './aggregate.ts';
@@ -134,10 +135,10 @@ export async function planSources(host: Host, plan: Plan): Promise<LogSource[]> 
   const byLocal = new Map<string, LogSource>();
   const add = async (pattern: string, svc: ServicePlan | null) => {
     const isShared = svc === null || shared.has(pattern);
-    const locals = await expandGlob(hostPath(host, pattern));
+    const locals = await expandGlob(hostPath(host, pattern), host.root);
     if (locals.length === 0 && svc) {
       // A glob that matches nothing: reported like a missing file, or as the directory it could not list.
-      locals.push((await unlistableDir(hostPath(host, pattern))) ?? hostPath(host, pattern));
+      locals.push((await unlistableDir(hostPath(host, pattern), host.root)) ?? hostPath(host, pattern));
     }
     const last = isGlob(pattern) ? segmentRegExp(path.basename(pattern)) : null;
     for (const match of locals) {
@@ -160,6 +161,7 @@ export async function planSources(host: Host, plan: Plan): Promise<LogSource[]> 
   // A glob that caught rotated siblings of another source: they are read as part of its family.
   const all = [...byLocal.values()];
   return oneSourcePerFile(
+    host.root,
     all.filter((src) => {
       const dir = path.dirname(src.local);
       return !all.some(
@@ -175,15 +177,18 @@ export async function planSources(host: Host, plan: Plan): Promise<LogSource[]> 
 /**
  * Sources whose live files are one file under two names (`/var/log/messages` a symbolic or hard link to
  * `syslog`, both in the default system logs) become the first of them, with the others' services: read
- * twice, every line would count twice. Sources that do not exist (yet) stay as they are.
+ * twice, every line would count twice. Sources that do not exist (yet) stay as they are. (`root`: the
+ * host's, under which links resolve inside the tree.)
  */
-export async function oneSourcePerFile(sources: LogSource[]): Promise<LogSource[]> {
+export async function oneSourcePerFile(root: string, sources: LogSource[]): Promise<LogSource[]> {
   const ids = await Promise.all(
     sources.map((src) =>
-      stat(src.local).then(
-        (st) => (st.isFile() ? `${st.dev}:${st.ino}` : null),
-        () => null,
-      ),
+      Promise.resolve(src.local)
+        .then((local) => stat(inTree(root, local)))
+        .then(
+          (st) => (st.isFile() ? `${st.dev}:${st.ino}` : null),
+          () => null,
+        ),
     ),
   );
   const first = new Map<string, LogSource>();
@@ -204,8 +209,8 @@ export async function oneSourcePerFile(sources: LogSource[]): Promise<LogSource[
 }
 
 /** Whether a configured source has a file to read now (any member of its family). */
-function hasFiles(src: LogSource): Promise<boolean> {
-  return familyOf(src.local).then(
+function hasFiles(root: string, src: LogSource): Promise<boolean> {
+  return familyOf(src.local, root).then(
     (members) => members.length > 0,
     () => false,
   );
@@ -257,7 +262,9 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
   // numbered in reading order, a source's rotated members sharing its number.
   // (Whole files are never looked for copies: no stat or listing for them.)
   const present =
-    !input.wholeFiles && input.sources.length > 1 ? await Promise.all(input.sources.map(hasFiles)) : [];
+    !input.wholeFiles && input.sources.length > 1
+      ? await Promise.all(input.sources.map((src) => hasFiles(host.root, src)))
+      : [];
   const same = present.filter(Boolean).length > 1 ? new SameLines() : undefined;
   for (const [index, src] of input.sources.entries()) {
     // Lines are kept for the sources read after this one; the last has only to look them up.
@@ -308,6 +315,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
       consumeTrailing: input.consumeTrailing,
       ...(input.limit ? { limit: input.limit } : {}),
       display: (p: string) => displayPath(host, p),
+      root: host.root,
       ...(split ? { split } : {}),
       ...(input.chunk !== undefined ? { chunk: input.chunk } : {}),
       ...(input.signal ? { signal: input.signal } : {}),

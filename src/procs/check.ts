@@ -166,7 +166,7 @@ export async function observe(
   const { processes, hidden, exeUnreadable } = await readProcessesCounted(host, env);
   let mountinfo = '';
   try {
-    mountinfo = await readRegularFile(hostPath(host, '/proc/self/mountinfo'), 'utf8');
+    mountinfo = await readRegularFile(hostPath(host, '/proc/self/mountinfo'), 'utf8', { root: host.root });
   } catch {
     // a tree without it: nothing is known to be hidden
   }
@@ -179,7 +179,9 @@ export async function observe(
   try {
     range =
       parsePortRange(
-        await readRegularFile(hostPath(host, '/proc/sys/net/ipv4/ip_local_port_range'), 'utf8'),
+        await readRegularFile(hostPath(host, '/proc/sys/net/ipv4/ip_local_port_range'), 'utf8', {
+          root: host.root,
+        }),
       ) ?? range;
   } catch {
     // no such file in a fixture tree: Linux's default range

@@ -10,7 +10,7 @@ import { readRegularFile } from '../core/open.ts';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
-import { resolveInRoot } from '../core/inroot.ts';
+import { inTree, resolveInRoot } from '../core/inroot.ts';
 import { passwdEntries } from '../core/passwd.ts';
 import { loginDefsUidMin, systemReason } from '../logins/audit.ts';
 
@@ -267,14 +267,20 @@ export function isNotFile(err: unknown): boolean {
 /**
  * Reads a link in a /proc tree. On the live host these are symlinks; a fixture or demo tree may store the
  * target as a plain file's text instead (EINVAL from readlink), since a checkout cannot hold a real /proc.
+ * Under `root` (--root), the directories on its path resolve inside the tree (the link itself is data).
  */
-export async function readProcLink(file: string): Promise<string> {
+export async function readProcLink(file: string, root = '/'): Promise<string> {
   try {
-    return await readlink(file);
+    return await readlink(inTree(root, file, { last: false }));
   } catch (err) {
     if (errnoCode(err) !== 'EINVAL') throw err;
-    return (await readRegularFile(file, 'utf8')).replace(/\n$/, '');
+    return (await readRegularFile(file, 'utf8', { root })).replace(/\n$/, '');
   }
+}
+
+/** lstat of a host path, its directories' links resolved inside the root (the name itself not followed). */
+function lstatInRoot(host: Pick<Host, 'root'>, p: string) {
+  return Promise.resolve(hostPath(host, p)).then((local) => lstat(inTree(host.root, local, { last: false })));
 }
 
 /** Reads an optional /proc file: null when it is absent or unreadable (a kernel thread has no exe). */
@@ -333,7 +339,9 @@ export function systemUsersOf(passwdText: string): Set<string> {
 export async function readProcEnv(host: Pick<Host, 'root'>): Promise<ProcEnv> {
   const passwd = await optional(() => readRegularFile(resolveInRoot(host, '/etc/passwd'), 'utf8'));
   const defs = await optional(() => readRegularFile(resolveInRoot(host, '/etc/login.defs'), 'utf8'));
-  const stat = await optional(() => readRegularFile(hostPath(host, '/proc/stat'), 'utf8'));
+  const stat = await optional(() =>
+    readRegularFile(hostPath(host, '/proc/stat'), 'utf8', { root: host.root }),
+  );
   return {
     users: parsePasswd(passwd ?? ''),
     btime: stat === null ? null : parseBtime(stat),
@@ -353,18 +361,20 @@ export async function readProcess(
   counts?: { hidden: number; exeUnreadable?: number },
 ): Promise<ProcessInfo | null> {
   const dir = hostPath(host, `/proc/${pid}`);
+  // Under --root, the tree's /proc: its links resolve inside the tree (src/core/open.ts).
+  const inRoot = { root: host.root };
   try {
-    const stat = await readRegularFile(path.join(dir, 'stat'), 'utf8');
-    const status = await readRegularFile(path.join(dir, 'status'), 'utf8');
-    const cmdline = new Uint8Array(await readRegularFile(path.join(dir, 'cmdline')));
-    const comm = await optional(() => readRegularFile(path.join(dir, 'comm'), 'utf8'));
+    const stat = await readRegularFile(path.join(dir, 'stat'), 'utf8', inRoot);
+    const status = await readRegularFile(path.join(dir, 'status'), 'utf8', inRoot);
+    const cmdline = new Uint8Array(await readRegularFile(path.join(dir, 'cmdline'), undefined, inRoot));
+    const comm = await optional(() => readRegularFile(path.join(dir, 'comm'), 'utf8', inRoot));
     // Another user's program cannot be read without root (EACCES): counted, so that the report can say that
     // its deleted, memfd or temp-dir binary could not be looked for. (A kernel thread has none: ENOENT.)
-    const exe = await readProcLink(path.join(dir, 'exe')).catch((err: unknown) => {
+    const exe = await readProcLink(path.join(dir, 'exe'), host.root).catch((err: unknown) => {
       if (counts && isHidden(err)) counts.exeUnreadable = (counts.exeUnreadable ?? 0) + 1;
       return null;
     });
-    const loginuid = await optional(() => readRegularFile(path.join(dir, 'loginuid'), 'utf8'));
+    const loginuid = await optional(() => readRegularFile(path.join(dir, 'loginuid'), 'utf8', inRoot));
     return processFromTexts({ stat, status, cmdline, comm, exe, loginuid }, env);
   } catch (err) {
     // Gone, or (in a tree under --root) a FIFO or directory where a file belongs: no process file.
@@ -387,7 +397,7 @@ function isHidden(err: unknown): boolean {
 export async function listPids(host: Pick<Host, 'root'>): Promise<number[]> {
   let names: string[];
   try {
-    names = await readdir(hostPath(host, '/proc'));
+    names = await readdir(resolveInRoot(host, '/proc'));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
     throw err;
@@ -427,7 +437,7 @@ export async function readProcessesCounted(
       // dpkg and rpm install a new binary beside the old one and rename it over: the old is "deleted".
       let there = files.get(p.exe.path);
       if (there === undefined) {
-        there = await lstat(hostPath(host, p.exe.path)).then(
+        there = await lstatInRoot(host, p.exe.path).then(
           (st) => st.isFile(),
           () => false,
         );
@@ -466,7 +476,7 @@ export async function readProgramFiles(
     if (p.exe === null || !wanted(p.exe.path)) continue;
     const running =
       host.root === '/' ? await stat(hostPath(host, `/proc/${p.pid}/exe`)).catch(() => null) : null;
-    const st = running ?? (await lstat(hostPath(host, p.exe.path)).catch(() => null));
+    const st = running ?? (await lstatInRoot(host, p.exe.path).catch(() => null));
     if (st) out.set(p.pid, { uid: st.uid, mode: st.mode });
   }
   return out;

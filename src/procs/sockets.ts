@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TenkenError, describe, errnoCode } from '../core/errors.ts';
 import { type Host, hostPath } from '../core/host.ts';
+import { inTree } from '../core/inroot.ts';
 import { isNotFile, isVanished, readProcLink } from './proc.ts';
 
 /** The four socket tables, named like their files. */
@@ -182,7 +183,7 @@ export async function readSocketOwners(
     const dir = hostPath(host, `/proc/${pid}/fd`);
     let fds: string[];
     try {
-      fds = await readdir(dir);
+      fds = await readdir(inTree(host.root, dir));
     } catch (err) {
       if (!isVanished(err)) unreadable++;
       continue;
@@ -190,7 +191,7 @@ export async function readSocketOwners(
     for (const fd of fds) {
       let target: string;
       try {
-        target = await readProcLink(path.join(dir, fd));
+        target = await readProcLink(path.join(dir, fd), host.root);
       } catch (err) {
         if (isVanished(err) || isNotFile(err)) continue;
         if (errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM') {
@@ -218,7 +219,7 @@ export async function readSocketTables(
   for (const proto of NET_TABLES) {
     let text: string;
     try {
-      text = await readRegularFile(hostPath(host, `/proc/net/${proto}`), 'latin1');
+      text = await readRegularFile(hostPath(host, `/proc/net/${proto}`), 'latin1', { root: host.root });
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') continue;
       // A FIFO or directory in a tree under --root: said in one line (the open never waits on a FIFO).

@@ -227,6 +227,7 @@ describe('sysklogd’s “last message repeated” lines', () => {
       zone: makeZone('UTC'),
       hints: [],
       display: (p) => p,
+      root: '/',
       consumeTrailing: true,
       onEvent: (e) => attempts.push(e.event.attempts),
     });

@@ -143,10 +143,10 @@ describe('proxy access logs', () => {
     expect(hintsFor('delegate', '/usr/local/etc/delegate/log/8080.http')).toEqual(['proxy']);
     expect(hintsFor('squid', '/var/log/squid/access.log')).toEqual(['proxy']);
     expect(hintsFor('squid', '/var/log/squid/cache.log')).toEqual([]);
-    expect(fileHints('/srv/copy/8080.http')).toEqual(['proxy']);
-    expect(fileHints('/var/log/squid/access.log')).toEqual(['proxy']);
-    expect(fileHints('/var/log/squid3/access.log')).toEqual(['proxy']);
-    expect(fileHints('/var/log/squid-deb-proxy/access.log')).toEqual(['proxy']);
+    expect(fileHints('/srv/copy/8080.http', '/')).toEqual(['proxy']);
+    expect(fileHints('/var/log/squid/access.log', '/')).toEqual(['proxy']);
+    expect(fileHints('/var/log/squid3/access.log', '/')).toEqual(['proxy']);
+    expect(fileHints('/var/log/squid-deb-proxy/access.log', '/')).toEqual(['proxy']);
     // A copy named access.log elsewhere: its first line says Squid.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tenken-proxy-'));
     const copy = path.join(dir, 'access.log');
@@ -154,9 +154,9 @@ describe('proxy access logs', () => {
       copy,
       '1795659600.123    120 198.51.100.9 TCP_MISS/200 652 GET http://x/ - HIER_DIRECT/192.0.2.80 text/plain\n',
     );
-    expect(fileHints(copy)).toEqual(['proxy']);
+    expect(fileHints(copy, '/')).toEqual(['proxy']);
     writeFileSync(copy, '198.51.100.9 - - [30/Jun/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-"\n');
-    expect(fileHints(copy)).toEqual(['web']);
+    expect(fileHints(copy, '/')).toEqual(['web']);
     rmSync(dir, { recursive: true, force: true });
   });
 });

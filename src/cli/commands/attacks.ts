@@ -118,12 +118,13 @@ export function register(program: Command, app: App): void {
             mode: { kind: 'whole' },
             now: host.now,
             zone,
-            hints: fileHints(local),
+            hints: fileHints(local, host.root),
             self,
             allow: loaded.config.checks.attacks.openproxy.allow,
             addresses,
-            reverseProxy: squid.accelerated && isSquidLog(local, fileHints(local)),
+            reverseProxy: squid.accelerated && isSquidLog(local, fileHints(local, host.root)),
             display: () => f,
+            root: host.root,
             consumeTrailing: true,
             basicAuth,
             onEvent: (e) => {
@@ -134,7 +135,7 @@ export function register(program: Command, app: App): void {
           };
           reads.push([local, readOpts]);
           const r = await accountLog(local, readOpts);
-          if (squid.unread !== null && r.files.length > 0 && isSquidLog(local, fileHints(local)))
+          if (squid.unread !== null && r.files.length > 0 && isSquidLog(local, fileHints(local, host.root)))
             app.io.error(`tenken: ${terminalSafe(squidUnreadNote(f, squid.unread).summary)}`);
           for (const p of r.problems) {
             unreadable = true;

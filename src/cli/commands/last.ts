@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { TenkenError } from '../../core/errors.ts';
 import { argPath, hostPath, makeHost } from '../../core/host.ts';
+import { inTree } from '../../core/inroot.ts';
 import { hostZoneChoice, type Zone, zoneFromTZ, zoneNotice } from '../../core/tz.ts';
 import { readConfig } from '../../config/load.ts';
 import { hostZone } from '../../logins/check.ts';
@@ -33,9 +34,9 @@ interface LastOpts {
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
-function exists(p: string): boolean {
+function exists(p: string, root: string): boolean {
   try {
-    fs.statSync(p);
+    fs.statSync(inTree(root, p));
     return true;
   } catch {
     return false;
@@ -44,7 +45,7 @@ function exists(p: string): boolean {
 
 /** Where `-f FILE` is: absolute paths are host paths (under --root), relative ones are relative to cwd. */
 function inputOf(file: string, root: string, cwd: string): LastInput {
-  return { local: argPath({ root }, cwd, file), display: file };
+  return { local: argPath({ root }, cwd, file), display: file, root };
 }
 
 /**
@@ -134,12 +135,13 @@ function define(program: Command, app: App, name: 'last' | 'lastb'): void {
       let inputs: LastInput[];
       if (opts.file && opts.file.length > 0) inputs = opts.file.map((f) => inputOf(f, root, app.io.cwd));
       else {
-        const wtmp = { local: hostPath({ root }, file), display: file };
+        const wtmp = { local: hostPath({ root }, file), display: file, root };
         const db = {
           local: hostPath({ root }, '/var/lib/wtmpdb/wtmp.db'),
           display: '/var/lib/wtmpdb/wtmp.db',
+          root,
         };
-        inputs = [!lastb && !exists(wtmp.local) && exists(db.local) ? db : wtmp];
+        inputs = [!lastb && !exists(wtmp.local, root) && exists(db.local, root) ? db : wtmp];
       }
       await runLast(
         {

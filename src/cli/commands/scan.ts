@@ -161,6 +161,7 @@ export async function runScan(
   if (files.length > 0) {
     // A file named twice (or under two names) is read once.
     sources = await oneSourcePerFile(
+      host.root,
       files.map((f) => {
         const local = argPath(host, app.io.cwd, f);
         const shown = displayPath(host, local);

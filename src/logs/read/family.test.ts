@@ -74,7 +74,7 @@ describe('the family of a log that is a symbolic link', () => {
         writeFileSync(path.join(dir, 'secret/history.1'), 'older\n', { mode: 0o600 });
         const link = path.join(dir, 'log/access.log');
         symlinkSync(path.join(dir, 'secret/history'), link);
-        const names = async () => (await familyOf(link)).map((m) => path.relative(dir, m.path));
+        const names = async () => (await familyOf(link, '/')).map((m) => path.relative(dir, m.path));
         // An admin's link (root's): the target is rotated where it lives.
         expect(await names()).toEqual(['secret/history.1', 'log/access.log']);
         // Planted by a daemon (nobody) to a file it does not own: its directory is not looked into.

@@ -1,6 +1,6 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { followable } from '../../core/open.ts';
+import { followable, inTree } from '../../core/open.ts';
 
 /**
  * A log's family: the live file and its rotated siblings, oldest first. Recognised names (logrotate's):
@@ -138,22 +138,26 @@ export function orderFamily(
  * the family is the link's rotated siblings (from before it was a link), then the target's, then the
  * live file under the link's name. Only a trusted link's target directory is looked into (the trust rule
  * of src/core/open.ts): one a daemon planted (`access.log -> /root/x`) adds nothing, and the live file's
- * open refuses it.
+ * open refuses it. Under `root` (`--root`), every link resolves inside the tree (inTree), a link's target
+ * too; member paths stay as the tree names them (`ROOT/var/log/x.1`), so that they are shown as host paths.
  */
-export async function familyOf(file: string): Promise<FamilyMember[]> {
+export async function familyOf(file: string, root: string): Promise<FamilyMember[]> {
   const dir = path.dirname(file);
   const name = path.basename(file);
   const members = await oldByTime(
-    orderFamily(name, await readdir(dir)).map((m) => ({
+    orderFamily(name, await readdir(inTree(root, dir))).map((m) => ({
       path: path.join(dir, m.name),
       rotated: m.rotated,
       gzip: m.gzip,
     })),
+    root,
   );
-  const target = await linkTarget(file);
+  const target = await linkTarget(file, root);
   if (target === null || target === file) return members;
   const targetDir = path.dirname(target);
-  const names = await readdir(targetDir).catch(() => [] as string[]);
+  const names = await Promise.resolve(targetDir)
+    .then((d) => readdir(inTree(root, d)))
+    .catch(() => [] as string[]);
   const known = new Set(members.map((m) => m.path));
   const there = orderFamily(path.basename(target), names)
     .filter((m) => m.rotated && !known.has(path.join(targetDir, m.name)))
@@ -168,10 +172,11 @@ export async function familyOf(file: string): Promise<FamilyMember[]> {
  * written after `.old`), a run that read both read Sunday's lines before Friday's, and an attack's failures
  * came after the login that followed them.
  */
-async function oldByTime(members: FamilyMember[]): Promise<FamilyMember[]> {
+async function oldByTime(members: FamilyMember[], root: string): Promise<FamilyMember[]> {
   const i = members.findIndex((m) => m.rotated && /\.old(\.gz)?$/.test(m.path));
   if (i <= 0) return members;
-  const mtime = async (p: string) => (await lstat(p).catch(() => null))?.mtimeMs ?? Number.NaN;
+  const mtime = async (p: string) =>
+    (await lstat(inTree(root, p, { last: false })).catch(() => null))?.mtimeMs ?? Number.NaN;
   const old = members[i] as FamilyMember;
   const oldTime = await mtime(old.path);
   let at = i;
@@ -189,11 +194,18 @@ async function oldByTime(members: FamilyMember[]): Promise<FamilyMember[]> {
 
 /**
  * Where a trusted symbolic link finally points (an existing path), or null when `file` is no link, a
- * dangling one, or one the trust rule refuses.
+ * dangling one, or one the trust rule refuses. Under a tree (`root`), where it points inside the tree.
  */
-async function linkTarget(file: string): Promise<string | null> {
+async function linkTarget(file: string, root: string): Promise<string | null> {
   try {
-    if (!(await lstat(file)).isSymbolicLink()) return null;
+    const at = inTree(root, file, { last: false });
+    if (!(await lstat(at)).isSymbolicLink()) return null;
+    const inside = inTree(root, file);
+    if (inside !== at) {
+      // Under --root: resolved inside the tree, the trust rule applied on the way (a refused link throws).
+      await lstat(inside);
+      return inside;
+    }
     if (followable(file) !== true) return null;
     return await realpath(file);
   } catch {
@@ -205,18 +217,26 @@ async function linkTarget(file: string): Promise<string | null> {
  * The local path of the file on device `dev`, inode `ino` in directory `dir` (names in `skip` aside), or
  * null: where a log read last time went when no member of its family holds it (a rotation to a name the
  * family does not take in). Only asked when that happened, so a directory listing and a stat per name.
+ * (`root`: the tree `dir` is in, as familyOf's.)
  */
 export async function findByInode(
   dir: string,
   dev: number,
   ino: number,
   skip: ReadonlySet<string>,
+  root: string,
 ): Promise<string | null> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => !skip.has(n)).sort();
+  let real: string;
+  try {
+    real = inTree(root, dir);
+  } catch {
+    return null;
+  }
+  const names = (await readdir(real).catch(() => [] as string[])).filter((n) => !skip.has(n)).sort();
   const found = await Promise.all(
     names.map((n) =>
       // lstat: a link in the directory is not where the file went (a rename is), and is not followed.
-      lstat(path.join(dir, n)).then(
+      lstat(path.join(real, n)).then(
         (st) => st.isFile() && st.dev === dev && st.ino === ino,
         () => false,
       ),

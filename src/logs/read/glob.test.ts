@@ -16,11 +16,11 @@ describe('expandGlob', () => {
     dirs.push(root);
     mkdirSync(path.join(root, 'samba'));
     for (const f of ['log.smbd', 'log.nmbd', '.log.hidden']) writeFileSync(path.join(root, 'samba', f), 'x');
-    expect(await expandGlob(path.join(root, 'samba/log.*'))).toEqual([
+    expect(await expandGlob(path.join(root, 'samba/log.*'), '/')).toEqual([
       path.join(root, 'samba/log.nmbd'),
       path.join(root, 'samba/log.smbd'),
     ]);
-    expect(await expandGlob(path.join(root, 'nothing'))).toEqual([path.join(root, 'nothing')]);
+    expect(await expandGlob(path.join(root, 'nothing'), '/')).toEqual([path.join(root, 'nothing')]);
   });
 });
 
@@ -37,13 +37,13 @@ describe('a glob whose directory cannot be listed', () => {
     const asUser = isRoot()
       ? await runAsNobody(
           path.join(import.meta.dirname, 'glob.ts'),
-          `console.log(JSON.stringify([await m.expandGlob(${JSON.stringify(pattern)}), await m.unlistableDir(${JSON.stringify(pattern)})]));`,
+          `console.log(JSON.stringify([await m.expandGlob(${JSON.stringify(pattern)}, '/'), await m.unlistableDir(${JSON.stringify(pattern)}, '/')]));`,
         )
       : null;
     if (asUser !== null) expect(JSON.parse(asUser)).toEqual([[], samba]);
     // Whoever may list it gets the files and no complaint.
-    expect(await unlistableDir(pattern)).toBeNull();
-    expect(await unlistableDir(path.join(root, 'missing/log.*'))).toBeNull();
-    expect(await unlistableDir(path.join(samba, 'log.smbd'))).toBeNull();
+    expect(await unlistableDir(pattern, '/')).toBeNull();
+    expect(await unlistableDir(path.join(root, 'missing/log.*'), '/')).toBeNull();
+    expect(await unlistableDir(path.join(samba, 'log.smbd'), '/')).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, type Dirent, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Host, hostPath } from '../../core/host.ts';
+import { resolveInRoot } from '../../core/inroot.ts';
 import { lineMask, type RuleSet } from '../scan/rules.ts';
 
 /**
@@ -178,7 +179,13 @@ export function journalAt(host: Pick<Host, 'live' | 'root'>): { directory?: stri
       : null;
   // Under --root too: an empty directory made `-b` fail ("Data from the specified boot (+0) is not
   // available") and the logs and attacks checks UNKNOWN on every run of a tree that has no journal at all.
-  const directory = hostPath(host, '/var/log/journal');
+  // Its links resolve inside the tree (an image's /var/log -> /data/log); journalctl reads the directory.
+  let directory: string;
+  try {
+    directory = resolveInRoot(host, '/var/log/journal');
+  } catch {
+    return null;
+  }
   return hasJournalFiles(directory) ? { directory } : null;
 }
 

@@ -305,6 +305,7 @@ class Run implements Cmd {
         consumeTrailing: false,
         chunk: r.chunk,
         display: (p) => p,
+        root: '/',
         ...(r.split ? { split: (file: HitFile) => partsHere(rules, r.chunk, (h) => onHit(h, file)) } : {}),
       },
       onHit,

@@ -38,6 +38,7 @@ describe('reading a log family', () => {
         countLines: true,
         consumeTrailing: false,
         display: (p) => p,
+        root: '/',
       });
       writeFileSync(live, lines);
       const first = await readSource(live, opts([]), () => {});
@@ -76,6 +77,7 @@ describe('reading a log family', () => {
       countLines: true,
       consumeTrailing: false,
       display: (p) => p,
+      root: '/',
     });
     const read = async (cursors: Cursor[]) => {
       const hits: string[] = [];
@@ -247,6 +249,7 @@ describe('symbolic links at log names', () => {
           countLines: true,
           consumeTrailing: false,
           display: (p: string) => p,
+          root: '/',
         };
         const hits: string[] = [];
         const found = await readSource(live, { ...common, mode: { kind: 'resume', cursors: [] } }, (h) =>
@@ -286,6 +289,7 @@ describe('a line that never ends, and the per-run read limit', () => {
           ...(limit !== undefined ? { limit } : {}),
           ...(pressure !== undefined ? { pressure } : {}),
           display: (p) => p,
+          root: '/',
         },
         (hit, file) =>
           hits.push(`${path.basename(file.path)}:${hit.line} ${hit.text.replace(/\0+/g, '<NUL>')}`),

@@ -1,6 +1,7 @@
 import { readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, reason } from '../../core/errors.ts';
+import { inTree } from '../../core/open.ts';
 import {
   type Cursor,
   cursorAfter,
@@ -63,6 +64,11 @@ export interface SourceReadOptions {
   signal?: AbortSignal;
   /** Host path of a local path, for cursors and messages. */
   display(local: string): string;
+  /**
+   * The tree the local paths are in (the host's root, `/` for the live host): under --root, every file is
+   * looked for, listed and opened with its links resolved inside the tree (src/core/open.ts inTree).
+   */
+  root: string;
   /** How to read a big plain file in parts on other threads (none: one thread). */
   split?: (file: HitFile) => SplitOptions | undefined;
   /**
@@ -99,7 +105,7 @@ export async function readSource(
   const result: SourceReadResult = { cursors: [], problems: [], bytes: 0, files: [] };
   let members: FamilyMember[];
   try {
-    members = await familyOf(live);
+    members = await familyOf(live, opts.root);
   } catch (err) {
     result.problems.push({
       path: live,
@@ -119,13 +125,13 @@ export async function readSource(
   let unreadable = false;
   for (const m of members) {
     try {
-      files.push(await openLog(m.path, m.gzip, opts.identity.fpBytes));
+      files.push(await openLog(m.path, m.gzip, opts.identity.fpBytes, { root: opts.root }));
       newestIsLive = !m.rotated;
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') {
         // Rotated away between listing and opening; or the live name is a link to nothing, which is said.
-        const dangling = m.rotated ? null : await danglingTarget(m.path);
+        const dangling = m.rotated ? null : await danglingTarget(m.path, opts.root);
         if (dangling !== null)
           result.problems.push({
             path: m.path,
@@ -210,7 +216,7 @@ export async function readSource(
       );
     }
     if (opts.mode.kind === 'resume' && newestIsLive && !unreadable) {
-      const lost = await rotatedAway(live, opts.mode.cursors, files, decisions, (p) => opts.display(p));
+      const lost = await rotatedAway(live, opts.mode.cursors, files, decisions, opts);
       if (lost) result.problems.push(lost);
     }
     if (unreadable && opts.mode.kind === 'resume') {
@@ -259,16 +265,23 @@ async function rotatedAway(
   cursors: readonly Cursor[],
   files: readonly OpenFile[],
   decisions: readonly Decision[],
-  display: (local: string) => string,
+  opts: Pick<SourceReadOptions, 'display' | 'root'>,
 ): Promise<SourceProblem | null> {
+  const display = (local: string) => opts.display(local);
   const shown = display(live);
   const last = cursors.find((c) => c.path === shown);
   const now = files[files.length - 1];
   if (!last || !now || (now.dev === last.dev && now.ino === last.ino) || cursorHeld(last, files, decisions))
     return null;
   // A symbolic link's target is rotated where it lives.
-  const dir = path.dirname(await realpath(now.path).catch(() => now.path));
-  const moved = await findByInode(dir, last.dev, last.ino, new Set(files.map((f) => path.basename(f.path))));
+  const dir = path.dirname(await whereLinkLeads(now.path, opts.root));
+  const moved = await findByInode(
+    dir,
+    last.dev,
+    last.ino,
+    new Set(files.map((f) => path.basename(f.path))),
+    opts.root,
+  );
   // A file that had nothing read cannot be recognised in a `.gz` made of it (no content to verify): gone
   // from the directory, it may well be one of the members, read as new.
   if (moved === null && last.offset <= 0) return null;
@@ -282,10 +295,20 @@ async function rotatedAway(
   };
 }
 
-/** The target of a symbolic link that points to nothing (as the link says it), or null. */
-async function danglingTarget(local: string): Promise<string | null> {
+/** Where `local` finally leads (its links resolved; inside the tree under --root), or `local` when it cannot be told. */
+async function whereLinkLeads(local: string, root: string): Promise<string> {
   try {
-    return await readlink(local);
+    const inside = inTree(root, local);
+    return inside !== local ? inside : await realpath(local);
+  } catch {
+    return local;
+  }
+}
+
+/** The target of a symbolic link that points to nothing (as the link says it), or null. */
+async function danglingTarget(local: string, root: string): Promise<string | null> {
+  try {
+    return await readlink(inTree(root, local, { last: false }));
   } catch {
     return null;
   }
@@ -302,10 +325,11 @@ export async function readWholeFile(
   try {
     // A file named on the command line: the admin chose it, so a symbolic link there is followed whoever
     // owns it (the trust rule is for paths tenken finds by itself, in directories daemons own).
-    f = await openLog(local, local.endsWith('.gz'), opts.identity.fpBytes, { follow: true });
+    // Under --root, an absolute path named is the tree's (argPath): its links resolve inside the tree.
+    f = await openLog(local, local.endsWith('.gz'), opts.identity.fpBytes, { follow: true, root: opts.root });
   } catch (err) {
     const code = errnoCode(err);
-    const dangling = code === 'ENOENT' ? await danglingTarget(local) : null;
+    const dangling = code === 'ENOENT' ? await danglingTarget(local, opts.root) : null;
     result.problems.push({
       path: local,
       problem: code === 'ENOENT' ? 'missing' : unreadableKind(code),

@@ -99,7 +99,15 @@ async function tenkenCounts(file: string, chunk: number): Promise<Record<string,
   const counts: Record<string, number> = Object.fromEntries(RUNBOOK_CATEGORIES.map((c) => [c, 0]));
   const r = await readWholeFile(
     file,
-    { rules, identity: DEFAULT_IDENTITY, countLines: true, consumeTrailing: true, chunk, display: (p) => p },
+    {
+      rules,
+      identity: DEFAULT_IDENTITY,
+      countLines: true,
+      consumeTrailing: true,
+      chunk,
+      display: (p) => p,
+      root: '/',
+    },
     (hit) => {
       for (const c of rules.categories) if (hit.mask & c.bit) counts[c.id] = (counts[c.id] ?? 0) + 1;
     },
