@@ -265,6 +265,13 @@ export class Accountant {
   private lineNo = 0;
   private prevLine = -1;
   private prevEvent: AttackEvent | null = null;
+  /**
+   * hostOf of the fast paths' hosts, remembered: they are interned (`names`), and a firewall's or an
+   * attacker's lines repeat a few hundred addresses, each checked by RegExp once instead of on every line.
+   */
+  private readonly hosts = new Map<string, string | null>();
+  /** `fastHit` read the current line's prefix (tagged, no CR): the splitter's fields hold it. */
+  private prefixed = false;
   /** su and login processes whose last pam_unix failure was counted (see `parsed`). */
   private readonly pamCounted = new Set<string>();
 
@@ -317,6 +324,7 @@ export class Accountant {
    */
   hit(raw: string, lineNo = 0): AttackEvent | null {
     this.joiner.absorbed = null;
+    this.prefixed = false;
     let ev = this.fast ? this.fastHit(raw) : undefined;
     if (ev === undefined) {
       // Untagged, a `last message repeated` line never takes the fast path: it is looked for only here.
@@ -324,7 +332,8 @@ export class Accountant {
         const again = this.repeatedLast(raw, lineNo);
         if (again !== undefined) return again;
       }
-      ev = this.parsed(this.splitter.split(raw));
+      // A line whose prefix the fast path read (tagged, no CR) is not read a second time.
+      ev = this.parsed(this.prefixed ? this.splitter.splitPrefixed(raw) : this.splitter.split(raw));
     }
     this.prevLine = lineNo;
     // A line counted as part of an earlier one still has its repeats counted (`last message repeated`).
@@ -362,6 +371,7 @@ export class Accountant {
     const sp = this.splitter;
     // A CR inside the line changes what `.` matches in the RegExps: the general path decides.
     if (raw.indexOf('\r') >= 0 || !sp.prefix(raw)) return undefined;
+    this.prefixed = true;
     const ts = sp.tagStart;
     // `kernel: ` exactly: netfilter's (a firewall's LOG lines).
     if (sp.open < 0)
@@ -391,7 +401,7 @@ export class Accountant {
         return code === INVALID ? this.joiner.invalid(pid, e) : this.joiner.attempt(pid, e);
       }
       case CLOSE: {
-        const host = hostOf(out.host);
+        const host = this.hostOf(out.host);
         if (host !== null) return this.joiner.close(pid, host, time);
         break; // sshd.ts returns null
       }
@@ -421,6 +431,17 @@ export class Accountant {
     return PAM_ANYWHERE.test(raw) ? undefined : null;
   }
 
+  /** hostOf(token), remembered for the last few thousand tokens (see `hosts`). */
+  private hostOf(token: string): string | null {
+    let h = this.hosts.get(token);
+    if (h === undefined) {
+      h = hostOf(token);
+      if (this.hosts.size >= 4096) this.hosts.clear();
+      this.hosts.set(token, h);
+    }
+    return h;
+  }
+
   /** A `kernel: ` line after `prefix`: netfilter's event, null, or undefined for the general path. */
   private fastKernel(raw: string): AttackEvent | null | undefined {
     const sp = this.splitter;
@@ -430,7 +451,7 @@ export class Accountant {
     const got = netfilterFast(raw, ms, out, this.names);
     if (got < 0) return undefined;
     if (got > 0) {
-      const host = hostOf(out.host);
+      const host = this.hostOf(out.host);
       if (host !== null) {
         const e: AttackEvent = {
           detector: 'portscan',
@@ -490,7 +511,7 @@ export class Accountant {
       const got = netfilterFast(raw, ms, this.firewall, this.names);
       if (got < 0) return undefined;
       if (got > 0) {
-        const host = hostOf(this.firewall.host);
+        const host = this.hostOf(this.firewall.host);
         if (host !== null) return judged(host);
       }
       return PAM_ANYWHERE.test(raw) ? undefined : false;
@@ -504,7 +525,7 @@ export class Accountant {
       case PAM:
         return sourceJudged(this.scratch.host, judged);
       case CLOSE: {
-        const host = hostOf(this.scratch.host);
+        const host = this.hostOf(this.scratch.host);
         return host !== null && judged(host);
       }
       case SUCCESS:

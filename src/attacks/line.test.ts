@@ -73,6 +73,22 @@ describe('line splitter', () => {
     },
   );
 
+  it('splits a line whose prefix was just read (splitPrefixed) exactly as split does', () => {
+    const sp = new LineSplitter(ctx);
+    const again = new LineSplitter(ctx);
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.oneof(classicLine, isoLine), (line) => {
+        if (line.includes('\r') || !sp.prefix(line)) return;
+        taken++;
+        expect(sp.splitPrefixed(line)).toStrictEqual(again.split(line));
+      }),
+      { numRuns: 3000 },
+    );
+    // Most generated lines have a prefix: the comparison is not vacuous.
+    expect(taken).toBeGreaterThan(1000);
+  });
+
   it('memoises the time per stamp without mixing up consecutive lines', () => {
     const sp = new LineSplitter(ctx);
     const a = sp.split('Jun 30 10:00:00 srv sshd[1]: a');

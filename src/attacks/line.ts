@@ -135,6 +135,15 @@ export class LineSplitter {
   }
 
   /**
+   * `split` of a line (without CR) whose `prefix` was just read, true, and is still in the fields: the same
+   * ParsedLine without reading the prefix a second time (the attack fast path reads it first, and gives the
+   * lines it does not take, dovecot's and postfix's, to `split`).
+   */
+  splitPrefixed(line: string): ParsedLine {
+    return this.classicFields(line);
+  }
+
+  /**
    * Reads a classic `[<PRI>]Mmm dd hh:mm:ss [host ]prog[pid]: ` or ISO-stamped prefix (src/logs's parseStamped, by character
    * codes, the hour's start memoised) into this splitter's fields (`time`, `tagStart`, `nameEnd`, `open`,
    * `close`, `msgStart`) without allocating; false for other shapes and for lines without a tag. The attack
@@ -164,7 +173,11 @@ export class LineSplitter {
 
   /** `Mmm dd hh:mm:ss host prog[pid]: msg` (or without host) by character codes; null for other shapes. */
   private classic(line: string): ParsedLine | null {
-    if (!this.prefix(line)) return null;
+    return this.prefix(line) ? this.classicFields(line) : null;
+  }
+
+  /** The ParsedLine of a line whose `prefix` is in the fields. */
+  private classicFields(line: string): ParsedLine {
     const { time, tagStart, nameEnd, msgStart } = this;
     const program = line.slice(tagStart, nameEnd);
     if (this.open < 0 && program.charCodeAt(program.length - 1) === 41 /* ) */) {
