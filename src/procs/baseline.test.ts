@@ -120,6 +120,28 @@ describe('approve with items', () => {
     expect(six.unmatched).toEqual(['nope']);
   });
 
+  it("approves NAME:USER for that user's group only, and NAME for every user's", async () => {
+    const { base, healthy } = await infected();
+    // Two new groups of one name: the admin's python3 (root) and another running as www-data.
+    const one = healthy.processes.find((p) => p.name === 'crond') as (typeof healthy.processes)[number];
+    const py = (pid: number, uid: number, user: string) => ({ ...one, pid, name: 'python3', uid, user });
+    const snap = {
+      ...healthy,
+      processes: [...healthy.processes, py(9001, 0, 'root'), py(9002, 33, 'www-data')],
+    };
+    const groups = (b: typeof base) =>
+      b.processes.filter((p) => p.name === 'python3').map((p) => `${p.name}:${p.user}`);
+    const narrow = approveBaseline(base, snap, { now: NOW, suspicious: [], items: ['python3:root'] });
+    expect(groups(narrow.baseline)).toEqual(['python3:root']);
+    expect(narrow.skipped.map((c) => c.items)).toContainEqual(['python3', 'python3:www-data']);
+    expect(narrow.unmatched).toEqual([]);
+    const wide = approveBaseline(base, snap, { now: NOW, suspicious: [], items: ['python3'] });
+    expect(groups(wide.baseline)).toEqual(['python3:root', 'python3:www-data']);
+    expect(
+      approveBaseline(base, snap, { now: NOW, suspicious: [], items: ['python3:nobody'] }).unmatched,
+    ).toEqual(['python3:nobody']);
+  });
+
   it('is what a new listener suggests: pasted, the remedy approves that port only', async () => {
     const { r, obs, base } = await infected();
     const approve = (item: string) => approveCommand(['--root', r], undefined, item);

@@ -380,10 +380,19 @@ export interface ApproveChange {
   text: string;
   /**
    * The command-line items that name it (`tenken baseline approve ITEM...`): a process change by the process
-   * name the findings give, a listener by `tcp/8080` (as findings and ignoreListeners write it) and by its
+   * name and by `NAME:USER` (what findings suggest), a listener by `tcp/8080` (as findings and ignoreListeners write it) and by its
    * table, `tcp6/8080`. The first is the one to suggest.
    */
   items: string[];
+}
+
+/**
+ * The `approve` items that name a process change: its name (every user's group of that name) and
+ * `NAME:USER` (that user's only), which findings suggest: approving a name must not also take in the same
+ * name running as another user (an intruder's `python3` as www-data beside the admin's own).
+ */
+function processItems(name: string, user: string): string[] {
+  return [name, `${name}:${user}`];
 }
 
 /** The `approve` items that name a listener: `tcp/8080`, and `tcp6/8080` for one of tcp6. */
@@ -427,7 +436,7 @@ export function approveBaseline(
         take({
           what: 'process-added',
           text: `process ${first.name} (${first.user}) ×${added.min}–${added.max}`,
-          items: [first.name],
+          items: processItems(first.name, first.user),
         })
       )
         processes.push(added);
@@ -438,7 +447,7 @@ export function approveBaseline(
         take({
           what: 'process-range',
           text: `process ${first.name} (${first.user}) ×${known.min}–${known.max} → ×${min}–${max}`,
-          items: [first.name],
+          items: processItems(first.name, first.user),
         })
       ) {
         known.min = min;
@@ -468,7 +477,13 @@ export function approveBaseline(
     const a = approvalOf(p);
     if (!a || approvedKeys.has(`${a.name}\u0000${a.user}\u0000${a.exe}`)) continue;
     approvedKeys.add(`${a.name}\u0000${a.user}\u0000${a.exe}`);
-    if (take({ what: 'exe-approved', text: `program ${a.exe} of ${a.name} (${a.user})`, items: [a.name] }))
+    if (
+      take({
+        what: 'exe-approved',
+        text: `program ${a.exe} of ${a.name} (${a.user})`,
+        items: processItems(a.name, a.user),
+      })
+    )
       approved.push(a);
   }
   const baseline = sortBaseline({ ...base, updated: opts.now.toISOString(), processes, listeners, approved });
@@ -718,7 +733,7 @@ export function diffBaseline(base: Baseline, snap: Snapshot, opts: DiffOptions):
         remedy:
           session === null
             ? (intruderRemedy(settled, base.approved, opts.tempDirs) ??
-              approveRemedy(opts.approve, first.name))
+              approveRemedy(opts.approve, `${first.name}:${first.user}`))
             : sessionRemedy(
                 session,
                 first,

@@ -231,10 +231,10 @@ describe('tenken baseline and tenken procs', () => {
       .split('\0')
       .slice(1, -1);
     expect((await tenken(words)).out).toMatch(/^Approved 1 changes into /);
-    // That listener only: nginx itself is still new, until `approve nginx` (what its finding suggests).
+    // That listener only: nginx itself is still new, until `approve nginx:root` (what its finding suggests).
     const left = await tenken([...gi, 'procs', '--baseline', other]);
     expect(left.code).toBe(1);
     expect(left.out).not.toContain('New listener');
-    expect(left.out).toContain(`if this is intended: \`${t} baseline approve --file ${other} nginx\``);
+    expect(left.out).toContain(`if this is intended: \`${t} baseline approve --file ${other} nginx:root\``);
   });
 });

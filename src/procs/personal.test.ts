@@ -382,7 +382,7 @@ describe('a new process or listener', () => {
     const proc = f.find((x) => x.kind === 'process-new');
     expect(proc?.data).toMatchObject({
       session: null,
-      remedy: `if this is intended: \`${approve} ${proc?.data.process}\``,
+      remedy: `if this is intended: \`${approve} ${proc?.data.process}:${proc?.data.user}\``,
     });
 
     // Through the check kind, the command carries the run's own --root, --config, --state (ctx.invocation).
