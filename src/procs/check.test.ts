@@ -19,6 +19,8 @@ import type { Plan } from '../config/plan.ts';
 import { builtinProfiles } from '../config/profile.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
+import { makeZone } from '../core/tz.ts';
+import { zonedTime } from '../report/time.ts';
 import { TenkenError } from '../core/errors.ts';
 import type { CheckResult } from '../core/report.ts';
 import {
@@ -557,6 +559,17 @@ describe('the baseline diff on a generated demo tree', () => {
     ]);
     const results = judge(obs, plan(), cfg, ok(baseline), { now: NOW });
     expect(results.map((x) => x.status)).toEqual(['OK']);
+  });
+
+  it("says when the baseline was recorded in the host's zone, as the report's other times, not as UTC ISO", async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r);
+    const obs = await observe({ root: r }, cfg);
+    const updated = (base as { updated: string }).updated;
+    const results = judge(obs, plan(), cfg, ok(base), { now: NOW, zone: makeZone('Asia/Tokyo') });
+    const host = results.find((x) => x.service === 'host');
+    expect(host?.summary).toContain(`as in the baseline of ${zonedTime(updated, makeZone('Asia/Tokyo'))}`);
+    expect(host?.summary).toMatch(/baseline of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Asia\/Tokyo$/);
   });
 
   it('reports a baseline listener that is gone, unless a service already reports its port', async () => {

@@ -15,6 +15,8 @@ import { TenkenError, errnoCode } from '../core/errors.ts';
 import { segmentRegExp } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
+import { inspectedZone, type Zone } from '../core/tz.ts';
+import { zonedTime } from '../report/time.ts';
 import { type Status, worst } from '../core/status.ts';
 import {
   type Baseline,
@@ -514,6 +516,8 @@ export function judge(
     approve?: (item: string) => string;
     /** People's session programs already reported as new (ProcsState.reported); absent: all are reported. */
     reported?: ReadonlySet<string>;
+    /** The host's zone, for the baseline's time in the summary (as the report's other times); absent: ISO. */
+    zone?: Zone;
   },
 ): CheckResult[] {
   // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
@@ -652,7 +656,7 @@ export function judge(
   for (const [service, findings] of byService) results.push(resultOf(service, findings, 'OK'));
   const hostOk =
     base.state === 'ok'
-      ? `${snap.processes.length} processes and ${snap.listeners.length} listeners as in the baseline of ${base.baseline.updated}`
+      ? `${snap.processes.length} processes and ${snap.listeners.length} listeners as in the baseline of ${opts.zone ? zonedTime(base.baseline.updated, opts.zone) : base.baseline.updated}`
       : `${snap.processes.length} processes, ${snap.listeners.length} listeners`;
   results.push(resultOf('host', host, hostOk));
   return results;
@@ -771,6 +775,7 @@ export const procsCheck: CheckKind = {
       approve: (item) => approveCommand(ctx.invocation, undefined, item),
       reported: new Set(saved?.success ? saved.data.reported : []),
       ...(selfPid ? { selfPid } : {}),
+      zone: inspectedZone(ctx.host, ctx.config.timeZone),
     });
     if (ctx.options.all) return { results };
     return {
