@@ -37,6 +37,7 @@ import {
   baselinePathFor,
   judge,
   loadBaseline,
+  nextProcsState,
   observe,
   procsCheck,
   snapshotOf,
@@ -230,6 +231,32 @@ describe('the baseline diff on a generated demo tree', () => {
       ['WARNING', 4720, ['replaced']],
     ]);
     expect(exe[1]?.summary).toMatch(/replaced on disk since it started \(an upgrade\? restart it/);
+  });
+
+  it('says a replaced program once as a WARNING, then INFO in later runs (an hourly cron job until the reboot), and again for a new process', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r);
+    regenerate(r, demoSpec());
+    mkdirSync(path.join(r, 'home/yanagi/.e'), { recursive: true });
+    writeFileSync(path.join(r, 'home/yanagi/.e/eggdrop'), 'new build');
+    const obs = await observe({ root: r }, cfg);
+    const replaced = (results: CheckResult[]) =>
+      findings(results, 'host')
+        .filter((f) => f.kind === 'process-exe' && f.data.pid === 4720)
+        .map((f) => f.status);
+    const first = judge(obs, plan(), cfg, ok(base), { now: NOW, reported: new Set() });
+    expect(replaced(first)).toEqual(['WARNING']);
+    const state = nextProcsState(obs, { previous: undefined, results: first, compared: true });
+    const second = judge(obs, plan(), cfg, ok(base), { now: NOW, reported: new Set(state.reported) });
+    expect(replaced(second)).toEqual(['INFO']);
+    // Another process (a restart that ran the old binary again) is said again.
+    const other = {
+      ...obs,
+      processes: obs.processes.map((p) => (p.pid === 4720 ? { ...p, start: `${p.start ?? ''}1` } : p)),
+    };
+    expect(
+      replaced(judge(other, plan(), cfg, ok(base), { now: NOW, reported: new Set(state.reported) })),
+    ).toEqual(['WARNING']);
   });
 
   it('is quiet when nothing changed', async () => {

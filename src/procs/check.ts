@@ -600,12 +600,21 @@ export function judge(
       data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: record },
     });
   }
-  host.push(
-    ...exeFindings(obs.processes, {
-      tempDirs: cfg.tempDirs,
-      approved: base.state === 'ok' ? base.baseline.approved : [],
-    }),
-  );
+  const byPid = new Map(obs.processes.map((p) => [p.pid, p]));
+  for (const f of exeFindings(obs.processes, {
+    tempDirs: cfg.tempDirs,
+    approved: base.state === 'ok' ? base.baseline.approved : [],
+  })) {
+    // A binary an upgrade replaced (needrestart leaves dbus and systemd-logind running until a reboot) is a
+    // WARNING once per process, then INFO: hourly mail until the next reboot told nothing new.
+    const p = f.kind === 'process-exe' ? byPid.get(f.data.pid) : undefined;
+    const said = p !== undefined && opts.reported?.has(replacedMark(p)) === true;
+    host.push(
+      said && f.status === 'WARNING'
+        ? { ...f, status: 'INFO', summary: `${f.summary} (said before; restart it or reboot)` }
+        : f,
+    );
+  }
   // What /proc would not show this user, each said once: the comparison is only as good as what was read.
   const unread = (status: Status, summary: string, what: string, path: string) =>
     host.push({
@@ -742,8 +751,25 @@ export function nextProcsState(
     .map((pid) => byPid.get(pid))
     .filter((p) => p !== undefined)
     .map(processIdentity);
-  const reported = [...new Set([...previous.filter((id) => running.has(id)), ...named])];
+  const replaced = opts.results
+    .flatMap((r) => r.findings as AnyFinding[])
+    .flatMap((f) =>
+      f.kind === 'process-exe' && f.data.concerns.length === 1 && f.data.concerns[0] === 'replaced'
+        ? [f.data.pid]
+        : [],
+    )
+    .map((pid) => byPid.get(pid))
+    .filter((p) => p !== undefined)
+    .map(replacedMark);
+  const alive = (id: string) => running.has(id.startsWith(REPLACED) ? id.slice(REPLACED.length) : id);
+  const reported = [...new Set([...previous.filter(alive), ...named, ...replaced])];
   return { version: 1, reported: reported.slice(0, MAX_REPORTED) };
+}
+
+/** The state's mark of a process whose replaced binary was said (`replaced:PID@START`). */
+const REPLACED = 'replaced:';
+function replacedMark(p: Pick<ProcessInfo, 'pid' | 'start'>): string {
+  return `${REPLACED}${processIdentity(p)}`;
 }
 
 /**
