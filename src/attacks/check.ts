@@ -6,6 +6,7 @@ import { displayPath } from '../core/host.ts';
 import { capFindings, MAX_LISTED } from '../core/cap.ts';
 import type { CheckResult, Finding, Omitted } from '../core/report.ts';
 import { type Status, worst } from '../core/status.ts';
+import { applyFail2banBans, bansMatter, readFail2banBans } from './fail2ban.ts';
 import { cursorSchema, type ReadMode } from '../logs/cursor.ts';
 import { planSources } from '../logs/engine.ts';
 import {
@@ -323,6 +324,13 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   if (Number.isFinite(loginsSeen)) state.loginsSeen = loginsSeen;
 
   const report = det.finish();
+  // A brute force fail2ban banned is said as INFO, not mailed every hour (src/attacks/fail2ban.ts).
+  if (bansMatter(report.findings))
+    report.findings = applyFail2banBans(
+      report.findings,
+      await readFail2banBans(host.root, zone),
+      cfg.bruteforce.findtime,
+    );
   state.tail = det.tail();
   const carried = new Set([...Object.keys(state.tail.fail), ...Object.keys(state.tail.attackers)]);
   const areas = basicAuth.kept((h) => carried.has(sourceKey(h)));

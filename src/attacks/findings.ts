@@ -20,6 +20,8 @@ export interface AttackFindings {
     services: string[];
     /** A login from this source that succeeded after its first failure (then the finding is CRITICAL). */
     succeeded: { user: string | null; time: string | null; service: string } | null;
+    /** fail2ban's ban that ended its failures (then the finding is INFO; src/attacks/fail2ban.ts). */
+    banned?: { jail: string; time: string };
   };
   /** Port scan: refused/dropped connections across ports or services, or a scan detector's alert. */
   'attack-portscan': {

@@ -741,7 +741,7 @@ export async function inspectLogins(
         until,
         lastlog: facts.map((f) => ({ user: f.user, sec: f.sec, tty: f.tty, host: f.host, source: f.file })),
       });
-      add(unmatchedFindings(out, files, LOGINS_SERVICE, cfg.matchWindowSeconds));
+      add(unmatchedFindings(out, files, LOGINS_SERVICE, cfg.matchWindowSeconds, zone));
       append(logOnlyNow, out.withoutTerminal);
       append(logOnlyNow, out.terminalUnknown);
       add(judgeTerminalLess(out.withoutTerminal, audit.learned, logOnly, cfg, LOGINS_SERVICE, zone));
@@ -751,6 +751,7 @@ export async function inspectLogins(
         logOnly,
         LOGINS_SERVICE,
         cfg.matchWindowSeconds,
+        zone,
       );
       add(unknown.findings);
       quietNote = unknown.known

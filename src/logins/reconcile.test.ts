@@ -332,7 +332,7 @@ describe('reconciliation', () => {
       ['WARNING', 'backup', '192.0.2.30', 'log-without-wtmp', 'unknown'],
     ]);
     expect(first.found[0]?.summary).toMatch(
-      /^sshd accepted backup from 192\.0\.2\.30 port 41000 at 2026-11-03T03:00:00Z \(a host and network backup never used before\) and wtmp has no login of backup within 60 s: a session without a terminal \(ssh host command, rsync, scp\) or a removed wtmp record; `LogLevel VERBOSE` in sshd_config lets tenken tell them apart$/,
+      /^sshd accepted backup from 192\.0\.2\.30 port 41000 at 2026-11-03 03:00 UTC \(a host and network backup never used before\) and wtmp has no login of backup within 60 s: a session without a terminal \(ssh host command, rsync, scp\) or a removed wtmp record; `LogLevel VERBOSE` in sshd_config lets tenken tell them apart$/,
     );
     // The next night, the same backup from the same host: nothing reported, counted in the summary.
     fs.appendFileSync(

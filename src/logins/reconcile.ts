@@ -20,15 +20,20 @@
  * are read by auth-log.ts (only what no saved run read), the journal by scanAuthJournal.
  */
 import type { Evidence } from '../core/report.ts';
-import type { YearContext } from '../core/tz.ts';
+import type { YearContext, Zone } from '../core/tz.ts';
 import { JOURNAL_ARGS, type JournalRunner, journalEntries } from '../logs/read/journal.ts';
 import { parsePrefix } from '../logs/syslog.ts';
-import { isRemoteHost, type LearnedModel, sessionEvidence } from './audit.ts';
+import { isRemoteHost, type LearnedModel, localText, sessionEvidence } from './audit.ts';
 import type { LoginsFinding } from './audit-findings.ts';
 import type { Session } from './history.ts';
 import { type LogOnlySeen, logOnlyNews, rememberLogOnly } from './log-only.ts';
 import { type BootMarker, iso } from './tamper.ts';
 import { isPseudoTerminal } from './tty.ts';
+
+/** A time in a finding's summary: the host's wall time and zone, as the audit's findings say it; ISO without a zone. */
+function whenText(sec: number, zone: Zone | undefined): string {
+  return zone ? `${localText(sec, zone)} ${zone.name}` : iso(sec);
+}
 
 /** A login accepted by a daemon, from the auth log. */
 export interface AuthLogin {
@@ -688,6 +693,7 @@ export function unmatchedFindings(
   files: readonly string[],
   service: string,
   windowSec: number,
+  zone?: Zone,
 ): LoginsFinding[] {
   const findings: LoginsFinding[] = [];
   for (const e of out.logWithoutWtmp) {
@@ -707,7 +713,7 @@ export function unmatchedFindings(
         e,
         'CRITICAL',
         service,
-        `${what} at ${iso(e.sec)}${why} but wtmp has no login of ${e.user} within ${windowSec} s: the wtmp record was removed`,
+        `${what} at ${whenText(e.sec, zone)}${why} but wtmp has no login of ${e.user} within ${windowSec} s: the wtmp record was removed`,
         tty === undefined ? [e.evidence] : [e.evidence, tty.evidence],
         windowSec,
         'yes',
@@ -718,7 +724,7 @@ export function unmatchedFindings(
     findings.push({
       status: 'CRITICAL',
       service,
-      summary: `wtmp has a login of ${s.user} from ${s.host} on ${s.tty} at ${iso(s.start)} but the auth log has no sshd or login line for it within ${windowSec} s: a forged wtmp record or an edited log`,
+      summary: `wtmp has a login of ${s.user} from ${s.host} on ${s.tty} at ${whenText(s.start, zone)} but the auth log has no sshd or login line for it within ${windowSec} s: a forged wtmp record or an edited log`,
       evidence: [sessionEvidence(s, files)],
       first: iso(s.start),
       last: iso(s.start),
@@ -758,6 +764,7 @@ export function judgeUnknownTerminal(
   seen: LogOnlySeen,
   service: string,
   windowSec: number,
+  zone?: Zone,
 ): { findings: LoginsFinding[]; known: number } {
   const findings: LoginsFinding[] = [];
   let known = 0;
@@ -776,8 +783,8 @@ export function judgeUnknownTerminal(
         newNetwork ? 'WARNING' : 'INFO',
         service,
         e.daemon === 'dropbear'
-          ? `dropbear logged ${e.user} in from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (dbclient host command, scp) or a removed wtmp record (dropbear logs no session type)`
-          : `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${iso(e.sec)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (ssh host command, rsync, scp) or a removed wtmp record; \`LogLevel VERBOSE\` in sshd_config lets tenken tell them apart`,
+          ? `dropbear logged ${e.user} in from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${whenText(e.sec, zone)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (dbclient host command, scp) or a removed wtmp record (dropbear logs no session type)`
+          : `sshd accepted ${e.user} from ${e.host}${e.port === null ? '' : ` port ${e.port}`} at ${whenText(e.sec, zone)} (${place} ${e.user} never used before) and wtmp has no login of ${e.user} within ${windowSec} s: a session without a terminal (ssh host command, rsync, scp) or a removed wtmp record; \`LogLevel VERBOSE\` in sshd_config lets tenken tell them apart`,
         [e.evidence],
         windowSec,
         'unknown',

@@ -570,6 +570,37 @@ describe("the profiles' known-benign lines", () => {
   });
 });
 
+describe("fail2ban's own log", () => {
+  it('has its routine Found/Ban/Unban lines (fail2ban holds `fail`) out of invalid, and its ERROR lines in', async () => {
+    const f2b = builtinProfiles().get('fail2ban');
+    mkdirSync(path.join(root, 'var/log'), { recursive: true });
+    const line = (i: number, rest: string) => `2026-11-24 10:${String(i).padStart(2, '0')}:00,600 ${rest}`;
+    writeFileSync(
+      path.join(root, 'var/log/fail2ban.log'),
+      `${[
+        ...Array.from({ length: 40 }, (_, i) =>
+          line(
+            i,
+            `fail2ban.filter         [1040]: INFO    [sshd] Found 203.0.113.${i} - 2026-11-24 10:${String(i).padStart(2, '0')}:00`,
+          ),
+        ),
+        line(41, 'fail2ban.actions        [1040]: NOTICE  [sshd] Ban 203.0.113.7'),
+        line(42, 'fail2ban.actions        [1040]: NOTICE  [sshd] Unban 203.0.113.7'),
+        line(43, "fail2ban.jail           [1040]: INFO    Jail 'sshd' started"),
+        line(
+          44,
+          "fail2ban.actions        [1040]: ERROR   Failed to execute ban jail 'sshd' action 'iptables-multiport' info 'ActionInfo({'ip': '203.0.113.8'})': Error banning 203.0.113.8",
+        ),
+      ].join('\n')}\n`,
+    );
+    const plan: Plan = testPlan([
+      service('fail2ban', { logs: ['/var/log/fail2ban.log'], ignore: f2b?.ignore ?? [] }),
+    ]);
+    const out = await logsCheck.run(ctx(plan, undefined));
+    expect(counts(out.results, 'fail2ban')).toEqual({ error: 1, invalid: 1 });
+  });
+});
+
 describe("auditd's audit.log (SELinux denials on RHEL)", () => {
   const stamp = (iso: string, serial: number) => `msg=audit(${Date.parse(iso) / 1000}.123:${serial}):`;
   const avc = (iso: string, serial: number) =>

@@ -19,6 +19,8 @@ import type { Plan } from '../config/plan.ts';
 import { builtinProfiles } from '../config/profile.ts';
 import { configSchema } from '../config/schema.ts';
 import { makeHost } from '../core/host.ts';
+import { makeZone } from '../core/tz.ts';
+import { zonedTime } from '../report/time.ts';
 import { TenkenError } from '../core/errors.ts';
 import type { CheckResult } from '../core/report.ts';
 import {
@@ -35,6 +37,7 @@ import {
   baselinePathFor,
   judge,
   loadBaseline,
+  nextProcsState,
   observe,
   procsCheck,
   snapshotOf,
@@ -228,6 +231,32 @@ describe('the baseline diff on a generated demo tree', () => {
       ['WARNING', 4720, ['replaced']],
     ]);
     expect(exe[1]?.summary).toMatch(/replaced on disk since it started \(an upgrade\? restart it/);
+  });
+
+  it('says a replaced program once as a WARNING, then INFO in later runs (an hourly cron job until the reboot), and again for a new process', async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r);
+    regenerate(r, demoSpec());
+    mkdirSync(path.join(r, 'home/yanagi/.e'), { recursive: true });
+    writeFileSync(path.join(r, 'home/yanagi/.e/eggdrop'), 'new build');
+    const obs = await observe({ root: r }, cfg);
+    const replaced = (results: CheckResult[]) =>
+      findings(results, 'host')
+        .filter((f) => f.kind === 'process-exe' && f.data.pid === 4720)
+        .map((f) => f.status);
+    const first = judge(obs, plan(), cfg, ok(base), { now: NOW, reported: new Set() });
+    expect(replaced(first)).toEqual(['WARNING']);
+    const state = nextProcsState(obs, { previous: undefined, results: first, compared: true });
+    const second = judge(obs, plan(), cfg, ok(base), { now: NOW, reported: new Set(state.reported) });
+    expect(replaced(second)).toEqual(['INFO']);
+    // Another process (a restart that ran the old binary again) is said again.
+    const other = {
+      ...obs,
+      processes: obs.processes.map((p) => (p.pid === 4720 ? { ...p, start: `${p.start ?? ''}1` } : p)),
+    };
+    expect(
+      replaced(judge(other, plan(), cfg, ok(base), { now: NOW, reported: new Set(state.reported) })),
+    ).toEqual(['WARNING']);
   });
 
   it('is quiet when nothing changed', async () => {
@@ -557,6 +586,17 @@ describe('the baseline diff on a generated demo tree', () => {
     ]);
     const results = judge(obs, plan(), cfg, ok(baseline), { now: NOW });
     expect(results.map((x) => x.status)).toEqual(['OK']);
+  });
+
+  it("says when the baseline was recorded in the host's zone, as the report's other times, not as UTC ISO", async () => {
+    const r = root(demoSpec(), { healthy: true });
+    const base = await recordFrom(r);
+    const obs = await observe({ root: r }, cfg);
+    const updated = (base as { updated: string }).updated;
+    const results = judge(obs, plan(), cfg, ok(base), { now: NOW, zone: makeZone('Asia/Tokyo') });
+    const host = results.find((x) => x.service === 'host');
+    expect(host?.summary).toContain(`as in the baseline of ${zonedTime(updated, makeZone('Asia/Tokyo'))}`);
+    expect(host?.summary).toMatch(/baseline of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Asia\/Tokyo$/);
   });
 
   it('reports a baseline listener that is gone, unless a service already reports its port', async () => {

@@ -15,6 +15,8 @@ import { TenkenError, errnoCode } from '../core/errors.ts';
 import { segmentRegExp } from '../core/glob.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
+import { inspectedZone, type Zone } from '../core/tz.ts';
+import { zonedTime } from '../report/time.ts';
 import { type Status, worst } from '../core/status.ts';
 import {
   type Baseline,
@@ -516,6 +518,8 @@ export function judge(
     approve?: (item: string) => string;
     /** People's session programs already reported as new (ProcsState.reported); absent: all are reported. */
     reported?: ReadonlySet<string>;
+    /** The host's zone, for the baseline's time in the summary (as the report's other times); absent: ISO. */
+    zone?: Zone;
   },
 ): CheckResult[] {
   // A baseline recorded on another host (a state directory restored onto a new server) says nothing about
@@ -598,12 +602,21 @@ export function judge(
       data: { path: where, reason: base.state === 'absent' ? 'absent' : base.reason, command: record },
     });
   }
-  host.push(
-    ...exeFindings(obs.processes, {
-      tempDirs: cfg.tempDirs,
-      approved: base.state === 'ok' ? base.baseline.approved : [],
-    }),
-  );
+  const byPid = new Map(obs.processes.map((p) => [p.pid, p]));
+  for (const f of exeFindings(obs.processes, {
+    tempDirs: cfg.tempDirs,
+    approved: base.state === 'ok' ? base.baseline.approved : [],
+  })) {
+    // A binary an upgrade replaced (needrestart leaves dbus and systemd-logind running until a reboot) is a
+    // WARNING once per process, then INFO: hourly mail until the next reboot told nothing new.
+    const p = f.kind === 'process-exe' ? byPid.get(f.data.pid) : undefined;
+    const said = p !== undefined && opts.reported?.has(replacedMark(p)) === true;
+    host.push(
+      said && f.status === 'WARNING'
+        ? { ...f, status: 'INFO', summary: `${f.summary} (said before; restart it or reboot)` }
+        : f,
+    );
+  }
   // What /proc would not show this user, each said once: the comparison is only as good as what was read.
   const unread = (status: Status, summary: string, what: string, path: string) =>
     host.push({
@@ -654,7 +667,7 @@ export function judge(
   for (const [service, findings] of byService) results.push(resultOf(service, findings, 'OK'));
   const hostOk =
     base.state === 'ok'
-      ? `${snap.processes.length} processes and ${snap.listeners.length} listeners as in the baseline of ${base.baseline.updated}`
+      ? `${snap.processes.length} processes and ${snap.listeners.length} listeners as in the baseline of ${opts.zone ? zonedTime(base.baseline.updated, opts.zone) : base.baseline.updated}`
       : `${snap.processes.length} processes, ${snap.listeners.length} listeners`;
   results.push(resultOf('host', host, hostOk));
   return results;
@@ -740,8 +753,25 @@ export function nextProcsState(
     .map((pid) => byPid.get(pid))
     .filter((p) => p !== undefined)
     .map(processIdentity);
-  const reported = [...new Set([...previous.filter((id) => running.has(id)), ...named])];
+  const replaced = opts.results
+    .flatMap((r) => r.findings as AnyFinding[])
+    .flatMap((f) =>
+      f.kind === 'process-exe' && f.data.concerns.length === 1 && f.data.concerns[0] === 'replaced'
+        ? [f.data.pid]
+        : [],
+    )
+    .map((pid) => byPid.get(pid))
+    .filter((p) => p !== undefined)
+    .map(replacedMark);
+  const alive = (id: string) => running.has(id.startsWith(REPLACED) ? id.slice(REPLACED.length) : id);
+  const reported = [...new Set([...previous.filter(alive), ...named, ...replaced])];
   return { version: 1, reported: reported.slice(0, MAX_REPORTED) };
+}
+
+/** The state's mark of a process whose replaced binary was said (`replaced:PID@START`). */
+const REPLACED = 'replaced:';
+function replacedMark(p: Pick<ProcessInfo, 'pid' | 'start'>): string {
+  return `${REPLACED}${processIdentity(p)}`;
 }
 
 /**
@@ -773,6 +803,7 @@ export const procsCheck: CheckKind = {
       approve: (item) => approveCommand(ctx.invocation, undefined, item),
       reported: new Set(saved?.success ? saved.data.reported : []),
       ...(selfPid ? { selfPid } : {}),
+      zone: inspectedZone(ctx.host, ctx.config.timeZone),
     });
     if (ctx.options.all) return { results };
     return {

@@ -67,3 +67,27 @@ describe('apache: client denied by server configuration (Require refused the req
     });
   });
 });
+
+describe('apache: File does not exist (AH00128 names the path on disk, not the URL)', () => {
+  const missing = (file: string, i = 1) =>
+    `[Wed Nov 25 10:00:0${i}.123456 2026] [core:info] [pid 1234:tid 5678] [client 203.0.113.9:5000${i}] AH00128: File does not exist: ${file}`;
+
+  it("is no web probe for a missing file under a DocumentRoot whose own name holds a probe's (/srv/www/phpapp, /var/www/console)", () => {
+    expect(
+      run([
+        missing('/srv/www/phpapp/images/missing.png'),
+        missing('/srv/www/phpapp/favicon.ico', 2),
+        missing('/var/www/console/old.css', 3),
+      ]),
+    ).toEqual([null, null, null]);
+  });
+
+  it('is still a web probe for a probe path under the DocumentRoot (phf, wp-login.php, .env)', () => {
+    const events = run([
+      missing('/var/www/html/phf'),
+      missing('/srv/www/phpapp/wp-login.php', 2),
+      missing('/var/www/html/.env', 3),
+    ]);
+    expect(events.map((e) => e?.detector)).toEqual(['webprobe', 'webprobe', 'webprobe']);
+  });
+});

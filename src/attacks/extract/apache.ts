@@ -114,7 +114,10 @@ function extract(line: ParsedLine): Extracted {
   if (m) {
     const path = (m[1] ?? m[2]) as string;
     if (passwdPath(path)) return event('passwd', 'probe', host, SERVICE, line.time, { path });
-    return probeName(path) ? event('webprobe', 'probe', host, SERVICE, line.time, { path }) : null;
+    // `File does not exist` names the file on disk: the DocumentRoot's own names (`/srv/www/phpapp`) must not
+    // make every missing image a probe. `invalid URI path` names the request's path.
+    const probe = m[1] !== undefined ? fsProbeName(path) : probeName(path);
+    return probe ? event('webprobe', 'probe', host, SERVICE, line.time, { path }) : null;
   }
   m = BAD_URI.exec(msg);
   if (m) {
