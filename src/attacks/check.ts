@@ -31,6 +31,7 @@ import {
   accountJournal,
   accountLog,
   selfNames,
+  accountNames,
   hostAddresses,
   squidRoleOf,
   isSquidLog,
@@ -183,6 +184,7 @@ export async function gatherAttacks(input: GatherInput): Promise<Gathered> {
   const det = new AttackDetectors(cfg, {
     ...(saved ? { history: saved.tail } : {}),
     serviceName: planServiceName(plan),
+    accounts: accountNames(host),
   });
   const same = new SameLineFilter();
   const basicAuth = new BasicAuthLogins(saved?.basicAuth);

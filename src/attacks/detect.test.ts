@@ -573,6 +573,44 @@ describe('btmp records of an sshd attempt for an invalid user', () => {
   });
 });
 
+describe('btmp read without its log lines (the logs rotated away, a first run)', () => {
+  /** sshd's btmp records of a connection: `n` records of `user` from pid `pid`, one a second from `sec`. */
+  const records = (host: string, user: string, pid: number, n: number, sec: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      host,
+      user,
+      pid,
+      time: Date.UTC(2026, 10, 1, 3, 0, sec + i),
+      source: '/var/log/btmp',
+      record: sec + i + 1,
+      text: `${user} ssh:notty ${host}`,
+      service: 'sshd',
+    }));
+  const failures = (accounts: ReadonlySet<string> | undefined) => {
+    const det = new AttackDetectors(attacksConfig.parse({}), { accounts });
+    for (const r of [
+      // an unknown name, 3 passwords refused on one connection: its lookup record and 3 tries
+      ...records('192.0.2.7', 'oracle', 4100, 4, 0),
+      // an unknown name that gave up after the lookup: one record, the attempt the log's `Invalid user` is
+      ...records('192.0.2.7', 'test', 4101, 1, 10),
+      // an account: a record per refused password, no lookup record
+      ...records('192.0.2.7', 'root', 4102, 2, 20),
+      // the same pid and unknown name a day later is another connection (pids are reused)
+      ...records('192.0.2.7', 'oracle', 4100, 2, 86_400),
+    ])
+      det.addFailedLogin(r);
+    return det.finish().sources.map((s) => [s.host, s.failures]);
+  };
+
+  it("counts an unknown name's tries, not sshd's lookup record, on each connection", () => {
+    expect(failures(new Set(['root', 'alice']))).toEqual([['192.0.2.7', 3 + 1 + 2 + 1]]);
+  });
+
+  it('counts every record when the accounts are unknown (/etc/passwd unreadable)', () => {
+    expect(failures(undefined)).toEqual([['192.0.2.7', 4 + 1 + 2 + 2]]);
+  });
+});
+
 describe('btmp with old OpenSSH keyboard-interactive', () => {
   it('takes both records of an illegal user`s attempt as the one the log shows (Illegal user, PAM error, Failed)', () => {
     const log = [

@@ -51,6 +51,8 @@ export interface FailedLoginRecord {
   user: string | null;
   /** Epoch milliseconds. */
   time: number;
+  /** The writer's pid (sshd's per connection); absent or 0 when unknown. */
+  pid?: number;
   /** Where it was read (`/var/log/btmp`) and its record number, for evidence. */
   source: string;
   record: number;
@@ -92,6 +94,11 @@ export interface DetectorOptions {
    * `service`, and how lists of services name them (see serviceLabel); default: the same name.
    */
   serviceName?: (service: string) => string;
+  /**
+   * The host's account names (/etc/passwd), when read: btmp records of a name that is none are judged with
+   * sshd's extra lookup record in mind (see settleBtmp).
+   */
+  accounts?: ReadonlySet<string> | undefined;
 }
 
 /**
@@ -119,6 +126,33 @@ const TAIL_SOURCES = 2000;
 const TAIL_PER_SOURCE = 100;
 /** A log line and a btmp record of the same attempt are at most this far apart. */
 const SAME_ATTEMPT_MS = 2000;
+/** One sshd connection's btmp records are at most this far apart (sshd's LoginGraceTime is 2 minutes). */
+const SAME_CONNECTION_MS = 10 * 60_000;
+
+/**
+ * The btmp records that are tries: of a connection (pid, name) whose name is no account of the host, with more
+ * records after it, the first is sshd's lookup record and is left out (see settleBtmp). All of them when the
+ * accounts are unknown. Records in time order.
+ */
+export function lookupsLeftOut(
+  records: readonly FailedLoginRecord[],
+  accounts: ReadonlySet<string> | undefined,
+): FailedLoginRecord[] {
+  if (accounts === undefined) return [...records];
+  const open = new Map<string, { first: number; last: number; more: boolean }>();
+  const lookups = new Set<number>();
+  records.forEach((r, i) => {
+    if (!r.pid || r.user === null || accounts.has(r.user)) return;
+    const key = `${r.pid}\0${r.user}`;
+    const c = open.get(key);
+    if (c !== undefined && r.time - c.last <= SAME_CONNECTION_MS) {
+      if (!c.more) lookups.add(c.first);
+      c.more = true;
+      c.last = r.time;
+    } else open.set(key, { first: i, last: r.time, more: false });
+  });
+  return lookups.size === 0 ? [...records] : records.filter((_, i) => !lookups.has(i));
+}
 
 /** Everything seen from one source, for `tenken attacks`. */
 export interface SourceSummary {
@@ -436,6 +470,7 @@ export class AttackDetectors {
   private readonly attackers: WindowTail['attackers'];
   private readonly serviceName: (service: string) => string;
   private readonly label: (service: string) => string;
+  private readonly accounts: ReadonlySet<string> | undefined;
   private lastTime = 0;
   /** The previous run's distributed window (see WindowTail.dist), and its sources (their logins matter). */
   private readonly distCarried: DistTailBucket[];
@@ -451,6 +486,7 @@ export class AttackDetectors {
     const serviceName = opts.serviceName ?? ((s: string) => s);
     this.serviceName = serviceName;
     this.label = (s) => serviceLabel(serviceName, s);
+    this.accounts = opts.accounts;
     const h = opts.history;
     this.attackers = { ...(h?.attackers ?? {}) };
     this.distCarried = h?.dist ?? [];
@@ -740,7 +776,13 @@ export class AttackDetectors {
     (this.agg(host).btmp ??= []).push(r);
   }
 
-  /** Counts the btmp records no log line accounted for (see addFailedLogin). */
+  /**
+   * Counts the btmp records no log line accounted for (see addFailedLogin). sshd writes a record when a name
+   * is no account (`Invalid user`, at its lookup) and another for each password then refused, on the same
+   * connection (pid): read alone (logs not read, or rotated away), N tries of an unknown name are N + 1
+   * records. The first record of such a connection with more records after it is its lookup, not a try
+   * (as the logs count it: `Invalid user` and its `Failed ... for invalid user` are one attempt).
+   */
   private settleBtmp(a: Agg): void {
     const repeats = a.repeats ?? NONE;
     a.repeats = undefined;
@@ -748,6 +790,7 @@ export class AttackDetectors {
     const logged = [...(a.fail ?? NONE), ...repeats].sort((x, y) => x - y);
     const used = new Uint8Array(logged.length);
     const records = [...a.btmp].sort((x, y) => x.time - y.time);
+    const unmatched: FailedLoginRecord[] = [];
     let lo = 0;
     for (const r of records) {
       while (lo < logged.length && (logged[lo] as number) < r.time - SAME_ATTEMPT_MS) lo++;
@@ -760,6 +803,9 @@ export class AttackDetectors {
         }
       }
       if (matched) continue;
+      unmatched.push(r);
+    }
+    for (const r of lookupsLeftOut(unmatched, this.accounts))
       this.add({
         event: {
           detector: 'bruteforce',
@@ -774,7 +820,6 @@ export class AttackDetectors {
         text: r.text,
         source: r.source,
       });
-    }
     delete a.btmp;
   }
 

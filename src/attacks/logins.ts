@@ -123,6 +123,7 @@ async function readFrom(
           host,
           user: user === '' ? null : user,
           time,
+          pid: r.pid,
           source: m.shown,
           record: r.index + 1,
           text: `${user} ${fieldText(r.line)} ${host} ${new Date(time).toISOString()}`,

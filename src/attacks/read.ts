@@ -13,6 +13,7 @@ import { compileRules, type RuleSet } from '../logs/scan/rules.ts';
 import { openRegularSync, readRegularFileSync } from '../core/open.ts';
 import { type Host, hostPath } from '../core/host.ts';
 import { resolveInRoot } from '../core/inroot.ts';
+import { passwdEntries } from '../core/passwd.ts';
 import type { Zone } from '../core/tz.ts';
 import { Accountant, readerNeedles, SYSLOG_FAMILIES } from './account.ts';
 import { selfNamesOf } from './host.ts';
@@ -80,6 +81,16 @@ export function selfNames(host: Pick<Host, 'name' | 'root'>): string[] {
     // no /etc/hosts (a tree without one): the name alone
   }
   return selfNamesOf(host.name, hosts);
+}
+
+/**
+ * The account names of the host's /etc/passwd (latin1, as btmp records hold bytes), or undefined when it
+ * cannot be read: an unknown name's btmp records include sshd's lookup record (see settleBtmp).
+ */
+export function accountNames(host: Pick<Host, 'root'>): Set<string> | undefined {
+  const text = readHead(host, '/etc/passwd', PROC_LIMIT);
+  if (text === undefined) return undefined;
+  return new Set(passwdEntries(text).map((e) => e.name));
 }
 
 /** At most this much of a /proc table is read (a full BGP table makes `fib_trie` hundreds of MB). */
