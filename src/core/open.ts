@@ -425,6 +425,30 @@ function treeOpenFailed(at: string, err: unknown, opts: OpenOptions, attempt: nu
   throw socketError(at, err);
 }
 
+/** The stat of an opened fd, which must be a regular file; else the fd is closed and `not a regular file` thrown. */
+function regularStatSync(fd: number): fs.Stats {
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw notRegularError(stat);
+    return stat;
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
+/** {@link regularStatSync}, async; `dir`: a directory is what was asked for (openDirectory). */
+async function regularStat(handle: FileHandle, dir: boolean): Promise<fs.Stats> {
+  try {
+    const stat = await handle.stat({ bigint: false });
+    if (!dir && !stat.isFile()) throw notRegularError(stat);
+    return stat;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
 /**
  * Opens a path under --root where {@link inTree} resolved it (no link left on it, so the last component
  * is opened with O_NOFOLLOW), then checks that what was opened is inside the tree: the tree may change
@@ -441,14 +465,7 @@ function openInTreeSync(tree: NonNullable<ReturnType<typeof treeOpen>>, opts: Op
       treeOpenFailed(at, err, opts, attempt);
       continue;
     }
-    let stat: fs.Stats;
-    try {
-      stat = fs.fstatSync(fd);
-      if (!stat.isFile()) throw notRegularError(stat);
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
+    const stat = regularStatSync(fd);
     if (openedInTree(fd, stat, tree.root, tree.again)) return { fd, stat };
     fs.closeSync(fd);
     if (attempt >= ATTEMPTS) throw outsideTreeError();
@@ -466,14 +483,7 @@ async function openInTree(tree: NonNullable<ReturnType<typeof treeOpen>>, opts: 
       treeOpenFailed(at, err, opts, attempt);
       continue;
     }
-    let stat: fs.Stats;
-    try {
-      stat = await handle.stat({ bigint: false });
-      if (!stat.isFile()) throw notRegularError(stat);
-    } catch (err) {
-      await handle.close();
-      throw err;
-    }
+    const stat = await regularStat(handle, false);
     if (openedInTree(handle.fd, stat, tree.root, tree.again)) return { handle, stat };
     await handle.close();
     if (attempt >= ATTEMPTS) throw outsideTreeError();
@@ -494,14 +504,7 @@ export function openRegularSync(path: string, opts: OpenOptions = {}): { fd: num
       openFailed(path, err, rule, check, attempt);
       continue;
     }
-    let stat: fs.Stats;
-    try {
-      stat = fs.fstatSync(fd);
-      if (!stat.isFile()) throw notRegularError(stat);
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
+    const stat = regularStatSync(fd);
     if (same(check, stat)) return { fd, stat };
     fs.closeSync(fd);
     if (attempt >= ATTEMPTS) throw changedError();
@@ -576,14 +579,7 @@ async function openChecked(
       openFailed(path, dir ? dirLinkAsLoop(path, err, flags) : err, rule, check, attempt);
       continue;
     }
-    let stat: fs.Stats;
-    try {
-      stat = await handle.stat({ bigint: false });
-      if (!dir && !stat.isFile()) throw notRegularError(stat);
-    } catch (err) {
-      await handle.close();
-      throw err;
-    }
+    const stat = await regularStat(handle, dir);
     if (same(check, stat)) return { handle, stat };
     await handle.close();
     if (attempt >= ATTEMPTS) throw changedError();
