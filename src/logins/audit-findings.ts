@@ -128,6 +128,24 @@ export interface LoginsFindings {
     count: number;
     detail: string;
   };
+  /**
+   * A boot with an earlier boot before it and no shutdown record between them (a crash, power loss, reset, a
+   * VPS host killing the VM), as `last` shows the sessions open then (`crash`). Said once: each boot new since
+   * the last run's wtmp mark (a first run: the newest of the history only).
+   */
+  'unclean-reboot': {
+    /** The boot. */
+    time: string;
+    /** The boot before it, with no shutdown since. */
+    previousBoot: string;
+    /** The last record before the boot: the last sign of life (`logout on pts/0`; untrusted text). */
+    lastRecord: { time: string; text: string };
+    /** The sessions open at the crash (`last`'s `crash`), the first 20; sessionCount counts them all. */
+    sessions: { user: string; tty: string; host: string | null; start: string }[];
+    sessionCount: number;
+    /** Unclean boots new in this run not given a finding of their own (said in the newest one's only). */
+    notListed: number;
+  };
   /** The auth log and wtmp disagree: a login in one with no counterpart in the other. */
   'login-unmatched': {
     direction: 'log-without-wtmp' | 'wtmp-without-log';
@@ -165,6 +183,7 @@ export const LOGINS_FINDING_KINDS = [
   'login-system-account',
   'wtmp-tamper',
   'login-unmatched',
+  'unclean-reboot',
 ] as const satisfies readonly LoginsFindingKind[];
 
 type LoginsDetails = {
@@ -203,6 +222,14 @@ export const loginsDetails: LoginsDetails = {
     ...(f.data.records.length
       ? [`records: ${f.data.records.join(', ')}${f.data.count > f.data.records.length ? ', …' : ''}`]
       : []),
+  ],
+  'unclean-reboot': (f, time) => [
+    `last record before it: ${f.data.lastRecord.text} at ${time(f.data.lastRecord.time)}; previous boot ${time(f.data.previousBoot)}`,
+    ...f.data.sessions
+      .slice(0, 10)
+      .map((s) => `cut: ${s.user} on ${s.tty} since ${time(s.start)}${s.host ? ` from ${s.host}` : ''}`),
+    ...(f.data.sessionCount > 10 ? [`cut: ${f.data.sessionCount - 10} more sessions`] : []),
+    ...(f.data.notListed > 0 ? [`${f.data.notListed} earlier unclean reboots not listed`] : []),
   ],
   'login-unmatched': (f) => [
     f.data.direction === 'log-without-wtmp'

@@ -76,6 +76,7 @@ import {
   tamperFindings,
   type WtmpMark,
 } from './tamper.ts';
+import { type UncleanBoot, uncleanRebootFindings } from './unclean-reboot.ts';
 import { fieldText } from './utmp.ts';
 import { isSqlite, QUICK_CHECK_MAX_BYTES, rotatedRows } from './wtmpdb.ts';
 
@@ -818,6 +819,29 @@ export async function inspectLogins(
     }
   }
   add(tamperFindings([...groups.values()], LOGINS_SERVICE));
+
+  // Unclean reboots: a boot new since the last run's mark with no shutdown since the boot before it. A
+  // wtmp's boot is new by its position (the mark); a wtmpdb's by its row ID (above the last run's highest),
+  // else (no mark of this database) by the last run's newest record time.
+  const dbMark = history.source === 'wtmpdb' && prev?.db && prev.db.file === files[0] ? prev.db : undefined;
+  const bootIsNew = (b: UncleanBoot): boolean => {
+    if (history.source !== 'wtmpdb') return isNew(b.where, b.sec);
+    if (dbMark) return (b.where.row ?? 0) > (dbMark.maxId ?? 0);
+    return prev?.lastSec === undefined || b.sec > prev.lastSec;
+  };
+  add(
+    uncleanRebootFindings({
+      found: history.crashes,
+      isNew: bootIsNew,
+      firstRun:
+        history.source === 'wtmpdb' ? !dbMark && prev?.lastSec === undefined : cmp.from.kind === 'all',
+      since,
+      sessions: history.sessions,
+      files,
+      zone,
+      service: LOGINS_SERVICE,
+    }),
+  );
 
   // 4. The next state.
   const live = history.files.find((f) => f.display === liveDisplay);

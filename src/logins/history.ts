@@ -13,10 +13,19 @@ import { inTree, resolveInRoot } from '../core/inroot.ts';
 import { digest } from '../logs/read/content.ts';
 import { addrText } from './last-format.ts';
 import { type EndKind, type LastEntry, lastEntries, type RecordBatch } from './sessions.ts';
-import { type RecordAudit, WtmpAuditor } from './tamper.ts';
-import { decodeRecord, fieldText, recordProblem, type UtmpRecord } from './utmp.ts';
+import { isBoot, isShutdown, type RecordAudit, WtmpAuditor } from './tamper.ts';
+import { CrashTracker, recordText, type UncleanBoots } from './unclean-reboot.ts';
+import { decodeRecord, fieldText, recordProblem, UT, type UtmpRecord } from './utmp.ts';
 import { chunksBackward, openWtmp, type StrayTail, type WtmpFile } from './wtmp-file.ts';
-import { isSqlite, openWtmpdb, type QuickCheck, type WtmpdbIds, type WtmpdbUnreadable } from './wtmpdb.ts';
+import {
+  isSqlite,
+  openWtmpdb,
+  type QuickCheck,
+  WTMPDB_TYPE,
+  type WtmpdbEvent,
+  type WtmpdbIds,
+  type WtmpdbUnreadable,
+} from './wtmpdb.ts';
 
 /** A file of the history: where it is on this machine and how the host names it. */
 export interface HistoryFile {
@@ -76,6 +85,8 @@ export interface LoginHistory {
   files: FileInfo[];
   sessions: Session[];
   audit: RecordAudit;
+  /** Boots with an earlier boot and no shutdown between them (unclean-reboot.ts), in record order. */
+  crashes: UncleanBoots;
   /** Files that could not be read: `Cannot read /var/log/wtmp.1: permission denied`. */
   problems: { file: string; reason: string }[];
   /**
@@ -158,6 +169,7 @@ function scanFile(
   fileNo: number,
   auditor: WtmpAuditor,
   checkpoint: number | undefined,
+  crashes: CrashTracker,
 ): FileInfo {
   const size = f.layout.size;
   const all = createHash('sha256');
@@ -178,7 +190,15 @@ function scanFile(
     hashed += buf.length;
     for (let i = 0; i < n; i++) {
       const off = i * size;
-      auditor.record(decodeRecord(buf, off, f.layout, at + i), recordProblem(buf, off, f.layout));
+      const r = decodeRecord(buf, off, f.layout, at + i);
+      const problem = recordProblem(buf, off, f.layout);
+      auditor.record(r, problem);
+      // A damaged or empty record says nothing about the machine being up.
+      if (problem || r.type === UT.EMPTY) continue;
+      const where = { file: fileNo, index: r.index };
+      if (isBoot(r)) crashes.boot(r.sec, where);
+      else if (isShutdown(r)) crashes.shutdown(r.sec, where);
+      else crashes.activity(r.sec, recordText(r), where);
     }
     records += n;
   }
@@ -266,7 +286,8 @@ export async function readHistory(
     });
     const files = opened.map((o) => o.f);
     const auditor = new WtmpAuditor(opts.toleranceSec ?? 300);
-    const infos = files.map((f, i) => scanFile(f, i, auditor, opts.checkpoint));
+    const crashes = new CrashTracker();
+    const infos = files.map((f, i) => scanFile(f, i, auditor, opts.checkpoint, crashes));
     const sessions: Session[] = [];
     for (const e of lastEntries(merged(files), { now: opts.now, pidAlive: opts.pidAlive })) {
       if (e.kind === 'login') sessions.push(sessionOf(e));
@@ -278,6 +299,7 @@ export async function readHistory(
       files: infos,
       sessions,
       audit: auditor.result(),
+      crashes: crashes.result(),
       problems,
       truncated: files
         .filter((f) => f.truncated)
@@ -314,6 +336,7 @@ function unreadable(input: HistoryFile, err: unknown): LoginHistory {
     files: [],
     sessions: [],
     audit: emptyAudit(),
+    crashes: { boots: [], count: 0 },
     problems: [{ file: input.display, reason: reason(err).replace(/^Cannot read [^:]*: /, '') }],
     truncated: [],
   };
@@ -351,6 +374,19 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
       return unreadable(input, err);
     }
     sessions.sort((a, b) => a.start - b.start || a.index - b.index);
+    const crashes = new CrashTracker();
+    try {
+      for (const e of handle.timeline()) {
+        const where = { file: 0, index: 0, row: e.ID };
+        if (e.Type === WTMPDB_TYPE.BOOT_TIME) {
+          if (e.logout) crashes.shutdown(e.sec, where);
+          else crashes.boot(e.sec, where);
+        } else crashes.activity(e.sec, wtmpdbEventText(e), where);
+      }
+    } catch (err) {
+      if (!(err instanceof TenkenError)) throw err;
+      return unreadable(input, err);
+    }
     audit.begins = handle.begins;
     // Sorted by start: the last is the latest (Math.max(...all) overflows the stack on a big wtmp.db).
     audit.ends = sessions.at(-1)?.start ?? null;
@@ -372,6 +408,7 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
       ],
       sessions,
       audit,
+      crashes: crashes.result(),
       problems: [],
       truncated: [],
       wtmpdb: { local: input.local, ids, check, unreadable: handle.unreadable },
@@ -379,6 +416,17 @@ function readWtmpdb(input: HistoryFile, opts: HistoryOptions): LoginHistory {
   } finally {
     handle.close();
   }
+}
+
+/** A wtmpdb row's Login or Logout as a sign of life (`logout of alice on pts/0`), as recordText says a wtmp one. */
+function wtmpdbEventText(e: WtmpdbEvent): string {
+  const tty = e.TTY ?? '?';
+  if (e.Type === WTMPDB_TYPE.USER_PROCESS)
+    return e.logout
+      ? `logout of ${e.User ?? '?'} on ${tty}`
+      : `login of ${e.User ?? '?'} on ${tty}${e.RemoteHost ? ` from ${e.RemoteHost}` : ''}`;
+  if (e.Type === WTMPDB_TYPE.RUNLEVEL) return e.logout ? 'run level end' : 'run level change';
+  return `row of type ${e.Type}`;
 }
 
 /** Where Debian 13's wtmpdb keeps its database (pam_wtmpdb, `wtmpdb last`). */

@@ -36,7 +36,8 @@ export interface RecordAudit {
   ends: number | null;
 }
 
-function isShutdown(r: UtmpRecord): boolean {
+/** Whether a record is a clean stop: systemd's `shutdown` record (`~`), or SysV's run level 0 or 6. */
+export function isShutdown(r: UtmpRecord): boolean {
   if (r.line.startsWith('~') && r.user.startsWith('shutdown')) return true;
   if (r.type === UT.RUN_LVL) {
     const level = r.pid & 255;
@@ -45,7 +46,8 @@ function isShutdown(r: UtmpRecord): boolean {
   return false;
 }
 
-function isBoot(r: UtmpRecord): boolean {
+/** Whether a record is a boot (BOOT_TIME, or an old writer's `~` `reboot`). */
+export function isBoot(r: UtmpRecord): boolean {
   return r.type === UT.BOOT_TIME || (r.line.startsWith('~') && r.user.startsWith('reboot'));
 }
 

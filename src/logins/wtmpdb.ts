@@ -281,6 +281,24 @@ export interface WtmpdbUnreadable {
   ids: number[];
 }
 
+/** A row's Login (`logout: false`) or Logout (`logout: true`) as a point in time (Wtmpdb.timeline). */
+export interface WtmpdbEvent {
+  sec: number;
+  logout: boolean;
+  ID: number;
+  Type: number;
+  User: string | null;
+  TTY: string | null;
+  RemoteHost: string | null;
+}
+
+const TIMELINE_SQL = `SELECT t, logout, ID, Type, User, TTY, RemoteHost FROM (
+  SELECT Login AS t, 0 AS logout, ID, Type, User, TTY, RemoteHost FROM wtmp WHERE ${READABLE_SQL}
+  UNION ALL
+  SELECT Logout AS t, 1 AS logout, ID, Type, User, TTY, RemoteHost FROM wtmp WHERE ${READABLE_SQL}
+    AND typeof(Logout) = 'integer' AND Logout > 0 AND Logout <= ?
+) ORDER BY t, logout, ID`;
+
 /** An opened wtmpdb: its first login (the `begins` time) and a lazy, newest-first entry stream. */
 export interface Wtmpdb {
   display: string;
@@ -291,6 +309,11 @@ export interface Wtmpdb {
   entries(opts: WtmpdbOptions): Generator<LastEntry>;
   /** The row IDs (one pass over the table's rowids), counting those up to `upTo`. */
   ids(upTo?: number): WtmpdbIds;
+  /**
+   * Every readable row's Login and (when set) Logout as events, oldest first: what the rows say of the machine
+   * being up, for the unclean-reboot test (a boot row's Logout is its shutdown).
+   */
+  timeline(): Generator<WtmpdbEvent>;
   /** SQLite's quick_check (at most `maxBytes` of file: past that, not run). */
   quickCheck(maxBytes?: number): QuickCheck;
   close(): void;
@@ -374,6 +397,14 @@ export function openWtmpdb(file: string, display = file, root = '/'): Wtmpdb {
           512,
           upTo,
         ),
+      timeline: function* () {
+        const stmt = handle.prepare(TIMELINE_SQL).bind(MAX_USEC, MAX_USEC, MAX_USEC);
+        for (const r of rowsOf<Omit<WtmpdbEvent, 'sec' | 'logout'> & { t: number; logout: number }>(
+          stmt,
+          display,
+        ))
+          yield { ...r, sec: Math.floor(r.t / 1e6), logout: r.logout === 1 };
+      },
       quickCheck: (maxBytes = QUICK_CHECK_MAX_BYTES) => {
         const bytes = fs.statSync(file).size;
         if (bytes > maxBytes) return { ok: null, bytes };
