@@ -19,6 +19,7 @@ import { capResult } from '../core/cap.ts';
 import type { CheckResult, Finding } from '../core/report.ts';
 import { worst } from '../core/status.ts';
 import { hostZoneName, makeZone, type Zone, zoneFromTZ } from '../core/tz.ts';
+import { wallTime } from '../report/time.ts';
 import { JournalAccessError, type JournalRunner, journalAt, spawnJournalctl } from '../logs/read/journal.ts';
 import {
   type Account,
@@ -761,7 +762,9 @@ export async function inspectLogins(
       nextReconciled = until;
       const first = coverage[0] as { from: number };
       const last = coverage[coverage.length - 1] as { to: number };
-      logNote = `, ${logName} ${iso(Math.max(first.from, wtmpRange.from)).slice(0, 10)} … ${iso(last.to).slice(0, 10)} reconciled (${out.matched} network logins matched${quietNote})`;
+      // Dates of the host's clock, as the report's other times (a Tokyo morning is the day before in UTC).
+      const day = (sec: number) => wallTime(iso(sec), zone)?.date ?? iso(sec).slice(0, 10);
+      logNote = `, ${logName} ${day(Math.max(first.from, wtmpRange.from))} … ${day(last.to)} reconciled (${out.matched} network logins matched${quietNote})`;
     }
   }
   add(judgeShortModelLogins(audit.shortModelLogins, logOnlyBefore, logOnlyNow, files, LOGINS_SERVICE, zone));

@@ -57,6 +57,21 @@ async function unmatched(root: string, now: string, state?: unknown) {
 const START = syslogLine('2026-11-01T07:59:00', 'CRON[1]: (root) CMD (true)');
 const END = syslogLine('2026-11-04T23:59:00', 'CRON[1]: (root) CMD (true)');
 
+describe('the reconciliation in the summary', () => {
+  it("gives the auth log's span in the host's dates, not UTC's", async () => {
+    // Asia/Tokyo: the auth log's stamps are local; its last line, Nov 5 08:30 there, is Nov 4 23:30 UTC.
+    const recs = [boot('2026-11-01T00:00'), login('alice', 'pts/0', '2026-11-03T10:00', '203.0.113.5', 300)];
+    const auth = [
+      syslogLine('2026-11-01T07:59:00', 'CRON[1]: (root) CMD (true)'),
+      accepted('alice', '203.0.113.5', '2026-11-03T19:00:00', 300),
+      syslogLine('2026-11-05T08:30:00', 'CRON[1]: (root) CMD (true)'),
+    ];
+    const root = makeTree({ wtmp: recs, auth, files: { '/etc/timezone': 'Asia/Tokyo\n' } });
+    const r = await inspectLogins(contextFor(root, '2026-11-06T00:00', {}));
+    expect(r.summary).toContain('auth log 2026-11-01 … 2026-11-05 reconciled (1 network logins matched)');
+  });
+});
+
 describe('parsing auth lines', () => {
   it('reads sshd Accepted lines with user, host, port and pid', () => {
     const e = parseAuthLine(
