@@ -88,8 +88,10 @@ describe.runIf(process.geteuid?.() === 0)(
     });
     beforeEach(async () => {
       attacker.beforeUnlink = null;
-      // A fresh Maildir of the `mail` user (postfix delivers as it), and root's directory of victims.
-      await rm(maildir, { recursive: true, force: true });
+      // A fresh Maildir of the `mail` user (postfix delivers as it), and root's directory of victims. A test
+      // whose probe refused the box leaves its test mail in postfix's queue: delivered while this removes the
+      // box, it makes rmdir fail (ENOTEMPTY), so the removal is tried again.
+      await rm(maildir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
       for (const d of ['', 'new', 'cur', 'tmp']) {
         await mkdir(path.join(maildir, d), { recursive: true, mode: 0o700 });
         await chown(path.join(maildir, d), MAIL.uid, MAIL.gid);
