@@ -101,6 +101,8 @@ export interface EngineInput {
   threads?: number;
   /** Fewest bytes per part of such a read (default MIN_PART). */
   minPart?: number;
+  /** Cut such a read at these content offsets instead of equal shares (SplitOptions.at: tests). */
+  splitAt?: readonly number[];
   /**
    * The attacks check's reading of lines, when it runs in the same check run: the lines it counts are also
    * counted apart (CategoryStats.attack). A source it reads is read on this thread (the workers cannot take it).
@@ -303,6 +305,7 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
                   stats,
                   threads,
                   minPart: input.minPart ?? MIN_PART,
+                  ...(input.splitAt !== undefined ? { at: input.splitAt } : {}),
                   ...(input.signal ? { signal: input.signal } : {}),
                   ...(same && store
                     ? { record: (hashes: Float64Array) => hashes.forEach((h) => same.admit(index, h)) }

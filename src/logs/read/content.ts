@@ -215,6 +215,12 @@ export interface SplitOptions<O extends PartOutcome = PartOutcome> {
   threads: number;
   /** Fewest bytes worth a part of its own. */
   minPart: number;
+  /**
+   * Content offsets to cut at (each moved to the next line start) instead of equal shares, whatever
+   * `threads` and `minPart` say. Why: where a read is cut must never show in what it counts, and tests
+   * prove that by cutting at every line they choose (parallel.cuts.test.ts).
+   */
+  at?: readonly number[];
   /** Reads one part elsewhere; rejects when the thread failed (the part is then read here). */
   run(task: PartTask): Promise<O>;
   /** Takes a part's counts, in file order, with the number of lines before the part. */
@@ -234,7 +240,9 @@ async function splitPoints(
   end: number,
   n: number,
   min: number,
+  at?: readonly number[],
 ): Promise<number[]> {
+  if (at !== undefined) return forcedPoints(file, start, end, at);
   const parts = Math.min(n, Math.floor((end - start) / min));
   const points: number[] = [];
   if (parts < 2) return points;
@@ -253,6 +261,24 @@ async function splitPoints(
     prev = p;
   }
   return points;
+}
+
+/** The line starts at or after each of `at` strictly inside (start, end), ascending, each once (SplitOptions.at). */
+async function forcedPoints(
+  file: OpenFile,
+  start: number,
+  end: number,
+  at: readonly number[],
+): Promise<number[]> {
+  const probe = Buffer.alloc(1 << 16);
+  const points = new Set<number>();
+  for (const want of at) {
+    if (want <= start || want >= end) continue;
+    const { bytesRead } = await file.handle.read(probe, 0, probe.length, want - 1);
+    const nl = probe.subarray(0, bytesRead).indexOf(10);
+    if (nl >= 0 && want + nl < end) points.add(want + nl);
+  }
+  return [...points].sort((a, b) => a - b);
 }
 
 /**
@@ -360,7 +386,9 @@ export async function readLog(
       // A read stopped by the limit leaves its last line (unfinished here) for the next read.
       if (limited) opts = { ...opts, consumeTrailing: false };
       const split = opts.split;
-      const points = split ? await splitPoints(file, opts.start, stop, split.threads, split.minPart) : [];
+      const points = split
+        ? await splitPoints(file, opts.start, stop, split.threads, split.minPart, split.at)
+        : [];
       if (split && points.length > 0) {
         const r = await readParts(file, rules, opts, scanOpts, scanner, points, stop, split, onHit);
         ({ bytes, end, after } = r);

@@ -68,6 +68,8 @@ export function scanSplit(opts: {
   stats: LogStats;
   threads: number;
   minPart: number;
+  /** Cut at these content offsets instead (SplitOptions.at: tests). */
+  at?: readonly number[];
   signal?: AbortSignal;
   /**
    * Takes the hashes of the lines a part counted (in file order, after its stats are merged), for the
@@ -81,6 +83,7 @@ export function scanSplit(opts: {
   return {
     threads: opts.threads,
     minPart: opts.minPart,
+    ...(opts.at !== undefined ? { at: opts.at } : {}),
     run: (task) =>
       new Promise<ScanPartOutcome>((resolve, reject) => {
         const data: ScanPartTask = {
