@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { makeZone } from '../core/tz.ts';
 import { encodeRecords, UT } from '../logins/utmp.ts';
 import { servicePlan, testPlan } from '../../test/helpers/plan.ts';
 import { attacksCheck } from './check.ts';
-import { jailCovers, parseFail2banBans } from './fail2ban.ts';
+import { jailCovers, parseFail2banBans, readFail2banBans } from './fail2ban.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -123,5 +123,19 @@ describe('fail2ban bans', () => {
       ]),
     );
     expect((await bruteforce(root))[0]?.status).toBe('CRITICAL');
+  });
+});
+
+describe("fail2ban's log under --root", () => {
+  it("is read inside the tree when /var/log is an absolute link (an image's, not this machine's)", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'tenken-fail2ban-link-'));
+    dirs.push(root);
+    mkdirSync(path.join(root, 'data/log'), { recursive: true });
+    mkdirSync(path.join(root, 'var'), { recursive: true });
+    symlinkSync('/data/log', path.join(root, 'var/log'));
+    writeFileSync(path.join(root, 'data/log/fail2ban.log'), ban('10:15:54', '203.0.113.5'));
+    chmodSync(path.join(root, 'data/log/fail2ban.log'), 0o640);
+    const bans = await readFail2banBans(root, makeZone('Asia/Tokyo'));
+    expect(bans.map((b) => [b.jail, b.key])).toEqual([['sshd', '203.0.113.5']]);
   });
 });

@@ -123,7 +123,7 @@ export async function readFail2banBans(root: string, zone: Zone): Promise<Fail2b
   for (const p of LOGS) {
     let opened: Awaited<ReturnType<typeof openRegular>>;
     try {
-      opened = await openRegular(hostPath({ root }, p));
+      opened = await openRegular(hostPath({ root }, p), { root });
     } catch {
       continue;
     }
