@@ -57,6 +57,21 @@ describe("util-linux's is_phantom on a --root tree", () => {
     expect(alive(login(3832, BOOT + 60))).toBe(false);
   });
 
+  it("without a loginuid, judges by the owner of the session's tty in the tree's /dev", () => {
+    const me = process.getuid?.() ?? 0;
+    writeFileSync(
+      path.join(root, 'etc/passwd'),
+      `kato:x:${me}:100::/home/kato:/bin/sh\nroot:x:0:0::/root:/bin/sh\n`,
+    );
+    mkdirSync(path.join(root, 'proc/3832'), { recursive: true });
+    writeFileSync(path.join(root, 'proc/stat'), `cpu  1 0 1 1 0 0 0 0 0 0\nbtime ${BOOT}\nprocesses 9\n`);
+    mkdirSync(path.join(root, 'dev/pts'), { recursive: true });
+    writeFileSync(path.join(root, 'dev/pts/0'), '');
+    const alive = livePidAlive(root, NOW);
+    expect(alive(login(3832, BOOT + 60))).toBe(true);
+    expect(alive({ ...login(3832, BOOT + 60), line: 'pts/1' })).toBe(false); // no such tty in the tree
+  });
+
   it('keeps every unclosed session open in a tree without /proc (it cannot tell)', () => {
     expect(livePidAlive(root, NOW)(login(3832, BOOT + 60))).toBe(true);
   });

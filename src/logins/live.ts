@@ -7,7 +7,6 @@
  * unclosed session is still logged in.
  */
 import fs from 'node:fs';
-import { hostPath } from '../core/host.ts';
 import { resolveInRoot } from '../core/inroot.ts';
 import { passwdEntries } from '../core/passwd.ts';
 import type { UtmpRecord } from './utmp.ts';
@@ -80,9 +79,10 @@ export function livePidAlive(root: string, nowMs: number): (rec: UtmpRecord) => 
       const m = /^\s*(\d+)/.exec(text);
       return m !== null && Number(m[1]) === uid;
     }
-    // hostPath normalises: a forged tty name (`../../x`) stays inside the tree, and its links resolve there.
+    // resolveInRoot takes a host path: a forged tty name (`../../x`) stays inside the tree, and its links
+    // resolve there (it was given the joined local path once, which named ROOT twice: every such session gone).
     try {
-      return fs.statSync(resolveInRoot(host, hostPath(host, `/dev/${rec.line}`))).uid === uid;
+      return fs.statSync(resolveInRoot(host, `/dev/${rec.line}`)).uid === uid;
     } catch {
       return false;
     }
