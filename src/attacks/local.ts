@@ -23,14 +23,24 @@ const LOCAL_RANGES: readonly [string, number, 'ipv4' | 'ipv6'][] = [
 const LOCAL_LIST = new BlockList();
 for (const [a, p, f] of LOCAL_RANGES) LOCAL_LIST.addSubnet(a, p, f);
 
+/** An address as logged, ready for a BlockList: without a zone (`fe80::1%eth0`), with its family; null for a name. */
+function addressOf(h: string): { address: string; family: 'ipv4' | 'ipv6' } | null {
+  const at = h.indexOf('%');
+  const address = at < 0 ? h : h.slice(0, at);
+  const v = isIP(address);
+  return v === 0 ? null : { address, family: v === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** Whether a host as logged is an address in `list` (a name never is). */
+function inList(list: BlockList, h: string): boolean {
+  const a = addressOf(h);
+  return a !== null && list.check(a.address, a.family);
+}
+
 /** Whether an address as logged is in LOCAL_RANGES (loopback, private, CGNAT, link-local, ULA); a name is not. */
 export function isLocalAddress(host: string): boolean {
   const h = normHost(host).toLowerCase();
-  if (h === 'localhost') return true;
-  const at = h.indexOf('%'); // a zone (`fe80::1%eth0`) is not part of the address
-  const a = at < 0 ? h : h.slice(0, at);
-  const v = isIP(a);
-  return v !== 0 && LOCAL_LIST.check(a, v === 4 ? 'ipv4' : 'ipv6');
+  return h === 'localhost' || inList(LOCAL_LIST, h);
 }
 
 /** `ADDR` or `ADDR/PREFIX` split and checked: the family and prefix, or null when it is neither. */
@@ -78,12 +88,7 @@ export class LocalClients {
   /** Whether a client as logged is local (a name is local only when it is one of this host's). */
   isLocal(host: string): boolean {
     const h = normHost(host).toLowerCase();
-    if (this.own.has(h) || h === 'localhost') return true;
-    const at = h.indexOf('%'); // a zone (`fe80::1%eth0`) is not part of the address
-    const a = at < 0 ? h : h.slice(0, at);
-    const v = isIP(a);
-    if (v === 0) return false;
-    return this.list.check(a, v === 4 ? 'ipv4' : 'ipv6');
+    return this.own.has(h) || h === 'localhost' || inList(this.list, h);
   }
 }
 
@@ -120,11 +125,6 @@ export class IgnoredSources {
   /** Whether a source as logged (or its key) is ignored. */
   has(host: string): boolean {
     if (this.exact.has(host) || this.exact.has(this.key(host))) return true;
-    if (!this.hasRanges) return false;
-    const h = normHost(host).toLowerCase();
-    const at = h.indexOf('%');
-    const a = at < 0 ? h : h.slice(0, at);
-    const v = isIP(a);
-    return v !== 0 && this.ranges.check(a, v === 4 ? 'ipv4' : 'ipv6');
+    return this.hasRanges && inList(this.ranges, normHost(host).toLowerCase());
   }
 }
