@@ -85,8 +85,9 @@ describe('line splitter', () => {
       }),
       { numRuns: 3000 },
     );
-    // Most generated lines have a prefix: the comparison is not vacuous.
-    expect(taken).toBeGreaterThan(1000);
+    // About a third of the generated lines have a prefix (~1,000 of 3,000; it was the bound once, and a run
+    // drew 991): far from none, so the comparison is not vacuous, with room for the draw.
+    expect(taken).toBeGreaterThan(500);
   });
 
   it('memoises the time per stamp without mixing up consecutive lines', () => {
